@@ -1,0 +1,289 @@
+import type { LanguageCatalogue } from './language-catalogue.js';
+
+/** English, selectable in the UI. Screen titles and buttons translate the Swedish labels. */
+export const en: LanguageCatalogue = {
+  steps: {
+    0: 'Log in with your card',
+    1: 'Manage your e-IDs',
+    2: 'Search orders',
+    3: 'Review the selected order',
+    4: 'Hand the card over to the recipient',
+    5: 'Accept the terms of your certificate',
+    6: 'Download new certificate',
+    7: 'Acknowledge card',
+  },
+  controls: {
+    login: 'Log in',
+    'manage-orders': 'Manage orders',
+    search: 'Search',
+    'select-order': 'Select order',
+    sign: 'SIGN',
+    'logout-restart': 'Log out and start again',
+    'confirm-handover': 'CONFIRM HANDOVER',
+    'accept-terms': 'I accept the terms',
+    'start-download': 'START DOWNLOAD',
+    acknowledge: 'ACKNOWLEDGE CARD',
+    restart: 'Restart the issuance',
+    'send-support-case': 'Send error report',
+  },
+  codes: {
+    READERS_MISSING: {
+      title: 'Two card readers are needed',
+      explanation:
+        'Card reader {missing} is not connected. With only one reader your administrator card has to come out to make room for the reserve card, and that breaks the issuance.',
+      remedy: 'Connect both card readers before you log in and keep them connected throughout the issuance.',
+    },
+    LOA2_LOGIN: {
+      title: 'Logged in with a LoA2 card',
+      explanation:
+        'You logged in with an assurance level 2 reserve card. Orders for LoA3 reserve cards can only be handled after a login at assurance level 3.',
+      remedy: 'Log out and log in again with a LoA3 card, regular or reserve.',
+    },
+    NO_ROLE_IN_BRANCH: {
+      title: 'No hit within your roles',
+      explanation:
+        "Your roles do not cover the organisation the order belongs to. At least KRA or RA in the person's organisation (or a branch above it) is needed.",
+      remedy: 'Ask the administrator who granted your roles for the right role in that organisation.',
+    },
+    HSA_ID_INCOMPLETE: {
+      title: 'Enter the full HSA-id',
+      explanation: 'The query looks like part of an HSA-id. The search needs a complete HSA-id.',
+      remedy: 'Type the whole HSA-id, for example SE2321000016-abc1, or search by personnummer.',
+    },
+    PNR_FORMAT: {
+      title: 'The personnummer was normalised',
+      explanation:
+        'The personnummer was typed with a hyphen, a plus sign, spaces or ten digits. It was turned into twelve digits and searched anyway.',
+      remedy: 'Nothing to do. Check that the normalised number {normalised} is the right person.',
+    },
+    NO_ORDER: {
+      title: 'No order exists',
+      explanation: 'There is no open order for a LoA3 reserve card for this person.',
+      remedy:
+        'Administrator 1 must first register and sign an order in the admin portal. If the order does exist, send an error report.',
+    },
+    OWN_ORDER: {
+      title: 'You created this order yourself',
+      explanation:
+        'Issuance needs two different administrators: whoever registered the order may not complete it.',
+      remedy: 'Ask another administrator with KRA or RA to log in and complete the issuance.',
+    },
+    PROTECTED_NEEDS_KUR: {
+      title: 'The KUR add-on role is needed',
+      explanation: 'This order can only be handled by administrators who hold the KUR add-on role.',
+      remedy: 'Let an administrator with KUR handle it, or ask whoever grants roles for KUR.',
+    },
+    NOT_ELIGIBLE: {
+      title: 'This person cannot get a LoA3 reserve card',
+      explanation:
+        'LoA3 reserve cards need a Swedish personnummer. The person has a samordningsnummer or is identified by a foreign passport only.',
+      remedy: 'Do not issue a LoA3 reserve card; refer the person to the regular e-ID issuance.',
+    },
+    ORDER_EXPIRED: {
+      title: 'The order has expired',
+      explanation: 'The validity of the order has passed.',
+      remedy: 'Administrator 1 registers a new order in the admin portal.',
+    },
+    ORDER_USED: {
+      title: 'The order has already been used',
+      explanation: 'A reserve card has already been issued and acknowledged on this order.',
+      remedy: 'If another reserve card is needed, administrator 1 registers a new order.',
+    },
+    CARD_REINSERTED: {
+      title: 'Your card was removed',
+      explanation:
+        'The card you logged in with left its reader at {removedAt}. The session may no longer sign, even if the card is put back.',
+      remedy: 'Log out and start again. Keep your card in its reader for the whole issuance.',
+    },
+    SIGN_FAILED: {
+      title: 'Signing failed',
+      explanation: 'The order could not be signed with your card (attempt {attempt}).',
+      remedy: 'Try signing once more. If it fails again, restart the issuance and send an error report.',
+    },
+    WRONG_CARD: {
+      title: 'Wrong reserve card in the reader',
+      explanation:
+        'The card in the reader has card number {actual}, but the order is for card number {expected}.',
+      remedy: 'Take the card out and insert the reserve card with card number {expected}.',
+    },
+    ONE_READER_USED: {
+      title: 'Two card readers were not used throughout',
+      explanation:
+        'The reader log shows a card reader was disconnected during the issuance. Handover and download cannot then be completed safely.',
+      remedy: 'Restart the issuance with two card readers connected all the time.',
+    },
+    HANDOVER_STUCK: {
+      title: 'The handover did not go on',
+      explanation:
+        'CONFIRM HANDOVER was clicked but the card agent did not answer. The reader log and the agent’s events have been kept.',
+      remedy:
+        'Restart the issuance. If it happens again, send an error report: everything the service desk needs is attached.',
+    },
+    DOWNLOAD_START_STUCK: {
+      title: 'The download did not start',
+      explanation:
+        'START DOWNLOAD was clicked but the card agent did not begin generating keys. The reader log and the agent’s events have been kept.',
+      remedy: 'Restart the issuance. If it happens again, send an error report.',
+    },
+    CARD_REMOVED_DURING_DOWNLOAD: {
+      title: 'The reserve card was removed during the download',
+      explanation:
+        'The card was removed while keys were generated or certificates written. Anything already issued has been revoked and the card cleaned so it can be used again.',
+      remedy: 'Restart the issuance and leave the reserve card in until the certificates are written.',
+    },
+    AUTH_DIALOG_NOT_SHOWN: {
+      title: 'The authentication dialog was not shown',
+      explanation:
+        'The card agent should have asked for PIN 1 (authentication) but the dialog never appeared.',
+      remedy: 'Restart the issuance. If the dialog does not appear then either, send an error report.',
+    },
+    SIGN_DIALOG_NOT_SHOWN: {
+      title: 'The signature dialog was not shown',
+      explanation: 'The card agent should have asked for PIN 2 (signature) but the dialog never appeared.',
+      remedy: 'Restart the issuance. If the dialog does not appear then either, send an error report.',
+    },
+    DOWNLOAD_FAILED: {
+      title: 'Downloading the certificates failed',
+      explanation:
+        'The certificates could not be written to the card ({reason}). Anything already issued has been revoked.',
+      remedy: 'Restart the issuance. If it fails again, send an error report.',
+    },
+    ACK_TIMEOUT: {
+      title: 'The card was not acknowledged in time',
+      explanation:
+        'The time to acknowledge the card ran out at {deadline}. Both certificates on the card have been revoked.',
+      remedy:
+        'Restart the issuance to get new certificates, and acknowledge the card before the time runs out.',
+    },
+    PNR_INVALID: {
+      title: 'Not a personnummer',
+      explanation: 'A personnummer has ten or twelve digits, for example 19800101-9802.',
+      remedy: 'Check the number and type it again.',
+    },
+    PNR_CHECK_DIGIT: {
+      title: 'Wrong check digit in the personnummer',
+      explanation:
+        'The last digit of the personnummer does not match the others. A digit is probably mistyped.',
+      remedy: 'Compare the number with the ID document and type it again.',
+    },
+    PNR_DATE: {
+      title: 'Invalid date in the personnummer',
+      explanation: 'The personnummer contains a date that does not exist or lies in the future.',
+      remedy: 'Compare the number with the ID document and type it again.',
+    },
+    HSA_ID_INVALID: {
+      title: 'Invalid HSA-id',
+      explanation:
+        'An HSA-id is SE, an organisation number, a hyphen and a local part, at most 31 characters.',
+      remedy: 'Type the HSA-id in the form SE2321000016-abc1.',
+    },
+    CARD_NUMBER_INVALID: {
+      title: 'Invalid card number',
+      explanation: 'A card number has 19 digits and starts with 9752.',
+      remedy: 'Copy the card number from the card, for example 9752 2789 0000 0000 000.',
+    },
+    QUERY_INVALID: {
+      title: 'The query could not be understood',
+      explanation: 'Search by personnummer or by a complete HSA-id.',
+      remedy: 'Type for example 19800101-9802 or SE2321000016-abc1.',
+    },
+    DATE_INVALID: {
+      title: 'Invalid date',
+      explanation: 'The date does not exist or is not in the expected form.',
+      remedy: 'Type the date as YYYY-MM-DD.',
+    },
+    ORGANISATION_INVALID: {
+      title: 'The organisation tree is invalid',
+      explanation: 'The branches do not form a tree ({reason}).',
+      remedy: 'Correct the organisation data and import it again.',
+    },
+    BRANCH_UNKNOWN: {
+      title: 'Unknown organisation',
+      explanation: 'The organisation is not in the directory.',
+      remedy: 'Check the directory or contact the service desk.',
+    },
+    RECIPIENT_UNDERAGE: {
+      title: 'The person is under 18',
+      explanation: 'LoA3 reserve cards are only issued to persons aged 18 or older.',
+      remedy: 'Do not issue a LoA3 reserve card.',
+    },
+    ID_DOCUMENT_NOT_LOA3: {
+      title: 'The ID document is not enough for LoA3',
+      explanation:
+        "Accepted ID documents are a Swedish driving licence, a Swedish passport, a SIS-marked ID card, a national ID card and Skatteverket's ID card.",
+      remedy: 'Check an accepted ID document and record it.',
+    },
+    CARD_NUMBER_TAKEN: {
+      title: 'The card number belongs to someone else',
+      explanation:
+        'A reserve card with this card number has already been ordered for or issued to another person.',
+      remedy: 'Use another, unused reserve card and enter its card number.',
+    },
+    VALIDITY_INVALID: {
+      title: 'Invalid validity',
+      explanation: 'The validity must start now or later and end after it starts.',
+      remedy: 'Enter a validity that starts today or later.',
+    },
+    VALIDITY_TOO_LONG: {
+      title: 'Validity too long',
+      explanation: 'The reserve card may be valid for at most {maxDays} days.',
+      remedy: 'Shorten the validity to at most {maxDays} days.',
+    },
+    ORDER_NOT_SIGNED: {
+      title: 'The order is not signed',
+      explanation: 'The order must be signed with the card of the administrator who registers it.',
+      remedy: 'Sign the order with your card.',
+    },
+    ORDER_CANCELLED: {
+      title: 'The order has been cancelled',
+      explanation: 'The order was cancelled in the admin portal.',
+      remedy: 'Administrator 1 registers a new order if a reserve card is still needed.',
+    },
+    ORDER_STATE_CONFLICT: {
+      title: 'The order is already being handled',
+      explanation: 'The order is in a state where this cannot be done ({state}).',
+      remedy:
+        'Reload the page. If another issuance of the same order is under way, wait until it is finished.',
+    },
+    NOT_LOGGED_IN: {
+      title: 'Not logged in',
+      explanation: 'You need to log in with your card.',
+      remedy: 'Insert your card in card reader 1 and log in.',
+    },
+    RESERVE_CARD_MISSING: {
+      title: 'No reserve card in the reader',
+      explanation: 'There is no card in card reader {reader}.',
+      remedy: 'Ask the recipient to insert the reserve card in card reader {reader}.',
+    },
+    TERMS_NOT_ACCEPTED: {
+      title: 'The terms are not accepted',
+      explanation: 'The recipient must accept the terms of the certificate before the download.',
+      remedy: 'Read the terms and tick that you accept them.',
+    },
+    ACTION_PENDING: {
+      title: 'Waiting for the card agent',
+      explanation: 'The card agent is working on the previous step.',
+      remedy: 'Wait a few seconds. If nothing happens, an error message will say what to do next.',
+    },
+    PIN_DIALOG_CANCELLED: {
+      title: 'The PIN dialog was cancelled',
+      explanation: 'The PIN dialog was closed without a PIN. Anything already issued has been revoked.',
+      remedy: "Restart the issuance and enter the PIN from the reserve card's envelope.",
+    },
+    EVENT_OUT_OF_ORDER: {
+      title: 'This action does not fit this step',
+      explanation: 'The page and the server are not at the same step.',
+      remedy: 'Reload the page to see where the issuance is.',
+    },
+    FLOW_ENDED: {
+      title: 'The issuance has ended',
+      explanation: 'This issuance has already ended ({status}).',
+      remedy: 'Start a new issuance if needed.',
+    },
+    TEXT_TOO_LONG: {
+      title: 'The text is too long',
+      explanation: 'The text may be at most {max} characters.',
+      remedy: 'Shorten the text and try again.',
+    },
+  },
+};

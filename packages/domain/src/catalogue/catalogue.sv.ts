@@ -1,0 +1,287 @@
+import type { LanguageCatalogue } from './language-catalogue.js';
+
+/** Svenska: the product's default language. Screen titles and buttons keep the source's labels. */
+export const sv: LanguageCatalogue = {
+  steps: {
+    0: 'Logga in med kort',
+    1: 'Hantera dina e-legitimationer',
+    2: 'Sök på beställningar',
+    3: 'Granskning av valt underlag',
+    4: 'Lämna över kort till kortmottagare',
+    5: 'Acceptera villkoren för ditt certifikat',
+    6: 'Hämta nytt certifikat',
+    7: 'Kvittera kort',
+  },
+  controls: {
+    login: 'Logga in',
+    'manage-orders': 'Hantera beställningar',
+    search: 'Sök',
+    'select-order': 'Välj underlag',
+    sign: 'SIGNERA',
+    'logout-restart': 'Logga ut och börja om',
+    'confirm-handover': 'BEKRÄFTA ÖVERLÄMNING',
+    'accept-terms': 'Jag accepterar villkoren',
+    'start-download': 'STARTA NEDLADDNING',
+    acknowledge: 'KVITTERA KORT',
+    restart: 'Starta om utgivningen',
+    'send-support-case': 'Skicka felanmälan',
+  },
+  codes: {
+    READERS_MISSING: {
+      title: 'Två kortläsare krävs',
+      explanation:
+        'Kortläsare {missing} är inte ansluten. Med bara en kortläsare måste ditt administratörskort tas ut för att reservkortet ska få plats, och då bryts utgivningen.',
+      remedy: 'Anslut båda kortläsarna innan du loggar in och låt dem vara anslutna under hela utgivningen.',
+    },
+    LOA2_LOGIN: {
+      title: 'Inloggad med ett LoA2-kort',
+      explanation:
+        'Du är inloggad med ett reservkort på tillitsnivå 2. Beställningar av LoA3-reservkort kan bara hanteras av den som loggat in med tillitsnivå 3.',
+      remedy: 'Logga ut och logga in igen med ett LoA3-kort, ordinarie kort eller reservkort.',
+    },
+    NO_ROLE_IN_BRANCH: {
+      title: 'Ingen träff inom din behörighet',
+      explanation:
+        'Dina roller täcker inte den organisation där beställningen finns. Minst rollen KRA eller RA i personens organisation (eller en överordnad gren) krävs.',
+      remedy: 'Kontakta administratören som gav dig dina roller och be om rätt roll i organisationen.',
+    },
+    HSA_ID_INCOMPLETE: {
+      title: 'Ange hela HSA-id:t',
+      explanation: 'Sökningen ser ut som en del av ett HSA-id. Sökningen kräver ett fullständigt HSA-id.',
+      remedy: 'Skriv hela HSA-id:t, till exempel SE2321000016-abc1, eller sök på personnummer.',
+    },
+    PNR_FORMAT: {
+      title: 'Personnumret har gjorts om',
+      explanation:
+        'Personnumret skrevs med bindestreck, plustecken, mellanslag eller tio siffror. Det har gjorts om till tolv siffror och sökningen gjordes ändå.',
+      remedy: 'Inget behöver göras. Kontrollera att det omgjorda numret {normalised} är rätt person.',
+    },
+    NO_ORDER: {
+      title: 'Ingen beställning finns',
+      explanation: 'Det finns ingen öppen beställning av LoA3-reservkort för personen.',
+      remedy:
+        'Administratör 1 måste först registrera och signera en beställning i administrationsportalen. Finns beställningen ändå, skicka en felanmälan.',
+    },
+    OWN_ORDER: {
+      title: 'Du har själv skapat beställningen',
+      explanation:
+        'Utgivningen kräver två olika administratörer: den som registrerade beställningen får inte slutföra den.',
+      remedy: 'Be en annan administratör med rollen KRA eller RA att logga in och slutföra utgivningen.',
+    },
+    PROTECTED_NEEDS_KUR: {
+      title: 'Tilläggsrollen KUR krävs',
+      explanation: 'Beställningen kan bara hanteras av administratörer som har tilläggsrollen KUR.',
+      remedy: 'Låt en administratör med KUR hantera ärendet, eller be den som delar ut roller om KUR.',
+    },
+    NOT_ELIGIBLE: {
+      title: 'Personen kan inte få ett LoA3-reservkort',
+      explanation:
+        'LoA3-reservkort kräver ett svenskt personnummer. Personen har samordningsnummer eller är identifierad endast med utländskt pass.',
+      remedy: 'Ge inget LoA3-reservkort. Hänvisa till den ordinarie utgivningen av e-legitimation.',
+    },
+    ORDER_EXPIRED: {
+      title: 'Beställningen har gått ut',
+      explanation: 'Beställningens giltighetstid har passerat.',
+      remedy: 'Administratör 1 registrerar en ny beställning i administrationsportalen.',
+    },
+    ORDER_USED: {
+      title: 'Beställningen är redan använd',
+      explanation: 'Ett reservkort har redan lämnats ut och kvitterats på den här beställningen.',
+      remedy: 'Behövs ett nytt reservkort registrerar administratör 1 en ny beställning.',
+    },
+    CARD_REINSERTED: {
+      title: 'Ditt kort har tagits ut',
+      explanation:
+        'Kortet du loggade in med togs ut ur kortläsaren kl. {removedAt}. Sessionen får därför inte längre signera, även om kortet sätts tillbaka.',
+      remedy:
+        'Logga ut och börja om från början. Låt kortet sitta kvar i kortläsaren under hela utgivningen.',
+    },
+    SIGN_FAILED: {
+      title: 'Signeringen misslyckades',
+      explanation: 'Underlaget kunde inte signeras med ditt kort (försök {attempt}).',
+      remedy:
+        'Försök signera en gång till. Misslyckas det igen, starta om utgivningen och skicka en felanmälan.',
+    },
+    WRONG_CARD: {
+      title: 'Fel reservkort i kortläsaren',
+      explanation:
+        'Kortet i läsaren har kortnummer {actual}, men beställningen gäller kortnummer {expected}.',
+      remedy: 'Ta ut kortet och sätt i reservkortet med kortnummer {expected}.',
+    },
+    ONE_READER_USED: {
+      title: 'Två kortläsare användes inte hela tiden',
+      explanation:
+        'Kortläsarloggen visar att en kortläsare var frånkopplad under utgivningen. Då kan överlämning och nedladdning inte slutföras säkert.',
+      remedy: 'Starta om utgivningen med två kortläsare anslutna hela tiden.',
+    },
+    HANDOVER_STUCK: {
+      title: 'Överlämningen kom inte vidare',
+      explanation:
+        'BEKRÄFTA ÖVERLÄMNING klickades men kortagenten svarade inte. Kortläsarloggen och kortagentens händelser är sparade.',
+      remedy:
+        'Starta om utgivningen. Händer det igen, skicka en felanmälan – allt förvaltningen behöver följer med.',
+    },
+    DOWNLOAD_START_STUCK: {
+      title: 'Nedladdningen startade inte',
+      explanation:
+        'STARTA NEDLADDNING klickades men kortagenten började inte skapa nycklar. Kortläsarloggen och kortagentens händelser är sparade.',
+      remedy: 'Starta om utgivningen. Händer det igen, skicka en felanmälan.',
+    },
+    CARD_REMOVED_DURING_DOWNLOAD: {
+      title: 'Reservkortet togs ut under nedladdningen',
+      explanation:
+        'Kortet togs ut medan nycklar skapades eller certifikat skrevs. Det som hunnit utfärdas har spärrats och kortet har rensats så att det kan användas igen.',
+      remedy: 'Starta om utgivningen och låt reservkortet sitta kvar tills certifikaten är skrivna.',
+    },
+    AUTH_DIALOG_NOT_SHOWN: {
+      title: 'Legitimeringsfönstret visades inte',
+      explanation: 'Kortagenten skulle be om PIN 1 (legitimering) men fönstret visades aldrig.',
+      remedy: 'Starta om utgivningen. Visas fönstret inte heller då, skicka en felanmälan.',
+    },
+    SIGN_DIALOG_NOT_SHOWN: {
+      title: 'Underskriftsfönstret visades inte',
+      explanation: 'Kortagenten skulle be om PIN 2 (underskrift) men fönstret visades aldrig.',
+      remedy: 'Starta om utgivningen. Visas fönstret inte heller då, skicka en felanmälan.',
+    },
+    DOWNLOAD_FAILED: {
+      title: 'Hämtningen av certifikat misslyckades',
+      explanation:
+        'Certifikaten kunde inte skrivas till kortet ({reason}). Det som hunnit utfärdas har spärrats.',
+      remedy: 'Starta om utgivningen. Misslyckas det igen, skicka en felanmälan.',
+    },
+    ACK_TIMEOUT: {
+      title: 'Kortet kvitterades inte i tid',
+      explanation:
+        'Tiden för att kvittera kortet gick ut kl. {deadline}. Båda certifikaten på kortet har spärrats.',
+      remedy: 'Starta om utgivningen för att få nya certifikat, och kvittera kortet innan tiden går ut.',
+    },
+    PNR_INVALID: {
+      title: 'Inte ett personnummer',
+      explanation: 'Ett personnummer har tio eller tolv siffror, till exempel 19800101-9802.',
+      remedy: 'Kontrollera numret och skriv det igen.',
+    },
+    PNR_CHECK_DIGIT: {
+      title: 'Fel kontrollsiffra i personnumret',
+      explanation: 'Personnumrets sista siffra stämmer inte med de övriga. Troligen är en siffra felskriven.',
+      remedy: 'Jämför numret med ID-handlingen och skriv det igen.',
+    },
+    PNR_DATE: {
+      title: 'Ogiltigt datum i personnumret',
+      explanation: 'Personnumret innehåller ett datum som inte finns eller ligger i framtiden.',
+      remedy: 'Jämför numret med ID-handlingen och skriv det igen.',
+    },
+    HSA_ID_INVALID: {
+      title: 'Ogiltigt HSA-id',
+      explanation:
+        'Ett HSA-id består av SE, organisationsnummer, bindestreck och en lokal del, högst 31 tecken.',
+      remedy: 'Skriv HSA-id:t i formen SE2321000016-abc1.',
+    },
+    CARD_NUMBER_INVALID: {
+      title: 'Ogiltigt kortnummer',
+      explanation: 'Ett kortnummer har 19 siffror och börjar med 9752.',
+      remedy: 'Skriv av kortnumret från kortet, till exempel 9752 2789 0000 0000 000.',
+    },
+    QUERY_INVALID: {
+      title: 'Sökningen kunde inte tolkas',
+      explanation: 'Sök på ett personnummer eller ett fullständigt HSA-id.',
+      remedy: 'Skriv till exempel 19800101-9802 eller SE2321000016-abc1.',
+    },
+    DATE_INVALID: {
+      title: 'Ogiltigt datum',
+      explanation: 'Datumet finns inte eller har fel form.',
+      remedy: 'Skriv datumet som ÅÅÅÅ-MM-DD.',
+    },
+    ORGANISATION_INVALID: {
+      title: 'Organisationsträdet är felaktigt',
+      explanation: 'Grenarna bildar inte ett träd ({reason}).',
+      remedy: 'Rätta organisationsdata och läs in den igen.',
+    },
+    BRANCH_UNKNOWN: {
+      title: 'Okänd organisation',
+      explanation: 'Organisationen finns inte i katalogen.',
+      remedy: 'Kontrollera katalogen eller kontakta förvaltningen.',
+    },
+    RECIPIENT_UNDERAGE: {
+      title: 'Personen är under 18 år',
+      explanation: 'LoA3-reservkort ges bara till personer som fyllt 18 år.',
+      remedy: 'Ge inget LoA3-reservkort.',
+    },
+    ID_DOCUMENT_NOT_LOA3: {
+      title: 'ID-handlingen räcker inte för LoA3',
+      explanation:
+        'Godkända ID-handlingar är svenskt körkort, svenskt pass, SIS-märkt ID-kort, nationellt ID-kort och Skatteverkets ID-kort.',
+      remedy: 'Kontrollera en godkänd ID-handling och ange den.',
+    },
+    CARD_NUMBER_TAKEN: {
+      title: 'Kortnumret tillhör en annan person',
+      explanation:
+        'Ett reservkort med det här kortnumret är redan beställt till eller utlämnat till någon annan.',
+      remedy: 'Använd ett annat, oanvänt reservkort och ange dess kortnummer.',
+    },
+    VALIDITY_INVALID: {
+      title: 'Ogiltig giltighetstid',
+      explanation: 'Giltighetstiden måste börja nu eller senare och sluta efter att den börjat.',
+      remedy: 'Ange en giltighetstid som börjar i dag eller senare.',
+    },
+    VALIDITY_TOO_LONG: {
+      title: 'För lång giltighetstid',
+      explanation: 'Reservkortet får gälla högst {maxDays} dagar.',
+      remedy: 'Korta giltighetstiden till högst {maxDays} dagar.',
+    },
+    ORDER_NOT_SIGNED: {
+      title: 'Beställningen är inte signerad',
+      explanation: 'Beställningen måste signeras med kortet hos administratören som registrerar den.',
+      remedy: 'Signera beställningen med ditt kort.',
+    },
+    ORDER_CANCELLED: {
+      title: 'Beställningen är makulerad',
+      explanation: 'Beställningen har makulerats i administrationsportalen.',
+      remedy: 'Administratör 1 registrerar en ny beställning om ett reservkort fortfarande behövs.',
+    },
+    ORDER_STATE_CONFLICT: {
+      title: 'Beställningen hanteras redan',
+      explanation: 'Beställningen är i ett läge där åtgärden inte går att göra ({state}).',
+      remedy: 'Ladda om sidan. Pågår en annan utgivning av samma beställning, vänta tills den är klar.',
+    },
+    NOT_LOGGED_IN: {
+      title: 'Inte inloggad',
+      explanation: 'Du måste logga in med ditt kort.',
+      remedy: 'Sätt i ditt kort i kortläsare 1 och logga in.',
+    },
+    RESERVE_CARD_MISSING: {
+      title: 'Inget reservkort i kortläsaren',
+      explanation: 'Det sitter inget kort i kortläsare {reader}.',
+      remedy: 'Be kortmottagaren sätta i reservkortet i kortläsare {reader}.',
+    },
+    TERMS_NOT_ACCEPTED: {
+      title: 'Villkoren är inte accepterade',
+      explanation: 'Kortmottagaren måste acceptera villkoren för certifikatet innan nedladdningen.',
+      remedy: 'Läs villkoren och kryssa i att du accepterar dem.',
+    },
+    ACTION_PENDING: {
+      title: 'Väntar på kortagenten',
+      explanation: 'Kortagenten arbetar med föregående steg.',
+      remedy: 'Vänta några sekunder. Händer inget, visas ett felmeddelande med nästa åtgärd.',
+    },
+    PIN_DIALOG_CANCELLED: {
+      title: 'PIN-dialogen avbröts',
+      explanation: 'PIN-fönstret stängdes utan att PIN angavs. Det som hunnit utfärdas har spärrats.',
+      remedy: 'Starta om utgivningen och ange PIN-koden från reservkortets kuvert.',
+    },
+    EVENT_OUT_OF_ORDER: {
+      title: 'Åtgärden passar inte i det här steget',
+      explanation: 'Sidan och servern är inte i samma steg.',
+      remedy: 'Ladda om sidan för att se var utgivningen är.',
+    },
+    FLOW_ENDED: {
+      title: 'Utgivningen är avslutad',
+      explanation: 'Den här utgivningen är redan avslutad ({status}).',
+      remedy: 'Starta en ny utgivning om det behövs.',
+    },
+    TEXT_TOO_LONG: {
+      title: 'Texten är för lång',
+      explanation: 'Texten får vara högst {max} tecken.',
+      remedy: 'Korta texten och försök igen.',
+    },
+  },
+};

@@ -1,0 +1,82 @@
+import { CODE_INFO, type ErrorCode, type Severity } from '../error-code.js';
+import type { ControlId } from '../issuance/flow-controls.js';
+import type { Step } from '../issuance/flow-state.js';
+import type { DomainError, ErrorDetails } from '../result.js';
+import { SWEDISH_TIME_ZONE } from '../time.js';
+import { en } from './catalogue.en.js';
+import { sv } from './catalogue.sv.js';
+import type { Language, LanguageCatalogue } from './language-catalogue.js';
+
+export const CATALOGUES: { readonly [L in Language]: LanguageCatalogue } = { sv, en };
+
+/** The remedy as an action: the control that carries it out, where there is one. */
+export const REMEDY_ACTIONS: Partial<Record<ErrorCode, ControlId>> = {
+  CARD_REINSERTED: 'logout-restart',
+  LOA2_LOGIN: 'logout-restart',
+  SIGN_FAILED: 'sign',
+  ONE_READER_USED: 'restart',
+  HANDOVER_STUCK: 'restart',
+  DOWNLOAD_START_STUCK: 'restart',
+  CARD_REMOVED_DURING_DOWNLOAD: 'restart',
+  AUTH_DIALOG_NOT_SHOWN: 'restart',
+  SIGN_DIALOG_NOT_SHOWN: 'restart',
+  DOWNLOAD_FAILED: 'restart',
+  PIN_DIALOG_CANCELLED: 'restart',
+  ACK_TIMEOUT: 'restart',
+};
+
+/** An error as the user reads it. */
+export interface DescribedError {
+  readonly code: ErrorCode;
+  readonly severity: Severity;
+  readonly title: string;
+  readonly explanation: string;
+  readonly remedy: string;
+  readonly action: ControlId | null;
+  readonly supportCase: boolean;
+}
+
+/** Detail keys that hold instants, shown as a time of day in Sweden. */
+const INSTANT_KEYS: ReadonlySet<string> = new Set(['removedAt', 'deadline']);
+
+const formatValue = (key: string, value: string | number | boolean, language: Language): string => {
+  if (INSTANT_KEYS.has(key) && typeof value === 'number') {
+    return new Intl.DateTimeFormat(language === 'sv' ? 'sv-SE' : 'en-GB', {
+      timeZone: SWEDISH_TIME_ZONE,
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    }).format(new Date(value));
+  }
+  return String(value);
+};
+
+/** Fills `{key}` placeholders from the error's details; a missing detail shows as a dash. */
+export const fillPlaceholders = (
+  text: string,
+  details: ErrorDetails | undefined,
+  language: Language,
+): string =>
+  text.replace(/\{(\w+)\}/g, (_match, key: string) => {
+    const value = details?.[key];
+    return value === undefined || value === '' ? '–' : formatValue(key, value, language);
+  });
+
+export const describeError = (error: DomainError, language: Language): DescribedError => {
+  const texts = CATALOGUES[language].codes[error.code];
+  const info = CODE_INFO[error.code];
+  return {
+    code: error.code,
+    severity: info.severity,
+    title: fillPlaceholders(texts.title, error.details, language),
+    explanation: fillPlaceholders(texts.explanation, error.details, language),
+    remedy: fillPlaceholders(texts.remedy, error.details, language),
+    action: REMEDY_ACTIONS[error.code] ?? null,
+    supportCase: info.supportCase,
+  };
+};
+
+export const stepTitle = (step: Step, language: Language): string => CATALOGUES[language].steps[step];
+
+export const controlLabel = (control: ControlId, language: Language): string =>
+  CATALOGUES[language].controls[control];

@@ -1,0 +1,25 @@
+import type { ErrorCode } from '../error-code.js';
+import type { ControlId } from '../issuance/flow-controls.js';
+import type { Step } from '../issuance/flow-state.js';
+
+export const LANGUAGES = ['sv', 'en'] as const;
+/** Swedish is the default: the users are Swedish ID-administrators. */
+export type Language = (typeof LANGUAGES)[number];
+export const DEFAULT_LANGUAGE: Language = 'sv';
+
+/**
+ * What the user is told about a code: what happened, why, and what to do. Texts may name
+ * details of the error in braces, e.g. `{expected}`.
+ */
+export interface CodeTexts {
+  readonly title: string;
+  readonly explanation: string;
+  readonly remedy: string;
+}
+
+/** One language's texts. Every code, step and control must be present: a gap is a compile error. */
+export interface LanguageCatalogue {
+  readonly codes: { readonly [C in ErrorCode]: CodeTexts };
+  readonly steps: { readonly [S in Step]: string };
+  readonly controls: { readonly [C in ControlId]: string };
+}

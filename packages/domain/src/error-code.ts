@@ -1,0 +1,135 @@
+/**
+ * Every code the product can raise. The first block is the catalogue of SPEC §4; the rest are the
+ * codes the rules need beyond it (bad identifiers, order registration, flow bookkeeping).
+ * Adding a code here makes every language catalogue and the catalogue scenario test fail to
+ * compile until it is described and reached.
+ */
+export const ERROR_CODES = [
+  // SPEC §4
+  'READERS_MISSING',
+  'LOA2_LOGIN',
+  'NO_ROLE_IN_BRANCH',
+  'HSA_ID_INCOMPLETE',
+  'PNR_FORMAT',
+  'NO_ORDER',
+  'OWN_ORDER',
+  'PROTECTED_NEEDS_KUR',
+  'NOT_ELIGIBLE',
+  'ORDER_EXPIRED',
+  'ORDER_USED',
+  'CARD_REINSERTED',
+  'SIGN_FAILED',
+  'WRONG_CARD',
+  'ONE_READER_USED',
+  'HANDOVER_STUCK',
+  'DOWNLOAD_START_STUCK',
+  'CARD_REMOVED_DURING_DOWNLOAD',
+  'AUTH_DIALOG_NOT_SHOWN',
+  'SIGN_DIALOG_NOT_SHOWN',
+  'DOWNLOAD_FAILED',
+  'ACK_TIMEOUT',
+  // Identifiers and input
+  'PNR_INVALID',
+  'PNR_CHECK_DIGIT',
+  'PNR_DATE',
+  'HSA_ID_INVALID',
+  'CARD_NUMBER_INVALID',
+  'QUERY_INVALID',
+  'DATE_INVALID',
+  // Organisation
+  'ORGANISATION_INVALID',
+  'BRANCH_UNKNOWN',
+  // Orders (admin portal)
+  'RECIPIENT_UNDERAGE',
+  'ID_DOCUMENT_NOT_LOA3',
+  'CARD_NUMBER_TAKEN',
+  'VALIDITY_INVALID',
+  'VALIDITY_TOO_LONG',
+  'ORDER_NOT_SIGNED',
+  'ORDER_CANCELLED',
+  'ORDER_STATE_CONFLICT',
+  // Issuance flow
+  'NOT_LOGGED_IN',
+  'RESERVE_CARD_MISSING',
+  'TERMS_NOT_ACCEPTED',
+  'ACTION_PENDING',
+  'PIN_DIALOG_CANCELLED',
+  'EVENT_OUT_OF_ORDER',
+  'FLOW_ENDED',
+  // Support cases
+  'TEXT_TOO_LONG',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+const codeSet: ReadonlySet<string> = new Set(ERROR_CODES);
+
+export const isErrorCode = (value: unknown): value is ErrorCode =>
+  typeof value === 'string' && codeSet.has(value);
+
+/** Where in the product a code arises: a step of the seven, before step 1, or outside the flow. */
+export type CodeStep = 'before-1' | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 'admin-portal' | 'input' | 'any';
+
+/**
+ * How a code is handled: `blocking` stops the action and explains; `notice` informs while the
+ * action goes on (e.g. a normalised personnummer); `fault` ends the attempt and offers restart and a
+ * support case.
+ */
+export type Severity = 'notice' | 'blocking' | 'fault';
+
+export interface CodeInfo {
+  readonly step: CodeStep;
+  readonly severity: Severity;
+  /** Whether the error screen offers "Skicka felanmälan" for this code. */
+  readonly supportCase: boolean;
+}
+
+export const CODE_INFO: { readonly [C in ErrorCode]: CodeInfo } = {
+  READERS_MISSING: { step: 'before-1', severity: 'blocking', supportCase: false },
+  LOA2_LOGIN: { step: 1, severity: 'blocking', supportCase: false },
+  NO_ROLE_IN_BRANCH: { step: 2, severity: 'blocking', supportCase: false },
+  HSA_ID_INCOMPLETE: { step: 2, severity: 'blocking', supportCase: false },
+  PNR_FORMAT: { step: 2, severity: 'notice', supportCase: false },
+  NO_ORDER: { step: 2, severity: 'blocking', supportCase: true },
+  OWN_ORDER: { step: 2, severity: 'blocking', supportCase: false },
+  PROTECTED_NEEDS_KUR: { step: 2, severity: 'blocking', supportCase: false },
+  NOT_ELIGIBLE: { step: 2, severity: 'blocking', supportCase: false },
+  ORDER_EXPIRED: { step: 2, severity: 'blocking', supportCase: false },
+  ORDER_USED: { step: 2, severity: 'blocking', supportCase: false },
+  CARD_REINSERTED: { step: 3, severity: 'blocking', supportCase: false },
+  SIGN_FAILED: { step: 3, severity: 'fault', supportCase: true },
+  WRONG_CARD: { step: 4, severity: 'blocking', supportCase: false },
+  ONE_READER_USED: { step: 4, severity: 'fault', supportCase: true },
+  HANDOVER_STUCK: { step: 4, severity: 'fault', supportCase: true },
+  DOWNLOAD_START_STUCK: { step: 5, severity: 'fault', supportCase: true },
+  CARD_REMOVED_DURING_DOWNLOAD: { step: 6, severity: 'fault', supportCase: true },
+  AUTH_DIALOG_NOT_SHOWN: { step: 6, severity: 'fault', supportCase: true },
+  SIGN_DIALOG_NOT_SHOWN: { step: 6, severity: 'fault', supportCase: true },
+  DOWNLOAD_FAILED: { step: 6, severity: 'fault', supportCase: true },
+  ACK_TIMEOUT: { step: 7, severity: 'fault', supportCase: true },
+  PNR_INVALID: { step: 'input', severity: 'blocking', supportCase: false },
+  PNR_CHECK_DIGIT: { step: 'input', severity: 'blocking', supportCase: false },
+  PNR_DATE: { step: 'input', severity: 'blocking', supportCase: false },
+  HSA_ID_INVALID: { step: 'input', severity: 'blocking', supportCase: false },
+  CARD_NUMBER_INVALID: { step: 'input', severity: 'blocking', supportCase: false },
+  QUERY_INVALID: { step: 2, severity: 'blocking', supportCase: false },
+  DATE_INVALID: { step: 'input', severity: 'blocking', supportCase: false },
+  ORGANISATION_INVALID: { step: 'admin-portal', severity: 'blocking', supportCase: false },
+  BRANCH_UNKNOWN: { step: 'admin-portal', severity: 'blocking', supportCase: false },
+  RECIPIENT_UNDERAGE: { step: 'admin-portal', severity: 'blocking', supportCase: false },
+  ID_DOCUMENT_NOT_LOA3: { step: 'admin-portal', severity: 'blocking', supportCase: false },
+  CARD_NUMBER_TAKEN: { step: 'admin-portal', severity: 'blocking', supportCase: false },
+  VALIDITY_INVALID: { step: 'admin-portal', severity: 'blocking', supportCase: false },
+  VALIDITY_TOO_LONG: { step: 'admin-portal', severity: 'blocking', supportCase: false },
+  ORDER_NOT_SIGNED: { step: 'admin-portal', severity: 'blocking', supportCase: false },
+  ORDER_CANCELLED: { step: 2, severity: 'blocking', supportCase: false },
+  ORDER_STATE_CONFLICT: { step: 'any', severity: 'blocking', supportCase: false },
+  NOT_LOGGED_IN: { step: 'any', severity: 'blocking', supportCase: false },
+  RESERVE_CARD_MISSING: { step: 4, severity: 'blocking', supportCase: false },
+  TERMS_NOT_ACCEPTED: { step: 5, severity: 'blocking', supportCase: false },
+  ACTION_PENDING: { step: 'any', severity: 'notice', supportCase: false },
+  PIN_DIALOG_CANCELLED: { step: 6, severity: 'fault', supportCase: false },
+  EVENT_OUT_OF_ORDER: { step: 'any', severity: 'blocking', supportCase: false },
+  FLOW_ENDED: { step: 'any', severity: 'blocking', supportCase: false },
+  TEXT_TOO_LONG: { step: 'input', severity: 'blocking', supportCase: false },
+};

@@ -1,0 +1,76 @@
+import type { AssuranceLevel } from '../assurance-level.js';
+import type { ErrorCode } from '../error-code.js';
+import type { CardNumber } from '../identifiers/card-number.js';
+import type { HsaId } from '../identifiers/hsa-id.js';
+import type { SearchQuery } from '../identifiers/search-query.js';
+import type { Instant } from '../time.js';
+
+/** Which physical reader: 1 and 2 as the agent numbers its slots. */
+export type ReaderSlot = 1 | 2;
+
+/** What the flow keeps of the order it works on: no name, no personnummer. */
+export interface FlowOrder {
+  readonly orderId: string;
+  readonly cardNumber: CardNumber;
+  readonly recipientHsaId: HsaId;
+  readonly admin1HsaId: HsaId;
+  readonly protectedIdentity: boolean;
+}
+
+export type PinDialog = 'auth' | 'sign';
+
+/** Why a flow was ended by a person rather than by the rules. */
+export type AbortReason = 'restart' | 'logout';
+
+/**
+ * Everything that can happen to an issuance flow. Card and reader events come from the agent;
+ * clicks from the page (checked by the server); `tick` and `deadline-passed` from the clock.
+ */
+export type FlowEvent = { readonly at: Instant } & (
+  | { readonly type: 'reader-plugged'; readonly reader: ReaderSlot }
+  | { readonly type: 'reader-unplugged'; readonly reader: ReaderSlot }
+  /** `cardNumber` is null when the agent could not read a card number from the token. */
+  | { readonly type: 'card-inserted'; readonly reader: ReaderSlot; readonly cardNumber: CardNumber | null }
+  | { readonly type: 'card-removed'; readonly reader: ReaderSlot }
+  | {
+      readonly type: 'logged-in';
+      readonly admin: HsaId;
+      readonly assuranceLevel: AssuranceLevel;
+      readonly cardNumber: CardNumber;
+      readonly reader: ReaderSlot;
+    }
+  | { readonly type: 'manage-orders' }
+  /** A step-2 search, diagnosed by `diagnoseSearch`: a hit, or the codes that explain none. */
+  | {
+      readonly type: 'searched';
+      readonly queryKind: SearchQuery['kind'];
+      readonly hit: FlowOrder | null;
+      readonly codes: readonly ErrorCode[];
+    }
+  | { readonly type: 'order-selected' }
+  /** SIGNERA, after the agent signed with `cardNumber`'s key (`ok`) or failed to (`failed`). */
+  | { readonly type: 'signed'; readonly outcome: 'ok' | 'failed'; readonly cardNumber: CardNumber | null }
+  /** BEKRÄFTA ÖVERLÄMNING clicked; the agent then re-reads the card (`handover-verified`). */
+  | { readonly type: 'handover-confirmed' }
+  | { readonly type: 'handover-verified'; readonly cardNumber: CardNumber }
+  | { readonly type: 'terms-accepted'; readonly accepted: boolean }
+  /** STARTA NEDLADDNING clicked; the agent answers with `key-generation-started`. */
+  | { readonly type: 'download-requested' }
+  | { readonly type: 'key-generation-started' }
+  | { readonly type: 'keys-generated' }
+  | { readonly type: 'dialog-shown'; readonly dialog: PinDialog }
+  | { readonly type: 'dialog-completed'; readonly dialog: PinDialog }
+  | { readonly type: 'dialog-cancelled'; readonly dialog: PinDialog }
+  /** The agent reports a dialog it could not show (e.g. no desktop session). */
+  | { readonly type: 'dialog-not-shown'; readonly dialog: PinDialog }
+  | { readonly type: 'certificates-issued'; readonly serials: readonly string[] }
+  | { readonly type: 'certificates-written' }
+  | { readonly type: 'download-failed'; readonly reason: string }
+  /** KVITTERA KORT, signed with the new signature key on `cardNumber`. */
+  | { readonly type: 'acknowledged'; readonly cardNumber: CardNumber }
+  | { readonly type: 'deadline-passed' }
+  | { readonly type: 'tick' }
+  | { readonly type: 'aborted'; readonly reason: AbortReason }
+);
+
+export type FlowEventType = FlowEvent['type'];

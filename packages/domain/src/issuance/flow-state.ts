@@ -1,0 +1,135 @@
+import type { AssuranceLevel } from '../assurance-level.js';
+import type { ErrorCode } from '../error-code.js';
+import type { CardNumber } from '../identifiers/card-number.js';
+import type { HsaId } from '../identifiers/hsa-id.js';
+import type { ErrorDetails } from '../result.js';
+import { type Instant, MINUTE } from '../time.js';
+import type { FlowEventType, FlowOrder, PinDialog, ReaderSlot } from './flow-event.js';
+
+/** 0 is the login screen; 1–7 are the seven steps of SPEC §3. */
+export type Step = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7;
+
+export type FlowStatus = 'active' | 'completed' | 'ack-timeout-revoked' | 'aborted';
+
+export interface ReaderState {
+  readonly connected: boolean;
+  /** The card in the reader; `cardNumber` null for a card whose number could not be read. */
+  readonly card: { readonly cardNumber: CardNumber | null } | null;
+}
+
+export type Readers = { readonly [R in ReaderSlot]: ReaderState };
+
+export interface LoginInfo {
+  readonly admin: HsaId;
+  readonly assuranceLevel: AssuranceLevel;
+  readonly cardNumber: CardNumber;
+  /** The reader holding admin 2's card; the other one takes the reserve card. */
+  readonly reader: ReaderSlot;
+  readonly at: Instant;
+}
+
+export type DialogState = 'waiting' | 'shown' | 'completed' | 'cancelled';
+
+export interface DownloadState {
+  readonly phase: 'key-generation' | 'dialogs' | 'issuing' | 'writing';
+  /** When the current expectation started, for "the dialog never appeared". */
+  readonly since: Instant;
+  readonly dialogs: { readonly [D in PinDialog]: DialogState };
+}
+
+/** One line of the flow's timeline: what happened, at which step, and the codes raised. */
+export interface TimelineEntry {
+  readonly at: Instant;
+  readonly step: Step;
+  readonly event: FlowEventType | 'flow-started';
+  readonly codes: readonly ErrorCode[];
+  readonly details?: ErrorDetails;
+}
+
+export interface FlowState {
+  readonly flowId: string;
+  readonly status: FlowStatus;
+  readonly step: Step;
+  readonly readers: Readers;
+  readonly login: LoginInfo | null;
+  /** First removal of the login card since login: ends the session's right to sign. */
+  readonly loginCardRemovedAt: Instant | null;
+  /** The last search's hit, waiting to be selected. */
+  readonly candidate: FlowOrder | null;
+  readonly order: FlowOrder | null;
+  readonly signFailures: number;
+  readonly termsAccepted: boolean;
+  /** A click waiting for the agent: the lit button that may not advance (HANDOVER_STUCK...). */
+  readonly pending: { readonly action: 'handover' | 'download'; readonly since: Instant } | null;
+  readonly download: DownloadState | null;
+  readonly issuedSerials: readonly string[];
+  readonly deadline: Instant | null;
+  /** A fault that stops the flow until it is restarted, with its details. */
+  readonly fault: { readonly code: ErrorCode; readonly details?: ErrorDetails } | null;
+  readonly timeline: readonly TimelineEntry[];
+  readonly startedAt: Instant;
+}
+
+export interface FlowConfig {
+  /** Time the recipient has to acknowledge the card (default 10 minutes). */
+  readonly ackWindowMs: number;
+  /** How long a clicked button may wait for the agent before it counts as stuck. */
+  readonly stuckAfterMs: number;
+  /** How long the agent may take to show a PIN dialog it is expected to show. */
+  readonly dialogTimeoutMs: number;
+}
+
+export const DEFAULT_FLOW_CONFIG: FlowConfig = {
+  ackWindowMs: 10 * MINUTE,
+  stuckAfterMs: 30_000,
+  dialogTimeoutMs: 60_000,
+};
+
+const readerDetails = (readers: Readers): ErrorDetails => ({
+  reader1: readers[1].connected,
+  reader2: readers[2].connected,
+  card1: readers[1].card !== null,
+  card2: readers[2].card !== null,
+});
+
+/** A new flow on the login screen, with the readers as the agent reports them now. */
+export const startFlow = (flowId: string, readers: Readers, at: Instant): FlowState => ({
+  flowId,
+  status: 'active',
+  step: 0,
+  readers,
+  login: null,
+  loginCardRemovedAt: null,
+  candidate: null,
+  order: null,
+  signFailures: 0,
+  termsAccepted: false,
+  pending: null,
+  download: null,
+  issuedSerials: [],
+  deadline: null,
+  fault: null,
+  timeline: [{ at, step: 0, event: 'flow-started', codes: [], details: readerDetails(readers) }],
+  startedAt: at,
+});
+
+/**
+ * A new flow after a restart: same readers and, unless the login card left, the same login, at step 1.
+ * The old flow's timeline stays with the old flow (and its support case).
+ */
+export const restartFlow = (previous: FlowState, flowId: string, at: Instant): FlowState => {
+  const fresh = startFlow(flowId, previous.readers, at);
+  const login = previous.login;
+  if (login === null || previous.loginCardRemovedAt !== null) return fresh;
+  const card = previous.readers[login.reader].card;
+  if (card?.cardNumber !== login.cardNumber) return fresh;
+  return { ...fresh, step: 1, login: { ...login, at } };
+};
+
+export const isEnded = (state: FlowState): boolean => state.status !== 'active';
+
+export const otherReader = (reader: ReaderSlot): ReaderSlot => (reader === 1 ? 2 : 1);
+
+/** The reader the reserve card belongs in: the one admin 2 did not log in with. */
+export const reserveReader = (state: FlowState): ReaderSlot =>
+  state.login ? otherReader(state.login.reader) : 2;

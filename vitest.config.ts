@@ -1,0 +1,16 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['packages/*/src/**/*.test.ts'],
+    coverage: {
+      provider: 'v8',
+      include: ['packages/domain/src/**/*.ts'],
+      exclude: ['**/*.test.ts', '**/test-support/**'],
+      reporter: ['text-summary', 'text'],
+      thresholds: {
+        'packages/domain/src/**': { lines: 95, statements: 95, functions: 95, branches: 90 },
+      },
+    },
+  },
+});
