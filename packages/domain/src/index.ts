@@ -6,6 +6,7 @@ export * from './error-code.js';
 export * from './identifiers/index.js';
 export * from './issuance/flow-controls.js';
 export * from './issuance/flow-event.js';
+export * from './issuance/flow-event-check.js';
 export * from './issuance/flow-state.js';
 export * from './issuance/issuance-machine.js';
 export * from './issuance/reader-log.js';

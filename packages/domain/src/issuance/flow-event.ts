@@ -74,3 +74,42 @@ export type FlowEvent = { readonly at: Instant } & (
 );
 
 export type FlowEventType = FlowEvent['type'];
+
+/** Every event type, for checking events that arrive as data. */
+export const FLOW_EVENT_TYPES = [
+  'reader-plugged',
+  'reader-unplugged',
+  'card-inserted',
+  'card-removed',
+  'logged-in',
+  'manage-orders',
+  'searched',
+  'order-selected',
+  'signed',
+  'handover-confirmed',
+  'handover-verified',
+  'terms-accepted',
+  'download-requested',
+  'key-generation-started',
+  'keys-generated',
+  'dialog-shown',
+  'dialog-completed',
+  'dialog-cancelled',
+  'dialog-not-shown',
+  'certificates-issued',
+  'certificates-written',
+  'download-failed',
+  'acknowledged',
+  'deadline-passed',
+  'tick',
+  'aborted',
+] as const satisfies readonly FlowEventType[];
+
+// A compile-time check that the list above names every event type.
+type MissingEventType = Exclude<FlowEventType, (typeof FLOW_EVENT_TYPES)[number]>;
+export const ALL_EVENT_TYPES_LISTED: MissingEventType extends never ? true : never = true;
+
+const eventTypes: ReadonlySet<string> = new Set(FLOW_EVENT_TYPES);
+
+export const isFlowEventType = (value: unknown): value is FlowEventType =>
+  typeof value === 'string' && eventTypes.has(value);

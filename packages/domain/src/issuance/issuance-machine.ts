@@ -4,6 +4,7 @@ import { type DomainError, type ErrorDetails, err, ok, type Result } from '../re
 import type { Instant } from '../time.js';
 import { type ControlId, findControl } from './flow-controls.js';
 import type { FlowEvent, FlowEventType, ReaderSlot } from './flow-event.js';
+import { checkFlowEvent } from './flow-event-check.js';
 import {
   DEFAULT_FLOW_CONFIG,
   type FlowConfig,
@@ -401,10 +402,13 @@ const gateClick = (state: FlowState, event: FlowEvent): Result<Outcome | null> =
  */
 export const applyFlowEvent = (
   state: FlowState,
-  event: FlowEvent,
+  input: FlowEvent,
   config: FlowConfig = DEFAULT_FLOW_CONFIG,
 ): Result<FlowTransition> => {
-  if (!Number.isFinite(event.at)) return err('EVENT_OUT_OF_ORDER', { reason: 'time' });
+  // Events may arrive as data from the page or the agent: check the shape before trusting it.
+  const checked = checkFlowEvent(input);
+  if (!checked.ok) return checked;
+  const event = checked.value;
   if (isEnded(state)) {
     if (event.type === 'tick') return ok({ state, raised: [], entry: null, effects: [] });
     return err('FLOW_ENDED', { status: state.status });

@@ -1,0 +1,385 @@
+import { describe, expect, it } from 'vitest';
+import {
+  applyFlowEvent,
+  DEFAULT_FLOW_CONFIG,
+  type FlowEvent,
+  flowControls,
+  restartFlow,
+  startFlow,
+} from '../index.js';
+import {
+  ADMIN_CARD,
+  admins,
+  anOrder,
+  BOTH_READERS,
+  FlowDriver,
+  flowOrderOf,
+  LOA2_CARD,
+  OTHER_CARD,
+  RESERVE_CARD,
+  SECOND,
+  T0,
+} from '../test-support/fixtures.js';
+
+const codesOf = (driver: FlowDriver) => driver.last?.raised.map((e) => e.code) ?? [];
+
+describe('the happy path', () => {
+  it('walks steps 0–7 to a completed flow, asking for the order to start and complete', () => {
+    const order = anOrder();
+    const driver = new FlowDriver();
+    const effects: string[] = [];
+    driver.to(7, order);
+    for (const entry of driver.state.timeline) expect(entry.codes).toEqual([]);
+    expect(driver.state.deadline).toBe(driver.now + DEFAULT_FLOW_CONFIG.ackWindowMs);
+    expect(driver.state.issuedSerials).toEqual(['0a01', '0a02']);
+    const done = driver.send({ type: 'acknowledged', cardNumber: RESERVE_CARD });
+    effects.push(...done.effects.map((e) => e.type));
+    expect(driver.state.status).toBe('completed');
+    expect(effects).toEqual(['complete-order']);
+    expect(driver.state.timeline.map((e) => e.event)).toContain('signed');
+  });
+
+  it('asks the order to start when admin 2 signs', () => {
+    const driver = new FlowDriver().to(3);
+    const signed = driver.send({ type: 'signed', outcome: 'ok', cardNumber: ADMIN_CARD });
+    expect(signed.effects).toEqual([{ type: 'start-order', orderId: 'order-1' }]);
+    expect(driver.state.step).toBe(4);
+  });
+
+  it('records every event with the step it happened at', () => {
+    const driver = new FlowDriver().to(2);
+    expect(driver.state.timeline.map((e) => [e.event, e.step])).toEqual([
+      ['flow-started', 0],
+      ['logged-in', 0],
+      ['manage-orders', 1],
+    ]);
+  });
+
+  it('takes the recipient acknowledgement up to the last millisecond before the deadline', () => {
+    const driver = new FlowDriver().to(7);
+    const deadline = driver.state.deadline ?? 0;
+    driver.send({ type: 'acknowledged', cardNumber: RESERVE_CARD }, deadline - driver.now - 1);
+    expect(driver.state.status).toBe('completed');
+  });
+});
+
+describe('readers and cards', () => {
+  it('notices the login card leaving when its reader is unplugged', () => {
+    const driver = new FlowDriver().to(3);
+    driver.send({ type: 'reader-unplugged', reader: 1 });
+    expect(codesOf(driver)).toEqual(['READERS_MISSING', 'CARD_REINSERTED']);
+    expect(driver.state.loginCardRemovedAt).toBe(driver.now);
+    expect(driver.state.readers[1]).toEqual({ connected: false, card: null });
+  });
+
+  it('keeps the first removal time when the card comes and goes again', () => {
+    const driver = new FlowDriver().to(2);
+    driver.send({ type: 'card-removed', reader: 1 });
+    const removedAt = driver.now;
+    driver.send({ type: 'card-inserted', reader: 1, cardNumber: ADMIN_CARD });
+    driver.send({ type: 'card-removed', reader: 1 });
+    expect(driver.state.loginCardRemovedAt).toBe(removedAt);
+    expect(codesOf(driver)).toEqual([]);
+  });
+
+  it('refuses a card in a reader that is not connected', () => {
+    const driver = new FlowDriver();
+    driver.send({ type: 'reader-unplugged', reader: 2 });
+    expect(driver.try({ type: 'card-inserted', reader: 2, cardNumber: RESERVE_CARD })).toMatchObject({
+      ok: false,
+      error: { code: 'EVENT_OUT_OF_ORDER' },
+    });
+  });
+
+  it('records an unreadable card as such and explains it at step 4', () => {
+    const driver = new FlowDriver().to(4);
+    driver.send({ type: 'card-inserted', reader: 2, cardNumber: null });
+    expect(codesOf(driver)).toEqual(['WRONG_CARD']);
+    expect(driver.last?.entry?.details).toMatchObject({ actual: '', expected: RESERVE_CARD });
+  });
+
+  it('does not mind a reserve card removed before the download', () => {
+    const driver = new FlowDriver().to(5);
+    driver.send({ type: 'card-removed', reader: 2 });
+    expect(codesOf(driver)).toEqual([]);
+    expect(driver.state.fault).toBeNull();
+  });
+
+  it('faults when the reserve card reader is unplugged during the download', () => {
+    const driver = new FlowDriver().to(6);
+    driver.send({ type: 'reader-unplugged', reader: 2 });
+    expect(codesOf(driver)).toEqual(['READERS_MISSING', 'CARD_REMOVED_DURING_DOWNLOAD']);
+    expect(driver.last?.effects).toEqual([{ type: 'clean-card', cardNumber: RESERVE_CARD }]);
+  });
+
+  it('revokes what was issued when the card leaves after issuance', () => {
+    const driver = new FlowDriver().to(6);
+    for (const event of [
+      { type: 'keys-generated' },
+      { type: 'dialog-completed', dialog: 'auth' },
+      { type: 'dialog-completed', dialog: 'sign' },
+      { type: 'certificates-issued', serials: ['aa', 'bb'] },
+    ] as const) {
+      driver.send(event);
+    }
+    driver.send({ type: 'card-removed', reader: 2 });
+    expect(driver.last?.effects).toEqual([
+      { type: 'revoke-certificates', serials: ['aa', 'bb'], reason: 'cessationOfOperation' },
+      { type: 'clean-card', cardNumber: RESERVE_CARD },
+    ]);
+    expect(driver.state.issuedSerials).toEqual([]);
+  });
+});
+
+describe('login', () => {
+  it('needs the login card to be in the named reader', () => {
+    const driver = new FlowDriver();
+    const result = driver.try({
+      type: 'logged-in',
+      admin: admins.admin2.hsaId,
+      assuranceLevel: 'LoA3',
+      cardNumber: LOA2_CARD,
+      reader: 1,
+    });
+    expect(result).toMatchObject({ ok: false, error: { code: 'EVENT_OUT_OF_ORDER' } });
+  });
+
+  it('puts the reserve card in the other reader when admin 2 used reader 2', () => {
+    const driver = new FlowDriver({
+      1: { connected: true, card: null },
+      2: { connected: true, card: { cardNumber: ADMIN_CARD } },
+    });
+    driver.send({
+      type: 'logged-in',
+      admin: admins.admin2.hsaId,
+      assuranceLevel: 'LoA3',
+      cardNumber: ADMIN_CARD,
+      reader: 2,
+    });
+    driver.send({ type: 'manage-orders' });
+    driver.send({ type: 'searched', queryKind: 'hsa-id', hit: flowOrderOf(anOrder()), codes: [] });
+    driver.send({ type: 'order-selected' });
+    driver.send({ type: 'signed', outcome: 'ok', cardNumber: ADMIN_CARD });
+    const controls = flowControls(driver.state, driver.now);
+    expect(controls[0]).toMatchObject({ reason: { code: 'RESERVE_CARD_MISSING', details: { reader: 1 } } });
+  });
+
+  it('cannot log in twice', () => {
+    const driver = new FlowDriver().to(1);
+    const again = driver.try({
+      type: 'logged-in',
+      admin: admins.admin2.hsaId,
+      assuranceLevel: 'LoA3',
+      cardNumber: ADMIN_CARD,
+      reader: 1,
+    });
+    expect(again).toMatchObject({ ok: false, error: { code: 'EVENT_OUT_OF_ORDER' } });
+  });
+});
+
+describe('signing', () => {
+  it('treats a signature from another card than the login card as a broken session', () => {
+    const driver = new FlowDriver().to(3);
+    driver.send({ type: 'signed', outcome: 'ok', cardNumber: OTHER_CARD });
+    expect(codesOf(driver)).toEqual(['CARD_REINSERTED']);
+    expect(driver.state.step).toBe(3);
+  });
+});
+
+describe('handover', () => {
+  it('refuses the agent verifying another card than the order’s', () => {
+    const driver = new FlowDriver().to(4);
+    driver.send({ type: 'card-inserted', reader: 2, cardNumber: RESERVE_CARD });
+    driver.send({ type: 'handover-confirmed' });
+    driver.send({ type: 'handover-verified', cardNumber: OTHER_CARD });
+    expect(codesOf(driver)).toEqual(['WRONG_CARD']);
+    expect(driver.state).toMatchObject({ step: 4, pending: null });
+  });
+
+  it('refuses a verification nobody asked for', () => {
+    const driver = new FlowDriver().to(4);
+    expect(driver.try({ type: 'handover-verified', cardNumber: RESERVE_CARD })).toMatchObject({
+      error: { code: 'EVENT_OUT_OF_ORDER' },
+    });
+  });
+
+  it('lets the recipient untick the terms again', () => {
+    const driver = new FlowDriver().to(5);
+    driver.send({ type: 'terms-accepted', accepted: true });
+    driver.send({ type: 'terms-accepted', accepted: false });
+    expect(driver.state.termsAccepted).toBe(false);
+  });
+});
+
+describe('download', () => {
+  const outOfOrder = { ok: false, error: { code: 'EVENT_OUT_OF_ORDER' } };
+
+  it.each<[string, FlowEvent['type'], Record<string, unknown>]>([
+    ['key generation without a request', 'key-generation-started', {}],
+    ['keys twice', 'keys-generated', {}],
+    ['certificates before both PIN dialogs', 'certificates-issued', { serials: ['x'] }],
+    ['writing before issuing', 'certificates-written', {}],
+  ])('refuses %s', (_name, type, extra) => {
+    const driver = new FlowDriver().to(6);
+    driver.send({ type: 'keys-generated' });
+    expect(driver.try({ type, ...extra } as never)).toMatchObject(outOfOrder);
+  });
+
+  it('refuses dialog events before the keys exist and outside step 6', () => {
+    const driver = new FlowDriver().to(6);
+    expect(driver.try({ type: 'dialog-shown', dialog: 'auth' })).toMatchObject(outOfOrder);
+    const early = new FlowDriver().to(5);
+    expect(early.try({ type: 'dialog-cancelled', dialog: 'auth' })).toMatchObject(outOfOrder);
+    expect(early.try({ type: 'dialog-not-shown', dialog: 'sign' })).toMatchObject(outOfOrder);
+    expect(early.try({ type: 'download-failed', reason: 'x' })).toMatchObject(outOfOrder);
+  });
+
+  it('accepts a failure reported while the download start is pending', () => {
+    const driver = new FlowDriver().to(5);
+    driver.send({ type: 'terms-accepted', accepted: true });
+    driver.send({ type: 'download-requested' });
+    driver.send({ type: 'download-failed', reason: 'agent crashed' });
+    expect(driver.state.fault).toMatchObject({
+      code: 'DOWNLOAD_FAILED',
+      details: { reason: 'agent crashed' },
+    });
+    expect(driver.state.pending).toBeNull();
+  });
+
+  it('finds a signature dialog that never came on a clock tick', () => {
+    const driver = new FlowDriver().to(6);
+    driver.send({ type: 'keys-generated' });
+    driver.send({ type: 'dialog-shown', dialog: 'auth' });
+    driver.send({ type: 'dialog-completed', dialog: 'auth' });
+    driver.send({ type: 'tick' }, DEFAULT_FLOW_CONFIG.dialogTimeoutMs);
+    expect(codesOf(driver)).toEqual(['SIGN_DIALOG_NOT_SHOWN']);
+  });
+
+  it('waits quietly while a shown dialog is being answered', () => {
+    const driver = new FlowDriver().to(6);
+    driver.send({ type: 'keys-generated' });
+    driver.send({ type: 'dialog-shown', dialog: 'auth' });
+    const tick = driver.send({ type: 'tick' }, 5 * DEFAULT_FLOW_CONFIG.dialogTimeoutMs);
+    expect(tick).toMatchObject({ raised: [], entry: null, effects: [] });
+  });
+});
+
+describe('clock', () => {
+  it('says nothing on a tick when nothing is due, and after a fault', () => {
+    const driver = new FlowDriver().to(3);
+    expect(driver.send({ type: 'tick' }).entry).toBeNull();
+    driver.send({ type: 'signed', outcome: 'failed', cardNumber: ADMIN_CARD });
+    driver.send({ type: 'signed', outcome: 'failed', cardNumber: ADMIN_CARD });
+    expect(driver.send({ type: 'tick' }, 3_600_000).entry).toBeNull();
+  });
+
+  it('takes the sweeper’s deadline-passed at or after the deadline only', () => {
+    const driver = new FlowDriver().to(7);
+    const deadline = driver.state.deadline ?? 0;
+    expect(driver.try({ type: 'deadline-passed' })).toMatchObject({ error: { code: 'EVENT_OUT_OF_ORDER' } });
+    driver.send({ type: 'deadline-passed' }, deadline - driver.now);
+    expect(driver.state.status).toBe('ack-timeout-revoked');
+    expect(driver.last?.effects).toEqual([
+      { type: 'revoke-certificates', serials: ['0a01', '0a02'], reason: 'cessationOfOperation' },
+      { type: 'clean-card', cardNumber: RESERVE_CARD },
+      { type: 'release-order', orderId: 'order-1' },
+    ]);
+  });
+
+  it('times out an acknowledgement that comes too late instead of completing', () => {
+    const driver = new FlowDriver().to(7);
+    const deadline = driver.state.deadline ?? 0;
+    driver.send({ type: 'acknowledged', cardNumber: RESERVE_CARD }, deadline - driver.now + SECOND);
+    expect(codesOf(driver)).toEqual(['ACK_TIMEOUT']);
+    expect(driver.state.status).toBe('ack-timeout-revoked');
+  });
+
+  it('refuses deadline-passed outside step 7', () => {
+    expect(new FlowDriver().to(2).try({ type: 'deadline-passed' })).toMatchObject({
+      error: { code: 'EVENT_OUT_OF_ORDER' },
+    });
+  });
+
+  it('lets ticks through on an ended flow and refuses everything else', () => {
+    const driver = new FlowDriver().to(7);
+    driver.send({ type: 'acknowledged', cardNumber: RESERVE_CARD });
+    expect(driver.send({ type: 'tick' })).toMatchObject({ entry: null, effects: [] });
+    expect(driver.try({ type: 'card-removed', reader: 2 })).toMatchObject({
+      error: { code: 'FLOW_ENDED', details: { status: 'completed' } },
+    });
+  });
+
+  it('honours a configured acknowledgement window', () => {
+    const state = new FlowDriver().to(6).state;
+    let current = state;
+    let at = T0 + 100 * SECOND;
+    const config = { ...DEFAULT_FLOW_CONFIG, ackWindowMs: 60_000 };
+    for (const event of [
+      { type: 'keys-generated' },
+      { type: 'dialog-completed', dialog: 'auth' },
+      { type: 'dialog-completed', dialog: 'sign' },
+      { type: 'certificates-issued', serials: ['1'] },
+      { type: 'certificates-written' },
+    ] as const) {
+      at += SECOND;
+      const result = applyFlowEvent(current, { ...event, at }, config);
+      if (!result.ok) throw new Error(result.error.code);
+      current = result.value.state;
+    }
+    expect(current.deadline).toBe(at + 60_000);
+  });
+});
+
+describe('aborting and restarting', () => {
+  it('ends a flow at step 2 without effects', () => {
+    const driver = new FlowDriver().to(2);
+    driver.send({ type: 'aborted', reason: 'logout' });
+    expect(driver.state.status).toBe('aborted');
+    expect(driver.last?.effects).toEqual([]);
+  });
+
+  it('cleans up and releases the order when aborted during the download', () => {
+    const driver = new FlowDriver().to(6);
+    driver.send({ type: 'aborted', reason: 'restart' });
+    expect(driver.last?.effects).toEqual([
+      { type: 'clean-card', cardNumber: RESERVE_CARD },
+      { type: 'release-order', orderId: 'order-1' },
+    ]);
+  });
+
+  it('restarts at step 1 with the same login while the login card stayed in', () => {
+    const driver = new FlowDriver().to(4);
+    driver.send({ type: 'aborted', reason: 'restart' });
+    const next = restartFlow(driver.state, 'flow-2', driver.now);
+    expect(next).toMatchObject({ flowId: 'flow-2', step: 1, status: 'active', order: null });
+    expect(next.login).toMatchObject({ admin: admins.admin2.hsaId, at: driver.now });
+  });
+
+  it('restarts at the login screen when the login card was removed', () => {
+    const driver = new FlowDriver().to(3);
+    driver.send({ type: 'card-removed', reader: 1 });
+    driver.send({ type: 'card-inserted', reader: 1, cardNumber: ADMIN_CARD });
+    expect(restartFlow(driver.state, 'flow-2', driver.now)).toMatchObject({ step: 0, login: null });
+  });
+
+  it('restarts at the login screen when another card sits in the login reader', () => {
+    const driver = new FlowDriver().to(1);
+    const swapped = {
+      ...driver.state,
+      readers: { ...driver.state.readers, 1: { connected: true, card: null } },
+    };
+    expect(restartFlow(swapped, 'flow-2', driver.now).step).toBe(0);
+    expect(restartFlow(startFlow('x', BOTH_READERS, T0), 'flow-2', T0).step).toBe(0);
+  });
+});
+
+describe('events as data', () => {
+  it.each([null, 42, {}, { type: 'explode', at: T0 }, { type: 'tick' }, { type: 'tick', at: Number.NaN }])(
+    'refuses %j with a typed error',
+    (event) => {
+      const state = startFlow('f', BOTH_READERS, T0);
+      const result = applyFlowEvent(state, event as unknown as FlowEvent);
+      expect(result).toMatchObject({ ok: false, error: { code: 'EVENT_OUT_OF_ORDER' } });
+    },
+  );
+});

@@ -1,0 +1,143 @@
+import { describe, expect, it } from 'vitest';
+import {
+  buildSupportCase,
+  type CertificateOnCard,
+  missingSupportFields,
+  PROTECTED_PLACEHOLDER,
+  redactSupportCase,
+  SUPPORT_COMMENT_MAX,
+  type SupportCaseDraft,
+} from '../index.js';
+import {
+  admins,
+  anOrder,
+  FlowDriver,
+  persons,
+  RESERVE_CARD,
+  signatureOf,
+  T0,
+} from '../test-support/fixtures.js';
+
+const certificate: CertificateOnCard = {
+  subject: 'CN=Anna Test,serialNumber=SE2321000016-anna',
+  issuer: 'CN=Reservkort Test LoA3 CA',
+  serial: '0a01',
+  notBefore: '2026-11-29T09:00:00Z',
+  notAfter: '2026-12-06T09:00:00Z',
+  keyUsage: ['digitalSignature', 'keyEncipherment'],
+  policies: ['1.2.752.9999.1.3'],
+};
+
+const draftOf = (driver: FlowDriver, comment = ' Kortet fungerar inte ') => {
+  const result = buildSupportCase({
+    flow: driver.state,
+    agent: { version: '1.4.2', packaging: 'npm' },
+    certificatesOnCard: [certificate],
+    comment,
+    reportedBy: admins.admin2.hsaId,
+    at: T0,
+  });
+  if (!result.ok) throw new Error(result.error.code);
+  return result.value;
+};
+
+describe('support case', () => {
+  it('fills every SPEC §5 field from the flow and the agent', () => {
+    const driver = new FlowDriver().to(6);
+    driver.send({ type: 'keys-generated' });
+    driver.send({ type: 'download-failed', reason: 'CKR_DEVICE_ERROR' });
+    const draft = draftOf(driver);
+    expect(draft).toMatchObject({
+      admin1HsaId: admins.admin1.hsaId,
+      admin2HsaId: admins.admin2.hsaId,
+      recipientHsaId: persons.anna.hsaId,
+      cardNumber: RESERVE_CARD,
+      agentVersion: '1.4.2',
+      agentPackaging: 'npm',
+      certificates: [certificate],
+      codes: ['DOWNLOAD_FAILED'],
+      comment: 'Kortet fungerar inte',
+      readers: { throughout: true },
+      protectedIdentity: false,
+    });
+    expect(draft.timeline).toBe(driver.state.timeline);
+    expect(missingSupportFields(draft)).toEqual([]);
+  });
+
+  it('lists each code once, in the order it first appeared', () => {
+    const driver = new FlowDriver().to(4);
+    driver.send({ type: 'handover-confirmed' });
+    driver.send({ type: 'reader-unplugged', reader: 2 });
+    driver.send({ type: 'handover-confirmed' });
+    expect(draftOf(driver).codes).toEqual(['RESERVE_CARD_MISSING', 'READERS_MISSING']);
+  });
+
+  it('says which fields are still unknown before an order is chosen', () => {
+    const driver = new FlowDriver().to(2);
+    const result = buildSupportCase({
+      flow: driver.state,
+      agent: null,
+      certificatesOnCard: [],
+      comment: '',
+      reportedBy: admins.admin2.hsaId,
+      at: T0,
+    });
+    if (!result.ok) throw new Error(result.error.code);
+    expect(missingSupportFields(result.value)).toEqual([
+      'admin1HsaId',
+      'recipientHsaId',
+      'cardNumber',
+      'agentVersion',
+      'agentPackaging',
+    ]);
+  });
+
+  it('refuses an over-long comment and a comment that is not text', () => {
+    const driver = new FlowDriver().to(2);
+    const base = {
+      flow: driver.state,
+      agent: null,
+      certificatesOnCard: [],
+      reportedBy: admins.admin2.hsaId,
+      at: T0,
+    };
+    expect(buildSupportCase({ ...base, comment: 'x'.repeat(SUPPORT_COMMENT_MAX) }).ok).toBe(true);
+    expect(buildSupportCase({ ...base, comment: 'x'.repeat(SUPPORT_COMMENT_MAX + 1) })).toMatchObject({
+      error: { code: 'TEXT_TOO_LONG', details: { max: SUPPORT_COMMENT_MAX } },
+    });
+    expect(buildSupportCase({ ...base, comment: 7 as unknown as string }).ok).toBe(false);
+  });
+
+  describe('protected identities', () => {
+    const hiddenOrder = anOrder({
+      person: persons.hidden,
+      admin: admins.admin2,
+      signature: signatureOf(admins.admin2),
+    });
+    const draft: SupportCaseDraft = draftOf(new FlowDriver().to(4, hiddenOrder));
+
+    it('marks the case protected', () => {
+      expect(draft.protectedIdentity).toBe(true);
+      expect(draft.recipientHsaId).toBe(persons.hidden.hsaId);
+    });
+
+    it('withholds the recipient and the certificate subjects from viewers without KUR', () => {
+      const seen = redactSupportCase(draft, { holdsKur: false });
+      expect(seen.recipientHsaId).toBeNull();
+      expect(seen.certificates.map((c) => c.subject)).toEqual([PROTECTED_PLACEHOLDER]);
+      expect(JSON.stringify(seen)).not.toContain(persons.hidden.hsaId);
+    });
+
+    it('shows everything to viewers with KUR, and unprotected cases to everyone', () => {
+      expect(redactSupportCase(draft, { holdsKur: true })).toBe(draft);
+      const open = draftOf(new FlowDriver().to(4));
+      expect(redactSupportCase(open, { holdsKur: false })).toBe(open);
+    });
+  });
+
+  it('never carries a PIN: no event or field has one to carry', () => {
+    const driver = new FlowDriver().to(7);
+    const text = JSON.stringify(draftOf(driver)).toLowerCase();
+    expect(text).not.toMatch(/pin|puk|privatekey/);
+  });
+});
