@@ -58,6 +58,16 @@ export const ERROR_CODES = [
   'FLOW_ENDED',
   // Support cases
   'TEXT_TOO_LONG',
+  // Certificate authority (raised by the pki package, described here with the rest)
+  'CSR_INVALID',
+  'CSR_SIGNATURE_INVALID',
+  'KEY_NOT_ALLOWED',
+  'CA_NOT_INITIALISED',
+  'CA_ALREADY_INITIALISED',
+  'CA_KEY_UNAVAILABLE',
+  'CERTIFICATE_NOT_FOUND',
+  'ALREADY_REVOKED',
+  'REVOCATION_REASON_INVALID',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -67,8 +77,11 @@ const codeSet: ReadonlySet<string> = new Set(ERROR_CODES);
 export const isErrorCode = (value: unknown): value is ErrorCode =>
   typeof value === 'string' && codeSet.has(value);
 
-/** Where in the product a code arises: a step of the seven, before step 1, or outside the flow. */
-export type CodeStep = 'before-1' | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 'admin-portal' | 'input' | 'any';
+/**
+ * Where in the product a code arises: a step of the seven, before step 1, outside the flow, or in
+ * the certificate authority (`pki`: raised and tested by that package, not by the domain).
+ */
+export type CodeStep = 'before-1' | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 'admin-portal' | 'input' | 'any' | 'pki';
 
 /**
  * How a code is handled: `blocking` stops the action and explains; `notice` informs while the
@@ -132,4 +145,13 @@ export const CODE_INFO: { readonly [C in ErrorCode]: CodeInfo } = {
   EVENT_OUT_OF_ORDER: { step: 'any', severity: 'blocking', supportCase: false },
   FLOW_ENDED: { step: 'any', severity: 'blocking', supportCase: false },
   TEXT_TOO_LONG: { step: 'input', severity: 'blocking', supportCase: false },
+  CSR_INVALID: { step: 'pki', severity: 'blocking', supportCase: false },
+  CSR_SIGNATURE_INVALID: { step: 'pki', severity: 'blocking', supportCase: false },
+  KEY_NOT_ALLOWED: { step: 'pki', severity: 'blocking', supportCase: false },
+  CA_NOT_INITIALISED: { step: 'pki', severity: 'blocking', supportCase: false },
+  CA_ALREADY_INITIALISED: { step: 'pki', severity: 'blocking', supportCase: false },
+  CA_KEY_UNAVAILABLE: { step: 'pki', severity: 'fault', supportCase: true },
+  CERTIFICATE_NOT_FOUND: { step: 'pki', severity: 'blocking', supportCase: false },
+  ALREADY_REVOKED: { step: 'pki', severity: 'notice', supportCase: false },
+  REVOCATION_REASON_INVALID: { step: 'pki', severity: 'blocking', supportCase: false },
 };

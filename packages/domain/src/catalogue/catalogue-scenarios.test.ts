@@ -101,7 +101,21 @@ const atStep6WithKeys = (): FlowDriver => {
   return driver;
 };
 
-const scenarios: { readonly [C in ErrorCode]: () => Reached } = {
+/** Codes raised by the certificate authority are reached by the pki package's own tests. */
+type DomainCode = Exclude<ErrorCode, PkiCode>;
+type PkiCode =
+  | 'CSR_INVALID'
+  | 'CSR_SIGNATURE_INVALID'
+  | 'KEY_NOT_ALLOWED'
+  | 'CA_NOT_INITIALISED'
+  | 'CA_ALREADY_INITIALISED'
+  | 'CA_KEY_UNAVAILABLE'
+  | 'CERTIFICATE_NOT_FOUND'
+  | 'ALREADY_REVOKED'
+  | 'REVOCATION_REASON_INVALID';
+const DOMAIN_CODES = ERROR_CODES.filter((code): code is DomainCode => CODE_INFO[code].step !== 'pki');
+
+const scenarios: { readonly [C in DomainCode]: () => Reached } = {
   READERS_MISSING: () => {
     const driver = new FlowDriver({
       1: { connected: true, card: { cardNumber: ADMIN_CARD } },
@@ -316,7 +330,7 @@ const onTimeline = (code: ErrorCode): boolean =>
   typeof CODE_INFO[code].step === 'number' || CODE_INFO[code].step === 'before-1';
 
 describe('catalogue scenarios', () => {
-  describe.each([...ERROR_CODES])('%s', (code) => {
+  describe.each([...DOMAIN_CODES])('%s', (code) => {
     it('is reached through the public API, disables its control and is on the timeline', () => {
       const reached = scenarios[code]();
       expect(reached.codes).toContain(code);
@@ -332,6 +346,6 @@ describe('catalogue scenarios', () => {
   });
 
   it('has a scenario for every code and no scenario for an unknown one', () => {
-    expect(Object.keys(scenarios).sort()).toEqual([...ERROR_CODES].sort());
+    expect(Object.keys(scenarios).sort()).toEqual([...DOMAIN_CODES].sort());
   });
 });

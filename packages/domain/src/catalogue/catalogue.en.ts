@@ -285,5 +285,53 @@ export const en: LanguageCatalogue = {
       explanation: 'The text may be at most {max} characters.',
       remedy: 'Shorten the text and try again.',
     },
+    CSR_INVALID: {
+      title: 'The certificate request could not be read',
+      explanation: 'What was sent is not a valid PKCS#10 certificate request ({reason}).',
+      remedy: 'Restart the download so that the card agent makes a new request.',
+    },
+    CSR_SIGNATURE_INVALID: {
+      title: 'The certificate request signature does not verify',
+      explanation:
+        'The request is not signed with the key it carries, so possession of the key is not proven.',
+      remedy: 'Restart the download. If it happens again, send an error report.',
+    },
+    KEY_NOT_ALLOWED: {
+      title: 'The key type is not allowed',
+      explanation:
+        'The key in the request ({key}) is not allowed. Allowed are ECDSA P-256 and P-384 and RSA of 2048 bits or more.',
+      remedy: 'Use a card that generates an allowed key.',
+    },
+    CA_NOT_INITIALISED: {
+      title: 'The CA has not been created',
+      explanation: 'There is no issuer ({ca}) in the database.',
+      remedy: 'Run reservkort ca init.',
+    },
+    CA_ALREADY_INITIALISED: {
+      title: 'The CA already exists',
+      explanation: 'The root CA and the issuing CAs have already been created.',
+      remedy: 'Use reservkort ca show to see them.',
+    },
+    CA_KEY_UNAVAILABLE: {
+      title: 'The CA key could not be opened',
+      explanation: 'The key of {ca} could not be opened ({reason}).',
+      remedy: 'Check the passphrase or the PKCS#11 token and PIN, and contact the service desk.',
+    },
+    CERTIFICATE_NOT_FOUND: {
+      title: 'No such certificate',
+      explanation: 'No certificate with serial number {serial} was issued here.',
+      remedy: 'Check the serial number with reservkort cert list.',
+    },
+    ALREADY_REVOKED: {
+      title: 'The certificate is already revoked',
+      explanation: 'Certificate {serial} was revoked before.',
+      remedy: 'Nothing to do.',
+    },
+    REVOCATION_REASON_INVALID: {
+      title: 'Unknown revocation reason',
+      explanation: 'The revocation reason {reason} is not one of RFC 5280.',
+      remedy:
+        'Choose one of: unspecified, keyCompromise, affiliationChanged, superseded, cessationOfOperation, privilegeWithdrawn.',
+    },
   },
 };

@@ -283,5 +283,53 @@ export const sv: LanguageCatalogue = {
       explanation: 'Texten får vara högst {max} tecken.',
       remedy: 'Korta texten och försök igen.',
     },
+    CSR_INVALID: {
+      title: 'Certifikatbegäran kunde inte läsas',
+      explanation: 'Det som skickades är ingen giltig PKCS#10-certifikatbegäran ({reason}).',
+      remedy: 'Starta om nedladdningen så att kortagenten skapar en ny begäran.',
+    },
+    CSR_SIGNATURE_INVALID: {
+      title: 'Certifikatbegärans signatur stämmer inte',
+      explanation:
+        'Begäran är inte signerad med den nyckel den innehåller, så nyckelinnehavet är inte bevisat.',
+      remedy: 'Starta om nedladdningen. Händer det igen, skicka en felanmälan.',
+    },
+    KEY_NOT_ALLOWED: {
+      title: 'Nyckeltypen är inte tillåten',
+      explanation:
+        'Nyckeln i begäran ({key}) är inte tillåten. Tillåtna är ECDSA P-256 och P-384 samt RSA 2048 bitar eller mer.',
+      remedy: 'Använd ett kort som skapar en tillåten nyckel.',
+    },
+    CA_NOT_INITIALISED: {
+      title: 'CA:n är inte skapad',
+      explanation: 'Det finns ingen utfärdare ({ca}) i databasen.',
+      remedy: 'Kör reservkort ca init.',
+    },
+    CA_ALREADY_INITIALISED: {
+      title: 'CA:n finns redan',
+      explanation: 'Rot-CA och utfärdande CA:er är redan skapade.',
+      remedy: 'Använd reservkort ca show för att se dem.',
+    },
+    CA_KEY_UNAVAILABLE: {
+      title: 'CA-nyckeln kunde inte öppnas',
+      explanation: 'Nyckeln för {ca} gick inte att öppna ({reason}).',
+      remedy: 'Kontrollera lösenfrasen eller PKCS#11-token och PIN, och kontakta förvaltningen.',
+    },
+    CERTIFICATE_NOT_FOUND: {
+      title: 'Certifikatet finns inte',
+      explanation: 'Inget certifikat med serienummer {serial} är utfärdat här.',
+      remedy: 'Kontrollera serienumret med reservkort cert list.',
+    },
+    ALREADY_REVOKED: {
+      title: 'Certifikatet är redan spärrat',
+      explanation: 'Certifikatet {serial} spärrades redan tidigare.',
+      remedy: 'Inget behöver göras.',
+    },
+    REVOCATION_REASON_INVALID: {
+      title: 'Okänd spärrorsak',
+      explanation: 'Spärrorsaken {reason} finns inte i RFC 5280.',
+      remedy:
+        'Välj en av: unspecified, keyCompromise, affiliationChanged, superseded, cessationOfOperation, privilegeWithdrawn.',
+    },
   },
 };

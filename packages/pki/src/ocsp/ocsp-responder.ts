@@ -1,0 +1,257 @@
+// The X.509 library's dependency injection needs the Reflect metadata polyfill loaded first.
+import 'reflect-metadata';
+import { createHash } from 'node:crypto';
+import {
+  BasicOCSPResponse,
+  CertID,
+  CertStatus,
+  id_pkix_ocsp_basic,
+  id_pkix_ocsp_nonce,
+  OCSPRequest,
+  OCSPResponse,
+  OCSPResponseStatus,
+  ResponderID,
+  ResponseBytes,
+  ResponseData,
+  RevokedInfo,
+  SingleResponse,
+} from '@peculiar/asn1-ocsp';
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import { AlgorithmIdentifier, Certificate, CRLReason, type Extension } from '@peculiar/asn1-x509';
+import { AsnEcSignatureFormatter } from '@peculiar/x509';
+import type { Clock } from '@reservkort/domain';
+import { certificateStatus, type Database } from '@reservkort/store';
+import type { Kysely } from 'kysely';
+import {
+  type CertificateAuthority,
+  ISSUING_CAS,
+  type IssuingCaId,
+  type LoadedCa,
+} from '../ca/certificate-authority.js';
+import { reasonCode } from '../ca/revocation-reason.js';
+import { signingAlgorithm } from '../keys/key-spec.js';
+
+const SHA1 = '1.3.14.3.2.26';
+const SHA256 = '2.16.840.1.101.3.4.2.1';
+const HASHES: Record<string, 'sha1' | 'sha256'> = { [SHA1]: 'sha1', [SHA256]: 'sha256' };
+const ECDSA_SHA256 = '1.2.840.10045.4.3.2';
+const ECDSA_SHA384 = '1.2.840.10045.4.3.3';
+const RSA_SHA256 = '1.2.840.113549.1.1.11';
+
+/** Fixed error responses: unsigned, so they cost nothing to send (RFC 6960 §2.3). */
+const statusOnly = (status: OCSPResponseStatus): Uint8Array =>
+  new Uint8Array(AsnConvert.serialize(new OCSPResponse({ responseStatus: status })));
+export const MALFORMED_REQUEST = statusOnly(OCSPResponseStatus.malformedRequest);
+export const UNAUTHORIZED = statusOnly(OCSPResponseStatus.unauthorized);
+export const INTERNAL_ERROR = statusOnly(OCSPResponseStatus.internalError);
+
+/** At most this many certificates in one request: a larger one is not a client's. */
+const MAX_REQUESTS = 10;
+
+interface IssuerIndex {
+  readonly caId: IssuingCaId;
+  /** hex(name hash) + ':' + hex(key hash), per hash algorithm. */
+  readonly keys: ReadonlySet<string>;
+  readonly signer: LoadedCa;
+  readonly signerCertificate: Certificate;
+  readonly responderKeyHash: ArrayBuffer;
+}
+
+interface CachedResponse {
+  readonly der: Uint8Array;
+  readonly freshUntil: number;
+  readonly maxAgeSeconds: number;
+}
+
+export interface OcspAnswer {
+  readonly der: Uint8Array;
+  /** Seconds a cache may keep it (RFC 5019 GET); 0 when it must not be cached. */
+  readonly maxAgeSeconds: number;
+}
+
+export interface OcspResponderOptions {
+  /** How long a response is valid (nextUpdate − thisUpdate). */
+  readonly validityMs?: number;
+  readonly cacheSize?: number;
+}
+
+const hex = (bytes: ArrayBuffer | Uint8Array): string => Buffer.from(bytes as ArrayBuffer).toString('hex');
+const digest = (algorithm: 'sha1' | 'sha256', data: ArrayBuffer | Uint8Array): Buffer =>
+  createHash(algorithm)
+    .update(new Uint8Array(data as ArrayBuffer))
+    .digest();
+
+/** Serial numbers as the store keeps them: lower-case hex without leading zeros. */
+export const serialHex = (serial: ArrayBuffer): string =>
+  hex(serial)
+    .replace(/^(00)+(?=.)/, '')
+    .replace(/^0(?=.)/, '');
+
+const signatureAlgorithmOid = (signer: LoadedCa): AlgorithmIdentifier => {
+  const alg = signingAlgorithm(signer.key.spec);
+  if (alg.name === 'ECDSA')
+    return new AlgorithmIdentifier({ algorithm: alg.hash === 'SHA-384' ? ECDSA_SHA384 : ECDSA_SHA256 });
+  return new AlgorithmIdentifier({ algorithm: RSA_SHA256, parameters: null });
+};
+
+/**
+ * The OCSP responder (RFC 6960, with RFC 5019's GET form handled by the HTTP layer). Each issuing
+ * CA answers through its delegated OCSP signer. Responses to nonce-less requests are cached by
+ * the request's bytes, so a repeat costs a map lookup; a status change clears the cache at once.
+ */
+export class OcspResponder {
+  private readonly issuers: IssuerIndex[];
+  private readonly cache = new Map<string, CachedResponse>();
+  private readonly validityMs: number;
+  private readonly cacheSize: number;
+  private readonly onStatusChange = () => this.cache.clear();
+
+  constructor(
+    private readonly ca: CertificateAuthority,
+    private readonly db: Kysely<Database>,
+    private readonly clock: Clock,
+    options: OcspResponderOptions = {},
+  ) {
+    this.validityMs = options.validityMs ?? 3_600_000;
+    this.cacheSize = options.cacheSize ?? 50_000;
+    this.issuers = ISSUING_CAS.map((caId) => {
+      const issuer = ca.ca(caId);
+      const signer = ca.ca(caId === 'loa3' ? 'ocsp-loa3' : 'ocsp-loa2');
+      const issuerAsn = AsnConvert.parse(issuer.certificate.rawData, Certificate);
+      const nameDer = AsnConvert.serialize(issuerAsn.tbsCertificate.subject);
+      const keyBits = issuerAsn.tbsCertificate.subjectPublicKeyInfo.subjectPublicKey;
+      const keys = new Set(
+        (['sha1', 'sha256'] as const).map(
+          (alg) => `${alg}:${hex(digest(alg, nameDer))}:${hex(digest(alg, keyBits))}`,
+        ),
+      );
+      const signerCertificate = AsnConvert.parse(signer.certificate.rawData, Certificate);
+      const signerKeyBits = signerCertificate.tbsCertificate.subjectPublicKeyInfo.subjectPublicKey;
+      const responderKeyHash = new Uint8Array(digest('sha1', signerKeyBits)).buffer;
+      return { caId, keys, signer, signerCertificate, responderKeyHash };
+    });
+    ca.events.on('status-changed', this.onStatusChange);
+  }
+
+  /** Forget every cached response: a certificate's status changed somewhere. */
+  invalidate(): void {
+    this.cache.clear();
+  }
+
+  get cachedResponses(): number {
+    return this.cache.size;
+  }
+
+  /** Answers one DER-encoded OCSP request; never throws: failures are OCSP error statuses. */
+  async respond(request: Uint8Array, cacheKey: string): Promise<OcspAnswer> {
+    const now = this.clock.now();
+    const cached = this.cache.get(cacheKey);
+    if (cached !== undefined && cached.freshUntil > now) return cached;
+    let parsed: OCSPRequest;
+    try {
+      parsed = AsnConvert.parse(request, OCSPRequest);
+    } catch {
+      return { der: MALFORMED_REQUEST, maxAgeSeconds: 0 };
+    }
+    const requests = parsed.tbsRequest.requestList;
+    if (requests.length === 0 || requests.length > MAX_REQUESTS)
+      return { der: MALFORMED_REQUEST, maxAgeSeconds: 0 };
+    try {
+      return await this.answer(parsed, now, cacheKey);
+    } catch {
+      return { der: INTERNAL_ERROR, maxAgeSeconds: 0 };
+    }
+  }
+
+  private issuerOf(certId: CertID): IssuerIndex | undefined {
+    const alg = HASHES[certId.hashAlgorithm.algorithm];
+    if (alg === undefined) return undefined;
+    const key = `${alg}:${hex(certId.issuerNameHash.buffer)}:${hex(certId.issuerKeyHash.buffer)}`;
+    return this.issuers.find((issuer) => issuer.keys.has(key));
+  }
+
+  private async answer(parsed: OCSPRequest, now: number, cacheKey: string): Promise<OcspAnswer> {
+    const requests = parsed.tbsRequest.requestList;
+    const issuer = this.issuerOf(requests[0]?.reqCert ?? new CertID());
+    // One response is signed by one delegated signer: every certificate must share the issuer.
+    if (issuer === undefined || requests.some((r) => this.issuerOf(r.reqCert) !== issuer)) {
+      return { der: UNAUTHORIZED, maxAgeSeconds: 0 };
+    }
+    const nextUpdate = new Date(now + this.validityMs);
+    let allKnown = true;
+    const responses: SingleResponse[] = [];
+    for (const { reqCert } of requests) {
+      const status = await certificateStatus(this.db, serialHex(reqCert.serialNumber));
+      const known = status !== null && status.caId === issuer.caId;
+      if (!known) allKnown = false;
+      const revocation = known ? status.revocation : null;
+      const certStatus = !known
+        ? new CertStatus({ unknown: null })
+        : revocation === null
+          ? new CertStatus({ good: null })
+          : new CertStatus({
+              revoked: new RevokedInfo({
+                revocationTime: new Date(revocation.revokedAt),
+                revocationReason: new CRLReason(reasonCode(revocation.reason) as number),
+              }),
+            });
+      responses.push(
+        new SingleResponse({
+          certID: reqCert,
+          certStatus,
+          thisUpdate: new Date(now),
+          ...(known ? { nextUpdate } : {}),
+        }),
+      );
+    }
+    const nonce = parsed.tbsRequest.requestExtensions?.find(
+      (e: Extension) => e.extnID === id_pkix_ocsp_nonce,
+    );
+    const tbs = new ResponseData({
+      responderID: new ResponderID({ byKey: new OctetString(issuer.responderKeyHash) }),
+      producedAt: new Date(now),
+      responses,
+      ...(nonce ? { responseExtensions: [nonce] } : {}),
+    });
+    const der = await this.sign(issuer, tbs);
+    // Only answers that say the same thing to everyone are cached: no nonce, no "unknown" (which
+    // turns "good" the moment the certificate is issued, possibly by another server).
+    const maxAgeSeconds = Math.floor(this.validityMs / 2000);
+    if (nonce === undefined && allKnown) {
+      if (this.cache.size >= this.cacheSize) this.cache.delete(this.cache.keys().next().value ?? '');
+      this.cache.set(cacheKey, { der, freshUntil: now + this.validityMs / 2, maxAgeSeconds });
+      return { der, maxAgeSeconds };
+    }
+    return { der, maxAgeSeconds: 0 };
+  }
+
+  private async sign(issuer: IssuerIndex, tbs: ResponseData): Promise<Uint8Array> {
+    const { signer } = issuer;
+    const tbsDer = AsnConvert.serialize(tbs);
+    const algorithm = signingAlgorithm(signer.key.spec);
+    const raw = await signer.key.crypto.subtle.sign(algorithm, signer.key.privateKey, tbsDer);
+    // WebCrypto gives ECDSA signatures as r‖s; X.509 structures carry them DER-encoded.
+    const signature =
+      algorithm.name === 'ECDSA'
+        ? (new AsnEcSignatureFormatter().toAsnSignature(signer.key.publicKey.algorithm, raw) ?? raw)
+        : raw;
+    const basic = new BasicOCSPResponse({
+      tbsResponseData: tbs,
+      signatureAlgorithm: signatureAlgorithmOid(signer),
+      signature,
+      certs: [issuer.signerCertificate],
+    });
+    const response = new OCSPResponse({
+      responseStatus: OCSPResponseStatus.successful,
+      responseBytes: new ResponseBytes({
+        responseType: id_pkix_ocsp_basic,
+        response: new OctetString(AsnConvert.serialize(basic)),
+      }),
+    });
+    return new Uint8Array(AsnConvert.serialize(response));
+  }
+
+  close(): void {
+    this.ca.events.off('status-changed', this.onStatusChange);
+  }
+}

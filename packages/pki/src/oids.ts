@@ -1,0 +1,29 @@
+/** Object identifiers the card profile uses. */
+export const OID = {
+  /** The card number of the card the keys live on (PrintableString). */
+  cardNumber: '1.2.752.34.2.1',
+  /** Subject attributes. */
+  serialNumber: '2.5.4.5',
+  commonName: '2.5.4.3',
+  givenName: '2.5.4.42',
+  surname: '2.5.4.4',
+  organisation: '2.5.4.10',
+  country: '2.5.4.6',
+  /** Extended key usages. */
+  clientAuth: '1.3.6.1.5.5.7.3.2',
+  ocspSigning: '1.3.6.1.5.5.7.3.9',
+  /** id-pkix-ocsp-nocheck: the OCSP signer's own certificate is not checked for revocation. */
+  ocspNoCheck: '1.3.6.1.5.5.7.48.1.5',
+  ocspNonce: '1.3.6.1.5.5.7.48.1.2',
+  ocspBasic: '1.3.6.1.5.5.7.48.1.1',
+  anyPolicy: '2.5.29.32.0',
+} as const;
+
+/**
+ * Default assurance-level policies. They sit under the ITU-T/ISO "example" arc (2.999), so no one
+ * mistakes a demo certificate for a real one; production configures its own OIDs.
+ */
+export const DEFAULT_POLICY_OIDS = {
+  LoA3: '2.999.752.1.3',
+  LoA2: '2.999.752.1.2',
+} as const;

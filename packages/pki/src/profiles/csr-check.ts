@@ -1,0 +1,74 @@
+// The X.509 library's dependency injection needs the Reflect metadata polyfill loaded first.
+import 'reflect-metadata';
+import { webcrypto } from 'node:crypto';
+import { Pkcs10CertificateRequest } from '@peculiar/x509';
+import { PkiError } from '../pki-error.js';
+
+/** A CSR larger than this is not a card's CSR: refuse it before parsing. */
+export const MAX_CSR_BYTES = 16 * 1024;
+
+const ALLOWED_CURVES: readonly string[] = ['P-256', 'P-384'];
+const MIN_RSA_BITS = 2048;
+const MAX_RSA_BITS = 4096;
+
+export interface CheckedCsr {
+  readonly csr: Pkcs10CertificateRequest;
+  readonly publicKey: CryptoKey;
+  /** e.g. "ECDSA P-256" or "RSA 2048", for logs and the support case. */
+  readonly keyDescription: string;
+}
+
+const crypto = webcrypto as unknown as Crypto;
+
+const describeKey = (algorithm: KeyAlgorithm): { text: string; allowed: boolean } => {
+  if (algorithm.name === 'ECDSA') {
+    const curve = (algorithm as EcKeyAlgorithm).namedCurve;
+    return { text: `ECDSA ${curve}`, allowed: ALLOWED_CURVES.includes(curve) };
+  }
+  if (algorithm.name === 'RSASSA-PKCS1-v1_5' || algorithm.name === 'RSA-PSS') {
+    const bits = (algorithm as RsaHashedKeyAlgorithm).modulusLength;
+    return { text: `RSA ${bits}`, allowed: bits >= MIN_RSA_BITS && bits <= MAX_RSA_BITS };
+  }
+  return { text: algorithm.name, allowed: false };
+};
+
+/**
+ * Proof of possession and key policy: the CSR must parse, its signature must verify with the key
+ * it carries, and that key must be of an allowed type and size. Its subject is ignored.
+ */
+export const checkCsr = async (input: Uint8Array | string): Promise<CheckedCsr> => {
+  const size = typeof input === 'string' ? input.length : input.byteLength;
+  if (size === 0 || size > MAX_CSR_BYTES) {
+    throw new PkiError('CSR_INVALID', 'CSR is empty or too large', {
+      reason: size === 0 ? 'empty' : 'too-large',
+    });
+  }
+  let csr: Pkcs10CertificateRequest;
+  try {
+    csr = new Pkcs10CertificateRequest(typeof input === 'string' ? input : new Uint8Array(input));
+  } catch (cause) {
+    throw new PkiError('CSR_INVALID', 'CSR could not be parsed', { reason: 'not-pkcs10' }, { cause });
+  }
+  const key = describeKey(csr.publicKey.algorithm as KeyAlgorithm);
+  if (!key.allowed)
+    throw new PkiError('KEY_NOT_ALLOWED', `key ${key.text} is not allowed`, { key: key.text });
+  let publicKey: CryptoKey;
+  try {
+    publicKey = await csr.publicKey.export(crypto);
+  } catch (cause) {
+    throw new PkiError(
+      'CSR_INVALID',
+      'CSR public key could not be read',
+      { reason: 'public-key' },
+      { cause },
+    );
+  }
+  let valid = false;
+  try {
+    valid = await csr.verify(crypto);
+  } catch {
+    valid = false;
+  }
+  if (!valid) throw new PkiError('CSR_SIGNATURE_INVALID', 'CSR signature does not verify', {});
+  return { csr, publicKey, keyDescription: key.text };
+};

@@ -1,0 +1,119 @@
+import {
+  CertificateAuthority,
+  DEFAULT_CA_SETTINGS,
+  DEFAULT_POLICY_OIDS,
+  isKeySpec,
+  KEY_SPECS,
+  type KeySpec,
+  PkiError,
+  summariseCertificate,
+} from '@reservkort/pki';
+import { listCas } from '@reservkort/store';
+import type { Command } from 'commander';
+import { dataFolder } from '../../config/data-folder.js';
+import {
+  type CaSettingsFile,
+  openDataStore,
+  openKeyStore,
+  readCaSettings,
+  systemClock,
+  writeCaSettings,
+} from '../ca-context.js';
+import { printRows, progress } from '../output.js';
+
+interface InitOptions {
+  keySpec: string;
+  pkcs11Module?: string;
+  pkcs11Token?: string;
+  baseUrl: string;
+  organisation: string;
+  policyLoa3: string;
+  policyLoa2: string;
+}
+
+export const registerCaCommands = (program: Command): void => {
+  const ca = program.command('ca').description('the certificate authority: create and inspect it');
+
+  ca.command('init')
+    .description('create the root CA, the LoA3 and LoA2 person CAs and their OCSP signers')
+    .option('--key-spec <spec>', `CA key type: ${KEY_SPECS.join(', ')}`, 'ecdsa-p256')
+    .option('--pkcs11-module <path>', 'keep CA keys on a PKCS#11 token (PIN from RESERVKORT_PKCS11_PIN)')
+    .option('--pkcs11-token <label>', 'label of the PKCS#11 token for CA keys')
+    .option('--base-url <url>', 'public URL of the PKI endpoints (AIA, CRL DP)', DEFAULT_CA_SETTINGS.baseUrl)
+    .option('--organisation <name>', 'organisation name in CA subjects', DEFAULT_CA_SETTINGS.organisation)
+    .option('--policy-loa3 <oid>', 'certificate policy OID for LoA3', DEFAULT_POLICY_OIDS.LoA3)
+    .option('--policy-loa2 <oid>', 'certificate policy OID for LoA2', DEFAULT_POLICY_OIDS.LoA2)
+    .action(async (options: InitOptions, command: Command) => {
+      const folder = dataFolder(command.optsWithGlobals().data);
+      if (!isKeySpec(options.keySpec)) throw new Error(`--key-spec must be one of ${KEY_SPECS.join(', ')}`);
+      if ((options.pkcs11Module === undefined) !== (options.pkcs11Token === undefined)) {
+        throw new Error('--pkcs11-module and --pkcs11-token go together');
+      }
+      for (const oid of [options.policyLoa3, options.policyLoa2]) {
+        if (!/^\d+(\.\d+)+$/.test(oid)) throw new Error(`not an OID: ${oid}`);
+      }
+      if (await readCaSettings(folder)) {
+        throw new PkiError('CA_ALREADY_INITIALISED', `a CA already exists in ${folder.root}`, {});
+      }
+      const file: CaSettingsFile = {
+        keyStore:
+          options.pkcs11Module && options.pkcs11Token
+            ? { kind: 'pkcs11', module: options.pkcs11Module, tokenLabel: options.pkcs11Token }
+            : { kind: 'file' },
+        keySpec: options.keySpec as KeySpec,
+        settings: {
+          ...DEFAULT_CA_SETTINGS,
+          baseUrl: options.baseUrl,
+          organisation: options.organisation,
+          policyOids: { LoA3: options.policyLoa3, LoA2: options.policyLoa2 },
+        },
+      };
+      const store = await openDataStore(folder);
+      const { keyStore, createdSecret } = await openKeyStore(folder, file.keyStore, true);
+      try {
+        if (createdSecret) process.stderr.write(`CA key passphrase generated and kept in ${createdSecret}\n`);
+        const authority = await CertificateAuthority.initialise(
+          { db: store.db, keyStore, clock: systemClock, settings: file.settings },
+          { keySpec: file.keySpec, onProgress: progress },
+        );
+        await writeCaSettings(folder, file);
+        printRows(
+          authority.all.map((c) => ({ id: c.id, name: c.name, serial: c.certificate.serialNumber })),
+          false,
+        );
+      } finally {
+        await keyStore.close();
+        await store.close();
+      }
+    });
+
+  ca.command('show')
+    .description('list the CAs with their certificates’ subjects, validity and policies')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }, command: Command) => {
+      const folder = dataFolder(command.optsWithGlobals().data);
+      const store = await openDataStore(folder);
+      try {
+        const rows = await listCas(store.db);
+        if (rows.length === 0)
+          throw new PkiError('CA_NOT_INITIALISED', 'no CA: run reservkort ca init', { ca: 'root' });
+        printRows(
+          rows.map((row) => {
+            const cert = summariseCertificate(row.certificatePem);
+            return {
+              id: row.id,
+              role: row.role,
+              subject: cert.subject,
+              notAfter: cert.notAfter,
+              policy: row.policyOid,
+              key: row.keyKind,
+              crlNumber: row.crlNumber,
+            };
+          }),
+          options.json === true,
+        );
+      } finally {
+        await store.close();
+      }
+    });
+};

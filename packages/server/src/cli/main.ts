@@ -1,0 +1,32 @@
+import { Command, CommanderError } from 'commander';
+import { registerCaCommands } from './commands/ca.command.js';
+import { registerCertCommands } from './commands/cert.command.js';
+import { registerMaintenanceCommands } from './commands/maintenance.command.js';
+import { registerPkiCommands } from './commands/pki.command.js';
+import { errorLine } from './output.js';
+
+export const buildProgram = (): Command => {
+  const program = new Command('reservkort')
+    .description('Reservkort: issuance of LoA3 reserve cards')
+    .option('--data <dir>', 'data folder (default: $RESERVKORT_DATA or ./data)')
+    .showHelpAfterError()
+    .exitOverride();
+  registerCaCommands(program);
+  registerCertCommands(program);
+  registerMaintenanceCommands(program);
+  registerPkiCommands(program);
+  for (const command of program.commands) command.exitOverride();
+  return program;
+};
+
+/** Runs the command line; returns the exit code instead of exiting, so tests can call it. */
+export const main = async (argv: readonly string[]): Promise<number> => {
+  try {
+    await buildProgram().parseAsync([...argv]);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode;
+    process.stderr.write(`${errorLine(error)}\n`);
+    return 1;
+  }
+};

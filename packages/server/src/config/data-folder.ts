@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+
+/** Where a Reservkort installation keeps its files; every command and the server share it. */
+export interface DataFolder {
+  readonly root: string;
+  readonly sqliteFile: string;
+  readonly caKeys: string;
+  readonly caSettings: string;
+  readonly secrets: string;
+}
+
+export const dataFolder = (dir: string | undefined): DataFolder => {
+  const root = resolve(dir ?? process.env.RESERVKORT_DATA ?? 'data');
+  return {
+    root,
+    sqliteFile: join(root, 'reservkort.db'),
+    caKeys: join(root, 'ca'),
+    caSettings: join(root, 'ca', 'ca.json'),
+    secrets: join(root, 'secrets'),
+  };
+};
+
+/** The database: DATABASE_URL when set (PostgreSQL), else the SQLite file in the data folder. */
+export const databaseUrl = (folder: DataFolder): string =>
+  process.env.DATABASE_URL ?? `sqlite:${folder.sqliteFile}`;
+
+/**
+ * A secret from the environment, else from a file in the data folder's `secrets/`; created with a
+ * random value (0600) when `create` is set, so training mode needs no set-up.
+ */
+export const readSecret = async (
+  folder: DataFolder,
+  envName: string,
+  fileName: string,
+  create: boolean,
+): Promise<{ value: string; createdAt: string | null } | null> => {
+  const fromEnv = process.env[envName];
+  if (fromEnv !== undefined && fromEnv !== '') return { value: fromEnv, createdAt: null };
+  const path = join(folder.secrets, fileName);
+  try {
+    return { value: (await readFile(path, 'utf8')).trim(), createdAt: null };
+  } catch {
+    if (!create) return null;
+  }
+  await mkdir(folder.secrets, { recursive: true, mode: 0o700 });
+  const value = randomBytes(32).toString('base64url');
+  await writeFile(path, `${value}\n`, { mode: 0o600, flag: 'wx' });
+  return { value, createdAt: path };
+};
+
+export const readJson = async <T>(path: string): Promise<T | null> => {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as T;
+  } catch {
+    return null;
+  }
+};
+
+export const writeJson = async (path: string, value: unknown): Promise<void> => {
+  await mkdir(resolve(path, '..'), { recursive: true, mode: 0o700 });
+  await writeFile(path, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
+};

@@ -1,0 +1,68 @@
+import type { Grant, HsaId, Instant, RoleGrant } from '@reservkort/domain';
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from '../database.js';
+import { translateWriteErrors } from '../store-error.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+export interface NewAdmin {
+  readonly hsaId: HsaId;
+  readonly givenName: string;
+  readonly surname: string;
+  readonly createdAt: Instant;
+}
+
+/** An ID-administrator with their grants: usable directly as the domain's IdAdmin. */
+export interface StoredAdmin extends NewAdmin {
+  readonly grants: readonly RoleGrant[];
+}
+
+export async function insertAdmin(db: Db, admin: NewAdmin): Promise<void> {
+  await translateWriteErrors(`Administrator ${admin.hsaId}`, () =>
+    db
+      .insertInto('admins')
+      .values({
+        hsa_id: admin.hsaId,
+        given_name: admin.givenName,
+        surname: admin.surname,
+        created_at: admin.createdAt,
+      })
+      .execute(),
+  );
+}
+
+/** Grants a role in a branch; granting one already held changes nothing and returns false. */
+export async function grantRole(
+  db: Db,
+  grant: { readonly adminHsaId: HsaId; readonly role: Grant; readonly branchId: string },
+): Promise<boolean> {
+  const result = await translateWriteErrors(
+    `Role ${grant.role} in ${grant.branchId} for ${grant.adminHsaId}`,
+    () =>
+      db
+        .insertInto('role_grants')
+        .values({ admin_hsa_id: grant.adminHsaId, role: grant.role, branch_id: grant.branchId })
+        .onConflict((oc) => oc.doNothing())
+        .executeTakeFirst(),
+  );
+  return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+}
+
+export async function getAdmin(db: Db, hsaId: HsaId): Promise<StoredAdmin | null> {
+  const admin = await db.selectFrom('admins').selectAll().where('hsa_id', '=', hsaId).executeTakeFirst();
+  if (admin === undefined) return null;
+  const grants = await db
+    .selectFrom('role_grants')
+    .select(['role', 'branch_id'])
+    .where('admin_hsa_id', '=', hsaId)
+    .orderBy('branch_id')
+    .orderBy('role')
+    .execute();
+  return {
+    hsaId: admin.hsa_id,
+    givenName: admin.given_name,
+    surname: admin.surname,
+    createdAt: admin.created_at,
+    grants: grants.map((g) => ({ role: g.role, branchId: g.branch_id })),
+  };
+}

@@ -1,0 +1,163 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore, type Store } from '../database.js';
+import type { Dialect } from '../dialect.js';
+import { T0 } from '../test-support/store-fixtures.js';
+import { createTestStore, DIALECTS, type TestStore } from '../test-support/test-stores.js';
+import {
+  type AuditEntry,
+  appendAudit,
+  auditHash,
+  GENESIS_HASH,
+  listAudit,
+  verifyAudit,
+} from './audit.repository.js';
+
+const entry = (i: number) => ({
+  at: T0 + i,
+  actor: 'SE2321000016-adm1',
+  action: 'order.registered',
+  subject: `order-${i}`,
+  details: { i, card: '9752278900000000011', nested: { b: 2, a: [1, 'x'] } },
+});
+
+const dropAppendOnlyTriggers = async (store: Store): Promise<void> => {
+  if (store.dialect === 'postgres') {
+    await sql`drop trigger audit_log_append_only on audit_log`.execute(store.db);
+  } else {
+    await sql`drop trigger audit_log_no_update`.execute(store.db);
+    await sql`drop trigger audit_log_no_delete`.execute(store.db);
+  }
+};
+
+/** Appends `count` entries at once; on PostgreSQL alternately through two pools on the database. */
+const appendConcurrently = async (store: TestStore, dialect: Dialect, count: number): Promise<void> => {
+  const other: Store = dialect === 'postgres' ? await openStore({ url: store.url }) : store;
+  try {
+    await Promise.all(
+      Array.from({ length: count }, (_, i) => appendAudit((i % 2 === 0 ? store : other).db, entry(1000 + i))),
+    );
+  } finally {
+    if (other !== store) await other.close();
+  }
+};
+
+describe.each(DIALECTS)('audit log on %s', (dialect) => {
+  let store: TestStore;
+  beforeAll(async () => {
+    store = await createTestStore(dialect);
+  });
+  afterAll(() => store?.dispose());
+
+  it('verifies an empty log', async () => {
+    expect(await verifyAudit(store.db)).toEqual({ ok: true, entries: 0 });
+  });
+
+  it('chains appended entries from the genesis hash', async () => {
+    const first = await appendAudit(store.db, entry(1));
+    expect(first).toMatchObject({ seq: 1, prevHash: GENESIS_HASH, ...entry(1) });
+    expect(first.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(first.hash).toBe(auditHash(GENESIS_HASH, first));
+    const second = await appendAudit(store.db, entry(2));
+    expect(second).toMatchObject({ seq: 2, prevHash: first.hash });
+    expect(await listAudit(store.db, { limit: 10 })).toEqual([first, second]);
+  });
+
+  it('verifies 50 entries, across pages', async () => {
+    for (let i = 3; i <= 50; i += 1) await appendAudit(store.db, entry(i));
+    expect(await verifyAudit(store.db)).toEqual({ ok: true, entries: 50 });
+    expect(await verifyAudit(store.db, { pageSize: 7 })).toEqual({ ok: true, entries: 50 });
+    expect(await verifyAudit(store.db, { pageSize: 50 })).toEqual({ ok: true, entries: 50 });
+  });
+
+  it('keeps one chain under 20 concurrent appends', async () => {
+    await appendConcurrently(store, dialect, 20);
+    expect(await verifyAudit(store.db)).toEqual({ ok: true, entries: 70 });
+    const seqs = (await listAudit(store.db, { limit: 1000 })).map((e) => e.seq);
+    expect(seqs).toEqual(Array.from({ length: 70 }, (_, i) => i + 1));
+  });
+
+  it('pages through the log after a seq', async () => {
+    const page = await listAudit(store.db, { afterSeq: 68, limit: 10 });
+    expect(page.map((e) => e.seq)).toEqual([69, 70]);
+  });
+
+  it('appends within the caller transaction, and not at all if it rolls back', async () => {
+    await store.db
+      .transaction()
+      .execute(async (trx) => {
+        await appendAudit(trx, entry(71));
+        throw new Error('abort');
+      })
+      .catch(() => undefined);
+    const committed = await store.db.transaction().execute((trx) => appendAudit(trx, entry(72)));
+    expect(committed.seq).toBe(71);
+    expect(await verifyAudit(store.db)).toEqual({ ok: true, entries: 71 });
+  });
+
+  it('refuses UPDATE and DELETE', async () => {
+    await expect(
+      store.db.updateTable('audit_log').set({ actor: 'someone else' }).where('seq', '=', 1).execute(),
+    ).rejects.toThrow(/append-only/);
+    await expect(store.db.deleteFrom('audit_log').where('seq', '=', 1).execute()).rejects.toThrow(
+      /append-only/,
+    );
+    if (dialect === 'postgres') {
+      await expect(sql`truncate audit_log`.execute(store.db)).rejects.toThrow(/append-only/);
+    }
+    expect(await verifyAudit(store.db)).toEqual({ ok: true, entries: 71 });
+  });
+});
+
+describe.each(DIALECTS)('audit log tampering on %s', (dialect) => {
+  let store: TestStore;
+  let entries: AuditEntry[];
+  beforeAll(async () => {
+    store = await createTestStore(dialect);
+    entries = [];
+    for (let i = 1; i <= 12; i += 1) entries.push(await appendAudit(store.db, entry(i)));
+    await dropAppendOnlyTriggers(store);
+  });
+  afterAll(() => store?.dispose());
+
+  const setDetails = (seq: number, details: string) =>
+    store.db.updateTable('audit_log').set({ details }).where('seq', '=', seq).execute();
+
+  it('reports changed details as a hash mismatch at that entry', async () => {
+    const original = entries[6];
+    expect(original?.seq).toBe(7);
+    await setDetails(7, JSON.stringify({ ...original?.details, i: 700 }));
+    expect(await verifyAudit(store.db, { pageSize: 5 })).toEqual({
+      ok: false,
+      firstBadSeq: 7,
+      problem: 'hash-mismatch',
+    });
+    await setDetails(7, 'not json');
+    expect(await verifyAudit(store.db)).toEqual({ ok: false, firstBadSeq: 7, problem: 'hash-mismatch' });
+    // Same content with keys in another order is not tampering.
+    await setDetails(7, JSON.stringify({ nested: { a: [1, 'x'], b: 2 }, i: 7, card: '9752278900000000011' }));
+    expect(await verifyAudit(store.db)).toEqual({ ok: true, entries: 12 });
+  });
+
+  it('reports a rehashed entry as a broken link at the next one', async () => {
+    const forged = { ...entry(4), seq: 4, details: { forged: true } };
+    const hash = auditHash(entries[2]?.hash ?? '', forged);
+    await store.db
+      .updateTable('audit_log')
+      .set({ details: JSON.stringify(forged.details), hash })
+      .where('seq', '=', 4)
+      .execute();
+    expect(await verifyAudit(store.db)).toEqual({ ok: false, firstBadSeq: 5, problem: 'broken-link' });
+  });
+
+  it('reports a deleted entry as missing, before any later problem', async () => {
+    await store.db.deleteFrom('audit_log').where('seq', '=', 3).execute();
+    expect(await verifyAudit(store.db, { pageSize: 3 })).toEqual({
+      ok: false,
+      firstBadSeq: 3,
+      problem: 'missing-entry',
+    });
+    await store.db.deleteFrom('audit_log').where('seq', '=', 1).execute();
+    expect(await verifyAudit(store.db)).toEqual({ ok: false, firstBadSeq: 1, problem: 'missing-entry' });
+  });
+});

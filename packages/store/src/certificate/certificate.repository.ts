@@ -1,0 +1,185 @@
+import type { CardNumber, HsaId, Instant } from '@reservkort/domain';
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Database } from '../database.js';
+import { translateWriteErrors } from '../store-error.js';
+import type { CertificatesTable, RevocationReason } from './certificate.table.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+export interface NewCertificate {
+  readonly serial: string;
+  readonly caId: string;
+  readonly profile: string;
+  readonly subject: string;
+  readonly hsaId: HsaId | null;
+  readonly cardNumber: CardNumber | null;
+  readonly orderId: string | null;
+  readonly notBefore: Instant;
+  readonly notAfter: Instant;
+  readonly certificatePem: string;
+  readonly createdAt: Instant;
+}
+
+export interface Revocation {
+  readonly revokedAt: Instant;
+  readonly reason: RevocationReason;
+  readonly revokedBy: string;
+}
+
+export interface StoredCertificate extends NewCertificate {
+  readonly revocation: Revocation | null;
+}
+
+export interface NewRevocation extends Revocation {
+  readonly serial: string;
+}
+
+export interface CertificateQuery {
+  readonly caId?: string;
+  /** 'good' is "not revoked": expiry is the reader's to judge. */
+  readonly status?: 'good' | 'revoked';
+  readonly limit?: number;
+  readonly offset?: number;
+}
+
+/** A line of a CRL. */
+export interface CrlEntry {
+  readonly serial: string;
+  readonly revokedAt: Instant;
+  readonly reason: RevocationReason;
+}
+
+/** What OCSP needs to answer for a serial. */
+export interface CertificateStatus {
+  readonly caId: string;
+  readonly notAfter: Instant;
+  readonly revocation: Revocation | null;
+}
+
+interface RevocationColumns {
+  readonly revoked_at: Instant | null;
+  readonly reason: RevocationReason | null;
+  readonly revoked_by: string | null;
+}
+
+const toRevocation = (row: RevocationColumns): Revocation | null =>
+  row.revoked_at === null || row.reason === null || row.revoked_by === null
+    ? null
+    : { revokedAt: row.revoked_at, reason: row.reason, revokedBy: row.revoked_by };
+
+const withRevocation = (db: Db) =>
+  db
+    .selectFrom('certificates as c')
+    .leftJoin('revocations as r', 'r.serial', 'c.serial')
+    .selectAll('c')
+    .select(['r.revoked_at', 'r.reason', 'r.revoked_by']);
+
+const toCertificate = (row: Selectable<CertificatesTable> & RevocationColumns): StoredCertificate => ({
+  serial: row.serial,
+  caId: row.ca_id,
+  profile: row.profile,
+  subject: row.subject,
+  hsaId: row.hsa_id,
+  cardNumber: row.card_number,
+  orderId: row.order_id,
+  notBefore: row.not_before,
+  notAfter: row.not_after,
+  certificatePem: row.certificate_pem,
+  createdAt: row.created_at,
+  revocation: toRevocation(row),
+});
+
+export async function insertCertificate(db: Db, certificate: NewCertificate): Promise<void> {
+  await translateWriteErrors(`Certificate ${certificate.serial}`, () =>
+    db
+      .insertInto('certificates')
+      .values({
+        serial: certificate.serial,
+        ca_id: certificate.caId,
+        profile: certificate.profile,
+        subject: certificate.subject,
+        hsa_id: certificate.hsaId,
+        card_number: certificate.cardNumber,
+        order_id: certificate.orderId,
+        not_before: certificate.notBefore,
+        not_after: certificate.notAfter,
+        certificate_pem: certificate.certificatePem,
+        created_at: certificate.createdAt,
+      })
+      .execute(),
+  );
+}
+
+export async function getCertificate(db: Db, serial: string): Promise<StoredCertificate | null> {
+  const row = await withRevocation(db).where('c.serial', '=', serial).executeTakeFirst();
+  return row === undefined ? null : toCertificate(row);
+}
+
+/** Certificates newest first, optionally of one CA and one status, a page at a time. */
+export async function listCertificates(db: Db, query: CertificateQuery = {}): Promise<StoredCertificate[]> {
+  let select = withRevocation(db).orderBy('c.created_at', 'desc').orderBy('c.serial');
+  if (query.caId !== undefined) select = select.where('c.ca_id', '=', query.caId);
+  if (query.status === 'good') select = select.where('r.serial', 'is', null);
+  if (query.status === 'revoked') select = select.where('r.serial', 'is not', null);
+  // SQLite accepts OFFSET only after a LIMIT.
+  if (query.limit !== undefined || query.offset !== undefined) {
+    select = select.limit(query.limit ?? Number.MAX_SAFE_INTEGER);
+  }
+  if (query.offset !== undefined) select = select.offset(query.offset);
+  return (await select.execute()).map(toCertificate);
+}
+
+/** Records a revocation; false if the certificate was already revoked (the first record stands). */
+export async function insertRevocation(db: Db, revocation: NewRevocation): Promise<boolean> {
+  const result = await translateWriteErrors(`Revocation of certificate ${revocation.serial}`, () =>
+    db
+      .insertInto('revocations')
+      .values({
+        serial: revocation.serial,
+        revoked_at: revocation.revokedAt,
+        reason: revocation.reason,
+        revoked_by: revocation.revokedBy,
+      })
+      .onConflict((oc) => oc.column('serial').doNothing())
+      .executeTakeFirst(),
+  );
+  return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+}
+
+/** The revoked certificates of a CA, for its CRL. */
+export async function listRevocations(db: Db, caId: string): Promise<CrlEntry[]> {
+  const rows = await db
+    .selectFrom('revocations as r')
+    .innerJoin('certificates as c', 'c.serial', 'r.serial')
+    .select(['r.serial', 'r.revoked_at', 'r.reason'])
+    .where('c.ca_id', '=', caId)
+    .orderBy('r.revoked_at')
+    .orderBy('r.serial')
+    .execute();
+  return rows.map((r) => ({ serial: r.serial, revokedAt: r.revoked_at, reason: r.reason }));
+}
+
+/** One primary-key lookup for OCSP: the issuing CA, the expiry and any revocation. */
+export async function certificateStatus(db: Db, serial: string): Promise<CertificateStatus | null> {
+  const row = await db
+    .selectFrom('certificates as c')
+    .leftJoin('revocations as r', 'r.serial', 'c.serial')
+    .select(['c.ca_id', 'c.not_after', 'r.revoked_at', 'r.reason', 'r.revoked_by'])
+    .where('c.serial', '=', serial)
+    .executeTakeFirst();
+  return row === undefined
+    ? null
+    : { caId: row.ca_id, notAfter: row.not_after, revocation: toRevocation(row) };
+}
+
+/**
+ * A number that changes whenever any certificate is revoked (revocations are never deleted), so a
+ * responder in another process can notice with one cheap query.
+ */
+export async function revocationEpoch(db: Db): Promise<number> {
+  const row = await db
+    .selectFrom('revocations')
+    .select((eb) => eb.fn.countAll<number | string>().as('count'))
+    .executeTakeFirst();
+  return Number(row?.count ?? 0);
+}

@@ -1,0 +1,143 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrateToLatest, openStore, runMigrations } from './database.js';
+import { MIGRATIONS } from './migrations/migration.provider.js';
+import { insertPerson } from './person/person.repository.js';
+import { StoreError } from './store-error.js';
+import { aPerson, seedOrganisation, T0 } from './test-support/store-fixtures.js';
+import { createTestStore, DIALECTS, type TestStore } from './test-support/test-stores.js';
+
+const TABLES = [
+  'admins',
+  'audit_log',
+  'branches',
+  'cas',
+  'certificates',
+  'crls',
+  'orders',
+  'persons',
+  'revocations',
+  'role_grants',
+];
+
+const rejection = async (promise: Promise<unknown>): Promise<unknown> =>
+  promise.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (error: unknown) => error,
+  );
+
+describe.each(DIALECTS)('migrations on %s', (dialect) => {
+  let store: TestStore;
+  beforeAll(async () => {
+    store = await createTestStore(dialect, { migrate: false });
+  });
+  afterAll(() => store?.dispose());
+
+  it('fail as a whole with MIGRATION_FAILED naming the failing migration', async () => {
+    const error = await rejection(
+      runMigrations(store.db, {
+        ...MIGRATIONS,
+        '2099-01-01T00-broken': { up: (db) => sql`select * from no_such_table`.execute(db).then(() => {}) },
+      }),
+    );
+    expect(error).toBeInstanceOf(StoreError);
+    expect(error).toMatchObject({ code: 'MIGRATION_FAILED' });
+    expect((error as StoreError).message).toContain('2099-01-01T00-broken');
+    // All pending migrations ran in one transaction: the initial one was rolled back too.
+    const tables = await store.db.introspection.getTables();
+    expect(tables.map((t) => t.name)).not.toContain('persons');
+  });
+
+  it('apply on an empty database, then have nothing left to apply', async () => {
+    expect(await migrateToLatest(store.db)).toEqual({ applied: Object.keys(MIGRATIONS) });
+    const tables = await store.db.introspection.getTables();
+    expect(tables.map((t) => t.name).sort()).toEqual(TABLES);
+    expect(await migrateToLatest(store.db)).toEqual({ applied: [] });
+  });
+});
+
+describe.each(DIALECTS)('values on %s', (dialect) => {
+  let store: TestStore;
+  beforeAll(async () => {
+    store = await createTestStore(dialect);
+    await seedOrganisation(store.db);
+  });
+  afterAll(() => store?.dispose());
+
+  it('come back as numbers for timestamps, integers and counts', async () => {
+    await insertPerson(store.db, aPerson('num1', { protectedIdentity: true, createdAt: T0 + 1 }));
+    const row = await store.db
+      .selectFrom('persons')
+      .select(['created_at', 'protected_identity'])
+      .where('hsa_id', '=', aPerson('num1').hsaId)
+      .executeTakeFirstOrThrow();
+    expect(row).toEqual({ created_at: T0 + 1, protected_identity: 1 });
+    const { count } = await store.db
+      .selectFrom('persons')
+      .select((eb) => eb.fn.countAll<number>().as('count'))
+      .executeTakeFirstOrThrow();
+    expect(count).toBe(1);
+  });
+
+  it('reports its dialect', () => {
+    expect(store.dialect).toBe(dialect);
+  });
+});
+
+describe('openStore', () => {
+  let folder: string;
+  beforeAll(async () => {
+    folder = await mkdtemp(join(tmpdir(), 'reservkort-test-'));
+  });
+  afterAll(() => rm(folder, { recursive: true, force: true }));
+
+  it('turns an unreachable PostgreSQL into DATABASE_UNAVAILABLE naming the host, not the password', async () => {
+    const error = await rejection(
+      openStore({ url: 'postgres://reservkort:s3cr3t-pw@127.0.0.1:1/reservkort' }),
+    );
+    expect(error).toBeInstanceOf(StoreError);
+    expect(error).toMatchObject({ code: 'DATABASE_UNAVAILABLE' });
+    const message = (error as StoreError).message;
+    expect(message).toContain('127.0.0.1:1');
+    expect(message).not.toContain('s3cr3t-pw');
+    expect(message).not.toContain('\n');
+  });
+
+  it('opens SQLite from sqlite:PATH, creating the folder, in WAL mode with foreign keys', async () => {
+    const path = join(folder, 'nested', 'deeper', 'store.db');
+    const store = await openStore({ url: `sqlite:${path}` });
+    try {
+      expect(store.dialect).toBe('sqlite');
+      expect(existsSync(path)).toBe(true);
+      const { rows: journal } = await sql<{ journal_mode: string }>`pragma journal_mode`.execute(store.db);
+      expect(journal).toEqual([{ journal_mode: 'wal' }]);
+      const { rows: fk } = await sql<{ foreign_keys: number }>`pragma foreign_keys`.execute(store.db);
+      expect(fk).toEqual([{ foreign_keys: 1 }]);
+    } finally {
+      await store.close();
+      await store.close();
+    }
+  });
+
+  it('opens SQLite in memory', async () => {
+    const store = await openStore({ url: ':memory:' });
+    try {
+      expect(await migrateToLatest(store.db)).toEqual({ applied: Object.keys(MIGRATIONS) });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('turns an unusable SQLite path into DATABASE_UNAVAILABLE', async () => {
+    const file = join(folder, 'a-file');
+    await writeFile(file, 'not a folder');
+    const error = await rejection(openStore({ url: join(file, 'store.db') }));
+    expect(error).toMatchObject({ code: 'DATABASE_UNAVAILABLE' });
+  });
+});

@@ -1,0 +1,171 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, type Migration, Migrator, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { AdminsTable, RoleGrantsTable } from './admin/admin.table.js';
+import type { AuditLogTable } from './audit/audit.table.js';
+import type { CasTable } from './ca/ca.table.js';
+import type { CertificatesTable, RevocationsTable } from './certificate/certificate.table.js';
+import type { CrlsTable } from './crl/crl.table.js';
+import type { Dialect } from './dialect.js';
+import { ImmediateSqliteDialect } from './immediate-sqlite.dialect.js';
+import { MIGRATIONS, staticMigrationProvider } from './migrations/migration.provider.js';
+import type { OrdersTable } from './order/order.table.js';
+import type { BranchesTable } from './organisation/organisation.table.js';
+import type { PersonsTable } from './person/person.table.js';
+import { StoreError } from './store-error.js';
+
+export type { Dialect } from './dialect.js';
+
+export interface Database {
+  branches: BranchesTable;
+  persons: PersonsTable;
+  admins: AdminsTable;
+  role_grants: RoleGrantsTable;
+  orders: OrdersTable;
+  cas: CasTable;
+  certificates: CertificatesTable;
+  revocations: RevocationsTable;
+  audit_log: AuditLogTable;
+  crls: CrlsTable;
+}
+
+export interface StoreConfig {
+  /** `postgres://…` or `postgresql://…` for PostgreSQL; `sqlite:PATH`, a file path or `:memory:` for SQLite. */
+  readonly url: string;
+}
+
+export interface Store {
+  readonly db: Kysely<Database>;
+  readonly dialect: Dialect;
+  /** Closes the connections; calling it again waits for the same close. */
+  close(): Promise<void>;
+}
+
+const POSTGRES_URL = /^postgres(?:ql)?:\/\//i;
+const SQLITE_SCHEME = 'sqlite:';
+const PG_INT8_OID = 20;
+const PG_NUMERIC_OID = 1700;
+const PG_CONNECT_TIMEOUT_MS = 10_000;
+const SQLITE_BUSY_TIMEOUT_MS = 5000;
+
+/** The first line of an error's message, with a secret blanked out. */
+const reasonOf = (error: unknown, secrets: readonly string[] = []): string => {
+  let text =
+    error instanceof AggregateError && error.message === ''
+      ? // Node reports a refused connection to every address of a host as one AggregateError.
+        error.errors.map((e: unknown) => reasonOf(e)).join('; ')
+      : error instanceof Error
+        ? error.message
+        : String(error);
+  for (const secret of secrets) if (secret !== '') text = text.replaceAll(secret, '***');
+  return text.split('\n')[0] || 'unknown error';
+};
+
+const sqlitePath = (url: string): string => {
+  if (!url.startsWith(SQLITE_SCHEME)) return url;
+  const rest = url.slice(SQLITE_SCHEME.length);
+  // `sqlite:///abs/path` reads like a URL; `sqlite:path` is the short form.
+  return rest.startsWith('//') ? rest.slice(2) : rest;
+};
+
+const storeOf = (db: Kysely<Database>, dialect: Dialect): Store => {
+  let closing: Promise<void> | undefined;
+  return {
+    db,
+    dialect,
+    close: () => {
+      closing ??= db.destroy();
+      return closing;
+    },
+  };
+};
+
+/**
+ * One store per file and process: better-sqlite3 is synchronous, so a second connection in the same
+ * process waiting for the write lock would block the thread that holds it.
+ */
+const openSqlite = (path: string): Store => {
+  if (path === '') throw new StoreError('DATABASE_UNAVAILABLE', 'No SQLite database path configured');
+  let sqlite: SqliteDatabase.Database | undefined;
+  try {
+    if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
+    sqlite = new SqliteDatabase(path);
+    sqlite.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('foreign_keys = ON');
+  } catch (error) {
+    sqlite?.close();
+    const message = `Cannot open the SQLite database ${path}: ${reasonOf(error)}`;
+    throw new StoreError('DATABASE_UNAVAILABLE', message, { cause: error });
+  }
+  const dialect = new ImmediateSqliteDialect({ database: sqlite });
+  return storeOf(new Kysely<Database>({ dialect }), 'sqlite');
+};
+
+/** Where a PostgreSQL URL points, for messages: host, port and database, never the credentials. */
+const describePostgresUrl = (url: string): { where: string; secrets: string[] } => {
+  try {
+    const parsed = new URL(url);
+    const secrets = [parsed.password, decodeURIComponent(parsed.password)];
+    return { where: `${parsed.hostname || 'localhost'}:${parsed.port || '5432'}${parsed.pathname}`, secrets };
+  } catch {
+    return { where: 'the configured host', secrets: [] };
+  }
+};
+
+const openPostgres = async (url: string): Promise<Store> => {
+  // Per pool rather than pg.types.setTypeParser, which would change every pg user in the process.
+  // Our int8 values (timestamps in ms, sequence numbers) stay far below 2^53.
+  const types = new pg.TypeOverrides();
+  types.setTypeParser(PG_INT8_OID, Number);
+  types.setTypeParser(PG_NUMERIC_OID, Number);
+  const pool = new pg.Pool({ connectionString: url, types, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS });
+  // An idle client lost to a server restart is dropped by the pool and the next query reconnects;
+  // without a listener Node would treat the 'error' event as fatal.
+  pool.on('error', () => undefined);
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  try {
+    await sql`select 1`.execute(db);
+  } catch (error) {
+    await db.destroy().catch(() => undefined);
+    const { where, secrets } = describePostgresUrl(url);
+    throw new StoreError(
+      'DATABASE_UNAVAILABLE',
+      `Cannot connect to PostgreSQL at ${where}: ${reasonOf(error, secrets)}`,
+      { cause: error },
+    );
+  }
+  return storeOf(db, 'postgres');
+};
+
+/** Opens (and for SQLite creates) the database. Does not migrate: see migrateToLatest. */
+export async function openStore(config: StoreConfig): Promise<Store> {
+  return POSTGRES_URL.test(config.url) ? openPostgres(config.url) : openSqlite(sqlitePath(config.url));
+}
+
+/**
+ * Applies the given migrations that have not run yet, all in one transaction on both dialects, so
+ * a failure leaves the schema as it was. Exposed for tests; the application uses migrateToLatest.
+ */
+export async function runMigrations(
+  db: Kysely<Database>,
+  migrations: Readonly<Record<string, Migration>>,
+): Promise<{ applied: string[] }> {
+  const migrator = new Migrator({ db, provider: staticMigrationProvider(migrations) });
+  const { error, results = [] } = await migrator.migrateToLatest();
+  if (error !== undefined) {
+    const failed = results.find((r) => r.status === 'Error')?.migrationName;
+    const what = failed === undefined ? 'The migration run' : `Migration ${failed}`;
+    throw new StoreError('MIGRATION_FAILED', `${what} failed, nothing was applied: ${reasonOf(error)}`, {
+      cause: error,
+    });
+  }
+  return { applied: results.filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+}
+
+/** Brings the schema up to date; returns the names of the migrations it applied. */
+export async function migrateToLatest(db: Kysely<Database>): Promise<{ applied: string[] }> {
+  return runMigrations(db, MIGRATIONS);
+}

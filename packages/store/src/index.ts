@@ -1,0 +1,82 @@
+// The public API of the data layer: opening and migrating the database, the schema types, and the
+// repositories. The caller owns transactions: `store.db.transaction().execute((trx) => …)`.
+
+export {
+  getAdmin,
+  grantRole,
+  insertAdmin,
+  type NewAdmin,
+  type StoredAdmin,
+} from './admin/admin.repository.js';
+export type {
+  AdminsTable,
+  RoleGrantsTable,
+} from './admin/admin.table.js';
+export {
+  type AuditEntry,
+  type AuditProblem,
+  type AuditVerification,
+  appendAudit,
+  auditHash,
+  GENESIS_HASH,
+  listAudit,
+  type NewAuditEntry,
+  verifyAudit,
+} from './audit/audit.repository.js';
+export type { AuditLogTable } from './audit/audit.table.js';
+export { canonicalJson } from './audit/canonical-json.js';
+export { getCa, insertCa, listCas, type NewCa, nextCrlNumber, type StoredCa } from './ca/ca.repository.js';
+export type { CaKeyKind, CaRole, CasTable } from './ca/ca.table.js';
+export {
+  type CertificateQuery,
+  type CertificateStatus,
+  type CrlEntry,
+  certificateStatus,
+  getCertificate,
+  insertCertificate,
+  insertRevocation,
+  listCertificates,
+  listRevocations,
+  type NewCertificate,
+  type NewRevocation,
+  type Revocation,
+  revocationEpoch,
+  type StoredCertificate,
+} from './certificate/certificate.repository.js';
+export {
+  type CertificatesTable,
+  REVOCATION_REASONS,
+  type RevocationReason,
+  type RevocationsTable,
+} from './certificate/certificate.table.js';
+export { getCrl, type PublishedCrl, saveCrl } from './crl/crl.repository.js';
+export type { CrlsTable } from './crl/crl.table.js';
+export {
+  type Database,
+  type Dialect,
+  migrateToLatest,
+  openStore,
+  type Store,
+  type StoreConfig,
+} from './database.js';
+export {
+  cardHolder,
+  getOrder,
+  insertOrder,
+  listOrdersForRecipient,
+  type OrderStateChange,
+  type StoredOrder,
+  updateOrderState,
+} from './order/order.repository.js';
+export type { OrdersTable } from './order/order.table.js';
+export { listBranches, upsertBranches } from './organisation/organisation.repository.js';
+export type { BranchesTable } from './organisation/organisation.table.js';
+export {
+  getPersonByHsaId,
+  getPersonByPersonalNumber,
+  insertPerson,
+  listPersonsInBranch,
+  type StoredPerson,
+} from './person/person.repository.js';
+export type { PersonsTable } from './person/person.table.js';
+export { StoreError, type StoreErrorCode } from './store-error.js';

@@ -1,0 +1,119 @@
+import type { CardNumber, HsaId, Instant, Order, OrderState } from '@reservkort/domain';
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Database } from '../database.js';
+import { fromIntegerBoolean, toIntegerBoolean } from '../integer-boolean.js';
+import { translateWriteErrors } from '../store-error.js';
+import type { OrdersTable } from './order.table.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** An order as stored: the domain's order and the version to pass to updateOrderState. */
+export interface StoredOrder extends Order {
+  readonly version: number;
+}
+
+export interface OrderStateChange {
+  readonly id: string;
+  /** The version read with the order; the update fails if someone changed it since. */
+  readonly expectedVersion: number;
+  readonly state: OrderState;
+  readonly stateChangedAt: Instant;
+}
+
+const toOrder = (row: Selectable<OrdersTable>): StoredOrder => ({
+  id: row.id,
+  recipient: {
+    hsaId: row.recipient_hsa_id,
+    branchId: row.branch_id,
+    protectedIdentity: fromIntegerBoolean(row.protected_identity),
+  },
+  cardNumber: row.card_number,
+  validity: { notBefore: row.not_before, notAfter: row.not_after },
+  idDocument: row.id_document,
+  createdBy: row.created_by,
+  createdAt: row.created_at,
+  signature: {
+    signedBy: row.signed_by,
+    signedAt: row.signed_at,
+    assuranceLevel: row.signature_level,
+    certificateSerial: row.signature_serial,
+  },
+  state: row.state,
+  stateChangedAt: row.state_changed_at,
+  version: row.version,
+});
+
+/** Stores a new order at version 1. */
+export async function insertOrder(db: Db, order: Order): Promise<void> {
+  await translateWriteErrors(`Order ${order.id}`, () =>
+    db
+      .insertInto('orders')
+      .values({
+        id: order.id,
+        recipient_hsa_id: order.recipient.hsaId,
+        branch_id: order.recipient.branchId,
+        protected_identity: toIntegerBoolean(order.recipient.protectedIdentity),
+        card_number: order.cardNumber,
+        not_before: order.validity.notBefore,
+        not_after: order.validity.notAfter,
+        id_document: order.idDocument,
+        created_by: order.createdBy,
+        created_at: order.createdAt,
+        signed_by: order.signature.signedBy,
+        signed_at: order.signature.signedAt,
+        signature_level: order.signature.assuranceLevel,
+        signature_serial: order.signature.certificateSerial,
+        state: order.state,
+        state_changed_at: order.stateChangedAt,
+      })
+      .execute(),
+  );
+}
+
+export async function getOrder(db: Db, id: string): Promise<StoredOrder | null> {
+  const row = await db.selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirst();
+  return row === undefined ? null : toOrder(row);
+}
+
+/** A recipient's orders, newest first. */
+export async function listOrdersForRecipient(db: Db, hsaId: HsaId): Promise<StoredOrder[]> {
+  const rows = await db
+    .selectFrom('orders')
+    .selectAll()
+    .where('recipient_hsa_id', '=', hsaId)
+    .orderBy('created_at', 'desc')
+    .orderBy('id')
+    .execute();
+  return rows.map(toOrder);
+}
+
+/**
+ * Moves an order to a new state if it is still at the expected version; false if another request
+ * changed it first (or it does not exist), in which case the caller reads it again.
+ */
+export async function updateOrderState(db: Db, change: OrderStateChange): Promise<boolean> {
+  const result = await db
+    .updateTable('orders')
+    .set((eb) => ({
+      state: change.state,
+      state_changed_at: change.stateChangedAt,
+      version: eb('version', '+', 1),
+    }))
+    .where('id', '=', change.id)
+    .where('version', '=', change.expectedVersion)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** Whom a card number is already ordered for: the recipient of any order for it not cancelled. */
+export async function cardHolder(db: Db, cardNumber: CardNumber): Promise<HsaId | null> {
+  const row = await db
+    .selectFrom('orders')
+    .select('recipient_hsa_id')
+    .where('card_number', '=', cardNumber)
+    .where('state', '!=', 'cancelled')
+    .orderBy('created_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row?.recipient_hsa_id ?? null;
+}

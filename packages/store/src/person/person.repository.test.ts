@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StoreError } from '../store-error.js';
+import { aPerson, hsa, pnr, seedOrganisation, T0 } from '../test-support/store-fixtures.js';
+import { createTestStore, DIALECTS, type TestStore } from '../test-support/test-stores.js';
+import {
+  getPersonByHsaId,
+  getPersonByPersonalNumber,
+  insertPerson,
+  listPersonsInBranch,
+} from './person.repository.js';
+
+describe.each(DIALECTS)('person repository on %s', (dialect) => {
+  let store: TestStore;
+  beforeAll(async () => {
+    store = await createTestStore(dialect);
+    await seedOrganisation(store.db);
+  });
+  afterAll(() => store?.dispose());
+
+  const anna = aPerson('anna1', { personalNumber: pnr('19800101', '123'), createdAt: T0 + 123 });
+  const bertil = aPerson('bert1', {
+    personalNumber: pnr('19750615', '456'),
+    givenName: 'Bertil',
+    surname: 'Berg',
+    protectedIdentity: true,
+  });
+  const foreign = aPerson('frgn1', {
+    personalNumber: null,
+    givenName: 'Ola',
+    surname: 'Nordmann',
+    branchId: 'other',
+  });
+  const samordning = aPerson('samo1', { personalNumber: pnr('19800161', '234'), surname: 'Ceder' });
+
+  it('round-trips persons, with booleans as booleans and timestamps as numbers', async () => {
+    for (const person of [anna, bertil, foreign, samordning]) await insertPerson(store.db, person);
+    const stored = await getPersonByHsaId(store.db, anna.hsaId);
+    expect(stored).toEqual(anna);
+    expect(typeof stored?.createdAt).toBe('number');
+    expect(await getPersonByHsaId(store.db, bertil.hsaId)).toMatchObject({ protectedIdentity: true });
+    expect(await getPersonByHsaId(store.db, foreign.hsaId)).toEqual(foreign);
+    expect(await getPersonByHsaId(store.db, samordning.hsaId)).toEqual(samordning);
+    expect(samordning.personalNumber?.kind).toBe('samordningsnummer');
+  });
+
+  it('finds a person by personal number', async () => {
+    expect(await getPersonByPersonalNumber(store.db, bertil.personalNumber?.value ?? '')).toEqual(bertil);
+    expect(await getPersonByPersonalNumber(store.db, '190001011234')).toBeNull();
+  });
+
+  it('answers null for an unknown HSA-id', async () => {
+    expect(await getPersonByHsaId(store.db, hsa('nobody'))).toBeNull();
+  });
+
+  it('lists the persons of a branch by name', async () => {
+    expect(await listPersonsInBranch(store.db, 'clinic')).toEqual([anna, bertil, samordning].sort(byName));
+    expect(await listPersonsInBranch(store.db, 'other')).toEqual([foreign]);
+    expect(await listPersonsInBranch(store.db, 'hospital')).toEqual([]);
+  });
+
+  it('refuses a second person with the same HSA-id as a CONFLICT', async () => {
+    const error = await insertPerson(store.db, anna).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreError);
+    expect(error).toMatchObject({ code: 'CONFLICT' });
+  });
+
+  it('refuses a person in an unknown branch as NOT_FOUND', async () => {
+    await expect(insertPerson(store.db, aPerson('lost1', { branchId: 'nowhere' }))).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+  });
+});
+
+const byName = (
+  a: { surname: string; givenName: string },
+  b: { surname: string; givenName: string },
+): number => a.surname.localeCompare(b.surname) || a.givenName.localeCompare(b.givenName);

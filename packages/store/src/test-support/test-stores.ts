@@ -1,0 +1,100 @@
+// Fresh, isolated databases for tests, one per call, on either dialect. Other packages import this
+// file by relative path, so it depends on nothing outside this package.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { type Dialect, migrateToLatest, openStore, type Store } from '../database.js';
+
+export const DIALECTS: Dialect[] = ['sqlite', 'postgres'];
+
+/** The server where test databases are created; the database in the URL is only used to connect. */
+export const TEST_PG_URL =
+  process.env.RESERVKORT_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export interface TestStore extends Store {
+  /** Open a second store on the same database with `openStore({ url })`, e.g. to test concurrency. */
+  readonly url: string;
+  /** Closes the store and deletes the database. */
+  dispose(): Promise<void>;
+}
+
+export interface TestStoreOptions {
+  /** Apply the migrations (default true); false gives an empty database. */
+  readonly migrate?: boolean;
+}
+
+const withoutPassword = (url: string): string => {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+};
+
+const withAdminClient = async <T>(use: (client: pg.Client) => Promise<T>): Promise<T> => {
+  const client = new pg.Client({ connectionString: TEST_PG_URL, connectionTimeoutMillis: 5000 });
+  try {
+    await client.connect();
+  } catch (error) {
+    const reason = error instanceof Error && error.message !== '' ? error.message : String(error);
+    throw new Error(
+      `PostgreSQL is required for the store tests at ${withoutPassword(TEST_PG_URL)} ` +
+        `(set RESERVKORT_TEST_PG_URL to use another server): ${reason}`,
+      { cause: error },
+    );
+  }
+  try {
+    return await use(client);
+  } finally {
+    await client.end();
+  }
+};
+
+const createPostgresDatabase = async (): Promise<{ url: string; drop: () => Promise<void> }> => {
+  // Random hex only, so the name is safe to write into the statements.
+  const name = `reservkort_test_${randomBytes(8).toString('hex')}`;
+  await withAdminClient((client) => client.query(`create database ${name}`));
+  const url = new URL(TEST_PG_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      await withAdminClient((client) => client.query(`drop database if exists ${name} with (force)`));
+    },
+  };
+};
+
+const createSqliteFile = async (): Promise<{ url: string; drop: () => Promise<void> }> => {
+  const folder = await mkdtemp(join(tmpdir(), 'reservkort-test-'));
+  return { url: join(folder, 'store.db'), drop: () => rm(folder, { recursive: true, force: true }) };
+};
+
+/** A store on a new, empty database of the dialect, migrated unless told otherwise. */
+export async function createTestStore(dialect: Dialect, options: TestStoreOptions = {}): Promise<TestStore> {
+  const database = dialect === 'postgres' ? await createPostgresDatabase() : await createSqliteFile();
+  const store = await openStore({ url: database.url }).catch(async (error: unknown) => {
+    await database.drop();
+    throw error;
+  });
+  if (options.migrate ?? true) {
+    await migrateToLatest(store.db).catch(async (error: unknown) => {
+      await store.close();
+      await database.drop();
+      throw error;
+    });
+  }
+  return {
+    db: store.db,
+    dialect: store.dialect,
+    url: database.url,
+    close: () => store.close(),
+    dispose: async () => {
+      await store.close();
+      await database.drop();
+    },
+  };
+}
