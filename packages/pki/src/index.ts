@@ -2,6 +2,7 @@ export * from './ca/certificate-authority.js';
 export * from './ca/revocation-reason.js';
 export * from './extensions/card-number.extension.js';
 export * from './extensions/extension-registry.js';
+export * from './http/ocsp-fast-path.js';
 export * from './http/pki-app.js';
 export * from './http/pki-routes.js';
 export * from './keys/file-key-store.js';

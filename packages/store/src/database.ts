@@ -94,6 +94,9 @@ const openSqlite = (path: string): Store => {
     sqlite = new SqliteDatabase(path);
     sqlite.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
     sqlite.pragma('journal_mode = WAL');
+    // In WAL mode NORMAL still survives an application crash; only a power cut can lose the last
+    // commits. It saves an fsync per transaction, which otherwise bounds issuance at disk speed.
+    sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
   } catch (error) {
     sqlite?.close();

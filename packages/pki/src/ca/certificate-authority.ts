@@ -118,10 +118,13 @@ const name = (organisation: string, commonName: string): JsonNameParams => [
   { '2.5.4.3': [{ utf8String: commonName }] },
 ];
 
-/** A positive, non-zero-led 128-bit serial from the random source (RFC 5280: at most 20 octets). */
-const serialFrom = (random: RandomSource): string => {
+/**
+ * A positive 128-bit serial from the random source (RFC 5280: at most 20 octets). The first byte is
+ * kept in 0x10–0x7f so the hex form never starts with a zero: stored, printed and looked up alike.
+ */
+export const serialFrom = (random: RandomSource): string => {
   const bytes = random(16);
-  bytes[0] = ((bytes[0] ?? 0) & 0x7f) | 0x01;
+  bytes[0] = Math.max((bytes[0] ?? 0) & 0x7f, 0x10);
   return Buffer.from(bytes).toString('hex');
 };
 

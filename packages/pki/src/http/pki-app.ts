@@ -1,8 +1,10 @@
+import { createServer } from 'node:http';
 import { describeError } from '@reservkort/domain';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { CertificateAuthority } from '../ca/certificate-authority.js';
 import type { OcspResponder } from '../ocsp/ocsp-responder.js';
 import { isPkiError } from '../pki-error.js';
+import { ocspFastPath } from './ocsp-fast-path.js';
 import { pkiRoutes } from './pki-routes.js';
 
 /**
@@ -13,7 +15,15 @@ export const buildPkiApp = async (
   ca: CertificateAuthority,
   responder: OcspResponder,
 ): Promise<FastifyInstance> => {
-  const app = Fastify({ logger: false, keepAliveTimeout: 65_000 });
+  const fast = ocspFastPath(responder);
+  const app = Fastify({
+    logger: false,
+    keepAliveTimeout: 65_000,
+    serverFactory: (handler) =>
+      createServer((req, res) => {
+        if (!fast(req, res)) handler(req, res);
+      }),
+  });
   app.setErrorHandler((error, _request, reply) => {
     if (isPkiError(error)) {
       const status =

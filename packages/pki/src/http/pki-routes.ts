@@ -1,6 +1,7 @@
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { CaId, CertificateAuthority, IssuingCaId } from '../ca/certificate-authority.js';
 import { MALFORMED_REQUEST, type OcspAnswer, type OcspResponder } from '../ocsp/ocsp-responder.js';
+import { MAX_OCSP_REQUEST, ocspHeaders } from './ocsp-fast-path.js';
 
 export interface PkiRoutesOptions {
   readonly ca: CertificateAuthority;
@@ -8,23 +9,14 @@ export interface PkiRoutesOptions {
 }
 
 const OCSP_REQUEST = 'application/ocsp-request';
-const OCSP_RESPONSE = 'application/ocsp-response';
-/** A real OCSP request is a few hundred bytes; anything far larger is refused unread. */
-const MAX_OCSP_REQUEST = 8 * 1024;
 
 const CA_FILES: Record<string, CaId> = { root: 'root', loa3: 'loa3', loa2: 'loa2' };
 const CRL_FILES: Record<string, IssuingCaId> = { loa3: 'loa3', loa2: 'loa2' };
 
-const sendOcsp = (reply: import('fastify').FastifyReply, answer: OcspAnswer) => {
-  reply.header('content-type', OCSP_RESPONSE);
-  reply.header(
-    'cache-control',
-    answer.maxAgeSeconds > 0
-      ? `max-age=${answer.maxAgeSeconds}, public, no-transform, must-revalidate`
-      : 'no-store',
-  );
-  return reply.send(Buffer.from(answer.der.buffer, answer.der.byteOffset, answer.der.byteLength));
-};
+const sendOcsp = (reply: FastifyReply, answer: OcspAnswer) =>
+  reply
+    .headers(ocspHeaders(answer))
+    .send(Buffer.from(answer.der.buffer, answer.der.byteOffset, answer.der.byteLength));
 
 /**
  * The public PKI endpoints: CA certificates, CRLs and OCSP. Mounted by the server; also runs on

@@ -1,5 +1,6 @@
 import { Module, type Session, SessionFlag } from 'graphene-pk11';
 import { Crypto as Pkcs11Crypto } from 'node-webcrypto-p11';
+import * as pkcs11 from 'pkcs11js';
 import {
   type CaKey,
   type CaKeyStore,
@@ -17,11 +18,42 @@ export interface Pkcs11Config {
   readonly pin: string;
 }
 
+/**
+ * A PKCS#11 library is initialised once per process: stores opened on the same module share it,
+ * and it is finalised when the last of them closes.
+ */
+const loadedModules = new Map<string, { module: Module; users: number }>();
+
+const acquireModule = (path: string): Module => {
+  const loaded = loadedModules.get(path);
+  if (loaded) {
+    loaded.users += 1;
+    return loaded.module;
+  }
+  const module = Module.load(path, 'reservkort');
+  try {
+    module.initialize();
+  } catch (error) {
+    if ((error as { code?: number }).code !== pkcs11.CKR_CRYPTOKI_ALREADY_INITIALIZED) throw error;
+  }
+  loadedModules.set(path, { module, users: 1 });
+  return module;
+};
+
+const releaseModule = (path: string): void => {
+  const loaded = loadedModules.get(path);
+  if (!loaded) return;
+  loaded.users -= 1;
+  if (loaded.users > 0) return;
+  loadedModules.delete(path);
+  loaded.module.finalize();
+};
+
 /** CA keys generated and kept on a PKCS#11 token: sensitive, never extractable. */
 export class Pkcs11KeyStore implements CaKeyStore {
   readonly kind = 'pkcs11';
   private constructor(
-    private readonly module: Module,
+    private readonly modulePath: string,
     private readonly session: Session,
     private readonly crypto: Pkcs11Crypto,
   ) {}
@@ -29,8 +61,7 @@ export class Pkcs11KeyStore implements CaKeyStore {
   static open(config: Pkcs11Config): Pkcs11KeyStore {
     let module: Module;
     try {
-      module = Module.load(config.module, 'ca');
-      module.initialize();
+      module = acquireModule(config.module);
     } catch (cause) {
       throw keyUnavailable(config.tokenLabel, `PKCS#11 module ${config.module} could not be loaded`, cause);
     }
@@ -40,15 +71,20 @@ export class Pkcs11KeyStore implements CaKeyStore {
         const slot = slots.items(i);
         if (slot.getToken().label.trim() !== config.tokenLabel) continue;
         const session = slot.open(SessionFlag.SERIAL_SESSION | SessionFlag.RW_SESSION);
-        session.login(config.pin);
+        try {
+          session.login(config.pin);
+        } catch (error) {
+          // Login state is per application: another store in this process may have logged in.
+          if ((error as { code?: number }).code !== pkcs11.CKR_USER_ALREADY_LOGGED_IN) throw error;
+        }
         const crypto = new Pkcs11Crypto({ session, name: config.tokenLabel });
-        return new Pkcs11KeyStore(module, session, crypto);
+        return new Pkcs11KeyStore(config.module, session, crypto);
       }
     } catch (cause) {
-      module.finalize();
+      releaseModule(config.module);
       throw keyUnavailable(config.tokenLabel, 'token login failed (wrong PIN?)', cause);
     }
-    module.finalize();
+    releaseModule(config.module);
     throw keyUnavailable(config.tokenLabel, `no token labelled ${config.tokenLabel}`);
   }
 
@@ -89,10 +125,9 @@ export class Pkcs11KeyStore implements CaKeyStore {
 
   async close(): Promise<void> {
     try {
-      this.session.logout();
       this.session.close();
     } finally {
-      this.module.finalize();
+      releaseModule(this.modulePath);
     }
   }
 }

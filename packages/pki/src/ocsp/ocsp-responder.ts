@@ -142,11 +142,17 @@ export class OcspResponder {
     return this.cache.size;
   }
 
+  /** A cached answer to exactly these request bytes, if one is fresh: no parsing, no signing. */
+  cached(cacheKey: string): OcspAnswer | undefined {
+    const cached = this.cache.get(cacheKey);
+    return cached !== undefined && cached.freshUntil > this.clock.now() ? cached : undefined;
+  }
+
   /** Answers one DER-encoded OCSP request; never throws: failures are OCSP error statuses. */
   async respond(request: Uint8Array, cacheKey: string): Promise<OcspAnswer> {
     const now = this.clock.now();
-    const cached = this.cache.get(cacheKey);
-    if (cached !== undefined && cached.freshUntil > now) return cached;
+    const cached = this.cached(cacheKey);
+    if (cached !== undefined) return cached;
     let parsed: OCSPRequest;
     try {
       parsed = AsnConvert.parse(request, OCSPRequest);

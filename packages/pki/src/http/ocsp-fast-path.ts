@@ -1,0 +1,56 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { MALFORMED_REQUEST, type OcspAnswer, type OcspResponder } from '../ocsp/ocsp-responder.js';
+
+/** A real OCSP request is a few hundred bytes; anything far larger is refused unread. */
+export const MAX_OCSP_REQUEST = 8 * 1024;
+export const OCSP_RESPONSE_TYPE = 'application/ocsp-response';
+
+export const ocspHeaders = (answer: OcspAnswer): Record<string, string | number> => ({
+  'content-type': OCSP_RESPONSE_TYPE,
+  'content-length': answer.der.byteLength,
+  'cache-control':
+    answer.maxAgeSeconds > 0
+      ? `max-age=${answer.maxAgeSeconds}, public, no-transform, must-revalidate`
+      : 'no-store',
+});
+
+const send = (res: ServerResponse, answer: OcspAnswer): void => {
+  res.writeHead(200, ocspHeaders(answer));
+  res.end(answer.der);
+};
+
+/**
+ * POST /ocsp answered on Node's own request/response objects, before the web framework: OCSP
+ * clients and caches send the same request bytes again and again, and a cached answer should cost
+ * no more than HTTP itself. Returns false for every other request, which the framework then serves.
+ */
+export const ocspFastPath =
+  (responder: OcspResponder) =>
+  (req: IncomingMessage, res: ServerResponse): boolean => {
+    if (req.method !== 'POST' || req.url !== '/ocsp') return false;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_OCSP_REQUEST) {
+        res.writeHead(413, { connection: 'close' }).end();
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (size > MAX_OCSP_REQUEST) return;
+      const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+      if (body.length === 0) return send(res, { der: MALFORMED_REQUEST, maxAgeSeconds: 0 });
+      const key = body.toString('latin1');
+      const hit = responder.cached(key);
+      if (hit !== undefined) return send(res, hit);
+      responder.respond(body, key).then(
+        (answer) => send(res, answer),
+        () => res.writeHead(500).end(),
+      );
+    });
+    req.on('error', () => res.destroy());
+    return true;
+  };
