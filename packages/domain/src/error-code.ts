@@ -72,6 +72,21 @@ export const ERROR_CODES = [
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
+/** The codes the certificate authority raises: described here, reached by the pki package's tests. */
+export const PKI_CODES = [
+  'CSR_INVALID',
+  'CSR_SIGNATURE_INVALID',
+  'KEY_NOT_ALLOWED',
+  'CA_NOT_INITIALISED',
+  'CA_ALREADY_INITIALISED',
+  'CA_KEY_UNAVAILABLE',
+  'CERTIFICATE_NOT_FOUND',
+  'ALREADY_REVOKED',
+  'REVOCATION_REASON_INVALID',
+] as const satisfies readonly ErrorCode[];
+
+export type PkiCode = (typeof PKI_CODES)[number];
+
 const codeSet: ReadonlySet<string> = new Set(ERROR_CODES);
 
 export const isErrorCode = (value: unknown): value is ErrorCode =>

@@ -19,6 +19,7 @@ import {
   type Instant,
   type Order,
   type Person,
+  type PkiCode,
   parseDate,
   registerOrder,
   type SearchMatch,
@@ -103,16 +104,6 @@ const atStep6WithKeys = (): FlowDriver => {
 
 /** Codes raised by the certificate authority are reached by the pki package's own tests. */
 type DomainCode = Exclude<ErrorCode, PkiCode>;
-type PkiCode =
-  | 'CSR_INVALID'
-  | 'CSR_SIGNATURE_INVALID'
-  | 'KEY_NOT_ALLOWED'
-  | 'CA_NOT_INITIALISED'
-  | 'CA_ALREADY_INITIALISED'
-  | 'CA_KEY_UNAVAILABLE'
-  | 'CERTIFICATE_NOT_FOUND'
-  | 'ALREADY_REVOKED'
-  | 'REVOCATION_REASON_INVALID';
 const DOMAIN_CODES = ERROR_CODES.filter((code): code is DomainCode => CODE_INFO[code].step !== 'pki');
 
 const scenarios: { readonly [C in DomainCode]: () => Reached } = {

@@ -7,20 +7,14 @@ import {
   KeyUsagesExtension,
   X509Certificate,
 } from '@peculiar/x509';
+import type { CertificateOnCard } from '@reservkort/domain';
 import { CardNumberExtension } from '../extensions/card-number.extension.js';
 import { registerExtensions } from '../extensions/extension-registry.js';
 import { OID } from '../oids.js';
 
 /** What people ask of a certificate: the "which certificates are on the card" of a support case. */
-export interface CertificateSummary {
-  readonly subject: string;
-  readonly issuer: string;
-  readonly serial: string;
-  readonly notBefore: string;
-  readonly notAfter: string;
-  readonly keyUsage: readonly string[];
+export interface CertificateSummary extends CertificateOnCard {
   readonly extendedKeyUsage: readonly string[];
-  readonly policies: readonly string[];
   readonly hsaId: string | null;
   readonly cardNumber: string | null;
 }

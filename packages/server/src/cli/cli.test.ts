@@ -216,3 +216,39 @@ describe('reservkort help', () => {
     }
   });
 });
+
+describe('reservkort ca init on a PKCS#11 token', () => {
+  it('keeps the CA keys on the token and works from the settings it wrote', async () => {
+    const { createSoftHsm, pkcs11Tool } = await import('../../../pki/src/test-support/softhsm.js');
+    const hsm = await createSoftHsm();
+    const dir = await mkdtemp(join(tmpdir(), 'reservkort-cli-hsm-'));
+    try {
+      await hsm.initToken('cli-ca', '112233');
+      const env = {
+        RESERVKORT_DATA: dir,
+        RESERVKORT_PKCS11_PIN: '112233',
+        SOFTHSM2_CONF: process.env.SOFTHSM2_CONF ?? '',
+      };
+      const init = await cli(env, ['ca', 'init', '--pkcs11-module', hsm.module, '--pkcs11-token', 'cli-ca']);
+      expect(init.code, init.stderr).toBe(0);
+      expect(init.stderr).not.toContain('passphrase');
+      const objects = await pkcs11Tool(hsm, [
+        '--token-label',
+        'cli-ca',
+        '--login',
+        '--pin',
+        '112233',
+        '--list-objects',
+      ]);
+      expect(objects.match(/Private Key Object/g)).toHaveLength(5);
+      const crl = await cli(env, ['crl', 'publish', '--ca', 'loa3']);
+      expect(crl.code, crl.stderr).toBe(0);
+      const noPin = await cli({ ...env, RESERVKORT_PKCS11_PIN: '' }, ['crl', 'publish']);
+      expect(noPin.code).toBe(1);
+      expect(noPin.stderr).toContain('[CA_KEY_UNAVAILABLE]');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await hsm.dispose();
+    }
+  });
+});
