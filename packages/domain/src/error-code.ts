@@ -68,6 +68,22 @@ export const ERROR_CODES = [
   'CERTIFICATE_NOT_FOUND',
   'ALREADY_REVOKED',
   'REVOCATION_REASON_INVALID',
+  // Card agent (raised by the agent package, described here with the rest)
+  'READER_NOT_FOUND',
+  'CARD_MISSING',
+  'CARD_REMOVED',
+  'PIN_INCORRECT',
+  'PIN_BLOCKED',
+  'PIN_FORMAT',
+  'PUK_INCORRECT',
+  'CARD_LOCKED',
+  'KEY_MISSING',
+  'CARD_ERROR',
+  'ORIGIN_FORBIDDEN',
+  'SESSION_INVALID',
+  'DIALOG_CANCELLED',
+  'DIALOG_TIMEOUT',
+  'REQUEST_INVALID',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -87,6 +103,27 @@ export const PKI_CODES = [
 
 export type PkiCode = (typeof PKI_CODES)[number];
 
+/** The codes the card agent raises: described here, reached by the agent package's tests. */
+export const AGENT_CODES = [
+  'READER_NOT_FOUND',
+  'CARD_MISSING',
+  'CARD_REMOVED',
+  'PIN_INCORRECT',
+  'PIN_BLOCKED',
+  'PIN_FORMAT',
+  'PUK_INCORRECT',
+  'CARD_LOCKED',
+  'KEY_MISSING',
+  'CARD_ERROR',
+  'ORIGIN_FORBIDDEN',
+  'SESSION_INVALID',
+  'DIALOG_CANCELLED',
+  'DIALOG_TIMEOUT',
+  'REQUEST_INVALID',
+] as const satisfies readonly ErrorCode[];
+
+export type AgentCode = (typeof AGENT_CODES)[number];
+
 const codeSet: ReadonlySet<string> = new Set(ERROR_CODES);
 
 export const isErrorCode = (value: unknown): value is ErrorCode =>
@@ -96,7 +133,20 @@ export const isErrorCode = (value: unknown): value is ErrorCode =>
  * Where in the product a code arises: a step of the seven, before step 1, outside the flow, or in
  * the certificate authority (`pki`: raised and tested by that package, not by the domain).
  */
-export type CodeStep = 'before-1' | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 'admin-portal' | 'input' | 'any' | 'pki';
+export type CodeStep =
+  | 'before-1'
+  | 1
+  | 2
+  | 3
+  | 4
+  | 5
+  | 6
+  | 7
+  | 'admin-portal'
+  | 'input'
+  | 'any'
+  | 'pki'
+  | 'agent';
 
 /**
  * How a code is handled: `blocking` stops the action and explains; `notice` informs while the
@@ -169,4 +219,19 @@ export const CODE_INFO: { readonly [C in ErrorCode]: CodeInfo } = {
   CERTIFICATE_NOT_FOUND: { step: 'pki', severity: 'blocking', supportCase: false },
   ALREADY_REVOKED: { step: 'pki', severity: 'notice', supportCase: false },
   REVOCATION_REASON_INVALID: { step: 'pki', severity: 'blocking', supportCase: false },
+  READER_NOT_FOUND: { step: 'agent', severity: 'blocking', supportCase: false },
+  CARD_MISSING: { step: 'agent', severity: 'blocking', supportCase: false },
+  CARD_REMOVED: { step: 'agent', severity: 'blocking', supportCase: false },
+  PIN_INCORRECT: { step: 'agent', severity: 'blocking', supportCase: false },
+  PIN_BLOCKED: { step: 'agent', severity: 'blocking', supportCase: false },
+  PIN_FORMAT: { step: 'agent', severity: 'blocking', supportCase: false },
+  PUK_INCORRECT: { step: 'agent', severity: 'blocking', supportCase: false },
+  CARD_LOCKED: { step: 'agent', severity: 'fault', supportCase: true },
+  KEY_MISSING: { step: 'agent', severity: 'blocking', supportCase: false },
+  CARD_ERROR: { step: 'agent', severity: 'fault', supportCase: true },
+  ORIGIN_FORBIDDEN: { step: 'agent', severity: 'blocking', supportCase: false },
+  SESSION_INVALID: { step: 'agent', severity: 'blocking', supportCase: false },
+  DIALOG_CANCELLED: { step: 'agent', severity: 'blocking', supportCase: false },
+  DIALOG_TIMEOUT: { step: 'agent', severity: 'blocking', supportCase: false },
+  REQUEST_INVALID: { step: 'agent', severity: 'blocking', supportCase: false },
 };

@@ -3,6 +3,7 @@
 // if the table and the list ever differ at run time.
 import { describe, expect, it } from 'vitest';
 import {
+  type AgentCode,
   buildOrganisationTree,
   buildSupportCase,
   CODE_INFO,
@@ -102,9 +103,11 @@ const atStep6WithKeys = (): FlowDriver => {
   return driver;
 };
 
-/** Codes raised by the certificate authority are reached by the pki package's own tests. */
-type DomainCode = Exclude<ErrorCode, PkiCode>;
-const DOMAIN_CODES = ERROR_CODES.filter((code): code is DomainCode => CODE_INFO[code].step !== 'pki');
+/** Codes raised by the certificate authority and the card agent are reached by those packages' tests. */
+type DomainCode = Exclude<ErrorCode, PkiCode | AgentCode>;
+const DOMAIN_CODES = ERROR_CODES.filter(
+  (code): code is DomainCode => CODE_INFO[code].step !== 'pki' && CODE_INFO[code].step !== 'agent',
+);
 
 const scenarios: { readonly [C in DomainCode]: () => Reached } = {
   READERS_MISSING: () => {

@@ -333,5 +333,80 @@ export const en: LanguageCatalogue = {
       remedy:
         'Choose one of: unspecified, keyCompromise, affiliationChanged, superseded, cessationOfOperation, privilegeWithdrawn.',
     },
+    READER_NOT_FOUND: {
+      title: 'No such card reader',
+      explanation: 'The card agent finds no card reader {reader}.',
+      remedy: 'Check that the card reader is connected and choose it again.',
+    },
+    CARD_MISSING: {
+      title: 'No card in the reader',
+      explanation: 'There is no card in card reader {reader}.',
+      remedy: 'Insert the card and try again.',
+    },
+    CARD_REMOVED: {
+      title: 'The card was removed',
+      explanation: 'The card left the reader while it was in use, or after the page was connected to it.',
+      remedy: 'Put the card back and start the action again.',
+    },
+    PIN_INCORRECT: {
+      title: 'Wrong PIN',
+      explanation: 'The PIN is not right. {triesLeft} tries are left before it is blocked.',
+      remedy: 'Enter the PIN again. It is in the envelope that came with the card.',
+    },
+    PIN_BLOCKED: {
+      title: 'The PIN is blocked',
+      explanation: 'The PIN was entered wrongly three times and is now blocked.',
+      remedy: 'Unblock it with the PUK from the envelope and choose a new PIN.',
+    },
+    PIN_FORMAT: {
+      title: 'The PIN has the wrong form',
+      explanation: 'A PIN has 4–8 digits and a PUK 8 digits.',
+      remedy: 'Type the code using digits only.',
+    },
+    PUK_INCORRECT: {
+      title: 'Wrong PUK',
+      explanation: 'The PUK is not right. {triesLeft} tries are left before the card is locked for good.',
+      remedy: 'Enter the PUK from the envelope again.',
+    },
+    CARD_LOCKED: {
+      title: 'The card is locked for good',
+      explanation: 'The PUK was entered wrongly too many times. The card cannot be used again.',
+      remedy: 'Use another card and send an error report.',
+    },
+    KEY_MISSING: {
+      title: 'The key is missing from the card',
+      explanation: 'The card has no {key} key.',
+      remedy: 'The card needs keys from the issuance first.',
+    },
+    CARD_ERROR: {
+      title: 'The card answered with an error',
+      explanation: 'The card or the reader reported an error ({reason}).',
+      remedy: 'Take the card out, insert it again and retry. Send an error report if it persists.',
+    },
+    ORIGIN_FORBIDDEN: {
+      title: 'This page may not use the card agent',
+      explanation: 'The card agent only answers the portal it is set up for.',
+      remedy: 'Open the portal from its real address.',
+    },
+    SESSION_INVALID: {
+      title: 'The connection to the card agent has expired',
+      explanation: "The page's connection to the card agent is no longer valid.",
+      remedy: 'Reload the page.',
+    },
+    DIALOG_CANCELLED: {
+      title: 'The PIN dialog was cancelled',
+      explanation: 'The PIN dialog was closed without a PIN.',
+      remedy: 'Try again and enter the PIN.',
+    },
+    DIALOG_TIMEOUT: {
+      title: 'The PIN dialog was not answered',
+      explanation: 'No PIN was entered in time, or the PIN dialog never appeared.',
+      remedy: 'Try again. If no PIN dialog appears, check that pop-up windows are allowed for the portal.',
+    },
+    REQUEST_INVALID: {
+      title: 'The request is malformed',
+      explanation: 'The request lacks information or carries the wrong kind ({reason}).',
+      remedy: 'Reload the page and try again. If it happens again, send an error report.',
+    },
   },
 };

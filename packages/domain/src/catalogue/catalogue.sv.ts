@@ -331,5 +331,81 @@ export const sv: LanguageCatalogue = {
       remedy:
         'Välj en av: unspecified, keyCompromise, affiliationChanged, superseded, cessationOfOperation, privilegeWithdrawn.',
     },
+    READER_NOT_FOUND: {
+      title: 'Kortläsaren finns inte',
+      explanation: 'Kortagenten hittar ingen kortläsare {reader}.',
+      remedy: 'Kontrollera att kortläsaren är ansluten och välj den igen.',
+    },
+    CARD_MISSING: {
+      title: 'Inget kort i kortläsaren',
+      explanation: 'Det sitter inget kort i kortläsare {reader}.',
+      remedy: 'Sätt i kortet och försök igen.',
+    },
+    CARD_REMOVED: {
+      title: 'Kortet togs ut',
+      explanation:
+        'Kortet togs ut ur kortläsaren medan det användes, eller efter att sidan kopplades till det.',
+      remedy: 'Sätt tillbaka kortet och börja om åtgärden.',
+    },
+    PIN_INCORRECT: {
+      title: 'Fel PIN-kod',
+      explanation: 'PIN-koden stämmer inte. {triesLeft} försök återstår innan koden spärras.',
+      remedy: 'Ange PIN-koden igen. Den finns i kuvertet som kom med kortet.',
+    },
+    PIN_BLOCKED: {
+      title: 'PIN-koden är spärrad',
+      explanation: 'PIN-koden har angetts fel tre gånger och är nu spärrad.',
+      remedy: 'Lås upp den med PUK-koden från kuvertet och välj en ny PIN-kod.',
+    },
+    PIN_FORMAT: {
+      title: 'PIN-koden har fel form',
+      explanation: 'En PIN-kod har 4–8 siffror och en PUK-kod 8 siffror.',
+      remedy: 'Skriv koden med bara siffror.',
+    },
+    PUK_INCORRECT: {
+      title: 'Fel PUK-kod',
+      explanation: 'PUK-koden stämmer inte. {triesLeft} försök återstår innan kortet låses för gott.',
+      remedy: 'Ange PUK-koden från kuvertet igen.',
+    },
+    CARD_LOCKED: {
+      title: 'Kortet är låst för gott',
+      explanation: 'PUK-koden har angetts fel för många gånger. Kortet kan inte användas igen.',
+      remedy: 'Använd ett annat kort och skicka en felanmälan.',
+    },
+    KEY_MISSING: {
+      title: 'Nyckeln saknas på kortet',
+      explanation: 'Kortet har ingen {key}-nyckel.',
+      remedy: 'Kortet behöver få nycklar genom utgivningen först.',
+    },
+    CARD_ERROR: {
+      title: 'Kortet svarade med ett fel',
+      explanation: 'Kortet eller kortläsaren rapporterade ett fel ({reason}).',
+      remedy: 'Ta ut kortet, sätt i det igen och försök på nytt. Skicka en felanmälan om felet består.',
+    },
+    ORIGIN_FORBIDDEN: {
+      title: 'Sidan får inte använda kortagenten',
+      explanation: 'Kortagenten svarar bara den portal den är inställd för.',
+      remedy: 'Öppna portalen från dess riktiga adress.',
+    },
+    SESSION_INVALID: {
+      title: 'Kopplingen till kortagenten har gått ut',
+      explanation: 'Sidans koppling till kortagenten gäller inte längre.',
+      remedy: 'Ladda om sidan.',
+    },
+    DIALOG_CANCELLED: {
+      title: 'PIN-dialogen avbröts',
+      explanation: 'PIN-fönstret stängdes utan att en PIN-kod angavs.',
+      remedy: 'Försök igen och ange PIN-koden.',
+    },
+    DIALOG_TIMEOUT: {
+      title: 'PIN-dialogen besvarades inte',
+      explanation: 'Ingen PIN-kod angavs i tid, eller så visades PIN-fönstret aldrig.',
+      remedy: 'Försök igen. Visas inget PIN-fönster, kontrollera att popup-fönster är tillåtna för portalen.',
+    },
+    REQUEST_INVALID: {
+      title: 'Begäran har fel form',
+      explanation: 'Begäran saknar uppgifter eller har uppgifter av fel slag ({reason}).',
+      remedy: 'Ladda om sidan och försök igen. Händer det igen, skicka en felanmälan.',
+    },
   },
 };

@@ -225,10 +225,17 @@ describe('download', () => {
     expect(driver.try({ type, ...extra } as never)).toMatchObject(outOfOrder);
   });
 
-  it('refuses dialog events before the keys exist and outside step 6', () => {
+  it('takes the PIN 1 dialog before the keys exist (a card needs PIN 1 to make them), and no dialog outside step 6', () => {
     const driver = new FlowDriver().to(6);
-    expect(driver.try({ type: 'dialog-shown', dialog: 'auth' })).toMatchObject(outOfOrder);
+    driver.send({ type: 'dialog-shown', dialog: 'auth' });
+    driver.send({ type: 'dialog-completed', dialog: 'auth' });
+    driver.send({ type: 'keys-generated' });
+    driver.send({ type: 'dialog-shown', dialog: 'sign' });
+    driver.send({ type: 'dialog-completed', dialog: 'sign' });
+    driver.send({ type: 'certificates-issued', serials: ['01'] });
+    expect(driver.state.download?.phase).toBe('issuing');
     const early = new FlowDriver().to(5);
+    expect(early.try({ type: 'dialog-shown', dialog: 'auth' })).toMatchObject(outOfOrder);
     expect(early.try({ type: 'dialog-cancelled', dialog: 'auth' })).toMatchObject(outOfOrder);
     expect(early.try({ type: 'dialog-not-shown', dialog: 'sign' })).toMatchObject(outOfOrder);
     expect(early.try({ type: 'download-failed', reason: 'x' })).toMatchObject(outOfOrder);

@@ -225,10 +225,17 @@ const onTick = (state: FlowState, at: Instant, config: FlowConfig): Outcome => {
     });
   }
   const download = state.download;
-  if (download !== null && download.phase === 'dialogs' && at - download.since >= config.dialogTimeoutMs) {
-    if (download.dialogs.auth === 'waiting')
+  const waiting = download !== null && (download.phase === 'dialogs' || download.phase === 'key-generation');
+  if (waiting && at - download.since >= config.dialogTimeoutMs) {
+    if (download.dialogs.auth === 'waiting') {
       return fault(state, 'AUTH_DIALOG_NOT_SHOWN', { waitedMs: at - download.since });
-    if (download.dialogs.auth === 'completed' && download.dialogs.sign === 'waiting') {
+    }
+    // Key generation itself may take long on a real card: only once keys exist is PIN 2 overdue.
+    if (
+      download.phase === 'dialogs' &&
+      download.dialogs.auth === 'completed' &&
+      download.dialogs.sign === 'waiting'
+    ) {
       return fault(state, 'SIGN_DIALOG_NOT_SHOWN', { waitedMs: at - download.since });
     }
   }
@@ -315,7 +322,9 @@ const handle = (state: FlowState, event: FlowEvent, config: FlowConfig): Result<
       return ok({ state: { ...state, download: { ...download, phase: 'dialogs', since: event.at } } });
     case 'dialog-shown':
     case 'dialog-completed': {
-      if (download?.phase !== 'dialogs') return outOfOrder(state, event);
+      // A card asks for PIN 1 before it generates keys, so dialogs may come before keys-generated.
+      if (download?.phase !== 'dialogs' && download?.phase !== 'key-generation')
+        return outOfOrder(state, event);
       const value = event.type === 'dialog-shown' ? 'shown' : 'completed';
       const dialogs = { ...download.dialogs, [event.dialog]: value };
       return ok({

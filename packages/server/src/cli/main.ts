@@ -1,4 +1,6 @@
+import { registerAgentCommands } from '@reservkort/agent';
 import { Command, CommanderError } from 'commander';
+import { dataFolder } from '../config/data-folder.js';
 import { registerCaCommands } from './commands/ca.command.js';
 import { registerCertCommands } from './commands/cert.command.js';
 import { registerMaintenanceCommands } from './commands/maintenance.command.js';
@@ -15,7 +17,12 @@ export const buildProgram = (): Command => {
   registerCertCommands(program);
   registerMaintenanceCommands(program);
   registerPkiCommands(program);
-  for (const command of program.commands) command.exitOverride();
+  registerAgentCommands(program, (command) => dataFolder(command.optsWithGlobals().data).root);
+  const overrideExits = (command: Command): void => {
+    command.exitOverride();
+    for (const child of command.commands) overrideExits(child);
+  };
+  overrideExits(program);
   return program;
 };
 

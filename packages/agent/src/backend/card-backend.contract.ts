@@ -1,0 +1,178 @@
+// The behavioural suite every CardBackend must pass: the same tests for the virtual backend and
+// for PKCS#11 (SoftHSM2). A backend's test file calls `cardBackendContract` with a harness.
+import { webcrypto } from 'node:crypto';
+import type { CardNumber } from '@reservkort/domain';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AgentError } from '../agent-error.js';
+import { type BackendEvent, type CardBackend, type KeySlot, PIN_TRIES, type ReaderId } from './card-backend.js';
+
+/** A backend with one card in one reader, and ways to take the card out and put it back. */
+export interface BackendHarness {
+  readonly backend: CardBackend;
+  readonly readerId: ReaderId;
+  readonly cardNumber: CardNumber;
+  readonly pins: { readonly pin1: string; readonly pin2: string; readonly puk: string };
+  removeCard(): Promise<void>;
+  insertCard(): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+const subtle = webcrypto.subtle;
+
+const codeOf = async (promise: Promise<unknown>): Promise<{ code: string; details: Record<string, unknown> }> => {
+  const error = (await promise.then(
+    () => null,
+    (e: unknown) => e,
+  )) as AgentError | null;
+  if (error === null) throw new Error('expected an AgentError, the call succeeded');
+  return { code: error.code, details: error.details as Record<string, unknown> };
+};
+
+const verifyWith = async (spki: Uint8Array, signature: Uint8Array, data: Uint8Array): Promise<boolean> => {
+  const key = await subtle.importKey('spki', spki, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify']);
+  return subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, key, signature, data);
+};
+
+/** Waits until `predicate` holds for a received event; backends may poll, so allow a moment. */
+const waitForEvent = async (events: BackendEvent[], predicate: (e: BackendEvent) => boolean, ms = 3000) => {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const found = events.find(predicate);
+    if (found) return found;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`no such event within ${ms} ms; got ${JSON.stringify(events)}`);
+};
+
+export const cardBackendContract = (name: string, setup: () => Promise<BackendHarness>): void => {
+  describe(`${name}: the card backend contract`, () => {
+    let h: BackendHarness;
+    beforeEach(async () => {
+      h = await setup();
+    });
+    afterEach(async () => {
+      await h?.dispose();
+    });
+
+    it('lists the reader with the card and its number, and describes itself', async () => {
+      const readers = await h.backend.readers();
+      expect(readers.find((r) => r.id === h.readerId)?.card).toEqual({ cardNumber: h.cardNumber });
+      const description = h.backend.describe();
+      expect(description.manufacturer.length).toBeGreaterThan(0);
+      expect(description.version.length).toBeGreaterThan(0);
+    });
+
+    it('reports a fresh card: full PIN tries, no keys, no certificates', async () => {
+      const info = await h.backend.cardInfo(h.readerId);
+      expect(info).toMatchObject({
+        cardNumber: h.cardNumber,
+        keys: { auth: false, sign: false },
+        certificates: [],
+        pins: { pin1: { triesLeft: PIN_TRIES, blocked: false }, pin2: { triesLeft: PIN_TRIES, blocked: false } },
+      });
+      expect(info.pins.puk.locked).toBe(false);
+    });
+
+    it('generates both keys on the card and signs with each after its own PIN', async () => {
+      const data = new TextEncoder().encode('challenge from the server');
+      for (const [key, pin] of [
+        ['auth', h.pins.pin1],
+        ['sign', h.pins.pin2],
+      ] as [KeySlot, string][]) {
+        const generated = await h.backend.generateKey(h.readerId, h.cardNumber, key, h.pins.pin1, 'ecdsa-p256');
+        expect(generated.key).toBe(key);
+        const signature = await h.backend.sign(h.readerId, h.cardNumber, key, pin, data);
+        expect(await verifyWith(generated.spki, signature, data)).toBe(true);
+      }
+      expect((await h.backend.cardInfo(h.readerId)).keys).toEqual({ auth: true, sign: true });
+    });
+
+    it('keeps the two keys apart: each signature verifies only with its own public key', async () => {
+      const auth = await h.backend.generateKey(h.readerId, h.cardNumber, 'auth', h.pins.pin1, 'ecdsa-p256');
+      const sign = await h.backend.generateKey(h.readerId, h.cardNumber, 'sign', h.pins.pin1, 'ecdsa-p256');
+      const data = new Uint8Array([1, 2, 3]);
+      const bySign = await h.backend.sign(h.readerId, h.cardNumber, 'sign', h.pins.pin2, data);
+      expect(await verifyWith(sign.spki, bySign, data)).toBe(true);
+      expect(await verifyWith(auth.spki, bySign, data)).toBe(false);
+    });
+
+    it('blocks a PIN after three wrong entries, and the PUK unblocks it with a new PIN', async () => {
+      await h.backend.generateKey(h.readerId, h.cardNumber, 'auth', h.pins.pin1, 'ecdsa-p256');
+      const data = new Uint8Array([9]);
+      const wrong = h.pins.pin1 === '999999' ? '888888' : '999999';
+      expect(await codeOf(h.backend.sign(h.readerId, h.cardNumber, 'auth', wrong, data))).toMatchObject({
+        code: 'PIN_INCORRECT',
+        details: { triesLeft: 2 },
+      });
+      expect(await codeOf(h.backend.sign(h.readerId, h.cardNumber, 'auth', wrong, data))).toMatchObject({
+        code: 'PIN_INCORRECT',
+        details: { triesLeft: 1 },
+      });
+      expect((await codeOf(h.backend.sign(h.readerId, h.cardNumber, 'auth', wrong, data))).code).toBe('PIN_BLOCKED');
+      expect((await h.backend.cardInfo(h.readerId)).pins.pin1).toEqual({ triesLeft: 0, blocked: true });
+      // Blocked means blocked, even for the right PIN.
+      expect((await codeOf(h.backend.sign(h.readerId, h.cardNumber, 'auth', h.pins.pin1, data))).code).toBe('PIN_BLOCKED');
+
+      const wrongPuk = h.pins.puk === '11111111' ? '22222222' : '11111111';
+      expect(await codeOf(h.backend.unblockPin(h.readerId, h.cardNumber, 'pin1', wrongPuk, '4321'))).toMatchObject({
+        code: 'PUK_INCORRECT',
+      });
+      await h.backend.unblockPin(h.readerId, h.cardNumber, 'pin1', h.pins.puk, '4321');
+      expect((await h.backend.cardInfo(h.readerId)).pins.pin1).toEqual({ triesLeft: PIN_TRIES, blocked: false });
+      await h.backend.sign(h.readerId, h.cardNumber, 'auth', '4321', data);
+    });
+
+    it('refuses a PIN or PUK of the wrong form without counting it', async () => {
+      await h.backend.generateKey(h.readerId, h.cardNumber, 'auth', h.pins.pin1, 'ecdsa-p256');
+      expect((await codeOf(h.backend.sign(h.readerId, h.cardNumber, 'auth', '12', new Uint8Array([1])))).code).toBe(
+        'PIN_FORMAT',
+      );
+      expect((await codeOf(h.backend.unblockPin(h.readerId, h.cardNumber, 'pin1', 'abc', '1234'))).code).toBe('PIN_FORMAT');
+      expect((await h.backend.cardInfo(h.readerId)).pins.pin1.triesLeft).toBe(PIN_TRIES);
+    });
+
+    it('stores certificates next to their keys and removes everything on clean', async () => {
+      await h.backend.generateKey(h.readerId, h.cardNumber, 'auth', h.pins.pin1, 'ecdsa-p256');
+      await h.backend.generateKey(h.readerId, h.cardNumber, 'sign', h.pins.pin1, 'ecdsa-p256');
+      // Any DER bytes do here: the backend stores, it does not judge.
+      const der = new Uint8Array([0x30, 0x03, 0x02, 0x01, 0x01]);
+      await h.backend.writeCertificate(h.readerId, h.cardNumber, 'auth', h.pins.pin1, der);
+      await h.backend.writeCertificate(h.readerId, h.cardNumber, 'sign', h.pins.pin1, der);
+      const info = await h.backend.cardInfo(h.readerId);
+      expect(info.certificates.map((c) => c.key).sort()).toEqual(['auth', 'sign']);
+      expect([...(info.certificates[0]?.der ?? [])]).toEqual([...der]);
+      await h.backend.clean(h.readerId, h.cardNumber, h.pins.pin1);
+      expect(await h.backend.cardInfo(h.readerId)).toMatchObject({ keys: { auth: false, sign: false }, certificates: [] });
+      expect((await codeOf(h.backend.sign(h.readerId, h.cardNumber, 'auth', h.pins.pin1, der))).code).toBe('KEY_MISSING');
+    });
+
+    it('refuses to act on an empty reader, an unknown reader, or another card than expected', async () => {
+      await h.removeCard();
+      expect((await codeOf(h.backend.cardInfo(h.readerId))).code).toBe('CARD_MISSING');
+      expect((await codeOf(h.backend.sign(h.readerId, h.cardNumber, 'auth', h.pins.pin1, new Uint8Array([1])))).code).toBe(
+        'CARD_MISSING',
+      );
+      await h.insertCard();
+      expect((await codeOf(h.backend.cardInfo('no-such-reader'))).code).toBe('READER_NOT_FOUND');
+      const other = '9752278900000099999' as CardNumber;
+      expect((await codeOf(h.backend.generateKey(h.readerId, other, 'auth', h.pins.pin1, 'ecdsa-p256'))).code).toBe(
+        'CARD_REMOVED',
+      );
+    });
+
+    it('reports the card leaving and coming back as events with the card number', async () => {
+      const events: BackendEvent[] = [];
+      const unsubscribe = h.backend.subscribe((e) => events.push(e));
+      try {
+        await h.removeCard();
+        await waitForEvent(events, (e) => e.type === 'card-removed' && e.readerId === h.readerId);
+        await h.insertCard();
+        const inserted = await waitForEvent(events, (e) => e.type === 'card-inserted' && e.readerId === h.readerId);
+        expect(inserted.cardNumber).toBe(h.cardNumber);
+        expect(typeof inserted.at).toBe('number');
+      } finally {
+        unsubscribe();
+      }
+    });
+  });
+};

@@ -1,0 +1,653 @@
+import { randomBytes } from 'node:crypto';
+import type { CardNumber } from '@reservkort/domain';
+import { AgentError, isAgentError } from './agent-error.js';
+import {
+  type BackendEvent,
+  type CardBackend,
+  type CardKeySpec,
+  type KeySlot,
+  PIN_OF,
+  type PinId,
+  type ReaderId,
+} from './backend/card-backend.js';
+import { PinChannel } from './dialog/pin-channel.js';
+import { buildCsr } from './enrolment/csr-builder.js';
+
+/** What the agent tells the server about itself (the support case's "Net iD version and packaging"). */
+export interface AgentInfo {
+  readonly version: string;
+  readonly packaging: string;
+}
+
+export interface CardAgentOptions {
+  readonly backend: CardBackend;
+  readonly info: AgentInfo;
+  readonly now?: () => number;
+  /** The dialog page must be opened within this time, or the dialog counts as never shown. */
+  readonly dialogShowTimeoutMs?: number;
+  /** A shown dialog must be answered within this time. */
+  readonly dialogAnswerTimeoutMs?: number;
+  /** Sessions unused for this long are forgotten. */
+  readonly sessionIdleMs?: number;
+}
+
+/** Events the agent records per issuance flow: the answers to the guide's step-6 questions. */
+export type FlowAgentEventType =
+  | 'key-generation-started'
+  | 'keys-generated'
+  | 'dialog-shown'
+  | 'dialog-completed'
+  | 'dialog-cancelled'
+  | 'dialog-not-shown';
+
+export interface FlowAgentEvent {
+  readonly type: FlowAgentEventType;
+  readonly dialog?: 'auth' | 'sign';
+  readonly at: number;
+}
+
+/** Everything pushed to the page: reader and card events, flow events, operation ends. */
+export type AgentEvent =
+  | (BackendEvent & { readonly seq: number })
+  | { readonly seq: number; readonly type: 'flow'; readonly flowId: string; readonly event: FlowAgentEvent }
+  | {
+      readonly seq: number;
+      readonly type: 'operation';
+      readonly operationId: string;
+      readonly state: OperationState;
+    };
+
+export type DialogState = 'waiting' | 'shown' | 'completed' | 'cancelled' | 'not-shown' | 'aborted';
+export type OperationKind = 'authenticate' | 'sign' | 'enrol' | 'write-certificates' | 'clean';
+export type OperationState = 'pending' | 'done' | 'failed';
+
+export interface DialogView {
+  readonly id: string;
+  readonly pin: PinId;
+  readonly purpose: OperationKind;
+  readonly readerId: ReaderId;
+  readonly cardNumber: CardNumber;
+  readonly state: DialogState;
+  /** The last attempt's error, for the page: e.g. PIN_INCORRECT with tries left. */
+  readonly lastError: { readonly code: string; readonly details: Record<string, unknown> } | null;
+}
+
+export interface OperationView {
+  readonly id: string;
+  readonly kind: OperationKind;
+  readonly readerId: ReaderId;
+  readonly cardNumber: CardNumber;
+  readonly flowId: string | null;
+  readonly state: OperationState;
+  readonly result: unknown;
+  readonly error: { readonly code: string; readonly details: Record<string, unknown> } | null;
+  /** The PIN dialog the operation is waiting on, if any. */
+  readonly dialog: DialogView | null;
+}
+
+interface Dialog {
+  readonly id: string;
+  readonly pin: PinId;
+  readonly purpose: OperationKind;
+  readonly readerId: ReaderId;
+  readonly cardNumber: CardNumber;
+  readonly flowId: string | null;
+  state: DialogState;
+  lastError: DialogView['lastError'];
+  readonly channel: PinChannel;
+  timer: NodeJS.Timeout | null;
+}
+
+interface Operation {
+  readonly id: string;
+  readonly kind: OperationKind;
+  readonly readerId: ReaderId;
+  readonly cardNumber: CardNumber;
+  readonly flowId: string | null;
+  state: OperationState;
+  result: unknown;
+  error: OperationView['error'];
+  dialog: Dialog | null;
+  readonly finished: Promise<void>;
+  finish: () => void;
+}
+
+interface Binding {
+  readonly cardNumber: CardNumber;
+  readonly boundAt: number;
+  removedAt: number | null;
+}
+
+interface Session {
+  readonly token: string;
+  lastSeen: number;
+  readonly bindings: Map<ReaderId, Binding>;
+}
+
+/** Keys generated in an enrolment, kept until their certificates are written or the card leaves. */
+interface Enrolment {
+  readonly cardNumber: CardNumber;
+  readonly readerId: ReaderId;
+  readonly pin1: string;
+  readonly expiresAt: number;
+}
+
+const errorView = (error: unknown): { code: string; details: Record<string, unknown> } =>
+  isAgentError(error)
+    ? { code: error.code, details: { ...error.details } }
+    : {
+        code: 'CARD_ERROR',
+        details: { reason: error instanceof Error ? error.message.slice(0, 120) : 'unknown' },
+      };
+
+const id = (): string => randomBytes(16).toString('base64url');
+
+const MAX_EVENTS = 500;
+const MAX_SESSIONS = 200;
+const ENROLMENT_TTL_MS = 15 * 60_000;
+
+/**
+ * The agent's core, without HTTP: page sessions bound to cards, operations that wait on PIN
+ * dialogs, the events of readers, cards and flows. A removed card invalidates what depended on it
+ * at once: its sessions' bindings, its pending operations, its enrolment.
+ */
+export class CardAgent {
+  private readonly backend: CardBackend;
+  private readonly now: () => number;
+  private readonly showTimeoutMs: number;
+  private readonly answerTimeoutMs: number;
+  private readonly sessionIdleMs: number;
+  private readonly sessions = new Map<string, Session>();
+  private readonly operations = new Map<string, Operation>();
+  private readonly dialogs = new Map<string, Dialog>();
+  private readonly flows = new Map<string, FlowAgentEvent[]>();
+  private readonly enrolments = new Map<CardNumber, Enrolment>();
+  private readonly events: AgentEvent[] = [];
+  private readonly listeners = new Set<(event: AgentEvent) => void>();
+  private seq = 0;
+  private readonly unsubscribe: () => void;
+
+  readonly info: AgentInfo;
+
+  constructor(options: CardAgentOptions) {
+    this.info = options.info;
+    this.backend = options.backend;
+    this.now = options.now ?? Date.now;
+    this.showTimeoutMs = options.dialogShowTimeoutMs ?? 20_000;
+    this.answerTimeoutMs = options.dialogAnswerTimeoutMs ?? 120_000;
+    this.sessionIdleMs = options.sessionIdleMs ?? 12 * 3_600_000;
+    this.unsubscribe = this.backend.subscribe((event) => this.onBackendEvent(event));
+  }
+
+  get cardBackend(): CardBackend {
+    return this.backend;
+  }
+
+  // --- events ---------------------------------------------------------------------------------
+
+  private publish(event: AgentEvent): void {
+    this.events.push(event);
+    if (this.events.length > MAX_EVENTS) this.events.shift();
+    for (const listener of this.listeners) listener(event);
+  }
+
+  /** Live events; `afterSeq` replays what a reconnecting page missed. */
+  subscribe(listener: (event: AgentEvent) => void, afterSeq?: number): () => void {
+    if (afterSeq !== undefined) for (const event of this.events) if (event.seq > afterSeq) listener(event);
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private onBackendEvent(event: BackendEvent): void {
+    this.publish({ ...event, seq: ++this.seq });
+    if (event.type !== 'card-removed' && event.type !== 'reader-unplugged') return;
+    const removed = new AgentError('CARD_REMOVED', `the card left reader ${event.readerId}`, {
+      reader: event.readerId,
+      removedAt: event.at,
+    });
+    for (const session of this.sessions.values()) {
+      const binding = session.bindings.get(event.readerId);
+      if (binding && binding.removedAt === null) binding.removedAt = event.at;
+    }
+    for (const operation of this.operations.values()) {
+      if (operation.readerId === event.readerId && operation.state === 'pending')
+        this.fail(operation, removed);
+    }
+    for (const [cardNumber, enrolment] of this.enrolments) {
+      if (enrolment.readerId === event.readerId) this.enrolments.delete(cardNumber);
+    }
+  }
+
+  private recordFlow(flowId: string | null, event: FlowAgentEvent): void {
+    if (flowId === null) return;
+    const list = this.flows.get(flowId) ?? [];
+    list.push(event);
+    this.flows.set(flowId, list);
+    this.publish({ seq: ++this.seq, type: 'flow', flowId, event });
+  }
+
+  flowEvents(flowId: string): readonly FlowAgentEvent[] {
+    return this.flows.get(flowId) ?? [];
+  }
+
+  // --- sessions -------------------------------------------------------------------------------
+
+  createSession(): { token: string } {
+    const now = this.now();
+    for (const [token, session] of this.sessions) {
+      if (now - session.lastSeen > this.sessionIdleMs) this.sessions.delete(token);
+    }
+    if (this.sessions.size >= MAX_SESSIONS) {
+      const oldest = [...this.sessions.values()].sort((a, b) => a.lastSeen - b.lastSeen)[0];
+      if (oldest) this.sessions.delete(oldest.token);
+    }
+    const token = id();
+    this.sessions.set(token, { token, lastSeen: now, bindings: new Map() });
+    return { token };
+  }
+
+  session(token: string | undefined): Session {
+    const session = token === undefined ? undefined : this.sessions.get(token);
+    if (session === undefined || this.now() - session.lastSeen > this.sessionIdleMs) {
+      throw new AgentError('SESSION_INVALID', 'unknown or expired agent session', {});
+    }
+    session.lastSeen = this.now();
+    return session;
+  }
+
+  /** The card now in a reader, or CARD_MISSING / READER_NOT_FOUND. */
+  private async currentCard(readerId: ReaderId): Promise<CardNumber> {
+    const reader = (await this.backend.readers()).find((r) => r.id === readerId);
+    if (reader === undefined)
+      throw new AgentError('READER_NOT_FOUND', `no reader ${readerId}`, { reader: readerId });
+    if (reader.card === null)
+      throw new AgentError('CARD_MISSING', `no card in ${readerId}`, { reader: readerId });
+    if (reader.card.cardNumber === null) {
+      throw new AgentError('CARD_ERROR', 'the card number could not be read', { reason: 'no card number' });
+    }
+    return reader.card.cardNumber;
+  }
+
+  /** Binds the session to the card now in the reader (a page does this when a new card is inserted). */
+  async bind(token: string, readerId: ReaderId): Promise<CardNumber> {
+    const session = this.session(token);
+    const cardNumber = await this.currentCard(readerId);
+    session.bindings.set(readerId, { cardNumber, boundAt: this.now(), removedAt: null });
+    return cardNumber;
+  }
+
+  /** The card the session works with in a reader; CARD_REMOVED once it has left, even if it came back. */
+  private async boundCard(token: string, readerId: ReaderId): Promise<CardNumber> {
+    const session = this.session(token);
+    const binding = session.bindings.get(readerId);
+    if (binding === undefined) return this.bind(token, readerId);
+    if (binding.removedAt !== null) {
+      throw new AgentError('CARD_REMOVED', 'the card was removed since this page connected to it', {
+        reader: readerId,
+        removedAt: binding.removedAt,
+      });
+    }
+    const current = await this.currentCard(readerId);
+    if (current !== binding.cardNumber) {
+      throw new AgentError('CARD_REMOVED', 'another card is in the reader', { reader: readerId });
+    }
+    return current;
+  }
+
+  // --- operations and dialogs -----------------------------------------------------------------
+
+  operation(operationId: string): OperationView {
+    const operation = this.operations.get(operationId);
+    if (operation === undefined) throw new AgentError('SESSION_INVALID', 'unknown operation', {});
+    return this.view(operation);
+  }
+
+  /** Waits until the operation ends or `ms` pass, then returns its view. */
+  async waitFor(operationId: string, ms: number): Promise<OperationView> {
+    const operation = this.operations.get(operationId);
+    if (operation === undefined) throw new AgentError('SESSION_INVALID', 'unknown operation', {});
+    if (operation.state === 'pending') {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        operation.finished,
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
+      ]);
+      clearTimeout(timer);
+    }
+    return this.view(operation);
+  }
+
+  private view(operation: Operation): OperationView {
+    const dialog = operation.dialog;
+    return {
+      id: operation.id,
+      kind: operation.kind,
+      readerId: operation.readerId,
+      cardNumber: operation.cardNumber,
+      flowId: operation.flowId,
+      state: operation.state,
+      result: operation.result,
+      error: operation.error,
+      dialog: dialog === null ? null : this.dialogView(dialog),
+    };
+  }
+
+  private dialogView(dialog: Dialog): DialogView {
+    return {
+      id: dialog.id,
+      pin: dialog.pin,
+      purpose: dialog.purpose,
+      readerId: dialog.readerId,
+      cardNumber: dialog.cardNumber,
+      state: dialog.state,
+      lastError: dialog.lastError,
+    };
+  }
+
+  dialog(dialogId: string): DialogView {
+    const dialog = this.dialogs.get(dialogId);
+    if (dialog === undefined) throw new AgentError('SESSION_INVALID', 'unknown dialog', {});
+    return this.dialogView(dialog);
+  }
+
+  /** The dialog page was opened: the PIN dialog has been shown. */
+  dialogShown(dialogId: string): DialogView {
+    const dialog = this.dialogs.get(dialogId);
+    if (dialog === undefined) throw new AgentError('SESSION_INVALID', 'unknown dialog', {});
+    if (dialog.state === 'waiting') {
+      dialog.state = 'shown';
+      this.recordFlow(dialog.flowId, {
+        type: 'dialog-shown',
+        dialog: dialog.pin === 'pin1' ? 'auth' : 'sign',
+        at: this.now(),
+      });
+      this.armTimer(dialog, this.answerTimeoutMs, 'shown');
+    }
+    return this.dialogView(dialog);
+  }
+
+  async submitPin(dialogId: string, pin: string): Promise<DialogView> {
+    const dialog = this.dialogs.get(dialogId);
+    if (dialog === undefined) throw new AgentError('SESSION_INVALID', 'unknown dialog', {});
+    if (dialog.state === 'waiting') this.dialogShown(dialogId);
+    const result = await dialog.channel.submit(pin);
+    if (!result.ok) dialog.lastError = errorView(result.error);
+    return this.dialogView(dialog);
+  }
+
+  cancelDialog(dialogId: string): DialogView {
+    const dialog = this.dialogs.get(dialogId);
+    if (dialog === undefined) throw new AgentError('SESSION_INVALID', 'unknown dialog', {});
+    this.endDialog(
+      dialog,
+      'cancelled',
+      new AgentError('DIALOG_CANCELLED', 'the PIN dialog was cancelled', {}),
+    );
+    return this.dialogView(dialog);
+  }
+
+  private armTimer(dialog: Dialog, ms: number, expected: DialogState): void {
+    if (dialog.timer) clearTimeout(dialog.timer);
+    dialog.timer = setTimeout(() => {
+      if (dialog.state !== expected) return;
+      const neverShown = expected === 'waiting';
+      this.endDialog(
+        dialog,
+        neverShown ? 'not-shown' : 'cancelled',
+        new AgentError(
+          'DIALOG_TIMEOUT',
+          neverShown ? 'the PIN dialog was never shown' : 'no PIN was entered in time',
+          {
+            dialog: dialog.pin === 'pin1' ? 'auth' : 'sign',
+          },
+        ),
+      );
+    }, ms);
+    dialog.timer.unref();
+  }
+
+  private endDialog(dialog: Dialog, state: DialogState, error: AgentError | null): void {
+    if (dialog.timer) clearTimeout(dialog.timer);
+    dialog.timer = null;
+    if (
+      dialog.state === 'completed' ||
+      dialog.state === 'cancelled' ||
+      dialog.state === 'not-shown' ||
+      dialog.state === 'aborted'
+    ) {
+      return;
+    }
+    dialog.state = state;
+    const which = dialog.pin === 'pin1' ? 'auth' : 'sign';
+    if (state === 'completed')
+      this.recordFlow(dialog.flowId, { type: 'dialog-completed', dialog: which, at: this.now() });
+    if (state === 'cancelled')
+      this.recordFlow(dialog.flowId, { type: 'dialog-cancelled', dialog: which, at: this.now() });
+    if (state === 'not-shown')
+      this.recordFlow(dialog.flowId, { type: 'dialog-not-shown', dialog: which, at: this.now() });
+    if (error) dialog.channel.close(error);
+  }
+
+  /**
+   * Opens a PIN dialog and runs `attempt` with each PIN typed until one works; wrong PINs are
+   * reported back to the dialog, a blocked PIN or a removed card ends it.
+   */
+  private async withPin<T>(
+    operation: Operation,
+    pin: PinId,
+    attempt: (pin: string) => Promise<T>,
+  ): Promise<T> {
+    const dialog: Dialog = {
+      id: id(),
+      pin,
+      purpose: operation.kind,
+      readerId: operation.readerId,
+      cardNumber: operation.cardNumber,
+      flowId: operation.flowId,
+      state: 'waiting',
+      lastError: null,
+      channel: new PinChannel(),
+      timer: null,
+    };
+    this.dialogs.set(dialog.id, dialog);
+    operation.dialog = dialog;
+    this.armTimer(dialog, this.showTimeoutMs, 'waiting');
+    try {
+      for (;;) {
+        const { pin: typed, report } = await dialog.channel.next();
+        try {
+          const value = await attempt(typed);
+          report({ ok: true });
+          this.endDialog(dialog, 'completed', null);
+          return value;
+        } catch (error) {
+          const agentError = isAgentError(error)
+            ? error
+            : new AgentError('CARD_ERROR', String(error), { reason: 'card' });
+          const retry = agentError.code === 'PIN_INCORRECT' || agentError.code === 'PIN_FORMAT';
+          report({ ok: false, error: agentError, final: !retry });
+          if (!retry) {
+            this.endDialog(dialog, 'aborted', agentError);
+            throw agentError;
+          }
+        }
+      }
+    } finally {
+      if (dialog.timer) clearTimeout(dialog.timer);
+    }
+  }
+
+  private start(
+    kind: OperationKind,
+    readerId: ReaderId,
+    cardNumber: CardNumber,
+    flowId: string | null,
+    run: (operation: Operation) => Promise<unknown>,
+  ): OperationView {
+    let finish: () => void = () => {};
+    const finished = new Promise<void>((resolve) => (finish = resolve));
+    const operation: Operation = {
+      id: id(),
+      kind,
+      readerId,
+      cardNumber,
+      flowId,
+      state: 'pending',
+      result: null,
+      error: null,
+      dialog: null,
+      finished,
+      finish,
+    };
+    this.operations.set(operation.id, operation);
+    run(operation).then(
+      (result) => {
+        if (operation.state !== 'pending') return;
+        operation.state = 'done';
+        operation.result = result;
+        operation.finish();
+        this.publish({ seq: ++this.seq, type: 'operation', operationId: operation.id, state: 'done' });
+      },
+      (error: unknown) => this.fail(operation, error),
+    );
+    return this.view(operation);
+  }
+
+  private fail(operation: Operation, error: unknown): void {
+    if (operation.state !== 'pending') return;
+    operation.state = 'failed';
+    operation.error = errorView(error);
+    if (operation.dialog) this.endDialog(operation.dialog, 'aborted', isAgentError(error) ? error : null);
+    operation.finish();
+    this.publish({ seq: ++this.seq, type: 'operation', operationId: operation.id, state: 'failed' });
+  }
+
+  /** Signs a login challenge with the authentication key after PIN 1; returns signature and certificate. */
+  async authenticate(
+    token: string,
+    readerId: ReaderId,
+    challenge: Uint8Array,
+    flowId: string | null,
+  ): Promise<OperationView> {
+    return this.signOperation('authenticate', 'auth', token, readerId, challenge, flowId);
+  }
+
+  /** Signs data with the signature key after PIN 2. */
+  async sign(
+    token: string,
+    readerId: ReaderId,
+    data: Uint8Array,
+    flowId: string | null,
+  ): Promise<OperationView> {
+    return this.signOperation('sign', 'sign', token, readerId, data, flowId);
+  }
+
+  private async signOperation(
+    kind: 'authenticate' | 'sign',
+    key: KeySlot,
+    token: string,
+    readerId: ReaderId,
+    data: Uint8Array,
+    flowId: string | null,
+  ): Promise<OperationView> {
+    const cardNumber = await this.boundCard(token, readerId);
+    const info = await this.backend.cardInfo(readerId);
+    if (!info.keys[key]) throw new AgentError('KEY_MISSING', `no ${key} key on the card`, { key });
+    return this.start(kind, readerId, cardNumber, flowId, async (operation) => {
+      const signature = await this.withPin(operation, PIN_OF[key], (pin) =>
+        this.backend.sign(readerId, cardNumber, key, pin, data),
+      );
+      const certificate = info.certificates.find((c) => c.key === key);
+      return {
+        cardNumber,
+        signature: Buffer.from(signature).toString('base64'),
+        certificate: certificate ? Buffer.from(certificate.der).toString('base64') : null,
+      };
+    });
+  }
+
+  /**
+   * Step 6: generates the authentication and signature keys on the card after PIN 1, and a CSR for
+   * each signed by its own key (PIN 1, then PIN 2). Records the dialog events on the flow.
+   */
+  async enrol(
+    token: string,
+    readerId: ReaderId,
+    flowId: string | null,
+    spec: CardKeySpec = 'ecdsa-p256',
+  ): Promise<OperationView> {
+    const cardNumber = await this.boundCard(token, readerId);
+    return this.start('enrol', readerId, cardNumber, flowId, async (operation) => {
+      this.recordFlow(flowId, { type: 'key-generation-started', at: this.now() });
+      const { pin1, auth, sign } = await this.withPin(operation, 'pin1', async (pin) => {
+        const authKey = await this.backend.generateKey(readerId, cardNumber, 'auth', pin, spec);
+        const signKey = await this.backend.generateKey(readerId, cardNumber, 'sign', pin, spec);
+        return { pin1: pin, auth: authKey, sign: signKey };
+      });
+      this.enrolments.set(cardNumber, {
+        cardNumber,
+        readerId,
+        pin1,
+        expiresAt: this.now() + ENROLMENT_TTL_MS,
+      });
+      this.recordFlow(flowId, { type: 'keys-generated', at: this.now() });
+      const subject = `CN=${cardNumber}`;
+      const authCsr = await buildCsr(auth.spki, spec, subject, (tbs) =>
+        this.backend.sign(readerId, cardNumber, 'auth', pin1, tbs),
+      );
+      const signCsr = await this.withPin(operation, 'pin2', (pin2) =>
+        buildCsr(sign.spki, spec, subject, (tbs) =>
+          this.backend.sign(readerId, cardNumber, 'sign', pin2, tbs),
+        ),
+      );
+      return { cardNumber, authCsr: authCsr.toString('pem'), signCsr: signCsr.toString('pem') };
+    });
+  }
+
+  private async withEnrolmentPin<T>(operation: Operation, run: (pin1: string) => Promise<T>): Promise<T> {
+    const enrolment = this.enrolments.get(operation.cardNumber);
+    if (enrolment && enrolment.readerId === operation.readerId && enrolment.expiresAt > this.now()) {
+      return run(enrolment.pin1);
+    }
+    return this.withPin(operation, 'pin1', run);
+  }
+
+  /** Writes the issued certificates next to their keys; within an enrolment, no new PIN is asked. */
+  async writeCertificates(
+    token: string,
+    readerId: ReaderId,
+    certificates: { readonly auth: Uint8Array; readonly sign: Uint8Array },
+    flowId: string | null,
+  ): Promise<OperationView> {
+    const cardNumber = await this.boundCard(token, readerId);
+    return this.start('write-certificates', readerId, cardNumber, flowId, (operation) =>
+      this.withEnrolmentPin(operation, async (pin1) => {
+        await this.backend.writeCertificate(readerId, cardNumber, 'auth', pin1, certificates.auth);
+        await this.backend.writeCertificate(readerId, cardNumber, 'sign', pin1, certificates.sign);
+        this.enrolments.delete(cardNumber);
+        return { cardNumber };
+      }),
+    );
+  }
+
+  /** Removes the keys and certificates of a failed attempt so the card can be issued again. */
+  async clean(token: string, readerId: ReaderId, flowId: string | null): Promise<OperationView> {
+    const cardNumber = await this.bind(token, readerId);
+    return this.start('clean', readerId, cardNumber, flowId, (operation) =>
+      this.withEnrolmentPin(operation, async (pin1) => {
+        await this.backend.clean(readerId, cardNumber, pin1);
+        this.enrolments.delete(cardNumber);
+        return { cardNumber };
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    this.unsubscribe();
+    for (const operation of this.operations.values()) {
+      this.fail(operation, new AgentError('CARD_ERROR', 'the agent is stopping', { reason: 'stopping' }));
+    }
+    this.listeners.clear();
+    await this.backend.close();
+  }
+}

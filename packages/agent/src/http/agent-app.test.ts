@@ -1,0 +1,369 @@
+import { execFile } from 'node:child_process';
+import { webcrypto } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type AgentFixture, CARD, createAgentFixture, PINS, PORTAL } from '../test-support/agent-fixture.js';
+
+const run = promisify(execFile);
+
+describe('card agent over HTTP (virtual cards)', () => {
+  let f: AgentFixture;
+  beforeEach(async () => {
+    f = await createAgentFixture();
+  });
+  afterEach(async () => {
+    await f.dispose();
+    // The PINs never come back to the page, whatever happened.
+    for (const body of f.seen)
+      for (const secret of Object.values(PINS)) expect(body).not.toContain(`"${secret}"`);
+  });
+
+  describe('who may talk to it', () => {
+    it('refuses a foreign origin, a missing origin and a non-loopback host with 403', async () => {
+      for (const headers of [{ origin: 'https://evil.example' }, { origin: '' }]) {
+        const response = await f.app.inject({ method: 'GET', url: '/v1/info', headers });
+        expect(response.statusCode).toBe(403);
+        expect(JSON.parse(response.body)).toMatchObject({
+          code: 'ORIGIN_FORBIDDEN',
+          message: { sv: expect.any(String), en: expect.any(String) },
+        });
+      }
+      const noOrigin = await f.app.inject({ method: 'GET', url: '/v1/info' });
+      expect(noOrigin.statusCode).toBe(403);
+      const rebinding = await f.app.inject({
+        method: 'GET',
+        url: '/v1/info',
+        headers: { origin: PORTAL, host: 'attacker.example:31443' },
+      });
+      expect(rebinding.statusCode).toBe(403);
+    });
+
+    it('answers the portal, with CORS headers and a Private Network Access pre-flight', async () => {
+      const info = await f.app.inject({ method: 'GET', url: '/v1/info', headers: { origin: PORTAL } });
+      expect(info.statusCode).toBe(200);
+      expect(info.headers['access-control-allow-origin']).toBe(PORTAL);
+      expect(JSON.parse(info.body)).toMatchObject({
+        version: '0.1.0',
+        packaging: 'test',
+        backend: { kind: 'virtual' },
+      });
+      const preflight = await f.app.inject({
+        method: 'OPTIONS',
+        url: '/v1/readers/reader-2/enrol',
+        headers: {
+          origin: PORTAL,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'content-type, x-agent-session',
+          'access-control-request-private-network': 'true',
+        },
+      });
+      expect(preflight.statusCode).toBe(204);
+      expect(preflight.headers['access-control-allow-private-network']).toBe('true');
+      expect(preflight.headers['access-control-allow-headers']).toContain('x-agent-session');
+      const foreign = await f.app.inject({
+        method: 'OPTIONS',
+        url: '/v1/info',
+        headers: { origin: 'https://evil.example' },
+      });
+      expect(foreign.statusCode).toBe(403);
+    });
+
+    it('needs a page session for everything about cards', async () => {
+      const response = await f.call('GET', '/v1/readers');
+      expect(response).toMatchObject({ status: 401, body: { code: 'SESSION_INVALID' } });
+      const bogus = await f.call('GET', '/v1/readers', undefined, { 'x-agent-session': 'nope' });
+      expect(bogus.status).toBe(401);
+    });
+
+    it('takes PINs only from its own dialog page, never from the portal origin', async () => {
+      const token = await f.session();
+      const op = (
+        await f.call('POST', '/v1/readers/reader-2/enrol', { flowId: 'f1' }, { 'x-agent-session': token })
+      ).body;
+      const fromPortal = await f.app.inject({
+        method: 'POST',
+        url: `/dialog/${op.dialog.id}/attempt`,
+        headers: { origin: PORTAL },
+        payload: { pin: PINS.pin1 },
+      });
+      expect(fromPortal.statusCode).toBe(403);
+    });
+
+    it('refuses malformed requests with REQUEST_INVALID in both languages', async () => {
+      const token = await f.session();
+      const bad = await f.call(
+        'POST',
+        '/v1/readers/reader-2/enrol',
+        { keySpec: 'dsa-512' },
+        { 'x-agent-session': token },
+      );
+      expect(bad).toMatchObject({
+        status: 400,
+        body: { code: 'REQUEST_INVALID', message: { sv: expect.any(String) } },
+      });
+      const noChallenge = await f.call(
+        'POST',
+        '/v1/readers/reader-2/authenticate',
+        {},
+        { 'x-agent-session': token },
+      );
+      expect(noChallenge.status).toBe(400);
+      const unknown = await f.call('GET', '/v1/nothing-here');
+      expect(unknown).toMatchObject({ status: 404, body: { code: 'REQUEST_INVALID' } });
+      const reader = await f.call(
+        'POST',
+        '/v1/sessions/bind',
+        { readerId: 'reader-9' },
+        { 'x-agent-session': token },
+      );
+      expect(reader).toMatchObject({ status: 404, body: { code: 'READER_NOT_FOUND' } });
+      const empty = await f.call(
+        'POST',
+        '/v1/sessions/bind',
+        { readerId: 'reader-1' },
+        { 'x-agent-session': token },
+      );
+      expect(empty).toMatchObject({ status: 409, body: { code: 'CARD_MISSING' } });
+    });
+  });
+
+  describe('enrolment, as step 6 runs it', () => {
+    it('generates both keys after PIN 1, makes a CSR for each that OpenSSL verifies, and writes the certificates', async () => {
+      const token = await f.session();
+      const started = await f.call(
+        'POST',
+        '/v1/readers/reader-2/enrol',
+        { flowId: 'flow-1' },
+        { 'x-agent-session': token },
+      );
+      expect(started.status).toBe(202);
+      expect(started.body.dialogUrl).toMatch(/^http:\/\/localhost(:80)?\/dialog\//);
+      expect(started.body.dialog).toMatchObject({ pin: 'pin1', state: 'waiting', cardNumber: CARD });
+
+      const wrong = await f.answer(started.body.dialog.id, '0000');
+      expect(wrong.lastError).toEqual({ code: 'PIN_INCORRECT', details: { triesLeft: 2 } });
+      await f.answer(started.body.dialog.id, PINS.pin1);
+      const second = await f.waitFor(token, started.body.id, (v) => v.dialog?.pin === 'pin2');
+      await f.answer(second.dialog?.id ?? '', PINS.pin2);
+      const done = await f.waitFor(token, started.body.id, (v) => v.state !== 'pending');
+      expect(done.state).toBe('done');
+      const result = done.result as { authCsr: string; signCsr: string; cardNumber: string };
+      expect(result.cardNumber).toBe(CARD);
+
+      const dir = await mkdtemp(join(tmpdir(), 'reservkort-csr-'));
+      try {
+        for (const csr of [result.authCsr, result.signCsr]) {
+          const file = join(dir, 'req.pem');
+          await writeFile(file, csr);
+          const { stderr, stdout } = await run('openssl', ['req', '-in', file, '-noout', '-verify']);
+          expect(`${stdout}${stderr}`).toMatch(/verify OK/i);
+        }
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+
+      const events = (await f.call('GET', '/v1/flows/flow-1/events', undefined, { 'x-agent-session': token }))
+        .body.events;
+      expect(
+        events.map((e: { type: string; dialog?: string }) => `${e.type}${e.dialog ? `:${e.dialog}` : ''}`),
+      ).toEqual([
+        'key-generation-started',
+        'dialog-shown:auth',
+        'dialog-completed:auth',
+        'keys-generated',
+        'dialog-shown:sign',
+        'dialog-completed:sign',
+      ]);
+
+      // Writing the issued certificates asks no new PIN within the enrolment.
+      const der = Buffer.from([0x30, 0x03, 0x02, 0x01, 0x07]).toString('base64');
+      const write = await f.call(
+        'POST',
+        '/v1/readers/reader-2/certificates',
+        { flowId: 'flow-1', auth: der, sign: der },
+        { 'x-agent-session': token },
+      );
+      const written = await f.waitFor(token, write.body.id, (v) => v.state !== 'pending');
+      expect(written).toMatchObject({ state: 'done', dialog: null });
+      const card = (await f.call('GET', '/v1/readers/reader-2/card', undefined, { 'x-agent-session': token }))
+        .body;
+      expect(card.certificates.map((c: { key: string }) => c.key).sort()).toEqual(['auth', 'sign']);
+      expect(card.keys).toEqual({ auth: true, sign: true });
+    });
+
+    it('gives CARD_REMOVED when the card leaves mid-enrolment, and a clean makes the card reusable', async () => {
+      const token = await f.session();
+      const started = (
+        await f.call('POST', '/v1/readers/reader-2/enrol', { flowId: 'flow-2' }, { 'x-agent-session': token })
+      ).body;
+      await f.answer(started.dialog.id, PINS.pin1);
+      await f.waitFor(token, started.id, (v) => v.dialog?.pin === 'pin2');
+      const removedAt = Date.now();
+      await f.backend.removeCard('reader-2');
+      const failed = await f.waitFor(token, started.id, (v) => v.state !== 'pending');
+      expect(Date.now() - removedAt).toBeLessThan(1000);
+      expect(failed).toMatchObject({ state: 'failed', error: { code: 'CARD_REMOVED' } });
+
+      await f.backend.insertCard('reader-2', CARD);
+      // The page's binding to the card ended with the removal, even though it came back.
+      const stale = await f.call(
+        'POST',
+        '/v1/readers/reader-2/enrol',
+        { flowId: 'flow-2' },
+        { 'x-agent-session': token },
+      );
+      expect(stale).toMatchObject({ status: 409, body: { code: 'CARD_REMOVED' } });
+
+      const clean = (
+        await f.call('POST', '/v1/readers/reader-2/clean', { flowId: 'flow-2' }, { 'x-agent-session': token })
+      ).body;
+      await f.answer(clean.dialog.id, PINS.pin1);
+      expect(await f.waitFor(token, clean.id, (v) => v.state !== 'pending')).toMatchObject({ state: 'done' });
+      const info = await f.backend.cardInfo('reader-2');
+      expect(info.keys).toEqual({ auth: false, sign: false });
+      expect(info.certificates).toEqual([]);
+
+      const again = (
+        await f.call('POST', '/v1/readers/reader-2/enrol', { flowId: 'flow-3' }, { 'x-agent-session': token })
+      ).body;
+      await f.answer(again.dialog.id, PINS.pin1);
+      const next = await f.waitFor(token, again.id, (v) => v.dialog?.pin === 'pin2');
+      await f.answer(next.dialog?.id ?? '', PINS.pin2);
+      expect(await f.waitFor(token, again.id, (v) => v.state !== 'pending')).toMatchObject({ state: 'done' });
+    });
+
+    it('records a cancelled dialog', async () => {
+      const token = await f.session();
+      const started = (
+        await f.call('POST', '/v1/readers/reader-2/enrol', { flowId: 'flow-4' }, { 'x-agent-session': token })
+      ).body;
+      await f.app.inject({ method: 'GET', url: `/dialog/${started.dialog.id}` });
+      await f.app.inject({
+        method: 'POST',
+        url: `/dialog/${started.dialog.id}/cancel`,
+        headers: { origin: 'http://localhost:80' },
+      });
+      const failed = await f.waitFor(token, started.id, (v) => v.state !== 'pending');
+      expect(failed.error?.code).toBe('DIALOG_CANCELLED');
+      const events = f.agent.flowEvents('flow-4').map((e) => e.type);
+      expect(events).toEqual(['key-generation-started', 'dialog-shown', 'dialog-cancelled']);
+    });
+  });
+
+  describe('authentication', () => {
+    it('signs a challenge with the authentication key after PIN 1, verifiable with the card key', async () => {
+      const spki = (await f.backend.generateKey('reader-2', CARD, 'auth', PINS.pin1, 'ecdsa-p256')).spki;
+      const token = await f.session();
+      const challenge = Buffer.from('server challenge 42');
+      const started = (
+        await f.call(
+          'POST',
+          '/v1/readers/reader-2/authenticate',
+          { challenge: challenge.toString('base64') },
+          { 'x-agent-session': token },
+        )
+      ).body;
+      expect(started.dialog.pin).toBe('pin1');
+      await f.answer(started.dialog.id, PINS.pin1);
+      const done = await f.waitFor(token, started.id, (v) => v.state !== 'pending');
+      const signature = Buffer.from((done.result as { signature: string }).signature, 'base64');
+      const key = await webcrypto.subtle.importKey(
+        'spki',
+        spki,
+        { name: 'ECDSA', namedCurve: 'P-256' },
+        false,
+        ['verify'],
+      );
+      expect(
+        await webcrypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, key, signature, challenge),
+      ).toBe(true);
+    });
+
+    it('refuses to authenticate with a card that has no key', async () => {
+      const token = await f.session();
+      const response = await f.call(
+        'POST',
+        '/v1/readers/reader-2/authenticate',
+        { challenge: 'AAAA' },
+        { 'x-agent-session': token },
+      );
+      expect(response).toMatchObject({ status: 409, body: { code: 'KEY_MISSING' } });
+    });
+
+    it('blocks the PIN after three wrong entries in the dialog', async () => {
+      await f.backend.generateKey('reader-2', CARD, 'auth', PINS.pin1, 'ecdsa-p256');
+      const token = await f.session();
+      const started = (
+        await f.call(
+          'POST',
+          '/v1/readers/reader-2/authenticate',
+          { challenge: 'AAAA' },
+          { 'x-agent-session': token },
+        )
+      ).body;
+      const last = await f.answer(started.dialog.id, '1111', '2222', '3333');
+      expect(last.lastError.code).toBe('PIN_BLOCKED');
+      const failed = await f.waitFor(token, started.id, (v) => v.state !== 'pending');
+      expect(failed.error?.code).toBe('PIN_BLOCKED');
+    });
+  });
+});
+
+describe('card agent dialogs that never appear', () => {
+  it('fails with DIALOG_TIMEOUT and records "dialog not shown" on the flow', async () => {
+    const f = await createAgentFixture({ dialogShowTimeoutMs: 150 });
+    try {
+      const token = await f.session();
+      const started = (
+        await f.call('POST', '/v1/readers/reader-2/enrol', { flowId: 'flow-x' }, { 'x-agent-session': token })
+      ).body;
+      const failed = await f.waitFor(token, started.id, (v) => v.state !== 'pending');
+      expect(failed.error?.code).toBe('DIALOG_TIMEOUT');
+      expect(f.agent.flowEvents('flow-x').map((e) => `${e.type}:${e.dialog ?? ''}`)).toEqual([
+        'key-generation-started:',
+        'dialog-not-shown:auth',
+      ]);
+    } finally {
+      await f.dispose();
+    }
+  });
+});
+
+describe('card agent events over server-sent events', () => {
+  it('pushes reader and card events with timestamps as they happen', async () => {
+    const f = await createAgentFixture();
+    const address = await f.app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const token = await f.session();
+      const received: string[] = [];
+      const url = new URL(`/v1/events?session=${token}`, address);
+      const req = request(url, { headers: { origin: PORTAL } });
+      const opened = new Promise<void>((resolve) => {
+        req.on('response', (res) => {
+          expect(res.headers['content-type']).toBe('text/event-stream');
+          res.on('data', (chunk: Buffer) => received.push(chunk.toString()));
+          resolve();
+        });
+      });
+      req.end();
+      await opened;
+      await f.backend.removeCard('reader-2');
+      await f.backend.insertCard('reader-2', CARD);
+      const deadline = Date.now() + 2000;
+      while (!received.join('').includes('card-inserted') && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
+      req.destroy();
+      const text = received.join('');
+      expect(text).toContain('event: card-removed');
+      expect(text).toContain('event: card-inserted');
+      expect(text).toContain(`"cardNumber":"${CARD}"`);
+      expect(text).toMatch(/"at":\d{13}/);
+    } finally {
+      await f.dispose();
+    }
+  });
+});
