@@ -6,7 +6,12 @@ export interface DoctorReport {
   readonly ok: boolean;
   readonly agent: AgentInfo;
   readonly module: BackendDescription;
-  readonly readers: readonly { readonly id: string; readonly name: string; readonly cardNumber: string | null; readonly card: boolean }[];
+  readonly readers: readonly {
+    readonly id: string;
+    readonly name: string;
+    readonly cardNumber: string | null;
+    readonly card: boolean;
+  }[];
   /** Codes for what would break an issuance: READERS_MISSING with fewer than two readers. */
   readonly problems: readonly (ErrorCode | AgentCode)[];
 }
@@ -19,7 +24,12 @@ export const runDoctor = async (backend: CardBackend, agent: AgentInfo): Promise
     ok: problems.length === 0,
     agent,
     module: backend.describe(),
-    readers: readers.map((r) => ({ id: r.id, name: r.name, card: r.card !== null, cardNumber: r.card?.cardNumber ?? null })),
+    readers: readers.map((r) => ({
+      id: r.id,
+      name: r.name,
+      card: r.card !== null,
+      cardNumber: r.card?.cardNumber ?? null,
+    })),
     problems,
   };
 };
@@ -29,7 +39,10 @@ export const formatDoctor = (report: DoctorReport): string => {
     `Reservkort kortagent ${report.agent.version} (${report.agent.packaging})`,
     `Modul: ${report.module.library} – ${report.module.manufacturer} ${report.module.version}`,
     `Kortläsare (${report.readers.length}):`,
-    ...report.readers.map((r) => `  ${r.id}  ${r.name}  ${r.card ? `kort ${r.cardNumber ?? '(okänt kortnummer)'}` : 'inget kort'}`),
+    ...report.readers.map(
+      (r) =>
+        `  ${r.id}  ${r.name}  ${r.card ? `kort ${r.cardNumber ?? '(okänt kortnummer)'}` : 'inget kort'}`,
+    ),
   ];
   if (report.problems.includes('READERS_MISSING')) {
     lines.push(

@@ -4,7 +4,13 @@ import { webcrypto } from 'node:crypto';
 import type { CardNumber } from '@reservkort/domain';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AgentError } from '../agent-error.js';
-import { type BackendEvent, type CardBackend, type KeySlot, PIN_TRIES, type ReaderId } from './card-backend.js';
+import {
+  type BackendEvent,
+  type CardBackend,
+  type KeySlot,
+  PIN_TRIES,
+  type ReaderId,
+} from './card-backend.js';
 
 /** A backend with one card in one reader, and ways to take the card out and put it back. */
 export interface BackendHarness {
@@ -19,7 +25,9 @@ export interface BackendHarness {
 
 const subtle = webcrypto.subtle;
 
-const codeOf = async (promise: Promise<unknown>): Promise<{ code: string; details: Record<string, unknown> }> => {
+const codeOf = async (
+  promise: Promise<unknown>,
+): Promise<{ code: string; details: Record<string, unknown> }> => {
   const error = (await promise.then(
     () => null,
     (e: unknown) => e,
@@ -68,7 +76,10 @@ export const cardBackendContract = (name: string, setup: () => Promise<BackendHa
         cardNumber: h.cardNumber,
         keys: { auth: false, sign: false },
         certificates: [],
-        pins: { pin1: { triesLeft: PIN_TRIES, blocked: false }, pin2: { triesLeft: PIN_TRIES, blocked: false } },
+        pins: {
+          pin1: { triesLeft: PIN_TRIES, blocked: false },
+          pin2: { triesLeft: PIN_TRIES, blocked: false },
+        },
       });
       expect(info.pins.puk.locked).toBe(false);
     });
@@ -79,7 +90,13 @@ export const cardBackendContract = (name: string, setup: () => Promise<BackendHa
         ['auth', h.pins.pin1],
         ['sign', h.pins.pin2],
       ] as [KeySlot, string][]) {
-        const generated = await h.backend.generateKey(h.readerId, h.cardNumber, key, h.pins.pin1, 'ecdsa-p256');
+        const generated = await h.backend.generateKey(
+          h.readerId,
+          h.cardNumber,
+          key,
+          h.pins.pin1,
+          'ecdsa-p256',
+        );
         expect(generated.key).toBe(key);
         const signature = await h.backend.sign(h.readerId, h.cardNumber, key, pin, data);
         expect(await verifyWith(generated.spki, signature, data)).toBe(true);
@@ -108,26 +125,37 @@ export const cardBackendContract = (name: string, setup: () => Promise<BackendHa
         code: 'PIN_INCORRECT',
         details: { triesLeft: 1 },
       });
-      expect((await codeOf(h.backend.sign(h.readerId, h.cardNumber, 'auth', wrong, data))).code).toBe('PIN_BLOCKED');
+      expect((await codeOf(h.backend.sign(h.readerId, h.cardNumber, 'auth', wrong, data))).code).toBe(
+        'PIN_BLOCKED',
+      );
       expect((await h.backend.cardInfo(h.readerId)).pins.pin1).toEqual({ triesLeft: 0, blocked: true });
       // Blocked means blocked, even for the right PIN.
-      expect((await codeOf(h.backend.sign(h.readerId, h.cardNumber, 'auth', h.pins.pin1, data))).code).toBe('PIN_BLOCKED');
+      expect((await codeOf(h.backend.sign(h.readerId, h.cardNumber, 'auth', h.pins.pin1, data))).code).toBe(
+        'PIN_BLOCKED',
+      );
 
       const wrongPuk = h.pins.puk === '11111111' ? '22222222' : '11111111';
-      expect(await codeOf(h.backend.unblockPin(h.readerId, h.cardNumber, 'pin1', wrongPuk, '4321'))).toMatchObject({
+      expect(
+        await codeOf(h.backend.unblockPin(h.readerId, h.cardNumber, 'pin1', wrongPuk, '4321')),
+      ).toMatchObject({
         code: 'PUK_INCORRECT',
       });
       await h.backend.unblockPin(h.readerId, h.cardNumber, 'pin1', h.pins.puk, '4321');
-      expect((await h.backend.cardInfo(h.readerId)).pins.pin1).toEqual({ triesLeft: PIN_TRIES, blocked: false });
+      expect((await h.backend.cardInfo(h.readerId)).pins.pin1).toEqual({
+        triesLeft: PIN_TRIES,
+        blocked: false,
+      });
       await h.backend.sign(h.readerId, h.cardNumber, 'auth', '4321', data);
     });
 
     it('refuses a PIN or PUK of the wrong form without counting it', async () => {
       await h.backend.generateKey(h.readerId, h.cardNumber, 'auth', h.pins.pin1, 'ecdsa-p256');
-      expect((await codeOf(h.backend.sign(h.readerId, h.cardNumber, 'auth', '12', new Uint8Array([1])))).code).toBe(
+      expect(
+        (await codeOf(h.backend.sign(h.readerId, h.cardNumber, 'auth', '12', new Uint8Array([1])))).code,
+      ).toBe('PIN_FORMAT');
+      expect((await codeOf(h.backend.unblockPin(h.readerId, h.cardNumber, 'pin1', 'abc', '1234'))).code).toBe(
         'PIN_FORMAT',
       );
-      expect((await codeOf(h.backend.unblockPin(h.readerId, h.cardNumber, 'pin1', 'abc', '1234'))).code).toBe('PIN_FORMAT');
       expect((await h.backend.cardInfo(h.readerId)).pins.pin1.triesLeft).toBe(PIN_TRIES);
     });
 
@@ -142,22 +170,28 @@ export const cardBackendContract = (name: string, setup: () => Promise<BackendHa
       expect(info.certificates.map((c) => c.key).sort()).toEqual(['auth', 'sign']);
       expect([...(info.certificates[0]?.der ?? [])]).toEqual([...der]);
       await h.backend.clean(h.readerId, h.cardNumber, h.pins.pin1);
-      expect(await h.backend.cardInfo(h.readerId)).toMatchObject({ keys: { auth: false, sign: false }, certificates: [] });
-      expect((await codeOf(h.backend.sign(h.readerId, h.cardNumber, 'auth', h.pins.pin1, der))).code).toBe('KEY_MISSING');
+      expect(await h.backend.cardInfo(h.readerId)).toMatchObject({
+        keys: { auth: false, sign: false },
+        certificates: [],
+      });
+      expect((await codeOf(h.backend.sign(h.readerId, h.cardNumber, 'auth', h.pins.pin1, der))).code).toBe(
+        'KEY_MISSING',
+      );
     });
 
     it('refuses to act on an empty reader, an unknown reader, or another card than expected', async () => {
       await h.removeCard();
       expect((await codeOf(h.backend.cardInfo(h.readerId))).code).toBe('CARD_MISSING');
-      expect((await codeOf(h.backend.sign(h.readerId, h.cardNumber, 'auth', h.pins.pin1, new Uint8Array([1])))).code).toBe(
-        'CARD_MISSING',
-      );
+      expect(
+        (await codeOf(h.backend.sign(h.readerId, h.cardNumber, 'auth', h.pins.pin1, new Uint8Array([1]))))
+          .code,
+      ).toBe('CARD_MISSING');
       await h.insertCard();
       expect((await codeOf(h.backend.cardInfo('no-such-reader'))).code).toBe('READER_NOT_FOUND');
       const other = '9752278900000099999' as CardNumber;
-      expect((await codeOf(h.backend.generateKey(h.readerId, other, 'auth', h.pins.pin1, 'ecdsa-p256'))).code).toBe(
-        'CARD_REMOVED',
-      );
+      expect(
+        (await codeOf(h.backend.generateKey(h.readerId, other, 'auth', h.pins.pin1, 'ecdsa-p256'))).code,
+      ).toBe('CARD_REMOVED');
     });
 
     it('reports the card leaving and coming back as events with the card number', async () => {
@@ -167,7 +201,10 @@ export const cardBackendContract = (name: string, setup: () => Promise<BackendHa
         await h.removeCard();
         await waitForEvent(events, (e) => e.type === 'card-removed' && e.readerId === h.readerId);
         await h.insertCard();
-        const inserted = await waitForEvent(events, (e) => e.type === 'card-inserted' && e.readerId === h.readerId);
+        const inserted = await waitForEvent(
+          events,
+          (e) => e.type === 'card-inserted' && e.readerId === h.readerId,
+        );
         expect(inserted.cardNumber).toBe(h.cardNumber);
         expect(typeof inserted.at).toBe('number');
       } finally {

@@ -88,15 +88,39 @@ export interface CardBackend {
    * SHA-256 (ECDSA: raw r‖s as WebCrypto gives it; RSA: PKCS#1 v1.5). A wrong PIN counts down its
    * tries (PIN_INCORRECT with `triesLeft`); at zero it is blocked (PIN_BLOCKED).
    */
-  sign(readerId: ReaderId, expected: CardNumber, key: KeySlot, pin: string, data: Uint8Array): Promise<Uint8Array>;
+  sign(
+    readerId: ReaderId,
+    expected: CardNumber,
+    key: KeySlot,
+    pin: string,
+    data: Uint8Array,
+  ): Promise<Uint8Array>;
   /** Generates a key pair on the card (sensitive, never extractable), replacing any old one. PIN 1 authorises it. */
-  generateKey(readerId: ReaderId, expected: CardNumber, key: KeySlot, pin1: string, spec: CardKeySpec): Promise<GeneratedKey>;
+  generateKey(
+    readerId: ReaderId,
+    expected: CardNumber,
+    key: KeySlot,
+    pin1: string,
+    spec: CardKeySpec,
+  ): Promise<GeneratedKey>;
   /** Stores a certificate next to its key. PIN 1 authorises it. */
-  writeCertificate(readerId: ReaderId, expected: CardNumber, key: KeySlot, pin1: string, der: Uint8Array): Promise<void>;
+  writeCertificate(
+    readerId: ReaderId,
+    expected: CardNumber,
+    key: KeySlot,
+    pin1: string,
+    der: Uint8Array,
+  ): Promise<void>;
   /** Removes both keys and both certificates, so the card can be issued again. PIN 1 authorises it. */
   clean(readerId: ReaderId, expected: CardNumber, pin1: string): Promise<void>;
   /** Unblocks a PIN with the PUK and sets a new PIN. A wrong PUK counts down (PUK_INCORRECT; CARD_LOCKED at the end). */
-  unblockPin(readerId: ReaderId, expected: CardNumber, pin: PinId, puk: string, newPin: string): Promise<void>;
+  unblockPin(
+    readerId: ReaderId,
+    expected: CardNumber,
+    pin: PinId,
+    puk: string,
+    newPin: string,
+  ): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { runDoctor, formatDoctor } from '../agent-doctor.js';
+import { formatDoctor, runDoctor } from '../agent-doctor.js';
 import { agentInfo } from '../agent-info.js';
 import type { CardBackend } from '../backend/card-backend.js';
 import { Pkcs11Backend } from '../backend/pkcs11-backend.js';
@@ -19,12 +19,19 @@ interface BackendOptions {
 export const openBackend = async (options: BackendOptions, dataDir: string): Promise<CardBackend> => {
   const readers = Number(options.readers);
   if (!Number.isInteger(readers) || readers < 0 || readers > 8) throw new Error('--readers must be 0–8');
-  if (options.pkcs11Module && options.virtual) throw new Error('choose --virtual or --pkcs11-module, not both');
+  if (options.pkcs11Module && options.virtual)
+    throw new Error('choose --virtual or --pkcs11-module, not both');
   if (options.pkcs11Module) {
-    return Pkcs11Backend.open({ module: options.pkcs11Module, stateFile: options.state ?? join(dataDir, 'agent', 'pkcs11-pins.json') });
+    return Pkcs11Backend.open({
+      module: options.pkcs11Module,
+      stateFile: options.state ?? join(dataDir, 'agent', 'pkcs11-pins.json'),
+    });
   }
   if (!options.virtual) throw new Error('choose a backend: --virtual or --pkcs11-module PATH');
-  return VirtualBackend.open({ stateFile: options.state ?? join(dataDir, 'agent', 'virtual-cards.json'), readers });
+  return VirtualBackend.open({
+    stateFile: options.state ?? join(dataDir, 'agent', 'virtual-cards.json'),
+    readers,
+  });
 };
 
 const withBackendOptions = (command: Command): Command =>
@@ -57,7 +64,10 @@ export const registerAgentCommands = (program: Command, dataDir: (command: Comma
     await card.close();
   });
 
-  withBackendOptions(agent.command('doctor').description('pre-flight check: readers, cards, module and versions'))
+  // The backend flags belong to `agent` and are read from there, wherever they stand on the line.
+  agent
+    .command('doctor')
+    .description('pre-flight check: readers, cards, module and versions (backend flags as for agent)')
     .option('--json', 'print JSON')
     .action(async (options: BackendOptions & { json?: boolean }, command: Command) => {
       const merged = { ...command.parent?.opts(), ...options } as BackendOptions & { json?: boolean };

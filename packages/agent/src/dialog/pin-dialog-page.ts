@@ -1,7 +1,10 @@
 import type { DialogView } from '../card-agent.js';
 
-const escape = (text: string): string =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+const escapeHtml = (text: string): string =>
+  text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
+  );
 
 const TEXTS = {
   sv: {
@@ -39,20 +42,20 @@ export const pinDialogPage = (dialog: DialogView, language: 'sv' | 'en'): string
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escape(title)} – Reservkort kortagent</title>
+<title>${escapeHtml(title)} – Reservkort kortagent</title>
 <link rel="stylesheet" href="/dialog/assets/dialog.css">
 <script src="/dialog/assets/dialog.js" defer></script>
 </head>
-<body data-dialog="${escape(dialog.id)}" data-lang="${language}">
+<body data-dialog="${escapeHtml(dialog.id)}" data-lang="${language}">
 <main>
-<h1 id="title">${escape(title)}</h1>
+<h1 id="title">${escapeHtml(title)}</h1>
 <form id="pin-form" aria-labelledby="title">
-<p>${escape(prompt)} <strong>${escape(dialog.cardNumber)}</strong></p>
-<label for="pin">${escape(t.label)}</label>
+<p>${escapeHtml(prompt)} <strong>${escapeHtml(dialog.cardNumber)}</strong></p>
+<label for="pin">${escapeHtml(t.label)}</label>
 <input id="pin" name="pin" type="password" inputmode="numeric" autocomplete="off" pattern="[0-9]*" minlength="4" maxlength="8" required autofocus>
 <p id="status" role="alert" aria-live="assertive"></p>
-<div class="buttons"><button type="submit" id="ok">${escape(t.ok)}</button><button type="button" id="cancel">${escape(t.cancel)}</button></div>
-<p class="note">${escape(t.note)}</p>
+<div class="buttons"><button type="submit" id="ok">${escapeHtml(t.ok)}</button><button type="button" id="cancel">${escapeHtml(t.cancel)}</button></div>
+<p class="note">${escapeHtml(t.note)}</p>
 </form>
 </main>
 </body>

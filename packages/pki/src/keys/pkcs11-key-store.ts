@@ -1,6 +1,6 @@
 import { Module, type Session, SessionFlag } from 'graphene-pk11';
 import { Crypto as Pkcs11Crypto } from 'node-webcrypto-p11';
-import * as pkcs11 from 'pkcs11js';
+import pkcs11 from 'pkcs11js';
 import {
   type CaKey,
   type CaKeyStore,

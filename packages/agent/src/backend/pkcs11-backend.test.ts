@@ -1,0 +1,374 @@
+// The PKCS#11 backend on SoftHSM2 tokens made up as cards, judged by the shared contract, by
+// pkcs11-tool (OpenSC) looking at the token independently, and by OpenSSL verifying signatures.
+//
+// Every test gets a fresh SoftHSM2 directory: createSoftHsm points SOFTHSM2_CONF at it, and the
+// module re-reads that at C_Initialize. The backend finalises the module when its last user closes,
+// so each test opens on its own directory as long as the previous test closed its backend.
+import { execFile } from 'node:child_process';
+import { verify as verifySignature, webcrypto } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { CardNumber } from '@reservkort/domain';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createSoftHsm, pkcs11Tool, type SoftHsm } from '../../../pki/src/test-support/softhsm.js';
+import type { AgentError } from '../agent-error.js';
+import { createCardToken, removeCardToken, restoreCardToken } from '../test-support/softhsm-cards.js';
+import { type BackendHarness, cardBackendContract } from './card-backend.contract.js';
+import { type BackendEvent, PIN_TRIES, PUK_TRIES, type ReaderId } from './card-backend.js';
+import { Pkcs11Backend } from './pkcs11-backend.js';
+
+const run = promisify(execFile);
+
+const CARD = '9752278900000000017' as CardNumber;
+// One user PIN on a SoftHSM2 token: PIN 2 has the value of PIN 1 (see Pkcs11Backend).
+const PINS = { pin1: '123456', pin2: '123456', puk: '12345678' } as const;
+
+interface Fixture {
+  readonly hsm: SoftHsm;
+  readonly backend: Pkcs11Backend;
+  readonly readerId: ReaderId;
+  readonly scratch: string;
+  readonly stateFile: string;
+}
+
+const openFixture = async (stateFile: 'file' | null = null): Promise<Fixture> => {
+  const hsm = await createSoftHsm();
+  await createCardToken(hsm, { cardNumber: CARD, pin1: PINS.pin1, puk: PINS.puk });
+  const scratch = join(hsm.dir, 'agent');
+  const statePath = join(scratch, 'pin-state.json');
+  const backend = await Pkcs11Backend.open({
+    module: hsm.module,
+    pollIntervalMs: 40,
+    stateFile: stateFile === null ? null : statePath,
+  });
+  const readerId = (await backend.readers()).find((r) => r.card?.cardNumber === CARD)?.id;
+  if (readerId === undefined) throw new Error('the card token is not listed as a card');
+  return { hsm, backend, readerId, scratch, stateFile: statePath };
+};
+
+const codeOf = async (promise: Promise<unknown>) => {
+  const error = (await promise.then(
+    () => null,
+    (e: unknown) => e,
+  )) as AgentError | null;
+  if (error === null) throw new Error('expected an AgentError, the call succeeded');
+  return { code: error.code, details: error.details as Record<string, unknown> };
+};
+
+/** pkcs11-tool's object listing, one block per object. */
+const listObjects = async (hsm: SoftHsm, pin: string, type?: string): Promise<string[]> => {
+  const listing = await pkcs11Tool(hsm, [
+    '--token-label',
+    CARD,
+    '--login',
+    '--pin',
+    pin,
+    '--list-objects',
+    ...(type === undefined ? [] : ['--type', type]),
+  ]);
+  return listing.split(/\n(?=\S)/).filter((block) => block.trim().length > 0);
+};
+
+cardBackendContract('pkcs11 (SoftHSM2)', async (): Promise<BackendHarness> => {
+  const f = await openFixture();
+  return {
+    backend: f.backend,
+    readerId: f.readerId,
+    cardNumber: CARD,
+    pins: PINS,
+    removeCard: () => removeCardToken(f.hsm, CARD),
+    insertCard: () => restoreCardToken(f.hsm, CARD),
+    dispose: async () => {
+      await f.backend.close();
+      await f.hsm.dispose();
+    },
+  };
+});
+
+describe('PKCS#11 backend on SoftHSM2', () => {
+  let f: Fixture;
+  let backends: Pkcs11Backend[];
+  beforeEach(async () => {
+    f = await openFixture('file');
+    backends = [f.backend];
+  });
+  afterEach(async () => {
+    for (const backend of backends) await backend.close();
+    await f?.hsm.dispose();
+  });
+
+  const restart = async (): Promise<Pkcs11Backend> => {
+    await f.backend.close();
+    const backend = await Pkcs11Backend.open({ module: f.hsm.module, stateFile: f.stateFile });
+    backends.push(backend);
+    f = { ...f, backend };
+    return backend;
+  };
+
+  it('describes the module and reads the card number from the label or the data object', async () => {
+    expect(f.backend.describe()).toEqual({
+      kind: 'pkcs11',
+      library: f.hsm.module,
+      manufacturer: 'SoftHSM',
+      version: expect.stringMatching(/^\d+\.\d+$/),
+    });
+    // A second card whose label is not its number: the data object carries it.
+    const other = '9752278900000000025' as CardNumber;
+    await createCardToken(f.hsm, {
+      cardNumber: other,
+      label: 'Reservkort 25',
+      pin1: '2468',
+      puk: '87654321',
+    });
+    // A blank card: no number anywhere.
+    await createCardToken(f.hsm, {
+      cardNumber: '',
+      label: 'blank',
+      pin1: '2468',
+      puk: '87654321',
+      numberObject: false,
+    });
+    const backend = await restart();
+    const readers = await backend.readers();
+    expect(readers.map((r) => r.card?.cardNumber).sort()).toEqual([CARD, other, null].sort());
+    for (const reader of readers) {
+      expect(reader.id).toMatch(/^slot-\d+$/);
+      expect(reader.name).toMatch(/^SoftHSM slot ID 0x[0-9a-f]+$/);
+    }
+  });
+
+  it('refuses a module that cannot be loaded with a typed error', async () => {
+    await expect(Pkcs11Backend.open({ module: join(f.hsm.dir, 'no-such-module.so') })).rejects.toMatchObject({
+      code: 'CARD_ERROR',
+      details: { reason: 'MODULE_LOAD' },
+    });
+  });
+
+  it('shares the module between backends and stamps events with the time it is given', async () => {
+    const second = await Pkcs11Backend.open({ module: f.hsm.module, pollIntervalMs: 20, now: () => 1234 });
+    backends.push(second);
+    const events: BackendEvent[] = [];
+    const unsubscribe = second.subscribe((event) => events.push(event));
+    await removeCardToken(f.hsm, CARD);
+    await expect.poll(() => events.map((e) => e.type), { timeout: 2000 }).toContain('card-removed');
+    // The first backend, on the same initialised module, sees the same.
+    expect((await codeOf(f.backend.cardInfo(f.readerId))).code).toBe('CARD_MISSING');
+    await restoreCardToken(f.hsm, CARD);
+    await expect.poll(() => events.map((e) => e.type), { timeout: 2000 }).toContain('card-inserted');
+    unsubscribe();
+    expect(events).toEqual([
+      { type: 'card-removed', readerId: f.readerId, cardNumber: CARD, at: 1234 },
+      { type: 'card-inserted', readerId: f.readerId, cardNumber: CARD, at: 1234 },
+    ]);
+    expect((await f.backend.cardInfo(f.readerId)).cardNumber).toBe(CARD);
+  });
+
+  it('keeps both private keys on the card, sensitive and never extractable, and signs verifiably', async () => {
+    const auth = await f.backend.generateKey(f.readerId, CARD, 'auth', PINS.pin1, 'rsa-2048');
+    const sign = await f.backend.generateKey(f.readerId, CARD, 'sign', PINS.pin1, 'ecdsa-p256');
+    expect(auth.spec).toBe('rsa-2048');
+
+    const privateKeys = (await listObjects(f.hsm, PINS.pin1)).filter((b) =>
+      b.startsWith('Private Key Object'),
+    );
+    expect(privateKeys).toHaveLength(2);
+    for (const block of privateKeys) {
+      expect(block).toMatch(/Access:.*\bsensitive\b/);
+      expect(block).toMatch(/Access:.*never extractable/);
+      expect(block).not.toMatch(/Usage:.*decrypt/);
+    }
+    expect(privateKeys.find((b) => b.includes('reservkort-sign'))).toMatch(/always authenticate/);
+    expect(privateKeys.find((b) => b.includes('reservkort-auth'))).toMatch(/ID:\s+01/);
+
+    // RSA PKCS#1 v1.5 with SHA-256, checked by OpenSSL against the SPKI the backend returned.
+    const data = new TextEncoder().encode('login challenge');
+    const rsaSignature = await f.backend.sign(f.readerId, CARD, 'auth', PINS.pin1, data);
+    const dir = await mkdtemp(join(tmpdir(), 'reservkort-verify-'));
+    try {
+      const pem = `-----BEGIN PUBLIC KEY-----\n${Buffer.from(auth.spki).toString('base64')}\n-----END PUBLIC KEY-----\n`;
+      await writeFile(join(dir, 'key.pem'), pem.replace(/(.{64})/g, '$1\n').replace(/\n\n/g, '\n'));
+      await writeFile(join(dir, 'data'), data);
+      await writeFile(join(dir, 'sig'), rsaSignature);
+      const { stdout } = await run('openssl', [
+        'dgst',
+        '-sha256',
+        '-verify',
+        join(dir, 'key.pem'),
+        '-signature',
+        join(dir, 'sig'),
+        join(dir, 'data'),
+      ]);
+      expect(stdout).toMatch(/Verified OK/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+
+    // ECDSA as raw r‖s, checked by node:crypto (OpenSSL underneath) and WebCrypto.
+    const ecSignature = await f.backend.sign(f.readerId, CARD, 'sign', PINS.pin2, data);
+    expect(ecSignature).toHaveLength(64);
+    const spki = { key: Buffer.from(sign.spki), format: 'der', type: 'spki' } as const;
+    expect(verifySignature('sha256', data, { ...spki, dsaEncoding: 'ieee-p1363' }, ecSignature)).toBe(true);
+    const key = await webcrypto.subtle.importKey(
+      'spki',
+      sign.spki,
+      { name: 'ECDSA', namedCurve: 'P-256' },
+      false,
+      ['verify'],
+    );
+    expect(await webcrypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, key, ecSignature, data)).toBe(
+      true,
+    );
+  });
+
+  it('stores certificates that pkcs11-tool and cardInfo both list', async () => {
+    await f.backend.generateKey(f.readerId, CARD, 'auth', PINS.pin1, 'ecdsa-p256');
+    await f.backend.generateKey(f.readerId, CARD, 'sign', PINS.pin1, 'ecdsa-p256');
+    const dir = await mkdtemp(join(tmpdir(), 'reservkort-cert-'));
+    let der: Buffer;
+    try {
+      await run('openssl', [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-subj',
+        '/CN=Reservkort test/serialNumber=SE2321000016-abc1',
+        '-days',
+        '1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-outform',
+        'DER',
+        '-out',
+        join(dir, 'cert.der'),
+      ]);
+      der = await readFile(join(dir, 'cert.der'));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    await f.backend.writeCertificate(f.readerId, CARD, 'auth', PINS.pin1, der);
+    await f.backend.writeCertificate(f.readerId, CARD, 'sign', PINS.pin1, der);
+    // Writing again replaces: still one certificate per key.
+    await f.backend.writeCertificate(f.readerId, CARD, 'sign', PINS.pin1, der);
+
+    const certificates = await listObjects(f.hsm, PINS.pin1, 'cert');
+    expect(certificates).toHaveLength(2);
+    expect(certificates.join('\n')).toMatch(/reservkort-auth/);
+    expect(certificates.join('\n')).toMatch(/reservkort-sign/);
+    expect(certificates.join('\n')).toMatch(/Reservkort test/);
+
+    const info = await f.backend.cardInfo(f.readerId);
+    expect(info.keys).toEqual({ auth: true, sign: true });
+    expect(info.certificates.map((c) => c.key)).toEqual(['auth', 'sign']);
+    for (const certificate of info.certificates) expect(Buffer.from(certificate.der).equals(der)).toBe(true);
+
+    await f.backend.clean(f.readerId, CARD, PINS.pin1);
+    expect(await listObjects(f.hsm, PINS.pin1, 'cert')).toEqual([]);
+    // The card number stays, so the card can be issued again.
+    expect((await listObjects(f.hsm, PINS.pin1, 'data')).join('\n')).toMatch(/card-number/);
+  });
+
+  it('keeps wrong PIN and PUK counts across a restart (state file)', async () => {
+    const data = new Uint8Array([1]);
+    await f.backend.generateKey(f.readerId, CARD, 'auth', PINS.pin1, 'ecdsa-p256');
+    expect(await codeOf(f.backend.sign(f.readerId, CARD, 'auth', '000000', data))).toMatchObject({
+      code: 'PIN_INCORRECT',
+      details: { triesLeft: 2 },
+    });
+    expect(await codeOf(f.backend.sign(f.readerId, CARD, 'sign', '000000', data))).toMatchObject({
+      code: 'KEY_MISSING',
+    });
+    expect(await codeOf(f.backend.unblockPin(f.readerId, CARD, 'pin2', '00000000', '2468'))).toMatchObject({
+      code: 'PUK_INCORRECT',
+      details: { triesLeft: PUK_TRIES - 1 },
+    });
+
+    let backend = await restart();
+    expect((await backend.cardInfo(f.readerId)).pins).toEqual({
+      pin1: { triesLeft: 2, blocked: false },
+      pin2: { triesLeft: PIN_TRIES, blocked: false },
+      puk: { triesLeft: PUK_TRIES - 1, locked: false },
+    });
+    expect(await codeOf(backend.sign(f.readerId, CARD, 'auth', '000000', data))).toMatchObject({
+      code: 'PIN_INCORRECT',
+      details: { triesLeft: 1 },
+    });
+    expect((await codeOf(backend.sign(f.readerId, CARD, 'auth', '000000', data))).code).toBe('PIN_BLOCKED');
+
+    backend = await restart();
+    // SoftHSM2 itself would let the right PIN in: the backend does not.
+    expect((await codeOf(backend.sign(f.readerId, CARD, 'auth', PINS.pin1, data))).code).toBe('PIN_BLOCKED');
+    expect((await codeOf(backend.generateKey(f.readerId, CARD, 'sign', PINS.pin1, 'ecdsa-p256'))).code).toBe(
+      'PIN_BLOCKED',
+    );
+    expect((await codeOf(backend.unblockPin(f.readerId, CARD, 'pin1', PINS.puk, '12'))).code).toBe(
+      'PIN_FORMAT',
+    );
+    await backend.unblockPin(f.readerId, CARD, 'pin1', PINS.puk, '4321');
+    expect((await backend.cardInfo(f.readerId)).pins.puk).toEqual({ triesLeft: PUK_TRIES, locked: false });
+    await backend.sign(f.readerId, CARD, 'auth', '4321', data);
+    // On a one-PIN token the new PIN is PIN 2 as well.
+    await backend.generateKey(f.readerId, CARD, 'sign', '4321', 'ecdsa-p256');
+    await backend.sign(f.readerId, CARD, 'sign', '4321', data);
+  });
+
+  it('locks the card for good on the eleventh wrong PUK', async () => {
+    for (let wrong = 1; wrong <= PUK_TRIES; wrong++) {
+      expect(await codeOf(f.backend.unblockPin(f.readerId, CARD, 'pin1', '00000000', '2468'))).toMatchObject({
+        code: 'PUK_INCORRECT',
+        details: { triesLeft: PUK_TRIES - wrong },
+      });
+    }
+    expect((await codeOf(f.backend.unblockPin(f.readerId, CARD, 'pin1', '00000000', '2468'))).code).toBe(
+      'CARD_LOCKED',
+    );
+    const backend = await restart();
+    expect((await backend.cardInfo(f.readerId)).pins.puk).toEqual({ triesLeft: 0, locked: true });
+    expect((await codeOf(backend.unblockPin(f.readerId, CARD, 'pin1', PINS.puk, '2468'))).code).toBe(
+      'CARD_LOCKED',
+    );
+    expect((await codeOf(backend.generateKey(f.readerId, CARD, 'auth', PINS.pin1, 'ecdsa-p256'))).code).toBe(
+      'CARD_LOCKED',
+    );
+    expect((await codeOf(backend.clean(f.readerId, CARD, PINS.pin1))).code).toBe('CARD_LOCKED');
+  });
+
+  it('answers promptly when the card leaves between two key generations, and cleans up after', async () => {
+    await f.backend.generateKey(f.readerId, CARD, 'auth', PINS.pin1, 'ecdsa-p256');
+    await removeCardToken(f.hsm, CARD);
+    const started = Date.now();
+    const { code } = await codeOf(f.backend.generateKey(f.readerId, CARD, 'sign', PINS.pin1, 'ecdsa-p256'));
+    expect(['CARD_REMOVED', 'CARD_MISSING']).toContain(code);
+    expect(Date.now() - started).toBeLessThan(2000);
+    // The reader stays, empty.
+    expect((await f.backend.readers()).find((r) => r.id === f.readerId)?.card).toBeNull();
+
+    await restoreCardToken(f.hsm, CARD);
+    expect((await f.backend.readers()).find((r) => r.id === f.readerId)?.card).toEqual({ cardNumber: CARD });
+    await f.backend.clean(f.readerId, CARD, PINS.pin1);
+    expect((await listObjects(f.hsm, PINS.pin1)).filter((b) => b.startsWith('Private Key Object'))).toEqual(
+      [],
+    );
+  });
+
+  it('answers CARD_REMOVED when the card leaves during key generation', async () => {
+    const generating = f.backend.generateKey(f.readerId, CARD, 'sign', PINS.pin1, 'rsa-2048');
+    // The backend is already inside C_GenerateKeyPair (RSA takes a while) when the directory moves.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await removeCardToken(f.hsm, CARD);
+    const { code } = await codeOf(generating);
+    expect(['CARD_REMOVED', 'CARD_MISSING']).toContain(code);
+
+    await restoreCardToken(f.hsm, CARD);
+    await f.backend.clean(f.readerId, CARD, PINS.pin1);
+    expect((await listObjects(f.hsm, PINS.pin1)).filter((b) => b.startsWith('Private Key Object'))).toEqual(
+      [],
+    );
+    expect((await f.backend.cardInfo(f.readerId)).keys).toEqual({ auth: false, sign: false });
+  });
+});

@@ -1,0 +1,163 @@
+// The agent end to end on PKCS#11: SoftHSM2 tokens stand in for cards, the pki test CA issues the
+// certificates, OpenSSL and OpenSC's pkcs11-tool check the results independently.
+import 'reflect-metadata';
+import { execFile } from 'node:child_process';
+import { webcrypto } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { X509Certificate } from '@peculiar/x509';
+import type { CardNumber } from '@reservkort/domain';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSoftHsm, pkcs11Tool, type SoftHsm } from '../../pki/src/test-support/softhsm.js';
+import { createTestCa, issueRequest, type TestCa } from '../../pki/src/test-support/test-ca.js';
+import { Pkcs11Backend } from './backend/pkcs11-backend.js';
+import { CardAgent, type OperationView } from './card-agent.js';
+import { createCardToken, removeCardToken, restoreCardToken } from './test-support/softhsm-cards.js';
+
+const run = promisify(execFile);
+const CARD = '9752278900000000777' as CardNumber;
+const PIN = '246810';
+const PUK = '13579246';
+
+describe('card agent on PKCS#11 (SoftHSM2)', () => {
+  let hsm: SoftHsm;
+  let backend: Pkcs11Backend;
+  let agent: CardAgent;
+  let ca: TestCa;
+  let token: string;
+  let readerId: string;
+
+  const answer = async (view: OperationView, pin: string): Promise<void> => {
+    const dialog = view.dialog;
+    if (!dialog) throw new Error('no dialog');
+    agent.dialogShown(dialog.id);
+    await agent.submitPin(dialog.id, pin);
+  };
+  const until = async (id: string, predicate: (v: OperationView) => boolean): Promise<OperationView> => {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const view = agent.operation(id);
+      if (predicate(view)) return view;
+      if (Date.now() > deadline) throw new Error(`stuck: ${JSON.stringify(view)}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+  const listObjects = (type?: string) =>
+    pkcs11Tool(hsm, [
+      '--token-label',
+      CARD,
+      '--login',
+      '--pin',
+      PIN,
+      '--list-objects',
+      ...(type ? ['--type', type] : []),
+    ]);
+
+  beforeAll(async () => {
+    hsm = await createSoftHsm();
+    await createCardToken(hsm, { cardNumber: CARD, pin1: PIN, puk: PUK });
+    backend = await Pkcs11Backend.open({ module: hsm.module, pollIntervalMs: 100 });
+    agent = new CardAgent({ backend, info: { version: '0.1.0', packaging: 'test' } });
+    ca = await createTestCa('sqlite');
+    token = agent.createSession().token;
+    const reader = (await backend.readers()).find((r) => r.card?.cardNumber === CARD);
+    if (!reader) throw new Error('the card token is not listed as a card');
+    readerId = reader.id;
+  });
+  afterAll(async () => {
+    await agent?.close();
+    await ca?.dispose();
+    await hsm?.dispose();
+  });
+
+  it('enrols both keys on the card, writes the issued certificates, and authenticates with them', async () => {
+    const enrol = await agent.enrol(token, readerId, 'flow-hsm');
+    await answer(enrol, PIN);
+    const second = await until(enrol.id, (v) => v.dialog?.pin === 'pin2' || v.state !== 'pending');
+    // A one-PIN token: PIN 2 is the same PIN, given again for the signature key.
+    await answer(second, PIN);
+    const done = await until(enrol.id, (v) => v.state !== 'pending');
+    expect(done.state).toBe('done');
+    const { authCsr, signCsr } = done.result as { authCsr: string; signCsr: string };
+
+    for (const [name, csr] of [
+      ['auth', authCsr],
+      ['sign', signCsr],
+    ] as const) {
+      const file = join(ca.dir, `${name}.csr`);
+      await writeFile(file, csr);
+      const verified = await run('openssl', ['req', '-in', file, '-noout', '-verify']);
+      expect(`${verified.stdout}${verified.stderr}`).toMatch(/verify OK/i);
+    }
+
+    const keys = await listObjects('privkey');
+    const blocks = keys.split(/\n(?=\S)/).filter((b) => b.startsWith('Private Key Object'));
+    expect(blocks).toHaveLength(2);
+    for (const block of blocks) expect(block).toMatch(/Access:.*sensitive.*never extractable/s);
+
+    const auth = await ca.ca.issue(issueRequest(authCsr, { cardNumber: CARD }));
+    const sign = await ca.ca.issue(issueRequest(signCsr, { cardNumber: CARD, profile: 'card-sign' }));
+    const write = await agent.writeCertificates(
+      token,
+      readerId,
+      { auth: new Uint8Array(auth.certificate.rawData), sign: new Uint8Array(sign.certificate.rawData) },
+      'flow-hsm',
+    );
+    expect((await until(write.id, (v) => v.state !== 'pending')).state).toBe('done');
+    const certs = await listObjects('cert');
+    expect(certs.match(/Certificate Object/g)).toHaveLength(2);
+    const info = await backend.cardInfo(readerId);
+    expect(info.certificates.map((c) => c.key).sort()).toEqual(['auth', 'sign']);
+
+    const challenge = new TextEncoder().encode('login challenge');
+    const login = await agent.authenticate(token, readerId, challenge, null);
+    await answer(login, PIN);
+    const signed = await until(login.id, (v) => v.state !== 'pending');
+    const result = signed.result as { signature: string; certificate: string };
+    const certificate = new X509Certificate(Buffer.from(result.certificate, 'base64'));
+    expect(certificate.serialNumber.toLowerCase()).toBe(auth.serial);
+    const publicKey = await certificate.publicKey.export(webcrypto as unknown as Crypto);
+    const ok = await webcrypto.subtle.verify(
+      { name: 'ECDSA', hash: 'SHA-256' },
+      publicKey,
+      Buffer.from(result.signature, 'base64'),
+      challenge,
+    );
+    expect(ok).toBe(true);
+
+    expect(agent.flowEvents('flow-hsm').map((e) => `${e.type}${e.dialog ? `:${e.dialog}` : ''}`)).toEqual([
+      'key-generation-started',
+      'dialog-shown:auth',
+      'dialog-completed:auth',
+      'keys-generated',
+      'dialog-shown:sign',
+      'dialog-completed:sign',
+    ]);
+  });
+
+  it('gives CARD_REMOVED when the token disappears mid-enrolment, and a clean leaves no orphaned key', async () => {
+    const enrol = await agent.enrol(token, readerId, 'flow-gone');
+    await answer(enrol, PIN);
+    await until(enrol.id, (v) => v.dialog?.pin === 'pin2' || v.state !== 'pending');
+    const removedAt = Date.now();
+    await removeCardToken(hsm, CARD);
+    const failed = await until(enrol.id, (v) => v.state !== 'pending');
+    expect(failed.error?.code).toMatch(/CARD_REMOVED|CARD_MISSING/);
+    expect(Date.now() - removedAt).toBeLessThan(3000);
+
+    await restoreCardToken(hsm, CARD);
+    const deadline = Date.now() + 5000;
+    while (!(await backend.readers()).some((r) => r.card?.cardNumber === CARD) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const clean = await agent.clean(token, readerId, 'flow-gone');
+    await answer(clean, PIN);
+    expect((await until(clean.id, (v) => v.state !== 'pending')).state).toBe('done');
+    expect(await listObjects('privkey')).not.toContain('Private Key Object');
+    expect(await backend.cardInfo(readerId)).toMatchObject({
+      keys: { auth: false, sign: false },
+      certificates: [],
+    });
+  });
+});
