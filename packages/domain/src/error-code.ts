@@ -84,6 +84,12 @@ export const ERROR_CODES = [
   'DIALOG_CANCELLED',
   'DIALOG_TIMEOUT',
   'REQUEST_INVALID',
+  // Server (raised by the server package)
+  'LOGIN_FAILED',
+  'CSRF_INVALID',
+  'ACCESS_DENIED',
+  'NOT_FOUND',
+  'SIGNATURE_INVALID',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -124,6 +130,17 @@ export const AGENT_CODES = [
 
 export type AgentCode = (typeof AGENT_CODES)[number];
 
+/** The codes only the server raises: described here, reached by the server package's tests. */
+export const SERVER_CODES = [
+  'LOGIN_FAILED',
+  'CSRF_INVALID',
+  'ACCESS_DENIED',
+  'NOT_FOUND',
+  'SIGNATURE_INVALID',
+] as const satisfies readonly ErrorCode[];
+
+export type ServerCode = (typeof SERVER_CODES)[number];
+
 const codeSet: ReadonlySet<string> = new Set(ERROR_CODES);
 
 export const isErrorCode = (value: unknown): value is ErrorCode =>
@@ -146,7 +163,8 @@ export type CodeStep =
   | 'input'
   | 'any'
   | 'pki'
-  | 'agent';
+  | 'agent'
+  | 'server';
 
 /**
  * How a code is handled: `blocking` stops the action and explains; `notice` informs while the
@@ -234,4 +252,9 @@ export const CODE_INFO: { readonly [C in ErrorCode]: CodeInfo } = {
   DIALOG_CANCELLED: { step: 'agent', severity: 'blocking', supportCase: false },
   DIALOG_TIMEOUT: { step: 'agent', severity: 'blocking', supportCase: false },
   REQUEST_INVALID: { step: 'agent', severity: 'blocking', supportCase: false },
+  LOGIN_FAILED: { step: 'server', severity: 'blocking', supportCase: false },
+  CSRF_INVALID: { step: 'server', severity: 'blocking', supportCase: false },
+  ACCESS_DENIED: { step: 'server', severity: 'blocking', supportCase: false },
+  NOT_FOUND: { step: 'server', severity: 'blocking', supportCase: false },
+  SIGNATURE_INVALID: { step: 'server', severity: 'blocking', supportCase: false },
 };

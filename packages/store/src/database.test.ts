@@ -16,12 +16,18 @@ const TABLES = [
   'audit_log',
   'branches',
   'cas',
+  'case_comments',
   'certificates',
   'crls',
+  'flows',
+  'login_challenges',
   'orders',
   'persons',
   'revocations',
   'role_grants',
+  'sessions',
+  'staff_roles',
+  'support_cases',
 ];
 
 const rejection = async (promise: Promise<unknown>): Promise<unknown> =>

@@ -4,17 +4,21 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, type Migration, Migrator, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { AdminsTable, RoleGrantsTable } from './admin/admin.table.js';
+import type { StaffRolesTable } from './admin/staff.table.js';
 import type { AuditLogTable } from './audit/audit.table.js';
 import type { CasTable } from './ca/ca.table.js';
 import type { CertificatesTable, RevocationsTable } from './certificate/certificate.table.js';
 import type { CrlsTable } from './crl/crl.table.js';
 import type { Dialect } from './dialect.js';
+import type { FlowsTable } from './flow/flow.table.js';
 import { ImmediateSqliteDialect } from './immediate-sqlite.dialect.js';
 import { MIGRATIONS, staticMigrationProvider } from './migrations/migration.provider.js';
 import type { OrdersTable } from './order/order.table.js';
 import type { BranchesTable } from './organisation/organisation.table.js';
 import type { PersonsTable } from './person/person.table.js';
+import type { LoginChallengesTable, SessionsTable } from './session/session.table.js';
 import { StoreError } from './store-error.js';
+import type { CaseCommentsTable, SupportCasesTable } from './support/support-case.table.js';
 
 export type { Dialect } from './dialect.js';
 
@@ -29,6 +33,12 @@ export interface Database {
   revocations: RevocationsTable;
   audit_log: AuditLogTable;
   crls: CrlsTable;
+  flows: FlowsTable;
+  sessions: SessionsTable;
+  login_challenges: LoginChallengesTable;
+  staff_roles: StaffRolesTable;
+  support_cases: SupportCasesTable;
+  case_comments: CaseCommentsTable;
 }
 
 export interface StoreConfig {

@@ -12,6 +12,8 @@ export type {
   AdminsTable,
   RoleGrantsTable,
 } from './admin/admin.table.js';
+export { grantStaffRole, hasStaffRole } from './admin/staff.repository.js';
+export { STAFF_ROLES, type StaffRole, type StaffRolesTable } from './admin/staff.table.js';
 export {
   type AuditEntry,
   type AuditProblem,
@@ -60,6 +62,19 @@ export {
   type StoreConfig,
 } from './database.js';
 export {
+  activeFlowForOrder,
+  type FlowChange,
+  getFlow,
+  insertFlow,
+  listDueFlows,
+  listFlowsForOrder,
+  listFlowsWithPendingEffects,
+  type NewFlow,
+  type StoredFlow,
+  updateFlow,
+} from './flow/flow.repository.js';
+export type { FlowsTable } from './flow/flow.table.js';
+export {
   cardHolder,
   getOrder,
   insertOrder,
@@ -79,4 +94,41 @@ export {
   type StoredPerson,
 } from './person/person.repository.js';
 export type { PersonsTable } from './person/person.table.js';
+export {
+  consumeChallenge,
+  insertChallenge,
+  type NewLoginChallenge,
+  purgeChallenges,
+} from './session/login-challenge.repository.js';
+export {
+  endSession,
+  getSession,
+  insertSession,
+  markLoginCardRemoved,
+  type NewSession,
+  purgeExpiredSessions,
+  type StoredSession,
+  touchSession,
+} from './session/session.repository.js';
+export type { LoginChallengesTable, SessionsTable } from './session/session.table.js';
 export { StoreError, type StoreErrorCode } from './store-error.js';
+export {
+  addComment,
+  type CaseComment,
+  getCase,
+  insertCase,
+  listCases,
+  type NewCaseComment,
+  type NewSupportCase,
+  type StoredSupportCase,
+  type SupportCaseChange,
+  type SupportCaseQuery,
+  type SupportCaseWithComments,
+  updateCase,
+} from './support/support-case.repository.js';
+export {
+  type CaseCommentsTable,
+  SUPPORT_CASE_STATUSES,
+  type SupportCaseStatus,
+  type SupportCasesTable,
+} from './support/support-case.table.js';

@@ -1,4 +1,4 @@
-import { describeError, isErrorCode } from '@reservkort/domain';
+import { errorResponse, isErrorCode } from '@reservkort/domain';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { AgentError, isAgentError } from '../agent-error.js';
 import type { CardAgent, OperationView } from '../card-agent.js';
@@ -34,22 +34,8 @@ const STATUS: Record<string, number> = {
 };
 
 /** The body of every error answer: a stable code, the catalogue's words in both languages, details. */
-export const errorBody = (code: string, details: Record<string, unknown> = {}) => {
-  const plain = Object.fromEntries(
-    Object.entries(details).filter((entry): entry is [string, string | number | boolean] =>
-      ['string', 'number', 'boolean'].includes(typeof entry[1]),
-    ),
-  );
-  const known = isErrorCode(code) ? code : 'REQUEST_INVALID';
-  const sv = describeError({ code: known, details: plain }, 'sv');
-  const en = describeError({ code: known, details: plain }, 'en');
-  return {
-    code: known,
-    message: { sv: sv.title, en: en.title },
-    explanation: { sv: sv.explanation, en: en.explanation },
-    details: plain,
-  };
-};
+export const errorBody = (code: string, details: Record<string, unknown> = {}) =>
+  errorResponse(isErrorCode(code) ? code : 'REQUEST_INVALID', details);
 
 const hostname = (host: string | undefined): string => {
   if (!host) return '';

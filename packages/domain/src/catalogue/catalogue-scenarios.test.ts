@@ -24,6 +24,7 @@ import {
   parseDate,
   registerOrder,
   type SearchMatch,
+  type ServerCode,
   type TimelineEntry,
   transitionOrder,
 } from '../index.js';
@@ -104,9 +105,9 @@ const atStep6WithKeys = (): FlowDriver => {
 };
 
 /** Codes raised by the certificate authority and the card agent are reached by those packages' tests. */
-type DomainCode = Exclude<ErrorCode, PkiCode | AgentCode>;
+type DomainCode = Exclude<ErrorCode, PkiCode | AgentCode | ServerCode>;
 const DOMAIN_CODES = ERROR_CODES.filter(
-  (code): code is DomainCode => CODE_INFO[code].step !== 'pki' && CODE_INFO[code].step !== 'agent',
+  (code): code is DomainCode => !['pki', 'agent', 'server'].includes(String(CODE_INFO[code].step)),
 );
 
 const scenarios: { readonly [C in DomainCode]: () => Reached } = {

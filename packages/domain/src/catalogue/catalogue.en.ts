@@ -408,5 +408,30 @@ export const en: LanguageCatalogue = {
       explanation: 'The request lacks information or carries the wrong kind ({reason}).',
       remedy: 'Reload the page and try again. If it happens again, send an error report.',
     },
+    LOGIN_FAILED: {
+      title: 'Login failed',
+      explanation: 'The card could not be used to log in ({reason}).',
+      remedy: 'Check that you use your own, valid card and try again.',
+    },
+    CSRF_INVALID: {
+      title: 'The request did not come from the portal',
+      explanation: 'The security check for changes is missing or wrong.',
+      remedy: 'Reload the page and do it again.',
+    },
+    ACCESS_DENIED: {
+      title: 'You are not allowed to do this',
+      explanation: 'Your login does not give the right to this action ({reason}).',
+      remedy: 'Log in with the right card, or ask whoever grants roles.',
+    },
+    NOT_FOUND: {
+      title: 'Not found',
+      explanation: 'What you asked for does not exist ({what}).',
+      remedy: 'Check and try again.',
+    },
+    SIGNATURE_INVALID: {
+      title: 'The signature does not verify',
+      explanation: "The signature could not be verified with the card's certificate ({reason}).",
+      remedy: 'Sign again with the right card.',
+    },
   },
 };

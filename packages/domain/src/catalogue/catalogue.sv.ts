@@ -407,5 +407,30 @@ export const sv: LanguageCatalogue = {
       explanation: 'Begäran saknar uppgifter eller har uppgifter av fel slag ({reason}).',
       remedy: 'Ladda om sidan och försök igen. Händer det igen, skicka en felanmälan.',
     },
+    LOGIN_FAILED: {
+      title: 'Inloggningen misslyckades',
+      explanation: 'Kortet kunde inte användas för inloggning ({reason}).',
+      remedy: 'Kontrollera att du använder ditt eget, giltiga kort och försök igen.',
+    },
+    CSRF_INVALID: {
+      title: 'Begäran kom inte från portalen',
+      explanation: 'Säkerhetskontrollen för ändringar saknas eller stämmer inte.',
+      remedy: 'Ladda om sidan och gör om åtgärden.',
+    },
+    ACCESS_DENIED: {
+      title: 'Du har inte behörighet',
+      explanation: 'Din inloggning ger inte rätt till den här åtgärden ({reason}).',
+      remedy: 'Logga in med rätt kort, eller be den som delar ut roller om behörighet.',
+    },
+    NOT_FOUND: {
+      title: 'Finns inte',
+      explanation: 'Det du frågade efter finns inte ({what}).',
+      remedy: 'Kontrollera uppgiften och försök igen.',
+    },
+    SIGNATURE_INVALID: {
+      title: 'Signaturen stämmer inte',
+      explanation: 'Signaturen kunde inte verifieras med kortets certifikat ({reason}).',
+      remedy: 'Gör om signeringen med rätt kort.',
+    },
   },
 };

@@ -98,3 +98,18 @@ describe('error catalogue', () => {
     expect(isErrorCode(undefined)).toBe(false);
   });
 });
+
+describe('error responses', () => {
+  it('carry the code, both languages, and only plain details', async () => {
+    const { errorResponse } = await import('../index.js');
+    const body = errorResponse('WRONG_CARD', { expected: '1', actual: '2', nested: { no: 1 }, fn: () => 1 });
+    expect(body).toMatchObject({
+      code: 'WRONG_CARD',
+      message: { sv: 'Fel reservkort i kortläsaren', en: 'Wrong reserve card in the reader' },
+      details: { expected: '1', actual: '2' },
+    });
+    expect(Object.keys(body.details)).toEqual(['expected', 'actual']);
+    expect(body.remedy.en).toContain('1');
+    expect(errorResponse('NO_ORDER').details).toEqual({});
+  });
+});

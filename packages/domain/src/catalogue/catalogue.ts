@@ -80,3 +80,40 @@ export const stepTitle = (step: Step, language: Language): string => CATALOGUES[
 
 export const controlLabel = (control: ControlId, language: Language): string =>
   CATALOGUES[language].controls[control];
+
+/** Only plain detail values travel in an answer; anything else is dropped rather than echoed. */
+const plainDetails = (
+  details: Readonly<Record<string, unknown>>,
+): Record<string, string | number | boolean> =>
+  Object.fromEntries(
+    Object.entries(details).filter((entry): entry is [string, string | number | boolean] =>
+      ['string', 'number', 'boolean'].includes(typeof entry[1]),
+    ),
+  );
+
+/** What every API error answer carries: the code, and the catalogue's words in both languages. */
+export interface ErrorResponseBody {
+  readonly code: ErrorCode;
+  readonly message: { readonly [L in Language]: string };
+  readonly explanation: { readonly [L in Language]: string };
+  readonly remedy: { readonly [L in Language]: string };
+  readonly details: Readonly<Record<string, string | number | boolean>>;
+}
+
+export const errorResponse = (
+  code: ErrorCode,
+  details: Readonly<Record<string, unknown>> = {},
+): ErrorResponseBody => {
+  const plain = plainDetails(details);
+  const [sv, en] = [
+    describeError({ code, details: plain }, 'sv'),
+    describeError({ code, details: plain }, 'en'),
+  ];
+  return {
+    code,
+    message: { sv: sv.title, en: en.title },
+    explanation: { sv: sv.explanation, en: en.explanation },
+    remedy: { sv: sv.remedy, en: en.remedy },
+    details: plain,
+  };
+};

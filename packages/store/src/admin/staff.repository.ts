@@ -1,0 +1,32 @@
+import type { HsaId } from '@reservkort/domain';
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from '../database.js';
+import { translateWriteErrors } from '../store-error.js';
+import type { StaffRole } from './staff.table.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** Grants a staff role; granting one already held changes nothing and returns false. */
+export async function grantStaffRole(
+  db: Db,
+  grant: { readonly hsaId: HsaId; readonly role: StaffRole },
+): Promise<boolean> {
+  const result = await translateWriteErrors(`Staff role ${grant.role} for ${grant.hsaId}`, () =>
+    db
+      .insertInto('staff_roles')
+      .values({ hsa_id: grant.hsaId, role: grant.role })
+      .onConflict((oc) => oc.doNothing())
+      .executeTakeFirst(),
+  );
+  return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+}
+
+export async function hasStaffRole(db: Db, hsaId: HsaId, role: StaffRole): Promise<boolean> {
+  const row = await db
+    .selectFrom('staff_roles')
+    .select('role')
+    .where('hsa_id', '=', hsaId)
+    .where('role', '=', role)
+    .executeTakeFirst();
+  return row !== undefined;
+}

@@ -1,0 +1,204 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore, type Store } from '../database.js';
+import { insertOrder } from '../order/order.repository.js';
+import { insertPerson } from '../person/person.repository.js';
+import { anOrder, aPerson, card, hsa, MINUTE, seedOrganisation, T0 } from '../test-support/store-fixtures.js';
+import { createTestStore, DIALECTS, type TestStore } from '../test-support/test-stores.js';
+import {
+  activeFlowForOrder,
+  type FlowChange,
+  getFlow,
+  insertFlow,
+  listDueFlows,
+  listFlowsForOrder,
+  listFlowsWithPendingEffects,
+  type NewFlow,
+  updateFlow,
+} from './flow.repository.js';
+
+const aFlow = (id: string, overrides: Partial<NewFlow> = {}): NewFlow => ({
+  id,
+  orderId: null,
+  admin2HsaId: null,
+  status: 'active',
+  step: 0,
+  state: { flowId: id, step: 0, readers: { 1: { connected: true, card: null } }, loginCardRemovedAt: null },
+  deadline: null,
+  pendingEffects: [],
+  createdAt: T0,
+  ...overrides,
+});
+
+const aChange = (id: string, expectedVersion: number, overrides: Partial<FlowChange> = {}): FlowChange => ({
+  id,
+  expectedVersion,
+  status: 'active',
+  step: 1,
+  state: { flowId: id, step: 1 },
+  deadline: null,
+  pendingEffects: [],
+  updatedAt: T0 + MINUTE,
+  ...overrides,
+});
+
+describe.each(DIALECTS)('flow repository on %s', (dialect) => {
+  let store: TestStore;
+  const anna = aPerson('anna1');
+  beforeAll(async () => {
+    store = await createTestStore(dialect);
+    await seedOrganisation(store.db);
+    await insertPerson(store.db, anna);
+    for (const [i, id] of ['order-1', 'order-2', 'order-3'].entries()) {
+      await insertOrder(store.db, anOrder(id, anna, { cardNumber: card(i + 1) }));
+    }
+  });
+  afterAll(() => store?.dispose());
+
+  it('round-trips a flow at version 1, JSON and timestamps typed', async () => {
+    const effects = [{ type: 'revoke-certificates', serials: ['aa'], reason: 'keyCompromise' }];
+    const flow = aFlow('flow-1', {
+      orderId: 'order-1',
+      admin2HsaId: hsa('adm2'),
+      step: 3,
+      deadline: T0 + 10 * MINUTE,
+      pendingEffects: effects,
+    });
+    await insertFlow(store.db, flow);
+    const stored = await getFlow(store.db, 'flow-1');
+    expect(stored).toEqual({
+      id: 'flow-1',
+      orderId: 'order-1',
+      admin2HsaId: hsa('adm2'),
+      status: 'active',
+      step: 3,
+      state: flow.state,
+      deadline: T0 + 10 * MINUTE,
+      pendingEffects: effects,
+      version: 1,
+      createdAt: T0,
+      updatedAt: T0,
+    });
+    expect(typeof stored?.deadline).toBe('number');
+    expect(typeof stored?.createdAt).toBe('number');
+    expect(typeof stored?.step).toBe('number');
+    expect(await getFlow(store.db, 'no-such-flow')).toBeNull();
+  });
+
+  it('updates only at the expected version, bumping it, and keeps absent ids', async () => {
+    await insertFlow(store.db, aFlow('flow-u'));
+    expect(await updateFlow(store.db, aChange('flow-u', 1, { admin2HsaId: hsa('adm2') }))).toBe(true);
+    expect(await getFlow(store.db, 'flow-u')).toMatchObject({
+      step: 1,
+      state: { flowId: 'flow-u', step: 1 },
+      admin2HsaId: hsa('adm2'),
+      orderId: null,
+      version: 2,
+      createdAt: T0,
+      updatedAt: T0 + MINUTE,
+    });
+    // orderId given, admin2HsaId absent: the one set, the other kept.
+    const change = aChange('flow-u', 2, {
+      step: 3,
+      orderId: 'order-2',
+      deadline: T0 + 5 * MINUTE,
+      pendingEffects: [{ type: 'start-order', orderId: 'order-2' }],
+    });
+    expect(await updateFlow(store.db, change)).toBe(true);
+    expect(await getFlow(store.db, 'flow-u')).toMatchObject({
+      orderId: 'order-2',
+      admin2HsaId: hsa('adm2'),
+      deadline: T0 + 5 * MINUTE,
+      pendingEffects: [{ type: 'start-order', orderId: 'order-2' }],
+      version: 3,
+    });
+    // A stale version: someone else moved the flow on since it was read.
+    expect(await updateFlow(store.db, aChange('flow-u', 2, { status: 'aborted' }))).toBe(false);
+    expect(await getFlow(store.db, 'flow-u')).toMatchObject({ status: 'active', version: 3 });
+    expect(await updateFlow(store.db, aChange('no-such-flow', 1))).toBe(false);
+  });
+
+  it('lets exactly one of two concurrent updates from the same version win', async () => {
+    await insertFlow(store.db, aFlow('flow-race'));
+    // PostgreSQL: two pools, so the updates really race for the row. SQLite: one connection per
+    // process (see openStore), whose statements the driver serialises.
+    const other: Store = dialect === 'postgres' ? await openStore({ url: store.url }) : store;
+    try {
+      const results = await Promise.all(
+        [store, other].map((s, i) => updateFlow(s.db, aChange('flow-race', 1, { step: i === 0 ? 1 : 2 }))),
+      );
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect(await getFlow(store.db, 'flow-race')).toMatchObject({ version: 2 });
+    } finally {
+      if (other !== store) await other.close();
+    }
+  });
+
+  it('lists the active flows past their deadline, the longest overdue first', async () => {
+    const now = T0 + 60 * MINUTE;
+    await insertFlow(store.db, aFlow('due-late', { deadline: now - MINUTE }));
+    await insertFlow(store.db, aFlow('due-early', { deadline: now - 30 * MINUTE }));
+    await insertFlow(store.db, aFlow('due-now', { deadline: now }));
+    await insertFlow(store.db, aFlow('not-yet', { deadline: now + 1 }));
+    await insertFlow(store.db, aFlow('no-deadline', { deadline: null }));
+    await insertFlow(
+      store.db,
+      aFlow('ended', { status: 'ack-timeout-revoked', deadline: now - 50 * MINUTE }),
+    );
+    const due = await listDueFlows(store.db, now, 10);
+    expect(due.map((f) => f.id)).toEqual(['due-early', 'due-late', 'due-now']);
+    expect((await listDueFlows(store.db, now, 1)).map((f) => f.id)).toEqual(['due-early']);
+  });
+
+  it('lists the flows that still owe effects, of any status, the longest waiting first', async () => {
+    const revoke = { type: 'revoke-certificates', serials: ['bb'], reason: 'cessationOfOperation' };
+    await insertFlow(
+      store.db,
+      aFlow('owes-new', { status: 'aborted', createdAt: T0 + 2 * MINUTE, pendingEffects: [revoke] }),
+    );
+    await insertFlow(store.db, aFlow('owes-old', { createdAt: T0 - MINUTE, pendingEffects: [revoke] }));
+    const owing = await listFlowsWithPendingEffects(store.db, 100);
+    expect(owing.map((f) => f.id)).toEqual(['owes-old', 'flow-1', 'owes-new']);
+    expect(owing[0]?.pendingEffects).toEqual([revoke]);
+    expect(owing.map((f) => f.id)).not.toContain('flow-u');
+    // Clearing the effects takes a flow off the list.
+    expect(
+      await updateFlow(store.db, aChange('owes-old', 1, { status: 'aborted', pendingEffects: [] })),
+    ).toBe(true);
+    expect((await listFlowsWithPendingEffects(store.db, 100)).map((f) => f.id)).toEqual([
+      'flow-1',
+      'owes-new',
+    ]);
+    expect((await listFlowsWithPendingEffects(store.db, 1)).map((f) => f.id)).toEqual(['flow-1']);
+  });
+
+  it("finds an order's flows and its active one", async () => {
+    await insertFlow(store.db, aFlow('o3-first', { orderId: 'order-3', status: 'aborted', createdAt: T0 }));
+    expect(await activeFlowForOrder(store.db, 'order-3')).toBeNull();
+    await insertFlow(store.db, aFlow('o3-second', { orderId: 'order-3', createdAt: T0 + MINUTE }));
+    expect((await listFlowsForOrder(store.db, 'order-3')).map((f) => f.id)).toEqual([
+      'o3-first',
+      'o3-second',
+    ]);
+    expect(await activeFlowForOrder(store.db, 'order-3')).toMatchObject({
+      id: 'o3-second',
+      status: 'active',
+    });
+    expect(await listFlowsForOrder(store.db, 'no-such-order')).toEqual([]);
+  });
+
+  it('refuses a duplicate id as a CONFLICT and an unknown order as NOT_FOUND', async () => {
+    await expect(insertFlow(store.db, aFlow('flow-1'))).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(insertFlow(store.db, aFlow('flow-x', { orderId: 'no-such-order' }))).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+    await expect(
+      updateFlow(store.db, aChange('flow-1', 1, { orderId: 'no-such-order' })),
+    ).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('refuses a state JSON cannot hold', async () => {
+    await expect(insertFlow(store.db, aFlow('flow-undefined', { state: undefined }))).rejects.toThrow(
+      TypeError,
+    );
+  });
+});

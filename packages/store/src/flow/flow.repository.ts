@@ -1,0 +1,178 @@
+import type { FlowStatus, HsaId, Instant, Step } from '@reservkort/domain';
+import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
+import type { Database } from '../database.js';
+import { fromJsonArray, fromJsonText, toJsonText } from '../json-text.js';
+import { translateWriteErrors } from '../store-error.js';
+import type { FlowsTable } from './flow.table.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+export interface NewFlow {
+  readonly id: string;
+  readonly orderId: string | null;
+  readonly admin2HsaId: HsaId | null;
+  readonly status: FlowStatus;
+  readonly step: Step;
+  /** The domain's FlowState (or anything JSON can hold); stored as JSON. */
+  readonly state: unknown;
+  readonly deadline: Instant | null;
+  /** The effects the flow still owes (revocations …); [] when none. */
+  readonly pendingEffects: readonly unknown[];
+  readonly createdAt: Instant;
+}
+
+/** A flow as stored, with the version to pass to updateFlow. */
+export interface StoredFlow {
+  readonly id: string;
+  readonly orderId: string | null;
+  readonly admin2HsaId: HsaId | null;
+  readonly status: FlowStatus;
+  readonly step: Step;
+  /** As parsed from JSON: the caller knows its shape. */
+  readonly state: unknown;
+  readonly deadline: Instant | null;
+  readonly pendingEffects: unknown[];
+  readonly version: number;
+  readonly createdAt: Instant;
+  readonly updatedAt: Instant;
+}
+
+export interface FlowChange {
+  readonly id: string;
+  /** The version read with the flow; the update fails if someone changed it since. */
+  readonly expectedVersion: number;
+  readonly status: FlowStatus;
+  readonly step: Step;
+  readonly state: unknown;
+  readonly deadline: Instant | null;
+  readonly pendingEffects: readonly unknown[];
+  /** Set when given (null clears it); left as stored when absent. The order is chosen mid-flow. */
+  readonly orderId?: string | null;
+  /** Set when given (null clears it); left as stored when absent. Admin 2 logs in after the start. */
+  readonly admin2HsaId?: HsaId | null;
+  readonly updatedAt: Instant;
+}
+
+// A literal, not a parameter, so that SQLite can match the partial index flows_pending_effects_idx.
+const NO_PENDING_EFFECTS = sql.lit('[]');
+
+const toFlow = (row: Selectable<FlowsTable>): StoredFlow => ({
+  id: row.id,
+  orderId: row.order_id,
+  admin2HsaId: row.admin2_hsa_id,
+  status: row.status,
+  step: row.step,
+  state: fromJsonText(row.state_json),
+  deadline: row.deadline,
+  pendingEffects: fromJsonArray(row.pending_effects_json, `Pending effects of flow ${row.id}`),
+  version: row.version,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+});
+
+/** Stores a new flow at version 1. A duplicate id is a CONFLICT, an unknown order NOT_FOUND. */
+export async function insertFlow(db: Db, flow: NewFlow): Promise<void> {
+  await translateWriteErrors(`Flow ${flow.id}`, () =>
+    db
+      .insertInto('flows')
+      .values({
+        id: flow.id,
+        order_id: flow.orderId,
+        admin2_hsa_id: flow.admin2HsaId,
+        status: flow.status,
+        step: flow.step,
+        state_json: toJsonText(flow.state, `The state of flow ${flow.id}`),
+        deadline: flow.deadline,
+        pending_effects_json: toJsonText(flow.pendingEffects, `The pending effects of flow ${flow.id}`),
+        created_at: flow.createdAt,
+        updated_at: flow.createdAt,
+      })
+      .execute(),
+  );
+}
+
+export async function getFlow(db: Db, id: string): Promise<StoredFlow | null> {
+  const row = await db.selectFrom('flows').selectAll().where('id', '=', id).executeTakeFirst();
+  return row === undefined ? null : toFlow(row);
+}
+
+/**
+ * Replaces a flow's state if it is still at the expected version, bumping the version; false if
+ * another request changed it first (or it does not exist), in which case the caller reads it again.
+ */
+export async function updateFlow(db: Db, change: FlowChange): Promise<boolean> {
+  const state_json = toJsonText(change.state, `The state of flow ${change.id}`);
+  const pending_effects_json = toJsonText(change.pendingEffects, `The pending effects of flow ${change.id}`);
+  const result = await translateWriteErrors(`Flow ${change.id}`, () =>
+    db
+      .updateTable('flows')
+      .set((eb) => ({
+        status: change.status,
+        step: change.step,
+        state_json,
+        deadline: change.deadline,
+        pending_effects_json,
+        updated_at: change.updatedAt,
+        version: eb('version', '+', 1),
+        ...(change.orderId !== undefined && { order_id: change.orderId }),
+        ...(change.admin2HsaId !== undefined && { admin2_hsa_id: change.admin2HsaId }),
+      }))
+      .where('id', '=', change.id)
+      .where('version', '=', change.expectedVersion)
+      .executeTakeFirst(),
+  );
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** Active flows whose deadline has passed (deadline <= now), the longest overdue first. */
+export async function listDueFlows(db: Db, now: Instant, limit: number): Promise<StoredFlow[]> {
+  const rows = await db
+    .selectFrom('flows')
+    .selectAll()
+    .where('status', '=', 'active')
+    .where('deadline', '<=', now)
+    .orderBy('deadline')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  return rows.map(toFlow);
+}
+
+/** Flows, of any status, that still owe effects; the longest waiting first. */
+export async function listFlowsWithPendingEffects(db: Db, limit: number): Promise<StoredFlow[]> {
+  const rows = await db
+    .selectFrom('flows')
+    .selectAll()
+    .where('pending_effects_json', '<>', NO_PENDING_EFFECTS)
+    .orderBy('updated_at')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  return rows.map(toFlow);
+}
+
+/** Every flow of an order, oldest first. */
+export async function listFlowsForOrder(db: Db, orderId: string): Promise<StoredFlow[]> {
+  const rows = await db
+    .selectFrom('flows')
+    .selectAll()
+    .where('order_id', '=', orderId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+  return rows.map(toFlow);
+}
+
+/** The order's active flow; if there were ever more than one, the newest. */
+export async function activeFlowForOrder(db: Db, orderId: string): Promise<StoredFlow | null> {
+  const row = await db
+    .selectFrom('flows')
+    .selectAll()
+    .where('order_id', '=', orderId)
+    .where('status', '=', 'active')
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row === undefined ? null : toFlow(row);
+}

@@ -1,0 +1,147 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { card, hsa, MINUTE, T0 } from '../test-support/store-fixtures.js';
+import { createTestStore, DIALECTS, type TestStore } from '../test-support/test-stores.js';
+import { consumeChallenge, insertChallenge, purgeChallenges } from './login-challenge.repository.js';
+import {
+  endSession,
+  getSession,
+  insertSession,
+  markLoginCardRemoved,
+  type NewSession,
+  purgeExpiredSessions,
+  touchSession,
+} from './session.repository.js';
+
+const HOUR = 60 * MINUTE;
+
+const aSession = (id: string, overrides: Partial<NewSession> = {}): NewSession => ({
+  id,
+  adminHsaId: hsa('adm2'),
+  certificateSerial: '5f3a',
+  cardNumber: card(7),
+  assuranceLevel: 'LoA3',
+  csrfToken: `csrf-${id}`,
+  createdAt: T0,
+  expiresAt: T0 + 8 * HOUR,
+  ...overrides,
+});
+
+describe.each(DIALECTS)('session repository on %s', (dialect) => {
+  let store: TestStore;
+  beforeAll(async () => {
+    store = await createTestStore(dialect);
+  });
+  afterAll(() => store?.dispose());
+
+  it('round-trips a session, last seen at its creation', async () => {
+    const session = aSession('hash-1');
+    await insertSession(store.db, session);
+    const stored = await getSession(store.db, 'hash-1');
+    expect(stored).toEqual({ ...session, lastSeenAt: T0, loginCardRemovedAt: null, endedAt: null });
+    expect(typeof stored?.expiresAt).toBe('number');
+    expect(await getSession(store.db, 'no-such-session')).toBeNull();
+    await expect(insertSession(store.db, session)).rejects.toMatchObject({ code: 'CONFLICT' });
+  });
+
+  it('records activity, never moving it back, and not on an ended or unknown session', async () => {
+    await insertSession(store.db, aSession('hash-touch'));
+    expect(await touchSession(store.db, 'hash-touch', T0 + 2 * MINUTE)).toBe(true);
+    // A request that started earlier but finished later does not move it back.
+    expect(await touchSession(store.db, 'hash-touch', T0 + MINUTE)).toBe(true);
+    expect(await getSession(store.db, 'hash-touch')).toMatchObject({ lastSeenAt: T0 + 2 * MINUTE });
+    expect(await touchSession(store.db, 'no-such-session', T0)).toBe(false);
+    expect(await endSession(store.db, 'hash-touch', T0 + 3 * MINUTE)).toBe(true);
+    expect(await touchSession(store.db, 'hash-touch', T0 + 4 * MINUTE)).toBe(false);
+  });
+
+  it('keeps the first removal of the login card', async () => {
+    await insertSession(store.db, aSession('hash-card'));
+    expect(await markLoginCardRemoved(store.db, 'hash-card', T0 + MINUTE)).toBe(T0 + MINUTE);
+    expect(await markLoginCardRemoved(store.db, 'hash-card', T0 + 2 * MINUTE)).toBe(T0 + MINUTE);
+    expect(await getSession(store.db, 'hash-card')).toMatchObject({ loginCardRemovedAt: T0 + MINUTE });
+    expect(await markLoginCardRemoved(store.db, 'no-such-session', T0)).toBeNull();
+  });
+
+  it('ends a session once, keeping the first end', async () => {
+    await insertSession(store.db, aSession('hash-end'));
+    expect(await endSession(store.db, 'hash-end', T0 + MINUTE)).toBe(true);
+    expect(await endSession(store.db, 'hash-end', T0 + 2 * MINUTE)).toBe(false);
+    expect(await getSession(store.db, 'hash-end')).toMatchObject({ endedAt: T0 + MINUTE });
+    expect(await endSession(store.db, 'no-such-session', T0)).toBe(false);
+  });
+
+  it('purges the sessions expired or ended by now', async () => {
+    const now = T0 + 10 * HOUR;
+    await insertSession(store.db, aSession('hash-live', { createdAt: now - HOUR, expiresAt: now + HOUR }));
+    await insertSession(
+      store.db,
+      aSession('hash-ended-later', { createdAt: now - HOUR, expiresAt: now + HOUR }),
+    );
+    await endSession(store.db, 'hash-ended-later', now + 1);
+    // Everything from the earlier tests expired at T0 + 8h or was ended.
+    expect(await purgeExpiredSessions(store.db, now)).toBe(4);
+    expect(await getSession(store.db, 'hash-1')).toBeNull();
+    expect(await getSession(store.db, 'hash-live')).not.toBeNull();
+    expect(await getSession(store.db, 'hash-ended-later')).not.toBeNull();
+    expect(await purgeExpiredSessions(store.db, now)).toBe(0);
+  });
+});
+
+describe.each(DIALECTS)('login challenge repository on %s', (dialect) => {
+  let store: TestStore;
+  beforeAll(async () => {
+    store = await createTestStore(dialect);
+  });
+  afterAll(() => store?.dispose());
+
+  it('hands a challenge out once only', async () => {
+    await insertChallenge(store.db, { id: 'ch-1', challenge: 'AAEC', createdAt: T0, expiresAt: T0 + MINUTE });
+    expect(await consumeChallenge(store.db, 'ch-1', T0 + 1)).toBe('AAEC');
+    expect(await consumeChallenge(store.db, 'ch-1', T0 + 2)).toBeNull();
+    expect(await consumeChallenge(store.db, 'no-such-challenge', T0)).toBeNull();
+  });
+
+  it('gives out one of two concurrent consumptions', async () => {
+    await insertChallenge(store.db, {
+      id: 'ch-race',
+      challenge: 'AQ==',
+      createdAt: T0,
+      expiresAt: T0 + MINUTE,
+    });
+    const results = await Promise.all([
+      consumeChallenge(store.db, 'ch-race', T0 + 1),
+      consumeChallenge(store.db, 'ch-race', T0 + 1),
+    ]);
+    expect(results.filter((r) => r !== null)).toEqual(['AQ==']);
+  });
+
+  it('refuses an expired challenge, expiry instant included', async () => {
+    await insertChallenge(store.db, {
+      id: 'ch-old',
+      challenge: 'Ag==',
+      createdAt: T0,
+      expiresAt: T0 + MINUTE,
+    });
+    expect(await consumeChallenge(store.db, 'ch-old', T0 + MINUTE)).toBeNull();
+    expect(await consumeChallenge(store.db, 'ch-old', T0 + 2 * MINUTE)).toBeNull();
+  });
+
+  it('refuses a duplicate id as a CONFLICT', async () => {
+    await expect(
+      insertChallenge(store.db, { id: 'ch-1', challenge: 'x', createdAt: T0, expiresAt: T0 + MINUTE }),
+    ).rejects.toMatchObject({ code: 'CONFLICT' });
+  });
+
+  it('purges the used and the expired challenges', async () => {
+    await insertChallenge(store.db, {
+      id: 'ch-fresh',
+      challenge: 'Aw==',
+      createdAt: T0,
+      expiresAt: T0 + 10 * MINUTE,
+    });
+    // ch-1 and ch-race used, ch-old expired; ch-fresh still usable.
+    expect(await purgeChallenges(store.db, T0 + 2 * MINUTE)).toBe(3);
+    expect(await consumeChallenge(store.db, 'ch-fresh', T0 + 3 * MINUTE)).toBe('Aw==');
+    expect(await purgeChallenges(store.db, T0 + 3 * MINUTE)).toBe(1);
+  });
+});

@@ -1,0 +1,116 @@
+import type { AssuranceLevel, CardNumber, HsaId, Instant } from '@reservkort/domain';
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Database } from '../database.js';
+import { translateWriteErrors } from '../store-error.js';
+import type { SessionsTable } from './session.table.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+export interface NewSession {
+  /** A hash of the cookie's token (SHA-256), never the token itself. */
+  readonly id: string;
+  readonly adminHsaId: HsaId;
+  readonly certificateSerial: string;
+  readonly cardNumber: CardNumber;
+  readonly assuranceLevel: AssuranceLevel;
+  readonly csrfToken: string;
+  readonly createdAt: Instant;
+  /** The absolute end, however active the session. */
+  readonly expiresAt: Instant;
+}
+
+/** A session as stored, ended or expired included: judging it is the caller's. */
+export interface StoredSession extends NewSession {
+  readonly lastSeenAt: Instant;
+  readonly loginCardRemovedAt: Instant | null;
+  readonly endedAt: Instant | null;
+}
+
+const toSession = (row: Selectable<SessionsTable>): StoredSession => ({
+  id: row.id,
+  adminHsaId: row.admin_hsa_id,
+  certificateSerial: row.certificate_serial,
+  cardNumber: row.card_number,
+  assuranceLevel: row.assurance_level,
+  csrfToken: row.csrf_token,
+  createdAt: row.created_at,
+  expiresAt: row.expires_at,
+  lastSeenAt: row.last_seen_at,
+  loginCardRemovedAt: row.login_card_removed_at,
+  endedAt: row.ended_at,
+});
+
+/** Stores a new session, last seen at its creation. */
+export async function insertSession(db: Db, session: NewSession): Promise<void> {
+  await translateWriteErrors('Session', () =>
+    db
+      .insertInto('sessions')
+      .values({
+        id: session.id,
+        admin_hsa_id: session.adminHsaId,
+        certificate_serial: session.certificateSerial,
+        card_number: session.cardNumber,
+        assurance_level: session.assuranceLevel,
+        csrf_token: session.csrfToken,
+        created_at: session.createdAt,
+        last_seen_at: session.createdAt,
+        expires_at: session.expiresAt,
+      })
+      .execute(),
+  );
+}
+
+export async function getSession(db: Db, id: string): Promise<StoredSession | null> {
+  const row = await db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
+  return row === undefined ? null : toSession(row);
+}
+
+/**
+ * Records activity; never moves last_seen_at back, since concurrent requests finish in any order.
+ * False if the session does not exist or has ended.
+ */
+export async function touchSession(db: Db, id: string, at: Instant): Promise<boolean> {
+  const result = await db
+    .updateTable('sessions')
+    .set((eb) => ({
+      last_seen_at: eb.case().when('last_seen_at', '<', at).then(at).else(eb.ref('last_seen_at')).end(),
+    }))
+    .where('id', '=', id)
+    .where('ended_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/**
+ * Records the first removal of the login card; a later removal keeps the first time. Returns the
+ * time stored, or null if the session does not exist.
+ */
+export async function markLoginCardRemoved(db: Db, id: string, at: Instant): Promise<Instant | null> {
+  const row = await db
+    .updateTable('sessions')
+    .set((eb) => ({ login_card_removed_at: eb.fn.coalesce('login_card_removed_at', eb.val(at)) }))
+    .where('id', '=', id)
+    .returning('login_card_removed_at')
+    .executeTakeFirst();
+  return row?.login_card_removed_at ?? null;
+}
+
+/** Ends a session (logout); false if it does not exist or had already ended, keeping that time. */
+export async function endSession(db: Db, id: string, at: Instant): Promise<boolean> {
+  const result = await db
+    .updateTable('sessions')
+    .set({ ended_at: at })
+    .where('id', '=', id)
+    .where('ended_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** Deletes the sessions past their absolute end or ended by now; returns how many. */
+export async function purgeExpiredSessions(db: Db, now: Instant): Promise<number> {
+  const result = await db
+    .deleteFrom('sessions')
+    .where((eb) => eb.or([eb('expires_at', '<=', now), eb('ended_at', '<=', now)]))
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

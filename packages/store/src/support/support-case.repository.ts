@@ -1,0 +1,173 @@
+import type { HsaId, Instant } from '@reservkort/domain';
+import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
+import type { Database } from '../database.js';
+import { dialectOf } from '../dialect.js';
+import { fromIntegerBoolean, toIntegerBoolean } from '../integer-boolean.js';
+import { fromJsonArray, fromJsonText, toJsonText } from '../json-text.js';
+import { translateWriteErrors } from '../store-error.js';
+import type { SupportCaseStatus, SupportCasesTable } from './support-case.table.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** A new case: open and unassigned. */
+export interface NewSupportCase {
+  readonly id: string;
+  readonly flowId: string | null;
+  readonly reportedBy: HsaId;
+  readonly protectedIdentity: boolean;
+  /** The error codes the flow raised, for filtering. */
+  readonly codes: readonly string[];
+  /** The domain's SupportCaseDraft (or anything JSON can hold); stored as JSON. */
+  readonly draft: unknown;
+  readonly createdAt: Instant;
+}
+
+/** A case as listed, with the version to pass to updateCase. */
+export interface StoredSupportCase {
+  readonly id: string;
+  readonly flowId: string | null;
+  readonly status: SupportCaseStatus;
+  readonly assignee: HsaId | null;
+  readonly reportedBy: HsaId;
+  readonly protectedIdentity: boolean;
+  readonly codes: string[];
+  /** As parsed from JSON: the caller knows its shape. */
+  readonly draft: unknown;
+  readonly createdAt: Instant;
+  readonly updatedAt: Instant;
+  readonly version: number;
+}
+
+export interface CaseComment {
+  readonly author: HsaId;
+  readonly at: Instant;
+  readonly text: string;
+}
+
+export interface SupportCaseWithComments extends StoredSupportCase {
+  /** Oldest first. */
+  readonly comments: CaseComment[];
+}
+
+export interface NewCaseComment extends CaseComment {
+  readonly caseId: string;
+}
+
+export interface SupportCaseQuery {
+  readonly status?: SupportCaseStatus;
+  /** Only cases that raised this error code (exact, case-sensitive). */
+  readonly code?: string;
+  readonly limit: number;
+  readonly offset?: number;
+}
+
+export interface SupportCaseChange {
+  readonly id: string;
+  /** The version read with the case; the update fails if someone changed it since. */
+  readonly expectedVersion: number;
+  /** Left as stored when absent. */
+  readonly status?: SupportCaseStatus;
+  /** Left as stored when absent; null unassigns. */
+  readonly assignee?: HsaId | null;
+  readonly updatedAt: Instant;
+}
+
+const toCase = (row: Selectable<SupportCasesTable>): StoredSupportCase => ({
+  id: row.id,
+  flowId: row.flow_id,
+  status: row.status,
+  assignee: row.assignee,
+  reportedBy: row.reported_by,
+  protectedIdentity: fromIntegerBoolean(row.protected_identity),
+  codes: fromJsonArray(row.codes_json, `The codes of support case ${row.id}`).map(String),
+  draft: fromJsonText(row.draft_json),
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+  version: row.version,
+});
+
+/** Stores a new case, open, unassigned, at version 1. An unknown flow is NOT_FOUND. */
+export async function insertCase(db: Db, supportCase: NewSupportCase): Promise<void> {
+  await translateWriteErrors(`Support case ${supportCase.id}`, () =>
+    db
+      .insertInto('support_cases')
+      .values({
+        id: supportCase.id,
+        flow_id: supportCase.flowId,
+        status: 'open',
+        assignee: null,
+        reported_by: supportCase.reportedBy,
+        protected_identity: toIntegerBoolean(supportCase.protectedIdentity),
+        codes_json: toJsonText(supportCase.codes, `The codes of support case ${supportCase.id}`),
+        draft_json: toJsonText(supportCase.draft, `The draft of support case ${supportCase.id}`),
+        created_at: supportCase.createdAt,
+        updated_at: supportCase.createdAt,
+      })
+      .execute(),
+  );
+}
+
+export async function getCase(db: Db, id: string): Promise<SupportCaseWithComments | null> {
+  const row = await db.selectFrom('support_cases').selectAll().where('id', '=', id).executeTakeFirst();
+  if (row === undefined) return null;
+  const comments = await db
+    .selectFrom('case_comments')
+    .select(['author', 'at', 'text'])
+    .where('case_id', '=', id)
+    .orderBy('at')
+    .orderBy('id')
+    .execute();
+  return { ...toCase(row), comments };
+}
+
+/** Cases newest first, a page at a time, without their comments. */
+export async function listCases(db: Db, query: SupportCaseQuery): Promise<StoredSupportCase[]> {
+  let select = db
+    .selectFrom('support_cases')
+    .selectAll()
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(query.limit)
+    .offset(query.offset ?? 0);
+  if (query.status !== undefined) select = select.where('status', '=', query.status);
+  if (query.code !== undefined) {
+    // A substring search for the quoted code in the JSON array: exact and case-sensitive on both
+    // dialects, where LIKE would treat '_' as a wildcard and ignore case on SQLite.
+    const quoted = JSON.stringify(query.code);
+    const position =
+      dialectOf<Database>(db) === 'postgres'
+        ? sql<number>`strpos(codes_json, ${quoted})`
+        : sql<number>`instr(codes_json, ${quoted})`;
+    select = select.where(position, '>', 0);
+  }
+  return (await select.execute()).map(toCase);
+}
+
+/**
+ * Changes a case's status or assignee if it is still at the expected version, bumping the version;
+ * false if another request changed it first (or it does not exist).
+ */
+export async function updateCase(db: Db, change: SupportCaseChange): Promise<boolean> {
+  const result = await db
+    .updateTable('support_cases')
+    .set((eb) => ({
+      updated_at: change.updatedAt,
+      version: eb('version', '+', 1),
+      ...(change.status !== undefined && { status: change.status }),
+      ...(change.assignee !== undefined && { assignee: change.assignee }),
+    }))
+    .where('id', '=', change.id)
+    .where('version', '=', change.expectedVersion)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** Adds a comment; it leaves the case's version alone, so comments never make an update stale. */
+export async function addComment(db: Db, comment: NewCaseComment): Promise<void> {
+  await translateWriteErrors(`Comment on support case ${comment.caseId}`, () =>
+    db
+      .insertInto('case_comments')
+      .values({ case_id: comment.caseId, author: comment.author, at: comment.at, text: comment.text })
+      .execute(),
+  );
+}

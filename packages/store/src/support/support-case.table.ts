@@ -1,0 +1,33 @@
+import type { HsaId, Instant } from '@reservkort/domain';
+import type { Generated } from 'kysely';
+
+export const SUPPORT_CASE_STATUSES = ['open', 'assigned', 'resolved'] as const;
+
+export type SupportCaseStatus = (typeof SUPPORT_CASE_STATUSES)[number];
+
+export interface SupportCasesTable {
+  id: string;
+  flow_id: string | null;
+  status: SupportCaseStatus;
+  assignee: HsaId | null;
+  reported_by: HsaId;
+  /** 0/1. */
+  protected_identity: number;
+  /** JSON array of error codes. */
+  codes_json: string;
+  /** The domain's SupportCaseDraft as JSON. */
+  draft_json: string;
+  created_at: Instant;
+  updated_at: Instant;
+  /** Bumped by every update: the optimistic-concurrency token. */
+  version: Generated<number>;
+}
+
+export interface CaseCommentsTable {
+  /** Generated; orders comments made in the same millisecond. */
+  id: Generated<number>;
+  case_id: string;
+  author: HsaId;
+  at: Instant;
+  text: string;
+}
