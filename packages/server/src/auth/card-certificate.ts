@@ -1,9 +1,19 @@
 import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
-import { CertificatePolicyExtension, KeyUsageFlags, KeyUsagesExtension, X509Certificate } from '@peculiar/x509';
+import {
+  CertificatePolicyExtension,
+  KeyUsageFlags,
+  KeyUsagesExtension,
+  X509Certificate,
+} from '@peculiar/x509';
 import type { AssuranceLevel, CardNumber, HsaId } from '@reservkort/domain';
 import { parseCardNumber, parseHsaId } from '@reservkort/domain';
-import { CardNumberExtension, type CertificateAuthority, type IssuingCaId, registerExtensions } from '@reservkort/pki';
+import {
+  CardNumberExtension,
+  type CertificateAuthority,
+  type IssuingCaId,
+  registerExtensions,
+} from '@reservkort/pki';
 import { certificateStatus, type Database } from '@reservkort/store';
 import type { Kysely } from 'kysely';
 import { ApiError } from '../http/api-error.js';
@@ -41,12 +51,18 @@ export const verifyCardCertificate = async (
   } catch {
     throw refusal('certificate unreadable');
   }
-  const issuerId = (['loa3', 'loa2'] as const).find((id) => deps.ca.ca(id).certificate.subject === certificate.issuer);
+  const issuerId = (['loa3', 'loa2'] as const).find(
+    (id) => deps.ca.ca(id).certificate.subject === certificate.issuer,
+  );
   if (issuerId === undefined) throw refusal('unknown issuer');
   const issuer = deps.ca.ca(issuerId);
-  const signed = await certificate.verify({ publicKey: issuer.certificate.publicKey, signatureOnly: true }, crypto);
+  const signed = await certificate.verify(
+    { publicKey: issuer.certificate.publicKey, signatureOnly: true },
+    crypto,
+  );
   if (!signed) throw refusal('certificate signature');
-  if (deps.now < certificate.notBefore.getTime() || deps.now > certificate.notAfter.getTime()) throw refusal('expired');
+  if (deps.now < certificate.notBefore.getTime() || deps.now > certificate.notAfter.getTime())
+    throw refusal('expired');
   const serial = certificate.serialNumber.toLowerCase().replace(/^0+(?=.)/, '');
   const status = await certificateStatus(deps.db, serial);
   if (status === null) throw refusal('not issued here');
@@ -61,7 +77,14 @@ export const verifyCardCertificate = async (
   const hsaId = parseHsaId(certificate.subjectName.getField('2.5.4.5')[0] ?? '');
   const cardNumber = parseCardNumber(certificate.getExtension(CardNumberExtension)?.cardNumber ?? '');
   if (!hsaId.ok || !cardNumber.ok) throw refusal('holder');
-  return { certificate, serial, hsaId: hsaId.value, cardNumber: cardNumber.value, assuranceLevel: issuer.assuranceLevel, issuer: issuerId };
+  return {
+    certificate,
+    serial,
+    hsaId: hsaId.value,
+    cardNumber: cardNumber.value,
+    assuranceLevel: issuer.assuranceLevel,
+    issuer: issuerId,
+  };
 };
 
 /** Verifies a card's signature (ECDSA as raw r‖s, or RSA PKCS#1 v1.5) over `data` with the certificate's key. */
@@ -72,7 +95,8 @@ export const verifyCardSignature = async (
 ): Promise<boolean> => {
   try {
     const key = await certificate.publicKey.export(crypto);
-    const algorithm = key.algorithm.name === 'ECDSA' ? { name: 'ECDSA', hash: 'SHA-256' } : { name: 'RSASSA-PKCS1-v1_5' };
+    const algorithm =
+      key.algorithm.name === 'ECDSA' ? { name: 'ECDSA', hash: 'SHA-256' } : { name: 'RSASSA-PKCS1-v1_5' };
     return await crypto.subtle.verify(algorithm, key, new Uint8Array(signature), new Uint8Array(data));
   } catch {
     return false;

@@ -5,6 +5,7 @@ import { registerCaCommands } from './commands/ca.command.js';
 import { registerCertCommands } from './commands/cert.command.js';
 import { registerMaintenanceCommands } from './commands/maintenance.command.js';
 import { registerPkiCommands } from './commands/pki.command.js';
+import { registerServeCommand } from './commands/serve.command.js';
 import { errorLine } from './output.js';
 
 export const buildProgram = (): Command => {
@@ -17,6 +18,7 @@ export const buildProgram = (): Command => {
   registerCertCommands(program);
   registerMaintenanceCommands(program);
   registerPkiCommands(program);
+  registerServeCommand(program);
   registerAgentCommands(program, (command) => dataFolder(command.optsWithGlobals().data).root);
   const overrideExits = (command: Command): void => {
     command.exitOverride();

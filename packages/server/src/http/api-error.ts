@@ -50,13 +50,19 @@ export const statusOf = (code: ErrorCode): number => {
 export const registerErrorHandler = (app: FastifyInstance): void => {
   app.setErrorHandler((error: FastifyError | ApiError | Error, request, reply) => {
     const typed = error as { code?: unknown; details?: ErrorDetails };
-    if ((error instanceof ApiError || error.name === 'PkiError' || error.name === 'AgentError') && isErrorCode(typed.code)) {
+    if (
+      (error instanceof ApiError || error.name === 'PkiError' || error.name === 'AgentError') &&
+      isErrorCode(typed.code)
+    ) {
       return reply.status(statusOf(typed.code)).send(errorResponse(typed.code, typed.details ?? {}));
     }
     const fastifyError = error as FastifyError;
     if (fastifyError.validation) {
-      const field = fastifyError.validation[0]?.instancePath || fastifyError.validation[0]?.params?.missingProperty;
-      return reply.status(400).send(errorResponse('REQUEST_INVALID', { reason: 'schema', field: String(field ?? '') }));
+      const field =
+        fastifyError.validation[0]?.instancePath || fastifyError.validation[0]?.params?.missingProperty;
+      return reply
+        .status(400)
+        .send(errorResponse('REQUEST_INVALID', { reason: 'schema', field: String(field ?? '') }));
     }
     const status = fastifyError.statusCode ?? 500;
     if (status >= 400 && status < 500) {
@@ -66,5 +72,7 @@ export const registerErrorHandler = (app: FastifyInstance): void => {
     request.log.error({ err: error }, 'unexpected error');
     return reply.status(500).send(errorResponse('CARD_ERROR', { reason: 'internal' }));
   });
-  app.setNotFoundHandler((_request, reply) => reply.status(404).send(errorResponse('NOT_FOUND', { what: 'path' })));
+  app.setNotFoundHandler((_request, reply) =>
+    reply.status(404).send(errorResponse('NOT_FOUND', { what: 'path' })),
+  );
 };

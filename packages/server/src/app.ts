@@ -1,0 +1,98 @@
+import { createServer } from 'node:http';
+import cookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { errorResponse } from '@reservkort/domain';
+import { ocspFastPath, pkiRoutes } from '@reservkort/pki';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
+import { registerErrorHandler } from './http/api-error.js';
+import { maskPersonalNumbers } from './http/log-redaction.js';
+import { authRoutes } from './routes/auth.routes.js';
+import type { ServerContext } from './server-context.js';
+
+export interface AppOptions {
+  /** Structured JSON logs (pino); off in tests. */
+  readonly logger?: boolean;
+}
+
+/**
+ * The server as one Fastify app: infrastructure first (errors, cookies, security headers, OpenAPI,
+ * metrics), then the PKI endpoints and the API routes. POST /ocsp is answered before the framework.
+ */
+export const buildApp = async (ctx: ServerContext, options: AppOptions = {}): Promise<FastifyInstance> => {
+  const fast = ocspFastPath(ctx.responder);
+  const app = Fastify({
+    logger: options.logger
+      ? {
+          level: 'info',
+          // PINs never reach the server; personnummer in URLs (search) are masked before logging.
+          serializers: {
+            req: (req) => ({ method: req.method, url: maskPersonalNumbers(req.url), remoteAddress: req.ip }),
+          },
+        }
+      : false,
+    bodyLimit: 256 * 1024,
+    serverFactory: (handler) =>
+      createServer((req, res) => {
+        if (!fast(req, res)) handler(req, res);
+      }),
+  });
+  registerErrorHandler(app);
+  app.addSchema({
+    $id: 'ApiError',
+    type: 'object',
+    properties: {
+      code: { type: 'string' },
+      message: { type: 'object', properties: { sv: { type: 'string' }, en: { type: 'string' } } },
+      explanation: { type: 'object', properties: { sv: { type: 'string' }, en: { type: 'string' } } },
+      remedy: { type: 'object', properties: { sv: { type: 'string' }, en: { type: 'string' } } },
+      details: { type: 'object', additionalProperties: true },
+    },
+    required: ['code', 'message'],
+  });
+  await app.register(cookie);
+  await app.register(helmet, { contentSecurityPolicy: false });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Reservkort API', version: '0.1.0', description: 'Issuance of LoA3 reserve cards' },
+      tags: [{ name: 'auth' }, { name: 'health' }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const requests = new Counter({
+    name: 'reservkort_http_requests_total',
+    help: 'HTTP requests by route and status',
+    labelNames: ['route', 'status'],
+    registers: [registry],
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    requests.inc({ route: request.routeOptions.url ?? 'unknown', status: String(reply.statusCode) });
+  });
+
+  app.get(
+    '/health',
+    { schema: { tags: ['health'], summary: 'For load balancers' } },
+    async (_request, reply) => {
+      try {
+        await ctx.store.db.selectFrom('cas').select('id').limit(1).execute();
+        return { status: 'ok', training: ctx.training };
+      } catch {
+        return reply.status(503).send(errorResponse('CARD_ERROR', { reason: 'database' }));
+      }
+    },
+  );
+  app.get(
+    '/metrics',
+    { schema: { tags: ['health'], summary: 'Prometheus metrics' } },
+    async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()),
+  );
+
+  await app.register(pkiRoutes, { ca: ctx.ca, responder: ctx.responder });
+  await app.register(authRoutes(ctx), { prefix: '/api/auth' });
+  return app;
+};

@@ -1,0 +1,88 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { AssuranceLevel, CardNumber, HsaId } from '@reservkort/domain';
+import { type Database, endSession, getSession, type StoredSession, touchSession } from '@reservkort/store';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import { ApiError } from '../http/api-error.js';
+
+export const SESSION_COOKIE = 'rk_session';
+export const CSRF_HEADER = 'x-csrf-token';
+
+export interface SessionSettings {
+  /** A session unused this long ends. */
+  readonly idleMs: number;
+  /** A session ends this long after login, however active. */
+  readonly absoluteMs: number;
+  /** Cookies carry Secure when the server speaks TLS. */
+  readonly secureCookies: boolean;
+}
+
+export const DEFAULT_SESSION_SETTINGS: SessionSettings = {
+  idleMs: 30 * 60_000,
+  absoluteMs: 10 * 3_600_000,
+  secureCookies: false,
+};
+
+/** The logged-in person as the routes see them. */
+export interface CurrentSession {
+  readonly id: string;
+  readonly hsaId: HsaId;
+  readonly cardNumber: CardNumber;
+  readonly certificateSerial: string;
+  readonly assuranceLevel: AssuranceLevel;
+  readonly csrfToken: string;
+  readonly loginCardRemovedAt: number | null;
+}
+
+/** The cookie holds a random token; the database only its hash, so a database leak opens no session. */
+export const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
+export const newToken = (): string => randomBytes(32).toString('base64url');
+
+export const setSessionCookie = (reply: FastifyReply, token: string, settings: SessionSettings): void => {
+  reply.setCookie(SESSION_COOKIE, token, {
+    path: '/',
+    httpOnly: true,
+    sameSite: 'strict',
+    secure: settings.secureCookies,
+    maxAge: Math.floor(settings.absoluteMs / 1000),
+  });
+};
+
+const toCurrent = (stored: StoredSession): CurrentSession => ({
+  id: stored.id,
+  hsaId: stored.adminHsaId,
+  cardNumber: stored.cardNumber,
+  certificateSerial: stored.certificateSerial,
+  assuranceLevel: stored.assuranceLevel,
+  csrfToken: stored.csrfToken,
+  loginCardRemovedAt: stored.loginCardRemovedAt,
+});
+
+/**
+ * The session of a request, or NOT_LOGGED_IN. Idle and absolute time-outs end it; a state-changing
+ * request must also carry the session's CSRF token in a header.
+ */
+export const requireSession = async (
+  request: FastifyRequest,
+  db: Kysely<Database>,
+  now: number,
+  settings: SessionSettings,
+): Promise<CurrentSession> => {
+  const token = request.cookies[SESSION_COOKIE];
+  if (!token) throw new ApiError('NOT_LOGGED_IN');
+  const stored = await getSession(db, hashToken(token));
+  if (stored === null || stored.endedAt !== null) throw new ApiError('NOT_LOGGED_IN');
+  if (now >= stored.expiresAt || now - stored.lastSeenAt > settings.idleMs) {
+    await endSession(db, stored.id, now);
+    throw new ApiError('NOT_LOGGED_IN', { reason: 'expired' });
+  }
+  if (
+    request.method !== 'GET' &&
+    request.method !== 'HEAD' &&
+    request.headers[CSRF_HEADER] !== stored.csrfToken
+  ) {
+    throw new ApiError('CSRF_INVALID');
+  }
+  await touchSession(db, stored.id, now);
+  return toCurrent(stored);
+};

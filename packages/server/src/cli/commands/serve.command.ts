@@ -1,0 +1,51 @@
+import type { Command } from 'commander';
+import { startServer } from '../../server.js';
+
+const port = (value: string, name: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${name} must be 0–65535`);
+  return n;
+};
+
+export const registerServeCommand = (program: Command): void => {
+  program
+    .command('serve')
+    .description(
+      'run the server (with --training: CA, demo data, virtual readers and the card agent, on one machine)',
+    )
+    .option('--port <n>', 'HTTP port ($PORT)', process.env.PORT ?? '3000')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--training', 'training mode: virtual readers and cards, demo data on first start')
+    .option('--agent-port <n>', 'loopback port of the training card agent', '31443')
+    .action(
+      async (
+        options: { port: string; host: string; training?: boolean; agentPort: string },
+        command: Command,
+      ) => {
+        const running = await startServer({
+          data: command.optsWithGlobals().data,
+          port: port(options.port, '--port'),
+          host: options.host,
+          training: options.training === true,
+          agentPort: port(options.agentPort, '--agent-port'),
+          logger: true,
+        });
+        const lines = [
+          '',
+          `Reservkort ${options.training ? 'i övningsläge (training mode)' : ''} på ${running.url.replace('127.0.0.1', 'localhost')}`,
+          `  API-dokumentation / API docs: ${running.url}/api/docs`,
+          `  Hälsa / health: ${running.url}/health   Mätvärden / metrics: ${running.url}/metrics`,
+          `  OCSP: ${running.url}/ocsp   CRL: ${running.url}/pki/crl/loa3.crl`,
+          ...(running.agentUrl
+            ? [`  Kortagent (virtuella kortläsare) / card agent: ${running.agentUrl}`]
+            : []),
+          '',
+        ];
+        process.stdout.write(`${lines.join('\n')}\n${running.summary ?? ''}\n`);
+        await new Promise<void>((resolve) => {
+          for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
+        });
+        await running.close();
+      },
+    );
+};

@@ -1,0 +1,163 @@
+import { randomBytes } from 'node:crypto';
+import {
+  consumeChallenge,
+  endSession,
+  getAdmin,
+  hasStaffRole,
+  insertChallenge,
+  insertSession,
+} from '@reservkort/store';
+import type { FastifyPluginAsync } from 'fastify';
+import { verifyCardCertificate, verifyCardSignature } from '../auth/card-certificate.js';
+import { hashToken, newToken, requireSession, SESSION_COOKIE, setSessionCookie } from '../auth/session.js';
+import { ApiError } from '../http/api-error.js';
+import type { ServerContext } from '../server-context.js';
+
+const CHALLENGE_TTL_MS = 2 * 60_000;
+const base64 = { type: 'string', pattern: '^[A-Za-z0-9+/]*={0,2}$', minLength: 4, maxLength: 16384 } as const;
+const errorRef = { $ref: 'ApiError#' } as const;
+
+export const whoAmI = {
+  type: 'object',
+  properties: {
+    hsaId: { type: 'string' },
+    name: { type: 'string' },
+    cardNumber: { type: 'string' },
+    assuranceLevel: { type: 'string', enum: ['LoA2', 'LoA3'] },
+    serviceDesk: { type: 'boolean' },
+    csrfToken: { type: 'string' },
+  },
+  required: ['hsaId', 'name', 'cardNumber', 'assuranceLevel', 'serviceDesk', 'csrfToken'],
+} as const;
+
+/**
+ * Card login: a one-time challenge, signed by the card's authentication key through the agent; the
+ * certificate chain, revocation and assurance level checked; the session bound to that card.
+ */
+export const authRoutes =
+  (ctx: ServerContext): FastifyPluginAsync =>
+  async (app) => {
+    const db = ctx.store.db;
+
+    app.post(
+      '/challenge',
+      {
+        schema: {
+          tags: ['auth'],
+          summary: 'A one-time login challenge for the card to sign',
+          response: {
+            200: {
+              type: 'object',
+              properties: { challengeId: { type: 'string' }, challenge: { type: 'string' } },
+              required: ['challengeId', 'challenge'],
+            },
+          },
+        },
+      },
+      async () => {
+        const now = ctx.clock.now();
+        const challengeId = randomBytes(16).toString('base64url');
+        const challenge = randomBytes(32).toString('base64');
+        await insertChallenge(db, {
+          id: challengeId,
+          challenge,
+          createdAt: now,
+          expiresAt: now + CHALLENGE_TTL_MS,
+        });
+        return { challengeId, challenge };
+      },
+    );
+
+    app.post<{ Body: { challengeId: string; certificate: string; signature: string } }>(
+      '/login',
+      {
+        schema: {
+          tags: ['auth'],
+          summary: 'Log in with a card: the signed challenge and the authentication certificate',
+          body: {
+            type: 'object',
+            properties: {
+              challengeId: { type: 'string', maxLength: 64 },
+              certificate: base64,
+              signature: base64,
+            },
+            required: ['challengeId', 'certificate', 'signature'],
+            additionalProperties: false,
+          },
+          response: { 200: whoAmI, 401: errorRef, 400: errorRef },
+        },
+      },
+      async (request, reply) => {
+        const now = ctx.clock.now();
+        const challenge = await consumeChallenge(db, request.body.challengeId, now);
+        if (challenge === null) throw new ApiError('LOGIN_FAILED', { reason: 'challenge' });
+        const card = await verifyCardCertificate(Buffer.from(request.body.certificate, 'base64'), 'auth', {
+          ca: ctx.ca,
+          db,
+          now,
+        });
+        const signed = await verifyCardSignature(
+          card.certificate,
+          Buffer.from(challenge, 'base64'),
+          Buffer.from(request.body.signature, 'base64'),
+        );
+        if (!signed) throw new ApiError('LOGIN_FAILED', { reason: 'signature' });
+        const admin = await getAdmin(db, card.hsaId);
+        const serviceDesk = await hasStaffRole(db, card.hsaId, 'service-desk');
+        if (admin === null && !serviceDesk)
+          throw new ApiError('LOGIN_FAILED', { reason: 'not an administrator' });
+        const token = newToken();
+        const csrfToken = newToken();
+        await insertSession(db, {
+          id: hashToken(token),
+          adminHsaId: card.hsaId,
+          certificateSerial: card.serial,
+          cardNumber: card.cardNumber,
+          assuranceLevel: card.assuranceLevel,
+          csrfToken,
+          createdAt: now,
+          expiresAt: now + ctx.sessions.absoluteMs,
+        });
+        setSessionCookie(reply, token, ctx.sessions);
+        const name = admin
+          ? `${admin.givenName} ${admin.surname}`
+          : (card.certificate.subjectName.getField('2.5.4.3')[0] ?? '');
+        return {
+          hsaId: card.hsaId,
+          name,
+          cardNumber: card.cardNumber,
+          assuranceLevel: card.assuranceLevel,
+          serviceDesk,
+          csrfToken,
+        };
+      },
+    );
+
+    app.post(
+      '/logout',
+      { schema: { tags: ['auth'], summary: 'End the session' } },
+      async (request, reply) => {
+        const session = await requireSession(request, db, ctx.clock.now(), ctx.sessions);
+        await endSession(db, session.id, ctx.clock.now());
+        reply.clearCookie(SESSION_COOKIE, { path: '/' });
+        return { ok: true };
+      },
+    );
+
+    app.get(
+      '/me',
+      { schema: { tags: ['auth'], summary: 'Who is logged in', response: { 200: whoAmI, 401: errorRef } } },
+      async (request) => {
+        const session = await requireSession(request, db, ctx.clock.now(), ctx.sessions);
+        const admin = await getAdmin(db, session.hsaId);
+        return {
+          hsaId: session.hsaId,
+          name: admin ? `${admin.givenName} ${admin.surname}` : '',
+          cardNumber: session.cardNumber,
+          assuranceLevel: session.assuranceLevel,
+          serviceDesk: await hasStaffRole(db, session.hsaId, 'service-desk'),
+          csrfToken: session.csrfToken,
+        };
+      },
+    );
+  };

@@ -1,0 +1,17 @@
+import type { Clock, FlowConfig } from '@reservkort/domain';
+import type { CertificateAuthority, OcspResponder } from '@reservkort/pki';
+import type { Store } from '@reservkort/store';
+import type { SessionSettings } from './auth/session.js';
+
+/** Everything the routes and services use, passed in (fastify/demo's dependency plugins, in one value). */
+export interface ServerContext {
+  readonly store: Store;
+  readonly ca: CertificateAuthority;
+  readonly responder: OcspResponder;
+  readonly clock: Clock;
+  readonly sessions: SessionSettings;
+  readonly flow: FlowConfig;
+  /** Where the page finds the card agent, shown to the page (training: the agent this process runs). */
+  readonly agentUrl: string | null;
+  readonly training: boolean;
+}

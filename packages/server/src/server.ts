@@ -1,0 +1,119 @@
+import { join } from 'node:path';
+import { agentInfo, buildAgentApp, CardAgent, VirtualBackend } from '@reservkort/agent';
+import { DEFAULT_FLOW_CONFIG } from '@reservkort/domain';
+import { CertificateAuthority, DEFAULT_CA_SETTINGS, OcspResponder, RevocationWatcher } from '@reservkort/pki';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.js';
+import { DEFAULT_SESSION_SETTINGS } from './auth/session.js';
+import {
+  type CaSettingsFile,
+  openCa,
+  openDataStore,
+  openKeyStore,
+  readCaSettings,
+  systemClock,
+  writeCaSettings,
+} from './cli/ca-context.js';
+import { type DataFolder, dataFolder } from './config/data-folder.js';
+import type { ServerContext } from './server-context.js';
+import { formatTrainingSummary, seedTrainingData } from './training/training-seed.js';
+
+export interface ServeOptions {
+  readonly data?: string;
+  readonly port: number;
+  readonly host: string;
+  /** Training mode: CA and demo data on first start, virtual readers and cards, an agent in-process. */
+  readonly training: boolean;
+  readonly agentPort: number;
+  readonly logger?: boolean;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  readonly agentUrl: string | null;
+  readonly app: FastifyInstance;
+  readonly summary: string | null;
+  close(): Promise<void>;
+}
+
+/** The CA of the data folder; in training mode it is created on first start. */
+const ensureCa = async (
+  folder: DataFolder,
+  store: Awaited<ReturnType<typeof openDataStore>>,
+  training: boolean,
+  baseUrl: string,
+) => {
+  if ((await readCaSettings(folder)) !== null || !training)
+    return { ca: await openCa(folder, store), created: false };
+  const file: CaSettingsFile = {
+    keyStore: { kind: 'file' },
+    keySpec: 'ecdsa-p256',
+    settings: { ...DEFAULT_CA_SETTINGS, baseUrl },
+  };
+  const { keyStore } = await openKeyStore(folder, file.keyStore, true);
+  const ca = await CertificateAuthority.initialise({
+    db: store.db,
+    keyStore,
+    clock: systemClock,
+    settings: file.settings,
+  });
+  await writeCaSettings(folder, file);
+  return { ca, created: true };
+};
+
+/** Starts the server (and in training mode the card agent beside it); resolves once both listen. */
+export const startServer = async (options: ServeOptions): Promise<RunningServer> => {
+  const folder = dataFolder(options.data);
+  const publicUrl = `http://localhost:${options.port}`;
+  const store = await openDataStore(folder);
+  const { ca, created } = await ensureCa(folder, store, options.training, publicUrl);
+  const responder = new OcspResponder(ca, store.db, systemClock);
+  const watcher = new RevocationWatcher(store.db, () => responder.invalidate());
+  await watcher.start();
+
+  let agentApp: FastifyInstance | null = null;
+  let cardAgent: CardAgent | null = null;
+  let summary: string | null = null;
+  let agentUrl: string | null = null;
+  if (options.training) {
+    const cards = await VirtualBackend.open({
+      stateFile: join(folder.root, 'agent', 'virtual-cards.json'),
+      readers: 2,
+    });
+    if (created) {
+      const seeded = await seedTrainingData({ db: store.db, ca, cards, now: systemClock.now() });
+      summary = formatTrainingSummary(seeded);
+    }
+    cardAgent = new CardAgent({ backend: cards, info: agentInfo() });
+    agentApp = await buildAgentApp({ agent: cardAgent, portalOrigin: publicUrl });
+    agentUrl = await agentApp.listen({ port: options.agentPort, host: '127.0.0.1' });
+  }
+
+  const ctx: ServerContext = {
+    store,
+    ca,
+    responder,
+    clock: systemClock,
+    sessions: DEFAULT_SESSION_SETTINGS,
+    flow: DEFAULT_FLOW_CONFIG,
+    agentUrl,
+    training: options.training,
+  };
+  const app = await buildApp(ctx, { logger: options.logger ?? false });
+  const url = await app.listen({ port: options.port, host: options.host });
+  return {
+    url,
+    agentUrl,
+    app,
+    summary,
+    close: async () => {
+      await app.close();
+      await agentApp?.close();
+      await cardAgent?.close();
+      watcher.stop();
+      responder.close();
+      await ca.close();
+      await store.close();
+    },
+  };
+};
