@@ -10,11 +10,15 @@ import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
 import { registerErrorHandler } from './http/api-error.js';
 import { maskPersonalNumbers } from './http/log-redaction.js';
 import { authRoutes } from './routes/auth.routes.js';
+import { issuanceRoutes } from './routes/issuance.routes.js';
 import type { ServerContext } from './server-context.js';
+import { createServices, type Services } from './services.js';
 
 export interface AppOptions {
   /** Structured JSON logs (pino); off in tests. */
   readonly logger?: boolean;
+  /** The services to use; built from the context when not given. */
+  readonly services?: Services;
 }
 
 /**
@@ -57,7 +61,7 @@ export const buildApp = async (ctx: ServerContext, options: AppOptions = {}): Pr
   await app.register(swagger, {
     openapi: {
       info: { title: 'Reservkort API', version: '0.1.0', description: 'Issuance of LoA3 reserve cards' },
-      tags: [{ name: 'auth' }, { name: 'health' }],
+      tags: [{ name: 'auth' }, { name: 'issuance' }, { name: 'health' }],
     },
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
@@ -93,6 +97,8 @@ export const buildApp = async (ctx: ServerContext, options: AppOptions = {}): Pr
   );
 
   await app.register(pkiRoutes, { ca: ctx.ca, responder: ctx.responder });
+  const services = options.services ?? createServices(ctx);
   await app.register(authRoutes(ctx), { prefix: '/api/auth' });
+  await app.register(issuanceRoutes(ctx, services.issuance), { prefix: '/api/flows' });
   return app;
 };

@@ -16,6 +16,7 @@ import {
 } from './cli/ca-context.js';
 import { type DataFolder, dataFolder } from './config/data-folder.js';
 import type { ServerContext } from './server-context.js';
+import { createServices } from './services.js';
 import { formatTrainingSummary, seedTrainingData } from './training/training-seed.js';
 
 export interface ServeOptions {
@@ -99,7 +100,11 @@ export const startServer = async (options: ServeOptions): Promise<RunningServer>
     agentUrl,
     training: options.training,
   };
-  const app = await buildApp(ctx, { logger: options.logger ?? false });
+  const services = createServices(ctx);
+  // Deadlines that passed while the server was down are honoured before the first request.
+  await services.sweeper.sweep();
+  services.sweeper.start();
+  const app = await buildApp(ctx, { logger: options.logger ?? false, services });
   const url = await app.listen({ port: options.port, host: options.host });
   return {
     url,
@@ -107,6 +112,7 @@ export const startServer = async (options: ServeOptions): Promise<RunningServer>
     app,
     summary,
     close: async () => {
+      services.sweeper.stop();
       await app.close();
       await agentApp?.close();
       await cardAgent?.close();

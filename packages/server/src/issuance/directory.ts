@@ -1,0 +1,48 @@
+import { buildOrganisationTree, type IdAdmin, type OrganisationTree, type Person } from '@reservkort/domain';
+import {
+  type Database,
+  getAdmin,
+  getPersonByHsaId,
+  getPersonByPersonalNumber,
+  listBranches,
+  listOrdersForRecipient,
+} from '@reservkort/store';
+import type { Kysely } from 'kysely';
+import { ApiError } from '../http/api-error.js';
+
+/** The organisation tree, read once and kept briefly: it changes only on a directory import. */
+export class DirectoryCache {
+  private tree: { value: OrganisationTree; at: number } | null = null;
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly ttlMs = 5_000,
+  ) {}
+
+  async organisation(now: number): Promise<OrganisationTree> {
+    if (this.tree && now - this.tree.at < this.ttlMs) return this.tree.value;
+    const built = buildOrganisationTree(await listBranches(this.db));
+    if (!built.ok) throw new ApiError(built.error.code, built.error.details ?? {});
+    this.tree = { value: built.value, at: now };
+    return built.value;
+  }
+
+  invalidate(): void {
+    this.tree = null;
+  }
+}
+
+export const adminOf = async (db: Kysely<Database>, hsaId: string): Promise<IdAdmin> => {
+  const admin = await getAdmin(db, hsaId as IdAdmin['hsaId']);
+  if (admin === null) throw new ApiError('ACCESS_DENIED', { reason: 'not an administrator' });
+  return { hsaId: admin.hsaId, grants: admin.grants };
+};
+
+/** The person a step-2 query names, and their orders. */
+export const lookUp = async (db: Kysely<Database>, kind: 'personal-number' | 'hsa-id', value: string) => {
+  const person: Person | null =
+    kind === 'personal-number'
+      ? await getPersonByPersonalNumber(db, value)
+      : await getPersonByHsaId(db, value as Person['hsaId']);
+  if (person === null) return null;
+  return { person, orders: await listOrdersForRecipient(db, person.hsaId) };
+};

@@ -1,0 +1,371 @@
+import { randomBytes } from 'node:crypto';
+import { X509Certificate } from '@peculiar/x509';
+import { checkFlowEvent, type FlowEvent, parseCardNumber, type Readers } from '@reservkort/domain';
+import { consumeChallenge, getCertificate, insertChallenge } from '@reservkort/store';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { verifyCardCertificate, verifyCardSignature } from '../auth/card-certificate.js';
+import { requireSession } from '../auth/session.js';
+import { ApiError } from '../http/api-error.js';
+import type { IssuanceService } from '../issuance/issuance.service.js';
+import type { ServerContext } from '../server-context.js';
+
+const base64 = { type: 'string', pattern: '^[A-Za-z0-9+/]*={0,2}$', minLength: 4, maxLength: 32768 } as const;
+const flowParams = {
+  type: 'object',
+  properties: { flowId: { type: 'string', pattern: '^[A-Za-z0-9_-]{8,64}$' } },
+  required: ['flowId'],
+} as const;
+const readerState = {
+  type: 'object',
+  properties: {
+    connected: { type: 'boolean' },
+    card: {
+      anyOf: [
+        { type: 'null' },
+        {
+          type: 'object',
+          properties: { cardNumber: { type: ['string', 'null'], maxLength: 40 } },
+          required: ['cardNumber'],
+        },
+      ],
+    },
+  },
+  required: ['connected', 'card'],
+} as const;
+
+/** Clicks the page reports for the person at the screen; their controls are checked by the machine. */
+const ACTIONS = [
+  'manage-orders',
+  'order-selected',
+  'handover-confirmed',
+  'terms-accepted',
+  'download-requested',
+] as const;
+/** Events the page relays from the card agent; timestamps are the server's, not the page's. */
+const AGENT_EVENTS = [
+  'reader-plugged',
+  'reader-unplugged',
+  'card-inserted',
+  'card-removed',
+  'key-generation-started',
+  'keys-generated',
+  'dialog-shown',
+  'dialog-completed',
+  'dialog-cancelled',
+  'dialog-not-shown',
+  'handover-verified',
+  'certificates-written',
+  'download-failed',
+  'tick',
+] as const;
+
+const SIGNING_TTL_MS = 5 * 60_000;
+
+/** Steps 1–7 over HTTP: every rule is the domain's; the server checks, stores and signs. */
+export const issuanceRoutes =
+  (ctx: ServerContext, issuance: IssuanceService): FastifyPluginAsync =>
+  async (app) => {
+    const db = ctx.store.db;
+    const session = (request: FastifyRequest) => requireSession(request, db, ctx.clock.now(), ctx.sessions);
+
+    app.post<{ Body: { readers: Readers } }>(
+      '/',
+      {
+        schema: {
+          tags: ['issuance'],
+          summary: 'Start an issuance flow (step 1) with the readers as the card agent reports them',
+          body: {
+            type: 'object',
+            properties: {
+              readers: {
+                type: 'object',
+                properties: { 1: readerState, 2: readerState },
+                required: ['1', '2'],
+              },
+            },
+            required: ['readers'],
+          },
+        },
+      },
+      async (request) => {
+        const readers = request.body.readers;
+        for (const slot of [1, 2] as const) {
+          const number = readers[slot].card?.cardNumber;
+          if (number !== undefined && number !== null && !parseCardNumber(number).ok) {
+            throw new ApiError('CARD_NUMBER_INVALID', { reader: slot });
+          }
+        }
+        return issuance.start(await session(request), readers);
+      },
+    );
+
+    app.get<{ Params: { flowId: string } }>(
+      '/:flowId',
+      {
+        schema: {
+          tags: ['issuance'],
+          summary: 'The flow: step, controls with reasons, timeline',
+          params: flowParams,
+        },
+      },
+      async (request) => {
+        const flow = await issuance.own(request.params.flowId, await session(request));
+        const { viewOf } = await import('../issuance/issuance.service.js');
+        return { view: viewOf(flow.state, ctx.clock.now()), raised: [], cardEffects: [] };
+      },
+    );
+
+    app.post<{ Params: { flowId: string }; Body: { type: (typeof ACTIONS)[number]; accepted?: boolean } }>(
+      '/:flowId/actions',
+      {
+        schema: {
+          tags: ['issuance'],
+          summary:
+            'A click: Hantera beställningar, select order, BEKRÄFTA ÖVERLÄMNING, terms, STARTA NEDLADDNING',
+          params: flowParams,
+          body: {
+            type: 'object',
+            properties: { type: { type: 'string', enum: [...ACTIONS] }, accepted: { type: 'boolean' } },
+            required: ['type'],
+            additionalProperties: false,
+          },
+        },
+      },
+      async (request) => {
+        const at = ctx.clock.now();
+        const body = request.body;
+        const event: FlowEvent =
+          body.type === 'terms-accepted'
+            ? { type: 'terms-accepted', accepted: body.accepted === true, at }
+            : ({ type: body.type, at } as FlowEvent);
+        return issuance.apply(request.params.flowId, await session(request), event);
+      },
+    );
+
+    app.post<{ Params: { flowId: string }; Body: Record<string, unknown> & { type: string } }>(
+      '/:flowId/agent-events',
+      {
+        schema: {
+          tags: ['issuance'],
+          summary: 'Relay a reader, card or dialog event from the card agent',
+          params: flowParams,
+          body: {
+            type: 'object',
+            properties: { type: { type: 'string', enum: [...AGENT_EVENTS] } },
+            required: ['type'],
+          },
+        },
+      },
+      async (request) => {
+        const checked = checkFlowEvent({ ...request.body, at: ctx.clock.now() });
+        if (!checked.ok)
+          throw new ApiError('REQUEST_INVALID', { reason: String(checked.error.details?.reason ?? 'event') });
+        return issuance.apply(request.params.flowId, await session(request), checked.value);
+      },
+    );
+
+    app.post<{ Params: { flowId: string }; Body: { query: string } }>(
+      '/:flowId/search',
+      {
+        schema: {
+          tags: ['issuance'],
+          summary: 'Step 2: search by personnummer or HSA-id',
+          params: flowParams,
+          body: {
+            type: 'object',
+            properties: { query: { type: 'string', maxLength: 200 } },
+            required: ['query'],
+          },
+        },
+      },
+      async (request) => issuance.search(request.params.flowId, await session(request), request.body.query),
+    );
+
+    app.post<{ Params: { flowId: string }; Body: { purpose: 'order' | 'acknowledge' } }>(
+      '/:flowId/signing-challenge',
+      {
+        schema: {
+          tags: ['issuance'],
+          summary: 'What the card must sign for SIGNERA (order) or KVITTERA KORT (acknowledge)',
+          params: flowParams,
+          body: {
+            type: 'object',
+            properties: { purpose: { type: 'string', enum: ['order', 'acknowledge'] } },
+            required: ['purpose'],
+          },
+        },
+      },
+      async (request) => {
+        const me = await session(request);
+        const flow = await issuance.own(request.params.flowId, me);
+        const now = ctx.clock.now();
+        const challengeId = randomBytes(16).toString('base64url');
+        const toBeSigned = Buffer.from(
+          JSON.stringify({
+            purpose: request.body.purpose,
+            flowId: flow.id,
+            orderId: flow.state.order?.orderId ?? null,
+            cardNumber: flow.state.order?.cardNumber ?? null,
+            nonce: randomBytes(16).toString('hex'),
+          }),
+        ).toString('base64');
+        await insertChallenge(db, {
+          id: challengeId,
+          challenge: toBeSigned,
+          createdAt: now,
+          expiresAt: now + SIGNING_TTL_MS,
+        });
+        return { challengeId, toBeSigned };
+      },
+    );
+
+    const takeChallenge = async (challengeId: string, flowId: string, purpose: string): Promise<Buffer> => {
+      const text = await consumeChallenge(db, challengeId, ctx.clock.now());
+      if (text === null) throw new ApiError('SIGNATURE_INVALID', { reason: 'challenge' });
+      const data = Buffer.from(text, 'base64');
+      const parsed = JSON.parse(data.toString()) as { purpose: string; flowId: string };
+      if (parsed.flowId !== flowId || parsed.purpose !== purpose)
+        throw new ApiError('SIGNATURE_INVALID', { reason: 'challenge' });
+      return data;
+    };
+
+    app.post<{
+      Params: { flowId: string };
+      Body: { challengeId: string; certificate: string; signature: string };
+    }>(
+      '/:flowId/sign',
+      {
+        schema: {
+          tags: ['issuance'],
+          summary: 'SIGNERA (step 3): admin 2 signs the order with the card the session logged in with',
+          params: flowParams,
+          body: {
+            type: 'object',
+            properties: {
+              challengeId: { type: 'string', maxLength: 64 },
+              certificate: base64,
+              signature: base64,
+            },
+            required: ['challengeId', 'certificate', 'signature'],
+          },
+        },
+      },
+      async (request) => {
+        const me = await session(request);
+        const flowId = request.params.flowId;
+        const data = await takeChallenge(request.body.challengeId, flowId, 'order');
+        const at = ctx.clock.now();
+        // Signing re-proves the card: a certificate from another card, or of someone else, is caught here.
+        const card = await verifyCardCertificate(
+          Buffer.from(request.body.certificate, 'base64'),
+          'sign',
+          { ca: ctx.ca, db, now: at },
+          (reason) => new ApiError('SIGNATURE_INVALID', { reason }),
+        ).catch(() => null);
+        const valid =
+          card !== null &&
+          card.hsaId === me.hsaId &&
+          (await verifyCardSignature(card.certificate, data, Buffer.from(request.body.signature, 'base64')));
+        return issuance.apply(flowId, me, {
+          type: 'signed',
+          outcome: valid ? 'ok' : 'failed',
+          cardNumber: card?.cardNumber ?? null,
+          at,
+        });
+      },
+    );
+
+    app.post<{ Params: { flowId: string }; Body: { authCsr: string; signCsr: string } }>(
+      '/:flowId/certificates',
+      {
+        schema: {
+          tags: ['issuance'],
+          summary: 'Step 6: the CSRs made on the card; the answer carries both issued certificates',
+          params: flowParams,
+          body: {
+            type: 'object',
+            properties: {
+              authCsr: { type: 'string', maxLength: 16384 },
+              signCsr: { type: 'string', maxLength: 16384 },
+            },
+            required: ['authCsr', 'signCsr'],
+          },
+        },
+      },
+      async (request) =>
+        issuance.issueCertificates(request.params.flowId, await session(request), {
+          auth: request.body.authCsr,
+          sign: request.body.signCsr,
+        }),
+    );
+
+    app.post<{ Params: { flowId: string }; Body: { challengeId: string; signature: string } }>(
+      '/:flowId/acknowledge',
+      {
+        schema: {
+          tags: ['issuance'],
+          summary: 'KVITTERA KORT (step 7): signed with the new signature key before the deadline',
+          params: flowParams,
+          body: {
+            type: 'object',
+            properties: { challengeId: { type: 'string', maxLength: 64 }, signature: base64 },
+            required: ['challengeId', 'signature'],
+          },
+        },
+      },
+      async (request) => {
+        const me = await session(request);
+        const flow = await issuance.own(request.params.flowId, me);
+        const data = await takeChallenge(request.body.challengeId, flow.id, 'acknowledge');
+        const signSerial = flow.state.issuedSerials[1];
+        const stored = signSerial ? await getCertificate(db, signSerial) : null;
+        if (stored === null || flow.state.order === null)
+          throw new ApiError('EVENT_OUT_OF_ORDER', { reason: 'no certificate' });
+        const valid = await verifyCardSignature(
+          new X509Certificate(stored.certificatePem),
+          data,
+          Buffer.from(request.body.signature, 'base64'),
+        );
+        if (!valid) throw new ApiError('SIGNATURE_INVALID', { reason: 'not the new signature key' });
+        return issuance.apply(flow.id, me, {
+          type: 'acknowledged',
+          cardNumber: flow.state.order.cardNumber,
+          at: ctx.clock.now(),
+        });
+      },
+    );
+
+    app.post<{ Params: { flowId: string }; Body: { reason: 'restart' | 'logout' } }>(
+      '/:flowId/abort',
+      {
+        schema: {
+          tags: ['issuance'],
+          summary: 'End the flow (log out and start again, or restart)',
+          params: flowParams,
+          body: {
+            type: 'object',
+            properties: { reason: { type: 'string', enum: ['restart', 'logout'] } },
+            required: ['reason'],
+          },
+        },
+      },
+      async (request) =>
+        issuance.apply(request.params.flowId, await session(request), {
+          type: 'aborted',
+          reason: request.body.reason,
+          at: ctx.clock.now(),
+        }),
+    );
+
+    app.post<{ Params: { flowId: string } }>(
+      '/:flowId/restart',
+      {
+        schema: {
+          tags: ['issuance'],
+          summary: 'Starta om utgivningen: a new flow after a fault',
+          params: flowParams,
+        },
+      },
+      async (request) => issuance.restart(request.params.flowId, await session(request)),
+    );
+  };
