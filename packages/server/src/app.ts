@@ -9,8 +9,10 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
 import { registerErrorHandler } from './http/api-error.js';
 import { maskPersonalNumbers } from './http/log-redaction.js';
+import { adminRoutes } from './routes/admin.routes.js';
 import { authRoutes } from './routes/auth.routes.js';
 import { issuanceRoutes } from './routes/issuance.routes.js';
+import { catalogueRoutes, supportRoutes } from './routes/support.routes.js';
 import type { ServerContext } from './server-context.js';
 import { createServices, type Services } from './services.js';
 
@@ -61,7 +63,13 @@ export const buildApp = async (ctx: ServerContext, options: AppOptions = {}): Pr
   await app.register(swagger, {
     openapi: {
       info: { title: 'Reservkort API', version: '0.1.0', description: 'Issuance of LoA3 reserve cards' },
-      tags: [{ name: 'auth' }, { name: 'issuance' }, { name: 'health' }],
+      tags: [
+        { name: 'auth' },
+        { name: 'admin' },
+        { name: 'issuance' },
+        { name: 'support' },
+        { name: 'health' },
+      ],
     },
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
@@ -100,5 +108,8 @@ export const buildApp = async (ctx: ServerContext, options: AppOptions = {}): Pr
   const services = options.services ?? createServices(ctx);
   await app.register(authRoutes(ctx), { prefix: '/api/auth' });
   await app.register(issuanceRoutes(ctx, services.issuance), { prefix: '/api/flows' });
+  await app.register(adminRoutes(ctx, services.directory), { prefix: '/api/admin' });
+  await app.register(supportRoutes(ctx, services.issuance), { prefix: '/api/support' });
+  await app.register(catalogueRoutes, { prefix: '/api/catalogue' });
   return app;
 };

@@ -15,7 +15,7 @@
  *     { "id": "SE2321000016-1100", "parentId": "SE2321000016-1000", "name": "Centrallasarettet" }
  *   ],
  *   "persons": [
- *     { "hsaId": "SE2321000016-p001", "personalNumber": "19850412-9874", "givenName": "Anna",
+ *     { "hsaId": "SE2321000016-p001", "personalNumber": "19850412-9878", "givenName": "Anna",
  *       "surname": "Andersson", "branchId": "SE2321000016-1100", "protectedIdentity": false }
  *   ],
  *   "admins": [
@@ -47,7 +47,7 @@
  * type,id,parent_id,name,hsa_id,personal_number,given_name,surname,branch_id,protected,role
  * branch,SE2321000016-1000,,Region Exempel,,,,,,,
  * branch,SE2321000016-1100,SE2321000016-1000,"Centrallasarettet, Storstad",,,,,,,
- * person,,,,SE2321000016-p001,19850412-9874,Anna,Andersson,SE2321000016-1100,false,
+ * person,,,,SE2321000016-p001,19850412-9878,Anna,Andersson,SE2321000016-1100,false,
  * admin,,,,SE2321000016-ad01,,Karin,Kvist,,,
  * role,,,,SE2321000016-ad01,,,,SE2321000016-1100,,KRA
  * ```

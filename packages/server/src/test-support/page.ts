@@ -28,6 +28,8 @@ export class Page {
   /** Card login: the card in reader 1 signs the server's challenge after PIN 1. */
   async login(cardNumber: CardNumber, reader = 'reader-1'): Promise<ApiAnswer> {
     await this.h.cards.insertCard(reader, cardNumber);
+    // A login page connects the agent to the card it logs in with.
+    await this.h.agent.bind(this.h.agentToken, reader);
     const challenge = (await this.api('POST', '/api/auth/challenge')).body;
     const started = await this.h.agent.authenticate(
       this.h.agentToken,

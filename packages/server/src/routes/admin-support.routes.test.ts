@@ -1,0 +1,154 @@
+import type { CardNumber, HsaId } from '@reservkort/domain';
+import { grantStaffRole } from '@reservkort/store';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  ADMIN1_CARD,
+  ADMIN2_CARD,
+  ANNA,
+  ANNA_PNR,
+  CARD_PINS,
+  completeWithPins,
+  createIssuanceHarness,
+  type Harness,
+} from '../test-support/issuance-harness.js';
+import { Page } from '../test-support/page.js';
+import { provisionCard } from '../test-support/provision-card.js';
+
+const DESK = 'SE2321000016-desk' as HsaId;
+const DESK_CARD = '9752278900000000009' as CardNumber;
+
+/** Admin 1 signs a prepared order with the signature key of the card in reader 1. */
+const signDraft = async (h: Harness, toBeSigned: string) => {
+  const started = await h.agent.sign(h.agentToken, 'reader-1', Buffer.from(toBeSigned, 'base64'), null);
+  const done = await completeWithPins(h.agent, started, [CARD_PINS.pin2]);
+  const info = await h.cards.cardInfo('reader-1');
+  return {
+    signature: (done.result as { signature: string }).signature,
+    certificate: Buffer.from(
+      info.certificates.find((c) => c.key === 'sign')?.der ?? new Uint8Array(),
+    ).toString('base64'),
+  };
+};
+
+describe('admin portal and support cases over HTTP', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await createIssuanceHarness();
+  });
+  afterEach(async () => {
+    await h.dispose();
+  });
+
+  it('lets admin 1 find a person, register an order signed with the card, see it and cancel it', async () => {
+    const page = new Page(h);
+    expect((await page.login(ADMIN1_CARD)).status).toBe(200);
+    const found = await page.api('GET', `/api/admin/persons?query=${ANNA_PNR}`);
+    expect(found.body.person).toMatchObject({
+      hsaId: ANNA,
+      name: 'Anna Andersson',
+      organisation: 'Kliniken',
+    });
+    expect(found.body.orders).toHaveLength(1);
+
+    const now = Date.now();
+    const draft = {
+      personHsaId: ANNA,
+      cardNumber: '9752 2789 0000 0000 555',
+      validity: { notBefore: now, notAfter: now + 5 * 86_400_000 },
+      idDocument: 'swedish-passport',
+    };
+    const prepared = await page.api('POST', '/api/admin/orders/prepare', draft);
+    expect(prepared.status, JSON.stringify(prepared.body)).toBe(200);
+    const signed = await signDraft(h, prepared.body.toBeSigned);
+    const registered = await page.api('POST', '/api/admin/orders', {
+      challengeId: prepared.body.challengeId,
+      ...signed,
+    });
+    expect(registered.status, JSON.stringify(registered.body)).toBe(201);
+    expect(registered.body).toMatchObject({ state: 'registered', cardNumber: '9752278900000000555' });
+    // The draft's signature is single-use.
+    const replay = await page.api('POST', '/api/admin/orders', {
+      challengeId: prepared.body.challengeId,
+      ...signed,
+    });
+    expect(replay.body.code).toBe('SIGNATURE_INVALID');
+
+    expect((await page.api('GET', `/api/admin/persons?query=${ANNA}`)).body.orders).toHaveLength(2);
+    const cancelled = await page.api('POST', `/api/admin/orders/${registered.body.id}/cancel`);
+    expect(cancelled.body.state).toBe('cancelled');
+    const again = await page.api('POST', `/api/admin/orders/${registered.body.id}/cancel`);
+    expect(again.body.code).toBe('ORDER_STATE_CONFLICT');
+  });
+
+  it('reports every problem of an order at once, and refuses a card number given to someone else', async () => {
+    const page = new Page(h);
+    await page.login(ADMIN1_CARD);
+    const bad = await page.api('POST', '/api/admin/orders/prepare', {
+      personHsaId: ANNA,
+      cardNumber: '1234',
+      validity: { notBefore: Date.now(), notAfter: Date.now() + 60 * 86_400_000 },
+      idDocument: 'library-card',
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.details.problems.split(',')).toEqual([
+      'CARD_NUMBER_INVALID',
+      'VALIDITY_TOO_LONG',
+      'ID_DOCUMENT_NOT_LOA3',
+    ]);
+    expect(bad.body.message).toMatchObject({ sv: expect.any(String), en: expect.any(String) });
+  });
+
+  it('files a pre-filled support case from a flow, which the service desk works; others may not see the queue', async () => {
+    const admin2 = new Page(h);
+    await admin2.login(ADMIN2_CARD);
+    await admin2.start();
+    await admin2.action('manage-orders');
+    await admin2.api('POST', `/api/flows/${admin2.flowId}/search`, { query: 'abc1' });
+    const filed = await admin2.api('POST', '/api/support/cases', {
+      flowId: admin2.flowId,
+      comment: 'Hittar inte beställningen',
+      agent: { version: '0.1.0', packaging: 'npm' },
+      certificatesOnCard: [],
+    });
+    expect(filed.status, JSON.stringify(filed.body)).toBe(201);
+    expect(filed.body.case).toMatchObject({
+      admin2HsaId: 'SE2321000016-adm2',
+      agentVersion: '0.1.0',
+      agentPackaging: 'npm',
+    });
+    expect(filed.body.codes).toContain('HSA_ID_INCOMPLETE');
+    expect((await admin2.api('GET', '/api/support/cases')).body.code).toBe('ACCESS_DENIED');
+
+    await h.cards.removeCard('reader-1');
+    await provisionCard(h.cards, h.t.ca, {
+      hsaId: DESK,
+      givenName: 'Sara',
+      surname: 'Servicedesk',
+      cardNumber: DESK_CARD,
+    });
+    await grantStaffRole(h.t.store.db, { hsaId: DESK, role: 'service-desk' });
+    const desk = new Page(h);
+    expect((await desk.login(DESK_CARD)).body.serviceDesk).toBe(true);
+    const queue = await desk.api('GET', '/api/support/cases?status=open&code=HSA_ID_INCOMPLETE');
+    expect(queue.body.cases.map((c: { id: string }) => c.id)).toEqual([filed.body.id]);
+    const one = await desk.api('GET', `/api/support/cases/${filed.body.id}`);
+    expect(one.body.catalogue.map((e: { code: string }) => e.code)).toContain('HSA_ID_INCOMPLETE');
+    expect(one.body.case.timeline.length).toBeGreaterThan(2);
+    expect((await desk.api('POST', `/api/support/cases/${filed.body.id}/assign`)).body).toMatchObject({
+      status: 'assigned',
+      assignee: DESK,
+    });
+    expect(
+      (
+        await desk.api('POST', `/api/support/cases/${filed.body.id}/comments`, {
+          text: 'Be om fullständigt HSA-id.',
+        })
+      ).status,
+    ).toBe(201);
+    expect((await desk.api('POST', `/api/support/cases/${filed.body.id}/resolve`)).body.status).toBe(
+      'resolved',
+    );
+    expect((await desk.api('GET', `/api/support/cases/${filed.body.id}`)).body.comments).toHaveLength(1);
+    expect((await desk.api('GET', '/api/catalogue')).body.entries.length).toBeGreaterThan(50);
+  });
+});

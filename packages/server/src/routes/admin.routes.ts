@@ -1,0 +1,306 @@
+import { randomBytes } from 'node:crypto';
+import {
+  classifySearchQuery,
+  type DomainError,
+  dateOf,
+  holdsKurIn,
+  mayIssueLoa3In,
+  type Order,
+  type Person,
+  registerOrder,
+  transitionOrder,
+} from '@reservkort/domain';
+import {
+  appendAudit,
+  cardHolder,
+  consumeChallenge,
+  getOrder,
+  insertChallenge,
+  insertOrder,
+  listBranches,
+  type StoredOrder,
+  updateOrderState,
+} from '@reservkort/store';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { verifyCardCertificate, verifyCardSignature } from '../auth/card-certificate.js';
+import { type CurrentSession, requireSession } from '../auth/session.js';
+import { ApiError } from '../http/api-error.js';
+import { adminOf, type DirectoryCache, lookUp } from '../issuance/directory.js';
+import type { ServerContext } from '../server-context.js';
+
+/** The card product the reserve cards belong to. */
+const PRODUCT = { name: 'SITHS reservkort', maxValidityDays: 14 } as const;
+const DRAFT_TTL_MS = 10 * 60_000;
+const base64 = { type: 'string', pattern: '^[A-Za-z0-9+/]*={0,2}$', minLength: 4, maxLength: 32768 } as const;
+
+interface OrderDraft {
+  readonly personHsaId: string;
+  readonly cardNumber: string;
+  readonly validity: { readonly notBefore: number; readonly notAfter: number };
+  readonly idDocument: string;
+  readonly nonce: string;
+}
+
+const orderView = (order: StoredOrder | Order) => ({
+  id: order.id,
+  state: order.state,
+  cardNumber: order.cardNumber,
+  validity: order.validity,
+  idDocument: order.idDocument,
+  createdBy: order.createdBy,
+  createdAt: order.createdAt,
+});
+
+/** Admin 1's portal: find a person, register and sign an order with the card, see and cancel orders. */
+export const adminRoutes =
+  (ctx: ServerContext, directory: DirectoryCache): FastifyPluginAsync =>
+  async (app) => {
+    const db = ctx.store.db;
+    const session = async (request: FastifyRequest): Promise<CurrentSession> => {
+      const current = await requireSession(request, db, ctx.clock.now(), ctx.sessions);
+      if (current.assuranceLevel !== 'LoA3') throw new ApiError('LOA2_LOGIN');
+      return current;
+    };
+
+    /** The person, if this admin may handle them; the reason otherwise, revealing nothing of a protected person. */
+    const personFor = async (
+      current: CurrentSession,
+      query: string,
+    ): Promise<{ person: Person; orders: StoredOrder[] }> => {
+      const now = ctx.clock.now();
+      const classified = classifySearchQuery(query, dateOf(now));
+      if (classified.kind === 'invalid' || classified.kind === 'partial-hsa-id') {
+        throw new ApiError(classified.codes[0] ?? 'QUERY_INVALID');
+      }
+      const found = await lookUp(db, classified.kind, classified.normalised);
+      if (found === null) throw new ApiError('NOT_FOUND', { what: 'person' });
+      const tree = await directory.organisation(now);
+      const admin = await adminOf(db, current.hsaId);
+      if (!mayIssueLoa3In(tree, admin, found.person.branchId)) throw new ApiError('NO_ROLE_IN_BRANCH');
+      if (found.person.protectedIdentity && !holdsKurIn(tree, admin, found.person.branchId)) {
+        throw new ApiError('PROTECTED_NEEDS_KUR');
+      }
+      return found;
+    };
+
+    app.get<{ Querystring: { query: string } }>(
+      '/persons',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'Find a person by personnummer or HSA-id, with their "Beställda reservkort LoA3"',
+          querystring: {
+            type: 'object',
+            properties: { query: { type: 'string', maxLength: 200 } },
+            required: ['query'],
+          },
+        },
+      },
+      async (request) => {
+        const { person, orders } = await personFor(await session(request), request.query.query);
+        const branches = await listBranches(db);
+        return {
+          person: {
+            hsaId: person.hsaId,
+            name: `${person.givenName} ${person.surname}`,
+            organisation: branches.find((b) => b.id === person.branchId)?.name ?? '',
+            personalNumber: person.personalNumber?.value ?? null,
+            coordinationNumber: person.personalNumber?.kind === 'samordningsnummer',
+            protectedIdentity: person.protectedIdentity,
+          },
+          orders: orders.map(orderView),
+        };
+      },
+    );
+
+    const draftFrom = (
+      current: CurrentSession,
+      person: Person,
+      draft: OrderDraft,
+      signature: Order['signature'] | null,
+    ) =>
+      directory.organisation(ctx.clock.now()).then(async (tree) =>
+        registerOrder({
+          id: `order-${randomBytes(9).toString('base64url')}`,
+          person,
+          cardNumber: draft.cardNumber,
+          validity: draft.validity,
+          idDocument: draft.idDocument,
+          admin: await adminOf(db, current.hsaId),
+          signature,
+          product: PRODUCT,
+          tree,
+          now: ctx.clock.now(),
+          // Synchronous lookups are not possible here: the holder was read just before.
+          cardHolder: () => null,
+        }),
+      );
+
+    /** Every problem of an order goes back at once: the first as the code, all of them listed. */
+    const refuse = (problems: readonly DomainError[]): ApiError => {
+      const first = problems[0];
+      return new ApiError(first?.code ?? 'REQUEST_INVALID', {
+        ...first?.details,
+        problems: problems.map((p) => p.code).join(','),
+      });
+    };
+
+    app.post<{ Body: Omit<OrderDraft, 'nonce'> }>(
+      '/orders/prepare',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'Check an order and get what the card must sign to register it',
+          body: {
+            type: 'object',
+            properties: {
+              personHsaId: { type: 'string', maxLength: 40 },
+              cardNumber: { type: 'string', maxLength: 40 },
+              validity: {
+                type: 'object',
+                properties: { notBefore: { type: 'integer' }, notAfter: { type: 'integer' } },
+                required: ['notBefore', 'notAfter'],
+              },
+              idDocument: { type: 'string', maxLength: 40 },
+            },
+            required: ['personHsaId', 'cardNumber', 'validity', 'idDocument'],
+            additionalProperties: false,
+          },
+        },
+      },
+      async (request) => {
+        const current = await session(request);
+        const { person } = await personFor(current, request.body.personHsaId);
+        const draft: OrderDraft = { ...request.body, nonce: randomBytes(16).toString('hex') };
+        const provisional = {
+          signedBy: current.hsaId,
+          signedAt: ctx.clock.now(),
+          assuranceLevel: 'LoA3' as const,
+          certificateSerial: 'pending',
+        };
+        const checked = await draftFrom(current, person, draft, provisional);
+        if (!checked.ok) throw refuse(checked.error);
+        const holder = await cardHolder(db, checked.value.cardNumber);
+        if (holder !== null && holder !== person.hsaId) throw new ApiError('CARD_NUMBER_TAKEN');
+        const challengeId = randomBytes(16).toString('base64url');
+        const toBeSigned = Buffer.from(JSON.stringify({ purpose: 'register-order', ...draft })).toString(
+          'base64',
+        );
+        const now = ctx.clock.now();
+        await insertChallenge(db, {
+          id: challengeId,
+          challenge: toBeSigned,
+          createdAt: now,
+          expiresAt: now + DRAFT_TTL_MS,
+        });
+        return { challengeId, toBeSigned };
+      },
+    );
+
+    app.post<{ Body: { challengeId: string; certificate: string; signature: string } }>(
+      '/orders',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'Register the order, signed with the admin’s card',
+          body: {
+            type: 'object',
+            properties: {
+              challengeId: { type: 'string', maxLength: 64 },
+              certificate: base64,
+              signature: base64,
+            },
+            required: ['challengeId', 'certificate', 'signature'],
+          },
+        },
+      },
+      async (request, reply) => {
+        const current = await session(request);
+        const now = ctx.clock.now();
+        const text = await consumeChallenge(db, request.body.challengeId, now);
+        if (text === null) throw new ApiError('SIGNATURE_INVALID', { reason: 'challenge' });
+        const data = Buffer.from(text, 'base64');
+        const draft = JSON.parse(data.toString()) as OrderDraft & { purpose: string };
+        const card = await verifyCardCertificate(
+          Buffer.from(request.body.certificate, 'base64'),
+          'sign',
+          { ca: ctx.ca, db, now },
+          (reason) => new ApiError('SIGNATURE_INVALID', { reason }),
+        );
+        if (card.hsaId !== current.hsaId)
+          throw new ApiError('SIGNATURE_INVALID', { reason: 'another person’s card' });
+        if (
+          !(await verifyCardSignature(card.certificate, data, Buffer.from(request.body.signature, 'base64')))
+        ) {
+          throw new ApiError('SIGNATURE_INVALID', { reason: 'signature' });
+        }
+        const { person } = await personFor(current, draft.personHsaId);
+        const registered = await draftFrom(current, person, draft, {
+          signedBy: current.hsaId,
+          signedAt: now,
+          assuranceLevel: card.assuranceLevel,
+          certificateSerial: card.serial,
+        });
+        if (!registered.ok) throw refuse(registered.error);
+        await db.transaction().execute(async (trx) => {
+          const holder = await cardHolder(trx, registered.value.cardNumber);
+          if (holder !== null && holder !== person.hsaId) throw new ApiError('CARD_NUMBER_TAKEN');
+          await insertOrder(trx, registered.value);
+          await appendAudit(trx, {
+            at: now,
+            actor: current.hsaId,
+            action: 'order.registered',
+            subject: registered.value.id,
+            details: { cardNumber: registered.value.cardNumber, signature: card.serial },
+          });
+        });
+        return reply.status(201).send(orderView(registered.value));
+      },
+    );
+
+    app.post<{ Params: { orderId: string } }>(
+      '/orders/:orderId/cancel',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'Cancel (makulera) an order',
+          params: {
+            type: 'object',
+            properties: { orderId: { type: 'string', maxLength: 64 } },
+            required: ['orderId'],
+          },
+        },
+      },
+      async (request) => {
+        const current = await session(request);
+        const order = await getOrder(db, request.params.orderId);
+        if (order === null) throw new ApiError('NOT_FOUND', { what: 'order' });
+        const tree = await directory.organisation(ctx.clock.now());
+        const admin = await adminOf(db, current.hsaId);
+        if (!mayIssueLoa3In(tree, admin, order.recipient.branchId)) throw new ApiError('NO_ROLE_IN_BRANCH');
+        if (order.recipient.protectedIdentity && !holdsKurIn(tree, admin, order.recipient.branchId)) {
+          throw new ApiError('PROTECTED_NEEDS_KUR');
+        }
+        const now = ctx.clock.now();
+        const next = transitionOrder(order, { type: 'cancel', at: now });
+        if (!next.ok) throw new ApiError(next.error.code, next.error.details ?? {});
+        await db.transaction().execute(async (trx) => {
+          const changed = await updateOrderState(trx, {
+            id: order.id,
+            expectedVersion: order.version,
+            state: 'cancelled',
+            stateChangedAt: now,
+          });
+          if (!changed) throw new ApiError('ORDER_STATE_CONFLICT', { state: 'changed meanwhile' });
+          await appendAudit(trx, {
+            at: now,
+            actor: current.hsaId,
+            action: 'order.cancelled',
+            subject: order.id,
+            details: {},
+          });
+        });
+        return orderView(next.value);
+      },
+    );
+  };

@@ -1,0 +1,293 @@
+import { randomBytes } from 'node:crypto';
+import {
+  buildSupportCase,
+  CATALOGUES,
+  CODE_INFO,
+  ERROR_CODES,
+  type ErrorCode,
+  errorResponse,
+  isErrorCode,
+  redactSupportCase,
+  type SupportCaseDraft,
+} from '@reservkort/domain';
+import {
+  addComment,
+  appendAudit,
+  getAdmin,
+  getCase,
+  hasStaffRole,
+  insertCase,
+  listCases,
+  type StoredSupportCase,
+  updateCase,
+} from '@reservkort/store';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { type CurrentSession, requireSession } from '../auth/session.js';
+import { ApiError } from '../http/api-error.js';
+import type { IssuanceService } from '../issuance/issuance.service.js';
+import type { ServerContext } from '../server-context.js';
+
+const certificateOnCard = {
+  type: 'object',
+  properties: {
+    subject: { type: 'string', maxLength: 500 },
+    issuer: { type: 'string', maxLength: 500 },
+    serial: { type: 'string', maxLength: 80 },
+    notBefore: { type: 'string', maxLength: 40 },
+    notAfter: { type: 'string', maxLength: 40 },
+    keyUsage: { type: 'array', items: { type: 'string', maxLength: 40 }, maxItems: 10 },
+    policies: { type: 'array', items: { type: 'string', maxLength: 80 }, maxItems: 10 },
+  },
+  required: ['subject', 'issuer', 'serial', 'notBefore', 'notAfter', 'keyUsage', 'policies'],
+} as const;
+
+const caseParams = {
+  type: 'object',
+  properties: { caseId: { type: 'string', pattern: '^[A-Za-z0-9_-]{8,64}$' } },
+  required: ['caseId'],
+} as const;
+
+/** Support cases: filed from any error screen pre-filled (SPEC §5); worked by the service desk. */
+export const supportRoutes =
+  (ctx: ServerContext, issuance: IssuanceService): FastifyPluginAsync =>
+  async (app) => {
+    const db = ctx.store.db;
+    const session = (request: FastifyRequest) => requireSession(request, db, ctx.clock.now(), ctx.sessions);
+    const serviceDesk = async (request: FastifyRequest): Promise<CurrentSession> => {
+      const current = await session(request);
+      if (!(await hasStaffRole(db, current.hsaId, 'service-desk')))
+        throw new ApiError('ACCESS_DENIED', { reason: 'service desk only' });
+      return current;
+    };
+    /** A viewer without KUR never learns who a protected recipient is. */
+    const holdsKur = async (hsaId: CurrentSession['hsaId']) =>
+      ((await getAdmin(db, hsaId))?.grants ?? []).some((grant) => grant.role === 'KUR');
+    const shown = async (stored: StoredSupportCase, viewer: CurrentSession) => ({
+      id: stored.id,
+      flowId: stored.flowId,
+      status: stored.status,
+      assignee: stored.assignee,
+      reportedBy: stored.reportedBy,
+      codes: stored.codes,
+      createdAt: stored.createdAt,
+      updatedAt: stored.updatedAt,
+      case: redactSupportCase(stored.draft as SupportCaseDraft, { holdsKur: await holdsKur(viewer.hsaId) }),
+    });
+
+    app.post<{
+      Body: {
+        flowId: string;
+        comment?: string;
+        agent?: { version: string; packaging: string } | null;
+        certificatesOnCard?: SupportCaseDraft['certificates'];
+      };
+    }>(
+      '/cases',
+      {
+        schema: {
+          tags: ['support'],
+          summary: 'Skicka felanmälan: a support case pre-filled from the flow and the card agent',
+          body: {
+            type: 'object',
+            properties: {
+              flowId: { type: 'string', maxLength: 64 },
+              comment: { type: 'string', maxLength: 8000 },
+              agent: {
+                anyOf: [
+                  { type: 'null' },
+                  {
+                    type: 'object',
+                    properties: {
+                      version: { type: 'string', maxLength: 40 },
+                      packaging: { type: 'string', maxLength: 40 },
+                    },
+                    required: ['version', 'packaging'],
+                  },
+                ],
+              },
+              certificatesOnCard: { type: 'array', items: certificateOnCard, maxItems: 8 },
+            },
+            required: ['flowId'],
+            additionalProperties: false,
+          },
+        },
+      },
+      async (request, reply) => {
+        const reporter = await session(request);
+        const flow = await issuance.own(request.body.flowId, reporter);
+        const now = ctx.clock.now();
+        const draft = buildSupportCase({
+          flow: flow.state,
+          agent: request.body.agent ?? null,
+          certificatesOnCard: request.body.certificatesOnCard ?? [],
+          comment: request.body.comment ?? '',
+          reportedBy: reporter.hsaId,
+          at: now,
+        });
+        if (!draft.ok) throw new ApiError(draft.error.code, draft.error.details ?? {});
+        const id = randomBytes(12).toString('base64url');
+        await db.transaction().execute(async (trx) => {
+          await insertCase(trx, {
+            id,
+            flowId: flow.id,
+            reportedBy: reporter.hsaId,
+            protectedIdentity: draft.value.protectedIdentity,
+            codes: draft.value.codes,
+            draft: draft.value,
+            createdAt: now,
+          });
+          await appendAudit(trx, {
+            at: now,
+            actor: reporter.hsaId,
+            action: 'support.case-created',
+            subject: id,
+            details: { flowId: flow.id },
+          });
+        });
+        const stored = await getCase(db, id);
+        if (stored === null) throw new ApiError('NOT_FOUND', { what: 'case' });
+        return reply.status(201).send(await shown(stored, reporter));
+      },
+    );
+
+    app.get<{
+      Querystring: {
+        status?: 'open' | 'assigned' | 'resolved';
+        code?: string;
+        limit?: number;
+        offset?: number;
+      };
+    }>(
+      '/cases',
+      {
+        schema: {
+          tags: ['support'],
+          summary: 'The service desk’s queue, filtered by status and code',
+          querystring: {
+            type: 'object',
+            properties: {
+              status: { type: 'string', enum: ['open', 'assigned', 'resolved'] },
+              code: { type: 'string', maxLength: 40 },
+              limit: { type: 'integer', minimum: 1, maximum: 200 },
+              offset: { type: 'integer', minimum: 0 },
+            },
+          },
+        },
+      },
+      async (request) => {
+        const viewer = await serviceDesk(request);
+        const { status, code, limit, offset } = request.query;
+        if (code !== undefined && !isErrorCode(code))
+          throw new ApiError('REQUEST_INVALID', { reason: 'unknown code' });
+        const cases = await listCases(db, {
+          ...(status ? { status } : {}),
+          ...(code ? { code } : {}),
+          limit: limit ?? 50,
+          ...(offset ? { offset } : {}),
+        });
+        return { cases: await Promise.all(cases.map((c) => shown(c, viewer))) };
+      },
+    );
+
+    app.get<{ Params: { caseId: string } }>(
+      '/cases/:caseId',
+      {
+        schema: {
+          tags: ['support'],
+          summary: 'One case: SPEC §5 fields, timeline, comments, catalogue entries',
+          params: caseParams,
+        },
+      },
+      async (request) => {
+        const viewer = await serviceDesk(request);
+        const stored = await getCase(db, request.params.caseId);
+        if (stored === null) throw new ApiError('NOT_FOUND', { what: 'case' });
+        const catalogue = stored.codes.filter(isErrorCode).map((code) => errorResponse(code));
+        return { ...(await shown(stored, viewer)), comments: stored.comments, catalogue };
+      },
+    );
+
+    const change = async (
+      request: FastifyRequest<{ Params: { caseId: string } }>,
+      next: { status: StoredSupportCase['status']; assignee?: string },
+    ) => {
+      const viewer = await serviceDesk(request);
+      const stored = await getCase(db, request.params.caseId);
+      if (stored === null) throw new ApiError('NOT_FOUND', { what: 'case' });
+      const now = ctx.clock.now();
+      const ok = await updateCase(db, {
+        id: stored.id,
+        expectedVersion: stored.version,
+        status: next.status,
+        ...(next.assignee !== undefined ? { assignee: next.assignee as CurrentSession['hsaId'] } : {}),
+        updatedAt: now,
+      });
+      if (!ok) throw new ApiError('ORDER_STATE_CONFLICT', { state: 'case changed meanwhile' });
+      await appendAudit(db, {
+        at: now,
+        actor: viewer.hsaId,
+        action: `support.case-${next.status}`,
+        subject: stored.id,
+        details: {},
+      });
+      const updated = await getCase(db, stored.id);
+      return updated === null ? null : shown(updated, viewer);
+    };
+
+    app.post<{ Params: { caseId: string } }>(
+      '/cases/:caseId/assign',
+      { schema: { tags: ['support'], summary: 'Take the case', params: caseParams } },
+      async (request) =>
+        change(request, { status: 'assigned', assignee: (await serviceDesk(request)).hsaId }),
+    );
+
+    app.post<{ Params: { caseId: string } }>(
+      '/cases/:caseId/resolve',
+      { schema: { tags: ['support'], summary: 'Mark the case resolved', params: caseParams } },
+      async (request) => change(request, { status: 'resolved' }),
+    );
+
+    app.post<{ Params: { caseId: string }; Body: { text: string } }>(
+      '/cases/:caseId/comments',
+      {
+        schema: {
+          tags: ['support'],
+          summary: 'Comment on the case',
+          params: caseParams,
+          body: {
+            type: 'object',
+            properties: { text: { type: 'string', minLength: 1, maxLength: 4000 } },
+            required: ['text'],
+          },
+        },
+      },
+      async (request, reply) => {
+        const viewer = await serviceDesk(request);
+        const stored = await getCase(db, request.params.caseId);
+        if (stored === null) throw new ApiError('NOT_FOUND', { what: 'case' });
+        await addComment(db, {
+          caseId: stored.id,
+          author: viewer.hsaId,
+          at: ctx.clock.now(),
+          text: request.body.text,
+        });
+        return reply.status(201).send({ ok: true });
+      },
+    );
+  };
+
+/** The error catalogue itself, so every code can link to its entry. */
+export const catalogueRoutes: FastifyPluginAsync = async (app) => {
+  app.get(
+    '/',
+    { schema: { tags: ['support'], summary: 'Every code with its texts in Swedish and English' } },
+    async () => ({
+      entries: ERROR_CODES.map((code: ErrorCode) => ({
+        ...errorResponse(code),
+        step: CODE_INFO[code].step,
+        supportCase: CODE_INFO[code].supportCase,
+      })),
+      languages: Object.keys(CATALOGUES),
+    }),
+  );
+};
