@@ -190,6 +190,7 @@ export const formatDirectoryProblem = (problem: DirectoryProblem): string =>
 
 /** Where a row is, and how its file names each field. */
 interface RowPlace {
+  readonly format: DirectoryFormat;
   readonly line: number;
   readonly section?: DirectorySection;
   /** The file's name for a field of this row. */
@@ -274,14 +275,18 @@ const JSON_NAME = (field: LogicalField): string => field;
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** The line of a JSON syntax error, when the engine says where it is. */
-const jsonErrorLine = (text: string, error: unknown): number => {
+/**
+ * Where a JSON syntax error is, when the engine says. Only the place is kept: the engine's message
+ * may quote the text around it, and that can be a personal number.
+ */
+const jsonErrorPlace = (text: string, error: unknown): { line: number; column: number | null } => {
   const message = error instanceof Error ? error.message : '';
-  const lineMatch = /line (\d+)/.exec(message);
-  if (lineMatch) return Number(lineMatch[1]);
+  const lineColumn = /line (\d+) column (\d+)/.exec(message);
+  if (lineColumn) return { line: Number(lineColumn[1]), column: Number(lineColumn[2]) };
   const position = /position (\d+)/.exec(message);
-  if (!position) return 1;
-  return text.slice(0, Number(position[1])).split('\n').length;
+  if (!position) return { line: 1, column: null };
+  const before = text.slice(0, Number(position[1])).split('\n');
+  return { line: before.length, column: (before[before.length - 1]?.length ?? 0) + 1 };
 };
 
 const readJson = (text: string): Read | DirectoryProblem[] => {
@@ -289,10 +294,9 @@ const readJson = (text: string): Read | DirectoryProblem[] => {
   try {
     document = JSON.parse(text);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    return [
-      { line: jsonErrorLine(text, error), code: 'REQUEST_INVALID', message: `not valid JSON: ${reason}` },
-    ];
+    const { line, column } = jsonErrorPlace(text, error);
+    const where = column === null ? '' : ` (column ${column})`;
+    return [{ line, code: 'REQUEST_INVALID', message: `not valid JSON${where}` }];
   }
   if (!isRecord(document)) {
     return [
@@ -305,6 +309,7 @@ const readJson = (text: string): Read | DirectoryProblem[] => {
   }
   const problems: DirectoryProblem[] = [];
   const place = (section: DirectorySection, index: number): RowPlace => ({
+    format: 'json',
     line: index + 1,
     section,
     name: JSON_NAME,
@@ -433,7 +438,7 @@ const readCsv = (text: string): Read | DirectoryProblem[] => {
   for (const row of rows) {
     // An empty line (or one of empty fields only) is no row.
     if (row.fields.every((f) => f.trim() === '')) continue;
-    const at: RowPlace = { line: row.line, name: CSV_NAME };
+    const at: RowPlace = { format: 'csv', line: row.line, name: CSV_NAME };
     if (row.fields.length !== names.length) {
       problems.push({
         line: row.line,
@@ -577,7 +582,8 @@ class RowChecker {
   flag(at: RowPlace, value: unknown): boolean | null {
     if (value === null || value === undefined || value === false) return false;
     if (value === true) return true;
-    if (typeof value === 'string') {
+    // JSON has booleans; CSV has only text, so there the usual words count.
+    if (at.format === 'csv' && typeof value === 'string') {
       const word = value.trim().toLowerCase();
       if (word === '' || FALSE_WORDS.has(word)) return false;
       if (TRUE_WORDS.has(word)) return true;
@@ -666,7 +672,7 @@ const checkBranches = (
     if (tree.error.details?.reason !== 'cycle' || typeof start !== 'string') {
       // Not reachable with the checks above; kept so a future rule of the tree is still reported.
       check.report(
-        { line: 1, name: JSON_NAME },
+        { format: 'json', line: 1, name: JSON_NAME },
         null,
         tree.error.code,
         `the organisation tree is invalid (${String(tree.error.details?.reason)})`,

@@ -60,7 +60,7 @@ export const TRAINING_BRANCHES: readonly Branch[] = [
   { id: BRANCH.privateClinic, parentId: BRANCH.provider, name: 'Privatkliniken Söder' },
 ];
 
-/** A person of the directory. Birth numbers 981–999 mark the personal numbers as made up. */
+/** A person of the directory. The people are made up; so are their numbers (birth numbers 981 and up). */
 export interface PlannedPerson {
   readonly hsaId: string;
   readonly givenName: string;

@@ -209,6 +209,8 @@ const buildOrder = async (
 ): Promise<Order> => {
   const registrar = staffCardNamed(planned.registeredBy);
   const admin: IdAdmin = idAdminOf(registrar);
+  const authSerial = context.authSerials.get(registrar.name);
+  if (authSerial === undefined) throw new Error(`no card certificate for ${registrar.name}`);
   // registerOrder refuses a validity in the past, so the expired order is registered as it was
   // three weeks ago and then expires by the domain's own transition.
   const at = planned.expired ? context.now - EXPIRED_ORDER_AGE : context.now;
@@ -224,7 +226,7 @@ const buildOrder = async (
       signedBy: admin.hsaId,
       signedAt: at,
       assuranceLevel: 'LoA3',
-      certificateSerial: context.authSerials.get(registrar.name) ?? '',
+      certificateSerial: authSerial,
     },
     product: TRAINING_PRODUCT,
     tree: context.tree,
@@ -277,9 +279,9 @@ const readBack = async (
  *
  * Order of work: the virtual cards come first, because every order carries the serial of admin 1's
  * card certificate, so those certificates must exist before the orders are written. The directory,
- * the roles and the orders then go into the database in one transaction, the last step: a seed that
- * fails before it leaves no directory behind. (Its cards and certificates stay; with a persistent
- * card state the retry then refuses clearly, see below.)
+ * the roles and the orders then go into the database in one transaction, the last step, so a seed
+ * that fails leaves no directory behind. The cards and certificates it made before the failure do
+ * stay: with a card state file, the next attempt then stops at once and says to remove that file.
  */
 export async function seedTrainingData(deps: TrainingSeedDependencies): Promise<TrainingSummary> {
   const { db, cards, now } = deps;
