@@ -170,7 +170,8 @@ export const orderStateAt = (order: Order, now: Instant): OrderState =>
   order.state === 'registered' && now >= order.validity.notAfter ? 'expired' : order.state;
 
 export const transitionOrder = (order: Order, event: OrderEvent): Result<Order> => {
-  const current = orderStateAt(order, event.at);
+  // Expiring records what time already implies, so it starts from the stored state.
+  const current = event.type === 'expire' ? order.state : orderStateAt(order, event.at);
   if (event.type === 'start' && current !== 'registered') {
     return err(closedOrderCode(current) ?? 'ORDER_STATE_CONFLICT', { state: current });
   }

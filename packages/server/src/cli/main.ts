@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { dataFolder } from '../config/data-folder.js';
 import { registerCaCommands } from './commands/ca.command.js';
 import { registerCertCommands } from './commands/cert.command.js';
+import { registerDirectoryCommands } from './commands/directory.command.js';
 import { registerMaintenanceCommands } from './commands/maintenance.command.js';
 import { registerPkiCommands } from './commands/pki.command.js';
 import { registerServeCommand } from './commands/serve.command.js';
@@ -19,6 +20,7 @@ export const buildProgram = (): Command => {
   registerMaintenanceCommands(program);
   registerPkiCommands(program);
   registerServeCommand(program);
+  registerDirectoryCommands(program);
   registerAgentCommands(program, (command) => dataFolder(command.optsWithGlobals().data).root);
   const overrideExits = (command: Command): void => {
     command.exitOverride();
