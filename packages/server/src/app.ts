@@ -21,6 +21,8 @@ export interface AppOptions {
   readonly logger?: boolean;
   /** The services to use; built from the context when not given. */
   readonly services?: Services;
+  /** Where logs go (default stdout); tests read them back. */
+  readonly logStream?: NodeJS.WritableStream;
 }
 
 /**
@@ -33,6 +35,7 @@ export const buildApp = async (ctx: ServerContext, options: AppOptions = {}): Pr
     logger: options.logger
       ? {
           level: 'info',
+          ...(options.logStream ? { stream: options.logStream } : {}),
           // PINs never reach the server; personnummer in URLs (search) are masked before logging.
           serializers: {
             req: (req) => ({ method: req.method, url: maskPersonalNumbers(req.url), remoteAddress: req.ip }),

@@ -38,6 +38,7 @@ export const ANNA_PNR = `19800101123${luhnCheckDigit('800101123')}`;
 
 export interface Harness {
   readonly t: TestCa;
+  readonly ctx: ServerContext;
   readonly app: FastifyInstance;
   readonly services: Services;
   readonly cards: VirtualBackend;
@@ -156,6 +157,7 @@ export const createIssuanceHarness = async (flow: Partial<FlowConfig> = {}): Pro
   const agent = new CardAgent({ backend: cards, info: { version: '0.1.0', packaging: 'test' } });
   return {
     t,
+    ctx,
     app,
     services,
     cards,
