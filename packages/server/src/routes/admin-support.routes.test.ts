@@ -74,6 +74,24 @@ describe('admin portal and support cases over HTTP', () => {
     expect(replay.body.code).toBe('SIGNATURE_INVALID');
 
     expect((await page.api('GET', `/api/admin/persons?query=${ANNA}`)).body.orders).toHaveLength(2);
+    // Once the login card has left its reader, the session may no longer sign orders.
+    const again2 = await page.api('POST', '/api/admin/orders/prepare', {
+      ...draft,
+      cardNumber: '9752278900000000556',
+    });
+    const marked = await page.api('POST', '/api/auth/card-removed', { cardNumber: ADMIN1_CARD });
+    expect(marked.body, JSON.stringify(marked.body)).toMatchObject({
+      loginCardRemovedAt: expect.any(Number),
+    });
+    const late = await signDraft(h, again2.body.toBeSigned);
+    const refused = await page.api('POST', '/api/admin/orders', {
+      challengeId: again2.body.challengeId,
+      ...late,
+    });
+    expect(refused.body).toMatchObject({
+      code: 'CARD_REINSERTED',
+      details: { removedAt: expect.any(Number) },
+    });
     const cancelled = await page.api('POST', `/api/admin/orders/${registered.body.id}/cancel`);
     expect(cancelled.body.state).toBe('cancelled');
     const again = await page.api('POST', `/api/admin/orders/${registered.body.id}/cancel`);

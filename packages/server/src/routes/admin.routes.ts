@@ -229,6 +229,10 @@ export const adminRoutes =
         );
         if (card.hsaId !== current.hsaId)
           throw new ApiError('SIGNATURE_INVALID', { reason: 'another person’s card' });
+        // The session may sign only with the card it logged in with, and only while that card stayed in.
+        if (current.loginCardRemovedAt !== null || card.cardNumber !== current.cardNumber) {
+          throw new ApiError('CARD_REINSERTED', { removedAt: current.loginCardRemovedAt ?? now });
+        }
         if (
           !(await verifyCardSignature(card.certificate, data, Buffer.from(request.body.signature, 'base64')))
         ) {

@@ -6,6 +6,7 @@ import {
   hasStaffRole,
   insertChallenge,
   insertSession,
+  markLoginCardRemoved,
 } from '@reservkort/store';
 import type { FastifyPluginAsync } from 'fastify';
 import { verifyCardCertificate, verifyCardSignature } from '../auth/card-certificate.js';
@@ -130,6 +131,28 @@ export const authRoutes =
           serviceDesk,
           csrfToken,
         };
+      },
+    );
+
+    app.post<{ Body: { cardNumber: string | null } }>(
+      '/card-removed',
+      {
+        schema: {
+          tags: ['auth'],
+          summary:
+            'The page saw a card leave its reader; if it is the login card, the session may no longer sign',
+          body: {
+            type: 'object',
+            properties: { cardNumber: { type: ['string', 'null'], maxLength: 40 } },
+            required: ['cardNumber'],
+          },
+        },
+      },
+      async (request) => {
+        const current = await requireSession(request, db, ctx.clock.now(), ctx.sessions);
+        if (request.body.cardNumber !== current.cardNumber)
+          return { loginCardRemovedAt: current.loginCardRemovedAt };
+        return { loginCardRemovedAt: await markLoginCardRemoved(db, current.id, ctx.clock.now()) };
       },
     );
 

@@ -1,0 +1,37 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ADMIN1_CARD, createIssuanceHarness, type Harness } from '../test-support/issuance-harness.js';
+import { Page } from '../test-support/page.js';
+import { DEFAULT_SESSION_SETTINGS } from './session.js';
+
+describe('sessions', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await createIssuanceHarness();
+  });
+  afterEach(async () => {
+    await h.dispose();
+  });
+
+  it('end after the idle time-out', async () => {
+    const page = new Page(h);
+    await page.login(ADMIN1_CARD);
+    expect((await page.api('GET', '/api/auth/me')).status).toBe(200);
+    h.clock.advance(DEFAULT_SESSION_SETTINGS.idleMs + 1000);
+    expect((await page.api('GET', '/api/auth/me')).body).toMatchObject({
+      code: 'NOT_LOGGED_IN',
+      details: { reason: 'expired' },
+    });
+  });
+
+  it('end at the absolute time-out however busy they are', async () => {
+    const page = new Page(h);
+    await page.login(ADMIN1_CARD);
+    const step = DEFAULT_SESSION_SETTINGS.idleMs / 2;
+    for (let spent = 0; spent < DEFAULT_SESSION_SETTINGS.absoluteMs - step; spent += step) {
+      h.clock.advance(step);
+      expect((await page.api('GET', '/api/auth/me')).status).toBe(200);
+    }
+    h.clock.advance(step * 2);
+    expect((await page.api('GET', '/api/auth/me')).status).toBe(401);
+  });
+});
