@@ -86,7 +86,7 @@ export const startServer = async (options: ServeOptions): Promise<RunningServer>
       summary = formatTrainingSummary(seeded);
     }
     cardAgent = new CardAgent({ backend: cards, info: agentInfo() });
-    agentApp = await buildAgentApp({ agent: cardAgent, portalOrigin: publicUrl });
+    agentApp = await buildAgentApp({ agent: cardAgent, portalOrigin: publicUrl, training: cards });
     agentUrl = await agentApp.listen({ port: options.agentPort, host: '127.0.0.1' });
   }
 

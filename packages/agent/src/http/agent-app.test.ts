@@ -367,3 +367,65 @@ describe('card agent events over server-sent events', () => {
     }
   });
 });
+
+describe('training panel endpoints (virtual readers only)', () => {
+  it('plug and unplug readers and move cards, as events the page sees', async () => {
+    const f = await createAgentFixture();
+    try {
+      const token = await f.session();
+      const headers = { 'x-agent-session': token };
+      const listed = await f.call('GET', '/v1/training/cards', undefined, headers);
+      expect(listed.body.cards.map((c: { cardNumber: string }) => c.cardNumber)).toContain(CARD);
+      expect(
+        (await f.call('POST', '/v1/training/cards/remove', { readerId: 'reader-2' }, headers)).status,
+      ).toBe(200);
+      expect(
+        (
+          await f.call(
+            'POST',
+            '/v1/training/cards/insert',
+            { readerId: 'reader-1', cardNumber: CARD },
+            headers,
+          )
+        ).status,
+      ).toBe(200);
+      expect(
+        (await f.call('POST', '/v1/training/readers/unplug', { readerId: 'reader-2' }, headers)).status,
+      ).toBe(200);
+      expect(
+        (await f.call('GET', '/v1/readers', undefined, headers)).body.readers.map(
+          (r: { id: string }) => r.id,
+        ),
+      ).toEqual(['reader-1']);
+      expect(
+        (await f.call('POST', '/v1/training/readers/plug', { readerId: 'reader-2' }, headers)).body.readerId,
+      ).toBe('reader-2');
+      const occupied = await f.call(
+        'POST',
+        '/v1/training/cards/insert',
+        { readerId: 'reader-1', cardNumber: CARD },
+        headers,
+      );
+      expect(occupied.body.code).toBe('CARD_ERROR');
+      expect(
+        (
+          await f.call(
+            'POST',
+            '/v1/training/cards/insert',
+            { readerId: 'reader-1', cardNumber: '123' },
+            headers,
+          )
+        ).status,
+      ).toBe(400);
+      expect((await f.call('GET', '/v1/training/cards')).status).toBe(401);
+      const foreign = await f.app.inject({
+        method: 'GET',
+        url: '/v1/training/cards',
+        headers: { origin: 'https://evil.example', ...headers },
+      });
+      expect(foreign.statusCode).toBe(403);
+    } finally {
+      await f.dispose();
+    }
+  });
+});

@@ -1,8 +1,10 @@
 import { errorResponse, isErrorCode } from '@reservkort/domain';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { AgentError, isAgentError } from '../agent-error.js';
+import type { VirtualBackend } from '../backend/virtual-backend.js';
 import type { CardAgent, OperationView } from '../card-agent.js';
 import { DIALOG_CSS, DIALOG_JS, pinDialogPage } from '../dialog/pin-dialog-page.js';
+import { trainingRoutes } from './training-routes.js';
 
 export interface AgentAppOptions {
   readonly agent: CardAgent;
@@ -10,6 +12,8 @@ export interface AgentAppOptions {
   readonly portalOrigin: string;
   /** Answer Private Network Access pre-flights (Chromium asks before a public page calls loopback). */
   readonly privateNetworkAccess?: boolean;
+  /** Training mode: the virtual cards the training panel may plug, insert and remove. */
+  readonly training?: VirtualBackend;
 }
 
 const SESSION_HEADER = 'x-agent-session';
@@ -388,5 +392,7 @@ export const buildAgentApp = async (options: AgentAppOptions): Promise<FastifyIn
     async (request, reply) => dialogSecurity(reply).send(agent.cancelDialog(request.params.dialogId)),
   );
 
+  if (options.training)
+    await app.register(trainingRoutes(agent, options.training), { prefix: '/v1/training' });
   return app;
 };

@@ -39,7 +39,7 @@ export const createAgentFixture = async (
   await backend.createCard({ cardNumber: CARD, ...PINS });
   await backend.insertCard('reader-2', CARD);
   const agent = new CardAgent({ backend, info: { version: '0.1.0', packaging: 'test' }, ...options });
-  const app = await buildAgentApp({ agent, portalOrigin: PORTAL });
+  const app = await buildAgentApp({ agent, portalOrigin: PORTAL, training: backend });
   const seen: string[] = [];
   const call: AgentFixture['call'] = async (method, url, body, headers = {}) => {
     const response = await app.inject({
