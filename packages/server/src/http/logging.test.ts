@@ -34,7 +34,8 @@ describe('logs', () => {
       const lines: string[] = [];
       stream.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)));
       const logged = await buildApp(h.ctx, { logger: true, logStream: stream, services: h.services });
-      const page = new Page({ ...h, app: logged });
+      const baseUrl = await logged.listen({ port: 0, host: '127.0.0.1' });
+      const page = new Page({ ...h, app: logged, baseUrl });
       await page.login(ADMIN1_CARD);
       await page.api('GET', `/api/admin/persons?query=${ANNA_PNR}`);
       await logged.close();

@@ -39,6 +39,8 @@ export const ANNA_PNR = `19800101123${luhnCheckDigit('800101123')}`;
 export interface Harness {
   readonly t: TestCa;
   readonly ctx: ServerContext;
+  /** The server listens on a random loopback port: tests talk real HTTP to it. */
+  readonly baseUrl: string;
   readonly app: FastifyInstance;
   readonly services: Services;
   readonly cards: VirtualBackend;
@@ -154,10 +156,12 @@ export const createIssuanceHarness = async (flow: Partial<FlowConfig> = {}): Pro
   };
   const services = createServices(ctx);
   const app = await buildApp(ctx, { services });
+  const baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
   const agent = new CardAgent({ backend: cards, info: { version: '0.1.0', packaging: 'test' } });
   return {
     t,
     ctx,
+    baseUrl,
     app,
     services,
     cards,

@@ -14,15 +14,19 @@ export class Page {
 
   constructor(private readonly h: Harness) {}
 
+  /** A real HTTP request to the listening server, with the session cookie and CSRF header a browser page sends. */
   async api(method: 'GET' | 'POST', url: string, payload?: unknown): Promise<ApiAnswer> {
-    const response = await this.h.app.inject({
+    const headers: Record<string, string> = {};
+    if (this.cookie) headers.cookie = `rk_session=${this.cookie}`;
+    if (this.csrf) headers['x-csrf-token'] = this.csrf;
+    if (payload !== undefined) headers['content-type'] = 'application/json';
+    const response = await fetch(`${this.h.baseUrl}${url}`, {
       method,
-      url,
-      cookies: this.cookie ? { rk_session: this.cookie } : {},
-      headers: this.csrf ? { 'x-csrf-token': this.csrf } : {},
-      ...(payload === undefined ? {} : { payload: payload as object }),
+      headers,
+      ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
     });
-    return { status: response.statusCode, body: response.body ? response.json() : null };
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : null };
   }
 
   /** Card login: the card in reader 1 signs the server's challenge after PIN 1. */
