@@ -27,6 +27,8 @@ export interface ServeOptions {
   readonly training: boolean;
   readonly agentPort: number;
   readonly logger?: boolean;
+  /** Time to acknowledge a card (KVITTERA KORT), default 10 minutes. */
+  readonly ackWindowMs?: number;
 }
 
 export interface RunningServer {
@@ -96,7 +98,7 @@ export const startServer = async (options: ServeOptions): Promise<RunningServer>
     responder,
     clock: systemClock,
     sessions: DEFAULT_SESSION_SETTINGS,
-    flow: DEFAULT_FLOW_CONFIG,
+    flow: { ...DEFAULT_FLOW_CONFIG, ...(options.ackWindowMs ? { ackWindowMs: options.ackWindowMs } : {}) },
     agentUrl,
     training: options.training,
   };

@@ -18,6 +18,44 @@ import {
 import { Page } from '../test-support/page.js';
 
 const run = promisify(execFile);
+/** Asks the server's OCSP endpoint about a certificate (base64 DER) and lets OpenSSL read the answer. */
+const ocspStatus = async (h: Harness, der: string): Promise<string> => {
+  const stem = join(h.t.dir, `ocsp-${Math.random().toString(36).slice(2)}`);
+  await writeFile(
+    `${stem}.pem`,
+    `-----BEGIN CERTIFICATE-----\n${der.replace(/(.{64})/g, '$1\n')}\n-----END CERTIFICATE-----\n`,
+  );
+  await run('openssl', [
+    'ocsp',
+    '-issuer',
+    h.t.files.loa3,
+    '-cert',
+    `${stem}.pem`,
+    '-no_nonce',
+    '-reqout',
+    `${stem}.req`,
+  ]);
+  const { readFile } = await import('node:fs/promises');
+  const answer = await fetch(`${h.baseUrl}/ocsp`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/ocsp-request' },
+    body: await readFile(`${stem}.req`),
+  });
+  await writeFile(`${stem}.resp`, Buffer.from(await answer.arrayBuffer()));
+  const read = await run('openssl', [
+    'ocsp',
+    '-respin',
+    `${stem}.resp`,
+    '-issuer',
+    h.t.files.loa3,
+    '-cert',
+    `${stem}.pem`,
+    '-CAfile',
+    h.t.files.root,
+  ]);
+  return `${read.stdout}${read.stderr}`;
+};
+
 const control = (view: any, id: string) => view.controls.find((c: { id: string }) => c.id === id);
 
 /** Admin 2 and the recipient through steps 1–6, leaving the flow at step 7 (KVITTERA KORT). */
@@ -151,7 +189,8 @@ describe('the issuance portal over HTTP, from order to acknowledged card', () =>
 
   it('revokes both certificates when the deadline passes, and says ACK_TIMEOUT', async () => {
     const page = new Page(h);
-    await walkToStep7(h, page);
+    const certificates = await walkToStep7(h, page);
+    for (const der of Object.values(certificates)) expect(await ocspStatus(h, der)).toContain(': good');
     const flow = await h.services.issuance.load(page.flowId);
     h.clock.advance((flow.state.deadline ?? 0) - h.clock.now() + 1000);
     expect(
@@ -171,6 +210,8 @@ describe('the issuance portal over HTTP, from order to acknowledged card', () =>
       );
     }
     expect((await getOrder(h.t.store.db, 'order-anna'))?.state).toBe('registered');
+    // OCSP says revoked at once: the revocation cleared the responder's cache.
+    for (const der of Object.values(certificates)) expect(await ocspStatus(h, der)).toContain(': revoked');
     // A second sweep (another server) finds nothing left to do.
     expect(await h.services.sweeper.sweep()).toBe(0);
   });

@@ -17,6 +17,11 @@ export const registerServeCommand = (program: Command): void => {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--training', 'training mode: virtual readers and cards, demo data on first start')
     .option('--agent-port <n>', 'loopback port of the training card agent', '31443')
+    .option(
+      '--ack-window <minutes>',
+      'time to acknowledge a card ($RESERVKORT_ACK_WINDOW_MINUTES)',
+      process.env.RESERVKORT_ACK_WINDOW_MINUTES ?? '10',
+    )
     .action(
       async (
         options: { port: string; host: string; training?: boolean; agentPort: string },
