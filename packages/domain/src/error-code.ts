@@ -1,10 +1,9 @@
 /**
- * Every code the product can raise. The first block is the catalogue of SPEC §4; the rest are the
- * codes the rules need beyond it (bad identifiers, order registration, flow bookkeeping).
- * Adding a code here makes every language catalogue and the catalogue scenario test fail to
- * compile until it is described and reached.
+ * The rules' own codes: the catalogue of SPEC §4 first, then those the rules need beyond it (bad
+ * identifiers, order registration, flow bookkeeping). Adding a code anywhere below makes every
+ * language catalogue, and the test that must reach it, fail to compile until it is described.
  */
-export const ERROR_CODES = [
+const DOMAIN_CODES = [
   // SPEC §4
   'READERS_MISSING',
   'LOA2_LOGIN',
@@ -58,41 +57,7 @@ export const ERROR_CODES = [
   'FLOW_ENDED',
   // Support cases
   'TEXT_TOO_LONG',
-  // Certificate authority (raised by the pki package, described here with the rest)
-  'CSR_INVALID',
-  'CSR_SIGNATURE_INVALID',
-  'KEY_NOT_ALLOWED',
-  'CA_NOT_INITIALISED',
-  'CA_ALREADY_INITIALISED',
-  'CA_KEY_UNAVAILABLE',
-  'CERTIFICATE_NOT_FOUND',
-  'ALREADY_REVOKED',
-  'REVOCATION_REASON_INVALID',
-  // Card agent (raised by the agent package, described here with the rest)
-  'READER_NOT_FOUND',
-  'CARD_MISSING',
-  'CARD_REMOVED',
-  'PIN_INCORRECT',
-  'PIN_BLOCKED',
-  'PIN_FORMAT',
-  'PUK_INCORRECT',
-  'CARD_LOCKED',
-  'KEY_MISSING',
-  'CARD_ERROR',
-  'ORIGIN_FORBIDDEN',
-  'SESSION_INVALID',
-  'DIALOG_CANCELLED',
-  'DIALOG_TIMEOUT',
-  'REQUEST_INVALID',
-  // Server (raised by the server package)
-  'LOGIN_FAILED',
-  'CSRF_INVALID',
-  'ACCESS_DENIED',
-  'NOT_FOUND',
-  'SIGNATURE_INVALID',
 ] as const;
-
-export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** The codes the certificate authority raises: described here, reached by the pki package's tests. */
 export const PKI_CODES = [
@@ -105,7 +70,7 @@ export const PKI_CODES = [
   'CERTIFICATE_NOT_FOUND',
   'ALREADY_REVOKED',
   'REVOCATION_REASON_INVALID',
-] as const satisfies readonly ErrorCode[];
+] as const;
 
 export type PkiCode = (typeof PKI_CODES)[number];
 
@@ -126,7 +91,7 @@ export const AGENT_CODES = [
   'DIALOG_CANCELLED',
   'DIALOG_TIMEOUT',
   'REQUEST_INVALID',
-] as const satisfies readonly ErrorCode[];
+] as const;
 
 export type AgentCode = (typeof AGENT_CODES)[number];
 
@@ -137,9 +102,14 @@ export const SERVER_CODES = [
   'ACCESS_DENIED',
   'NOT_FOUND',
   'SIGNATURE_INVALID',
-] as const satisfies readonly ErrorCode[];
+] as const;
 
 export type ServerCode = (typeof SERVER_CODES)[number];
+
+/** Every code the product can raise: the rules' own, then those of the CA, the card agent and the server. */
+export const ERROR_CODES = [...DOMAIN_CODES, ...PKI_CODES, ...AGENT_CODES, ...SERVER_CODES] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 const codeSet: ReadonlySet<string> = new Set(ERROR_CODES);
 

@@ -138,7 +138,9 @@ describe('order states', () => {
       error: { code: 'ORDER_EXPIRED', details: { state: 'expired' } },
     });
     expect(transitionOrder(order, { type: 'expire', at })).toMatchObject({ value: { state: 'expired' } });
-    expect(transitionOrder(order, { type: 'expire', at: end + 1 })).toMatchObject({ value: { state: 'expired' } });
+    expect(transitionOrder(order, { type: 'expire', at: end + 1 })).toMatchObject({
+      value: { state: 'expired' },
+    });
   });
 
   it('refuses transitions that make no sense', () => {

@@ -104,10 +104,7 @@ export class IssuanceService {
     return flow;
   }
 
-  /** A new flow for a logged-in administrator, with the readers as the agent reports them now. */
-  async start(session: CurrentSession, readers: Readers): Promise<AppliedEvent> {
-    const now = this.now();
-    const state = startFlow(newId(), readers, now);
+  private async insertNew(state: FlowState, session: CurrentSession, now: number): Promise<FlowState> {
     await insertFlow(this.db, {
       id: state.flowId,
       orderId: null,
@@ -119,6 +116,13 @@ export class IssuanceService {
       pendingEffects: [],
       createdAt: now,
     });
+    return state;
+  }
+
+  /** A new flow for a logged-in administrator, with the readers as the agent reports them now. */
+  async start(session: CurrentSession, readers: Readers): Promise<AppliedEvent> {
+    const now = this.now();
+    const state = await this.insertNew(startFlow(newId(), readers, now), session, now);
     const loginReader =
       ([1, 2] as const).find((r) => readers[r].card?.cardNumber === session.cardNumber) ?? 1;
     return this.apply(state.flowId, session, {
@@ -138,18 +142,7 @@ export class IssuanceService {
       await this.apply(flowId, session, { type: 'aborted', reason: 'restart', at: this.now() });
     const previous = (await this.load(flowId)).state;
     const now = this.now();
-    const state = restartFlow(previous, newId(), now);
-    await insertFlow(this.db, {
-      id: state.flowId,
-      orderId: null,
-      admin2HsaId: session.hsaId,
-      status: state.status,
-      step: state.step,
-      state,
-      deadline: null,
-      pendingEffects: [],
-      createdAt: now,
-    });
+    const state = await this.insertNew(restartFlow(previous, newId(), now), session, now);
     return { view: viewOf(state, now), raised: [], cardEffects: [] };
   }
 

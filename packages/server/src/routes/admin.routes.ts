@@ -15,7 +15,6 @@ import {
   cardHolder,
   consumeChallenge,
   getOrder,
-  insertChallenge,
   insertOrder,
   listBranches,
   type StoredOrder,
@@ -24,6 +23,7 @@ import {
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { verifyCardCertificate, verifyCardSignature } from '../auth/card-certificate.js';
 import { type CurrentSession, requireSession } from '../auth/session.js';
+import { issueChallenge, statement } from '../auth/signing-challenge.js';
 import { ApiError } from '../http/api-error.js';
 import { adminOf, type DirectoryCache, lookUp } from '../issuance/directory.js';
 import type { ServerContext } from '../server-context.js';
@@ -182,18 +182,12 @@ export const adminRoutes =
         if (!checked.ok) throw refuse(checked.error);
         const holder = await cardHolder(db, checked.value.cardNumber);
         if (holder !== null && holder !== person.hsaId) throw new ApiError('CARD_NUMBER_TAKEN');
-        const challengeId = randomBytes(16).toString('base64url');
-        const toBeSigned = Buffer.from(JSON.stringify({ purpose: 'register-order', ...draft })).toString(
-          'base64',
+        return issueChallenge(
+          db,
+          statement({ purpose: 'register-order', ...draft }),
+          ctx.clock.now(),
+          DRAFT_TTL_MS,
         );
-        const now = ctx.clock.now();
-        await insertChallenge(db, {
-          id: challengeId,
-          challenge: toBeSigned,
-          createdAt: now,
-          expiresAt: now + DRAFT_TTL_MS,
-        });
-        return { challengeId, toBeSigned };
       },
     );
 

@@ -4,13 +4,13 @@ import {
   endSession,
   getAdmin,
   hasStaffRole,
-  insertChallenge,
   insertSession,
   markLoginCardRemoved,
 } from '@reservkort/store';
 import type { FastifyPluginAsync } from 'fastify';
 import { verifyCardCertificate, verifyCardSignature } from '../auth/card-certificate.js';
 import { hashToken, newToken, requireSession, SESSION_COOKIE, setSessionCookie } from '../auth/session.js';
+import { issueChallenge } from '../auth/signing-challenge.js';
 import { ApiError } from '../http/api-error.js';
 import type { ServerContext } from '../server-context.js';
 
@@ -56,16 +56,13 @@ export const authRoutes =
         },
       },
       async () => {
-        const now = ctx.clock.now();
-        const challengeId = randomBytes(16).toString('base64url');
-        const challenge = randomBytes(32).toString('base64');
-        await insertChallenge(db, {
-          id: challengeId,
-          challenge,
-          createdAt: now,
-          expiresAt: now + CHALLENGE_TTL_MS,
-        });
-        return { challengeId, challenge };
+        const { challengeId, toBeSigned } = await issueChallenge(
+          db,
+          randomBytes(32).toString('base64'),
+          ctx.clock.now(),
+          CHALLENGE_TTL_MS,
+        );
+        return { challengeId, challenge: toBeSigned };
       },
     );
 

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { X509Certificate } from '@peculiar/x509';
 import { checkFlowEvent, type FlowEvent, parseCardNumber, type Readers } from '@reservkort/domain';
-import { consumeChallenge, getCertificate, insertChallenge } from '@reservkort/store';
+import { consumeChallenge, getCertificate } from '@reservkort/store';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { verifyCardCertificate, verifyCardSignature } from '../auth/card-certificate.js';
 import { requireSession } from '../auth/session.js';
+import { issueChallenge, statement } from '../auth/signing-challenge.js';
 import { ApiError } from '../http/api-error.js';
 import type { IssuanceService } from '../issuance/issuance.service.js';
 import type { ServerContext } from '../server-context.js';
@@ -198,24 +199,14 @@ export const issuanceRoutes =
       async (request) => {
         const me = await session(request);
         const flow = await issuance.own(request.params.flowId, me);
-        const now = ctx.clock.now();
-        const challengeId = randomBytes(16).toString('base64url');
-        const toBeSigned = Buffer.from(
-          JSON.stringify({
-            purpose: request.body.purpose,
-            flowId: flow.id,
-            orderId: flow.state.order?.orderId ?? null,
-            cardNumber: flow.state.order?.cardNumber ?? null,
-            nonce: randomBytes(16).toString('hex'),
-          }),
-        ).toString('base64');
-        await insertChallenge(db, {
-          id: challengeId,
-          challenge: toBeSigned,
-          createdAt: now,
-          expiresAt: now + SIGNING_TTL_MS,
+        const toBeSigned = statement({
+          purpose: request.body.purpose,
+          flowId: flow.id,
+          orderId: flow.state.order?.orderId ?? null,
+          cardNumber: flow.state.order?.cardNumber ?? null,
+          nonce: randomBytes(16).toString('hex'),
         });
-        return { challengeId, toBeSigned };
+        return issueChallenge(db, toBeSigned, ctx.clock.now(), SIGNING_TTL_MS);
       },
     );
 
@@ -253,6 +244,8 @@ export const issuanceRoutes =
       async (request) => {
         const me = await session(request);
         const flowId = request.params.flowId;
+        // Ownership first: another admin's refused call must not use up the owner's challenge.
+        await issuance.own(flowId, me);
         const data = await takeChallenge(request.body.challengeId, flowId, 'order');
         const at = ctx.clock.now();
         // Signing re-proves the card: a certificate from another card, or of someone else, is caught here.
