@@ -304,3 +304,38 @@ describe('serial numbers', () => {
     }
   });
 });
+
+describe('a revocation whose CRL was never published (crash in between)', () => {
+  it('brings the CRL up to date when the revocation is retried', async () => {
+    const t = await createTestCa('sqlite');
+    try {
+      const issued = await t.ca.issue(issueRequest((await makeCsr()).pem));
+      const { insertRevocation, getCrl } = await import('@reservkort/store');
+      // What a crash right after the revocation's commit leaves behind: a revocation, an old CRL.
+      await insertRevocation(t.store.db, {
+        serial: issued.serial,
+        revokedAt: Date.now() + 1,
+        reason: 'keyCompromise',
+        revokedBy: 'x',
+      });
+      const before = await getCrl(t.store.db, 'loa3');
+      await expect(t.ca.revoke(issued.serial, 'keyCompromise', 'retry')).rejects.toMatchObject({
+        code: 'ALREADY_REVOKED',
+      });
+      const after = await getCrl(t.store.db, 'loa3');
+      expect(after?.crlNumber).toBeGreaterThan(before?.crlNumber ?? 0);
+      const text = await openssl([
+        'crl',
+        '-inform',
+        'DER',
+        '-in',
+        await writeText(t.dir, 'retry.crl', after?.der ?? new Uint8Array()),
+        '-noout',
+        '-text',
+      ]);
+      expect(text.out).toContain(issued.serial.toUpperCase());
+    } finally {
+      await t.dispose();
+    }
+  });
+});

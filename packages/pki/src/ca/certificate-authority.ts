@@ -390,6 +390,18 @@ export class CertificateAuthority {
         serial: serial.slice(0, 64),
       });
     }
+    const issuing = (ISSUING_CAS as readonly string[]).includes(certificate.caId);
+    if (certificate.revocation !== null) {
+      // A crash between the revocation's commit and the CRL's publication leaves the CRL behind:
+      // whoever retries the revocation brings it up to date before hearing "already revoked".
+      const crl = issuing ? await getCrl(this.deps.db, certificate.caId) : null;
+      if (issuing && (crl === null || crl.thisUpdate < certificate.revocation.revokedAt)) {
+        await this.publishCrl(certificate.caId as IssuingCaId);
+      }
+      throw new PkiError('ALREADY_REVOKED', `certificate ${serial} is already revoked`, {
+        serial: normalised,
+      });
+    }
     const revokedAt = this.deps.clock.now();
     await this.deps.db.transaction().execute(async (trx) => {
       const inserted = await insertRevocation(trx, {
@@ -411,9 +423,7 @@ export class CertificateAuthority {
       });
     });
     this.events.emit('status-changed', normalised);
-    if ((ISSUING_CAS as readonly string[]).includes(certificate.caId)) {
-      await this.publishCrl(certificate.caId as IssuingCaId);
-    }
+    if (issuing) await this.publishCrl(certificate.caId as IssuingCaId);
     return { revokedAt, reason };
   }
 

@@ -299,7 +299,9 @@ export class IssuanceService {
         });
       }
     });
-    if (pending.length > 0) await this.settle(flowId);
+    // The change is committed and its revocations stored: if carrying them out fails now, the
+    // sweeper retries; the caller's action still succeeded.
+    if (pending.length > 0) await this.settle(flowId).catch(() => undefined);
     return {
       view: viewOf(transition.state, this.now()),
       raised: transition.raised.map((e) => e.code),
