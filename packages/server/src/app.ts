@@ -5,6 +5,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { errorResponse } from '@reservkort/domain';
 import { ocspFastPath, pkiRoutes } from '@reservkort/pki';
+import { Ajv } from 'ajv';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
 import { registerErrorHandler } from './http/api-error.js';
@@ -43,12 +44,37 @@ export const buildApp = async (ctx: ServerContext, options: AppOptions = {}): Pr
         }
       : false,
     bodyLimit: 256 * 1024,
+    // Malformed URLs (broken percent-encoding, over-long parameters) get the catalogue's answer too.
+    frameworkErrors: (error, _request, reply) => {
+      // The route-less reply of this hook is typed for no route; the body is the catalogue's.
+      const plain = reply as unknown as { code(status: number): { send(body: unknown): void } };
+      plain
+        .code(error.statusCode && error.statusCode < 500 ? error.statusCode : 400)
+        .send(errorResponse('REQUEST_INVALID', { reason: 'url' }));
+    },
     serverFactory: (handler) =>
       createServer((req, res) => {
         if (!fast(req, res)) handler(req, res);
       }),
   });
   registerErrorHandler(app);
+  // Bodies are JSON with real types: a number is not a string. Query strings and path parameters
+  // arrive as text and are converted to the declared types.
+  const strictBodies = new Ajv({
+    coerceTypes: false,
+    useDefaults: true,
+    removeAdditional: true,
+    allErrors: false,
+  });
+  const textParts = new Ajv({
+    coerceTypes: 'array',
+    useDefaults: true,
+    removeAdditional: true,
+    allErrors: false,
+  });
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'body' ? strictBodies : textParts).compile(schema),
+  );
   app.addSchema({
     $id: 'ApiError',
     type: 'object',

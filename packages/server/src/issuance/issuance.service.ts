@@ -121,18 +121,25 @@ export class IssuanceService {
 
   /** A new flow for a logged-in administrator, with the readers as the agent reports them now. */
   async start(session: CurrentSession, readers: Readers): Promise<AppliedEvent> {
+    // Only ID-administrators issue cards (the service desk works cases, not flows).
+    await adminOf(this.db, session.hsaId);
     const now = this.now();
-    const state = await this.insertNew(startFlow(newId(), readers, now), session, now);
+    const fresh = startFlow(newId(), readers, now);
     const loginReader =
       ([1, 2] as const).find((r) => readers[r].card?.cardNumber === session.cardNumber) ?? 1;
-    return this.apply(state.flowId, session, {
+    const login: FlowEvent = {
       type: 'logged-in',
       admin: session.hsaId,
       assuranceLevel: session.assuranceLevel,
       cardNumber: session.cardNumber,
       reader: loginReader,
       at: now,
-    });
+    };
+    // Ask the machine before storing anything, so a refused start leaves no flow behind.
+    const checked = applyFlowEvent(fresh, login, this.config);
+    if (!checked.ok) throw new ApiError(checked.error.code, checked.error.details ?? {});
+    const state = await this.insertNew(fresh, session, now);
+    return this.apply(state.flowId, session, login);
   }
 
   /** Restart after a fault or an end: a new flow with the same readers and, if the card stayed, login. */

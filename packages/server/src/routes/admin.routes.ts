@@ -59,6 +59,8 @@ export const adminRoutes =
     const session = async (request: FastifyRequest): Promise<CurrentSession> => {
       const current = await requireSession(request, db, ctx.clock.now(), ctx.sessions);
       if (current.assuranceLevel !== 'LoA3') throw new ApiError('LOA2_LOGIN');
+      // Administrators only, checked before any lookup, so others cannot probe the directory.
+      await adminOf(db, current.hsaId);
       return current;
     };
 

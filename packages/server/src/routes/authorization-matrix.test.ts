@@ -1,0 +1,484 @@
+// Who may call what: every endpoint against every kind of caller, each cell asserted. A cell is
+// either allowed (a 2xx, or a domain-level 4xx that shows the request got past authorisation) or
+// refused with a specific code. Refusals come from the session (NOT_LOGGED_IN, CSRF_INVALID), the
+// assurance level (LOA2_LOGIN), the roles (NO_ROLE_IN_BRANCH, ACCESS_DENIED) and ownership.
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { CardNumber, ErrorCode } from '@reservkort/domain';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { statusOf } from '../http/api-error.js';
+import { type Answer, Client, cardIn, loginBody, signWithCard } from '../test-support/acceptance-client.js';
+import {
+  ACTORS,
+  addAcceptanceDirectory,
+  insertOrderFor,
+  RECIPIENTS,
+} from '../test-support/acceptance-directory.js';
+import {
+  ADMIN1,
+  ADMIN1_CARD,
+  ADMIN2_CARD,
+  ANNA,
+  ANNA_PNR,
+  createIssuanceHarness,
+  type Harness,
+} from '../test-support/issuance-harness.js';
+
+const run = promisify(execFile);
+const COLUMNS = ['anonymous', 'noCsrf', 'loa2', 'noRole', 'admin1', 'desk', 'admin2'] as const;
+type Column = (typeof COLUMNS)[number];
+type Caller = Exclude<Column, 'anonymous' | 'noCsrf'>;
+
+const CARDS: Record<Caller, CardNumber> = {
+  loa2: ACTORS.loa2.cardNumber,
+  noRole: ACTORS.outsider.cardNumber,
+  admin1: ADMIN1_CARD,
+  desk: ACTORS.desk.cardNumber,
+  admin2: ADMIN2_CARD,
+};
+
+/** A cell: the status, and the code for a 4xx. */
+const ok = (status = 200) => String(status);
+const refused = (code: ErrorCode) => `${statusOf(code)} ${code}`;
+/** Got past authorisation and was answered by the domain. */
+const past = refused;
+
+interface Row {
+  /** The route as the OpenAPI description names it (`:param` for `{param}`), then a comment. */
+  readonly name: string;
+  readonly method: 'GET' | 'POST';
+  /** The path, built once the ids exist. */
+  readonly url: () => string;
+  /** A valid body for the caller (`as` is whose card or session the body belongs to). */
+  readonly body?: (as: Caller | 'anonymous') => Promise<unknown> | unknown;
+  /** Bytes sent as they are instead of a JSON body. */
+  readonly raw?: () => Buffer;
+  readonly contentType?: string;
+  /** Whose session the no-CSRF column uses: the caller who would otherwise be let in. */
+  readonly csrfCaller?: Caller;
+  readonly expected: Record<Column, string>;
+}
+
+/** Everyone, with or without a session or the header. */
+const open = (status = 200): Record<Column, string> =>
+  Object.fromEntries(COLUMNS.map((c) => [c, ok(status)])) as Record<Column, string>;
+
+/** Only the owner of admin 2's flow gets in; the owner's answer is `owner`. */
+const ownerOnly = (owner: string, method: 'GET' | 'POST'): Record<Column, string> => ({
+  anonymous: refused('NOT_LOGGED_IN'),
+  noCsrf: method === 'GET' ? owner : refused('CSRF_INVALID'),
+  loa2: refused('ACCESS_DENIED'),
+  noRole: refused('ACCESS_DENIED'),
+  admin1: refused('ACCESS_DENIED'),
+  desk: refused('ACCESS_DENIED'),
+  admin2: owner,
+});
+
+/** The service desk's queue. */
+const deskOnly = (desk: string, method: 'GET' | 'POST'): Record<Column, string> => ({
+  anonymous: refused('NOT_LOGGED_IN'),
+  noCsrf: method === 'GET' ? desk : refused('CSRF_INVALID'),
+  loa2: refused('ACCESS_DENIED'),
+  noRole: refused('ACCESS_DENIED'),
+  admin1: refused('ACCESS_DENIED'),
+  desk,
+  admin2: refused('ACCESS_DENIED'),
+});
+
+/** The admin portal: LoA3 logins with KRA/RA in the recipient's branch. */
+const adminPortal = (
+  method: 'GET' | 'POST',
+  allowed: { admin1: string; admin2: string },
+): Record<Column, string> => ({
+  anonymous: refused('NOT_LOGGED_IN'),
+  noCsrf: method === 'GET' ? allowed.admin1 : refused('CSRF_INVALID'),
+  loa2: refused('LOA2_LOGIN'),
+  noRole: refused('NO_ROLE_IN_BRANCH'),
+  admin1: allowed.admin1,
+  // The service desk is no ID-administrator.
+  desk: refused('ACCESS_DENIED'),
+  admin2: allowed.admin2,
+});
+
+/** Any logged-in caller. */
+const loggedIn = (answer: string, method: 'GET' | 'POST'): Record<Column, string> => ({
+  anonymous: refused('NOT_LOGGED_IN'),
+  noCsrf: method === 'GET' ? answer : refused('CSRF_INVALID'),
+  loa2: answer,
+  noRole: answer,
+  admin1: answer,
+  desk: answer,
+  admin2: answer,
+});
+
+const cell = (answer: Answer): string => {
+  if (answer.status < 400) return String(answer.status);
+  const body = answer.body ?? {};
+  const shaped = typeof body.message?.sv === 'string' && typeof body.message?.en === 'string';
+  return `${answer.status} ${body.code ?? '(no code)'}${shaped ? '' : ' (no sv/en message)'}`;
+};
+
+describe('authorization matrix: every endpoint × caller', () => {
+  let h: Harness;
+  const clients = {} as Record<Caller, Client> & { anonymous: Client };
+  const ids = { flow: '', flowToAbort: '', flowToRestart: '', caseId: '', orderToCancel: 'order-cancel' };
+  let cardCounter = 500;
+  let ocspRequest = Buffer.alloc(0);
+
+  const readersWith = (card: CardNumber | null) => ({
+    readers: {
+      1: { connected: true, card: card === null ? null : { cardNumber: card } },
+      2: { connected: true, card: null },
+    },
+  });
+  const cardOf = (as: Caller | 'anonymous'): CardNumber => CARDS[as === 'anonymous' ? 'admin2' : as];
+  const withCardIn = (card: CardNumber) => cardIn(h, 'reader-1', card);
+  const admin2Flow = async (...actions: string[]) => {
+    const started = await clients.admin2.post('/api/flows', readersWith(ADMIN2_CARD));
+    expect(started.status).toBe(200);
+    const flowId = started.body.view.flowId as string;
+    for (const type of actions) await clients.admin2.post(`/api/flows/${flowId}/actions`, { type });
+    return flowId;
+  };
+  const draftFor = () => ({
+    personHsaId: ANNA,
+    cardNumber: `97522789000000${String(cardCounter++).padStart(5, '0')}`,
+    validity: { notBefore: h.clock.now(), notAfter: h.clock.now() + 5 * 86_400_000 },
+    idDocument: 'swedish-passport',
+  });
+  /** An order draft prepared by admin 1 (or admin 2 for themself), signed with the caller's card. */
+  const signedOrder = async (as: Caller | 'anonymous') => {
+    const preparer = as === 'admin2' ? clients.admin2 : clients.admin1;
+    const prepared = await preparer.post('/api/admin/orders/prepare', draftFor());
+    expect(prepared.status, JSON.stringify(prepared.body)).toBe(200);
+    await withCardIn(as === 'anonymous' ? ADMIN1_CARD : cardOf(as));
+    const signed = await signWithCard(h, 'reader-1', Buffer.from(prepared.body.toBeSigned, 'base64'));
+    return { challengeId: prepared.body.challengeId, ...signed };
+  };
+  const admin2SignCertificate = async () => {
+    await withCardIn(ADMIN2_CARD);
+    const info = await h.cards.cardInfo('reader-1');
+    return Buffer.from(info.certificates.find((c) => c.key === 'sign')?.der ?? []).toString('base64');
+  };
+  /** A fresh challenge of admin 2's flow: what a caller would have to replay to sign or acknowledge it. */
+  const flowChallenge = async (purpose: 'order' | 'acknowledge') => {
+    const answer = await clients.admin2.post(`/api/flows/${ids.flow}/signing-challenge`, { purpose });
+    expect(answer.status).toBe(200);
+    return answer.body.challengeId as string;
+  };
+  const garbageSignature = Buffer.alloc(64, 3).toString('base64');
+
+  const rows: Row[] = [
+    // --- public ---
+    { name: 'GET /health', method: 'GET', url: () => '/health', expected: open() },
+    { name: 'GET /metrics', method: 'GET', url: () => '/metrics', expected: open() },
+    { name: 'GET /api/docs/json', method: 'GET', url: () => '/api/docs/json', expected: open() },
+    {
+      name: 'GET /pki/ca/:name.:ext (root.pem)',
+      method: 'GET',
+      url: () => '/pki/ca/root.pem',
+      expected: open(),
+    },
+    {
+      name: 'GET /pki/crl/:name.crl (loa3)',
+      method: 'GET',
+      url: () => '/pki/crl/loa3.crl',
+      expected: open(),
+    },
+    {
+      name: 'POST /ocsp',
+      method: 'POST',
+      url: () => '/ocsp',
+      raw: () => ocspRequest,
+      contentType: 'application/ocsp-request',
+      expected: open(),
+    },
+    {
+      name: 'GET /ocsp/:*',
+      method: 'GET',
+      url: () => `/ocsp/${encodeURIComponent(ocspRequest.toString('base64'))}`,
+      expected: open(),
+    },
+    { name: 'GET /api/catalogue', method: 'GET', url: () => '/api/catalogue', expected: open() },
+    { name: 'POST /api/auth/challenge', method: 'POST', url: () => '/api/auth/challenge', expected: open() },
+    // --- session ---
+    { name: 'GET /api/auth/me', method: 'GET', url: () => '/api/auth/me', expected: loggedIn(ok(), 'GET') },
+    {
+      name: 'POST /api/auth/card-removed (another card than the login card)',
+      method: 'POST',
+      url: () => '/api/auth/card-removed',
+      body: () => ({ cardNumber: '9752278900000000999' }),
+      expected: loggedIn(ok(), 'POST'),
+    },
+    {
+      name: 'POST /api/flows (start)',
+      method: 'POST',
+      url: () => '/api/flows',
+      body: (as) => readersWith(cardOf(as)),
+      // Starting a flow needs only a login: a LoA2 login or one without roles gets a flow whose
+      // controls explain what they may not do (LOA2_LOGIN, NO_ROLE_IN_BRANCH at the search). The
+      // service desk is no ID-administrator and may not start one (ACCESS_DENIED).
+      expected: { ...loggedIn(ok(), 'POST'), desk: refused('ACCESS_DENIED') },
+    },
+    // --- admin 2's flow ---
+    {
+      name: 'GET /api/flows/:flowId',
+      method: 'GET',
+      url: () => `/api/flows/${ids.flow}`,
+      expected: ownerOnly(ok(), 'GET'),
+    },
+    {
+      name: 'POST /api/flows/:flowId/actions',
+      method: 'POST',
+      url: () => `/api/flows/${ids.flow}/actions`,
+      body: () => ({ type: 'manage-orders' }),
+      expected: ownerOnly(past('EVENT_OUT_OF_ORDER'), 'POST'),
+    },
+    {
+      name: 'POST /api/flows/:flowId/agent-events',
+      method: 'POST',
+      url: () => `/api/flows/${ids.flow}/agent-events`,
+      body: () => ({ type: 'tick' }),
+      expected: ownerOnly(ok(), 'POST'),
+    },
+    {
+      name: 'POST /api/flows/:flowId/search',
+      method: 'POST',
+      url: () => `/api/flows/${ids.flow}/search`,
+      body: () => ({ query: ANNA_PNR }),
+      expected: ownerOnly(ok(), 'POST'),
+    },
+    {
+      name: 'POST /api/flows/:flowId/signing-challenge',
+      method: 'POST',
+      url: () => `/api/flows/${ids.flow}/signing-challenge`,
+      body: () => ({ purpose: 'order' }),
+      expected: ownerOnly(ok(), 'POST'),
+    },
+    {
+      name: 'POST /api/flows/:flowId/sign',
+      method: 'POST',
+      url: () => `/api/flows/${ids.flow}/sign`,
+      body: async () => ({
+        challengeId: await flowChallenge('order'),
+        certificate: await admin2SignCertificate(),
+        signature: garbageSignature,
+      }),
+      // The flow is at step 2: SIGNERA is no control there.
+      expected: ownerOnly(past('EVENT_OUT_OF_ORDER'), 'POST'),
+    },
+    {
+      name: 'POST /api/flows/:flowId/certificates',
+      method: 'POST',
+      url: () => `/api/flows/${ids.flow}/certificates`,
+      body: () => ({ authCsr: 'MIIB', signCsr: 'MIIB' }),
+      expected: ownerOnly(past('EVENT_OUT_OF_ORDER'), 'POST'),
+    },
+    {
+      name: 'POST /api/flows/:flowId/acknowledge',
+      method: 'POST',
+      url: () => `/api/flows/${ids.flow}/acknowledge`,
+      body: async () => ({ challengeId: await flowChallenge('acknowledge'), signature: garbageSignature }),
+      expected: ownerOnly(past('EVENT_OUT_OF_ORDER'), 'POST'),
+    },
+    {
+      name: 'POST /api/flows/:flowId/abort',
+      method: 'POST',
+      url: () => `/api/flows/${ids.flowToAbort}/abort`,
+      body: () => ({ reason: 'restart' }),
+      expected: ownerOnly(ok(), 'POST'),
+    },
+    {
+      name: 'POST /api/flows/:flowId/restart',
+      method: 'POST',
+      url: () => `/api/flows/${ids.flowToRestart}/restart`,
+      expected: ownerOnly(ok(), 'POST'),
+    },
+    {
+      name: 'POST /api/support/cases (file a case on a flow)',
+      method: 'POST',
+      url: () => '/api/support/cases',
+      body: () => ({ flowId: ids.flow, comment: 'Fastnar', agent: { version: '0.1.0', packaging: 'test' } }),
+      expected: ownerOnly(ok(201), 'POST'),
+    },
+    // --- admin portal ---
+    {
+      name: 'GET /api/admin/persons',
+      method: 'GET',
+      url: () => `/api/admin/persons?query=${ANNA_PNR}`,
+      csrfCaller: 'admin1',
+      expected: adminPortal('GET', { admin1: ok(), admin2: ok() }),
+    },
+    {
+      name: 'POST /api/admin/orders/prepare',
+      method: 'POST',
+      url: () => '/api/admin/orders/prepare',
+      body: () => draftFor(),
+      csrfCaller: 'admin1',
+      expected: adminPortal('POST', { admin1: ok(), admin2: ok() }),
+    },
+    {
+      name: 'POST /api/admin/orders (register, signed)',
+      method: 'POST',
+      url: () => '/api/admin/orders',
+      body: (as) => signedOrder(as === 'anonymous' ? 'anonymous' : as),
+      csrfCaller: 'admin1',
+      expected: adminPortal('POST', { admin1: ok(201), admin2: ok(201) }),
+    },
+    {
+      name: 'POST /api/admin/orders/:orderId/cancel',
+      method: 'POST',
+      url: () => `/api/admin/orders/${ids.orderToCancel}/cancel`,
+      csrfCaller: 'admin1',
+      // Admin 1 cancels first; admin 2 gets past authorisation to find it cancelled.
+      expected: adminPortal('POST', { admin1: ok(), admin2: past('ORDER_STATE_CONFLICT') }),
+    },
+    // --- the service desk's queue ---
+    {
+      name: 'GET /api/support/cases',
+      method: 'GET',
+      url: () => '/api/support/cases',
+      csrfCaller: 'desk',
+      expected: deskOnly(ok(), 'GET'),
+    },
+    {
+      name: 'GET /api/support/cases/:caseId',
+      method: 'GET',
+      url: () => `/api/support/cases/${ids.caseId}`,
+      csrfCaller: 'desk',
+      expected: deskOnly(ok(), 'GET'),
+    },
+    {
+      name: 'POST /api/support/cases/:caseId/assign',
+      method: 'POST',
+      url: () => `/api/support/cases/${ids.caseId}/assign`,
+      csrfCaller: 'desk',
+      expected: deskOnly(ok(), 'POST'),
+    },
+    {
+      name: 'POST /api/support/cases/:caseId/comments',
+      method: 'POST',
+      url: () => `/api/support/cases/${ids.caseId}/comments`,
+      body: () => ({ text: 'Tittar på det.' }),
+      csrfCaller: 'desk',
+      expected: deskOnly(ok(201), 'POST'),
+    },
+    {
+      name: 'POST /api/support/cases/:caseId/resolve',
+      method: 'POST',
+      url: () => `/api/support/cases/${ids.caseId}/resolve`,
+      csrfCaller: 'desk',
+      expected: deskOnly(ok(), 'POST'),
+    },
+    // --- login and logout last: logging out ends the callers' sessions ---
+    {
+      name: 'POST /api/auth/login',
+      method: 'POST',
+      url: () => '/api/auth/login',
+      body: (as) => loginBody(h, cardOf(as)),
+      expected: open(),
+    },
+    {
+      name: 'POST /api/auth/logout',
+      method: 'POST',
+      url: () => '/api/auth/logout',
+      expected: loggedIn(ok(), 'POST'),
+    },
+  ];
+
+  beforeAll(async () => {
+    h = await createIssuanceHarness();
+    await addAcceptanceDirectory(h, { actors: ['outsider', 'loa2', 'desk'] });
+    await insertOrderFor(h, {
+      id: ids.orderToCancel,
+      person: RECIPIENTS.noOrder.person,
+      cardNumber: '9752278900000000204' as CardNumber,
+      createdBy: ADMIN1,
+    });
+    // A real OCSP request for a serial of the LoA3 CA, as OpenSSL makes it.
+    const reqFile = join(h.t.dir, 'matrix.ocsp');
+    await run('openssl', [
+      'ocsp',
+      '-issuer',
+      h.t.files.loa3,
+      '-serial',
+      '0x1234',
+      '-no_nonce',
+      '-reqout',
+      reqFile,
+    ]);
+    ocspRequest = await readFile(reqFile);
+    clients.anonymous = new Client(h);
+    for (const caller of Object.keys(CARDS) as Caller[]) {
+      clients[caller] = new Client(h);
+      const login = await clients[caller].login(CARDS[caller]);
+      expect(login.status, `${caller} login: ${JSON.stringify(login.body)}`).toBe(200);
+    }
+    ids.flow = await admin2Flow('manage-orders');
+    ids.flowToAbort = await admin2Flow();
+    ids.flowToRestart = await admin2Flow();
+    const filed = await clients.admin2.post('/api/support/cases', { flowId: ids.flow });
+    expect(filed.status).toBe(201);
+    ids.caseId = filed.body.id;
+  });
+  afterAll(async () => {
+    await h?.dispose();
+  });
+
+  it('has a row for every route of the OpenAPI description', async () => {
+    const docs = (await clients.anonymous.get('/api/docs/json')).body;
+    const described = Object.entries(docs.paths as Record<string, object>).flatMap(([path, methods]) =>
+      Object.keys(methods).map(
+        (method) => `${method.toUpperCase()} ${path.replace(/\{([^}]+)\}/g, ':$1').replace(/(.)\/$/, '$1')}`,
+      ),
+    );
+    const covered = new Set(rows.map((r) => r.name.split(' (')[0]));
+    expect(described.length).toBeGreaterThan(25);
+    expect(described.filter((route) => !covered.has(route))).toEqual([]);
+  });
+
+  for (const row of rows) {
+    it(row.name, async () => {
+      const actual = {} as Record<Column, string>;
+      for (const column of COLUMNS) {
+        const caller: Caller | 'anonymous' =
+          column === 'noCsrf' ? (row.csrfCaller ?? 'admin2') : column === 'anonymous' ? 'anonymous' : column;
+        const client = caller === 'anonymous' ? clients.anonymous : clients[caller];
+        const body = row.body ? await row.body(caller) : undefined;
+        const answer = await client.request(row.method, row.url(), {
+          ...(body === undefined ? {} : { payload: body }),
+          ...(row.raw ? { raw: row.raw() } : {}),
+          ...(row.contentType ? { contentType: row.contentType } : {}),
+          csrf: column !== 'noCsrf',
+        });
+        actual[column] = cell(answer);
+      }
+      expect(actual).toEqual(row.expected);
+    });
+  }
+
+  it('a refused call on another admin’s flow does not use up the owner’s signing challenge', async () => {
+    // Logout above ended the sessions: log the two callers in again.
+    for (const caller of ['noRole', 'admin2'] as const) {
+      expect((await clients[caller].login(CARDS[caller])).status).toBe(200);
+    }
+    const flowId = await admin2Flow('manage-orders');
+    await clients.admin2.post(`/api/flows/${flowId}/search`, { query: ANNA_PNR });
+    expect(
+      (await clients.admin2.post(`/api/flows/${flowId}/actions`, { type: 'order-selected' })).body.view.step,
+    ).toBe(3);
+    const challenge = await clients.admin2.post(`/api/flows/${flowId}/signing-challenge`, {
+      purpose: 'order',
+    });
+    await withCardIn(ADMIN2_CARD);
+    const signed = await signWithCard(h, 'reader-1', Buffer.from(challenge.body.toBeSigned, 'base64'));
+    const body = { challengeId: challenge.body.challengeId, ...signed };
+    const stranger = await clients.noRole.post(`/api/flows/${flowId}/sign`, body);
+    expect(cell(stranger)).toBe(refused('ACCESS_DENIED'));
+    const owner = await clients.admin2.post(`/api/flows/${flowId}/sign`, body);
+    expect(owner.status, JSON.stringify(owner.body)).toBe(200);
+    expect(owner.body.view.step).toBe(4);
+  });
+});
