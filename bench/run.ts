@@ -1,6 +1,8 @@
 // npm run bench -- <name>: runs one benchmark (or all) and prints its table of ratios.
 const BENCHMARKS: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   ocsp: () => import('./ocsp.bench.js'),
+  flow: () => import('./flow.bench.js'),
+  search: () => import('./search.bench.js'),
 };
 
 const names = process.argv.slice(2);

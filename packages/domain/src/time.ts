@@ -60,13 +60,21 @@ export const ageOn = (birth: CalendarDate, on: CalendarDate): number => {
 };
 
 /** The calendar date of an instant in a time zone (Intl is computation, not I/O). */
+/** Building a formatter costs far more than using one: keep one per time zone. */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
 export const dateOf = (instant: Instant, timeZone: string = SWEDISH_TIME_ZONE): CalendarDate => {
-  const parts = new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).formatToParts(new Date(instant));
+  let formatter = formatters.get(timeZone);
+  if (formatter === undefined) {
+    formatter = new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+    });
+    formatters.set(timeZone, formatter);
+  }
+  const parts = formatter.formatToParts(new Date(instant));
   const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value);
   return { year: get('year'), month: get('month'), day: get('day') };
 };

@@ -6,6 +6,7 @@ import type { Kysely } from 'kysely';
 import { ApiError } from '../http/api-error.js';
 
 export const SESSION_COOKIE = 'rk_session';
+const TOUCH_INTERVAL_MS = 60_000;
 export const CSRF_HEADER = 'x-csrf-token';
 
 export interface SessionSettings {
@@ -83,6 +84,7 @@ export const requireSession = async (
   ) {
     throw new ApiError('CSRF_INVALID');
   }
-  await touchSession(db, stored.id, now);
+  // Recording activity is a write: once a minute is enough for an idle time-out counted in minutes.
+  if (now - stored.lastSeenAt >= TOUCH_INTERVAL_MS) await touchSession(db, stored.id, now);
   return toCurrent(stored);
 };

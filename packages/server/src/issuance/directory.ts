@@ -13,17 +13,42 @@ import { ApiError } from '../http/api-error.js';
 /** The organisation tree, read once and kept briefly: it changes only on a directory import. */
 export class DirectoryCache {
   private tree: { value: OrganisationTree; at: number } | null = null;
+  /** One rebuild at a time: requests arriving together share it. */
+  private loading: Promise<OrganisationTree> | null = null;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly ttlMs = 5_000,
   ) {}
 
+  /** The tree; once built, an expired one is still served while a fresh one is read behind it. */
   async organisation(now: number): Promise<OrganisationTree> {
-    if (this.tree && now - this.tree.at < this.ttlMs) return this.tree.value;
-    const built = buildOrganisationTree(await listBranches(this.db));
-    if (!built.ok) throw new ApiError(built.error.code, built.error.details ?? {});
-    this.tree = { value: built.value, at: now };
-    return built.value;
+    const current = this.tree;
+    if (current && now - current.at < this.ttlMs) return current.value;
+    const loading = this.loading ?? this.load(now);
+    if (current) return current.value;
+    return loading;
+  }
+
+  private load(now: number): Promise<OrganisationTree> {
+    this.loading = (async () => {
+      try {
+        const built = buildOrganisationTree(await listBranches(this.db));
+        if (!built.ok) throw new ApiError(built.error.code, built.error.details ?? {});
+        this.tree = { value: built.value, at: now };
+        return built.value;
+      } finally {
+        this.loading = null;
+      }
+    })();
+    // A background refresh that fails leaves the old tree in place; the next request tries again.
+    this.loading.catch(() => undefined);
+    return this.loading;
+  }
+
+  /** A branch's name, from the cached tree. */
+  async branchName(branchId: string, now: number): Promise<string> {
+    return (await this.organisation(now)).branches.get(branchId)?.name ?? '';
   }
 
   invalidate(): void {

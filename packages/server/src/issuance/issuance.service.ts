@@ -27,7 +27,6 @@ import {
   getOrder,
   getPersonByHsaId,
   insertFlow,
-  listBranches,
   markLoginCardRemoved,
   type StoredFlow,
   updateFlow,
@@ -195,8 +194,7 @@ export class IssuanceService {
             cardNumber: outcome.order.cardNumber,
             name: `${outcome.person.givenName} ${outcome.person.surname}`,
             hsaId: outcome.person.hsaId,
-            organisation:
-              (await listBranches(this.db)).find((b) => b.id === outcome.person.branchId)?.name ?? '',
+            organisation: await this.directory.branchName(outcome.person.branchId, now),
             validity: outcome.order.validity,
             idDocument: outcome.order.idDocument,
             normalisedQuery: classified.kind === 'personal-number' ? classified.normalised : null,
@@ -221,7 +219,7 @@ export class IssuanceService {
     const stored = await getOrder(this.db, order.orderId);
     const person = await getPersonByHsaId(this.db, order.recipientHsaId);
     if (stored === null || person === null) throw new ApiError('NOT_FOUND', { what: 'order' });
-    const organisation = (await listBranches(this.db)).find((b) => b.id === person.branchId)?.name ?? '';
+    const organisation = await this.directory.branchName(person.branchId, now);
     const holder = {
       hsaId: person.hsaId,
       givenName: person.givenName,

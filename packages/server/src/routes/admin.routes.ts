@@ -16,7 +16,6 @@ import {
   consumeChallenge,
   getOrder,
   insertOrder,
-  listBranches,
   type StoredOrder,
   updateOrderState,
 } from '@reservkort/store';
@@ -100,12 +99,11 @@ export const adminRoutes =
       },
       async (request) => {
         const { person, orders } = await personFor(await session(request), request.query.query);
-        const branches = await listBranches(db);
         return {
           person: {
             hsaId: person.hsaId,
             name: `${person.givenName} ${person.surname}`,
-            organisation: branches.find((b) => b.id === person.branchId)?.name ?? '',
+            organisation: await directory.branchName(person.branchId, ctx.clock.now()),
             personalNumber: person.personalNumber?.value ?? null,
             coordinationNumber: person.personalNumber?.kind === 'samordningsnummer',
             protectedIdentity: person.protectedIdentity,

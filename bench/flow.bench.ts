@@ -1,0 +1,784 @@
+// Complete issuances per second: admin 2 and the recipient through all seven steps, over real HTTP
+// on loopback (keep-alive) against `reservkort serve` run as separate processes, with the card
+// agent and virtual cards in this process. Each workstation does what test-support/page.ts does
+// (which goes through app.inject): the same requests in the order of walkToStep7 + acknowledge in
+// routes/issuance.routes.test.ts; PIN dialogs are answered as soon as they open (polled each ms),
+// and the agent's events are relayed from the download on.
+// One issuance = login → search → select → SIGNERA → handover → terms → download (keys made on the
+// reserve card, CSRs, both certificates issued) → write → KVITTERA KORT.
+// Printed per configuration: issuances/s and its ratios, latency, the time each workstation waited
+// on the server and on the cards, the CPU time of the server processes and of this process per
+// issuance, and the mean wait per kind of request.
+// Configurations, side by side: SQLite with one server, PostgreSQL with one server, PostgreSQL with
+// two servers sharing the database (the workstations split between them, running concurrently).
+// Baseline: the card work of an issuance alone (key generation, PIN checks and signatures on the
+// virtual cards, no server), at the same concurrency.
+// Knobs: BENCH_ISSUANCES (timed issuances per configuration, default 100), BENCH_LANES (concurrent
+// workstations, default 4), BENCH_CONFIGS (comma-separated subset: sqlite,postgres,postgres-2),
+// BENCH_SERVER_NODE_ARGS (node flags for the servers, e.g. --cpu-prof --cpu-prof-dir=DIR).
+import 'reflect-metadata';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { Agent as HttpAgent, request } from 'node:http';
+import { createServer } from 'node:net';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { buildCsr, CardAgent, type OperationView, VirtualBackend } from '@reservkort/agent';
+import {
+  buildOrganisationTree,
+  type CardNumber,
+  type HsaId,
+  luhnCheckDigit,
+  parsePersonalNumber,
+  registerOrder,
+} from '@reservkort/domain';
+import {
+  grantRole,
+  insertAdmin,
+  insertOrder,
+  insertPerson,
+  type Store,
+  upsertBranches,
+} from '@reservkort/store';
+import { openCa } from '../packages/server/src/cli/ca-context.js';
+import { dataFolder } from '../packages/server/src/config/data-folder.js';
+import { CARD_PINS, provisionCard } from '../packages/server/src/test-support/provision-card.js';
+import { createTestStore } from '../packages/store/src/test-support/test-stores.js';
+import { ratio, startProcess, stopProcess, table } from './support.js';
+
+const execute = promisify(execFile);
+const BIN = new URL('../packages/server/bin/reservkort.js', import.meta.url).pathname;
+const ISSUANCES = Number(process.env.BENCH_ISSUANCES ?? 100);
+const LANES = Number(process.env.BENCH_LANES ?? 4);
+/** Extra node flags for the server processes, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
+const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+const RESERVE_PINS = { pin1: '1111', pin2: '2222', puk: '87654321' } as const;
+const ADMIN1 = 'SE2321000016-adm1' as HsaId;
+const ADMIN1_CARD = '9752278900000000001' as CardNumber;
+const BRANCHES = [
+  { id: 'region', parentId: null, name: 'Region Exempel' },
+  { id: 'hospital', parentId: 'region', name: 'Sjukhuset' },
+  { id: 'clinic', parentId: 'hospital', name: 'Kliniken' },
+];
+
+interface Config {
+  readonly key: string;
+  readonly name: string;
+  readonly dialect: 'sqlite' | 'postgres';
+  readonly servers: number;
+}
+const CONFIGS: readonly Config[] = [
+  { key: 'sqlite', name: 'SQLite, 1 server', dialect: 'sqlite', servers: 1 },
+  { key: 'postgres', name: 'PostgreSQL, 1 server', dialect: 'postgres', servers: 1 },
+  { key: 'postgres-2', name: 'PostgreSQL, 2 servers', dialect: 'postgres', servers: 2 },
+];
+
+const log = (text: string) => process.stderr.write(`${text}\n`);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const msSince = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6;
+const percentile = (sorted: readonly number[], p: number) =>
+  sorted.length === 0
+    ? Number.NaN
+    : (sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0);
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+
+/** A valid personnummer per index: birth dates from 1940 on, a serial per 20,000 people, Luhn. */
+const personalNumberOf = (i: number): string => {
+  const born = new Date(Date.UTC(1940, 0, 1) + (i % 20_000) * 86_400_000);
+  const date = `${born.getUTCFullYear()}${String(born.getUTCMonth() + 1).padStart(2, '0')}${String(born.getUTCDate()).padStart(2, '0')}`;
+  const serial = String(Math.floor(i / 20_000) % 1000).padStart(3, '0');
+  return `${date}${serial}${luhnCheckDigit(`${date.slice(2)}${serial}`)}`;
+};
+
+// --- HTTP: what the page's fetch does, on a keep-alive connection --------------------------------
+
+interface FlowViewAnswer {
+  readonly flowId: string;
+  readonly step: number;
+  readonly status: string;
+}
+/** The parts of the API's answers this benchmark reads. */
+interface Answer {
+  readonly view?: FlowViewAnswer;
+  readonly raised?: readonly string[];
+  readonly review?: { readonly cardNumber: string } | null;
+  readonly certificates?: { readonly auth: string; readonly sign: string };
+  readonly challengeId?: string;
+  readonly challenge?: string;
+  readonly toBeSigned?: string;
+  readonly csrfToken?: string;
+  readonly code?: string;
+}
+
+class Http {
+  private readonly agent = new HttpAgent({ keepAlive: true });
+  constructor(readonly port: number) {}
+
+  send(
+    method: 'GET' | 'POST',
+    path: string,
+    payload: unknown,
+    headers: Record<string, string>,
+  ): Promise<{ status: number; setCookie: readonly string[]; body: Answer }> {
+    const body = payload === undefined ? undefined : Buffer.from(JSON.stringify(payload));
+    return new Promise((resolve, reject) => {
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: this.port,
+          method,
+          path,
+          agent: this.agent,
+          headers: {
+            ...headers,
+            ...(body ? { 'content-type': 'application/json', 'content-length': String(body.length) } : {}),
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString();
+            try {
+              resolve({
+                status: res.statusCode ?? 0,
+                setCookie: res.headers['set-cookie'] ?? [],
+                body: (text === '' ? {} : JSON.parse(text)) as Answer,
+              });
+            } catch (error) {
+              reject(error);
+            }
+          });
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+// --- One workstation: admin 2's card in one reader, the reserve card in the other ---------------
+
+interface Timing {
+  httpMs: number;
+  cardMs: number;
+  requests: number;
+  /** Per request kind (path with the flow id taken out, plus the event or action type): count and ms. */
+  readonly byKind: Map<string, { count: number; ms: number }>;
+}
+
+const newTiming = (): Timing => ({ httpMs: 0, cardMs: 0, requests: 0, byKind: new Map() });
+
+interface Order {
+  readonly personalNumber: string;
+  readonly cardNumber: CardNumber;
+}
+
+/** Answers an operation's PIN dialogs in order (polling each millisecond) and waits for the end. */
+const answerPins = async (agent: CardAgent, view: OperationView, pins: readonly string[]) => {
+  let current = view;
+  for (const pin of pins) {
+    while ((current.dialog === null || current.dialog.state === 'completed') && current.state === 'pending') {
+      await sleep(1);
+      current = agent.operation(view.id);
+    }
+    if (current.dialog === null || current.state !== 'pending') break;
+    await agent.submitPin(current.dialog.id, pin);
+    current = agent.operation(view.id);
+  }
+  const done = await agent.waitFor(view.id, 10_000);
+  if (done.state !== 'done')
+    throw new Error(`${view.kind} ended ${done.state}: ${JSON.stringify(done.error)}`);
+  return done;
+};
+
+class Workstation {
+  private cookie = '';
+  private csrf = '';
+  private flowId = '';
+  private readonly token: string;
+  readonly readerA: string;
+  readonly readerB: string;
+  timing: Timing = newTiming();
+
+  constructor(
+    lane: number,
+    private readonly http: Http,
+    private readonly agent: CardAgent,
+    private readonly cards: VirtualBackend,
+    private readonly adminCard: CardNumber,
+  ) {
+    this.token = agent.createSession().token;
+    this.readerA = `reader-${2 * lane + 1}`;
+    this.readerB = `reader-${2 * lane + 2}`;
+  }
+
+  private async call(method: 'GET' | 'POST', path: string, payload?: unknown) {
+    const start = process.hrtime.bigint();
+    const headers: Record<string, string> = {};
+    if (this.cookie) headers.cookie = `rk_session=${this.cookie}`;
+    if (this.csrf) headers['x-csrf-token'] = this.csrf;
+    const answer = await this.http.send(method, path, payload, headers);
+    const ms = msSince(start);
+    this.timing.httpMs += ms;
+    this.timing.requests++;
+    const type = (payload as { type?: unknown; purpose?: unknown } | undefined) ?? {};
+    const kind = `${method} ${path.replace(this.flowId || '\u0000', ':id')}${typeof type.type === 'string' ? ` ${type.type}` : ''}${typeof type.purpose === 'string' ? ` ${type.purpose}` : ''}`;
+    const entry = this.timing.byKind.get(kind) ?? { count: 0, ms: 0 };
+    entry.count++;
+    entry.ms += ms;
+    this.timing.byKind.set(kind, entry);
+    if (answer.status >= 400)
+      throw new Error(`${method} ${path}: ${answer.status} ${JSON.stringify(answer.body)}`);
+    return answer;
+  }
+
+  private async api(path: string, payload?: unknown): Promise<Answer> {
+    return (await this.call('POST', path, payload)).body;
+  }
+
+  private async card(started: Promise<OperationView>, pins: readonly string[]) {
+    const start = process.hrtime.bigint();
+    const done = await answerPins(this.agent, await started, pins);
+    this.timing.cardMs += msSince(start);
+    return done.result as Record<string, string>;
+  }
+
+  private expectStep(answer: Answer, step: number, what: string): void {
+    if (answer.view?.step !== step)
+      throw new Error(`${what}: expected step ${step}, got ${JSON.stringify(answer)}`);
+  }
+
+  private flow(path: string, payload?: unknown) {
+    return this.api(`/api/flows/${this.flowId}${path}`, payload);
+  }
+
+  private action(type: string, extra: Record<string, unknown> = {}) {
+    return this.flow('/actions', { type, ...extra });
+  }
+
+  private relay(event: Record<string, unknown>) {
+    return this.flow('/agent-events', event);
+  }
+
+  private async signChallenge(purpose: 'order' | 'acknowledge', reader: string, pin2: string) {
+    const challenge = await this.flow('/signing-challenge', { purpose });
+    const signed = await this.card(
+      this.agent.sign(this.token, reader, Buffer.from(challenge.toBeSigned ?? '', 'base64'), this.flowId),
+      [pin2],
+    );
+    return { challengeId: challenge.challengeId ?? '', signature: signed.signature ?? '' };
+  }
+
+  private async login(): Promise<void> {
+    const readers = await this.cards.readers();
+    if (readers.find((r) => r.id === this.readerA)?.card?.cardNumber !== this.adminCard)
+      await this.cards.insertCard(this.readerA, this.adminCard);
+    await this.agent.bind(this.token, this.readerA);
+    this.cookie = '';
+    this.csrf = '';
+    const challenge = await this.api('/api/auth/challenge');
+    const signed = await this.card(
+      this.agent.authenticate(
+        this.token,
+        this.readerA,
+        Buffer.from(challenge.challenge ?? '', 'base64'),
+        null,
+      ),
+      [CARD_PINS.pin1],
+    );
+    const answer = await this.call('POST', '/api/auth/login', {
+      challengeId: challenge.challengeId,
+      certificate: signed.certificate,
+      signature: signed.signature,
+    });
+    this.cookie =
+      /^rk_session=([^;]*)/.exec(answer.setCookie.find((c) => c.startsWith('rk_session=')) ?? '')?.[1] ?? '';
+    this.csrf = answer.body.csrfToken ?? '';
+    if (!this.cookie || !this.csrf) throw new Error('login gave no session');
+  }
+
+  /** One complete issuance, step by step as in routes/issuance.routes.test.ts (walkToStep7 + acknowledge). */
+  async issue(order: Order): Promise<void> {
+    try {
+      await this.login();
+      const started = await this.api('/api/flows', {
+        readers: {
+          1: { connected: true, card: { cardNumber: this.adminCard } },
+          2: { connected: true, card: null },
+        },
+      });
+      this.flowId = started.view?.flowId ?? '';
+      this.expectStep(started, 1, 'start');
+      this.expectStep(await this.action('manage-orders'), 2, 'Hantera beställningar');
+      const search = await this.flow('/search', { query: order.personalNumber });
+      if (search.review?.cardNumber !== order.cardNumber)
+        throw new Error(`search: no hit for ${order.cardNumber}: ${JSON.stringify(search.raised)}`);
+      this.expectStep(await this.action('order-selected'), 3, 'select');
+
+      const challenge = await this.signChallenge('order', this.readerA, CARD_PINS.pin2);
+      const info = await this.cards.cardInfo(this.readerA);
+      const certificate = Buffer.from(info.certificates.find((c) => c.key === 'sign')?.der ?? []).toString(
+        'base64',
+      );
+      this.expectStep(await this.flow('/sign', { ...challenge, certificate }), 4, 'SIGNERA');
+
+      await this.cards.insertCard(this.readerB, order.cardNumber);
+      await this.agent.bind(this.token, this.readerB);
+      await this.relay({ type: 'card-inserted', reader: 2, cardNumber: order.cardNumber });
+      await this.action('handover-confirmed');
+      this.expectStep(
+        await this.relay({ type: 'handover-verified', cardNumber: order.cardNumber }),
+        5,
+        'BEKRÄFTA ÖVERLÄMNING',
+      );
+      await this.action('terms-accepted', { accepted: true });
+      await this.action('download-requested');
+
+      const seen = this.agent.flowEvents(this.flowId).length;
+      const csrs = await this.card(this.agent.enrol(this.token, this.readerB, this.flowId), [
+        RESERVE_PINS.pin1,
+        RESERVE_PINS.pin2,
+      ]);
+      let last: Answer | null = null;
+      // The page relays what the agent recorded for this flow from the download on (step 6).
+      for (const e of this.agent.flowEvents(this.flowId).slice(seen))
+        last = await this.relay({ type: e.type, ...(e.dialog ? { dialog: e.dialog } : {}) });
+      if (last === null) throw new Error('the agent recorded no events');
+      this.expectStep(last, 6, 'download');
+      const issued = await this.flow('/certificates', { authCsr: csrs.authCsr, signCsr: csrs.signCsr });
+      const certificates = issued.certificates;
+      if (certificates === undefined) throw new Error(`certificates: ${JSON.stringify(issued)}`);
+      await this.card(
+        this.agent.writeCertificates(
+          this.token,
+          this.readerB,
+          { auth: Buffer.from(certificates.auth, 'base64'), sign: Buffer.from(certificates.sign, 'base64') },
+          this.flowId,
+        ),
+        [],
+      );
+      this.expectStep(await this.relay({ type: 'certificates-written' }), 7, 'write');
+
+      const ack = await this.signChallenge('acknowledge', this.readerB, RESERVE_PINS.pin2);
+      const done = await this.flow('/acknowledge', ack);
+      if (done.view?.status !== 'completed') throw new Error(`KVITTERA KORT: ${JSON.stringify(done)}`);
+    } finally {
+      const inB = (await this.cards.readers()).find((r) => r.id === this.readerB)?.card;
+      if (inB) await this.cards.removeCard(this.readerB);
+    }
+  }
+}
+
+// --- Set-up of one configuration ---------------------------------------------------------------
+
+interface Prepared {
+  readonly store: Store & { dispose(): Promise<void> };
+  readonly env: NodeJS.ProcessEnv;
+  readonly cards: VirtualBackend;
+  readonly adminCards: readonly CardNumber[];
+  readonly orders: readonly Order[];
+  close(): Promise<void>;
+}
+
+/** A fresh database and CA (`reservkort ca init`), admins with cards, persons, orders, reserve cards. */
+const prepare = async (config: Config, dir: string, orderCount: number): Promise<Prepared> => {
+  const store = await createTestStore(config.dialect);
+  const dataDir = join(dir, config.key);
+  const env: NodeJS.ProcessEnv = { ...process.env, RESERVKORT_DATA: dataDir, DATABASE_URL: store.url };
+  delete env.RESERVKORT_CA_PASSPHRASE;
+  try {
+    await execute(process.execPath, [BIN, 'ca', 'init'], { env });
+    const ca = await openCa(dataFolder(dataDir), store);
+    const cards = await VirtualBackend.open({ stateFile: null, readers: 2 * LANES });
+    const now = Date.now();
+    await upsertBranches(store.db, BRANCHES);
+    await insertAdmin(store.db, { hsaId: ADMIN1, givenName: 'Admin', surname: 'Ett', createdAt: now });
+    await grantRole(store.db, { adminHsaId: ADMIN1, role: 'KRA', branchId: 'hospital' });
+    const admin1Card = await provisionCard(cards, ca, {
+      hsaId: ADMIN1,
+      givenName: 'Admin',
+      surname: 'Ett',
+      cardNumber: ADMIN1_CARD,
+    });
+    const adminCards: CardNumber[] = [];
+    for (let lane = 0; lane < LANES; lane++) {
+      const hsaId = `SE2321000016-ws${lane}` as HsaId;
+      const cardNumber = `9752278900000001${String(lane).padStart(3, '0')}` as CardNumber;
+      await insertAdmin(store.db, { hsaId, givenName: 'Admin', surname: `Två ${lane}`, createdAt: now });
+      await grantRole(store.db, { adminHsaId: hsaId, role: 'RA', branchId: 'region' });
+      await grantRole(store.db, { adminHsaId: hsaId, role: 'KUR', branchId: 'region' });
+      await provisionCard(cards, ca, { hsaId, givenName: 'Admin', surname: `Två ${lane}`, cardNumber });
+      adminCards.push(cardNumber);
+    }
+    const tree = buildOrganisationTree(BRANCHES);
+    if (!tree.ok) throw new Error('organisation');
+    const admin1 = { hsaId: ADMIN1, grants: [{ role: 'KRA' as const, branchId: 'hospital' }] };
+    const orders: Order[] = [];
+    await store.db.transaction().execute(async (trx) => {
+      for (let i = 0; i < orderCount; i++) {
+        const parsed = parsePersonalNumber(personalNumberOf(i), { year: 2026, month: 11, day: 29 });
+        if (!parsed.ok) throw new Error(`personnummer ${personalNumberOf(i)}`);
+        const person = {
+          hsaId: `SE2321000016-r${i}` as HsaId,
+          personalNumber: parsed.value.personalNumber,
+          givenName: 'Mottagare',
+          surname: `Nummer ${i}`,
+          branchId: 'clinic',
+          protectedIdentity: false,
+          createdAt: now,
+        };
+        await insertPerson(trx, person);
+        const cardNumber = `9752278910${String(i).padStart(9, '0')}` as CardNumber;
+        const order = registerOrder({
+          id: `order-${i}`,
+          person,
+          cardNumber,
+          validity: { notBefore: now, notAfter: now + 7 * 86_400_000 },
+          idDocument: 'swedish-driving-licence',
+          admin: admin1,
+          signature: {
+            signedBy: ADMIN1,
+            signedAt: now,
+            assuranceLevel: 'LoA3',
+            certificateSerial: admin1Card.signSerial,
+          },
+          product: { name: 'SITHS reservkort', maxValidityDays: 14 },
+          tree: tree.value,
+          now,
+          cardHolder: () => null,
+        });
+        if (!order.ok) throw new Error(`order: ${JSON.stringify(order.error)}`);
+        await insertOrder(trx, order.value);
+        orders.push({ personalNumber: parsed.value.personalNumber.value, cardNumber });
+      }
+    });
+    for (const order of orders) await cards.createCard({ cardNumber: order.cardNumber, ...RESERVE_PINS });
+    await ca.close();
+    return {
+      store,
+      env,
+      cards,
+      adminCards,
+      orders,
+      close: async () => {
+        await cards.close();
+        await store.dispose();
+      },
+    };
+  } catch (error) {
+    await store.dispose();
+    throw error;
+  }
+};
+
+// --- Runs ---------------------------------------------------------------------------------------
+
+interface RunResult {
+  readonly name: string;
+  readonly seconds: number;
+  readonly done: number;
+  readonly latenciesMs: readonly number[];
+  readonly timing: Timing;
+  readonly errors: number;
+  readonly firstError: string | null;
+  readonly completedInDatabase: number | null;
+  /** CPU time of the server processes during the timed run (PostgreSQL's own not included). */
+  readonly serverCpuMs: number | null;
+  /** CPU time of this process: agent, virtual cards (their thread pool included) and HTTP client. */
+  readonly benchCpuMs: number;
+}
+
+/** User + system CPU time of a process, from /proc (Linux); NaN elsewhere. */
+const cpuMsOf = async (pid: number | undefined): Promise<number> => {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms
+  } catch {
+    return Number.NaN;
+  }
+};
+const benchCpuMs = () => {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+};
+
+/** Runs `work` for each item on `lanes` concurrent lanes; times each item and the whole. */
+const onLanes = async <T>(
+  lanes: number,
+  items: readonly T[],
+  work: (lane: number, item: T) => Promise<void>,
+): Promise<{ seconds: number; latenciesMs: number[]; errors: number; firstError: string | null }> => {
+  let next = 0;
+  let errors = 0;
+  let firstError: string | null = null;
+  const latenciesMs: number[] = [];
+  const start = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: lanes }, async (_, lane) => {
+      for (let i = next++; i < items.length; i = next++) {
+        const itemStart = process.hrtime.bigint();
+        try {
+          await work(lane, items[i] as T);
+          latenciesMs.push(msSince(itemStart));
+        } catch (error) {
+          errors++;
+          firstError ??= error instanceof Error ? error.message.slice(0, 300) : String(error);
+        }
+      }
+    }),
+  );
+  return {
+    seconds: msSince(start) / 1000,
+    latenciesMs: latenciesMs.sort((a, b) => a - b),
+    errors,
+    firstError,
+  };
+};
+
+const runConfig = async (config: Config, dir: string): Promise<RunResult> => {
+  log(`${config.name}: database, CA, ${ISSUANCES + LANES} persons, orders and reserve cards…`);
+  const prepared = await prepare(config, dir, ISSUANCES + LANES);
+  const servers: Awaited<ReturnType<typeof startProcess>>[] = [];
+  const clients: Http[] = [];
+  const agent = new CardAgent({ backend: prepared.cards, info: { version: 'bench', packaging: 'bench' } });
+  try {
+    for (let s = 0; s < config.servers; s++) {
+      const port = await freePort();
+      servers.push(
+        await startProcess(
+          process.execPath,
+          [...SERVER_NODE_ARGS, BIN, 'serve', '--port', String(port)],
+          /Server listening at/,
+          prepared.env,
+        ),
+      );
+      clients.push(new Http(port));
+    }
+    const stations = prepared.adminCards.map(
+      (card, lane) =>
+        new Workstation(lane, clients[lane % clients.length] as Http, agent, prepared.cards, card),
+    );
+    log(`${config.name}: warming up (one issuance per workstation)…`);
+    const warm = await onLanes(LANES, prepared.orders.slice(0, LANES), (lane, order) =>
+      (stations[lane] as Workstation).issue(order),
+    );
+    if (warm.errors > 0) throw new Error(`warm-up failed: ${warm.firstError}`);
+    for (const station of stations) station.timing = newTiming();
+    log(`${config.name}: ${ISSUANCES} issuances on ${LANES} workstations, ${config.servers} server(s)…`);
+    const serverCpu = async () =>
+      (await Promise.all(servers.map((s) => cpuMsOf(s.pid)))).reduce((a, b) => a + b, 0);
+    const serverCpuBefore = await serverCpu();
+    const benchCpuBefore = benchCpuMs();
+    const run = await onLanes(LANES, prepared.orders.slice(LANES), (lane, order) =>
+      (stations[lane] as Workstation).issue(order),
+    );
+    const benchCpu = benchCpuMs() - benchCpuBefore;
+    const serverCpuMs = (await serverCpu()) - serverCpuBefore;
+    const timing = newTiming();
+    for (const s of stations) {
+      timing.httpMs += s.timing.httpMs;
+      timing.cardMs += s.timing.cardMs;
+      timing.requests += s.timing.requests;
+      for (const [kind, entry] of s.timing.byKind) {
+        const sum = timing.byKind.get(kind) ?? { count: 0, ms: 0 };
+        sum.count += entry.count;
+        sum.ms += entry.ms;
+        timing.byKind.set(kind, sum);
+      }
+    }
+    const completed = await prepared.store.db
+      .selectFrom('orders')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('state', '=', 'completed')
+      .executeTakeFirst();
+    return {
+      name: config.name,
+      seconds: run.seconds,
+      done: run.latenciesMs.length,
+      latenciesMs: run.latenciesMs,
+      timing,
+      errors: run.errors,
+      firstError: run.firstError,
+      completedInDatabase: completed === undefined ? null : Number(completed.n) - LANES,
+      serverCpuMs: Number.isNaN(serverCpuMs) ? null : serverCpuMs,
+      benchCpuMs: benchCpu,
+    };
+  } finally {
+    for (const client of clients) client.close();
+    for (const server of servers) await stopProcess(server);
+    await agent.close().catch(() => undefined);
+    await prepared.close();
+  }
+};
+
+/** The card work of one issuance straight on virtual cards: what the fastest possible server leaves. */
+const cardWorkOnly = async (count: number): Promise<RunResult> => {
+  log(`card work alone: ${count} issuances' worth on ${LANES} workstations…`);
+  const cards = await VirtualBackend.open({ stateFile: null, readers: 2 * LANES });
+  try {
+    const admins: CardNumber[] = [];
+    for (let lane = 0; lane < LANES; lane++) {
+      const admin = `9752278900000002${String(lane).padStart(3, '0')}` as CardNumber;
+      const reserve = `9752278920${String(lane).padStart(9, '0')}` as CardNumber;
+      await cards.createCard({ cardNumber: admin, ...CARD_PINS });
+      await cards.createCard({ cardNumber: reserve, ...RESERVE_PINS });
+      await cards.insertCard(`reader-${2 * lane + 1}`, admin);
+      await cards.insertCard(`reader-${2 * lane + 2}`, reserve);
+      for (const key of ['auth', 'sign'] as const)
+        await cards.generateKey(`reader-${2 * lane + 1}`, admin, key, CARD_PINS.pin1, 'ecdsa-p256');
+      admins.push(admin);
+    }
+    const certificate = randomBytes(700);
+    const one = async (lane: number): Promise<void> => {
+      const a = `reader-${2 * lane + 1}`;
+      const b = `reader-${2 * lane + 2}`;
+      const admin = admins[lane] as CardNumber;
+      const reserve = `9752278920${String(lane).padStart(9, '0')}` as CardNumber;
+      await cards.sign(a, admin, 'auth', CARD_PINS.pin1, randomBytes(32)); // login
+      await cards.sign(a, admin, 'sign', CARD_PINS.pin2, randomBytes(200)); // SIGNERA
+      const auth = await cards.generateKey(b, reserve, 'auth', RESERVE_PINS.pin1, 'ecdsa-p256');
+      const sign = await cards.generateKey(b, reserve, 'sign', RESERVE_PINS.pin1, 'ecdsa-p256');
+      await buildCsr(auth.spki, 'ecdsa-p256', `CN=${reserve}`, (tbs) =>
+        cards.sign(b, reserve, 'auth', RESERVE_PINS.pin1, tbs),
+      );
+      await buildCsr(sign.spki, 'ecdsa-p256', `CN=${reserve}`, (tbs) =>
+        cards.sign(b, reserve, 'sign', RESERVE_PINS.pin2, tbs),
+      );
+      await cards.writeCertificate(b, reserve, 'auth', RESERVE_PINS.pin1, certificate);
+      await cards.writeCertificate(b, reserve, 'sign', RESERVE_PINS.pin1, certificate);
+      await cards.sign(b, reserve, 'sign', RESERVE_PINS.pin2, randomBytes(200)); // KVITTERA KORT
+    };
+    await onLanes(LANES, Array.from({ length: LANES }), (lane) => one(lane));
+    const benchCpuBefore = benchCpuMs();
+    const run = await onLanes(LANES, Array.from({ length: count }), (lane) => one(lane));
+    const benchCpu = benchCpuMs() - benchCpuBefore;
+    const cardMs = run.latenciesMs.reduce((sum, ms) => sum + ms, 0);
+    return {
+      name: 'card work alone (no server)',
+      seconds: run.seconds,
+      done: run.latenciesMs.length,
+      latenciesMs: run.latenciesMs,
+      timing: { ...newTiming(), cardMs },
+      errors: run.errors,
+      firstError: run.firstError,
+      completedInDatabase: null,
+      serverCpuMs: null,
+      benchCpuMs: benchCpu,
+    };
+  } finally {
+    await cards.close();
+  }
+};
+
+export const run = async (): Promise<void> => {
+  const chosen = (process.env.BENCH_CONFIGS ?? CONFIGS.map((c) => c.key).join(','))
+    .split(',')
+    .map((s) => s.trim());
+  const configs = CONFIGS.filter((c) => chosen.includes(c.key));
+  const loadBefore = loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+  const dir = await mkdtemp(join(tmpdir(), 'reservkort-bench-flow-'));
+  const results: RunResult[] = [];
+  try {
+    const baseline = await cardWorkOnly(ISSUANCES);
+    for (const config of configs) results.push(await runConfig(config, dir));
+
+    const reference = results[0];
+    const perSecond = (r: RunResult) => r.done / r.seconds;
+    const perIssuance = (value: number | null, r: RunResult) =>
+      value === null || r.done === 0 || !Number.isFinite(value) ? '-' : (value / r.done).toFixed(0);
+    const rows = [baseline, ...results].map((r) => [
+      r.name,
+      perSecond(r).toFixed(1),
+      reference && r !== baseline ? ratio(perSecond(r), perSecond(reference)) : '-',
+      ratio(perSecond(r), perSecond(baseline)),
+      percentile(r.latenciesMs, 0.5).toFixed(0),
+      percentile(r.latenciesMs, 0.99).toFixed(0),
+      r === baseline ? '-' : perIssuance(r.timing.httpMs, r),
+      perIssuance(r.timing.cardMs, r),
+      perIssuance(r.serverCpuMs, r),
+      perIssuance(r.benchCpuMs, r),
+      r.timing.requests > 0 ? perIssuance(r.timing.requests, r) : '-',
+      String(r.errors),
+      r.completedInDatabase === null ? '-' : String(r.completedInDatabase),
+    ]);
+    process.stdout.write(
+      `load average before / after: ${loadBefore} / ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')} (2 cores: other work on the machine shows up in the tails)\n`,
+    );
+    process.stdout.write(
+      `${ISSUANCES} timed issuances per configuration, ${LANES} workstations at once, real HTTP on loopback (keep-alive) to \`reservkort serve\` processes; agent and virtual cards in the bench process\n\n`,
+    );
+    process.stdout.write(
+      `${table([
+        [
+          'configuration',
+          'issuances/s',
+          `vs ${reference?.name ?? '-'}`,
+          'vs card work',
+          'p50 ms',
+          'p99 ms',
+          'HTTP wait ms/iss.',
+          'card wait ms/iss.',
+          'server CPU ms/iss.',
+          'bench CPU ms/iss.',
+          'requests/iss.',
+          'errors',
+          'completed in db',
+        ],
+        ...rows,
+      ])}\n\n`,
+    );
+    const kinds = [...new Set(results.flatMap((r) => [...r.timing.byKind.keys()]))];
+    const mean = (r: RunResult, kind: string) => {
+      const entry = r.timing.byKind.get(kind);
+      return entry ? entry.ms / entry.count : Number.NaN;
+    };
+    process.stdout.write(
+      `${table([
+        [
+          'request (mean ms, as the workstation waits for it)',
+          ...results.map((r) => r.name),
+          ...results.slice(1).map((r) => `${r.name} vs ${reference?.name}`),
+        ],
+        ...kinds.map((kind) => [
+          kind,
+          ...results.map((r) => mean(r, kind).toFixed(2)),
+          ...results.slice(1).map((r) => (reference ? ratio(mean(r, kind), mean(reference, kind)) : '-')),
+        ]),
+      ])}\n\n`,
+    );
+    for (const r of results) {
+      const total = r.timing.httpMs + r.timing.cardMs;
+      if (r.done > 0 && total > 0)
+        process.stdout.write(
+          `${r.name}: waiting on the server is ${((100 * r.timing.httpMs) / total).toFixed(0)}% of an issuance's HTTP + card time (${(r.timing.httpMs / r.timing.requests).toFixed(2)} ms a request)\n`,
+        );
+      if (r.serverCpuMs !== null && r.done > 0 && baseline.done > 0)
+        process.stdout.write(
+          `${r.name}: server CPU ${(r.serverCpuMs / r.done).toFixed(0)} ms an issuance (PostgreSQL's own not counted) = ${ratio(r.serverCpuMs / r.done, baseline.benchCpuMs / baseline.done)} the CPU of the card work alone (${(baseline.benchCpuMs / baseline.done).toFixed(0)} ms)\n`,
+        );
+      if (r.firstError) process.stdout.write(`${r.name}: first error: ${r.firstError}\n`);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+};
