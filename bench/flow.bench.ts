@@ -52,7 +52,7 @@ const execute = promisify(execFile);
 const BIN = new URL('../packages/server/bin/reservkort.js', import.meta.url).pathname;
 const ISSUANCES = Number(process.env.BENCH_ISSUANCES ?? 100);
 const LANES = Number(process.env.BENCH_LANES ?? 4);
-/** Extra node flags for the server processes, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
+/** Extra node flags for the server processes, e.g. `--cpu-prof --cpu-prof-dir=./prof`. */
 const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 const RESERVE_PINS = { pin1: '1111', pin2: '2222', puk: '87654321' } as const;
 const ADMIN1 = 'SE2321000016-adm1' as HsaId;
