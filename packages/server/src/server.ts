@@ -1,3 +1,4 @@
+import { createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { agentInfo, buildAgentApp, CardAgent, VirtualBackend } from '@reservkort/agent';
 import { DEFAULT_FLOW_CONFIG } from '@reservkort/domain';
@@ -64,12 +65,24 @@ const ensureCa = async (
   return { ca, created: true };
 };
 
+const freePort = (host: string): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const probe = createNetServer();
+    probe.once('error', reject);
+    probe.listen(0, host, () => {
+      const address = probe.address();
+      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+
 /** Starts the server (and in training mode the card agent beside it); resolves once both listen. */
 export const startServer = async (options: ServeOptions): Promise<RunningServer> => {
   const folder = dataFolder(options.data);
-  const publicUrl = `http://localhost:${options.port}`;
+  // The agent must know the portal's origin before the portal listens: settle the port first.
+  const port = options.port === 0 ? await freePort(options.host) : options.port;
+  const publicUrl = `http://localhost:${port}`;
   const store = await openDataStore(folder);
-  const { ca, created } = await ensureCa(folder, store, options.training, publicUrl);
+  const { ca } = await ensureCa(folder, store, options.training, publicUrl);
   const responder = new OcspResponder(ca, store.db, systemClock);
   const watcher = new RevocationWatcher(store.db, () => responder.invalidate());
   await watcher.start();
@@ -83,10 +96,9 @@ export const startServer = async (options: ServeOptions): Promise<RunningServer>
       stateFile: join(folder.root, 'agent', 'virtual-cards.json'),
       readers: 2,
     });
-    if (created) {
-      const seeded = await seedTrainingData({ db: store.db, ca, cards, now: systemClock.now() });
-      summary = formatTrainingSummary(seeded);
-    }
+    // Seeds on first start; on later starts it reads the demo data back, so what to try is printed every time.
+    const seeded = await seedTrainingData({ db: store.db, ca, cards, now: systemClock.now() });
+    summary = formatTrainingSummary(seeded);
     cardAgent = new CardAgent({ backend: cards, info: agentInfo() });
     agentApp = await buildAgentApp({ agent: cardAgent, portalOrigin: publicUrl, training: cards });
     agentUrl = await agentApp.listen({ port: options.agentPort, host: '127.0.0.1' });
@@ -107,7 +119,7 @@ export const startServer = async (options: ServeOptions): Promise<RunningServer>
   await services.sweeper.sweep();
   services.sweeper.start();
   const app = await buildApp(ctx, { logger: options.logger ?? false, services });
-  const url = await app.listen({ port: options.port, host: options.host });
+  const url = await app.listen({ port, host: options.host });
   return {
     url,
     agentUrl,
