@@ -35,7 +35,7 @@ describe('logs', () => {
       stream.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)));
       const logged = await buildApp(h.ctx, { logger: true, logStream: stream, services: h.services });
       const baseUrl = await logged.listen({ port: 0, host: '127.0.0.1' });
-      const page = new Page({ ...h, app: logged, baseUrl });
+      const page = new Page({ ...h, baseUrl });
       await page.login(ADMIN1_CARD);
       await page.api('GET', `/api/admin/persons?query=${ANNA_PNR}`);
       await logged.close();
