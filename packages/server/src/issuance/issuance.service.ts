@@ -12,7 +12,6 @@ import {
   type FlowState,
   type FlowTransition,
   flowControls,
-  type HsaId,
   type Readers,
   restartFlow,
   startFlow,
@@ -365,10 +364,5 @@ export class IssuanceService {
       pendingEffects: [],
       updatedAt: this.now(),
     });
-  }
-
-  /** The recipient HSA-id of a flow, for checks that need it. */
-  recipientOf(state: FlowState): HsaId | null {
-    return state.order?.recipientHsaId ?? null;
   }
 }

@@ -4,6 +4,7 @@
 // malformedRequest), never a 500; and nothing is half-written: the store holds no extra orders,
 // flows, sessions or support cases afterwards, the flow under attack is unchanged, and the audit
 // chain still verifies.
+
 import { checkFlowEvent, isErrorCode } from '@reservkort/domain';
 import { verifyAudit } from '@reservkort/store';
 import fc from 'fast-check';
@@ -18,27 +19,14 @@ import {
   createIssuanceHarness,
   type Harness,
 } from '../test-support/issuance-harness.js';
+import { AGENT_EVENTS } from './issuance.routes.js';
 
 const RUNS = { numRuns: 20 } as const;
 /** OCSPResponse { responseStatus malformedRequest(1) } */
 const OCSP_MALFORMED = Buffer.from([0x30, 0x03, 0x0a, 0x01, 0x01]);
 const TABLES = ['orders', 'flows', 'sessions', 'support_cases', 'case_comments', 'certificates'] as const;
-const AGENT_EVENT_TYPES = [
-  'reader-plugged',
-  'reader-unplugged',
-  'card-inserted',
-  'card-removed',
-  'key-generation-started',
-  'keys-generated',
-  'dialog-shown',
-  'dialog-completed',
-  'dialog-cancelled',
-  'dialog-not-shown',
-  'handover-verified',
-  'certificates-written',
-  'download-failed',
-  'tick',
-] as const;
+/** The agent events the page may relay, as the route declares them. */
+const AGENT_EVENT_TYPES = AGENT_EVENTS;
 
 type Who = 'anonymous' | 'admin1' | 'admin2' | 'desk';
 

@@ -7,7 +7,7 @@ import { verifyCardCertificate, verifyCardSignature } from '../auth/card-certifi
 import { requireSession } from '../auth/session.js';
 import { issueChallenge, statement } from '../auth/signing-challenge.js';
 import { ApiError } from '../http/api-error.js';
-import type { IssuanceService } from '../issuance/issuance.service.js';
+import { type IssuanceService, viewOf } from '../issuance/issuance.service.js';
 import type { ServerContext } from '../server-context.js';
 
 const base64 = { type: 'string', pattern: '^[A-Za-z0-9+/]*={0,2}$', minLength: 4, maxLength: 32768 } as const;
@@ -43,7 +43,7 @@ const ACTIONS = [
   'download-requested',
 ] as const;
 /** Events the page relays from the card agent; timestamps are the server's, not the page's. */
-const AGENT_EVENTS = [
+export const AGENT_EVENTS = [
   'reader-plugged',
   'reader-unplugged',
   'card-inserted',
@@ -111,7 +111,6 @@ export const issuanceRoutes =
       },
       async (request) => {
         const flow = await issuance.own(request.params.flowId, await session(request));
-        const { viewOf } = await import('../issuance/issuance.service.js');
         return { view: viewOf(flow.state, ctx.clock.now()), raised: [], cardEffects: [] };
       },
     );
