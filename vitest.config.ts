@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['packages/*/src/**/*.test.ts'],
+    include: ['packages/*/src/**/*.test.ts', 'e2e/**/*.test.ts'],
     // Integration tests start processes, databases and OpenSSL: give them room, but not forever.
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -8,6 +8,7 @@ export * from './issuance/flow-controls.js';
 export * from './issuance/flow-event.js';
 export * from './issuance/flow-event-check.js';
 export * from './issuance/flow-state.js';
+export * from './issuance/flow-view.js';
 export * from './issuance/issuance-machine.js';
 export * from './issuance/reader-log.js';
 export * from './order/id-document.js';

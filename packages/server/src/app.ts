@@ -14,6 +14,8 @@ import { adminRoutes } from './routes/admin.routes.js';
 import { authRoutes } from './routes/auth.routes.js';
 import { issuanceRoutes } from './routes/issuance.routes.js';
 import { catalogueRoutes, supportRoutes } from './routes/support.routes.js';
+import { trainingRoutes } from './routes/training.routes.js';
+import { webRoutes } from './routes/web.routes.js';
 import type { ServerContext } from './server-context.js';
 import { createServices, type Services } from './services.js';
 
@@ -98,6 +100,8 @@ export const buildApp = async (ctx: ServerContext, options: AppOptions = {}): Pr
         { name: 'issuance' },
         { name: 'support' },
         { name: 'health' },
+        { name: 'web' },
+        { name: 'training' },
       ],
     },
   });
@@ -140,5 +144,8 @@ export const buildApp = async (ctx: ServerContext, options: AppOptions = {}): Pr
   await app.register(adminRoutes(ctx, services.directory), { prefix: '/api/admin' });
   await app.register(supportRoutes(ctx, services.issuance), { prefix: '/api/support' });
   await app.register(catalogueRoutes, { prefix: '/api/catalogue' });
+  if (ctx.trainingKit)
+    await app.register(trainingRoutes(ctx, ctx.trainingKit, services.issuance), { prefix: '/api/training' });
+  await app.register(webRoutes(ctx));
   return app;
 };

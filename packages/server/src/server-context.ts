@@ -2,6 +2,8 @@ import type { Clock, FlowConfig } from '@reservkort/domain';
 import type { CertificateAuthority, OcspResponder } from '@reservkort/pki';
 import type { Store } from '@reservkort/store';
 import type { SessionSettings } from './auth/session.js';
+import type { TrainingClock } from './training/training-clock.js';
+import type { TrainingSummary } from './training/training-summary.js';
 
 /** Everything the routes and services use, passed in (fastify/demo's dependency plugins, in one value). */
 export interface ServerContext {
@@ -14,4 +16,8 @@ export interface ServerContext {
   /** Where the page finds the card agent, shown to the page (training: the agent this process runs). */
   readonly agentUrl: string | null;
   readonly training: boolean;
+  /** Training mode only: the demo data for the training panel, and the clock it may move forward. */
+  readonly trainingKit?: { readonly summary: TrainingSummary; readonly clock: TrainingClock };
+  /** The built web UI to serve at /, if any. */
+  readonly webRoot?: string | null;
 }

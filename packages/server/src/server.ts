@@ -1,7 +1,8 @@
 import { createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { agentInfo, buildAgentApp, CardAgent, VirtualBackend } from '@reservkort/agent';
-import { DEFAULT_FLOW_CONFIG } from '@reservkort/domain';
+import { DEFAULT_FLOW_CONFIG, type FlowConfig } from '@reservkort/domain';
 import { CertificateAuthority, DEFAULT_CA_SETTINGS, OcspResponder, RevocationWatcher } from '@reservkort/pki';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
@@ -18,7 +19,12 @@ import {
 import { type DataFolder, dataFolder } from './config/data-folder.js';
 import type { ServerContext } from './server-context.js';
 import { createServices } from './services.js';
+import { TrainingClock } from './training/training-clock.js';
 import { formatTrainingSummary, seedTrainingData } from './training/training-seed.js';
+import type { TrainingSummary } from './training/training-summary.js';
+
+/** The built web UI, beside this package in the workspace. */
+export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 
 export interface ServeOptions {
   readonly data?: string;
@@ -30,6 +36,14 @@ export interface ServeOptions {
   readonly logger?: boolean;
   /** Time to acknowledge a card (KVITTERA KORT), default 10 minutes. */
   readonly ackWindowMs?: number;
+  /** Other flow timings (stuck buttons, dialogs); tests shorten them. */
+  readonly flow?: Partial<FlowConfig>;
+  /** Training mode: how long a virtual card takes to make a key, sign or write, so a trainee can pull it out midway. */
+  readonly cardOperationMs?: number;
+  /** Training mode: how long the agent waits for a PIN dialog to be opened before it counts as never shown. */
+  readonly dialogShowTimeoutMs?: number;
+  /** The built web UI (default: the web package's dist folder); null serves none. */
+  readonly webRoot?: string | null;
 }
 
 export interface RunningServer {
@@ -91,6 +105,7 @@ export const startServer = async (options: ServeOptions): Promise<RunningServer>
   let cardAgent: CardAgent | null = null;
   let summary: string | null = null;
   let agentUrl: string | null = null;
+  let trainingKit: { summary: TrainingSummary; clock: TrainingClock } | undefined;
   if (options.training) {
     const cards = await VirtualBackend.open({
       stateFile: join(folder.root, 'agent', 'virtual-cards.json'),
@@ -99,7 +114,13 @@ export const startServer = async (options: ServeOptions): Promise<RunningServer>
     // Seeds on first start; on later starts it reads the demo data back, so what to try is printed every time.
     const seeded = await seedTrainingData({ db: store.db, ca, cards, now: systemClock.now() });
     summary = formatTrainingSummary(seeded);
-    cardAgent = new CardAgent({ backend: cards, info: agentInfo() });
+    cards.setOperationDelay(options.cardOperationMs ?? 1500);
+    trainingKit = { summary: seeded, clock: new TrainingClock() };
+    cardAgent = new CardAgent({
+      backend: cards,
+      info: agentInfo(),
+      ...(options.dialogShowTimeoutMs ? { dialogShowTimeoutMs: options.dialogShowTimeoutMs } : {}),
+    });
     agentApp = await buildAgentApp({ agent: cardAgent, portalOrigin: publicUrl, training: cards });
     agentUrl = await agentApp.listen({ port: options.agentPort, host: '127.0.0.1' });
   }
@@ -108,11 +129,17 @@ export const startServer = async (options: ServeOptions): Promise<RunningServer>
     store,
     ca,
     responder,
-    clock: systemClock,
+    clock: trainingKit?.clock ?? systemClock,
     sessions: DEFAULT_SESSION_SETTINGS,
-    flow: { ...DEFAULT_FLOW_CONFIG, ...(options.ackWindowMs ? { ackWindowMs: options.ackWindowMs } : {}) },
+    flow: {
+      ...DEFAULT_FLOW_CONFIG,
+      ...options.flow,
+      ...(options.ackWindowMs ? { ackWindowMs: options.ackWindowMs } : {}),
+    },
     agentUrl,
     training: options.training,
+    ...(trainingKit ? { trainingKit } : {}),
+    webRoot: options.webRoot === undefined ? DEFAULT_WEB_ROOT : options.webRoot,
   };
   const services = createServices(ctx);
   // Deadlines that passed while the server was down are honoured before the first request.

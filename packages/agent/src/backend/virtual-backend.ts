@@ -217,7 +217,7 @@ export class VirtualBackend implements CardBackend {
     state: VirtualState,
     private readonly store: StateFile | null,
     private readonly now: () => number,
-    private readonly delayMs: number,
+    private delayMs: number,
   ) {
     this.readerMap = new Map(state.readers.map((r) => [r.id, r]));
     this.cards = new Map(state.cards.map((c) => [c.cardNumber, c]));
@@ -571,6 +571,12 @@ export class VirtualBackend implements CardBackend {
     this.assertOpen();
     if (!this.isHeld(held)) throw cardRemoved();
     return this.cardRecord(held.card.cardNumber);
+  }
+
+  /** Changes how long operations take from now on (training: seed fast, then slow enough to pull a card out). */
+  setOperationDelay(ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0) throw cardError('invalid operation delay');
+    this.delayMs = ms;
   }
 
   /** Waits `operationDelayMs`, or less if the card leaves first, then re-checks the card. */

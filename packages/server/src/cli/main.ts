@@ -6,7 +6,7 @@ import { registerCertCommands } from './commands/cert.command.js';
 import { registerDirectoryCommands } from './commands/directory.command.js';
 import { registerMaintenanceCommands } from './commands/maintenance.command.js';
 import { registerPkiCommands } from './commands/pki.command.js';
-import { registerServeCommand } from './commands/serve.command.js';
+import { registerOpenApiCommand, registerServeCommand } from './commands/serve.command.js';
 import { errorLine } from './output.js';
 
 export const buildProgram = (): Command => {
@@ -20,6 +20,7 @@ export const buildProgram = (): Command => {
   registerMaintenanceCommands(program);
   registerPkiCommands(program);
   registerServeCommand(program);
+  registerOpenApiCommand(program);
   registerDirectoryCommands(program);
   registerAgentCommands(program, (command) => dataFolder(command.optsWithGlobals().data).root);
   const overrideExits = (command: Command): void => {

@@ -4,19 +4,18 @@ import {
   classifySearchQuery,
   dateOf,
   diagnoseSearch,
-  type ErrorCode,
+  type FlowAnswer,
   type FlowConfig,
   type FlowEffect,
   type FlowEvent,
   type FlowOrder,
   type FlowState,
   type FlowTransition,
-  flowControls,
   type Readers,
   restartFlow,
   startFlow,
   transitionOrder,
-  twoReadersThroughout,
+  viewOf,
 } from '@reservkort/domain';
 import type { CertificateAuthority } from '@reservkort/pki';
 import {
@@ -39,40 +38,7 @@ import { adminOf, type DirectoryCache, lookUp } from './directory.js';
 /** Effects the server carries out after the commit; stored with the flow until done, so none is lost. */
 type PendingEffect = Extract<FlowEffect, { type: 'revoke-certificates' }>;
 
-export interface FlowView {
-  readonly flowId: string;
-  readonly status: FlowState['status'];
-  readonly step: FlowState['step'];
-  readonly deadline: number | null;
-  readonly order: FlowOrder | null;
-  readonly controls: ReturnType<typeof flowControls>;
-  readonly fault: FlowState['fault'];
-  readonly timeline: FlowState['timeline'];
-  readonly twoReadersThroughout: boolean;
-  readonly issuedSerials: readonly string[];
-}
-
-export interface AppliedEvent {
-  readonly view: FlowView;
-  readonly raised: readonly ErrorCode[];
-  /** Work for the page's card agent (clean the card). */
-  readonly cardEffects: readonly FlowEffect[];
-}
-
 const newId = (): string => randomBytes(12).toString('base64url');
-
-export const viewOf = (state: FlowState, now: number): FlowView => ({
-  flowId: state.flowId,
-  status: state.status,
-  step: state.step,
-  deadline: state.deadline,
-  order: state.order,
-  controls: flowControls(state, now),
-  fault: state.fault,
-  timeline: state.timeline,
-  twoReadersThroughout: twoReadersThroughout(state).throughout,
-  issuedSerials: state.issuedSerials,
-});
 
 /**
  * The issuance portal's engine: flows stored with a version, every event run through the domain's
@@ -118,7 +84,7 @@ export class IssuanceService {
   }
 
   /** A new flow for a logged-in administrator, with the readers as the agent reports them now. */
-  async start(session: CurrentSession, readers: Readers): Promise<AppliedEvent> {
+  async start(session: CurrentSession, readers: Readers): Promise<FlowAnswer> {
     // Only ID-administrators issue cards (the service desk works cases, not flows).
     await adminOf(this.db, session.hsaId);
     const now = this.now();
@@ -141,7 +107,7 @@ export class IssuanceService {
   }
 
   /** Restart after a fault or an end: a new flow with the same readers and, if the card stayed, login. */
-  async restart(flowId: string, session: CurrentSession): Promise<AppliedEvent> {
+  async restart(flowId: string, session: CurrentSession): Promise<FlowAnswer> {
     const flow = await this.own(flowId, session);
     if (flow.state.status === 'active')
       await this.apply(flowId, session, { type: 'aborted', reason: 'restart', at: this.now() });
@@ -259,7 +225,7 @@ export class IssuanceService {
    * Runs one event through the domain machine and stores the result in one transaction with the
    * order's change; a concurrent change (another server, another admin) makes it fail cleanly.
    */
-  async apply(flowId: string, session: CurrentSession | null, event: FlowEvent): Promise<AppliedEvent> {
+  async apply(flowId: string, session: CurrentSession | null, event: FlowEvent): Promise<FlowAnswer> {
     const flow = session === null ? await this.load(flowId) : await this.own(flowId, session);
     const result = applyFlowEvent(flow.state, event, this.config);
     if (!result.ok) throw new ApiError(result.error.code, result.error.details ?? {});

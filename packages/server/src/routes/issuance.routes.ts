@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { X509Certificate } from '@peculiar/x509';
-import { checkFlowEvent, type FlowEvent, parseCardNumber, type Readers } from '@reservkort/domain';
+import { checkFlowEvent, type FlowEvent, parseCardNumber, type Readers, viewOf } from '@reservkort/domain';
 import { consumeChallenge, getCertificate } from '@reservkort/store';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { verifyCardCertificate, verifyCardSignature } from '../auth/card-certificate.js';
 import { requireSession } from '../auth/session.js';
 import { issueChallenge, statement } from '../auth/signing-challenge.js';
 import { ApiError } from '../http/api-error.js';
-import { type IssuanceService, viewOf } from '../issuance/issuance.service.js';
+import type { IssuanceService } from '../issuance/issuance.service.js';
 import type { ServerContext } from '../server-context.js';
 
 const base64 = { type: 'string', pattern: '^[A-Za-z0-9+/]*={0,2}$', minLength: 4, maxLength: 32768 } as const;

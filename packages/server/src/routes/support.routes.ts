@@ -10,6 +10,7 @@ import {
   redactSupportCase,
   type SupportCaseDraft,
 } from '@reservkort/domain';
+import { summariseCertificate } from '@reservkort/pki';
 import {
   addComment,
   appendAudit,
@@ -74,66 +75,114 @@ export const supportRoutes =
       case: redactSupportCase(stored.draft as SupportCaseDraft, { holdsKur: await holdsKur(viewer.hsaId) }),
     });
 
-    app.post<{
-      Body: {
-        flowId: string;
-        comment?: string;
-        agent?: { version: string; packaging: string } | null;
-        certificatesOnCard?: SupportCaseDraft['certificates'];
-      };
-    }>(
+    type CaseBody = {
+      flowId: string;
+      comment?: string;
+      agent?: { version: string; packaging: string } | null;
+      certificatesOnCard?: SupportCaseDraft['certificates'];
+      /** The certificates as the agent read them off the card (DER, base64); the server reads them. */
+      cardCertificates?: string[];
+    };
+    const caseBody = {
+      type: 'object',
+      properties: {
+        flowId: { type: 'string', maxLength: 64 },
+        comment: { type: 'string', maxLength: 8000 },
+        agent: {
+          anyOf: [
+            { type: 'null' },
+            {
+              type: 'object',
+              properties: {
+                version: { type: 'string', maxLength: 40 },
+                packaging: { type: 'string', maxLength: 40 },
+              },
+              required: ['version', 'packaging'],
+            },
+          ],
+        },
+        certificatesOnCard: { type: 'array', items: certificateOnCard, maxItems: 8 },
+        cardCertificates: {
+          type: 'array',
+          items: { type: 'string', pattern: '^[A-Za-z0-9+/]*={0,2}$', minLength: 4, maxLength: 16384 },
+          maxItems: 8,
+        },
+      },
+      required: ['flowId'],
+      additionalProperties: false,
+    } as const;
+
+    /** The case as it would be filed: everything the system knows, nothing typed by the reporter but the comment. */
+    const draftOf = async (request: FastifyRequest<{ Body: CaseBody }>) => {
+      const reporter = await session(request);
+      const flow = await issuance.own(request.body.flowId, reporter);
+      const now = ctx.clock.now();
+      const readOff = (request.body.cardCertificates ?? []).map((der) => {
+        try {
+          const summary = summariseCertificate(Buffer.from(der, 'base64'));
+          return {
+            subject: summary.subject,
+            issuer: summary.issuer,
+            serial: summary.serial,
+            notBefore: summary.notBefore,
+            notAfter: summary.notAfter,
+            keyUsage: summary.keyUsage,
+            policies: summary.policies,
+          };
+        } catch {
+          throw new ApiError('REQUEST_INVALID', { reason: 'certificate on card' });
+        }
+      });
+      const draft = buildSupportCase({
+        flow: flow.state,
+        agent: request.body.agent ?? null,
+        certificatesOnCard: [...(request.body.certificatesOnCard ?? []), ...readOff],
+        comment: request.body.comment ?? '',
+        reportedBy: reporter.hsaId,
+        at: now,
+      });
+      if (!draft.ok) throw new ApiError(draft.error.code, draft.error.details ?? {});
+      return { reporter, flow, now, draft: draft.value };
+    };
+
+    app.post<{ Body: CaseBody }>(
+      '/cases/preview',
+      {
+        schema: {
+          tags: ['support'],
+          summary: 'The pre-filled support case, shown read-only before it is sent',
+          body: caseBody,
+        },
+      },
+      async (request) => {
+        const { reporter, draft } = await draftOf(request);
+        return {
+          case: redactSupportCase(draft, { holdsKur: await holdsKur(reporter.hsaId) }),
+          catalogue: draft.codes.filter(isErrorCode).map((code) => errorResponse(code)),
+        };
+      },
+    );
+
+    app.post<{ Body: CaseBody }>(
       '/cases',
       {
         schema: {
           tags: ['support'],
           summary: 'Skicka felanmälan: a support case pre-filled from the flow and the card agent',
-          body: {
-            type: 'object',
-            properties: {
-              flowId: { type: 'string', maxLength: 64 },
-              comment: { type: 'string', maxLength: 8000 },
-              agent: {
-                anyOf: [
-                  { type: 'null' },
-                  {
-                    type: 'object',
-                    properties: {
-                      version: { type: 'string', maxLength: 40 },
-                      packaging: { type: 'string', maxLength: 40 },
-                    },
-                    required: ['version', 'packaging'],
-                  },
-                ],
-              },
-              certificatesOnCard: { type: 'array', items: certificateOnCard, maxItems: 8 },
-            },
-            required: ['flowId'],
-            additionalProperties: false,
-          },
+          body: caseBody,
         },
       },
       async (request, reply) => {
-        const reporter = await session(request);
-        const flow = await issuance.own(request.body.flowId, reporter);
-        const now = ctx.clock.now();
-        const draft = buildSupportCase({
-          flow: flow.state,
-          agent: request.body.agent ?? null,
-          certificatesOnCard: request.body.certificatesOnCard ?? [],
-          comment: request.body.comment ?? '',
-          reportedBy: reporter.hsaId,
-          at: now,
-        });
-        if (!draft.ok) throw new ApiError(draft.error.code, draft.error.details ?? {});
+        const { reporter, flow, now, draft } = await draftOf(request);
         const id = randomBytes(12).toString('base64url');
         await db.transaction().execute(async (trx) => {
           await insertCase(trx, {
             id,
             flowId: flow.id,
             reportedBy: reporter.hsaId,
-            protectedIdentity: draft.value.protectedIdentity,
-            codes: draft.value.codes,
-            draft: draft.value,
+            protectedIdentity: draft.protectedIdentity,
+            codes: draft.codes,
+            draft,
             createdAt: now,
           });
           await appendAudit(trx, {

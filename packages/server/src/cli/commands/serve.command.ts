@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { startServer } from '../../server.js';
 
@@ -5,6 +8,12 @@ const port = (value: string, name: string): number => {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${name} must be 0–65535`);
   return n;
+};
+
+const minutes = (value: string, name: string): number => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || n > 24 * 60) throw new Error(`${name} must be 1–1440 minutes`);
+  return Math.round(n * 60_000);
 };
 
 export const registerServeCommand = (program: Command): void => {
@@ -24,7 +33,7 @@ export const registerServeCommand = (program: Command): void => {
     )
     .action(
       async (
-        options: { port: string; host: string; training?: boolean; agentPort: string },
+        options: { port: string; host: string; training?: boolean; agentPort: string; ackWindow: string },
         command: Command,
       ) => {
         const running = await startServer({
@@ -33,11 +42,13 @@ export const registerServeCommand = (program: Command): void => {
           host: options.host,
           training: options.training === true,
           agentPort: port(options.agentPort, '--agent-port'),
+          ackWindowMs: minutes(options.ackWindow, '--ack-window'),
           logger: true,
         });
         const lines = [
           '',
           `Reservkort ${options.training ? 'i övningsläge (training mode)' : ''} på ${running.url.replace('127.0.0.1', 'localhost')}`,
+          `  Webbgränssnitt / web UI: ${running.url.replace('127.0.0.1', 'localhost')}/`,
           `  API-dokumentation / API docs: ${running.url}/api/docs`,
           `  Hälsa / health: ${running.url}/health   Mätvärden / metrics: ${running.url}/metrics`,
           `  OCSP: ${running.url}/ocsp   CRL: ${running.url}/pki/crl/loa3.crl`,
@@ -53,4 +64,34 @@ export const registerServeCommand = (program: Command): void => {
         await running.close();
       },
     );
+};
+
+/** The OpenAPI document of every route (training ones included), from a throwaway training server. */
+export const openApiDocument = async (): Promise<unknown> => {
+  const data = await mkdtemp(join(tmpdir(), 'reservkort-openapi-'));
+  try {
+    const running = await startServer({
+      data,
+      port: 0,
+      host: '127.0.0.1',
+      training: true,
+      agentPort: 0,
+      webRoot: null,
+    });
+    await running.app.ready();
+    const document = running.app.swagger();
+    await running.close();
+    return document;
+  } finally {
+    await rm(data, { recursive: true, force: true });
+  }
+};
+
+export const registerOpenApiCommand = (program: Command): void => {
+  program
+    .command('openapi')
+    .description('print the OpenAPI document of the server’s HTTP API (the web client is generated from it)')
+    .action(async () => {
+      process.stdout.write(`${JSON.stringify(await openApiDocument(), null, 2)}\n`);
+    });
 };

@@ -1,0 +1,115 @@
+// The portal as a person uses it, in Playwright terms: the training panel's hands, card login with
+// the PIN typed into the agent's dialog window, the seven steps. Tests read as the guide does.
+import { expect } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+
+/** The demo data's cards and PINs (the same as `npm start` prints). */
+export const DEMO = {
+  admin1: { name: 'Admin Ett', card: '9752278900000000101' },
+  admin2: { name: 'Admin Två', card: '9752278900000000102' },
+  admin3: { name: 'Admin Tre', card: '9752278900000000103' },
+  admin4: { name: 'Admin Fyra', card: '9752278900000000104' },
+  lena: { name: 'Lena LoA2', card: '9752278900000000105' },
+  sara: { name: 'Servicedesk Sara', card: '9752278900000000106' },
+  adminPins: { pin1: '1234', pin2: '5678' },
+  /** The reserve card on Anna Andersson's order, and its PIN letter. */
+  annaCard: '9752278900000000201',
+  spareCard: '9752278900000000299',
+} as const;
+
+export const reservePins = (card: string) => {
+  const tail = card.slice(-3);
+  return { pin1: `${tail}1`, pin2: `${tail}2`, puk: `87654${tail}` };
+};
+
+export class PortalPage {
+  constructor(
+    readonly page: Page,
+    readonly context: BrowserContext,
+  ) {}
+
+  /** Training panel: put a card in a reader (taking out what is there). */
+  async insert(cardNumber: string, reader: 1 | 2): Promise<void> {
+    await this.page.locator(`[data-insert="${cardNumber}:${reader}"]`).click();
+    await expect
+      .poll(() => this.page.locator(`.reader-slots [data-reader="${reader}"] [data-card]`).getAttribute('data-card'))
+      .toBe(cardNumber);
+  }
+
+  async remove(reader: 1 | 2): Promise<void> {
+    await this.page.locator(`[data-remove="${reader}"]`).click();
+    await expect
+      .poll(() => this.page.locator(`.reader-slots [data-reader="${reader}"] [data-card]`).getAttribute('data-card'))
+      .toBe('');
+  }
+
+  async unplug(reader: 1 | 2): Promise<void> {
+    await this.page.locator(`[data-unplug="${reader}"]`).click();
+    await this.page.locator(`.reader-slots [data-reader="${reader}"].missing`).waitFor();
+  }
+
+  async plug(reader: 1 | 2): Promise<void> {
+    await this.page.locator(`[data-plug="${reader}"]`).click();
+    await this.page.locator(`.reader-slots [data-reader="${reader}"].connected`).waitFor();
+  }
+
+  /** Sets a catalogue scenario's scene from the training panel. */
+  async tryScenario(code: string): Promise<void> {
+    await this.page.locator(`[data-try="${code}"]`).click();
+    await expect.poll(() => this.page.getByTestId('training-notice').textContent()).toContain(code);
+  }
+
+  /** Types PINs into the agent's dialog windows as they open, one window per PIN. */
+  async enterPins(pins: readonly string[], trigger: () => Promise<void>): Promise<void> {
+    const windows = pins.map(() => this.context.waitForEvent('page', { timeout: 15_000 }));
+    await trigger();
+    for (const [index, pin] of pins.entries()) {
+      const dialog = await windows[index];
+      if (dialog === undefined) throw new Error('no dialog');
+      if (index + 1 < pins.length) windows[index + 1] = this.context.waitForEvent('page', { timeout: 15_000 });
+      await dialog.waitForLoadState();
+      await dialog.locator('#pin').fill(pin);
+      await dialog.locator('#ok').click();
+      await dialog.waitForEvent('close', { timeout: 10_000 });
+    }
+  }
+
+  /** Card login with the card already in reader 1. */
+  async login(pin1: string = DEMO.adminPins.pin1): Promise<void> {
+    await this.enterPins([pin1], () => this.page.locator('[data-control="login"]').click());
+    await this.page.getByTestId('logged-in').waitFor();
+  }
+
+  async loginAs(card: string, pin1: string = DEMO.adminPins.pin1): Promise<void> {
+    await this.insert(card, 1);
+    await this.login(pin1);
+  }
+
+  step(): Promise<string | null> {
+    return this.page.locator('section.issuance').getAttribute('data-step');
+  }
+
+  async atStep(step: number): Promise<void> {
+    await expect.poll(() => this.step(), { timeout: 15_000 }).toBe(String(step));
+  }
+
+  control(id: string) {
+    return this.page.locator(`button[data-control="${id}"]`);
+  }
+
+  /** Steps 1–3 for Admin Två and Anna: logged in, order found and selected. */
+  async toReview(query: string): Promise<void> {
+    await this.atStep(1);
+    await this.control('manage-orders').click();
+    await this.atStep(2);
+    await this.page.locator('#order-query').fill(query);
+    await this.control('search').click();
+    await this.control('select-order').click();
+    await this.atStep(3);
+  }
+
+  async signOrder(): Promise<void> {
+    await this.enterPins([DEMO.adminPins.pin2], () => this.control('sign').click());
+    await this.atStep(4);
+  }
+}

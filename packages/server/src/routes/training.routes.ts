@@ -1,0 +1,67 @@
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { requireSession } from '../auth/session.js';
+import { ApiError } from '../http/api-error.js';
+import type { IssuanceService } from '../issuance/issuance.service.js';
+import type { ServerContext } from '../server-context.js';
+import type { TrainingClock } from '../training/training-clock.js';
+import type { TrainingSummary } from '../training/training-summary.js';
+
+/** Training mode only: the demo data for the training panel, and the clock it may jump forward. */
+export const trainingRoutes =
+  (
+    ctx: ServerContext,
+    kit: { readonly summary: TrainingSummary; readonly clock: TrainingClock },
+    issuance: IssuanceService,
+  ): FastifyPluginAsync =>
+  async (app) => {
+    const session = (request: FastifyRequest) =>
+      requireSession(request, ctx.store.db, ctx.clock.now(), ctx.sessions);
+
+    app.get(
+      '/demo',
+      {
+        schema: {
+          tags: ['training'],
+          summary: 'The demo cards with their PINs and PIN letters, and the people to search for',
+        },
+      },
+      async () => kit.summary,
+    );
+
+    app.post<{ Body: { advanceMs?: number; toDeadlineOf?: string } }>(
+      '/clock',
+      {
+        schema: {
+          tags: ['training'],
+          summary: 'Jump the clock forward, by an amount or to just past a flow’s deadline',
+          body: {
+            type: 'object',
+            properties: {
+              advanceMs: { type: 'integer', minimum: 0, maximum: 7 * 86_400_000 },
+              toDeadlineOf: { type: 'string', pattern: '^[A-Za-z0-9_-]{8,64}$' },
+            },
+            additionalProperties: false,
+          },
+          response: {
+            200: {
+              type: 'object',
+              properties: { now: { type: 'integer' }, offsetMs: { type: 'integer' } },
+              required: ['now', 'offsetMs'],
+            },
+          },
+        },
+      },
+      async (request) => {
+        const me = await session(request);
+        let advance = request.body.advanceMs ?? 0;
+        if (request.body.toDeadlineOf !== undefined) {
+          const flow = await issuance.own(request.body.toDeadlineOf, me);
+          if (flow.state.deadline === null)
+            throw new ApiError('EVENT_OUT_OF_ORDER', { reason: 'no deadline' });
+          advance = Math.max(0, flow.state.deadline - kit.clock.now() + 1000);
+        }
+        kit.clock.advance(advance);
+        return { now: kit.clock.now(), offsetMs: kit.clock.offset };
+      },
+    );
+  };

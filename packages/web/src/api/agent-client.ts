@@ -1,0 +1,181 @@
+// The card agent's loopback API as the page uses it. The agent has no OpenAPI document of its own;
+// these types mirror its routes, and the agent's own tests pin the routes down.
+import type { CardNumber, ErrorCode, ErrorResponseBody } from '@reservkort/domain';
+
+export interface AgentReader {
+  readonly id: string;
+  readonly name: string;
+  readonly card: { readonly cardNumber: CardNumber | null } | null;
+}
+
+export interface AgentInfo {
+  readonly version: string;
+  readonly packaging: string;
+  readonly backend: {
+    readonly kind: 'virtual' | 'pkcs11';
+    readonly library: string;
+    readonly manufacturer: string;
+  };
+}
+
+export interface PinDialogView {
+  readonly id: string;
+  readonly pin: 'pin1' | 'pin2';
+  readonly state: 'waiting' | 'shown' | 'completed' | 'cancelled' | 'not-shown' | 'aborted';
+  readonly lastError: { readonly code: string; readonly details: Record<string, unknown> } | null;
+}
+
+export interface AgentOperation {
+  readonly id: string;
+  readonly kind: 'authenticate' | 'sign' | 'enrol' | 'write-certificates' | 'clean';
+  readonly state: 'pending' | 'done' | 'failed';
+  readonly result: unknown;
+  readonly error: { readonly code: string; readonly details: Record<string, unknown> } | null;
+  readonly dialog: PinDialogView | null;
+  readonly dialogUrl: string | null;
+}
+
+export type FlowAgentEventType =
+  | 'key-generation-started'
+  | 'keys-generated'
+  | 'dialog-shown'
+  | 'dialog-completed'
+  | 'dialog-cancelled'
+  | 'dialog-not-shown';
+
+export interface FlowAgentEvent {
+  readonly type: FlowAgentEventType;
+  readonly dialog?: 'auth' | 'sign';
+  readonly at: number;
+}
+
+export type AgentEvent =
+  | {
+      readonly seq: number;
+      readonly type: 'reader-plugged' | 'reader-unplugged' | 'card-inserted' | 'card-removed';
+      readonly readerId: string;
+      readonly cardNumber?: CardNumber | null;
+      readonly at: number;
+    }
+  | { readonly seq: number; readonly type: 'flow'; readonly flowId: string; readonly event: FlowAgentEvent }
+  | {
+      readonly seq: number;
+      readonly type: 'operation';
+      readonly operationId: string;
+      readonly state: string;
+    };
+
+export interface TrainingCard {
+  readonly cardNumber: CardNumber;
+  readonly label: string | null;
+  readonly readerId: string | null;
+  readonly locked: boolean;
+}
+
+export interface CardOnReader {
+  readonly cardNumber: CardNumber | null;
+  readonly certificates: readonly { readonly key: 'auth' | 'sign'; readonly der: string }[];
+}
+
+/** An error answer from the agent (or no answer at all: the agent is not running). */
+export class AgentFailure extends Error {
+  constructor(
+    readonly code: ErrorCode | 'AGENT_UNREACHABLE',
+    readonly body: ErrorResponseBody | null,
+  ) {
+    super(code);
+  }
+}
+
+const EVENT_TYPES = [
+  'reader-plugged',
+  'reader-unplugged',
+  'card-inserted',
+  'card-removed',
+  'flow',
+  'operation',
+];
+
+export class AgentClient {
+  private token: string | null = null;
+
+  constructor(readonly baseUrl: string) {}
+
+  private async request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = {};
+    if (this.token) headers['x-agent-session'] = this.token;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let response: Response;
+    try {
+      response = await fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    } catch {
+      throw new AgentFailure('AGENT_UNREACHABLE', null);
+    }
+    const answer: unknown = await response.json().catch(() => null);
+    if (!response.ok) {
+      const error = answer as ErrorResponseBody | null;
+      throw new AgentFailure(error?.code ?? 'CARD_ERROR', error);
+    }
+    return answer as T;
+  }
+
+  /** A session of this page with the agent; needed for everything but the info. */
+  async connect(): Promise<string> {
+    const { token } = await this.request<{ token: string }>('POST', '/v1/sessions');
+    this.token = token;
+    return token;
+  }
+
+  info = () => this.request<AgentInfo>('GET', '/v1/info');
+  readers = async () => (await this.request<{ readers: AgentReader[] }>('GET', '/v1/readers')).readers;
+  bind = (readerId: string) =>
+    this.request<{ cardNumber: CardNumber }>('POST', '/v1/sessions/bind', { readerId });
+  card = (readerId: string) => this.request<CardOnReader>('GET', `/v1/readers/${readerId}/card`);
+  authenticate = (readerId: string, challenge: string, flowId?: string) =>
+    this.request<AgentOperation>('POST', `/v1/readers/${readerId}/authenticate`, {
+      challenge,
+      ...(flowId ? { flowId } : {}),
+    });
+  sign = (readerId: string, data: string, flowId?: string) =>
+    this.request<AgentOperation>('POST', `/v1/readers/${readerId}/sign`, {
+      data,
+      ...(flowId ? { flowId } : {}),
+    });
+  enrol = (readerId: string, flowId: string) =>
+    this.request<AgentOperation>('POST', `/v1/readers/${readerId}/enrol`, { flowId });
+  writeCertificates = (readerId: string, flowId: string, auth: string, sign: string) =>
+    this.request<AgentOperation>('POST', `/v1/readers/${readerId}/certificates`, { flowId, auth, sign });
+  clean = (readerId: string, flowId: string) =>
+    this.request<AgentOperation>('POST', `/v1/readers/${readerId}/clean`, { flowId });
+  operation = (id: string, waitSeconds: number) =>
+    this.request<AgentOperation>('GET', `/v1/operations/${id}?wait=${waitSeconds}`);
+  flowEvents = async (flowId: string) =>
+    (await this.request<{ events: FlowAgentEvent[] }>('GET', `/v1/flows/${flowId}/events`)).events;
+
+  /** Live events (server-sent); the browser reconnects by itself after a drop. */
+  events(onEvent: (event: AgentEvent) => void, onState: (open: boolean) => void): () => void {
+    if (!this.token) throw new AgentFailure('SESSION_INVALID', null);
+    const source = new EventSource(`${this.baseUrl}/v1/events?session=${encodeURIComponent(this.token)}`);
+    const listener = (message: MessageEvent<string>) => onEvent(JSON.parse(message.data) as AgentEvent);
+    for (const type of EVENT_TYPES) source.addEventListener(type, listener);
+    source.onopen = () => onState(true);
+    source.onerror = () => onState(false);
+    return () => source.close();
+  }
+
+  // Training panel (virtual readers and cards only).
+  trainingCards = () =>
+    this.request<{ cards: TrainingCard[]; readers: AgentReader[] }>('GET', '/v1/training/cards');
+  plug = (readerId: string) =>
+    this.request<{ readerId: string }>('POST', '/v1/training/readers/plug', { readerId });
+  unplug = (readerId: string) =>
+    this.request<{ ok: true }>('POST', '/v1/training/readers/unplug', { readerId });
+  insert = (readerId: string, cardNumber: string) =>
+    this.request<{ ok: true }>('POST', '/v1/training/cards/insert', { readerId, cardNumber });
+  remove = (readerId: string) =>
+    this.request<{ ok: true }>('POST', '/v1/training/cards/remove', { readerId });
+}

@@ -1,0 +1,111 @@
+// What the server's routes answer, in the page's terms. Requests are typed by the generated client;
+// these name the answers the OpenAPI document leaves open.
+import type {
+  CardNumber,
+  ErrorCode,
+  ErrorResponseBody,
+  FlowAnswer,
+  HsaId,
+  SupportCaseDraft,
+} from '@reservkort/domain';
+import type { paths } from './server-api.js';
+
+export type PageConfig = paths['/api/config']['get']['responses'][200]['content']['application/json'];
+export type Me = paths['/api/auth/me']['get']['responses'][200]['content']['application/json'];
+
+/** Step 2's answer: the flow, plus what the reviewer sees at step 3 when the search found an order. */
+export interface SearchAnswer extends FlowAnswer {
+  readonly review: Review | null;
+}
+
+export interface Review {
+  readonly orderId: string;
+  readonly cardNumber: CardNumber;
+  readonly name: string;
+  readonly hsaId: HsaId;
+  readonly organisation: string;
+  readonly validity: { readonly notBefore: number; readonly notAfter: number };
+  readonly idDocument: string;
+  readonly normalisedQuery: string | null;
+}
+
+export interface CertificatesAnswer extends FlowAnswer {
+  readonly certificates: { readonly auth: string; readonly sign: string };
+}
+
+export interface SigningChallenge {
+  readonly challengeId: string;
+  readonly toBeSigned: string;
+}
+
+export interface OrderView {
+  readonly id: string;
+  readonly state: string;
+  readonly cardNumber: CardNumber;
+  readonly validity: { readonly notBefore: number; readonly notAfter: number };
+  readonly idDocument: string;
+  readonly createdBy: HsaId;
+  readonly createdAt: number;
+}
+
+export interface PersonAnswer {
+  readonly person: {
+    readonly hsaId: HsaId;
+    readonly name: string;
+    readonly organisation: string;
+    readonly personalNumber: string | null;
+    readonly coordinationNumber: boolean;
+    readonly protectedIdentity: boolean;
+  };
+  readonly orders: readonly OrderView[];
+}
+
+export interface SupportCasePreview {
+  readonly case: SupportCaseDraft;
+  readonly catalogue: readonly ErrorResponseBody[];
+}
+
+export interface SupportCaseShown {
+  readonly id: string;
+  readonly flowId: string | null;
+  readonly status: 'open' | 'assigned' | 'resolved';
+  readonly assignee: HsaId | null;
+  readonly reportedBy: HsaId;
+  readonly codes: readonly ErrorCode[];
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly case: SupportCaseDraft;
+}
+
+export interface SupportCaseFull extends SupportCaseShown {
+  readonly comments: readonly { readonly author: HsaId; readonly at: number; readonly text: string }[];
+  readonly catalogue: readonly ErrorResponseBody[];
+}
+
+export interface TrainingDemo {
+  readonly admins: readonly {
+    readonly name: string;
+    readonly hsaId: string;
+    readonly cardNumber: CardNumber;
+    readonly pins: { readonly pin1: string; readonly pin2: string; readonly puk: string };
+    readonly assuranceLevel: 'LoA2' | 'LoA3';
+    readonly roles: readonly string[];
+  }[];
+  readonly reserveCards: readonly {
+    readonly cardNumber: CardNumber;
+    readonly forPerson: string | null;
+    readonly pins: { readonly pin1: string; readonly pin2: string; readonly puk: string };
+  }[];
+  readonly persons: readonly {
+    readonly name: string;
+    readonly hsaId: string;
+    readonly personalNumber: string;
+    readonly note: string;
+  }[];
+  readonly scenarios: readonly string[];
+}
+
+export interface CatalogueEntry extends ErrorResponseBody {
+  readonly step: string | number;
+  readonly supportCase: boolean;
+}

@@ -1,0 +1,237 @@
+import type { CardNumber } from '@reservkort/domain';
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { AgentClient } from './api/agent-client.js';
+import { answer, client } from './api/server-client.js';
+import type { Me, PageConfig, TrainingDemo } from './api/views.js';
+import { ErrorPanel } from './components/error-panel.js';
+import { ReadersPanel } from './components/readers-panel.js';
+import { IssuanceDriver, type PageError, pageErrorOf } from './flow/issuance-driver.js';
+import { currentUser, logout, reportLoginCardRemoval } from './flow/portal-session.js';
+import { Workstation } from './flow/workstation.js';
+import { useLanguage } from './i18n/language.js';
+import { fill } from './i18n/ui-texts.js';
+import { AdminPortal } from './screens/admin-portal.js';
+import { CatalogueScreen } from './screens/catalogue-screen.js';
+import { IssuancePortal } from './screens/issuance-portal.js';
+import { LoginScreen } from './screens/login-screen.js';
+import { ServiceDesk } from './screens/service-desk.js';
+import { TrainingPanel } from './screens/training-panel.js';
+import { useSubscription } from './use-subscription.js';
+
+type Route =
+  | { readonly screen: 'issuance' }
+  | { readonly screen: 'admin' }
+  | { readonly screen: 'desk'; readonly caseId: string | null }
+  | { readonly screen: 'catalogue'; readonly code: string | null };
+
+const routeOf = (hash: string): Route => {
+  const [, screen, arg] = hash.replace(/^#/, '').split('/');
+  if (screen === 'admin') return { screen: 'admin' };
+  if (screen === 'desk') return { screen: 'desk', caseId: arg || null };
+  if (screen === 'catalogue') return { screen: 'catalogue', code: arg || null };
+  return { screen: 'issuance' };
+};
+
+const useRoute = (): Route => {
+  const [hash, setHash] = useState(() => window.location.hash);
+  useEffect(() => {
+    const onChange = () => setHash(window.location.hash);
+    window.addEventListener('hashchange', onChange);
+    return () => window.removeEventListener('hashchange', onChange);
+  }, []);
+  return routeOf(hash);
+};
+
+const FLOW_KEY = 'reservkort.flow';
+
+interface Loaded {
+  readonly config: PageConfig;
+  readonly ws: Workstation;
+  readonly demo: TrainingDemo | null;
+}
+
+export const App = () => {
+  const { language, setLanguage, t } = useLanguage();
+  const route = useRoute();
+  const [loaded, setLoaded] = useState<Loaded | null>(null);
+  const [failure, setFailure] = useState<PageError | null>(null);
+  const [me, setMe] = useState<Me | null>(null);
+  const [driver, setDriver] = useState<IssuanceDriver | null>(null);
+  const [trainingOpen, setTrainingOpen] = useState(false);
+
+  useEffect(() => {
+    let ws: Workstation | null = null;
+    void (async () => {
+      try {
+        const config = await answer<PageConfig>(client.GET('/api/config'));
+        ws = new Workstation(new AgentClient(config.agentUrl));
+        const demo = config.training ? await answer<TrainingDemo>(client.GET('/api/training/demo')) : null;
+        await ws.start();
+        setMe(await currentUser());
+        setLoaded({ config, ws, demo });
+        setTrainingOpen(config.training);
+      } catch (error) {
+        setFailure(pageErrorOf(error));
+      }
+    })();
+    return () => ws?.stop();
+  }, []);
+
+  const ws = loaded?.ws ?? null;
+  useSubscription(ws);
+  useSubscription(driver);
+  useEffect(() => {
+    if (ws) ws.language = language;
+  }, [ws, language]);
+
+  // The login card leaving its reader is told to the server when it happens, not at the next click.
+  useEffect(() => (ws && me ? reportLoginCardRemoval(ws, () => me) : undefined), [ws, me]);
+
+  // The issuance portal's flow: resumed after a reload, started on first visit.
+  useEffect(() => {
+    if (ws === null || me === null || me.serviceDesk || route.screen !== 'issuance' || driver !== null)
+      return;
+    const next = new IssuanceDriver(ws);
+    setDriver(next);
+    const saved = sessionStorage.getItem(FLOW_KEY);
+    void (saved ? next.resume(saved) : next.start()).then(() => {
+      if (next.error && saved) void next.start();
+    });
+  }, [ws, me, route.screen, driver]);
+  useEffect(() => {
+    if (driver?.flowId) sessionStorage.setItem(FLOW_KEY, driver.flowId);
+  });
+
+  const endSession = useCallback(async () => {
+    await driver?.abortForLogout();
+    driver?.dispose();
+    setDriver(null);
+    sessionStorage.removeItem(FLOW_KEY);
+    await logout();
+    setMe(null);
+    window.location.hash = '#/';
+  }, [driver]);
+
+  const whose = useMemo(
+    () =>
+      (cardNumber: CardNumber | null): string | null => {
+        if (cardNumber === null) return null;
+        if (me && cardNumber === me.cardNumber) return me.name;
+        if (driver?.review?.cardNumber === cardNumber) return driver.review.name;
+        const demo = loaded?.demo;
+        const admin = demo?.admins.find((a) => a.cardNumber === cardNumber);
+        if (admin) return admin.name;
+        const reserve = demo?.reserveCards.find((c) => c.cardNumber === cardNumber);
+        return reserve?.forPerson ? `${t.readers.role2} → ${reserve.forPerson}` : null;
+      },
+    [me, driver?.review, loaded?.demo, t],
+  );
+
+  const main = () => {
+    if (failure) return <ErrorPanel error={failure} />;
+    if (loaded === null || ws === null) return <p aria-busy="true">{t.app.loading}</p>;
+    if (me === null)
+      return <LoginScreen ws={ws} agentUrl={loaded.config.agentUrl} onLoggedIn={(next) => setMe(next)} />;
+    switch (route.screen) {
+      case 'admin':
+        return <AdminPortal ws={ws} me={me} />;
+      case 'desk':
+        return <ServiceDesk caseId={route.caseId} />;
+      case 'catalogue':
+        return <CatalogueScreen focusCode={route.code} />;
+      case 'issuance':
+        if (me.serviceDesk) return <ServiceDesk caseId={null} />;
+        return driver ? (
+          <IssuancePortal
+            ws={ws}
+            driver={driver}
+            onLogoutRestart={() => void endSession()}
+            agentUrl={loaded.config.agentUrl}
+          />
+        ) : null;
+    }
+  };
+
+  return (
+    <div className={`app${trainingOpen ? ' with-training' : ''}`}>
+      <a href="#main" className="skip-link">
+        {t.app.skip}
+      </a>
+      <header className="top">
+        <h1>
+          {t.app.name}
+          {loaded?.config.training ? <span className="badge">{t.app.trainingBadge}</span> : null}
+        </h1>
+        <nav aria-label={t.app.name}>
+          <ul>
+            {me && !me.serviceDesk ? (
+              <>
+                <li>
+                  <a href="#/issuance" aria-current={route.screen === 'issuance' ? 'page' : undefined}>
+                    {t.app.nav.issuance}
+                  </a>
+                </li>
+                <li>
+                  <a href="#/admin" aria-current={route.screen === 'admin' ? 'page' : undefined}>
+                    {t.app.nav.admin}
+                  </a>
+                </li>
+              </>
+            ) : null}
+            {me?.serviceDesk ? (
+              <li>
+                <a href="#/desk" aria-current={route.screen === 'desk' ? 'page' : undefined}>
+                  {t.app.nav.desk}
+                </a>
+              </li>
+            ) : null}
+            <li>
+              <a href="#/catalogue" aria-current={route.screen === 'catalogue' ? 'page' : undefined}>
+                {t.app.nav.catalogue}
+              </a>
+            </li>
+          </ul>
+        </nav>
+        <div className="session">
+          {me ? (
+            <span data-testid="logged-in">
+              {fill(t.app.loggedInAs, { name: me.name, assurance: me.assuranceLevel })}
+            </span>
+          ) : null}
+          <button
+            type="button"
+            lang={language === 'sv' ? 'en' : 'sv'}
+            onClick={() => setLanguage(language === 'sv' ? 'en' : 'sv')}
+            data-action="language"
+          >
+            {t.app.otherLanguage}
+          </button>
+          {me ? (
+            <button type="button" onClick={() => void endSession()} data-action="logout">
+              {t.app.logout}
+            </button>
+          ) : null}
+          {loaded?.config.training && !trainingOpen ? (
+            <button type="button" onClick={() => setTrainingOpen(true)} data-action="open-training">
+              {t.training.open}
+            </button>
+          ) : null}
+        </div>
+      </header>
+      <div className="layout">
+        <main id="main" tabIndex={-1}>
+          {main()}
+        </main>
+        {ws && ws.failure === null ? <ReadersPanel ws={ws} whose={whose} /> : null}
+      </div>
+      {loaded?.demo && ws && trainingOpen ? (
+        <TrainingPanel
+          ws={ws}
+          demo={loaded.demo}
+          flowId={driver?.flowId ?? null}
+          onClose={() => setTrainingOpen(false)}
+        />
+      ) : null}
+    </div>
+  );
+};

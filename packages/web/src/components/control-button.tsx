@@ -1,0 +1,73 @@
+import type { Control, ControlId } from '@reservkort/domain';
+import { describeError, REMEDY_ACTIONS } from '@reservkort/domain';
+import { useLanguage } from '../i18n/language.js';
+
+interface ControlButtonProps {
+  readonly id: ControlId;
+  /** The control as the server's view has it; absent means "not on this screen" (shown disabled). */
+  readonly control: Control | undefined;
+  readonly onClick: () => void;
+  readonly busy?: boolean;
+  readonly primary?: boolean;
+  /** Other controls that may carry out the reason's remedy. */
+  readonly actions?: Partial<Record<ControlId, () => void>>;
+  readonly type?: 'button' | 'submit';
+}
+
+/**
+ * A button of the flow with its exact label. Disabled, it says why next to it (not only in a
+ * tooltip), links the catalogue entry, and offers the remedy as a button where there is one.
+ */
+export const ControlButton = ({
+  id,
+  control,
+  onClick,
+  busy = false,
+  primary = false,
+  actions = {},
+  type = 'button',
+}: ControlButtonProps) => {
+  const { language, t, catalogue } = useLanguage();
+  const enabled = control?.enabled === true && !busy;
+  const reason = control && !control.enabled ? control.reason : null;
+  const reasonId = `reason-${id}`;
+  const described = reason ? describeError(reason, language) : null;
+  const remedy = reason ? REMEDY_ACTIONS[reason.code] : undefined;
+  const remedyAction = remedy && remedy !== id ? actions[remedy] : undefined;
+  return (
+    <div className="control">
+      <button
+        type={type}
+        className={primary ? 'primary' : undefined}
+        disabled={!enabled}
+        aria-disabled={!enabled}
+        aria-describedby={described ? reasonId : undefined}
+        aria-busy={busy}
+        data-control={id}
+        onClick={type === 'button' ? onClick : undefined}
+      >
+        {catalogue.controls[id]}
+        {busy ? ' …' : ''}
+      </button>
+      {described && reason ? (
+        <div className="reason" id={reasonId} data-reason={reason.code}>
+          <p>
+            <span className="visually-hidden">{t.error.disabledBecause} </span>
+            <strong>{described.title}.</strong> {described.explanation}
+          </p>
+          <p>{described.remedy}</p>
+          <p className="reason-links">
+            <a href={`#/catalogue/${reason.code}`}>
+              <code>{reason.code}</code>
+            </a>
+            {remedy && remedyAction ? (
+              <button type="button" onClick={remedyAction} data-remedy={remedy}>
+                {catalogue.controls[remedy]}
+              </button>
+            ) : null}
+          </p>
+        </div>
+      ) : null}
+    </div>
+  );
+};

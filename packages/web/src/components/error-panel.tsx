@@ -1,0 +1,71 @@
+import { type ControlId, describeError, type ErrorCode, REMEDY_ACTIONS } from '@reservkort/domain';
+import { useLanguage } from '../i18n/language.js';
+import { fill } from '../i18n/ui-texts.js';
+
+export interface ShownError {
+  readonly code: ErrorCode | 'AGENT_UNREACHABLE';
+  readonly details?: Readonly<Record<string, string | number | boolean>>;
+}
+
+interface ErrorPanelProps {
+  readonly error: ShownError;
+  /** Controls of the current screen that may carry out a remedy, with their handlers. */
+  readonly actions?: Partial<Record<ControlId, () => void>>;
+  /** "Skicka felanmälan", where there is a flow to report. */
+  readonly onSupportCase?: (() => void) | undefined;
+  readonly agentUrl?: string;
+  readonly id?: string;
+}
+
+/** What happened, why, and what to do: next to the control concerned, with the remedy as a button. */
+export const ErrorPanel = ({ error, actions = {}, onSupportCase, agentUrl, id }: ErrorPanelProps) => {
+  const { language, t, catalogue } = useLanguage();
+  if (error.code === 'AGENT_UNREACHABLE') {
+    return (
+      <section className="error-panel" role="alert" id={id} data-code="AGENT_UNREACHABLE">
+        <h3>{t.agent.unreachableTitle}</h3>
+        <p>{fill(t.agent.unreachable, { url: agentUrl ?? '' })}</p>
+      </section>
+    );
+  }
+  const described = describeError({ code: error.code, details: error.details ?? {} }, language);
+  const remedy = REMEDY_ACTIONS[error.code];
+  const remedyAction = remedy ? actions[remedy] : undefined;
+  return (
+    <section
+      className={`error-panel severity-${described.severity}`}
+      role="alert"
+      id={id}
+      data-code={error.code}
+    >
+      <h3>{described.title}</h3>
+      <dl>
+        <dt>{t.error.why}</dt>
+        <dd>{described.explanation}</dd>
+        <dt>{t.error.todo}</dt>
+        <dd>{described.remedy}</dd>
+        <dt>{t.error.code}</dt>
+        <dd>
+          <a
+            href={`#/catalogue/${error.code}`}
+            aria-label={fill(t.error.catalogueLink, { code: error.code })}
+          >
+            <code>{error.code}</code>
+          </a>
+        </dd>
+      </dl>
+      <div className="actions">
+        {remedy && remedyAction ? (
+          <button type="button" className="primary" onClick={remedyAction} data-remedy={remedy}>
+            {catalogue.controls[remedy]}
+          </button>
+        ) : null}
+        {onSupportCase ? (
+          <button type="button" onClick={onSupportCase} data-control="send-support-case">
+            {catalogue.controls['send-support-case']}
+          </button>
+        ) : null}
+      </div>
+    </section>
+  );
+};

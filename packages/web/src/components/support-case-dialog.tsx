@@ -1,0 +1,189 @@
+import { useEffect, useRef, useState } from 'react';
+import { answer, client } from '../api/server-client.js';
+import type { SupportCasePreview, SupportCaseShown } from '../api/views.js';
+import { type PageError, pageErrorOf } from '../flow/issuance-driver.js';
+import type { Workstation } from '../flow/workstation.js';
+import { formatCard, formatDate } from '../format.js';
+import { useLanguage } from '../i18n/language.js';
+import { fill } from '../i18n/ui-texts.js';
+import { ErrorPanel } from './error-panel.js';
+import { TimelineView } from './timeline-view.js';
+
+interface SupportCaseDialogProps {
+  readonly flowId: string;
+  readonly ws: Workstation;
+  readonly onClose: () => void;
+}
+
+/** What the agent can tell about the card in reader 2: its certificates, for the case. */
+const cardCertificates = async (ws: Workstation): Promise<string[]> => {
+  const readerId = ws.readerIdOf(2);
+  if (readerId === null || ws.slot(2).card === null) return [];
+  try {
+    return (await ws.agent.card(readerId)).certificates.map((c) => c.der);
+  } catch {
+    return [];
+  }
+};
+
+/** "Skicka felanmälan": the pre-filled case shown read-only, a comment box, and send. */
+export const SupportCaseDialog = ({ flowId, ws, onClose }: SupportCaseDialogProps) => {
+  const { language, t } = useLanguage();
+  const dialog = useRef<HTMLDialogElement>(null);
+  const [preview, setPreview] = useState<SupportCasePreview | null>(null);
+  const [body, setBody] = useState<{
+    agent: { version: string; packaging: string } | null;
+    certs: string[];
+  } | null>(null);
+  const [comment, setComment] = useState('');
+  const [error, setError] = useState<PageError | null>(null);
+  const [sent, setSent] = useState<string | null>(null);
+  const [sending, setSending] = useState(false);
+
+  useEffect(() => {
+    dialog.current?.showModal();
+    let cancelled = false;
+    void (async () => {
+      try {
+        const agent = ws.info ? { version: ws.info.version, packaging: ws.info.packaging } : null;
+        const certs = await cardCertificates(ws);
+        const shown = await answer<SupportCasePreview>(
+          client.POST('/api/support/cases/preview', { body: { flowId, agent, cardCertificates: certs } }),
+        );
+        if (!cancelled) {
+          setBody({ agent, certs });
+          setPreview(shown);
+        }
+      } catch (failure) {
+        if (!cancelled) setError(pageErrorOf(failure));
+      }
+    })();
+    return () => {
+      cancelled = true;
+    };
+  }, [flowId, ws]);
+
+  const send = async () => {
+    if (body === null) return;
+    setSending(true);
+    setError(null);
+    try {
+      const created = await answer<SupportCaseShown>(
+        client.POST('/api/support/cases', {
+          body: { flowId, agent: body.agent, cardCertificates: body.certs, comment },
+        }),
+      );
+      setSent(created.id);
+    } catch (failure) {
+      setError(pageErrorOf(failure));
+    } finally {
+      setSending(false);
+    }
+  };
+
+  const c = preview?.case;
+  const value = (text: string | null) => text ?? '–';
+  return (
+    <dialog ref={dialog} className="support-dialog" aria-labelledby="support-title" onClose={onClose}>
+      <h2 id="support-title">{t.support.title}</h2>
+      {sent ? (
+        <p role="status" data-case-id={sent}>
+          {fill(t.support.sent, { id: sent })}
+        </p>
+      ) : (
+        <p>{t.support.intro}</p>
+      )}
+      {error ? <ErrorPanel error={error} /> : null}
+      {c ? (
+        <form
+          method="dialog"
+          onSubmit={(event) => {
+            event.preventDefault();
+            void send();
+          }}
+        >
+          <dl className="case-fields" data-testid="case-fields">
+            <dt>{t.support.admin1}</dt>
+            <dd data-field="admin1">{value(c.admin1HsaId)}</dd>
+            <dt>{t.support.admin2}</dt>
+            <dd data-field="admin2">{value(c.admin2HsaId)}</dd>
+            <dt>{t.support.recipient}</dt>
+            <dd data-field="recipient">{value(c.recipientHsaId)}</dd>
+            <dt>{t.support.cardNumber}</dt>
+            <dd data-field="cardNumber">{formatCard(c.cardNumber)}</dd>
+            <dt>{t.support.agent}</dt>
+            <dd data-field="agent">
+              {c.agentVersion ? `${c.agentVersion} (${value(c.agentPackaging)})` : '–'}
+            </dd>
+            <dt>{t.support.twoReaders}</dt>
+            <dd data-field="twoReaders">{c.readers.throughout ? t.support.yes : t.support.no}</dd>
+            <dt>{t.support.codes}</dt>
+            <dd data-field="codes">{c.codes.join(', ') || '–'}</dd>
+            <dt>{t.support.certificates}</dt>
+            <dd data-field="certificates">
+              {c.certificates.length === 0 ? (
+                t.support.noCertificates
+              ) : (
+                <ul>
+                  {c.certificates.map((cert) => (
+                    <li key={cert.serial}>
+                      <div>
+                        {t.support.certificate.subject}: {cert.subject}
+                      </div>
+                      <div>
+                        {t.support.certificate.issuer}: {cert.issuer}
+                      </div>
+                      <div>
+                        {t.support.certificate.serial}: {cert.serial}
+                      </div>
+                      <div>
+                        {t.support.certificate.validity}: {formatDate(Date.parse(cert.notBefore), language)} –{' '}
+                        {formatDate(Date.parse(cert.notAfter), language)}
+                      </div>
+                      <div>
+                        {t.support.certificate.keyUsage}: {cert.keyUsage.join(', ')}
+                      </div>
+                      <div>
+                        {t.support.certificate.policy}: {cert.policies.join(', ')}
+                      </div>
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </dd>
+          </dl>
+          <h3>{t.support.timeline}</h3>
+          <TimelineView entries={c.timeline} />
+          {sent ? null : (
+            <>
+              <label htmlFor="support-comment">{t.support.comment}</label>
+              <textarea
+                id="support-comment"
+                maxLength={4000}
+                rows={3}
+                value={comment}
+                onChange={(event) => setComment(event.target.value)}
+              />
+            </>
+          )}
+          <div className="actions">
+            {sent ? null : (
+              <button type="submit" className="primary" disabled={sending} data-action="send-case">
+                {t.support.send}
+              </button>
+            )}
+            <button type="button" onClick={() => dialog.current?.close()}>
+              {t.support.cancel}
+            </button>
+          </div>
+        </form>
+      ) : error ? (
+        <button type="button" onClick={() => dialog.current?.close()}>
+          {t.support.cancel}
+        </button>
+      ) : (
+        <p aria-busy="true">{t.app.loading}</p>
+      )}
+    </dialog>
+  );
+};

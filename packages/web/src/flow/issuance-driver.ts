@@ -1,0 +1,469 @@
+// Steps 1–7 as the page drives them between the card agent and the server. Every rule is the
+// server's (the domain machine); the page reports clicks, relays what the agent sees, and carries
+// out the card work the server asks for. Requests on one flow go one at a time, in order.
+import {
+  type CardNumber,
+  type ErrorCode,
+  type FlowAnswer,
+  type FlowEffect,
+  type FlowView,
+  isErrorCode,
+} from '@reservkort/domain';
+import { type AgentEvent, AgentFailure } from '../api/agent-client.js';
+import type { paths } from '../api/server-api.js';
+import { ApiFailure, answer, client } from '../api/server-client.js';
+import type { CertificatesAnswer, Review, SearchAnswer, SigningChallenge } from '../api/views.js';
+import { agentFailureOf } from './portal-session.js';
+import type { Workstation } from './workstation.js';
+
+/** An error to show: a catalogue code with its details (texts come from the catalogue). */
+export interface PageError {
+  readonly code: ErrorCode | 'AGENT_UNREACHABLE';
+  readonly details: Readonly<Record<string, string | number | boolean>>;
+}
+
+export const pageErrorOf = (error: unknown): PageError => {
+  if (error instanceof ApiFailure) return { code: error.code, details: error.body.details ?? {} };
+  if (error instanceof AgentFailure) {
+    if (error.code === 'AGENT_UNREACHABLE') return { code: 'AGENT_UNREACHABLE', details: {} };
+    return { code: isErrorCode(error.code) ? error.code : 'CARD_ERROR', details: error.body?.details ?? {} };
+  }
+  return { code: 'CARD_ERROR', details: { reason: 'page' } };
+};
+
+/** What the page relays from the agent: the type the OpenAPI document names, and the event's fields. */
+type RelayedEvent =
+  paths['/api/flows/{flowId}/agent-events']['post']['requestBody']['content']['application/json'] &
+    Record<string, unknown>;
+
+export type Busy =
+  | 'start'
+  | 'search'
+  | 'select'
+  | 'sign'
+  | 'handover'
+  | 'terms'
+  | 'download'
+  | 'acknowledge'
+  | 'restart';
+
+/** Where step 6 is, as far as the page knows (the server's view says the rest). */
+export type LocalPhase = 'issuing' | 'writing' | null;
+
+const TICK_MS = 2000;
+const POLL_STEP7_MS = 1000;
+
+export class IssuanceDriver {
+  flow: FlowAnswer | null = null;
+  review: Review | null = null;
+  busy: Busy | null = null;
+  error: PageError | null = null;
+  localPhase: LocalPhase = null;
+  /** The last search's query as the server normalised it, and its codes. */
+  lastSearch: { readonly query: string; readonly codes: readonly ErrorCode[] } | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
+  private relayed = 0;
+  private pendingClean: CardNumber | null = null;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private lastStep7Poll = 0;
+  private readonly listeners = new Set<() => void>();
+  private readonly unsubscribe: () => void;
+
+  constructor(private readonly ws: Workstation) {
+    this.unsubscribe = ws.onAgentEvent((event) => this.onAgentEvent(event));
+    this.timer = setInterval(() => this.onTimer(), TICK_MS / 2);
+  }
+
+  dispose(): void {
+    this.unsubscribe();
+    if (this.timer) clearInterval(this.timer);
+    this.listeners.clear();
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(): void {
+    for (const listener of this.listeners) listener();
+  }
+
+  get view(): FlowView | null {
+    return this.flow?.view ?? null;
+  }
+
+  get flowId(): string {
+    return this.flow?.view.flowId ?? '';
+  }
+
+  private get active(): boolean {
+    return this.flow !== null && this.flow.view.status === 'active';
+  }
+
+  /** One request at a time on the flow, in the order they were asked for. */
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(work, work);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private took(next: FlowAnswer): FlowAnswer {
+    this.flow = next;
+    this.handleEffects(next.cardEffects);
+    this.changed();
+    return next;
+  }
+
+  /** Runs a person's action: shows it as busy, keeps the error to show next to it. */
+  private async act(busy: Busy, work: () => Promise<unknown>): Promise<void> {
+    this.busy = busy;
+    this.error = null;
+    this.changed();
+    try {
+      await work();
+    } catch (error) {
+      this.error = pageErrorOf(error);
+    } finally {
+      this.busy = null;
+      this.changed();
+    }
+  }
+
+  private path() {
+    return { params: { path: { flowId: this.flowId } } } as const;
+  }
+
+  start(): Promise<void> {
+    return this.act('start', () =>
+      this.serial(async () => {
+        this.relayed = 0;
+        this.review = null;
+        this.lastSearch = null;
+        this.took(
+          await answer<FlowAnswer>(client.POST('/api/flows/', { body: { readers: this.ws.flowReaders() } })),
+        );
+      }),
+    );
+  }
+
+  resume(flowId: string): Promise<void> {
+    return this.act('start', () =>
+      this.serial(async () => {
+        this.took(
+          await answer<FlowAnswer>(client.GET('/api/flows/{flowId}', { params: { path: { flowId } } })),
+        );
+      }),
+    );
+  }
+
+  refresh(): Promise<FlowAnswer> {
+    return this.serial(async () =>
+      this.took(await answer<FlowAnswer>(client.GET('/api/flows/{flowId}', this.path()))),
+    );
+  }
+
+  private click(type: 'manage-orders' | 'order-selected' | 'handover-confirmed' | 'download-requested') {
+    return this.serial(async () =>
+      this.took(
+        await answer<FlowAnswer>(
+          client.POST('/api/flows/{flowId}/actions', { ...this.path(), body: { type } }),
+        ),
+      ),
+    );
+  }
+
+  private relay(event: RelayedEvent) {
+    return this.serial(async () => {
+      if (!this.active) return this.flow;
+      return this.took(
+        await answer<FlowAnswer>(
+          client.POST('/api/flows/{flowId}/agent-events', {
+            ...this.path(),
+            body: event,
+          }),
+        ),
+      );
+    });
+  }
+
+  manageOrders = () => this.act('start', () => this.click('manage-orders'));
+
+  search(query: string): Promise<void> {
+    return this.act('search', () =>
+      this.serial(async () => {
+        const found = await answer<SearchAnswer>(
+          client.POST('/api/flows/{flowId}/search', { ...this.path(), body: { query } }),
+        );
+        this.review = found.review;
+        this.lastSearch = { query: found.review?.normalisedQuery ?? query, codes: found.raised };
+        this.took(found);
+      }),
+    );
+  }
+
+  selectOrder = () => this.act('select', () => this.click('order-selected'));
+
+  /** A server challenge signed with PIN 2 on the card in `slot`. */
+  private async signChallenge(purpose: 'order' | 'acknowledge', slot: 1 | 2) {
+    const readerId = this.ws.readerIdOf(slot);
+    if (readerId === null) throw new AgentFailure('READER_NOT_FOUND', null);
+    const challenge = await answer<SigningChallenge>(
+      client.POST('/api/flows/{flowId}/signing-challenge', { ...this.path(), body: { purpose } }),
+    );
+    await this.ws.agent.bind(readerId);
+    const done = await this.ws.run(this.ws.agent.sign(readerId, challenge.toBeSigned, this.flowId));
+    return { challenge, done, readerId };
+  }
+
+  /** SIGNERA: admin 2 signs the order with the card they logged in with. */
+  sign(): Promise<void> {
+    return this.act('sign', async () => {
+      const { challenge, done, readerId } = await this.signChallenge('order', 1);
+      let certificate = '';
+      let signature = '';
+      if (done.state === 'done') {
+        signature = (done.result as { signature: string }).signature;
+        const card = await this.ws.agent.card(readerId);
+        certificate = card.certificates.find((c) => c.key === 'sign')?.der ?? '';
+      } else if (done.error?.code === 'CARD_REMOVED') {
+        // The removal itself is reported by the agent's events (CARD_REINSERTED).
+        throw agentFailureOf(done);
+      }
+      // A failed signature still goes to the server: it counts the failures (SIGN_FAILED).
+      await this.serial(async () =>
+        this.took(
+          await answer<FlowAnswer>(
+            client.POST('/api/flows/{flowId}/sign', {
+              ...this.path(),
+              body: {
+                challengeId: challenge.challengeId,
+                certificate: certificate || 'AAAA',
+                signature: signature || 'AAAA',
+              },
+            }),
+          ),
+        ),
+      );
+    });
+  }
+
+  /** BEKRÄFTA ÖVERLÄMNING: then the agent reads the card in reader 2 again. */
+  confirmHandover(): Promise<void> {
+    return this.act('handover', async () => {
+      const clicked = await this.click('handover-confirmed');
+      if (clicked.raised.length > 0 || clicked.view.status !== 'active' || this.ws.simulation.silentAgent)
+        return;
+      const readerId = this.ws.readerIdOf(2);
+      if (readerId === null) return;
+      const card = await this.ws.agent.card(readerId);
+      if (card.cardNumber !== null)
+        await this.relay({ type: 'handover-verified', cardNumber: card.cardNumber });
+    });
+  }
+
+  acceptTerms(accepted: boolean): Promise<void> {
+    return this.act('terms', () =>
+      this.serial(async () =>
+        this.took(
+          await answer<FlowAnswer>(
+            client.POST('/api/flows/{flowId}/actions', {
+              ...this.path(),
+              body: { type: 'terms-accepted', accepted },
+            }),
+          ),
+        ),
+      ),
+    );
+  }
+
+  /** STARTA NEDLADDNING: keys made on the card, both certificates issued and written to it. */
+  startDownload(): Promise<void> {
+    return this.act('download', async () => {
+      const requested = await this.click('download-requested');
+      if (requested.raised.length > 0 || requested.view.status !== 'active' || this.ws.simulation.silentAgent)
+        return;
+      const readerId = this.ws.readerIdOf(2);
+      if (readerId === null) return;
+      const flowId = this.flowId;
+      await this.ws.agent.bind(readerId);
+      const enrolled = await this.ws.run(this.ws.agent.enrol(readerId, flowId));
+      await this.syncAgentEvents();
+      if (enrolled.state !== 'done') return this.reportFailure(enrolled.error?.code ?? 'CARD_ERROR');
+      const csrs = enrolled.result as { authCsr: string; signCsr: string };
+      this.localPhase = 'issuing';
+      this.changed();
+      const issued = await this.serial(async () => {
+        const result = await answer<CertificatesAnswer>(
+          client.POST('/api/flows/{flowId}/certificates', {
+            ...this.path(),
+            body: { authCsr: csrs.authCsr, signCsr: csrs.signCsr },
+          }),
+        );
+        this.took(result);
+        return result;
+      });
+      this.localPhase = 'writing';
+      this.changed();
+      const written = await this.ws.run(
+        this.ws.agent.writeCertificates(readerId, flowId, issued.certificates.auth, issued.certificates.sign),
+      );
+      this.localPhase = null;
+      if (written.state !== 'done') return this.reportFailure(written.error?.code ?? 'CARD_ERROR');
+      await this.relay({ type: 'certificates-written' });
+    });
+  }
+
+  /** A failed card operation at step 6: removal and dialogs are already reported by the agent's events. */
+  private async reportFailure(code: string): Promise<void> {
+    this.localPhase = null;
+    await this.syncAgentEvents();
+    await this.refresh();
+    if (!this.active || this.view?.fault) return;
+    await this.relay({ type: 'download-failed', reason: code });
+  }
+
+  /** KVITTERA KORT: the recipient signs with PIN 2 of the new card. */
+  acknowledge(): Promise<void> {
+    return this.act('acknowledge', async () => {
+      const { challenge, done } = await this.signChallenge('acknowledge', 2);
+      if (done.state !== 'done') throw agentFailureOf(done);
+      await this.serial(async () =>
+        this.took(
+          await answer<FlowAnswer>(
+            client.POST('/api/flows/{flowId}/acknowledge', {
+              ...this.path(),
+              body: {
+                challengeId: challenge.challengeId,
+                signature: (done.result as { signature: string }).signature,
+              },
+            }),
+          ),
+        ),
+      );
+    });
+  }
+
+  /** Starta om utgivningen: a new flow, same login (unless the login card left). */
+  restart(): Promise<void> {
+    return this.act('restart', () =>
+      this.serial(async () => {
+        const next = await answer<FlowAnswer>(client.POST('/api/flows/{flowId}/restart', this.path()));
+        this.relayed = 0;
+        this.review = null;
+        this.lastSearch = null;
+        this.localPhase = null;
+        this.took(next);
+      }),
+    );
+  }
+
+  /** Logga ut och börja om: the flow ends; the caller logs out. */
+  async abortForLogout(): Promise<void> {
+    if (!this.active) return;
+    await this.serial(async () =>
+      this.took(
+        await answer<FlowAnswer>(
+          client.POST('/api/flows/{flowId}/abort', { ...this.path(), body: { reason: 'logout' } }),
+        ),
+      ),
+    ).catch(() => undefined);
+  }
+
+  dismissError(): void {
+    this.error = null;
+    this.changed();
+  }
+
+  /** Relays the agent's step-6 events for this flow that the server has not seen. */
+  private syncAgentEvents(): Promise<void> {
+    const flowId = this.flowId;
+    return this.serial(async () => {
+      if (!flowId) return;
+      const events = await this.ws.agent.flowEvents(flowId).catch(() => []);
+      for (const event of events.slice(this.relayed)) {
+        this.relayed++;
+        if (!this.active || this.flowId !== flowId) continue;
+        const relayed: RelayedEvent = { type: event.type, ...(event.dialog ? { dialog: event.dialog } : {}) };
+        this.took(
+          await answer<FlowAnswer>(
+            client.POST('/api/flows/{flowId}/agent-events', {
+              params: { path: { flowId } },
+              body: relayed,
+            }),
+          ),
+        );
+      }
+    });
+  }
+
+  private onAgentEvent(event: AgentEvent): void {
+    if (this.flow === null) return;
+    const run = (work: Promise<unknown>) => {
+      work.catch((error) => {
+        this.error = pageErrorOf(error);
+        this.changed();
+      });
+    };
+    switch (event.type) {
+      case 'flow':
+        if (event.flowId === this.flowId) run(this.syncAgentEvents());
+        return;
+      case 'operation':
+        return;
+      case 'reader-plugged':
+      case 'reader-unplugged':
+      case 'card-removed': {
+        const slot = this.ws.slotOf(event.readerId);
+        if (slot !== null) run(this.relay({ type: event.type, reader: slot }));
+        return;
+      }
+      case 'card-inserted': {
+        const slot = this.ws.slotOf(event.readerId);
+        if (slot === null) return;
+        run(
+          this.relay({ type: 'card-inserted', reader: slot, cardNumber: event.cardNumber ?? null }).then(() =>
+            this.cleanIfPending(),
+          ),
+        );
+        return;
+      }
+    }
+  }
+
+  private handleEffects(effects: readonly FlowEffect[]): void {
+    for (const effect of effects) {
+      if (effect.type === 'clean-card') this.pendingClean = effect.cardNumber;
+    }
+    if (this.pendingClean !== null) void this.cleanIfPending();
+  }
+
+  /** Removes a failed attempt's keys once the card is in reader 2, so it can be used again. */
+  private async cleanIfPending(): Promise<void> {
+    const cardNumber = this.pendingClean;
+    const readerId = this.ws.readerIdOf(2);
+    if (cardNumber === null || readerId === null) return;
+    if (this.ws.slot(2).card?.cardNumber !== cardNumber) return;
+    this.pendingClean = null;
+    try {
+      await this.ws.agent.bind(readerId);
+      await this.ws.run(this.ws.agent.clean(readerId, this.flowId));
+    } catch {
+      this.pendingClean = cardNumber;
+    }
+  }
+
+  /** The clock's part: stuck buttons and dialogs are noticed by ticks; step 7 watches the deadline. */
+  private onTimer(): void {
+    const view = this.view;
+    if (view === null || this.busy === 'restart') return;
+    if (view.status === 'active' && (view.pending !== null || view.download !== null)) {
+      void this.relay({ type: 'tick' }).catch(() => undefined);
+      return;
+    }
+    if (view.step === 7 && view.status === 'active' && Date.now() - this.lastStep7Poll >= POLL_STEP7_MS) {
+      this.lastStep7Poll = Date.now();
+      void this.refresh().catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,66 @@
+// Who is logged in, and card login: the server's challenge signed on the card through the agent.
+import { AgentFailure } from '../api/agent-client.js';
+import { ApiFailure, answer, client, setCsrfToken } from '../api/server-client.js';
+import type { Me } from '../api/views.js';
+import type { Workstation } from './workstation.js';
+
+/** The signed login challenge as the agent returns it. */
+interface Authenticated {
+  readonly signature: string;
+  readonly certificate: string;
+}
+
+/** An agent operation that ended in failure, as an error the page can show. */
+export const agentFailureOf = (operation: { error: { code: string } | null }): AgentFailure =>
+  new AgentFailure((operation.error?.code ?? 'CARD_ERROR') as AgentFailure['code'], null);
+
+export const currentUser = async (): Promise<Me | null> => {
+  try {
+    const me = await answer<Me>(client.GET('/api/auth/me'));
+    setCsrfToken(me.csrfToken);
+    return me;
+  } catch (error) {
+    if (error instanceof ApiFailure && error.status === 401) return null;
+    throw error;
+  }
+};
+
+/** Logs in with the card in reader 1 (PIN 1 in the agent's dialog). */
+export const loginWithCard = async (ws: Workstation): Promise<Me> => {
+  const readerId = ws.readerIdOf(1);
+  if (readerId === null) throw new AgentFailure('READER_NOT_FOUND', null);
+  await ws.agent.bind(readerId);
+  const challenge = await answer<{ challengeId: string; challenge: string }>(
+    client.POST('/api/auth/challenge'),
+  );
+  const done = await ws.run(ws.agent.authenticate(readerId, challenge.challenge));
+  if (done.state !== 'done') throw agentFailureOf(done);
+  const signed = done.result as Authenticated;
+  const me = await answer<Me>(
+    client.POST('/api/auth/login', {
+      body: {
+        challengeId: challenge.challengeId,
+        certificate: signed.certificate,
+        signature: signed.signature,
+      },
+    }),
+  );
+  setCsrfToken(me.csrfToken);
+  return me;
+};
+
+export const logout = async (): Promise<void> => {
+  await answer<{ ok: true }>(client.POST('/api/auth/logout')).catch(() => undefined);
+  setCsrfToken('');
+};
+
+/** Tells the server when the login card leaves its reader: from then on the session may not sign. */
+export const reportLoginCardRemoval = (ws: Workstation, me: () => Me | null): (() => void) =>
+  ws.onAgentEvent((event) => {
+    const current = me();
+    if (event.type !== 'card-removed' || current === null) return;
+    if (event.cardNumber !== current.cardNumber) return;
+    void answer(client.POST('/api/auth/card-removed', { body: { cardNumber: event.cardNumber } })).catch(
+      () => undefined,
+    );
+  });

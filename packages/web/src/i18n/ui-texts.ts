@@ -1,0 +1,666 @@
+// The page's own words (the error codes, step titles and control labels come from the domain's
+// catalogues). One object per language; a missing text is a compile error.
+import type { IdDocument, Language, OrderState } from '@reservkort/domain';
+
+export interface UiTexts {
+  readonly app: {
+    readonly name: string;
+    readonly skip: string;
+    readonly language: string;
+    readonly otherLanguage: string;
+    readonly logout: string;
+    readonly loggedInAs: string;
+    readonly nav: {
+      readonly issuance: string;
+      readonly admin: string;
+      readonly desk: string;
+      readonly catalogue: string;
+    };
+    readonly trainingBadge: string;
+    readonly loading: string;
+  };
+  readonly agent: {
+    readonly title: string;
+    readonly version: string;
+    readonly unreachableTitle: string;
+    readonly unreachable: string;
+    readonly live: string;
+    readonly reconnecting: string;
+  };
+  readonly readers: {
+    readonly title: string;
+    readonly reader: string;
+    readonly connected: string;
+    readonly missing: string;
+    readonly empty: string;
+    readonly card: string;
+    readonly unreadable: string;
+    readonly events: string;
+    readonly noEvents: string;
+    readonly role1: string;
+    readonly role2: string;
+    readonly event: {
+      readonly 'reader-plugged': string;
+      readonly 'reader-unplugged': string;
+      readonly 'card-inserted': string;
+      readonly 'card-removed': string;
+    };
+    readonly pictureMissing: string;
+  };
+  readonly login: {
+    readonly preflight: string;
+    readonly intro: string;
+    readonly button: string;
+    readonly noCard: string;
+    readonly pinPrompt: string;
+    readonly openDialog: string;
+    readonly working: string;
+  };
+  readonly pin: {
+    readonly pin1: string;
+    readonly pin2: string;
+    readonly waiting: string;
+    readonly open: string;
+  };
+  readonly flow: {
+    readonly progress: string;
+    readonly stepOf: string;
+    readonly intro1: string;
+    readonly searchLabel: string;
+    readonly searchHint: string;
+    readonly searchNormalised: string;
+    readonly found: string;
+    readonly review: {
+      readonly name: string;
+      readonly hsaId: string;
+      readonly cardNumber: string;
+      readonly organisation: string;
+      readonly validity: string;
+      readonly idDocument: string;
+    };
+    readonly intro4: string;
+    readonly expectedCard: string;
+    readonly cardInReader2: string;
+    readonly intro5: string;
+    readonly terms: string;
+    readonly intro6: string;
+    readonly phase: {
+      readonly keys: string;
+      readonly pin1: string;
+      readonly pin2: string;
+      readonly issuing: string;
+      readonly writing: string;
+    };
+    readonly status: { readonly todo: string; readonly doing: string; readonly done: string };
+    readonly intro7: string;
+    readonly countdown: string;
+    readonly deadlineAt: string;
+    readonly revoking: string;
+    readonly revoked: string;
+    readonly completed: string;
+    readonly newIssuance: string;
+    readonly ended: string;
+    readonly serials: string;
+  };
+  readonly error: {
+    readonly what: string;
+    readonly why: string;
+    readonly todo: string;
+    readonly code: string;
+    readonly catalogueLink: string;
+    readonly disabledBecause: string;
+  };
+  readonly support: {
+    readonly title: string;
+    readonly intro: string;
+    readonly admin1: string;
+    readonly admin2: string;
+    readonly recipient: string;
+    readonly cardNumber: string;
+    readonly agent: string;
+    readonly certificates: string;
+    readonly noCertificates: string;
+    readonly timeline: string;
+    readonly codes: string;
+    readonly twoReaders: string;
+    readonly yes: string;
+    readonly no: string;
+    readonly comment: string;
+    readonly send: string;
+    readonly cancel: string;
+    readonly sent: string;
+    readonly certificate: {
+      readonly subject: string;
+      readonly issuer: string;
+      readonly serial: string;
+      readonly validity: string;
+      readonly keyUsage: string;
+      readonly policy: string;
+    };
+  };
+  readonly admin: {
+    readonly title: string;
+    readonly intro: string;
+    readonly searchLabel: string;
+    readonly search: string;
+    readonly person: string;
+    readonly protected: string;
+    readonly orders: string;
+    readonly noOrders: string;
+    readonly newOrder: string;
+    readonly product: string;
+    readonly cardNumber: string;
+    readonly validFrom: string;
+    readonly validTo: string;
+    readonly idDocument: string;
+    readonly idDocuments: { readonly [D in IdDocument]: string };
+    readonly sign: string;
+    readonly registered: string;
+    readonly cancel: string;
+    readonly cancelled: string;
+    readonly state: { readonly [S in OrderState]: string };
+    readonly loa2: string;
+  };
+  readonly desk: {
+    readonly title: string;
+    readonly queue: string;
+    readonly filterStatus: string;
+    readonly all: string;
+    readonly status: { readonly open: string; readonly assigned: string; readonly resolved: string };
+    readonly empty: string;
+    readonly case: string;
+    readonly reportedBy: string;
+    readonly assignee: string;
+    readonly assign: string;
+    readonly resolve: string;
+    readonly comment: string;
+    readonly addComment: string;
+    readonly comments: string;
+    readonly timeline: string;
+    readonly catalogue: string;
+    readonly back: string;
+    readonly notDesk: string;
+  };
+  readonly training: {
+    readonly title: string;
+    readonly open: string;
+    readonly close: string;
+    readonly readers: string;
+    readonly plug: string;
+    readonly unplug: string;
+    readonly desk: string;
+    readonly insertInto: string;
+    readonly remove: string;
+    readonly adminCards: string;
+    readonly reserveCards: string;
+    readonly pinLetter: string;
+    readonly clock: string;
+    readonly jump: string;
+    readonly jumped: string;
+    readonly scenarios: string;
+    readonly tryIt: string;
+    readonly persons: string;
+    readonly dropHere: string;
+    readonly simulate: string;
+    readonly silentAgent: string;
+    readonly unopenedDialog: string;
+  };
+  readonly catalogue: { readonly title: string; readonly intro: string; readonly step: string };
+}
+
+const sv: UiTexts = {
+  app: {
+    name: 'Reservkort LoA3',
+    skip: 'Hoppa till innehållet',
+    language: 'Språk',
+    otherLanguage: 'English',
+    logout: 'Logga ut',
+    loggedInAs: 'Inloggad: {name} ({assurance})',
+    nav: { issuance: 'Utgivning', admin: 'Beställ reservkort', desk: 'Servicedesk', catalogue: 'Felkatalog' },
+    trainingBadge: 'Övningsläge',
+    loading: 'Laddar …',
+  },
+  agent: {
+    title: 'Kortagent',
+    version: 'Kortagent {version} ({packaging})',
+    unreachableTitle: 'Kortagenten svarar inte',
+    unreachable:
+      'Sidan når inte kortagenten på {url}. Starta kortagenten på den här datorn (reservkort agent) och ladda om sidan.',
+    live: 'Ansluten till kortagenten',
+    reconnecting: 'Tappade kontakten med kortagenten – ansluter igen …',
+  },
+  readers: {
+    title: 'Kortläsare',
+    reader: 'Kortläsare {n}',
+    connected: 'Ansluten',
+    missing: 'Saknas',
+    empty: 'Inget kort',
+    card: 'Kort {card}',
+    unreadable: 'Kort utan läsbart kortnummer',
+    events: 'Händelser',
+    noEvents: 'Inga händelser än.',
+    role1: 'Administratörens kort',
+    role2: 'Reservkortet',
+    event: {
+      'reader-plugged': 'Kortläsare {n} ansluten',
+      'reader-unplugged': 'Kortläsare {n} urkopplad',
+      'card-inserted': 'Kort {card} isatt i kortläsare {n}',
+      'card-removed': 'Kort uttaget ur kortläsare {n}',
+    },
+    pictureMissing: 'Bild: kortläsare {missing} saknas',
+  },
+  login: {
+    preflight: 'Kontroll före inloggning',
+    intro:
+      'Båda kortläsarna ska vara anslutna. Ditt administratörskort sitter i kortläsare 1 under hela utgivningen; reservkortet sätts i kortläsare 2.',
+    button: 'Logga in',
+    noCard: 'Sätt i ditt kort i kortläsare 1.',
+    pinPrompt: 'Ange PIN 1 i kortagentens fönster.',
+    openDialog: 'Öppna PIN-dialogen',
+    working: 'Loggar in …',
+  },
+  pin: {
+    pin1: 'PIN 1 (legitimering)',
+    pin2: 'PIN 2 (underskrift)',
+    waiting: 'Väntar på {pin} i kortagentens fönster.',
+    open: 'Öppna fönstret för {pin}',
+  },
+  flow: {
+    progress: 'Utgivningens steg',
+    stepOf: 'Steg {n} av 7',
+    intro1: 'Här hanterar du beställningar av reservkort som en annan administratör har registrerat.',
+    searchLabel: 'Personnummer eller HSA-id',
+    searchHint: 'Till exempel 19850412-9875 eller SE2321000016-p001.',
+    searchNormalised: 'Sökte på {query}.',
+    found: 'Beställning hittad för {name}.',
+    review: {
+      name: 'Kortmottagare',
+      hsaId: 'HSA-id',
+      cardNumber: 'Kortnummer',
+      organisation: 'Organisation',
+      validity: 'Giltighet',
+      idDocument: 'Kontrollerad ID-handling',
+    },
+    intro4: 'Lämna över reservkortet. Kortmottagaren sätter i kortet i kortläsare 2.',
+    expectedCard: 'Beställt kortnummer',
+    cardInReader2: 'Kort i kortläsare 2',
+    intro5: 'Kortmottagaren läser och accepterar villkoren för certifikaten.',
+    terms:
+      'Jag har tagit emot reservkortet, kontrollerat att kortnumret stämmer och förstår att kortet är personligt och ska kvitteras innan tiden går ut.',
+    intro6: 'Nycklarna skapas på kortet. Ange PIN-koderna från PIN-brevet när fönstren visas.',
+    phase: {
+      keys: 'Nycklar skapas på kortet',
+      pin1: 'PIN-dialog för legitimering (PIN 1)',
+      pin2: 'PIN-dialog för underskrift (PIN 2)',
+      issuing: 'Certifikaten utfärdas',
+      writing: 'Certifikaten skrivs till kortet',
+    },
+    status: { todo: 'Väntar', doing: 'Pågår', done: 'Klart' },
+    intro7: 'Kortmottagaren kvitterar kortet med PIN 2 innan tiden går ut.',
+    countdown: 'Tid kvar att kvittera: {time}',
+    deadlineAt: 'Senast kl. {time}',
+    revoking: 'Tiden har gått ut. Certifikaten spärras …',
+    revoked: 'Tiden gick ut. Certifikaten är spärrade: {serials}.',
+    completed: 'Kortet är kvitterat. Reservkortet är klart att använda.',
+    newIssuance: 'Ny utgivning',
+    ended: 'Utgivningen är avslutad.',
+    serials: 'Certifikat: {serials}',
+  },
+  error: {
+    what: 'Vad hände',
+    why: 'Varför',
+    todo: 'Vad gör jag',
+    code: 'Felkod',
+    catalogueLink: 'Om felkoden {code} i felkatalogen',
+    disabledBecause: 'Knappen är inte tillgänglig:',
+  },
+  support: {
+    title: 'Felanmälan',
+    intro: 'Allt som systemet redan vet är ifyllt. Lägg gärna till en kommentar.',
+    admin1: 'HSA-id administratör 1 (beställare)',
+    admin2: 'HSA-id administratör 2 (utfärdare)',
+    recipient: 'HSA-id kortmottagare',
+    cardNumber: 'Reservkortets kortnummer',
+    agent: 'Kortagentens version och paketering',
+    certificates: 'Certifikat på kortet',
+    noCertificates: 'Inga certifikat på kortet.',
+    timeline: 'Tidslinje',
+    codes: 'Felkoder',
+    twoReaders: 'Två kortläsare under hela utgivningen',
+    yes: 'Ja',
+    no: 'Nej',
+    comment: 'Kommentar (frivillig)',
+    send: 'Skicka felanmälan',
+    cancel: 'Stäng',
+    sent: 'Felanmälan {id} är skickad till servicedesken.',
+    certificate: {
+      subject: 'Innehavare',
+      issuer: 'Utfärdare',
+      serial: 'Serienummer',
+      validity: 'Giltighet',
+      keyUsage: 'Nyckelanvändning',
+      policy: 'Policy',
+    },
+  },
+  admin: {
+    title: 'Beställ reservkort',
+    intro:
+      'Sök fram personen, registrera beställningen "SITHS e-ID LoA3 till reservkort" och signera den med ditt kort.',
+    searchLabel: 'Personnummer eller HSA-id',
+    search: 'Sök person',
+    person: 'Person',
+    protected: 'Skyddad identitet',
+    orders: 'Beställda reservkort LoA3',
+    noOrders: 'Inga beställningar.',
+    newOrder: 'SITHS e-ID LoA3 till reservkort',
+    product: 'Produkt',
+    cardNumber: 'Reservkortets kortnummer',
+    validFrom: 'Giltig från',
+    validTo: 'Giltig till',
+    idDocument: 'Kontrollerad ID-handling',
+    idDocuments: {
+      'swedish-passport': 'Svenskt pass',
+      'swedish-driving-licence': 'Svenskt körkort',
+      'national-id-card': 'Nationellt id-kort',
+      'sis-id-card': 'SIS-märkt id-kort',
+      'skatteverket-id-card': 'Skatteverkets id-kort',
+      'foreign-passport': 'Utländskt pass',
+      other: 'Annan handling',
+    },
+    sign: 'Signera beställningen',
+    registered: 'Beställningen är registrerad och signerad.',
+    cancel: 'Makulera',
+    cancelled: 'Beställningen är makulerad.',
+    state: {
+      registered: 'Registrerad',
+      in_progress: 'Under utgivning',
+      completed: 'Utfärdad',
+      cancelled: 'Makulerad',
+      expired: 'Utgången',
+    },
+    loa2: 'Du är inloggad med ett LoA2-kort och kan inte registrera beställningar.',
+  },
+  desk: {
+    title: 'Servicedesk',
+    queue: 'Felanmälningar',
+    filterStatus: 'Visa',
+    all: 'Alla',
+    status: { open: 'Ny', assigned: 'Tilldelad', resolved: 'Löst' },
+    empty: 'Inga felanmälningar.',
+    case: 'Ärende {id}',
+    reportedBy: 'Anmäld av',
+    assignee: 'Handläggare',
+    assign: 'Ta ärendet',
+    resolve: 'Markera som löst',
+    comment: 'Ny kommentar',
+    addComment: 'Lägg till kommentar',
+    comments: 'Kommentarer',
+    timeline: 'Tidslinje',
+    catalogue: 'Ur felkatalogen',
+    back: 'Tillbaka till kön',
+    notDesk: 'Endast servicedesken ser kön.',
+  },
+  training: {
+    title: 'Övningspanel',
+    open: 'Öppna övningspanelen',
+    close: 'Stäng övningspanelen',
+    readers: 'Virtuella kortläsare',
+    plug: 'Anslut',
+    unplug: 'Koppla ur',
+    desk: 'Kort på bordet',
+    insertInto: 'Sätt i läsare {n}',
+    remove: 'Ta ut',
+    adminCards: 'Administratörernas kort',
+    reserveCards: 'Förseglade reservkort',
+    pinLetter: 'PIN-brev: PIN 1 {pin1}, PIN 2 {pin2}, PUK {puk}',
+    clock: 'Klockan',
+    jump: 'Hoppa fram till tidsgränsen',
+    jumped: 'Klockan är framflyttad {minutes} min.',
+    scenarios: 'Prova felkatalogen',
+    tryIt: 'Prova',
+    persons: 'Personer att söka på',
+    dropHere: 'Släpp ett kort här',
+    simulate: 'Simulera fel på arbetsplatsen',
+    silentAgent: 'Kortagenten svarar inte på knapptryck',
+    unopenedDialog: 'Visa inte dialogen för {pin}',
+  },
+  catalogue: {
+    title: 'Felkatalog',
+    intro: 'Alla felkoder med förklaring och åtgärd.',
+    step: 'Steg',
+  },
+};
+
+const en: UiTexts = {
+  app: {
+    name: 'Reserve card LoA3',
+    skip: 'Skip to content',
+    language: 'Language',
+    otherLanguage: 'Svenska',
+    logout: 'Log out',
+    loggedInAs: 'Logged in: {name} ({assurance})',
+    nav: {
+      issuance: 'Issuance',
+      admin: 'Order a reserve card',
+      desk: 'Service desk',
+      catalogue: 'Error catalogue',
+    },
+    trainingBadge: 'Training mode',
+    loading: 'Loading …',
+  },
+  agent: {
+    title: 'Card agent',
+    version: 'Card agent {version} ({packaging})',
+    unreachableTitle: 'The card agent does not answer',
+    unreachable:
+      'The page cannot reach the card agent at {url}. Start the card agent on this computer (reservkort agent) and reload the page.',
+    live: 'Connected to the card agent',
+    reconnecting: 'Lost the card agent – reconnecting …',
+  },
+  readers: {
+    title: 'Card readers',
+    reader: 'Card reader {n}',
+    connected: 'Connected',
+    missing: 'Missing',
+    empty: 'No card',
+    card: 'Card {card}',
+    unreadable: 'Card without a readable card number',
+    events: 'Events',
+    noEvents: 'No events yet.',
+    role1: 'The administrator’s card',
+    role2: 'The reserve card',
+    event: {
+      'reader-plugged': 'Card reader {n} connected',
+      'reader-unplugged': 'Card reader {n} unplugged',
+      'card-inserted': 'Card {card} inserted in card reader {n}',
+      'card-removed': 'Card removed from card reader {n}',
+    },
+    pictureMissing: 'Picture: card reader {missing} is missing',
+  },
+  login: {
+    preflight: 'Check before login',
+    intro:
+      'Both card readers must be connected. Your administrator card stays in card reader 1 for the whole issuance; the reserve card goes in card reader 2.',
+    button: 'Log in',
+    noCard: 'Insert your card in card reader 1.',
+    pinPrompt: 'Enter PIN 1 in the card agent’s window.',
+    openDialog: 'Open the PIN dialog',
+    working: 'Logging in …',
+  },
+  pin: {
+    pin1: 'PIN 1 (authentication)',
+    pin2: 'PIN 2 (signature)',
+    waiting: 'Waiting for {pin} in the card agent’s window.',
+    open: 'Open the window for {pin}',
+  },
+  flow: {
+    progress: 'Steps of the issuance',
+    stepOf: 'Step {n} of 7',
+    intro1: 'Here you handle reserve card orders that another administrator registered.',
+    searchLabel: 'Personal identity number or HSA-id',
+    searchHint: 'For example 19850412-9875 or SE2321000016-p001.',
+    searchNormalised: 'Searched for {query}.',
+    found: 'Order found for {name}.',
+    review: {
+      name: 'Recipient',
+      hsaId: 'HSA-id',
+      cardNumber: 'Card number',
+      organisation: 'Organisation',
+      validity: 'Validity',
+      idDocument: 'ID document checked',
+    },
+    intro4: 'Hand over the reserve card. The recipient inserts it in card reader 2.',
+    expectedCard: 'Card number ordered',
+    cardInReader2: 'Card in card reader 2',
+    intro5: 'The recipient reads and accepts the terms of the certificates.',
+    terms:
+      'I have received the reserve card, checked that the card number matches, and understand that the card is personal and must be acknowledged before the time runs out.',
+    intro6: 'The keys are made on the card. Enter the PINs from the PIN letter when the windows appear.',
+    phase: {
+      keys: 'Keys are made on the card',
+      pin1: 'PIN dialog for authentication (PIN 1)',
+      pin2: 'PIN dialog for signature (PIN 2)',
+      issuing: 'The certificates are issued',
+      writing: 'The certificates are written to the card',
+    },
+    status: { todo: 'Waiting', doing: 'In progress', done: 'Done' },
+    intro7: 'The recipient acknowledges the card with PIN 2 before the time runs out.',
+    countdown: 'Time left to acknowledge: {time}',
+    deadlineAt: 'By {time}',
+    revoking: 'The time has run out. The certificates are being revoked …',
+    revoked: 'The time ran out. The certificates are revoked: {serials}.',
+    completed: 'The card is acknowledged. The reserve card is ready to use.',
+    newIssuance: 'New issuance',
+    ended: 'The issuance has ended.',
+    serials: 'Certificates: {serials}',
+  },
+  error: {
+    what: 'What happened',
+    why: 'Why',
+    todo: 'What to do',
+    code: 'Error code',
+    catalogueLink: 'About error code {code} in the error catalogue',
+    disabledBecause: 'The button is not available:',
+  },
+  support: {
+    title: 'Support case',
+    intro: 'Everything the system already knows is filled in. Add a comment if you like.',
+    admin1: 'HSA-id of administrator 1 (ordered)',
+    admin2: 'HSA-id of administrator 2 (issued)',
+    recipient: 'HSA-id of the recipient',
+    cardNumber: 'Reserve card number',
+    agent: 'Card agent version and packaging',
+    certificates: 'Certificates on the card',
+    noCertificates: 'No certificates on the card.',
+    timeline: 'Timeline',
+    codes: 'Error codes',
+    twoReaders: 'Two card readers throughout the issuance',
+    yes: 'Yes',
+    no: 'No',
+    comment: 'Comment (optional)',
+    send: 'Send support case',
+    cancel: 'Close',
+    sent: 'Support case {id} has been sent to the service desk.',
+    certificate: {
+      subject: 'Subject',
+      issuer: 'Issuer',
+      serial: 'Serial number',
+      validity: 'Validity',
+      keyUsage: 'Key usage',
+      policy: 'Policy',
+    },
+  },
+  admin: {
+    title: 'Order a reserve card',
+    intro:
+      'Find the person, register the order "SITHS e-ID LoA3 till reservkort" and sign it with your card.',
+    searchLabel: 'Personal identity number or HSA-id',
+    search: 'Find person',
+    person: 'Person',
+    protected: 'Protected identity',
+    orders: 'Reserve cards LoA3 ordered',
+    noOrders: 'No orders.',
+    newOrder: 'SITHS e-ID LoA3 on a reserve card',
+    product: 'Product',
+    cardNumber: 'Reserve card number',
+    validFrom: 'Valid from',
+    validTo: 'Valid to',
+    idDocument: 'ID document checked',
+    idDocuments: {
+      'swedish-passport': 'Swedish passport',
+      'swedish-driving-licence': 'Swedish driving licence',
+      'national-id-card': 'National ID card',
+      'sis-id-card': 'SIS-certified ID card',
+      'skatteverket-id-card': 'Swedish Tax Agency ID card',
+      'foreign-passport': 'Foreign passport',
+      other: 'Other document',
+    },
+    sign: 'Sign the order',
+    registered: 'The order is registered and signed.',
+    cancel: 'Cancel order',
+    cancelled: 'The order is cancelled.',
+    state: {
+      registered: 'Registered',
+      in_progress: 'Being issued',
+      completed: 'Issued',
+      cancelled: 'Cancelled',
+      expired: 'Expired',
+    },
+    loa2: 'You are logged in with a LoA2 card and cannot register orders.',
+  },
+  desk: {
+    title: 'Service desk',
+    queue: 'Support cases',
+    filterStatus: 'Show',
+    all: 'All',
+    status: { open: 'New', assigned: 'Assigned', resolved: 'Resolved' },
+    empty: 'No support cases.',
+    case: 'Case {id}',
+    reportedBy: 'Reported by',
+    assignee: 'Assignee',
+    assign: 'Take the case',
+    resolve: 'Mark resolved',
+    comment: 'New comment',
+    addComment: 'Add comment',
+    comments: 'Comments',
+    timeline: 'Timeline',
+    catalogue: 'From the error catalogue',
+    back: 'Back to the queue',
+    notDesk: 'Only the service desk sees the queue.',
+  },
+  training: {
+    title: 'Training panel',
+    open: 'Open the training panel',
+    close: 'Close the training panel',
+    readers: 'Virtual card readers',
+    plug: 'Connect',
+    unplug: 'Unplug',
+    desk: 'Cards on the desk',
+    insertInto: 'Insert in reader {n}',
+    remove: 'Remove',
+    adminCards: 'Administrators’ cards',
+    reserveCards: 'Sealed reserve cards',
+    pinLetter: 'PIN letter: PIN 1 {pin1}, PIN 2 {pin2}, PUK {puk}',
+    clock: 'Clock',
+    jump: 'Jump to the deadline',
+    jumped: 'The clock has been moved forward {minutes} min.',
+    scenarios: 'Try the error catalogue',
+    tryIt: 'Try it',
+    persons: 'People to search for',
+    dropHere: 'Drop a card here',
+    simulate: 'Simulate faults at the workstation',
+    silentAgent: 'The card agent does not answer a button',
+    unopenedDialog: 'Do not show the dialog for {pin}',
+  },
+  catalogue: {
+    title: 'Error catalogue',
+    intro: 'Every error code with its explanation and remedy.',
+    step: 'Step',
+  },
+};
+
+export const UI_TEXTS: { readonly [L in Language]: UiTexts } = { sv, en };
+
+/** Fills `{name}` placeholders. */
+export const fill = (text: string, values: Readonly<Record<string, string | number>>): string =>
+  text.replace(/\{(\w+)\}/g, (match, key: string) => (key in values ? String(values[key]) : match));

@@ -1,0 +1,213 @@
+import { ID_DOCUMENTS, type IdDocument } from '@reservkort/domain';
+import { type FormEvent, useEffect, useRef, useState } from 'react';
+import { AgentFailure } from '../api/agent-client.js';
+import { answer, client } from '../api/server-client.js';
+import type { Me, OrderView, PersonAnswer, SigningChallenge } from '../api/views.js';
+import { ErrorPanel } from '../components/error-panel.js';
+import { PinPrompt } from '../components/pin-prompt.js';
+import { type PageError, pageErrorOf } from '../flow/issuance-driver.js';
+import { agentFailureOf } from '../flow/portal-session.js';
+import type { Workstation } from '../flow/workstation.js';
+import { formatCard, formatDate } from '../format.js';
+import { useLanguage } from '../i18n/language.js';
+
+const DAY = 86_400_000;
+const isoDay = (at: number): string => new Date(at).toISOString().slice(0, 10);
+
+/** Admin 1: find a person, register and sign an order with the card, see and cancel orders. */
+export const AdminPortal = ({ ws, me }: { readonly ws: Workstation; readonly me: Me }) => {
+  const { language, t } = useLanguage();
+  const heading = useRef<HTMLHeadingElement>(null);
+  const [query, setQuery] = useState('');
+  const [found, setFound] = useState<PersonAnswer | null>(null);
+  const [error, setError] = useState<PageError | null>(null);
+  const [notice, setNotice] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [cardNumber, setCardNumber] = useState('');
+  const [validFrom, setValidFrom] = useState(() => isoDay(Date.now()));
+  const [validTo, setValidTo] = useState(() => isoDay(Date.now() + 7 * DAY));
+  const [idDocument, setIdDocument] = useState<IdDocument>('swedish-driving-licence');
+  useEffect(() => heading.current?.focus(), []);
+
+  const run = async (work: () => Promise<void>) => {
+    setBusy(true);
+    setError(null);
+    setNotice('');
+    try {
+      await work();
+    } catch (failure) {
+      setError(pageErrorOf(failure));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const lookUp = (text: string) =>
+    answer<PersonAnswer>(client.GET('/api/admin/persons', { params: { query: { query: text } } }));
+
+  const search = (event: FormEvent) => {
+    event.preventDefault();
+    void run(async () => {
+      setFound(null);
+      setFound(await lookUp(query));
+    });
+  };
+
+  const register = (event: FormEvent) => {
+    event.preventDefault();
+    if (found === null) return;
+    void run(async () => {
+      const notBefore = Math.max(Date.parse(`${validFrom}T00:00:00Z`), Date.now());
+      const notAfter = Date.parse(`${validTo}T23:59:59Z`);
+      const challenge = await answer<SigningChallenge>(
+        client.POST('/api/admin/orders/prepare', {
+          body: {
+            personHsaId: found.person.hsaId,
+            cardNumber: cardNumber.replace(/\s+/g, ''),
+            validity: { notBefore, notAfter: Number.isFinite(notAfter) ? notAfter : 0 },
+            idDocument,
+          },
+        }),
+      );
+      const readerId = ws.readerIdOf(1);
+      if (readerId === null) throw new AgentFailure('READER_NOT_FOUND', null);
+      await ws.agent.bind(readerId);
+      const done = await ws.run(ws.agent.sign(readerId, challenge.toBeSigned));
+      if (done.state !== 'done') throw agentFailureOf(done);
+      const card = await ws.agent.card(readerId);
+      await answer<OrderView>(
+        client.POST('/api/admin/orders', {
+          body: {
+            challengeId: challenge.challengeId,
+            certificate: card.certificates.find((c) => c.key === 'sign')?.der ?? '',
+            signature: (done.result as { signature: string }).signature,
+          },
+        }),
+      );
+      setFound(await lookUp(found.person.hsaId));
+      setCardNumber('');
+      setNotice(t.admin.registered);
+    });
+  };
+
+  const cancel = (orderId: string) =>
+    void run(async () => {
+      await answer(client.POST('/api/admin/orders/{orderId}/cancel', { params: { path: { orderId } } }));
+      if (found) setFound(await lookUp(found.person.hsaId));
+      setNotice(t.admin.cancelled);
+    });
+
+  return (
+    <section className="admin-portal">
+      <h2 ref={heading} tabIndex={-1}>
+        {t.admin.title}
+      </h2>
+      {me.assuranceLevel === 'LoA2' ? (
+        <ErrorPanel error={{ code: 'LOA2_LOGIN' }} />
+      ) : (
+        <>
+          <p>{t.admin.intro}</p>
+          <form onSubmit={search} className="search-form">
+            <label htmlFor="person-query">{t.admin.searchLabel}</label>
+            <input
+              id="person-query"
+              value={query}
+              maxLength={200}
+              autoComplete="off"
+              onChange={(event) => setQuery(event.target.value)}
+            />
+            <button type="submit" className="primary" disabled={busy} data-action="find-person">
+              {t.admin.search}
+            </button>
+          </form>
+        </>
+      )}
+      <div aria-live="polite">
+        {notice ? (
+          <p role="status" className="notice">
+            {notice}
+          </p>
+        ) : null}
+      </div>
+      {error ? <ErrorPanel error={error} id="admin-error" /> : null}
+      {found ? (
+        <>
+          <h3>{t.admin.person}</h3>
+          <dl className="review" data-testid="person">
+            <dt>{t.flow.review.name}</dt>
+            <dd>
+              {found.person.name}
+              {found.person.protectedIdentity ? ` (${t.admin.protected})` : ''}
+            </dd>
+            <dt>{t.flow.review.hsaId}</dt>
+            <dd>{found.person.hsaId}</dd>
+            <dt>{t.flow.review.organisation}</dt>
+            <dd>{found.person.organisation}</dd>
+          </dl>
+          <h3>{t.admin.orders}</h3>
+          {found.orders.length === 0 ? <p>{t.admin.noOrders}</p> : null}
+          <ul className="orders" data-testid="orders">
+            {found.orders.map((order) => (
+              <li key={order.id} data-order={order.id} data-state={order.state}>
+                {formatCard(order.cardNumber)} ·{' '}
+                {t.admin.state[order.state as keyof typeof t.admin.state] ?? order.state} ·{' '}
+                {formatDate(order.validity.notBefore, language)} –{' '}
+                {formatDate(order.validity.notAfter, language)}
+                {order.state === 'registered' ? (
+                  <button type="button" onClick={() => cancel(order.id)} disabled={busy}>
+                    {t.admin.cancel}
+                  </button>
+                ) : null}
+              </li>
+            ))}
+          </ul>
+          <form onSubmit={register} className="order-form" aria-labelledby="new-order-title">
+            <h3 id="new-order-title">{t.admin.newOrder}</h3>
+            <label htmlFor="order-card">{t.admin.cardNumber}</label>
+            <input
+              id="order-card"
+              value={cardNumber}
+              inputMode="numeric"
+              autoComplete="off"
+              maxLength={40}
+              required
+              onChange={(event) => setCardNumber(event.target.value)}
+            />
+            <label htmlFor="order-from">{t.admin.validFrom}</label>
+            <input
+              id="order-from"
+              type="date"
+              value={validFrom}
+              required
+              onChange={(e) => setValidFrom(e.target.value)}
+            />
+            <label htmlFor="order-to">{t.admin.validTo}</label>
+            <input
+              id="order-to"
+              type="date"
+              value={validTo}
+              required
+              onChange={(e) => setValidTo(e.target.value)}
+            />
+            <label htmlFor="order-document">{t.admin.idDocument}</label>
+            <select
+              id="order-document"
+              value={idDocument}
+              onChange={(event) => setIdDocument(event.target.value as IdDocument)}
+            >
+              {ID_DOCUMENTS.map((doc) => (
+                <option key={doc} value={doc}>
+                  {t.admin.idDocuments[doc]}
+                </option>
+              ))}
+            </select>
+            <button type="submit" className="primary" disabled={busy} data-action="sign-order">
+              {t.admin.sign}
+            </button>
+          </form>
+          <PinPrompt ws={ws} />
+        </>
+      ) : null}
+    </section>
+  );
+};

@@ -1,0 +1,235 @@
+import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
+import { answer, client } from '../api/server-client.js';
+import type { SupportCaseFull, SupportCaseShown } from '../api/views.js';
+import { ErrorPanel } from '../components/error-panel.js';
+import { TimelineView } from '../components/timeline-view.js';
+import { type PageError, pageErrorOf } from '../flow/issuance-driver.js';
+import { formatCard, formatDate, formatTime } from '../format.js';
+import { useLanguage } from '../i18n/language.js';
+import { fill } from '../i18n/ui-texts.js';
+
+type StatusFilter = 'all' | 'open' | 'assigned' | 'resolved';
+
+/** The service desk: the queue, and one case with its timeline, catalogue entries and comments. */
+export const ServiceDesk = ({ caseId }: { readonly caseId: string | null }) => {
+  const { t } = useLanguage();
+  const heading = useRef<HTMLHeadingElement>(null);
+  const [filter, setFilter] = useState<StatusFilter>('all');
+  const [cases, setCases] = useState<readonly SupportCaseShown[] | null>(null);
+  const [error, setError] = useState<PageError | null>(null);
+
+  const load = useCallback(async () => {
+    try {
+      const query = filter === 'all' ? {} : { status: filter };
+      const result = await answer<{ cases: SupportCaseShown[] }>(
+        client.GET('/api/support/cases', { params: { query } }),
+      );
+      setCases(result.cases);
+      setError(null);
+    } catch (failure) {
+      setError(pageErrorOf(failure));
+    }
+  }, [filter]);
+
+  useEffect(() => {
+    if (caseId === null) void load();
+  }, [load, caseId]);
+  useEffect(() => {
+    if (caseId === null) heading.current?.focus();
+  }, [caseId]);
+
+  if (caseId !== null) return <CaseView caseId={caseId} />;
+  return (
+    <section className="service-desk">
+      <h2 ref={heading} tabIndex={-1}>
+        {t.desk.title}
+      </h2>
+      <label htmlFor="status-filter">{t.desk.filterStatus}</label>{' '}
+      <select
+        id="status-filter"
+        value={filter}
+        onChange={(event) => setFilter(event.target.value as StatusFilter)}
+      >
+        <option value="all">{t.desk.all}</option>
+        <option value="open">{t.desk.status.open}</option>
+        <option value="assigned">{t.desk.status.assigned}</option>
+        <option value="resolved">{t.desk.status.resolved}</option>
+      </select>
+      {error ? <ErrorPanel error={error} /> : null}
+      <h3>{t.desk.queue}</h3>
+      {cases?.length === 0 ? <p>{t.desk.empty}</p> : null}
+      <table className="queue" data-testid="queue">
+        <thead>
+          <tr>
+            <th scope="col">{t.desk.case.replace(' {id}', '')}</th>
+            <th scope="col">{t.support.codes}</th>
+            <th scope="col">{t.desk.filterStatus}</th>
+            <th scope="col">{t.desk.assignee}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {(cases ?? []).map((c) => (
+            <tr key={c.id} data-case={c.id}>
+              <td>
+                <a href={`#/desk/${c.id}`}>{c.id.slice(0, 8)}</a>
+              </td>
+              <td>{c.codes.join(', ') || '–'}</td>
+              <td>{t.desk.status[c.status]}</td>
+              <td>{c.assignee ?? '–'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+};
+
+const CaseView = ({ caseId }: { readonly caseId: string }) => {
+  const { language, t } = useLanguage();
+  const heading = useRef<HTMLHeadingElement>(null);
+  const [shown, setShown] = useState<SupportCaseFull | null>(null);
+  const [error, setError] = useState<PageError | null>(null);
+  const [comment, setComment] = useState('');
+  const [busy, setBusy] = useState(false);
+
+  const load = useCallback(async () => {
+    try {
+      setShown(
+        await answer<SupportCaseFull>(
+          client.GET('/api/support/cases/{caseId}', { params: { path: { caseId } } }),
+        ),
+      );
+    } catch (failure) {
+      setError(pageErrorOf(failure));
+    }
+  }, [caseId]);
+  useEffect(() => {
+    void load();
+  }, [load]);
+  const shownId = shown?.id ?? null;
+  useEffect(() => {
+    if (shownId !== null) heading.current?.focus();
+  }, [shownId]);
+
+  const act = async (work: () => Promise<unknown>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await work();
+      await load();
+    } catch (failure) {
+      setError(pageErrorOf(failure));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const path = { params: { path: { caseId } } } as const;
+  const addComment = (event: FormEvent) => {
+    event.preventDefault();
+    void act(async () => {
+      await answer(client.POST('/api/support/cases/{caseId}/comments', { ...path, body: { text: comment } }));
+      setComment('');
+    });
+  };
+
+  if (shown === null) return error ? <ErrorPanel error={error} /> : <p aria-busy="true">{t.app.loading}</p>;
+  const c = shown.case;
+  return (
+    <section className="case-view" data-case={shown.id} data-status={shown.status}>
+      <p>
+        <a href="#/desk">{t.desk.back}</a>
+      </p>
+      <h2 ref={heading} tabIndex={-1}>
+        {fill(t.desk.case, { id: shown.id.slice(0, 8) })} – {t.desk.status[shown.status]}
+      </h2>
+      {error ? <ErrorPanel error={error} /> : null}
+      <dl className="case-fields">
+        <dt>{t.desk.reportedBy}</dt>
+        <dd>
+          {shown.reportedBy} · {formatDate(shown.createdAt, language)} {formatTime(shown.createdAt, language)}
+        </dd>
+        <dt>{t.desk.assignee}</dt>
+        <dd>{shown.assignee ?? '–'}</dd>
+        <dt>{t.support.admin1}</dt>
+        <dd>{c.admin1HsaId ?? '–'}</dd>
+        <dt>{t.support.admin2}</dt>
+        <dd>{c.admin2HsaId ?? '–'}</dd>
+        <dt>{t.support.recipient}</dt>
+        <dd>{c.recipientHsaId ?? '–'}</dd>
+        <dt>{t.support.cardNumber}</dt>
+        <dd>{formatCard(c.cardNumber)}</dd>
+        <dt>{t.support.agent}</dt>
+        <dd>{c.agentVersion ? `${c.agentVersion} (${c.agentPackaging ?? '–'})` : '–'}</dd>
+        <dt>{t.support.twoReaders}</dt>
+        <dd>{c.readers.throughout ? t.support.yes : t.support.no}</dd>
+        <dt>{t.support.certificates}</dt>
+        <dd>
+          {c.certificates.length === 0
+            ? t.support.noCertificates
+            : c.certificates.map((cert) => `${cert.subject} (${cert.serial})`).join('; ')}
+        </dd>
+        {c.comment ? (
+          <>
+            <dt>{t.support.comment}</dt>
+            <dd>{c.comment}</dd>
+          </>
+        ) : null}
+      </dl>
+      <div className="actions">
+        <button
+          type="button"
+          disabled={busy || shown.status !== 'open'}
+          onClick={() => void act(() => answer(client.POST('/api/support/cases/{caseId}/assign', path)))}
+          data-action="assign"
+        >
+          {t.desk.assign}
+        </button>
+        <button
+          type="button"
+          disabled={busy || shown.status === 'resolved'}
+          onClick={() => void act(() => answer(client.POST('/api/support/cases/{caseId}/resolve', path)))}
+          data-action="resolve"
+        >
+          {t.desk.resolve}
+        </button>
+      </div>
+      <h3>{t.desk.timeline}</h3>
+      <TimelineView entries={c.timeline} />
+      <h3>{t.desk.catalogue}</h3>
+      <dl className="catalogue-entries">
+        {shown.catalogue.map((entry) => (
+          <div key={entry.code} id={`entry-${entry.code}`}>
+            <dt>
+              <code>{entry.code}</code> {entry.message[language]}
+            </dt>
+            <dd>
+              {entry.explanation[language]} {entry.remedy[language]}
+            </dd>
+          </div>
+        ))}
+      </dl>
+      <h3>{t.desk.comments}</h3>
+      <ul className="comments">
+        {shown.comments.map((entry) => (
+          <li key={`${entry.at}-${entry.author}`}>
+            <strong>{entry.author}</strong> {formatTime(entry.at, language)}: {entry.text}
+          </li>
+        ))}
+      </ul>
+      <form onSubmit={addComment}>
+        <label htmlFor="case-comment">{t.desk.comment}</label>
+        <textarea
+          id="case-comment"
+          rows={3}
+          maxLength={4000}
+          required
+          value={comment}
+          onChange={(event) => setComment(event.target.value)}
+        />
+        <button type="submit" disabled={busy || comment.trim() === ''} data-action="comment">
+          {t.desk.addComment}
+        </button>
+      </form>
+    </section>
+  );
+};

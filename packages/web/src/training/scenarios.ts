@@ -1,0 +1,200 @@
+// The catalogue's scenarios for the training panel: for each SPEC §4 code, the scene to set (readers,
+// cards, what the simulated workstation does) and what the trainee does next, in both languages.
+import type { ErrorCode, Language } from '@reservkort/domain';
+import type { TrainingDemo } from '../api/views.js';
+
+/** What the workstation should do unlike a healthy one, to show a failure that needs a broken part. */
+export interface Simulation {
+  /** PIN dialogs the page leaves unopened (as if the agent could not show them). */
+  readonly unopenedDialogs: readonly ('pin1' | 'pin2')[];
+  /** The agent never answers a lit button (the page never gets the card re-read or the keys started). */
+  readonly silentAgent: boolean;
+}
+
+export const HEALTHY: Simulation = { unopenedDialogs: [], silentAgent: false };
+
+export interface Scene {
+  /** Readers that should be connected; the others are unplugged. */
+  readonly readers: readonly (1 | 2)[];
+  /** The card that goes in reader 1 (by the holder's name in the demo data), if any. */
+  readonly adminCard: string | null;
+  readonly simulation: Simulation;
+}
+
+export interface Scenario {
+  readonly code: ErrorCode;
+  readonly scene: Scene;
+  readonly todo: { readonly [L in Language]: string };
+}
+
+const both: readonly (1 | 2)[] = [1, 2];
+const scene = (adminCard: string | null, extra: Partial<Scene> = {}): Scene => ({
+  readers: both,
+  adminCard,
+  simulation: HEALTHY,
+  ...extra,
+});
+
+/** The scenarios, in the catalogue's order. `demo` supplies names, numbers and PIN letters. */
+export const scenarios = (demo: TrainingDemo): readonly Scenario[] => {
+  const person = (first: string) => demo.persons.find((p) => p.name.startsWith(first));
+  const anna = person('Anna');
+  const pnr = (first: string) => person(first)?.personalNumber ?? '';
+  const spare = demo.reserveCards.find((c) => c.forPerson === null)?.cardNumber ?? '';
+  const annaDigits = (anna?.personalNumber ?? '').replace('-', '');
+  const tenDigits = `${annaDigits.slice(2, 8)}-${annaDigits.slice(8)}`;
+  return [
+    {
+      code: 'READERS_MISSING',
+      scene: scene('Admin Två', { readers: [1] }),
+      todo: {
+        sv: 'Kortläsare 2 är urkopplad. Se varför inloggningen är spärrad.',
+        en: 'Card reader 2 is unplugged. See why login is blocked.',
+      },
+    },
+    {
+      code: 'LOA2_LOGIN',
+      scene: scene('Lena LoA2'),
+      todo: { sv: 'Logga in med Lenas LoA2-kort.', en: 'Log in with Lena’s LoA2 card.' },
+    },
+    {
+      code: 'NO_ROLE_IN_BRANCH',
+      scene: scene('Admin Tre'),
+      todo: { sv: `Logga in och sök på ${pnr('Anna')}.`, en: `Log in and search for ${pnr('Anna')}.` },
+    },
+    {
+      code: 'HSA_ID_INCOMPLETE',
+      scene: scene('Admin Två'),
+      todo: {
+        sv: `Logga in och sök på "${anna?.hsaId.slice(-4) ?? ''}".`,
+        en: `Log in and search for "${anna?.hsaId.slice(-4) ?? ''}".`,
+      },
+    },
+    {
+      code: 'PNR_FORMAT',
+      scene: scene('Admin Två'),
+      todo: { sv: `Logga in och sök på ${tenDigits}.`, en: `Log in and search for ${tenDigits}.` },
+    },
+    {
+      code: 'NO_ORDER',
+      scene: scene('Admin Två'),
+      todo: { sv: `Logga in och sök på ${pnr('Nils')}.`, en: `Log in and search for ${pnr('Nils')}.` },
+    },
+    {
+      code: 'OWN_ORDER',
+      scene: scene('Admin Två'),
+      todo: { sv: `Logga in och sök på ${pnr('Bo')}.`, en: `Log in and search for ${pnr('Bo')}.` },
+    },
+    {
+      code: 'PROTECTED_NEEDS_KUR',
+      scene: scene('Admin Fyra'),
+      todo: { sv: `Logga in och sök på ${pnr('Stina')}.`, en: `Log in and search for ${pnr('Stina')}.` },
+    },
+    {
+      code: 'NOT_ELIGIBLE',
+      scene: scene('Admin Två'),
+      todo: { sv: `Logga in och sök på ${pnr('Samir')}.`, en: `Log in and search for ${pnr('Samir')}.` },
+    },
+    {
+      code: 'ORDER_EXPIRED',
+      scene: scene('Admin Två'),
+      todo: { sv: `Logga in och sök på ${pnr('Elsa')}.`, en: `Log in and search for ${pnr('Elsa')}.` },
+    },
+    {
+      code: 'ORDER_USED',
+      scene: scene('Admin Två'),
+      todo: {
+        sv: `Gör hela flödet för ${pnr('Anna')} och sök sedan på henne igen.`,
+        en: `Complete the flow for ${pnr('Anna')}, then search for her again.`,
+      },
+    },
+    {
+      code: 'CARD_REINSERTED',
+      scene: scene('Admin Två'),
+      todo: {
+        sv: 'Logga in, ta ut kortet ur kortläsare 1 och sätt i det igen innan du signerar.',
+        en: 'Log in, take the card out of card reader 1 and put it back before you sign.',
+      },
+    },
+    {
+      code: 'SIGN_FAILED',
+      scene: scene('Admin Två'),
+      todo: {
+        sv: 'Välj beställningen och tryck SIGNERA, men avbryt PIN-dialogen.',
+        en: 'Select the order and press SIGNERA, but cancel the PIN dialog.',
+      },
+    },
+    {
+      code: 'WRONG_CARD',
+      scene: scene('Admin Två'),
+      todo: {
+        sv: `Sätt i reservkort ${spare} i kortläsare 2 i steg 4.`,
+        en: `Insert reserve card ${spare} in card reader 2 at step 4.`,
+      },
+    },
+    {
+      code: 'ONE_READER_USED',
+      scene: scene('Admin Två'),
+      todo: {
+        sv: 'Koppla ur kortläsare 2 en stund i steg 4 och anslut den igen.',
+        en: 'Unplug card reader 2 for a moment at step 4 and connect it again.',
+      },
+    },
+    {
+      code: 'HANDOVER_STUCK',
+      scene: scene('Admin Två', { simulation: { ...HEALTHY, silentAgent: true } }),
+      todo: {
+        sv: 'Kortagenten svarar inte: tryck BEKRÄFTA ÖVERLÄMNING och vänta.',
+        en: 'The card agent does not answer: press BEKRÄFTA ÖVERLÄMNING and wait.',
+      },
+    },
+    {
+      code: 'DOWNLOAD_START_STUCK',
+      scene: scene('Admin Två'),
+      todo: {
+        sv: 'Gå till steg 5, slå på "kortagenten svarar inte" och tryck STARTA NEDLADDNING.',
+        en: 'Go to step 5, turn on "the card agent does not answer" and press STARTA NEDLADDNING.',
+      },
+    },
+    {
+      code: 'CARD_REMOVED_DURING_DOWNLOAD',
+      scene: scene('Admin Två'),
+      todo: {
+        sv: 'Ta ut reservkortet medan nycklarna skapas i steg 6.',
+        en: 'Take the reserve card out while the keys are made at step 6.',
+      },
+    },
+    {
+      code: 'AUTH_DIALOG_NOT_SHOWN',
+      scene: scene('Admin Två', { simulation: { ...HEALTHY, unopenedDialogs: ['pin1'] } }),
+      todo: {
+        sv: 'PIN-dialogen för legitimering visas inte i steg 6. Vänta.',
+        en: 'The authentication PIN dialog does not appear at step 6. Wait.',
+      },
+    },
+    {
+      code: 'SIGN_DIALOG_NOT_SHOWN',
+      scene: scene('Admin Två', { simulation: { ...HEALTHY, unopenedDialogs: ['pin2'] } }),
+      todo: {
+        sv: 'PIN-dialogen för underskrift visas inte i steg 6. Vänta.',
+        en: 'The signature PIN dialog does not appear at step 6. Wait.',
+      },
+    },
+    {
+      code: 'DOWNLOAD_FAILED',
+      scene: scene('Admin Två'),
+      todo: {
+        sv: 'Ange fel PIN 1 tre gånger i steg 6, så att kortet spärras.',
+        en: 'Enter a wrong PIN 1 three times at step 6, so that the card blocks it.',
+      },
+    },
+    {
+      code: 'ACK_TIMEOUT',
+      scene: scene('Admin Två'),
+      todo: {
+        sv: 'I steg 7: hoppa fram till tidsgränsen i stället för att kvittera.',
+        en: 'At step 7: jump to the deadline instead of acknowledging.',
+      },
+    },
+  ];
+};
