@@ -69,7 +69,11 @@ describe('the happy path in a real browser', () => {
     };
     const onCard = (await (
       await fetch(`${agent}/v1/readers/reader-2/card`, { headers: { ...headers, 'x-agent-session': token } })
-    ).json()) as { cardNumber: string; keys: { auth: boolean; sign: boolean }; certificates: { der: string }[] };
+    ).json()) as {
+      cardNumber: string;
+      keys: { auth: boolean; sign: boolean };
+      certificates: { der: string }[];
+    };
     expect(onCard.cardNumber, JSON.stringify(onCard)).toBe(card);
     expect(onCard.keys).toEqual({ auth: true, sign: true });
     expect(onCard.certificates).toHaveLength(2);

@@ -1,7 +1,8 @@
 // The portal as a person uses it, in Playwright terms: the training panel's hands, card login with
 // the PIN typed into the agent's dialog window, the seven steps. Tests read as the guide does.
-import { expect } from 'vitest';
+
 import type { BrowserContext, Page } from 'playwright-core';
+import { expect } from 'vitest';
 
 /** The demo data's cards and PINs (the same as `npm start` prints). */
 export const DEMO = {
@@ -32,14 +33,18 @@ export class PortalPage {
   async insert(cardNumber: string, reader: 1 | 2): Promise<void> {
     await this.page.locator(`[data-insert="${cardNumber}:${reader}"]`).click();
     await expect
-      .poll(() => this.page.locator(`.reader-slots [data-reader="${reader}"] [data-card]`).getAttribute('data-card'))
+      .poll(() =>
+        this.page.locator(`.reader-slots [data-reader="${reader}"] [data-card]`).getAttribute('data-card'),
+      )
       .toBe(cardNumber);
   }
 
   async remove(reader: 1 | 2): Promise<void> {
     await this.page.locator(`[data-remove="${reader}"]`).click();
     await expect
-      .poll(() => this.page.locator(`.reader-slots [data-reader="${reader}"] [data-card]`).getAttribute('data-card'))
+      .poll(() =>
+        this.page.locator(`.reader-slots [data-reader="${reader}"] [data-card]`).getAttribute('data-card'),
+      )
       .toBe('');
   }
 
@@ -66,7 +71,8 @@ export class PortalPage {
     for (const [index, pin] of pins.entries()) {
       const dialog = await windows[index];
       if (dialog === undefined) throw new Error('no dialog');
-      if (index + 1 < pins.length) windows[index + 1] = this.context.waitForEvent('page', { timeout: 15_000 });
+      if (index + 1 < pins.length)
+        windows[index + 1] = this.context.waitForEvent('page', { timeout: 15_000 });
       await dialog.waitForLoadState();
       await dialog.locator('#pin').fill(pin);
       await dialog.locator('#ok').click();
@@ -111,5 +117,29 @@ export class PortalPage {
   async signOrder(): Promise<void> {
     await this.enterPins([DEMO.adminPins.pin2], () => this.control('sign').click());
     await this.atStep(4);
+  }
+
+  /**
+   * "Skicka felanmälan" from the error panel or reason on screen: the pre-filled case is shown
+   * read-only, a comment is added, and it is sent. Returns the SPEC §5 fields as shown, and the case id.
+   */
+  async fileSupportCase(
+    comment = 'Filed by a browser test',
+  ): Promise<{ fields: Record<string, string>; caseId: string }> {
+    await this.page.locator('button[data-control="send-support-case"]').first().click();
+    const fields = this.page.getByTestId('case-fields');
+    await fields.waitFor();
+    const shown: Record<string, string> = {};
+    for (const field of await fields.locator('dd[data-field]').all()) {
+      shown[(await field.getAttribute('data-field')) ?? ''] = ((await field.textContent()) ?? '').trim();
+    }
+    shown.timeline = String(await this.page.locator('.support-dialog .timeline li').count());
+    await this.page.locator('#support-comment').fill(comment);
+    await this.page.locator('[data-action="send-case"]').click();
+    const sent = this.page.locator('.support-dialog [data-case-id]');
+    await sent.waitFor();
+    const caseId = (await sent.getAttribute('data-case-id')) ?? '';
+    await this.page.locator('.support-dialog button', { hasText: /Stäng|Close/ }).click();
+    return { fields: shown, caseId };
   }
 }
