@@ -294,6 +294,17 @@ describe('VirtualBackend', () => {
     expect((await backend.cardInfo('reader-1')).pins.pin1.triesLeft).toBe(PIN_TRIES);
   });
 
+  it('setOperationDelay() slows later operations down (training seeds fast, then gives time to pull a card)', async () => {
+    const backend = await withCard();
+    await backend.generateKey('reader-1', CARD, 'auth', PINS.pin1, 'ecdsa-p256');
+    backend.setOperationDelay(10_000);
+    const generating = failure(backend.generateKey('reader-1', CARD, 'sign', PINS.pin2, 'ecdsa-p256'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await backend.removeCard('reader-1');
+    expect((await generating).code).toBe('CARD_REMOVED');
+    expect(() => backend.setOperationDelay(-1)).toThrow();
+  });
+
   it('refuses to insert into an occupied reader or a card that is already in another reader', async () => {
     const backend = await withCard();
     await backend.createCard({ cardNumber: OTHER, ...PINS });

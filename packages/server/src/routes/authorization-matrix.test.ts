@@ -175,6 +175,7 @@ describe('authorization matrix: every endpoint × caller', () => {
     { name: 'GET /health', method: 'GET', url: () => '/health', expected: open() },
     { name: 'GET /metrics', method: 'GET', url: () => '/metrics', expected: open() },
     { name: 'GET /api/docs/json', method: 'GET', url: () => '/api/docs/json', expected: open() },
+    { name: 'GET /api/config', method: 'GET', url: () => '/api/config', expected: open() },
     {
       name: 'GET /pki/ca/:name.:ext (root.pem)',
       method: 'GET',
@@ -302,6 +303,13 @@ describe('authorization matrix: every endpoint × caller', () => {
       url: () => '/api/support/cases',
       body: () => ({ flowId: ids.flow, comment: 'Fastnar', agent: { version: '0.1.0', packaging: 'test' } }),
       expected: ownerOnly(ok(201), 'POST'),
+    },
+    {
+      name: 'POST /api/support/cases/preview (the case as it would be filed)',
+      method: 'POST',
+      url: () => '/api/support/cases/preview',
+      body: () => ({ flowId: ids.flow, agent: { version: '0.1.0', packaging: 'test' } }),
+      expected: ownerOnly(ok(), 'POST'),
     },
     // --- admin portal ---
     {

@@ -72,7 +72,11 @@ export const completeWithPins = async (
   return agent.waitFor(view.id, 5000);
 };
 
-export const createIssuanceHarness = async (flow: Partial<FlowConfig> = {}): Promise<Harness> => {
+export const createIssuanceHarness = async (
+  flow: Partial<FlowConfig> = {},
+  /** Parts of the server context to set differently (training kit, web root, clock). */
+  context: (clock: Harness['clock']) => Partial<ServerContext> = () => ({}),
+): Promise<Harness> => {
   const t = await createTestCa('sqlite');
   const db = t.store.db;
   let offset = 0;
@@ -153,6 +157,7 @@ export const createIssuanceHarness = async (flow: Partial<FlowConfig> = {}): Pro
     flow: { ...DEFAULT_FLOW_CONFIG, ...flow },
     agentUrl: null,
     training: false,
+    ...context(clock),
   };
   const services = createServices(ctx);
   const app = await buildApp(ctx, { services });

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { FlowDriver } from '../test-support/fixtures.js';
+import { flowControls } from './flow-controls.js';
+import { viewOf } from './flow-view.js';
+
+describe('the page’s view of a flow', () => {
+  it('carries the screen, the controls with their reasons, the server’s clock and the readers', () => {
+    const flow = new FlowDriver().to(7);
+    const view = viewOf(flow.state, flow.now);
+    expect(view).toMatchObject({
+      flowId: 'flow-1',
+      status: 'active',
+      step: 7,
+      now: flow.now,
+      deadline: flow.state.deadline,
+      issuedSerials: ['0a01', '0a02'],
+      twoReadersThroughout: true,
+      pending: null,
+      readers: flow.state.readers,
+    });
+    expect(view.controls).toEqual(flowControls(flow.state, flow.now));
+    expect(view.timeline).toBe(flow.state.timeline);
+  });
+
+  it('answers "two readers throughout?" from the reader log', () => {
+    const flow = new FlowDriver().to(4);
+    flow.send({ type: 'reader-unplugged', reader: 2 });
+    flow.send({ type: 'reader-plugged', reader: 2 });
+    expect(viewOf(flow.state, flow.now).twoReadersThroughout).toBe(false);
+  });
+});

@@ -1,0 +1,149 @@
+// What the web page needs from the server beyond the API: its configuration, the built bundle with
+// a content security policy that names the card agent, the training panel's routes, and the
+// support case preview with the certificates the agent read off the card.
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { listCases } from '@reservkort/store';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client } from '../test-support/acceptance-client.js';
+import {
+  ADMIN1_CARD,
+  ADMIN2,
+  ADMIN2_CARD,
+  createIssuanceHarness,
+  type Harness,
+} from '../test-support/issuance-harness.js';
+import { TrainingClock } from '../training/training-clock.js';
+import type { TrainingSummary } from '../training/training-summary.js';
+import { DEFAULT_AGENT_URL } from './web.routes.js';
+
+const SUMMARY: TrainingSummary = {
+  admins: [],
+  reserveCards: [],
+  persons: [
+    { name: 'Anna Andersson', hsaId: 'SE2321000016-anna', personalNumber: '19800101-1234', note: '' },
+  ],
+  scenarios: ['Hela flödet'],
+};
+
+describe('the web page’s routes', () => {
+  let h: Harness;
+  let bare: Harness;
+  let webRoot = '';
+  const clock = new TrainingClock();
+
+  beforeAll(async () => {
+    webRoot = await mkdtemp(join(tmpdir(), 'reservkort-web-'));
+    await mkdir(join(webRoot, 'assets'));
+    await writeFile(
+      join(webRoot, 'index.html'),
+      '<!doctype html><title>Reservkort</title><div id="root"></div>',
+    );
+    await writeFile(join(webRoot, 'assets', 'index-abc.js'), 'console.log(1)');
+    h = await createIssuanceHarness({}, () => ({
+      clock,
+      training: true,
+      agentUrl: 'http://127.0.0.1:31999',
+      trainingKit: { summary: SUMMARY, clock },
+      webRoot,
+    }));
+    bare = await createIssuanceHarness();
+  });
+  afterAll(async () => {
+    await h?.dispose();
+    await bare?.dispose();
+    await rm(webRoot, { recursive: true, force: true });
+  });
+
+  it('tells the page where the card agent is, and serves the bundle under a policy that allows only it', async () => {
+    const anonymous = new Client(h);
+    const config = await anonymous.get('/api/config');
+    expect(config.body).toEqual({ training: true, agentUrl: 'http://127.0.0.1:31999', version: '0.1.0' });
+    const page = await anonymous.get('/');
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('<div id="root">');
+    const policy = page.raw.length > 0 ? (await fetch(`${h.baseUrl}/`)).headers : null;
+    expect(policy?.get('content-security-policy')).toContain("connect-src 'self' http://127.0.0.1:31999");
+    expect(policy?.get('content-security-policy')).toContain("script-src 'self'");
+    expect(policy?.get('cache-control')).toBe('no-cache');
+    const asset = await fetch(`${h.baseUrl}/assets/index-abc.js`);
+    expect(asset.headers.get('cache-control')).toContain('immutable');
+    // Unknown API paths are still the catalogue's 404, not the page.
+    expect((await anonymous.get('/api/nowhere')).body).toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('outside training mode: the default agent address, no training routes, and a hint when the bundle is missing', async () => {
+    const anonymous = new Client(bare);
+    expect((await anonymous.get('/api/config')).body).toEqual({
+      training: false,
+      agentUrl: DEFAULT_AGENT_URL,
+      version: '0.1.0',
+    });
+    expect((await anonymous.get('/api/training/demo')).status).toBe(404);
+    const page = await anonymous.get('/');
+    expect(page.body).toContain('npm run build -w @reservkort/web');
+  });
+
+  it('training: the demo data for the panel; the clock moves forward only for a logged-in caller, never back', async () => {
+    const anonymous = new Client(h);
+    expect((await anonymous.get('/api/training/demo')).body).toEqual(SUMMARY);
+    expect((await anonymous.post('/api/training/clock', { advanceMs: 1000 })).body.code).toBe(
+      'NOT_LOGGED_IN',
+    );
+
+    const admin = new Client(h);
+    expect((await admin.login(ADMIN2_CARD)).status).toBe(200);
+    const before = clock.offset;
+    const moved = await admin.post('/api/training/clock', { advanceMs: 60_000 });
+    expect(moved.status).toBe(200);
+    expect(moved.body.offsetMs).toBe(before + 60_000);
+    expect((await admin.post('/api/training/clock', { advanceMs: -5 })).body.code).toBe('REQUEST_INVALID');
+    expect(clock.offset).toBe(before + 60_000);
+
+    // A flow without a deadline has nothing to jump to; someone else's flow is not theirs to move.
+    const started = await admin.post('/api/flows', {
+      readers: {
+        1: { connected: true, card: { cardNumber: ADMIN2_CARD } },
+        2: { connected: true, card: null },
+      },
+    });
+    const flowId = started.body.view.flowId as string;
+    expect((await admin.post('/api/training/clock', { toDeadlineOf: flowId })).body.code).toBe(
+      'EVENT_OUT_OF_ORDER',
+    );
+    const other = new Client(h);
+    expect((await other.login(ADMIN1_CARD)).status).toBe(200);
+    expect((await other.post('/api/training/clock', { toDeadlineOf: flowId })).body.code).toBe(
+      'ACCESS_DENIED',
+    );
+  });
+
+  it('the support case preview reads the certificates the agent found on the card, and refuses what is not one', async () => {
+    const admin = new Client(h);
+    expect((await admin.login(ADMIN2_CARD)).status).toBe(200);
+    const started = await admin.post('/api/flows', {
+      readers: {
+        1: { connected: true, card: { cardNumber: ADMIN2_CARD } },
+        2: { connected: true, card: null },
+      },
+    });
+    const flowId = started.body.view.flowId as string;
+    const info = await h.cards.cardInfo('reader-1');
+    const ders = info.certificates.map((c) => Buffer.from(c.der).toString('base64'));
+    const preview = await admin.post('/api/support/cases/preview', {
+      flowId,
+      agent: { version: '0.1.0', packaging: 'test' },
+      cardCertificates: ders,
+    });
+    expect(preview.status, JSON.stringify(preview.body)).toBe(200);
+    expect(preview.body.case.certificates).toHaveLength(2);
+    expect(preview.body.case.certificates[0].subject).toContain('Admin');
+    expect(preview.body.case.agentVersion).toBe('0.1.0');
+    expect(preview.body.case.admin2HsaId).toBe(ADMIN2);
+    // The preview files nothing.
+    expect(await listCases(h.ctx.store.db, { limit: 10 })).toEqual([]);
+    const bad = await admin.post('/api/support/cases/preview', { flowId, cardCertificates: ['AAAAAAAA'] });
+    expect(bad.body).toMatchObject({ code: 'REQUEST_INVALID', details: { reason: 'certificate on card' } });
+  });
+});
