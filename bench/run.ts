@@ -3,6 +3,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run: () => Promise<void> }>> = 
   ocsp: () => import('./ocsp.bench.js'),
   flow: () => import('./flow.bench.js'),
   search: () => import('./search.bench.js'),
+  web: () => import('./web.bench.js'),
 };
 
 const names = process.argv.slice(2);
