@@ -111,5 +111,5 @@ describe('the happy path in a real browser', () => {
         .toLowerCase();
       expect(serials.toLowerCase()).toContain(serial.replace(/^0+/, ''));
     }
-  });
+  }, 180_000);
 });

@@ -18,6 +18,9 @@ export const DEMO = {
   spareCard: '9752278900000000299',
 } as const;
 
+/** Waits long enough for a busy machine (CI runs the browser tests beside everything else). */
+export const WAIT = { timeout: 20_000 } as const;
+
 export const reservePins = (card: string) => {
   const tail = card.slice(-3);
   return { pin1: `${tail}1`, pin2: `${tail}2`, puk: `87654${tail}` };
@@ -33,8 +36,10 @@ export class PortalPage {
   async insert(cardNumber: string, reader: 1 | 2): Promise<void> {
     await this.page.locator(`[data-insert="${cardNumber}:${reader}"]`).click();
     await expect
-      .poll(() =>
-        this.page.locator(`.reader-slots [data-reader="${reader}"] [data-card]`).getAttribute('data-card'),
+      .poll(
+        () =>
+          this.page.locator(`.reader-slots [data-reader="${reader}"] [data-card]`).getAttribute('data-card'),
+        WAIT,
       )
       .toBe(cardNumber);
   }
@@ -42,8 +47,10 @@ export class PortalPage {
   async remove(reader: 1 | 2): Promise<void> {
     await this.page.locator(`[data-remove="${reader}"]`).click();
     await expect
-      .poll(() =>
-        this.page.locator(`.reader-slots [data-reader="${reader}"] [data-card]`).getAttribute('data-card'),
+      .poll(
+        () =>
+          this.page.locator(`.reader-slots [data-reader="${reader}"] [data-card]`).getAttribute('data-card'),
+        WAIT,
       )
       .toBe('');
   }
@@ -61,7 +68,7 @@ export class PortalPage {
   /** Sets a catalogue scenario's scene from the training panel. */
   async tryScenario(code: string): Promise<void> {
     await this.page.locator(`[data-try="${code}"]`).click();
-    await expect.poll(() => this.page.getByTestId('training-notice').textContent()).toContain(code);
+    await expect.poll(() => this.page.getByTestId('training-notice').textContent(), WAIT).toContain(code);
   }
 
   /** Types PINs into the agent's dialog windows as they open, one window per PIN. */
@@ -96,7 +103,7 @@ export class PortalPage {
   }
 
   async atStep(step: number): Promise<void> {
-    await expect.poll(() => this.step(), { timeout: 15_000 }).toBe(String(step));
+    await expect.poll(() => this.step(), WAIT).toBe(String(step));
   }
 
   control(id: string) {

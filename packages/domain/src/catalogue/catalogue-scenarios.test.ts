@@ -181,12 +181,16 @@ const scenarios: { readonly [C in DomainCode]: () => Reached } = {
   ONE_READER_USED: () => {
     const driver = new FlowDriver().to(4);
     driver.send({ type: 'reader-unplugged', reader: 2 });
+    // The reader is back: the gap is on record, and the flow stops there (not at the next click).
     driver.send({ type: 'reader-plugged', reader: 2 });
+    const reached = fromTransition(driver, 'confirm-handover');
+    expect(driver.state.fault).toMatchObject({ code: 'ONE_READER_USED', details: { gaps: 1, reader: 2 } });
     driver.send({ type: 'card-inserted', reader: 2, cardNumber: RESERVE_CARD });
-    const before = flowControls(driver.state, driver.now).find((c) => c.id === 'confirm-handover');
-    expect(before).toMatchObject({ enabled: false, reason: { code: 'ONE_READER_USED' } });
-    driver.send({ type: 'handover-confirmed' });
-    return fromTransition(driver, 'confirm-handover');
+    const after = flowControls(driver.state, driver.now).find((c) => c.id === 'confirm-handover');
+    expect(after).toMatchObject({ enabled: false, reason: { code: 'ONE_READER_USED' } });
+    expect(driver.try({ type: 'handover-confirmed' }).ok).toBe(true);
+    expect(driver.state.step).toBe(4);
+    return reached;
   },
   HANDOVER_STUCK: () => {
     const driver = new FlowDriver().to(4);

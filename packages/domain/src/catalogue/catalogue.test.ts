@@ -61,7 +61,7 @@ describe('error catalogue', () => {
       details: { expected: '9752278900000000100', actual: '9752278900000000200' },
     } as const;
     const sv = describeError(error, 'sv');
-    expect(sv).toMatchObject({ code: 'WRONG_CARD', severity: 'blocking', action: null, supportCase: false });
+    expect(sv).toMatchObject({ code: 'WRONG_CARD', severity: 'blocking', action: null, supportCase: true });
     expect(sv.explanation).toBe(
       'Kortet i läsaren har kortnummer 9752278900000000200, men beställningen gäller kortnummer 9752278900000000100.',
     );

@@ -257,11 +257,18 @@ const onAborted = (state: FlowState, e: EventOf<'aborted'>): Outcome => {
 const handle = (state: FlowState, event: FlowEvent, config: FlowConfig): Result<Outcome> => {
   const download = state.download;
   switch (event.type) {
-    case 'reader-plugged':
-      return ok({
-        state: withReader(state, event.reader, { connected: true }),
-        details: { reader: event.reader },
-      });
+    case 'reader-plugged': {
+      const next = withReader(state, event.reader, { connected: true });
+      // A reader back after a gap during the card's part (steps 4–6): the flow ran with one reader
+      // and cannot be trusted further. Recorded now, on the timeline, not at the next click.
+      const readers = twoReadersThroughout(next);
+      if (next.step >= 4 && next.step <= 6 && next.fault === null && !readers.throughout) {
+        const gap = { gaps: readers.gaps.length, reader: readers.gaps[0]?.reader ?? event.reader };
+        const failed = fault(next, 'ONE_READER_USED', gap);
+        return ok({ ...failed, details: { reader: event.reader, ...failed.details } });
+      }
+      return ok({ state: next, details: { reader: event.reader } });
+    }
     case 'reader-unplugged':
       return ok(onReaderUnplugged(state, event));
     case 'card-inserted':

@@ -39,12 +39,17 @@ export const ControlButton = ({
       <button
         type={type}
         className={primary ? 'primary' : undefined}
-        disabled={!enabled}
+        // Busy, the button keeps the focus (aria-disabled, clicks ignored): disabling it would drop
+        // the keyboard's focus to the page while the action runs.
+        disabled={!enabled && !busy}
         aria-disabled={!enabled}
         aria-describedby={described ? reasonId : undefined}
         aria-busy={busy}
         data-control={id}
-        onClick={type === 'button' ? onClick : undefined}
+        onClick={(event) => {
+          if (!enabled) event.preventDefault();
+          else if (type === 'button') onClick();
+        }}
       >
         {catalogue.controls[id]}
         {busy ? ' …' : ''}
@@ -63,6 +68,11 @@ export const ControlButton = ({
             {remedy && remedyAction ? (
               <button type="button" onClick={remedyAction} data-remedy={remedy}>
                 {catalogue.controls[remedy]}
+              </button>
+            ) : null}
+            {described.supportCase && actions['send-support-case'] ? (
+              <button type="button" onClick={actions['send-support-case']} data-control="send-support-case">
+                {catalogue.controls['send-support-case']}
               </button>
             ) : null}
           </p>

@@ -15,10 +15,19 @@ interface ErrorPanelProps {
   readonly onSupportCase?: (() => void) | undefined;
   readonly agentUrl?: string;
   readonly id?: string;
+  /** The control to offer as the remedy, where the catalogue's own is not open on this screen. */
+  readonly remedy?: ControlId | undefined;
 }
 
 /** What happened, why, and what to do: next to the control concerned, with the remedy as a button. */
-export const ErrorPanel = ({ error, actions = {}, onSupportCase, agentUrl, id }: ErrorPanelProps) => {
+export const ErrorPanel = ({
+  error,
+  actions = {},
+  onSupportCase,
+  agentUrl,
+  id,
+  remedy: offered,
+}: ErrorPanelProps) => {
   const { language, t, catalogue } = useLanguage();
   if (error.code === 'AGENT_UNREACHABLE') {
     return (
@@ -29,7 +38,7 @@ export const ErrorPanel = ({ error, actions = {}, onSupportCase, agentUrl, id }:
     );
   }
   const described = describeError({ code: error.code, details: error.details ?? {} }, language);
-  const remedy = REMEDY_ACTIONS[error.code];
+  const remedy = offered ?? REMEDY_ACTIONS[error.code];
   const remedyAction = remedy ? actions[remedy] : undefined;
   return (
     <section

@@ -49,8 +49,8 @@ export const ReadersPanel = ({ ws, whose }: ReadersPanelProps) => {
         })}
       </ul>
       <h3>{t.readers.events}</h3>
+      {ws.log.length === 0 ? <p className="no-events">{t.readers.noEvents}</p> : null}
       <ol className="reader-events" aria-live="polite" aria-relevant="additions" data-testid="reader-events">
-        {ws.log.length === 0 ? <li>{t.readers.noEvents}</li> : null}
         {ws.log.slice(0, 8).map((entry) => (
           <li key={entry.seq}>
             <time>{formatTime(entry.at, language)}</time>{' '}

@@ -11,14 +11,16 @@ import { TimelineView } from './timeline-view.js';
 
 interface SupportCaseDialogProps {
   readonly flowId: string;
+  /** The card number of the flow's order: only that card's certificates belong in the case. */
+  readonly cardNumber: string | null;
   readonly ws: Workstation;
   readonly onClose: () => void;
 }
 
-/** What the agent can tell about the card in reader 2: its certificates, for the case. */
-const cardCertificates = async (ws: Workstation): Promise<string[]> => {
+/** What the agent can tell about the order's card in reader 2: its certificates, for the case. */
+const cardCertificates = async (ws: Workstation, cardNumber: string | null): Promise<string[]> => {
   const readerId = ws.readerIdOf(2);
-  if (readerId === null || ws.slot(2).card === null) return [];
+  if (readerId === null || cardNumber === null || ws.slot(2).card?.cardNumber !== cardNumber) return [];
   try {
     return (await ws.agent.card(readerId)).certificates.map((c) => c.der);
   } catch {
@@ -27,7 +29,7 @@ const cardCertificates = async (ws: Workstation): Promise<string[]> => {
 };
 
 /** "Skicka felanmälan": the pre-filled case shown read-only, a comment box, and send. */
-export const SupportCaseDialog = ({ flowId, ws, onClose }: SupportCaseDialogProps) => {
+export const SupportCaseDialog = ({ flowId, cardNumber, ws, onClose }: SupportCaseDialogProps) => {
   const { language, t } = useLanguage();
   const dialog = useRef<HTMLDialogElement>(null);
   const [preview, setPreview] = useState<SupportCasePreview | null>(null);
@@ -46,7 +48,7 @@ export const SupportCaseDialog = ({ flowId, ws, onClose }: SupportCaseDialogProp
     void (async () => {
       try {
         const agent = ws.info ? { version: ws.info.version, packaging: ws.info.packaging } : null;
-        const certs = await cardCertificates(ws);
+        const certs = await cardCertificates(ws, cardNumber);
         const shown = await answer<SupportCasePreview>(
           client.POST('/api/support/cases/preview', { body: { flowId, agent, cardCertificates: certs } }),
         );
@@ -61,7 +63,7 @@ export const SupportCaseDialog = ({ flowId, ws, onClose }: SupportCaseDialogProp
     return () => {
       cancelled = true;
     };
-  }, [flowId, ws]);
+  }, [flowId, cardNumber, ws]);
 
   const send = async () => {
     if (body === null) return;

@@ -231,7 +231,7 @@ export class IssuanceDriver {
         throw agentFailureOf(done);
       }
       // A failed signature still goes to the server: it counts the failures (SIGN_FAILED).
-      await this.serial(async () =>
+      const signed = await this.serial(async () =>
         this.took(
           await answer<FlowAnswer>(
             client.POST('/api/flows/{flowId}/sign', {
@@ -245,6 +245,10 @@ export class IssuanceDriver {
           ),
         ),
       );
+      // The first failure is no fault: it is shown here, with SIGNERA offered again.
+      if (signed.raised.includes('SIGN_FAILED') && signed.view.fault === null) {
+        this.error = { code: 'SIGN_FAILED', details: signed.view.timeline.at(-1)?.details ?? {} };
+      }
     });
   }
 
@@ -384,6 +388,9 @@ export class IssuanceDriver {
       for (const event of events.slice(this.relayed)) {
         this.relayed++;
         if (!this.active || this.flowId !== flowId) continue;
+        // PIN dialogs are the flow's business only while it downloads (step 6): signing at steps 3
+        // and 7, and cleaning a card after a fault, ask for PINs too, and the flow refuses those.
+        if (event.dialog && this.view?.download === null) continue;
         const relayed: RelayedEvent = { type: event.type, ...(event.dialog ? { dialog: event.dialog } : {}) };
         this.took(
           await answer<FlowAnswer>(

@@ -165,6 +165,8 @@ export interface UiTexts {
     readonly title: string;
     readonly queue: string;
     readonly filterStatus: string;
+    /** The queue's column of statuses. */
+    readonly statusColumn: string;
     readonly all: string;
     readonly status: { readonly open: string; readonly assigned: string; readonly resolved: string };
     readonly empty: string;
@@ -180,6 +182,7 @@ export interface UiTexts {
     readonly catalogue: string;
     readonly back: string;
     readonly notDesk: string;
+    readonly reporterComment: string;
   };
   readonly training: {
     readonly title: string;
@@ -384,6 +387,7 @@ const sv: UiTexts = {
     title: 'Servicedesk',
     queue: 'Felanmälningar',
     filterStatus: 'Visa',
+    statusColumn: 'Status',
     all: 'Alla',
     status: { open: 'Ny', assigned: 'Tilldelad', resolved: 'Löst' },
     empty: 'Inga felanmälningar.',
@@ -398,6 +402,7 @@ const sv: UiTexts = {
     timeline: 'Tidslinje',
     catalogue: 'Ur felkatalogen',
     back: 'Tillbaka till kön',
+    reporterComment: 'Anmälarens kommentar',
     notDesk: 'Endast servicedesken ser kön.',
   },
   training: {
@@ -543,7 +548,7 @@ const en: UiTexts = {
     disabledBecause: 'The button is not available:',
   },
   support: {
-    title: 'Support case',
+    title: 'Error report',
     intro: 'Everything the system already knows is filled in. Add a comment if you like.',
     admin1: 'HSA-id of administrator 1 (ordered)',
     admin2: 'HSA-id of administrator 2 (issued)',
@@ -558,9 +563,9 @@ const en: UiTexts = {
     yes: 'Yes',
     no: 'No',
     comment: 'Comment (optional)',
-    send: 'Send support case',
+    send: 'Send error report',
     cancel: 'Close',
-    sent: 'Support case {id} has been sent to the service desk.',
+    sent: 'Error report {id} has been sent to the service desk.',
     certificate: {
       subject: 'Subject',
       issuer: 'Issuer',
@@ -612,6 +617,7 @@ const en: UiTexts = {
     title: 'Service desk',
     queue: 'Support cases',
     filterStatus: 'Show',
+    statusColumn: 'Status',
     all: 'All',
     status: { open: 'New', assigned: 'Assigned', resolved: 'Resolved' },
     empty: 'No support cases.',
@@ -626,6 +632,7 @@ const en: UiTexts = {
     timeline: 'Timeline',
     catalogue: 'From the error catalogue',
     back: 'Back to the queue',
+    reporterComment: 'The reporter’s comment',
     notDesk: 'Only the service desk sees the queue.',
   },
   training: {

@@ -1,4 +1,11 @@
-import type { Control, ControlId, FlowView, TimelineEntry } from '@reservkort/domain';
+import {
+  type Control,
+  type ControlId,
+  type ErrorCode,
+  type FlowView,
+  REMEDY_ACTIONS,
+  type TimelineEntry,
+} from '@reservkort/domain';
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import type { Review } from '../api/views.js';
 import { ControlButton } from '../components/control-button.js';
@@ -25,6 +32,14 @@ type Controls = Partial<Record<ControlId, Control>>;
 
 const lastEntryWith = (timeline: readonly TimelineEntry[], code: string): TimelineEntry | undefined =>
   [...timeline].reverse().find((entry) => entry.codes.some((c) => c === code));
+
+/** The serials a timed-out flow revoked: the flow forgets them then, its timeline still names them. */
+const revokedSerials = (timeline: readonly TimelineEntry[]): string =>
+  String(
+    [...timeline].reverse().find((entry) => entry.event === 'certificates-issued')?.details?.serials ?? '',
+  )
+    .split(',')
+    .join(', ');
 
 /** The seven steps of SPEC §3, each screen with its exact Swedish title and buttons. */
 export const IssuancePortal = ({ ws, driver, onLogoutRestart, agentUrl }: IssuancePortalProps) => {
@@ -60,13 +75,22 @@ export const IssuancePortal = ({ ws, driver, onLogoutRestart, agentUrl }: Issuan
   }
 
   const controls: Controls = Object.fromEntries(view.controls.map((c) => [c.id, c]));
+  const openSupport = () => setSupportFor(view.flowId);
   const actions: Partial<Record<ControlId, () => void>> = {
     restart: () => void driver.restart(),
     'logout-restart': onLogoutRestart,
     sign: () => void driver.sign(),
+    'send-support-case': openSupport,
   };
-  const openSupport = () => setSupportFor(view.flowId);
   const title = catalogue.steps[view.step];
+  const open = (id: ControlId) => controls[id]?.enabled === true;
+  // A fault may block the catalogue's remedy (SIGNERA after the second failed signature): then
+  // starting over is what is left to offer.
+  const faultRemedy = (code: ErrorCode): ControlId | undefined => {
+    const remedy = REMEDY_ACTIONS[code];
+    return remedy === undefined || open(remedy) || !open('restart') ? remedy : 'restart';
+  };
+  const ackTimeout = lastEntryWith(view.timeline, 'ACK_TIMEOUT');
 
   return (
     <section className="issuance" data-step={view.step} data-status={view.status} data-flow={view.flowId}>
@@ -78,7 +102,20 @@ export const IssuancePortal = ({ ws, driver, onLogoutRestart, agentUrl }: Issuan
         {title}
       </h2>
       {view.fault ? (
-        <ErrorPanel error={view.fault} actions={actions} onSupportCase={openSupport} id="flow-fault" />
+        <ErrorPanel
+          error={view.fault}
+          actions={actions}
+          onSupportCase={openSupport}
+          id="flow-fault"
+          remedy={faultRemedy(view.fault.code)}
+        />
+      ) : view.status === 'ack-timeout-revoked' ? (
+        <ErrorPanel
+          error={{ code: 'ACK_TIMEOUT', details: ackTimeout?.details ?? {} }}
+          actions={actions}
+          onSupportCase={openSupport}
+          id="flow-fault"
+        />
       ) : null}
       {driver.error ? (
         <ErrorPanel
@@ -101,7 +138,12 @@ export const IssuancePortal = ({ ws, driver, onLogoutRestart, agentUrl }: Issuan
         </div>
       ) : null}
       {supportFor ? (
-        <SupportCaseDialog flowId={supportFor} ws={ws} onClose={() => setSupportFor(null)} />
+        <SupportCaseDialog
+          flowId={supportFor}
+          cardNumber={view.order?.cardNumber ?? null}
+          ws={ws}
+          onClose={() => setSupportFor(null)}
+        />
       ) : null}
     </section>
   );
@@ -200,7 +242,7 @@ const StepBody = ({ view, controls, actions, driver, ws }: StepBodyProps) => {
           ) : null}
           {view.status === 'ack-timeout-revoked' ? (
             <p role="status" className="revoked" data-testid="revoked">
-              {fill(t.flow.revoked, { serials: view.issuedSerials.join(', ') })}
+              {fill(t.flow.revoked, { serials: revokedSerials(view.timeline) })}
             </p>
           ) : null}
           {view.status === 'completed' ? (
@@ -297,7 +339,15 @@ const SearchStep = ({
         {searched?.codes.map((code) => (
           <ErrorPanel
             key={code}
-            error={{ code, details: lastEntryWith(view.timeline, code)?.details ?? {} }}
+            error={{
+              code,
+              // The number as normalised (PNR_FORMAT) is the page's to show: the timeline keeps no query.
+              details: {
+                normalised: driver.review?.normalisedQuery ?? '',
+                ...(lastEntryWith(view.timeline, code)?.details ?? {}),
+              },
+            }}
+            onSupportCase={actions['send-support-case']}
           />
         ))}
         {driver.review ? (
@@ -335,6 +385,10 @@ const TermsStep = ({
     (c) => c.id === 'start-download' && !c.enabled && c.reason.code === 'TERMS_NOT_ACCEPTED',
   );
   const termsControl = controls['accept-terms'];
+  // While the server takes the answer the box shows what was asked and keeps the focus: it is
+  // aria-disabled then, not disabled, which would drop the keyboard's focus to the page.
+  const [asked, setAsked] = useState<boolean | null>(null);
+  const sending = driver.busy === 'terms';
   return (
     <div className="step-body">
       <p>{t.flow.intro5}</p>
@@ -344,9 +398,14 @@ const TermsStep = ({
           type="checkbox"
           id="accept-terms"
           data-control="accept-terms"
-          checked={accepted}
-          disabled={termsControl?.enabled !== true || driver.busy === 'terms'}
-          onChange={(event) => void driver.acceptTerms(event.target.checked)}
+          checked={sending && asked !== null ? asked : accepted}
+          disabled={termsControl?.enabled !== true}
+          aria-disabled={sending || undefined}
+          onChange={(event) => {
+            if (sending) return;
+            setAsked(event.target.checked);
+            void driver.acceptTerms(event.target.checked);
+          }}
         />
         <label htmlFor="accept-terms">{catalogue.controls['accept-terms']}</label>
       </div>

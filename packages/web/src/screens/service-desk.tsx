@@ -63,7 +63,7 @@ export const ServiceDesk = ({ caseId }: { readonly caseId: string | null }) => {
           <tr>
             <th scope="col">{t.desk.case.replace(' {id}', '')}</th>
             <th scope="col">{t.support.codes}</th>
-            <th scope="col">{t.desk.filterStatus}</th>
+            <th scope="col">{t.desk.statusColumn}</th>
             <th scope="col">{t.desk.assignee}</th>
           </tr>
         </thead>
@@ -170,7 +170,7 @@ const CaseView = ({ caseId }: { readonly caseId: string }) => {
         </dd>
         {c.comment ? (
           <>
-            <dt>{t.support.comment}</dt>
+            <dt>{t.desk.reporterComment}</dt>
             <dd>{c.comment}</dd>
           </>
         ) : null}
