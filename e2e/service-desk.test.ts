@@ -104,7 +104,7 @@ describe('the service desk works a support case', () => {
     expect(fields[sv.support.agent]).toMatch(/^\d+\.\d+\.\d+ \(.+\)$/);
     expect(fields[sv.support.twoReaders]).toBe(sv.support.yes);
     expect(fields[sv.support.certificates]).toBe(sv.support.noCertificates);
-    expect(fields[sv.support.comment]).toBe('Nils says his order was registered yesterday.');
+    expect(fields[sv.desk.reporterComment]).toBe('Nils says his order was registered yesterday.');
 
     // The timeline drawn as a time line: steps, the card put in reader 2, the code as a chip.
     const timeline = view.locator('ol.timeline');
