@@ -106,13 +106,6 @@ const expectFocusOnStepTitle = async (portal: PortalPage, step: number): Promise
 const cardIn = (page: Page, reader: 1 | 2): Promise<string | null> =>
   page.locator(`.reader-slots [data-reader="${reader}"] [data-card]`).getAttribute('data-card');
 
-/** The training panel puts a card in a reader (as PortalPage.insert, with room for a busy machine). */
-const insert = async (portal: PortalPage, card: string, reader: 1 | 2): Promise<void> => {
-  if ((await cardIn(portal.page, reader)) === card) return;
-  await portal.page.locator(`[data-insert="${card}:${reader}"]`).click();
-  await expect.poll(() => cardIn(portal.page, reader), POLL).toBe(card);
-};
-
 /** Presses Tab (or Shift+Tab) until `target` has the focus, at most `cap` times. */
 const tabTo = async (page: Page, target: Locator, { back = false, cap = 150 } = {}): Promise<void> => {
   await target.waitFor();
@@ -186,7 +179,7 @@ describe('accessibility of the portal in a real browser', () => {
   /** Card login of `card` in reader 1, PIN 1 typed into the agent's window. */
   const loginAs = async (portal: PortalPage, card: string): Promise<void> => {
     await bothReaders(portal);
-    await insert(portal, card, 1);
+    await portal.insert(card, 1);
     await typePins(portal.context, [DEMO.adminPins.pin1], () =>
       portal.page.locator('[data-control="login"]').click(),
     );
@@ -202,7 +195,7 @@ describe('accessibility of the portal in a real browser', () => {
     const events = page.getByTestId('reader-events');
     expect(await events.getAttribute('aria-live')).toBe('polite');
     const before = await events.locator('li').allTextContents();
-    await insert(portal, DEMO.admin2.card, 1);
+    await portal.insert(DEMO.admin2.card, 1);
     await expect
       .poll(() => events.locator('li').first().textContent(), POLL)
       .toContain(`Kort ${printed(DEMO.admin2.card)} isatt i kortläsare 1`);
@@ -262,7 +255,7 @@ describe('accessibility of the portal in a real browser', () => {
       },
     );
     await expectFocusOnStepTitle(portal, 4);
-    await insert(portal, BO_CARD, 2);
+    await portal.insert(BO_CARD, 2);
     await expect.poll(() => portal.control('confirm-handover').isEnabled(), POLL).toBe(true);
     await checkScreen(page, 'step 4', 'step-4');
 

@@ -1,11 +1,6 @@
 // The catalogue's codes of steps 3–7 (SPEC §4), each provoked through the UI and its training panel
 // only: the reason or error panel shows the catalogue's Swedish title and remedy, and "Skicka
 // felanmälan" files a case with the SPEC §5 fields filled in.
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import {
   CATALOGUES,
   CODE_INFO,
@@ -17,6 +12,7 @@ import {
 import type { BrowserContext, Locator } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type BrowserHarness, startBrowserHarness } from './support/browser-harness.js';
+import { cardInReader2, judgeCardCertificates } from './support/card-checks.js';
 import { DEMO, PortalPage, reservePins } from './support/portal-page.js';
 
 interface Order {
@@ -51,10 +47,6 @@ const ADMIN_FYRA: Admin = { card: DEMO.admin4.card, hsaId: 'SE2321000016-ad04' }
 /** Generous: the flow waits on a browser, a card agent, virtual cards and popups, on a busy machine. */
 const WAIT = { timeout: 20_000 };
 const TEST_MS = 120_000;
-const run = promisify(execFile);
-const pem = (der: string) =>
-  `-----BEGIN CERTIFICATE-----\n${der.replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
-
 /** The catalogue's Swedish title up to its first placeholder (titles may hold `{details}`). */
 const titleOf = (code: ErrorCode): string => CATALOGUES.sv.codes[code].title.split('{')[0]?.trim() ?? '';
 const label = (control: 'restart' | 'logout-restart' | 'sign'): string => CATALOGUES.sv.controls[control];
@@ -64,65 +56,10 @@ const grouped = (card: string): string => {
   return formatCardNumber(parsed.value);
 };
 
-/** The card in reader 2 as the agent reads it. */
-const cardInReader2 = async (h: BrowserHarness) => {
-  const agent = h.server.agentUrl ?? '';
-  const headers = { origin: h.url };
-  const { token } = (await (await fetch(`${agent}/v1/sessions`, { method: 'POST', headers })).json()) as {
-    token: string;
-  };
-  return (await (
-    await fetch(`${agent}/v1/readers/reader-2/card`, { headers: { ...headers, 'x-agent-session': token } })
-  ).json()) as {
-    cardNumber: string;
-    keys: { auth: boolean; sign: boolean };
-    certificates: { der: string }[];
-  };
-};
-
 const keysOnCard = async (h: BrowserHarness, card: string) => {
   const onCard = await cardInReader2(h);
   expect(onCard.cardNumber).toBe(card);
   return onCard.keys;
-};
-
-/** OpenSSL's OCSP answer for each certificate on the card in reader 2, read back through the agent. */
-const ocspStates = async (h: BrowserHarness, card: string): Promise<string[]> => {
-  const onCard = await cardInReader2(h);
-  expect(onCard.cardNumber).toBe(card);
-  expect(onCard.certificates).toHaveLength(2);
-  const dir = await mkdtemp(join(tmpdir(), 'reservkort-e2e-ocsp-'));
-  try {
-    const fetchPem = async (name: string) => {
-      const file = join(dir, `${name}.pem`);
-      await writeFile(file, await (await fetch(`${h.server.url}/pki/ca/${name}.pem`)).text());
-      return file;
-    };
-    const [root, loa3] = [await fetchPem('root'), await fetchPem('loa3')];
-    const states: string[] = [];
-    for (const [index, certificate] of onCard.certificates.entries()) {
-      const file = join(dir, `card-${index}.pem`);
-      await writeFile(file, pem(certificate.der));
-      const ocsp = await run('openssl', [
-        'ocsp',
-        '-url',
-        `${h.server.url}/ocsp`,
-        '-issuer',
-        loa3,
-        '-cert',
-        file,
-        '-CAfile',
-        root,
-        '-no_nonce',
-      ]);
-      const said = `${ocsp.stdout}${ocsp.stderr}`;
-      expect(said).toContain('Response verify OK');
-      states.push(/: (good|revoked|unknown)/.exec(said)?.[1] ?? said);
-    }
-    return states;
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
 };
 
 /** Each test's browser contexts, closed after it so an old page never reacts to the next test's cards. */
@@ -412,7 +349,7 @@ describe('steps 3–7 with the training defaults', () => {
       const shown = ((await revoked.textContent()) ?? '').toLowerCase();
       for (const serial of serials) expect(shown).toContain(serial);
       // OCSP agrees: every certificate on the card is revoked now.
-      for (const state of await ocspStates(h, ANNA.card)) expect(state).toBe('revoked');
+      for (const verdict of await judgeCardCertificates(h, ANNA.card)) expect(verdict.ocsp).toBe('revoked');
       await restartFrom(portal, await expectRemedy(panel, 'restart'));
     },
     TEST_MS,

@@ -17,16 +17,6 @@ const sv = UI_TEXTS.sv;
 /** Polls wait this long: the machine may be busy with other browsers. */
 const POLL = { timeout: 10_000 } as const;
 
-const cardIn = (page: Page, reader: 1 | 2): Promise<string | null> =>
-  page.locator(`.reader-slots [data-reader="${reader}"] [data-card]`).getAttribute('data-card');
-
-/** The training panel puts a card in a reader (as PortalPage.insert, with room for a busy machine). */
-const insert = async (portal: PortalPage, card: string, reader: 1 | 2): Promise<void> => {
-  if ((await cardIn(portal.page, reader)) === card) return;
-  await portal.page.locator(`[data-insert="${card}:${reader}"]`).click();
-  await expect.poll(() => cardIn(portal.page, reader), POLL).toBe(card);
-};
-
 /** A `dl` as label → value, the texts as shown. */
 const definitions = async (page: Page, selector: string): Promise<Record<string, string>> =>
   page.locator(selector).evaluate((list) => {
@@ -51,12 +41,12 @@ describe('the service desk works a support case', () => {
 
     // Admin Två logs in, puts the spare reserve card in reader 2 (a card event for the timeline)
     // and searches for Nils: NO_ORDER, with "Skicka felanmälan" on the error panel.
-    await insert(portal, DEMO.admin2.card, 1);
+    await portal.insert(DEMO.admin2.card, 1);
     await portal.login();
     await portal.atStep(1);
     await portal.control('manage-orders').click();
     await portal.atStep(2);
-    await insert(portal, DEMO.spareCard, 2);
+    await portal.insert(DEMO.spareCard, 2);
     await page.locator('#order-query').fill(NILS_PNR);
     await portal.control('search').click();
     await page.locator('.error-panel[data-code="NO_ORDER"]').waitFor();
@@ -70,7 +60,7 @@ describe('the service desk works a support case', () => {
     await page.locator('[data-control="login"]').waitFor();
 
     // Servicedesk Sara logs in with her card: the queue is her start page.
-    await insert(portal, DEMO.sara.card, 1);
+    await portal.insert(DEMO.sara.card, 1);
     await portal.login(DEMO.adminPins.pin1);
     const queue = page.getByTestId('queue');
     const row = queue.locator(`tr[data-case="${filed.caseId}"]`);

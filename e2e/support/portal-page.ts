@@ -34,6 +34,8 @@ export class PortalPage {
 
   /** Training panel: put a card in a reader (taking out what is there). */
   async insert(cardNumber: string, reader: 1 | 2): Promise<void> {
+    const slot = this.page.locator(`.reader-slots [data-reader="${reader}"] [data-card]`);
+    if ((await slot.getAttribute('data-card')) === cardNumber) return;
     await this.page.locator(`[data-insert="${cardNumber}:${reader}"]`).click();
     await expect
       .poll(
