@@ -243,16 +243,17 @@ const exited = (child: ChildProcess) =>
   });
 
 /**
- * `reservkort --data ROOT serve --port 0` as a child process; resolves when it printed its URL and
- * GET /health answered 200.
+ * `reservkort --data ROOT serve --port 0 [serveArgs…]` as a child process; resolves when it printed
+ * its URL and GET /health answered 200.
  */
 export const startServerProcess = async (
   root: string,
   databaseUrl?: string,
   timeoutMs = 30_000,
+  serveArgs: readonly string[] = [],
 ): Promise<ServerProcess> => {
   const spawnedAt = Date.now();
-  const child = spawn(process.execPath, [BIN, '--data', root, 'serve', '--port', '0'], {
+  const child = spawn(process.execPath, [BIN, '--data', root, 'serve', '--port', '0', ...serveArgs], {
     env: childEnv(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -46,8 +46,15 @@ export const injectEndpoint = (name: string, app: FastifyInstance): Endpoint => 
   },
 });
 
-/** A server process, reached over HTTP at its base URL. */
-export const httpEndpoint = (name: string, baseUrl: string): Endpoint => ({
+/**
+ * A server process, reached over HTTP at its base URL (or a load balancer in front of several);
+ * `observe` sees each response, e.g. to read which server behind the balancer answered.
+ */
+export const httpEndpoint = (
+  name: string,
+  baseUrl: string,
+  observe?: (response: Response) => void,
+): Endpoint => ({
   name,
   send: async ({ method, url, cookie, csrf, payload }) => {
     const headers: Record<string, string> = {};
@@ -59,6 +66,7 @@ export const httpEndpoint = (name: string, baseUrl: string): Endpoint => ({
       headers,
       ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
     });
+    observe?.(response);
     const text = await response.text();
     const sessionCookie =
       response.headers

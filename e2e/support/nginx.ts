@@ -1,0 +1,128 @@
+// nginx as production runs it in front of several servers, but as a child process of the test: its
+// own configuration, pid file, logs and temp folders in a temp folder, on a free loopback port.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { userInfo } from 'node:os';
+import { delimiter, join } from 'node:path';
+
+/** The nginx binary on PATH or in the sbin folders (Debian puts it in /usr/sbin, often not on PATH). */
+export const findNginx = (): string | null => {
+  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin'];
+  for (const dir of dirs) {
+    if (dir !== '' && existsSync(join(dir, 'nginx'))) return join(dir, 'nginx');
+  }
+  return null;
+};
+
+export const requireNginx = (): string => {
+  const binary = findNginx();
+  if (binary === null)
+    throw new Error('nginx is required for this test and was not found; install the nginx package');
+  return binary;
+};
+
+export interface Nginx {
+  /** The balancer's base URL, e.g. http://127.0.0.1:41234. */
+  readonly url: string;
+  readonly config: string;
+  errorLog(): Promise<string>;
+  /** Fast shutdown (SIGTERM); resolves once the master process is gone. */
+  stop(): Promise<void>;
+}
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+
+/**
+ * The configuration: round robin over the upstreams, a server that refuses connections (or answers
+ * 502) is skipped, and each response names the server that answered in X-Upstream.
+ */
+export const nginxConfig = (prefix: string, port: number, upstreams: readonly string[]): string => {
+  const servers = upstreams.map((url) => `    server ${new URL(url).host};`).join('\n');
+  const temp = (name: string) => `  ${name}_temp_path ${join(prefix, 'temp', name)};`;
+  return `${
+    // As root, the workers would otherwise run as nobody and could not use the temp folders.
+    process.getuid?.() === 0 ? `user ${userInfo().username};\n` : ''
+  }worker_processes 1;
+pid ${join(prefix, 'nginx.pid')};
+error_log ${join(prefix, 'error.log')} warn;
+events { worker_connections 256; }
+http {
+  access_log ${join(prefix, 'access.log')};
+${['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(temp).join('\n')}
+  upstream reservkort {
+${servers}
+  }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://reservkort;
+      proxy_next_upstream error timeout http_502;
+      proxy_set_header Host $http_host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_set_header X-Forwarded-Host $http_host;
+      add_header X-Upstream $upstream_addr always;
+    }
+  }
+}
+`;
+};
+
+const exited = (child: ChildProcess) =>
+  new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
+
+/** Starts nginx in `prefix` (a folder of its own) in front of the upstreams; resolves once GET /health answers. */
+export const startNginx = async (prefix: string, upstreams: readonly string[]): Promise<Nginx> => {
+  const binary = requireNginx();
+  await mkdir(join(prefix, 'temp'), { recursive: true });
+  const port = await freePort();
+  const config = join(prefix, 'nginx.conf');
+  await writeFile(config, nginxConfig(prefix, port, upstreams));
+  const errorLogFile = join(prefix, 'error.log');
+  // -e: the error log before the configuration is read, else nginx opens its compiled-in path.
+  const child = spawn(binary, ['-p', prefix, '-c', config, '-e', errorLogFile, '-g', 'daemon off;'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+  });
+  const gone = exited(child);
+  const errorLog = () => readFile(errorLogFile, 'utf8').catch(() => '');
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await gone;
+    clearTimeout(timer);
+  };
+  const until = Date.now() + 10_000;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`nginx exited (${child.exitCode ?? child.signalCode}):\n${out}${await errorLog()}`);
+    const health = await fetch(`${url}/health`).catch(() => null);
+    if (health?.status === 200) break;
+    if (Date.now() > until) {
+      await stop();
+      throw new Error(`nginx did not answer GET /health on ${url}:\n${out}${await errorLog()}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return { url, config, errorLog, stop };
+};
