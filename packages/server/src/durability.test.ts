@@ -1,10 +1,9 @@
 // Acceptance: kill the server (SIGKILL) during the step-7 countdown, start it after the deadline:
 // the certificates are revoked at start-up and the flow shows ACK_TIMEOUT.
 //
-// The real `reservkort serve` runs the 10-minute acknowledgement window of DEFAULT_FLOW_CONFIG and
-// cannot be given another, so the flow is driven in this process on the same data folder with a
-// short window (the deadline is stored in the flow row); meanwhile a real server process runs on
-// that folder, serves the flow in its countdown, and is killed. A second process, started after the
+// The flow is driven in this process on the same data folder with a short window (the deadline is
+// stored in the flow row), so the test controls exactly when it passes; meanwhile a real server
+// process runs on that folder, serves the flow in its countdown, and is killed. A second process, started after the
 // deadline, must end the flow before it answers its first request.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
