@@ -3,6 +3,7 @@ export * from './agent-error.js';
 export * from './agent-info.js';
 export * from './backend/card-backend.js';
 export * from './backend/pkcs11-backend.js';
+export * from './backend/pkcs11-card-initialiser.js';
 export * from './backend/virtual-backend.js';
 export * from './card-agent.js';
 export * from './cli/agent.command.js';

@@ -1,4 +1,5 @@
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
@@ -26,6 +27,12 @@ export interface AppOptions {
   readonly services?: Services;
   /** Where logs go (default stdout); tests read them back. */
   readonly logStream?: NodeJS.WritableStream;
+  /** Serve HTTPS with this certificate (chain) and key, both PEM; plain HTTP when not given. */
+  readonly https?: { readonly cert: Buffer; readonly key: Buffer };
+  /** Proxies whose X-Forwarded-* headers are believed (client address and protocol in logs). */
+  readonly trustProxy?: boolean | readonly string[];
+  /** Send Strict-Transport-Security with this max-age; only where the public URL is https. */
+  readonly hstsMaxAgeSeconds?: number;
 }
 
 /**
@@ -34,6 +41,7 @@ export interface AppOptions {
  */
 export const buildApp = async (ctx: ServerContext, options: AppOptions = {}): Promise<FastifyInstance> => {
   const fast = ocspFastPath(ctx.responder);
+  const tls = options.https ? { cert: options.https.cert, key: options.https.key } : undefined;
   const app = Fastify({
     logger: options.logger
       ? {
@@ -54,10 +62,20 @@ export const buildApp = async (ctx: ServerContext, options: AppOptions = {}): Pr
         .code(error.statusCode && error.statusCode < 500 ? error.statusCode : 400)
         .send(errorResponse('REQUEST_INVALID', { reason: 'url' }));
     },
-    serverFactory: (handler) =>
-      createServer((req, res) => {
+    ...(options.trustProxy === undefined
+      ? {}
+      : {
+          trustProxy: typeof options.trustProxy === 'boolean' ? options.trustProxy : [...options.trustProxy],
+        }),
+    // With a server factory Fastify reads its `https` option only to name the scheme of its address.
+    ...(tls ? { https: tls } : {}),
+    serverFactory: (handler) => {
+      const listener = (req: IncomingMessage, res: ServerResponse) => {
         if (!fast(req, res)) handler(req, res);
-      }),
+      };
+      // An HTTPS server emits the same request events as an HTTP one; only its type differs.
+      return tls ? (createHttpsServer(tls, listener) as unknown as Server) : createServer(listener);
+    },
   });
   registerErrorHandler(app);
   // Bodies are JSON with real types: a number is not a string. Query strings and path parameters
@@ -90,7 +108,13 @@ export const buildApp = async (ctx: ServerContext, options: AppOptions = {}): Pr
     required: ['code', 'message'],
   });
   await app.register(cookie);
-  await app.register(helmet, { contentSecurityPolicy: false });
+  await app.register(helmet, {
+    contentSecurityPolicy: false,
+    // HSTS means nothing over plain HTTP: it is sent only when the server is reached over https.
+    strictTransportSecurity: options.hstsMaxAgeSeconds
+      ? { maxAge: options.hstsMaxAgeSeconds, includeSubDomains: true }
+      : false,
+  });
   await app.register(swagger, {
     openapi: {
       info: { title: 'Reservkort API', version: '0.1.0', description: 'Issuance of LoA3 reserve cards' },

@@ -1,12 +1,13 @@
+import { readFile } from 'node:fs/promises';
 import { createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { agentInfo, buildAgentApp, CardAgent, VirtualBackend } from '@reservkort/agent';
-import { DEFAULT_FLOW_CONFIG, type FlowConfig } from '@reservkort/domain';
+import { type AssuranceLevel, DEFAULT_FLOW_CONFIG, type FlowConfig } from '@reservkort/domain';
 import { CertificateAuthority, DEFAULT_CA_SETTINGS, OcspResponder, RevocationWatcher } from '@reservkort/pki';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
-import { DEFAULT_SESSION_SETTINGS } from './auth/session.js';
+import { DEFAULT_SESSION_SETTINGS, type SessionSettings } from './auth/session.js';
 import {
   type CaSettingsFile,
   openCa,
@@ -17,6 +18,7 @@ import {
   writeCaSettings,
 } from './cli/ca-context.js';
 import { type DataFolder, dataFolder } from './config/data-folder.js';
+import { SERVE_DEFAULTS } from './config/server-config.js';
 import type { ServerContext } from './server-context.js';
 import { createServices } from './services.js';
 import { TrainingClock } from './training/training-clock.js';
@@ -44,29 +46,61 @@ export interface ServeOptions {
   readonly dialogShowTimeoutMs?: number;
   /** The built web UI (default: the web package's dist folder); null serves none. */
   readonly webRoot?: string | null;
+  /**
+   * The origin browsers use (default http://localhost:PORT, https with TLS): the training agent's
+   * allowed origin, the base URL of a CA created here, and https here means Secure cookies and HSTS.
+   */
+  readonly publicUrl?: string;
+  /** Serve HTTPS directly with these PEM files; without them, plain HTTP (behind a TLS proxy). */
+  readonly tls?: { readonly certificateFile: string; readonly keyFile: string };
+  /** Proxies whose X-Forwarded-* headers are believed. */
+  readonly trustProxy?: boolean | readonly string[];
+  /** HSTS lifetime when the public URL is https (default one year; 0: none). */
+  readonly hstsMaxAgeSeconds?: number;
+  /** The database when neither DATABASE_URL nor secrets/database-url says (never with a password). */
+  readonly databaseUrl?: string;
+  /** For a CA created at start-up (training); compared with an existing CA's own settings. */
+  readonly pki?: {
+    readonly organisation?: string;
+    readonly policyOids?: { readonly [L in AssuranceLevel]?: string };
+  };
+  readonly sessions?: Partial<Pick<SessionSettings, 'idleMs' | 'absoluteMs'>>;
+  /** Where the page finds the card agent outside training (default the agent's loopback port). */
+  readonly agentUrl?: string;
 }
 
 export interface RunningServer {
   readonly url: string;
+  readonly publicUrl: string;
+  readonly training: boolean;
   readonly agentUrl: string | null;
   readonly app: FastifyInstance;
   readonly summary: string | null;
+  /** Where the configuration and the data folder's CA disagree (the CA's own settings are used). */
+  readonly warnings: readonly string[];
   close(): Promise<void>;
 }
+
+type CaWish = NonNullable<ServeOptions['pki']> & { readonly baseUrl: string };
 
 /** The CA of the data folder; in training mode it is created on first start. */
 const ensureCa = async (
   folder: DataFolder,
   store: Awaited<ReturnType<typeof openDataStore>>,
   training: boolean,
-  baseUrl: string,
+  wish: CaWish,
 ) => {
   if ((await readCaSettings(folder)) !== null || !training)
     return { ca: await openCa(folder, store), created: false };
   const file: CaSettingsFile = {
     keyStore: { kind: 'file' },
     keySpec: 'ecdsa-p256',
-    settings: { ...DEFAULT_CA_SETTINGS, baseUrl },
+    settings: {
+      ...DEFAULT_CA_SETTINGS,
+      baseUrl: wish.baseUrl,
+      organisation: wish.organisation ?? DEFAULT_CA_SETTINGS.organisation,
+      policyOids: { ...DEFAULT_CA_SETTINGS.policyOids, ...wish.policyOids },
+    },
   };
   const { keyStore } = await openKeyStore(folder, file.keyStore, true);
   const ca = await CertificateAuthority.initialise({
@@ -77,6 +111,31 @@ const ensureCa = async (
   });
   await writeCaSettings(folder, file);
   return { ca, created: true };
+};
+
+/**
+ * An existing CA keeps the settings it was created with: issued certificates carry its URLs and
+ * policies. What the configuration says differently is reported, not applied.
+ */
+const caDisagreements = (ca: CertificateAuthority, wish: Partial<CaWish>): string[] => {
+  const found: string[] = [];
+  const trimmed = (url: string) => url.replace(/\/+$/, '');
+  if (wish.baseUrl !== undefined && trimmed(wish.baseUrl) !== trimmed(ca.settings.baseUrl))
+    found.push(
+      `the CA was created with base URL ${ca.settings.baseUrl} (in its certificates' AIA and CRL distribution points), not the configured public URL ${wish.baseUrl}; keep the old URL reachable`,
+    );
+  if (wish.organisation !== undefined && wish.organisation !== ca.settings.organisation)
+    found.push(
+      `the CA was created for organisation "${ca.settings.organisation}", not the configured "${wish.organisation}"`,
+    );
+  for (const [level, oid] of Object.entries(wish.policyOids ?? {})) {
+    const issuing = ca.all.find((c) => c.assuranceLevel === level);
+    if (issuing !== undefined && oid !== undefined && issuing.policyOid !== oid)
+      found.push(
+        `the ${level} CA was created with policy OID ${issuing.policyOid}, not the configured ${oid}`,
+      );
+  }
+  return found;
 };
 
 const freePort = (host: string): Promise<number> =>
@@ -94,9 +153,21 @@ export const startServer = async (options: ServeOptions): Promise<RunningServer>
   const folder = dataFolder(options.data);
   // The agent must know the portal's origin before the portal listens: settle the port first.
   const port = options.port === 0 ? await freePort(options.host) : options.port;
-  const publicUrl = `http://localhost:${port}`;
-  const store = await openDataStore(folder);
-  const { ca } = await ensureCa(folder, store, options.training, publicUrl);
+  const publicUrl = options.publicUrl ?? `${options.tls ? 'https' : 'http'}://localhost:${port}`;
+  const secure = publicUrl.startsWith('https:');
+  // Read before anything is opened, so a missing file stops the start cleanly.
+  const https = options.tls
+    ? { cert: await readFile(options.tls.certificateFile), key: await readFile(options.tls.keyFile) }
+    : undefined;
+  const store = await openDataStore(folder, options.databaseUrl);
+  const { ca, created } = await ensureCa(folder, store, options.training, {
+    ...options.pki,
+    baseUrl: publicUrl,
+  });
+  // Only what was configured is compared: a default public URL (training, any port) is no wish.
+  const warnings = created
+    ? []
+    : caDisagreements(ca, { ...options.pki, ...(options.publicUrl ? { baseUrl: options.publicUrl } : {}) });
   const responder = new OcspResponder(ca, store.db, systemClock);
   const watcher = new RevocationWatcher(store.db, () => responder.invalidate());
   await watcher.start();
@@ -121,7 +192,11 @@ export const startServer = async (options: ServeOptions): Promise<RunningServer>
       info: agentInfo(),
       ...(options.dialogShowTimeoutMs ? { dialogShowTimeoutMs: options.dialogShowTimeoutMs } : {}),
     });
-    agentApp = await buildAgentApp({ agent: cardAgent, portalOrigin: publicUrl, training: cards });
+    agentApp = await buildAgentApp({
+      agent: cardAgent,
+      portalOrigin: new URL(publicUrl).origin,
+      training: cards,
+    });
     agentUrl = await agentApp.listen({ port: options.agentPort, host: '127.0.0.1' });
   }
 
@@ -130,13 +205,14 @@ export const startServer = async (options: ServeOptions): Promise<RunningServer>
     ca,
     responder,
     clock: trainingKit?.clock ?? systemClock,
-    sessions: DEFAULT_SESSION_SETTINGS,
+    // Behind a TLS proxy the server speaks HTTP, yet browsers reach it over https: the public URL decides.
+    sessions: { ...DEFAULT_SESSION_SETTINGS, ...options.sessions, secureCookies: secure },
     flow: {
       ...DEFAULT_FLOW_CONFIG,
       ...options.flow,
       ...(options.ackWindowMs ? { ackWindowMs: options.ackWindowMs } : {}),
     },
-    agentUrl,
+    agentUrl: agentUrl ?? options.agentUrl ?? null,
     training: options.training,
     ...(trainingKit ? { trainingKit } : {}),
     webRoot: options.webRoot === undefined ? DEFAULT_WEB_ROOT : options.webRoot,
@@ -145,13 +221,22 @@ export const startServer = async (options: ServeOptions): Promise<RunningServer>
   // Deadlines that passed while the server was down are honoured before the first request.
   await services.sweeper.sweep();
   services.sweeper.start();
-  const app = await buildApp(ctx, { logger: options.logger ?? false, services });
+  const app = await buildApp(ctx, {
+    logger: options.logger ?? false,
+    services,
+    ...(https ? { https } : {}),
+    ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
+    ...(secure ? { hstsMaxAgeSeconds: options.hstsMaxAgeSeconds ?? SERVE_DEFAULTS.hstsMaxAgeSeconds } : {}),
+  });
   const url = await app.listen({ port, host: options.host });
   return {
     url,
+    publicUrl,
+    training: options.training,
     agentUrl,
     app,
     summary,
+    warnings,
     close: async () => {
       services.sweeper.stop();
       await app.close();

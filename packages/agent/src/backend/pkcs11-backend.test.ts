@@ -139,6 +139,57 @@ describe('PKCS#11 backend on SoftHSM2', () => {
     }
   });
 
+  it('keeps readers in the order first seen; where tokens are slots, a token arriving takes the place one left', async () => {
+    const events: BackendEvent[] = [];
+    const unsubscribe = f.backend.subscribe((event) => events.push(event));
+    const cards = async () => (await f.backend.readers()).map((r) => [r.id, r.card?.cardNumber ?? null]);
+    const second = '9752278900000000033' as CardNumber;
+    const third = '9752278900000000041' as CardNumber;
+    // A new token is found while someone watches (SoftHSM2 lists only what it saw at C_Initialize).
+    await createCardToken(f.hsm, { cardNumber: second, pin1: PINS.pin1, puk: PINS.puk });
+    await expect.poll(cards, { timeout: 3000 }).toHaveLength(2);
+    const [first, place2] = (await f.backend.readers()).map((r) => r.id);
+    expect(first).toBe(f.readerId);
+    expect(await cards()).toEqual([
+      [f.readerId, CARD],
+      [place2, second],
+    ]);
+
+    // The first card out, another in: it goes into the empty place, as into a reader.
+    await removeCardToken(f.hsm, CARD);
+    await expect.poll(cards, { timeout: 3000 }).toEqual([
+      [f.readerId, null],
+      [place2, second],
+    ]);
+    await createCardToken(f.hsm, { cardNumber: third, pin1: PINS.pin1, puk: PINS.puk });
+    await expect.poll(cards, { timeout: 3000 }).toEqual([
+      [f.readerId, third],
+      [place2, second],
+    ]);
+    expect((await f.backend.cardInfo(f.readerId)).cardNumber).toBe(third);
+
+    // The first card back finds its place taken: it gets a new one, after the others.
+    await restoreCardToken(f.hsm, CARD);
+    await expect.poll(cards, { timeout: 3000 }).toHaveLength(3);
+    const [, , place3] = (await f.backend.readers()).map((r) => r.id);
+    expect(place3).toMatch(new RegExp(`^${f.readerId}-2$`));
+    expect((await f.backend.cardInfo(place3 ?? '')).cardNumber).toBe(CARD);
+    unsubscribe();
+    expect(
+      events.map(
+        (e) =>
+          `${e.type} ${e.readerId === f.readerId ? 1 : e.readerId === place2 ? 2 : 3} ${e.cardNumber ?? '-'}`,
+      ),
+    ).toEqual([
+      'reader-plugged 2 -',
+      `card-inserted 2 ${second}`,
+      `card-removed 1 ${CARD}`,
+      `card-inserted 1 ${third}`,
+      'reader-plugged 3 -',
+      `card-inserted 3 ${CARD}`,
+    ]);
+  });
+
   it('refuses a module that cannot be loaded with a typed error', async () => {
     await expect(Pkcs11Backend.open({ module: join(f.hsm.dir, 'no-such-module.so') })).rejects.toMatchObject({
       code: 'CARD_ERROR',

@@ -68,7 +68,10 @@ interface TokenView {
 }
 
 interface SlotView {
+  /** The reader: the slot's own id, or for a token that is its slot, the place it took (see placeReaders). */
   readonly id: ReaderId;
+  /** The module's slot behind the reader (`slot-N`); for an empty place, the slot that last filled it. */
+  readonly slot: string;
   readonly name: string;
   /** null for a remembered slot whose token went away together with the slot (SoftHSM2). */
   readonly handle: Buffer | null;
@@ -411,38 +414,63 @@ export class Pkcs11Backend implements CardBackend {
    * Looks at every slot (inside `exclusive`). SoftHSM2 keeps the token list it read at
    * C_Initialize: a token directory that disappears leaves its slot behind answering
    * CKR_GENERAL_ERROR, one that comes back is not seen at all. So when a token answers like that,
-   * or while a remembered card is away, the module is re-initialised to look again.
+   * or while a remembered card is away, the module is re-initialised to look again. Where every
+   * slot is a token (no reader at all), a new token can only be seen that way too: the poller
+   * (`watching`) then re-initialises on every look, which costs SoftHSM2 a few milliseconds.
    */
-  private scan(): Map<ReaderId, SlotView> {
+  private scan(watching = false): Map<ReaderId, SlotView> {
     const first = this.readSlots();
-    let slots = first.slots;
+    let found = first.slots;
     const awaiting = [...this.known.values()].some((slot) => slot.handle === null);
-    if (first.stale || awaiting || this.suspectStale) {
+    if (first.stale || awaiting || this.suspectStale || (watching && !first.readers)) {
       this.suspectStale = false;
       this.module.reinitialise();
-      slots = this.readSlots().slots;
+      found = this.readSlots().slots;
     }
-    // A fixed slot that vanished took its card with it: keep the reader, without a card, so the card
-    // leaving and coming back (SoftHSM2 derives the slot id from the token serial) read as such.
-    for (const previous of this.known.values()) {
-      if (slots.has(previous.id) || !previous.fixed) continue;
-      if (previous.handle !== null && previous.token === null) continue;
-      slots.set(previous.id, {
-        id: previous.id,
-        name: previous.name,
-        handle: null,
-        fixed: true,
-        token: null,
-      });
-    }
+    const slots = this.placeReaders(found);
     this.report(this.known, slots);
     this.known = slots;
     return slots;
   }
 
-  private readSlots(): { slots: Map<ReaderId, SlotView>; stale: boolean } {
+  /**
+   * Readers keep their place in the list in the order they were first seen, because the page
+   * numbers them by that order (reader 1 and 2) and must not see them swap. Where the token is
+   * the slot (SoftHSM2, HSM partitions: no CKF_REMOVABLE_DEVICE), the slot goes when its token
+   * does, so the reader is a place instead: it stays, empty, when its token leaves (SoftHSM2 gives
+   * a returning token the same slot id), and a token that arrives goes back to its own place if
+   * that is empty, else into the first empty place, else a new one — as a card into a reader.
+   */
+  private placeReaders(found: ReadonlyMap<string, SlotView>): Map<ReaderId, SlotView> {
+    const placed = new Map<ReaderId, SlotView>();
+    const unplaced = new Map(found);
+    for (const previous of this.known.values()) {
+      const current = unplaced.get(previous.slot);
+      if (current !== undefined) {
+        unplaced.delete(previous.slot);
+        placed.set(previous.id, { ...current, id: previous.id });
+        continue;
+      }
+      // A removable reader that is gone was unplugged; so was a fixed slot that never held a card.
+      if (!previous.fixed || (previous.handle !== null && previous.token === null)) continue;
+      placed.set(previous.id, { ...previous, handle: null, token: null });
+    }
+    for (const slot of unplaced.values()) {
+      const empty = slot.fixed
+        ? [...placed.values()].find((place) => place.fixed && place.handle === null)
+        : undefined;
+      let id = empty?.id ?? slot.id;
+      // A token back after its place was taken: its own slot id already names that place.
+      for (let n = 2; empty === undefined && placed.has(id); n++) id = `${slot.id}-${n}`;
+      placed.set(id, { ...slot, id });
+    }
+    return placed;
+  }
+
+  private readSlots(): { slots: Map<ReaderId, SlotView>; stale: boolean; readers: boolean } {
     const slots = new Map<ReaderId, SlotView>();
     let stale = false;
+    let readers = false;
     for (const handle of this.lib.C_GetSlotList(false)) {
       let slotInfo: pkcs11js.SlotInfo;
       try {
@@ -453,6 +481,7 @@ export class Pkcs11Backend implements CardBackend {
       }
       const id = readerIdOf(handle);
       const fixed = !has(slotInfo.flags, CKF_REMOVABLE_DEVICE);
+      readers ||= !fixed;
       let token: TokenView | null = null;
       if (has(slotInfo.flags, CKF_TOKEN_PRESENT)) {
         try {
@@ -466,9 +495,9 @@ export class Pkcs11Backend implements CardBackend {
       // A fixed slot with a token never initialised is the module's spare for making new tokens
       // (SoftHSM2's "free" slot, renumbered whenever the token list changes), not a reader.
       if (fixed && token !== null && !has(token.flags, pkcs11js.CKF_TOKEN_INITIALIZED)) continue;
-      slots.set(id, { id, name: slotInfo.slotDescription.trim(), handle, fixed, token });
+      slots.set(id, { id, slot: id, name: slotInfo.slotDescription.trim(), handle, fixed, token });
     }
-    return { slots, stale };
+    return { slots, stale, readers };
   }
 
   private readToken(readerId: ReaderId, handle: Buffer): TokenView {
@@ -540,7 +569,7 @@ export class Pkcs11Backend implements CardBackend {
     const timer = setTimeout(() => {
       void this.module
         .exclusive(() => {
-          if (!this.closed && this.listeners.size > 0) this.scan();
+          if (!this.closed && this.listeners.size > 0) this.scan(true);
         })
         .catch(() => {
           // The next look will tell; a module hiccup is no reason to stop watching.

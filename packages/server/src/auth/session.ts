@@ -14,7 +14,7 @@ export interface SessionSettings {
   readonly idleMs: number;
   /** A session ends this long after login, however active. */
   readonly absoluteMs: number;
-  /** Cookies carry Secure when the server speaks TLS. */
+  /** Cookies carry Secure when browsers reach the server over https (its own TLS or a proxy's). */
   readonly secureCookies: boolean;
 }
 

@@ -23,9 +23,9 @@ export interface CaSettingsFile {
 
 export const systemClock: Clock = { now: () => Date.now() };
 
-/** Opens the store of a data folder and brings its schema up to date. */
-export const openDataStore = async (folder: DataFolder): Promise<Store> => {
-  const store = await openStore({ url: databaseUrl(folder) });
+/** Opens the store of a data folder (or the configured database) and brings its schema up to date. */
+export const openDataStore = async (folder: DataFolder, configuredUrl?: string): Promise<Store> => {
+  const store = await openStore({ url: await databaseUrl(folder, configuredUrl) });
   await migrateToLatest(store.db);
   return store;
 };

@@ -1,7 +1,9 @@
 import { registerAgentCommands } from '@reservkort/agent';
 import { Command, CommanderError } from 'commander';
 import { dataFolder } from '../config/data-folder.js';
+import { EXIT_CONFIG, ServerConfigError } from '../config/server-config.js';
 import { registerCaCommands } from './commands/ca.command.js';
+import { registerCardCommands } from './commands/card.command.js';
 import { registerCertCommands } from './commands/cert.command.js';
 import { registerDirectoryCommands } from './commands/directory.command.js';
 import { registerMaintenanceCommands } from './commands/maintenance.command.js';
@@ -22,6 +24,7 @@ export const buildProgram = (): Command => {
   registerServeCommand(program);
   registerOpenApiCommand(program);
   registerDirectoryCommands(program);
+  registerCardCommands(program);
   registerAgentCommands(program, (command) => dataFolder(command.optsWithGlobals().data).root);
   const overrideExits = (command: Command): void => {
     command.exitOverride();
@@ -38,7 +41,10 @@ export const main = async (argv: readonly string[]): Promise<number> => {
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode;
+    // A configuration file's problems are listed all at once, one line each, before the summary.
+    if (error instanceof ServerConfigError)
+      for (const line of error.lines()) process.stderr.write(`reservkort: ${line}\n`);
     process.stderr.write(`${errorLine(error)}\n`);
-    return 1;
+    return error instanceof ServerConfigError ? EXIT_CONFIG : 1;
   }
 };

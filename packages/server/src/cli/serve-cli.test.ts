@@ -56,7 +56,10 @@ describe('reservkort serve --training (npm start)', () => {
   });
 
   it('serves health, the API description and the PKI, and its card agent answers the portal only', async () => {
-    expect(await (await fetch(`${url}/health`)).json()).toMatchObject({ status: 'ok', training: true });
+    const health = await fetch(`${url}/health`);
+    expect(await health.json()).toMatchObject({ status: 'ok', training: true });
+    // Plain HTTP on localhost: no HSTS, which would mean nothing here.
+    expect(health.headers.get('strict-transport-security')).toBeNull();
     const docs = await (await fetch(`${url}/api/docs/json`)).json();
     expect(Object.keys(docs.paths)).toEqual(
       expect.arrayContaining(['/api/auth/login', '/api/flows/{flowId}/search']),

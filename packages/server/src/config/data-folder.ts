@@ -22,10 +22,6 @@ export const dataFolder = (dir: string | undefined): DataFolder => {
   };
 };
 
-/** The database: DATABASE_URL when set (PostgreSQL), else the SQLite file in the data folder. */
-export const databaseUrl = (folder: DataFolder): string =>
-  process.env.DATABASE_URL ?? `sqlite:${folder.sqliteFile}`;
-
 /**
  * A secret from the environment, else from a file in the data folder's `secrets/`; created with a
  * random value (0600) when `create` is set, so training mode needs no set-up.
@@ -48,6 +44,15 @@ export const readSecret = async (
   const value = randomBytes(32).toString('base64url');
   await writeFile(path, `${value}\n`, { mode: 0o600, flag: 'wx' });
   return { value, createdAt: path };
+};
+
+/**
+ * The database: DATABASE_URL, else `secrets/database-url` (either may hold a password), else the
+ * configuration file's URL (never a password), else the SQLite file in the data folder.
+ */
+export const databaseUrl = async (folder: DataFolder, configured?: string): Promise<string> => {
+  const secret = await readSecret(folder, 'DATABASE_URL', 'database-url', false);
+  return secret?.value || configured || `sqlite:${folder.sqliteFile}`;
 };
 
 export const readJson = async <T>(path: string): Promise<T | null> => {

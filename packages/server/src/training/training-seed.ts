@@ -1,6 +1,6 @@
 // Training mode's demo data, written once on first start: an organisation, administrators with
 // virtual cards made the way a card bureau makes them, recipients, orders, and sealed reserve cards.
-import { buildCsr, type CardKeySpec, type KeySlot, type VirtualBackend } from '@reservkort/agent';
+import type { CardKeySpec, VirtualBackend } from '@reservkort/agent';
 import {
   buildOrganisationTree,
   type CardNumber,
@@ -35,6 +35,7 @@ import {
   type DirectoryDb,
   writeDirectory,
 } from '../directory/directory-import.js';
+import { provisionStaffCard } from '../issuance/staff-card-provisioner.js';
 import {
   ADMIN_CARD_PINS,
   type CardPins,
@@ -142,9 +143,8 @@ const withCardInReader = async <T>(
 };
 
 /**
- * Makes a staff member's card: keys generated on it, a CSR for each signed by that key, the
- * certificates issued by the CA of the card's assurance level and written back next to the keys.
- * Returns the serial of the authentication certificate, which signs admin 1's orders.
+ * Makes a staff member's card as the card bureau would (see provisionStaffCard). Returns the serial
+ * of the authentication certificate, which signs admin 1's orders.
  */
 const makeStaffCard = async (
   deps: TrainingSeedDependencies,
@@ -161,34 +161,19 @@ const makeStaffCard = async (
     organisation: organisationOf(tree, card.holder.branchId),
   };
   return withCardInReader(cards, card.cardNumber, async (readerId) => {
-    const serials: Partial<Record<KeySlot, string>> = {};
-    for (const slot of ['auth', 'sign'] as const) {
-      const key = await cards.generateKey(readerId, card.cardNumber, slot, pins.pin1, KEY_SPEC);
-      const pin = slot === 'auth' ? pins.pin1 : pins.pin2;
-      const csr = await buildCsr(key.spki, KEY_SPEC, `CN=${card.cardNumber}`, (tbs) =>
-        cards.sign(readerId, card.cardNumber, slot, pin, tbs),
-      );
-      const issued = await ca.issue({
-        caId: card.assuranceLevel === 'LoA2' ? 'loa2' : 'loa3',
-        profile: slot === 'auth' ? 'card-auth' : 'card-sign',
-        csr: new Uint8Array(csr.rawData),
-        holder,
-        cardNumber: card.cardNumber,
-        validity: { notBefore: now, notAfter: now + YEAR },
-        orderId: null,
-        actor: TRAINING_ACTOR,
-      });
-      await cards.writeCertificate(
-        readerId,
-        card.cardNumber,
-        slot,
-        pins.pin1,
-        new Uint8Array(issued.certificate.rawData),
-      );
-      serials[slot] = issued.serial;
-    }
-    if (serials.auth === undefined) throw new Error(`no authentication certificate for ${card.name}`);
-    return serials.auth;
+    const issued = await provisionStaffCard({
+      cards,
+      ca,
+      readerId,
+      cardNumber: card.cardNumber,
+      pins,
+      holder,
+      level: card.assuranceLevel,
+      validity: { notBefore: now, notAfter: now + YEAR },
+      actor: TRAINING_ACTOR,
+      keySpec: KEY_SPEC,
+    });
+    return issued.auth.serial;
   });
 };
 

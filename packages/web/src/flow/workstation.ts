@@ -10,6 +10,7 @@ import {
   type AgentReader,
 } from '../api/agent-client.js';
 import { HEALTHY, type Simulation } from '../training/scenarios.js';
+import { ReaderNumbers } from './reader-numbers.js';
 
 export interface ReaderEventEntry {
   readonly seq: number;
@@ -33,7 +34,6 @@ export interface WaitingDialog {
   readonly opened: boolean;
 }
 
-const SLOT_OF = /^reader-(\d+)$/;
 const MAX_LOG = 50;
 
 export class Workstation {
@@ -51,6 +51,7 @@ export class Workstation {
   private closeEvents: (() => void) | null = null;
   /** The last card seen in each reader, so a removal can say which card left. */
   private readonly lastCard = new Map<string, CardNumber | null>();
+  private readonly numbers = new ReaderNumbers();
 
   constructor(readonly agent: AgentClient) {}
 
@@ -100,19 +101,14 @@ export class Workstation {
 
   async refresh(): Promise<void> {
     this.readers = await this.agent.readers();
+    this.numbers.update(this.readers.map((r) => r.id));
     for (const reader of this.readers) this.lastCard.set(reader.id, reader.card?.cardNumber ?? null);
     this.changed();
   }
 
-  /** Reader 1 and 2 as the flow numbers them: `reader-N` is N; other names by order of appearance. */
+  /** Reader 1 and 2 as the flow numbers them (see ReaderNumbers). */
   slotOf(readerId: string): ReaderSlot | null {
-    const match = SLOT_OF.exec(readerId);
-    if (match) {
-      const n = Number(match[1]);
-      return n === 1 || n === 2 ? n : null;
-    }
-    const index = this.readers.findIndex((r) => r.id === readerId);
-    return index === 0 ? 1 : index === 1 ? 2 : null;
+    return this.numbers.slotOf(readerId);
   }
 
   readerIdOf(slot: ReaderSlot): string | null {
@@ -139,6 +135,8 @@ export class Workstation {
   private async handle(event: AgentEvent): Promise<void> {
     if (event.type !== 'flow' && event.type !== 'operation') {
       const removedCard = event.type === 'card-removed' ? (this.lastCard.get(event.readerId) ?? null) : null;
+      // After the refresh a reader just plugged in has its number too; one unplugged keeps its own.
+      await this.refresh().catch(() => undefined);
       const entry: ReaderEventEntry = {
         seq: event.seq,
         type: event.type,
@@ -147,7 +145,6 @@ export class Workstation {
         at: event.at,
       };
       this.log = [entry, ...this.log].slice(0, MAX_LOG);
-      await this.refresh().catch(() => undefined);
       for (const listener of this.eventListeners) listener({ ...event, cardNumber: entry.cardNumber });
     } else {
       for (const listener of this.eventListeners) listener(event);

@@ -11,6 +11,7 @@ import {
 import { listCas } from '@reservkort/store';
 import type { Command } from 'commander';
 import { dataFolder } from '../../config/data-folder.js';
+import { loadServerConfig } from '../../config/server-config.js';
 import {
   type CaSettingsFile,
   openDataStore,
@@ -22,6 +23,7 @@ import {
 import { printRows, progress } from '../output.js';
 
 interface InitOptions {
+  config?: string;
   keySpec: string;
   pkcs11Module?: string;
   pkcs11Token?: string;
@@ -43,13 +45,32 @@ export const registerCaCommands = (program: Command): void => {
     .option('--organisation <name>', 'organisation name in CA subjects', DEFAULT_CA_SETTINGS.organisation)
     .option('--policy-loa3 <oid>', 'certificate policy OID for LoA3', DEFAULT_POLICY_OIDS.LoA3)
     .option('--policy-loa2 <oid>', 'certificate policy OID for LoA2', DEFAULT_POLICY_OIDS.LoA2)
+    .option(
+      '--config <file>',
+      'the server’s configuration file: its public URL, organisation, policy OIDs, data folder and database (flags win)',
+    )
     .action(async (options: InitOptions, command: Command) => {
-      const folder = dataFolder(command.optsWithGlobals().data);
+      // The CA is made with what `serve --config` will use; a flag given on the command line wins.
+      const config = options.config === undefined ? {} : await loadServerConfig(options.config);
+      const given = (name: keyof InitOptions) => command.getOptionValueSource(name) === 'cli';
+      const baseUrl = given('baseUrl') ? options.baseUrl : (config.server?.publicUrl ?? options.baseUrl);
+      const organisation = given('organisation')
+        ? options.organisation
+        : (config.pki?.organisation ?? options.organisation);
+      const policyLoa3 = given('policyLoa3')
+        ? options.policyLoa3
+        : (config.pki?.policyOids?.LoA3 ?? options.policyLoa3);
+      const policyLoa2 = given('policyLoa2')
+        ? options.policyLoa2
+        : (config.pki?.policyOids?.LoA2 ?? options.policyLoa2);
+      const folder = dataFolder(
+        command.optsWithGlobals().data ?? process.env.RESERVKORT_DATA ?? config.dataFolder,
+      );
       if (!isKeySpec(options.keySpec)) throw new Error(`--key-spec must be one of ${KEY_SPECS.join(', ')}`);
       if ((options.pkcs11Module === undefined) !== (options.pkcs11Token === undefined)) {
         throw new Error('--pkcs11-module and --pkcs11-token go together');
       }
-      for (const oid of [options.policyLoa3, options.policyLoa2]) {
+      for (const oid of [policyLoa3, policyLoa2]) {
         if (!/^\d+(\.\d+)+$/.test(oid)) throw new Error(`not an OID: ${oid}`);
       }
       if (await readCaSettings(folder)) {
@@ -63,12 +84,12 @@ export const registerCaCommands = (program: Command): void => {
         keySpec: options.keySpec as KeySpec,
         settings: {
           ...DEFAULT_CA_SETTINGS,
-          baseUrl: options.baseUrl,
-          organisation: options.organisation,
-          policyOids: { LoA3: options.policyLoa3, LoA2: options.policyLoa2 },
+          baseUrl,
+          organisation,
+          policyOids: { LoA3: policyLoa3, LoA2: policyLoa2 },
         },
       };
-      const store = await openDataStore(folder);
+      const store = await openDataStore(folder, config.database?.url);
       const { keyStore, createdSecret } = await openKeyStore(folder, file.keyStore, true);
       try {
         if (createdSecret) process.stderr.write(`CA key passphrase generated and kept in ${createdSecret}\n`);

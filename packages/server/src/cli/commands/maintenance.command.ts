@@ -55,7 +55,7 @@ export const registerMaintenanceCommands = (program: Command): void => {
     .command('migrate')
     .description('apply pending migrations (the server also does this on start-up)')
     .action(async (_options: unknown, command: Command) => {
-      const store = await openStore({ url: databaseUrl(dataFolder(command.optsWithGlobals().data)) });
+      const store = await openStore({ url: await databaseUrl(dataFolder(command.optsWithGlobals().data)) });
       try {
         const { applied } = await migrateToLatest(store.db);
         process.stdout.write(

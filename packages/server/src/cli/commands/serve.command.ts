@@ -1,7 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
+import {
+  type CommandLineChoices,
+  loadServerConfig,
+  SERVE_DEFAULTS,
+  serveOptionsFrom,
+} from '../../config/server-config.js';
 import { startServer } from '../../server.js';
 
 const port = (value: string, name: string): number => {
@@ -16,54 +22,74 @@ const minutes = (value: string, name: string): number => {
   return Math.round(n * 60_000);
 };
 
+interface ServeFlags {
+  config?: string;
+  port: string;
+  host: string;
+  training?: boolean;
+  agentPort: string;
+  ackWindow: string;
+}
+
+/** The flags given on the command line or through their environment variable; defaults are not choices. */
+const choicesOf = (options: ServeFlags, command: Command): CommandLineChoices => {
+  const chosen = (name: keyof ServeFlags) => {
+    const source = command.getOptionValueSource(name);
+    return source === 'cli' || source === 'env';
+  };
+  const data: string | undefined = command.optsWithGlobals().data ?? process.env.RESERVKORT_DATA;
+  return {
+    ...(data === undefined ? {} : { data }),
+    ...(chosen('port') ? { port: port(options.port, '--port') } : {}),
+    ...(chosen('host') ? { host: options.host } : {}),
+    ...(options.training ? { training: true } : {}),
+    ...(chosen('agentPort') ? { agentPort: port(options.agentPort, '--agent-port') } : {}),
+    ...(chosen('ackWindow') ? { ackWindowMs: minutes(options.ackWindow, '--ack-window') } : {}),
+  };
+};
+
 export const registerServeCommand = (program: Command): void => {
   program
     .command('serve')
     .description(
       'run the server (with --training: CA, demo data, virtual readers and the card agent, on one machine)',
     )
-    .option('--port <n>', 'HTTP port ($PORT)', process.env.PORT ?? '3000')
-    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--config <file>', 'configuration file (JSON, no secrets; see docs/CONFIGURATION.md)')
+    .addOption(new Option('--port <n>', 'port to listen on').env('PORT').default(String(SERVE_DEFAULTS.port)))
+    .option('--host <host>', 'address to listen on', SERVE_DEFAULTS.host)
     .option('--training', 'training mode: virtual readers and cards, demo data on first start')
-    .option('--agent-port <n>', 'loopback port of the training card agent', '31443')
-    .option(
-      '--ack-window <minutes>',
-      'time to acknowledge a card ($RESERVKORT_ACK_WINDOW_MINUTES)',
-      process.env.RESERVKORT_ACK_WINDOW_MINUTES ?? '10',
+    .option('--agent-port <n>', 'loopback port of the training card agent', String(SERVE_DEFAULTS.agentPort))
+    .addOption(
+      new Option('--ack-window <minutes>', 'time to acknowledge a card')
+        .env('RESERVKORT_ACK_WINDOW_MINUTES')
+        .default(String(SERVE_DEFAULTS.ackWindowMinutes)),
     )
-    .action(
-      async (
-        options: { port: string; host: string; training?: boolean; agentPort: string; ackWindow: string },
-        command: Command,
-      ) => {
-        const running = await startServer({
-          data: command.optsWithGlobals().data,
-          port: port(options.port, '--port'),
-          host: options.host,
-          training: options.training === true,
-          agentPort: port(options.agentPort, '--agent-port'),
-          ackWindowMs: minutes(options.ackWindow, '--ack-window'),
-          logger: true,
-        });
-        const lines = [
-          '',
-          `Reservkort ${options.training ? 'i övningsläge (training mode)' : ''} på ${running.url.replace('127.0.0.1', 'localhost')}`,
-          `  Webbgränssnitt / web UI: ${running.url.replace('127.0.0.1', 'localhost')}/`,
-          `  API-dokumentation / API docs: ${running.url}/api/docs`,
-          `  Hälsa / health: ${running.url}/health   Mätvärden / metrics: ${running.url}/metrics`,
-          `  OCSP: ${running.url}/ocsp   CRL: ${running.url}/pki/crl/loa3.crl`,
-          ...(running.agentUrl
-            ? [`  Kortagent (virtuella kortläsare) / card agent: ${running.agentUrl}`]
-            : []),
-          '',
-        ];
-        process.stdout.write(`${lines.join('\n')}\n${running.summary ?? ''}\n`);
-        await new Promise<void>((resolve) => {
-          for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
-        });
-        await running.close();
-      },
-    );
+    .action(async (options: ServeFlags, command: Command) => {
+      // Every problem of the file is printed by main, and the start stops with EX_CONFIG.
+      const config = options.config === undefined ? {} : await loadServerConfig(options.config);
+      const running = await startServer({
+        ...serveOptionsFrom(config, choicesOf(options, command)),
+        logger: true,
+      });
+      for (const warning of running.warnings) process.stderr.write(`reservkort: warning: ${warning}\n`);
+      const local = running.url.replace('127.0.0.1', 'localhost');
+      const lines = [
+        '',
+        `Reservkort ${running.training ? 'i övningsläge (training mode)' : ''} på ${local}`,
+        `  Webbgränssnitt / web UI: ${local}/`,
+        ...(running.publicUrl === local ? [] : [`  Publik adress / public URL: ${running.publicUrl}/`]),
+        `  API-dokumentation / API docs: ${running.url}/api/docs`,
+        `  Hälsa / health: ${running.url}/health   Mätvärden / metrics: ${running.url}/metrics`,
+        `  OCSP: ${running.url}/ocsp   CRL: ${running.url}/pki/crl/loa3.crl`,
+        ...(running.agentUrl ? [`  Kortagent (virtuella kortläsare) / card agent: ${running.agentUrl}`] : []),
+        '',
+      ];
+      process.stdout.write(`${lines.join('\n')}\n${running.summary ?? ''}\n`);
+      await new Promise<void>((resolve) => {
+        for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
+      });
+      await running.close();
+    });
 };
 
 /** The OpenAPI document of every route (training ones included), from a throwaway training server. */

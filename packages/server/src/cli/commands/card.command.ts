@@ -1,0 +1,252 @@
+import {
+  type CardInitTarget,
+  type CardKeySpec,
+  FREE_SLOT,
+  initialisePkcs11Card,
+  Pkcs11Backend,
+} from '@reservkort/agent';
+import {
+  type AssuranceLevel,
+  buildOrganisationTree,
+  CARD_NUMBER_LENGTH,
+  CARD_NUMBER_PREFIX,
+  type CardNumber,
+  DAY,
+  type HsaId,
+  lineageOf,
+  parseCardNumber,
+  parseHsaId,
+} from '@reservkort/domain';
+import type { CertificateAuthority, Holder } from '@reservkort/pki';
+import { getAdmin, listBranches, type Store, type StoredAdmin } from '@reservkort/store';
+import type { Command } from 'commander';
+import { dataFolder } from '../../config/data-folder.js';
+import { provisionStaffCard } from '../../issuance/staff-card-provisioner.js';
+import { openCa, openDataStore, readCaSettings, systemClock } from '../ca-context.js';
+import { assertNoPinsOnCommandLine, PIN_ENV, readCardPins, refusePinsOnCommandLine } from '../card-pins.js';
+import { CliError } from '../cli-error.js';
+import { printRows } from '../output.js';
+
+interface InitOptions {
+  pkcs11Module: string;
+  slot?: string;
+  tokenLabel?: string;
+  cardNumber: string;
+  label?: string;
+  pinsFile?: string;
+  force?: boolean;
+  json?: boolean;
+}
+
+interface IssueAdminOptions {
+  pkcs11Module: string;
+  cardNumber: string;
+  hsaId: string;
+  level: string;
+  validDays: string;
+  keySpec: string;
+  pinsFile?: string;
+  force?: boolean;
+  json?: boolean;
+}
+
+const PINS_HELP = `PIN 1 and PUK as pin=… and puk=… lines, mode 0600 (default: $${PIN_ENV.pin1}, $${PIN_ENV.puk})`;
+const KEY_SPECS: readonly CardKeySpec[] = ['ecdsa-p256', 'rsa-2048'];
+
+const cardNumberOf = (text: string): CardNumber => {
+  const parsed = parseCardNumber(text);
+  if (!parsed.ok) {
+    throw new CliError(
+      'CARD_NUMBER_INVALID',
+      `not a card number: ${text} (${CARD_NUMBER_LENGTH} digits starting ${CARD_NUMBER_PREFIX})`,
+      {
+        ...parsed.error.details,
+      },
+    );
+  }
+  return parsed.value;
+};
+
+const hsaIdOf = (text: string): HsaId => {
+  const parsed = parseHsaId(text);
+  if (!parsed.ok) throw new CliError('HSA_ID_INVALID', `not an HSA-id: ${text}`, { ...parsed.error.details });
+  return parsed.value;
+};
+
+/** The care provider at the top of the administrator's first branch, as the certificate names it. */
+const organisationOf = async (store: Store, admin: StoredAdmin, fallback: string): Promise<string> => {
+  const tree = buildOrganisationTree(await listBranches(store.db));
+  const branchId = admin.grants[0]?.branchId;
+  if (!tree.ok || branchId === undefined) return fallback;
+  const lineage = lineageOf(tree.value, branchId);
+  const top = lineage.ok ? lineage.value[lineage.value.length - 1] : undefined;
+  return (top === undefined ? undefined : tree.value.branches.get(top)?.name) ?? fallback;
+};
+
+export const registerCardCommands = (program: Command): void => {
+  const card = program
+    .command('card')
+    .description('cards as a card bureau delivers them: blank reserve cards, administrators’ cards');
+
+  refusePinsOnCommandLine(
+    card
+      .command('init')
+      .description(
+        'initialise a PKCS#11 token as a blank reserve card: label, PIN 1, PUK (the SO PIN) and the card number',
+      )
+      .requiredOption('--pkcs11-module <path>', "the card vendor's PKCS#11 module")
+      .option(
+        '--slot <id>',
+        `the slot: its id (0, 0x1f, or slot-31 as agent doctor shows it), or ${FREE_SLOT}: the first token never initialised`,
+      )
+      .option('--token-label <label>', 'the token that has this label now')
+      .requiredOption('--card-number <number>', 'the 19-digit card number')
+      .option('--label <label>', 'token label (default: the card number)')
+      .option('--pins-file <file>', PINS_HELP)
+      .option('--force', 'wipe a token that is already initialised (needs its current PUK)')
+      .option('--json', 'print JSON'),
+  ).action(async (options: InitOptions & Record<string, unknown>) => {
+    assertNoPinsOnCommandLine(options);
+    if ((options.slot === undefined) === (options.tokenLabel === undefined)) {
+      throw new CliError('REQUEST_INVALID', 'give either --slot or --token-label', { reason: 'target' });
+    }
+    const cardNumber = cardNumberOf(options.cardNumber);
+    const pins = await readCardPins(options.pinsFile, true);
+    if (pins.pin2 !== pins.pin1) {
+      // PKCS#11 has one user PIN per token: PIN 2 is PIN 1 given again for the signature key.
+      throw new CliError('PIN_FORMAT', 'a PKCS#11 token has one user PIN: PIN 2 must be PIN 1', {
+        pin: 'pin2',
+      });
+    }
+    const target: CardInitTarget =
+      options.tokenLabel === undefined
+        ? { slot: options.slot ?? FREE_SLOT }
+        : { tokenLabel: options.tokenLabel };
+    const done = await initialisePkcs11Card({
+      module: options.pkcs11Module,
+      target,
+      cardNumber,
+      ...(options.label === undefined ? {} : { label: options.label }),
+      pin: pins.pin1,
+      puk: pins.puk ?? '',
+      force: options.force === true,
+    });
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify(done, null, 2)}\n`);
+      return;
+    }
+    const replaced = done.wasInitialised ? ` (replacing ${done.replaced ?? 'an initialised token'})` : '';
+    process.stdout.write(
+      `card ${done.cardNumber} initialised in ${done.slot} (${done.slotDescription}), label ${done.label}, serial ${done.serial}${replaced}\n`,
+    );
+  });
+
+  refusePinsOnCommandLine(
+    card
+      .command('issue-admin')
+      .description(
+        "make an administrator's card: both key pairs generated on the card (card init first), the CA issues the authentication and signature certificates, written to the card",
+      )
+      .requiredOption('--pkcs11-module <path>', "the card vendor's PKCS#11 module")
+      .requiredOption('--card-number <number>', 'the card, in any reader of the module')
+      .requiredOption('--hsa-id <id>', 'the administrator, as in the directory (reservkort directory import)')
+      .option('--level <level>', 'LoA3 or LoA2', 'LoA3')
+      .option('--valid-days <n>', 'validity of the certificates in days', '365')
+      .option('--key-spec <spec>', `key type on the card: ${KEY_SPECS.join(', ')}`, 'ecdsa-p256')
+      .option(
+        '--pins-file <file>',
+        `PIN 1 (and pin2=… if it differs) as lines, mode 0600 (default: $${PIN_ENV.pin1})`,
+      )
+      .option('--force', 'replace keys and certificates the card already holds')
+      .option('--json', 'print JSON'),
+  ).action(async (options: IssueAdminOptions & Record<string, unknown>, command: Command) => {
+    assertNoPinsOnCommandLine(options);
+    const cardNumber = cardNumberOf(options.cardNumber);
+    const hsaId = hsaIdOf(options.hsaId);
+    if (options.level !== 'LoA3' && options.level !== 'LoA2') {
+      throw new CliError('REQUEST_INVALID', '--level must be LoA3 or LoA2', { reason: 'level' });
+    }
+    const level: AssuranceLevel = options.level;
+    const days = Number(options.validDays);
+    if (!Number.isInteger(days) || days < 1 || days > 5 * 365) {
+      throw new CliError('REQUEST_INVALID', '--valid-days must be 1–1825', { reason: 'valid-days' });
+    }
+    const keySpec = KEY_SPECS.find((spec) => spec === options.keySpec);
+    if (keySpec === undefined) {
+      throw new CliError('REQUEST_INVALID', `--key-spec must be one of ${KEY_SPECS.join(', ')}`, {
+        reason: 'key-spec',
+      });
+    }
+    const pins = await readCardPins(options.pinsFile, false);
+
+    const folder = dataFolder(command.optsWithGlobals().data);
+    const store = await openDataStore(folder);
+    let ca: CertificateAuthority | null = null;
+    let cards: Pkcs11Backend | null = null;
+    try {
+      const admin = await getAdmin(store.db, hsaId);
+      if (admin === null) {
+        throw new CliError(
+          'NOT_FOUND',
+          `${hsaId} is not an administrator in the directory of ${folder.root}: add them with reservkort directory import first`,
+          { hsaId },
+        );
+      }
+      ca = await openCa(folder, store);
+      const settings = await readCaSettings(folder);
+      const holder: Holder = {
+        hsaId,
+        givenName: admin.givenName,
+        surname: admin.surname,
+        organisation: await organisationOf(store, admin, settings?.settings.organisation ?? hsaId),
+      };
+      cards = await Pkcs11Backend.open({ module: options.pkcs11Module, stateFile: null });
+      const readers = await cards.readers();
+      const reader = readers.find((r) => r.card?.cardNumber === cardNumber);
+      if (reader === undefined) {
+        const seen = readers.flatMap((r) => (r.card?.cardNumber ? [r.card.cardNumber] : []));
+        throw new CliError(
+          'CARD_MISSING',
+          `card ${cardNumber} is in no reader (cards seen: ${seen.join(', ') || 'none'}); make it with reservkort card init`,
+          { cardNumber },
+        );
+      }
+      const info = await cards.cardInfo(reader.id);
+      if ((info.keys.auth || info.keys.sign || info.certificates.length > 0) && options.force !== true) {
+        throw new CliError(
+          'CARD_ERROR',
+          `card ${cardNumber} already holds keys or certificates; --force replaces them`,
+          { reason: 'CARD_NOT_BLANK', cardNumber },
+        );
+      }
+      const now = systemClock.now();
+      const issued = await provisionStaffCard({
+        cards,
+        ca,
+        readerId: reader.id,
+        cardNumber,
+        pins,
+        holder,
+        level,
+        validity: { notBefore: now, notAfter: now + days * DAY },
+        actor: 'ca-operator',
+        keySpec,
+      });
+      printRows(
+        (['auth', 'sign'] as const).map((key) => ({
+          key,
+          serial: issued[key].serial,
+          ca: level === 'LoA2' ? 'loa2' : 'loa3',
+          hsaId,
+          cardNumber,
+          notAfter: issued[key].certificate.notAfter.toISOString(),
+        })),
+        options.json === true,
+      );
+    } finally {
+      await cards?.close();
+      await ca?.close();
+      await store.close();
+    }
+  });
+};
