@@ -315,10 +315,11 @@ describe('reservkort serve --config: HTTPS, or behind a TLS proxy', () => {
     const server = await serve(config);
     children.push(server.child);
     expect(server.url).toMatch(/^https:/);
-    // The CA keeps the base URL it was made with; the different public URL is reported.
-    expect(server.output()).toContain(
-      'reservkort: warning: the CA was created with base URL http://127.0.0.1:9',
-    );
+    // The CA keeps the base URL it was made with; the different public URL is reported (on stderr,
+    // which may arrive after the summary on stdout).
+    await expect
+      .poll(() => server.output(), { timeout: 10_000 })
+      .toContain('reservkort: warning: the CA was created with base URL http://127.0.0.1:9');
 
     const health = await overTls(certificate, `${server.url}/health`, 'GET', {});
     expect(health.status).toBe(200);
@@ -356,7 +357,9 @@ describe('reservkort serve --config: HTTPS, or behind a TLS proxy', () => {
     const server = await serve(config);
     children.push(server.child);
     expect(server.url).toMatch(/^http:/);
-    expect(server.output()).toContain('Publik adress / public URL: https://reservkort.example.org/');
+    await expect
+      .poll(() => server.output(), { timeout: 10_000 })
+      .toContain('Publik adress / public URL: https://reservkort.example.org/');
 
     const health = await fetch(`${server.url}/health`);
     expect(health.status).toBe(200);
