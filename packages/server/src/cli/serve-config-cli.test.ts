@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { openStore } from '@reservkort/store';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { openssl } from '../../../pki/src/test-support/test-ca.js';
 import { EXIT_CONFIG } from '../config/server-config.js';
 import {
   BIN,
@@ -27,6 +26,7 @@ import {
   type Workstation,
 } from '../test-support/durable-page.js';
 import { ADMIN2 } from '../test-support/issuance-harness.js';
+import { writeSelfSignedCertificate } from '../test-support/tls-certificate.js';
 import { systemClock } from './ca-context.js';
 
 const run = promisify(execFile);
@@ -254,26 +254,7 @@ describe('reservkort serve --config: HTTPS, or behind a TLS proxy', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'reservkort-tls-'));
-    const made = await openssl([
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      join(dir, 'server.key'),
-      '-out',
-      join(dir, 'server.crt'),
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    ]);
-    if (made.code !== 0) throw new Error(made.out);
+    await writeSelfSignedCertificate(dir);
     certificate = await readFile(join(dir, 'server.crt'), 'utf8');
     // A data folder made by `reservkort ca init` (base URL http://127.0.0.1:9), with an administrator.
     const folder = await initDataFolder(join(dir, 'data'));

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openssl } from '../../../pki/src/test-support/test-ca.js';
+import { writeSelfSignedCertificate } from '../test-support/tls-certificate.js';
 import {
   type ConfigProblem,
   checkServerConfig,
@@ -229,24 +229,7 @@ describe('loading the file', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'reservkort-config-'));
-    const made = await openssl([
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      join(dir, 'server.key'),
-      '-out',
-      join(dir, 'server.crt'),
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-    ]);
-    if (made.code !== 0) throw new Error(made.out);
+    await writeSelfSignedCertificate(dir);
     const other = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     await writeFile(join(dir, 'other.key'), other.privateKey.export({ type: 'pkcs8', format: 'pem' }));
   });

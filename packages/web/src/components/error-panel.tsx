@@ -51,7 +51,7 @@ export const ErrorPanel = ({
       <dl>
         <dt>{t.error.why}</dt>
         <dd>{described.explanation}</dd>
-        <dt>{t.error.todo}</dt>
+        <dt>{t.error.remedy}</dt>
         <dd>{described.remedy}</dd>
         <dt>{t.error.code}</dt>
         <dd>

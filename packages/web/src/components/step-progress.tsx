@@ -10,7 +10,7 @@ export const StepProgress = ({ step }: { readonly step: Step }) => {
         {([1, 2, 3, 4, 5, 6, 7] as const).map((n) => (
           <li
             key={n}
-            className={n < step ? 'done' : n === step ? 'current' : 'todo'}
+            className={n < step ? 'done' : n === step ? 'current' : 'ahead'}
             aria-current={n === step ? 'step' : undefined}
           >
             <span className="number">{n}</span> <span className="title">{catalogue.steps[n]}</span>

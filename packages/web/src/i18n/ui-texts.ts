@@ -91,7 +91,7 @@ export interface UiTexts {
       readonly issuing: string;
       readonly writing: string;
     };
-    readonly status: { readonly todo: string; readonly doing: string; readonly done: string };
+    readonly status: { readonly waiting: string; readonly doing: string; readonly done: string };
     readonly intro7: string;
     readonly countdown: string;
     readonly deadlineAt: string;
@@ -105,7 +105,7 @@ export interface UiTexts {
   readonly error: {
     readonly what: string;
     readonly why: string;
-    readonly todo: string;
+    readonly remedy: string;
     readonly code: string;
     readonly catalogueLink: string;
     readonly disabledBecause: string;
@@ -298,7 +298,7 @@ const sv: UiTexts = {
       issuing: 'Certifikaten utfärdas',
       writing: 'Certifikaten skrivs till kortet',
     },
-    status: { todo: 'Väntar', doing: 'Pågår', done: 'Klart' },
+    status: { waiting: 'Väntar', doing: 'Pågår', done: 'Klart' },
     intro7: 'Kortmottagaren kvitterar kortet med PIN 2 innan tiden går ut.',
     countdown: 'Tid kvar att kvittera: {time}',
     deadlineAt: 'Senast kl. {time}',
@@ -312,7 +312,7 @@ const sv: UiTexts = {
   error: {
     what: 'Vad hände',
     why: 'Varför',
-    todo: 'Vad gör jag',
+    remedy: 'Vad gör jag',
     code: 'Felkod',
     catalogueLink: 'Om felkoden {code} i felkatalogen',
     disabledBecause: 'Knappen är inte tillgänglig:',
@@ -528,7 +528,7 @@ const en: UiTexts = {
       issuing: 'The certificates are issued',
       writing: 'The certificates are written to the card',
     },
-    status: { todo: 'Waiting', doing: 'In progress', done: 'Done' },
+    status: { waiting: 'Waiting', doing: 'In progress', done: 'Done' },
     intro7: 'The recipient acknowledges the card with PIN 2 before the time runs out.',
     countdown: 'Time left to acknowledge: {time}',
     deadlineAt: 'By {time}',
@@ -542,7 +542,7 @@ const en: UiTexts = {
   error: {
     what: 'What happened',
     why: 'Why',
-    todo: 'What to do',
+    remedy: 'What to do',
     code: 'Error code',
     catalogueLink: 'About error code {code} in the error catalogue',
     disabledBecause: 'The button is not available:',

@@ -421,7 +421,7 @@ const TermsStep = ({
   );
 };
 
-type PhaseState = 'todo' | 'doing' | 'done';
+type PhaseState = 'waiting' | 'doing' | 'done';
 
 const DownloadStep = ({
   view,
@@ -439,18 +439,18 @@ const DownloadStep = ({
     if (state === 'completed') return 'done';
     if (state === 'shown') return 'doing';
     if (download === null && view.issuedSerials.length > 0) return 'done';
-    return 'todo';
+    return 'waiting';
   };
   const keysDone = download !== null && download.phase !== 'key-generation';
   const phases: readonly [string, PhaseState][] = [
-    [t.flow.phase.keys, keysDone || view.issuedSerials.length > 0 ? 'done' : download ? 'doing' : 'todo'],
+    [t.flow.phase.keys, keysDone || view.issuedSerials.length > 0 ? 'done' : download ? 'doing' : 'waiting'],
     [t.flow.phase.pin1, dialogState('auth')],
     [t.flow.phase.pin2, dialogState('sign')],
     [
       t.flow.phase.issuing,
-      view.issuedSerials.length > 0 ? 'done' : driver.localPhase === 'issuing' ? 'doing' : 'todo',
+      view.issuedSerials.length > 0 ? 'done' : driver.localPhase === 'issuing' ? 'doing' : 'waiting',
     ],
-    [t.flow.phase.writing, driver.localPhase === 'writing' ? 'doing' : view.step > 6 ? 'done' : 'todo'],
+    [t.flow.phase.writing, driver.localPhase === 'writing' ? 'doing' : view.step > 6 ? 'done' : 'waiting'],
   ];
   const done = phases.filter(([, state]) => state === 'done').length;
   return (

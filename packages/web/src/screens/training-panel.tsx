@@ -83,7 +83,7 @@ export const TrainingPanel = ({ ws, demo, flowId, onClose }: TrainingPanelProps)
         if (!scenario.scene.readers.includes(n) && connected(n)) await ws.agent.unplug(readerId(n));
       }
       ws.simulate(scenario.scene.simulation);
-      setNotice(`${scenario.code}: ${scenario.todo[language]}`);
+      setNotice(`${scenario.code}: ${scenario.instruction[language]}`);
     });
 
   const jump = () =>
@@ -236,7 +236,7 @@ export const TrainingPanel = ({ ws, demo, flowId, onClose }: TrainingPanelProps)
       <ul className="scenarios">
         {list.map((scenario) => (
           <li key={scenario.code} data-scenario={scenario.code}>
-            <code>{scenario.code}</code> {scenario.todo[language]}{' '}
+            <code>{scenario.code}</code> {scenario.instruction[language]}{' '}
             <button type="button" onClick={() => void setScene(scenario)} data-try={scenario.code}>
               {t.training.tryIt}
             </button>

@@ -24,7 +24,7 @@ export interface Scene {
 export interface Scenario {
   readonly code: ErrorCode;
   readonly scene: Scene;
-  readonly todo: { readonly [L in Language]: string };
+  readonly instruction: { readonly [L in Language]: string };
 }
 
 const both: readonly (1 | 2)[] = [1, 2];
@@ -47,7 +47,7 @@ export const scenarios = (demo: TrainingDemo): readonly Scenario[] => {
     {
       code: 'READERS_MISSING',
       scene: scene('Admin Två', { readers: [1] }),
-      todo: {
+      instruction: {
         sv: 'Kortläsare 2 är urkopplad. Se varför inloggningen är spärrad.',
         en: 'Card reader 2 is unplugged. See why login is blocked.',
       },
@@ -55,17 +55,17 @@ export const scenarios = (demo: TrainingDemo): readonly Scenario[] => {
     {
       code: 'LOA2_LOGIN',
       scene: scene('Lena LoA2'),
-      todo: { sv: 'Logga in med Lenas LoA2-kort.', en: 'Log in with Lena’s LoA2 card.' },
+      instruction: { sv: 'Logga in med Lenas LoA2-kort.', en: 'Log in with Lena’s LoA2 card.' },
     },
     {
       code: 'NO_ROLE_IN_BRANCH',
       scene: scene('Admin Tre'),
-      todo: { sv: `Logga in och sök på ${pnr('Anna')}.`, en: `Log in and search for ${pnr('Anna')}.` },
+      instruction: { sv: `Logga in och sök på ${pnr('Anna')}.`, en: `Log in and search for ${pnr('Anna')}.` },
     },
     {
       code: 'HSA_ID_INCOMPLETE',
       scene: scene('Admin Två'),
-      todo: {
+      instruction: {
         sv: `Logga in och sök på "${anna?.hsaId.slice(-4) ?? ''}".`,
         en: `Log in and search for "${anna?.hsaId.slice(-4) ?? ''}".`,
       },
@@ -73,37 +73,43 @@ export const scenarios = (demo: TrainingDemo): readonly Scenario[] => {
     {
       code: 'PNR_FORMAT',
       scene: scene('Admin Två'),
-      todo: { sv: `Logga in och sök på ${tenDigits}.`, en: `Log in and search for ${tenDigits}.` },
+      instruction: { sv: `Logga in och sök på ${tenDigits}.`, en: `Log in and search for ${tenDigits}.` },
     },
     {
       code: 'NO_ORDER',
       scene: scene('Admin Två'),
-      todo: { sv: `Logga in och sök på ${pnr('Nils')}.`, en: `Log in and search for ${pnr('Nils')}.` },
+      instruction: { sv: `Logga in och sök på ${pnr('Nils')}.`, en: `Log in and search for ${pnr('Nils')}.` },
     },
     {
       code: 'OWN_ORDER',
       scene: scene('Admin Två'),
-      todo: { sv: `Logga in och sök på ${pnr('Bo')}.`, en: `Log in and search for ${pnr('Bo')}.` },
+      instruction: { sv: `Logga in och sök på ${pnr('Bo')}.`, en: `Log in and search for ${pnr('Bo')}.` },
     },
     {
       code: 'PROTECTED_NEEDS_KUR',
       scene: scene('Admin Fyra'),
-      todo: { sv: `Logga in och sök på ${pnr('Stina')}.`, en: `Log in and search for ${pnr('Stina')}.` },
+      instruction: {
+        sv: `Logga in och sök på ${pnr('Stina')}.`,
+        en: `Log in and search for ${pnr('Stina')}.`,
+      },
     },
     {
       code: 'NOT_ELIGIBLE',
       scene: scene('Admin Två'),
-      todo: { sv: `Logga in och sök på ${pnr('Samir')}.`, en: `Log in and search for ${pnr('Samir')}.` },
+      instruction: {
+        sv: `Logga in och sök på ${pnr('Samir')}.`,
+        en: `Log in and search for ${pnr('Samir')}.`,
+      },
     },
     {
       code: 'ORDER_EXPIRED',
       scene: scene('Admin Två'),
-      todo: { sv: `Logga in och sök på ${pnr('Elsa')}.`, en: `Log in and search for ${pnr('Elsa')}.` },
+      instruction: { sv: `Logga in och sök på ${pnr('Elsa')}.`, en: `Log in and search for ${pnr('Elsa')}.` },
     },
     {
       code: 'ORDER_USED',
       scene: scene('Admin Två'),
-      todo: {
+      instruction: {
         sv: `Gör hela flödet för ${pnr('Anna')} och sök sedan på henne igen.`,
         en: `Complete the flow for ${pnr('Anna')}, then search for her again.`,
       },
@@ -111,7 +117,7 @@ export const scenarios = (demo: TrainingDemo): readonly Scenario[] => {
     {
       code: 'CARD_REINSERTED',
       scene: scene('Admin Två'),
-      todo: {
+      instruction: {
         sv: 'Logga in, ta ut kortet ur kortläsare 1 och sätt i det igen innan du signerar.',
         en: 'Log in, take the card out of card reader 1 and put it back before you sign.',
       },
@@ -119,7 +125,7 @@ export const scenarios = (demo: TrainingDemo): readonly Scenario[] => {
     {
       code: 'SIGN_FAILED',
       scene: scene('Admin Två'),
-      todo: {
+      instruction: {
         sv: 'Välj beställningen och tryck SIGNERA, men avbryt PIN-dialogen.',
         en: 'Select the order and press SIGNERA, but cancel the PIN dialog.',
       },
@@ -127,7 +133,7 @@ export const scenarios = (demo: TrainingDemo): readonly Scenario[] => {
     {
       code: 'WRONG_CARD',
       scene: scene('Admin Två'),
-      todo: {
+      instruction: {
         sv: `Sätt i reservkort ${spare} i kortläsare 2 i steg 4.`,
         en: `Insert reserve card ${spare} in card reader 2 at step 4.`,
       },
@@ -135,7 +141,7 @@ export const scenarios = (demo: TrainingDemo): readonly Scenario[] => {
     {
       code: 'ONE_READER_USED',
       scene: scene('Admin Två'),
-      todo: {
+      instruction: {
         sv: 'Koppla ur kortläsare 2 en stund i steg 4 och anslut den igen.',
         en: 'Unplug card reader 2 for a moment at step 4 and connect it again.',
       },
@@ -143,7 +149,7 @@ export const scenarios = (demo: TrainingDemo): readonly Scenario[] => {
     {
       code: 'HANDOVER_STUCK',
       scene: scene('Admin Två', { simulation: { ...HEALTHY, silentAgent: true } }),
-      todo: {
+      instruction: {
         sv: 'Kortagenten svarar inte: tryck BEKRÄFTA ÖVERLÄMNING och vänta.',
         en: 'The card agent does not answer: press BEKRÄFTA ÖVERLÄMNING and wait.',
       },
@@ -151,7 +157,7 @@ export const scenarios = (demo: TrainingDemo): readonly Scenario[] => {
     {
       code: 'DOWNLOAD_START_STUCK',
       scene: scene('Admin Två'),
-      todo: {
+      instruction: {
         sv: 'Gå till steg 5, slå på "kortagenten svarar inte" och tryck STARTA NEDLADDNING.',
         en: 'Go to step 5, turn on "the card agent does not answer" and press STARTA NEDLADDNING.',
       },
@@ -159,7 +165,7 @@ export const scenarios = (demo: TrainingDemo): readonly Scenario[] => {
     {
       code: 'CARD_REMOVED_DURING_DOWNLOAD',
       scene: scene('Admin Två'),
-      todo: {
+      instruction: {
         sv: 'Ta ut reservkortet medan nycklarna skapas i steg 6.',
         en: 'Take the reserve card out while the keys are made at step 6.',
       },
@@ -167,7 +173,7 @@ export const scenarios = (demo: TrainingDemo): readonly Scenario[] => {
     {
       code: 'AUTH_DIALOG_NOT_SHOWN',
       scene: scene('Admin Två', { simulation: { ...HEALTHY, unopenedDialogs: ['pin1'] } }),
-      todo: {
+      instruction: {
         sv: 'PIN-dialogen för legitimering visas inte i steg 6. Vänta.',
         en: 'The authentication PIN dialog does not appear at step 6. Wait.',
       },
@@ -175,7 +181,7 @@ export const scenarios = (demo: TrainingDemo): readonly Scenario[] => {
     {
       code: 'SIGN_DIALOG_NOT_SHOWN',
       scene: scene('Admin Två', { simulation: { ...HEALTHY, unopenedDialogs: ['pin2'] } }),
-      todo: {
+      instruction: {
         sv: 'PIN-dialogen för underskrift visas inte i steg 6. Vänta.',
         en: 'The signature PIN dialog does not appear at step 6. Wait.',
       },
@@ -183,7 +189,7 @@ export const scenarios = (demo: TrainingDemo): readonly Scenario[] => {
     {
       code: 'DOWNLOAD_FAILED',
       scene: scene('Admin Två'),
-      todo: {
+      instruction: {
         sv: 'Ange fel PIN 1 tre gånger i steg 6, så att kortet spärras.',
         en: 'Enter a wrong PIN 1 three times at step 6, so that the card blocks it.',
       },
@@ -191,7 +197,7 @@ export const scenarios = (demo: TrainingDemo): readonly Scenario[] => {
     {
       code: 'ACK_TIMEOUT',
       scene: scene('Admin Två'),
-      todo: {
+      instruction: {
         sv: 'I steg 7: hoppa fram till tidsgränsen i stället för att kvittera.',
         en: 'At step 7: jump to the deadline instead of acknowledging.',
       },
