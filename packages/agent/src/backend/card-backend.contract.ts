@@ -1,9 +1,9 @@
 // The behavioural suite every CardBackend must pass: the same tests for the virtual backend and
 // for PKCS#11 (SoftHSM2). A backend's test file calls `cardBackendContract` with a harness.
-import { webcrypto } from 'node:crypto';
 import type { CardNumber } from '@reservkort/domain';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AgentError } from '../agent-error.js';
+import { cardSignatureVerifies } from '../test-support/signature-check.js';
 import {
   type BackendEvent,
   type CardBackend,
@@ -23,8 +23,6 @@ export interface BackendHarness {
   dispose(): Promise<void>;
 }
 
-const subtle = webcrypto.subtle;
-
 const codeOf = async (
   promise: Promise<unknown>,
 ): Promise<{ code: string; details: Record<string, unknown> }> => {
@@ -34,11 +32,6 @@ const codeOf = async (
   )) as AgentError | null;
   if (error === null) throw new Error('expected an AgentError, the call succeeded');
   return { code: error.code, details: error.details as Record<string, unknown> };
-};
-
-const verifyWith = async (spki: Uint8Array, signature: Uint8Array, data: Uint8Array): Promise<boolean> => {
-  const key = await subtle.importKey('spki', spki, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify']);
-  return subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, key, signature, data);
 };
 
 /** Waits until `predicate` holds for a received event; backends may poll, so allow a moment. */
@@ -99,7 +92,7 @@ export const cardBackendContract = (name: string, setup: () => Promise<BackendHa
         );
         expect(generated.key).toBe(key);
         const signature = await h.backend.sign(h.readerId, h.cardNumber, key, pin, data);
-        expect(await verifyWith(generated.spki, signature, data)).toBe(true);
+        expect(cardSignatureVerifies(generated.spki, signature, data)).toBe(true);
       }
       expect((await h.backend.cardInfo(h.readerId)).keys).toEqual({ auth: true, sign: true });
     });
@@ -109,8 +102,8 @@ export const cardBackendContract = (name: string, setup: () => Promise<BackendHa
       const sign = await h.backend.generateKey(h.readerId, h.cardNumber, 'sign', h.pins.pin1, 'ecdsa-p256');
       const data = new Uint8Array([1, 2, 3]);
       const bySign = await h.backend.sign(h.readerId, h.cardNumber, 'sign', h.pins.pin2, data);
-      expect(await verifyWith(sign.spki, bySign, data)).toBe(true);
-      expect(await verifyWith(auth.spki, bySign, data)).toBe(false);
+      expect(cardSignatureVerifies(sign.spki, bySign, data)).toBe(true);
+      expect(cardSignatureVerifies(auth.spki, bySign, data)).toBe(false);
     });
 
     it('blocks a PIN after three wrong entries, and the PUK unblocks it with a new PIN', async () => {

@@ -5,7 +5,7 @@
 // module re-reads that at C_Initialize. The backend finalises the module when its last user closes,
 // so each test opens on its own directory as long as the previous test closed its backend.
 import { execFile } from 'node:child_process';
-import { verify as verifySignature, webcrypto } from 'node:crypto';
+import { verify as verifySignature } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import type { CardNumber } from '@reservkort/domain';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSoftHsm, pkcs11Tool, type SoftHsm } from '../../../pki/src/test-support/softhsm.js';
 import type { AgentError } from '../agent-error.js';
+import { cardSignatureVerifies } from '../test-support/signature-check.js';
 import { createCardToken, removeCardToken, restoreCardToken } from '../test-support/softhsm-cards.js';
 import { type BackendHarness, cardBackendContract } from './card-backend.contract.js';
 import { type BackendEvent, PIN_TRIES, PUK_TRIES, type ReaderId } from './card-backend.js';
@@ -261,16 +262,7 @@ describe('PKCS#11 backend on SoftHSM2', () => {
     expect(ecSignature).toHaveLength(64);
     const spki = { key: Buffer.from(sign.spki), format: 'der', type: 'spki' } as const;
     expect(verifySignature('sha256', data, { ...spki, dsaEncoding: 'ieee-p1363' }, ecSignature)).toBe(true);
-    const key = await webcrypto.subtle.importKey(
-      'spki',
-      sign.spki,
-      { name: 'ECDSA', namedCurve: 'P-256' },
-      false,
-      ['verify'],
-    );
-    expect(await webcrypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, key, ecSignature, data)).toBe(
-      true,
-    );
+    expect(cardSignatureVerifies(sign.spki, ecSignature, data)).toBe(true);
   });
 
   it('stores certificates that pkcs11-tool and cardInfo both list', async () => {

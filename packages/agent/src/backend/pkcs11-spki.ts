@@ -1,6 +1,6 @@
 // SubjectPublicKeyInfo from the attributes of a public key object on the card: node:crypto builds
 // the DER from a JWK, so the only byte handling here is the PKCS#11 wrapping of the EC point.
-import { createPublicKey, type JsonWebKey } from 'node:crypto';
+import { createPublicKey, type webcrypto } from 'node:crypto';
 
 const P256_COORDINATE = 32;
 const UNCOMPRESSED = 0x04;
@@ -14,7 +14,7 @@ const stripLeadingZeros = (bytes: Uint8Array): Uint8Array => {
   return bytes.subarray(start);
 };
 
-const spkiOf = (jwk: JsonWebKey): Uint8Array =>
+const spkiOf = (jwk: webcrypto.JsonWebKey): Uint8Array =>
   new Uint8Array(createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'der' }));
 
 /**

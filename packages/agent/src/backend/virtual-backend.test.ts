@@ -1,10 +1,10 @@
-import { webcrypto } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CardNumber } from '@reservkort/domain';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isAgentError } from '../agent-error.js';
+import { cardSignatureVerifies } from '../test-support/signature-check.js';
 import { type BackendHarness, cardBackendContract } from './card-backend.contract.js';
 import { type BackendEvent, PIN_TRIES, PUK_TRIES } from './card-backend.js';
 import { VirtualBackend, type VirtualBackendOptions } from './virtual-backend.js';
@@ -22,13 +22,6 @@ const failure = async (
   );
   if (!isAgentError(error)) throw new Error(`expected an AgentError, got ${String(error)}`);
   return { code: error.code, details: { ...error.details } };
-};
-
-const ecdsaVerifies = async (spki: Uint8Array, signature: Uint8Array, data: Uint8Array): Promise<boolean> => {
-  const key = await webcrypto.subtle.importKey('spki', spki, { name: 'ECDSA', namedCurve: 'P-256' }, false, [
-    'verify',
-  ]);
-  return webcrypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, key, signature, data);
 };
 
 const harness =
@@ -139,7 +132,7 @@ describe('VirtualBackend', () => {
       puk: { triesLeft: PUK_TRIES, locked: false },
     });
     const signature = await second.sign('reader-1', CARD, 'sign', PINS.pin2, data);
-    expect(await ecdsaVerifies(generated.spki, signature, data)).toBe(true);
+    expect(cardSignatureVerifies(generated.spki, signature, data)).toBe(true);
     expect((await second.cardInfo('reader-1')).pins.pin2.triesLeft).toBe(PIN_TRIES);
   });
 
@@ -224,14 +217,7 @@ describe('VirtualBackend', () => {
     expect(generated.spec).toBe('rsa-2048');
     const data = new TextEncoder().encode('rsa challenge');
     const signature = await backend.sign('reader-1', CARD, 'auth', PINS.pin1, data);
-    const key = await webcrypto.subtle.importKey(
-      'spki',
-      generated.spki,
-      { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
-      false,
-      ['verify'],
-    );
-    expect(await webcrypto.subtle.verify('RSASSA-PKCS1-v1_5', key, signature, data)).toBe(true);
+    expect(cardSignatureVerifies(generated.spki, signature, data)).toBe(true);
   });
 
   it('unplugging a reader with a card reports card-removed, then reader-unplugged, and hides the reader', async () => {

@@ -57,9 +57,10 @@ export class FileKeyStore implements CaKeyStore {
     const pkcs8 = keyObject.export({ type: 'pkcs8', format: 'der' });
     const spki = createPublicKey(keyObject).export({ type: 'spki', format: 'der' });
     // Imported as non-extractable: once loaded, the key can sign but not be exported again.
-    const privateKey = await webcrypto.subtle.importKey('pkcs8', pkcs8, algorithm, false, ['sign']);
-    const publicKey = await webcrypto.subtle.importKey('spki', spki, algorithm, true, ['verify']);
-    return { ref, spec, privateKey, publicKey, crypto: webcrypto as unknown as Crypto };
+    const crypto = webcrypto as unknown as Crypto;
+    const privateKey = await crypto.subtle.importKey('pkcs8', pkcs8, algorithm, false, ['sign']);
+    const publicKey = await crypto.subtle.importKey('spki', spki, algorithm, true, ['verify']);
+    return { ref, spec, privateKey, publicKey, crypto };
   }
 
   async close(): Promise<void> {}
