@@ -32,7 +32,10 @@ export const ServiceDesk = ({ caseId }: { readonly caseId: string | null }) => {
   }, [filter]);
 
   useEffect(() => {
-    if (caseId === null) void load();
+    if (caseId !== null) return;
+    // Back from a case: drop the list seen before it, so no row shows a status it no longer has.
+    setCases(null);
+    void load();
   }, [load, caseId]);
   useEffect(() => {
     if (caseId === null) heading.current?.focus();
