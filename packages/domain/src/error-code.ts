@@ -47,6 +47,8 @@ const DOMAIN_CODES = [
   'ORDER_NOT_SIGNED',
   'ORDER_CANCELLED',
   'ORDER_STATE_CONFLICT',
+  'CARD_ALREADY_ISSUED',
+  'CARD_ALREADY_ORDERED',
   // Issuance flow
   'NOT_LOGGED_IN',
   'RESERVE_CARD_MISSING',
@@ -102,6 +104,8 @@ export const SERVER_CODES = [
   'ACCESS_DENIED',
   'NOT_FOUND',
   'SIGNATURE_INVALID',
+  'PERSON_NOT_FOUND',
+  'LOGIN_CERTIFICATE_REVOKED',
 ] as const;
 
 export type ServerCode = (typeof SERVER_CODES)[number];
@@ -193,6 +197,8 @@ export const CODE_INFO: { readonly [C in ErrorCode]: CodeInfo } = {
   ORDER_NOT_SIGNED: { step: 'admin-portal', severity: 'blocking', supportCase: false },
   ORDER_CANCELLED: { step: 2, severity: 'blocking', supportCase: false },
   ORDER_STATE_CONFLICT: { step: 'any', severity: 'blocking', supportCase: false },
+  CARD_ALREADY_ISSUED: { step: 'admin-portal', severity: 'blocking', supportCase: false },
+  CARD_ALREADY_ORDERED: { step: 'admin-portal', severity: 'blocking', supportCase: false },
   NOT_LOGGED_IN: { step: 'any', severity: 'blocking', supportCase: false },
   RESERVE_CARD_MISSING: { step: 4, severity: 'blocking', supportCase: false },
   TERMS_NOT_ACCEPTED: { step: 5, severity: 'blocking', supportCase: false },
@@ -230,4 +236,6 @@ export const CODE_INFO: { readonly [C in ErrorCode]: CodeInfo } = {
   ACCESS_DENIED: { step: 'server', severity: 'blocking', supportCase: false },
   NOT_FOUND: { step: 'server', severity: 'blocking', supportCase: false },
   SIGNATURE_INVALID: { step: 'server', severity: 'blocking', supportCase: false },
+  PERSON_NOT_FOUND: { step: 'server', severity: 'blocking', supportCase: false },
+  LOGIN_CERTIFICATE_REVOKED: { step: 'server', severity: 'blocking', supportCase: false },
 };

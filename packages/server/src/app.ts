@@ -10,6 +10,7 @@ import { Ajv } from 'ajv';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
 import { registerErrorHandler } from './http/api-error.js';
+import { registerNoStoreForApi } from './http/cache-control.js';
 import { maskPersonalNumbers } from './http/log-redaction.js';
 import { adminRoutes } from './routes/admin.routes.js';
 import { authRoutes } from './routes/auth.routes.js';
@@ -78,6 +79,7 @@ export const buildApp = async (ctx: ServerContext, options: AppOptions = {}): Pr
     },
   });
   registerErrorHandler(app);
+  registerNoStoreForApi(app);
   // Bodies are JSON with real types: a number is not a string. Query strings and path parameters
   // arrive as text and are converted to the declared types.
   const strictBodies = new Ajv({

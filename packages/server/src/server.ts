@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { agentInfo, buildAgentApp, CardAgent, VirtualBackend } from '@reservkort/agent';
 import { type AssuranceLevel, DEFAULT_FLOW_CONFIG, type FlowConfig } from '@reservkort/domain';
 import { CertificateAuthority, DEFAULT_CA_SETTINGS, OcspResponder, RevocationWatcher } from '@reservkort/pki';
+import { endSessionsOfRevokedCertificates } from '@reservkort/store';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { DEFAULT_SESSION_SETTINGS, type SessionSettings } from './auth/session.js';
@@ -169,7 +170,13 @@ export const startServer = async (options: ServeOptions): Promise<RunningServer>
     ? []
     : caDisagreements(ca, { ...options.pki, ...(options.publicUrl ? { baseUrl: options.publicUrl } : {}) });
   const responder = new OcspResponder(ca, store.db, systemClock);
-  const watcher = new RevocationWatcher(store.db, () => responder.invalidate());
+  // A revocation made elsewhere (the CLI, another server) drops cached OCSP answers and ends the
+  // sessions of revoked login certificates. Requests check the revocation themselves, so a failed
+  // update here only leaves the rows to the next revocation, never a usable session.
+  const watcher = new RevocationWatcher(store.db, () => {
+    responder.invalidate();
+    endSessionsOfRevokedCertificates(store.db, systemClock.now()).catch(() => undefined);
+  });
   await watcher.start();
 
   let agentApp: FastifyInstance | null = null;

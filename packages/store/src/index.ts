@@ -76,6 +76,7 @@ export {
 export type { FlowsTable } from './flow/flow.table.js';
 export {
   cardHolder,
+  cardNumberUse,
   getOrder,
   insertOrder,
   listOrdersForRecipient,
@@ -102,6 +103,7 @@ export {
 } from './session/login-challenge.repository.js';
 export {
   endSession,
+  endSessionsOfRevokedCertificates,
   getSession,
   insertSession,
   markLoginCardRemoved,

@@ -9,6 +9,7 @@ import {
   CODE_INFO,
   type Control,
   type ControlId,
+  cardNumberProblem,
   classifySearchQuery,
   decideOrderAccess,
   diagnoseSearch,
@@ -276,6 +277,22 @@ const scenarios: { readonly [C in DomainCode]: () => Reached } = {
       started.value,
     );
     return { codes: decision.allowed ? [] : decision.reasons };
+  },
+  CARD_ALREADY_ISSUED: () => {
+    const started = transitionOrder(anOrder(), { type: 'start', at: T0 + SECOND });
+    if (!started.ok) throw new Error('start');
+    const completed = transitionOrder(started.value, { type: 'complete', at: T0 + 2 * SECOND });
+    if (!completed.ok) throw new Error('complete');
+    const problem = cardNumberProblem(
+      { orders: [completed.value], certifiedFor: [persons.anna.hsaId] },
+      persons.anna.hsaId,
+      T0 + 3 * SECOND,
+    );
+    return { codes: problem === null ? [] : [problem] };
+  },
+  CARD_ALREADY_ORDERED: () => {
+    const problem = cardNumberProblem({ orders: [anOrder()], certifiedFor: [] }, persons.anna.hsaId, T0);
+    return { codes: problem === null ? [] : [problem] };
   },
   NOT_LOGGED_IN: () => resultCodes(new FlowDriver().try({ type: 'manage-orders' })),
   RESERVE_CARD_MISSING: () => {

@@ -245,6 +245,18 @@ export const en: LanguageCatalogue = {
       remedy:
         'Reload the page. If another issuance of the same order is under way, wait until it is finished.',
     },
+    CARD_ALREADY_ISSUED: {
+      title: 'The reserve card was already issued to this person',
+      explanation:
+        'A reserve card with this card number has already been issued to and acknowledged by this person. A card is not issued twice.',
+      remedy:
+        'To extend the card’s validity, the person does it on Mina sidor with the card itself. If a new card is needed, use an unused reserve card.',
+    },
+    CARD_ALREADY_ORDERED: {
+      title: 'The card number is already ordered for this person',
+      explanation: 'There is already an open order for this card number for this person.',
+      remedy: 'Use that order. If it is wrong, cancel it first and then register a new one.',
+    },
     NOT_LOGGED_IN: {
       title: 'Not logged in',
       explanation: 'You need to log in with your card.',
@@ -432,6 +444,19 @@ export const en: LanguageCatalogue = {
       title: 'The signature does not verify',
       explanation: "The signature could not be verified with the card's certificate ({reason}).",
       remedy: 'Sign again with the right card.',
+    },
+    PERSON_NOT_FOUND: {
+      title: 'No hit within your roles',
+      explanation:
+        "No person you may order reserve cards for matches the search: either there is no such person, or your roles (KRA or RA, and KUR for a protected identity) do not cover the person's organisation.",
+      remedy:
+        'Check the personnummer or HSA-id. If it is right, ask the administrator who grants roles for a role in the person’s organisation.',
+    },
+    LOGIN_CERTIFICATE_REVOKED: {
+      title: 'Your login card is revoked',
+      explanation: 'The certificate you logged in with has been revoked, so your session has ended.',
+      remedy:
+        'Log in with a card whose certificate is valid. If you do not know why the card was revoked, contact the service desk.',
     },
   },
 };

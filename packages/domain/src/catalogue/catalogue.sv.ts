@@ -243,6 +243,18 @@ export const sv: LanguageCatalogue = {
       explanation: 'Beställningen är i ett läge där åtgärden inte går att göra ({state}).',
       remedy: 'Ladda om sidan. Pågår en annan utgivning av samma beställning, vänta tills den är klar.',
     },
+    CARD_ALREADY_ISSUED: {
+      title: 'Reservkortet är redan utlämnat till personen',
+      explanation:
+        'Ett reservkort med det här kortnumret har redan lämnats ut och kvitterats av personen. Ett kort ges inte ut två gånger.',
+      remedy:
+        'Ska kortets giltighet förlängas gör personen det själv på Mina sidor med kortet. Behövs ett nytt kort, använd ett oanvänt reservkort.',
+    },
+    CARD_ALREADY_ORDERED: {
+      title: 'Kortnumret är redan beställt till personen',
+      explanation: 'Det finns redan en öppen beställning för det här kortnumret till personen.',
+      remedy: 'Använd den beställningen. Är den fel, makulera den först och registrera sedan en ny.',
+    },
     NOT_LOGGED_IN: {
       title: 'Inte inloggad',
       explanation: 'Du måste logga in med ditt kort.',
@@ -431,6 +443,19 @@ export const sv: LanguageCatalogue = {
       title: 'Signaturen stämmer inte',
       explanation: 'Signaturen kunde inte verifieras med kortets certifikat ({reason}).',
       remedy: 'Gör om signeringen med rätt kort.',
+    },
+    PERSON_NOT_FOUND: {
+      title: 'Ingen träff inom dina roller',
+      explanation:
+        'Ingen person som du får beställa reservkort till matchar sökningen: antingen finns ingen sådan person, eller så täcker dina roller (KRA eller RA, och KUR för skyddade personuppgifter) inte personens organisation.',
+      remedy:
+        'Kontrollera personnumret eller HSA-id:t. Stämmer det, be den som delar ut roller om behörighet i personens organisation.',
+    },
+    LOGIN_CERTIFICATE_REVOKED: {
+      title: 'Ditt inloggningskort är spärrat',
+      explanation: 'Certifikatet som du loggade in med har spärrats, och därför har inloggningen avslutats.',
+      remedy:
+        'Logga in med ett kort vars certifikat gäller. Vet du inte varför kortet spärrades, kontakta förvaltningen.',
     },
   },
 };

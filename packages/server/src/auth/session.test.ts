@@ -34,4 +34,24 @@ describe('sessions', () => {
     h.clock.advance(step * 2);
     expect((await page.api('GET', '/api/auth/me')).status).toBe(401);
   });
+
+  it('end at the first request after their login certificate was revoked, whoever revoked it', async () => {
+    const page = new Page(h);
+    await page.login(ADMIN1_CARD);
+    expect((await page.start()).status).toBe(200);
+    const session = await h.t.store.db.selectFrom('sessions').selectAll().executeTakeFirstOrThrow();
+    // The CA in this process, with no revocation watcher running: the request itself must notice.
+    await h.t.ca.revoke(session.certificate_serial, 'keyCompromise', 'operator');
+    const refused = { status: 401, body: { code: 'LOGIN_CERTIFICATE_REVOKED' } };
+    expect(await page.api('GET', '/api/auth/me')).toMatchObject(refused);
+    expect(await page.api('GET', `/api/flows/${page.flowId}`)).toMatchObject(refused);
+    expect(await page.api('POST', '/api/flows', { readers: await page.readers() })).toMatchObject(refused);
+    expect(await page.api('POST', '/api/auth/logout')).toMatchObject(refused);
+    const ended = await h.t.store.db
+      .selectFrom('sessions')
+      .select('ended_at')
+      .where('id', '=', session.id)
+      .executeTakeFirstOrThrow();
+    expect(ended.ended_at).not.toBeNull();
+  });
 });

@@ -60,8 +60,9 @@ const toCurrent = (stored: StoredSession): CurrentSession => ({
 });
 
 /**
- * The session of a request, or NOT_LOGGED_IN. Idle and absolute time-outs end it; a state-changing
- * request must also carry the session's CSRF token in a header.
+ * The session of a request, or NOT_LOGGED_IN. Idle and absolute time-outs end it, and so does the
+ * revocation of its login certificate (LOGIN_CERTIFICATE_REVOKED); a state-changing request must
+ * also carry the session's CSRF token in a header.
  */
 export const requireSession = async (
   request: FastifyRequest,
@@ -72,7 +73,14 @@ export const requireSession = async (
   const token = request.cookies[SESSION_COOKIE];
   if (!token) throw new ApiError('NOT_LOGGED_IN');
   const stored = await getSession(db, hashToken(token));
-  if (stored === null || stored.endedAt !== null) throw new ApiError('NOT_LOGGED_IN');
+  if (stored === null) throw new ApiError('NOT_LOGGED_IN');
+  // Revoking the login certificate ends the session at once, whichever process revoked it: the
+  // revocation is read with the session, from the database every server shares.
+  if (stored.certificateRevokedAt !== null) {
+    if (stored.endedAt === null) await endSession(db, stored.id, now);
+    throw new ApiError('LOGIN_CERTIFICATE_REVOKED');
+  }
+  if (stored.endedAt !== null) throw new ApiError('NOT_LOGGED_IN');
   if (now >= stored.expiresAt || now - stored.lastSeenAt > settings.idleMs) {
     await endSession(db, stored.id, now);
     throw new ApiError('NOT_LOGGED_IN', { reason: 'expired' });

@@ -1,25 +1,33 @@
 import { randomBytes } from 'node:crypto';
 import {
+  type CardNumber,
+  cardNumberProblem,
   classifySearchQuery,
   type DomainError,
   dateOf,
+  type HsaId,
   holdsKurIn,
+  type Instant,
   mayIssueLoa3In,
   type Order,
+  orderStateAt,
   type Person,
   registerOrder,
   transitionOrder,
 } from '@reservkort/domain';
 import {
   appendAudit,
-  cardHolder,
+  cardNumberUse,
   consumeChallenge,
+  type Database,
   getOrder,
   insertOrder,
   type StoredOrder,
+  StoreError,
   updateOrderState,
 } from '@reservkort/store';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { Kysely, Transaction } from 'kysely';
 import { verifyCardCertificate, verifyCardSignature } from '../auth/card-certificate.js';
 import { type CurrentSession, requireSession } from '../auth/session.js';
 import { issueChallenge, statement } from '../auth/signing-challenge.js';
@@ -74,12 +82,16 @@ export const adminRoutes =
         throw new ApiError(classified.codes[0] ?? 'QUERY_INVALID');
       }
       const found = await lookUp(db, classified.kind, classified.normalised);
-      if (found === null) throw new ApiError('NOT_FOUND', { what: 'person' });
       const tree = await directory.organisation(now);
       const admin = await adminOf(db, current.hsaId);
-      if (!mayIssueLoa3In(tree, admin, found.person.branchId)) throw new ApiError('NO_ROLE_IN_BRANCH');
-      if (found.person.protectedIdentity && !holdsKurIn(tree, admin, found.person.branchId)) {
-        throw new ApiError('PROTECTED_NEEDS_KUR');
+      // No such person, a person outside the admin's roles and a protected person without KUR get
+      // one and the same answer, so the lookup cannot be used to learn who exists.
+      if (
+        found === null ||
+        !mayIssueLoa3In(tree, admin, found.person.branchId) ||
+        (found.person.protectedIdentity && !holdsKurIn(tree, admin, found.person.branchId))
+      ) {
+        throw new ApiError('PERSON_NOT_FOUND');
       }
       return found;
     };
@@ -136,6 +148,19 @@ export const adminRoutes =
         }),
       );
 
+    /** Refuses a card number the recipient may not have ordered now (one card, one person). */
+    const checkCardNumber = async (
+      from: Kysely<Database> | Transaction<Database>,
+      cardNumber: CardNumber,
+      recipient: HsaId,
+      now: Instant,
+    ): Promise<StoredOrder[]> => {
+      const use = await cardNumberUse(from, cardNumber);
+      const problem = cardNumberProblem(use, recipient, now);
+      if (problem !== null) throw new ApiError(problem);
+      return use.orders;
+    };
+
     /** Every problem of an order goes back at once: the first as the code, all of them listed. */
     const refuse = (problems: readonly DomainError[]): ApiError => {
       const first = problems[0];
@@ -180,8 +205,7 @@ export const adminRoutes =
         };
         const checked = await draftFrom(current, person, draft, provisional);
         if (!checked.ok) throw refuse(checked.error);
-        const holder = await cardHolder(db, checked.value.cardNumber);
-        if (holder !== null && holder !== person.hsaId) throw new ApiError('CARD_NUMBER_TAKEN');
+        await checkCardNumber(db, checked.value.cardNumber, person.hsaId, ctx.clock.now());
         return issueChallenge(
           db,
           statement({ purpose: 'register-order', ...draft }),
@@ -240,19 +264,49 @@ export const adminRoutes =
           certificateSerial: card.serial,
         });
         if (!registered.ok) throw refuse(registered.error);
-        await db.transaction().execute(async (trx) => {
-          const holder = await cardHolder(trx, registered.value.cardNumber);
-          if (holder !== null && holder !== person.hsaId) throw new ApiError('CARD_NUMBER_TAKEN');
-          await insertOrder(trx, registered.value);
-          await appendAudit(trx, {
-            at: now,
-            actor: current.hsaId,
-            action: 'order.registered',
-            subject: registered.value.id,
-            details: { cardNumber: registered.value.cardNumber, signature: card.serial },
+        const order = registered.value;
+        try {
+          await db.transaction().execute(async (trx) => {
+            const earlier = await checkCardNumber(trx, order.cardNumber, person.hsaId, now);
+            // An unused order past its validity still reads 'registered' and so still holds the
+            // number in the store: record its expiry first, as the order's rules already imply.
+            for (const lapsed of earlier.filter((o) => o.state === 'registered')) {
+              if (orderStateAt(lapsed, now) !== 'expired') continue;
+              const expired = transitionOrder(lapsed, { type: 'expire', at: now });
+              if (!expired.ok) continue;
+              const changed = await updateOrderState(trx, {
+                id: lapsed.id,
+                expectedVersion: lapsed.version,
+                state: expired.value.state,
+                stateChangedAt: now,
+              });
+              if (changed) {
+                await appendAudit(trx, {
+                  at: now,
+                  actor: current.hsaId,
+                  action: 'order.expired',
+                  subject: lapsed.id,
+                  details: {},
+                });
+              }
+            }
+            await insertOrder(trx, order);
+            await appendAudit(trx, {
+              at: now,
+              actor: current.hsaId,
+              action: 'order.registered',
+              subject: order.id,
+              details: { cardNumber: order.cardNumber, signature: card.serial },
+            });
           });
-        });
-        return reply.status(201).send(orderView(registered.value));
+        } catch (error) {
+          if (!(error instanceof StoreError && error.code === 'CONFLICT')) throw error;
+          // A parallel registration took the number after the check (PostgreSQL at READ COMMITTED
+          // cannot see it before it commits): the store refused this one; say which rule it broke.
+          await checkCardNumber(db, order.cardNumber, person.hsaId, now);
+          throw new ApiError('ORDER_STATE_CONFLICT', { state: 'changed meanwhile' });
+        }
+        return reply.status(201).send(orderView(order));
       },
     );
 

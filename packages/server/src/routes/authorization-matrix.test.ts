@@ -91,11 +91,13 @@ const deskOnly = (desk: string, method: 'GET' | 'POST'): Record<Column, string> 
 const adminPortal = (
   method: 'GET' | 'POST',
   allowed: { admin1: string; admin2: string },
+  /** What an admin without a role in the recipient's branch is told. */
+  noRole: ErrorCode = 'NO_ROLE_IN_BRANCH',
 ): Record<Column, string> => ({
   anonymous: refused('NOT_LOGGED_IN'),
   noCsrf: method === 'GET' ? allowed.admin1 : refused('CSRF_INVALID'),
   loa2: refused('LOA2_LOGIN'),
-  noRole: refused('NO_ROLE_IN_BRANCH'),
+  noRole: refused(noRole),
   admin1: allowed.admin1,
   // The service desk is no ID-administrator.
   desk: refused('ACCESS_DENIED'),
@@ -317,7 +319,8 @@ describe('authorization matrix: every endpoint × caller', () => {
       method: 'GET',
       url: () => `/api/admin/persons?query=${ANNA_PNR}`,
       csrfCaller: 'admin1',
-      expected: adminPortal('GET', { admin1: ok(), admin2: ok() }),
+      // A person outside the admin's roles is answered like one who does not exist.
+      expected: adminPortal('GET', { admin1: ok(), admin2: ok() }, 'PERSON_NOT_FOUND'),
     },
     {
       name: 'POST /api/admin/orders/prepare',
@@ -325,7 +328,7 @@ describe('authorization matrix: every endpoint × caller', () => {
       url: () => '/api/admin/orders/prepare',
       body: () => draftFor(),
       csrfCaller: 'admin1',
-      expected: adminPortal('POST', { admin1: ok(), admin2: ok() }),
+      expected: adminPortal('POST', { admin1: ok(), admin2: ok() }, 'PERSON_NOT_FOUND'),
     },
     {
       name: 'POST /api/admin/orders (register, signed)',
@@ -333,7 +336,7 @@ describe('authorization matrix: every endpoint × caller', () => {
       url: () => '/api/admin/orders',
       body: (as) => signedOrder(as === 'anonymous' ? 'anonymous' : as),
       csrfCaller: 'admin1',
-      expected: adminPortal('POST', { admin1: ok(201), admin2: ok(201) }),
+      expected: adminPortal('POST', { admin1: ok(201), admin2: ok(201) }, 'PERSON_NOT_FOUND'),
     },
     {
       name: 'POST /api/admin/orders/:orderId/cancel',

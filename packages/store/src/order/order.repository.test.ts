@@ -1,10 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertCa } from '../ca/ca.repository.js';
+import { insertCertificate } from '../certificate/certificate.repository.js';
 import { openStore, type Store } from '../database.js';
 import { insertPerson } from '../person/person.repository.js';
-import { anOrder, aPerson, card, hsa, MINUTE, seedOrganisation, T0 } from '../test-support/store-fixtures.js';
+import {
+  aCa,
+  aCertificate,
+  anOrder,
+  aPerson,
+  card,
+  DAY,
+  hsa,
+  MINUTE,
+  seedOrganisation,
+  T0,
+} from '../test-support/store-fixtures.js';
 import { createTestStore, DIALECTS, type TestStore } from '../test-support/test-stores.js';
 import {
   cardHolder,
+  cardNumberUse,
   getOrder,
   insertOrder,
   listOrdersForRecipient,
@@ -132,5 +146,120 @@ describe.each(DIALECTS)('order repository on %s', (dialect) => {
       })
       .catch(() => undefined);
     expect(await getOrder(store.db, 'order-rolled-back')).toBeNull();
+  });
+
+  it('lets one order at a time hold a card number, open or completed, whoever it is for', async () => {
+    await insertOrder(store.db, anOrder('order-h1', anna, { cardNumber: card(61) }));
+    for (const [id, recipient] of [
+      ['order-h2', anna],
+      ['order-h3', bertil],
+    ] as const) {
+      await expect(
+        insertOrder(store.db, anOrder(id, recipient, { cardNumber: card(61) })),
+      ).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringContaining(card(61)) });
+    }
+    // Starting and completing keep the number; nothing else may hold it afterwards.
+    for (const [state, version] of [
+      ['in_progress', 1],
+      ['completed', 2],
+    ] as const) {
+      expect(
+        await updateOrderState(store.db, {
+          id: 'order-h1',
+          expectedVersion: version,
+          state,
+          stateChangedAt: T0 + MINUTE,
+        }),
+      ).toBe(true);
+    }
+    await expect(
+      insertOrder(store.db, anOrder('order-h4', anna, { cardNumber: card(61) })),
+    ).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
+  });
+
+  it('gives a card number back when its order is cancelled or expires', async () => {
+    await insertOrder(store.db, anOrder('order-g1', anna, { cardNumber: card(62) }));
+    expect(
+      await updateOrderState(store.db, {
+        id: 'order-g1',
+        expectedVersion: 1,
+        state: 'cancelled',
+        stateChangedAt: T0 + MINUTE,
+      }),
+    ).toBe(true);
+    await insertOrder(store.db, anOrder('order-g2', bertil, { cardNumber: card(62) }));
+    expect(
+      await updateOrderState(store.db, {
+        id: 'order-g2',
+        expectedVersion: 1,
+        state: 'expired',
+        stateChangedAt: T0 + 14 * DAY,
+      }),
+    ).toBe(true);
+    await insertOrder(store.db, anOrder('order-g3', anna, { cardNumber: card(62) }));
+    expect((await cardNumberUse(store.db, card(62))).orders.map((o) => [o.id, o.state])).toEqual([
+      ['order-g1', 'cancelled'],
+      ['order-g2', 'expired'],
+      ['order-g3', 'registered'],
+    ]);
+  });
+
+  it('refuses the second of two registrations that each saw the card number free', async () => {
+    // PostgreSQL at READ COMMITTED: both transactions read before either writes, so neither sees
+    // the other's order; the index makes the second insert wait for the first and then fail.
+    // SQLite: transactions take the write lock up front and run one after the other, so the second
+    // one's insert meets the committed order.
+    const other: Store = dialect === 'postgres' ? await openStore({ url: store.url }) : store;
+    let bothRead: () => void = () => undefined;
+    const read = new Promise<void>((resolve) => {
+      let count = 0;
+      bothRead = () => {
+        count += 1;
+        if (count === 2 || dialect === 'sqlite') resolve();
+      };
+    });
+    try {
+      const outcomes = await Promise.allSettled(
+        [
+          [store, anna, 'order-r1'],
+          [other, bertil, 'order-r2'],
+        ].map(([s, recipient, id]) =>
+          (s as Store).db.transaction().execute(async (trx) => {
+            const seen = await cardNumberUse(trx, card(63));
+            bothRead();
+            await read;
+            if (dialect === 'postgres') expect(seen.orders).toEqual([]);
+            await insertOrder(trx, anOrder(id as string, recipient as typeof anna, { cardNumber: card(63) }));
+          }),
+        ),
+      );
+      expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
+      const refused = outcomes.find((o) => o.status === 'rejected');
+      expect(refused?.status === 'rejected' && refused.reason).toMatchObject({ code: 'CONFLICT' });
+      expect((await cardNumberUse(store.db, card(63))).orders).toHaveLength(1);
+    } finally {
+      if (other !== store) await other.close();
+    }
+  });
+
+  it('tells whom certificates carrying a card number named, revoked or not', async () => {
+    await insertCa(store.db, aCa('root', { role: 'root' }));
+    await insertCa(store.db, aCa('loa3', { issuerId: 'root' }));
+    await insertCertificate(
+      store.db,
+      aCertificate('0a', 'loa3', { hsaId: anna.hsaId, cardNumber: card(64) }),
+    );
+    await insertCertificate(
+      store.db,
+      aCertificate('0b', 'loa3', { hsaId: anna.hsaId, cardNumber: card(64) }),
+    );
+    await insertCertificate(
+      store.db,
+      aCertificate('0c', 'loa3', { hsaId: bertil.hsaId, cardNumber: card(65) }),
+    );
+    expect(await cardNumberUse(store.db, card(64))).toEqual({ orders: [], certifiedFor: [anna.hsaId] });
+    expect((await cardNumberUse(store.db, card(11))).orders.map((o) => o.id)).toEqual(['order-1']);
   });
 });

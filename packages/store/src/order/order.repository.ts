@@ -2,7 +2,7 @@ import type { CardNumber, HsaId, Instant, Order, OrderState } from '@reservkort/
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Database } from '../database.js';
 import { fromIntegerBoolean, toIntegerBoolean } from '../integer-boolean.js';
-import { translateWriteErrors } from '../store-error.js';
+import { StoreError, translateWriteErrors } from '../store-error.js';
 import type { OrdersTable } from './order.table.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -43,7 +43,20 @@ const toOrder = (row: Selectable<OrdersTable>): StoredOrder => ({
   version: row.version,
 });
 
-/** Stores a new order at version 1. */
+/** The unique index that lets one order at a time hold a card number (open or completed). */
+const CARD_NUMBER_INDEX = 'orders_card_number_holding_idx';
+
+/** Whether a unique violation is the card-number index's: PostgreSQL names it, SQLite its column. */
+const isCardNumberConflict = (error: StoreError): boolean => {
+  const cause = error.cause as { constraint?: unknown; message?: unknown } | undefined;
+  return cause?.constraint === CARD_NUMBER_INDEX || String(cause?.message).includes('orders.card_number');
+};
+
+/**
+ * Stores a new order at version 1. A CONFLICT if the id exists, or if another order holds the card
+ * number (open or completed): the database refuses it even when the caller checked first and a
+ * parallel transaction committed in between.
+ */
 export async function insertOrder(db: Db, order: Order): Promise<void> {
   await translateWriteErrors(`Order ${order.id}`, () =>
     db
@@ -67,7 +80,14 @@ export async function insertOrder(db: Db, order: Order): Promise<void> {
         state_changed_at: order.stateChangedAt,
       })
       .execute(),
-  );
+  ).catch((error: unknown) => {
+    if (error instanceof StoreError && error.code === 'CONFLICT' && isCardNumberConflict(error)) {
+      throw new StoreError('CONFLICT', `Card number ${order.cardNumber} is held by another order`, {
+        cause: error.cause,
+      });
+    }
+    throw error;
+  });
 }
 
 export async function getOrder(db: Db, id: string): Promise<StoredOrder | null> {
@@ -116,4 +136,30 @@ export async function cardHolder(db: Db, cardNumber: CardNumber): Promise<HsaId 
     .limit(1)
     .executeTakeFirst();
   return row?.recipient_hsa_id ?? null;
+}
+
+/** Everything stored about a card number: every order of it, and whom certificates carrying it named. */
+export async function cardNumberUse(
+  db: Db,
+  cardNumber: CardNumber,
+): Promise<{ orders: StoredOrder[]; certifiedFor: HsaId[] }> {
+  const orders = await db
+    .selectFrom('orders')
+    .selectAll()
+    .where('card_number', '=', cardNumber)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+  const certified = await db
+    .selectFrom('certificates')
+    .select('hsa_id')
+    .distinct()
+    .where('card_number', '=', cardNumber)
+    .where('hsa_id', 'is not', null)
+    .orderBy('hsa_id')
+    .execute();
+  return {
+    orders: orders.map(toOrder),
+    certifiedFor: certified.flatMap((row) => (row.hsa_id === null ? [] : [row.hsa_id])),
+  };
 }

@@ -1,9 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { card, hsa, MINUTE, T0 } from '../test-support/store-fixtures.js';
+import { insertCa } from '../ca/ca.repository.js';
+import { insertCertificate, insertRevocation } from '../certificate/certificate.repository.js';
+import { aCa, aCertificate, card, hsa, MINUTE, T0 } from '../test-support/store-fixtures.js';
 import { createTestStore, DIALECTS, type TestStore } from '../test-support/test-stores.js';
 import { consumeChallenge, insertChallenge, purgeChallenges } from './login-challenge.repository.js';
 import {
   endSession,
+  endSessionsOfRevokedCertificates,
   getSession,
   insertSession,
   markLoginCardRemoved,
@@ -37,7 +40,13 @@ describe.each(DIALECTS)('session repository on %s', (dialect) => {
     const session = aSession('hash-1');
     await insertSession(store.db, session);
     const stored = await getSession(store.db, 'hash-1');
-    expect(stored).toEqual({ ...session, lastSeenAt: T0, loginCardRemovedAt: null, endedAt: null });
+    expect(stored).toEqual({
+      ...session,
+      lastSeenAt: T0,
+      loginCardRemovedAt: null,
+      endedAt: null,
+      certificateRevokedAt: null,
+    });
     expect(typeof stored?.expiresAt).toBe('number');
     expect(await getSession(store.db, 'no-such-session')).toBeNull();
     await expect(insertSession(store.db, session)).rejects.toMatchObject({ code: 'CONFLICT' });
@@ -84,6 +93,48 @@ describe.each(DIALECTS)('session repository on %s', (dialect) => {
     expect(await getSession(store.db, 'hash-live')).not.toBeNull();
     expect(await getSession(store.db, 'hash-ended-later')).not.toBeNull();
     expect(await purgeExpiredSessions(store.db, now)).toBe(0);
+  });
+});
+
+describe.each(DIALECTS)('sessions of revoked login certificates on %s', (dialect) => {
+  let store: TestStore;
+  beforeAll(async () => {
+    store = await createTestStore(dialect);
+    await insertCa(store.db, aCa('root', { role: 'root' }));
+    await insertCa(store.db, aCa('loa3', { issuerId: 'root' }));
+    for (const serial of ['5f3a', '5f3b']) await insertCertificate(store.db, aCertificate(serial, 'loa3'));
+  });
+  afterAll(() => store?.dispose());
+
+  it('read with the revocation of their certificate, and all end together once it is revoked', async () => {
+    await insertSession(store.db, aSession('hash-a1'));
+    await insertSession(store.db, aSession('hash-a2', { createdAt: T0 + MINUTE }));
+    await insertSession(store.db, aSession('hash-other', { certificateSerial: '5f3b' }));
+    await insertSession(store.db, aSession('hash-gone'));
+    await endSession(store.db, 'hash-gone', T0 + MINUTE);
+    expect(await getSession(store.db, 'hash-a1')).toMatchObject({ certificateRevokedAt: null });
+    expect(await endSessionsOfRevokedCertificates(store.db, T0 + 2 * MINUTE)).toBe(0);
+
+    await insertRevocation(store.db, {
+      serial: '5f3a',
+      revokedAt: T0 + 3 * MINUTE,
+      reason: 'keyCompromise',
+      revokedBy: 'cli',
+    });
+    expect(await getSession(store.db, 'hash-a1')).toMatchObject({
+      certificateRevokedAt: T0 + 3 * MINUTE,
+      endedAt: null,
+    });
+    expect(await endSessionsOfRevokedCertificates(store.db, T0 + 4 * MINUTE)).toBe(2);
+    expect(await endSessionsOfRevokedCertificates(store.db, T0 + 5 * MINUTE)).toBe(0);
+    for (const id of ['hash-a1', 'hash-a2'])
+      expect(await getSession(store.db, id)).toMatchObject({ endedAt: T0 + 4 * MINUTE });
+    // An earlier logout keeps its time; a session of another certificate goes on.
+    expect(await getSession(store.db, 'hash-gone')).toMatchObject({ endedAt: T0 + MINUTE });
+    expect(await getSession(store.db, 'hash-other')).toMatchObject({
+      endedAt: null,
+      certificateRevokedAt: null,
+    });
   });
 });
 

@@ -24,9 +24,13 @@ export interface StoredSession extends NewSession {
   readonly lastSeenAt: Instant;
   readonly loginCardRemovedAt: Instant | null;
   readonly endedAt: Instant | null;
+  /** When the certificate the session logged in with was revoked, if it was. */
+  readonly certificateRevokedAt: Instant | null;
 }
 
-const toSession = (row: Selectable<SessionsTable>): StoredSession => ({
+const toSession = (
+  row: Selectable<SessionsTable> & { readonly certificate_revoked_at: Instant | null },
+): StoredSession => ({
   id: row.id,
   adminHsaId: row.admin_hsa_id,
   certificateSerial: row.certificate_serial,
@@ -38,6 +42,7 @@ const toSession = (row: Selectable<SessionsTable>): StoredSession => ({
   lastSeenAt: row.last_seen_at,
   loginCardRemovedAt: row.login_card_removed_at,
   endedAt: row.ended_at,
+  certificateRevokedAt: row.certificate_revoked_at,
 });
 
 /** Stores a new session, last seen at its creation. */
@@ -60,8 +65,15 @@ export async function insertSession(db: Db, session: NewSession): Promise<void> 
   );
 }
 
+/** A session with the revocation of its login certificate, in one primary-key lookup per table. */
 export async function getSession(db: Db, id: string): Promise<StoredSession | null> {
-  const row = await db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
+  const row = await db
+    .selectFrom('sessions as s')
+    .leftJoin('revocations as r', 'r.serial', 's.certificate_serial')
+    .selectAll('s')
+    .select('r.revoked_at as certificate_revoked_at')
+    .where('s.id', '=', id)
+    .executeTakeFirst();
   return row === undefined ? null : toSession(row);
 }
 
@@ -104,6 +116,20 @@ export async function endSession(db: Db, id: string, at: Instant): Promise<boole
     .where('ended_at', 'is', null)
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
+}
+
+/**
+ * Ends every session still open whose login certificate has been revoked, at `at`; returns how
+ * many. Idempotent, so every server may run it whenever it notices a revocation.
+ */
+export async function endSessionsOfRevokedCertificates(db: Db, at: Instant): Promise<number> {
+  const result = await db
+    .updateTable('sessions')
+    .set({ ended_at: at })
+    .where('ended_at', 'is', null)
+    .where('certificate_serial', 'in', (eb) => eb.selectFrom('revocations').select('serial'))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
 }
 
 /** Deletes the sessions past their absolute end or ended by now; returns how many. */
