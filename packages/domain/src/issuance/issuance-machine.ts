@@ -437,11 +437,15 @@ const handle = (state: FlowState, event: FlowEvent, config: FlowConfig): Result<
   }
 };
 
-/** Why an ended flow refuses events: its order was cancelled, or it simply ended. */
-const endedBecause = (state: FlowState): ErrorCode =>
-  state.status === 'aborted' && state.timeline.at(-1)?.codes.includes('ORDER_CANCELLED')
-    ? 'ORDER_CANCELLED'
-    : 'FLOW_ENDED';
+/**
+ * What an ended flow answers every event but a tick with: ORDER_CANCELLED when its order was
+ * cancelled under it, FLOW_ENDED otherwise; null while it runs.
+ */
+export const endedRefusal = (state: FlowState): DomainError | null => {
+  if (!isEnded(state)) return null;
+  const cancelled = state.status === 'aborted' && state.timeline.at(-1)?.codes.includes('ORDER_CANCELLED');
+  return { code: cancelled ? 'ORDER_CANCELLED' : 'FLOW_ENDED', details: { status: state.status } };
+};
 
 /** Checks a click against its control; a disabled control refuses it with its reason. */
 const gateClick = (state: FlowState, event: FlowEvent): Result<Outcome | null> => {
@@ -472,9 +476,10 @@ export const applyFlowEvent = (
   const checked = checkFlowEvent(input);
   if (!checked.ok) return checked;
   const event = checked.value;
-  if (isEnded(state)) {
+  const ended = endedRefusal(state);
+  if (ended !== null) {
     if (event.type === 'tick') return ok({ state, raised: [], entry: null, effects: [] });
-    return err(endedBecause(state), { status: state.status });
+    return { ok: false, error: ended };
   }
   const gated = gateClick(state, event);
   if (!gated.ok) return gated;

@@ -12,6 +12,7 @@ import {
 } from '@reservkort/domain';
 import { OcspResponder } from '@reservkort/pki';
 import {
+  type Dialect,
   getAdmin,
   grantRole,
   insertAdmin,
@@ -76,8 +77,10 @@ export const createIssuanceHarness = async (
   flow: Partial<FlowConfig> = {},
   /** Parts of the server context to set differently (training kit, web root, clock). */
   context: (clock: Harness['clock']) => Partial<ServerContext> = () => ({}),
+  /** The database under the server: a SQLite file, or a fresh PostgreSQL database. */
+  dialect: Dialect = 'sqlite',
 ): Promise<Harness> => {
-  const t = await createTestCa('sqlite');
+  const t = await createTestCa(dialect);
   const db = t.store.db;
   let offset = 0;
   const clock = { now: () => Date.now() + offset, advance: (ms: number) => (offset += ms) };
