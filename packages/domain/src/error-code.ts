@@ -57,6 +57,7 @@ const DOMAIN_CODES = [
   'PIN_DIALOG_CANCELLED',
   'EVENT_OUT_OF_ORDER',
   'FLOW_ENDED',
+  'CERTIFICATES_ALREADY_REQUESTED',
   // Support cases
   'TEXT_TOO_LONG',
 ] as const;
@@ -106,6 +107,7 @@ export const SERVER_CODES = [
   'SIGNATURE_INVALID',
   'PERSON_NOT_FOUND',
   'LOGIN_CERTIFICATE_REVOKED',
+  'CSR_SAME_KEY',
 ] as const;
 
 export type ServerCode = (typeof SERVER_CODES)[number];
@@ -206,6 +208,7 @@ export const CODE_INFO: { readonly [C in ErrorCode]: CodeInfo } = {
   PIN_DIALOG_CANCELLED: { step: 6, severity: 'fault', supportCase: false },
   EVENT_OUT_OF_ORDER: { step: 'any', severity: 'blocking', supportCase: false },
   FLOW_ENDED: { step: 'any', severity: 'blocking', supportCase: false },
+  CERTIFICATES_ALREADY_REQUESTED: { step: 'any', severity: 'blocking', supportCase: false },
   TEXT_TOO_LONG: { step: 'input', severity: 'blocking', supportCase: false },
   CSR_INVALID: { step: 'pki', severity: 'blocking', supportCase: false },
   CSR_SIGNATURE_INVALID: { step: 'pki', severity: 'blocking', supportCase: false },
@@ -238,4 +241,5 @@ export const CODE_INFO: { readonly [C in ErrorCode]: CodeInfo } = {
   SIGNATURE_INVALID: { step: 'server', severity: 'blocking', supportCase: false },
   PERSON_NOT_FOUND: { step: 'server', severity: 'blocking', supportCase: false },
   LOGIN_CERTIFICATE_REVOKED: { step: 'server', severity: 'blocking', supportCase: false },
+  CSR_SAME_KEY: { step: 'server', severity: 'blocking', supportCase: true },
 };

@@ -144,6 +144,10 @@ export const buildApp = async (ctx: ServerContext, options: AppOptions = {}): Pr
   app.addHook('onResponse', async (request, reply) => {
     requests.inc({ route: request.routeOptions.url ?? 'unknown', status: String(reply.statusCode) });
   });
+  const services = options.services ?? createServices(ctx);
+  // The background sweeps report their failures through this app's logger and metrics.
+  registry.registerMetric(services.sweepFailures.counter);
+  if (options.logger) services.sweepFailures.logTo(app.log);
 
   app.get(
     '/health',
@@ -164,10 +168,9 @@ export const buildApp = async (ctx: ServerContext, options: AppOptions = {}): Pr
   );
 
   await app.register(pkiRoutes, { ca: ctx.ca, responder: ctx.responder });
-  const services = options.services ?? createServices(ctx);
   await app.register(authRoutes(ctx), { prefix: '/api/auth' });
   await app.register(issuanceRoutes(ctx, services.issuance), { prefix: '/api/flows' });
-  await app.register(adminRoutes(ctx, services.directory), { prefix: '/api/admin' });
+  await app.register(adminRoutes(ctx, services.directory, services.issuance), { prefix: '/api/admin' });
   await app.register(supportRoutes(ctx, services.issuance), { prefix: '/api/support' });
   await app.register(catalogueRoutes, { prefix: '/api/catalogue' });
   if (ctx.trainingKit)

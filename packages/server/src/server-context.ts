@@ -20,4 +20,6 @@ export interface ServerContext {
   readonly trainingKit?: { readonly summary: TrainingSummary; readonly clock: TrainingClock };
   /** The built web UI to serve at /, if any. */
   readonly webRoot?: string | null;
+  /** The issuance reconciler's grace period and interval (defaults: 30 s and 1 s). */
+  readonly reconciler?: { readonly graceMs?: number; readonly intervalMs?: number };
 }

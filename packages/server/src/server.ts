@@ -39,6 +39,11 @@ export interface ServeOptions {
   readonly logger?: boolean;
   /** Time to acknowledge a card (KVITTERA KORT), default 10 minutes. */
   readonly ackWindowMs?: number;
+  /**
+   * How long an issuance may stay claimed but unbound before the reconciler ends it and revokes what
+   * it issued (default 30 s).
+   */
+  readonly reconcileGraceMs?: number;
   /** Other flow timings (stuck buttons, dialogs); tests shorten them. */
   readonly flow?: Partial<FlowConfig>;
   /** Training mode: how long a virtual card takes to make a key, sign or write, so a trainee can pull it out midway. */
@@ -221,13 +226,12 @@ export const startServer = async (options: ServeOptions): Promise<RunningServer>
     },
     agentUrl: agentUrl ?? options.agentUrl ?? null,
     training: options.training,
+    ...(options.reconcileGraceMs === undefined ? {} : { reconciler: { graceMs: options.reconcileGraceMs } }),
     ...(trainingKit ? { trainingKit } : {}),
     webRoot: options.webRoot === undefined ? DEFAULT_WEB_ROOT : options.webRoot,
   };
   const services = createServices(ctx);
-  // Deadlines that passed while the server was down are honoured before the first request.
-  await services.sweeper.sweep();
-  services.sweeper.start();
+  // Built first, so that the sweeps below report any failure through its logger and metrics.
   const app = await buildApp(ctx, {
     logger: options.logger ?? false,
     services,
@@ -235,6 +239,12 @@ export const startServer = async (options: ServeOptions): Promise<RunningServer>
     ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
     ...(secure ? { hstsMaxAgeSeconds: options.hstsMaxAgeSeconds ?? SERVE_DEFAULTS.hstsMaxAgeSeconds } : {}),
   });
+  // Deadlines that passed, and issuances a crash left unbound, while the server was down are
+  // settled before the first request.
+  await services.sweeper.sweep();
+  await services.reconciler.reconcile();
+  services.sweeper.start();
+  services.reconciler.start();
   const url = await app.listen({ port, host: options.host });
   return {
     url,
@@ -246,6 +256,7 @@ export const startServer = async (options: ServeOptions): Promise<RunningServer>
     warnings,
     close: async () => {
       services.sweeper.stop();
+      services.reconciler.stop();
       await app.close();
       await agentApp?.close();
       await cardAgent?.close();

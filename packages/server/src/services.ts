@@ -1,18 +1,33 @@
 import { DeadlineSweeper } from './issuance/deadline-sweeper.js';
 import { DirectoryCache } from './issuance/directory.js';
 import { IssuanceService } from './issuance/issuance.service.js';
+import { DEFAULT_RECONCILER_SETTINGS, IssuanceReconciler } from './issuance/issuance-reconciler.js';
+import { SweepFailures } from './issuance/sweep-failures.js';
 import type { ServerContext } from './server-context.js';
 
 export interface Services {
   readonly directory: DirectoryCache;
   readonly issuance: IssuanceService;
   readonly sweeper: DeadlineSweeper;
+  readonly reconciler: IssuanceReconciler;
+  /** Failed background sweeps, logged and counted for /metrics. */
+  readonly sweepFailures: SweepFailures;
 }
 
-/** The services over one context: built once, shared by the routes and the background sweeper. */
+/** The services over one context: built once, shared by the routes and the background sweeps. */
 export const createServices = (ctx: ServerContext): Services => {
   const now = () => ctx.clock.now();
   const directory = new DirectoryCache(ctx.store.db);
   const issuance = new IssuanceService(ctx.store.db, ctx.ca, directory, ctx.flow, now);
-  return { directory, issuance, sweeper: new DeadlineSweeper(ctx.store.db, issuance, now) };
+  const sweepFailures = new SweepFailures();
+  return {
+    directory,
+    issuance,
+    sweeper: new DeadlineSweeper(ctx.store.db, issuance, sweepFailures, now),
+    reconciler: new IssuanceReconciler(ctx.store.db, issuance, sweepFailures, now, {
+      ...DEFAULT_RECONCILER_SETTINGS,
+      ...ctx.reconciler,
+    }),
+    sweepFailures,
+  };
 };

@@ -20,6 +20,7 @@ const TABLES = [
   'certificates',
   'crls',
   'flows',
+  'issuance_intents',
   'login_challenges',
   'orders',
   'persons',

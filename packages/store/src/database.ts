@@ -12,6 +12,7 @@ import type { CrlsTable } from './crl/crl.table.js';
 import type { Dialect } from './dialect.js';
 import type { FlowsTable } from './flow/flow.table.js';
 import { ImmediateSqliteDialect } from './immediate-sqlite.dialect.js';
+import type { IssuanceIntentsTable } from './issuance/issuance-intent.table.js';
 import { MIGRATIONS, staticMigrationProvider } from './migrations/migration.provider.js';
 import type { OrdersTable } from './order/order.table.js';
 import type { BranchesTable } from './organisation/organisation.table.js';
@@ -39,6 +40,7 @@ export interface Database {
   staff_roles: StaffRolesTable;
   support_cases: SupportCasesTable;
   case_comments: CaseCommentsTable;
+  issuance_intents: IssuanceIntentsTable;
 }
 
 export interface StoreConfig {

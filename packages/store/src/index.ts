@@ -38,6 +38,7 @@ export {
   insertCertificate,
   insertRevocation,
   listCertificates,
+  listCertificatesOfIntent,
   listRevocations,
   type NewCertificate,
   type NewRevocation,
@@ -74,6 +75,25 @@ export {
   updateFlow,
 } from './flow/flow.repository.js';
 export type { FlowsTable } from './flow/flow.table.js';
+export {
+  bindIntent,
+  closeIntent,
+  getIntent,
+  type IntentCursor,
+  insertIntents,
+  listIntentsOfFlow,
+  listUnsettledIntents,
+  type NewIssuanceIntent,
+  recordIssuedUnderIntent,
+  type StoredIssuanceIntent,
+  settleIntent,
+} from './issuance/issuance-intent.repository.js';
+export {
+  type IntentOutcome,
+  ISSUANCE_PURPOSES,
+  type IssuanceIntentsTable,
+  type IssuancePurpose,
+} from './issuance/issuance-intent.table.js';
 export {
   cardHolder,
   cardNumberUse,

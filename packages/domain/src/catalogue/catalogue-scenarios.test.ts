@@ -326,6 +326,13 @@ const scenarios: { readonly [C in DomainCode]: () => Reached } = {
     expect(driver.try({ type: 'tick' }).ok).toBe(true);
     return resultCodes(driver.try({ type: 'manage-orders' }));
   },
+  CERTIFICATES_ALREADY_REQUESTED: () => {
+    const driver = atStep6WithKeys();
+    driver.send({ type: 'dialog-completed', dialog: 'auth' });
+    driver.send({ type: 'dialog-completed', dialog: 'sign' });
+    driver.send({ type: 'issuance-claimed' });
+    return resultCodes(driver.try({ type: 'issuance-claimed' }));
+  },
   TEXT_TOO_LONG: () => {
     const flow: FlowState = new FlowDriver().to(3).state;
     return resultCodes(

@@ -292,6 +292,12 @@ export const en: LanguageCatalogue = {
       explanation: 'This issuance has already ended ({status}).',
       remedy: 'Start a new issuance if needed.',
     },
+    CERTIFICATES_ALREADY_REQUESTED: {
+      title: 'The certificates have already been requested',
+      explanation:
+        'This issuance has already asked for its certificates once (perhaps from another window or a repeated click); a card gets its certificates only once per issuance.',
+      remedy: 'Wait for the download on the screen to finish. If it does not, restart the issuance.',
+    },
     TEXT_TOO_LONG: {
       title: 'The text is too long',
       explanation: 'The text may be at most {max} characters.',
@@ -457,6 +463,13 @@ export const en: LanguageCatalogue = {
       explanation: 'The certificate you logged in with has been revoked, so your session has ended.',
       remedy:
         'Log in with a card whose certificate is valid. If you do not know why the card was revoked, contact the service desk.',
+    },
+    CSR_SAME_KEY: {
+      title: 'One key for both certificates',
+      explanation:
+        'The authentication certificate and the signature certificate were requested for the same key. Each must have its own key on the card; nothing was issued.',
+      remedy:
+        'Restart the issuance so that the card makes two new keys. If it happens again, send an error report.',
     },
   },
 };

@@ -290,6 +290,12 @@ export const sv: LanguageCatalogue = {
       explanation: 'Den här utgivningen är redan avslutad ({status}).',
       remedy: 'Starta en ny utgivning om det behövs.',
     },
+    CERTIFICATES_ALREADY_REQUESTED: {
+      title: 'Certifikaten är redan begärda',
+      explanation:
+        'Den här utgivningen har redan begärt sina certifikat en gång (kanske från ett annat fönster eller ett upprepat klick); ett kort får sina certifikat bara en gång per utgivning.',
+      remedy: 'Vänta tills nedladdningen på skärmen är klar. Blir den inte klar, starta om utgivningen.',
+    },
     TEXT_TOO_LONG: {
       title: 'Texten är för lång',
       explanation: 'Texten får vara högst {max} tecken.',
@@ -456,6 +462,13 @@ export const sv: LanguageCatalogue = {
       explanation: 'Certifikatet som du loggade in med har spärrats, och därför har inloggningen avslutats.',
       remedy:
         'Logga in med ett kort vars certifikat gäller. Vet du inte varför kortet spärrades, kontakta förvaltningen.',
+    },
+    CSR_SAME_KEY: {
+      title: 'Samma nyckel för båda certifikaten',
+      explanation:
+        'Legitimeringscertifikatet och underskriftscertifikatet begärdes för samma nyckel. Vart och ett måste ha en egen nyckel på kortet; inget utfärdades.',
+      remedy:
+        'Starta om utgivningen så att kortet skapar två nya nycklar. Händer det igen, skicka en felanmälan.',
     },
   },
 };

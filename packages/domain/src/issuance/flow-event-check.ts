@@ -51,7 +51,7 @@ const CHECKS: { readonly [K in FieldKind]: (v: unknown) => boolean } = {
   codes: (v) => Array.isArray(v) && v.length <= 20 && v.every(isErrorCode),
   'query-kind': oneOf('personal-number', 'hsa-id', 'partial-hsa-id', 'invalid'),
   outcome: oneOf('ok', 'failed'),
-  'abort-reason': oneOf('restart', 'logout'),
+  'abort-reason': oneOf('restart', 'logout', 'order-cancelled'),
   'flow-order-or-null': (v) =>
     v === null ||
     (isRecord(v) &&
@@ -83,6 +83,7 @@ const EVENT_FIELDS: { readonly [T in FlowEventType]: Readonly<Record<string, Fie
   'dialog-completed': { dialog: 'dialog' },
   'dialog-cancelled': { dialog: 'dialog' },
   'dialog-not-shown': { dialog: 'dialog' },
+  'issuance-claimed': {},
   'certificates-issued': { serials: 'serials' },
   'certificates-written': {},
   'download-failed': { reason: 'text' },

@@ -19,8 +19,8 @@ export interface FlowOrder {
 
 export type PinDialog = 'auth' | 'sign';
 
-/** Why a flow was ended by a person rather than by the rules. */
-export type AbortReason = 'restart' | 'logout';
+/** Why a flow was ended by a person rather than by the rules; `order-cancelled` by the admin portal. */
+export type AbortReason = 'restart' | 'logout' | 'order-cancelled';
 
 /**
  * Everything that can happen to an issuance flow. Card and reader events come from the agent;
@@ -63,6 +63,8 @@ export type FlowEvent = { readonly at: Instant } & (
   | { readonly type: 'dialog-cancelled'; readonly dialog: PinDialog }
   /** The agent reports a dialog it could not show (e.g. no desktop session). */
   | { readonly type: 'dialog-not-shown'; readonly dialog: PinDialog }
+  /** The server claims the issuance before signing anything: one claim per flow. */
+  | { readonly type: 'issuance-claimed' }
   | { readonly type: 'certificates-issued'; readonly serials: readonly string[] }
   | { readonly type: 'certificates-written' }
   | { readonly type: 'download-failed'; readonly reason: string }
@@ -96,6 +98,7 @@ export const FLOW_EVENT_TYPES = [
   'dialog-completed',
   'dialog-cancelled',
   'dialog-not-shown',
+  'issuance-claimed',
   'certificates-issued',
   'certificates-written',
   'download-failed',

@@ -31,6 +31,7 @@ export interface LoginInfo {
 export type DialogState = 'waiting' | 'shown' | 'completed' | 'cancelled';
 
 export interface DownloadState {
+  /** `issuing`: the server claimed the issuance and is signing; `writing`: issued, being written. */
   readonly phase: 'key-generation' | 'dialogs' | 'issuing' | 'writing';
   /** When the current expectation started, for "the dialog never appeared". */
   readonly since: Instant;
@@ -62,6 +63,11 @@ export interface FlowState {
   /** A click waiting for the agent: the lit button that may not advance (HANDOVER_STUCK...). */
   readonly pending: { readonly action: 'handover' | 'download'; readonly since: Instant } | null;
   readonly download: DownloadState | null;
+  /**
+   * The server's claim to issue this flow's certificates (attempt 1 is the first), recorded before
+   * anything is signed; null until claimed. Flows stored before claims existed lack it.
+   */
+  readonly issuance: { readonly attempt: number; readonly claimedAt: Instant } | null;
   readonly issuedSerials: readonly string[];
   readonly deadline: Instant | null;
   /** A fault that stops the flow until it is restarted, with its details. */
@@ -106,6 +112,7 @@ export const startFlow = (flowId: string, readers: Readers, at: Instant): FlowSt
   termsAccepted: false,
   pending: null,
   download: null,
+  issuance: null,
   issuedSerials: [],
   deadline: null,
   fault: null,

@@ -67,6 +67,7 @@ const eventBody: fc.Arbitrary<EventBody> = fc.oneof(
   dialog.map((d) => ({ type: 'dialog-completed' as const, dialog: d })),
   dialog.map((d) => ({ type: 'dialog-cancelled' as const, dialog: d })),
   dialog.map((d) => ({ type: 'dialog-not-shown' as const, dialog: d })),
+  fc.constant({ type: 'issuance-claimed' as const }),
   fc.constant({ type: 'certificates-issued' as const, serials: ['0b01', '0b02'] }),
   fc.constant({ type: 'certificates-written' as const }),
   fc.constant({ type: 'download-failed' as const, reason: 'x' }),
@@ -74,7 +75,7 @@ const eventBody: fc.Arbitrary<EventBody> = fc.oneof(
   fc.constant({ type: 'deadline-passed' as const }),
   fc.constant({ type: 'tick' as const }),
   fc
-    .constantFrom('restart' as const, 'logout' as const)
+    .constantFrom('restart' as const, 'logout' as const, 'order-cancelled' as const)
     .map((reason) => ({ type: 'aborted' as const, reason })),
 );
 
@@ -90,6 +91,7 @@ describe('issuance machine under random events', () => {
         let state: FlowState = startFlow('f', BOTH_READERS, T0);
         let at = T0;
         const revoked = new Set<string>();
+        let bound = 0;
         for (const [body, gap] of steps) {
           at += gap;
           const before = state;
@@ -100,6 +102,12 @@ describe('issuance machine under random events', () => {
           }
           state = result.value.state;
           if (before.status !== 'active') expect(state).toBe(before);
+          // Certificates are bound only under the flow's claim, and once.
+          if (body.type === 'certificates-issued') {
+            expect(before.issuance).not.toBeNull();
+            bound++;
+            expect(bound).toBe(1);
+          }
           if (state.status === 'completed' && before.status === 'active') {
             expect(body.type).toBe('acknowledged');
             expect(at).toBeLessThan(before.deadline ?? Number.NEGATIVE_INFINITY);

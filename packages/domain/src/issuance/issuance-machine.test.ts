@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   applyFlowEvent,
+  cleanUpOffered,
   DEFAULT_FLOW_CONFIG,
   type FlowEvent,
+  type FlowState,
+  findControl,
   flowControls,
   restartFlow,
   startFlow,
@@ -118,6 +121,7 @@ describe('readers and cards', () => {
       { type: 'keys-generated' },
       { type: 'dialog-completed', dialog: 'auth' },
       { type: 'dialog-completed', dialog: 'sign' },
+      { type: 'issuance-claimed' },
       { type: 'certificates-issued', serials: ['aa', 'bb'] },
     ] as const) {
       driver.send(event);
@@ -218,6 +222,7 @@ describe('download', () => {
     ['key generation without a request', 'key-generation-started', {}],
     ['keys twice', 'keys-generated', {}],
     ['certificates before both PIN dialogs', 'certificates-issued', { serials: ['x'] }],
+    ['a claim before both PIN dialogs', 'issuance-claimed', {}],
     ['writing before issuing', 'certificates-written', {}],
   ])('refuses %s', (_name, type, extra) => {
     const driver = new FlowDriver().to(6);
@@ -232,8 +237,10 @@ describe('download', () => {
     driver.send({ type: 'keys-generated' });
     driver.send({ type: 'dialog-shown', dialog: 'sign' });
     driver.send({ type: 'dialog-completed', dialog: 'sign' });
-    driver.send({ type: 'certificates-issued', serials: ['01'] });
+    driver.send({ type: 'issuance-claimed' });
     expect(driver.state.download?.phase).toBe('issuing');
+    driver.send({ type: 'certificates-issued', serials: ['01'] });
+    expect(driver.state.download?.phase).toBe('writing');
     const early = new FlowDriver().to(5);
     expect(early.try({ type: 'dialog-shown', dialog: 'auth' })).toMatchObject(outOfOrder);
     expect(early.try({ type: 'dialog-cancelled', dialog: 'auth' })).toMatchObject(outOfOrder);
@@ -325,6 +332,7 @@ describe('clock', () => {
       { type: 'keys-generated' },
       { type: 'dialog-completed', dialog: 'auth' },
       { type: 'dialog-completed', dialog: 'sign' },
+      { type: 'issuance-claimed' },
       { type: 'certificates-issued', serials: ['1'] },
       { type: 'certificates-written' },
     ] as const) {
@@ -334,6 +342,104 @@ describe('clock', () => {
       current = result.value.state;
     }
     expect(current.deadline).toBe(at + 60_000);
+  });
+});
+
+describe('claiming the issuance', () => {
+  const keysOnCard = () => {
+    const driver = new FlowDriver().to(6);
+    driver.send({ type: 'keys-generated' });
+    driver.send({ type: 'dialog-completed', dialog: 'auth' });
+    driver.send({ type: 'dialog-completed', dialog: 'sign' });
+    return driver;
+  };
+
+  it('claims once, before anything is issued; a second claim is refused whatever the phase', () => {
+    const driver = keysOnCard();
+    expect(driver.try({ type: 'certificates-issued', serials: ['aa', 'bb'] })).toMatchObject({
+      ok: false,
+      error: { code: 'EVENT_OUT_OF_ORDER' },
+    });
+    driver.send({ type: 'issuance-claimed' });
+    expect(driver.state.issuance).toEqual({ attempt: 1, claimedAt: driver.now });
+    expect(driver.last?.entry).toMatchObject({ event: 'issuance-claimed', details: { attempt: 1 } });
+    const again = { ok: false, error: { code: 'CERTIFICATES_ALREADY_REQUESTED', details: { attempt: 1 } } };
+    expect(driver.try({ type: 'issuance-claimed' })).toMatchObject(again);
+    driver.send({ type: 'certificates-issued', serials: ['aa', 'bb'] });
+    expect(driver.try({ type: 'certificates-issued', serials: ['cc', 'dd'] })).toMatchObject({
+      ok: false,
+      error: { code: 'EVENT_OUT_OF_ORDER' },
+    });
+    expect(driver.try({ type: 'issuance-claimed' })).toMatchObject(again);
+    driver.send({ type: 'certificates-written' });
+    expect(driver.state.step).toBe(7);
+    expect(driver.try({ type: 'issuance-claimed' })).toMatchObject(again);
+  });
+
+  it('ends a claim that never got its certificates with DOWNLOAD_FAILED and the card clean-up', () => {
+    const driver = keysOnCard();
+    driver.send({ type: 'issuance-claimed' });
+    driver.send({ type: 'download-failed', reason: 'issuance-interrupted' });
+    expect(driver.state.fault).toMatchObject({ code: 'DOWNLOAD_FAILED' });
+    expect(driver.last?.effects).toEqual([{ type: 'clean-card', cardNumber: RESERVE_CARD }]);
+    expect(cleanUpOffered(driver.state)).toEqual([{ type: 'clean-card', cardNumber: RESERVE_CARD }]);
+    expect(findControl(driver.state, 'restart', driver.now)).toEqual({ id: 'restart', enabled: true });
+  });
+
+  it('writes the certificates of a flow stored before claims existed', () => {
+    const driver = keysOnCard();
+    const { issuance: _claim, ...older } = driver.state;
+    const stored = {
+      ...older,
+      issuedSerials: ['aa', 'bb'],
+      download: driver.state.download && { ...driver.state.download, phase: 'issuing' as const },
+    } as unknown as FlowState;
+    const written = applyFlowEvent(stored, { type: 'certificates-written', at: driver.now + SECOND });
+    expect(written.ok && written.value.state.step).toBe(7);
+    // Its certificates were issued before the upgrade: there is nothing left to claim.
+    expect(applyFlowEvent(stored, { type: 'issuance-claimed', at: driver.now })).toMatchObject({
+      ok: false,
+      error: { code: 'EVENT_OUT_OF_ORDER' },
+    });
+  });
+});
+
+describe('an order cancelled under its flow', () => {
+  it('aborts without releasing the order, revokes and cleans, and answers ORDER_CANCELLED afterwards', () => {
+    const driver = new FlowDriver().to(7);
+    driver.send({ type: 'aborted', reason: 'order-cancelled' });
+    expect(driver.state.status).toBe('aborted');
+    expect(driver.last?.raised).toEqual([{ code: 'ORDER_CANCELLED' }]);
+    expect(driver.last?.entry).toMatchObject({
+      codes: ['ORDER_CANCELLED'],
+      details: { reason: 'order-cancelled', cleanedUp: true },
+    });
+    expect(driver.last?.effects).toEqual([
+      { type: 'revoke-certificates', serials: ['0a01', '0a02'], reason: 'cessationOfOperation' },
+      { type: 'clean-card', cardNumber: RESERVE_CARD },
+    ]);
+    expect(cleanUpOffered(driver.state)).toEqual([{ type: 'clean-card', cardNumber: RESERVE_CARD }]);
+    for (const type of ['acknowledged', 'aborted'] as const) {
+      const event =
+        type === 'acknowledged'
+          ? { type, cardNumber: RESERVE_CARD, at: driver.now }
+          : { type, reason: 'logout' as const, at: driver.now };
+      expect(applyFlowEvent(driver.state, event)).toMatchObject({
+        ok: false,
+        error: { code: 'ORDER_CANCELLED', details: { status: 'aborted' } },
+      });
+    }
+  });
+
+  it('offers no clean-up before the card was touched, nor after a completed flow', () => {
+    const early = new FlowDriver().to(3);
+    early.send({ type: 'aborted', reason: 'order-cancelled' });
+    expect(early.last?.effects).toEqual([]);
+    expect(cleanUpOffered(early.state)).toEqual([]);
+    const done = new FlowDriver().to(7);
+    done.send({ type: 'acknowledged', cardNumber: RESERVE_CARD });
+    expect(cleanUpOffered(done.state)).toEqual([]);
+    expect(cleanUpOffered(new FlowDriver().to(7).state)).toEqual([]);
   });
 });
 

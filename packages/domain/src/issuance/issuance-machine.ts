@@ -80,6 +80,17 @@ const cleanup = (state: FlowState, reason: FlowRevocationReason = 'cessationOfOp
   return effects;
 };
 
+/**
+ * The card clean-up a flow that stopped from step 6 on still offers, for a page that did not see
+ * the answer which ended it (the sweeper, a cancelled order, another window).
+ */
+export const cleanUpOffered = (state: FlowState): FlowEffect[] => {
+  const stopped =
+    state.status === 'aborted' || state.status === 'ack-timeout-revoked' || state.fault !== null;
+  if (!stopped || state.order === null || state.step < 6) return [];
+  return [{ type: 'clean-card', cardNumber: state.order.cardNumber }];
+};
+
 /** A fault stops the flow until restart; from step 6 on it also tidies up. */
 const fault = (state: FlowState, code: ErrorCode, details?: ErrorDetails): Outcome => {
   const error: DomainError = details === undefined ? { code } : { code, details };
@@ -244,13 +255,42 @@ const onTick = (state: FlowState, at: Instant, config: FlowConfig): Outcome => {
 
 const onAborted = (state: FlowState, e: EventOf<'aborted'>): Outcome => {
   const effects = cleanup(state);
-  if (state.order !== null && state.step >= 4)
+  const cancelled = e.reason === 'order-cancelled';
+  // A cancelled order is not put back: the cancel changes it in the same breath.
+  if (state.order !== null && state.step >= 4 && !cancelled)
     effects.push({ type: 'release-order', orderId: state.order.orderId });
+  const cleaned = effects.some((effect) => effect.type === 'clean-card');
   return {
     state: { ...state, status: 'aborted', issuedSerials: [], pending: null, download: null },
+    raised: cancelled ? [{ code: 'ORDER_CANCELLED' }] : [],
     effects,
-    details: { reason: e.reason },
+    details: { reason: e.reason, ...(cleaned ? { cleanedUp: true } : {}) },
   };
+};
+
+/** A second claim in one flow: its certificates are issued once, whoever asks again. */
+const onIssuanceClaimed = (state: FlowState, e: EventOf<'issuance-claimed'>): Result<Outcome> => {
+  if (state.issuance != null) {
+    return err('CERTIFICATES_ALREADY_REQUESTED', { attempt: state.issuance.attempt });
+  }
+  const download = state.download;
+  if (
+    download?.phase !== 'dialogs' ||
+    download.dialogs.auth !== 'completed' ||
+    download.dialogs.sign !== 'completed'
+  ) {
+    return outOfOrder(state, e);
+  }
+  // A flow claims once; a new attempt is a new flow (restart). The number keeps the claim's key.
+  const attempt = 1;
+  return ok({
+    state: {
+      ...state,
+      issuance: { attempt, claimedAt: e.at },
+      download: { ...download, phase: 'issuing', since: e.at },
+    },
+    details: { attempt },
+  });
 };
 
 /** The step-specific part: the event is known to be allowed in this state. */
@@ -345,24 +385,25 @@ const handle = (state: FlowState, event: FlowEvent, config: FlowConfig): Result<
     case 'dialog-not-shown':
       if (download === null) return outOfOrder(state, event);
       return ok(fault(state, dialogCode(event.dialog), { dialog: event.dialog }));
+    case 'issuance-claimed':
+      return onIssuanceClaimed(state, event);
     case 'certificates-issued':
-      if (
-        download?.phase !== 'dialogs' ||
-        download.dialogs.auth !== 'completed' ||
-        download.dialogs.sign !== 'completed'
-      ) {
+      // Only under the flow's claim, and only once: the serials bind what the claim issued.
+      if (download?.phase !== 'issuing' || state.issuance == null || state.issuedSerials.length > 0) {
         return outOfOrder(state, event);
       }
       return ok({
         state: {
           ...state,
           issuedSerials: event.serials,
-          download: { ...download, phase: 'issuing', since: event.at },
+          download: { ...download, phase: 'writing', since: event.at },
         },
         details: { serials: event.serials.join(',') },
       });
     case 'certificates-written':
-      if (download?.phase !== 'issuing') return outOfOrder(state, event);
+      // A flow stored before claims existed waits in `issuing` with its serials already bound.
+      if (download?.phase !== 'writing' && !(download?.phase === 'issuing' && state.issuedSerials.length > 0))
+        return outOfOrder(state, event);
       return ok({
         state: { ...state, step: 7, download: null, deadline: event.at + config.ackWindowMs },
         details: { deadline: event.at + config.ackWindowMs },
@@ -396,6 +437,16 @@ const handle = (state: FlowState, event: FlowEvent, config: FlowConfig): Result<
   }
 };
 
+/**
+ * What an ended flow answers every event but a tick with: ORDER_CANCELLED when its order was
+ * cancelled under it, FLOW_ENDED otherwise; null while it runs.
+ */
+export const endedRefusal = (state: FlowState): DomainError | null => {
+  if (!isEnded(state)) return null;
+  const cancelled = state.status === 'aborted' && state.timeline.at(-1)?.codes.includes('ORDER_CANCELLED');
+  return { code: cancelled ? 'ORDER_CANCELLED' : 'FLOW_ENDED', details: { status: state.status } };
+};
+
 /** Checks a click against its control; a disabled control refuses it with its reason. */
 const gateClick = (state: FlowState, event: FlowEvent): Result<Outcome | null> => {
   const controlId = CLICK_CONTROLS[event.type];
@@ -425,9 +476,10 @@ export const applyFlowEvent = (
   const checked = checkFlowEvent(input);
   if (!checked.ok) return checked;
   const event = checked.value;
-  if (isEnded(state)) {
+  const ended = endedRefusal(state);
+  if (ended !== null) {
     if (event.type === 'tick') return ok({ state, raised: [], entry: null, effects: [] });
-    return err('FLOW_ENDED', { status: state.status });
+    return { ok: false, error: ended };
   }
   const gated = gateClick(state, event);
   if (!gated.ok) return gated;

@@ -221,6 +221,7 @@ export class FlowDriver {
         this.send({ type: 'dialog-completed', dialog: 'auth' });
         this.send({ type: 'dialog-shown', dialog: 'sign' });
         this.send({ type: 'dialog-completed', dialog: 'sign' });
+        this.send({ type: 'issuance-claimed' });
         this.send({ type: 'certificates-issued', serials: ['0a01', '0a02'] });
         this.send({ type: 'certificates-written' });
       },

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { CODE_INFO, ERROR_CODES } from '@reservkort/domain';
+import { closeIntent, getCertificate, insertFlow, insertIntents, listCertificates } from '@reservkort/store';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestStore, DIALECTS } from '../../../store/src/test-support/test-stores.js';
 import { FileKeyStore } from '../keys/file-key-store.js';
@@ -148,6 +149,38 @@ describe.each(DIALECTS)('certificate authority on %s', (dialect) => {
       const leaf = await writeText(t.dir, `${kind}-${dialect}.pem`, issued.pem);
       expect((await verify(leaf, 'loa3', DEFAULT_POLICY_OIDS.LoA3)).code).toBe(0);
     }
+  });
+
+  it('records a certificate under its issuance intent, and none under a closed one', async () => {
+    const flowId = `flow-intent-${dialect}`;
+    await insertFlow(t.store.db, {
+      id: flowId,
+      orderId: null,
+      admin2HsaId: null,
+      status: 'active',
+      step: 6,
+      state: {},
+      deadline: null,
+      pendingEffects: [],
+      createdAt: Date.now(),
+    });
+    const [open, closed] = ['card-auth', 'card-sign'] as const;
+    await insertIntents(t.store.db, [
+      { id: `${flowId}-a`, flowId, attempt: 1, purpose: open, createdAt: Date.now() },
+      { id: `${flowId}-s`, flowId, attempt: 1, purpose: closed, createdAt: Date.now() },
+    ]);
+    const issued = await t.ca.issue(issueRequest((await makeCsr()).pem, { intentId: `${flowId}-a` }));
+    expect((await getCertificate(t.store.db, issued.serial))?.intentId).toBe(`${flowId}-a`);
+    await closeIntent(t.store.db, `${flowId}-s`, Date.now());
+    const before = (await listCertificates(t.store.db)).length;
+    await expect(
+      t.ca.issue(issueRequest((await makeCsr()).pem, { profile: closed, intentId: `${flowId}-s` })),
+    ).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect(await listCertificates(t.store.db)).toHaveLength(before);
+    // A second certificate under the intent that already has one: refused the same way.
+    await expect(
+      t.ca.issue(issueRequest((await makeCsr()).pem, { intentId: `${flowId}-a` })),
+    ).rejects.toMatchObject({ code: 'CONFLICT' });
   });
 
   it('refuses a CSR with a bad signature, a too-small key, or garbage', async () => {

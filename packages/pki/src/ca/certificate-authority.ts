@@ -95,6 +95,11 @@ export interface IssueRequest {
   readonly validity: { readonly notBefore: number; readonly notAfter: number };
   readonly orderId: string | null;
   readonly actor: string;
+  /**
+   * The issuance intent this certificate is issued under, recorded with it in one transaction;
+   * a closed intent makes the issuance fail with nothing recorded (the signed bytes are dropped).
+   */
+  readonly intentId?: string | null;
 }
 
 export interface IssuedCertificate {
@@ -359,6 +364,7 @@ export class CertificateAuthority {
         notAfter: certificate.notAfter.getTime(),
         certificatePem: pem,
         createdAt: now,
+        intentId: request.intentId ?? null,
       });
       await appendAudit(trx, {
         at: now,
@@ -370,6 +376,7 @@ export class CertificateAuthority {
           profile: request.profile,
           cardNumber: request.cardNumber,
           orderId: request.orderId,
+          ...(request.intentId ? { intent: request.intentId } : {}),
         },
       });
     });

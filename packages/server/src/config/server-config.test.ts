@@ -199,6 +199,16 @@ describe('precedence: flags and environment, then the file, then the defaults', 
     });
   });
 
+  it('takes the reconciler’s grace period from the flag, then the file, else leaves the default', () => {
+    const graced = checkServerConfig({ issuance: { reconcileGraceSeconds: 45 } }, '/srv');
+    if (!graced.ok) throw new Error('fixture');
+    expect(serveOptionsFrom(graced.config, {}).reconcileGraceMs).toBe(45_000);
+    expect(serveOptionsFrom(graced.config, { reconcileGraceMs: 500 }).reconcileGraceMs).toBe(500);
+    expect(serveOptionsFrom({}, {})).not.toHaveProperty('reconcileGraceMs');
+    const wrong = checkServerConfig({ issuance: { reconcileGraceSeconds: 0 } }, '/srv');
+    expect(wrong.ok ? [] : wrong.problems.map((p) => p.path)).toEqual(['issuance.reconcileGraceSeconds']);
+  });
+
   it('falls back to the defaults without a file', () => {
     expect(serveOptionsFrom({}, {})).toEqual({
       port: SERVE_DEFAULTS.port,

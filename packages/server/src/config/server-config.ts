@@ -38,7 +38,7 @@ export interface ServerConfig {
     readonly organisation?: string;
     readonly policyOids?: { readonly [L in AssuranceLevel]?: string };
   };
-  readonly issuance?: { readonly ackWindowMinutes?: number };
+  readonly issuance?: { readonly ackWindowMinutes?: number; readonly reconcileGraceSeconds?: number };
   readonly sessions?: { readonly idleMinutes?: number; readonly absoluteHours?: number };
   readonly agent?: { readonly url?: string; readonly trainingPort?: number };
   readonly training?: boolean;
@@ -158,6 +158,12 @@ const SCHEMA = {
           exclusiveMinimum: 0,
           maximum: 1440,
           description: 'minutes, more than 0 and at most 1440',
+        },
+        reconcileGraceSeconds: {
+          type: 'number',
+          exclusiveMinimum: 0,
+          maximum: 3600,
+          description: 'seconds, more than 0 and at most 3600',
         },
       },
     },
@@ -568,6 +574,7 @@ export interface CommandLineChoices {
   readonly training?: boolean;
   readonly agentPort?: number;
   readonly ackWindowMs?: number;
+  readonly reconcileGraceMs?: number;
 }
 
 /**
@@ -579,6 +586,9 @@ export const serveOptionsFrom = (config: ServerConfig, chosen: CommandLineChoice
   const ackWindowMs =
     chosen.ackWindowMs ??
     Math.round((config.issuance?.ackWindowMinutes ?? SERVE_DEFAULTS.ackWindowMinutes) * 60_000);
+  const graceSeconds = config.issuance?.reconcileGraceSeconds;
+  const reconcileGraceMs =
+    chosen.reconcileGraceMs ?? (graceSeconds === undefined ? undefined : Math.round(graceSeconds * 1000));
   const sessions = {
     ...(config.sessions?.idleMinutes === undefined ? {} : { idleMs: config.sessions.idleMinutes * 60_000 }),
     ...(config.sessions?.absoluteHours === undefined
@@ -593,6 +603,7 @@ export const serveOptionsFrom = (config: ServerConfig, chosen: CommandLineChoice
     training: chosen.training === true || config.training === true,
     agentPort: chosen.agentPort ?? config.agent?.trainingPort ?? SERVE_DEFAULTS.agentPort,
     ackWindowMs,
+    ...(reconcileGraceMs === undefined ? {} : { reconcileGraceMs }),
     ...(server.publicUrl === undefined ? {} : { publicUrl: new URL(server.publicUrl).origin }),
     ...(config.tls === undefined ? {} : { tls: config.tls }),
     ...(server.trustProxy === undefined ? {} : { trustProxy: server.trustProxy }),

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import {
   applyFlowEvent,
   classifySearchQuery,
+  closedOrderCode,
   dateOf,
   diagnoseSearch,
   type FlowAnswer,
@@ -11,22 +12,34 @@ import {
   type FlowOrder,
   type FlowState,
   type FlowTransition,
+  type HsaId,
+  type Order,
+  orderStateAt,
   type Readers,
   restartFlow,
   startFlow,
   transitionOrder,
   viewOf,
 } from '@reservkort/domain';
-import type { CertificateAuthority } from '@reservkort/pki';
+import { type CertificateAuthority, checkCsr, type IssuedCertificate } from '@reservkort/pki';
 import {
   appendAudit,
+  bindIntent,
+  closeIntent,
   type Database,
   getFlow,
   getOrder,
   getPersonByHsaId,
+  type IssuancePurpose,
   insertFlow,
+  insertIntents,
+  listCertificatesOfIntent,
+  listFlowsForOrder,
   markLoginCardRemoved,
   type StoredFlow,
+  type StoredIssuanceIntent,
+  StoreError,
+  settleIntent,
   updateFlow,
   updateOrderState,
 } from '@reservkort/store';
@@ -39,6 +52,36 @@ import { adminOf, type DirectoryCache, lookUp } from './directory.js';
 type PendingEffect = Extract<FlowEffect, { type: 'revoke-certificates' }>;
 
 const newId = (): string => randomBytes(12).toString('base64url');
+
+/** The refusal when a flow's version moved between reading and writing it. */
+const FLOW_CHANGED = 'flow changed meanwhile';
+const flowChanged = (): ApiError => new ApiError('ORDER_STATE_CONFLICT', { state: FLOW_CHANGED });
+const isFlowChanged = (error: unknown): boolean =>
+  error instanceof ApiError && error.code === 'ORDER_STATE_CONFLICT' && error.details.state === FLOW_CHANGED;
+
+/** A flow that claimed its issuance and has nothing bound yet, and no fault: it waits on the claim. */
+export const waitsOnClaim = (flow: StoredFlow & { state: FlowState }): boolean =>
+  flow.status === 'active' &&
+  flow.state.fault === null &&
+  flow.state.issuance != null &&
+  flow.state.download?.phase === 'issuing' &&
+  flow.state.issuedSerials.length === 0;
+
+/** Who the audit log names for work nobody clicked. */
+export const RECONCILER_ACTOR = 'issuance-reconciler';
+
+/** Extra writes that must commit with a flow's change, or not at all. */
+type AlsoInTransaction = (trx: Transaction<Database>, transition: FlowTransition) => Promise<void>;
+
+interface ApplyOptions {
+  /** Written in the flow's transaction (issuance intents, their binding). */
+  readonly also?: AlsoInTransaction;
+  /** Who the audit log names; the session's administrator, or `system`, when not given. */
+  readonly actor?: string;
+}
+
+/** The same public key in two CSRs, compared as SubjectPublicKeyInfo bytes. */
+const sameKey = (a: ArrayBuffer, b: ArrayBuffer): boolean => Buffer.from(a).equals(Buffer.from(b));
 
 /**
  * The issuance portal's engine: flows stored with a version, every event run through the domain's
@@ -168,50 +211,63 @@ export class IssuanceService {
     return { ...applied, review };
   }
 
-  /** Issues both certificates for the CSRs the card made (step 6), then records them on the flow. */
+  /**
+   * Step 6, exactly once (Boulder's order: intent, issue, bind). The flow's claim and the intent for
+   * each certificate are committed in one transaction before anything is signed; a parallel or
+   * repeated request fails there on the flow's version or the intents' unique key and issues
+   * nothing. Each certificate is recorded under its intent, then the serials are bound to the flow.
+   * Whatever is issued and not bound is revoked here, or by the reconciler after a crash.
+   */
   async issueCertificates(flowId: string, session: CurrentSession, csrs: { auth: string; sign: string }) {
     const flow = await this.own(flowId, session);
     const order = flow.state.order;
     if (order === null) throw new ApiError('EVENT_OUT_OF_ORDER', { reason: 'no order' });
-    const now = this.now();
-    // Ask the machine first, so no certificate is issued for a flow that cannot take it.
-    const dryRun = applyFlowEvent(
-      flow.state,
-      { type: 'certificates-issued', serials: ['00'], at: now },
-      this.config,
-    );
+    // Ask the machine first, so a flow that cannot claim its issuance now records nothing.
+    const dryRun = applyFlowEvent(flow.state, { type: 'issuance-claimed', at: this.now() }, this.config);
     if (!dryRun.ok) throw new ApiError(dryRun.error.code, dryRun.error.details ?? {});
+    // Both requests are checked before the claim: a bad one costs the flow nothing.
+    const [authCsr, signCsr] = await Promise.all([checkCsr(csrs.auth), checkCsr(csrs.sign)]);
+    if (sameKey(authCsr.csr.publicKey.rawData, signCsr.csr.publicKey.rawData))
+      throw new ApiError('CSR_SAME_KEY');
     const stored = await getOrder(this.db, order.orderId);
     const person = await getPersonByHsaId(this.db, order.recipientHsaId);
     if (stored === null || person === null) throw new ApiError('NOT_FOUND', { what: 'order' });
-    const organisation = await this.directory.branchName(person.branchId, now);
-    const holder = {
-      hsaId: person.hsaId,
-      givenName: person.givenName,
-      surname: person.surname,
-      organisation,
-    };
+    const organisation = await this.directory.branchName(person.branchId, this.now());
     const common = {
       caId: 'loa3' as const,
-      holder,
+      holder: { hsaId: person.hsaId, givenName: person.givenName, surname: person.surname, organisation },
       cardNumber: stored.cardNumber,
       validity: stored.validity,
       orderId: stored.id,
       actor: session.hsaId,
     };
-    const auth = await this.ca.issue({ ...common, profile: 'card-auth', csr: csrs.auth });
-    let sign: Awaited<ReturnType<CertificateAuthority['issue']>>;
+    const intents: Record<IssuancePurpose, string> = { 'card-auth': newId(), 'card-sign': newId() };
+    await this.claim(flowId, session, intents);
+
+    const issued: IssuedCertificate[] = [];
     try {
-      sign = await this.ca.issue({ ...common, profile: 'card-sign', csr: csrs.sign });
+      for (const [purpose, csr] of [
+        ['card-auth', csrs.auth],
+        ['card-sign', csrs.sign],
+      ] as const) {
+        issued.push(await this.ca.issue({ ...common, profile: purpose, csr, intentId: intents[purpose] }));
+      }
     } catch (error) {
-      await this.ca.revoke(auth.serial, 'cessationOfOperation', session.hsaId).catch(() => undefined);
+      await this.abandonClaim(flowId, Object.values(intents), 'issuance-failed');
       throw error;
     }
-    const applied = await this.apply(flowId, session, {
-      type: 'certificates-issued',
-      serials: [auth.serial, sign.serial],
-      at: this.now(),
-    });
+    const [auth, sign] = issued;
+    if (auth === undefined || sign === undefined) throw new Error('two certificates were issued');
+    let applied: FlowAnswer;
+    try {
+      applied = await this.bind(flowId, session, [
+        [intents['card-auth'], auth.serial],
+        [intents['card-sign'], sign.serial],
+      ]);
+    } catch (error) {
+      await this.abandonClaim(flowId, Object.values(intents), 'binding-failed');
+      throw error;
+    }
     return {
       ...applied,
       certificates: {
@@ -221,53 +277,215 @@ export class IssuanceService {
     };
   }
 
+  /** The claim and its intents, in the transaction that moves the flow's version. */
+  private async claim(
+    flowId: string,
+    session: CurrentSession,
+    intents: Record<IssuancePurpose, string>,
+  ): Promise<void> {
+    try {
+      await this.apply(
+        flowId,
+        session,
+        { type: 'issuance-claimed', at: this.now() },
+        {
+          also: async (trx, transition) => {
+            const attempt = transition.state.issuance?.attempt ?? 1;
+            await insertIntents(
+              trx,
+              (Object.entries(intents) as [IssuancePurpose, string][]).map(([purpose, id]) => ({
+                id,
+                flowId,
+                attempt,
+                purpose,
+                createdAt: this.now(),
+              })),
+            );
+          },
+        },
+      );
+    } catch (error) {
+      // Lost the race: the other request's claim, or its intents' unique key, came first.
+      if (error instanceof StoreError && error.code === 'CONFLICT')
+        throw new ApiError('CERTIFICATES_ALREADY_REQUESTED');
+      if (isFlowChanged(error) && (await this.load(flowId)).state.issuance != null)
+        throw new ApiError('CERTIFICATES_ALREADY_REQUESTED');
+      throw error;
+    }
+  }
+
+  /**
+   * Records the serials on their intents and on the flow, in one transaction. A tick or a card event
+   * that moved the flow's version meanwhile is no reason to give up: read it again and retry.
+   */
+  private async bind(
+    flowId: string,
+    session: CurrentSession,
+    bindings: readonly (readonly [intentId: string, serial: string])[],
+  ): Promise<FlowAnswer> {
+    for (let attempt = 1; ; attempt++) {
+      const at = this.now();
+      try {
+        return await this.apply(
+          flowId,
+          session,
+          { type: 'certificates-issued', serials: bindings.map(([, serial]) => serial), at },
+          {
+            also: async (trx) => {
+              for (const [intentId, serial] of bindings) {
+                // Closed by the reconciler: the flow gave up on this claim meanwhile.
+                if (!(await bindIntent(trx, intentId, serial, at)))
+                  throw new ApiError('DOWNLOAD_FAILED', { reason: 'issuance-interrupted' });
+              }
+            },
+          },
+        );
+      } catch (error) {
+        if (!isFlowChanged(error) || attempt >= 5) throw error;
+      }
+    }
+  }
+
+  /**
+   * A claim that will not be bound: the flow ends with DOWNLOAD_FAILED (restart offered) if it still
+   * waits on the claim, and whatever was issued under it is revoked. The reconciler repeats it after
+   * a crash, so a failure here is only logged by the caller's error.
+   */
+  private async abandonClaim(flowId: string, intentIds: readonly string[], reason: string): Promise<void> {
+    await this.failWaitingClaim(flowId, reason, null).catch(() => false);
+    await this.retireIntents(flowId, intentIds, 'issuance').catch(() => 0);
+  }
+
+  /**
+   * Ends a flow that still waits for the certificates of its claim (claimed, nothing bound, no
+   * fault) with DOWNLOAD_FAILED; false if it does not wait (any more).
+   */
+  async failWaitingClaim(flowId: string, reason: string, actor: string | null): Promise<boolean> {
+    if (!waitsOnClaim(await this.load(flowId))) return false;
+    await this.apply(
+      flowId,
+      null,
+      { type: 'download-failed', reason, at: this.now() },
+      actor === null ? {} : { actor },
+    );
+    return true;
+  }
+
+  /**
+   * Closes intents (no certificate can be recorded under them any more) and revokes what was issued
+   * under them; idempotent. Returns the serials revoked now.
+   */
+  async retireIntents(flowId: string, intentIds: readonly string[], actor: string): Promise<string[]> {
+    const revoked: string[] = [];
+    for (const intentId of intentIds) {
+      // Closing and reading in one transaction: a certificate committing meanwhile is either seen
+      // here or refused (its transaction writes the same intent row).
+      const certificates = await this.db.transaction().execute(async (trx) => {
+        await closeIntent(trx, intentId, this.now());
+        return listCertificatesOfIntent(trx, intentId);
+      });
+      for (const certificate of certificates) {
+        if (certificate.revocation !== null) continue;
+        await this.ca.revoke(certificate.serial, 'cessationOfOperation', actor).then(
+          () => revoked.push(certificate.serial),
+          (error: { code?: string }) => {
+            if (error.code !== 'ALREADY_REVOKED') throw error;
+          },
+        );
+      }
+      await settleIntent(this.db, intentId, 'revoked', this.now());
+    }
+    if (revoked.length > 0) {
+      await appendAudit(this.db, {
+        at: this.now(),
+        actor,
+        action: 'issuance.unbound-revoked',
+        subject: flowId,
+        details: { serials: revoked.join(',') },
+      });
+    }
+    return revoked;
+  }
+
+  /** Settles the intents of a completed flow whose certificates it holds: nothing more to watch. */
+  async keepIntents(intents: readonly StoredIssuanceIntent[]): Promise<void> {
+    for (const intent of intents) {
+      await this.db.transaction().execute(async (trx) => {
+        await closeIntent(trx, intent.id, this.now());
+        await settleIntent(trx, intent.id, 'kept', this.now());
+      });
+    }
+  }
+
+  /**
+   * Cancels (makulerar) an order. Every flow running on it is aborted in the same transaction, with
+   * its clean-up (certificates revoked, card clean offered), instead of being left at its step.
+   */
+  async cancelOrder(orderId: string, actor: HsaId): Promise<Order> {
+    for (let attempt = 1; ; attempt++) {
+      const order = await getOrder(this.db, orderId);
+      if (order === null) throw new ApiError('NOT_FOUND', { what: 'order' });
+      const now = this.now();
+      const next = transitionOrder(order, { type: 'cancel', at: now });
+      if (!next.ok) throw new ApiError(next.error.code, next.error.details ?? {});
+      const running = (await listFlowsForOrder(this.db, orderId)).filter((f) => f.status === 'active');
+      const event: FlowEvent = { type: 'aborted', reason: 'order-cancelled', at: now };
+      const aborts = running.map((flow) => {
+        const result = applyFlowEvent(flow.state as FlowState, event, this.config);
+        if (!result.ok) throw new ApiError(result.error.code, result.error.details ?? {});
+        return { flow: flow as StoredFlow & { state: FlowState }, transition: result.value };
+      });
+      try {
+        await this.db.transaction().execute(async (trx) => {
+          for (const { flow, transition } of aborts) {
+            await this.commit(trx, flow, transition, event, { session: null, actor });
+          }
+          const changed = await updateOrderState(trx, {
+            id: order.id,
+            expectedVersion: order.version,
+            state: next.value.state,
+            stateChangedAt: now,
+          });
+          if (!changed) throw flowChanged();
+          await appendAudit(trx, {
+            at: now,
+            actor,
+            action: 'order.cancelled',
+            subject: order.id,
+            details: { flows: aborts.map((a) => a.flow.id).join(',') },
+          });
+        });
+      } catch (error) {
+        // A flow or the order moved meanwhile: look again (a completed order then refuses the cancel).
+        if (isFlowChanged(error) && attempt < 5) continue;
+        throw error;
+      }
+      for (const { flow } of aborts) await this.settle(flow.id).catch(() => undefined);
+      return next.value;
+    }
+  }
+
   /**
    * Runs one event through the domain machine and stores the result in one transaction with the
    * order's change; a concurrent change (another server, another admin) makes it fail cleanly.
    */
-  async apply(flowId: string, session: CurrentSession | null, event: FlowEvent): Promise<FlowAnswer> {
+  async apply(
+    flowId: string,
+    session: CurrentSession | null,
+    event: FlowEvent,
+    options: ApplyOptions = {},
+  ): Promise<FlowAnswer> {
     const flow = session === null ? await this.load(flowId) : await this.own(flowId, session);
     const result = applyFlowEvent(flow.state, event, this.config);
     if (!result.ok) throw new ApiError(result.error.code, result.error.details ?? {});
     const transition = result.value;
-    const pending = [
-      ...(flow.pendingEffects as PendingEffect[]),
-      ...transition.effects.filter((e): e is PendingEffect => e.type === 'revoke-certificates'),
-    ];
-    await this.db.transaction().execute(async (trx) => {
-      const stored = await updateFlow(trx, {
-        id: flowId,
-        expectedVersion: flow.version,
-        status: transition.state.status,
-        step: transition.state.step,
-        state: transition.state,
-        deadline: transition.state.status === 'active' ? transition.state.deadline : null,
-        pendingEffects: pending,
-        orderId: transition.state.order?.orderId ?? null,
-        updatedAt: event.at,
+    const pending = await this.db.transaction().execute(async (trx) => {
+      const stored = await this.commit(trx, flow, transition, event, {
+        session,
+        actor: options.actor ?? session?.hsaId ?? 'system',
       });
-      if (!stored) throw new ApiError('ORDER_STATE_CONFLICT', { state: 'flow changed meanwhile' });
-      await this.applyOrderEffects(trx, transition, event.at);
-      if (
-        session !== null &&
-        transition.state.loginCardRemovedAt !== null &&
-        flow.state.loginCardRemovedAt === null
-      ) {
-        await markLoginCardRemoved(trx, session.id, transition.state.loginCardRemovedAt);
-      }
-      if (transition.entry !== null) {
-        await appendAudit(trx, {
-          at: event.at,
-          actor: session?.hsaId ?? 'system',
-          action: `flow.${event.type}`,
-          subject: flowId,
-          details: {
-            step: transition.entry.step,
-            codes: transition.entry.codes,
-            status: transition.state.status,
-          },
-        });
-      }
+      await options.also?.(trx, transition);
+      return stored;
     });
     // The change is committed and its revocations stored: if carrying them out fails now, the
     // sweeper retries; the caller's action still succeeded.
@@ -277,6 +495,55 @@ export class IssuanceService {
       raised: transition.raised.map((e) => e.code),
       cardEffects: transition.effects.filter((e) => e.type === 'clean-card'),
     };
+  }
+
+  /** Stores one transition of a flow read at `flow.version`; returns the revocations it now owes. */
+  private async commit(
+    trx: Transaction<Database>,
+    flow: StoredFlow & { state: FlowState },
+    transition: FlowTransition,
+    event: FlowEvent,
+    by: { readonly session: CurrentSession | null; readonly actor: string },
+  ): Promise<PendingEffect[]> {
+    const pending = [
+      ...(flow.pendingEffects as PendingEffect[]),
+      ...transition.effects.filter((e): e is PendingEffect => e.type === 'revoke-certificates'),
+    ];
+    const stored = await updateFlow(trx, {
+      id: flow.id,
+      expectedVersion: flow.version,
+      status: transition.state.status,
+      step: transition.state.step,
+      state: transition.state,
+      deadline: transition.state.status === 'active' ? transition.state.deadline : null,
+      pendingEffects: pending,
+      orderId: transition.state.order?.orderId ?? null,
+      updatedAt: event.at,
+    });
+    if (!stored) throw flowChanged();
+    await this.applyOrderEffects(trx, transition, event.at);
+    const session = by.session;
+    if (
+      session !== null &&
+      transition.state.loginCardRemovedAt !== null &&
+      flow.state.loginCardRemovedAt === null
+    ) {
+      await markLoginCardRemoved(trx, session.id, transition.state.loginCardRemovedAt);
+    }
+    if (transition.entry !== null) {
+      await appendAudit(trx, {
+        at: event.at,
+        actor: by.actor,
+        action: `flow.${event.type}`,
+        subject: flow.id,
+        details: {
+          step: transition.entry.step,
+          codes: transition.entry.codes,
+          status: transition.state.status,
+        },
+      });
+    }
+    return pending;
   }
 
   private async applyOrderEffects(
@@ -293,10 +560,17 @@ export class IssuanceService {
         continue;
       const order = await getOrder(trx, effect.orderId);
       if (order === null) throw new ApiError('NOT_FOUND', { what: 'order' });
+      // An order cancelled (or otherwise closed) under its flow has nothing to release: the flow
+      // still ends. Flows stored before a cancel aborted them need this to time out at all.
+      if (effect.type === 'release-order' && orderStateAt(order, at) !== 'in_progress') continue;
       const type =
         effect.type === 'start-order' ? 'start' : effect.type === 'complete-order' ? 'complete' : 'release';
       const next = transitionOrder(order, { type, at });
-      if (!next.ok) throw new ApiError(next.error.code, next.error.details ?? {});
+      if (!next.ok) {
+        // KVITTERA on an order cancelled meanwhile says so, not just "conflict".
+        const closed = type === 'complete' ? closedOrderCode(orderStateAt(order, at)) : null;
+        throw new ApiError(closed ?? next.error.code, next.error.details ?? {});
+      }
       const changed = await updateOrderState(trx, {
         id: order.id,
         expectedVersion: order.version,

@@ -33,6 +33,7 @@ import { type CurrentSession, requireSession } from '../auth/session.js';
 import { issueChallenge, statement } from '../auth/signing-challenge.js';
 import { ApiError } from '../http/api-error.js';
 import { adminOf, type DirectoryCache, lookUp } from '../issuance/directory.js';
+import type { IssuanceService } from '../issuance/issuance.service.js';
 import type { ServerContext } from '../server-context.js';
 
 /** The card product the reserve cards belong to. */
@@ -60,7 +61,7 @@ const orderView = (order: StoredOrder | Order) => ({
 
 /** Admin 1's portal: find a person, register and sign an order with the card, see and cancel orders. */
 export const adminRoutes =
-  (ctx: ServerContext, directory: DirectoryCache): FastifyPluginAsync =>
+  (ctx: ServerContext, directory: DirectoryCache, issuance: IssuanceService): FastifyPluginAsync =>
   async (app) => {
     const db = ctx.store.db;
     const session = async (request: FastifyRequest): Promise<CurrentSession> => {
@@ -333,26 +334,8 @@ export const adminRoutes =
         if (order.recipient.protectedIdentity && !holdsKurIn(tree, admin, order.recipient.branchId)) {
           throw new ApiError('PROTECTED_NEEDS_KUR');
         }
-        const now = ctx.clock.now();
-        const next = transitionOrder(order, { type: 'cancel', at: now });
-        if (!next.ok) throw new ApiError(next.error.code, next.error.details ?? {});
-        await db.transaction().execute(async (trx) => {
-          const changed = await updateOrderState(trx, {
-            id: order.id,
-            expectedVersion: order.version,
-            state: 'cancelled',
-            stateChangedAt: now,
-          });
-          if (!changed) throw new ApiError('ORDER_STATE_CONFLICT', { state: 'changed meanwhile' });
-          await appendAudit(trx, {
-            at: now,
-            actor: current.hsaId,
-            action: 'order.cancelled',
-            subject: order.id,
-            details: {},
-          });
-        });
-        return orderView(next.value);
+        // A flow running on the order is aborted with it (certificates revoked, card clean offered).
+        return orderView(await issuance.cancelOrder(order.id, current.hsaId));
       },
     );
   };

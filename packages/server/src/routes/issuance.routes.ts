@@ -1,6 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { X509Certificate } from '@peculiar/x509';
-import { checkFlowEvent, type FlowEvent, parseCardNumber, type Readers, viewOf } from '@reservkort/domain';
+import {
+  checkFlowEvent,
+  cleanUpOffered,
+  endedRefusal,
+  type FlowEvent,
+  parseCardNumber,
+  type Readers,
+  viewOf,
+} from '@reservkort/domain';
 import { consumeChallenge, getCertificate } from '@reservkort/store';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { verifyCardCertificate, verifyCardSignature } from '../auth/card-certificate.js';
@@ -111,7 +119,12 @@ export const issuanceRoutes =
       },
       async (request) => {
         const flow = await issuance.own(request.params.flowId, await session(request));
-        return { view: viewOf(flow.state, ctx.clock.now()), raised: [], cardEffects: [] };
+        // A flow the server ended (sweeper, cancelled order) still offers its card clean-up here.
+        return {
+          view: viewOf(flow.state, ctx.clock.now()),
+          raised: [],
+          cardEffects: cleanUpOffered(flow.state),
+        };
       },
     );
 
@@ -308,6 +321,9 @@ export const issuanceRoutes =
       async (request) => {
         const me = await session(request);
         const flow = await issuance.own(request.params.flowId, me);
+        // An ended flow says why (FLOW_ENDED, ORDER_CANCELLED) before its certificates are looked for.
+        const ended = endedRefusal(flow.state);
+        if (ended !== null) throw new ApiError(ended.code, ended.details ?? {});
         const data = await takeChallenge(request.body.challengeId, flow.id, 'acknowledge');
         const signSerial = flow.state.issuedSerials[1];
         const stored = signSerial ? await getCertificate(db, signSerial) : null;

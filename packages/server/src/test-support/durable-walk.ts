@@ -35,8 +35,8 @@ export const sendOrderSignature = (
   signature: Awaited<ReturnType<typeof prepareOrderSignature>>,
 ) => page.api('POST', `/api/flows/${page.flowId}/sign`, signature);
 
-/** Steps 4–6: handover, terms, keys on the card, both certificates issued and written; at step 7. */
-export const walkStep4ToStep7 = async (page: DurablePage, recipient: Recipient) => {
+/** Steps 4–6 up to the keys: handover, terms, keys on the card and both PIN dialogs; the card's CSRs. */
+export const walkStep4ToKeys = async (page: DurablePage, recipient: Recipient) => {
   const { cards, agent, agentToken } = page.ws;
   await cards.insertCard('reader-2', recipient.reserveCard);
   await page.relay({ type: 'card-inserted', reader: 2, cardNumber: recipient.reserveCard });
@@ -53,7 +53,13 @@ export const walkStep4ToStep7 = async (page: DurablePage, recipient: Recipient) 
   const afterDialogs = await page.relayAgentEvents(seen);
   expect(afterDialogs?.body.view.step).toBe(6);
 
-  const { authCsr, signCsr } = enrolled.result as { authCsr: string; signCsr: string };
+  return enrolled.result as { authCsr: string; signCsr: string };
+};
+
+/** Steps 4–6: handover, terms, keys on the card, both certificates issued and written; at step 7. */
+export const walkStep4ToStep7 = async (page: DurablePage, recipient: Recipient) => {
+  const { agent, agentToken } = page.ws;
+  const { authCsr, signCsr } = await walkStep4ToKeys(page, recipient);
   const issued = await page.api('POST', `/api/flows/${page.flowId}/certificates`, { authCsr, signCsr });
   expect(issued.status, JSON.stringify(issued.body)).toBe(200);
   const write = await agent.writeCertificates(
@@ -74,6 +80,14 @@ export const walkStep4ToStep7 = async (page: DurablePage, recipient: Recipient) 
     serials: written.body.view.issuedSerials as string[],
     deadline: written.body.view.deadline as number,
   };
+};
+
+/** Steps 1–6 for one administrator and recipient, up to the keys on the card: the CSRs to send. */
+export const walkToKeys = async (page: DurablePage, adminCard: CardNumber, recipient: Recipient) => {
+  await walkToStep3(page, adminCard, recipient);
+  const signed = await sendOrderSignature(page, await prepareOrderSignature(page));
+  expect(signed.body.view?.step, JSON.stringify(signed.body)).toBe(4);
+  return walkStep4ToKeys(page, recipient);
 };
 
 /** Steps 1–7 for one administrator and recipient. */

@@ -34,8 +34,8 @@ describe.each(DIALECTS)('certificate repository on %s', (dialect) => {
 
   it('round-trips certificates, unrevoked', async () => {
     for (const cert of [caCert, ...certs]) await insertCertificate(store.db, cert);
-    expect(await getCertificate(store.db, '0a')).toEqual({ ...certs[0], revocation: null });
-    expect(await getCertificate(store.db, '01')).toEqual({ ...caCert, revocation: null });
+    expect(await getCertificate(store.db, '0a')).toEqual({ ...certs[0], intentId: null, revocation: null });
+    expect(await getCertificate(store.db, '01')).toEqual({ ...caCert, intentId: null, revocation: null });
     expect(await getCertificate(store.db, 'ff')).toBeNull();
   });
 

@@ -1,7 +1,8 @@
 import type { CardNumber, HsaId, Instant } from '@reservkort/domain';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Database } from '../database.js';
-import { translateWriteErrors } from '../store-error.js';
+import { recordIssuedUnderIntent } from '../issuance/issuance-intent.repository.js';
+import { StoreError, translateWriteErrors } from '../store-error.js';
 import type { CertificatesTable, RevocationReason } from './certificate.table.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -18,6 +19,11 @@ export interface NewCertificate {
   readonly notAfter: Instant;
   readonly certificatePem: string;
   readonly createdAt: Instant;
+  /**
+   * The issuance intent it is issued under (absent or null: none). The intent must be open; it is
+   * marked in the same transaction, so a closed intent never gets a certificate.
+   */
+  readonly intentId?: string | null;
 }
 
 export interface Revocation {
@@ -27,6 +33,7 @@ export interface Revocation {
 }
 
 export interface StoredCertificate extends NewCertificate {
+  readonly intentId: string | null;
   readonly revocation: Revocation | null;
 }
 
@@ -86,10 +93,15 @@ const toCertificate = (row: Selectable<CertificatesTable> & RevocationColumns): 
   notAfter: row.not_after,
   certificatePem: row.certificate_pem,
   createdAt: row.created_at,
+  intentId: row.intent_id,
   revocation: toRevocation(row),
 });
 
 export async function insertCertificate(db: Db, certificate: NewCertificate): Promise<void> {
+  const intentId = certificate.intentId ?? null;
+  if (intentId !== null && !(await recordIssuedUnderIntent(db, intentId, certificate.createdAt))) {
+    throw new StoreError('CONFLICT', `Issuance intent ${intentId} is closed or unknown`);
+  }
   await translateWriteErrors(`Certificate ${certificate.serial}`, () =>
     db
       .insertInto('certificates')
@@ -105,9 +117,16 @@ export async function insertCertificate(db: Db, certificate: NewCertificate): Pr
         not_after: certificate.notAfter,
         certificate_pem: certificate.certificatePem,
         created_at: certificate.createdAt,
+        intent_id: intentId,
       })
       .execute(),
   );
+}
+
+/** The certificates issued under an intent (at most one), with their revocation if any. */
+export async function listCertificatesOfIntent(db: Db, intentId: string): Promise<StoredCertificate[]> {
+  const rows = await withRevocation(db).where('c.intent_id', '=', intentId).orderBy('c.serial').execute();
+  return rows.map(toCertificate);
 }
 
 export async function getCertificate(db: Db, serial: string): Promise<StoredCertificate | null> {

@@ -30,6 +30,8 @@ export interface CertificatesTable {
   not_after: Instant;
   certificate_pem: string;
   created_at: Instant;
+  /** The issuance intent it was issued under; null for certificates outside a flow (CAs, staff cards). */
+  intent_id: string | null;
 }
 
 export interface RevocationsTable {

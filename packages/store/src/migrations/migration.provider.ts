@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './2026-11-29T00-initial.js';
 import * as crls from './2026-11-29T01-crls.js';
 import * as server from './2026-11-29T02-server.js';
+import * as issuanceIntents from './2026-12-03T10-issuance-intents.js';
 import * as cardNumberOrders from './2026-12-03T11-card-number-orders.js';
 
 /** Every migration, by name; listed here rather than read from disk so that bundling cannot lose one. */
@@ -9,6 +10,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026-11-29T00-initial': initial,
   '2026-11-29T01-crls': crls,
   '2026-11-29T02-server': server,
+  '2026-12-03T10-issuance-intents': issuanceIntents,
   '2026-12-03T11-card-number-orders': cardNumberOrders,
 };
 

@@ -22,6 +22,13 @@ const minutes = (value: string, name: string): number => {
   return Math.round(n * 60_000);
 };
 
+const seconds = (value: string, name: string): number => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || n > 3600)
+    throw new Error(`${name} must be more than 0 and at most 3600 seconds`);
+  return Math.round(n * 1000);
+};
+
 interface ServeFlags {
   config?: string;
   port: string;
@@ -29,6 +36,7 @@ interface ServeFlags {
   training?: boolean;
   agentPort: string;
   ackWindow: string;
+  reconcileGrace?: string;
 }
 
 /** The flags given on the command line or through their environment variable; defaults are not choices. */
@@ -45,6 +53,9 @@ const choicesOf = (options: ServeFlags, command: Command): CommandLineChoices =>
     ...(options.training ? { training: true } : {}),
     ...(chosen('agentPort') ? { agentPort: port(options.agentPort, '--agent-port') } : {}),
     ...(chosen('ackWindow') ? { ackWindowMs: minutes(options.ackWindow, '--ack-window') } : {}),
+    ...(options.reconcileGrace !== undefined && chosen('reconcileGrace')
+      ? { reconcileGraceMs: seconds(options.reconcileGrace, '--reconcile-grace') }
+      : {}),
   };
 };
 
@@ -63,6 +74,12 @@ export const registerServeCommand = (program: Command): void => {
       new Option('--ack-window <minutes>', 'time to acknowledge a card')
         .env('RESERVKORT_ACK_WINDOW_MINUTES')
         .default(String(SERVE_DEFAULTS.ackWindowMinutes)),
+    )
+    .addOption(
+      new Option(
+        '--reconcile-grace <seconds>',
+        'how long an issuance may stay unbound before its certificates are revoked (default 30)',
+      ).env('RESERVKORT_RECONCILE_GRACE_SECONDS'),
     )
     .action(async (options: ServeFlags, command: Command) => {
       // Every problem of the file is printed by main, and the start stops with EX_CONFIG.

@@ -1,0 +1,182 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertCa } from '../ca/ca.repository.js';
+import {
+  getCertificate,
+  insertCertificate,
+  listCertificatesOfIntent,
+} from '../certificate/certificate.repository.js';
+import { openStore } from '../database.js';
+import { insertFlow } from '../flow/flow.repository.js';
+import { aCa, aCertificate, MINUTE, T0 } from '../test-support/store-fixtures.js';
+import { createTestStore, DIALECTS, type TestStore } from '../test-support/test-stores.js';
+import {
+  bindIntent,
+  closeIntent,
+  getIntent,
+  insertIntents,
+  listIntentsOfFlow,
+  listUnsettledIntents,
+  settleIntent,
+} from './issuance-intent.repository.js';
+
+const aFlow = (id: string) => ({
+  id,
+  orderId: null,
+  admin2HsaId: null,
+  status: 'active' as const,
+  step: 6 as const,
+  state: { flowId: id },
+  deadline: null,
+  pendingEffects: [],
+  createdAt: T0,
+});
+
+const intentsOf = (flowId: string, attempt = 1, at = T0) =>
+  (['card-auth', 'card-sign'] as const).map((purpose) => ({
+    id: `${flowId}-${attempt}-${purpose}`,
+    flowId,
+    attempt,
+    purpose,
+    createdAt: at,
+  }));
+
+describe.each(DIALECTS)('issuance intents on %s', (dialect) => {
+  let store: TestStore;
+  beforeAll(async () => {
+    store = await createTestStore(dialect);
+    await insertCa(store.db, aCa('loa3'));
+  });
+  afterAll(() => store?.dispose());
+
+  it('are unique on (flow, attempt, purpose): a second claim is a CONFLICT and adds nothing', async () => {
+    await insertFlow(store.db, aFlow('f-unique'));
+    await insertIntents(store.db, intentsOf('f-unique'));
+    const again = intentsOf('f-unique').map((i) => ({ ...i, id: `${i.id}-again` }));
+    await expect(insertIntents(store.db, again)).rejects.toMatchObject({ code: 'CONFLICT' });
+    const [, signAgain] = again;
+    if (signAgain === undefined) throw new Error('fixture');
+    await expect(insertIntents(store.db, [signAgain])).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect((await listIntentsOfFlow(store.db, 'f-unique')).map((i) => i.id).sort()).toEqual(
+      intentsOf('f-unique')
+        .map((i) => i.id)
+        .sort(),
+    );
+    // Another attempt of the same flow is another key.
+    await insertIntents(store.db, intentsOf('f-unique', 2));
+    expect(await listIntentsOfFlow(store.db, 'f-unique')).toHaveLength(4);
+  });
+
+  it('refer to a flow that exists', async () => {
+    await expect(insertIntents(store.db, intentsOf('no-such-flow'))).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+  });
+
+  it('take one certificate each, and none once closed', async () => {
+    await insertFlow(store.db, aFlow('f-cert'));
+    const [auth, sign] = intentsOf('f-cert');
+    if (!auth || !sign) throw new Error('fixture');
+    await insertIntents(store.db, [auth, sign]);
+    await insertCertificate(store.db, aCertificate('a1', 'loa3', { intentId: auth.id, createdAt: T0 + 1 }));
+    expect((await getCertificate(store.db, 'a1'))?.intentId).toBe(auth.id);
+    expect((await getIntent(store.db, auth.id))?.issuedAt).toBe(T0 + 1);
+    // A second certificate under the same intent: refused by the unique index.
+    await expect(
+      insertCertificate(store.db, aCertificate('a2', 'loa3', { intentId: auth.id })),
+    ).rejects.toMatchObject({ code: 'CONFLICT' });
+    // Closed before its certificate was recorded: refused, and nothing is stored.
+    await closeIntent(store.db, sign.id, T0 + 2);
+    await expect(
+      insertCertificate(store.db, aCertificate('s1', 'loa3', { intentId: sign.id })),
+    ).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect(await getCertificate(store.db, 's1')).toBeNull();
+    expect(await listCertificatesOfIntent(store.db, sign.id)).toEqual([]);
+    expect((await listCertificatesOfIntent(store.db, auth.id)).map((c) => c.serial)).toEqual(['a1']);
+    // Certificates of no intent are as before.
+    await insertCertificate(store.db, aCertificate('n1', 'loa3'));
+    await insertCertificate(store.db, aCertificate('n2', 'loa3', { intentId: null }));
+    expect((await getCertificate(store.db, 'n2'))?.intentId).toBeNull();
+  });
+
+  it('bind once while open; close and settle once', async () => {
+    await insertFlow(store.db, aFlow('f-bind'));
+    const [auth, sign] = intentsOf('f-bind');
+    if (!auth || !sign) throw new Error('fixture');
+    await insertIntents(store.db, [auth, sign]);
+    expect(await bindIntent(store.db, auth.id, 'b1', T0 + 5)).toBe(true);
+    expect(await bindIntent(store.db, auth.id, 'b2', T0 + 6)).toBe(false);
+    await closeIntent(store.db, sign.id, T0 + 7);
+    await closeIntent(store.db, sign.id, T0 + 8);
+    expect(await bindIntent(store.db, sign.id, 'b3', T0 + 9)).toBe(false);
+    await settleIntent(store.db, sign.id, 'revoked', T0 + 10);
+    await settleIntent(store.db, sign.id, 'kept', T0 + 11);
+    expect(await getIntent(store.db, auth.id)).toMatchObject({
+      serial: 'b1',
+      boundAt: T0 + 5,
+      closedAt: null,
+    });
+    expect(await getIntent(store.db, sign.id)).toMatchObject({
+      serial: null,
+      closedAt: T0 + 7,
+      settledAt: T0 + 10,
+      outcome: 'revoked',
+    });
+  });
+
+  it('list the unsettled ones created up to a time, a page at a time', async () => {
+    await insertFlow(store.db, aFlow('f-page'));
+    const at = T0 + 60 * MINUTE;
+    await insertIntents(store.db, [...intentsOf('f-page', 1, at), ...intentsOf('f-page', 2, at + MINUTE)]);
+    const page = async (limit: number, after: { createdAt: number; id: string } | null) =>
+      (await listUnsettledIntents(store.db, at + MINUTE, limit, after))
+        .filter((i) => i.flowId === 'f-page')
+        .map((i) => i.id);
+    const all = await page(100, null);
+    expect(all).toEqual([
+      'f-page-1-card-auth',
+      'f-page-1-card-sign',
+      'f-page-2-card-auth',
+      'f-page-2-card-sign',
+    ]);
+    expect(await page(100, { createdAt: at, id: 'f-page-1-card-auth' })).toEqual(all.slice(1));
+    expect(await page(100, { createdAt: at, id: 'f-page-1-card-sign' })).toEqual(all.slice(2));
+    expect((await listUnsettledIntents(store.db, at - 1, 100)).some((i) => i.flowId === 'f-page')).toBe(
+      false,
+    );
+    await settleIntent(store.db, 'f-page-1-card-auth', 'kept', at + 2 * MINUTE);
+    expect(await page(100, null)).toEqual(all.slice(1));
+  });
+
+  it('serialise a certificate under an intent against its closing, across connections', async () => {
+    await insertFlow(store.db, aFlow('f-race'));
+    const [auth] = intentsOf('f-race');
+    if (!auth) throw new Error('fixture');
+    await insertIntents(store.db, [auth]);
+    // SQLite allows one store per file and process: the race is PostgreSQL's to show.
+    const other = dialect === 'postgres' ? await openStore({ url: store.url }) : store;
+    try {
+      const outcomes = await Promise.allSettled([
+        other.db.transaction().execute(async (trx) => {
+          await insertCertificate(trx, aCertificate('r1', 'loa3', { intentId: auth.id }));
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }),
+        (async () => {
+          await new Promise((resolve) => setTimeout(resolve, 10));
+          await store.db.transaction().execute(async (trx) => {
+            await closeIntent(trx, auth.id, T0 + 1);
+            return listCertificatesOfIntent(trx, auth.id);
+          });
+        })(),
+      ]);
+      expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled']);
+      // Closed after the certificate's commit: whoever closed it sees the certificate.
+      const seen = await store.db.transaction().execute((trx) => listCertificatesOfIntent(trx, auth.id));
+      expect(seen.map((c) => c.serial)).toEqual(['r1']);
+      await expect(
+        insertCertificate(store.db, aCertificate('r2', 'loa3', { intentId: auth.id })),
+      ).rejects.toMatchObject({ code: 'CONFLICT' });
+    } finally {
+      if (other !== store) await other.close();
+    }
+  });
+});
