@@ -102,6 +102,8 @@ export const SERVER_CODES = [
   'ACCESS_DENIED',
   'NOT_FOUND',
   'SIGNATURE_INVALID',
+  'RATE_LIMITED',
+  'OPERATIONS_TOKEN_REQUIRED',
 ] as const;
 
 export type ServerCode = (typeof SERVER_CODES)[number];
@@ -230,4 +232,6 @@ export const CODE_INFO: { readonly [C in ErrorCode]: CodeInfo } = {
   ACCESS_DENIED: { step: 'server', severity: 'blocking', supportCase: false },
   NOT_FOUND: { step: 'server', severity: 'blocking', supportCase: false },
   SIGNATURE_INVALID: { step: 'server', severity: 'blocking', supportCase: false },
+  RATE_LIMITED: { step: 'server', severity: 'blocking', supportCase: false },
+  OPERATIONS_TOKEN_REQUIRED: { step: 'server', severity: 'blocking', supportCase: false },
 };

@@ -432,5 +432,16 @@ export const sv: LanguageCatalogue = {
       explanation: 'Signaturen kunde inte verifieras med kortets certifikat ({reason}).',
       remedy: 'Gör om signeringen med rätt kort.',
     },
+    RATE_LIMITED: {
+      title: 'För många försök',
+      explanation:
+        'Servern har fått för många sådana förfrågningar från din dator eller ditt nätverk på kort tid ({retryAfterSeconds} sekunder kvar).',
+      remedy: 'Vänta {retryAfterSeconds} sekunder och försök igen. Händer det ofta, kontakta driftansvarig.',
+    },
+    OPERATIONS_TOKEN_REQUIRED: {
+      title: 'Driftsidan kräver behörighet',
+      explanation: 'Mätvärden och API-dokumentation visas bara för driftens övervakning ({reason}).',
+      remedy: 'Skicka driftens token som "Authorization: Bearer …", eller fråga driftansvarig var sidan nås.',
+    },
   },
 };
