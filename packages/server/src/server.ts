@@ -6,7 +6,9 @@ import { agentInfo, buildAgentApp, CardAgent, VirtualBackend } from '@reservkort
 import { type AssuranceLevel, DEFAULT_FLOW_CONFIG, type FlowConfig } from '@reservkort/domain';
 import { CertificateAuthority, DEFAULT_CA_SETTINGS, OcspResponder, RevocationWatcher } from '@reservkort/pki';
 import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
 import { buildApp } from './app.js';
+import { ChallengePurger } from './auth/challenge-purger.js';
 import { DEFAULT_SESSION_SETTINGS, type SessionSettings } from './auth/session.js';
 import {
   type CaSettingsFile,
@@ -17,8 +19,17 @@ import {
   systemClock,
   writeCaSettings,
 } from './cli/ca-context.js';
-import { type DataFolder, dataFolder } from './config/data-folder.js';
+import { type DataFolder, dataFolder, readSecret } from './config/data-folder.js';
 import { SERVE_DEFAULTS } from './config/server-config.js';
+import {
+  listenOperations,
+  OPERATIONS_TOKEN_ENV,
+  OPERATIONS_TOKEN_FILE,
+  type OperationsAccess,
+  type OperationsAccessMode,
+  type OperationsListener,
+} from './http/operations-access.js';
+import { connectRateLimitRedis, DEFAULT_RATE_LIMIT, redisAddress } from './http/rate-limit.js';
 import type { ServerContext } from './server-context.js';
 import { createServices } from './services.js';
 import { TrainingClock } from './training/training-clock.js';
@@ -67,6 +78,22 @@ export interface ServeOptions {
   readonly sessions?: Partial<Pick<SessionSettings, 'idleMs' | 'absoluteMs'>>;
   /** Where the page finds the card agent outside training (default the agent's loopback port). */
   readonly agentUrl?: string;
+  /**
+   * The login routes' limit per client address and minute, and a Redis whose counters all servers
+   * share (RESERVKORT_REDIS_URL or secrets/redis-url, which may hold a password, win over it).
+   */
+  readonly rateLimit?: { readonly perMinute?: number; readonly redisUrl?: string };
+  /** The OCSP response cache's budget in bytes (default 16 MiB). */
+  readonly ocspCacheBytes?: number;
+  /**
+   * /metrics and /api/docs: who may read them (default open in training mode, a bearer token
+   * otherwise), and a separate plain-HTTP listener that alone serves them when a port is given.
+   */
+  readonly operations?: {
+    readonly access?: OperationsAccessMode;
+    readonly host?: string;
+    readonly port?: number;
+  };
 }
 
 export interface RunningServer {
@@ -74,6 +101,8 @@ export interface RunningServer {
   readonly publicUrl: string;
   readonly training: boolean;
   readonly agentUrl: string | null;
+  /** Where /metrics and /api/docs are served when they have a listener of their own. */
+  readonly operationsUrl: string | null;
   readonly app: FastifyInstance;
   readonly summary: string | null;
   /** Where the configuration and the data folder's CA disagree (the CA's own settings are used). */
@@ -168,7 +197,12 @@ export const startServer = async (options: ServeOptions): Promise<RunningServer>
   const warnings = created
     ? []
     : caDisagreements(ca, { ...options.pki, ...(options.publicUrl ? { baseUrl: options.publicUrl } : {}) });
-  const responder = new OcspResponder(ca, store.db, systemClock);
+  const responder = new OcspResponder(
+    ca,
+    store.db,
+    systemClock,
+    options.ocspCacheBytes === undefined ? {} : { cacheBytes: options.ocspCacheBytes },
+  );
   const watcher = new RevocationWatcher(store.db, () => responder.invalidate());
   await watcher.start();
 
@@ -221,25 +255,48 @@ export const startServer = async (options: ServeOptions): Promise<RunningServer>
   // Deadlines that passed while the server was down are honoured before the first request.
   await services.sweeper.sweep();
   services.sweeper.start();
+  const limits = await rateLimitStore(folder, options, warnings);
+  const operations = await operationsAccess(folder, options, warnings);
   const app = await buildApp(ctx, {
     logger: options.logger ?? false,
     services,
     ...(https ? { https } : {}),
     ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
     ...(secure ? { hstsMaxAgeSeconds: options.hstsMaxAgeSeconds ?? SERVE_DEFAULTS.hstsMaxAgeSeconds } : {}),
+    rateLimit: {
+      perMinute: options.rateLimit?.perMinute ?? DEFAULT_RATE_LIMIT.perMinute,
+      redis: limits.redis,
+    },
+    operations,
   });
+  limits.report((message) => app.log.warn(message));
+  const purger = new ChallengePurger(store.db, () => ctx.clock.now(), {
+    onError: (error) => app.log.error({ err: error }, 'purging expired challenges failed'),
+  });
+  purger.start();
   const url = await app.listen({ port, host: options.host });
+  let operationsListener: OperationsListener | null = null;
+  if (options.operations?.port !== undefined)
+    operationsListener = await listenOperations(
+      app,
+      options.operations.host ?? SERVE_DEFAULTS.host,
+      options.operations.port,
+    );
   return {
     url,
     publicUrl,
     training: options.training,
     agentUrl,
+    operationsUrl: operationsListener?.url ?? null,
     app,
     summary,
     warnings,
     close: async () => {
       services.sweeper.stop();
+      await purger.stop();
+      await operationsListener?.close();
       await app.close();
+      await limits.redis?.quit().catch(() => undefined);
       await agentApp?.close();
       await cardAgent?.close();
       watcher.stop();
@@ -248,4 +305,55 @@ export const startServer = async (options: ServeOptions): Promise<RunningServer>
       await store.close();
     },
   };
+};
+
+/**
+ * The Redis of the rate limit, if one is configured: the secret URL (it may carry a password) wins
+ * over the configuration's. Not reachable at start-up is a warning, not a failure: each server then
+ * limits alone until Redis answers.
+ */
+const rateLimitStore = async (
+  folder: DataFolder,
+  options: ServeOptions,
+  warnings: string[],
+): Promise<{ redis: Redis | null; report(log: (message: string) => void): void }> => {
+  const secret = await readSecret(folder, 'RESERVKORT_REDIS_URL', 'redis-url', false);
+  const url = secret?.value || options.rateLimit?.redisUrl;
+  if (url === undefined) return { redis: null, report: () => undefined };
+  // Errors before the logger exists are held back, then logged.
+  let log: ((message: string) => void) | null = null;
+  const early: string[] = [];
+  const { redis, reachable } = await connectRateLimitRedis(url, (message) =>
+    log ? log(message) : early.push(message),
+  );
+  if (!reachable)
+    warnings.push(
+      `the rate-limit store ${redisAddress(url)} does not answer; each server limits alone until it does`,
+    );
+  return {
+    redis,
+    report: (to) => {
+      log = to;
+      for (const message of early.splice(0)) to(message);
+    },
+  };
+};
+
+/** Who may read /metrics and /api/docs; a warning when no one can. */
+const operationsAccess = async (
+  folder: DataFolder,
+  options: ServeOptions,
+  warnings: string[],
+): Promise<OperationsAccess> => {
+  const token = await readSecret(folder, OPERATIONS_TOKEN_ENV, OPERATIONS_TOKEN_FILE, false);
+  const access: OperationsAccess = {
+    mode: options.operations?.access ?? (options.training ? 'open' : 'token'),
+    token: token?.value || null,
+    separateListener: options.operations?.port !== undefined,
+  };
+  if (access.mode === 'token' && access.token === null)
+    warnings.push(
+      `/metrics and /api/docs answer 401 to everyone: set ${OPERATIONS_TOKEN_ENV} or secrets/${OPERATIONS_TOKEN_FILE} in the data folder, or give them a private listener (operations.port) with operations.access "open"`,
+    );
+  return access;
 };
