@@ -82,7 +82,12 @@ export interface ServeOptions {
    * The login routes' limit per client address and minute, and a Redis whose counters all servers
    * share (RESERVKORT_REDIS_URL or secrets/redis-url, which may hold a password, win over it).
    */
-  readonly rateLimit?: { readonly perMinute?: number; readonly redisUrl?: string };
+  readonly rateLimit?: {
+    readonly perMinute?: number;
+    readonly redisUrl?: string;
+    /** The counters' key prefix in Redis (tests keep theirs apart). */
+    readonly redisNameSpace?: string;
+  };
   /** The OCSP response cache's budget in bytes (default 16 MiB). */
   readonly ocspCacheBytes?: number;
   /**
@@ -266,6 +271,9 @@ export const startServer = async (options: ServeOptions): Promise<RunningServer>
     rateLimit: {
       perMinute: options.rateLimit?.perMinute ?? DEFAULT_RATE_LIMIT.perMinute,
       redis: limits.redis,
+      ...(options.rateLimit?.redisNameSpace === undefined
+        ? {}
+        : { nameSpace: options.rateLimit.redisNameSpace }),
     },
     operations,
   });

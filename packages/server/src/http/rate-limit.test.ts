@@ -2,16 +2,22 @@
 // with Retry-After, the challenges it may leave in the database are bounded, and with Redis two
 // servers share one budget (and without it, or while it is away, each server still limits alone).
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DEFAULT_FLOW_CONFIG } from '@reservkort/domain';
 import { OcspResponder } from '@reservkort/pki';
 import { countChallenges } from '@reservkort/store';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestCa, realClock, type TestCa } from '../../../pki/src/test-support/test-ca.js';
 import { buildApp } from '../app.js';
 import { DEFAULT_SESSION_SETTINGS } from '../auth/session.js';
+import { dataFolder } from '../config/data-folder.js';
+import { type RunningServer, startServer } from '../server.js';
 import type { ServerContext } from '../server-context.js';
+import { initDataFolder } from '../test-support/durable-fixture.js';
 import {
   connectRateLimitRedis,
   DEFAULT_RATE_LIMIT,
@@ -20,6 +26,18 @@ import {
 } from './rate-limit.js';
 
 const REDIS_URL = process.env.RESERVKORT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** The keys under a prefix, read and then deleted, so no run leaves counters behind. */
+const sharedKeys = async (prefix: string): Promise<string[]> => {
+  const redis = new Redis(REDIS_URL);
+  try {
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+    return keys;
+  } finally {
+    await redis.quit();
+  }
+};
 
 describe('the rate limit on the unauthenticated routes', () => {
   let t: TestCa;
@@ -60,11 +78,7 @@ describe('the rate limit on the unauthenticated routes', () => {
   });
   afterAll(async () => {
     for (const app of apps) await app.close();
-    for (const redis of clients) {
-      const keys = await redis.keys('reservkort-test-*');
-      if (keys.length > 0) await redis.del(...keys);
-      await redis.quit();
-    }
+    for (const redis of clients) await redis.quit();
     ctx?.responder.close();
     await t?.dispose();
   });
@@ -93,7 +107,7 @@ describe('the rate limit on the unauthenticated routes', () => {
     expect(await countChallenges(t.store.db)).toBe(11);
   });
 
-  it('limits logins too, before the body is even read', async () => {
+  it('limits logins too, on a budget of their own', async () => {
     const app = await appWith({ perMinute: 3, redis: null });
     const body = { challengeId: 'no-such-challenge', certificate: 'AAAA', signature: 'AAAA' };
     const codes = [];
@@ -135,6 +149,7 @@ describe('the rate limit on the unauthenticated routes', () => {
     expect(statuses.filter((s) => s === 200)).toHaveLength(6);
     expect(statuses.slice(6).every((s) => s === 429)).toBe(true);
     expect(await countChallenges(t.store.db)).toBe(6);
+    expect(await sharedKeys(nameSpace)).toHaveLength(1);
 
     // The same two servers counting alone let twice as many through.
     await t.store.db.deleteFrom('login_challenges').execute();
@@ -173,5 +188,66 @@ describe('the rate limit on the unauthenticated routes', () => {
   it('shows a Redis address without its password', () => {
     expect(redisAddress('redis://user:secret@redis.internal:6380/2')).toBe('redis://redis.internal:6380/2');
     expect(redisAddress('rediss://redis.internal')).toBe('rediss://redis.internal');
+  });
+});
+
+describe('reservkort serve with a Redis for the rate limit', () => {
+  let dir = '';
+  let root = '';
+  const running: RunningServer[] = [];
+  const redisInEnvironment = process.env.RESERVKORT_REDIS_URL;
+
+  beforeAll(async () => {
+    delete process.env.RESERVKORT_REDIS_URL;
+    dir = await mkdtemp(join(tmpdir(), 'reservkort-rate-limit-'));
+    root = join(dir, 'data');
+    await initDataFolder(root);
+  });
+  afterAll(async () => {
+    for (const server of running) await server.close();
+    await rm(dir, { recursive: true, force: true });
+    if (redisInEnvironment !== undefined) process.env.RESERVKORT_REDIS_URL = redisInEnvironment;
+  });
+
+  const serve = async (rateLimit: NonNullable<Parameters<typeof startServer>[0]['rateLimit']>) => {
+    const server = await startServer({
+      data: root,
+      port: 0,
+      host: '127.0.0.1',
+      training: false,
+      agentPort: 0,
+      webRoot: null,
+      rateLimit,
+    });
+    running.push(server);
+    return server;
+  };
+
+  it('shares one budget between two servers, with the URL from the configuration or from secrets/', async () => {
+    const redisNameSpace = `reservkort-test-${randomBytes(6).toString('hex')}-`;
+    // One server has the URL in its configuration, the other (as with a password) in secrets/redis-url.
+    const a = await serve({ perMinute: 4, redisUrl: REDIS_URL, redisNameSpace });
+    await writeFile(join(dataFolder(root).secrets, 'redis-url'), `${REDIS_URL}\n`, { mode: 0o600 });
+    const b = await serve({ perMinute: 4, redisNameSpace });
+    for (const server of [a, b]) expect(server.warnings.join('\n')).not.toContain('rate-limit store');
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++)
+      for (const server of [a, b])
+        statuses.push((await fetch(`${server.url}/api/auth/challenge`, { method: 'POST' })).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 429, 429, 429, 429, 429, 429]);
+    const keys = await sharedKeys(redisNameSpace);
+    expect(keys.length).toBeGreaterThan(0);
+  });
+
+  it('starts with a warning, and limits alone, when Redis does not answer', async () => {
+    await rm(join(dataFolder(root).secrets, 'redis-url'), { force: true });
+    const alone = await serve({ perMinute: 2, redisUrl: 'redis://127.0.0.1:1/0' });
+    expect(alone.warnings.join('\n')).toContain(
+      'the rate-limit store redis://127.0.0.1:1/0 does not answer; each server limits alone until it does',
+    );
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++)
+      statuses.push((await fetch(`${alone.url}/api/auth/challenge`, { method: 'POST' })).status);
+    expect(statuses).toEqual([200, 200, 429]);
   });
 });
