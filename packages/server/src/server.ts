@@ -29,7 +29,12 @@ import {
   type OperationsAccessMode,
   type OperationsListener,
 } from './http/operations-access.js';
-import { connectRateLimitRedis, DEFAULT_RATE_LIMIT, redisAddress } from './http/rate-limit.js';
+import {
+  closeRateLimitRedis,
+  connectRateLimitRedis,
+  DEFAULT_RATE_LIMIT,
+  redisAddress,
+} from './http/rate-limit.js';
 import type { ServerContext } from './server-context.js';
 import { createServices } from './services.js';
 import { TrainingClock } from './training/training-clock.js';
@@ -304,7 +309,7 @@ export const startServer = async (options: ServeOptions): Promise<RunningServer>
       await purger.stop();
       await operationsListener?.close();
       await app.close();
-      await limits.redis?.quit().catch(() => undefined);
+      if (limits.redis) await closeRateLimitRedis(limits.redis);
       await agentApp?.close();
       await cardAgent?.close();
       watcher.stop();

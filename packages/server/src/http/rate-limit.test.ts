@@ -19,6 +19,7 @@ import { type RunningServer, startServer } from '../server.js';
 import type { ServerContext } from '../server-context.js';
 import { initDataFolder } from '../test-support/durable-fixture.js';
 import {
+  closeRateLimitRedis,
   connectRateLimitRedis,
   DEFAULT_RATE_LIMIT,
   type RateLimitSettings,
@@ -78,7 +79,7 @@ describe('the rate limit on the unauthenticated routes', () => {
   });
   afterAll(async () => {
     for (const app of apps) await app.close();
-    for (const redis of clients) await redis.quit();
+    for (const redis of clients) await closeRateLimitRedis(redis);
     ctx?.responder.close();
     await t?.dispose();
   });
@@ -181,7 +182,13 @@ describe('the rate limit on the unauthenticated routes', () => {
       expect(messages[0]).toContain('redis://127.0.0.1:1/0 unreachable');
       expect(messages.join('\n')).not.toContain('not-shown');
     } finally {
-      redis.disconnect();
+      // Closed, it stops trying: no reconnection keeps a stopping server alive.
+      let attempts = 0;
+      redis.on('connecting', () => attempts++);
+      await closeRateLimitRedis(redis);
+      // Left open, it would try again within this time (its back-off grows by 50 ms a try).
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      expect(attempts).toBe(0);
     }
   });
 

@@ -21,8 +21,11 @@ export const DEFAULT_RATE_LIMIT: RateLimitSettings = { perMinute: 60, redis: nul
 
 export const RATE_LIMIT_NAMESPACE = 'reservkort-rate-limit-';
 
-/** A route's `config` that puts it under the limit (each route has its own budget per address). */
-export const RATE_LIMITED = { rateLimit: {} } as const;
+/**
+ * A route's `config` that puts it under the limit (each route has its own budget per address). The
+ * in-memory counters of a route remember this many addresses, the least recently seen forgotten.
+ */
+export const RATE_LIMITED = { rateLimit: { cache: 10_000 } } as const;
 
 /**
  * Registers the limiter before the routes. The in-memory counter always runs, so the limit holds on
@@ -39,7 +42,7 @@ export const registerRateLimit = async (app: FastifyInstance, settings: RateLimi
     errorResponseBuilder: (_request, context) =>
       new ApiError('RATE_LIMITED', { retryAfterSeconds: Math.max(1, Math.ceil(context.ttl / 1000)) }),
   };
-  await app.register(rateLimit, { ...common, cache: 10_000 });
+  await app.register(rateLimit, common);
   if (settings.redis !== null)
     await app.register(rateLimit, {
       ...common,
@@ -93,4 +96,10 @@ export const connectRateLimitRedis = async (
     });
   });
   return { redis, reachable };
+};
+
+/** Ends the client: politely when connected, at once otherwise (so no reconnection keeps the process alive). */
+export const closeRateLimitRedis = async (redis: Redis): Promise<void> => {
+  if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
+  else redis.disconnect();
 };
