@@ -339,10 +339,13 @@ const rateLimitStore = async (
   const { redis, reachable } = await connectRateLimitRedis(url, (message) =>
     log ? log(message) : early.push(message),
   );
-  if (!reachable)
+  if (!reachable) {
+    // The warning says it; the client's own complaint would only repeat it.
+    early.splice(0);
     warnings.push(
       `the rate-limit store ${redisAddress(url)} does not answer; each server limits alone until it does`,
     );
+  }
   return {
     redis,
     report: (to) => {
