@@ -51,9 +51,16 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.
 const timelineOf = (state: unknown) => (state as { timeline?: { codes: string[] }[] }).timeline ?? [];
 const control = (view: any, id: string) => view.controls.find((c: { id: string }) => c.id === id);
 
+/** Outside training mode /metrics needs the operations token: this one, in the data folder's secrets/. */
+const OPERATIONS_TOKEN = 'nginx-test-operations-token';
+
 /** Requests to the /api routes a server counted in its own metrics. */
 const apiRequestsCounted = async (serverUrl: string): Promise<number> => {
-  const text = await (await fetch(`${serverUrl}/metrics`)).text();
+  const answer = await fetch(`${serverUrl}/metrics`, {
+    headers: { authorization: `Bearer ${OPERATIONS_TOKEN}` },
+  });
+  expect(answer.status).toBe(200);
+  const text = await answer.text();
   let sum = 0;
   for (const line of text.split('\n')) {
     if (line.startsWith('reservkort_http_requests_total{') && line.includes('route="/api/'))
@@ -108,6 +115,7 @@ describe('nginx in front of two servers on one PostgreSQL database', { timeout: 
     database = await createTestStore('postgres');
     dir = await mkdtemp(join(tmpdir(), 'reservkort-nginx-'));
     const folder = await initDataFolder(join(dir, 'data'), database.url);
+    await writeFile(join(folder.secrets, 'operations-token'), `${OPERATIONS_TOKEN}\n`, { mode: 0o600 });
     ca = await openFolderCa(folder, database.db, systemClock);
     files = { root: join(dir, 'root.pem'), loa3: join(dir, 'loa3.pem') };
     await writeFile(files.root, ca.ca('root').certificate.toString('pem'));

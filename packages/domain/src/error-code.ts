@@ -108,6 +108,8 @@ export const SERVER_CODES = [
   'PERSON_NOT_FOUND',
   'LOGIN_CERTIFICATE_REVOKED',
   'CSR_SAME_KEY',
+  'RATE_LIMITED',
+  'OPERATIONS_TOKEN_REQUIRED',
 ] as const;
 
 export type ServerCode = (typeof SERVER_CODES)[number];
@@ -242,4 +244,6 @@ export const CODE_INFO: { readonly [C in ErrorCode]: CodeInfo } = {
   PERSON_NOT_FOUND: { step: 'server', severity: 'blocking', supportCase: false },
   LOGIN_CERTIFICATE_REVOKED: { step: 'server', severity: 'blocking', supportCase: false },
   CSR_SAME_KEY: { step: 'server', severity: 'blocking', supportCase: true },
+  RATE_LIMITED: { step: 'server', severity: 'blocking', supportCase: false },
+  OPERATIONS_TOKEN_REQUIRED: { step: 'server', severity: 'blocking', supportCase: false },
 };

@@ -12,6 +12,12 @@ import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
 import { registerErrorHandler } from './http/api-error.js';
 import { registerNoStoreForApi } from './http/cache-control.js';
 import { maskPersonalNumbers } from './http/log-redaction.js';
+import {
+  defaultOperationsAccess,
+  guardOperationsRoutes,
+  type OperationsAccess,
+} from './http/operations-access.js';
+import { DEFAULT_RATE_LIMIT, type RateLimitSettings, registerRateLimit } from './http/rate-limit.js';
 import { adminRoutes } from './routes/admin.routes.js';
 import { authRoutes } from './routes/auth.routes.js';
 import { issuanceRoutes } from './routes/issuance.routes.js';
@@ -34,6 +40,10 @@ export interface AppOptions {
   readonly trustProxy?: boolean | readonly string[];
   /** Send Strict-Transport-Security with this max-age; only where the public URL is https. */
   readonly hstsMaxAgeSeconds?: number;
+  /** Limits on the unauthenticated routes (default: 60 a minute per address, counted in memory). */
+  readonly rateLimit?: RateLimitSettings;
+  /** Who may read /metrics and /api/docs (default: anyone in training mode, token holders otherwise). */
+  readonly operations?: OperationsAccess;
 }
 
 /**
@@ -80,6 +90,8 @@ export const buildApp = async (ctx: ServerContext, options: AppOptions = {}): Pr
   });
   registerErrorHandler(app);
   registerNoStoreForApi(app);
+  // Before any route, so that every operators' route (the docs plugin's too) is guarded.
+  guardOperationsRoutes(app, options.operations ?? defaultOperationsAccess(ctx.training));
   // Bodies are JSON with real types: a number is not a string. Query strings and path parameters
   // arrive as text and are converted to the declared types.
   const strictBodies = new Ajv({
@@ -132,6 +144,7 @@ export const buildApp = async (ctx: ServerContext, options: AppOptions = {}): Pr
     },
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
+  await registerRateLimit(app, options.rateLimit ?? DEFAULT_RATE_LIMIT);
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });

@@ -7,7 +7,9 @@ import { type AssuranceLevel, DEFAULT_FLOW_CONFIG, type FlowConfig } from '@rese
 import { CertificateAuthority, DEFAULT_CA_SETTINGS, OcspResponder, RevocationWatcher } from '@reservkort/pki';
 import { endSessionsOfRevokedCertificates } from '@reservkort/store';
 import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
 import { buildApp } from './app.js';
+import { ChallengePurger } from './auth/challenge-purger.js';
 import { DEFAULT_SESSION_SETTINGS, type SessionSettings } from './auth/session.js';
 import {
   type CaSettingsFile,
@@ -18,8 +20,22 @@ import {
   systemClock,
   writeCaSettings,
 } from './cli/ca-context.js';
-import { type DataFolder, dataFolder } from './config/data-folder.js';
+import { type DataFolder, dataFolder, readSecret } from './config/data-folder.js';
 import { SERVE_DEFAULTS } from './config/server-config.js';
+import {
+  listenOperations,
+  OPERATIONS_TOKEN_ENV,
+  OPERATIONS_TOKEN_FILE,
+  type OperationsAccess,
+  type OperationsAccessMode,
+  type OperationsListener,
+} from './http/operations-access.js';
+import {
+  closeRateLimitRedis,
+  connectRateLimitRedis,
+  DEFAULT_RATE_LIMIT,
+  redisAddress,
+} from './http/rate-limit.js';
 import type { ServerContext } from './server-context.js';
 import { createServices } from './services.js';
 import { TrainingClock } from './training/training-clock.js';
@@ -73,6 +89,27 @@ export interface ServeOptions {
   readonly sessions?: Partial<Pick<SessionSettings, 'idleMs' | 'absoluteMs'>>;
   /** Where the page finds the card agent outside training (default the agent's loopback port). */
   readonly agentUrl?: string;
+  /**
+   * The login routes' limit per client address and minute, and a Redis whose counters all servers
+   * share (RESERVKORT_REDIS_URL or secrets/redis-url, which may hold a password, win over it).
+   */
+  readonly rateLimit?: {
+    readonly perMinute?: number;
+    readonly redisUrl?: string;
+    /** The counters' key prefix in Redis (tests keep theirs apart). */
+    readonly redisNameSpace?: string;
+  };
+  /** The OCSP response cache's budget in bytes (default 16 MiB). */
+  readonly ocspCacheBytes?: number;
+  /**
+   * /metrics and /api/docs: who may read them (default open in training mode, a bearer token
+   * otherwise), and a separate plain-HTTP listener that alone serves them when a port is given.
+   */
+  readonly operations?: {
+    readonly access?: OperationsAccessMode;
+    readonly host?: string;
+    readonly port?: number;
+  };
 }
 
 export interface RunningServer {
@@ -80,6 +117,8 @@ export interface RunningServer {
   readonly publicUrl: string;
   readonly training: boolean;
   readonly agentUrl: string | null;
+  /** Where /metrics and /api/docs are served when they have a listener of their own. */
+  readonly operationsUrl: string | null;
   readonly app: FastifyInstance;
   readonly summary: string | null;
   /** Where the configuration and the data folder's CA disagree (the CA's own settings are used). */
@@ -174,7 +213,12 @@ export const startServer = async (options: ServeOptions): Promise<RunningServer>
   const warnings = created
     ? []
     : caDisagreements(ca, { ...options.pki, ...(options.publicUrl ? { baseUrl: options.publicUrl } : {}) });
-  const responder = new OcspResponder(ca, store.db, systemClock);
+  const responder = new OcspResponder(
+    ca,
+    store.db,
+    systemClock,
+    options.ocspCacheBytes === undefined ? {} : { cacheBytes: options.ocspCacheBytes },
+  );
   // A revocation made elsewhere (the CLI, another server) drops cached OCSP answers and ends the
   // sessions of revoked login certificates. Requests check the revocation themselves, so a failed
   // update here only leaves the rows to the next revocation, never a usable session.
@@ -231,6 +275,8 @@ export const startServer = async (options: ServeOptions): Promise<RunningServer>
     webRoot: options.webRoot === undefined ? DEFAULT_WEB_ROOT : options.webRoot,
   };
   const services = createServices(ctx);
+  const limits = await rateLimitStore(folder, options, warnings);
+  const operations = await operationsAccess(folder, options, warnings);
   // Built first, so that the sweeps below report any failure through its logger and metrics.
   const app = await buildApp(ctx, {
     logger: options.logger ?? false,
@@ -238,6 +284,14 @@ export const startServer = async (options: ServeOptions): Promise<RunningServer>
     ...(https ? { https } : {}),
     ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
     ...(secure ? { hstsMaxAgeSeconds: options.hstsMaxAgeSeconds ?? SERVE_DEFAULTS.hstsMaxAgeSeconds } : {}),
+    rateLimit: {
+      perMinute: options.rateLimit?.perMinute ?? DEFAULT_RATE_LIMIT.perMinute,
+      redis: limits.redis,
+      ...(options.rateLimit?.redisNameSpace === undefined
+        ? {}
+        : { nameSpace: options.rateLimit.redisNameSpace }),
+    },
+    operations,
   });
   // Deadlines that passed, and issuances a crash left unbound, while the server was down are
   // settled before the first request.
@@ -245,19 +299,35 @@ export const startServer = async (options: ServeOptions): Promise<RunningServer>
   await services.reconciler.reconcile();
   services.sweeper.start();
   services.reconciler.start();
+  limits.report((message) => app.log.warn(message));
+  const purger = new ChallengePurger(store.db, () => ctx.clock.now(), {
+    onError: (error) => app.log.error({ err: error }, 'purging expired challenges failed'),
+  });
+  purger.start();
   const url = await app.listen({ port, host: options.host });
+  let operationsListener: OperationsListener | null = null;
+  if (options.operations?.port !== undefined)
+    operationsListener = await listenOperations(
+      app,
+      options.operations.host ?? SERVE_DEFAULTS.host,
+      options.operations.port,
+    );
   return {
     url,
     publicUrl,
     training: options.training,
     agentUrl,
+    operationsUrl: operationsListener?.url ?? null,
     app,
     summary,
     warnings,
     close: async () => {
       services.sweeper.stop();
       services.reconciler.stop();
+      await purger.stop();
+      await operationsListener?.close();
       await app.close();
+      if (limits.redis) await closeRateLimitRedis(limits.redis);
       await agentApp?.close();
       await cardAgent?.close();
       watcher.stop();
@@ -266,4 +336,58 @@ export const startServer = async (options: ServeOptions): Promise<RunningServer>
       await store.close();
     },
   };
+};
+
+/**
+ * The Redis of the rate limit, if one is configured: the secret URL (it may carry a password) wins
+ * over the configuration's. Not reachable at start-up is a warning, not a failure: each server then
+ * limits alone until Redis answers.
+ */
+const rateLimitStore = async (
+  folder: DataFolder,
+  options: ServeOptions,
+  warnings: string[],
+): Promise<{ redis: Redis | null; report(log: (message: string) => void): void }> => {
+  const secret = await readSecret(folder, 'RESERVKORT_REDIS_URL', 'redis-url', false);
+  const url = secret?.value || options.rateLimit?.redisUrl;
+  if (url === undefined) return { redis: null, report: () => undefined };
+  // Errors before the logger exists are held back, then logged.
+  let log: ((message: string) => void) | null = null;
+  const early: string[] = [];
+  const { redis, reachable } = await connectRateLimitRedis(url, (message) =>
+    log ? log(message) : early.push(message),
+  );
+  if (!reachable) {
+    // The warning says it; the client's own complaint would only repeat it.
+    early.splice(0);
+    warnings.push(
+      `the rate-limit store ${redisAddress(url)} does not answer; each server limits alone until it does`,
+    );
+  }
+  return {
+    redis,
+    report: (to) => {
+      log = to;
+      for (const message of early.splice(0)) to(message);
+    },
+  };
+};
+
+/** Who may read /metrics and /api/docs; a warning when no one can. */
+const operationsAccess = async (
+  folder: DataFolder,
+  options: ServeOptions,
+  warnings: string[],
+): Promise<OperationsAccess> => {
+  const token = await readSecret(folder, OPERATIONS_TOKEN_ENV, OPERATIONS_TOKEN_FILE, false);
+  const access: OperationsAccess = {
+    mode: options.operations?.access ?? (options.training ? 'open' : 'token'),
+    token: token?.value || null,
+    separateListener: options.operations?.port !== undefined,
+  };
+  if (access.mode === 'token' && access.token === null)
+    warnings.push(
+      `/metrics and /api/docs answer 401 to everyone: set ${OPERATIONS_TOKEN_ENV} or secrets/${OPERATIONS_TOKEN_FILE} in the data folder, or give them a private listener (operations.port) with operations.access "open"`,
+    );
+  return access;
 };

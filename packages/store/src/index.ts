@@ -117,6 +117,7 @@ export {
 export type { PersonsTable } from './person/person.table.js';
 export {
   consumeChallenge,
+  countChallenges,
   insertChallenge,
   type NewLoginChallenge,
   purgeChallenges,

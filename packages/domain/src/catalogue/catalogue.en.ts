@@ -471,5 +471,18 @@ export const en: LanguageCatalogue = {
       remedy:
         'Restart the issuance so that the card makes two new keys. If it happens again, send an error report.',
     },
+    RATE_LIMITED: {
+      title: 'Too many attempts',
+      explanation:
+        'The server has had too many such requests from your computer or network in a short time ({retryAfterSeconds} seconds left).',
+      remedy: 'Wait {retryAfterSeconds} seconds and try again. If it happens often, contact the operators.',
+    },
+    OPERATIONS_TOKEN_REQUIRED: {
+      title: 'The operations page needs authorisation',
+      explanation:
+        'Metrics and the API documentation are shown to the operators’ monitoring only ({reason}).',
+      remedy:
+        'Send the operations token as "Authorization: Bearer …", or ask the operators where the page is served.',
+    },
   },
 };

@@ -470,5 +470,16 @@ export const sv: LanguageCatalogue = {
       remedy:
         'Starta om utgivningen så att kortet skapar två nya nycklar. Händer det igen, skicka en felanmälan.',
     },
+    RATE_LIMITED: {
+      title: 'För många försök',
+      explanation:
+        'Servern har fått för många sådana förfrågningar från din dator eller ditt nätverk på kort tid ({retryAfterSeconds} sekunder kvar).',
+      remedy: 'Vänta {retryAfterSeconds} sekunder och försök igen. Händer det ofta, kontakta driftansvarig.',
+    },
+    OPERATIONS_TOKEN_REQUIRED: {
+      title: 'Driftsidan kräver behörighet',
+      explanation: 'Mätvärden och API-dokumentation visas bara för driftens övervakning ({reason}).',
+      remedy: 'Skicka driftens token som "Authorization: Bearer …", eller fråga driftansvarig var sidan nås.',
+    },
   },
 };

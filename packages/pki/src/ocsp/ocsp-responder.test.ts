@@ -1,6 +1,16 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { OCSPResponse, OCSPResponseStatus } from '@peculiar/asn1-ocsp';
-import { AsnConvert } from '@peculiar/asn1-schema';
+import {
+  CertID,
+  OCSPRequest,
+  OCSPResponse,
+  OCSPResponseStatus,
+  Request,
+  TBSRequest,
+} from '@peculiar/asn1-ocsp';
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import { AlgorithmIdentifier, Certificate, Extension } from '@peculiar/asn1-x509';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from '../../../store/src/test-support/test-stores.js';
@@ -14,7 +24,7 @@ import {
   type TestCa,
   writeText,
 } from '../test-support/test-ca.js';
-import { OcspResponder } from './ocsp-responder.js';
+import { DEFAULT_OCSP_CACHE_BYTES, isSingleDerElement, OcspResponder } from './ocsp-responder.js';
 
 describe.each(DIALECTS)('OCSP responder on %s', (dialect) => {
   let t: TestCa;
@@ -121,6 +131,37 @@ describe.each(DIALECTS)('OCSP responder on %s', (dialect) => {
     );
   });
 
+  it('answers a request with bytes after its DER with malformedRequest, by POST and by GET', async () => {
+    const reqFile = `${t.dir}/trailing-${dialect}.der`;
+    await openssl(['ocsp', '-issuer', t.files.loa3, '-cert', leaf, '-no_nonce', '-reqout', reqFile]);
+    const der = await readFile(reqFile);
+    const post = async (body: Buffer) => {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/ocsp-request' },
+        body: new Uint8Array(body),
+      });
+      expect(response.status).toBe(200);
+      return writeText(t.dir, `answer-${dialect}.der`, new Uint8Array(await response.arrayBuffer()));
+    };
+    const judged = async (answerFile: string) =>
+      (await openssl(['ocsp', '-respin', answerFile, '-resp_text', '-noverify'])).out;
+    // The same request without the tail is a real one: OpenSSL reads a successful answer.
+    expect(await judged(await post(der))).toContain('OCSP Response Status: successful');
+    const cached = responder.cachedResponses;
+    for (const tail of [Buffer.from([0]), randomBytes(7 * 1024)]) {
+      const answer = await judged(await post(Buffer.concat([der, tail])));
+      expect(answer).toContain('Responder Error: malformedrequest (1)');
+      const byGet = await fetch(
+        `${url}/${encodeURIComponent(Buffer.concat([der, tail]).toString('base64'))}`,
+      );
+      expect(AsnConvert.parse(new Uint8Array(await byGet.arrayBuffer()), OCSPResponse).responseStatus).toBe(
+        OCSPResponseStatus.malformedRequest,
+      );
+    }
+    expect(responder.cachedResponses).toBe(cached);
+  });
+
   it('refuses a request about another issuer as unauthorized', async () => {
     const answer = await openssl([
       'ocsp',
@@ -168,5 +209,131 @@ describe.each(DIALECTS)('OCSP responder on %s', (dialect) => {
     expect(text.out).toContain(serial.toUpperCase());
     expect((await fetch(`${base}/pki/ca/nope.pem`)).status).toBe(400);
     expect((await fetch(`${base}/pki/crl/root.crl`)).status).toBe(400);
+  });
+});
+
+describe('the OCSP response cache', () => {
+  let t: TestCa;
+  let issuer: Certificate;
+  const serials: string[] = [];
+
+  beforeAll(async () => {
+    t = await createTestCa('sqlite');
+    issuer = AsnConvert.parse(t.ca.ca('loa3').certificate.rawData, Certificate);
+    for (let i = 0; i < 3; i++) serials.push((await t.ca.issue(issueRequest((await makeCsr()).pem))).serial);
+  });
+  afterAll(async () => {
+    await t?.dispose();
+  });
+
+  /** A nonce-less request for a serial, padded with a private extension: distinct, cacheable, large. */
+  const paddedRequest = (serial: string, padding: number): Buffer => {
+    const sha1 = (data: BufferSource) =>
+      createHash('sha1')
+        .update(new Uint8Array(data as ArrayBuffer))
+        .digest();
+    const certId = new CertID({
+      hashAlgorithm: new AlgorithmIdentifier({ algorithm: '1.3.14.3.2.26', parameters: null }),
+      issuerNameHash: new OctetString(sha1(AsnConvert.serialize(issuer.tbsCertificate.subject))),
+      issuerKeyHash: new OctetString(sha1(issuer.tbsCertificate.subjectPublicKeyInfo.subjectPublicKey)),
+      serialNumber: new Uint8Array(Buffer.from(serial.length % 2 ? `0${serial}` : serial, 'hex')).buffer,
+    });
+    const request = new OCSPRequest({
+      tbsRequest: new TBSRequest({
+        requestList: [new Request({ reqCert: certId })],
+        requestExtensions: [
+          new Extension({
+            extnID: '1.3.6.1.4.1.99999.7',
+            critical: false,
+            extnValue: new OctetString(randomBytes(padding)),
+          }),
+        ],
+      }),
+    });
+    return Buffer.from(AsnConvert.serialize(request));
+  };
+
+  it('never holds more than its byte budget under many distinct large requests, and evicts the least recently used', async () => {
+    const budget = 256 * 1024;
+    const responder = new OcspResponder(t.ca, t.store.db, realClock, { cacheBytes: budget });
+    try {
+      const hot = paddedRequest(serials[0] ?? '', 7 * 1024 + 700);
+      const hotKey = hot.toString('latin1');
+      const first = await responder.respond(hot, hotKey);
+      const sent: Buffer[] = [];
+      let answerBytes = first.der.byteLength;
+      for (let i = 0; i < 200; i++) {
+        const request = paddedRequest(serials[i % serials.length] ?? '', 7 * 1024 + 700);
+        expect(request.length).toBeGreaterThan(7_700);
+        const answer = await responder.respond(request, request.toString('latin1'));
+        expect(AsnConvert.parse(answer.der, OCSPResponse).responseStatus).toBe(OCSPResponseStatus.successful);
+        expect(answer.maxAgeSeconds).toBeGreaterThan(0);
+        answerBytes = Math.max(answerBytes, answer.der.byteLength);
+        sent.push(request);
+        expect(responder.cachedBytes).toBeLessThanOrEqual(budget);
+        // The hot request is asked again and again, as a relying party's cache would: it stays.
+        expect(responder.cached(hotKey)?.der).toBe(first.der);
+      }
+      // Counted independently of the responder's own sum: the keys still cached and their answers.
+      const stillCached = sent.filter((r) => responder.cached(r.toString('latin1')) !== undefined);
+      expect(stillCached.length).toBeGreaterThan(5);
+      expect((stillCached.length + 1) * (hot.length + answerBytes)).toBeLessThanOrEqual(budget);
+      expect(responder.cachedResponses).toBe(stillCached.length + 1);
+      // The oldest requests, never asked again, were the ones evicted.
+      expect(responder.cached((sent[0] as Buffer).toString('latin1'))).toBeUndefined();
+      expect(stillCached).toEqual(sent.slice(sent.length - stillCached.length));
+    } finally {
+      responder.close();
+    }
+  });
+
+  it('caches nothing larger than the whole budget, and starts from zero after a status change', async () => {
+    const responder = new OcspResponder(t.ca, t.store.db, realClock, { cacheBytes: 4 * 1024 });
+    try {
+      const large = paddedRequest(serials[1] ?? '', 6 * 1024);
+      expect((await responder.respond(large, large.toString('latin1'))).maxAgeSeconds).toBeGreaterThan(0);
+      expect(responder.cachedResponses).toBe(0);
+      expect(responder.cachedBytes).toBe(0);
+      const small = paddedRequest(serials[1] ?? '', 16);
+      await responder.respond(small, small.toString('latin1'));
+      expect(responder.cachedResponses).toBe(1);
+      expect(responder.cachedBytes).toBeGreaterThan(small.length);
+      responder.invalidate();
+      expect(responder.cachedBytes).toBe(0);
+      expect(responder.cachedResponses).toBe(0);
+    } finally {
+      responder.close();
+    }
+  });
+
+  it('uses a 16 MiB budget by default', async () => {
+    expect(DEFAULT_OCSP_CACHE_BYTES).toBe(16 * 1024 * 1024);
+    const responder = new OcspResponder(t.ca, t.store.db, realClock);
+    try {
+      for (let i = 0; i < 20; i++) {
+        const request = paddedRequest(serials[2] ?? '', 7 * 1024 + 700);
+        await responder.respond(request, request.toString('latin1'));
+      }
+      // Twenty 7.7 KB requests with their answers: far below the budget, so all are kept.
+      expect(responder.cachedResponses).toBe(20);
+      expect(responder.cachedBytes).toBeGreaterThan(20 * 7_700);
+      expect(responder.cachedBytes).toBeLessThan(20 * 12_000);
+    } finally {
+      responder.close();
+    }
+  });
+});
+
+describe('one DER element, nothing after it', () => {
+  it.each([
+    ['a short form length', [0x30, 0x03, 1, 2, 3], true],
+    ['a long form length', [0x30, 0x81, 0x02, 1, 2], true],
+    ['a trailing byte', [0x30, 0x03, 1, 2, 3, 0], false],
+    ['a missing byte', [0x30, 0x03, 1, 2], false],
+    ['an indefinite length (BER)', [0x30, 0x80, 1, 2, 0, 0], false],
+    ['a header alone', [0x30], false],
+    ['a length longer than four bytes', [0x30, 0x85, 0, 0, 0, 0, 1, 9], false],
+  ])('%s', (_name, bytes, single) => {
+    expect(isSingleDerElement(new Uint8Array(bytes))).toBe(single);
   });
 });

@@ -61,6 +61,8 @@ interface CachedResponse {
   readonly der: Uint8Array;
   readonly freshUntil: number;
   readonly maxAgeSeconds: number;
+  /** What it counts against the cache's byte budget. */
+  readonly bytes: number;
 }
 
 export interface OcspAnswer {
@@ -72,8 +74,31 @@ export interface OcspAnswer {
 export interface OcspResponderOptions {
   /** How long a response is valid (nextUpdate − thisUpdate). */
   readonly validityMs?: number;
-  readonly cacheSize?: number;
+  /** The cache's budget in bytes: request keys and answers together (default 16 MiB). */
+  readonly cacheBytes?: number;
 }
+
+/** 16 MiB: some 8,000 answers of typical size, while distinct large requests cannot grow the heap. */
+export const DEFAULT_OCSP_CACHE_BYTES = 16 * 1024 * 1024;
+
+/** What a cached entry costs beyond its key and answer bytes: the map slot and the entry object. */
+const ENTRY_OVERHEAD_BYTES = 160;
+
+/**
+ * Whether `bytes` is exactly one DER element: the length its header states covers the rest, with
+ * nothing after it (RFC 6960 §4.1.1 has one OCSPRequest; trailing bytes are a malformed request).
+ * Indefinite lengths are BER, not DER, and are refused too.
+ */
+export const isSingleDerElement = (bytes: Uint8Array): boolean => {
+  if (bytes.length < 2) return false;
+  const first = bytes[1] as number;
+  if (first < 0x80) return bytes.length === 2 + first;
+  const octets = first & 0x7f;
+  if (octets === 0 || octets > 4 || bytes.length < 2 + octets) return false;
+  let length = 0;
+  for (let i = 0; i < octets; i++) length = length * 256 + (bytes[2 + i] as number);
+  return bytes.length === 2 + octets + length;
+};
 
 const hex = (bytes: ArrayBuffer | Uint8Array): string => Buffer.from(bytes as ArrayBuffer).toString('hex');
 const digest = (algorithm: 'sha1' | 'sha256', data: ArrayBuffer | Uint8Array): Buffer =>
@@ -98,13 +123,17 @@ const signatureAlgorithmOid = (signer: LoadedCa): AlgorithmIdentifier => {
  * The OCSP responder (RFC 6960, with RFC 5019's GET form handled by the HTTP layer). Each issuing
  * CA answers through its delegated OCSP signer. Responses to nonce-less requests are cached by
  * the request's bytes, so a repeat costs a map lookup; a status change clears the cache at once.
+ * The cache is bounded by bytes, not entries, and evicts the least recently used answer first:
+ * requests differ in size, and many distinct large ones must not grow the process.
  */
 export class OcspResponder {
   private readonly issuers: IssuerIndex[];
+  /** In order of last use, oldest first (a Map keeps insertion order; a hit re-inserts). */
   private readonly cache = new Map<string, CachedResponse>();
+  private cacheBytesUsed = 0;
   private readonly validityMs: number;
-  private readonly cacheSize: number;
-  private readonly onStatusChange = () => this.cache.clear();
+  private readonly cacheBytes: number;
+  private readonly onStatusChange = () => this.invalidate();
 
   constructor(
     private readonly ca: CertificateAuthority,
@@ -113,7 +142,7 @@ export class OcspResponder {
     options: OcspResponderOptions = {},
   ) {
     this.validityMs = options.validityMs ?? 3_600_000;
-    this.cacheSize = options.cacheSize ?? 50_000;
+    this.cacheBytes = options.cacheBytes ?? DEFAULT_OCSP_CACHE_BYTES;
     this.issuers = ISSUING_CAS.map((caId) => {
       const issuer = ca.ca(caId);
       const signer = ca.ca(caId === 'loa3' ? 'ocsp-loa3' : 'ocsp-loa2');
@@ -136,16 +165,45 @@ export class OcspResponder {
   /** Forget every cached response: a certificate's status changed somewhere. */
   invalidate(): void {
     this.cache.clear();
+    this.cacheBytesUsed = 0;
   }
 
   get cachedResponses(): number {
     return this.cache.size;
   }
 
+  /** What the cached answers take, keys included, as counted against the budget. */
+  get cachedBytes(): number {
+    return this.cacheBytesUsed;
+  }
+
   /** A cached answer to exactly these request bytes, if one is fresh: no parsing, no signing. */
   cached(cacheKey: string): OcspAnswer | undefined {
     const cached = this.cache.get(cacheKey);
-    return cached !== undefined && cached.freshUntil > this.clock.now() ? cached : undefined;
+    if (cached === undefined || cached.freshUntil <= this.clock.now()) return undefined;
+    // Most recently used now: move it to the end, the last to be evicted.
+    this.cache.delete(cacheKey);
+    this.cache.set(cacheKey, cached);
+    return cached;
+  }
+
+  /** Keeps an answer within the byte budget, evicting the least recently used ones first. */
+  private remember(cacheKey: string, entry: Omit<CachedResponse, 'bytes'>): void {
+    // A latin1 key is one byte per request byte in V8's one-byte strings.
+    const bytes = cacheKey.length + entry.der.byteLength + ENTRY_OVERHEAD_BYTES;
+    const previous = this.cache.get(cacheKey);
+    if (previous !== undefined) {
+      this.cache.delete(cacheKey);
+      this.cacheBytesUsed -= previous.bytes;
+    }
+    if (bytes > this.cacheBytes) return;
+    for (const [oldest, old] of this.cache) {
+      if (this.cacheBytesUsed + bytes <= this.cacheBytes) break;
+      this.cache.delete(oldest);
+      this.cacheBytesUsed -= old.bytes;
+    }
+    this.cache.set(cacheKey, { ...entry, bytes });
+    this.cacheBytesUsed += bytes;
   }
 
   /** Answers one DER-encoded OCSP request; never throws: failures are OCSP error statuses. */
@@ -153,6 +211,8 @@ export class OcspResponder {
     const now = this.clock.now();
     const cached = this.cached(cacheKey);
     if (cached !== undefined) return cached;
+    // The parser ignores bytes after the request; they would only make distinct cache keys.
+    if (!isSingleDerElement(request)) return { der: MALFORMED_REQUEST, maxAgeSeconds: 0 };
     let parsed: OCSPRequest;
     try {
       parsed = AsnConvert.parse(request, OCSPRequest);
@@ -224,8 +284,7 @@ export class OcspResponder {
     // turns "good" the moment the certificate is issued, possibly by another server).
     const maxAgeSeconds = Math.floor(this.validityMs / 2000);
     if (nonce === undefined && allKnown) {
-      if (this.cache.size >= this.cacheSize) this.cache.delete(this.cache.keys().next().value ?? '');
-      this.cache.set(cacheKey, { der, freshUntil: now + this.validityMs / 2, maxAgeSeconds });
+      this.remember(cacheKey, { der, freshUntil: now + this.validityMs / 2, maxAgeSeconds });
       return { der, maxAgeSeconds };
     }
     return { der, maxAgeSeconds: 0 };

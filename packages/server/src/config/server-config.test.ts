@@ -28,7 +28,20 @@ describe('the configuration file’s checks', () => {
     const checked = checkServerConfig(raw, '/etc/reservkort');
     expect(checked.ok ? [] : checked.problems).toEqual([]);
     expect(Object.keys(raw).sort()).toEqual(
-      ['agent', 'database', 'dataFolder', 'issuance', 'pki', 'server', 'sessions', 'tls', 'training'].sort(),
+      [
+        'agent',
+        'database',
+        'dataFolder',
+        'issuance',
+        'ocsp',
+        'operations',
+        'pki',
+        'rateLimit',
+        'server',
+        'sessions',
+        'tls',
+        'training',
+      ].sort(),
     );
   });
 
@@ -60,7 +73,7 @@ describe('the configuration file’s checks', () => {
 
   it('treats an unknown key as a problem and suggests the key that was meant', () => {
     expect(lines({ server: { prot: 3000 }, trainig: true })).toEqual([
-      'trainig: unknown key; did you mean training? (expected one of server, tls, dataFolder, database, pki, issuance, sessions, agent, training)',
+      'trainig: unknown key; did you mean training? (expected one of server, tls, dataFolder, database, pki, issuance, sessions, agent, training, rateLimit, ocsp, operations)',
       'server.prot: unknown key; did you mean port? (expected one of host, port, publicUrl, trustProxy, hstsMaxAgeSeconds)',
     ]);
   });
@@ -148,6 +161,54 @@ describe('the configuration file’s checks', () => {
         tls: { certificateFile: '/etc/reservkort/tls/server.crt', keyFile: '/keys/server.key' },
         database: { url: 'sqlite:/etc/reservkort/db/reservkort.db' },
       },
+    });
+  });
+});
+
+describe('the limits and the operators’ endpoints in the file', () => {
+  it('checks the rate limit, the OCSP cache and the operations listener', () => {
+    expect(
+      lines({
+        rateLimit: { loginPerMinute: 0, redisUrl: 'http://redis.internal:6379' },
+        ocsp: { cacheMegabytes: 0 },
+        operations: { access: 'public', host: '10.0.0.11' },
+      }),
+    ).toEqual([
+      'rateLimit.loginPerMinute: must be at least 1, not 0 (expected requests per minute and client address, 1–100000)',
+      'ocsp.cacheMegabytes: must be more than 0, not 0 (expected megabytes (MiB), more than 0 and at most 4096)',
+      'operations.access: must be equal to one of the allowed values (expected "open" or "token")',
+      'rateLimit.redisUrl: must start with redis:// or rediss://',
+      'operations.host: needs operations.port: the operations listener has no port of its own otherwise',
+    ]);
+  });
+
+  it('refuses a Redis URL with a password and a token in the file, never showing them', () => {
+    const found = lines({
+      rateLimit: { redisUrl: 'redis://:s3cr3t@redis.internal:6379/0' },
+      operations: { token: 'tok-in-file' },
+    });
+    expect(found).toEqual([
+      'operations.token: secrets do not belong in the configuration file; set RESERVKORT_OPERATIONS_TOKEN or put it in secrets/operations-token of the data folder',
+      'rateLimit.redisUrl: contains a password, which is a secret: give the whole URL in RESERVKORT_REDIS_URL or secrets/redis-url of the data folder',
+    ]);
+    expect(found.join('\n')).not.toMatch(/s3cr3t|tok-in-file/);
+    expect(lines({ rateLimit: { redisUrl: 'rediss://reservkort@redis.internal:6380/2' } })).toEqual([]);
+  });
+
+  it('becomes the server’s options', () => {
+    const checked = checkServerConfig(
+      {
+        rateLimit: { loginPerMinute: 20, redisUrl: 'redis://redis.internal:6379/0' },
+        ocsp: { cacheMegabytes: 32 },
+        operations: { access: 'open', host: '10.0.0.11', port: 9464 },
+      },
+      '/srv',
+    );
+    if (!checked.ok) throw new Error(JSON.stringify(checked.problems));
+    expect(serveOptionsFrom(checked.config, {})).toMatchObject({
+      rateLimit: { perMinute: 20, redisUrl: 'redis://redis.internal:6379/0' },
+      ocspCacheBytes: 32 * 1024 * 1024,
+      operations: { access: 'open', host: '10.0.0.11', port: 9464 },
     });
   });
 });

@@ -42,6 +42,13 @@ export interface ServerConfig {
   readonly sessions?: { readonly idleMinutes?: number; readonly absoluteHours?: number };
   readonly agent?: { readonly url?: string; readonly trainingPort?: number };
   readonly training?: boolean;
+  readonly rateLimit?: { readonly loginPerMinute?: number; readonly redisUrl?: string };
+  readonly ocsp?: { readonly cacheMegabytes?: number };
+  readonly operations?: {
+    readonly access?: 'open' | 'token';
+    readonly host?: string;
+    readonly port?: number;
+  };
 }
 
 /** One thing wrong with the file: where (a dotted path, e.g. `server.port`) and what. */
@@ -193,6 +200,48 @@ const SCHEMA = {
       },
     },
     training: { type: 'boolean', description: 'true or false' },
+    rateLimit: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        loginPerMinute: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 100_000,
+          description: 'requests per minute and client address, 1–100000',
+        },
+        redisUrl: {
+          type: 'string',
+          minLength: 1,
+          description: 'redis://HOST:PORT/DB or rediss://HOST:PORT/DB (no password)',
+        },
+      },
+    },
+    ocsp: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        cacheMegabytes: {
+          type: 'number',
+          exclusiveMinimum: 0,
+          maximum: 4096,
+          description: 'megabytes (MiB), more than 0 and at most 4096',
+        },
+      },
+    },
+    operations: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        access: { type: 'string', enum: ['open', 'token'], description: '"open" or "token"' },
+        host: {
+          type: 'string',
+          minLength: 1,
+          description: 'an address for the operations listener, e.g. 127.0.0.1 or a private address',
+        },
+        port: { ...PORT, description: 'a TCP port 0–65535 for the operations listener' },
+      },
+    },
   },
 } as const;
 
@@ -328,7 +377,16 @@ const fromAjv = (error: ErrorObject): ConfigProblem => {
 
 // --- Secrets ------------------------------------------------------------------------------------------
 
-const SECRET_WORDS = new Set(['passphrase', 'password', 'passwd', 'pwd', 'pin', 'secret', 'secrets']);
+const SECRET_WORDS = new Set([
+  'passphrase',
+  'password',
+  'passwd',
+  'pwd',
+  'pin',
+  'secret',
+  'secrets',
+  'token',
+]);
 
 /** `caPassphrase`, `pkcs11_pin`, `db-password` → their words. */
 const wordsOf = (key: string): string[] =>
@@ -343,6 +401,8 @@ const secretHint = (words: readonly string[]): string => {
     return 'set RESERVKORT_CA_PASSPHRASE or put it in secrets/ca-passphrase of the data folder';
   if (words.includes('pin'))
     return 'set RESERVKORT_PKCS11_PIN or put it in secrets/pkcs11-pin of the data folder';
+  if (words.includes('token'))
+    return 'set RESERVKORT_OPERATIONS_TOKEN or put it in secrets/operations-token of the data folder';
   if (words.some((w) => w.startsWith('pass') || w === 'pwd'))
     return 'give the database URL with its password in DATABASE_URL or secrets/database-url of the data folder, or the password in PGPASSWORD';
   return 'secrets come from the environment or from files in the data folder’s secrets/';
@@ -417,6 +477,20 @@ const databaseProblem = (text: string): string | null => {
   return null;
 };
 
+/** A Redis URL, checked without ever repeating it (it may hold a secret). */
+const redisProblem = (text: string): string | null => {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return 'is not a valid redis:// URL';
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') return 'must start with redis:// or rediss://';
+  if (url.password !== '' || url.searchParams.has('password'))
+    return 'contains a password, which is a secret: give the whole URL in RESERVKORT_REDIS_URL or secrets/redis-url of the data folder';
+  return null;
+};
+
 /** `sqlite:PATH` with PATH relative to the configuration file's folder. */
 const resolvedDatabaseUrl = (text: string, base: string): string => {
   if (!text.startsWith(SQLITE_SCHEME)) return text;
@@ -444,6 +518,10 @@ const semanticProblems = (config: ServerConfig): ConfigProblem[] => {
     });
   if (typeof config.database?.url === 'string') add('database.url', databaseProblem(config.database.url));
   if (typeof config.agent?.url === 'string') add('agent.url', originProblem(config.agent.url));
+  if (typeof config.rateLimit?.redisUrl === 'string')
+    add('rateLimit.redisUrl', redisProblem(config.rateLimit.redisUrl));
+  if (config.operations?.host !== undefined && config.operations.port === undefined)
+    add('operations.host', 'needs operations.port: the operations listener has no port of its own otherwise');
   const idle = config.sessions?.idleMinutes;
   const absolute = config.sessions?.absoluteHours;
   if (typeof idle === 'number' && typeof absolute === 'number' && idle > absolute * 60)
@@ -612,5 +690,19 @@ export const serveOptionsFrom = (config: ServerConfig, chosen: CommandLineChoice
     ...(config.pki === undefined ? {} : { pki: config.pki }),
     ...(Object.keys(sessions).length === 0 ? {} : { sessions }),
     ...(config.agent?.url === undefined ? {} : { agentUrl: new URL(config.agent.url).origin }),
+    ...(config.rateLimit === undefined
+      ? {}
+      : {
+          rateLimit: {
+            ...(config.rateLimit.loginPerMinute === undefined
+              ? {}
+              : { perMinute: config.rateLimit.loginPerMinute }),
+            ...(config.rateLimit.redisUrl === undefined ? {} : { redisUrl: config.rateLimit.redisUrl }),
+          },
+        }),
+    ...(config.ocsp?.cacheMegabytes === undefined
+      ? {}
+      : { ocspCacheBytes: Math.round(config.ocsp.cacheMegabytes * 1024 * 1024) }),
+    ...(config.operations === undefined ? {} : { operations: config.operations }),
   };
 };

@@ -39,6 +39,8 @@ const EXPLICIT: Partial<Record<ErrorCode, number>> = {
   ORDER_USED: 410,
   ORDER_CANCELLED: 410,
   TEXT_TOO_LONG: 413,
+  RATE_LIMITED: 429,
+  OPERATIONS_TOKEN_REQUIRED: 401,
 };
 
 /** The one place codes become HTTP statuses: always a 4xx for anything a request can cause. */

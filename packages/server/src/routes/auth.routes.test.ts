@@ -186,13 +186,14 @@ describe('card login over HTTP', () => {
     }
   });
 
-  it('serves health, metrics and the OpenAPI description', async () => {
+  it('serves health to anyone, and metrics and the OpenAPI description to operators only', async () => {
     expect((await app.inject({ method: 'GET', url: '/health' })).json()).toMatchObject({ status: 'ok' });
-    expect((await app.inject({ method: 'GET', url: '/metrics' })).body).toContain(
-      'reservkort_http_requests_total',
-    );
-    const docs = await app.inject({ method: 'GET', url: '/api/docs/json' });
-    expect(docs.json().paths).toHaveProperty('/api/auth/login');
+    // Not training mode: without the operations token (see operations-access.test.ts) they are closed.
+    for (const url of ['/metrics', '/api/docs/json'])
+      expect((await app.inject({ method: 'GET', url })).json()).toMatchObject({
+        code: 'OPERATIONS_TOKEN_REQUIRED',
+      });
+    expect((app.swagger() as { paths: object }).paths).toHaveProperty('/api/auth/login');
     expect((await app.inject({ method: 'GET', url: '/nowhere' })).json()).toMatchObject({
       code: 'NOT_FOUND',
     });

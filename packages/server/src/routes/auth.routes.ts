@@ -12,6 +12,7 @@ import { verifyCardCertificate, verifyCardSignature } from '../auth/card-certifi
 import { hashToken, newToken, requireSession, SESSION_COOKIE, setSessionCookie } from '../auth/session.js';
 import { issueChallenge } from '../auth/signing-challenge.js';
 import { ApiError } from '../http/api-error.js';
+import { RATE_LIMITED } from '../http/rate-limit.js';
 import type { ServerContext } from '../server-context.js';
 
 const CHALLENGE_TTL_MS = 2 * 60_000;
@@ -40,9 +41,11 @@ export const authRoutes =
   async (app) => {
     const db = ctx.store.db;
 
+    // Anyone may call these two: each client address has a budget per minute (429 RATE_LIMITED).
     app.post(
       '/challenge',
       {
+        config: RATE_LIMITED,
         schema: {
           tags: ['auth'],
           summary: 'A one-time login challenge for the card to sign',
@@ -52,6 +55,7 @@ export const authRoutes =
               properties: { challengeId: { type: 'string' }, challenge: { type: 'string' } },
               required: ['challengeId', 'challenge'],
             },
+            429: errorRef,
           },
         },
       },
@@ -69,6 +73,7 @@ export const authRoutes =
     app.post<{ Body: { challengeId: string; certificate: string; signature: string } }>(
       '/login',
       {
+        config: RATE_LIMITED,
         schema: {
           tags: ['auth'],
           summary: 'Log in with a card: the signed challenge and the authentication certificate',
@@ -82,7 +87,7 @@ export const authRoutes =
             required: ['challengeId', 'certificate', 'signature'],
             additionalProperties: false,
           },
-          response: { 200: whoAmI, 401: errorRef, 400: errorRef },
+          response: { 200: whoAmI, 401: errorRef, 400: errorRef, 429: errorRef },
         },
       },
       async (request, reply) => {

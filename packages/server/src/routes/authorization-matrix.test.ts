@@ -65,6 +65,10 @@ interface Row {
 const open = (status = 200): Record<Column, string> =>
   Object.fromEntries(COLUMNS.map((c) => [c, ok(status)])) as Record<Column, string>;
 
+/** Refused with the same code whoever calls. */
+const everyone = (code: ErrorCode): Record<Column, string> =>
+  Object.fromEntries(COLUMNS.map((c) => [c, refused(code)])) as Record<Column, string>;
+
 /** Only the owner of admin 2's flow gets in; the owner's answer is `owner`. */
 const ownerOnly = (owner: string, method: 'GET' | 'POST'): Record<Column, string> => ({
   anonymous: refused('NOT_LOGGED_IN'),
@@ -175,8 +179,19 @@ describe('authorization matrix: every endpoint × caller', () => {
   const rows: Row[] = [
     // --- public ---
     { name: 'GET /health', method: 'GET', url: () => '/health', expected: open() },
-    { name: 'GET /metrics', method: 'GET', url: () => '/metrics', expected: open() },
-    { name: 'GET /api/docs/json', method: 'GET', url: () => '/api/docs/json', expected: open() },
+    // For operators, not sessions: outside training mode only the operations token opens them.
+    {
+      name: 'GET /metrics',
+      method: 'GET',
+      url: () => '/metrics',
+      expected: everyone('OPERATIONS_TOKEN_REQUIRED'),
+    },
+    {
+      name: 'GET /api/docs/json',
+      method: 'GET',
+      url: () => '/api/docs/json',
+      expected: everyone('OPERATIONS_TOKEN_REQUIRED'),
+    },
     { name: 'GET /api/config', method: 'GET', url: () => '/api/config', expected: open() },
     {
       name: 'GET /pki/ca/:name.:ext (root.pem)',
@@ -439,7 +454,7 @@ describe('authorization matrix: every endpoint × caller', () => {
   });
 
   it('has a row for every route of the OpenAPI description', async () => {
-    const docs = (await clients.anonymous.get('/api/docs/json')).body;
+    const docs = h.app.swagger() as { paths: Record<string, object> };
     const described = Object.entries(docs.paths as Record<string, object>).flatMap(([path, methods]) =>
       Object.keys(methods).map(
         (method) => `${method.toUpperCase()} ${path.replace(/\{([^}]+)\}/g, ':$1').replace(/(.)\/$/, '$1')}`,

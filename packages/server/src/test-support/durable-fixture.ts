@@ -89,7 +89,15 @@ export const RECIPIENTS = {
 /** Environment for a child process: nothing from ours that would point it at another database or CA. */
 export const childEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of ['DATABASE_URL', 'RESERVKORT_DATA', 'RESERVKORT_CA_PASSPHRASE', 'PORT', 'NODE_OPTIONS'])
+  for (const name of [
+    'DATABASE_URL',
+    'RESERVKORT_DATA',
+    'RESERVKORT_CA_PASSPHRASE',
+    'RESERVKORT_OPERATIONS_TOKEN',
+    'RESERVKORT_REDIS_URL',
+    'PORT',
+    'NODE_OPTIONS',
+  ])
     delete env[name];
   return { ...env, ...extra };
 };

@@ -43,11 +43,26 @@ export async function consumeChallenge(db: Db, id: string, now: Instant): Promis
   return row?.challenge ?? null;
 }
 
-/** Deletes the challenges used or expired by now; returns how many. */
-export async function purgeChallenges(db: Db, now: Instant): Promise<number> {
+/**
+ * Deletes at most `limit` challenges that expired by now and returns how many: one short statement
+ * through the index on expires_at, so a purge never holds SQLite's single writer for long; call it
+ * again while it returns `limit`. A used challenge goes when it expires (it cannot be used twice).
+ */
+export async function purgeChallenges(db: Db, now: Instant, limit = 1000): Promise<number> {
   const result = await db
     .deleteFrom('login_challenges')
-    .where((eb) => eb.or([eb('expires_at', '<=', now), eb('used_at', 'is not', null)]))
+    .where('id', 'in', (eb) =>
+      eb.selectFrom('login_challenges').select('id').where('expires_at', '<=', now).limit(limit),
+    )
     .executeTakeFirst();
   return Number(result.numDeletedRows);
+}
+
+/** How many challenges are stored, used or not: what unauthenticated callers can make grow. */
+export async function countChallenges(db: Db): Promise<number> {
+  const row = await db
+    .selectFrom('login_challenges')
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }

@@ -1,9 +1,15 @@
+import { CompiledQuery } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertCa } from '../ca/ca.repository.js';
 import { insertCertificate, insertRevocation } from '../certificate/certificate.repository.js';
 import { aCa, aCertificate, card, hsa, MINUTE, T0 } from '../test-support/store-fixtures.js';
 import { createTestStore, DIALECTS, type TestStore } from '../test-support/test-stores.js';
-import { consumeChallenge, insertChallenge, purgeChallenges } from './login-challenge.repository.js';
+import {
+  consumeChallenge,
+  countChallenges,
+  insertChallenge,
+  purgeChallenges,
+} from './login-challenge.repository.js';
 import {
   endSession,
   endSessionsOfRevokedCertificates,
@@ -183,16 +189,64 @@ describe.each(DIALECTS)('login challenge repository on %s', (dialect) => {
     ).rejects.toMatchObject({ code: 'CONFLICT' });
   });
 
-  it('purges the used and the expired challenges', async () => {
+  it('purges the expired challenges, used or not, and keeps the live ones', async () => {
     await insertChallenge(store.db, {
       id: 'ch-fresh',
       challenge: 'Aw==',
       createdAt: T0,
       expiresAt: T0 + 10 * MINUTE,
     });
-    // ch-1 and ch-race used, ch-old expired; ch-fresh still usable.
+    // ch-1 and ch-race used, ch-old unused: all three expired; ch-fresh still usable.
+    expect(await countChallenges(store.db)).toBe(4);
     expect(await purgeChallenges(store.db, T0 + 2 * MINUTE)).toBe(3);
     expect(await consumeChallenge(store.db, 'ch-fresh', T0 + 3 * MINUTE)).toBe('Aw==');
-    expect(await purgeChallenges(store.db, T0 + 3 * MINUTE)).toBe(1);
+    // Used, but not yet expired: it goes at its expiry (a second use is refused all the same).
+    expect(await purgeChallenges(store.db, T0 + 3 * MINUTE)).toBe(0);
+    expect(await consumeChallenge(store.db, 'ch-fresh', T0 + 4 * MINUTE)).toBeNull();
+    expect(await purgeChallenges(store.db, T0 + 10 * MINUTE)).toBe(1);
+    expect(await countChallenges(store.db)).toBe(0);
+  });
+
+  it('purges in batches of the given size', async () => {
+    for (let i = 0; i < 7; i++)
+      await insertChallenge(store.db, { id: `ch-b${i}`, challenge: 'x', createdAt: T0, expiresAt: T0 + i });
+    expect(await purgeChallenges(store.db, T0 + 10, 3)).toBe(3);
+    expect(await purgeChallenges(store.db, T0 + 10, 3)).toBe(3);
+    expect(await purgeChallenges(store.db, T0 + 10, 3)).toBe(1);
+    expect(await countChallenges(store.db)).toBe(0);
+  });
+});
+
+// PostgreSQL's planner picks a sequential scan for a small table, whatever the indexes: the plan is
+// asserted where it is stable.
+describe('the challenge purge on sqlite', () => {
+  let store: TestStore;
+  beforeAll(async () => {
+    store = await createTestStore('sqlite');
+  });
+  afterAll(() => store?.dispose());
+
+  it('finds the expired challenges through the index on expires_at', async () => {
+    // The statement purgeChallenges runs, caught on its way to the database, as SQLite plans it.
+    const statements: CompiledQuery[] = [];
+    const executor = store.db.getExecutor();
+    const watched = store.db.withPlugin({
+      transformQuery: ({ node, queryId }) => {
+        statements.push(executor.compileQuery(node, queryId));
+        return node;
+      },
+      transformResult: async ({ result }) => result,
+    });
+    await purgeChallenges(watched, T0, 10);
+    const [purge] = statements;
+    expect(purge?.sql).toMatch(/^delete from "login_challenges"/);
+    const plan = await store.db.executeQuery<{ detail: string }>(
+      CompiledQuery.raw(`explain query plan ${purge?.sql}`, [...(purge?.parameters ?? [])]),
+    );
+    const details = plan.rows.map((r) => r.detail).join('\n');
+    expect(details).toContain(
+      'SEARCH login_challenges USING INDEX login_challenges_expires_at_idx (expires_at<?)',
+    );
+    expect(details).not.toMatch(/SCAN login_challenges/);
   });
 });
