@@ -92,9 +92,14 @@ export const buildApp = async (ctx: ServerContext, options: AppOptions = {}): Pr
     removeAdditional: true,
     allErrors: false,
   });
-  app.setValidatorCompiler(({ schema, httpPart }) =>
-    (httpPart === 'body' ? strictBodies : textParts).compile(schema),
-  );
+  app.setValidatorCompiler(({ schema, httpPart }) => {
+    if (httpPart === 'body') return strictBodies.compile(schema);
+    const validate = textParts.compile(schema);
+    // Ajv takes '1e309' for the integer Infinity and then skips minimum and maximum; a second pass
+    // over the converted values checks them as they now are.
+    const twice = (data: unknown) => validate(data) && validate(data);
+    return Object.defineProperty(twice, 'errors', { get: () => validate.errors });
+  });
   app.addSchema({
     $id: 'ApiError',
     type: 'object',
