@@ -10,7 +10,7 @@ import { Ajv } from 'ajv';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
 import { registerErrorHandler } from './http/api-error.js';
-import { maskPersonalNumbers } from './http/log-redaction.js';
+import { loggedUrl, redactForLog } from './http/log-redaction.js';
 import { adminRoutes } from './routes/admin.routes.js';
 import { authRoutes } from './routes/auth.routes.js';
 import { issuanceRoutes } from './routes/issuance.routes.js';
@@ -47,9 +47,16 @@ export const buildApp = async (ctx: ServerContext, options: AppOptions = {}): Pr
       ? {
           level: 'info',
           ...(options.logStream ? { stream: options.logStream } : {}),
-          // PINs never reach the server; personnummer in URLs (search) are masked before logging.
+          // PINs never reach the server; searches are never logged, and a personnummer anywhere
+          // else in a URL or an error is masked, however it was encoded. Bodies are not logged.
           serializers: {
-            req: (req) => ({ method: req.method, url: maskPersonalNumbers(req.url), remoteAddress: req.ip }),
+            req: (req) => ({ method: req.method, url: loggedUrl(req.url), remoteAddress: req.ip }),
+            err: (err: Error & { code?: unknown }) => ({
+              type: err.name,
+              message: redactForLog(err.message),
+              stack: redactForLog(err.stack ?? ''),
+              ...(typeof err.code === 'string' ? { code: err.code } : {}),
+            }),
           },
         }
       : false,
