@@ -11,7 +11,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
 import { registerErrorHandler } from './http/api-error.js';
 import { registerNoStoreForApi } from './http/cache-control.js';
-import { maskPersonalNumbers } from './http/log-redaction.js';
+import { loggedUrl, redactForLog } from './http/log-redaction.js';
 import {
   defaultOperationsAccess,
   guardOperationsRoutes,
@@ -58,9 +58,16 @@ export const buildApp = async (ctx: ServerContext, options: AppOptions = {}): Pr
       ? {
           level: 'info',
           ...(options.logStream ? { stream: options.logStream } : {}),
-          // PINs never reach the server; personnummer in URLs (search) are masked before logging.
+          // PINs never reach the server; searches are never logged, and a personnummer anywhere
+          // else in a URL or an error is masked, however it was encoded. Bodies are not logged.
           serializers: {
-            req: (req) => ({ method: req.method, url: maskPersonalNumbers(req.url), remoteAddress: req.ip }),
+            req: (req) => ({ method: req.method, url: loggedUrl(req.url), remoteAddress: req.ip }),
+            err: (err: Error & { code?: unknown }) => ({
+              type: err.name,
+              message: redactForLog(err.message),
+              stack: redactForLog(err.stack ?? ''),
+              ...(typeof err.code === 'string' ? { code: err.code } : {}),
+            }),
           },
         }
       : false,
@@ -106,9 +113,14 @@ export const buildApp = async (ctx: ServerContext, options: AppOptions = {}): Pr
     removeAdditional: true,
     allErrors: false,
   });
-  app.setValidatorCompiler(({ schema, httpPart }) =>
-    (httpPart === 'body' ? strictBodies : textParts).compile(schema),
-  );
+  app.setValidatorCompiler(({ schema, httpPart }) => {
+    if (httpPart === 'body') return strictBodies.compile(schema);
+    const validate = textParts.compile(schema);
+    // Ajv takes '1e309' for the integer Infinity and then skips minimum and maximum; a second pass
+    // over the converted values checks them as they now are.
+    const twice = (data: unknown) => validate(data) && validate(data);
+    return Object.defineProperty(twice, 'errors', { get: () => validate.errors });
+  });
   app.addSchema({
     $id: 'ApiError',
     type: 'object',

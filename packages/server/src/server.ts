@@ -20,7 +20,7 @@ import {
   systemClock,
   writeCaSettings,
 } from './cli/ca-context.js';
-import { type DataFolder, dataFolder, readSecret } from './config/data-folder.js';
+import { type DataFolder, dataFolder, prepareDataFolder, readSecret } from './config/data-folder.js';
 import { SERVE_DEFAULTS } from './config/server-config.js';
 import {
   listenOperations,
@@ -196,6 +196,8 @@ const freePort = (host: string): Promise<number> =>
 /** Starts the server (and in training mode the card agent beside it); resolves once both listen. */
 export const startServer = async (options: ServeOptions): Promise<RunningServer> => {
   const folder = dataFolder(options.data);
+  // Before anything is read or written: a folder others may read is refused, a new one is private.
+  await prepareDataFolder(folder);
   // The agent must know the portal's origin before the portal listens: settle the port first.
   const port = options.port === 0 ? await freePort(options.host) : options.port;
   const publicUrl = options.publicUrl ?? `${options.tls ? 'https' : 'http'}://localhost:${port}`;

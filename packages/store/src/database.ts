@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, type Migration, Migrator, PostgresDialect, sql } from 'kysely';
@@ -94,6 +94,15 @@ const storeOf = (db: Kysely<Database>, dialect: Dialect): Store => {
   };
 };
 
+/** Creates an empty file 0600 unless it exists; an existing file is left as it is. */
+const createPrivately = (path: string): void => {
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+};
+
 /**
  * One store per file and process: better-sqlite3 is synchronous, so a second connection in the same
  * process waiting for the write lock would block the thread that holds it.
@@ -102,7 +111,11 @@ const openSqlite = (path: string): Store => {
   if (path === '') throw new StoreError('DATABASE_UNAVAILABLE', 'No SQLite database path configured');
   let sqlite: SqliteDatabase.Database | undefined;
   try {
-    if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
+    if (path !== ':memory:') {
+      // For the owner only: SQLite gives the -wal and -shm files the database file's permissions.
+      mkdirSync(dirname(resolve(path)), { recursive: true, mode: 0o700 });
+      createPrivately(path);
+    }
     sqlite = new SqliteDatabase(path);
     sqlite.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
     sqlite.pragma('journal_mode = WAL');

@@ -95,7 +95,7 @@ export class PinCounterStore {
     const state: StateFileV1 = { version: 1, cards: Object.fromEntries(this.cards) };
     // Write then rename: a crash mid-write must not leave a file that refuses to open.
     const temporary = `${this.file}.${process.pid}.tmp`;
-    await mkdir(dirname(this.file), { recursive: true });
+    await mkdir(dirname(this.file), { recursive: true, mode: 0o700 });
     await writeFile(temporary, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
     await rename(temporary, this.file);
   }

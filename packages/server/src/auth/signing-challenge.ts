@@ -25,3 +25,27 @@ export const issueChallenge = async (
 /** A JSON statement as the bytes a card signs. */
 export const statement = (value: Record<string, unknown>): string =>
   Buffer.from(JSON.stringify(value)).toString('base64');
+
+/** The purposes a statement is made for; a login challenge is random bytes, not a statement. */
+export type StatementPurpose = 'order' | 'acknowledge' | 'register-order';
+
+/**
+ * What a stored challenge says, if it is a statement of `purpose`: the bytes the card signed and
+ * their fields. Null for a login challenge or a statement made for another purpose, so a challenge
+ * sent where it does not belong is refused like an unknown one.
+ */
+export const readStatement = (
+  challenge: string,
+  purpose: StatementPurpose,
+): { readonly data: Buffer; readonly fields: Readonly<Record<string, unknown>> } | null => {
+  const data = Buffer.from(challenge, 'base64');
+  let fields: unknown;
+  try {
+    fields = JSON.parse(data.toString('utf8'));
+  } catch {
+    return null;
+  }
+  if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) return null;
+  const record = fields as Record<string, unknown>;
+  return record.purpose === purpose ? { data, fields: record } : null;
+};

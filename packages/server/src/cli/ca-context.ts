@@ -10,7 +10,14 @@ import {
   PkiError,
 } from '@reservkort/pki';
 import { migrateToLatest, openStore, type Store } from '@reservkort/store';
-import { type DataFolder, databaseUrl, readJson, readSecret, writeJson } from '../config/data-folder.js';
+import {
+  type DataFolder,
+  databaseUrl,
+  prepareDataFolder,
+  readJson,
+  readSecret,
+  writeJson,
+} from '../config/data-folder.js';
 
 /** What `ca init` chose, kept in the data folder (no secrets) so later commands open the same CA. */
 export interface CaSettingsFile {
@@ -23,8 +30,12 @@ export interface CaSettingsFile {
 
 export const systemClock: Clock = { now: () => Date.now() };
 
-/** Opens the store of a data folder (or the configured database) and brings its schema up to date. */
+/**
+ * Opens the store of a data folder (or the configured database) and brings its schema up to date;
+ * refuses a data folder others may read.
+ */
 export const openDataStore = async (folder: DataFolder, configuredUrl?: string): Promise<Store> => {
+  await prepareDataFolder(folder);
   const store = await openStore({ url: await databaseUrl(folder, configuredUrl) });
   await migrateToLatest(store.db);
   return store;

@@ -1,6 +1,6 @@
 import { registerAgentCommands } from '@reservkort/agent';
 import { Command, CommanderError } from 'commander';
-import { dataFolder } from '../config/data-folder.js';
+import { DataFolderError, dataFolder } from '../config/data-folder.js';
 import { EXIT_CONFIG, ServerConfigError } from '../config/server-config.js';
 import { registerCaCommands } from './commands/ca.command.js';
 import { registerCardCommands } from './commands/card.command.js';
@@ -45,6 +45,6 @@ export const main = async (argv: readonly string[]): Promise<number> => {
     if (error instanceof ServerConfigError)
       for (const line of error.lines()) process.stderr.write(`reservkort: ${line}\n`);
     process.stderr.write(`${errorLine(error)}\n`);
-    return error instanceof ServerConfigError ? EXIT_CONFIG : 1;
+    return error instanceof ServerConfigError || error instanceof DataFolderError ? EXIT_CONFIG : 1;
   }
 };

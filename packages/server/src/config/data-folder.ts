@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
 /** Where a Reservkort installation keeps its files; every command and the server share it. */
@@ -20,6 +20,31 @@ export const dataFolder = (dir: string | undefined): DataFolder => {
     caSettings: join(root, 'ca', 'ca.json'),
     secrets: join(root, 'secrets'),
   };
+};
+
+/** The data folder may be read or written by others: the start stops, as ssh does for a key. */
+export class DataFolderError extends Error {
+  override readonly name = 'DataFolderError';
+  readonly code = 'DATA_FOLDER_OPEN';
+  constructor(
+    readonly path: string,
+    readonly mode: number,
+  ) {
+    const octal = mode.toString(8).padStart(4, '0');
+    super(
+      `permissions ${octal} of the data folder ${path} are too open: it holds the CA keys, secrets and personal data; run chmod 700 ${path}`,
+    );
+  }
+}
+
+/**
+ * Creates the data folder for its owner only (0700), or refuses one that group or others may read,
+ * write or enter. Everything in it is created 0700 (folders) and 0600 (files) by whoever writes it.
+ */
+export const prepareDataFolder = async (folder: DataFolder): Promise<void> => {
+  await mkdir(folder.root, { recursive: true, mode: 0o700 });
+  const { mode } = await stat(folder.root);
+  if ((mode & 0o077) !== 0) throw new DataFolderError(folder.root, mode & 0o7777);
 };
 
 /**

@@ -30,7 +30,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Kysely, Transaction } from 'kysely';
 import { verifyCardCertificate, verifyCardSignature } from '../auth/card-certificate.js';
 import { type CurrentSession, requireSession } from '../auth/session.js';
-import { issueChallenge, statement } from '../auth/signing-challenge.js';
+import { issueChallenge, readStatement, statement } from '../auth/signing-challenge.js';
 import { ApiError } from '../http/api-error.js';
 import { adminOf, type DirectoryCache, lookUp } from '../issuance/directory.js';
 import type { IssuanceService } from '../issuance/issuance.service.js';
@@ -48,6 +48,23 @@ interface OrderDraft {
   readonly idDocument: string;
   readonly nonce: string;
 }
+
+/** The fields of a draft as /orders/prepare wrote them; the challenge store holds other statements too. */
+const isOrderDraft = (
+  fields: Readonly<Record<string, unknown>>,
+): fields is Readonly<Record<string, unknown>> & OrderDraft => {
+  const validity = fields.validity as Record<string, unknown> | null | undefined;
+  return (
+    typeof fields.personHsaId === 'string' &&
+    typeof fields.cardNumber === 'string' &&
+    typeof fields.idDocument === 'string' &&
+    typeof fields.nonce === 'string' &&
+    typeof validity === 'object' &&
+    validity !== null &&
+    Number.isSafeInteger(validity.notBefore) &&
+    Number.isSafeInteger(validity.notAfter)
+  );
+};
 
 const orderView = (order: StoredOrder | Order) => ({
   id: order.id,
@@ -237,9 +254,12 @@ export const adminRoutes =
         const current = await session(request);
         const now = ctx.clock.now();
         const text = await consumeChallenge(db, request.body.challengeId, now);
-        if (text === null) throw new ApiError('SIGNATURE_INVALID', { reason: 'challenge' });
-        const data = Buffer.from(text, 'base64');
-        const draft = JSON.parse(data.toString()) as OrderDraft & { purpose: string };
+        // Only a draft this server prepared registers an order: not a login challenge, not SIGNERA's.
+        const read = text === null ? null : readStatement(text, 'register-order');
+        if (read === null || !isOrderDraft(read.fields))
+          throw new ApiError('SIGNATURE_INVALID', { reason: 'challenge' });
+        const data = read.data;
+        const draft = read.fields;
         const card = await verifyCardCertificate(
           Buffer.from(request.body.certificate, 'base64'),
           'sign',

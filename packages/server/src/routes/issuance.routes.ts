@@ -13,7 +13,7 @@ import { consumeChallenge, getCertificate } from '@reservkort/store';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { verifyCardCertificate, verifyCardSignature } from '../auth/card-certificate.js';
 import { requireSession } from '../auth/session.js';
-import { issueChallenge, statement } from '../auth/signing-challenge.js';
+import { issueChallenge, readStatement, statement } from '../auth/signing-challenge.js';
 import { ApiError } from '../http/api-error.js';
 import type { IssuanceService } from '../issuance/issuance.service.js';
 import type { ServerContext } from '../server-context.js';
@@ -222,14 +222,17 @@ export const issuanceRoutes =
       },
     );
 
-    const takeChallenge = async (challengeId: string, flowId: string, purpose: string): Promise<Buffer> => {
+    const takeChallenge = async (
+      challengeId: string,
+      flowId: string,
+      purpose: 'order' | 'acknowledge',
+    ): Promise<Buffer> => {
       const text = await consumeChallenge(db, challengeId, ctx.clock.now());
-      if (text === null) throw new ApiError('SIGNATURE_INVALID', { reason: 'challenge' });
-      const data = Buffer.from(text, 'base64');
-      const parsed = JSON.parse(data.toString()) as { purpose: string; flowId: string };
-      if (parsed.flowId !== flowId || parsed.purpose !== purpose)
+      // A login challenge, or a statement for another flow or purpose, is no challenge here.
+      const read = text === null ? null : readStatement(text, purpose);
+      if (read === null || read.fields.flowId !== flowId)
         throw new ApiError('SIGNATURE_INVALID', { reason: 'challenge' });
-      return data;
+      return read.data;
     };
 
     app.post<{

@@ -218,7 +218,8 @@ export const supportRoutes =
               status: { type: 'string', enum: ['open', 'assigned', 'resolved'] },
               code: { type: 'string', maxLength: 40 },
               limit: { type: 'integer', minimum: 1, maximum: 200 },
-              offset: { type: 'integer', minimum: 0 },
+              // A bound the databases' integers hold: beyond it SQLite refuses the query.
+              offset: { type: 'integer', minimum: 0, maximum: 1_000_000 },
             },
           },
         },

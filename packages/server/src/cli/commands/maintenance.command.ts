@@ -1,7 +1,7 @@
 import { ISSUING_CAS, type IssuingCaId } from '@reservkort/pki';
 import { migrateToLatest, openStore, verifyAudit } from '@reservkort/store';
 import type { Command } from 'commander';
-import { databaseUrl, dataFolder } from '../../config/data-folder.js';
+import { databaseUrl, dataFolder, prepareDataFolder } from '../../config/data-folder.js';
 import { openCa, openDataStore } from '../ca-context.js';
 
 export const registerMaintenanceCommands = (program: Command): void => {
@@ -55,7 +55,9 @@ export const registerMaintenanceCommands = (program: Command): void => {
     .command('migrate')
     .description('apply pending migrations (the server also does this on start-up)')
     .action(async (_options: unknown, command: Command) => {
-      const store = await openStore({ url: await databaseUrl(dataFolder(command.optsWithGlobals().data)) });
+      const folder = dataFolder(command.optsWithGlobals().data);
+      await prepareDataFolder(folder);
+      const store = await openStore({ url: await databaseUrl(folder) });
       try {
         const { applied } = await migrateToLatest(store.db);
         process.stdout.write(
