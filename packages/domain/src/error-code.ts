@@ -102,6 +102,9 @@ export const SERVER_CODES = [
   'ACCESS_DENIED',
   'NOT_FOUND',
   'SIGNATURE_INVALID',
+  'AUDIT_CHECKPOINT_INVALID',
+  'AUDIT_LOG_TAMPERED',
+  'AUDIT_CHECKPOINT_UNAVAILABLE',
 ] as const;
 
 export type ServerCode = (typeof SERVER_CODES)[number];
@@ -230,4 +233,7 @@ export const CODE_INFO: { readonly [C in ErrorCode]: CodeInfo } = {
   ACCESS_DENIED: { step: 'server', severity: 'blocking', supportCase: false },
   NOT_FOUND: { step: 'server', severity: 'blocking', supportCase: false },
   SIGNATURE_INVALID: { step: 'server', severity: 'blocking', supportCase: false },
+  AUDIT_CHECKPOINT_INVALID: { step: 'server', severity: 'blocking', supportCase: false },
+  AUDIT_LOG_TAMPERED: { step: 'server', severity: 'blocking', supportCase: false },
+  AUDIT_CHECKPOINT_UNAVAILABLE: { step: 'server', severity: 'blocking', supportCase: false },
 };

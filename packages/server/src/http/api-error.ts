@@ -36,6 +36,9 @@ const EXPLICIT: Partial<Record<ErrorCode, number>> = {
   ORDER_USED: 410,
   ORDER_CANCELLED: 410,
   TEXT_TOO_LONG: 413,
+  // Not yet published (or publishing stopped on an altered log): nothing to serve, not a client error
+  // to retry differently, and not a server fault the request caused.
+  AUDIT_CHECKPOINT_UNAVAILABLE: 404,
 };
 
 /** The one place codes become HTTP statuses: always a 4xx for anything a request can cause. */

@@ -2,12 +2,14 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './2026-11-29T00-initial.js';
 import * as crls from './2026-11-29T01-crls.js';
 import * as server from './2026-11-29T02-server.js';
+import * as auditSigners from './2026-12-03T14-audit-signers.js';
 
 /** Every migration, by name; listed here rather than read from disk so that bundling cannot lose one. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026-11-29T00-initial': initial,
   '2026-11-29T01-crls': crls,
   '2026-11-29T02-server': server,
+  '2026-12-03T14-audit-signers': auditSigners,
 };
 
 export const staticMigrationProvider = (
