@@ -7,6 +7,7 @@ import { type AssuranceLevel, DEFAULT_FLOW_CONFIG, type FlowConfig } from '@rese
 import { CertificateAuthority, DEFAULT_CA_SETTINGS, OcspResponder, RevocationWatcher } from '@reservkort/pki';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
+import { DEFAULT_CHECKPOINT_INTERVAL_MS } from './audit/audit-checkpoint.service.js';
 import { DEFAULT_SESSION_SETTINGS, type SessionSettings } from './auth/session.js';
 import {
   type CaSettingsFile,
@@ -67,6 +68,11 @@ export interface ServeOptions {
   readonly sessions?: Partial<Pick<SessionSettings, 'idleMs' | 'absoluteMs'>>;
   /** Where the page finds the card agent outside training (default the agent's loopback port). */
   readonly agentUrl?: string;
+  /**
+   * Signed audit checkpoints: the file each one is written to (default audit-checkpoint.pem in the
+   * data folder) and how often (default every 15 minutes). One is also published at start-up.
+   */
+  readonly auditCheckpoints?: { readonly file?: string; readonly intervalMs?: number };
 }
 
 export interface RunningServer {
@@ -216,6 +222,10 @@ export const startServer = async (options: ServeOptions): Promise<RunningServer>
     training: options.training,
     ...(trainingKit ? { trainingKit } : {}),
     webRoot: options.webRoot === undefined ? DEFAULT_WEB_ROOT : options.webRoot,
+    auditCheckpoints: {
+      file: options.auditCheckpoints?.file ?? folder.auditCheckpoint,
+      intervalMs: options.auditCheckpoints?.intervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS,
+    },
   };
   const services = createServices(ctx);
   // Deadlines that passed while the server was down are honoured before the first request.
@@ -228,6 +238,14 @@ export const startServer = async (options: ServeOptions): Promise<RunningServer>
     ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
     ...(secure ? { hstsMaxAgeSeconds: options.hstsMaxAgeSeconds ?? SERVE_DEFAULTS.hstsMaxAgeSeconds } : {}),
   });
+  // A checkpoint of the log as it is at start-up, checked against the last one in the file: a log
+  // cut short while the server was down is reported here. The server starts all the same.
+  const unpublished = await services.checkpoints.publish().then(
+    () => null,
+    (error: unknown) => error,
+  );
+  if (unpublished !== null) app.log.error({ err: unpublished }, 'audit checkpoint not published');
+  services.checkpoints.start((error) => app.log.error({ err: error }, 'audit checkpoint not published'));
   const url = await app.listen({ port, host: options.host });
   return {
     url,
@@ -236,8 +254,15 @@ export const startServer = async (options: ServeOptions): Promise<RunningServer>
     agentUrl,
     app,
     summary,
-    warnings,
+    warnings:
+      unpublished === null
+        ? warnings
+        : [
+            ...warnings,
+            `no audit checkpoint published: ${unpublished instanceof Error ? unpublished.message : String(unpublished)}`,
+          ],
     close: async () => {
+      services.checkpoints.stop();
       services.sweeper.stop();
       await app.close();
       await agentApp?.close();

@@ -1,3 +1,7 @@
+import {
+  AuditCheckpointPublisher,
+  DEFAULT_CHECKPOINT_INTERVAL_MS,
+} from './audit/audit-checkpoint.service.js';
 import { DeadlineSweeper } from './issuance/deadline-sweeper.js';
 import { DirectoryCache } from './issuance/directory.js';
 import { IssuanceService } from './issuance/issuance.service.js';
@@ -7,6 +11,7 @@ export interface Services {
   readonly directory: DirectoryCache;
   readonly issuance: IssuanceService;
   readonly sweeper: DeadlineSweeper;
+  readonly checkpoints: AuditCheckpointPublisher;
 }
 
 /** The services over one context: built once, shared by the routes and the background sweeper. */
@@ -14,5 +19,11 @@ export const createServices = (ctx: ServerContext): Services => {
   const now = () => ctx.clock.now();
   const directory = new DirectoryCache(ctx.store.db);
   const issuance = new IssuanceService(ctx.store.db, ctx.ca, directory, ctx.flow, now);
-  return { directory, issuance, sweeper: new DeadlineSweeper(ctx.store.db, issuance, now) };
+  const checkpoints = new AuditCheckpointPublisher(
+    ctx.store.db,
+    ctx.ca,
+    ctx.clock,
+    ctx.auditCheckpoints ?? { file: null, intervalMs: DEFAULT_CHECKPOINT_INTERVAL_MS },
+  );
+  return { directory, issuance, sweeper: new DeadlineSweeper(ctx.store.db, issuance, now), checkpoints };
 };

@@ -273,6 +273,8 @@ export class CertificateAuthority {
     progress('done', plan.length, plan.length);
     const ca = new CertificateAuthority(deps, loaded);
     for (const id of ISSUING_CAS) await ca.publishCrl(id);
+    // Made now, so that its key is in the key folder that is copied to every server.
+    await ca.auditSigner();
     return ca;
   }
 

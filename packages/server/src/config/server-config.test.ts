@@ -28,7 +28,18 @@ describe('the configuration file’s checks', () => {
     const checked = checkServerConfig(raw, '/etc/reservkort');
     expect(checked.ok ? [] : checked.problems).toEqual([]);
     expect(Object.keys(raw).sort()).toEqual(
-      ['agent', 'database', 'dataFolder', 'issuance', 'pki', 'server', 'sessions', 'tls', 'training'].sort(),
+      [
+        'agent',
+        'audit',
+        'database',
+        'dataFolder',
+        'issuance',
+        'pki',
+        'server',
+        'sessions',
+        'tls',
+        'training',
+      ].sort(),
     );
   });
 
@@ -60,7 +71,7 @@ describe('the configuration file’s checks', () => {
 
   it('treats an unknown key as a problem and suggests the key that was meant', () => {
     expect(lines({ server: { prot: 3000 }, trainig: true })).toEqual([
-      'trainig: unknown key; did you mean training? (expected one of server, tls, dataFolder, database, pki, issuance, sessions, agent, training)',
+      'trainig: unknown key; did you mean training? (expected one of server, tls, dataFolder, database, pki, issuance, sessions, agent, training, audit)',
       'server.prot: unknown key; did you mean port? (expected one of host, port, publicUrl, trustProxy, hstsMaxAgeSeconds)',
     ]);
   });
@@ -160,6 +171,7 @@ describe('precedence: flags and environment, then the file, then the defaults', 
       issuance: { ackWindowMinutes: 15 },
       sessions: { idleMinutes: 20 },
       agent: { url: 'http://127.0.0.1:4000', trainingPort: 4001 },
+      audit: { checkpointFile: 'shipped/checkpoint.pem', checkpointIntervalMinutes: 5 },
     },
     '/srv',
   );
@@ -176,7 +188,16 @@ describe('precedence: flags and environment, then the file, then the defaults', 
       publicUrl: 'https://reservkort.example.org',
       sessions: { idleMs: 20 * 60_000 },
       agentUrl: 'http://127.0.0.1:4000',
+      auditCheckpoints: { file: '/srv/shipped/checkpoint.pem', intervalMs: 5 * 60_000 },
     });
+  });
+
+  it('checks the audit checkpoint settings', () => {
+    expect(lines({ audit: { checkpointIntervalMinutes: 0, checkpointFile: '', every: 1 } })).toEqual([
+      'audit.every: unknown key (expected one of checkpointFile, checkpointIntervalMinutes)',
+      'audit.checkpointFile: must not be empty (expected the path the signed audit checkpoint is written to)',
+      'audit.checkpointIntervalMinutes: must be more than 0, not 0 (expected minutes, more than 0 and at most 1440)',
+    ]);
   });
 
   it('takes what the command line chose over the file', () => {

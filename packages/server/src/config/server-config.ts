@@ -42,6 +42,7 @@ export interface ServerConfig {
   readonly sessions?: { readonly idleMinutes?: number; readonly absoluteHours?: number };
   readonly agent?: { readonly url?: string; readonly trainingPort?: number };
   readonly training?: boolean;
+  readonly audit?: { readonly checkpointFile?: string; readonly checkpointIntervalMinutes?: number };
 }
 
 /** One thing wrong with the file: where (a dotted path, e.g. `server.port`) and what. */
@@ -187,6 +188,19 @@ const SCHEMA = {
       },
     },
     training: { type: 'boolean', description: 'true or false' },
+    audit: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        checkpointFile: { ...PATH, description: 'the path the signed audit checkpoint is written to' },
+        checkpointIntervalMinutes: {
+          type: 'number',
+          exclusiveMinimum: 0,
+          maximum: 1440,
+          description: 'minutes, more than 0 and at most 1440',
+        },
+      },
+    },
   },
 } as const;
 
@@ -459,6 +473,9 @@ const withResolvedPaths = (config: ServerConfig, base: string): ServerConfig => 
   ...(config.database?.url === undefined
     ? {}
     : { database: { url: resolvedDatabaseUrl(config.database.url, base) } }),
+  ...(config.audit?.checkpointFile === undefined
+    ? {}
+    : { audit: { ...config.audit, checkpointFile: resolve(base, config.audit.checkpointFile) } }),
 });
 
 /**
@@ -586,6 +603,12 @@ export const serveOptionsFrom = (config: ServerConfig, chosen: CommandLineChoice
       : { absoluteMs: Math.round(config.sessions.absoluteHours * 3_600_000) }),
   };
   const server = config.server ?? {};
+  const checkpoints = {
+    ...(config.audit?.checkpointFile === undefined ? {} : { file: config.audit.checkpointFile }),
+    ...(config.audit?.checkpointIntervalMinutes === undefined
+      ? {}
+      : { intervalMs: Math.round(config.audit.checkpointIntervalMinutes * 60_000) }),
+  };
   return {
     ...(data === undefined ? {} : { data }),
     port: chosen.port ?? server.port ?? SERVE_DEFAULTS.port,
@@ -601,5 +624,6 @@ export const serveOptionsFrom = (config: ServerConfig, chosen: CommandLineChoice
     ...(config.pki === undefined ? {} : { pki: config.pki }),
     ...(Object.keys(sessions).length === 0 ? {} : { sessions }),
     ...(config.agent?.url === undefined ? {} : { agentUrl: new URL(config.agent.url).origin }),
+    ...(Object.keys(checkpoints).length === 0 ? {} : { auditCheckpoints: checkpoints }),
   };
 };

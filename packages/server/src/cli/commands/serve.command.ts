@@ -81,6 +81,7 @@ export const registerServeCommand = (program: Command): void => {
         `  API-dokumentation / API docs: ${running.url}/api/docs`,
         `  Hälsa / health: ${running.url}/health   Mätvärden / metrics: ${running.url}/metrics`,
         `  OCSP: ${running.url}/ocsp   CRL: ${running.url}/pki/crl/loa3.crl`,
+        `  Granskningslogg, kontrollpunkt / audit checkpoint: ${running.url}/audit/checkpoint`,
         ...(running.agentUrl ? [`  Kortagent (virtuella kortläsare) / card agent: ${running.agentUrl}`] : []),
         '',
       ];
