@@ -21,7 +21,13 @@ export const auditRoutes =
           summary: 'The newest signed checkpoint of the audit log (CMS SignedData, PEM)',
           description:
             'Verify it with: openssl cms -verify -inform PEM -in checkpoint.pem -CAfile root.pem -purpose any (root.pem from /pki/ca/root.pem); then reservkort audit verify --checkpoint checkpoint.pem.',
-          response: { 200: { type: 'string' }, 404: errorRef },
+          response: {
+            200: {
+              description: 'The checkpoint file, as the server wrote it',
+              content: { 'application/x-pem-file': { schema: { type: 'string' } } },
+            },
+            404: errorRef,
+          },
         },
       },
       async (_request, reply) => {
