@@ -171,7 +171,7 @@ describe('precedence: flags and environment, then the file, then the defaults', 
       issuance: { ackWindowMinutes: 15 },
       sessions: { idleMinutes: 20 },
       agent: { url: 'http://127.0.0.1:4000', trainingPort: 4001 },
-      audit: { checkpointFile: 'shipped/checkpoint.pem', checkpointIntervalMinutes: 5 },
+      audit: { checkpointFile: 'shipped/checkpoint.pem', checkpointMinutes: 5 },
     },
     '/srv',
   );
@@ -193,10 +193,10 @@ describe('precedence: flags and environment, then the file, then the defaults', 
   });
 
   it('checks the audit checkpoint settings', () => {
-    expect(lines({ audit: { checkpointIntervalMinutes: 0, checkpointFile: '', every: 1 } })).toEqual([
-      'audit.every: unknown key (expected one of checkpointFile, checkpointIntervalMinutes)',
+    expect(lines({ audit: { checkpointMinutes: 0, checkpointFile: '', every: 1 } })).toEqual([
+      'audit.every: unknown key (expected one of checkpointFile, checkpointMinutes)',
       'audit.checkpointFile: must not be empty (expected the path the signed audit checkpoint is written to)',
-      'audit.checkpointIntervalMinutes: must be more than 0, not 0 (expected minutes, more than 0 and at most 1440)',
+      'audit.checkpointMinutes: must be more than 0, not 0 (expected minutes, more than 0 and at most 1440)',
     ]);
   });
 

@@ -42,7 +42,7 @@ export interface ServerConfig {
   readonly sessions?: { readonly idleMinutes?: number; readonly absoluteHours?: number };
   readonly agent?: { readonly url?: string; readonly trainingPort?: number };
   readonly training?: boolean;
-  readonly audit?: { readonly checkpointFile?: string; readonly checkpointIntervalMinutes?: number };
+  readonly audit?: { readonly checkpointFile?: string; readonly checkpointMinutes?: number };
 }
 
 /** One thing wrong with the file: where (a dotted path, e.g. `server.port`) and what. */
@@ -193,7 +193,7 @@ const SCHEMA = {
       additionalProperties: false,
       properties: {
         checkpointFile: { ...PATH, description: 'the path the signed audit checkpoint is written to' },
-        checkpointIntervalMinutes: {
+        checkpointMinutes: {
           type: 'number',
           exclusiveMinimum: 0,
           maximum: 1440,
@@ -605,9 +605,9 @@ export const serveOptionsFrom = (config: ServerConfig, chosen: CommandLineChoice
   const server = config.server ?? {};
   const checkpoints = {
     ...(config.audit?.checkpointFile === undefined ? {} : { file: config.audit.checkpointFile }),
-    ...(config.audit?.checkpointIntervalMinutes === undefined
+    ...(config.audit?.checkpointMinutes === undefined
       ? {}
-      : { intervalMs: Math.round(config.audit.checkpointIntervalMinutes * 60_000) }),
+      : { intervalMs: Math.round(config.audit.checkpointMinutes * 60_000) }),
   };
   return {
     ...(data === undefined ? {} : { data }),
