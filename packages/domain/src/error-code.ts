@@ -110,6 +110,9 @@ export const SERVER_CODES = [
   'CSR_SAME_KEY',
   'RATE_LIMITED',
   'OPERATIONS_TOKEN_REQUIRED',
+  'AUDIT_CHECKPOINT_INVALID',
+  'AUDIT_LOG_TAMPERED',
+  'AUDIT_CHECKPOINT_UNAVAILABLE',
 ] as const;
 
 export type ServerCode = (typeof SERVER_CODES)[number];
@@ -246,4 +249,7 @@ export const CODE_INFO: { readonly [C in ErrorCode]: CodeInfo } = {
   CSR_SAME_KEY: { step: 'server', severity: 'blocking', supportCase: true },
   RATE_LIMITED: { step: 'server', severity: 'blocking', supportCase: false },
   OPERATIONS_TOKEN_REQUIRED: { step: 'server', severity: 'blocking', supportCase: false },
+  AUDIT_CHECKPOINT_INVALID: { step: 'server', severity: 'blocking', supportCase: false },
+  AUDIT_LOG_TAMPERED: { step: 'server', severity: 'blocking', supportCase: false },
+  AUDIT_CHECKPOINT_UNAVAILABLE: { step: 'server', severity: 'blocking', supportCase: false },
 };

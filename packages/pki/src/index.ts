@@ -1,5 +1,6 @@
 export * from './ca/certificate-authority.js';
 export * from './ca/revocation-reason.js';
+export * from './checkpoint/audit-checkpoint.js';
 export * from './extensions/card-number.extension.js';
 export * from './extensions/extension-registry.js';
 export * from './http/ocsp-fast-path.js';

@@ -12,6 +12,8 @@ export const OID = {
   /** Extended key usages. */
   clientAuth: '1.3.6.1.5.5.7.3.2',
   ocspSigning: '1.3.6.1.5.5.7.3.9',
+  /** id-kp-documentSigning (RFC 9336): the audit checkpoint signer signs notes, nothing else. */
+  documentSigning: '1.3.6.1.5.5.7.3.36',
   /** id-pkix-ocsp-nocheck: the OCSP signer's own certificate is not checked for revocation. */
   ocspNoCheck: '1.3.6.1.5.5.7.48.1.5',
   ocspNonce: '1.3.6.1.5.5.7.48.1.2',

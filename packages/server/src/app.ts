@@ -8,7 +8,7 @@ import { errorResponse } from '@reservkort/domain';
 import { ocspFastPath, pkiRoutes } from '@reservkort/pki';
 import { Ajv } from 'ajv';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { registerErrorHandler } from './http/api-error.js';
 import { registerNoStoreForApi } from './http/cache-control.js';
 import { loggedUrl, redactForLog } from './http/log-redaction.js';
@@ -19,6 +19,7 @@ import {
 } from './http/operations-access.js';
 import { DEFAULT_RATE_LIMIT, type RateLimitSettings, registerRateLimit } from './http/rate-limit.js';
 import { adminRoutes } from './routes/admin.routes.js';
+import { auditRoutes } from './routes/audit.routes.js';
 import { authRoutes } from './routes/auth.routes.js';
 import { issuanceRoutes } from './routes/issuance.routes.js';
 import { catalogueRoutes, supportRoutes } from './routes/support.routes.js';
@@ -152,6 +153,7 @@ export const buildApp = async (ctx: ServerContext, options: AppOptions = {}): Pr
         { name: 'health' },
         { name: 'web' },
         { name: 'training' },
+        { name: 'audit' },
       ],
     },
   });
@@ -193,6 +195,8 @@ export const buildApp = async (ctx: ServerContext, options: AppOptions = {}): Pr
   );
 
   await app.register(pkiRoutes, { ca: ctx.ca, responder: ctx.responder });
+  registerCheckpointMetrics(registry, services);
+  await app.register(auditRoutes(services.checkpoints));
   await app.register(authRoutes(ctx), { prefix: '/api/auth' });
   await app.register(issuanceRoutes(ctx, services.issuance), { prefix: '/api/flows' });
   await app.register(adminRoutes(ctx, services.directory, services.issuance), { prefix: '/api/admin' });
@@ -202,4 +206,35 @@ export const buildApp = async (ctx: ServerContext, options: AppOptions = {}): Pr
     await app.register(trainingRoutes(ctx, ctx.trainingKit, services.issuance), { prefix: '/api/training' });
   await app.register(webRoutes(ctx));
   return app;
+};
+
+/** What monitoring watches of the audit checkpoints: alert when failures rise or the time goes stale. */
+const registerCheckpointMetrics = (registry: Registry, services: Services): void => {
+  const { checkpoints } = services;
+  new Gauge({
+    name: 'reservkort_audit_checkpoint_entries',
+    help: 'Entries covered by the newest audit checkpoint this server published',
+    registers: [registry],
+    collect() {
+      const latest = checkpoints.latest;
+      if (latest !== null) this.set(latest.checkpoint.size);
+    },
+  });
+  new Gauge({
+    name: 'reservkort_audit_checkpoint_timestamp_seconds',
+    help: 'When the newest audit checkpoint this server published was signed',
+    registers: [registry],
+    collect() {
+      const latest = checkpoints.latest;
+      if (latest !== null) this.set(latest.checkpoint.time / 1000);
+    },
+  });
+  new Gauge({
+    name: 'reservkort_audit_checkpoint_failures',
+    help: 'Audit checkpoint publications that failed since the last one that succeeded (the log may have been altered)',
+    registers: [registry],
+    collect() {
+      this.set(checkpoints.consecutiveFailures);
+    },
+  });
 };

@@ -1,6 +1,7 @@
 import type { Clock, FlowConfig } from '@reservkort/domain';
 import type { CertificateAuthority, OcspResponder } from '@reservkort/pki';
 import type { Store } from '@reservkort/store';
+import type { CheckpointSettings } from './audit/audit-checkpoint.service.js';
 import type { SessionSettings } from './auth/session.js';
 import type { TrainingClock } from './training/training-clock.js';
 import type { TrainingSummary } from './training/training-summary.js';
@@ -22,4 +23,6 @@ export interface ServerContext {
   readonly webRoot?: string | null;
   /** The issuance reconciler's grace period and interval (defaults: 30 s and 1 s). */
   readonly reconciler?: { readonly graceMs?: number; readonly intervalMs?: number };
+  /** Where and how often audit checkpoints are published (default: in memory only, every 15 minutes). */
+  readonly auditCheckpoints?: CheckpointSettings;
 }

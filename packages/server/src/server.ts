@@ -9,6 +9,7 @@ import { endSessionsOfRevokedCertificates } from '@reservkort/store';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { buildApp } from './app.js';
+import { DEFAULT_CHECKPOINT_INTERVAL_MS } from './audit/audit-checkpoint.service.js';
 import { ChallengePurger } from './auth/challenge-purger.js';
 import { DEFAULT_SESSION_SETTINGS, type SessionSettings } from './auth/session.js';
 import {
@@ -110,6 +111,11 @@ export interface ServeOptions {
     readonly host?: string;
     readonly port?: number;
   };
+  /**
+   * Signed audit checkpoints: the file each one is written to (default audit-checkpoint.pem in the
+   * data folder) and how often (default every 15 minutes). One is also published at start-up.
+   */
+  readonly auditCheckpoints?: { readonly file?: string; readonly intervalMs?: number };
 }
 
 export interface RunningServer {
@@ -275,6 +281,10 @@ export const startServer = async (options: ServeOptions): Promise<RunningServer>
     ...(options.reconcileGraceMs === undefined ? {} : { reconciler: { graceMs: options.reconcileGraceMs } }),
     ...(trainingKit ? { trainingKit } : {}),
     webRoot: options.webRoot === undefined ? DEFAULT_WEB_ROOT : options.webRoot,
+    auditCheckpoints: {
+      file: options.auditCheckpoints?.file ?? folder.auditCheckpoint,
+      intervalMs: options.auditCheckpoints?.intervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS,
+    },
   };
   const services = createServices(ctx);
   const limits = await rateLimitStore(folder, options, warnings);
@@ -306,6 +316,14 @@ export const startServer = async (options: ServeOptions): Promise<RunningServer>
     onError: (error) => app.log.error({ err: error }, 'purging expired challenges failed'),
   });
   purger.start();
+  // A checkpoint of the log as it is at start-up, checked against the last one in the file: a log
+  // cut short while the server was down is reported here. The server starts all the same.
+  const unpublished = await services.checkpoints.publish().then(
+    () => null,
+    (error: unknown) => error,
+  );
+  if (unpublished !== null) app.log.error({ err: unpublished }, 'audit checkpoint not published');
+  services.checkpoints.start((error) => app.log.error({ err: error }, 'audit checkpoint not published'));
   const url = await app.listen({ port, host: options.host });
   let operationsListener: OperationsListener | null = null;
   if (options.operations?.port !== undefined)
@@ -322,8 +340,15 @@ export const startServer = async (options: ServeOptions): Promise<RunningServer>
     operationsUrl: operationsListener?.url ?? null,
     app,
     summary,
-    warnings,
+    warnings:
+      unpublished === null
+        ? warnings
+        : [
+            ...warnings,
+            `no audit checkpoint published: ${unpublished instanceof Error ? unpublished.message : String(unpublished)}`,
+          ],
     close: async () => {
+      services.checkpoints.stop();
       services.sweeper.stop();
       services.reconciler.stop();
       await purger.stop();

@@ -1,3 +1,7 @@
+import {
+  AuditCheckpointPublisher,
+  DEFAULT_CHECKPOINT_INTERVAL_MS,
+} from './audit/audit-checkpoint.service.js';
 import { DeadlineSweeper } from './issuance/deadline-sweeper.js';
 import { DirectoryCache } from './issuance/directory.js';
 import { IssuanceService } from './issuance/issuance.service.js';
@@ -12,6 +16,7 @@ export interface Services {
   readonly reconciler: IssuanceReconciler;
   /** Failed background sweeps, logged and counted for /metrics. */
   readonly sweepFailures: SweepFailures;
+  readonly checkpoints: AuditCheckpointPublisher;
 }
 
 /** The services over one context: built once, shared by the routes and the background sweeps. */
@@ -29,5 +34,11 @@ export const createServices = (ctx: ServerContext): Services => {
       ...ctx.reconciler,
     }),
     sweepFailures,
+    checkpoints: new AuditCheckpointPublisher(
+      ctx.store.db,
+      ctx.ca,
+      ctx.clock,
+      ctx.auditCheckpoints ?? { file: null, intervalMs: DEFAULT_CHECKPOINT_INTERVAL_MS },
+    ),
   };
 };

@@ -14,6 +14,7 @@ import { createTestStore, DIALECTS, type TestStore } from './test-support/test-s
 const TABLES = [
   'admins',
   'audit_log',
+  'audit_signers',
   'branches',
   'cas',
   'case_comments',

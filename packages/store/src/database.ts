@@ -6,6 +6,7 @@ import pg from 'pg';
 import type { AdminsTable, RoleGrantsTable } from './admin/admin.table.js';
 import type { StaffRolesTable } from './admin/staff.table.js';
 import type { AuditLogTable } from './audit/audit.table.js';
+import type { AuditSignersTable } from './audit/audit-signer.table.js';
 import type { CasTable } from './ca/ca.table.js';
 import type { CertificatesTable, RevocationsTable } from './certificate/certificate.table.js';
 import type { CrlsTable } from './crl/crl.table.js';
@@ -41,6 +42,7 @@ export interface Database {
   support_cases: SupportCasesTable;
   case_comments: CaseCommentsTable;
   issuance_intents: IssuanceIntentsTable;
+  audit_signers: AuditSignersTable;
 }
 
 export interface StoreConfig {

@@ -16,16 +16,27 @@ export { grantStaffRole, hasStaffRole } from './admin/staff.repository.js';
 export { STAFF_ROLES, type StaffRole, type StaffRolesTable } from './admin/staff.table.js';
 export {
   type AuditEntry,
+  type AuditHead,
   type AuditProblem,
   type AuditVerification,
   appendAudit,
   auditHash,
+  auditHead,
+  type CheckpointComparison,
+  compareWithCheckpoint,
   GENESIS_HASH,
   listAudit,
   type NewAuditEntry,
   verifyAudit,
 } from './audit/audit.repository.js';
 export type { AuditLogTable } from './audit/audit.table.js';
+export {
+  type AuditSigner,
+  currentAuditSigner,
+  insertAuditSigner,
+  lockAuditSigners,
+} from './audit/audit-signer.repository.js';
+export type { AuditSignersTable } from './audit/audit-signer.table.js';
 export { canonicalJson } from './audit/canonical-json.js';
 export { getCa, insertCa, listCas, type NewCa, nextCrlNumber, type StoredCa } from './ca/ca.repository.js';
 export type { CaKeyKind, CaRole, CasTable } from './ca/ca.table.js';

@@ -484,5 +484,24 @@ export const en: LanguageCatalogue = {
       remedy:
         'Send the operations token as "Authorization: Bearer …", or ask the operators where the page is served.',
     },
+    AUDIT_CHECKPOINT_INVALID: {
+      title: 'The audit checkpoint is not valid',
+      explanation: 'The checkpoint {file} could not be verified: {reason}.',
+      remedy:
+        'Use the checkpoint file exactly as it was written, from the copy kept outside the server, and check it against the root CA certificate.',
+    },
+    AUDIT_LOG_TAMPERED: {
+      title: 'The audit log disagrees with its checkpoint',
+      explanation:
+        'At entry {seq} the audit log does not hold what the signed checkpoint {file} records ({problem}): entries were deleted or rewritten.',
+      remedy:
+        'Stop and investigate: restore the database from a backup that matches the checkpoint, and find out who could change it. No new checkpoint is signed until then.',
+    },
+    AUDIT_CHECKPOINT_UNAVAILABLE: {
+      title: 'No audit checkpoint yet',
+      explanation: 'This server has not published an audit checkpoint ({reason}).',
+      remedy:
+        'Try again later. If it persists, see the server log: publishing may have found the audit log altered.',
+    },
   },
 };

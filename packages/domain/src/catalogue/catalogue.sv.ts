@@ -481,5 +481,24 @@ export const sv: LanguageCatalogue = {
       explanation: 'Mätvärden och API-dokumentation visas bara för driftens övervakning ({reason}).',
       remedy: 'Skicka driftens token som "Authorization: Bearer …", eller fråga driftansvarig var sidan nås.',
     },
+    AUDIT_CHECKPOINT_INVALID: {
+      title: 'Granskningsloggens kontrollpunkt är inte giltig',
+      explanation: 'Kontrollpunkten {file} kunde inte verifieras: {reason}.',
+      remedy:
+        'Använd kontrollpunktsfilen precis som den skrevs, från kopian som förvaras utanför servern, och kontrollera den mot rot-CA:ns certifikat.',
+    },
+    AUDIT_LOG_TAMPERED: {
+      title: 'Granskningsloggen stämmer inte med sin kontrollpunkt',
+      explanation:
+        'Vid post {seq} innehåller granskningsloggen inte det som den signerade kontrollpunkten {file} anger ({problem}): poster har tagits bort eller skrivits om.',
+      remedy:
+        'Stoppa och utred: återställ databasen från en säkerhetskopia som stämmer med kontrollpunkten och ta reda på vem som kunnat ändra den. Ingen ny kontrollpunkt signeras förrän dess.',
+    },
+    AUDIT_CHECKPOINT_UNAVAILABLE: {
+      title: 'Ingen kontrollpunkt för granskningsloggen än',
+      explanation: 'Servern har inte publicerat någon kontrollpunkt för granskningsloggen ({reason}).',
+      remedy:
+        'Försök igen senare. Om det kvarstår, se serverns logg: publiceringen kan ha upptäckt att granskningsloggen ändrats.',
+    },
   },
 };

@@ -13,16 +13,20 @@ import {
 } from '@peculiar/x509';
 import type { AssuranceLevel, CardNumber, Clock } from '@reservkort/domain';
 import {
+  type AuditSigner,
   appendAudit,
+  currentAuditSigner,
   type Database,
   getCa,
   getCertificate,
   getCrl,
+  insertAuditSigner,
   insertCa,
   insertCertificate,
   insertRevocation,
   listCas,
   listRevocations,
+  lockAuditSigners,
   nextCrlNumber,
   saveCrl,
 } from '@reservkort/store';
@@ -73,6 +77,13 @@ export interface CaDependencies {
   readonly clock: Clock;
   readonly random?: RandomSource;
   readonly settings?: Partial<CaSettings>;
+}
+
+/** The audit checkpoint signer: its certificate (issued by the root), its key, and the root. */
+export interface LoadedAuditSigner {
+  readonly certificate: X509Certificate;
+  readonly key: CaKey;
+  readonly root: X509Certificate;
 }
 
 /** A loaded CA: its certificate and a key able to sign with it. */
@@ -267,6 +278,8 @@ export class CertificateAuthority {
     progress('done', plan.length, plan.length);
     const ca = new CertificateAuthority(deps, loaded);
     for (const id of ISSUING_CAS) await ca.publishCrl(id);
+    // Made now, so that its key is in the key folder that is copied to every server.
+    await ca.auditSigner();
     return ca;
   }
 
@@ -490,6 +503,116 @@ export class CertificateAuthority {
 
   async close(): Promise<void> {
     await this.deps.keyStore.close();
+  }
+
+  /**
+   * The key that signs audit checkpoints, made and certified by the root on first use (so older
+   * installations get one too) and opened from the CA's key store afterwards. A key of its own,
+   * rather than the root's or an issuing CA's: CA keys sign certificates and CRLs only (their key
+   * usage says so), the root can stay locked away while checkpoints are signed every few minutes,
+   * and a relying party can tell a checkpoint signer from a CA by its certificate. It lives in the
+   * same CaKeyStore as the CA keys, so on a PKCS#11 token it is a token key like theirs.
+   */
+  auditSigner(): Promise<LoadedAuditSigner> {
+    this.auditSignerLoading ??= this.loadAuditSigner().catch((error: unknown) => {
+      this.auditSignerLoading = null;
+      throw error;
+    });
+    return this.auditSignerLoading;
+  }
+
+  private auditSignerLoading: Promise<LoadedAuditSigner> | null = null;
+
+  private async loadAuditSigner(): Promise<LoadedAuditSigner> {
+    const stored = await currentAuditSigner(this.deps.db);
+    if (stored !== null) return this.openAuditSigner(stored);
+    const root = this.ca('root');
+    const created = await this.deps.db.transaction().execute(async (trx) => {
+      await lockAuditSigners(trx);
+      const raced = await currentAuditSigner(trx);
+      if (raced !== null) return { stored: raced, loaded: null };
+      const now = this.deps.clock.now();
+      const spec = root.key.spec;
+      const key = await this.deps.keyStore.generate(`reservkort-audit-checkpoint-${now}`, spec);
+      const commonName = `${this.settings.organisation} Audit Checkpoints`;
+      const template = await buildTemplate(
+        {
+          subject: name(this.settings.organisation, commonName),
+          extensions: [],
+          notBefore: new Date(now - BACKDATE_MS),
+          // Capped at the root's own end: a signer that expires sooner would make every checkpoint
+          // it signed fail OpenSSL's check (which uses the current time) from then on.
+          notAfter: root.certificate.notAfter,
+        },
+        {
+          profile: 'audit-checkpoint',
+          subjectPublicKey: key.publicKey,
+          issuer: root.certificate,
+          holder: null,
+          cardNumber: null,
+          policyOid: null,
+          urls: null,
+          crypto: root.key.crypto,
+        },
+      );
+      const serial = serialFrom(this.random);
+      const certificate = await X509CertificateGenerator.create(
+        {
+          serialNumber: serial,
+          subject: new Name(template.subject),
+          issuer: root.certificate.subjectName,
+          notBefore: template.notBefore,
+          notAfter: template.notAfter,
+          extensions: template.extensions,
+          publicKey: key.publicKey,
+          signingKey: root.key.privateKey,
+          signingAlgorithm: signingAlgorithm(root.key.spec),
+        },
+        root.key.crypto,
+      );
+      const pem = certificate.toString('pem');
+      await insertCertificate(trx, {
+        serial,
+        caId: 'root',
+        profile: 'audit-checkpoint',
+        subject: certificate.subject,
+        hsaId: null,
+        cardNumber: null,
+        orderId: null,
+        notBefore: certificate.notBefore.getTime(),
+        notAfter: certificate.notAfter.getTime(),
+        certificatePem: pem,
+        createdAt: now,
+      });
+      const row = {
+        id: `audit-checkpoint-${serial}`,
+        certificateSerial: serial,
+        certificatePem: pem,
+        keyKind: this.deps.keyStore.kind,
+        keyRef: `${spec}:${key.ref}`,
+        createdAt: now,
+      };
+      await insertAuditSigner(trx, row);
+      await appendAudit(trx, {
+        at: now,
+        actor: 'ca',
+        action: 'audit-signer.created',
+        subject: serial,
+        details: { keyKind: this.deps.keyStore.kind, spec },
+      });
+      return { stored: row, loaded: { certificate, key, root: root.certificate } };
+    });
+    return created.loaded ?? this.openAuditSigner(created.stored);
+  }
+
+  private async openAuditSigner(stored: AuditSigner): Promise<LoadedAuditSigner> {
+    const [specText, ...refParts] = stored.keyRef.split(':');
+    const spec = isKeySpec(specText) ? specText : DEFAULT_KEY_SPEC;
+    return {
+      certificate: new X509Certificate(stored.certificatePem),
+      key: await this.deps.keyStore.open(refParts.join(':'), spec),
+      root: this.ca('root').certificate,
+    };
   }
 }
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditLogId, readCheckpoint, signCheckpoint } from '../checkpoint/audit-checkpoint.js';
 import { DEFAULT_POLICY_OIDS } from '../oids.js';
 import { createSoftHsm, pkcs11Tool, type SoftHsm } from '../test-support/softhsm.js';
 import {
@@ -42,7 +43,8 @@ describe('CA keys on a PKCS#11 token (SoftHSM2)', () => {
       '--list-objects',
     ]);
     const privateKeys = listing.split(/\n(?=\S)/).filter((block) => block.startsWith('Private Key Object'));
-    expect(privateKeys).toHaveLength(5);
+    // Root, LoA3, LoA2, their OCSP signers, and the audit checkpoint signer.
+    expect(privateKeys).toHaveLength(6);
     for (const block of privateKeys) {
       expect(block).toMatch(/Access:.*sensitive/);
       expect(block).toMatch(/never extractable/);
@@ -86,5 +88,39 @@ describe('CA keys on a PKCS#11 token (SoftHSM2)', () => {
     expect(() => Pkcs11KeyStore.open({ module: '/nonexistent.so', tokenLabel: 'x', pin: PIN })).toThrow(
       expect.objectContaining({ code: 'CA_KEY_UNAVAILABLE' }),
     );
+  });
+
+  it('keeps the audit checkpoint signer on the token too, and OpenSSL verifies its checkpoints', async () => {
+    const signer = await t.ca.auditSigner();
+    expect(signer.key.privateKey.extractable).toBe(false);
+    const listing = await pkcs11Tool(hsm, [
+      '--token-label',
+      'reservkort-ca',
+      '--login',
+      '--pin',
+      PIN,
+      '--list-objects',
+    ]);
+    const labels = listing.match(/label:\s+reservkort-audit-checkpoint-\d+/g) ?? [];
+    // Its private and public key objects.
+    expect(labels).toHaveLength(2);
+    const root = t.ca.ca('root').certificate;
+    const checkpoint = { log: auditLogId(root), size: 3, headHash: 'ef'.repeat(32), time: Date.now() };
+    const pem = await signCheckpoint(signer, checkpoint);
+    expect(readCheckpoint(pem, root)).toMatchObject({ ok: true, checkpoint });
+    const file = await writeText(t.dir, 'hsm-checkpoint.pem', pem);
+    const verified = await openssl([
+      'cms',
+      '-verify',
+      '-inform',
+      'PEM',
+      '-in',
+      file,
+      '-CAfile',
+      t.files.root,
+      '-purpose',
+      'any',
+    ]);
+    expect(verified.code, verified.out).toBe(0);
   });
 });

@@ -20,7 +20,14 @@ import { CardNumberExtension } from '../extensions/card-number.extension.js';
 import { OID } from '../oids.js';
 
 /** The certificate kinds the CA issues. */
-export const PROFILES = ['root-ca', 'issuing-ca', 'ocsp', 'card-auth', 'card-sign'] as const;
+export const PROFILES = [
+  'root-ca',
+  'issuing-ca',
+  'ocsp',
+  'card-auth',
+  'card-sign',
+  'audit-checkpoint',
+] as const;
 export type ProfileName = (typeof PROFILES)[number];
 
 /** The person a card certificate is for; always from the order and the directory, never the CSR. */
@@ -132,6 +139,17 @@ export const ocspSigner: ProfileRule = (template) => {
   );
 };
 
+/**
+ * The audit checkpoint signer: signs checkpoint notes (CMS) and nothing else. Document signing, not
+ * e-mail protection, so it is not an S/MIME certificate either (OpenSSL needs `-purpose any`).
+ */
+export const auditCheckpointSigner: ProfileRule = (template) => {
+  template.extensions.push(
+    new KeyUsagesExtension(KeyUsageFlags.digitalSignature, true),
+    new ExtendedKeyUsageExtension([OID.documentSigning]),
+  );
+};
+
 /** Never outlive the issuer: a certificate valid beyond its CA would fail path validation anyway. */
 export const withinIssuer: ProfileRule = (template, { issuer }) => {
   if (issuer === null) return;
@@ -163,6 +181,13 @@ export const PROFILE_RULES: { readonly [P in ProfileName]: readonly ProfileRule[
   ocsp: [endEntity, ocspSigner, subjectKeyIdentifier, authorityKeyIdentifier, withinIssuer],
   'card-auth': CARD_RULES,
   'card-sign': CARD_RULES,
+  'audit-checkpoint': [
+    endEntity,
+    auditCheckpointSigner,
+    subjectKeyIdentifier,
+    authorityKeyIdentifier,
+    withinIssuer,
+  ],
 };
 
 /** Builds the template of a certificate by running its profile's rules in order. */

@@ -240,7 +240,8 @@ describe('reservkort ca init on a PKCS#11 token', () => {
         '112233',
         '--list-objects',
       ]);
-      expect(objects.match(/Private Key Object/g)).toHaveLength(5);
+      // The five CA keys and the audit checkpoint signer's.
+      expect(objects.match(/Private Key Object/g)).toHaveLength(6);
       const crl = await cli(env, ['crl', 'publish', '--ca', 'loa3']);
       expect(crl.code, crl.stderr).toBe(0);
       const noPin = await cli({ ...env, RESERVKORT_PKCS11_PIN: '' }, ['crl', 'publish']);

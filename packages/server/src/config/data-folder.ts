@@ -9,6 +9,8 @@ export interface DataFolder {
   readonly caKeys: string;
   readonly caSettings: string;
   readonly secrets: string;
+  /** The newest signed audit checkpoint, unless configured elsewhere; ship it off this machine. */
+  readonly auditCheckpoint: string;
 }
 
 export const dataFolder = (dir: string | undefined): DataFolder => {
@@ -19,6 +21,7 @@ export const dataFolder = (dir: string | undefined): DataFolder => {
     caKeys: join(root, 'ca'),
     caSettings: join(root, 'ca', 'ca.json'),
     secrets: join(root, 'secrets'),
+    auditCheckpoint: join(root, 'audit-checkpoint.pem'),
   };
 };
 

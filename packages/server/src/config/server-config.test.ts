@@ -37,6 +37,7 @@ describe('the configuration file’s checks', () => {
         'operations',
         'pki',
         'rateLimit',
+        'audit',
         'server',
         'sessions',
         'tls',
@@ -73,7 +74,7 @@ describe('the configuration file’s checks', () => {
 
   it('treats an unknown key as a problem and suggests the key that was meant', () => {
     expect(lines({ server: { prot: 3000 }, trainig: true })).toEqual([
-      'trainig: unknown key; did you mean training? (expected one of server, tls, dataFolder, database, pki, issuance, sessions, agent, training, rateLimit, ocsp, operations)',
+      'trainig: unknown key; did you mean training? (expected one of server, tls, dataFolder, database, pki, issuance, sessions, agent, training, rateLimit, ocsp, operations, audit)',
       'server.prot: unknown key; did you mean port? (expected one of host, port, publicUrl, trustProxy, hstsMaxAgeSeconds)',
     ]);
   });
@@ -221,6 +222,7 @@ describe('precedence: flags and environment, then the file, then the defaults', 
       issuance: { ackWindowMinutes: 15 },
       sessions: { idleMinutes: 20 },
       agent: { url: 'http://127.0.0.1:4000', trainingPort: 4001 },
+      audit: { checkpointFile: 'shipped/checkpoint.pem', checkpointMinutes: 5 },
     },
     '/srv',
   );
@@ -237,7 +239,16 @@ describe('precedence: flags and environment, then the file, then the defaults', 
       publicUrl: 'https://reservkort.example.org',
       sessions: { idleMs: 20 * 60_000 },
       agentUrl: 'http://127.0.0.1:4000',
+      auditCheckpoints: { file: '/srv/shipped/checkpoint.pem', intervalMs: 5 * 60_000 },
     });
+  });
+
+  it('checks the audit checkpoint settings', () => {
+    expect(lines({ audit: { checkpointMinutes: 0, checkpointFile: '', every: 1 } })).toEqual([
+      'audit.every: unknown key (expected one of checkpointFile, checkpointMinutes)',
+      'audit.checkpointFile: must not be empty (expected the path the signed audit checkpoint is written to)',
+      'audit.checkpointMinutes: must be more than 0, not 0 (expected minutes, more than 0 and at most 1440)',
+    ]);
   });
 
   it('takes what the command line chose over the file', () => {

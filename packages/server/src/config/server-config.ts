@@ -49,6 +49,7 @@ export interface ServerConfig {
     readonly host?: string;
     readonly port?: number;
   };
+  readonly audit?: { readonly checkpointFile?: string; readonly checkpointMinutes?: number };
 }
 
 /** One thing wrong with the file: where (a dotted path, e.g. `server.port`) and what. */
@@ -240,6 +241,19 @@ const SCHEMA = {
           description: 'an address for the operations listener, e.g. 127.0.0.1 or a private address',
         },
         port: { ...PORT, description: 'a TCP port 0–65535 for the operations listener' },
+      },
+    },
+    audit: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        checkpointFile: { ...PATH, description: 'the path the signed audit checkpoint is written to' },
+        checkpointMinutes: {
+          type: 'number',
+          exclusiveMinimum: 0,
+          maximum: 1440,
+          description: 'minutes, more than 0 and at most 1440',
+        },
       },
     },
   },
@@ -543,6 +557,9 @@ const withResolvedPaths = (config: ServerConfig, base: string): ServerConfig => 
   ...(config.database?.url === undefined
     ? {}
     : { database: { url: resolvedDatabaseUrl(config.database.url, base) } }),
+  ...(config.audit?.checkpointFile === undefined
+    ? {}
+    : { audit: { ...config.audit, checkpointFile: resolve(base, config.audit.checkpointFile) } }),
 });
 
 /**
@@ -674,6 +691,12 @@ export const serveOptionsFrom = (config: ServerConfig, chosen: CommandLineChoice
       : { absoluteMs: Math.round(config.sessions.absoluteHours * 3_600_000) }),
   };
   const server = config.server ?? {};
+  const checkpoints = {
+    ...(config.audit?.checkpointFile === undefined ? {} : { file: config.audit.checkpointFile }),
+    ...(config.audit?.checkpointMinutes === undefined
+      ? {}
+      : { intervalMs: Math.round(config.audit.checkpointMinutes * 60_000) }),
+  };
   return {
     ...(data === undefined ? {} : { data }),
     port: chosen.port ?? server.port ?? SERVE_DEFAULTS.port,
@@ -704,5 +727,6 @@ export const serveOptionsFrom = (config: ServerConfig, chosen: CommandLineChoice
       ? {}
       : { ocspCacheBytes: Math.round(config.ocsp.cacheMegabytes * 1024 * 1024) }),
     ...(config.operations === undefined ? {} : { operations: config.operations }),
+    ...(Object.keys(checkpoints).length === 0 ? {} : { auditCheckpoints: checkpoints }),
   };
 };

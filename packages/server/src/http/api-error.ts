@@ -41,6 +41,9 @@ const EXPLICIT: Partial<Record<ErrorCode, number>> = {
   TEXT_TOO_LONG: 413,
   RATE_LIMITED: 429,
   OPERATIONS_TOKEN_REQUIRED: 401,
+  // Not yet published (or publishing stopped on an altered log): nothing to serve, not a client error
+  // to retry differently, and not a server fault the request caused.
+  AUDIT_CHECKPOINT_UNAVAILABLE: 404,
 };
 
 /** The one place codes become HTTP statuses: always a 4xx for anything a request can cause. */

@@ -220,6 +220,7 @@ describe('authorization matrix: every endpoint × caller', () => {
       expected: open(),
     },
     { name: 'GET /api/catalogue', method: 'GET', url: () => '/api/catalogue', expected: open() },
+    { name: 'GET /audit/checkpoint', method: 'GET', url: () => '/audit/checkpoint', expected: open() },
     { name: 'POST /api/auth/challenge', method: 'POST', url: () => '/api/auth/challenge', expected: open() },
     // --- session ---
     { name: 'GET /api/auth/me', method: 'GET', url: () => '/api/auth/me', expected: loggedIn(ok(), 'GET') },
@@ -436,6 +437,8 @@ describe('authorization matrix: every endpoint × caller', () => {
       reqFile,
     ]);
     ocspRequest = await readFile(reqFile);
+    // What the server does at start-up: a checkpoint to serve.
+    await h.services.checkpoints.publish();
     clients.anonymous = new Client(h);
     for (const caller of Object.keys(CARDS) as Caller[]) {
       clients[caller] = new Client(h);

@@ -33,6 +33,41 @@ export interface AuditEntry extends NewAuditEntry {
 
 export type AuditProblem = 'hash-mismatch' | 'broken-link' | 'missing-entry';
 
+/** The chain as a checkpoint records it: its length and the hash of its last entry. */
+export interface AuditHead {
+  readonly size: number;
+  readonly hash: string;
+}
+
+/**
+ * The database's chain against a checkpoint. `truncated`: the log ends before the checkpoint's last
+ * entry (`seq` is the first missing one, `entries` the log's length now). `missing-entry`: that
+ * entry alone is gone. `rewritten`: the entry at the checkpoint's position has another hash, so it
+ * or an entry before it was changed, whatever the later links say.
+ */
+export type CheckpointComparison =
+  | { readonly ok: true }
+  | {
+      readonly ok: false;
+      readonly problem: 'truncated';
+      readonly seq: number;
+      readonly entries: number;
+      readonly expectedHash: string;
+    }
+  | {
+      readonly ok: false;
+      readonly problem: 'missing-entry';
+      readonly seq: number;
+      readonly expectedHash: string;
+    }
+  | {
+      readonly ok: false;
+      readonly problem: 'rewritten';
+      readonly seq: number;
+      readonly expectedHash: string;
+      readonly foundHash: string;
+    };
+
 export type AuditVerification =
   | { readonly ok: true; readonly entries: number }
   | { readonly ok: false; readonly firstBadSeq: number; readonly problem: AuditProblem };
@@ -103,16 +138,18 @@ export async function appendAudit(db: Db, entry: NewAuditEntry): Promise<AuditEn
 
 /**
  * Walks the chain in seq order and reports the first entry that is missing (a gap in seq), does not
- * link to its predecessor, or does not match its own hash. Truncation of the newest entries cannot
- * be seen from inside the chain; that needs the head hash kept elsewhere.
+ * link to its predecessor, or does not match its own hash. Truncation of the newest entries, or a
+ * rewrite with every later hash recomputed, cannot be seen from inside the chain: that needs the
+ * head kept elsewhere (a signed checkpoint, see compareWithCheckpoint). With `after`, a head already
+ * checked against such a checkpoint, the walk starts after it instead of at the genesis.
  */
 export async function verifyAudit(
   db: Db,
-  options: { readonly pageSize?: number } = {},
+  options: { readonly pageSize?: number; readonly after?: AuditHead } = {},
 ): Promise<AuditVerification> {
   const pageSize = options.pageSize ?? VERIFY_PAGE_SIZE;
-  let expectedSeq = 1;
-  let prevHash = GENESIS_HASH;
+  let expectedSeq = (options.after?.size ?? 0) + 1;
+  let prevHash = options.after?.hash ?? GENESIS_HASH;
   for (;;) {
     const rows = await db
       .selectFrom('audit_log')
@@ -154,4 +191,44 @@ export async function listAudit(
     .limit(query.limit)
     .execute();
   return rows.map(toEntry);
+}
+
+/** The chain's length and last hash as committed now ({0, GENESIS_HASH} for an empty log). */
+export async function auditHead(db: Db): Promise<AuditHead> {
+  const head = await db
+    .selectFrom('audit_log')
+    .select(['seq', 'hash'])
+    .orderBy('seq', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return head === undefined ? { size: 0, hash: GENESIS_HASH } : { size: head.seq, hash: head.hash };
+}
+
+/**
+ * Whether the chain still holds the entry a checkpoint ends at, with the hash it had. Later entries
+ * are not looked at: appends after a checkpoint are expected.
+ */
+export async function compareWithCheckpoint(db: Db, checkpoint: AuditHead): Promise<CheckpointComparison> {
+  if (checkpoint.size === 0) return { ok: true };
+  const row = await db
+    .selectFrom('audit_log')
+    .select('hash')
+    .where('seq', '=', checkpoint.size)
+    .executeTakeFirst();
+  if (row === undefined) {
+    const { size } = await auditHead(db);
+    return size < checkpoint.size
+      ? { ok: false, problem: 'truncated', seq: size + 1, entries: size, expectedHash: checkpoint.hash }
+      : { ok: false, problem: 'missing-entry', seq: checkpoint.size, expectedHash: checkpoint.hash };
+  }
+  if (row.hash !== checkpoint.hash) {
+    return {
+      ok: false,
+      problem: 'rewritten',
+      seq: checkpoint.size,
+      expectedHash: checkpoint.hash,
+      foundHash: row.hash,
+    };
+  }
+  return { ok: true };
 }

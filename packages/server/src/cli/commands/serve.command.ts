@@ -98,6 +98,7 @@ export const registerServeCommand = (program: Command): void => {
         `  API-dokumentation / API docs: ${running.operationsUrl ?? running.url}/api/docs`,
         `  Hälsa / health: ${running.url}/health   Mätvärden / metrics: ${running.operationsUrl ?? running.url}/metrics`,
         `  OCSP: ${running.url}/ocsp   CRL: ${running.url}/pki/crl/loa3.crl`,
+        `  Granskningslogg, kontrollpunkt / audit checkpoint: ${running.url}/audit/checkpoint`,
         ...(running.agentUrl ? [`  Kortagent (virtuella kortläsare) / card agent: ${running.agentUrl}`] : []),
         '',
       ];
