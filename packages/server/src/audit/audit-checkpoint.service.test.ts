@@ -50,6 +50,8 @@ describe.each(DIALECTS)(
         webRoot: null,
         ...(database ? { databaseUrl: database.url } : {}),
         auditCheckpoints: { intervalMs: INTERVAL_MS },
+        // The test reads the failure counter from /metrics.
+        operations: { access: 'open' },
       });
     const inFile = async (): Promise<CheckpointReading & { pem: string }> => {
       const pem = await readFile(folder.auditCheckpoint, 'utf8');

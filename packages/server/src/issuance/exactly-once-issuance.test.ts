@@ -183,7 +183,12 @@ describe('issuing a flow’s certificates', () => {
     const stream = new PassThrough();
     const lines: string[] = [];
     stream.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)));
-    const logged = await buildApp(h.ctx, { logger: true, logStream: stream, services: h.services });
+    const logged = await buildApp(h.ctx, {
+      logger: true,
+      logStream: stream,
+      services: h.services,
+      operations: { mode: 'open', token: null, separateListener: false },
+    });
     try {
       const page = new Page(h);
       await walkTo(h, page, 7);

@@ -163,7 +163,8 @@ export const createIssuanceHarness = async (
     ...context(clock),
   };
   const services = createServices(ctx);
-  const app = await buildApp(ctx, { services });
+  // Tests log in far more often than a person: the login limit is the rate-limit tests' subject.
+  const app = await buildApp(ctx, { services, rateLimit: { perMinute: 100_000, redis: null } });
   const baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
   const agent = new CardAgent({ backend: cards, info: { version: '0.1.0', packaging: 'test' } });
   return {
