@@ -168,7 +168,7 @@ describe('reservkort card', { timeout: 120_000 }, () => {
       // The card proves itself with no PIN: a signature by the key its bureau certificate certifies.
       const challenge = new TextEncoder().encode('card-proof:flow:nonce');
       const proof = await backend.proveCard(b, CARD_B, challenge);
-      const certificate = new X509Certificate(proof.certificate);
+      const certificate = new X509Certificate(new Uint8Array(proof.certificate));
       expect(certificate.serialNumber.toLowerCase().replace(/^0+/, '')).toBe(bureauSerial);
       expect(certificate.subject).toContain(`CN=Reserve card ${CARD_B}`);
       expect(certificate.issuer).toContain('CN=Kort CA Card Bureau CA');
