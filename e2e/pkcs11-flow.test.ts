@@ -633,13 +633,15 @@ describe('production mode on PKCS#11 cards (SoftHSM2)', { timeout: 180_000 }, ()
     ]);
     const blocks = listing.split(/\n(?=\S)/);
     const privateKeys = blocks.filter((b) => b.startsWith('Private Key Object'));
-    expect(privateKeys).toHaveLength(2);
+    // The recipient's two keys, and the card bureau key that card init wrote.
+    expect(privateKeys).toHaveLength(3);
+    expect(privateKeys.filter((b) => /label:\s+card-auth/.test(b))).toHaveLength(1);
     for (const block of privateKeys) {
       expect(block).toMatch(/Access:.*\bsensitive\b/);
       expect(block).toMatch(/Access:.*never extractable/);
       expect(block).not.toMatch(/Access:[^\n]*(?<!never )extractable/);
     }
-    expect(blocks.filter((b) => b.startsWith('Certificate Object'))).toHaveLength(2);
+    expect(blocks.filter((b) => b.startsWith('Certificate Object'))).toHaveLength(3);
 
     const dir = join(data, 'check');
     await mkdir(dir, { recursive: true });
@@ -684,5 +686,34 @@ describe('production mode on PKCS#11 cards (SoftHSM2)', { timeout: 180_000 }, ()
     }
     // What the card holds is what the CA issued in the flow.
     expect(onCard).toEqual([certificates.auth, certificates.sign]);
+
+    // And the card bureau's certificate, which the flow left alone, chains to the root through the bureau CA.
+    await writeFile(join(dir, 'bureau.pem'), await (await fetch(`${serverUrl}/pki/ca/bureau.pem`)).text());
+    const bureauDer = join(dir, 'card-bureau.der');
+    const bureauPem = join(dir, 'card-bureau.pem');
+    await tool([
+      '--token-label',
+      RESERVE.card,
+      '--read-object',
+      '--type',
+      'cert',
+      '--id',
+      '03',
+      '--output-file',
+      bureauDer,
+    ]);
+    await run('openssl', ['x509', '-inform', 'DER', '-in', bureauDer, '-out', bureauPem]);
+    const bureauVerified = await run('openssl', [
+      'verify',
+      '-CAfile',
+      join(dir, 'root.pem'),
+      '-untrusted',
+      join(dir, 'bureau.pem'),
+      bureauPem,
+    ]);
+    expect(bureauVerified.stdout.trim()).toBe(`${bureauPem}: OK`);
+    expect((await run('openssl', ['x509', '-in', bureauPem, '-noout', '-subject'])).stdout).toContain(
+      `serialNumber = ${RESERVE.card}`,
+    );
   });
 });

@@ -1,3 +1,4 @@
+export * from './ca/bureau-verification.js';
 export * from './ca/certificate-authority.js';
 export * from './ca/revocation-reason.js';
 export * from './checkpoint/audit-checkpoint.js';

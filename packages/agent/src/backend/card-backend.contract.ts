@@ -1,5 +1,6 @@
 // The behavioural suite every CardBackend must pass: the same tests for the virtual backend and
 // for PKCS#11 (SoftHSM2). A backend's test file calls `cardBackendContract` with a harness.
+import { X509Certificate } from 'node:crypto';
 import type { CardNumber } from '@reservkort/domain';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AgentError } from '../agent-error.js';
@@ -20,6 +21,8 @@ export interface BackendHarness {
   readonly pins: { readonly pin1: string; readonly pin2: string; readonly puk: string };
   removeCard(): Promise<void>;
   insertCard(): Promise<void>;
+  /** Does what the card bureau does: a bureau key on the card and its certificate; returns the certificate DER. */
+  installBureauKey(): Promise<Uint8Array>;
   dispose(): Promise<void>;
 }
 
@@ -91,6 +94,8 @@ export const cardBackendContract = (name: string, setup: () => Promise<BackendHa
           'ecdsa-p256',
         );
         expect(generated.key).toBe(key);
+        // As the card reports them: made on the card, and its private half never leaves it.
+        expect(generated.attributes).toEqual({ local: true, sensitive: true, neverExtractable: true });
         const signature = await h.backend.sign(h.readerId, h.cardNumber, key, pin, data);
         expect(cardSignatureVerifies(generated.spki, signature, data)).toBe(true);
       }
@@ -170,6 +175,43 @@ export const cardBackendContract = (name: string, setup: () => Promise<BackendHa
       expect((await codeOf(h.backend.sign(h.readerId, h.cardNumber, 'auth', h.pins.pin1, der))).code).toBe(
         'KEY_MISSING',
       );
+    });
+
+    it('proves the card with its bureau key, without a PIN, and keeps that key through clean', async () => {
+      const certificate = await h.installBureauKey();
+      const spki = new Uint8Array(
+        new X509Certificate(certificate).publicKey.export({ format: 'der', type: 'spki' }),
+      );
+      const challenge = new TextEncoder().encode('card-proof:flow-1:00112233445566778899aabbccddeeff');
+      const proof = await h.backend.proveCard(h.readerId, h.cardNumber, challenge);
+      expect([...proof.certificate]).toEqual([...certificate]);
+      expect(cardSignatureVerifies(spki, proof.signature, challenge)).toBe(true);
+      expect(cardSignatureVerifies(spki, proof.signature, new TextEncoder().encode('other data'))).toBe(
+        false,
+      );
+      // No PIN was asked for, and none was counted.
+      expect((await h.backend.cardInfo(h.readerId)).pins.pin1.triesLeft).toBe(PIN_TRIES);
+      // It is not one of the holder's keys: the card still looks blank to issuance.
+      expect((await h.backend.cardInfo(h.readerId)).keys).toEqual({ auth: false, sign: false });
+
+      await h.backend.generateKey(h.readerId, h.cardNumber, 'auth', h.pins.pin1, 'ecdsa-p256');
+      await h.backend.clean(h.readerId, h.cardNumber, h.pins.pin1);
+      const after = await h.backend.proveCard(h.readerId, h.cardNumber, challenge);
+      expect(cardSignatureVerifies(spki, after.signature, challenge)).toBe(true);
+      expect([...after.certificate]).toEqual([...certificate]);
+    });
+
+    it('answers KEY_MISSING (card-auth) for a card without a bureau key, and CARD_MISSING for an empty reader', async () => {
+      const data = new Uint8Array([1, 2, 3]);
+      expect(await codeOf(h.backend.proveCard(h.readerId, h.cardNumber, data))).toMatchObject({
+        code: 'KEY_MISSING',
+        details: { key: 'card-auth' },
+      });
+      await h.installBureauKey();
+      const other = '9752278900000099999' as CardNumber;
+      expect((await codeOf(h.backend.proveCard(h.readerId, other, data))).code).toBe('CARD_REMOVED');
+      await h.removeCard();
+      expect((await codeOf(h.backend.proveCard(h.readerId, h.cardNumber, data))).code).toBe('CARD_MISSING');
     });
 
     it('refuses to act on an empty reader, an unknown reader, or another card than expected', async () => {

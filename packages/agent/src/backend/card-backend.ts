@@ -62,12 +62,40 @@ export interface BackendDescription {
   readonly version: string;
 }
 
+/** What the card says of a private key it generated (PKCS#11 CKA_LOCAL, CKA_SENSITIVE, CKA_NEVER_EXTRACTABLE). */
+export interface KeyAttributes {
+  /** Generated on the card, not imported. */
+  readonly local: boolean;
+  readonly sensitive: boolean;
+  /** Never was extractable: the private key has never left the card. */
+  readonly neverExtractable: boolean;
+}
+
 /** A public key as generated on the card. */
 export interface GeneratedKey {
   readonly key: KeySlot;
   /** SubjectPublicKeyInfo, DER. */
   readonly spki: Uint8Array;
   readonly spec: CardKeySpec;
+  /** The private key's attributes as read back from the card after generation. */
+  readonly attributes: KeyAttributes;
+}
+
+/**
+ * The card bureau key: an ECDSA P-256 key pair written on every blank reserve card by the card
+ * bureau (`reservkort card init`), with a 'card-bureau' certificate holding the card number. It
+ * signs without a PIN (on PKCS#11 a private key with CKA_PRIVATE false, still sensitive and never
+ * extractable), so that a card can prove what it is before anyone types anything. Cleaning a card
+ * leaves it: it belongs to the card, not to a holder.
+ */
+export const BUREAU_KEY_LABEL = 'card-auth';
+
+/** A card's answer to a challenge: its bureau key's signature and the certificate of that key. */
+export interface CardProof {
+  /** ECDSA P-256 over SHA-256 of the data, raw r‖s (IEEE P1363). */
+  readonly signature: Uint8Array;
+  /** The 'card-bureau' certificate, DER. */
+  readonly certificate: Uint8Array;
 }
 
 /**
@@ -111,7 +139,13 @@ export interface CardBackend {
     pin1: string,
     der: Uint8Array,
   ): Promise<void>;
-  /** Removes both keys and both certificates, so the card can be issued again. PIN 1 authorises it. */
+  /**
+   * Signs `data` with the card's bureau key, without a PIN, and returns the signature with the
+   * bureau certificate. A card without a bureau key (or its certificate) answers KEY_MISSING with
+   * `key: 'card-auth'`: it was not made by the card bureau.
+   */
+  proveCard(readerId: ReaderId, expected: CardNumber, data: Uint8Array): Promise<CardProof>;
+  /** Removes both keys and both certificates (never the bureau key), so the card can be issued again. PIN 1 authorises it. */
   clean(readerId: ReaderId, expected: CardNumber, pin1: string): Promise<void>;
   /** Unblocks a PIN with the PUK and sets a new PIN. A wrong PUK counts down (PUK_INCORRECT; CARD_LOCKED at the end). */
   unblockPin(

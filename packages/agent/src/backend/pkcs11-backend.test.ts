@@ -14,11 +14,13 @@ import type { CardNumber } from '@reservkort/domain';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSoftHsm, pkcs11Tool, type SoftHsm } from '../../../pki/src/test-support/softhsm.js';
 import type { AgentError } from '../agent-error.js';
+import { testBureauCertificate } from '../test-support/bureau-certificate.js';
 import { cardSignatureVerifies } from '../test-support/signature-check.js';
 import { createCardToken, removeCardToken, restoreCardToken } from '../test-support/softhsm-cards.js';
 import { type BackendHarness, cardBackendContract } from './card-backend.contract.js';
 import { type BackendEvent, PIN_TRIES, PUK_TRIES, type ReaderId } from './card-backend.js';
 import { Pkcs11Backend } from './pkcs11-backend.js';
+import { writePkcs11BureauKey } from './pkcs11-card-initialiser.js';
 
 const run = promisify(execFile);
 
@@ -81,6 +83,15 @@ cardBackendContract('pkcs11 (SoftHSM2)', async (): Promise<BackendHarness> => {
     pins: PINS,
     removeCard: () => removeCardToken(f.hsm, CARD),
     insertCard: () => restoreCardToken(f.hsm, CARD),
+    installBureauKey: async () =>
+      (
+        await writePkcs11BureauKey({
+          module: f.hsm.module,
+          target: { tokenLabel: CARD },
+          pin: PINS.pin1,
+          certify: (spki) => testBureauCertificate(spki, CARD),
+        })
+      ).certificate,
     dispose: async () => {
       await f.backend.close();
       await f.hsm.dispose();

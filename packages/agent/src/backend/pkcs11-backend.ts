@@ -2,8 +2,6 @@
 // the standard only; SoftHSM2 is what the tests run it on, and where SoftHSM2 differs from a card
 // (no PIN counters, no slot events, tokens that are slots) the backend makes up the difference.
 import { createHash } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate } from '@peculiar/asn1-x509';
 import { type CardNumber, parseCardNumber } from '@reservkort/domain';
 import type { Mechanism, PKCS11, Template } from 'pkcs11js';
 import pkcs11js from 'pkcs11js';
@@ -15,6 +13,7 @@ import {
   type CardCertificate,
   type CardInfo,
   type CardKeySpec,
+  type CardProof,
   type GeneratedKey,
   type KeySlot,
   PIN_OF,
@@ -27,6 +26,7 @@ import {
   type ReaderId,
   type ReaderInfo,
 } from './card-backend.js';
+import { certificateFields, findBureauObjects, readKeyAttributes } from './pkcs11-bureau-key.js';
 import { ckrCode, ckrName, PIN_SHAPE_CODES, REMOVAL_CODES, TEMPLATE_CODES } from './pkcs11-errors.js';
 import { acquireModule, type ModuleInfo, releaseModule, type SharedModule } from './pkcs11-module.js';
 import { NO_WRONG_ENTRIES, PinCounterStore, type PinCounters } from './pkcs11-pin-counters.js';
@@ -119,23 +119,6 @@ const agentError = (
 ): AgentError => new AgentError(code, message, details, cause === undefined ? undefined : { cause });
 
 const sameBytes = (a: Buffer, b: Buffer): boolean => a.length === b.length && a.equals(b);
-
-/**
- * Subject, issuer and serial of a certificate for the PKCS#11 certificate object; the card stores
- * what it is given, so bytes that are not a certificate get empty ones rather than a refusal.
- */
-const certificateFields = (der: Uint8Array): { subject: Buffer; issuer: Buffer; serial: Buffer } => {
-  try {
-    const certificate = AsnConvert.parse(der, Certificate);
-    return {
-      subject: Buffer.from(AsnConvert.serialize(certificate.tbsCertificate.subject)),
-      issuer: Buffer.from(AsnConvert.serialize(certificate.tbsCertificate.issuer)),
-      serial: Buffer.from(certificate.tbsCertificate.serialNumber),
-    };
-  } catch {
-    return { subject: Buffer.alloc(0), issuer: Buffer.alloc(0), serial: Buffer.alloc(0) };
-  }
-};
 
 /**
  * PIN 1 is the token's user PIN (C_Login CKU_USER). PIN 2 guards the signature key, generated with
@@ -303,8 +286,13 @@ export class Pkcs11Backend implements CardBackend {
       await this.login(card, 'pin1', pin1);
       // The old pair goes first, and with it its certificate, which would no longer match.
       this.destroyObjects(card.session, this.objectsOf(card.session, key));
-      const { publicKey } = await this.generatePair(card, key, spec);
-      return { key, spec, spki: this.spkiOf(card.session, publicKey, spec) };
+      const { publicKey, privateKey } = await this.generatePair(card, key, spec);
+      return {
+        key,
+        spec,
+        spki: this.spkiOf(card.session, publicKey, spec),
+        attributes: readKeyAttributes(this.lib, card.session, privateKey),
+      };
     });
   }
 
@@ -342,11 +330,29 @@ export class Pkcs11Backend implements CardBackend {
     });
   }
 
+  async proveCard(readerId: ReaderId, expected: CardNumber, data: Uint8Array): Promise<CardProof> {
+    return this.withCard(readerId, expected, async (card) => {
+      // No login: the bureau key is a private key with CKA_PRIVATE false, usable in a public session.
+      const { privateKey, certificate } = findBureauObjects(this.lib, card.session);
+      if (privateKey === null || certificate === null) {
+        throw agentError('KEY_MISSING', 'the card has no card bureau key', { key: 'card-auth' });
+      }
+      const keyType = this.attribute(card.session, privateKey, pkcs11js.CKA_KEY_TYPE);
+      const { mechanism, input } = this.signMechanism(card.handle, keyType, data);
+      this.lib.C_SignInit(card.session, mechanism, privateKey);
+      const signature = await this.lib.C_SignAsync(card.session, input, Buffer.alloc(MAX_SIGNATURE));
+      return {
+        signature: new Uint8Array(signature),
+        certificate: new Uint8Array(this.attribute(card.session, certificate, pkcs11js.CKA_VALUE)),
+      };
+    });
+  }
+
   async clean(readerId: ReaderId, expected: CardNumber, pin1: string): Promise<void> {
     return this.withCard(readerId, expected, async (card) => {
       this.checkPinBeforeUse(card, 'pin1', pin1);
       await this.login(card, 'pin1', pin1);
-      // Keys and certificates go; the card-number data object stays, the card is the same card.
+      // Keys and certificates go; the card-number data object and the bureau key stay, the card is the same card.
       this.destroyObjects(card.session, [
         ...this.objectsOf(card.session, 'auth'),
         ...this.objectsOf(card.session, 'sign'),

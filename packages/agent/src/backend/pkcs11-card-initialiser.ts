@@ -6,8 +6,9 @@ import { type CardNumber, parseCardNumber } from '@reservkort/domain';
 import type { PKCS11 } from 'pkcs11js';
 import pkcs11js from 'pkcs11js';
 import { AgentError, isAgentError } from '../agent-error.js';
-import { PIN_PATTERN, PUK_PATTERN, type ReaderId } from './card-backend.js';
+import { type KeyAttributes, PIN_PATTERN, PUK_PATTERN, type ReaderId } from './card-backend.js';
 import { CARD_NUMBER_OBJECT_LABEL } from './pkcs11-backend.js';
+import { installBureauKey } from './pkcs11-bureau-key.js';
 import { ckrCode, ckrName, PIN_SHAPE_CODES } from './pkcs11-errors.js';
 import { acquireModule, releaseModule, type SharedModule } from './pkcs11-module.js';
 
@@ -27,6 +28,18 @@ export interface CardInitOptions {
   readonly puk: string;
   /** Wipe a token that is already initialised (its keys, certificates and card number go). */
   readonly force?: boolean;
+  /**
+   * Issues the 'card-bureau' certificate for the card's bureau key from its public key (SPKI DER).
+   * Given, the bureau key pair is generated on the card and the certificate written next to it.
+   */
+  readonly certifyBureauKey?: (spki: Uint8Array) => Promise<Uint8Array>;
+}
+
+/** The bureau key as written on the card: its certificate and the attributes read back from the token. */
+export interface BureauKeyWritten {
+  readonly spki: Uint8Array;
+  readonly certificate: Uint8Array;
+  readonly attributes: KeyAttributes;
 }
 
 export interface InitialisedCard {
@@ -40,6 +53,8 @@ export interface InitialisedCard {
   readonly replaced: CardNumber | null;
   /** Whether the token was initialised before (only with force). */
   readonly wasInitialised: boolean;
+  /** The bureau key, when `certifyBureauKey` was given. */
+  readonly bureauKey: BureauKeyWritten | null;
 }
 
 /** The word for "the first slot whose token was never initialised" (a new card; SoftHSM2's free slot). */
@@ -222,7 +237,7 @@ const step = <T>(what: 'puk' | 'pin1' | 'card', work: () => T): T => {
   }
 };
 
-const initialise = (module: SharedModule, options: CardInitOptions): InitialisedCard => {
+const initialise = async (module: SharedModule, options: CardInitOptions): Promise<InitialisedCard> => {
   const lib = module.lib;
   const chosen = step('card', () => choose(lib, options.target));
   const wasInitialised = has(chosen.token.flags, pkcs11js.CKF_TOKEN_INITIALIZED);
@@ -240,6 +255,7 @@ const initialise = (module: SharedModule, options: CardInitOptions): Initialised
   const session = step('card', () =>
     lib.C_OpenSession(chosen.handle, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION),
   );
+  let bureauKey: BureauKeyWritten | null = null;
   try {
     step('puk', () => lib.C_Login(session, pkcs11js.CKU_SO, options.puk));
     step('pin1', () => lib.C_InitPIN(session, options.pin));
@@ -257,6 +273,9 @@ const initialise = (module: SharedModule, options: CardInitOptions): Initialised
         { type: pkcs11js.CKA_VALUE, value: Buffer.from(options.cardNumber, 'latin1') },
       ]),
     );
+    const certify = options.certifyBureauKey;
+    if (certify !== undefined)
+      bureauKey = await stepAsync('card', () => installBureauKey(lib, session, certify));
   } finally {
     try {
       lib.C_Logout(session);
@@ -274,7 +293,17 @@ const initialise = (module: SharedModule, options: CardInitOptions): Initialised
     serial: token.serialNumber.trim(),
     replaced,
     wasInitialised,
+    bureauKey,
   };
+};
+
+/** Like `step`, for work that also calls the CA: only the token's own errors are translated. */
+const stepAsync = async <T>(what: 'puk' | 'pin1' | 'card', work: () => Promise<T>): Promise<T> => {
+  try {
+    return await work();
+  } catch (error) {
+    throw ckrCode(error) === null ? error : translate(error, what);
+  }
 };
 
 /**
@@ -297,6 +326,43 @@ export const initialisePkcs11Card = async (options: CardInitOptions): Promise<In
   }
   try {
     return await module.exclusive(() => initialise(module, options));
+  } finally {
+    releaseModule(module);
+  }
+};
+
+/**
+ * Writes (or replaces) the bureau key on a card that is already initialised, PIN 1 authorising
+ * it: for cards made before the card bureau wrote one, and for tests.
+ */
+export const writePkcs11BureauKey = async (options: {
+  readonly module: string;
+  readonly target: CardInitTarget;
+  readonly pin: string;
+  readonly certify: (spki: Uint8Array) => Promise<Uint8Array>;
+}): Promise<BureauKeyWritten> => {
+  if (!PIN_PATTERN.test(options.pin))
+    throw agentError('PIN_FORMAT', 'PIN 1 is four to eight digits', { pin: 'pin1' });
+  const module = acquireModule(options.module);
+  try {
+    return await module.exclusive(async () => {
+      const lib = module.lib;
+      const chosen = step('card', () => choose(lib, options.target));
+      const session = step('card', () =>
+        lib.C_OpenSession(chosen.handle, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION),
+      );
+      try {
+        step('pin1', () => lib.C_Login(session, pkcs11js.CKU_USER, options.pin));
+        return await stepAsync('card', () => installBureauKey(lib, session, options.certify));
+      } finally {
+        try {
+          lib.C_Logout(session);
+        } catch {
+          // Not logged in after a failure: nothing to undo.
+        }
+        lib.C_CloseSession(session);
+      }
+    });
   } finally {
     releaseModule(module);
   }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { CardNumber } from '@reservkort/domain';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isAgentError } from '../agent-error.js';
+import { testBureauCertificate } from '../test-support/bureau-certificate.js';
 import { cardSignatureVerifies } from '../test-support/signature-check.js';
 import { type BackendHarness, cardBackendContract } from './card-backend.contract.js';
 import { type BackendEvent, PIN_TRIES, PUK_TRIES } from './card-backend.js';
@@ -37,6 +38,8 @@ const harness =
       pins: PINS,
       removeCard: () => backend.removeCard('reader-1'),
       insertCard: () => backend.insertCard('reader-1', CARD),
+      installBureauKey: async () =>
+        (await backend.installBureauKey(CARD, (spki) => testBureauCertificate(spki, CARD))).certificate,
       dispose: async () => {
         await backend.close();
         await cleanup();

@@ -15,7 +15,9 @@ import {
   type CardCertificate,
   type CardInfo,
   type CardKeySpec,
+  type CardProof,
   type GeneratedKey,
+  type KeyAttributes,
   type KeySlot,
   PIN_OF,
   PIN_PATTERN,
@@ -77,6 +79,10 @@ const DESCRIPTION: BackendDescription = {
 };
 
 const SLOTS: readonly KeySlot[] = ['auth', 'sign'];
+/** A virtual card's keys are made inside the "chip" and never leave it, as a real card's. */
+const ON_CARD: KeyAttributes = { local: true, sensitive: true, neverExtractable: true };
+const bureauKeyMissing = (): AgentError =>
+  new AgentError('KEY_MISSING', 'the card has no card bureau key', { key: 'card-auth' });
 const READER_ID = /^reader-(\d+)$/;
 const readerName = (n: number): string => `Virtuell kortläsare ${n}`;
 
@@ -328,7 +334,7 @@ export class VirtualBackend implements CardBackend {
         keys: { ...verified.keys, [key]: record },
         certificates: without(verified.certificates, key),
       });
-      return { key, spki: fromBase64(record.spki), spec };
+      return { key, spki: fromBase64(record.spki), spec, attributes: ON_CARD };
     });
   }
 
@@ -351,11 +357,24 @@ export class VirtualBackend implements CardBackend {
     });
   }
 
+  proveCard(readerId: ReaderId, expected: CardNumber, data: Uint8Array): Promise<CardProof> {
+    return this.operate(readerId, expected, async (held) => {
+      // No PIN: the bureau key answers anyone, which is the point (it proves the card, not a person).
+      const bureau = held.card.bureau;
+      if (bureau === undefined || bureau.certificate === null) throw bureauKeyMissing();
+      await this.pause(held);
+      const signature = await signWith(bureau.key, data);
+      this.stillHeld(held);
+      return { signature, certificate: fromBase64(bureau.certificate) };
+    });
+  }
+
   clean(readerId: ReaderId, expected: CardNumber, pin1: string): Promise<void> {
     return this.operate(readerId, expected, async (held) => {
       requireForm(pin1, PIN_PATTERN, 'pin');
       const verified = await this.verifyPin(held, 'pin1', pin1);
       this.stillHeld(held);
+      // The bureau key stays: it is the card's own, not its holder's.
       await this.commit({ ...verified, keys: {}, certificates: {} });
     });
   }
@@ -423,6 +442,40 @@ export class VirtualBackend implements CardBackend {
         certificates: {},
       });
     });
+  }
+
+  /**
+   * What the card bureau does to a blank card (`reservkort card init` on a real one): generates the
+   * bureau key pair on the card, has `certify` issue its certificate from the public key (SPKI DER),
+   * and stores that certificate next to it. The card may be on the desk; no PIN is involved. A
+   * card that already has a bureau key keeps it unless `replace`.
+   */
+  async installBureauKey(
+    cardNumber: CardNumber,
+    certify: (spki: Uint8Array) => Promise<Uint8Array>,
+    options: { readonly replace?: boolean } = {},
+  ): Promise<{ readonly spki: Uint8Array; readonly certificate: Uint8Array }> {
+    this.assertOpen();
+    return this.serialised(cardNumber, async () => {
+      const card = this.cardRecord(cardNumber);
+      if (card.bureau?.certificate != null && options.replace !== true) {
+        throw cardError('card already has a bureau key', `card ${cardNumber} already has a bureau key`);
+      }
+      const key = await generatePair('ecdsa-p256');
+      const spki = fromBase64(key.spki);
+      const certificate = await certify(spki);
+      this.assertOpen();
+      await this.commit({
+        ...this.cardRecord(cardNumber),
+        bureau: { key, certificate: toBase64(certificate) },
+      });
+      return { spki, certificate };
+    });
+  }
+
+  /** Whether a virtual card carries a bureau key with its certificate. */
+  hasBureauKey(cardNumber: CardNumber): boolean {
+    return this.cards.get(cardNumber)?.bureau?.certificate != null;
   }
 
   async listCards(): Promise<readonly VirtualCardSummary[]> {

@@ -38,6 +38,11 @@ export interface VirtualCard {
   readonly keys: Readonly<Partial<Record<KeySlot, KeyRecord>>>;
   /** Certificate DER, base64, next to the key of the same slot. */
   readonly certificates: Readonly<Partial<Record<KeySlot, string>>>;
+  /**
+   * The card bureau key (see BUREAU_KEY_LABEL) and its certificate (DER, base64; null until the
+   * bureau wrote it). Absent on a card the bureau never initialised, and in files made before.
+   */
+  readonly bureau?: { readonly key: KeyRecord; readonly certificate: string | null };
 }
 
 export interface VirtualReader {
@@ -177,6 +182,17 @@ class Reader {
       },
       keys: this.slots(o.keys, `${where}.keys`, (v, w) => this.key(v, w)),
       certificates: this.slots(o.certificates, `${where}.certificates`, (v, w) => this.string(v, w)),
+      ...(o.bureau === undefined ? {} : { bureau: this.bureau(o.bureau, `${where}.bureau`) }),
+    };
+  }
+
+  bureau(value: unknown, where: string): NonNullable<VirtualCard['bureau']> {
+    const o = this.object(value, where);
+    const key = this.key(o.key, `${where}.key`);
+    if (key.spec !== 'ecdsa-p256') throw corrupt(this.file, `${where}.key.spec`);
+    return {
+      key,
+      certificate: o.certificate === null ? null : this.string(o.certificate, `${where}.certificate`),
     };
   }
 

@@ -59,7 +59,14 @@ describe.each(DIALECTS)('certificate authority on %s', (dialect) => {
     ]);
 
   it('builds a hierarchy OpenSSL accepts', async () => {
-    expect(t.ca.all.map((c) => c.id).sort()).toEqual(['loa2', 'loa3', 'ocsp-loa2', 'ocsp-loa3', 'root']);
+    expect(t.ca.all.map((c) => c.id).sort()).toEqual([
+      'bureau',
+      'loa2',
+      'loa3',
+      'ocsp-loa2',
+      'ocsp-loa3',
+      'root',
+    ]);
     const result = await openssl(['verify', '-x509_strict', '-CAfile', t.files.root, t.files.loa3]);
     expect(result.out).toContain('OK');
     const text = await openssl(['x509', '-text', '-noout', '-in', t.files.loa3]);

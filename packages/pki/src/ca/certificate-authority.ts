@@ -41,15 +41,24 @@ import {
   type KeySpec,
   signingAlgorithm,
 } from '../keys/key-spec.js';
-import { DEFAULT_POLICY_OIDS } from '../oids.js';
+import { DEFAULT_POLICY_OIDS, OID } from '../oids.js';
 import { PkiError } from '../pki-error.js';
 import { buildTemplate, type Holder, type ProfileName } from '../profiles/certificate-profile.js';
 import { checkCsr } from '../profiles/csr-check.js';
 import { parseRevocationReason, type RevocationReason, reasonCode } from './revocation-reason.js';
 
 export type IssuingCaId = 'loa3' | 'loa2';
-export type CaId = 'root' | IssuingCaId | 'ocsp-loa3' | 'ocsp-loa2';
+/**
+ * The card bureau CA: it certifies devices, not persons (the card authentication key written on
+ * every blank reserve card, and card stations), so it has no person policy and is no IssuingCaId.
+ */
+export const BUREAU_CA = 'bureau';
+export type BureauCaId = typeof BUREAU_CA;
+export type CaId = 'root' | IssuingCaId | 'ocsp-loa3' | 'ocsp-loa2' | BureauCaId;
 export const ISSUING_CAS: readonly IssuingCaId[] = ['loa3', 'loa2'];
+/** The CAs that publish a CRL: the issuing CAs and the bureau. */
+export type CrlCaId = IssuingCaId | BureauCaId;
+export const CRL_CAS: readonly CrlCaId[] = [...ISSUING_CAS, BUREAU_CA];
 
 /** A random source: n cryptographically random bytes. Passed in so serials are testable. */
 export type RandomSource = (bytes: number) => Uint8Array;
@@ -113,6 +122,31 @@ export interface IssueRequest {
   readonly intentId?: string | null;
 }
 
+/** A card bureau certificate for the card authentication key generated on a blank reserve card. */
+export interface CardBureauRequest {
+  /** The key generated on the card, SubjectPublicKeyInfo DER. */
+  readonly spki: Uint8Array;
+  readonly cardNumber: CardNumber;
+  readonly actor: string;
+  /** How long the card lives; the certificate never outlives the bureau CA. Default 5 years. */
+  readonly validityMs?: number;
+}
+
+/** A station certificate: the CSR proves the station holds its key; id and branch come from the registration. */
+export interface StationRequest {
+  readonly csr: Uint8Array | string;
+  readonly stationId: string;
+  readonly branchId: string;
+  readonly actor: string;
+  /** Default 30 days: a station registers again to renew. */
+  readonly validityMs?: number;
+}
+
+/** `st-` and 8–40 letters, digits, `_` or `-`. */
+export const STATION_ID_PATTERN = /^st-[A-Za-z0-9_-]{8,40}$/;
+export const CARD_BUREAU_VALIDITY_MS = 5 * 365 * 86_400_000;
+export const STATION_VALIDITY_MS = 30 * 86_400_000;
+
 export interface IssuedCertificate {
   readonly serial: string;
   readonly certificate: X509Certificate;
@@ -123,6 +157,26 @@ export type InitProgress = (step: string, done: number, total: number) => void;
 
 const YEAR = 365 * 86_400_000;
 const BACKDATE_MS = 5 * 60_000;
+
+/** A P-256 public key from its SubjectPublicKeyInfo: the only kind cards and stations make for the bureau. */
+const importSpki = async (spki: Uint8Array): Promise<CryptoKey> => {
+  try {
+    return await (webcrypto as unknown as Crypto).subtle.importKey(
+      'spki',
+      new Uint8Array(spki),
+      { name: 'ECDSA', namedCurve: 'P-256' },
+      true,
+      ['verify'],
+    );
+  } catch (cause) {
+    throw new PkiError(
+      'KEY_NOT_ALLOWED',
+      'the key is not an ECDSA P-256 public key',
+      { key: 'spki' },
+      { cause },
+    );
+  }
+};
 
 /** CRL Number (2.5.29.20): a monotonically increasing INTEGER. */
 const crlNumberExtension = (value: number): Extension =>
@@ -156,7 +210,8 @@ export class CertificateAuthority {
 
   private constructor(
     private readonly deps: CaDependencies,
-    private readonly cas: ReadonlyMap<CaId, LoadedCa>,
+    // Mutable only to add the bureau CA when it is made or opened on first use.
+    private readonly cas: Map<CaId, LoadedCa>,
   ) {
     this.settings = { ...DEFAULT_CA_SETTINGS, ...deps.settings };
     this.random = deps.random ?? secureRandom;
@@ -278,8 +333,9 @@ export class CertificateAuthority {
     progress('done', plan.length, plan.length);
     const ca = new CertificateAuthority(deps, loaded);
     for (const id of ISSUING_CAS) await ca.publishCrl(id);
-    // Made now, so that its key is in the key folder that is copied to every server.
+    // Made now, so that their keys are in the key folder that is copied to every server.
     await ca.auditSigner();
+    await ca.bureau();
     return ca;
   }
 
@@ -315,13 +371,21 @@ export class CertificateAuthority {
     return [...this.cas.values()];
   }
 
-  /** The URLs relying parties use for a CA: issuer certificate, CRL and OCSP. */
-  urls(caId: IssuingCaId) {
+  /** A CA by id, the bureau made or opened first if it has to be (hierarchies made before it). */
+  async loadCa(id: CaId): Promise<LoadedCa> {
+    return id === BUREAU_CA ? this.bureau() : this.ca(id);
+  }
+
+  /**
+   * The URLs relying parties use for a CA: issuer certificate, CRL and OCSP. The OCSP responder
+   * answers for the person CAs only; bureau certificates are checked against the CRL and the store.
+   */
+  urls(caId: CrlCaId): { caIssuers: string; crl: string; ocsp: string | null } {
     const base = this.settings.baseUrl.replace(/\/+$/, '');
     return {
       caIssuers: `${base}/pki/ca/${caId}.crt`,
       crl: `${base}/pki/crl/${caId}.crl`,
-      ocsp: `${base}/ocsp`,
+      ocsp: caId === BUREAU_CA ? null : `${base}/ocsp`,
     };
   }
 
@@ -410,13 +474,13 @@ export class CertificateAuthority {
         serial: serial.slice(0, 64),
       });
     }
-    const issuing = (ISSUING_CAS as readonly string[]).includes(certificate.caId);
+    const issuing = (CRL_CAS as readonly string[]).includes(certificate.caId);
     if (certificate.revocation !== null) {
       // A crash between the revocation's commit and the CRL's publication leaves the CRL behind:
       // whoever retries the revocation brings it up to date before hearing "already revoked".
       const crl = issuing ? await getCrl(this.deps.db, certificate.caId) : null;
       if (issuing && (crl === null || crl.thisUpdate < certificate.revocation.revokedAt)) {
-        await this.publishCrl(certificate.caId as IssuingCaId);
+        await this.publishCrl(certificate.caId as CrlCaId);
       }
       throw new PkiError('ALREADY_REVOKED', `certificate ${serial} is already revoked`, {
         serial: normalised,
@@ -443,13 +507,13 @@ export class CertificateAuthority {
       });
     });
     this.events.emit('status-changed', normalised);
-    if (issuing) await this.publishCrl(certificate.caId as IssuingCaId);
+    if (issuing) await this.publishCrl(certificate.caId as CrlCaId);
     return { revokedAt, reason };
   }
 
   /** Builds, signs and stores a full CRL for an issuing CA, with the next CRL number. */
-  async publishCrl(caId: IssuingCaId): Promise<Uint8Array> {
-    const issuer = this.ca(caId);
+  async publishCrl(caId: CrlCaId): Promise<Uint8Array> {
+    const issuer = await this.loadCa(caId);
     const now = this.deps.clock.now();
     const thisUpdate = new Date(now);
     const nextUpdate = new Date(now + this.settings.crlValidityMs);
@@ -493,8 +557,8 @@ export class CertificateAuthority {
   }
 
   /** The current CRL of an issuing CA; published anew when none is stored or it has expired. */
-  async currentCrl(caId: IssuingCaId): Promise<{ der: Uint8Array; nextUpdate: number }> {
-    this.ca(caId);
+  async currentCrl(caId: CrlCaId): Promise<{ der: Uint8Array; nextUpdate: number }> {
+    await this.loadCa(caId);
     const stored = await getCrl(this.deps.db, caId);
     if (stored !== null && stored.nextUpdate > this.deps.clock.now()) return stored;
     const der = await this.publishCrl(caId);
@@ -503,6 +567,262 @@ export class CertificateAuthority {
 
   async close(): Promise<void> {
     await this.deps.keyStore.close();
+  }
+
+  /** The stored record of a certificate (with its revocation), for the bureau and station checks. */
+  storedCertificate(serial: string): ReturnType<typeof getCertificate> {
+    return getCertificate(this.deps.db, serial.toLowerCase().replace(/^0+(?=.)/, ''));
+  }
+
+  /**
+   * The card bureau CA, made and certified by the root on first use (hierarchies made before it
+   * get one too) under the audit signer's lock, so servers starting together make one, not one
+   * each; `ca init` makes it with the rest of the hierarchy.
+   */
+  bureau(): Promise<LoadedCa> {
+    const loaded = this.cas.get(BUREAU_CA);
+    if (loaded !== undefined) return Promise.resolve(loaded);
+    this.bureauLoading ??= this.loadBureau().catch((error: unknown) => {
+      this.bureauLoading = null;
+      throw error;
+    });
+    return this.bureauLoading;
+  }
+
+  private bureauLoading: Promise<LoadedCa> | null = null;
+
+  private async loadBureau(): Promise<LoadedCa> {
+    const stored = await getCa(this.deps.db, BUREAU_CA);
+    if (stored !== null) return this.openBureau(stored);
+    const root = this.ca('root');
+    const created = await this.deps.db.transaction().execute(async (trx) => {
+      await lockAuditSigners(trx);
+      const raced = await getCa(trx, BUREAU_CA);
+      if (raced !== null) return { stored: raced, loaded: null };
+      const now = this.deps.clock.now();
+      const spec = root.key.spec;
+      const key = await this.deps.keyStore.generate(`reservkort-${BUREAU_CA}-${now}`, spec);
+      const commonName = `${this.settings.organisation} Card Bureau CA`;
+      const template = await buildTemplate(
+        {
+          subject: name(this.settings.organisation, commonName),
+          extensions: [],
+          notBefore: new Date(now - BACKDATE_MS),
+          notAfter: new Date(now + 10 * YEAR),
+        },
+        {
+          profile: 'issuing-ca',
+          subjectPublicKey: key.publicKey,
+          issuer: root.certificate,
+          holder: null,
+          cardNumber: null,
+          policyOid: null,
+          urls: null,
+          crypto: root.key.crypto,
+        },
+      );
+      const serial = serialFrom(this.random);
+      const certificate = await X509CertificateGenerator.create(
+        {
+          serialNumber: serial,
+          subject: new Name(template.subject),
+          issuer: root.certificate.subjectName,
+          notBefore: template.notBefore,
+          notAfter: template.notAfter,
+          extensions: template.extensions,
+          publicKey: key.publicKey,
+          signingKey: root.key.privateKey,
+          signingAlgorithm: signingAlgorithm(root.key.spec),
+        },
+        root.key.crypto,
+      );
+      const pem = certificate.toString('pem');
+      const row = {
+        id: BUREAU_CA,
+        role: 'issuing' as const,
+        name: commonName,
+        issuerId: 'root',
+        certificatePem: pem,
+        keyKind: this.deps.keyStore.kind,
+        keyRef: `${spec}:${key.ref}`,
+        policyOid: null,
+        assuranceLevel: null,
+        createdAt: now,
+      };
+      await insertCa(trx, row);
+      await insertCertificate(trx, {
+        serial,
+        caId: 'root',
+        profile: 'ca',
+        subject: certificate.subject,
+        hsaId: null,
+        cardNumber: null,
+        orderId: null,
+        notBefore: certificate.notBefore.getTime(),
+        notAfter: certificate.notAfter.getTime(),
+        certificatePem: pem,
+        createdAt: now,
+      });
+      await appendAudit(trx, {
+        at: now,
+        actor: 'ca',
+        action: 'ca.created',
+        subject: BUREAU_CA,
+        details: { serial, keyKind: this.deps.keyStore.kind, spec, policyOid: null },
+      });
+      const loaded: LoadedCa = {
+        id: BUREAU_CA,
+        name: commonName,
+        certificate,
+        key,
+        policyOid: null,
+        assuranceLevel: null,
+      };
+      return { stored: null, loaded };
+    });
+    if (created.loaded === null) return this.openBureau(created.stored);
+    this.cas.set(BUREAU_CA, created.loaded);
+    await this.publishCrl(BUREAU_CA);
+    return created.loaded;
+  }
+
+  private async openBureau(stored: {
+    keyRef: string;
+    name: string;
+    certificatePem: string;
+  }): Promise<LoadedCa> {
+    const [specText, ...refParts] = stored.keyRef.split(':');
+    const spec = isKeySpec(specText) ? specText : DEFAULT_KEY_SPEC;
+    const loaded: LoadedCa = {
+      id: BUREAU_CA,
+      name: stored.name,
+      certificate: new X509Certificate(stored.certificatePem),
+      key: await this.deps.keyStore.open(refParts.join(':'), spec),
+      policyOid: null,
+      assuranceLevel: null,
+    };
+    this.cas.set(BUREAU_CA, loaded);
+    return loaded;
+  }
+
+  /**
+   * Certifies the card authentication key a card bureau generated on a blank reserve card. No CSR:
+   * the bureau made the key on the card itself and hands over its public key.
+   */
+  async issueCardBureau(request: CardBureauRequest): Promise<IssuedCertificate> {
+    const publicKey = await importSpki(request.spki);
+    const now = this.deps.clock.now();
+    const commonName = `Reserve card ${request.cardNumber}`;
+    return this.issueDevice({
+      profile: 'card-bureau',
+      publicKey,
+      subject: [
+        { [OID.country]: [{ printableString: 'SE' }] },
+        { [OID.organisation]: [{ utf8String: this.settings.organisation }] },
+        { [OID.commonName]: [{ utf8String: commonName }] },
+        { [OID.serialNumber]: [{ printableString: request.cardNumber }] },
+      ],
+      cardNumber: request.cardNumber,
+      notAfter: now + (request.validityMs ?? CARD_BUREAU_VALIDITY_MS),
+      actor: request.actor,
+      details: { cardNumber: request.cardNumber },
+    });
+  }
+
+  /** Issues a card station's certificate from its CSR (proof of possession checked). */
+  async issueStation(request: StationRequest): Promise<IssuedCertificate> {
+    if (!STATION_ID_PATTERN.test(request.stationId)) {
+      throw new PkiError('CSR_INVALID', 'not a station id', { reason: 'station-id' });
+    }
+    if (request.branchId.length === 0 || request.branchId.length > 64) {
+      throw new PkiError('CSR_INVALID', 'not a branch id', { reason: 'branch-id' });
+    }
+    const { publicKey } = await checkCsr(request.csr);
+    const now = this.deps.clock.now();
+    return this.issueDevice({
+      profile: 'station',
+      publicKey,
+      subject: [
+        { [OID.country]: [{ printableString: 'SE' }] },
+        { [OID.organisation]: [{ utf8String: this.settings.organisation }] },
+        { [OID.organisationalUnit]: [{ utf8String: request.branchId }] },
+        { [OID.commonName]: [{ utf8String: request.stationId }] },
+      ],
+      cardNumber: null,
+      notAfter: now + (request.validityMs ?? STATION_VALIDITY_MS),
+      actor: request.actor,
+      details: { station: request.stationId, branch: request.branchId },
+    });
+  }
+
+  private async issueDevice(request: {
+    profile: 'card-bureau' | 'station';
+    publicKey: CryptoKey;
+    subject: JsonNameParams;
+    cardNumber: CardNumber | null;
+    notAfter: number;
+    actor: string;
+    details: Readonly<Record<string, string>>;
+  }): Promise<IssuedCertificate> {
+    const issuer = await this.bureau();
+    const now = this.deps.clock.now();
+    const template = await buildTemplate(
+      {
+        subject: request.subject,
+        extensions: [],
+        notBefore: new Date(now - BACKDATE_MS),
+        notAfter: new Date(request.notAfter),
+      },
+      {
+        profile: request.profile,
+        subjectPublicKey: request.publicKey,
+        issuer: issuer.certificate,
+        holder: null,
+        cardNumber: request.cardNumber,
+        policyOid: null,
+        urls: this.urls(BUREAU_CA),
+        crypto: webcrypto as unknown as Crypto,
+      },
+    );
+    const serial = serialFrom(this.random);
+    const certificate = await X509CertificateGenerator.create(
+      {
+        serialNumber: serial,
+        subject: new Name(template.subject),
+        issuer: issuer.certificate.subjectName,
+        notBefore: template.notBefore,
+        notAfter: template.notAfter,
+        extensions: template.extensions,
+        publicKey: request.publicKey,
+        signingKey: issuer.key.privateKey,
+        signingAlgorithm: signingAlgorithm(issuer.key.spec),
+      },
+      issuer.key.crypto,
+    );
+    const pem = certificate.toString('pem');
+    await this.deps.db.transaction().execute(async (trx) => {
+      await insertCertificate(trx, {
+        serial,
+        caId: BUREAU_CA,
+        profile: request.profile,
+        subject: certificate.subject,
+        hsaId: null,
+        cardNumber: request.cardNumber,
+        orderId: null,
+        notBefore: certificate.notBefore.getTime(),
+        notAfter: certificate.notAfter.getTime(),
+        certificatePem: pem,
+        createdAt: now,
+      });
+      await appendAudit(trx, {
+        at: now,
+        actor: request.actor,
+        action: 'certificate.issued',
+        subject: serial,
+        details: { ca: BUREAU_CA, profile: request.profile, ...request.details },
+      });
+    });
+    return { serial, certificate, pem };
   }
 
   /**

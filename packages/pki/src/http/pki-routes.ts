@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify';
-import type { CaId, CertificateAuthority, IssuingCaId } from '../ca/certificate-authority.js';
+import type { CaId, CertificateAuthority, CrlCaId } from '../ca/certificate-authority.js';
 import { MALFORMED_REQUEST, type OcspAnswer, type OcspResponder } from '../ocsp/ocsp-responder.js';
 import { MAX_OCSP_REQUEST, ocspHeaders } from './ocsp-fast-path.js';
 
@@ -10,8 +10,8 @@ export interface PkiRoutesOptions {
 
 const OCSP_REQUEST = 'application/ocsp-request';
 
-const CA_FILES: Record<string, CaId> = { root: 'root', loa3: 'loa3', loa2: 'loa2' };
-const CRL_FILES: Record<string, IssuingCaId> = { loa3: 'loa3', loa2: 'loa2' };
+const CA_FILES: Record<string, CaId> = { root: 'root', loa3: 'loa3', loa2: 'loa2', bureau: 'bureau' };
+const CRL_FILES: Record<string, CrlCaId> = { loa3: 'loa3', loa2: 'loa2', bureau: 'bureau' };
 
 const sendOcsp = (reply: FastifyReply, answer: OcspAnswer) =>
   reply
@@ -48,7 +48,7 @@ export const pkiRoutes: FastifyPluginAsync<PkiRoutesOptions> = async (
     },
     async (request, reply) => {
       const id = CA_FILES[request.params.name] as CaId;
-      const certificate = ca.ca(id).certificate;
+      const certificate = (await ca.loadCa(id)).certificate;
       if (request.params.ext === 'pem') {
         return reply.type('application/x-pem-file').send(certificate.toString('pem'));
       }
@@ -68,7 +68,7 @@ export const pkiRoutes: FastifyPluginAsync<PkiRoutesOptions> = async (
       },
     },
     async (request, reply) => {
-      const crl = await ca.currentCrl(CRL_FILES[request.params.name] as IssuingCaId);
+      const crl = await ca.currentCrl(CRL_FILES[request.params.name] as CrlCaId);
       reply.header('expires', new Date(crl.nextUpdate).toUTCString());
       return reply.type('application/pkix-crl').send(Buffer.from(crl.der));
     },

@@ -27,6 +27,8 @@ export const PROFILES = [
   'card-auth',
   'card-sign',
   'audit-checkpoint',
+  'card-bureau',
+  'station',
 ] as const;
 export type ProfileName = (typeof PROFILES)[number];
 
@@ -54,8 +56,8 @@ export interface ProfileContext {
   readonly holder: Holder | null;
   readonly cardNumber: CardNumber | null;
   readonly policyOid: string | null;
-  /** Where relying parties fetch the issuer certificate, its CRL, and ask OCSP. */
-  readonly urls: { readonly caIssuers: string; readonly crl: string; readonly ocsp: string } | null;
+  /** Where relying parties fetch the issuer certificate, its CRL, and ask OCSP (null: no OCSP for that CA). */
+  readonly urls: { readonly caIssuers: string; readonly crl: string; readonly ocsp: string | null } | null;
   readonly crypto: Crypto;
 }
 
@@ -124,7 +126,9 @@ export const cardNumber: ProfileRule = (template, ctx) => {
 export const revocationPointers: ProfileRule = (template, { urls }) => {
   if (urls === null) return;
   template.extensions.push(
-    new AuthorityInfoAccessExtension({ ocsp: urls.ocsp, caIssuers: urls.caIssuers }),
+    new AuthorityInfoAccessExtension(
+      urls.ocsp === null ? { caIssuers: urls.caIssuers } : { ocsp: urls.ocsp, caIssuers: urls.caIssuers },
+    ),
     new CRLDistributionPointsExtension([urls.crl]),
   );
 };
@@ -147,6 +151,17 @@ export const auditCheckpointSigner: ProfileRule = (template) => {
   template.extensions.push(
     new KeyUsagesExtension(KeyUsageFlags.digitalSignature, true),
     new ExtendedKeyUsageExtension([OID.documentSigning]),
+  );
+};
+
+/**
+ * A card bureau key (on a blank reserve card) and a card station's key authenticate a device, not a
+ * person: digital signatures for client authentication, nothing else, and no person policy.
+ */
+export const deviceAuthentication: ProfileRule = (template) => {
+  template.extensions.push(
+    new KeyUsagesExtension(KeyUsageFlags.digitalSignature, true),
+    new ExtendedKeyUsageExtension([OID.clientAuth]),
   );
 };
 
@@ -184,6 +199,24 @@ export const PROFILE_RULES: { readonly [P in ProfileName]: readonly ProfileRule[
   'audit-checkpoint': [
     endEntity,
     auditCheckpointSigner,
+    subjectKeyIdentifier,
+    authorityKeyIdentifier,
+    withinIssuer,
+  ],
+  // The subjects of these two are set by the CA from the card number and the station's id.
+  'card-bureau': [
+    endEntity,
+    deviceAuthentication,
+    cardNumber,
+    revocationPointers,
+    subjectKeyIdentifier,
+    authorityKeyIdentifier,
+    withinIssuer,
+  ],
+  station: [
+    endEntity,
+    deviceAuthentication,
+    revocationPointers,
     subjectKeyIdentifier,
     authorityKeyIdentifier,
     withinIssuer,

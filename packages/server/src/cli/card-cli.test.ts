@@ -2,6 +2,7 @@
 // independently by pkcs11-tool and by the agent's PKCS#11 backend.
 import 'reflect-metadata';
 import { execFile } from 'node:child_process';
+import { createPublicKey, verify } from 'node:crypto';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,6 +93,9 @@ describe('reservkort card', { timeout: 120_000 }, () => {
   beforeAll(async () => {
     hsm = await createSoftHsm();
     dir = await mkdtemp(join(tmpdir(), 'reservkort-card-cli-'));
+    // card init writes the card bureau's certificate, so the data folder's CA comes first.
+    const ca = await cli(['ca', 'init', '--base-url', 'http://127.0.0.1:9', '--organisation', 'Kort CA']);
+    expect(ca.code, ca.stderr).toBe(0);
   });
   afterAll(async () => {
     await hsm?.dispose();
@@ -102,6 +106,9 @@ describe('reservkort card', { timeout: 120_000 }, () => {
     const text = await init(CARD_A, ['--slot', 'free']);
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toMatch(new RegExp(`^card ${CARD_A} initialised in slot-\\d+ .*label ${CARD_A}`));
+    expect(text.stdout).toMatch(
+      /card bureau key generated on the card, certificate [0-9a-f]+ from the bureau CA/,
+    );
 
     // The second from a pins file, with a label that is not its number: the data object carries it.
     const file = join(dir, 'pins');
@@ -118,7 +125,30 @@ describe('reservkort card', { timeout: 120_000 }, () => {
       slot: expect.stringMatching(/^slot-\d+$/),
       replaced: null,
       wasInitialised: false,
+      bureauKey: { ca: 'bureau', local: true, sensitive: true, neverExtractable: true },
     });
+    const bureauSerial = (JSON.parse(json.stdout) as { bureauKey: { serial: string } }).bureauKey.serial;
+    // The bureau key as pkcs11-tool sees it without any login: public, sensitive, never extractable.
+    const bureauKey = (
+      await pkcs11Tool(hsm, ['--token-label', 'Reservkort B', '--list-objects', '--type', 'privkey'])
+    )
+      .split(/\n(?=\S)/)
+      .filter((block) => block.startsWith('Private Key Object'));
+    expect(bureauKey).toHaveLength(1);
+    expect(bureauKey[0]).toContain('label:      card-auth');
+    expect(bureauKey[0]).toMatch(/Usage:\s+sign/);
+    expect(bureauKey[0]).toMatch(/Access:.*\bsensitive\b/);
+    expect(bureauKey[0]).toMatch(/never extractable/);
+    expect(bureauKey[0]).toMatch(/\blocal\b/);
+    const bureauCertificate = await pkcs11Tool(hsm, [
+      '--token-label',
+      'Reservkort B',
+      '--list-objects',
+      '--type',
+      'cert',
+    ]);
+    expect(bureauCertificate).toContain('card-auth');
+    expect(bureauCertificate).toContain(`serialNumber=${CARD_B}`);
 
     expect(await slots()).toMatch(new RegExp(`token label\\s+: ${CARD_A}`));
     const objects = await pkcs11Tool(hsm, [
@@ -135,6 +165,19 @@ describe('reservkort card', { timeout: 120_000 }, () => {
       expect(readers.map((r) => r.card?.cardNumber).sort()).toEqual([CARD_A, CARD_B]);
       const b = await readerOf(backend, CARD_B);
       expect((await backend.cardInfo(b)).keys).toEqual({ auth: false, sign: false });
+      // The card proves itself with no PIN: a signature by the key its bureau certificate certifies.
+      const challenge = new TextEncoder().encode('card-proof:flow:nonce');
+      const proof = await backend.proveCard(b, CARD_B, challenge);
+      const certificate = new X509Certificate(new Uint8Array(proof.certificate));
+      expect(certificate.serialNumber.toLowerCase().replace(/^0+/, '')).toBe(bureauSerial);
+      expect(certificate.subject).toContain(`CN=Reserve card ${CARD_B}`);
+      expect(certificate.issuer).toContain('CN=Kort CA Card Bureau CA');
+      const key = createPublicKey({
+        key: Buffer.from(certificate.publicKey.rawData),
+        format: 'der',
+        type: 'spki',
+      });
+      expect(verify('sha256', challenge, { key, dsaEncoding: 'ieee-p1363' }, proof.signature)).toBe(true);
       // PIN 1 opens the card; the PUK is the SO PIN, which unblocks it.
       await backend.generateKey(b, CARD_B, 'auth', PIN, 'ecdsa-p256');
       await backend.unblockPin(b, CARD_B, 'pin1', PUK, '1357');
@@ -235,8 +278,6 @@ describe('reservkort card', { timeout: 120_000 }, () => {
   });
 
   it('issue-admin generates both keys on the card and writes the CA’s certificates, for an administrator of the directory only', async () => {
-    const ca = await cli(['ca', 'init', '--base-url', 'http://127.0.0.1:9', '--organisation', 'Kort CA']);
-    expect(ca.code, ca.stderr).toBe(0);
     const directory = join(dir, 'directory.json');
     await writeFile(
       directory,
@@ -316,7 +357,9 @@ describe('reservkort card', { timeout: 120_000 }, () => {
       '--type',
       'privkey',
     ]);
-    expect(privateKeys.match(/Private Key Object/g)).toHaveLength(2);
+    // The holder's two keys, and the card bureau key that card init wrote.
+    expect(privateKeys.match(/Private Key Object/g)).toHaveLength(3);
+    expect(privateKeys.match(/label:\s+card-auth/g)).toHaveLength(1);
 
     const twice = await issue(ADMIN);
     expect(twice.stderr).toMatch(/already holds keys or certificates; --force replaces them \[CARD_ERROR\]/);

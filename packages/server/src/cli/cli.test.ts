@@ -139,6 +139,7 @@ describe.each(DIALECTS)('reservkort command line on %s', (dialect) => {
     expect(shown.stdout).toMatch(/cardNumber\s+9752278900000000100/);
     const cas = await cli(env, ['ca', 'show', '--json']);
     expect((JSON.parse(cas.stdout) as { id: string }[]).map((c) => c.id).sort()).toEqual([
+      'bureau',
       'loa2',
       'loa3',
       'ocsp-loa2',
@@ -168,6 +169,7 @@ describe.each(DIALECTS)('reservkort command line on %s', (dialect) => {
   it('publishes CRLs and verifies the audit log', async () => {
     const crl = await cli(env, ['crl', 'publish']);
     expect(crl.stdout).toContain('published CRL for loa3');
+    expect(crl.stdout).toContain('published CRL for bureau');
     const audit = await cli(env, ['audit', 'verify']);
     expect(audit.code).toBe(0);
     expect(audit.stdout).toMatch(/audit log intact: \d+ entries/);
@@ -240,8 +242,8 @@ describe('reservkort ca init on a PKCS#11 token', () => {
         '112233',
         '--list-objects',
       ]);
-      // The five CA keys and the audit checkpoint signer's.
-      expect(objects.match(/Private Key Object/g)).toHaveLength(6);
+      // The five CA keys, the audit checkpoint signer's and the card bureau CA's.
+      expect(objects.match(/Private Key Object/g)).toHaveLength(7);
       const crl = await cli(env, ['crl', 'publish', '--ca', 'loa3']);
       expect(crl.code, crl.stderr).toBe(0);
       const noPin = await cli({ ...env, RESERVKORT_PKCS11_PIN: '' }, ['crl', 'publish']);

@@ -1,4 +1,7 @@
 import { verify, X509Certificate } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { VirtualBackend } from '@reservkort/agent';
 import {
   type AccessContext,
@@ -12,7 +15,7 @@ import {
   type HsaId,
   type OrganisationTree,
 } from '@reservkort/domain';
-import { DEFAULT_POLICY_OIDS, summariseCertificate } from '@reservkort/pki';
+import { DEFAULT_POLICY_OIDS, summariseCertificate, verifyBureauCertificate } from '@reservkort/pki';
 import {
   type Database,
   getAdmin,
@@ -35,7 +38,12 @@ import {
   STAFF_CARDS,
   TRAINING_ORDERS,
 } from './training-plan.js';
-import { formatTrainingSummary, seedTrainingData, type TrainingSummary } from './training-seed.js';
+import {
+  formatTrainingSummary,
+  giveBureauKeys,
+  seedTrainingData,
+  type TrainingSummary,
+} from './training-seed.js';
 
 const READER = 'reader-1';
 
@@ -194,6 +202,46 @@ describe('training seed', () => {
         // The PIN letter opens the card (clean needs PIN 1 and changes nothing on an empty card).
         await cards.clean(READER, card.cardNumber, card.pins.pin1);
       });
+    }
+  });
+
+  it('gives every virtual card, administrators’ and reserve cards, a bureau key that proves it with no PIN', async () => {
+    const all = await cards.listCards();
+    expect(all.length).toBeGreaterThan(0);
+    for (const card of all) {
+      await withCard(card.cardNumber, async () => {
+        const challenge = new TextEncoder().encode(`card-proof:flow:${card.cardNumber}`);
+        const proof = await cards.proveCard(READER, card.cardNumber, challenge);
+        const checked = await verifyBureauCertificate(t.ca, proof.certificate, Date.now());
+        if (!checked.ok) throw new Error(`${card.cardNumber}: ${checked.reason}`);
+        expect(checked.value.cardNumber).toBe(card.cardNumber);
+        const key = new X509Certificate(proof.certificate).publicKey;
+        expect(verify('sha256', challenge, { key, dsaEncoding: 'ieee-p1363' }, proof.signature)).toBe(true);
+      });
+    }
+  });
+
+  it('gives a bureau key, kept in the card file, to a virtual card made before cards had one', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'reservkort-seed-'));
+    const stateFile = join(dir, 'virtual-cards.json');
+    const old = '9752278900000000934' as CardNumber;
+    try {
+      const before = await VirtualBackend.open({ stateFile });
+      await before.createCard({ cardNumber: old, ...ADMIN_CARD_PINS });
+      expect(before.hasBureauKey(old)).toBe(false);
+      expect(await giveBureauKeys(before, t.ca)).toBe(1);
+      expect(await giveBureauKeys(before, t.ca)).toBe(0);
+      await before.close();
+      const after = await VirtualBackend.open({ stateFile });
+      try {
+        await after.insertCard(READER, old);
+        const proof = await after.proveCard(READER, old, new Uint8Array([1]));
+        expect((await verifyBureauCertificate(t.ca, proof.certificate, Date.now())).ok).toBe(true);
+      } finally {
+        await after.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

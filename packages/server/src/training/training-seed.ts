@@ -269,6 +269,30 @@ const readBack = async (
  * stay: with a card state file, the next attempt then stops at once and says to remove that file.
  */
 export async function seedTrainingData(deps: TrainingSeedDependencies): Promise<TrainingSummary> {
+  const summary = await seedOrReadBack(deps);
+  // Also on later starts: a training folder made before cards carried bureau keys gets them now.
+  await giveBureauKeys(deps.cards, deps.ca);
+  return summary;
+}
+
+/**
+ * Gives every virtual card that has none the card bureau key and its 'card-bureau' certificate,
+ * as `reservkort card init` does for a real card: administrators' cards and reserve cards alike.
+ */
+export async function giveBureauKeys(cards: VirtualBackend, ca: CertificateAuthority): Promise<number> {
+  let given = 0;
+  for (const card of await cards.listCards()) {
+    if (card.locked || cards.hasBureauKey(card.cardNumber)) continue;
+    await cards.installBureauKey(card.cardNumber, async (spki) => {
+      const issued = await ca.issueCardBureau({ spki, cardNumber: card.cardNumber, actor: TRAINING_ACTOR });
+      return new Uint8Array(issued.certificate.rawData);
+    });
+    given++;
+  }
+  return given;
+}
+
+async function seedOrReadBack(deps: TrainingSeedDependencies): Promise<TrainingSummary> {
   const { db, cards, now } = deps;
   const existingBranches = (await listBranches(db)).length;
   if (existingBranches > 0) return readBack(db, existingBranches, now);

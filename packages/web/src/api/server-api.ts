@@ -84,7 +84,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
-                    name: "root" | "loa3" | "loa2";
+                    name: "root" | "loa3" | "loa2" | "bureau";
                     ext: "pem" | "crt";
                 };
                 cookie?: never;
@@ -120,7 +120,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
-                    name: "loa3" | "loa2";
+                    name: "loa3" | "loa2" | "bureau";
                 };
                 cookie?: never;
             };

@@ -92,7 +92,7 @@ export const registerCardCommands = (program: Command): void => {
     card
       .command('init')
       .description(
-        'initialise a PKCS#11 token as a blank reserve card: label, PIN 1, PUK (the SO PIN) and the card number',
+        'initialise a PKCS#11 token as a blank reserve card: label, PIN 1, PUK (the SO PIN), the card number, and the card bureau key with its certificate from the CA (ca init first)',
       )
       .requiredOption('--pkcs11-module <path>', "the card vendor's PKCS#11 module")
       .option(
@@ -105,7 +105,7 @@ export const registerCardCommands = (program: Command): void => {
       .option('--pins-file <file>', PINS_HELP)
       .option('--force', 'wipe a token that is already initialised (needs its current PUK)')
       .option('--json', 'print JSON'),
-  ).action(async (options: InitOptions & Record<string, unknown>) => {
+  ).action(async (options: InitOptions & Record<string, unknown>, command: Command) => {
     assertNoPinsOnCommandLine(options);
     if ((options.slot === undefined) === (options.tokenLabel === undefined)) {
       throw new CliError('REQUEST_INVALID', 'give either --slot or --token-label', { reason: 'target' });
@@ -122,23 +122,44 @@ export const registerCardCommands = (program: Command): void => {
       options.tokenLabel === undefined
         ? { slot: options.slot ?? FREE_SLOT }
         : { tokenLabel: options.tokenLabel };
-    const done = await initialisePkcs11Card({
-      module: options.pkcs11Module,
-      target,
-      cardNumber,
-      ...(options.label === undefined ? {} : { label: options.label }),
-      pin: pins.pin1,
-      puk: pins.puk ?? '',
-      force: options.force === true,
-    });
-    if (options.json) {
-      process.stdout.write(`${JSON.stringify(done, null, 2)}\n`);
-      return;
+    // The CA first: a card without its bureau certificate could never prove itself, so no CA, no card.
+    const folder = dataFolder(command.optsWithGlobals().data);
+    const store = await openDataStore(folder);
+    let ca: CertificateAuthority | null = null;
+    let bureauSerial: string | null = null;
+    try {
+      ca = await openCa(folder, store);
+      const authority = ca;
+      const done = await initialisePkcs11Card({
+        module: options.pkcs11Module,
+        target,
+        cardNumber,
+        ...(options.label === undefined ? {} : { label: options.label }),
+        pin: pins.pin1,
+        puk: pins.puk ?? '',
+        force: options.force === true,
+        certifyBureauKey: async (spki) => {
+          const issued = await authority.issueCardBureau({ spki, cardNumber, actor: 'card-bureau' });
+          bureauSerial = issued.serial;
+          return new Uint8Array(issued.certificate.rawData);
+        },
+      });
+      const { bureauKey, ...card } = done;
+      const bureau =
+        bureauKey === null ? null : { serial: bureauSerial, ca: 'bureau', ...bureauKey.attributes };
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify({ ...card, bureauKey: bureau }, null, 2)}\n`);
+        return;
+      }
+      const replaced = done.wasInitialised ? ` (replacing ${done.replaced ?? 'an initialised token'})` : '';
+      process.stdout.write(
+        `card ${done.cardNumber} initialised in ${done.slot} (${done.slotDescription}), label ${done.label}, serial ${done.serial}${replaced}\n` +
+          `card bureau key generated on the card, certificate ${bureauSerial ?? '?'} from the bureau CA\n`,
+      );
+    } finally {
+      await ca?.close();
+      await store.close();
     }
-    const replaced = done.wasInitialised ? ` (replacing ${done.replaced ?? 'an initialised token'})` : '';
-    process.stdout.write(
-      `card ${done.cardNumber} initialised in ${done.slot} (${done.slotDescription}), label ${done.label}, serial ${done.serial}${replaced}\n`,
-    );
   });
 
   refusePinsOnCommandLine(

@@ -3,7 +3,7 @@ import 'reflect-metadata';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { X509Certificate } from '@peculiar/x509';
-import { ISSUING_CAS, type IssuingCaId, PkiError } from '@reservkort/pki';
+import { CRL_CAS, type CrlCaId, PkiError } from '@reservkort/pki';
 import { type AuditVerification, getCa, migrateToLatest, openStore, verifyAudit } from '@reservkort/store';
 import type { Command } from 'commander';
 import {
@@ -37,17 +37,17 @@ export const registerMaintenanceCommands = (program: Command): void => {
     .command('crl')
     .description('certificate revocation lists')
     .command('publish')
-    .description('sign and publish a new full CRL for each issuing CA (or one)')
-    .option('--ca <id>', `only this CA: ${ISSUING_CAS.join(', ')}`)
+    .description('sign and publish a new full CRL for each issuing CA and the card bureau CA (or one)')
+    .option('--ca <id>', `only this CA: ${CRL_CAS.join(', ')}`)
     .action(async (options: { ca?: string }, command: Command) => {
-      if (options.ca !== undefined && !(ISSUING_CAS as readonly string[]).includes(options.ca)) {
-        throw new Error(`--ca must be one of ${ISSUING_CAS.join(', ')}`);
+      if (options.ca !== undefined && !(CRL_CAS as readonly string[]).includes(options.ca)) {
+        throw new Error(`--ca must be one of ${CRL_CAS.join(', ')}`);
       }
       const folder = dataFolder(command.optsWithGlobals().data);
       const store = await openDataStore(folder);
       const ca = await openCa(folder, store);
       try {
-        const ids = options.ca ? [options.ca as IssuingCaId] : ISSUING_CAS;
+        const ids = options.ca ? [options.ca as CrlCaId] : CRL_CAS;
         for (const id of ids) {
           const der = await ca.publishCrl(id);
           process.stdout.write(`published CRL for ${id} (${der.byteLength} bytes)\n`);

@@ -1,0 +1,186 @@
+// The checks a relying party inside the server makes on the card bureau's certificates: the one on
+// a reserve card (it proves the card is a genuine card with that number) and a card station's.
+import 'reflect-metadata';
+import { webcrypto } from 'node:crypto';
+import {
+  ExtendedKeyUsageExtension,
+  KeyUsageFlags,
+  KeyUsagesExtension,
+  X509Certificate,
+} from '@peculiar/x509';
+import { type CardNumber, parseCardNumber } from '@reservkort/domain';
+import { CardNumberExtension } from '../extensions/card-number.extension.js';
+import { registerExtensions } from '../extensions/extension-registry.js';
+import { OID } from '../oids.js';
+import { BUREAU_CA, type CertificateAuthority, STATION_ID_PATTERN } from './certificate-authority.js';
+
+/** Why a bureau or station certificate was refused; the server reports it as `details.reason`. */
+export type BureauRefusal =
+  | 'not-a-certificate'
+  | 'wrong-issuer'
+  | 'signature'
+  | 'not-yet-valid'
+  | 'expired'
+  | 'unknown-certificate'
+  | 'revoked'
+  | 'profile';
+
+export type BureauCheck<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly reason: BureauRefusal };
+
+export interface BureauCardIdentity {
+  readonly cardNumber: CardNumber;
+  /** The card authentication key: ECDSA P-256, verifies raw r‖s SHA-256 signatures (WebCrypto's form). */
+  readonly publicKey: CryptoKey;
+  /** SubjectPublicKeyInfo DER of that key. */
+  readonly spki: Uint8Array;
+  readonly serial: string;
+}
+
+export interface StationIdentity {
+  readonly stationId: string;
+  readonly branchId: string;
+  readonly publicKey: CryptoKey;
+  readonly spki: Uint8Array;
+  readonly serial: string;
+  readonly notAfter: number;
+}
+
+const crypto = webcrypto as unknown as Crypto;
+const refuse = (reason: BureauRefusal): { ok: false; reason: BureauRefusal } => ({ ok: false, reason });
+
+interface Checked {
+  readonly certificate: X509Certificate;
+  readonly publicKey: CryptoKey;
+  readonly spki: Uint8Array;
+}
+
+/**
+ * What both checks share: issued by the bureau CA (signature and name), valid now, recorded by
+ * this CA under `profile` with these very bytes (a forged or foreign certificate has no record),
+ * not revoked, and a P-256 key with digital signature and client authentication.
+ */
+const checkIssued = async (
+  ca: CertificateAuthority,
+  der: Uint8Array,
+  now: number,
+  profile: 'card-bureau' | 'station',
+): Promise<BureauCheck<Checked>> => {
+  registerExtensions();
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(new Uint8Array(der));
+  } catch {
+    return refuse('not-a-certificate');
+  }
+  const bureau = await ca.bureau();
+  if (certificate.issuer !== bureau.certificate.subject) return refuse('wrong-issuer');
+  let signed = false;
+  try {
+    signed = await certificate.verify({ publicKey: bureau.certificate, signatureOnly: true }, crypto);
+  } catch {
+    signed = false;
+  }
+  if (!signed) return refuse('signature');
+  if (certificate.notBefore.getTime() > now) return refuse('not-yet-valid');
+  if (certificate.notAfter.getTime() <= now || bureau.certificate.notAfter.getTime() <= now)
+    return refuse('expired');
+  const stored = await ca.storedCertificate(certificate.serialNumber);
+  if (
+    stored === null ||
+    stored.caId !== BUREAU_CA ||
+    !Buffer.from(new X509Certificate(stored.certificatePem).rawData).equals(Buffer.from(certificate.rawData))
+  ) {
+    return refuse('unknown-certificate');
+  }
+  if (stored.revocation !== null) return refuse('revoked');
+  if (stored.profile !== profile) return refuse('profile');
+  const keyUsage = certificate.getExtension(KeyUsagesExtension);
+  const eku = certificate.getExtension(ExtendedKeyUsageExtension);
+  if (
+    keyUsage === null ||
+    keyUsage.usages !== KeyUsageFlags.digitalSignature ||
+    eku === null ||
+    !eku.usages.map(String).includes(OID.clientAuth)
+  ) {
+    return refuse('profile');
+  }
+  let publicKey: CryptoKey;
+  try {
+    publicKey = await crypto.subtle.importKey(
+      'spki',
+      certificate.publicKey.rawData,
+      { name: 'ECDSA', namedCurve: 'P-256' },
+      true,
+      ['verify'],
+    );
+  } catch {
+    return refuse('profile');
+  }
+  return { ok: true, value: { certificate, publicKey, spki: new Uint8Array(certificate.publicKey.rawData) } };
+};
+
+/** The values of one subject attribute. */
+const attribute = (certificate: X509Certificate, oid: string): string[] =>
+  certificate.subjectName.getField(oid).map(String);
+
+/**
+ * Checks the certificate a reserve card presents for its card authentication key: chain to the
+ * bureau CA, validity at `now`, not revoked, the 'card-bureau' profile, and one card number in
+ * both the subject and the card number extension.
+ */
+export const verifyBureauCertificate = async (
+  ca: CertificateAuthority,
+  der: Uint8Array,
+  now: number,
+): Promise<BureauCheck<BureauCardIdentity>> => {
+  const checked = await checkIssued(ca, der, now, 'card-bureau');
+  if (!checked.ok) return checked;
+  const { certificate } = checked.value;
+  const serials = attribute(certificate, OID.serialNumber);
+  const extension = certificate.getExtension(CardNumberExtension);
+  const parsed = parseCardNumber(serials[0] ?? '');
+  if (serials.length !== 1 || !parsed.ok || extension?.cardNumber !== parsed.value) return refuse('profile');
+  return {
+    ok: true,
+    value: {
+      cardNumber: parsed.value,
+      publicKey: checked.value.publicKey,
+      spki: checked.value.spki,
+      serial: certificate.serialNumber,
+    },
+  };
+};
+
+/**
+ * Checks a card station's certificate: chain to the bureau CA, validity at `now`, not revoked, the
+ * 'station' profile, a station id as its common name and its branch as its organisational unit.
+ */
+export const verifyStationCertificate = async (
+  ca: CertificateAuthority,
+  der: Uint8Array,
+  now: number,
+): Promise<BureauCheck<StationIdentity>> => {
+  const checked = await checkIssued(ca, der, now, 'station');
+  if (!checked.ok) return checked;
+  const { certificate } = checked.value;
+  const names = attribute(certificate, OID.commonName);
+  const units = attribute(certificate, OID.organisationalUnit);
+  const stationId = names[0] ?? '';
+  const branchId = units[0] ?? '';
+  if (names.length !== 1 || units.length !== 1 || !STATION_ID_PATTERN.test(stationId) || branchId === '') {
+    return refuse('profile');
+  }
+  return {
+    ok: true,
+    value: {
+      stationId,
+      branchId,
+      publicKey: checked.value.publicKey,
+      spki: checked.value.spki,
+      serial: certificate.serialNumber,
+      notAfter: certificate.notAfter.getTime(),
+    },
+  };
+};
