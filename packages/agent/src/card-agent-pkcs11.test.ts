@@ -164,7 +164,7 @@ describe('card agent on PKCS#11 (SoftHSM2)', () => {
     expect(fact).toEqual({ connected: true, card: { cardNumber: CARD, insertions: 1 } });
     const read = await stated({ kind: 'card-certificates', reader: slot });
     expect(read.body).toMatchObject({ reader: slot, cardNumber: CARD });
-    const certificates = (read.body as { certificates: string[] }).certificates.sort();
+    const certificates = [...(read.body as { certificates: readonly string[] }).certificates].sort();
     expect(certificates).toEqual(
       [auth, sign].map((c) => Buffer.from(c.certificate.rawData).toString('base64')).sort(),
     );
