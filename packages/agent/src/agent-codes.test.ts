@@ -76,6 +76,8 @@ describe('card agent error codes', () => {
         }),
       ),
     DIALOG_TIMEOUT: () => operationError('/v1/readers/reader-2/clean', {}, async () => undefined),
+    STATION_NOT_REGISTERED: () =>
+      api('POST', '/v1/statements', { flowId: 'new', nonce: '0'.repeat(32), kind: 'agent-info' }),
   };
 
   it.each(Object.entries(scenarios))('reaches %s', async (code, scenario) => {

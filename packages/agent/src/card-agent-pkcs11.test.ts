@@ -3,17 +3,20 @@
 import 'reflect-metadata';
 import { execFile } from 'node:child_process';
 import { webcrypto } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { X509Certificate } from '@peculiar/x509';
-import type { CardNumber } from '@reservkort/domain';
+import type { CardNumber, ReaderFact, SignedStatement } from '@reservkort/domain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSoftHsm, pkcs11Tool, type SoftHsm } from '../../pki/src/test-support/softhsm.js';
 import { createTestCa, issueRequest, type TestCa } from '../../pki/src/test-support/test-ca.js';
 import { Pkcs11Backend } from './backend/pkcs11-backend.js';
 import { CardAgent, type OperationView } from './card-agent.js';
+import { StationIdentity } from './station/station-identity.js';
 import { createCardToken, removeCardToken, restoreCardToken } from './test-support/softhsm-cards.js';
+import { createStationCa, verifyStatement } from './test-support/station-ca.js';
 
 const run = promisify(execFile);
 const CARD = '9752278900000000777' as CardNumber;
@@ -27,6 +30,30 @@ describe('card agent on PKCS#11 (SoftHSM2)', () => {
   let ca: TestCa;
   let token: string;
   let readerId: string;
+  let stationDir: string;
+  let stationCertificate: string;
+  const NONCE = 'fedcba9876543210fedcba9876543210';
+  /** A statement of the agent, checked with node:crypto against the station certificate. */
+  const stated = async (request: {
+    kind: 'readers' | 'card-certificates' | 'event';
+    reader?: 1 | 2;
+    eventSeq?: number;
+  }) => {
+    const signed: SignedStatement = await agent.statement(token, {
+      flowId: 'flow-hsm',
+      nonce: NONCE,
+      ...request,
+    });
+    const checked = verifyStatement(signed, stationCertificate);
+    expect(checked.valid).toBe(true);
+    return checked.payload;
+  };
+  const cardSlot = async (): Promise<{ slot: 1 | 2; fact: ReaderFact }> => {
+    const body = (await stated({ kind: 'readers' })).body as { readers: { 1: ReaderFact; 2: ReaderFact } };
+    const slot = ([1, 2] as const).find((s) => body.readers[s].card?.cardNumber === CARD);
+    if (slot === undefined) throw new Error(`the card is in no numbered reader: ${JSON.stringify(body)}`);
+    return { slot, fact: body.readers[slot] };
+  };
 
   const answer = async (view: OperationView, pin: string): Promise<void> => {
     const dialog = view.dialog;
@@ -58,9 +85,14 @@ describe('card agent on PKCS#11 (SoftHSM2)', () => {
     hsm = await createSoftHsm();
     await createCardToken(hsm, { cardNumber: CARD, pin1: PIN, puk: PUK });
     backend = await Pkcs11Backend.open({ module: hsm.module, pollIntervalMs: 100 });
-    agent = new CardAgent({ backend, info: { version: '0.1.0', packaging: 'test' } });
+    stationDir = await mkdtemp(join(tmpdir(), 'reservkort-station-'));
+    const station = StationIdentity.open(join(stationDir, 'station'));
+    agent = new CardAgent({ backend, info: { version: '0.1.0', packaging: 'test' }, station });
     ca = await createTestCa('sqlite');
     token = agent.createSession().token;
+    const stationCa = await createStationCa();
+    stationCertificate = await stationCa.issue((await agent.stationCsr(token, 'Kortstation HSM')).csr);
+    agent.installStationCertificate(token, stationCertificate);
     const reader = (await backend.readers()).find((r) => r.card?.cardNumber === CARD);
     if (!reader) throw new Error('the card token is not listed as a card');
     readerId = reader.id;
@@ -69,6 +101,7 @@ describe('card agent on PKCS#11 (SoftHSM2)', () => {
     await agent?.close();
     await ca?.dispose();
     await hsm?.dispose();
+    if (stationDir) await rm(stationDir, { recursive: true, force: true });
   });
 
   it('enrols both keys on the card, writes the issued certificates, and authenticates with them', async () => {
@@ -126,6 +159,16 @@ describe('card agent on PKCS#11 (SoftHSM2)', () => {
     );
     expect(ok).toBe(true);
 
+    // The station states the card in its reader and the certificates read from it, signed.
+    const { slot, fact } = await cardSlot();
+    expect(fact).toEqual({ connected: true, card: { cardNumber: CARD, insertions: 1 } });
+    const read = await stated({ kind: 'card-certificates', reader: slot });
+    expect(read.body).toMatchObject({ reader: slot, cardNumber: CARD });
+    const certificates = [...(read.body as { certificates: readonly string[] }).certificates].sort();
+    expect(certificates).toEqual(
+      [auth, sign].map((c) => Buffer.from(c.certificate.rawData).toString('base64')).sort(),
+    );
+
     expect(agent.flowEvents('flow-hsm').map((e) => `${e.type}${e.dialog ? `:${e.dialog}` : ''}`)).toEqual([
       'key-generation-started',
       'dialog-shown:auth',
@@ -151,6 +194,16 @@ describe('card agent on PKCS#11 (SoftHSM2)', () => {
     while (!(await backend.readers()).some((r) => r.card?.cardNumber === CARD) && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
+    // The token came back: the station counts it as a new insertion and states the event itself.
+    const { fact } = await cardSlot();
+    expect(fact.card?.insertions).toBe(2);
+    const seen: { seq: number; type: string }[] = [];
+    agent.subscribe((event) => seen.push(event), 0)();
+    const inserted = seen.filter((e) => e.type === 'card-inserted').at(-1);
+    if (!inserted) throw new Error('no card-inserted event');
+    expect((await stated({ kind: 'event', eventSeq: inserted.seq })).body).toMatchObject({
+      event: { type: 'card-inserted', cardNumber: CARD },
+    });
     const clean = await agent.clean(token, readerId, 'flow-gone');
     await answer(clean, PIN);
     expect((await until(clean.id, (v) => v.state !== 'pending')).state).toBe('done');

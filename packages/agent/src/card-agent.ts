@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { CardNumber } from '@reservkort/domain';
+import type { CardNumber, SignedStatement, StatementEvent } from '@reservkort/domain';
 import { AgentError, isAgentError } from './agent-error.js';
 import {
   type BackendEvent,
@@ -12,6 +12,14 @@ import {
 } from './backend/card-backend.js';
 import { PinChannel } from './dialog/pin-channel.js';
 import { buildCsr } from './enrolment/csr-builder.js';
+import { ReaderSlots } from './station/reader-slots.js';
+import type { StationIdentity, StationView } from './station/station-identity.js';
+import {
+  type LoggedFact,
+  type StatementRequest,
+  type StationSimulation,
+  StationStatements,
+} from './station/station-statements.js';
 
 /** What the agent tells the server about itself (the support case's "Net iD version and packaging"). */
 export interface AgentInfo {
@@ -29,6 +37,8 @@ export interface CardAgentOptions {
   readonly dialogAnswerTimeoutMs?: number;
   /** Sessions unused for this long are forgotten. */
   readonly sessionIdleMs?: number;
+  /** The station identity (key, certificate, counters); without it the agent signs no statements. */
+  readonly station?: StationIdentity;
 }
 
 /** Events the agent records per issuance flow: the answers to the guide's step-6 questions. */
@@ -166,6 +176,14 @@ export class CardAgent {
   private readonly listeners = new Set<(event: AgentEvent) => void>();
   private seq = 0;
   private readonly unsubscribe: () => void;
+  private readonly station: StationIdentity | null;
+  private readonly slots = new ReaderSlots();
+  /** The events of the log as statements state them, by seq; trimmed with the log. */
+  private readonly facts = new Map<number, LoggedFact>();
+  /** Readers whose card insertion has been counted since this agent started. */
+  private readonly counted = new Set<string>();
+  private readonly statements: StationStatements;
+  private readonly ready: Promise<void>;
 
   readonly info: AgentInfo;
 
@@ -176,7 +194,39 @@ export class CardAgent {
     this.showTimeoutMs = options.dialogShowTimeoutMs ?? 20_000;
     this.answerTimeoutMs = options.dialogAnswerTimeoutMs ?? 120_000;
     this.sessionIdleMs = options.sessionIdleMs ?? 12 * 3_600_000;
+    this.station = options.station ?? null;
+    this.statements = new StationStatements({
+      station: this.station,
+      backend: this.backend,
+      slots: this.slots,
+      info: this.info,
+      factOf: (seq) => this.facts.get(seq),
+      now: this.now,
+    });
     this.unsubscribe = this.backend.subscribe((event) => this.onBackendEvent(event));
+    this.ready = this.observeReaders();
+  }
+
+  /**
+   * Numbers the readers there at start, and counts a card already in one as an insertion: the
+   * agent cannot know whether it was taken out while it was not running, so it assumes it was.
+   */
+  private async observeReaders(): Promise<void> {
+    try {
+      const readers = await this.backend.readers();
+      this.slots.observe(readers.map((r) => r.id));
+      for (const reader of readers) {
+        if (reader.card !== null && !this.counted.has(reader.id)) this.countInsertion(reader.id);
+      }
+    } catch {
+      // A backend that cannot list its readers yet: its events will number them.
+    }
+  }
+
+  private countInsertion(readerId: string): void {
+    this.counted.add(readerId);
+    const slot = this.slots.slotOf(readerId);
+    if (slot !== null) this.station?.countInsertion(slot);
   }
 
   get cardBackend(): CardBackend {
@@ -187,7 +237,10 @@ export class CardAgent {
 
   private publish(event: AgentEvent): void {
     this.events.push(event);
-    if (this.events.length > MAX_EVENTS) this.events.shift();
+    if (this.events.length > MAX_EVENTS) {
+      const dropped = this.events.shift();
+      if (dropped) this.facts.delete(dropped.seq);
+    }
     for (const listener of this.listeners) listener(event);
   }
 
@@ -199,7 +252,20 @@ export class CardAgent {
   }
 
   private onBackendEvent(event: BackendEvent): void {
-    this.publish({ ...event, seq: ++this.seq });
+    const seq = ++this.seq;
+    if (event.type === 'reader-plugged' || event.type === 'card-inserted') this.slots.plugged(event.readerId);
+    if (event.type === 'card-inserted') this.countInsertion(event.readerId);
+    const slot = this.slots.slotOf(event.readerId);
+    if (event.type === 'reader-unplugged') this.slots.unplugged(event.readerId);
+    if (event.type === 'card-removed') this.counted.delete(event.readerId);
+    if (slot !== null) {
+      const fact: StatementEvent =
+        event.type === 'card-inserted'
+          ? { type: event.type, reader: slot, cardNumber: event.cardNumber ?? null }
+          : { type: event.type, reader: slot };
+      this.facts.set(seq, { event: fact, flowId: null });
+    }
+    this.publish({ ...event, seq });
     if (event.type !== 'card-removed' && event.type !== 'reader-unplugged') return;
     const removed = new AgentError('CARD_REMOVED', `the card left reader ${event.readerId}`, {
       reader: event.readerId,
@@ -223,7 +289,12 @@ export class CardAgent {
     const list = this.flows.get(flowId) ?? [];
     list.push(event);
     this.flows.set(flowId, list);
-    this.publish({ seq: ++this.seq, type: 'flow', flowId, event });
+    const seq = ++this.seq;
+    this.facts.set(seq, {
+      event: event.dialog === undefined ? { type: event.type } : { type: event.type, dialog: event.dialog },
+      flowId,
+    });
+    this.publish({ seq, type: 'flow', flowId, event });
   }
 
   flowEvents(flowId: string): readonly FlowAgentEvent[] {
@@ -640,6 +711,44 @@ export class CardAgent {
         return { cardNumber };
       }),
     );
+  }
+
+  // --- the station -----------------------------------------------------------------------------
+
+  stationView(token: string): StationView {
+    this.session(token);
+    return this.requireStation().describe();
+  }
+
+  async stationCsr(token: string, name: string): Promise<{ csr: string; proposedId: string }> {
+    this.session(token);
+    return this.requireStation().csr(name);
+  }
+
+  installStationCertificate(token: string, pem: string): StationView {
+    this.session(token);
+    return this.requireStation().installCertificate(pem);
+  }
+
+  private requireStation(): StationIdentity {
+    if (this.station === null) {
+      throw new AgentError('STATION_NOT_REGISTERED', 'this card agent keeps no station identity', {
+        reason: 'no station folder',
+      });
+    }
+    return this.station;
+  }
+
+  /** A statement of one of the agent's own facts, signed by the station key. */
+  async statement(token: string, request: StatementRequest): Promise<SignedStatement> {
+    this.session(token);
+    await this.ready;
+    return this.statements.statement(request);
+  }
+
+  /** Training mode: sign with an unregistered key, or spoil the next signature. */
+  simulateStation(change: Partial<StationSimulation>): StationSimulation {
+    return this.statements.simulate(change);
   }
 
   async close(): Promise<void> {

@@ -9,3 +9,6 @@ export * from './card-agent.js';
 export * from './cli/agent.command.js';
 export * from './enrolment/csr-builder.js';
 export * from './http/agent-app.js';
+export * from './station/reader-slots.js';
+export * from './station/station-identity.js';
+export * from './station/station-statements.js';

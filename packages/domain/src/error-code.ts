@@ -94,6 +94,7 @@ export const AGENT_CODES = [
   'DIALOG_CANCELLED',
   'DIALOG_TIMEOUT',
   'REQUEST_INVALID',
+  'STATION_NOT_REGISTERED',
 ] as const;
 
 export type AgentCode = (typeof AGENT_CODES)[number];
@@ -239,6 +240,7 @@ export const CODE_INFO: { readonly [C in ErrorCode]: CodeInfo } = {
   DIALOG_CANCELLED: { step: 'agent', severity: 'blocking', supportCase: false },
   DIALOG_TIMEOUT: { step: 'agent', severity: 'blocking', supportCase: false },
   REQUEST_INVALID: { step: 'agent', severity: 'blocking', supportCase: false },
+  STATION_NOT_REGISTERED: { step: 'agent', severity: 'blocking', supportCase: true },
   LOGIN_FAILED: { step: 'server', severity: 'blocking', supportCase: false },
   CSRF_INVALID: { step: 'server', severity: 'blocking', supportCase: false },
   ACCESS_DENIED: { step: 'server', severity: 'blocking', supportCase: false },

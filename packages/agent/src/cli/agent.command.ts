@@ -7,6 +7,7 @@ import { Pkcs11Backend } from '../backend/pkcs11-backend.js';
 import { VirtualBackend } from '../backend/virtual-backend.js';
 import { CardAgent } from '../card-agent.js';
 import { buildAgentApp } from '../http/agent-app.js';
+import { StationIdentity } from '../station/station-identity.js';
 
 interface BackendOptions {
   virtual?: boolean;
@@ -52,8 +53,11 @@ export const registerAgentCommands = (program: Command, dataDir: (command: Comma
     const port = Number(options.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('--port must be 0–65535');
     const origin = new URL(options.portalOrigin).origin;
-    const backend = await openBackend(options, dataDir(command));
-    const card = new CardAgent({ backend, info: agentInfo() });
+    const data = dataDir(command);
+    // The station's key, certificate and counters live beside the agent's card state.
+    const station = StationIdentity.open(join(data, 'agent', 'station'));
+    const backend = await openBackend(options, data);
+    const card = new CardAgent({ backend, info: agentInfo(), station });
     const app = await buildAgentApp({ agent: card, portalOrigin: origin });
     const address = await app.listen({ port, host: '127.0.0.1' });
     process.stdout.write(`card agent listening on ${address} for ${origin}\n`);

@@ -4,6 +4,7 @@ import { AgentError, isAgentError } from '../agent-error.js';
 import type { VirtualBackend } from '../backend/virtual-backend.js';
 import type { CardAgent, OperationView } from '../card-agent.js';
 import { DIALOG_CSS, DIALOG_JS, pinDialogPage } from '../dialog/pin-dialog-page.js';
+import { REQUESTABLE_KINDS, type StatementRequest } from '../station/station-statements.js';
 import { trainingRoutes } from './training-routes.js';
 
 export interface AgentAppOptions {
@@ -35,6 +36,7 @@ const STATUS: Record<string, number> = {
   DIALOG_CANCELLED: 409,
   DIALOG_TIMEOUT: 408,
   REQUEST_INVALID: 400,
+  STATION_NOT_REGISTERED: 409,
 };
 
 /** The body of every error answer: a stable code, the catalogue's words in both languages, details. */
@@ -285,6 +287,63 @@ export const buildAgentApp = async (options: AgentAppOptions): Promise<FastifyIn
       const view = await agent.waitFor(request.params.operationId, (request.query.wait ?? 0) * 1000);
       return withDialogUrl(request, view);
     },
+  );
+
+  // --- the station: its identity and its signed statements --------------------------------------
+  app.get('/v1/station', async (request) => agent.stationView(session(request)));
+
+  app.post<{ Body: { name: string } }>(
+    '/v1/station/csr',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          properties: { name: { type: 'string', minLength: 1, maxLength: 100 } },
+          required: ['name'],
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request) => {
+      const { csr } = await agent.stationCsr(session(request), request.body.name);
+      return { csr };
+    },
+  );
+
+  app.post<{ Body: { certificate: string } }>(
+    '/v1/station/certificate',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          properties: { certificate: { type: 'string', minLength: 1, maxLength: 32768 } },
+          required: ['certificate'],
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request) => agent.installStationCertificate(session(request), request.body.certificate),
+  );
+
+  app.post<{ Body: StatementRequest }>(
+    '/v1/statements',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          properties: {
+            flowId: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,100}$' },
+            nonce: { type: 'string', pattern: '^[0-9a-f]{32}$' },
+            kind: { type: 'string', enum: [...REQUESTABLE_KINDS] },
+            eventSeq: { type: 'integer', minimum: 1 },
+            reader: { type: 'integer', enum: [1, 2] },
+          },
+          required: ['flowId', 'nonce', 'kind'],
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request) => agent.statement(session(request), request.body),
   );
 
   app.get<{ Params: { flowId: string } }>(

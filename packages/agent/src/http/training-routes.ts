@@ -76,6 +76,24 @@ export const trainingRoutes =
       },
     );
 
+    // The training panel's station simulations: a station no server registered, a forged statement.
+    app.post<{ Body: { unregisteredStation?: boolean; forgedStatement?: boolean } }>(
+      '/station/simulate',
+      {
+        schema: {
+          body: {
+            type: 'object',
+            properties: { unregisteredStation: { type: 'boolean' }, forgedStatement: { type: 'boolean' } },
+            additionalProperties: false,
+          },
+        },
+      },
+      async (request) => {
+        sessionOf(request.headers);
+        return agent.simulateStation(request.body ?? {});
+      },
+    );
+
     app.post<{ Body: { readerId: string } }>(
       '/cards/remove',
       { schema: { body: readerBody } },

@@ -1,9 +1,13 @@
 // A card agent over virtual cards, reached through its real HTTP app, for tests.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { CardNumber } from '@reservkort/domain';
 import type { FastifyInstance } from 'fastify';
 import { VirtualBackend } from '../backend/virtual-backend.js';
 import { CardAgent, type OperationView } from '../card-agent.js';
 import { buildAgentApp } from '../http/agent-app.js';
+import { StationIdentity } from '../station/station-identity.js';
 
 export const PORTAL = 'http://localhost:3000';
 export const CARD = '9752278900000000100' as CardNumber;
@@ -15,6 +19,8 @@ export interface AgentFixture {
   readonly app: FastifyInstance;
   /** Every response body the portal side received, to check that no PIN ever comes back. */
   readonly seen: string[];
+  /** The agent's station folder (a fresh one unless given). */
+  readonly stationDir: string;
   call(
     method: 'GET' | 'POST',
     url: string,
@@ -33,12 +39,21 @@ export interface AgentFixture {
 }
 
 export const createAgentFixture = async (
-  options: { dialogShowTimeoutMs?: number; dialogAnswerTimeoutMs?: number } = {},
+  options: { dialogShowTimeoutMs?: number; dialogAnswerTimeoutMs?: number; stationDir?: string } = {},
 ): Promise<AgentFixture> => {
+  const { stationDir: givenDir, ...timeouts } = options;
+  const ownDir = givenDir === undefined ? await mkdtemp(join(tmpdir(), 'reservkort-station-')) : null;
+  const stationDir = givenDir ?? join(ownDir as string, 'station');
   const backend = await VirtualBackend.open({ stateFile: null, readers: 2 });
   await backend.createCard({ cardNumber: CARD, ...PINS });
   await backend.insertCard('reader-2', CARD);
-  const agent = new CardAgent({ backend, info: { version: '0.1.0', packaging: 'test' }, ...options });
+  const station = StationIdentity.open(stationDir);
+  const agent = new CardAgent({
+    backend,
+    info: { version: '0.1.0', packaging: 'test' },
+    station,
+    ...timeouts,
+  });
   const app = await buildAgentApp({ agent, portalOrigin: PORTAL, training: backend });
   const seen: string[] = [];
   const call: AgentFixture['call'] = async (method, url, body, headers = {}) => {
@@ -63,6 +78,7 @@ export const createAgentFixture = async (
     agent,
     app,
     seen,
+    stationDir,
     call,
     session: async () => (await call('POST', '/v1/sessions')).body.token as string,
     answer: async (dialogId, ...pins) => {
@@ -94,6 +110,7 @@ export const createAgentFixture = async (
     dispose: async () => {
       await app.close();
       await agent.close();
+      if (ownDir !== null) await rm(ownDir, { recursive: true, force: true });
     },
   };
 };

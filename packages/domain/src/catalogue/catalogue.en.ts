@@ -426,6 +426,12 @@ export const en: LanguageCatalogue = {
       explanation: 'The request lacks information or carries the wrong kind ({reason}).',
       remedy: 'Reload the page and try again. If it happens again, send an error report.',
     },
+    STATION_NOT_REGISTERED: {
+      title: 'This card station is not registered',
+      explanation:
+        'The card agent on this computer has no valid station certificate, so the server cannot trust what it reports about readers and cards.',
+      remedy: 'Ask an administrator with a role in your branch to register the card station, then try again.',
+    },
     LOGIN_FAILED: {
       title: 'Login failed',
       explanation: 'The card could not be used to log in ({reason}).',

@@ -425,6 +425,12 @@ export const sv: LanguageCatalogue = {
       explanation: 'Begäran saknar uppgifter eller har uppgifter av fel slag ({reason}).',
       remedy: 'Ladda om sidan och försök igen. Händer det igen, skicka en felanmälan.',
     },
+    STATION_NOT_REGISTERED: {
+      title: 'Kortstationen är inte registrerad',
+      explanation:
+        'Kortagenten på den här datorn har inget giltigt stationscertifikat, så servern kan inte lita på vad den rapporterar om läsare och kort.',
+      remedy: 'Be en administratör med roll i din enhet att registrera kortstationen och försök sedan igen.',
+    },
     LOGIN_FAILED: {
       title: 'Inloggningen misslyckades',
       explanation: 'Kortet kunde inte användas för inloggning ({reason}).',

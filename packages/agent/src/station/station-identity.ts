@@ -1,0 +1,238 @@
+// The card station's own identity: a P-256 key the agent keeps (PKCS#8, 0600, in a 0700 folder),
+// the certificate the CA issued for it, the statement sequence counter and the readers' insertion
+// counters. Counters are written with fsync and rename before anything that depends on them leaves
+// the agent, so a crash can never make a number repeat.
+import 'reflect-metadata';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  randomBytes,
+  sign,
+} from 'node:crypto';
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { X509Certificate } from '@peculiar/x509';
+import { type ReaderSlot, STATION_ID_PATTERN } from '@reservkort/domain';
+import { AgentError } from '../agent-error.js';
+import { buildCsr } from '../enrolment/csr-builder.js';
+
+const KEY_FILE = 'station-key.pem';
+const CERTIFICATE_FILE = 'station.pem';
+const IDENTITY_FILE = 'station.json';
+const SEQ_FILE = 'seq';
+const INSERTIONS_FILE = 'insertions.json';
+
+export interface StationView {
+  readonly stationId: string | null;
+  readonly registered: boolean;
+  readonly certificate: string | null;
+  /** The id proposed in the last CSR and the name given with it, before and after registration. */
+  readonly proposedId: string | null;
+  readonly name: string | null;
+}
+
+/** Who signs a statement: the station's id and a raw (r‖s) ECDSA P-256 / SHA-256 signer. */
+export interface StatementSigner {
+  readonly stationId: string;
+  sign(bytes: Uint8Array): Uint8Array;
+}
+
+const readText = (path: string): string | null => {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+};
+
+/** Writes a file whole or not at all: a temporary file, fsync, rename, then fsync of the folder. */
+const writeDurably = (dir: string, name: string, text: string, mode = 0o600): void => {
+  const temporary = join(dir, `.${name}.${randomBytes(4).toString('hex')}`);
+  const fd = openSync(temporary, 'wx', mode);
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temporary, join(dir, name));
+  const folder = openSync(dir, 'r');
+  try {
+    fsyncSync(folder);
+  } finally {
+    closeSync(folder);
+  }
+};
+
+const signRaw = (key: KeyObject, bytes: Uint8Array): Uint8Array =>
+  new Uint8Array(sign('sha256', bytes, { key, dsaEncoding: 'ieee-p1363' }));
+
+const spkiOf = (key: KeyObject): Buffer =>
+  createPublicKey(key).export({ type: 'spki', format: 'der' }) as Buffer;
+
+const commonName = (certificate: X509Certificate): string | null =>
+  certificate.subjectName.getField('CN')[0] ?? null;
+
+export class StationIdentity {
+  private key: KeyObject | null;
+  private certificate: X509Certificate | null;
+  private certificatePem: string | null;
+  private identity: { id: string; name: string } | null;
+  private seq: number;
+  private readonly insertions: Record<ReaderSlot, number>;
+
+  private constructor(
+    private readonly dir: string,
+    private readonly now: () => number,
+  ) {
+    const keyPem = readText(join(dir, KEY_FILE));
+    this.key = keyPem === null ? null : createPrivateKey(keyPem);
+    this.certificatePem = readText(join(dir, CERTIFICATE_FILE));
+    this.certificate = this.certificatePem === null ? null : new X509Certificate(this.certificatePem);
+    const identity = readText(join(dir, IDENTITY_FILE));
+    this.identity = identity === null ? null : (JSON.parse(identity) as { id: string; name: string });
+    const seq = readText(join(dir, SEQ_FILE));
+    this.seq = seq === null ? 0 : Number(seq.trim());
+    if (!Number.isSafeInteger(this.seq) || this.seq < 0) {
+      // A damaged counter must not restart at 0: the server would refuse every statement anyway.
+      throw new AgentError('CARD_ERROR', 'the station sequence counter is unreadable', { reason: 'seq' });
+    }
+    const insertions = readText(join(dir, INSERTIONS_FILE));
+    const parsed = insertions === null ? {} : (JSON.parse(insertions) as Partial<Record<string, number>>);
+    this.insertions = { 1: Number(parsed[1] ?? 0), 2: Number(parsed[2] ?? 0) };
+  }
+
+  /** Opens (and creates, 0700) the station folder; the key itself is made on the first CSR. */
+  static open(dir: string, options: { now?: () => number } = {}): StationIdentity {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if ((statSync(dir).mode & 0o077) !== 0) {
+      throw new AgentError('CARD_ERROR', 'the station folder is open to other users', {
+        reason: 'station folder mode',
+      });
+    }
+    return new StationIdentity(dir, options.now ?? Date.now);
+  }
+
+  get folder(): string {
+    return this.dir;
+  }
+
+  describe(): StationView {
+    return {
+      stationId: this.certificate === null ? null : commonName(this.certificate),
+      registered: this.certificate !== null,
+      certificate: this.certificatePem,
+      proposedId: this.identity?.id ?? null,
+      name: this.identity?.name ?? null,
+    };
+  }
+
+  /** The station's public key (SPKI, DER), making the key pair on first use. */
+  private ensureKey(): KeyObject {
+    if (this.key !== null) return this.key;
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    writeDurably(this.dir, KEY_FILE, privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
+    this.key = privateKey;
+    return privateKey;
+  }
+
+  /**
+   * A PKCS#10 request for the station key, subject CN = the station's proposed id (kept across
+   * requests, so registering again renews the same station).
+   */
+  async csr(name: string): Promise<{ csr: string; proposedId: string }> {
+    const key = this.ensureKey();
+    const id = this.identity?.id ?? `st-${randomBytes(12).toString('base64url')}`;
+    if (this.identity?.id !== id || this.identity.name !== name) {
+      writeDurably(this.dir, IDENTITY_FILE, JSON.stringify({ id, name }));
+      this.identity = { id, name };
+    }
+    const request = await buildCsr(new Uint8Array(spkiOf(key)), 'ecdsa-p256', `CN=${id}`, async (tbs) =>
+      signRaw(key, tbs),
+    );
+    return { csr: Buffer.from(request.rawData).toString('base64'), proposedId: id };
+  }
+
+  /** Stores the station certificate (PEM; a chain may follow it) once it is shown to hold this station's key. */
+  installCertificate(pem: string): StationView {
+    if (this.key === null)
+      throw new AgentError('REQUEST_INVALID', 'no station key yet: ask for a CSR first', {
+        reason: 'no station key',
+      });
+    let certificate: X509Certificate;
+    try {
+      certificate = new X509Certificate(pem);
+    } catch {
+      throw new AgentError('REQUEST_INVALID', 'not a PEM certificate', { reason: 'certificate' });
+    }
+    if (!Buffer.from(certificate.publicKey.rawData).equals(spkiOf(this.key))) {
+      throw new AgentError('REQUEST_INVALID', 'the certificate is not for this station key', {
+        reason: 'certificate key',
+      });
+    }
+    const cn = commonName(certificate);
+    if (cn === null || !STATION_ID_PATTERN.test(cn)) {
+      throw new AgentError('REQUEST_INVALID', 'the certificate does not name a station', {
+        reason: 'certificate subject',
+      });
+    }
+    writeDurably(this.dir, CERTIFICATE_FILE, pem, 0o644);
+    this.certificate = certificate;
+    this.certificatePem = pem;
+    return this.describe();
+  }
+
+  /** The registered station's signer, or STATION_NOT_REGISTERED (no certificate, or it has expired). */
+  signer(): StatementSigner {
+    const key = this.key;
+    const certificate = this.certificate;
+    const stationId = certificate === null ? null : commonName(certificate);
+    if (key === null || certificate === null || stationId === null) {
+      throw new AgentError('STATION_NOT_REGISTERED', 'this card agent has no station certificate', {
+        reason: 'no certificate',
+      });
+    }
+    if (certificate.notAfter.getTime() <= this.now()) {
+      throw new AgentError('STATION_NOT_REGISTERED', 'the station certificate has expired', {
+        reason: 'expired',
+      });
+    }
+    return { stationId, sign: (bytes) => signRaw(key, bytes) };
+  }
+
+  /** The next statement number, on disk before it is returned. */
+  nextSeq(): number {
+    const next = this.seq + 1;
+    writeDurably(this.dir, SEQ_FILE, `${next}\n`);
+    this.seq = next;
+    return next;
+  }
+
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  insertionsOf(slot: ReaderSlot): number {
+    return this.insertions[slot];
+  }
+
+  /** A card went into the reader numbered `slot`: its counter takes the next value, on disk first. */
+  countInsertion(slot: ReaderSlot): number {
+    const next = { ...this.insertions, [slot]: this.insertions[slot] + 1 };
+    writeDurably(this.dir, INSERTIONS_FILE, JSON.stringify(next));
+    this.insertions[slot] = next[slot];
+    return next[slot];
+  }
+}

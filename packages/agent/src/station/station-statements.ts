@@ -1,0 +1,188 @@
+// The statements the station signs: only its own facts (an event of its own log, its readers now,
+// the certificates read from a card, its own version), each with the server's nonce and the next
+// number of its persisted sequence. Training mode can make it sign with a key no server knows, or
+// spoil the next signature, so the portal's refusals can be shown.
+import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import {
+  canonicalStatementBytes,
+  parseStatementPayload,
+  type ReaderFact,
+  type ReaderSlot,
+  type SignedStatement,
+  type StatementBody,
+  type StatementEvent,
+  type StatementPayload,
+} from '@reservkort/domain';
+import { AgentError } from '../agent-error.js';
+import type { CardBackend, ReaderInfo } from '../backend/card-backend.js';
+import type { ReaderSlots } from './reader-slots.js';
+import type { StatementSigner, StationIdentity } from './station-identity.js';
+
+/** The kinds this agent signs on request; card-proof and keys-generated need the card's own key. */
+export const REQUESTABLE_KINDS = ['event', 'readers', 'agent-info', 'card-certificates'] as const;
+export type RequestableKind = (typeof REQUESTABLE_KINDS)[number];
+
+export interface StatementRequest {
+  readonly flowId: string;
+  readonly nonce: string;
+  readonly kind: RequestableKind;
+  /** For 'event': the seq of the event in the agent's own log (as its SSE id). */
+  readonly eventSeq?: number;
+  /** For 'card-certificates': the reader the card is in. */
+  readonly reader?: ReaderSlot;
+}
+
+/** An event of the agent's log as a statement states it, with the flow it belongs to (null: any). */
+export interface LoggedFact {
+  readonly event: StatementEvent;
+  readonly flowId: string | null;
+}
+
+export interface StationSimulation {
+  /** Sign with a throwaway key and id the server never registered. */
+  readonly unregisteredStation: boolean;
+  /** Spoil the signature of the next statement (once). */
+  readonly forgedStatement: boolean;
+}
+
+export interface StationStatementsOptions {
+  readonly station: StationIdentity | null;
+  readonly backend: CardBackend;
+  readonly slots: ReaderSlots;
+  readonly info: { readonly version: string; readonly packaging: string };
+  readonly factOf: (seq: number) => LoggedFact | undefined;
+  readonly now: () => number;
+}
+
+const base64url = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64url');
+const invalid = (reason: string): AgentError => new AgentError('REQUEST_INVALID', reason, { reason });
+
+export class StationStatements {
+  private simulation: StationSimulation = { unregisteredStation: false, forgedStatement: false };
+  private throwaway: StatementSigner | null = null;
+
+  constructor(private readonly options: StationStatementsOptions) {}
+
+  simulate(change: Partial<StationSimulation>): StationSimulation {
+    this.simulation = { ...this.simulation, ...change };
+    return this.simulation;
+  }
+
+  get simulated(): StationSimulation {
+    return this.simulation;
+  }
+
+  private signer(): StatementSigner {
+    if (this.simulation.unregisteredStation) {
+      if (this.throwaway === null) {
+        const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+        this.throwaway = {
+          stationId: `st-${randomBytes(12).toString('base64url')}`,
+          sign: (bytes) =>
+            new Uint8Array(sign('sha256', bytes, { key: privateKey, dsaEncoding: 'ieee-p1363' })),
+        };
+      }
+      return this.throwaway;
+    }
+    const station = this.options.station;
+    if (station === null) {
+      throw new AgentError('STATION_NOT_REGISTERED', 'this card agent keeps no station identity', {
+        reason: 'no station folder',
+      });
+    }
+    return station.signer();
+  }
+
+  /** Readers 1 and 2 now: connected or not, the card in each and its insertion counter. */
+  async readers(): Promise<{ 1: ReaderFact; 2: ReaderFact }> {
+    const facts: { 1: ReaderFact; 2: ReaderFact } = {
+      1: { connected: false, card: null },
+      2: { connected: false, card: null },
+    };
+    for (const reader of await this.options.backend.readers()) {
+      const slot = this.options.slots.slotOf(reader.id);
+      if (slot === null) continue;
+      facts[slot] = {
+        connected: true,
+        card:
+          reader.card === null
+            ? null
+            : {
+                cardNumber: reader.card.cardNumber,
+                insertions: this.options.station?.insertionsOf(slot) ?? 0,
+              },
+      };
+    }
+    return facts;
+  }
+
+  private async readerIn(slot: ReaderSlot): Promise<ReaderInfo> {
+    const reader = (await this.options.backend.readers()).find(
+      (r) => this.options.slots.slotOf(r.id) === slot,
+    );
+    if (reader === undefined) throw new AgentError('READER_NOT_FOUND', `no reader ${slot}`, { reader: slot });
+    if (reader.card === null)
+      throw new AgentError('CARD_MISSING', `no card in reader ${slot}`, { reader: slot });
+    return reader;
+  }
+
+  private async body(request: StatementRequest): Promise<StatementBody> {
+    switch (request.kind) {
+      case 'event': {
+        if (request.eventSeq === undefined) throw invalid('eventSeq missing');
+        const fact = this.options.factOf(request.eventSeq);
+        // Only what this agent saw itself: an unknown seq, or a flow event of another flow, is refused.
+        if (fact === undefined) throw invalid('unknown event');
+        if (fact.flowId !== null && fact.flowId !== request.flowId) throw invalid('event of another flow');
+        return { event: fact.event };
+      }
+      case 'readers':
+        return { readers: await this.readers() };
+      case 'agent-info':
+        return { version: this.options.info.version, packaging: this.options.info.packaging };
+      case 'card-certificates': {
+        if (request.reader === undefined) throw invalid('reader missing');
+        const reader = await this.readerIn(request.reader);
+        const info = await this.options.backend.cardInfo(reader.id);
+        if (info.cardNumber === null) {
+          throw new AgentError('CARD_ERROR', 'the card number could not be read', {
+            reason: 'no card number',
+          });
+        }
+        return {
+          reader: request.reader,
+          cardNumber: info.cardNumber,
+          certificates: info.certificates.map((c) => Buffer.from(c.der).toString('base64')),
+        };
+      }
+    }
+  }
+
+  /** Signs one of the agent's own facts for the server: the number is on disk before the statement leaves. */
+  async statement(request: StatementRequest): Promise<SignedStatement> {
+    const signer = this.signer();
+    const station = this.options.station;
+    if (station === null) throw new AgentError('STATION_NOT_REGISTERED', 'no station identity', {});
+    const body = await this.body(request);
+    const payload: StatementPayload = {
+      v: 1,
+      station: signer.stationId,
+      flowId: request.flowId,
+      nonce: request.nonce,
+      seq: station.nextSeq(),
+      at: this.options.now(),
+      kind: request.kind,
+      body,
+    };
+    // The same strict check the server applies: the agent never signs what the server must refuse.
+    const checked = parseStatementPayload(payload);
+    if (!checked.ok) throw new AgentError('REQUEST_INVALID', 'statement shape', checked.error.details ?? {});
+    const bytes = canonicalStatementBytes(checked.value);
+    const signature = signer.sign(bytes);
+    if (this.simulation.forgedStatement) {
+      this.simulation = { ...this.simulation, forgedStatement: false };
+      signature[signature.length - 1] = (signature[signature.length - 1] ?? 0) ^ 0x01;
+    }
+    return { payload: base64url(bytes), signature: base64url(signature) };
+  }
+}
