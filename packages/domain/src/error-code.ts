@@ -113,6 +113,9 @@ export const SERVER_CODES = [
   'AUDIT_CHECKPOINT_INVALID',
   'AUDIT_LOG_TAMPERED',
   'AUDIT_CHECKPOINT_UNAVAILABLE',
+  'STATION_NOT_REGISTERED',
+  'STATION_REVOKED',
+  'STATEMENT_INVALID',
 ] as const;
 
 export type ServerCode = (typeof SERVER_CODES)[number];
@@ -252,4 +255,8 @@ export const CODE_INFO: { readonly [C in ErrorCode]: CodeInfo } = {
   AUDIT_CHECKPOINT_INVALID: { step: 'server', severity: 'blocking', supportCase: false },
   AUDIT_LOG_TAMPERED: { step: 'server', severity: 'blocking', supportCase: false },
   AUDIT_CHECKPOINT_UNAVAILABLE: { step: 'server', severity: 'blocking', supportCase: false },
+  // A station that cannot prove itself is a matter for the administrators and the service desk.
+  STATION_NOT_REGISTERED: { step: 'server', severity: 'blocking', supportCase: true },
+  STATION_REVOKED: { step: 'server', severity: 'blocking', supportCase: true },
+  STATEMENT_INVALID: { step: 'server', severity: 'blocking', supportCase: true },
 };

@@ -19,5 +19,6 @@ export * from './order/person.js';
 export * from './organisation/organisation-tree.js';
 export * from './organisation/roles.js';
 export * from './result.js';
+export * from './station/station-statement.js';
 export * from './support/support-case.js';
 export * from './time.js';
