@@ -8,6 +8,8 @@ import { MIGRATIONS } from './migration.provider.js';
 
 const NAME = '2026-12-03T11-card-number-orders';
 const BEFORE = Object.fromEntries(Object.entries(MIGRATIONS).filter(([name]) => name < NAME));
+// Up to this migration only: later ones are not this test's subject.
+const THROUGH = Object.fromEntries(Object.entries(MIGRATIONS).filter(([name]) => name <= NAME));
 
 describe.each(DIALECTS)('the card-number migration on %s', (dialect) => {
   let store: TestStore | undefined;
@@ -35,7 +37,7 @@ describe.each(DIALECTS)('the card-number migration on %s', (dialect) => {
     const { db, anna, bertil } = await before();
     await insertOrder(db, anOrder('order-old', anna, { cardNumber: card(1), ...lapsed }));
     await insertOrder(db, anOrder('order-new', bertil, { cardNumber: card(1), ...current }));
-    expect(await runMigrations(db, MIGRATIONS)).toEqual({ applied: [NAME] });
+    expect(await runMigrations(db, THROUGH)).toEqual({ applied: [NAME] });
     expect(await getOrder(db, 'order-old')).toMatchObject({
       state: 'expired',
       stateChangedAt: lapsed.validity.notAfter,
@@ -55,7 +57,7 @@ describe.each(DIALECTS)('the card-number migration on %s', (dialect) => {
     await insertOrder(db, anOrder('order-b', bertil, { cardNumber: card(2), ...current }));
     await insertOrder(db, anOrder('order-c', anna, { cardNumber: card(3), ...lapsed }));
     await insertOrder(db, anOrder('order-d', anna, { cardNumber: card(3), ...lapsed }));
-    await expect(runMigrations(db, MIGRATIONS)).rejects.toMatchObject({
+    await expect(runMigrations(db, THROUGH)).rejects.toMatchObject({
       code: 'MIGRATION_FAILED',
       message: expect.stringContaining(`${card(2)}. A card number belongs to one order at a time`),
     });
