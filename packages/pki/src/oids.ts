@@ -8,6 +8,7 @@ export const OID = {
   givenName: '2.5.4.42',
   surname: '2.5.4.4',
   organisation: '2.5.4.10',
+  organisationalUnit: '2.5.4.11',
   country: '2.5.4.6',
   /** Extended key usages. */
   clientAuth: '1.3.6.1.5.5.7.3.2',

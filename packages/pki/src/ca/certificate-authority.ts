@@ -113,6 +113,17 @@ export interface IssueRequest {
   readonly intentId?: string | null;
 }
 
+/** A card station's certificate: for a station id and branch, from a CSR by the station's key. */
+export interface StationIssueRequest {
+  readonly caId: IssuingCaId;
+  readonly csr: Uint8Array | string;
+  readonly stationId: string;
+  readonly branchId: string;
+  /** How long from now the certificate is valid (bounded by the CA). */
+  readonly validityMs: number;
+  readonly actor: string;
+}
+
 export interface IssuedCertificate {
   readonly serial: string;
   readonly certificate: X509Certificate;
@@ -390,6 +401,79 @@ export class CertificateAuthority {
           cardNumber: request.cardNumber,
           orderId: request.orderId,
           ...(request.intentId ? { intent: request.intentId } : {}),
+        },
+      });
+    });
+    return { serial, certificate, pem };
+  }
+
+  /**
+   * Issues a card station's certificate: proof of possession checked, subject from the request
+   * (the station id and branch), never from the CSR. Recorded and revocable like every certificate.
+   */
+  async issueStation(request: StationIssueRequest): Promise<IssuedCertificate> {
+    const { csr, publicKey } = await checkCsr(request.csr);
+    const issuer = this.ca(request.caId);
+    const now = this.deps.clock.now();
+    const template = await buildTemplate(
+      {
+        subject: [],
+        extensions: [],
+        notBefore: new Date(now - BACKDATE_MS),
+        notAfter: new Date(now + request.validityMs),
+      },
+      {
+        profile: 'station',
+        subjectPublicKey: publicKey,
+        issuer: issuer.certificate,
+        holder: null,
+        cardNumber: null,
+        policyOid: null,
+        urls: this.urls(request.caId),
+        crypto: webcrypto as unknown as Crypto,
+        station: { id: request.stationId, branchId: request.branchId },
+      },
+    );
+    const serial = serialFrom(this.random);
+    const certificate = await X509CertificateGenerator.create(
+      {
+        serialNumber: serial,
+        subject: new Name(template.subject),
+        issuer: issuer.certificate.subjectName,
+        notBefore: template.notBefore,
+        notAfter: template.notAfter,
+        extensions: template.extensions,
+        publicKey: csr.publicKey,
+        signingKey: issuer.key.privateKey,
+        signingAlgorithm: signingAlgorithm(issuer.key.spec),
+      },
+      issuer.key.crypto,
+    );
+    const pem = certificate.toString('pem');
+    await this.deps.db.transaction().execute(async (trx) => {
+      await insertCertificate(trx, {
+        serial,
+        caId: request.caId,
+        profile: 'station',
+        subject: certificate.subject,
+        hsaId: null,
+        cardNumber: null,
+        orderId: null,
+        notBefore: certificate.notBefore.getTime(),
+        notAfter: certificate.notAfter.getTime(),
+        certificatePem: pem,
+        createdAt: now,
+      });
+      await appendAudit(trx, {
+        at: now,
+        actor: request.actor,
+        action: 'certificate.issued',
+        subject: serial,
+        details: {
+          ca: request.caId,
+          profile: 'station',
+          station: request.stationId,
+          branch: request.branchId,
         },
       });
     });

@@ -27,6 +27,7 @@ export const PROFILES = [
   'card-auth',
   'card-sign',
   'audit-checkpoint',
+  'station',
 ] as const;
 export type ProfileName = (typeof PROFILES)[number];
 
@@ -57,6 +58,8 @@ export interface ProfileContext {
   /** Where relying parties fetch the issuer certificate, its CRL, and ask OCSP. */
   readonly urls: { readonly caIssuers: string; readonly crl: string; readonly ocsp: string } | null;
   readonly crypto: Crypto;
+  /** The card station a 'station' certificate is for. */
+  readonly station?: { readonly id: string; readonly branchId: string } | null;
 }
 
 /** One issuance-policy rule: it adjusts the template (step-ca's SignOption, in our words). */
@@ -150,6 +153,23 @@ export const auditCheckpointSigner: ProfileRule = (template) => {
   );
 };
 
+/**
+ * A card station: CN is its id, OU its branch. It authenticates its agent's statements (clientAuth,
+ * digitalSignature) and carries no person policy, so it can never pass for a person's card.
+ */
+export const stationIdentity: ProfileRule = (template, { station }) => {
+  if (station === null || station === undefined) return;
+  template.subject = [
+    { [OID.country]: printable('SE') },
+    { [OID.organisationalUnit]: utf8(station.branchId) },
+    { [OID.commonName]: utf8(station.id) },
+  ];
+  template.extensions.push(
+    new KeyUsagesExtension(KeyUsageFlags.digitalSignature, true),
+    new ExtendedKeyUsageExtension([OID.clientAuth]),
+  );
+};
+
 /** Never outlive the issuer: a certificate valid beyond its CA would fail path validation anyway. */
 export const withinIssuer: ProfileRule = (template, { issuer }) => {
   if (issuer === null) return;
@@ -184,6 +204,14 @@ export const PROFILE_RULES: { readonly [P in ProfileName]: readonly ProfileRule[
   'audit-checkpoint': [
     endEntity,
     auditCheckpointSigner,
+    subjectKeyIdentifier,
+    authorityKeyIdentifier,
+    withinIssuer,
+  ],
+  station: [
+    stationIdentity,
+    endEntity,
+    revocationPointers,
     subjectKeyIdentifier,
     authorityKeyIdentifier,
     withinIssuer,
