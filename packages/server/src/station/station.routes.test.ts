@@ -1,6 +1,6 @@
 // Registering, listing and revoking card stations over HTTP: who may, the certificate the CA
 // issues (judged by OpenSSL), renewal with the same key, and the audit trail.
-import { generateKeyPairSync, X509Certificate } from 'node:crypto';
+import { generateKeyPairSync, sign, X509Certificate } from 'node:crypto';
 import { getCertificate, listAudit } from '@reservkort/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCsr, openssl, writeText } from '../../../pki/src/test-support/test-ca.js';
@@ -84,6 +84,27 @@ describe('card stations over HTTP', () => {
     expect(Math.round(((row?.notAfter ?? 0) - (row?.notBefore ?? 0)) / 86_400_000)).toBe(30);
     const audit = await listAudit(h.t.store.db, { limit: 100_000 });
     expect(audit.some((e) => e.action === 'station.registered' && e.subject === stationId)).toBe(true);
+  });
+
+  it('issues a station certificate that never passes for an administrator’s card at login', async () => {
+    const key = newKeyPem();
+    const registered = await c.admin2.post('/api/stations', {
+      csr: await csrOf(key),
+      name: 'L',
+      branchId: 'clinic',
+    });
+    const challenge = (await c.anonymous.post('/api/auth/challenge', {})).body;
+    const signature = sign('sha256', Buffer.from(challenge.challenge, 'base64'), {
+      key,
+      dsaEncoding: 'ieee-p1363',
+    });
+    const login = await c.anonymous.post('/api/auth/login', {
+      challengeId: challenge.challengeId,
+      certificate: new X509Certificate(registered.body.certificate).raw.toString('base64'),
+      signature: signature.toString('base64'),
+    });
+    expect(login.status).toBe(401);
+    expect(login.body).toMatchObject({ code: 'LOGIN_FAILED', details: { reason: 'policy' } });
   });
 
   it('refuses those without a role in the branch, the service desk, LoA2, no CSRF and no login', async () => {
