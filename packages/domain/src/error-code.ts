@@ -114,6 +114,8 @@ export const SERVER_CODES = [
   'AUDIT_CHECKPOINT_INVALID',
   'AUDIT_LOG_TAMPERED',
   'AUDIT_CHECKPOINT_UNAVAILABLE',
+  'STATION_REVOKED',
+  'STATEMENT_INVALID',
 ] as const;
 
 export type ServerCode = (typeof SERVER_CODES)[number];
@@ -254,4 +256,7 @@ export const CODE_INFO: { readonly [C in ErrorCode]: CodeInfo } = {
   AUDIT_CHECKPOINT_INVALID: { step: 'server', severity: 'blocking', supportCase: false },
   AUDIT_LOG_TAMPERED: { step: 'server', severity: 'blocking', supportCase: false },
   AUDIT_CHECKPOINT_UNAVAILABLE: { step: 'server', severity: 'blocking', supportCase: false },
+  // A station that cannot prove itself is a matter for the administrators and the service desk.
+  STATION_REVOKED: { step: 'server', severity: 'blocking', supportCase: true },
+  STATEMENT_INVALID: { step: 'server', severity: 'blocking', supportCase: true },
 };

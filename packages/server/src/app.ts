@@ -27,6 +27,7 @@ import { trainingRoutes } from './routes/training.routes.js';
 import { webRoutes } from './routes/web.routes.js';
 import type { ServerContext } from './server-context.js';
 import { createServices, type Services } from './services.js';
+import { stationRoutes } from './station/station.routes.js';
 
 export interface AppOptions {
   /** Structured JSON logs (pino); off in tests. */
@@ -154,6 +155,7 @@ export const buildApp = async (ctx: ServerContext, options: AppOptions = {}): Pr
         { name: 'web' },
         { name: 'training' },
         { name: 'audit' },
+        { name: 'stations' },
       ],
     },
   });
@@ -201,6 +203,7 @@ export const buildApp = async (ctx: ServerContext, options: AppOptions = {}): Pr
   await app.register(issuanceRoutes(ctx, services.issuance), { prefix: '/api/flows' });
   await app.register(adminRoutes(ctx, services.directory, services.issuance), { prefix: '/api/admin' });
   await app.register(supportRoutes(ctx, services.issuance), { prefix: '/api/support' });
+  await app.register(stationRoutes(ctx, services.directory), { prefix: '/api/stations' });
   await app.register(catalogueRoutes, { prefix: '/api/catalogue' });
   if (ctx.trainingKit)
     await app.register(trainingRoutes(ctx, ctx.trainingKit, services.issuance), { prefix: '/api/training' });

@@ -29,6 +29,7 @@ const TABLES = [
   'role_grants',
   'sessions',
   'staff_roles',
+  'stations',
   'support_cases',
 ];
 

@@ -19,6 +19,7 @@ import type { OrdersTable } from './order/order.table.js';
 import type { BranchesTable } from './organisation/organisation.table.js';
 import type { PersonsTable } from './person/person.table.js';
 import type { LoginChallengesTable, SessionsTable } from './session/session.table.js';
+import type { StationsTable } from './station/station.table.js';
 import { StoreError } from './store-error.js';
 import type { CaseCommentsTable, SupportCasesTable } from './support/support-case.table.js';
 
@@ -43,6 +44,7 @@ export interface Database {
   case_comments: CaseCommentsTable;
   issuance_intents: IssuanceIntentsTable;
   audit_signers: AuditSignersTable;
+  stations: StationsTable;
 }
 
 export interface StoreConfig {

@@ -145,6 +145,20 @@ export {
   touchSession,
 } from './session/session.repository.js';
 export type { LoginChallengesTable, SessionsTable } from './session/session.table.js';
+export {
+  activeStationWithKey,
+  bindFlowToStation,
+  getStation,
+  insertStation,
+  listStations,
+  markStationRevoked,
+  type NewStation,
+  raiseStationSeq,
+  renewStation,
+  type StoredStation,
+  stationOfFlow,
+} from './station/station.repository.js';
+export { STATION_STATUSES, type StationStatus, type StationsTable } from './station/station.table.js';
 export { StoreError, type StoreErrorCode } from './store-error.js';
 export {
   addComment,

@@ -509,5 +509,18 @@ export const en: LanguageCatalogue = {
       remedy:
         'Try again later. If it persists, see the server log: publishing may have found the audit log altered.',
     },
+    STATION_REVOKED: {
+      title: 'The card station is revoked',
+      explanation:
+        "The card station's certificate is revoked or has expired ({reason}), so the server accepts nothing the station reports.",
+      remedy:
+        'Register the card station again if it is to be used. If you do not know why it was revoked, contact the service desk: the station key may have been stolen.',
+    },
+    STATEMENT_INVALID: {
+      title: 'The card station’s statement was refused',
+      explanation:
+        'A statement from the card station was not correctly signed or did not belong to this step ({reason}). It may have been altered, replayed or moved from another flow.',
+      remedy: 'Do the step again. If it happens again, restart the card agent and send an error report.',
+    },
   },
 };

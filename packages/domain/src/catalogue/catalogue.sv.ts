@@ -506,5 +506,18 @@ export const sv: LanguageCatalogue = {
       remedy:
         'Försök igen senare. Om det kvarstår, se serverns logg: publiceringen kan ha upptäckt att granskningsloggen ändrats.',
     },
+    STATION_REVOKED: {
+      title: 'Kortstationen är spärrad',
+      explanation:
+        'Kortstationens certifikat är spärrat eller har gått ut ({reason}), så servern tar inte emot något som stationen rapporterar.',
+      remedy:
+        'Registrera kortstationen på nytt om den ska användas. Om du inte vet varför den spärrades, kontakta supporten: stationens nyckel kan ha kommit på avvägar.',
+    },
+    STATEMENT_INVALID: {
+      title: 'Kortstationens uppgift godtogs inte',
+      explanation:
+        'En uppgift från kortstationen var inte korrekt signerad eller hörde inte till det här steget ({reason}). Den kan ha ändrats, spelats upp igen eller flyttats från ett annat ärende.',
+      remedy: 'Gör om steget. Om det händer igen, starta om kortläsarprogrammet och skicka en felanmälan.',
+    },
   },
 };

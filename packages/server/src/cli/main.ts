@@ -9,6 +9,7 @@ import { registerDirectoryCommands } from './commands/directory.command.js';
 import { registerMaintenanceCommands } from './commands/maintenance.command.js';
 import { registerPkiCommands } from './commands/pki.command.js';
 import { registerOpenApiCommand, registerServeCommand } from './commands/serve.command.js';
+import { registerStationCommands } from './commands/station.command.js';
 import { errorLine } from './output.js';
 
 export const buildProgram = (): Command => {
@@ -25,6 +26,7 @@ export const buildProgram = (): Command => {
   registerOpenApiCommand(program);
   registerDirectoryCommands(program);
   registerCardCommands(program);
+  registerStationCommands(program);
   registerAgentCommands(program, (command) => dataFolder(command.optsWithGlobals().data).root);
   const overrideExits = (command: Command): void => {
     command.exitOverride();

@@ -44,6 +44,8 @@ const EXPLICIT: Partial<Record<ErrorCode, number>> = {
   // Not yet published (or publishing stopped on an altered log): nothing to serve, not a client error
   // to retry differently, and not a server fault the request caused.
   AUDIT_CHECKPOINT_UNAVAILABLE: 404,
+  STATION_NOT_REGISTERED: 403,
+  STATION_REVOKED: 403,
 };
 
 /** The one place codes become HTTP statuses: always a 4xx for anything a request can cause. */

@@ -3,12 +3,14 @@
 // refused with a specific code. Refusals come from the session (NOT_LOGGED_IN, CSRF_INVALID), the
 // assurance level (LOA2_LOGIN), the roles (NO_ROLE_IN_BRANCH, ACCESS_DENIED) and ownership.
 import { execFile } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { CardNumber, ErrorCode } from '@reservkort/domain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { statusOf } from '../http/api-error.js';
+import { stationCsr } from '../station/station-key.js';
 import { type Answer, Client, cardIn, loginBody, signWithCard } from '../test-support/acceptance-client.js';
 import {
   ACTORS,
@@ -129,7 +131,14 @@ const cell = (answer: Answer): string => {
 describe('authorization matrix: every endpoint × caller', () => {
   let h: Harness;
   const clients = {} as Record<Caller, Client> & { anonymous: Client };
-  const ids = { flow: '', flowToAbort: '', flowToRestart: '', caseId: '', orderToCancel: 'order-cancel' };
+  const ids = {
+    flow: '',
+    flowToAbort: '',
+    flowToRestart: '',
+    caseId: '',
+    orderToCancel: 'order-cancel',
+    station: '',
+  };
   let cardCounter = 500;
   let ocspRequest = Buffer.alloc(0);
 
@@ -175,6 +184,16 @@ describe('authorization matrix: every endpoint × caller', () => {
     return answer.body.challengeId as string;
   };
   const garbageSignature = Buffer.alloc(64, 3).toString('base64');
+  /** A card station's registration: a CSR by a fresh station key, for a branch below admin 1's role. */
+  const stationRegistration = async () => {
+    const key = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey;
+    const pem = key.export({ format: 'pem', type: 'pkcs8' }).toString();
+    return {
+      csr: Buffer.from(await stationCsr(pem)).toString('base64'),
+      name: 'Kortdisken',
+      branchId: 'clinic',
+    };
+  };
 
   const rows: Row[] = [
     // --- public ---
@@ -362,6 +381,31 @@ describe('authorization matrix: every endpoint × caller', () => {
       // Admin 1 cancels first; admin 2 gets past authorisation to find it cancelled.
       expected: adminPortal('POST', { admin1: ok(), admin2: past('ORDER_STATE_CONFLICT') }),
     },
+    // --- card stations: administrators with KRA/RA in the station's branch or above ---
+    {
+      name: 'POST /api/stations (register)',
+      method: 'POST',
+      url: () => '/api/stations',
+      body: () => stationRegistration(),
+      csrfCaller: 'admin1',
+      expected: adminPortal('POST', { admin1: ok(201), admin2: ok(201) }),
+    },
+    {
+      name: 'GET /api/stations',
+      method: 'GET',
+      url: () => '/api/stations',
+      csrfCaller: 'admin1',
+      // An administrator without a role anywhere above a station sees none.
+      expected: { ...adminPortal('GET', { admin1: ok(), admin2: ok() }), noRole: ok() },
+    },
+    {
+      name: 'POST /api/stations/:stationId/revoke',
+      method: 'POST',
+      url: () => `/api/stations/${ids.station}/revoke`,
+      csrfCaller: 'admin1',
+      // Admin 1 revokes it; admin 2 finds it revoked, which changes nothing.
+      expected: adminPortal('POST', { admin1: ok(), admin2: ok() }),
+    },
     // --- the service desk's queue ---
     {
       name: 'GET /api/support/cases',
@@ -451,6 +495,9 @@ describe('authorization matrix: every endpoint × caller', () => {
     const filed = await clients.admin2.post('/api/support/cases', { flowId: ids.flow });
     expect(filed.status).toBe(201);
     ids.caseId = filed.body.id;
+    const station = await clients.admin2.post('/api/stations', await stationRegistration());
+    expect(station.status, JSON.stringify(station.body)).toBe(201);
+    ids.station = station.body.stationId;
   });
   afterAll(async () => {
     await h?.dispose();

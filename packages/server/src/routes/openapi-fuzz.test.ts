@@ -4,11 +4,13 @@
 // with none. No answer is a 5xx, and every 4xx is the catalogue's error body. A failure names the
 // route and the shrunk request.
 
+import { generateKeyPairSync } from 'node:crypto';
 import { ERROR_CODES, isErrorCode } from '@reservkort/domain';
 import { grantStaffRole } from '@reservkort/store';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openApiDocument } from '../cli/commands/serve.command.js';
+import { stationCsr } from '../station/station-key.js';
 import { Client } from '../test-support/acceptance-client.js';
 import { walkTo } from '../test-support/acceptance-flow.js';
 import {
@@ -61,7 +63,15 @@ interface Drawn {
 describe('the OpenAPI document, fuzzed route by route', () => {
   let h: Harness;
   let admin: Client;
-  const ids = { fresh: '', search: '', step7: '', caseId: '', signCertificate: '' };
+  const ids = {
+    fresh: '',
+    search: '',
+    step7: '',
+    caseId: '',
+    signCertificate: '',
+    stationCsr: '',
+    station: '',
+  };
 
   /** Values that take a request past "not found" into the handler. */
   const hints: Hints = {
@@ -85,6 +95,10 @@ describe('the OpenAPI document, fuzzed route by route', () => {
       notBefore: (schema) => (schema.type === 'integer' ? fc.constant(h.clock.now()) : undefined),
       notAfter: (schema) => (schema.type === 'integer' ? fc.constant(h.clock.now() + 3 * DAY) : undefined),
       idDocument: () => fc.constant('swedish-passport'),
+      // Card stations: a real station CSR (registering it again renews), branches, a station.
+      csr: () => fc.constantFrom(ids.stationCsr, 'AAAA'),
+      branchId: () => fc.constantFrom('clinic', 'region', 'nowhere'),
+      stationId: () => fc.constantFrom(ids.station, 'st-nosuchstation1'),
       // The agent events' own fields.
       reader: () => fc.constantFrom(1, 2),
       dialog: () => fc.constantFrom('auth', 'sign'),
@@ -207,12 +221,19 @@ describe('the OpenAPI document, fuzzed route by route', () => {
   };
 
   beforeAll(async () => {
-    h = await createIssuanceHarness({}, () => ({
-      trainingKit: {
-        summary: { admins: [], reserveCards: [], persons: [], scenarios: [] },
-        clock: new TrainingClock(),
-      },
-    }));
+    h = await createIssuanceHarness(
+      {},
+      () => ({
+        trainingKit: {
+          summary: { admins: [], reserveCards: [], persons: [], scenarios: [] },
+          clock: new TrainingClock(),
+        },
+      }),
+      'sqlite',
+      // The fuzzing alone asks for more login challenges in a minute than the default limit allows;
+      // the logins that follow each fuzzed logout must not be starved by it.
+      { rateLimit: { perMinute: 100_000, redis: null } },
+    );
     // One session reaches every route: admin 2 also works at the service desk.
     await grantStaffRole(h.t.store.db, { hsaId: ADMIN2, role: 'service-desk' });
     // A flow waiting at KVITTERA KORT, one at step 1 and one at the search screen, and a case.
@@ -236,6 +257,17 @@ describe('the OpenAPI document, fuzzed route by route', () => {
     const filed = await admin.post('/api/support/cases', { flowId: ids.fresh });
     expect(filed.status).toBe(201);
     ids.caseId = filed.body.id;
+    const stationKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey;
+    ids.stationCsr = Buffer.from(
+      await stationCsr(stationKey.export({ format: 'pem', type: 'pkcs8' }).toString()),
+    ).toString('base64');
+    const station = await admin.post('/api/stations', {
+      csr: ids.stationCsr,
+      name: 'Disk',
+      branchId: 'clinic',
+    });
+    expect(station.status).toBe(201);
+    ids.station = station.body.stationId;
   });
   afterAll(async () => {
     await h?.dispose();

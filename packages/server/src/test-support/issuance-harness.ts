@@ -22,7 +22,7 @@ import {
 } from '@reservkort/store';
 import type { FastifyInstance } from 'fastify';
 import { createTestCa, type TestCa } from '../../../pki/src/test-support/test-ca.js';
-import { buildApp } from '../app.js';
+import { type AppOptions, buildApp } from '../app.js';
 import { DEFAULT_SESSION_SETTINGS } from '../auth/session.js';
 import type { ServerContext } from '../server-context.js';
 import { createServices, type Services } from '../services.js';
@@ -79,6 +79,8 @@ export const createIssuanceHarness = async (
   context: (clock: Harness['clock']) => Partial<ServerContext> = () => ({}),
   /** The database behind the server: a SQLite file, or a fresh PostgreSQL database. */
   dialect: Dialect = 'sqlite',
+  /** Options of the app beyond its services (e.g. the rate limit). */
+  appOptions: Omit<AppOptions, 'services'> = {},
 ): Promise<Harness> => {
   const t = await createTestCa(dialect);
   const db = t.store.db;
@@ -164,7 +166,11 @@ export const createIssuanceHarness = async (
   };
   const services = createServices(ctx);
   // Tests log in far more often than a person: the login limit is the rate-limit tests' subject.
-  const app = await buildApp(ctx, { services, rateLimit: { perMinute: 100_000, redis: null } });
+  const app = await buildApp(ctx, {
+    rateLimit: { perMinute: 100_000, redis: null },
+    ...appOptions,
+    services,
+  });
   const baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
   const agent = new CardAgent({ backend: cards, info: { version: '0.1.0', packaging: 'test' } });
   return {

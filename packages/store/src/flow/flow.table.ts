@@ -1,5 +1,5 @@
 import type { FlowStatus, HsaId, Instant, Step } from '@reservkort/domain';
-import type { Generated } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 
 export interface FlowsTable {
   id: string;
@@ -19,4 +19,6 @@ export interface FlowsTable {
   version: Generated<number>;
   created_at: Instant;
   updated_at: Instant;
+  /** The card station the flow is bound to; null for flows from before stations. */
+  station_id: ColumnType<string | null, string | null | undefined, string | null>;
 }

@@ -1,0 +1,134 @@
+import 'reflect-metadata';
+import { createPublicKey, timingSafeEqual, verify, webcrypto } from 'node:crypto';
+import { X509Certificate } from '@peculiar/x509';
+import {
+  canonicalStatementBytes,
+  type Instant,
+  parseStatementPayload,
+  type SignedStatement,
+  type StatementKind,
+  type StatementPayload,
+} from '@reservkort/domain';
+import { type CertificateAuthority, type RandomSource, secureRandom } from '@reservkort/pki';
+import {
+  type Database,
+  getCertificate,
+  getStation,
+  raiseStationSeq,
+  type StoredStation,
+} from '@reservkort/store';
+import type { Kysely, Transaction } from 'kysely';
+import { ApiError } from '../http/api-error.js';
+import { stationIssuer } from './station.service.js';
+
+const crypto = webcrypto as unknown as Crypto;
+/** Far above any statement (a card-certificates statement holds a few certificates). */
+const MAX_PAYLOAD_CHARS = 128 * 1024;
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+const P256_SIGNATURE_BYTES = 64;
+
+/** A fresh nonce for a flow step: what the station's next statement must carry (hex, 32 characters). */
+export const newStationNonce = (random: RandomSource = secureRandom): string =>
+  Buffer.from(random(16)).toString('hex');
+
+export interface ExpectedStatement {
+  readonly flowId: string;
+  /** The flow's current station nonce. */
+  readonly nonce: string;
+  readonly kinds: readonly StatementKind[];
+  readonly now: Instant;
+  /** The station the flow is bound to, when it is bound: another station's statement is refused. */
+  readonly stationId?: string | null;
+}
+
+export interface VerifiedStatement {
+  readonly station: StoredStation;
+  readonly payload: StatementPayload;
+}
+
+const invalid = (reason: string): ApiError => new ApiError('STATEMENT_INVALID', { reason });
+
+const sameText = (a: string, b: string): boolean => {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+};
+
+/** The station's certificate as stored, checked to be the station CA's and to hold the station's key. */
+const stationKey = async (
+  db: Kysely<Database> | Transaction<Database>,
+  ca: CertificateAuthority,
+  station: StoredStation,
+) => {
+  const row = await getCertificate(db, station.certificateSerial);
+  if (row === null) throw new ApiError('STATION_NOT_REGISTERED', { reason: 'no certificate' });
+  const certificate = new X509Certificate(row.certificatePem);
+  const issuer = (await stationIssuer(ca)).certificate;
+  const issued =
+    certificate.issuer === issuer.subject &&
+    (await certificate
+      .verify({ publicKey: issuer.publicKey, signatureOnly: true }, crypto)
+      .catch(() => false));
+  const spki = Buffer.from(certificate.publicKey.rawData);
+  if (!issued || spki.toString('base64') !== station.spki)
+    throw new ApiError('STATION_REVOKED', { reason: 'certificate does not match' });
+  return createPublicKey({ key: spki, format: 'der', type: 'spki' });
+};
+
+/**
+ * Believes a station's statement only if every check passes: a payload of the right shape from a
+ * registered station whose certificate is neither revoked nor expired, signed by that station's key
+ * over exactly its canonical bytes, for this flow, with the flow's current nonce, of an expected
+ * kind, and with a sequence number above any accepted before. The last check raises the station's
+ * last_seq in `db`: pass the transaction that applies the statement, so that both commit or neither.
+ */
+export const verifyStatement = async (
+  db: Kysely<Database> | Transaction<Database>,
+  ca: CertificateAuthority,
+  signed: SignedStatement,
+  expected: ExpectedStatement,
+): Promise<VerifiedStatement> => {
+  if (
+    typeof signed?.payload !== 'string' ||
+    typeof signed.signature !== 'string' ||
+    signed.payload.length > MAX_PAYLOAD_CHARS ||
+    !BASE64URL.test(signed.payload) ||
+    !BASE64URL.test(signed.signature)
+  )
+    throw invalid('encoding');
+  const bytes = Buffer.from(signed.payload, 'base64url');
+  let json: unknown;
+  try {
+    json = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw invalid('not JSON');
+  }
+  const parsed = parseStatementPayload(json);
+  if (!parsed.ok) throw invalid(String(parsed.error.details?.reason ?? 'shape'));
+  const payload = parsed.value;
+
+  const station = await getStation(db, payload.station);
+  if (station === null) throw new ApiError('STATION_NOT_REGISTERED', { reason: 'unknown station' });
+  if (station.status === 'revoked') throw new ApiError('STATION_REVOKED', { reason: 'station revoked' });
+  if (station.certificateRevokedAt !== null)
+    throw new ApiError('STATION_REVOKED', { reason: 'certificate revoked' });
+  if (expected.now > station.certificateNotAfter)
+    throw new ApiError('STATION_REVOKED', { reason: 'certificate expired' });
+
+  // Exactly the canonical bytes: a payload re-encoded on the way is not the one that was signed.
+  if (!bytes.equals(Buffer.from(canonicalStatementBytes(payload)))) throw invalid('not canonical');
+  const signature = Buffer.from(signed.signature, 'base64url');
+  const key = await stationKey(db, ca, station);
+  if (
+    signature.length !== P256_SIGNATURE_BYTES ||
+    !verify('sha256', bytes, { key, dsaEncoding: 'ieee-p1363' }, signature)
+  )
+    throw invalid('signature');
+
+  if (expected.stationId != null && payload.station !== expected.stationId) throw invalid('station');
+  if (payload.flowId !== expected.flowId) throw invalid('flow');
+  if (!sameText(payload.nonce, expected.nonce)) throw invalid('nonce');
+  if (!expected.kinds.includes(payload.kind)) throw invalid('kind');
+  if (!(await raiseStationSeq(db, station.id, payload.seq))) throw invalid('seq');
+  return { station: { ...station, lastSeq: payload.seq }, payload };
+};

@@ -1,0 +1,152 @@
+import type { BranchId, Instant } from '@reservkort/domain';
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Database } from '../database.js';
+import { translateWriteErrors } from '../store-error.js';
+import type { StationStatus, StationsTable } from './station.table.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+export interface NewStation {
+  readonly id: string;
+  readonly name: string;
+  readonly branchId: BranchId;
+  readonly certificateSerial: string;
+  readonly spki: string;
+  readonly registeredBy: string;
+  readonly registeredAt: Instant;
+}
+
+/** A station with what its current certificate's row says: expiry and revocation. */
+export interface StoredStation extends NewStation {
+  readonly status: StationStatus;
+  readonly lastSeq: number;
+  readonly certificateNotAfter: Instant;
+  readonly certificateRevokedAt: Instant | null;
+}
+
+const withCertificate = (db: Db) =>
+  db
+    .selectFrom('stations as s')
+    .innerJoin('certificates as c', 'c.serial', 's.certificate_serial')
+    .leftJoin('revocations as r', 'r.serial', 's.certificate_serial')
+    .selectAll('s')
+    .select(['c.not_after as certificate_not_after', 'r.revoked_at as certificate_revoked_at']);
+
+type Row = Selectable<StationsTable> & {
+  certificate_not_after: Instant;
+  certificate_revoked_at: Instant | null;
+};
+
+const toStation = (row: Row): StoredStation => ({
+  id: row.id,
+  name: row.name,
+  branchId: row.branch_id,
+  certificateSerial: row.certificate_serial,
+  spki: row.spki,
+  registeredBy: row.registered_by,
+  registeredAt: row.registered_at,
+  status: row.status,
+  lastSeq: Number(row.last_seq),
+  certificateNotAfter: row.certificate_not_after,
+  certificateRevokedAt: row.certificate_revoked_at,
+});
+
+/** Stores a new, active station at sequence 0. A second active station with the key is a CONFLICT. */
+export const insertStation = (db: Db, station: NewStation): Promise<void> =>
+  translateWriteErrors(`Station ${station.id}`, async () => {
+    await db
+      .insertInto('stations')
+      .values({
+        id: station.id,
+        name: station.name,
+        branch_id: station.branchId,
+        certificate_serial: station.certificateSerial,
+        spki: station.spki,
+        status: 'active',
+        registered_by: station.registeredBy,
+        registered_at: station.registeredAt,
+      })
+      .execute();
+  });
+
+export const getStation = async (db: Db, id: string): Promise<StoredStation | null> => {
+  const row = await withCertificate(db).where('s.id', '=', id).executeTakeFirst();
+  return row === undefined ? null : toStation(row);
+};
+
+/** The active station holding a key, if any: registering that key again renews it. */
+export const activeStationWithKey = async (db: Db, spki: string): Promise<StoredStation | null> => {
+  const row = await withCertificate(db)
+    .where('s.spki', '=', spki)
+    .where('s.status', '=', 'active')
+    .executeTakeFirst();
+  return row === undefined ? null : toStation(row);
+};
+
+/** Every station, or those of some branches, by branch and name. */
+export const listStations = async (
+  db: Db,
+  query: { readonly branchIds?: readonly BranchId[] } = {},
+): Promise<StoredStation[]> => {
+  if (query.branchIds?.length === 0) return [];
+  let select = withCertificate(db);
+  if (query.branchIds !== undefined) select = select.where('s.branch_id', 'in', [...query.branchIds]);
+  const rows = await select.orderBy('s.branch_id').orderBy('s.name').orderBy('s.id').execute();
+  return rows.map(toStation);
+};
+
+/** Points an active station at its new certificate (renewal); false if it is not active. */
+export const renewStation = async (
+  db: Db,
+  change: { readonly id: string; readonly certificateSerial: string; readonly name: string },
+): Promise<boolean> => {
+  const result = await translateWriteErrors(`Station ${change.id}`, () =>
+    db
+      .updateTable('stations')
+      .set({ certificate_serial: change.certificateSerial, name: change.name })
+      .where('id', '=', change.id)
+      .where('status', '=', 'active')
+      .executeTakeFirst(),
+  );
+  return Number(result.numUpdatedRows) === 1;
+};
+
+/** Marks a station revoked; false if it already was (or does not exist). */
+export const markStationRevoked = async (db: Db, id: string): Promise<boolean> => {
+  const result = await db
+    .updateTable('stations')
+    .set({ status: 'revoked' })
+    .where('id', '=', id)
+    .where('status', '=', 'active')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+};
+
+/**
+ * Accepts sequence number `seq` from a station: raises last_seq only if `seq` is higher, in one
+ * statement, so two requests carrying the same statement cannot both pass. False: replayed or old.
+ * Call it in the transaction that uses the statement, so that a rolled-back use un-raises it.
+ */
+export const raiseStationSeq = async (db: Db, id: string, seq: number): Promise<boolean> => {
+  const result = await db
+    .updateTable('stations')
+    .set({ last_seq: seq })
+    .where('id', '=', id)
+    .where('last_seq', '<', seq)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+};
+
+/** Binds a flow to the station it runs on. */
+export const bindFlowToStation = async (db: Db, flowId: string, stationId: string): Promise<boolean> => {
+  const result = await translateWriteErrors(`Flow ${flowId}`, () =>
+    db.updateTable('flows').set({ station_id: stationId }).where('id', '=', flowId).executeTakeFirst(),
+  );
+  return Number(result.numUpdatedRows) === 1;
+};
+
+/** The station a flow is bound to; null when none (or no such flow). */
+export const stationOfFlow = async (db: Db, flowId: string): Promise<string | null> => {
+  const row = await db.selectFrom('flows').select('station_id').where('id', '=', flowId).executeTakeFirst();
+  return row?.station_id ?? null;
+};
