@@ -91,14 +91,14 @@ describe('reservkort station', () => {
     expect((await stat(keyFile)).mode & 0o777).toBe(0o600);
     expect((await stat(join(agentData, 'station'))).mode & 0o777).toBe(0o700);
     const certificate = await readFile(join(agentData, 'station', 'station.pem'), 'utf8');
-    const loa3 = (await ca.ca('loa3')).certificate.toString('pem');
+    const bureau = (await ca.bureau()).certificate.toString('pem');
     const root = ca.ca('root').certificate.toString('pem');
     const verified = await openssl([
       'verify',
       '-CAfile',
       await writeText(dir, 'root.pem', root),
       '-untrusted',
-      await writeText(dir, 'loa3.pem', loa3),
+      await writeText(dir, 'bureau.pem', bureau),
       '-purpose',
       'sslclient',
       await writeText(dir, 'station.pem', certificate),

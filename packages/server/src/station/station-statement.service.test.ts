@@ -176,7 +176,7 @@ describe.each(DIALECTS)('verifyStatement on %s', (dialect) => {
           payload: Buffer.from(JSON.stringify({ ...json, forged: 1 })).toString('base64url'),
         };
       },
-      'shape',
+      'statement-field',
     ],
     ['not base64url', () => ({ payload: 'a+b/', signature: 'x' }), 'encoding'],
   ])('refuses %s: STATEMENT_INVALID', async (_what, make, reason) => {
