@@ -7,6 +7,7 @@ import {
   Extension,
   type JsonNameParams,
   Name,
+  type PublicKey,
   X509Certificate,
   X509CertificateGenerator,
   X509CrlGenerator,
@@ -43,7 +44,12 @@ import {
 } from '../keys/key-spec.js';
 import { DEFAULT_POLICY_OIDS, OID } from '../oids.js';
 import { PkiError } from '../pki-error.js';
-import { buildTemplate, type Holder, type ProfileName } from '../profiles/certificate-profile.js';
+import {
+  buildTemplate,
+  type CertificateTemplate,
+  type Holder,
+  type ProfileName,
+} from '../profiles/certificate-profile.js';
 import { checkCsr } from '../profiles/csr-check.js';
 import { parseRevocationReason, type RevocationReason, reasonCode } from './revocation-reason.js';
 
@@ -198,6 +204,32 @@ export const serialFrom = (random: RandomSource): string => {
   return Buffer.from(bytes).toString('hex');
 };
 
+/** A certificate from a profile's template, signed by the issuer's key under a fresh serial. */
+const signTemplate = async (
+  template: CertificateTemplate,
+  subjectKey: CryptoKey | PublicKey,
+  issuerName: Name,
+  signer: Pick<CaKey, 'privateKey' | 'spec' | 'crypto'>,
+  random: RandomSource,
+): Promise<{ serial: string; certificate: X509Certificate; pem: string }> => {
+  const serial = serialFrom(random);
+  const certificate = await X509CertificateGenerator.create(
+    {
+      serialNumber: serial,
+      subject: new Name(template.subject),
+      issuer: issuerName,
+      notBefore: template.notBefore,
+      notAfter: template.notAfter,
+      extensions: template.extensions,
+      publicKey: subjectKey,
+      signingKey: signer.privateKey,
+      signingAlgorithm: signingAlgorithm(signer.spec),
+    },
+    signer.crypto,
+  );
+  return { serial, certificate, pem: certificate.toString('pem') };
+};
+
 /**
  * The certificate authority core: it knows nothing of HTTP. A root CA, issuing CAs per
  * assurance level, delegated OCSP signers; issuance from CSRs, revocation, CRLs.
@@ -271,22 +303,13 @@ export class CertificateAuthority {
           crypto: signer.crypto,
         },
       );
-      const serial = serialFrom(random);
-      const certificate = await X509CertificateGenerator.create(
-        {
-          serialNumber: serial,
-          subject: new Name(template.subject),
-          issuer: issuer?.certificate.subjectName ?? new Name(template.subject),
-          notBefore: template.notBefore,
-          notAfter: template.notAfter,
-          extensions: template.extensions,
-          publicKey: key.publicKey,
-          signingKey: signer.privateKey,
-          signingAlgorithm: signingAlgorithm(signer.spec),
-        },
-        signer.crypto,
+      const { serial, certificate, pem } = await signTemplate(
+        template,
+        key.publicKey,
+        issuer?.certificate.subjectName ?? new Name(template.subject),
+        signer,
+        random,
       );
-      const pem = certificate.toString('pem');
       await deps.db.transaction().execute(async (trx) => {
         await insertCa(trx, {
           id: step.id,
@@ -412,22 +435,13 @@ export class CertificateAuthority {
         crypto: webcrypto as unknown as Crypto,
       },
     );
-    const serial = serialFrom(this.random);
-    const certificate = await X509CertificateGenerator.create(
-      {
-        serialNumber: serial,
-        subject: new Name(template.subject),
-        issuer: issuer.certificate.subjectName,
-        notBefore: template.notBefore,
-        notAfter: template.notAfter,
-        extensions: template.extensions,
-        publicKey: csr.publicKey,
-        signingKey: issuer.key.privateKey,
-        signingAlgorithm: signingAlgorithm(issuer.key.spec),
-      },
-      issuer.key.crypto,
+    const { serial, certificate, pem } = await signTemplate(
+      template,
+      csr.publicKey,
+      issuer.certificate.subjectName,
+      issuer.key,
+      this.random,
     );
-    const pem = certificate.toString('pem');
     await this.deps.db.transaction().execute(async (trx) => {
       await insertCertificate(trx, {
         serial,
@@ -621,22 +635,13 @@ export class CertificateAuthority {
           crypto: root.key.crypto,
         },
       );
-      const serial = serialFrom(this.random);
-      const certificate = await X509CertificateGenerator.create(
-        {
-          serialNumber: serial,
-          subject: new Name(template.subject),
-          issuer: root.certificate.subjectName,
-          notBefore: template.notBefore,
-          notAfter: template.notAfter,
-          extensions: template.extensions,
-          publicKey: key.publicKey,
-          signingKey: root.key.privateKey,
-          signingAlgorithm: signingAlgorithm(root.key.spec),
-        },
-        root.key.crypto,
+      const { serial, certificate, pem } = await signTemplate(
+        template,
+        key.publicKey,
+        root.certificate.subjectName,
+        root.key,
+        this.random,
       );
-      const pem = certificate.toString('pem');
       const row = {
         id: BUREAU_CA,
         role: 'issuing' as const,
@@ -784,22 +789,13 @@ export class CertificateAuthority {
         crypto: webcrypto as unknown as Crypto,
       },
     );
-    const serial = serialFrom(this.random);
-    const certificate = await X509CertificateGenerator.create(
-      {
-        serialNumber: serial,
-        subject: new Name(template.subject),
-        issuer: issuer.certificate.subjectName,
-        notBefore: template.notBefore,
-        notAfter: template.notAfter,
-        extensions: template.extensions,
-        publicKey: request.publicKey,
-        signingKey: issuer.key.privateKey,
-        signingAlgorithm: signingAlgorithm(issuer.key.spec),
-      },
-      issuer.key.crypto,
+    const { serial, certificate, pem } = await signTemplate(
+      template,
+      request.publicKey,
+      issuer.certificate.subjectName,
+      issuer.key,
+      this.random,
     );
-    const pem = certificate.toString('pem');
     await this.deps.db.transaction().execute(async (trx) => {
       await insertCertificate(trx, {
         serial,
@@ -875,22 +871,13 @@ export class CertificateAuthority {
           crypto: root.key.crypto,
         },
       );
-      const serial = serialFrom(this.random);
-      const certificate = await X509CertificateGenerator.create(
-        {
-          serialNumber: serial,
-          subject: new Name(template.subject),
-          issuer: root.certificate.subjectName,
-          notBefore: template.notBefore,
-          notAfter: template.notAfter,
-          extensions: template.extensions,
-          publicKey: key.publicKey,
-          signingKey: root.key.privateKey,
-          signingAlgorithm: signingAlgorithm(root.key.spec),
-        },
-        root.key.crypto,
+      const { serial, certificate, pem } = await signTemplate(
+        template,
+        key.publicKey,
+        root.certificate.subjectName,
+        root.key,
+        this.random,
       );
-      const pem = certificate.toString('pem');
       await insertCertificate(trx, {
         serial,
         caId: 'root',
