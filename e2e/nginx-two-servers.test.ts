@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { CertificateAuthority } from '@reservkort/pki';
 import { certificateStatus, getFlow, getOrder } from '@reservkort/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openssl } from '../packages/pki/src/test-support/test-ca.js';
+import { opensslOcsp } from '../packages/pki/src/test-support/test-ca.js';
 import { systemClock } from '../packages/server/src/cli/ca-context.js';
 import {
   ADMIN3,
@@ -94,18 +94,7 @@ describe('nginx in front of two servers on one PostgreSQL database', { timeout: 
   const ocspViaNginx = async (name: string, der: string) => {
     const certFile = join(dir, `${name}.pem`);
     await writeFile(certFile, certificatePem(der));
-    const ocsp = await openssl([
-      'ocsp',
-      '-url',
-      `${nginx.url}/ocsp`,
-      '-issuer',
-      files.loa3,
-      '-cert',
-      certFile,
-      '-CAfile',
-      files.root,
-      '-no_nonce',
-    ]);
+    const ocsp = await opensslOcsp(`${nginx.url}/ocsp`, { issuer: files.loa3, root: files.root }, certFile);
     expect(ocsp.out, ocsp.out).toContain('Response verify OK');
     return ocsp.out.replace(certFile, name);
   };

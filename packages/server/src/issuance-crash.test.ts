@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { type CardNumber, type HsaId, luhnCheckDigit } from '@reservkort/domain';
 import { certificateStatus, getFlow, openStore } from '@reservkort/store';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openssl } from '../../pki/src/test-support/test-ca.js';
+import { opensslOcsp } from '../../pki/src/test-support/test-ca.js';
 import { systemClock } from './cli/ca-context.js';
 import {
   addReserveCard,
@@ -132,18 +132,11 @@ describe('a crash during issuance (SQLite data folder, real server processes)', 
         // OpenSSL asks the restarted server's responder, which must say the same.
         const certFile = join(dir, `${certificate.serial}.pem`);
         await writeFile(certFile, certificate.certificate_pem);
-        const ocsp = await openssl([
-          'ocsp',
-          '-url',
+        const ocsp = await opensslOcsp(
           `${second.url}/ocsp`,
-          '-issuer',
-          files.loa3,
-          '-cert',
+          { issuer: files.loa3, root: files.root },
           certFile,
-          '-CAfile',
-          files.root,
-          '-no_nonce',
-        ]);
+        );
         expect(ocsp.out, ocsp.out).toContain('Response verify OK');
         expect(ocsp.out).toContain(`${certFile}: ${revocation === null ? 'good' : 'revoked'}`);
       }

@@ -13,7 +13,7 @@ import { type CertificateAuthority, OcspResponder } from '@reservkort/pki';
 import { getFlow, getOrder, listFlowsForOrder, openStore, type Store } from '@reservkort/store';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openssl } from '../../pki/src/test-support/test-ca.js';
+import { opensslOcsp } from '../../pki/src/test-support/test-ca.js';
 import { createTestStore, type TestStore } from '../../store/src/test-support/test-stores.js';
 import { buildApp } from './app.js';
 import { DEFAULT_SESSION_SETTINGS } from './auth/session.js';
@@ -265,18 +265,7 @@ describe('two servers on one PostgreSQL database', () => {
       const certFile = join(dir, `bertil-${name}.pem`);
       await writeFile(certFile, certificatePem(der));
       for (const p of processes) {
-        const ocsp = await openssl([
-          'ocsp',
-          '-url',
-          `${p.url}/ocsp`,
-          '-issuer',
-          files.loa3,
-          '-cert',
-          certFile,
-          '-CAfile',
-          files.root,
-          '-no_nonce',
-        ]);
+        const ocsp = await opensslOcsp(`${p.url}/ocsp`, { issuer: files.loa3, root: files.root }, certFile);
         expect(ocsp.out, ocsp.out).toContain('Response verify OK');
         expect(ocsp.out).toContain(`${certFile}: good`);
       }

@@ -28,6 +28,7 @@ import {
 } from './card-backend.js';
 import { certificateFields, findBureauObjects, readKeyAttributes } from './pkcs11-bureau-key.js';
 import { ckrCode, ckrName, PIN_SHAPE_CODES, REMOVAL_CODES, TEMPLATE_CODES } from './pkcs11-errors.js';
+import { signingKeyPairTemplates } from './pkcs11-key-templates.js';
 import { acquireModule, type ModuleInfo, releaseModule, type SharedModule } from './pkcs11-module.js';
 import { NO_WRONG_ENTRIES, PinCounterStore, type PinCounters } from './pkcs11-pin-counters.js';
 import { spkiFromEcPoint, spkiFromRsa } from './pkcs11-spki.js';
@@ -55,7 +56,6 @@ const KEY_SLOTS: readonly KeySlot[] = ['auth', 'sign'];
 export const CARD_NUMBER_OBJECT_LABEL = 'card-number';
 
 /** DER of the OID prime256v1 (1.2.840.10045.3.1.7), as CKA_EC_PARAMS wants it. */
-const P256_PARAMS = Buffer.from('06082a8648ce3d030107', 'hex');
 /** RFC 8017 §9.2 note 1: DigestInfo prefix for SHA-256, for modules without CKM_SHA256_RSA_PKCS. */
 const SHA256_DIGEST_INFO = Buffer.from('3031300d060960864801650304020105000420', 'hex');
 const MAX_SIGNATURE = 1024;
@@ -858,43 +858,12 @@ export class Pkcs11Backend implements CardBackend {
   }
 
   private async generatePair(card: CardContext, key: KeySlot, spec: CardKeySpec): Promise<pkcs11js.KeyPair> {
-    const ec = spec === 'ecdsa-p256';
-    const keyType = ec ? pkcs11js.CKK_EC : pkcs11js.CKK_RSA;
-    const common: Template = [
-      { type: pkcs11js.CKA_TOKEN, value: true },
-      { type: pkcs11js.CKA_KEY_TYPE, value: keyType },
-      { type: pkcs11js.CKA_LABEL, value: KEY_LABELS[key] },
-      { type: pkcs11js.CKA_ID, value: KEY_IDS[key] },
-    ];
-    const publicTemplate: Template = [
-      ...common,
-      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY },
-      { type: pkcs11js.CKA_PRIVATE, value: false },
-      { type: pkcs11js.CKA_VERIFY, value: true },
-      { type: pkcs11js.CKA_ENCRYPT, value: false },
-      { type: pkcs11js.CKA_WRAP, value: false },
-      ...(ec
-        ? [{ type: pkcs11js.CKA_EC_PARAMS, value: P256_PARAMS }]
-        : [
-            { type: pkcs11js.CKA_MODULUS_BITS, value: 2048 },
-            { type: pkcs11js.CKA_PUBLIC_EXPONENT, value: Buffer.from([0x01, 0x00, 0x01]) },
-          ]),
-    ];
-    // Signing keys only: modules default decrypt/unwrap to true when not told otherwise.
-    const privateTemplate: Template = [
-      ...common,
-      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
-      { type: pkcs11js.CKA_PRIVATE, value: true },
-      { type: pkcs11js.CKA_SENSITIVE, value: true },
-      { type: pkcs11js.CKA_EXTRACTABLE, value: false },
-      { type: pkcs11js.CKA_SIGN, value: true },
-      { type: pkcs11js.CKA_DECRYPT, value: false },
-      { type: pkcs11js.CKA_UNWRAP, value: false },
-      ...(ec ? [{ type: pkcs11js.CKA_DERIVE, value: false }] : []),
-    ];
-    const mechanism: Mechanism = {
-      mechanism: ec ? pkcs11js.CKM_EC_KEY_PAIR_GEN : pkcs11js.CKM_RSA_PKCS_KEY_PAIR_GEN,
-    };
+    const { mechanism, publicTemplate, privateTemplate } = signingKeyPairTemplates({
+      label: KEY_LABELS[key],
+      id: KEY_IDS[key],
+      spec,
+      privateObject: true,
+    });
     if (key === 'sign') {
       // PIN 2 is asked again for every signature with this key (context-specific login).
       const withPin2 = [...privateTemplate, { type: pkcs11js.CKA_ALWAYS_AUTHENTICATE, value: true }];

@@ -6,13 +6,13 @@ import { Certificate } from '@peculiar/asn1-x509';
 import type { PKCS11 } from 'pkcs11js';
 import pkcs11js from 'pkcs11js';
 import { BUREAU_KEY_LABEL, type KeyAttributes } from './card-backend.js';
+import { signingKeyPairTemplates } from './pkcs11-key-templates.js';
 import { spkiFromEcPoint } from './pkcs11-spki.js';
 
 /** CKA_ID of the bureau key pair and its certificate (the holder's keys are 1 and 2). */
 export const BUREAU_KEY_ID = Buffer.from([0x03]);
 
 /** DER of the OID prime256v1 (1.2.840.10045.3.1.7), as CKA_EC_PARAMS wants it. */
-const P256_PARAMS = Buffer.from('06082a8648ce3d030107', 'hex');
 
 /**
  * Subject, issuer and serial of a certificate for the PKCS#11 certificate object; the card stores
@@ -100,36 +100,14 @@ export const installBureauKey = async (
     ]))
       lib.C_DestroyObject(session, handle);
   }
-  const common: pkcs11js.Template = [
-    { type: pkcs11js.CKA_TOKEN, value: true },
-    { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_EC },
-    { type: pkcs11js.CKA_LABEL, value: BUREAU_KEY_LABEL },
-    { type: pkcs11js.CKA_ID, value: BUREAU_KEY_ID },
-  ];
-  const pair = await lib.C_GenerateKeyPairAsync(
-    session,
-    { mechanism: pkcs11js.CKM_EC_KEY_PAIR_GEN },
-    [
-      ...common,
-      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY },
-      { type: pkcs11js.CKA_PRIVATE, value: false },
-      { type: pkcs11js.CKA_VERIFY, value: true },
-      { type: pkcs11js.CKA_ENCRYPT, value: false },
-      { type: pkcs11js.CKA_WRAP, value: false },
-      { type: pkcs11js.CKA_EC_PARAMS, value: P256_PARAMS },
-    ],
-    [
-      ...common,
-      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
-      { type: pkcs11js.CKA_PRIVATE, value: false },
-      { type: pkcs11js.CKA_SENSITIVE, value: true },
-      { type: pkcs11js.CKA_EXTRACTABLE, value: false },
-      { type: pkcs11js.CKA_SIGN, value: true },
-      { type: pkcs11js.CKA_DECRYPT, value: false },
-      { type: pkcs11js.CKA_UNWRAP, value: false },
-      { type: pkcs11js.CKA_DERIVE, value: false },
-    ],
-  );
+  const { mechanism, publicTemplate, privateTemplate } = signingKeyPairTemplates({
+    label: BUREAU_KEY_LABEL,
+    id: BUREAU_KEY_ID,
+    spec: 'ecdsa-p256',
+    // No login needed: the card proves itself before any PIN is asked.
+    privateObject: false,
+  });
+  const pair = await lib.C_GenerateKeyPairAsync(session, mechanism, publicTemplate, privateTemplate);
   const spki = spkiFromEcPoint(attribute(lib, session, pair.publicKey, pkcs11js.CKA_EC_POINT));
   const attributes = readKeyAttributes(lib, session, pair.privateKey);
   const certificate = await certify(spki);

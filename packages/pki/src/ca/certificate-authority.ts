@@ -204,6 +204,12 @@ export const serialFrom = (random: RandomSource): string => {
   return Buffer.from(bytes).toString('hex');
 };
 
+/** Opens a key stored as `spec:ref` (the form every CA row and signer row keeps). */
+const openStoredKey = (keyStore: CaKeyStore, keyRef: string): Promise<CaKey> => {
+  const [specText, ...refParts] = keyRef.split(':');
+  return keyStore.open(refParts.join(':'), isKeySpec(specText) ? specText : DEFAULT_KEY_SPEC);
+};
+
 /** A certificate from a profile's template, signed by the issuer's key under a fresh serial. */
 const signTemplate = async (
   template: CertificateTemplate,
@@ -369,9 +375,7 @@ export class CertificateAuthority {
     if (rows.length === 0) throw new PkiError('CA_NOT_INITIALISED', 'no CA in the database', { ca: 'root' });
     const loaded = new Map<CaId, LoadedCa>();
     for (const row of rows) {
-      const [specText, ...refParts] = row.keyRef.split(':');
-      const spec = isKeySpec(specText) ? specText : DEFAULT_KEY_SPEC;
-      const key = await deps.keyStore.open(refParts.join(':'), spec);
+      const key = await openStoredKey(deps.keyStore, row.keyRef);
       loaded.set(row.id as CaId, {
         id: row.id as CaId,
         name: row.name,
@@ -589,6 +593,47 @@ export class CertificateAuthority {
   }
 
   /**
+   * A key made in the CA's key store, with the root's key usage on the profile's template: the
+   * step shared by what the root certifies after `ca init` (the bureau CA, the checkpoint signer).
+   */
+  private async certifyNewKeyByRoot(request: {
+    label: string;
+    commonName: string;
+    profile: ProfileName;
+    notAfter: Date;
+    now: number;
+  }): Promise<{ key: CaKey; serial: string; certificate: X509Certificate; pem: string }> {
+    const root = this.ca('root');
+    const key = await this.deps.keyStore.generate(request.label, root.key.spec);
+    const template = await buildTemplate(
+      {
+        subject: name(this.settings.organisation, request.commonName),
+        extensions: [],
+        notBefore: new Date(request.now - BACKDATE_MS),
+        notAfter: request.notAfter,
+      },
+      {
+        profile: request.profile,
+        subjectPublicKey: key.publicKey,
+        issuer: root.certificate,
+        holder: null,
+        cardNumber: null,
+        policyOid: null,
+        urls: null,
+        crypto: root.key.crypto,
+      },
+    );
+    const signed = await signTemplate(
+      template,
+      key.publicKey,
+      root.certificate.subjectName,
+      root.key,
+      this.random,
+    );
+    return { key, ...signed };
+  }
+
+  /**
    * The card bureau CA, made and certified by the root on first use (hierarchies made before it
    * get one too) under the audit signer's lock, so servers starting together make one, not one
    * each; `ca init` makes it with the rest of the hierarchy.
@@ -615,33 +660,14 @@ export class CertificateAuthority {
       if (raced !== null) return { stored: raced, loaded: null };
       const now = this.deps.clock.now();
       const spec = root.key.spec;
-      const key = await this.deps.keyStore.generate(`reservkort-${BUREAU_CA}-${now}`, spec);
       const commonName = `${this.settings.organisation} Card Bureau CA`;
-      const template = await buildTemplate(
-        {
-          subject: name(this.settings.organisation, commonName),
-          extensions: [],
-          notBefore: new Date(now - BACKDATE_MS),
-          notAfter: new Date(now + 10 * YEAR),
-        },
-        {
-          profile: 'issuing-ca',
-          subjectPublicKey: key.publicKey,
-          issuer: root.certificate,
-          holder: null,
-          cardNumber: null,
-          policyOid: null,
-          urls: null,
-          crypto: root.key.crypto,
-        },
-      );
-      const { serial, certificate, pem } = await signTemplate(
-        template,
-        key.publicKey,
-        root.certificate.subjectName,
-        root.key,
-        this.random,
-      );
+      const { key, serial, certificate, pem } = await this.certifyNewKeyByRoot({
+        label: `reservkort-${BUREAU_CA}-${now}`,
+        commonName,
+        profile: 'issuing-ca',
+        notAfter: new Date(now + 10 * YEAR),
+        now,
+      });
       const row = {
         id: BUREAU_CA,
         role: 'issuing' as const,
@@ -696,13 +722,11 @@ export class CertificateAuthority {
     name: string;
     certificatePem: string;
   }): Promise<LoadedCa> {
-    const [specText, ...refParts] = stored.keyRef.split(':');
-    const spec = isKeySpec(specText) ? specText : DEFAULT_KEY_SPEC;
     const loaded: LoadedCa = {
       id: BUREAU_CA,
       name: stored.name,
       certificate: new X509Certificate(stored.certificatePem),
-      key: await this.deps.keyStore.open(refParts.join(':'), spec),
+      key: await openStoredKey(this.deps.keyStore, stored.keyRef),
       policyOid: null,
       assuranceLevel: null,
     };
@@ -849,35 +873,15 @@ export class CertificateAuthority {
       if (raced !== null) return { stored: raced, loaded: null };
       const now = this.deps.clock.now();
       const spec = root.key.spec;
-      const key = await this.deps.keyStore.generate(`reservkort-audit-checkpoint-${now}`, spec);
-      const commonName = `${this.settings.organisation} Audit Checkpoints`;
-      const template = await buildTemplate(
-        {
-          subject: name(this.settings.organisation, commonName),
-          extensions: [],
-          notBefore: new Date(now - BACKDATE_MS),
-          // Capped at the root's own end: a signer that expires sooner would make every checkpoint
-          // it signed fail OpenSSL's check (which uses the current time) from then on.
-          notAfter: root.certificate.notAfter,
-        },
-        {
-          profile: 'audit-checkpoint',
-          subjectPublicKey: key.publicKey,
-          issuer: root.certificate,
-          holder: null,
-          cardNumber: null,
-          policyOid: null,
-          urls: null,
-          crypto: root.key.crypto,
-        },
-      );
-      const { serial, certificate, pem } = await signTemplate(
-        template,
-        key.publicKey,
-        root.certificate.subjectName,
-        root.key,
-        this.random,
-      );
+      const { key, serial, certificate, pem } = await this.certifyNewKeyByRoot({
+        label: `reservkort-audit-checkpoint-${now}`,
+        commonName: `${this.settings.organisation} Audit Checkpoints`,
+        profile: 'audit-checkpoint',
+        // Capped at the root's own end: a signer that expires sooner would make every checkpoint
+        // it signed fail OpenSSL's check (which uses the current time) from then on.
+        notAfter: root.certificate.notAfter,
+        now,
+      });
       await insertCertificate(trx, {
         serial,
         caId: 'root',
@@ -913,11 +917,9 @@ export class CertificateAuthority {
   }
 
   private async openAuditSigner(stored: AuditSigner): Promise<LoadedAuditSigner> {
-    const [specText, ...refParts] = stored.keyRef.split(':');
-    const spec = isKeySpec(specText) ? specText : DEFAULT_KEY_SPEC;
     return {
       certificate: new X509Certificate(stored.certificatePem),
-      key: await this.deps.keyStore.open(refParts.join(':'), spec),
+      key: await openStoredKey(this.deps.keyStore, stored.keyRef),
       root: this.ca('root').certificate,
     };
   }

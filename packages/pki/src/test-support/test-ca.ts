@@ -130,6 +130,25 @@ export const openssl = async (args: readonly string[]): Promise<{ code: number; 
 };
 
 /** A DER CRL as PEM, the form `openssl verify -CRLfile` reads. */
+/** OpenSSL's own OCSP client asks `url` about one certificate, checking the answer against the root. */
+export const opensslOcsp = (
+  url: string,
+  files: { readonly issuer: string; readonly root: string },
+  certFile: string,
+): Promise<{ code: number; out: string }> =>
+  openssl([
+    'ocsp',
+    '-url',
+    url,
+    '-issuer',
+    files.issuer,
+    '-cert',
+    certFile,
+    '-CAfile',
+    files.root,
+    '-no_nonce',
+  ]);
+
 export const crlPem = (der: Uint8Array): string =>
   `-----BEGIN X509 CRL-----\n${Buffer.from(der)
     .toString('base64')

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { X509Certificate } from '@peculiar/x509';
 import {
+  AGENT_EVENT_TYPES,
   checkFlowEvent,
   cleanUpOffered,
   endedRefusal,
@@ -52,19 +53,10 @@ const ACTIONS = [
 ] as const;
 /** Events the page relays from the card agent; timestamps are the server's, not the page's. */
 export const AGENT_EVENTS = [
-  'reader-plugged',
-  'reader-unplugged',
-  'card-inserted',
-  'card-removed',
-  'key-generation-started',
-  'keys-generated',
-  'dialog-shown',
-  'dialog-completed',
-  'dialog-cancelled',
-  'dialog-not-shown',
+  ...AGENT_EVENT_TYPES,
+  // Not a station's observation: the page's word, until the card proves itself at handover.
   'handover-verified',
-  'certificates-written',
-  'download-failed',
+  // No fact at all: the page's heartbeat, so stuck buttons and missing dialogs are noticed.
   'tick',
 ] as const;
 

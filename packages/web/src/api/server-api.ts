@@ -669,7 +669,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        type: "reader-plugged" | "reader-unplugged" | "card-inserted" | "card-removed" | "key-generation-started" | "keys-generated" | "dialog-shown" | "dialog-completed" | "dialog-cancelled" | "dialog-not-shown" | "handover-verified" | "certificates-written" | "download-failed" | "tick";
+                        type: "reader-plugged" | "reader-unplugged" | "card-inserted" | "card-removed" | "key-generation-started" | "keys-generated" | "dialog-shown" | "dialog-completed" | "dialog-cancelled" | "dialog-not-shown" | "certificates-written" | "download-failed" | "handover-verified" | "tick";
                     };
                 };
             };
