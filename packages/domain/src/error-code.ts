@@ -116,6 +116,8 @@ export const SERVER_CODES = [
   'AUDIT_CHECKPOINT_UNAVAILABLE',
   'STATION_REVOKED',
   'STATEMENT_INVALID',
+  'CARD_NOT_PROVEN',
+  'KEYS_NOT_ON_CARD',
 ] as const;
 
 export type ServerCode = (typeof SERVER_CODES)[number];
@@ -259,4 +261,7 @@ export const CODE_INFO: { readonly [C in ErrorCode]: CodeInfo } = {
   // A station that cannot prove itself is a matter for the administrators and the service desk.
   STATION_REVOKED: { step: 'server', severity: 'blocking', supportCase: true },
   STATEMENT_INVALID: { step: 'server', severity: 'blocking', supportCase: true },
+  // The card did not prove itself, or the keys are not proven to be on it: nothing is issued.
+  CARD_NOT_PROVEN: { step: 'server', severity: 'blocking', supportCase: true },
+  KEYS_NOT_ON_CARD: { step: 'server', severity: 'blocking', supportCase: true },
 };

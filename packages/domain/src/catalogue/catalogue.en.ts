@@ -522,5 +522,19 @@ export const en: LanguageCatalogue = {
         'A statement from the card station was not correctly signed or did not belong to this step ({reason}). It may have been altered, replayed or moved from another flow.',
       remedy: 'Do the step again. If it happens again, restart the card agent and send an error report.',
     },
+    CARD_NOT_PROVEN: {
+      title: 'The card did not prove itself',
+      explanation:
+        'The card in the reader could not prove with its card bureau key that it is the card the order names ({reason}). The server trusts only a card that signs its challenge.',
+      remedy:
+        'Insert the reserve card the order names in reader 2 and do the step again. If the card is the right one, it may not come from the card bureau: take another card and send an error report.',
+    },
+    KEYS_NOT_ON_CARD: {
+      title: 'The keys are not proven to be on the card',
+      explanation:
+        'The certificate requests were not for keys that the card generated and proved, together with the card station, in this step ({reason}). No certificate was issued.',
+      remedy:
+        'Start the download again with the reserve card in reader 2. If it happens again, send an error report.',
+    },
   },
 };

@@ -519,5 +519,19 @@ export const sv: LanguageCatalogue = {
         'En uppgift från kortstationen var inte korrekt signerad eller hörde inte till det här steget ({reason}). Den kan ha ändrats, spelats upp igen eller flyttats från ett annat ärende.',
       remedy: 'Gör om steget. Om det händer igen, starta om kortläsarprogrammet och skicka en felanmälan.',
     },
+    CARD_NOT_PROVEN: {
+      title: 'Kortet kunde inte styrka vilket kort det är',
+      explanation:
+        'Kortet i läsaren kunde inte visa med sin kortbyrånyckel att det är kortet som beställningen gäller ({reason}). Servern litar bara på ett kort som signerar sin utmaning.',
+      remedy:
+        'Sätt i reservkortet som beställningen gäller i läsare 2 och gör om steget. Om det är rätt kort kommer det kanske inte från kortbyrån: ta ett annat kort och skicka en felanmälan.',
+    },
+    KEYS_NOT_ON_CARD: {
+      title: 'Nycklarna är inte styrkta att finnas på kortet',
+      explanation:
+        'Certifikatbeställningarna gällde inte nycklar som kortet skapat och styrkt, tillsammans med kortstationen, i det här steget ({reason}). Inget certifikat utfärdades.',
+      remedy:
+        'Starta nedladdningen igen med reservkortet i läsare 2. Om det händer igen, skicka en felanmälan.',
+    },
   },
 };

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   canonicalStatementBytes,
+  cardKeysBytes,
+  cardProofBytes,
   parseStatementPayload,
   type StatementBody,
   type StatementKind,
@@ -167,5 +169,36 @@ describe('station statements', () => {
       ),
     );
     expect(certs).toContain('"certificates":["b","a"]');
+  });
+});
+
+describe('what the card signs', () => {
+  const card = CARD as StatementPayload['flowId'] as never;
+  const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+
+  it('names the flow, the nonce and the card, one per line after a versioned label', () => {
+    expect(text(cardProofBytes({ flowId: 'flow-1', nonce: 'ab'.repeat(16), cardNumber: card }))).toBe(
+      `reservkort card-proof v1\nflow-1\n${'ab'.repeat(16)}\n${CARD}`,
+    );
+  });
+
+  it('binds both public keys, in order, so swapping them is another text', () => {
+    const keys = {
+      flowId: 'flow-1',
+      nonce: 'cd'.repeat(16),
+      cardNumber: card,
+      authSpki: 'QQ==',
+      signSpki: 'Qg==',
+    };
+    const swapped = { ...keys, authSpki: keys.signSpki, signSpki: keys.authSpki };
+    expect(text(cardKeysBytes(keys)).split('\n')).toEqual([
+      'reservkort card-keys v1',
+      'flow-1',
+      'cd'.repeat(16),
+      CARD,
+      'QQ==',
+      'Qg==',
+    ]);
+    expect(text(cardKeysBytes(swapped))).not.toBe(text(cardKeysBytes(keys)));
   });
 });

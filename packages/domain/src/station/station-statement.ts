@@ -140,6 +140,33 @@ const utf8 = (text: string): Uint8Array => {
 export const canonicalStatementBytes = (payload: StatementPayload): Uint8Array =>
   utf8(JSON.stringify(sortKeys(payload)));
 
+// --- what the card signs ----------------------------------------------------------------------
+
+/**
+ * The bytes a card's bureau key signs to prove, for one flow step, that it is the card with this
+ * number: the flow (or challenge) id and the server's nonce make the proof useless anywhere else.
+ */
+export const cardProofBytes = (proof: {
+  readonly flowId: string;
+  readonly nonce: string;
+  readonly cardNumber: CardNumber;
+}): Uint8Array => utf8(`reservkort card-proof v1\n${proof.flowId}\n${proof.nonce}\n${proof.cardNumber}`);
+
+/**
+ * The bytes a card's bureau key signs to vouch that two public keys (SubjectPublicKeyInfo, base64
+ * DER, as in the keys-generated statement) were generated on it, in this flow step.
+ */
+export const cardKeysBytes = (keys: {
+  readonly flowId: string;
+  readonly nonce: string;
+  readonly cardNumber: CardNumber;
+  readonly authSpki: string;
+  readonly signSpki: string;
+}): Uint8Array =>
+  utf8(
+    `reservkort card-keys v1\n${keys.flowId}\n${keys.nonce}\n${keys.cardNumber}\n${keys.authSpki}\n${keys.signSpki}`,
+  );
+
 // --- strict parsing ---------------------------------------------------------------------------
 
 type Record_ = Record<string, unknown>;
