@@ -92,6 +92,7 @@ export {
   getIntent,
   type IntentCursor,
   insertIntents,
+  keepIntentsOfFlow,
   listIntentsOfFlow,
   listUnsettledIntents,
   type NewIssuanceIntent,

@@ -32,7 +32,7 @@ import {
   saveCrl,
 } from '@reservkort/store';
 import { Integer } from 'asn1js';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { registerExtensions } from '../extensions/extension-registry.js';
 import {
   type CaKey,
@@ -157,6 +157,12 @@ export interface IssuedCertificate {
   readonly serial: string;
   readonly certificate: X509Certificate;
   readonly pem: string;
+}
+
+/** A card certificate signed and not yet recorded (see `CertificateAuthority.signCard`). */
+export interface SignedCard extends IssuedCertificate {
+  readonly request: IssueRequest;
+  readonly signedAt: number;
 }
 
 export type InitProgress = (step: string, done: number, total: number) => void;
@@ -418,6 +424,17 @@ export class CertificateAuthority {
 
   /** Issues a card certificate from a CSR: proof of possession checked, subject from the order. */
   async issue(request: IssueRequest): Promise<IssuedCertificate> {
+    const signed = await this.signCard(request);
+    await this.deps.db.transaction().execute((trx) => this.recordCard(trx, signed));
+    return signed;
+  }
+
+  /**
+   * Signs a card certificate and records nothing: the caller records it with `recordCard` in a
+   * transaction of its own choosing (with the flow that binds it), or drops it. Bytes that were
+   * never recorded were never given to anyone, so no relying party can meet them.
+   */
+  async signCard(request: IssueRequest): Promise<SignedCard> {
     const { csr, publicKey } = await checkCsr(request.csr);
     const issuer = this.ca(request.caId);
     const now = this.deps.clock.now();
@@ -446,36 +463,39 @@ export class CertificateAuthority {
       issuer.key,
       this.random,
     );
-    await this.deps.db.transaction().execute(async (trx) => {
-      await insertCertificate(trx, {
-        serial,
-        caId: request.caId,
+    return { serial, certificate, pem, request, signedAt: now };
+  }
+
+  /** Records a signed card certificate under its intent, with its audit entry, in `trx`. */
+  async recordCard(trx: Transaction<Database>, signed: SignedCard): Promise<void> {
+    const { request, serial, certificate, pem, signedAt } = signed;
+    await insertCertificate(trx, {
+      serial,
+      caId: request.caId,
+      profile: request.profile,
+      subject: certificate.subject,
+      hsaId: request.holder.hsaId,
+      cardNumber: request.cardNumber,
+      orderId: request.orderId,
+      notBefore: certificate.notBefore.getTime(),
+      notAfter: certificate.notAfter.getTime(),
+      certificatePem: pem,
+      createdAt: signedAt,
+      intentId: request.intentId ?? null,
+    });
+    await appendAudit(trx, {
+      at: signedAt,
+      actor: request.actor,
+      action: 'certificate.issued',
+      subject: serial,
+      details: {
+        ca: request.caId,
         profile: request.profile,
-        subject: certificate.subject,
-        hsaId: request.holder.hsaId,
         cardNumber: request.cardNumber,
         orderId: request.orderId,
-        notBefore: certificate.notBefore.getTime(),
-        notAfter: certificate.notAfter.getTime(),
-        certificatePem: pem,
-        createdAt: now,
-        intentId: request.intentId ?? null,
-      });
-      await appendAudit(trx, {
-        at: now,
-        actor: request.actor,
-        action: 'certificate.issued',
-        subject: serial,
-        details: {
-          ca: request.caId,
-          profile: request.profile,
-          cardNumber: request.cardNumber,
-          orderId: request.orderId,
-          ...(request.intentId ? { intent: request.intentId } : {}),
-        },
-      });
+        ...(request.intentId ? { intent: request.intentId } : {}),
+      },
     });
-    return { serial, certificate, pem };
   }
 
   /** Revokes a certificate, records it, re-publishes the issuer's CRL, and tells OCSP at once. */

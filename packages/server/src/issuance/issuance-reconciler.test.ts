@@ -1,6 +1,12 @@
 // The reconciler over the real store and CA: the states a crash leaves between the claim and the
 // binding are built through the same calls the service makes, then judged after the grace period.
-import { certificateStatus, type IssuancePurpose, insertIntents, listIntentsOfFlow } from '@reservkort/store';
+import {
+  certificateStatus,
+  type IssuancePurpose,
+  insertIntents,
+  listIntentsOfFlow,
+  listUnsettledIntents,
+} from '@reservkort/store';
 import { afterEach, describe, expect, it } from 'vitest';
 import { walkTo } from '../test-support/acceptance-flow.js';
 import { ANNA, createIssuanceHarness, type Harness, RESERVE_CARD } from '../test-support/issuance-harness.js';
@@ -135,7 +141,7 @@ describe('the issuance reconciler', () => {
     },
   );
 
-  it('keeps what a live flow holds, and settles what a completed flow keeps', async () => {
+  it('keeps what a live flow holds; the acknowledgement settles what the completed flow keeps', async () => {
     h = await createIssuanceHarness();
     const page = new Page(h);
     await walkTo(h, page, 7);
@@ -154,9 +160,12 @@ describe('the issuance reconciler', () => {
       signature: ack.signature,
     });
     expect(done.body.view?.status, JSON.stringify(done.body)).toBe('completed');
-    expect(await h.services.reconciler.reconcile()).toEqual({ ended: 0, revoked: 0 });
+    // Settled in the acknowledgement's own transaction: nothing is left for a reconciler pass.
     const kept = await listIntentsOfFlow(h.t.store.db, page.flowId);
     expect(kept.map((i) => i.outcome)).toEqual(['kept', 'kept']);
+    expect(kept.every((i) => i.settledAt !== null && i.closedAt !== null)).toBe(true);
+    expect(await listUnsettledIntents(h.t.store.db, h.clock.now(), 10)).toEqual([]);
+    expect(await h.services.reconciler.reconcile()).toEqual({ ended: 0, revoked: 0 });
     expect(kept.map((i) => i.serial).sort()).toEqual([...serials].sort());
     for (const serial of serials) expect(await revocationOf(h, serial)).toBeNull();
   });

@@ -21,7 +21,7 @@ import {
   transitionOrder,
   viewOf,
 } from '@reservkort/domain';
-import { type CertificateAuthority, checkCsr, type IssuedCertificate } from '@reservkort/pki';
+import { type CertificateAuthority, checkCsr, type SignedCard } from '@reservkort/pki';
 import {
   appendAudit,
   bindIntent,
@@ -33,6 +33,7 @@ import {
   type IssuancePurpose,
   insertFlow,
   insertIntents,
+  keepIntentsOfFlow,
   listCertificatesOfIntent,
   listFlowsForOrder,
   markLoginCardRemoved,
@@ -244,26 +245,29 @@ export class IssuanceService {
     const intents: Record<IssuancePurpose, string> = { 'card-auth': newId(), 'card-sign': newId() };
     await this.claim(flowId, session, intents);
 
-    const issued: IssuedCertificate[] = [];
+    // Signed here, recorded below in the binding's transaction: certificates the flow does not
+    // hold are never recorded, and bytes never recorded were never handed to anyone.
+    let signed: SignedCard[];
     try {
-      for (const [purpose, csr] of [
-        ['card-auth', csrs.auth],
-        ['card-sign', csrs.sign],
-      ] as const) {
-        issued.push(await this.ca.issue({ ...common, profile: purpose, csr, intentId: intents[purpose] }));
-      }
+      signed = await Promise.all(
+        (
+          [
+            ['card-auth', csrs.auth],
+            ['card-sign', csrs.sign],
+          ] as const
+        ).map(([purpose, csr]) =>
+          this.ca.signCard({ ...common, profile: purpose, csr, intentId: intents[purpose] }),
+        ),
+      );
     } catch (error) {
       await this.abandonClaim(flowId, Object.values(intents), 'issuance-failed');
       throw error;
     }
-    const [auth, sign] = issued;
-    if (auth === undefined || sign === undefined) throw new Error('two certificates were issued');
+    const [auth, sign] = signed;
+    if (auth === undefined || sign === undefined) throw new Error('two certificates were signed');
     let applied: FlowAnswer;
     try {
-      applied = await this.bind(flowId, session, [
-        [intents['card-auth'], auth.serial],
-        [intents['card-sign'], sign.serial],
-      ]);
+      applied = await this.bind(flowId, session, signed);
     } catch (error) {
       await this.abandonClaim(flowId, Object.values(intents), 'binding-failed');
       throw error;
@@ -315,13 +319,14 @@ export class IssuanceService {
   }
 
   /**
-   * Records the serials on their intents and on the flow, in one transaction. A tick or a card event
-   * that moved the flow's version meanwhile is no reason to give up: read it again and retry.
+   * Records the certificates under their intents, binds them, and moves the flow, in one
+   * transaction. A tick or a card event that moved the flow's version meanwhile is no reason to
+   * give up: read it again and retry.
    */
   private async bind(
     flowId: string,
     session: CurrentSession,
-    bindings: readonly (readonly [intentId: string, serial: string])[],
+    signed: readonly SignedCard[],
   ): Promise<FlowAnswer> {
     for (let attempt = 1; ; attempt++) {
       const at = this.now();
@@ -329,12 +334,19 @@ export class IssuanceService {
         return await this.apply(
           flowId,
           session,
-          { type: 'certificates-issued', serials: bindings.map(([, serial]) => serial), at },
+          { type: 'certificates-issued', serials: signed.map((c) => c.serial), at },
           {
             also: async (trx) => {
-              for (const [intentId, serial] of bindings) {
-                // Closed by the reconciler: the flow gave up on this claim meanwhile.
-                if (!(await bindIntent(trx, intentId, serial, at)))
+              for (const certificate of signed) {
+                const intentId = certificate.request.intentId;
+                // A closed intent refuses the record (the reconciler gave up on this claim meanwhile).
+                if (intentId == null) throw new Error('a card certificate is issued under an intent');
+                await this.ca.recordCard(trx, certificate).catch((error: unknown) => {
+                  if (error instanceof StoreError && error.code === 'CONFLICT')
+                    throw new ApiError('DOWNLOAD_FAILED', { reason: 'issuance-interrupted' });
+                  throw error;
+                });
+                if (!(await bindIntent(trx, intentId, certificate.serial, at)))
                   throw new ApiError('DOWNLOAD_FAILED', { reason: 'issuance-interrupted' });
               }
             },
@@ -480,12 +492,12 @@ export class IssuanceService {
     if (!result.ok) throw new ApiError(result.error.code, result.error.details ?? {});
     const transition = result.value;
     const pending = await this.db.transaction().execute(async (trx) => {
-      const stored = await this.commit(trx, flow, transition, event, {
+      // The extra writes first: the flow's own write takes the audit log's lock, held to the commit.
+      await options.also?.(trx, transition);
+      return this.commit(trx, flow, transition, event, {
         session,
         actor: options.actor ?? session?.hsaId ?? 'system',
       });
-      await options.also?.(trx, transition);
-      return stored;
     });
     // The change is committed and its revocations stored: if carrying them out fails now, the
     // sweeper retries; the caller's action still succeeded.
@@ -522,6 +534,9 @@ export class IssuanceService {
     });
     if (!stored) throw flowChanged();
     await this.applyOrderEffects(trx, transition, event.at);
+    // Acknowledged: the certificates are the holder's for good, their intents need no more watching.
+    if (transition.state.status === 'completed' && flow.state.status !== 'completed')
+      await keepIntentsOfFlow(trx, flow.id, transition.state.issuedSerials, event.at);
     const session = by.session;
     if (
       session !== null &&

@@ -14,6 +14,7 @@ import {
   closeIntent,
   getIntent,
   insertIntents,
+  keepIntentsOfFlow,
   listIntentsOfFlow,
   listUnsettledIntents,
   settleIntent,
@@ -121,6 +122,35 @@ describe.each(DIALECTS)('issuance intents on %s', (dialect) => {
       settledAt: T0 + 10,
       outcome: 'revoked',
     });
+  });
+
+  it('are kept, in one statement, only where bound to a serial the completed flow holds', async () => {
+    await insertFlow(store.db, aFlow('f-keep'));
+    const [auth, sign] = intentsOf('f-keep');
+    const [oldAuth] = intentsOf('f-keep', 0);
+    if (!auth || !sign || !oldAuth) throw new Error('fixture');
+    await insertIntents(store.db, [oldAuth, auth, sign]);
+    await bindIntent(store.db, oldAuth.id, 'k0', T0 + 1);
+    await bindIntent(store.db, auth.id, 'k1', T0 + 2);
+    await bindIntent(store.db, sign.id, 'k2', T0 + 2);
+    await closeIntent(store.db, sign.id, T0 + 3);
+    expect(await keepIntentsOfFlow(store.db, 'f-keep', ['k1', 'k2'], T0 + 4)).toBe(2);
+    expect(await getIntent(store.db, auth.id)).toMatchObject({
+      closedAt: T0 + 4,
+      settledAt: T0 + 4,
+      outcome: 'kept',
+    });
+    // Closed before: the first closing time stays.
+    expect(await getIntent(store.db, sign.id)).toMatchObject({
+      closedAt: T0 + 3,
+      settledAt: T0 + 4,
+      outcome: 'kept',
+    });
+    // An earlier attempt's certificate the flow does not hold is left to the reconciler.
+    expect(await getIntent(store.db, oldAuth.id)).toMatchObject({ settledAt: null, outcome: null });
+    // Settled ones are not settled again; no serials, nothing to do.
+    expect(await keepIntentsOfFlow(store.db, 'f-keep', ['k1', 'k2'], T0 + 9)).toBe(0);
+    expect(await keepIntentsOfFlow(store.db, 'f-keep', [], T0 + 9)).toBe(0);
   });
 
   it('list the unsettled ones created up to a time, a page at a time', async () => {

@@ -119,6 +119,28 @@ export async function settleIntent(db: Db, id: string, outcome: IntentOutcome, a
     .execute();
 }
 
+/**
+ * Settles, as kept, the bound intents of a flow whose certificates it now holds for good (the
+ * acknowledgement's transaction): closed and settled at once, so the reconciler never looks at
+ * them again.
+ */
+export async function keepIntentsOfFlow(
+  db: Db,
+  flowId: string,
+  serials: readonly string[],
+  at: Instant,
+): Promise<number> {
+  if (serials.length === 0) return 0;
+  const result = await db
+    .updateTable('issuance_intents')
+    .set((eb) => ({ closed_at: eb.fn.coalesce('closed_at', eb.val(at)), settled_at: at, outcome: 'kept' }))
+    .where('flow_id', '=', flowId)
+    .where('serial', 'in', [...serials])
+    .where('settled_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
 /** Where a page of intents ended: the next page starts after it. */
 export interface IntentCursor {
   readonly createdAt: Instant;
