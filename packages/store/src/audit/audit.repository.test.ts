@@ -109,6 +109,20 @@ describe.each(DIALECTS)('audit log on %s', (dialect) => {
     }
     expect(await verifyAudit(store.db)).toEqual({ ok: true, entries: 71 });
   });
+
+  it('appends several entries in one transaction, one after another, while others append too', async () => {
+    const before = await verifyAudit(store.db);
+    if (!before.ok) throw new Error('chain broken before the test');
+    const mine = store.db.transaction().execute(async (trx) => {
+      const appended = [];
+      for (let i = 0; i < 5; i++) appended.push(await appendAudit(trx, entry(3000 + i)));
+      return appended;
+    });
+    const [own] = await Promise.all([mine, appendConcurrently(store, dialect, 6)]);
+    expect(own.map((e) => e.seq - (own[0]?.seq ?? 0))).toEqual([0, 1, 2, 3, 4]);
+    expect(own.slice(1).map((e) => e.prevHash)).toEqual(own.slice(0, -1).map((e) => e.hash));
+    expect(await verifyAudit(store.db)).toEqual({ ok: true, entries: before.entries + 11 });
+  });
 });
 
 describe.each(DIALECTS)('audit log tampering on %s', (dialect) => {

@@ -100,6 +100,12 @@ const toEntry = (row: Selectable<AuditLogTable>): AuditEntry => ({
 });
 
 /**
+ * The head each open transaction last appended: it holds the appenders' lock to its commit, so
+ * nobody else can have moved the head, and a second entry needs neither the lock nor the read.
+ */
+const headsOfTransactions = new WeakMap<object, { readonly seq: number; readonly hash: string }>();
+
+/**
  * Appends an entry to the hash chain and returns it as stored. Appenders are serialised (an
  * advisory lock on PostgreSQL, the write lock taken at BEGIN on SQLite) so that each reads the true
  * head. Runs in the caller's transaction if given one, so the entry commits with what it records.
@@ -108,15 +114,18 @@ export async function appendAudit(db: Db, entry: NewAuditEntry): Promise<AuditEn
   // Stored as canonical JSON and hashed as read back, so what verifyAudit re-reads hashes the same.
   const details = canonicalJson(entry.details);
   const append = async (trx: Kysely<Database>): Promise<AuditEntry> => {
-    if (dialectOf(trx) === 'postgres') {
-      await sql`select pg_advisory_xact_lock(${sql.lit(AUDIT_LOCK_KEY)})`.execute(trx);
+    let head = headsOfTransactions.get(trx);
+    if (head === undefined) {
+      if (dialectOf(trx) === 'postgres') {
+        await sql`select pg_advisory_xact_lock(${sql.lit(AUDIT_LOCK_KEY)})`.execute(trx);
+      }
+      head = await trx
+        .selectFrom('audit_log')
+        .select(['seq', 'hash'])
+        .orderBy('seq', 'desc')
+        .limit(1)
+        .executeTakeFirst();
     }
-    const head = await trx
-      .selectFrom('audit_log')
-      .select(['seq', 'hash'])
-      .orderBy('seq', 'desc')
-      .limit(1)
-      .executeTakeFirst();
     const unhashed = {
       seq: (head?.seq ?? 0) + 1,
       at: entry.at,
@@ -131,6 +140,7 @@ export async function appendAudit(db: Db, entry: NewAuditEntry): Promise<AuditEn
       .insertInto('audit_log')
       .values({ ...unhashed, details, prev_hash: prevHash, hash: stored.hash })
       .execute();
+    headsOfTransactions.set(trx, { seq: stored.seq, hash: stored.hash });
     return stored;
   };
   return db.isTransaction ? append(db) : db.transaction().execute(append);
