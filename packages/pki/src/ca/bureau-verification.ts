@@ -8,11 +8,11 @@ import {
   KeyUsagesExtension,
   X509Certificate,
 } from '@peculiar/x509';
-import { type CardNumber, parseCardNumber } from '@reservkort/domain';
+import { type CardNumber, parseCardNumber, STATION_ID_PATTERN } from '@reservkort/domain';
 import { CardNumberExtension } from '../extensions/card-number.extension.js';
 import { registerExtensions } from '../extensions/extension-registry.js';
 import { OID } from '../oids.js';
-import { BUREAU_CA, type CertificateAuthority, STATION_ID_PATTERN } from './certificate-authority.js';
+import { BUREAU_CA, type CertificateAuthority } from './certificate-authority.js';
 
 /** Why a bureau or station certificate was refused; the server reports it as `details.reason`. */
 export type BureauRefusal =

@@ -12,7 +12,7 @@ import {
   X509CertificateGenerator,
   X509CrlGenerator,
 } from '@peculiar/x509';
-import type { AssuranceLevel, CardNumber, Clock } from '@reservkort/domain';
+import { type AssuranceLevel, type CardNumber, type Clock, STATION_ID_PATTERN } from '@reservkort/domain';
 import {
   type AuditSigner,
   appendAudit,
@@ -146,10 +146,12 @@ export interface StationRequest {
   readonly actor: string;
   /** Default 30 days: a station registers again to renew. */
   readonly validityMs?: number;
+  /**
+   * Writes that commit with the certificate or not at all (the station's own row and its audit
+   * entry), so that no station certificate exists without its station.
+   */
+  readonly alsoInTransaction?: (trx: Transaction<Database>, issued: IssuedCertificate) => Promise<void>;
 }
-
-/** `st-` and 8–40 letters, digits, `_` or `-`. */
-export const STATION_ID_PATTERN = /^st-[A-Za-z0-9_-]{8,40}$/;
 export const CARD_BUREAU_VALIDITY_MS = 5 * 365 * 86_400_000;
 export const STATION_VALIDITY_MS = 30 * 86_400_000;
 
@@ -801,6 +803,7 @@ export class CertificateAuthority {
       notAfter: now + (request.validityMs ?? STATION_VALIDITY_MS),
       actor: request.actor,
       details: { station: request.stationId, branch: request.branchId },
+      ...(request.alsoInTransaction ? { alsoInTransaction: request.alsoInTransaction } : {}),
     });
   }
 
@@ -812,6 +815,7 @@ export class CertificateAuthority {
     notAfter: number;
     actor: string;
     details: Readonly<Record<string, string>>;
+    alsoInTransaction?: StationRequest['alsoInTransaction'];
   }): Promise<IssuedCertificate> {
     const issuer = await this.bureau();
     const now = this.deps.clock.now();
@@ -861,6 +865,7 @@ export class CertificateAuthority {
         subject: serial,
         details: { ca: BUREAU_CA, profile: request.profile, ...request.details },
       });
+      await request.alsoInTransaction?.(trx, { serial, certificate, pem });
     });
     return { serial, certificate, pem };
   }

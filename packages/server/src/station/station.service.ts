@@ -144,37 +144,42 @@ export const registerStation = async (
   if (existing !== null && existing.branchId !== branchId)
     throw new ApiError('REQUEST_INVALID', { reason: `the key is station ${existing.id} of another branch` });
   const stationId = existing?.id ?? newStationId(deps.random);
+  const now = deps.now();
   const issued = await deps.ca.issueStation({
     csr: request.csr,
     stationId,
     branchId,
     validityMs: STATION_VALIDITY_MS,
     actor: request.actor,
-  });
-  const now = deps.now();
-  await deps.db.transaction().execute(async (trx) => {
-    if (existing === null) {
-      await insertStation(trx, {
-        id: stationId,
-        name: request.name,
-        branchId,
-        certificateSerial: issued.serial,
-        spki,
-        registeredBy: request.actor,
-        registeredAt: now,
+    // The station's row commits with its certificate: neither exists without the other.
+    alsoInTransaction: async (trx, certificate) => {
+      if (existing === null) {
+        await insertStation(trx, {
+          id: stationId,
+          name: request.name,
+          branchId,
+          certificateSerial: certificate.serial,
+          spki,
+          registeredBy: request.actor,
+          registeredAt: now,
+        });
+      } else if (
+        !(await renewStation(trx, {
+          id: stationId,
+          certificateSerial: certificate.serial,
+          name: request.name,
+        }))
+      ) {
+        throw new ApiError('REQUEST_INVALID', { reason: 'the station was revoked meanwhile' });
+      }
+      await appendAudit(trx, {
+        at: now,
+        actor: request.actor,
+        action: existing === null ? 'station.registered' : 'station.renewed',
+        subject: stationId,
+        details: { branch: branchId, name: request.name, serial: certificate.serial },
       });
-    } else if (
-      !(await renewStation(trx, { id: stationId, certificateSerial: issued.serial, name: request.name }))
-    ) {
-      throw new ApiError('REQUEST_INVALID', { reason: 'the station was revoked meanwhile' });
-    }
-    await appendAudit(trx, {
-      at: now,
-      actor: request.actor,
-      action: existing === null ? 'station.registered' : 'station.renewed',
-      subject: stationId,
-      details: { branch: branchId, name: request.name, serial: issued.serial },
-    });
+    },
   });
   if (existing !== null)
     await revokeQuietly(deps.ca, existing.certificateSerial, 'superseded', request.actor);
