@@ -5,6 +5,7 @@ import {
   type BackendEvent,
   type CardBackend,
   type CardKeySpec,
+  type GeneratedKey,
   type KeySlot,
   PIN_OF,
   type PinId,
@@ -140,6 +141,9 @@ interface Enrolment {
   readonly readerId: ReaderId;
   readonly pin1: string;
   readonly expiresAt: number;
+  /** The keys as generated, with their attributes read back: what a keys-generated statement states. */
+  readonly auth: GeneratedKey;
+  readonly sign: GeneratedKey;
 }
 
 const errorView = (error: unknown): { code: string; details: Record<string, unknown> } =>
@@ -201,6 +205,10 @@ export class CardAgent {
       slots: this.slots,
       info: this.info,
       factOf: (seq) => this.facts.get(seq),
+      enrolmentOf: (cardNumber) => {
+        const enrolment = this.enrolments.get(cardNumber);
+        return enrolment === undefined || enrolment.expiresAt <= this.now() ? undefined : enrolment;
+      },
       now: this.now,
     });
     this.unsubscribe = this.backend.subscribe((event) => this.onBackendEvent(event));
@@ -660,6 +668,8 @@ export class CardAgent {
         readerId,
         pin1,
         expiresAt: this.now() + ENROLMENT_TTL_MS,
+        auth,
+        sign,
       });
       this.recordFlow(flowId, { type: 'keys-generated', at: this.now() });
       const subject = `CN=${cardNumber}`;
