@@ -1433,7 +1433,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The card stations of the branches where the administrator holds KRA or RA */
+        /** The card stations of the branches where the administrator holds KRA or RA, and those branches (where a station may be registered) */
         get: {
             parameters: {
                 query?: never;
@@ -1461,6 +1461,10 @@ export interface paths {
                                 registeredBy: string;
                                 registeredAt: number;
                                 lastSeq: number;
+                            }[];
+                            branches: {
+                                id: string;
+                                name: string;
                             }[];
                         };
                     };
