@@ -185,6 +185,7 @@ describe('card agent on PKCS#11 (SoftHSM2)', () => {
       'keys-generated',
       'dialog-shown:sign',
       'dialog-completed:sign',
+      'certificates-written',
     ]);
   });
 

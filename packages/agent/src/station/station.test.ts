@@ -246,6 +246,43 @@ describe('the card agent as a station', () => {
       expect(moved).toMatchObject({ status: 400, body: { details: { reason: 'event of another flow' } } });
     });
 
+    it('states the end of step 6 card work: certificates written, or the download failed with its code', async () => {
+      const seen: { seq: number; type: string; flowId?: string; event?: { type: string } }[] = [];
+      const unsubscribe = f.agent.subscribe((event) => seen.push(event as (typeof seen)[number]));
+      const started = (await f.call('POST', '/v1/readers/reader-2/enrol', { flowId: 'flow-1' }, headers()))
+        .body;
+      await f.answer(started.dialog.id, PINS.pin1);
+      const second = await f.waitFor(token, started.id, (v) => v.dialog?.pin === 'pin2');
+      await f.answer(second.dialog?.id ?? '', PINS.pin2);
+      await f.waitFor(token, started.id, (v) => v.state === 'done');
+      const der = Buffer.from([0x30, 0x03, 0x02, 0x01, 0x07]).toString('base64');
+      const write = (
+        await f.call(
+          'POST',
+          '/v1/readers/reader-2/certificates',
+          { flowId: 'flow-1', auth: der, sign: der },
+          headers(),
+        )
+      ).body;
+      await f.waitFor(token, write.id, (v) => v.state === 'done');
+      // A second enrolment that the card leaves half-way.
+      const failing = (await f.call('POST', '/v1/readers/reader-2/enrol', { flowId: 'flow-1' }, headers()))
+        .body;
+      await f.backend.removeCard('reader-2');
+      await f.waitFor(token, failing.id, (v) => v.state === 'failed');
+      unsubscribe();
+      const of = (type: string) => seen.find((e) => e.type === 'flow' && e.event?.type === type);
+      const written = of('certificates-written');
+      const failed = of('download-failed');
+      if (!written || !failed) throw new Error(`missing events: ${JSON.stringify(seen)}`);
+      expect(verified((await statement({ kind: 'event', eventSeq: written.seq })).body).body).toEqual({
+        event: { type: 'certificates-written' },
+      });
+      expect(verified((await statement({ kind: 'event', eventSeq: failed.seq })).body).body).toEqual({
+        event: { type: 'download-failed', reason: 'CARD_REMOVED' },
+      });
+    });
+
     it('refuses kinds it cannot state and malformed requests', async () => {
       for (const body of [
         { kind: 'dialog' },

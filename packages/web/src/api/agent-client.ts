@@ -41,11 +41,14 @@ export type FlowAgentEventType =
   | 'dialog-shown'
   | 'dialog-completed'
   | 'dialog-cancelled'
-  | 'dialog-not-shown';
+  | 'dialog-not-shown'
+  | 'certificates-written'
+  | 'download-failed';
 
 export interface FlowAgentEvent {
   readonly type: FlowAgentEventType;
   readonly dialog?: 'auth' | 'sign';
+  readonly reason?: string;
   readonly at: number;
 }
 
