@@ -4,6 +4,7 @@
 import { request as httpRequest } from 'node:http';
 import type { CardNumber } from '@reservkort/domain';
 import { CARD_PINS, completeWithPins, type Harness } from './issuance-harness.js';
+import { hasStation, readersStatement } from './station-agent.js';
 
 export interface Answer {
   readonly status: number;
@@ -120,6 +121,34 @@ export const loginBody = async (h: Harness, cardNumber: CardNumber, reader = 're
     challengeId: challenge.challengeId as string,
     certificate: result.certificate,
     signature: result.signature,
+    // At a card station the page also sends the station's word on which reader holds the card.
+    ...(hasStation(h.agent, h.agentToken)
+      ? {
+          readers: await readersStatement(
+            h.agent,
+            h.agentToken,
+            challenge.challengeId,
+            challenge.stationNonce,
+          ),
+        }
+      : {}),
+  };
+};
+
+/**
+ * The body that registers a prepared order (the /orders/prepare answer): the draft signed with the
+ * card in `reader` (PIN 2), and the station's statement of its readers for that draft.
+ */
+export const orderBody = async (
+  h: Harness,
+  prepared: { readonly challengeId: string; readonly toBeSigned: string; readonly stationNonce: string },
+  reader = 'reader-1',
+) => {
+  const signature = await signWithCard(h, reader, Buffer.from(prepared.toBeSigned, 'base64'));
+  return {
+    challengeId: prepared.challengeId,
+    ...signature,
+    readers: await readersStatement(h.agent, h.agentToken, prepared.challengeId, prepared.stationNonce),
   };
 };
 
