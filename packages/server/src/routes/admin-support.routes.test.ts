@@ -1,7 +1,6 @@
 import type { CardNumber, HsaId } from '@reservkort/domain';
-import { getFlowStationNonce, grantStaffRole, rotateFlowStationNonce } from '@reservkort/store';
+import { grantStaffRole } from '@reservkort/store';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { newStationNonce } from '../station/station-statement.service.js';
 import {
   ADMIN1_CARD,
   ADMIN2_CARD,
@@ -14,7 +13,7 @@ import {
 } from '../test-support/issuance-harness.js';
 import { Page } from '../test-support/page.js';
 import { provisionCard } from '../test-support/provision-card.js';
-import { readersStatement, withStation } from '../test-support/station-agent.js';
+import { flowStationNonce, readersStatement, withStation } from '../test-support/station-agent.js';
 
 const DESK = 'SE2321000016-desk' as HsaId;
 const DESK_CARD = '9752278900000000009' as CardNumber;
@@ -42,15 +41,6 @@ const signDraft = async (
     ).toString('base64'),
     readers: await readersStatement(h.agent, h.agentToken, prepared.challengeId, prepared.stationNonce),
   };
-};
-
-/** The flow's current station nonce, as the flow's answers carry it (set here for a flow without one). */
-const flowNonce = async (h: Harness, flowId: string): Promise<string> => {
-  const nonce = await getFlowStationNonce(h.t.store.db, flowId);
-  if (nonce !== null) return nonce;
-  const fresh = newStationNonce();
-  await rotateFlowStationNonce(h.t.store.db, flowId, fresh);
-  return fresh;
 };
 
 describe('admin portal and support cases over HTTP', () => {
@@ -147,7 +137,7 @@ describe('admin portal and support cases over HTTP', () => {
     await admin2.api('POST', `/api/flows/${admin2.flowId}/search`, { query: 'abc1' });
     const agentInfo = await h.agent.statement(h.agentToken, {
       flowId: admin2.flowId,
-      nonce: await flowNonce(h, admin2.flowId),
+      nonce: await flowStationNonce(h, admin2.flowId),
       kind: 'agent-info',
     });
     const filed = await admin2.api('POST', '/api/support/cases', {

@@ -160,7 +160,12 @@ export class Client {
 
   /** Logs in with a card put in `reader` (emptied first); the card stays in the reader. */
   async login(cardNumber: CardNumber, reader = 'reader-1'): Promise<Answer> {
-    const answer = await this.post('/api/auth/login', await loginBody(this.h, cardNumber, reader));
+    return this.loginWith(await loginBody(this.h, cardNumber, reader));
+  }
+
+  /** Logs in with a login body as given (see loginBody), keeping the session it opens. */
+  async loginWith(body: Awaited<ReturnType<typeof loginBody>>): Promise<Answer> {
+    const answer = await this.post('/api/auth/login', body);
     const cookie = answer.setCookie.find((c) => c.startsWith('rk_session='));
     this.cookie = answer.status === 200 ? (cookie?.split(';')[0]?.slice('rk_session='.length) ?? '') : '';
     this.csrf = answer.status === 200 ? answer.body.csrfToken : '';

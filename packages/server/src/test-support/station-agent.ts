@@ -5,8 +5,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CardAgent, StationIdentity } from '@reservkort/agent';
-import type { SignedStatement } from '@reservkort/domain';
+import type { SignedStatement, StatementPayload } from '@reservkort/domain';
+import { getFlowStationNonce, rotateFlowStationNonce } from '@reservkort/store';
 import { registerStation } from '../station/station.service.js';
+import { newStationNonce } from '../station/station-statement.service.js';
 import type { Harness } from './issuance-harness.js';
 
 /** Whether this agent signs statements as a registered station. */
@@ -25,6 +27,19 @@ export const readersStatement = (
   flowId: string,
   nonce: string,
 ): Promise<SignedStatement> => agent.statement(token, { flowId, nonce, kind: 'readers' });
+
+/** What a signed statement says (its payload decoded), for tests that look inside. */
+export const payloadOf = (signed: SignedStatement): StatementPayload =>
+  JSON.parse(Buffer.from(signed.payload, 'base64url').toString('utf8')) as StatementPayload;
+
+/** The flow's current station nonce, as the flow's answers carry it (set here for a flow without one). */
+export const flowStationNonce = async (h: Harness, flowId: string): Promise<string> => {
+  const nonce = await getFlowStationNonce(h.t.store.db, flowId);
+  if (nonce !== null) return nonce;
+  const fresh = newStationNonce();
+  await rotateFlowStationNonce(h.t.store.db, flowId, fresh);
+  return fresh;
+};
 
 /**
  * The harness with its agent a registered station (branch `hospital`): as it is when the harness's
