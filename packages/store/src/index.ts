@@ -86,6 +86,7 @@ export {
   updateFlow,
 } from './flow/flow.repository.js';
 export type { FlowsTable } from './flow/flow.table.js';
+export { getFlowStationNonce, rotateFlowStationNonce } from './flow/flow-station.repository.js';
 export {
   bindIntent,
   closeIntent,
@@ -141,6 +142,7 @@ export {
   markLoginCardRemoved,
   type NewSession,
   purgeExpiredSessions,
+  type SessionStation,
   type StoredSession,
   touchSession,
 } from './session/session.repository.js';

@@ -5,6 +5,7 @@ import { CardAgent, VirtualBackend } from '@reservkort/agent';
 import type { CardNumber } from '@reservkort/domain';
 import type { FastifyInstance } from 'fastify';
 import { CARD_PINS, completeWithPins } from './issuance-harness.js';
+import { hasStation, readersStatement } from './station-agent.js';
 
 export interface ApiAnswer {
   readonly status: number;
@@ -152,6 +153,17 @@ export class DurablePage {
         challengeId: challenge.challengeId,
         certificate: result.certificate,
         signature: result.signature,
+        // At a card station the station's word on which reader holds the login card goes too.
+        ...(hasStation(agent, agentToken)
+          ? {
+              readers: await readersStatement(
+                agent,
+                agentToken,
+                challenge.challengeId,
+                challenge.stationNonce,
+              ),
+            }
+          : {}),
       },
     });
     this.served.push(endpoint.name);

@@ -21,4 +21,6 @@ export interface FlowsTable {
   updated_at: Instant;
   /** The card station the flow is bound to; null for flows from before stations. */
   station_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** What the station's next statement about the flow must carry; null for flows from before stations. */
+  station_nonce: ColumnType<string | null, string | null | undefined, string | null>;
 }

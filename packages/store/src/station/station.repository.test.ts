@@ -174,7 +174,12 @@ describe.each(DIALECTS)('the stations migration on %s', (dialect) => {
         updated_at: T0,
       })
       .execute();
-    expect(await runMigrations(store.db, MIGRATIONS)).toEqual({ applied: [NAME] });
+    expect(
+      await runMigrations(
+        store.db,
+        Object.fromEntries(Object.entries(MIGRATIONS).filter(([n]) => n <= NAME)),
+      ),
+    ).toEqual({ applied: [NAME] });
     expect(await stationOfFlow(store.db, 'old-flow')).toBeNull();
     expect(await listStations(store.db)).toEqual([]);
   });

@@ -268,7 +268,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** A one-time login challenge for the card to sign */
+        /** A one-time login challenge for the card to sign, and the nonce for the card station’s statement of its readers */
         post: {
             parameters: {
                 query?: never;
@@ -287,6 +287,7 @@ export interface paths {
                         "application/json": {
                             challengeId: string;
                             challenge: string;
+                            stationNonce: string;
                         };
                     };
                 };
@@ -316,7 +317,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Log in with a card: the signed challenge and the authentication certificate */
+        /** Log in with a card: the signed challenge and the authentication certificate; at a card station, its statement of the readers holding the card */
         post: {
             parameters: {
                 query?: never;
@@ -330,6 +331,10 @@ export interface paths {
                         challengeId: string;
                         certificate: string;
                         signature: string;
+                        readers?: {
+                            payload: string;
+                            signature: string;
+                        };
                     };
                 };
             };
@@ -362,6 +367,24 @@ export interface paths {
                 };
                 /** @description Default Response */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1055,7 +1078,13 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            challengeId: string;
+                            toBeSigned: string;
+                            stationNonce: string;
+                        };
+                    };
                 };
             };
         };
@@ -1074,7 +1103,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Register the order, signed with the admin’s card */
+        /** Register the order, signed with the admin’s card, the login card proven by the card station */
         post: {
             parameters: {
                 query?: never;
@@ -1088,6 +1117,10 @@ export interface paths {
                         challengeId: string;
                         certificate: string;
                         signature: string;
+                        readers: {
+                            payload: string;
+                            signature: string;
+                        };
                     };
                 };
             };
@@ -1165,20 +1198,10 @@ export interface paths {
                     "application/json": {
                         flowId: string;
                         comment?: string;
-                        agent?: {
-                            version: string;
-                            packaging: string;
-                        } | null;
-                        certificatesOnCard?: {
-                            subject: string;
-                            issuer: string;
-                            serial: string;
-                            notBefore: string;
-                            notAfter: string;
-                            keyUsage: string[];
-                            policies: string[];
+                        statements?: {
+                            payload: string;
+                            signature: string;
                         }[];
-                        cardCertificates?: string[];
                     };
                 };
             };
@@ -1243,20 +1266,10 @@ export interface paths {
                     "application/json": {
                         flowId: string;
                         comment?: string;
-                        agent?: {
-                            version: string;
-                            packaging: string;
-                        } | null;
-                        certificatesOnCard?: {
-                            subject: string;
-                            issuer: string;
-                            serial: string;
-                            notBefore: string;
-                            notAfter: string;
-                            keyUsage: string[];
-                            policies: string[];
+                        statements?: {
+                            payload: string;
+                            signature: string;
                         }[];
-                        cardCertificates?: string[];
                     };
                 };
             };
