@@ -8,6 +8,7 @@ import {
   type FlowEffect,
   type FlowView,
   isErrorCode,
+  type SignedStatement,
 } from '@reservkort/domain';
 import { type AgentEvent, AgentFailure } from '../api/agent-client.js';
 import type { paths } from '../api/server-api.js';
@@ -61,6 +62,8 @@ export class IssuanceDriver {
   localPhase: LocalPhase = null;
   /** The last search's query as the server normalised it, and its codes. */
   lastSearch: { readonly query: string; readonly codes: readonly ErrorCode[] } | null = null;
+  /** The server's nonce for the station's next statement on this flow. */
+  stationNonce: string | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private relayed = 0;
   private pendingClean: CardNumber | null = null;
@@ -110,6 +113,9 @@ export class IssuanceDriver {
 
   private took(next: FlowAnswer): FlowAnswer {
     this.flow = next;
+    // Every flow answer names the nonce the station's next statement for this flow must carry.
+    const nonce = (next as FlowAnswer & { stationNonce?: string }).stationNonce;
+    if (nonce !== undefined) this.stationNonce = nonce;
     this.handleEffects(next.cardEffects);
     this.changed();
     return next;
@@ -372,6 +378,27 @@ export class IssuanceDriver {
         ),
       ),
     ).catch(() => undefined);
+  }
+
+  /**
+   * The station's statements for a support case on this flow, with its current nonce: the agent's
+   * own version, and the certificates on the order's card when it is in reader 2. None when the
+   * agent is no card station.
+   */
+  caseStatements(cardNumber: CardNumber | null): Promise<SignedStatement[]> {
+    return this.serial(async () => {
+      const flowId = this.flowId;
+      const nonce = this.stationNonce;
+      if (!flowId || nonce === null || !(await this.ws.isStation())) return [];
+      const statements = [await this.ws.agent.statement({ flowId, nonce, kind: 'agent-info' })];
+      if (cardNumber !== null && this.ws.slot(2).card?.cardNumber === cardNumber) {
+        const certificates = await this.ws.agent
+          .statement({ flowId, nonce, kind: 'card-certificates', reader: 2 })
+          .catch(() => null);
+        if (certificates !== null) statements.push(certificates);
+      }
+      return statements;
+    });
   }
 
   dismissError(): void {

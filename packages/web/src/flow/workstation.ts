@@ -106,6 +106,17 @@ export class Workstation {
     this.changed();
   }
 
+  /** Whether the agent is a registered card station (one that signs statements); asked each time, as registration may change it. */
+  async isStation(): Promise<boolean> {
+    try {
+      return (await this.agent.station()).registered;
+    } catch (error) {
+      // An agent without a station identity answers STATION_NOT_REGISTERED: no statements then.
+      if (error instanceof AgentFailure && error.code === 'STATION_NOT_REGISTERED') return false;
+      throw error;
+    }
+  }
+
   /** Reader 1 and 2 as the flow numbers them (see ReaderNumbers). */
   slotOf(readerId: string): ReaderSlot | null {
     return this.numbers.slotOf(readerId);
