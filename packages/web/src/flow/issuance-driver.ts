@@ -390,9 +390,9 @@ export class IssuanceDriver {
       const flowId = this.flowId;
       const nonce = this.stationNonce;
       if (!flowId || nonce === null || !(await this.ws.isStation())) return [];
-      const statements = [await this.ws.agent.statement({ flowId, nonce, kind: 'agent-info' })];
+      const statements = [await this.ws.statement({ flowId, nonce, kind: 'agent-info' })];
       if (cardNumber !== null && this.ws.slot(2).card?.cardNumber === cardNumber) {
-        const certificates = await this.ws.agent
+        const certificates = await this.ws
           .statement({ flowId, nonce, kind: 'card-certificates', reader: 2 })
           .catch(() => null);
         if (certificates !== null) statements.push(certificates);

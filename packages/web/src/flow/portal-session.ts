@@ -39,7 +39,7 @@ export const loginWithCard = async (ws: Workstation): Promise<Me> => {
   // At a card station, the station itself states which reader holds the login card (and since
   // which insertion): the session's right to sign lasts as long as that card stays.
   const readers = (await ws.isStation())
-    ? await ws.agent.statement({
+    ? await ws.statement({
         flowId: challenge.challengeId,
         nonce: challenge.stationNonce,
         kind: 'readers',

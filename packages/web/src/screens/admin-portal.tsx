@@ -76,7 +76,7 @@ export const AdminPortal = ({ ws, me }: { readonly ws: Workstation; readonly me:
       if (done.state !== 'done') throw agentFailureOf(done);
       const card = await ws.agent.card(readerId);
       // The station states that the login card is still in its reader, never taken out since login.
-      const readers = await ws.agent.statement({
+      const readers = await ws.statement({
         flowId: challenge.challengeId,
         nonce: challenge.stationNonce,
         kind: 'readers',
