@@ -5,6 +5,7 @@ import {
   type BackendEvent,
   type CardBackend,
   type CardKeySpec,
+  type GeneratedKey,
   type KeySlot,
   PIN_OF,
   type PinId,
@@ -48,7 +49,8 @@ export type FlowAgentEventType =
   | 'dialog-shown'
   | 'dialog-completed'
   | 'dialog-cancelled'
-  | 'dialog-not-shown';
+  | 'dialog-not-shown'
+  | 'certificates-written';
 
 export interface FlowAgentEvent {
   readonly type: FlowAgentEventType;
@@ -140,6 +142,9 @@ interface Enrolment {
   readonly readerId: ReaderId;
   readonly pin1: string;
   readonly expiresAt: number;
+  /** The two keys as generated, with their attributes read back: what a keys-generated statement states. */
+  readonly auth: GeneratedKey;
+  readonly sign: GeneratedKey;
 }
 
 const errorView = (error: unknown): { code: string; details: Record<string, unknown> } =>
@@ -201,6 +206,12 @@ export class CardAgent {
       slots: this.slots,
       info: this.info,
       factOf: (seq) => this.facts.get(seq),
+      enrolmentOf: (cardNumber, readerId) => {
+        const enrolment = this.enrolments.get(cardNumber);
+        return enrolment !== undefined && enrolment.readerId === readerId && enrolment.expiresAt > this.now()
+          ? { auth: enrolment.auth, sign: enrolment.sign }
+          : undefined;
+      },
       now: this.now,
     });
     this.unsubscribe = this.backend.subscribe((event) => this.onBackendEvent(event));
@@ -660,6 +671,8 @@ export class CardAgent {
         readerId,
         pin1,
         expiresAt: this.now() + ENROLMENT_TTL_MS,
+        auth,
+        sign,
       });
       this.recordFlow(flowId, { type: 'keys-generated', at: this.now() });
       const subject = `CN=${cardNumber}`;
@@ -696,6 +709,8 @@ export class CardAgent {
         await this.backend.writeCertificate(readerId, cardNumber, 'auth', pin1, certificates.auth);
         await this.backend.writeCertificate(readerId, cardNumber, 'sign', pin1, certificates.sign);
         this.enrolments.delete(cardNumber);
+        // The station's own observation, for its signed statement: the certificates are on the card.
+        this.recordFlow(flowId, { type: 'certificates-written', at: this.now() });
         return { cardNumber };
       }),
     );

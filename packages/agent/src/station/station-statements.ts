@@ -4,7 +4,11 @@
 // spoil the next signature, so the portal's refusals can be shown.
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import {
+  type CardKeyFact,
+  type CardNumber,
   canonicalStatementBytes,
+  cardKeysBytes,
+  cardProofBytes,
   parseStatementPayload,
   type ReaderFact,
   type ReaderSlot,
@@ -14,12 +18,22 @@ import {
   type StatementPayload,
 } from '@reservkort/domain';
 import { AgentError } from '../agent-error.js';
-import type { CardBackend, ReaderInfo } from '../backend/card-backend.js';
+import type { CardBackend, GeneratedKey, ReaderId, ReaderInfo } from '../backend/card-backend.js';
 import type { ReaderSlots } from './reader-slots.js';
 import type { StatementSigner, StationIdentity } from './station-identity.js';
 
-/** The kinds this agent signs on request; card-proof and keys-generated need the card's own key. */
-export const REQUESTABLE_KINDS = ['event', 'readers', 'agent-info', 'card-certificates'] as const;
+/**
+ * The kinds this agent signs on request; for card-proof and keys-generated the card's bureau key
+ * signs too (cardProofBytes, cardKeysBytes), so the server believes the card, not only the station.
+ */
+export const REQUESTABLE_KINDS = [
+  'event',
+  'readers',
+  'agent-info',
+  'card-certificates',
+  'card-proof',
+  'keys-generated',
+] as const;
 export type RequestableKind = (typeof REQUESTABLE_KINDS)[number];
 
 export interface StatementRequest {
@@ -28,7 +42,7 @@ export interface StatementRequest {
   readonly kind: RequestableKind;
   /** For 'event': the seq of the event in the agent's own log (as its SSE id). */
   readonly eventSeq?: number;
-  /** For 'card-certificates': the reader the card is in. */
+  /** For 'card-certificates' and 'card-proof': the reader the card is in; 'keys-generated': 2. */
   readonly reader?: ReaderSlot;
 }
 
@@ -51,8 +65,20 @@ export interface StationStatementsOptions {
   readonly slots: ReaderSlots;
   readonly info: { readonly version: string; readonly packaging: string };
   readonly factOf: (seq: number) => LoggedFact | undefined;
+  /** The keys this agent's current enrolment generated on the card, if that card is in that reader. */
+  readonly enrolmentOf?: (
+    cardNumber: CardNumber,
+    readerId: ReaderId,
+  ) => { readonly auth: GeneratedKey; readonly sign: GeneratedKey } | undefined;
   readonly now: () => number;
 }
+
+const keyFact = (key: GeneratedKey): CardKeyFact => ({
+  spki: Buffer.from(key.spki).toString('base64'),
+  local: key.attributes.local,
+  sensitive: key.attributes.sensitive,
+  neverExtractable: key.attributes.neverExtractable,
+});
 
 const base64url = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64url');
 const invalid = (reason: string): AgentError => new AgentError('REQUEST_INVALID', reason, { reason });
@@ -126,6 +152,16 @@ export class StationStatements {
     return reader;
   }
 
+  /** The card in a reader, with the number read from it. */
+  private async cardIn(slot: ReaderSlot): Promise<{ readerId: ReaderId; cardNumber: CardNumber }> {
+    const reader = await this.readerIn(slot);
+    const cardNumber = reader.card?.cardNumber ?? null;
+    if (cardNumber === null) {
+      throw new AgentError('CARD_ERROR', 'the card number could not be read', { reason: 'no card number' });
+    }
+    return { readerId: reader.id, cardNumber };
+  }
+
   private async body(request: StatementRequest): Promise<StatementBody> {
     switch (request.kind) {
       case 'event': {
@@ -153,6 +189,49 @@ export class StationStatements {
           reader: request.reader,
           cardNumber: info.cardNumber,
           certificates: info.certificates.map((c) => Buffer.from(c.der).toString('base64')),
+        };
+      }
+      case 'card-proof': {
+        if (request.reader === undefined) throw invalid('reader missing');
+        const { readerId, cardNumber } = await this.cardIn(request.reader);
+        const proof = await this.options.backend.proveCard(
+          readerId,
+          cardNumber,
+          cardProofBytes({ flowId: request.flowId, nonce: request.nonce, cardNumber }),
+        );
+        return {
+          reader: request.reader,
+          cardNumber,
+          bureauCertificate: Buffer.from(proof.certificate).toString('base64'),
+          cardSignature: Buffer.from(proof.signature).toString('base64'),
+        };
+      }
+      case 'keys-generated': {
+        if (request.reader !== 2) throw invalid('keys are generated in reader 2');
+        const { readerId, cardNumber } = await this.cardIn(2);
+        // Only keys this agent generated on this very card, in this reader: nothing else is vouched for.
+        const generated = this.options.enrolmentOf?.(cardNumber, readerId);
+        if (generated === undefined) {
+          throw new AgentError('KEY_MISSING', 'no keys were generated on this card', { key: 'auth' });
+        }
+        const keys = { auth: keyFact(generated.auth), sign: keyFact(generated.sign) };
+        const proof = await this.options.backend.proveCard(
+          readerId,
+          cardNumber,
+          cardKeysBytes({
+            flowId: request.flowId,
+            nonce: request.nonce,
+            cardNumber,
+            authSpki: keys.auth.spki,
+            signSpki: keys.sign.spki,
+          }),
+        );
+        return {
+          reader: 2,
+          cardNumber,
+          bureauCertificate: Buffer.from(proof.certificate).toString('base64'),
+          keys,
+          cardSignature: Buffer.from(proof.signature).toString('base64'),
         };
       }
     }
