@@ -63,7 +63,7 @@ describe('a crash during issuance (SQLite data folder, real server processes)', 
     await seedDirectory(setup.db, ca, [WARM_UP, ...KILLED]);
     const pages: DurablePage[] = [];
     for (const recipient of [WARM_UP, ...KILLED]) {
-      const ws = await openWorkstation();
+      const ws = await openWorkstation({ db: setup.db, ca });
       cleanups.push(() => ws.close());
       await provisionAdminCard(ws, ca, ADMIN2);
       await addReserveCard(ws, recipient);

@@ -75,6 +75,7 @@ export {
 } from './database.js';
 export {
   activeFlowForOrder,
+  type FlowCardKeys,
   type FlowChange,
   getFlow,
   insertFlow,

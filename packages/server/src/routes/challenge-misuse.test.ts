@@ -14,11 +14,6 @@ import {
   type Harness,
 } from '../test-support/issuance-harness.js';
 
-const readers = (card: string) => ({
-  1: { connected: true, card: { cardNumber: card } },
-  2: { connected: true, card: null },
-});
-
 /** A refusal the catalogue explains: 4xx with a known code. */
 const expectRefused = (answer: Answer, code: string) => {
   const where = `${answer.status} ${answer.raw.toString('utf8').slice(0, 300)}`;
@@ -48,7 +43,7 @@ describe('a challenge used where it does not belong', () => {
     expect((await admin1.client.login(ADMIN1_CARD)).status).toBe(200);
     // Admin 2 logs in last: the card stays in reader 1 for the signatures below.
     expect((await admin2.client.login(ADMIN2_CARD)).status).toBe(200);
-    const started = await admin2.client.post('/api/flows', { readers: readers(ADMIN2_CARD) });
+    const started = await admin2.client.startFlow();
     expect(started.status).toBe(200);
     flowId = started.body.view.flowId;
   });

@@ -245,12 +245,8 @@ describe('the OpenAPI document, fuzzed route by route', () => {
     const info = await h.cards.cardInfo('reader-1');
     const der = info.certificates.find((c) => c.key === 'sign')?.der ?? new Uint8Array();
     ids.signCertificate = Buffer.from(der).toString('base64');
-    const readers = {
-      1: { connected: true, card: { cardNumber: ADMIN2_CARD } },
-      2: { connected: true, card: null },
-    };
-    ids.fresh = (await admin.post('/api/flows', { readers })).body.view.flowId;
-    ids.search = (await admin.post('/api/flows', { readers })).body.view.flowId;
+    ids.fresh = (await admin.startFlow()).body.view.flowId;
+    ids.search = (await admin.startFlow()).body.view.flowId;
     expect((await admin.post(`/api/flows/${ids.search}/actions`, { type: 'manage-orders' })).status).toBe(
       200,
     );

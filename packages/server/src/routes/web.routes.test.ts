@@ -102,12 +102,7 @@ describe('the web page’s routes', () => {
     expect(clock.offset).toBe(before + 60_000);
 
     // A flow without a deadline has nothing to jump to; someone else's flow is not theirs to move.
-    const started = await admin.post('/api/flows', {
-      readers: {
-        1: { connected: true, card: { cardNumber: ADMIN2_CARD } },
-        2: { connected: true, card: null },
-      },
-    });
+    const started = await admin.startFlow();
     const flowId = started.body.view.flowId as string;
     expect((await admin.post('/api/training/clock', { toDeadlineOf: flowId })).body.code).toBe(
       'EVENT_OUT_OF_ORDER',
@@ -122,12 +117,7 @@ describe('the web page’s routes', () => {
   it('the support case preview reads the certificates the agent found on the card, and refuses what is not one', async () => {
     const admin = new Client(h);
     expect((await admin.login(ADMIN2_CARD)).status).toBe(200);
-    const started = await admin.post('/api/flows', {
-      readers: {
-        1: { connected: true, card: { cardNumber: ADMIN2_CARD } },
-        2: { connected: true, card: null },
-      },
-    });
+    const started = await admin.startFlow();
     const flowId = started.body.view.flowId as string;
     const info = await h.cards.cardInfo('reader-1');
     const ders = info.certificates.map((c) => Buffer.from(c.der).toString('base64'));

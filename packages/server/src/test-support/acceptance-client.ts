@@ -194,4 +194,20 @@ export class Client {
   post(path: string, payload?: unknown, options: RequestOptions = {}) {
     return this.request('POST', path, payload === undefined ? options : { ...options, payload });
   }
+
+  /**
+   * Starts a flow as the page does: a flow id and nonce from the server, the readers signed for
+   * them by the harness's station, then the flow. The reservation's answer if it was refused.
+   */
+  async startFlow(options: RequestOptions = {}): Promise<Answer> {
+    const reserved = await this.post('/api/flows/start', undefined, options);
+    if (reserved.status !== 200) return reserved;
+    const { flowId, stationNonce } = reserved.body as { flowId: string; stationNonce: string };
+    const readers = await this.h.agent.statement(this.h.agentToken, {
+      flowId,
+      nonce: stationNonce,
+      kind: 'readers',
+    });
+    return this.post('/api/flows', { flowId, readers }, options);
+  }
 }
