@@ -1,6 +1,4 @@
-import type { SignedStatement } from '@reservkort/domain';
 import { useEffect, useRef, useState } from 'react';
-import { answer, client } from '../api/server-client.js';
 import type { SupportCasePreview, SupportCaseShown } from '../api/views.js';
 import { type PageError, pageErrorOf } from '../flow/issuance-driver.js';
 import { formatCard, formatDate } from '../format.js';
@@ -10,17 +8,17 @@ import { ErrorPanel } from './error-panel.js';
 import { TimelineView } from './timeline-view.js';
 
 interface SupportCaseDialogProps {
-  readonly flowId: string;
   /**
-   * The card station's statements for the case, with the flow's current nonce: its own version and
-   * the certificates on the order's card. None when the agent is no station: the case then says so.
+   * The pre-filled case and sending it: the agent's version and the card's certificates come only
+   * as the card station's statements (none when the agent is no station: the case then says so).
    */
-  readonly statements: () => Promise<SignedStatement[]>;
+  readonly preview: () => Promise<SupportCasePreview>;
+  readonly send: (comment: string) => Promise<SupportCaseShown>;
   readonly onClose: () => void;
 }
 
 /** "Skicka felanmälan": the pre-filled case shown read-only, a comment box, and send. */
-export const SupportCaseDialog = ({ flowId, statements, onClose }: SupportCaseDialogProps) => {
+export const SupportCaseDialog = ({ preview: load, send: deliver, onClose }: SupportCaseDialogProps) => {
   const { language, t } = useLanguage();
   const dialog = useRef<HTMLDialogElement>(null);
   const [preview, setPreview] = useState<SupportCasePreview | null>(null);
@@ -34,9 +32,7 @@ export const SupportCaseDialog = ({ flowId, statements, onClose }: SupportCaseDi
     let cancelled = false;
     void (async () => {
       try {
-        const shown = await answer<SupportCasePreview>(
-          client.POST('/api/support/cases/preview', { body: { flowId, statements: await statements() } }),
-        );
+        const shown = await load();
         if (!cancelled) setPreview(shown);
       } catch (failure) {
         if (!cancelled) setError(pageErrorOf(failure));
@@ -45,17 +41,14 @@ export const SupportCaseDialog = ({ flowId, statements, onClose }: SupportCaseDi
     return () => {
       cancelled = true;
     };
-  }, [flowId, statements]);
+  }, [load]);
 
   const send = async () => {
     if (preview === null) return;
     setSending(true);
     setError(null);
     try {
-      // Fresh statements, with the nonce as it is now: the preview's stay unused.
-      const created = await answer<SupportCaseShown>(
-        client.POST('/api/support/cases', { body: { flowId, statements: await statements(), comment } }),
-      );
+      const created = await deliver(comment);
       setSent(created.id);
     } catch (failure) {
       setError(pageErrorOf(failure));

@@ -14,7 +14,14 @@ import {
 } from '@reservkort/domain';
 import { type AgentEvent, AgentFailure, type FlowAgentEvent } from '../api/agent-client.js';
 import { ApiFailure, answer, client } from '../api/server-client.js';
-import type { CertificatesAnswer, Review, SearchAnswer, SigningChallenge } from '../api/views.js';
+import type {
+  CertificatesAnswer,
+  Review,
+  SearchAnswer,
+  SigningChallenge,
+  SupportCasePreview,
+  SupportCaseShown,
+} from '../api/views.js';
 import { agentFailureOf } from './portal-session.js';
 import type { Workstation } from './workstation.js';
 
@@ -495,21 +502,49 @@ export class IssuanceDriver {
   /**
    * The station's statements for a support case on this flow, with its current nonce: the agent's
    * own version, and the certificates on the order's card when it is in reader 2. None when the
-   * agent is no card station.
+   * agent is no card station. Run inside the flow's queue.
    */
-  caseStatements(cardNumber: CardNumber | null): Promise<SignedStatement[]> {
+  private async caseStatements(cardNumber: CardNumber | null): Promise<SignedStatement[]> {
+    const flowId = this.flowId;
+    const nonce = this.stationNonce;
+    if (!flowId || nonce === null || !(await this.ws.isStation())) return [];
+    const statements = [await this.ws.statement({ flowId, nonce, kind: 'agent-info' })];
+    if (cardNumber !== null && this.ws.slot(2).card?.cardNumber === cardNumber) {
+      const certificates = await this.ws
+        .statement({ flowId, nonce, kind: 'card-certificates', reader: 2 })
+        .catch(() => null);
+      if (certificates !== null) statements.push(certificates);
+    }
+    return statements;
+  }
+
+  /** The pre-filled support case for this flow, as it would be sent (the server keeps nothing of it). */
+  previewCase(cardNumber: CardNumber | null): Promise<SupportCasePreview> {
     return this.serial(async () => {
       const flowId = this.flowId;
-      const nonce = this.stationNonce;
-      if (!flowId || nonce === null || !(await this.ws.isStation())) return [];
-      const statements = [await this.ws.statement({ flowId, nonce, kind: 'agent-info' })];
-      if (cardNumber !== null && this.ws.slot(2).card?.cardNumber === cardNumber) {
-        const certificates = await this.ws
-          .statement({ flowId, nonce, kind: 'card-certificates', reader: 2 })
-          .catch(() => null);
-        if (certificates !== null) statements.push(certificates);
-      }
-      return statements;
+      const statements = await this.caseStatements(cardNumber);
+      return answer<SupportCasePreview>(
+        client.POST('/api/support/cases/preview', { body: { flowId, statements } }),
+      );
+    });
+  }
+
+  /**
+   * Sends the support case with fresh statements; their nonce is then spent, so the flow is read
+   * again (for the next nonce) before anything else goes to the server.
+   */
+  sendCase(cardNumber: CardNumber | null, comment: string): Promise<SupportCaseShown> {
+    return this.serial(async () => {
+      const flowId = this.flowId;
+      const statements = await this.caseStatements(cardNumber);
+      const created = await answer<SupportCaseShown>(
+        client.POST('/api/support/cases', { body: { flowId, statements, comment } }),
+      );
+      if (statements.length > 0)
+        this.took(
+          await answer<FlowAnswer>(client.GET('/api/flows/{flowId}', { params: { path: { flowId } } })),
+        );
+      return created;
     });
   }
 

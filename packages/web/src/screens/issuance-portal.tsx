@@ -54,7 +54,8 @@ export const IssuancePortal = ({ ws, driver, onLogoutRestart, agentUrl }: Issuan
   const status = view?.status ?? 'active';
   const orderCard = view?.order?.cardNumber ?? null;
   // Stable, so the support dialog asks for its preview once.
-  const caseStatements = useCallback(() => driver.caseStatements(orderCard), [driver, orderCard]);
+  const previewCase = useCallback(() => driver.previewCase(orderCard), [driver, orderCard]);
+  const sendCase = useCallback((comment: string) => driver.sendCase(orderCard, comment), [driver, orderCard]);
 
   // Focus goes to each new step's heading, so a screen reader and the keyboard start there.
   const screenKey = flowId ? `${flowId}:${step}:${status}` : '';
@@ -141,11 +142,7 @@ export const IssuancePortal = ({ ws, driver, onLogoutRestart, agentUrl }: Issuan
         </div>
       ) : null}
       {supportFor ? (
-        <SupportCaseDialog
-          flowId={supportFor}
-          statements={caseStatements}
-          onClose={() => setSupportFor(null)}
-        />
+        <SupportCaseDialog preview={previewCase} send={sendCase} onClose={() => setSupportFor(null)} />
       ) : null}
     </section>
   );
