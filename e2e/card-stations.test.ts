@@ -65,6 +65,9 @@ describe('card stations in the admin portal, in a real browser', () => {
     await page.locator('[data-action="language"]').click();
     await page.getByRole('heading', { name: 'Card stations', level: 2 }).waitFor();
     await expect(active.textContent()).resolves.toContain('(this workstation)');
+    await expect(notice.textContent()).resolves.toBe(
+      `This workstation is registered as card station ${newId}.`,
+    );
     await expect(
       page.locator('[data-testid="stations"] tr[data-status="revoked"]').textContent(),
     ).resolves.toContain('Revoked');

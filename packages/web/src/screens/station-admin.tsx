@@ -24,7 +24,10 @@ export const StationAdmin = ({ ws, me }: { readonly ws: Workstation; readonly me
   const [name, setName] = useState('');
   const [branchId, setBranchId] = useState('');
   const [error, setError] = useState<PageError | null>(null);
-  const [notice, setNotice] = useState('');
+  // Kept as what happened, so it reads in the language chosen afterwards too.
+  const [notice, setNotice] = useState<{ kind: 'registered' | 'renewed' | 'revoked'; id: string } | null>(
+    null,
+  );
   const [busy, setBusy] = useState(false);
   useEffect(() => heading.current?.focus(), []);
 
@@ -41,7 +44,7 @@ export const StationAdmin = ({ ws, me }: { readonly ws: Workstation; readonly me
   const run = async (work: () => Promise<void>) => {
     setBusy(true);
     setError(null);
-    setNotice('');
+    setNotice(null);
     try {
       await work();
     } catch (failure) {
@@ -65,9 +68,7 @@ export const StationAdmin = ({ ws, me }: { readonly ws: Workstation; readonly me
       );
       await ws.agent.installStationCertificate(registered.certificate);
       await reload();
-      setNotice(
-        fill(registered.renewed ? t.stations.renewed : t.stations.registered, { id: registered.stationId }),
-      );
+      setNotice({ kind: registered.renewed ? 'renewed' : 'registered', id: registered.stationId });
     });
   };
 
@@ -75,7 +76,7 @@ export const StationAdmin = ({ ws, me }: { readonly ws: Workstation; readonly me
     void run(async () => {
       await answer(client.POST('/api/stations/{stationId}/revoke', { params: { path: { stationId } } }));
       await reload();
-      setNotice(fill(t.stations.revoked, { id: stationId }));
+      setNotice({ kind: 'revoked', id: stationId });
     });
 
   const branchName = (id: string) => list?.branches.find((b) => b.id === id)?.name ?? id;
@@ -94,7 +95,7 @@ export const StationAdmin = ({ ws, me }: { readonly ws: Workstation; readonly me
       <div aria-live="polite">
         {notice ? (
           <p role="status" className="notice">
-            {notice}
+            {fill(t.stations[notice.kind], { id: notice.id })}
           </p>
         ) : null}
       </div>
