@@ -50,6 +50,8 @@ export interface Harness {
   readonly agentToken: string;
   /** The agent's station id, registered at the harness's start. */
   readonly stationId: string;
+  /** The station's folder, with its key: for tests that play a station whose key was stolen. */
+  readonly stationDir: string;
   readonly clock: { now(): number; advance(ms: number): void };
   dispose(): Promise<void>;
 }
@@ -178,11 +180,8 @@ export const createIssuanceHarness = async (
   });
   const baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
   // The workstation's agent is a registered card station of this CA.
-  const agent = new CardAgent({
-    backend: cards,
-    info: { version: '0.1.0', packaging: 'test' },
-    station: await openTestStation(),
-  });
+  const station = await openTestStation();
+  const agent = new CardAgent({ backend: cards, info: { version: '0.1.0', packaging: 'test' }, station });
   const agentToken = agent.createSession().token;
   const stationId = await registerTestStation(agent, agentToken, { db, ca: t.ca });
   return {
@@ -195,6 +194,7 @@ export const createIssuanceHarness = async (
     agent,
     agentToken,
     stationId,
+    stationDir: station.folder,
     clock,
     dispose: async () => {
       await app.close();
