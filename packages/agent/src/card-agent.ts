@@ -50,11 +50,14 @@ export type FlowAgentEventType =
   | 'dialog-completed'
   | 'dialog-cancelled'
   | 'dialog-not-shown'
-  | 'certificates-written';
+  | 'certificates-written'
+  | 'download-failed';
 
 export interface FlowAgentEvent {
   readonly type: FlowAgentEventType;
   readonly dialog?: 'auth' | 'sign';
+  /** Only for `download-failed`: the error code of the failed write. */
+  readonly reason?: string;
   readonly at: number;
 }
 
@@ -302,7 +305,11 @@ export class CardAgent {
     this.flows.set(flowId, list);
     const seq = ++this.seq;
     this.facts.set(seq, {
-      event: event.dialog === undefined ? { type: event.type } : { type: event.type, dialog: event.dialog },
+      event: {
+        type: event.type,
+        ...(event.dialog === undefined ? {} : { dialog: event.dialog }),
+        ...(event.reason === undefined ? {} : { reason: event.reason }),
+      },
       flowId,
     });
     this.publish({ seq, type: 'flow', flowId, event });
@@ -709,9 +716,12 @@ export class CardAgent {
         await this.backend.writeCertificate(readerId, cardNumber, 'auth', pin1, certificates.auth);
         await this.backend.writeCertificate(readerId, cardNumber, 'sign', pin1, certificates.sign);
         this.enrolments.delete(cardNumber);
-        // The station's own observation, for its signed statement: the certificates are on the card.
+        // The station's own observations, for its signed statements: written, or why not.
         this.recordFlow(flowId, { type: 'certificates-written', at: this.now() });
         return { cardNumber };
+      }).catch((error: unknown) => {
+        this.recordFlow(flowId, { type: 'download-failed', reason: errorView(error).code, at: this.now() });
+        throw error;
       }),
     );
   }
