@@ -176,6 +176,7 @@ describe('card agent on PKCS#11 (SoftHSM2)', () => {
       'keys-generated',
       'dialog-shown:sign',
       'dialog-completed:sign',
+      'certificates-written',
     ]);
   });
 

@@ -6,13 +6,26 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pkcs10CertificateRequest } from '@peculiar/x509';
-import type { CardNumber, SignedStatement } from '@reservkort/domain';
+import { type CardNumber, cardKeysBytes, cardProofBytes, type SignedStatement } from '@reservkort/domain';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type AgentFixture, CARD, createAgentFixture, PINS, PORTAL } from '../test-support/agent-fixture.js';
+import { testBureauCertificate } from '../test-support/bureau-certificate.js';
 import { createStationCa, type StationCa, verifyStatement } from '../test-support/station-ca.js';
 import { StationIdentity } from './station-identity.js';
 
 const NONCE = '0123456789abcdef0123456789abcdef';
+
+/** The card's signature (raw r‖s) over `data`, checked with the key of its bureau certificate. */
+const cardSigned = async (certificate: string, signature: string, data: Uint8Array): Promise<boolean> => {
+  const { X509Certificate } = await import('@peculiar/x509');
+  const { createPublicKey, verify } = await import('node:crypto');
+  const key = createPublicKey({
+    key: Buffer.from(new X509Certificate(Buffer.from(certificate, 'base64')).publicKey.rawData),
+    format: 'der',
+    type: 'spki',
+  });
+  return verify('sha256', data, { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(signature, 'base64'));
+};
 const OTHER = '9752278900000000200' as CardNumber;
 
 describe('the card agent as a station', () => {
@@ -246,14 +259,78 @@ describe('the card agent as a station', () => {
 
     it('refuses kinds it cannot state on request and malformed requests', async () => {
       for (const body of [
-        { kind: 'card-proof', reader: 2 },
-        { kind: 'keys-generated' },
+        { kind: 'card-proof' },
+        { kind: 'keys-generated', reader: 1 },
         { kind: 'readers', nonce: 'ABC' },
         { kind: 'readers', flowId: 'a b' },
         { kind: 'readers', reader: 3 },
       ]) {
         expect(await statement(body)).toMatchObject({ status: 400, body: { code: 'REQUEST_INVALID' } });
       }
+    });
+
+    it('lets the card prove itself with its bureau key, for this flow and nonce', async () => {
+      const { certificate } = await f.backend.installBureauKey(CARD, (spki) =>
+        testBureauCertificate(spki, CARD),
+      );
+      const payload = verified((await statement({ kind: 'card-proof', reader: 2 })).body);
+      const body = payload.body as { cardNumber: string; bureauCertificate: string; cardSignature: string };
+      expect(body).toMatchObject({ reader: 2, cardNumber: CARD });
+      expect(Buffer.from(body.bureauCertificate, 'base64')).toEqual(Buffer.from(certificate));
+      expect(
+        await cardSigned(
+          body.bureauCertificate,
+          body.cardSignature,
+          cardProofBytes({ flowId: 'flow-1', nonce: NONCE, cardNumber: CARD }),
+        ),
+      ).toBe(true);
+      // No card in reader 1: nothing to prove.
+      expect(await statement({ kind: 'card-proof', reader: 1 })).toMatchObject({
+        status: 409,
+        body: { code: 'CARD_MISSING' },
+      });
+    });
+
+    it('vouches, with the card, only for the keys its own enrolment generated on that card', async () => {
+      await f.backend.installBureauKey(CARD, (spki) => testBureauCertificate(spki, CARD));
+      expect(await statement({ kind: 'keys-generated', reader: 2 })).toMatchObject({
+        body: { code: 'KEY_MISSING' },
+      });
+      const started = await f.call('POST', '/v1/readers/reader-2/enrol', { flowId: 'flow-1' }, headers());
+      await f.answer(started.body.dialog.id, PINS.pin1);
+      const second = await f.waitFor(token, started.body.id, (v) => v.dialog?.pin === 'pin2');
+      await f.answer(second.dialog?.id ?? '', PINS.pin2);
+      const done = await f.waitFor(token, started.body.id, (v) => v.state !== 'pending');
+      const csrs = done.result as { authCsr: string; signCsr: string };
+      const payload = verified((await statement({ kind: 'keys-generated', reader: 2 })).body);
+      const body = payload.body as {
+        keys: Record<
+          'auth' | 'sign',
+          { spki: string; local: boolean; sensitive: boolean; neverExtractable: boolean }
+        >;
+        bureauCertificate: string;
+        cardSignature: string;
+      };
+      for (const [purpose, csr] of [
+        ['auth', csrs.authCsr],
+        ['sign', csrs.signCsr],
+      ] as const) {
+        const request = new Pkcs10CertificateRequest(csr);
+        expect(body.keys[purpose]).toEqual({
+          spki: Buffer.from(request.publicKey.rawData).toString('base64'),
+          local: true,
+          sensitive: true,
+          neverExtractable: true,
+        });
+      }
+      const signed = cardKeysBytes({
+        flowId: 'flow-1',
+        nonce: NONCE,
+        cardNumber: CARD,
+        authSpki: body.keys.auth.spki,
+        signSpki: body.keys.sign.spki,
+      });
+      expect(await cardSigned(body.bureauCertificate, body.cardSignature, signed)).toBe(true);
     });
 
     it('numbers its statements strictly upwards, on disk before they leave, across restarts', async () => {
