@@ -513,6 +513,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/flows/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reserve a flow id and the nonce the card station signs its readers with */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/flows/": {
         parameters: {
             query?: never;
@@ -522,7 +556,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Start an issuance flow (step 1) with the readers as the card agent reports them */
+        /** Start an issuance flow (step 1) with the readers as the card station signed them */
         post: {
             parameters: {
                 query?: never;
@@ -533,19 +567,10 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        flowId: string;
                         readers: {
-                            1: {
-                                connected: boolean;
-                                card: {
-                                    cardNumber: string | null;
-                                } | null;
-                            };
-                            2: {
-                                connected: boolean;
-                                card: {
-                                    cardNumber: string | null;
-                                } | null;
-                            };
+                            payload: string;
+                            signature: string;
                         };
                     };
                 };
@@ -655,7 +680,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Relay a reader, card or dialog event from the card agent */
+        /** A reader, card or dialog event the card station signed, or the page’s tick */
         post: {
             parameters: {
                 query?: never;
@@ -668,8 +693,101 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @enum {string} */
-                        type: "reader-plugged" | "reader-unplugged" | "card-inserted" | "card-removed" | "key-generation-started" | "keys-generated" | "dialog-shown" | "dialog-completed" | "dialog-cancelled" | "dialog-not-shown" | "certificates-written" | "download-failed" | "handover-verified" | "tick";
+                        statement?: {
+                            payload: string;
+                            signature: string;
+                        };
+                        type?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/flows/{flowId}/handover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Handover (step 4): the card in reader 2 proves its number, signed by card and station */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    flowId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        proof: {
+                            payload: string;
+                            signature: string;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/flows/{flowId}/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Step 6: the keys generated on the reserve card, vouched for by the card and the station */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    flowId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        statement: {
+                            payload: string;
+                            signature: string;
+                        };
                     };
                 };
             };
@@ -799,6 +917,10 @@ export interface paths {
                         challengeId: string;
                         certificate: string;
                         signature: string;
+                        readers: {
+                            payload: string;
+                            signature: string;
+                        };
                     };
                 };
             };
