@@ -142,16 +142,29 @@ describe('authorization matrix: every endpoint × caller', () => {
   let cardCounter = 500;
   let ocspRequest = Buffer.alloc(0);
 
-  const readersWith = (card: CardNumber | null) => ({
-    readers: {
-      1: { connected: true, card: card === null ? null : { cardNumber: card } },
-      2: { connected: true, card: null },
-    },
-  });
+  /** Shaped like a station's statement; believed by no server. */
+  const notAStatement = { payload: 'AAAA', signature: 'AAAA' };
+  /** A flow start for the caller: its card in reader 1, a reserved flow id, the station's readers. */
+  const startFor = async (as: Caller | 'anonymous') => {
+    if (as === 'anonymous') return { flowId: 'no-such-flow', readers: notAStatement };
+    await withCardIn(cardOf(as));
+    const reserved = await clients[as].post('/api/flows/start');
+    if (reserved.status !== 200) return { flowId: 'no-such-flow', readers: notAStatement };
+    const { flowId, stationNonce } = reserved.body as { flowId: string; stationNonce: string };
+    return {
+      flowId,
+      readers: await h.agent.statement(h.agentToken, { flowId, nonce: stationNonce, kind: 'readers' }),
+    };
+  };
+  /** The station's readers now, for admin 2's flow at its current nonce. */
+  const flowReaders = async () => {
+    const nonce = (await clients.admin2.get(`/api/flows/${ids.flow}`)).body.stationNonce as string;
+    return h.agent.statement(h.agentToken, { flowId: ids.flow, nonce, kind: 'readers' });
+  };
   const cardOf = (as: Caller | 'anonymous'): CardNumber => CARDS[as === 'anonymous' ? 'admin2' : as];
   const withCardIn = (card: CardNumber) => cardIn(h, 'reader-1', card);
   const admin2Flow = async (...actions: string[]) => {
-    const started = await clients.admin2.post('/api/flows', readersWith(ADMIN2_CARD));
+    const started = await clients.admin2.startFlow();
     expect(started.status).toBe(200);
     const flowId = started.body.view.flowId as string;
     for (const type of actions) await clients.admin2.post(`/api/flows/${flowId}/actions`, { type });
@@ -251,10 +264,16 @@ describe('authorization matrix: every endpoint × caller', () => {
       expected: loggedIn(ok(), 'POST'),
     },
     {
+      name: 'POST /api/flows/start',
+      method: 'POST',
+      url: () => '/api/flows/start',
+      expected: { ...loggedIn(ok(), 'POST'), desk: refused('ACCESS_DENIED') },
+    },
+    {
       name: 'POST /api/flows (start)',
       method: 'POST',
       url: () => '/api/flows',
-      body: (as) => readersWith(cardOf(as)),
+      body: (as) => startFor(as),
       // Starting a flow needs only a login: a LoA2 login or one without roles gets a flow whose
       // controls explain what they may not do (LOA2_LOGIN, NO_ROLE_IN_BRANCH at the search). The
       // service desk is no ID-administrator and may not start one (ACCESS_DENIED).
@@ -303,9 +322,24 @@ describe('authorization matrix: every endpoint × caller', () => {
         challengeId: await flowChallenge('order'),
         certificate: await admin2SignCertificate(),
         signature: garbageSignature,
+        readers: await flowReaders(),
       }),
       // The flow is at step 2: SIGNERA is no control there.
       expected: ownerOnly(past('EVENT_OUT_OF_ORDER'), 'POST'),
+    },
+    {
+      name: 'POST /api/flows/:flowId/handover',
+      method: 'POST',
+      url: () => `/api/flows/${ids.flow}/handover`,
+      body: () => ({ proof: notAStatement }),
+      expected: ownerOnly(past('STATEMENT_INVALID'), 'POST'),
+    },
+    {
+      name: 'POST /api/flows/:flowId/keys',
+      method: 'POST',
+      url: () => `/api/flows/${ids.flow}/keys`,
+      body: () => ({ statement: notAStatement }),
+      expected: ownerOnly(past('STATEMENT_INVALID'), 'POST'),
     },
     {
       name: 'POST /api/flows/:flowId/certificates',
@@ -540,6 +574,8 @@ describe('authorization matrix: every endpoint × caller', () => {
     for (const caller of ['noRole', 'admin2'] as const) {
       expect((await clients[caller].login(CARDS[caller])).status).toBe(200);
     }
+    // Admin 2's card goes in before the flow starts: the station counts that insertion for SIGNERA.
+    await withCardIn(ADMIN2_CARD);
     const flowId = await admin2Flow('manage-orders');
     await clients.admin2.post(`/api/flows/${flowId}/search`, { query: ANNA_PNR });
     expect(
@@ -548,9 +584,10 @@ describe('authorization matrix: every endpoint × caller', () => {
     const challenge = await clients.admin2.post(`/api/flows/${flowId}/signing-challenge`, {
       purpose: 'order',
     });
-    await withCardIn(ADMIN2_CARD);
     const signed = await signWithCard(h, 'reader-1', Buffer.from(challenge.body.toBeSigned, 'base64'));
-    const body = { challengeId: challenge.body.challengeId, ...signed };
+    const nonce = (await clients.admin2.get(`/api/flows/${flowId}`)).body.stationNonce as string;
+    const readers = await h.agent.statement(h.agentToken, { flowId, nonce, kind: 'readers' });
+    const body = { challengeId: challenge.body.challengeId, ...signed, readers };
     const stranger = await clients.noRole.post(`/api/flows/${flowId}/sign`, body);
     expect(cell(stranger)).toBe(refused('ACCESS_DENIED'));
     const owner = await clients.admin2.post(`/api/flows/${flowId}/sign`, body);

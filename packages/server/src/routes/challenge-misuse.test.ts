@@ -56,6 +56,8 @@ describe('a challenge used where it does not belong', () => {
       challengeId: await loginChallenge(),
       certificate: 'AAAA',
       signature: 'AAAA',
+      // Shaped like a readers statement: the challenge is refused before it is looked at.
+      readers: { payload: 'AAAA', signature: 'AAAA' },
     });
     expectRefused(answer, 'SIGNATURE_INVALID');
   });
@@ -108,6 +110,8 @@ describe('a challenge used where it does not belong', () => {
       challengeId: prepared.body.challengeId,
       certificate: 'AAAA',
       signature: 'AAAA',
+      // Shaped like a readers statement: the challenge is refused before it is looked at.
+      readers: { payload: 'AAAA', signature: 'AAAA' },
     });
     expectRefused(answer, 'SIGNATURE_INVALID');
   });
@@ -121,6 +125,8 @@ describe('a challenge used where it does not belong', () => {
       challengeId: issued.body.challengeId,
       certificate: 'AAAA',
       signature: 'AAAA',
+      // Shaped like a readers statement: the challenge is refused before it is looked at.
+      readers: { payload: 'AAAA', signature: 'AAAA' },
     });
     expectRefused(answer, 'SIGNATURE_INVALID');
   });

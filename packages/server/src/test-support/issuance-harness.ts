@@ -1,6 +1,6 @@
 // A whole issuance on one machine for tests: a real store and CA, the server app, a card agent
 // over virtual cards, and a "page" that does what the web UI will do between them.
-import { CardAgent, type OperationView, VirtualBackend } from '@reservkort/agent';
+import { CardAgent, type CardAgentOptions, type OperationView, VirtualBackend } from '@reservkort/agent';
 import {
   type CardNumber,
   DEFAULT_FLOW_CONFIG,
@@ -50,6 +50,8 @@ export interface Harness {
   readonly agentToken: string;
   /** The agent's station id, registered at the harness's start. */
   readonly stationId: string;
+  /** The station's folder, with its key: for tests that play a station whose key was stolen. */
+  readonly stationDir: string;
   readonly clock: { now(): number; advance(ms: number): void };
   dispose(): Promise<void>;
 }
@@ -84,6 +86,8 @@ export const createIssuanceHarness = async (
   dialect: Dialect = 'sqlite',
   /** Options of the app beyond its services (e.g. the rate limit). */
   appOptions: Omit<AppOptions, 'services'> = {},
+  /** The card agent's dialog timeouts, for tests of dialogs that never appear. */
+  agentOptions: Pick<CardAgentOptions, 'dialogShowTimeoutMs' | 'dialogAnswerTimeoutMs'> = {},
 ): Promise<Harness> => {
   const t = await createTestCa(dialect);
   const db = t.store.db;
@@ -178,10 +182,12 @@ export const createIssuanceHarness = async (
   });
   const baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
   // The workstation's agent is a registered card station of this CA.
+  const station = await openTestStation();
   const agent = new CardAgent({
     backend: cards,
     info: { version: '0.1.0', packaging: 'test' },
-    station: await openTestStation(),
+    station,
+    ...agentOptions,
   });
   const agentToken = agent.createSession().token;
   const stationId = await registerTestStation(agent, agentToken, { db, ca: t.ca });
@@ -195,6 +201,7 @@ export const createIssuanceHarness = async (
     agent,
     agentToken,
     stationId,
+    stationDir: station.folder,
     clock,
     dispose: async () => {
       await app.close();
