@@ -650,6 +650,8 @@ const overHttp = async (store: TestStore, env: NodeJS.ProcessEnv, queries: reado
         csrfToken: csrf,
         createdAt: now,
         expiresAt: now + 10 * 3_600_000,
+        // Searching needs no card station: no order or flow signature is made on these sessions.
+        station: null,
       });
       sessions.set(admin, { cookie: `rk_session=${token}`, csrf, card, flowId: '', used: SEARCHES_PER_FLOW });
     }

@@ -353,9 +353,15 @@ class PortalPage {
       challengeId: challenge.challengeId,
       certificate: done.result.certificate,
       signature: done.result.signature,
+      readers: await this.readersStatement(challenge.challengeId, challenge.stationNonce),
     });
     this.csrf = me.csrfToken;
     return me;
+  }
+
+  /** The card station's signed statement of its readers, for a challenge and the nonce given with it. */
+  private readersStatement(challengeId: string, nonce: string): Promise<any> {
+    return this.agentApi('POST', '/v1/statements', { flowId: challengeId, nonce, kind: 'readers' });
   }
 
   async logout(): Promise<void> {
@@ -376,7 +382,12 @@ class PortalPage {
       idDocument: 'swedish-passport',
     });
     const signed = await this.signOnCard(1, challenge.toBeSigned, pin2);
-    return this.api('POST', '/api/admin/orders', { challengeId: challenge.challengeId, ...signed });
+    return this.api('POST', '/api/admin/orders', {
+      challengeId: challenge.challengeId,
+      ...signed,
+      // The station's word that the login card never left reader 1 since login.
+      readers: await this.readersStatement(challenge.challengeId, challenge.stationNonce),
+    });
   }
 
   // ---- the issuance flow ---------------------------------------------------------------------------
@@ -565,6 +576,17 @@ describe('production mode on PKCS#11 cards (SoftHSM2)', { timeout: 180_000 }, ()
       }),
     );
     expect(await cli(['directory', 'import', directory])).toContain('2 administrators');
+    // The workstation's card agent becomes a card station of the hospital before it starts.
+    await cli([
+      'station',
+      'register',
+      '--agent-data',
+      join(workstation, 'agent'),
+      '--branch',
+      'hospital',
+      '--name',
+      'Kortdisken',
+    ]);
 
     // The server starts while the cards are made: it only reads the CA and the database.
     const serving = startProcess(

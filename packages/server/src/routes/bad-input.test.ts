@@ -327,7 +327,7 @@ describe('bad input never gives a 500 and never half-writes', () => {
       method: 'POST',
       who: 'admin2',
       path: () => '/api/support/cases',
-      valid: () => ({ flowId: ids.flow, comment: 'Fastnar', agent: { version: '1', packaging: 'npm' } }),
+      valid: () => ({ flowId: ids.flow, comment: 'Fastnar' }),
       required: ['flowId'],
       strings: ['flowId', 'comment'],
       bad: () =>
@@ -336,15 +336,36 @@ describe('bad input never gives a 500 and never half-writes', () => {
             flowId: fc.constant(ids.flow),
             comment: fc.string({ minLength: 8001, maxLength: 9000 }),
           }),
+          // Statements that are no signed statements: wrong shapes, wrong encodings, too many.
           fc.record({
             flowId: fc.constant(ids.flow),
-            agent: fc.oneof(fc.record({ version: fc.object() }), fc.array(fc.string(), { minLength: 2 })),
-          }),
-          fc.record({
-            flowId: fc.constant(ids.flow),
-            certificatesOnCard: fc.oneof(
+            statements: fc.oneof(
               fc.array(fc.object(), { minLength: 1, maxLength: 3 }),
-              fc.array(fc.constant({}), { minLength: 9, maxLength: 12 }),
+              fc.array(fc.record({ payload: fc.constant('e30'), signature: fc.constant('AAAA') }), {
+                minLength: 7,
+                maxLength: 9,
+              }),
+              fc.array(
+                fc.record({ payload: fc.constant('not base64url!'), signature: fc.constant('AAAA') }),
+                {
+                  minLength: 1,
+                  maxLength: 2,
+                },
+              ),
+              fc.string(),
+            ),
+          }),
+          // Well-formed, but signed by no station: refused as a statement.
+          fc.record({
+            flowId: fc.constant(ids.flow),
+            statements: fc.array(
+              fc.record({
+                payload: fc
+                  .base64String({ minLength: 8, maxLength: 64 })
+                  .map((b) => b.replace(/[+/=]/g, 'A')),
+                signature: fc.constant('A'.repeat(86)),
+              }),
+              { minLength: 1, maxLength: 6 },
             ),
           }),
         ),

@@ -13,6 +13,7 @@ import {
   createIssuanceHarness,
   type Harness,
 } from '../test-support/issuance-harness.js';
+import { readersStatement, withStation } from '../test-support/station-agent.js';
 
 /** A refusal the catalogue explains: 4xx with a known code. */
 const expectRefused = (answer: Answer, code: string) => {
@@ -34,7 +35,7 @@ describe('a challenge used where it does not belong', () => {
     (await send(h.baseUrl, 'POST', '/api/auth/challenge', {}, null)).body.challengeId;
 
   beforeAll(async () => {
-    h = await createIssuanceHarness();
+    h = await withStation(await createIssuanceHarness());
     await addAcceptanceDirectory(h, { actors: ['desk'] });
     admin1.client = new Client(h);
     admin2.client = new Client(h);
@@ -71,10 +72,13 @@ describe('a challenge used where it does not belong', () => {
   });
 
   it('a login challenge sent to register an order is refused, also when signed with the card', async () => {
+    // The station states its readers truthfully for each challenge: the challenge's purpose refuses it.
+    const first = (await send(h.baseUrl, 'POST', '/api/auth/challenge', {}, null)).body;
     const unsigned = await admin2.client.post('/api/admin/orders', {
-      challengeId: await loginChallenge(),
+      challengeId: first.challengeId,
       certificate: 'AAAA',
       signature: 'AAAA',
+      readers: await readersStatement(h.agent, h.agentToken, first.challengeId, first.stationNonce),
     });
     expectRefused(unsigned, 'SIGNATURE_INVALID');
     const challenge = (await send(h.baseUrl, 'POST', '/api/auth/challenge', {}, null)).body;
@@ -82,6 +86,7 @@ describe('a challenge used where it does not belong', () => {
     const answer = await admin2.client.post('/api/admin/orders', {
       challengeId: challenge.challengeId,
       ...signed,
+      readers: await readersStatement(h.agent, h.agentToken, challenge.challengeId, challenge.stationNonce),
     });
     expectRefused(answer, 'SIGNATURE_INVALID');
   });
@@ -93,6 +98,7 @@ describe('a challenge used where it does not belong', () => {
     const answer = await admin2.client.post('/api/admin/orders', {
       challengeId: issued.body.challengeId,
       ...signed,
+      readers: await readersStatement(h.agent, h.agentToken, issued.body.challengeId, '0'.repeat(32)),
     });
     expectRefused(answer, 'SIGNATURE_INVALID');
   });
