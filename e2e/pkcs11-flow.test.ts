@@ -576,18 +576,6 @@ describe('production mode on PKCS#11 cards (SoftHSM2)', { timeout: 180_000 }, ()
       }),
     );
     expect(await cli(['directory', 'import', directory])).toContain('2 administrators');
-    // The workstation's card agent becomes a card station of the hospital before it starts.
-    await cli([
-      'station',
-      'register',
-      '--agent-data',
-      join(workstation, 'agent'),
-      '--branch',
-      'hospital',
-      '--name',
-      'Kortdisken',
-    ]);
-
     // The server starts while the cards are made: it only reads the CA and the database.
     const serving = startProcess(
       ['--data', data, 'serve', '--port', '0'],
