@@ -25,7 +25,7 @@ import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { buildCsr, CardAgent, type OperationView, VirtualBackend } from '@reservkort/agent';
+import { type AgentEvent, buildCsr, CardAgent, type OperationView, VirtualBackend } from '@reservkort/agent';
 import {
   buildOrganisationTree,
   type CardNumber,
@@ -45,6 +45,11 @@ import {
 import { openCa } from '../packages/server/src/cli/ca-context.js';
 import { dataFolder } from '../packages/server/src/config/data-folder.js';
 import { CARD_PINS, provisionCard } from '../packages/server/src/test-support/provision-card.js';
+import {
+  giveTestBureauKeys,
+  openTestStation,
+  registerTestStation,
+} from '../packages/server/src/test-support/test-station.js';
 import { createTestStore } from '../packages/store/src/test-support/test-stores.js';
 import { ratio, startProcess, stopProcess, table } from './support.js';
 
@@ -210,22 +215,20 @@ class Workstation {
   private cookie = '';
   private csrf = '';
   private flowId = '';
-  private readonly token: string;
-  readonly readerA: string;
-  readonly readerB: string;
+  /** The nonce the station's next statement for the flow must carry, as the server last said. */
+  private stationNonce = '';
+  readonly readerA = 'reader-1';
+  readonly readerB = 'reader-2';
   timing: Timing = newTiming();
 
+  /** Each workstation is a registered card station: its own agent, its own two readers. */
   constructor(
-    lane: number,
     private readonly http: Http,
     private readonly agent: CardAgent,
+    private readonly token: string,
     private readonly cards: VirtualBackend,
     private readonly adminCard: CardNumber,
-  ) {
-    this.token = agent.createSession().token;
-    this.readerA = `reader-${2 * lane + 1}`;
-    this.readerB = `reader-${2 * lane + 2}`;
-  }
+  ) {}
 
   private async call(method: 'GET' | 'POST', path: string, payload?: unknown) {
     const start = process.hrtime.bigint();
@@ -244,7 +247,36 @@ class Workstation {
     this.timing.byKind.set(kind, entry);
     if (answer.status >= 400)
       throw new Error(`${method} ${path}: ${answer.status} ${JSON.stringify(answer.body)}`);
+    const nonce = (answer.body as { stationNonce?: unknown }).stationNonce;
+    if (path.startsWith('/api/flows') && typeof nonce === 'string') this.stationNonce = nonce;
     return answer;
+  }
+
+  /** A statement of this workstation's station for the flow, signed now (part of the card time). */
+  private async statement(
+    kind: 'readers' | 'event' | 'card-proof' | 'keys-generated',
+    extra: { eventSeq?: number; reader?: 1 | 2 } = {},
+  ) {
+    const start = process.hrtime.bigint();
+    const signed = await this.agent.statement(this.token, {
+      flowId: this.flowId,
+      nonce: this.stationNonce,
+      kind,
+      ...extra,
+    });
+    this.timing.cardMs += msSince(start);
+    return signed;
+  }
+
+  /** The agent's log since `afterSeq`, as the page's event stream brings it. */
+  private agentLog(afterSeq: number): AgentEvent[] {
+    const log: AgentEvent[] = [];
+    this.agent.subscribe((event) => log.push(event), afterSeq)();
+    return log;
+  }
+
+  private lastSeq(): number {
+    return this.agentLog(0).at(-1)?.seq ?? 0;
   }
 
   private async api(path: string, payload?: unknown): Promise<Answer> {
@@ -271,8 +303,11 @@ class Workstation {
     return this.flow('/actions', { type, ...extra });
   }
 
-  private relay(event: Record<string, unknown>) {
-    return this.flow('/agent-events', event);
+  /** Relays an event of the agent's log as the station's statement; keys go to /keys, vouched for by the card. */
+  private async relay(event: AgentEvent): Promise<Answer> {
+    if (event.type === 'flow' && event.event.type === 'keys-generated')
+      return this.flow('/keys', { statement: await this.statement('keys-generated', { reader: 2 }) });
+    return this.flow('/agent-events', { statement: await this.statement('event', { eventSeq: event.seq }) });
   }
 
   private async signChallenge(purpose: 'order' | 'acknowledge', reader: string, pin2: string) {
@@ -316,13 +351,16 @@ class Workstation {
   async issue(order: Order): Promise<void> {
     try {
       await this.login();
+      const reserved = (await this.api('/api/flows/start')) as Answer & {
+        flowId?: string;
+        stationNonce?: string;
+      };
+      this.flowId = reserved.flowId ?? '';
+      this.stationNonce = reserved.stationNonce ?? '';
       const started = await this.api('/api/flows', {
-        readers: {
-          1: { connected: true, card: { cardNumber: this.adminCard } },
-          2: { connected: true, card: null },
-        },
+        flowId: this.flowId,
+        readers: await this.statement('readers'),
       });
-      this.flowId = started.view?.flowId ?? '';
       this.expectStep(started, 1, 'start');
       this.expectStep(await this.action('manage-orders'), 2, 'Hantera beställningar');
       const search = await this.flow('/search', { query: order.personalNumber });
@@ -335,29 +373,34 @@ class Workstation {
       const certificate = Buffer.from(info.certificates.find((c) => c.key === 'sign')?.der ?? []).toString(
         'base64',
       );
-      this.expectStep(await this.flow('/sign', { ...challenge, certificate }), 4, 'SIGNERA');
+      const readers = await this.statement('readers');
+      this.expectStep(await this.flow('/sign', { ...challenge, certificate, readers }), 4, 'SIGNERA');
 
+      const beforeInsert = this.lastSeq();
       await this.cards.insertCard(this.readerB, order.cardNumber);
       await this.agent.bind(this.token, this.readerB);
-      await this.relay({ type: 'card-inserted', reader: 2, cardNumber: order.cardNumber });
+      const inserted = this.agentLog(beforeInsert).find((e) => e.type === 'card-inserted');
+      if (inserted === undefined) throw new Error('the agent saw no card inserted');
+      await this.relay(inserted);
       await this.action('handover-confirmed');
       this.expectStep(
-        await this.relay({ type: 'handover-verified', cardNumber: order.cardNumber }),
+        await this.flow('/handover', { proof: await this.statement('card-proof', { reader: 2 }) }),
         5,
         'BEKRÄFTA ÖVERLÄMNING',
       );
       await this.action('terms-accepted', { accepted: true });
       await this.action('download-requested');
 
-      const seen = this.agent.flowEvents(this.flowId).length;
+      const seen = this.lastSeq();
       const csrs = await this.card(this.agent.enrol(this.token, this.readerB, this.flowId), [
         RESERVE_PINS.pin1,
         RESERVE_PINS.pin2,
       ]);
       let last: Answer | null = null;
       // The page relays what the agent recorded for this flow from the download on (step 6).
-      for (const e of this.agent.flowEvents(this.flowId).slice(seen))
-        last = await this.relay({ type: e.type, ...(e.dialog ? { dialog: e.dialog } : {}) });
+      const flowEvents = () =>
+        this.agentLog(seen).filter((e) => e.type === 'flow' && e.flowId === this.flowId);
+      for (const e of flowEvents()) last = await this.relay(e);
       if (last === null) throw new Error('the agent recorded no events');
       this.expectStep(last, 6, 'download');
       const issued = await this.flow('/certificates', { authCsr: csrs.authCsr, signCsr: csrs.signCsr });
@@ -372,7 +415,11 @@ class Workstation {
         ),
         [],
       );
-      this.expectStep(await this.relay({ type: 'certificates-written' }), 7, 'write');
+      const written = this.agentLog(seen).find(
+        (e) => e.type === 'flow' && e.flowId === this.flowId && e.event.type === 'certificates-written',
+      );
+      if (written === undefined) throw new Error('the agent recorded no certificates written');
+      this.expectStep(await this.relay(written), 7, 'write');
 
       const ack = await this.signChallenge('acknowledge', this.readerB, RESERVE_PINS.pin2);
       const done = await this.flow('/acknowledge', ack);
@@ -386,10 +433,17 @@ class Workstation {
 
 // --- Set-up of one configuration ---------------------------------------------------------------
 
+/** One workstation's desk: its two readers and its card agent, a registered card station. */
+interface Desk {
+  readonly cards: VirtualBackend;
+  readonly agent: CardAgent;
+  readonly token: string;
+}
+
 interface Prepared {
   readonly store: Store & { dispose(): Promise<void> };
   readonly env: NodeJS.ProcessEnv;
-  readonly cards: VirtualBackend;
+  readonly desks: readonly Desk[];
   readonly adminCards: readonly CardNumber[];
   readonly orders: readonly Order[];
   close(): Promise<void>;
@@ -404,7 +458,17 @@ const prepare = async (config: Config, dir: string, orderCount: number): Promise
   try {
     await execute(process.execPath, [BIN, 'ca', 'init'], { env });
     const ca = await openCa(dataFolder(dataDir), store);
-    const cards = await VirtualBackend.open({ stateFile: null, readers: 2 * LANES });
+    const desks: Desk[] = [];
+    for (let lane = 0; lane < LANES; lane++) {
+      const cards = await VirtualBackend.open({ stateFile: null, readers: 2 });
+      const agent = new CardAgent({
+        backend: cards,
+        info: { version: 'bench', packaging: 'bench' },
+        station: await openTestStation(),
+      });
+      desks.push({ cards, agent, token: agent.createSession().token });
+    }
+    const cards = (desks[0] as Desk).cards;
     const now = Date.now();
     await upsertBranches(store.db, BRANCHES);
     await insertAdmin(store.db, { hsaId: ADMIN1, givenName: 'Admin', surname: 'Ett', createdAt: now });
@@ -422,7 +486,12 @@ const prepare = async (config: Config, dir: string, orderCount: number): Promise
       await insertAdmin(store.db, { hsaId, givenName: 'Admin', surname: `Två ${lane}`, createdAt: now });
       await grantRole(store.db, { adminHsaId: hsaId, role: 'RA', branchId: 'region' });
       await grantRole(store.db, { adminHsaId: hsaId, role: 'KUR', branchId: 'region' });
-      await provisionCard(cards, ca, { hsaId, givenName: 'Admin', surname: `Två ${lane}`, cardNumber });
+      await provisionCard((desks[lane] as Desk).cards, ca, {
+        hsaId,
+        givenName: 'Admin',
+        surname: `Två ${lane}`,
+        cardNumber,
+      });
       adminCards.push(cardNumber);
     }
     const tree = buildOrganisationTree(BRANCHES);
@@ -467,16 +536,23 @@ const prepare = async (config: Config, dir: string, orderCount: number): Promise
         orders.push({ personalNumber: parsed.value.personalNumber.value, cardNumber });
       }
     });
-    for (const order of orders) await cards.createCard({ cardNumber: order.cardNumber, ...RESERVE_PINS });
+    // Any order may be issued at any desk: every desk has every blank reserve card, made by the
+    // card bureau (a bureau key each), and is registered as a card station.
+    for (const desk of desks) {
+      await registerTestStation(desk.agent, desk.token, { db: store.db, ca });
+      for (const order of orders)
+        await desk.cards.createCard({ cardNumber: order.cardNumber, ...RESERVE_PINS });
+      await giveTestBureauKeys(desk.cards, ca);
+    }
     await ca.close();
     return {
       store,
       env,
-      cards,
+      desks,
       adminCards,
       orders,
       close: async () => {
-        await cards.close();
+        for (const desk of desks) await desk.agent.close();
         await store.dispose();
       },
     };
@@ -556,7 +632,6 @@ const runConfig = async (config: Config, dir: string): Promise<RunResult> => {
   const prepared = await prepare(config, dir, ISSUANCES + LANES);
   const servers: Awaited<ReturnType<typeof startProcess>>[] = [];
   const clients: Http[] = [];
-  const agent = new CardAgent({ backend: prepared.cards, info: { version: 'bench', packaging: 'bench' } });
   // Every workstation of the bench logs in from one address, far above a person's pace: the login
   // limit per address would measure itself, not the server.
   const serverConfig = join(dir, `${config.key}.config.json`);
@@ -574,10 +649,16 @@ const runConfig = async (config: Config, dir: string): Promise<RunResult> => {
       );
       clients.push(new Http(port));
     }
-    const stations = prepared.adminCards.map(
-      (card, lane) =>
-        new Workstation(lane, clients[lane % clients.length] as Http, agent, prepared.cards, card),
-    );
+    const stations = prepared.adminCards.map((card, lane) => {
+      const desk = prepared.desks[lane] as Desk;
+      return new Workstation(
+        clients[lane % clients.length] as Http,
+        desk.agent,
+        desk.token,
+        desk.cards,
+        card,
+      );
+    });
     log(`${config.name}: warming up (one issuance per workstation)…`);
     const warm = await onLanes(LANES, prepared.orders.slice(0, LANES), (lane, order) =>
       (stations[lane] as Workstation).issue(order),
@@ -626,7 +707,6 @@ const runConfig = async (config: Config, dir: string): Promise<RunResult> => {
   } finally {
     for (const client of clients) client.close();
     for (const server of servers) await stopProcess(server);
-    await agent.close().catch(() => undefined);
     await prepared.close();
   }
 };

@@ -17,7 +17,7 @@
 // raw, the median p99 reported; 3), BENCH_STORES (sqlite,postgres).
 import 'reflect-metadata';
 import { execFile } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { Agent as HttpAgent, request } from 'node:http';
 import { createServer } from 'node:net';
@@ -26,6 +26,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
   type CardNumber,
+  canonicalStatementBytes,
   classifySearchQuery,
   dateOf,
   diagnoseSearch,
@@ -37,7 +38,11 @@ import { type Dialect, insertSession, listBranches } from '@reservkort/store';
 import SqliteDatabase from 'better-sqlite3';
 import { sql } from 'kysely';
 import pg from 'pg';
+import { openCa } from '../packages/server/src/cli/ca-context.js';
+import { dataFolder } from '../packages/server/src/config/data-folder.js';
 import { adminOf, DirectoryCache, lookUp } from '../packages/server/src/issuance/directory.js';
+import { registerStation } from '../packages/server/src/station/station.service.js';
+import { stationCsr } from '../packages/server/src/station/station-key.js';
 import { createTestStore, type TestStore } from '../packages/store/src/test-support/test-stores.js';
 import { ratio, startProcess, stopProcess, table } from './support.js';
 
@@ -579,6 +584,50 @@ const freePort = () =>
     });
   });
 
+/**
+ * A card station registered with the data folder's CA, whose key the bench holds: it signs the
+ * readers a flow starts with (the admin's card in reader 1), as a workstation's agent would.
+ */
+const benchStation = async (store: TestStore, dataDir: string) => {
+  const key = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey;
+  const ca = await openCa(dataFolder(dataDir), store);
+  let stationId: string;
+  try {
+    const branchId = (await listBranches(store.db))[0]?.id ?? '';
+    const csr = await stationCsr(key.export({ format: 'pem', type: 'pkcs8' }).toString());
+    stationId = (
+      await registerStation(
+        { db: store.db, ca, now: () => Date.now() },
+        { csr, name: 'Bänken', branchId, actor: 'ca-operator' },
+      )
+    ).stationId;
+  } finally {
+    await ca.close();
+  }
+  let seq = 0;
+  return (flowId: string, nonce: string, card: CardNumber) => {
+    const bytes = canonicalStatementBytes({
+      v: 1,
+      station: stationId,
+      flowId,
+      nonce,
+      seq: ++seq,
+      at: Date.now(),
+      kind: 'readers',
+      body: {
+        readers: {
+          1: { connected: true, card: { cardNumber: card, insertions: 1 } },
+          2: { connected: true, card: null },
+        },
+      },
+    });
+    return {
+      payload: Buffer.from(bytes).toString('base64url'),
+      signature: sign('sha256', bytes, { key, dsaEncoding: 'ieee-p1363' }).toString('base64url'),
+    };
+  };
+};
+
 /** POST /api/flows/:id/search against the real server; sessions stored as a login stores them. */
 const overHttp = async (store: TestStore, env: NodeJS.ProcessEnv, queries: readonly Query[]) => {
   const now = Date.now();
@@ -601,10 +650,13 @@ const overHttp = async (store: TestStore, env: NodeJS.ProcessEnv, queries: reado
         csrfToken: csrf,
         createdAt: now,
         expiresAt: now + 10 * 3_600_000,
+        // Searching needs no card station: no order or flow signature is made on these sessions.
+        station: null,
       });
       sessions.set(admin, { cookie: `rk_session=${token}`, csrf, card, flowId: '', used: SEARCHES_PER_FLOW });
     }
   });
+  const readersOf = await benchStation(store, String(env.RESERVKORT_DATA));
   const port = await freePort();
   const server = await startProcess(
     process.execPath,
@@ -622,16 +674,10 @@ const overHttp = async (store: TestStore, env: NodeJS.ProcessEnv, queries: reado
       if (session === undefined) throw new Error('no session');
       const headers = { cookie: session.cookie, 'x-csrf-token': session.csrf };
       if (session.used >= SEARCHES_PER_FLOW) {
-        const started = await http.post(
-          '/api/flows',
-          {
-            readers: {
-              1: { connected: true, card: { cardNumber: session.card } },
-              2: { connected: true, card: null },
-            },
-          },
-          headers,
-        );
+        const reserved = await http.post('/api/flows/start', {}, headers);
+        const flowId = String(reserved.body.flowId ?? '');
+        const readers = readersOf(flowId, String(reserved.body.stationNonce ?? ''), session.card);
+        const started = await http.post('/api/flows', { flowId, readers }, headers);
         session.flowId = String((started.body.view as { flowId?: string } | undefined)?.flowId ?? '');
         const step = await http.post(
           `/api/flows/${session.flowId}/actions`,

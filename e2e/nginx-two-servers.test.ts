@@ -84,7 +84,7 @@ describe('nginx in front of two servers on one PostgreSQL database', { timeout: 
   let viaNginx: Endpoint;
 
   const workstation = async (admin: typeof ADMIN2, reserve: Recipient) => {
-    const ws = await openWorkstation();
+    const ws = await openWorkstation({ db: database.db, ca });
     workstations.push(ws);
     await provisionAdminCard(ws, ca, admin);
     await addReserveCard(ws, reserve);

@@ -116,6 +116,11 @@ class PortalPage {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly stream = new AbortController();
   private relayedFlowEvents = 0;
+  /** The agent's flow events as its event stream brought them, with their seq (what a statement names). */
+  private readonly flowEvents: { seq: number; flowId: string; event: { type: string; dialog?: string } }[] =
+    [];
+  /** The nonce the station's next statement for the flow must carry, as the server last said. */
+  private stationNonce = '';
   readers: readonly AgentReader[] = [];
   flow: any = null;
   readonly relayed: Relayed[] = [];
@@ -146,7 +151,18 @@ class PortalPage {
     const body = text ? JSON.parse(text) : null;
     if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
     if (body?.view?.flowId) this.flow = body;
+    if (path.startsWith('/api/flows') && typeof body?.stationNonce === 'string')
+      this.stationNonce = body.stationNonce;
     return body;
+  }
+
+  /** A statement of the workstation's station for the flow, with the nonce the server gave last. */
+  private statement(
+    kind: string,
+    extra: Record<string, unknown> = {},
+    flowId = this.flow?.view.flowId,
+  ): Promise<any> {
+    return this.agentApi('POST', '/v1/statements', { flowId, nonce: this.stationNonce, kind, ...extra });
   }
 
   private async agentApi(method: 'GET' | 'POST', path: string, payload?: unknown): Promise<any> {
@@ -251,7 +267,18 @@ class PortalPage {
   }
 
   /** workstation.ts + issuance-driver.ts: reader events go to the flow as reader 1 or 2. */
-  private async onAgentEvent(event: { type: string; readerId?: string; cardNumber?: CardNumber | null }) {
+  private async onAgentEvent(event: {
+    seq: number;
+    type: string;
+    readerId?: string;
+    cardNumber?: CardNumber | null;
+    flowId?: string;
+    event?: { type: string; dialog?: string };
+  }) {
+    if (event.type === 'flow' && event.flowId !== undefined && event.event !== undefined) {
+      this.flowEvents.push({ seq: event.seq, flowId: event.flowId, event: event.event });
+      return;
+    }
     if (event.readerId === undefined) return;
     await this.refresh();
     const reader = this.numbers.slotOf(event.readerId);
@@ -260,7 +287,9 @@ class PortalPage {
       event.type === 'card-inserted'
         ? { type: event.type, reader, cardNumber: event.cardNumber ?? null }
         : { type: event.type, reader };
-    await this.api('POST', `/api/flows/${this.flow.view.flowId}/agent-events`, relayed);
+    // The station signs its own observation; the page only carries it.
+    const statement = await this.statement('event', { eventSeq: event.seq });
+    await this.api('POST', `/api/flows/${this.flow.view.flowId}/agent-events`, { statement });
     this.relayed.push(relayed);
   }
 
@@ -324,9 +353,15 @@ class PortalPage {
       challengeId: challenge.challengeId,
       certificate: done.result.certificate,
       signature: done.result.signature,
+      readers: await this.readersStatement(challenge.challengeId, challenge.stationNonce),
     });
     this.csrf = me.csrfToken;
     return me;
+  }
+
+  /** The card station's signed statement of its readers, for a challenge and the nonce given with it. */
+  private readersStatement(challengeId: string, nonce: string): Promise<any> {
+    return this.agentApi('POST', '/v1/statements', { flowId: challengeId, nonce, kind: 'readers' });
   }
 
   async logout(): Promise<void> {
@@ -347,7 +382,12 @@ class PortalPage {
       idDocument: 'swedish-passport',
     });
     const signed = await this.signOnCard(1, challenge.toBeSigned, pin2);
-    return this.api('POST', '/api/admin/orders', { challengeId: challenge.challengeId, ...signed });
+    return this.api('POST', '/api/admin/orders', {
+      challengeId: challenge.challengeId,
+      ...signed,
+      // The station's word that the login card never left reader 1 since login.
+      readers: await this.readersStatement(challenge.challengeId, challenge.stationNonce),
+    });
   }
 
   // ---- the issuance flow ---------------------------------------------------------------------------
@@ -356,9 +396,13 @@ class PortalPage {
     return `/api/flows/${this.flow.view.flowId}`;
   }
 
+  /** A flow id and nonce from the server, the station's readers signed for them, the flow. */
   async start(): Promise<any> {
     await this.refresh();
-    return this.api('POST', '/api/flows/', { readers: this.flowReaders() });
+    const { flowId, stationNonce } = await this.api('POST', '/api/flows/start');
+    this.stationNonce = stationNonce;
+    const readers = await this.statement('readers', {}, flowId);
+    return this.api('POST', '/api/flows', { flowId, readers });
   }
 
   action(type: string, extra: Record<string, unknown> = {}): Promise<any> {
@@ -379,18 +423,22 @@ class PortalPage {
     const slot = purpose === 'order' ? 1 : 2;
     const signed = await this.signOnCard(slot, challenge.toBeSigned, pin2, this.flow.view.flowId);
     if (purpose === 'order')
-      return this.api('POST', `${this.flowPath}/sign`, { challengeId: challenge.challengeId, ...signed });
+      return this.api('POST', `${this.flowPath}/sign`, {
+        challengeId: challenge.challengeId,
+        ...signed,
+        readers: await this.statement('readers'),
+      });
     return this.api('POST', `${this.flowPath}/acknowledge`, {
       challengeId: challenge.challengeId,
       signature: signed.signature,
     });
   }
 
-  /** BEKRÄFTA ÖVERLÄMNING: then the card in reader 2 is read again. */
+  /** BEKRÄFTA ÖVERLÄMNING: then the card in reader 2 proves itself with its bureau key, through the station. */
   async confirmHandover(): Promise<any> {
     await this.action('handover-confirmed');
-    const card = await this.agentApi('GET', `/v1/readers/${this.readerIdOf(2)}/card`);
-    return this.relay({ type: 'handover-verified', cardNumber: card.cardNumber });
+    const proof = await this.statement('card-proof', { reader: 2 });
+    return this.api('POST', `${this.flowPath}/handover`, { proof });
   }
 
   /** STARTA NEDLADDNING: keys on the card (PIN 1, PIN 2), CSRs, /certificates, written to the card. */
@@ -422,16 +470,31 @@ class PortalPage {
       [],
     );
     expect(written.state, JSON.stringify(written.error)).toBe('done');
-    return { after: await this.relay({ type: 'certificates-written' }), certificates: issued.certificates };
+    await this.syncAgentEvents(flowId);
+    return { after: this.flow, certificates: issued.certificates };
   }
 
-  /** The agent's step-6 events of the flow that the server has not seen (dialogs only while downloading). */
+  /**
+   * The agent's step-6 events of the flow that the server has not seen (dialogs only while
+   * downloading), each as the station's statement; the keys through /keys, vouched for by the card.
+   */
   private async syncAgentEvents(flowId: string): Promise<void> {
     const { events } = await this.agentApi('GET', `/v1/flows/${flowId}/events`);
-    for (const event of events.slice(this.relayedFlowEvents)) {
+    // The event stream brings each with its seq; wait until it has brought them all.
+    await expect
+      .poll(() => this.flowEvents.filter((e) => e.flowId === flowId).length, { timeout: 5000 })
+      .toBeGreaterThanOrEqual(events.length);
+    const streamed = this.flowEvents.filter((e) => e.flowId === flowId);
+    for (const { seq, event } of streamed.slice(this.relayedFlowEvents)) {
       this.relayedFlowEvents++;
       if (event.dialog && this.flow.view.download === null) continue;
-      await this.relay({ type: event.type, ...(event.dialog ? { dialog: event.dialog } : {}) });
+      if (event.type === 'keys-generated') {
+        const statement = await this.statement('keys-generated', { reader: 2 });
+        await this.api('POST', `${this.flowPath}/keys`, { statement });
+        continue;
+      }
+      const statement = await this.statement('event', { eventSeq: seq });
+      await this.api('POST', `${this.flowPath}/agent-events`, { statement });
     }
   }
 }
@@ -513,7 +576,6 @@ describe('production mode on PKCS#11 cards (SoftHSM2)', { timeout: 180_000 }, ()
       }),
     );
     expect(await cli(['directory', 'import', directory])).toContain('2 administrators');
-
     // The server starts while the cards are made: it only reads the CA and the database.
     const serving = startProcess(
       ['--data', data, 'serve', '--port', '0'],
@@ -560,6 +622,21 @@ describe('production mode on PKCS#11 cards (SoftHSM2)', { timeout: 180_000 }, ()
     const portalOrigin = new URL(serverUrl).origin;
     expect((await (await fetch(`${serverUrl}/health`)).json()).training).not.toBe(true);
 
+    // The workstation is registered as a card station of the region before its agent starts.
+    const registered = JSON.parse(
+      await cli([
+        'station',
+        'register',
+        '--agent-data',
+        join(workstation, 'agent'),
+        '--branch',
+        'region',
+        '--name',
+        'Kortdisken',
+        '--json',
+      ]),
+    );
+    expect(registered.stationId).toMatch(/^st-/);
     // The workstation: only admin 1's card is in when the agent starts (the others are out).
     await removeCardToken(hsm, ADMIN2.card);
     await removeCardToken(hsm, RESERVE.card);

@@ -145,7 +145,10 @@ describe('the service desk works a support case', () => {
     // Back in the queue, the status filter.
     await view.locator('a[href="#/desk"]').click();
     await row.waitFor();
-    expect((await row.locator('td').allTextContents())[2]).toBe(sv.desk.status.resolved);
+    // The queue is read again on the way back: its row shows the new status once that answer is in.
+    await expect
+      .poll(async () => (await row.locator('td').allTextContents())[2], { timeout: 15_000 })
+      .toBe(sv.desk.status.resolved);
     const filter = page.locator('#status-filter');
     const rowIds = () =>
       queue.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-case') ?? ''));

@@ -7,14 +7,23 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { X509Certificate } from '@peculiar/x509';
-import type { CardNumber, ReaderFact, SignedStatement } from '@reservkort/domain';
+import { Pkcs10CertificateRequest, X509Certificate } from '@peculiar/x509';
+import {
+  type CardNumber,
+  cardKeysBytes,
+  cardProofBytes,
+  type ReaderFact,
+  type SignedStatement,
+} from '@reservkort/domain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSoftHsm, pkcs11Tool, type SoftHsm } from '../../pki/src/test-support/softhsm.js';
 import { createTestCa, issueRequest, type TestCa } from '../../pki/src/test-support/test-ca.js';
 import { Pkcs11Backend } from './backend/pkcs11-backend.js';
+import { writePkcs11BureauKey } from './backend/pkcs11-card-initialiser.js';
 import { CardAgent, type OperationView } from './card-agent.js';
 import { StationIdentity } from './station/station-identity.js';
+import { testBureauCertificate } from './test-support/bureau-certificate.js';
+import { cardSignatureVerifies } from './test-support/signature-check.js';
 import { createCardToken, removeCardToken, restoreCardToken } from './test-support/softhsm-cards.js';
 import { createStationCa, verifyStatement } from './test-support/station-ca.js';
 
@@ -176,6 +185,7 @@ describe('card agent on PKCS#11 (SoftHSM2)', () => {
       'keys-generated',
       'dialog-shown:sign',
       'dialog-completed:sign',
+      'certificates-written',
     ]);
   });
 
@@ -212,5 +222,147 @@ describe('card agent on PKCS#11 (SoftHSM2)', () => {
       keys: { auth: false, sign: false },
       certificates: [],
     });
+  });
+});
+
+describe('card statements on PKCS#11 (SoftHSM2): the card proves itself', () => {
+  const SECOND = '9752278900000000785' as CardNumber;
+  const NONCE = '00112233445566778899aabbccddeeff';
+  let hsm: SoftHsm;
+  let backend: Pkcs11Backend;
+  let agent: CardAgent;
+  let token: string;
+  let stationDir: string;
+  let stationCertificate: string;
+  const bureau = new Map<string, Uint8Array>();
+
+  const answer = async (view: OperationView, pin: string): Promise<void> => {
+    if (!view.dialog) throw new Error('no dialog');
+    agent.dialogShown(view.dialog.id);
+    await agent.submitPin(view.dialog.id, pin);
+  };
+  const until = async (id: string, predicate: (v: OperationView) => boolean): Promise<OperationView> => {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const view = agent.operation(id);
+      if (predicate(view)) return view;
+      if (Date.now() > deadline) throw new Error(`stuck: ${JSON.stringify(view)}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+  const stated = async (request: { kind: 'readers' | 'card-proof' | 'keys-generated'; reader?: 1 | 2 }) => {
+    const signed = await agent.statement(token, { flowId: 'flow-card', nonce: NONCE, ...request });
+    const checked = verifyStatement(signed, stationCertificate);
+    expect(checked.valid).toBe(true);
+    return checked.payload;
+  };
+  const bureauSpki = (cardNumber: string): Uint8Array => {
+    const der = bureau.get(cardNumber);
+    if (der === undefined) throw new Error(`no bureau certificate for ${cardNumber}`);
+    return new Uint8Array(new X509Certificate(new Uint8Array(der)).publicKey.rawData);
+  };
+  const spkiOf = (pem: string): string =>
+    Buffer.from(new Pkcs10CertificateRequest(pem).publicKey.rawData).toString('base64');
+
+  beforeAll(async () => {
+    hsm = await createSoftHsm();
+    // Two cards, as at a station: the login card and the recipient's. Each carries what the card
+    // bureau writes on a blank card, the key it proves itself with.
+    for (const cardNumber of [CARD, SECOND]) {
+      await createCardToken(hsm, { cardNumber, pin1: PIN, puk: PUK });
+      const written = await writePkcs11BureauKey({
+        module: hsm.module,
+        target: { tokenLabel: cardNumber },
+        pin: PIN,
+        certify: (spki) => testBureauCertificate(spki, cardNumber),
+      });
+      bureau.set(cardNumber, written.certificate);
+    }
+    backend = await Pkcs11Backend.open({ module: hsm.module, pollIntervalMs: 100 });
+    stationDir = await mkdtemp(join(tmpdir(), 'reservkort-station-'));
+    agent = new CardAgent({
+      backend,
+      info: { version: '0.1.0', packaging: 'test' },
+      station: StationIdentity.open(join(stationDir, 'station')),
+    });
+    token = agent.createSession().token;
+    stationCertificate = await (await createStationCa()).issue((await agent.stationCsr(token, 'HSM')).csr);
+    agent.installStationCertificate(token, stationCertificate);
+  });
+  afterAll(async () => {
+    await agent?.close();
+    await hsm?.dispose();
+    if (stationDir) await rm(stationDir, { recursive: true, force: true });
+  });
+
+  it('signs the flow and nonce with the bureau key of the card in each reader (card-proof)', async () => {
+    for (const slot of [1, 2] as const) {
+      const body = (await stated({ kind: 'card-proof', reader: slot })).body as {
+        cardNumber: CardNumber;
+        bureauCertificate: string;
+        cardSignature: string;
+      };
+      expect([CARD, SECOND]).toContain(body.cardNumber);
+      expect(Buffer.from(body.bureauCertificate, 'base64')).toEqual(
+        Buffer.from(bureau.get(body.cardNumber) ?? []),
+      );
+      const proven = cardProofBytes({ flowId: 'flow-card', nonce: NONCE, cardNumber: body.cardNumber });
+      const signature = Buffer.from(body.cardSignature, 'base64');
+      expect(cardSignatureVerifies(bureauSpki(body.cardNumber), signature, proven)).toBe(true);
+    }
+    // The bureau key is a private key object on the token: pkcs11-tool shows it, never extractable.
+    const keys = await pkcs11Tool(hsm, [
+      '--token-label',
+      CARD,
+      '--login',
+      '--pin',
+      PIN,
+      '--list-objects',
+      '--type',
+      'privkey',
+    ]);
+    expect(keys).toMatch(/label:\s+card-auth[\s\S]*never extractable/);
+  });
+
+  it('states the keys it generated on the card in reader 2, with attributes read back, vouched for by the card', async () => {
+    const readers = (await stated({ kind: 'readers' })).body as { readers: { 2: ReaderFact } };
+    const recipient = readers.readers[2].card?.cardNumber;
+    if (recipient == null) throw new Error('no card in reader 2');
+    await expect(
+      agent.statement(token, { flowId: 'flow-card', nonce: NONCE, kind: 'keys-generated', reader: 2 }),
+    ).rejects.toMatchObject({ code: 'KEY_MISSING' });
+    const readerId = (await backend.readers()).find((r) => r.card?.cardNumber === recipient)?.id;
+    if (readerId === undefined) throw new Error('the recipient card is not listed');
+    const enrol = await agent.enrol(token, readerId, 'flow-card');
+    await answer(enrol, PIN);
+    await answer(await until(enrol.id, (v) => v.dialog?.pin === 'pin2' || v.state !== 'pending'), PIN);
+    const done = await until(enrol.id, (v) => v.state !== 'pending');
+    expect(done.state).toBe('done');
+    const { authCsr, signCsr } = done.result as { authCsr: string; signCsr: string };
+
+    const body = (await stated({ kind: 'keys-generated', reader: 2 })).body as {
+      cardNumber: CardNumber;
+      keys: { auth: { spki: string }; sign: { spki: string } };
+      cardSignature: string;
+    };
+    expect(body.cardNumber).toBe(recipient);
+    expect(body.keys).toEqual({
+      auth: { spki: spkiOf(authCsr), local: true, sensitive: true, neverExtractable: true },
+      sign: { spki: spkiOf(signCsr), local: true, sensitive: true, neverExtractable: true },
+    });
+    const vouched = cardKeysBytes({
+      flowId: 'flow-card',
+      nonce: NONCE,
+      cardNumber: recipient,
+      authSpki: body.keys.auth.spki,
+      signSpki: body.keys.sign.spki,
+    });
+    expect(
+      cardSignatureVerifies(bureauSpki(recipient), Buffer.from(body.cardSignature, 'base64'), vouched),
+    ).toBe(true);
+    // Reader 1's card was not enrolled: no keys statement about it can be made.
+    await expect(
+      agent.statement(token, { flowId: 'flow-card', nonce: NONCE, kind: 'keys-generated', reader: 1 }),
+    ).rejects.toMatchObject({ code: 'REQUEST_INVALID' });
   });
 });

@@ -5,6 +5,7 @@ import {
   type BackendEvent,
   type CardBackend,
   type CardKeySpec,
+  type GeneratedKey,
   type KeySlot,
   PIN_OF,
   type PinId,
@@ -48,11 +49,15 @@ export type FlowAgentEventType =
   | 'dialog-shown'
   | 'dialog-completed'
   | 'dialog-cancelled'
-  | 'dialog-not-shown';
+  | 'dialog-not-shown'
+  | 'certificates-written'
+  | 'download-failed';
 
 export interface FlowAgentEvent {
   readonly type: FlowAgentEventType;
   readonly dialog?: 'auth' | 'sign';
+  /** For 'download-failed': the error code the card work ended with. */
+  readonly reason?: string;
   readonly at: number;
 }
 
@@ -140,6 +145,9 @@ interface Enrolment {
   readonly readerId: ReaderId;
   readonly pin1: string;
   readonly expiresAt: number;
+  /** The keys as generated, with their attributes read back: what a keys-generated statement states. */
+  readonly auth: GeneratedKey;
+  readonly sign: GeneratedKey;
 }
 
 const errorView = (error: unknown): { code: string; details: Record<string, unknown> } =>
@@ -201,6 +209,10 @@ export class CardAgent {
       slots: this.slots,
       info: this.info,
       factOf: (seq) => this.facts.get(seq),
+      enrolmentOf: (cardNumber) => {
+        const enrolment = this.enrolments.get(cardNumber);
+        return enrolment === undefined || enrolment.expiresAt <= this.now() ? undefined : enrolment;
+      },
       now: this.now,
     });
     this.unsubscribe = this.backend.subscribe((event) => this.onBackendEvent(event));
@@ -290,10 +302,13 @@ export class CardAgent {
     list.push(event);
     this.flows.set(flowId, list);
     const seq = ++this.seq;
-    this.facts.set(seq, {
-      event: event.dialog === undefined ? { type: event.type } : { type: event.type, dialog: event.dialog },
-      flowId,
-    });
+    const fact: StatementEvent =
+      event.dialog !== undefined
+        ? { type: event.type, dialog: event.dialog }
+        : event.reason !== undefined
+          ? { type: event.type, reason: event.reason }
+          : { type: event.type };
+    this.facts.set(seq, { event: fact, flowId });
     this.publish({ seq, type: 'flow', flowId, event });
   }
 
@@ -588,6 +603,14 @@ export class CardAgent {
     if (operation.state !== 'pending') return;
     operation.state = 'failed';
     operation.error = errorView(error);
+    // Step 6's card work that failed is a fact of the flow the station may state (download-failed).
+    if (operation.kind === 'enrol' || operation.kind === 'write-certificates') {
+      this.recordFlow(operation.flowId, {
+        type: 'download-failed',
+        reason: operation.error.code.slice(0, 100),
+        at: this.now(),
+      });
+    }
     if (operation.dialog) this.endDialog(operation.dialog, 'aborted', isAgentError(error) ? error : null);
     operation.finish();
     this.publish({ seq: ++this.seq, type: 'operation', operationId: operation.id, state: 'failed' });
@@ -660,6 +683,8 @@ export class CardAgent {
         readerId,
         pin1,
         expiresAt: this.now() + ENROLMENT_TTL_MS,
+        auth,
+        sign,
       });
       this.recordFlow(flowId, { type: 'keys-generated', at: this.now() });
       const subject = `CN=${cardNumber}`;
@@ -696,6 +721,7 @@ export class CardAgent {
         await this.backend.writeCertificate(readerId, cardNumber, 'auth', pin1, certificates.auth);
         await this.backend.writeCertificate(readerId, cardNumber, 'sign', pin1, certificates.sign);
         this.enrolments.delete(cardNumber);
+        this.recordFlow(flowId, { type: 'certificates-written', at: this.now() });
         return { cardNumber };
       }),
     );

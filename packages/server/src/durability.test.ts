@@ -79,7 +79,7 @@ describe('durability of the step-7 countdown across a crash (SQLite data folder)
     await writeFile(files.root, ca.ca('root').certificate.toString('pem'));
     await writeFile(files.loa3, ca.ca('loa3').certificate.toString('pem'));
     await seedDirectory(store.db, ca, [anna]);
-    const ws = await openWorkstation();
+    const ws = await openWorkstation({ db: store.db, ca });
     cleanups.push(() => ws.close());
     await provisionAdminCard(ws, ca, ADMIN2);
     await addReserveCard(ws, anna);

@@ -109,7 +109,7 @@ describe('two servers on one PostgreSQL database', () => {
     admin: typeof ADMIN2,
     reserve?: (typeof RECIPIENTS)[keyof typeof RECIPIENTS],
   ) => {
-    const ws = await openWorkstation();
+    const ws = await openWorkstation({ db: database.db, ca });
     workstations.push(ws);
     await provisionAdminCard(ws, ca, admin);
     if (reserve) await addReserveCard(ws, reserve);

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { agentInfo, buildAgentApp, CardAgent, VirtualBackend } from '@reservkort/agent';
+import { agentInfo, buildAgentApp, CardAgent, StationIdentity, VirtualBackend } from '@reservkort/agent';
 import { type AssuranceLevel, DEFAULT_FLOW_CONFIG, type FlowConfig } from '@reservkort/domain';
 import { CertificateAuthority, DEFAULT_CA_SETTINGS, OcspResponder, RevocationWatcher } from '@reservkort/pki';
 import { endSessionsOfRevokedCertificates } from '@reservkort/store';
@@ -41,6 +41,7 @@ import type { ServerContext } from './server-context.js';
 import { createServices } from './services.js';
 import { TrainingClock } from './training/training-clock.js';
 import { formatTrainingSummary, seedTrainingData } from './training/training-seed.js';
+import { ensureTrainingStation } from './training/training-station.js';
 import type { TrainingSummary } from './training/training-summary.js';
 
 /** The built web UI, beside this package in the workspace. */
@@ -199,6 +200,9 @@ const freePort = (host: string): Promise<number> =>
     });
   });
 
+/** How often training mode checks that its station certificate is far from expiry. */
+const STATION_CHECK_INTERVAL_MS = 6 * 3_600_000;
+
 /** Starts the server (and in training mode the card agent beside it); resolves once both listen. */
 export const startServer = async (options: ServeOptions): Promise<RunningServer> => {
   const folder = dataFolder(options.data);
@@ -241,6 +245,7 @@ export const startServer = async (options: ServeOptions): Promise<RunningServer>
   let summary: string | null = null;
   let agentUrl: string | null = null;
   let trainingKit: { summary: TrainingSummary; clock: TrainingClock } | undefined;
+  let stationRenewal: NodeJS.Timeout | null = null;
   if (options.training) {
     const cards = await VirtualBackend.open({
       stateFile: join(folder.root, 'agent', 'virtual-cards.json'),
@@ -251,9 +256,23 @@ export const startServer = async (options: ServeOptions): Promise<RunningServer>
     summary = formatTrainingSummary(seeded);
     cards.setOperationDelay(options.cardOperationMs ?? 1500);
     trainingKit = { summary: seeded, clock: new TrainingClock() };
+    // The training agent is a registered card station from the first start, renewed near expiry.
+    const station = StationIdentity.open(join(folder.root, 'agent', 'station'));
+    const keepStation = () =>
+      ensureTrainingStation({ db: store.db, ca, station, now: () => systemClock.now() });
+    await keepStation();
+    stationRenewal = setInterval(() => {
+      keepStation().catch((error: unknown) =>
+        process.emitWarning(
+          `training station not renewed: ${error instanceof Error ? error.message : error}`,
+        ),
+      );
+    }, STATION_CHECK_INTERVAL_MS);
+    stationRenewal.unref();
     cardAgent = new CardAgent({
       backend: cards,
       info: agentInfo(),
+      station,
       ...(options.dialogShowTimeoutMs ? { dialogShowTimeoutMs: options.dialogShowTimeoutMs } : {}),
     });
     agentApp = await buildAgentApp({
@@ -355,6 +374,7 @@ export const startServer = async (options: ServeOptions): Promise<RunningServer>
       await operationsListener?.close();
       await app.close();
       if (limits.redis) await closeRateLimitRedis(limits.redis);
+      if (stationRenewal !== null) clearInterval(stationRenewal);
       await agentApp?.close();
       await cardAgent?.close();
       watcher.stop();

@@ -75,6 +75,7 @@ export {
 } from './database.js';
 export {
   activeFlowForOrder,
+  type FlowCardKeys,
   type FlowChange,
   getFlow,
   insertFlow,
@@ -86,6 +87,7 @@ export {
   updateFlow,
 } from './flow/flow.repository.js';
 export type { FlowsTable } from './flow/flow.table.js';
+export { getFlowStationNonce, rotateFlowStationNonce } from './flow/flow-station.repository.js';
 export {
   bindIntent,
   closeIntent,
@@ -142,6 +144,7 @@ export {
   markLoginCardRemoved,
   type NewSession,
   purgeExpiredSessions,
+  type SessionStation,
   type StoredSession,
   touchSession,
 } from './session/session.repository.js';

@@ -15,18 +15,21 @@ import { CatalogueScreen } from './screens/catalogue-screen.js';
 import { IssuancePortal } from './screens/issuance-portal.js';
 import { LoginScreen } from './screens/login-screen.js';
 import { ServiceDesk } from './screens/service-desk.js';
+import { StationAdmin } from './screens/station-admin.js';
 import { TrainingPanel } from './screens/training-panel.js';
 import { useSubscription } from './use-subscription.js';
 
 type Route =
   | { readonly screen: 'issuance' }
   | { readonly screen: 'admin' }
+  | { readonly screen: 'stations' }
   | { readonly screen: 'desk'; readonly caseId: string | null }
   | { readonly screen: 'catalogue'; readonly code: string | null };
 
 const routeOf = (hash: string): Route => {
   const [, screen, arg] = hash.replace(/^#/, '').split('/');
   if (screen === 'admin') return { screen: 'admin' };
+  if (screen === 'stations') return { screen: 'stations' };
   if (screen === 'desk') return { screen: 'desk', caseId: arg || null };
   if (screen === 'catalogue') return { screen: 'catalogue', code: arg || null };
   return { screen: 'issuance' };
@@ -135,6 +138,8 @@ export const App = () => {
     switch (route.screen) {
       case 'admin':
         return <AdminPortal ws={ws} me={me} />;
+      case 'stations':
+        return <StationAdmin ws={ws} me={me} />;
       case 'desk':
         return <ServiceDesk caseId={route.caseId} />;
       case 'catalogue':
@@ -174,6 +179,11 @@ export const App = () => {
                 <li>
                   <a href="#/admin" aria-current={route.screen === 'admin' ? 'page' : undefined}>
                     {t.app.nav.admin}
+                  </a>
+                </li>
+                <li>
+                  <a href="#/stations" aria-current={route.screen === 'stations' ? 'page' : undefined}>
+                    {t.app.nav.stations}
                   </a>
                 </li>
               </>

@@ -250,7 +250,13 @@ describe('card agent over HTTP (virtual cards)', () => {
       const failed = await f.waitFor(token, started.id, (v) => v.state !== 'pending');
       expect(failed.error?.code).toBe('DIALOG_CANCELLED');
       const events = f.agent.flowEvents('flow-4').map((e) => e.type);
-      expect(events).toEqual(['key-generation-started', 'dialog-shown', 'dialog-cancelled']);
+      expect(events).toEqual([
+        'key-generation-started',
+        'dialog-shown',
+        'dialog-cancelled',
+        'download-failed',
+      ]);
+      expect(f.agent.flowEvents('flow-4').at(-1)?.reason).toBe('DIALOG_CANCELLED');
     });
   });
 
@@ -317,6 +323,7 @@ describe('card agent dialogs that never appear', () => {
       expect(f.agent.flowEvents('flow-x').map((e) => `${e.type}:${e.dialog ?? ''}`)).toEqual([
         'key-generation-started:',
         'dialog-not-shown:auth',
+        'download-failed:',
       ]);
     } finally {
       await f.dispose();

@@ -188,7 +188,8 @@ export class StationIdentity {
         reason: 'certificate subject',
       });
     }
-    writeDurably(this.dir, CERTIFICATE_FILE, pem, 0o644);
+    // Public, but kept like the rest of the folder (owner only): it may sit inside a data folder that promises so.
+    writeDurably(this.dir, CERTIFICATE_FILE, pem);
     this.certificate = certificate;
     this.certificatePem = pem;
     return this.describe();

@@ -1,10 +1,14 @@
 // The statements the station signs: only its own facts (an event of its own log, its readers now,
-// the certificates read from a card, its own version), each with the server's nonce and the next
-// number of its persisted sequence. Training mode can make it sign with a key no server knows, or
+// the certificates read from a card, its own version, a card's proof of itself, the keys it
+// generated on a card), each with the server's nonce and the next number of its persisted sequence. Training mode can make it sign with a key no server knows, or
 // spoil the next signature, so the portal's refusals can be shown.
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import {
+  type CardKeyFact,
+  type CardNumber,
   canonicalStatementBytes,
+  cardKeysBytes,
+  cardProofBytes,
   parseStatementPayload,
   type ReaderFact,
   type ReaderSlot,
@@ -14,12 +18,19 @@ import {
   type StatementPayload,
 } from '@reservkort/domain';
 import { AgentError } from '../agent-error.js';
-import type { CardBackend, ReaderInfo } from '../backend/card-backend.js';
+import type { CardBackend, GeneratedKey, ReaderId, ReaderInfo } from '../backend/card-backend.js';
 import type { ReaderSlots } from './reader-slots.js';
 import type { StatementSigner, StationIdentity } from './station-identity.js';
 
-/** The kinds this agent signs on request; card-proof and keys-generated need the card's own key. */
-export const REQUESTABLE_KINDS = ['event', 'readers', 'agent-info', 'card-certificates'] as const;
+/** The kinds this agent signs on request: all of them (card-proof and keys-generated with the card's own key too). */
+export const REQUESTABLE_KINDS = [
+  'event',
+  'readers',
+  'agent-info',
+  'card-certificates',
+  'card-proof',
+  'keys-generated',
+] as const;
 export type RequestableKind = (typeof REQUESTABLE_KINDS)[number];
 
 export interface StatementRequest {
@@ -28,8 +39,15 @@ export interface StatementRequest {
   readonly kind: RequestableKind;
   /** For 'event': the seq of the event in the agent's own log (as its SSE id). */
   readonly eventSeq?: number;
-  /** For 'card-certificates': the reader the card is in. */
+  /** For 'card-certificates' and 'card-proof': the reader the card is in; for 'keys-generated': 2. */
   readonly reader?: ReaderSlot;
+}
+
+/** The two keys this agent generated on a card in its current enrolment, as read back from the card. */
+export interface EnrolledKeys {
+  readonly readerId: ReaderId;
+  readonly auth: GeneratedKey;
+  readonly sign: GeneratedKey;
 }
 
 /** An event of the agent's log as a statement states it, with the flow it belongs to (null: any). */
@@ -51,11 +69,22 @@ export interface StationStatementsOptions {
   readonly slots: ReaderSlots;
   readonly info: { readonly version: string; readonly packaging: string };
   readonly factOf: (seq: number) => LoggedFact | undefined;
+  /** The keys of the agent's current enrolment of that card, if any. */
+  readonly enrolmentOf: (cardNumber: CardNumber) => EnrolledKeys | undefined;
   readonly now: () => number;
 }
 
 const base64url = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64url');
+const base64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
+const keyFact = (key: GeneratedKey): CardKeyFact => ({
+  spki: base64(key.spki),
+  local: key.attributes.local,
+  sensitive: key.attributes.sensitive,
+  neverExtractable: key.attributes.neverExtractable,
+});
 const invalid = (reason: string): AgentError => new AgentError('REQUEST_INVALID', reason, { reason });
+const unreadable = (): AgentError =>
+  new AgentError('CARD_ERROR', 'the card number could not be read', { reason: 'no card number' });
 
 export class StationStatements {
   private simulation: StationSimulation = { unregisteredStation: false, forgedStatement: false };
@@ -144,15 +173,62 @@ export class StationStatements {
         if (request.reader === undefined) throw invalid('reader missing');
         const reader = await this.readerIn(request.reader);
         const info = await this.options.backend.cardInfo(reader.id);
-        if (info.cardNumber === null) {
-          throw new AgentError('CARD_ERROR', 'the card number could not be read', {
-            reason: 'no card number',
-          });
-        }
+        if (info.cardNumber === null) throw unreadable();
         return {
           reader: request.reader,
           cardNumber: info.cardNumber,
-          certificates: info.certificates.map((c) => Buffer.from(c.der).toString('base64')),
+          certificates: info.certificates.map((c) => base64(c.der)),
+        };
+      }
+      case 'card-proof': {
+        if (request.reader === undefined) throw invalid('reader missing');
+        const reader = await this.readerIn(request.reader);
+        const cardNumber = reader.card?.cardNumber ?? null;
+        if (cardNumber === null) throw unreadable();
+        // The card signs the flow and the server's nonce itself: the station only carries its answer.
+        const proof = await this.options.backend.proveCard(
+          reader.id,
+          cardNumber,
+          cardProofBytes({ flowId: request.flowId, nonce: request.nonce, cardNumber }),
+        );
+        return {
+          reader: request.reader,
+          cardNumber,
+          bureauCertificate: base64(proof.certificate),
+          cardSignature: base64(proof.signature),
+        };
+      }
+      case 'keys-generated': {
+        // Keys are generated on the recipient's card, which is always in reader 2.
+        if (request.reader !== undefined && request.reader !== 2) throw invalid('keys only in reader 2');
+        const reader = await this.readerIn(2);
+        const cardNumber = reader.card?.cardNumber ?? null;
+        if (cardNumber === null) throw unreadable();
+        const enrolled = this.options.enrolmentOf(cardNumber);
+        if (enrolled === undefined || enrolled.readerId !== reader.id) {
+          throw new AgentError('KEY_MISSING', 'no keys were generated on this card in this session', {
+            key: 'enrolment',
+          });
+        }
+        const keys = { auth: keyFact(enrolled.auth), sign: keyFact(enrolled.sign) };
+        // The card's bureau key vouches that these two public keys are its own, for this flow step.
+        const proof = await this.options.backend.proveCard(
+          reader.id,
+          cardNumber,
+          cardKeysBytes({
+            flowId: request.flowId,
+            nonce: request.nonce,
+            cardNumber,
+            authSpki: keys.auth.spki,
+            signSpki: keys.sign.spki,
+          }),
+        );
+        return {
+          reader: 2,
+          cardNumber,
+          bureauCertificate: base64(proof.certificate),
+          keys,
+          cardSignature: base64(proof.signature),
         };
       }
     }

@@ -5,10 +5,12 @@ import { statSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Pkcs10CertificateRequest } from '@peculiar/x509';
-import type { CardNumber, SignedStatement } from '@reservkort/domain';
+import { Pkcs10CertificateRequest, X509Certificate } from '@peculiar/x509';
+import { type CardNumber, cardKeysBytes, cardProofBytes, type SignedStatement } from '@reservkort/domain';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type AgentFixture, CARD, createAgentFixture, PINS, PORTAL } from '../test-support/agent-fixture.js';
+import { testBureauCertificate } from '../test-support/bureau-certificate.js';
+import { cardSignatureVerifies } from '../test-support/signature-check.js';
 import { createStationCa, type StationCa, verifyStatement } from '../test-support/station-ca.js';
 import { StationIdentity } from './station-identity.js';
 
@@ -244,16 +246,150 @@ describe('the card agent as a station', () => {
       expect(moved).toMatchObject({ status: 400, body: { details: { reason: 'event of another flow' } } });
     });
 
-    it('refuses kinds it cannot state on request and malformed requests', async () => {
+    it('states the end of step 6 card work: certificates written, or the download failed with its code', async () => {
+      const seen: { seq: number; type: string; flowId?: string; event?: { type: string } }[] = [];
+      const unsubscribe = f.agent.subscribe((event) => seen.push(event as (typeof seen)[number]));
+      const started = (await f.call('POST', '/v1/readers/reader-2/enrol', { flowId: 'flow-1' }, headers()))
+        .body;
+      await f.answer(started.dialog.id, PINS.pin1);
+      const second = await f.waitFor(token, started.id, (v) => v.dialog?.pin === 'pin2');
+      await f.answer(second.dialog?.id ?? '', PINS.pin2);
+      await f.waitFor(token, started.id, (v) => v.state === 'done');
+      const der = Buffer.from([0x30, 0x03, 0x02, 0x01, 0x07]).toString('base64');
+      const write = (
+        await f.call(
+          'POST',
+          '/v1/readers/reader-2/certificates',
+          { flowId: 'flow-1', auth: der, sign: der },
+          headers(),
+        )
+      ).body;
+      await f.waitFor(token, write.id, (v) => v.state === 'done');
+      // A second enrolment that the card leaves half-way.
+      const failing = (await f.call('POST', '/v1/readers/reader-2/enrol', { flowId: 'flow-1' }, headers()))
+        .body;
+      await f.backend.removeCard('reader-2');
+      await f.waitFor(token, failing.id, (v) => v.state === 'failed');
+      unsubscribe();
+      const of = (type: string) => seen.find((e) => e.type === 'flow' && e.event?.type === type);
+      const written = of('certificates-written');
+      const failed = of('download-failed');
+      if (!written || !failed) throw new Error(`missing events: ${JSON.stringify(seen)}`);
+      expect(verified((await statement({ kind: 'event', eventSeq: written.seq })).body).body).toEqual({
+        event: { type: 'certificates-written' },
+      });
+      expect(verified((await statement({ kind: 'event', eventSeq: failed.seq })).body).body).toEqual({
+        event: { type: 'download-failed', reason: 'CARD_REMOVED' },
+      });
+    });
+
+    it('refuses kinds it cannot state and malformed requests', async () => {
       for (const body of [
-        { kind: 'card-proof', reader: 2 },
-        { kind: 'keys-generated' },
+        { kind: 'dialog' },
+        { kind: 'card-proof' },
+        { kind: 'keys-generated', reader: 1 },
         { kind: 'readers', nonce: 'ABC' },
         { kind: 'readers', flowId: 'a b' },
         { kind: 'readers', reader: 3 },
       ]) {
         expect(await statement(body)).toMatchObject({ status: 400, body: { code: 'REQUEST_INVALID' } });
       }
+    });
+
+    describe('what the card proves itself', () => {
+      let bureauCertificate: Uint8Array;
+      beforeEach(async () => {
+        bureauCertificate = (
+          await f.backend.installBureauKey(CARD, (spki) => testBureauCertificate(spki, CARD))
+        ).certificate;
+      });
+      /** The bureau certificate's key, as the server reads it, checks the card's signature. */
+      const bureauSpki = () =>
+        new Uint8Array(new X509Certificate(new Uint8Array(bureauCertificate)).publicKey.rawData);
+      const enrol = async () => {
+        const started = (await f.call('POST', '/v1/readers/reader-2/enrol', { flowId: 'flow-1' }, headers()))
+          .body;
+        await f.answer(started.dialog.id, PINS.pin1);
+        const second = await f.waitFor(token, started.id, (v) => v.dialog?.pin === 'pin2');
+        await f.answer(second.dialog?.id ?? '', PINS.pin2);
+        const done = await f.waitFor(token, started.id, (v) => v.state !== 'pending');
+        const result = done.result as { authCsr: string; signCsr: string };
+        const spki = (pem: string) =>
+          Buffer.from(new Pkcs10CertificateRequest(pem).publicKey.rawData).toString('base64');
+        return { auth: spki(result.authCsr), sign: spki(result.signCsr) };
+      };
+
+      it('has the card in a reader sign the flow and the nonce with its bureau key (card-proof)', async () => {
+        const payload = verified((await statement({ kind: 'card-proof', reader: 2 })).body);
+        expect(payload).toMatchObject({ kind: 'card-proof', flowId: 'flow-1', nonce: NONCE });
+        const body = payload.body as { cardNumber: string; bureauCertificate: string; cardSignature: string };
+        expect(body).toMatchObject({ reader: 2, cardNumber: CARD });
+        expect(Buffer.from(body.bureauCertificate, 'base64')).toEqual(Buffer.from(bureauCertificate));
+        const signature = Buffer.from(body.cardSignature, 'base64');
+        expect(signature).toHaveLength(64);
+        const proven = cardProofBytes({ flowId: 'flow-1', nonce: NONCE, cardNumber: CARD });
+        expect(cardSignatureVerifies(bureauSpki(), signature, proven)).toBe(true);
+        // The proof is for this flow and nonce only.
+        const elsewhere = cardProofBytes({ flowId: 'flow-2', nonce: NONCE, cardNumber: CARD });
+        expect(cardSignatureVerifies(bureauSpki(), signature, elsewhere)).toBe(false);
+      });
+
+      it('refuses a card-proof from an empty reader or a card without a bureau key', async () => {
+        expect(await statement({ kind: 'card-proof', reader: 1 })).toMatchObject({
+          status: 409,
+          body: { code: 'CARD_MISSING' },
+        });
+        await f.backend.createCard({ cardNumber: OTHER, ...PINS });
+        await f.backend.insertCard('reader-1', OTHER);
+        expect(await statement({ kind: 'card-proof', reader: 1 })).toMatchObject({
+          status: 409,
+          body: { code: 'KEY_MISSING', details: { key: 'card-auth' } },
+        });
+      });
+
+      it('states the two keys it generated on the card, with their attributes, vouched for by the card (keys-generated)', async () => {
+        expect(await statement({ kind: 'keys-generated', reader: 2 })).toMatchObject({
+          status: 409,
+          body: { code: 'KEY_MISSING' },
+        });
+        const csrKeys = await enrol();
+        const payload = verified((await statement({ kind: 'keys-generated', reader: 2 })).body);
+        const body = payload.body as {
+          cardNumber: CardNumber;
+          keys: { auth: { spki: string }; sign: { spki: string } };
+          cardSignature: string;
+          bureauCertificate: string;
+        };
+        expect(body).toEqual({
+          reader: 2,
+          cardNumber: CARD,
+          bureauCertificate: Buffer.from(bureauCertificate).toString('base64'),
+          keys: {
+            auth: { spki: csrKeys.auth, local: true, sensitive: true, neverExtractable: true },
+            sign: { spki: csrKeys.sign, local: true, sensitive: true, neverExtractable: true },
+          },
+          cardSignature: expect.any(String),
+        });
+        expect(csrKeys.auth).not.toBe(csrKeys.sign);
+        const vouched = cardKeysBytes({
+          flowId: 'flow-1',
+          nonce: NONCE,
+          cardNumber: CARD,
+          authSpki: csrKeys.auth,
+          signSpki: csrKeys.sign,
+        });
+        const signature = Buffer.from(body.cardSignature, 'base64');
+        expect(cardSignatureVerifies(bureauSpki(), signature, vouched)).toBe(true);
+        // Without a reader it means reader 2, the recipient's.
+        expect((await statement({ kind: 'keys-generated' })).status).toBe(200);
+        // Once the card leaves, the enrolment is gone: nothing left to state.
+        await f.backend.removeCard('reader-2');
+        await f.backend.insertCard('reader-2', CARD);
+        expect(await statement({ kind: 'keys-generated', reader: 2 })).toMatchObject({
+          status: 409,
+          body: { code: 'KEY_MISSING' },
+        });
+      });
     });
 
     it('numbers its statements strictly upwards, on disk before they leave, across restarts', async () => {

@@ -33,6 +33,7 @@ const draftOf = (driver: FlowDriver, comment = ' Kortet fungerar inte ') => {
     flow: driver.state,
     agent: { version: '1.4.2', packaging: 'npm' },
     certificatesOnCard: [certificate],
+    stationId: 'st-disk-0001',
     comment,
     reportedBy: admins.admin2.hsaId,
     at: T0,
@@ -54,6 +55,7 @@ describe('support case', () => {
       cardNumber: RESERVE_CARD,
       agentVersion: '1.4.2',
       agentPackaging: 'npm',
+      stationId: 'st-disk-0001',
       certificates: [certificate],
       codes: ['DOWNLOAD_FAILED'],
       comment: 'Kortet fungerar inte',
@@ -83,6 +85,8 @@ describe('support case', () => {
       at: T0,
     });
     if (!result.ok) throw new Error(result.error.code);
+    // No station vouched for anything: the agent is unknown.
+    expect(result.value).toMatchObject({ stationId: null, agentVersion: null, certificates: [] });
     expect(missingSupportFields(result.value)).toEqual([
       'admin1HsaId',
       'recipientHsaId',

@@ -25,8 +25,12 @@ export interface AgentInfo {
 
 export interface SupportCaseInput {
   readonly flow: FlowState;
+  /** As a registered card station signed it; null when no station vouched for it (unknown). */
   readonly agent: AgentInfo | null;
+  /** As read off the card by a registered card station. */
   readonly certificatesOnCard: readonly CertificateOnCard[];
+  /** The card station whose signed statements supplied the agent and the certificates. */
+  readonly stationId?: string | null;
   readonly comment: string;
   readonly reportedBy: HsaId;
   readonly at: Instant;
@@ -43,6 +47,8 @@ export interface SupportCaseDraft {
   readonly cardNumber: CardNumber | null;
   readonly agentVersion: string | null;
   readonly agentPackaging: string | null;
+  /** The card station that signed the agent's version and the certificates; null: none did. */
+  readonly stationId: string | null;
   readonly certificates: readonly CertificateOnCard[];
   readonly timeline: readonly TimelineEntry[];
   /** Every code the flow raised, in order of first appearance. */
@@ -71,6 +77,7 @@ export const buildSupportCase = (input: SupportCaseInput): Result<SupportCaseDra
     cardNumber: order?.cardNumber ?? null,
     agentVersion: input.agent?.version ?? null,
     agentPackaging: input.agent?.packaging ?? null,
+    stationId: input.stationId ?? null,
     certificates: input.certificatesOnCard,
     timeline: flow.timeline,
     codes,

@@ -79,9 +79,9 @@ describe.each(DIALECTS)('revoking a login certificate with the CLI, on %s', (dia
       { keySpec: file.keySpec },
     );
     await writeCaSettings(folder, file);
-    ws = await openWorkstation();
     try {
       await seedDirectory(db(), ca, [RECIPIENTS.anna]);
+      ws = await openWorkstation({ db: db(), ca });
       await provisionAdminCard(ws, ca, ADMIN2);
     } finally {
       await ca.close();

@@ -45,7 +45,7 @@ describe('sessions', () => {
     const refused = { status: 401, body: { code: 'LOGIN_CERTIFICATE_REVOKED' } };
     expect(await page.api('GET', '/api/auth/me')).toMatchObject(refused);
     expect(await page.api('GET', `/api/flows/${page.flowId}`)).toMatchObject(refused);
-    expect(await page.api('POST', '/api/flows', { readers: await page.readers() })).toMatchObject(refused);
+    expect(await page.api('POST', '/api/flows/start')).toMatchObject(refused);
     expect(await page.api('POST', '/api/auth/logout')).toMatchObject(refused);
     const ended = await h.t.store.db
       .selectFrom('sessions')

@@ -1,6 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { AssuranceLevel, CardNumber, HsaId } from '@reservkort/domain';
-import { type Database, endSession, getSession, type StoredSession, touchSession } from '@reservkort/store';
+import {
+  type Database,
+  endSession,
+  getSession,
+  type SessionStation,
+  type StoredSession,
+  touchSession,
+} from '@reservkort/store';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { ApiError } from '../http/api-error.js';
@@ -33,6 +40,8 @@ export interface CurrentSession {
   readonly assuranceLevel: AssuranceLevel;
   readonly csrfToken: string;
   readonly loginCardRemovedAt: number | null;
+  /** The card station that proved the login card in its reader; null for a login without one. */
+  readonly station: SessionStation | null;
 }
 
 /** The cookie holds a random token; the database only its hash, so a database leak opens no session. */
@@ -57,6 +66,7 @@ const toCurrent = (stored: StoredSession): CurrentSession => ({
   assuranceLevel: stored.assuranceLevel,
   csrfToken: stored.csrfToken,
   loginCardRemovedAt: stored.loginCardRemovedAt,
+  station: stored.station,
 });
 
 /**

@@ -26,12 +26,12 @@ export const issueChallenge = async (
 export const statement = (value: Record<string, unknown>): string =>
   Buffer.from(JSON.stringify(value)).toString('base64');
 
-/** The purposes a statement is made for; a login challenge is random bytes, not a statement. */
-export type StatementPurpose = 'order' | 'acknowledge' | 'register-order';
+/** The purposes a statement is made for; a login statement holds random bytes and the station nonce. */
+export type StatementPurpose = 'login' | 'order' | 'acknowledge' | 'register-order';
 
 /**
  * What a stored challenge says, if it is a statement of `purpose`: the bytes the card signed and
- * their fields. Null for a login challenge or a statement made for another purpose, so a challenge
+ * their fields. Null for a statement made for another purpose, so a challenge
  * sent where it does not belong is refused like an unknown one.
  */
 export const readStatement = (

@@ -262,7 +262,7 @@ describe('reservkort serve --config: HTTPS, or behind a TLS proxy', () => {
     const ca = await openFolderCa(folder, store.db, systemClock);
     try {
       await seedDirectory(store.db, ca, [RECIPIENTS.anna]);
-      ws = await openWorkstation();
+      ws = await openWorkstation({ db: store.db, ca });
       adminCard = await provisionAdminCard(ws, ca, ADMIN2);
     } finally {
       await ca.close();

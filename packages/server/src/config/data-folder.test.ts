@@ -92,9 +92,11 @@ describe('the data folder is for its owner only', () => {
         join('secrets', 'ca-passphrase'),
         'agent',
         join('agent', 'virtual-cards.json'),
+        join('agent', 'station', 'station-key.pem'),
+        join('agent', 'station', 'station.pem'),
       ]),
     );
-    const folders = new Set(['.', 'ca', 'secrets', 'agent']);
+    const folders = new Set(['.', 'ca', 'secrets', 'agent', join('agent', 'station')]);
     const wrong = Object.entries(modes).filter(
       ([path, mode]) => mode !== (folders.has(path) ? '700' : '600'),
     );

@@ -100,11 +100,7 @@ describe('logs', () => {
       const baseUrl = await logged.listen({ port: 0, host: '127.0.0.1' });
       const admin = new Client({ ...h, baseUrl });
       expect((await admin.login(ADMIN2_CARD)).status).toBe(200);
-      const readers = {
-        1: { connected: true, card: { cardNumber: ADMIN2_CARD } },
-        2: { connected: true, card: null },
-      };
-      const flowId = (await admin.post('/api/flows', { readers })).body.view.flowId;
+      const flowId = (await admin.startFlow()).body.view.flowId;
       await admin.post(`/api/flows/${flowId}/actions`, { type: 'manage-orders' });
       const statuses: number[] = [];
       for (const form of ANNA_FORMS) {

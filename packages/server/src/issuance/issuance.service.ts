@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   applyFlowEvent,
+  checkFlowEvent,
   classifySearchQuery,
   closedOrderCode,
   dateOf,
@@ -15,8 +16,11 @@ import {
   type HsaId,
   type Order,
   orderStateAt,
+  type ReaderFact,
   type Readers,
   restartFlow,
+  type SignedStatement,
+  type StatementKind,
   startFlow,
   transitionOrder,
   viewOf,
@@ -26,11 +30,14 @@ import {
   appendAudit,
   bindIntent,
   closeIntent,
+  consumeChallenge,
   type Database,
+  type FlowCardKeys,
   getFlow,
   getOrder,
   getPersonByHsaId,
   type IssuancePurpose,
+  insertChallenge,
   insertFlow,
   insertIntents,
   keepIntentsOfFlow,
@@ -47,7 +54,49 @@ import {
 import type { Kysely, Transaction } from 'kysely';
 import type { CurrentSession } from '../auth/session.js';
 import { ApiError } from '../http/api-error.js';
+import { verifyCardKeys, verifyCardProof } from '../station/card-proof.js';
+import {
+  newStationNonce,
+  type VerifiedStatement,
+  verifyStatement,
+} from '../station/station-statement.service.js';
 import { adminOf, type DirectoryCache, lookUp } from './directory.js';
+
+/** Every flow answer: the domain's, and the nonce the station's next statement must carry. */
+export type FlowReply = FlowAnswer & { readonly stationNonce: string };
+
+/** A flow id reserved for a session (`POST /api/flows/start`) lives this long, and is used once. */
+const RESERVATION_TTL_MS = 5 * 60_000;
+const RESERVATION_PURPOSE = 'flow-start';
+/** Thrown to roll a transaction back on purpose. */
+const ROLLBACK = Symbol('rollback');
+
+/**
+ * What one request does to a flow, decided inside its transaction (a station statement is verified
+ * there, so that its sequence number and the flow's new nonce commit with the change or not at all).
+ */
+interface Plan {
+  readonly events: readonly FlowEvent[];
+  /** The station whose verified statement the events come from: named on their timeline entries. */
+  readonly station?: string;
+  readonly cardKeys?: FlowCardKeys;
+}
+
+type Planner = (flow: StoredFlow & { state: FlowState }, trx: Transaction<Database>) => Promise<Plan> | Plan;
+
+/** The domain's reader state from a station's signed fact (its insertion counter is kept apart). */
+const readerState = (fact: ReaderFact): Readers[1] => ({
+  connected: fact.connected,
+  card: fact.card === null ? null : { cardNumber: fact.card.cardNumber },
+});
+
+/** A transition whose timeline entry names the station that proved the event. */
+const byStation = (transition: FlowTransition, station: string | undefined): FlowTransition => {
+  if (station === undefined || transition.entry === null) return transition;
+  const entry = { ...transition.entry, details: { ...transition.entry.details, station } };
+  const timeline = [...transition.state.timeline.slice(0, -1), entry];
+  return { ...transition, entry, state: { ...transition.state, timeline } };
+};
 
 /** Effects the server carries out after the commit; stored with the flow until done, so none is lost. */
 type PendingEffect = Extract<FlowEffect, { type: 'revoke-certificates' }>;
@@ -81,6 +130,12 @@ interface ApplyOptions {
   readonly actor?: string;
 }
 
+/** One event and what the domain made of it. */
+interface AppliedStep {
+  readonly event: FlowEvent;
+  readonly transition: FlowTransition;
+}
+
 /** The same public key in two CSRs, compared as SubjectPublicKeyInfo bytes. */
 const sameKey = (a: ArrayBuffer, b: ArrayBuffer): boolean => Buffer.from(a).equals(Buffer.from(b));
 
@@ -112,7 +167,128 @@ export class IssuanceService {
     return flow;
   }
 
-  private async insertNew(state: FlowState, session: CurrentSession, now: number): Promise<FlowState> {
+  /**
+   * Reserves a flow id for this session's administrator, with the nonce the station's readers
+   * statement must carry: stored as a challenge (5 minutes, used once by `start`).
+   */
+  async reserve(session: CurrentSession): Promise<{ flowId: string; stationNonce: string }> {
+    await adminOf(this.db, session.hsaId);
+    const flowId = newId();
+    const stationNonce = newStationNonce();
+    const now = this.now();
+    await insertChallenge(this.db, {
+      id: flowId,
+      challenge: JSON.stringify({ purpose: RESERVATION_PURPOSE, admin: session.hsaId, stationNonce }),
+      createdAt: now,
+      expiresAt: now + RESERVATION_TTL_MS,
+    });
+    return { flowId, stationNonce };
+  }
+
+  /**
+   * A new flow on a reserved id, with the readers as the station signed them for it: bound to that
+   * station, logged in with the session's card from the reader that holds it, whose insertion
+   * counter is recorded for SIGNERA. All in one transaction: a refused statement uses nothing up.
+   */
+  async start(session: CurrentSession, flowId: string, readers: SignedStatement): Promise<FlowReply> {
+    // Only ID-administrators issue cards (the service desk works cases, not flows).
+    await adminOf(this.db, session.hsaId);
+    const now = this.now();
+    const { state, nonce } = await this.db.transaction().execute(async (trx) => {
+      const text = await consumeChallenge(trx, flowId, now);
+      const reservation = text === null ? null : this.readReservation(text);
+      if (reservation === null || reservation.admin !== session.hsaId)
+        throw new ApiError('NOT_FOUND', { what: 'flow' });
+      const verified = await verifyStatement(trx, this.ca, readers, {
+        flowId,
+        nonce: reservation.stationNonce,
+        kinds: ['readers'],
+        now,
+      });
+      const body = verified.payload.body as { readers: { 1: ReaderFact; 2: ReaderFact } };
+      const facts = body.readers;
+      const domainReaders: Readers = { 1: readerState(facts[1]), 2: readerState(facts[2]) };
+      const loginReader =
+        ([1, 2] as const).find((r) => facts[r].card?.cardNumber === session.cardNumber) ?? 1;
+      const login: FlowEvent = {
+        type: 'logged-in',
+        admin: session.hsaId,
+        assuranceLevel: session.assuranceLevel,
+        cardNumber: session.cardNumber,
+        reader: loginReader,
+        at: now,
+      };
+      const station = verified.station.id;
+      const fresh = startFlow(flowId, domainReaders, now);
+      const started = {
+        ...fresh,
+        timeline: fresh.timeline.map((e) => ({ ...e, details: { ...e.details, station } })),
+      };
+      const result = applyFlowEvent(started, login, this.config);
+      if (!result.ok) throw new ApiError(result.error.code, result.error.details ?? {});
+      const transition = byStation(result.value, station);
+      const next = newStationNonce();
+      await insertFlow(trx, {
+        id: flowId,
+        orderId: null,
+        admin2HsaId: session.hsaId,
+        status: transition.state.status,
+        step: transition.state.step,
+        state: transition.state,
+        deadline: null,
+        pendingEffects: [],
+        createdAt: now,
+        stationId: station,
+        stationNonce: next,
+        loginInsertions: facts[loginReader].card?.insertions ?? null,
+      });
+      await appendAudit(trx, {
+        at: now,
+        actor: session.hsaId,
+        action: 'flow.logged-in',
+        subject: flowId,
+        details: {
+          step: transition.state.step,
+          codes: transition.entry?.codes ?? [],
+          status: 'active',
+          station,
+        },
+      });
+      return { state: transition, nonce: next };
+    });
+    return {
+      view: viewOf(state.state, now),
+      raised: state.raised.map((e) => e.code),
+      cardEffects: [],
+      stationNonce: nonce,
+    };
+  }
+
+  private readReservation(text: string): { admin: string; stationNonce: string } | null {
+    try {
+      const value = JSON.parse(text) as Record<string, unknown>;
+      return value.purpose === RESERVATION_PURPOSE &&
+        typeof value.admin === 'string' &&
+        typeof value.stationNonce === 'string'
+        ? { admin: value.admin, stationNonce: value.stationNonce }
+        : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Restart after a fault or an end: a new flow on the same station with the same readers and, if
+   * the card stayed, login (and its recorded insertion); a new nonce.
+   */
+  async restart(flowId: string, session: CurrentSession): Promise<FlowReply> {
+    const flow = await this.own(flowId, session);
+    if (flow.state.status === 'active')
+      await this.apply(flowId, session, { type: 'aborted', reason: 'restart', at: this.now() });
+    const previous = await this.load(flowId);
+    const now = this.now();
+    const state = restartFlow(previous.state, newId(), now);
+    const stationNonce = newStationNonce();
     await insertFlow(this.db, {
       id: state.flowId,
       orderId: null,
@@ -123,42 +299,150 @@ export class IssuanceService {
       deadline: null,
       pendingEffects: [],
       createdAt: now,
+      stationId: previous.stationId,
+      stationNonce,
+      loginInsertions: previous.loginInsertions,
     });
-    return state;
+    return { view: viewOf(state, now), raised: [], cardEffects: [], stationNonce };
   }
 
-  /** A new flow for a logged-in administrator, with the readers as the agent reports them now. */
-  async start(session: CurrentSession, readers: Readers): Promise<FlowAnswer> {
-    // Only ID-administrators issue cards (the service desk works cases, not flows).
-    await adminOf(this.db, session.hsaId);
-    const now = this.now();
-    const fresh = startFlow(newId(), readers, now);
-    const loginReader =
-      ([1, 2] as const).find((r) => readers[r].card?.cardNumber === session.cardNumber) ?? 1;
-    const login: FlowEvent = {
-      type: 'logged-in',
-      admin: session.hsaId,
-      assuranceLevel: session.assuranceLevel,
-      cardNumber: session.cardNumber,
-      reader: loginReader,
-      at: now,
-    };
-    // Ask the machine before storing anything, so a refused start leaves no flow behind.
-    const checked = applyFlowEvent(fresh, login, this.config);
-    if (!checked.ok) throw new ApiError(checked.error.code, checked.error.details ?? {});
-    const state = await this.insertNew(fresh, session, now);
-    return this.apply(state.flowId, session, login);
+  /** Verifies a station statement for this flow's station and nonce, in the flow's transaction. */
+  private verify(
+    trx: Transaction<Database>,
+    flow: StoredFlow,
+    signed: SignedStatement,
+    kinds: readonly StatementKind[],
+  ): Promise<VerifiedStatement> {
+    return verifyStatement(trx, this.ca, signed, {
+      flowId: flow.id,
+      nonce: flow.stationNonce,
+      kinds,
+      now: this.now(),
+      stationId: flow.stationId,
+    });
   }
 
-  /** Restart after a fault or an end: a new flow with the same readers and, if the card stayed, login. */
-  async restart(flowId: string, session: CurrentSession): Promise<FlowAnswer> {
+  /** A reader, card or dialog event the station signed (never keys-generated: that is `keys`). */
+  agentEvent(flowId: string, session: CurrentSession, signed: SignedStatement): Promise<FlowReply> {
+    return this.run(flowId, session, async (flow, trx) => {
+      const verified = await this.verify(trx, flow, signed, ['event']);
+      const { event } = verified.payload.body as { event: Record<string, unknown> & { type: string } };
+      if (event.type === 'keys-generated') throw new ApiError('STATEMENT_INVALID', { reason: 'event' });
+      const checked = checkFlowEvent({ ...event, at: this.now() });
+      if (!checked.ok)
+        throw new ApiError('STATEMENT_INVALID', {
+          reason: String(checked.error.details?.reason ?? 'event'),
+        });
+      return { events: [checked.value], station: verified.station.id };
+    });
+  }
+
+  /**
+   * Checks a statement for this flow without accepting it (its sequence number stays where it was):
+   * for checks that need the CA's own database access, which must not run inside the flow's
+   * transaction (SQLite has one writer).
+   */
+  private async preview(
+    flowId: string,
+    session: CurrentSession,
+    signed: SignedStatement,
+    kinds: readonly StatementKind[],
+  ): Promise<{ flow: StoredFlow & { state: FlowState }; verified: VerifiedStatement }> {
     const flow = await this.own(flowId, session);
-    if (flow.state.status === 'active')
-      await this.apply(flowId, session, { type: 'aborted', reason: 'restart', at: this.now() });
-    const previous = (await this.load(flowId)).state;
-    const now = this.now();
-    const state = await this.insertNew(restartFlow(previous, newId(), now), session, now);
-    return { view: viewOf(state, now), raised: [], cardEffects: [] };
+    let verified: VerifiedStatement | null = null;
+    await this.db
+      .transaction()
+      .execute(async (trx) => {
+        verified = await this.verify(trx, flow, signed, kinds);
+        throw ROLLBACK;
+      })
+      .catch((error: unknown) => {
+        if (error !== ROLLBACK) throw error;
+      });
+    if (verified === null) throw new Error('the statement was verified');
+    return { flow, verified };
+  }
+
+  /** Handover (step 4): the card in reader 2 proves which card it is; the domain compares it with the order. */
+  async handover(flowId: string, session: CurrentSession, proof: SignedStatement): Promise<FlowReply> {
+    const { flow, verified } = await this.preview(flowId, session, proof, ['card-proof']);
+    const body = verified.payload.body as {
+      reader: 1 | 2;
+      cardNumber: FlowOrder['cardNumber'];
+      bureauCertificate: string;
+      cardSignature: string;
+    };
+    if (body.reader !== 2) throw new ApiError('CARD_NOT_PROVEN', { reason: 'reader' });
+    await verifyCardProof(this.ca, body, { flowId: flow.id, nonce: flow.stationNonce, now: this.now() });
+    // Accepted only with the nonce checked above: a flow that moved on meanwhile refuses it.
+    return this.run(flowId, session, async (current, trx) => {
+      if (current.version !== flow.version) throw flowChanged();
+      await this.verify(trx, current, proof, ['card-proof']);
+      return {
+        events: [{ type: 'handover-verified', cardNumber: body.cardNumber, at: this.now() }],
+        station: verified.station.id,
+      };
+    });
+  }
+
+  /**
+   * Keys generated (step 6): the station and the reserve card both vouch for the two new public
+   * keys; they are recorded with the flow, and only CSRs for them are certified.
+   */
+  async keysGenerated(flowId: string, session: CurrentSession, signed: SignedStatement): Promise<FlowReply> {
+    const { flow, verified } = await this.preview(flowId, session, signed, ['keys-generated']);
+    const body = verified.payload.body as Parameters<typeof verifyCardKeys>[1];
+    await verifyCardKeys(this.ca, body, { flowId: flow.id, nonce: flow.stationNonce, now: this.now() });
+    const order = flow.state.order;
+    if (order === null) throw new ApiError('EVENT_OUT_OF_ORDER', { reason: 'no order' });
+    if (body.cardNumber !== order.cardNumber)
+      throw new ApiError('CARD_NOT_PROVEN', { reason: 'not the order’s card' });
+    return this.run(flowId, session, async (current, trx) => {
+      if (current.version !== flow.version) throw flowChanged();
+      await this.verify(trx, current, signed, ['keys-generated']);
+      return {
+        events: [{ type: 'keys-generated', at: this.now() }],
+        station: verified.station.id,
+        cardKeys: { auth: body.keys.auth.spki, sign: body.keys.sign.spki },
+      };
+    });
+  }
+
+  /**
+   * SIGNERA (step 3): the station's readers now. A login card that left its reader, or came back
+   * (its insertion counter moved), is applied to the flow first, so the domain refuses the signature.
+   */
+  sign(
+    flowId: string,
+    session: CurrentSession,
+    readers: SignedStatement,
+    signed: Extract<FlowEvent, { type: 'signed' }>,
+  ): Promise<FlowReply> {
+    return this.run(flowId, session, async (flow, trx) => {
+      const verified = await this.verify(trx, flow, readers, ['readers']);
+      const facts = (verified.payload.body as { readers: { 1: ReaderFact; 2: ReaderFact } }).readers;
+      const login = flow.state.login;
+      const events: FlowEvent[] = [];
+      if (login !== null) {
+        const fact = facts[login.reader];
+        const card = fact.card;
+        const same =
+          card !== null &&
+          card.cardNumber === login.cardNumber &&
+          flow.loginInsertions !== null &&
+          card.insertions === flow.loginInsertions;
+        if (!same) {
+          const at = this.now();
+          if (!fact.connected) events.push({ type: 'reader-unplugged', reader: login.reader, at });
+          else {
+            events.push({ type: 'card-removed', reader: login.reader, at });
+            if (card !== null)
+              events.push({ type: 'card-inserted', reader: login.reader, cardNumber: card.cardNumber, at });
+          }
+        }
+      }
+      return { events: [...events, signed], station: verified.station.id };
+    });
   }
 
   /** Step 2: the query classified, the person looked up, the diagnosis recorded on the flow. */
@@ -230,6 +514,16 @@ export class IssuanceService {
     const [authCsr, signCsr] = await Promise.all([checkCsr(csrs.auth), checkCsr(csrs.sign)]);
     if (sameKey(authCsr.csr.publicKey.rawData, signCsr.csr.publicKey.rawData))
       throw new ApiError('CSR_SAME_KEY');
+    // Only the keys the card vouched for in this flow: a key made anywhere else is not certified.
+    const keys = flow.cardKeys;
+    if (keys === null) throw new ApiError('KEYS_NOT_ON_CARD', { reason: 'no keys' });
+    for (const [purpose, csr] of [
+      ['auth', authCsr],
+      ['sign', signCsr],
+    ] as const) {
+      if (Buffer.from(csr.csr.publicKey.rawData).toString('base64') !== keys[purpose])
+        throw new ApiError('KEYS_NOT_ON_CARD', { reason: purpose });
+    }
     const stored = await getOrder(this.db, order.orderId);
     const person = await getPersonByHsaId(this.db, order.recipientHsaId);
     if (stored === null || person === null) throw new ApiError('NOT_FOUND', { what: 'order' });
@@ -265,7 +559,7 @@ export class IssuanceService {
     }
     const [auth, sign] = signed;
     if (auth === undefined || sign === undefined) throw new Error('two certificates were signed');
-    let applied: FlowAnswer;
+    let applied: FlowReply;
     try {
       applied = await this.bind(flowId, session, signed);
     } catch (error) {
@@ -327,7 +621,7 @@ export class IssuanceService {
     flowId: string,
     session: CurrentSession,
     signed: readonly SignedCard[],
-  ): Promise<FlowAnswer> {
+  ): Promise<FlowReply> {
     for (let attempt = 1; ; attempt++) {
       const at = this.now();
       try {
@@ -450,7 +744,7 @@ export class IssuanceService {
       try {
         await this.db.transaction().execute(async (trx) => {
           for (const { flow, transition } of aborts) {
-            await this.commit(trx, flow, transition, event, { session: null, actor });
+            await this.commit(trx, flow, [{ event, transition }], { session: null, actor });
           }
           const changed = await updateOrderState(trx, {
             id: order.id,
@@ -481,82 +775,124 @@ export class IssuanceService {
    * Runs one event through the domain machine and stores the result in one transaction with the
    * order's change; a concurrent change (another server, another admin) makes it fail cleanly.
    */
-  async apply(
+  apply(
     flowId: string,
     session: CurrentSession | null,
     event: FlowEvent,
     options: ApplyOptions = {},
-  ): Promise<FlowAnswer> {
+  ): Promise<FlowReply> {
+    return this.run(flowId, session, () => ({ events: [event] }), options);
+  }
+
+  /**
+   * Runs the events a plan decides (inside the transaction) through the domain machine, one after
+   * the other, and stores the result once: the flow's version, the order's changes, the audit, and
+   * with a station's statement its raised sequence number and the flow's next nonce.
+   */
+  private async run(
+    flowId: string,
+    session: CurrentSession | null,
+    planner: Planner,
+    options: ApplyOptions = {},
+  ): Promise<FlowReply> {
     const flow = session === null ? await this.load(flowId) : await this.own(flowId, session);
-    const result = applyFlowEvent(flow.state, event, this.config);
-    if (!result.ok) throw new ApiError(result.error.code, result.error.details ?? {});
-    const transition = result.value;
-    const pending = await this.db.transaction().execute(async (trx) => {
+    const { steps, pending, nonce } = await this.db.transaction().execute(async (trx) => {
+      const plan = await planner(flow, trx);
+      const steps: AppliedStep[] = [];
+      let state = flow.state;
+      for (const event of plan.events) {
+        const result = applyFlowEvent(state, event, this.config);
+        if (!result.ok) throw new ApiError(result.error.code, result.error.details ?? {});
+        const transition = byStation(result.value, plan.station);
+        steps.push({ event, transition });
+        state = transition.state;
+      }
+      const last = steps.at(-1);
+      if (last === undefined) throw new Error('a plan has at least one event');
       // The extra writes first: the flow's own write takes the audit log's lock, held to the commit.
-      await options.also?.(trx, transition);
-      return this.commit(trx, flow, transition, event, {
-        session,
-        actor: options.actor ?? session?.hsaId ?? 'system',
-      });
+      await options.also?.(trx, last.transition);
+      // Every accepted statement moves the nonce on: the same statement cannot be used twice.
+      const nonce = plan.station === undefined ? flow.stationNonce : newStationNonce();
+      const stored = await this.commit(
+        trx,
+        flow,
+        steps,
+        { session, actor: options.actor ?? session?.hsaId ?? 'system', station: plan.station },
+        {
+          ...(plan.station === undefined ? {} : { stationNonce: nonce }),
+          ...(plan.cardKeys === undefined ? {} : { cardKeys: plan.cardKeys }),
+        },
+      );
+      return { steps, pending: stored, nonce };
     });
     // The change is committed and its revocations stored: if carrying them out fails now, the
     // sweeper retries; the caller's action still succeeded.
     if (pending.length > 0) await this.settle(flowId).catch(() => undefined);
+    const last = steps.at(-1)?.transition;
     return {
-      view: viewOf(transition.state, this.now()),
-      raised: transition.raised.map((e) => e.code),
-      cardEffects: transition.effects.filter((e) => e.type === 'clean-card'),
+      view: viewOf(last?.state ?? flow.state, this.now()),
+      raised: steps.flatMap((step) => step.transition.raised.map((e) => e.code)),
+      cardEffects: steps.flatMap((step) => step.transition.effects.filter((e) => e.type === 'clean-card')),
+      stationNonce: nonce,
     };
   }
 
-  /** Stores one transition of a flow read at `flow.version`; returns the revocations it now owes. */
+  /** Stores the transitions of a flow read at `flow.version`; returns the revocations it now owes. */
   private async commit(
     trx: Transaction<Database>,
     flow: StoredFlow & { state: FlowState },
-    transition: FlowTransition,
-    event: FlowEvent,
-    by: { readonly session: CurrentSession | null; readonly actor: string },
+    steps: readonly AppliedStep[],
+    by: {
+      readonly session: CurrentSession | null;
+      readonly actor: string;
+      readonly station?: string | undefined;
+    },
+    extra: { readonly stationNonce?: string; readonly cardKeys?: FlowCardKeys } = {},
   ): Promise<PendingEffect[]> {
+    const final = steps.at(-1)?.transition.state ?? flow.state;
     const pending = [
       ...(flow.pendingEffects as PendingEffect[]),
-      ...transition.effects.filter((e): e is PendingEffect => e.type === 'revoke-certificates'),
+      ...steps.flatMap((step) =>
+        step.transition.effects.filter((e): e is PendingEffect => e.type === 'revoke-certificates'),
+      ),
     ];
+    const at = steps.at(-1)?.event.at ?? this.now();
     const stored = await updateFlow(trx, {
       id: flow.id,
       expectedVersion: flow.version,
-      status: transition.state.status,
-      step: transition.state.step,
-      state: transition.state,
-      deadline: transition.state.status === 'active' ? transition.state.deadline : null,
+      status: final.status,
+      step: final.step,
+      state: final,
+      deadline: final.status === 'active' ? final.deadline : null,
       pendingEffects: pending,
-      orderId: transition.state.order?.orderId ?? null,
-      updatedAt: event.at,
+      orderId: final.order?.orderId ?? null,
+      updatedAt: at,
+      ...extra,
     });
     if (!stored) throw flowChanged();
-    await this.applyOrderEffects(trx, transition, event.at);
-    // Acknowledged: the certificates are the holder's for good, their intents need no more watching.
-    if (transition.state.status === 'completed' && flow.state.status !== 'completed')
-      await keepIntentsOfFlow(trx, flow.id, transition.state.issuedSerials, event.at);
-    const session = by.session;
-    if (
-      session !== null &&
-      transition.state.loginCardRemovedAt !== null &&
-      flow.state.loginCardRemovedAt === null
-    ) {
-      await markLoginCardRemoved(trx, session.id, transition.state.loginCardRemovedAt);
+    for (const { event, transition } of steps) {
+      await this.applyOrderEffects(trx, transition, event.at);
+      if (transition.entry !== null) {
+        await appendAudit(trx, {
+          at: event.at,
+          actor: by.actor,
+          action: `flow.${event.type}`,
+          subject: flow.id,
+          details: {
+            step: transition.entry.step,
+            codes: transition.entry.codes,
+            status: transition.state.status,
+            ...(by.station === undefined ? {} : { station: by.station }),
+          },
+        });
+      }
     }
-    if (transition.entry !== null) {
-      await appendAudit(trx, {
-        at: event.at,
-        actor: by.actor,
-        action: `flow.${event.type}`,
-        subject: flow.id,
-        details: {
-          step: transition.entry.step,
-          codes: transition.entry.codes,
-          status: transition.state.status,
-        },
-      });
+    // Acknowledged: the certificates are the holder's for good, their intents need no more watching.
+    if (final.status === 'completed' && flow.state.status !== 'completed')
+      await keepIntentsOfFlow(trx, flow.id, final.issuedSerials, at);
+    const session = by.session;
+    if (session !== null && final.loginCardRemovedAt !== null && flow.state.loginCardRemovedAt === null) {
+      await markLoginCardRemoved(trx, session.id, final.loginCardRemovedAt);
     }
     return pending;
   }

@@ -13,13 +13,25 @@ import {
 } from '../test-support/issuance-harness.js';
 import { Page } from '../test-support/page.js';
 import { provisionCard } from '../test-support/provision-card.js';
+import { flowStationNonce, readersStatement, withStation } from '../test-support/station-agent.js';
 
 const DESK = 'SE2321000016-desk' as HsaId;
 const DESK_CARD = '9752278900000000009' as CardNumber;
 
-/** Admin 1 signs a prepared order with the signature key of the card in reader 1. */
-const signDraft = async (h: Harness, toBeSigned: string) => {
-  const started = await h.agent.sign(h.agentToken, 'reader-1', Buffer.from(toBeSigned, 'base64'), null);
+/**
+ * Admin 1 signs a prepared order with the signature key of the card in reader 1; the station states
+ * its readers for that draft.
+ */
+const signDraft = async (
+  h: Harness,
+  prepared: { challengeId: string; toBeSigned: string; stationNonce: string },
+) => {
+  const started = await h.agent.sign(
+    h.agentToken,
+    'reader-1',
+    Buffer.from(prepared.toBeSigned, 'base64'),
+    null,
+  );
   const done = await completeWithPins(h.agent, started, [CARD_PINS.pin2]);
   const info = await h.cards.cardInfo('reader-1');
   return {
@@ -27,13 +39,14 @@ const signDraft = async (h: Harness, toBeSigned: string) => {
     certificate: Buffer.from(
       info.certificates.find((c) => c.key === 'sign')?.der ?? new Uint8Array(),
     ).toString('base64'),
+    readers: await readersStatement(h.agent, h.agentToken, prepared.challengeId, prepared.stationNonce),
   };
 };
 
 describe('admin portal and support cases over HTTP', () => {
   let h: Harness;
   beforeEach(async () => {
-    h = await createIssuanceHarness();
+    h = await withStation(await createIssuanceHarness());
   });
   afterEach(async () => {
     await h.dispose();
@@ -59,7 +72,7 @@ describe('admin portal and support cases over HTTP', () => {
     };
     const prepared = await page.api('POST', '/api/admin/orders/prepare', draft);
     expect(prepared.status, JSON.stringify(prepared.body)).toBe(200);
-    const signed = await signDraft(h, prepared.body.toBeSigned);
+    const signed = await signDraft(h, prepared.body);
     const registered = await page.api('POST', '/api/admin/orders', {
       challengeId: prepared.body.challengeId,
       ...signed,
@@ -83,7 +96,7 @@ describe('admin portal and support cases over HTTP', () => {
     expect(marked.body, JSON.stringify(marked.body)).toMatchObject({
       loginCardRemovedAt: expect.any(Number),
     });
-    const late = await signDraft(h, again2.body.toBeSigned);
+    const late = await signDraft(h, again2.body);
     const refused = await page.api('POST', '/api/admin/orders', {
       challengeId: again2.body.challengeId,
       ...late,
@@ -122,17 +135,22 @@ describe('admin portal and support cases over HTTP', () => {
     await admin2.start();
     await admin2.action('manage-orders');
     await admin2.api('POST', `/api/flows/${admin2.flowId}/search`, { query: 'abc1' });
+    const agentInfo = await h.agent.statement(h.agentToken, {
+      flowId: admin2.flowId,
+      nonce: await flowStationNonce(h, admin2.flowId),
+      kind: 'agent-info',
+    });
     const filed = await admin2.api('POST', '/api/support/cases', {
       flowId: admin2.flowId,
       comment: 'Hittar inte beställningen',
-      agent: { version: '0.1.0', packaging: 'npm' },
-      certificatesOnCard: [],
+      statements: [agentInfo],
     });
     expect(filed.status, JSON.stringify(filed.body)).toBe(201);
     expect(filed.body.case).toMatchObject({
       admin2HsaId: 'SE2321000016-adm2',
       agentVersion: '0.1.0',
-      agentPackaging: 'npm',
+      agentPackaging: 'test',
+      stationId: expect.stringMatching(/^st-/),
     });
     expect(filed.body.codes).toContain('HSA_ID_INCOMPLETE');
     expect((await admin2.api('GET', '/api/support/cases')).body.code).toBe('ACCESS_DENIED');

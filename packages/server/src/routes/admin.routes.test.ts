@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCsr } from '../../../pki/src/test-support/test-ca.js';
 import { DIALECTS } from '../../../store/src/test-support/test-stores.js';
 import { statusOf } from '../http/api-error.js';
-import { type Answer, Client, signWithCard } from '../test-support/acceptance-client.js';
+import { type Answer, Client, orderBody } from '../test-support/acceptance-client.js';
 import {
   ACTORS,
   addAcceptanceDirectory,
@@ -20,6 +20,7 @@ import {
   createIssuanceHarness,
   type Harness,
 } from '../test-support/issuance-harness.js';
+import { withStation } from '../test-support/station-agent.js';
 
 const DAY = 86_400_000;
 const ULLA = RECIPIENTS.noOrder.person.hsaId;
@@ -30,7 +31,7 @@ describe.each(DIALECTS)('one card number, one person, on %s', (dialect) => {
   let admin1: Client;
 
   beforeAll(async () => {
-    h = await createIssuanceHarness({}, () => ({}), dialect);
+    h = await withStation(await createIssuanceHarness({}, () => ({}), dialect));
     await addAcceptanceDirectory(h, { actors: [] });
     admin1 = new Client(h);
     expect((await admin1.login(ADMIN1_CARD)).status).toBe(200);
@@ -45,15 +46,17 @@ describe.each(DIALECTS)('one card number, one person, on %s', (dialect) => {
     validity: { notBefore: h.clock.now(), notAfter: h.clock.now() + validityMs },
     idDocument: 'swedish-passport',
   });
-  /** Admin 1 prepares an order and signs it with the card in reader 1: the body to register it. */
+  /**
+   * Admin 1 prepares an order and signs it with the card in reader 1, the station stating its
+   * readers: the body to register it.
+   */
   const signed = async (personHsaId: HsaId, cardNumber: CardNumber, validityMs?: number) => {
     const prepared = await admin1.post(
       '/api/admin/orders/prepare',
       draft(personHsaId, cardNumber, validityMs),
     );
     expect(prepared.status, JSON.stringify(prepared.body)).toBe(200);
-    const signature = await signWithCard(h, 'reader-1', Buffer.from(prepared.body.toBeSigned, 'base64'));
-    return { challengeId: prepared.body.challengeId, ...signature };
+    return orderBody(h, prepared.body);
   };
   const register = async (personHsaId: HsaId, cardNumber: CardNumber, validityMs?: number) =>
     admin1.post('/api/admin/orders', await signed(personHsaId, cardNumber, validityMs));

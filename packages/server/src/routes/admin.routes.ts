@@ -13,6 +13,7 @@ import {
   orderStateAt,
   type Person,
   registerOrder,
+  type SignedStatement,
   transitionOrder,
 } from '@reservkort/domain';
 import {
@@ -22,6 +23,7 @@ import {
   type Database,
   getOrder,
   insertOrder,
+  markLoginCardRemoved,
   type StoredOrder,
   StoreError,
   updateOrderState,
@@ -29,12 +31,15 @@ import {
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Kysely, Transaction } from 'kysely';
 import { verifyCardCertificate, verifyCardSignature } from '../auth/card-certificate.js';
+import { loginCardStillIn, verifyChallengeReaders } from '../auth/login-station.js';
 import { type CurrentSession, requireSession } from '../auth/session.js';
 import { issueChallenge, readStatement, statement } from '../auth/signing-challenge.js';
 import { ApiError } from '../http/api-error.js';
 import { adminOf, type DirectoryCache, lookUp } from '../issuance/directory.js';
 import type { IssuanceService } from '../issuance/issuance.service.js';
 import type { ServerContext } from '../server-context.js';
+import { signedStatementSchema } from '../station/signed-statement.schema.js';
+import { newStationNonce } from '../station/station-statement.service.js';
 
 /** The card product the reserve cards belong to. */
 const PRODUCT = { name: 'SITHS reservkort', maxValidityDays: 14 } as const;
@@ -47,6 +52,8 @@ interface OrderDraft {
   readonly validity: { readonly notBefore: number; readonly notAfter: number };
   readonly idDocument: string;
   readonly nonce: string;
+  /** What the card station's statement of its readers must carry when the order is signed. */
+  readonly stationNonce: string;
 }
 
 /** The fields of a draft as /orders/prepare wrote them; the challenge store holds other statements too. */
@@ -59,6 +66,7 @@ const isOrderDraft = (
     typeof fields.cardNumber === 'string' &&
     typeof fields.idDocument === 'string' &&
     typeof fields.nonce === 'string' &&
+    typeof fields.stationNonce === 'string' &&
     typeof validity === 'object' &&
     validity !== null &&
     Number.isSafeInteger(validity.notBefore) &&
@@ -188,7 +196,7 @@ export const adminRoutes =
       });
     };
 
-    app.post<{ Body: Omit<OrderDraft, 'nonce'> }>(
+    app.post<{ Body: Omit<OrderDraft, 'nonce' | 'stationNonce'> }>(
       '/orders/prepare',
       {
         schema: {
@@ -209,12 +217,27 @@ export const adminRoutes =
             required: ['personHsaId', 'cardNumber', 'validity', 'idDocument'],
             additionalProperties: false,
           },
+          response: {
+            200: {
+              type: 'object',
+              properties: {
+                challengeId: { type: 'string' },
+                toBeSigned: { type: 'string' },
+                stationNonce: { type: 'string' },
+              },
+              required: ['challengeId', 'toBeSigned', 'stationNonce'],
+            },
+          },
         },
       },
       async (request) => {
         const current = await session(request);
         const { person } = await personFor(current, request.body.personHsaId);
-        const draft: OrderDraft = { ...request.body, nonce: randomBytes(16).toString('hex') };
+        const draft: OrderDraft = {
+          ...request.body,
+          nonce: randomBytes(16).toString('hex'),
+          stationNonce: newStationNonce(),
+        };
         const provisional = {
           signedBy: current.hsaId,
           signedAt: ctx.clock.now(),
@@ -224,35 +247,68 @@ export const adminRoutes =
         const checked = await draftFrom(current, person, draft, provisional);
         if (!checked.ok) throw refuse(checked.error);
         await checkCardNumber(db, checked.value.cardNumber, person.hsaId, ctx.clock.now());
-        return issueChallenge(
+        const challenge = await issueChallenge(
           db,
           statement({ purpose: 'register-order', ...draft }),
           ctx.clock.now(),
           DRAFT_TTL_MS,
         );
+        return { ...challenge, stationNonce: draft.stationNonce };
       },
     );
 
-    app.post<{ Body: { challengeId: string; certificate: string; signature: string } }>(
+    /**
+     * The login card, as the card station the session logged in at states it for this signature:
+     * in the reader it was in at login, with the insertion counter it had then. Verified in `trx`,
+     * the transaction that registers the order.
+     */
+    const requireLoginCard = async (
+      trx: Transaction<Database>,
+      current: CurrentSession,
+      readers: SignedStatement,
+      challenge: { readonly id: string; readonly stationNonce: string },
+      now: Instant,
+    ): Promise<void> => {
+      const login = current.station;
+      if (login === null) throw new ApiError('CARD_NOT_PROVEN', { reason: 'login not at a station' });
+      const seen = await verifyChallengeReaders(trx, ctx.ca, readers, {
+        challengeId: challenge.id,
+        nonce: challenge.stationNonce,
+        now,
+        stationId: login.stationId,
+      });
+      if (!loginCardStillIn(seen, login, current.cardNumber))
+        throw new ApiError('CARD_REINSERTED', { removedAt: now, reason: 'station' });
+    };
+
+    app.post<{
+      Body: { challengeId: string; certificate: string; signature: string; readers: SignedStatement };
+    }>(
       '/orders',
       {
         schema: {
           tags: ['admin'],
-          summary: 'Register the order, signed with the admin’s card',
+          summary:
+            'Register the order, signed with the admin’s card, the login card proven by the card station',
           body: {
             type: 'object',
             properties: {
               challengeId: { type: 'string', maxLength: 64 },
               certificate: base64,
               signature: base64,
+              // A `readers` statement for this draft (its challengeId as flowId, its stationNonce).
+              readers: signedStatementSchema,
             },
-            required: ['challengeId', 'certificate', 'signature'],
+            required: ['challengeId', 'certificate', 'signature', 'readers'],
           },
         },
       },
       async (request, reply) => {
         const current = await session(request);
         const now = ctx.clock.now();
+        // Only a station can say the login card is still in: without one the page's word would count.
+        if (current.station === null)
+          throw new ApiError('CARD_NOT_PROVEN', { reason: 'login not at a station' });
         const text = await consumeChallenge(db, request.body.challengeId, now);
         // Only a draft this server prepared registers an order: not a login challenge, not SIGNERA's.
         const read = text === null ? null : readStatement(text, 'register-order');
@@ -319,8 +375,20 @@ export const adminRoutes =
               subject: order.id,
               details: { cardNumber: order.cardNumber, signature: card.serial },
             });
+            // Last, in the same transaction: of parallel registrations of one number, the ones the
+            // store refuses learn the rule they broke, not that their station's number came late.
+            await requireLoginCard(
+              trx,
+              current,
+              request.body.readers,
+              { id: request.body.challengeId, stationNonce: draft.stationNonce },
+              now,
+            );
           });
         } catch (error) {
+          // The card left its reader since login: this session signs nothing more with it.
+          if (error instanceof ApiError && error.code === 'CARD_REINSERTED')
+            await markLoginCardRemoved(db, current.id, now);
           if (!(error instanceof StoreError && error.code === 'CONFLICT')) throw error;
           // A parallel registration took the number after the check (PostgreSQL at READ COMMITTED
           // cannot see it before it commits): the store refused this one; say which rule it broke.

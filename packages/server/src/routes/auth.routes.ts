@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { SignedStatement } from '@reservkort/domain';
 import {
   consumeChallenge,
   endSession,
@@ -6,14 +7,18 @@ import {
   hasStaffRole,
   insertSession,
   markLoginCardRemoved,
+  type SessionStation,
 } from '@reservkort/store';
 import type { FastifyPluginAsync } from 'fastify';
 import { verifyCardCertificate, verifyCardSignature } from '../auth/card-certificate.js';
+import { loginCardAt, verifyChallengeReaders } from '../auth/login-station.js';
 import { hashToken, newToken, requireSession, SESSION_COOKIE, setSessionCookie } from '../auth/session.js';
-import { issueChallenge } from '../auth/signing-challenge.js';
+import { issueChallenge, readStatement, statement } from '../auth/signing-challenge.js';
 import { ApiError } from '../http/api-error.js';
 import { RATE_LIMITED } from '../http/rate-limit.js';
 import type { ServerContext } from '../server-context.js';
+import { signedStatementSchema } from '../station/signed-statement.schema.js';
+import { newStationNonce } from '../station/station-statement.service.js';
 
 const CHALLENGE_TTL_MS = 2 * 60_000;
 const base64 = { type: 'string', pattern: '^[A-Za-z0-9+/]*={0,2}$', minLength: 4, maxLength: 16384 } as const;
@@ -48,52 +53,75 @@ export const authRoutes =
         config: RATE_LIMITED,
         schema: {
           tags: ['auth'],
-          summary: 'A one-time login challenge for the card to sign',
+          summary:
+            'A one-time login challenge for the card to sign, and the nonce for the card station’s statement of its readers',
           response: {
             200: {
               type: 'object',
-              properties: { challengeId: { type: 'string' }, challenge: { type: 'string' } },
-              required: ['challengeId', 'challenge'],
+              properties: {
+                challengeId: { type: 'string' },
+                challenge: { type: 'string' },
+                stationNonce: { type: 'string' },
+              },
+              required: ['challengeId', 'challenge', 'stationNonce'],
             },
             429: errorRef,
           },
         },
       },
       async () => {
+        const stationNonce = newStationNonce();
+        // Random bytes make every login signature new; the purpose keeps the signed challenge from
+        // passing for a statement of any other route.
         const { challengeId, toBeSigned } = await issueChallenge(
           db,
-          randomBytes(32).toString('base64'),
+          statement({ purpose: 'login', random: randomBytes(32).toString('base64'), stationNonce }),
           ctx.clock.now(),
           CHALLENGE_TTL_MS,
         );
-        return { challengeId, challenge: toBeSigned };
+        return { challengeId, challenge: toBeSigned, stationNonce };
       },
     );
 
-    app.post<{ Body: { challengeId: string; certificate: string; signature: string } }>(
+    app.post<{
+      Body: { challengeId: string; certificate: string; signature: string; readers?: SignedStatement };
+    }>(
       '/login',
       {
         config: RATE_LIMITED,
         schema: {
           tags: ['auth'],
-          summary: 'Log in with a card: the signed challenge and the authentication certificate',
+          summary:
+            'Log in with a card: the signed challenge and the authentication certificate; at a card station, its statement of the readers holding the card',
           body: {
             type: 'object',
             properties: {
               challengeId: { type: 'string', maxLength: 64 },
               certificate: base64,
               signature: base64,
+              // A `readers` statement for this challenge (its id as flowId, its stationNonce).
+              readers: signedStatementSchema,
             },
             required: ['challengeId', 'certificate', 'signature'],
             additionalProperties: false,
           },
-          response: { 200: whoAmI, 401: errorRef, 400: errorRef, 429: errorRef },
+          response: {
+            200: whoAmI,
+            400: errorRef,
+            401: errorRef,
+            403: errorRef,
+            422: errorRef,
+            429: errorRef,
+          },
         },
       },
       async (request, reply) => {
         const now = ctx.clock.now();
-        const challenge = await consumeChallenge(db, request.body.challengeId, now);
-        if (challenge === null) throw new ApiError('LOGIN_FAILED', { reason: 'challenge' });
+        const text = await consumeChallenge(db, request.body.challengeId, now);
+        const challenge = text === null ? null : readStatement(text, 'login');
+        const stationNonce = challenge?.fields.stationNonce;
+        if (challenge === null || typeof stationNonce !== 'string')
+          throw new ApiError('LOGIN_FAILED', { reason: 'challenge' });
         const card = await verifyCardCertificate(Buffer.from(request.body.certificate, 'base64'), 'auth', {
           ca: ctx.ca,
           db,
@@ -101,7 +129,7 @@ export const authRoutes =
         });
         const signed = await verifyCardSignature(
           card.certificate,
-          Buffer.from(challenge, 'base64'),
+          challenge.data,
           Buffer.from(request.body.signature, 'base64'),
         );
         if (!signed) throw new ApiError('LOGIN_FAILED', { reason: 'signature' });
@@ -111,15 +139,32 @@ export const authRoutes =
           throw new ApiError('LOGIN_FAILED', { reason: 'not an administrator' });
         const token = newToken();
         const csrfToken = newToken();
-        await insertSession(db, {
-          id: hashToken(token),
-          adminHsaId: card.hsaId,
-          certificateSerial: card.serial,
-          cardNumber: card.cardNumber,
-          assuranceLevel: card.assuranceLevel,
-          csrfToken,
-          createdAt: now,
-          expiresAt: now + ctx.sessions.absoluteMs,
+        const readers = request.body.readers;
+        await db.transaction().execute(async (trx) => {
+          // At a card station the session remembers where the station saw the login card, so later
+          // signatures can ask the same station whether it is still there, never taken out.
+          let station: SessionStation | null = null;
+          if (readers !== undefined) {
+            const seen = await verifyChallengeReaders(trx, ctx.ca, readers, {
+              challengeId: request.body.challengeId,
+              nonce: stationNonce,
+              now,
+            });
+            station = loginCardAt(seen, card.cardNumber);
+            if (station === null)
+              throw new ApiError('CARD_NOT_PROVEN', { reason: 'login card in no reader of the station' });
+          }
+          await insertSession(trx, {
+            id: hashToken(token),
+            adminHsaId: card.hsaId,
+            certificateSerial: card.serial,
+            cardNumber: card.cardNumber,
+            assuranceLevel: card.assuranceLevel,
+            csrfToken,
+            createdAt: now,
+            expiresAt: now + ctx.sessions.absoluteMs,
+            station,
+          });
         });
         setSessionCookie(reply, token, ctx.sessions);
         const name = admin

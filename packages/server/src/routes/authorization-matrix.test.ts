@@ -11,7 +11,14 @@ import type { CardNumber, ErrorCode } from '@reservkort/domain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { statusOf } from '../http/api-error.js';
 import { stationCsr } from '../station/station-key.js';
-import { type Answer, Client, cardIn, loginBody, signWithCard } from '../test-support/acceptance-client.js';
+import {
+  type Answer,
+  Client,
+  cardIn,
+  loginBody,
+  orderBody,
+  signWithCard,
+} from '../test-support/acceptance-client.js';
 import {
   ACTORS,
   addAcceptanceDirectory,
@@ -27,6 +34,7 @@ import {
   createIssuanceHarness,
   type Harness,
 } from '../test-support/issuance-harness.js';
+import { withStation } from '../test-support/station-agent.js';
 
 const run = promisify(execFile);
 const COLUMNS = ['anonymous', 'noCsrf', 'loa2', 'noRole', 'admin1', 'desk', 'admin2'] as const;
@@ -142,16 +150,29 @@ describe('authorization matrix: every endpoint × caller', () => {
   let cardCounter = 500;
   let ocspRequest = Buffer.alloc(0);
 
-  const readersWith = (card: CardNumber | null) => ({
-    readers: {
-      1: { connected: true, card: card === null ? null : { cardNumber: card } },
-      2: { connected: true, card: null },
-    },
-  });
+  /** Shaped like a station's statement; believed by no server. */
+  const notAStatement = { payload: 'AAAA', signature: 'AAAA' };
+  /** A flow start for the caller: its card in reader 1, a reserved flow id, the station's readers. */
+  const startFor = async (as: Caller | 'anonymous') => {
+    if (as === 'anonymous') return { flowId: 'no-such-flow', readers: notAStatement };
+    await withCardIn(cardOf(as));
+    const reserved = await clients[as].post('/api/flows/start');
+    if (reserved.status !== 200) return { flowId: 'no-such-flow', readers: notAStatement };
+    const { flowId, stationNonce } = reserved.body as { flowId: string; stationNonce: string };
+    return {
+      flowId,
+      readers: await h.agent.statement(h.agentToken, { flowId, nonce: stationNonce, kind: 'readers' }),
+    };
+  };
+  /** The station's readers now, for admin 2's flow at its current nonce. */
+  const flowReaders = async () => {
+    const nonce = (await clients.admin2.get(`/api/flows/${ids.flow}`)).body.stationNonce as string;
+    return h.agent.statement(h.agentToken, { flowId: ids.flow, nonce, kind: 'readers' });
+  };
   const cardOf = (as: Caller | 'anonymous'): CardNumber => CARDS[as === 'anonymous' ? 'admin2' : as];
   const withCardIn = (card: CardNumber) => cardIn(h, 'reader-1', card);
   const admin2Flow = async (...actions: string[]) => {
-    const started = await clients.admin2.post('/api/flows', readersWith(ADMIN2_CARD));
+    const started = await clients.admin2.startFlow();
     expect(started.status).toBe(200);
     const flowId = started.body.view.flowId as string;
     for (const type of actions) await clients.admin2.post(`/api/flows/${flowId}/actions`, { type });
@@ -163,14 +184,18 @@ describe('authorization matrix: every endpoint × caller', () => {
     validity: { notBefore: h.clock.now(), notAfter: h.clock.now() + 5 * 86_400_000 },
     idDocument: 'swedish-passport',
   });
-  /** An order draft prepared by admin 1 (or admin 2 for themself), signed with the caller's card. */
+  /**
+   * An order draft prepared by admin 1 (or admin 2 for themself), signed with the caller's card and
+   * the station's statement of its readers. The caller logs in again first: an order signature
+   * needs the login card still in its reader since login, and the other rows swap cards.
+   */
   const signedOrder = async (as: Caller | 'anonymous') => {
+    if (as === 'anonymous') await withCardIn(ADMIN1_CARD);
+    else expect((await clients[as].login(cardOf(as))).status).toBe(200);
     const preparer = as === 'admin2' ? clients.admin2 : clients.admin1;
     const prepared = await preparer.post('/api/admin/orders/prepare', draftFor());
     expect(prepared.status, JSON.stringify(prepared.body)).toBe(200);
-    await withCardIn(as === 'anonymous' ? ADMIN1_CARD : cardOf(as));
-    const signed = await signWithCard(h, 'reader-1', Buffer.from(prepared.body.toBeSigned, 'base64'));
-    return { challengeId: prepared.body.challengeId, ...signed };
+    return orderBody(h, prepared.body);
   };
   const admin2SignCertificate = async () => {
     await withCardIn(ADMIN2_CARD);
@@ -251,10 +276,16 @@ describe('authorization matrix: every endpoint × caller', () => {
       expected: loggedIn(ok(), 'POST'),
     },
     {
+      name: 'POST /api/flows/start',
+      method: 'POST',
+      url: () => '/api/flows/start',
+      expected: { ...loggedIn(ok(), 'POST'), desk: refused('ACCESS_DENIED') },
+    },
+    {
       name: 'POST /api/flows (start)',
       method: 'POST',
       url: () => '/api/flows',
-      body: (as) => readersWith(cardOf(as)),
+      body: (as) => startFor(as),
       // Starting a flow needs only a login: a LoA2 login or one without roles gets a flow whose
       // controls explain what they may not do (LOA2_LOGIN, NO_ROLE_IN_BRANCH at the search). The
       // service desk is no ID-administrator and may not start one (ACCESS_DENIED).
@@ -303,9 +334,24 @@ describe('authorization matrix: every endpoint × caller', () => {
         challengeId: await flowChallenge('order'),
         certificate: await admin2SignCertificate(),
         signature: garbageSignature,
+        readers: await flowReaders(),
       }),
       // The flow is at step 2: SIGNERA is no control there.
       expected: ownerOnly(past('EVENT_OUT_OF_ORDER'), 'POST'),
+    },
+    {
+      name: 'POST /api/flows/:flowId/handover',
+      method: 'POST',
+      url: () => `/api/flows/${ids.flow}/handover`,
+      body: () => ({ proof: notAStatement }),
+      expected: ownerOnly(past('STATEMENT_INVALID'), 'POST'),
+    },
+    {
+      name: 'POST /api/flows/:flowId/keys',
+      method: 'POST',
+      url: () => `/api/flows/${ids.flow}/keys`,
+      body: () => ({ statement: notAStatement }),
+      expected: ownerOnly(past('STATEMENT_INVALID'), 'POST'),
     },
     {
       name: 'POST /api/flows/:flowId/certificates',
@@ -338,14 +384,14 @@ describe('authorization matrix: every endpoint × caller', () => {
       name: 'POST /api/support/cases (file a case on a flow)',
       method: 'POST',
       url: () => '/api/support/cases',
-      body: () => ({ flowId: ids.flow, comment: 'Fastnar', agent: { version: '0.1.0', packaging: 'test' } }),
+      body: () => ({ flowId: ids.flow, comment: 'Fastnar' }),
       expected: ownerOnly(ok(201), 'POST'),
     },
     {
       name: 'POST /api/support/cases/preview (the case as it would be filed)',
       method: 'POST',
       url: () => '/api/support/cases/preview',
-      body: () => ({ flowId: ids.flow, agent: { version: '0.1.0', packaging: 'test' } }),
+      body: () => ({ flowId: ids.flow }),
       expected: ownerOnly(ok(), 'POST'),
     },
     // --- admin portal ---
@@ -460,7 +506,7 @@ describe('authorization matrix: every endpoint × caller', () => {
   ];
 
   beforeAll(async () => {
-    h = await createIssuanceHarness();
+    h = await withStation(await createIssuanceHarness());
     await addAcceptanceDirectory(h, { actors: ['outsider', 'loa2', 'desk'] });
     await insertOrderFor(h, {
       id: ids.orderToCancel,
@@ -540,6 +586,8 @@ describe('authorization matrix: every endpoint × caller', () => {
     for (const caller of ['noRole', 'admin2'] as const) {
       expect((await clients[caller].login(CARDS[caller])).status).toBe(200);
     }
+    // Admin 2's card goes in before the flow starts: the station counts that insertion for SIGNERA.
+    await withCardIn(ADMIN2_CARD);
     const flowId = await admin2Flow('manage-orders');
     await clients.admin2.post(`/api/flows/${flowId}/search`, { query: ANNA_PNR });
     expect(
@@ -548,9 +596,10 @@ describe('authorization matrix: every endpoint × caller', () => {
     const challenge = await clients.admin2.post(`/api/flows/${flowId}/signing-challenge`, {
       purpose: 'order',
     });
-    await withCardIn(ADMIN2_CARD);
     const signed = await signWithCard(h, 'reader-1', Buffer.from(challenge.body.toBeSigned, 'base64'));
-    const body = { challengeId: challenge.body.challengeId, ...signed };
+    const nonce = (await clients.admin2.get(`/api/flows/${flowId}`)).body.stationNonce as string;
+    const readers = await h.agent.statement(h.agentToken, { flowId, nonce, kind: 'readers' });
+    const body = { challengeId: challenge.body.challengeId, ...signed, readers };
     const stranger = await clients.noRole.post(`/api/flows/${flowId}/sign`, body);
     expect(cell(stranger)).toBe(refused('ACCESS_DENIED'));
     const owner = await clients.admin2.post(`/api/flows/${flowId}/sign`, body);

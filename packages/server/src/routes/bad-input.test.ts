@@ -5,7 +5,7 @@
 // flows, sessions or support cases afterwards, the flow under attack is unchanged, and the audit
 // chain still verifies.
 
-import { checkFlowEvent, isErrorCode } from '@reservkort/domain';
+import { isErrorCode, AGENT_EVENT_TYPES as STATION_EVENT_TYPES } from '@reservkort/domain';
 import { verifyAudit } from '@reservkort/store';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,14 +19,13 @@ import {
   createIssuanceHarness,
   type Harness,
 } from '../test-support/issuance-harness.js';
-import { AGENT_EVENTS } from './issuance.routes.js';
 
 const RUNS = { numRuns: 20 } as const;
 /** OCSPResponse { responseStatus malformedRequest(1) } */
 const OCSP_MALFORMED = Buffer.from([0x30, 0x03, 0x0a, 0x01, 0x01]);
 const TABLES = ['orders', 'flows', 'sessions', 'support_cases', 'case_comments', 'certificates'] as const;
-/** The agent events the page may relay, as the route declares them. */
-const AGENT_EVENT_TYPES = AGENT_EVENTS;
+/** The events a page might try to relay unsigned: the station's, and the handover it no longer may. */
+const AGENT_EVENT_TYPES = [...STATION_EVENT_TYPES, 'handover-verified'];
 
 type Who = 'anonymous' | 'admin1' | 'admin2' | 'desk';
 
@@ -111,10 +110,14 @@ describe('bad input never gives a 500 and never half-writes', () => {
       ...(contentType === undefined ? {} : { contentType }),
     });
 
-  const readers = (card: string | null) => ({
-    1: { connected: true, card: card === null ? null : { cardNumber: card } },
-    2: { connected: true, card: null },
-  });
+  /** Something shaped like a statement: valid on the wire, never one the server believes. */
+  const statement = () => ({ payload: 'eyJ2IjoxfQ', signature: 'AAAA' });
+  const statementish = () =>
+    fc.oneof(
+      fc.record({ payload: oddText(), signature: oddText() }),
+      fc.record({ payload: fc.base64String().map((t) => t.replace(/[+/=]/g, '')), signature: fc.anything() }),
+      fc.anything(),
+    );
 
   const routes: Route[] = [
     {
@@ -138,26 +141,33 @@ describe('bad input never gives a 500 and never half-writes', () => {
       method: 'POST',
       who: 'admin2',
       path: () => '/api/flows',
-      valid: () => ({ readers: readers(ADMIN2_CARD) }),
-      bad: () =>
-        fc.oneof(
-          fc.record({ readers: fc.record({ 1: fc.anything() }) }),
-          fc.record({
-            readers: fc.record({
-              1: fc.record({
-                connected: fc.oneof(fc.object(), fc.constant('maybe')),
-                card: fc.constant(null),
-              }),
-              2: fc.constant({ connected: true, card: null }),
-            }),
-          }),
-          fc.record({
-            readers: fc.record({
-              1: fc.record({ connected: fc.constant(true), card: fc.record({ cardNumber: oddText() }) }),
-              2: fc.constant({ connected: true, card: null }),
-            }),
-          }),
-        ),
+      valid: () => ({ flowId: 'abcdefgh', readers: statement() }),
+      strings: ['flowId'],
+      bad: () => fc.record({ flowId: fc.constant(ids.flow), readers: statementish() }),
+    },
+    {
+      name: 'POST /api/flows/start',
+      method: 'POST',
+      who: 'admin2',
+      path: () => '/api/flows/start',
+    },
+    {
+      name: 'POST /api/flows/:flowId/handover',
+      method: 'POST',
+      who: 'admin2',
+      path: () => `/api/flows/${ids.flow}/handover`,
+      withParam: (p) => `/api/flows/${p}/handover`,
+      valid: () => ({ proof: statement() }),
+      bad: () => fc.record({ proof: statementish() }),
+    },
+    {
+      name: 'POST /api/flows/:flowId/keys',
+      method: 'POST',
+      who: 'admin2',
+      path: () => `/api/flows/${ids.flow}/keys`,
+      withParam: (p) => `/api/flows/${p}/keys`,
+      valid: () => ({ statement: statement() }),
+      bad: () => fc.record({ statement: statementish() }),
     },
     {
       name: 'GET /api/flows/:flowId',
@@ -184,17 +194,18 @@ describe('bad input never gives a 500 and never half-writes', () => {
       withParam: (p) => `/api/flows/${p}/agent-events`,
       valid: () => ({ type: 'tick' }),
       strings: ['type'],
-      // Events of a known type whose fields are wrong: the domain's own check says which.
+      // Events the page states itself, well-formed or not, and statements that are none.
       bad: () =>
-        fc
-          .record({
+        fc.oneof(
+          fc.record({
             type: fc.oneof(fc.constantFrom(...AGENT_EVENT_TYPES), oddText()),
             reader: fc.anything(),
             cardNumber: fc.anything(),
             dialog: fc.anything(),
             reason: fc.oneof(fc.anything(), fc.string({ minLength: 1001, maxLength: 3000 })),
-          })
-          .filter((event) => !checkFlowEvent({ ...event, at: 0 }).ok),
+          }),
+          fc.record({ statement: statementish() }),
+        ),
     },
     {
       name: 'POST /api/flows/:flowId/search',
@@ -221,13 +232,19 @@ describe('bad input never gives a 500 and never half-writes', () => {
       who: 'admin2',
       path: () => `/api/flows/${ids.flow}/sign`,
       withParam: (p) => `/api/flows/${p}/sign`,
-      valid: () => ({ challengeId: 'abcdefgh', certificate: 'AAAA', signature: 'AAAA' }),
+      valid: () => ({
+        challengeId: 'abcdefgh',
+        certificate: 'AAAA',
+        signature: 'AAAA',
+        readers: statement(),
+      }),
       strings: ['challengeId', 'certificate', 'signature'],
       bad: () =>
         fc.record({
           challengeId: fc.string({ maxLength: 64 }),
           certificate: oddText().map((t) => `${t}%%`),
           signature: fc.constant('AAAA'),
+          readers: statementish(),
         }),
     },
     {
@@ -310,7 +327,7 @@ describe('bad input never gives a 500 and never half-writes', () => {
       method: 'POST',
       who: 'admin2',
       path: () => '/api/support/cases',
-      valid: () => ({ flowId: ids.flow, comment: 'Fastnar', agent: { version: '1', packaging: 'npm' } }),
+      valid: () => ({ flowId: ids.flow, comment: 'Fastnar' }),
       required: ['flowId'],
       strings: ['flowId', 'comment'],
       bad: () =>
@@ -319,15 +336,36 @@ describe('bad input never gives a 500 and never half-writes', () => {
             flowId: fc.constant(ids.flow),
             comment: fc.string({ minLength: 8001, maxLength: 9000 }),
           }),
+          // Statements that are no signed statements: wrong shapes, wrong encodings, too many.
           fc.record({
             flowId: fc.constant(ids.flow),
-            agent: fc.oneof(fc.record({ version: fc.object() }), fc.array(fc.string(), { minLength: 2 })),
-          }),
-          fc.record({
-            flowId: fc.constant(ids.flow),
-            certificatesOnCard: fc.oneof(
+            statements: fc.oneof(
               fc.array(fc.object(), { minLength: 1, maxLength: 3 }),
-              fc.array(fc.constant({}), { minLength: 9, maxLength: 12 }),
+              fc.array(fc.record({ payload: fc.constant('e30'), signature: fc.constant('AAAA') }), {
+                minLength: 7,
+                maxLength: 9,
+              }),
+              fc.array(
+                fc.record({ payload: fc.constant('not base64url!'), signature: fc.constant('AAAA') }),
+                {
+                  minLength: 1,
+                  maxLength: 2,
+                },
+              ),
+              fc.string(),
+            ),
+          }),
+          // Well-formed, but signed by no station: refused as a statement.
+          fc.record({
+            flowId: fc.constant(ids.flow),
+            statements: fc.array(
+              fc.record({
+                payload: fc
+                  .base64String({ minLength: 8, maxLength: 64 })
+                  .map((b) => b.replace(/[+/=]/g, 'A')),
+                signature: fc.constant('A'.repeat(86)),
+              }),
+              { minLength: 1, maxLength: 6 },
             ),
           }),
         ),
@@ -398,7 +436,7 @@ describe('bad input never gives a 500 and never half-writes', () => {
     expect((await clients.admin2.login(ADMIN2_CARD)).status).toBe(200);
     // The valid requests: admin 2's flows at the search screen, and a support case on one.
     for (const key of ['flow', 'searchFlow'] as const) {
-      const started = await clients.admin2.post('/api/flows', { readers: readers(ADMIN2_CARD) });
+      const started = await clients.admin2.startFlow();
       expect(started.status).toBe(200);
       ids[key] = started.body.view.flowId;
       await clients.admin2.post(`/api/flows/${ids[key]}/actions`, { type: 'manage-orders' });
@@ -643,9 +681,12 @@ describe('bad input never gives a 500 and never half-writes', () => {
 
   it('a start with readers that do not hold the login card is refused without leaving a flow behind', async () => {
     const flowsBefore = (await counts()).flows;
-    for (const body of [{ readers: readers(null) }, { readers: readers('9752278900000000999') }]) {
-      const answer = await clients.admin2.post('/api/flows', body);
-      expectRefusal(answer, JSON.stringify(body));
+    // The station signs what is there: reader 1 empty.
+    await h.cards.removeCard('reader-1');
+    try {
+      expectRefusal(await clients.admin2.startFlow(), 'login card not in a reader');
+    } finally {
+      await h.cards.insertCard('reader-1', ADMIN2_CARD);
     }
     expect((await counts()).flows).toBe(flowsBefore);
   });

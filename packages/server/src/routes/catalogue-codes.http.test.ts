@@ -17,9 +17,11 @@ import {
   ADMIN2_CARD,
   ANNA,
   ANNA_PNR,
+  completeWithPins,
   createIssuanceHarness,
   type Harness,
   RESERVE_CARD,
+  RESERVE_PINS,
 } from '../test-support/issuance-harness.js';
 import { Page } from '../test-support/page.js';
 
@@ -115,7 +117,8 @@ describe('the SPEC §4 error catalogue over HTTP', () => {
   };
 
   beforeEach(async () => {
-    h = await createIssuanceHarness();
+    // The PIN dialogs must be shown within a second here: SIGN_DIALOG_NOT_SHOWN waits for that.
+    h = await createIssuanceHarness({}, () => ({}), 'sqlite', {}, { dialogShowTimeoutMs: 1000 });
     page = new Page(h);
   });
   afterEach(async () => {
@@ -276,6 +279,7 @@ describe('the SPEC §4 error catalogue over HTTP', () => {
         challengeId: challenge.body.challengeId,
         certificate,
         signature: Buffer.alloc(64, 7).toString('base64'),
+        readers: await page.statement('readers'),
       });
     };
     const first = await attempt();
@@ -364,6 +368,9 @@ describe('the SPEC §4 error catalogue over HTTP', () => {
 
   it('AUTH_DIALOG_NOT_SHOWN: the PIN 1 dialog never appeared after key generation started', async () => {
     await walkTo(h, page, 'download-requested');
+    // The agent starts generating keys; its PIN 1 dialog is never shown (and never answered here).
+    await h.agent.bind(h.agentToken, 'reader-2');
+    await h.agent.enrol(h.agentToken, 'reader-2', page.flowId);
     expect((await page.relay({ type: 'key-generation-started' })).body.view.step).toBe(6);
     h.clock.advance(DIALOG_OVERDUE_MS);
     const tick = await page.relay({ type: 'tick' });
@@ -373,6 +380,15 @@ describe('the SPEC §4 error catalogue over HTTP', () => {
 
   it('SIGN_DIALOG_NOT_SHOWN: the agent records that the PIN 2 dialog never appeared', async () => {
     await walkTo(h, page, 'download-requested');
+    // PIN 1 is answered; the PIN 2 dialog is never shown, and the agent's timeout records it.
+    await h.agent.bind(h.agentToken, 'reader-2');
+    const enrol = await h.agent.enrol(h.agentToken, 'reader-2', page.flowId);
+    await completeWithPins(h.agent, enrol, [RESERVE_PINS.pin1]).catch(() => undefined);
+    const deadline = Date.now() + 10_000;
+    while (!h.agent.flowEvents(page.flowId).some((e) => e.type === 'dialog-not-shown')) {
+      if (Date.now() > deadline) throw new Error('the agent never gave up on the PIN 2 dialog');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     for (const event of [
       { type: 'key-generation-started' },
       { type: 'dialog-shown', dialog: 'auth' },
@@ -388,9 +404,20 @@ describe('the SPEC §4 error catalogue over HTTP', () => {
   });
 
   it('DOWNLOAD_FAILED: writing failed; what was issued is revoked', async () => {
-    await walkTo(h, page, 'certificates-issued');
+    const walked = await walkTo(h, page, 'certificates-issued');
     const serials = await issuedSerials();
-    const failed = await page.relay({ type: 'download-failed', reason: 'token write error' });
+    // The card lost its new keys: writing their certificates fails, and the agent records why.
+    await h.cards.clean('reader-2', RESERVE_CARD, RESERVE_PINS.pin1);
+    const certificates = walked.certificates ?? { auth: '', sign: '' };
+    const write = await h.agent.writeCertificates(
+      h.agentToken,
+      'reader-2',
+      { auth: Buffer.from(certificates.auth, 'base64'), sign: Buffer.from(certificates.sign, 'base64') },
+      page.flowId,
+    );
+    expect((await h.agent.waitFor(write.id, 5000)).state).toBe('failed');
+    const failed = await page.relay({ type: 'download-failed' });
+    expect(failed.body.view.timeline.at(-1).details).toMatchObject({ station: h.stationId });
     expectReached('DOWNLOAD_FAILED', failed, { control: null, event: 'download-failed' });
     expectFaultScreen(failed.body.view, 'DOWNLOAD_FAILED');
     expect(failed.body.cardEffects).toContainEqual({ type: 'clean-card', cardNumber: RESERVE_CARD });
@@ -419,5 +446,48 @@ describe('the SPEC §4 error catalogue over HTTP', () => {
   it('reached exactly the codes of SPEC §4', () => {
     expect(ERROR_CODES.slice(0, ERROR_CODES.indexOf('PNR_INVALID'))).toEqual([...SPEC_CODES]);
     expect([...reachedCodes].sort()).toEqual([...SPEC_CODES].sort());
+  });
+});
+
+describe('the card station codes over HTTP', () => {
+  let h: Harness;
+  let page: Page;
+  beforeEach(async () => {
+    h = await createIssuanceHarness();
+    page = new Page(h);
+  });
+  afterEach(async () => {
+    await h.dispose();
+  });
+
+  it('CARD_NOT_PROVEN: the reserve card’s bureau certificate is revoked, so its proof at the handover is not believed', async () => {
+    await walkTo(h, page, 4);
+    await h.cards.insertCard('reader-2', RESERVE_CARD);
+    await page.relay({ type: 'card-inserted', reader: 2, cardNumber: RESERVE_CARD });
+    await page.action('handover-confirmed');
+    const proof = await page.statement('card-proof', { reader: 2 });
+    const payload = JSON.parse(Buffer.from(proof.payload, 'base64url').toString('utf8'));
+    const { X509Certificate } = await import('@peculiar/x509');
+    const serial = new X509Certificate(Buffer.from(payload.body.bureauCertificate, 'base64')).serialNumber;
+    await h.t.ca.revoke(serial, 'keyCompromise', 'ca-operator');
+    const answer = await page.api('POST', `/api/flows/${page.flowId}/handover`, { proof });
+    expect(answer.status).toBe(statusOf('CARD_NOT_PROVEN'));
+    expect(answer.body).toMatchObject({
+      code: 'CARD_NOT_PROVEN',
+      details: { reason: 'certificate revoked' },
+    });
+    expect((await page.view()).body.view.step).toBe(4);
+  });
+
+  it('KEYS_NOT_ON_CARD: certificate requests for keys the card did not vouch for', async () => {
+    await walkTo(h, page, 'keys-on-card');
+    const { makeCsr } = await import('../../../pki/src/test-support/test-ca.js');
+    const [auth, sign] = await Promise.all([makeCsr(), makeCsr()]);
+    const answer = await page.api('POST', `/api/flows/${page.flowId}/certificates`, {
+      authCsr: auth.pem,
+      signCsr: sign.pem,
+    });
+    expect(answer.status).toBe(statusOf('KEYS_NOT_ON_CARD'));
+    expect(answer.body).toMatchObject({ code: 'KEYS_NOT_ON_CARD', details: { reason: 'auth' } });
   });
 });

@@ -13,11 +13,7 @@ import {
   createIssuanceHarness,
   type Harness,
 } from '../test-support/issuance-harness.js';
-
-const readers = (card: string) => ({
-  1: { connected: true, card: { cardNumber: card } },
-  2: { connected: true, card: null },
-});
+import { readersStatement, withStation } from '../test-support/station-agent.js';
 
 /** A refusal the catalogue explains: 4xx with a known code. */
 const expectRefused = (answer: Answer, code: string) => {
@@ -39,7 +35,7 @@ describe('a challenge used where it does not belong', () => {
     (await send(h.baseUrl, 'POST', '/api/auth/challenge', {}, null)).body.challengeId;
 
   beforeAll(async () => {
-    h = await createIssuanceHarness();
+    h = await withStation(await createIssuanceHarness());
     await addAcceptanceDirectory(h, { actors: ['desk'] });
     admin1.client = new Client(h);
     admin2.client = new Client(h);
@@ -48,7 +44,7 @@ describe('a challenge used where it does not belong', () => {
     expect((await admin1.client.login(ADMIN1_CARD)).status).toBe(200);
     // Admin 2 logs in last: the card stays in reader 1 for the signatures below.
     expect((await admin2.client.login(ADMIN2_CARD)).status).toBe(200);
-    const started = await admin2.client.post('/api/flows', { readers: readers(ADMIN2_CARD) });
+    const started = await admin2.client.startFlow();
     expect(started.status).toBe(200);
     flowId = started.body.view.flowId;
   });
@@ -61,6 +57,8 @@ describe('a challenge used where it does not belong', () => {
       challengeId: await loginChallenge(),
       certificate: 'AAAA',
       signature: 'AAAA',
+      // Shaped like a readers statement: the challenge is refused before it is looked at.
+      readers: { payload: 'AAAA', signature: 'AAAA' },
     });
     expectRefused(answer, 'SIGNATURE_INVALID');
   });
@@ -74,10 +72,13 @@ describe('a challenge used where it does not belong', () => {
   });
 
   it('a login challenge sent to register an order is refused, also when signed with the card', async () => {
+    // The station states its readers truthfully for each challenge: the challenge's purpose refuses it.
+    const first = (await send(h.baseUrl, 'POST', '/api/auth/challenge', {}, null)).body;
     const unsigned = await admin2.client.post('/api/admin/orders', {
-      challengeId: await loginChallenge(),
+      challengeId: first.challengeId,
       certificate: 'AAAA',
       signature: 'AAAA',
+      readers: await readersStatement(h.agent, h.agentToken, first.challengeId, first.stationNonce),
     });
     expectRefused(unsigned, 'SIGNATURE_INVALID');
     const challenge = (await send(h.baseUrl, 'POST', '/api/auth/challenge', {}, null)).body;
@@ -85,6 +86,7 @@ describe('a challenge used where it does not belong', () => {
     const answer = await admin2.client.post('/api/admin/orders', {
       challengeId: challenge.challengeId,
       ...signed,
+      readers: await readersStatement(h.agent, h.agentToken, challenge.challengeId, challenge.stationNonce),
     });
     expectRefused(answer, 'SIGNATURE_INVALID');
   });
@@ -96,6 +98,7 @@ describe('a challenge used where it does not belong', () => {
     const answer = await admin2.client.post('/api/admin/orders', {
       challengeId: issued.body.challengeId,
       ...signed,
+      readers: await readersStatement(h.agent, h.agentToken, issued.body.challengeId, '0'.repeat(32)),
     });
     expectRefused(answer, 'SIGNATURE_INVALID');
   });
@@ -113,6 +116,8 @@ describe('a challenge used where it does not belong', () => {
       challengeId: prepared.body.challengeId,
       certificate: 'AAAA',
       signature: 'AAAA',
+      // Shaped like a readers statement: the challenge is refused before it is looked at.
+      readers: { payload: 'AAAA', signature: 'AAAA' },
     });
     expectRefused(answer, 'SIGNATURE_INVALID');
   });
@@ -126,6 +131,8 @@ describe('a challenge used where it does not belong', () => {
       challengeId: issued.body.challengeId,
       certificate: 'AAAA',
       signature: 'AAAA',
+      // Shaped like a readers statement: the challenge is refused before it is looked at.
+      readers: { payload: 'AAAA', signature: 'AAAA' },
     });
     expectRefused(answer, 'SIGNATURE_INVALID');
   });

@@ -216,6 +216,36 @@ describe('the issuance portal over HTTP, from order to acknowledged card', () =>
     expect(await h.services.sweeper.sweep()).toBe(0);
   });
 
+  it('binds the flow to its station: every answer carries the next nonce, accepted statements move it on, a restart keeps the station', async () => {
+    const page = new Page(h);
+    await page.login(ADMIN2_CARD);
+    const started = await page.start();
+    const first = started.body.stationNonce as string;
+    expect(first).toMatch(/^[0-9a-f]{32}$/);
+    expect(started.body.view.timeline[0].details).toMatchObject({ station: h.stationId });
+    // A click is no statement: the nonce stays.
+    expect((await page.action('manage-orders')).body.stationNonce).toBe(first);
+    expect((await page.view()).body.stationNonce).toBe(first);
+    // An accepted statement moves it on.
+    await h.cards.insertCard('reader-2', RESERVE_CARD);
+    const inserted = await page.relay({ type: 'card-inserted', reader: 2, cardNumber: RESERVE_CARD });
+    expect(inserted.status).toBe(200);
+    expect(inserted.body.stationNonce).not.toBe(first);
+    expect(inserted.body.view.timeline.at(-1)).toMatchObject({
+      event: 'card-inserted',
+      details: { station: h.stationId },
+    });
+    const stored = await h.services.issuance.load(page.flowId);
+    expect(stored.stationId).toBe(h.stationId);
+    // Restart: a new flow on the same station, with a nonce of its own.
+    const restarted = await page.api('POST', `/api/flows/${page.flowId}/restart`);
+    expect(restarted.status).toBe(200);
+    const next = await h.services.issuance.load(restarted.body.view.flowId);
+    expect(next.stationId).toBe(h.stationId);
+    expect(restarted.body.stationNonce).toBe(next.stationNonce);
+    expect(next.stationNonce).not.toBe(inserted.body.stationNonce);
+  });
+
   it('refuses SIGNERA after the login card was removed, with the time it happened', async () => {
     const page = new Page(h);
     await page.login(ADMIN2_CARD);

@@ -1,13 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { X509Certificate } from '@peculiar/x509';
 import {
-  AGENT_EVENT_TYPES,
-  checkFlowEvent,
   cleanUpOffered,
   endedRefusal,
   type FlowEvent,
-  parseCardNumber,
-  type Readers,
+  type SignedStatement,
   viewOf,
 } from '@reservkort/domain';
 import { consumeChallenge, getCertificate } from '@reservkort/store';
@@ -25,22 +22,15 @@ const flowParams = {
   properties: { flowId: { type: 'string', pattern: '^[A-Za-z0-9_-]{8,64}$' } },
   required: ['flowId'],
 } as const;
-const readerState = {
+/** A card station's statement as the page carries it: canonical payload and signature, base64url. */
+export const signedStatementSchema = {
   type: 'object',
   properties: {
-    connected: { type: 'boolean' },
-    card: {
-      anyOf: [
-        { type: 'null' },
-        {
-          type: 'object',
-          properties: { cardNumber: { type: ['string', 'null'], maxLength: 40 } },
-          required: ['cardNumber'],
-        },
-      ],
-    },
+    payload: { type: 'string', pattern: '^[A-Za-z0-9_-]+$', minLength: 1, maxLength: 131072 },
+    signature: { type: 'string', pattern: '^[A-Za-z0-9_-]+$', minLength: 1, maxLength: 200 },
   },
-  required: ['connected', 'card'],
+  required: ['payload', 'signature'],
+  additionalProperties: false,
 } as const;
 
 /** Clicks the page reports for the person at the screen; their controls are checked by the machine. */
@@ -51,15 +41,6 @@ const ACTIONS = [
   'terms-accepted',
   'download-requested',
 ] as const;
-/** Events the page relays from the card agent; timestamps are the server's, not the page's. */
-export const AGENT_EVENTS = [
-  ...AGENT_EVENT_TYPES,
-  // Not a station's observation: the page's word, until the card proves itself at handover.
-  'handover-verified',
-  // No fact at all: the page's heartbeat, so stuck buttons and missing dialogs are noticed.
-  'tick',
-] as const;
-
 const SIGNING_TTL_MS = 5 * 60_000;
 
 /** Steps 1–7 over HTTP: every rule is the domain's; the server checks, stores and signs. */
@@ -69,35 +50,32 @@ export const issuanceRoutes =
     const db = ctx.store.db;
     const session = (request: FastifyRequest) => requireSession(request, db, ctx.clock.now(), ctx.sessions);
 
-    app.post<{ Body: { readers: Readers } }>(
+    app.post(
+      '/start',
+      {
+        schema: {
+          tags: ['issuance'],
+          summary: 'Reserve a flow id and the nonce the card station signs its readers with',
+        },
+      },
+      async (request) => issuance.reserve(await session(request)),
+    );
+
+    app.post<{ Body: { flowId: string; readers: SignedStatement } }>(
       '/',
       {
         schema: {
           tags: ['issuance'],
-          summary: 'Start an issuance flow (step 1) with the readers as the card agent reports them',
+          summary: 'Start an issuance flow (step 1) with the readers as the card station signed them',
           body: {
             type: 'object',
-            properties: {
-              readers: {
-                type: 'object',
-                properties: { 1: readerState, 2: readerState },
-                required: ['1', '2'],
-              },
-            },
-            required: ['readers'],
+            properties: { flowId: flowParams.properties.flowId, readers: signedStatementSchema },
+            required: ['flowId', 'readers'],
+            additionalProperties: false,
           },
         },
       },
-      async (request) => {
-        const readers = request.body.readers;
-        for (const slot of [1, 2] as const) {
-          const number = readers[slot].card?.cardNumber;
-          if (number !== undefined && number !== null && !parseCardNumber(number).ok) {
-            throw new ApiError('CARD_NUMBER_INVALID', { reader: slot });
-          }
-        }
-        return issuance.start(await session(request), readers);
-      },
+      async (request) => issuance.start(await session(request), request.body.flowId, request.body.readers),
     );
 
     app.get<{ Params: { flowId: string } }>(
@@ -116,6 +94,7 @@ export const issuanceRoutes =
           view: viewOf(flow.state, ctx.clock.now()),
           raised: [],
           cardEffects: cleanUpOffered(flow.state),
+          stationNonce: flow.stationNonce,
         };
       },
     );
@@ -147,26 +126,70 @@ export const issuanceRoutes =
       },
     );
 
-    app.post<{ Params: { flowId: string }; Body: Record<string, unknown> & { type: string } }>(
+    app.post<{ Params: { flowId: string }; Body: { statement?: SignedStatement; type?: string } }>(
       '/:flowId/agent-events',
       {
         schema: {
           tags: ['issuance'],
-          summary: 'Relay a reader, card or dialog event from the card agent',
+          summary: 'A reader, card or dialog event the card station signed, or the page’s tick',
           params: flowParams,
           body: {
             type: 'object',
-            properties: { type: { type: 'string', enum: [...AGENT_EVENTS] } },
-            required: ['type'],
+            properties: {
+              statement: signedStatementSchema,
+              type: { type: 'string', maxLength: 40 },
+            },
+            additionalProperties: false,
           },
         },
       },
       async (request) => {
-        const checked = checkFlowEvent({ ...request.body, at: ctx.clock.now() });
-        if (!checked.ok)
-          throw new ApiError('REQUEST_INVALID', { reason: String(checked.error.details?.reason ?? 'event') });
-        return issuance.apply(request.params.flowId, await session(request), checked.value);
+        const me = await session(request);
+        const { statement: signed, type } = request.body;
+        if (signed !== undefined && type === undefined)
+          return issuance.agentEvent(request.params.flowId, me, signed);
+        // The clock's heartbeat is the only fact a page may state; every other event is the station's.
+        if (signed === undefined && type === 'tick')
+          return issuance.apply(request.params.flowId, me, { type: 'tick', at: ctx.clock.now() });
+        throw new ApiError('STATEMENT_INVALID', { reason: 'unsigned' });
       },
+    );
+
+    app.post<{ Params: { flowId: string }; Body: { proof: SignedStatement } }>(
+      '/:flowId/handover',
+      {
+        schema: {
+          tags: ['issuance'],
+          summary: 'Handover (step 4): the card in reader 2 proves its number, signed by card and station',
+          params: flowParams,
+          body: {
+            type: 'object',
+            properties: { proof: signedStatementSchema },
+            required: ['proof'],
+            additionalProperties: false,
+          },
+        },
+      },
+      async (request) => issuance.handover(request.params.flowId, await session(request), request.body.proof),
+    );
+
+    app.post<{ Params: { flowId: string }; Body: { statement: SignedStatement } }>(
+      '/:flowId/keys',
+      {
+        schema: {
+          tags: ['issuance'],
+          summary: 'Step 6: the keys generated on the reserve card, vouched for by the card and the station',
+          params: flowParams,
+          body: {
+            type: 'object',
+            properties: { statement: signedStatementSchema },
+            required: ['statement'],
+            additionalProperties: false,
+          },
+        },
+      },
+      async (request) =>
+        issuance.keysGenerated(request.params.flowId, await session(request), request.body.statement),
     );
 
     app.post<{ Params: { flowId: string }; Body: { query: string } }>(
@@ -229,7 +252,7 @@ export const issuanceRoutes =
 
     app.post<{
       Params: { flowId: string };
-      Body: { challengeId: string; certificate: string; signature: string };
+      Body: { challengeId: string; certificate: string; signature: string; readers: SignedStatement };
     }>(
       '/:flowId/sign',
       {
@@ -243,8 +266,9 @@ export const issuanceRoutes =
               challengeId: { type: 'string', maxLength: 64 },
               certificate: base64,
               signature: base64,
+              readers: signedStatementSchema,
             },
-            required: ['challengeId', 'certificate', 'signature'],
+            required: ['challengeId', 'certificate', 'signature', 'readers'],
           },
         },
       },
@@ -266,7 +290,7 @@ export const issuanceRoutes =
           card !== null &&
           card.hsaId === me.hsaId &&
           (await verifyCardSignature(card.certificate, data, Buffer.from(request.body.signature, 'base64')));
-        return issuance.apply(flowId, me, {
+        return issuance.sign(flowId, me, request.body.readers, {
           type: 'signed',
           outcome: valid ? 'ok' : 'failed',
           cardNumber: card?.cardNumber ?? null,

@@ -41,6 +41,7 @@ import {
   weighted,
 } from '../test-support/openapi-arbitrary.js';
 import { Page } from '../test-support/page.js';
+import { withStation } from '../test-support/station-agent.js';
 import { TrainingClock } from '../training/training-clock.js';
 
 /** Per route: enough to reach every field a few times, few enough for the whole file to take seconds. */
@@ -221,18 +222,22 @@ describe('the OpenAPI document, fuzzed route by route', () => {
   };
 
   beforeAll(async () => {
-    h = await createIssuanceHarness(
-      {},
-      () => ({
-        trainingKit: {
-          summary: { admins: [], reserveCards: [], persons: [], scenarios: [] },
-          clock: new TrainingClock(),
-        },
-      }),
-      'sqlite',
-      // The fuzzing alone asks for more login challenges in a minute than the default limit allows;
-      // the logins that follow each fuzzed logout must not be starved by it.
-      { rateLimit: { perMinute: 100_000, redis: null } },
+    // A registered card station beside the page: logins are bound to it, so the order signature
+    // reaches the verification of the station's (fuzzed) statement.
+    h = await withStation(
+      await createIssuanceHarness(
+        {},
+        () => ({
+          trainingKit: {
+            summary: { admins: [], reserveCards: [], persons: [], scenarios: [] },
+            clock: new TrainingClock(),
+          },
+        }),
+        'sqlite',
+        // The fuzzing alone asks for more login challenges in a minute than the default limit allows;
+        // the logins that follow each fuzzed logout must not be starved by it.
+        { rateLimit: { perMinute: 100_000, redis: null } },
+      ),
     );
     // One session reaches every route: admin 2 also works at the service desk.
     await grantStaffRole(h.t.store.db, { hsaId: ADMIN2, role: 'service-desk' });
@@ -245,12 +250,8 @@ describe('the OpenAPI document, fuzzed route by route', () => {
     const info = await h.cards.cardInfo('reader-1');
     const der = info.certificates.find((c) => c.key === 'sign')?.der ?? new Uint8Array();
     ids.signCertificate = Buffer.from(der).toString('base64');
-    const readers = {
-      1: { connected: true, card: { cardNumber: ADMIN2_CARD } },
-      2: { connected: true, card: null },
-    };
-    ids.fresh = (await admin.post('/api/flows', { readers })).body.view.flowId;
-    ids.search = (await admin.post('/api/flows', { readers })).body.view.flowId;
+    ids.fresh = (await admin.startFlow()).body.view.flowId;
+    ids.search = (await admin.startFlow()).body.view.flowId;
     expect((await admin.post(`/api/flows/${ids.search}/actions`, { type: 'manage-orders' })).status).toBe(
       200,
     );

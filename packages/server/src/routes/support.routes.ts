@@ -8,9 +8,9 @@ import {
   errorResponse,
   isErrorCode,
   redactSupportCase,
+  type SignedStatement,
   type SupportCaseDraft,
 } from '@reservkort/domain';
-import { summariseCertificate } from '@reservkort/pki';
 import {
   addComment,
   appendAudit,
@@ -27,20 +27,13 @@ import { type CurrentSession, requireSession } from '../auth/session.js';
 import { ApiError } from '../http/api-error.js';
 import type { IssuanceService } from '../issuance/issuance.service.js';
 import type { ServerContext } from '../server-context.js';
-
-const certificateOnCard = {
-  type: 'object',
-  properties: {
-    subject: { type: 'string', maxLength: 500 },
-    issuer: { type: 'string', maxLength: 500 },
-    serial: { type: 'string', maxLength: 80 },
-    notBefore: { type: 'string', maxLength: 40 },
-    notAfter: { type: 'string', maxLength: 40 },
-    keyUsage: { type: 'array', items: { type: 'string', maxLength: 40 }, maxItems: 10 },
-    policies: { type: 'array', items: { type: 'string', maxLength: 80 }, maxItems: 10 },
-  },
-  required: ['subject', 'issuer', 'serial', 'notBefore', 'notAfter', 'keyUsage', 'policies'],
-} as const;
+import { signedStatementSchema } from '../station/signed-statement.schema.js';
+import {
+  checkCaseStatements,
+  MAX_CASE_STATEMENTS,
+  type StationFacts,
+  verifyCaseStatements,
+} from '../support/support-statements.js';
 
 const caseParams = {
   type: 'object',
@@ -78,71 +71,47 @@ export const supportRoutes =
     type CaseBody = {
       flowId: string;
       comment?: string;
-      agent?: { version: string; packaging: string } | null;
-      certificatesOnCard?: SupportCaseDraft['certificates'];
-      /** The certificates as the agent read them off the card (DER, base64); the server reads them. */
-      cardCertificates?: string[];
+      /** `agent-info` and `card-certificates` statements for the flow, with its current station nonce. */
+      statements?: SignedStatement[];
     };
     const caseBody = {
       type: 'object',
       properties: {
         flowId: { type: 'string', maxLength: 64 },
         comment: { type: 'string', maxLength: 8000 },
-        agent: {
-          anyOf: [
-            { type: 'null' },
-            {
-              type: 'object',
-              properties: {
-                version: { type: 'string', maxLength: 40 },
-                packaging: { type: 'string', maxLength: 40 },
-              },
-              required: ['version', 'packaging'],
-            },
-          ],
-        },
-        certificatesOnCard: { type: 'array', items: certificateOnCard, maxItems: 8 },
-        cardCertificates: {
-          type: 'array',
-          items: { type: 'string', pattern: '^[A-Za-z0-9+/]*={0,2}$', minLength: 4, maxLength: 16384 },
-          maxItems: 8,
-        },
+        statements: { type: 'array', items: signedStatementSchema, maxItems: MAX_CASE_STATEMENTS },
       },
       required: ['flowId'],
       additionalProperties: false,
     } as const;
 
-    /** The case as it would be filed: everything the system knows, nothing typed by the reporter but the comment. */
-    const draftOf = async (request: FastifyRequest<{ Body: CaseBody }>) => {
+    /** Who reports, on which of their flows. */
+    const reportOf = async (request: FastifyRequest<{ Body: CaseBody }>) => {
       const reporter = await session(request);
       const flow = await issuance.own(request.body.flowId, reporter);
-      const now = ctx.clock.now();
-      const readOff = (request.body.cardCertificates ?? []).map((der) => {
-        try {
-          const summary = summariseCertificate(Buffer.from(der, 'base64'));
-          return {
-            subject: summary.subject,
-            issuer: summary.issuer,
-            serial: summary.serial,
-            notBefore: summary.notBefore,
-            notAfter: summary.notAfter,
-            keyUsage: summary.keyUsage,
-            policies: summary.policies,
-          };
-        } catch {
-          throw new ApiError('REQUEST_INVALID', { reason: 'certificate on card' });
-        }
-      });
+      return { reporter, flow, now: ctx.clock.now() };
+    };
+
+    /**
+     * The case as it would be filed: everything the system knows, the agent and the card only as
+     * a card station signed them, nothing typed by the reporter but the comment.
+     */
+    const draftOf = (
+      report: Awaited<ReturnType<typeof reportOf>>,
+      comment: string | undefined,
+      facts: StationFacts,
+    ): SupportCaseDraft => {
       const draft = buildSupportCase({
-        flow: flow.state,
-        agent: request.body.agent ?? null,
-        certificatesOnCard: [...(request.body.certificatesOnCard ?? []), ...readOff],
-        comment: request.body.comment ?? '',
-        reportedBy: reporter.hsaId,
-        at: now,
+        flow: report.flow.state,
+        agent: facts.agent,
+        certificatesOnCard: facts.certificatesOnCard,
+        stationId: facts.stationId,
+        comment: comment ?? '',
+        reportedBy: report.reporter.hsaId,
+        at: report.now,
       });
       if (!draft.ok) throw new ApiError(draft.error.code, draft.error.details ?? {});
-      return { reporter, flow, now, draft: draft.value };
+      return draft.value;
     };
 
     app.post<{ Body: CaseBody }>(
@@ -155,7 +124,17 @@ export const supportRoutes =
         },
       },
       async (request) => {
-        const { reporter, draft } = await draftOf(request);
+        const report = await reportOf(request);
+        // Checked, not used up: the same statements can be sent with the case itself.
+        const facts = await checkCaseStatements(
+          db,
+          ctx.ca,
+          report.flow.id,
+          request.body.statements ?? [],
+          report.now,
+        );
+        const draft = draftOf(report, request.body.comment, facts);
+        const reporter = report.reporter;
         return {
           case: redactSupportCase(draft, { holdsKur: await holdsKur(reporter.hsaId) }),
           catalogue: draft.codes.filter(isErrorCode).map((code) => errorResponse(code)),
@@ -173,9 +152,12 @@ export const supportRoutes =
         },
       },
       async (request, reply) => {
-        const { reporter, flow, now, draft } = await draftOf(request);
+        const report = await reportOf(request);
+        const { reporter, flow, now } = report;
         const id = randomBytes(12).toString('base64url');
         await db.transaction().execute(async (trx) => {
+          const facts = await verifyCaseStatements(trx, ctx.ca, flow.id, request.body.statements ?? [], now);
+          const draft = draftOf(report, request.body.comment, facts);
           await insertCase(trx, {
             id,
             flowId: flow.id,
@@ -184,13 +166,14 @@ export const supportRoutes =
             codes: draft.codes,
             draft,
             createdAt: now,
+            stationId: facts.stationId,
           });
           await appendAudit(trx, {
             at: now,
             actor: reporter.hsaId,
             action: 'support.case-created',
             subject: id,
-            details: { flowId: flow.id },
+            details: { flowId: flow.id, station: facts.stationId },
           });
         });
         const stored = await getCase(db, id);

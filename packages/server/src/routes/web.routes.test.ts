@@ -14,6 +14,7 @@ import {
   createIssuanceHarness,
   type Harness,
 } from '../test-support/issuance-harness.js';
+import { flowStationNonce, withStation } from '../test-support/station-agent.js';
 import { TrainingClock } from '../training/training-clock.js';
 import type { TrainingSummary } from '../training/training-summary.js';
 import { DEFAULT_AGENT_URL } from './web.routes.js';
@@ -41,13 +42,15 @@ describe('the web page’s routes', () => {
       '<!doctype html><title>Reservkort</title><div id="root"></div>',
     );
     await writeFile(join(webRoot, 'assets', 'index-abc.js'), 'console.log(1)');
-    h = await createIssuanceHarness({}, () => ({
-      clock,
-      training: true,
-      agentUrl: 'http://127.0.0.1:31999',
-      trainingKit: { summary: SUMMARY, clock },
-      webRoot,
-    }));
+    h = await withStation(
+      await createIssuanceHarness({}, () => ({
+        clock,
+        training: true,
+        agentUrl: 'http://127.0.0.1:31999',
+        trainingKit: { summary: SUMMARY, clock },
+        webRoot,
+      })),
+    );
     bare = await createIssuanceHarness();
   });
   afterAll(async () => {
@@ -102,12 +105,7 @@ describe('the web page’s routes', () => {
     expect(clock.offset).toBe(before + 60_000);
 
     // A flow without a deadline has nothing to jump to; someone else's flow is not theirs to move.
-    const started = await admin.post('/api/flows', {
-      readers: {
-        1: { connected: true, card: { cardNumber: ADMIN2_CARD } },
-        2: { connected: true, card: null },
-      },
-    });
+    const started = await admin.startFlow();
     const flowId = started.body.view.flowId as string;
     expect((await admin.post('/api/training/clock', { toDeadlineOf: flowId })).body.code).toBe(
       'EVENT_OUT_OF_ORDER',
@@ -119,23 +117,17 @@ describe('the web page’s routes', () => {
     );
   });
 
-  it('the support case preview reads the certificates the agent found on the card, and refuses what is not one', async () => {
+  it('the support case preview reads the certificates the station read off the card, and refuses a forged statement', async () => {
     const admin = new Client(h);
     expect((await admin.login(ADMIN2_CARD)).status).toBe(200);
-    const started = await admin.post('/api/flows', {
-      readers: {
-        1: { connected: true, card: { cardNumber: ADMIN2_CARD } },
-        2: { connected: true, card: null },
-      },
-    });
+    const started = await admin.startFlow();
     const flowId = started.body.view.flowId as string;
-    const info = await h.cards.cardInfo('reader-1');
-    const ders = info.certificates.map((c) => Buffer.from(c.der).toString('base64'));
-    const preview = await admin.post('/api/support/cases/preview', {
-      flowId,
-      agent: { version: '0.1.0', packaging: 'test' },
-      cardCertificates: ders,
-    });
+    const nonce = await flowStationNonce(h, flowId);
+    const statements = [
+      await h.agent.statement(h.agentToken, { flowId, nonce, kind: 'agent-info' }),
+      await h.agent.statement(h.agentToken, { flowId, nonce, kind: 'card-certificates', reader: 1 }),
+    ];
+    const preview = await admin.post('/api/support/cases/preview', { flowId, statements });
     expect(preview.status, JSON.stringify(preview.body)).toBe(200);
     expect(preview.body.case.certificates).toHaveLength(2);
     expect(preview.body.case.certificates[0].subject).toContain('Admin');
@@ -143,7 +135,14 @@ describe('the web page’s routes', () => {
     expect(preview.body.case.admin2HsaId).toBe(ADMIN2);
     // The preview files nothing.
     expect(await listCases(h.ctx.store.db, { limit: 10 })).toEqual([]);
-    const bad = await admin.post('/api/support/cases/preview', { flowId, cardCertificates: ['AAAAAAAA'] });
-    expect(bad.body).toMatchObject({ code: 'REQUEST_INVALID', details: { reason: 'certificate on card' } });
+    h.agent.simulateStation({ forgedStatement: true });
+    const forged = await h.agent.statement(h.agentToken, {
+      flowId,
+      nonce,
+      kind: 'card-certificates',
+      reader: 1,
+    });
+    const bad = await admin.post('/api/support/cases/preview', { flowId, statements: [forged] });
+    expect(bad.body).toMatchObject({ code: 'STATEMENT_INVALID', details: { reason: 'signature' } });
   });
 });

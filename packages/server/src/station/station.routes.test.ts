@@ -175,6 +175,10 @@ describe('card stations over HTTP', () => {
       id,
     );
     expect((await c.outsider.get('/api/stations')).body.stations).toEqual([]);
+    // The branches where the admin may register one, with their names, for the portal's choice.
+    const branches = (await c.admin1.get('/api/stations')).body.branches as { id: string; name: string }[];
+    expect(branches.map((b) => b.id)).toEqual(expect.arrayContaining(['hospital', 'clinic']));
+    for (const branch of branches) expect(branch.name).toEqual(expect.any(String));
     expectRefused(await c.desk.get('/api/stations'), 'ACCESS_DENIED');
     expectRefused(await c.outsider.post(`/api/stations/${id}/revoke`), 'NO_ROLE_IN_BRANCH');
     expectRefused(

@@ -119,12 +119,23 @@ export const stationRoutes =
       {
         schema: {
           tags: ['stations'],
-          summary: 'The card stations of the branches where the administrator holds KRA or RA',
+          summary:
+            'The card stations of the branches where the administrator holds KRA or RA, and those branches (where a station may be registered)',
           response: {
             200: {
               type: 'object',
-              properties: { stations: { type: 'array', items: stationSchema } },
-              required: ['stations'],
+              properties: {
+                stations: { type: 'array', items: stationSchema },
+                branches: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    properties: { id: { type: 'string' }, name: { type: 'string' } },
+                    required: ['id', 'name'],
+                  },
+                },
+              },
+              required: ['stations', 'branches'],
             },
             ...errors,
           },
@@ -134,7 +145,10 @@ export const stationRoutes =
         const { mayManage, tree } = await administrator(request);
         const branchIds = [...tree.branches.keys()].filter(mayManage);
         const now = ctx.clock.now();
-        return { stations: (await listStations(db, { branchIds })).map((s) => stationView(s, now)) };
+        return {
+          stations: (await listStations(db, { branchIds })).map((s) => stationView(s, now)),
+          branches: branchIds.map((id) => ({ id, name: tree.branches.get(id)?.name ?? id })),
+        };
       },
     );
 

@@ -4,6 +4,7 @@
 import { request as httpRequest } from 'node:http';
 import type { CardNumber } from '@reservkort/domain';
 import { CARD_PINS, completeWithPins, type Harness } from './issuance-harness.js';
+import { hasStation, readersStatement } from './station-agent.js';
 
 export interface Answer {
   readonly status: number;
@@ -120,6 +121,34 @@ export const loginBody = async (h: Harness, cardNumber: CardNumber, reader = 're
     challengeId: challenge.challengeId as string,
     certificate: result.certificate,
     signature: result.signature,
+    // At a card station the page also sends the station's word on which reader holds the card.
+    ...(hasStation(h.agent, h.agentToken)
+      ? {
+          readers: await readersStatement(
+            h.agent,
+            h.agentToken,
+            challenge.challengeId,
+            challenge.stationNonce,
+          ),
+        }
+      : {}),
+  };
+};
+
+/**
+ * The body that registers a prepared order (the /orders/prepare answer): the draft signed with the
+ * card in `reader` (PIN 2), and the station's statement of its readers for that draft.
+ */
+export const orderBody = async (
+  h: Harness,
+  prepared: { readonly challengeId: string; readonly toBeSigned: string; readonly stationNonce: string },
+  reader = 'reader-1',
+) => {
+  const signature = await signWithCard(h, reader, Buffer.from(prepared.toBeSigned, 'base64'));
+  return {
+    challengeId: prepared.challengeId,
+    ...signature,
+    readers: await readersStatement(h.agent, h.agentToken, prepared.challengeId, prepared.stationNonce),
   };
 };
 
@@ -131,7 +160,12 @@ export class Client {
 
   /** Logs in with a card put in `reader` (emptied first); the card stays in the reader. */
   async login(cardNumber: CardNumber, reader = 'reader-1'): Promise<Answer> {
-    const answer = await this.post('/api/auth/login', await loginBody(this.h, cardNumber, reader));
+    return this.loginWith(await loginBody(this.h, cardNumber, reader));
+  }
+
+  /** Logs in with a login body as given (see loginBody), keeping the session it opens. */
+  async loginWith(body: Awaited<ReturnType<typeof loginBody>>): Promise<Answer> {
+    const answer = await this.post('/api/auth/login', body);
     const cookie = answer.setCookie.find((c) => c.startsWith('rk_session='));
     this.cookie = answer.status === 200 ? (cookie?.split(';')[0]?.slice('rk_session='.length) ?? '') : '';
     this.csrf = answer.status === 200 ? answer.body.csrfToken : '';
@@ -159,5 +193,21 @@ export class Client {
 
   post(path: string, payload?: unknown, options: RequestOptions = {}) {
     return this.request('POST', path, payload === undefined ? options : { ...options, payload });
+  }
+
+  /**
+   * Starts a flow as the page does: a flow id and nonce from the server, the readers signed for
+   * them by the harness's station, then the flow. The reservation's answer if it was refused.
+   */
+  async startFlow(options: RequestOptions = {}): Promise<Answer> {
+    const reserved = await this.post('/api/flows/start', undefined, options);
+    if (reserved.status !== 200) return reserved;
+    const { flowId, stationNonce } = reserved.body as { flowId: string; stationNonce: string };
+    const readers = await this.h.agent.statement(this.h.agentToken, {
+      flowId,
+      nonce: stationNonce,
+      kind: 'readers',
+    });
+    return this.post('/api/flows', { flowId, readers }, options);
   }
 }

@@ -40,6 +40,7 @@ import {
   RESERVE_PINS,
 } from './issuance-harness.js';
 import { provisionCard } from './provision-card.js';
+import { giveTestBureauKeys } from './test-station.js';
 
 const run = promisify(execFile);
 export const BIN = new URL('../../bin/reservkort.js', import.meta.url).pathname;
@@ -227,8 +228,10 @@ export const provisionAdminCard = async (
 };
 
 /** A blank reserve card at the workstation, with the PINs the recipient chooses. */
-export const addReserveCard = (ws: Workstation, recipient: Recipient) =>
-  ws.cards.createCard({ cardNumber: recipient.reserveCard, ...RESERVE_PINS });
+export const addReserveCard = async (ws: Workstation, recipient: Recipient): Promise<void> => {
+  await ws.cards.createCard({ cardNumber: recipient.reserveCard, ...RESERVE_PINS });
+  await giveTestBureauKeys(ws.cards, ws.ca);
+};
 
 export interface ServerProcess {
   readonly url: string;

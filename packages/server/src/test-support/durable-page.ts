@@ -1,10 +1,13 @@
 // What the web page does between the card agent and the server, like page.ts, but over any number
 // of servers: in-process apps (inject) or real processes (HTTP), chosen per request. Sessions,
 // challenges and flows live in the database, so a page may talk to a different server each time.
-import { CardAgent, VirtualBackend } from '@reservkort/agent';
-import type { CardNumber } from '@reservkort/domain';
+import { type AgentEvent, CardAgent, type StatementRequest, VirtualBackend } from '@reservkort/agent';
+import type { CardNumber, SignedStatement } from '@reservkort/domain';
+import type { CertificateAuthority } from '@reservkort/pki';
 import type { FastifyInstance } from 'fastify';
 import { CARD_PINS, completeWithPins } from './issuance-harness.js';
+import { hasStation, readersStatement } from './station-agent.js';
+import { openTestStation, registerTestStation, type StationDeps } from './test-station.js';
 
 export interface ApiAnswer {
   readonly status: number;
@@ -77,25 +80,42 @@ export const httpEndpoint = (
   },
 });
 
-/** The administrator's workstation: two virtual readers and the card agent beside the browser. */
+/**
+ * The administrator's workstation: two virtual readers and the card agent beside the browser, a
+ * registered card station of `ca`, which also issues the bureau keys of the cards put in it.
+ */
 export interface Workstation {
   readonly cards: VirtualBackend;
   readonly agent: CardAgent;
   readonly agentToken: string;
+  readonly ca: CertificateAuthority;
   close(): Promise<void>;
 }
 
-export const openWorkstation = async (): Promise<Workstation> => {
+export const openWorkstation = async (deps: StationDeps, branchId = 'region'): Promise<Workstation> => {
   const cards = await VirtualBackend.open({ stateFile: null, readers: 2 });
-  const agent = new CardAgent({ backend: cards, info: { version: '0.1.0', packaging: 'test' } });
-  return { cards, agent, agentToken: agent.createSession().token, close: () => agent.close() };
+  const agent = new CardAgent({
+    backend: cards,
+    info: { version: '0.1.0', packaging: 'test' },
+    station: await openTestStation(),
+  });
+  const agentToken = agent.createSession().token;
+  await registerTestStation(agent, agentToken, deps, branchId);
+  return { cards, agent, agentToken, ca: deps.ca, close: () => agent.close() };
 };
+
+/** A virtual reader's slot number from its id. */
+const slotOf = (id: string): 1 | 2 | null => (id === 'reader-1' ? 1 : id === 'reader-2' ? 2 : null);
 
 export class DurablePage {
   private cookie = '';
   private csrf = '';
   private turn = 0;
   flowId = '';
+  /** The nonce the station's next statement for this flow must carry, as the server last said. */
+  stationNonce = '';
+  /** Agent log entries already relayed as statements. */
+  private readonly relayed = new Set<number>();
   /** Which server answered each request, in order. */
   readonly served: string[] = [];
 
@@ -125,7 +145,22 @@ export class DurablePage {
     const endpoint = this.next();
     const answer = await endpoint.send({ method, url, cookie: this.cookie, csrf: this.csrf, payload });
     this.served.push(endpoint.name);
+    const nonce = answer.body?.stationNonce;
+    if (url.startsWith('/api/flows') && typeof nonce === 'string') this.stationNonce = nonce;
     return { status: answer.status, body: answer.body, server: endpoint.name };
+  }
+
+  /** A statement from the workstation's station for this flow, with the nonce the server gave last. */
+  statement(
+    kind: StatementRequest['kind'],
+    extra: Partial<Pick<StatementRequest, 'eventSeq' | 'reader'>> = {},
+  ): Promise<SignedStatement> {
+    return this.ws.agent.statement(this.ws.agentToken, {
+      flowId: this.flowId,
+      nonce: this.stationNonce,
+      kind,
+      ...extra,
+    });
   }
 
   /** Card login: the card in reader 1 signs the server's challenge after PIN 1. */
@@ -152,6 +187,17 @@ export class DurablePage {
         challengeId: challenge.challengeId,
         certificate: result.certificate,
         signature: result.signature,
+        // At a card station the station's word on which reader holds the login card goes too.
+        ...(hasStation(agent, agentToken)
+          ? {
+              readers: await readersStatement(
+                agent,
+                agentToken,
+                challenge.challengeId,
+                challenge.stationNonce,
+              ),
+            }
+          : {}),
       },
     });
     this.served.push(endpoint.name);
@@ -169,8 +215,16 @@ export class DurablePage {
     return { 1: slot('reader-1'), 2: slot('reader-2') };
   }
 
+  /** Step 1: a flow id and nonce from the server, the station's readers signed for them, the flow. */
   async start(): Promise<ApiAnswer> {
-    const answer = await this.api('POST', '/api/flows', { readers: await this.readers() });
+    const reserved = await this.api('POST', '/api/flows/start');
+    if (reserved.status !== 200) return reserved;
+    this.flowId = reserved.body.flowId;
+    this.stationNonce = reserved.body.stationNonce;
+    const answer = await this.api('POST', '/api/flows', {
+      flowId: this.flowId,
+      readers: await this.statement('readers'),
+    });
     this.flowId = answer.body?.view?.flowId ?? '';
     return answer;
   }
@@ -183,8 +237,65 @@ export class DurablePage {
     return this.api('POST', `/api/flows/${this.flowId}/actions`, { type, ...extra });
   }
 
-  relay(event: Record<string, unknown>) {
-    return this.api('POST', `/api/flows/${this.flowId}/agent-events`, event);
+  /** The agent's event log as a page reconnecting to it would get it. */
+  private agentLog(): AgentEvent[] {
+    const log: AgentEvent[] = [];
+    this.ws.agent.subscribe((event) => log.push(event), 0)();
+    return log;
+  }
+
+  /** The latest event of the agent's log, not relayed yet, that the described event stands for. */
+  private findEvent(event: Record<string, unknown>): number | null {
+    const matches = this.agentLog().filter((logged) => {
+      if (this.relayed.has(logged.seq)) return false;
+      if (logged.type === 'flow')
+        return (
+          logged.flowId === this.flowId &&
+          logged.event.type === event.type &&
+          (event.dialog === undefined || logged.event.dialog === event.dialog)
+        );
+      if (logged.type === 'operation' || logged.type !== event.type) return false;
+      if (event.reader !== undefined && slotOf(logged.readerId) !== event.reader) return false;
+      return !(
+        logged.type === 'card-inserted' &&
+        event.cardNumber !== undefined &&
+        logged.cardNumber !== event.cardNumber
+      );
+    });
+    return matches.at(-1)?.seq ?? null;
+  }
+
+  /** Posts the station's statement of one event of the agent's log. */
+  async relaySeq(seq: number): Promise<ApiAnswer> {
+    this.relayed.add(seq);
+    const statement = await this.statement('event', { eventSeq: seq });
+    return this.api('POST', `/api/flows/${this.flowId}/agent-events`, { statement });
+  }
+
+  /**
+   * What the page does with an event from the agent: the station signs it (the card proves itself
+   * at handover, and vouches for its keys), and the page posts the statement. A tick is the page's
+   * own; an event the agent never saw goes unsigned, as a lying page would send it.
+   */
+  async relay(event: Record<string, unknown>): Promise<ApiAnswer> {
+    if (event.type === 'tick') return this.api('POST', `/api/flows/${this.flowId}/agent-events`, event);
+    if (event.type === 'handover-verified') return this.handover();
+    if (event.type === 'keys-generated') return this.keys();
+    const seq = this.findEvent(event);
+    if (seq === null) return this.api('POST', `/api/flows/${this.flowId}/agent-events`, event);
+    return this.relaySeq(seq);
+  }
+
+  /** Handover: the card in reader 2 proves itself through the station. */
+  async handover(): Promise<ApiAnswer> {
+    const proof = await this.statement('card-proof', { reader: 2 });
+    return this.api('POST', `/api/flows/${this.flowId}/handover`, { proof });
+  }
+
+  /** Keys generated: the station and the card in reader 2 vouch for the keys of this agent's enrolment. */
+  async keys(): Promise<ApiAnswer> {
+    const statement = await this.statement('keys-generated', { reader: 2 });
+    return this.api('POST', `/api/flows/${this.flowId}/keys`, { statement });
   }
 
   /** Signs a server challenge with a card's signature key (PIN 2) through the agent. */
@@ -207,16 +318,23 @@ export class DurablePage {
       challengeId: challenge.challengeId as string,
       signature: (done.result as { signature: string }).signature,
       certificate,
+      // SIGNERA carries the readers now, so the server sees a login card that left and came back.
+      ...(purpose === 'order' ? { readers: await this.statement('readers') } : {}),
     };
   }
 
   /** Relays the agent's recorded events of this flow that the server has not seen yet. */
   async relayAgentEvents(seen: { count: number }) {
-    const events = this.ws.agent.flowEvents(this.flowId).slice(seen.count);
-    seen.count += events.length;
+    const events = this.agentLog().filter(
+      (e): e is Extract<AgentEvent, { type: 'flow' }> => e.type === 'flow' && e.flowId === this.flowId,
+    );
+    const fresh = events.slice(seen.count);
+    seen.count += fresh.length;
     let last: ApiAnswer | null = null;
-    for (const e of events)
-      last = await this.relay({ type: e.type, ...(e.dialog ? { dialog: e.dialog } : {}) });
+    for (const e of fresh) {
+      this.relayed.add(e.seq);
+      last = e.event.type === 'keys-generated' ? await this.keys() : await this.relaySeq(e.seq);
+    }
     return last;
   }
 }

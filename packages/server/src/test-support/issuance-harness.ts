@@ -1,6 +1,6 @@
 // A whole issuance on one machine for tests: a real store and CA, the server app, a card agent
 // over virtual cards, and a "page" that does what the web UI will do between them.
-import { CardAgent, type OperationView, VirtualBackend } from '@reservkort/agent';
+import { CardAgent, type CardAgentOptions, type OperationView, VirtualBackend } from '@reservkort/agent';
 import {
   type CardNumber,
   DEFAULT_FLOW_CONFIG,
@@ -27,6 +27,7 @@ import { DEFAULT_SESSION_SETTINGS } from '../auth/session.js';
 import type { ServerContext } from '../server-context.js';
 import { createServices, type Services } from '../services.js';
 import { CARD_PINS, provisionCard } from './provision-card.js';
+import { giveTestBureauKeys, openTestStation, registerTestStation } from './test-station.js';
 
 export const ADMIN1 = 'SE2321000016-adm1' as HsaId;
 export const ADMIN2 = 'SE2321000016-adm2' as HsaId;
@@ -47,6 +48,10 @@ export interface Harness {
   readonly cards: VirtualBackend;
   readonly agent: CardAgent;
   readonly agentToken: string;
+  /** The agent's station id, registered at the harness's start. */
+  readonly stationId: string;
+  /** The station's folder, with its key: for tests that play a station whose key was stolen. */
+  readonly stationDir: string;
   readonly clock: { now(): number; advance(ms: number): void };
   dispose(): Promise<void>;
 }
@@ -81,6 +86,8 @@ export const createIssuanceHarness = async (
   dialect: Dialect = 'sqlite',
   /** Options of the app beyond its services (e.g. the rate limit). */
   appOptions: Omit<AppOptions, 'services'> = {},
+  /** The card agent's dialog timeouts, for tests of dialogs that never appear. */
+  agentOptions: Pick<CardAgentOptions, 'dialogShowTimeoutMs' | 'dialogAnswerTimeoutMs'> = {},
 ): Promise<Harness> => {
   const t = await createTestCa(dialect);
   const db = t.store.db;
@@ -123,6 +130,8 @@ export const createIssuanceHarness = async (
     cardNumber: ADMIN2_CARD,
   });
   await cards.createCard({ cardNumber: RESERVE_CARD, ...RESERVE_PINS });
+  // Every card as the card bureau delivers it: with its bureau key and certificate.
+  await giveTestBureauKeys(cards, t.ca);
 
   const admin1 = await getAdmin(db, ADMIN1);
   const branches = (await import('@reservkort/domain')).buildOrganisationTree([
@@ -172,7 +181,16 @@ export const createIssuanceHarness = async (
     services,
   });
   const baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
-  const agent = new CardAgent({ backend: cards, info: { version: '0.1.0', packaging: 'test' } });
+  // The workstation's agent is a registered card station of this CA.
+  const station = await openTestStation();
+  const agent = new CardAgent({
+    backend: cards,
+    info: { version: '0.1.0', packaging: 'test' },
+    station,
+    ...agentOptions,
+  });
+  const agentToken = agent.createSession().token;
+  const stationId = await registerTestStation(agent, agentToken, { db, ca: t.ca });
   return {
     t,
     ctx,
@@ -181,7 +199,9 @@ export const createIssuanceHarness = async (
     services,
     cards,
     agent,
-    agentToken: agent.createSession().token,
+    agentToken,
+    stationId,
+    stationDir: station.folder,
     clock,
     dispose: async () => {
       await app.close();

@@ -6,8 +6,8 @@ import type { Harness } from './issuance-harness.js';
 export type { ApiAnswer } from './durable-page.js';
 
 export class Page extends DurablePage {
-  constructor(h: Pick<Harness, 'cards' | 'agent' | 'agentToken' | 'baseUrl'>) {
-    super({ cards: h.cards, agent: h.agent, agentToken: h.agentToken, close: async () => {} }, [
+  constructor(h: Pick<Harness, 'cards' | 'agent' | 'agentToken' | 'baseUrl' | 't'>) {
+    super({ cards: h.cards, agent: h.agent, agentToken: h.agentToken, ca: h.t.ca, close: async () => {} }, [
       httpEndpoint('server', h.baseUrl),
     ]);
   }

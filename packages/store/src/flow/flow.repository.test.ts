@@ -77,11 +77,32 @@ describe.each(DIALECTS)('flow repository on %s', (dialect) => {
       version: 1,
       createdAt: T0,
       updatedAt: T0,
+      stationId: null,
+      stationNonce: '',
+      loginInsertions: null,
+      cardKeys: null,
     });
     expect(typeof stored?.deadline).toBe('number');
     expect(typeof stored?.createdAt).toBe('number');
     expect(typeof stored?.step).toBe('number');
     expect(await getFlow(store.db, 'no-such-flow')).toBeNull();
+  });
+
+  it('keeps the station facts: the nonce, the login insertion counter, and the keys the card vouched for', async () => {
+    await insertFlow(store.db, { ...aFlow('flow-s'), stationNonce: 'a'.repeat(32), loginInsertions: 7 });
+    expect(await getFlow(store.db, 'flow-s')).toMatchObject({
+      stationNonce: 'a'.repeat(32),
+      loginInsertions: 7,
+      cardKeys: null,
+    });
+    const keys = { auth: 'MFkw-auth', sign: 'MFkw-sign' };
+    expect(
+      await updateFlow(store.db, { ...aChange('flow-s', 1), stationNonce: 'b'.repeat(32), cardKeys: keys }),
+    ).toBe(true);
+    expect(await getFlow(store.db, 'flow-s')).toMatchObject({ stationNonce: 'b'.repeat(32), cardKeys: keys });
+    // Absent from a change: left as stored.
+    expect(await updateFlow(store.db, aChange('flow-s', 2))).toBe(true);
+    expect(await getFlow(store.db, 'flow-s')).toMatchObject({ stationNonce: 'b'.repeat(32), cardKeys: keys });
   });
 
   it('updates only at the expected version, bumping it, and keeps absent ids', async () => {

@@ -19,6 +19,18 @@ export interface NewFlow {
   /** The effects the flow still owes (revocations …); [] when none. */
   readonly pendingEffects: readonly unknown[];
   readonly createdAt: Instant;
+  /** The card station the flow is bound to (null: none, for flows made without one). */
+  readonly stationId?: string | null;
+  /** The nonce the station's next statement must carry. */
+  readonly stationNonce?: string | null;
+  /** The login card's insertion counter in its reader at the start, as the station signed it. */
+  readonly loginInsertions?: number | null;
+}
+
+/** The reserve card's new public keys (SubjectPublicKeyInfo, base64 DER), as the card vouched for them. */
+export interface FlowCardKeys {
+  readonly auth: string;
+  readonly sign: string;
 }
 
 /** A flow as stored, with the version to pass to updateFlow. */
@@ -35,6 +47,11 @@ export interface StoredFlow {
   readonly version: number;
   readonly createdAt: Instant;
   readonly updatedAt: Instant;
+  readonly stationId: string | null;
+  /** '' for a flow that never had one (none is made any more without one). */
+  readonly stationNonce: string;
+  readonly loginInsertions: number | null;
+  readonly cardKeys: FlowCardKeys | null;
 }
 
 export interface FlowChange {
@@ -50,6 +67,10 @@ export interface FlowChange {
   readonly orderId?: string | null;
   /** Set when given (null clears it); left as stored when absent. Admin 2 logs in after the start. */
   readonly admin2HsaId?: HsaId | null;
+  /** Set when given: a statement was accepted, the next one must carry this nonce. */
+  readonly stationNonce?: string;
+  /** Set when given: the keys the reserve card vouched for. */
+  readonly cardKeys?: FlowCardKeys;
   readonly updatedAt: Instant;
 }
 
@@ -68,6 +89,11 @@ const toFlow = (row: Selectable<FlowsTable>): StoredFlow => ({
   version: row.version,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
+  stationId: row.station_id,
+  stationNonce: row.station_nonce ?? '',
+  loginInsertions: row.login_insertions === null ? null : Number(row.login_insertions),
+  cardKeys:
+    row.auth_spki === null || row.sign_spki === null ? null : { auth: row.auth_spki, sign: row.sign_spki },
 });
 
 /** Stores a new flow at version 1. A duplicate id is a CONFLICT, an unknown order NOT_FOUND. */
@@ -86,6 +112,9 @@ export async function insertFlow(db: Db, flow: NewFlow): Promise<void> {
         pending_effects_json: toJsonText(flow.pendingEffects, `The pending effects of flow ${flow.id}`),
         created_at: flow.createdAt,
         updated_at: flow.createdAt,
+        station_id: flow.stationId ?? null,
+        station_nonce: flow.stationNonce ?? null,
+        login_insertions: flow.loginInsertions ?? null,
       })
       .execute(),
   );
@@ -116,6 +145,11 @@ export async function updateFlow(db: Db, change: FlowChange): Promise<boolean> {
         version: eb('version', '+', 1),
         ...(change.orderId !== undefined && { order_id: change.orderId }),
         ...(change.admin2HsaId !== undefined && { admin2_hsa_id: change.admin2HsaId }),
+        ...(change.stationNonce !== undefined && { station_nonce: change.stationNonce }),
+        ...(change.cardKeys !== undefined && {
+          auth_spki: change.cardKeys.auth,
+          sign_spki: change.cardKeys.sign,
+        }),
       }))
       .where('id', '=', change.id)
       .where('version', '=', change.expectedVersion)

@@ -21,4 +21,11 @@ export interface FlowsTable {
   updated_at: Instant;
   /** The card station the flow is bound to; null for flows from before stations. */
   station_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The nonce the station's next statement for this flow must carry; rotated with every accepted one. */
+  station_nonce: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The login card's insertion counter in its reader when the flow started, as the station signed it. */
+  login_insertions: ColumnType<number | null, number | null | undefined, number | null>;
+  /** The reserve card's new keys (SubjectPublicKeyInfo, base64 DER) as the card vouched for them. */
+  auth_spki: ColumnType<string | null, string | null | undefined, string | null>;
+  sign_spki: ColumnType<string | null, string | null | undefined, string | null>;
 }

@@ -2,7 +2,17 @@ import { CompiledQuery } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertCa } from '../ca/ca.repository.js';
 import { insertCertificate, insertRevocation } from '../certificate/certificate.repository.js';
-import { aCa, aCertificate, card, hsa, MINUTE, T0 } from '../test-support/store-fixtures.js';
+import { insertStation } from '../station/station.repository.js';
+import {
+  aCa,
+  aCertificate,
+  card,
+  DAY,
+  hsa,
+  MINUTE,
+  seedOrganisation,
+  T0,
+} from '../test-support/store-fixtures.js';
 import { createTestStore, DIALECTS, type TestStore } from '../test-support/test-stores.js';
 import {
   consumeChallenge,
@@ -32,6 +42,7 @@ const aSession = (id: string, overrides: Partial<NewSession> = {}): NewSession =
   csrfToken: `csrf-${id}`,
   createdAt: T0,
   expiresAt: T0 + 8 * HOUR,
+  station: null,
   ...overrides,
 });
 
@@ -99,6 +110,53 @@ describe.each(DIALECTS)('session repository on %s', (dialect) => {
     expect(await getSession(store.db, 'hash-live')).not.toBeNull();
     expect(await getSession(store.db, 'hash-ended-later')).not.toBeNull();
     expect(await purgeExpiredSessions(store.db, now)).toBe(0);
+  });
+});
+
+describe.each(DIALECTS)('a session logged in at a card station on %s', (dialect) => {
+  let store: TestStore;
+  beforeAll(async () => {
+    store = await createTestStore(dialect);
+    await seedOrganisation(store.db);
+    await insertCa(store.db, aCa('loa3'));
+    await insertCertificate(
+      store.db,
+      aCertificate('cert-st-1', 'loa3', {
+        profile: 'station',
+        hsaId: null,
+        cardNumber: null,
+        orderId: null,
+        notAfter: T0 + 30 * DAY,
+      }),
+    );
+    await insertStation(store.db, {
+      id: 'st-disk-0001',
+      name: 'Disk 1',
+      branchId: 'clinic',
+      certificateSerial: 'cert-st-1',
+      spki: 'spki-1',
+      registeredBy: 'ca-operator',
+      registeredAt: T0,
+    });
+  });
+  afterAll(() => store?.dispose());
+
+  it('keeps the station, the login reader and its insertion counter', async () => {
+    const station = { stationId: 'st-disk-0001', reader: 2 as const, insertions: 2 ** 40 + 3 };
+    await insertSession(store.db, aSession('hash-st', { station }));
+    expect(await getSession(store.db, 'hash-st')).toMatchObject({ station });
+    await insertSession(store.db, aSession('hash-nost'));
+    expect(await getSession(store.db, 'hash-nost')).toMatchObject({ station: null });
+  });
+
+  it('refuses a station that is not registered', async () => {
+    await expect(
+      insertSession(
+        store.db,
+        aSession('hash-stranger', { station: { stationId: 'st-unknown-01', reader: 1, insertions: 1 } }),
+      ),
+    ).rejects.toThrow();
+    expect(await getSession(store.db, 'hash-stranger')).toBeNull();
   });
 });
 

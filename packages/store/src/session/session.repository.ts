@@ -17,6 +17,15 @@ export interface NewSession {
   readonly createdAt: Instant;
   /** The absolute end, however active the session. */
   readonly expiresAt: Instant;
+  /** Where the login card was when a card station proved it; null for a login without a station. */
+  readonly station: SessionStation | null;
+}
+
+/** The card station that showed the login card at login: its id, the reader and that reader's insertion counter. */
+export interface SessionStation {
+  readonly stationId: string;
+  readonly reader: 1 | 2;
+  readonly insertions: number;
 }
 
 /** A session as stored, ended or expired included: judging it is the caller's. */
@@ -43,6 +52,10 @@ const toSession = (
   loginCardRemovedAt: row.login_card_removed_at,
   endedAt: row.ended_at,
   certificateRevokedAt: row.certificate_revoked_at,
+  station:
+    row.station_id === null || row.login_reader === null || row.login_insertions === null
+      ? null
+      : { stationId: row.station_id, reader: row.login_reader, insertions: row.login_insertions },
 });
 
 /** Stores a new session, last seen at its creation. */
@@ -60,6 +73,9 @@ export async function insertSession(db: Db, session: NewSession): Promise<void> 
         created_at: session.createdAt,
         last_seen_at: session.createdAt,
         expires_at: session.expiresAt,
+        station_id: session.station?.stationId ?? null,
+        login_reader: session.station?.reader ?? null,
+        login_insertions: session.station?.insertions ?? null,
       })
       .execute(),
   );

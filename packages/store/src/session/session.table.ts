@@ -1,4 +1,5 @@
 import type { AssuranceLevel, CardNumber, HsaId, Instant } from '@reservkort/domain';
+import type { ColumnType } from 'kysely';
 
 export interface SessionsTable {
   /** A hash of the cookie's token, never the token: a leaked table cannot be replayed as cookies. */
@@ -16,6 +17,12 @@ export interface SessionsTable {
   login_card_removed_at: Instant | null;
   /** Logout or forced end. */
   ended_at: Instant | null;
+  /** The card station that saw the login card; null for a login without one. */
+  station_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The station's reader (1 or 2) that held the login card. */
+  login_reader: ColumnType<1 | 2 | null, 1 | 2 | null | undefined, 1 | 2 | null>;
+  /** That reader's insertion counter at login: another value means the card was taken out since. */
+  login_insertions: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface LoginChallengesTable {

@@ -174,8 +174,20 @@ describe.each(DIALECTS)('the stations migration on %s', (dialect) => {
         updated_at: T0,
       })
       .execute();
-    expect(await runMigrations(store.db, MIGRATIONS)).toEqual({ applied: [NAME] });
+    const upTo = Object.fromEntries(Object.entries(MIGRATIONS).filter(([n]) => n <= NAME));
+    expect(await runMigrations(store.db, upTo)).toEqual({ applied: [NAME] });
     expect(await stationOfFlow(store.db, 'old-flow')).toBeNull();
     expect(await listStations(store.db)).toEqual([]);
+    // The next migration gives the flows already there a station nonce of their own.
+    expect(await runMigrations(store.db, MIGRATIONS)).toEqual({
+      applied: [
+        '2026-12-04T00-flow-station-facts',
+        '2026-12-04T00-flow-station-nonce',
+        '2026-12-04T01-station-sessions',
+      ],
+    });
+    const flow = await getFlow(store.db, 'old-flow');
+    expect(flow?.stationNonce).toMatch(/^[0-9a-f]{32}$/);
+    expect(flow).toMatchObject({ stationId: null, loginInsertions: null, cardKeys: null });
   });
 });

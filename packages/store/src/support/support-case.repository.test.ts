@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertCa } from '../ca/ca.repository.js';
+import { insertCertificate } from '../certificate/certificate.repository.js';
 import { insertFlow } from '../flow/flow.repository.js';
-import { hsa, MINUTE, T0 } from '../test-support/store-fixtures.js';
+import { insertStation } from '../station/station.repository.js';
+import { aCa, aCertificate, DAY, hsa, MINUTE, seedOrganisation, T0 } from '../test-support/store-fixtures.js';
 import { createTestStore, DIALECTS, type TestStore } from '../test-support/test-stores.js';
 import {
   addComment,
@@ -19,6 +22,7 @@ const aCase = (id: string, overrides: Partial<NewSupportCase> = {}): NewSupportC
   codes: ['CARD_ERROR'],
   draft: { flowId: 'flow-1', comment: 'Kortet svarar inte', timeline: [{ at: T0, codes: ['CARD_ERROR'] }] },
   createdAt: T0,
+  stationId: null,
   ...overrides,
 });
 
@@ -59,6 +63,7 @@ describe.each(DIALECTS)('support case repository on %s', (dialect) => {
       createdAt: T0,
       updatedAt: T0,
       version: 1,
+      stationId: null,
       comments: [],
     });
     await addComment(store.db, {
@@ -201,5 +206,53 @@ describe.each(DIALECTS)('support case repository on %s', (dialect) => {
     await insertCase(store.db, aCase('case-orphan', { flowId: 'flow-gone' }));
     await store.db.deleteFrom('flows').where('id', '=', 'flow-gone').execute();
     expect(await getCase(store.db, 'case-orphan')).toMatchObject({ flowId: null, draft: aCase('x').draft });
+  });
+});
+
+describe.each(DIALECTS)('a support case from a card station on %s', (dialect) => {
+  let store: TestStore;
+  beforeAll(async () => {
+    store = await createTestStore(dialect);
+  });
+  afterAll(() => store?.dispose());
+
+  it('records the card station whose statements the case holds', async () => {
+    await insertFlow(store.db, {
+      id: 'flow-1',
+      orderId: null,
+      admin2HsaId: null,
+      status: 'aborted',
+      step: 5,
+      state: {},
+      deadline: null,
+      pendingEffects: [],
+      createdAt: T0,
+    });
+    await seedOrganisation(store.db);
+    await insertCa(store.db, aCa('loa3'));
+    await insertCertificate(
+      store.db,
+      aCertificate('cert-st-case', 'loa3', {
+        profile: 'station',
+        hsaId: null,
+        cardNumber: null,
+        orderId: null,
+        notAfter: T0 + 30 * DAY,
+      }),
+    );
+    await insertStation(store.db, {
+      id: 'st-disk-case1',
+      name: 'Disk 1',
+      branchId: 'clinic',
+      certificateSerial: 'cert-st-case',
+      spki: 'spki-case',
+      registeredBy: 'ca-operator',
+      registeredAt: T0,
+    });
+    await insertCase(store.db, aCase('case-st', { flowId: 'flow-1', stationId: 'st-disk-case1' }));
+    expect(await getCase(store.db, 'case-st')).toMatchObject({ stationId: 'st-disk-case1' });
+    expect((await listCases(store.db, { limit: 50 })).find((c) => c.id === 'case-st')).toMatchObject({
+      stationId: 'st-disk-case1',
+    });
   });
 });

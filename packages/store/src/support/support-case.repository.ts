@@ -20,6 +20,8 @@ export interface NewSupportCase {
   /** The domain's SupportCaseDraft (or anything JSON can hold); stored as JSON. */
   readonly draft: unknown;
   readonly createdAt: Instant;
+  /** The card station whose verified statements the case holds; null without any. */
+  readonly stationId: string | null;
 }
 
 /** A case as listed, with the version to pass to updateCase. */
@@ -36,6 +38,7 @@ export interface StoredSupportCase {
   readonly createdAt: Instant;
   readonly updatedAt: Instant;
   readonly version: number;
+  readonly stationId: string | null;
 }
 
 export interface CaseComment {
@@ -84,6 +87,7 @@ const toCase = (row: Selectable<SupportCasesTable>): StoredSupportCase => ({
   createdAt: row.created_at,
   updatedAt: row.updated_at,
   version: row.version,
+  stationId: row.station_id,
 });
 
 /** Stores a new case, open, unassigned, at version 1. An unknown flow is NOT_FOUND. */
@@ -102,6 +106,7 @@ export async function insertCase(db: Db, supportCase: NewSupportCase): Promise<v
         draft_json: toJsonText(supportCase.draft, `The draft of support case ${supportCase.id}`),
         created_at: supportCase.createdAt,
         updated_at: supportCase.createdAt,
+        station_id: supportCase.stationId,
       })
       .execute(),
   );

@@ -1,5 +1,5 @@
 import type { HsaId, Instant } from '@reservkort/domain';
-import type { Generated } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 
 export const SUPPORT_CASE_STATUSES = ['open', 'assigned', 'resolved'] as const;
 
@@ -21,6 +21,8 @@ export interface SupportCasesTable {
   updated_at: Instant;
   /** Bumped by every update: the optimistic-concurrency token. */
   version: Generated<number>;
+  /** The card station whose signed statements the case holds; null without any. */
+  station_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface CaseCommentsTable {

@@ -1,6 +1,6 @@
 // The card agent's loopback API as the page uses it. The agent has no OpenAPI document of its own;
 // these types mirror its routes, and the agent's own tests pin the routes down.
-import type { CardNumber, ErrorCode, ErrorResponseBody } from '@reservkort/domain';
+import type { CardNumber, ErrorCode, ErrorResponseBody, SignedStatement } from '@reservkort/domain';
 
 export interface AgentReader {
   readonly id: string;
@@ -41,11 +41,14 @@ export type FlowAgentEventType =
   | 'dialog-shown'
   | 'dialog-completed'
   | 'dialog-cancelled'
-  | 'dialog-not-shown';
+  | 'dialog-not-shown'
+  | 'certificates-written'
+  | 'download-failed';
 
 export interface FlowAgentEvent {
   readonly type: FlowAgentEventType;
   readonly dialog?: 'auth' | 'sign';
+  readonly reason?: string;
   readonly at: number;
 }
 
@@ -75,6 +78,35 @@ export interface TrainingCard {
 export interface CardOnReader {
   readonly cardNumber: CardNumber | null;
   readonly certificates: readonly { readonly key: 'auth' | 'sign'; readonly der: string }[];
+}
+
+/** This workstation's card station as its agent keeps it. */
+export interface AgentStation {
+  readonly stationId: string | null;
+  readonly registered: boolean;
+  readonly certificate: string | null;
+  readonly proposedId: string | null;
+  readonly name: string | null;
+}
+
+/**
+ * What the page may ask the station to sign: only the kind and where (flow or challenge id, the
+ * server's nonce, a reader, an event of the agent's own log). The facts are the agent's own.
+ */
+export type StatementRequest = {
+  readonly flowId: string;
+  readonly nonce: string;
+} & (
+  | { readonly kind: 'readers' | 'agent-info' }
+  | { readonly kind: 'event'; readonly eventSeq: number }
+  | { readonly kind: 'card-certificates' | 'card-proof'; readonly reader: 1 | 2 }
+  | { readonly kind: 'keys-generated'; readonly reader: 2 }
+);
+
+/** Training mode: the station signs with a key no server registered, or spoils its next signature. */
+export interface StationSimulation {
+  readonly unregisteredStation: boolean;
+  readonly forgedStatement: boolean;
 }
 
 /** An error answer from the agent (or no answer at all: the agent is not running). */
@@ -166,6 +198,15 @@ export class AgentClient {
     source.onerror = () => onState(false);
     return () => source.close();
   }
+
+  // The card station: its identity, registration, and the statements it signs.
+  station = () => this.request<AgentStation>('GET', '/v1/station');
+  stationCsr = (name: string) => this.request<{ csr: string }>('POST', '/v1/station/csr', { name });
+  installStationCertificate = (certificate: string) =>
+    this.request<AgentStation>('POST', '/v1/station/certificate', { certificate });
+  statement = (request: StatementRequest) => this.request<SignedStatement>('POST', '/v1/statements', request);
+  simulateStation = (change: Partial<StationSimulation>) =>
+    this.request<StationSimulation>('POST', '/v1/training/station/simulate', change);
 
   // Training panel (virtual readers and cards only).
   trainingCards = () =>

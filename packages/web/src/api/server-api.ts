@@ -268,7 +268,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** A one-time login challenge for the card to sign */
+        /** A one-time login challenge for the card to sign, and the nonce for the card station’s statement of its readers */
         post: {
             parameters: {
                 query?: never;
@@ -287,6 +287,7 @@ export interface paths {
                         "application/json": {
                             challengeId: string;
                             challenge: string;
+                            stationNonce: string;
                         };
                     };
                 };
@@ -316,7 +317,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Log in with a card: the signed challenge and the authentication certificate */
+        /** Log in with a card: the signed challenge and the authentication certificate; at a card station, its statement of the readers holding the card */
         post: {
             parameters: {
                 query?: never;
@@ -330,6 +331,10 @@ export interface paths {
                         challengeId: string;
                         certificate: string;
                         signature: string;
+                        readers?: {
+                            payload: string;
+                            signature: string;
+                        };
                     };
                 };
             };
@@ -362,6 +367,24 @@ export interface paths {
                 };
                 /** @description Default Response */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -513,6 +536,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/flows/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reserve a flow id and the nonce the card station signs its readers with */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/flows/": {
         parameters: {
             query?: never;
@@ -522,7 +579,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Start an issuance flow (step 1) with the readers as the card agent reports them */
+        /** Start an issuance flow (step 1) with the readers as the card station signed them */
         post: {
             parameters: {
                 query?: never;
@@ -533,19 +590,10 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        flowId: string;
                         readers: {
-                            1: {
-                                connected: boolean;
-                                card: {
-                                    cardNumber: string | null;
-                                } | null;
-                            };
-                            2: {
-                                connected: boolean;
-                                card: {
-                                    cardNumber: string | null;
-                                } | null;
-                            };
+                            payload: string;
+                            signature: string;
                         };
                     };
                 };
@@ -655,7 +703,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Relay a reader, card or dialog event from the card agent */
+        /** A reader, card or dialog event the card station signed, or the page’s tick */
         post: {
             parameters: {
                 query?: never;
@@ -668,8 +716,101 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @enum {string} */
-                        type: "reader-plugged" | "reader-unplugged" | "card-inserted" | "card-removed" | "key-generation-started" | "keys-generated" | "dialog-shown" | "dialog-completed" | "dialog-cancelled" | "dialog-not-shown" | "certificates-written" | "download-failed" | "handover-verified" | "tick";
+                        statement?: {
+                            payload: string;
+                            signature: string;
+                        };
+                        type?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/flows/{flowId}/handover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Handover (step 4): the card in reader 2 proves its number, signed by card and station */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    flowId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        proof: {
+                            payload: string;
+                            signature: string;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/flows/{flowId}/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Step 6: the keys generated on the reserve card, vouched for by the card and the station */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    flowId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        statement: {
+                            payload: string;
+                            signature: string;
+                        };
                     };
                 };
             };
@@ -799,6 +940,10 @@ export interface paths {
                         challengeId: string;
                         certificate: string;
                         signature: string;
+                        readers: {
+                            payload: string;
+                            signature: string;
+                        };
                     };
                 };
             };
@@ -1055,7 +1200,13 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            challengeId: string;
+                            toBeSigned: string;
+                            stationNonce: string;
+                        };
+                    };
                 };
             };
         };
@@ -1074,7 +1225,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Register the order, signed with the admin’s card */
+        /** Register the order, signed with the admin’s card, the login card proven by the card station */
         post: {
             parameters: {
                 query?: never;
@@ -1088,6 +1239,10 @@ export interface paths {
                         challengeId: string;
                         certificate: string;
                         signature: string;
+                        readers: {
+                            payload: string;
+                            signature: string;
+                        };
                     };
                 };
             };
@@ -1165,20 +1320,10 @@ export interface paths {
                     "application/json": {
                         flowId: string;
                         comment?: string;
-                        agent?: {
-                            version: string;
-                            packaging: string;
-                        } | null;
-                        certificatesOnCard?: {
-                            subject: string;
-                            issuer: string;
-                            serial: string;
-                            notBefore: string;
-                            notAfter: string;
-                            keyUsage: string[];
-                            policies: string[];
+                        statements?: {
+                            payload: string;
+                            signature: string;
                         }[];
-                        cardCertificates?: string[];
                     };
                 };
             };
@@ -1243,20 +1388,10 @@ export interface paths {
                     "application/json": {
                         flowId: string;
                         comment?: string;
-                        agent?: {
-                            version: string;
-                            packaging: string;
-                        } | null;
-                        certificatesOnCard?: {
-                            subject: string;
-                            issuer: string;
-                            serial: string;
-                            notBefore: string;
-                            notAfter: string;
-                            keyUsage: string[];
-                            policies: string[];
+                        statements?: {
+                            payload: string;
+                            signature: string;
                         }[];
-                        cardCertificates?: string[];
                     };
                 };
             };
@@ -1433,7 +1568,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The card stations of the branches where the administrator holds KRA or RA */
+        /** The card stations of the branches where the administrator holds KRA or RA, and those branches (where a station may be registered) */
         get: {
             parameters: {
                 query?: never;
@@ -1461,6 +1596,10 @@ export interface paths {
                                 registeredBy: string;
                                 registeredAt: number;
                                 lastSeq: number;
+                            }[];
+                            branches: {
+                                id: string;
+                                name: string;
                             }[];
                         };
                     };

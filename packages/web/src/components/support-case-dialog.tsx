@@ -1,8 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
-import { answer, client } from '../api/server-client.js';
 import type { SupportCasePreview, SupportCaseShown } from '../api/views.js';
 import { type PageError, pageErrorOf } from '../flow/issuance-driver.js';
-import type { Workstation } from '../flow/workstation.js';
 import { formatCard, formatDate } from '../format.js';
 import { useLanguage } from '../i18n/language.js';
 import { fill } from '../i18n/ui-texts.js';
@@ -10,33 +8,20 @@ import { ErrorPanel } from './error-panel.js';
 import { TimelineView } from './timeline-view.js';
 
 interface SupportCaseDialogProps {
-  readonly flowId: string;
-  /** The card number of the flow's order: only that card's certificates belong in the case. */
-  readonly cardNumber: string | null;
-  readonly ws: Workstation;
+  /**
+   * The pre-filled case and sending it: the agent's version and the card's certificates come only
+   * as the card station's statements (none when the agent is no station: the case then says so).
+   */
+  readonly preview: () => Promise<SupportCasePreview>;
+  readonly send: (comment: string) => Promise<SupportCaseShown>;
   readonly onClose: () => void;
 }
 
-/** What the agent can tell about the order's card in reader 2: its certificates, for the case. */
-const cardCertificates = async (ws: Workstation, cardNumber: string | null): Promise<string[]> => {
-  const readerId = ws.readerIdOf(2);
-  if (readerId === null || cardNumber === null || ws.slot(2).card?.cardNumber !== cardNumber) return [];
-  try {
-    return (await ws.agent.card(readerId)).certificates.map((c) => c.der);
-  } catch {
-    return [];
-  }
-};
-
 /** "Skicka felanmälan": the pre-filled case shown read-only, a comment box, and send. */
-export const SupportCaseDialog = ({ flowId, cardNumber, ws, onClose }: SupportCaseDialogProps) => {
+export const SupportCaseDialog = ({ preview: load, send: deliver, onClose }: SupportCaseDialogProps) => {
   const { language, t } = useLanguage();
   const dialog = useRef<HTMLDialogElement>(null);
   const [preview, setPreview] = useState<SupportCasePreview | null>(null);
-  const [body, setBody] = useState<{
-    agent: { version: string; packaging: string } | null;
-    certs: string[];
-  } | null>(null);
   const [comment, setComment] = useState('');
   const [error, setError] = useState<PageError | null>(null);
   const [sent, setSent] = useState<string | null>(null);
@@ -47,15 +32,8 @@ export const SupportCaseDialog = ({ flowId, cardNumber, ws, onClose }: SupportCa
     let cancelled = false;
     void (async () => {
       try {
-        const agent = ws.info ? { version: ws.info.version, packaging: ws.info.packaging } : null;
-        const certs = await cardCertificates(ws, cardNumber);
-        const shown = await answer<SupportCasePreview>(
-          client.POST('/api/support/cases/preview', { body: { flowId, agent, cardCertificates: certs } }),
-        );
-        if (!cancelled) {
-          setBody({ agent, certs });
-          setPreview(shown);
-        }
+        const shown = await load();
+        if (!cancelled) setPreview(shown);
       } catch (failure) {
         if (!cancelled) setError(pageErrorOf(failure));
       }
@@ -63,18 +41,14 @@ export const SupportCaseDialog = ({ flowId, cardNumber, ws, onClose }: SupportCa
     return () => {
       cancelled = true;
     };
-  }, [flowId, cardNumber, ws]);
+  }, [load]);
 
   const send = async () => {
-    if (body === null) return;
+    if (preview === null) return;
     setSending(true);
     setError(null);
     try {
-      const created = await answer<SupportCaseShown>(
-        client.POST('/api/support/cases', {
-          body: { flowId, agent: body.agent, cardCertificates: body.certs, comment },
-        }),
-      );
+      const created = await deliver(comment);
       setSent(created.id);
     } catch (failure) {
       setError(pageErrorOf(failure));

@@ -1,6 +1,8 @@
 // Steps 1–7 as the page drives them between the card agent and the server. Every rule is the
-// server's (the domain machine); the page reports clicks, relays what the agent sees, and carries
-// out the card work the server asks for. Requests on one flow go one at a time, in order.
+// server's (the domain machine); the page reports clicks, carries the card station's signed
+// statements of what it sees (the page asserts no fact of readers, cards or keys), and carries out
+// the card work the server asks for. Requests on one flow go one at a time, in order: each answer
+// names the nonce the station's next statement must carry.
 import {
   type CardNumber,
   type ErrorCode,
@@ -8,11 +10,18 @@ import {
   type FlowEffect,
   type FlowView,
   isErrorCode,
+  type SignedStatement,
 } from '@reservkort/domain';
-import { type AgentEvent, AgentFailure } from '../api/agent-client.js';
-import type { paths } from '../api/server-api.js';
+import { type AgentEvent, AgentFailure, type FlowAgentEvent } from '../api/agent-client.js';
 import { ApiFailure, answer, client } from '../api/server-client.js';
-import type { CertificatesAnswer, Review, SearchAnswer, SigningChallenge } from '../api/views.js';
+import type {
+  CertificatesAnswer,
+  Review,
+  SearchAnswer,
+  SigningChallenge,
+  SupportCasePreview,
+  SupportCaseShown,
+} from '../api/views.js';
 import { agentFailureOf } from './portal-session.js';
 import type { Workstation } from './workstation.js';
 
@@ -31,11 +40,6 @@ export const pageErrorOf = (error: unknown): PageError => {
   return { code: 'CARD_ERROR', details: { reason: 'page' } };
 };
 
-/** What the page relays from the agent: the type the OpenAPI document names, and the event's fields. */
-type RelayedEvent =
-  paths['/api/flows/{flowId}/agent-events']['post']['requestBody']['content']['application/json'] &
-    Record<string, unknown>;
-
 export type Busy =
   | 'start'
   | 'search'
@@ -52,6 +56,8 @@ export type LocalPhase = 'issuing' | 'writing' | null;
 
 const TICK_MS = 2000;
 const POLL_STEP7_MS = 1000;
+/** How long the page waits for an event of the agent's log to reach it (server-sent) after the operation ended. */
+const EVENT_WAIT_MS = 3000;
 
 export class IssuanceDriver {
   flow: FlowAnswer | null = null;
@@ -61,8 +67,15 @@ export class IssuanceDriver {
   localPhase: LocalPhase = null;
   /** The last search's query as the server normalised it, and its codes. */
   lastSearch: { readonly query: string; readonly codes: readonly ErrorCode[] } | null = null;
+  /** The server's nonce for the station's next statement on this flow. */
+  stationNonce: string | null = null;
   private queue: Promise<unknown> = Promise.resolve();
-  private relayed = 0;
+  /** This flow's events of the agent's log as they arrived, by their seq there. */
+  private flowLog: { readonly seq: number; readonly event: FlowAgentEvent }[] = [];
+  /** Whether this flow's keys-generated statement went to the server. */
+  private keysSent = false;
+  /** The last download-failed event of the agent's log that was dealt with. */
+  private reportedFailure = 0;
   private pendingClean: CardNumber | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
   private lastStep7Poll = 0;
@@ -110,6 +123,9 @@ export class IssuanceDriver {
 
   private took(next: FlowAnswer): FlowAnswer {
     this.flow = next;
+    // Every flow answer names the nonce the station's next statement for this flow must carry.
+    const nonce = (next as FlowAnswer & { stationNonce?: string }).stationNonce;
+    if (nonce !== undefined) this.stationNonce = nonce;
     this.handleEffects(next.cardEffects);
     this.changed();
     return next;
@@ -134,17 +150,39 @@ export class IssuanceDriver {
     return { params: { path: { flowId: this.flowId } } } as const;
   }
 
+  /**
+   * A new flow: the server reserves its id and nonce, the station states its readers for it, and
+   * the flow starts with the readers of that statement, bound to that station.
+   */
   start(): Promise<void> {
     return this.act('start', () =>
       this.serial(async () => {
-        this.relayed = 0;
-        this.review = null;
-        this.lastSearch = null;
+        this.forget();
+        const reserved = await answer<{ flowId: string; stationNonce: string }>(
+          client.POST('/api/flows/start'),
+        );
+        const readers = await this.ws.statement({
+          flowId: reserved.flowId,
+          nonce: reserved.stationNonce,
+          kind: 'readers',
+        });
         this.took(
-          await answer<FlowAnswer>(client.POST('/api/flows/', { body: { readers: this.ws.flowReaders() } })),
+          await answer<FlowAnswer>(
+            client.POST('/api/flows/', { body: { flowId: reserved.flowId, readers } }),
+          ),
         );
       }),
     );
+  }
+
+  /** What the page kept of the previous flow. */
+  private forget(): void {
+    this.reportedFailure = 0;
+    this.review = null;
+    this.lastSearch = null;
+    this.localPhase = null;
+    this.flowLog = [];
+    this.keysSent = false;
   }
 
   resume(flowId: string): Promise<void> {
@@ -173,18 +211,84 @@ export class IssuanceDriver {
     );
   }
 
-  private relay(event: RelayedEvent) {
+  /** The nonce the station's next statement on this flow must carry. */
+  private nonce(): string {
+    if (this.stationNonce === null) throw new AgentFailure('STATEMENT_INVALID', null);
+    return this.stationNonce;
+  }
+
+  /**
+   * Relays one event of the agent's log (by its seq there) as the station's signed statement, if
+   * the flow still wants it when its turn comes.
+   */
+  private relay(eventSeq: number, wanted: () => boolean = () => true) {
     return this.serial(async () => {
-      if (!this.active) return this.flow;
+      if (!this.active || !wanted()) return this.flow;
+      const flowId = this.flowId;
+      const statement = await this.ws.statement({ flowId, nonce: this.nonce(), kind: 'event', eventSeq });
       return this.took(
         await answer<FlowAnswer>(
           client.POST('/api/flows/{flowId}/agent-events', {
-            ...this.path(),
-            body: event,
+            params: { path: { flowId } },
+            body: { statement },
           }),
         ),
       );
     });
+  }
+
+  /** The clock's tick: the one thing the page tells the flow unsigned. */
+  private tick() {
+    return this.serial(async () => {
+      if (!this.active) return this.flow;
+      return this.took(
+        await answer<FlowAnswer>(
+          client.POST('/api/flows/{flowId}/agent-events', { ...this.path(), body: { type: 'tick' } }),
+        ),
+      );
+    });
+  }
+
+  /** The keys the agent generated on the card in reader 2, stated by the station and vouched for by the card. */
+  private sendKeys() {
+    return this.serial(async () => {
+      if (!this.active || this.keysSent) return this.flow;
+      const flowId = this.flowId;
+      const statement = await this.ws.statement({
+        flowId,
+        nonce: this.nonce(),
+        kind: 'keys-generated',
+        reader: 2,
+      });
+      this.keysSent = true;
+      return this.took(
+        await answer<FlowAnswer>(
+          client.POST('/api/flows/{flowId}/keys', { params: { path: { flowId } }, body: { statement } }),
+        ),
+      );
+    });
+  }
+
+  /** Waits until an event of this type of this flow's agent log has reached the page; its seq, or null. */
+  private async flowEvent(
+    type: FlowAgentEvent['type'],
+    after = 0,
+    dialog?: FlowAgentEvent['dialog'],
+  ): Promise<number | null> {
+    const deadline = Date.now() + EVENT_WAIT_MS;
+    for (;;) {
+      const found = this.flowLog.find(
+        (e) => e.seq > after && e.event.type === type && (dialog === undefined || e.event.dialog === dialog),
+      );
+      if (found) return found.seq;
+      if (Date.now() > deadline) return null;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /** Everything queued on the flow so far has been sent. */
+  private flushed(): Promise<unknown> {
+    return this.serial(async () => undefined);
   }
 
   manageOrders = () => this.act('start', () => this.click('manage-orders'));
@@ -230,9 +334,15 @@ export class IssuanceDriver {
         // The removal itself is reported by the agent's events (CARD_REINSERTED).
         throw agentFailureOf(done);
       }
-      // A failed signature still goes to the server: it counts the failures (SIGN_FAILED).
-      const signed = await this.serial(async () =>
-        this.took(
+      // A failed signature still goes to the server: it counts the failures (SIGN_FAILED). The
+      // station's readers go with it: the server sees itself whether the login card stayed.
+      const signed = await this.serial(async () => {
+        const readers = await this.ws.statement({
+          flowId: this.flowId,
+          nonce: this.nonce(),
+          kind: 'readers',
+        });
+        return this.took(
           await answer<FlowAnswer>(
             client.POST('/api/flows/{flowId}/sign', {
               ...this.path(),
@@ -240,11 +350,12 @@ export class IssuanceDriver {
                 challengeId: challenge.challengeId,
                 certificate: certificate || 'AAAA',
                 signature: signature || 'AAAA',
+                readers,
               },
             }),
           ),
-        ),
-      );
+        );
+      });
       // The first failure is no fault: it is shown here, with SIGNERA offered again.
       if (signed.raised.includes('SIGN_FAILED') && signed.view.fault === null) {
         this.error = { code: 'SIGN_FAILED', details: signed.view.timeline.at(-1)?.details ?? {} };
@@ -252,17 +363,21 @@ export class IssuanceDriver {
     });
   }
 
-  /** BEKRÄFTA ÖVERLÄMNING: then the agent reads the card in reader 2 again. */
+  /** BEKRÄFTA ÖVERLÄMNING: then the card in reader 2 proves itself (its bureau key signs the nonce). */
   confirmHandover(): Promise<void> {
     return this.act('handover', async () => {
       const clicked = await this.click('handover-confirmed');
       if (clicked.raised.length > 0 || clicked.view.status !== 'active' || this.ws.simulation.silentAgent)
         return;
-      const readerId = this.ws.readerIdOf(2);
-      if (readerId === null) return;
-      const card = await this.ws.agent.card(readerId);
-      if (card.cardNumber !== null)
-        await this.relay({ type: 'handover-verified', cardNumber: card.cardNumber });
+      await this.serial(async () => {
+        const flowId = this.flowId;
+        const proof = await this.ws.statement({ flowId, nonce: this.nonce(), kind: 'card-proof', reader: 2 });
+        return this.took(
+          await answer<FlowAnswer>(
+            client.POST('/api/flows/{flowId}/handover', { params: { path: { flowId } }, body: { proof } }),
+          ),
+        );
+      });
     });
   }
 
@@ -292,8 +407,13 @@ export class IssuanceDriver {
       const flowId = this.flowId;
       await this.ws.agent.bind(readerId);
       const enrolled = await this.ws.run(this.ws.agent.enrol(readerId, flowId));
-      await this.syncAgentEvents();
-      if (enrolled.state !== 'done') return this.reportFailure(enrolled.error?.code ?? 'CARD_ERROR');
+      if (enrolled.state !== 'done') return this.reportFailure();
+      // The keys went to the server when the agent logged them; if that event never reached the
+      // page, they go now. The dialog events before and after them are relayed in their order.
+      await this.flowEvent('dialog-completed', 0, 'sign');
+      await this.flushed();
+      await this.sendKeys();
+      if (!this.active || this.view?.fault) return;
       const csrs = enrolled.result as { authCsr: string; signCsr: string };
       this.localPhase = 'issuing';
       this.changed();
@@ -313,18 +433,26 @@ export class IssuanceDriver {
         this.ws.agent.writeCertificates(readerId, flowId, issued.certificates.auth, issued.certificates.sign),
       );
       this.localPhase = null;
-      if (written.state !== 'done') return this.reportFailure(written.error?.code ?? 'CARD_ERROR');
-      await this.relay({ type: 'certificates-written' });
+      if (written.state !== 'done') return this.reportFailure();
+      const seq = await this.flowEvent('certificates-written');
+      if (seq !== null) await this.relay(seq);
     });
   }
 
-  /** A failed card operation at step 6: removal and dialogs are already reported by the agent's events. */
-  private async reportFailure(code: string): Promise<void> {
+  /**
+   * A failed card operation at step 6: removal and dialogs are already reported by the agent's
+   * events; what is left is the agent's own word that the download failed, with its code.
+   */
+  private async reportFailure(): Promise<void> {
     this.localPhase = null;
-    await this.syncAgentEvents();
+    const seq = await this.flowEvent('download-failed', this.reportedFailure);
+    if (seq === null) return;
+    this.reportedFailure = seq;
+    // The card and dialog events first (a card-removed event reaches the page after a re-read).
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await this.flushed();
     await this.refresh();
-    if (!this.active || this.view?.fault) return;
-    await this.relay({ type: 'download-failed', reason: code });
+    await this.relay(seq, () => !this.view?.fault);
   }
 
   /** KVITTERA KORT: the recipient signs with PIN 2 of the new card. */
@@ -353,10 +481,7 @@ export class IssuanceDriver {
     return this.act('restart', () =>
       this.serial(async () => {
         const next = await answer<FlowAnswer>(client.POST('/api/flows/{flowId}/restart', this.path()));
-        this.relayed = 0;
-        this.review = null;
-        this.lastSearch = null;
-        this.localPhase = null;
+        this.forget();
         this.took(next);
       }),
     );
@@ -374,34 +499,75 @@ export class IssuanceDriver {
     ).catch(() => undefined);
   }
 
+  /**
+   * The station's statements for a support case on this flow, with its current nonce: the agent's
+   * own version, and the certificates on the order's card when it is in reader 2. None when the
+   * agent is no card station. Run inside the flow's queue.
+   */
+  private async caseStatements(cardNumber: CardNumber | null): Promise<SignedStatement[]> {
+    const flowId = this.flowId;
+    const nonce = this.stationNonce;
+    if (!flowId || nonce === null || !(await this.ws.isStation())) return [];
+    const statements = [await this.ws.statement({ flowId, nonce, kind: 'agent-info' })];
+    if (cardNumber !== null && this.ws.slot(2).card?.cardNumber === cardNumber) {
+      const certificates = await this.ws
+        .statement({ flowId, nonce, kind: 'card-certificates', reader: 2 })
+        .catch(() => null);
+      if (certificates !== null) statements.push(certificates);
+    }
+    return statements;
+  }
+
+  /** The pre-filled support case for this flow, as it would be sent (the server keeps nothing of it). */
+  previewCase(cardNumber: CardNumber | null): Promise<SupportCasePreview> {
+    return this.serial(async () => {
+      const flowId = this.flowId;
+      const statements = await this.caseStatements(cardNumber);
+      return answer<SupportCasePreview>(
+        client.POST('/api/support/cases/preview', { body: { flowId, statements } }),
+      );
+    });
+  }
+
+  /**
+   * Sends the support case with fresh statements; their nonce is then spent, so the flow is read
+   * again (for the next nonce) before anything else goes to the server.
+   */
+  sendCase(cardNumber: CardNumber | null, comment: string): Promise<SupportCaseShown> {
+    return this.serial(async () => {
+      const flowId = this.flowId;
+      const statements = await this.caseStatements(cardNumber);
+      const created = await answer<SupportCaseShown>(
+        client.POST('/api/support/cases', { body: { flowId, statements, comment } }),
+      );
+      if (statements.length > 0)
+        this.took(
+          await answer<FlowAnswer>(client.GET('/api/flows/{flowId}', { params: { path: { flowId } } })),
+        );
+      return created;
+    });
+  }
+
   dismissError(): void {
     this.error = null;
     this.changed();
   }
 
-  /** Relays the agent's step-6 events for this flow that the server has not seen. */
-  private syncAgentEvents(): Promise<void> {
-    const flowId = this.flowId;
-    return this.serial(async () => {
-      if (!flowId) return;
-      const events = await this.ws.agent.flowEvents(flowId).catch(() => []);
-      for (const event of events.slice(this.relayed)) {
-        this.relayed++;
-        if (!this.active || this.flowId !== flowId) continue;
+  /** This flow's event in the agent's log: relayed in order as it comes, the keys through their own route. */
+  private onFlowEvent(seq: number, event: FlowAgentEvent): Promise<unknown> {
+    this.flowLog.push({ seq, event });
+    switch (event.type) {
+      case 'keys-generated':
+        return this.sendKeys();
+      case 'download-failed':
+      case 'certificates-written':
+        // Sent by the step-6 work that waits on them, when its operation has ended.
+        return Promise.resolve();
+      default:
         // PIN dialogs are the flow's business only while it downloads (step 6): signing at steps 3
         // and 7, and cleaning a card after a fault, ask for PINs too, and the flow refuses those.
-        if (event.dialog && this.view?.download === null) continue;
-        const relayed: RelayedEvent = { type: event.type, ...(event.dialog ? { dialog: event.dialog } : {}) };
-        this.took(
-          await answer<FlowAnswer>(
-            client.POST('/api/flows/{flowId}/agent-events', {
-              params: { path: { flowId } },
-              body: relayed,
-            }),
-          ),
-        );
-      }
-    });
+        return this.relay(seq, () => event.dialog === undefined || this.view?.download !== null);
+    }
   }
 
   private onAgentEvent(event: AgentEvent): void {
@@ -414,25 +580,19 @@ export class IssuanceDriver {
     };
     switch (event.type) {
       case 'flow':
-        if (event.flowId === this.flowId) run(this.syncAgentEvents());
+        if (event.flowId === this.flowId) run(this.onFlowEvent(event.seq, event.event));
         return;
       case 'operation':
         return;
       case 'reader-plugged':
       case 'reader-unplugged':
       case 'card-removed': {
-        const slot = this.ws.slotOf(event.readerId);
-        if (slot !== null) run(this.relay({ type: event.type, reader: slot }));
+        if (this.ws.slotOf(event.readerId) !== null) run(this.relay(event.seq));
         return;
       }
       case 'card-inserted': {
-        const slot = this.ws.slotOf(event.readerId);
-        if (slot === null) return;
-        run(
-          this.relay({ type: 'card-inserted', reader: slot, cardNumber: event.cardNumber ?? null }).then(() =>
-            this.cleanIfPending(),
-          ),
-        );
+        if (this.ws.slotOf(event.readerId) === null) return;
+        run(this.relay(event.seq).then(() => this.cleanIfPending()));
         return;
       }
     }
@@ -465,7 +625,7 @@ export class IssuanceDriver {
     const view = this.view;
     if (view === null || this.busy === 'restart') return;
     if (view.status === 'active' && (view.pending !== null || view.download !== null)) {
-      void this.relay({ type: 'tick' }).catch(() => undefined);
+      void this.tick().catch(() => undefined);
       return;
     }
     if (view.step === 7 && view.status === 'active' && Date.now() - this.lastStep7Poll >= POLL_STEP7_MS) {

@@ -30,18 +30,28 @@ export const loginWithCard = async (ws: Workstation): Promise<Me> => {
   const readerId = ws.readerIdOf(1);
   if (readerId === null) throw new AgentFailure('READER_NOT_FOUND', null);
   await ws.agent.bind(readerId);
-  const challenge = await answer<{ challengeId: string; challenge: string }>(
+  const challenge = await answer<{ challengeId: string; challenge: string; stationNonce: string }>(
     client.POST('/api/auth/challenge'),
   );
   const done = await ws.run(ws.agent.authenticate(readerId, challenge.challenge));
   if (done.state !== 'done') throw agentFailureOf(done);
   const signed = done.result as Authenticated;
+  // At a card station, the station itself states which reader holds the login card (and since
+  // which insertion): the session's right to sign lasts as long as that card stays.
+  const readers = (await ws.isStation())
+    ? await ws.statement({
+        flowId: challenge.challengeId,
+        nonce: challenge.stationNonce,
+        kind: 'readers',
+      })
+    : undefined;
   const me = await answer<Me>(
     client.POST('/api/auth/login', {
       body: {
         challengeId: challenge.challengeId,
         certificate: signed.certificate,
         signature: signed.signature,
+        ...(readers === undefined ? {} : { readers }),
       },
     }),
   );

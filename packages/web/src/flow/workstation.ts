@@ -1,6 +1,6 @@
 // The administrator's workstation as the page sees it through the card agent: the two readers,
 // the cards in them, and the events as they happen. Other parts subscribe to it.
-import type { CardNumber, ReaderSlot, Readers } from '@reservkort/domain';
+import type { CardNumber, ReaderSlot, Readers, SignedStatement } from '@reservkort/domain';
 import {
   type AgentClient,
   type AgentEvent,
@@ -8,6 +8,7 @@ import {
   type AgentInfo,
   type AgentOperation,
   type AgentReader,
+  type StatementRequest,
 } from '../api/agent-client.js';
 import { HEALTHY, type Simulation } from '../training/scenarios.js';
 import { ReaderNumbers } from './reader-numbers.js';
@@ -90,9 +91,32 @@ export class Workstation {
     this.changed();
   }
 
-  simulate(simulation: Simulation): void {
+  /** Sets the simulated faults; those of the card station are the agent's own to simulate. */
+  async simulate(simulation: Simulation): Promise<void> {
+    const before = this.simulation;
     this.simulation = simulation;
     this.changed();
+    if (
+      before.unregisteredStation !== simulation.unregisteredStation ||
+      before.forgedStatement !== simulation.forgedStatement
+    ) {
+      const agent = await this.agent.simulateStation({
+        unregisteredStation: simulation.unregisteredStation,
+        forgedStatement: simulation.forgedStatement,
+      });
+      this.simulation = { ...this.simulation, ...agent };
+      this.changed();
+    }
+  }
+
+  /** A statement of the station; a forged one was the agent's last, so the panel shows it spent. */
+  async statement(request: StatementRequest): Promise<SignedStatement> {
+    const signed = await this.agent.statement(request);
+    if (this.simulation.forgedStatement) {
+      this.simulation = { ...this.simulation, forgedStatement: false };
+      this.changed();
+    }
+    return signed;
   }
 
   stop(): void {
@@ -104,6 +128,17 @@ export class Workstation {
     this.numbers.update(this.readers.map((r) => r.id));
     for (const reader of this.readers) this.lastCard.set(reader.id, reader.card?.cardNumber ?? null);
     this.changed();
+  }
+
+  /** Whether the agent is a registered card station (one that signs statements); asked each time, as registration may change it. */
+  async isStation(): Promise<boolean> {
+    try {
+      return (await this.agent.station()).registered;
+    } catch (error) {
+      // An agent without a station identity answers STATION_NOT_REGISTERED: no statements then.
+      if (error instanceof AgentFailure && error.code === 'STATION_NOT_REGISTERED') return false;
+      throw error;
+    }
   }
 
   /** Reader 1 and 2 as the flow numbers them (see ReaderNumbers). */

@@ -13,6 +13,7 @@ export interface UiTexts {
     readonly nav: {
       readonly issuance: string;
       readonly admin: string;
+      readonly stations: string;
       readonly desk: string;
       readonly catalogue: string;
     };
@@ -161,6 +162,29 @@ export interface UiTexts {
     readonly state: { readonly [S in OrderState]: string };
     readonly loa2: string;
   };
+  readonly stations: {
+    readonly title: string;
+    readonly intro: string;
+    readonly list: string;
+    readonly empty: string;
+    readonly name: string;
+    readonly id: string;
+    readonly branch: string;
+    readonly status: string;
+    readonly validTo: string;
+    readonly statuses: { readonly active: string; readonly revoked: string; readonly expired: string };
+    readonly thisStation: string;
+    readonly revoke: string;
+    readonly revoked: string;
+    readonly register: string;
+    readonly registerIntro: string;
+    readonly stationName: string;
+    readonly registerButton: string;
+    readonly registered: string;
+    readonly renewed: string;
+    readonly thisWorkstation: string;
+    readonly notRegistered: string;
+  };
   readonly desk: {
     readonly title: string;
     readonly queue: string;
@@ -207,6 +231,9 @@ export interface UiTexts {
     readonly simulate: string;
     readonly silentAgent: string;
     readonly unopenedDialog: string;
+    readonly station: string;
+    readonly unregisteredStation: string;
+    readonly forgedStatement: string;
   };
   readonly catalogue: { readonly title: string; readonly intro: string; readonly step: string };
 }
@@ -219,7 +246,13 @@ const sv: UiTexts = {
     otherLanguage: 'English',
     logout: 'Logga ut',
     loggedInAs: 'Inloggad: {name} ({assurance})',
-    nav: { issuance: 'Utgivning', admin: 'Beställ reservkort', desk: 'Servicedesk', catalogue: 'Felkatalog' },
+    nav: {
+      issuance: 'Utgivning',
+      admin: 'Beställ reservkort',
+      stations: 'Kortstationer',
+      desk: 'Servicedesk',
+      catalogue: 'Felkatalog',
+    },
     trainingBadge: 'Övningsläge',
     loading: 'Laddar …',
   },
@@ -383,6 +416,31 @@ const sv: UiTexts = {
     },
     loa2: 'Du är inloggad med ett LoA2-kort och kan inte registrera beställningar.',
   },
+  stations: {
+    title: 'Kortstationer',
+    intro:
+      'En kortstation är en arbetsplats vars kortagent servern litar på: den signerar det den ser av läsare, kort och nycklar. Registrera den här arbetsplatsen innan du ger ut reservkort här, och spärra en station som inte längre ska användas.',
+    list: 'Kortstationer på dina enheter',
+    empty: 'Inga kortstationer är registrerade på dina enheter.',
+    name: 'Namn',
+    id: 'Stations-id',
+    branch: 'Enhet',
+    status: 'Status',
+    validTo: 'Certifikatet gäller till',
+    statuses: { active: 'Aktiv', revoked: 'Spärrad', expired: 'Utgången' },
+    thisStation: 'den här arbetsplatsen',
+    revoke: 'Spärra',
+    revoked: 'Kortstationen {id} är spärrad.',
+    register: 'Registrera den här arbetsplatsen',
+    registerIntro:
+      'Kortagenten skapar en egen nyckel och servern utfärdar ett stationscertifikat för den. Att registrera igen förnyar certifikatet.',
+    stationName: 'Namn på kortstationen',
+    registerButton: 'Registrera kortstationen',
+    registered: 'Den här arbetsplatsen är registrerad som kortstation {id}.',
+    renewed: 'Kortstationen {id} har fått ett nytt certifikat.',
+    thisWorkstation: 'Den här arbetsplatsen: {status}',
+    notRegistered: 'inte registrerad',
+  },
   desk: {
     title: 'Servicedesk',
     queue: 'Felanmälningar',
@@ -428,6 +486,9 @@ const sv: UiTexts = {
     simulate: 'Simulera fel på arbetsplatsen',
     silentAgent: 'Kortagenten svarar inte på knapptryck',
     unopenedDialog: 'Visa inte dialogen för {pin}',
+    station: 'Simulera fel på kortstationen',
+    unregisteredStation: 'Kortagenten är ingen registrerad kortstation',
+    forgedStatement: 'Nästa intyg från kortagenten är förfalskat',
   },
   catalogue: {
     title: 'Felkatalog',
@@ -447,6 +508,7 @@ const en: UiTexts = {
     nav: {
       issuance: 'Issuance',
       admin: 'Order a reserve card',
+      stations: 'Card stations',
       desk: 'Service desk',
       catalogue: 'Error catalogue',
     },
@@ -613,6 +675,31 @@ const en: UiTexts = {
     },
     loa2: 'You are logged in with a LoA2 card and cannot register orders.',
   },
+  stations: {
+    title: 'Card stations',
+    intro:
+      'A card station is a workstation whose card agent the server trusts: it signs what it sees of readers, cards and keys. Register this workstation before issuing reserve cards here, and revoke a station that is no longer to be used.',
+    list: 'Card stations of your branches',
+    empty: 'No card station is registered in your branches.',
+    name: 'Name',
+    id: 'Station id',
+    branch: 'Branch',
+    status: 'Status',
+    validTo: 'Certificate valid to',
+    statuses: { active: 'Active', revoked: 'Revoked', expired: 'Expired' },
+    thisStation: 'this workstation',
+    revoke: 'Revoke',
+    revoked: 'Card station {id} is revoked.',
+    register: 'Register this workstation',
+    registerIntro:
+      'The card agent makes a key of its own and the server issues a station certificate for it. Registering again renews the certificate.',
+    stationName: 'Name of the card station',
+    registerButton: 'Register the card station',
+    registered: 'This workstation is registered as card station {id}.',
+    renewed: 'Card station {id} has a new certificate.',
+    thisWorkstation: 'This workstation: {status}',
+    notRegistered: 'not registered',
+  },
   desk: {
     title: 'Service desk',
     queue: 'Support cases',
@@ -658,6 +745,9 @@ const en: UiTexts = {
     simulate: 'Simulate faults at the workstation',
     silentAgent: 'The card agent does not answer a button',
     unopenedDialog: 'Do not show the dialog for {pin}',
+    station: 'Simulate faults at the card station',
+    unregisteredStation: 'The card agent is no registered card station',
+    forgedStatement: 'The card agent’s next statement is forged',
   },
   catalogue: {
     title: 'Error catalogue',

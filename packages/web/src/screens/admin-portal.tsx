@@ -59,7 +59,7 @@ export const AdminPortal = ({ ws, me }: { readonly ws: Workstation; readonly me:
     void run(async () => {
       const notBefore = Math.max(Date.parse(`${validFrom}T00:00:00Z`), Date.now());
       const notAfter = Date.parse(`${validTo}T23:59:59Z`);
-      const challenge = await answer<SigningChallenge>(
+      const challenge = await answer<SigningChallenge & { stationNonce: string }>(
         client.POST('/api/admin/orders/prepare', {
           body: {
             personHsaId: found.person.hsaId,
@@ -75,12 +75,19 @@ export const AdminPortal = ({ ws, me }: { readonly ws: Workstation; readonly me:
       const done = await ws.run(ws.agent.sign(readerId, challenge.toBeSigned));
       if (done.state !== 'done') throw agentFailureOf(done);
       const card = await ws.agent.card(readerId);
+      // The station states that the login card is still in its reader, never taken out since login.
+      const readers = await ws.statement({
+        flowId: challenge.challengeId,
+        nonce: challenge.stationNonce,
+        kind: 'readers',
+      });
       await answer<OrderView>(
         client.POST('/api/admin/orders', {
           body: {
             challengeId: challenge.challengeId,
             certificate: card.certificates.find((c) => c.key === 'sign')?.der ?? '',
             signature: (done.result as { signature: string }).signature,
+            readers,
           },
         }),
       );

@@ -6,7 +6,7 @@ import {
   REMEDY_ACTIONS,
   type TimelineEntry,
 } from '@reservkort/domain';
-import { type FormEvent, useEffect, useRef, useState } from 'react';
+import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
 import type { Review } from '../api/views.js';
 import { ControlButton } from '../components/control-button.js';
 import { Countdown } from '../components/countdown.js';
@@ -52,6 +52,10 @@ export const IssuancePortal = ({ ws, driver, onLogoutRestart, agentUrl }: Issuan
   const step = view?.step ?? 0;
   const flowId = view?.flowId ?? '';
   const status = view?.status ?? 'active';
+  const orderCard = view?.order?.cardNumber ?? null;
+  // Stable, so the support dialog asks for its preview once.
+  const previewCase = useCallback(() => driver.previewCase(orderCard), [driver, orderCard]);
+  const sendCase = useCallback((comment: string) => driver.sendCase(orderCard, comment), [driver, orderCard]);
 
   // Focus goes to each new step's heading, so a screen reader and the keyboard start there.
   const screenKey = flowId ? `${flowId}:${step}:${status}` : '';
@@ -138,12 +142,7 @@ export const IssuancePortal = ({ ws, driver, onLogoutRestart, agentUrl }: Issuan
         </div>
       ) : null}
       {supportFor ? (
-        <SupportCaseDialog
-          flowId={supportFor}
-          cardNumber={view.order?.cardNumber ?? null}
-          ws={ws}
-          onClose={() => setSupportFor(null)}
-        />
+        <SupportCaseDialog preview={previewCase} send={sendCase} onClose={() => setSupportFor(null)} />
       ) : null}
     </section>
   );

@@ -82,7 +82,7 @@ export const TrainingPanel = ({ ws, demo, flowId, onClose }: TrainingPanelProps)
       for (const n of [1, 2] as const) {
         if (!scenario.scene.readers.includes(n) && connected(n)) await ws.agent.unplug(readerId(n));
       }
-      ws.simulate(scenario.scene.simulation);
+      await ws.simulate(scenario.scene.simulation);
       setNotice(`${scenario.code}: ${scenario.instruction[language]}`);
     });
 
@@ -199,7 +199,9 @@ export const TrainingPanel = ({ ws, demo, flowId, onClose }: TrainingPanelProps)
           <input
             type="checkbox"
             checked={ws.simulation.silentAgent}
-            onChange={(event) => ws.simulate({ ...ws.simulation, silentAgent: event.target.checked })}
+            onChange={(event) =>
+              void act(() => ws.simulate({ ...ws.simulation, silentAgent: event.target.checked }))
+            }
             data-simulate="silent-agent"
           />{' '}
           {t.training.silentAgent}
@@ -210,16 +212,39 @@ export const TrainingPanel = ({ ws, demo, flowId, onClose }: TrainingPanelProps)
               type="checkbox"
               checked={ws.simulation.unopenedDialogs.includes(pin)}
               onChange={(event) =>
-                ws.simulate({
-                  ...ws.simulation,
-                  unopenedDialogs: event.target.checked
-                    ? [...ws.simulation.unopenedDialogs, pin]
-                    : ws.simulation.unopenedDialogs.filter((p) => p !== pin),
-                })
+                void act(() =>
+                  ws.simulate({
+                    ...ws.simulation,
+                    unopenedDialogs: event.target.checked
+                      ? [...ws.simulation.unopenedDialogs, pin]
+                      : ws.simulation.unopenedDialogs.filter((p) => p !== pin),
+                  }),
+                )
               }
               data-simulate={`unopened-${pin}`}
             />{' '}
             {fill(t.training.unopenedDialog, { pin: pin === 'pin1' ? t.pin.pin1 : t.pin.pin2 })}
+          </label>
+        ))}
+      </fieldset>
+      <fieldset className="simulation">
+        <legend>{t.training.station}</legend>
+        {(
+          [
+            ['unregisteredStation', 'unregistered-station', t.training.unregisteredStation],
+            ['forgedStatement', 'forged-statement', t.training.forgedStatement],
+          ] as const
+        ).map(([key, id, text]) => (
+          <label key={id}>
+            <input
+              type="checkbox"
+              checked={ws.simulation[key]}
+              onChange={(event) =>
+                void act(() => ws.simulate({ ...ws.simulation, [key]: event.target.checked }))
+              }
+              data-simulate={id}
+            />{' '}
+            {text}
           </label>
         ))}
       </fieldset>

@@ -9,9 +9,18 @@ export interface Simulation {
   readonly unopenedDialogs: readonly ('pin1' | 'pin2')[];
   /** The agent never answers a lit button (the page never gets the card re-read or the keys started). */
   readonly silentAgent: boolean;
+  /** The agent signs its statements with a key and station id no server registered. */
+  readonly unregisteredStation: boolean;
+  /** The agent spoils the signature of its next statement (once). */
+  readonly forgedStatement: boolean;
 }
 
-export const HEALTHY: Simulation = { unopenedDialogs: [], silentAgent: false };
+export const HEALTHY: Simulation = {
+  unopenedDialogs: [],
+  silentAgent: false,
+  unregisteredStation: false,
+  forgedStatement: false,
+};
 
 export interface Scene {
   /** Readers that should be connected; the others are unplugged. */
@@ -192,6 +201,22 @@ export const scenarios = (demo: TrainingDemo): readonly Scenario[] => {
       instruction: {
         sv: 'Ange fel PIN 1 tre gånger i steg 6, så att kortet spärras.',
         en: 'Enter a wrong PIN 1 three times at step 6, so that the card blocks it.',
+      },
+    },
+    {
+      code: 'STATION_NOT_REGISTERED',
+      scene: scene('Admin Två', { simulation: { ...HEALTHY, unregisteredStation: true } }),
+      instruction: {
+        sv: 'Kortagenten signerar med en nyckel som ingen har registrerat som kortstation. Logga in.',
+        en: 'The card agent signs with a key nobody registered as a card station. Log in.',
+      },
+    },
+    {
+      code: 'STATEMENT_INVALID',
+      scene: scene('Admin Två', { simulation: { ...HEALTHY, forgedStatement: true } }),
+      instruction: {
+        sv: 'Kortagentens nästa intyg har en förfalskad signatur. Logga in.',
+        en: 'The card agent’s next statement carries a forged signature. Log in.',
       },
     },
     {

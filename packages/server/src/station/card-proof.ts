@@ -1,0 +1,91 @@
+// What a reserve card proves through a station's statement: that it is a genuine card with this
+// number (its bureau certificate, issued by the bureau CA, valid, not revoked) and that its bureau
+// key signed exactly the bytes of this flow step. The station only carries the card's signature.
+import { webcrypto } from 'node:crypto';
+import {
+  type CardKeyFact,
+  type CardNumber,
+  cardKeysBytes,
+  cardProofBytes,
+  type Instant,
+} from '@reservkort/domain';
+import { type CertificateAuthority, verifyBureauCertificate } from '@reservkort/pki';
+import { ApiError } from '../http/api-error.js';
+
+const crypto = webcrypto as unknown as Crypto;
+
+const notProven = (reason: string): ApiError => new ApiError('CARD_NOT_PROVEN', { reason });
+
+/** A card's statement fields: the card number it claims, its bureau certificate and its signature. */
+interface CardClaim {
+  readonly cardNumber: CardNumber;
+  /** Base64 DER. */
+  readonly bureauCertificate: string;
+  /** Base64, raw r‖s. */
+  readonly cardSignature: string;
+}
+
+/**
+ * Checks the bureau certificate, that it names the claimed card number, and the card's signature
+ * over `signed` with the certificate's key; CARD_NOT_PROVEN naming the first check that failed.
+ */
+const proveCard = async (
+  ca: CertificateAuthority,
+  claim: CardClaim,
+  signed: Uint8Array,
+  now: Instant,
+): Promise<void> => {
+  const checked = await verifyBureauCertificate(ca, Buffer.from(claim.bureauCertificate, 'base64'), now);
+  if (!checked.ok) throw notProven(`certificate ${checked.reason}`);
+  if (checked.value.cardNumber !== claim.cardNumber) throw notProven('card number');
+  const signature = Buffer.from(claim.cardSignature, 'base64');
+  const valid =
+    signature.length === 64 &&
+    (await crypto.subtle
+      .verify({ name: 'ECDSA', hash: 'SHA-256' }, checked.value.publicKey, signature, new Uint8Array(signed))
+      .catch(() => false));
+  if (!valid) throw notProven('card signature');
+};
+
+/** Handover: the card in the reader proves it is `claim.cardNumber`, for this flow and nonce. */
+export const verifyCardProof = (
+  ca: CertificateAuthority,
+  claim: CardClaim,
+  step: { readonly flowId: string; readonly nonce: string; readonly now: Instant },
+): Promise<void> =>
+  proveCard(
+    ca,
+    claim,
+    cardProofBytes({ flowId: step.flowId, nonce: step.nonce, cardNumber: claim.cardNumber }),
+    step.now,
+  );
+
+/**
+ * Keys generated: the card vouches for both public keys, for this flow and nonce; then every key
+ * attribute read back must say the private key was made on the card and can never leave it, and
+ * the two keys must differ.
+ */
+export const verifyCardKeys = async (
+  ca: CertificateAuthority,
+  claim: CardClaim & { readonly keys: { readonly auth: CardKeyFact; readonly sign: CardKeyFact } },
+  step: { readonly flowId: string; readonly nonce: string; readonly now: Instant },
+): Promise<void> => {
+  const { auth, sign } = claim.keys;
+  await proveCard(
+    ca,
+    claim,
+    cardKeysBytes({
+      flowId: step.flowId,
+      nonce: step.nonce,
+      cardNumber: claim.cardNumber,
+      authSpki: auth.spki,
+      signSpki: sign.spki,
+    }),
+    step.now,
+  );
+  for (const key of [auth, sign]) {
+    if (!key.local || !key.sensitive || !key.neverExtractable)
+      throw new ApiError('KEYS_NOT_ON_CARD', { reason: 'attributes' });
+  }
+  if (auth.spki === sign.spki) throw new ApiError('CSR_SAME_KEY');
+};
