@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { createPublicKey, timingSafeEqual, verify, webcrypto } from 'node:crypto';
+import { createPublicKey, type KeyObject, timingSafeEqual, verify, webcrypto } from 'node:crypto';
 import { X509Certificate } from '@peculiar/x509';
 import {
   canonicalStatementBytes,
@@ -55,11 +55,11 @@ const sameText = (a: string, b: string): boolean => {
 };
 
 /** The station's certificate as stored, checked to be the station CA's and to hold the station's key. */
-const stationKey = async (
+const checkedStationKey = async (
   db: Kysely<Database> | Transaction<Database>,
   ca: CertificateAuthority,
   station: StoredStation,
-) => {
+): Promise<KeyObject> => {
   const row = await getCertificate(db, station.certificateSerial);
   if (row === null) throw new ApiError('STATION_NOT_REGISTERED', { reason: 'no certificate' });
   const certificate = new X509Certificate(row.certificatePem);
@@ -73,6 +73,34 @@ const stationKey = async (
   if (!issued || spki.toString('base64') !== station.spki)
     throw new ApiError('STATION_REVOKED', { reason: 'certificate does not match' });
   return createPublicKey({ key: spki, format: 'der', type: 'spki' });
+};
+
+/**
+ * Station keys already checked against their certificate, per CA: a certificate never changes
+ * under its serial, so the chain is checked once per process, not at every statement. The station
+ * row's status, revocation and expiry are still read and checked at every statement.
+ */
+const checkedKeys = new WeakMap<CertificateAuthority, Map<string, KeyObject>>();
+const CHECKED_KEYS_MAX = 1000;
+
+const stationKey = async (
+  db: Kysely<Database> | Transaction<Database>,
+  ca: CertificateAuthority,
+  station: StoredStation,
+): Promise<KeyObject> => {
+  const cacheKey = `${station.certificateSerial} ${station.spki}`;
+  let keys = checkedKeys.get(ca);
+  const known = keys?.get(cacheKey);
+  if (known !== undefined) return known;
+  const key = await checkedStationKey(db, ca, station);
+  if (keys === undefined) {
+    keys = new Map();
+    checkedKeys.set(ca, keys);
+  }
+  // Oldest first out: stations renew monthly, so a full map holds mostly retired certificates.
+  if (keys.size >= CHECKED_KEYS_MAX) keys.delete(keys.keys().next().value ?? '');
+  keys.set(cacheKey, key);
+  return key;
 };
 
 /**
