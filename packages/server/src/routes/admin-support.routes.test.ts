@@ -13,7 +13,7 @@ import {
 } from '../test-support/issuance-harness.js';
 import { Page } from '../test-support/page.js';
 import { provisionCard } from '../test-support/provision-card.js';
-import { flowStationNonce, readersStatement, withStation } from '../test-support/station-agent.js';
+import { flowStationNonce, readersStatement } from '../test-support/station-agent.js';
 
 const DESK = 'SE2321000016-desk' as HsaId;
 const DESK_CARD = '9752278900000000009' as CardNumber;
@@ -46,7 +46,7 @@ const signDraft = async (
 describe('admin portal and support cases over HTTP', () => {
   let h: Harness;
   beforeEach(async () => {
-    h = await withStation(await createIssuanceHarness());
+    h = await createIssuanceHarness();
   });
   afterEach(async () => {
     await h.dispose();

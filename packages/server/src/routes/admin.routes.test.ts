@@ -20,7 +20,6 @@ import {
   createIssuanceHarness,
   type Harness,
 } from '../test-support/issuance-harness.js';
-import { withStation } from '../test-support/station-agent.js';
 
 const DAY = 86_400_000;
 const ULLA = RECIPIENTS.noOrder.person.hsaId;
@@ -31,7 +30,7 @@ describe.each(DIALECTS)('one card number, one person, on %s', (dialect) => {
   let admin1: Client;
 
   beforeAll(async () => {
-    h = await withStation(await createIssuanceHarness({}, () => ({}), dialect));
+    h = await createIssuanceHarness({}, () => ({}), dialect);
     await addAcceptanceDirectory(h, { actors: [] });
     admin1 = new Client(h);
     expect((await admin1.login(ADMIN1_CARD)).status).toBe(200);

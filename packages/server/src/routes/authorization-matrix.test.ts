@@ -34,7 +34,6 @@ import {
   createIssuanceHarness,
   type Harness,
 } from '../test-support/issuance-harness.js';
-import { withStation } from '../test-support/station-agent.js';
 
 const run = promisify(execFile);
 const COLUMNS = ['anonymous', 'noCsrf', 'loa2', 'noRole', 'admin1', 'desk', 'admin2'] as const;
@@ -506,7 +505,7 @@ describe('authorization matrix: every endpoint × caller', () => {
   ];
 
   beforeAll(async () => {
-    h = await withStation(await createIssuanceHarness());
+    h = await createIssuanceHarness();
     await addAcceptanceDirectory(h, { actors: ['outsider', 'loa2', 'desk'] });
     await insertOrderFor(h, {
       id: ids.orderToCancel,

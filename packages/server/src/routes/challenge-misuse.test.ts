@@ -13,7 +13,7 @@ import {
   createIssuanceHarness,
   type Harness,
 } from '../test-support/issuance-harness.js';
-import { readersStatement, withStation } from '../test-support/station-agent.js';
+import { readersStatement } from '../test-support/station-agent.js';
 
 /** A refusal the catalogue explains: 4xx with a known code. */
 const expectRefused = (answer: Answer, code: string) => {
@@ -35,7 +35,7 @@ describe('a challenge used where it does not belong', () => {
     (await send(h.baseUrl, 'POST', '/api/auth/challenge', {}, null)).body.challengeId;
 
   beforeAll(async () => {
-    h = await withStation(await createIssuanceHarness());
+    h = await createIssuanceHarness();
     await addAcceptanceDirectory(h, { actors: ['desk'] });
     admin1.client = new Client(h);
     admin2.client = new Client(h);

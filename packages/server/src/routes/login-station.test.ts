@@ -15,7 +15,7 @@ import {
   createIssuanceHarness,
   type Harness,
 } from '../test-support/issuance-harness.js';
-import { payloadOf, readersStatement, withStation } from '../test-support/station-agent.js';
+import { payloadOf, readersStatement } from '../test-support/station-agent.js';
 
 const DAY = 86_400_000;
 const card = (serial: number) => `97522789000000${String(serial).padStart(5, '0')}` as CardNumber;
@@ -31,7 +31,7 @@ describe.each(DIALECTS)('the login card proven by its card station on %s', (dial
   let stationId: string;
 
   beforeAll(async () => {
-    h = await withStation(await createIssuanceHarness({}, () => ({}), dialect));
+    h = await createIssuanceHarness({}, () => ({}), dialect);
     stationId = h.agent.stationView(h.agentToken).stationId ?? '';
     expect(stationId).toMatch(/^st-/);
   });

@@ -41,7 +41,6 @@ import {
   weighted,
 } from '../test-support/openapi-arbitrary.js';
 import { Page } from '../test-support/page.js';
-import { withStation } from '../test-support/station-agent.js';
 import { TrainingClock } from '../training/training-clock.js';
 
 /** Per route: enough to reach every field a few times, few enough for the whole file to take seconds. */
@@ -224,20 +223,18 @@ describe('the OpenAPI document, fuzzed route by route', () => {
   beforeAll(async () => {
     // A registered card station beside the page: logins are bound to it, so the order signature
     // reaches the verification of the station's (fuzzed) statement.
-    h = await withStation(
-      await createIssuanceHarness(
-        {},
-        () => ({
-          trainingKit: {
-            summary: { admins: [], reserveCards: [], persons: [], scenarios: [] },
-            clock: new TrainingClock(),
-          },
-        }),
-        'sqlite',
-        // The fuzzing alone asks for more login challenges in a minute than the default limit allows;
-        // the logins that follow each fuzzed logout must not be starved by it.
-        { rateLimit: { perMinute: 100_000, redis: null } },
-      ),
+    h = await createIssuanceHarness(
+      {},
+      () => ({
+        trainingKit: {
+          summary: { admins: [], reserveCards: [], persons: [], scenarios: [] },
+          clock: new TrainingClock(),
+        },
+      }),
+      'sqlite',
+      // The fuzzing alone asks for more login challenges in a minute than the default limit allows;
+      // the logins that follow each fuzzed logout must not be starved by it.
+      { rateLimit: { perMinute: 100_000, redis: null } },
     );
     // One session reaches every route: admin 2 also works at the service desk.
     await grantStaffRole(h.t.store.db, { hsaId: ADMIN2, role: 'service-desk' });

@@ -7,7 +7,7 @@ import { DIALECTS } from '../../../store/src/test-support/test-stores.js';
 import { statusOf } from '../http/api-error.js';
 import { ADMIN2_CARD, createIssuanceHarness, type Harness } from '../test-support/issuance-harness.js';
 import { type ApiAnswer, Page } from '../test-support/page.js';
-import { flowStationNonce, withStation } from '../test-support/station-agent.js';
+import { flowStationNonce } from '../test-support/station-agent.js';
 
 const refusedWith = (answer: ApiAnswer, code: string, details: Record<string, unknown> = {}) => {
   expect(answer.body?.code, JSON.stringify(answer.body)).toBe(code);
@@ -21,7 +21,7 @@ describe.each(DIALECTS)('support cases from signed station statements on %s', (d
   let stationId: string;
 
   beforeAll(async () => {
-    h = await withStation(await createIssuanceHarness({}, () => ({}), dialect));
+    h = await createIssuanceHarness({}, () => ({}), dialect);
     stationId = h.agent.stationView(h.agentToken).stationId ?? '';
     admin2 = new Page(h);
     expect((await admin2.login(ADMIN2_CARD)).status).toBe(200);

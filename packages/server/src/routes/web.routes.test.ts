@@ -14,7 +14,7 @@ import {
   createIssuanceHarness,
   type Harness,
 } from '../test-support/issuance-harness.js';
-import { flowStationNonce, withStation } from '../test-support/station-agent.js';
+import { flowStationNonce } from '../test-support/station-agent.js';
 import { TrainingClock } from '../training/training-clock.js';
 import type { TrainingSummary } from '../training/training-summary.js';
 import { DEFAULT_AGENT_URL } from './web.routes.js';
@@ -42,15 +42,13 @@ describe('the web page’s routes', () => {
       '<!doctype html><title>Reservkort</title><div id="root"></div>',
     );
     await writeFile(join(webRoot, 'assets', 'index-abc.js'), 'console.log(1)');
-    h = await withStation(
-      await createIssuanceHarness({}, () => ({
-        clock,
-        training: true,
-        agentUrl: 'http://127.0.0.1:31999',
-        trainingKit: { summary: SUMMARY, clock },
-        webRoot,
-      })),
-    );
+    h = await createIssuanceHarness({}, () => ({
+      clock,
+      training: true,
+      agentUrl: 'http://127.0.0.1:31999',
+      trainingKit: { summary: SUMMARY, clock },
+      webRoot,
+    }));
     bare = await createIssuanceHarness();
   });
   afterAll(async () => {

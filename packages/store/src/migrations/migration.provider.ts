@@ -7,7 +7,6 @@ import * as cardNumberOrders from './2026-12-03T11-card-number-orders.js';
 import * as auditSigners from './2026-12-03T14-audit-signers.js';
 import * as stations from './2026-12-03T20-stations.js';
 import * as flowStationFacts from './2026-12-04T00-flow-station-facts.js';
-import * as flowStationNonce from './2026-12-04T00-flow-station-nonce.js';
 import * as stationSessions from './2026-12-04T01-station-sessions.js';
 
 /** Every migration, by name; listed here rather than read from disk so that bundling cannot lose one. */
@@ -20,7 +19,6 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026-12-03T14-audit-signers': auditSigners,
   '2026-12-03T20-stations': stations,
   '2026-12-04T00-flow-station-facts': flowStationFacts,
-  '2026-12-04T00-flow-station-nonce': flowStationNonce,
   '2026-12-04T01-station-sessions': stationSessions,
 };
 
