@@ -1,7 +1,10 @@
 // Every code the card agent can raise, reached through its public API; the last test fails if a
 // code of the catalogue's agent group is reached by none.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { AGENT_CODES, type AgentCode } from '@reservkort/domain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StationIdentity } from './station/station-identity.js';
 import { type AgentFixture, CARD, createAgentFixture, PINS } from './test-support/agent-fixture.js';
 
 const codeOf = async (promise: Promise<unknown>): Promise<string> =>
@@ -78,6 +81,14 @@ describe('card agent error codes', () => {
     DIALOG_TIMEOUT: () => operationError('/v1/readers/reader-2/clean', {}, async () => undefined),
     STATION_NOT_REGISTERED: () =>
       api('POST', '/v1/statements', { flowId: 'new', nonce: '0'.repeat(32), kind: 'agent-info' }),
+    // A station whose key was made on a token, opened without one: refused, not given a key file.
+    STATION_KEY_UNAVAILABLE: async () => {
+      await writeFile(
+        join(f.stationDir, 'key-store.json'),
+        JSON.stringify({ keyStore: 'pkcs11', token: 'x' }),
+      );
+      return codeOf(Promise.resolve().then(() => StationIdentity.open(f.stationDir)));
+    },
   };
 
   it.each(Object.entries(scenarios))('reaches %s', async (code, scenario) => {

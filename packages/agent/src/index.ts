@@ -11,4 +11,7 @@ export * from './enrolment/csr-builder.js';
 export * from './http/agent-app.js';
 export * from './station/reader-slots.js';
 export * from './station/station-identity.js';
+export * from './station/station-key-store.js';
 export * from './station/station-statements.js';
+export * from './station/station-token-key.js';
+export * from './station/station-token-options.js';

@@ -95,6 +95,7 @@ export const AGENT_CODES = [
   'DIALOG_TIMEOUT',
   'REQUEST_INVALID',
   'STATION_NOT_REGISTERED',
+  'STATION_KEY_UNAVAILABLE',
 ] as const;
 
 export type AgentCode = (typeof AGENT_CODES)[number];
@@ -245,6 +246,8 @@ export const CODE_INFO: { readonly [C in ErrorCode]: CodeInfo } = {
   DIALOG_TIMEOUT: { step: 'agent', severity: 'blocking', supportCase: false },
   REQUEST_INVALID: { step: 'agent', severity: 'blocking', supportCase: false },
   STATION_NOT_REGISTERED: { step: 'agent', severity: 'blocking', supportCase: true },
+  // The station's token is missing or locked, or its key moved: the station cannot sign at all.
+  STATION_KEY_UNAVAILABLE: { step: 'agent', severity: 'fault', supportCase: true },
   LOGIN_FAILED: { step: 'server', severity: 'blocking', supportCase: false },
   CSRF_INVALID: { step: 'server', severity: 'blocking', supportCase: false },
   ACCESS_DENIED: { step: 'server', severity: 'blocking', supportCase: false },

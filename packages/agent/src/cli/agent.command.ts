@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { formatDoctor, runDoctor } from '../agent-doctor.js';
+import { checkStation, formatDoctor, runDoctor } from '../agent-doctor.js';
 import { agentInfo } from '../agent-info.js';
 import type { CardBackend } from '../backend/card-backend.js';
 import { Pkcs11Backend } from '../backend/pkcs11-backend.js';
@@ -8,13 +8,22 @@ import { VirtualBackend } from '../backend/virtual-backend.js';
 import { CardAgent } from '../card-agent.js';
 import { buildAgentApp } from '../http/agent-app.js';
 import { StationIdentity } from '../station/station-identity.js';
+import {
+  STATION_PIN_ENV,
+  type StationTokenOptions,
+  stationTokenConfig,
+} from '../station/station-token-options.js';
 
-interface BackendOptions {
+interface BackendOptions extends StationTokenOptions {
   virtual?: boolean;
   readers: string;
   pkcs11Module?: string;
   state?: string;
 }
+
+/** The station's key, certificate and counters live beside the agent's card state. */
+const openStation = (options: BackendOptions, dataDir: string): StationIdentity =>
+  StationIdentity.open(join(dataDir, 'agent', 'station'), { token: stationTokenConfig(options) });
 
 /** Opens the backend the flags name: `--virtual` (training) or `--pkcs11-module PATH` (real cards). */
 export const openBackend = async (options: BackendOptions, dataDir: string): Promise<CardBackend> => {
@@ -40,7 +49,16 @@ const withBackendOptions = (command: Command): Command =>
     .option('--virtual', 'virtual readers and cards (training mode)')
     .option('--readers <n>', 'number of virtual readers on first start', '2')
     .option('--pkcs11-module <path>', "the card vendor's PKCS#11 module")
-    .option('--state <file>', 'where the agent keeps card state (virtual cards, PIN counters)');
+    .option('--state <file>', 'where the agent keeps card state (virtual cards, PIN counters)')
+    .option(
+      '--station-pkcs11-module <path>',
+      "the PKCS#11 module of the token that keeps the station key (the computer's TPM or HSM token, not the card module)",
+    )
+    .option('--station-token <label>', 'the label of the token that keeps the station key')
+    .option(
+      '--station-pin-file <file>',
+      `a file (mode 0600) holding the station token's PIN; otherwise ${STATION_PIN_ENV}`,
+    );
 
 export const registerAgentCommands = (program: Command, dataDir: (command: Command) => string): void => {
   const agent = withBackendOptions(
@@ -54,9 +72,15 @@ export const registerAgentCommands = (program: Command, dataDir: (command: Comma
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('--port must be 0–65535');
     const origin = new URL(options.portalOrigin).origin;
     const data = dataDir(command);
-    // The station's key, certificate and counters live beside the agent's card state.
-    const station = StationIdentity.open(join(data, 'agent', 'station'));
-    const backend = await openBackend(options, data);
+    // The station first: a configured token that is absent or locked stops the agent before it serves.
+    const station = openStation(options, data);
+    let backend: CardBackend;
+    try {
+      backend = await openBackend(options, data);
+    } catch (error) {
+      station.close();
+      throw error;
+    }
     const card = new CardAgent({ backend, info: agentInfo(), station });
     const app = await buildAgentApp({ agent: card, portalOrigin: origin });
     const address = await app.listen({ port, host: '127.0.0.1' });
@@ -66,6 +90,7 @@ export const registerAgentCommands = (program: Command, dataDir: (command: Comma
     });
     await app.close();
     await card.close();
+    station.close();
   });
 
   // The backend flags belong to `agent` and are read from there, wherever they stand on the line.
@@ -75,9 +100,11 @@ export const registerAgentCommands = (program: Command, dataDir: (command: Comma
     .option('--json', 'print JSON')
     .action(async (options: BackendOptions & { json?: boolean }, command: Command) => {
       const merged = { ...command.parent?.opts(), ...options } as BackendOptions & { json?: boolean };
-      const backend = await openBackend(merged, dataDir(command));
+      const data = dataDir(command);
+      const station = checkStation(() => openStation(merged, data));
+      const backend = await openBackend(merged, data);
       try {
-        const report = await runDoctor(backend, agentInfo());
+        const report = await runDoctor(backend, agentInfo(), station);
         process.stdout.write(merged.json ? `${JSON.stringify(report, null, 2)}\n` : formatDoctor(report));
         if (!report.ok) process.exitCode = 3;
       } finally {

@@ -37,6 +37,7 @@ const STATUS: Record<string, number> = {
   DIALOG_TIMEOUT: 408,
   REQUEST_INVALID: 400,
   STATION_NOT_REGISTERED: 409,
+  STATION_KEY_UNAVAILABLE: 503,
 };
 
 /** The body of every error answer: a stable code, the catalogue's words in both languages, details. */

@@ -1,16 +1,9 @@
-// The card station's own identity: a P-256 key the agent keeps (PKCS#8, 0600, in a 0700 folder),
-// the certificate the CA issued for it, the statement sequence counter and the readers' insertion
+// The card station's own identity: a P-256 key the agent keeps (PKCS#8, 0600, in a 0700 folder, or
+// on a PKCS#11 token when one is configured), the certificate the CA issued for it, the statement sequence counter and the readers' insertion
 // counters. Counters are written with fsync and rename before anything that depends on them leaves
 // the agent, so a crash can never make a number repeat.
 import 'reflect-metadata';
-import {
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPairSync,
-  type KeyObject,
-  randomBytes,
-  sign,
-} from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   fsyncSync,
@@ -26,8 +19,16 @@ import { X509Certificate } from '@peculiar/x509';
 import { type ReaderSlot, STATION_ID_PATTERN } from '@reservkort/domain';
 import { AgentError } from '../agent-error.js';
 import { buildCsr } from '../enrolment/csr-builder.js';
+import {
+  FileStationKey,
+  KEY_STORE_FILE,
+  keyStoreRecord,
+  type StationKeyStore,
+  type StationKeyStoreKind,
+  stationKeyUnavailable,
+} from './station-key-store.js';
+import { type StationTokenConfig, TokenStationKey } from './station-token-key.js';
 
-const KEY_FILE = 'station-key.pem';
 const CERTIFICATE_FILE = 'station.pem';
 const IDENTITY_FILE = 'station.json';
 const SEQ_FILE = 'seq';
@@ -40,6 +41,8 @@ export interface StationView {
   /** The id proposed in the last CSR and the name given with it, before and after registration. */
   readonly proposedId: string | null;
   readonly name: string | null;
+  /** Where the station key lives: the key file in the station folder, or a PKCS#11 token. */
+  readonly keyStore: StationKeyStoreKind;
 }
 
 /** Who signs a statement: the station's id and a raw (r‖s) ECDSA P-256 / SHA-256 signer. */
@@ -76,17 +79,53 @@ const writeDurably = (dir: string, name: string, text: string, mode = 0o600): vo
   }
 };
 
-const signRaw = (key: KeyObject, bytes: Uint8Array): Uint8Array =>
-  new Uint8Array(sign('sha256', bytes, { key, dsaEncoding: 'ieee-p1363' }));
-
-const spkiOf = (key: KeyObject): Buffer =>
-  createPublicKey(key).export({ type: 'spki', format: 'der' }) as Buffer;
-
 const commonName = (certificate: X509Certificate): string | null =>
   certificate.subjectName.getField('CN')[0] ?? null;
 
+export interface StationIdentityOptions {
+  readonly now?: () => number;
+  /** Keep the key on this PKCS#11 token instead of the key file. */
+  readonly token?: StationTokenConfig | null;
+}
+
+/**
+ * Opens the key store the options name, refusing when the folder's key was made elsewhere: a
+ * station's identity must not change because a flag was added or left out.
+ */
+const openKeyStore = (
+  dir: string,
+  token: StationTokenConfig | null,
+  write: (name: string, text: string) => void,
+): StationKeyStore => {
+  const record = keyStoreRecord(dir);
+  if (token === null) {
+    if (record?.keyStore === 'pkcs11') {
+      throw stationKeyUnavailable(
+        'key on a token',
+        `the station key is on token ${record.token}, but no station token is configured; configure it, or register the station again`,
+      );
+    }
+    return new FileStationKey(dir, write);
+  }
+  if (record?.keyStore === 'file') {
+    throw stationKeyUnavailable(
+      'key in a file',
+      'a station token is configured, but the station key is in the key file; leave the token out, or remove the station folder and register the station again',
+    );
+  }
+  const store = TokenStationKey.open(token);
+  if (record?.keyStore === 'pkcs11' && store.publicKey() === null) {
+    store.close();
+    throw stationKeyUnavailable(
+      'key missing from token',
+      `the station key was made on token ${record.token}, but token ${token.tokenLabel} has none; use that token, or register the station again`,
+    );
+  }
+  return store;
+};
+
 export class StationIdentity {
-  private key: KeyObject | null;
+  private readonly keyStore: StationKeyStore;
   private certificate: X509Certificate | null;
   private certificatePem: string | null;
   private identity: { id: string; name: string } | null;
@@ -96,9 +135,8 @@ export class StationIdentity {
   private constructor(
     private readonly dir: string,
     private readonly now: () => number,
+    token: StationTokenConfig | null,
   ) {
-    const keyPem = readText(join(dir, KEY_FILE));
-    this.key = keyPem === null ? null : createPrivateKey(keyPem);
     this.certificatePem = readText(join(dir, CERTIFICATE_FILE));
     this.certificate = this.certificatePem === null ? null : new X509Certificate(this.certificatePem);
     const identity = readText(join(dir, IDENTITY_FILE));
@@ -112,17 +150,34 @@ export class StationIdentity {
     const insertions = readText(join(dir, INSERTIONS_FILE));
     const parsed = insertions === null ? {} : (JSON.parse(insertions) as Partial<Record<string, number>>);
     this.insertions = { 1: Number(parsed[1] ?? 0), 2: Number(parsed[2] ?? 0) };
+    this.keyStore = openKeyStore(dir, token, (name, text) => writeDurably(dir, name, text));
+    const spki = this.keyStore.publicKey();
+    if (spki !== null && this.certificate !== null && !this.holds(this.certificate, spki)) {
+      this.keyStore.close();
+      throw stationKeyUnavailable(
+        'key does not match certificate',
+        'the station key is not the one the station certificate was issued for; register the station again',
+      );
+    }
   }
 
-  /** Opens (and creates, 0700) the station folder; the key itself is made on the first CSR. */
-  static open(dir: string, options: { now?: () => number } = {}): StationIdentity {
+  private holds(certificate: X509Certificate, spki: Uint8Array): boolean {
+    return Buffer.from(certificate.publicKey.rawData).equals(Buffer.from(spki));
+  }
+
+  /**
+   * Opens (and creates, 0700) the station folder; the key itself is made on the first CSR. With a
+   * token configured, the token is opened and logged into here: STATION_KEY_UNAVAILABLE if it is
+   * absent or locked or the PIN is wrong, never a fall back to a key file.
+   */
+  static open(dir: string, options: StationIdentityOptions = {}): StationIdentity {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     if ((statSync(dir).mode & 0o077) !== 0) {
       throw new AgentError('CARD_ERROR', 'the station folder is open to other users', {
         reason: 'station folder mode',
       });
     }
-    return new StationIdentity(dir, options.now ?? Date.now);
+    return new StationIdentity(dir, options.now ?? Date.now, options.token ?? null);
   }
 
   get folder(): string {
@@ -136,16 +191,29 @@ export class StationIdentity {
       certificate: this.certificatePem,
       proposedId: this.identity?.id ?? null,
       name: this.identity?.name ?? null,
+      keyStore: this.keyStore.kind,
     };
   }
 
+  /** The key store itself, for the doctor's and tests' look at a token key's attributes. */
+  get store(): StationKeyStore {
+    return this.keyStore;
+  }
+
   /** The station's public key (SPKI, DER), making the key pair on first use. */
-  private ensureKey(): KeyObject {
-    if (this.key !== null) return this.key;
-    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    writeDurably(this.dir, KEY_FILE, privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
-    this.key = privateKey;
-    return privateKey;
+  private ensureKey(): Uint8Array {
+    const existing = this.keyStore.publicKey();
+    if (existing !== null) return existing;
+    const spki = this.keyStore.create();
+    if (this.keyStore instanceof TokenStationKey) {
+      // Recorded before any CSR leaves: from now on this folder refuses to run without the token.
+      writeDurably(
+        this.dir,
+        KEY_STORE_FILE,
+        JSON.stringify({ keyStore: 'pkcs11', token: this.keyStore.tokenLabel }),
+      );
+    }
+    return spki;
   }
 
   /**
@@ -153,21 +221,20 @@ export class StationIdentity {
    * requests, so registering again renews the same station).
    */
   async csr(name: string): Promise<{ csr: string; proposedId: string }> {
-    const key = this.ensureKey();
+    const spki = this.ensureKey();
     const id = this.identity?.id ?? `st-${randomBytes(12).toString('base64url')}`;
     if (this.identity?.id !== id || this.identity.name !== name) {
       writeDurably(this.dir, IDENTITY_FILE, JSON.stringify({ id, name }));
       this.identity = { id, name };
     }
-    const request = await buildCsr(new Uint8Array(spkiOf(key)), 'ecdsa-p256', `CN=${id}`, async (tbs) =>
-      signRaw(key, tbs),
-    );
+    const request = await buildCsr(spki, 'ecdsa-p256', `CN=${id}`, async (tbs) => this.keyStore.sign(tbs));
     return { csr: Buffer.from(request.rawData).toString('base64'), proposedId: id };
   }
 
   /** Stores the station certificate (PEM; a chain may follow it) once it is shown to hold this station's key. */
   installCertificate(pem: string): StationView {
-    if (this.key === null)
+    const spki = this.keyStore.publicKey();
+    if (spki === null)
       throw new AgentError('REQUEST_INVALID', 'no station key yet: ask for a CSR first', {
         reason: 'no station key',
       });
@@ -177,7 +244,7 @@ export class StationIdentity {
     } catch {
       throw new AgentError('REQUEST_INVALID', 'not a PEM certificate', { reason: 'certificate' });
     }
-    if (!Buffer.from(certificate.publicKey.rawData).equals(spkiOf(this.key))) {
+    if (!this.holds(certificate, spki)) {
       throw new AgentError('REQUEST_INVALID', 'the certificate is not for this station key', {
         reason: 'certificate key',
       });
@@ -197,10 +264,10 @@ export class StationIdentity {
 
   /** The registered station's signer, or STATION_NOT_REGISTERED (no certificate, or it has expired). */
   signer(): StatementSigner {
-    const key = this.key;
+    const hasKey = this.keyStore.publicKey() !== null;
     const certificate = this.certificate;
     const stationId = certificate === null ? null : commonName(certificate);
-    if (key === null || certificate === null || stationId === null) {
+    if (!hasKey || certificate === null || stationId === null) {
       throw new AgentError('STATION_NOT_REGISTERED', 'this card agent has no station certificate', {
         reason: 'no certificate',
       });
@@ -210,7 +277,7 @@ export class StationIdentity {
         reason: 'expired',
       });
     }
-    return { stationId, sign: (bytes) => signRaw(key, bytes) };
+    return { stationId, sign: (bytes) => this.keyStore.sign(bytes) };
   }
 
   /** The next statement number, on disk before it is returned. */
@@ -235,5 +302,10 @@ export class StationIdentity {
     writeDurably(this.dir, INSERTIONS_FILE, JSON.stringify(next));
     this.insertions[slot] = next[slot];
     return next[slot];
+  }
+
+  /** Lets go of the token (its session and login); a file key holds nothing open. */
+  close(): void {
+    this.keyStore.close();
   }
 }

@@ -50,6 +50,7 @@ describe('the card agent as a station', () => {
         stationId: null,
         registered: false,
         certificate: null,
+        keyStore: 'file',
       });
       expect(await statement({ kind: 'readers' })).toMatchObject({
         status: 409,

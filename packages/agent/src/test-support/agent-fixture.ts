@@ -8,6 +8,7 @@ import { VirtualBackend } from '../backend/virtual-backend.js';
 import { CardAgent, type OperationView } from '../card-agent.js';
 import { buildAgentApp } from '../http/agent-app.js';
 import { StationIdentity } from '../station/station-identity.js';
+import type { StationTokenConfig } from '../station/station-token-key.js';
 
 export const PORTAL = 'http://localhost:3000';
 export const CARD = '9752278900000000100' as CardNumber;
@@ -21,6 +22,7 @@ export interface AgentFixture {
   readonly seen: string[];
   /** The agent's station folder (a fresh one unless given). */
   readonly stationDir: string;
+  readonly station: StationIdentity;
   call(
     method: 'GET' | 'POST',
     url: string,
@@ -39,15 +41,21 @@ export interface AgentFixture {
 }
 
 export const createAgentFixture = async (
-  options: { dialogShowTimeoutMs?: number; dialogAnswerTimeoutMs?: number; stationDir?: string } = {},
+  options: {
+    dialogShowTimeoutMs?: number;
+    dialogAnswerTimeoutMs?: number;
+    stationDir?: string;
+    /** Keep the station key on this token rather than in the key file. */
+    stationToken?: StationTokenConfig;
+  } = {},
 ): Promise<AgentFixture> => {
-  const { stationDir: givenDir, ...timeouts } = options;
+  const { stationDir: givenDir, stationToken, ...timeouts } = options;
   const ownDir = givenDir === undefined ? await mkdtemp(join(tmpdir(), 'reservkort-station-')) : null;
   const stationDir = givenDir ?? join(ownDir as string, 'station');
   const backend = await VirtualBackend.open({ stateFile: null, readers: 2 });
   await backend.createCard({ cardNumber: CARD, ...PINS });
   await backend.insertCard('reader-2', CARD);
-  const station = StationIdentity.open(stationDir);
+  const station = StationIdentity.open(stationDir, { token: stationToken ?? null });
   const agent = new CardAgent({
     backend,
     info: { version: '0.1.0', packaging: 'test' },
@@ -79,6 +87,7 @@ export const createAgentFixture = async (
     app,
     seen,
     stationDir,
+    station,
     call,
     session: async () => (await call('POST', '/v1/sessions')).body.token as string,
     answer: async (dialogId, ...pins) => {
@@ -110,6 +119,7 @@ export const createAgentFixture = async (
     dispose: async () => {
       await app.close();
       await agent.close();
+      station.close();
       if (ownDir !== null) await rm(ownDir, { recursive: true, force: true });
     },
   };

@@ -432,6 +432,12 @@ export const en: LanguageCatalogue = {
         'The card agent on this computer has no valid station certificate, so the server cannot trust what it reports about readers and cards.',
       remedy: 'Ask an administrator with a role in your branch to register the card station, then try again.',
     },
+    STATION_KEY_UNAVAILABLE: {
+      title: "The card station's key cannot be used",
+      explanation: 'The card agent cannot reach the key that identifies this card station ({reason}).',
+      remedy:
+        "Check that the station's token is connected and that the agent has its PIN. If the key has moved, register the card station again.",
+    },
     LOGIN_FAILED: {
       title: 'Login failed',
       explanation: 'The card could not be used to log in ({reason}).',

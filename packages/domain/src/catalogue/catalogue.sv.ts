@@ -431,6 +431,12 @@ export const sv: LanguageCatalogue = {
         'Kortagenten på den här datorn har inget giltigt stationscertifikat, så servern kan inte lita på vad den rapporterar om läsare och kort.',
       remedy: 'Be en administratör med roll i din enhet att registrera kortstationen och försök sedan igen.',
     },
+    STATION_KEY_UNAVAILABLE: {
+      title: 'Kortstationens nyckel kan inte användas',
+      explanation: 'Kortagenten når inte nyckeln som identifierar den här kortstationen ({reason}).',
+      remedy:
+        'Kontrollera att stationens token är ansluten och att agenten har dess PIN-kod. Har nyckeln flyttats, registrera kortstationen igen.',
+    },
     LOGIN_FAILED: {
       title: 'Inloggningen misslyckades',
       explanation: 'Kortet kunde inte användas för inloggning ({reason}).',
