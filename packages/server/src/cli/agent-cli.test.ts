@@ -36,7 +36,15 @@ describe('reservkort agent', () => {
     expect(text.stdout).toContain('Kortläsare (2)');
     expect(text.stdout).toMatch(/Reservkort kortagent \d+\.\d+\.\d+ \(npm\)/);
     const json = await cli(['--data', dir, 'agent', 'doctor', '--virtual', '--json']);
-    expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, problems: [], module: { kind: 'virtual' } });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      ok: true,
+      problems: [],
+      module: { kind: 'virtual' },
+      station: { keyStore: 'file', registered: false, problem: null },
+    });
+    expect(text.stdout).toContain(
+      'nyckel i / key in nyckelfil / key file; inte registrerad / not registered',
+    );
     // The virtual cards live in the data folder, so they survive a restart of the agent.
     expect(await readFile(join(dir, 'agent', 'virtual-cards.json'), 'utf8')).toContain(
       'reservkort-virtual-cards',
@@ -54,6 +62,36 @@ describe('reservkort agent', () => {
     } finally {
       await rm(one, { recursive: true, force: true });
     }
+  });
+
+  it('doctor exits non-zero with STATION_KEY_UNAVAILABLE when the station token cannot be opened', async () => {
+    const args = [
+      '--data',
+      dir,
+      'agent',
+      'doctor',
+      '--virtual',
+      '--station-pkcs11-module',
+      '/nonexistent/p11.so',
+    ];
+    const pinless = await cli([...args, '--station-token', 'Kortstation', '--json'], {
+      RESERVKORT_STATION_PIN: '',
+    });
+    expect(pinless.code).toBe(3);
+    expect(JSON.parse(pinless.stdout)).toMatchObject({
+      ok: false,
+      problems: ['STATION_KEY_UNAVAILABLE'],
+      station: { keyStore: null, problem: 'pin missing' },
+    });
+    const unloadable = await cli([...args, '--station-token', 'Kortstation'], {
+      RESERVKORT_STATION_PIN: '2468',
+    });
+    expect(unloadable.code).toBe(3);
+    expect(unloadable.stdout).toContain('STATION_KEY_UNAVAILABLE');
+    expect(unloadable.stdout).toContain('module not loaded');
+    const half = await cli(args);
+    expect(half.code).toBe(1);
+    expect(half.stderr).toContain('--station-pkcs11-module and --station-token go together');
   });
 
   it('refuses to run without a backend', async () => {

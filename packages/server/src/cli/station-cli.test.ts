@@ -7,10 +7,12 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { StationIdentity } from '@reservkort/agent';
 import { canonicalStatementBytes, type StatementPayload } from '@reservkort/domain';
 import type { CertificateAuthority } from '@reservkort/pki';
 import { openStore, type Store, upsertBranches } from '@reservkort/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSoftHsm } from '../../../pki/src/test-support/softhsm.js';
 import { openssl, writeText } from '../../../pki/src/test-support/test-ca.js';
 import { dataFolder } from '../config/data-folder.js';
 import { newStationNonce, verifyStatement } from '../station/station-statement.service.js';
@@ -178,5 +180,89 @@ describe('reservkort station', () => {
     ]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('[BRANCH_UNKNOWN]');
+  });
+
+  it('registers a station whose key is made on a PKCS#11 token, and the server believes its statements', async () => {
+    const hsm = await createSoftHsm();
+    try {
+      await hsm.initToken('Kortstation', '246810');
+      const tokenAgent = join(dir, 'token-agent');
+      const tokenArgs = ['--station-pkcs11-module', hsm.module, '--station-token', 'Kortstation'];
+      const args = [
+        'station',
+        'register',
+        '--agent-data',
+        tokenAgent,
+        '--branch',
+        'clinic',
+        '--name',
+        'Disk 3',
+      ];
+      // The PIN comes from the environment (never the command line); the child inherits SOFTHSM2_CONF.
+      const pinEnv = {
+        ...env,
+        SOFTHSM2_CONF: process.env.SOFTHSM2_CONF ?? '',
+        RESERVKORT_STATION_PIN: '246810',
+      };
+      const missingPin = await cli({ ...env, SOFTHSM2_CONF: pinEnv.SOFTHSM2_CONF }, [...args, ...tokenArgs]);
+      expect(missingPin.code).toBe(1);
+      expect(missingPin.stderr).toContain('[STATION_KEY_UNAVAILABLE]');
+      const registered = await cli(pinEnv, [...args, ...tokenArgs, '--json']);
+      expect(registered.code, registered.stderr).toBe(0);
+      const shown = JSON.parse(registered.stdout);
+      expect(shown).toMatchObject({ renewed: false, keyCreated: true, keyStore: 'pkcs11' });
+      await expect(stat(join(tokenAgent, 'station', 'station-key.pem'))).rejects.toMatchObject({
+        code: 'ENOENT',
+      });
+
+      // Without the token the registration is refused rather than given a new key file.
+      const withoutToken = await cli(pinEnv, args);
+      expect(withoutToken.code).toBe(1);
+      expect(withoutToken.stderr).toContain('[STATION_KEY_UNAVAILABLE]');
+      await expect(stat(join(tokenAgent, 'station', 'station-key.pem'))).rejects.toMatchObject({
+        code: 'ENOENT',
+      });
+
+      // The agent opens the same station on the token, and the server believes what it signs there.
+      const station = StationIdentity.open(join(tokenAgent, 'station'), {
+        token: { module: hsm.module, tokenLabel: 'Kortstation', pin: '246810' },
+      });
+      try {
+        expect(station.describe()).toMatchObject({ stationId: shown.stationId, keyStore: 'pkcs11' });
+        const signer = station.signer();
+        const nonce = newStationNonce();
+        const bytes = canonicalStatementBytes({
+          v: 1,
+          station: signer.stationId,
+          flowId: 'flow-1',
+          nonce,
+          seq: station.nextSeq(),
+          at: Date.now(),
+          kind: 'agent-info',
+          body: { version: '0.1.0', packaging: 'test' },
+        });
+        const signed = {
+          payload: Buffer.from(bytes).toString('base64url'),
+          signature: Buffer.from(signer.sign(bytes)).toString('base64url'),
+        };
+        const expected = { flowId: 'flow-1', nonce, kinds: ['agent-info'] as const, now: Date.now() };
+        await expect(verifyStatement(store.db, ca, signed, expected)).resolves.toMatchObject({
+          station: { id: shown.stationId },
+        });
+      } finally {
+        station.close();
+      }
+
+      // Registering again renews the same station with the same key on the token.
+      const again = await cli(pinEnv, [...args, ...tokenArgs, '--json']);
+      expect(again.code, again.stderr).toBe(0);
+      expect(JSON.parse(again.stdout)).toMatchObject({
+        stationId: shown.stationId,
+        renewed: true,
+        keyCreated: false,
+      });
+    } finally {
+      await hsm.dispose();
+    }
   });
 });
