@@ -18,6 +18,7 @@ import {
   markStationRevoked,
   renewStation,
   type StoredStation,
+  StoreError,
 } from '@reservkort/store';
 import type { Kysely } from 'kysely';
 import { ApiError } from '../http/api-error.js';
@@ -162,15 +163,23 @@ export const registerStation = async (
           spki,
           registeredBy: request.actor,
           registeredAt: now,
+        }).catch((error: unknown) => {
+          // The same key registered by a parallel request that committed first: its station stands,
+          // and this certificate rolls back unrecorded (a refusal, not a server fault).
+          if (error instanceof StoreError && error.code === 'CONFLICT')
+            throw new ApiError('REQUEST_INVALID', { reason: 'the key was registered meanwhile' });
+          throw error;
         });
       } else if (
         !(await renewStation(trx, {
           id: stationId,
           certificateSerial: certificate.serial,
           name: request.name,
+          previousSerial: existing.certificateSerial,
         }))
       ) {
-        throw new ApiError('REQUEST_INVALID', { reason: 'the station was revoked meanwhile' });
+        // Revoked, or renewed by a parallel request: one renewal wins, the others record nothing.
+        throw new ApiError('REQUEST_INVALID', { reason: 'the station was revoked or renewed meanwhile' });
       }
       await appendAudit(trx, {
         at: now,

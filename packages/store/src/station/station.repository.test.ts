@@ -90,14 +90,15 @@ describe.each(DIALECTS)('station repository on %s', (dialect) => {
 
   it('renews an active station onto a new certificate, not a revoked one', async () => {
     await insertStation(store.db, aStation('st-a'));
-    expect(await renewStation(store.db, { id: 'st-a', certificateSerial: 'cert-st-a2', name: 'Ny' })).toBe(
-      true,
-    );
+    const renew = (certificateSerial: string, previousSerial: string) =>
+      renewStation(store.db, { id: 'st-a', certificateSerial, name: 'Ny', previousSerial });
+    expect(await renew('cert-st-a2', 'cert-st-a')).toBe(true);
     expect(await getStation(store.db, 'st-a')).toMatchObject({ certificateSerial: 'cert-st-a2', name: 'Ny' });
+    // A second renewal that read the station before the first: it lost the race.
+    expect(await renew('cert-st-a', 'cert-st-a')).toBe(false);
+    expect((await getStation(store.db, 'st-a'))?.certificateSerial).toBe('cert-st-a2');
     await markStationRevoked(store.db, 'st-a');
-    expect(await renewStation(store.db, { id: 'st-a', certificateSerial: 'cert-st-a', name: 'X' })).toBe(
-      false,
-    );
+    expect(await renew('cert-st-a', 'cert-st-a2')).toBe(false);
   });
 
   it('lists stations, all or of some branches', async () => {
