@@ -15,6 +15,7 @@ import {
   getStation,
   insertStation,
   listBranches,
+  listUnheldStationCertificates,
   markStationRevoked,
   renewStation,
   type StoredStation,
@@ -213,6 +214,24 @@ const revokeQuietly = async (
   } catch (error) {
     if (!(error instanceof PkiError && error.code === 'ALREADY_REVOKED')) throw error;
   }
+};
+
+/**
+ * Revokes, as superseded, every station certificate that no station holds and none revoked: a
+ * renewal commits the station's new certificate first and revokes the old one after, so a crash
+ * between the two leaves the old one good. Run at start-up, before the first request; idempotent.
+ * Returns the serials revoked now.
+ */
+export const revokeUnheldStationCertificates = async (
+  deps: StationDeps,
+  actor: string,
+): Promise<string[]> => {
+  const revoked: string[] = [];
+  for (const serial of await listUnheldStationCertificates(deps.db)) {
+    await revokeQuietly(deps.ca, serial, 'superseded', actor);
+    revoked.push(serial);
+  }
+  return revoked;
 };
 
 /** Records a station as revoked, once, with its audit entry. */

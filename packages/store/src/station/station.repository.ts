@@ -122,6 +122,25 @@ export const renewStation = async (
   return Number(result.numUpdatedRows) === 1;
 };
 
+/**
+ * Station certificates neither revoked nor held by any station: what a renewal leaves when the
+ * process dies between its commit and the revocation of the certificate it replaced. (A station's
+ * row commits with its certificate, so a registration in progress never shows here.)
+ */
+export const listUnheldStationCertificates = async (db: Db): Promise<string[]> => {
+  const rows = await db
+    .selectFrom('certificates as c')
+    .leftJoin('revocations as r', 'r.serial', 'c.serial')
+    .leftJoin('stations as s', 's.certificate_serial', 'c.serial')
+    .select('c.serial')
+    .where('c.profile', '=', 'station')
+    .where('r.serial', 'is', null)
+    .where('s.id', 'is', null)
+    .orderBy('c.serial')
+    .execute();
+  return rows.map((r) => r.serial);
+};
+
 /** Marks a station revoked; false if it already was (or does not exist). */
 export const markStationRevoked = async (db: Db, id: string): Promise<boolean> => {
   const result = await db
