@@ -37,8 +37,10 @@ import {
   DEFAULT_RATE_LIMIT,
   redisAddress,
 } from './http/rate-limit.js';
+import { RECONCILER_ACTOR } from './issuance/issuance.service.js';
 import type { ServerContext } from './server-context.js';
 import { createServices } from './services.js';
+import { revokeUnheldStationCertificates } from './station/station.service.js';
 import { TrainingClock } from './training/training-clock.js';
 import { formatTrainingSummary, seedTrainingData } from './training/training-seed.js';
 import { ensureTrainingStation } from './training/training-station.js';
@@ -328,6 +330,11 @@ export const startServer = async (options: ServeOptions): Promise<RunningServer>
   // settled before the first request.
   await services.sweeper.sweep();
   await services.reconciler.reconcile();
+  // Likewise a station certificate a renewal replaced, left good by a crash before its revocation.
+  await revokeUnheldStationCertificates(
+    { db: store.db, ca: ctx.ca, now: () => ctx.clock.now() },
+    RECONCILER_ACTOR,
+  ).catch((error: unknown) => services.sweepFailures.report('reconciler', error, { what: 'stations' }));
   services.sweeper.start();
   services.reconciler.start();
   limits.report((message) => app.log.warn(message));

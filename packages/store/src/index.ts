@@ -155,6 +155,7 @@ export {
   getStation,
   insertStation,
   listStations,
+  listUnheldStationCertificates,
   markStationRevoked,
   type NewStation,
   raiseStationSeq,

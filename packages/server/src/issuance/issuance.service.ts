@@ -197,8 +197,14 @@ export class IssuanceService {
     const { state, nonce } = await this.db.transaction().execute(async (trx) => {
       const text = await consumeChallenge(trx, flowId, now);
       const reservation = text === null ? null : this.readReservation(text);
-      if (reservation === null || reservation.admin !== session.hsaId)
+      if (reservation === null || reservation.admin !== session.hsaId) {
+        // The reservation already started this administrator's flow (a parallel copy, or the page
+        // sending again after a lost answer): the flow exists, so "not found" would mislead.
+        const started = text === null ? await getFlow(trx, flowId) : null;
+        if (started !== null && started.admin2HsaId === session.hsaId)
+          throw new ApiError('EVENT_OUT_OF_ORDER', { reason: 'flow already started' });
         throw new ApiError('NOT_FOUND', { what: 'flow' });
+      }
       const verified = await verifyStatement(trx, this.ca, readers, {
         flowId,
         nonce: reservation.stationNonce,

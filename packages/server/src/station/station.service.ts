@@ -15,9 +15,11 @@ import {
   getStation,
   insertStation,
   listBranches,
+  listUnheldStationCertificates,
   markStationRevoked,
   renewStation,
   type StoredStation,
+  StoreError,
 } from '@reservkort/store';
 import type { Kysely } from 'kysely';
 import { ApiError } from '../http/api-error.js';
@@ -162,15 +164,23 @@ export const registerStation = async (
           spki,
           registeredBy: request.actor,
           registeredAt: now,
+        }).catch((error: unknown) => {
+          // The same key registered by a parallel request that committed first: its station stands,
+          // and this certificate rolls back unrecorded (a refusal, not a server fault).
+          if (error instanceof StoreError && error.code === 'CONFLICT')
+            throw new ApiError('REQUEST_INVALID', { reason: 'the key was registered meanwhile' });
+          throw error;
         });
       } else if (
         !(await renewStation(trx, {
           id: stationId,
           certificateSerial: certificate.serial,
           name: request.name,
+          previousSerial: existing.certificateSerial,
         }))
       ) {
-        throw new ApiError('REQUEST_INVALID', { reason: 'the station was revoked meanwhile' });
+        // Revoked, or renewed by a parallel request: one renewal wins, the others record nothing.
+        throw new ApiError('REQUEST_INVALID', { reason: 'the station was revoked or renewed meanwhile' });
       }
       await appendAudit(trx, {
         at: now,
@@ -204,6 +214,24 @@ const revokeQuietly = async (
   } catch (error) {
     if (!(error instanceof PkiError && error.code === 'ALREADY_REVOKED')) throw error;
   }
+};
+
+/**
+ * Revokes, as superseded, every station certificate that no station holds and none revoked: a
+ * renewal commits the station's new certificate first and revokes the old one after, so a crash
+ * between the two leaves the old one good. Run at start-up, before the first request; idempotent.
+ * Returns the serials revoked now.
+ */
+export const revokeUnheldStationCertificates = async (
+  deps: StationDeps,
+  actor: string,
+): Promise<string[]> => {
+  const revoked: string[] = [];
+  for (const serial of await listUnheldStationCertificates(deps.db)) {
+    await revokeQuietly(deps.ca, serial, 'superseded', actor);
+    revoked.push(serial);
+  }
+  return revoked;
 };
 
 /** Records a station as revoked, once, with its audit entry. */

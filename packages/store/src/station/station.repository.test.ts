@@ -12,6 +12,7 @@ import {
   getStation,
   insertStation,
   listStations,
+  listUnheldStationCertificates,
   markStationRevoked,
   type NewStation,
   raiseStationSeq,
@@ -90,14 +91,35 @@ describe.each(DIALECTS)('station repository on %s', (dialect) => {
 
   it('renews an active station onto a new certificate, not a revoked one', async () => {
     await insertStation(store.db, aStation('st-a'));
-    expect(await renewStation(store.db, { id: 'st-a', certificateSerial: 'cert-st-a2', name: 'Ny' })).toBe(
-      true,
-    );
+    const renew = (certificateSerial: string, previousSerial: string) =>
+      renewStation(store.db, { id: 'st-a', certificateSerial, name: 'Ny', previousSerial });
+    expect(await renew('cert-st-a2', 'cert-st-a')).toBe(true);
     expect(await getStation(store.db, 'st-a')).toMatchObject({ certificateSerial: 'cert-st-a2', name: 'Ny' });
+    // A second renewal that read the station before the first: it lost the race.
+    expect(await renew('cert-st-a', 'cert-st-a')).toBe(false);
+    expect((await getStation(store.db, 'st-a'))?.certificateSerial).toBe('cert-st-a2');
     await markStationRevoked(store.db, 'st-a');
-    expect(await renewStation(store.db, { id: 'st-a', certificateSerial: 'cert-st-a', name: 'X' })).toBe(
-      false,
-    );
+    expect(await renew('cert-st-a', 'cert-st-a2')).toBe(false);
+  });
+
+  it('lists the station certificates no station holds and none revokes', async () => {
+    // Nothing holds any of the three yet.
+    expect(await listUnheldStationCertificates(store.db)).toEqual(['cert-st-a', 'cert-st-a2', 'cert-st-b']);
+    await insertStation(store.db, aStation('st-a'));
+    await renewStation(store.db, {
+      id: 'st-a',
+      certificateSerial: 'cert-st-a2',
+      name: 'Ny',
+      previousSerial: 'cert-st-a',
+    });
+    await insertRevocation(store.db, {
+      serial: 'cert-st-b',
+      revokedAt: T0,
+      reason: 'superseded',
+      revokedBy: 'ca-operator',
+    });
+    // The renewal's old certificate, not yet revoked.
+    expect(await listUnheldStationCertificates(store.db)).toEqual(['cert-st-a']);
   });
 
   it('lists stations, all or of some branches', async () => {

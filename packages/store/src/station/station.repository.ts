@@ -95,10 +95,20 @@ export const listStations = async (
   return rows.map(toStation);
 };
 
-/** Points an active station at its new certificate (renewal); false if it is not active. */
+/**
+ * Points an active station at its new certificate (renewal), only if it still holds the certificate
+ * the renewal read: of two renewals at once one wins, and the other's certificate is never
+ * recorded. False if the station is not active, or was renewed meanwhile.
+ */
 export const renewStation = async (
   db: Db,
-  change: { readonly id: string; readonly certificateSerial: string; readonly name: string },
+  change: {
+    readonly id: string;
+    readonly certificateSerial: string;
+    readonly name: string;
+    /** The certificate the station held when the renewal read it. */
+    readonly previousSerial: string;
+  },
 ): Promise<boolean> => {
   const result = await translateWriteErrors(`Station ${change.id}`, () =>
     db
@@ -106,9 +116,29 @@ export const renewStation = async (
       .set({ certificate_serial: change.certificateSerial, name: change.name })
       .where('id', '=', change.id)
       .where('status', '=', 'active')
+      .where('certificate_serial', '=', change.previousSerial)
       .executeTakeFirst(),
   );
   return Number(result.numUpdatedRows) === 1;
+};
+
+/**
+ * Station certificates neither revoked nor held by any station: what a renewal leaves when the
+ * process dies between its commit and the revocation of the certificate it replaced. (A station's
+ * row commits with its certificate, so a registration in progress never shows here.)
+ */
+export const listUnheldStationCertificates = async (db: Db): Promise<string[]> => {
+  const rows = await db
+    .selectFrom('certificates as c')
+    .leftJoin('revocations as r', 'r.serial', 'c.serial')
+    .leftJoin('stations as s', 's.certificate_serial', 'c.serial')
+    .select('c.serial')
+    .where('c.profile', '=', 'station')
+    .where('r.serial', 'is', null)
+    .where('s.id', 'is', null)
+    .orderBy('c.serial')
+    .execute();
+  return rows.map((r) => r.serial);
 };
 
 /** Marks a station revoked; false if it already was (or does not exist). */
