@@ -89,7 +89,10 @@ const testBureau = async () => {
     return new Uint8Array(certificate.rawData);
   };
   const signed = (der: Uint8Array) =>
-    new X509Certificate(new Uint8Array(der)).verify({ publicKey: keys.publicKey, signatureOnly: true }, crypto);
+    new X509Certificate(new Uint8Array(der)).verify(
+      { publicKey: keys.publicKey, signatureOnly: true },
+      crypto,
+    );
   return { certify, signed };
 };
 
@@ -401,19 +404,24 @@ describe('VirtualBackend', () => {
     it('a counterfeit card proves itself with its own key and a copy of its bureau certificate the bureau never signed', async () => {
       const bureau = await testBureau();
       const backend = await withCard();
-      const genuine = (await backend.installBureauKey(CARD, (spki) => bureau.certify(spki, CARD))).certificate;
+      const genuine = (await backend.installBureauKey(CARD, (spki) => bureau.certify(spki, CARD)))
+        .certificate;
       expect(backend.simulateFaults({ counterfeitCard: true })).toEqual({
         counterfeitCard: true,
         exportableKeys: false,
       });
       const forged = await backend.proveCard('reader-1', CARD, challenge);
       // Everything a person or a name check would look at is copied...
-      const [copy, original] = [forged.certificate, genuine].map((der) => new X509Certificate(new Uint8Array(der)));
-      if (copy === undefined || original === undefined) throw new Error("two certificates");
+      const [copy, original] = [forged.certificate, genuine].map(
+        (der) => new X509Certificate(new Uint8Array(der)),
+      );
+      if (copy === undefined || original === undefined) throw new Error('two certificates');
       expect(copy.subject).toBe(original.subject);
       expect(copy.issuer).toBe(original.issuer);
       expect(copy.serialNumber).toBe(original.serialNumber);
-      expect(copy.getExtension(CARD_NUMBER_OID)?.value).toEqual(original.getExtension(CARD_NUMBER_OID)?.value);
+      expect(copy.getExtension(CARD_NUMBER_OID)?.value).toEqual(
+        original.getExtension(CARD_NUMBER_OID)?.value,
+      );
       // ...but the bureau's key did not sign it, and the card's signature is with the forger's key.
       expect(await bureau.signed(genuine)).toBe(true);
       expect(await bureau.signed(forged.certificate)).toBe(false);

@@ -246,7 +246,10 @@ export class VirtualBackend implements CardBackend {
    * In memory only: each card's counterfeit identity once it was asked for, so that a counterfeit
    * card answers with the same key every time, as a chip would.
    */
-  private readonly counterfeits = new Map<CardNumber, { readonly key: KeyRecord; readonly certificate: string }>();
+  private readonly counterfeits = new Map<
+    CardNumber,
+    { readonly key: KeyRecord; readonly certificate: string }
+  >();
 
   private constructor(
     state: VirtualState,

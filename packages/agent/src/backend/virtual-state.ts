@@ -167,7 +167,9 @@ class Reader {
       spec,
       pkcs8: this.string(o.pkcs8, `${where}.pkcs8`),
       spki: this.string(o.spki, `${where}.spki`),
-      ...(o.attributes === undefined ? {} : { attributes: this.attributes(o.attributes, `${where}.attributes`) }),
+      ...(o.attributes === undefined
+        ? {}
+        : { attributes: this.attributes(o.attributes, `${where}.attributes`) }),
     };
   }
 
