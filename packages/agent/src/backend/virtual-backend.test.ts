@@ -1,6 +1,15 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import 'reflect-metadata';
+import { webcrypto } from 'node:crypto';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  Extension,
+  KeyUsageFlags,
+  KeyUsagesExtension,
+  X509Certificate,
+  X509CertificateGenerator,
+} from '@peculiar/x509';
 import type { CardNumber } from '@reservkort/domain';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isAgentError } from '../agent-error.js';
@@ -49,6 +58,46 @@ const harness =
   };
 
 const temporaryDirectory = () => mkdtemp(join(tmpdir(), 'virtual-backend-'));
+
+const crypto = webcrypto as unknown as Crypto;
+const EC = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+/** The card number extension, as the bureau writes it (its value does not matter here). */
+const CARD_NUMBER_OID = '1.2.752.34.2.1';
+
+/** A card bureau whose key the test keeps, so it can tell its own certificates from copies. */
+const testBureau = async () => {
+  const keys = (await crypto.subtle.generateKey(EC, false, ['sign', 'verify'])) as CryptoKeyPair;
+  const certify = async (spki: Uint8Array, cardNumber: CardNumber): Promise<Uint8Array> => {
+    const publicKey = await crypto.subtle.importKey('spki', new Uint8Array(spki), EC, true, ['verify']);
+    const certificate = await X509CertificateGenerator.create(
+      {
+        serialNumber: '7a3f',
+        subject: `CN=Reservkort ${cardNumber}, 2.5.4.5=${cardNumber}`,
+        issuer: 'CN=Kortbyrån Test CA',
+        notBefore: new Date(Date.now() - 60_000),
+        notAfter: new Date(Date.now() + 86_400_000),
+        extensions: [
+          new KeyUsagesExtension(KeyUsageFlags.digitalSignature, true),
+          new Extension(CARD_NUMBER_OID, false, new Uint8Array([0x13, 0x01, 0x39])),
+        ],
+        publicKey,
+        signingKey: keys.privateKey,
+        signingAlgorithm: EC,
+      },
+      crypto,
+    );
+    return new Uint8Array(certificate.rawData);
+  };
+  const signed = (der: Uint8Array) =>
+    new X509Certificate(new Uint8Array(der)).verify(
+      { publicKey: keys.publicKey, signatureOnly: true },
+      crypto,
+    );
+  return { certify, signed };
+};
+
+const publicKeyOf = (der: Uint8Array): Uint8Array =>
+  new Uint8Array(new X509Certificate(new Uint8Array(der)).publicKey.rawData);
 
 cardBackendContract(
   'virtual (in memory)',
@@ -349,9 +398,110 @@ describe('VirtualBackend', () => {
     expect(results.map((r) => r.details.triesLeft)).toEqual([2, 1, 0]);
   });
 
+  describe('chip faults for training', () => {
+    const challenge = new TextEncoder().encode('flow-1 nonce card number');
+
+    it('a counterfeit card proves itself with its own key and a copy of its bureau certificate the bureau never signed', async () => {
+      const bureau = await testBureau();
+      const backend = await withCard();
+      const genuine = (await backend.installBureauKey(CARD, (spki) => bureau.certify(spki, CARD)))
+        .certificate;
+      expect(backend.simulateFaults({ counterfeitCard: true })).toEqual({
+        counterfeitCard: true,
+        exportableKeys: false,
+      });
+      const forged = await backend.proveCard('reader-1', CARD, challenge);
+      // Everything a person or a name check would look at is copied...
+      const [copy, original] = [forged.certificate, genuine].map(
+        (der) => new X509Certificate(new Uint8Array(der)),
+      );
+      if (copy === undefined || original === undefined) throw new Error('two certificates');
+      expect(copy.subject).toBe(original.subject);
+      expect(copy.issuer).toBe(original.issuer);
+      expect(copy.serialNumber).toBe(original.serialNumber);
+      expect(copy.getExtension(CARD_NUMBER_OID)?.value).toEqual(
+        original.getExtension(CARD_NUMBER_OID)?.value,
+      );
+      // ...but the bureau's key did not sign it, and the card's signature is with the forger's key.
+      expect(await bureau.signed(genuine)).toBe(true);
+      expect(await bureau.signed(forged.certificate)).toBe(false);
+      expect(publicKeyOf(forged.certificate)).not.toEqual(publicKeyOf(genuine));
+      expect(cardSignatureVerifies(publicKeyOf(forged.certificate), forged.signature, challenge)).toBe(true);
+      // A chip: the same counterfeit key every time.
+      const again = await backend.proveCard('reader-1', CARD, challenge);
+      expect(again.certificate).toEqual(forged.certificate);
+      // Switched off, the genuine bureau key answers again.
+      backend.simulateFaults({ counterfeitCard: false });
+      const real = await backend.proveCard('reader-1', CARD, challenge);
+      expect(real.certificate).toEqual(genuine);
+      expect(cardSignatureVerifies(publicKeyOf(genuine), real.signature, challenge)).toBe(true);
+    });
+
+    it('a counterfeit blank the bureau never initialised still answers, with an issuer of its own', async () => {
+      const backend = await withCard();
+      expect(await failure(backend.proveCard('reader-1', CARD, challenge))).toMatchObject({
+        code: 'KEY_MISSING',
+        details: { key: 'card-auth' },
+      });
+      backend.simulateFaults({ counterfeitCard: true });
+      const forged = await backend.proveCard('reader-1', CARD, challenge);
+      const certificate = new X509Certificate(new Uint8Array(forged.certificate));
+      expect(certificate.issuer).toBe('CN=Kortbyrån CA');
+      expect(certificate.subject).toContain(CARD);
+      expect(cardSignatureVerifies(publicKeyOf(forged.certificate), forged.signature, challenge)).toBe(true);
+      // Nothing of it was written to the card: switched off, it is a blank again.
+      backend.simulateFaults({ counterfeitCard: false });
+      expect(backend.hasBureauKey(CARD)).toBe(false);
+      expect((await failure(backend.proveCard('reader-1', CARD, challenge))).code).toBe('KEY_MISSING');
+    });
+
+    it('a faulty chip reports the keys it made as imported and extractable, and keeps saying so after a restart', async () => {
+      const stateFile = join(dir, 'virtual.json');
+      const first = await withCard({ stateFile });
+      expect(first.simulateFaults({ exportableKeys: true })).toEqual({
+        counterfeitCard: false,
+        exportableKeys: true,
+      });
+      const faulty = await first.generateKey('reader-1', CARD, 'auth', PINS.pin1, 'ecdsa-p256');
+      expect(faulty.attributes).toEqual({ local: false, sensitive: false, neverExtractable: false });
+      // The key still works: nothing but its attributes tells it from a card key.
+      const signature = await first.sign('reader-1', CARD, 'auth', PINS.pin1, challenge);
+      expect(cardSignatureVerifies(faulty.spki, signature, challenge)).toBe(true);
+      first.simulateFaults({ exportableKeys: false });
+      const sound = await first.generateKey('reader-1', CARD, 'sign', PINS.pin1, 'ecdsa-p256');
+      expect(sound.attributes).toEqual({ local: true, sensitive: true, neverExtractable: true });
+      await first.close();
+      // The chip's record outlives the agent: the file says which key was imported.
+      const saved = JSON.parse(await readFile(stateFile, 'utf8'));
+      expect(saved.cards[0].keys.auth.attributes).toEqual(faulty.attributes);
+      expect(saved.cards[0].keys.sign.attributes).toBeUndefined();
+      const second = await open({ stateFile });
+      expect(second.simulatedFaults).toEqual({ counterfeitCard: false, exportableKeys: false });
+      expect((await second.cardInfo('reader-1')).keys).toEqual({ auth: true, sign: true });
+      const replaced = await second.generateKey('reader-1', CARD, 'auth', PINS.pin1, 'ecdsa-p256');
+      expect(replaced.attributes).toEqual({ local: true, sensitive: true, neverExtractable: true });
+    });
+
+    it('refuses a state file whose key attributes are not booleans', async () => {
+      const stateFile = join(dir, 'virtual.json');
+      const first = await withCard({ stateFile });
+      first.simulateFaults({ exportableKeys: true });
+      await first.generateKey('reader-1', CARD, 'auth', PINS.pin1, 'ecdsa-p256');
+      await first.close();
+      const saved = JSON.parse(await readFile(stateFile, 'utf8'));
+      saved.cards[0].keys.auth.attributes.local = 'yes';
+      await writeFile(stateFile, JSON.stringify(saved));
+      expect(await failure(open({ stateFile }))).toMatchObject({
+        code: 'CARD_ERROR',
+        details: { reason: 'virtual state file unreadable' },
+      });
+    });
+  });
+
   it('refuses everything once closed', async () => {
     const backend = await withCard();
     await backend.close();
+    expect(() => backend.simulateFaults({ exportableKeys: true })).toThrow();
     expect((await failure(backend.readers())).code).toBe('CARD_ERROR');
     expect((await failure(backend.sign('reader-1', CARD, 'auth', PINS.pin1, new Uint8Array()))).code).toBe(
       'CARD_ERROR',

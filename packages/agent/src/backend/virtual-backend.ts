@@ -29,6 +29,7 @@ import {
   type ReaderId,
   type ReaderInfo,
 } from './card-backend.js';
+import { counterfeitBureauCertificate } from './virtual-counterfeit.js';
 import {
   fromBase64,
   hashSecret,
@@ -54,6 +55,26 @@ export interface VirtualBackendOptions {
    */
   readonly operationDelayMs?: number;
 }
+
+/**
+ * Chip faults training can switch on, for every virtual card until switched off. The card then
+ * answers as such a card would, and the agent reports that answer as it is: refusing it is the
+ * server's job.
+ */
+export interface CardFaults {
+  /**
+   * Counterfeit cards: a card proves itself with a key the forger made and a certificate that
+   * imitates the card bureau's but was not signed by it (a blank without a bureau key answers so too).
+   */
+  readonly counterfeitCard: boolean;
+  /**
+   * Faulty chips: new keys are made outside the chip and imported, so the card reports them as not
+   * generated on it, not sensitive and once extractable, as a software token would.
+   */
+  readonly exportableKeys: boolean;
+}
+
+const NO_FAULTS: CardFaults = { counterfeitCard: false, exportableKeys: false };
 
 export interface VirtualCardSpec {
   readonly cardNumber: CardNumber;
@@ -81,6 +102,8 @@ const DESCRIPTION: BackendDescription = {
 const SLOTS: readonly KeySlot[] = ['auth', 'sign'];
 /** A virtual card's keys are made inside the "chip" and never leave it, as a real card's. */
 const ON_CARD: KeyAttributes = { local: true, sensitive: true, neverExtractable: true };
+/** What a key made in software and imported reads back as. */
+const IMPORTED: KeyAttributes = { local: false, sensitive: false, neverExtractable: false };
 const bureauKeyMissing = (): AgentError =>
   new AgentError('KEY_MISSING', 'the card has no card bureau key', { key: 'card-auth' });
 const READER_ID = /^reader-(\d+)$/;
@@ -218,6 +241,15 @@ export class VirtualBackend implements CardBackend {
   private readonly cards: Map<CardNumber, VirtualCard>;
   private nextInsertion = 1;
   private closed = false;
+  private faults: CardFaults = NO_FAULTS;
+  /**
+   * In memory only: each card's counterfeit identity once it was asked for, so that a counterfeit
+   * card answers with the same key every time, as a chip would.
+   */
+  private readonly counterfeits = new Map<
+    CardNumber,
+    { readonly key: KeyRecord; readonly certificate: string }
+  >();
 
   private constructor(
     state: VirtualState,
@@ -326,7 +358,9 @@ export class VirtualBackend implements CardBackend {
       if (spec !== 'ecdsa-p256' && spec !== 'rsa-2048') throw cardError('unsupported key type');
       await this.pause(held);
       const verified = await this.verifyPin(held, 'pin1', pin1);
-      const record = await generatePair(spec);
+      const pair = await generatePair(spec);
+      // The chip remembers where the key came from, and says so whenever it is asked.
+      const record: KeyRecord = this.faults.exportableKeys ? { ...pair, attributes: IMPORTED } : pair;
       this.stillHeld(held);
       // The old certificate belonged to the old key: keeping it would pair a certificate with a key it does not certify.
       await this.commit({
@@ -334,7 +368,7 @@ export class VirtualBackend implements CardBackend {
         keys: { ...verified.keys, [key]: record },
         certificates: without(verified.certificates, key),
       });
-      return { key, spki: fromBase64(record.spki), spec, attributes: ON_CARD };
+      return { key, spki: fromBase64(record.spki), spec, attributes: record.attributes ?? ON_CARD };
     });
   }
 
@@ -360,7 +394,7 @@ export class VirtualBackend implements CardBackend {
   proveCard(readerId: ReaderId, expected: CardNumber, data: Uint8Array): Promise<CardProof> {
     return this.operate(readerId, expected, async (held) => {
       // No PIN: the bureau key answers anyone, which is the point (it proves the card, not a person).
-      const bureau = held.card.bureau;
+      const bureau = this.faults.counterfeitCard ? await this.counterfeitOf(held.card) : held.card.bureau;
       if (bureau === undefined || bureau.certificate === null) throw bureauKeyMissing();
       await this.pause(held);
       const signature = await signWith(bureau.key, data);
@@ -473,6 +507,20 @@ export class VirtualBackend implements CardBackend {
     });
   }
 
+  /** Switches chip faults on or off for every card; answers the faults now in force. */
+  simulateFaults(change: Partial<CardFaults>): CardFaults {
+    this.assertOpen();
+    this.faults = {
+      counterfeitCard: change.counterfeitCard ?? this.faults.counterfeitCard,
+      exportableKeys: change.exportableKeys ?? this.faults.exportableKeys,
+    };
+    return this.faults;
+  }
+
+  get simulatedFaults(): CardFaults {
+    return this.faults;
+  }
+
   /** Whether a virtual card carries a bureau key with its certificate. */
   hasBureauKey(cardNumber: CardNumber): boolean {
     return this.cards.get(cardNumber)?.bureau?.certificate != null;
@@ -552,6 +600,23 @@ export class VirtualBackend implements CardBackend {
   }
 
   // --- Internals ---------------------------------------------------------------------------------
+
+  /** The card as a counterfeit of itself: its own key, and a copy of its bureau certificate that the bureau never signed. */
+  private async counterfeitOf(card: VirtualCard): Promise<{ key: KeyRecord; certificate: string }> {
+    const known = this.counterfeits.get(card.cardNumber);
+    if (known !== undefined) return known;
+    const key = await generatePair('ecdsa-p256');
+    const genuine = card.bureau?.certificate ?? null;
+    const certificate = await counterfeitBureauCertificate(
+      fromBase64(key.spki),
+      card.cardNumber,
+      genuine === null ? null : fromBase64(genuine),
+      this.now(),
+    );
+    const counterfeit = { key, certificate: toBase64(certificate) };
+    this.counterfeits.set(card.cardNumber, counterfeit);
+    return counterfeit;
+  }
 
   private takeOut(reader: VirtualReader): void {
     const cardNumber = reader.cardNumber;

@@ -5,7 +5,7 @@ import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { CardNumber } from '@reservkort/domain';
 import { AgentError } from '../agent-error.js';
-import type { CardKeySpec, KeySlot, PinId, ReaderId } from './card-backend.js';
+import type { CardKeySpec, KeyAttributes, KeySlot, PinId, ReaderId } from './card-backend.js';
 
 /** A PIN or PUK as the virtual chip keeps it: a scrypt hash with its own salt and cost, never the digits. */
 export interface SecretRecord {
@@ -26,6 +26,11 @@ export interface KeyRecord {
   readonly spec: CardKeySpec;
   readonly pkcs8: string;
   readonly spki: string;
+  /**
+   * What the chip says of the private key when asked. Absent: made on the chip and never
+   * extractable, as on every genuine card (and in files made before a chip could say otherwise).
+   */
+  readonly attributes?: KeyAttributes;
 }
 
 /** A card's record. Records are replaced, never mutated, so an operation that fails half-way changes nothing. */
@@ -162,6 +167,18 @@ class Reader {
       spec,
       pkcs8: this.string(o.pkcs8, `${where}.pkcs8`),
       spki: this.string(o.spki, `${where}.spki`),
+      ...(o.attributes === undefined
+        ? {}
+        : { attributes: this.attributes(o.attributes, `${where}.attributes`) }),
+    };
+  }
+
+  attributes(value: unknown, where: string): KeyAttributes {
+    const o = this.object(value, where);
+    return {
+      local: this.boolean(o.local, `${where}.local`),
+      sensitive: this.boolean(o.sensitive, `${where}.sensitive`),
+      neverExtractable: this.boolean(o.neverExtractable, `${where}.neverExtractable`),
     };
   }
 

@@ -94,6 +94,24 @@ export const trainingRoutes =
       },
     );
 
+    // The training panel's card faults: counterfeit cards, keys a faulty chip reports as exportable.
+    app.post<{ Body: { counterfeitCard?: boolean; exportableKeys?: boolean } }>(
+      '/cards/simulate',
+      {
+        schema: {
+          body: {
+            type: 'object',
+            properties: { counterfeitCard: { type: 'boolean' }, exportableKeys: { type: 'boolean' } },
+            additionalProperties: false,
+          },
+        },
+      },
+      async (request) => {
+        sessionOf(request.headers);
+        return cards.simulateFaults(request.body ?? {});
+      },
+    );
+
     app.post<{ Body: { readerId: string } }>(
       '/cards/remove',
       { schema: { body: readerBody } },

@@ -391,6 +391,56 @@ describe('the card agent as a station', () => {
           body: { code: 'KEY_MISSING' },
         });
       });
+
+      const simulateCards = (change: Record<string, unknown>) =>
+        f.call('POST', '/v1/training/cards/simulate', change, headers());
+
+      it('carries a counterfeit card’s proof as the card gave it: its own certificate and signature (training)', async () => {
+        expect((await simulateCards({ counterfeitCard: true })).body).toEqual({
+          counterfeitCard: true,
+          exportableKeys: false,
+        });
+        const payload = verified((await statement({ kind: 'card-proof', reader: 2 })).body);
+        const body = payload.body as { bureauCertificate: string; cardSignature: string };
+        const forged = new Uint8Array(Buffer.from(body.bureauCertificate, 'base64'));
+        expect(Buffer.from(forged)).not.toEqual(Buffer.from(bureauCertificate));
+        const forgedKey = new Uint8Array(new X509Certificate(forged).publicKey.rawData);
+        const proven = cardProofBytes({ flowId: 'flow-1', nonce: NONCE, cardNumber: CARD });
+        const signature = Buffer.from(body.cardSignature, 'base64');
+        expect(cardSignatureVerifies(forgedKey, signature, proven)).toBe(true);
+        expect(cardSignatureVerifies(bureauSpki(), signature, proven)).toBe(false);
+        // Switched off: the genuine card again.
+        await simulateCards({ counterfeitCard: false });
+        const genuine = verified((await statement({ kind: 'card-proof', reader: 2 })).body).body as {
+          bureauCertificate: string;
+        };
+        expect(Buffer.from(genuine.bureauCertificate, 'base64')).toEqual(Buffer.from(bureauCertificate));
+      });
+
+      it('states the attributes a faulty chip reports of its keys, vouched for by the card as they are (training)', async () => {
+        await simulateCards({ exportableKeys: true });
+        const csrKeys = await enrol();
+        const body = verified((await statement({ kind: 'keys-generated', reader: 2 })).body).body as {
+          keys: Record<string, unknown>;
+        };
+        const imported = { local: false, sensitive: false, neverExtractable: false };
+        expect(body.keys).toEqual({
+          auth: { spki: csrKeys.auth, ...imported },
+          sign: { spki: csrKeys.sign, ...imported },
+        });
+      });
+
+      it('takes card faults from the portal page in a session only', async () => {
+        expect(await f.call('POST', '/v1/training/cards/simulate', { counterfeitCard: true })).toMatchObject({
+          status: 401,
+          body: { code: 'SESSION_INVALID' },
+        });
+        expect(await simulateCards({ counterfeitCard: 'yes' })).toMatchObject({
+          status: 400,
+          body: { code: 'REQUEST_INVALID' },
+        });
+        expect(f.backend.simulatedFaults).toEqual({ counterfeitCard: false, exportableKeys: false });
+      });
     });
 
     it('numbers its statements strictly upwards, on disk before they leave, across restarts', async () => {

@@ -531,16 +531,16 @@ export const en: LanguageCatalogue = {
     CARD_NOT_PROVEN: {
       title: 'The card did not prove itself',
       explanation:
-        'The card in the reader could not prove with its card bureau key that it is the card the order names ({reason}). The server trusts only a card that signs its challenge.',
+        'The card in the reader could not prove with the card bureau’s key that it is a genuine card with the card number of this step ({reason}). The server accepts only a card whose certificate the card bureau issued and which signs the server’s challenge itself; a counterfeit card, or one the card bureau never initialised, cannot.',
       remedy:
-        'Insert the reserve card the order names in reader 2 and do the step again. If the card is the right one, it may not come from the card bureau: take another card and send an error report.',
+        'Check that the reserve card the order names is in reader 2 and restart the issuance. If it happens again with the right card, the card does not come from the card bureau: do not hand it out, set it aside and send an error report. Take another reserve card from stock; admin 1 cancels the order and registers a new one with that card’s number.',
     },
     KEYS_NOT_ON_CARD: {
       title: 'The keys are not proven to be on the card',
       explanation:
-        'The certificate requests were not for keys that the card generated and proved, together with the card station, in this step ({reason}). No certificate was issued.',
+        'The card reported that the keys were not generated on it or can leave it, or the certificate requests were for other keys than those the card and the card station vouched for in this step ({reason}). A working card generates its keys in the chip and never lets them out, so no certificate was issued.',
       remedy:
-        'Start the download again with the reserve card in reader 2. If it happens again, send an error report.',
+        'Restart the issuance with the reserve card in reader 2. If it happens again, the card is faulty or no real smart card: do not hand it out, set it aside and send an error report. Take another reserve card from stock; admin 1 cancels the order and registers a new one with that card’s number.',
     },
   },
 };

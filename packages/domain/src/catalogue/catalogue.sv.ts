@@ -528,16 +528,16 @@ export const sv: LanguageCatalogue = {
     CARD_NOT_PROVEN: {
       title: 'Kortet kunde inte styrka vilket kort det är',
       explanation:
-        'Kortet i läsaren kunde inte visa med sin kortbyrånyckel att det är kortet som beställningen gäller ({reason}). Servern litar bara på ett kort som signerar sin utmaning.',
+        'Kortet i läsaren kunde inte visa med kortbyråns nyckel att det är ett äkta kort med det kortnummer som steget gäller ({reason}). Servern godtar bara ett kort vars certifikat är utfärdat av kortbyrån och som själv signerar serverns utmaning; ett förfalskat kort, eller ett som kortbyrån aldrig har initierat, kan inte det.',
       remedy:
-        'Sätt i reservkortet som beställningen gäller i läsare 2 och gör om steget. Om det är rätt kort kommer det kanske inte från kortbyrån: ta ett annat kort och skicka en felanmälan.',
+        'Kontrollera att reservkortet som beställningen gäller sitter i läsare 2 och starta om utgivningen. Händer det igen med rätt kort kommer kortet inte från kortbyrån: lämna inte ut det, lägg det åt sidan och skicka en felanmälan. Ta ett annat reservkort ur förrådet; administratör 1 makulerar beställningen och registrerar en ny med det kortets nummer.',
     },
     KEYS_NOT_ON_CARD: {
       title: 'Nycklarna är inte styrkta att finnas på kortet',
       explanation:
-        'Certifikatbeställningarna gällde inte nycklar som kortet skapat och styrkt, tillsammans med kortstationen, i det här steget ({reason}). Inget certifikat utfärdades.',
+        'Kortet uppgav att nycklarna inte skapades i kortet eller att de kan lämna det, eller så gällde certifikatbeställningarna andra nycklar än dem kortet och kortstationen styrkte i det här steget ({reason}). Ett fungerande kort skapar nycklarna i chippet och släpper aldrig ut dem, så inget certifikat utfärdades.',
       remedy:
-        'Starta nedladdningen igen med reservkortet i läsare 2. Om det händer igen, skicka en felanmälan.',
+        'Starta om utgivningen med reservkortet i läsare 2. Händer det igen är kortet trasigt eller inget riktigt smartkort: lämna inte ut det, lägg det åt sidan och skicka en felanmälan. Ta ett annat reservkort ur förrådet; administratör 1 makulerar beställningen och registrerar en ny med det kortets nummer.',
     },
   },
 };

@@ -23,6 +23,9 @@ export const REMEDY_ACTIONS: Partial<Record<ErrorCode, ControlId>> = {
   DOWNLOAD_FAILED: 'restart',
   PIN_DIALOG_CANCELLED: 'restart',
   ACK_TIMEOUT: 'restart',
+  // The flow cannot go on with a card that did not prove itself or its keys: starting over can.
+  CARD_NOT_PROVEN: 'restart',
+  KEYS_NOT_ON_CARD: 'restart',
 };
 
 /** An error as the user reads it. */

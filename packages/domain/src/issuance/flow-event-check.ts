@@ -19,6 +19,7 @@ type FieldKind =
   | 'query-kind'
   | 'outcome'
   | 'abort-reason'
+  | 'card-refusal'
   | 'flow-order-or-null';
 
 const isCard = (v: unknown): boolean => {
@@ -52,6 +53,7 @@ const CHECKS: { readonly [K in FieldKind]: (v: unknown) => boolean } = {
   'query-kind': oneOf('personal-number', 'hsa-id', 'partial-hsa-id', 'invalid'),
   outcome: oneOf('ok', 'failed'),
   'abort-reason': oneOf('restart', 'logout', 'order-cancelled'),
+  'card-refusal': oneOf('CARD_NOT_PROVEN', 'KEYS_NOT_ON_CARD'),
   'flow-order-or-null': (v) =>
     v === null ||
     (isRecord(v) &&
@@ -79,6 +81,7 @@ const EVENT_FIELDS: { readonly [T in FlowEventType]: Readonly<Record<string, Fie
   'download-requested': {},
   'key-generation-started': {},
   'keys-generated': {},
+  'card-refused': { code: 'card-refusal', reason: 'text' },
   'dialog-shown': { dialog: 'dialog' },
   'dialog-completed': { dialog: 'dialog' },
   'dialog-cancelled': { dialog: 'dialog' },

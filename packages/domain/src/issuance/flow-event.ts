@@ -19,6 +19,9 @@ export interface FlowOrder {
 
 export type PinDialog = 'auth' | 'sign';
 
+/** Why the server refused what a card said of itself through the station: not a genuine card, or not card keys. */
+export type CardRefusal = 'CARD_NOT_PROVEN' | 'KEYS_NOT_ON_CARD';
+
 /** Why a flow was ended by a person rather than by the rules; `order-cancelled` by the admin portal. */
 export type AbortReason = 'restart' | 'logout' | 'order-cancelled';
 
@@ -58,6 +61,11 @@ export type FlowEvent = { readonly at: Instant } & (
   | { readonly type: 'download-requested' }
   | { readonly type: 'key-generation-started' }
   | { readonly type: 'keys-generated' }
+  /**
+   * The server refused the card's proof at the handover, or the keys it vouched for at the download,
+   * on its own checks of a genuine station statement: the flow cannot go on with that card.
+   */
+  | { readonly type: 'card-refused'; readonly code: CardRefusal; readonly reason: string }
   | { readonly type: 'dialog-shown'; readonly dialog: PinDialog }
   | { readonly type: 'dialog-completed'; readonly dialog: PinDialog }
   | { readonly type: 'dialog-cancelled'; readonly dialog: PinDialog }
@@ -94,6 +102,7 @@ export const FLOW_EVENT_TYPES = [
   'download-requested',
   'key-generation-started',
   'keys-generated',
+  'card-refused',
   'dialog-shown',
   'dialog-completed',
   'dialog-cancelled',

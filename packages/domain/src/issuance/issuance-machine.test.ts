@@ -200,6 +200,40 @@ describe('handover', () => {
     expect(driver.state).toMatchObject({ step: 4, pending: null });
   });
 
+  it('stops the flow when the server refuses the card’s proof: CARD_NOT_PROVEN, restart and a support case', () => {
+    const driver = new FlowDriver().to(4);
+    driver.send({ type: 'card-inserted', reader: 2, cardNumber: RESERVE_CARD });
+    driver.send({ type: 'handover-confirmed' });
+    driver.send({ type: 'card-refused', code: 'CARD_NOT_PROVEN', reason: 'certificate signature' });
+    expect(codesOf(driver)).toEqual(['CARD_NOT_PROVEN']);
+    expect(driver.state).toMatchObject({
+      step: 4,
+      pending: null,
+      fault: { code: 'CARD_NOT_PROVEN', details: { reason: 'certificate signature' } },
+    });
+    // Nothing touched the card yet: nothing to clean.
+    expect(driver.last?.effects).toEqual([]);
+    expect(driver.state.timeline.at(-1)).toMatchObject({ event: 'card-refused', codes: ['CARD_NOT_PROVEN'] });
+    expect(
+      flowControls(driver.state, driver.now)
+        .filter((c) => c.enabled)
+        .map((c) => c.id),
+    ).toEqual(['restart', 'send-support-case']);
+  });
+
+  it('takes a card refusal only where a card proves itself', () => {
+    const driver = new FlowDriver().to(4);
+    expect(driver.try({ type: 'card-refused', code: 'CARD_NOT_PROVEN', reason: 'x' })).toMatchObject({
+      error: { code: 'EVENT_OUT_OF_ORDER' },
+    });
+    expect(
+      new FlowDriver().to(7).try({ type: 'card-refused', code: 'KEYS_NOT_ON_CARD', reason: 'x' }),
+    ).toMatchObject({ error: { code: 'EVENT_OUT_OF_ORDER' } });
+    expect(
+      driver.try({ type: 'card-refused', code: 'WRONG_CARD', reason: 'x' } as unknown as FlowEvent),
+    ).toMatchObject({ error: { code: 'EVENT_OUT_OF_ORDER', details: { field: 'code' } } });
+  });
+
   it('refuses a verification nobody asked for', () => {
     const driver = new FlowDriver().to(4);
     expect(driver.try({ type: 'handover-verified', cardNumber: RESERVE_CARD })).toMatchObject({
@@ -246,6 +280,20 @@ describe('download', () => {
     expect(early.try({ type: 'dialog-cancelled', dialog: 'auth' })).toMatchObject(outOfOrder);
     expect(early.try({ type: 'dialog-not-shown', dialog: 'sign' })).toMatchObject(outOfOrder);
     expect(early.try({ type: 'download-failed', reason: 'x' })).toMatchObject(outOfOrder);
+  });
+
+  it('stops the download when the server refuses the keys the card vouched for, and cleans the card', () => {
+    const driver = new FlowDriver().to(6);
+    driver.send({ type: 'dialog-shown', dialog: 'auth' });
+    driver.send({ type: 'dialog-completed', dialog: 'auth' });
+    driver.send({ type: 'card-refused', code: 'KEYS_NOT_ON_CARD', reason: 'attributes' });
+    expect(driver.state).toMatchObject({
+      step: 6,
+      download: null,
+      fault: { code: 'KEYS_NOT_ON_CARD', details: { reason: 'attributes' } },
+    });
+    expect(driver.last?.effects).toEqual([{ type: 'clean-card', cardNumber: RESERVE_CARD }]);
+    expect(driver.try({ type: 'issuance-claimed' })).toMatchObject(outOfOrder);
   });
 
   it('accepts a failure reported while the download start is pending', () => {

@@ -367,6 +367,10 @@ const handle = (state: FlowState, event: FlowEvent, config: FlowConfig): Result<
     case 'keys-generated':
       if (download?.phase !== 'key-generation') return outOfOrder(state, event);
       return ok({ state: { ...state, download: { ...download, phase: 'dialogs', since: event.at } } });
+    case 'card-refused':
+      // Only where a card proves itself: at the handover it confirmed, or during its download.
+      if (state.pending?.action !== 'handover' && download === null) return outOfOrder(state, event);
+      return ok(fault(state, event.code, { reason: event.reason.slice(0, 200) }));
     case 'dialog-shown':
     case 'dialog-completed': {
       // A card asks for PIN 1 before it generates keys, so dialogs may come before keys-generated.

@@ -379,7 +379,9 @@ export class IssuanceService {
       cardSignature: string;
     };
     if (body.reader !== 2) throw new ApiError('CARD_NOT_PROVEN', { reason: 'reader' });
-    await verifyCardProof(this.ca, body, { flowId: flow.id, nonce: flow.stationNonce, now: this.now() });
+    await this.refusedOnFlow(flow, session, proof, ['card-proof'], () =>
+      verifyCardProof(this.ca, body, { flowId: flow.id, nonce: flow.stationNonce, now: this.now() }),
+    );
     // Accepted only with the nonce checked above: a flow that moved on meanwhile refuses it.
     return this.run(flowId, session, async (current, trx) => {
       if (current.version !== flow.version) throw flowChanged();
@@ -392,17 +394,55 @@ export class IssuanceService {
   }
 
   /**
+   * Runs the checks of what a card says through a genuine station statement. When they refuse the
+   * card (CARD_NOT_PROVEN) or its keys (KEYS_NOT_ON_CARD), the refusal is recorded on the flow as a
+   * fault, taking the statement, before it is answered: the code is on the timeline and in a support
+   * case, and the flow offers a restart rather than wait for a proof that cannot come.
+   */
+  private async refusedOnFlow(
+    flow: StoredFlow & { state: FlowState },
+    session: CurrentSession,
+    signed: SignedStatement,
+    kinds: readonly StatementKind[],
+    check: () => Promise<void>,
+  ): Promise<void> {
+    try {
+      await check();
+    } catch (error) {
+      if (
+        !(error instanceof ApiError) ||
+        (error.code !== 'CARD_NOT_PROVEN' && error.code !== 'KEYS_NOT_ON_CARD')
+      )
+        throw error;
+      const code = error.code;
+      const reason = String(error.details.reason ?? code);
+      // Best effort: a flow that moved on meanwhile keeps its state, and the refusal is still answered.
+      await this.run(flow.id, session, async (current, trx) => {
+        if (current.version !== flow.version) throw flowChanged();
+        const verified = await this.verify(trx, current, signed, kinds);
+        return {
+          events: [{ type: 'card-refused', code, reason, at: this.now() }],
+          station: verified.station.id,
+        };
+      }).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
    * Keys generated (step 6): the station and the reserve card both vouch for the two new public
    * keys; they are recorded with the flow, and only CSRs for them are certified.
    */
   async keysGenerated(flowId: string, session: CurrentSession, signed: SignedStatement): Promise<FlowReply> {
     const { flow, verified } = await this.preview(flowId, session, signed, ['keys-generated']);
     const body = verified.payload.body as Parameters<typeof verifyCardKeys>[1];
-    await verifyCardKeys(this.ca, body, { flowId: flow.id, nonce: flow.stationNonce, now: this.now() });
     const order = flow.state.order;
     if (order === null) throw new ApiError('EVENT_OUT_OF_ORDER', { reason: 'no order' });
-    if (body.cardNumber !== order.cardNumber)
-      throw new ApiError('CARD_NOT_PROVEN', { reason: 'not the order’s card' });
+    await this.refusedOnFlow(flow, session, signed, ['keys-generated'], async () => {
+      await verifyCardKeys(this.ca, body, { flowId: flow.id, nonce: flow.stationNonce, now: this.now() });
+      if (body.cardNumber !== order.cardNumber)
+        throw new ApiError('CARD_NOT_PROVEN', { reason: 'not the order’s card' });
+    });
     return this.run(flowId, session, async (current, trx) => {
       if (current.version !== flow.version) throw flowChanged();
       await this.verify(trx, current, signed, ['keys-generated']);

@@ -476,7 +476,38 @@ describe('the card station codes over HTTP', () => {
       code: 'CARD_NOT_PROVEN',
       details: { reason: 'certificate revoked' },
     });
-    expect((await page.view()).body.view.step).toBe(4);
+    // The station's statement was genuine: the refusal is the flow's fault, on its timeline.
+    const view = (await page.view()).body.view;
+    expect(view).toMatchObject({
+      step: 4,
+      pending: null,
+      fault: { code: 'CARD_NOT_PROVEN', details: { reason: 'certificate revoked' } },
+    });
+    expect(view.timeline.at(-1)).toMatchObject({ event: 'card-refused', codes: ['CARD_NOT_PROVEN'] });
+    expect(controlOf(view, 'restart')).toMatchObject({ enabled: true });
+    expect(controlOf(view, 'confirm-handover')).toMatchObject({ enabled: false });
+  });
+
+  it('KEYS_NOT_ON_CARD: a chip that reports its keys as imported is refused at step 6; the card is cleaned, nothing issued', async () => {
+    await walkTo(h, page, 'download-requested');
+    h.cards.simulateFaults({ exportableKeys: true });
+    await h.agent.bind(h.agentToken, 'reader-2');
+    const enrol = await h.agent.enrol(h.agentToken, 'reader-2', page.flowId);
+    const enrolled = await completeWithPins(h.agent, enrol, [RESERVE_PINS.pin1, RESERVE_PINS.pin2]);
+    expect(enrolled.state).toBe('done');
+    await page.relayAgentEvents({ count: 0 });
+    const flow = (await page.view()).body;
+    expect(flow.view).toMatchObject({
+      step: 6,
+      download: null,
+      fault: { code: 'KEYS_NOT_ON_CARD', details: { reason: 'attributes' } },
+    });
+    expect(flow.view.timeline.flatMap((e: { codes: string[] }) => e.codes)).toContain('KEYS_NOT_ON_CARD');
+    expect(flow.cardEffects).toEqual([{ type: 'clean-card', cardNumber: RESERVE_CARD }]);
+    const csrs = enrolled.result as { authCsr: string; signCsr: string };
+    const refused = await page.api('POST', `/api/flows/${page.flowId}/certificates`, csrs);
+    expect(refused.status).not.toBe(200);
+    expect((await page.view()).body.view.issuedSerials).toEqual([]);
   });
 
   it('KEYS_NOT_ON_CARD: certificate requests for keys the card did not vouch for', async () => {

@@ -185,6 +185,13 @@ describe.each(DIALECTS)('forged station facts on %s', (dialect) => {
     expect(
       refusal(await page.api('POST', `/api/flows/${page.flowId}/handover`, { proof: relabelled })),
     ).toEqual({ status: 422, code: 'CARD_NOT_PROVEN', reason: 'card number' });
+    // The statement was the station's own, so the refusal is the flow's fault now (and its nonce
+    // moved on): it is on the timeline, and restarting is what is left.
+    expect(await flowView()).toMatchObject({
+      step: 4,
+      pending: null,
+      fault: { code: 'CARD_NOT_PROVEN', details: { reason: 'card number' } },
+    });
 
     // The order's card proves itself for this nonce; then it leaves, and the flow moves on.
     await h.cards.removeCard('reader-2');

@@ -109,6 +109,12 @@ export interface StationSimulation {
   readonly forgedStatement: boolean;
 }
 
+/** Training mode: virtual cards that answer as a counterfeit card, or as a faulty chip that reports its keys as imported. */
+export interface CardFaults {
+  readonly counterfeitCard: boolean;
+  readonly exportableKeys: boolean;
+}
+
 /** An error answer from the agent (or no answer at all: the agent is not running). */
 export class AgentFailure extends Error {
   constructor(
@@ -207,6 +213,8 @@ export class AgentClient {
   statement = (request: StatementRequest) => this.request<SignedStatement>('POST', '/v1/statements', request);
   simulateStation = (change: Partial<StationSimulation>) =>
     this.request<StationSimulation>('POST', '/v1/training/station/simulate', change);
+  simulateCardFaults = (change: Partial<CardFaults>) =>
+    this.request<CardFaults>('POST', '/v1/training/cards/simulate', change);
 
   // Training panel (virtual readers and cards only).
   trainingCards = () =>

@@ -74,9 +74,13 @@ export class IssuanceDriver {
   private flowLog: { readonly seq: number; readonly event: FlowAgentEvent }[] = [];
   /** Whether this flow's keys-generated statement went to the server. */
   private keysSent = false;
+  /** The server's refusal of that statement, where the flow does not show it: the download stops there. */
+  private keysRefused: unknown = null;
   /** The last download-failed event of the agent's log that was dealt with. */
   private reportedFailure = 0;
   private pendingClean: CardNumber | null = null;
+  /** Step 6's key generation while it runs: a clean-up waits for it, so it never pulls keys from under it. */
+  private enrolling: Promise<unknown> = Promise.resolve();
   private timer: ReturnType<typeof setInterval> | null = null;
   private lastStep7Poll = 0;
   private readonly listeners = new Set<() => void>();
@@ -183,6 +187,7 @@ export class IssuanceDriver {
     this.localPhase = null;
     this.flowLog = [];
     this.keysSent = false;
+    this.keysRefused = null;
   }
 
   resume(flowId: string): Promise<void> {
@@ -261,12 +266,32 @@ export class IssuanceDriver {
         reader: 2,
       });
       this.keysSent = true;
-      return this.took(
-        await answer<FlowAnswer>(
-          client.POST('/api/flows/{flowId}/keys', { params: { path: { flowId } }, body: { statement } }),
-        ),
-      );
+      try {
+        return this.took(
+          await answer<FlowAnswer>(
+            client.POST('/api/flows/{flowId}/keys', { params: { path: { flowId } }, body: { statement } }),
+          ),
+        );
+      } catch (error) {
+        if (await this.recordedOnFlow(error)) return this.flow;
+        this.keysRefused = error;
+        throw error;
+      }
     });
+  }
+
+  /**
+   * Whether a refused card proof or key statement is the flow's fault now: the server records such
+   * a refusal on the flow, so the flow is read again and shows it (with its restart and the card's
+   * clean-up) in place of the bare error. Runs inside the flow's queue.
+   */
+  private async recordedOnFlow(error: unknown): Promise<boolean> {
+    const code = error instanceof ApiFailure ? error.code : null;
+    if (code !== 'CARD_NOT_PROVEN' && code !== 'KEYS_NOT_ON_CARD') return false;
+    const now = await answer<FlowAnswer>(client.GET('/api/flows/{flowId}', this.path())).catch(() => null);
+    if (now === null) return false;
+    this.took(now);
+    return now.view.fault?.code === code;
   }
 
   /** Waits until an event of this type of this flow's agent log has reached the page; its seq, or null. */
@@ -372,11 +397,16 @@ export class IssuanceDriver {
       await this.serial(async () => {
         const flowId = this.flowId;
         const proof = await this.ws.statement({ flowId, nonce: this.nonce(), kind: 'card-proof', reader: 2 });
-        return this.took(
-          await answer<FlowAnswer>(
-            client.POST('/api/flows/{flowId}/handover', { params: { path: { flowId } }, body: { proof } }),
-          ),
-        );
+        try {
+          return this.took(
+            await answer<FlowAnswer>(
+              client.POST('/api/flows/{flowId}/handover', { params: { path: { flowId } }, body: { proof } }),
+            ),
+          );
+        } catch (error) {
+          if (await this.recordedOnFlow(error)) return this.flow;
+          throw error;
+        }
       });
     });
   }
@@ -406,13 +436,17 @@ export class IssuanceDriver {
       if (readerId === null) return;
       const flowId = this.flowId;
       await this.ws.agent.bind(readerId);
-      const enrolled = await this.ws.run(this.ws.agent.enrol(readerId, flowId));
+      const enrol = this.ws.run(this.ws.agent.enrol(readerId, flowId));
+      this.enrolling = enrol.catch(() => undefined);
+      const enrolled = await enrol;
       if (enrolled.state !== 'done') return this.reportFailure();
       // The keys went to the server when the agent logged them; if that event never reached the
       // page, they go now. The dialog events before and after them are relayed in their order.
       await this.flowEvent('dialog-completed', 0, 'sign');
       await this.flushed();
       await this.sendKeys();
+      // Keys the server did not believe are on the card get no certificate requests at all.
+      if (this.keysRefused !== null) throw this.keysRefused;
       if (!this.active || this.view?.fault) return;
       const csrs = enrolled.result as { authCsr: string; signCsr: string };
       this.localPhase = 'issuing';
@@ -607,6 +641,8 @@ export class IssuanceDriver {
 
   /** Removes a failed attempt's keys once the card is in reader 2, so it can be used again. */
   private async cleanIfPending(): Promise<void> {
+    // A fault during key generation (keys refused) leaves its PIN 2 dialog open: that ends first.
+    await this.enrolling;
     const cardNumber = this.pendingClean;
     const readerId = this.ws.readerIdOf(2);
     if (cardNumber === null || readerId === null) return;

@@ -91,7 +91,7 @@ export class Workstation {
     this.changed();
   }
 
-  /** Sets the simulated faults; those of the card station are the agent's own to simulate. */
+  /** Sets the simulated faults; those of the card station and the cards are the agent's own to simulate. */
   async simulate(simulation: Simulation): Promise<void> {
     const before = this.simulation;
     this.simulation = simulation;
@@ -105,6 +105,17 @@ export class Workstation {
         forgedStatement: simulation.forgedStatement,
       });
       this.simulation = { ...this.simulation, ...agent };
+      this.changed();
+    }
+    if (
+      before.counterfeitCard !== simulation.counterfeitCard ||
+      before.exportableKeys !== simulation.exportableKeys
+    ) {
+      const cards = await this.agent.simulateCardFaults({
+        counterfeitCard: simulation.counterfeitCard,
+        exportableKeys: simulation.exportableKeys,
+      });
+      this.simulation = { ...this.simulation, ...cards };
       this.changed();
     }
   }

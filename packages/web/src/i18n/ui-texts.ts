@@ -234,6 +234,9 @@ export interface UiTexts {
     readonly station: string;
     readonly unregisteredStation: string;
     readonly forgedStatement: string;
+    readonly cards: string;
+    readonly counterfeitCard: string;
+    readonly exportableKeys: string;
   };
   readonly catalogue: { readonly title: string; readonly intro: string; readonly step: string };
 }
@@ -489,6 +492,9 @@ const sv: UiTexts = {
     station: 'Simulera fel på kortstationen',
     unregisteredStation: 'Kortagenten är ingen registrerad kortstation',
     forgedStatement: 'Nästa intyg från kortagenten är förfalskat',
+    cards: 'Simulera fel på reservkortet',
+    counterfeitCard: 'Kort utan kortbyråns nyckel (förfalskat kort)',
+    exportableKeys: 'Nycklar som kan exporteras (trasigt chip)',
   },
   catalogue: {
     title: 'Felkatalog',
@@ -748,6 +754,9 @@ const en: UiTexts = {
     station: 'Simulate faults at the card station',
     unregisteredStation: 'The card agent is no registered card station',
     forgedStatement: 'The card agent’s next statement is forged',
+    cards: 'Simulate faults on the reserve card',
+    counterfeitCard: 'Card without the card bureau’s key (counterfeit card)',
+    exportableKeys: 'Keys that can be exported (faulty chip)',
   },
   catalogue: {
     title: 'Error catalogue',

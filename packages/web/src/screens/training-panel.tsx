@@ -22,6 +22,9 @@ interface TrainingPanelProps {
 
 const DRAG_TYPE = 'text/x-reservkort-card';
 
+/** The faults the card agent simulates itself, each a plain on/off switch. */
+type AgentFault = 'unregisteredStation' | 'forgedStatement' | 'counterfeitCard' | 'exportableKeys';
+
 /** Training mode: plug readers, move cards in and out, jump the clock, set the scene of a code. */
 export const TrainingPanel = ({ ws, demo, flowId, onClose }: TrainingPanelProps) => {
   useSubscription(ws);
@@ -100,6 +103,26 @@ export const TrainingPanel = ({ ws, demo, flowId, onClose }: TrainingPanelProps)
     const cardNumber = event.dataTransfer.getData(DRAG_TYPE);
     if (cardNumber) void insert(n, cardNumber);
   };
+
+  /** One fieldset of the agent's faults: the box shows what the agent says is in force. */
+  const agentFaults = (legend: string, rows: readonly (readonly [AgentFault, string, string])[]) => (
+    <fieldset className="simulation">
+      <legend>{legend}</legend>
+      {rows.map(([key, id, text]) => (
+        <label key={id}>
+          <input
+            type="checkbox"
+            checked={ws.simulation[key]}
+            onChange={(event) =>
+              void act(() => ws.simulate({ ...ws.simulation, [key]: event.target.checked }))
+            }
+            data-simulate={id}
+          />{' '}
+          {text}
+        </label>
+      ))}
+    </fieldset>
+  );
 
   const onDesk = cards.filter((c) => c.readerId === null);
   const byKind = (admin: boolean) =>
@@ -227,27 +250,14 @@ export const TrainingPanel = ({ ws, demo, flowId, onClose }: TrainingPanelProps)
           </label>
         ))}
       </fieldset>
-      <fieldset className="simulation">
-        <legend>{t.training.station}</legend>
-        {(
-          [
-            ['unregisteredStation', 'unregistered-station', t.training.unregisteredStation],
-            ['forgedStatement', 'forged-statement', t.training.forgedStatement],
-          ] as const
-        ).map(([key, id, text]) => (
-          <label key={id}>
-            <input
-              type="checkbox"
-              checked={ws.simulation[key]}
-              onChange={(event) =>
-                void act(() => ws.simulate({ ...ws.simulation, [key]: event.target.checked }))
-              }
-              data-simulate={id}
-            />{' '}
-            {text}
-          </label>
-        ))}
-      </fieldset>
+      {agentFaults(t.training.station, [
+        ['unregisteredStation', 'unregistered-station', t.training.unregisteredStation],
+        ['forgedStatement', 'forged-statement', t.training.forgedStatement],
+      ])}
+      {agentFaults(t.training.cards, [
+        ['counterfeitCard', 'counterfeit-card', t.training.counterfeitCard],
+        ['exportableKeys', 'exportable-keys', t.training.exportableKeys],
+      ])}
       <h3>{t.training.desk}</h3>
       <h4>{t.training.adminCards}</h4>
       <ul className="training-cards">{byKind(true).map(cardItem)}</ul>

@@ -13,6 +13,10 @@ export interface Simulation {
   readonly unregisteredStation: boolean;
   /** The agent spoils the signature of its next statement (once). */
   readonly forgedStatement: boolean;
+  /** The virtual cards are counterfeits: their proof is not the card bureau's key. */
+  readonly counterfeitCard: boolean;
+  /** The virtual cards' chips make keys outside the chip and report them as exportable. */
+  readonly exportableKeys: boolean;
 }
 
 export const HEALTHY: Simulation = {
@@ -20,6 +24,8 @@ export const HEALTHY: Simulation = {
   silentAgent: false,
   unregisteredStation: false,
   forgedStatement: false,
+  counterfeitCard: false,
+  exportableKeys: false,
 };
 
 export interface Scene {
@@ -217,6 +223,22 @@ export const scenarios = (demo: TrainingDemo): readonly Scenario[] => {
       instruction: {
         sv: 'Kortagentens nästa intyg har en förfalskad signatur. Logga in.',
         en: 'The card agent’s next statement carries a forged signature. Log in.',
+      },
+    },
+    {
+      code: 'CARD_NOT_PROVEN',
+      scene: scene('Admin Två', { simulation: { ...HEALTHY, counterfeitCard: true } }),
+      instruction: {
+        sv: `Reservkortet är förfalskat: det saknar kortbyråns nyckel. Gör flödet för ${pnr('Anna')} och bekräfta överlämningen i steg 4.`,
+        en: `The reserve card is counterfeit: it lacks the card bureau’s key. Do the flow for ${pnr('Anna')} and confirm the handover at step 4.`,
+      },
+    },
+    {
+      code: 'KEYS_NOT_ON_CARD',
+      scene: scene('Admin Två', { simulation: { ...HEALTHY, exportableKeys: true } }),
+      instruction: {
+        sv: `Reservkortets chip är trasigt: nycklarna det skapar går att exportera. Gör flödet för ${pnr('Anna')} och starta nedladdningen i steg 5.`,
+        en: `The reserve card’s chip is faulty: the keys it makes can be exported. Do the flow for ${pnr('Anna')} and start the download at step 5.`,
       },
     },
     {
