@@ -127,8 +127,8 @@ export const authRoutes =
           db,
           now,
         });
-        const signed = await verifyCardSignature(
-          card.certificate,
+        const signed = verifyCardSignature(
+          card.publicKey,
           challenge.data,
           Buffer.from(request.body.signature, 'base64'),
         );

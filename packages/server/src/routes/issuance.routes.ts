@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { X509Certificate } from '@peculiar/x509';
 import {
   cleanUpOffered,
   endedRefusal,
@@ -9,7 +8,7 @@ import {
 } from '@reservkort/domain';
 import { consumeChallenge, getCertificate } from '@reservkort/store';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { verifyCardCertificate, verifyCardSignature } from '../auth/card-certificate.js';
+import { publicKeyOfPem, verifyCardCertificate, verifyCardSignature } from '../auth/card-certificate.js';
 import { requireSession } from '../auth/session.js';
 import { issueChallenge, readStatement, statement } from '../auth/signing-challenge.js';
 import { ApiError } from '../http/api-error.js';
@@ -289,7 +288,7 @@ export const issuanceRoutes =
         const valid =
           card !== null &&
           card.hsaId === me.hsaId &&
-          (await verifyCardSignature(card.certificate, data, Buffer.from(request.body.signature, 'base64')));
+          verifyCardSignature(card.publicKey, data, Buffer.from(request.body.signature, 'base64'));
         return issuance.sign(flowId, me, request.body.readers, {
           type: 'signed',
           outcome: valid ? 'ok' : 'failed',
@@ -348,8 +347,8 @@ export const issuanceRoutes =
         const stored = signSerial ? await getCertificate(db, signSerial) : null;
         if (stored === null || flow.state.order === null)
           throw new ApiError('EVENT_OUT_OF_ORDER', { reason: 'no certificate' });
-        const valid = await verifyCardSignature(
-          new X509Certificate(stored.certificatePem),
+        const valid = verifyCardSignature(
+          publicKeyOfPem(stored.certificatePem),
           data,
           Buffer.from(request.body.signature, 'base64'),
         );
