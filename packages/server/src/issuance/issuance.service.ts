@@ -68,8 +68,6 @@ export type FlowReply = FlowAnswer & { readonly stationNonce: string };
 /** A flow id reserved for a session (`POST /api/flows/start`) lives this long, and is used once. */
 const RESERVATION_TTL_MS = 5 * 60_000;
 const RESERVATION_PURPOSE = 'flow-start';
-/** Thrown to roll a transaction back on purpose. */
-const ROLLBACK = Symbol('rollback');
 
 /**
  * What one request does to a flow, decided inside its transaction (a station statement is verified
@@ -128,6 +126,11 @@ interface ApplyOptions {
   readonly also?: AlsoInTransaction;
   /** Who the audit log names; the session's administrator, or `system`, when not given. */
   readonly actor?: string;
+  /**
+   * The flow as this request already read it (its owner checked): written only at that version, so
+   * a change meanwhile refuses the request instead of reading the flow again.
+   */
+  readonly read?: StoredFlow & { state: FlowState };
 }
 
 /** One event and what the domain made of it. */
@@ -338,9 +341,9 @@ export class IssuanceService {
   }
 
   /**
-   * Checks a statement for this flow without accepting it (its sequence number stays where it was):
-   * for checks that need the CA's own database access, which must not run inside the flow's
-   * transaction (SQLite has one writer).
+   * Checks a statement for this flow without accepting it (its sequence number stays where it was,
+   * nothing is written): for checks that need the CA's own database access, which must not run
+   * inside the flow's transaction (SQLite has one writer). The flow's transaction verifies it again.
    */
   private async preview(
     flowId: string,
@@ -349,17 +352,14 @@ export class IssuanceService {
     kinds: readonly StatementKind[],
   ): Promise<{ flow: StoredFlow & { state: FlowState }; verified: VerifiedStatement }> {
     const flow = await this.own(flowId, session);
-    let verified: VerifiedStatement | null = null;
-    await this.db
-      .transaction()
-      .execute(async (trx) => {
-        verified = await this.verify(trx, flow, signed, kinds);
-        throw ROLLBACK;
-      })
-      .catch((error: unknown) => {
-        if (error !== ROLLBACK) throw error;
-      });
-    if (verified === null) throw new Error('the statement was verified');
+    const verified = await verifyStatement(this.db, this.ca, signed, {
+      flowId: flow.id,
+      nonce: flow.stationNonce,
+      kinds,
+      now: this.now(),
+      stationId: flow.stationId,
+      accept: false,
+    });
     return { flow, verified };
   }
 
@@ -374,15 +374,20 @@ export class IssuanceService {
     };
     if (body.reader !== 2) throw new ApiError('CARD_NOT_PROVEN', { reason: 'reader' });
     await verifyCardProof(this.ca, body, { flowId: flow.id, nonce: flow.stationNonce, now: this.now() });
-    // Accepted only with the nonce checked above: a flow that moved on meanwhile refuses it.
-    return this.run(flowId, session, async (current, trx) => {
-      if (current.version !== flow.version) throw flowChanged();
-      await this.verify(trx, current, proof, ['card-proof']);
-      return {
-        events: [{ type: 'handover-verified', cardNumber: body.cardNumber, at: this.now() }],
-        station: verified.station.id,
-      };
-    });
+    // Accepted only with the nonce checked above: the flow is written at the version read with it,
+    // so a flow that moved on meanwhile refuses it.
+    return this.run(
+      flowId,
+      session,
+      async (current, trx) => {
+        await this.verify(trx, current, proof, ['card-proof']);
+        return {
+          events: [{ type: 'handover-verified', cardNumber: body.cardNumber, at: this.now() }],
+          station: verified.station.id,
+        };
+      },
+      { read: flow },
+    );
   }
 
   /**
@@ -397,15 +402,19 @@ export class IssuanceService {
     if (order === null) throw new ApiError('EVENT_OUT_OF_ORDER', { reason: 'no order' });
     if (body.cardNumber !== order.cardNumber)
       throw new ApiError('CARD_NOT_PROVEN', { reason: 'not the order’s card' });
-    return this.run(flowId, session, async (current, trx) => {
-      if (current.version !== flow.version) throw flowChanged();
-      await this.verify(trx, current, signed, ['keys-generated']);
-      return {
-        events: [{ type: 'keys-generated', at: this.now() }],
-        station: verified.station.id,
-        cardKeys: { auth: body.keys.auth.spki, sign: body.keys.sign.spki },
-      };
-    });
+    return this.run(
+      flowId,
+      session,
+      async (current, trx) => {
+        await this.verify(trx, current, signed, ['keys-generated']);
+        return {
+          events: [{ type: 'keys-generated', at: this.now() }],
+          station: verified.station.id,
+          cardKeys: { auth: body.keys.auth.spki, sign: body.keys.sign.spki },
+        };
+      },
+      { read: flow },
+    );
   }
 
   /**
@@ -795,7 +804,8 @@ export class IssuanceService {
     planner: Planner,
     options: ApplyOptions = {},
   ): Promise<FlowReply> {
-    const flow = session === null ? await this.load(flowId) : await this.own(flowId, session);
+    const flow =
+      options.read ?? (session === null ? await this.load(flowId) : await this.own(flowId, session));
     const { steps, pending, nonce } = await this.db.transaction().execute(async (trx) => {
       const plan = await planner(flow, trx);
       const steps: AppliedStep[] = [];
