@@ -555,11 +555,11 @@ export class IssuanceService {
       signed = await Promise.all(
         (
           [
-            ['card-auth', csrs.auth],
-            ['card-sign', csrs.sign],
+            ['card-auth', csrs.auth, authCsr],
+            ['card-sign', csrs.sign, signCsr],
           ] as const
-        ).map(([purpose, csr]) =>
-          this.ca.signCard({ ...common, profile: purpose, csr, intentId: intents[purpose] }),
+        ).map(([purpose, csr, checked]) =>
+          this.ca.signCard({ ...common, profile: purpose, csr, intentId: intents[purpose] }, checked),
         ),
       );
     } catch (error) {
