@@ -131,6 +131,12 @@ interface ApplyOptions {
    * a change meanwhile refuses the request instead of reading the flow again.
    */
   readonly read?: StoredFlow & { state: FlowState };
+  /**
+   * The flow as this request read it a moment ago (its owner checked): tried first, so it is not
+   * read twice; if it moved on meanwhile and the attempt failed, the request runs again on the flow
+   * as it is now, as if it had only just read it.
+   */
+  readonly recent?: StoredFlow & { state: FlowState };
 }
 
 /** One event and what the domain made of it. */
@@ -426,32 +432,38 @@ export class IssuanceService {
     session: CurrentSession,
     readers: SignedStatement,
     signed: Extract<FlowEvent, { type: 'signed' }>,
+    recent?: StoredFlow & { state: FlowState },
   ): Promise<FlowReply> {
-    return this.run(flowId, session, async (flow, trx) => {
-      const verified = await this.verify(trx, flow, readers, ['readers']);
-      const facts = (verified.payload.body as { readers: { 1: ReaderFact; 2: ReaderFact } }).readers;
-      const login = flow.state.login;
-      const events: FlowEvent[] = [];
-      if (login !== null) {
-        const fact = facts[login.reader];
-        const card = fact.card;
-        const same =
-          card !== null &&
-          card.cardNumber === login.cardNumber &&
-          flow.loginInsertions !== null &&
-          card.insertions === flow.loginInsertions;
-        if (!same) {
-          const at = this.now();
-          if (!fact.connected) events.push({ type: 'reader-unplugged', reader: login.reader, at });
-          else {
-            events.push({ type: 'card-removed', reader: login.reader, at });
-            if (card !== null)
-              events.push({ type: 'card-inserted', reader: login.reader, cardNumber: card.cardNumber, at });
+    return this.run(
+      flowId,
+      session,
+      async (flow, trx) => {
+        const verified = await this.verify(trx, flow, readers, ['readers']);
+        const facts = (verified.payload.body as { readers: { 1: ReaderFact; 2: ReaderFact } }).readers;
+        const login = flow.state.login;
+        const events: FlowEvent[] = [];
+        if (login !== null) {
+          const fact = facts[login.reader];
+          const card = fact.card;
+          const same =
+            card !== null &&
+            card.cardNumber === login.cardNumber &&
+            flow.loginInsertions !== null &&
+            card.insertions === flow.loginInsertions;
+          if (!same) {
+            const at = this.now();
+            if (!fact.connected) events.push({ type: 'reader-unplugged', reader: login.reader, at });
+            else {
+              events.push({ type: 'card-removed', reader: login.reader, at });
+              if (card !== null)
+                events.push({ type: 'card-inserted', reader: login.reader, cardNumber: card.cardNumber, at });
+            }
           }
         }
-      }
-      return { events: [...events, signed], station: verified.station.id };
-    });
+        return { events: [...events, signed], station: verified.station.id };
+      },
+      recent === undefined ? {} : { recent },
+    );
   }
 
   /** Step 2: the query classified, the person looked up, the diagnosis recorded on the flow. */
@@ -546,7 +558,7 @@ export class IssuanceService {
       actor: session.hsaId,
     };
     const intents: Record<IssuancePurpose, string> = { 'card-auth': newId(), 'card-sign': newId() };
-    await this.claim(flowId, session, intents);
+    await this.claim(flowId, session, intents, flow);
 
     // Signed here, recorded below in the binding's transaction: certificates the flow does not
     // hold are never recorded, and bytes never recorded were never handed to anyone.
@@ -589,6 +601,7 @@ export class IssuanceService {
     flowId: string,
     session: CurrentSession,
     intents: Record<IssuancePurpose, string>,
+    recent: StoredFlow & { state: FlowState },
   ): Promise<void> {
     try {
       await this.apply(
@@ -596,6 +609,7 @@ export class IssuanceService {
         session,
         { type: 'issuance-claimed', at: this.now() },
         {
+          recent,
           also: async (trx, transition) => {
             const attempt = transition.state.issuance?.attempt ?? 1;
             await insertIntents(
@@ -804,6 +818,18 @@ export class IssuanceService {
     planner: Planner,
     options: ApplyOptions = {},
   ): Promise<FlowReply> {
+    if (options.recent !== undefined) {
+      const { recent, ...rest } = options;
+      try {
+        return await this.run(flowId, session, planner, { ...rest, read: recent });
+      } catch (error) {
+        // Everything the attempt wrote rolled back with it. A flow that moved on since it was read
+        // is read again and the request runs on it; otherwise the refusal stands.
+        const current = await this.load(flowId).catch(() => null);
+        if (current === null || current.version === recent.version) throw error;
+        return this.run(flowId, session, planner, rest);
+      }
+    }
     const flow =
       options.read ?? (session === null ? await this.load(flowId) : await this.own(flowId, session));
     const { steps, pending, nonce } = await this.db.transaction().execute(async (trx) => {

@@ -275,7 +275,7 @@ export const issuanceRoutes =
         const me = await session(request);
         const flowId = request.params.flowId;
         // Ownership first: another admin's refused call must not use up the owner's challenge.
-        await issuance.own(flowId, me);
+        const flow = await issuance.own(flowId, me);
         const data = await takeChallenge(request.body.challengeId, flowId, 'order');
         const at = ctx.clock.now();
         // Signing re-proves the card: a certificate from another card, or of someone else, is caught here.
@@ -289,12 +289,13 @@ export const issuanceRoutes =
           card !== null &&
           card.hsaId === me.hsaId &&
           verifyCardSignature(card.publicKey, data, Buffer.from(request.body.signature, 'base64'));
-        return issuance.sign(flowId, me, request.body.readers, {
-          type: 'signed',
-          outcome: valid ? 'ok' : 'failed',
-          cardNumber: card?.cardNumber ?? null,
-          at,
-        });
+        return issuance.sign(
+          flowId,
+          me,
+          request.body.readers,
+          { type: 'signed', outcome: valid ? 'ok' : 'failed', cardNumber: card?.cardNumber ?? null, at },
+          flow,
+        );
       },
     );
 
@@ -353,11 +354,12 @@ export const issuanceRoutes =
           Buffer.from(request.body.signature, 'base64'),
         );
         if (!valid) throw new ApiError('SIGNATURE_INVALID', { reason: 'not the new signature key' });
-        return issuance.apply(flow.id, me, {
-          type: 'acknowledged',
-          cardNumber: flow.state.order.cardNumber,
-          at: ctx.clock.now(),
-        });
+        return issuance.apply(
+          flow.id,
+          me,
+          { type: 'acknowledged', cardNumber: flow.state.order.cardNumber, at: ctx.clock.now() },
+          { recent: flow },
+        );
       },
     );
 
