@@ -18,6 +18,7 @@ import {
   type OperationsAccess,
 } from './http/operations-access.js';
 import { DEFAULT_RATE_LIMIT, type RateLimitSettings, registerRateLimit } from './http/rate-limit.js';
+import { RequestLog } from './http/request-log.js';
 import { adminRoutes } from './routes/admin.routes.js';
 import { auditRoutes } from './routes/audit.routes.js';
 import { authRoutes } from './routes/auth.routes.js';
@@ -73,6 +74,7 @@ export const buildApp = async (ctx: ServerContext, options: AppOptions = {}): Pr
           },
         }
       : false,
+    ...(options.logger ? { logController: new RequestLog() } : {}),
     bodyLimit: 256 * 1024,
     // Malformed URLs (broken percent-encoding, over-long parameters) get the catalogue's answer too.
     frameworkErrors: (error, _request, reply) => {

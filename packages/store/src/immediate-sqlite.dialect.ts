@@ -9,6 +9,42 @@ import {
   SqliteDriver,
 } from 'kysely';
 
+type SqliteDatabase = Extract<SqliteDialectConfig['database'], { prepare: unknown }>;
+type SqliteStatement = ReturnType<SqliteDatabase['prepare']>;
+
+/** Enough for every distinct query the application sends; a longer tail is prepared again. */
+const STATEMENTS_MAX = 500;
+
+/**
+ * Prepares each distinct SQL text once per connection: Kysely asks for a new statement at every
+ * query, and preparing costs more than running most of ours. A statement still iterating (a
+ * streamed query) is not handed out twice: that query gets one of its own.
+ */
+export const withStatementCache = (database: SqliteDatabase): SqliteDatabase => {
+  const statements = new Map<string, SqliteStatement>();
+  return {
+    close: () => {
+      statements.clear();
+      database.close();
+    },
+    prepare: (sql) => {
+      const known = statements.get(sql);
+      if (known !== undefined && !(known as { busy?: boolean }).busy) {
+        // Most recently used last, so the oldest goes first when full.
+        statements.delete(sql);
+        statements.set(sql, known);
+        return known;
+      }
+      const statement = database.prepare(sql);
+      if (known === undefined) {
+        if (statements.size >= STATEMENTS_MAX) statements.delete(statements.keys().next().value ?? '');
+        statements.set(sql, statement);
+      }
+      return statement;
+    },
+  };
+};
+
 /**
  * Every transaction starts with BEGIN IMMEDIATE, taking the write lock up front: a transaction that
  * reads and then writes (the audit chain's head, a version check) cannot be overtaken by another
@@ -27,13 +63,24 @@ class TransactionalDdlSqliteAdapter extends SqliteAdapter {
   }
 }
 
-/** Kysely's better-sqlite3 dialect with immediate transactions and transactional migrations. */
+/**
+ * Kysely's better-sqlite3 dialect with immediate transactions, transactional migrations, and each
+ * statement prepared once.
+ */
 export class ImmediateSqliteDialect extends SqliteDialect {
   readonly #config: SqliteDialectConfig;
 
   constructor(config: SqliteDialectConfig) {
-    super(config);
-    this.#config = config;
+    const { database } = config;
+    const cached: SqliteDialectConfig = {
+      ...config,
+      database:
+        typeof database === 'function'
+          ? async () => withStatementCache(await database())
+          : withStatementCache(database),
+    };
+    super(cached);
+    this.#config = cached;
   }
 
   override createDriver(): Driver {

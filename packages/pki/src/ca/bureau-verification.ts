@@ -1,7 +1,7 @@
 // The checks a relying party inside the server makes on the card bureau's certificates: the one on
 // a reserve card (it proves the card is a genuine card with that number) and a card station's.
 import 'reflect-metadata';
-import { webcrypto } from 'node:crypto';
+import { createPublicKey, type KeyObject, webcrypto } from 'node:crypto';
 import {
   ExtendedKeyUsageExtension,
   KeyUsageFlags,
@@ -33,6 +33,8 @@ export interface BureauCardIdentity {
   readonly cardNumber: CardNumber;
   /** The card authentication key: ECDSA P-256, verifies raw r‖s SHA-256 signatures (WebCrypto's form). */
   readonly publicKey: CryptoKey;
+  /** The same key for node:crypto's one-shot verify (raw r‖s as `dsaEncoding: 'ieee-p1363'`). */
+  readonly key: KeyObject;
   /** SubjectPublicKeyInfo DER of that key. */
   readonly spki: Uint8Array;
   readonly serial: string;
@@ -42,6 +44,7 @@ export interface StationIdentity {
   readonly stationId: string;
   readonly branchId: string;
   readonly publicKey: CryptoKey;
+  readonly key: KeyObject;
   readonly spki: Uint8Array;
   readonly serial: string;
   readonly notAfter: number;
@@ -53,8 +56,104 @@ const refuse = (reason: BureauRefusal): { ok: false; reason: BureauRefusal } => 
 interface Checked {
   readonly certificate: X509Certificate;
   readonly publicKey: CryptoKey;
+  /** The same key for node:crypto's one-shot verify. */
+  readonly key: KeyObject;
   readonly spki: Uint8Array;
 }
+
+/**
+ * What a certificate's bytes say, whatever the time and the database: issued by the bureau CA
+ * (name and signature), its validity dates and serial, and whether its key and key usages fit.
+ */
+interface Facts {
+  readonly certificate: X509Certificate;
+  readonly issuer: boolean;
+  readonly signed: boolean;
+  readonly notBefore: number;
+  readonly notAfter: number;
+  readonly profile: boolean;
+  readonly keys: { readonly publicKey: CryptoKey; readonly key: KeyObject } | null;
+}
+
+/**
+ * The facts of bureau and station certificates already read, per bureau CA certificate and by the
+ * certificate's bytes: a reserve card shows the same one at its handover and with its keys, a
+ * station at every statement. The record, its revocation and the time are checked at every call.
+ */
+const factsCache = new WeakMap<X509Certificate, Map<string, Facts>>();
+const FACTS_MAX = 2000;
+
+const readFacts = async (bureau: X509Certificate, der: Uint8Array): Promise<Facts | null> => {
+  registerExtensions();
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(new Uint8Array(der));
+  } catch {
+    return null;
+  }
+  const issuer = certificate.issuer === bureau.subject;
+  let signed = false;
+  if (issuer) {
+    try {
+      signed = await certificate.verify({ publicKey: bureau, signatureOnly: true }, crypto);
+    } catch {
+      signed = false;
+    }
+  }
+  const keyUsage = certificate.getExtension(KeyUsagesExtension);
+  const eku = certificate.getExtension(ExtendedKeyUsageExtension);
+  const profile =
+    keyUsage?.usages === KeyUsageFlags.digitalSignature &&
+    eku?.usages.map(String).includes(OID.clientAuth) === true;
+  let keys: Facts['keys'] = null;
+  try {
+    const publicKey = await crypto.subtle.importKey(
+      'spki',
+      certificate.publicKey.rawData,
+      { name: 'ECDSA', namedCurve: 'P-256' },
+      true,
+      ['verify'],
+    );
+    const key = createPublicKey({
+      key: Buffer.from(certificate.publicKey.rawData),
+      format: 'der',
+      type: 'spki',
+    });
+    keys = { publicKey, key };
+  } catch {
+    keys = null;
+  }
+  return {
+    certificate,
+    issuer,
+    signed,
+    notBefore: certificate.notBefore.getTime(),
+    notAfter: certificate.notAfter.getTime(),
+    profile,
+    keys,
+  };
+};
+
+const factsOf = async (bureau: X509Certificate, der: Uint8Array): Promise<Facts | null> => {
+  const cacheKey = Buffer.from(der).toString('base64');
+  let cache = factsCache.get(bureau);
+  const known = cache?.get(cacheKey);
+  if (known !== undefined) return known;
+  const facts = await readFacts(bureau, der);
+  if (facts === null) return null;
+  if (cache === undefined) {
+    cache = new Map();
+    factsCache.set(bureau, cache);
+  }
+  // Oldest first out: cards are handed over once, so a full map holds mostly cards long issued.
+  if (cache.size >= FACTS_MAX) cache.delete(cache.keys().next().value ?? '');
+  cache.set(cacheKey, facts);
+  return facts;
+};
+
+/** The DER bytes of a PEM certificate, as stored. */
+const pemBytes = (pem: string): Buffer =>
+  Buffer.from(pem.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, ''), 'base64');
 
 /**
  * What both checks share: issued by the bureau CA (signature and name), valid now, recorded by
@@ -67,58 +166,34 @@ const checkIssued = async (
   now: number,
   profile: 'card-bureau' | 'station',
 ): Promise<BureauCheck<Checked>> => {
-  registerExtensions();
-  let certificate: X509Certificate;
-  try {
-    certificate = new X509Certificate(new Uint8Array(der));
-  } catch {
-    return refuse('not-a-certificate');
-  }
   const bureau = await ca.bureau();
-  if (certificate.issuer !== bureau.certificate.subject) return refuse('wrong-issuer');
-  let signed = false;
-  try {
-    signed = await certificate.verify({ publicKey: bureau.certificate, signatureOnly: true }, crypto);
-  } catch {
-    signed = false;
-  }
-  if (!signed) return refuse('signature');
-  if (certificate.notBefore.getTime() > now) return refuse('not-yet-valid');
-  if (certificate.notAfter.getTime() <= now || bureau.certificate.notAfter.getTime() <= now)
-    return refuse('expired');
+  const facts = await factsOf(bureau.certificate, der);
+  if (facts === null) return refuse('not-a-certificate');
+  if (!facts.issuer) return refuse('wrong-issuer');
+  if (!facts.signed) return refuse('signature');
+  if (facts.notBefore > now) return refuse('not-yet-valid');
+  if (facts.notAfter <= now || bureau.certificate.notAfter.getTime() <= now) return refuse('expired');
+  const { certificate } = facts;
   const stored = await ca.storedCertificate(certificate.serialNumber);
   if (
     stored === null ||
     stored.caId !== BUREAU_CA ||
-    !Buffer.from(new X509Certificate(stored.certificatePem).rawData).equals(Buffer.from(certificate.rawData))
+    !pemBytes(stored.certificatePem).equals(Buffer.from(der))
   ) {
     return refuse('unknown-certificate');
   }
   if (stored.revocation !== null) return refuse('revoked');
   if (stored.profile !== profile) return refuse('profile');
-  const keyUsage = certificate.getExtension(KeyUsagesExtension);
-  const eku = certificate.getExtension(ExtendedKeyUsageExtension);
-  if (
-    keyUsage === null ||
-    keyUsage.usages !== KeyUsageFlags.digitalSignature ||
-    eku === null ||
-    !eku.usages.map(String).includes(OID.clientAuth)
-  ) {
-    return refuse('profile');
-  }
-  let publicKey: CryptoKey;
-  try {
-    publicKey = await crypto.subtle.importKey(
-      'spki',
-      certificate.publicKey.rawData,
-      { name: 'ECDSA', namedCurve: 'P-256' },
-      true,
-      ['verify'],
-    );
-  } catch {
-    return refuse('profile');
-  }
-  return { ok: true, value: { certificate, publicKey, spki: new Uint8Array(certificate.publicKey.rawData) } };
+  if (!facts.profile || facts.keys === null) return refuse('profile');
+  return {
+    ok: true,
+    value: {
+      certificate,
+      publicKey: facts.keys.publicKey,
+      key: facts.keys.key,
+      spki: new Uint8Array(certificate.publicKey.rawData),
+    },
+  };
 };
 
 /** The values of one subject attribute. */
@@ -147,6 +222,7 @@ export const verifyBureauCertificate = async (
     value: {
       cardNumber: parsed.value,
       publicKey: checked.value.publicKey,
+      key: checked.value.key,
       spki: checked.value.spki,
       serial: certificate.serialNumber,
     },
@@ -178,6 +254,7 @@ export const verifyStationCertificate = async (
       stationId,
       branchId,
       publicKey: checked.value.publicKey,
+      key: checked.value.key,
       spki: checked.value.spki,
       serial: certificate.serialNumber,
       notAfter: certificate.notAfter.getTime(),

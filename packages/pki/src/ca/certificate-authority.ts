@@ -50,7 +50,7 @@ import {
   type Holder,
   type ProfileName,
 } from '../profiles/certificate-profile.js';
-import { checkCsr } from '../profiles/csr-check.js';
+import { type CheckedCsr, checkCsr } from '../profiles/csr-check.js';
 import { parseRevocationReason, type RevocationReason, reasonCode } from './revocation-reason.js';
 
 export type IssuingCaId = 'loa3' | 'loa2';
@@ -434,10 +434,11 @@ export class CertificateAuthority {
   /**
    * Signs a card certificate and records nothing: the caller records it with `recordCard` in a
    * transaction of its own choosing (with the flow that binds it), or drops it. Bytes that were
-   * never recorded were never given to anyone, so no relying party can meet them.
+   * never recorded were never given to anyone, so no relying party can meet them. `checked`: what
+   * `checkCsr` made of `request.csr`, when the caller has just checked it (it is not checked twice).
    */
-  async signCard(request: IssueRequest): Promise<SignedCard> {
-    const { csr, publicKey } = await checkCsr(request.csr);
+  async signCard(request: IssueRequest, checked?: CheckedCsr): Promise<SignedCard> {
+    const { csr, publicKey } = checked ?? (await checkCsr(request.csr));
     const issuer = this.ca(request.caId);
     const now = this.deps.clock.now();
     const template = await buildTemplate(

@@ -86,9 +86,23 @@ export const subjectKeyIdentifier: ProfileRule = async (template, ctx) => {
   );
 };
 
+/**
+ * The extensions that depend only on the issuer, made once per issuer certificate (or URL set) and
+ * shared by the certificates it issues: an extension is its encoded bytes, never changed.
+ */
+const issuerKeyIds = new WeakMap<X509Certificate, Promise<Extension>>();
+const revocationExtensions = new Map<string, readonly Extension[]>();
+
 export const authorityKeyIdentifier: ProfileRule = async (template, ctx) => {
-  if (ctx.issuer === null) return;
-  template.extensions.push(await AuthorityKeyIdentifierExtension.create(ctx.issuer, false, ctx.crypto));
+  const issuer = ctx.issuer;
+  if (issuer === null) return;
+  let extension = issuerKeyIds.get(issuer);
+  if (extension === undefined) {
+    extension = AuthorityKeyIdentifierExtension.create(issuer, false, ctx.crypto);
+    issuerKeyIds.set(issuer, extension);
+    extension.catch(() => issuerKeyIds.delete(issuer));
+  }
+  template.extensions.push(await extension);
 };
 
 export const caConstraints =
@@ -125,12 +139,20 @@ export const cardNumber: ProfileRule = (template, ctx) => {
 
 export const revocationPointers: ProfileRule = (template, { urls }) => {
   if (urls === null) return;
-  template.extensions.push(
-    new AuthorityInfoAccessExtension(
-      urls.ocsp === null ? { caIssuers: urls.caIssuers } : { ocsp: urls.ocsp, caIssuers: urls.caIssuers },
-    ),
-    new CRLDistributionPointsExtension([urls.crl]),
-  );
+  const key = JSON.stringify([urls.caIssuers, urls.crl, urls.ocsp]);
+  let extensions = revocationExtensions.get(key);
+  if (extensions === undefined) {
+    extensions = [
+      new AuthorityInfoAccessExtension(
+        urls.ocsp === null ? { caIssuers: urls.caIssuers } : { ocsp: urls.ocsp, caIssuers: urls.caIssuers },
+      ),
+      new CRLDistributionPointsExtension([urls.crl]),
+    ];
+    // A few CAs, each with one set of URLs: the map stays small (and is bounded all the same).
+    if (revocationExtensions.size >= 100) revocationExtensions.clear();
+    revocationExtensions.set(key, extensions);
+  }
+  template.extensions.push(...extensions);
 };
 
 /** A delegated OCSP responder: signs responses only, and is itself not checked for revocation. */

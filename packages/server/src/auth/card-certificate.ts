@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { webcrypto } from 'node:crypto';
+import { createPublicKey, type KeyObject, verify, webcrypto } from 'node:crypto';
 import {
   CertificatePolicyExtension,
   KeyUsageFlags,
@@ -23,6 +23,8 @@ const crypto = webcrypto as unknown as Crypto;
 /** What a verified card certificate says about its holder and card. */
 export interface VerifiedCard {
   readonly certificate: X509Certificate;
+  /** The certificate's public key, for `verifyCardSignature`. */
+  readonly publicKey: KeyObject;
   readonly serial: string;
   readonly hsaId: HsaId;
   readonly cardNumber: CardNumber;
@@ -34,9 +36,95 @@ export interface VerifiedCard {
 const refuse = (reason: string): ApiError => new ApiError('LOGIN_FAILED', { reason });
 
 /**
+ * What a certificate's bytes say, whenever they are checked: its issuer and that issuer's
+ * signature, validity dates, policy, key usage and holder. Only the time and the revocation status
+ * change, so those are checked at every use.
+ */
+interface CertificateFacts {
+  readonly certificate: X509Certificate;
+  readonly issuerId: IssuingCaId | undefined;
+  readonly signed: boolean;
+  readonly notBefore: number;
+  readonly notAfter: number;
+  readonly serial: string;
+  readonly policy: boolean;
+  readonly usage: number;
+  readonly hsaId: ReturnType<typeof parseHsaId>;
+  readonly cardNumber: ReturnType<typeof parseCardNumber>;
+  readonly publicKey: KeyObject | null;
+}
+
+/** The facts of certificates seen before, per CA and by their bytes (logins and SIGNERA reuse them). */
+const factsCache = new WeakMap<CertificateAuthority, Map<string, CertificateFacts>>();
+const FACTS_MAX = 2000;
+
+const readFacts = async (ca: CertificateAuthority, der: Uint8Array): Promise<CertificateFacts | null> => {
+  registerExtensions();
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(new Uint8Array(der) as Uint8Array<ArrayBuffer>);
+  } catch {
+    return null;
+  }
+  const issuerId = (['loa3', 'loa2'] as const).find(
+    (id) => ca.ca(id).certificate.subject === certificate.issuer,
+  );
+  const issuer = issuerId === undefined ? null : ca.ca(issuerId);
+  const signed =
+    issuer !== null &&
+    (await certificate.verify({ publicKey: issuer.certificate.publicKey, signatureOnly: true }, crypto));
+  const policies = certificate.getExtension(CertificatePolicyExtension)?.policies ?? [];
+  let publicKey: KeyObject | null = null;
+  try {
+    publicKey = createPublicKey({
+      key: Buffer.from(certificate.publicKey.rawData),
+      format: 'der',
+      type: 'spki',
+    });
+  } catch {
+    publicKey = null;
+  }
+  return {
+    certificate,
+    issuerId,
+    signed,
+    notBefore: certificate.notBefore.getTime(),
+    notAfter: certificate.notAfter.getTime(),
+    serial: certificate.serialNumber.toLowerCase().replace(/^0+(?=.)/, ''),
+    policy:
+      issuer !== null &&
+      issuer.policyOid !== null &&
+      policies.includes(issuer.policyOid) &&
+      issuer.assuranceLevel !== null,
+    usage: certificate.getExtension(KeyUsagesExtension)?.usages ?? 0,
+    hsaId: parseHsaId(certificate.subjectName.getField('2.5.4.5')[0] ?? ''),
+    cardNumber: parseCardNumber(certificate.getExtension(CardNumberExtension)?.cardNumber ?? ''),
+    publicKey,
+  };
+};
+
+const factsOf = async (ca: CertificateAuthority, der: Uint8Array): Promise<CertificateFacts | null> => {
+  const key = Buffer.from(der).toString('base64');
+  let cache = factsCache.get(ca);
+  const known = cache?.get(key);
+  if (known !== undefined) return known;
+  const facts = await readFacts(ca, der);
+  if (facts === null) return null;
+  if (cache === undefined) {
+    cache = new Map();
+    factsCache.set(ca, cache);
+  }
+  // Oldest first out: a full map holds mostly certificates of sessions long ended.
+  if (cache.size >= FACTS_MAX) cache.delete(cache.keys().next().value ?? '');
+  cache.set(key, facts);
+  return facts;
+};
+
+/**
  * Checks a card certificate the way a relying party must: issued and signed by one of our issuing
  * CAs, within validity, not revoked, carrying the CA's policy, an HSA-id and a card number, with
- * the key usage the purpose needs.
+ * the key usage the purpose needs. What the bytes say is read once per process; validity and the
+ * revocation status are checked at every call.
  */
 export const verifyCardCertificate = async (
   der: Uint8Array,
@@ -44,60 +132,54 @@ export const verifyCardCertificate = async (
   deps: { ca: CertificateAuthority; db: Kysely<Database>; now: number },
   refusal: (reason: string) => ApiError = refuse,
 ): Promise<VerifiedCard> => {
-  registerExtensions();
-  let certificate: X509Certificate;
-  try {
-    certificate = new X509Certificate(new Uint8Array(der) as Uint8Array<ArrayBuffer>);
-  } catch {
-    throw refusal('certificate unreadable');
-  }
-  const issuerId = (['loa3', 'loa2'] as const).find(
-    (id) => deps.ca.ca(id).certificate.subject === certificate.issuer,
-  );
-  if (issuerId === undefined) throw refusal('unknown issuer');
-  const issuer = deps.ca.ca(issuerId);
-  const signed = await certificate.verify(
-    { publicKey: issuer.certificate.publicKey, signatureOnly: true },
-    crypto,
-  );
-  if (!signed) throw refusal('certificate signature');
-  if (deps.now < certificate.notBefore.getTime() || deps.now > certificate.notAfter.getTime())
-    throw refusal('expired');
-  const serial = certificate.serialNumber.toLowerCase().replace(/^0+(?=.)/, '');
-  const status = await certificateStatus(deps.db, serial);
+  const facts = await factsOf(deps.ca, der);
+  if (facts === null) throw refusal('certificate unreadable');
+  if (facts.issuerId === undefined) throw refusal('unknown issuer');
+  const issuer = deps.ca.ca(facts.issuerId);
+  if (!facts.signed) throw refusal('certificate signature');
+  if (deps.now < facts.notBefore || deps.now > facts.notAfter) throw refusal('expired');
+  const status = await certificateStatus(deps.db, facts.serial);
   if (status === null) throw refusal('not issued here');
   if (status.revocation !== null) throw refusal('revoked');
-  const policies = certificate.getExtension(CertificatePolicyExtension)?.policies ?? [];
-  if (issuer.policyOid === null || !policies.includes(issuer.policyOid) || issuer.assuranceLevel === null) {
-    throw refusal('policy');
-  }
-  const usage = certificate.getExtension(KeyUsagesExtension)?.usages ?? 0;
+  if (!facts.policy || issuer.assuranceLevel === null) throw refusal('policy');
   const needed = purpose === 'auth' ? KeyUsageFlags.digitalSignature : KeyUsageFlags.nonRepudiation;
-  if ((usage & needed) === 0) throw refusal('key usage');
-  const hsaId = parseHsaId(certificate.subjectName.getField('2.5.4.5')[0] ?? '');
-  const cardNumber = parseCardNumber(certificate.getExtension(CardNumberExtension)?.cardNumber ?? '');
-  if (!hsaId.ok || !cardNumber.ok) throw refusal('holder');
+  if ((facts.usage & needed) === 0) throw refusal('key usage');
+  if (!facts.hsaId.ok || !facts.cardNumber.ok) throw refusal('holder');
+  if (facts.publicKey === null) throw refusal('certificate unreadable');
   return {
-    certificate,
-    serial,
-    hsaId: hsaId.value,
-    cardNumber: cardNumber.value,
+    certificate: facts.certificate,
+    publicKey: facts.publicKey,
+    serial: facts.serial,
+    hsaId: facts.hsaId.value,
+    cardNumber: facts.cardNumber.value,
     assuranceLevel: issuer.assuranceLevel,
-    issuer: issuerId,
+    issuer: facts.issuerId,
   };
 };
 
-/** Verifies a card's signature (ECDSA as raw r‖s, or RSA PKCS#1 v1.5) over `data` with the certificate's key. */
-export const verifyCardSignature = async (
-  certificate: X509Certificate,
+/** The public key of a certificate as stored (PEM), for `verifyCardSignature`; null if unreadable. */
+export const publicKeyOfPem = (pem: string): KeyObject | null => {
+  try {
+    return createPublicKey(pem);
+  } catch {
+    return null;
+  }
+};
+
+/**
+ * Verifies a card's signature (ECDSA as raw r‖s, or RSA PKCS#1 v1.5, both over SHA-256) over `data`
+ * with the certificate's key.
+ */
+export const verifyCardSignature = (
+  key: KeyObject | null,
   data: Uint8Array,
   signature: Uint8Array,
-): Promise<boolean> => {
+): boolean => {
+  if (key === null) return false;
   try {
-    const key = await certificate.publicKey.export(crypto);
-    const algorithm =
-      key.algorithm.name === 'ECDSA' ? { name: 'ECDSA', hash: 'SHA-256' } : { name: 'RSASSA-PKCS1-v1_5' };
-    return await crypto.subtle.verify(algorithm, key, new Uint8Array(signature), new Uint8Array(data));
+    return key.asymmetricKeyType === 'ec'
+      ? verify('sha256', data, { key, dsaEncoding: 'ieee-p1363' }, signature)
+      : key.asymmetricKeyType === 'rsa' && verify('sha256', data, key, signature);
   } catch {
     return false;
   }

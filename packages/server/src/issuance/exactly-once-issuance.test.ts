@@ -158,6 +158,28 @@ describe('issuing a flow’s certificates', () => {
     expect(await h.services.sweepFailures.count('deadline')).toBe(0);
   });
 
+  it('a flow that moved on after the request read it is read again: KVITTERA still completes, once', async () => {
+    h = await createIssuanceHarness();
+    const page = new Page(h);
+    await walkTo(h, page, 7);
+    const issuance = h.services.issuance;
+    const read = await issuance.load(page.flowId);
+    // A tick lands between the request's read and its write.
+    await issuance.apply(page.flowId, null, { type: 'tick', at: h.clock.now() });
+    expect((await issuance.load(page.flowId)).version).toBeGreaterThan(read.version);
+    const order = read.state.order;
+    if (order === null) throw new Error('the flow has its order');
+    const acknowledged = { type: 'acknowledged', cardNumber: order.cardNumber, at: h.clock.now() } as const;
+    const done = await issuance.apply(page.flowId, null, acknowledged, { recent: read });
+    expect(done.view.status).toBe('completed');
+    expect((await getOrder(h.t.store.db, 'order-anna'))?.state).toBe('completed');
+    // The same stale read again: the flow is read anew and the machine refuses a second KVITTERA.
+    await expect(issuance.apply(page.flowId, null, acknowledged, { recent: read })).rejects.toMatchObject({
+      code: expect.any(String),
+    });
+    expect((await issuance.load(page.flowId)).state.status).toBe('completed');
+  });
+
   it('a flow frozen by an earlier cancel (order cancelled under step 7) is ended by the sweeper, not retried forever', async () => {
     h = await createIssuanceHarness();
     const page = new Page(h);

@@ -68,8 +68,6 @@ export type FlowReply = FlowAnswer & { readonly stationNonce: string };
 /** A flow id reserved for a session (`POST /api/flows/start`) lives this long, and is used once. */
 const RESERVATION_TTL_MS = 5 * 60_000;
 const RESERVATION_PURPOSE = 'flow-start';
-/** Thrown to roll a transaction back on purpose. */
-const ROLLBACK = Symbol('rollback');
 
 /**
  * What one request does to a flow, decided inside its transaction (a station statement is verified
@@ -128,6 +126,17 @@ interface ApplyOptions {
   readonly also?: AlsoInTransaction;
   /** Who the audit log names; the session's administrator, or `system`, when not given. */
   readonly actor?: string;
+  /**
+   * The flow as this request already read it (its owner checked): written only at that version, so
+   * a change meanwhile refuses the request instead of reading the flow again.
+   */
+  readonly read?: StoredFlow & { state: FlowState };
+  /**
+   * The flow as this request read it a moment ago (its owner checked): tried first, so it is not
+   * read twice; if it moved on meanwhile and the attempt failed, the request runs again on the flow
+   * as it is now, as if it had only just read it.
+   */
+  readonly recent?: StoredFlow & { state: FlowState };
 }
 
 /** One event and what the domain made of it. */
@@ -344,9 +353,9 @@ export class IssuanceService {
   }
 
   /**
-   * Checks a statement for this flow without accepting it (its sequence number stays where it was):
-   * for checks that need the CA's own database access, which must not run inside the flow's
-   * transaction (SQLite has one writer).
+   * Checks a statement for this flow without accepting it (its sequence number stays where it was,
+   * nothing is written): for checks that need the CA's own database access, which must not run
+   * inside the flow's transaction (SQLite has one writer). The flow's transaction verifies it again.
    */
   private async preview(
     flowId: string,
@@ -355,17 +364,14 @@ export class IssuanceService {
     kinds: readonly StatementKind[],
   ): Promise<{ flow: StoredFlow & { state: FlowState }; verified: VerifiedStatement }> {
     const flow = await this.own(flowId, session);
-    let verified: VerifiedStatement | null = null;
-    await this.db
-      .transaction()
-      .execute(async (trx) => {
-        verified = await this.verify(trx, flow, signed, kinds);
-        throw ROLLBACK;
-      })
-      .catch((error: unknown) => {
-        if (error !== ROLLBACK) throw error;
-      });
-    if (verified === null) throw new Error('the statement was verified');
+    const verified = await verifyStatement(this.db, this.ca, signed, {
+      flowId: flow.id,
+      nonce: flow.stationNonce,
+      kinds,
+      now: this.now(),
+      stationId: flow.stationId,
+      accept: false,
+    });
     return { flow, verified };
   }
 
@@ -382,15 +388,20 @@ export class IssuanceService {
     await this.refusedOnFlow(flow, session, proof, ['card-proof'], () =>
       verifyCardProof(this.ca, body, { flowId: flow.id, nonce: flow.stationNonce, now: this.now() }),
     );
-    // Accepted only with the nonce checked above: a flow that moved on meanwhile refuses it.
-    return this.run(flowId, session, async (current, trx) => {
-      if (current.version !== flow.version) throw flowChanged();
-      await this.verify(trx, current, proof, ['card-proof']);
-      return {
-        events: [{ type: 'handover-verified', cardNumber: body.cardNumber, at: this.now() }],
-        station: verified.station.id,
-      };
-    });
+    // Accepted only with the nonce checked above: the flow is written at the version read with it,
+    // so a flow that moved on meanwhile refuses it.
+    return this.run(
+      flowId,
+      session,
+      async (current, trx) => {
+        await this.verify(trx, current, proof, ['card-proof']);
+        return {
+          events: [{ type: 'handover-verified', cardNumber: body.cardNumber, at: this.now() }],
+          station: verified.station.id,
+        };
+      },
+      { read: flow },
+    );
   }
 
   /**
@@ -443,15 +454,19 @@ export class IssuanceService {
       if (body.cardNumber !== order.cardNumber)
         throw new ApiError('CARD_NOT_PROVEN', { reason: 'not the order’s card' });
     });
-    return this.run(flowId, session, async (current, trx) => {
-      if (current.version !== flow.version) throw flowChanged();
-      await this.verify(trx, current, signed, ['keys-generated']);
-      return {
-        events: [{ type: 'keys-generated', at: this.now() }],
-        station: verified.station.id,
-        cardKeys: { auth: body.keys.auth.spki, sign: body.keys.sign.spki },
-      };
-    });
+    return this.run(
+      flowId,
+      session,
+      async (current, trx) => {
+        await this.verify(trx, current, signed, ['keys-generated']);
+        return {
+          events: [{ type: 'keys-generated', at: this.now() }],
+          station: verified.station.id,
+          cardKeys: { auth: body.keys.auth.spki, sign: body.keys.sign.spki },
+        };
+      },
+      { read: flow },
+    );
   }
 
   /**
@@ -463,32 +478,38 @@ export class IssuanceService {
     session: CurrentSession,
     readers: SignedStatement,
     signed: Extract<FlowEvent, { type: 'signed' }>,
+    recent?: StoredFlow & { state: FlowState },
   ): Promise<FlowReply> {
-    return this.run(flowId, session, async (flow, trx) => {
-      const verified = await this.verify(trx, flow, readers, ['readers']);
-      const facts = (verified.payload.body as { readers: { 1: ReaderFact; 2: ReaderFact } }).readers;
-      const login = flow.state.login;
-      const events: FlowEvent[] = [];
-      if (login !== null) {
-        const fact = facts[login.reader];
-        const card = fact.card;
-        const same =
-          card !== null &&
-          card.cardNumber === login.cardNumber &&
-          flow.loginInsertions !== null &&
-          card.insertions === flow.loginInsertions;
-        if (!same) {
-          const at = this.now();
-          if (!fact.connected) events.push({ type: 'reader-unplugged', reader: login.reader, at });
-          else {
-            events.push({ type: 'card-removed', reader: login.reader, at });
-            if (card !== null)
-              events.push({ type: 'card-inserted', reader: login.reader, cardNumber: card.cardNumber, at });
+    return this.run(
+      flowId,
+      session,
+      async (flow, trx) => {
+        const verified = await this.verify(trx, flow, readers, ['readers']);
+        const facts = (verified.payload.body as { readers: { 1: ReaderFact; 2: ReaderFact } }).readers;
+        const login = flow.state.login;
+        const events: FlowEvent[] = [];
+        if (login !== null) {
+          const fact = facts[login.reader];
+          const card = fact.card;
+          const same =
+            card !== null &&
+            card.cardNumber === login.cardNumber &&
+            flow.loginInsertions !== null &&
+            card.insertions === flow.loginInsertions;
+          if (!same) {
+            const at = this.now();
+            if (!fact.connected) events.push({ type: 'reader-unplugged', reader: login.reader, at });
+            else {
+              events.push({ type: 'card-removed', reader: login.reader, at });
+              if (card !== null)
+                events.push({ type: 'card-inserted', reader: login.reader, cardNumber: card.cardNumber, at });
+            }
           }
         }
-      }
-      return { events: [...events, signed], station: verified.station.id };
-    });
+        return { events: [...events, signed], station: verified.station.id };
+      },
+      recent === undefined ? {} : { recent },
+    );
   }
 
   /** Step 2: the query classified, the person looked up, the diagnosis recorded on the flow. */
@@ -583,7 +604,7 @@ export class IssuanceService {
       actor: session.hsaId,
     };
     const intents: Record<IssuancePurpose, string> = { 'card-auth': newId(), 'card-sign': newId() };
-    await this.claim(flowId, session, intents);
+    await this.claim(flowId, session, intents, flow);
 
     // Signed here, recorded below in the binding's transaction: certificates the flow does not
     // hold are never recorded, and bytes never recorded were never handed to anyone.
@@ -592,11 +613,11 @@ export class IssuanceService {
       signed = await Promise.all(
         (
           [
-            ['card-auth', csrs.auth],
-            ['card-sign', csrs.sign],
+            ['card-auth', csrs.auth, authCsr],
+            ['card-sign', csrs.sign, signCsr],
           ] as const
-        ).map(([purpose, csr]) =>
-          this.ca.signCard({ ...common, profile: purpose, csr, intentId: intents[purpose] }),
+        ).map(([purpose, csr, checked]) =>
+          this.ca.signCard({ ...common, profile: purpose, csr, intentId: intents[purpose] }, checked),
         ),
       );
     } catch (error) {
@@ -626,6 +647,7 @@ export class IssuanceService {
     flowId: string,
     session: CurrentSession,
     intents: Record<IssuancePurpose, string>,
+    recent: StoredFlow & { state: FlowState },
   ): Promise<void> {
     try {
       await this.apply(
@@ -633,6 +655,7 @@ export class IssuanceService {
         session,
         { type: 'issuance-claimed', at: this.now() },
         {
+          recent,
           also: async (trx, transition) => {
             const attempt = transition.state.issuance?.attempt ?? 1;
             await insertIntents(
@@ -841,7 +864,20 @@ export class IssuanceService {
     planner: Planner,
     options: ApplyOptions = {},
   ): Promise<FlowReply> {
-    const flow = session === null ? await this.load(flowId) : await this.own(flowId, session);
+    if (options.recent !== undefined) {
+      const { recent, ...rest } = options;
+      try {
+        return await this.run(flowId, session, planner, { ...rest, read: recent });
+      } catch (error) {
+        // Everything the attempt wrote rolled back with it. A flow that moved on since it was read
+        // is read again and the request runs on it; otherwise the refusal stands.
+        const current = await this.load(flowId).catch(() => null);
+        if (current === null || current.version === recent.version) throw error;
+        return this.run(flowId, session, planner, rest);
+      }
+    }
+    const flow =
+      options.read ?? (session === null ? await this.load(flowId) : await this.own(flowId, session));
     const { steps, pending, nonce } = await this.db.transaction().execute(async (trx) => {
       const plan = await planner(flow, trx);
       const steps: AppliedStep[] = [];

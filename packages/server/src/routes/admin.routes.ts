@@ -328,9 +328,7 @@ export const adminRoutes =
         if (current.loginCardRemovedAt !== null || card.cardNumber !== current.cardNumber) {
           throw new ApiError('CARD_REINSERTED', { removedAt: current.loginCardRemovedAt ?? now });
         }
-        if (
-          !(await verifyCardSignature(card.certificate, data, Buffer.from(request.body.signature, 'base64')))
-        ) {
+        if (!verifyCardSignature(card.publicKey, data, Buffer.from(request.body.signature, 'base64'))) {
           throw new ApiError('SIGNATURE_INVALID', { reason: 'signature' });
         }
         const { person } = await personFor(current, draft.personHsaId);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { SignedStatement } from '@reservkort/domain';
 import {
   consumeChallenge,
+  type Database,
   endSession,
   getAdmin,
   hasStaffRole,
@@ -10,6 +11,7 @@ import {
   type SessionStation,
 } from '@reservkort/store';
 import type { FastifyPluginAsync } from 'fastify';
+import type { Kysely } from 'kysely';
 import { verifyCardCertificate, verifyCardSignature } from '../auth/card-certificate.js';
 import { loginCardAt, verifyChallengeReaders } from '../auth/login-station.js';
 import { hashToken, newToken, requireSession, SESSION_COOKIE, setSessionCookie } from '../auth/session.js';
@@ -127,8 +129,8 @@ export const authRoutes =
           db,
           now,
         });
-        const signed = await verifyCardSignature(
-          card.certificate,
+        const signed = verifyCardSignature(
+          card.publicKey,
           challenge.data,
           Buffer.from(request.body.signature, 'base64'),
         );
@@ -140,21 +142,8 @@ export const authRoutes =
         const token = newToken();
         const csrfToken = newToken();
         const readers = request.body.readers;
-        await db.transaction().execute(async (trx) => {
-          // At a card station the session remembers where the station saw the login card, so later
-          // signatures can ask the same station whether it is still there, never taken out.
-          let station: SessionStation | null = null;
-          if (readers !== undefined) {
-            const seen = await verifyChallengeReaders(trx, ctx.ca, readers, {
-              challengeId: request.body.challengeId,
-              nonce: stationNonce,
-              now,
-            });
-            station = loginCardAt(seen, card.cardNumber);
-            if (station === null)
-              throw new ApiError('CARD_NOT_PROVEN', { reason: 'login card in no reader of the station' });
-          }
-          await insertSession(trx, {
+        const store = (into: Kysely<Database>, station: SessionStation | null) =>
+          insertSession(into, {
             id: hashToken(token),
             adminHsaId: card.hsaId,
             certificateSerial: card.serial,
@@ -165,7 +154,24 @@ export const authRoutes =
             expiresAt: now + ctx.sessions.absoluteMs,
             station,
           });
-        });
+        if (readers === undefined) {
+          // One write, nothing to keep in step with it: no transaction needed.
+          await store(db, null);
+        } else {
+          await db.transaction().execute(async (trx) => {
+            // At a card station the session remembers where the station saw the login card, so later
+            // signatures can ask the same station whether it is still there, never taken out.
+            const seen = await verifyChallengeReaders(trx, ctx.ca, readers, {
+              challengeId: request.body.challengeId,
+              nonce: stationNonce,
+              now,
+            });
+            const station = loginCardAt(seen, card.cardNumber);
+            if (station === null)
+              throw new ApiError('CARD_NOT_PROVEN', { reason: 'login card in no reader of the station' });
+            await store(trx, station);
+          });
+        }
         setSessionCookie(reply, token, ctx.sessions);
         const name = admin
           ? `${admin.givenName} ${admin.surname}`

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { X509Certificate } from '@peculiar/x509';
 import {
   cleanUpOffered,
   endedRefusal,
@@ -9,7 +8,7 @@ import {
 } from '@reservkort/domain';
 import { consumeChallenge, getCertificate } from '@reservkort/store';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { verifyCardCertificate, verifyCardSignature } from '../auth/card-certificate.js';
+import { publicKeyOfPem, verifyCardCertificate, verifyCardSignature } from '../auth/card-certificate.js';
 import { requireSession } from '../auth/session.js';
 import { issueChallenge, readStatement, statement } from '../auth/signing-challenge.js';
 import { ApiError } from '../http/api-error.js';
@@ -276,7 +275,7 @@ export const issuanceRoutes =
         const me = await session(request);
         const flowId = request.params.flowId;
         // Ownership first: another admin's refused call must not use up the owner's challenge.
-        await issuance.own(flowId, me);
+        const flow = await issuance.own(flowId, me);
         const data = await takeChallenge(request.body.challengeId, flowId, 'order');
         const at = ctx.clock.now();
         // Signing re-proves the card: a certificate from another card, or of someone else, is caught here.
@@ -289,13 +288,14 @@ export const issuanceRoutes =
         const valid =
           card !== null &&
           card.hsaId === me.hsaId &&
-          (await verifyCardSignature(card.certificate, data, Buffer.from(request.body.signature, 'base64')));
-        return issuance.sign(flowId, me, request.body.readers, {
-          type: 'signed',
-          outcome: valid ? 'ok' : 'failed',
-          cardNumber: card?.cardNumber ?? null,
-          at,
-        });
+          verifyCardSignature(card.publicKey, data, Buffer.from(request.body.signature, 'base64'));
+        return issuance.sign(
+          flowId,
+          me,
+          request.body.readers,
+          { type: 'signed', outcome: valid ? 'ok' : 'failed', cardNumber: card?.cardNumber ?? null, at },
+          flow,
+        );
       },
     );
 
@@ -348,17 +348,18 @@ export const issuanceRoutes =
         const stored = signSerial ? await getCertificate(db, signSerial) : null;
         if (stored === null || flow.state.order === null)
           throw new ApiError('EVENT_OUT_OF_ORDER', { reason: 'no certificate' });
-        const valid = await verifyCardSignature(
-          new X509Certificate(stored.certificatePem),
+        const valid = verifyCardSignature(
+          publicKeyOfPem(stored.certificatePem),
           data,
           Buffer.from(request.body.signature, 'base64'),
         );
         if (!valid) throw new ApiError('SIGNATURE_INVALID', { reason: 'not the new signature key' });
-        return issuance.apply(flow.id, me, {
-          type: 'acknowledged',
-          cardNumber: flow.state.order.cardNumber,
-          at: ctx.clock.now(),
-        });
+        return issuance.apply(
+          flow.id,
+          me,
+          { type: 'acknowledged', cardNumber: flow.state.order.cardNumber, at: ctx.clock.now() },
+          { recent: flow },
+        );
       },
     );
 

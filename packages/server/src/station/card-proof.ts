@@ -1,7 +1,7 @@
 // What a reserve card proves through a station's statement: that it is a genuine card with this
 // number (its bureau certificate, issued by the bureau CA, valid, not revoked) and that its bureau
 // key signed exactly the bytes of this flow step. The station only carries the card's signature.
-import { webcrypto } from 'node:crypto';
+import { verify } from 'node:crypto';
 import {
   type CardKeyFact,
   type CardNumber,
@@ -11,8 +11,6 @@ import {
 } from '@reservkort/domain';
 import { type CertificateAuthority, verifyBureauCertificate } from '@reservkort/pki';
 import { ApiError } from '../http/api-error.js';
-
-const crypto = webcrypto as unknown as Crypto;
 
 const notProven = (reason: string): ApiError => new ApiError('CARD_NOT_PROVEN', { reason });
 
@@ -39,11 +37,14 @@ const proveCard = async (
   if (!checked.ok) throw notProven(`certificate ${checked.reason}`);
   if (checked.value.cardNumber !== claim.cardNumber) throw notProven('card number');
   const signature = Buffer.from(claim.cardSignature, 'base64');
-  const valid =
-    signature.length === 64 &&
-    (await crypto.subtle
-      .verify({ name: 'ECDSA', hash: 'SHA-256' }, checked.value.publicKey, signature, new Uint8Array(signed))
-      .catch(() => false));
+  let valid = false;
+  try {
+    valid =
+      signature.length === 64 &&
+      verify('sha256', signed, { key: checked.value.key, dsaEncoding: 'ieee-p1363' }, signature);
+  } catch {
+    valid = false;
+  }
   if (!valid) throw notProven('card signature');
 };
 

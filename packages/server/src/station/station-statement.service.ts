@@ -39,6 +39,12 @@ export interface ExpectedStatement {
   readonly now: Instant;
   /** The station the flow is bound to, when it is bound: another station's statement is refused. */
   readonly stationId?: string | null;
+  /**
+   * False to check the statement without accepting it: its sequence number must be above the last
+   * one accepted from the station, which stays where it is (no write, no transaction needed). The
+   * transaction that applies the statement verifies it again, accepting it.
+   */
+  readonly accept?: boolean;
 }
 
 export interface VerifiedStatement {
@@ -108,7 +114,8 @@ const stationKey = async (
  * registered station whose certificate is neither revoked nor expired, signed by that station's key
  * over exactly its canonical bytes, for this flow, with the flow's current nonce, of an expected
  * kind, and with a sequence number above any accepted before. The last check raises the station's
- * last_seq in `db`: pass the transaction that applies the statement, so that both commit or neither.
+ * last_seq in `db`: pass the transaction that applies the statement, so that both commit or neither
+ * (unless `expected.accept` is false: then nothing is written).
  */
 export const verifyStatement = async (
   db: Kysely<Database> | Transaction<Database>,
@@ -157,6 +164,10 @@ export const verifyStatement = async (
   if (payload.flowId !== expected.flowId) throw invalid('flow');
   if (!sameText(payload.nonce, expected.nonce)) throw invalid('nonce');
   if (!expected.kinds.includes(payload.kind)) throw invalid('kind');
+  if (expected.accept === false) {
+    if (payload.seq <= station.lastSeq) throw invalid('seq');
+    return { station, payload };
+  }
   if (!(await raiseStationSeq(db, station.id, payload.seq))) throw invalid('seq');
   return { station: { ...station, lastSeq: payload.seq }, payload };
 };

@@ -48,21 +48,27 @@ export async function grantRole(
   return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
 }
 
+/** The administrator and their grants, in one query (a row per grant, one with no grant for none). */
 export async function getAdmin(db: Db, hsaId: HsaId): Promise<StoredAdmin | null> {
-  const admin = await db.selectFrom('admins').selectAll().where('hsa_id', '=', hsaId).executeTakeFirst();
-  if (admin === undefined) return null;
-  const grants = await db
-    .selectFrom('role_grants')
-    .select(['role', 'branch_id'])
-    .where('admin_hsa_id', '=', hsaId)
-    .orderBy('branch_id')
-    .orderBy('role')
+  const rows = await db
+    .selectFrom('admins as a')
+    .leftJoin('role_grants as g', 'g.admin_hsa_id', 'a.hsa_id')
+    .select(['a.hsa_id', 'a.given_name', 'a.surname', 'a.created_at', 'g.role', 'g.branch_id'])
+    .where('a.hsa_id', '=', hsaId)
+    .orderBy('g.branch_id')
+    .orderBy('g.role')
     .execute();
+  const admin = rows[0];
+  if (admin === undefined) return null;
+  const grants: RoleGrant[] = [];
+  for (const row of rows) {
+    if (row.role !== null && row.branch_id !== null) grants.push({ role: row.role, branchId: row.branch_id });
+  }
   return {
     hsaId: admin.hsa_id,
     givenName: admin.given_name,
     surname: admin.surname,
     createdAt: admin.created_at,
-    grants: grants.map((g) => ({ role: g.role, branchId: g.branch_id })),
+    grants,
   };
 }

@@ -125,6 +125,49 @@ describe.each(DIALECTS)('audit log on %s', (dialect) => {
   });
 });
 
+describe('audit log on postgres, two servers', () => {
+  let store: TestStore;
+  beforeAll(async () => {
+    store = await createTestStore('postgres');
+  });
+  afterAll(() => store?.dispose());
+
+  it('holds the appenders’ lock from the head read to the commit, and reads the head committed before it', async () => {
+    const other = await openStore({ url: store.url });
+    const tryLock = () =>
+      other.db.transaction().execute(async (trx) => {
+        const { rows } = await sql<{
+          got: boolean;
+        }>`select pg_try_advisory_xact_lock(${sql.lit(0x7265736b61756474n)}) as got`.execute(trx);
+        return rows[0]?.got;
+      });
+    try {
+      let release = (): void => undefined;
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let appended: AuditEntry | undefined;
+      const mine = store.db.transaction().execute(async (trx) => {
+        appended = await appendAudit(trx, entry(4000));
+        await released;
+      });
+      while (appended === undefined) await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(await tryLock()).toBe(false);
+      // Waits for the lock (its head is read only once it has it), then chains onto the entry
+      // committed meanwhile.
+      const next = appendAudit(other.db, entry(4001));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      release();
+      await mine;
+      expect((await next).prevHash).toBe(appended.hash);
+      expect(await tryLock()).toBe(true);
+    } finally {
+      await other.close();
+    }
+    expect((await verifyAudit(store.db)).ok).toBe(true);
+  });
+});
+
 describe.each(DIALECTS)('audit log tampering on %s', (dialect) => {
   let store: TestStore;
   let entries: AuditEntry[];

@@ -11,8 +11,8 @@ type Db = Kysely<Database> | Transaction<Database>;
 /** The prev_hash of the first entry. */
 export const GENESIS_HASH = '0'.repeat(64);
 
-// "reskaudt" in ASCII: the key of the advisory lock that serialises appenders on PostgreSQL.
-const AUDIT_LOCK_KEY = 0x7265736b61756474n;
+// "reskaudt" in ASCII (0x7265736b61756474) is the key of the advisory lock that serialises
+// appenders on PostgreSQL: taken by the function audit_head_locked, which reads the head under it.
 const VERIFY_PAGE_SIZE = 1000;
 
 export interface NewAuditEntry {
@@ -117,14 +117,21 @@ export async function appendAudit(db: Db, entry: NewAuditEntry): Promise<AuditEn
     let head = headsOfTransactions.get(trx);
     if (head === undefined) {
       if (dialectOf(trx) === 'postgres') {
-        await sql`select pg_advisory_xact_lock(${sql.lit(AUDIT_LOCK_KEY)})`.execute(trx);
+        // The advisory lock, then the head read under it, in one round trip (see the migration).
+        const { rows } = await sql<{
+          head_seq: number;
+          head_hash: string;
+        }>`select head_seq, head_hash from audit_head_locked()`.execute(trx);
+        const row = rows[0];
+        head = row === undefined ? undefined : { seq: row.head_seq, hash: row.head_hash };
+      } else {
+        head = await trx
+          .selectFrom('audit_log')
+          .select(['seq', 'hash'])
+          .orderBy('seq', 'desc')
+          .limit(1)
+          .executeTakeFirst();
       }
-      head = await trx
-        .selectFrom('audit_log')
-        .select(['seq', 'hash'])
-        .orderBy('seq', 'desc')
-        .limit(1)
-        .executeTakeFirst();
     }
     const unhashed = {
       seq: (head?.seq ?? 0) + 1,

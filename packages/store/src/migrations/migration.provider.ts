@@ -8,6 +8,7 @@ import * as auditSigners from './2026-12-03T14-audit-signers.js';
 import * as stations from './2026-12-03T20-stations.js';
 import * as flowStationFacts from './2026-12-04T00-flow-station-facts.js';
 import * as stationSessions from './2026-12-04T01-station-sessions.js';
+import * as auditHead from './2026-12-04T02-audit-head.js';
 
 /** Every migration, by name; listed here rather than read from disk so that bundling cannot lose one. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -20,6 +21,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026-12-03T20-stations': stations,
   '2026-12-04T00-flow-station-facts': flowStationFacts,
   '2026-12-04T01-station-sessions': stationSessions,
+  '2026-12-04T02-audit-head': auditHead,
 };
 
 export const staticMigrationProvider = (
