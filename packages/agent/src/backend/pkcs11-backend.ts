@@ -3,6 +3,7 @@
 // (no PIN counters, no slot events, tokens that are slots) the backend makes up the difference.
 import { createHash } from 'node:crypto';
 import { type CardNumber, parseCardNumber } from '@reservkort/domain';
+import { acquireModule, type ModuleInfo, releaseModule, type SharedModule } from '@reservkort/pkcs11';
 import type { Mechanism, PKCS11, Template } from 'pkcs11js';
 import pkcs11js from 'pkcs11js';
 import { AgentError, isAgentError } from '../agent-error.js';
@@ -29,7 +30,6 @@ import {
 import { certificateFields, findBureauObjects, readKeyAttributes } from './pkcs11-bureau-key.js';
 import { ckrCode, ckrName, PIN_SHAPE_CODES, REMOVAL_CODES, TEMPLATE_CODES } from './pkcs11-errors.js';
 import { signingKeyPairTemplates } from './pkcs11-key-templates.js';
-import { acquireModule, type ModuleInfo, releaseModule, type SharedModule } from './pkcs11-module.js';
 import { NO_WRONG_ENTRIES, PinCounterStore, type PinCounters } from './pkcs11-pin-counters.js';
 import { spkiFromEcPoint, spkiFromRsa } from './pkcs11-spki.js';
 
@@ -430,8 +430,8 @@ export class Pkcs11Backend implements CardBackend {
     const awaiting = [...this.known.values()].some((slot) => slot.handle === null);
     if (first.stale || awaiting || this.suspectStale || (watching && !first.readers)) {
       this.suspectStale = false;
-      this.module.reinitialise();
-      found = this.readSlots().slots;
+      // Refused while the CA's key store in this process holds the module: then this look must do.
+      if (this.module.reinitialise()) found = this.readSlots().slots;
     }
     const slots = this.placeReaders(found);
     this.report(this.known, slots);

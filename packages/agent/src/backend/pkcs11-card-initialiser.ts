@@ -3,6 +3,7 @@
 // PIN set (C_InitPIN), and the card number in a public data object (C_CreateObject) for modules
 // whose labels cannot carry it. What Pkcs11Backend reads back as a card.
 import { type CardNumber, parseCardNumber } from '@reservkort/domain';
+import { acquireModule, releaseModule, type SharedModule } from '@reservkort/pkcs11';
 import type { PKCS11 } from 'pkcs11js';
 import pkcs11js from 'pkcs11js';
 import { AgentError, isAgentError } from '../agent-error.js';
@@ -10,7 +11,6 @@ import { type KeyAttributes, PIN_PATTERN, PUK_PATTERN, type ReaderId } from './c
 import { CARD_NUMBER_OBJECT_LABEL } from './pkcs11-backend.js';
 import { installBureauKey } from './pkcs11-bureau-key.js';
 import { ckrCode, ckrName, PIN_SHAPE_CODES } from './pkcs11-errors.js';
-import { acquireModule, releaseModule, type SharedModule } from './pkcs11-module.js';
 
 /** Which token to initialise: a slot, or the token that has a label now. */
 export type CardInitTarget = { readonly slot: string } | { readonly tokenLabel: string };

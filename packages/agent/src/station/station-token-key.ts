@@ -4,11 +4,11 @@
 // never leaves the token. The PIN stays in memory: a module re-initialised under the agent (the
 // card backend does that when it shares the module) ends the login, and the agent logs in again.
 import { createHash } from 'node:crypto';
+import { acquireModule, releaseModule, type SharedModule } from '@reservkort/pkcs11';
 import type { PKCS11 } from 'pkcs11js';
 import pkcs11js from 'pkcs11js';
 import { ckrCode, ckrName, PIN_SHAPE_CODES, REMOVAL_CODES } from '../backend/pkcs11-errors.js';
 import { signingKeyPairTemplates } from '../backend/pkcs11-key-templates.js';
-import { acquireModule, releaseModule, type SharedModule } from '../backend/pkcs11-module.js';
 import { spkiFromEcPoint } from '../backend/pkcs11-spki.js';
 import { type StationKeyStore, stationKeyUnavailable } from './station-key-store.js';
 

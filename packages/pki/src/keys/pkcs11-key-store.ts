@@ -1,6 +1,8 @@
-import { Module, type Session, SessionFlag } from 'graphene-pk11';
+import { acquireModule, releaseModule, type SharedModule } from '@reservkort/pkcs11';
+import { type Session, SessionFlag } from 'graphene-pk11';
 import { Crypto as Pkcs11Crypto } from 'node-webcrypto-p11';
 import pkcs11 from 'pkcs11js';
+import { PkiError } from '../pki-error.js';
 import {
   type CaKey,
   type CaKeyStore,
@@ -18,55 +20,31 @@ export interface Pkcs11Config {
   readonly pin: string;
 }
 
-/**
- * A PKCS#11 library is initialised once per process: stores opened on the same module share it,
- * and it is finalised when the last of them closes.
- */
-const loadedModules = new Map<string, { module: Module; users: number }>();
-
-const acquireModule = (path: string): Module => {
-  const loaded = loadedModules.get(path);
-  if (loaded) {
-    loaded.users += 1;
-    return loaded.module;
-  }
-  const module = Module.load(path, 'reservkort');
-  try {
-    module.initialize();
-  } catch (error) {
-    if ((error as { code?: number }).code !== pkcs11.CKR_CRYPTOKI_ALREADY_INITIALIZED) throw error;
-  }
-  loadedModules.set(path, { module, users: 1 });
-  return module;
-};
-
-const releaseModule = (path: string): void => {
-  const loaded = loadedModules.get(path);
-  if (!loaded) return;
-  loaded.users -= 1;
-  if (loaded.users > 0) return;
-  loadedModules.delete(path);
-  loaded.module.finalize();
-};
+/** The CA's sessions and key handles live as long as the store: no re-initialisation under them. */
+const KEEPS_SESSIONS = { keepsSessions: true } as const;
 
 /** CA keys generated and kept on a PKCS#11 token: sensitive, never extractable. */
 export class Pkcs11KeyStore implements CaKeyStore {
   readonly kind = 'pkcs11';
+  private closing: Promise<void> | null = null;
+
   private constructor(
-    private readonly modulePath: string,
+    private readonly module: SharedModule,
+    private readonly tokenLabel: string,
     private readonly session: Session,
     private readonly crypto: Pkcs11Crypto,
   ) {}
 
   static open(config: Pkcs11Config): Pkcs11KeyStore {
-    let module: Module;
+    // The module is shared with everything else in this process that opens it (the card code).
+    let module: SharedModule;
     try {
-      module = acquireModule(config.module);
+      module = acquireModule(config.module, KEEPS_SESSIONS);
     } catch (cause) {
       throw keyUnavailable(config.tokenLabel, `PKCS#11 module ${config.module} could not be loaded`, cause);
     }
     try {
-      const slots = module.getSlots(true);
+      const slots = module.graphene.getSlots(true);
       for (let i = 0; i < slots.length; i++) {
         const slot = slots.items(i);
         if (slot.getToken().label.trim() !== config.tokenLabel) continue;
@@ -78,13 +56,13 @@ export class Pkcs11KeyStore implements CaKeyStore {
           if ((error as { code?: number }).code !== pkcs11.CKR_USER_ALREADY_LOGGED_IN) throw error;
         }
         const crypto = new Pkcs11Crypto({ session, name: config.tokenLabel });
-        return new Pkcs11KeyStore(config.module, session, crypto);
+        return new Pkcs11KeyStore(module, config.tokenLabel, session, crypto);
       }
     } catch (cause) {
-      releaseModule(config.module);
+      releaseModule(module, KEEPS_SESSIONS);
       throw keyUnavailable(config.tokenLabel, 'token login failed (wrong PIN?)', cause);
     }
-    releaseModule(config.module);
+    releaseModule(module, KEEPS_SESSIONS);
     throw keyUnavailable(config.tokenLabel, `no token labelled ${config.tokenLabel}`);
   }
 
@@ -123,11 +101,25 @@ export class Pkcs11KeyStore implements CaKeyStore {
     return { ref, spec, privateKey, publicKey, crypto: this.crypto as unknown as Crypto };
   }
 
-  async close(): Promise<void> {
-    try {
-      this.session.close();
-    } finally {
-      releaseModule(this.modulePath);
+  /** Closes the session and lets go of the module, once however often it is called. */
+  close(): Promise<void> {
+    if (this.closing === null) {
+      this.closing = (async () => {
+        try {
+          this.session.close();
+        } catch (cause) {
+          const reason = cause instanceof Error ? cause.message : String(cause);
+          throw new PkiError(
+            'CA_KEY_UNAVAILABLE',
+            `the session on CA token ${this.tokenLabel} could not be closed: ${reason}`,
+            { ca: this.tokenLabel, reason },
+            { cause },
+          );
+        } finally {
+          releaseModule(this.module, KEEPS_SESSIONS);
+        }
+      })();
     }
+    return this.closing;
   }
 }
