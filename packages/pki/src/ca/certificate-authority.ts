@@ -7,7 +7,7 @@ import {
   Extension,
   type JsonNameParams,
   Name,
-  type PublicKey,
+  PublicKey,
   X509Certificate,
   X509CertificateGenerator,
   X509CrlGenerator,
@@ -227,6 +227,12 @@ const signTemplate = async (
   random: RandomSource,
 ): Promise<{ serial: string; certificate: X509Certificate; pem: string }> => {
   const serial = serialFrom(random);
+  // A key imported with node's WebCrypto goes over as its SPKI: the crypto of a CA whose keys are
+  // on a PKCS#11 token exports only keys of its own.
+  const publicKey =
+    subjectKey instanceof globalThis.CryptoKey
+      ? new PublicKey(await (webcrypto as unknown as Crypto).subtle.exportKey('spki', subjectKey))
+      : subjectKey;
   const certificate = await X509CertificateGenerator.create(
     {
       serialNumber: serial,
@@ -235,7 +241,7 @@ const signTemplate = async (
       notBefore: template.notBefore,
       notAfter: template.notAfter,
       extensions: template.extensions,
-      publicKey: subjectKey,
+      publicKey,
       signingKey: signer.privateKey,
       signingAlgorithm: signingAlgorithm(signer.spec),
     },

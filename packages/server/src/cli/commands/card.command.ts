@@ -17,7 +17,7 @@ import {
   parseCardNumber,
   parseHsaId,
 } from '@reservkort/domain';
-import type { CertificateAuthority, Holder } from '@reservkort/pki';
+import type { Holder } from '@reservkort/pki';
 import { getAdmin, listBranches, type Store, type StoredAdmin } from '@reservkort/store';
 import type { Command } from 'commander';
 import { dataFolder } from '../../config/data-folder.js';
@@ -25,6 +25,7 @@ import { provisionStaffCard } from '../../issuance/staff-card-provisioner.js';
 import { openCa, openDataStore, readCaSettings, systemClock } from '../ca-context.js';
 import { assertNoPinsOnCommandLine, PIN_ENV, readCardPins, refusePinsOnCommandLine } from '../card-pins.js';
 import { CliError } from '../cli-error.js';
+import { CommandResources } from '../command-resources.js';
 import { printRows } from '../output.js';
 
 interface InitOptions {
@@ -124,12 +125,11 @@ export const registerCardCommands = (program: Command): void => {
         : { tokenLabel: options.tokenLabel };
     // The CA first: a card without its bureau certificate could never prove itself, so no CA, no card.
     const folder = dataFolder(command.optsWithGlobals().data);
-    const store = await openDataStore(folder);
-    let ca: CertificateAuthority | null = null;
+    const opened = new CommandResources();
+    const store = opened.add(await openDataStore(folder));
     let bureauSerial: string | null = null;
-    try {
-      ca = await openCa(folder, store);
-      const authority = ca;
+    await opened.run(async () => {
+      const authority = opened.add(await openCa(folder, store));
       const done = await initialisePkcs11Card({
         module: options.pkcs11Module,
         target,
@@ -156,10 +156,7 @@ export const registerCardCommands = (program: Command): void => {
         `card ${done.cardNumber} initialised in ${done.slot} (${done.slotDescription}), label ${done.label}, serial ${done.serial}${replaced}\n` +
           `card bureau key generated on the card, certificate ${bureauSerial ?? '?'} from the bureau CA\n`,
       );
-    } finally {
-      await ca?.close();
-      await store.close();
-    }
+    });
   });
 
   refusePinsOnCommandLine(
@@ -201,10 +198,9 @@ export const registerCardCommands = (program: Command): void => {
     const pins = await readCardPins(options.pinsFile, false);
 
     const folder = dataFolder(command.optsWithGlobals().data);
-    const store = await openDataStore(folder);
-    let ca: CertificateAuthority | null = null;
-    let cards: Pkcs11Backend | null = null;
-    try {
+    const opened = new CommandResources();
+    const store = opened.add(await openDataStore(folder));
+    await opened.run(async () => {
       const admin = await getAdmin(store.db, hsaId);
       if (admin === null) {
         throw new CliError(
@@ -213,7 +209,7 @@ export const registerCardCommands = (program: Command): void => {
           { hsaId },
         );
       }
-      ca = await openCa(folder, store);
+      const ca = opened.add(await openCa(folder, store));
       const settings = await readCaSettings(folder);
       const holder: Holder = {
         hsaId,
@@ -221,7 +217,8 @@ export const registerCardCommands = (program: Command): void => {
         surname: admin.surname,
         organisation: await organisationOf(store, admin, settings?.settings.organisation ?? hsaId),
       };
-      cards = await Pkcs11Backend.open({ module: options.pkcs11Module, stateFile: null });
+      // The CA's token may be in this module too: both then share the one initialised library.
+      const cards = opened.add(await Pkcs11Backend.open({ module: options.pkcs11Module, stateFile: null }));
       const readers = await cards.readers();
       const reader = readers.find((r) => r.card?.cardNumber === cardNumber);
       if (reader === undefined) {
@@ -264,10 +261,6 @@ export const registerCardCommands = (program: Command): void => {
         })),
         options.json === true,
       );
-    } finally {
-      await cards?.close();
-      await ca?.close();
-      await store.close();
-    }
+    });
   });
 };
