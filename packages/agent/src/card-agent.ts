@@ -358,6 +358,8 @@ export class CardAgent {
   async bind(token: string, readerId: ReaderId): Promise<CardNumber> {
     const session = this.session(token);
     const cardNumber = await this.currentCard(readerId);
+    // Reading the card checks that its label, number object and certificates agree (WRONG_CARD).
+    await this.backend.cardInfo(readerId);
     session.bindings.set(readerId, { cardNumber, boundAt: this.now(), removedAt: null });
     return cardNumber;
   }

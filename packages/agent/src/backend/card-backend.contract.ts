@@ -21,8 +21,11 @@ export interface BackendHarness {
   readonly pins: { readonly pin1: string; readonly pin2: string; readonly puk: string };
   removeCard(): Promise<void>;
   insertCard(): Promise<void>;
-  /** Does what the card bureau does: a bureau key on the card and its certificate; returns the certificate DER. */
-  installBureauKey(): Promise<Uint8Array>;
+  /**
+   * Does what the card bureau does: a bureau key on the card and its certificate; returns the
+   * certificate DER. The certificate names `named` (default: the card's own number).
+   */
+  installBureauKey(named?: CardNumber): Promise<Uint8Array>;
   dispose(): Promise<void>;
 }
 
@@ -212,6 +215,23 @@ export const cardBackendContract = (name: string, setup: () => Promise<BackendHa
       expect((await codeOf(h.backend.proveCard(h.readerId, other, data))).code).toBe('CARD_REMOVED');
       await h.removeCard();
       expect((await codeOf(h.backend.proveCard(h.readerId, h.cardNumber, data))).code).toBe('CARD_MISSING');
+    });
+
+    it('answers WRONG_CARD for a card whose certificate names another card, saying which two disagree', async () => {
+      await h.installBureauKey();
+      expect((await h.backend.cardInfo(h.readerId)).cardNumber).toBe(h.cardNumber);
+      const other = '9752278900000099999' as CardNumber;
+      await h.installBureauKey(other);
+      for (const attempt of [
+        h.backend.cardInfo(h.readerId),
+        h.backend.proveCard(h.readerId, h.cardNumber, new Uint8Array([1])),
+        h.backend.sign(h.readerId, h.cardNumber, 'auth', h.pins.pin1, new Uint8Array([1])),
+      ]) {
+        const { code, details } = await codeOf(attempt);
+        expect(code).toBe('WRONG_CARD');
+        expect(details).toMatchObject({ reader: h.readerId, expected: h.cardNumber, actual: other });
+        expect(details.sources).toMatch(/ \/ card bureau certificate$/);
+      }
     });
 
     it('refuses to act on an empty reader, an unknown reader, or another card than expected', async () => {

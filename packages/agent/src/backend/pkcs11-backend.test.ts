@@ -11,16 +11,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { CardNumber } from '@reservkort/domain';
+import { acquireModule, releaseModule } from '@reservkort/pkcs11';
+import pkcs11js from 'pkcs11js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSoftHsm, pkcs11Tool, type SoftHsm } from '../../../pki/src/test-support/softhsm.js';
 import type { AgentError } from '../agent-error.js';
+import { CardAgent } from '../card-agent.js';
 import { testBureauCertificate } from '../test-support/bureau-certificate.js';
 import { cardSignatureVerifies } from '../test-support/signature-check.js';
 import { createCardToken, removeCardToken, restoreCardToken } from '../test-support/softhsm-cards.js';
 import { type BackendHarness, cardBackendContract } from './card-backend.contract.js';
 import { type BackendEvent, PIN_TRIES, PUK_TRIES, type ReaderId } from './card-backend.js';
-import { Pkcs11Backend } from './pkcs11-backend.js';
-import { writePkcs11BureauKey } from './pkcs11-card-initialiser.js';
+import { certificateCardNumber } from './card-identity.js';
+import { CARD_NUMBER_OBJECT_LABEL, Pkcs11Backend } from './pkcs11-backend.js';
+import { initialisePkcs11Card, writePkcs11BureauKey } from './pkcs11-card-initialiser.js';
+import { ckrCode } from './pkcs11-errors.js';
 
 const run = promisify(execFile);
 
@@ -83,13 +88,13 @@ cardBackendContract('pkcs11 (SoftHSM2)', async (): Promise<BackendHarness> => {
     pins: PINS,
     removeCard: () => removeCardToken(f.hsm, CARD),
     insertCard: () => restoreCardToken(f.hsm, CARD),
-    installBureauKey: async () =>
+    installBureauKey: async (named = CARD) =>
       (
         await writePkcs11BureauKey({
           module: f.hsm.module,
           target: { tokenLabel: CARD },
           pin: PINS.pin1,
-          certify: (spki) => testBureauCertificate(spki, CARD),
+          certify: (spki) => testBureauCertificate(spki, named),
         })
       ).certificate,
     dispose: async () => {
@@ -424,5 +429,189 @@ describe('PKCS#11 backend on SoftHSM2', () => {
       [],
     );
     expect((await f.backend.cardInfo(f.readerId)).keys).toEqual({ auth: false, sign: false });
+  });
+});
+
+/** PKCS#11 v2.40's CKR_ACTION_PROHIBITED, which pkcs11js has no name for. */
+const CKR_ACTION_PROHIBITED = 0x1b;
+
+/**
+ * The CKR_ code a call answers with; fails the test if the call succeeds. pkcs11js leaves some
+ * errors (C_SetAttributeValue's) with the code only in the message, as CKR_VENDOR_DEFINED:27.
+ */
+const ckrOf = (call: () => unknown): number | null => {
+  try {
+    call();
+  } catch (error) {
+    const inMessage = /^CKR_[A-Z_]+:(\d+)$/.exec(error instanceof Error ? error.message : '');
+    return ckrCode(error) ?? (inMessage ? Number(inMessage[1]) : null);
+  }
+  throw new Error('expected the module to refuse, it did not');
+};
+
+describe('the card number on a SoftHSM2 card', () => {
+  let f: Fixture;
+  let backends: Pkcs11Backend[];
+  beforeEach(async () => {
+    f = await openFixture();
+    backends = [f.backend];
+  });
+  afterEach(async () => {
+    for (const backend of backends) await backend.close();
+    await f?.hsm.dispose();
+  });
+
+  /** A new backend on the same tokens: an agent that sees the cards in their readers for the first time. */
+  const restart = async (): Promise<Pkcs11Backend> => {
+    const backend = await Pkcs11Backend.open({ module: f.hsm.module });
+    backends.push(backend);
+    return backend;
+  };
+  const readerOf = async (backend: Pkcs11Backend, cardNumber: string): Promise<ReaderId> => {
+    const reader = (await backend.readers()).find((r) => r.card?.cardNumber === cardNumber);
+    if (reader === undefined) throw new Error(`no reader holds card ${cardNumber}`);
+    return reader.id;
+  };
+  /** What anyone with the card in a reader can do to a public object: no --login, no PIN. */
+  const withoutPin = (label: string, args: readonly string[]) =>
+    pkcs11Tool(f.hsm, [
+      '--token-label',
+      label,
+      ...args,
+      '--type',
+      'data',
+      '--label',
+      CARD_NUMBER_OBJECT_LABEL,
+    ]);
+  const rewriteWithoutPin = async (label: string, cardNumber: string) => {
+    await withoutPin(label, ['--delete-object']);
+    const file = join(f.hsm.dir, 'forged-number');
+    await writeFile(file, cardNumber);
+    await withoutPin(label, ['--write-object', file]);
+  };
+
+  it('is written by card init readable without a PIN, and can be neither deleted nor changed, not even with the PIN', async () => {
+    const number = '9752278900000000041' as CardNumber;
+    const label = 'Reservkort 41';
+    await initialisePkcs11Card({
+      module: f.hsm.module,
+      target: { slot: 'free' },
+      cardNumber: number,
+      label,
+      pin: PINS.pin1,
+      puk: PINS.puk,
+    });
+    const backend = await restart();
+    await readerOf(backend, number);
+    expect(await withoutPin(label, ['--read-object'])).toBe(number);
+
+    // OpenSC, in a session without login, as in the attack this guards against: 0x1b is CKR_ACTION_PROHIBITED.
+    await expect(withoutPin(label, ['--delete-object'])).rejects.toThrow(
+      /C_DestroyObject\(\) failed: rv = .*0x1b/,
+    );
+
+    // The module itself, in a public session and then after the PIN: the object stays as it was.
+    const module = acquireModule(f.hsm.module);
+    try {
+      const lib = module.lib;
+      const slot = lib.C_GetSlotList(true).find((s) => lib.C_GetTokenInfo(s).label.trim() === label);
+      if (slot === undefined) throw new Error(`no token ${label}`);
+      const session = lib.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
+      try {
+        lib.C_FindObjectsInit(session, [
+          { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_DATA },
+          { type: pkcs11js.CKA_LABEL, value: CARD_NUMBER_OBJECT_LABEL },
+        ]);
+        const [object] = lib.C_FindObjects(session, 2);
+        lib.C_FindObjectsFinal(session);
+        if (object === undefined) throw new Error('no card-number object');
+        const forged = [{ type: pkcs11js.CKA_VALUE, value: Buffer.from('9752278900000000058') }];
+        const refusals = () => [
+          ckrOf(() => lib.C_SetAttributeValue(session, object, forged)),
+          ckrOf(() => lib.C_DestroyObject(session, object)),
+        ];
+        // SoftHSM2 2.6 refuses both with CKR_ACTION_PROHIBITED (PKCS#11 v2.40), in either session.
+        expect(refusals()).toEqual([CKR_ACTION_PROHIBITED, CKR_ACTION_PROHIBITED]);
+        lib.C_Login(session, pkcs11js.CKU_USER, PINS.pin1);
+        expect(refusals()).toEqual([CKR_ACTION_PROHIBITED, CKR_ACTION_PROHIBITED]);
+        const [value] = lib.C_GetAttributeValue(session, object, [{ type: pkcs11js.CKA_VALUE }]);
+        expect(value?.value?.toString('latin1')).toBe(number);
+        lib.C_Logout(session);
+      } finally {
+        lib.C_CloseSession(session);
+      }
+    } finally {
+      releaseModule(module);
+    }
+    expect((await backend.cardInfo(await readerOf(backend, number))).cardNumber).toBe(number);
+  });
+
+  it('answers WRONG_CARD, at insertion and on every read, for a card whose old modifiable object was rewritten without a PIN', async () => {
+    // A card made before the object was read-only: its number only in the object, and in its bureau certificate.
+    const number = '9752278900000000058' as CardNumber;
+    const forgedNumber = '9752278900000000066';
+    const label = 'Reservkort 58';
+    await createCardToken(f.hsm, { cardNumber: number, label, pin1: PINS.pin1, puk: PINS.puk });
+    // SoftHSM2 lists a new token once the module is initialised afresh: after its last user closed.
+    await f.backend.close();
+    await writePkcs11BureauKey({
+      module: f.hsm.module,
+      target: { tokenLabel: label },
+      pin: PINS.pin1,
+      certify: (spki) => testBureauCertificate(spki, number),
+    });
+    const backend = await restart();
+    const reader = await readerOf(backend, number);
+    expect((await backend.cardInfo(reader)).cardNumber).toBe(number);
+
+    await rewriteWithoutPin(label, forgedNumber);
+    expect(await withoutPin(label, ['--read-object'])).toBe(forgedNumber);
+
+    // Read in its reader: the object now names another card than the certificate does.
+    const read = await codeOf(backend.cardInfo(reader));
+    expect(read).toEqual({
+      code: 'WRONG_CARD',
+      details: {
+        reader,
+        expected: forgedNumber,
+        actual: number,
+        sources: 'card-number object / card bureau certificate',
+      },
+    });
+    await expect(backend.proveCard(reader, number, new Uint8Array([1]))).rejects.toThrow(
+      `the card in reader ${reader} names two card numbers: the card-number object says ${forgedNumber}, the card bureau certificate says ${number}`,
+    );
+
+    // Put in where an agent sees it first: the card shows the forged number, and binding to it fails.
+    const fresh = await restart();
+    const freshReader = await readerOf(fresh, forgedNumber);
+    const agent = new CardAgent({ backend: fresh, info: { version: '0.1.0', packaging: 'test' } });
+    const session = agent.createSession().token;
+    expect(await codeOf(agent.bind(session, freshReader))).toMatchObject({
+      code: 'WRONG_CARD',
+      details: { expected: forgedNumber, actual: number },
+    });
+
+    // A card whose label is its number: an object rewritten beside it disagrees with the label.
+    await rewriteWithoutPin(CARD, forgedNumber);
+    expect(await codeOf(fresh.cardInfo(await readerOf(fresh, CARD)))).toMatchObject({
+      code: 'WRONG_CARD',
+      details: { expected: CARD, actual: forgedNumber, sources: 'token label / card-number object' },
+    });
+  });
+
+  it('reads a good card as before: the label, the object and the certificates of a freshly issued card agree', async () => {
+    await writePkcs11BureauKey({
+      module: f.hsm.module,
+      target: { tokenLabel: CARD },
+      pin: PINS.pin1,
+      certify: (spki) => testBureauCertificate(spki, CARD),
+    });
+    await f.backend.generateKey(f.readerId, CARD, 'auth', PINS.pin1, 'ecdsa-p256');
+    const info = await f.backend.cardInfo(f.readerId);
+    expect(info.cardNumber).toBe(CARD);
+    expect(
+      certificateCardNumber((await f.backend.proveCard(f.readerId, CARD, new Uint8Array([1]))).certificate),
+    ).toBe(CARD);
   });
 });

@@ -10,6 +10,7 @@ import { AgentError, isAgentError } from '../agent-error.js';
 import {
   type BackendDescription,
   type BackendEvent,
+  BUREAU_KEY_LABEL,
   type CardBackend,
   type CardCertificate,
   type CardInfo,
@@ -27,6 +28,7 @@ import {
   type ReaderId,
   type ReaderInfo,
 } from './card-backend.js';
+import { type CardNumberSource, certificateSource, checkCardIdentity } from './card-identity.js';
 import { certificateFields, findBureauObjects, readKeyAttributes } from './pkcs11-bureau-key.js';
 import { ckrCode, ckrName, PIN_SHAPE_CODES, REMOVAL_CODES, TEMPLATE_CODES } from './pkcs11-errors.js';
 import { signingKeyPairTemplates } from './pkcs11-key-templates.js';
@@ -51,6 +53,13 @@ const CKF_REMOVABLE_DEVICE = 0x2;
 const KEY_IDS: { readonly [K in KeySlot]: Buffer } = { auth: Buffer.from([0x01]), sign: Buffer.from([0x02]) };
 const KEY_LABELS: { readonly [K in KeySlot]: string } = { auth: 'reservkort-auth', sign: 'reservkort-sign' };
 const KEY_SLOTS: readonly KeySlot[] = ['auth', 'sign'];
+
+/** Certificates by their CKA_LABEL, as a WRONG_CARD message names them. */
+const CERTIFICATE_NAMES: ReadonlyMap<string, string> = new Map([
+  [BUREAU_KEY_LABEL, 'card bureau certificate'],
+  [KEY_LABELS.auth, 'authentication certificate'],
+  [KEY_LABELS.sign, 'signature certificate'],
+]);
 
 /** The data object a card bureau writes when the label cannot carry the card number. */
 export const CARD_NUMBER_OBJECT_LABEL = 'card-number';
@@ -648,6 +657,8 @@ export class Pkcs11Backend implements CardBackend {
         throw this.translate(error, slot, handle, token);
       }
       try {
+        // Whatever is done with a card, it is done with one that is one card throughout.
+        this.checkIdentity(readerId, session, token);
         return await task({ slot, handle, token, cardNumber: token.cardNumber, session });
       } catch (error) {
         throw this.translate(error, slot, handle, token);
@@ -656,6 +667,31 @@ export class Pkcs11Backend implements CardBackend {
         this.closeQuietly(session);
       }
     });
+  }
+
+  /**
+   * The card's number as its label, its card-number objects and its certificates give it: any two
+   * that differ make it WRONG_CARD. Read afresh for every operation: an object changed while the
+   * card sits in its reader (cards made before the object was read-only) is caught as well.
+   */
+  private checkIdentity(readerId: ReaderId, session: Buffer, token: TokenView): void {
+    const sources: CardNumberSource[] = [];
+    if (cardNumberFrom(token.label) !== null) sources.push({ name: 'token label', value: token.label });
+    for (const object of this.findObjects(session, [
+      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_DATA },
+      { type: pkcs11js.CKA_LABEL, value: CARD_NUMBER_OBJECT_LABEL },
+    ])) {
+      const value = this.attribute(session, object, pkcs11js.CKA_VALUE).toString('latin1');
+      sources.push({ name: 'card-number object', value });
+    }
+    for (const certificate of this.findObjects(session, [
+      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_CERTIFICATE },
+    ])) {
+      const label = this.attribute(session, certificate, pkcs11js.CKA_LABEL).toString('utf8');
+      const der = this.attribute(session, certificate, pkcs11js.CKA_VALUE);
+      sources.push(...certificateSource(CERTIFICATE_NAMES.get(label) ?? `certificate ${label}`, der));
+    }
+    checkCardIdentity(readerId, sources);
   }
 
   /**

@@ -1,10 +1,10 @@
 // A blank reserve card as a card bureau delivers it, made through PKCS#11 itself: the token
 // initialised with the card number as its label and the PUK as its SO PIN (C_InitToken), the user
-// PIN set (C_InitPIN), and the card number in a public data object (C_CreateObject) for modules
+// PIN set (C_InitPIN), and the card number in a public, read-only data object (C_CreateObject) for modules
 // whose labels cannot carry it. What Pkcs11Backend reads back as a card.
 import { type CardNumber, parseCardNumber } from '@reservkort/domain';
 import { acquireModule, releaseModule, type SharedModule } from '@reservkort/pkcs11';
-import type { PKCS11 } from 'pkcs11js';
+import type { PKCS11, Template } from 'pkcs11js';
 import pkcs11js from 'pkcs11js';
 import { AgentError, isAgentError } from '../agent-error.js';
 import { type KeyAttributes, PIN_PATTERN, PUK_PATTERN, type ReaderId } from './card-backend.js';
@@ -178,6 +178,31 @@ const choose = (lib: PKCS11, target: CardInitTarget): Candidate & { token: pkcs1
   return { ...chosen, token };
 };
 
+/**
+ * The card-number object: public, because the agent reads the number before anyone has typed a
+ * PIN, and read-only, because a public object could otherwise be rewritten or deleted in a session
+ * without any PIN. Not modifiable and not destroyable (PKCS#11 v2.40): only re-initialising the
+ * token with its SO PIN (the PUK) removes it. A module that does not know CKA_DESTROYABLE (older
+ * than v2.40) gets the object without it, still not modifiable.
+ */
+const writeCardNumberObject = (lib: PKCS11, session: Buffer, cardNumber: CardNumber): void => {
+  const template: Template = [
+    { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_DATA },
+    { type: pkcs11js.CKA_TOKEN, value: true },
+    { type: pkcs11js.CKA_PRIVATE, value: false },
+    { type: pkcs11js.CKA_MODIFIABLE, value: false },
+    { type: pkcs11js.CKA_LABEL, value: CARD_NUMBER_OBJECT_LABEL },
+    { type: pkcs11js.CKA_APPLICATION, value: 'reservkort' },
+    { type: pkcs11js.CKA_VALUE, value: Buffer.from(cardNumber, 'latin1') },
+  ];
+  try {
+    lib.C_CreateObject(session, [...template, { type: pkcs11js.CKA_DESTROYABLE, value: false }]);
+  } catch (error) {
+    if (ckrCode(error) !== pkcs11js.CKR_ATTRIBUTE_TYPE_INVALID) throw error;
+    lib.C_CreateObject(session, template);
+  }
+};
+
 /** The card number an initialised token already carries, in its label or its public data object. */
 const cardNumberOn = (
   lib: PKCS11,
@@ -262,17 +287,7 @@ const initialise = async (module: SharedModule, options: CardInitOptions): Promi
     step('card', () => lib.C_Logout(session));
     // A token object of a one-PIN token is written by its user: the PIN just set proves it works.
     step('pin1', () => lib.C_Login(session, pkcs11js.CKU_USER, options.pin));
-    step('card', () =>
-      lib.C_CreateObject(session, [
-        { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_DATA },
-        { type: pkcs11js.CKA_TOKEN, value: true },
-        // Public: the agent reads the number before anyone has typed a PIN.
-        { type: pkcs11js.CKA_PRIVATE, value: false },
-        { type: pkcs11js.CKA_LABEL, value: CARD_NUMBER_OBJECT_LABEL },
-        { type: pkcs11js.CKA_APPLICATION, value: 'reservkort' },
-        { type: pkcs11js.CKA_VALUE, value: Buffer.from(options.cardNumber, 'latin1') },
-      ]),
-    );
+    step('card', () => writeCardNumberObject(lib, session, options.cardNumber));
     const certify = options.certifyBureauKey;
     if (certify !== undefined)
       bureauKey = await stepAsync('card', () => installBureauKey(lib, session, certify));

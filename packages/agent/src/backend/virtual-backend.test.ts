@@ -3,17 +3,11 @@ import { webcrypto } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  Extension,
-  KeyUsageFlags,
-  KeyUsagesExtension,
-  X509Certificate,
-  X509CertificateGenerator,
-} from '@peculiar/x509';
+import { KeyUsageFlags, KeyUsagesExtension, X509Certificate, X509CertificateGenerator } from '@peculiar/x509';
 import type { CardNumber } from '@reservkort/domain';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isAgentError } from '../agent-error.js';
-import { testBureauCertificate } from '../test-support/bureau-certificate.js';
+import { cardNumberExtension, testBureauCertificate } from '../test-support/bureau-certificate.js';
 import { cardSignatureVerifies } from '../test-support/signature-check.js';
 import { type BackendHarness, cardBackendContract } from './card-backend.contract.js';
 import { type BackendEvent, PIN_TRIES, PUK_TRIES } from './card-backend.js';
@@ -47,8 +41,12 @@ const harness =
       pins: PINS,
       removeCard: () => backend.removeCard('reader-1'),
       insertCard: () => backend.insertCard('reader-1', CARD),
-      installBureauKey: async () =>
-        (await backend.installBureauKey(CARD, (spki) => testBureauCertificate(spki, CARD))).certificate,
+      installBureauKey: async (named = CARD) =>
+        (
+          await backend.installBureauKey(CARD, (spki) => testBureauCertificate(spki, named), {
+            replace: true,
+          })
+        ).certificate,
       dispose: async () => {
         await backend.close();
         await cleanup();
@@ -61,7 +59,7 @@ const temporaryDirectory = () => mkdtemp(join(tmpdir(), 'virtual-backend-'));
 
 const crypto = webcrypto as unknown as Crypto;
 const EC = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
-/** The card number extension, as the bureau writes it (its value does not matter here). */
+/** The card number extension, as the bureau writes it. */
 const CARD_NUMBER_OID = '1.2.752.34.2.1';
 
 /** A card bureau whose key the test keeps, so it can tell its own certificates from copies. */
@@ -78,7 +76,7 @@ const testBureau = async () => {
         notAfter: new Date(Date.now() + 86_400_000),
         extensions: [
           new KeyUsagesExtension(KeyUsageFlags.digitalSignature, true),
-          new Extension(CARD_NUMBER_OID, false, new Uint8Array([0x13, 0x01, 0x39])),
+          cardNumberExtension(cardNumber),
         ],
         publicKey,
         signingKey: keys.privateKey,

@@ -29,6 +29,7 @@ import {
   type ReaderId,
   type ReaderInfo,
 } from './card-backend.js';
+import { type CardNumberSource, certificateSource, checkCardIdentity } from './card-identity.js';
 import { counterfeitBureauCertificate } from './virtual-counterfeit.js';
 import {
   fromBase64,
@@ -104,6 +105,27 @@ const SLOTS: readonly KeySlot[] = ['auth', 'sign'];
 const ON_CARD: KeyAttributes = { local: true, sensitive: true, neverExtractable: true };
 /** What a key made in software and imported reads back as. */
 const IMPORTED: KeyAttributes = { local: false, sensitive: false, neverExtractable: false };
+/**
+ * The check a PKCS#11 card gets (see card-identity.ts), on what a virtual card keeps: its label
+ * where that is a number, its number, and the card number in each certificate it holds.
+ */
+const checkVirtualCardIdentity = (readerId: ReaderId, card: VirtualCard): void => {
+  const sources: CardNumberSource[] = [];
+  if (card.label !== null && parseCardNumber(card.label.trim()).ok)
+    sources.push({ name: 'card label', value: card.label });
+  sources.push({ name: 'card number record', value: card.cardNumber });
+  if (card.bureau?.certificate)
+    sources.push(...certificateSource('card bureau certificate', fromBase64(card.bureau.certificate)));
+  for (const [key, name] of [
+    ['auth', 'authentication certificate'],
+    ['sign', 'signature certificate'],
+  ] as const) {
+    const der = card.certificates[key];
+    if (der !== undefined) sources.push(...certificateSource(name, fromBase64(der)));
+  }
+  checkCardIdentity(readerId, sources);
+};
+
 const bureauKeyMissing = (): AgentError =>
   new AgentError('KEY_MISSING', 'the card has no card bureau key', { key: 'card-auth' });
 const READER_ID = /^reader-(\d+)$/;
@@ -307,6 +329,7 @@ export class VirtualBackend implements CardBackend {
     const reader = this.connectedReader(readerId);
     if (reader.cardNumber === null) throw this.cardMissing(readerId);
     const card = this.cardRecord(reader.cardNumber);
+    checkVirtualCardIdentity(readerId, card);
     const certificates: CardCertificate[] = [];
     for (const key of SLOTS) {
       const der = card.certificates[key];
@@ -670,6 +693,7 @@ export class VirtualBackend implements CardBackend {
     if (reader.cardNumber === null) throw this.cardMissing(readerId);
     if (reader.cardNumber !== expected) throw cardRemoved();
     const card = this.cardRecord(expected);
+    checkVirtualCardIdentity(readerId, card);
     if (isLocked(card)) throw lockedError();
     return { readerId, card, insertion: this.insertions.get(readerId) ?? 0 };
   }
