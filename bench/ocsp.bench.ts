@@ -1,6 +1,7 @@
 // OCSP throughput: our responder (keep-alive and Connection: close), OpenSSL's own responder, and a
 // bare Node server answering a fixed 1 KB body (the ceiling of any Node service on this machine),
-// side by side on the same CA and certificates. Also: issuance rate against raw ECDSA signing.
+// side by side on the same CA and certificates. Also: issuance rate against raw ECDSA signing, for
+// ECDSA P-256 card keys (the LoA3 CA) and RSA-2048 card keys (the LoA2 CA, set so for the bench).
 import 'reflect-metadata';
 import { execFile } from 'node:child_process';
 import { createHash, createPrivateKey, generateKeyPairSync, sign, webcrypto } from 'node:crypto';
@@ -23,6 +24,8 @@ const execute = promisify(execFile);
 const BIN = new URL('../packages/server/bin/reservkort.js', import.meta.url).pathname;
 const CERTIFICATES = Number(process.env.BENCH_CERTIFICATES ?? 2000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+/** RSA-2048 card keys take long to make here (not what is measured), so fewer by default. */
+const RSA_CERTIFICATES = Math.min(CERTIFICATES, Number(process.env.BENCH_RSA_CERTIFICATES ?? 200));
 const CONNECTIONS = 16;
 const crypto = webcrypto as unknown as Crypto;
 
@@ -91,8 +94,9 @@ export const run = async (): Promise<void> => {
   const env: NodeJS.ProcessEnv = { ...process.env, RESERVKORT_DATA: dataDir };
   delete env.DATABASE_URL;
   try {
-    log('creating the CA (reservkort ca init)…');
+    log('creating the CA (reservkort ca init), the LoA2 CA certifying RSA-2048 card keys…');
     await execute(process.execPath, [BIN, 'ca', 'init'], { env });
+    await execute(process.execPath, [BIN, 'ca', 'card-key-type', 'rsa-2048', '--level', 'LoA2'], { env });
     const folder = dataFolder(dataDir);
     const store = await openDataStore(folder);
     const ca = await openCa(folder, store);
@@ -111,30 +115,64 @@ export const run = async (): Promise<void> => {
       csrs.push(csr.toString('pem'));
     }
 
-    log('issuing (CSR in, certificate stored)…');
-    const now = Date.now();
-    const serials: string[] = [];
-    const issueStart = process.hrtime.bigint();
-    for (const [i, csr] of csrs.entries()) {
-      const issued = await ca.issue({
-        caId: 'loa3',
-        profile: i % 2 === 0 ? 'card-auth' : 'card-sign',
-        csr,
-        holder: {
-          hsaId: `SE2321000016-b${i}` as HsaId,
-          givenName: 'Bench',
-          surname: `Person${i}`,
-          organisation: 'Bench',
-        },
-        cardNumber: `9752278900${String(i).padStart(9, '0')}` as CardNumber,
-        validity: { notBefore: now, notAfter: now + 14 * 86_400_000 },
-        orderId: null,
-        actor: 'bench',
-      });
-      serials.push(issued.serial);
+    log(`generating ${RSA_CERTIFICATES} RSA-2048 card keys and CSRs…`);
+    const rsaAlgorithm = {
+      name: 'RSASSA-PKCS1-v1_5',
+      modulusLength: 2048,
+      publicExponent: new Uint8Array([1, 0, 1]),
+      hash: 'SHA-256',
+    };
+    const rsaCsrs: string[] = [];
+    for (let i = 0; i < RSA_CERTIFICATES; i++) {
+      const keys = (await crypto.subtle.generateKey(rsaAlgorithm, false, [
+        'sign',
+        'verify',
+      ])) as CryptoKeyPair;
+      const csr = await Pkcs10CertificateRequestGenerator.create(
+        { name: 'CN=card', keys, signingAlgorithm: rsaAlgorithm },
+        crypto,
+      );
+      rsaCsrs.push(csr.toString('pem'));
     }
-    const issueSeconds = Number(process.hrtime.bigint() - issueStart) / 1e9;
-    const issuedPerSecond = CERTIFICATES / issueSeconds;
+
+    const now = Date.now();
+    /** Issues every CSR with the given CA (CSR checked, certificate signed and stored, audited); certificates/s. */
+    const issueAll = async (caId: 'loa3' | 'loa2', requests: readonly string[], offset: number) => {
+      const issuedSerials: string[] = [];
+      const start = process.hrtime.bigint();
+      for (const [i, csr] of requests.entries()) {
+        const n = offset + i;
+        const issued = await ca.issue({
+          caId,
+          profile: i % 2 === 0 ? 'card-auth' : 'card-sign',
+          csr,
+          holder: {
+            hsaId: `SE2321000016-b${n}` as HsaId,
+            givenName: 'Bench',
+            surname: `Person${n}`,
+            organisation: 'Bench',
+            unit: 'Bench Unit',
+            upn: `person${n}@bench.example`,
+            email: `person${n}@bench.example`,
+          },
+          cardNumber: `9752278900${String(n).padStart(9, '0')}` as CardNumber,
+          validity: { notBefore: now, notAfter: now + 14 * 86_400_000 },
+          orderId: null,
+          actor: 'bench',
+        });
+        issuedSerials.push(issued.serial);
+      }
+      return {
+        serials: issuedSerials,
+        perSecond: requests.length / (Number(process.hrtime.bigint() - start) / 1e9),
+      };
+    };
+    log('issuing P-256 card certificates (CSR in, certificate stored)…');
+    const ecIssued = await issueAll('loa3', csrs, 0);
+    const serials = ecIssued.serials;
+    const issuedPerSecond = ecIssued.perSecond;
+    log('issuing RSA-2048 card certificates…');
+    const rsaPerSecond = (await issueAll('loa2', rsaCsrs, CERTIFICATES)).perSecond;
 
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const tbs = Buffer.alloc(600, 7);
@@ -300,6 +338,13 @@ export const run = async (): Promise<void> => {
     );
     process.stdout.write(
       `\nissuance: ${issuedPerSecond.toFixed(0)} certificates/s (CSR checked, certificate signed and stored, audited) vs raw ECDSA P-256 signing ${signsPerSecond.toFixed(0)}/s = ${ratio(issuedPerSecond, signsPerSecond)}\n`,
+    );
+    process.stdout.write(
+      `${table([
+        ['card key', 'certificates', 'issued/s', 'vs P-256'],
+        ['ECDSA P-256', String(CERTIFICATES), issuedPerSecond.toFixed(0), '1.00×'],
+        ['RSA-2048', String(RSA_CERTIFICATES), rsaPerSecond.toFixed(0), ratio(rsaPerSecond, issuedPerSecond)],
+      ])}\n`,
     );
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -121,6 +121,8 @@ class PortalPage {
     [];
   /** The nonce the station's next statement for the flow must carry, as the server last said. */
   private stationNonce = '';
+  /** The card key type every flow answer names: what the page asks the agent to generate. */
+  private cardKeyType = 'ecdsa-p256';
   readers: readonly AgentReader[] = [];
   flow: any = null;
   readonly relayed: Relayed[] = [];
@@ -153,6 +155,8 @@ class PortalPage {
     if (body?.view?.flowId) this.flow = body;
     if (path.startsWith('/api/flows') && typeof body?.stationNonce === 'string')
       this.stationNonce = body.stationNonce;
+    if (path.startsWith('/api/flows') && typeof body?.cardKeyType === 'string')
+      this.cardKeyType = body.cardKeyType;
     return body;
   }
 
@@ -451,7 +455,7 @@ class PortalPage {
     const readerId = this.readerIdOf(2);
     await this.agentApi('POST', '/v1/sessions/bind', { readerId });
     const enrolled = await this.run(
-      await this.agentApi('POST', `/v1/readers/${readerId}/enrol`, { flowId }),
+      await this.agentApi('POST', `/v1/readers/${readerId}/enrol`, { flowId, keySpec: this.cardKeyType }),
       [pin1, pin2],
     );
     expect(enrolled.state, JSON.stringify(enrolled.error)).toBe('done');
@@ -543,7 +547,17 @@ describe('production mode on PKCS#11 cards (SoftHSM2)', { timeout: 180_000 }, ()
 
   it('admin 1 orders, admin 2 issues onto the reserve card, the recipient acknowledges; the card holds what the CA issued', async () => {
     // ---- the CA operator and the card bureau, with the product's commands -----------------------------
-    await cli(['ca', 'init', '--base-url', 'http://127.0.0.1:9', '--organisation', 'Region Exempel CA']);
+    // Cards with RSA-2048 keys, as real SITHS cards carry: the CA's setting, followed by every card.
+    await cli([
+      'ca',
+      'init',
+      '--base-url',
+      'http://127.0.0.1:9',
+      '--organisation',
+      'Region Exempel CA',
+      '--card-key-type',
+      'rsa-2048',
+    ]);
     const directory = join(data, 'directory.json');
     await writeFile(
       directory,
@@ -756,6 +770,12 @@ describe('production mode on PKCS#11 cards (SoftHSM2)', { timeout: 180_000 }, ()
       const text = (await run('openssl', ['x509', '-in', pem, '-noout', '-text'])).stdout;
       expect(text).toContain('1.2.752.34.2.1');
       expect(text).toContain(RESERVE.card);
+      expect(text).toContain('Public-Key: (2048 bit)');
+      expect(text).toMatch(
+        key === 'auth'
+          ? /Key Usage: critical\s+Digital Signature, Key Encipherment\n/
+          : /Key Usage: critical\s+Non Repudiation\n/,
+      );
       const certificate = new X509Certificate(await readFile(der));
       expect(certificate.getExtension(CardNumberExtension)?.cardNumber).toBe(order.cardNumber);
       expect(certificate.subjectName.getField('2.5.4.5')).toEqual([RECIPIENT.hsaId]);

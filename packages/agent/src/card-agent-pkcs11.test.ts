@@ -189,6 +189,66 @@ describe('card agent on PKCS#11 (SoftHSM2)', () => {
     ]);
   });
 
+  it('enrols RSA-2048 keys on the card when the flow asks for them: CSRs signed sha256WithRSAEncryption on the token, RSA logins', async () => {
+    const enrol = await agent.enrol(token, readerId, 'flow-rsa', 'rsa-2048');
+    await answer(enrol, PIN);
+    await answer(await until(enrol.id, (v) => v.dialog?.pin === 'pin2' || v.state !== 'pending'), PIN);
+    const done = await until(enrol.id, (v) => v.state !== 'pending');
+    expect(done.state, JSON.stringify(done.error)).toBe('done');
+    const { authCsr, signCsr } = done.result as { authCsr: string; signCsr: string };
+    for (const [name, csr] of [
+      ['rsa-auth', authCsr],
+      ['rsa-sign', signCsr],
+    ] as const) {
+      const file = join(ca.dir, `${name}.csr`);
+      await writeFile(file, csr);
+      const shown = await run('openssl', ['req', '-in', file, '-noout', '-verify', '-text']);
+      expect(`${shown.stdout}${shown.stderr}`).toMatch(/verify OK/i);
+      expect(shown.stdout).toContain('Public-Key: (2048 bit)');
+      expect(shown.stdout).toContain('Exponent: 65537');
+      expect(shown.stdout).toContain('Signature Algorithm: sha256WithRSAEncryption');
+    }
+    const publicKeys = await listObjects('pubkey');
+    expect(publicKeys.match(/Public Key Object; RSA 2048 bits/g)).toHaveLength(2);
+    const privateKeys = (await listObjects('privkey'))
+      .split(/\n(?=\S)/)
+      .filter((b) => b.startsWith('Private Key Object'));
+    expect(privateKeys).toHaveLength(2);
+    for (const block of privateKeys) {
+      expect(block).toMatch(/Private Key Object; RSA/);
+      expect(block).toMatch(/Access:.*sensitive.*never extractable.*local/s);
+    }
+
+    // A CA set to RSA-2048 card keys certifies them; the card then logs in with PKCS#1 v1.5.
+    const rsaCa = await createTestCa('sqlite', { cardKeyTypes: { LoA3: 'rsa-2048', LoA2: 'rsa-2048' } });
+    try {
+      const auth = await rsaCa.ca.issue(issueRequest(authCsr, { cardNumber: CARD }));
+      const sign = await rsaCa.ca.issue(issueRequest(signCsr, { cardNumber: CARD, profile: 'card-sign' }));
+      const write = await agent.writeCertificates(
+        token,
+        readerId,
+        { auth: new Uint8Array(auth.certificate.rawData), sign: new Uint8Array(sign.certificate.rawData) },
+        'flow-rsa',
+      );
+      expect((await until(write.id, (v) => v.state !== 'pending')).state).toBe('done');
+      const challenge = new TextEncoder().encode('rsa login challenge');
+      const login = await agent.authenticate(token, readerId, challenge, null);
+      await answer(login, PIN);
+      const result = (await until(login.id, (v) => v.state !== 'pending')).result as { signature: string };
+      const publicKey = await auth.certificate.publicKey.export(webcrypto as unknown as Crypto);
+      expect(
+        await webcrypto.subtle.verify(
+          'RSASSA-PKCS1-v1_5',
+          publicKey,
+          Buffer.from(result.signature, 'base64'),
+          challenge,
+        ),
+      ).toBe(true);
+    } finally {
+      await rsaCa.dispose();
+    }
+  });
+
   it('gives CARD_REMOVED when the token disappears mid-enrolment, and a clean leaves no orphaned key', async () => {
     const enrol = await agent.enrol(token, readerId, 'flow-gone');
     await answer(enrol, PIN);

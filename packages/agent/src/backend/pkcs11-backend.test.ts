@@ -5,7 +5,7 @@
 // module re-reads that at C_Initialize. The backend finalises the module when its last user closes,
 // so each test opens on its own directory as long as the previous test closed its backend.
 import { execFile } from 'node:child_process';
-import { verify as verifySignature } from 'node:crypto';
+import { createPublicKey, verify as verifySignature } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -249,6 +249,19 @@ describe('PKCS#11 backend on SoftHSM2', () => {
     }
     expect(privateKeys.find((b) => b.includes('reservkort-sign'))).toMatch(/always authenticate/);
     expect(privateKeys.find((b) => b.includes('reservkort-auth'))).toMatch(/ID:\s+01/);
+    // RSA-2048 made on the card (CKA_LOCAL), exponent 65537, as pkcs11-tool and node:crypto read it.
+    const rsaPrivate = privateKeys.find((b) => b.includes('reservkort-auth'));
+    expect(rsaPrivate).toMatch(/Private Key Object; RSA/);
+    expect(rsaPrivate).toMatch(/Access:.*\blocal\b/);
+    const publicKeys = (await listObjects(f.hsm, PINS.pin1)).filter((b) => b.startsWith('Public Key Object'));
+    expect(publicKeys.find((b) => b.includes('reservkort-auth'))).toMatch(/Public Key Object; RSA 2048 bits/);
+    expect(
+      createPublicKey({ key: Buffer.from(auth.spki), format: 'der', type: 'spki' }).asymmetricKeyDetails,
+    ).toEqual({
+      modulusLength: 2048,
+      publicExponent: 65537n,
+    });
+    expect(auth.attributes).toEqual({ local: true, sensitive: true, neverExtractable: true });
 
     // RSA PKCS#1 v1.5 with SHA-256, checked by OpenSSL against the SPKI the backend returned.
     const data = new TextEncoder().encode('login challenge');

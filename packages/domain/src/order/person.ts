@@ -15,6 +15,10 @@ export interface Person {
   readonly branchId: BranchId;
   /** Skyddade personuppgifter: invisible to administrators without KUR. */
   readonly protectedIdentity: boolean;
+  /** The Windows user principal name, if the directory has one (certificate SAN, smart-card logon). */
+  readonly upn?: string | null;
+  /** The e-mail address, if the directory has one (certificate SAN). */
+  readonly email?: string | null;
 }
 
 export const ADULT_AGE = 18;

@@ -10,7 +10,7 @@ import { Pkcs10CertificateRequestGenerator } from '@peculiar/x509';
 import type { CardNumber, Clock, HsaId } from '@reservkort/domain';
 import type { Dialect } from '@reservkort/store';
 import { createTestStore, type TestStore } from '../../../store/src/test-support/test-stores.js';
-import { CertificateAuthority, type IssueRequest } from '../ca/certificate-authority.js';
+import { type CaSettings, CertificateAuthority, type IssueRequest } from '../ca/certificate-authority.js';
 import { FileKeyStore } from '../keys/file-key-store.js';
 import type { CaKeyStore, KeySpec } from '../keys/key-spec.js';
 
@@ -44,7 +44,12 @@ export const writeText = async (dir: string, name: string, text: string | Uint8A
 
 export const createTestCa = async (
   dialect: Dialect,
-  options: { keySpec?: KeySpec; keyStore?: (dir: string) => CaKeyStore; baseUrl?: string } = {},
+  options: {
+    keySpec?: KeySpec;
+    keyStore?: (dir: string) => CaKeyStore;
+    baseUrl?: string;
+    cardKeyTypes?: CaSettings['cardKeyTypes'];
+  } = {},
 ): Promise<TestCa> => {
   const store = await createTestStore(dialect);
   const dir = await mkdtemp(join(tmpdir(), 'reservkort-ca-'));
@@ -54,7 +59,10 @@ export const createTestCa = async (
       db: store.db,
       keyStore,
       clock: realClock,
-      settings: { baseUrl: options.baseUrl ?? 'http://127.0.0.1:3000' },
+      settings: {
+        baseUrl: options.baseUrl ?? 'http://127.0.0.1:3000',
+        ...(options.cardKeyTypes ? { cardKeyTypes: options.cardKeyTypes } : {}),
+      },
     },
     options.keySpec ? { keySpec: options.keySpec } : {},
   );

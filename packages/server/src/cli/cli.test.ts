@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -173,6 +173,25 @@ describe.each(DIALECTS)('reservkort command line on %s', (dialect) => {
     const audit = await cli(env, ['audit', 'verify']);
     expect(audit.code).toBe(0);
     expect(audit.stdout).toMatch(/audit log intact: \d+ entries/);
+  });
+
+  it('shows and changes the card key type of a person CA, audited', async () => {
+    const shown = await cli(env, ['ca', 'card-key-type', '--json']);
+    expect(JSON.parse(shown.stdout)).toEqual([
+      { ca: 'loa2', level: 'LoA2', cardKeyType: 'ecdsa-p256' },
+      { ca: 'loa3', level: 'LoA3', cardKeyType: 'ecdsa-p256' },
+    ]);
+    const changed = await cli(env, ['ca', 'card-key-type', 'rsa-2048', '--level', 'LoA2', '--json']);
+    expect(changed.code, changed.stderr).toBe(0);
+    expect(JSON.parse(changed.stdout)).toEqual([{ ca: 'loa2', level: 'LoA2', cardKeyType: 'rsa-2048' }]);
+    const settings = JSON.parse(await readFile(dataFolder(env.RESERVKORT_DATA).caSettings, 'utf8'));
+    expect(settings.settings.cardKeyTypes).toEqual({ LoA3: 'ecdsa-p256', LoA2: 'rsa-2048' });
+    const bad = await cli(env, ['ca', 'card-key-type', 'dsa-1024']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('ecdsa-p256, rsa-2048');
+    expect((await cli(env, ['ca', 'card-key-type', 'ecdsa-p256', '--level', 'LoA2'])).code).toBe(0);
+    const audit = await cli(env, ['audit', 'verify']);
+    expect(audit.code).toBe(0);
   });
 
   it('fails with one clear line and a non-zero exit', async () => {

@@ -260,6 +260,64 @@ describe('parseDirectory', () => {
     ]);
   });
 
+  it('takes the optional upn and email columns, checks them, and stores them for the SAN', async () => {
+    const csv = [
+      'type,id,parent_id,name,hsa_id,personal_number,given_name,surname,branch_id,protected,role,upn,email',
+      'branch,top,,Region Exempel,,,,,,,,,',
+      `person,,,,SE2321000016-u1,${ANNA},Anna,Andersson,top,,,anna.andersson@region.example,Anna.Andersson@region.example`,
+      `person,,,,SE2321000016-u2,${BO},Bo,Berg,top,,,,`,
+      `person,,,,SE2321000016-u3,${SAMIR},Åsa,Ödman,top,,,åsa.ödman@region.example,`,
+      'person,,,,SE2321000016-x1,,Fel,Upn,top,,,anna andersson@region.example,',
+      'person,,,,SE2321000016-x2,,Fel,Post,top,,,,åsa@region.example',
+      'person,,,,SE2321000016-x3,,Fel,Post,top,,,,anna@@region.example',
+    ].join('\n');
+    const parse = await parseDirectory(csv, 'csv');
+    expect(brief(parse)).toEqual([
+      [6, 'upn', 'REQUEST_INVALID'],
+      [7, 'email', 'REQUEST_INVALID'],
+      [8, 'email', 'REQUEST_INVALID'],
+    ]);
+    const good = directoryOf(await parseDirectory(csv.split('\n').slice(0, 5).join('\n'), 'csv'));
+    expect(good.persons.map((p) => [p.upn ?? null, p.email ?? null])).toEqual([
+      ['anna.andersson@region.example', 'Anna.Andersson@region.example'],
+      [null, null],
+      // A UPN is UTF-8; an rfc822Name is ASCII only.
+      ['åsa.ödman@region.example', null],
+    ]);
+    // JSON takes the same fields; a file without them stays valid (the columns are optional).
+    const json = directoryOf(
+      await parseDirectory(
+        JSON.stringify({
+          branches: [{ id: 'top', name: 'Region Exempel' }],
+          persons: [
+            {
+              hsaId: 'SE2321000016-u1',
+              personalNumber: ANNA,
+              givenName: 'Anna',
+              surname: 'Andersson',
+              branchId: 'top',
+              upn: 'anna.andersson@region.example',
+              email: 'Anna.Andersson@region.example',
+            },
+          ],
+        }),
+        'json',
+      ),
+    );
+    expect(json.persons).toEqual(good.persons.slice(0, 1));
+    const store = await createTestStore('sqlite');
+    try {
+      await importDirectory(store.db, good, { now: NOW, actor: ACTOR });
+      expect(await getPersonByHsaId(store.db, 'SE2321000016-u1' as HsaId)).toMatchObject({
+        upn: 'anna.andersson@region.example',
+        email: 'Anna.Andersson@region.example',
+      });
+      expect(await getPersonByHsaId(store.db, 'SE2321000016-u2' as HsaId)).not.toHaveProperty('upn');
+    } finally {
+      await store.dispose();
+    }
+  });
+
   it('keeps CSV line numbers right after a quoted field over several lines', async () => {
     const csv = [
       'type,id,parent_id,name,hsa_id,personal_number,given_name,surname,branch_id,protected,role',

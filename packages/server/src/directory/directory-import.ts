@@ -31,7 +31,9 @@
  *   `personalNumber` all twelve digits, `YYYYMMDDNNNC` or `YYYYMMDD-NNNC`, a personnummer or a
  *   samordningsnummer (day + 60), or `null` (or left out) for a person known only by a foreign
  *   passport; `givenName`, `surname` non-empty; `branchId` a branch of the file;
- *   `protectedIdentity` `true` for skyddade personuppgifter (default `false`).
+ *   `protectedIdentity` `true` for skyddade personuppgifter (default `false`); optional `upn`
+ *   (the Windows user principal name, `name@suffix`, UTF-8) and `email` (an ASCII e-mail address),
+ *   which go into the subjectAltName of the person's card certificates (docs/PROFILES.md).
  * - `admins`: `hsaId`, `givenName`, `surname` as for persons; `roles` a list of
  *   `{ "role": "KRA" | "RA" | "ORA" | "LRA" | "KUR", "branchId" }` (roles inherit downwards).
  *   An administrator who may also receive a card is listed under `persons` too.
@@ -41,7 +43,7 @@
  *
  * One file, comma-separated (RFC 4180: a field holding a comma, a quote or a line break is written
  * in double quotes, a quote inside it doubled), UTF-8, with a header row naming all eleven columns
- * in any order:
+ * in any order, and optionally the columns `upn` and `email` too:
  *
  * ```csv
  * type,id,parent_id,name,hsa_id,personal_number,given_name,surname,branch_id,protected,role
@@ -55,7 +57,8 @@
  * `type` says what a row is and which columns it uses (the others are ignored):
  * - `branch`: `id`, `parent_id` (empty for a top), `name`;
  * - `person`: `hsa_id`, `personal_number` (empty: none), `given_name`, `surname`, `branch_id`,
- *   `protected` (`true`/`false`, `yes`/`no`, `ja`/`nej`, `1`/`0`; empty is `false`);
+ *   `protected` (`true`/`false`, `yes`/`no`, `ja`/`nej`, `1`/`0`; empty is `false`), `upn` and
+ *   `email` (empty: none);
  * - `admin`: `hsa_id`, `given_name`, `surname`;
  * - `role`: `hsa_id` of an `admin` row of the file, `role`, `branch_id`.
  * Rows may come in any order; empty lines are skipped.
@@ -66,7 +69,8 @@
  * the list (`section`) and the 1-based position in it — the field, and a code of the catalogue:
  * HSA_ID_INVALID; PNR_INVALID, PNR_CHECK_DIGIT, PNR_DATE for a personal number; ORGANISATION_INVALID
  * for a duplicate branch id, an unknown parent or a cycle of parents; BRANCH_UNKNOWN for a person or
- * role in a branch the file does not have; REQUEST_INVALID for a missing column or value, a
+ * role in a branch the file does not have; REQUEST_INVALID for a missing column or value, a bad
+ * UPN or e-mail address, a
  * duplicate person or administrator, or a value of the wrong kind (an unknown role, say).
  *
  * ## Writing
@@ -176,7 +180,10 @@ export const CSV_COLUMNS = [
   'role',
 ] as const;
 
-type CsvColumn = (typeof CSV_COLUMNS)[number];
+/** Columns a CSV file may leave out: a person's names for certificates' subjectAltName. */
+export const OPTIONAL_CSV_COLUMNS = ['upn', 'email'] as const;
+
+type CsvColumn = (typeof CSV_COLUMNS)[number] | (typeof OPTIONAL_CSV_COLUMNS)[number];
 
 /** "line 7" for CSV, "persons #3" for JSON: where a problem is, for people. */
 export const problemLocation = (problem: DirectoryProblem): string =>
@@ -208,7 +215,9 @@ type LogicalField =
   | 'branchId'
   | 'protectedIdentity'
   | 'role'
-  | 'roles';
+  | 'roles'
+  | 'upn'
+  | 'email';
 
 interface RawBranch {
   readonly at: RowPlace;
@@ -225,6 +234,8 @@ interface RawPerson {
   readonly surname: unknown;
   readonly branchId: unknown;
   readonly protectedIdentity: unknown;
+  readonly upn: unknown;
+  readonly email: unknown;
 }
 
 interface RawRole {
@@ -345,6 +356,8 @@ const readJson = (text: string): Read | DirectoryProblem[] => {
     surname: item.surname,
     branchId: item.branchId,
     protectedIdentity: item.protectedIdentity ?? false,
+    upn: item.upn ?? null,
+    email: item.email ?? null,
   }));
   const admins: RawAdmin[] = list('admins').map(({ at, item }) => {
     const roles: RawRole[] = [];
@@ -382,6 +395,8 @@ const CSV_NAMES: { readonly [F in LogicalField]: string } = {
   protectedIdentity: 'protected',
   role: 'role',
   roles: 'role',
+  upn: 'upn',
+  email: 'email',
 };
 
 const CSV_NAME = (field: LogicalField): string => CSV_NAMES[field];
@@ -399,12 +414,12 @@ const readCsv = (text: string): Read | DirectoryProblem[] => {
   const index = new Map<string, number>();
   const headerProblems: DirectoryProblem[] = [];
   names.forEach((name, i) => {
-    if (!(CSV_COLUMNS as readonly string[]).includes(name)) {
+    if (![...CSV_COLUMNS, ...OPTIONAL_CSV_COLUMNS].includes(name as CsvColumn)) {
       headerProblems.push({
         line: header.line,
         field: name,
         code: 'REQUEST_INVALID',
-        message: `unknown column; the columns are ${CSV_COLUMNS.join(', ')}`,
+        message: `unknown column; the columns are ${CSV_COLUMNS.join(', ')} (and optionally ${OPTIONAL_CSV_COLUMNS.join(', ')})`,
       });
     } else if (index.has(name)) {
       headerProblems.push({
@@ -464,6 +479,8 @@ const readCsv = (text: string): Read | DirectoryProblem[] => {
         surname: cell('surname'),
         branchId: cell('branch_id'),
         protectedIdentity: cell('protected'),
+        upn: cell('upn'),
+        email: cell('email'),
       });
     } else if (type === 'admin') {
       admins.push({
@@ -497,6 +514,11 @@ const FAR_FUTURE: CalendarDate = { year: 9999, month: 12, day: 31 };
 // All twelve digits, optionally with the separator: a 10-digit number needs a "today" to get its century.
 const TWELVE_DIGITS = /^\d{8}[-+]?\d{4}$/;
 const TRUE_WORDS = new Set(['true', 'yes', 'ja', '1']);
+// An rfc822Name is an IA5String: ASCII only, one @, a domain of dot-separated labels.
+const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
+const EMAIL = new RegExp(`^[A-Za-z0-9.!#$%&'*+/=?^_\`{|}~-]{1,64}@${LABEL}(?:\\.${LABEL})+$`);
+// A UPN (UTF8String): a name without spaces, controls or a second @, then its suffix (a domain name).
+const UPN = new RegExp(`^[^\\s@\\p{Cc}]{1,64}@${LABEL}(?:\\.${LABEL})*$`, 'u');
 const FALSE_WORDS = new Set(['false', 'no', 'nej', '0']);
 
 const PNR_MESSAGES: Partial<Record<ErrorCode, string>> = {
@@ -590,6 +612,26 @@ class RowChecker {
     }
     this.report(at, 'protectedIdentity', 'REQUEST_INVALID', 'must be true or false');
     return null;
+  }
+
+  /** An optional directory name: null when absent, undefined when bad (reported). */
+  directoryName(at: RowPlace, value: unknown, field: 'upn' | 'email'): string | null | undefined {
+    if (value === null || value === undefined) return null;
+    if (typeof value !== 'string') {
+      this.report(at, field, 'REQUEST_INVALID', 'must be text (or left out when there is none)');
+      return undefined;
+    }
+    const trimmed = value.trim();
+    if (trimmed === '') return null;
+    const [pattern, what] =
+      field === 'email'
+        ? [EMAIL, 'an e-mail address in ASCII, like anna.andersson@region.example']
+        : [UPN, 'a user principal name, like anna.andersson@region.example'];
+    if (trimmed.length > 254 || !pattern.test(trimmed)) {
+      this.report(at, field, 'REQUEST_INVALID', `must be ${what}`);
+      return undefined;
+    }
+    return trimmed;
   }
 
   role(at: RowPlace, value: unknown): Grant | null {
@@ -710,6 +752,8 @@ const checkPersons = (
     const surname = check.text(row.at, row.surname, 'surname');
     const branchId = check.branchRef(row.at, row.branchId, known);
     const protectedIdentity = check.flag(row.at, row.protectedIdentity);
+    const upn = check.directoryName(row.at, row.upn, 'upn');
+    const email = check.directoryName(row.at, row.email, 'email');
     if (hsaId !== null) {
       const earlier = first.get(hsaId);
       if (earlier !== undefined) {
@@ -729,10 +773,21 @@ const checkPersons = (
       givenName === null ||
       surname === null ||
       branchId === null ||
-      protectedIdentity === null
+      protectedIdentity === null ||
+      upn === undefined ||
+      email === undefined
     )
       continue;
-    persons.push({ hsaId, personalNumber, givenName, surname, branchId, protectedIdentity });
+    persons.push({
+      hsaId,
+      personalNumber,
+      givenName,
+      surname,
+      branchId,
+      protectedIdentity,
+      ...(upn === null ? {} : { upn }),
+      ...(email === null ? {} : { email }),
+    });
   }
   return persons;
 };

@@ -1,4 +1,10 @@
-import { buildOrganisationTree, type IdAdmin, type OrganisationTree, type Person } from '@reservkort/domain';
+import {
+  buildOrganisationTree,
+  type IdAdmin,
+  lineageOf,
+  type OrganisationTree,
+  type Person,
+} from '@reservkort/domain';
 import {
   type Database,
   getAdmin,
@@ -51,10 +57,31 @@ export class DirectoryCache {
     return (await this.organisation(now)).branches.get(branchId)?.name ?? '';
   }
 
+  /** Where a person works, as their certificates name it: the care provider (O) and the unit (OU). */
+  async placeOf(branchId: string, now: number): Promise<HolderPlace> {
+    return holderPlace(await this.organisation(now), branchId);
+  }
+
   invalidate(): void {
     this.tree = null;
   }
 }
+
+/** The O and OU of a card holder's certificates. */
+export interface HolderPlace {
+  /** The care provider (vårdgivare): the top of the branch's line in the tree. */
+  readonly organisation: string;
+  /** The branch itself (the person's unit or clinic). */
+  readonly unit: string;
+}
+
+/** One rule for reserve and administrators' cards: O the top of the person's branch, OU the branch. */
+export const holderPlace = (tree: OrganisationTree, branchId: string): HolderPlace => {
+  const lineage = lineageOf(tree, branchId);
+  const top = lineage.ok ? lineage.value[lineage.value.length - 1] : undefined;
+  const unit = tree.branches.get(branchId)?.name ?? branchId;
+  return { organisation: (top === undefined ? undefined : tree.branches.get(top)?.name) ?? unit, unit };
+};
 
 export const adminOf = async (db: Kysely<Database>, hsaId: string): Promise<IdAdmin> => {
   const admin = await getAdmin(db, hsaId as IdAdmin['hsaId']);

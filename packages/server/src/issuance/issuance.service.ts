@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   applyFlowEvent,
+  type CardKeyType,
   checkFlowEvent,
   classifySearchQuery,
   closedOrderCode,
@@ -62,8 +63,11 @@ import {
 } from '../station/station-statement.service.js';
 import { adminOf, type DirectoryCache, lookUp } from './directory.js';
 
-/** Every flow answer: the domain's, and the nonce the station's next statement must carry. */
-export type FlowReply = FlowAnswer & { readonly stationNonce: string };
+/**
+ * Every flow answer: the domain's, the nonce the station's next statement must carry, and the key
+ * type the agent is to generate on the card at the download (the LoA3 CA's setting).
+ */
+export type FlowReply = FlowAnswer & { readonly stationNonce: string; readonly cardKeyType: CardKeyType };
 
 /** A flow id reserved for a session (`POST /api/flows/start`) lives this long, and is used once. */
 const RESERVATION_TTL_MS = 5 * 60_000;
@@ -180,7 +184,9 @@ export class IssuanceService {
    * Reserves a flow id for this session's administrator, with the nonce the station's readers
    * statement must carry: stored as a challenge (5 minutes, used once by `start`).
    */
-  async reserve(session: CurrentSession): Promise<{ flowId: string; stationNonce: string }> {
+  async reserve(
+    session: CurrentSession,
+  ): Promise<{ flowId: string; stationNonce: string; cardKeyType: CardKeyType }> {
     await adminOf(this.db, session.hsaId);
     const flowId = newId();
     const stationNonce = newStationNonce();
@@ -191,7 +197,12 @@ export class IssuanceService {
       createdAt: now,
       expiresAt: now + RESERVATION_TTL_MS,
     });
-    return { flowId, stationNonce };
+    return { flowId, stationNonce, cardKeyType: this.cardKeyType() };
+  }
+
+  /** The key type cards of this flow get: issuance certifies at LoA3 only. */
+  cardKeyType(): CardKeyType {
+    return this.ca.cardKeyType('loa3');
   }
 
   /**
@@ -276,6 +287,7 @@ export class IssuanceService {
       raised: state.raised.map((e) => e.code),
       cardEffects: [],
       stationNonce: nonce,
+      cardKeyType: this.cardKeyType(),
     };
   }
 
@@ -318,7 +330,13 @@ export class IssuanceService {
       stationNonce,
       loginInsertions: previous.loginInsertions,
     });
-    return { view: viewOf(state, now), raised: [], cardEffects: [], stationNonce };
+    return {
+      view: viewOf(state, now),
+      raised: [],
+      cardEffects: [],
+      stationNonce,
+      cardKeyType: this.cardKeyType(),
+    };
   }
 
   /** Verifies a station statement for this flow's station and nonce, in the flow's transaction. */
@@ -578,7 +596,12 @@ export class IssuanceService {
     const dryRun = applyFlowEvent(flow.state, { type: 'issuance-claimed', at: this.now() }, this.config);
     if (!dryRun.ok) throw new ApiError(dryRun.error.code, dryRun.error.details ?? {});
     // Both requests are checked before the claim: a bad one costs the flow nothing.
-    const [authCsr, signCsr] = await Promise.all([checkCsr(csrs.auth), checkCsr(csrs.sign)]);
+    // Keys of exactly the LoA3 CA's card key type: the type the page asked the agent for.
+    const keyType = this.cardKeyType();
+    const [authCsr, signCsr] = await Promise.all([
+      checkCsr(csrs.auth, keyType),
+      checkCsr(csrs.sign, keyType),
+    ]);
     if (sameKey(authCsr.csr.publicKey.rawData, signCsr.csr.publicKey.rawData))
       throw new ApiError('CSR_SAME_KEY');
     // Only the keys the card vouched for in this flow: a key made anywhere else is not certified.
@@ -594,10 +617,17 @@ export class IssuanceService {
     const stored = await getOrder(this.db, order.orderId);
     const person = await getPersonByHsaId(this.db, order.recipientHsaId);
     if (stored === null || person === null) throw new ApiError('NOT_FOUND', { what: 'order' });
-    const organisation = await this.directory.branchName(person.branchId, this.now());
+    const place = await this.directory.placeOf(person.branchId, this.now());
     const common = {
       caId: 'loa3' as const,
-      holder: { hsaId: person.hsaId, givenName: person.givenName, surname: person.surname, organisation },
+      holder: {
+        hsaId: person.hsaId,
+        givenName: person.givenName,
+        surname: person.surname,
+        ...place,
+        upn: person.upn ?? null,
+        email: person.email ?? null,
+      },
       cardNumber: stored.cardNumber,
       validity: stored.validity,
       orderId: stored.id,
@@ -916,6 +946,7 @@ export class IssuanceService {
       raised: steps.flatMap((step) => step.transition.raised.map((e) => e.code)),
       cardEffects: steps.flatMap((step) => step.transition.effects.filter((e) => e.type === 'clean-card')),
       stationNonce: nonce,
+      cardKeyType: this.cardKeyType(),
     };
   }
 

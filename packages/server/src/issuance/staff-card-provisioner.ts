@@ -19,6 +19,7 @@ export interface StaffCardRequest {
   readonly validity: { readonly notBefore: number; readonly notAfter: number };
   /** Who the audit log names as the issuer. */
   readonly actor: string;
+  /** Default: the key type the CA of `level` certifies on cards (its setting). */
   readonly keySpec?: CardKeySpec;
 }
 
@@ -28,7 +29,8 @@ const PROFILE = { auth: 'card-auth', sign: 'card-sign' } as const;
 
 export const provisionStaffCard = async (request: StaffCardRequest): Promise<StaffCardCertificates> => {
   const { cards, ca, readerId, cardNumber, pins } = request;
-  const keySpec = request.keySpec ?? 'ecdsa-p256';
+  const caId = request.level === 'LoA2' ? 'loa2' : 'loa3';
+  const keySpec = request.keySpec ?? ca.cardKeyType(caId);
   const issue = async (key: KeySlot): Promise<IssuedCertificate> => {
     const generated = await cards.generateKey(readerId, cardNumber, key, pins.pin1, keySpec);
     // The CSR proves possession; the CA takes the subject from the holder, not from the request.
@@ -36,7 +38,7 @@ export const provisionStaffCard = async (request: StaffCardRequest): Promise<Sta
       cards.sign(readerId, cardNumber, key, key === 'auth' ? pins.pin1 : pins.pin2, tbs),
     );
     return ca.issue({
-      caId: request.level === 'LoA2' ? 'loa2' : 'loa3',
+      caId,
       profile: PROFILE[key],
       csr: new Uint8Array(csr.rawData),
       holder: request.holder,

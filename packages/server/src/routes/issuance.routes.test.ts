@@ -89,7 +89,8 @@ const walkToStep7 = async (h: Harness, page: Page) => {
   await page.action('terms-accepted', { accepted: true });
   await page.action('download-requested');
   const seen = { count: 0 };
-  const enrol = await h.agent.enrol(h.agentToken, 'reader-2', page.flowId);
+  // The key type the server names in every flow answer, as the page passes it to the agent.
+  const enrol = await h.agent.enrol(h.agentToken, 'reader-2', page.flowId, started.body.cardKeyType);
   const enrolled = await completeWithPins(h.agent, enrol, [RESERVE_PINS.pin1, RESERVE_PINS.pin2]);
   expect(enrolled.state).toBe('done');
   const afterDialogs = await page.relayAgentEvents(seen);
@@ -113,6 +114,61 @@ const walkToStep7 = async (h: Harness, page: Page) => {
   expect(written.body.view.deadline).toBeGreaterThan(Date.now());
   return issued.body.certificates as { auth: string; sign: string };
 };
+
+describe('the issuance portal over HTTP with RSA-2048 card keys', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await createIssuanceHarness(
+      {},
+      () => ({}),
+      'sqlite',
+      {},
+      {},
+      {
+        cardKeyTypes: { LoA3: 'rsa-2048', LoA2: 'rsa-2048' },
+      },
+    );
+  });
+  afterEach(async () => {
+    await h.dispose();
+  });
+
+  it('logs in with an RSA card, issues RSA certificates for RSA card keys, and takes an RSA acknowledgement', async () => {
+    const page = new Page(h);
+    // Administrator 2's card holds RSA keys too (cards follow the CA's setting): the login is RSA.
+    const certificates = await walkToStep7(h, page);
+    expect((await page.view()).body.cardKeyType).toBe('rsa-2048');
+    const ack = await page.signChallenge('acknowledge', 'reader-2', RESERVE_PINS.pin2);
+    const done = await page.api('POST', `/api/flows/${page.flowId}/acknowledge`, {
+      challengeId: ack.challengeId,
+      signature: ack.signature,
+    });
+    expect(done.status, JSON.stringify(done.body)).toBe(200);
+    expect(done.body.view.status).toBe('completed');
+    const usages = { auth: 'Digital Signature, Key Encipherment', sign: 'Non Repudiation' };
+    for (const [name, der] of Object.entries(certificates) as ['auth' | 'sign', string][]) {
+      const file = join(h.t.dir, `rsa-${name}.pem`);
+      await writeFile(
+        file,
+        `-----BEGIN CERTIFICATE-----\n${der.replace(/(.{64})/g, '$1\n')}\n-----END CERTIFICATE-----\n`,
+      );
+      const { stdout } = await run('openssl', ['x509', '-text', '-noout', '-in', file]);
+      expect(stdout).toContain('Public-Key: (2048 bit)');
+      expect(stdout).toMatch(new RegExp(`X509v3 Key Usage: critical\\s+${usages[name]}\\n`));
+      expect(stdout).toMatch(/O ?= ?Region Exempel, OU ?= ?Kliniken/);
+      const verified = await run('openssl', [
+        'verify',
+        '-x509_strict',
+        '-CAfile',
+        h.t.files.root,
+        '-untrusted',
+        h.t.files.loa3,
+        file,
+      ]);
+      expect(verified.stdout).toContain(': OK');
+    }
+  });
+});
 
 describe('the issuance portal over HTTP, from order to acknowledged card', () => {
   let h: Harness;

@@ -94,6 +94,7 @@ export const issuanceRoutes =
           raised: [],
           cardEffects: cleanUpOffered(flow.state),
           stationNonce: flow.stationNonce,
+          cardKeyType: issuance.cardKeyType(),
         };
       },
     );

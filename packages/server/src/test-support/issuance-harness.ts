@@ -88,8 +88,10 @@ export const createIssuanceHarness = async (
   appOptions: Omit<AppOptions, 'services'> = {},
   /** The card agent's dialog timeouts, for tests of dialogs that never appear. */
   agentOptions: Pick<CardAgentOptions, 'dialogShowTimeoutMs' | 'dialogAnswerTimeoutMs'> = {},
+  /** The CA's settings that tests vary (the card key type: administrators' cards follow it too). */
+  caOptions: Pick<Parameters<typeof createTestCa>[1] & object, 'cardKeyTypes'> = {},
 ): Promise<Harness> => {
-  const t = await createTestCa(dialect);
+  const t = await createTestCa(dialect, caOptions);
   const db = t.store.db;
   let offset = 0;
   const clock = { now: () => Date.now() + offset, advance: (ms: number) => (offset += ms) };

@@ -1,6 +1,6 @@
 // Training mode's demo data, written once on first start: an organisation, administrators with
 // virtual cards made the way a card bureau makes them, recipients, orders, and sealed reserve cards.
-import type { CardKeySpec, VirtualBackend } from '@reservkort/agent';
+import type { VirtualBackend } from '@reservkort/agent';
 import {
   buildOrganisationTree,
   type CardNumber,
@@ -9,7 +9,6 @@ import {
   type HsaId,
   type IdAdmin,
   type Instant,
-  lineageOf,
   type Order,
   type OrganisationTree,
   type Person,
@@ -35,6 +34,7 @@ import {
   type DirectoryDb,
   writeDirectory,
 } from '../directory/directory-import.js';
+import { holderPlace } from '../issuance/directory.js';
 import { provisionStaffCard } from '../issuance/staff-card-provisioner.js';
 import {
   ADMIN_CARD_PINS,
@@ -78,7 +78,6 @@ export interface TrainingSeedDependencies {
 }
 
 const YEAR = 365 * DAY;
-const KEY_SPEC: CardKeySpec = 'ecdsa-p256';
 /** Registered three weeks ago, so its 14 days have run out: the ORDER_EXPIRED demo. */
 const EXPIRED_ORDER_AGE = 21 * DAY;
 
@@ -106,13 +105,6 @@ const idAdminOf = (card: PlannedStaffCard): DirectoryAdmin => ({
   surname: card.holder.surname,
   grants: card.grants,
 });
-
-/** The care provider at the top of a branch: the organisation a certificate names. */
-const organisationOf = (tree: OrganisationTree, branchId: string): string => {
-  const lineage = lineageOf(tree, branchId);
-  const top = lineage.ok ? lineage.value[lineage.value.length - 1] : undefined;
-  return (top === undefined ? undefined : tree.branches.get(top)?.name) ?? branchId;
-};
 
 /**
  * Runs `work` with the card in a free reader and takes it out again, whatever happens. A reader is
@@ -158,7 +150,7 @@ const makeStaffCard = async (
     hsaId: hsaIdOf(card.holder),
     givenName: card.holder.givenName,
     surname: card.holder.surname,
-    organisation: organisationOf(tree, card.holder.branchId),
+    ...holderPlace(tree, card.holder.branchId),
   };
   return withCardInReader(cards, card.cardNumber, async (readerId) => {
     const issued = await provisionStaffCard({
@@ -171,7 +163,6 @@ const makeStaffCard = async (
       level: card.assuranceLevel,
       validity: { notBefore: now, notAfter: now + YEAR },
       actor: TRAINING_ACTOR,
-      keySpec: KEY_SPEC,
     });
     return issued.auth.serial;
   });

@@ -17,7 +17,12 @@ describe.each(DIALECTS)('person repository on %s', (dialect) => {
   });
   afterAll(() => store?.dispose());
 
-  const anna = aPerson('anna1', { personalNumber: pnr('19800101', '123'), createdAt: T0 + 123 });
+  const anna = aPerson('anna1', {
+    personalNumber: pnr('19800101', '123'),
+    createdAt: T0 + 123,
+    upn: 'anna.andersson@regionexempel.se',
+    email: 'Anna.Andersson@regionexempel.se',
+  });
   const bertil = aPerson('bert1', {
     personalNumber: pnr('19750615', '456'),
     givenName: 'Bertil',
@@ -35,7 +40,9 @@ describe.each(DIALECTS)('person repository on %s', (dialect) => {
   it('round-trips persons, with booleans as booleans and timestamps as numbers', async () => {
     for (const person of [anna, bertil, foreign, samordning]) await insertPerson(store.db, person);
     const stored = await getPersonByHsaId(store.db, anna.hsaId);
+    // The directory's UPN and e-mail come back as they went in; a person without them has none.
     expect(stored).toEqual(anna);
+    expect(await getPersonByHsaId(store.db, bertil.hsaId)).not.toHaveProperty('upn');
     expect(typeof stored?.createdAt).toBe('number');
     expect(await getPersonByHsaId(store.db, bertil.hsaId)).toMatchObject({ protectedIdentity: true });
     expect(await getPersonByHsaId(store.db, foreign.hsaId)).toEqual(foreign);

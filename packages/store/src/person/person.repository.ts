@@ -35,6 +35,9 @@ const toPerson = (row: Selectable<PersonsTable>): StoredPerson => ({
   surname: row.surname,
   branchId: row.branch_id,
   protectedIdentity: fromIntegerBoolean(row.protected_identity),
+  // Left out when the directory has none, as for a person made in code: equal persons compare equal.
+  ...(row.upn === null ? {} : { upn: row.upn }),
+  ...(row.email === null ? {} : { email: row.email }),
   createdAt: row.created_at,
 });
 
@@ -49,6 +52,8 @@ export async function insertPerson(db: Db, person: StoredPerson): Promise<void> 
         surname: person.surname,
         branch_id: person.branchId,
         protected_identity: toIntegerBoolean(person.protectedIdentity),
+        upn: person.upn ?? null,
+        email: person.email ?? null,
         created_at: person.createdAt,
       })
       .execute(),

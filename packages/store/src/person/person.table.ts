@@ -10,5 +10,9 @@ export interface PersonsTable {
   branch_id: BranchId;
   /** 0/1. */
   protected_identity: Generated<number>;
+  /** The Windows user principal name, for the certificates' SAN; null when the directory has none. */
+  upn: string | null;
+  /** The e-mail address, for the certificates' SAN; null when the directory has none. */
+  email: string | null;
   created_at: number;
 }

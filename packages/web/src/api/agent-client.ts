@@ -1,6 +1,12 @@
 // The card agent's loopback API as the page uses it. The agent has no OpenAPI document of its own;
 // these types mirror its routes, and the agent's own tests pin the routes down.
-import type { CardNumber, ErrorCode, ErrorResponseBody, SignedStatement } from '@reservkort/domain';
+import type {
+  CardKeyType,
+  CardNumber,
+  ErrorCode,
+  ErrorResponseBody,
+  SignedStatement,
+} from '@reservkort/domain';
 
 export interface AgentReader {
   readonly id: string;
@@ -183,8 +189,9 @@ export class AgentClient {
       data,
       ...(flowId ? { flowId } : {}),
     });
-  enrol = (readerId: string, flowId: string) =>
-    this.request<AgentOperation>('POST', `/v1/readers/${readerId}/enrol`, { flowId });
+  /** Keys generated on the card, of the type the server named for the flow. */
+  enrol = (readerId: string, flowId: string, keySpec: CardKeyType) =>
+    this.request<AgentOperation>('POST', `/v1/readers/${readerId}/enrol`, { flowId, keySpec });
   writeCertificates = (readerId: string, flowId: string, auth: string, sign: string) =>
     this.request<AgentOperation>('POST', `/v1/readers/${readerId}/certificates`, { flowId, auth, sign });
   clean = (readerId: string, flowId: string) =>

@@ -4,7 +4,9 @@
 // the card work the server asks for. Requests on one flow go one at a time, in order: each answer
 // names the nonce the station's next statement must carry.
 import {
+  type CardKeyType,
   type CardNumber,
+  DEFAULT_CARD_KEY_TYPE,
   type ErrorCode,
   type FlowAnswer,
   type FlowEffect,
@@ -69,6 +71,8 @@ export class IssuanceDriver {
   lastSearch: { readonly query: string; readonly codes: readonly ErrorCode[] } | null = null;
   /** The server's nonce for the station's next statement on this flow. */
   stationNonce: string | null = null;
+  /** The key type the server wants generated on the card (every flow answer names it). */
+  cardKeyType: CardKeyType = DEFAULT_CARD_KEY_TYPE;
   private queue: Promise<unknown> = Promise.resolve();
   /** This flow's events of the agent's log as they arrived, by their seq there. */
   private flowLog: { readonly seq: number; readonly event: FlowAgentEvent }[] = [];
@@ -128,8 +132,12 @@ export class IssuanceDriver {
   private took(next: FlowAnswer): FlowAnswer {
     this.flow = next;
     // Every flow answer names the nonce the station's next statement for this flow must carry.
-    const nonce = (next as FlowAnswer & { stationNonce?: string }).stationNonce;
+    const { stationNonce: nonce, cardKeyType } = next as FlowAnswer & {
+      stationNonce?: string;
+      cardKeyType?: CardKeyType;
+    };
     if (nonce !== undefined) this.stationNonce = nonce;
+    if (cardKeyType !== undefined) this.cardKeyType = cardKeyType;
     this.handleEffects(next.cardEffects);
     this.changed();
     return next;
@@ -436,7 +444,7 @@ export class IssuanceDriver {
       if (readerId === null) return;
       const flowId = this.flowId;
       await this.ws.agent.bind(readerId);
-      const enrol = this.ws.run(this.ws.agent.enrol(readerId, flowId));
+      const enrol = this.ws.run(this.ws.agent.enrol(readerId, flowId, this.cardKeyType));
       this.enrolling = enrol.catch(() => undefined);
       const enrolled = await enrol;
       if (enrolled.state !== 'done') return this.reportFailure();

@@ -1,3 +1,4 @@
+import { ASSURANCE_LEVELS, CARD_KEY_TYPES, type CardKeyType, isCardKeyType } from '@reservkort/domain';
 import {
   CertificateAuthority,
   DEFAULT_CA_SETTINGS,
@@ -8,7 +9,7 @@ import {
   PkiError,
   summariseCertificate,
 } from '@reservkort/pki';
-import { listCas } from '@reservkort/store';
+import { appendAudit, listCas } from '@reservkort/store';
 import type { Command } from 'commander';
 import { dataFolder } from '../../config/data-folder.js';
 import { loadServerConfig } from '../../config/server-config.js';
@@ -25,6 +26,7 @@ import { printRows, progress } from '../output.js';
 interface InitOptions {
   config?: string;
   keySpec: string;
+  cardKeyType: string;
   pkcs11Module?: string;
   pkcs11Token?: string;
   baseUrl: string;
@@ -39,6 +41,11 @@ export const registerCaCommands = (program: Command): void => {
   ca.command('init')
     .description('create the root CA, the LoA3 and LoA2 person CAs and their OCSP signers')
     .option('--key-spec <spec>', `CA key type: ${KEY_SPECS.join(', ')}`, 'ecdsa-p256')
+    .option(
+      '--card-key-type <type>',
+      `key type the LoA3 and LoA2 CAs certify on cards: ${CARD_KEY_TYPES.join(', ')} (change it later with ca card-key-type)`,
+      'ecdsa-p256',
+    )
     .option('--pkcs11-module <path>', 'keep CA keys on a PKCS#11 token (PIN from RESERVKORT_PKCS11_PIN)')
     .option('--pkcs11-token <label>', 'label of the PKCS#11 token for CA keys')
     .option('--base-url <url>', 'public URL of the PKI endpoints (AIA, CRL DP)', DEFAULT_CA_SETTINGS.baseUrl)
@@ -67,6 +74,9 @@ export const registerCaCommands = (program: Command): void => {
         command.optsWithGlobals().data ?? process.env.RESERVKORT_DATA ?? config.dataFolder,
       );
       if (!isKeySpec(options.keySpec)) throw new Error(`--key-spec must be one of ${KEY_SPECS.join(', ')}`);
+      const cardKeyType = options.cardKeyType;
+      if (!isCardKeyType(cardKeyType))
+        throw new Error(`--card-key-type must be one of ${CARD_KEY_TYPES.join(', ')}`);
       if ((options.pkcs11Module === undefined) !== (options.pkcs11Token === undefined)) {
         throw new Error('--pkcs11-module and --pkcs11-token go together');
       }
@@ -87,6 +97,7 @@ export const registerCaCommands = (program: Command): void => {
           baseUrl,
           organisation,
           policyOids: { LoA3: policyLoa3, LoA2: policyLoa2 },
+          cardKeyTypes: { LoA3: cardKeyType, LoA2: cardKeyType },
         },
       };
       const store = await openDataStore(folder, config.database?.url);
@@ -107,6 +118,54 @@ export const registerCaCommands = (program: Command): void => {
         await store.close();
       }
     });
+
+  ca.command('card-key-type')
+    .description(
+      'show or change the key type a person CA certifies on cards; servers take a change when they start',
+    )
+    .argument('[type]', `the new key type: ${CARD_KEY_TYPES.join(', ')}`)
+    .option('--level <level>', 'the person CA: LoA3 or LoA2 (default both)')
+    .option('--json', 'print JSON')
+    .action(
+      async (type: string | undefined, options: { level?: string; json?: boolean }, command: Command) => {
+        const folder = dataFolder(command.optsWithGlobals().data);
+        const file = await readCaSettings(folder);
+        if (file === null)
+          throw new PkiError('CA_NOT_INITIALISED', `no CA in ${folder.root}: run reservkort ca init`, {
+            ca: 'root',
+          });
+        const levels = ASSURANCE_LEVELS.filter(
+          (level) => options.level === undefined || options.level === level,
+        );
+        if (levels.length === 0) throw new Error('--level must be LoA3 or LoA2');
+        const current = { ...DEFAULT_CA_SETTINGS.cardKeyTypes, ...file.settings.cardKeyTypes };
+        if (type !== undefined) {
+          if (!isCardKeyType(type))
+            throw new Error(`the key type must be one of ${CARD_KEY_TYPES.join(', ')}`);
+          const changed: Record<string, CardKeyType> = { ...current };
+          for (const level of levels) changed[level] = type;
+          const before = { ...current };
+          Object.assign(current, changed);
+          await writeCaSettings(folder, { ...file, settings: { ...file.settings, cardKeyTypes: current } });
+          const store = await openDataStore(folder);
+          try {
+            await appendAudit(store.db, {
+              at: systemClock.now(),
+              actor: 'ca-operator',
+              action: 'ca.card-key-type-changed',
+              subject: levels.map((level) => level.toLowerCase()).join(','),
+              details: { before, after: current },
+            });
+          } finally {
+            await store.close();
+          }
+        }
+        printRows(
+          levels.map((level) => ({ ca: level.toLowerCase(), level, cardKeyType: current[level] })),
+          options.json === true,
+        );
+      },
+    );
 
   ca.command('show')
     .description('list the CAs with their certificates’ subjects, validity and policies')

@@ -13,14 +13,14 @@ import {
   type CardNumber,
   DAY,
   type HsaId,
-  lineageOf,
   parseCardNumber,
   parseHsaId,
 } from '@reservkort/domain';
 import type { Holder } from '@reservkort/pki';
-import { getAdmin, listBranches, type Store, type StoredAdmin } from '@reservkort/store';
+import { getAdmin, getPersonByHsaId, listBranches, type Store, type StoredAdmin } from '@reservkort/store';
 import type { Command } from 'commander';
 import { dataFolder } from '../../config/data-folder.js';
+import { holderPlace } from '../../issuance/directory.js';
 import { provisionStaffCard } from '../../issuance/staff-card-provisioner.js';
 import { openCa, openDataStore, readCaSettings, systemClock } from '../ca-context.js';
 import { assertNoPinsOnCommandLine, PIN_ENV, readCardPins, refusePinsOnCommandLine } from '../card-pins.js';
@@ -45,7 +45,7 @@ interface IssueAdminOptions {
   hsaId: string;
   level: string;
   validDays: string;
-  keySpec: string;
+  keySpec?: string;
   pinsFile?: string;
   force?: boolean;
   json?: boolean;
@@ -75,13 +75,23 @@ const hsaIdOf = (text: string): HsaId => {
 };
 
 /** The care provider at the top of the administrator's first branch, as the certificate names it. */
-const organisationOf = async (store: Store, admin: StoredAdmin, fallback: string): Promise<string> => {
+/**
+ * The O, OU, UPN and e-mail of an administrator's card, by the rule of every card: O the care
+ * provider at the top of their branch, OU the branch. Their branch is their own as a person of the
+ * directory, or else the branch of their first role; without a tree, the CA's organisation alone.
+ */
+const placeOfAdmin = async (
+  store: Store,
+  admin: StoredAdmin,
+  fallback: string,
+): Promise<Pick<Holder, 'organisation' | 'unit' | 'upn' | 'email'>> => {
   const tree = buildOrganisationTree(await listBranches(store.db));
-  const branchId = admin.grants[0]?.branchId;
-  if (!tree.ok || branchId === undefined) return fallback;
-  const lineage = lineageOf(tree.value, branchId);
-  const top = lineage.ok ? lineage.value[lineage.value.length - 1] : undefined;
-  return (top === undefined ? undefined : tree.value.branches.get(top)?.name) ?? fallback;
+  const person = await getPersonByHsaId(store.db, admin.hsaId);
+  const branchId = person?.branchId ?? admin.grants[0]?.branchId;
+  const names = { upn: person?.upn ?? null, email: person?.email ?? null };
+  if (!tree.ok || branchId === undefined || !tree.value.branches.has(branchId))
+    return { organisation: fallback, unit: null, ...names };
+  return { ...holderPlace(tree.value, branchId), ...names };
 };
 
 export const registerCardCommands = (program: Command): void => {
@@ -170,7 +180,10 @@ export const registerCardCommands = (program: Command): void => {
       .requiredOption('--hsa-id <id>', 'the administrator, as in the directory (reservkort directory import)')
       .option('--level <level>', 'LoA3 or LoA2', 'LoA3')
       .option('--valid-days <n>', 'validity of the certificates in days', '365')
-      .option('--key-spec <spec>', `key type on the card: ${KEY_SPECS.join(', ')}`, 'ecdsa-p256')
+      .option(
+        '--key-spec <spec>',
+        `key type on the card: ${KEY_SPECS.join(', ')} (default: the one the CA of --level certifies, see ca card-key-type)`,
+      )
       .option(
         '--pins-file <file>',
         `PIN 1 (and pin2=… if it differs) as lines, mode 0600 (default: $${PIN_ENV.pin1})`,
@@ -189,8 +202,9 @@ export const registerCardCommands = (program: Command): void => {
     if (!Number.isInteger(days) || days < 1 || days > 5 * 365) {
       throw new CliError('REQUEST_INVALID', '--valid-days must be 1–1825', { reason: 'valid-days' });
     }
-    const keySpec = KEY_SPECS.find((spec) => spec === options.keySpec);
-    if (keySpec === undefined) {
+    const chosenSpec =
+      options.keySpec === undefined ? null : KEY_SPECS.find((spec) => spec === options.keySpec);
+    if (chosenSpec === undefined) {
       throw new CliError('REQUEST_INVALID', `--key-spec must be one of ${KEY_SPECS.join(', ')}`, {
         reason: 'key-spec',
       });
@@ -215,7 +229,7 @@ export const registerCardCommands = (program: Command): void => {
         hsaId,
         givenName: admin.givenName,
         surname: admin.surname,
-        organisation: await organisationOf(store, admin, settings?.settings.organisation ?? hsaId),
+        ...(await placeOfAdmin(store, admin, settings?.settings.organisation ?? hsaId)),
       };
       // The CA's token may be in this module too: both then share the one initialised library.
       const cards = opened.add(await Pkcs11Backend.open({ module: options.pkcs11Module, stateFile: null }));
@@ -248,7 +262,7 @@ export const registerCardCommands = (program: Command): void => {
         level,
         validity: { notBefore: now, notAfter: now + days * DAY },
         actor: 'ca-operator',
-        keySpec,
+        keySpec: chosenSpec ?? ca.cardKeyType(level === 'LoA2' ? 'loa2' : 'loa3'),
       });
       printRows(
         (['auth', 'sign'] as const).map((key) => ({
