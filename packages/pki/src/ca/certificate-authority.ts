@@ -598,6 +598,11 @@ export class CertificateAuthority {
     };
   }
 
+  /** The CA's clock, for what is computed from its signed times (the HTTP freshness of a CRL). */
+  get clock(): Clock {
+    return this.deps.clock;
+  }
+
   ca(id: CaId): LoadedCa {
     const found = this.cas.get(id);
     if (found === undefined) throw new PkiError('CA_NOT_INITIALISED', `CA ${id} is missing`, { ca: id });
@@ -800,13 +805,15 @@ export class CertificateAuthority {
     });
   }
 
-  /** The current CRL of an issuing CA; published anew when none is stored or it has expired. */
-  async currentCrl(caId: CrlCaId): Promise<{ der: Uint8Array; nextUpdate: number }> {
+  /** The current CRL of a CA; published anew when none is stored or it has expired. */
+  async currentCrl(caId: CrlCaId): Promise<{ der: Uint8Array; thisUpdate: number; nextUpdate: number }> {
     await this.loadCa(caId);
     const stored = await getCrl(this.deps.db, caId);
     if (stored !== null && stored.nextUpdate > this.deps.clock.now()) return stored;
-    const der = await this.publishCrl(caId);
-    return { der, nextUpdate: this.deps.clock.now() + this.settings.crlValidityMs };
+    await this.publishCrl(caId);
+    const published = await getCrl(this.deps.db, caId);
+    if (published === null) throw new PkiError('CA_NOT_INITIALISED', `no CRL of ${caId}`, { ca: caId });
+    return published;
   }
 
   async close(): Promise<void> {

@@ -58,26 +58,52 @@ interface IssuerIndex {
   readonly responderKeyHash: ArrayBuffer;
 }
 
-interface CachedResponse {
-  readonly der: Uint8Array;
+interface CachedResponse extends OcspAnswer {
   readonly freshUntil: number;
-  readonly maxAgeSeconds: number;
   /** What it counts against the cache's byte budget. */
   readonly bytes: number;
 }
 
+/** What an HTTP cache may do with a signed answer that says the same to everyone (RFC 5019 §6). */
+export interface OcspCaching {
+  /** Seconds a cache may serve it without asking again; never past nextUpdate. */
+  readonly maxAgeSeconds: number;
+  /** The answer's thisUpdate and nextUpdate (ms, whole seconds): Last-Modified and Expires. */
+  readonly thisUpdate: number;
+  readonly nextUpdate: number;
+  /** A hash of the answer's bytes, for conditional requests. */
+  readonly etag: string;
+}
+
 export interface OcspAnswer {
   readonly der: Uint8Array;
-  /** Seconds a cache may keep it (RFC 5019 GET); 0 when it must not be cached. */
-  readonly maxAgeSeconds: number;
+  /** null: not to be stored by any cache (errors, nonces, "unknown"). */
+  readonly caching: OcspCaching | null;
 }
+
+/** An unsigned error status: never cached. */
+export const uncached = (der: Uint8Array): OcspAnswer => ({ der, caching: null });
 
 export interface OcspResponderOptions {
   /** How long a response is valid (nextUpdate − thisUpdate). */
   readonly validityMs?: number;
   /** The cache's budget in bytes: request keys and answers together (default 16 MiB). */
   readonly cacheBytes?: number;
+  /**
+   * How long an HTTP cache in front may serve an answer (and a CRL) without asking again. Default
+   * 0: every use is revalidated, so a revocation is visible at once through any cache; more takes
+   * load off the responder, and a cache may say "good" that long after a revocation. Capped at
+   * half the validity, so no answer is served past its nextUpdate.
+   */
+  readonly maxAgeSeconds?: number;
 }
+
+export const DEFAULT_OCSP_VALIDITY_MS = 3_600_000;
+export const DEFAULT_OCSP_MAX_AGE_SECONDS = 0;
+
+/** A strong validator for bytes: the same answer, the same tag. */
+export const etagOf = (der: Uint8Array): string =>
+  `"${createHash('sha256').update(der).digest('base64url').slice(0, 27)}"`;
 
 /** 16 MiB: some 8,000 answers of typical size, while distinct large requests cannot grow the heap. */
 export const DEFAULT_OCSP_CACHE_BYTES = 16 * 1024 * 1024;
@@ -134,6 +160,8 @@ export class OcspResponder {
   private cacheBytesUsed = 0;
   private readonly validityMs: number;
   private readonly cacheBytes: number;
+  /** The freshness an HTTP cache is given, for OCSP answers and CRLs alike. */
+  readonly maxAgeSeconds: number;
   private readonly onStatusChange = () => this.invalidate();
 
   constructor(
@@ -142,8 +170,16 @@ export class OcspResponder {
     private readonly clock: Clock,
     options: OcspResponderOptions = {},
   ) {
-    this.validityMs = options.validityMs ?? 3_600_000;
+    this.validityMs = options.validityMs ?? DEFAULT_OCSP_VALIDITY_MS;
     this.cacheBytes = options.cacheBytes ?? DEFAULT_OCSP_CACHE_BYTES;
+    // An answer is handed out for half its validity; a cache may then keep it at most the other half.
+    this.maxAgeSeconds = Math.max(
+      0,
+      Math.min(
+        Math.floor(options.maxAgeSeconds ?? DEFAULT_OCSP_MAX_AGE_SECONDS),
+        Math.floor(this.validityMs / 2000),
+      ),
+    );
     this.issuers = (Object.keys(OCSP_SIGNERS) as OcspCaId[]).map((caId) => {
       const issuer = ca.ca(caId);
       const signer = ca.ca(OCSP_SIGNERS[caId]);
@@ -213,20 +249,19 @@ export class OcspResponder {
     const cached = this.cached(cacheKey);
     if (cached !== undefined) return cached;
     // The parser ignores bytes after the request; they would only make distinct cache keys.
-    if (!isSingleDerElement(request)) return { der: MALFORMED_REQUEST, maxAgeSeconds: 0 };
+    if (!isSingleDerElement(request)) return uncached(MALFORMED_REQUEST);
     let parsed: OCSPRequest;
     try {
       parsed = AsnConvert.parse(request, OCSPRequest);
     } catch {
-      return { der: MALFORMED_REQUEST, maxAgeSeconds: 0 };
+      return uncached(MALFORMED_REQUEST);
     }
     const requests = parsed.tbsRequest.requestList;
-    if (requests.length === 0 || requests.length > MAX_REQUESTS)
-      return { der: MALFORMED_REQUEST, maxAgeSeconds: 0 };
+    if (requests.length === 0 || requests.length > MAX_REQUESTS) return uncached(MALFORMED_REQUEST);
     try {
       return await this.answer(parsed, now, cacheKey);
     } catch {
-      return { der: INTERNAL_ERROR, maxAgeSeconds: 0 };
+      return uncached(INTERNAL_ERROR);
     }
   }
 
@@ -242,7 +277,7 @@ export class OcspResponder {
     const issuer = this.issuerOf(requests[0]?.reqCert ?? new CertID());
     // One response is signed by one delegated signer: every certificate must share the issuer.
     if (issuer === undefined || requests.some((r) => this.issuerOf(r.reqCert) !== issuer)) {
-      return { der: UNAUTHORIZED, maxAgeSeconds: 0 };
+      return uncached(UNAUTHORIZED);
     }
     const thisUpdate = wholeSeconds(now);
     const nextUpdate = wholeSeconds(now + this.validityMs);
@@ -285,12 +320,17 @@ export class OcspResponder {
     const der = await this.sign(issuer, tbs);
     // Only answers that say the same thing to everyone are cached: no nonce, no "unknown" (which
     // turns "good" the moment the certificate is issued, possibly by another server).
-    const maxAgeSeconds = Math.floor(this.validityMs / 2000);
     if (nonce === undefined && allKnown) {
-      this.remember(cacheKey, { der, freshUntil: now + this.validityMs / 2, maxAgeSeconds });
-      return { der, maxAgeSeconds };
+      const caching: OcspCaching = {
+        maxAgeSeconds: this.maxAgeSeconds,
+        thisUpdate: thisUpdate.getTime(),
+        nextUpdate: nextUpdate.getTime(),
+        etag: etagOf(der),
+      };
+      this.remember(cacheKey, { der, caching, freshUntil: now + this.validityMs / 2 });
+      return { der, caching };
     }
-    return { der, maxAgeSeconds: 0 };
+    return uncached(der);
   }
 
   private async sign(issuer: IssuerIndex, tbs: ResponseData): Promise<Uint8Array> {
