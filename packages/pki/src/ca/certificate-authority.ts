@@ -619,8 +619,7 @@ export class CertificateAuthority {
   }
 
   /**
-   * The URLs relying parties use for a CA: issuer certificate, CRL and OCSP. The OCSP responder
-   * answers for the person CAs only; bureau certificates are checked against the CRL and the store.
+   * The URLs written into what a CA issues (see `caUrls`).
    */
   urls(caId: CrlCaId): { caIssuers: string; crl: string; ocsp: string | null } {
     return caUrls(this.settings.baseUrl, caId);
