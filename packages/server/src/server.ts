@@ -105,6 +105,8 @@ export interface ServeOptions {
   };
   /** The OCSP response cache's budget in bytes (default 16 MiB). */
   readonly ocspCacheBytes?: number;
+  /** How long HTTP caches may keep OCSP answers and CRLs unchecked (default 0: revalidate each use). */
+  readonly ocspMaxAgeSeconds?: number;
   /**
    * /metrics and /api/docs: who may read them (default open in training mode, a bearer token
    * otherwise), and a separate plain-HTTP listener that alone serves them when a port is given.
@@ -227,12 +229,10 @@ export const startServer = async (options: ServeOptions): Promise<RunningServer>
   const warnings = created
     ? []
     : caDisagreements(ca, { ...options.pki, ...(options.publicUrl ? { baseUrl: options.publicUrl } : {}) });
-  const responder = new OcspResponder(
-    ca,
-    store.db,
-    systemClock,
-    options.ocspCacheBytes === undefined ? {} : { cacheBytes: options.ocspCacheBytes },
-  );
+  const responder = new OcspResponder(ca, store.db, systemClock, {
+    ...(options.ocspCacheBytes === undefined ? {} : { cacheBytes: options.ocspCacheBytes }),
+    ...(options.ocspMaxAgeSeconds === undefined ? {} : { maxAgeSeconds: options.ocspMaxAgeSeconds }),
+  });
   // A revocation made elsewhere (the CLI, another server) drops cached OCSP answers and ends the
   // sessions of revoked login certificates. Requests check the revocation themselves, so a failed
   // update here only leaves the rows to the next revocation, never a usable session.

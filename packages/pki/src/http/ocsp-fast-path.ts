@@ -1,18 +1,41 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { MALFORMED_REQUEST, type OcspAnswer, type OcspResponder } from '../ocsp/ocsp-responder.js';
+import { MALFORMED_REQUEST, type OcspAnswer, type OcspResponder, uncached } from '../ocsp/ocsp-responder.js';
 
 /** A real OCSP request is a few hundred bytes; anything far larger is refused unread. */
 export const MAX_OCSP_REQUEST = 8 * 1024;
 export const OCSP_RESPONSE_TYPE = 'application/ocsp-response';
 
+/**
+ * The freshness headers of RFC 5019 §6 for something signed with a thisUpdate and nextUpdate (an
+ * OCSP answer, a CRL): a cache may keep it `maxAgeSeconds` (0: revalidate every use, with the
+ * ETag), and never past nextUpdate.
+ */
+export const freshnessHeaders = (caching: {
+  readonly maxAgeSeconds: number;
+  readonly thisUpdate: number;
+  readonly nextUpdate: number;
+  readonly etag: string;
+}): Record<string, string> => ({
+  'cache-control': `max-age=${caching.maxAgeSeconds}, public, no-transform, must-revalidate`,
+  'last-modified': new Date(caching.thisUpdate).toUTCString(),
+  expires: new Date(caching.nextUpdate).toUTCString(),
+  etag: caching.etag,
+});
+
 export const ocspHeaders = (answer: OcspAnswer): Record<string, string | number> => ({
   'content-type': OCSP_RESPONSE_TYPE,
   'content-length': answer.der.byteLength,
-  'cache-control':
-    answer.maxAgeSeconds > 0
-      ? `max-age=${answer.maxAgeSeconds}, public, no-transform, must-revalidate`
-      : 'no-store',
+  ...(answer.caching === null ? { 'cache-control': 'no-store' } : freshnessHeaders(answer.caching)),
 });
+
+/** Whether a conditional request already holds this version (`If-None-Match`, RFC 9110 §13.1.2). */
+export const alreadyHeld = (ifNoneMatch: string | string[] | undefined, etag: string): boolean => {
+  if (ifNoneMatch === undefined) return false;
+  const tags = (Array.isArray(ifNoneMatch) ? ifNoneMatch.join(',') : ifNoneMatch)
+    .split(',')
+    .map((tag) => tag.trim().replace(/^W\//, ''));
+  return tags.includes(etag) || tags.includes('*');
+};
 
 const send = (res: ServerResponse, answer: OcspAnswer): void => {
   res.writeHead(200, ocspHeaders(answer));
@@ -42,7 +65,7 @@ export const ocspFastPath =
     req.on('end', () => {
       if (size > MAX_OCSP_REQUEST) return;
       const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
-      if (body.length === 0) return send(res, { der: MALFORMED_REQUEST, maxAgeSeconds: 0 });
+      if (body.length === 0) return send(res, uncached(MALFORMED_REQUEST));
       const key = body.toString('latin1');
       const hit = responder.cached(key);
       if (hit !== undefined) return send(res, hit);

@@ -1,7 +1,14 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { CaId, CertificateAuthority, CrlCaId } from '../ca/certificate-authority.js';
-import { MALFORMED_REQUEST, type OcspAnswer, type OcspResponder } from '../ocsp/ocsp-responder.js';
-import { MAX_OCSP_REQUEST, ocspHeaders } from './ocsp-fast-path.js';
+import { pemOf } from '../encoding/pem-text.js';
+import {
+  etagOf,
+  MALFORMED_REQUEST,
+  type OcspAnswer,
+  type OcspResponder,
+  uncached,
+} from '../ocsp/ocsp-responder.js';
+import { alreadyHeld, freshnessHeaders, MAX_OCSP_REQUEST, ocspHeaders } from './ocsp-fast-path.js';
 
 export interface PkiRoutesOptions {
   readonly ca: CertificateAuthority;
@@ -11,12 +18,15 @@ export interface PkiRoutesOptions {
 const OCSP_REQUEST = 'application/ocsp-request';
 
 const CA_FILES: Record<string, CaId> = { root: 'root', loa3: 'loa3', loa2: 'loa2', bureau: 'bureau' };
-const CRL_FILES: Record<string, CrlCaId> = { loa3: 'loa3', loa2: 'loa2', bureau: 'bureau' };
+const CRL_FILES: Record<string, CrlCaId> = { root: 'root', loa3: 'loa3', loa2: 'loa2', bureau: 'bureau' };
 
-const sendOcsp = (reply: FastifyReply, answer: OcspAnswer) =>
-  reply
-    .headers(ocspHeaders(answer))
-    .send(Buffer.from(answer.der.buffer, answer.der.byteOffset, answer.der.byteLength));
+const sendOcsp = (reply: FastifyReply, answer: OcspAnswer, ifNoneMatch?: string | string[]) => {
+  reply.headers(ocspHeaders(answer));
+  if (answer.caching !== null && alreadyHeld(ifNoneMatch, answer.caching.etag)) {
+    return reply.status(304).removeHeader('content-length').send();
+  }
+  return reply.send(Buffer.from(answer.der.buffer, answer.der.byteOffset, answer.der.byteLength));
+};
 
 /**
  * The public PKI endpoints: CA certificates, CRLs and OCSP. Mounted by the server; also runs on
@@ -50,7 +60,7 @@ export const pkiRoutes: FastifyPluginAsync<PkiRoutesOptions> = async (
       const id = CA_FILES[request.params.name] as CaId;
       const certificate = (await ca.loadCa(id)).certificate;
       if (request.params.ext === 'pem') {
-        return reply.type('application/x-pem-file').send(certificate.toString('pem'));
+        return reply.type('application/x-pem-file').send(pemOf(certificate));
       }
       return reply.type('application/pkix-cert').send(Buffer.from(certificate.rawData));
     },
@@ -69,14 +79,26 @@ export const pkiRoutes: FastifyPluginAsync<PkiRoutesOptions> = async (
     },
     async (request, reply) => {
       const crl = await ca.currentCrl(CRL_FILES[request.params.name] as CrlCaId);
-      reply.header('expires', new Date(crl.nextUpdate).toUTCString());
+      // The same freshness as OCSP: a CRL is published anew at each revocation, and a cache that
+      // kept the old one longer would hide the revocation just the same.
+      const untilNext = Math.max(0, Math.floor((crl.nextUpdate - ca.clock.now()) / 1000));
+      const etag = etagOf(crl.der);
+      reply.headers(
+        freshnessHeaders({
+          maxAgeSeconds: Math.min(responder.maxAgeSeconds, untilNext),
+          thisUpdate: crl.thisUpdate,
+          nextUpdate: crl.nextUpdate,
+          etag,
+        }),
+      );
+      if (alreadyHeld(request.headers['if-none-match'], etag)) return reply.status(304).send();
       return reply.type('application/pkix-crl').send(Buffer.from(crl.der));
     },
   );
 
   app.post('/ocsp', async (request, reply) => {
     const body = request.body;
-    if (!Buffer.isBuffer(body)) return sendOcsp(reply, { der: MALFORMED_REQUEST, maxAgeSeconds: 0 });
+    if (!Buffer.isBuffer(body)) return sendOcsp(reply, uncached(MALFORMED_REQUEST));
     return sendOcsp(reply, await responder.respond(body, body.toString('latin1')));
   });
 
@@ -87,10 +109,14 @@ export const pkiRoutes: FastifyPluginAsync<PkiRoutesOptions> = async (
     try {
       der = Buffer.from(decodeURIComponent(encoded), 'base64');
     } catch {
-      return sendOcsp(reply, { der: MALFORMED_REQUEST, maxAgeSeconds: 0 });
+      return sendOcsp(reply, uncached(MALFORMED_REQUEST));
     }
     if (der.length === 0 || der.length > MAX_OCSP_REQUEST)
-      return sendOcsp(reply, { der: MALFORMED_REQUEST, maxAgeSeconds: 0 });
-    return sendOcsp(reply, await responder.respond(der, der.toString('latin1')));
+      return sendOcsp(reply, uncached(MALFORMED_REQUEST));
+    return sendOcsp(
+      reply,
+      await responder.respond(der, der.toString('latin1')),
+      request.headers['if-none-match'],
+    );
   });
 };

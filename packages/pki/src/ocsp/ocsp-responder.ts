@@ -24,11 +24,12 @@ import { certificateStatus, type Database } from '@reservkort/store';
 import type { Kysely } from 'kysely';
 import {
   type CertificateAuthority,
-  ISSUING_CAS,
-  type IssuingCaId,
   type LoadedCa,
+  OCSP_SIGNERS,
+  type OcspCaId,
 } from '../ca/certificate-authority.js';
 import { reasonCode } from '../ca/revocation-reason.js';
+import { wholeSeconds } from '../encoding/signed-time.js';
 import { signingAlgorithm } from '../keys/key-spec.js';
 
 const SHA1 = '1.3.14.3.2.26';
@@ -49,7 +50,7 @@ export const INTERNAL_ERROR = statusOnly(OCSPResponseStatus.internalError);
 const MAX_REQUESTS = 10;
 
 interface IssuerIndex {
-  readonly caId: IssuingCaId;
+  readonly caId: OcspCaId;
   /** hex(name hash) + ':' + hex(key hash), per hash algorithm. */
   readonly keys: ReadonlySet<string>;
   readonly signer: LoadedCa;
@@ -57,26 +58,52 @@ interface IssuerIndex {
   readonly responderKeyHash: ArrayBuffer;
 }
 
-interface CachedResponse {
-  readonly der: Uint8Array;
+interface CachedResponse extends OcspAnswer {
   readonly freshUntil: number;
-  readonly maxAgeSeconds: number;
   /** What it counts against the cache's byte budget. */
   readonly bytes: number;
 }
 
+/** What an HTTP cache may do with a signed answer that says the same to everyone (RFC 5019 §6). */
+export interface OcspCaching {
+  /** Seconds a cache may serve it without asking again; never past nextUpdate. */
+  readonly maxAgeSeconds: number;
+  /** The answer's thisUpdate and nextUpdate (ms, whole seconds): Last-Modified and Expires. */
+  readonly thisUpdate: number;
+  readonly nextUpdate: number;
+  /** A hash of the answer's bytes, for conditional requests. */
+  readonly etag: string;
+}
+
 export interface OcspAnswer {
   readonly der: Uint8Array;
-  /** Seconds a cache may keep it (RFC 5019 GET); 0 when it must not be cached. */
-  readonly maxAgeSeconds: number;
+  /** null: not to be stored by any cache (errors, nonces, "unknown"). */
+  readonly caching: OcspCaching | null;
 }
+
+/** An unsigned error status: never cached. */
+export const uncached = (der: Uint8Array): OcspAnswer => ({ der, caching: null });
 
 export interface OcspResponderOptions {
   /** How long a response is valid (nextUpdate − thisUpdate). */
   readonly validityMs?: number;
   /** The cache's budget in bytes: request keys and answers together (default 16 MiB). */
   readonly cacheBytes?: number;
+  /**
+   * How long an HTTP cache in front may serve an answer (and a CRL) without asking again. Default
+   * 0: every use is revalidated, so a revocation is visible at once through any cache; more takes
+   * load off the responder, and a cache may say "good" that long after a revocation. Capped at
+   * half the validity, so no answer is served past its nextUpdate.
+   */
+  readonly maxAgeSeconds?: number;
 }
+
+export const DEFAULT_OCSP_VALIDITY_MS = 3_600_000;
+export const DEFAULT_OCSP_MAX_AGE_SECONDS = 0;
+
+/** A strong validator for bytes: the same answer, the same tag. */
+export const etagOf = (der: Uint8Array): string =>
+  `"${createHash('sha256').update(der).digest('base64url').slice(0, 27)}"`;
 
 /** 16 MiB: some 8,000 answers of typical size, while distinct large requests cannot grow the heap. */
 export const DEFAULT_OCSP_CACHE_BYTES = 16 * 1024 * 1024;
@@ -121,7 +148,7 @@ const signatureAlgorithmOid = (signer: LoadedCa): AlgorithmIdentifier => {
 
 /**
  * The OCSP responder (RFC 6960, with RFC 5019's GET form handled by the HTTP layer). Each issuing
- * CA answers through its delegated OCSP signer. Responses to nonce-less requests are cached by
+ * CA, and the root for the CAs it certified, answers through its delegated OCSP signer. Responses to nonce-less requests are cached by
  * the request's bytes, so a repeat costs a map lookup; a status change clears the cache at once.
  * The cache is bounded by bytes, not entries, and evicts the least recently used answer first:
  * requests differ in size, and many distinct large ones must not grow the process.
@@ -133,6 +160,8 @@ export class OcspResponder {
   private cacheBytesUsed = 0;
   private readonly validityMs: number;
   private readonly cacheBytes: number;
+  /** The freshness an HTTP cache is given, for OCSP answers and CRLs alike. */
+  readonly maxAgeSeconds: number;
   private readonly onStatusChange = () => this.invalidate();
 
   constructor(
@@ -141,11 +170,19 @@ export class OcspResponder {
     private readonly clock: Clock,
     options: OcspResponderOptions = {},
   ) {
-    this.validityMs = options.validityMs ?? 3_600_000;
+    this.validityMs = options.validityMs ?? DEFAULT_OCSP_VALIDITY_MS;
     this.cacheBytes = options.cacheBytes ?? DEFAULT_OCSP_CACHE_BYTES;
-    this.issuers = ISSUING_CAS.map((caId) => {
+    // An answer is handed out for half its validity; a cache may then keep it at most the other half.
+    this.maxAgeSeconds = Math.max(
+      0,
+      Math.min(
+        Math.floor(options.maxAgeSeconds ?? DEFAULT_OCSP_MAX_AGE_SECONDS),
+        Math.floor(this.validityMs / 2000),
+      ),
+    );
+    this.issuers = (Object.keys(OCSP_SIGNERS) as OcspCaId[]).map((caId) => {
       const issuer = ca.ca(caId);
-      const signer = ca.ca(caId === 'loa3' ? 'ocsp-loa3' : 'ocsp-loa2');
+      const signer = ca.ca(OCSP_SIGNERS[caId]);
       const issuerAsn = AsnConvert.parse(issuer.certificate.rawData, Certificate);
       const nameDer = AsnConvert.serialize(issuerAsn.tbsCertificate.subject);
       const keyBits = issuerAsn.tbsCertificate.subjectPublicKeyInfo.subjectPublicKey;
@@ -212,20 +249,19 @@ export class OcspResponder {
     const cached = this.cached(cacheKey);
     if (cached !== undefined) return cached;
     // The parser ignores bytes after the request; they would only make distinct cache keys.
-    if (!isSingleDerElement(request)) return { der: MALFORMED_REQUEST, maxAgeSeconds: 0 };
+    if (!isSingleDerElement(request)) return uncached(MALFORMED_REQUEST);
     let parsed: OCSPRequest;
     try {
       parsed = AsnConvert.parse(request, OCSPRequest);
     } catch {
-      return { der: MALFORMED_REQUEST, maxAgeSeconds: 0 };
+      return uncached(MALFORMED_REQUEST);
     }
     const requests = parsed.tbsRequest.requestList;
-    if (requests.length === 0 || requests.length > MAX_REQUESTS)
-      return { der: MALFORMED_REQUEST, maxAgeSeconds: 0 };
+    if (requests.length === 0 || requests.length > MAX_REQUESTS) return uncached(MALFORMED_REQUEST);
     try {
       return await this.answer(parsed, now, cacheKey);
     } catch {
-      return { der: INTERNAL_ERROR, maxAgeSeconds: 0 };
+      return uncached(INTERNAL_ERROR);
     }
   }
 
@@ -241,9 +277,10 @@ export class OcspResponder {
     const issuer = this.issuerOf(requests[0]?.reqCert ?? new CertID());
     // One response is signed by one delegated signer: every certificate must share the issuer.
     if (issuer === undefined || requests.some((r) => this.issuerOf(r.reqCert) !== issuer)) {
-      return { der: UNAUTHORIZED, maxAgeSeconds: 0 };
+      return uncached(UNAUTHORIZED);
     }
-    const nextUpdate = new Date(now + this.validityMs);
+    const thisUpdate = wholeSeconds(now);
+    const nextUpdate = wholeSeconds(now + this.validityMs);
     let allKnown = true;
     const responses: SingleResponse[] = [];
     for (const { reqCert } of requests) {
@@ -257,7 +294,7 @@ export class OcspResponder {
           ? new CertStatus({ good: null })
           : new CertStatus({
               revoked: new RevokedInfo({
-                revocationTime: new Date(revocation.revokedAt),
+                revocationTime: wholeSeconds(revocation.revokedAt),
                 revocationReason: new CRLReason(reasonCode(revocation.reason) as number),
               }),
             });
@@ -265,8 +302,9 @@ export class OcspResponder {
         new SingleResponse({
           certID: reqCert,
           certStatus,
-          thisUpdate: new Date(now),
-          ...(known ? { nextUpdate } : {}),
+          thisUpdate,
+          // On every answer, "unknown" too (RFC 5019 §2.2.4): a cache knows how long it holds.
+          nextUpdate,
         }),
       );
     }
@@ -275,19 +313,24 @@ export class OcspResponder {
     );
     const tbs = new ResponseData({
       responderID: new ResponderID({ byKey: new OctetString(issuer.responderKeyHash) }),
-      producedAt: new Date(now),
+      producedAt: thisUpdate,
       responses,
       ...(nonce ? { responseExtensions: [nonce] } : {}),
     });
     const der = await this.sign(issuer, tbs);
     // Only answers that say the same thing to everyone are cached: no nonce, no "unknown" (which
     // turns "good" the moment the certificate is issued, possibly by another server).
-    const maxAgeSeconds = Math.floor(this.validityMs / 2000);
     if (nonce === undefined && allKnown) {
-      this.remember(cacheKey, { der, freshUntil: now + this.validityMs / 2, maxAgeSeconds });
-      return { der, maxAgeSeconds };
+      const caching: OcspCaching = {
+        maxAgeSeconds: this.maxAgeSeconds,
+        thisUpdate: thisUpdate.getTime(),
+        nextUpdate: nextUpdate.getTime(),
+        etag: etagOf(der),
+      };
+      this.remember(cacheKey, { der, caching, freshUntil: now + this.validityMs / 2 });
+      return { der, caching };
     }
-    return { der, maxAgeSeconds: 0 };
+    return uncached(der);
   }
 
   private async sign(issuer: IssuerIndex, tbs: ResponseData): Promise<Uint8Array> {

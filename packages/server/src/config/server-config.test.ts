@@ -200,7 +200,7 @@ describe('the limits and the operators’ endpoints in the file', () => {
     const checked = checkServerConfig(
       {
         rateLimit: { loginPerMinute: 20, redisUrl: 'redis://redis.internal:6379/0' },
-        ocsp: { cacheMegabytes: 32 },
+        ocsp: { cacheMegabytes: 32, maxAgeSeconds: 60 },
         operations: { access: 'open', host: '10.0.0.11', port: 9464 },
       },
       '/srv',
@@ -209,8 +209,23 @@ describe('the limits and the operators’ endpoints in the file', () => {
     expect(serveOptionsFrom(checked.config, {})).toMatchObject({
       rateLimit: { perMinute: 20, redisUrl: 'redis://redis.internal:6379/0' },
       ocspCacheBytes: 32 * 1024 * 1024,
+      ocspMaxAgeSeconds: 60,
       operations: { access: 'open', host: '10.0.0.11', port: 9464 },
     });
+    // The environment (RESERVKORT_OCSP_MAX_AGE_SECONDS) or the flag wins over the file.
+    expect(serveOptionsFrom(checked.config, { ocspMaxAgeSeconds: 0 })).toMatchObject({
+      ocspMaxAgeSeconds: 0,
+    });
+  });
+
+  it('keeps the OCSP freshness within half an answer’s validity, in whole seconds', () => {
+    expect(lines({ ocsp: { maxAgeSeconds: 3600 } })).toEqual([
+      'ocsp.maxAgeSeconds: must be at most 1800, not 3600 (expected whole seconds 0–1800, 0 to have caches revalidate every use)',
+    ]);
+    expect(lines({ ocsp: { maxAgeSeconds: 0.5 } })).toEqual([
+      'ocsp.maxAgeSeconds: must be a whole number, not 0.5 (expected whole seconds 0–1800, 0 to have caches revalidate every use)',
+    ]);
+    expect(lines({ ocsp: { maxAgeSeconds: 0 } })).toEqual([]);
   });
 });
 

@@ -19,6 +19,12 @@ export const SERVE_DEFAULTS = {
   hstsMaxAgeSeconds: 31_536_000,
 } as const;
 
+/**
+ * The longest `ocsp.maxAgeSeconds`: half the hour an OCSP answer is valid, since the responder
+ * hands an answer out for the other half (no cache may keep one past its nextUpdate).
+ */
+export const OCSP_MAX_AGE_LIMIT_SECONDS = 1800;
+
 /** The exit status of a start that failed on its configuration (EX_CONFIG of sysexits.h). */
 export const EXIT_CONFIG = 78;
 
@@ -43,7 +49,7 @@ export interface ServerConfig {
   readonly agent?: { readonly url?: string; readonly trainingPort?: number };
   readonly training?: boolean;
   readonly rateLimit?: { readonly loginPerMinute?: number; readonly redisUrl?: string };
-  readonly ocsp?: { readonly cacheMegabytes?: number };
+  readonly ocsp?: { readonly cacheMegabytes?: number; readonly maxAgeSeconds?: number };
   readonly operations?: {
     readonly access?: 'open' | 'token';
     readonly host?: string;
@@ -227,6 +233,12 @@ const SCHEMA = {
           exclusiveMinimum: 0,
           maximum: 4096,
           description: 'megabytes (MiB), more than 0 and at most 4096',
+        },
+        maxAgeSeconds: {
+          type: 'integer',
+          minimum: 0,
+          maximum: OCSP_MAX_AGE_LIMIT_SECONDS,
+          description: `whole seconds 0–${OCSP_MAX_AGE_LIMIT_SECONDS}, 0 to have caches revalidate every use`,
         },
       },
     },
@@ -670,6 +682,7 @@ export interface CommandLineChoices {
   readonly agentPort?: number;
   readonly ackWindowMs?: number;
   readonly reconcileGraceMs?: number;
+  readonly ocspMaxAgeSeconds?: number;
 }
 
 /**
@@ -691,6 +704,7 @@ export const serveOptionsFrom = (config: ServerConfig, chosen: CommandLineChoice
       : { absoluteMs: Math.round(config.sessions.absoluteHours * 3_600_000) }),
   };
   const server = config.server ?? {};
+  const ocspMaxAgeSeconds = chosen.ocspMaxAgeSeconds ?? config.ocsp?.maxAgeSeconds;
   const checkpoints = {
     ...(config.audit?.checkpointFile === undefined ? {} : { file: config.audit.checkpointFile }),
     ...(config.audit?.checkpointMinutes === undefined
@@ -726,6 +740,7 @@ export const serveOptionsFrom = (config: ServerConfig, chosen: CommandLineChoice
     ...(config.ocsp?.cacheMegabytes === undefined
       ? {}
       : { ocspCacheBytes: Math.round(config.ocsp.cacheMegabytes * 1024 * 1024) }),
+    ...(ocspMaxAgeSeconds === undefined ? {} : { ocspMaxAgeSeconds }),
     ...(config.operations === undefined ? {} : { operations: config.operations }),
     ...(Object.keys(checkpoints).length === 0 ? {} : { auditCheckpoints: checkpoints }),
   };

@@ -120,7 +120,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
-                    name: "loa3" | "loa2" | "bureau";
+                    name: "root" | "loa3" | "loa2" | "bureau";
                 };
                 cookie?: never;
             };

@@ -5,6 +5,7 @@ import { type Command, Option } from 'commander';
 import {
   type CommandLineChoices,
   loadServerConfig,
+  OCSP_MAX_AGE_LIMIT_SECONDS,
   SERVE_DEFAULTS,
   serveOptionsFrom,
 } from '../../config/server-config.js';
@@ -29,6 +30,13 @@ const seconds = (value: string, name: string): number => {
   return Math.round(n * 1000);
 };
 
+const maxAge = (value: string, name: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > OCSP_MAX_AGE_LIMIT_SECONDS)
+    throw new Error(`${name} must be whole seconds 0–${OCSP_MAX_AGE_LIMIT_SECONDS}`);
+  return n;
+};
+
 interface ServeFlags {
   config?: string;
   port: string;
@@ -37,6 +45,7 @@ interface ServeFlags {
   agentPort: string;
   ackWindow: string;
   reconcileGrace?: string;
+  ocspMaxAge?: string;
 }
 
 /** The flags given on the command line or through their environment variable; defaults are not choices. */
@@ -55,6 +64,9 @@ const choicesOf = (options: ServeFlags, command: Command): CommandLineChoices =>
     ...(chosen('ackWindow') ? { ackWindowMs: minutes(options.ackWindow, '--ack-window') } : {}),
     ...(options.reconcileGrace !== undefined && chosen('reconcileGrace')
       ? { reconcileGraceMs: seconds(options.reconcileGrace, '--reconcile-grace') }
+      : {}),
+    ...(options.ocspMaxAge !== undefined && chosen('ocspMaxAge')
+      ? { ocspMaxAgeSeconds: maxAge(options.ocspMaxAge, '--ocsp-max-age') }
       : {}),
   };
 };
@@ -80,6 +92,12 @@ export const registerServeCommand = (program: Command): void => {
         '--reconcile-grace <seconds>',
         'how long an issuance may stay unbound before its certificates are revoked (default 30)',
       ).env('RESERVKORT_RECONCILE_GRACE_SECONDS'),
+    )
+    .addOption(
+      new Option(
+        '--ocsp-max-age <seconds>',
+        'how long HTTP caches may keep OCSP answers and CRLs unchecked (default 0: revalidate every use, revocation visible at once)',
+      ).env('RESERVKORT_OCSP_MAX_AGE_SECONDS'),
     )
     .action(async (options: ServeFlags, command: Command) => {
       // Every problem of the file is printed by main, and the start stops with EX_CONFIG.
