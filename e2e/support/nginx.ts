@@ -32,7 +32,8 @@ export interface Nginx {
   stop(): Promise<void>;
 }
 
-const freePort = (): Promise<number> =>
+/** A port on loopback that nothing listens on at the moment. */
+export const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once('error', reject);
