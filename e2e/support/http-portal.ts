@@ -131,15 +131,15 @@ export class HttpPortal {
 
   /** Waits until the agent shows `cards` in reader 1 and 2 (null: the reader is there, empty). */
   async untilReaders(cards: { readonly 1: CardNumber | null; readonly 2: CardNumber | null }): Promise<void> {
-    await expect
-      .poll(
-        async () => {
-          await this.refresh();
-          return { 1: this.cardIn(1), 2: this.cardIn(2), count: this.readers.length };
-        },
-        { timeout: 10_000, interval: 100 },
-      )
-      .toEqual({ ...cards, count: 2 });
+    // A loop, not expect.poll: set-ups in beforeAll wait for readers too.
+    const wanted = JSON.stringify({ ...cards, count: 2 });
+    let seen = '';
+    for (const until = Date.now() + 10_000; seen !== wanted; ) {
+      if (Date.now() > until) throw new Error(`readers: wanted ${wanted}, the agent shows ${seen}`);
+      if (seen !== '') await new Promise((resolve) => setTimeout(resolve, 100));
+      await this.refresh();
+      seen = JSON.stringify({ 1: this.cardIn(1), 2: this.cardIn(2), count: this.readers.length });
+    }
     // Whatever the agent reported on the way is relayed by now.
     await this.queue;
   }

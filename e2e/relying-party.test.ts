@@ -1,0 +1,234 @@
+// What a relying party sees of a reserve card. Reserve cards are issued in production mode onto
+// SoftHSM2 tokens through the seven steps (the product's server and agent as processes, the page
+// over HTTP). Debian's nginx, on loopback, demands a client certificate from the product's CA chain
+// and checks revocation in each of three ways: OCSP for the card certificate (`ssl_ocsp leaf`),
+// OCSP for the whole chain (`ssl_ocsp on`: nginx asks about the LoA3 CA too) and CRLs fetched from
+// the product's own URLs (`ssl_crl`). The client is curl with the card's authentication key on its
+// token, through OpenSSL's PKCS#11 engine. A good card gets in; after `reservkort cert revoke`, and
+// after an acknowledgement deadline passes, nginx refuses it with "certificate revoked" within 2 s.
+import 'reflect-metadata';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CRLDistributionPointsExtension, X509Certificate } from '@peculiar/x509';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSoftHsm, type SoftHsm } from '../packages/pki/src/test-support/softhsm.js';
+import { pemOf } from './support/card-checks.js';
+import { type IssuedReserveCard, ProductionSite, reserveCard } from './support/production-site.js';
+import {
+  type Answer,
+  type CardKey,
+  crlPem,
+  getWithCardKey,
+  makeServerCertificate,
+  REVOCATION_CHECKS,
+  type RelyingParty,
+  type RevocationCheck,
+  startRelyingParty,
+  verifyErrors,
+} from './support/relying-party.js';
+
+/** 15 s to acknowledge: the acknowledged card does it at once; the other one's deadline is waited out. */
+const ACK_WINDOW_MINUTES = 0.25;
+/** How soon after a revocation every relying party must refuse the card (the product's promise). */
+const REVOCATION_VISIBLE_MS = 2000;
+
+const CARD_A = reserveCard(1, 'Rut', 'Relying');
+const CARD_B = reserveCard(2, 'Olle', 'Ocsp');
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+
+const crlUrlsOf = (certificate: X509Certificate): string[] =>
+  (certificate.getExtension(CRLDistributionPointsExtension)?.distributionPoints ?? []).flatMap(
+    (point) =>
+      point.distributionPoint?.fullName?.flatMap((name) =>
+        name.uniformResourceIdentifier ? [name.uniformResourceIdentifier] : [],
+      ) ?? [],
+  );
+
+describe('relying parties: nginx with OCSP or CRLs, the reserve card’s key over PKCS#11', {
+  timeout: 150_000,
+}, () => {
+  let hsm: SoftHsm;
+  let dir = '';
+  let site: ProductionSite | undefined;
+  /** nginx's own certificate (self-signed: the client trusts exactly it) and key. */
+  let tls = { certificate: '', key: '' };
+  /** Each way of checking revocation: its nginx, or why it could not start. */
+  const parties = new Map<RevocationCheck, RelyingParty | Error>();
+  const cas: { root?: X509Certificate; loa3?: X509Certificate; loa2?: X509Certificate } = {};
+  let crlFile = '';
+  let crlsServed = '';
+
+  const fetchOk = async (url: string): Promise<Response> => {
+    const answer = await fetch(url);
+    if (!answer.ok) throw new Error(`GET ${url}: ${answer.status} ${await answer.text()}`);
+    return answer;
+  };
+
+  /**
+   * The CRLs a relying party fetches: the one each CA certificate names (the root's) and the one
+   * the card certificates name (the LoA3 CA's), PEM, one after the other.
+   */
+  const fetchCrls = async (card: X509Certificate): Promise<string> => {
+    const urls = new Set<string>();
+    for (const [name, certificate] of [['card', card], ...Object.entries(cas)] as const) {
+      if (certificate === undefined) continue;
+      const named = crlUrlsOf(certificate);
+      if (named.length === 0 && name !== 'root')
+        throw new Error(`the ${name} certificate names no CRL distribution point`);
+      for (const url of named) urls.add(url);
+    }
+    const pems: string[] = [];
+    for (const url of urls) {
+      const der = new Uint8Array(await (await fetchOk(url)).arrayBuffer());
+      pems.push(await crlPem(der, dir, `crl-${pems.length}`));
+    }
+    return pems.join('');
+  };
+
+  /** New CRLs, if the product published new ones, into nginx's file, and nginx reloaded. */
+  const refreshCrls = async (card: X509Certificate): Promise<void> => {
+    const crls = await fetchCrls(card);
+    if (crls === crlsServed) return;
+    await writeFile(crlFile, crls);
+    crlsServed = crls;
+    const party = parties.get('crl');
+    if (party !== undefined && !(party instanceof Error)) await party.reload();
+  };
+
+  /** The card's authentication key on its token (the agent labels it), and its certificate as the flow issued it. */
+  const cardKey = async (card: typeof CARD_A, issued: IssuedReserveCard): Promise<CardKey> => {
+    const pinFile = join(dir, `pin-${card.card}`);
+    await writeFile(pinFile, card.pin, { mode: 0o600 });
+    const certificate = join(dir, `auth-${card.card}.pem`);
+    await writeFile(certificate, pemOf(issued.certificates.auth));
+    return { hsm, token: card.card, object: 'reservkort-auth', pinFile, certificate };
+  };
+
+  const ask = async (check: RevocationCheck, key: CardKey): Promise<Answer & { log: string[] }> => {
+    const party = parties.get(check);
+    if (party === undefined || party instanceof Error)
+      return { status: 0, body: '', said: `nginx did not start: ${party?.message}`, log: [] };
+    return { ...(await getWithCardKey(party.url, tls.certificate, key)), log: await verifyErrors(party) };
+  };
+
+  /** Every relying party lets the card in. */
+  const expectAccepted = async (key: CardKey, what: string) => {
+    for (const check of REVOCATION_CHECKS) {
+      const answer = await ask(check, key);
+      expect
+        .soft(answer.status, `${what}, ${check}: ${answer.said}${answer.body}\n${answer.log.join('\n')}`)
+        .toBe(200);
+      if (answer.status === 200) expect.soft(answer.body, check).toMatch(/^SUCCESS /);
+    }
+  };
+
+  /**
+   * Every relying party refuses the card: 400, "certificate revoked" in nginx's error log, within
+   * REVOCATION_VISIBLE_MS of `since`. The CRL party's fetch and reload are part of that time.
+   */
+  const expectRefusedWithin = async (key: CardKey, card: X509Certificate, since: number, what: string) => {
+    const logged = new Map<RevocationCheck, number>();
+    for (const check of REVOCATION_CHECKS) logged.set(check, (await ask(check, key)).log.length);
+    const outcomes = await Promise.all(
+      REVOCATION_CHECKS.map(async (check) => {
+        for (;;) {
+          if (check === 'crl') await refreshCrls(card).catch(() => undefined);
+          const answer = await ask(check, key);
+          const news = answer.log.slice(logged.get(check) ?? 0);
+          const elapsed = Date.now() - since;
+          if (answer.status === 400 && news.some((line) => line.includes('certificate revoked')))
+            return { check, answer, news, elapsed, refused: true };
+          if (elapsed > REVOCATION_VISIBLE_MS) return { check, answer, news, elapsed, refused: false };
+          await sleep(50);
+        }
+      }),
+    );
+    for (const { check, answer, news, elapsed, refused } of outcomes) {
+      const said = `${what}, ${check} after ${elapsed} ms: ${answer.status} ${answer.said}${answer.body}\n${news.join('\n')}`;
+      expect.soft(refused, said).toBe(true);
+      if (refused) expect.soft(elapsed, said).toBeLessThanOrEqual(REVOCATION_VISIBLE_MS);
+    }
+  };
+
+  let keyA: CardKey;
+  let certA: X509Certificate;
+  let keyB: CardKey;
+  let issuedB: IssuedReserveCard;
+
+  beforeAll(async () => {
+    hsm = await createSoftHsm();
+    dir = await mkdtemp(join(tmpdir(), 'reservkort-relying-party-'));
+    site = new ProductionSite(hsm, join(dir, 'data'), [CARD_A, CARD_B]);
+    await site.open({ serveArgs: ['--ack-window', String(ACK_WINDOW_MINUTES)] });
+    await site.orderAll();
+    tls = await makeServerCertificate(dir);
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const party of parties.values()) if (!(party instanceof Error)) await party.stop();
+    await site?.close();
+    await hsm?.dispose();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a P-256 reserve card from the flow logs in with its key on the token, whichever way nginx checks revocation', async () => {
+    if (site === undefined) throw new Error('no site');
+    const issued = await site.issue(CARD_A, true);
+    keyA = await cardKey(CARD_A, issued);
+    certA = new X509Certificate(Buffer.from(issued.certificates.auth, 'base64'));
+    expect(certA.publicKey.algorithm.name).toBe('ECDSA');
+
+    // The relying party's files: the CA chain as served, one file after the other, as everyone does it.
+    const chain: string[] = [];
+    for (const name of ['root', 'loa3', 'loa2'] as const) {
+      const pem = await (await fetchOk(`${site.baseUrl}/pki/ca/${name}.pem`)).text();
+      cas[name] = new X509Certificate(pem);
+      chain.push(pem);
+    }
+    const clientCas = join(dir, 'ca-chain.pem');
+    await writeFile(clientCas, chain.join(''));
+    crlFile = join(dir, 'crls.pem');
+    const files = { serverCertificate: tls.certificate, serverKey: tls.key, clientCas, crls: crlFile };
+    for (const check of REVOCATION_CHECKS) {
+      try {
+        if (check === 'crl') await refreshCrls(certA);
+        const prefix = join(dir, `nginx-${check}`);
+        await mkdir(prefix, { recursive: true });
+        parties.set(check, await startRelyingParty(prefix, check, files));
+      } catch (error) {
+        parties.set(check, error instanceof Error ? error : new Error(String(error)));
+      }
+    }
+    await expectAccepted(keyA, 'card A, good');
+  });
+
+  it('reservkort cert revoke: every relying party refuses the card within 2 s, "certificate revoked"', async () => {
+    if (site === undefined || keyA === undefined) throw new Error('card A was not issued');
+    const said = await site.cli(['cert', 'revoke', certA.serialNumber, '--reason', 'keyCompromise']);
+    const revokedAt = Date.now();
+    expect(said).toContain('revoked');
+    await expectRefusedWithin(keyA, certA, revokedAt, 'card A, revoked');
+  });
+
+  it('a reserve card never acknowledged logs in until its deadline', async () => {
+    if (site === undefined) throw new Error('no site');
+    await site.takeOut(CARD_A);
+    issuedB = await site.issue(CARD_B, false);
+    keyB = await cardKey(CARD_B, issuedB);
+    expect(issuedB.after.view.deadline).toBeGreaterThan(Date.now());
+    await expectAccepted(keyB, 'card B, before its deadline');
+  });
+
+  it('the acknowledgement deadline passes: the product revokes, every relying party refuses within 2 s', async () => {
+    if (site === undefined || keyB === undefined) throw new Error('card B was not issued');
+    const deadline: number = issuedB.after.view.deadline;
+    const certB = new X509Certificate(Buffer.from(issuedB.certificates.auth, 'base64'));
+    // Nothing to poll before the deadline: the card is good until then.
+    await sleep(deadline - Date.now());
+    await expectRefusedWithin(keyB, certB, deadline, 'card B, deadline passed');
+    const shown = JSON.parse(await site.cli(['cert', 'show', certB.serialNumber, '--json']));
+    expect(shown).toMatchObject({ status: 'revoked', reason: 'cessationOfOperation' });
+  });
+});
