@@ -2,6 +2,8 @@ export * from './ca/bureau-verification.js';
 export * from './ca/certificate-authority.js';
 export * from './ca/revocation-reason.js';
 export * from './checkpoint/audit-checkpoint.js';
+export * from './encoding/pem-text.js';
+export * from './encoding/signed-time.js';
 export * from './extensions/card-number.extension.js';
 export * from './extensions/extension-registry.js';
 export * from './http/ocsp-fast-path.js';

@@ -33,6 +33,8 @@ import {
 } from '@reservkort/store';
 import { Integer } from 'asn1js';
 import type { Kysely, Transaction } from 'kysely';
+import { pemOf } from '../encoding/pem-text.js';
+import { wholeSeconds } from '../encoding/signed-time.js';
 import { registerExtensions } from '../extensions/extension-registry.js';
 import {
   type CaKey,
@@ -232,8 +234,8 @@ const signTemplate = async (
       serialNumber: serial,
       subject: new Name(template.subject),
       issuer: issuerName,
-      notBefore: template.notBefore,
-      notAfter: template.notAfter,
+      notBefore: wholeSeconds(template.notBefore.getTime()),
+      notAfter: wholeSeconds(template.notAfter.getTime()),
       extensions: template.extensions,
       publicKey: subjectKey,
       signingKey: signer.privateKey,
@@ -241,7 +243,7 @@ const signTemplate = async (
     },
     signer.crypto,
   );
-  return { serial, certificate, pem: certificate.toString('pem') };
+  return { serial, certificate, pem: pemOf(certificate) };
 };
 
 /**
@@ -556,8 +558,8 @@ export class CertificateAuthority {
   async publishCrl(caId: CrlCaId): Promise<Uint8Array> {
     const issuer = await this.loadCa(caId);
     const now = this.deps.clock.now();
-    const thisUpdate = new Date(now);
-    const nextUpdate = new Date(now + this.settings.crlValidityMs);
+    const thisUpdate = wholeSeconds(now);
+    const nextUpdate = wholeSeconds(now + this.settings.crlValidityMs);
     return this.deps.db.transaction().execute(async (trx) => {
       const crlNumber = await nextCrlNumber(trx, caId);
       const revocations = await listRevocations(trx, caId);
@@ -578,14 +580,20 @@ export class CertificateAuthority {
           ],
           entries: revocations.map((r) => ({
             serialNumber: r.serial,
-            revocationDate: new Date(r.revokedAt),
+            revocationDate: wholeSeconds(r.revokedAt),
             reason: reasonCode(r.reason),
           })),
         },
         issuer.key.crypto,
       );
       const der = new Uint8Array(crl.rawData);
-      await saveCrl(trx, { caId, crlNumber, thisUpdate: now, nextUpdate: nextUpdate.getTime(), der });
+      await saveCrl(trx, {
+        caId,
+        crlNumber,
+        thisUpdate: thisUpdate.getTime(),
+        nextUpdate: nextUpdate.getTime(),
+        der,
+      });
       await appendAudit(trx, {
         at: now,
         actor: 'ca',

@@ -29,6 +29,7 @@ import { AsnEcSignatureFormatter, PemConverter, type X509Certificate } from '@pe
 import type { Instant } from '@reservkort/domain';
 import { Set as AsnSet, fromBER, ObjectIdentifier } from 'asn1js';
 import type { LoadedAuditSigner } from '../ca/certificate-authority.js';
+import { pemText } from '../encoding/pem-text.js';
 import { signingAlgorithm } from '../keys/key-spec.js';
 import { OID } from '../oids.js';
 
@@ -179,7 +180,7 @@ export const signCheckpoint = async (
   const der = AsnConvert.serialize(
     new ContentInfo({ contentType: id_signedData, content: AsnConvert.serialize(signedData) }),
   );
-  return PemConverter.encode(der, CHECKPOINT_PEM_LABEL);
+  return pemText(PemConverter.encode(der, CHECKPOINT_PEM_LABEL));
 };
 
 const refuse = (reason: string): CheckpointReading => ({ ok: false, reason });

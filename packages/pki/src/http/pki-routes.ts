@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { CaId, CertificateAuthority, CrlCaId } from '../ca/certificate-authority.js';
+import { pemOf } from '../encoding/pem-text.js';
 import { MALFORMED_REQUEST, type OcspAnswer, type OcspResponder } from '../ocsp/ocsp-responder.js';
 import { MAX_OCSP_REQUEST, ocspHeaders } from './ocsp-fast-path.js';
 
@@ -50,7 +51,7 @@ export const pkiRoutes: FastifyPluginAsync<PkiRoutesOptions> = async (
       const id = CA_FILES[request.params.name] as CaId;
       const certificate = (await ca.loadCa(id)).certificate;
       if (request.params.ext === 'pem') {
-        return reply.type('application/x-pem-file').send(certificate.toString('pem'));
+        return reply.type('application/x-pem-file').send(pemOf(certificate));
       }
       return reply.type('application/pkix-cert').send(Buffer.from(certificate.rawData));
     },

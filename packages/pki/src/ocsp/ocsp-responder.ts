@@ -29,6 +29,7 @@ import {
   type LoadedCa,
 } from '../ca/certificate-authority.js';
 import { reasonCode } from '../ca/revocation-reason.js';
+import { wholeSeconds } from '../encoding/signed-time.js';
 import { signingAlgorithm } from '../keys/key-spec.js';
 
 const SHA1 = '1.3.14.3.2.26';
@@ -243,7 +244,8 @@ export class OcspResponder {
     if (issuer === undefined || requests.some((r) => this.issuerOf(r.reqCert) !== issuer)) {
       return { der: UNAUTHORIZED, maxAgeSeconds: 0 };
     }
-    const nextUpdate = new Date(now + this.validityMs);
+    const thisUpdate = wholeSeconds(now);
+    const nextUpdate = wholeSeconds(now + this.validityMs);
     let allKnown = true;
     const responses: SingleResponse[] = [];
     for (const { reqCert } of requests) {
@@ -257,7 +259,7 @@ export class OcspResponder {
           ? new CertStatus({ good: null })
           : new CertStatus({
               revoked: new RevokedInfo({
-                revocationTime: new Date(revocation.revokedAt),
+                revocationTime: wholeSeconds(revocation.revokedAt),
                 revocationReason: new CRLReason(reasonCode(revocation.reason) as number),
               }),
             });
@@ -265,8 +267,9 @@ export class OcspResponder {
         new SingleResponse({
           certID: reqCert,
           certStatus,
-          thisUpdate: new Date(now),
-          ...(known ? { nextUpdate } : {}),
+          thisUpdate,
+          // On every answer, "unknown" too (RFC 5019 §2.2.4): a cache knows how long it holds.
+          nextUpdate,
         }),
       );
     }
@@ -275,7 +278,7 @@ export class OcspResponder {
     );
     const tbs = new ResponseData({
       responderID: new ResponderID({ byKey: new OctetString(issuer.responderKeyHash) }),
-      producedAt: new Date(now),
+      producedAt: thisUpdate,
       responses,
       ...(nonce ? { responseExtensions: [nonce] } : {}),
     });

@@ -1,16 +1,27 @@
 // A real CA on a real store for tests, with OpenSSL as the independent judge.
 import 'reflect-metadata';
 import { execFile } from 'node:child_process';
-import { webcrypto } from 'node:crypto';
+import { createHash, webcrypto } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Pkcs10CertificateRequestGenerator } from '@peculiar/x509';
+import {
+  BasicOCSPResponse,
+  CertID,
+  OCSPRequest,
+  OCSPResponse,
+  Request,
+  TBSRequest,
+} from '@peculiar/asn1-ocsp';
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import { AlgorithmIdentifier, Certificate } from '@peculiar/asn1-x509';
+import { Pkcs10CertificateRequestGenerator, type X509Certificate } from '@peculiar/x509';
 import type { CardNumber, Clock, HsaId } from '@reservkort/domain';
 import type { Dialect } from '@reservkort/store';
 import { createTestStore, type TestStore } from '../../../store/src/test-support/test-stores.js';
 import { CertificateAuthority, type IssueRequest } from '../ca/certificate-authority.js';
+import { pemOf } from '../encoding/pem-text.js';
 import { FileKeyStore } from '../keys/file-key-store.js';
 import type { CaKeyStore, KeySpec } from '../keys/key-spec.js';
 
@@ -44,7 +55,12 @@ export const writeText = async (dir: string, name: string, text: string | Uint8A
 
 export const createTestCa = async (
   dialect: Dialect,
-  options: { keySpec?: KeySpec; keyStore?: (dir: string) => CaKeyStore; baseUrl?: string } = {},
+  options: {
+    keySpec?: KeySpec;
+    keyStore?: (dir: string) => CaKeyStore;
+    baseUrl?: string;
+    clock?: Clock;
+  } = {},
 ): Promise<TestCa> => {
   const store = await createTestStore(dialect);
   const dir = await mkdtemp(join(tmpdir(), 'reservkort-ca-'));
@@ -53,15 +69,15 @@ export const createTestCa = async (
     {
       db: store.db,
       keyStore,
-      clock: realClock,
+      clock: options.clock ?? realClock,
       settings: { baseUrl: options.baseUrl ?? 'http://127.0.0.1:3000' },
     },
     options.keySpec ? { keySpec: options.keySpec } : {},
   );
   const files = {
-    root: await writeText(dir, 'root.pem', ca.ca('root').certificate.toString('pem')),
-    loa3: await writeText(dir, 'loa3.pem', ca.ca('loa3').certificate.toString('pem')),
-    loa2: await writeText(dir, 'loa2.pem', ca.ca('loa2').certificate.toString('pem')),
+    root: await writeText(dir, 'root.pem', pemOf(ca.ca('root').certificate)),
+    loa3: await writeText(dir, 'loa3.pem', pemOf(ca.ca('loa3').certificate)),
+    loa2: await writeText(dir, 'loa2.pem', pemOf(ca.ca('loa2').certificate)),
   };
   return {
     store,
@@ -154,3 +170,29 @@ export const crlPem = (der: Uint8Array): string =>
     .toString('base64')
     .replace(/(.{64})/g, '$1\n')
     .replace(/\n$/, '')}\n-----END X509 CRL-----\n`;
+
+/** An OCSP request (SHA-1 CertID, as OpenSSL and nginx send) about `serialHex` of `issuer`, DER. */
+export const ocspRequestFor = (issuer: X509Certificate, serialHex: string): Uint8Array => {
+  const parsed = AsnConvert.parse(issuer.rawData, Certificate);
+  const sha1 = (data: ArrayBuffer) =>
+    new Uint8Array(createHash('sha1').update(new Uint8Array(data)).digest());
+  const certId = new CertID({
+    hashAlgorithm: new AlgorithmIdentifier({ algorithm: '1.3.14.3.2.26', parameters: null }),
+    issuerNameHash: new OctetString(sha1(AsnConvert.serialize(parsed.tbsCertificate.subject))),
+    issuerKeyHash: new OctetString(sha1(parsed.tbsCertificate.subjectPublicKeyInfo.subjectPublicKey)),
+    serialNumber: new Uint8Array(Buffer.from(serialHex.length % 2 ? `0${serialHex}` : serialHex, 'hex'))
+      .buffer,
+  });
+  const request = new OCSPRequest({
+    tbsRequest: new TBSRequest({ requestList: [new Request({ reqCert: certId })] }),
+  });
+  return new Uint8Array(AsnConvert.serialize(request));
+};
+
+/** The basic response inside an OCSP answer (throws for an unsigned error status). */
+export const basicResponseOf = (der: Uint8Array): BasicOCSPResponse => {
+  const response = AsnConvert.parse(der, OCSPResponse);
+  const bytes = response.responseBytes;
+  if (bytes === undefined) throw new Error(`OCSP status ${response.responseStatus}, no response`);
+  return AsnConvert.parse(bytes.response.buffer, BasicOCSPResponse);
+};
