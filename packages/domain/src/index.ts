@@ -1,5 +1,6 @@
 // The public API of the domain: everything the server, agent and web may ask.
 export * from './assurance-level.js';
+export * from './card-key-type.js';
 export * from './catalogue/catalogue.js';
 export * from './catalogue/language-catalogue.js';
 export * from './error-code.js';

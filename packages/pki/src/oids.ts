@@ -12,6 +12,10 @@ export const OID = {
   country: '2.5.4.6',
   /** Extended key usages. */
   clientAuth: '1.3.6.1.5.5.7.3.2',
+  /** Microsoft smart-card logon (szOID_KP_SMARTCARD_LOGON), beside clientAuth when a UPN is present. */
+  smartcardLogon: '1.3.6.1.4.1.311.20.2.2',
+  /** Microsoft user principal name, a subjectAltName otherName (UTF8String). */
+  userPrincipalName: '1.3.6.1.4.1.311.20.2.3',
   ocspSigning: '1.3.6.1.5.5.7.3.9',
   /** id-kp-documentSigning (RFC 9336): the audit checkpoint signer signs notes, nothing else. */
   documentSigning: '1.3.6.1.5.5.7.3.36',

@@ -1,4 +1,4 @@
-import type { CardNumber } from '@reservkort/domain';
+import type { CardKeyType, CardNumber } from '@reservkort/domain';
 
 /** A reader as the agent names it: stable for as long as the reader stays connected. */
 export type ReaderId = string;
@@ -8,8 +8,8 @@ export type KeySlot = 'auth' | 'sign';
 export type PinId = 'pin1' | 'pin2';
 export const PIN_OF: { readonly [K in KeySlot]: PinId } = { auth: 'pin1', sign: 'pin2' };
 
-/** Key types a card can generate. */
-export type CardKeySpec = 'ecdsa-p256' | 'rsa-2048';
+/** Key types a card can generate (the person CA's setting says which one a flow wants). */
+export type CardKeySpec = CardKeyType;
 
 export interface ReaderInfo {
   readonly id: ReaderId;

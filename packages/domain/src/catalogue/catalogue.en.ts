@@ -317,8 +317,9 @@ export const en: LanguageCatalogue = {
     KEY_NOT_ALLOWED: {
       title: 'The key type is not allowed',
       explanation:
-        'The key in the request ({key}) is not allowed. Allowed are ECDSA P-256 and P-384 and RSA of 2048 bits or more.',
-      remedy: 'Use a card that generates an allowed key.',
+        'The key in the request ({key}) is not allowed here. Allowed: {allowed}. A card key must be of the type its CA is set to.',
+      remedy:
+        'Use a card that generates an allowed key, or ask the CA operator which key type the CA is set to.',
     },
     CA_NOT_INITIALISED: {
       title: 'The CA has not been created',

@@ -315,8 +315,9 @@ export const sv: LanguageCatalogue = {
     KEY_NOT_ALLOWED: {
       title: 'Nyckeltypen är inte tillåten',
       explanation:
-        'Nyckeln i begäran ({key}) är inte tillåten. Tillåtna är ECDSA P-256 och P-384 samt RSA 2048 bitar eller mer.',
-      remedy: 'Använd ett kort som skapar en tillåten nyckel.',
+        'Nyckeln i begäran ({key}) är inte tillåten här. Tillåtet: {allowed}. En kortnyckel ska vara av den typ dess CA är inställd på.',
+      remedy:
+        'Använd ett kort som skapar en tillåten nyckel, eller fråga CA-operatören vilken nyckeltyp CA:n är inställd på.',
     },
     CA_NOT_INITIALISED: {
       title: 'CA:n är inte skapad',

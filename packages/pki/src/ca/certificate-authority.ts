@@ -12,7 +12,14 @@ import {
   X509CertificateGenerator,
   X509CrlGenerator,
 } from '@peculiar/x509';
-import { type AssuranceLevel, type CardNumber, type Clock, STATION_ID_PATTERN } from '@reservkort/domain';
+import {
+  type AssuranceLevel,
+  type CardKeyType,
+  type CardNumber,
+  type Clock,
+  DEFAULT_CARD_KEY_TYPE,
+  STATION_ID_PATTERN,
+} from '@reservkort/domain';
 import {
   type AuditSigner,
   appendAudit,
@@ -52,7 +59,7 @@ import {
   type Holder,
   type ProfileName,
 } from '../profiles/certificate-profile.js';
-import { type CheckedCsr, checkCsr } from '../profiles/csr-check.js';
+import { CARD_KEY_DESCRIPTIONS, type CheckedCsr, checkCsr } from '../profiles/csr-check.js';
 import { parseRevocationReason, type RevocationReason, reasonCode } from './revocation-reason.js';
 
 export type IssuingCaId = 'loa3' | 'loa2';
@@ -79,6 +86,11 @@ export interface CaSettings {
   readonly organisation: string;
   /** How long a published CRL is valid (nextUpdate − thisUpdate). */
   readonly crlValidityMs: number;
+  /**
+   * The key type each person CA certifies on cards: the agent generates this type for a flow,
+   * and a card CSR with any other key is refused (KEY_NOT_ALLOWED).
+   */
+  readonly cardKeyTypes: { readonly [L in AssuranceLevel]: CardKeyType };
 }
 
 export const DEFAULT_CA_SETTINGS: CaSettings = {
@@ -86,6 +98,7 @@ export const DEFAULT_CA_SETTINGS: CaSettings = {
   policyOids: DEFAULT_POLICY_OIDS,
   organisation: 'Reservkort Demo',
   crlValidityMs: 24 * 3_600_000,
+  cardKeyTypes: { LoA3: DEFAULT_CARD_KEY_TYPE, LoA2: DEFAULT_CARD_KEY_TYPE },
 };
 
 export interface CaDependencies {
@@ -171,6 +184,13 @@ export interface SignedCard extends IssuedCertificate {
 
 export type InitProgress = (step: string, done: number, total: number) => void;
 
+/** Settings filled in from the defaults; settings files written before a setting existed lack it. */
+const withDefaults = (settings: Partial<CaSettings> | undefined): CaSettings => ({
+  ...DEFAULT_CA_SETTINGS,
+  ...settings,
+  cardKeyTypes: { ...DEFAULT_CA_SETTINGS.cardKeyTypes, ...settings?.cardKeyTypes },
+});
+
 const YEAR = 365 * 86_400_000;
 const BACKDATE_MS = 5 * 60_000;
 
@@ -188,7 +208,7 @@ const importSpki = async (spki: Uint8Array): Promise<CryptoKey> => {
     throw new PkiError(
       'KEY_NOT_ALLOWED',
       'the key is not an ECDSA P-256 public key',
-      { key: 'spki' },
+      { key: 'spki', allowed: 'ECDSA P-256' },
       { cause },
     );
   }
@@ -261,7 +281,7 @@ export class CertificateAuthority {
     // Mutable only to add the bureau CA when it is made or opened on first use.
     private readonly cas: Map<CaId, LoadedCa>,
   ) {
-    this.settings = { ...DEFAULT_CA_SETTINGS, ...deps.settings };
+    this.settings = withDefaults(deps.settings);
     this.random = deps.random ?? secureRandom;
   }
 
@@ -274,7 +294,7 @@ export class CertificateAuthority {
     if ((await listCas(deps.db)).length > 0) {
       throw new PkiError('CA_ALREADY_INITIALISED', 'the CA hierarchy already exists', {});
     }
-    const settings = { ...DEFAULT_CA_SETTINGS, ...deps.settings };
+    const settings = withDefaults(deps.settings);
     const spec = options.keySpec ?? DEFAULT_KEY_SPEC;
     const random = deps.random ?? secureRandom;
     const now = deps.clock.now();
@@ -426,6 +446,12 @@ export class CertificateAuthority {
     };
   }
 
+  /** The key type the person CA `caId` certifies on cards (its setting). */
+  cardKeyType(caId: IssuingCaId): CardKeyType {
+    const level = this.ca(caId).assuranceLevel;
+    return level === null ? DEFAULT_CARD_KEY_TYPE : this.settings.cardKeyTypes[level];
+  }
+
   /** Issues a card certificate from a CSR: proof of possession checked, subject from the order. */
   async issue(request: IssueRequest): Promise<IssuedCertificate> {
     const signed = await this.signCard(request);
@@ -440,7 +466,13 @@ export class CertificateAuthority {
    * `checkCsr` made of `request.csr`, when the caller has just checked it (it is not checked twice).
    */
   async signCard(request: IssueRequest, checked?: CheckedCsr): Promise<SignedCard> {
-    const { csr, publicKey } = checked ?? (await checkCsr(request.csr));
+    const keyType = this.cardKeyType(request.caId);
+    const { csr, publicKey, keyDescription } = checked ?? (await checkCsr(request.csr, keyType));
+    if (keyDescription !== CARD_KEY_DESCRIPTIONS[keyType])
+      throw new PkiError('KEY_NOT_ALLOWED', `key ${keyDescription} is not allowed`, {
+        key: keyDescription,
+        allowed: CARD_KEY_DESCRIPTIONS[keyType],
+      });
     const issuer = this.ca(request.caId);
     const now = this.deps.clock.now();
     const template = await buildTemplate(

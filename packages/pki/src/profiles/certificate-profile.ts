@@ -12,6 +12,7 @@ import {
   type JsonNameParams,
   KeyUsageFlags,
   KeyUsagesExtension,
+  SubjectAlternativeNameExtension,
   SubjectKeyIdentifierExtension,
   type X509Certificate,
 } from '@peculiar/x509';
@@ -37,7 +38,14 @@ export interface Holder {
   readonly hsaId: HsaId;
   readonly givenName: string;
   readonly surname: string;
+  /** O: the care provider (vårdgivare), the top of the person's branch in the organisation tree. */
   readonly organisation: string;
+  /** OU: the person's own unit (their branch); none, or the care provider itself, gives no OU. */
+  readonly unit?: string | null;
+  /** The Windows user principal name from the directory (SAN otherName), if it has one. */
+  readonly upn?: string | null;
+  /** The e-mail address from the directory (SAN rfc822Name), if it has one. */
+  readonly email?: string | null;
 }
 
 /** What a certificate is built from, filled in by the profile rules one after another. */
@@ -67,12 +75,17 @@ export type ProfileRule = (template: CertificateTemplate, ctx: ProfileContext) =
 const printable = (value: string) => [{ printableString: value }];
 const utf8 = (value: string) => [{ utf8String: value }];
 
-/** Card holders: country, organisation, name, and the HSA-id in serialNumber (2.5.4.5). */
+/**
+ * Card holders: country, the care provider as O and the person's unit as OU (one rule for reserve
+ * and administrators' cards), name, and the HSA-id in serialNumber (2.5.4.5).
+ */
 export const holderSubject: ProfileRule = (template, { holder }) => {
   if (holder === null) return;
+  const unit = holder.unit != null && holder.unit !== holder.organisation ? holder.unit : null;
   template.subject = [
     { [OID.country]: printable('SE') },
     { [OID.organisation]: utf8(holder.organisation) },
+    ...(unit === null ? [] : [{ [OID.organisationalUnit]: utf8(unit) }]),
     { [OID.commonName]: utf8(`${holder.givenName} ${holder.surname}`) },
     { [OID.givenName]: utf8(holder.givenName) },
     { [OID.surname]: utf8(holder.surname) },
@@ -116,16 +129,42 @@ export const endEntity: ProfileRule = (template) => {
   template.extensions.push(new BasicConstraintsExtension(false, undefined, true));
 };
 
-/** The authentication and the signature certificate get distinct key usages (SPEC §3). */
-export const cardKeyUsage: ProfileRule = (template, { profile }) => {
+/** Whether a public key is an RSA key (the CSR check reads rsaEncryption as RSASSA-PKCS1-v1_5). */
+export const isRsaKey = (key: CryptoKey): boolean => key.algorithm.name.startsWith('RSA');
+
+/**
+ * The authentication and the signature certificate get distinct key usages (SPEC §3), and the
+ * authentication certificate's follow its key type: keyEncipherment only for RSA, which can
+ * encipher (TLS RSA key exchange, Windows logon); RFC 5480 §3 as updated by RFC 8813 forbids it on
+ * EC keys. With a UPN, the authentication certificate is also for Windows smart-card logon.
+ */
+export const cardKeyUsage: ProfileRule = (template, { profile, subjectPublicKey, holder }) => {
   if (profile === 'card-auth') {
+    const usages = isRsaKey(subjectPublicKey)
+      ? KeyUsageFlags.digitalSignature | KeyUsageFlags.keyEncipherment
+      : KeyUsageFlags.digitalSignature;
+    const logon = holder?.upn != null;
     template.extensions.push(
-      new KeyUsagesExtension(KeyUsageFlags.digitalSignature | KeyUsageFlags.keyEncipherment, true),
-      new ExtendedKeyUsageExtension([OID.clientAuth]),
+      new KeyUsagesExtension(usages, true),
+      new ExtendedKeyUsageExtension(logon ? [OID.clientAuth, OID.smartcardLogon] : [OID.clientAuth]),
     );
   } else {
     template.extensions.push(new KeyUsagesExtension(KeyUsageFlags.nonRepudiation, true));
   }
+};
+
+/**
+ * The holder's directory names as subjectAltName, present exactly when the directory has them:
+ * the authentication certificate carries the UPN (Windows logon) and the e-mail address; the
+ * signature certificate the e-mail address only, as S/MIME signing expects it there (RFC 8550).
+ */
+export const holderAltNames: ProfileRule = (template, { profile, holder }) => {
+  if (holder === null) return;
+  const names: { type: 'upn' | 'email'; value: string }[] = [];
+  if (profile === 'card-auth' && holder.upn != null) names.push({ type: 'upn', value: holder.upn });
+  if (holder.email != null) names.push({ type: 'email', value: holder.email });
+  // The subject is never empty, so the SAN is not critical (RFC 5280 §4.2.1.6).
+  if (names.length > 0) template.extensions.push(new SubjectAlternativeNameExtension(names, false));
 };
 
 /** The assurance level lives in a policy OID, never in a name. */
@@ -198,6 +237,7 @@ const CARD_RULES: readonly ProfileRule[] = [
   holderSubject,
   endEntity,
   cardKeyUsage,
+  holderAltNames,
   assurancePolicy,
   cardNumber,
   revocationPointers,

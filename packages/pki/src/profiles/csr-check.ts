@@ -2,6 +2,7 @@
 import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import { Pkcs10CertificateRequest } from '@peculiar/x509';
+import type { CardKeyType } from '@reservkort/domain';
 import { PkiError } from '../pki-error.js';
 
 /** A CSR larger than this is not a card's CSR: refuse it before parsing. */
@@ -20,23 +21,37 @@ export interface CheckedCsr {
 
 const crypto = webcrypto as unknown as Crypto;
 
+/** How each card key type reads in `keyDescription`: a card key must be exactly this. */
+export const CARD_KEY_DESCRIPTIONS: { readonly [T in CardKeyType]: string } = {
+  'ecdsa-p256': 'ECDSA P-256',
+  'rsa-2048': 'RSA 2048',
+};
+const ANY_ALLOWED = 'ECDSA P-256, ECDSA P-384, RSA 2048–4096';
+
 const describeKey = (algorithm: KeyAlgorithm): { text: string; allowed: boolean } => {
   if (algorithm.name === 'ECDSA') {
     const curve = (algorithm as EcKeyAlgorithm).namedCurve;
     return { text: `ECDSA ${curve}`, allowed: ALLOWED_CURVES.includes(curve) };
   }
+  // rsaEncryption keys read as RSASSA-PKCS1-v1_5; an RSA-PSS-only key is no card key of ours.
   if (algorithm.name === 'RSASSA-PKCS1-v1_5' || algorithm.name === 'RSA-PSS') {
     const bits = (algorithm as RsaHashedKeyAlgorithm).modulusLength;
-    return { text: `RSA ${bits}`, allowed: bits >= MIN_RSA_BITS && bits <= MAX_RSA_BITS };
+    const text = algorithm.name === 'RSA-PSS' ? `RSA-PSS ${bits}` : `RSA ${bits}`;
+    return { text, allowed: bits >= MIN_RSA_BITS && bits <= MAX_RSA_BITS };
   }
   return { text: algorithm.name, allowed: false };
 };
 
 /**
  * Proof of possession and key policy: the CSR must parse, its signature must verify with the key
- * it carries, and that key must be of an allowed type and size. Its subject is ignored.
+ * it carries, and that key must be of an allowed type and size — with `cardKeyType`, exactly that
+ * type and size (a card CSR for a CA set to RSA-2048 carries an RSA-2048 key, nothing else). Its
+ * subject is ignored.
  */
-export const checkCsr = async (input: Uint8Array | string): Promise<CheckedCsr> => {
+export const checkCsr = async (
+  input: Uint8Array | string,
+  cardKeyType?: CardKeyType,
+): Promise<CheckedCsr> => {
   const size = typeof input === 'string' ? input.length : input.byteLength;
   if (size === 0 || size > MAX_CSR_BYTES) {
     throw new PkiError('CSR_INVALID', 'CSR is empty or too large', {
@@ -50,8 +65,12 @@ export const checkCsr = async (input: Uint8Array | string): Promise<CheckedCsr> 
     throw new PkiError('CSR_INVALID', 'CSR could not be parsed', { reason: 'not-pkcs10' }, { cause });
   }
   const key = describeKey(csr.publicKey.algorithm as KeyAlgorithm);
-  if (!key.allowed)
-    throw new PkiError('KEY_NOT_ALLOWED', `key ${key.text} is not allowed`, { key: key.text });
+  const allowed = cardKeyType === undefined ? ANY_ALLOWED : CARD_KEY_DESCRIPTIONS[cardKeyType];
+  if (!key.allowed || (cardKeyType !== undefined && key.text !== allowed))
+    throw new PkiError('KEY_NOT_ALLOWED', `key ${key.text} is not allowed (allowed: ${allowed})`, {
+      key: key.text,
+      allowed,
+    });
   let publicKey: CryptoKey;
   try {
     publicKey = await csr.publicKey.export(crypto);

@@ -20,7 +20,7 @@ import { Pkcs10CertificateRequestGenerator, type X509Certificate } from '@peculi
 import type { CardNumber, Clock, HsaId } from '@reservkort/domain';
 import type { Dialect } from '@reservkort/store';
 import { createTestStore, type TestStore } from '../../../store/src/test-support/test-stores.js';
-import { CertificateAuthority, type IssueRequest } from '../ca/certificate-authority.js';
+import { type CaSettings, CertificateAuthority, type IssueRequest } from '../ca/certificate-authority.js';
 import { pemOf } from '../encoding/pem-text.js';
 import { FileKeyStore } from '../keys/file-key-store.js';
 import type { CaKeyStore, KeySpec } from '../keys/key-spec.js';
@@ -60,6 +60,7 @@ export const createTestCa = async (
     keyStore?: (dir: string) => CaKeyStore;
     baseUrl?: string;
     clock?: Clock;
+    cardKeyTypes?: CaSettings['cardKeyTypes'];
   } = {},
 ): Promise<TestCa> => {
   const store = await createTestStore(dialect);
@@ -70,7 +71,10 @@ export const createTestCa = async (
       db: store.db,
       keyStore,
       clock: options.clock ?? realClock,
-      settings: { baseUrl: options.baseUrl ?? 'http://127.0.0.1:3000' },
+      settings: {
+        baseUrl: options.baseUrl ?? 'http://127.0.0.1:3000',
+        ...(options.cardKeyTypes ? { cardKeyTypes: options.cardKeyTypes } : {}),
+      },
     },
     options.keySpec ? { keySpec: options.keySpec } : {},
   );

@@ -578,7 +578,12 @@ export class IssuanceService {
     const dryRun = applyFlowEvent(flow.state, { type: 'issuance-claimed', at: this.now() }, this.config);
     if (!dryRun.ok) throw new ApiError(dryRun.error.code, dryRun.error.details ?? {});
     // Both requests are checked before the claim: a bad one costs the flow nothing.
-    const [authCsr, signCsr] = await Promise.all([checkCsr(csrs.auth), checkCsr(csrs.sign)]);
+    // Keys of exactly the LoA3 CA's card key type: the type the page asked the agent for.
+    const keyType = this.ca.cardKeyType('loa3');
+    const [authCsr, signCsr] = await Promise.all([
+      checkCsr(csrs.auth, keyType),
+      checkCsr(csrs.sign, keyType),
+    ]);
     if (sameKey(authCsr.csr.publicKey.rawData, signCsr.csr.publicKey.rawData))
       throw new ApiError('CSR_SAME_KEY');
     // Only the keys the card vouched for in this flow: a key made anywhere else is not certified.

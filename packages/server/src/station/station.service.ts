@@ -134,6 +134,7 @@ export const registerStation = async (
   if (checked.keyDescription !== 'ECDSA P-256')
     throw new PkiError('KEY_NOT_ALLOWED', `key ${checked.keyDescription} is not allowed for a station`, {
       key: checked.keyDescription,
+      allowed: 'ECDSA P-256',
     });
   const spki = Buffer.from(checked.csr.publicKey.rawData).toString('base64');
   let existing = await activeStationWithKey(deps.db, spki);
