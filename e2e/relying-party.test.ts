@@ -14,7 +14,7 @@ import { CRLDistributionPointsExtension, X509Certificate } from '@peculiar/x509'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSoftHsm, type SoftHsm } from '../packages/pki/src/test-support/softhsm.js';
 import { pemOf } from './support/card-checks.js';
-import { type IssuedReserveCard, ProductionSite, reserveCard } from './support/production-site.js';
+import { ADMIN1, type IssuedReserveCard, ProductionSite, reserveCard } from './support/production-site.js';
 import {
   type Answer,
   type CardKey,
@@ -27,6 +27,7 @@ import {
   startRelyingParty,
   verifyErrors,
 } from './support/relying-party.js';
+import { reservkortCli } from './support/reservkort-process.js';
 
 /** 12 s to acknowledge: the acknowledged card does it at once; the other one's deadline is waited out. */
 const ACK_WINDOW_MINUTES = 0.2;
@@ -35,6 +36,8 @@ const REVOCATION_VISIBLE_MS = 2000;
 
 const CARD_A = reserveCard(1, 'Rut', 'Relying');
 const CARD_B = reserveCard(2, 'Olle', 'Ocsp');
+/** A card made with `card issue-admin` rather than the flow: the other key type. */
+const CARD_C = reserveCard(3, 'Rasmus', 'Rsa');
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
@@ -50,6 +53,7 @@ describe('relying parties: nginx with OCSP or CRLs, the reserve card’s key ove
   timeout: 150_000,
 }, () => {
   let hsm: SoftHsm;
+  const hsms: SoftHsm[] = [];
   let dir = '';
   let site: ProductionSite | undefined;
   /** nginx's own certificate (self-signed: the client trusts exactly it) and key. */
@@ -57,6 +61,8 @@ describe('relying parties: nginx with OCSP or CRLs, the reserve card’s key ove
   /** Each way of checking revocation: its nginx, or why it could not start. */
   const parties = new Map<RevocationCheck, RelyingParty | Error>();
   const cas: { root?: X509Certificate; loa3?: X509Certificate; loa2?: X509Certificate } = {};
+  /** The card certificates met so far: the CRL file holds the CRLs their chains need. */
+  const cards: X509Certificate[] = [];
   let crlFile = '';
   let crlsServed = '';
 
@@ -70,9 +76,10 @@ describe('relying parties: nginx with OCSP or CRLs, the reserve card’s key ove
    * The CRLs a relying party fetches: the one each CA certificate names (the root's) and the one
    * the card certificates name (the LoA3 CA's), PEM, one after the other.
    */
-  const fetchCrls = async (card: X509Certificate): Promise<string> => {
+  const fetchCrls = async (): Promise<string> => {
     const urls = new Set<string>();
-    for (const [name, certificate] of [['card', card], ...Object.entries(cas)] as const) {
+    const named = [...cards.map((card) => ['card', card] as const), ...Object.entries(cas)];
+    for (const [name, certificate] of named) {
       if (certificate === undefined) continue;
       const named = crlUrlsOf(certificate);
       if (named.length === 0 && name !== 'root')
@@ -88,8 +95,8 @@ describe('relying parties: nginx with OCSP or CRLs, the reserve card’s key ove
   };
 
   /** New CRLs, if the product published new ones, into nginx's file, and nginx reloaded. */
-  const refreshCrls = async (card: X509Certificate): Promise<void> => {
-    const crls = await fetchCrls(card);
+  const refreshCrls = async (): Promise<void> => {
+    const crls = await fetchCrls();
     if (crls === crlsServed) return;
     await writeFile(crlFile, crls);
     crlsServed = crls;
@@ -140,13 +147,13 @@ describe('relying parties: nginx with OCSP or CRLs, the reserve card’s key ove
    * Every relying party refuses the card: 400, "certificate revoked" in nginx's error log, within
    * REVOCATION_VISIBLE_MS of `since`. The CRL party's fetch and reload are part of that time.
    */
-  const expectRefusedWithin = async (key: CardKey, card: X509Certificate, since: number, what: string) => {
+  const expectRefusedWithin = async (key: CardKey, since: number, what: string) => {
     const logged = new Map<RevocationCheck, number>();
     for (const check of REVOCATION_CHECKS) logged.set(check, await logLength(check));
     const outcomes = await Promise.all(
       REVOCATION_CHECKS.map(async (check) => {
         for (;;) {
-          if (check === 'crl') await refreshCrls(card).catch(() => undefined);
+          if (check === 'crl') await refreshCrls().catch(() => undefined);
           const answer = await ask(check, key, logged.get(check));
           const news = answer.log;
           const elapsed = Date.now() - since;
@@ -182,6 +189,7 @@ describe('relying parties: nginx with OCSP or CRLs, the reserve card’s key ove
     for (const party of parties.values()) if (!(party instanceof Error)) await party.stop();
     await site?.close();
     await hsm?.dispose();
+    for (const other of hsms) await other.dispose();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -190,6 +198,7 @@ describe('relying parties: nginx with OCSP or CRLs, the reserve card’s key ove
     const issued = await site.issue(CARD_A, true);
     keyA = await cardKey(CARD_A, issued);
     certA = new X509Certificate(Buffer.from(issued.certificates.auth, 'base64'));
+    cards.push(certA);
     expect(certA.publicKey.algorithm.name).toBe('ECDSA');
 
     // The relying party's files: the CA chain as served, one file after the other, as everyone does it.
@@ -205,7 +214,7 @@ describe('relying parties: nginx with OCSP or CRLs, the reserve card’s key ove
     const files = { serverCertificate: tls.certificate, serverKey: tls.key, clientCas, crls: crlFile };
     for (const check of REVOCATION_CHECKS) {
       try {
-        if (check === 'crl') await refreshCrls(certA);
+        if (check === 'crl') await refreshCrls();
         const prefix = join(dir, `nginx-${check}`);
         await mkdir(prefix, { recursive: true });
         parties.set(check, await startRelyingParty(prefix, check, files));
@@ -219,9 +228,68 @@ describe('relying parties: nginx with OCSP or CRLs, the reserve card’s key ove
   it('reservkort cert revoke: every relying party refuses the card within 2 s, "certificate revoked"', async () => {
     if (site === undefined || keyA === undefined) throw new Error('card A was not issued');
     const said = await site.cli(['cert', 'revoke', certA.serialNumber, '--reason', 'keyCompromise']);
+    // From the moment the operator's command is done.
     const revokedAt = Date.now();
     expect(said).toContain('revoked');
-    await expectRefusedWithin(keyA, certA, revokedAt, 'card A, revoked');
+    await expectRefusedWithin(keyA, revokedAt, 'card A, revoked');
+  });
+
+  it('an RSA-2048 card (LoA2 CA set to rsa-2048, card issue-admin) logs in, and is refused once revoked', async () => {
+    if (site === undefined) throw new Error('no site');
+    // Another workstation's reader: a token directory of its own, which this site's agent never sees.
+    const otherReader = await createSoftHsm();
+    hsms.push(otherReader);
+    const cli = reservkortCli(site.data, otherReader);
+    expect(await site.cli(['ca', 'card-key-type', 'rsa-2048', '--level', 'LoA2'])).toContain('rsa-2048');
+    const letter = join(dir, `pins-${CARD_C.card}`);
+    await writeFile(letter, `pin=${CARD_C.pin}\npuk=${CARD_C.puk}\n`, { mode: 0o600 });
+    const module = ['--pkcs11-module', otherReader.module];
+    await cli([
+      'card',
+      'init',
+      ...module,
+      '--slot',
+      'free',
+      '--card-number',
+      CARD_C.card,
+      '--pins-file',
+      letter,
+    ]);
+    const issued: { key: string; serial: string }[] = JSON.parse(
+      await cli(
+        [
+          'card',
+          'issue-admin',
+          ...module,
+          '--card-number',
+          CARD_C.card,
+          '--hsa-id',
+          ADMIN1.hsaId,
+          '--level',
+          'LoA2',
+          '--json',
+        ],
+        { RESERVKORT_CARD_PIN: CARD_C.pin },
+      ),
+    );
+    const serial = issued.find((row) => row.key === 'auth')?.serial ?? '';
+    const pem = await cli(['cert', 'show', serial, '--pem']);
+    const certC = new X509Certificate(pem);
+    expect(certC.publicKey.algorithm.name).toBe('RSASSA-PKCS1-v1_5');
+    cards.push(certC);
+    const keyC: CardKey = {
+      hsm: otherReader,
+      token: CARD_C.card,
+      object: 'reservkort-auth',
+      pinFile: join(dir, `pin-${CARD_C.card}`),
+      certificate: join(dir, `auth-${CARD_C.card}.pem`),
+    };
+    await writeFile(keyC.pinFile, CARD_C.pin, { mode: 0o600 });
+    await writeFile(keyC.certificate, pem);
+    await expectAccepted(keyC, 'card C (RSA-2048), good');
+
+    await cli(['cert', 'revoke', serial, '--reason', 'keyCompromise']);
+    await expectRefusedWithin(keyC, Date.now(), 'card C (RSA-2048), revoked');
   });
 
   it('a reserve card never acknowledged logs in until its deadline', async () => {
@@ -229,6 +297,7 @@ describe('relying parties: nginx with OCSP or CRLs, the reserve card’s key ove
     await site.takeOut(CARD_A);
     issuedB = await site.issue(CARD_B, false);
     keyB = await cardKey(CARD_B, issuedB);
+    cards.push(new X509Certificate(Buffer.from(issuedB.certificates.auth, 'base64')));
     expect(issuedB.after.view.deadline).toBeGreaterThan(Date.now());
     await expectAccepted(keyB, 'card B, before its deadline');
   });
@@ -239,7 +308,7 @@ describe('relying parties: nginx with OCSP or CRLs, the reserve card’s key ove
     const certB = new X509Certificate(Buffer.from(issuedB.certificates.auth, 'base64'));
     // Nothing to poll before the deadline: the card is good until then.
     await sleep(deadline - Date.now());
-    await expectRefusedWithin(keyB, certB, deadline, 'card B, deadline passed');
+    await expectRefusedWithin(keyB, deadline, 'card B, deadline passed');
     const shown = JSON.parse(await site.cli(['cert', 'show', certB.serialNumber, '--json']));
     expect(shown).toMatchObject({ status: 'revoked', reason: 'cessationOfOperation' });
   });
