@@ -38,7 +38,15 @@ export {
 } from './audit/audit-signer.repository.js';
 export type { AuditSignersTable } from './audit/audit-signer.table.js';
 export { canonicalJson } from './audit/canonical-json.js';
-export { getCa, insertCa, listCas, type NewCa, nextCrlNumber, type StoredCa } from './ca/ca.repository.js';
+export {
+  getCa,
+  insertCa,
+  listCas,
+  type NewCa,
+  nextCrlNumber,
+  replaceCaCertificate,
+  type StoredCa,
+} from './ca/ca.repository.js';
 export type { CaKeyKind, CaRole, CasTable } from './ca/ca.table.js';
 export {
   type CertificateQuery,

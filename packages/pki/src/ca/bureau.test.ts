@@ -57,6 +57,7 @@ describe.each(DIALECTS)('card bureau CA on %s', (dialect) => {
       'loa3',
       'ocsp-loa2',
       'ocsp-loa3',
+      'ocsp-root',
       'root',
     ]);
     const verified = await openssl(['verify', '-x509_strict', '-CAfile', t.files.root, bureauFile]);

@@ -65,6 +65,7 @@ describe.each(DIALECTS)('certificate authority on %s', (dialect) => {
       'loa3',
       'ocsp-loa2',
       'ocsp-loa3',
+      'ocsp-root',
       'root',
     ]);
     const result = await openssl(['verify', '-x509_strict', '-CAfile', t.files.root, t.files.loa3]);

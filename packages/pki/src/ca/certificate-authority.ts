@@ -36,6 +36,7 @@ import {
   listRevocations,
   lockAuditSigners,
   nextCrlNumber,
+  replaceCaCertificate,
   saveCrl,
 } from '@reservkort/store';
 import { Integer } from 'asn1js';
@@ -69,11 +70,39 @@ export type IssuingCaId = 'loa3' | 'loa2';
  */
 export const BUREAU_CA = 'bureau';
 export type BureauCaId = typeof BUREAU_CA;
-export type CaId = 'root' | IssuingCaId | 'ocsp-loa3' | 'ocsp-loa2' | BureauCaId;
+export type OcspSignerId = 'ocsp-root' | 'ocsp-loa3' | 'ocsp-loa2';
+export type CaId = 'root' | IssuingCaId | OcspSignerId | BureauCaId;
 export const ISSUING_CAS: readonly IssuingCaId[] = ['loa3', 'loa2'];
-/** The CAs that publish a CRL: the issuing CAs and the bureau. */
-export type CrlCaId = IssuingCaId | BureauCaId;
-export const CRL_CAS: readonly CrlCaId[] = [...ISSUING_CAS, BUREAU_CA];
+/** The CAs that publish a CRL: the root (of the CAs it certified), the issuing CAs and the bureau. */
+export type CrlCaId = 'root' | IssuingCaId | BureauCaId;
+export const CRL_CAS: readonly CrlCaId[] = ['root', ...ISSUING_CAS, BUREAU_CA];
+/** The CAs the OCSP responder answers for, each through its delegated signer. */
+export type OcspCaId = 'root' | IssuingCaId;
+export const OCSP_SIGNERS: { readonly [C in OcspCaId]: OcspSignerId } = {
+  root: 'ocsp-root',
+  loa3: 'ocsp-loa3',
+  loa2: 'ocsp-loa2',
+};
+/** The CAs the root certifies: they carry the root's CRL and OCSP pointers (see `open`). */
+const ROOT_CERTIFIED_CAS: readonly CaId[] = [...ISSUING_CAS, BUREAU_CA];
+const CRL_DISTRIBUTION_POINTS = '2.5.29.31';
+
+/**
+ * The URLs relying parties use for what a CA issued: the CA's certificate, its CRL, and OCSP (the
+ * responder answers for the root and the person CAs; bureau certificates are checked against
+ * its CRL and the store).
+ */
+export const caUrls = (
+  baseUrl: string,
+  caId: CrlCaId,
+): { caIssuers: string; crl: string; ocsp: string | null } => {
+  const base = baseUrl.replace(/\/+$/, '');
+  return {
+    caIssuers: `${base}/pki/ca/${caId}.crt`,
+    crl: `${base}/pki/crl/${caId}.crl`,
+    ocsp: caId === BUREAU_CA ? null : `${base}/ocsp`,
+  };
+};
 
 /** A random source: n cryptographically random bytes. Passed in so serials are testable. */
 export type RandomSource = (bytes: number) => Uint8Array;
@@ -247,12 +276,14 @@ const signTemplate = async (
   issuerName: Name,
   signer: Pick<CaKey, 'privateKey' | 'spec' | 'crypto'>,
   random: RandomSource,
+  subjectName?: Name,
 ): Promise<{ serial: string; certificate: X509Certificate; pem: string }> => {
   const serial = serialFrom(random);
   const certificate = await X509CertificateGenerator.create(
     {
       serialNumber: serial,
-      subject: new Name(template.subject),
+      // A re-certified CA keeps its subject byte for byte, so what it issued still chains.
+      subject: subjectName ?? new Name(template.subject),
       issuer: issuerName,
       notBefore: wholeSeconds(template.notBefore.getTime()),
       notAfter: wholeSeconds(template.notAfter.getTime()),
@@ -310,6 +341,7 @@ export class CertificateAuthority {
       { id: 'root', issuer: null, profile: 'root-ca', cn: 'Root CA', level: null, years: 20 },
       { id: 'loa3', issuer: 'root', profile: 'issuing-ca', cn: 'Person CA LoA3', level: 'LoA3', years: 10 },
       { id: 'loa2', issuer: 'root', profile: 'issuing-ca', cn: 'Person CA LoA2', level: 'LoA2', years: 10 },
+      { id: 'ocsp-root', issuer: 'root', profile: 'ocsp', cn: 'OCSP Root', level: null, years: 2 },
       { id: 'ocsp-loa3', issuer: 'loa3', profile: 'ocsp', cn: 'OCSP LoA3', level: null, years: 2 },
       { id: 'ocsp-loa2', issuer: 'loa2', profile: 'ocsp', cn: 'OCSP LoA2', level: null, years: 2 },
     ];
@@ -335,7 +367,7 @@ export class CertificateAuthority {
           holder: null,
           cardNumber: null,
           policyOid,
-          urls: null,
+          urls: step.profile === 'issuing-ca' ? caUrls(settings.baseUrl, 'root') : null,
           crypto: signer.crypto,
         },
       );
@@ -391,7 +423,7 @@ export class CertificateAuthority {
     }
     progress('done', plan.length, plan.length);
     const ca = new CertificateAuthority(deps, loaded);
-    for (const id of ISSUING_CAS) await ca.publishCrl(id);
+    for (const id of ['root', ...ISSUING_CAS] as const) await ca.publishCrl(id);
     // Made now, so that their keys are in the key folder that is copied to every server.
     await ca.auditSigner();
     await ca.bureau();
@@ -415,7 +447,175 @@ export class CertificateAuthority {
         assuranceLevel: row.assuranceLevel as AssuranceLevel | null,
       });
     }
-    return new CertificateAuthority(deps, loaded);
+    const ca = new CertificateAuthority(deps, loaded);
+    await ca.upgradeRootCertified();
+    return ca;
+  }
+
+  /**
+   * Brings a hierarchy made by an earlier version up to date: the CAs the root certified without
+   * revocation pointers (CRL distribution point, AIA) are certified again with the same key and
+   * subject and the pointers, and the root gets its delegated OCSP signer. What those CAs issued
+   * still chains: name and key identifier are unchanged. The old certificates stay valid (not
+   * revoked), so a relying party's existing chain file keeps working. Done once, under the same
+   * lock as the bureau, so servers starting together upgrade once.
+   */
+  private async upgradeRootCertified(): Promise<void> {
+    const stale = (certificate: X509Certificate) =>
+      certificate.getExtension(CRL_DISTRIBUTION_POINTS) === null;
+    const needed = ROOT_CERTIFIED_CAS.some((id) => {
+      const loaded = this.cas.get(id);
+      return loaded !== undefined && stale(loaded.certificate);
+    });
+    if (!needed && this.cas.has('ocsp-root')) return;
+    const root = this.ca('root');
+    const upgraded = await this.deps.db.transaction().execute(async (trx) => {
+      await lockAuditSigners(trx);
+      const now = this.deps.clock.now();
+      const changed = new Map<CaId, X509Certificate>();
+      let recertified = 0;
+      for (const row of await listCas(trx)) {
+        const id = row.id as CaId;
+        const loaded = this.cas.get(id);
+        if (!ROOT_CERTIFIED_CAS.includes(id) || row.issuerId !== 'root' || loaded === undefined) continue;
+        const current = new X509Certificate(row.certificatePem);
+        if (!stale(current)) {
+          changed.set(id, current);
+          continue;
+        }
+        const template = await buildTemplate(
+          { subject: [], extensions: [], notBefore: current.notBefore, notAfter: current.notAfter },
+          {
+            profile: 'issuing-ca',
+            subjectPublicKey: loaded.key.publicKey,
+            issuer: root.certificate,
+            holder: null,
+            cardNumber: null,
+            policyOid: row.policyOid,
+            urls: this.urls('root'),
+            crypto: root.key.crypto,
+          },
+        );
+        const signed = await signTemplate(
+          template,
+          loaded.key.publicKey,
+          root.certificate.subjectName,
+          root.key,
+          this.random,
+          current.subjectName,
+        );
+        await replaceCaCertificate(trx, id, signed.pem);
+        await this.recordRootCertified(trx, signed, 'ca', now);
+        await appendAudit(trx, {
+          at: now,
+          actor: 'ca',
+          action: 'ca.recertified',
+          subject: id,
+          details: {
+            serial: signed.serial,
+            previousSerial: current.serialNumber.toLowerCase().replace(/^0+(?=.)/, ''),
+            why: 'revocation pointers (CRL distribution point, AIA) for the CA certificate',
+          },
+        });
+        changed.set(id, signed.certificate);
+        recertified += 1;
+      }
+      const ocspRoot =
+        (await getCa(trx, 'ocsp-root')) === null ? await this.makeRootOcspSigner(trx, now) : null;
+      return { changed, recertified, ocspRoot };
+    });
+    for (const [id, certificate] of upgraded.changed) {
+      const loaded = this.cas.get(id);
+      if (loaded !== undefined) this.cas.set(id, { ...loaded, certificate });
+    }
+    if (upgraded.ocspRoot !== null) this.cas.set('ocsp-root', upgraded.ocspRoot);
+    else if (!this.cas.has('ocsp-root')) {
+      // Another server made it between our look and our lock.
+      const stored = await getCa(this.deps.db, 'ocsp-root');
+      if (stored !== null) this.cas.set('ocsp-root', await this.openStoredCa(stored));
+    }
+    if (upgraded.recertified > 0 || upgraded.ocspRoot !== null) await this.publishCrl('root');
+  }
+
+  /** The root's delegated OCSP signer, for hierarchies made before the root answered OCSP. */
+  private async makeRootOcspSigner(trx: Transaction<Database>, now: number): Promise<LoadedCa> {
+    const commonName = `${this.settings.organisation} OCSP Root`;
+    const spec = this.ca('root').key.spec;
+    const made = await this.certifyNewKeyByRoot({
+      label: `reservkort-ocsp-root-${now}`,
+      commonName,
+      profile: 'ocsp',
+      notAfter: new Date(now + 2 * YEAR),
+      now,
+    });
+    await insertCa(trx, {
+      id: 'ocsp-root',
+      role: 'ocsp',
+      name: commonName,
+      issuerId: 'root',
+      certificatePem: made.pem,
+      keyKind: this.deps.keyStore.kind,
+      keyRef: `${spec}:${made.key.ref}`,
+      policyOid: null,
+      assuranceLevel: null,
+      createdAt: now,
+    });
+    await this.recordRootCertified(trx, made, 'ocsp', now);
+    await appendAudit(trx, {
+      at: now,
+      actor: 'ca',
+      action: 'ca.created',
+      subject: 'ocsp-root',
+      details: { serial: made.serial, keyKind: this.deps.keyStore.kind, spec, policyOid: null },
+    });
+    return {
+      id: 'ocsp-root',
+      name: commonName,
+      certificate: made.certificate,
+      key: made.key,
+      policyOid: null,
+      assuranceLevel: null,
+    };
+  }
+
+  /** Records a certificate the root issued, so the root's CRL and OCSP know it. */
+  private async recordRootCertified(
+    trx: Transaction<Database>,
+    signed: { serial: string; certificate: X509Certificate; pem: string },
+    profile: 'ca' | 'ocsp',
+    now: number,
+  ): Promise<void> {
+    await insertCertificate(trx, {
+      serial: signed.serial,
+      caId: 'root',
+      profile,
+      subject: signed.certificate.subject,
+      hsaId: null,
+      cardNumber: null,
+      orderId: null,
+      notBefore: signed.certificate.notBefore.getTime(),
+      notAfter: signed.certificate.notAfter.getTime(),
+      certificatePem: signed.pem,
+      createdAt: now,
+    });
+  }
+
+  private async openStoredCa(row: {
+    id: string;
+    name: string;
+    keyRef: string;
+    certificatePem: string;
+    policyOid: string | null;
+    assuranceLevel: string | null;
+  }): Promise<LoadedCa> {
+    return {
+      id: row.id as CaId,
+      name: row.name,
+      certificate: new X509Certificate(row.certificatePem),
+      key: await openStoredKey(this.deps.keyStore, row.keyRef),
+      policyOid: row.policyOid,
+      assuranceLevel: row.assuranceLevel as AssuranceLevel | null,
+    };
   }
 
   ca(id: CaId): LoadedCa {
@@ -438,12 +638,7 @@ export class CertificateAuthority {
    * answers for the person CAs only; bureau certificates are checked against the CRL and the store.
    */
   urls(caId: CrlCaId): { caIssuers: string; crl: string; ocsp: string | null } {
-    const base = this.settings.baseUrl.replace(/\/+$/, '');
-    return {
-      caIssuers: `${base}/pki/ca/${caId}.crt`,
-      crl: `${base}/pki/crl/${caId}.crl`,
-      ocsp: caId === BUREAU_CA ? null : `${base}/ocsp`,
-    };
+    return caUrls(this.settings.baseUrl, caId);
   }
 
   /** The key type the person CA `caId` certifies on cards (its setting). */
@@ -682,7 +877,7 @@ export class CertificateAuthority {
         holder: null,
         cardNumber: null,
         policyOid: null,
-        urls: null,
+        urls: request.profile === 'issuing-ca' ? this.urls('root') : null,
         crypto: root.key.crypto,
       },
     );

@@ -12,7 +12,7 @@ export interface PkiRoutesOptions {
 const OCSP_REQUEST = 'application/ocsp-request';
 
 const CA_FILES: Record<string, CaId> = { root: 'root', loa3: 'loa3', loa2: 'loa2', bureau: 'bureau' };
-const CRL_FILES: Record<string, CrlCaId> = { loa3: 'loa3', loa2: 'loa2', bureau: 'bureau' };
+const CRL_FILES: Record<string, CrlCaId> = { root: 'root', loa3: 'loa3', loa2: 'loa2', bureau: 'bureau' };
 
 const sendOcsp = (reply: FastifyReply, answer: OcspAnswer) =>
   reply

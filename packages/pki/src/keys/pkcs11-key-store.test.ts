@@ -43,8 +43,9 @@ describe('CA keys on a PKCS#11 token (SoftHSM2)', () => {
       '--list-objects',
     ]);
     const privateKeys = listing.split(/\n(?=\S)/).filter((block) => block.startsWith('Private Key Object'));
-    // Root, LoA3, LoA2, their OCSP signers, the audit checkpoint signer and the card bureau CA.
-    expect(privateKeys).toHaveLength(7);
+    // Root, LoA3, LoA2, their OCSP signers (the root's too), the audit checkpoint signer and the
+    // card bureau CA.
+    expect(privateKeys).toHaveLength(8);
     for (const block of privateKeys) {
       expect(block).toMatch(/Access:.*sensitive/);
       expect(block).toMatch(/never extractable/);

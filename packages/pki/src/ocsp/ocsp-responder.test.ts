@@ -14,6 +14,7 @@ import { AlgorithmIdentifier, Certificate, Extension } from '@peculiar/asn1-x509
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from '../../../store/src/test-support/test-stores.js';
+import { pemOf } from '../encoding/pem-text.js';
 import { buildPkiApp } from '../http/pki-app.js';
 import {
   createTestCa,
@@ -163,10 +164,16 @@ describe.each(DIALECTS)('OCSP responder on %s', (dialect) => {
   });
 
   it('refuses a request about another issuer as unauthorized', async () => {
+    // The LoA3 OCSP signer issues nothing: no one answers for it.
+    const notAnIssuer = await writeText(
+      t.dir,
+      `ocsp-loa3-${dialect}.pem`,
+      pemOf(t.ca.ca('ocsp-loa3').certificate),
+    );
     const answer = await openssl([
       'ocsp',
       '-issuer',
-      t.files.root,
+      notAnIssuer,
       '-serial',
       '0x01',
       '-url',
@@ -198,7 +205,7 @@ describe.each(DIALECTS)('OCSP responder on %s', (dialect) => {
   it('serves the CA certificates and the CRLs', async () => {
     const base = url.replace(/\/ocsp$/, '');
     const pem = await fetch(`${base}/pki/ca/root.pem`);
-    expect(await pem.text()).toContain('BEGIN CERTIFICATE');
+    expect(await pem.text()).toMatch(/^-----BEGIN CERTIFICATE-----\n[^]*\n-----END CERTIFICATE-----\n$/);
     const crt = await fetch(`${base}/pki/ca/loa3.crt`);
     expect(crt.headers.get('content-type')).toBe('application/pkix-cert');
     const crl = await fetch(`${base}/pki/crl/loa3.crl`);
@@ -208,7 +215,21 @@ describe.each(DIALECTS)('OCSP responder on %s', (dialect) => {
     const text = await openssl(['crl', '-inform', 'DER', '-in', crlFile, '-noout', '-text']);
     expect(text.out).toContain(serial.toUpperCase());
     expect((await fetch(`${base}/pki/ca/nope.pem`)).status).toBe(400);
-    expect((await fetch(`${base}/pki/crl/root.crl`)).status).toBe(400);
+    expect((await fetch(`${base}/pki/crl/nope.crl`)).status).toBe(400);
+    const root = await fetch(`${base}/pki/crl/root.crl`);
+    expect(root.status).toBe(200);
+    const rootFile = await writeText(t.dir, `root-${dialect}.crl`, new Uint8Array(await root.arrayBuffer()));
+    const rootCrl = await openssl([
+      'crl',
+      '-inform',
+      'DER',
+      '-in',
+      rootFile,
+      '-noout',
+      '-CAfile',
+      t.files.root,
+    ]);
+    expect(rootCrl.out).toContain('verify OK');
   });
 });
 

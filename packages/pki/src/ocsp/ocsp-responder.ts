@@ -24,9 +24,9 @@ import { certificateStatus, type Database } from '@reservkort/store';
 import type { Kysely } from 'kysely';
 import {
   type CertificateAuthority,
-  ISSUING_CAS,
-  type IssuingCaId,
   type LoadedCa,
+  OCSP_SIGNERS,
+  type OcspCaId,
 } from '../ca/certificate-authority.js';
 import { reasonCode } from '../ca/revocation-reason.js';
 import { wholeSeconds } from '../encoding/signed-time.js';
@@ -50,7 +50,7 @@ export const INTERNAL_ERROR = statusOnly(OCSPResponseStatus.internalError);
 const MAX_REQUESTS = 10;
 
 interface IssuerIndex {
-  readonly caId: IssuingCaId;
+  readonly caId: OcspCaId;
   /** hex(name hash) + ':' + hex(key hash), per hash algorithm. */
   readonly keys: ReadonlySet<string>;
   readonly signer: LoadedCa;
@@ -122,7 +122,7 @@ const signatureAlgorithmOid = (signer: LoadedCa): AlgorithmIdentifier => {
 
 /**
  * The OCSP responder (RFC 6960, with RFC 5019's GET form handled by the HTTP layer). Each issuing
- * CA answers through its delegated OCSP signer. Responses to nonce-less requests are cached by
+ * CA, and the root for the CAs it certified, answers through its delegated OCSP signer. Responses to nonce-less requests are cached by
  * the request's bytes, so a repeat costs a map lookup; a status change clears the cache at once.
  * The cache is bounded by bytes, not entries, and evicts the least recently used answer first:
  * requests differ in size, and many distinct large ones must not grow the process.
@@ -144,9 +144,9 @@ export class OcspResponder {
   ) {
     this.validityMs = options.validityMs ?? 3_600_000;
     this.cacheBytes = options.cacheBytes ?? DEFAULT_OCSP_CACHE_BYTES;
-    this.issuers = ISSUING_CAS.map((caId) => {
+    this.issuers = (Object.keys(OCSP_SIGNERS) as OcspCaId[]).map((caId) => {
       const issuer = ca.ca(caId);
-      const signer = ca.ca(caId === 'loa3' ? 'ocsp-loa3' : 'ocsp-loa2');
+      const signer = ca.ca(OCSP_SIGNERS[caId]);
       const issuerAsn = AsnConvert.parse(issuer.certificate.rawData, Certificate);
       const nameDer = AsnConvert.serialize(issuerAsn.tbsCertificate.subject);
       const keyBits = issuerAsn.tbsCertificate.subjectPublicKeyInfo.subjectPublicKey;

@@ -253,6 +253,8 @@ export const PROFILE_RULES: { readonly [P in ProfileName]: readonly ProfileRule[
     subjectKeyIdentifier,
     authorityKeyIdentifier,
     assurancePolicy,
+    // The root's CRL and OCSP: nginx `ssl_ocsp on` and `-crl_check_all` check the CA too.
+    revocationPointers,
     withinIssuer,
   ],
   ocsp: [endEntity, ocspSigner, subjectKeyIdentifier, authorityKeyIdentifier, withinIssuer],

@@ -61,7 +61,7 @@ describe.each(DIALECTS)('reservkort command line on %s', (dialect) => {
     }
     const init = await cli(env, ['ca', 'init', '--base-url', 'http://127.0.0.1:9']);
     expect(init.code, init.stderr).toBe(0);
-    expect(init.stderr).toContain('[1/5] root');
+    expect(init.stderr).toContain('[1/6] root');
     expect(init.stderr).toContain('passphrase generated');
     expect(init.stdout).toContain('Person CA LoA3');
 
@@ -144,6 +144,7 @@ describe.each(DIALECTS)('reservkort command line on %s', (dialect) => {
       'loa3',
       'ocsp-loa2',
       'ocsp-loa3',
+      'ocsp-root',
       'root',
     ]);
   });
@@ -242,8 +243,8 @@ describe('reservkort ca init on a PKCS#11 token', () => {
         '112233',
         '--list-objects',
       ]);
-      // The five CA keys, the audit checkpoint signer's and the card bureau CA's.
-      expect(objects.match(/Private Key Object/g)).toHaveLength(7);
+      // The six CA keys (three OCSP signers among them), the audit checkpoint signer's and the bureau's.
+      expect(objects.match(/Private Key Object/g)).toHaveLength(8);
       const crl = await cli(env, ['crl', 'publish', '--ca', 'loa3']);
       expect(crl.code, crl.stderr).toBe(0);
       const noPin = await cli({ ...env, RESERVKORT_PKCS11_PIN: '' }, ['crl', 'publish']);

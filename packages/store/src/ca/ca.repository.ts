@@ -82,3 +82,16 @@ export async function nextCrlNumber(db: Db, caId: string): Promise<number> {
   if (row === undefined) throw new StoreError('NOT_FOUND', `No CA ${caId}`);
   return row.crl_number;
 }
+
+/**
+ * Puts a new certificate for the same key and subject in place of a CA's (a re-certification: the
+ * CAs certified before revocation pointers existed get them). The caller records the certificate.
+ */
+export async function replaceCaCertificate(db: Db, id: string, certificatePem: string): Promise<void> {
+  const result = await db
+    .updateTable('cas')
+    .set({ certificate_pem: certificatePem })
+    .where('id', '=', id)
+    .executeTakeFirst();
+  if (Number(result.numUpdatedRows) === 0) throw new StoreError('NOT_FOUND', `No CA ${id}`);
+}
