@@ -1,11 +1,14 @@
 // nginx as production runs it in front of several servers, but as a child process of the test: its
 // own configuration, pid file, logs and temp folders in a temp folder, on a free loopback port.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
 
 /** The nginx binary on PATH or in the sbin folders (Debian puts it in /usr/sbin, often not on PATH). */
 export const findNginx = (): string | null => {
@@ -28,11 +31,14 @@ export interface Nginx {
   readonly url: string;
   readonly config: string;
   errorLog(): Promise<string>;
+  /** `nginx -s reload` with the same prefix and configuration: new workers read the files again. */
+  reload(): Promise<void>;
   /** Fast shutdown (SIGTERM); resolves once the master process is gone. */
   stop(): Promise<void>;
 }
 
-const freePort = (): Promise<number> =>
+/** A port on loopback that nothing listens on at the moment. */
+export const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once('error', reject);
@@ -42,24 +48,29 @@ const freePort = (): Promise<number> =>
     });
   });
 
-/**
- * The configuration: round robin over the upstreams, a server that refuses connections (or answers
- * 502) is skipped, and each response names the server that answered in X-Upstream.
- */
-export const nginxConfig = (prefix: string, port: number, upstreams: readonly string[]): string => {
-  const servers = upstreams.map((url) => `    server ${new URL(url).host};`).join('\n');
+/** What every configuration of ours starts with: the process, its pid file, error log and temp folders. */
+export const nginxPreamble = (prefix: string, logLevel: 'warn' | 'info' = 'warn'): string => {
   const temp = (name: string) => `  ${name}_temp_path ${join(prefix, 'temp', name)};`;
   return `${
     // As root, the workers would otherwise run as nobody and could not use the temp folders.
     process.getuid?.() === 0 ? `user ${userInfo().username};\n` : ''
   }worker_processes 1;
 pid ${join(prefix, 'nginx.pid')};
-error_log ${join(prefix, 'error.log')} warn;
+error_log ${join(prefix, 'error.log')} ${logLevel};
 events { worker_connections 256; }
 http {
   access_log ${join(prefix, 'access.log')};
 ${['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(temp).join('\n')}
-  upstream reservkort {
+`;
+};
+
+/**
+ * The configuration: round robin over the upstreams, a server that refuses connections (or answers
+ * 502) is skipped, and each response names the server that answered in X-Upstream.
+ */
+export const nginxConfig = (prefix: string, port: number, upstreams: readonly string[]): string => {
+  const servers = upstreams.map((url) => `    server ${new URL(url).host};`).join('\n');
+  return `${nginxPreamble(prefix)}  upstream reservkort {
 ${servers}
   }
   server {
@@ -84,18 +95,24 @@ const exited = (child: ChildProcess) =>
     else child.once('exit', () => resolve());
   });
 
-/** Starts nginx in `prefix` (a folder of its own) in front of the upstreams; resolves once GET /health answers. */
-export const startNginx = async (prefix: string, upstreams: readonly string[]): Promise<Nginx> => {
+/**
+ * Runs nginx in `prefix` (a folder of its own) with the configuration text; resolves once `ready`
+ * says so, or fails with what nginx said.
+ */
+export const runNginx = async (
+  prefix: string,
+  configText: string,
+  ready: () => Promise<boolean>,
+  readiness: string,
+): Promise<Omit<Nginx, 'url'>> => {
   const binary = requireNginx();
   await mkdir(join(prefix, 'temp'), { recursive: true });
-  const port = await freePort();
   const config = join(prefix, 'nginx.conf');
-  await writeFile(config, nginxConfig(prefix, port, upstreams));
+  await writeFile(config, configText);
   const errorLogFile = join(prefix, 'error.log');
   // -e: the error log before the configuration is read, else nginx opens its compiled-in path.
-  const child = spawn(binary, ['-p', prefix, '-c', config, '-e', errorLogFile, '-g', 'daemon off;'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const base = ['-p', prefix, '-c', config, '-e', errorLogFile];
+  const child = spawn(binary, [...base, '-g', 'daemon off;'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout?.on('data', (chunk: Buffer) => {
     out += chunk.toString();
@@ -105,24 +122,43 @@ export const startNginx = async (prefix: string, upstreams: readonly string[]): 
   });
   const gone = exited(child);
   const errorLog = () => readFile(errorLogFile, 'utf8').catch(() => '');
-  const url = `http://127.0.0.1:${port}`;
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
     await gone;
     clearTimeout(timer);
   };
+  // `-g` is given at start only: a reload reads the file with what the master was started with.
+  const reload = async () => {
+    await run(binary, [...base, '-g', 'daemon off;', '-s', 'reload']).catch(
+      async (error: { stderr?: string }) => {
+        throw new Error(`nginx -s reload: ${error.stderr ?? ''}${await errorLog()}`);
+      },
+    );
+  };
   const until = Date.now() + 10_000;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null)
       throw new Error(`nginx exited (${child.exitCode ?? child.signalCode}):\n${out}${await errorLog()}`);
-    const health = await fetch(`${url}/health`).catch(() => null);
-    if (health?.status === 200) break;
+    if (await ready().catch(() => false)) break;
     if (Date.now() > until) {
       await stop();
-      throw new Error(`nginx did not answer GET /health on ${url}:\n${out}${await errorLog()}`);
+      throw new Error(`nginx did not ${readiness}:\n${out}${await errorLog()}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return { url, config, errorLog, stop };
+  return { config, errorLog, stop, reload };
+};
+
+/** Starts nginx in `prefix` (a folder of its own) in front of the upstreams; resolves once GET /health answers. */
+export const startNginx = async (prefix: string, upstreams: readonly string[]): Promise<Nginx> => {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const running = await runNginx(
+    prefix,
+    nginxConfig(prefix, port, upstreams),
+    async () => (await fetch(`${url}/health`)).status === 200,
+    `answer GET /health on ${url}`,
+  );
+  return { url, ...running };
 };
