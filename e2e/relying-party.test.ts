@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { CRLDistributionPointsExtension, X509Certificate } from '@peculiar/x509';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSoftHsm, type SoftHsm } from '../packages/pki/src/test-support/softhsm.js';
+import { writeSelfSignedCertificate } from '../packages/server/src/test-support/tls-certificate.js';
 import { pemOf } from './support/card-checks.js';
 import { ADMIN1, type IssuedReserveCard, ProductionSite, reserveCard } from './support/production-site.js';
 import {
@@ -20,7 +21,6 @@ import {
   type CardKey,
   crlPem,
   getWithCardKey,
-  makeServerCertificate,
   REVOCATION_CHECKS,
   type RelyingParty,
   type RevocationCheck,
@@ -184,7 +184,7 @@ describe('relying parties: nginx with OCSP or CRLs, the reserve card’s key ove
     site = new ProductionSite(hsm, join(dir, 'data'), [CARD_A, CARD_B]);
     await site.open({ serveArgs: ['--ack-window', String(ACK_WINDOW_MINUTES)] });
     await site.orderAll();
-    tls = await makeServerCertificate(dir);
+    tls = await writeSelfSignedCertificate(dir);
   }, 120_000);
 
   afterAll(async () => {

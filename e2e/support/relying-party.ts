@@ -94,32 +94,6 @@ export const startRelyingParty = async (
   return { url: `https://127.0.0.1:${port}`, check, ...running };
 };
 
-/** A self-signed server certificate for 127.0.0.1: the client trusts exactly it. */
-export const makeServerCertificate = async (dir: string): Promise<{ certificate: string; key: string }> => {
-  const certificate = join(dir, 'server.pem');
-  const key = join(dir, 'server.key');
-  await run('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    key,
-    '-out',
-    certificate,
-    '-subj',
-    '/CN=127.0.0.1',
-    '-days',
-    '1',
-    '-addext',
-    'subjectAltName=IP:127.0.0.1',
-  ]);
-  return { certificate, key };
-};
-
 /** PEM of a DER CRL, as nginx's ssl_crl wants it. */
 export const crlPem = async (der: Uint8Array, dir: string, name: string): Promise<string> => {
   const file = join(dir, `${name}.crl.der`);

@@ -9,7 +9,7 @@ import * as stations from './2026-12-03T20-stations.js';
 import * as flowStationFacts from './2026-12-04T00-flow-station-facts.js';
 import * as stationSessions from './2026-12-04T01-station-sessions.js';
 import * as auditHead from './2026-12-04T02-audit-head.js';
-import * as personDirectoryNames from './2026-12-05T00-person-directory-names.js';
+import * as personDirectoryNames from './2026-12-04T03-person-directory-names.js';
 
 /** Every migration, by name; listed here rather than read from disk so that bundling cannot lose one. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -23,7 +23,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026-12-04T00-flow-station-facts': flowStationFacts,
   '2026-12-04T01-station-sessions': stationSessions,
   '2026-12-04T02-audit-head': auditHead,
-  '2026-12-05T00-person-directory-names': personDirectoryNames,
+  '2026-12-04T03-person-directory-names': personDirectoryNames,
 };
 
 export const staticMigrationProvider = (

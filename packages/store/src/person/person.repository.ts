@@ -52,8 +52,9 @@ export async function insertPerson(db: Db, person: StoredPerson): Promise<void> 
         surname: person.surname,
         branch_id: person.branchId,
         protected_identity: toIntegerBoolean(person.protectedIdentity),
-        upn: person.upn ?? null,
-        email: person.email ?? null,
+        // Named only when the directory gives them, so a person without them writes what it always wrote.
+        ...(person.upn === undefined ? {} : { upn: person.upn }),
+        ...(person.email === undefined ? {} : { email: person.email }),
         created_at: person.createdAt,
       })
       .execute(),
