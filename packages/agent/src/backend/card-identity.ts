@@ -25,6 +25,20 @@ export interface CardNumberSource {
  * (or one that is no certificate at all: such an object says nothing about the card's number).
  */
 export const certificateCardNumber = (der: Uint8Array): string | null => {
+  // A card is checked before every operation on it, and its certificates rarely change: parse each
+  // one once (a certificate's bytes are its identity), not a few dozen times per issuance.
+  const key = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('base64');
+  if (parsed.has(key)) return parsed.get(key) ?? null;
+  const value = parseCardNumber(der);
+  if (parsed.size >= PARSED_MAX) parsed.delete(parsed.keys().next().value as string);
+  parsed.set(key, value);
+  return value;
+};
+
+const PARSED_MAX = 256;
+const parsed = new Map<string, string | null>();
+
+const parseCardNumber = (der: Uint8Array): string | null => {
   try {
     const extension = new X509Certificate(new Uint8Array(der)).getExtension(CARD_NUMBER_EXTENSION_OID);
     if (extension === null) return null;
