@@ -176,13 +176,14 @@ describe.each(DIALECTS)('revocation status of the CAs on %s', (dialect) => {
 
       const keyStore = () => new FileKeyStore(join(older.dir, 'keys'), 'test passphrase');
       const settings = { baseUrl: 'http://127.0.0.1:3000' };
-      const opened = await CertificateAuthority.open({
-        db: older.store.db,
-        keyStore: keyStore(),
-        clock: realClock,
-        settings,
-      });
+      // Two servers start on the older hierarchy at once: one re-certifies, the other takes its result.
+      const open = () =>
+        CertificateAuthority.open({ db: older.store.db, keyStore: keyStore(), clock: realClock, settings });
+      const [opened, beside] = await Promise.all([open(), open()]);
       try {
+        for (const id of [...before.keys(), 'ocsp-root' as const])
+          expect(beside.ca(id).certificate.serialNumber).toBe(opened.ca(id).certificate.serialNumber);
+        await beside.close();
         for (const [id, old] of before) {
           const now = opened.ca(id).certificate;
           expect(now.getExtension(CDP)).not.toBeNull();

@@ -12,10 +12,10 @@ import { getCa } from '@reservkort/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSoftHsm, pkcs11Tool, type SoftHsm } from '../../../pki/src/test-support/softhsm.js';
 import { dataFolder } from '../config/data-folder.js';
+import { runReservkort } from '../test-support/reservkort-cli.js';
 import { openDataStore } from './ca-context.js';
 
 const run = promisify(execFile);
-const BIN = new URL('../../bin/reservkort.js', import.meta.url).pathname;
 
 const CA_TOKEN = 'reservkort-ca';
 const CA_PIN = '11223344';
@@ -28,21 +28,8 @@ describe('reservkort card with the CA key on a token of the same module', { time
   let hsm: SoftHsm;
   let dir: string;
 
-  const cli = async (args: readonly string[], env: Record<string, string> = {}) => {
-    const clean = { ...process.env };
-    for (const name of ['RESERVKORT_CARD_PIN', 'RESERVKORT_CARD_PIN2', 'RESERVKORT_CARD_PUK', 'DATABASE_URL'])
-      delete clean[name];
-    try {
-      const { stdout, stderr } = await run(process.execPath, [BIN, '--data', dir, ...args], {
-        env: { ...clean, RESERVKORT_PKCS11_PIN: CA_PIN, ...env },
-        timeout: 60_000,
-      });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const failed = error as { code?: number; stdout?: string; stderr?: string };
-      return { code: failed.code ?? 1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
-    }
-  };
+  const cli = (args: readonly string[], env: Record<string, string> = {}) =>
+    runReservkort(dir, args, { RESERVKORT_PKCS11_PIN: CA_PIN, ...env });
   const issueAdmin = () =>
     cli(['card', 'issue-admin', '--pkcs11-module', hsm.module, '--card-number', CARD, '--hsa-id', ADMIN], {
       RESERVKORT_CARD_PIN: PIN,

@@ -1,23 +1,19 @@
 // `reservkort card init` and `card issue-admin` as processes on SoftHSM2 tokens, looked at
 // independently by pkcs11-tool and by the agent's PKCS#11 backend.
 import 'reflect-metadata';
-import { execFile } from 'node:child_process';
 import { createPublicKey, verify } from 'node:crypto';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { X509Certificate } from '@peculiar/x509';
 import { Pkcs11Backend } from '@reservkort/agent';
 import type { CardNumber } from '@reservkort/domain';
 import { CardNumberExtension, registerExtensions } from '@reservkort/pki';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createSoftHsm, pkcs11Tool, type SoftHsm } from '../../../pki/src/test-support/softhsm.js';
+import { runReservkort } from '../test-support/reservkort-cli.js';
 import { PIN_ENV } from './card-pins.js';
 import { main } from './main.js';
-
-const run = promisify(execFile);
-const BIN = new URL('../../bin/reservkort.js', import.meta.url).pathname;
 
 const PIN = '246810';
 const PUK = '13579246';
@@ -31,21 +27,7 @@ describe('reservkort card', { timeout: 120_000 }, () => {
   let hsm: SoftHsm;
   let dir: string;
 
-  const cli = async (args: readonly string[], env: Record<string, string> = {}) => {
-    const clean = { ...process.env };
-    for (const name of ['RESERVKORT_CARD_PIN', 'RESERVKORT_CARD_PIN2', 'RESERVKORT_CARD_PUK', 'DATABASE_URL'])
-      delete clean[name];
-    try {
-      const { stdout, stderr } = await run(process.execPath, [BIN, '--data', dir, ...args], {
-        env: { ...clean, ...env },
-        timeout: 60_000,
-      });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const failed = error as { code?: number; stdout?: string; stderr?: string };
-      return { code: failed.code ?? 1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
-    }
-  };
+  const cli = (args: readonly string[], env: Record<string, string> = {}) => runReservkort(dir, args, env);
   /** The command in this process (quick, for refusals): exit code and what it printed. */
   const inProcess = async (args: readonly string[], env: Record<string, string>) => {
     const saved = { ...process.env };
