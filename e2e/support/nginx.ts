@@ -2,7 +2,7 @@
 // own configuration, pid file, logs and temp folders in a temp folder, on a free loopback port.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -89,6 +89,20 @@ ${servers}
 `;
 };
 
+/** The processes whose parent is `pid` (nginx's workers and cache helpers), from /proc. */
+const workersOf = async (pid: number | undefined): Promise<number[]> => {
+  if (pid === undefined) return [];
+  const found: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    // The command name is in parentheses and may hold spaces: the fields after its end are fixed.
+    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (parent === pid) found.push(Number(entry));
+  }
+  return found;
+};
+
 const exited = (child: ChildProcess) =>
   new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
@@ -129,12 +143,23 @@ export const runNginx = async (
     clearTimeout(timer);
   };
   // `-g` is given at start only: a reload reads the file with what the master was started with.
+  // The signal returns at once; until the old workers have gone, they may still answer with the
+  // files as they were. So a reload is done when none of the workers before it is left.
   const reload = async () => {
+    const before = await workersOf(child.pid);
     await run(binary, [...base, '-g', 'daemon off;', '-s', 'reload']).catch(
       async (error: { stderr?: string }) => {
         throw new Error(`nginx -s reload: ${error.stderr ?? ''}${await errorLog()}`);
       },
     );
+    const until = Date.now() + 10_000;
+    for (;;) {
+      const now = await workersOf(child.pid);
+      if (now.length > 0 && !now.some((pid) => before.includes(pid))) return;
+      if (Date.now() > until)
+        throw new Error(`nginx kept its old workers after a reload:\n${await errorLog()}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   };
   const until = Date.now() + 10_000;
   for (;;) {
