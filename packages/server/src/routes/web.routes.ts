@@ -69,8 +69,14 @@ export const webRoutes =
         // Hashed assets never change; the page itself is always fetched fresh.
         res.header(
           'cache-control',
-          path.endsWith('index.html') ? 'no-cache' : 'public, max-age=31536000, immutable',
+          path.endsWith('index.html') || path.endsWith('favicon.svg')
+            ? 'no-cache'
+            : 'public, max-age=31536000, immutable',
         );
       },
     });
+    // Browsers and tools that ask for the classic icon path get the product's icon too.
+    app.get('/favicon.ico', { schema: { hide: true } }, async (_request, reply) =>
+      reply.redirect('/favicon.svg', 301),
+    );
   };
