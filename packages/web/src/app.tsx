@@ -1,6 +1,7 @@
 import type { CardNumber } from '@reservkort/domain';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { AgentClient } from './api/agent-client.js';
+import { setPageAddresses } from './api/page-addresses.js';
 import { answer, client } from './api/server-client.js';
 import type { Me, PageConfig, TrainingDemo } from './api/views.js';
 import { ErrorPanel } from './components/error-panel.js';
@@ -69,6 +70,7 @@ export const App = () => {
     void (async () => {
       try {
         const config = await answer<PageConfig>(client.GET('/api/config'));
+        setPageAddresses({ agentUrl: config.agentUrl, portalUrl: config.portalUrl ?? null });
         ws = new Workstation(new AgentClient(config.agentUrl));
         const demo = config.training ? await answer<TrainingDemo>(client.GET('/api/training/demo')) : null;
         await ws.start();

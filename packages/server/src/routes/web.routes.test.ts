@@ -62,6 +62,8 @@ describe('the web page’s routes', () => {
     const anonymous = new Client(h);
     const config = await anonymous.get('/api/config');
     expect(config.body).toEqual({ training: true, agentUrl: 'http://127.0.0.1:31999', version: '0.1.0' });
+    // A context without a configured public address names none (startServer always has one).
+    expect(config.body).not.toHaveProperty('portalUrl');
     const page = await anonymous.get('/');
     expect(page.status).toBe(200);
     expect(page.body).toContain('<div id="root">');

@@ -1953,7 +1953,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** What the page needs to start: training mode, where the card agent listens */
+        /** What the page needs to start: training mode, where the card agent listens, the portal’s configured address */
         get: {
             parameters: {
                 query?: never;
@@ -1972,6 +1972,7 @@ export interface paths {
                         "application/json": {
                             training: boolean;
                             agentUrl: string;
+                            portalUrl?: string;
                             version: string;
                         };
                     };
