@@ -185,7 +185,13 @@ export const App = () => {
       <header className="top">
         <h1>
           {t.app.name}
-          {loaded?.config.training ? <span className="badge">{t.app.trainingBadge}</span> : null}
+          {/* A space between the name and the badge: screen readers read the heading as one text. */}
+          {loaded?.config.training ? (
+            <>
+              {' '}
+              <span className="badge">{t.app.trainingBadge}</span>
+            </>
+          ) : null}
         </h1>
         <nav aria-label={t.app.name}>
           <ul>
