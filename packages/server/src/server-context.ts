@@ -16,6 +16,8 @@ export interface ServerContext {
   readonly flow: FlowConfig;
   /** Where the page finds the card agent, shown to the page (training: the agent this process runs). */
   readonly agentUrl: string | null;
+  /** The address the portal is configured for (the card agent answers pages there); shown to the page. */
+  readonly publicUrl?: string;
   readonly training: boolean;
   /** Training mode only: the demo data for the training panel, and the clock it may move forward. */
   readonly trainingKit?: { readonly summary: TrainingSummary; readonly clock: TrainingClock };

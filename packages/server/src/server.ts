@@ -298,6 +298,7 @@ export const startServer = async (options: ServeOptions): Promise<RunningServer>
       ...(options.ackWindowMs ? { ackWindowMs: options.ackWindowMs } : {}),
     },
     agentUrl: agentUrl ?? options.agentUrl ?? null,
+    publicUrl,
     training: options.training,
     ...(options.reconcileGraceMs === undefined ? {} : { reconciler: { graceMs: options.reconcileGraceMs } }),
     ...(trainingKit ? { trainingKit } : {}),

@@ -1,6 +1,7 @@
 import type { CardNumber } from '@reservkort/domain';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { AgentClient } from './api/agent-client.js';
+import { setPageAddresses } from './api/page-addresses.js';
 import { answer, client } from './api/server-client.js';
 import type { Me, PageConfig, TrainingDemo } from './api/views.js';
 import { ErrorPanel } from './components/error-panel.js';
@@ -61,12 +62,15 @@ export const App = () => {
   const [me, setMe] = useState<Me | null>(null);
   const [driver, setDriver] = useState<IssuanceDriver | null>(null);
   const [trainingOpen, setTrainingOpen] = useState(false);
+  /** Logging out: the session is on its way out, so no flow may be started for it. */
+  const [leaving, setLeaving] = useState(false);
 
   useEffect(() => {
     let ws: Workstation | null = null;
     void (async () => {
       try {
         const config = await answer<PageConfig>(client.GET('/api/config'));
+        setPageAddresses({ agentUrl: config.agentUrl, portalUrl: config.portalUrl ?? null });
         ws = new Workstation(new AgentClient(config.agentUrl));
         const demo = config.training ? await answer<TrainingDemo>(client.GET('/api/training/demo')) : null;
         await ws.start();
@@ -92,7 +96,14 @@ export const App = () => {
 
   // The issuance portal's flow: resumed after a reload, started on first visit.
   useEffect(() => {
-    if (ws === null || me === null || me.serviceDesk || route.screen !== 'issuance' || driver !== null)
+    if (
+      leaving ||
+      ws === null ||
+      me === null ||
+      me.serviceDesk ||
+      route.screen !== 'issuance' ||
+      driver !== null
+    )
       return;
     const next = new IssuanceDriver(ws);
     setDriver(next);
@@ -100,18 +111,27 @@ export const App = () => {
     void (saved ? next.resume(saved) : next.start()).then(() => {
       if (next.error && saved) void next.start();
     });
-  }, [ws, me, route.screen, driver]);
+  }, [leaving, ws, me, route.screen, driver]);
   useEffect(() => {
     if (driver?.flowId) sessionStorage.setItem(FLOW_KEY, driver.flowId);
   });
 
+  // The flow and the session end together. The driver leaves the page's state at once, in the same
+  // render as `leaving`: otherwise the effect above would start a new flow for the session being
+  // ended, refused once the logout lands, and that driver would outlive it into the next login.
   const endSession = useCallback(async () => {
-    await driver?.abortForLogout();
-    driver?.dispose();
+    const ending = driver;
+    setLeaving(true);
     setDriver(null);
     sessionStorage.removeItem(FLOW_KEY);
-    await logout();
-    setMe(null);
+    ending?.dispose();
+    try {
+      await ending?.abortForLogout();
+      await logout();
+    } finally {
+      setMe(null);
+      setLeaving(false);
+    }
     window.location.hash = '#/';
   }, [driver]);
 
@@ -132,7 +152,7 @@ export const App = () => {
 
   const main = () => {
     if (failure) return <ErrorPanel error={failure} />;
-    if (loaded === null || ws === null) return <p aria-busy="true">{t.app.loading}</p>;
+    if (loaded === null || ws === null || leaving) return <p aria-busy="true">{t.app.loading}</p>;
     if (me === null)
       return <LoginScreen ws={ws} agentUrl={loaded.config.agentUrl} onLoggedIn={(next) => setMe(next)} />;
     switch (route.screen) {
@@ -165,7 +185,13 @@ export const App = () => {
       <header className="top">
         <h1>
           {t.app.name}
-          {loaded?.config.training ? <span className="badge">{t.app.trainingBadge}</span> : null}
+          {/* A space between the name and the badge: screen readers read the heading as one text. */}
+          {loaded?.config.training ? (
+            <>
+              {' '}
+              <span className="badge">{t.app.trainingBadge}</span>
+            </>
+          ) : null}
         </h1>
         <nav aria-label={t.app.name}>
           <ul>

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type AgentFixture, CARD, createAgentFixture, PINS, PORTAL } from '../test-support/agent-fixture.js';
 import { cardSignatureVerifies } from '../test-support/signature-check.js';
+import { acceptedOrigins, buildAgentApp } from './agent-app.js';
 
 const run = promisify(execFile);
 
@@ -40,6 +41,53 @@ describe('card agent over HTTP (virtual cards)', () => {
         headers: { origin: PORTAL, host: 'attacker.example:31443' },
       });
       expect(rebinding.statusCode).toBe(403);
+    });
+
+    it('in training answers the portal under each loopback spelling, and lets a refused page read why', async () => {
+      for (const origin of ['http://127.0.0.1:3000', 'http://[::1]:3000']) {
+        const info = await f.app.inject({ method: 'GET', url: '/v1/info', headers: { origin } });
+        expect(info.statusCode, origin).toBe(200);
+        expect(info.headers['access-control-allow-origin']).toBe(origin);
+      }
+      for (const origin of [
+        'http://127.0.0.1:3001',
+        'https://localhost:3000',
+        'http://localhost.example:3000',
+      ]) {
+        const refused = await f.app.inject({ method: 'POST', url: '/v1/sessions', headers: { origin } });
+        expect(refused.statusCode, origin).toBe(403);
+        expect(JSON.parse(refused.body)).toMatchObject({
+          code: 'ORIGIN_FORBIDDEN',
+          details: { reason: 'origin' },
+        });
+        // Readable by the page that was refused, and naming nothing of the agent's settings.
+        expect(refused.headers['access-control-allow-origin']).toBe(origin);
+        expect(refused.body).not.toContain(PORTAL);
+      }
+    });
+
+    it('outside training answers the configured origin only', async () => {
+      expect([...acceptedOrigins(PORTAL, false)]).toEqual([PORTAL]);
+      expect([...acceptedOrigins('https://portal.region.example', true)]).toEqual([
+        'https://portal.region.example',
+      ]);
+      expect(new Set(acceptedOrigins('http://127.0.0.1:3000/', true))).toEqual(
+        new Set(['http://127.0.0.1:3000', 'http://localhost:3000', 'http://[::1]:3000']),
+      );
+      const strict = await buildAgentApp({ agent: f.agent, portalOrigin: PORTAL });
+      try {
+        const loopback = await strict.inject({
+          method: 'GET',
+          url: '/v1/info',
+          headers: { origin: 'http://127.0.0.1:3000' },
+        });
+        expect(loopback.statusCode).toBe(403);
+        expect(
+          (await strict.inject({ method: 'GET', url: '/v1/info', headers: { origin: PORTAL } })).statusCode,
+        ).toBe(200);
+      } finally {
+        await strict.close();
+      }
     });
 
     it('answers the portal, with CORS headers and a Private Network Access pre-flight', async () => {

@@ -9,7 +9,7 @@ import { trainingRoutes } from './training-routes.js';
 
 export interface AgentAppOptions {
   readonly agent: CardAgent;
-  /** The only origin whose pages may use the agent, e.g. http://localhost:3000. */
+  /** The only origin whose pages may use the agent, e.g. http://localhost:3000 (see `acceptedOrigins`). */
   readonly portalOrigin: string;
   /** Answer Private Network Access pre-flights (Chromium asks before a public page calls loopback). */
   readonly privateNetworkAccess?: boolean;
@@ -51,6 +51,25 @@ const hostname = (host: string | undefined): string => {
   return host.split(':')[0] ?? '';
 };
 
+/**
+ * The page origins the agent answers. Outside training only the configured one. In training mode,
+ * where one process runs the portal and its agent on loopback, a portal configured on a loopback name
+ * is also answered under the other loopback spellings of the same scheme and port: the page opened at
+ * http://127.0.0.1:3000 works as it does at http://localhost:3000. No other host is ever added.
+ */
+export const acceptedOrigins = (portalOrigin: string, training: boolean): ReadonlySet<string> => {
+  const configured = new URL(portalOrigin);
+  if (!training || !LOOPBACK_HOSTS.has(configured.hostname)) return new Set([configured.origin]);
+  return new Set([
+    configured.origin,
+    ...[...LOOPBACK_HOSTS].map((host) => {
+      const spelling = new URL(configured.origin);
+      spelling.hostname = host;
+      return spelling.origin;
+    }),
+  ]);
+};
+
 const base64 = { type: 'string', pattern: '^[A-Za-z0-9+/]*={0,2}$', maxLength: 65536 } as const;
 const flowId = { type: 'string', minLength: 1, maxLength: 100 } as const;
 
@@ -60,10 +79,16 @@ const flowId = { type: 'string', minLength: 1, maxLength: 100 } as const;
  */
 export const buildAgentApp = async (options: AgentAppOptions): Promise<FastifyInstance> => {
   const { agent, portalOrigin } = options;
+  const accepted = acceptedOrigins(portalOrigin, options.training !== undefined);
   const app = Fastify({ logger: false, bodyLimit: 256 * 1024 });
 
-  const corsHeaders = (reply: FastifyReply) =>
-    reply.header('access-control-allow-origin', portalOrigin).header('vary', 'Origin');
+  /** The origin to name in CORS answers: the caller's, once it is one of those accepted. */
+  const allowedOrigin = (request: FastifyRequest): string => {
+    const origin = request.headers.origin;
+    return origin !== undefined && accepted.has(origin) ? origin : portalOrigin;
+  };
+  const corsHeaders = (request: FastifyRequest, reply: FastifyReply) =>
+    reply.header('access-control-allow-origin', allowedOrigin(request)).header('vary', 'Origin');
 
   app.addHook('onRequest', async (request, reply) => {
     // Loopback names only: a page on a rebinding DNS name must not reach the agent.
@@ -80,12 +105,15 @@ export const buildAgentApp = async (options: AgentAppOptions): Promise<FastifyIn
       }
       return;
     }
-    if (origin !== portalOrigin) {
+    if (origin === undefined || !accepted.has(origin)) {
+      // The refusal itself is readable by the refused page (a fixed body, nothing of the agent's
+      // settings), so that it can tell "opened at the wrong address" from "no agent running".
+      if (origin) reply.header('access-control-allow-origin', origin).header('vary', 'Origin');
       return reply
         .status(403)
         .send(errorBody('ORIGIN_FORBIDDEN', { reason: origin ? 'origin' : 'no-origin' }));
     }
-    corsHeaders(reply);
+    corsHeaders(request, reply);
     if (request.method === 'OPTIONS') {
       reply
         .header('access-control-allow-methods', 'GET, POST')
@@ -377,7 +405,7 @@ export const buildAgentApp = async (options: AgentAppOptions): Promise<FastifyIn
         'content-type': 'text/event-stream',
         'cache-control': 'no-store',
         connection: 'keep-alive',
-        'access-control-allow-origin': portalOrigin,
+        'access-control-allow-origin': allowedOrigin(request),
         vary: 'Origin',
       });
       raw.write('retry: 1000\n\n');

@@ -44,6 +44,8 @@ describe('sessions', () => {
     await h.t.ca.revoke(session.certificate_serial, 'keyCompromise', 'operator');
     const refused = { status: 401, body: { code: 'LOGIN_CERTIFICATE_REVOKED' } };
     expect(await page.api('GET', '/api/auth/me')).toMatchObject(refused);
+    // The page's own question on a load is answered: no one is logged in.
+    expect(await page.api('GET', '/api/auth/session')).toMatchObject({ status: 200, body: { user: null } });
     expect(await page.api('GET', `/api/flows/${page.flowId}`)).toMatchObject(refused);
     expect(await page.api('POST', '/api/flows/start')).toMatchObject(refused);
     expect(await page.api('POST', '/api/auth/logout')).toMatchObject(refused);

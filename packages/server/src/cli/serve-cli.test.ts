@@ -27,10 +27,11 @@ describe('reservkort serve --training (npm start)', () => {
       const timer = setTimeout(() => reject(new Error(`no start: ${output.slice(-2000)}`)), 50_000);
       const onData = (chunk: Buffer) => {
         output += chunk.toString();
-        const server = /API docs: (http:\/\/127\.0\.0\.1:\d+)\/api\/docs/.exec(output);
+        // Every address a person opens in a browser is printed as the portal's own (localhost).
+        const server = /API docs: http:\/\/localhost:(\d+)\/api\/docs/.exec(output);
         const agent = /card agent: (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
         if (server?.[1] && agent?.[1] && output.includes('Prova det här')) {
-          url = server[1];
+          url = `http://127.0.0.1:${server[1]}`;
           agentUrl = agent[1];
           clearTimeout(timer);
           resolve();
@@ -67,6 +68,9 @@ describe('reservkort serve --training (npm start)', () => {
     expect(await (await fetch(`${url}/pki/ca/root.pem`)).text()).toContain('BEGIN CERTIFICATE');
     const origin = url.replace('127.0.0.1', 'localhost');
     expect((await fetch(`${agentUrl}/v1/info`, { headers: { origin } })).status).toBe(200);
+    // Training: the page opened at 127.0.0.1 (as the server's own log spells it) works as well.
+    expect((await fetch(`${agentUrl}/v1/info`, { headers: { origin: url } })).status).toBe(200);
+    expect(await (await fetch(`${url}/api/config`)).json()).toMatchObject({ portalUrl: origin });
     expect(
       (await fetch(`${agentUrl}/v1/info`, { headers: { origin: 'http://elsewhere.example' } })).status,
     ).toBe(403);

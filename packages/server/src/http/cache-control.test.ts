@@ -28,12 +28,15 @@ describe('caching of API answers', () => {
     await h?.dispose();
   });
 
-  it('forbids storing the answers that carry the CSRF token: login and /api/auth/me', async () => {
+  it('forbids storing the answers that carry the CSRF token: login, /api/auth/me and /api/auth/session', async () => {
     const login = await page.login(ADMIN1_CARD);
     expect(login.body.csrfToken).toEqual(expect.any(String));
     expect(last()).toBe('no-store');
     const me = await page.api('GET', '/api/auth/me');
     expect(me.body.csrfToken).toBe(login.body.csrfToken);
+    expect(last()).toBe('no-store');
+    const session = await page.api('GET', '/api/auth/session');
+    expect(session.body.user.csrfToken).toBe(login.body.csrfToken);
     expect(last()).toBe('no-store');
   });
 

@@ -130,6 +130,28 @@ describe('card login over HTTP', () => {
     expect((await app.inject({ method: 'GET', url: '/api/auth/me', cookies })).statusCode).toBe(401);
   });
 
+  it('answers "who is logged in" without an error status: no one, the admin, no one after logout', async () => {
+    const session = (cookies: Record<string, string> = {}) =>
+      app.inject({ method: 'GET', url: '/api/auth/session', cookies });
+    const nobody = await session();
+    expect([nobody.statusCode, nobody.json()]).toEqual([200, { user: null }]);
+    expect((await session({ rk_session: 'not-a-session' })).json()).toEqual({ user: null });
+    const response = await login(ADMIN_CARD);
+    const body = response.json();
+    const cookies = { rk_session: response.cookies.find((c) => c.name === 'rk_session')?.value ?? '' };
+    const someone = await session(cookies);
+    expect(someone.statusCode).toBe(200);
+    expect(someone.json()).toEqual({ user: body });
+    await app.inject({
+      method: 'POST',
+      url: '/api/auth/logout',
+      cookies,
+      headers: { 'x-csrf-token': body.csrfToken },
+    });
+    const ended = await session(cookies);
+    expect([ended.statusCode, ended.json()]).toEqual([200, { user: null }]);
+  });
+
   it('lets a LoA2 card log in, as LoA2', async () => {
     const response = await login(LOA2_CARD);
     expect(response.json()).toMatchObject({ assuranceLevel: 'LoA2', hsaId: LOA2_ADMIN });

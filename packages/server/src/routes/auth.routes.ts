@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { SignedStatement } from '@reservkort/domain';
+import type { ErrorCode, SignedStatement } from '@reservkort/domain';
 import {
   consumeChallenge,
   type Database,
@@ -14,7 +14,14 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Kysely } from 'kysely';
 import { verifyCardCertificate, verifyCardSignature } from '../auth/card-certificate.js';
 import { loginCardAt, verifyChallengeReaders } from '../auth/login-station.js';
-import { hashToken, newToken, requireSession, SESSION_COOKIE, setSessionCookie } from '../auth/session.js';
+import {
+  type CurrentSession,
+  hashToken,
+  newToken,
+  requireSession,
+  SESSION_COOKIE,
+  setSessionCookie,
+} from '../auth/session.js';
 import { issueChallenge, readStatement, statement } from '../auth/signing-challenge.js';
 import { ApiError } from '../http/api-error.js';
 import { RATE_LIMITED } from '../http/rate-limit.js';
@@ -25,6 +32,8 @@ import { newStationNonce } from '../station/station-statement.service.js';
 const CHALLENGE_TTL_MS = 2 * 60_000;
 const base64 = { type: 'string', pattern: '^[A-Za-z0-9+/]*={0,2}$', minLength: 4, maxLength: 16384 } as const;
 const errorRef = { $ref: 'ApiError#' } as const;
+/** The refusals of a session that mean no one is logged in (a revoked login certificate ends its session). */
+const LOGGED_OUT: ReadonlySet<ErrorCode> = new Set(['NOT_LOGGED_IN', 'LOGIN_CERTIFICATE_REVOKED']);
 
 export const whoAmI = {
   type: 'object',
@@ -220,20 +229,48 @@ export const authRoutes =
       },
     );
 
+    const whoIs = async (session: CurrentSession) => {
+      const admin = await getAdmin(db, session.hsaId);
+      return {
+        hsaId: session.hsaId,
+        name: admin ? `${admin.givenName} ${admin.surname}` : '',
+        cardNumber: session.cardNumber,
+        assuranceLevel: session.assuranceLevel,
+        serviceDesk: await hasStaffRole(db, session.hsaId, 'service-desk'),
+        csrfToken: session.csrfToken,
+      };
+    };
+
     app.get(
       '/me',
       { schema: { tags: ['auth'], summary: 'Who is logged in', response: { 200: whoAmI, 401: errorRef } } },
+      async (request) => whoIs(await requireSession(request, db, ctx.clock.now(), ctx.sessions)),
+    );
+
+    // The page's first question on every load: being logged out is an answer here, not an error.
+    app.get(
+      '/session',
+      {
+        schema: {
+          tags: ['auth'],
+          summary: 'Who is logged in, if anyone: `user` is null when no session is (ended, expired or none)',
+          response: {
+            200: {
+              type: 'object',
+              properties: { user: { anyOf: [whoAmI, { type: 'null' }] } },
+              required: ['user'],
+            },
+          },
+        },
+      },
       async (request) => {
-        const session = await requireSession(request, db, ctx.clock.now(), ctx.sessions);
-        const admin = await getAdmin(db, session.hsaId);
-        return {
-          hsaId: session.hsaId,
-          name: admin ? `${admin.givenName} ${admin.surname}` : '',
-          cardNumber: session.cardNumber,
-          assuranceLevel: session.assuranceLevel,
-          serviceDesk: await hasStaffRole(db, session.hsaId, 'service-desk'),
-          csrfToken: session.csrfToken,
-        };
+        const session = await requireSession(request, db, ctx.clock.now(), ctx.sessions).catch(
+          (error: unknown) => {
+            if (error instanceof ApiError && LOGGED_OUT.has(error.code)) return null;
+            throw error;
+          },
+        );
+        return { user: session === null ? null : await whoIs(session) };
       },
     );
   };

@@ -267,6 +267,8 @@ describe('authorization matrix: every endpoint × caller', () => {
     { name: 'POST /api/auth/challenge', method: 'POST', url: () => '/api/auth/challenge', expected: open() },
     // --- session ---
     { name: 'GET /api/auth/me', method: 'GET', url: () => '/api/auth/me', expected: loggedIn(ok(), 'GET') },
+    // Anyone may ask; the anonymous caller is told no one is logged in (200, user null).
+    { name: 'GET /api/auth/session', method: 'GET', url: () => '/api/auth/session', expected: open() },
     {
       name: 'POST /api/auth/card-removed (another card than the login card)',
       method: 'POST',

@@ -42,6 +42,7 @@ describe('the web page’s routes', () => {
       '<!doctype html><title>Reservkort</title><div id="root"></div>',
     );
     await writeFile(join(webRoot, 'assets', 'index-abc.js'), 'console.log(1)');
+    await writeFile(join(webRoot, 'favicon.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
     h = await createIssuanceHarness({}, () => ({
       clock,
       training: true,
@@ -61,6 +62,8 @@ describe('the web page’s routes', () => {
     const anonymous = new Client(h);
     const config = await anonymous.get('/api/config');
     expect(config.body).toEqual({ training: true, agentUrl: 'http://127.0.0.1:31999', version: '0.1.0' });
+    // A context without a configured public address names none (startServer always has one).
+    expect(config.body).not.toHaveProperty('portalUrl');
     const page = await anonymous.get('/');
     expect(page.status).toBe(200);
     expect(page.body).toContain('<div id="root">');
@@ -70,6 +73,13 @@ describe('the web page’s routes', () => {
     expect(policy?.get('cache-control')).toBe('no-cache');
     const asset = await fetch(`${h.baseUrl}/assets/index-abc.js`);
     expect(asset.headers.get('cache-control')).toContain('immutable');
+    // The product's icon, also where browsers look for it by default.
+    const icon = await fetch(`${h.baseUrl}/favicon.ico`);
+    expect([icon.status, icon.redirected, icon.headers.get('content-type')]).toEqual([
+      200,
+      true,
+      'image/svg+xml',
+    ]);
     // Unknown API paths are still the catalogue's 404, not the page.
     expect((await anonymous.get('/api/nowhere')).body).toMatchObject({ code: 'NOT_FOUND' });
   });

@@ -12,6 +12,8 @@ const pageConfig = {
   properties: {
     training: { type: 'boolean' },
     agentUrl: { type: 'string' },
+    /** The portal's configured address, when known: where to send a page the agent refuses. */
+    portalUrl: { type: 'string' },
     version: { type: 'string' },
   },
   required: ['training', 'agentUrl', 'version'],
@@ -30,11 +32,17 @@ export const webRoutes =
       {
         schema: {
           tags: ['web'],
-          summary: 'What the page needs to start: training mode, where the card agent listens',
+          summary:
+            'What the page needs to start: training mode, where the card agent listens, the portal’s configured address',
           response: { 200: pageConfig },
         },
       },
-      async () => ({ training: ctx.training, agentUrl, version: '0.1.0' }),
+      async () => ({
+        training: ctx.training,
+        agentUrl,
+        ...(ctx.publicUrl === undefined ? {} : { portalUrl: new URL(ctx.publicUrl).origin }),
+        version: '0.1.0',
+      }),
     );
 
     const root = ctx.webRoot ?? null;
@@ -69,8 +77,14 @@ export const webRoutes =
         // Hashed assets never change; the page itself is always fetched fresh.
         res.header(
           'cache-control',
-          path.endsWith('index.html') ? 'no-cache' : 'public, max-age=31536000, immutable',
+          path.endsWith('index.html') || path.endsWith('favicon.svg')
+            ? 'no-cache'
+            : 'public, max-age=31536000, immutable',
         );
       },
     });
+    // Browsers and tools that ask for the classic icon path get the product's icon too.
+    app.get('/favicon.ico', { schema: { hide: true } }, async (_request, reply) =>
+      reply.redirect('/favicon.svg', 301),
+    );
   };

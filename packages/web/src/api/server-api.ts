@@ -536,6 +536,52 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who is logged in, if anyone: `user` is null when no session is (ended, expired or none) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            user: {
+                                hsaId: string;
+                                name: string;
+                                cardNumber: string;
+                                /** @enum {string} */
+                                assuranceLevel: "LoA2" | "LoA3";
+                                serviceDesk: boolean;
+                                csrfToken: string;
+                            } | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/flows/start": {
         parameters: {
             query?: never;
@@ -1907,7 +1953,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** What the page needs to start: training mode, where the card agent listens */
+        /** What the page needs to start: training mode, where the card agent listens, the portal’s configured address */
         get: {
             parameters: {
                 query?: never;
@@ -1926,6 +1972,7 @@ export interface paths {
                         "application/json": {
                             training: boolean;
                             agentUrl: string;
+                            portalUrl?: string;
                             version: string;
                         };
                     };

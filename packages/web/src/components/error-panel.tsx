@@ -1,6 +1,8 @@
 import { type ControlId, describeError, type ErrorCode, REMEDY_ACTIONS } from '@reservkort/domain';
+import type { ReactNode } from 'react';
+import { pageAddresses } from '../api/page-addresses.js';
 import { useLanguage } from '../i18n/language.js';
-import { fill } from '../i18n/ui-texts.js';
+import { fill, type UiTexts } from '../i18n/ui-texts.js';
 
 export interface ShownError {
   readonly code: ErrorCode | 'AGENT_UNREACHABLE';
@@ -19,6 +21,31 @@ interface ErrorPanelProps {
   readonly remedy?: ControlId | undefined;
 }
 
+/**
+ * ORIGIN_FORBIDDEN with the addresses in it: the agent runs but answers another address than this
+ * page's. Either the page is open at the wrong address (open the portal's), or the agent is set up
+ * for another portal than this one (its settings need changing).
+ */
+const originRefusal = (t: UiTexts, portalUrl: string | null): { why: string; remedy: ReactNode } | null => {
+  if (portalUrl === null) return null;
+  const page = window.location.origin;
+  if (page === portalUrl)
+    return { why: fill(t.agent.otherPortal, { page }), remedy: fill(t.agent.setUpAgent, { page }) };
+  const [before = '', after = ''] = t.agent.openPortal.split('{portal}');
+  return {
+    why: fill(t.agent.wrongAddress, { page, portal: portalUrl }),
+    remedy: (
+      <>
+        {before}
+        <a href={`${portalUrl}/`} data-portal-url>
+          {portalUrl}
+        </a>
+        {after}
+      </>
+    ),
+  };
+};
+
 /** What happened, why, and what to do: next to the control concerned, with the remedy as a button. */
 export const ErrorPanel = ({
   error,
@@ -29,15 +56,17 @@ export const ErrorPanel = ({
   remedy: offered,
 }: ErrorPanelProps) => {
   const { language, t, catalogue } = useLanguage();
+  const addresses = pageAddresses();
   if (error.code === 'AGENT_UNREACHABLE') {
     return (
       <section className="error-panel" role="alert" id={id} data-code="AGENT_UNREACHABLE">
         <h3>{t.agent.unreachableTitle}</h3>
-        <p>{fill(t.agent.unreachable, { url: agentUrl ?? '' })}</p>
+        <p>{fill(t.agent.unreachable, { url: agentUrl || addresses.agentUrl })}</p>
       </section>
     );
   }
   const described = describeError({ code: error.code, details: error.details ?? {} }, language);
+  const refusedHere = error.code === 'ORIGIN_FORBIDDEN' ? originRefusal(t, addresses.portalUrl) : null;
   const remedy = offered ?? REMEDY_ACTIONS[error.code];
   const remedyAction = remedy ? actions[remedy] : undefined;
   return (
@@ -50,9 +79,9 @@ export const ErrorPanel = ({
       <h3>{described.title}</h3>
       <dl>
         <dt>{t.error.why}</dt>
-        <dd>{described.explanation}</dd>
+        <dd>{refusedHere?.why ?? described.explanation}</dd>
         <dt>{t.error.remedy}</dt>
-        <dd>{described.remedy}</dd>
+        <dd>{refusedHere?.remedy ?? described.remedy}</dd>
         <dt>{t.error.code}</dt>
         <dd>
           <a

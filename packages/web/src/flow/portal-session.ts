@@ -1,6 +1,6 @@
 // Who is logged in, and card login: the server's challenge signed on the card through the agent.
 import { AgentFailure } from '../api/agent-client.js';
-import { ApiFailure, answer, client, setCsrfToken } from '../api/server-client.js';
+import { answer, client, setCsrfToken } from '../api/server-client.js';
 import type { Me } from '../api/views.js';
 import type { Workstation } from './workstation.js';
 
@@ -14,15 +14,11 @@ interface Authenticated {
 export const agentFailureOf = (operation: { error: { code: string } | null }): AgentFailure =>
   new AgentFailure((operation.error?.code ?? 'CARD_ERROR') as AgentFailure['code'], null);
 
+/** Who is logged in, if anyone: no one is an answer, not an error. */
 export const currentUser = async (): Promise<Me | null> => {
-  try {
-    const me = await answer<Me>(client.GET('/api/auth/me'));
-    setCsrfToken(me.csrfToken);
-    return me;
-  } catch (error) {
-    if (error instanceof ApiFailure && error.status === 401) return null;
-    throw error;
-  }
+  const { user } = await answer<{ user: Me | null }>(client.GET('/api/auth/session'));
+  if (user !== null) setCsrfToken(user.csrfToken);
+  return user;
 };
 
 /** Logs in with the card in reader 1 (PIN 1 in the agent's dialog). */

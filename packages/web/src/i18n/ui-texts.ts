@@ -25,6 +25,13 @@ export interface UiTexts {
     readonly version: string;
     readonly unreachableTitle: string;
     readonly unreachable: string;
+    /** ORIGIN_FORBIDDEN, this page at another address than the portal's: {page}, {portal}. */
+    readonly wrongAddress: string;
+    /** Its remedy, with {portal} as a link. */
+    readonly openPortal: string;
+    /** ORIGIN_FORBIDDEN at the portal's own address: the agent is set up for another portal. */
+    readonly otherPortal: string;
+    readonly setUpAgent: string;
     readonly live: string;
     readonly reconnecting: string;
   };
@@ -265,6 +272,12 @@ const sv: UiTexts = {
     unreachableTitle: 'Kortagenten svarar inte',
     unreachable:
       'Sidan når inte kortagenten på {url}. Starta kortagenten på den här datorn (reservkort agent) och ladda om sidan.',
+    wrongAddress:
+      'Kortagenten på den här datorn är igång, men den svarar bara portalen på {portal}. Den här sidan är öppnad på {page}.',
+    openPortal: 'Öppna portalen på {portal} och logga in där.',
+    otherPortal:
+      'Kortagenten på den här datorn är igång, men den är inställd för en annan portal än den här ({page}).',
+    setUpAgent: 'Be IT-supporten ställa in kortagenten för {page} (reservkort agent --portal-origin {page}).',
     live: 'Ansluten till kortagenten',
     reconnecting: 'Tappade kontakten med kortagenten – ansluter igen …',
   },
@@ -527,6 +540,13 @@ const en: UiTexts = {
     unreachableTitle: 'The card agent does not answer',
     unreachable:
       'The page cannot reach the card agent at {url}. Start the card agent on this computer (reservkort agent) and reload the page.',
+    wrongAddress:
+      'The card agent on this computer is running, but it answers only the portal at {portal}. This page was opened at {page}.',
+    openPortal: 'Open the portal at {portal} and log in there.',
+    otherPortal:
+      'The card agent on this computer is running, but it is set up for another portal than this one ({page}).',
+    setUpAgent:
+      'Ask IT support to set the card agent up for {page} (reservkort agent --portal-origin {page}).',
     live: 'Connected to the card agent',
     reconnecting: 'Lost the card agent – reconnecting …',
   },

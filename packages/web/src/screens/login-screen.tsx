@@ -36,6 +36,12 @@ export const LoginScreen = ({ ws, agentUrl, onLoggedIn }: LoginScreenProps) => {
       ? describeError({ code: 'READERS_MISSING', details: { missing: missing.join(', ') } }, language)
       : null;
   const canLogin = ws.failure === null && missing.length === 0 && card1 !== null && !busy;
+  // The agent refusing this page's address is told apart from no agent at all: the advice differs.
+  const agentFailure = ws.failure
+    ? ws.failure.code === 'ORIGIN_FORBIDDEN'
+      ? 'ORIGIN_FORBIDDEN'
+      : 'AGENT_UNREACHABLE'
+    : null;
 
   const login = async () => {
     setBusy(true);
@@ -56,7 +62,7 @@ export const LoginScreen = ({ ws, agentUrl, onLoggedIn }: LoginScreenProps) => {
       </h2>
       <h3>{t.login.preflight}</h3>
       <p>{t.login.intro}</p>
-      {ws.failure ? <ErrorPanel error={{ code: 'AGENT_UNREACHABLE' }} agentUrl={agentUrl} /> : null}
+      {agentFailure ? <ErrorPanel error={{ code: agentFailure }} agentUrl={agentUrl} /> : null}
       <ReaderPicture connected={{ 1: readers[1].connected, 2: readers[2].connected }} />
       <ul className="preflight" data-testid="preflight">
         {([1, 2] as const).map((n) => (
@@ -91,7 +97,13 @@ export const LoginScreen = ({ ws, agentUrl, onLoggedIn }: LoginScreenProps) => {
         </button>
         {!canLogin && !busy ? (
           <p className="reason" id="login-reason" data-reason={blocked ? 'READERS_MISSING' : 'CARD_MISSING'}>
-            {blocked ? blocked.title : ws.failure ? t.agent.unreachableTitle : t.login.noCard}
+            {blocked
+              ? blocked.title
+              : agentFailure === 'ORIGIN_FORBIDDEN'
+                ? catalogue.codes.ORIGIN_FORBIDDEN.title
+                : agentFailure
+                  ? t.agent.unreachableTitle
+                  : t.login.noCard}
           </p>
         ) : null}
       </div>

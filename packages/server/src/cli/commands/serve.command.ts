@@ -113,7 +113,7 @@ export const registerServeCommand = (program: Command): void => {
         `Reservkort ${running.training ? 'i övningsläge (training mode)' : ''} på ${local}`,
         `  Webbgränssnitt / web UI: ${local}/`,
         ...(running.publicUrl === local ? [] : [`  Publik adress / public URL: ${running.publicUrl}/`]),
-        `  API-dokumentation / API docs: ${running.operationsUrl ?? running.url}/api/docs`,
+        `  API-dokumentation / API docs: ${running.operationsUrl ?? local}/api/docs`,
         `  Hälsa / health: ${running.url}/health   Mätvärden / metrics: ${running.operationsUrl ?? running.url}/metrics`,
         `  OCSP: ${running.url}/ocsp   CRL: ${running.url}/pki/crl/loa3.crl`,
         `  Granskningslogg, kontrollpunkt / audit checkpoint: ${running.url}/audit/checkpoint`,
