@@ -1,4 +1,13 @@
-import { ID_DOCUMENTS, type IdDocument } from '@reservkort/domain';
+import {
+  DAY,
+  dateOf,
+  endOfDay,
+  ID_DOCUMENTS,
+  type IdDocument,
+  formatDate as isoDate,
+  parseDate,
+  startOfDay,
+} from '@reservkort/domain';
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { AgentFailure } from '../api/agent-client.js';
 import { answer, client } from '../api/server-client.js';
@@ -8,11 +17,11 @@ import { PinPrompt } from '../components/pin-prompt.js';
 import { type PageError, pageErrorOf } from '../flow/issuance-driver.js';
 import { agentFailureOf } from '../flow/portal-session.js';
 import type { Workstation } from '../flow/workstation.js';
-import { formatCard, formatDate } from '../format.js';
+import { formatCard, formatDate, formatEndDate } from '../format.js';
 import { useLanguage } from '../i18n/language.js';
 
-const DAY = 86_400_000;
-const isoDay = (at: number): string => new Date(at).toISOString().slice(0, 10);
+/** The date input's value for the Swedish calendar day of an instant. */
+const isoDay = (at: number): string => isoDate(dateOf(at));
 
 /** Admin 1: find a person, register and sign an order with the card, see and cancel orders. */
 export const AdminPortal = ({ ws, me }: { readonly ws: Workstation; readonly me: Me }) => {
@@ -57,8 +66,11 @@ export const AdminPortal = ({ ws, me }: { readonly ws: Workstation; readonly me:
     event.preventDefault();
     if (found === null) return;
     void run(async () => {
-      const notBefore = Math.max(Date.parse(`${validFrom}T00:00:00Z`), Date.now());
-      const notAfter = Date.parse(`${validTo}T23:59:59Z`);
+      // Dates are Swedish calendar days: valid from the start of the first, to the end of the last.
+      const from = parseDate(validFrom);
+      const to = parseDate(validTo);
+      const notBefore = Math.max(from.ok ? startOfDay(from.value) : 0, Date.now());
+      const notAfter = to.ok ? endOfDay(to.value) : Number.NaN;
       const challenge = await answer<SigningChallenge & { stationNonce: string }>(
         client.POST('/api/admin/orders/prepare', {
           body: {
@@ -159,7 +171,7 @@ export const AdminPortal = ({ ws, me }: { readonly ws: Workstation; readonly me:
                 {formatCard(order.cardNumber)} ·{' '}
                 {t.admin.state[order.state as keyof typeof t.admin.state] ?? order.state} ·{' '}
                 {formatDate(order.validity.notBefore, language)} –{' '}
-                {formatDate(order.validity.notAfter, language)}
+                {formatEndDate(order.validity.notAfter, language)}
                 {order.state === 'registered' ? (
                   <button type="button" onClick={() => cancel(order.id)} disabled={busy}>
                     {t.admin.cancel}
