@@ -69,9 +69,11 @@ export const en: LanguageCatalogue = {
       remedy: 'Ask another administrator with KRA or RA to log in and complete the issuance.',
     },
     PROTECTED_NEEDS_KUR: {
-      title: 'The KUR add-on role is needed',
-      explanation: 'This order can only be handled by administrators who hold the KUR add-on role.',
-      remedy: 'Let an administrator with KUR handle it, or ask whoever grants roles for KUR.',
+      title: 'No hit you can handle',
+      explanation:
+        'The search found nothing that your roles let you see or handle. For confidentiality, the reason is not shown.',
+      remedy:
+        'Check the search. If the issuance must still be done, ask an administrator with wider rights (for example the KUR add-on role) to search instead.',
     },
     NOT_ELIGIBLE: {
       title: 'This person cannot get a LoA3 reserve card',

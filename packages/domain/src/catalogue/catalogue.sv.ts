@@ -69,9 +69,11 @@ export const sv: LanguageCatalogue = {
       remedy: 'Be en annan administratör med rollen KRA eller RA att logga in och slutföra utgivningen.',
     },
     PROTECTED_NEEDS_KUR: {
-      title: 'Tilläggsrollen KUR krävs',
-      explanation: 'Beställningen kan bara hanteras av administratörer som har tilläggsrollen KUR.',
-      remedy: 'Låt en administratör med KUR hantera ärendet, eller be den som delar ut roller om KUR.',
+      title: 'Ingen träff som du kan hantera',
+      explanation:
+        'Sökningen gav ingen träff som dina roller räcker till att se eller hantera. Av sekretesskäl visas inte varför.',
+      remedy:
+        'Kontrollera sökningen. Ska utgivningen göras ändå, be en administratör med utökad behörighet (till exempel tilläggsrollen KUR) att söka i stället.',
     },
     NOT_ELIGIBLE: {
       title: 'Personen kan inte få ett LoA3-reservkort',
