@@ -159,7 +159,7 @@ export const en: LanguageCatalogue = {
     },
     PNR_INVALID: {
       title: 'Not a personnummer',
-      explanation: 'A personnummer has ten or twelve digits, for example 19800101-9802.',
+      explanation: 'A personnummer has ten or twelve digits, for example 19800101-9804.',
       remedy: 'Check the number and type it again.',
     },
     PNR_CHECK_DIGIT: {
@@ -187,7 +187,7 @@ export const en: LanguageCatalogue = {
     QUERY_INVALID: {
       title: 'The query could not be understood',
       explanation: 'Search by personnummer or by a complete HSA-id.',
-      remedy: 'Type for example 19800101-9802 or SE2321000016-abc1.',
+      remedy: 'Type for example 19800101-9804 or SE2321000016-abc1.',
     },
     DATE_INVALID: {
       title: 'Invalid date',
@@ -243,7 +243,8 @@ export const en: LanguageCatalogue = {
     },
     ORDER_STATE_CONFLICT: {
       title: 'The order is already being handled',
-      explanation: 'The order is in a state where this cannot be done ({state}).',
+      explanation:
+        'The order is being handled in another issuance, or changed while you were working, so this cannot be done now.',
       remedy:
         'Reload the page. If another issuance of the same order is under way, wait until it is finished.',
     },

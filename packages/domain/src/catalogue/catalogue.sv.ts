@@ -159,7 +159,7 @@ export const sv: LanguageCatalogue = {
     },
     PNR_INVALID: {
       title: 'Inte ett personnummer',
-      explanation: 'Ett personnummer har tio eller tolv siffror, till exempel 19800101-9802.',
+      explanation: 'Ett personnummer har tio eller tolv siffror, till exempel 19800101-9804.',
       remedy: 'Kontrollera numret och skriv det igen.',
     },
     PNR_CHECK_DIGIT: {
@@ -186,7 +186,7 @@ export const sv: LanguageCatalogue = {
     QUERY_INVALID: {
       title: 'Sökningen kunde inte tolkas',
       explanation: 'Sök på ett personnummer eller ett fullständigt HSA-id.',
-      remedy: 'Skriv till exempel 19800101-9802 eller SE2321000016-abc1.',
+      remedy: 'Skriv till exempel 19800101-9804 eller SE2321000016-abc1.',
     },
     DATE_INVALID: {
       title: 'Ogiltigt datum',
@@ -242,7 +242,8 @@ export const sv: LanguageCatalogue = {
     },
     ORDER_STATE_CONFLICT: {
       title: 'Beställningen hanteras redan',
-      explanation: 'Beställningen är i ett läge där åtgärden inte går att göra ({state}).',
+      explanation:
+        'Beställningen hanteras redan i en annan utgivning eller ändrades medan du arbetade, så åtgärden går inte att göra just nu.',
       remedy: 'Ladda om sidan. Pågår en annan utgivning av samma beställning, vänta tills den är klar.',
     },
     CARD_ALREADY_ISSUED: {

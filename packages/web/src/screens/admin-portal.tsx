@@ -82,7 +82,7 @@ export const AdminPortal = ({ ws, me }: { readonly ws: Workstation; readonly me:
         }),
       );
       const readerId = ws.readerIdOf(1);
-      if (readerId === null) throw new AgentFailure('READER_NOT_FOUND', null);
+      if (readerId === null) throw AgentFailure.of('READER_NOT_FOUND', { reader: '1' });
       await ws.agent.bind(readerId);
       const done = await ws.run(ws.agent.sign(readerId, challenge.toBeSigned));
       if (done.state !== 'done') throw agentFailureOf(done);

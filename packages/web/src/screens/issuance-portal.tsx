@@ -343,7 +343,7 @@ const SearchStep = ({
               code,
               // The number as normalised (PNR_FORMAT) is the page's to show: the timeline keeps no query.
               details: {
-                normalised: driver.review?.normalisedQuery ?? '',
+                normalised: driver.review?.normalisedQuery ?? searched.query,
                 ...(lastEntryWith(view.timeline, code)?.details ?? {}),
               },
             }}
