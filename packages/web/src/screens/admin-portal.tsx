@@ -30,7 +30,8 @@ export const AdminPortal = ({ ws, me }: { readonly ws: Workstation; readonly me:
   const [query, setQuery] = useState('');
   const [found, setFound] = useState<PersonAnswer | null>(null);
   const [error, setError] = useState<PageError | null>(null);
-  const [notice, setNotice] = useState('');
+  // Which notice, not its words: a change of language must change the notice too.
+  const [notice, setNotice] = useState<'registered' | 'cancelled' | null>(null);
   const [busy, setBusy] = useState(false);
   const [cardNumber, setCardNumber] = useState('');
   const [validFrom, setValidFrom] = useState(() => isoDay(Date.now()));
@@ -41,7 +42,7 @@ export const AdminPortal = ({ ws, me }: { readonly ws: Workstation; readonly me:
   const run = async (work: () => Promise<void>) => {
     setBusy(true);
     setError(null);
-    setNotice('');
+    setNotice(null);
     try {
       await work();
     } catch (failure) {
@@ -105,7 +106,7 @@ export const AdminPortal = ({ ws, me }: { readonly ws: Workstation; readonly me:
       );
       setFound(await lookUp(found.person.hsaId));
       setCardNumber('');
-      setNotice(t.admin.registered);
+      setNotice('registered');
     });
   };
 
@@ -113,7 +114,7 @@ export const AdminPortal = ({ ws, me }: { readonly ws: Workstation; readonly me:
     void run(async () => {
       await answer(client.POST('/api/admin/orders/{orderId}/cancel', { params: { path: { orderId } } }));
       if (found) setFound(await lookUp(found.person.hsaId));
-      setNotice(t.admin.cancelled);
+      setNotice('cancelled');
     });
 
   return (
@@ -144,7 +145,7 @@ export const AdminPortal = ({ ws, me }: { readonly ws: Workstation; readonly me:
       <div aria-live="polite">
         {notice ? (
           <p role="status" className="notice">
-            {notice}
+            {t.admin[notice]}
           </p>
         ) : null}
       </div>
