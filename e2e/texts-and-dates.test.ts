@@ -4,7 +4,7 @@
 // administrator without KUR learns nothing of a protected person, on the screen or in the case; and
 // each demo person has one name, the directory's, on the card, in the banner and in the queue.
 import { join } from 'node:path';
-import { dateOf, formatDate as isoDate, luhnCheckDigit } from '@reservkort/domain';
+import { addDays, dateOf, formatDate as isoDate, luhnCheckDigit } from '@reservkort/domain';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UI_TEXTS } from '../packages/web/src/i18n/ui-texts.js';
@@ -22,10 +22,7 @@ const HINTS = /skydd|protected|beställning|\border\b|identitet|identity|Stina/i
 const SECRETS = /skydd|protected|identitet|identity|Stina|p003|9752278900000000203/i;
 
 /** Today's date in Sweden plus `days`, as a date input takes it (YYYY-MM-DD). */
-const daysOn = (days: number): string => {
-  const today = dateOf(Date.now());
-  return isoDate(dateOf(Date.UTC(today.year, today.month - 1, today.day + days, 12), 'UTC'));
-};
+const daysOn = (days: number): string => isoDate(addDays(dateOf(Date.now()), days));
 
 /** How a date is written on the page: ISO in Swedish, day/month/year in English (en-GB). */
 const written = (iso: string, language: 'sv' | 'en'): string =>

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  addDays,
   ageOn,
   compareDates,
   DAY,
@@ -32,6 +33,12 @@ describe('calendar', () => {
     expect(formatDate({ year: 987, month: 3, day: 4 })).toBe('0987-03-04');
     expect(parseDate('2023-02-29')).toMatchObject({ ok: false, error: { code: 'DATE_INVALID' } });
     expect(parseDate('29/02/2024')).toMatchObject({ ok: false, error: { code: 'DATE_INVALID' } });
+  });
+
+  it('counts calendar days across months, years and leap days', () => {
+    expect(addDays({ year: 2026, month: 12, day: 25 }, 13)).toEqual({ year: 2027, month: 1, day: 7 });
+    expect(addDays({ year: 2028, month: 2, day: 28 }, 1)).toEqual({ year: 2028, month: 2, day: 29 });
+    expect(addDays({ year: 2026, month: 3, day: 1 }, -1)).toEqual({ year: 2026, month: 2, day: 28 });
   });
 
   it('compares dates and counts whole years of age', () => {

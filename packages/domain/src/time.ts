@@ -52,6 +52,12 @@ export const parseDate = (input: string): Result<CalendarDate> => {
   return isValidCalendarDate(date) ? ok(date) : err('DATE_INVALID', { input: input.slice(0, 40) });
 };
 
+/** The calendar date `days` after `date` (before it, for a negative number). */
+export const addDays = (date: CalendarDate, days: number): CalendarDate => {
+  const at = new Date(Date.UTC(date.year, date.month - 1, date.day + days));
+  return { year: at.getUTCFullYear(), month: at.getUTCMonth() + 1, day: at.getUTCDate() };
+};
+
 /** Whole years completed between `birth` and `on` (the birthday counts on the day itself; 29 Feb turns on 1 Mar). */
 export const ageOn = (birth: CalendarDate, on: CalendarDate): number => {
   const years = on.year - birth.year;
