@@ -1,5 +1,5 @@
 // The support case from end to end in a real browser: an administrator runs into NO_ORDER and
-// sends "Skicka felanmälan"; Servicedesk Sara finds the case in the queue, reads the SPEC §5
+// sends "Skicka felanmälan"; Sara Servicedesk finds the case in the queue, reads the SPEC §5
 // fields, the timeline drawn as a time line and the catalogue entry, then assigns, comments and
 // resolves it; the queue's status filter shows each case where it belongs.
 import { CATALOGUES, describeError, luhnCheckDigit } from '@reservkort/domain';
@@ -59,7 +59,7 @@ describe('the service desk works a support case', () => {
     await page.locator('[data-action="logout"]').click();
     await page.locator('[data-control="login"]').waitFor();
 
-    // Servicedesk Sara logs in with her card: the queue is her start page.
+    // Sara Servicedesk logs in with her card: the queue is her start page.
     await portal.insert(DEMO.sara.card, 1);
     await portal.login(DEMO.adminPins.pin1);
     const queue = page.getByTestId('queue');

@@ -11,7 +11,7 @@ export const DEMO = {
   admin3: { name: 'Admin Tre', card: '9752278900000000103' },
   admin4: { name: 'Admin Fyra', card: '9752278900000000104' },
   lena: { name: 'Lena LoA2', card: '9752278900000000105' },
-  sara: { name: 'Servicedesk Sara', card: '9752278900000000106' },
+  sara: { name: 'Sara Servicedesk', card: '9752278900000000106' },
   adminPins: { pin1: '1234', pin2: '5678' },
   /** The reserve card on Anna Andersson's order, and its PIN letter. */
   annaCard: '9752278900000000201',

@@ -52,6 +52,12 @@ export const parseDate = (input: string): Result<CalendarDate> => {
   return isValidCalendarDate(date) ? ok(date) : err('DATE_INVALID', { input: input.slice(0, 40) });
 };
 
+/** The calendar date `days` after `date` (before it, for a negative number). */
+export const addDays = (date: CalendarDate, days: number): CalendarDate => {
+  const at = new Date(Date.UTC(date.year, date.month - 1, date.day + days));
+  return { year: at.getUTCFullYear(), month: at.getUTCMonth() + 1, day: at.getUTCDate() };
+};
+
 /** Whole years completed between `birth` and `on` (the birthday counts on the day itself; 29 Feb turns on 1 Mar). */
 export const ageOn = (birth: CalendarDate, on: CalendarDate): number => {
   const years = on.year - birth.year;
@@ -81,3 +87,60 @@ export const dateOf = (instant: Instant, timeZone: string = SWEDISH_TIME_ZONE): 
 
 export const MINUTE = 60_000;
 export const DAY = 86_400_000;
+
+const offsetFormatters = new Map<string, Intl.DateTimeFormat>();
+
+/** How far the wall clock of `timeZone` is ahead of UTC at `instant`, in milliseconds. */
+const zoneOffset = (instant: Instant, timeZone: string): number => {
+  let formatter = offsetFormatters.get(timeZone);
+  if (formatter === undefined) {
+    formatter = new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    offsetFormatters.set(timeZone, formatter);
+  }
+  const parts = formatter.formatToParts(new Date(instant));
+  const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value);
+  const wall = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+  return wall - Math.floor(instant / 1000) * 1000;
+};
+
+/** The instant the wall clock of `timeZone` shows `date` at `h:m:s` (an hour skipped by DST: after it). */
+const wallClock = (date: CalendarDate, h: number, m: number, s: number, timeZone: string): Instant => {
+  const asUtc = Date.UTC(date.year, date.month - 1, date.day, h, m, s);
+  const first = asUtc - zoneOffset(asUtc, timeZone);
+  // The offset may differ on either side of a DST change: read it again at the first guess.
+  return asUtc - zoneOffset(first, timeZone);
+};
+
+/** The first second of a calendar day in `timeZone` (00:00:00 there). */
+export const startOfDay = (date: CalendarDate, timeZone: string = SWEDISH_TIME_ZONE): Instant =>
+  wallClock(date, 0, 0, 0, timeZone);
+
+/**
+ * The last second of a calendar day in `timeZone` (23:59:59 there): how a date that something is
+ * valid "to" is stored, e.g. 2026-12-10 is 2026-12-10T22:59:59Z in winter, 21:59:59Z in summer.
+ */
+export const endOfDay = (date: CalendarDate, timeZone: string = SWEDISH_TIME_ZONE): Instant =>
+  wallClock(date, 23, 59, 59, timeZone);
+
+/** 23:59:59 UTC: where an end date entered as a calendar day was once stored, as if UTC were Swedish time. */
+const UTC_END_OF_DAY = DAY - 1000;
+
+/**
+ * The calendar date (in Swedish time) that an end of validity stands for. Ends are stored with
+ * `endOfDay`; an end stored the earlier way, at exactly 23:59:59 UTC, stands for that UTC date
+ * (read in Swedish time it would fall an hour or two into the next day). No end stored with
+ * `endOfDay` falls on 23:59:59 UTC, since Swedish time is always ahead of UTC.
+ */
+export const endDateOf = (instant: Instant, timeZone: string = SWEDISH_TIME_ZONE): CalendarDate => {
+  if (((instant % DAY) + DAY) % DAY === UTC_END_OF_DAY) return dateOf(instant, 'UTC');
+  return dateOf(instant, timeZone);
+};

@@ -1,4 +1,12 @@
-import { type CardNumber, formatCardNumber, type Language, parseCardNumber } from '@reservkort/domain';
+import {
+  type CalendarDate,
+  type CardNumber,
+  dateOf,
+  endDateOf,
+  formatCardNumber,
+  type Language,
+  parseCardNumber,
+} from '@reservkort/domain';
 
 const TIME_ZONE = 'Europe/Stockholm';
 
@@ -10,13 +18,22 @@ export const formatTime = (at: number, language: Language): string =>
     second: '2-digit',
   }).format(new Date(at));
 
-export const formatDate = (at: number, language: Language): string =>
+/** A calendar date as the language writes it (2026-12-10, 10/12/2026): no time zone involved. */
+export const formatCalendarDate = (date: CalendarDate, language: Language): string =>
   new Intl.DateTimeFormat(language === 'sv' ? 'sv-SE' : 'en-GB', {
-    timeZone: TIME_ZONE,
+    timeZone: 'UTC',
     year: 'numeric',
     month: '2-digit',
     day: '2-digit',
-  }).format(new Date(at));
+  }).format(new Date(Date.UTC(date.year, date.month - 1, date.day)));
+
+/** The date of an instant in Swedish time. */
+export const formatDate = (at: number, language: Language): string =>
+  formatCalendarDate(dateOf(at, TIME_ZONE), language);
+
+/** The date an end of validity stands for ("giltig till"): the last day it is valid, in Swedish time. */
+export const formatEndDate = (at: number, language: Language): string =>
+  formatCalendarDate(endDateOf(at, TIME_ZONE), language);
 
 /** A card number in groups, as printed on the card; anything unparsable as it came. */
 export const formatCard = (cardNumber: string | null | undefined): string => {

@@ -638,10 +638,11 @@ export class Pkcs11Backend implements CardBackend {
           error,
         );
       }
-      if (slot === undefined) throw agentError('READER_NOT_FOUND', `no reader ${readerId}`, { readerId });
+      if (slot === undefined)
+        throw agentError('READER_NOT_FOUND', `no reader ${readerId}`, { reader: readerId });
       const { handle, token } = slot;
       if (handle === null || token === null) {
-        throw agentError('CARD_MISSING', `no card in reader ${readerId}`, { readerId });
+        throw agentError('CARD_MISSING', `no card in reader ${readerId}`, { reader: readerId });
       }
       if (expected !== null && token.cardNumber !== expected) {
         throw agentError('CARD_REMOVED', `reader ${readerId} holds another card than ${expected}`, {

@@ -153,12 +153,13 @@ const choose = (lib: PKCS11, target: CardInitTarget): Candidate & { token: pkcs1
     if (chosen === undefined)
       throw agentError('CARD_MISSING', `no token labelled ${target.tokenLabel}`, {
         label: target.tokenLabel,
+        reader: target.tokenLabel,
       });
   } else if (target.slot === FREE_SLOT) {
     chosen = all.find((c) => c.token !== null && !has(c.token.flags, pkcs11js.CKF_TOKEN_INITIALIZED));
     if (chosen === undefined)
       throw agentError('CARD_MISSING', 'no slot holds a token that was never initialised', {
-        readerId: FREE_SLOT,
+        reader: FREE_SLOT,
       });
   } else {
     const id = normaliseSlotId(target.slot);
@@ -168,13 +169,13 @@ const choose = (lib: PKCS11, target: CardInitTarget): Candidate & { token: pkcs1
         'READER_NOT_FOUND',
         `no slot ${target.slot} (there are: ${all.map((c) => c.id).join(', ') || 'none'})`,
         {
-          readerId: target.slot,
+          reader: target.slot,
         },
       );
     }
   }
   const token = chosen.token;
-  if (token === null) throw agentError('CARD_MISSING', `no card in ${chosen.id}`, { readerId: chosen.id });
+  if (token === null) throw agentError('CARD_MISSING', `no card in ${chosen.id}`, { reader: chosen.id });
   return { ...chosen, token };
 };
 

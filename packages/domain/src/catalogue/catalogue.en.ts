@@ -69,9 +69,11 @@ export const en: LanguageCatalogue = {
       remedy: 'Ask another administrator with KRA or RA to log in and complete the issuance.',
     },
     PROTECTED_NEEDS_KUR: {
-      title: 'The KUR add-on role is needed',
-      explanation: 'This order can only be handled by administrators who hold the KUR add-on role.',
-      remedy: 'Let an administrator with KUR handle it, or ask whoever grants roles for KUR.',
+      title: 'No hit you can handle',
+      explanation:
+        'The search found nothing that your roles let you see or handle. For confidentiality, the reason is not shown.',
+      remedy:
+        'Check the search. If the issuance must still be done, ask an administrator with wider rights (for example the KUR add-on role) to search instead.',
     },
     NOT_ELIGIBLE: {
       title: 'This person cannot get a LoA3 reserve card',
@@ -157,7 +159,7 @@ export const en: LanguageCatalogue = {
     },
     PNR_INVALID: {
       title: 'Not a personnummer',
-      explanation: 'A personnummer has ten or twelve digits, for example 19800101-9802.',
+      explanation: 'A personnummer has ten or twelve digits, for example 19800101-9804.',
       remedy: 'Check the number and type it again.',
     },
     PNR_CHECK_DIGIT: {
@@ -185,7 +187,7 @@ export const en: LanguageCatalogue = {
     QUERY_INVALID: {
       title: 'The query could not be understood',
       explanation: 'Search by personnummer or by a complete HSA-id.',
-      remedy: 'Type for example 19800101-9802 or SE2321000016-abc1.',
+      remedy: 'Type for example 19800101-9804 or SE2321000016-abc1.',
     },
     DATE_INVALID: {
       title: 'Invalid date',
@@ -241,7 +243,8 @@ export const en: LanguageCatalogue = {
     },
     ORDER_STATE_CONFLICT: {
       title: 'The order is already being handled',
-      explanation: 'The order is in a state where this cannot be done ({state}).',
+      explanation:
+        'The order is being handled in another issuance, or changed while you were working, so this cannot be done now.',
       remedy:
         'Reload the page. If another issuance of the same order is under way, wait until it is finished.',
     },

@@ -69,9 +69,11 @@ export const sv: LanguageCatalogue = {
       remedy: 'Be en annan administratör med rollen KRA eller RA att logga in och slutföra utgivningen.',
     },
     PROTECTED_NEEDS_KUR: {
-      title: 'Tilläggsrollen KUR krävs',
-      explanation: 'Beställningen kan bara hanteras av administratörer som har tilläggsrollen KUR.',
-      remedy: 'Låt en administratör med KUR hantera ärendet, eller be den som delar ut roller om KUR.',
+      title: 'Ingen träff som du kan hantera',
+      explanation:
+        'Sökningen gav ingen träff som dina roller räcker till att se eller hantera. Av sekretesskäl visas inte varför.',
+      remedy:
+        'Kontrollera sökningen. Ska utgivningen göras ändå, be en administratör med utökad behörighet (till exempel tilläggsrollen KUR) att söka i stället.',
     },
     NOT_ELIGIBLE: {
       title: 'Personen kan inte få ett LoA3-reservkort',
@@ -157,7 +159,7 @@ export const sv: LanguageCatalogue = {
     },
     PNR_INVALID: {
       title: 'Inte ett personnummer',
-      explanation: 'Ett personnummer har tio eller tolv siffror, till exempel 19800101-9802.',
+      explanation: 'Ett personnummer har tio eller tolv siffror, till exempel 19800101-9804.',
       remedy: 'Kontrollera numret och skriv det igen.',
     },
     PNR_CHECK_DIGIT: {
@@ -184,7 +186,7 @@ export const sv: LanguageCatalogue = {
     QUERY_INVALID: {
       title: 'Sökningen kunde inte tolkas',
       explanation: 'Sök på ett personnummer eller ett fullständigt HSA-id.',
-      remedy: 'Skriv till exempel 19800101-9802 eller SE2321000016-abc1.',
+      remedy: 'Skriv till exempel 19800101-9804 eller SE2321000016-abc1.',
     },
     DATE_INVALID: {
       title: 'Ogiltigt datum',
@@ -240,7 +242,8 @@ export const sv: LanguageCatalogue = {
     },
     ORDER_STATE_CONFLICT: {
       title: 'Beställningen hanteras redan',
-      explanation: 'Beställningen är i ett läge där åtgärden inte går att göra ({state}).',
+      explanation:
+        'Beställningen hanteras redan i en annan utgivning eller ändrades medan du arbetade, så åtgärden går inte att göra just nu.',
       remedy: 'Ladda om sidan. Pågår en annan utgivning av samma beställning, vänta tills den är klar.',
     },
     CARD_ALREADY_ISSUED: {

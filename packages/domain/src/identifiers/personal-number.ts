@@ -18,7 +18,7 @@ export interface ParsedPersonalNumber {
   readonly normalised: boolean;
 }
 
-/** 198001019802 | 19800101-9802 | 800101-9802 (800101+9802 when 100 or older). */
+/** 198001019804 | 19800101-9804 | 800101-9804 (800101+9804 when 100 or older). */
 export type PersonalNumberStyle = 'twelve' | 'twelve-hyphen' | 'ten';
 
 const SHAPE = /^(\d{6}|\d{8})([-+]?)(\d{4})$/;

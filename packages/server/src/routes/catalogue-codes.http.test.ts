@@ -208,8 +208,15 @@ describe('the SPEC §4 error catalogue over HTTP', () => {
     await setUp(['noKur']);
     await toSearch(ACTORS.noKur.cardNumber);
     const answer = await search(RECIPIENTS.protectedPerson.pnr);
-    expectReached('PROTECTED_NEEDS_KUR', answer, { control: 'select-order', event: 'searched' });
+    const entry = expectReached('PROTECTED_NEEDS_KUR', answer, {
+      control: 'select-order',
+      event: 'searched',
+    });
     expect(answer.body.review).toBeNull();
+    // The timeline (which a support case copies) records a search without a hit, nothing more.
+    expect(entry.details).toEqual({ queryKind: 'personal-number', hit: false });
+    const reason = controlOf(answer.body.view, 'select-order').reason;
+    expect(reason).toEqual({ code: 'PROTECTED_NEEDS_KUR' });
     const text = JSON.stringify(answer.body);
     for (const secret of [
       'Hemlig',

@@ -191,7 +191,7 @@ export const STAFF_CARDS: readonly PlannedStaffCard[] = [
   },
   {
     // The service desk (förvaltningen): works the support cases, issues nothing.
-    name: 'Servicedesk Sara',
+    name: 'Sara Servicedesk',
     holder: STAFF.sara,
     cardNumber: cardNumber('9752278900000000106'),
     assuranceLevel: 'LoA3',

@@ -99,16 +99,19 @@ describe('training seed', () => {
       'Admin Tre',
       'Admin Fyra',
       'Lena LoA2',
-      'Servicedesk Sara',
+      'Sara Servicedesk',
     ]);
-    const sara = summary.admins.find((a) => a.name === 'Servicedesk Sara');
+    const sara = summary.admins.find((a) => a.name === 'Sara Servicedesk');
     expect(sara?.roles).toEqual(['service-desk']);
     expect(await hasStaffRole(t.store.db, sara?.hsaId as HsaId, 'service-desk')).toBe(true);
-    // Every card holder is a person of the directory too, with a personnummer.
+    // Every card holder is a person of the directory too, with a personnummer, and is called by
+    // the directory's name (given name, family name) on the card and everywhere else.
     for (const admin of summary.admins) {
       const person = await getPersonByHsaId(t.store.db, admin.hsaId as HsaId);
       expect(person?.personalNumber?.kind).toBe('personnummer');
+      expect(admin.name).toBe(`${person?.givenName} ${person?.surname}`);
     }
+    for (const card of STAFF_CARDS) expect(card.name).toBe(`${card.holder.givenName} ${card.holder.surname}`);
   });
 
   it('creates the recipients with valid personal numbers, one of them a samordningsnummer', async () => {

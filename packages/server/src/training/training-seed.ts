@@ -2,10 +2,12 @@
 // virtual cards made the way a card bureau makes them, recipients, orders, and sealed reserve cards.
 import type { VirtualBackend } from '@reservkort/agent';
 import {
+  addDays,
   buildOrganisationTree,
   type CardNumber,
   DAY,
   dateOf,
+  endOfDay,
   type HsaId,
   type IdAdmin,
   type Instant,
@@ -195,7 +197,11 @@ const buildOrder = async (
     id: planned.id,
     person: context.recipient,
     cardNumber: planned.cardNumber,
-    validity: { notBefore: at, notAfter: at + TRAINING_PRODUCT.maxValidityDays * DAY },
+    // As admin 1 enters it: valid from now to the end of the last whole day the product allows.
+    validity: {
+      notBefore: at,
+      notAfter: endOfDay(addDays(dateOf(at), TRAINING_PRODUCT.maxValidityDays - 1)),
+    },
     idDocument: planned.idDocument,
     admin,
     signature: {

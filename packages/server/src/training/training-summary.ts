@@ -129,7 +129,7 @@ export const summariseTraining = (
     'Koppla ur läsare 2 innan du loggar in (READERS_MISSING), eller ta ut admin-kortet ur läsare 1 efter inloggningen (CARD_REINSERTED).',
     'Ta ut reservkortet medan nycklarna skapas i steg 6 (CARD_REMOVED_DURING_DOWNLOAD).',
     'Kvittera inte kortet i steg 7 förrän tiden gått ut: certifikaten spärras (ACK_TIMEOUT).',
-    'Logga in som Servicedesk Sara för att arbeta med felanmälningarna i kön.',
+    'Logga in som Sara Servicedesk för att arbeta med felanmälningarna i kön.',
   ];
   return { admins, reserveCards, persons, scenarios };
 };

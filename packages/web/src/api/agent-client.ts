@@ -1,11 +1,13 @@
 // The card agent's loopback API as the page uses it. The agent has no OpenAPI document of its own;
 // these types mirror its routes, and the agent's own tests pin the routes down.
-import type {
-  CardKeyType,
-  CardNumber,
-  ErrorCode,
-  ErrorResponseBody,
-  SignedStatement,
+import {
+  type CardKeyType,
+  type CardNumber,
+  type ErrorCode,
+  type ErrorResponseBody,
+  errorResponse,
+  isErrorCode,
+  type SignedStatement,
 } from '@reservkort/domain';
 
 export interface AgentReader {
@@ -128,6 +130,13 @@ export class AgentFailure extends Error {
     readonly body: ErrorResponseBody | null,
   ) {
     super(code);
+  }
+
+  /** A failure with the details its catalogue text names (a reader, a reason), as an agent answer carries them. */
+  static of(code: string, details: Readonly<Record<string, unknown>> = {}): AgentFailure {
+    return isErrorCode(code)
+      ? new AgentFailure(code, errorResponse(code, details))
+      : new AgentFailure('CARD_ERROR', errorResponse('CARD_ERROR', { reason: code }));
   }
 }
 

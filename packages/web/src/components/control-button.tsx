@@ -62,7 +62,7 @@ export const ControlButton = ({
           </p>
           <p>{described.remedy}</p>
           <p className="reason-links">
-            <a href={`#/catalogue/${reason.code}`}>
+            <a href={`#/catalogue/${reason.code}`} className="code-link">
               <code>{reason.code}</code>
             </a>
             {remedy && remedyAction ? (

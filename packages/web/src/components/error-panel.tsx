@@ -86,6 +86,7 @@ export const ErrorPanel = ({
         <dd>
           <a
             href={`#/catalogue/${error.code}`}
+            className="code-link"
             aria-label={fill(t.error.catalogueLink, { code: error.code })}
           >
             <code>{error.code}</code>

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import type { SupportCasePreview, SupportCaseShown } from '../api/views.js';
 import { type PageError, pageErrorOf } from '../flow/issuance-driver.js';
-import { formatCard, formatDate } from '../format.js';
+import { formatCard, formatDate, formatEndDate } from '../format.js';
 import { useLanguage } from '../i18n/language.js';
 import { fill } from '../i18n/ui-texts.js';
 import { ErrorPanel } from './error-panel.js';
@@ -114,7 +114,7 @@ export const SupportCaseDialog = ({ preview: load, send: deliver, onClose }: Sup
                       </div>
                       <div>
                         {t.support.certificate.validity}: {formatDate(Date.parse(cert.notBefore), language)} –{' '}
-                        {formatDate(Date.parse(cert.notAfter), language)}
+                        {formatEndDate(Date.parse(cert.notAfter), language)}
                       </div>
                       <div>
                         {t.support.certificate.keyUsage}: {cert.keyUsage.join(', ')}

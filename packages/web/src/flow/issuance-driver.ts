@@ -6,7 +6,9 @@
 import {
   type CardKeyType,
   type CardNumber,
+  classifySearchQuery,
   DEFAULT_CARD_KEY_TYPE,
+  dateOf,
   type ErrorCode,
   type FlowAnswer,
   type FlowEffect,
@@ -226,7 +228,8 @@ export class IssuanceDriver {
 
   /** The nonce the station's next statement on this flow must carry. */
   private nonce(): string {
-    if (this.stationNonce === null) throw new AgentFailure('STATEMENT_INVALID', null);
+    if (this.stationNonce === null)
+      throw AgentFailure.of('STATEMENT_INVALID', { reason: 'no station nonce' });
     return this.stationNonce;
   }
 
@@ -333,7 +336,10 @@ export class IssuanceDriver {
           client.POST('/api/flows/{flowId}/search', { ...this.path(), body: { query } }),
         );
         this.review = found.review;
-        this.lastSearch = { query: found.review?.normalisedQuery ?? query, codes: found.raised };
+        // The number as the server normalised it, also on a miss (PNR_FORMAT names it).
+        const classified = classifySearchQuery(query, dateOf(Date.now()));
+        const normalised = classified.kind === 'personal-number' ? classified.normalised : query;
+        this.lastSearch = { query: found.review?.normalisedQuery ?? normalised, codes: found.raised };
         this.took(found);
       }),
     );
@@ -344,7 +350,7 @@ export class IssuanceDriver {
   /** A server challenge signed with PIN 2 on the card in `slot`. */
   private async signChallenge(purpose: 'order' | 'acknowledge', slot: 1 | 2) {
     const readerId = this.ws.readerIdOf(slot);
-    if (readerId === null) throw new AgentFailure('READER_NOT_FOUND', null);
+    if (readerId === null) throw AgentFailure.of('READER_NOT_FOUND', { reader: String(slot) });
     const challenge = await answer<SigningChallenge>(
       client.POST('/api/flows/{flowId}/signing-challenge', { ...this.path(), body: { purpose } }),
     );

@@ -11,8 +11,9 @@ interface Authenticated {
 }
 
 /** An agent operation that ended in failure, as an error the page can show. */
-export const agentFailureOf = (operation: { error: { code: string } | null }): AgentFailure =>
-  new AgentFailure((operation.error?.code ?? 'CARD_ERROR') as AgentFailure['code'], null);
+export const agentFailureOf = (operation: {
+  error: { code: string; details?: Readonly<Record<string, unknown>> } | null;
+}): AgentFailure => AgentFailure.of(operation.error?.code ?? 'CARD_ERROR', operation.error?.details ?? {});
 
 /** Who is logged in, if anyone: no one is an answer, not an error. */
 export const currentUser = async (): Promise<Me | null> => {
@@ -24,7 +25,7 @@ export const currentUser = async (): Promise<Me | null> => {
 /** Logs in with the card in reader 1 (PIN 1 in the agent's dialog). */
 export const loginWithCard = async (ws: Workstation): Promise<Me> => {
   const readerId = ws.readerIdOf(1);
-  if (readerId === null) throw new AgentFailure('READER_NOT_FOUND', null);
+  if (readerId === null) throw AgentFailure.of('READER_NOT_FOUND', { reader: '1' });
   await ws.agent.bind(readerId);
   const challenge = await answer<{ challengeId: string; challenge: string; stationNonce: string }>(
     client.POST('/api/auth/challenge'),

@@ -322,7 +322,7 @@ const sv: UiTexts = {
     stepOf: 'Steg {n} av 7',
     intro1: 'Här hanterar du beställningar av reservkort som en annan administratör har registrerat.',
     searchLabel: 'Personnummer eller HSA-id',
-    searchHint: 'Till exempel 19850412-9875 eller SE2321000016-p001.',
+    searchHint: 'Till exempel 19850412-9878 eller SE2321000016-p001.',
     searchNormalised: 'Sökte på {query}.',
     found: 'Beställning hittad för {name}.',
     review: {
@@ -591,7 +591,7 @@ const en: UiTexts = {
     stepOf: 'Step {n} of 7',
     intro1: 'Here you handle reserve card orders that another administrator registered.',
     searchLabel: 'Personal identity number or HSA-id',
-    searchHint: 'For example 19850412-9875 or SE2321000016-p001.',
+    searchHint: 'For example 19850412-9878 or SE2321000016-p001.',
     searchNormalised: 'Searched for {query}.',
     found: 'Order found for {name}.',
     review: {

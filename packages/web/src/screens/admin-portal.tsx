@@ -1,4 +1,13 @@
-import { ID_DOCUMENTS, type IdDocument } from '@reservkort/domain';
+import {
+  DAY,
+  dateOf,
+  endOfDay,
+  ID_DOCUMENTS,
+  type IdDocument,
+  formatDate as isoDate,
+  parseDate,
+  startOfDay,
+} from '@reservkort/domain';
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { AgentFailure } from '../api/agent-client.js';
 import { answer, client } from '../api/server-client.js';
@@ -8,11 +17,11 @@ import { PinPrompt } from '../components/pin-prompt.js';
 import { type PageError, pageErrorOf } from '../flow/issuance-driver.js';
 import { agentFailureOf } from '../flow/portal-session.js';
 import type { Workstation } from '../flow/workstation.js';
-import { formatCard, formatDate } from '../format.js';
+import { formatCard, formatDate, formatEndDate } from '../format.js';
 import { useLanguage } from '../i18n/language.js';
 
-const DAY = 86_400_000;
-const isoDay = (at: number): string => new Date(at).toISOString().slice(0, 10);
+/** The date input's value for the Swedish calendar day of an instant. */
+const isoDay = (at: number): string => isoDate(dateOf(at));
 
 /** Admin 1: find a person, register and sign an order with the card, see and cancel orders. */
 export const AdminPortal = ({ ws, me }: { readonly ws: Workstation; readonly me: Me }) => {
@@ -21,7 +30,8 @@ export const AdminPortal = ({ ws, me }: { readonly ws: Workstation; readonly me:
   const [query, setQuery] = useState('');
   const [found, setFound] = useState<PersonAnswer | null>(null);
   const [error, setError] = useState<PageError | null>(null);
-  const [notice, setNotice] = useState('');
+  // Which notice, not its words: a change of language must change the notice too.
+  const [notice, setNotice] = useState<'registered' | 'cancelled' | null>(null);
   const [busy, setBusy] = useState(false);
   const [cardNumber, setCardNumber] = useState('');
   const [validFrom, setValidFrom] = useState(() => isoDay(Date.now()));
@@ -32,7 +42,7 @@ export const AdminPortal = ({ ws, me }: { readonly ws: Workstation; readonly me:
   const run = async (work: () => Promise<void>) => {
     setBusy(true);
     setError(null);
-    setNotice('');
+    setNotice(null);
     try {
       await work();
     } catch (failure) {
@@ -57,8 +67,11 @@ export const AdminPortal = ({ ws, me }: { readonly ws: Workstation; readonly me:
     event.preventDefault();
     if (found === null) return;
     void run(async () => {
-      const notBefore = Math.max(Date.parse(`${validFrom}T00:00:00Z`), Date.now());
-      const notAfter = Date.parse(`${validTo}T23:59:59Z`);
+      // Dates are Swedish calendar days: valid from the start of the first, to the end of the last.
+      const from = parseDate(validFrom);
+      const to = parseDate(validTo);
+      const notBefore = Math.max(from.ok ? startOfDay(from.value) : 0, Date.now());
+      const notAfter = to.ok ? endOfDay(to.value) : Number.NaN;
       const challenge = await answer<SigningChallenge & { stationNonce: string }>(
         client.POST('/api/admin/orders/prepare', {
           body: {
@@ -70,7 +83,7 @@ export const AdminPortal = ({ ws, me }: { readonly ws: Workstation; readonly me:
         }),
       );
       const readerId = ws.readerIdOf(1);
-      if (readerId === null) throw new AgentFailure('READER_NOT_FOUND', null);
+      if (readerId === null) throw AgentFailure.of('READER_NOT_FOUND', { reader: '1' });
       await ws.agent.bind(readerId);
       const done = await ws.run(ws.agent.sign(readerId, challenge.toBeSigned));
       if (done.state !== 'done') throw agentFailureOf(done);
@@ -93,7 +106,7 @@ export const AdminPortal = ({ ws, me }: { readonly ws: Workstation; readonly me:
       );
       setFound(await lookUp(found.person.hsaId));
       setCardNumber('');
-      setNotice(t.admin.registered);
+      setNotice('registered');
     });
   };
 
@@ -101,7 +114,7 @@ export const AdminPortal = ({ ws, me }: { readonly ws: Workstation; readonly me:
     void run(async () => {
       await answer(client.POST('/api/admin/orders/{orderId}/cancel', { params: { path: { orderId } } }));
       if (found) setFound(await lookUp(found.person.hsaId));
-      setNotice(t.admin.cancelled);
+      setNotice('cancelled');
     });
 
   return (
@@ -132,7 +145,7 @@ export const AdminPortal = ({ ws, me }: { readonly ws: Workstation; readonly me:
       <div aria-live="polite">
         {notice ? (
           <p role="status" className="notice">
-            {notice}
+            {t.admin[notice]}
           </p>
         ) : null}
       </div>
@@ -159,7 +172,7 @@ export const AdminPortal = ({ ws, me }: { readonly ws: Workstation; readonly me:
                 {formatCard(order.cardNumber)} ·{' '}
                 {t.admin.state[order.state as keyof typeof t.admin.state] ?? order.state} ·{' '}
                 {formatDate(order.validity.notBefore, language)} –{' '}
-                {formatDate(order.validity.notAfter, language)}
+                {formatEndDate(order.validity.notAfter, language)}
                 {order.state === 'registered' ? (
                   <button type="button" onClick={() => cancel(order.id)} disabled={busy}>
                     {t.admin.cancel}

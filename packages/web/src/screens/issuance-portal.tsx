@@ -16,7 +16,7 @@ import { StepProgress } from '../components/step-progress.js';
 import { SupportCaseDialog } from '../components/support-case-dialog.js';
 import type { IssuanceDriver } from '../flow/issuance-driver.js';
 import type { Workstation } from '../flow/workstation.js';
-import { formatCard, formatDate } from '../format.js';
+import { formatCard, formatDate, formatEndDate } from '../format.js';
 import { useLanguage } from '../i18n/language.js';
 import { fill } from '../i18n/ui-texts.js';
 import { useSubscription } from '../use-subscription.js';
@@ -280,7 +280,8 @@ const ReviewList = ({ review }: { readonly review: Review }) => {
       <dd>{review.organisation}</dd>
       <dt>{t.flow.review.validity}</dt>
       <dd>
-        {formatDate(review.validity.notBefore, language)} – {formatDate(review.validity.notAfter, language)}
+        {formatDate(review.validity.notBefore, language)} –{' '}
+        {formatEndDate(review.validity.notAfter, language)}
       </dd>
       <dt>{t.flow.review.idDocument}</dt>
       <dd>{documents[review.idDocument] ?? review.idDocument}</dd>
@@ -342,7 +343,7 @@ const SearchStep = ({
               code,
               // The number as normalised (PNR_FORMAT) is the page's to show: the timeline keeps no query.
               details: {
-                normalised: driver.review?.normalisedQuery ?? '',
+                normalised: driver.review?.normalisedQuery ?? searched.query,
                 ...(lastEntryWith(view.timeline, code)?.details ?? {}),
               },
             }}
