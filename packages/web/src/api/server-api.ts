@@ -1324,6 +1324,7 @@ export interface paths {
                             payload: string;
                             signature: string;
                         }[];
+                        shownCodes?: string[];
                     };
                 };
             };
@@ -1392,6 +1393,7 @@ export interface paths {
                             payload: string;
                             signature: string;
                         }[];
+                        shownCodes?: string[];
                     };
                 };
             };

@@ -757,13 +757,21 @@ export class IssuanceDriver {
     return statements;
   }
 
+  /** The code of the refusal the page shows next to the flow, for the case to name what the reporter saw. */
+  private shownCodes(): string[] {
+    const code = this.error?.code;
+    return code === undefined || code === 'AGENT_UNREACHABLE' ? [] : [code];
+  }
+
   /** The pre-filled support case for this flow, as it would be sent (the server keeps nothing of it). */
   previewCase(cardNumber: CardNumber | null): Promise<SupportCasePreview> {
     return this.serial(async () => {
       const flowId = this.flowId;
       const statements = await this.caseStatements(cardNumber);
       return answer<SupportCasePreview>(
-        client.POST('/api/support/cases/preview', { body: { flowId, statements } }),
+        client.POST('/api/support/cases/preview', {
+          body: { flowId, statements, shownCodes: this.shownCodes() },
+        }),
       );
     });
   }
@@ -777,7 +785,9 @@ export class IssuanceDriver {
       const flowId = this.flowId;
       const statements = await this.caseStatements(cardNumber);
       const created = await answer<SupportCaseShown>(
-        client.POST('/api/support/cases', { body: { flowId, statements, comment } }),
+        client.POST('/api/support/cases', {
+          body: { flowId, statements, comment, shownCodes: this.shownCodes() },
+        }),
       );
       if (statements.length > 0)
         this.took(
