@@ -641,8 +641,10 @@ export class IssuanceDriver {
     const enrolled = await enrol;
     if (enrolled.state !== 'done') return this.reportFailure();
     // The keys went to the server when the agent logged them; if that event never reached the
-    // page, they go now. The dialog events before and after them are relayed in their order.
-    await this.flowEvent('dialog-completed', 0, 'sign');
+    // page, they go now. The dialog events before and after them are relayed in their order: the
+    // PIN 2 dialog of this download, not step 3's signature, which the flow's log holds too.
+    const started = this.flowLog.findLast((e) => e.event.type === 'key-generation-started')?.seq ?? 0;
+    await this.flowEvent('dialog-completed', started, 'sign');
     await this.flushed();
     await this.sendKeys();
     // Keys the server did not believe are on the card get no certificate requests at all.
