@@ -61,6 +61,9 @@ export interface FlowAgentEvent {
   readonly at: number;
 }
 
+/** A flow event with its seq in the agent's log (as its SSE id, and as a statement names it). */
+export type LoggedFlowEvent = FlowAgentEvent & { readonly seq: number };
+
 /** Everything pushed to the page: reader and card events, flow events, operation ends. */
 export type AgentEvent =
   | (BackendEvent & { readonly seq: number })
@@ -178,7 +181,7 @@ export class CardAgent {
   private readonly sessions = new Map<string, Session>();
   private readonly operations = new Map<string, Operation>();
   private readonly dialogs = new Map<string, Dialog>();
-  private readonly flows = new Map<string, FlowAgentEvent[]>();
+  private readonly flows = new Map<string, LoggedFlowEvent[]>();
   private readonly enrolments = new Map<CardNumber, Enrolment>();
   private readonly events: AgentEvent[] = [];
   private readonly listeners = new Set<(event: AgentEvent) => void>();
@@ -296,12 +299,12 @@ export class CardAgent {
     }
   }
 
-  private recordFlow(flowId: string | null, event: FlowAgentEvent): void {
-    if (flowId === null) return;
-    const list = this.flows.get(flowId) ?? [];
-    list.push(event);
-    this.flows.set(flowId, list);
+  private recordFlow(flowId: string | null, event: FlowAgentEvent): number | null {
+    if (flowId === null) return null;
     const seq = ++this.seq;
+    const list = this.flows.get(flowId) ?? [];
+    list.push({ ...event, seq });
+    this.flows.set(flowId, list);
     const fact: StatementEvent =
       event.dialog !== undefined
         ? { type: event.type, dialog: event.dialog }
@@ -310,10 +313,40 @@ export class CardAgent {
           : { type: event.type };
     this.facts.set(seq, { event: fact, flowId });
     this.publish({ seq, type: 'flow', flowId, event });
+    return seq;
   }
 
-  flowEvents(flowId: string): readonly FlowAgentEvent[] {
+  /** A flow's events in the order they happened, each with its seq in the log. */
+  flowEvents(flowId: string): readonly LoggedFlowEvent[] {
     return this.flows.get(flowId) ?? [];
+  }
+
+  /**
+   * A flow's card operations in the order they started: a page that was reloaded finds here the
+   * step-6 work still running for its flow, and the PIN dialog it waits on.
+   */
+  flowOperations(token: string, flowId: string): readonly OperationView[] {
+    this.session(token);
+    return [...this.operations.values()].filter((o) => o.flowId === flowId).map((o) => this.view(o));
+  }
+
+  /**
+   * The agent's own word that no step-6 card work for this flow runs here (an agent restarted since,
+   * or a page that lost the work it was doing between two operations): the download failed, with
+   * reason OPERATION_LOST. Returns that event's seq, or null while such work still runs.
+   */
+  downloadLost(token: string, flowId: string): { readonly seq: number | null } {
+    this.session(token);
+    const running = [...this.operations.values()].some(
+      (o) =>
+        o.flowId === flowId &&
+        o.state === 'pending' &&
+        (o.kind === 'enrol' || o.kind === 'write-certificates'),
+    );
+    if (running) return { seq: null };
+    return {
+      seq: this.recordFlow(flowId, { type: 'download-failed', reason: 'OPERATION_LOST', at: this.now() }),
+    };
   }
 
   // --- sessions -------------------------------------------------------------------------------

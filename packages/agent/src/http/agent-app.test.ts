@@ -284,6 +284,41 @@ describe('card agent over HTTP (virtual cards)', () => {
       expect(await f.waitFor(token, again.id, (v) => v.state !== 'pending')).toMatchObject({ state: 'done' });
     });
 
+    it('lets a reloaded page find the running work of its flow, and says when none runs (OPERATION_LOST)', async () => {
+      const token = await f.session();
+      const started = (
+        await f.call('POST', '/v1/readers/reader-2/enrol', { flowId: 'flow-r' }, { 'x-agent-session': token })
+      ).body;
+      // The page is reloaded: a new session of the same origin asks what runs for the flow.
+      const again = await f.session();
+      const headers = { 'x-agent-session': again };
+      const listed = (await f.call('GET', '/v1/flows/flow-r/operations', undefined, headers)).body.operations;
+      expect(listed).toHaveLength(1);
+      expect(listed[0]).toMatchObject({ id: started.id, kind: 'enrol', state: 'pending', flowId: 'flow-r' });
+      expect(listed[0].dialogUrl).toMatch(/\/dialog\//);
+      expect((await f.call('GET', '/v1/flows/other/operations', undefined, headers)).body.operations).toEqual(
+        [],
+      );
+      // While the work runs, nothing is lost.
+      expect((await f.call('POST', '/v1/flows/flow-r/download-lost', undefined, headers)).body).toEqual({
+        seq: null,
+      });
+      // The flow's events carry their seq in the agent's log.
+      const events = (await f.call('GET', '/v1/flows/flow-r/events', undefined, headers)).body.events;
+      expect(events[0]).toMatchObject({ type: 'key-generation-started', seq: expect.any(Number) });
+
+      // A flow with no work here: the agent states the download failed, as an event of its log.
+      const lost = (await f.call('POST', '/v1/flows/flow-gone/download-lost', undefined, headers)).body;
+      expect(lost.seq).toEqual(expect.any(Number));
+      expect(f.agent.flowEvents('flow-gone')).toEqual([
+        { type: 'download-failed', reason: 'OPERATION_LOST', at: expect.any(Number), seq: lost.seq },
+      ]);
+      const refused = await f.call('GET', '/v1/flows/flow-r/operations', undefined, {
+        'x-agent-session': 'nope',
+      });
+      expect(refused.body.code).toBe('SESSION_INVALID');
+    });
+
     it('records a cancelled dialog', async () => {
       const token = await f.session();
       const started = (

@@ -385,6 +385,23 @@ export const buildAgentApp = async (options: AgentAppOptions): Promise<FastifyIn
     },
   );
 
+  // A reloaded page finds its flow's card work here, to carry on with it where it is.
+  app.get<{ Params: { flowId: string } }>(
+    '/v1/flows/:flowId/operations',
+    { schema: { params: { type: 'object', properties: { flowId }, required: ['flowId'] } } },
+    async (request) => ({
+      operations: agent
+        .flowOperations(session(request), request.params.flowId)
+        .map((view) => withDialogUrl(request, view)),
+    }),
+  );
+
+  app.post<{ Params: { flowId: string } }>(
+    '/v1/flows/:flowId/download-lost',
+    { schema: { params: { type: 'object', properties: { flowId }, required: ['flowId'] } } },
+    async (request) => agent.downloadLost(session(request), request.params.flowId),
+  );
+
   // Server-sent events: EventSource cannot send headers, so the session comes in the query.
   app.get<{ Querystring: { session?: string; after?: number } }>(
     '/v1/events',

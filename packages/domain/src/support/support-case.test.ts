@@ -74,6 +74,27 @@ describe('support case', () => {
     expect(draftOf(driver).codes).toEqual(['RESERVE_CARD_MISSING', 'READERS_MISSING']);
   });
 
+  it('adds the codes the portal showed that the flow did not record, each once', () => {
+    const driver = new FlowDriver().to(4);
+    driver.send({ type: 'handover-confirmed' });
+    driver.send({ type: 'reader-unplugged', reader: 2 });
+    driver.send({ type: 'handover-confirmed' });
+    const result = buildSupportCase({
+      flow: driver.state,
+      agent: null,
+      certificatesOnCard: [],
+      comment: '',
+      reportedBy: admins.admin2.hsaId,
+      at: T0,
+      shownCodes: ['EVENT_OUT_OF_ORDER', 'READERS_MISSING'],
+    });
+    expect(result.ok && result.value.codes).toEqual([
+      'RESERVE_CARD_MISSING',
+      'READERS_MISSING',
+      'EVENT_OUT_OF_ORDER',
+    ]);
+  });
+
   it('says which fields are still unknown before an order is chosen', () => {
     const driver = new FlowDriver().to(2);
     const result = buildSupportCase({

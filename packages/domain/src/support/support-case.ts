@@ -34,6 +34,11 @@ export interface SupportCaseInput {
   readonly comment: string;
   readonly reportedBy: HsaId;
   readonly at: Instant;
+  /**
+   * The codes the portal showed the reporter that the flow did not record (a refused action, such
+   * as EVENT_OUT_OF_ORDER, is answered without a timeline entry): the case names what was seen.
+   */
+  readonly shownCodes?: readonly ErrorCode[];
 }
 
 /** Felanmälan: everything SPEC §5 asks for, gathered without the reporter typing it. Never a PIN or a key. */
@@ -66,7 +71,7 @@ export const buildSupportCase = (input: SupportCaseInput): Result<SupportCaseDra
   }
   const { flow } = input;
   const order = flow.order ?? flow.candidate;
-  const codes = [...new Set(flow.timeline.flatMap((entry) => entry.codes))];
+  const codes = [...new Set([...flow.timeline.flatMap((entry) => entry.codes), ...(input.shownCodes ?? [])])];
   return ok({
     flowId: flow.flowId,
     reportedBy: input.reportedBy,

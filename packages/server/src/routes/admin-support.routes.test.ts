@@ -153,6 +153,15 @@ describe('admin portal and support cases over HTTP', () => {
       stationId: expect.stringMatching(/^st-/),
     });
     expect(filed.body.codes).toContain('HSA_ID_INCOMPLETE');
+    // A refusal the flow answered without recording it (EVENT_OUT_OF_ORDER) is named by the code
+    // the portal showed; what is no catalogue code is left out.
+    const refused = await admin2.api('POST', '/api/support/cases/preview', {
+      flowId: admin2.flowId,
+      shownCodes: ['EVENT_OUT_OF_ORDER', 'NOT_A_CODE'],
+    });
+    expect(refused.status, JSON.stringify(refused.body)).toBe(200);
+    expect(refused.body.case.codes).toEqual(['HSA_ID_INCOMPLETE', 'EVENT_OUT_OF_ORDER']);
+    expect(refused.body.catalogue.map((e: { code: string }) => e.code)).toContain('EVENT_OUT_OF_ORDER');
     expect((await admin2.api('GET', '/api/support/cases')).body.code).toBe('ACCESS_DENIED');
 
     await h.cards.removeCard('reader-1');

@@ -73,6 +73,8 @@ export const supportRoutes =
       comment?: string;
       /** `agent-info` and `card-certificates` statements for the flow, with its current station nonce. */
       statements?: SignedStatement[];
+      /** The catalogue codes the portal showed the reporter when they chose to report (unknown ones are left out). */
+      shownCodes?: string[];
     };
     const caseBody = {
       type: 'object',
@@ -80,6 +82,7 @@ export const supportRoutes =
         flowId: { type: 'string', maxLength: 64 },
         comment: { type: 'string', maxLength: 8000 },
         statements: { type: 'array', items: signedStatementSchema, maxItems: MAX_CASE_STATEMENTS },
+        shownCodes: { type: 'array', items: { type: 'string', maxLength: 64 }, maxItems: 4 },
       },
       required: ['flowId'],
       additionalProperties: false,
@@ -98,7 +101,7 @@ export const supportRoutes =
      */
     const draftOf = (
       report: Awaited<ReturnType<typeof reportOf>>,
-      comment: string | undefined,
+      body: CaseBody,
       facts: StationFacts,
     ): SupportCaseDraft => {
       const draft = buildSupportCase({
@@ -106,9 +109,10 @@ export const supportRoutes =
         agent: facts.agent,
         certificatesOnCard: facts.certificatesOnCard,
         stationId: facts.stationId,
-        comment: comment ?? '',
+        comment: body.comment ?? '',
         reportedBy: report.reporter.hsaId,
         at: report.now,
+        shownCodes: (body.shownCodes ?? []).filter(isErrorCode),
       });
       if (!draft.ok) throw new ApiError(draft.error.code, draft.error.details ?? {});
       return draft.value;
@@ -133,7 +137,7 @@ export const supportRoutes =
           request.body.statements ?? [],
           report.now,
         );
-        const draft = draftOf(report, request.body.comment, facts);
+        const draft = draftOf(report, request.body, facts);
         const reporter = report.reporter;
         return {
           case: redactSupportCase(draft, { holdsKur: await holdsKur(reporter.hsaId) }),
@@ -157,7 +161,7 @@ export const supportRoutes =
         const id = randomBytes(12).toString('base64url');
         await db.transaction().execute(async (trx) => {
           const facts = await verifyCaseStatements(trx, ctx.ca, flow.id, request.body.statements ?? [], now);
-          const draft = draftOf(report, request.body.comment, facts);
+          const draft = draftOf(report, request.body, facts);
           await insertCase(trx, {
             id,
             flowId: flow.id,

@@ -36,6 +36,8 @@ export interface PinDialogView {
 export interface AgentOperation {
   readonly id: string;
   readonly kind: 'authenticate' | 'sign' | 'enrol' | 'write-certificates' | 'clean';
+  readonly flowId?: string | null;
+  readonly readerId?: string;
   readonly state: 'pending' | 'done' | 'failed';
   readonly result: unknown;
   readonly error: { readonly code: string; readonly details: Record<string, unknown> } | null;
@@ -207,8 +209,30 @@ export class AgentClient {
     this.request<AgentOperation>('POST', `/v1/readers/${readerId}/clean`, { flowId });
   operation = (id: string, waitSeconds: number) =>
     this.request<AgentOperation>('GET', `/v1/operations/${id}?wait=${waitSeconds}`);
+  /** A flow's events of the agent's log, in order, each with its seq there. */
   flowEvents = async (flowId: string) =>
-    (await this.request<{ events: FlowAgentEvent[] }>('GET', `/v1/flows/${flowId}/events`)).events;
+    (
+      await this.request<{ events: (FlowAgentEvent & { seq: number })[] }>(
+        'GET',
+        `/v1/flows/${encodeURIComponent(flowId)}/events`,
+      )
+    ).events;
+  /** A flow's card operations, oldest first: what a reloaded page carries on with. */
+  flowOperations = async (flowId: string) =>
+    (
+      await this.request<{ operations: AgentOperation[] }>(
+        'GET',
+        `/v1/flows/${encodeURIComponent(flowId)}/operations`,
+      )
+    ).operations;
+  /** The agent states that no step-6 work for the flow runs (OPERATION_LOST); the seq of that event, or null. */
+  downloadLost = async (flowId: string) =>
+    (
+      await this.request<{ seq: number | null }>(
+        'POST',
+        `/v1/flows/${encodeURIComponent(flowId)}/download-lost`,
+      )
+    ).seq;
 
   /** Live events (server-sent); the browser reconnects by itself after a drop. */
   events(onEvent: (event: AgentEvent) => void, onState: (open: boolean) => void): () => void {

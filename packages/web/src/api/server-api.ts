@@ -1370,6 +1370,7 @@ export interface paths {
                             payload: string;
                             signature: string;
                         }[];
+                        shownCodes?: string[];
                     };
                 };
             };
@@ -1438,6 +1439,7 @@ export interface paths {
                             payload: string;
                             signature: string;
                         }[];
+                        shownCodes?: string[];
                     };
                 };
             };

@@ -16,7 +16,12 @@ import {
   isErrorCode,
   type SignedStatement,
 } from '@reservkort/domain';
-import { type AgentEvent, AgentFailure, type FlowAgentEvent } from '../api/agent-client.js';
+import {
+  type AgentEvent,
+  AgentFailure,
+  type AgentOperation,
+  type FlowAgentEvent,
+} from '../api/agent-client.js';
 import { ApiFailure, answer, client } from '../api/server-client.js';
 import type {
   CertificatesAnswer,
@@ -62,6 +67,67 @@ const TICK_MS = 2000;
 const POLL_STEP7_MS = 1000;
 /** How long the page waits for an event of the agent's log to reach it (server-sent) after the operation ended. */
 const EVENT_WAIT_MS = 3000;
+/** How long a reloaded page waits for a certificate request it had sent to be answered (bound or given up). */
+const ISSUING_WAIT_MS = 15_000;
+
+/** A signature a reloaded page carries on with: the agent's operation and the challenge it signs. */
+interface Resumed {
+  readonly challenge: SigningChallenge;
+  readonly operation: AgentOperation;
+}
+
+/** The challenge of the signature under way, kept for the tab (a reload carries the signature on). */
+const CHALLENGE_KEY = 'reservkort.challenge';
+
+interface KeptChallenge {
+  readonly flowId: string;
+  readonly purpose: 'order' | 'acknowledge';
+  readonly challenge: SigningChallenge;
+}
+
+const keepChallenge = (kept: KeptChallenge | null): void => {
+  try {
+    if (kept === null) sessionStorage.removeItem(CHALLENGE_KEY);
+    else sessionStorage.setItem(CHALLENGE_KEY, JSON.stringify(kept));
+  } catch {
+    // No storage (a private window may refuse it): a reload then asks for a new signature.
+  }
+};
+
+const keptChallenge = (): KeptChallenge | null => {
+  try {
+    const saved = sessionStorage.getItem(CHALLENGE_KEY);
+    return saved === null ? null : (JSON.parse(saved) as KeptChallenge);
+  } catch {
+    return null;
+  }
+};
+
+/**
+ * Whether the flow already took this event of the agent's log: a reloaded page relays only what the
+ * flow lacks, so nothing is told to the server twice.
+ */
+const tookEvent = (view: FlowView, event: FlowAgentEvent): boolean => {
+  const download = view.download;
+  switch (event.type) {
+    case 'key-generation-started':
+      return view.step >= 6;
+    case 'dialog-shown':
+      return download !== null && event.dialog !== undefined && download.dialogs[event.dialog] !== 'waiting';
+    case 'dialog-completed':
+      return (
+        download !== null && event.dialog !== undefined && download.dialogs[event.dialog] === 'completed'
+      );
+    case 'keys-generated':
+      return download !== null && download.phase !== 'key-generation';
+    case 'certificates-written':
+      return view.step === 7;
+    case 'dialog-cancelled':
+    case 'dialog-not-shown':
+    case 'download-failed':
+      return view.fault !== null;
+  }
+};
 
 export class IssuanceDriver {
   flow: FlowAnswer | null = null;
@@ -84,6 +150,8 @@ export class IssuanceDriver {
   private keysRefused: unknown = null;
   /** The last download-failed event of the agent's log that was dealt with. */
   private reportedFailure = 0;
+  /** While a reloaded page catches up with the agent's log, the live events that arrive wait here. */
+  private held: { readonly seq: number; readonly event: FlowAgentEvent }[] | null = null;
   private pendingClean: CardNumber | null = null;
   /** Step 6's key generation while it runs: a clean-up waits for it, so it never pulls keys from under it. */
   private enrolling: Promise<unknown> = Promise.resolve();
@@ -198,16 +266,108 @@ export class IssuanceDriver {
     this.flowLog = [];
     this.keysSent = false;
     this.keysRefused = null;
+    this.held = null;
   }
 
-  resume(flowId: string): Promise<void> {
-    return this.act('start', () =>
+  /**
+   * The flow after a reload of the page, exactly where it is: at step 6 the card work the agent
+   * still runs for it is taken up again (its PIN dialog opened), and the rest follows once.
+   */
+  async resume(flowId: string): Promise<void> {
+    await this.act('start', () =>
       this.serial(async () => {
+        this.forget();
         this.took(
           await answer<FlowAnswer>(client.GET('/api/flows/{flowId}', { params: { path: { flowId } } })),
         );
       }),
     );
+    const view = this.view;
+    if (this.error !== null || view === null || !this.active || view.fault !== null) return;
+    if (this.ws.simulation.silentAgent) return;
+    if (view.step === 6 || (view.step === 5 && view.pending?.action === 'download'))
+      void this.act('download', () => this.resumeDownload());
+    else if (view.step === 3 || view.step === 7)
+      void this.resumeSigning(view.step === 3 ? 'order' : 'acknowledge').catch(() => undefined);
+  }
+
+  /**
+   * Step 6 after a reload: the agent's events of this flow that the flow lacks are relayed in their
+   * order (those it took are not told again), then the operation still running is followed on. When
+   * the agent runs nothing for the flow, it says so (OPERATION_LOST) and the flow ends in a fault.
+   */
+  private async resumeDownload(): Promise<void> {
+    const flowId = this.flowId;
+    this.held = [];
+    try {
+      const [events, operations] = await Promise.all([
+        this.ws.agent.flowEvents(flowId),
+        this.ws.agent.flowOperations(flowId),
+      ]);
+      const view = this.view;
+      if (view === null) return;
+      const download = view.download;
+      this.keysSent = download !== null && download.phase !== 'key-generation';
+      // The download's events start with its key generation: the signature's dialogs at step 3
+      // were the flow's too, and are no part of it.
+      const from = events.findLastIndex((e) => e.type === 'key-generation-started');
+      for (const { seq, ...event } of from < 0 ? [] : events.slice(from)) this.catchUp(seq, event, view);
+      const held = this.held;
+      this.held = null;
+      for (const { seq, event } of held) void this.onFlowEvent(seq, event).catch((error) => this.fail(error));
+      await this.flushed();
+      const latest = (kind: AgentOperation['kind']) =>
+        operations.filter((o) => o.kind === kind).at(-1) ?? null;
+      const write = latest('write-certificates');
+      const enrol = latest('enrol');
+      if (!this.active || this.view?.fault) return;
+      if (write !== null) return this.writeCertificates(Promise.resolve(write));
+      const phase = this.view?.download?.phase;
+      if (enrol !== null && phase !== 'issuing' && phase !== 'writing') return this.download(enrol);
+      if (enrol === null && this.view?.step === 5) return this.download(null);
+      // The certificates were being asked for when the page left: their answer went with it.
+      await this.untilIssued();
+      if (!this.active || this.view?.fault) return;
+      const seq = await this.ws.agent.downloadLost(flowId);
+      if (seq === null) return;
+      if (!this.logged(seq))
+        this.flowLog.push({
+          seq,
+          event: { type: 'download-failed', reason: 'OPERATION_LOST', at: Date.now() },
+        });
+      await this.relay(seq, () => !this.view?.fault);
+    } finally {
+      this.held = null;
+    }
+  }
+
+  private logged(seq: number): boolean {
+    return this.flowLog.some((e) => e.seq === seq);
+  }
+
+  /** One event of the agent's log met while catching up: relayed unless the flow took it already. */
+  private catchUp(seq: number, event: FlowAgentEvent, view: FlowView): void {
+    if (this.logged(seq)) return;
+    this.flowLog.push({ seq, event });
+    if (tookEvent(view, event)) return;
+    if (event.type === 'keys-generated') void this.sendKeys().catch((error) => this.fail(error));
+    else if (event.type !== 'download-failed' && event.type !== 'certificates-written')
+      void this.relay(seq).catch((error) => this.fail(error));
+  }
+
+  /** An error of work no click waits on: shown next to the flow. */
+  private fail(error: unknown): void {
+    this.error = pageErrorOf(error);
+    this.changed();
+  }
+
+  /** Waits while the server still signs certificates asked for before the reload. */
+  private async untilIssued(): Promise<void> {
+    const deadline = Date.now() + ISSUING_WAIT_MS;
+    while (this.active && this.view?.download?.phase === 'issuing' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await this.refresh();
+    }
   }
 
   refresh(): Promise<FlowAnswer> {
@@ -347,22 +507,46 @@ export class IssuanceDriver {
 
   selectOrder = () => this.act('select', () => this.click('order-selected'));
 
-  /** A server challenge signed with PIN 2 on the card in `slot`. */
-  private async signChallenge(purpose: 'order' | 'acknowledge', slot: 1 | 2) {
+  /**
+   * A server challenge signed with PIN 2 on the card in `slot`; or, after a reload, the signature
+   * the agent was still asking the PIN for when the page left, with the challenge kept for it.
+   */
+  private async signChallenge(purpose: 'order' | 'acknowledge', slot: 1 | 2, resumed: Resumed | null) {
+    if (resumed !== null) {
+      const done = await this.ws.run(Promise.resolve(resumed.operation));
+      return { challenge: resumed.challenge, done, readerId: resumed.operation.readerId ?? '' };
+    }
     const readerId = this.ws.readerIdOf(slot);
     if (readerId === null) throw AgentFailure.of('READER_NOT_FOUND', { reader: String(slot) });
     const challenge = await answer<SigningChallenge>(
       client.POST('/api/flows/{flowId}/signing-challenge', { ...this.path(), body: { purpose } }),
     );
+    keepChallenge({ flowId: this.flowId, purpose, challenge });
     await this.ws.agent.bind(readerId);
     const done = await this.ws.run(this.ws.agent.sign(readerId, challenge.toBeSigned, this.flowId));
     return { challenge, done, readerId };
   }
 
+  /**
+   * A signature (step 3 or 7) the agent still asks the PIN for, or has made, since before a reload:
+   * with the challenge the page kept for it, it is carried on (its PIN window opened again).
+   */
+  private async resumeSigning(purpose: 'order' | 'acknowledge'): Promise<void> {
+    const kept = keptChallenge();
+    if (kept === null || kept.flowId !== this.flowId || kept.purpose !== purpose) return;
+    const operation =
+      (await this.ws.agent.flowOperations(this.flowId)).filter((o) => o.kind === 'sign').at(-1) ?? null;
+    if (operation === null || operation.state === 'failed') return;
+    const resumed = { challenge: kept.challenge, operation };
+    if (purpose === 'order') return this.sign(resumed);
+    return this.acknowledge(resumed);
+  }
+
   /** SIGNERA: admin 2 signs the order with the card they logged in with. */
-  sign(): Promise<void> {
+  sign(resumed: Resumed | null = null): Promise<void> {
     return this.act('sign', async () => {
-      const { challenge, done, readerId } = await this.signChallenge('order', 1);
+      const { challenge, done, readerId } = await this.signChallenge('order', 1, resumed);
+      keepChallenge(null);
       let certificate = '';
       let signature = '';
       if (done.state === 'done') {
@@ -446,45 +630,59 @@ export class IssuanceDriver {
       const requested = await this.click('download-requested');
       if (requested.raised.length > 0 || requested.view.status !== 'active' || this.ws.simulation.silentAgent)
         return;
-      const readerId = this.ws.readerIdOf(2);
-      if (readerId === null) return;
-      const flowId = this.flowId;
-      await this.ws.agent.bind(readerId);
-      const enrol = this.ws.run(this.ws.agent.enrol(readerId, flowId, this.cardKeyType));
-      this.enrolling = enrol.catch(() => undefined);
-      const enrolled = await enrol;
-      if (enrolled.state !== 'done') return this.reportFailure();
-      // The keys went to the server when the agent logged them; if that event never reached the
-      // page, they go now. The dialog events before and after them are relayed in their order.
-      await this.flowEvent('dialog-completed', 0, 'sign');
-      await this.flushed();
-      await this.sendKeys();
-      // Keys the server did not believe are on the card get no certificate requests at all.
-      if (this.keysRefused !== null) throw this.keysRefused;
-      if (!this.active || this.view?.fault) return;
-      const csrs = enrolled.result as { authCsr: string; signCsr: string };
-      this.localPhase = 'issuing';
-      this.changed();
-      const issued = await this.serial(async () => {
-        const result = await answer<CertificatesAnswer>(
-          client.POST('/api/flows/{flowId}/certificates', {
-            ...this.path(),
-            body: { authCsr: csrs.authCsr, signCsr: csrs.signCsr },
-          }),
-        );
-        this.took(result);
-        return result;
-      });
-      this.localPhase = 'writing';
-      this.changed();
-      const written = await this.ws.run(
-        this.ws.agent.writeCertificates(readerId, flowId, issued.certificates.auth, issued.certificates.sign),
-      );
-      this.localPhase = null;
-      if (written.state !== 'done') return this.reportFailure();
-      const seq = await this.flowEvent('certificates-written');
-      if (seq !== null) await this.relay(seq);
+      await this.download(null);
     });
+  }
+
+  /** Step 6's card work: the keys (or the key generation a reloaded page found running), then the certificates. */
+  private async download(running: AgentOperation | null): Promise<void> {
+    const readerId = this.ws.readerIdOf(2);
+    if (readerId === null) return;
+    const flowId = this.flowId;
+    await this.ws.agent.bind(readerId);
+    const enrol = this.ws.run(
+      running !== null ? Promise.resolve(running) : this.ws.agent.enrol(readerId, flowId, this.cardKeyType),
+    );
+    this.enrolling = enrol.catch(() => undefined);
+    const enrolled = await enrol;
+    if (enrolled.state !== 'done') return this.reportFailure();
+    // The keys went to the server when the agent logged them; if that event never reached the
+    // page, they go now. The dialog events before and after them are relayed in their order: the
+    // PIN 2 dialog of this download, not step 3's signature, which the flow's log holds too.
+    const started = this.flowLog.findLast((e) => e.event.type === 'key-generation-started')?.seq ?? 0;
+    await this.flowEvent('dialog-completed', started, 'sign');
+    await this.flushed();
+    await this.sendKeys();
+    // Keys the server did not believe are on the card get no certificate requests at all.
+    if (this.keysRefused !== null) throw this.keysRefused;
+    if (!this.active || this.view?.fault) return;
+    const csrs = enrolled.result as { authCsr: string; signCsr: string };
+    this.localPhase = 'issuing';
+    this.changed();
+    const issued = await this.serial(async () => {
+      const result = await answer<CertificatesAnswer>(
+        client.POST('/api/flows/{flowId}/certificates', {
+          ...this.path(),
+          body: { authCsr: csrs.authCsr, signCsr: csrs.signCsr },
+        }),
+      );
+      this.took(result);
+      return result;
+    });
+    await this.writeCertificates(
+      this.ws.agent.writeCertificates(readerId, flowId, issued.certificates.auth, issued.certificates.sign),
+    );
+  }
+
+  /** Writes the issued certificates to the card (or follows the writing a reloaded page found), then tells the flow. */
+  private async writeCertificates(start: Promise<AgentOperation>): Promise<void> {
+    this.localPhase = 'writing';
+    this.changed();
+    const written = await this.ws.run(start);
+    this.localPhase = null;
+    if (written.state !== 'done') return this.reportFailure();
+    const seq = await this.flowEvent('certificates-written');
+    if (seq !== null) await this.relay(seq, () => this.view?.step === 6);
   }
 
   /**
@@ -504,9 +702,10 @@ export class IssuanceDriver {
   }
 
   /** KVITTERA KORT: the recipient signs with PIN 2 of the new card. */
-  acknowledge(): Promise<void> {
+  acknowledge(resumed: Resumed | null = null): Promise<void> {
     return this.act('acknowledge', async () => {
-      const { challenge, done } = await this.signChallenge('acknowledge', 2);
+      const { challenge, done } = await this.signChallenge('acknowledge', 2, resumed);
+      keepChallenge(null);
       if (done.state !== 'done') throw agentFailureOf(done);
       await this.serial(async () =>
         this.took(
@@ -566,13 +765,21 @@ export class IssuanceDriver {
     return statements;
   }
 
+  /** The code of the refusal the page shows next to the flow, for the case to name what the reporter saw. */
+  private shownCodes(): string[] {
+    const code = this.error?.code;
+    return code === undefined || code === 'AGENT_UNREACHABLE' ? [] : [code];
+  }
+
   /** The pre-filled support case for this flow, as it would be sent (the server keeps nothing of it). */
   previewCase(cardNumber: CardNumber | null): Promise<SupportCasePreview> {
     return this.serial(async () => {
       const flowId = this.flowId;
       const statements = await this.caseStatements(cardNumber);
       return answer<SupportCasePreview>(
-        client.POST('/api/support/cases/preview', { body: { flowId, statements } }),
+        client.POST('/api/support/cases/preview', {
+          body: { flowId, statements, shownCodes: this.shownCodes() },
+        }),
       );
     });
   }
@@ -586,7 +793,9 @@ export class IssuanceDriver {
       const flowId = this.flowId;
       const statements = await this.caseStatements(cardNumber);
       const created = await answer<SupportCaseShown>(
-        client.POST('/api/support/cases', { body: { flowId, statements, comment } }),
+        client.POST('/api/support/cases', {
+          body: { flowId, statements, comment, shownCodes: this.shownCodes() },
+        }),
       );
       if (statements.length > 0)
         this.took(
@@ -603,6 +812,11 @@ export class IssuanceDriver {
 
   /** This flow's event in the agent's log: relayed in order as it comes, the keys through their own route. */
   private onFlowEvent(seq: number, event: FlowAgentEvent): Promise<unknown> {
+    if (this.logged(seq)) return Promise.resolve();
+    if (this.held !== null) {
+      this.held.push({ seq, event });
+      return Promise.resolve();
+    }
     this.flowLog.push({ seq, event });
     switch (event.type) {
       case 'keys-generated':

@@ -33,6 +33,8 @@ export interface WaitingDialog {
   readonly pin: 'pin1' | 'pin2';
   readonly url: string;
   readonly opened: boolean;
+  /** The card work that asks for it (a clean-up of a failed attempt's keys is said as such). */
+  readonly kind: AgentOperation['kind'];
 }
 
 const MAX_LOG = 50;
@@ -213,7 +215,9 @@ export class Workstation {
 
   /**
    * Runs an agent operation to its end, opening each PIN dialog it waits on. When the browser
-   * blocks the window, the page offers a button that opens it (a click is always allowed).
+   * blocks the window, the page offers a button that opens it (a click is always allowed). An
+   * operation a reloaded page carries on with may wait on a dialog already shown before the reload:
+   * its window is opened again (the same window, if it is still there).
    */
   async run(start: Promise<AgentOperation>): Promise<AgentOperation> {
     let view = await start;
@@ -221,9 +225,16 @@ export class Workstation {
     try {
       while (view.state === 'pending') {
         const dialog = view.dialog;
-        if (dialog && dialog.state === 'waiting' && view.dialogUrl && !seen.has(dialog.id)) {
+        const open = dialog?.state === 'waiting' || dialog?.state === 'shown';
+        if (dialog && open && view.dialogUrl && !seen.has(dialog.id)) {
           seen.add(dialog.id);
-          this.dialog = { id: dialog.id, pin: dialog.pin, url: view.dialogUrl, opened: false };
+          this.dialog = {
+            id: dialog.id,
+            pin: dialog.pin,
+            url: view.dialogUrl,
+            opened: false,
+            kind: view.kind,
+          };
           if (!this.simulation.unopenedDialogs.includes(dialog.pin)) this.openDialog();
           this.changed();
         } else if (

@@ -69,6 +69,8 @@ export interface UiTexts {
     readonly pin2: string;
     readonly waiting: string;
     readonly open: string;
+    /** Why a PIN is asked when no step asks for one: the clean-up of an interrupted attempt's card. */
+    readonly cleaning: string;
   };
   readonly flow: {
     readonly progress: string;
@@ -316,6 +318,8 @@ const sv: UiTexts = {
     pin2: 'PIN 2 (underskrift)',
     waiting: 'Väntar på {pin} i kortagentens fönster.',
     open: 'Öppna fönstret för {pin}',
+    cleaning:
+      'Tar bort den avbrutna utgivningens nycklar från kortet i läsare 2, så att kortet kan användas igen. Ange {pin} för kortet i kortagentens fönster.',
   },
   flow: {
     progress: 'Utgivningens steg',
@@ -585,6 +589,8 @@ const en: UiTexts = {
     pin2: 'PIN 2 (signature)',
     waiting: 'Waiting for {pin} in the card agent’s window.',
     open: 'Open the window for {pin}',
+    cleaning:
+      'Removing the interrupted issuance’s keys from the card in reader 2, so that the card can be used again. Enter the card’s {pin} in the card agent’s window.',
   },
   flow: {
     progress: 'Steps of the issuance',

@@ -173,6 +173,7 @@ const StepBody = ({ view, controls, actions, driver, ws }: StepBodyProps) => {
             primary
             actions={actions}
           />
+          <PinPrompt ws={ws} />
         </div>
       );
     case 2:
