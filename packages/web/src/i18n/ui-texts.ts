@@ -92,7 +92,14 @@ export interface UiTexts {
       readonly issuing: string;
       readonly writing: string;
     };
-    readonly status: { readonly waiting: string; readonly doing: string; readonly done: string };
+    readonly status: {
+      readonly waiting: string;
+      readonly doing: string;
+      readonly done: string;
+      /** The row where step 6 stopped on an error, and the rows it never reached. */
+      readonly failed: string;
+      readonly notStarted: string;
+    };
     readonly intro7: string;
     readonly countdown: string;
     readonly deadlineAt: string;
@@ -102,6 +109,9 @@ export interface UiTexts {
     readonly newIssuance: string;
     readonly ended: string;
     readonly serials: string;
+    /** A certificate's serial number, labelled with which certificate it is. */
+    readonly serialAuth: string;
+    readonly serialSign: string;
   };
   readonly error: {
     readonly what: string;
@@ -110,6 +120,8 @@ export interface UiTexts {
     readonly code: string;
     readonly catalogueLink: string;
     readonly disabledBecause: string;
+    /** A disabled button whose reason is the error already shown above it. */
+    readonly seeAbove: string;
   };
   readonly support: {
     readonly title: string;
@@ -334,7 +346,13 @@ const sv: UiTexts = {
       issuing: 'Certifikaten utfärdas',
       writing: 'Certifikaten skrivs till kortet',
     },
-    status: { waiting: 'Väntar', doing: 'Pågår', done: 'Klart' },
+    status: {
+      waiting: 'Väntar',
+      doing: 'Pågår',
+      done: 'Klart',
+      failed: 'Misslyckades',
+      notStarted: 'Inte påbörjat',
+    },
     intro7: 'Kortmottagaren kvitterar kortet med PIN 2 innan tiden går ut.',
     countdown: 'Tid kvar att kvittera: {time}',
     deadlineAt: 'Senast kl. {time}',
@@ -344,6 +362,8 @@ const sv: UiTexts = {
     newIssuance: 'Ny utgivning',
     ended: 'Utgivningen är avslutad.',
     serials: 'Certifikat: {serials}',
+    serialAuth: 'Legitimeringscertifikat (autentisering), serienummer {serial}',
+    serialSign: 'Underskriftscertifikat, serienummer {serial}',
   },
   error: {
     what: 'Vad hände',
@@ -352,6 +372,7 @@ const sv: UiTexts = {
     code: 'Felkod',
     catalogueLink: 'Om felkoden {code} i felkatalogen',
     disabledBecause: 'Knappen är inte tillgänglig:',
+    seeAbove: 'Se felet ovan.',
   },
   support: {
     title: 'Felanmälan',
@@ -596,7 +617,13 @@ const en: UiTexts = {
       issuing: 'The certificates are issued',
       writing: 'The certificates are written to the card',
     },
-    status: { waiting: 'Waiting', doing: 'In progress', done: 'Done' },
+    status: {
+      waiting: 'Waiting',
+      doing: 'In progress',
+      done: 'Done',
+      failed: 'Failed',
+      notStarted: 'Not started',
+    },
     intro7: 'The recipient acknowledges the card with PIN 2 before the time runs out.',
     countdown: 'Time left to acknowledge: {time}',
     deadlineAt: 'By {time}',
@@ -606,6 +633,8 @@ const en: UiTexts = {
     newIssuance: 'New issuance',
     ended: 'The issuance has ended.',
     serials: 'Certificates: {serials}',
+    serialAuth: 'Authentication certificate, serial number {serial}',
+    serialSign: 'Signature certificate, serial number {serial}',
   },
   error: {
     what: 'What happened',
@@ -614,6 +643,7 @@ const en: UiTexts = {
     code: 'Error code',
     catalogueLink: 'About error code {code} in the error catalogue',
     disabledBecause: 'The button is not available:',
+    seeAbove: 'See the error above.',
   },
   support: {
     title: 'Error report',
