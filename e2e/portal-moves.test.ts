@@ -168,10 +168,43 @@ describe('the issuance portal, moved through as a person would', () => {
   );
 
   it(
-    'shows a reader gap once with one way on, and offers only "Restart the issuance" after a timeout (English)',
+    'says a PIN blocked at login and opens no further window, shows a reader gap once, and offers one restart after a timeout (English)',
     async () => {
       const { page, context } = await h.newPage({ language: 'en' });
       const portal = new PortalPage(page, context);
+
+      // First a login with Lena's card and a PIN typed wrong three times: blocked, and said so.
+      await portal.insert(DEMO.lena.card, 1);
+      const popup = context.waitForEvent('page', { timeout: 15_000 });
+      const login = page.locator('[data-control="login"]');
+      await login.click();
+      const dialog = await popup;
+      await dialog.waitForLoadState();
+      for (let attempt = 0; attempt < 3; attempt++) {
+        await dialog.locator('#pin').fill('9999');
+        await dialog.locator('#ok').click();
+        await expect
+          .poll(() => dialog.locator('#status').textContent(), WAIT)
+          .toContain(attempt < 2 ? `${2 - attempt} tries left` : 'the portal says what to do now');
+      }
+      await dialog.close();
+      const loginError = page.locator('#login-error[data-code="PIN_BLOCKED"]');
+      await expect.poll(() => loginError.isVisible(), WAIT).toBe(true);
+      // Logging in again with the blocked card opens no PIN window: the portal says why at once.
+      const opened: Page[] = [];
+      context.on('page', (p) => opened.push(p));
+      await expect.poll(() => login.isEnabled(), WAIT).toBe(true);
+      await login.click();
+      await expect
+        .poll(async () => (await login.isEnabled()) && (await loginError.isVisible()), WAIT)
+        .toBe(true);
+      expect(await loginError.textContent()).toContain("the PUK from the card's PIN letter");
+      expect(opened).toHaveLength(0);
+      expect(await page.locator('.pin-prompt').count()).toBe(0);
+      await page
+        .locator('section.login')
+        .screenshot({ path: join(SCREENSHOTS, 'portal-moves-login-pin-blocked-en.png') });
+
       await portal.loginAs(DEMO.admin1.card);
       await portal.toReview(STINA.pnr);
       await portal.signOrder();

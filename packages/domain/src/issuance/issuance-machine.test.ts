@@ -116,6 +116,15 @@ describe('readers and cards', () => {
     });
   });
 
+  it('takes only the known kinds of card owner', () => {
+    const driver = new FlowDriver().to(2);
+    const inserted = { type: 'card-inserted', reader: 2, cardNumber: OTHER_CARD, owner: 'Anna' } as const;
+    expect(driver.try(inserted as unknown as FlowEvent)).toMatchObject({
+      ok: false,
+      error: { code: 'EVENT_OUT_OF_ORDER', details: { field: 'owner' } },
+    });
+  });
+
   it('opens step 4 quietly with the right card already in reader 2', () => {
     const driver = new FlowDriver().to(4);
     expect(codesOf(driver)).toEqual([]);
