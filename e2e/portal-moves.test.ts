@@ -153,6 +153,7 @@ describe('the issuance portal, moved through as a person would', () => {
         'notStarted',
       ]);
       expect(await page.locator('.download-phases li').nth(1).textContent()).toContain('Misslyckades');
+      expect(await issuance(page).textContent()).not.toContain('när fönstren visas');
       await page.screenshot({ path: join(SCREENSHOTS, 'portal-moves-pin-blocked-sv.png') });
       await switchLanguage(page, 'en');
       expect(await fault.textContent()).toContain("the PUK from the card's PIN letter");

@@ -505,7 +505,8 @@ const DownloadStep = ({
   const done = phases.filter(([, state]) => state === 'done').length;
   return (
     <div className="step-body">
-      <p>{t.flow.intro6}</p>
+      {/* After a fault no PIN window is coming: the error above says what to do instead. */}
+      {view.fault ? null : <p>{t.flow.intro6}</p>}
       <progress max={phases.length} value={done} aria-label={t.flow.progress} />
       <ol className="download-phases" aria-live="polite">
         {phases.map(([label, state]) => (
