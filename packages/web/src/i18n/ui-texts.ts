@@ -108,7 +108,6 @@ export interface UiTexts {
     readonly completed: string;
     readonly newIssuance: string;
     readonly ended: string;
-    readonly serials: string;
     /** A certificate's serial number, labelled with which certificate it is. */
     readonly serialAuth: string;
     readonly serialSign: string;
@@ -361,7 +360,6 @@ const sv: UiTexts = {
     completed: 'Kortet är kvitterat. Reservkortet är klart att använda.',
     newIssuance: 'Ny utgivning',
     ended: 'Utgivningen är avslutad.',
-    serials: 'Certifikat: {serials}',
     serialAuth: 'Legitimeringscertifikat (autentisering), serienummer {serial}',
     serialSign: 'Underskriftscertifikat, serienummer {serial}',
   },
@@ -632,7 +630,6 @@ const en: UiTexts = {
     completed: 'The card is acknowledged. The reserve card is ready to use.',
     newIssuance: 'New issuance',
     ended: 'The issuance has ended.',
-    serials: 'Certificates: {serials}',
     serialAuth: 'Authentication certificate, serial number {serial}',
     serialSign: 'Signature certificate, serial number {serial}',
   },
