@@ -294,7 +294,7 @@ describe('steps 3–7 with the training defaults', () => {
   );
 
   it(
-    'DOWNLOAD_FAILED: a wrong PIN 1 three times blocks the PIN in the dialog; the download fails',
+    'PIN_BLOCKED: a wrong PIN 1 three times blocks the PIN in the dialog; the download stops and says so',
     async () => {
       const portal = await toStep5(h, ADMIN_FYRA, BO);
       await acceptTerms(portal);
@@ -312,10 +312,10 @@ describe('steps 3–7 with the training defaults', () => {
       await dialog.locator('#ok').click();
       await expect.poll(() => status.textContent(), WAIT).toContain('spärrad');
       expect(dialog.isClosed()).toBe(false);
-      const fault = await expectPanel(portal, 'DOWNLOAD_FAILED');
-      expect(await fault.textContent()).toContain('PIN_BLOCKED');
+      const fault = await expectPanel(portal, 'PIN_BLOCKED');
+      expect(await fault.textContent()).toContain('PUK');
       await dialog.close();
-      const fields = await expectSupportCase(portal, 'DOWNLOAD_FAILED', { admin: ADMIN_FYRA, order: BO });
+      const fields = await expectSupportCase(portal, 'PIN_BLOCKED', { admin: ADMIN_FYRA, order: BO });
       expect(fields.certificates).toBe('Inga certifikat på kortet.');
       await restartFrom(portal, await expectRemedy(fault, 'restart'));
     },

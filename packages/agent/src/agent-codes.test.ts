@@ -35,7 +35,7 @@ describe('card agent error codes', () => {
   };
   const operationError = async (url: string, body: unknown, act: (dialogId: string) => Promise<unknown>) => {
     const started = (await f.call('POST', url, body, { 'x-agent-session': token })).body;
-    await act(started.dialog.id);
+    await act(started.dialog?.id ?? '');
     const ended = await f.waitFor(token, started.id, (v) => v.state !== 'pending');
     return ended.error?.code ?? 'no error';
   };
@@ -52,7 +52,12 @@ describe('card agent error codes', () => {
     PIN_INCORRECT: () => codeOf(f.backend.generateKey('reader-2', CARD, 'auth', '9999', 'ecdsa-p256')),
     PIN_BLOCKED: async () => {
       await codeOf(f.backend.generateKey('reader-2', CARD, 'auth', '9999', 'ecdsa-p256'));
-      return codeOf(f.backend.generateKey('reader-2', CARD, 'auth', '9999', 'ecdsa-p256'));
+      const code = await codeOf(f.backend.generateKey('reader-2', CARD, 'auth', '9999', 'ecdsa-p256'));
+      // A blocked PIN opens no dialog: the operation fails with PIN_BLOCKED at once.
+      const refused = await operationError('/v1/readers/reader-2/clean', {}, async () => undefined);
+      // Unblocked again with the PUK, for the dialog scenarios after this one.
+      await f.backend.unblockPin('reader-2', CARD, 'pin1', PINS.puk, PINS.pin1);
+      return refused === code ? code : `${code} then ${refused}`;
     },
     PUK_INCORRECT: () => codeOf(f.backend.unblockPin('reader-2', CARD, 'pin1', '00000000', '4321')),
     CARD_LOCKED: async () => {

@@ -9,6 +9,7 @@ import {
   type KeySlot,
   PIN_OF,
   type PinId,
+  type PinStatus,
   type ReaderId,
 } from './backend/card-backend.js';
 import { PinChannel } from './dialog/pin-channel.js';
@@ -557,7 +558,11 @@ export class CardAgent {
     operation: Operation,
     pin: PinId,
     attempt: (pin: string) => Promise<T>,
+    pins: PinStatus | null,
   ): Promise<T> {
+    // A blocked PIN cannot be typed right: no dialog asks for it, the operation fails at once.
+    if (pins?.[pin].blocked === true)
+      throw new AgentError('PIN_BLOCKED', `${pin} is blocked`, { pin, triesLeft: 0 });
     const dialog: Dialog = {
       id: id(),
       pin,
@@ -683,8 +688,11 @@ export class CardAgent {
     const info = await this.backend.cardInfo(readerId);
     if (!info.keys[key]) throw new AgentError('KEY_MISSING', `no ${key} key on the card`, { key });
     return this.start(kind, readerId, cardNumber, flowId, async (operation) => {
-      const signature = await this.withPin(operation, PIN_OF[key], (pin) =>
-        this.backend.sign(readerId, cardNumber, key, pin, data),
+      const signature = await this.withPin(
+        operation,
+        PIN_OF[key],
+        (pin) => this.backend.sign(readerId, cardNumber, key, pin, data),
+        info.pins,
       );
       const certificate = info.certificates.find((c) => c.key === key);
       return {
@@ -706,13 +714,19 @@ export class CardAgent {
     spec: CardKeySpec = 'ecdsa-p256',
   ): Promise<OperationView> {
     const cardNumber = await this.boundCard(token, readerId);
+    const pins = await this.pinStatus(readerId);
     return this.start('enrol', readerId, cardNumber, flowId, async (operation) => {
       this.recordFlow(flowId, { type: 'key-generation-started', at: this.now() });
-      const { pin1, auth, sign } = await this.withPin(operation, 'pin1', async (pin) => {
-        const authKey = await this.backend.generateKey(readerId, cardNumber, 'auth', pin, spec);
-        const signKey = await this.backend.generateKey(readerId, cardNumber, 'sign', pin, spec);
-        return { pin1: pin, auth: authKey, sign: signKey };
-      });
+      const { pin1, auth, sign } = await this.withPin(
+        operation,
+        'pin1',
+        async (pin) => {
+          const authKey = await this.backend.generateKey(readerId, cardNumber, 'auth', pin, spec);
+          const signKey = await this.backend.generateKey(readerId, cardNumber, 'sign', pin, spec);
+          return { pin1: pin, auth: authKey, sign: signKey };
+        },
+        pins,
+      );
       this.enrolments.set(cardNumber, {
         cardNumber,
         readerId,
@@ -726,21 +740,37 @@ export class CardAgent {
       const authCsr = await buildCsr(auth.spki, spec, subject, (tbs) =>
         this.backend.sign(readerId, cardNumber, 'auth', pin1, tbs),
       );
-      const signCsr = await this.withPin(operation, 'pin2', (pin2) =>
-        buildCsr(sign.spki, spec, subject, (tbs) =>
-          this.backend.sign(readerId, cardNumber, 'sign', pin2, tbs),
-        ),
+      const signCsr = await this.withPin(
+        operation,
+        'pin2',
+        (pin2) =>
+          buildCsr(sign.spki, spec, subject, (tbs) =>
+            this.backend.sign(readerId, cardNumber, 'sign', pin2, tbs),
+          ),
+        pins,
       );
       return { cardNumber, authCsr: authCsr.toString('pem'), signCsr: signCsr.toString('pem') };
     });
   }
 
-  private async withEnrolmentPin<T>(operation: Operation, run: (pin1: string) => Promise<T>): Promise<T> {
+  /** The card's PIN counters, read before an operation starts (null when the card cannot say). */
+  private pinStatus(readerId: ReaderId): Promise<PinStatus | null> {
+    return this.backend.cardInfo(readerId).then(
+      (info) => info.pins,
+      () => null,
+    );
+  }
+
+  private async withEnrolmentPin<T>(
+    operation: Operation,
+    run: (pin1: string) => Promise<T>,
+    pins: PinStatus | null,
+  ): Promise<T> {
     const enrolment = this.enrolments.get(operation.cardNumber);
     if (enrolment && enrolment.readerId === operation.readerId && enrolment.expiresAt > this.now()) {
       return run(enrolment.pin1);
     }
-    return this.withPin(operation, 'pin1', run);
+    return this.withPin(operation, 'pin1', run, pins);
   }
 
   /** Writes the issued certificates next to their keys; within an enrolment, no new PIN is asked. */
@@ -751,26 +781,36 @@ export class CardAgent {
     flowId: string | null,
   ): Promise<OperationView> {
     const cardNumber = await this.boundCard(token, readerId);
+    const pins = await this.pinStatus(readerId);
     return this.start('write-certificates', readerId, cardNumber, flowId, (operation) =>
-      this.withEnrolmentPin(operation, async (pin1) => {
-        await this.backend.writeCertificate(readerId, cardNumber, 'auth', pin1, certificates.auth);
-        await this.backend.writeCertificate(readerId, cardNumber, 'sign', pin1, certificates.sign);
-        this.enrolments.delete(cardNumber);
-        this.recordFlow(flowId, { type: 'certificates-written', at: this.now() });
-        return { cardNumber };
-      }),
+      this.withEnrolmentPin(
+        operation,
+        async (pin1) => {
+          await this.backend.writeCertificate(readerId, cardNumber, 'auth', pin1, certificates.auth);
+          await this.backend.writeCertificate(readerId, cardNumber, 'sign', pin1, certificates.sign);
+          this.enrolments.delete(cardNumber);
+          this.recordFlow(flowId, { type: 'certificates-written', at: this.now() });
+          return { cardNumber };
+        },
+        pins,
+      ),
     );
   }
 
   /** Removes the keys and certificates of a failed attempt so the card can be issued again. */
   async clean(token: string, readerId: ReaderId, flowId: string | null): Promise<OperationView> {
     const cardNumber = await this.bind(token, readerId);
+    const pins = await this.pinStatus(readerId);
     return this.start('clean', readerId, cardNumber, flowId, (operation) =>
-      this.withEnrolmentPin(operation, async (pin1) => {
-        await this.backend.clean(readerId, cardNumber, pin1);
-        this.enrolments.delete(cardNumber);
-        return { cardNumber };
-      }),
+      this.withEnrolmentPin(
+        operation,
+        async (pin1) => {
+          await this.backend.clean(readerId, cardNumber, pin1);
+          this.enrolments.delete(cardNumber);
+          return { cardNumber };
+        },
+        pins,
+      ),
     );
   }
 

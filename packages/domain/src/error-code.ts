@@ -234,7 +234,8 @@ export const CODE_INFO: { readonly [C in ErrorCode]: CodeInfo } = {
   CARD_MISSING: { step: 'agent', severity: 'blocking', supportCase: false },
   CARD_REMOVED: { step: 'agent', severity: 'blocking', supportCase: false },
   PIN_INCORRECT: { step: 'agent', severity: 'blocking', supportCase: false },
-  PIN_BLOCKED: { step: 'agent', severity: 'blocking', supportCase: false },
+  // A blocked PIN ends the attempt (step 6 records it as the flow's fault) and needs the service desk.
+  PIN_BLOCKED: { step: 'agent', severity: 'fault', supportCase: true },
   PIN_FORMAT: { step: 'agent', severity: 'blocking', supportCase: false },
   PUK_INCORRECT: { step: 'agent', severity: 'blocking', supportCase: false },
   CARD_LOCKED: { step: 'agent', severity: 'fault', supportCase: true },

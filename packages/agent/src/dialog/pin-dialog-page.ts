@@ -79,7 +79,7 @@ export const DIALOG_JS = `(() => {
   const pin = document.getElementById('pin');
   const messages = {
     PIN_INCORRECT: (d) => sv ? 'Fel PIN-kod. ' + d.triesLeft + ' försök kvar.' : 'Wrong PIN. ' + d.triesLeft + ' tries left.',
-    PIN_BLOCKED: () => sv ? 'PIN-koden är spärrad. Lås upp den med PUK-koden.' : 'The PIN is blocked. Unblock it with the PUK.',
+    PIN_BLOCKED: () => sv ? 'PIN-koden är spärrad och kortet kan inte användas förrän den låsts upp med PUK-koden. Stäng fönstret: portalen säger vad du gör nu.' : 'The PIN is blocked and the card cannot be used until it is unblocked with the PUK. Close this window: the portal says what to do now.',
     PIN_FORMAT: () => sv ? 'PIN-koden ska vara 4–8 siffror.' : 'The PIN must be 4–8 digits.',
     CARD_REMOVED: () => sv ? 'Kortet togs ut.' : 'The card was removed.',
   };

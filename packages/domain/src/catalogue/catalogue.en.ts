@@ -26,6 +26,12 @@ export const en: LanguageCatalogue = {
     restart: 'Restart the issuance',
     'send-support-case': 'Send error report',
   },
+  cardOwners: {
+    'previous-recipient': "the previous recipient's card",
+    'own-login-card': 'your own login card',
+    'staff-card': "a staff member's own card",
+    unknown: 'a card that is not on this order',
+  },
   codes: {
     READERS_MISSING: {
       title: 'Two card readers are needed',
@@ -105,7 +111,7 @@ export const en: LanguageCatalogue = {
     WRONG_CARD: {
       title: 'Wrong reserve card in the reader',
       explanation:
-        'The card in the reader has card number {actual}, but the order is for card number {expected}.',
+        'The card in the reader is {owner}, with card number {actual}, but the order is for card number {expected}.',
       remedy: 'Take the card out and insert the reserve card with card number {expected}.',
     },
     ONE_READER_USED: {
@@ -377,8 +383,10 @@ export const en: LanguageCatalogue = {
     },
     PIN_BLOCKED: {
       title: 'The PIN is blocked',
-      explanation: 'The PIN was entered wrongly three times and is now blocked.',
-      remedy: 'Unblock it with the PUK from the envelope and choose a new PIN.',
+      explanation:
+        "The PIN was entered wrongly three times and is now blocked. The card cannot be used, for login, signing or issuance, until the PIN is unblocked with the PUK from the card's PIN letter. The portal does not ask for this card's PIN again.",
+      remedy:
+        'The card cannot be unblocked in the portal. Put it aside and send an error report: the service desk helps unblock it with the PUK. Then restart the issuance with the unblocked card, or use another card.',
     },
     PIN_FORMAT: {
       title: 'The PIN has the wrong form',

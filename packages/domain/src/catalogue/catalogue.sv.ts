@@ -26,6 +26,12 @@ export const sv: LanguageCatalogue = {
     restart: 'Starta om utgivningen',
     'send-support-case': 'Skicka felanmälan',
   },
+  cardOwners: {
+    'previous-recipient': 'förra mottagarens kort',
+    'own-login-card': 'ditt eget inloggningskort',
+    'staff-card': 'en medarbetares eget kort',
+    unknown: 'ett kort som inte hör till beställningen',
+  },
   codes: {
     READERS_MISSING: {
       title: 'Två kortläsare krävs',
@@ -107,7 +113,7 @@ export const sv: LanguageCatalogue = {
     WRONG_CARD: {
       title: 'Fel reservkort i kortläsaren',
       explanation:
-        'Kortet i läsaren har kortnummer {actual}, men beställningen gäller kortnummer {expected}.',
+        'Kortet i läsaren är {owner}, med kortnummer {actual}, men beställningen gäller kortnummer {expected}.',
       remedy: 'Ta ut kortet och sätt i reservkortet med kortnummer {expected}.',
     },
     ONE_READER_USED: {
@@ -376,8 +382,10 @@ export const sv: LanguageCatalogue = {
     },
     PIN_BLOCKED: {
       title: 'PIN-koden är spärrad',
-      explanation: 'PIN-koden har angetts fel tre gånger och är nu spärrad.',
-      remedy: 'Lås upp den med PUK-koden från kuvertet och välj en ny PIN-kod.',
+      explanation:
+        'PIN-koden har angetts fel tre gånger och är nu spärrad. Kortet kan inte användas, varken för inloggning, underskrift eller utgivning, förrän PIN-koden har låsts upp med PUK-koden från kortets PIN-brev. Portalen ber inte om PIN-koden igen för kortet.',
+      remedy:
+        'Kortet kan inte låsas upp i portalen. Lägg det åt sidan och skicka en felanmälan: förvaltningen hjälper till att låsa upp det med PUK-koden. Starta sedan om utgivningen med det upplåsta kortet, eller använd ett annat kort.',
     },
     PIN_FORMAT: {
       title: 'PIN-koden har fel form',

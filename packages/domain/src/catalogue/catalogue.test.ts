@@ -63,9 +63,22 @@ describe('error catalogue', () => {
     const sv = describeError(error, 'sv');
     expect(sv).toMatchObject({ code: 'WRONG_CARD', severity: 'blocking', action: null, supportCase: true });
     expect(sv.explanation).toBe(
-      'Kortet i läsaren har kortnummer 9752278900000000200, men beställningen gäller kortnummer 9752278900000000100.',
+      'Kortet i läsaren är ett kort som inte hör till beställningen, med kortnummer 9752278900000000200, men beställningen gäller kortnummer 9752278900000000100.',
     );
     expect(describeError(error, 'en').remedy).toContain('9752278900000000100');
+  });
+
+  it('says whose card a wrong card is, in either language', () => {
+    const error = {
+      code: 'WRONG_CARD',
+      details: {
+        expected: '9752278900000000100',
+        actual: '9752278900000000200',
+        owner: 'previous-recipient',
+      },
+    } as const;
+    expect(describeError(error, 'sv').explanation).toContain('är förra mottagarens kort, med kortnummer');
+    expect(describeError(error, 'en').explanation).toContain("is the previous recipient's card, with");
   });
 
   it('shows times in Swedish time and offers the remedy as an action', () => {

@@ -1,5 +1,6 @@
 import { CODE_INFO, type ErrorCode, type Severity } from '../error-code.js';
 import type { ControlId } from '../issuance/flow-controls.js';
+import type { CardOwner } from '../issuance/flow-event.js';
 import type { Step } from '../issuance/flow-state.js';
 import type { DomainError, ErrorDetails } from '../result.js';
 import { SWEDISH_TIME_ZONE } from '../time.js';
@@ -22,6 +23,7 @@ export const REMEDY_ACTIONS: Partial<Record<ErrorCode, ControlId>> = {
   SIGN_DIALOG_NOT_SHOWN: 'restart',
   DOWNLOAD_FAILED: 'restart',
   PIN_DIALOG_CANCELLED: 'restart',
+  PIN_BLOCKED: 'restart',
   ACK_TIMEOUT: 'restart',
   // The flow cannot go on with a card that did not prove itself or its keys: starting over can.
   CARD_NOT_PROVEN: 'restart',
@@ -54,6 +56,11 @@ const formatValue = (key: string, value: string | number | boolean, language: La
   return String(value);
 };
 
+const cardOwnerText = (value: unknown, language: Language): string => {
+  const owners = CATALOGUES[language].cardOwners;
+  return typeof value === 'string' && value in owners ? owners[value as CardOwner] : owners.unknown;
+};
+
 /** Fills `{key}` placeholders from the error's details; a missing detail shows as a dash. */
 export const fillPlaceholders = (
   text: string,
@@ -62,6 +69,8 @@ export const fillPlaceholders = (
 ): string =>
   text.replace(/\{(\w+)\}/g, (_match, key: string) => {
     const value = details?.[key];
+    // Whose card: in the catalogue's words; a card nobody is known for is named as such.
+    if (key === 'owner') return cardOwnerText(value, language);
     return value === undefined || value === '' ? '–' : formatValue(key, value, language);
   });
 

@@ -1,5 +1,6 @@
 import type { ErrorCode } from '../error-code.js';
 import type { ControlId } from '../issuance/flow-controls.js';
+import type { CardOwner } from '../issuance/flow-event.js';
 import type { Step } from '../issuance/flow-state.js';
 
 export const LANGUAGES = ['sv', 'en'] as const;
@@ -22,4 +23,6 @@ export interface LanguageCatalogue {
   readonly codes: { readonly [C in ErrorCode]: CodeTexts };
   readonly steps: { readonly [S in Step]: string };
   readonly controls: { readonly [C in ControlId]: string };
+  /** Whose card a card is, as the `{owner}` placeholder reads (e.g. "förra mottagarens kort"). */
+  readonly cardOwners: { readonly [O in CardOwner]: string };
 }

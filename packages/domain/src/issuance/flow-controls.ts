@@ -63,7 +63,11 @@ const reserveCardProblem = (state: FlowState): DomainError | null => {
   if (card === null) return { code: 'RESERVE_CARD_MISSING', details: { reader: slot } };
   const expected = state.order?.cardNumber;
   if (expected !== undefined && card.cardNumber !== expected) {
-    return { code: 'WRONG_CARD', details: { expected, actual: card.cardNumber ?? '', reader: slot } };
+    const owner = card.owner === undefined ? {} : { owner: card.owner };
+    return {
+      code: 'WRONG_CARD',
+      details: { expected, actual: card.cardNumber ?? '', reader: slot, ...owner },
+    };
   }
   return null;
 };

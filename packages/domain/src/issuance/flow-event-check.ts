@@ -2,7 +2,7 @@ import { isErrorCode } from '../error-code.js';
 import { parseCardNumber } from '../identifiers/card-number.js';
 import { parseHsaId } from '../identifiers/hsa-id.js';
 import { err, ok, type Result } from '../result.js';
-import { type FlowEvent, type FlowEventType, isFlowEventType } from './flow-event.js';
+import { CARD_OWNERS, type FlowEvent, type FlowEventType, isFlowEventType } from './flow-event.js';
 
 /** The kinds of field an event carries, each with its check. */
 type FieldKind =
@@ -109,6 +109,9 @@ export const checkFlowEvent = (value: unknown): Result<FlowEvent> => {
   for (const [field, kind] of Object.entries(EVENT_FIELDS[value.type])) {
     if (!CHECKS[kind](value[field])) return err('EVENT_OUT_OF_ORDER', { reason: 'field', field });
   }
+  // The one optional field: whose card an inserted card is.
+  if (value.type === 'card-inserted' && value.owner !== undefined && !oneOf(...CARD_OWNERS)(value.owner))
+    return err('EVENT_OUT_OF_ORDER', { reason: 'field', field: 'owner' });
   // Every field has been checked against the event type's shape above.
   return ok(value as FlowEvent);
 };

@@ -22,6 +22,15 @@ export type PinDialog = 'auth' | 'sign';
 /** Why the server refused what a card said of itself through the station: not a genuine card, or not card keys. */
 export type CardRefusal = 'CARD_NOT_PROVEN' | 'KEYS_NOT_ON_CARD';
 
+/**
+ * Whose card a card is, as far as the server knows it (the domain only passes it on): on an
+ * earlier order (the previous recipient's, issued or not), the logged-in administrator's own
+ * card, another staff member's card, or a card the system does not know.
+ */
+export const CARD_OWNERS = ['previous-recipient', 'own-login-card', 'staff-card', 'unknown'] as const;
+
+export type CardOwner = (typeof CARD_OWNERS)[number];
+
 /** Why a flow was ended by a person rather than by the rules; `order-cancelled` by the admin portal. */
 export type AbortReason = 'restart' | 'logout' | 'order-cancelled';
 
@@ -32,8 +41,16 @@ export type AbortReason = 'restart' | 'logout' | 'order-cancelled';
 export type FlowEvent = { readonly at: Instant } & (
   | { readonly type: 'reader-plugged'; readonly reader: ReaderSlot }
   | { readonly type: 'reader-unplugged'; readonly reader: ReaderSlot }
-  /** `cardNumber` is null when the agent could not read a card number from the token. */
-  | { readonly type: 'card-inserted'; readonly reader: ReaderSlot; readonly cardNumber: CardNumber | null }
+  /**
+   * `cardNumber` is null when the agent could not read a card number from the token; `owner` is
+   * the server's word on whose card it is (never the station's).
+   */
+  | {
+      readonly type: 'card-inserted';
+      readonly reader: ReaderSlot;
+      readonly cardNumber: CardNumber | null;
+      readonly owner?: CardOwner;
+    }
   | { readonly type: 'card-removed'; readonly reader: ReaderSlot }
   | {
       readonly type: 'logged-in';

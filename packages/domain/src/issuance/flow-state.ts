@@ -4,7 +4,7 @@ import type { CardNumber } from '../identifiers/card-number.js';
 import type { HsaId } from '../identifiers/hsa-id.js';
 import type { ErrorDetails } from '../result.js';
 import { type Instant, MINUTE } from '../time.js';
-import type { FlowEventType, FlowOrder, PinDialog, ReaderSlot } from './flow-event.js';
+import type { CardOwner, FlowEventType, FlowOrder, PinDialog, ReaderSlot } from './flow-event.js';
 
 /** 0 is the login screen; 1–7 are the seven steps of SPEC §3. */
 export type Step = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7;
@@ -13,8 +13,11 @@ export type FlowStatus = 'active' | 'completed' | 'ack-timeout-revoked' | 'abort
 
 export interface ReaderState {
   readonly connected: boolean;
-  /** The card in the reader; `cardNumber` null for a card whose number could not be read. */
-  readonly card: { readonly cardNumber: CardNumber | null } | null;
+  /**
+   * The card in the reader; `cardNumber` null for a card whose number could not be read, `owner`
+   * whose card it is where the server knows it.
+   */
+  readonly card: { readonly cardNumber: CardNumber | null; readonly owner?: CardOwner } | null;
 }
 
 export type Readers = { readonly [R in ReaderSlot]: ReaderState };

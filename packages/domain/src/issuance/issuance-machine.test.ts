@@ -101,6 +101,35 @@ describe('readers and cards', () => {
     expect(driver.last?.entry?.details).toMatchObject({ actual: '', expected: RESERVE_CARD });
   });
 
+  it("records the previous recipient's card left in reader 2 when step 4 opens, and whose it is", () => {
+    const driver = new FlowDriver().to(2);
+    driver.send({ type: 'card-inserted', reader: 2, cardNumber: OTHER_CARD, owner: 'previous-recipient' });
+    expect(codesOf(driver)).toEqual([]);
+    driver.to(4);
+    expect(driver.state.step).toBe(4);
+    expect(codesOf(driver)).toEqual(['WRONG_CARD']);
+    const details = { expected: RESERVE_CARD, actual: OTHER_CARD, owner: 'previous-recipient', reader: 2 };
+    expect(driver.last?.entry?.details).toMatchObject(details);
+    expect(findControl(driver.state, 'confirm-handover', driver.now)).toMatchObject({
+      enabled: false,
+      reason: { code: 'WRONG_CARD', details },
+    });
+  });
+
+  it('takes only the known kinds of card owner', () => {
+    const driver = new FlowDriver().to(2);
+    const inserted = { type: 'card-inserted', reader: 2, cardNumber: OTHER_CARD, owner: 'Anna' } as const;
+    expect(driver.try(inserted as unknown as FlowEvent)).toMatchObject({
+      ok: false,
+      error: { code: 'EVENT_OUT_OF_ORDER', details: { field: 'owner' } },
+    });
+  });
+
+  it('opens step 4 quietly with the right card already in reader 2', () => {
+    const driver = new FlowDriver().to(4);
+    expect(codesOf(driver)).toEqual([]);
+  });
+
   it('does not mind a reserve card removed before the download', () => {
     const driver = new FlowDriver().to(5);
     driver.send({ type: 'card-removed', reader: 2 });
@@ -306,6 +335,15 @@ describe('download', () => {
       details: { reason: 'agent crashed' },
     });
     expect(driver.state.pending).toBeNull();
+  });
+
+  it('says a PIN blocked in the dialog as PIN_BLOCKED, a fault that offers the restart', () => {
+    const driver = new FlowDriver().to(6);
+    driver.send({ type: 'dialog-shown', dialog: 'auth' });
+    driver.send({ type: 'download-failed', reason: 'PIN_BLOCKED' });
+    expect(driver.state.fault).toMatchObject({ code: 'PIN_BLOCKED', details: { reason: 'PIN_BLOCKED' } });
+    expect(driver.state.download).toBeNull();
+    expect(findControl(driver.state, 'restart', driver.now)).toMatchObject({ enabled: true });
   });
 
   it('finds a signature dialog that never came on a clock tick', () => {

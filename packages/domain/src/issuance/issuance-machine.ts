@@ -146,8 +146,9 @@ const onReaderUnplugged = (state: FlowState, e: EventOf<'reader-unplugged'>): Ou
 const onCardInserted = (state: FlowState, e: EventOf<'card-inserted'>): Result<Outcome> => {
   if (!state.readers[e.reader].connected)
     return err('EVENT_OUT_OF_ORDER', { reason: 'reader-not-connected' });
-  const next = withReader(state, e.reader, { card: { cardNumber: e.cardNumber } });
-  const details = { reader: e.reader, cardNumber: e.cardNumber ?? '' };
+  const owner = e.owner === undefined ? {} : { owner: e.owner };
+  const next = withReader(state, e.reader, { card: { cardNumber: e.cardNumber, ...owner } });
+  const details = { reader: e.reader, cardNumber: e.cardNumber ?? '', ...owner };
   const raised: DomainError[] = [];
   const login = state.login;
   if (login !== null && e.reader === login.reader && state.loginCardRemovedAt !== null) {
@@ -160,7 +161,10 @@ const onCardInserted = (state: FlowState, e: EventOf<'card-inserted'>): Result<O
     e.reader === reserveReader(state) &&
     e.cardNumber !== order.cardNumber
   ) {
-    raised.push({ code: 'WRONG_CARD', details: { expected: order.cardNumber, actual: e.cardNumber ?? '' } });
+    raised.push({
+      code: 'WRONG_CARD',
+      details: { expected: order.cardNumber, actual: e.cardNumber ?? '', ...owner },
+    });
   }
   return ok({ state: next, raised, details });
 };
@@ -201,8 +205,27 @@ const onSigned = (state: FlowState, e: EventOf<'signed'>): Outcome => {
   }
   const order = state.order;
   if (order === null) return { state };
+  // Step 4 opens with a card already in the reserve reader (the previous recipient's, left there):
+  // a wrong one is recorded now, as if it had been inserted at this step.
+  const reader = reserveReader(state);
+  const card = state.readers[reader].card;
+  const raised: DomainError[] =
+    card !== null && card.cardNumber !== order.cardNumber
+      ? [
+          {
+            code: 'WRONG_CARD',
+            details: {
+              expected: order.cardNumber,
+              actual: card.cardNumber ?? '',
+              reader,
+              ...(card.owner === undefined ? {} : { owner: card.owner }),
+            },
+          },
+        ]
+      : [];
   return {
     state: { ...state, step: 4 },
+    raised,
     effects: [{ type: 'start-order', orderId: order.orderId }],
     details: { outcome: e.outcome },
   };
@@ -414,7 +437,12 @@ const handle = (state: FlowState, event: FlowEvent, config: FlowConfig): Result<
       });
     case 'download-failed':
       if (state.step !== 6 && state.pending?.action !== 'download') return outOfOrder(state, event);
-      return ok(fault(state, 'DOWNLOAD_FAILED', { reason: event.reason.slice(0, 200) }));
+      // A PIN blocked in the dialog is said as such: the card needs its PUK before anything else.
+      return ok(
+        fault(state, event.reason === 'PIN_BLOCKED' ? 'PIN_BLOCKED' : 'DOWNLOAD_FAILED', {
+          reason: event.reason.slice(0, 200),
+        }),
+      );
     case 'acknowledged': {
       const order = state.order;
       if (event.cardNumber !== order?.cardNumber) {

@@ -61,6 +61,7 @@ import {
   type VerifiedStatement,
   verifyStatement,
 } from '../station/station-statement.service.js';
+import { cardOwner } from './card-owner.js';
 import { adminOf, type DirectoryCache, lookUp } from './directory.js';
 
 /**
@@ -233,7 +234,10 @@ export class IssuanceService {
       });
       const body = verified.payload.body as { readers: { 1: ReaderFact; 2: ReaderFact } };
       const facts = body.readers;
-      const domainReaders: Readers = { 1: readerState(facts[1]), 2: readerState(facts[2]) };
+      const domainReaders: Readers = {
+        1: await this.withOwner(trx, readerState(facts[1]), session.hsaId),
+        2: await this.withOwner(trx, readerState(facts[2]), session.hsaId),
+      };
       const loginReader =
         ([1, 2] as const).find((r) => facts[r].card?.cardNumber === session.cardNumber) ?? 1;
       const login: FlowEvent = {
@@ -339,6 +343,13 @@ export class IssuanceService {
     };
   }
 
+  /** A reader's state with whose card is in it, as far as the store knows. */
+  private async withOwner(trx: Transaction<Database>, reader: Readers[1], admin: HsaId): Promise<Readers[1]> {
+    if (reader.card === null) return reader;
+    const owner = await cardOwner(trx, reader.card.cardNumber, admin);
+    return { ...reader, card: { ...reader.card, owner } };
+  }
+
   /** Verifies a station statement for this flow's station and nonce, in the flow's transaction. */
   private verify(
     trx: Transaction<Database>,
@@ -361,12 +372,17 @@ export class IssuanceService {
       const verified = await this.verify(trx, flow, signed, ['event']);
       const { event } = verified.payload.body as { event: Record<string, unknown> & { type: string } };
       if (event.type === 'keys-generated') throw new ApiError('STATEMENT_INVALID', { reason: 'event' });
-      const checked = checkFlowEvent({ ...event, at: this.now() });
+      // Whose card an inserted card is, is the server's word, never the station's.
+      const { owner: _stated, ...stated } = event;
+      const checked = checkFlowEvent({ ...stated, at: this.now() });
       if (!checked.ok)
         throw new ApiError('STATEMENT_INVALID', {
           reason: String(checked.error.details?.reason ?? 'event'),
         });
-      return { events: [checked.value], station: verified.station.id };
+      const inserted = checked.value;
+      if (inserted.type !== 'card-inserted') return { events: [inserted], station: verified.station.id };
+      const owner = await cardOwner(trx, inserted.cardNumber, flow.admin2HsaId ?? session.hsaId);
+      return { events: [{ ...inserted, owner }], station: verified.station.id };
     });
   }
 

@@ -1,6 +1,13 @@
-import type { Control, ControlId } from '@reservkort/domain';
+import type { Control, ControlId, ErrorCode } from '@reservkort/domain';
 import { describeError, REMEDY_ACTIONS } from '@reservkort/domain';
+import { createContext, useContext } from 'react';
 import { useLanguage } from '../i18n/language.js';
+
+/**
+ * The fault the screen already explains in full (with its remedy and "Skicka felanmälan"): a
+ * button it disables names it and points there, instead of saying it all a second time.
+ */
+export const ShownFault = createContext<ErrorCode | null>(null);
 
 interface ControlButtonProps {
   readonly id: ControlId;
@@ -32,6 +39,8 @@ export const ControlButton = ({
   const reason = control && !control.enabled ? control.reason : null;
   const reasonId = `reason-${id}`;
   const described = reason ? describeError(reason, language) : null;
+  const shownFault = useContext(ShownFault);
+  const explainedAbove = reason !== null && reason.code === shownFault;
   const remedy = reason ? REMEDY_ACTIONS[reason.code] : undefined;
   const remedyAction = remedy && remedy !== id ? actions[remedy] : undefined;
   return (
@@ -54,7 +63,14 @@ export const ControlButton = ({
         {catalogue.controls[id]}
         {busy ? ' …' : ''}
       </button>
-      {described && reason ? (
+      {described && reason && explainedAbove ? (
+        <div className="reason" id={reasonId} data-reason={reason.code} data-explained="above">
+          <p>
+            <span className="visually-hidden">{t.error.disabledBecause} </span>
+            <strong>{described.title}.</strong> {t.error.seeAbove}
+          </p>
+        </div>
+      ) : described && reason ? (
         <div className="reason" id={reasonId} data-reason={reason.code}>
           <p>
             <span className="visually-hidden">{t.error.disabledBecause} </span>

@@ -583,6 +583,9 @@ export class IssuanceDriver {
       if (signed.raised.includes('SIGN_FAILED') && signed.view.fault === null) {
         this.error = { code: 'SIGN_FAILED', details: signed.view.timeline.at(-1)?.details ?? {} };
       }
+      // A blocked PIN is said as such: signing again cannot help until the card is unblocked.
+      if (done.state !== 'done' && done.error?.code === 'PIN_BLOCKED')
+        this.error = pageErrorOf(agentFailureOf(done));
     });
   }
 

@@ -101,7 +101,14 @@ export interface UiTexts {
       readonly issuing: string;
       readonly writing: string;
     };
-    readonly status: { readonly waiting: string; readonly doing: string; readonly done: string };
+    readonly status: {
+      readonly waiting: string;
+      readonly doing: string;
+      readonly done: string;
+      /** The row where step 6 stopped on an error, and the rows it never reached. */
+      readonly failed: string;
+      readonly notStarted: string;
+    };
     readonly intro7: string;
     readonly countdown: string;
     readonly deadlineAt: string;
@@ -110,7 +117,9 @@ export interface UiTexts {
     readonly completed: string;
     readonly newIssuance: string;
     readonly ended: string;
-    readonly serials: string;
+    /** A certificate's serial number, labelled with which certificate it is. */
+    readonly serialAuth: string;
+    readonly serialSign: string;
   };
   readonly error: {
     readonly what: string;
@@ -119,6 +128,8 @@ export interface UiTexts {
     readonly code: string;
     readonly catalogueLink: string;
     readonly disabledBecause: string;
+    /** A disabled button whose reason is the error already shown above it. */
+    readonly seeAbove: string;
   };
   readonly support: {
     readonly title: string;
@@ -351,7 +362,13 @@ const sv: UiTexts = {
       issuing: 'Certifikaten utfärdas',
       writing: 'Certifikaten skrivs till kortet',
     },
-    status: { waiting: 'Väntar', doing: 'Pågår', done: 'Klart' },
+    status: {
+      waiting: 'Väntar',
+      doing: 'Pågår',
+      done: 'Klart',
+      failed: 'Misslyckades',
+      notStarted: 'Inte påbörjat',
+    },
     intro7: 'Kortmottagaren kvitterar kortet med PIN 2 innan tiden går ut.',
     countdown: 'Tid kvar att kvittera: {time}',
     deadlineAt: 'Senast kl. {time}',
@@ -360,7 +377,8 @@ const sv: UiTexts = {
     completed: 'Kortet är kvitterat. Reservkortet är klart att använda.',
     newIssuance: 'Ny utgivning',
     ended: 'Utgivningen är avslutad.',
-    serials: 'Certifikat: {serials}',
+    serialAuth: 'Legitimeringscertifikat (autentisering), serienummer {serial}',
+    serialSign: 'Underskriftscertifikat, serienummer {serial}',
   },
   error: {
     what: 'Vad hände',
@@ -369,6 +387,7 @@ const sv: UiTexts = {
     code: 'Felkod',
     catalogueLink: 'Om felkoden {code} i felkatalogen',
     disabledBecause: 'Knappen är inte tillgänglig:',
+    seeAbove: 'Se felet ovan.',
   },
   support: {
     title: 'Felanmälan',
@@ -622,7 +641,13 @@ const en: UiTexts = {
       issuing: 'The certificates are issued',
       writing: 'The certificates are written to the card',
     },
-    status: { waiting: 'Waiting', doing: 'In progress', done: 'Done' },
+    status: {
+      waiting: 'Waiting',
+      doing: 'In progress',
+      done: 'Done',
+      failed: 'Failed',
+      notStarted: 'Not started',
+    },
     intro7: 'The recipient acknowledges the card with PIN 2 before the time runs out.',
     countdown: 'Time left to acknowledge: {time}',
     deadlineAt: 'By {time}',
@@ -631,7 +656,8 @@ const en: UiTexts = {
     completed: 'The card is acknowledged. The reserve card is ready to use.',
     newIssuance: 'New issuance',
     ended: 'The issuance has ended.',
-    serials: 'Certificates: {serials}',
+    serialAuth: 'Authentication certificate, serial number {serial}',
+    serialSign: 'Signature certificate, serial number {serial}',
   },
   error: {
     what: 'What happened',
@@ -640,6 +666,7 @@ const en: UiTexts = {
     code: 'Error code',
     catalogueLink: 'About error code {code} in the error catalogue',
     disabledBecause: 'The button is not available:',
+    seeAbove: 'See the error above.',
   },
   support: {
     title: 'Error report',

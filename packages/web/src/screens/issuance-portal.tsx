@@ -8,7 +8,7 @@ import {
 } from '@reservkort/domain';
 import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
 import type { Review } from '../api/views.js';
-import { ControlButton } from '../components/control-button.js';
+import { ControlButton, ShownFault } from '../components/control-button.js';
 import { Countdown } from '../components/countdown.js';
 import { ErrorPanel } from '../components/error-panel.js';
 import { PinPrompt } from '../components/pin-prompt.js';
@@ -34,12 +34,19 @@ const lastEntryWith = (timeline: readonly TimelineEntry[], code: string): Timeli
   [...timeline].reverse().find((entry) => entry.codes.some((c) => c === code));
 
 /** The serials a timed-out flow revoked: the flow forgets them then, its timeline still names them. */
-const revokedSerials = (timeline: readonly TimelineEntry[]): string =>
+const revokedSerials = (timeline: readonly TimelineEntry[]): string[] =>
   String(
     [...timeline].reverse().find((entry) => entry.event === 'certificates-issued')?.details?.serials ?? '',
   )
     .split(',')
-    .join(', ');
+    .filter((serial) => serial !== '');
+
+/** Each serial with the certificate it belongs to: the authentication certificate first, then the signature's. */
+const labelledSerials = (
+  serials: readonly string[],
+  texts: { readonly serialAuth: string; readonly serialSign: string },
+): string[] =>
+  serials.map((serial, index) => fill(index === 0 ? texts.serialAuth : texts.serialSign, { serial }));
 
 /** The seven steps of SPEC §3, each screen with its exact Swedish title and buttons. */
 export const IssuancePortal = ({ ws, driver, onLogoutRestart, agentUrl }: IssuancePortalProps) => {
@@ -130,11 +137,13 @@ export const IssuancePortal = ({ ws, driver, onLogoutRestart, agentUrl }: Issuan
           id="action-error"
         />
       ) : null}
-      <StepBody view={view} controls={controls} actions={actions} driver={driver} ws={ws} />
-      {view.status !== 'active' && view.status !== 'ack-timeout-revoked' && !view.fault ? (
-        <p>{view.status === 'completed' ? t.flow.completed : t.flow.ended}</p>
-      ) : null}
-      {view.status !== 'active' ? (
+      <ShownFault.Provider value={view.fault?.code ?? null}>
+        <StepBody view={view} controls={controls} actions={actions} driver={driver} ws={ws} />
+      </ShownFault.Provider>
+      {/* A completed flow says so at step 7, with its serials; only an aborted one is said here. */}
+      {view.status === 'aborted' && !view.fault ? <p>{t.flow.ended}</p> : null}
+      {/* After a timeout the error offers "Starta om utgivningen" (same login): one way on, not two. */}
+      {view.status === 'completed' || view.status === 'aborted' ? (
         <div className="actions">
           <button type="button" onClick={() => void driver.start()} data-action="new-issuance">
             {t.flow.newIssuance}
@@ -242,13 +251,22 @@ const StepBody = ({ view, controls, actions, driver, ws }: StepBodyProps) => {
           ) : null}
           {view.status === 'ack-timeout-revoked' ? (
             <p role="status" className="revoked" data-testid="revoked">
-              {fill(t.flow.revoked, { serials: revokedSerials(view.timeline) })}
+              {fill(t.flow.revoked, {
+                serials: labelledSerials(revokedSerials(view.timeline), t.flow).join('; '),
+              })}
             </p>
           ) : null}
           {view.status === 'completed' ? (
-            <p role="status" className="completed" data-testid="completed">
-              {t.flow.completed} {fill(t.flow.serials, { serials: view.issuedSerials.join(', ') })}
-            </p>
+            <div role="status" className="completed" data-testid="completed">
+              <p>{t.flow.completed}</p>
+              <ul className="serials">
+                {labelledSerials(view.issuedSerials, t.flow).map((line, index) => (
+                  <li key={line} data-serial={view.issuedSerials[index]}>
+                    {line}
+                  </li>
+                ))}
+              </ul>
+            </div>
           ) : null}
           {view.status === 'active' ? (
             <ControlButton
@@ -422,7 +440,34 @@ const TermsStep = ({
   );
 };
 
-type PhaseState = 'waiting' | 'doing' | 'done';
+type PhaseState = 'waiting' | 'doing' | 'done' | 'failed' | 'notStarted';
+
+const hasEntry = (timeline: readonly TimelineEntry[], event: TimelineEntry['event'], dialog?: string) =>
+  timeline.some(
+    (entry) => entry.event === event && (dialog === undefined || entry.details?.dialog === dialog),
+  );
+
+/**
+ * Step 6 as far as it got before a fault (the flow drops its download state then; its timeline
+ * keeps what happened): the rows done stay done, the one it stopped at is marked failed (a PIN
+ * window shown and not completed first), and those it never reached say so.
+ */
+const phasesAtFault = (timeline: readonly TimelineEntry[]): PhaseState[] => {
+  const reached = (started: boolean, done: boolean): PhaseState =>
+    done ? 'done' : started ? 'doing' : 'notStarted';
+  const states = [
+    reached(hasEntry(timeline, 'key-generation-started'), hasEntry(timeline, 'keys-generated')),
+    reached(hasEntry(timeline, 'dialog-shown', 'auth'), hasEntry(timeline, 'dialog-completed', 'auth')),
+    reached(hasEntry(timeline, 'dialog-shown', 'sign'), hasEntry(timeline, 'dialog-completed', 'sign')),
+    reached(hasEntry(timeline, 'issuance-claimed'), hasEntry(timeline, 'certificates-issued')),
+    reached(hasEntry(timeline, 'certificates-issued'), hasEntry(timeline, 'certificates-written')),
+  ];
+  const dialogOpen = [1, 2].find((index) => states[index] === 'doing');
+  const failed = dialogOpen ?? states.findIndex((state) => state !== 'done');
+  return states.map((state, index) =>
+    index === failed ? 'failed' : state === 'doing' ? 'notStarted' : state,
+  );
+};
 
 const DownloadStep = ({
   view,
@@ -443,20 +488,27 @@ const DownloadStep = ({
     return 'waiting';
   };
   const keysDone = download !== null && download.phase !== 'key-generation';
-  const phases: readonly [string, PhaseState][] = [
-    [t.flow.phase.keys, keysDone || view.issuedSerials.length > 0 ? 'done' : download ? 'doing' : 'waiting'],
-    [t.flow.phase.pin1, dialogState('auth')],
-    [t.flow.phase.pin2, dialogState('sign')],
-    [
-      t.flow.phase.issuing,
-      view.issuedSerials.length > 0 ? 'done' : driver.localPhase === 'issuing' ? 'doing' : 'waiting',
-    ],
-    [t.flow.phase.writing, driver.localPhase === 'writing' ? 'doing' : view.step > 6 ? 'done' : 'waiting'],
+  const labels = [
+    t.flow.phase.keys,
+    t.flow.phase.pin1,
+    t.flow.phase.pin2,
+    t.flow.phase.issuing,
+    t.flow.phase.writing,
   ];
+  const live: PhaseState[] = [
+    keysDone || view.issuedSerials.length > 0 ? 'done' : download ? 'doing' : 'waiting',
+    dialogState('auth'),
+    dialogState('sign'),
+    view.issuedSerials.length > 0 ? 'done' : driver.localPhase === 'issuing' ? 'doing' : 'waiting',
+    driver.localPhase === 'writing' ? 'doing' : view.step > 6 ? 'done' : 'waiting',
+  ];
+  const states = view.fault ? phasesAtFault(view.timeline) : live;
+  const phases = labels.map((label, index): [string, PhaseState] => [label, states[index] ?? 'waiting']);
   const done = phases.filter(([, state]) => state === 'done').length;
   return (
     <div className="step-body">
-      <p>{t.flow.intro6}</p>
+      {/* After a fault no PIN window is coming: the error above says what to do instead. */}
+      {view.fault ? null : <p>{t.flow.intro6}</p>}
       <progress max={phases.length} value={done} aria-label={t.flow.progress} />
       <ol className="download-phases" aria-live="polite">
         {phases.map(([label, state]) => (

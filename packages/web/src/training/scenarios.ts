@@ -202,7 +202,7 @@ export const scenarios = (demo: TrainingDemo): readonly Scenario[] => {
       },
     },
     {
-      code: 'DOWNLOAD_FAILED',
+      code: 'PIN_BLOCKED',
       scene: scene('Admin Två'),
       instruction: {
         sv: 'Ange fel PIN 1 tre gånger i steg 6, så att kortet spärras.',
