@@ -74,6 +74,8 @@ export interface FlowState {
   readonly fault: { readonly code: ErrorCode; readonly details?: ErrorDetails } | null;
   readonly timeline: readonly TimelineEntry[];
   readonly startedAt: Instant;
+  /** The flow this one restarted ("Starta om utgivningen"); absent for a first attempt. */
+  readonly restartOf?: string;
 }
 
 export interface FlowConfig {
@@ -122,10 +124,11 @@ export const startFlow = (flowId: string, readers: Readers, at: Instant): FlowSt
 
 /**
  * A new flow after a restart: same readers and, unless the login card left, the same login, at step 1.
- * The old flow's timeline stays with the old flow (and its support case).
+ * The old flow's timeline stays with the old flow; the new one names it, so a support case can
+ * show every attempt.
  */
 export const restartFlow = (previous: FlowState, flowId: string, at: Instant): FlowState => {
-  const fresh = startFlow(flowId, previous.readers, at);
+  const fresh = { ...startFlow(flowId, previous.readers, at), restartOf: previous.flowId };
   const login = previous.login;
   if (login === null || previous.loginCardRemovedAt !== null) return fresh;
   const card = previous.readers[login.reader].card;

@@ -5,6 +5,7 @@ import {
   missingSupportFields,
   PROTECTED_PLACEHOLDER,
   redactSupportCase,
+  restartFlow,
   SUPPORT_COMMENT_MAX,
   type SupportCaseDraft,
 } from '../index.js';
@@ -12,6 +13,7 @@ import {
   admins,
   anOrder,
   FlowDriver,
+  flowOrderOf,
   persons,
   RESERVE_CARD,
   signatureOf,
@@ -143,5 +145,57 @@ describe('support case', () => {
     const driver = new FlowDriver().to(7);
     const text = JSON.stringify(draftOf(driver)).toLowerCase();
     expect(text).not.toMatch(/pin|puk|privatekey/);
+  });
+});
+
+describe('a case covers the order, not only the last attempt', () => {
+  it('lists the earlier attempts oldest first with their codes, and gathers every code', () => {
+    const first = new FlowDriver().to(6);
+    first.send({ type: 'card-removed', reader: 2 });
+    first.send({ type: 'aborted', reason: 'restart' });
+    const second = new FlowDriver();
+    second.state = restartFlow(first.state, 'flow-2', first.now + 1000);
+    expect(second.state.restartOf).toBe('flow-1');
+    second.send({ type: 'manage-orders' }, 5000);
+    second.send({ type: 'searched', queryKind: 'personal-number', hit: null, codes: ['NO_ORDER'] });
+    const result = buildSupportCase({
+      flow: second.state,
+      earlierAttempts: [second.state, first.state],
+      agent: null,
+      certificatesOnCard: [],
+      comment: '',
+      reportedBy: admins.admin2.hsaId,
+      at: second.now,
+    });
+    if (!result.ok) throw new Error(result.error.code);
+    const draft = result.value;
+    expect(draft.attempts?.map((a) => [a.flowId, a.status, a.step, a.codes])).toEqual([
+      ['flow-1', 'aborted', 6, ['CARD_REMOVED_DURING_DOWNLOAD']],
+    ]);
+    expect(draft.attempts?.[0]?.admin2HsaId).toBe(admins.admin2.hsaId);
+    expect(draft.codes).toEqual(['CARD_REMOVED_DURING_DOWNLOAD', 'NO_ORDER']);
+    expect(draft.timeline).toBe(second.state.timeline);
+  });
+
+  it('names the order a search explained when the flow has none of its own (OWN_ORDER)', () => {
+    const driver = new FlowDriver().to(2);
+    driver.send({ type: 'searched', queryKind: 'personal-number', hit: null, codes: ['OWN_ORDER'] });
+    const order = flowOrderOf(anOrder());
+    const result = buildSupportCase({
+      flow: driver.state,
+      explainedOrder: order,
+      agent: null,
+      certificatesOnCard: [],
+      comment: '',
+      reportedBy: admins.admin2.hsaId,
+      at: driver.now,
+    });
+    if (!result.ok) throw new Error(result.error.code);
+    expect(result.value).toMatchObject({
+      admin1HsaId: order.admin1HsaId,
+      recipientHsaId: order.recipientHsaId,
+      cardNumber: order.cardNumber,
+      attempts: [],
+    });
   });
 });

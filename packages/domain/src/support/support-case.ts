@@ -1,7 +1,8 @@
 import type { ErrorCode } from '../error-code.js';
 import type { CardNumber } from '../identifiers/card-number.js';
 import type { HsaId } from '../identifiers/hsa-id.js';
-import type { FlowState, TimelineEntry } from '../issuance/flow-state.js';
+import type { FlowOrder } from '../issuance/flow-event.js';
+import type { FlowState, FlowStatus, Step, TimelineEntry } from '../issuance/flow-state.js';
 import { type TwoReadersAnswer, twoReadersThroughout } from '../issuance/reader-log.js';
 import { err, ok, type Result } from '../result.js';
 import type { Instant } from '../time.js';
@@ -23,8 +24,35 @@ export interface AgentInfo {
   readonly packaging: string;
 }
 
+/** An earlier attempt on the same order or restart chain, as a case shows it beside the last one. */
+export interface SupportCaseAttempt {
+  readonly flowId: string;
+  readonly startedAt: Instant;
+  readonly status: FlowStatus;
+  /** The step the attempt had reached when it ended (or reached so far). */
+  readonly step: Step;
+  readonly admin2HsaId: HsaId | null;
+  /** The codes the attempt raised, in order of first appearance. */
+  readonly codes: readonly ErrorCode[];
+  readonly timeline: readonly TimelineEntry[];
+}
+
+/** At most this many earlier attempts go with a case: the newest of them. */
+export const MAX_CASE_ATTEMPTS = 10;
+
 export interface SupportCaseInput {
   readonly flow: FlowState;
+  /**
+   * Earlier attempts at the same order (or before the restarts that led to this flow), any order;
+   * the flow itself is left out if present.
+   */
+  readonly earlierAttempts?: readonly FlowState[];
+  /**
+   * The order the flow's search explained without selecting it (OWN_ORDER, a closed order...):
+   * used when the flow has no order of its own. The search only explains an order to an admin
+   * allowed to see its person.
+   */
+  readonly explainedOrder?: FlowOrder | null;
   /** As a registered card station signed it; null when no station vouched for it (unknown). */
   readonly agent: AgentInfo | null;
   /** As read off the card by a registered card station. */
@@ -51,7 +79,9 @@ export interface SupportCaseDraft {
   readonly stationId: string | null;
   readonly certificates: readonly CertificateOnCard[];
   readonly timeline: readonly TimelineEntry[];
-  /** Every code the flow raised, in order of first appearance. */
+  /** Earlier attempts on the same order or restart chain, oldest first (absent in older cases). */
+  readonly attempts?: readonly SupportCaseAttempt[];
+  /** Every code the earlier attempts and the flow raised, in order of first appearance. */
   readonly codes: readonly ErrorCode[];
   readonly readers: TwoReadersAnswer;
   readonly protectedIdentity: boolean;
@@ -60,13 +90,30 @@ export interface SupportCaseDraft {
 
 export const SUPPORT_COMMENT_MAX = 4000;
 
+const codesOf = (flow: FlowState): ErrorCode[] => [...new Set(flow.timeline.flatMap((entry) => entry.codes))];
+
+const attemptOf = (flow: FlowState): SupportCaseAttempt => ({
+  flowId: flow.flowId,
+  startedAt: flow.startedAt,
+  status: flow.status,
+  step: flow.step,
+  admin2HsaId: flow.login?.admin ?? null,
+  codes: codesOf(flow),
+  timeline: flow.timeline,
+});
+
 export const buildSupportCase = (input: SupportCaseInput): Result<SupportCaseDraft> => {
   if (typeof input.comment !== 'string' || input.comment.length > SUPPORT_COMMENT_MAX) {
     return err('TEXT_TOO_LONG', { max: SUPPORT_COMMENT_MAX });
   }
   const { flow } = input;
-  const order = flow.order ?? flow.candidate;
-  const codes = [...new Set(flow.timeline.flatMap((entry) => entry.codes))];
+  const order = flow.order ?? flow.candidate ?? input.explainedOrder ?? null;
+  const attempts = (input.earlierAttempts ?? [])
+    .filter((earlier) => earlier.flowId !== flow.flowId && earlier.startedAt <= flow.startedAt)
+    .sort((a, b) => a.startedAt - b.startedAt)
+    .slice(-MAX_CASE_ATTEMPTS)
+    .map(attemptOf);
+  const codes = [...new Set([...attempts.flatMap((a) => a.codes), ...codesOf(flow)])];
   return ok({
     flowId: flow.flowId,
     reportedBy: input.reportedBy,
@@ -80,6 +127,7 @@ export const buildSupportCase = (input: SupportCaseInput): Result<SupportCaseDra
     stationId: input.stationId ?? null,
     certificates: input.certificatesOnCard,
     timeline: flow.timeline,
+    attempts,
     codes,
     readers: twoReadersThroughout(flow),
     protectedIdentity: order?.protectedIdentity ?? false,

@@ -14,12 +14,15 @@ import {
 import {
   addComment,
   appendAudit,
+  certificateStatus,
   getAdmin,
   getCase,
   hasStaffRole,
   insertCase,
   listCases,
   type StoredSupportCase,
+  SUPPORT_CASE_SORTS,
+  type SupportCaseSort,
   updateCase,
 } from '@reservkort/store';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
@@ -28,6 +31,7 @@ import { ApiError } from '../http/api-error.js';
 import type { IssuanceService } from '../issuance/issuance.service.js';
 import type { ServerContext } from '../server-context.js';
 import { signedStatementSchema } from '../station/signed-statement.schema.js';
+import { earlierAttempts, explainedOrderOf } from '../support/support-attempts.js';
 import {
   checkCaseStatements,
   MAX_CASE_STATEMENTS,
@@ -89,7 +93,10 @@ export const supportRoutes =
     const reportOf = async (request: FastifyRequest<{ Body: CaseBody }>) => {
       const reporter = await session(request);
       const flow = await issuance.own(request.body.flowId, reporter);
-      return { reporter, flow, now: ctx.clock.now() };
+      // The order's earlier attempts (a restart is a new flow), and the order a miss explained.
+      const attempts = await earlierAttempts(db, flow);
+      const explained = await explainedOrderOf(db, flow.state);
+      return { reporter, flow, attempts, explained, now: ctx.clock.now() };
     };
 
     /**
@@ -103,6 +110,8 @@ export const supportRoutes =
     ): SupportCaseDraft => {
       const draft = buildSupportCase({
         flow: report.flow.state,
+        earlierAttempts: report.attempts,
+        explainedOrder: report.explained,
         agent: facts.agent,
         certificatesOnCard: facts.certificatesOnCard,
         stationId: facts.stationId,
@@ -186,6 +195,9 @@ export const supportRoutes =
       Querystring: {
         status?: 'open' | 'assigned' | 'resolved';
         code?: string;
+        q?: string;
+        sort?: SupportCaseSort;
+        direction?: 'asc' | 'desc';
         limit?: number;
         offset?: number;
       };
@@ -194,12 +206,16 @@ export const supportRoutes =
       {
         schema: {
           tags: ['support'],
-          summary: 'The service desk’s queue, filtered by status and code',
+          summary: 'The service desk’s queue, filtered by status and code, searched and sorted',
           querystring: {
             type: 'object',
             properties: {
               status: { type: 'string', enum: ['open', 'assigned', 'resolved'] },
               code: { type: 'string', maxLength: 40 },
+              /** Part of the case id, reporter, assignee, a code, the card number or the recipient. */
+              q: { type: 'string', maxLength: 100 },
+              sort: { type: 'string', enum: [...SUPPORT_CASE_SORTS] },
+              direction: { type: 'string', enum: ['asc', 'desc'] },
               limit: { type: 'integer', minimum: 1, maximum: 200 },
               // A bound the databases' integers hold: beyond it SQLite refuses the query.
               offset: { type: 'integer', minimum: 0, maximum: 1_000_000 },
@@ -209,12 +225,17 @@ export const supportRoutes =
       },
       async (request) => {
         const viewer = await serviceDesk(request);
-        const { status, code, limit, offset } = request.query;
+        const { status, code, q, sort, direction, limit, offset } = request.query;
         if (code !== undefined && !isErrorCode(code))
           throw new ApiError('REQUEST_INVALID', { reason: 'unknown code' });
         const cases = await listCases(db, {
           ...(status ? { status } : {}),
           ...(code ? { code } : {}),
+          ...(q?.trim() ? { text: q } : {}),
+          // A protected recipient is searched and sorted by only for a viewer who may see it.
+          protectedVisible: await holdsKur(viewer.hsaId),
+          ...(sort ? { sort } : {}),
+          ...(direction ? { direction } : {}),
           limit: limit ?? 50,
           ...(offset ? { offset } : {}),
         });
@@ -236,7 +257,27 @@ export const supportRoutes =
         const stored = await getCase(db, request.params.caseId);
         if (stored === null) throw new ApiError('NOT_FOUND', { what: 'case' });
         const catalogue = stored.codes.filter(isErrorCode).map((code) => errorResponse(code));
-        return { ...(await shown(stored, viewer)), comments: stored.comments, catalogue };
+        const view = await shown(stored, viewer);
+        // Each certificate on the card as the CA knows it now: good, expired, revoked (why, when) or unknown.
+        const now = ctx.clock.now();
+        const certificateStatuses = await Promise.all(
+          view.case.certificates.map(async (certificate) => {
+            const known = await certificateStatus(db, certificate.serial);
+            if (known === null) return { serial: certificate.serial, status: 'unknown' as const };
+            if (known.revocation !== null)
+              return {
+                serial: certificate.serial,
+                status: 'revoked' as const,
+                reason: known.revocation.reason,
+                revokedAt: known.revocation.revokedAt,
+              };
+            return {
+              serial: certificate.serial,
+              status: known.notAfter < now ? ('expired' as const) : ('good' as const),
+            };
+          }),
+        );
+        return { ...view, comments: stored.comments, catalogue, certificateStatuses };
       },
     );
 

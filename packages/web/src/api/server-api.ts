@@ -1350,12 +1350,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The service desk’s queue, filtered by status and code */
+        /** The service desk’s queue, filtered by status and code, searched and sorted */
         get: {
             parameters: {
                 query?: {
                     status?: "open" | "assigned" | "resolved";
                     code?: string;
+                    q?: string;
+                    sort?: "createdAt" | "reportedBy" | "recipient" | "cardNumber" | "codes" | "status" | "assignee";
+                    direction?: "asc" | "desc";
                     limit?: number;
                     offset?: number;
                 };
