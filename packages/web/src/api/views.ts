@@ -77,9 +77,20 @@ export interface SupportCaseShown {
   readonly case: SupportCaseDraft;
 }
 
+/** A certificate on the card as the CA knows it now. */
+export type CertificateStatusNow =
+  | { readonly serial: string; readonly status: 'good' | 'expired' | 'unknown' }
+  | {
+      readonly serial: string;
+      readonly status: 'revoked';
+      readonly reason: string;
+      readonly revokedAt: number;
+    };
+
 export interface SupportCaseFull extends SupportCaseShown {
   readonly comments: readonly { readonly author: HsaId; readonly at: number; readonly text: string }[];
   readonly catalogue: readonly ErrorResponseBody[];
+  readonly certificateStatuses: readonly CertificateStatusNow[];
 }
 
 export interface TrainingDemo {
