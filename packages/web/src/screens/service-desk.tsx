@@ -92,30 +92,31 @@ export const ServiceDesk = ({ caseId }: { readonly caseId: string | null }) => {
         <option value="assigned">{t.desk.status.assigned}</option>
         <option value="resolved">{t.desk.status.resolved}</option>
       </select>
-      <form
-        className="queue-search"
-        role="search"
-        onSubmit={(event) => {
-          event.preventDefault();
-          setSearch(typed);
-        }}
-      >
-        <label htmlFor="queue-search">{t.desk.search}</label>{' '}
-        <input
-          id="queue-search"
-          type="search"
-          maxLength={100}
-          value={typed}
-          aria-describedby="queue-search-hint"
-          onChange={(event) => setTyped(event.target.value)}
-        />{' '}
-        <button type="submit" data-action="search-queue">
-          {t.desk.searchButton}
-        </button>
-        <p id="queue-search-hint" className="hint">
-          {t.desk.searchHint}
-        </p>
-      </form>
+      <search>
+        <form
+          className="queue-search"
+          onSubmit={(event) => {
+            event.preventDefault();
+            setSearch(typed);
+          }}
+        >
+          <label htmlFor="queue-search">{t.desk.search}</label>{' '}
+          <input
+            id="queue-search"
+            type="search"
+            maxLength={100}
+            value={typed}
+            aria-describedby="queue-search-hint"
+            onChange={(event) => setTyped(event.target.value)}
+          />{' '}
+          <button type="submit" data-action="search-queue">
+            {t.desk.searchButton}
+          </button>
+          <p id="queue-search-hint" className="hint">
+            {t.desk.searchHint}
+          </p>
+        </form>
+      </search>
       {error ? <ErrorPanel error={error} /> : null}
       <h3>{t.desk.queue}</h3>
       {cases?.length === 0 ? <p>{search.trim() === '' ? t.desk.empty : t.desk.noMatch}</p> : null}
