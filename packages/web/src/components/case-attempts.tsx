@@ -27,16 +27,18 @@ export const CaseAttempts = ({ attempts, reserveCard, withTimelines }: CaseAttem
             time: formatTime(attempt.startedAt, language),
             admin: attempt.admin2HsaId ?? '–',
             outcome: t.support.attemptOutcomes[attempt.status],
-            step: `${attempt.step}. ${catalogue.steps[attempt.step]}`,
+            step: `${attempt.step} (${catalogue.steps[attempt.step]})`,
           });
           return (
             <li key={attempt.flowId} data-attempt={attempt.flowId}>
               <p>
                 {summary}{' '}
                 {attempt.codes.map((code) => (
-                  <a key={code} href={`#/catalogue/${code}`} className="code-chip">
-                    {code}
-                  </a>
+                  <span key={code}>
+                    <a href={`#/catalogue/${code}`} className="code-chip">
+                      {code}
+                    </a>{' '}
+                  </span>
                 ))}
               </p>
               {withTimelines ? (

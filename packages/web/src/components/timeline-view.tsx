@@ -32,7 +32,7 @@ export const TimelineView = ({ entries, reserveCard = null, label }: TimelineVie
             </span>
             <span className="timeline-event">{sentences[index]}</span>
             {entry.codes.map((code) => (
-              <span key={code} className="timeline-code">
+              <span key={code} className="timeline-code-title">
                 <a href={`#/catalogue/${code}`} className="code-chip">
                   {code}
                 </a>{' '}

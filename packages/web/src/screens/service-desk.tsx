@@ -15,6 +15,21 @@ type StatusFilter = 'all' | 'open' | 'assigned' | 'resolved';
 type SortColumn = 'createdAt' | 'reportedBy' | 'recipient' | 'cardNumber' | 'codes' | 'status' | 'assignee';
 type Direction = 'asc' | 'desc';
 
+/** A code that may wrap after its underscores in a narrow column, never inside a word. */
+const breakable = (code: string) =>
+  code.split('_').map((part, index, parts) => (
+    // The parts of one code never move: their index is their identity.
+    // biome-ignore lint/suspicious/noArrayIndexKey: fixed parts of a fixed string
+    <span key={index} className="code-part">
+      {part}
+      {index < parts.length - 1 ? (
+        <>
+          _<wbr />
+        </>
+      ) : null}
+    </span>
+  ));
+
 /** The service desk: the queue, and one case with its timeline, catalogue entries and comments. */
 export const ServiceDesk = ({ caseId }: { readonly caseId: string | null }) => {
   const { language, t } = useLanguage();
@@ -120,51 +135,57 @@ export const ServiceDesk = ({ caseId }: { readonly caseId: string | null }) => {
       {error ? <ErrorPanel error={error} /> : null}
       <h3>{t.desk.queue}</h3>
       {cases?.length === 0 ? <p>{search.trim() === '' ? t.desk.empty : t.desk.noMatch}</p> : null}
-      <table className="queue" data-testid="queue">
-        <thead>
-          <tr>
-            {columns.map((column) => {
-              const sorted = column.id !== null && sort.column === column.id;
-              const ariaSort = sorted ? (sort.direction === 'asc' ? 'ascending' : 'descending') : undefined;
-              return (
-                <th key={column.label} scope="col" aria-sort={ariaSort} data-column={column.id ?? 'id'}>
-                  {column.id === null ? (
-                    column.label
-                  ) : (
-                    <button
-                      type="button"
-                      className="sort"
-                      title={fill(t.desk.sortBy, { column: column.label })}
-                      onClick={() => sortBy(column.id as SortColumn)}
-                    >
-                      {column.label}
-                      {sorted ? (sort.direction === 'asc' ? ' ▲' : ' ▼') : ''}
-                    </button>
-                  )}
-                </th>
-              );
-            })}
-          </tr>
-        </thead>
-        <tbody>
-          {(cases ?? []).map((c) => (
-            <tr key={c.id} data-case={c.id}>
-              <td>
-                <a href={`#/desk/${c.id}`}>{c.id}</a>
-              </td>
-              <td>
-                {formatDate(c.createdAt, language)} {formatTime(c.createdAt, language)}
-              </td>
-              <td>{c.reportedBy}</td>
-              <td>{c.case.recipientHsaId ?? '–'}</td>
-              <td>{formatCard(c.case.cardNumber)}</td>
-              <td>{c.codes.join(', ') || '–'}</td>
-              <td>{t.desk.status[c.status]}</td>
-              <td>{c.assignee ?? '–'}</td>
+      <div className="queue-scroll">
+        <table className="queue" data-testid="queue">
+          <thead>
+            <tr>
+              {columns.map((column) => {
+                const sorted = column.id !== null && sort.column === column.id;
+                const ariaSort = sorted ? (sort.direction === 'asc' ? 'ascending' : 'descending') : undefined;
+                return (
+                  <th key={column.label} scope="col" aria-sort={ariaSort} data-column={column.id ?? 'id'}>
+                    {column.id === null ? (
+                      column.label
+                    ) : (
+                      <button
+                        type="button"
+                        className="sort"
+                        title={fill(t.desk.sortBy, { column: column.label })}
+                        onClick={() => sortBy(column.id as SortColumn)}
+                      >
+                        {column.label}
+                        {sorted ? (sort.direction === 'asc' ? ' ▲' : ' ▼') : ''}
+                      </button>
+                    )}
+                  </th>
+                );
+              })}
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {(cases ?? []).map((c) => (
+              <tr key={c.id} data-case={c.id}>
+                <td>
+                  <a href={`#/desk/${c.id}`}>{c.id}</a>
+                </td>
+                <td>
+                  {formatDate(c.createdAt, language)} {formatTime(c.createdAt, language)}
+                </td>
+                <td>{c.reportedBy}</td>
+                <td>{c.case.recipientHsaId ?? '–'}</td>
+                <td>{formatCard(c.case.cardNumber)}</td>
+                <td className="codes">
+                  {c.codes.length === 0
+                    ? '–'
+                    : c.codes.map((code) => <span key={code}>{breakable(code)}</span>)}
+                </td>
+                <td>{t.desk.status[c.status]}</td>
+                <td>{c.assignee ?? '–'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </section>
   );
 };
