@@ -42,7 +42,8 @@ export interface DownloadState {
 export interface TimelineEntry {
   readonly at: Instant;
   readonly step: Step;
-  readonly event: FlowEventType | 'flow-started';
+  /** `station-reported`: a card station's report on the login screen, in a case filed before login. */
+  readonly event: FlowEventType | 'flow-started' | 'station-reported';
   readonly codes: readonly ErrorCode[];
   readonly details?: ErrorDetails;
 }

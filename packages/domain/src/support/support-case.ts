@@ -1,7 +1,7 @@
 import type { ErrorCode } from '../error-code.js';
 import type { CardNumber } from '../identifiers/card-number.js';
 import type { HsaId } from '../identifiers/hsa-id.js';
-import type { FlowOrder } from '../issuance/flow-event.js';
+import type { FlowOrder, ReaderSlot } from '../issuance/flow-event.js';
 import type { FlowState, FlowStatus, Step, TimelineEntry } from '../issuance/flow-state.js';
 import { type TwoReadersAnswer, twoReadersThroughout } from '../issuance/reader-log.js';
 import { err, ok, type Result } from '../result.js';
@@ -64,10 +64,17 @@ export interface SupportCaseInput {
   readonly at: Instant;
 }
 
+/**
+ * Who filed a case: the administrator logged in, or, for a case filed on the login screen before
+ * anyone logged in (READERS_MISSING), the registered card station that signed what it reported.
+ */
+export type CaseReporter = HsaId | `st-${string}`;
+
 /** Felanmälan: everything SPEC §5 asks for, gathered without the reporter typing it. Never a PIN or a key. */
 export interface SupportCaseDraft {
+  /** '' for a case filed before login: there is no flow yet. */
   readonly flowId: string;
-  readonly reportedBy: HsaId;
+  readonly reportedBy: CaseReporter;
   readonly reportedAt: Instant;
   readonly admin1HsaId: HsaId | null;
   readonly admin2HsaId: HsaId | null;
@@ -131,6 +138,57 @@ export const buildSupportCase = (input: SupportCaseInput): Result<SupportCaseDra
     codes,
     readers: twoReadersThroughout(flow),
     protectedIdentity: order?.protectedIdentity ?? false,
+    comment: input.comment.trim(),
+  });
+};
+
+/** What a card station reported on the login screen, signed, when the readers were not both there. */
+export interface StationCaseInput {
+  readonly stationId: `st-${string}`;
+  readonly agent: AgentInfo;
+  readonly readers: { readonly [R in ReaderSlot]: { readonly connected: boolean; readonly card: boolean } };
+  readonly comment: string;
+  readonly at: Instant;
+}
+
+/**
+ * READERS_MISSING on the login screen: a case without a flow and without anyone logged in, holding
+ * only the station's own word (its agent's version, its readers) and the reporter's comment.
+ */
+export const buildStationCase = (input: StationCaseInput): Result<SupportCaseDraft> => {
+  if (typeof input.comment !== 'string' || input.comment.length > SUPPORT_COMMENT_MAX) {
+    return err('TEXT_TOO_LONG', { max: SUPPORT_COMMENT_MAX });
+  }
+  const missing = ([1, 2] as const).filter((reader) => !input.readers[reader].connected);
+  if (missing.length === 0) return err('REQUEST_INVALID', { reason: 'both readers connected' });
+  const details = {
+    reader1: input.readers[1].connected,
+    reader2: input.readers[2].connected,
+    card1: input.readers[1].card,
+    card2: input.readers[2].card,
+    missing: missing.join(','),
+  };
+  return ok({
+    flowId: '',
+    reportedBy: input.stationId,
+    reportedAt: input.at,
+    admin1HsaId: null,
+    admin2HsaId: null,
+    recipientHsaId: null,
+    cardNumber: null,
+    agentVersion: input.agent.version,
+    agentPackaging: input.agent.packaging,
+    stationId: input.stationId,
+    certificates: [],
+    timeline: [{ at: input.at, step: 0, event: 'station-reported', codes: ['READERS_MISSING'], details }],
+    attempts: [],
+    codes: ['READERS_MISSING'],
+    readers: {
+      throughout: false,
+      since: input.at,
+      gaps: missing.map((reader) => ({ reader, from: input.at, to: null })),
+    },
+    protectedIdentity: false,
     comment: input.comment.trim(),
   });
 };

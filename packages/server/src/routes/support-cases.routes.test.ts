@@ -153,4 +153,52 @@ describe('support cases as the service desk reads them', () => {
     const refused = await desk.api('GET', '/api/support/cases?sort=name');
     expect(refused.status).toBe(400);
   });
+
+  it('files READERS_MISSING before login on a registered station’s signed word alone, once per challenge', async () => {
+    const anonymous = new Page(h);
+    await h.cards.unplugReader('reader-2');
+    const challenge = await anonymous.api('POST', '/api/support/cases/before-login/challenge');
+    expect(challenge.status).toBe(200);
+    const sign = (kind: 'agent-info' | 'readers') =>
+      h.agent.statement(h.agentToken, {
+        flowId: challenge.body.challengeId,
+        nonce: challenge.body.stationNonce,
+        kind,
+      });
+    const statements = [await sign('agent-info'), await sign('readers')];
+    const body = { challengeId: challenge.body.challengeId, comment: 'Läsare 2 syns inte', statements };
+    const filed = await anonymous.api('POST', '/api/support/cases/before-login', body);
+    expect(filed.status, JSON.stringify(filed.body)).toBe(201);
+    expect(filed.body.case).toMatchObject({
+      flowId: '',
+      reportedBy: expect.stringMatching(/^st-/),
+      admin2HsaId: null,
+      agentVersion: '0.1.0',
+      agentPackaging: 'test',
+      codes: ['READERS_MISSING'],
+      readers: { throughout: false, gaps: [{ reader: 2, to: null }] },
+    });
+    expect(filed.body.case.timeline[0]).toMatchObject({
+      event: 'station-reported',
+      details: { reader1: true, reader2: false, missing: '2' },
+    });
+    // The challenge is used up: the same statements cannot file a second case.
+    const again = await anonymous.api('POST', '/api/support/cases/before-login', body);
+    expect(again.body).toMatchObject({ code: 'STATEMENT_INVALID', details: { reason: 'nonce' } });
+    // The desk sees it in the queue, reported by the station.
+    const queue = await desk.api('GET', '/api/support/cases?code=READERS_MISSING');
+    expect(queue.body.cases.map((c: { id: string }) => c.id)).toEqual([filed.body.id]);
+    expect(queue.body.cases[0].reportedBy).toBe(filed.body.case.reportedBy);
+
+    // With both readers there, there is nothing to report before login.
+    await h.cards.plugReader('reader-2');
+    const next = await anonymous.api('POST', '/api/support/cases/before-login/challenge');
+    const signNext = (kind: 'agent-info' | 'readers') =>
+      h.agent.statement(h.agentToken, { flowId: next.body.challengeId, nonce: next.body.stationNonce, kind });
+    const refused = await anonymous.api('POST', '/api/support/cases/before-login', {
+      challengeId: next.body.challengeId,
+      statements: [await signNext('agent-info'), await signNext('readers')],
+    });
+    expect(refused.body).toMatchObject({ code: 'REQUEST_INVALID' });
+  });
 });

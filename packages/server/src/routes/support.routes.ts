@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import {
+  buildStationCase,
   buildSupportCase,
   CATALOGUES,
   CODE_INFO,
@@ -15,10 +16,12 @@ import {
   addComment,
   appendAudit,
   certificateStatus,
+  consumeChallenge,
   getAdmin,
   getCase,
   hasStaffRole,
   insertCase,
+  insertChallenge,
   listCases,
   type StoredSupportCase,
   SUPPORT_CASE_SORTS,
@@ -28,9 +31,11 @@ import {
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { type CurrentSession, requireSession } from '../auth/session.js';
 import { ApiError } from '../http/api-error.js';
+import { RATE_LIMITED } from '../http/rate-limit.js';
 import type { IssuanceService } from '../issuance/issuance.service.js';
 import type { ServerContext } from '../server-context.js';
 import { signedStatementSchema } from '../station/signed-statement.schema.js';
+import { newStationNonce, verifyStatement } from '../station/station-statement.service.js';
 import { earlierAttempts, explainedOrderOf } from '../support/support-attempts.js';
 import {
   checkCaseStatements,
@@ -44,6 +49,10 @@ const caseParams = {
   properties: { caseId: { type: 'string', pattern: '^[A-Za-z0-9_-]{8,64}$' } },
   required: ['caseId'],
 } as const;
+
+/** What a challenge for a case before login is stored as, and how long it may wait for its statements. */
+const BEFORE_LOGIN_PURPOSE = 'case-before-login';
+const BEFORE_LOGIN_TTL_MS = 5 * 60_000;
 
 /** Support cases: filed from any error screen pre-filled (SPEC §5); worked by the service desk. */
 export const supportRoutes =
@@ -188,6 +197,125 @@ export const supportRoutes =
         const stored = await getCase(db, id);
         if (stored === null) throw new ApiError('NOT_FOUND', { what: 'case' });
         return reply.status(201).send(await shown(stored, reporter));
+      },
+    );
+
+    /**
+     * READERS_MISSING on the login screen: no one is logged in and there is no flow, so the case
+     * rests on a registered card station's word alone. The page asks for a challenge (a nonce the
+     * station must sign, used once, five minutes), the station signs its agent's version and its
+     * readers for it, and the server files a case only if the readers it signed are not both
+     * there. Both routes are rate limited per client address, like the login's.
+     */
+    app.post(
+      '/cases/before-login/challenge',
+      {
+        config: RATE_LIMITED,
+        schema: {
+          tags: ['support'],
+          summary: 'A nonce for a card station to sign its report on the login screen (READERS_MISSING)',
+        },
+      },
+      async () => {
+        const now = ctx.clock.now();
+        const challengeId = randomBytes(12).toString('base64url');
+        const stationNonce = newStationNonce();
+        await insertChallenge(db, {
+          id: challengeId,
+          challenge: JSON.stringify({ purpose: BEFORE_LOGIN_PURPOSE, stationNonce }),
+          createdAt: now,
+          expiresAt: now + BEFORE_LOGIN_TTL_MS,
+        });
+        return { challengeId, stationNonce };
+      },
+    );
+
+    type BeforeLoginBody = { challengeId: string; comment?: string; statements: SignedStatement[] };
+    app.post<{ Body: BeforeLoginBody }>(
+      '/cases/before-login',
+      {
+        config: RATE_LIMITED,
+        schema: {
+          tags: ['support'],
+          summary: 'Skicka felanmälan before login: the card station’s signed agent version and readers',
+          body: {
+            type: 'object',
+            properties: {
+              challengeId: { type: 'string', pattern: '^[A-Za-z0-9_-]{8,64}$' },
+              comment: { type: 'string', maxLength: 8000 },
+              statements: { type: 'array', items: signedStatementSchema, minItems: 2, maxItems: 2 },
+            },
+            required: ['challengeId', 'statements'],
+            additionalProperties: false,
+          },
+        },
+      },
+      async (request, reply) => {
+        const now = ctx.clock.now();
+        const { challengeId, statements } = request.body;
+        const id = randomBytes(12).toString('base64url');
+        const stored = await db.transaction().execute(async (trx) => {
+          const challenge = await consumeChallenge(trx, challengeId, now);
+          const parsed =
+            challenge === null
+              ? null
+              : (JSON.parse(challenge) as { purpose?: string; stationNonce?: string });
+          if (parsed?.purpose !== BEFORE_LOGIN_PURPOSE || typeof parsed.stationNonce !== 'string')
+            throw new ApiError('STATEMENT_INVALID', { reason: 'nonce' });
+          let stationId: string | null = null;
+          let agent: { version: string; packaging: string } | null = null;
+          let readers: {
+            1: { connected: boolean; card: boolean };
+            2: { connected: boolean; card: boolean };
+          } | null = null;
+          for (const signed of statements) {
+            const verified = await verifyStatement(trx, ctx.ca, signed, {
+              flowId: challengeId,
+              nonce: parsed.stationNonce,
+              kinds: ['agent-info', 'readers'],
+              now,
+              stationId,
+            });
+            stationId = verified.station.id;
+            const body = verified.payload.body;
+            if ('version' in body) agent = { version: body.version, packaging: body.packaging };
+            else if ('readers' in body)
+              readers = {
+                1: { connected: body.readers[1].connected, card: body.readers[1].card !== null },
+                2: { connected: body.readers[2].connected, card: body.readers[2].card !== null },
+              };
+          }
+          if (stationId === null || agent === null || readers === null)
+            throw new ApiError('STATEMENT_INVALID', { reason: 'agent-info and readers expected' });
+          const draft = buildStationCase({
+            stationId: stationId as `st-${string}`,
+            agent,
+            readers,
+            comment: request.body.comment ?? '',
+            at: now,
+          });
+          if (!draft.ok) throw new ApiError(draft.error.code, draft.error.details ?? {});
+          await insertCase(trx, {
+            id,
+            flowId: null,
+            reportedBy: draft.value.reportedBy,
+            protectedIdentity: false,
+            codes: draft.value.codes,
+            draft: draft.value,
+            createdAt: now,
+            stationId,
+          });
+          await appendAudit(trx, {
+            at: now,
+            actor: stationId,
+            action: 'support.case-created',
+            subject: id,
+            details: { flowId: null, station: stationId },
+          });
+          return draft.value;
+        });
+        // What the reporter is shown: the id to quote, and what the case holds.
+        return reply.status(201).send({ id, codes: stored.codes, case: stored });
       },
     );
 

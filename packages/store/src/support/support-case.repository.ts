@@ -1,4 +1,4 @@
-import type { HsaId, Instant } from '@reservkort/domain';
+import type { CaseReporter, HsaId, Instant } from '@reservkort/domain';
 import { type Kysely, type RawBuilder, type Selectable, sql, type Transaction } from 'kysely';
 import type { Database } from '../database.js';
 import { dialectOf } from '../dialect.js';
@@ -13,7 +13,7 @@ type Db = Kysely<Database> | Transaction<Database>;
 export interface NewSupportCase {
   readonly id: string;
   readonly flowId: string | null;
-  readonly reportedBy: HsaId;
+  readonly reportedBy: CaseReporter;
   readonly protectedIdentity: boolean;
   /** The error codes the flow raised, for filtering. */
   readonly codes: readonly string[];
@@ -30,7 +30,7 @@ export interface StoredSupportCase {
   readonly flowId: string | null;
   readonly status: SupportCaseStatus;
   readonly assignee: HsaId | null;
-  readonly reportedBy: HsaId;
+  readonly reportedBy: CaseReporter;
   readonly protectedIdentity: boolean;
   readonly codes: string[];
   /** As parsed from JSON: the caller knows its shape. */

@@ -2,6 +2,7 @@
 // these name the answers the OpenAPI document leaves open.
 import type {
   CardNumber,
+  CaseReporter,
   ErrorCode,
   ErrorResponseBody,
   FlowAnswer,
@@ -70,7 +71,7 @@ export interface SupportCaseShown {
   readonly flowId: string | null;
   readonly status: 'open' | 'assigned' | 'resolved';
   readonly assignee: HsaId | null;
-  readonly reportedBy: HsaId;
+  readonly reportedBy: CaseReporter;
   readonly codes: readonly ErrorCode[];
   readonly createdAt: number;
   readonly updatedAt: number;

@@ -96,7 +96,7 @@ describe('the timeline told in words', () => {
   it('has a sentence for every kind of entry, in Swedish and English', () => {
     for (const language of LANGUAGES) {
       const texts = TIMELINE_TEXTS[language];
-      for (const kind of [...FLOW_EVENT_TYPES, 'flow-started'] as const) {
+      for (const kind of [...FLOW_EVENT_TYPES, 'flow-started', 'station-reported'] as const) {
         expect(texts.events[kind], `${language} ${kind}`).toMatch(/\S/);
       }
     }
@@ -110,6 +110,20 @@ describe('the timeline told in words', () => {
     // Every kind but the silent tick of a running flow appears in these timelines.
     for (const kind of FLOW_EVENT_TYPES) expect(kinds.has(kind), kind).toBe(true);
     for (const language of LANGUAGES) for (const timeline of all) expectProse(told(timeline, language));
+  });
+
+  it('tells a station’s report before login which reader is missing', () => {
+    const entry: TimelineEntry = {
+      at: Date.UTC(2026, 10, 29, 9, 0, 0),
+      step: 0,
+      event: 'station-reported',
+      codes: ['READERS_MISSING'],
+      details: { reader1: true, reader2: false, card1: true, card2: false, missing: '2' },
+    };
+    expect(told([entry], 'sv')).toEqual([
+      'Kortstationen rapporterade sina kortläsare före inloggningen. Läsare 1: ansluten, med kort, läsare 2: inte ansluten.',
+    ]);
+    expectProse(told([entry], 'en'));
   });
 
   it('says which reader, which card and whose, and deadlines as local times', () => {

@@ -62,12 +62,13 @@ const mainSentence = (
     card: card(texts, cards, d.cardNumber),
   };
   switch (entry.event) {
-    case 'flow-started': {
+    case 'flow-started':
+    case 'station-reported': {
       const state = (connected: unknown, withCard: unknown) =>
         connected === false
           ? v.readerNotConnected
           : `${v.readerConnected}, ${withCard === true ? v.withCard : v.withoutCard}`;
-      return `${texts.events['flow-started']} ${fill(v.flowStartedReaders, {
+      return `${texts.events[entry.event]} ${fill(v.flowStartedReaders, {
         reader1: state(d.reader1, d.card1),
         reader2: state(d.reader2, d.card2),
       })}`;

@@ -1,7 +1,7 @@
 import type { FlowEventType, Language } from '@reservkort/domain';
 
-/** Every kind of timeline entry: the flow's events and the entry that starts a flow. */
-export type TimelineEventKind = FlowEventType | 'flow-started';
+/** Every kind of timeline entry: the flow's events, the entry that starts a flow, a station's report before login. */
+export type TimelineEventKind = FlowEventType | 'flow-started' | 'station-reported';
 
 /**
  * How a timeline is told to a person: one sentence per kind of entry, with its details in words.
@@ -64,6 +64,7 @@ export interface TimelineTexts {
 const sv: TimelineTexts = {
   events: {
     'flow-started': 'Utgivningen öppnades.',
+    'station-reported': 'Kortstationen rapporterade sina kortläsare före inloggningen.',
     'reader-plugged': '{reader} anslöts.',
     'reader-unplugged': '{reader} kopplades ur.',
     'card-inserted': '{card} sattes i {reader}.',
@@ -145,6 +146,7 @@ const sv: TimelineTexts = {
 const en: TimelineTexts = {
   events: {
     'flow-started': 'The issuance was opened.',
+    'station-reported': 'The card station reported its card readers before login.',
     'reader-plugged': '{reader} was connected.',
     'reader-unplugged': '{reader} was unplugged.',
     'card-inserted': '{card} was inserted in {reader}.',
