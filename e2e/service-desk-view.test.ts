@@ -1,4 +1,5 @@
-// What the service desk reads, after a person's ordinary moves: Admin Två runs into OWN_ORDER on
+// What the service desk reads, after a person's ordinary moves: on the login screen reader 2 is
+// missing and the station's report is filed before anyone logs in; Admin Två runs into OWN_ORDER on
 // Bo Berg's order and reports it; then on Anna's order pulls the reserve card during step 6
 // (CARD_REMOVED_DURING_DOWNLOAD), restarts, gets as far as step 7 and lets the acknowledgement time
 // run out (ACK_TIMEOUT), and reports that. Servicedesk Sara finds the case in the queue by the card
@@ -72,10 +73,22 @@ describe('the service desk reads a case that covers the order', () => {
   });
   afterAll(async () => h?.close());
 
-  it('OWN_ORDER and a restarted issuance are reported; Sara searches, sorts and reads them in Swedish and English', async () => {
+  it('READERS_MISSING before login, OWN_ORDER and a restarted issuance are reported; Sara searches, sorts and reads them in Swedish and English', async () => {
     const { page, context } = await h.newPage();
     const portal = new PortalPage(page, context);
     const pins = reservePins(ANNA.card);
+
+    // READERS_MISSING on the login screen: no one logged in, yet "Skicka felanmälan" files a case
+    // with what the card station signs: its agent's version, its readers.
+    await portal.insert(DEMO.admin2.card, 1);
+    await portal.unplug(2);
+    await page.locator('#readers-missing').waitFor(WAIT);
+    const unplugged = await portal.fileSupportCase('Reader 2 is not found.');
+    expect(unplugged.fields.codes).toBe('READERS_MISSING');
+    expect(unplugged.fields.agent).toMatch(/^\d+\.\d+\.\d+ \(.+\)$/);
+    expect(unplugged.fields.twoReaders).toBe(sv.support.no);
+    expect(unplugged.fields.admin2).toBe('–');
+    await portal.plug(2);
 
     // OWN_ORDER: the case names admin 1, the recipient and the card of the order the search explained.
     await portal.loginAs(DEMO.admin2.card);
@@ -213,6 +226,13 @@ describe('the service desk reads a case that covers the order', () => {
     await page
       .locator('section.service-desk')
       .screenshot({ path: join(SCREENSHOTS, 'service-desk-queue-sv.png') });
+
+    // The case filed before login, reported by the card station.
+    const stationRow = queue.locator(`tr[data-case="${unplugged.caseId}"]`);
+    expect((await stationRow.locator('td').allTextContents())[2]).toMatch(
+      /^Kortstation st-\S+ \(före inloggning\)$/,
+    );
+    expect(await stationRow.locator('td.codes > span').allTextContents()).toEqual(['READERS_MISSING']);
 
     // The case page: the full id, every code, the certificates in full and revoked now.
     await row.locator('a').click();

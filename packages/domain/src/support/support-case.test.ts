@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  buildStationCase,
   buildSupportCase,
   type CertificateOnCard,
   missingSupportFields,
@@ -196,6 +197,54 @@ describe('a case covers the order, not only the last attempt', () => {
       recipientHsaId: order.recipientHsaId,
       cardNumber: order.cardNumber,
       attempts: [],
+    });
+  });
+});
+
+describe('a case filed before login (READERS_MISSING)', () => {
+  const input = {
+    stationId: 'st-disk-0001' as const,
+    agent: { version: '1.4.2', packaging: 'npm' },
+    readers: { 1: { connected: true, card: true }, 2: { connected: false, card: false } },
+    comment: ' Läsare 2 syns inte ',
+    at: T0,
+  };
+
+  it('holds the station’s word only: no flow, no one logged in, the missing reader as a gap', () => {
+    const result = buildStationCase(input);
+    if (!result.ok) throw new Error(result.error.code);
+    expect(result.value).toMatchObject({
+      flowId: '',
+      reportedBy: 'st-disk-0001',
+      stationId: 'st-disk-0001',
+      admin1HsaId: null,
+      admin2HsaId: null,
+      agentVersion: '1.4.2',
+      codes: ['READERS_MISSING'],
+      readers: { throughout: false, gaps: [{ reader: 2, from: T0, to: null }] },
+      comment: 'Läsare 2 syns inte',
+    });
+    expect(result.value.timeline).toEqual([
+      {
+        at: T0,
+        step: 0,
+        event: 'station-reported',
+        codes: ['READERS_MISSING'],
+        details: { reader1: true, reader2: false, card1: true, card2: false, missing: '2' },
+      },
+    ]);
+  });
+
+  it('refuses a report with both readers there, or a comment too long', () => {
+    const both = { 1: { connected: true, card: true }, 2: { connected: true, card: false } };
+    expect(buildStationCase({ ...input, readers: both })).toMatchObject({
+      ok: false,
+      error: { code: 'REQUEST_INVALID' },
+    });
+    const long = 'x'.repeat(SUPPORT_COMMENT_MAX + 1);
+    expect(buildStationCase({ ...input, comment: long })).toMatchObject({
+      ok: false,
+      error: { code: 'TEXT_TOO_LONG' },
     });
   });
 });

@@ -15,7 +15,8 @@ interface SupportCaseDialogProps {
    * as the card station's statements (none when the agent is no station: the case then says so).
    */
   readonly preview: () => Promise<SupportCasePreview>;
-  readonly send: (comment: string) => Promise<SupportCaseShown>;
+  /** Sends the case; answers at least the case's id, which the reporter is shown. */
+  readonly send: (comment: string) => Promise<Pick<SupportCaseShown, 'id'>>;
   readonly onClose: () => void;
 }
 

@@ -232,6 +232,8 @@ export interface UiTexts {
     readonly created: string;
     readonly sortBy: string;
     readonly noMatch: string;
+    /** The reporter of a case filed before login: the card station that signed it. */
+    readonly station: string;
   };
   readonly training: {
     readonly title: string;
@@ -522,6 +524,7 @@ const sv: UiTexts = {
     created: 'Anmäld',
     sortBy: 'Sortera på {column}',
     noMatch: 'Inga felanmälningar matchar sökningen.',
+    station: 'Kortstation {id} (före inloggning)',
   },
   training: {
     title: 'Övningspanel',
@@ -816,6 +819,7 @@ const en: UiTexts = {
     created: 'Reported',
     sortBy: 'Sort by {column}',
     noMatch: 'No support cases match the search.',
+    station: 'Card station {id} (before login)',
   },
   training: {
     title: 'Training panel',

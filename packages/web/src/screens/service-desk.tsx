@@ -15,6 +15,10 @@ type StatusFilter = 'all' | 'open' | 'assigned' | 'resolved';
 type SortColumn = 'createdAt' | 'reportedBy' | 'recipient' | 'cardNumber' | 'codes' | 'status' | 'assignee';
 type Direction = 'asc' | 'desc';
 
+/** An administrator by HSA-id; a card station (a case filed before login) said to be one. */
+const reporterName = (reportedBy: string, station: string): string =>
+  reportedBy.startsWith('st-') ? fill(station, { id: reportedBy }) : reportedBy;
+
 /** A code that may wrap after its underscores in a narrow column, never inside a word. */
 const breakable = (code: string) =>
   code.split('_').map((part, index, parts) => (
@@ -171,7 +175,7 @@ export const ServiceDesk = ({ caseId }: { readonly caseId: string | null }) => {
                 <td>
                   {formatDate(c.createdAt, language)} {formatTime(c.createdAt, language)}
                 </td>
-                <td>{c.reportedBy}</td>
+                <td>{reporterName(c.reportedBy, t.desk.station)}</td>
                 <td>{c.case.recipientHsaId ?? '–'}</td>
                 <td>{formatCard(c.case.cardNumber)}</td>
                 <td className="codes">
@@ -252,7 +256,8 @@ const CaseView = ({ caseId }: { readonly caseId: string }) => {
       <dl className="case-fields">
         <dt>{t.desk.reportedBy}</dt>
         <dd>
-          {shown.reportedBy} · {formatDate(shown.createdAt, language)} {formatTime(shown.createdAt, language)}
+          {reporterName(shown.reportedBy, t.desk.station)} · {formatDate(shown.createdAt, language)}{' '}
+          {formatTime(shown.createdAt, language)}
         </dd>
         <dt>{t.desk.assignee}</dt>
         <dd>{shown.assignee ?? '–'}</dd>
