@@ -54,6 +54,18 @@ const caseParams = {
 const BEFORE_LOGIN_PURPOSE = 'case-before-login';
 const BEFORE_LOGIN_TTL_MS = 5 * 60_000;
 
+/** The nonce a challenge for a case before login holds; null for any other challenge. */
+const beforeLoginNonce = (text: string): string | null => {
+  try {
+    const value = JSON.parse(text) as Record<string, unknown>;
+    return value.purpose === BEFORE_LOGIN_PURPOSE && typeof value.stationNonce === 'string'
+      ? value.stationNonce
+      : null;
+  } catch {
+    return null;
+  }
+};
+
 /** Support cases: filed from any error screen pre-filled (SPEC §5); worked by the service desk. */
 export const supportRoutes =
   (ctx: ServerContext, issuance: IssuanceService): FastifyPluginAsync =>
@@ -256,12 +268,8 @@ export const supportRoutes =
         const id = randomBytes(12).toString('base64url');
         const stored = await db.transaction().execute(async (trx) => {
           const challenge = await consumeChallenge(trx, challengeId, now);
-          const parsed =
-            challenge === null
-              ? null
-              : (JSON.parse(challenge) as { purpose?: string; stationNonce?: string });
-          if (parsed?.purpose !== BEFORE_LOGIN_PURPOSE || typeof parsed.stationNonce !== 'string')
-            throw new ApiError('STATEMENT_INVALID', { reason: 'nonce' });
+          const stationNonce = challenge === null ? null : beforeLoginNonce(challenge);
+          if (stationNonce === null) throw new ApiError('STATEMENT_INVALID', { reason: 'nonce' });
           let stationId: string | null = null;
           let agent: { version: string; packaging: string } | null = null;
           let readers: {
@@ -271,7 +279,7 @@ export const supportRoutes =
           for (const signed of statements) {
             const verified = await verifyStatement(trx, ctx.ca, signed, {
               flowId: challengeId,
-              nonce: parsed.stationNonce,
+              nonce: stationNonce,
               kinds: ['agent-info', 'readers'],
               now,
               stationId,
