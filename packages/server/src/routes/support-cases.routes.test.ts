@@ -4,6 +4,7 @@
 import type { CardNumber, HsaId } from '@reservkort/domain';
 import { grantStaffRole } from '@reservkort/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIALECTS } from '../../../store/src/test-support/test-stores.js';
 import {
   ADMIN1,
   ADMIN1_CARD,
@@ -22,7 +23,7 @@ import { flowStationNonce } from '../test-support/station-agent.js';
 const DESK = 'SE2321000016-desk' as HsaId;
 const DESK_CARD = '9752278900000000009' as CardNumber;
 
-describe('support cases as the service desk reads them', () => {
+describe.each(DIALECTS)('support cases as the service desk reads them, on %s', (dialect) => {
   let h: Harness;
   let desk: Page;
   /** Case ids by what they hold. */
@@ -30,7 +31,7 @@ describe('support cases as the service desk reads them', () => {
   let cardSerials: string[] = [];
 
   beforeAll(async () => {
-    h = await createIssuanceHarness();
+    h = await createIssuanceHarness({}, () => ({}), dialect);
     // Admin 2: a search that needs the whole HSA-id, then Anna's order, then "Starta om utgivningen",
     // and the order again in the new flow, where the case is filed with the login card's certificates.
     const admin2 = new Page(h);
