@@ -164,7 +164,13 @@ describe('the service desk reads a case that covers the order', () => {
     expect(await earlier.locator('a.code-chip').allTextContents()).toContain('CARD_REMOVED_DURING_DOWNLOAD');
     const reporterLines = await expectProse(reporterDialog.locator('ol.timeline'));
     expect(reporterLines.some((line) => /^Tiden för att kvittera kortet gick ut\./.test(line))).toBe(true);
-    await reporterDialog.screenshot({ path: join(SCREENSHOTS, 'service-desk-reporter-timeline-sv.png') });
+    // A tall window, so the dialog shows the whole timeline at once.
+    const viewport = page.viewportSize();
+    await page.setViewportSize({ width: 1280, height: 2600 });
+    await reporterDialog
+      .locator('ol.timeline')
+      .screenshot({ path: join(SCREENSHOTS, 'desk-view-reporter-timeline-sv.png') });
+    if (viewport) await page.setViewportSize(viewport);
     await page.locator('#support-comment').fill('Second attempt: the recipient left before acknowledging.');
     await page.locator('[data-action="send-case"]').click();
     const sent = reporterDialog.locator('[data-case-id]');
@@ -225,7 +231,7 @@ describe('the service desk reads a case that covers the order', () => {
     expect(await queue.locator('th[data-column="cardNumber"]').getAttribute('aria-sort')).toBe('ascending');
     await page
       .locator('section.service-desk')
-      .screenshot({ path: join(SCREENSHOTS, 'service-desk-queue-sv.png') });
+      .screenshot({ path: join(SCREENSHOTS, 'desk-view-queue-sv.png') });
 
     // The case filed before login, reported by the card station.
     const stationRow = queue.locator(`tr[data-case="${unplugged.caseId}"]`);
@@ -273,8 +279,8 @@ describe('the service desk reads a case that covers the order', () => {
     expect(attemptLines).toContain(
       `Reservkortet ${grouped(ANNA.card)} (till kortmottagaren) togs ut ur läsare 2. Reservkortet rensades.`,
     );
-    await view.screenshot({ path: join(SCREENSHOTS, 'service-desk-case-sv.png') });
-    await timeline.screenshot({ path: join(SCREENSHOTS, 'service-desk-timeline-sv.png') });
+    await view.screenshot({ path: join(SCREENSHOTS, 'desk-view-case-sv.png') });
+    await timeline.screenshot({ path: join(SCREENSHOTS, 'desk-view-timeline-sv.png') });
 
     // The same in English.
     await page.locator('[data-action="language"]').click();
@@ -289,8 +295,8 @@ describe('the service desk reads a case that covers the order', () => {
     expect(await certificates.first().textContent()).toContain(
       `${en.support.certificate.statusNow}: Revoked`,
     );
-    await view.screenshot({ path: join(SCREENSHOTS, 'service-desk-case-en.png') });
-    await timeline.screenshot({ path: join(SCREENSHOTS, 'service-desk-timeline-en.png') });
+    await view.screenshot({ path: join(SCREENSHOTS, 'desk-view-case-en.png') });
+    await timeline.screenshot({ path: join(SCREENSHOTS, 'desk-view-timeline-en.png') });
     await view.locator('a[href="#/desk"]').click();
     await queue.waitFor(WAIT);
     await expect
@@ -299,7 +305,7 @@ describe('the service desk reads a case that covers the order', () => {
     await row.waitFor(WAIT);
     await page
       .locator('section.service-desk')
-      .screenshot({ path: join(SCREENSHOTS, 'service-desk-queue-en.png') });
+      .screenshot({ path: join(SCREENSHOTS, 'desk-view-queue-en.png') });
 
     // The OWN_ORDER case on the desk's page: admin 1, recipient and card number filled in.
     await queue.locator(`tr[data-case="${own.caseId}"] a`).click();
