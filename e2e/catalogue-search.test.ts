@@ -64,7 +64,7 @@ const portalText = (page: Page): Promise<string> =>
     return body.textContent ?? '';
   });
 
-/** What a filed case must carry when the flow found an order. */
+/** What a filed case must carry when the flow found an order, or its search explained one. */
 interface KnownOrder {
   readonly admin1: string;
   readonly recipient: string;
@@ -256,7 +256,12 @@ describe('catalogue codes of login and search, in a real browser', { timeout: 60
     await expectPanel(result, 'OWN_ORDER');
     expect(await result.getByTestId('review').count()).toBe(0);
 
-    await fileCase(portal, 'OWN_ORDER', HSA.admin2, null);
+    // The case names the order the search explained: Bo's, registered by Admin Två.
+    await fileCase(portal, 'OWN_ORDER', HSA.admin2, {
+      admin1: HSA.admin2,
+      recipient: `${REGION}-p002`,
+      cardNumber: '9752278900000000202',
+    });
   });
 
   it('PROTECTED_NEEDS_KUR: Admin Fyra (no KUR) is refused Stina, and the page reveals nothing of her', async () => {
@@ -292,7 +297,11 @@ describe('catalogue codes of login and search, in a real browser', { timeout: 60
     await expectPanel(result, 'ORDER_EXPIRED');
     expect(await result.getByTestId('review').count()).toBe(0);
 
-    await fileCase(portal, 'ORDER_EXPIRED', HSA.admin2, null);
+    await fileCase(portal, 'ORDER_EXPIRED', HSA.admin2, {
+      admin1: HSA.admin1,
+      recipient: `${REGION}-p006`,
+      cardNumber: '9752278900000000204',
+    });
   });
 
   // Last: it uses up Anna's order, which PNR_FORMAT needs open.
@@ -327,6 +336,10 @@ describe('catalogue codes of login and search, in a real browser', { timeout: 60
     await expectPanel(result, 'ORDER_USED');
     expect(await result.getByTestId('review').count()).toBe(0);
 
-    await fileCase(portal, 'ORDER_USED', HSA.admin2, null);
+    await fileCase(portal, 'ORDER_USED', HSA.admin2, {
+      admin1: HSA.admin1,
+      recipient: HSA.anna,
+      cardNumber: DEMO.annaCard,
+    });
   }, 120_000);
 });

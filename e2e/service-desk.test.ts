@@ -68,15 +68,21 @@ describe('the service desk works a support case', () => {
     expect(await queue.locator(`tr[data-case="${second.caseId}"]`).count()).toBe(1);
     expect(await queue.locator('thead th').allTextContents()).toEqual([
       sv.desk.case.replace(' {id}', ''),
+      `${sv.desk.created} ▼`,
+      sv.desk.reportedBy,
+      sv.support.recipient,
+      sv.support.cardNumber,
       sv.support.codes,
       sv.desk.statusColumn,
       sv.desk.assignee,
     ]);
     const cells = await row.locator('td').allTextContents();
-    expect(cells[0]).toBe(filed.caseId.slice(0, 8));
-    expect(cells[1]).toContain('NO_ORDER');
-    expect(cells[2]).toBe(sv.desk.status.open);
-    expect(cells[3]).toBe('–');
+    // The whole id, as the reporter was told it.
+    expect(cells[0]).toBe(filed.caseId);
+    expect(cells[2]).toBe(ADMIN_TVA_HSA);
+    expect(await row.locator('td.codes > span').allTextContents()).toEqual(['NO_ORDER']);
+    expect(cells[6]).toBe(sv.desk.status.open);
+    expect(cells[7]).toBe('–');
 
     // The case: SPEC §5's fields as the admin's dialog showed them, and who reported it when.
     await row.locator('a').click();
@@ -147,7 +153,7 @@ describe('the service desk works a support case', () => {
     await row.waitFor();
     // The queue is read again on the way back: its row shows the new status once that answer is in.
     await expect
-      .poll(async () => (await row.locator('td').allTextContents())[2], { timeout: 15_000 })
+      .poll(async () => (await row.locator('td').allTextContents())[6], { timeout: 15_000 })
       .toBe(sv.desk.status.resolved);
     const filter = page.locator('#status-filter');
     const rowIds = () =>

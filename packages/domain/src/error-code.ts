@@ -170,7 +170,7 @@ export interface CodeInfo {
 export const CODE_INFO: { readonly [C in ErrorCode]: CodeInfo } = {
   // Every error of the guide's catalogue (SPEC §4) offers "Skicka felanmälan" where it is shown: the
   // guide's own remedy may not help, and then the case must hold everything already known. Before
-  // login there is no flow to report, so READERS_MISSING on the login screen offers none.
+  // login there is no flow: READERS_MISSING's case there holds what the card station signs.
   READERS_MISSING: { step: 'before-1', severity: 'blocking', supportCase: true },
   LOA2_LOGIN: { step: 1, severity: 'blocking', supportCase: true },
   NO_ROLE_IN_BRANCH: { step: 2, severity: 'blocking', supportCase: true },

@@ -182,8 +182,10 @@ export {
   type NewCaseComment,
   type NewSupportCase,
   type StoredSupportCase,
+  SUPPORT_CASE_SORTS,
   type SupportCaseChange,
   type SupportCaseQuery,
+  type SupportCaseSort,
   type SupportCaseWithComments,
   updateCase,
 } from './support/support-case.repository.js';

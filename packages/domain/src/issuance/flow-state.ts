@@ -45,7 +45,8 @@ export interface DownloadState {
 export interface TimelineEntry {
   readonly at: Instant;
   readonly step: Step;
-  readonly event: FlowEventType | 'flow-started';
+  /** `station-reported`: a card station's report on the login screen, in a case filed before login. */
+  readonly event: FlowEventType | 'flow-started' | 'station-reported';
   readonly codes: readonly ErrorCode[];
   readonly details?: ErrorDetails;
 }
@@ -77,6 +78,8 @@ export interface FlowState {
   readonly fault: { readonly code: ErrorCode; readonly details?: ErrorDetails } | null;
   readonly timeline: readonly TimelineEntry[];
   readonly startedAt: Instant;
+  /** The flow this one restarted ("Starta om utgivningen"); absent for a first attempt. */
+  readonly restartOf?: string;
 }
 
 export interface FlowConfig {
@@ -125,10 +128,11 @@ export const startFlow = (flowId: string, readers: Readers, at: Instant): FlowSt
 
 /**
  * A new flow after a restart: same readers and, unless the login card left, the same login, at step 1.
- * The old flow's timeline stays with the old flow (and its support case).
+ * The old flow's timeline stays with the old flow; the new one names it, so a support case can
+ * show every attempt.
  */
 export const restartFlow = (previous: FlowState, flowId: string, at: Instant): FlowState => {
-  const fresh = startFlow(flowId, previous.readers, at);
+  const fresh = { ...startFlow(flowId, previous.readers, at), restartOf: previous.flowId };
   const login = previous.login;
   if (login === null || previous.loginCardRemovedAt !== null) return fresh;
   const card = previous.readers[login.reader].card;

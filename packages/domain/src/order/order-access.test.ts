@@ -4,6 +4,7 @@ import {
   classifySearchQuery,
   decideOrderAccess,
   diagnoseSearch,
+  explainedOrder,
   type Order,
   transitionOrder,
 } from '../index.js';
@@ -113,6 +114,22 @@ describe('step 2 search diagnosis', () => {
       ctx({ admin: admins.admin1 }),
     );
     expect(outcome).toEqual({ kind: 'not-found', codes: ['OWN_ORDER'] });
+    // A support case names the order explained, as the search did.
+    const match = { person: persons.anna, orders: [completed.value, own] };
+    expect(explainedOrder(match, ctx({ admin: admins.admin1 }))?.id).toBe('own');
+  });
+
+  it('names no explained order where the search found one, or the admin may not see the person', () => {
+    const order = anOrder();
+    expect(explainedOrder({ person: persons.anna, orders: [order] }, ctx())).toBeNull();
+    expect(explainedOrder(null, ctx())).toBeNull();
+    const own = { person: persons.anna, orders: [order] };
+    expect(explainedOrder(own, ctx({ admin: admins.admin1, assuranceLevel: 'LoA2' }))).toBeNull();
+    const hidden = { person: persons.hidden, orders: [anOrder()] };
+    expect(diagnoseSearch(query, hidden, ctx({ admin: admins.admin1 })).codes).toEqual([
+      'PROTECTED_NEEDS_KUR',
+    ]);
+    expect(explainedOrder(hidden, ctx({ admin: admins.admin1 }))).toBeNull();
   });
 
   it('says an order is being handled when its only order is in progress', () => {

@@ -95,9 +95,29 @@ export const diagnoseSearch = (
   const newestFirst = [...match.orders].sort((a, b) => b.createdAt - a.createdAt);
   const usable = newestFirst.find((order) => orderProblems(ctx, order).length === 0);
   if (usable) return { kind: 'found', person, order: usable, codes: notices };
-  const newest = newestFirst[0];
-  if (newest === undefined) return notFound('NO_ORDER');
-  // Prefer explaining an open order (e.g. OWN_ORDER) over an old closed one.
-  const open = newestFirst.find((order) => orderStateAt(order, ctx.now) === 'registered') ?? newest;
-  return notFound(...orderProblems(ctx, open));
+  const explained = orderToExplain(ctx, newestFirst);
+  if (explained === null) return notFound('NO_ORDER');
+  return notFound(...orderProblems(ctx, explained));
+};
+
+/** Prefer explaining an open order (e.g. OWN_ORDER) over an old closed one. */
+const orderToExplain = (ctx: AccessContext, newestFirst: readonly Order[]): Order | null =>
+  newestFirst.find((order) => orderStateAt(order, ctx.now) === 'registered') ?? newestFirst[0] ?? null;
+
+/**
+ * The order a search without a hit explained (OWN_ORDER, a used or closed order...), for a support
+ * case to name; null when the search explained no order or the admin may not see the person.
+ */
+export const explainedOrder = (match: SearchMatch | null, ctx: AccessContext): Order | null => {
+  if (match === null || ctx.assuranceLevel !== 'LoA3') return null;
+  const { person } = match;
+  const recipient = {
+    hsaId: person.hsaId,
+    branchId: person.branchId,
+    protectedIdentity: person.protectedIdentity,
+  };
+  if (gate(ctx, recipient) !== null || personEligibility(person, dateOf(ctx.now)).length > 0) return null;
+  const newestFirst = [...match.orders].sort((a, b) => b.createdAt - a.createdAt);
+  if (newestFirst.some((order) => orderProblems(ctx, order).length === 0)) return null;
+  return orderToExplain(ctx, newestFirst);
 };

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
+  buildStationCase,
   buildSupportCase,
   type CertificateOnCard,
   missingSupportFields,
   PROTECTED_PLACEHOLDER,
   redactSupportCase,
+  restartFlow,
   SUPPORT_COMMENT_MAX,
   type SupportCaseDraft,
 } from '../index.js';
@@ -12,6 +14,7 @@ import {
   admins,
   anOrder,
   FlowDriver,
+  flowOrderOf,
   persons,
   RESERVE_CARD,
   signatureOf,
@@ -164,5 +167,105 @@ describe('support case', () => {
     const driver = new FlowDriver().to(7);
     const text = JSON.stringify(draftOf(driver)).toLowerCase();
     expect(text).not.toMatch(/pin|puk|privatekey/);
+  });
+});
+
+describe('a case covers the order, not only the last attempt', () => {
+  it('lists the earlier attempts oldest first with their codes, and gathers every code', () => {
+    const first = new FlowDriver().to(6);
+    first.send({ type: 'card-removed', reader: 2 });
+    first.send({ type: 'aborted', reason: 'restart' });
+    const second = new FlowDriver();
+    second.state = restartFlow(first.state, 'flow-2', first.now + 1000);
+    expect(second.state.restartOf).toBe('flow-1');
+    second.send({ type: 'manage-orders' }, 5000);
+    second.send({ type: 'searched', queryKind: 'personal-number', hit: null, codes: ['NO_ORDER'] });
+    const result = buildSupportCase({
+      flow: second.state,
+      earlierAttempts: [second.state, first.state],
+      agent: null,
+      certificatesOnCard: [],
+      comment: '',
+      reportedBy: admins.admin2.hsaId,
+      at: second.now,
+    });
+    if (!result.ok) throw new Error(result.error.code);
+    const draft = result.value;
+    expect(draft.attempts?.map((a) => [a.flowId, a.status, a.step, a.codes])).toEqual([
+      ['flow-1', 'aborted', 6, ['CARD_REMOVED_DURING_DOWNLOAD']],
+    ]);
+    expect(draft.attempts?.[0]?.admin2HsaId).toBe(admins.admin2.hsaId);
+    expect(draft.codes).toEqual(['CARD_REMOVED_DURING_DOWNLOAD', 'NO_ORDER']);
+    expect(draft.timeline).toBe(second.state.timeline);
+  });
+
+  it('names the order a search explained when the flow has none of its own (OWN_ORDER)', () => {
+    const driver = new FlowDriver().to(2);
+    driver.send({ type: 'searched', queryKind: 'personal-number', hit: null, codes: ['OWN_ORDER'] });
+    const order = flowOrderOf(anOrder());
+    const result = buildSupportCase({
+      flow: driver.state,
+      explainedOrder: order,
+      agent: null,
+      certificatesOnCard: [],
+      comment: '',
+      reportedBy: admins.admin2.hsaId,
+      at: driver.now,
+    });
+    if (!result.ok) throw new Error(result.error.code);
+    expect(result.value).toMatchObject({
+      admin1HsaId: order.admin1HsaId,
+      recipientHsaId: order.recipientHsaId,
+      cardNumber: order.cardNumber,
+      attempts: [],
+    });
+  });
+});
+
+describe('a case filed before login (READERS_MISSING)', () => {
+  const input = {
+    stationId: 'st-disk-0001' as const,
+    agent: { version: '1.4.2', packaging: 'npm' },
+    readers: { 1: { connected: true, card: true }, 2: { connected: false, card: false } },
+    comment: ' Läsare 2 syns inte ',
+    at: T0,
+  };
+
+  it('holds the station’s word only: no flow, no one logged in, the missing reader as a gap', () => {
+    const result = buildStationCase(input);
+    if (!result.ok) throw new Error(result.error.code);
+    expect(result.value).toMatchObject({
+      flowId: '',
+      reportedBy: 'st-disk-0001',
+      stationId: 'st-disk-0001',
+      admin1HsaId: null,
+      admin2HsaId: null,
+      agentVersion: '1.4.2',
+      codes: ['READERS_MISSING'],
+      readers: { throughout: false, gaps: [{ reader: 2, from: T0, to: null }] },
+      comment: 'Läsare 2 syns inte',
+    });
+    expect(result.value.timeline).toEqual([
+      {
+        at: T0,
+        step: 0,
+        event: 'station-reported',
+        codes: ['READERS_MISSING'],
+        details: { reader1: true, reader2: false, card1: true, card2: false, missing: '2' },
+      },
+    ]);
+  });
+
+  it('refuses a report with both readers there, or a comment too long', () => {
+    const both = { 1: { connected: true, card: true }, 2: { connected: true, card: false } };
+    expect(buildStationCase({ ...input, readers: both })).toMatchObject({
+      ok: false,
+      error: { code: 'REQUEST_INVALID' },
+    });
+    const long = 'x'.repeat(SUPPORT_COMMENT_MAX + 1);
+    expect(buildStationCase({ ...input, comment: long })).toMatchObject({
+      ok: false,
+      error: { code: 'TEXT_TOO_LONG' },
+    });
   });
 });

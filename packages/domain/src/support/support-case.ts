@@ -1,7 +1,8 @@
 import type { ErrorCode } from '../error-code.js';
 import type { CardNumber } from '../identifiers/card-number.js';
 import type { HsaId } from '../identifiers/hsa-id.js';
-import type { FlowState, TimelineEntry } from '../issuance/flow-state.js';
+import type { FlowOrder, ReaderSlot } from '../issuance/flow-event.js';
+import type { FlowState, FlowStatus, Step, TimelineEntry } from '../issuance/flow-state.js';
 import { type TwoReadersAnswer, twoReadersThroughout } from '../issuance/reader-log.js';
 import { err, ok, type Result } from '../result.js';
 import type { Instant } from '../time.js';
@@ -23,8 +24,35 @@ export interface AgentInfo {
   readonly packaging: string;
 }
 
+/** An earlier attempt on the same order or restart chain, as a case shows it beside the last one. */
+export interface SupportCaseAttempt {
+  readonly flowId: string;
+  readonly startedAt: Instant;
+  readonly status: FlowStatus;
+  /** The step the attempt had reached when it ended (or reached so far). */
+  readonly step: Step;
+  readonly admin2HsaId: HsaId | null;
+  /** The codes the attempt raised, in order of first appearance. */
+  readonly codes: readonly ErrorCode[];
+  readonly timeline: readonly TimelineEntry[];
+}
+
+/** At most this many earlier attempts go with a case: the newest of them. */
+export const MAX_CASE_ATTEMPTS = 10;
+
 export interface SupportCaseInput {
   readonly flow: FlowState;
+  /**
+   * Earlier attempts at the same order (or before the restarts that led to this flow), any order;
+   * the flow itself is left out if present.
+   */
+  readonly earlierAttempts?: readonly FlowState[];
+  /**
+   * The order the flow's search explained without selecting it (OWN_ORDER, a closed order...):
+   * used when the flow has no order of its own. The search only explains an order to an admin
+   * allowed to see its person.
+   */
+  readonly explainedOrder?: FlowOrder | null;
   /** As a registered card station signed it; null when no station vouched for it (unknown). */
   readonly agent: AgentInfo | null;
   /** As read off the card by a registered card station. */
@@ -41,10 +69,17 @@ export interface SupportCaseInput {
   readonly shownCodes?: readonly ErrorCode[];
 }
 
+/**
+ * Who filed a case: the administrator logged in, or, for a case filed on the login screen before
+ * anyone logged in (READERS_MISSING), the registered card station that signed what it reported.
+ */
+export type CaseReporter = HsaId | `st-${string}`;
+
 /** Felanmälan: everything SPEC §5 asks for, gathered without the reporter typing it. Never a PIN or a key. */
 export interface SupportCaseDraft {
+  /** '' for a case filed before login: there is no flow yet. */
   readonly flowId: string;
-  readonly reportedBy: HsaId;
+  readonly reportedBy: CaseReporter;
   readonly reportedAt: Instant;
   readonly admin1HsaId: HsaId | null;
   readonly admin2HsaId: HsaId | null;
@@ -56,7 +91,9 @@ export interface SupportCaseDraft {
   readonly stationId: string | null;
   readonly certificates: readonly CertificateOnCard[];
   readonly timeline: readonly TimelineEntry[];
-  /** Every code the flow raised, in order of first appearance. */
+  /** Earlier attempts on the same order or restart chain, oldest first (absent in older cases). */
+  readonly attempts?: readonly SupportCaseAttempt[];
+  /** Every code the earlier attempts and the flow raised, in order of first appearance. */
   readonly codes: readonly ErrorCode[];
   readonly readers: TwoReadersAnswer;
   readonly protectedIdentity: boolean;
@@ -65,13 +102,32 @@ export interface SupportCaseDraft {
 
 export const SUPPORT_COMMENT_MAX = 4000;
 
+const codesOf = (flow: FlowState): ErrorCode[] => [...new Set(flow.timeline.flatMap((entry) => entry.codes))];
+
+const attemptOf = (flow: FlowState): SupportCaseAttempt => ({
+  flowId: flow.flowId,
+  startedAt: flow.startedAt,
+  status: flow.status,
+  step: flow.step,
+  admin2HsaId: flow.login?.admin ?? null,
+  codes: codesOf(flow),
+  timeline: flow.timeline,
+});
+
 export const buildSupportCase = (input: SupportCaseInput): Result<SupportCaseDraft> => {
   if (typeof input.comment !== 'string' || input.comment.length > SUPPORT_COMMENT_MAX) {
     return err('TEXT_TOO_LONG', { max: SUPPORT_COMMENT_MAX });
   }
   const { flow } = input;
-  const order = flow.order ?? flow.candidate;
-  const codes = [...new Set([...flow.timeline.flatMap((entry) => entry.codes), ...(input.shownCodes ?? [])])];
+  const order = flow.order ?? flow.candidate ?? input.explainedOrder ?? null;
+  const attempts = (input.earlierAttempts ?? [])
+    .filter((earlier) => earlier.flowId !== flow.flowId && earlier.startedAt <= flow.startedAt)
+    .sort((a, b) => a.startedAt - b.startedAt)
+    .slice(-MAX_CASE_ATTEMPTS)
+    .map(attemptOf);
+  const codes = [
+    ...new Set([...attempts.flatMap((a) => a.codes), ...codesOf(flow), ...(input.shownCodes ?? [])]),
+  ];
   return ok({
     flowId: flow.flowId,
     reportedBy: input.reportedBy,
@@ -85,9 +141,61 @@ export const buildSupportCase = (input: SupportCaseInput): Result<SupportCaseDra
     stationId: input.stationId ?? null,
     certificates: input.certificatesOnCard,
     timeline: flow.timeline,
+    attempts,
     codes,
     readers: twoReadersThroughout(flow),
     protectedIdentity: order?.protectedIdentity ?? false,
+    comment: input.comment.trim(),
+  });
+};
+
+/** What a card station reported on the login screen, signed, when the readers were not both there. */
+export interface StationCaseInput {
+  readonly stationId: `st-${string}`;
+  readonly agent: AgentInfo;
+  readonly readers: { readonly [R in ReaderSlot]: { readonly connected: boolean; readonly card: boolean } };
+  readonly comment: string;
+  readonly at: Instant;
+}
+
+/**
+ * READERS_MISSING on the login screen: a case without a flow and without anyone logged in, holding
+ * only the station's own word (its agent's version, its readers) and the reporter's comment.
+ */
+export const buildStationCase = (input: StationCaseInput): Result<SupportCaseDraft> => {
+  if (typeof input.comment !== 'string' || input.comment.length > SUPPORT_COMMENT_MAX) {
+    return err('TEXT_TOO_LONG', { max: SUPPORT_COMMENT_MAX });
+  }
+  const missing = ([1, 2] as const).filter((reader) => !input.readers[reader].connected);
+  if (missing.length === 0) return err('REQUEST_INVALID', { reason: 'both readers connected' });
+  const details = {
+    reader1: input.readers[1].connected,
+    reader2: input.readers[2].connected,
+    card1: input.readers[1].card,
+    card2: input.readers[2].card,
+    missing: missing.join(','),
+  };
+  return ok({
+    flowId: '',
+    reportedBy: input.stationId,
+    reportedAt: input.at,
+    admin1HsaId: null,
+    admin2HsaId: null,
+    recipientHsaId: null,
+    cardNumber: null,
+    agentVersion: input.agent.version,
+    agentPackaging: input.agent.packaging,
+    stationId: input.stationId,
+    certificates: [],
+    timeline: [{ at: input.at, step: 0, event: 'station-reported', codes: ['READERS_MISSING'], details }],
+    attempts: [],
+    codes: ['READERS_MISSING'],
+    readers: {
+      throughout: false,
+      since: input.at,
+      gaps: missing.map((reader) => ({ reader, from: input.at, to: null })),
+    },
+    protectedIdentity: false,
     comment: input.comment.trim(),
   });
 };

@@ -7,6 +7,7 @@ import {
   closedOrderCode,
   dateOf,
   diagnoseSearch,
+  explainedOrder,
   type FlowAnswer,
   type FlowConfig,
   type FlowEffect,
@@ -74,6 +75,9 @@ export type FlowReply = FlowAnswer & { readonly stationNonce: string; readonly c
 const RESERVATION_TTL_MS = 5 * 60_000;
 const RESERVATION_PURPOSE = 'flow-start';
 
+/** The timeline detail naming the order a search without a hit explained. */
+export const EXPLAINED_ORDER = 'explainedOrder';
+
 /**
  * What one request does to a flow, decided inside its transaction (a station statement is verified
  * there, so that its sequence number and the flow's new nonce commit with the change or not at all).
@@ -83,6 +87,8 @@ interface Plan {
   /** The station whose verified statement the events come from: named on their timeline entries. */
   readonly station?: string;
   readonly cardKeys?: FlowCardKeys;
+  /** More details for the last event's timeline entry: what the server knows beside the event. */
+  readonly details?: Readonly<Record<string, string>>;
 }
 
 type Planner = (flow: StoredFlow & { state: FlowState }, trx: Transaction<Database>) => Promise<Plan> | Plan;
@@ -97,6 +103,17 @@ const readerState = (fact: ReaderFact): Readers[1] => ({
 const byStation = (transition: FlowTransition, station: string | undefined): FlowTransition => {
   if (station === undefined || transition.entry === null) return transition;
   const entry = { ...transition.entry, details: { ...transition.entry.details, station } };
+  const timeline = [...transition.state.timeline.slice(0, -1), entry];
+  return { ...transition, entry, state: { ...transition.state, timeline } };
+};
+
+/** A transition whose timeline entry carries more of what the server knows (e.g. the order a search explained). */
+const withDetails = (
+  transition: FlowTransition,
+  details: Readonly<Record<string, string>> | undefined,
+): FlowTransition => {
+  if (details === undefined || transition.entry === null) return transition;
+  const entry = { ...transition.entry, details: { ...transition.entry.details, ...details } };
   const timeline = [...transition.state.timeline.slice(0, -1), entry];
   return { ...transition, entry, state: { ...transition.state, timeline } };
 };
@@ -573,13 +590,21 @@ export class IssuanceService {
             protectedIdentity: outcome.order.recipient.protectedIdentity,
           }
         : null;
-    const applied = await this.apply(flowId, session, {
+    const searched: FlowEvent = {
       type: 'searched',
       queryKind: classified.kind,
       hit,
       codes: outcome.codes,
       at: now,
-    });
+    };
+    // The order a miss explained (OWN_ORDER, a used order...) is named on the timeline, so a
+    // support case can say whose order and which card it was; never past the access gate.
+    const explained = outcome.kind === 'not-found' ? explainedOrder(match, ctx) : null;
+    const details = explained === null ? undefined : { [EXPLAINED_ORDER]: explained.id };
+    const applied = await this.run(flowId, session, () => ({
+      events: [searched],
+      ...(details === undefined ? {} : { details }),
+    }));
     // What the reviewer sees at step 3 (Granskning av valt underlag); nothing for a miss.
     const review =
       outcome.kind === 'found'
@@ -931,7 +956,11 @@ export class IssuanceService {
       for (const event of plan.events) {
         const result = applyFlowEvent(state, event, this.config);
         if (!result.ok) throw new ApiError(result.error.code, result.error.details ?? {});
-        const transition = byStation(result.value, plan.station);
+        const last = plan.details !== undefined && event === plan.events.at(-1);
+        const transition = withDetails(
+          byStation(result.value, plan.station),
+          last ? plan.details : undefined,
+        );
         steps.push({ event, transition });
         state = transition.state;
       }

@@ -265,6 +265,20 @@ describe('authorization matrix: every endpoint × caller', () => {
     { name: 'GET /api/catalogue', method: 'GET', url: () => '/api/catalogue', expected: open() },
     { name: 'GET /audit/checkpoint', method: 'GET', url: () => '/audit/checkpoint', expected: open() },
     { name: 'POST /api/auth/challenge', method: 'POST', url: () => '/api/auth/challenge', expected: open() },
+    // READERS_MISSING on the login screen: anyone may ask, only a registered station's signature files.
+    {
+      name: 'POST /api/support/cases/before-login/challenge',
+      method: 'POST',
+      url: () => '/api/support/cases/before-login/challenge',
+      expected: open(),
+    },
+    {
+      name: 'POST /api/support/cases/before-login (no challenge, no station)',
+      method: 'POST',
+      url: () => '/api/support/cases/before-login',
+      body: () => ({ challengeId: 'no-such-challenge', statements: [notAStatement, notAStatement] }),
+      expected: everyone('STATEMENT_INVALID'),
+    },
     // --- session ---
     { name: 'GET /api/auth/me', method: 'GET', url: () => '/api/auth/me', expected: loggedIn(ok(), 'GET') },
     // Anyone may ask; the anonymous caller is told no one is logged in (200, user null).

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import {
+  buildStationCase,
   buildSupportCase,
   CATALOGUES,
   CODE_INFO,
@@ -14,20 +15,28 @@ import {
 import {
   addComment,
   appendAudit,
+  certificateStatus,
+  consumeChallenge,
   getAdmin,
   getCase,
   hasStaffRole,
   insertCase,
+  insertChallenge,
   listCases,
   type StoredSupportCase,
+  SUPPORT_CASE_SORTS,
+  type SupportCaseSort,
   updateCase,
 } from '@reservkort/store';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { type CurrentSession, requireSession } from '../auth/session.js';
 import { ApiError } from '../http/api-error.js';
+import { RATE_LIMITED } from '../http/rate-limit.js';
 import type { IssuanceService } from '../issuance/issuance.service.js';
 import type { ServerContext } from '../server-context.js';
 import { signedStatementSchema } from '../station/signed-statement.schema.js';
+import { newStationNonce, verifyStatement } from '../station/station-statement.service.js';
+import { earlierAttempts, explainedOrderOf } from '../support/support-attempts.js';
 import {
   checkCaseStatements,
   MAX_CASE_STATEMENTS,
@@ -40,6 +49,22 @@ const caseParams = {
   properties: { caseId: { type: 'string', pattern: '^[A-Za-z0-9_-]{8,64}$' } },
   required: ['caseId'],
 } as const;
+
+/** What a challenge for a case before login is stored as, and how long it may wait for its statements. */
+const BEFORE_LOGIN_PURPOSE = 'case-before-login';
+const BEFORE_LOGIN_TTL_MS = 5 * 60_000;
+
+/** The nonce a challenge for a case before login holds; null for any other challenge. */
+const beforeLoginNonce = (text: string): string | null => {
+  try {
+    const value = JSON.parse(text) as Record<string, unknown>;
+    return value.purpose === BEFORE_LOGIN_PURPOSE && typeof value.stationNonce === 'string'
+      ? value.stationNonce
+      : null;
+  } catch {
+    return null;
+  }
+};
 
 /** Support cases: filed from any error screen pre-filled (SPEC §5); worked by the service desk. */
 export const supportRoutes =
@@ -92,7 +117,10 @@ export const supportRoutes =
     const reportOf = async (request: FastifyRequest<{ Body: CaseBody }>) => {
       const reporter = await session(request);
       const flow = await issuance.own(request.body.flowId, reporter);
-      return { reporter, flow, now: ctx.clock.now() };
+      // The order's earlier attempts (a restart is a new flow), and the order a miss explained.
+      const attempts = await earlierAttempts(db, flow);
+      const explained = await explainedOrderOf(db, flow.state);
+      return { reporter, flow, attempts, explained, now: ctx.clock.now() };
     };
 
     /**
@@ -106,6 +134,8 @@ export const supportRoutes =
     ): SupportCaseDraft => {
       const draft = buildSupportCase({
         flow: report.flow.state,
+        earlierAttempts: report.attempts,
+        explainedOrder: report.explained,
         agent: facts.agent,
         certificatesOnCard: facts.certificatesOnCard,
         stationId: facts.stationId,
@@ -186,10 +216,128 @@ export const supportRoutes =
       },
     );
 
+    /**
+     * READERS_MISSING on the login screen: no one is logged in and there is no flow, so the case
+     * rests on a registered card station's word alone. The page asks for a challenge (a nonce the
+     * station must sign, used once, five minutes), the station signs its agent's version and its
+     * readers for it, and the server files a case only if the readers it signed are not both
+     * there. Both routes are rate limited per client address, like the login's.
+     */
+    app.post(
+      '/cases/before-login/challenge',
+      {
+        config: RATE_LIMITED,
+        schema: {
+          tags: ['support'],
+          summary: 'A nonce for a card station to sign its report on the login screen (READERS_MISSING)',
+        },
+      },
+      async () => {
+        const now = ctx.clock.now();
+        const challengeId = randomBytes(12).toString('base64url');
+        const stationNonce = newStationNonce();
+        await insertChallenge(db, {
+          id: challengeId,
+          challenge: JSON.stringify({ purpose: BEFORE_LOGIN_PURPOSE, stationNonce }),
+          createdAt: now,
+          expiresAt: now + BEFORE_LOGIN_TTL_MS,
+        });
+        return { challengeId, stationNonce };
+      },
+    );
+
+    type BeforeLoginBody = { challengeId: string; comment?: string; statements: SignedStatement[] };
+    app.post<{ Body: BeforeLoginBody }>(
+      '/cases/before-login',
+      {
+        config: RATE_LIMITED,
+        schema: {
+          tags: ['support'],
+          summary: 'Skicka felanmälan before login: the card station’s signed agent version and readers',
+          body: {
+            type: 'object',
+            properties: {
+              challengeId: { type: 'string', pattern: '^[A-Za-z0-9_-]{8,64}$' },
+              comment: { type: 'string', maxLength: 8000 },
+              statements: { type: 'array', items: signedStatementSchema, minItems: 2, maxItems: 2 },
+            },
+            required: ['challengeId', 'statements'],
+            additionalProperties: false,
+          },
+        },
+      },
+      async (request, reply) => {
+        const now = ctx.clock.now();
+        const { challengeId, statements } = request.body;
+        const id = randomBytes(12).toString('base64url');
+        const stored = await db.transaction().execute(async (trx) => {
+          const challenge = await consumeChallenge(trx, challengeId, now);
+          const stationNonce = challenge === null ? null : beforeLoginNonce(challenge);
+          if (stationNonce === null) throw new ApiError('STATEMENT_INVALID', { reason: 'nonce' });
+          let stationId: string | null = null;
+          let agent: { version: string; packaging: string } | null = null;
+          let readers: {
+            1: { connected: boolean; card: boolean };
+            2: { connected: boolean; card: boolean };
+          } | null = null;
+          for (const signed of statements) {
+            const verified = await verifyStatement(trx, ctx.ca, signed, {
+              flowId: challengeId,
+              nonce: stationNonce,
+              kinds: ['agent-info', 'readers'],
+              now,
+              stationId,
+            });
+            stationId = verified.station.id;
+            const body = verified.payload.body;
+            if ('version' in body) agent = { version: body.version, packaging: body.packaging };
+            else if ('readers' in body)
+              readers = {
+                1: { connected: body.readers[1].connected, card: body.readers[1].card !== null },
+                2: { connected: body.readers[2].connected, card: body.readers[2].card !== null },
+              };
+          }
+          if (stationId === null || agent === null || readers === null)
+            throw new ApiError('STATEMENT_INVALID', { reason: 'agent-info and readers expected' });
+          const draft = buildStationCase({
+            stationId: stationId as `st-${string}`,
+            agent,
+            readers,
+            comment: request.body.comment ?? '',
+            at: now,
+          });
+          if (!draft.ok) throw new ApiError(draft.error.code, draft.error.details ?? {});
+          await insertCase(trx, {
+            id,
+            flowId: null,
+            reportedBy: draft.value.reportedBy,
+            protectedIdentity: false,
+            codes: draft.value.codes,
+            draft: draft.value,
+            createdAt: now,
+            stationId,
+          });
+          await appendAudit(trx, {
+            at: now,
+            actor: stationId,
+            action: 'support.case-created',
+            subject: id,
+            details: { flowId: null, station: stationId },
+          });
+          return draft.value;
+        });
+        // What the reporter is shown: the id to quote, and what the case holds.
+        return reply.status(201).send({ id, codes: stored.codes, case: stored });
+      },
+    );
+
     app.get<{
       Querystring: {
         status?: 'open' | 'assigned' | 'resolved';
         code?: string;
+        q?: string;
+        sort?: SupportCaseSort;
+        direction?: 'asc' | 'desc';
         limit?: number;
         offset?: number;
       };
@@ -198,12 +346,16 @@ export const supportRoutes =
       {
         schema: {
           tags: ['support'],
-          summary: 'The service desk’s queue, filtered by status and code',
+          summary: 'The service desk’s queue, filtered by status and code, searched and sorted',
           querystring: {
             type: 'object',
             properties: {
               status: { type: 'string', enum: ['open', 'assigned', 'resolved'] },
               code: { type: 'string', maxLength: 40 },
+              /** Part of the case id, reporter, assignee, a code, the card number or the recipient. */
+              q: { type: 'string', maxLength: 100 },
+              sort: { type: 'string', enum: [...SUPPORT_CASE_SORTS] },
+              direction: { type: 'string', enum: ['asc', 'desc'] },
               limit: { type: 'integer', minimum: 1, maximum: 200 },
               // A bound the databases' integers hold: beyond it SQLite refuses the query.
               offset: { type: 'integer', minimum: 0, maximum: 1_000_000 },
@@ -213,12 +365,17 @@ export const supportRoutes =
       },
       async (request) => {
         const viewer = await serviceDesk(request);
-        const { status, code, limit, offset } = request.query;
+        const { status, code, q, sort, direction, limit, offset } = request.query;
         if (code !== undefined && !isErrorCode(code))
           throw new ApiError('REQUEST_INVALID', { reason: 'unknown code' });
         const cases = await listCases(db, {
           ...(status ? { status } : {}),
           ...(code ? { code } : {}),
+          ...(q?.trim() ? { text: q } : {}),
+          // A protected recipient is searched and sorted by only for a viewer who may see it.
+          protectedVisible: await holdsKur(viewer.hsaId),
+          ...(sort ? { sort } : {}),
+          ...(direction ? { direction } : {}),
           limit: limit ?? 50,
           ...(offset ? { offset } : {}),
         });
@@ -240,7 +397,27 @@ export const supportRoutes =
         const stored = await getCase(db, request.params.caseId);
         if (stored === null) throw new ApiError('NOT_FOUND', { what: 'case' });
         const catalogue = stored.codes.filter(isErrorCode).map((code) => errorResponse(code));
-        return { ...(await shown(stored, viewer)), comments: stored.comments, catalogue };
+        const view = await shown(stored, viewer);
+        // Each certificate on the card as the CA knows it now: good, expired, revoked (why, when) or unknown.
+        const now = ctx.clock.now();
+        const certificateStatuses = await Promise.all(
+          view.case.certificates.map(async (certificate) => {
+            const known = await certificateStatus(db, certificate.serial);
+            if (known === null) return { serial: certificate.serial, status: 'unknown' as const };
+            if (known.revocation !== null)
+              return {
+                serial: certificate.serial,
+                status: 'revoked' as const,
+                reason: known.revocation.reason,
+                revokedAt: known.revocation.revokedAt,
+              };
+            return {
+              serial: certificate.serial,
+              status: known.notAfter < now ? ('expired' as const) : ('good' as const),
+            };
+          }),
+        );
+        return { ...view, comments: stored.comments, catalogue, certificateStatuses };
       },
     );
 

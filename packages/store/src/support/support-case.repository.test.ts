@@ -256,3 +256,118 @@ describe.each(DIALECTS)('a support case from a card station on %s', (dialect) =>
     });
   });
 });
+
+describe.each(DIALECTS)('the queue searched and sorted on %s', (dialect) => {
+  let store: TestStore;
+  const draft = (recipientHsaId: string | null, cardNumber: string | null) => ({
+    flowId: 'flow-1',
+    recipientHsaId,
+    cardNumber,
+    comment: '',
+    timeline: [],
+  });
+  beforeAll(async () => {
+    store = await createTestStore(dialect);
+    await insertCase(store.db, {
+      ...aCase('Case_Anna'),
+      reportedBy: hsa('adm2'),
+      codes: ['WRONG_CARD'],
+      draft: draft(hsa('anna'), '9752278900000000100'),
+      createdAt: T0 + MINUTE,
+    });
+    await insertCase(store.db, {
+      ...aCase('case-hidden'),
+      reportedBy: hsa('adm4'),
+      protectedIdentity: true,
+      codes: ['OWN_ORDER'],
+      draft: draft(hsa('hidden'), '9752278900000000200'),
+      createdAt: T0 + 2 * MINUTE,
+    });
+    await insertCase(store.db, {
+      ...aCase('case-none'),
+      reportedBy: hsa('adm3'),
+      codes: [],
+      draft: draft(null, null),
+      createdAt: T0 + 3 * MINUTE,
+    });
+    const assigned = await getCase(store.db, 'case-none');
+    await updateCase(store.db, {
+      id: 'case-none',
+      expectedVersion: assigned?.version ?? 0,
+      status: 'assigned',
+      assignee: hsa('desk1'),
+      updatedAt: T0 + 4 * MINUTE,
+    });
+  });
+  afterAll(() => store?.dispose());
+  const ids = async (query: Omit<Parameters<typeof listCases>[1], 'limit'>) =>
+    (await listCases(store.db, { limit: 50, ...query })).map((c) => c.id);
+
+  it('finds cases by id, reporter, assignee, code, card number and recipient, in any case', async () => {
+    expect(await ids({ text: 'case_anna' })).toEqual(['Case_Anna']);
+    expect(await ids({ text: 'ADM4' })).toEqual(['case-hidden']);
+    expect(await ids({ text: 'desk1' })).toEqual(['case-none']);
+    expect(await ids({ text: 'wrong_card' })).toEqual(['Case_Anna']);
+    // The card number as printed on the card, in groups, or a part of it.
+    expect(await ids({ text: '9752 2789 0000 0000 100' })).toEqual(['Case_Anna']);
+    expect(await ids({ text: '0000200' })).toEqual(['case-hidden']);
+    expect(await ids({ text: hsa('anna') })).toEqual(['Case_Anna']);
+    expect(await ids({ text: 'nobody-here' })).toEqual([]);
+    // '_' is no wildcard.
+    expect(await ids({ text: 'wrong_c_rd' })).toEqual([]);
+  });
+
+  it('never finds or sorts by a protected recipient for a viewer without KUR', async () => {
+    expect(await ids({ text: hsa('hidden') })).toEqual([]);
+    expect(await ids({ text: hsa('hidden'), protectedVisible: true })).toEqual(['case-hidden']);
+    // Sorted by recipient, the protected one counts as unknown: last, like a case without one.
+    expect(await ids({ sort: 'recipient', direction: 'asc' })).toEqual([
+      'Case_Anna',
+      'case-none',
+      'case-hidden',
+    ]);
+    expect(await ids({ sort: 'recipient', direction: 'asc', protectedVisible: true })).toEqual([
+      'Case_Anna',
+      'case-hidden',
+      'case-none',
+    ]);
+  });
+
+  it('sorts by date, reporter, card number, codes, state and assignee, empty values last', async () => {
+    expect(await ids({})).toEqual(['case-none', 'case-hidden', 'Case_Anna']);
+    expect(await ids({ sort: 'createdAt', direction: 'asc' })).toEqual([
+      'Case_Anna',
+      'case-hidden',
+      'case-none',
+    ]);
+    expect(await ids({ sort: 'reportedBy', direction: 'asc' })).toEqual([
+      'Case_Anna',
+      'case-none',
+      'case-hidden',
+    ]);
+    expect(await ids({ sort: 'cardNumber', direction: 'desc' })).toEqual([
+      'case-hidden',
+      'Case_Anna',
+      'case-none',
+    ]);
+    expect(await ids({ sort: 'codes', direction: 'desc' })).toEqual([
+      'Case_Anna',
+      'case-hidden',
+      'case-none',
+    ]);
+    expect(await ids({ sort: 'status', direction: 'asc' })).toEqual([
+      'case-none',
+      'case-hidden',
+      'Case_Anna',
+    ]);
+    expect(await ids({ sort: 'assignee', direction: 'asc' })).toEqual([
+      'case-none',
+      'case-hidden',
+      'Case_Anna',
+    ]);
+    expect(await ids({ sort: 'status', direction: 'asc', status: 'open', text: 'adm' })).toEqual([
+      'case-hidden',
+      'Case_Anna',
+    ]);
+  });
+});

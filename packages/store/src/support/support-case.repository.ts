@@ -1,5 +1,5 @@
-import type { HsaId, Instant } from '@reservkort/domain';
-import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
+import type { CaseReporter, HsaId, Instant } from '@reservkort/domain';
+import { type Kysely, type RawBuilder, type Selectable, sql, type Transaction } from 'kysely';
 import type { Database } from '../database.js';
 import { dialectOf } from '../dialect.js';
 import { fromIntegerBoolean, toIntegerBoolean } from '../integer-boolean.js';
@@ -13,7 +13,7 @@ type Db = Kysely<Database> | Transaction<Database>;
 export interface NewSupportCase {
   readonly id: string;
   readonly flowId: string | null;
-  readonly reportedBy: HsaId;
+  readonly reportedBy: CaseReporter;
   readonly protectedIdentity: boolean;
   /** The error codes the flow raised, for filtering. */
   readonly codes: readonly string[];
@@ -30,7 +30,7 @@ export interface StoredSupportCase {
   readonly flowId: string | null;
   readonly status: SupportCaseStatus;
   readonly assignee: HsaId | null;
-  readonly reportedBy: HsaId;
+  readonly reportedBy: CaseReporter;
   readonly protectedIdentity: boolean;
   readonly codes: string[];
   /** As parsed from JSON: the caller knows its shape. */
@@ -56,10 +56,32 @@ export interface NewCaseComment extends CaseComment {
   readonly caseId: string;
 }
 
+/** What the queue can be sorted by. */
+export const SUPPORT_CASE_SORTS = [
+  'createdAt',
+  'reportedBy',
+  'recipient',
+  'cardNumber',
+  'codes',
+  'status',
+  'assignee',
+] as const;
+export type SupportCaseSort = (typeof SUPPORT_CASE_SORTS)[number];
+
 export interface SupportCaseQuery {
   readonly status?: SupportCaseStatus;
   /** Only cases that raised this error code (exact, case-sensitive). */
   readonly code?: string;
+  /**
+   * Only cases where this text (any case) is part of the case id, the reporter, the assignee, the
+   * codes, the card number or the recipient; a protected recipient only when `protectedVisible`.
+   */
+  readonly text?: string;
+  /** Whether the viewer may see protected recipients (holds KUR): else they are never searched or sorted by. */
+  readonly protectedVisible?: boolean;
+  /** Newest first by default; ties by id. */
+  readonly sort?: SupportCaseSort;
+  readonly direction?: 'asc' | 'desc';
   readonly limit: number;
   readonly offset?: number;
 }
@@ -125,25 +147,80 @@ export async function getCase(db: Db, id: string): Promise<SupportCaseWithCommen
   return { ...toCase(row), comments };
 }
 
-/** Cases newest first, a page at a time, without their comments. */
+/** `needle` is part of `haystack`: exact on both dialects, where LIKE would treat '_' as a wildcard. */
+const contains = (db: Db, haystack: RawBuilder<unknown>, needle: string) =>
+  dialectOf<Database>(db) === 'postgres'
+    ? sql<number>`strpos(${haystack}, ${needle})`
+    : sql<number>`instr(${haystack}, ${needle})`;
+
+/** A string field of the stored draft (JSON text on both dialects). */
+const draftField = (db: Db, field: 'recipientHsaId' | 'cardNumber'): RawBuilder<string | null> =>
+  dialectOf<Database>(db) === 'postgres'
+    ? sql<string | null>`(draft_json::json ->> ${sql.lit(field)})`
+    : sql<string | null>`json_extract(draft_json, ${sql.lit(`$.${field}`)})`;
+
+/** The recipient as the viewer may see it: a protected one is null (never searched or sorted by). */
+const recipientShown = (db: Db, protectedVisible: boolean): RawBuilder<string | null> =>
+  protectedVisible
+    ? draftField(db, 'recipientHsaId')
+    : sql<string | null>`case when protected_identity = 0 then ${draftField(db, 'recipientHsaId')} end`;
+
+const sortColumn = (db: Db, sort: SupportCaseSort, protectedVisible: boolean): RawBuilder<unknown> => {
+  switch (sort) {
+    case 'createdAt':
+      return sql`created_at`;
+    case 'reportedBy':
+      return sql`reported_by`;
+    case 'recipient':
+      return recipientShown(db, protectedVisible);
+    case 'cardNumber':
+      return draftField(db, 'cardNumber');
+    case 'codes':
+      // A case without codes sorts with the empty values.
+      return sql`case when codes_json = '[]' then null else codes_json end`;
+    case 'status':
+      return sql`status`;
+    case 'assignee':
+      return sql`assignee`;
+  }
+};
+
+/** Cases newest first (or as sorted), a page at a time, without their comments. */
 export async function listCases(db: Db, query: SupportCaseQuery): Promise<StoredSupportCase[]> {
+  const protectedVisible = query.protectedVisible ?? false;
+  const direction = query.direction ?? 'desc';
+  const sort = query.sort ?? 'createdAt';
+  // Empty values last whichever way: a queue sorted by assignee shows the assigned first.
+  const column = sortColumn(db, sort, protectedVisible);
   let select = db
     .selectFrom('support_cases')
     .selectAll()
+    .orderBy(sql`case when ${column} is null then 1 else 0 end`)
+    .orderBy(column, direction)
     .orderBy('created_at', 'desc')
     .orderBy('id', 'desc')
     .limit(query.limit)
     .offset(query.offset ?? 0);
   if (query.status !== undefined) select = select.where('status', '=', query.status);
   if (query.code !== undefined) {
-    // A substring search for the quoted code in the JSON array: exact and case-sensitive on both
-    // dialects, where LIKE would treat '_' as a wildcard and ignore case on SQLite.
-    const quoted = JSON.stringify(query.code);
-    const position =
-      dialectOf<Database>(db) === 'postgres'
-        ? sql<number>`strpos(codes_json, ${quoted})`
-        : sql<number>`instr(codes_json, ${quoted})`;
-    select = select.where(position, '>', 0);
+    // The quoted code in the JSON array: exact and case-sensitive.
+    select = select.where(contains(db, sql`codes_json`, JSON.stringify(query.code)), '>', 0);
+  }
+  const text = query.text?.trim().toLowerCase();
+  if (text) {
+    // A card number may be typed in groups, as printed on the card.
+    const digits = /^[\d\s]+$/.test(text) ? text.replace(/\s+/g, '') : text;
+    const fields = [
+      sql`lower(id)`,
+      sql`lower(reported_by)`,
+      sql`lower(coalesce(assignee, ''))`,
+      sql`lower(codes_json)`,
+      sql`coalesce(${draftField(db, 'cardNumber')}, '')`,
+      sql`lower(coalesce(${recipientShown(db, protectedVisible)}, ''))`,
+    ];
+    select = select.where((eb) =>
+      eb.or(fields.map((field, i) => eb(contains(db, field, i === 4 ? digits : text), '>', 0))),
+    );
   }
   return (await select.execute()).map(toCase);
 }

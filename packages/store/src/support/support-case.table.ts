@@ -1,4 +1,4 @@
-import type { HsaId, Instant } from '@reservkort/domain';
+import type { CaseReporter, HsaId, Instant } from '@reservkort/domain';
 import type { ColumnType, Generated } from 'kysely';
 
 export const SUPPORT_CASE_STATUSES = ['open', 'assigned', 'resolved'] as const;
@@ -10,7 +10,8 @@ export interface SupportCasesTable {
   flow_id: string | null;
   status: SupportCaseStatus;
   assignee: HsaId | null;
-  reported_by: HsaId;
+  /** An administrator's HSA-id, or the card station's id for a case filed before login. */
+  reported_by: CaseReporter;
   /** 0/1. */
   protected_identity: number;
   /** JSON array of error codes. */

@@ -1397,12 +1397,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The service desk’s queue, filtered by status and code */
+        /** The service desk’s queue, filtered by status and code, searched and sorted */
         get: {
             parameters: {
                 query?: {
                     status?: "open" | "assigned" | "resolved";
                     code?: string;
+                    q?: string;
+                    sort?: "createdAt" | "reportedBy" | "recipient" | "cardNumber" | "codes" | "status" | "assignee";
+                    direction?: "asc" | "desc";
                     limit?: number;
                     offset?: number;
                 };
@@ -1440,6 +1443,85 @@ export interface paths {
                             signature: string;
                         }[];
                         shownCodes?: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/support/cases/before-login/challenge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A nonce for a card station to sign its report on the login screen (READERS_MISSING) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/support/cases/before-login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Skicka felanmälan before login: the card station’s signed agent version and readers */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        challengeId: string;
+                        comment?: string;
+                        statements: {
+                            payload: string;
+                            signature: string;
+                        }[];
                     };
                 };
             };

@@ -2,6 +2,7 @@
 // these name the answers the OpenAPI document leaves open.
 import type {
   CardNumber,
+  CaseReporter,
   ErrorCode,
   ErrorResponseBody,
   FlowAnswer,
@@ -70,16 +71,27 @@ export interface SupportCaseShown {
   readonly flowId: string | null;
   readonly status: 'open' | 'assigned' | 'resolved';
   readonly assignee: HsaId | null;
-  readonly reportedBy: HsaId;
+  readonly reportedBy: CaseReporter;
   readonly codes: readonly ErrorCode[];
   readonly createdAt: number;
   readonly updatedAt: number;
   readonly case: SupportCaseDraft;
 }
 
+/** A certificate on the card as the CA knows it now. */
+export type CertificateStatusNow =
+  | { readonly serial: string; readonly status: 'good' | 'expired' | 'unknown' }
+  | {
+      readonly serial: string;
+      readonly status: 'revoked';
+      readonly reason: string;
+      readonly revokedAt: number;
+    };
+
 export interface SupportCaseFull extends SupportCaseShown {
   readonly comments: readonly { readonly author: HsaId; readonly at: number; readonly text: string }[];
   readonly catalogue: readonly ErrorResponseBody[];
+  readonly certificateStatuses: readonly CertificateStatusNow[];
 }
 
 export interface TrainingDemo {

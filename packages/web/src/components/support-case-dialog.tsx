@@ -1,9 +1,11 @@
 import { useEffect, useRef, useState } from 'react';
 import type { SupportCasePreview, SupportCaseShown } from '../api/views.js';
 import { type PageError, pageErrorOf } from '../flow/issuance-driver.js';
-import { formatCard, formatDate, formatEndDate } from '../format.js';
+import { formatCard } from '../format.js';
 import { useLanguage } from '../i18n/language.js';
 import { fill } from '../i18n/ui-texts.js';
+import { CaseAttempts } from './case-attempts.js';
+import { CertificateList } from './certificate-list.js';
 import { ErrorPanel } from './error-panel.js';
 import { TimelineView } from './timeline-view.js';
 
@@ -13,13 +15,14 @@ interface SupportCaseDialogProps {
    * as the card station's statements (none when the agent is no station: the case then says so).
    */
   readonly preview: () => Promise<SupportCasePreview>;
-  readonly send: (comment: string) => Promise<SupportCaseShown>;
+  /** Sends the case; answers at least the case's id, which the reporter is shown. */
+  readonly send: (comment: string) => Promise<Pick<SupportCaseShown, 'id'>>;
   readonly onClose: () => void;
 }
 
 /** "Skicka felanmälan": the pre-filled case shown read-only, a comment box, and send. */
 export const SupportCaseDialog = ({ preview: load, send: deliver, onClose }: SupportCaseDialogProps) => {
-  const { language, t } = useLanguage();
+  const { t } = useLanguage();
   const dialog = useRef<HTMLDialogElement>(null);
   const [preview, setPreview] = useState<SupportCasePreview | null>(null);
   const [comment, setComment] = useState('');
@@ -97,39 +100,12 @@ export const SupportCaseDialog = ({ preview: load, send: deliver, onClose }: Sup
             <dd data-field="codes">{c.codes.join(', ') || '–'}</dd>
             <dt>{t.support.certificates}</dt>
             <dd data-field="certificates">
-              {c.certificates.length === 0 ? (
-                t.support.noCertificates
-              ) : (
-                <ul>
-                  {c.certificates.map((cert) => (
-                    <li key={cert.serial}>
-                      <div>
-                        {t.support.certificate.subject}: {cert.subject}
-                      </div>
-                      <div>
-                        {t.support.certificate.issuer}: {cert.issuer}
-                      </div>
-                      <div>
-                        {t.support.certificate.serial}: {cert.serial}
-                      </div>
-                      <div>
-                        {t.support.certificate.validity}: {formatDate(Date.parse(cert.notBefore), language)} –{' '}
-                        {formatEndDate(Date.parse(cert.notAfter), language)}
-                      </div>
-                      <div>
-                        {t.support.certificate.keyUsage}: {cert.keyUsage.join(', ')}
-                      </div>
-                      <div>
-                        {t.support.certificate.policy}: {cert.policies.join(', ')}
-                      </div>
-                    </li>
-                  ))}
-                </ul>
-              )}
+              <CertificateList certificates={c.certificates} />
             </dd>
           </dl>
           <h3>{t.support.timeline}</h3>
-          <TimelineView entries={c.timeline} />
+          <TimelineView entries={c.timeline} reserveCard={c.cardNumber} />
+          <CaseAttempts attempts={c.attempts ?? []} reserveCard={c.cardNumber} withTimelines={false} />
           {sent ? null : (
             <>
               <label htmlFor="support-comment">{t.support.comment}</label>

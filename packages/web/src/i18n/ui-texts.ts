@@ -157,7 +157,26 @@ export interface UiTexts {
       readonly validity: string;
       readonly keyUsage: string;
       readonly policy: string;
+      readonly statusNow: string;
+      readonly statuses: {
+        readonly good: string;
+        readonly expired: string;
+        readonly unknown: string;
+        readonly revoked: string;
+      };
+      /** RFC 5280's revocation reasons in words; any other shown as it came. */
+      readonly reasons: Readonly<Record<string, string>>;
     };
+    /** Earlier attempts on the same order, before a restart. */
+    readonly attempts: string;
+    readonly attempt: string;
+    readonly attemptOutcomes: {
+      readonly active: string;
+      readonly completed: string;
+      readonly 'ack-timeout-revoked': string;
+      readonly aborted: string;
+    };
+    readonly attemptTimeline: string;
   };
   readonly admin: {
     readonly title: string;
@@ -227,6 +246,14 @@ export interface UiTexts {
     readonly back: string;
     readonly notDesk: string;
     readonly reporterComment: string;
+    readonly search: string;
+    readonly searchHint: string;
+    readonly searchButton: string;
+    readonly created: string;
+    readonly sortBy: string;
+    readonly noMatch: string;
+    /** The reporter of a case filed before login: the card station that signed it. */
+    readonly station: string;
   };
   readonly training: {
     readonly title: string;
@@ -415,7 +442,33 @@ const sv: UiTexts = {
       validity: 'Giltighet',
       keyUsage: 'Nyckelanvändning',
       policy: 'Policy',
+      statusNow: 'Status nu enligt CA:n',
+      statuses: {
+        good: 'Giltigt',
+        expired: 'Har gått ut',
+        unknown: 'Okänt för CA:n (inte utfärdat här)',
+        revoked: 'Spärrat {time}: {reason}',
+      },
+      reasons: {
+        unspecified: 'ospecificerad orsak',
+        keyCompromise: 'nyckeln röjd',
+        cACompromise: 'CA:n röjd',
+        affiliationChanged: 'anknytningen ändrad',
+        superseded: 'ersatt',
+        cessationOfOperation: 'upphört',
+        certificateHold: 'tillfälligt spärrat',
+        privilegeWithdrawn: 'behörigheten återkallad',
+      },
     },
+    attempts: 'Tidigare försök på beställningen',
+    attempt: 'Försök {n}, påbörjat {date} {time} av {admin}: {outcome}, nådde steg {step}.',
+    attemptOutcomes: {
+      active: 'pågår',
+      completed: 'slutfört',
+      'ack-timeout-revoked': 'kvitterades inte i tid',
+      aborted: 'avbrutet',
+    },
+    attemptTimeline: 'Tidslinje för försök {n}',
   },
   admin: {
     title: 'Beställ reservkort',
@@ -501,6 +554,13 @@ const sv: UiTexts = {
     back: 'Tillbaka till kön',
     reporterComment: 'Anmälarens kommentar',
     notDesk: 'Endast servicedesken ser kön.',
+    search: 'Sök i kön',
+    searchHint: 'Ärende, anmälare, kortmottagare, kortnummer, felkod eller handläggare.',
+    searchButton: 'Sök',
+    created: 'Anmäld',
+    sortBy: 'Sortera på {column}',
+    noMatch: 'Inga felanmälningar matchar sökningen.',
+    station: 'Kortstation {id} (före inloggning)',
   },
   training: {
     title: 'Övningspanel',
@@ -694,7 +754,33 @@ const en: UiTexts = {
       validity: 'Validity',
       keyUsage: 'Key usage',
       policy: 'Policy',
+      statusNow: 'Status now according to the CA',
+      statuses: {
+        good: 'Valid',
+        expired: 'Expired',
+        unknown: 'Unknown to the CA (not issued here)',
+        revoked: 'Revoked {time}: {reason}',
+      },
+      reasons: {
+        unspecified: 'unspecified reason',
+        keyCompromise: 'key compromised',
+        cACompromise: 'CA compromised',
+        affiliationChanged: 'affiliation changed',
+        superseded: 'superseded',
+        cessationOfOperation: 'cessation of operation',
+        certificateHold: 'on hold',
+        privilegeWithdrawn: 'privilege withdrawn',
+      },
     },
+    attempts: 'Earlier attempts on the order',
+    attempt: 'Attempt {n}, started {date} {time} by {admin}: {outcome}, reached step {step}.',
+    attemptOutcomes: {
+      active: 'in progress',
+      completed: 'completed',
+      'ack-timeout-revoked': 'not acknowledged in time',
+      aborted: 'ended',
+    },
+    attemptTimeline: 'Timeline of attempt {n}',
   },
   admin: {
     title: 'Order a reserve card',
@@ -780,6 +866,13 @@ const en: UiTexts = {
     back: 'Back to the queue',
     reporterComment: 'The reporter’s comment',
     notDesk: 'Only the service desk sees the queue.',
+    search: 'Search the queue',
+    searchHint: 'Case, reporter, recipient, card number, error code or assignee.',
+    searchButton: 'Search',
+    created: 'Reported',
+    sortBy: 'Sort by {column}',
+    noMatch: 'No support cases match the search.',
+    station: 'Card station {id} (before login)',
   },
   training: {
     title: 'Training panel',

@@ -1,9 +1,11 @@
-import { describeError } from '@reservkort/domain';
-import { useEffect, useRef, useState } from 'react';
-import type { Me } from '../api/views.js';
+import { buildStationCase, describeError, errorResponse, type SignedStatement } from '@reservkort/domain';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { answer, client } from '../api/server-client.js';
+import type { Me, SupportCasePreview } from '../api/views.js';
 import { ErrorPanel } from '../components/error-panel.js';
 import { PinPrompt } from '../components/pin-prompt.js';
 import { ReaderPicture } from '../components/reader-picture.js';
+import { SupportCaseDialog } from '../components/support-case-dialog.js';
 import { type PageError, pageErrorOf } from '../flow/issuance-driver.js';
 import { loginWithCard } from '../flow/portal-session.js';
 import type { Workstation } from '../flow/workstation.js';
@@ -25,7 +27,61 @@ export const LoginScreen = ({ ws, agentUrl, onLoggedIn }: LoginScreenProps) => {
   const heading = useRef<HTMLHeadingElement>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<PageError | null>(null);
+  const [reporting, setReporting] = useState(false);
+  /** The station's signed report for the case being filed, made once for its preview and sent as made. */
+  const report = useRef<{ challengeId: string; statements: SignedStatement[] } | null>(null);
   useEffect(() => heading.current?.focus(), []);
+  const [isStation, setIsStation] = useState(false);
+  useEffect(() => {
+    let cancelled = false;
+    void ws.isStation().then((registered) => {
+      if (!cancelled) setIsStation(registered);
+    });
+    return () => {
+      cancelled = true;
+    };
+  }, [ws]);
+
+  /**
+   * READERS_MISSING before login: no one is logged in and there is no flow, so the case holds what
+   * the card station signs for a one-time challenge: its agent's version and its readers.
+   */
+  const previewStationCase = useCallback(async (): Promise<SupportCasePreview> => {
+    const challenge = await answer<{ challengeId: string; stationNonce: string }>(
+      client.POST('/api/support/cases/before-login/challenge'),
+    );
+    const about = { flowId: challenge.challengeId, nonce: challenge.stationNonce } as const;
+    const statements = [
+      await ws.statement({ ...about, kind: 'agent-info' }),
+      await ws.statement({ ...about, kind: 'readers' }),
+    ];
+    report.current = { challengeId: challenge.challengeId, statements };
+    // What the station signed, read back: the case the server will file from it.
+    const signed = statements.map(
+      (s) => JSON.parse(new TextDecoder().decode(fromBase64Url(s.payload))) as SignedPayload,
+    );
+    const agent = signed.find((p) => 'version' in p.body)?.body as { version: string; packaging: string };
+    const readers = signed.find((p) => 'readers' in p.body)?.body as { readers: SignedReaders };
+    const draft = buildStationCase({
+      stationId: signed[0]?.station as `st-${string}`,
+      agent: { version: agent.version, packaging: agent.packaging },
+      readers: {
+        1: { connected: readers.readers[1].connected, card: readers.readers[1].card !== null },
+        2: { connected: readers.readers[2].connected, card: readers.readers[2].card !== null },
+      },
+      comment: '',
+      at: Date.now(),
+    });
+    if (!draft.ok) throw draft.error;
+    return { case: draft.value, catalogue: [errorResponse('READERS_MISSING')] };
+  }, [ws]);
+  const sendStationCase = useCallback(async (comment: string) => {
+    const made = report.current;
+    if (made === null) throw new Error('no report to send');
+    return answer<{ id: string }>(
+      client.POST('/api/support/cases/before-login', { body: { ...made, comment } }),
+    );
+  }, []);
 
   const readers = ws.flowReaders();
   const missing = ([1, 2] as const).filter((n) => !readers[n].connected);
@@ -82,6 +138,7 @@ export const LoginScreen = ({ ws, agentUrl, onLoggedIn }: LoginScreenProps) => {
         <ErrorPanel
           error={{ code: 'READERS_MISSING', details: { missing: missing.join(', ') } }}
           id="readers-missing"
+          onSupportCase={isStation ? () => setReporting(true) : undefined}
         />
       ) : null}
       <div className="control">
@@ -108,7 +165,25 @@ export const LoginScreen = ({ ws, agentUrl, onLoggedIn }: LoginScreenProps) => {
         ) : null}
       </div>
       <PinPrompt ws={ws} />
+      {reporting ? (
+        <SupportCaseDialog
+          preview={previewStationCase}
+          send={sendStationCase}
+          onClose={() => setReporting(false)}
+        />
+      ) : null}
       {error ? <ErrorPanel error={error} agentUrl={agentUrl} id="login-error" /> : null}
     </section>
   );
 };
+
+interface SignedPayload {
+  readonly station: string;
+  readonly body: Record<string, unknown>;
+}
+type SignedReaders = {
+  readonly [R in 1 | 2]: { readonly connected: boolean; readonly card: unknown };
+};
+
+const fromBase64Url = (text: string): Uint8Array =>
+  Uint8Array.from(atob(text.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));

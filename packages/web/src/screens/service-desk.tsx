@@ -1,6 +1,8 @@
 import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
 import { answer, client } from '../api/server-client.js';
 import type { SupportCaseFull, SupportCaseShown } from '../api/views.js';
+import { CaseAttempts } from '../components/case-attempts.js';
+import { CertificateList } from '../components/certificate-list.js';
 import { ErrorPanel } from '../components/error-panel.js';
 import { TimelineView } from '../components/timeline-view.js';
 import { type PageError, pageErrorOf } from '../flow/issuance-driver.js';
@@ -9,18 +11,52 @@ import { useLanguage } from '../i18n/language.js';
 import { fill } from '../i18n/ui-texts.js';
 
 type StatusFilter = 'all' | 'open' | 'assigned' | 'resolved';
+/** The queue's columns the server sorts by, in the order they are shown. */
+type SortColumn = 'createdAt' | 'reportedBy' | 'recipient' | 'cardNumber' | 'codes' | 'status' | 'assignee';
+type Direction = 'asc' | 'desc';
+
+/** An administrator by HSA-id; a card station (a case filed before login) said to be one. */
+const reporterName = (reportedBy: string, station: string): string =>
+  reportedBy.startsWith('st-') ? fill(station, { id: reportedBy }) : reportedBy;
+
+/** A code that may wrap after its underscores in a narrow column, never inside a word. */
+const breakable = (code: string) =>
+  code.split('_').map((part, index, parts) => (
+    // The parts of one code never move: their index is their identity.
+    // biome-ignore lint/suspicious/noArrayIndexKey: fixed parts of a fixed string
+    <span key={index} className="code-part">
+      {part}
+      {index < parts.length - 1 ? (
+        <>
+          _<wbr />
+        </>
+      ) : null}
+    </span>
+  ));
 
 /** The service desk: the queue, and one case with its timeline, catalogue entries and comments. */
 export const ServiceDesk = ({ caseId }: { readonly caseId: string | null }) => {
-  const { t } = useLanguage();
+  const { language, t } = useLanguage();
   const heading = useRef<HTMLHeadingElement>(null);
   const [filter, setFilter] = useState<StatusFilter>('all');
+  const [typed, setTyped] = useState('');
+  const [search, setSearch] = useState('');
+  const [sort, setSort] = useState<{ column: SortColumn; direction: Direction }>({
+    column: 'createdAt',
+    direction: 'desc',
+  });
   const [cases, setCases] = useState<readonly SupportCaseShown[] | null>(null);
   const [error, setError] = useState<PageError | null>(null);
 
   const load = useCallback(async () => {
     try {
-      const query = filter === 'all' ? {} : { status: filter };
+      const query = {
+        ...(filter === 'all' ? {} : { status: filter }),
+        ...(search.trim() === '' ? {} : { q: search.trim() }),
+        ...(sort.column === 'createdAt' && sort.direction === 'desc'
+          ? {}
+          : { sort: sort.column, direction: sort.direction }),
+      };
       const result = await answer<{ cases: SupportCaseShown[] }>(
         client.GET('/api/support/cases', { params: { query } }),
       );
@@ -29,7 +65,7 @@ export const ServiceDesk = ({ caseId }: { readonly caseId: string | null }) => {
     } catch (failure) {
       setError(pageErrorOf(failure));
     }
-  }, [filter]);
+  }, [filter, search, sort]);
 
   useEffect(() => {
     if (caseId !== null) return;
@@ -42,6 +78,23 @@ export const ServiceDesk = ({ caseId }: { readonly caseId: string | null }) => {
   }, [caseId]);
 
   if (caseId !== null) return <CaseView caseId={caseId} />;
+  const columns: readonly { readonly id: SortColumn | null; readonly label: string }[] = [
+    { id: null, label: t.desk.case.replace(' {id}', '') },
+    { id: 'createdAt', label: t.desk.created },
+    { id: 'reportedBy', label: t.desk.reportedBy },
+    { id: 'recipient', label: t.support.recipient },
+    { id: 'cardNumber', label: t.support.cardNumber },
+    { id: 'codes', label: t.support.codes },
+    { id: 'status', label: t.desk.statusColumn },
+    { id: 'assignee', label: t.desk.assignee },
+  ];
+  /** A column's header sorts by it; again, the other way. */
+  const sortBy = (column: SortColumn) =>
+    setSort((current) =>
+      current.column === column
+        ? { column, direction: current.direction === 'asc' ? 'desc' : 'asc' }
+        : { column, direction: column === 'createdAt' ? 'desc' : 'asc' },
+    );
   return (
     <section className="service-desk">
       <h2 ref={heading} tabIndex={-1}>
@@ -58,31 +111,85 @@ export const ServiceDesk = ({ caseId }: { readonly caseId: string | null }) => {
         <option value="assigned">{t.desk.status.assigned}</option>
         <option value="resolved">{t.desk.status.resolved}</option>
       </select>
+      <search>
+        <form
+          className="queue-search"
+          onSubmit={(event) => {
+            event.preventDefault();
+            setSearch(typed);
+          }}
+        >
+          <label htmlFor="queue-search">{t.desk.search}</label>{' '}
+          <input
+            id="queue-search"
+            type="search"
+            maxLength={100}
+            value={typed}
+            aria-describedby="queue-search-hint"
+            onChange={(event) => setTyped(event.target.value)}
+          />{' '}
+          <button type="submit" data-action="search-queue">
+            {t.desk.searchButton}
+          </button>
+          <p id="queue-search-hint" className="hint">
+            {t.desk.searchHint}
+          </p>
+        </form>
+      </search>
       {error ? <ErrorPanel error={error} /> : null}
       <h3>{t.desk.queue}</h3>
-      {cases?.length === 0 ? <p>{t.desk.empty}</p> : null}
-      <table className="queue" data-testid="queue">
-        <thead>
-          <tr>
-            <th scope="col">{t.desk.case.replace(' {id}', '')}</th>
-            <th scope="col">{t.support.codes}</th>
-            <th scope="col">{t.desk.statusColumn}</th>
-            <th scope="col">{t.desk.assignee}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {(cases ?? []).map((c) => (
-            <tr key={c.id} data-case={c.id}>
-              <td>
-                <a href={`#/desk/${c.id}`}>{c.id.slice(0, 8)}</a>
-              </td>
-              <td>{c.codes.join(', ') || '–'}</td>
-              <td>{t.desk.status[c.status]}</td>
-              <td>{c.assignee ?? '–'}</td>
+      {cases?.length === 0 ? <p>{search.trim() === '' ? t.desk.empty : t.desk.noMatch}</p> : null}
+      <div className="queue-scroll">
+        <table className="queue" data-testid="queue">
+          <thead>
+            <tr>
+              {columns.map((column) => {
+                const sorted = column.id !== null && sort.column === column.id;
+                const ariaSort = sorted ? (sort.direction === 'asc' ? 'ascending' : 'descending') : undefined;
+                return (
+                  <th key={column.label} scope="col" aria-sort={ariaSort} data-column={column.id ?? 'id'}>
+                    {column.id === null ? (
+                      column.label
+                    ) : (
+                      <button
+                        type="button"
+                        className="sort"
+                        title={fill(t.desk.sortBy, { column: column.label })}
+                        onClick={() => sortBy(column.id as SortColumn)}
+                      >
+                        {column.label}
+                        {sorted ? (sort.direction === 'asc' ? ' ▲' : ' ▼') : ''}
+                      </button>
+                    )}
+                  </th>
+                );
+              })}
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {(cases ?? []).map((c) => (
+              <tr key={c.id} data-case={c.id}>
+                <td>
+                  <a href={`#/desk/${c.id}`}>{c.id}</a>
+                </td>
+                <td>
+                  {formatDate(c.createdAt, language)} {formatTime(c.createdAt, language)}
+                </td>
+                <td>{reporterName(c.reportedBy, t.desk.station)}</td>
+                <td>{c.case.recipientHsaId ?? '–'}</td>
+                <td>{formatCard(c.case.cardNumber)}</td>
+                <td className="codes">
+                  {c.codes.length === 0
+                    ? '–'
+                    : c.codes.map((code) => <span key={code}>{breakable(code)}</span>)}
+                </td>
+                <td>{t.desk.status[c.status]}</td>
+                <td>{c.assignee ?? '–'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </section>
   );
 };
@@ -143,13 +250,14 @@ const CaseView = ({ caseId }: { readonly caseId: string }) => {
         <a href="#/desk">{t.desk.back}</a>
       </p>
       <h2 ref={heading} tabIndex={-1}>
-        {fill(t.desk.case, { id: shown.id.slice(0, 8) })} – {t.desk.status[shown.status]}
+        {fill(t.desk.case, { id: shown.id })} – {t.desk.status[shown.status]}
       </h2>
       {error ? <ErrorPanel error={error} /> : null}
       <dl className="case-fields">
         <dt>{t.desk.reportedBy}</dt>
         <dd>
-          {shown.reportedBy} · {formatDate(shown.createdAt, language)} {formatTime(shown.createdAt, language)}
+          {reporterName(shown.reportedBy, t.desk.station)} · {formatDate(shown.createdAt, language)}{' '}
+          {formatTime(shown.createdAt, language)}
         </dd>
         <dt>{t.desk.assignee}</dt>
         <dd>{shown.assignee ?? '–'}</dd>
@@ -165,11 +273,11 @@ const CaseView = ({ caseId }: { readonly caseId: string }) => {
         <dd>{c.agentVersion ? `${c.agentVersion} (${c.agentPackaging ?? '–'})` : '–'}</dd>
         <dt>{t.support.twoReaders}</dt>
         <dd>{c.readers.throughout ? t.support.yes : t.support.no}</dd>
+        <dt>{t.support.codes}</dt>
+        <dd>{shown.codes.join(', ') || '–'}</dd>
         <dt>{t.support.certificates}</dt>
-        <dd>
-          {c.certificates.length === 0
-            ? t.support.noCertificates
-            : c.certificates.map((cert) => `${cert.subject} (${cert.serial})`).join('; ')}
+        <dd data-field="certificates">
+          <CertificateList certificates={c.certificates} statuses={shown.certificateStatuses ?? []} />
         </dd>
         {c.comment ? (
           <>
@@ -197,7 +305,8 @@ const CaseView = ({ caseId }: { readonly caseId: string }) => {
         </button>
       </div>
       <h3>{t.desk.timeline}</h3>
-      <TimelineView entries={c.timeline} />
+      <TimelineView entries={c.timeline} reserveCard={c.cardNumber} />
+      <CaseAttempts attempts={c.attempts ?? []} reserveCard={c.cardNumber} withTimelines={true} />
       <h3>{t.desk.catalogue}</h3>
       <dl className="catalogue-entries">
         {shown.catalogue.map((entry) => (
