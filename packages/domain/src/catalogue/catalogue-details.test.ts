@@ -26,9 +26,10 @@ const SENT_DETAILS: { readonly [C in ErrorCode]?: readonly ErrorDetails[] } = {
   PNR_FORMAT: [{ normalised: '198504129878' }],
   CARD_REINSERTED: [{ removedAt: T0 }, { removedAt: T0, reason: 'station' }],
   SIGN_FAILED: [{ attempt: 1 }, { attempt: 2, cleanedUp: true }],
+  // The server names whose card it is on every WRONG_CARD (unknown when it knows nothing of it).
   WRONG_CARD: [
-    { expected: ORDER_CARD, actual: OTHER_CARD },
-    { expected: ORDER_CARD, actual: OTHER_CARD, reader: 2 },
+    { expected: ORDER_CARD, actual: OTHER_CARD, owner: 'previous-recipient' },
+    { expected: ORDER_CARD, actual: OTHER_CARD, reader: 2, owner: 'unknown' },
   ],
   DOWNLOAD_FAILED: [{ reason: 'issuance-interrupted' }, { reason: 'CKR_DEVICE_ERROR', cleanedUp: true }],
   ACK_TIMEOUT: [{ deadline: T0 }],
