@@ -252,7 +252,7 @@ describe('steps 3–7 with the training defaults', () => {
       await portal.insert(DEMO.spareCard, 2);
       const reason = await expectReason(portal, 'WRONG_CARD');
       expect(await portal.control('confirm-handover').isDisabled()).toBe(true);
-      expect(await reason.textContent()).toContain(DEMO.spareCard);
+      expect(await reason.textContent()).toContain(grouped(DEMO.spareCard));
       const expected = portal.page.getByTestId('expected-card');
       const actual = portal.page.getByTestId('actual-card');
       expect(await expected.textContent()).toBe(grouped(ANNA.card));

@@ -258,7 +258,12 @@ export const App = () => {
         <main id="main" tabIndex={-1}>
           {main()}
         </main>
-        {ws && ws.failure === null ? <ReadersPanel ws={ws} whose={whose} /> : null}
+        {/* The service desk works cases, not cards: its queue gets the whole width. */}
+        {ws &&
+        ws.failure === null &&
+        !(me?.serviceDesk && (route.screen === 'desk' || route.screen === 'issuance')) ? (
+          <ReadersPanel ws={ws} whose={whose} />
+        ) : null}
       </div>
       {loaded?.demo && ws && trainingOpen ? (
         <TrainingPanel

@@ -63,9 +63,10 @@ describe('error catalogue', () => {
     const sv = describeError(error, 'sv');
     expect(sv).toMatchObject({ code: 'WRONG_CARD', severity: 'blocking', action: null, supportCase: true });
     expect(sv.explanation).toBe(
-      'Kortet i läsaren är ett kort som inte hör till beställningen, med kortnummer 9752278900000000200, men beställningen gäller kortnummer 9752278900000000100.',
+      'Kortet i läsaren är ett kort som inte hör till beställningen, med kortnummer 9752 2789 0000 0000 200, men beställningen gäller kortnummer 9752 2789 0000 0000 100.',
     );
-    expect(describeError(error, 'en').remedy).toContain('9752278900000000100');
+    // Card numbers are grouped as printed on the card, so they can be compared with it.
+    expect(describeError(error, 'en').remedy).toContain('9752 2789 0000 0000 100');
   });
 
   it('says whose card a wrong card is, in either language', () => {

@@ -1,4 +1,5 @@
 import { CODE_INFO, type ErrorCode, type Severity } from '../error-code.js';
+import { formatCardNumber, parseCardNumber } from '../identifiers/card-number.js';
 import type { ControlId } from '../issuance/flow-controls.js';
 import type { CardOwner } from '../issuance/flow-event.js';
 import type { Step } from '../issuance/flow-state.js';
@@ -44,7 +45,14 @@ export interface DescribedError {
 /** Detail keys that hold instants, shown as a time of day in Sweden. */
 const INSTANT_KEYS: ReadonlySet<string> = new Set(['removedAt', 'deadline']);
 
+/** Detail keys that may hold a card number, shown in groups of four as printed on the card. */
+const CARD_NUMBER_KEYS: ReadonlySet<string> = new Set(['expected', 'actual', 'cardNumber']);
+
 const formatValue = (key: string, value: string | number | boolean, language: Language): string => {
+  if (CARD_NUMBER_KEYS.has(key) && typeof value === 'string') {
+    const card = parseCardNumber(value);
+    if (card.ok) return formatCardNumber(card.value);
+  }
   if (INSTANT_KEYS.has(key) && typeof value === 'number') {
     return new Intl.DateTimeFormat(language === 'sv' ? 'sv-SE' : 'en-GB', {
       timeZone: SWEDISH_TIME_ZONE,
