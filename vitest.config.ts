@@ -5,6 +5,9 @@ export default defineConfig({
     include: ['packages/*/src/**/*.test.ts', 'e2e/**/*.test.ts'],
     // Integration tests start processes, databases and OpenSSL: give them room, but not forever.
     testTimeout: 60_000,
+    // Two files at a time even on two cores: the browser and process tests spend most of their
+    // time waiting on timers, windows and child processes, not on the CPU.
+    maxWorkers: 2,
     hookTimeout: 60_000,
     coverage: {
       provider: 'v8',

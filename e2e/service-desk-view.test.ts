@@ -279,6 +279,10 @@ describe('the service desk reads a case that covers the order', () => {
     expect(attemptLines).toContain(
       `Reservkortet ${grouped(ANNA.card)} (till kortmottagaren) togs ut ur läsare 2. Reservkortet rensades.`,
     );
+    // The catalogue entries read with the values the codes were raised with: the deadline, not a dash.
+    const entries = (await view.locator('.catalogue-entries').textContent()) ?? '';
+    expect(entries).toContain('ACK_TIMEOUT');
+    expect(entries).not.toMatch(/\s–[.,]/);
     await view.screenshot({ path: join(SCREENSHOTS, 'desk-view-case-sv.png') });
     await timeline.screenshot({ path: join(SCREENSHOTS, 'desk-view-timeline-sv.png') });
 

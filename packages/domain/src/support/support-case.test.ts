@@ -3,6 +3,8 @@ import {
   buildStationCase,
   buildSupportCase,
   type CertificateOnCard,
+  caseCodeDetails,
+  describeError,
   missingSupportFields,
   PROTECTED_PLACEHOLDER,
   redactSupportCase,
@@ -197,6 +199,32 @@ describe('a case covers the order, not only the last attempt', () => {
     expect(draft.attempts?.[0]?.admin2HsaId).toBe(admins.admin2.hsaId);
     expect(draft.codes).toEqual(['CARD_REMOVED_DURING_DOWNLOAD', 'NO_ORDER']);
     expect(draft.timeline).toBe(second.state.timeline);
+    // Each code's catalogue entry reads with the details it was raised with, earlier attempt or not.
+    const removed = caseCodeDetails(draft, 'CARD_REMOVED_DURING_DOWNLOAD');
+    expect(removed).toEqual(
+      first.state.timeline.find((e) => e.codes.includes('CARD_REMOVED_DURING_DOWNLOAD'))?.details,
+    );
+    expect(caseCodeDetails(draft, 'ACK_TIMEOUT')).toEqual({});
+  });
+
+  it('reads an ACK_TIMEOUT entry with the deadline it passed, not a dash', () => {
+    const flow = new FlowDriver().to(7);
+    const deadline = flow.state.deadline ?? 0;
+    flow.send({ type: 'tick' }, deadline - flow.now + 1);
+    const result = buildSupportCase({
+      flow: flow.state,
+      agent: null,
+      certificatesOnCard: [],
+      comment: '',
+      reportedBy: admins.admin2.hsaId,
+      at: flow.now,
+    });
+    if (!result.ok) throw new Error(result.error.code);
+    expect(result.value.codes).toContain('ACK_TIMEOUT');
+    const details = caseCodeDetails(result.value, 'ACK_TIMEOUT');
+    const text = describeError({ code: 'ACK_TIMEOUT', details }, 'sv').explanation;
+    expect(text).not.toContain('–');
+    expect(text).toMatch(/\d{2}:\d{2}/);
   });
 
   it('names the order a search explained when the flow has none of its own (OWN_ORDER)', () => {

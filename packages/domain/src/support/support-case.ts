@@ -4,7 +4,7 @@ import type { HsaId } from '../identifiers/hsa-id.js';
 import type { FlowOrder, ReaderSlot } from '../issuance/flow-event.js';
 import type { FlowState, FlowStatus, Step, TimelineEntry } from '../issuance/flow-state.js';
 import { type TwoReadersAnswer, twoReadersThroughout } from '../issuance/reader-log.js';
-import { err, ok, type Result } from '../result.js';
+import { type ErrorDetails, err, ok, type Result } from '../result.js';
 import type { Instant } from '../time.js';
 
 /** A certificate as the card agent reads it from the card. */
@@ -230,4 +230,18 @@ export const redactSupportCase = (draft: SupportCaseDraft, viewer: CaseViewer): 
     recipientHsaId: null,
     certificates: draft.certificates.map((c) => ({ ...c, subject: PROTECTED_PLACEHOLDER })),
   };
+};
+
+/**
+ * The details a code was last raised with in a case (this attempt or an earlier one), so that its
+ * catalogue entry reads with the values the reporter saw (the deadline of an ACK_TIMEOUT, say).
+ */
+export const caseCodeDetails = (
+  draft: Pick<SupportCaseDraft, 'timeline' | 'attempts'>,
+  code: ErrorCode,
+): ErrorDetails => {
+  const entries = [...(draft.attempts ?? []).flatMap((attempt) => attempt.timeline), ...draft.timeline];
+  return (
+    entries.findLast((entry) => entry.codes.includes(code) && entry.details !== undefined)?.details ?? {}
+  );
 };

@@ -4,6 +4,7 @@ import {
   buildSupportCase,
   CATALOGUES,
   CODE_INFO,
+  caseCodeDetails,
   ERROR_CODES,
   type ErrorCode,
   errorResponse,
@@ -169,9 +170,12 @@ export const supportRoutes =
         );
         const draft = draftOf(report, request.body, facts);
         const reporter = report.reporter;
+        const redacted = redactSupportCase(draft, { holdsKur: await holdsKur(reporter.hsaId) });
         return {
-          case: redactSupportCase(draft, { holdsKur: await holdsKur(reporter.hsaId) }),
-          catalogue: draft.codes.filter(isErrorCode).map((code) => errorResponse(code)),
+          case: redacted,
+          catalogue: draft.codes
+            .filter(isErrorCode)
+            .map((code) => errorResponse(code, caseCodeDetails(redacted, code))),
         };
       },
     );
@@ -396,8 +400,10 @@ export const supportRoutes =
         const viewer = await serviceDesk(request);
         const stored = await getCase(db, request.params.caseId);
         if (stored === null) throw new ApiError('NOT_FOUND', { what: 'case' });
-        const catalogue = stored.codes.filter(isErrorCode).map((code) => errorResponse(code));
         const view = await shown(stored, viewer);
+        const catalogue = stored.codes
+          .filter(isErrorCode)
+          .map((code) => errorResponse(code, caseCodeDetails(view.case, code)));
         // Each certificate on the card as the CA knows it now: good, expired, revoked (why, when) or unknown.
         const now = ctx.clock.now();
         const certificateStatuses = await Promise.all(
