@@ -177,6 +177,12 @@ export const App = () => {
     }
   };
 
+  // The service desk works cases, not cards: its queue and cases get the whole width.
+  const readersShown =
+    ws !== null &&
+    ws.failure === null &&
+    !(me?.serviceDesk && (route.screen === 'desk' || route.screen === 'issuance'));
+
   return (
     <div className={`app${trainingOpen ? ' with-training' : ''}`}>
       <a href="#main" className="skip-link">
@@ -254,16 +260,11 @@ export const App = () => {
           ) : null}
         </div>
       </header>
-      <div className="layout">
+      <div className={`layout${readersShown ? '' : ' wide'}`}>
         <main id="main" tabIndex={-1}>
           {main()}
         </main>
-        {/* The service desk works cases, not cards: its queue gets the whole width. */}
-        {ws &&
-        ws.failure === null &&
-        !(me?.serviceDesk && (route.screen === 'desk' || route.screen === 'issuance')) ? (
-          <ReadersPanel ws={ws} whose={whose} />
-        ) : null}
+        {ws && readersShown ? <ReadersPanel ws={ws} whose={whose} /> : null}
       </div>
       {loaded?.demo && ws && trainingOpen ? (
         <TrainingPanel
