@@ -60,6 +60,20 @@ const DOMAIN_CODES = [
   'CERTIFICATES_ALREADY_REQUESTED',
   // Support cases
   'TEXT_TOO_LONG',
+  // The card's life: stock, förlängning, spärr, return
+  'STOCK_LINE_INVALID',
+  'CARD_ALREADY_IN_STOCK',
+  'CARD_NOT_IN_STOCK',
+  'CARD_AT_OTHER_STATION',
+  'CARD_PAST_PHYSICAL_EXPIRY',
+  'CARD_ALREADY_GIVEN',
+  'CARD_DESTROYED',
+  'CARD_STOCK_CONFLICT',
+  'EXTENSION_ALREADY_USED',
+  'EXTENSION_TOO_LATE',
+  'EXTENSION_CARD_REVOKED',
+  'REVOCATION_NOT_PERMITTED',
+  'REVOCATION_REASON_NOT_OFFERED',
 ] as const;
 
 /** The codes the certificate authority raises: described here, reached by the pki package's tests. */
@@ -134,7 +148,8 @@ export const isErrorCode = (value: unknown): value is ErrorCode =>
   typeof value === 'string' && codeSet.has(value);
 
 /**
- * Where in the product a code arises: a step of the seven, before step 1, outside the flow, or in
+ * Where in the product a code arises: a step of the seven, before step 1, outside the flow (the
+ * admin portal; `card-life`: the card after issuance, its stock, förlängning, spärr, return), or in
  * the certificate authority (`pki`: raised and tested by that package, not by the domain).
  */
 export type CodeStep =
@@ -147,6 +162,7 @@ export type CodeStep =
   | 6
   | 7
   | 'admin-portal'
+  | 'card-life'
   | 'input'
   | 'any'
   | 'pki'
@@ -221,6 +237,19 @@ export const CODE_INFO: { readonly [C in ErrorCode]: CodeInfo } = {
   FLOW_ENDED: { step: 'any', severity: 'blocking', supportCase: false },
   CERTIFICATES_ALREADY_REQUESTED: { step: 'any', severity: 'blocking', supportCase: false },
   TEXT_TOO_LONG: { step: 'input', severity: 'blocking', supportCase: false },
+  STOCK_LINE_INVALID: { step: 'card-life', severity: 'blocking', supportCase: false },
+  CARD_ALREADY_IN_STOCK: { step: 'card-life', severity: 'blocking', supportCase: false },
+  CARD_NOT_IN_STOCK: { step: 'admin-portal', severity: 'blocking', supportCase: false },
+  CARD_AT_OTHER_STATION: { step: 'admin-portal', severity: 'blocking', supportCase: false },
+  CARD_PAST_PHYSICAL_EXPIRY: { step: 'card-life', severity: 'blocking', supportCase: false },
+  CARD_ALREADY_GIVEN: { step: 'admin-portal', severity: 'blocking', supportCase: false },
+  CARD_DESTROYED: { step: 'card-life', severity: 'blocking', supportCase: false },
+  CARD_STOCK_CONFLICT: { step: 'card-life', severity: 'blocking', supportCase: false },
+  EXTENSION_ALREADY_USED: { step: 'card-life', severity: 'blocking', supportCase: false },
+  EXTENSION_TOO_LATE: { step: 'card-life', severity: 'blocking', supportCase: false },
+  EXTENSION_CARD_REVOKED: { step: 'card-life', severity: 'blocking', supportCase: false },
+  REVOCATION_NOT_PERMITTED: { step: 'card-life', severity: 'blocking', supportCase: false },
+  REVOCATION_REASON_NOT_OFFERED: { step: 'card-life', severity: 'blocking', supportCase: false },
   CSR_INVALID: { step: 'pki', severity: 'blocking', supportCase: false },
   CSR_SIGNATURE_INVALID: { step: 'pki', severity: 'blocking', supportCase: false },
   KEY_NOT_ALLOWED: { step: 'pki', severity: 'blocking', supportCase: false },

@@ -1,6 +1,10 @@
 // The public API of the domain: everything the server, agent and web may ask.
 export * from './assurance-level.js';
 export * from './card-key-type.js';
+export * from './card-life/card-return.js';
+export * from './card-life/card-stock.js';
+export * from './card-life/extension.js';
+export * from './card-life/revocation.js';
 export * from './catalogue/catalogue.js';
 export * from './catalogue/language-catalogue.js';
 export * from './error-code.js';

@@ -12,13 +12,16 @@ import {
   cardNumberProblem,
   classifySearchQuery,
   decideOrderAccess,
+  decideSparr,
   diagnoseSearch,
   ERROR_CODES,
   type ErrorCode,
+  extensionValidity,
   type FlowState,
   flowControls,
   type IdAdmin,
   type Instant,
+  importStockBatch,
   type Order,
   type Person,
   type PkiCode,
@@ -26,15 +29,19 @@ import {
   registerOrder,
   type SearchMatch,
   type ServerCode,
+  stockProblem,
   type TimelineEntry,
   transitionOrder,
+  transitionStockCard,
 } from '../index.js';
 import {
   ADMIN_CARD,
   admins,
   anOrder,
+  aStockCard,
   FlowDriver,
   flowOrderOf,
+  hsa,
   OTHER_CARD,
   orderInput,
   persons,
@@ -98,6 +105,28 @@ const registrationCodes = (overrides: Partial<Parameters<typeof registerOrder>[0
 const resultCodes = (result: { ok: boolean; error?: { code: ErrorCode } }): Reached => ({
   codes: result.ok || result.error === undefined ? [] : [result.error.code],
 });
+
+const registrationLike = (result: { ok: boolean; error?: readonly { code: ErrorCode }[] }): Reached => ({
+  codes: result.ok || result.error === undefined ? [] : result.error.map((e) => e.code),
+});
+const problemCodes = (problem: { code: ErrorCode } | null): Reached => ({
+  codes: problem === null ? [] : [problem.code],
+});
+/** Anna's reserve card, issued at T0 for 14 days, from the clinic's stock. */
+const EXTENDABLE = {
+  current: { notBefore: T0, notAfter: T0 + 14 * 86_400_000 },
+  ordered: { notBefore: T0, notAfter: T0 + 14 * 86_400_000 },
+  physicalExpiry: { year: 2030, month: 3, day: 14 },
+  revoked: false,
+  extendedAt: null,
+} as const;
+const SPARRABLE = {
+  holder: persons.anna.hsaId,
+  branchId: 'clinic',
+  protectedIdentity: false,
+  revoked: false,
+  serials: ['0a01', '0a02'],
+} as const;
 
 const atStep6WithKeys = (): FlowDriver => {
   const driver = new FlowDriver().to(6);
@@ -346,6 +375,52 @@ const scenarios: { readonly [C in DomainCode]: () => Reached } = {
       }),
     );
   },
+  STOCK_LINE_INVALID: () =>
+    registrationLike(
+      importStockBatch({
+        lines: [{ cardNumber: RESERVE_CARD, product: '999', manufactured: '2026-03-15' }],
+        stationId: 'clinic',
+        tree,
+        now: T0,
+        inStock: () => null,
+      }),
+    ),
+  CARD_ALREADY_IN_STOCK: () =>
+    registrationLike(
+      importStockBatch({
+        lines: [{ cardNumber: RESERVE_CARD, product: '473', manufactured: '2026-03-15' }],
+        stationId: 'clinic',
+        tree,
+        now: T0,
+        inStock: () => aStockCard(),
+      }),
+    ),
+  CARD_NOT_IN_STOCK: () => problemCodes(stockProblem(RESERVE_CARD, null, 'clinic', TODAY)),
+  CARD_AT_OTHER_STATION: () => problemCodes(stockProblem(RESERVE_CARD, aStockCard(), 'other', TODAY)),
+  CARD_PAST_PHYSICAL_EXPIRY: () =>
+    problemCodes(stockProblem(RESERVE_CARD, aStockCard(), 'clinic', { year: 2030, month: 3, day: 15 })),
+  CARD_ALREADY_GIVEN: () =>
+    problemCodes(
+      stockProblem(
+        RESERVE_CARD,
+        aStockCard({ state: 'issued', holder: persons.anna.hsaId }),
+        'clinic',
+        TODAY,
+      ),
+    ),
+  CARD_DESTROYED: () =>
+    resultCodes(transitionStockCard(aStockCard({ state: 'destroyed' }), { type: 'destroy', at: T0 })),
+  CARD_STOCK_CONFLICT: () => resultCodes(transitionStockCard(aStockCard(), { type: 'return', at: T0 })),
+  EXTENSION_ALREADY_USED: () =>
+    resultCodes(extensionValidity({ ...EXTENDABLE, extendedAt: T0 }, T0 + SECOND)),
+  EXTENSION_TOO_LATE: () => resultCodes(extensionValidity(EXTENDABLE, T0 + 15 * 86_400_000)),
+  EXTENSION_CARD_REVOKED: () => resultCodes(extensionValidity({ ...EXTENDABLE, revoked: true }, T0 + SECOND)),
+  REVOCATION_NOT_PERMITTED: () =>
+    resultCodes(decideSparr(tree, { kind: 'holder', hsaId: hsa('someone') }, SPARRABLE, 'card-lost')),
+  REVOCATION_REASON_NOT_OFFERED: () =>
+    resultCodes(
+      decideSparr(tree, { kind: 'holder', hsaId: persons.anna.hsaId }, SPARRABLE, 'left-organisation'),
+    ),
 };
 
 /** Codes that belong to the flow's steps are recorded on its timeline. */

@@ -312,6 +312,80 @@ export const en: LanguageCatalogue = {
       explanation: 'The text may be at most {max} characters.',
       remedy: 'Shorten the text and try again.',
     },
+    STOCK_LINE_INVALID: {
+      title: 'A line of the batch cannot be read',
+      explanation:
+        "Line {line} of the card bureau's batch lacks a valid card number, a known card product (473 or 573) or a real date of manufacture, or its physical expiry does not follow the rule: a 473 lasts 4 years and a 573 lasts 5 years from manufacture. No line of the batch was registered.",
+      remedy: 'Correct the line, or ask the card bureau for a new file, and import the whole batch again.',
+    },
+    CARD_ALREADY_IN_STOCK: {
+      title: 'The card is already in stock',
+      explanation:
+        'The card with card number {cardNumber} (line {line}) is already registered to a card station. No line of the batch was registered.',
+      remedy:
+        'Remove the line from the batch and import it again. Check with the card bureau whether the batch was imported before.',
+    },
+    CARD_NOT_IN_STOCK: {
+      title: 'The card is not in stock',
+      explanation: "The card with card number {cardNumber} is not in any card station's stock.",
+      remedy:
+        "Pick a card from the card station's stock, or check the card number against the card. A new card must be imported with its batch first.",
+    },
+    CARD_AT_OTHER_STATION: {
+      title: 'The card belongs to another card station',
+      explanation: 'The card with card number {cardNumber} is registered to another card station than yours.',
+      remedy: "Pick a card from your card station's stock.",
+    },
+    CARD_PAST_PHYSICAL_EXPIRY: {
+      title: 'The card is past its physical expiry',
+      explanation:
+        "The card can only be used until {physicalExpiry} inclusive and does not last for the certificates' validity.",
+      remedy: 'Use another card from stock. This card is to be destroyed.',
+    },
+    CARD_ALREADY_GIVEN: {
+      title: 'The card has already been given out',
+      explanation:
+        'The card with card number {cardNumber} has already been given to a person. A reserve card is only ever given to one person.',
+      remedy: "Pick a sealed card from the card station's stock.",
+    },
+    CARD_DESTROYED: {
+      title: 'The card has been destroyed',
+      explanation: 'The card with card number {cardNumber} has been destroyed and can never be used again.',
+      remedy: 'Use another card from stock.',
+    },
+    CARD_STOCK_CONFLICT: {
+      title: 'The card is not in a state for this action',
+      explanation:
+        'The card with card number {cardNumber} cannot change like this: a sealed card is given out or destroyed, a card given out is returned, and a returned card is destroyed.',
+      remedy: "Reload the page to see the card's state now.",
+    },
+    EXTENSION_ALREADY_USED: {
+      title: 'The card has already been extended',
+      explanation: 'A reserve card can be extended once. This card was extended on {extendedOn}.',
+      remedy: 'If you need a reserve card for longer, ask your ID administrator for a new reserve card.',
+    },
+    EXTENSION_TOO_LATE: {
+      title: 'The certificates have already expired',
+      explanation: 'An extension must be made before the certificates expire. They expired on {expiredOn}.',
+      remedy: 'Ask your ID administrator for a new reserve card.',
+    },
+    EXTENSION_CARD_REVOKED: {
+      title: 'The card is revoked',
+      explanation: "The card's e-ID is revoked and cannot be extended.",
+      remedy: 'Ask your ID administrator for a new reserve card, and return the revoked card.',
+    },
+    REVOCATION_NOT_PERMITTED: {
+      title: 'You cannot revoke this e-ID',
+      explanation:
+        "A card holder can revoke their own e-ID. Other people's are revoked by an ID administrator with a role in the person's organisation, or by the service desk.",
+      remedy: 'Contact an ID administrator or the service desk.',
+    },
+    REVOCATION_REASON_NOT_OFFERED: {
+      title: 'The reason cannot be chosen here',
+      explanation:
+        'The revocation reason is not among those you can choose. The card holder chooses between lost card, suspected misuse and damaged card; administrators and the service desk can also choose that the card is no longer needed, is locked, or that the person has left the organisation.',
+      remedy: 'Choose one of the reasons in the list.',
+    },
     CSR_INVALID: {
       title: 'The certificate request could not be read',
       explanation: 'What was sent is not a valid PKCS#10 certificate request ({reason}).',

@@ -310,6 +310,80 @@ export const sv: LanguageCatalogue = {
       explanation: 'Texten får vara högst {max} tecken.',
       remedy: 'Korta texten och försök igen.',
     },
+    STOCK_LINE_INVALID: {
+      title: 'En rad i bunten går inte att läsa',
+      explanation:
+        'Rad {line} i bunten från kortbyrån saknar ett giltigt kortnummer, en känd kortprodukt (473 eller 573) eller ett riktigt tillverkningsdatum, eller så följer dess fysiska utgångsdatum inte regeln: en 473 håller 4 år och en 573 håller 5 år från tillverkningen. Ingen rad i bunten registrerades.',
+      remedy: 'Rätta raden, eller be kortbyrån om en ny fil, och läs in hela bunten igen.',
+    },
+    CARD_ALREADY_IN_STOCK: {
+      title: 'Kortet finns redan i lager',
+      explanation:
+        'Kortet med kortnummer {cardNumber} (rad {line}) är redan registrerat på en kortstation. Ingen rad i bunten registrerades.',
+      remedy:
+        'Ta bort raden ur bunten och läs in den igen. Kontrollera med kortbyrån om bunten redan lästs in.',
+    },
+    CARD_NOT_IN_STOCK: {
+      title: 'Kortet finns inte i lager',
+      explanation: 'Kortet med kortnummer {cardNumber} finns inte i någon kortstations lager.',
+      remedy:
+        'Välj ett kort ur kortstationens lager, eller kontrollera kortnumret mot kortet. Ett nytt kort måste läsas in med sin bunt först.',
+    },
+    CARD_AT_OTHER_STATION: {
+      title: 'Kortet hör till en annan kortstation',
+      explanation: 'Kortet med kortnummer {cardNumber} är registrerat på en annan kortstation än din.',
+      remedy: 'Välj ett kort ur din kortstations lager.',
+    },
+    CARD_PAST_PHYSICAL_EXPIRY: {
+      title: 'Kortet har passerat sitt fysiska utgångsdatum',
+      explanation:
+        'Kortet kan bara användas till och med {physicalExpiry} och räcker inte för certifikatens giltighetstid.',
+      remedy: 'Använd ett annat kort ur lagret. Kortet ska kasseras.',
+    },
+    CARD_ALREADY_GIVEN: {
+      title: 'Kortet är redan utlämnat',
+      explanation:
+        'Kortet med kortnummer {cardNumber} har redan lämnats ut till en person. Ett reservkort ges bara till en person.',
+      remedy: 'Välj ett förseglat kort ur kortstationens lager.',
+    },
+    CARD_DESTROYED: {
+      title: 'Kortet är kasserat',
+      explanation: 'Kortet med kortnummer {cardNumber} är kasserat och kan aldrig användas igen.',
+      remedy: 'Använd ett annat kort ur lagret.',
+    },
+    CARD_STOCK_CONFLICT: {
+      title: 'Kortet är inte i rätt läge för åtgärden',
+      explanation:
+        'Kortet med kortnummer {cardNumber} kan inte ändras så: ett förseglat kort lämnas ut eller kasseras, ett utlämnat kort lämnas tillbaka och ett tillbakalämnat kort kasseras.',
+      remedy: 'Ladda om sidan för att se kortets läge nu.',
+    },
+    EXTENSION_ALREADY_USED: {
+      title: 'Kortet är redan förlängt',
+      explanation: 'Ett reservkort kan förlängas en gång. Kortet förlängdes {extendedOn}.',
+      remedy: 'Behöver du reservkort längre, be din ID-administratör om ett nytt reservkort.',
+    },
+    EXTENSION_TOO_LATE: {
+      title: 'Certifikaten har redan gått ut',
+      explanation: 'Förlängning måste göras innan certifikaten går ut. De gick ut {expiredOn}.',
+      remedy: 'Be din ID-administratör om ett nytt reservkort.',
+    },
+    EXTENSION_CARD_REVOKED: {
+      title: 'Kortet är spärrat',
+      explanation: 'Kortets e-legitimation är spärrad och kan inte förlängas.',
+      remedy: 'Be din ID-administratör om ett nytt reservkort, och lämna tillbaka det spärrade kortet.',
+    },
+    REVOCATION_NOT_PERMITTED: {
+      title: 'Du kan inte spärra den här e-legitimationen',
+      explanation:
+        'Kortinnehavaren kan spärra sin egen e-legitimation. Andras spärrar en ID-administratör med roll i personens organisation, eller förvaltningen.',
+      remedy: 'Kontakta en ID-administratör eller förvaltningen.',
+    },
+    REVOCATION_REASON_NOT_OFFERED: {
+      title: 'Orsaken kan inte väljas här',
+      explanation:
+        'Spärrorsaken finns inte bland dem du kan välja. Kortinnehavaren väljer mellan förlorat kort, misstänkt missbruk och skadat kort; administratörer och förvaltningen kan också välja att kortet inte behövs, är låst eller att personen har lämnat organisationen.',
+      remedy: 'Välj en av orsakerna i listan.',
+    },
     CSR_INVALID: {
       title: 'Certifikatbegäran kunde inte läsas',
       explanation: 'Det som skickades är ingen giltig PKCS#10-certifikatbegäran ({reason}).',

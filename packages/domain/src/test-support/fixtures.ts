@@ -12,6 +12,7 @@ import {
   type HsaId,
   type IdAdmin,
   type Instant,
+  importStockBatch,
   luhnCheckDigit,
   type Order,
   type OrganisationTree,
@@ -24,6 +25,7 @@ import {
   type Result,
   registerOrder,
   type Step,
+  type StockCard,
   startFlow,
 } from '../index.js';
 
@@ -236,3 +238,18 @@ export class FlowDriver {
 }
 
 export type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** A sealed 473 card made on 2026-03-15 (usable through 2030-03-14), in the clinic's stock. */
+export const aStockCard = (overrides: Partial<StockCard> = {}): StockCard => {
+  const [imported] = unwrap(
+    importStockBatch({
+      lines: [{ cardNumber: RESERVE_CARD, product: '473', manufactured: '2026-03-15' }],
+      stationId: 'clinic',
+      tree,
+      now: T0,
+      inStock: () => null,
+    }),
+  );
+  if (imported === undefined) throw new Error('no card imported');
+  return { ...imported, ...overrides };
+};
