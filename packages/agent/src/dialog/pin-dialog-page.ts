@@ -111,7 +111,7 @@ export const pinDialogPage = (dialog: DialogView, language: 'sv' | 'en'): string
 <body data-dialog="${escapeHtml(dialog.id)}" data-lang="${language}" data-entry="${dialog.entry}">
 <main>
 <h1 id="title">${escapeHtml(title)}</h1>
-<form id="pin-form" aria-labelledby="title">
+<form id="pin-form" aria-labelledby="title" novalidate>
 <p>${escapeHtml(prompt)} <strong>${escapeHtml(dialog.cardNumber)}</strong></p>
 ${fields}
 <p id="status" role="alert" aria-live="assertive"></p>
