@@ -21,6 +21,7 @@ import { createTestCa, issueRequest, type TestCa } from '../../pki/src/test-supp
 import { Pkcs11Backend } from './backend/pkcs11-backend.js';
 import { writePkcs11BureauKey } from './backend/pkcs11-card-initialiser.js';
 import { CardAgent, type OperationView } from './card-agent.js';
+import { buildAgentApp } from './http/agent-app.js';
 import { StationIdentity } from './station/station-identity.js';
 import { testBureauCertificate } from './test-support/bureau-certificate.js';
 import { cardSignatureVerifies } from './test-support/signature-check.js';
@@ -424,5 +425,114 @@ describe('card statements on PKCS#11 (SoftHSM2): the card proves itself', () => 
     await expect(
       agent.statement(token, { flowId: 'flow-card', nonce: NONCE, kind: 'keys-generated', reader: 1 }),
     ).rejects.toMatchObject({ code: 'REQUEST_INVALID' });
+  });
+});
+
+describe('PIN change and PUK unblock through the agent HTTP API on PKCS#11 (SoftHSM2)', () => {
+  const PORTAL = 'http://localhost:3000';
+  const OWN = 'http://localhost:80';
+  let hsm: SoftHsm;
+  let backend: Pkcs11Backend;
+  let agent: CardAgent;
+  let app: Awaited<ReturnType<typeof buildAgentApp>>;
+  let token: string;
+  let readerId: string;
+
+  const call = async (url: string, body: unknown) => {
+    const response = await app.inject({
+      method: 'POST',
+      url,
+      headers: { origin: PORTAL, 'x-agent-session': token },
+      payload: body as object,
+    });
+    return { status: response.statusCode, body: JSON.parse(response.body) };
+  };
+  const type = async (dialogId: string, attempt: { pin: string; newPin: string; repeat: string }) => {
+    const response = await app.inject({
+      method: 'POST',
+      url: `/dialog/${dialogId}/attempt`,
+      headers: { origin: OWN },
+      payload: attempt,
+    });
+    return JSON.parse(response.body);
+  };
+  const settled = async (id: string): Promise<OperationView> => {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const view = agent.operation(id);
+      if (view.state !== 'pending') return view;
+      if (Date.now() > deadline) throw new Error(`stuck: ${JSON.stringify(view)}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+  const logsIn = (pin: string) =>
+    pkcs11Tool(hsm, ['--token-label', CARD, '--login', '--pin', pin, '--list-objects']).then(
+      () => true,
+      () => false,
+    );
+
+  beforeAll(async () => {
+    hsm = await createSoftHsm();
+    await createCardToken(hsm, { cardNumber: CARD, pin1: PIN, puk: PUK });
+    backend = await Pkcs11Backend.open({ module: hsm.module, pollIntervalMs: 100 });
+    agent = new CardAgent({ backend, info: { version: '0.1.0', packaging: 'test' } });
+    app = await buildAgentApp({ agent, portalOrigin: PORTAL });
+    token = agent.createSession().token;
+    const reader = (await backend.readers()).find((r) => r.card?.cardNumber === CARD);
+    if (!reader) throw new Error('the card token is not listed as a card');
+    readerId = reader.id;
+  });
+  afterAll(async () => {
+    await app?.close();
+    await agent?.close();
+    await hsm?.dispose();
+  });
+
+  it('changes PIN 1 with C_SetPIN, blocks it with three wrong entries and unblocks it with the PUK (C_InitPIN as SO)', async () => {
+    const change = await call(`/v1/readers/${readerId}/change-pin`, { pin: 'pin1' });
+    expect(change).toMatchObject({ status: 202, body: { dialog: { entry: 'change' } } });
+    expect(
+      await type(change.body.dialog.id, { pin: PIN, newPin: '11223344', repeat: '11223344' }),
+    ).toMatchObject({
+      state: 'completed',
+    });
+    expect((await settled(change.body.id)).state).toBe('done');
+    expect(await logsIn('11223344')).toBe(true);
+    expect(await logsIn(PIN)).toBe(false);
+
+    // Three wrong current PINs in the dialog block PIN 1.
+    const wrong = await call(`/v1/readers/${readerId}/change-pin`, { pin: 'pin1' });
+    const attempt = { pin: '999999', newPin: '55667788', repeat: '55667788' };
+    expect(await type(wrong.body.dialog.id, attempt)).toMatchObject({
+      lastError: { code: 'PIN_INCORRECT', details: { triesLeft: 2 } },
+    });
+    await type(wrong.body.dialog.id, attempt);
+    expect(await type(wrong.body.dialog.id, attempt)).toMatchObject({ lastError: { code: 'PIN_BLOCKED' } });
+    expect((await settled(wrong.body.id)).error?.code).toBe('PIN_BLOCKED');
+    expect((await backend.cardInfo(readerId)).pins.pin1).toEqual({ triesLeft: 0, blocked: true });
+
+    const unblock = await call(`/v1/readers/${readerId}/unblock-pin`, { pin: 'pin1' });
+    expect(unblock.body.dialog).toMatchObject({ entry: 'unblock' });
+    expect(
+      await type(unblock.body.dialog.id, { pin: '87654321', newPin: '55667788', repeat: '55667788' }),
+    ).toMatchObject({
+      lastError: { code: 'PUK_INCORRECT', details: { triesLeft: 9 } },
+    });
+    expect(
+      await type(unblock.body.dialog.id, { pin: PUK, newPin: '55667788', repeat: '55667788' }),
+    ).toMatchObject({
+      state: 'completed',
+    });
+    const done = await settled(unblock.body.id);
+    expect(done.result).toMatchObject({
+      pins: { pin1: { triesLeft: 3, blocked: false }, puk: { triesLeft: 10 } },
+    });
+    expect(await logsIn('55667788')).toBe(true);
+    // Logging in through the agent: a login challenge signed after PIN 1, once there is a key.
+    await backend.generateKey(readerId, CARD, 'auth', '55667788', 'ecdsa-p256');
+    const login = await agent.authenticate(token, readerId, new Uint8Array([1, 2, 3]), null);
+    if (!login.dialog) throw new Error('no dialog');
+    await agent.submitPin(login.dialog.id, '55667788');
+    expect((await settled(login.id)).state).toBe('done');
   });
 });

@@ -8,6 +8,7 @@ import {
   type GeneratedKey,
   type KeySlot,
   PIN_OF,
+  PIN_PATTERN,
   type PinId,
   type PinStatus,
   type ReaderId,
@@ -77,12 +78,25 @@ export type AgentEvent =
     };
 
 export type DialogState = 'waiting' | 'shown' | 'completed' | 'cancelled' | 'not-shown' | 'aborted';
-export type OperationKind = 'authenticate' | 'sign' | 'enrol' | 'write-certificates' | 'clean';
+export type OperationKind =
+  | 'authenticate'
+  | 'sign'
+  | 'enrol'
+  | 'write-certificates'
+  | 'clean'
+  | 'change-pin'
+  | 'unblock-pin';
+/**
+ * What a dialog asks for: a PIN; the current PIN and a new one typed twice (a PIN change); or the
+ * PUK and a new PIN typed twice (an unblock).
+ */
+export type DialogEntry = 'pin' | 'change' | 'unblock';
 export type OperationState = 'pending' | 'done' | 'failed';
 
 export interface DialogView {
   readonly id: string;
   readonly pin: PinId;
+  readonly entry: DialogEntry;
   readonly purpose: OperationKind;
   readonly readerId: ReaderId;
   readonly cardNumber: CardNumber;
@@ -107,6 +121,7 @@ export interface OperationView {
 interface Dialog {
   readonly id: string;
   readonly pin: PinId;
+  readonly entry: DialogEntry;
   readonly purpose: OperationKind;
   readonly readerId: ReaderId;
   readonly cardNumber: CardNumber;
@@ -458,6 +473,7 @@ export class CardAgent {
     return {
       id: dialog.id,
       pin: dialog.pin,
+      entry: dialog.entry,
       purpose: dialog.purpose,
       readerId: dialog.readerId,
       cardNumber: dialog.cardNumber,
@@ -488,11 +504,26 @@ export class CardAgent {
     return this.dialogView(dialog);
   }
 
-  async submitPin(dialogId: string, pin: string): Promise<DialogView> {
+  /**
+   * An attempt typed in the dialog. A PIN change or unblock also brings the new PIN twice: a new
+   * PIN of the wrong form, or two that differ, goes back to the dialog (PIN_FORMAT) without
+   * reaching the card, so it costs no try.
+   */
+  async submitPin(dialogId: string, pin: string, newPin?: string, repeat?: string): Promise<DialogView> {
     const dialog = this.dialogs.get(dialogId);
     if (dialog === undefined) throw new AgentError('SESSION_INVALID', 'unknown dialog', {});
     if (dialog.state === 'waiting') this.dialogShown(dialogId);
-    const result = await dialog.channel.submit(pin);
+    if (dialog.entry !== 'pin') {
+      if (newPin === undefined || !PIN_PATTERN.test(newPin)) {
+        dialog.lastError = { code: 'PIN_FORMAT', details: { pin: dialog.pin, field: 'new' } };
+        return this.dialogView(dialog);
+      }
+      if (repeat !== newPin) {
+        dialog.lastError = { code: 'PIN_FORMAT', details: { pin: dialog.pin, field: 'repeat' } };
+        return this.dialogView(dialog);
+      }
+    }
+    const result = await dialog.channel.submit(pin, dialog.entry === 'pin' ? undefined : newPin);
     if (!result.ok) dialog.lastError = errorView(result.error);
     return this.dialogView(dialog);
   }
@@ -557,15 +588,20 @@ export class CardAgent {
   private async withPin<T>(
     operation: Operation,
     pin: PinId,
-    attempt: (pin: string) => Promise<T>,
+    attempt: (pin: string, newPin: string) => Promise<T>,
     pins: PinStatus | null,
+    entry: DialogEntry = 'pin',
   ): Promise<T> {
-    // A blocked PIN cannot be typed right: no dialog asks for it, the operation fails at once.
-    if (pins?.[pin].blocked === true)
+    // A locked card takes nothing; a blocked PIN cannot be typed right, only unblocked with the
+    // PUK: no dialog asks for what cannot work, the operation fails at once.
+    if (entry !== 'pin' && pins?.puk.locked === true)
+      throw new AgentError('CARD_LOCKED', 'the card is locked: too many wrong PUK entries', {});
+    if (entry !== 'unblock' && pins?.[pin].blocked === true)
       throw new AgentError('PIN_BLOCKED', `${pin} is blocked`, { pin, triesLeft: 0 });
     const dialog: Dialog = {
       id: id(),
       pin,
+      entry,
       purpose: operation.kind,
       readerId: operation.readerId,
       cardNumber: operation.cardNumber,
@@ -580,9 +616,9 @@ export class CardAgent {
     this.armTimer(dialog, this.showTimeoutMs, 'waiting');
     try {
       for (;;) {
-        const { pin: typed, report } = await dialog.channel.next();
+        const { pin: typed, newPin, report } = await dialog.channel.next();
         try {
-          const value = await attempt(typed);
+          const value = await attempt(typed, newPin ?? '');
           report({ ok: true });
           this.endDialog(dialog, 'completed', null);
           return value;
@@ -590,7 +626,10 @@ export class CardAgent {
           const agentError = isAgentError(error)
             ? error
             : new AgentError('CARD_ERROR', String(error), { reason: 'card' });
-          const retry = agentError.code === 'PIN_INCORRECT' || agentError.code === 'PIN_FORMAT';
+          const retry =
+            agentError.code === 'PIN_INCORRECT' ||
+            agentError.code === 'PIN_FORMAT' ||
+            agentError.code === 'PUK_INCORRECT';
           report({ ok: false, error: agentError, final: !retry });
           if (!retry) {
             this.endDialog(dialog, 'aborted', agentError);
@@ -812,6 +851,46 @@ export class CardAgent {
         pins,
       ),
     );
+  }
+
+  /**
+   * Changes PIN 1 or PIN 2 of the card in the reader. The agent's own dialog asks for the current
+   * PIN and the new one twice; none of them leaves the agent. The result gives the card's PIN
+   * state after the change (tries left).
+   */
+  async changePin(token: string, readerId: ReaderId, pin: PinId): Promise<OperationView> {
+    const cardNumber = await this.bind(token, readerId);
+    const pins = await this.pinStatus(readerId);
+    return this.start('change-pin', readerId, cardNumber, null, async (operation) => {
+      await this.withPin(
+        operation,
+        pin,
+        (current, newPin) => this.backend.changePin(readerId, cardNumber, pin, current, newPin),
+        pins,
+        'change',
+      );
+      return { cardNumber, pin, pins: await this.pinStatus(readerId) };
+    });
+  }
+
+  /**
+   * Unblocks PIN 1 or PIN 2 with the PUK (a PIN that is not blocked may be reset the same way).
+   * The dialog asks for the PUK and the new PIN twice; a wrong PUK counts down in the dialog
+   * (PUK_INCORRECT with tries left), and more than ten wrong ones lock the card (CARD_LOCKED).
+   */
+  async unblockPin(token: string, readerId: ReaderId, pin: PinId): Promise<OperationView> {
+    const cardNumber = await this.bind(token, readerId);
+    const pins = await this.pinStatus(readerId);
+    return this.start('unblock-pin', readerId, cardNumber, null, async (operation) => {
+      await this.withPin(
+        operation,
+        pin,
+        (puk, newPin) => this.backend.unblockPin(readerId, cardNumber, pin, puk, newPin),
+        pins,
+        'unblock',
+      );
+      return { cardNumber, pin, pins: await this.pinStatus(readerId) };
+    });
   }
 
   // --- the station -----------------------------------------------------------------------------

@@ -149,6 +149,69 @@ export const cardBackendContract = (name: string, setup: () => Promise<BackendHa
       await h.backend.sign(h.readerId, h.cardNumber, 'auth', '4321', data);
     });
 
+    it('changes a PIN: the new one works and the old one does not; a wrong current PIN counts down', async () => {
+      await h.backend.generateKey(h.readerId, h.cardNumber, 'auth', h.pins.pin1, 'ecdsa-p256');
+      const data = new Uint8Array([7]);
+      const wrong = h.pins.pin1 === '999999' ? '888888' : '999999';
+      // A new PIN of the wrong form is refused before the current PIN is tried: no try is spent.
+      expect(
+        await codeOf(h.backend.changePin(h.readerId, h.cardNumber, 'pin1', h.pins.pin1, '12')),
+      ).toMatchObject({ code: 'PIN_FORMAT' });
+      expect(
+        await codeOf(h.backend.changePin(h.readerId, h.cardNumber, 'pin1', wrong, '24681357')),
+      ).toMatchObject({ code: 'PIN_INCORRECT', details: { triesLeft: 2 } });
+      expect((await h.backend.cardInfo(h.readerId)).pins.pin1).toEqual({ triesLeft: 2, blocked: false });
+
+      await h.backend.changePin(h.readerId, h.cardNumber, 'pin1', h.pins.pin1, '24681357');
+      // The right current PIN resets the count, as any right entry does.
+      expect((await h.backend.cardInfo(h.readerId)).pins.pin1).toEqual({
+        triesLeft: PIN_TRIES,
+        blocked: false,
+      });
+      const auth = await h.backend.sign(h.readerId, h.cardNumber, 'auth', '24681357', data);
+      expect(auth.length).toBeGreaterThan(0);
+      expect(await codeOf(h.backend.sign(h.readerId, h.cardNumber, 'auth', h.pins.pin1, data))).toMatchObject(
+        {
+          code: 'PIN_INCORRECT',
+          details: { triesLeft: 2 },
+        },
+      );
+      await h.backend.sign(h.readerId, h.cardNumber, 'auth', '24681357', data);
+    });
+
+    it('changes PIN 2, which then signs with the signature key', async () => {
+      // On a one-PIN token PIN 2 is the user PIN as PIN 1 is: there both take the new value.
+      await h.backend.generateKey(h.readerId, h.cardNumber, 'sign', h.pins.pin1, 'ecdsa-p256');
+      const data = new Uint8Array([8]);
+      await h.backend.changePin(h.readerId, h.cardNumber, 'pin2', h.pins.pin2, '97531864');
+      const signature = await h.backend.sign(h.readerId, h.cardNumber, 'sign', '97531864', data);
+      expect(signature.length).toBeGreaterThan(0);
+      expect((await codeOf(h.backend.sign(h.readerId, h.cardNumber, 'sign', h.pins.pin2, data))).code).toBe(
+        'PIN_INCORRECT',
+      );
+    });
+
+    it('refuses to change a blocked PIN: only the PUK unblocks it', async () => {
+      const wrong = h.pins.pin1 === '999999' ? '888888' : '999999';
+      for (let i = 0; i < PIN_TRIES - 1; i++) {
+        expect(
+          (await codeOf(h.backend.changePin(h.readerId, h.cardNumber, 'pin1', wrong, '4321'))).code,
+        ).toBe('PIN_INCORRECT');
+      }
+      expect((await codeOf(h.backend.changePin(h.readerId, h.cardNumber, 'pin1', wrong, '4321'))).code).toBe(
+        'PIN_BLOCKED',
+      );
+      expect(
+        (await codeOf(h.backend.changePin(h.readerId, h.cardNumber, 'pin1', h.pins.pin1, '4321'))).code,
+      ).toBe('PIN_BLOCKED');
+      await h.backend.unblockPin(h.readerId, h.cardNumber, 'pin1', h.pins.puk, '4321');
+      await h.backend.changePin(h.readerId, h.cardNumber, 'pin1', '4321', '8642');
+      expect((await h.backend.cardInfo(h.readerId)).pins.pin1).toEqual({
+        triesLeft: PIN_TRIES,
+        blocked: false,
+      });
+    });
+
     it('refuses a PIN or PUK of the wrong form without counting it', async () => {
       await h.backend.generateKey(h.readerId, h.cardNumber, 'auth', h.pins.pin1, 'ecdsa-p256');
       expect(

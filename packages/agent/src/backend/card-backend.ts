@@ -147,6 +147,18 @@ export interface CardBackend {
   proveCard(readerId: ReaderId, expected: CardNumber, data: Uint8Array): Promise<CardProof>;
   /** Removes both keys and both certificates (never the bureau key), so the card can be issued again. PIN 1 authorises it. */
   clean(readerId: ReaderId, expected: CardNumber, pin1: string): Promise<void>;
+  /**
+   * Changes a PIN: the current PIN is checked first and a wrong one counts down as any PIN entry
+   * (PIN_INCORRECT with `triesLeft`, PIN_BLOCKED at zero); a blocked PIN cannot be changed, only
+   * unblocked with the PUK. A new PIN of the wrong form (PIN_FORMAT) costs no try.
+   */
+  changePin(
+    readerId: ReaderId,
+    expected: CardNumber,
+    pin: PinId,
+    currentPin: string,
+    newPin: string,
+  ): Promise<void>;
   /** Unblocks a PIN with the PUK and sets a new PIN. A wrong PUK counts down (PUK_INCORRECT; CARD_LOCKED at the end). */
   unblockPin(
     readerId: ReaderId,

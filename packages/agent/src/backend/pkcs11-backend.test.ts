@@ -389,6 +389,34 @@ describe('PKCS#11 backend on SoftHSM2', () => {
     await backend.sign(f.readerId, CARD, 'sign', '4321', data);
   });
 
+  it('changes the user PIN with C_SetPIN and unblocks it with the PUK as SO PIN, as pkcs11-tool sees', async () => {
+    const logsIn = (pin: string) =>
+      listObjects(f.hsm, pin).then(
+        () => true,
+        () => false,
+      );
+    await f.backend.changePin(f.readerId, CARD, 'pin1', PINS.pin1, '24681357');
+    expect(await logsIn('24681357')).toBe(true);
+    expect(await logsIn(PINS.pin1)).toBe(false);
+
+    // Blocked by three wrong entries (the backend's own count: SoftHSM2 never blocks), then
+    // unblocked with the PUK: C_Login as SO with the PUK, C_InitPIN with the new PIN.
+    for (let i = 0; i < PIN_TRIES; i++)
+      await f.backend.changePin(f.readerId, CARD, 'pin1', '000000', '4321').catch(() => undefined);
+    expect((await f.backend.cardInfo(f.readerId)).pins.pin1).toEqual({ triesLeft: 0, blocked: true });
+    await f.backend.unblockPin(f.readerId, CARD, 'pin1', PINS.puk, '13572468');
+    expect((await f.backend.cardInfo(f.readerId)).pins.pin1).toEqual({
+      triesLeft: PIN_TRIES,
+      blocked: false,
+    });
+    expect(await logsIn('13572468')).toBe(true);
+    expect(await logsIn('24681357')).toBe(false);
+    // The PUK itself is unchanged (it is the token's SO PIN) and its count is back to full.
+    expect((await f.backend.cardInfo(f.readerId)).pins.puk).toEqual({ triesLeft: PUK_TRIES, locked: false });
+    await f.backend.unblockPin(f.readerId, CARD, 'pin2', PINS.puk, '86427531');
+    expect(await logsIn('86427531')).toBe(true);
+  });
+
   it('locks the card for good on the eleventh wrong PUK', async () => {
     for (let wrong = 1; wrong <= PUK_TRIES; wrong++) {
       expect(await codeOf(f.backend.unblockPin(f.readerId, CARD, 'pin1', '00000000', '2468'))).toMatchObject({

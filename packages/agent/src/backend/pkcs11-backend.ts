@@ -369,6 +369,33 @@ export class Pkcs11Backend implements CardBackend {
     });
   }
 
+  async changePin(
+    readerId: ReaderId,
+    expected: CardNumber,
+    pin: PinId,
+    currentPin: string,
+    newPin: string,
+  ): Promise<void> {
+    return this.withCard(readerId, expected, async (card) => {
+      this.checkPinBeforeUse(card, pin, currentPin);
+      if (!PIN_PATTERN.test(newPin)) throw pinFormat(pin);
+      // The current PIN is checked by a user login first, so a wrong one counts as any wrong entry.
+      await this.login(card, pin, currentPin);
+      try {
+        // On a one-PIN token this changes the single user PIN: PIN 1 and PIN 2 both take the new value.
+        this.lib.C_SetPIN(card.session, currentPin, newPin);
+      } catch (error) {
+        const code = ckrCode(error);
+        if (code !== null && PIN_SHAPE_CODES.has(code)) throw pinFormat(pin);
+        if (code === pkcs11js.CKR_PIN_INCORRECT || code === pkcs11js.CKR_PIN_LOCKED)
+          await this.pinFailure(card, pin, error);
+        throw error;
+      } finally {
+        this.logoutQuietly(card.session);
+      }
+    });
+  }
+
   async unblockPin(
     readerId: ReaderId,
     expected: CardNumber,

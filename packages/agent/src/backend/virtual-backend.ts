@@ -436,6 +436,24 @@ export class VirtualBackend implements CardBackend {
     });
   }
 
+  changePin(
+    readerId: ReaderId,
+    expected: CardNumber,
+    pin: PinId,
+    currentPin: string,
+    newPin: string,
+  ): Promise<void> {
+    return this.operate(readerId, expected, async (held) => {
+      if (pin !== 'pin1' && pin !== 'pin2') throw cardError('unknown PIN');
+      requireForm(currentPin, PIN_PATTERN, 'pin');
+      requireForm(newPin, PIN_PATTERN, 'pin');
+      const verified = await this.verifyPin(held, pin, currentPin);
+      const secret = await hashSecret(newPin);
+      this.stillHeld(held);
+      await this.commit(withPin(verified, pin, { secret, triesLeft: PIN_TRIES }));
+    });
+  }
+
   unblockPin(
     readerId: ReaderId,
     expected: CardNumber,

@@ -6,6 +6,8 @@ export type AttemptResult =
 
 interface PendingAttempt {
   readonly pin: string;
+  /** For a PIN change or unblock: the new PIN, already typed twice alike in the dialog. */
+  readonly newPin?: string;
   readonly report: (result: AttemptResult) => void;
 }
 
@@ -35,7 +37,7 @@ export class PinChannel {
   }
 
   /** The page side: hand over a PIN and learn how the attempt went. */
-  submit(pin: string): Promise<AttemptResult> {
+  submit(pin: string, newPin?: string): Promise<AttemptResult> {
     if (this.closedWith) return Promise.resolve({ ok: false, error: this.closedWith, final: true });
     if (this.queued) {
       // A second PIN while the first is still being checked: the page waits for the first answer.
@@ -43,7 +45,7 @@ export class PinChannel {
       return Promise.resolve({ ok: false, error: busy, final: false });
     }
     return new Promise((report) => {
-      const attempt = { pin, report };
+      const attempt = newPin === undefined ? { pin, report } : { pin, newPin, report };
       const waiting = this.waiting;
       if (waiting) {
         this.waiting = null;

@@ -393,6 +393,160 @@ describe('card agent over HTTP (virtual cards)', () => {
   });
 });
 
+describe('PIN change and PUK unblock over HTTP (virtual cards)', () => {
+  const NEW = { pin1: '24681357', pin2: '97531864' } as const;
+  let f: AgentFixture;
+  let token: string;
+  const session = () => ({ 'x-agent-session': token });
+  const start = async (what: 'change-pin' | 'unblock-pin', pin: 'pin1' | 'pin2') => {
+    const response = await f.call('POST', `/v1/readers/reader-2/${what}`, { pin }, session());
+    expect(response.status).toBe(202);
+    return response.body;
+  };
+  beforeEach(async () => {
+    f = await createAgentFixture();
+    token = await f.session();
+  });
+  afterEach(async () => {
+    await f.dispose();
+    // Neither the PINs, the new ones, nor the PUK ever come back to the page.
+    for (const body of f.seen)
+      for (const secret of [...Object.values(PINS), ...Object.values(NEW)])
+        expect(body).not.toContain(secret);
+  });
+
+  it('changes PIN 1 in its own dialog: the current PIN and the new one twice; then only the new one works', async () => {
+    const started = await start('change-pin', 'pin1');
+    expect(started).toMatchObject({
+      kind: 'change-pin',
+      state: 'pending',
+      dialog: { pin: 'pin1', entry: 'change' },
+    });
+    expect(started.dialogUrl).toMatch(/\/dialog\//);
+
+    for (const [lang, words] of [
+      ['sv', ['Byt PIN 1', 'Nuvarande PIN-kod', 'Ny PIN-kod (4–8 siffror)', 'Upprepa den nya PIN-koden']],
+      ['en', ['Change PIN 1', 'Current PIN', 'New PIN (4–8 digits)', 'Repeat the new PIN']],
+    ] as const) {
+      const page = await f.app.inject({ method: 'GET', url: `/dialog/${started.dialog.id}?lang=${lang}` });
+      for (const word of words) expect(page.body).toContain(word);
+      expect(page.body).toContain('id="new-pin"');
+      expect(page.body).toContain('id="repeat-pin"');
+    }
+
+    // Two new PINs that differ, or a new PIN of the wrong form, never reach the card.
+    const mismatch = await f.answer(started.dialog.id, {
+      pin: PINS.pin1,
+      newPin: NEW.pin1,
+      repeat: '11112222',
+    });
+    expect(mismatch).toMatchObject({
+      state: 'shown',
+      lastError: { code: 'PIN_FORMAT', details: { field: 'repeat' } },
+    });
+    const short = await f.answer(started.dialog.id, { pin: PINS.pin1, newPin: '12', repeat: '12' });
+    expect(short).toMatchObject({
+      state: 'shown',
+      lastError: { code: 'PIN_FORMAT', details: { field: 'new' } },
+    });
+    expect((await f.backend.cardInfo('reader-2')).pins.pin1.triesLeft).toBe(3);
+
+    // A wrong current PIN counts down, in the dialog where it was typed.
+    const wrong = await f.answer(started.dialog.id, { pin: '0000', newPin: NEW.pin1, repeat: NEW.pin1 });
+    expect(wrong).toMatchObject({
+      state: 'shown',
+      lastError: { code: 'PIN_INCORRECT', details: { triesLeft: 2 } },
+    });
+
+    const right = await f.answer(started.dialog.id, { pin: PINS.pin1, newPin: NEW.pin1, repeat: NEW.pin1 });
+    expect(right.state).toBe('completed');
+    const done = await f.waitFor(token, started.id, (v) => v.state !== 'pending');
+    expect(done).toMatchObject({
+      state: 'done',
+      result: { cardNumber: CARD, pin: 'pin1', pins: { pin1: { triesLeft: 3, blocked: false } } },
+    });
+
+    await f.backend.generateKey('reader-2', CARD, 'auth', NEW.pin1, 'ecdsa-p256');
+    const oldPin = await f.backend
+      .sign('reader-2', CARD, 'auth', PINS.pin1, new Uint8Array([1]))
+      .catch((e) => e);
+    expect(oldPin.code).toBe('PIN_INCORRECT');
+    // The card view reports the tries left.
+    const card = await f.call('GET', '/v1/readers/reader-2/card', undefined, session());
+    expect(card.body.pins.pin1).toEqual({ triesLeft: 2, blocked: false });
+  });
+
+  it('refuses to change a blocked PIN, and unblocks it with the PUK: a wrong PUK counts down in the dialog', async () => {
+    for (let i = 0; i < 3; i++)
+      await f.backend.changePin('reader-2', CARD, 'pin2', '0000', '4321').catch(() => undefined);
+    const refused = await start('change-pin', 'pin2');
+    const failed = await f.waitFor(token, refused.id, (v) => v.state !== 'pending');
+    expect(failed).toMatchObject({ state: 'failed', error: { code: 'PIN_BLOCKED' }, dialog: null });
+
+    const started = await start('unblock-pin', 'pin2');
+    expect(started.dialog).toMatchObject({ pin: 'pin2', entry: 'unblock' });
+    const page = await f.app.inject({ method: 'GET', url: `/dialog/${started.dialog.id}?lang=en` });
+    expect(page.body).toContain('Unblock PIN 2');
+    expect(page.body).toContain('PUK (8 digits, from the PIN letter)');
+    const svPage = await f.app.inject({ method: 'GET', url: `/dialog/${started.dialog.id}` });
+    expect(svPage.body).toContain('Lås upp PIN 2');
+
+    const shortPuk = await f.answer(started.dialog.id, { pin: '1234', newPin: NEW.pin2, repeat: NEW.pin2 });
+    expect(shortPuk.lastError.code).toBe('PIN_FORMAT');
+    const wrongPuk = await f.answer(started.dialog.id, {
+      pin: '00000000',
+      newPin: NEW.pin2,
+      repeat: NEW.pin2,
+    });
+    expect(wrongPuk).toMatchObject({
+      state: 'shown',
+      lastError: { code: 'PUK_INCORRECT', details: { triesLeft: 10 } },
+    });
+    const right = await f.answer(started.dialog.id, { pin: PINS.puk, newPin: NEW.pin2, repeat: NEW.pin2 });
+    expect(right.state).toBe('completed');
+    const done = await f.waitFor(token, started.id, (v) => v.state !== 'pending');
+    expect(done.result).toMatchObject({ pins: { pin2: { triesLeft: 3, blocked: false } } });
+
+    await f.backend.generateKey('reader-2', CARD, 'sign', PINS.pin1, 'ecdsa-p256');
+    await f.backend.sign('reader-2', CARD, 'sign', NEW.pin2, new Uint8Array([2]));
+  });
+
+  it('locks the card for good on the eleventh wrong PUK typed in the dialog', async () => {
+    const started = await start('unblock-pin', 'pin1');
+    const attempt = { pin: '00000000', newPin: NEW.pin1, repeat: NEW.pin1 };
+    for (let wrong = 1; wrong <= 10; wrong++) {
+      expect(await f.answer(started.dialog.id, attempt)).toMatchObject({
+        state: 'shown',
+        lastError: { code: 'PUK_INCORRECT', details: { triesLeft: 11 - wrong } },
+      });
+    }
+    const locked = await f.answer(started.dialog.id, attempt);
+    expect(locked).toMatchObject({ state: 'aborted', lastError: { code: 'CARD_LOCKED' } });
+    const failed = await f.waitFor(token, started.id, (v) => v.state !== 'pending');
+    expect(failed.error?.code).toBe('CARD_LOCKED');
+    const card = await f.call('GET', '/v1/readers/reader-2/card', undefined, session());
+    expect(card.body.pins.puk).toEqual({ triesLeft: 0, locked: true });
+
+    // A locked card opens no dialog any more: both operations fail at once.
+    for (const what of ['unblock-pin', 'change-pin'] as const) {
+      const again = await start(what, 'pin1');
+      const end = await f.waitFor(token, again.id, (v) => v.state !== 'pending');
+      expect(end).toMatchObject({ state: 'failed', error: { code: 'CARD_LOCKED' }, dialog: null });
+    }
+  });
+
+  it('refuses an unknown PIN name and a missing session', async () => {
+    expect(await f.call('POST', '/v1/readers/reader-2/change-pin', { pin: 'puk' }, session())).toMatchObject({
+      status: 400,
+      body: { code: 'REQUEST_INVALID' },
+    });
+    expect(await f.call('POST', '/v1/readers/reader-2/unblock-pin', { pin: 'pin1' })).toMatchObject({
+      status: 401,
+      body: { code: 'SESSION_INVALID' },
+    });
+  });
+});
+
 describe('card agent dialogs that never appear', () => {
   it('fails with DIALOG_TIMEOUT and records "dialog not shown" on the flow', async () => {
     const f = await createAgentFixture({ dialogShowTimeoutMs: 150 });

@@ -300,6 +300,32 @@ export const buildAgentApp = async (options: AgentAppOptions): Promise<FastifyIn
     },
   );
 
+  // PIN change and unblock: the dialog asks for the PINs and the PUK, the portal only says which PIN.
+  const whichPin = {
+    type: 'object',
+    properties: { pin: { type: 'string', enum: ['pin1', 'pin2'] } },
+    required: ['pin'],
+    additionalProperties: false,
+  } as const;
+
+  app.post<{ Params: { readerId: string }; Body: { pin: 'pin1' | 'pin2' } }>(
+    '/v1/readers/:readerId/change-pin',
+    { schema: { params: readerParams, body: whichPin } },
+    async (request, reply) => {
+      const view = await agent.changePin(session(request), request.params.readerId, request.body.pin);
+      return reply.status(202).send(withDialogUrl(request, view));
+    },
+  );
+
+  app.post<{ Params: { readerId: string }; Body: { pin: 'pin1' | 'pin2' } }>(
+    '/v1/readers/:readerId/unblock-pin',
+    { schema: { params: readerParams, body: whichPin } },
+    async (request, reply) => {
+      const view = await agent.unblockPin(session(request), request.params.readerId, request.body.pin);
+      return reply.status(202).send(withDialogUrl(request, view));
+    },
+  );
+
   app.get<{ Params: { operationId: string }; Querystring: { wait?: number } }>(
     '/v1/operations/:operationId',
     {
@@ -475,21 +501,33 @@ export const buildAgentApp = async (options: AgentAppOptions): Promise<FastifyIn
     },
   );
 
-  app.post<{ Params: { dialogId: string }; Body: { pin: string } }>(
+  app.post<{ Params: { dialogId: string }; Body: { pin: string; newPin?: string; repeat?: string } }>(
     '/dialog/:dialogId/attempt',
     {
       schema: {
         params: dialogParams,
         body: {
           type: 'object',
-          properties: { pin: { type: 'string', maxLength: 16 } },
+          // `pin` is the PIN (or, in an unblock, the PUK); a change or unblock adds the new PIN twice.
+          properties: {
+            pin: { type: 'string', maxLength: 16 },
+            newPin: { type: 'string', maxLength: 16 },
+            repeat: { type: 'string', maxLength: 16 },
+          },
           required: ['pin'],
           additionalProperties: false,
         },
       },
     },
     async (request, reply) =>
-      dialogSecurity(reply).send(await agent.submitPin(request.params.dialogId, request.body.pin)),
+      dialogSecurity(reply).send(
+        await agent.submitPin(
+          request.params.dialogId,
+          request.body.pin,
+          request.body.newPin,
+          request.body.repeat,
+        ),
+      ),
   );
 
   app.post<{ Params: { dialogId: string } }>(

@@ -14,6 +14,13 @@ export const PORTAL = 'http://localhost:3000';
 export const CARD = '9752278900000000100' as CardNumber;
 export const PINS = { pin1: '1234', pin2: '5678', puk: '12345678' } as const;
 
+/** What a PIN change or unblock dialog sends: the current PIN or the PUK, and the new PIN twice. */
+export interface DialogAttempt {
+  readonly pin: string;
+  readonly newPin: string;
+  readonly repeat: string;
+}
+
 export interface AgentFixture {
   readonly backend: VirtualBackend;
   readonly agent: CardAgent;
@@ -30,8 +37,11 @@ export interface AgentFixture {
     headers?: Record<string, string>,
   ): Promise<{ status: number; body: any }>;
   session(): Promise<string>;
-  /** Opens the dialog page and types PINs into it, as a person would. */
-  answer(dialogId: string, ...pins: string[]): Promise<any>;
+  /**
+   * Opens the dialog page and types PINs into it, as a person would: a PIN, or for a PIN change or
+   * unblock the current PIN (or the PUK) with the new PIN twice.
+   */
+  answer(dialogId: string, ...pins: (string | DialogAttempt)[]): Promise<any>;
   waitFor(
     token: string,
     operationId: string,
@@ -98,7 +108,7 @@ export const createAgentFixture = async (
           method: 'POST',
           url: `/dialog/${dialogId}/attempt`,
           headers: { origin: self },
-          payload: { pin },
+          payload: typeof pin === 'string' ? { pin } : pin,
         });
         last = JSON.parse(response.body);
       }
