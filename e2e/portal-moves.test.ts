@@ -52,6 +52,10 @@ const downloadRows = (page: Page) =>
     .locator('.download-phases li')
     .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-phase-state')));
 
+/** The training administrators' PUK (their PIN letters), and the PIN Lena chooses when she unblocks. */
+const ADMIN_PUK = '12345678';
+const LENA_NEW_PIN = '4321';
+
 describe('the issuance portal, moved through as a person would', () => {
   let h: BrowserHarness;
   beforeAll(async () => {
@@ -189,22 +193,42 @@ describe('the issuance portal, moved through as a person would', () => {
           .toContain(attempt < 2 ? `${2 - attempt} tries left` : 'the portal says what to do now');
       }
       await dialog.close();
-      const loginError = page.locator('#login-error[data-code="PIN_BLOCKED"]');
-      await expect.poll(() => loginError.isVisible(), WAIT).toBe(true);
-      // Logging in again with the blocked card opens no PIN window: the portal says why at once.
+      // The pre-flight reads the card's counters: the blocked PIN is said at once, login is not
+      // offered (no PIN window that cannot succeed), and unblocking with the PUK is.
+      const blockedPanel = page.locator('#pin-blocked[data-code="PIN_BLOCKED"]');
+      await expect.poll(() => blockedPanel.isVisible(), WAIT).toBe(true);
+      expect(await blockedPanel.textContent()).toContain("the PUK from the card's PIN letter");
+      expect(await login.isDisabled()).toBe(true);
+      expect(await page.locator('#login-reason').getAttribute('data-reason')).toBe('PIN_BLOCKED');
+      expect(await page.locator('#login-error').count()).toBe(0);
       const opened: Page[] = [];
       context.on('page', (p) => opened.push(p));
-      await expect.poll(() => login.isEnabled(), WAIT).toBe(true);
-      await login.click();
-      await expect
-        .poll(async () => (await login.isEnabled()) && (await loginError.isVisible()), WAIT)
-        .toBe(true);
-      expect(await loginError.textContent()).toContain("the PUK from the card's PIN letter");
       expect(opened).toHaveLength(0);
       expect(await page.locator('.pin-prompt').count()).toBe(0);
       await page
         .locator('section.login')
         .screenshot({ path: join(SCREENSHOTS, 'portal-moves-login-pin-blocked-en.png') });
+
+      // Unblock PIN 1 with the PUK in the agent's own window (the PUK never touches the portal),
+      // then log in with the new PIN, and out again.
+      const unblockWindow = context.waitForEvent('page', { timeout: 15_000 });
+      await page.locator('[data-control="unblock-pin"]').click();
+      const unblocking = await unblockWindow;
+      await unblocking.waitForLoadState();
+      await expect
+        .poll(() => page.locator('.pin-prompt[data-kind="unblock-pin"]').isVisible(), WAIT)
+        .toBe(true);
+      expect(await page.locator('.pin-prompt').textContent()).toContain('Unblock PIN 1 (authentication)');
+      await unblocking.locator('#pin').fill(ADMIN_PUK);
+      await unblocking.locator('#new-pin').fill(LENA_NEW_PIN);
+      await unblocking.locator('#repeat-pin').fill(LENA_NEW_PIN);
+      await unblocking.locator('#ok').click();
+      await page.getByTestId('pin-unblocked').waitFor(WAIT);
+      expect(await blockedPanel.count()).toBe(0);
+      await expect.poll(() => login.isEnabled(), WAIT).toBe(true);
+      await portal.login(LENA_NEW_PIN);
+      await page.locator('[data-action="logout"]').click();
+      await login.waitFor(WAIT);
 
       await portal.loginAs(DEMO.admin1.card);
       await portal.toReview(STINA.pnr);

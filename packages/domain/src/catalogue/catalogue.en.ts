@@ -460,7 +460,7 @@ export const en: LanguageCatalogue = {
       explanation:
         "The PIN was entered wrongly three times and is now blocked. The card cannot be used, for login, signing or issuance, until the PIN is unblocked with the PUK from the card's PIN letter. The portal does not ask for this card's PIN again.",
       remedy:
-        'The card cannot be unblocked in the portal. Put it aside and send an error report: the service desk helps unblock it with the PUK. Then restart the issuance with the unblocked card, or use another card.',
+        "Unblock the PIN with the PUK from the card's PIN letter: put the card in reader 1 on the login page and choose Unblock PIN 1 with the PUK. Without the PIN letter, put the card aside and send an error report. Then restart the issuance with the unblocked card, or use another card.",
     },
     PIN_FORMAT: {
       title: 'The PIN has the wrong form',

@@ -459,7 +459,7 @@ export const sv: LanguageCatalogue = {
       explanation:
         'PIN-koden har angetts fel tre gånger och är nu spärrad. Kortet kan inte användas, varken för inloggning, underskrift eller utgivning, förrän PIN-koden har låsts upp med PUK-koden från kortets PIN-brev. Portalen ber inte om PIN-koden igen för kortet.',
       remedy:
-        'Kortet kan inte låsas upp i portalen. Lägg det åt sidan och skicka en felanmälan: förvaltningen hjälper till att låsa upp det med PUK-koden. Starta sedan om utgivningen med det upplåsta kortet, eller använd ett annat kort.',
+        'Lås upp PIN-koden med PUK-koden från kortets PIN-brev: sätt kortet i kortläsare 1 på inloggningssidan och välj Lås upp PIN 1 med PUK-koden. Saknas PIN-brevet, lägg kortet åt sidan och skicka en felanmälan. Starta sedan om utgivningen med det upplåsta kortet, eller använd ett annat kort.',
     },
     PIN_FORMAT: {
       title: 'PIN-koden har fel form',

@@ -35,7 +35,14 @@ export interface PinDialogView {
 
 export interface AgentOperation {
   readonly id: string;
-  readonly kind: 'authenticate' | 'sign' | 'enrol' | 'write-certificates' | 'clean';
+  readonly kind:
+    | 'authenticate'
+    | 'sign'
+    | 'enrol'
+    | 'write-certificates'
+    | 'clean'
+    | 'change-pin'
+    | 'unblock-pin';
   readonly flowId?: string | null;
   readonly readerId?: string;
   readonly state: 'pending' | 'done' | 'failed';
@@ -85,9 +92,21 @@ export interface TrainingCard {
   readonly locked: boolean;
 }
 
+/** A PIN's counter as the card keeps it (never the PIN itself). */
+export interface PinCounter {
+  readonly triesLeft: number;
+  readonly blocked: boolean;
+}
+
 export interface CardOnReader {
   readonly cardNumber: CardNumber | null;
   readonly certificates: readonly { readonly key: 'auth' | 'sign'; readonly der: string }[];
+  /** The PIN and PUK counters: a blocked PIN is offered its unblocking before anyone types it. */
+  readonly pins?: {
+    readonly pin1: PinCounter;
+    readonly pin2: PinCounter;
+    readonly puk: { readonly triesLeft: number; readonly locked: boolean };
+  };
 }
 
 /** This workstation's card station as its agent keeps it. */
@@ -190,6 +209,11 @@ export class AgentClient {
   bind = (readerId: string) =>
     this.request<{ cardNumber: CardNumber }>('POST', '/v1/sessions/bind', { readerId });
   card = (readerId: string) => this.request<CardOnReader>('GET', `/v1/readers/${readerId}/card`);
+  /** PIN change and PUK unblock: everything is typed in the agent's own dialog window. */
+  changePin = (readerId: string, pin: 'pin1' | 'pin2') =>
+    this.request<AgentOperation>('POST', `/v1/readers/${readerId}/change-pin`, { pin });
+  unblockPin = (readerId: string, pin: 'pin1' | 'pin2') =>
+    this.request<AgentOperation>('POST', `/v1/readers/${readerId}/unblock-pin`, { pin });
   authenticate = (readerId: string, challenge: string, flowId?: string) =>
     this.request<AgentOperation>('POST', `/v1/readers/${readerId}/authenticate`, {
       challenge,

@@ -13,7 +13,16 @@ export const PinPrompt = ({ ws }: { readonly ws: Workstation }) => {
   const pin = dialog.pin === 'pin1' ? t.pin.pin1 : t.pin.pin2;
   return (
     <div className="pin-prompt" role="status" data-pin={dialog.pin} data-kind={dialog.kind}>
-      <p>{fill(dialog.kind === 'clean' ? t.pin.cleaning : t.pin.waiting, { pin })}</p>
+      <p>
+        {fill(
+          dialog.kind === 'clean'
+            ? t.pin.cleaning
+            : dialog.kind === 'unblock-pin'
+              ? t.pin.unblocking
+              : t.pin.waiting,
+          { pin },
+        )}
+      </p>
       <button type="button" onClick={() => ws.openDialog()} data-action="open-pin-dialog">
         {fill(t.pin.open, { pin })}
       </button>

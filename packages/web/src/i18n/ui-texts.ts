@@ -71,6 +71,11 @@ export interface UiTexts {
     readonly open: string;
     /** Why a PIN is asked when no step asks for one: the clean-up of an interrupted attempt's card. */
     readonly cleaning: string;
+    /** The PUK unblock of a blocked PIN 1, offered on the login page. */
+    readonly unblocking: string;
+    readonly unblock: string;
+    readonly unblocked: string;
+    readonly unblockHint: string;
   };
   readonly flow: {
     readonly progress: string;
@@ -358,6 +363,12 @@ const sv: UiTexts = {
     open: 'Öppna fönstret för {pin}',
     cleaning:
       'Tar bort den avbrutna utgivningens nycklar från kortet i läsare 2, så att kortet kan användas igen. Ange {pin} för kortet i kortagentens fönster.',
+    unblocking:
+      'Lås upp {pin}: ange PUK-koden från kortets PIN-brev och en ny PIN-kod två gånger i kortagentens fönster.',
+    unblock: 'Lås upp PIN 1 med PUK-koden',
+    unblocked: 'PIN 1 är upplåst. Logga in med den nya PIN-koden.',
+    unblockHint:
+      'PUK-koden står i kortets PIN-brev. Du skriver den bara i kortagentens eget fönster; den når aldrig portalen.',
   },
   flow: {
     progress: 'Utgivningens steg',
@@ -670,6 +681,12 @@ const en: UiTexts = {
     open: 'Open the window for {pin}',
     cleaning:
       'Removing the interrupted issuance’s keys from the card in reader 2, so that the card can be used again. Enter the card’s {pin} in the card agent’s window.',
+    unblocking:
+      'Unblock {pin}: enter the PUK from the card’s PIN letter and a new PIN twice in the card agent’s window.',
+    unblock: 'Unblock PIN 1 with the PUK',
+    unblocked: 'PIN 1 is unblocked. Log in with the new PIN.',
+    unblockHint:
+      'The PUK is in the card’s PIN letter. You type it only in the card agent’s own window; it never reaches the portal.',
   },
   flow: {
     progress: 'Steps of the issuance',

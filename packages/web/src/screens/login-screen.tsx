@@ -1,5 +1,6 @@
 import { buildStationCase, describeError, errorResponse, type SignedStatement } from '@reservkort/domain';
 import { useCallback, useEffect, useRef, useState } from 'react';
+import type { CardOnReader } from '../api/agent-client.js';
 import { answer, client } from '../api/server-client.js';
 import type { Me, SupportCasePreview } from '../api/views.js';
 import { ErrorPanel } from '../components/error-panel.js';
@@ -7,7 +8,7 @@ import { PinPrompt } from '../components/pin-prompt.js';
 import { ReaderPicture } from '../components/reader-picture.js';
 import { SupportCaseDialog } from '../components/support-case-dialog.js';
 import { type PageError, pageErrorOf } from '../flow/issuance-driver.js';
-import { loginWithCard } from '../flow/portal-session.js';
+import { agentFailureOf, loginWithCard } from '../flow/portal-session.js';
 import type { Workstation } from '../flow/workstation.js';
 import { formatCard } from '../format.js';
 import { useLanguage } from '../i18n/language.js';
@@ -86,12 +87,34 @@ export const LoginScreen = ({ ws, agentUrl, onLoggedIn }: LoginScreenProps) => {
   const readers = ws.flowReaders();
   const missing = ([1, 2] as const).filter((n) => !readers[n].connected);
   const card1 = readers[1].card;
+  const card1Number = card1?.cardNumber ?? null;
+
+  // The counters of the card in reader 1: a blocked PIN is offered its unblocking with the PUK
+  // (typed in the agent's own window) instead of another PIN window that cannot succeed.
+  const [pins, setPins] = useState<CardOnReader['pins'] | null>(null);
+  const [unblocked, setUnblocked] = useState(false);
+  const readPins = useCallback(async () => {
+    const readerId = ws.readerIdOf(1);
+    if (readerId === null || card1Number === null) return setPins(null);
+    try {
+      setPins((await ws.agent.card(readerId)).pins ?? null);
+    } catch {
+      setPins(null);
+    }
+  }, [ws, card1Number]);
+  useEffect(() => {
+    setUnblocked(false);
+    void readPins();
+  }, [readPins]);
+  const locked = pins?.puk.locked === true;
+  const pinBlocked = !locked && pins?.pin1.blocked === true;
   const blocked = ws.failure
     ? null
     : missing.length > 0
       ? describeError({ code: 'READERS_MISSING', details: { missing: missing.join(', ') } }, language)
       : null;
-  const canLogin = ws.failure === null && missing.length === 0 && card1 !== null && !busy;
+  const canLogin =
+    ws.failure === null && missing.length === 0 && card1 !== null && !busy && !pinBlocked && !locked;
   // The agent refusing this page's address is told apart from no agent at all: the advice differs.
   const agentFailure = ws.failure
     ? ws.failure.code === 'ORIGIN_FORBIDDEN'
@@ -106,10 +129,33 @@ export const LoginScreen = ({ ws, agentUrl, onLoggedIn }: LoginScreenProps) => {
       onLoggedIn(await loginWithCard(ws));
     } catch (failure) {
       setError(pageErrorOf(failure));
+      await readPins();
     } finally {
       setBusy(false);
     }
   };
+
+  const unblock = async () => {
+    const readerId = ws.readerIdOf(1);
+    if (readerId === null) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const done = await ws.run(ws.agent.unblockPin(readerId, 'pin1'));
+      if (done.state !== 'done') throw agentFailureOf(done);
+      setUnblocked(true);
+    } catch (failure) {
+      setError(pageErrorOf(failure));
+    } finally {
+      setBusy(false);
+      await readPins();
+    }
+  };
+  // The blocked PIN or locked card is shown by its own panel below, not a second time as an error.
+  const shownError =
+    error && !((pinBlocked || locked) && (error.code === 'PIN_BLOCKED' || error.code === 'CARD_LOCKED'))
+      ? error
+      : null;
 
   return (
     <section className="login">
@@ -141,6 +187,21 @@ export const LoginScreen = ({ ws, agentUrl, onLoggedIn }: LoginScreenProps) => {
           onSupportCase={isStation ? () => setReporting(true) : undefined}
         />
       ) : null}
+      {locked ? <ErrorPanel error={{ code: 'CARD_LOCKED', details: {} }} id="card-locked" /> : null}
+      {pinBlocked ? (
+        <div className="pin-blocked" data-testid="pin-blocked">
+          <ErrorPanel error={{ code: 'PIN_BLOCKED', details: {} }} id="pin-blocked" />
+          <p>{t.pin.unblockHint}</p>
+          <button type="button" data-control="unblock-pin" disabled={busy} onClick={() => void unblock()}>
+            {t.pin.unblock}
+          </button>
+        </div>
+      ) : null}
+      {unblocked && !pinBlocked ? (
+        <p role="status" data-testid="pin-unblocked">
+          {t.pin.unblocked}
+        </p>
+      ) : null}
       <div className="control">
         <button
           type="button"
@@ -153,14 +214,30 @@ export const LoginScreen = ({ ws, agentUrl, onLoggedIn }: LoginScreenProps) => {
           {busy ? t.login.working : t.login.button}
         </button>
         {!canLogin && !busy ? (
-          <p className="reason" id="login-reason" data-reason={blocked ? 'READERS_MISSING' : 'CARD_MISSING'}>
+          <p
+            className="reason"
+            id="login-reason"
+            data-reason={
+              blocked
+                ? 'READERS_MISSING'
+                : locked
+                  ? 'CARD_LOCKED'
+                  : pinBlocked
+                    ? 'PIN_BLOCKED'
+                    : 'CARD_MISSING'
+            }
+          >
             {blocked
               ? blocked.title
-              : agentFailure === 'ORIGIN_FORBIDDEN'
-                ? catalogue.codes.ORIGIN_FORBIDDEN.title
-                : agentFailure
-                  ? t.agent.unreachableTitle
-                  : t.login.noCard}
+              : locked
+                ? catalogue.codes.CARD_LOCKED.title
+                : pinBlocked
+                  ? catalogue.codes.PIN_BLOCKED.title
+                  : agentFailure === 'ORIGIN_FORBIDDEN'
+                    ? catalogue.codes.ORIGIN_FORBIDDEN.title
+                    : agentFailure
+                      ? t.agent.unreachableTitle
+                      : t.login.noCard}
           </p>
         ) : null}
       </div>
@@ -172,7 +249,7 @@ export const LoginScreen = ({ ws, agentUrl, onLoggedIn }: LoginScreenProps) => {
           onClose={() => setReporting(false)}
         />
       ) : null}
-      {error ? <ErrorPanel error={error} agentUrl={agentUrl} id="login-error" /> : null}
+      {shownError ? <ErrorPanel error={shownError} agentUrl={agentUrl} id="login-error" /> : null}
     </section>
   );
 };
