@@ -18,12 +18,14 @@ import {
 import { Page } from '../test-support/page.js';
 
 const run = promisify(execFile);
+// PEM bodies below drop the line break a DER of a multiple of 48 bytes would leave before the END
+// line: OpenSSL refuses a PEM with an empty line in it.
 /** Asks the server's OCSP endpoint about a certificate (base64 DER) and lets OpenSSL read the answer. */
 const ocspStatus = async (h: Harness, der: string): Promise<string> => {
   const stem = join(h.t.dir, `ocsp-${Math.random().toString(36).slice(2)}`);
   await writeFile(
     `${stem}.pem`,
-    `-----BEGIN CERTIFICATE-----\n${der.replace(/(.{64})/g, '$1\n')}\n-----END CERTIFICATE-----\n`,
+    `-----BEGIN CERTIFICATE-----\n${der.replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`,
   );
   await run('openssl', [
     'ocsp',
@@ -154,7 +156,7 @@ describe('the issuance portal over HTTP with RSA-2048 card keys', () => {
       const file = join(h.t.dir, `rsa-${name}.pem`);
       await writeFile(
         file,
-        `-----BEGIN CERTIFICATE-----\n${der.replace(/(.{64})/g, '$1\n')}\n-----END CERTIFICATE-----\n`,
+        `-----BEGIN CERTIFICATE-----\n${der.replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`,
       );
       const { stdout } = await run('openssl', ['x509', '-text', '-noout', '-in', file]);
       expect(stdout).toContain('Public-Key: (2048 bit)');
@@ -195,7 +197,7 @@ describe('the issuance portal over HTTP, from order to acknowledged card', () =>
     expect((await getOrder(h.t.store.db, 'order-anna'))?.state).toBe('completed');
 
     for (const [name, der] of Object.entries(certificates)) {
-      const pem = `-----BEGIN CERTIFICATE-----\n${der.replace(/(.{64})/g, '$1\n')}\n-----END CERTIFICATE-----\n`;
+      const pem = `-----BEGIN CERTIFICATE-----\n${der.replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
       const file = join(h.t.dir, `${name}.pem`);
       await writeFile(file, pem);
       const verified = await run('openssl', [
