@@ -26,7 +26,7 @@ const switchLanguage = async (page: Page, to: 'sv' | 'en'): Promise<void> => {
 };
 
 /** Steps 4–6 up to STARTA NEDLADDNING, with the order's card in reader 2. */
-const toDownload = async (portal: PortalPage, card: string): Promise<void> => {
+const walkToDownload = async (portal: PortalPage, card: string): Promise<void> => {
   await portal.insert(card, 2);
   await expect.poll(() => portal.control('confirm-handover').isEnabled(), WAIT).toBe(true);
   await portal.control('confirm-handover').click();
@@ -73,7 +73,7 @@ describe('the issuance portal, moved through as a person would', () => {
       // Anna's card, to the end: the success sentence once, each serial labelled with its certificate.
       await portal.toReview(ANNA.pnr);
       await portal.signOrder();
-      await toDownload(portal, ANNA.card);
+      await walkToDownload(portal, ANNA.card);
       const annaPins = reservePins(ANNA.card);
       await portal.enterPins([annaPins.pin1, annaPins.pin2], () => portal.control('start-download').click());
       await portal.atStep(7);
@@ -124,7 +124,7 @@ describe('the issuance portal, moved through as a person would', () => {
       expect(fields.codes?.split(', ')).toContain('WRONG_CARD');
 
       // Bo's own card, and a wrong PIN 1 three times in the dialog window.
-      await toDownload(portal, BO.card);
+      await walkToDownload(portal, BO.card);
       const opened: Page[] = [];
       const popup = context.waitForEvent('page', { timeout: 15_000 });
       await portal.control('start-download').click();
@@ -258,7 +258,7 @@ describe('the issuance portal, moved through as a person would', () => {
       await expect.poll(() => portal.control('manage-orders').isEnabled(), WAIT).toBe(true);
       await portal.toReview(STINA.pnr);
       await portal.signOrder();
-      await toDownload(portal, STINA.card);
+      await walkToDownload(portal, STINA.card);
       const pins = reservePins(STINA.card);
       await portal.enterPins([pins.pin1, pins.pin2], () => portal.control('start-download').click());
       await portal.atStep(7);

@@ -3,6 +3,7 @@
 
 import type { BrowserContext, Page } from 'playwright-core';
 import { expect } from 'vitest';
+import type { UI_TEXTS } from '../../packages/web/src/i18n/ui-texts.js';
 
 /** The demo data's cards and PINs (the same as `npm start` prints). */
 export const DEMO = {
@@ -20,6 +21,18 @@ export const DEMO = {
 
 /** Waits long enough for a busy machine (CI runs the browser tests beside everything else). */
 export const WAIT = { timeout: 20_000 } as const;
+
+/** The queue's column headings as the desk reads them, newest first (the default sort). */
+export const queueHeadings = (texts: (typeof UI_TEXTS)['sv']): string[] => [
+  texts.desk.case.replace(' {id}', ''),
+  `${texts.desk.created} ▼`,
+  texts.desk.reportedBy,
+  texts.support.recipient,
+  texts.support.cardNumber,
+  texts.support.codes,
+  texts.desk.statusColumn,
+  texts.desk.assignee,
+];
 
 export const reservePins = (card: string) => {
   const tail = card.slice(-3);

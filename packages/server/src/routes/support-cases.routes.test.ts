@@ -202,4 +202,35 @@ describe.each(DIALECTS)('support cases as the service desk reads them, on %s', (
     });
     expect(refused.body).toMatchObject({ code: 'REQUEST_INVALID' });
   });
+
+  it('files one case for one challenge when the same report is sent many times at once', async () => {
+    const anonymous = new Page(h);
+    await h.cards.unplugReader('reader-2');
+    const challenge = await anonymous.api('POST', '/api/support/cases/before-login/challenge');
+    const sign = (kind: 'agent-info' | 'readers') =>
+      h.agent.statement(h.agentToken, {
+        flowId: challenge.body.challengeId,
+        nonce: challenge.body.stationNonce,
+        kind,
+      });
+    const body = {
+      challengeId: challenge.body.challengeId,
+      comment: 'Skickat flera gånger',
+      statements: [await sign('agent-info'), await sign('readers')],
+    };
+    const before = (await desk.api('GET', '/api/support/cases?code=READERS_MISSING')).body.cases.length;
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, () => anonymous.api('POST', '/api/support/cases/before-login', body)),
+    );
+    const statuses = answers.map((a) => a.status).sort();
+    expect(statuses.filter((s) => s === 201)).toHaveLength(1);
+    for (const refused of answers.filter((a) => a.status !== 201)) {
+      expect(refused.status).toBeGreaterThanOrEqual(400);
+      expect(refused.status).toBeLessThan(500);
+      expect(refused.body.code).toBe('STATEMENT_INVALID');
+    }
+    const after = (await desk.api('GET', '/api/support/cases?code=READERS_MISSING')).body.cases.length;
+    expect(after).toBe(before + 1);
+    await h.cards.plugReader('reader-2');
+  });
 });

@@ -1,5 +1,6 @@
 // Acceptance: SIGKILL of a real `reservkort serve` a few milliseconds into each card-station route
-// (station registration, POST /api/flows/start, POST /api/flows, agent-events, handover, keys), on
+// (station registration, POST /api/flows/start, POST /api/flows, agent-events, handover, keys, and
+// the support case a station files before login), on
 // one SQLite data folder with one workstation whose agent is a registered station. After each
 // restart the state is before or after the request, never half: no station certificate without
 // its station row (or else revoked), no station nonce or sequence number spent without its event;
@@ -413,6 +414,61 @@ describe('SIGKILL in the card-station routes (SQLite data folder, real server pr
       .executeTakeFirst();
     expect(superseded?.reason).toBe('superseded');
     await stationCertificatesHeld();
+
+    // --- Skicka felanmälan before login (READERS_MISSING), killed in flight. -----------------------
+    // The case, its audit entry and the spent challenge commit together: after each kill there is
+    // either no new case and the challenge still files one, or the case with its audit entry and
+    // the challenge spent.
+    await ws.cards.unplugReader('reader-2');
+    const beforeLogin = (path: string, body?: unknown) => async (): Promise<ApiAnswer> => {
+      const answer = await fetch(`${server.url}/api/support/cases/before-login${path}`, {
+        method: 'POST',
+        ...(body === undefined
+          ? {}
+          : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      });
+      return { status: answer.status, body: await answer.json(), server: server.url };
+    };
+    const stationCases = async () => {
+      const cases = await db
+        .selectFrom('support_cases')
+        .select('id')
+        .where('reported_by', '=', stationId as `st-${string}`)
+        .execute();
+      const audited = (await listAudit(db, { limit: 100_000 })).filter(
+        (e) => e.action === 'support.case-created' && e.actor === stationId,
+      );
+      return { cases: cases.map((c) => c.id).sort(), audited: audited.map((e) => e.subject).sort() };
+    };
+    for (const afterMs of KILL_AFTER_MS) {
+      const challenge = await beforeLogin('/challenge')();
+      expect(challenge.status, JSON.stringify(challenge.body)).toBe(200);
+      const about = { flowId: challenge.body.challengeId, nonce: challenge.body.stationNonce };
+      const body = {
+        challengeId: challenge.body.challengeId,
+        comment: `killed ${afterMs} ms in`,
+        statements: [
+          await ws.agent.statement(ws.agentToken, { ...about, kind: 'agent-info' }),
+          await ws.agent.statement(ws.agentToken, { ...about, kind: 'readers' }),
+        ],
+      };
+      const first = await stationCases();
+      await killedInto(beforeLogin('', body), afterMs);
+      const after = await stationCases();
+      expect(after.cases).toEqual(after.audited);
+      const again = await beforeLogin('', body)();
+      if (after.cases.length === first.cases.length) {
+        // Nothing committed: the same report files its case now, once.
+        expect(again.status, JSON.stringify(again.body)).toBe(201);
+        expect((await stationCases()).cases).toHaveLength(first.cases.length + 1);
+      } else {
+        outcomes['support case before login'] ??= afterMs;
+        expect(after.cases).toHaveLength(first.cases.length + 1);
+        expect(again.body).toMatchObject({ code: 'STATEMENT_INVALID', details: { reason: 'nonce' } });
+        expect((await stationCases()).cases).toEqual(after.cases);
+      }
+    }
+    await ws.cards.plugReader('reader-2');
 
     // --- The audit log, as the operator checks it, with the server stopped. -------------------------
     expect(await server.stop()).toBe(0);
