@@ -22,6 +22,7 @@ import { RequestLog } from './http/request-log.js';
 import { adminRoutes } from './routes/admin.routes.js';
 import { auditRoutes } from './routes/audit.routes.js';
 import { authRoutes } from './routes/auth.routes.js';
+import { holderRoutes } from './routes/holder.routes.js';
 import { issuanceRoutes } from './routes/issuance.routes.js';
 import { catalogueRoutes, supportRoutes } from './routes/support.routes.js';
 import { trainingRoutes } from './routes/training.routes.js';
@@ -202,6 +203,7 @@ export const buildApp = async (ctx: ServerContext, options: AppOptions = {}): Pr
   registerCheckpointMetrics(registry, services);
   await app.register(auditRoutes(services.checkpoints));
   await app.register(authRoutes(ctx), { prefix: '/api/auth' });
+  await app.register(holderRoutes(ctx), { prefix: '/api/holder' });
   await app.register(issuanceRoutes(ctx, services.issuance), { prefix: '/api/flows' });
   await app.register(adminRoutes(ctx, services.directory, services.issuance), { prefix: '/api/admin' });
   await app.register(supportRoutes(ctx, services.issuance), { prefix: '/api/support' });

@@ -156,7 +156,7 @@ export {
   type StoredSession,
   touchSession,
 } from './session/session.repository.js';
-export type { LoginChallengesTable, SessionsTable } from './session/session.table.js';
+export type { LoginChallengesTable, SessionRole, SessionsTable } from './session/session.table.js';
 export {
   activeStationWithKey,
   bindFlowToStation,

@@ -4,6 +4,7 @@ import {
   type Database,
   endSession,
   getSession,
+  type SessionRole,
   type SessionStation,
   type StoredSession,
   touchSession,
@@ -42,6 +43,7 @@ export interface CurrentSession {
   readonly loginCardRemovedAt: number | null;
   /** The card station that proved the login card in its reader; null for a login without one. */
   readonly station: SessionStation | null;
+  readonly role: SessionRole;
 }
 
 /** The cookie holds a random token; the database only its hash, so a database leak opens no session. */
@@ -67,23 +69,27 @@ const toCurrent = (stored: StoredSession): CurrentSession => ({
   csrfToken: stored.csrfToken,
   loginCardRemovedAt: stored.loginCardRemovedAt,
   station: stored.station,
+  role: stored.role,
 });
 
 /**
  * The session of a request, or NOT_LOGGED_IN. Idle and absolute time-outs end it, and so does the
  * revocation of its login certificate (LOGIN_CERTIFICATE_REVOKED); a state-changing request must
- * also carry the session's CSRF token in a header.
+ * also carry the session's CSRF token in a header. A session of another role is no session here:
+ * a holder logged in on their own pages is not logged in to the administrators' routes, nor the
+ * other way round.
  */
 export const requireSession = async (
   request: FastifyRequest,
   db: Kysely<Database>,
   now: number,
   settings: SessionSettings,
+  role: SessionRole = 'admin',
 ): Promise<CurrentSession> => {
   const token = request.cookies[SESSION_COOKIE];
   if (!token) throw new ApiError('NOT_LOGGED_IN');
   const stored = await getSession(db, hashToken(token));
-  if (stored === null) throw new ApiError('NOT_LOGGED_IN');
+  if (stored === null || stored.role !== role) throw new ApiError('NOT_LOGGED_IN');
   // Revoking the login certificate ends the session at once, whichever process revoked it: the
   // revocation is read with the session, from the database every server shares.
   if (stored.certificateRevokedAt !== null) {

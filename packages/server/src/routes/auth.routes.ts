@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ErrorCode, SignedStatement } from '@reservkort/domain';
 import {
-  consumeChallenge,
   type Database,
   endSession,
   getAdmin,
@@ -12,7 +11,7 @@ import {
 } from '@reservkort/store';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Kysely } from 'kysely';
-import { verifyCardCertificate, verifyCardSignature } from '../auth/card-certificate.js';
+import { verifySignedLogin } from '../auth/card-login.js';
 import { loginCardAt, verifyChallengeReaders } from '../auth/login-station.js';
 import {
   type CurrentSession,
@@ -22,7 +21,7 @@ import {
   SESSION_COOKIE,
   setSessionCookie,
 } from '../auth/session.js';
-import { issueChallenge, readStatement, statement } from '../auth/signing-challenge.js';
+import { issueChallenge, statement } from '../auth/signing-challenge.js';
 import { ApiError } from '../http/api-error.js';
 import { RATE_LIMITED } from '../http/rate-limit.js';
 import type { ServerContext } from '../server-context.js';
@@ -128,22 +127,7 @@ export const authRoutes =
       },
       async (request, reply) => {
         const now = ctx.clock.now();
-        const text = await consumeChallenge(db, request.body.challengeId, now);
-        const challenge = text === null ? null : readStatement(text, 'login');
-        const stationNonce = challenge?.fields.stationNonce;
-        if (challenge === null || typeof stationNonce !== 'string')
-          throw new ApiError('LOGIN_FAILED', { reason: 'challenge' });
-        const card = await verifyCardCertificate(Buffer.from(request.body.certificate, 'base64'), 'auth', {
-          ca: ctx.ca,
-          db,
-          now,
-        });
-        const signed = verifyCardSignature(
-          card.publicKey,
-          challenge.data,
-          Buffer.from(request.body.signature, 'base64'),
-        );
-        if (!signed) throw new ApiError('LOGIN_FAILED', { reason: 'signature' });
+        const { card, stationNonce } = await verifySignedLogin(ctx, request.body, now);
         const admin = await getAdmin(db, card.hsaId);
         const serviceDesk = await hasStaffRole(db, card.hsaId, 'service-desk');
         if (admin === null && !serviceDesk)

@@ -63,8 +63,13 @@ describe.each(DIALECTS)('session repository on %s', (dialect) => {
       loginCardRemovedAt: null,
       endedAt: null,
       certificateRevokedAt: null,
+      role: 'admin',
     });
     expect(typeof stored?.expiresAt).toBe('number');
+    // A holder's session says so; every other is an administrator's.
+    await insertSession(store.db, { ...session, id: 'hash-holder', role: 'holder' });
+    expect((await getSession(store.db, 'hash-holder'))?.role).toBe('holder');
+    await store.db.deleteFrom('sessions').where('id', '=', 'hash-holder').execute();
     expect(await getSession(store.db, 'no-such-session')).toBeNull();
     await expect(insertSession(store.db, session)).rejects.toMatchObject({ code: 'CONFLICT' });
   });

@@ -2,7 +2,7 @@ import type { AssuranceLevel, CardNumber, HsaId, Instant } from '@reservkort/dom
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Database } from '../database.js';
 import { translateWriteErrors } from '../store-error.js';
-import type { SessionsTable } from './session.table.js';
+import type { SessionRole, SessionsTable } from './session.table.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -19,6 +19,8 @@ export interface NewSession {
   readonly expiresAt: Instant;
   /** Where the login card was when a card station proved it; null for a login without a station. */
   readonly station: SessionStation | null;
+  /** An administrator's session unless said otherwise. */
+  readonly role?: SessionRole;
 }
 
 /** The card station that showed the login card at login: its id, the reader and that reader's insertion counter. */
@@ -30,6 +32,7 @@ export interface SessionStation {
 
 /** A session as stored, ended or expired included: judging it is the caller's. */
 export interface StoredSession extends NewSession {
+  readonly role: SessionRole;
   readonly lastSeenAt: Instant;
   readonly loginCardRemovedAt: Instant | null;
   readonly endedAt: Instant | null;
@@ -52,6 +55,7 @@ const toSession = (
   loginCardRemovedAt: row.login_card_removed_at,
   endedAt: row.ended_at,
   certificateRevokedAt: row.certificate_revoked_at,
+  role: row.role,
   station:
     row.station_id === null || row.login_reader === null || row.login_insertions === null
       ? null
@@ -76,6 +80,7 @@ export async function insertSession(db: Db, session: NewSession): Promise<void> 
         station_id: session.station?.stationId ?? null,
         login_reader: session.station?.reader ?? null,
         login_insertions: session.station?.insertions ?? null,
+        role: session.role ?? 'admin',
       })
       .execute(),
   );

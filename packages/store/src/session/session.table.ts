@@ -23,7 +23,12 @@ export interface SessionsTable {
   login_reader: ColumnType<1 | 2 | null, 1 | 2 | null | undefined, 1 | 2 | null>;
   /** That reader's insertion counter at login: another value means the card was taken out since. */
   login_insertions: ColumnType<number | null, number | null | undefined, number | null>;
+  /** An administrator's session, or a reserve card holder's on their own pages. */
+  role: ColumnType<SessionRole, SessionRole | undefined, SessionRole>;
 }
+
+/** Whom a session is for; a holder's session never passes for an administrator's. */
+export type SessionRole = 'admin' | 'holder';
 
 export interface LoginChallengesTable {
   id: string;

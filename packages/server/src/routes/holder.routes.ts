@@ -1,0 +1,144 @@
+import { endSession, getCertificate, getPersonByHsaId, insertSession } from '@reservkort/store';
+import type { FastifyPluginAsync } from 'fastify';
+import { verifySignedLogin } from '../auth/card-login.js';
+import {
+  type CurrentSession,
+  hashToken,
+  newToken,
+  requireSession,
+  SESSION_COOKIE,
+  setSessionCookie,
+} from '../auth/session.js';
+import { ApiError } from '../http/api-error.js';
+import { RATE_LIMITED } from '../http/rate-limit.js';
+import type { ServerContext } from '../server-context.js';
+
+const base64 = { type: 'string', pattern: '^[A-Za-z0-9+/]*={0,2}$', minLength: 4, maxLength: 16384 } as const;
+const errorRef = { $ref: 'ApiError#' } as const;
+
+export const holderWhoAmI = {
+  type: 'object',
+  properties: {
+    hsaId: { type: 'string' },
+    name: { type: 'string' },
+    cardNumber: { type: 'string' },
+    assuranceLevel: { type: 'string', enum: ['LoA2', 'LoA3'] },
+    csrfToken: { type: 'string' },
+  },
+  required: ['hsaId', 'name', 'cardNumber', 'assuranceLevel', 'csrfToken'],
+} as const;
+
+/**
+ * The reserve card holder's own pages: login with the reserve card itself. The card's
+ * authentication certificate must be one this product issued for a reserve-card order, at LoA3 by
+ * its issuing CA's policy; the session it opens is a holder's, which no administrator's route
+ * accepts. The challenge is the administrators' (`POST /api/auth/challenge`).
+ */
+export const holderRoutes =
+  (ctx: ServerContext): FastifyPluginAsync =>
+  async (app) => {
+    const db = ctx.store.db;
+
+    const whoIs = async (
+      session: Pick<CurrentSession, 'hsaId' | 'cardNumber' | 'assuranceLevel' | 'csrfToken'>,
+    ) => {
+      const person = await getPersonByHsaId(db, session.hsaId);
+      return {
+        hsaId: session.hsaId,
+        name: person === null ? '' : `${person.givenName} ${person.surname}`,
+        cardNumber: session.cardNumber,
+        assuranceLevel: session.assuranceLevel,
+        csrfToken: session.csrfToken,
+      };
+    };
+
+    app.post<{ Body: { challengeId: string; certificate: string; signature: string } }>(
+      '/login',
+      {
+        config: RATE_LIMITED,
+        schema: {
+          tags: ['holder'],
+          summary:
+            'Log in to the holder’s own pages with the reserve card: the signed challenge and its authentication certificate',
+          body: {
+            type: 'object',
+            properties: {
+              challengeId: { type: 'string', maxLength: 64 },
+              certificate: base64,
+              signature: base64,
+            },
+            required: ['challengeId', 'certificate', 'signature'],
+            additionalProperties: false,
+          },
+          response: { 200: holderWhoAmI, 400: errorRef, 401: errorRef, 403: errorRef, 429: errorRef },
+        },
+      },
+      async (request, reply) => {
+        const now = ctx.clock.now();
+        const { card } = await verifySignedLogin(ctx, request.body, now);
+        // A staff card or an administrator's login card is not a reserve card: only a card
+        // certificate issued for an order opens the holder's pages.
+        const stored = await getCertificate(db, card.serial);
+        if (stored === null || stored.orderId === null || stored.profile !== 'card-auth')
+          throw new ApiError('LOGIN_FAILED', { reason: 'not a reserve card' });
+        if (card.assuranceLevel !== 'LoA3') throw new ApiError('LOGIN_FAILED', { reason: 'not LoA3' });
+        const token = newToken();
+        const csrfToken = newToken();
+        await insertSession(db, {
+          id: hashToken(token),
+          adminHsaId: card.hsaId,
+          certificateSerial: card.serial,
+          cardNumber: card.cardNumber,
+          assuranceLevel: card.assuranceLevel,
+          csrfToken,
+          createdAt: now,
+          expiresAt: now + ctx.sessions.absoluteMs,
+          station: null,
+          role: 'holder',
+        });
+        setSessionCookie(reply, token, ctx.sessions);
+        return whoIs({ ...card, csrfToken });
+      },
+    );
+
+    app.get(
+      '/session',
+      {
+        schema: {
+          tags: ['holder'],
+          summary: 'The holder logged in, if any: `holder` is null when no holder’s session is',
+          response: {
+            200: {
+              type: 'object',
+              properties: { holder: { anyOf: [holderWhoAmI, { type: 'null' }] } },
+              required: ['holder'],
+            },
+          },
+        },
+      },
+      async (request) => {
+        const session = await requireSession(request, db, ctx.clock.now(), ctx.sessions, 'holder').catch(
+          (error: unknown) => {
+            if (
+              error instanceof ApiError &&
+              (error.code === 'NOT_LOGGED_IN' || error.code === 'LOGIN_CERTIFICATE_REVOKED')
+            )
+              return null;
+            throw error;
+          },
+        );
+        return { holder: session === null ? null : await whoIs(session) };
+      },
+    );
+
+    app.post(
+      '/logout',
+      { schema: { tags: ['holder'], summary: 'End the holder’s session' } },
+      async (request, reply) => {
+        const session = await requireSession(request, db, ctx.clock.now(), ctx.sessions, 'holder');
+        await endSession(db, session.id, ctx.clock.now());
+        reply.clearCookie(SESSION_COOKIE, { path: '/' });
+        return { ok: true };
+      },
+    );
+  };
