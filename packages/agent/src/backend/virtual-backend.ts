@@ -26,6 +26,7 @@ import {
   type PinStatus,
   PUK_PATTERN,
   PUK_TRIES,
+  pukTriesLeft,
   type ReaderId,
   type ReaderInfo,
 } from './card-backend.js';
@@ -227,7 +228,7 @@ const pinStatus = (card: VirtualCard): PinStatus => {
   return {
     pin1: pin(card.pins.pin1),
     pin2: pin(card.pins.pin2),
-    puk: { triesLeft: Math.max(0, PUK_TRIES + 1 - card.puk.wrong), locked: isLocked(card) },
+    puk: { triesLeft: pukTriesLeft(card.puk.wrong), locked: isLocked(card) },
   };
 };
 
@@ -472,7 +473,7 @@ export class VirtualBackend implements CardBackend {
         const wrong = card.puk.wrong + 1;
         await this.commit({ ...card, puk: { ...card.puk, wrong } });
         if (wrong > PUK_TRIES) throw lockedError();
-        throw new AgentError('PUK_INCORRECT', 'wrong PUK', { triesLeft: PUK_TRIES + 1 - wrong });
+        throw new AgentError('PUK_INCORRECT', 'wrong PUK', { triesLeft: pukTriesLeft(wrong) });
       }
       await this.commit(
         withPin({ ...card, puk: { ...card.puk, wrong: 0 } }, pin, { secret, triesLeft: PIN_TRIES }),
