@@ -382,7 +382,10 @@ describe('PKCS#11 backend on SoftHSM2', () => {
       'PIN_FORMAT',
     );
     await backend.unblockPin(f.readerId, CARD, 'pin1', PINS.puk, '4321');
-    expect((await backend.cardInfo(f.readerId)).pins.puk).toEqual({ triesLeft: PUK_TRIES + 1, locked: false });
+    expect((await backend.cardInfo(f.readerId)).pins.puk).toEqual({
+      triesLeft: PUK_TRIES + 1,
+      locked: false,
+    });
     await backend.sign(f.readerId, CARD, 'auth', '4321', data);
     // On a one-PIN token the new PIN is PIN 2 as well.
     await backend.generateKey(f.readerId, CARD, 'sign', '4321', 'ecdsa-p256');
@@ -412,7 +415,10 @@ describe('PKCS#11 backend on SoftHSM2', () => {
     expect(await logsIn('13572468')).toBe(true);
     expect(await logsIn('24681357')).toBe(false);
     // The PUK itself is unchanged (it is the token's SO PIN) and its count is back to full.
-    expect((await f.backend.cardInfo(f.readerId)).pins.puk).toEqual({ triesLeft: PUK_TRIES + 1, locked: false });
+    expect((await f.backend.cardInfo(f.readerId)).pins.puk).toEqual({
+      triesLeft: PUK_TRIES + 1,
+      locked: false,
+    });
     await f.backend.unblockPin(f.readerId, CARD, 'pin2', PINS.puk, '86427531');
     expect(await logsIn('86427531')).toBe(true);
   });

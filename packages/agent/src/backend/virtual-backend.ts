@@ -86,6 +86,10 @@ export interface VirtualCardSpec {
   readonly label?: string;
 }
 
+/** The counter states the training panel can set on a card. */
+export type TrainingCounters = 'pin1-blocked' | 'card-locked' | 'full';
+export const TRAINING_COUNTERS: readonly TrainingCounters[] = ['pin1-blocked', 'card-locked', 'full'];
+
 export interface VirtualCardSummary {
   readonly cardNumber: CardNumber;
   readonly label: string | null;
@@ -561,6 +565,29 @@ export class VirtualBackend implements CardBackend {
 
   get simulatedFaults(): CardFaults {
     return this.faults;
+  }
+
+  /**
+   * Training: sets a card's counters as if someone had typed wrong codes: PIN 1 blocked (three
+   * wrong PINs), the card locked for good (eleven wrong PUKs), or every counter full again. The
+   * PINs and the PUK themselves stay as they are.
+   */
+  async setCounters(cardNumber: CardNumber, state: TrainingCounters): Promise<void> {
+    this.assertOpen();
+    if (!this.cards.has(cardNumber))
+      throw cardError('no such virtual card', `there is no virtual card ${cardNumber}`);
+    await this.serialised(cardNumber, async () => {
+      const card = this.cardRecord(cardNumber);
+      const full = (pin: PinId): PinRecord => ({ ...card.pins[pin], triesLeft: PIN_TRIES });
+      await this.commit({
+        ...card,
+        pins: {
+          pin1: state === 'pin1-blocked' ? { ...card.pins.pin1, triesLeft: 0 } : full('pin1'),
+          pin2: full('pin2'),
+        },
+        puk: { ...card.puk, wrong: state === 'card-locked' ? PUK_TRIES + 1 : 0 },
+      });
+    });
   }
 
   /** Whether a virtual card carries a bureau key with its certificate. */
