@@ -630,6 +630,14 @@ describe('training panel endpoints (virtual readers only)', () => {
         pin2: { triesLeft: 3, blocked: false },
         puk: { triesLeft: 11, locked: false },
       });
+      // The same request twice at once: one state, as if sent once.
+      const twice = await Promise.all([set('pin1-blocked'), set('pin1-blocked')]);
+      expect(twice.map((r) => r.status)).toEqual([200, 200]);
+      expect(await counters()).toEqual({
+        pin1: { triesLeft: 0, blocked: true },
+        pin2: { triesLeft: 3, blocked: false },
+        puk: { triesLeft: 11, locked: false },
+      });
       // Only the three states; the route takes no PIN or PUK at all.
       expect((await set('pin2-blocked')).status).toBe(400);
       expect(
