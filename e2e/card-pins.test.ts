@@ -147,6 +147,20 @@ describe('Card and PINs: PIN change and PUK unblock in the agent, without loggin
       const html = await tools(page).innerHTML();
       for (const secret of ['2468', '9999']) expect(html).not.toContain(secret);
 
+      // A window closed without a PIN is said with its code; the PIN stays as it was.
+      const cancelled = await openDialog(context, () => page.locator('[data-control="change-pin2"]').click());
+      await cancelled.locator('#cancel').click();
+      const cancelPanel = page.locator('#card-tools-error[data-code="DIALOG_CANCELLED"]');
+      await expect.poll(() => cancelPanel.isVisible(), WAIT).toBe(true);
+      expect(await page.locator('[data-done]').count()).toBe(0);
+      await shootBoth(page, 'card-pins-dialog-cancelled');
+      // PIN 2 changed as well, in its own window.
+      const pin2 = await openDialog(context, () => page.locator('[data-control="change-pin2"]').click());
+      await expect.poll(() => page.locator('.pin-prompt[data-pin="pin2"]').isVisible(), WAIT).toBe(true);
+      await typeInDialog(pin2, DEMO.adminPins.pin2, '8642');
+      await page.locator('[data-done="changed-pin2"]').waitFor(WAIT);
+      expect(await cancelPanel.count()).toBe(0);
+
       await backToLogin(page);
       // The old PIN is refused by the card; the new one logs in.
       const old = await openDialog(context, () => page.locator('[data-control="login"]').click());
