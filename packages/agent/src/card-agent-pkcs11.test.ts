@@ -516,7 +516,7 @@ describe('PIN change and PUK unblock through the agent HTTP API on PKCS#11 (Soft
     expect(
       await type(unblock.body.dialog.id, { pin: '87654321', newPin: '55667788', repeat: '55667788' }),
     ).toMatchObject({
-      lastError: { code: 'PUK_INCORRECT', details: { triesLeft: 9 } },
+      lastError: { code: 'PUK_INCORRECT', details: { triesLeft: 10 } },
     });
     expect(
       await type(unblock.body.dialog.id, { pin: PUK, newPin: '55667788', repeat: '55667788' }),
@@ -525,7 +525,7 @@ describe('PIN change and PUK unblock through the agent HTTP API on PKCS#11 (Soft
     });
     const done = await settled(unblock.body.id);
     expect(done.result).toMatchObject({
-      pins: { pin1: { triesLeft: 3, blocked: false }, puk: { triesLeft: 10 } },
+      pins: { pin1: { triesLeft: 3, blocked: false }, puk: { triesLeft: 11 } },
     });
     expect(await logsIn('55667788')).toBe(true);
     // Logging in through the agent: a login challenge signed after PIN 1, once there is a key.
@@ -534,5 +534,236 @@ describe('PIN change and PUK unblock through the agent HTTP API on PKCS#11 (Soft
     if (!login.dialog) throw new Error('no dialog');
     await agent.submitPin(login.dialog.id, '55667788');
     expect((await settled(login.id)).state).toBe('done');
+  });
+});
+
+/**
+ * Production mode as a card holder meets it, on a SoftHSM2 token made up as a card with both keys:
+ * PIN 1 blocked by three wrong PINs at login, unblocked with the PUK through the agent's HTTP route
+ * and its dialog, PIN 2 changed, then the PUK typed wrong until the card is locked. pkcs11-tool
+ * judges the token from outside: which PIN logs in, the token's flags, and the private keys still
+ * on it, sensitive and not extractable.
+ */
+describe('production mode on SoftHSM2: a blocked PIN unblocked with the PUK, PIN 2 changed, the card locked by wrong PUKs', () => {
+  const PORTAL = 'http://localhost:3000';
+  const OWN = 'http://localhost:80';
+  const UNBLOCKED = '55667788';
+  const CHANGED = '99887766';
+  let hsm: SoftHsm;
+  let backend: Pkcs11Backend;
+  let agent: CardAgent;
+  let app: Awaited<ReturnType<typeof buildAgentApp>>;
+  let token: string;
+  let readerId: string;
+  let stateDir: string;
+
+  const call = async (method: 'GET' | 'POST', url: string, body?: unknown) => {
+    const response = await app.inject({
+      method,
+      url,
+      headers: { origin: PORTAL, 'x-agent-session': token },
+      ...(body === undefined ? {} : { payload: body as object }),
+    });
+    return { status: response.statusCode, body: JSON.parse(response.body) };
+  };
+  const type = async (dialogId: string, attempt: { pin: string; newPin?: string; repeat?: string }) => {
+    const response = await app.inject({
+      method: 'POST',
+      url: `/dialog/${dialogId}/attempt`,
+      headers: { origin: OWN },
+      payload: attempt,
+    });
+    return JSON.parse(response.body);
+  };
+  const settled = async (id: string): Promise<OperationView> => {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const view = agent.operation(id);
+      if (view.state !== 'pending') return view;
+      if (Date.now() > deadline) throw new Error(`stuck: ${JSON.stringify(view)}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+  const pins = async () => (await call('GET', `/v1/readers/${readerId}/card`)).body.pins;
+  /** The token's flags as pkcs11-tool prints them for the card's slot. */
+  const tokenFlags = async (): Promise<string> => {
+    const slots = await pkcs11Tool(hsm, ['--list-token-slots']);
+    const slot = slots.split(/\n(?=Slot )/).find((block) => block.includes(CARD));
+    return slot?.match(/token flags\s*:\s*(.*)/)?.[1] ?? '';
+  };
+  const logsIn = (pin: string) =>
+    pkcs11Tool(hsm, ['--token-label', CARD, '--login', '--pin', pin, '--list-objects']).then(
+      () => true,
+      () => false,
+    );
+  /** An SO login with the PUK, proven by C_InitPIN setting the user PIN to the value it has. */
+  const soLogsIn = (puk: string, userPin: string) =>
+    pkcs11Tool(hsm, [
+      '--token-label',
+      CARD,
+      '--login',
+      '--login-type',
+      'so',
+      '--so-pin',
+      puk,
+      '--init-pin',
+      '--new-pin',
+      userPin,
+    ]).then(
+      () => true,
+      () => false,
+    );
+  /** The private keys as pkcs11-tool lists them after a user login: each one's Access line. */
+  const privateKeys = async (pin: string): Promise<string[][]> => {
+    const listed = await pkcs11Tool(hsm, [
+      '--token-label',
+      CARD,
+      '--login',
+      '--pin',
+      pin,
+      '--list-objects',
+      '--type',
+      'privkey',
+    ]);
+    return listed
+      .split(/\n(?=\S)/)
+      .filter((block) => block.startsWith('Private Key Object'))
+      .map((block) => (block.match(/Access:\s*(.*)/)?.[1] ?? '').split(',').map((a) => a.trim()));
+  };
+
+  beforeAll(async () => {
+    hsm = await createSoftHsm();
+    stateDir = await mkdtemp(join(tmpdir(), 'reservkort-pin-state-'));
+    await createCardToken(hsm, { cardNumber: CARD, pin1: PIN, puk: PUK });
+    backend = await Pkcs11Backend.open({
+      module: hsm.module,
+      pollIntervalMs: 100,
+      stateFile: join(stateDir, 'pin-counters.json'),
+    });
+    agent = new CardAgent({ backend, info: { version: '0.1.0', packaging: 'test' } });
+    app = await buildAgentApp({ agent, portalOrigin: PORTAL });
+    token = agent.createSession().token;
+    const reader = (await backend.readers()).find((r) => r.card?.cardNumber === CARD);
+    if (!reader) throw new Error('the card token is not listed as a card');
+    readerId = reader.id;
+    // An issued card: both keys on it.
+    await backend.generateKey(readerId, CARD, 'auth', PIN, 'ecdsa-p256');
+    await backend.generateKey(readerId, CARD, 'sign', PIN, 'ecdsa-p256');
+  });
+  afterAll(async () => {
+    await app?.close();
+    await agent?.close();
+    await hsm?.dispose();
+    if (stateDir) await rm(stateDir, { recursive: true, force: true });
+  });
+
+  it('blocks PIN 1 after three wrong PINs at login, unblocks it with the PUK in the dialog, changes PIN 2; the keys stay on the card', async () => {
+    expect(await privateKeys(PIN)).toHaveLength(2);
+    // Login: three wrong PINs in the dialog of one login.
+    const login = await call('POST', `/v1/readers/${readerId}/authenticate`, {
+      challenge: Buffer.from('login challenge').toString('base64'),
+    });
+    expect(login.status).toBe(202);
+    expect(await type(login.body.dialog.id, { pin: '000000' })).toMatchObject({
+      lastError: { code: 'PIN_INCORRECT', details: { triesLeft: 2 } },
+    });
+    expect(await type(login.body.dialog.id, { pin: '000000' })).toMatchObject({
+      lastError: { code: 'PIN_INCORRECT', details: { triesLeft: 1 } },
+    });
+    expect(await type(login.body.dialog.id, { pin: '000000' })).toMatchObject({
+      lastError: { code: 'PIN_BLOCKED' },
+    });
+    expect((await settled(login.body.id)).error?.code).toBe('PIN_BLOCKED');
+    expect(await pins()).toEqual({
+      pin1: { triesLeft: 0, blocked: true },
+      pin2: { triesLeft: 3, blocked: false },
+      puk: { triesLeft: 11, locked: false },
+    });
+    // SoftHSM2 only says "count low" (it sets it after any wrong PIN); it never reports a final
+    // try or a locked PIN. The block is the agent's: the right PIN gets no dialog at all.
+    const blockedFlags = await tokenFlags();
+    expect(blockedFlags).toContain('user PIN count low');
+    expect(blockedFlags).not.toMatch(/user PIN locked|user PIN final try/);
+    const refused = await call('POST', `/v1/readers/${readerId}/authenticate`, {
+      challenge: Buffer.from('again').toString('base64'),
+    });
+    expect((await settled(refused.body.id)).error?.code).toBe('PIN_BLOCKED');
+
+    // Unblock through the agent's route and dialog: a wrong PUK first, then the right one.
+    const unblock = await call('POST', `/v1/readers/${readerId}/unblock-pin`, { pin: 'pin1' });
+    expect(unblock).toMatchObject({ status: 202, body: { dialog: { entry: 'unblock', pin: 'pin1' } } });
+    expect(
+      await type(unblock.body.dialog.id, { pin: '87654321', newPin: UNBLOCKED, repeat: UNBLOCKED }),
+    ).toMatchObject({ lastError: { code: 'PUK_INCORRECT', details: { triesLeft: 10 } } });
+    expect(
+      await type(unblock.body.dialog.id, { pin: PUK, newPin: UNBLOCKED, repeat: UNBLOCKED }),
+    ).toMatchObject({ state: 'completed' });
+    expect((await settled(unblock.body.id)).result).toMatchObject({
+      pins: { pin1: { triesLeft: 3, blocked: false }, puk: { triesLeft: 11, locked: false } },
+    });
+    // C_InitPIN in the SO session cleared the token's own count.
+    expect(await tokenFlags()).not.toContain('user PIN count low');
+    expect(await logsIn(UNBLOCKED)).toBe(true);
+    expect(await logsIn(PIN)).toBe(false);
+
+    // PIN 2: on a one-PIN token it is the same user PIN, changed with C_SetPIN.
+    const change = await call('POST', `/v1/readers/${readerId}/change-pin`, { pin: 'pin2' });
+    expect(change).toMatchObject({ status: 202, body: { dialog: { entry: 'change', pin: 'pin2' } } });
+    expect(
+      await type(change.body.dialog.id, { pin: UNBLOCKED, newPin: CHANGED, repeat: CHANGED }),
+    ).toMatchObject({ state: 'completed' });
+    expect((await settled(change.body.id)).state).toBe('done');
+    expect(await logsIn(CHANGED)).toBe(true);
+    expect(await logsIn(UNBLOCKED)).toBe(false);
+    expect(await logsIn(PIN)).toBe(false);
+
+    // Both private keys are still there, sensitive and never extractable (CKA_EXTRACTABLE false).
+    const keys = await privateKeys(CHANGED);
+    expect(keys).toHaveLength(2);
+    for (const access of keys) {
+      expect(access).toContain('sensitive');
+      expect(access).toContain('never extractable');
+      expect(access).not.toContain('extractable');
+    }
+    // And they still sign after the new PIN, through the agent.
+    const signed = await call('POST', `/v1/readers/${readerId}/authenticate`, {
+      challenge: Buffer.from('after the change').toString('base64'),
+    });
+    await type(signed.body.dialog.id, { pin: CHANGED });
+    expect((await settled(signed.body.id)).state).toBe('done');
+  });
+
+  it('counts wrong PUKs down and locks the card on the eleventh; SoftHSM2 itself has no SO PIN counter', async () => {
+    const unblock = await call('POST', `/v1/readers/${readerId}/unblock-pin`, { pin: 'pin1' });
+    const attempt = { pin: '87654321', newPin: '24682468', repeat: '24682468' };
+    for (let left = 10; left >= 1; left--) {
+      expect(await type(unblock.body.dialog.id, attempt)).toMatchObject({
+        lastError: { code: 'PUK_INCORRECT', details: { triesLeft: left } },
+      });
+    }
+    expect(await type(unblock.body.dialog.id, attempt)).toMatchObject({ lastError: { code: 'CARD_LOCKED' } });
+    expect((await settled(unblock.body.id)).error?.code).toBe('CARD_LOCKED');
+    expect((await pins()).puk).toEqual({ triesLeft: 0, locked: true });
+
+    // The agent refuses everything on the card from now on, the right PUK and PIN included.
+    for (const [route, body] of [
+      ['unblock-pin', { pin: 'pin1' }],
+      ['change-pin', { pin: 'pin2' }],
+      ['authenticate', { challenge: Buffer.from('locked').toString('base64') }],
+    ] as const) {
+      const started = await call('POST', `/v1/readers/${readerId}/${route}`, body);
+      expect((await settled(started.body.id)).error?.code, route).toBe('CARD_LOCKED');
+    }
+    // SoftHSM2 says only "SO PIN count low" after eleven wrong SO PINs, never a final try or a
+    // lock, and would still let the right one in: the lock is the agent's own count, kept in its
+    // state file across restarts.
+    const flags = await tokenFlags();
+    expect(flags).toContain('SO PIN count low');
+    expect(flags).not.toMatch(/SO PIN locked|SO PIN final try/);
+    expect(await soLogsIn('87654321', CHANGED)).toBe(false);
+    expect(await soLogsIn(PUK, CHANGED)).toBe(true);
+    expect(await logsIn(CHANGED)).toBe(true);
+    expect(await privateKeys(CHANGED)).toHaveLength(2);
+    expect((await pins()).puk).toEqual({ triesLeft: 0, locked: true });
   });
 });

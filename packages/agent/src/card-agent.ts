@@ -594,7 +594,7 @@ export class CardAgent {
   ): Promise<T> {
     // A locked card takes nothing; a blocked PIN cannot be typed right, only unblocked with the
     // PUK: no dialog asks for what cannot work, the operation fails at once.
-    if (entry !== 'pin' && pins?.puk.locked === true)
+    if (pins?.puk.locked === true)
       throw new AgentError('CARD_LOCKED', 'the card is locked: too many wrong PUK entries', {});
     if (entry !== 'unblock' && pins?.[pin].blocked === true)
       throw new AgentError('PIN_BLOCKED', `${pin} is blocked`, { pin, triesLeft: 0 });

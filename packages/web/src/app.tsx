@@ -12,6 +12,7 @@ import { Workstation } from './flow/workstation.js';
 import { useLanguage } from './i18n/language.js';
 import { fill } from './i18n/ui-texts.js';
 import { AdminPortal } from './screens/admin-portal.js';
+import { CardToolsScreen } from './screens/card-tools-screen.js';
 import { CatalogueScreen } from './screens/catalogue-screen.js';
 import { IssuancePortal } from './screens/issuance-portal.js';
 import { LoginScreen } from './screens/login-screen.js';
@@ -25,7 +26,8 @@ type Route =
   | { readonly screen: 'admin' }
   | { readonly screen: 'stations' }
   | { readonly screen: 'desk'; readonly caseId: string | null }
-  | { readonly screen: 'catalogue'; readonly code: string | null };
+  | { readonly screen: 'catalogue'; readonly code: string | null }
+  | { readonly screen: 'card' };
 
 const routeOf = (hash: string): Route => {
   const [, screen, arg] = hash.replace(/^#/, '').split('/');
@@ -33,6 +35,7 @@ const routeOf = (hash: string): Route => {
   if (screen === 'stations') return { screen: 'stations' };
   if (screen === 'desk') return { screen: 'desk', caseId: arg || null };
   if (screen === 'catalogue') return { screen: 'catalogue', code: arg || null };
+  if (screen === 'card') return { screen: 'card' };
   return { screen: 'issuance' };
 };
 
@@ -153,6 +156,8 @@ export const App = () => {
   const main = () => {
     if (failure) return <ErrorPanel error={failure} />;
     if (loaded === null || ws === null || leaving) return <p aria-busy="true">{t.app.loading}</p>;
+    // PIN change and PUK unblock need no login: the card, the agent and the person do it alone.
+    if (route.screen === 'card') return <CardToolsScreen ws={ws} agentUrl={loaded.config.agentUrl} />;
     if (me === null)
       return <LoginScreen ws={ws} agentUrl={loaded.config.agentUrl} onLoggedIn={(next) => setMe(next)} />;
     switch (route.screen) {
@@ -227,6 +232,13 @@ export const App = () => {
                 </a>
               </li>
             ) : null}
+            {me?.serviceDesk ? null : (
+              <li>
+                <a href="#/card" aria-current={route.screen === 'card' ? 'page' : undefined}>
+                  {t.app.nav.card}
+                </a>
+              </li>
+            )}
             <li>
               <a href="#/catalogue" aria-current={route.screen === 'catalogue' ? 'page' : undefined}>
                 {t.app.nav.catalogue}

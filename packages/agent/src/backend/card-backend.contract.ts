@@ -10,6 +10,7 @@ import {
   type CardBackend,
   type KeySlot,
   PIN_TRIES,
+  PUK_TRIES,
   type ReaderId,
 } from './card-backend.js';
 
@@ -112,6 +113,47 @@ export const cardBackendContract = (name: string, setup: () => Promise<BackendHa
       const bySign = await h.backend.sign(h.readerId, h.cardNumber, 'sign', h.pins.pin2, data);
       expect(cardSignatureVerifies(sign.spki, bySign, data)).toBe(true);
       expect(cardSignatureVerifies(auth.spki, bySign, data)).toBe(false);
+    });
+
+    it('counts wrong PUKs the same way on every card: eleven tries, the eleventh wrong one locks for good', async () => {
+      const wrongPuk = h.pins.puk === '11111111' ? '22222222' : '11111111';
+      expect((await h.backend.cardInfo(h.readerId)).pins.puk).toEqual({
+        triesLeft: PUK_TRIES + 1,
+        locked: false,
+      });
+      for (let wrong = 1; wrong <= PUK_TRIES; wrong++) {
+        expect(
+          await codeOf(h.backend.unblockPin(h.readerId, h.cardNumber, 'pin1', wrongPuk, '4321')),
+        ).toMatchObject({ code: 'PUK_INCORRECT', details: { triesLeft: PUK_TRIES + 1 - wrong } });
+        expect((await h.backend.cardInfo(h.readerId)).pins.puk).toEqual({
+          triesLeft: PUK_TRIES + 1 - wrong,
+          locked: false,
+        });
+      }
+      // Ten wrong ones in a row: one try is left, and the right PUK still works then.
+      expect((await h.backend.cardInfo(h.readerId)).pins.puk.triesLeft).toBe(1);
+      expect(
+        (await codeOf(h.backend.unblockPin(h.readerId, h.cardNumber, 'pin1', wrongPuk, '4321'))).code,
+      ).toBe('CARD_LOCKED');
+      expect((await h.backend.cardInfo(h.readerId)).pins.puk).toEqual({ triesLeft: 0, locked: true });
+      // Locked for good: the right PUK and the right PIN are refused too.
+      expect(
+        (await codeOf(h.backend.unblockPin(h.readerId, h.cardNumber, 'pin1', h.pins.puk, '4321'))).code,
+      ).toBe('CARD_LOCKED');
+      expect(
+        (await codeOf(h.backend.changePin(h.readerId, h.cardNumber, 'pin1', h.pins.pin1, '4321'))).code,
+      ).toBe('CARD_LOCKED');
+    });
+
+    it('a right PUK after ten wrong ones gives all eleven tries back', async () => {
+      const wrongPuk = h.pins.puk === '11111111' ? '22222222' : '11111111';
+      for (let wrong = 1; wrong <= PUK_TRIES; wrong++)
+        await codeOf(h.backend.unblockPin(h.readerId, h.cardNumber, 'pin1', wrongPuk, '4321'));
+      await h.backend.unblockPin(h.readerId, h.cardNumber, 'pin1', h.pins.puk, '4321');
+      expect((await h.backend.cardInfo(h.readerId)).pins.puk).toEqual({
+        triesLeft: PUK_TRIES + 1,
+        locked: false,
+      });
     });
 
     it('blocks a PIN after three wrong entries, and the PUK unblocks it with a new PIN', async () => {

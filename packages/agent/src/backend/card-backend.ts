@@ -173,5 +173,11 @@ export interface CardBackend {
 /** PIN rules of SPEC §3: three tries per PIN; the 8-digit PUK; more than ten wrong PUKs lock the card. */
 export const PIN_TRIES = 3;
 export const PUK_TRIES = 10;
+/**
+ * Tries left on the PUK after `wrong` wrong entries in a row, counted as a PIN's are: the entry
+ * that would lock the card counts too, so a fresh card has eleven, "1" means the next wrong PUK
+ * locks it, and 0 is reported only once it is locked. Both backends report it this way.
+ */
+export const pukTriesLeft = (wrong: number): number => Math.max(0, PUK_TRIES + 1 - wrong);
 export const PIN_PATTERN = /^\d{4,8}$/;
 export const PUK_PATTERN = /^\d{8}$/;

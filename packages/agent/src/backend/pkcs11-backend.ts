@@ -25,6 +25,7 @@ import {
   type PinStatus,
   PUK_PATTERN,
   PUK_TRIES,
+  pukTriesLeft,
   type ReaderId,
   type ReaderInfo,
 } from './card-backend.js';
@@ -780,14 +781,16 @@ export class Pkcs11Backend implements CardBackend {
       const blocked = userLocked || wrong >= PIN_TRIES;
       return { triesLeft: blocked ? 0 : Math.min(PIN_TRIES - wrong, userCap), blocked };
     };
-    // "More than ten wrong PUKs": after ten, no try is left, and the eleventh wrong one locks.
+    // "More than ten wrong PUKs" lock: the eleventh wrong one does, so a fresh card has eleven
+    // tries, counted as the virtual cards count them. A token that says its SO PIN is on its final
+    // try has one left, whatever our count says.
     const pukLocked = has(token.flags, pkcs11js.CKF_SO_PIN_LOCKED) || counters.puk > PUK_TRIES;
-    const pukCap = has(token.flags, pkcs11js.CKF_SO_PIN_FINAL_TRY) ? 0 : PUK_TRIES;
+    const pukCap = has(token.flags, pkcs11js.CKF_SO_PIN_FINAL_TRY) ? 1 : PUK_TRIES + 1;
     return {
       pin1: pinState(counters.pin1),
       pin2: pinState(counters.pin2),
       puk: {
-        triesLeft: pukLocked ? 0 : Math.max(0, Math.min(PUK_TRIES - counters.puk, pukCap)),
+        triesLeft: pukLocked ? 0 : Math.min(pukTriesLeft(counters.puk), pukCap),
         locked: pukLocked,
       },
     };

@@ -26,6 +26,7 @@ import {
   type PinStatus,
   PUK_PATTERN,
   PUK_TRIES,
+  pukTriesLeft,
   type ReaderId,
   type ReaderInfo,
 } from './card-backend.js';
@@ -84,6 +85,10 @@ export interface VirtualCardSpec {
   readonly puk: string;
   readonly label?: string;
 }
+
+/** The counter states the training panel can set on a card. */
+export type TrainingCounters = 'pin1-blocked' | 'card-locked' | 'full';
+export const TRAINING_COUNTERS: readonly TrainingCounters[] = ['pin1-blocked', 'card-locked', 'full'];
 
 export interface VirtualCardSummary {
   readonly cardNumber: CardNumber;
@@ -227,7 +232,7 @@ const pinStatus = (card: VirtualCard): PinStatus => {
   return {
     pin1: pin(card.pins.pin1),
     pin2: pin(card.pins.pin2),
-    puk: { triesLeft: Math.max(0, PUK_TRIES + 1 - card.puk.wrong), locked: isLocked(card) },
+    puk: { triesLeft: pukTriesLeft(card.puk.wrong), locked: isLocked(card) },
   };
 };
 
@@ -472,7 +477,7 @@ export class VirtualBackend implements CardBackend {
         const wrong = card.puk.wrong + 1;
         await this.commit({ ...card, puk: { ...card.puk, wrong } });
         if (wrong > PUK_TRIES) throw lockedError();
-        throw new AgentError('PUK_INCORRECT', 'wrong PUK', { triesLeft: PUK_TRIES + 1 - wrong });
+        throw new AgentError('PUK_INCORRECT', 'wrong PUK', { triesLeft: pukTriesLeft(wrong) });
       }
       await this.commit(
         withPin({ ...card, puk: { ...card.puk, wrong: 0 } }, pin, { secret, triesLeft: PIN_TRIES }),
@@ -560,6 +565,29 @@ export class VirtualBackend implements CardBackend {
 
   get simulatedFaults(): CardFaults {
     return this.faults;
+  }
+
+  /**
+   * Training: sets a card's counters as if someone had typed wrong codes: PIN 1 blocked (three
+   * wrong PINs), the card locked for good (eleven wrong PUKs), or every counter full again. The
+   * PINs and the PUK themselves stay as they are.
+   */
+  async setCounters(cardNumber: CardNumber, state: TrainingCounters): Promise<void> {
+    this.assertOpen();
+    if (!this.cards.has(cardNumber))
+      throw cardError('no such virtual card', `there is no virtual card ${cardNumber}`);
+    await this.serialised(cardNumber, async () => {
+      const card = this.cardRecord(cardNumber);
+      const full = (pin: PinId): PinRecord => ({ ...card.pins[pin], triesLeft: PIN_TRIES });
+      await this.commit({
+        ...card,
+        pins: {
+          pin1: state === 'pin1-blocked' ? { ...card.pins.pin1, triesLeft: 0 } : full('pin1'),
+          pin2: full('pin2'),
+        },
+        puk: { ...card.puk, wrong: state === 'card-locked' ? PUK_TRIES + 1 : 0 },
+      });
+    });
   }
 
   /** Whether a virtual card carries a bureau key with its certificate. */

@@ -604,6 +604,50 @@ describe('card agent events over server-sent events', () => {
 });
 
 describe('training panel endpoints (virtual readers only)', () => {
+  it("set a card's PIN counters for the PIN scenes: PIN 1 blocked, locked for good, all tries back", async () => {
+    const f = await createAgentFixture();
+    try {
+      const headers = { 'x-agent-session': await f.session() };
+      const counters = async () =>
+        (await f.call('GET', '/v1/readers/reader-2/card', undefined, headers)).body.pins;
+      const set = (state: string) =>
+        f.call('POST', '/v1/training/cards/counters', { cardNumber: CARD, counters: state }, headers);
+
+      expect((await set('pin1-blocked')).status).toBe(200);
+      expect(await counters()).toEqual({
+        pin1: { triesLeft: 0, blocked: true },
+        pin2: { triesLeft: 3, blocked: false },
+        puk: { triesLeft: 11, locked: false },
+      });
+      expect((await set('card-locked')).status).toBe(200);
+      expect(await counters()).toMatchObject({
+        pin1: { blocked: false },
+        puk: { triesLeft: 0, locked: true },
+      });
+      expect((await set('full')).status).toBe(200);
+      expect(await counters()).toEqual({
+        pin1: { triesLeft: 3, blocked: false },
+        pin2: { triesLeft: 3, blocked: false },
+        puk: { triesLeft: 11, locked: false },
+      });
+      // The same request twice at once: one state, as if sent once.
+      const twice = await Promise.all([set('pin1-blocked'), set('pin1-blocked')]);
+      expect(twice.map((r) => r.status)).toEqual([200, 200]);
+      expect(await counters()).toEqual({
+        pin1: { triesLeft: 0, blocked: true },
+        pin2: { triesLeft: 3, blocked: false },
+        puk: { triesLeft: 11, locked: false },
+      });
+      // Only the three states; the route takes no PIN or PUK at all.
+      expect((await set('pin2-blocked')).status).toBe(400);
+      expect(
+        (await f.call('POST', '/v1/training/cards/counters', { cardNumber: CARD, counters: 'full' })).status,
+      ).toBe(401);
+    } finally {
+      await f.dispose();
+    }
+  });
+
   it('plug and unplug readers and move cards, as events the page sees', async () => {
     const f = await createAgentFixture();
     try {

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { VirtualBackend } from '../backend/virtual-backend.js';
+import { TRAINING_COUNTERS, type TrainingCounters, type VirtualBackend } from '../backend/virtual-backend.js';
 import type { CardAgent } from '../card-agent.js';
 
 const readerBody = {
@@ -109,6 +109,33 @@ export const trainingRoutes =
       async (request) => {
         sessionOf(request.headers);
         return cards.simulateFaults(request.body ?? {});
+      },
+    );
+
+    // The training panel's PIN scenes: a card whose PIN 1 is blocked, a card locked for good, or a
+    // card with all its tries back. Sets counters only; no PIN or PUK is ever sent here.
+    app.post<{ Body: { cardNumber: string; counters: TrainingCounters } }>(
+      '/cards/counters',
+      {
+        schema: {
+          body: {
+            type: 'object',
+            properties: {
+              cardNumber: { type: 'string', pattern: '^9752[0-9]{15}$' },
+              counters: { type: 'string', enum: [...TRAINING_COUNTERS] },
+            },
+            required: ['cardNumber', 'counters'],
+            additionalProperties: false,
+          },
+        },
+      },
+      async (request) => {
+        sessionOf(request.headers);
+        await cards.setCounters(
+          request.body.cardNumber as Parameters<VirtualBackend['setCounters']>[0],
+          request.body.counters,
+        );
+        return { ok: true };
       },
     );
 

@@ -460,7 +460,7 @@ export const en: LanguageCatalogue = {
       explanation:
         "The PIN was entered wrongly three times and is now blocked. The card cannot be used, for login, signing or issuance, until the PIN is unblocked with the PUK from the card's PIN letter. The portal does not ask for this card's PIN again.",
       remedy:
-        "Unblock the PIN with the PUK from the card's PIN letter: put the card in reader 1 on the login page and choose Unblock PIN 1 with the PUK. Without the PIN letter, put the card aside and send an error report. Then restart the issuance with the unblocked card, or use another card.",
+        "Unblock the PIN with the PUK from the card's PIN letter: put the card in reader 1, open Card and PINs (also offered on the login page, no login needed) and choose to unblock the PIN with the PUK. Without the PIN letter, put the card aside and send an error report. Then restart the issuance with the unblocked card, or use another card.",
     },
     PIN_FORMAT: {
       title: 'The PIN has the wrong form',
@@ -474,8 +474,10 @@ export const en: LanguageCatalogue = {
     },
     CARD_LOCKED: {
       title: 'The card is locked for good',
-      explanation: 'The PUK was entered wrongly too many times. The card cannot be used again.',
-      remedy: 'Use another card and send an error report.',
+      explanation:
+        'The PUK was entered wrongly more than ten times in a row, and the card has locked itself for good. It cannot be used again, not even with the right PUK.',
+      remedy:
+        "The card's e-ID is to be revoked (reason: card locked for good) and the card destroyed: hand it to an ID-administrator, who revokes the e-ID and records the card as destroyed. Use another card in the meantime, and send an error report if you need help.",
     },
     KEY_MISSING: {
       title: 'The key is missing from the card',

@@ -459,7 +459,7 @@ export const sv: LanguageCatalogue = {
       explanation:
         'PIN-koden har angetts fel tre gånger och är nu spärrad. Kortet kan inte användas, varken för inloggning, underskrift eller utgivning, förrän PIN-koden har låsts upp med PUK-koden från kortets PIN-brev. Portalen ber inte om PIN-koden igen för kortet.',
       remedy:
-        'Lås upp PIN-koden med PUK-koden från kortets PIN-brev: sätt kortet i kortläsare 1 på inloggningssidan och välj Lås upp PIN 1 med PUK-koden. Saknas PIN-brevet, lägg kortet åt sidan och skicka en felanmälan. Starta sedan om utgivningen med det upplåsta kortet, eller använd ett annat kort.',
+        'Lås upp PIN-koden med PUK-koden från kortets PIN-brev: sätt kortet i kortläsare 1, öppna Kort och PIN-koder (finns även på inloggningssidan, utan inloggning) och välj att låsa upp PIN-koden med PUK-koden. Saknas PIN-brevet, lägg kortet åt sidan och skicka en felanmälan. Starta sedan om utgivningen med det upplåsta kortet, eller använd ett annat kort.',
     },
     PIN_FORMAT: {
       title: 'PIN-koden har fel form',
@@ -473,8 +473,10 @@ export const sv: LanguageCatalogue = {
     },
     CARD_LOCKED: {
       title: 'Kortet är låst för gott',
-      explanation: 'PUK-koden har angetts fel för många gånger. Kortet kan inte användas igen.',
-      remedy: 'Använd ett annat kort och skicka en felanmälan.',
+      explanation:
+        'PUK-koden har angetts fel fler än tio gånger i rad, och kortet har låst sig för gott. Det kan inte användas igen, inte ens med rätt PUK-kod.',
+      remedy:
+        'Kortets e-legitimation ska spärras (skäl: kortet låst för gott) och kortet förstöras: lämna det till en ID-administratör, som spärrar e-legitimationen och registrerar kortet som förstört. Använd ett annat kort under tiden, och skicka en felanmälan om du behöver hjälp.',
     },
     KEY_MISSING: {
       title: 'Nyckeln saknas på kortet',

@@ -144,6 +144,9 @@ export interface CardFaults {
   readonly exportableKeys: boolean;
 }
 
+/** Training: PIN 1 blocked, the card locked for good, or every counter full. */
+export type TrainingCounters = 'pin1-blocked' | 'card-locked' | 'full';
+
 /** An error answer from the agent (or no answer at all: the agent is not running). */
 export class AgentFailure extends Error {
   constructor(
@@ -281,6 +284,9 @@ export class AgentClient {
     this.request<CardFaults>('POST', '/v1/training/cards/simulate', change);
 
   // Training panel (virtual readers and cards only).
+  /** Training: a card's PIN counters as a scene wants them (no PIN or PUK is sent). */
+  trainingCounters = (cardNumber: string, counters: TrainingCounters) =>
+    this.request<{ ok: true }>('POST', '/v1/training/cards/counters', { cardNumber, counters });
   trainingCards = () =>
     this.request<{ cards: TrainingCard[]; readers: AgentReader[] }>('GET', '/v1/training/cards');
   plug = (readerId: string) =>

@@ -19,6 +19,8 @@ interface ErrorPanelProps {
   readonly id?: string;
   /** The control to offer as the remedy, where the catalogue's own is not open on this screen. */
   readonly remedy?: ControlId | undefined;
+  /** A blocked PIN links to the card tools, except on the card tools themselves. */
+  readonly cardToolsLink?: boolean;
 }
 
 /**
@@ -54,6 +56,7 @@ export const ErrorPanel = ({
   agentUrl,
   id,
   remedy: offered,
+  cardToolsLink = true,
 }: ErrorPanelProps) => {
   const { language, t, catalogue } = useLanguage();
   const addresses = pageAddresses();
@@ -81,7 +84,17 @@ export const ErrorPanel = ({
         <dt>{t.error.why}</dt>
         <dd>{refusedHere?.why ?? described.explanation}</dd>
         <dt>{t.error.remedy}</dt>
-        <dd>{refusedHere?.remedy ?? described.remedy}</dd>
+        <dd>
+          {refusedHere?.remedy ?? described.remedy}
+          {error.code === 'PIN_BLOCKED' && cardToolsLink ? (
+            <>
+              {' '}
+              <a href="#/card" data-action="open-card-tools">
+                {t.cardTools.open}
+              </a>
+            </>
+          ) : null}
+        </dd>
         <dt>{t.error.code}</dt>
         <dd>
           <a

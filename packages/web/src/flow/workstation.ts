@@ -219,11 +219,16 @@ export class Workstation {
    * operation a reloaded page carries on with may wait on a dialog already shown before the reload:
    * its window is opened again (the same window, if it is still there).
    */
-  async run(start: Promise<AgentOperation>): Promise<AgentOperation> {
+  async run(
+    start: Promise<AgentOperation>,
+    /** Each view while the operation waits: e.g. the dialog's last error (a wrong PUK, its tries left). */
+    onView?: (view: AgentOperation) => void,
+  ): Promise<AgentOperation> {
     let view = await start;
     const seen = new Set<string>();
     try {
       while (view.state === 'pending') {
+        onView?.(view);
         const dialog = view.dialog;
         const open = dialog?.state === 'waiting' || dialog?.state === 'shown';
         if (dialog && open && view.dialogUrl && !seen.has(dialog.id)) {

@@ -16,6 +16,7 @@ export interface UiTexts {
       readonly stations: string;
       readonly desk: string;
       readonly catalogue: string;
+      readonly card: string;
     };
     readonly trainingBadge: string;
     readonly loading: string;
@@ -63,6 +64,29 @@ export interface UiTexts {
     readonly pinPrompt: string;
     readonly openDialog: string;
     readonly working: string;
+  };
+  /** The card tools: PIN change and PUK unblock of the card in reader 1, without logging in. */
+  readonly cardTools: {
+    readonly title: string;
+    readonly intro: string;
+    readonly fromLogin: string;
+    /** The link from a PIN_BLOCKED panel elsewhere to this page. */
+    readonly open: string;
+    readonly back: string;
+    readonly card: string;
+    readonly counters: string;
+    readonly puk: string;
+    readonly triesLeft: string;
+    readonly blocked: string;
+    readonly locked: string;
+    readonly change: string;
+    readonly unblock: string;
+    readonly changeBlocked: string;
+    readonly cardLocked: string;
+    readonly changing: string;
+    readonly changed: string;
+    readonly unblocked: string;
+    readonly inDialog: string;
   };
   readonly pin: {
     readonly pin1: string;
@@ -307,6 +331,7 @@ const sv: UiTexts = {
       stations: 'Kortstationer',
       desk: 'Servicedesk',
       catalogue: 'Felkatalog',
+      card: 'Kort och PIN-koder',
     },
     trainingBadge: 'Övningsläge',
     loading: 'Laddar …',
@@ -355,6 +380,28 @@ const sv: UiTexts = {
     pinPrompt: 'Ange PIN 1 i kortagentens fönster.',
     openDialog: 'Öppna PIN-dialogen',
     working: 'Loggar in …',
+  },
+  cardTools: {
+    title: 'Kort och PIN-koder',
+    intro:
+      'Byt PIN-kod eller lås upp en spärrad PIN-kod med PUK-koden för kortet i kortläsare 1. Du behöver inte logga in. Koderna skriver du bara i kortagentens eget fönster; de når aldrig portalen eller servern.',
+    fromLogin: 'Byta PIN-kod eller låsa upp med PUK-koden? Öppna Kort och PIN-koder.',
+    open: 'Öppna Kort och PIN-koder',
+    back: 'Tillbaka till inloggningen',
+    card: 'Kort i kortläsare 1: {card}',
+    counters: 'Försök kvar enligt kortet',
+    puk: 'PUK-kod',
+    triesLeft: '{n} försök kvar',
+    blocked: 'Spärrad',
+    locked: 'Låst för gott',
+    change: 'Byt {pin}',
+    unblock: 'Lås upp {pin} med PUK-koden',
+    changeBlocked: '{pin} är spärrad och kan inte bytas: lås upp den med PUK-koden.',
+    cardLocked: 'Kortet är låst för gott. Inga PIN-koder kan bytas eller låsas upp.',
+    changing: 'Ange nuvarande {pin} och den nya två gånger i kortagentens fönster.',
+    changed: '{pin} är bytt. Använd den nya PIN-koden från och med nu.',
+    unblocked: '{pin} är upplåst och har fått den nya PIN-koden.',
+    inDialog: 'Kortagentens fönster säger:',
   },
   pin: {
     pin1: 'PIN 1 (legitimering)',
@@ -624,6 +671,7 @@ const en: UiTexts = {
       stations: 'Card stations',
       desk: 'Service desk',
       catalogue: 'Error catalogue',
+      card: 'Card and PINs',
     },
     trainingBadge: 'Training mode',
     loading: 'Loading …',
@@ -673,6 +721,28 @@ const en: UiTexts = {
     pinPrompt: 'Enter PIN 1 in the card agent’s window.',
     openDialog: 'Open the PIN dialog',
     working: 'Logging in …',
+  },
+  cardTools: {
+    title: 'Card and PINs',
+    intro:
+      'Change a PIN, or unblock a blocked PIN with the PUK, for the card in card reader 1. You need not log in. You type the codes only in the card agent’s own window; they never reach the portal or the server.',
+    fromLogin: 'Change a PIN or unblock one with the PUK? Open Card and PINs.',
+    open: 'Open Card and PINs',
+    back: 'Back to login',
+    card: 'Card in card reader 1: {card}',
+    counters: 'Tries left, as the card reports them',
+    puk: 'PUK',
+    triesLeft: '{n} tries left',
+    blocked: 'Blocked',
+    locked: 'Locked for good',
+    change: 'Change {pin}',
+    unblock: 'Unblock {pin} with the PUK',
+    changeBlocked: '{pin} is blocked and cannot be changed: unblock it with the PUK.',
+    cardLocked: 'The card is locked for good. No PIN can be changed or unblocked.',
+    changing: 'Enter the current {pin} and the new one twice in the card agent’s window.',
+    changed: '{pin} is changed. Use the new PIN from now on.',
+    unblocked: '{pin} is unblocked and has the new PIN.',
+    inDialog: 'The card agent’s window says:',
   },
   pin: {
     pin1: 'PIN 1 (authentication)',

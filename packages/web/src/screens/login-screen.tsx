@@ -241,6 +241,11 @@ export const LoginScreen = ({ ws, agentUrl, onLoggedIn }: LoginScreenProps) => {
           </p>
         ) : null}
       </div>
+      <p className="card-tools-link">
+        <a href="#/card" data-action="open-card-tools">
+          {t.cardTools.fromLogin}
+        </a>
+      </p>
       <PinPrompt ws={ws} />
       {reporting ? (
         <SupportCaseDialog

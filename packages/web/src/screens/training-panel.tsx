@@ -81,7 +81,11 @@ export const TrainingPanel = ({ ws, demo, flowId, onClose }: TrainingPanelProps)
         if (connected(n) && ws.slot(n).card) await ws.agent.remove(readerId(n));
       }
       const admin = demo.admins.find((a) => a.name === scenario.scene.adminCard);
-      if (admin) await ws.agent.insert(readerId(1), admin.cardNumber);
+      if (admin) {
+        // Counters before the card goes in: the login page reads them on insertion.
+        await ws.agent.trainingCounters(admin.cardNumber, scenario.scene.counters);
+        await ws.agent.insert(readerId(1), admin.cardNumber);
+      }
       for (const n of [1, 2] as const) {
         if (!scenario.scene.readers.includes(n) && connected(n)) await ws.agent.unplug(readerId(n));
       }
@@ -270,9 +274,10 @@ export const TrainingPanel = ({ ws, demo, flowId, onClose }: TrainingPanelProps)
       <h3>{t.training.scenarios}</h3>
       <ul className="scenarios">
         {list.map((scenario) => (
-          <li key={scenario.code} data-scenario={scenario.code}>
+          <li key={scenario.id} data-scenario={scenario.id}>
+            {scenario.name ? <strong>{scenario.name[language]}: </strong> : null}
             <code>{scenario.code}</code> {scenario.instruction[language]}{' '}
-            <button type="button" onClick={() => void setScene(scenario)} data-try={scenario.code}>
+            <button type="button" onClick={() => void setScene(scenario)} data-try={scenario.id}>
               {t.training.tryIt}
             </button>
           </li>

@@ -1,6 +1,7 @@
 // The catalogue's scenarios for the training panel: for each SPEC §4 code, the scene to set (readers,
 // cards, what the simulated workstation does) and what the trainee does next, in both languages.
 import type { ErrorCode, Language } from '@reservkort/domain';
+import type { TrainingCounters } from '../api/agent-client.js';
 import type { TrainingDemo } from '../api/views.js';
 
 /** What the workstation should do unlike a healthy one, to show a failure that needs a broken part. */
@@ -33,25 +34,68 @@ export interface Scene {
   readonly readers: readonly (1 | 2)[];
   /** The card that goes in reader 1 (by the holder's name in the demo data), if any. */
   readonly adminCard: string | null;
+  /** The PIN counters of that card; every scene sets them, full unless the scene says otherwise. */
+  readonly counters: TrainingCounters;
   readonly simulation: Simulation;
 }
 
 export interface Scenario {
+  /** Unique in the list; the code itself where one scenario shows the code. */
+  readonly id: string;
   readonly code: ErrorCode;
+  /** A short name, for scenarios that show a code in another place than its first one. */
+  readonly name?: { readonly [L in Language]: string };
   readonly scene: Scene;
   readonly instruction: { readonly [L in Language]: string };
 }
+
+/** A scenario whose id is its code: the catalogue's own scenarios. */
+type CodeScenario = Omit<Scenario, 'id'>;
 
 const both: readonly (1 | 2)[] = [1, 2];
 const scene = (adminCard: string | null, extra: Partial<Scene> = {}): Scene => ({
   readers: both,
   adminCard,
+  counters: 'full',
   simulation: HEALTHY,
   ...extra,
 });
 
+/**
+ * Scenes of the card's life after issuance, each with its own id (a code may already have a
+ * scenario of the seven steps). New ones are added here.
+ */
+const cardLife: readonly Scenario[] = [
+  {
+    id: 'pin-blocked-card',
+    code: 'PIN_BLOCKED',
+    name: { sv: 'Blockerad PIN', en: 'Blocked PIN' },
+    scene: scene('Admin Två', { counters: 'pin1-blocked' }),
+    instruction: {
+      sv: 'PIN 1 på kortet i kortläsare 1 är spärrad. Se vad inloggningen säger och lås upp PIN 1 med PUK-koden från PIN-brevet under Kort och PIN-koder.',
+      en: 'PIN 1 of the card in card reader 1 is blocked. See what login says, and unblock PIN 1 with the PUK from the PIN letter under Card and PINs.',
+    },
+  },
+  {
+    id: 'card-locked',
+    code: 'CARD_LOCKED',
+    name: { sv: 'Låst kort', en: 'Locked card' },
+    scene: scene('Admin Två', { counters: 'card-locked' }),
+    instruction: {
+      sv: 'PUK-koden för kortet i kortläsare 1 har angetts fel fler än tio gånger. Se vad inloggningen och Kort och PIN-koder säger. En annan övning ger kortet dess försök tillbaka.',
+      en: 'The PUK of the card in card reader 1 was entered wrongly more than ten times. See what login and Card and PINs say. Another scenario gives the card its tries back.',
+    },
+  },
+];
+
 /** The scenarios, in the catalogue's order. `demo` supplies names, numbers and PIN letters. */
-export const scenarios = (demo: TrainingDemo): readonly Scenario[] => {
+export const scenarios = (demo: TrainingDemo): readonly Scenario[] => [
+  ...issuanceScenarios(demo).map((scenario) => ({ id: scenario.code, ...scenario })),
+  ...cardLife,
+];
+
+/** The seven steps' scenarios, one per code, in the catalogue's order. */
+const issuanceScenarios = (demo: TrainingDemo): readonly CodeScenario[] => {
   const person = (first: string) => demo.persons.find((p) => p.name.startsWith(first));
   const anna = person('Anna');
   const pnr = (first: string) => person(first)?.personalNumber ?? '';
