@@ -10,6 +10,7 @@ import * as flowStationFacts from './2026-12-04T00-flow-station-facts.js';
 import * as stationSessions from './2026-12-04T01-station-sessions.js';
 import * as auditHead from './2026-12-04T02-audit-head.js';
 import * as personDirectoryNames from './2026-12-04T03-person-directory-names.js';
+import * as cardStock from './2026-12-04T11-card-stock.js';
 
 /** Every migration, by name; listed here rather than read from disk so that bundling cannot lose one. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -24,6 +25,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026-12-04T01-station-sessions': stationSessions,
   '2026-12-04T02-audit-head': auditHead,
   '2026-12-04T03-person-directory-names': personDirectoryNames,
+  '2026-12-04T11-card-stock': cardStock,
 };
 
 export const staticMigrationProvider = (
