@@ -59,6 +59,7 @@ export {
   moveStockCard,
   type StockBatch,
   type StoredStockCard,
+  unrevokedCertificatesOfCard,
 } from './card-stock/card-stock.repository.js';
 export { STOCK_PRODUCTS, STOCK_STATES, type StockCardsTable } from './card-stock/card-stock.table.js';
 export {

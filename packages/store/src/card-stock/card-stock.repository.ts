@@ -183,3 +183,17 @@ export const listReturningStockCards = async (db: Db): Promise<StoredStockCard[]
     .execute();
   return rows.map(toCard);
 };
+
+/** The serials of the e-ID certificates (those naming a person) carrying a card number and not revoked. */
+export const unrevokedCertificatesOfCard = async (db: Db, cardNumber: CardNumber): Promise<string[]> => {
+  const rows = await db
+    .selectFrom('certificates as c')
+    .leftJoin('revocations as r', 'r.serial', 'c.serial')
+    .select('c.serial')
+    .where('c.card_number', '=', cardNumber)
+    .where('c.hsa_id', 'is not', null)
+    .where('r.serial', 'is', null)
+    .orderBy('c.serial')
+    .execute();
+  return rows.map((row) => row.serial);
+};
