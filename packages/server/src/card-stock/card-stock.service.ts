@@ -100,7 +100,7 @@ export const hasRoleAtStation = (tree: OrganisationTree, admin: IdAdmin, station
  * (StockBatchRefused); of two imports of the same cards at once exactly one registers them.
  */
 export const importBatch = async (
-  deps: CardStockDeps,
+  deps: Pick<CardStockDeps, 'db' | 'now'>,
   input: {
     readonly stationId: BranchId;
     readonly lines: readonly StockLine[];
