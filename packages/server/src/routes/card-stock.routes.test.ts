@@ -73,6 +73,10 @@ describe.each(DIALECTS)('card stock over HTTP on %s', (dialect) => {
     const page = new Page(h);
     await emptyReader(h, 'reader-1');
     await walkTo(h, page, 7);
+    // A support case on the flow names the card's product and physical expiry from the stock.
+    const preview = await page.api('POST', '/api/support/cases/preview', { flowId: page.flowId });
+    expect(preview.status, JSON.stringify(preview.body)).toBe(200);
+    expect(preview.body.case.cardStock).toEqual({ product: '573', physicalExpiry: '2030-12-31' });
     const ack = await page.signChallenge('acknowledge', 'reader-2', RESERVE_PINS.pin2);
     const done = await page.api('POST', `/api/flows/${page.flowId}/acknowledge`, ack);
     expect(done.status, JSON.stringify(done.body)).toBe(200);

@@ -143,6 +143,9 @@ export interface UiTexts {
     readonly admin2: string;
     readonly recipient: string;
     readonly cardNumber: string;
+    /** The card's product and last physical day from its station's stock: {product}, {expiry}. */
+    readonly cardStock: string;
+    readonly cardStockLabel: string;
     readonly agent: string;
     readonly certificates: string;
     readonly noCertificates: string;
@@ -434,6 +437,8 @@ const sv: UiTexts = {
     admin2: 'HSA-id administratör 2 (utfärdare)',
     recipient: 'HSA-id kortmottagare',
     cardNumber: 'Reservkortets kortnummer',
+    cardStockLabel: 'Kortprodukt och fysisk giltighet',
+    cardStock: 'Kortprodukt {product}, fysiskt giltigt till och med {expiry}',
     agent: 'Kortagentens version och paketering',
     certificates: 'Certifikat på kortet',
     noCertificates: 'Inga certifikat på kortet.',
@@ -752,6 +757,8 @@ const en: UiTexts = {
     admin2: 'HSA-id of administrator 2 (issued)',
     recipient: 'HSA-id of the recipient',
     cardNumber: 'Reserve card number',
+    cardStockLabel: 'Card product and physical expiry',
+    cardStock: 'Card product {product}, physically usable through {expiry}',
     agent: 'Card agent version and packaging',
     certificates: 'Certificates on the card',
     noCertificates: 'No certificates on the card.',
