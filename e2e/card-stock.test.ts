@@ -190,6 +190,10 @@ describe('card stock in a real browser', () => {
       )
       .toBe('destroyed');
     await bothLanguages(page, 'card-stock-returned');
+    // What happened reads in the language chosen afterwards too.
+    await setLanguage(page, 'en');
+    await expect(notice.textContent()).resolves.toContain('its e-ID is revoked and the card destroyed');
+    await setLanguage(page, 'sv');
     for (const verdict of await judgeCardCertificates(h, card)) expect(verdict.ocsp).toBe('revoked');
   }, 300_000);
 });

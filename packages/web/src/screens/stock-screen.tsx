@@ -62,7 +62,11 @@ export const StockScreen = ({ ws, me }: { readonly ws: Workstation; readonly me:
   const [stock, setStock] = useState<Stock | null>(null);
   const [error, setError] = useState<PageError | null>(null);
   const [problems, setProblems] = useState<readonly BatchProblem[]>([]);
-  const [notice, setNotice] = useState<string | null>(null);
+  // Kept as what happened, so it reads in the language chosen afterwards too.
+  const [notice, setNotice] = useState<{
+    readonly kind: 'imported' | 'returned' | 'destroyed';
+    readonly values: Readonly<Record<string, string | number>>;
+  } | null>(null);
   const [busy, setBusy] = useState(false);
   const [csv, setCsv] = useState('');
   const [returnCard, setReturnCard] = useState('');
@@ -118,7 +122,7 @@ export const StockScreen = ({ ws, me }: { readonly ws: Workstation; readonly me:
       );
       setCsv('');
       await reload();
-      setNotice(fill(t.stock.imported, { count: done.imported, batch: done.batchId }));
+      setNotice({ kind: 'imported', values: { count: done.imported, batch: done.batchId } });
     });
   };
 
@@ -137,7 +141,7 @@ export const StockScreen = ({ ws, me }: { readonly ws: Workstation; readonly me:
         }),
       );
       await reload();
-      setNotice(fill(t.stock.returned, { card: formatCard(returnCard) }));
+      setNotice({ kind: 'returned', values: { card: formatCard(returnCard) } });
       setReturnCard('');
     });
   };
@@ -152,7 +156,7 @@ export const StockScreen = ({ ws, me }: { readonly ws: Workstation; readonly me:
         }),
       );
       await reload();
-      setNotice(fill(t.stock.destroyed, { card: formatCard(destroyCard) }));
+      setNotice({ kind: 'destroyed', values: { card: formatCard(destroyCard) } });
       setDestroyCard('');
     });
   };
@@ -194,7 +198,7 @@ export const StockScreen = ({ ws, me }: { readonly ws: Workstation; readonly me:
       <div aria-live="polite">
         {notice ? (
           <p role="status" className="notice">
-            {notice}
+            {fill(t.stock[notice.kind], notice.values)}
           </p>
         ) : null}
       </div>
