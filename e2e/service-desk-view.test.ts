@@ -309,5 +309,9 @@ describe('the service desk reads a case that covers the order', () => {
     const fields = await ownView.locator('dl.case-fields').textContent();
     expect(fields).toContain(BO.hsaId);
     expect(fields).toContain(grouped(BO.card));
+    // Bo's card as the training station's stock has it: its product and last physical day.
+    expect(fields).toMatch(
+      /(Kortprodukt|Card product) 573, (fysiskt giltigt till och med|physically usable through) \d{4}-\d\d-\d\d/,
+    );
   }, 180_000);
 });

@@ -87,6 +87,8 @@ describe('the service desk works a support case', () => {
     expect(fields[sv.support.admin2]).toBe(ADMIN_TVA_HSA);
     expect(fields[sv.support.recipient]).toBe(filed.fields.recipient);
     expect(fields[sv.support.cardNumber]).toBe(filed.fields.cardNumber);
+    // NO_ORDER: no order, so no card whose product and physical expiry the stock could name.
+    expect(fields[sv.support.cardStockLabel]).toBe('–');
     expect(fields[sv.support.agent]).toBe(filed.fields.agent);
     expect(fields[sv.support.agent]).toMatch(/^\d+\.\d+\.\d+ \(.+\)$/);
     expect(fields[sv.support.twoReaders]).toBe(sv.support.yes);

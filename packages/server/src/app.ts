@@ -22,6 +22,7 @@ import { RequestLog } from './http/request-log.js';
 import { adminRoutes } from './routes/admin.routes.js';
 import { auditRoutes } from './routes/audit.routes.js';
 import { authRoutes } from './routes/auth.routes.js';
+import { cardStockRoutes } from './routes/card-stock.routes.js';
 import { holderRoutes } from './routes/holder.routes.js';
 import { issuanceRoutes } from './routes/issuance.routes.js';
 import { catalogueRoutes, supportRoutes } from './routes/support.routes.js';
@@ -159,6 +160,7 @@ export const buildApp = async (ctx: ServerContext, options: AppOptions = {}): Pr
         { name: 'training' },
         { name: 'audit' },
         { name: 'stations' },
+        { name: 'stock' },
       ],
     },
   });
@@ -208,6 +210,7 @@ export const buildApp = async (ctx: ServerContext, options: AppOptions = {}): Pr
   await app.register(adminRoutes(ctx, services.directory, services.issuance), { prefix: '/api/admin' });
   await app.register(supportRoutes(ctx, services.issuance), { prefix: '/api/support' });
   await app.register(stationRoutes(ctx, services.directory), { prefix: '/api/stations' });
+  await app.register(cardStockRoutes(ctx, services.directory), { prefix: '/api/stock' });
   await app.register(catalogueRoutes, { prefix: '/api/catalogue' });
   if (ctx.trainingKit)
     await app.register(trainingRoutes(ctx, ctx.trainingKit, services.issuance), { prefix: '/api/training' });

@@ -12,6 +12,7 @@ import { buildApp } from './app.js';
 import { DEFAULT_CHECKPOINT_INTERVAL_MS } from './audit/audit-checkpoint.service.js';
 import { ChallengePurger } from './auth/challenge-purger.js';
 import { DEFAULT_SESSION_SETTINGS, type SessionSettings } from './auth/session.js';
+import { finishReturns } from './card-stock/card-stock.service.js';
 import {
   type CaSettingsFile,
   openCa,
@@ -336,6 +337,10 @@ export const startServer = async (options: ServeOptions): Promise<RunningServer>
     { db: store.db, ca: ctx.ca, now: () => ctx.clock.now() },
     RECONCILER_ACTOR,
   ).catch((error: unknown) => services.sweepFailures.report('reconciler', error, { what: 'stations' }));
+  // And a card return a crash interrupted: its certificates revoked, then the card destroyed.
+  await finishReturns({ db: store.db, ca: ctx.ca, now: () => ctx.clock.now() }, RECONCILER_ACTOR).catch(
+    (error: unknown) => services.sweepFailures.report('reconciler', error, { what: 'card returns' }),
+  );
   services.sweeper.start();
   services.reconciler.start();
   limits.report((message) => app.log.warn(message));

@@ -8,6 +8,7 @@ import type { StaffRolesTable } from './admin/staff.table.js';
 import type { AuditLogTable } from './audit/audit.table.js';
 import type { AuditSignersTable } from './audit/audit-signer.table.js';
 import type { CasTable } from './ca/ca.table.js';
+import type { StockCardsTable } from './card-stock/card-stock.table.js';
 import type { CertificatesTable, RevocationsTable } from './certificate/certificate.table.js';
 import type { CrlsTable } from './crl/crl.table.js';
 import type { Dialect } from './dialect.js';
@@ -45,6 +46,7 @@ export interface Database {
   issuance_intents: IssuanceIntentsTable;
   audit_signers: AuditSignersTable;
   stations: StationsTable;
+  stock_cards: StockCardsTable;
 }
 
 export interface StoreConfig {

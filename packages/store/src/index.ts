@@ -49,6 +49,20 @@ export {
 } from './ca/ca.repository.js';
 export type { CaKeyKind, CaRole, CasTable } from './ca/ca.table.js';
 export {
+  countStockCards,
+  findStockCards,
+  getStockCard,
+  holdSealedStockCard,
+  insertStockCards,
+  listReturningStockCards,
+  listStockCards,
+  moveStockCard,
+  type StockBatch,
+  type StoredStockCard,
+  unrevokedCertificatesOfCard,
+} from './card-stock/card-stock.repository.js';
+export { STOCK_PRODUCTS, STOCK_STATES, type StockCardsTable } from './card-stock/card-stock.table.js';
+export {
   type CertificateQuery,
   type CertificateStatus,
   type CrlEntry,

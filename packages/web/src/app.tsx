@@ -18,6 +18,7 @@ import { IssuancePortal } from './screens/issuance-portal.js';
 import { LoginScreen } from './screens/login-screen.js';
 import { ServiceDesk } from './screens/service-desk.js';
 import { StationAdmin } from './screens/station-admin.js';
+import { StockScreen } from './screens/stock-screen.js';
 import { TrainingPanel } from './screens/training-panel.js';
 import { useSubscription } from './use-subscription.js';
 
@@ -25,6 +26,7 @@ type Route =
   | { readonly screen: 'issuance' }
   | { readonly screen: 'admin' }
   | { readonly screen: 'stations' }
+  | { readonly screen: 'stock' }
   | { readonly screen: 'desk'; readonly caseId: string | null }
   | { readonly screen: 'catalogue'; readonly code: string | null }
   | { readonly screen: 'card' };
@@ -33,6 +35,7 @@ const routeOf = (hash: string): Route => {
   const [, screen, arg] = hash.replace(/^#/, '').split('/');
   if (screen === 'admin') return { screen: 'admin' };
   if (screen === 'stations') return { screen: 'stations' };
+  if (screen === 'stock') return { screen: 'stock' };
   if (screen === 'desk') return { screen: 'desk', caseId: arg || null };
   if (screen === 'catalogue') return { screen: 'catalogue', code: arg || null };
   if (screen === 'card') return { screen: 'card' };
@@ -165,6 +168,8 @@ export const App = () => {
         return <AdminPortal ws={ws} me={me} />;
       case 'stations':
         return <StationAdmin ws={ws} me={me} />;
+      case 'stock':
+        return <StockScreen ws={ws} me={me} />;
       case 'desk':
         return <ServiceDesk caseId={route.caseId} />;
       case 'catalogue':
@@ -221,6 +226,11 @@ export const App = () => {
                 <li>
                   <a href="#/stations" aria-current={route.screen === 'stations' ? 'page' : undefined}>
                     {t.app.nav.stations}
+                  </a>
+                </li>
+                <li>
+                  <a href="#/stock" aria-current={route.screen === 'stock' ? 'page' : undefined}>
+                    {t.app.nav.stock}
                   </a>
                 </li>
               </>

@@ -11,6 +11,7 @@ import {
   restartFlow,
   SUPPORT_COMMENT_MAX,
   type SupportCaseDraft,
+  type SupportCaseInput,
 } from '../index.js';
 import {
   admins,
@@ -33,9 +34,14 @@ const certificate: CertificateOnCard = {
   policies: ['1.2.752.9999.1.3'],
 };
 
-const draftOf = (driver: FlowDriver, comment = ' Kortet fungerar inte ') => {
+const draftOf = (
+  driver: FlowDriver,
+  comment = ' Kortet fungerar inte ',
+  stockCard: SupportCaseInput['stockCard'] = null,
+) => {
   const result = buildSupportCase({
     flow: driver.state,
+    stockCard,
     agent: { version: '1.4.2', packaging: 'npm' },
     certificatesOnCard: [certificate],
     stationId: 'st-disk-0001',
@@ -69,6 +75,18 @@ describe('support case', () => {
     });
     expect(draft.timeline).toBe(driver.state.timeline);
     expect(missingSupportFields(draft)).toEqual([]);
+  });
+
+  it('names the card’s product and physical expiry from its station’s stock, and only for its own card', () => {
+    const driver = new FlowDriver().to(5);
+    const stock = { product: '573' as const, physicalExpiry: { year: 2031, month: 3, day: 14 } };
+    expect(draftOf(driver, '', { cardNumber: RESERVE_CARD, ...stock }).cardStock).toEqual({
+      product: '573',
+      physicalExpiry: '2031-03-14',
+    });
+    const other = '9752278900000000999' as typeof RESERVE_CARD;
+    expect(draftOf(driver, '', { cardNumber: other, ...stock }).cardStock).toBeNull();
+    expect(draftOf(driver).cardStock).toBeNull();
   });
 
   it('lists each code once, in the order it first appeared', () => {

@@ -1,3 +1,4 @@
+import type { CardProductCode, StockCard } from '../card-life/card-stock.js';
 import type { ErrorCode } from '../error-code.js';
 import type { CardNumber } from '../identifiers/card-number.js';
 import type { HsaId } from '../identifiers/hsa-id.js';
@@ -5,7 +6,7 @@ import type { FlowOrder, ReaderSlot } from '../issuance/flow-event.js';
 import type { FlowState, FlowStatus, Step, TimelineEntry } from '../issuance/flow-state.js';
 import { type TwoReadersAnswer, twoReadersThroughout } from '../issuance/reader-log.js';
 import { type ErrorDetails, err, ok, type Result } from '../result.js';
-import type { Instant } from '../time.js';
+import { formatDate, type Instant } from '../time.js';
 
 /** A certificate as the card agent reads it from the card. */
 export interface CertificateOnCard {
@@ -42,6 +43,8 @@ export const MAX_CASE_ATTEMPTS = 10;
 
 export interface SupportCaseInput {
   readonly flow: FlowState;
+  /** The order's card as its card station's stock has it, if the card is in stock. */
+  readonly stockCard?: Pick<StockCard, 'cardNumber' | 'product' | 'physicalExpiry'> | null;
   /**
    * Earlier attempts at the same order (or before the restarts that led to this flow), any order;
    * the flow itself is left out if present.
@@ -85,6 +88,11 @@ export interface SupportCaseDraft {
   readonly admin2HsaId: HsaId | null;
   readonly recipientHsaId: HsaId | null;
   readonly cardNumber: CardNumber | null;
+  /**
+   * The card's product (473/573) and last physical day (`YYYY-MM-DD`) from the card station's
+   * stock; null when the card is in no stock (absent in older cases).
+   */
+  readonly cardStock?: { readonly product: CardProductCode; readonly physicalExpiry: string } | null;
   readonly agentVersion: string | null;
   readonly agentPackaging: string | null;
   /** The card station that signed the agent's version and the certificates; null: none did. */
@@ -136,6 +144,11 @@ export const buildSupportCase = (input: SupportCaseInput): Result<SupportCaseDra
     admin2HsaId: flow.login?.admin ?? null,
     recipientHsaId: order?.recipientHsaId ?? null,
     cardNumber: order?.cardNumber ?? null,
+    // Only the stock of the case's own card: a lookup of another number says nothing of this one.
+    cardStock:
+      input.stockCard != null && order?.cardNumber === input.stockCard.cardNumber
+        ? { product: input.stockCard.product, physicalExpiry: formatDate(input.stockCard.physicalExpiry) }
+        : null,
     agentVersion: input.agent?.version ?? null,
     agentPackaging: input.agent?.packaging ?? null,
     stationId: input.stationId ?? null,

@@ -25,6 +25,7 @@ import {
   type StatementKind,
   startFlow,
   transitionOrder,
+  transitionStockCard,
   viewOf,
 } from '@reservkort/domain';
 import { type CertificateAuthority, checkCsr, type SignedCard } from '@reservkort/pki';
@@ -38,6 +39,7 @@ import {
   getFlow,
   getOrder,
   getPersonByHsaId,
+  getStockCard,
   type IssuancePurpose,
   insertChallenge,
   insertFlow,
@@ -46,8 +48,10 @@ import {
   listCertificatesOfIntent,
   listFlowsForOrder,
   markLoginCardRemoved,
+  moveStockCard,
   type StoredFlow,
   type StoredIssuanceIntent,
+  type StoredOrder,
   StoreError,
   settleIntent,
   updateFlow,
@@ -1088,7 +1092,33 @@ export class IssuanceService {
       });
       // Two admins signing the same order at once: the order's version lets exactly one through.
       if (!changed) throw new ApiError('ORDER_STATE_CONFLICT', { state: 'order changed meanwhile' });
+      if (type === 'complete') await this.issueStockCard(trx, order, at);
     }
+  }
+
+  /**
+   * The acknowledged card leaves its station's stock as issued to the holder, in the transaction
+   * that ends the flow. An order registered before card stock existed has no card in stock: nothing
+   * to record then.
+   */
+  private async issueStockCard(trx: Transaction<Database>, order: StoredOrder, at: number): Promise<void> {
+    const card = await getStockCard(trx, order.cardNumber);
+    if (card === null) return;
+    const issued = transitionStockCard(card, { type: 'issue', at, holder: order.recipient.hsaId });
+    if (!issued.ok) throw new ApiError(issued.error.code, issued.error.details ?? {});
+    if (!(await moveStockCard(trx, { card: issued.value, expectedVersion: card.version })))
+      throw new ApiError('CARD_STOCK_CONFLICT', {
+        cardNumber: card.cardNumber,
+        state: 'changed meanwhile',
+        event: 'issue',
+      });
+    await appendAudit(trx, {
+      at,
+      actor: 'issuance',
+      action: 'stock.card-issued',
+      subject: card.cardNumber,
+      details: { station: card.stationId, order: order.id },
+    });
   }
 
   /** Carries out a flow's pending revocations (idempotent), then clears them. */

@@ -14,6 +14,7 @@ import {
 import { Page } from '../test-support/page.js';
 import { provisionCard } from '../test-support/provision-card.js';
 import { flowStationNonce, readersStatement } from '../test-support/station-agent.js';
+import { stockTestCards } from '../test-support/test-stock.js';
 
 const DESK = 'SE2321000016-desk' as HsaId;
 const DESK_CARD = '9752278900000000009' as CardNumber;
@@ -47,6 +48,7 @@ describe('admin portal and support cases over HTTP', () => {
   let h: Harness;
   beforeEach(async () => {
     h = await createIssuanceHarness();
+    await stockTestCards(h.t.store.db, ['9752278900000000555', '9752278900000000556'] as CardNumber[]);
   });
   afterEach(async () => {
     await h.dispose();

@@ -20,6 +20,7 @@ import {
   createIssuanceHarness,
   type Harness,
 } from '../test-support/issuance-harness.js';
+import { stockTestCards } from '../test-support/test-stock.js';
 
 const DAY = 86_400_000;
 const ULLA = RECIPIENTS.noOrder.person.hsaId;
@@ -32,6 +33,11 @@ describe.each(DIALECTS)('one card number, one person, on %s', (dialect) => {
   beforeAll(async () => {
     h = await createIssuanceHarness({}, () => ({}), dialect);
     await addAcceptanceDirectory(h, { actors: [] });
+    // The numbers these tests order, sealed in the test station's stock.
+    await stockTestCards(
+      h.t.store.db,
+      Array.from({ length: 10 }, (_, i) => card(601 + i)),
+    );
     admin1 = new Client(h);
     expect((await admin1.login(ADMIN1_CARD)).status).toBe(200);
   });

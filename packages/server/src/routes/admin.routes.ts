@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import {
+  type BranchId,
   type CardNumber,
   cardNumberProblem,
   classifySearchQuery,
   type DomainError,
   dateOf,
+  endDateOf,
   type HsaId,
   holdsKurIn,
   type Instant,
@@ -14,6 +16,7 @@ import {
   type Person,
   registerOrder,
   type SignedStatement,
+  stockProblem,
   transitionOrder,
 } from '@reservkort/domain';
 import {
@@ -22,6 +25,9 @@ import {
   consumeChallenge,
   type Database,
   getOrder,
+  getStation,
+  getStockCard,
+  holdSealedStockCard,
   insertOrder,
   markLoginCardRemoved,
   type StoredOrder,
@@ -34,6 +40,7 @@ import { verifyCardCertificate, verifyCardSignature } from '../auth/card-certifi
 import { loginCardStillIn, verifyChallengeReaders } from '../auth/login-station.js';
 import { type CurrentSession, requireSession } from '../auth/session.js';
 import { issueChallenge, readStatement, statement } from '../auth/signing-challenge.js';
+import { hasRoleAtStation } from '../card-stock/card-stock.service.js';
 import { ApiError } from '../http/api-error.js';
 import { adminOf, type DirectoryCache, lookUp } from '../issuance/directory.js';
 import type { IssuanceService } from '../issuance/issuance.service.js';
@@ -48,6 +55,11 @@ const base64 = { type: 'string', pattern: '^[A-Za-z0-9+/]*={0,2}$', minLength: 4
 
 interface OrderDraft {
   readonly personHsaId: string;
+  /**
+   * The card station (a branch) whose stock the card comes from, when the session was not proven at
+   * a card station; otherwise the station the session was proven at decides.
+   */
+  readonly stationId?: string;
   readonly cardNumber: string;
   readonly validity: { readonly notBefore: number; readonly notAfter: number };
   readonly idDocument: string;
@@ -67,6 +79,7 @@ const isOrderDraft = (
     typeof fields.idDocument === 'string' &&
     typeof fields.nonce === 'string' &&
     typeof fields.stationNonce === 'string' &&
+    (fields.stationId === undefined || typeof fields.stationId === 'string') &&
     typeof validity === 'object' &&
     validity !== null &&
     Number.isSafeInteger(validity.notBefore) &&
@@ -187,6 +200,46 @@ export const adminRoutes =
       return use.orders;
     };
 
+    /**
+     * The card station an order takes its card from: the branch of the card station the session
+     * was proven at; without one, the station the order names, where the admin must hold a role.
+     */
+    const orderingStation = async (
+      from: Kysely<Database> | Transaction<Database>,
+      current: CurrentSession,
+      named: string | undefined,
+    ): Promise<BranchId> => {
+      if (current.station !== null) {
+        const station = await getStation(from, current.station.stationId);
+        if (station === null) throw new ApiError('STATION_NOT_REGISTERED');
+        return station.branchId;
+      }
+      if (named === undefined) throw new ApiError('CARD_NOT_PROVEN', { reason: 'login not at a station' });
+      const tree = await directory.organisation(ctx.clock.now());
+      if (!hasRoleAtStation(tree, await adminOf(db, current.hsaId), named))
+        throw new ApiError('NO_ROLE_IN_BRANCH');
+      return named;
+    };
+
+    /**
+     * Refuses a card the ordering station cannot give for certificates valid through the order's
+     * last day; in the registering transaction it also holds the sealed card, so that a destruction
+     * that read it before cannot win as well.
+     */
+    const checkStock = async (
+      from: Kysely<Database> | Transaction<Database>,
+      cardNumber: CardNumber,
+      stationId: BranchId,
+      notAfter: Instant,
+      hold: boolean,
+    ): Promise<void> => {
+      const card = await getStockCard(from, cardNumber);
+      const problem = stockProblem(cardNumber, card, stationId, endDateOf(notAfter));
+      if (problem !== null) throw new ApiError(problem.code, problem.details ?? {});
+      if (hold && card !== null && !(await holdSealedStockCard(from, cardNumber, card.version)))
+        throw new ApiError('CARD_STOCK_CONFLICT', { cardNumber, state: 'changed meanwhile', event: 'issue' });
+    };
+
     /** Every problem of an order goes back at once: the first as the code, all of them listed. */
     const refuse = (problems: readonly DomainError[]): ApiError => {
       const first = problems[0];
@@ -213,6 +266,8 @@ export const adminRoutes =
                 required: ['notBefore', 'notAfter'],
               },
               idDocument: { type: 'string', maxLength: 40 },
+              // Only for a session not proven at a card station: the station (branch) whose stock to use.
+              stationId: { type: 'string', minLength: 1, maxLength: 64 },
             },
             required: ['personHsaId', 'cardNumber', 'validity', 'idDocument'],
             additionalProperties: false,
@@ -247,6 +302,8 @@ export const adminRoutes =
         const checked = await draftFrom(current, person, draft, provisional);
         if (!checked.ok) throw refuse(checked.error);
         await checkCardNumber(db, checked.value.cardNumber, person.hsaId, ctx.clock.now());
+        const stationId = await orderingStation(db, current, request.body.stationId);
+        await checkStock(db, checked.value.cardNumber, stationId, checked.value.validity.notAfter, false);
         const challenge = await issueChallenge(
           db,
           statement({ purpose: 'register-order', ...draft }),
@@ -343,6 +400,7 @@ export const adminRoutes =
         try {
           await db.transaction().execute(async (trx) => {
             const earlier = await checkCardNumber(trx, order.cardNumber, person.hsaId, now);
+            const stationId = await orderingStation(trx, current, draft.stationId);
             // An unused order past its validity still reads 'registered' and so still holds the
             // number in the store: record its expiry first, as the order's rules already imply.
             for (const lapsed of earlier.filter((o) => o.state === 'registered')) {
@@ -366,6 +424,9 @@ export const adminRoutes =
               }
             }
             await insertOrder(trx, order);
+            // After the insert: of parallel registrations of the number the store's index refuses
+            // all but one first, with the rule they broke; the hold then stops a destruction.
+            await checkStock(trx, order.cardNumber, stationId, order.validity.notAfter, true);
             await appendAudit(trx, {
               at: now,
               actor: current.hsaId,

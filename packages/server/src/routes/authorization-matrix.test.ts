@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { CardNumber, ErrorCode } from '@reservkort/domain';
+import { getStockCard, moveStockCard } from '@reservkort/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { statusOf } from '../http/api-error.js';
 import { stationCsr } from '../station/station-key.js';
@@ -34,8 +35,25 @@ import {
   createIssuanceHarness,
   type Harness,
 } from '../test-support/issuance-harness.js';
+import { stockTestCards } from '../test-support/test-stock.js';
 
 const run = promisify(execFile);
+/** Cards of the hospital's card station: admin 1 holds KRA there, admin 2 RA above it. */
+const STOCK = {
+  toReturn: '9752278900000000801' as CardNumber,
+  toDestroy: '9752278900000000802' as CardNumber,
+};
+let stockBatch = 900;
+/** A batch of one new card for the hospital's station, different at every call. */
+const stockBatchBody = () => ({
+  lines: [
+    {
+      cardNumber: `97522789000000${String(stockBatch++).padStart(5, '0')}`,
+      product: '473',
+      manufactured: '2026-03-15',
+    },
+  ],
+});
 const COLUMNS = ['anonymous', 'noCsrf', 'loa2', 'noRole', 'admin1', 'desk', 'admin2'] as const;
 type Column = (typeof COLUMNS)[number];
 type Caller = Exclude<Column, 'anonymous' | 'noCsrf'>;
@@ -467,6 +485,39 @@ describe('authorization matrix: every endpoint × caller', () => {
       // Admin 1 revokes it; admin 2 finds it revoked, which changes nothing.
       expected: adminPortal('POST', { admin1: ok(), admin2: ok() }),
     },
+    // --- card stock: administrators with a role at the station; the service desk may read ---
+    {
+      name: 'GET /api/stock/:stationId',
+      method: 'GET',
+      url: () => '/api/stock/hospital',
+      csrfCaller: 'admin1',
+      expected: { ...adminPortal('GET', { admin1: ok(), admin2: ok() }), desk: ok() },
+    },
+    {
+      name: 'POST /api/stock/:stationId/batches',
+      method: 'POST',
+      url: () => '/api/stock/hospital/batches',
+      body: () => stockBatchBody(),
+      csrfCaller: 'admin1',
+      expected: adminPortal('POST', { admin1: ok(201), admin2: ok(201) }),
+    },
+    {
+      name: 'POST /api/stock/cards/:cardNumber/return',
+      method: 'POST',
+      url: () => `/api/stock/cards/${STOCK.toReturn}/return`,
+      body: () => ({ cause: 'ordinary-card-back' }),
+      csrfCaller: 'admin1',
+      // Admin 1 records the return; admin 2 gets past authorisation to find the card destroyed.
+      expected: adminPortal('POST', { admin1: ok(), admin2: past('CARD_DESTROYED') }),
+    },
+    {
+      name: 'POST /api/stock/cards/:cardNumber/destroy',
+      method: 'POST',
+      url: () => `/api/stock/cards/${STOCK.toDestroy}/destroy`,
+      body: () => ({ why: 'damaged' }),
+      csrfCaller: 'admin1',
+      expected: adminPortal('POST', { admin1: ok(), admin2: past('CARD_DESTROYED') }),
+    },
     // --- the service desk's queue ---
     {
       name: 'GET /api/support/cases',
@@ -559,6 +610,22 @@ describe('authorization matrix: every endpoint × caller', () => {
     const station = await clients.admin2.post('/api/stations', await stationRegistration());
     expect(station.status, JSON.stringify(station.body)).toBe(201);
     ids.station = station.body.stationId;
+    // The numbers the order rows take, in the test station's stock; and at the hospital's station,
+    // a card given out (to return) and a sealed one (to destroy).
+    await stockTestCards(
+      h.t.store.db,
+      Array.from(
+        { length: 100 },
+        (_, i) => `97522789000000${String(500 + i).padStart(5, '0')}` as CardNumber,
+      ),
+    );
+    await stockTestCards(h.t.store.db, [STOCK.toReturn, STOCK.toDestroy], 'hospital');
+    const given = await getStockCard(h.t.store.db, STOCK.toReturn);
+    if (given === null) throw new Error('fixture stock');
+    await moveStockCard(h.t.store.db, {
+      card: { ...given, state: 'issued', holder: ANNA, stateChangedAt: h.clock.now() },
+      expectedVersion: given.version,
+    });
   });
   afterAll(async () => {
     await h?.dispose();

@@ -2,7 +2,7 @@
 // where a statement of a given purpose is expected is refused with the catalogue's code. Numbers
 // beyond what the database takes are refused before they reach it.
 
-import { isErrorCode } from '@reservkort/domain';
+import { type CardNumber, isErrorCode } from '@reservkort/domain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Answer, Client, send, signWithCard } from '../test-support/acceptance-client.js';
 import { ACTORS, addAcceptanceDirectory } from '../test-support/acceptance-directory.js';
@@ -14,6 +14,7 @@ import {
   type Harness,
 } from '../test-support/issuance-harness.js';
 import { readersStatement } from '../test-support/station-agent.js';
+import { stockTestCards } from '../test-support/test-stock.js';
 
 /** A refusal the catalogue explains: 4xx with a known code. */
 const expectRefused = (answer: Answer, code: string) => {
@@ -37,6 +38,7 @@ describe('a challenge used where it does not belong', () => {
   beforeAll(async () => {
     h = await createIssuanceHarness();
     await addAcceptanceDirectory(h, { actors: ['desk'] });
+    await stockTestCards(h.t.store.db, ['9752278900000000777' as CardNumber]);
     admin1.client = new Client(h);
     admin2.client = new Client(h);
     desk.client = new Client(h);

@@ -16,6 +16,7 @@ import {
   type Harness,
 } from '../test-support/issuance-harness.js';
 import { payloadOf, readersStatement } from '../test-support/station-agent.js';
+import { stockTestCards } from '../test-support/test-stock.js';
 
 const DAY = 86_400_000;
 const card = (serial: number) => `97522789000000${String(serial).padStart(5, '0')}` as CardNumber;
@@ -34,6 +35,9 @@ describe.each(DIALECTS)('the login card proven by its card station on %s', (dial
     h = await createIssuanceHarness({}, () => ({}), dialect);
     stationId = h.agent.stationView(h.agentToken).stationId ?? '';
     expect(stationId).toMatch(/^st-/);
+    await stockTestCards(h.t.store.db, [card(701), card(703), card(704)]);
+    // For the session without a station: the order names a station where admin 1 holds a role.
+    await stockTestCards(h.t.store.db, [card(702)], 'clinic');
   });
   afterAll(async () => {
     await h?.dispose();
@@ -46,12 +50,13 @@ describe.each(DIALECTS)('the login card proven by its card station on %s', (dial
       .where('admin_hsa_id', '=', ADMIN1)
       .orderBy('created_at')
       .execute();
-  const prepare = (client: Client, cardNumber: CardNumber) =>
+  const prepare = (client: Client, cardNumber: CardNumber, extra: { stationId?: string } = {}) =>
     client.post('/api/admin/orders/prepare', {
       personHsaId: ANNA,
       cardNumber,
       validity: { notBefore: h.clock.now(), notAfter: h.clock.now() + 5 * DAY },
       idDocument: 'swedish-passport',
+      ...extra,
     });
   const ordersOf = async (cardNumber: CardNumber) => (await cardNumberUse(h.t.store.db, cardNumber)).orders;
 
@@ -126,7 +131,10 @@ describe.each(DIALECTS)('the login card proven by its card station on %s', (dial
     const { readers: _left, ...withoutStation } = await loginBody(h, ADMIN1_CARD);
     expect((await admin1.loginWith(withoutStation)).status).toBe(200);
     const number = card(702);
-    const prepared = await prepare(admin1, number);
+    // Without a station the order names the one whose stock the card comes from; the register
+    // step still needs the station to prove the login card.
+    const prepared = await prepare(admin1, number, { stationId: 'clinic' });
+    expect(prepared.status, JSON.stringify(prepared.body)).toBe(200);
     refusedWith(
       await admin1.post('/api/admin/orders', await orderBody(h, prepared.body)),
       'CARD_NOT_PROVEN',

@@ -20,6 +20,7 @@ import {
   consumeChallenge,
   getAdmin,
   getCase,
+  getStockCard,
   hasStaffRole,
   insertCase,
   insertChallenge,
@@ -121,7 +122,10 @@ export const supportRoutes =
       // The order's earlier attempts (a restart is a new flow), and the order a miss explained.
       const attempts = await earlierAttempts(db, flow);
       const explained = await explainedOrderOf(db, flow.state);
-      return { reporter, flow, attempts, explained, now: ctx.clock.now() };
+      // The card's product and physical expiry, as its card station's stock has them.
+      const cardNumber = (flow.state.order ?? flow.state.candidate ?? explained)?.cardNumber ?? null;
+      const stockCard = cardNumber === null ? null : await getStockCard(db, cardNumber);
+      return { reporter, flow, attempts, explained, stockCard, now: ctx.clock.now() };
     };
 
     /**
@@ -137,6 +141,7 @@ export const supportRoutes =
         flow: report.flow.state,
         earlierAttempts: report.attempts,
         explainedOrder: report.explained,
+        stockCard: report.stockCard,
         agent: facts.agent,
         certificatesOnCard: facts.certificatesOnCard,
         stationId: facts.stationId,

@@ -27,6 +27,7 @@ import {
 } from '@reservkort/store';
 import { ADMIN1, ADMIN2, type Harness } from './issuance-harness.js';
 import { provisionCard } from './provision-card.js';
+import { stockTestCards } from './test-stock.js';
 
 /** A valid personnummer (or samordningsnummer, day + 60) for a birth date and a serial. */
 export const personalNumberText = (yyyymmdd: string, serial = '123'): string =>
@@ -220,6 +221,12 @@ export const addAcceptanceDirectory = async (
   }
 
   for (const { person } of Object.values(RECIPIENTS)) await insertPerson(db, { ...person, createdAt: now });
+  await stockTestCards(
+    db,
+    Object.values(RECIPIENTS).flatMap((r) => ('cardNumber' in r ? [r.cardNumber] : [])),
+    'region',
+    now,
+  );
   await insertOrderFor(h, {
     id: 'order-protected',
     person: RECIPIENTS.protectedPerson.person,

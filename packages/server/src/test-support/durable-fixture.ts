@@ -41,6 +41,7 @@ import {
 } from './issuance-harness.js';
 import { provisionCard } from './provision-card.js';
 import { giveTestBureauKeys } from './test-station.js';
+import { stockTestCards } from './test-stock.js';
 
 const run = promisify(execFile);
 export const BIN = new URL('../../bin/reservkort.js', import.meta.url).pathname;
@@ -203,6 +204,13 @@ export const seedDirectory = async (
     if (!order.ok) throw new Error(`fixture order: ${JSON.stringify(order.error)}`);
     await insertOrder(db, order.value);
   }
+  // The recipients' reserve cards, sealed in the stock of the workstation's station (`region`).
+  await stockTestCards(
+    db,
+    recipients.map((r) => r.reserveCard),
+    'region',
+    now,
+  );
 };
 
 const ADMIN_NAMES: Record<string, { card: CardNumber; surname: string }> = {

@@ -28,6 +28,7 @@ import type { ServerContext } from '../server-context.js';
 import { createServices, type Services } from '../services.js';
 import { CARD_PINS, provisionCard } from './provision-card.js';
 import { giveTestBureauKeys, openTestStation, registerTestStation } from './test-station.js';
+import { stockTestCards } from './test-stock.js';
 
 export const ADMIN1 = 'SE2321000016-adm1' as HsaId;
 export const ADMIN2 = 'SE2321000016-adm2' as HsaId;
@@ -163,6 +164,8 @@ export const createIssuanceHarness = async (
   });
   if (!order.ok) throw new Error(`fixture order: ${JSON.stringify(order.error)}`);
   await insertOrder(db, order.value);
+  // The reserve card is in the test station's stock (branch `region`), as the card bureau left it.
+  await stockTestCards(db, [RESERVE_CARD], 'region', now);
 
   const ctx: ServerContext = {
     store: t.store,

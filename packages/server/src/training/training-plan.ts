@@ -258,6 +258,12 @@ export const TRAINING_ORDERS: readonly PlannedOrder[] = [
 export const SPARE_RESERVE_CARD = cardNumber('9752278900000000299');
 
 /**
+ * A sealed 473 card in stock whose physical life ends three days after the seed: an order for it
+ * that runs longer is refused with CARD_PAST_PHYSICAL_EXPIRY.
+ */
+export const AGEING_STOCK_CARD = cardNumber('9752278900000000298');
+
+/**
  * The PIN letter of a sealed reserve card, from the last three digits of its number, so that a
  * trainer can tell it without the printout: …201 has PIN 1 2011, PIN 2 2012, PUK 87654201.
  */

@@ -4,6 +4,7 @@ import type { VirtualBackend } from '@reservkort/agent';
 import {
   addDays,
   buildOrganisationTree,
+  type CalendarDate,
   type CardNumber,
   DAY,
   dateOf,
@@ -16,7 +17,9 @@ import {
   type Person,
   type PersonalNumber,
   parseHsaId,
+  physicalExpiryOf,
   registerOrder,
+  type StockCard,
 } from '@reservkort/domain';
 import type { CertificateAuthority } from '@reservkort/pki';
 import {
@@ -27,6 +30,7 @@ import {
   getPersonByHsaId,
   grantStaffRole,
   insertOrder,
+  insertStockCards,
   listBranches,
 } from '@reservkort/store';
 import type { Kysely } from 'kysely';
@@ -40,6 +44,7 @@ import { holderPlace } from '../issuance/directory.js';
 import { provisionStaffCard } from '../issuance/staff-card-provisioner.js';
 import {
   ADMIN_CARD_PINS,
+  AGEING_STOCK_CARD,
   type CardPins,
   type PlannedOrder,
   type PlannedPerson,
@@ -56,6 +61,7 @@ import {
   TRAINING_ORDERS,
   TRAINING_PRODUCT,
 } from './training-plan.js';
+import { TRAINING_STATION } from './training-station.js';
 import { summariseTraining, type TrainingSummary } from './training-summary.js';
 
 export {
@@ -289,6 +295,30 @@ export async function giveBureauKeys(cards: VirtualBackend, ca: CertificateAutho
   return given;
 }
 
+/**
+ * The training station's stock: the ordered cards and the spare as 573 cards made a year ago, and
+ * one 473 card whose physical life ends three days from today.
+ */
+const trainingStock = (today: CalendarDate, now: Instant): StockCard[] => {
+  const made = { ...today, year: today.year - 1 };
+  const ageing = addDays({ ...today, year: today.year - 4 }, 4);
+  const sealed = (cardNumber: CardNumber, product: '473' | '573', manufactured: CalendarDate): StockCard => ({
+    cardNumber,
+    product,
+    manufactured,
+    physicalExpiry: physicalExpiryOf(product, manufactured),
+    stationId: TRAINING_STATION.branchId,
+    state: 'sealed',
+    stateChangedAt: now,
+    holder: null,
+  });
+  return [
+    ...TRAINING_ORDERS.map((o) => sealed(o.cardNumber, '573', made)),
+    sealed(SPARE_RESERVE_CARD, '573', made),
+    sealed(AGEING_STOCK_CARD, '473', ageing),
+  ];
+};
+
 async function seedOrReadBack(deps: TrainingSeedDependencies): Promise<TrainingSummary> {
   const { db, cards, now } = deps;
   const existingBranches = (await listBranches(db)).length;
@@ -361,6 +391,16 @@ async function seedOrReadBack(deps: TrainingSeedDependencies): Promise<TrainingS
         },
       });
     }
+    // The card station's stock: every reserve card sealed, as the card bureau's batch left them.
+    const stock = trainingStock(today, now);
+    await insertStockCards(trx, stock, { id: 'training-batch', importedBy: TRAINING_ACTOR, importedAt: now });
+    await appendAudit(trx, {
+      at: now,
+      actor: TRAINING_ACTOR,
+      action: 'stock.imported',
+      subject: 'training-batch',
+      details: { station: TRAINING_STATION.branchId, cards: stock.length, source: 'training' },
+    });
     await appendAudit(trx, {
       at: now,
       actor: TRAINING_ACTOR,

@@ -1403,6 +1403,7 @@ export interface paths {
                             notAfter: number;
                         };
                         idDocument: string;
+                        stationId?: string;
                     };
                 };
             };
@@ -2072,6 +2073,231 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/stock/{stationId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A card station’s stock, of one state if asked, with the count of every state */
+        get: {
+            parameters: {
+                query?: {
+                    state?: "sealed" | "issued" | "returned" | "destroyed";
+                };
+                header?: never;
+                path: {
+                    stationId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            station: {
+                                id: string;
+                                name: string;
+                            };
+                            counts: {
+                                sealed: number;
+                                issued: number;
+                                returned: number;
+                                destroyed: number;
+                            };
+                            cards: {
+                                cardNumber: string;
+                                /** @enum {string} */
+                                product: "473" | "573";
+                                manufactured: string;
+                                physicalExpiry: string;
+                                stationId: string;
+                                /** @enum {string} */
+                                state: "sealed" | "issued" | "returned" | "destroyed";
+                                stateChangedAt: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/stock/{stationId}/batches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Register a batch of sealed cards to the station: all or none, every problem with its line */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    stationId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        csv?: string;
+                        lines?: {
+                            cardNumber: string;
+                            product: string;
+                            manufactured: string;
+                            physicalExpiry?: string;
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            batchId: string;
+                            imported: number;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/stock/cards/{cardNumber}/return": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Record a card’s return: its e-ID revoked (superseded or cessationOfOperation), the card destroyed */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    cardNumber: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        cause: "ordinary-card-back" | "no-longer-needed";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            cardNumber: string;
+                            /** @enum {string} */
+                            product: "473" | "573";
+                            manufactured: string;
+                            physicalExpiry: string;
+                            stationId: string;
+                            /** @enum {string} */
+                            state: "sealed" | "issued" | "returned" | "destroyed";
+                            stateChangedAt: number;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/stock/cards/{cardNumber}/destroy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Destroy a sealed card never given out (damaged, or past its physical expiry) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    cardNumber: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        why: "damaged" | "past-physical-expiry";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            cardNumber: string;
+                            /** @enum {string} */
+                            product: "473" | "573";
+                            manufactured: string;
+                            physicalExpiry: string;
+                            stationId: string;
+                            /** @enum {string} */
+                            state: "sealed" | "issued" | "returned" | "destroyed";
+                            stateChangedAt: number;
+                        };
                     };
                 };
             };

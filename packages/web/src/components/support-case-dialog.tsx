@@ -90,6 +90,14 @@ export const SupportCaseDialog = ({ preview: load, send: deliver, onClose }: Sup
             <dd data-field="recipient">{value(c.recipientHsaId)}</dd>
             <dt>{t.support.cardNumber}</dt>
             <dd data-field="cardNumber">{formatCard(c.cardNumber)}</dd>
+            <dt>{t.support.cardStockLabel}</dt>
+            <dd data-field="cardStock">
+              {c.cardStock
+                ? t.support.cardStock
+                    .replace('{product}', c.cardStock.product)
+                    .replace('{expiry}', c.cardStock.physicalExpiry)
+                : '–'}
+            </dd>
             <dt>{t.support.agent}</dt>
             <dd data-field="agent">
               {c.agentVersion ? `${c.agentVersion} (${value(c.agentPackaging)})` : '–'}

@@ -14,6 +14,7 @@ export interface UiTexts {
       readonly issuance: string;
       readonly admin: string;
       readonly stations: string;
+      readonly stock: string;
       readonly desk: string;
       readonly catalogue: string;
       readonly card: string;
@@ -167,6 +168,9 @@ export interface UiTexts {
     readonly admin2: string;
     readonly recipient: string;
     readonly cardNumber: string;
+    /** The card's product and last physical day from its station's stock: {product}, {expiry}. */
+    readonly cardStock: string;
+    readonly cardStockLabel: string;
     readonly agent: string;
     readonly certificates: string;
     readonly noCertificates: string;
@@ -219,6 +223,8 @@ export interface UiTexts {
     readonly newOrder: string;
     readonly product: string;
     readonly cardNumber: string;
+    readonly fromStock: string;
+    readonly fromStockNone: string;
     readonly validFrom: string;
     readonly validTo: string;
     readonly idDocument: string;
@@ -229,6 +235,51 @@ export interface UiTexts {
     readonly cancelled: string;
     readonly state: { readonly [S in OrderState]: string };
     readonly loa2: string;
+  };
+  readonly stock: {
+    readonly title: string;
+    readonly intro: string;
+    readonly station: string;
+    readonly counts: string;
+    readonly states: {
+      readonly sealed: string;
+      readonly issued: string;
+      readonly returned: string;
+      readonly destroyed: string;
+    };
+    readonly filter: string;
+    readonly all: string;
+    readonly cards: string;
+    readonly cardNumber: string;
+    readonly product: string;
+    readonly physicalExpiry: string;
+    readonly state: string;
+    readonly changed: string;
+    readonly empty: string;
+    readonly importTitle: string;
+    readonly importIntro: string;
+    readonly paste: string;
+    readonly file: string;
+    readonly importButton: string;
+    /** {count}, {batch}. */
+    readonly imported: string;
+    readonly problems: string;
+    readonly returnTitle: string;
+    readonly returnIntro: string;
+    readonly returnCard: string;
+    readonly cause: string;
+    readonly causes: { readonly 'ordinary-card-back': string; readonly 'no-longer-needed': string };
+    readonly returnButton: string;
+    /** {card}. */
+    readonly returned: string;
+    readonly destroyTitle: string;
+    readonly destroyCard: string;
+    readonly why: string;
+    readonly whys: { readonly damaged: string; readonly 'past-physical-expiry': string };
+    readonly destroyButton: string;
+    /** {card}. */
+    readonly destroyed: string;
+    readonly none: string;
   };
   readonly stations: {
     readonly title: string;
@@ -329,6 +380,7 @@ const sv: UiTexts = {
       issuance: 'Utgivning',
       admin: 'Beställ reservkort',
       stations: 'Kortstationer',
+      stock: 'Kortlager',
       desk: 'Servicedesk',
       catalogue: 'Felkatalog',
       card: 'Kort och PIN-koder',
@@ -481,6 +533,8 @@ const sv: UiTexts = {
     admin2: 'HSA-id administratör 2 (utfärdare)',
     recipient: 'HSA-id kortmottagare',
     cardNumber: 'Reservkortets kortnummer',
+    cardStockLabel: 'Kortprodukt och fysisk giltighet',
+    cardStock: 'Kortprodukt {product}, fysiskt giltigt till och med {expiry}',
     agent: 'Kortagentens version och paketering',
     certificates: 'Certifikat på kortet',
     noCertificates: 'Inga certifikat på kortet.',
@@ -539,6 +593,8 @@ const sv: UiTexts = {
     orders: 'Beställda reservkort LoA3',
     noOrders: 'Inga beställningar.',
     newOrder: 'SITHS e-ID LoA3 till reservkort',
+    fromStock: 'Välj ett förseglat kort ur kortstationens lager',
+    fromStockNone: '– eller skriv kortnumret nedan –',
     product: 'Produkt',
     cardNumber: 'Reservkortets kortnummer',
     validFrom: 'Giltig från',
@@ -565,6 +621,49 @@ const sv: UiTexts = {
       expired: 'Utgången',
     },
     loa2: 'Du är inloggad med ett LoA2-kort och kan inte registrera beställningar.',
+  },
+  stock: {
+    title: 'Kortlager',
+    intro:
+      'Kortstationens reservkort: förseglade kort som kortbyrån levererat, kort som lämnats ut, och kort som lämnats tillbaka och förstörts.',
+    station: 'Kortstation',
+    counts: 'Antal kort per läge',
+    states: { sealed: 'Förseglade', issued: 'Utlämnade', returned: 'Återlämnade', destroyed: 'Förstörda' },
+    filter: 'Visa',
+    all: 'Alla',
+    cards: 'Kort',
+    cardNumber: 'Kortnummer',
+    product: 'Kortprodukt',
+    physicalExpiry: 'Fysiskt giltigt till och med',
+    state: 'Läge',
+    changed: 'Ändrat',
+    empty: 'Inga kort.',
+    importTitle: 'Läs in en bunt',
+    importIntro:
+      'Klistra in buntens rader från kortbyrån eller välj CSV-filen. Första raden namnger kolumnerna: card_number, product, manufactured och (valfritt) physical_expiry. Hela bunten läses in, eller ingenting.',
+    paste: 'Buntens rader (CSV)',
+    file: 'Eller välj en CSV-fil',
+    importButton: 'Läs in bunten',
+    imported: '{count} kort lästes in som förseglade (bunt {batch}).',
+    problems: 'Inget kort lästes in. Rätta raderna nedan och läs in hela bunten igen:',
+    returnTitle: 'Registrera återlämning',
+    returnIntro:
+      'När kortet kommer tillbaka spärras dess e-legitimation och kortet förstörs. Det kan aldrig användas igen.',
+    returnCard: 'Utlämnat kort',
+    cause: 'Orsak',
+    causes: {
+      'ordinary-card-back': 'Det ordinarie kortet är tillbaka (ersätts)',
+      'no-longer-needed': 'Kortet behövs inte längre',
+    },
+    returnButton: 'Registrera återlämning',
+    returned: 'Kortet {card} är återlämnat: e-legitimationen är spärrad och kortet förstört.',
+    destroyTitle: 'Förstör ett förseglat kort',
+    destroyCard: 'Förseglat kort',
+    why: 'Skäl',
+    whys: { damaged: 'Kortet är skadat', 'past-physical-expiry': 'Kortet är fysiskt utgånget' },
+    destroyButton: 'Förstör kortet',
+    destroyed: 'Kortet {card} är förstört.',
+    none: 'Inga kort i det läget.',
   },
   stations: {
     title: 'Kortstationer',
@@ -669,6 +768,7 @@ const en: UiTexts = {
       issuance: 'Issuance',
       admin: 'Order a reserve card',
       stations: 'Card stations',
+      stock: 'Card stock',
       desk: 'Service desk',
       catalogue: 'Error catalogue',
       card: 'Card and PINs',
@@ -822,6 +922,8 @@ const en: UiTexts = {
     admin2: 'HSA-id of administrator 2 (issued)',
     recipient: 'HSA-id of the recipient',
     cardNumber: 'Reserve card number',
+    cardStockLabel: 'Card product and physical expiry',
+    cardStock: 'Card product {product}, physically usable through {expiry}',
     agent: 'Card agent version and packaging',
     certificates: 'Certificates on the card',
     noCertificates: 'No certificates on the card.',
@@ -880,6 +982,8 @@ const en: UiTexts = {
     orders: 'Reserve cards LoA3 ordered',
     noOrders: 'No orders.',
     newOrder: 'SITHS e-ID LoA3 on a reserve card',
+    fromStock: "Pick a sealed card from the card station's stock",
+    fromStockNone: '– or type the card number below –',
     product: 'Product',
     cardNumber: 'Reserve card number',
     validFrom: 'Valid from',
@@ -906,6 +1010,49 @@ const en: UiTexts = {
       expired: 'Expired',
     },
     loa2: 'You are logged in with a LoA2 card and cannot register orders.',
+  },
+  stock: {
+    title: 'Card stock',
+    intro:
+      "The card station's reserve cards: sealed cards the card bureau delivered, cards given out, and cards returned and destroyed.",
+    station: 'Card station',
+    counts: 'Cards per state',
+    states: { sealed: 'Sealed', issued: 'Given out', returned: 'Returned', destroyed: 'Destroyed' },
+    filter: 'Show',
+    all: 'All',
+    cards: 'Cards',
+    cardNumber: 'Card number',
+    product: 'Card product',
+    physicalExpiry: 'Physically usable through',
+    state: 'State',
+    changed: 'Changed',
+    empty: 'No cards.',
+    importTitle: 'Import a batch',
+    importIntro:
+      "Paste the card bureau's batch lines or choose the CSV file. The first line names the columns: card_number, product, manufactured and (optional) physical_expiry. The whole batch is imported, or nothing.",
+    paste: 'Batch lines (CSV)',
+    file: 'Or choose a CSV file',
+    importButton: 'Import the batch',
+    imported: '{count} cards imported as sealed (batch {batch}).',
+    problems: 'No card was imported. Correct the lines below and import the whole batch again:',
+    returnTitle: 'Record a return',
+    returnIntro:
+      'When the card comes back, its e-ID is revoked and the card is destroyed. It can never be used again.',
+    returnCard: 'Card given out',
+    cause: 'Cause',
+    causes: {
+      'ordinary-card-back': 'The ordinary card is back (superseded)',
+      'no-longer-needed': 'The card is no longer needed',
+    },
+    returnButton: 'Record the return',
+    returned: 'Card {card} is returned: its e-ID is revoked and the card destroyed.',
+    destroyTitle: 'Destroy a sealed card',
+    destroyCard: 'Sealed card',
+    why: 'Reason',
+    whys: { damaged: 'The card is damaged', 'past-physical-expiry': 'The card is past its physical expiry' },
+    destroyButton: 'Destroy the card',
+    destroyed: 'Card {card} is destroyed.',
+    none: 'No cards in that state.',
   },
   stations: {
     title: 'Card stations',

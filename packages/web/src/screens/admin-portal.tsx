@@ -8,8 +8,9 @@ import {
   parseDate,
   startOfDay,
 } from '@reservkort/domain';
-import { type FormEvent, useEffect, useRef, useState } from 'react';
+import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
 import { AgentFailure } from '../api/agent-client.js';
+import type { paths } from '../api/server-api.js';
 import { answer, client } from '../api/server-client.js';
 import type { Me, OrderView, PersonAnswer, SigningChallenge } from '../api/views.js';
 import { ErrorPanel } from '../components/error-panel.js';
@@ -19,6 +20,9 @@ import { agentFailureOf } from '../flow/portal-session.js';
 import type { Workstation } from '../flow/workstation.js';
 import { formatCard, formatDate, formatEndDate } from '../format.js';
 import { useLanguage } from '../i18n/language.js';
+import { useOwnStationBranch } from './stock-screen.js';
+
+type Stock = paths['/api/stock/{stationId}']['get']['responses'][200]['content']['application/json'];
 
 /** The date input's value for the Swedish calendar day of an instant. */
 const isoDay = (at: number): string => isoDate(dateOf(at));
@@ -38,6 +42,21 @@ export const AdminPortal = ({ ws, me }: { readonly ws: Workstation; readonly me:
   const [validTo, setValidTo] = useState(() => isoDay(Date.now() + 7 * DAY));
   const [idDocument, setIdDocument] = useState<IdDocument>('swedish-driving-licence');
   useEffect(() => heading.current?.focus(), []);
+  // The sealed cards of this workstation's card station, to pick from; none if it cannot be read.
+  const own = useOwnStationBranch(ws);
+  const [sealed, setSealed] = useState<Stock['cards']>([]);
+  const loadSealed = useCallback(async () => {
+    if (own.branch === null) return;
+    const stock = await answer<Stock>(
+      client.GET('/api/stock/{stationId}', {
+        params: { path: { stationId: own.branch }, query: { state: 'sealed' } },
+      }),
+    ).catch(() => null);
+    setSealed(stock?.cards ?? []);
+  }, [own.branch]);
+  useEffect(() => {
+    void loadSealed();
+  }, [loadSealed]);
 
   const run = async (work: () => Promise<void>) => {
     setBusy(true);
@@ -106,6 +125,7 @@ export const AdminPortal = ({ ws, me }: { readonly ws: Workstation; readonly me:
       );
       setFound(await lookUp(found.person.hsaId));
       setCardNumber('');
+      await loadSealed();
       setNotice('registered');
     });
   };
@@ -183,6 +203,27 @@ export const AdminPortal = ({ ws, me }: { readonly ws: Workstation; readonly me:
           </ul>
           <form onSubmit={register} className="order-form" aria-labelledby="new-order-title">
             <h3 id="new-order-title">{t.admin.newOrder}</h3>
+            {sealed.length > 0 ? (
+              <>
+                <label htmlFor="order-stock">{t.admin.fromStock}</label>
+                <select
+                  id="order-stock"
+                  value={
+                    sealed.some((c) => c.cardNumber === cardNumber.replace(/\s+/g, ''))
+                      ? cardNumber.replace(/\s+/g, '')
+                      : ''
+                  }
+                  onChange={(event) => setCardNumber(event.target.value)}
+                >
+                  <option value="">{t.admin.fromStockNone}</option>
+                  {sealed.map((card) => (
+                    <option key={card.cardNumber} value={card.cardNumber}>
+                      {formatCard(card.cardNumber)} · {card.product} · {card.physicalExpiry}
+                    </option>
+                  ))}
+                </select>
+              </>
+            ) : null}
             <label htmlFor="order-card">{t.admin.cardNumber}</label>
             <input
               id="order-card"

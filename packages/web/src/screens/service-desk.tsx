@@ -269,6 +269,14 @@ const CaseView = ({ caseId }: { readonly caseId: string }) => {
         <dd>{c.recipientHsaId ?? '–'}</dd>
         <dt>{t.support.cardNumber}</dt>
         <dd>{formatCard(c.cardNumber)}</dd>
+        <dt>{t.support.cardStockLabel}</dt>
+        <dd data-field="cardStock">
+          {c.cardStock
+            ? t.support.cardStock
+                .replace('{product}', c.cardStock.product)
+                .replace('{expiry}', c.cardStock.physicalExpiry)
+            : '–'}
+        </dd>
         <dt>{t.support.agent}</dt>
         <dd>{c.agentVersion ? `${c.agentVersion} (${c.agentPackaging ?? '–'})` : '–'}</dd>
         <dt>{t.support.twoReaders}</dt>

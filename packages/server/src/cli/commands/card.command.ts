@@ -27,6 +27,7 @@ import { assertNoPinsOnCommandLine, PIN_ENV, readCardPins, refusePinsOnCommandLi
 import { CliError } from '../cli-error.js';
 import { CommandResources } from '../command-resources.js';
 import { printRows } from '../output.js';
+import { registerCardStockCommands } from './card-stock.command.js';
 
 interface InitOptions {
   pkcs11Module: string;
@@ -98,6 +99,7 @@ export const registerCardCommands = (program: Command): void => {
   const card = program
     .command('card')
     .description('cards as a card bureau delivers them: blank reserve cards, administrators’ cards');
+  registerCardStockCommands(card);
 
   refusePinsOnCommandLine(
     card

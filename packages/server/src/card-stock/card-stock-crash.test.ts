@@ -1,0 +1,168 @@
+// Acceptance: SIGKILL of a real `reservkort serve` a few milliseconds into the return of a card
+// (POST /api/stock/cards/:cardNumber/return), on one SQLite data folder. Right after the kill the
+// card is still issued with its e-ID good, or returned (the intent: the revocation reason recorded),
+// or destroyed with its e-ID revoked: never destroyed with a good certificate. After the restart no
+// return is left half-done: the card is issued with its e-ID good (the return can be sent again), or
+// destroyed with both certificates revoked as superseded. At the end `reservkort audit verify` passes.
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { CardNumber, HsaId } from '@reservkort/domain';
+import { type Database, getStockCard, moveStockCard, openStore, type Store } from '@reservkort/store';
+import type { Kysely } from 'kysely';
+import { afterAll, describe, expect, it } from 'vitest';
+import { makeCsr } from '../../../pki/src/test-support/test-ca.js';
+import { systemClock } from '../cli/ca-context.js';
+import type { DataFolder } from '../config/data-folder.js';
+import {
+  BIN,
+  childEnv,
+  initDataFolder,
+  openFolderCa,
+  provisionAdminCard,
+  RECIPIENTS,
+  type ServerProcess,
+  seedDirectory,
+  startServerProcess,
+} from '../test-support/durable-fixture.js';
+import { type ApiAnswer, DurablePage, httpEndpoint, openWorkstation } from '../test-support/durable-page.js';
+import { ADMIN2, ADMIN2_CARD } from '../test-support/issuance-harness.js';
+import { stockTestCards } from '../test-support/test-stock.js';
+
+const run = promisify(execFile);
+const anna = RECIPIENTS.anna;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+/** A little later each time, from before the request arrives to after it is done. */
+const KILL_AFTER_MS = [2, 10, 25, 50, 100, 250] as const;
+const card = (serial: number) => `97522789000000${String(serial).padStart(5, '0')}` as CardNumber;
+
+/** What the store says of a card and its e-ID: its state, and each certificate's revocation reason. */
+const factsOf = async (db: Kysely<Database>, cardNumber: CardNumber) => {
+  const stock = await getStockCard(db, cardNumber);
+  const certificates = await db
+    .selectFrom('certificates as c')
+    .leftJoin('revocations as r', 'r.serial', 'c.serial')
+    .select(['c.serial', 'r.reason'])
+    .where('c.card_number', '=', cardNumber)
+    .where('c.hsa_id', 'is not', null)
+    .execute();
+  return { state: stock?.state, reasons: certificates.map((c) => c.reason ?? 'good') };
+};
+
+describe('SIGKILL in the return of a card (SQLite data folder, real server processes)', () => {
+  const processes: ServerProcess[] = [];
+  const cleanups: (() => Promise<void>)[] = [];
+  afterAll(async () => {
+    for (const p of processes) await p.kill();
+    for (const clean of cleanups.reverse()) await clean().catch(() => undefined);
+  });
+
+  it('killed a few ms into a return, restarted: never destroyed with a good certificate, nothing left half-done', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'reservkort-stock-crash-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const folder: DataFolder = await initDataFolder(join(dir, 'data'));
+    const sqliteUrl = `sqlite:${folder.sqliteFile}`;
+    const setup = await openStore({ url: sqliteUrl });
+    const ca = await openFolderCa(folder, setup.db, systemClock);
+    await seedDirectory(setup.db, ca, [anna]);
+    const ws = await openWorkstation({ db: setup.db, ca });
+    cleanups.push(() => ws.close());
+    await provisionAdminCard(ws, ca, ADMIN2);
+    // One card given out per kill, each with an e-ID of two certificates from the folder's CA.
+    const cards = KILL_AFTER_MS.map((_, i) => card(1200 + i));
+    await stockTestCards(setup.db, cards);
+    const now = Date.now();
+    for (const cardNumber of cards) {
+      for (const profile of ['card-auth', 'card-sign'] as const) {
+        await ca.issue({
+          caId: 'loa3',
+          profile,
+          csr: (await makeCsr()).pem,
+          holder: {
+            hsaId: anna.hsaId,
+            givenName: anna.givenName,
+            surname: anna.surname,
+            organisation: 'Region Exempel',
+          },
+          cardNumber,
+          validity: { notBefore: now, notAfter: now + 7 * 86_400_000 },
+          orderId: null,
+          actor: 'test',
+        });
+      }
+      const sealed = await getStockCard(setup.db, cardNumber);
+      if (sealed === null) throw new Error('fixture stock');
+      await moveStockCard(setup.db, {
+        card: { ...sealed, state: 'issued', holder: anna.hsaId as HsaId, stateChangedAt: now },
+        expectedVersion: sealed.version,
+      });
+    }
+    await ca.close();
+    await setup.close();
+
+    const store: Store = await openStore({ url: sqliteUrl });
+    cleanups.push(() => store.close());
+    const db = store.db;
+    const page = new DurablePage(ws, []);
+    let server = await startServerProcess(folder.root);
+    processes.push(server);
+    page.use(httpEndpoint('server-0', server.url));
+    expect((await page.login(ADMIN2_CARD)).status).toBe(200);
+
+    const seen = new Set<string>();
+    for (const [i, afterMs] of KILL_AFTER_MS.entries()) {
+      const cardNumber = cards[i] as CardNumber;
+      const url = `/api/stock/cards/${cardNumber}/return`;
+      const sent = page.api('POST', url, { cause: 'ordinary-card-back' }).catch((error: Error) => error);
+      await sleep(afterMs);
+      expect(await server.kill()).toBe('SIGKILL');
+      const answer: ApiAnswer | Error = await sent;
+      if (!(answer instanceof Error)) expect(answer.status, JSON.stringify(answer.body)).toBeLessThan(500);
+
+      // Right after the kill: issued and good, returned (the intent), or destroyed and revoked.
+      const killed = await factsOf(db, cardNumber);
+      if (killed.state === 'destroyed') expect(killed.reasons).toEqual(['superseded', 'superseded']);
+      if (killed.state === 'issued') expect(killed.reasons).toEqual(['good', 'good']);
+      seen.add(`${killed.state}:${killed.reasons.join(',')}`);
+
+      server = await startServerProcess(folder.root);
+      processes.push(server);
+      page.use(httpEndpoint(`server-${processes.length - 1}`, server.url));
+
+      // After the restart: no return half-done.
+      const restarted = await factsOf(db, cardNumber);
+      if (restarted.state === 'issued') {
+        expect(restarted.reasons).toEqual(['good', 'good']);
+        // Not begun before the kill: the return sent again goes through.
+        const again = await page.api('POST', url, { cause: 'ordinary-card-back' });
+        expect(again.status, JSON.stringify(again.body)).toBe(200);
+      } else {
+        expect(restarted.state).toBe('destroyed');
+      }
+      expect(await factsOf(db, cardNumber)).toEqual({
+        state: 'destroyed',
+        reasons: ['superseded', 'superseded'],
+      });
+      // Sent again once done, it is refused with the card's state and changes nothing.
+      const late = await page.api('POST', url, { cause: 'no-longer-needed' });
+      expect(late.body.code).toBe('CARD_DESTROYED');
+      const audit = await db
+        .selectFrom('audit_log')
+        .select('action')
+        .where('subject', '=', cardNumber)
+        .execute();
+      expect(audit.map((e) => e.action).sort()).toEqual(['stock.card-destroyed', 'stock.card-returned']);
+    }
+    console.info('a card right after each kill', JSON.stringify([...seen]));
+    // The kills landed before the request and after it was done, at least.
+    expect(seen.size, [...seen].join(' ')).toBeGreaterThanOrEqual(2);
+
+    await server.stop();
+    const verified = await run(process.execPath, [BIN, '--data', folder.root, 'audit', 'verify'], {
+      env: childEnv(),
+    });
+    expect(verified.stdout).toMatch(/audit log intact: \d+ entries/);
+  }, 240_000);
+});
