@@ -20,6 +20,7 @@ const TABLES = [
   'case_comments',
   'certificates',
   'crls',
+  'extensions',
   'flows',
   'issuance_intents',
   'login_challenges',

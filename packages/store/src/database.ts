@@ -11,6 +11,7 @@ import type { CasTable } from './ca/ca.table.js';
 import type { CertificatesTable, RevocationsTable } from './certificate/certificate.table.js';
 import type { CrlsTable } from './crl/crl.table.js';
 import type { Dialect } from './dialect.js';
+import type { ExtensionsTable } from './extension/extension.table.js';
 import type { FlowsTable } from './flow/flow.table.js';
 import { ImmediateSqliteDialect } from './immediate-sqlite.dialect.js';
 import type { IssuanceIntentsTable } from './issuance/issuance-intent.table.js';
@@ -45,6 +46,7 @@ export interface Database {
   issuance_intents: IssuanceIntentsTable;
   audit_signers: AuditSignersTable;
   stations: StationsTable;
+  extensions: ExtensionsTable;
 }
 
 export interface StoreConfig {

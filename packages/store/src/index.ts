@@ -158,6 +158,19 @@ export {
 } from './session/session.repository.js';
 export type { LoginChallengesTable, SessionRole, SessionsTable } from './session/session.table.js';
 export {
+  type ExtensionChange,
+  getExtension,
+  getExtensionOfNewSerial,
+  getLiveExtensionOfCard,
+  insertExtension,
+  listExtensionsOfCard,
+  listExtensionsToSettle,
+  type NewExtension,
+  type StoredExtension,
+  updateExtension,
+} from './extension/extension.repository.js';
+export { EXTENSION_STATES, type ExtensionState, type ExtensionsTable } from './extension/extension.table.js';
+export {
   activeStationWithKey,
   bindFlowToStation,
   getStation,
