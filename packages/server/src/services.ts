@@ -2,6 +2,7 @@ import {
   AuditCheckpointPublisher,
   DEFAULT_CHECKPOINT_INTERVAL_MS,
 } from './audit/audit-checkpoint.service.js';
+import { ExtensionService } from './card-life/extension.service.js';
 import { DeadlineSweeper } from './issuance/deadline-sweeper.js';
 import { DirectoryCache } from './issuance/directory.js';
 import { IssuanceService } from './issuance/issuance.service.js';
@@ -12,6 +13,7 @@ import type { ServerContext } from './server-context.js';
 export interface Services {
   readonly directory: DirectoryCache;
   readonly issuance: IssuanceService;
+  readonly extensions: ExtensionService;
   readonly sweeper: DeadlineSweeper;
   readonly reconciler: IssuanceReconciler;
   /** Failed background sweeps, logged and counted for /metrics. */
@@ -25,10 +27,20 @@ export const createServices = (ctx: ServerContext): Services => {
   const directory = new DirectoryCache(ctx.store.db);
   const issuance = new IssuanceService(ctx.store.db, ctx.ca, directory, ctx.flow, now);
   const sweepFailures = new SweepFailures();
+  const reconcilerSettings = { ...DEFAULT_RECONCILER_SETTINGS, ...ctx.reconciler };
+  const extensions = new ExtensionService(
+    ctx.store.db,
+    ctx.ca,
+    directory,
+    now,
+    ctx.physicalExpiryOf ?? (() => null),
+    { claimGraceMs: reconcilerSettings.graceMs, ...ctx.extension },
+  );
   return {
     directory,
     issuance,
-    sweeper: new DeadlineSweeper(ctx.store.db, issuance, sweepFailures, now),
+    extensions,
+    sweeper: new DeadlineSweeper(ctx.store.db, issuance, sweepFailures, now, undefined, extensions),
     reconciler: new IssuanceReconciler(ctx.store.db, issuance, sweepFailures, now, {
       ...DEFAULT_RECONCILER_SETTINGS,
       ...ctx.reconciler,

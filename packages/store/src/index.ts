@@ -57,6 +57,7 @@ export {
   insertCertificate,
   insertRevocation,
   listCertificates,
+  listCertificatesOfCard,
   listCertificatesOfIntent,
   listRevocations,
   type NewCertificate,
@@ -81,6 +82,19 @@ export {
   type Store,
   type StoreConfig,
 } from './database.js';
+export {
+  type ExtensionChange,
+  getExtension,
+  getExtensionOfNewSerial,
+  getLiveExtensionOfCard,
+  insertExtension,
+  listExtensionsOfCard,
+  listExtensionsToSettle,
+  type NewExtension,
+  type StoredExtension,
+  updateExtension,
+} from './extension/extension.repository.js';
+export { EXTENSION_STATES, type ExtensionState, type ExtensionsTable } from './extension/extension.table.js';
 export {
   activeFlowForOrder,
   type FlowCardKeys,
@@ -157,19 +171,6 @@ export {
   touchSession,
 } from './session/session.repository.js';
 export type { LoginChallengesTable, SessionRole, SessionsTable } from './session/session.table.js';
-export {
-  type ExtensionChange,
-  getExtension,
-  getExtensionOfNewSerial,
-  getLiveExtensionOfCard,
-  insertExtension,
-  listExtensionsOfCard,
-  listExtensionsToSettle,
-  type NewExtension,
-  type StoredExtension,
-  updateExtension,
-} from './extension/extension.repository.js';
-export { EXTENSION_STATES, type ExtensionState, type ExtensionsTable } from './extension/extension.table.js';
 export {
   activeStationWithKey,
   bindFlowToStation,

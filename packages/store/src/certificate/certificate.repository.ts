@@ -123,6 +123,16 @@ export async function insertCertificate(db: Db, certificate: NewCertificate): Pr
   );
 }
 
+/** The certificates naming a card number (of any profile), oldest first, with their revocation if any. */
+export async function listCertificatesOfCard(db: Db, cardNumber: CardNumber): Promise<StoredCertificate[]> {
+  const rows = await withRevocation(db)
+    .where('c.card_number', '=', cardNumber)
+    .orderBy('c.created_at')
+    .orderBy('c.serial')
+    .execute();
+  return rows.map(toCertificate);
+}
+
 /** The certificates issued under an intent (at most one), with their revocation if any. */
 export async function listCertificatesOfIntent(db: Db, intentId: string): Promise<StoredCertificate[]> {
   const rows = await withRevocation(db).where('c.intent_id', '=', intentId).orderBy('c.serial').execute();

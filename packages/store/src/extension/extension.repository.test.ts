@@ -144,7 +144,9 @@ describe.each(DIALECTS)('extension repository (%s)', (dialect) => {
     expect(await getLiveExtensionOfCard(store.db, card(2))).toBeNull();
     await insertExtension(store.db, anExtension('x2d', 2));
     await updateExtension(store.db, 'x2d', { version: 1 }, { state: 'completed', completedAt: T0 }, T0);
-    await expect(insertExtension(store.db, anExtension('x2e', 2))).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(insertExtension(store.db, anExtension('x2e', 2))).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
     expect((await listExtensionsOfCard(store.db, card(2))).map((e) => e.state)).toEqual([
       'abandoned',
       'completed',

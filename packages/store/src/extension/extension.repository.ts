@@ -155,7 +155,10 @@ export async function getExtension(db: Db, id: string): Promise<StoredExtension 
 }
 
 /** The card's extension that is not abandoned (running or completed), if it has one. */
-export async function getLiveExtensionOfCard(db: Db, cardNumber: CardNumber): Promise<StoredExtension | null> {
+export async function getLiveExtensionOfCard(
+  db: Db,
+  cardNumber: CardNumber,
+): Promise<StoredExtension | null> {
   const row = await db
     .selectFrom('extensions')
     .selectAll()
@@ -202,7 +205,11 @@ export async function updateExtension(
   for (const [key, column] of Object.entries(COLUMNS) as [keyof ExtensionChange, keyof ExtensionsTable][]) {
     if (key in change) (set as Record<string, unknown>)[column] = change[key] ?? null;
   }
-  let update = db.updateTable('extensions').set(set).where('id', '=', id).where('version', '=', expected.version);
+  let update = db
+    .updateTable('extensions')
+    .set(set)
+    .where('id', '=', id)
+    .where('version', '=', expected.version);
   if (expected.state !== undefined) update = update.where('state', '=', expected.state);
   const result = await translateWriteErrors(`Extension ${id}`, () => update.executeTakeFirst());
   return Number(result.numUpdatedRows) === 1;
