@@ -204,7 +204,7 @@ export const buildApp = async (ctx: ServerContext, options: AppOptions = {}): Pr
   registerCheckpointMetrics(registry, services);
   await app.register(auditRoutes(services.checkpoints));
   await app.register(authRoutes(ctx), { prefix: '/api/auth' });
-  await app.register(holderRoutes(ctx), { prefix: '/api/holder' });
+  await app.register(holderRoutes(ctx, services.revocation), { prefix: '/api/holder' });
   await app.register(extensionRoutes(ctx, services.extensions), { prefix: '/api/holder/extension' });
   await app.register(issuanceRoutes(ctx, services.issuance), { prefix: '/api/flows' });
   await app.register(adminRoutes(ctx, services.directory, services.issuance), { prefix: '/api/admin' });

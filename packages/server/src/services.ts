@@ -3,6 +3,7 @@ import {
   DEFAULT_CHECKPOINT_INTERVAL_MS,
 } from './audit/audit-checkpoint.service.js';
 import { ExtensionService } from './card-life/extension.service.js';
+import { RevocationService } from './card-life/revocation.service.js';
 import { DeadlineSweeper } from './issuance/deadline-sweeper.js';
 import { DirectoryCache } from './issuance/directory.js';
 import { IssuanceService } from './issuance/issuance.service.js';
@@ -19,6 +20,8 @@ export interface Services {
   /** Failed background sweeps, logged and counted for /metrics. */
   readonly sweepFailures: SweepFailures;
   readonly checkpoints: AuditCheckpointPublisher;
+  /** Spärr of reserve-card e-IDs, for the holder, administrators and the service desk. */
+  readonly revocation: RevocationService;
 }
 
 /** The services over one context: built once, shared by the routes and the background sweeps. */
@@ -52,5 +55,6 @@ export const createServices = (ctx: ServerContext): Services => {
       ctx.clock,
       ctx.auditCheckpoints ?? { file: null, intervalMs: DEFAULT_CHECKPOINT_INTERVAL_MS },
     ),
+    revocation: new RevocationService(ctx.store.db, ctx.ca, directory, now),
   };
 };

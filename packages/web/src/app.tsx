@@ -13,6 +13,7 @@ import { useLanguage } from './i18n/language.js';
 import { fill } from './i18n/ui-texts.js';
 import { AdminPortal } from './screens/admin-portal.js';
 import { CatalogueScreen } from './screens/catalogue-screen.js';
+import { HolderPages } from './screens/holder-pages.js';
 import { IssuancePortal } from './screens/issuance-portal.js';
 import { LoginScreen } from './screens/login-screen.js';
 import { ServiceDesk } from './screens/service-desk.js';
@@ -25,7 +26,8 @@ type Route =
   | { readonly screen: 'admin' }
   | { readonly screen: 'stations' }
   | { readonly screen: 'desk'; readonly caseId: string | null }
-  | { readonly screen: 'catalogue'; readonly code: string | null };
+  | { readonly screen: 'catalogue'; readonly code: string | null }
+  | { readonly screen: 'holder' };
 
 const routeOf = (hash: string): Route => {
   const [, screen, arg] = hash.replace(/^#/, '').split('/');
@@ -33,6 +35,7 @@ const routeOf = (hash: string): Route => {
   if (screen === 'stations') return { screen: 'stations' };
   if (screen === 'desk') return { screen: 'desk', caseId: arg || null };
   if (screen === 'catalogue') return { screen: 'catalogue', code: arg || null };
+  if (screen === 'holder') return { screen: 'holder' };
   return { screen: 'issuance' };
 };
 
@@ -153,6 +156,8 @@ export const App = () => {
   const main = () => {
     if (failure) return <ErrorPanel error={failure} />;
     if (loaded === null || ws === null || leaving) return <p aria-busy="true">{t.app.loading}</p>;
+    // The holder's own pages have their own session (the reserve card's), whoever else logged in here.
+    if (route.screen === 'holder') return <HolderPages ws={ws} agentUrl={loaded.config.agentUrl} />;
     if (me === null)
       return <LoginScreen ws={ws} agentUrl={loaded.config.agentUrl} onLoggedIn={(next) => setMe(next)} />;
     switch (route.screen) {
@@ -201,7 +206,7 @@ export const App = () => {
         </h1>
         <nav aria-label={t.app.name}>
           <ul>
-            {me && !me.serviceDesk ? (
+            {me && !me.serviceDesk && route.screen !== 'holder' ? (
               <>
                 <li>
                   <a href="#/issuance" aria-current={route.screen === 'issuance' ? 'page' : undefined}>
@@ -220,7 +225,7 @@ export const App = () => {
                 </li>
               </>
             ) : null}
-            {me?.serviceDesk ? (
+            {me?.serviceDesk && route.screen !== 'holder' ? (
               <li>
                 <a href="#/desk" aria-current={route.screen === 'desk' ? 'page' : undefined}>
                   {t.app.nav.desk}
@@ -235,7 +240,7 @@ export const App = () => {
           </ul>
         </nav>
         <div className="session">
-          {me ? (
+          {me && route.screen !== 'holder' ? (
             <span data-testid="logged-in">
               {fill(t.app.loggedInAs, { name: me.name, assurance: me.assuranceLevel })}
             </span>
@@ -248,7 +253,7 @@ export const App = () => {
           >
             {t.app.otherLanguage}
           </button>
-          {me ? (
+          {me && route.screen !== 'holder' ? (
             <button type="button" onClick={() => void endSession()} data-action="logout">
               {t.app.logout}
             </button>

@@ -22,6 +22,9 @@ const EXPLICIT: Partial<Record<ErrorCode, number>> = {
   LOA2_LOGIN: 403,
   NO_ROLE_IN_BRANCH: 403,
   PROTECTED_NEEDS_KUR: 403,
+  REVOCATION_NOT_PERMITTED: 403,
+  // A reason the actor may not give is the request's fault, as a bad field is.
+  REVOCATION_REASON_NOT_OFFERED: 400,
   OWN_ORDER: 403,
   ORIGIN_FORBIDDEN: 403,
   NOT_FOUND: 404,
@@ -37,6 +40,7 @@ const EXPLICIT: Partial<Record<ErrorCode, number>> = {
   EXTENSION_ABANDONED: 410,
   CARD_REINSERTED: 409,
   ACK_TIMEOUT: 409,
+  ALREADY_REVOKED: 409,
   ORDER_EXPIRED: 410,
   ORDER_USED: 410,
   ORDER_CANCELLED: 410,

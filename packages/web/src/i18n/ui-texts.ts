@@ -64,6 +64,61 @@ export interface UiTexts {
     readonly openDialog: string;
     readonly working: string;
   };
+  readonly holder: {
+    /** The login page's way to the holder's own pages. */
+    readonly link: string;
+    readonly linkHint: string;
+    readonly loginTitle: string;
+    readonly loginIntro: string;
+    readonly noCard: string;
+    readonly login: string;
+    readonly working: string;
+    readonly back: string;
+    readonly title: string;
+    /** {name}, {hsaId}, {card}. */
+    readonly greeting: string;
+    readonly logout: string;
+    readonly none: string;
+    /** {card}. */
+    readonly eid: string;
+    /** {days}. */
+    readonly daysLeft: string;
+    readonly lastDay: string;
+    readonly statusLabel: string;
+    readonly status: { readonly good: string; readonly expired: string; readonly revoked: string };
+    readonly uses: { readonly authentication: string; readonly signature: string };
+    readonly validity: string;
+    readonly statusNow: string;
+    /** {time}, {reason}. */
+    readonly revokedAt: string;
+    readonly extension: string;
+    readonly sparr: {
+      readonly title: string;
+      readonly intro: string;
+      readonly reason: string;
+      readonly reasons: {
+        readonly 'card-lost': string;
+        readonly 'suspected-misuse': string;
+        readonly 'card-damaged': string;
+        readonly 'no-longer-needed': string;
+        readonly 'card-locked': string;
+        readonly 'left-organisation': string;
+      };
+      readonly confirm: string;
+      readonly button: string;
+      readonly working: string;
+      /** {card}. */
+      readonly done: string;
+    };
+    readonly revokedTitle: string;
+    /** {card}, {time}. */
+    readonly revokedText: string;
+    readonly nextSteps: string;
+    /** An administrator's or the service desk's view of a person's reserve cards. */
+    readonly personEids: string;
+    readonly deskSearchTitle: string;
+    readonly deskSearchIntro: string;
+  };
   readonly pin: {
     readonly pin1: string;
     readonly pin2: string;
@@ -355,6 +410,58 @@ const sv: UiTexts = {
     pinPrompt: 'Ange PIN 1 i kortagentens fönster.',
     openDialog: 'Öppna PIN-dialogen',
     working: 'Loggar in …',
+  },
+  holder: {
+    link: 'Mina sidor för dig som har ett reservkort',
+    linkHint:
+      'Se e-legitimationerna på ditt reservkort, hur länge de gäller, och spärra dem om kortet har kommit bort.',
+    loginTitle: 'Mina sidor: logga in med ditt reservkort',
+    loginIntro:
+      'Sätt i ditt reservkort i kortläsare 1. Du anger PIN 1 i kortagentens eget fönster; sidan ser aldrig din PIN-kod.',
+    noCard: 'Sätt i ditt reservkort i kortläsare 1.',
+    login: 'Logga in med reservkortet',
+    working: 'Loggar in …',
+    back: 'Till inloggningen för ID-administratörer',
+    title: 'Mina e-legitimationer',
+    greeting: 'Inloggad som {name} ({hsaId}) med reservkort {card}.',
+    logout: 'Logga ut',
+    none: 'Det finns inga e-legitimationer på kortet.',
+    eid: 'Reservkort {card}',
+    daysLeft: '{days} dagar kvar',
+    lastDay: 'Sista dagen i dag',
+    statusLabel: 'Status',
+    status: { good: 'Giltig', expired: 'Har gått ut', revoked: 'Spärrad' },
+    uses: { authentication: 'Legitimering (PIN 1)', signature: 'Underskrift (PIN 2)' },
+    validity: 'Giltig',
+    statusNow: 'Status nu enligt CA:n',
+    revokedAt: 'Spärrat {time}: {reason}',
+    extension: 'Förläng giltighetstiden',
+    sparr: {
+      title: 'Spärra e-legitimationen',
+      intro:
+        'Spärra om kortet har kommit bort, om någon annan kan ha använt det, eller om det är skadat. Båda certifikaten spärras direkt och spärren kan inte hävas.',
+      reason: 'Orsak',
+      reasons: {
+        'card-lost': 'Kortet har kommit bort',
+        'suspected-misuse': 'Misstänkt obehörig användning',
+        'card-damaged': 'Kortet är skadat',
+        'no-longer-needed': 'Kortet behövs inte längre',
+        'card-locked': 'Kortet är låst för gott',
+        'left-organisation': 'Innehavaren har lämnat organisationen',
+      },
+      confirm: 'Jag förstår att e-legitimationen inte kan användas igen efter spärren',
+      button: 'Spärra',
+      working: 'Spärrar …',
+      done: 'E-legitimationen på reservkort {card} är spärrad.',
+    },
+    revokedTitle: 'Din e-legitimation är spärrad',
+    revokedText:
+      'Båda certifikaten på reservkort {card} spärrades {time}. Kortet kan inte längre användas för inloggning eller underskrift, och du har loggats ut.',
+    nextSteps:
+      'Kontakta en ID-administratör på din arbetsplats för att få ett nytt reservkort. Har du kvar kortet lämnar du tillbaka det till ID-administratören.',
+    personEids: 'E-legitimationer på reservkort',
+    deskSearchTitle: 'Sök person',
+    deskSearchIntro: 'Personens e-legitimationer på reservkort, med status och spärr.',
   },
   pin: {
     pin1: 'PIN 1 (legitimering)',
@@ -673,6 +780,58 @@ const en: UiTexts = {
     pinPrompt: 'Enter PIN 1 in the card agent’s window.',
     openDialog: 'Open the PIN dialog',
     working: 'Logging in …',
+  },
+  holder: {
+    link: 'My pages for reserve card holders',
+    linkHint:
+      'See the e-IDs on your reserve card, how long they are valid, and revoke them if the card is lost.',
+    loginTitle: 'My pages: log in with your reserve card',
+    loginIntro:
+      'Insert your reserve card in card reader 1. You enter PIN 1 in the card agent’s own window; this page never sees your PIN.',
+    noCard: 'Insert your reserve card in card reader 1.',
+    login: 'Log in with the reserve card',
+    working: 'Logging in …',
+    back: 'To the login for ID administrators',
+    title: 'My e-IDs',
+    greeting: 'Logged in as {name} ({hsaId}) with reserve card {card}.',
+    logout: 'Log out',
+    none: 'There are no e-IDs on the card.',
+    eid: 'Reserve card {card}',
+    daysLeft: '{days} days left',
+    lastDay: 'Last day today',
+    statusLabel: 'Status',
+    status: { good: 'Valid', expired: 'Expired', revoked: 'Revoked' },
+    uses: { authentication: 'Authentication (PIN 1)', signature: 'Signature (PIN 2)' },
+    validity: 'Valid',
+    statusNow: 'Status now according to the CA',
+    revokedAt: 'Revoked {time}: {reason}',
+    extension: 'Extend the validity',
+    sparr: {
+      title: 'Revoke the e-ID',
+      intro:
+        'Revoke if the card is lost, if someone else may have used it, or if it is damaged. Both certificates are revoked at once and the revocation cannot be undone.',
+      reason: 'Reason',
+      reasons: {
+        'card-lost': 'The card is lost',
+        'suspected-misuse': 'Suspected misuse',
+        'card-damaged': 'The card is damaged',
+        'no-longer-needed': 'The card is no longer needed',
+        'card-locked': 'The card is locked for good',
+        'left-organisation': 'The holder has left the organisation',
+      },
+      confirm: 'I understand that the e-ID cannot be used again after the revocation',
+      button: 'Revoke',
+      working: 'Revoking …',
+      done: 'The e-ID on reserve card {card} is revoked.',
+    },
+    revokedTitle: 'Your e-ID is revoked',
+    revokedText:
+      'Both certificates on reserve card {card} were revoked {time}. The card can no longer be used to log in or sign, and you have been logged out.',
+    nextSteps:
+      'Contact an ID administrator at your workplace to get a new reserve card. If you still have the card, hand it back to the ID administrator.',
+    personEids: 'E-IDs on reserve cards',
+    deskSearchTitle: 'Find a person',
+    deskSearchIntro: 'The person’s e-IDs on reserve cards, with their status and revocation.',
   },
   pin: {
     pin1: 'PIN 1 (authentication)',
