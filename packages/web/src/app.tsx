@@ -5,6 +5,7 @@ import { setPageAddresses } from './api/page-addresses.js';
 import { answer, client } from './api/server-client.js';
 import type { Me, PageConfig, TrainingDemo } from './api/views.js';
 import { ErrorPanel } from './components/error-panel.js';
+import { ExtensionAction } from './components/extension-wizard.js';
 import { ReadersPanel } from './components/readers-panel.js';
 import { IssuanceDriver, type PageError, pageErrorOf } from './flow/issuance-driver.js';
 import { currentUser, logout, reportLoginCardRemoval } from './flow/portal-session.js';
@@ -157,7 +158,21 @@ export const App = () => {
     if (failure) return <ErrorPanel error={failure} />;
     if (loaded === null || ws === null || leaving) return <p aria-busy="true">{t.app.loading}</p>;
     // The holder's own pages have their own session (the reserve card's), whoever else logged in here.
-    if (route.screen === 'holder') return <HolderPages ws={ws} agentUrl={loaded.config.agentUrl} />;
+    if (route.screen === 'holder')
+      return (
+        <HolderPages
+          ws={ws}
+          agentUrl={loaded.config.agentUrl}
+          eidActions={(_eid, context) => (
+            <ExtensionAction
+              ws={ws}
+              agentUrl={loaded.config.agentUrl}
+              reload={context.reload}
+              loggedOut={context.loggedOut}
+            />
+          )}
+        />
+      );
     if (me === null)
       return <LoginScreen ws={ws} agentUrl={loaded.config.agentUrl} onLoggedIn={(next) => setMe(next)} />;
     switch (route.screen) {

@@ -84,7 +84,7 @@ export const extensionRoutes =
       requireSession(request, ctx.store.db, ctx.clock.now(), ctx.sessions, 'holder');
 
     app.get(
-      '/',
+      '',
       {
         schema: {
           tags: ['holder'],
@@ -104,7 +104,7 @@ export const extensionRoutes =
     );
 
     app.post(
-      '/',
+      '',
       {
         schema: {
           tags: ['holder'],

@@ -137,3 +137,7 @@ export type EidView =
 /** What a spärr did. */
 export type RevocationDone =
   paths['/api/holder/eids/revoke']['post']['responses'][200]['content']['application/json'];
+
+/** A förlängning as the holder's pages see it. */
+export type ExtensionView =
+  paths['/api/holder/extension/{extensionId}']['get']['responses'][200]['content']['application/json'];

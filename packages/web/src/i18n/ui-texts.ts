@@ -64,6 +64,44 @@ export interface UiTexts {
     readonly openDialog: string;
     readonly working: string;
   };
+  readonly extend: {
+    readonly title: string;
+    readonly intro: string;
+    readonly whatHappens: readonly string[];
+    /** {from}, {to}. */
+    readonly newValidity: string;
+    /** {time}. */
+    readonly deadline: string;
+    readonly termsTitle: string;
+    readonly terms: string;
+    readonly acceptTerms: string;
+    readonly continue: string;
+    readonly start: string;
+    readonly cancel: string;
+    readonly progressTitle: string;
+    readonly steps: {
+      readonly keys: string;
+      readonly certificates: string;
+      readonly writing: string;
+      readonly acknowledge: string;
+    };
+    readonly stepState: {
+      readonly waiting: string;
+      readonly running: string;
+      readonly done: string;
+      readonly failed: string;
+    };
+    readonly acknowledgeTitle: string;
+    readonly acknowledgeIntro: string;
+    readonly acknowledge: string;
+    readonly working: string;
+    readonly doneTitle: string;
+    /** {to}. */
+    readonly doneText: string;
+    readonly newSerials: string;
+    readonly loginAgain: string;
+    readonly retry: string;
+  };
   readonly holder: {
     /** The login page's way to the holder's own pages. */
     readonly link: string;
@@ -410,6 +448,45 @@ const sv: UiTexts = {
     pinPrompt: 'Ange PIN 1 i kortagentens fönster.',
     openDialog: 'Öppna PIN-dialogen',
     working: 'Loggar in …',
+  },
+  extend: {
+    title: 'Förläng giltighetstiden',
+    intro:
+      'Du kan förlänga reservkortets e-legitimation en gång, innan certifikaten går ut. Kortet får nya nycklar och nya certifikat; de gamla slutar gälla när du har kvitterat.',
+    whatHappens: [
+      'Du godkänner villkoren för de nya certifikaten.',
+      'Kortet skapar två nya nycklar. Kortläsarprogrammet ber om PIN 1 och PIN 2 i sitt eget fönster.',
+      'Nya certifikat utfärdas för de nycklar kortet har intygat och skrivs till kortet. De gamla nycklarna tas bort.',
+      'Du kvitterar med PIN 2 och den nya underskriftsnyckeln. Först då spärras de gamla certifikaten.',
+    ],
+    newValidity: 'De nya certifikaten gäller från {from} till och med {to}.',
+    deadline: 'Förlängningen måste vara klar senast {time}, annars spärras det som hunnit utfärdas.',
+    termsTitle: 'Villkor',
+    terms:
+      'E-legitimationen är personlig. Du ansvarar för att ingen annan använder kortet eller får veta dina PIN-koder, och du spärrar den genast om kortet kommer bort.',
+    acceptTerms: 'Jag godkänner villkoren',
+    continue: 'Godkänn och hämta nya certifikat',
+    start: 'Förläng giltighetstiden',
+    cancel: 'Tillbaka till mina e-legitimationer',
+    progressTitle: 'Förlängning pågår',
+    steps: {
+      keys: 'Nya nycklar skapas på kortet',
+      certificates: 'Nya certifikat utfärdas',
+      writing: 'Certifikaten skrivs till kortet och de gamla nycklarna tas bort',
+      acknowledge: 'Kvittens med PIN 2',
+    },
+    stepState: { waiting: 'väntar', running: 'pågår', done: 'klart', failed: 'misslyckades' },
+    acknowledgeTitle: 'Kvittera förlängningen',
+    acknowledgeIntro:
+      'De nya certifikaten finns nu på kortet. Kvittera med PIN 2: det visar att den nya underskriftsnyckeln fungerar.',
+    acknowledge: 'Kvittera med PIN 2',
+    working: 'Arbetar…',
+    doneTitle: 'Kortet är förlängt',
+    doneText:
+      'Din e-legitimation gäller nu till och med {to}. De gamla certifikaten är spärrade och du har loggats ut från dina sidor.',
+    newSerials: 'Nya certifikat (serienummer)',
+    loginAgain: 'Logga in igen med kortet',
+    retry: 'Försök igen',
   },
   holder: {
     link: 'Mina sidor för dig som har ett reservkort',
@@ -780,6 +857,45 @@ const en: UiTexts = {
     pinPrompt: 'Enter PIN 1 in the card agent’s window.',
     openDialog: 'Open the PIN dialog',
     working: 'Logging in …',
+  },
+  extend: {
+    title: 'Extend the validity',
+    intro:
+      "You can extend the reserve card's e-ID once, before its certificates expire. The card gets new keys and new certificates; the old ones stop being valid once you have acknowledged.",
+    whatHappens: [
+      'You accept the terms of the new certificates.',
+      'The card makes two new keys. The card reader program asks for PIN 1 and PIN 2 in its own window.',
+      'New certificates are issued for the keys the card vouched for and written to the card. The old keys are removed.',
+      'You acknowledge with PIN 2 and the new signature key. Only then are the old certificates revoked.',
+    ],
+    newValidity: 'The new certificates are valid from {from} to {to} inclusive.',
+    deadline: 'The extension must be finished by {time}; otherwise what was issued is revoked.',
+    termsTitle: 'Terms',
+    terms:
+      'The e-ID is personal. You make sure nobody else uses the card or learns your PINs, and you revoke it at once if the card is lost.',
+    acceptTerms: 'I accept the terms',
+    continue: 'Accept and fetch new certificates',
+    start: 'Extend the validity',
+    cancel: 'Back to my e-IDs',
+    progressTitle: 'Extension in progress',
+    steps: {
+      keys: 'New keys are made on the card',
+      certificates: 'New certificates are issued',
+      writing: 'The certificates are written to the card and the old keys removed',
+      acknowledge: 'Acknowledgement with PIN 2',
+    },
+    stepState: { waiting: 'waiting', running: 'in progress', done: 'done', failed: 'failed' },
+    acknowledgeTitle: 'Acknowledge the extension',
+    acknowledgeIntro:
+      'The new certificates are on the card now. Acknowledge with PIN 2: it shows that the new signature key works.',
+    acknowledge: 'Acknowledge with PIN 2',
+    working: 'Working…',
+    doneTitle: 'The card is extended',
+    doneText:
+      'Your e-ID is now valid until {to} inclusive. The old certificates are revoked and you have been logged out of your pages.',
+    newSerials: 'New certificates (serial numbers)',
+    loginAgain: 'Log in again with the card',
+    retry: 'Try again',
   },
   holder: {
     link: 'My pages for reserve card holders',

@@ -21,7 +21,10 @@ interface HolderPagesProps {
    * giltighetstiden"); `reload` reads the e-IDs again after the action changed them.
    */
   readonly eidActions?:
-    | ((eid: EidView, context: { readonly reload: () => Promise<void> }) => ReactNode)
+    | ((
+        eid: EidView,
+        context: { readonly reload: () => Promise<void>; readonly loggedOut: () => void },
+      ) => ReactNode)
     | undefined;
 }
 
@@ -208,7 +211,7 @@ const MyEids = ({
               ? (eid) => (
                   // The place of the holder's actions on a valid e-ID besides spärr (förlängning).
                   <section className="eid-extension" data-slot="extension" aria-label={t.holder.extension}>
-                    {eidActions(eid, { reload })}
+                    {eidActions(eid, { reload, loggedOut: onLoggedOut })}
                   </section>
                 )
               : undefined
