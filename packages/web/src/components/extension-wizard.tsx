@@ -88,6 +88,15 @@ export const ExtensionWizard = ({
     setError(null);
     let step: Step = 'keys';
     try {
+      // A retry after the certificates were issued goes on with writing and the acknowledgement.
+      const now = await answer<ExtensionView>(
+        client.GET('/api/holder/extension/{extensionId}', path(extension.id)),
+      );
+      if (now.state === 'issued') {
+        setSteps({ keys: 'done', certificates: 'done', writing: 'waiting', acknowledge: 'waiting' });
+        setStage({ kind: 'acknowledge', extension: now });
+        return;
+      }
       const accepted = await answer<ExtensionView>(
         client.POST('/api/holder/extension/{extensionId}/terms', path(extension.id)),
       );
