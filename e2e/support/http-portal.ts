@@ -285,6 +285,70 @@ export class HttpPortal {
     return me;
   }
 
+  // ---- the holder's own pages ----------------------------------------------------------------------
+
+  /** The holder logs in with the reserve card in `slot`: the server's challenge, PIN 1 in the agent's dialog. */
+  async holderLogin(pin: string, slot: ReaderSlot = 2): Promise<any> {
+    const readerId = this.readerIdOf(slot);
+    await this.agentApi('POST', '/v1/sessions/bind', { readerId });
+    const challenge = await this.api('POST', '/api/auth/challenge');
+    const done = await this.run(
+      await this.agentApi('POST', `/v1/readers/${readerId}/authenticate`, { challenge: challenge.challenge }),
+      [pin],
+    );
+    expect(done.state, JSON.stringify(done.error)).toBe('done');
+    const me = await this.api('POST', '/api/holder/login', {
+      challengeId: challenge.challengeId,
+      certificate: done.result.certificate,
+      signature: done.result.signature,
+    });
+    this.csrf = me.csrfToken;
+    return me;
+  }
+
+  /**
+   * Förlängning as the holder's page does it: start, terms, new keys on the card with its proof
+   * (PIN 1, then PIN 2 for the signature key's CSR), the certificates, written and the old keys
+   * removed, then the acknowledgement with the new signature key (PIN 2). Returns the extension as
+   * acknowledged and the new certificates (base64 DER).
+   */
+  async extend(
+    pin1: string,
+    pin2: string,
+    slot: ReaderSlot = 2,
+  ): Promise<{ extension: any; started: any; certificates: { auth: string; sign: string } }> {
+    const readerId = this.readerIdOf(slot);
+    const started = await this.api('POST', '/api/holder/extension');
+    await this.api('POST', `/api/holder/extension/${started.id}/terms`);
+    const keys = await this.run(
+      await this.agentApi('POST', `/v1/readers/${readerId}/renewal/keys`, {
+        extensionId: started.id,
+        nonce: started.nonce,
+        keySpec: started.cardKeyType,
+      }),
+      [pin1, pin2],
+    );
+    expect(keys.state, JSON.stringify(keys.error)).toBe('done');
+    const { authCsr, signCsr, ...proof } = keys.result;
+    await this.api('POST', `/api/holder/extension/${started.id}/keys`, proof);
+    const issued = await this.api('POST', `/api/holder/extension/${started.id}/certificates`, {
+      authCsr,
+      signCsr,
+    });
+    const written = await this.run(
+      await this.agentApi('POST', `/v1/readers/${readerId}/renewal/certificates`, issued.certificates),
+      [],
+    );
+    expect(written.state, JSON.stringify(written.error)).toBe('done');
+    const challenge = await this.api('POST', `/api/holder/extension/${started.id}/acknowledgement-challenge`);
+    const { signature } = await this.signOnCard(slot, challenge.toBeSigned, pin2);
+    const extension = await this.api('POST', `/api/holder/extension/${started.id}/acknowledge`, {
+      challengeId: challenge.challengeId,
+      signature,
+    });
+    return { extension, started, certificates: issued.certificates };
+  }
+
   /** The card station's signed statement of its readers, for a challenge and the nonce given with it. */
   private readersStatement(challengeId: string, nonce: string): Promise<any> {
     return this.agentApi('POST', '/v1/statements', { flowId: challengeId, nonce, kind: 'readers' });

@@ -1,5 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import type { CardNumber, SignedStatement, StatementEvent } from '@reservkort/domain';
+import {
+  type CardNumber,
+  cardKeysBytes,
+  type SignedStatement,
+  type StatementEvent,
+} from '@reservkort/domain';
 import { AgentError, isAgentError } from './agent-error.js';
 import {
   type BackendEvent,
@@ -85,7 +90,9 @@ export type OperationKind =
   | 'write-certificates'
   | 'clean'
   | 'change-pin'
-  | 'unblock-pin';
+  | 'unblock-pin'
+  | 'renew-keys'
+  | 'renew-certificates';
 /**
  * What a dialog asks for: a PIN; the current PIN and a new one typed twice (a PIN change); or the
  * PUK and a new PIN typed twice (an unblock).
@@ -179,6 +186,14 @@ const errorView = (error: unknown): { code: string; details: Record<string, unkn
 
 const id = (): string => randomBytes(16).toString('base64url');
 
+/** A generated key as a card's keys statement states it (see `cardKeysBytes`). */
+const keyFact = (key: GeneratedKey) => ({
+  spki: Buffer.from(key.spki).toString('base64'),
+  local: key.attributes.local,
+  sensitive: key.attributes.sensitive,
+  neverExtractable: key.attributes.neverExtractable,
+});
+
 const MAX_EVENTS = 500;
 const MAX_SESSIONS = 200;
 const ENROLMENT_TTL_MS = 15 * 60_000;
@@ -199,6 +214,11 @@ export class CardAgent {
   private readonly dialogs = new Map<string, Dialog>();
   private readonly flows = new Map<string, LoggedFlowEvent[]>();
   private readonly enrolments = new Map<CardNumber, Enrolment>();
+  /** PIN 1 of a förlängning's key generation, kept until its certificates are written or the card leaves. */
+  private readonly renewals = new Map<
+    CardNumber,
+    { readonly readerId: ReaderId; readonly pin1: string; readonly expiresAt: number }
+  >();
   private readonly events: AgentEvent[] = [];
   private readonly listeners = new Set<(event: AgentEvent) => void>();
   private seq = 0;
@@ -312,6 +332,9 @@ export class CardAgent {
     }
     for (const [cardNumber, enrolment] of this.enrolments) {
       if (enrolment.readerId === event.readerId) this.enrolments.delete(cardNumber);
+    }
+    for (const [cardNumber, renewal] of this.renewals) {
+      if (renewal.readerId === event.readerId) this.renewals.delete(cardNumber);
     }
   }
 
@@ -789,6 +812,96 @@ export class CardAgent {
         pins,
       );
       return { cardNumber, authCsr: authCsr.toString('pem'), signCsr: signCsr.toString('pem') };
+    });
+  }
+
+  /**
+   * Förlängning, on the holder's own computer: a next authentication and signature key generated on
+   * the card beside the current ones (PIN 1), the card's bureau key's signature over both public
+   * keys bound to the extension's id and nonce (`cardKeysBytes`: the proof the server acts on), and
+   * a CSR for each signed by its own new key (PIN 1, then PIN 2). The current keys stay usable
+   * until the new certificates are written.
+   */
+  async renewKeys(
+    token: string,
+    readerId: ReaderId,
+    extension: { readonly id: string; readonly nonce: string },
+    spec: CardKeySpec = 'ecdsa-p256',
+  ): Promise<OperationView> {
+    const cardNumber = await this.bind(token, readerId);
+    const pins = await this.pinStatus(readerId);
+    return this.start('renew-keys', readerId, cardNumber, null, async (operation) => {
+      const { pin1, auth, sign } = await this.withPin(
+        operation,
+        'pin1',
+        async (pin) => {
+          const authKey = await this.backend.generateKey(readerId, cardNumber, 'auth', pin, spec, 'next');
+          const signKey = await this.backend.generateKey(readerId, cardNumber, 'sign', pin, spec, 'next');
+          return { pin1: pin, auth: authKey, sign: signKey };
+        },
+        pins,
+      );
+      this.renewals.set(cardNumber, { readerId, pin1, expiresAt: this.now() + ENROLMENT_TTL_MS });
+      const keys = { auth: keyFact(auth), sign: keyFact(sign) };
+      const proof = await this.backend.proveCard(
+        readerId,
+        cardNumber,
+        cardKeysBytes({
+          flowId: extension.id,
+          nonce: extension.nonce,
+          cardNumber,
+          authSpki: keys.auth.spki,
+          signSpki: keys.sign.spki,
+        }),
+      );
+      const subject = `CN=${cardNumber}`;
+      const authCsr = await buildCsr(auth.spki, spec, subject, (tbs) =>
+        this.backend.sign(readerId, cardNumber, 'auth', pin1, tbs, 'next'),
+      );
+      const signCsr = await this.withPin(
+        operation,
+        'pin2',
+        (pin2) =>
+          buildCsr(sign.spki, spec, subject, (tbs) =>
+            this.backend.sign(readerId, cardNumber, 'sign', pin2, tbs, 'next'),
+          ),
+        pins,
+      );
+      return {
+        cardNumber,
+        keys,
+        bureauCertificate: Buffer.from(proof.certificate).toString('base64'),
+        cardSignature: Buffer.from(proof.signature).toString('base64'),
+        authCsr: authCsr.toString('pem'),
+        signCsr: signCsr.toString('pem'),
+      };
+    });
+  }
+
+  /**
+   * Förlängning's card work after the certificates: the new certificates written next to the new
+   * keys, then the old keys and certificates removed and the new ones made the card's. Within the
+   * renewal that made the keys no PIN is asked again.
+   */
+  async renewCertificates(
+    token: string,
+    readerId: ReaderId,
+    certificates: { readonly auth: Uint8Array; readonly sign: Uint8Array },
+  ): Promise<OperationView> {
+    const cardNumber = await this.bind(token, readerId);
+    const pins = await this.pinStatus(readerId);
+    return this.start('renew-certificates', readerId, cardNumber, null, async (operation) => {
+      const renewal = this.renewals.get(cardNumber);
+      const run = async (pin1: string) => {
+        await this.backend.writeCertificate(readerId, cardNumber, 'auth', pin1, certificates.auth, 'next');
+        await this.backend.writeCertificate(readerId, cardNumber, 'sign', pin1, certificates.sign, 'next');
+        await this.backend.promoteNextKeys(readerId, cardNumber, pin1);
+        this.renewals.delete(cardNumber);
+        return { cardNumber };
+      };
+      if (renewal && renewal.readerId === readerId && renewal.expiresAt > this.now())
+        return run(renewal.pin1);
+      return this.withPin(operation, 'pin1', run, pins);
     });
   }
 

@@ -133,6 +133,8 @@ export const SERVER_CODES = [
   'STATEMENT_INVALID',
   'CARD_NOT_PROVEN',
   'KEYS_NOT_ON_CARD',
+  'EXTENSION_KEYS_NOT_PROVEN',
+  'EXTENSION_ABANDONED',
 ] as const;
 
 export type ServerCode = (typeof SERVER_CODES)[number];
@@ -297,4 +299,7 @@ export const CODE_INFO: { readonly [C in ErrorCode]: CodeInfo } = {
   // The card did not prove itself, or the keys are not proven to be on it: nothing is issued.
   CARD_NOT_PROVEN: { step: 'server', severity: 'blocking', supportCase: true },
   KEYS_NOT_ON_CARD: { step: 'server', severity: 'blocking', supportCase: true },
+  // Förlängning on the holder's computer: nothing is issued for keys the card did not prove.
+  EXTENSION_KEYS_NOT_PROVEN: { step: 'server', severity: 'blocking', supportCase: true },
+  EXTENSION_ABANDONED: { step: 'server', severity: 'blocking', supportCase: false },
 };

@@ -3,6 +3,7 @@ export * from './assurance-level.js';
 export * from './card-key-type.js';
 export * from './card-life/card-return.js';
 export * from './card-life/card-stock.js';
+export * from './card-life/eid-days.js';
 export * from './card-life/extension.js';
 export * from './card-life/revocation.js';
 export * from './catalogue/catalogue.js';

@@ -9,6 +9,7 @@ import { ocspFastPath, pkiRoutes } from '@reservkort/pki';
 import { Ajv } from 'ajv';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { extensionRoutes } from './card-life/extension.routes.js';
 import { registerErrorHandler } from './http/api-error.js';
 import { registerNoStoreForApi } from './http/cache-control.js';
 import { loggedUrl, redactForLog } from './http/log-redaction.js';
@@ -205,7 +206,8 @@ export const buildApp = async (ctx: ServerContext, options: AppOptions = {}): Pr
   registerCheckpointMetrics(registry, services);
   await app.register(auditRoutes(services.checkpoints));
   await app.register(authRoutes(ctx), { prefix: '/api/auth' });
-  await app.register(holderRoutes(ctx), { prefix: '/api/holder' });
+  await app.register(holderRoutes(ctx, services.revocation), { prefix: '/api/holder' });
+  await app.register(extensionRoutes(ctx, services.extensions), { prefix: '/api/holder/extension' });
   await app.register(issuanceRoutes(ctx, services.issuance), { prefix: '/api/flows' });
   await app.register(adminRoutes(ctx, services.directory, services.issuance), { prefix: '/api/admin' });
   await app.register(supportRoutes(ctx, services.issuance), { prefix: '/api/support' });

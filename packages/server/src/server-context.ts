@@ -3,6 +3,7 @@ import type { CertificateAuthority, OcspResponder } from '@reservkort/pki';
 import type { Store } from '@reservkort/store';
 import type { CheckpointSettings } from './audit/audit-checkpoint.service.js';
 import type { SessionSettings } from './auth/session.js';
+import type { ExtensionSettings, PhysicalExpiryLookup } from './card-life/extension.service.js';
 import type { TrainingClock } from './training/training-clock.js';
 import type { TrainingSummary } from './training/training-summary.js';
 
@@ -27,4 +28,11 @@ export interface ServerContext {
   readonly reconciler?: { readonly graceMs?: number; readonly intervalMs?: number };
   /** Where and how often audit checkpoints are published (default: in memory only, every 15 minutes). */
   readonly auditCheckpoints?: CheckpointSettings;
+  /**
+   * A card's last physical day from card stock (null: not known there), for förlängning's rule.
+   * Without it every card is looked up as unknown and bounded by its card bureau certificate.
+   */
+  readonly physicalExpiryOf?: PhysicalExpiryLookup;
+  /** Förlängning's deadline and claim grace (defaults: 30 minutes; the reconciler's grace). */
+  readonly extension?: Partial<ExtensionSettings>;
 }

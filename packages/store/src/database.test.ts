@@ -20,6 +20,7 @@ const TABLES = [
   'case_comments',
   'certificates',
   'crls',
+  'extensions',
   'flows',
   'issuance_intents',
   'login_challenges',
@@ -30,6 +31,7 @@ const TABLES = [
   'sessions',
   'staff_roles',
   'stations',
+  'stock_cards',
   'support_cases',
 ];
 

@@ -12,6 +12,7 @@ import type { StockCardsTable } from './card-stock/card-stock.table.js';
 import type { CertificatesTable, RevocationsTable } from './certificate/certificate.table.js';
 import type { CrlsTable } from './crl/crl.table.js';
 import type { Dialect } from './dialect.js';
+import type { ExtensionsTable } from './extension/extension.table.js';
 import type { FlowsTable } from './flow/flow.table.js';
 import { ImmediateSqliteDialect } from './immediate-sqlite.dialect.js';
 import type { IssuanceIntentsTable } from './issuance/issuance-intent.table.js';
@@ -47,6 +48,7 @@ export interface Database {
   audit_signers: AuditSignersTable;
   stations: StationsTable;
   stock_cards: StockCardsTable;
+  extensions: ExtensionsTable;
 }
 
 export interface StoreConfig {

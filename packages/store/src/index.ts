@@ -71,10 +71,13 @@ export {
   insertCertificate,
   insertRevocation,
   listCertificates,
+  listCertificatesOfCard,
   listCertificatesOfIntent,
+  listReserveCardCertificates,
   listRevocations,
   type NewCertificate,
   type NewRevocation,
+  type ReserveCardCertificateQuery,
   type Revocation,
   revocationEpoch,
   type StoredCertificate,
@@ -95,6 +98,19 @@ export {
   type Store,
   type StoreConfig,
 } from './database.js';
+export {
+  type ExtensionChange,
+  getExtension,
+  getExtensionOfNewSerial,
+  getLiveExtensionOfCard,
+  insertExtension,
+  listExtensionsOfCard,
+  listExtensionsToSettle,
+  type NewExtension,
+  type StoredExtension,
+  updateExtension,
+} from './extension/extension.repository.js';
+export { EXTENSION_STATES, type ExtensionState, type ExtensionsTable } from './extension/extension.table.js';
 export {
   activeFlowForOrder,
   type FlowCardKeys,

@@ -5,6 +5,7 @@ import { setPageAddresses } from './api/page-addresses.js';
 import { answer, client } from './api/server-client.js';
 import type { Me, PageConfig, TrainingDemo } from './api/views.js';
 import { ErrorPanel } from './components/error-panel.js';
+import { ExtensionAction } from './components/extension-wizard.js';
 import { ReadersPanel } from './components/readers-panel.js';
 import { IssuanceDriver, type PageError, pageErrorOf } from './flow/issuance-driver.js';
 import { currentUser, logout, reportLoginCardRemoval } from './flow/portal-session.js';
@@ -14,6 +15,7 @@ import { fill } from './i18n/ui-texts.js';
 import { AdminPortal } from './screens/admin-portal.js';
 import { CardToolsScreen } from './screens/card-tools-screen.js';
 import { CatalogueScreen } from './screens/catalogue-screen.js';
+import { HolderPages } from './screens/holder-pages.js';
 import { IssuancePortal } from './screens/issuance-portal.js';
 import { LoginScreen } from './screens/login-screen.js';
 import { ServiceDesk } from './screens/service-desk.js';
@@ -29,7 +31,8 @@ type Route =
   | { readonly screen: 'stock' }
   | { readonly screen: 'desk'; readonly caseId: string | null }
   | { readonly screen: 'catalogue'; readonly code: string | null }
-  | { readonly screen: 'card' };
+  | { readonly screen: 'card' }
+  | { readonly screen: 'holder' };
 
 const routeOf = (hash: string): Route => {
   const [, screen, arg] = hash.replace(/^#/, '').split('/');
@@ -39,6 +42,7 @@ const routeOf = (hash: string): Route => {
   if (screen === 'desk') return { screen: 'desk', caseId: arg || null };
   if (screen === 'catalogue') return { screen: 'catalogue', code: arg || null };
   if (screen === 'card') return { screen: 'card' };
+  if (screen === 'holder') return { screen: 'holder' };
   return { screen: 'issuance' };
 };
 
@@ -161,6 +165,22 @@ export const App = () => {
     if (loaded === null || ws === null || leaving) return <p aria-busy="true">{t.app.loading}</p>;
     // PIN change and PUK unblock need no login: the card, the agent and the person do it alone.
     if (route.screen === 'card') return <CardToolsScreen ws={ws} agentUrl={loaded.config.agentUrl} />;
+    // The holder's own pages have their own session (the reserve card's), whoever else logged in here.
+    if (route.screen === 'holder')
+      return (
+        <HolderPages
+          ws={ws}
+          agentUrl={loaded.config.agentUrl}
+          eidActions={(_eid, context) => (
+            <ExtensionAction
+              ws={ws}
+              agentUrl={loaded.config.agentUrl}
+              reload={context.reload}
+              loggedOut={context.loggedOut}
+            />
+          )}
+        />
+      );
     if (me === null)
       return <LoginScreen ws={ws} agentUrl={loaded.config.agentUrl} onLoggedIn={(next) => setMe(next)} />;
     switch (route.screen) {
@@ -211,7 +231,7 @@ export const App = () => {
         </h1>
         <nav aria-label={t.app.name}>
           <ul>
-            {me && !me.serviceDesk ? (
+            {me && !me.serviceDesk && route.screen !== 'holder' ? (
               <>
                 <li>
                   <a href="#/issuance" aria-current={route.screen === 'issuance' ? 'page' : undefined}>
@@ -235,7 +255,7 @@ export const App = () => {
                 </li>
               </>
             ) : null}
-            {me?.serviceDesk ? (
+            {me?.serviceDesk && route.screen !== 'holder' ? (
               <li>
                 <a href="#/desk" aria-current={route.screen === 'desk' ? 'page' : undefined}>
                   {t.app.nav.desk}
@@ -257,7 +277,7 @@ export const App = () => {
           </ul>
         </nav>
         <div className="session">
-          {me ? (
+          {me && route.screen !== 'holder' ? (
             <span data-testid="logged-in">
               {fill(t.app.loggedInAs, { name: me.name, assurance: me.assuranceLevel })}
             </span>
@@ -270,7 +290,7 @@ export const App = () => {
           >
             {t.app.otherLanguage}
           </button>
-          {me ? (
+          {me && route.screen !== 'holder' ? (
             <button type="button" onClick={() => void endSession()} data-action="logout">
               {t.app.logout}
             </button>

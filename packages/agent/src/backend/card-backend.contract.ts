@@ -285,6 +285,86 @@ export const cardBackendContract = (name: string, setup: () => Promise<BackendHa
       );
     });
 
+    it('makes a next pair beside the current one, and promotes it with its certificates in the old one’s place', async () => {
+      const data = new TextEncoder().encode('förlängning');
+      const oldAuth = await h.backend.generateKey(
+        h.readerId,
+        h.cardNumber,
+        'auth',
+        h.pins.pin1,
+        'ecdsa-p256',
+      );
+      const oldSign = await h.backend.generateKey(
+        h.readerId,
+        h.cardNumber,
+        'sign',
+        h.pins.pin1,
+        'ecdsa-p256',
+      );
+      const oldDer = new Uint8Array([0x30, 0x03, 0x02, 0x01, 0x01]);
+      const newDer = new Uint8Array([0x30, 0x03, 0x02, 0x01, 0x02]);
+      await h.backend.writeCertificate(h.readerId, h.cardNumber, 'auth', h.pins.pin1, oldDer);
+      await h.backend.writeCertificate(h.readerId, h.cardNumber, 'sign', h.pins.pin1, oldDer);
+      // Nothing to promote yet: refused, and nothing is removed.
+      expect(
+        (await codeOf(h.backend.promoteNextKeys(h.readerId, h.cardNumber, h.pins.pin1))).details,
+      ).toEqual({
+        key: 'next',
+      });
+      const nextAuth = await h.backend.generateKey(
+        h.readerId,
+        h.cardNumber,
+        'auth',
+        h.pins.pin1,
+        'ecdsa-p256',
+        'next',
+      );
+      const nextSign = await h.backend.generateKey(
+        h.readerId,
+        h.cardNumber,
+        'sign',
+        h.pins.pin1,
+        'ecdsa-p256',
+        'next',
+      );
+      expect(nextAuth.attributes).toEqual({ local: true, sensitive: true, neverExtractable: true });
+      expect(Buffer.from(nextAuth.spki).equals(Buffer.from(oldAuth.spki))).toBe(false);
+      // Both generations sign, each with its own key; the current pair is untouched.
+      const byOld = await h.backend.sign(h.readerId, h.cardNumber, 'sign', h.pins.pin2, data);
+      expect(cardSignatureVerifies(oldSign.spki, byOld, data)).toBe(true);
+      const byNext = await h.backend.sign(h.readerId, h.cardNumber, 'sign', h.pins.pin2, data, 'next');
+      expect(cardSignatureVerifies(nextSign.spki, byNext, data)).toBe(true);
+      const byNextAuth = await h.backend.sign(h.readerId, h.cardNumber, 'auth', h.pins.pin1, data, 'next');
+      expect(cardSignatureVerifies(nextAuth.spki, byNextAuth, data)).toBe(true);
+      const before = await h.backend.cardInfo(h.readerId);
+      expect(before.certificates.map((c) => [...c.der])).toEqual([[...oldDer], [...oldDer]]);
+      // A next pair without its certificates is not promoted.
+      expect((await codeOf(h.backend.promoteNextKeys(h.readerId, h.cardNumber, h.pins.pin1))).code).toBe(
+        'KEY_MISSING',
+      );
+      await h.backend.writeCertificate(h.readerId, h.cardNumber, 'auth', h.pins.pin1, newDer, 'next');
+      await h.backend.writeCertificate(h.readerId, h.cardNumber, 'sign', h.pins.pin1, newDer, 'next');
+      await h.backend.promoteNextKeys(h.readerId, h.cardNumber, h.pins.pin1);
+      const after = await h.backend.cardInfo(h.readerId);
+      expect(after.keys).toEqual({ auth: true, sign: true });
+      expect(after.certificates.map((c) => [c.key, [...c.der]]).sort()).toEqual([
+        ['auth', [...newDer]],
+        ['sign', [...newDer]],
+      ]);
+      // The card's keys are now the new ones; the old ones are gone, and so is the next pair.
+      const bySignNow = await h.backend.sign(h.readerId, h.cardNumber, 'sign', h.pins.pin2, data);
+      expect(cardSignatureVerifies(nextSign.spki, bySignNow, data)).toBe(true);
+      expect(cardSignatureVerifies(oldSign.spki, bySignNow, data)).toBe(false);
+      const byAuthNow = await h.backend.sign(h.readerId, h.cardNumber, 'auth', h.pins.pin1, data);
+      expect(cardSignatureVerifies(nextAuth.spki, byAuthNow, data)).toBe(true);
+      expect(
+        (await codeOf(h.backend.sign(h.readerId, h.cardNumber, 'sign', h.pins.pin2, data, 'next'))).code,
+      ).toBe('KEY_MISSING');
+      expect((await codeOf(h.backend.promoteNextKeys(h.readerId, h.cardNumber, h.pins.pin1))).code).toBe(
+        'KEY_MISSING',
+      );
+    });
+
     it('proves the card with its bureau key, without a PIN, and keeps that key through clean', async () => {
       const certificate = await h.installBureauKey();
       const spki = new Uint8Array(

@@ -6,6 +6,11 @@ export type ReaderId = string;
 /** The two keys of a card: authentication (PIN 1) and signature (PIN 2). */
 export type KeySlot = 'auth' | 'sign';
 export type PinId = 'pin1' | 'pin2';
+/**
+ * Which pair of a key slot: the card's `current` keys, or the `next` ones a förlängning makes
+ * alongside them, certifies, writes and then promotes (`promoteNextKeys`) in place of the old ones.
+ */
+export type KeyGeneration = 'current' | 'next';
 export const PIN_OF: { readonly [K in KeySlot]: PinId } = { auth: 'pin1', sign: 'pin2' };
 
 /** Key types a card can generate (the person CA's setting says which one a flow wants). */
@@ -122,23 +127,36 @@ export interface CardBackend {
     key: KeySlot,
     pin: string,
     data: Uint8Array,
+    generation?: KeyGeneration,
   ): Promise<Uint8Array>;
-  /** Generates a key pair on the card (sensitive, never extractable), replacing any old one. PIN 1 authorises it. */
+  /**
+   * Generates a key pair on the card (sensitive, never extractable), replacing any old one of the
+   * same generation; a `next` pair leaves the current one as it is. PIN 1 authorises it.
+   */
   generateKey(
     readerId: ReaderId,
     expected: CardNumber,
     key: KeySlot,
     pin1: string,
     spec: CardKeySpec,
+    generation?: KeyGeneration,
   ): Promise<GeneratedKey>;
-  /** Stores a certificate next to its key. PIN 1 authorises it. */
+  /** Stores a certificate next to its key (of the generation given). PIN 1 authorises it. */
   writeCertificate(
     readerId: ReaderId,
     expected: CardNumber,
     key: KeySlot,
     pin1: string,
     der: Uint8Array,
+    generation?: KeyGeneration,
   ): Promise<void>;
+  /**
+   * Förlängning's last card step: the current keys and certificates are removed and the next ones
+   * (each with its certificate) become the card's keys. Slot by slot, so a run cut short is finished
+   * by the next. KEY_MISSING (`key: 'next'`) when there is no next pair, or one without its
+   * certificate (nothing is removed then). PIN 1 authorises it.
+   */
+  promoteNextKeys(readerId: ReaderId, expected: CardNumber, pin1: string): Promise<void>;
   /**
    * Signs `data` with the card's bureau key, without a PIN, and returns the signature with the
    * bureau certificate. A card without a bureau key (or its certificate) answers KEY_MISSING with

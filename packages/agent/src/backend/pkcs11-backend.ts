@@ -17,6 +17,7 @@ import {
   type CardKeySpec,
   type CardProof,
   type GeneratedKey,
+  type KeyGeneration,
   type KeySlot,
   PIN_OF,
   PIN_PATTERN,
@@ -53,6 +54,19 @@ const CKF_REMOVABLE_DEVICE = 0x2;
 /** CKA_ID and CKA_LABEL per key; the certificate of a key shares them. */
 const KEY_IDS: { readonly [K in KeySlot]: Buffer } = { auth: Buffer.from([0x01]), sign: Buffer.from([0x02]) };
 const KEY_LABELS: { readonly [K in KeySlot]: string } = { auth: 'reservkort-auth', sign: 'reservkort-sign' };
+/** A förlängning's next pair sits beside the current one under ids and labels of its own. */
+const NEXT_KEY_IDS: { readonly [K in KeySlot]: Buffer } = {
+  auth: Buffer.from([0x11]),
+  sign: Buffer.from([0x12]),
+};
+const NEXT_KEY_LABELS: { readonly [K in KeySlot]: string } = {
+  auth: 'reservkort-auth-next',
+  sign: 'reservkort-sign-next',
+};
+const idOf = (key: KeySlot, generation: KeyGeneration): Buffer =>
+  generation === 'next' ? NEXT_KEY_IDS[key] : KEY_IDS[key];
+const labelOf = (key: KeySlot, generation: KeyGeneration): string =>
+  generation === 'next' ? NEXT_KEY_LABELS[key] : KEY_LABELS[key];
 const KEY_SLOTS: readonly KeySlot[] = ['auth', 'sign'];
 
 /** Certificates by their CKA_LABEL, as a WRONG_CARD message names them. */
@@ -60,6 +74,8 @@ const CERTIFICATE_NAMES: ReadonlyMap<string, string> = new Map([
   [BUREAU_KEY_LABEL, 'card bureau certificate'],
   [KEY_LABELS.auth, 'authentication certificate'],
   [KEY_LABELS.sign, 'signature certificate'],
+  [NEXT_KEY_LABELS.auth, 'new authentication certificate'],
+  [NEXT_KEY_LABELS.sign, 'new signature certificate'],
 ]);
 
 /** The data object a card bureau writes when the label cannot carry the card number. */
@@ -260,14 +276,15 @@ export class Pkcs11Backend implements CardBackend {
     key: KeySlot,
     pin: string,
     data: Uint8Array,
+    generation: KeyGeneration = 'current',
   ): Promise<Uint8Array> {
     const pinId = PIN_OF[key];
     return this.withCard(readerId, expected, async (card) => {
       this.checkPinBeforeUse(card, pinId, pin);
       // The public half is visible without a login: a missing key costs no PIN try.
-      if (this.findKeyObject(card, key, 'public') === null) throw keyMissing(key);
+      if (this.findKeyObject(card, key, 'public', generation) === null) throw keyMissing(key);
       await this.login(card, pinId, pin);
-      const privateKey = this.findKeyObject(card, key, 'private');
+      const privateKey = this.findKeyObject(card, key, 'private', generation);
       if (privateKey === null) throw keyMissing(key);
       const keyType = this.attribute(card.session, privateKey, pkcs11js.CKA_KEY_TYPE);
       const { mechanism, input } = this.signMechanism(card.handle, keyType, data);
@@ -290,13 +307,14 @@ export class Pkcs11Backend implements CardBackend {
     key: KeySlot,
     pin1: string,
     spec: CardKeySpec,
+    generation: KeyGeneration = 'current',
   ): Promise<GeneratedKey> {
     return this.withCard(readerId, expected, async (card) => {
       this.checkPinBeforeUse(card, 'pin1', pin1);
       await this.login(card, 'pin1', pin1);
       // The old pair goes first, and with it its certificate, which would no longer match.
-      this.destroyObjects(card.session, this.objectsOf(card.session, key));
-      const { publicKey, privateKey } = await this.generatePair(card, key, spec);
+      this.destroyObjects(card.session, this.objectsOf(card.session, key, generation));
+      const { publicKey, privateKey } = await this.generatePair(card, key, spec, generation);
       return {
         key,
         spec,
@@ -312,16 +330,17 @@ export class Pkcs11Backend implements CardBackend {
     key: KeySlot,
     pin1: string,
     der: Uint8Array,
+    generation: KeyGeneration = 'current',
   ): Promise<void> {
     return this.withCard(readerId, expected, async (card) => {
       this.checkPinBeforeUse(card, 'pin1', pin1);
       await this.login(card, 'pin1', pin1);
-      if (this.findKeyObject(card, key, 'private') === null) throw keyMissing(key);
+      if (this.findKeyObject(card, key, 'private', generation) === null) throw keyMissing(key);
       this.destroyObjects(
         card.session,
         this.findObjects(card.session, [
           { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_CERTIFICATE },
-          { type: pkcs11js.CKA_ID, value: KEY_IDS[key] },
+          { type: pkcs11js.CKA_ID, value: idOf(key, generation) },
         ]),
       );
       const { subject, issuer, serial } = certificateFields(der);
@@ -330,8 +349,8 @@ export class Pkcs11Backend implements CardBackend {
         { type: pkcs11js.CKA_CERTIFICATE_TYPE, value: pkcs11js.CKC_X_509 },
         { type: pkcs11js.CKA_TOKEN, value: true },
         { type: pkcs11js.CKA_PRIVATE, value: false },
-        { type: pkcs11js.CKA_LABEL, value: KEY_LABELS[key] },
-        { type: pkcs11js.CKA_ID, value: KEY_IDS[key] },
+        { type: pkcs11js.CKA_LABEL, value: labelOf(key, generation) },
+        { type: pkcs11js.CKA_ID, value: idOf(key, generation) },
         { type: pkcs11js.CKA_SUBJECT, value: subject },
         { type: pkcs11js.CKA_ISSUER, value: issuer },
         { type: pkcs11js.CKA_SERIAL_NUMBER, value: serial },
@@ -366,7 +385,38 @@ export class Pkcs11Backend implements CardBackend {
       this.destroyObjects(card.session, [
         ...this.objectsOf(card.session, 'auth'),
         ...this.objectsOf(card.session, 'sign'),
+        ...this.objectsOf(card.session, 'auth', 'next'),
+        ...this.objectsOf(card.session, 'sign', 'next'),
       ]);
+    });
+  }
+
+  async promoteNextKeys(readerId: ReaderId, expected: CardNumber, pin1: string): Promise<void> {
+    return this.withCard(readerId, expected, async (card) => {
+      this.checkPinBeforeUse(card, 'pin1', pin1);
+      await this.login(card, 'pin1', pin1);
+      const next = KEY_SLOTS.map((key) => ({ key, objects: this.objectsOf(card.session, key, 'next') }));
+      if (next.every((n) => n.objects.length === 0)) throw keyMissing('next');
+      // Nothing is removed unless every next pair present is whole: private key and certificate.
+      for (const { key, objects } of next) {
+        if (objects.length === 0) continue;
+        const certificate = this.findObjects(card.session, [
+          { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_CERTIFICATE },
+          { type: pkcs11js.CKA_ID, value: NEXT_KEY_IDS[key] },
+        ]);
+        if (this.findKeyObject(card, key, 'private', 'next') === null || certificate.length === 0)
+          throw keyMissing('next');
+      }
+      for (const { key, objects } of next) {
+        if (objects.length === 0) continue;
+        this.destroyObjects(card.session, this.objectsOf(card.session, key, 'current'));
+        for (const object of objects) {
+          this.lib.C_SetAttributeValue(card.session, object, [
+            { type: pkcs11js.CKA_ID, value: KEY_IDS[key] },
+            { type: pkcs11js.CKA_LABEL, value: KEY_LABELS[key] },
+          ]);
+        }
+      }
     });
   }
 
@@ -890,24 +940,29 @@ export class Pkcs11Backend implements CardBackend {
     }
   }
 
-  private findKeyObject(card: TokenContext, key: KeySlot, half: 'public' | 'private'): Buffer | null {
+  private findKeyObject(
+    card: TokenContext,
+    key: KeySlot,
+    half: 'public' | 'private',
+    generation: KeyGeneration = 'current',
+  ): Buffer | null {
     const [found] = this.findObjects(card.session, [
       {
         type: pkcs11js.CKA_CLASS,
         value: half === 'public' ? pkcs11js.CKO_PUBLIC_KEY : pkcs11js.CKO_PRIVATE_KEY,
       },
-      { type: pkcs11js.CKA_ID, value: KEY_IDS[key] },
+      { type: pkcs11js.CKA_ID, value: idOf(key, generation) },
     ]);
     return found ?? null;
   }
 
   /** A key's private and public halves and its certificate, found by CKA_ID or by label. */
-  private objectsOf(session: Buffer, key: KeySlot): Buffer[] {
+  private objectsOf(session: Buffer, key: KeySlot, generation: KeyGeneration = 'current'): Buffer[] {
     const found: Buffer[] = [];
     for (const objectClass of [pkcs11js.CKO_PRIVATE_KEY, pkcs11js.CKO_PUBLIC_KEY, pkcs11js.CKO_CERTIFICATE]) {
       for (const match of [
-        { type: pkcs11js.CKA_ID, value: KEY_IDS[key] },
-        { type: pkcs11js.CKA_LABEL, value: KEY_LABELS[key] },
+        { type: pkcs11js.CKA_ID, value: idOf(key, generation) },
+        { type: pkcs11js.CKA_LABEL, value: labelOf(key, generation) },
       ]) {
         for (const handle of this.findObjects(session, [
           { type: pkcs11js.CKA_CLASS, value: objectClass },
@@ -924,10 +979,15 @@ export class Pkcs11Backend implements CardBackend {
     for (const object of objects) this.lib.C_DestroyObject(session, object);
   }
 
-  private async generatePair(card: CardContext, key: KeySlot, spec: CardKeySpec): Promise<pkcs11js.KeyPair> {
+  private async generatePair(
+    card: CardContext,
+    key: KeySlot,
+    spec: CardKeySpec,
+    generation: KeyGeneration,
+  ): Promise<pkcs11js.KeyPair> {
     const { mechanism, publicTemplate, privateTemplate } = signingKeyPairTemplates({
-      label: KEY_LABELS[key],
-      id: KEY_IDS[key],
+      label: labelOf(key, generation),
+      id: idOf(key, generation),
       spec,
       privateObject: true,
     });
@@ -994,7 +1054,7 @@ export class Pkcs11Backend implements CardBackend {
   }
 }
 
-const keyMissing = (key: KeySlot) => agentError('KEY_MISSING', `no ${key} key on the card`, { key });
+const keyMissing = (key: KeySlot | 'next') => agentError('KEY_MISSING', `no ${key} key on the card`, { key });
 const cardLocked = () => agentError('CARD_LOCKED', 'the card is locked: too many wrong PUK entries');
 const pinBlocked = (pin: PinId) => agentError('PIN_BLOCKED', `${pin} is blocked`, { pin });
 const pinFormat = (pin: PinId | 'puk') =>

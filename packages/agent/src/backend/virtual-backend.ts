@@ -18,6 +18,7 @@ import {
   type CardProof,
   type GeneratedKey,
   type KeyAttributes,
+  type KeyGeneration,
   type KeySlot,
   PIN_OF,
   PIN_PATTERN,
@@ -356,12 +357,13 @@ export class VirtualBackend implements CardBackend {
     key: KeySlot,
     pin: string,
     data: Uint8Array,
+    generation: KeyGeneration = 'current',
   ): Promise<Uint8Array> {
     return this.operate(readerId, expected, async (held) => {
       requireSlot(key);
       requireForm(pin, PIN_PATTERN, 'pin');
       // A missing key is public knowledge (cardInfo shows it): say so before a PIN try is spent.
-      const record = held.card.keys[key];
+      const record = generation === 'next' ? held.card.next?.keys[key] : held.card.keys[key];
       if (record === undefined) throw new AgentError('KEY_MISSING', `the card has no ${key} key`, { key });
       await this.pause(held);
       const pinId = PIN_OF[key];
@@ -379,6 +381,7 @@ export class VirtualBackend implements CardBackend {
     key: KeySlot,
     pin1: string,
     spec: CardKeySpec,
+    generation: KeyGeneration = 'current',
   ): Promise<GeneratedKey> {
     return this.operate(readerId, expected, async (held) => {
       requireSlot(key);
@@ -391,11 +394,19 @@ export class VirtualBackend implements CardBackend {
       const record: KeyRecord = this.faults.exportableKeys ? { ...pair, attributes: IMPORTED } : pair;
       this.stillHeld(held);
       // The old certificate belonged to the old key: keeping it would pair a certificate with a key it does not certify.
-      await this.commit({
-        ...verified,
-        keys: { ...verified.keys, [key]: record },
-        certificates: without(verified.certificates, key),
-      });
+      if (generation === 'next') {
+        const next = verified.next ?? { keys: {}, certificates: {} };
+        await this.commit({
+          ...verified,
+          next: { keys: { ...next.keys, [key]: record }, certificates: without(next.certificates, key) },
+        });
+      } else {
+        await this.commit({
+          ...verified,
+          keys: { ...verified.keys, [key]: record },
+          certificates: without(verified.certificates, key),
+        });
+      }
       return { key, spki: fromBase64(record.spki), spec, attributes: record.attributes ?? ON_CARD };
     });
   }
@@ -406,16 +417,54 @@ export class VirtualBackend implements CardBackend {
     key: KeySlot,
     pin1: string,
     der: Uint8Array,
+    generation: KeyGeneration = 'current',
   ): Promise<void> {
     return this.operate(readerId, expected, async (held) => {
       requireSlot(key);
       requireForm(pin1, PIN_PATTERN, 'pin');
-      if (held.card.keys[key] === undefined)
+      const keys = generation === 'next' ? held.card.next?.keys : held.card.keys;
+      if (keys?.[key] === undefined)
         throw new AgentError('KEY_MISSING', `the card has no ${key} key`, { key });
       await this.pause(held);
       const verified = await this.verifyPin(held, 'pin1', pin1);
       this.stillHeld(held);
-      await this.commit({ ...verified, certificates: { ...verified.certificates, [key]: toBase64(der) } });
+      if (generation === 'next') {
+        const next = verified.next ?? { keys: {}, certificates: {} };
+        await this.commit({
+          ...verified,
+          next: { ...next, certificates: { ...next.certificates, [key]: toBase64(der) } },
+        });
+      } else {
+        await this.commit({ ...verified, certificates: { ...verified.certificates, [key]: toBase64(der) } });
+      }
+    });
+  }
+
+  promoteNextKeys(readerId: ReaderId, expected: CardNumber, pin1: string): Promise<void> {
+    return this.operate(readerId, expected, async (held) => {
+      requireForm(pin1, PIN_PATTERN, 'pin');
+      const next = held.card.next;
+      const slots = SLOTS.filter((key) => next?.keys[key] !== undefined);
+      // Nothing is removed unless every next key present has its certificate.
+      if (
+        next === undefined ||
+        slots.length === 0 ||
+        slots.some((key) => next.certificates[key] === undefined)
+      )
+        throw new AgentError('KEY_MISSING', 'the card has no new keys with certificates', { key: 'next' });
+      await this.pause(held);
+      const verified = await this.verifyPin(held, 'pin1', pin1);
+      this.stillHeld(held);
+      // One record replaces the other: the chip never holds half of the change.
+      const { next: _promoted, ...rest } = verified;
+      await this.commit({
+        ...rest,
+        keys: { ...verified.keys, ...Object.fromEntries(slots.map((k) => [k, next.keys[k]])) },
+        certificates: {
+          ...verified.certificates,
+          ...Object.fromEntries(slots.map((k) => [k, next.certificates[k]])),
+        },
+      });
     });
   }
 
@@ -437,7 +486,8 @@ export class VirtualBackend implements CardBackend {
       const verified = await this.verifyPin(held, 'pin1', pin1);
       this.stillHeld(held);
       // The bureau key stays: it is the card's own, not its holder's.
-      await this.commit({ ...verified, keys: {}, certificates: {} });
+      const { next: _next, ...rest } = verified;
+      await this.commit({ ...rest, keys: {}, certificates: {} });
     });
   }
 

@@ -43,6 +43,11 @@ export interface VirtualCard {
   readonly keys: Readonly<Partial<Record<KeySlot, KeyRecord>>>;
   /** Certificate DER, base64, next to the key of the same slot. */
   readonly certificates: Readonly<Partial<Record<KeySlot, string>>>;
+  /** A förlängning's next pair and its certificates, beside the current ones until promoted. */
+  readonly next?: {
+    readonly keys: Readonly<Partial<Record<KeySlot, KeyRecord>>>;
+    readonly certificates: Readonly<Partial<Record<KeySlot, string>>>;
+  };
   /**
    * The card bureau key (see BUREAU_KEY_LABEL) and its certificate (DER, base64; null until the
    * bureau wrote it). Absent on a card the bureau never initialised, and in files made before.
@@ -199,7 +204,16 @@ class Reader {
       },
       keys: this.slots(o.keys, `${where}.keys`, (v, w) => this.key(v, w)),
       certificates: this.slots(o.certificates, `${where}.certificates`, (v, w) => this.string(v, w)),
+      ...(o.next === undefined ? {} : { next: this.next(o.next, `${where}.next`) }),
       ...(o.bureau === undefined ? {} : { bureau: this.bureau(o.bureau, `${where}.bureau`) }),
+    };
+  }
+
+  next(value: unknown, where: string): NonNullable<VirtualCard['next']> {
+    const o = this.object(value, where);
+    return {
+      keys: this.slots(o.keys, `${where}.keys`, (v, w) => this.key(v, w)),
+      certificates: this.slots(o.certificates, `${where}.certificates`, (v, w) => this.string(v, w)),
     };
   }
 

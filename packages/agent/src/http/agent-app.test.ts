@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -6,6 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type AgentFixture, CARD, createAgentFixture, PINS, PORTAL } from '../test-support/agent-fixture.js';
+import { testBureauCertificate } from '../test-support/bureau-certificate.js';
 import { cardSignatureVerifies } from '../test-support/signature-check.js';
 import { acceptedOrigins, buildAgentApp } from './agent-app.js';
 
@@ -241,6 +243,96 @@ describe('card agent over HTTP (virtual cards)', () => {
         .body;
       expect(card.certificates.map((c: { key: string }) => c.key).sort()).toEqual(['auth', 'sign']);
       expect(card.keys).toEqual({ auth: true, sign: true });
+    });
+
+    it('förlängning: new keys beside the old ones with the card’s proof for the extension, then the new certificates written and the old keys gone', async () => {
+      const bureauDer = (await f.backend.installBureauKey(CARD, (spki) => testBureauCertificate(spki, CARD)))
+        .certificate;
+      const token = await f.session();
+      const headers = { 'x-agent-session': token };
+      // The card as issued: its keys and certificates.
+      const oldAuth = await f.backend.generateKey('reader-2', CARD, 'auth', PINS.pin1, 'ecdsa-p256');
+      const oldSign = await f.backend.generateKey('reader-2', CARD, 'sign', PINS.pin1, 'ecdsa-p256');
+      const oldDer = Buffer.from([0x30, 0x03, 0x02, 0x01, 0x01]);
+      await f.backend.writeCertificate('reader-2', CARD, 'auth', PINS.pin1, oldDer);
+      await f.backend.writeCertificate('reader-2', CARD, 'sign', PINS.pin1, oldDer);
+
+      const extension = { extensionId: 'ext-0123456789', nonce: 'a1b2c3d4e5f60718' };
+      const started = await f.call('POST', '/v1/readers/reader-2/renewal/keys', extension, headers);
+      expect(started.status).toBe(202);
+      expect(started.body).toMatchObject({ kind: 'renew-keys', dialog: { pin: 'pin1' } });
+      await f.answer(started.body.dialog.id, PINS.pin1);
+      const second = await f.waitFor(token, started.body.id, (v) => v.dialog?.pin === 'pin2');
+      await f.answer(second.dialog?.id ?? '', PINS.pin2);
+      const done = await f.waitFor(token, started.body.id, (v) => v.state !== 'pending');
+      expect(done.state, JSON.stringify(done)).toBe('done');
+      const result = done.result as {
+        cardNumber: string;
+        keys: { auth: { spki: string; local: boolean }; sign: { spki: string } };
+        bureauCertificate: string;
+        cardSignature: string;
+        authCsr: string;
+        signCsr: string;
+      };
+      expect(result.keys.auth).toMatchObject({ local: true, sensitive: true, neverExtractable: true });
+      expect(result.keys.auth.spki).not.toBe(Buffer.from(oldAuth.spki).toString('base64'));
+      expect(Buffer.from(result.bureauCertificate, 'base64').equals(Buffer.from(bureauDer))).toBe(true);
+      // The card's bureau key signed both new public keys for this extension and nonce.
+      const { cardKeysBytes } = await import('@reservkort/domain');
+      const bureauSpki = new X509Certificate(Buffer.from(bureauDer)).publicKey.export({
+        format: 'der',
+        type: 'spki',
+      });
+      const signed = cardKeysBytes({
+        flowId: extension.extensionId,
+        nonce: extension.nonce,
+        cardNumber: CARD,
+        authSpki: result.keys.auth.spki,
+        signSpki: result.keys.sign.spki,
+      });
+      expect(cardSignatureVerifies(bureauSpki, Buffer.from(result.cardSignature, 'base64'), signed)).toBe(
+        true,
+      );
+      // The old keys still work meanwhile: the holder's e-ID keeps working until the end.
+      const info = (await f.call('GET', '/v1/readers/reader-2/card', undefined, headers)).body;
+      expect(info.keys).toEqual({ auth: true, sign: true });
+      const data = new Uint8Array([9, 9]);
+      expect(
+        cardSignatureVerifies(
+          oldSign.spki,
+          await f.backend.sign('reader-2', CARD, 'sign', PINS.pin2, data),
+          data,
+        ),
+      ).toBe(true);
+
+      const newDer = Buffer.from([0x30, 0x03, 0x02, 0x01, 0x02]).toString('base64');
+      const write = await f.call(
+        'POST',
+        '/v1/readers/reader-2/renewal/certificates',
+        { auth: newDer, sign: newDer },
+        headers,
+      );
+      expect(write.status).toBe(202);
+      // Within the renewal, no new PIN is asked.
+      const written = await f.waitFor(token, write.body.id, (v) => v.state !== 'pending');
+      expect(written).toMatchObject({ state: 'done', dialog: null });
+      const after = (await f.call('GET', '/v1/readers/reader-2/card', undefined, headers)).body;
+      expect(after.certificates.map((c: { der: string }) => c.der)).toEqual([newDer, newDer]);
+      const bySign = await f.backend.sign('reader-2', CARD, 'sign', PINS.pin2, data);
+      expect(cardSignatureVerifies(Buffer.from(result.keys.sign.spki, 'base64'), bySign, data)).toBe(true);
+      expect(cardSignatureVerifies(oldSign.spki, bySign, data)).toBe(false);
+    });
+
+    it('refuses a renewal without an extension id and nonce of the right form', async () => {
+      const token = await f.session();
+      const refused = await f.call(
+        'POST',
+        '/v1/readers/reader-2/renewal/keys',
+        { extensionId: 'x', nonce: 'bad nonce' },
+        { 'x-agent-session': token },
+      );
+      expect(refused.status).toBe(400);
+      expect(refused.body.code).toBe('REQUEST_INVALID');
     });
 
     it('gives CARD_REMOVED when the card leaves mid-enrolment, and a clean makes the card reusable', async () => {

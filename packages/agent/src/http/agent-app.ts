@@ -1,6 +1,7 @@
 import { errorResponse, isErrorCode } from '@reservkort/domain';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { AgentError, isAgentError } from '../agent-error.js';
+import type { CardKeySpec } from '../backend/card-backend.js';
 import type { VirtualBackend } from '../backend/virtual-backend.js';
 import type { CardAgent, OperationView } from '../card-agent.js';
 import { DIALOG_CSS, DIALOG_JS, pinDialogPage } from '../dialog/pin-dialog-page.js';
@@ -296,6 +297,61 @@ export const buildAgentApp = async (options: AgentAppOptions): Promise<FastifyIn
     { schema: { params: readerParams, body: withFlow } },
     async (request, reply) => {
       const view = await agent.clean(session(request), request.params.readerId, request.body?.flowId ?? null);
+      return reply.status(202).send(withDialogUrl(request, view));
+    },
+  );
+
+  // Förlängning on the holder's computer: new keys beside the old ones, with the card's proof bound
+  // to the extension's id and nonce; then the new certificates written and the old keys removed.
+  app.post<{
+    Params: { readerId: string };
+    Body: { extensionId: string; nonce: string; keySpec?: CardKeySpec };
+  }>(
+    '/v1/readers/:readerId/renewal/keys',
+    {
+      schema: {
+        params: readerParams,
+        body: {
+          type: 'object',
+          properties: {
+            extensionId: { type: 'string', pattern: '^[A-Za-z0-9_-]{8,64}$' },
+            nonce: { type: 'string', pattern: '^[A-Za-z0-9_-]{8,128}$' },
+            keySpec: { type: 'string', enum: ['ecdsa-p256', 'rsa-2048'] },
+          },
+          required: ['extensionId', 'nonce'],
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request, reply) => {
+      const view = await agent.renewKeys(
+        session(request),
+        request.params.readerId,
+        { id: request.body.extensionId, nonce: request.body.nonce },
+        request.body.keySpec,
+      );
+      return reply.status(202).send(withDialogUrl(request, view));
+    },
+  );
+
+  app.post<{ Params: { readerId: string }; Body: { auth: string; sign: string } }>(
+    '/v1/readers/:readerId/renewal/certificates',
+    {
+      schema: {
+        params: readerParams,
+        body: {
+          type: 'object',
+          properties: { auth: base64, sign: base64 },
+          required: ['auth', 'sign'],
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request, reply) => {
+      const view = await agent.renewCertificates(session(request), request.params.readerId, {
+        auth: Buffer.from(request.body.auth, 'base64'),
+        sign: Buffer.from(request.body.sign, 'base64'),
+      });
       return reply.status(202).send(withDialogUrl(request, view));
     },
   );

@@ -630,5 +630,19 @@ export const en: LanguageCatalogue = {
       remedy:
         'Restart the issuance with the reserve card in reader 2. If it happens again, the card is faulty or no real smart card: do not hand it out, set it aside and send an error report. Take another reserve card from stock; admin 1 cancels the order and registers a new one with that card’s number.',
     },
+    EXTENSION_KEYS_NOT_PROVEN: {
+      title: 'The card did not prove the new keys',
+      explanation:
+        'Before new certificates are issued, the reserve card must sign, with its own card key, that the two new keys were made on it for this very extension ({reason}). That proof was missing or did not hold, so nothing was issued and your current e-ID is unchanged.',
+      remedy:
+        'Keep the reserve card in the reader and start the extension again. If it happens again, send an error report and contact your ID administrator.',
+    },
+    EXTENSION_ABANDONED: {
+      title: 'The extension was not completed',
+      explanation:
+        'The extension was not finished in time or was interrupted ({reason}). New certificates that had been issued for it are revoked; the card has not been extended.',
+      remedy:
+        'Start the extension again from your pages. If the card no longer works to log in, contact your ID administrator.',
+    },
   },
 };

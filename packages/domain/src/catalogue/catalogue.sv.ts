@@ -627,5 +627,19 @@ export const sv: LanguageCatalogue = {
       remedy:
         'Starta om utgivningen med reservkortet i läsare 2. Händer det igen är kortet trasigt eller inget riktigt smartkort: lämna inte ut det, lägg det åt sidan och skicka en felanmälan. Ta ett annat reservkort ur förrådet; administratör 1 makulerar beställningen och registrerar en ny med det kortets nummer.',
     },
+    EXTENSION_KEYS_NOT_PROVEN: {
+      title: 'Kortet styrkte inte de nya nycklarna',
+      explanation:
+        'Innan nya certifikat utfärdas måste reservkortet med sin egen kortnyckel intyga att de två nya nycklarna skapades i kortet för just den här förlängningen ({reason}). Det intyget saknades eller höll inte, så inget utfärdades och din nuvarande e-legitimation är oförändrad.',
+      remedy:
+        'Låt reservkortet sitta kvar i läsaren och starta förlängningen igen. Händer det igen, skicka en felanmälan och kontakta din ID-administratör.',
+    },
+    EXTENSION_ABANDONED: {
+      title: 'Förlängningen blev inte klar',
+      explanation:
+        'Förlängningen blev inte klar i tid eller avbröts ({reason}). Nya certifikat som hunnit utfärdas för den är spärrade; kortet är inte förlängt.',
+      remedy:
+        'Starta förlängningen igen från dina sidor. Går det inte längre att logga in med kortet, kontakta din ID-administratör.',
+    },
   },
 };

@@ -37,6 +37,7 @@ import {
   lockAuditSigners,
   nextCrlNumber,
   replaceCaCertificate,
+  type StoredCertificate,
   saveCrl,
 } from '@reservkort/store';
 import { Integer } from 'asn1js';
@@ -788,6 +789,76 @@ export class CertificateAuthority {
     });
     this.events.emit('status-changed', normalised);
     if (issuing) await this.publishCrl(certificate.caId as CrlCaId);
+    return { revokedAt, reason };
+  }
+
+  /**
+   * Revokes several certificates as one act, all or none: one transaction records every
+   * revocation, each certificate's audit entry and the caller's own entry for the act, so a crash
+   * leaves either all of them revoked with their entries or none. If any of them is already
+   * revoked nothing changes and ALREADY_REVOKED names it (after bringing a CRL a crash left behind
+   * up to date). OCSP is told at once; the issuers' CRLs are re-published.
+   */
+  async revokeTogether(
+    serials: readonly string[],
+    reasonName: string,
+    actor: string,
+    act: { readonly action: string; readonly subject: string; readonly details: Record<string, unknown> },
+  ): Promise<{ revokedAt: number; reason: RevocationReason }> {
+    const reason = parseRevocationReason(reasonName);
+    // One order for every caller, so two acts over the same certificates cannot deadlock.
+    const normalised = [...new Set(serials.map((s) => s.toLowerCase().replace(/^0+(?=.)/, '')))].sort();
+    const certificates: StoredCertificate[] = [];
+    for (const serial of normalised) {
+      const certificate = await getCertificate(this.deps.db, serial);
+      if (certificate === null)
+        throw new PkiError('CERTIFICATE_NOT_FOUND', `no certificate ${serial}`, {
+          serial: serial.slice(0, 64),
+        });
+      certificates.push(certificate);
+    }
+    const issuers = [
+      ...new Set(
+        certificates
+          .map((c) => c.caId)
+          .filter((id): id is CrlCaId => (CRL_CAS as readonly string[]).includes(id)),
+      ),
+    ];
+    const already = certificates.find((c) => c.revocation !== null);
+    if (already?.revocation) {
+      for (const caId of issuers) {
+        const crl = await getCrl(this.deps.db, caId);
+        if (crl === null || crl.thisUpdate < already.revocation.revokedAt) await this.publishCrl(caId);
+      }
+      throw new PkiError('ALREADY_REVOKED', `certificate ${already.serial} is already revoked`, {
+        serial: already.serial,
+      });
+    }
+    const revokedAt = this.deps.clock.now();
+    await this.deps.db.transaction().execute(async (trx) => {
+      for (const certificate of certificates) {
+        const inserted = await insertRevocation(trx, {
+          serial: certificate.serial,
+          revokedAt,
+          reason,
+          revokedBy: actor,
+        });
+        if (!inserted)
+          throw new PkiError('ALREADY_REVOKED', `certificate ${certificate.serial} is already revoked`, {
+            serial: certificate.serial,
+          });
+        await appendAudit(trx, {
+          at: revokedAt,
+          actor,
+          action: 'certificate.revoked',
+          subject: certificate.serial,
+          details: { reason, ca: certificate.caId },
+        });
+      }
+      await appendAudit(trx, { at: revokedAt, actor, ...act });
+    });
+    for (const certificate of certificates) this.events.emit('status-changed', certificate.serial);
+    for (const caId of issuers) await this.publishCrl(caId);
     return { revokedAt, reason };
   }
 

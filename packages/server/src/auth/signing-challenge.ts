@@ -27,7 +27,7 @@ export const statement = (value: Record<string, unknown>): string =>
   Buffer.from(JSON.stringify(value)).toString('base64');
 
 /** The purposes a statement is made for; a login statement holds random bytes and the station nonce. */
-export type StatementPurpose = 'login' | 'order' | 'acknowledge' | 'register-order';
+export type StatementPurpose = 'login' | 'order' | 'acknowledge' | 'register-order' | 'acknowledge-extension';
 
 /**
  * What a stored challenge says, if it is a statement of `purpose`: the bytes the card signed and

@@ -6,6 +6,7 @@ import {
   type StoredFlow,
 } from '@reservkort/store';
 import type { Kysely } from 'kysely';
+import type { ExtensionService } from '../card-life/extension.service.js';
 import type { IssuanceService } from './issuance.service.js';
 import type { SweepFailures } from './sweep-failures.js';
 
@@ -26,6 +27,8 @@ export class DeadlineSweeper {
     private readonly failures: SweepFailures,
     private readonly now: () => number,
     private readonly intervalMs = 250,
+    /** Förlängningar past their deadline are given up in the same pass (see `ExtensionService.sweep`). */
+    private readonly extensions: ExtensionService | null = null,
   ) {}
 
   /** One pass; returns how many flows it ended. */
@@ -49,6 +52,7 @@ export class DeadlineSweeper {
           .settle(flow.id)
           .catch((error: unknown) => this.failures.report('deadline', error, { flowId: flow.id }));
       }
+      if (this.extensions !== null) ended += await this.extensions.sweep(this.failures);
     } finally {
       this.running = false;
     }

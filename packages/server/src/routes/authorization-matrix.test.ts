@@ -297,6 +297,68 @@ describe('authorization matrix: every endpoint × caller', () => {
       body: () => ({ challengeId: 'no-such-challenge', statements: [notAStatement, notAStatement] }),
       expected: everyone('STATEMENT_INVALID'),
     },
+    // --- förlängning: a holder's session only; no administrator's or desk session opens it ---
+    ...(() => {
+      const ext = '/api/holder/extension';
+      const id = `${ext}/no-such-extension`;
+      const spki = Buffer.alloc(91, 1).toString('base64');
+      const fact = { spki, local: true, sensitive: true, neverExtractable: true };
+      const rows: Row[] = [
+        { name: `GET ${ext}`, method: 'GET', url: () => ext, expected: everyone('NOT_LOGGED_IN') },
+        { name: `POST ${ext}`, method: 'POST', url: () => ext, expected: everyone('NOT_LOGGED_IN') },
+        {
+          name: `GET ${ext}/:extensionId`,
+          method: 'GET',
+          url: () => id,
+          expected: everyone('NOT_LOGGED_IN'),
+        },
+        {
+          name: `POST ${ext}/:extensionId/terms`,
+          method: 'POST',
+          url: () => `${id}/terms`,
+          expected: everyone('NOT_LOGGED_IN'),
+        },
+        {
+          name: `POST ${ext}/:extensionId/keys`,
+          method: 'POST',
+          url: () => `${id}/keys`,
+          body: () => ({
+            cardNumber: '9752278900000000100',
+            bureauCertificate: spki,
+            cardSignature: spki,
+            keys: { auth: fact, sign: fact },
+          }),
+          expected: everyone('NOT_LOGGED_IN'),
+        },
+        {
+          name: `POST ${ext}/:extensionId/certificates`,
+          method: 'POST',
+          url: () => `${id}/certificates`,
+          body: () => ({ authCsr: 'x', signCsr: 'y' }),
+          expected: everyone('NOT_LOGGED_IN'),
+        },
+        {
+          name: `GET ${ext}/:extensionId/certificates`,
+          method: 'GET',
+          url: () => `${id}/certificates`,
+          expected: everyone('NOT_LOGGED_IN'),
+        },
+        {
+          name: `POST ${ext}/:extensionId/acknowledgement-challenge`,
+          method: 'POST',
+          url: () => `${id}/acknowledgement-challenge`,
+          expected: everyone('NOT_LOGGED_IN'),
+        },
+        {
+          name: `POST ${ext}/:extensionId/acknowledge`,
+          method: 'POST',
+          url: () => `${id}/acknowledge`,
+          body: () => ({ challengeId: 'no-such-challenge', signature: spki }),
+          expected: everyone('NOT_LOGGED_IN'),
+        },
+      ];
+      return rows;
+    })(),
     // --- session ---
     { name: 'GET /api/auth/me', method: 'GET', url: () => '/api/auth/me', expected: loggedIn(ok(), 'GET') },
     // Anyone may ask; the anonymous caller is told no one is logged in (200, user null).

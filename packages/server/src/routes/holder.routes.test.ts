@@ -1,4 +1,8 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { listAudit } from '@reservkort/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { opensslOcsp } from '../../../pki/src/test-support/test-ca.js';
 import { Client, send } from '../test-support/acceptance-client.js';
 import { walkTo } from '../test-support/acceptance-flow.js';
 import { acknowledge } from '../test-support/durable-walk.js';
@@ -116,5 +120,91 @@ describe.each(['sqlite', 'postgres'] as const)('the holder’s login with the re
       Buffer.from(JSON.stringify(forged)),
     );
     expect(refused.body).toMatchObject({ code: 'LOGIN_FAILED', details: { reason: 'signature' } });
+  });
+
+  it('shows the holder both certificates of their own card, with issuer, validity, status and days left', async () => {
+    const { client } = await holderClient();
+    const answer = await client.get('/api/holder/eids');
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    expect(answer.body.eids).toHaveLength(1);
+    const [eid] = answer.body.eids;
+    expect(eid).toMatchObject({ cardNumber: RESERVE_CARD, status: 'good' });
+    expect(eid.daysLeft).toBeGreaterThan(0);
+    expect(eid.certificates.map((c: { use: string }) => c.use).sort()).toEqual([
+      'authentication',
+      'signature',
+    ]);
+    for (const certificate of eid.certificates) {
+      expect(certificate).toMatchObject({ status: 'good', revocation: null });
+      expect(certificate.issuer).toContain('CN=');
+      expect(certificate.notAfter).toBeGreaterThan(certificate.notBefore);
+    }
+    // An administrator's session is no holder's: it sees no one's e-IDs here.
+    const admin = new Client(h);
+    expect((await admin.login(ADMIN2_CARD)).status).toBe(200);
+    expect((await admin.get('/api/holder/eids')).body.code).toBe('NOT_LOGGED_IN');
+    expect((await admin.post('/api/holder/eids/revoke', { reason: 'card-lost' })).body.code).toBe(
+      'NOT_LOGGED_IN',
+    );
+    await client.post('/api/holder/logout', {});
+  });
+
+  it('refuses a reason the holder may not give, and one it does not know', async () => {
+    const { client } = await holderClient();
+    for (const reason of ['left-organisation', 'superseded', 'because']) {
+      const refused = await client.post('/api/holder/eids/revoke', { reason });
+      expect(refused.status).toBe(400);
+      expect(refused.body.code).toBe('REVOCATION_REASON_NOT_OFFERED');
+    }
+    expect((await client.get('/api/holder/eids')).body.eids[0].status).toBe('good');
+    await client.post('/api/holder/logout', {});
+  });
+
+  it('revokes both certificates once for identical requests at once, audited once, OCSP revoked, the session ended', async () => {
+    const { client } = await holderClient();
+    const serials: string[] = (await client.get('/api/holder/eids')).body.eids[0].certificates.map(
+      (c: { serial: string }) => c.serial,
+    );
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () => client.post('/api/holder/eids/revoke', { reason: 'card-lost' })),
+    );
+    const done = answers.filter((a) => a.status === 200);
+    expect(done, JSON.stringify(answers.map((a) => a.body))).toHaveLength(1);
+    expect(done[0]?.body).toMatchObject({ reason: 'keyCompromise' });
+    expect([...(done[0]?.body.serials ?? [])].sort()).toEqual([...serials].sort());
+    // The others arrived after the revocation, or after their session ended with it.
+    for (const other of answers.filter((a) => a.status !== 200))
+      expect(['ALREADY_REVOKED', 'LOGIN_CERTIFICATE_REVOKED', 'NOT_LOGGED_IN']).toContain(other.body.code);
+    const audit = await listAudit(h.ctx.store.db, { limit: 100_000 });
+    expect(audit.filter((e) => e.action === 'eid.revoked' && e.subject === RESERVE_CARD)).toHaveLength(1);
+    for (const serial of serials)
+      expect(audit.filter((e) => e.action === 'certificate.revoked' && e.subject === serial)).toHaveLength(1);
+    expect(audit.find((e) => e.action === 'eid.revoked')?.details).toMatchObject({
+      holder: ANNA,
+      by: 'holder',
+      reason: 'card-lost',
+    });
+
+    // The session ended with the spärr; the card can no longer open another.
+    expect((await client.get('/api/holder/session')).body).toEqual({ holder: null });
+    const again = await new Client(h).post('/api/holder/login', await holderLogin());
+    expect(again.body).toMatchObject({ code: 'LOGIN_FAILED', details: { reason: 'revoked' } });
+
+    // OpenSSL's OCSP client hears "revoked" with the reason at once.
+    const root = join(h.t.dir, 'root.pem');
+    const loa3 = join(h.t.dir, 'loa3.pem');
+    for (const serial of serials) {
+      const stored = await h.ctx.store.db
+        .selectFrom('certificates')
+        .select('certificate_pem')
+        .where('serial', '=', serial)
+        .executeTakeFirstOrThrow();
+      const file = join(h.t.dir, `${serial}.pem`);
+      await writeFile(file, stored.certificate_pem);
+      const ocsp = await opensslOcsp(`${h.baseUrl}/ocsp`, { issuer: loa3, root }, file);
+      expect(ocsp.out, ocsp.out).toContain('Response verify OK');
+      expect(ocsp.out).toContain(`${file}: revoked`);
+      expect(ocsp.out).toContain('Reason: keyCompromise');
+    }
   });
 });

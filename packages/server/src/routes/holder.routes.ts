@@ -9,6 +9,7 @@ import {
   SESSION_COOKIE,
   setSessionCookie,
 } from '../auth/session.js';
+import type { RevocationService } from '../card-life/revocation.service.js';
 import { ApiError } from '../http/api-error.js';
 import { RATE_LIMITED } from '../http/rate-limit.js';
 import type { ServerContext } from '../server-context.js';
@@ -34,8 +35,57 @@ export const holderWhoAmI = {
  * its issuing CA's policy; the session it opens is a holder's, which no administrator's route
  * accepts. The challenge is the administrators' (`POST /api/auth/challenge`).
  */
+/** A reserve card's e-ID as the holder's pages and the administrators' person page show it. */
+export const eidSchema = {
+  type: 'object',
+  properties: {
+    cardNumber: { type: 'string' },
+    orderId: { type: 'string' },
+    status: { type: 'string', enum: ['good', 'expired', 'revoked'] },
+    daysLeft: { type: 'integer' },
+    certificates: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          serial: { type: 'string' },
+          use: { type: 'string', enum: ['authentication', 'signature'] },
+          subject: { type: 'string' },
+          issuer: { type: 'string' },
+          notBefore: { type: 'integer' },
+          notAfter: { type: 'integer' },
+          status: { type: 'string', enum: ['good', 'expired', 'revoked'] },
+          revocation: {
+            anyOf: [
+              {
+                type: 'object',
+                properties: { reason: { type: 'string' }, revokedAt: { type: 'integer' } },
+                required: ['reason', 'revokedAt'],
+              },
+              { type: 'null' },
+            ],
+          },
+        },
+        required: ['serial', 'use', 'subject', 'issuer', 'notBefore', 'notAfter', 'status', 'revocation'],
+      },
+    },
+  },
+  required: ['cardNumber', 'orderId', 'status', 'daysLeft', 'certificates'],
+} as const;
+
+/** What a spärr did: the certificates revoked, when, and the RFC 5280 reason the CA recorded. */
+export const revocationDoneSchema = {
+  type: 'object',
+  properties: {
+    serials: { type: 'array', items: { type: 'string' } },
+    revokedAt: { type: 'integer' },
+    reason: { type: 'string' },
+  },
+  required: ['serials', 'revokedAt', 'reason'],
+} as const;
+
 export const holderRoutes =
-  (ctx: ServerContext): FastifyPluginAsync =>
+  (ctx: ServerContext, revocation: RevocationService): FastifyPluginAsync =>
   async (app) => {
     const db = ctx.store.db;
 
@@ -128,6 +178,61 @@ export const holderRoutes =
           },
         );
         return { holder: session === null ? null : await whoIs(session) };
+      },
+    );
+
+    app.get(
+      '/eids',
+      {
+        schema: {
+          tags: ['holder'],
+          summary:
+            'The holder’s own e-IDs on the reserve card they logged in with: both certificates, their status at the CA now, the days left',
+          response: {
+            200: {
+              type: 'object',
+              properties: { eids: { type: 'array', items: eidSchema } },
+              required: ['eids'],
+            },
+            401: errorRef,
+          },
+        },
+      },
+      async (request) => {
+        const session = await requireSession(request, db, ctx.clock.now(), ctx.sessions, 'holder');
+        // Only the card the holder proved at login, and only as theirs: no parameter names anyone else.
+        return { eids: await revocation.eids(session.hsaId, session.cardNumber) };
+      },
+    );
+
+    app.post<{ Body: { reason: string } }>(
+      '/eids/revoke',
+      {
+        config: RATE_LIMITED,
+        schema: {
+          tags: ['holder'],
+          summary:
+            'Spärra: the holder revokes the e-ID on their reserve card (lost card, suspected misuse, damaged card); the session ends with it',
+          body: {
+            type: 'object',
+            properties: { reason: { type: 'string', maxLength: 40 } },
+            required: ['reason'],
+            additionalProperties: false,
+          },
+          response: { 200: revocationDoneSchema, 400: errorRef, 401: errorRef, 403: errorRef, 409: errorRef },
+        },
+      },
+      async (request, reply) => {
+        const session = await requireSession(request, db, ctx.clock.now(), ctx.sessions, 'holder');
+        const done = await revocation.revoke(
+          { kind: 'holder', hsaId: session.hsaId },
+          { hsaId: session.hsaId, cardNumber: session.cardNumber },
+          request.body.reason,
+        );
+        // The login certificate is revoked with the rest: the session it opened ends now.
+        await endSession(db, session.id, ctx.clock.now());
+        reply.clearCookie(SESSION_COOKIE, { path: '/' });
+        return done;
       },
     );
 

@@ -5,7 +5,7 @@ import { type AgentEvent, CardAgent, type StatementRequest, VirtualBackend } fro
 import type { CardNumber, SignedStatement } from '@reservkort/domain';
 import type { CertificateAuthority } from '@reservkort/pki';
 import type { FastifyInstance } from 'fastify';
-import { CARD_PINS, completeWithPins } from './issuance-harness.js';
+import { CARD_PINS, completeWithPins, RESERVE_PINS } from './issuance-harness.js';
 import { hasStation, readersStatement } from './station-agent.js';
 import { openTestStation, registerTestStation, type StationDeps } from './test-station.js';
 
@@ -198,6 +198,37 @@ export class DurablePage {
               ),
             }
           : {}),
+      },
+    });
+    this.served.push(endpoint.name);
+    this.cookie = response.sessionCookie ?? '';
+    this.csrf = response.status === 200 ? response.body.csrfToken : '';
+    return { status: response.status, body: response.body, server: endpoint.name };
+  }
+
+  /** The holder's login with the reserve card in `reader` (PIN 1): the page's session is then the holder's. */
+  async holderLogin(reader = 'reader-2'): Promise<ApiAnswer> {
+    const { agent, agentToken } = this.ws;
+    await agent.bind(agentToken, reader);
+    const challenge = (await this.api('POST', '/api/auth/challenge')).body;
+    const started = await agent.authenticate(
+      agentToken,
+      reader,
+      Buffer.from(challenge.challenge, 'base64'),
+      null,
+    );
+    const done = await completeWithPins(agent, started, [RESERVE_PINS.pin1]);
+    const result = done.result as { signature: string; certificate: string };
+    const endpoint = this.next();
+    const response = await endpoint.send({
+      method: 'POST',
+      url: '/api/holder/login',
+      cookie: '',
+      csrf: '',
+      payload: {
+        challengeId: challenge.challengeId,
+        certificate: result.certificate,
+        signature: result.signature,
       },
     });
     this.served.push(endpoint.name);

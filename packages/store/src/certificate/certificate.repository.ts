@@ -123,6 +123,16 @@ export async function insertCertificate(db: Db, certificate: NewCertificate): Pr
   );
 }
 
+/** The certificates naming a card number (of any profile), oldest first, with their revocation if any. */
+export async function listCertificatesOfCard(db: Db, cardNumber: CardNumber): Promise<StoredCertificate[]> {
+  const rows = await withRevocation(db)
+    .where('c.card_number', '=', cardNumber)
+    .orderBy('c.created_at')
+    .orderBy('c.serial')
+    .execute();
+  return rows.map(toCertificate);
+}
+
 /** The certificates issued under an intent (at most one), with their revocation if any. */
 export async function listCertificatesOfIntent(db: Db, intentId: string): Promise<StoredCertificate[]> {
   const rows = await withRevocation(db).where('c.intent_id', '=', intentId).orderBy('c.serial').execute();
@@ -201,4 +211,31 @@ export async function revocationEpoch(db: Db): Promise<number> {
     .select((eb) => eb.fn.countAll<number | string>().as('count'))
     .executeTakeFirst();
   return Number(row?.count ?? 0);
+}
+
+/** Whose reserve-card certificates to list: a person's, and optionally only one card's. */
+export interface ReserveCardCertificateQuery {
+  readonly hsaId: HsaId;
+  readonly cardNumber?: CardNumber;
+}
+
+/**
+ * A person's reserve-card certificates (issued for an order, to a card), oldest first. A
+ * certificate issued under an intent counts only once the flow bound it to the card: what an
+ * aborted flow issued and revoked never was the holder's e-ID.
+ */
+export async function listReserveCardCertificates(
+  db: Db,
+  query: ReserveCardCertificateQuery,
+): Promise<StoredCertificate[]> {
+  let select = withRevocation(db)
+    .leftJoin('issuance_intents as i', 'i.id', 'c.intent_id')
+    .where('c.hsa_id', '=', query.hsaId)
+    .where('c.order_id', 'is not', null)
+    .where('c.card_number', 'is not', null)
+    .where((eb) => eb.or([eb('c.intent_id', 'is', null), eb('i.bound_at', 'is not', null)]))
+    .orderBy('c.created_at')
+    .orderBy('c.serial');
+  if (query.cardNumber !== undefined) select = select.where('c.card_number', '=', query.cardNumber);
+  return (await select.execute()).map(toCertificate);
 }

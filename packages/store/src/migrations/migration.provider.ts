@@ -12,6 +12,7 @@ import * as auditHead from './2026-12-04T02-audit-head.js';
 import * as personDirectoryNames from './2026-12-04T03-person-directory-names.js';
 import * as holderSessions from './2026-12-04T10-holder-sessions.js';
 import * as cardStock from './2026-12-04T11-card-stock.js';
+import * as extensions from './2026-12-04T12-extensions.js';
 
 /** Every migration, by name; listed here rather than read from disk so that bundling cannot lose one. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -28,6 +29,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026-12-04T03-person-directory-names': personDirectoryNames,
   '2026-12-04T10-holder-sessions': holderSessions,
   '2026-12-04T11-card-stock': cardStock,
+  '2026-12-04T12-extensions': extensions,
 };
 
 export const staticMigrationProvider = (

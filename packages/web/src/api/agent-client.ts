@@ -42,7 +42,9 @@ export interface AgentOperation {
     | 'write-certificates'
     | 'clean'
     | 'change-pin'
-    | 'unblock-pin';
+    | 'unblock-pin'
+    | 'renew-keys'
+    | 'renew-certificates';
   readonly flowId?: string | null;
   readonly readerId?: string;
   readonly state: 'pending' | 'done' | 'failed';
@@ -232,6 +234,16 @@ export class AgentClient {
     this.request<AgentOperation>('POST', `/v1/readers/${readerId}/enrol`, { flowId, keySpec });
   writeCertificates = (readerId: string, flowId: string, auth: string, sign: string) =>
     this.request<AgentOperation>('POST', `/v1/readers/${readerId}/certificates`, { flowId, auth, sign });
+  /** Förlängning: new keys beside the old ones, with the card's proof for the extension and nonce. */
+  renewKeys = (readerId: string, extensionId: string, nonce: string, keySpec: CardKeyType) =>
+    this.request<AgentOperation>('POST', `/v1/readers/${readerId}/renewal/keys`, {
+      extensionId,
+      nonce,
+      keySpec,
+    });
+  /** Förlängning: the new certificates written, then the old keys and certificates removed. */
+  renewCertificates = (readerId: string, auth: string, sign: string) =>
+    this.request<AgentOperation>('POST', `/v1/readers/${readerId}/renewal/certificates`, { auth, sign });
   clean = (readerId: string, flowId: string) =>
     this.request<AgentOperation>('POST', `/v1/readers/${readerId}/clean`, { flowId });
   operation = (id: string, waitSeconds: number) =>

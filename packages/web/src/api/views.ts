@@ -121,3 +121,23 @@ export interface CatalogueEntry extends ErrorResponseBody {
   readonly step: string | number;
   readonly supportCase: boolean;
 }
+
+/** The holder logged in on their own pages. */
+export type HolderMe =
+  paths['/api/holder/session']['get']['responses'][200]['content']['application/json'] extends {
+    holder: infer H;
+  }
+    ? Exclude<H, null>
+    : never;
+
+/** A reserve card's e-ID: both certificates, their status at the CA now, the days left. */
+export type EidView =
+  paths['/api/holder/eids']['get']['responses'][200]['content']['application/json']['eids'][number];
+
+/** What a spärr did. */
+export type RevocationDone =
+  paths['/api/holder/eids/revoke']['post']['responses'][200]['content']['application/json'];
+
+/** A förlängning as the holder's pages see it. */
+export type ExtensionView =
+  paths['/api/holder/extension/{extensionId}']['get']['responses'][200]['content']['application/json'];

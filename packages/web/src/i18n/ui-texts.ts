@@ -89,6 +89,99 @@ export interface UiTexts {
     readonly unblocked: string;
     readonly inDialog: string;
   };
+  readonly extend: {
+    readonly title: string;
+    readonly intro: string;
+    readonly whatHappens: readonly string[];
+    /** {from}, {to}. */
+    readonly newValidity: string;
+    /** {time}. */
+    readonly deadline: string;
+    readonly termsTitle: string;
+    readonly terms: string;
+    readonly acceptTerms: string;
+    readonly continue: string;
+    readonly start: string;
+    readonly cancel: string;
+    readonly progressTitle: string;
+    readonly steps: {
+      readonly keys: string;
+      readonly certificates: string;
+      readonly writing: string;
+      readonly acknowledge: string;
+    };
+    readonly stepState: {
+      readonly waiting: string;
+      readonly running: string;
+      readonly done: string;
+      readonly failed: string;
+    };
+    readonly acknowledgeTitle: string;
+    readonly acknowledgeIntro: string;
+    readonly acknowledge: string;
+    readonly working: string;
+    readonly doneTitle: string;
+    /** {to}. */
+    readonly doneText: string;
+    readonly newSerials: string;
+    readonly loginAgain: string;
+    readonly retry: string;
+  };
+  readonly holder: {
+    /** The login page's way to the holder's own pages. */
+    readonly link: string;
+    readonly linkHint: string;
+    readonly loginTitle: string;
+    readonly loginIntro: string;
+    readonly noCard: string;
+    readonly login: string;
+    readonly working: string;
+    readonly back: string;
+    readonly title: string;
+    /** {name}, {hsaId}, {card}. */
+    readonly greeting: string;
+    readonly logout: string;
+    readonly none: string;
+    /** {card}. */
+    readonly eid: string;
+    /** {days}. */
+    readonly daysLeft: string;
+    readonly lastDay: string;
+    readonly statusLabel: string;
+    readonly status: { readonly good: string; readonly expired: string; readonly revoked: string };
+    readonly uses: { readonly authentication: string; readonly signature: string };
+    readonly validity: string;
+    readonly statusNow: string;
+    /** {time}, {reason}. */
+    readonly revokedAt: string;
+    readonly extension: string;
+    readonly sparr: {
+      readonly title: string;
+      readonly intro: string;
+      readonly reason: string;
+      readonly reasons: {
+        readonly 'card-lost': string;
+        readonly 'suspected-misuse': string;
+        readonly 'card-damaged': string;
+        readonly 'no-longer-needed': string;
+        readonly 'card-locked': string;
+        readonly 'left-organisation': string;
+      };
+      readonly confirm: string;
+      readonly button: string;
+      readonly working: string;
+      /** {card}. */
+      readonly done: string;
+    };
+    readonly revokedTitle: string;
+    /** {card}, {time}. */
+    readonly revokedText: string;
+    readonly nextSteps: string;
+    /** An administrator's or the service desk's view of a person's reserve cards. */
+    readonly personEids: string;
+    readonly deskSearchTitle: string;
+    readonly deskSearchIntro: string;
+  };
   readonly pin: {
     readonly pin1: string;
     readonly pin2: string;
@@ -454,6 +547,97 @@ const sv: UiTexts = {
     changed: '{pin} är bytt. Använd den nya PIN-koden från och med nu.',
     unblocked: '{pin} är upplåst och har fått den nya PIN-koden.',
     inDialog: 'Kortagentens fönster säger:',
+  },
+  extend: {
+    title: 'Förläng giltighetstiden',
+    intro:
+      'Du kan förlänga reservkortets e-legitimation en gång, innan certifikaten går ut. Kortet får nya nycklar och nya certifikat; de gamla slutar gälla när du har kvitterat.',
+    whatHappens: [
+      'Du godkänner villkoren för de nya certifikaten.',
+      'Kortet skapar två nya nycklar. Kortläsarprogrammet ber om PIN 1 och PIN 2 i sitt eget fönster.',
+      'Nya certifikat utfärdas för de nycklar kortet har intygat och skrivs till kortet. De gamla nycklarna tas bort.',
+      'Du kvitterar med PIN 2 och den nya underskriftsnyckeln. Först då spärras de gamla certifikaten.',
+    ],
+    newValidity: 'De nya certifikaten gäller från {from} till och med {to}.',
+    deadline: 'Förlängningen måste vara klar senast {time}, annars spärras det som hunnit utfärdas.',
+    termsTitle: 'Villkor',
+    terms:
+      'E-legitimationen är personlig. Du ansvarar för att ingen annan använder kortet eller får veta dina PIN-koder, och du spärrar den genast om kortet kommer bort.',
+    acceptTerms: 'Jag godkänner villkoren',
+    continue: 'Godkänn och hämta nya certifikat',
+    start: 'Förläng giltighetstiden',
+    cancel: 'Tillbaka till mina e-legitimationer',
+    progressTitle: 'Förlängning pågår',
+    steps: {
+      keys: 'Nya nycklar skapas på kortet',
+      certificates: 'Nya certifikat utfärdas',
+      writing: 'Certifikaten skrivs till kortet och de gamla nycklarna tas bort',
+      acknowledge: 'Kvittens med PIN 2',
+    },
+    stepState: { waiting: 'väntar', running: 'pågår', done: 'klart', failed: 'misslyckades' },
+    acknowledgeTitle: 'Kvittera förlängningen',
+    acknowledgeIntro:
+      'De nya certifikaten finns nu på kortet. Kvittera med PIN 2: det visar att den nya underskriftsnyckeln fungerar.',
+    acknowledge: 'Kvittera med PIN 2',
+    working: 'Arbetar…',
+    doneTitle: 'Kortet är förlängt',
+    doneText:
+      'Din e-legitimation gäller nu till och med {to}. De gamla certifikaten är spärrade och du har loggats ut från dina sidor.',
+    newSerials: 'Nya certifikat (serienummer)',
+    loginAgain: 'Logga in igen med kortet',
+    retry: 'Försök igen',
+  },
+  holder: {
+    link: 'Mina sidor för dig som har ett reservkort',
+    linkHint:
+      'Se e-legitimationerna på ditt reservkort, hur länge de gäller, och spärra dem om kortet har kommit bort.',
+    loginTitle: 'Mina sidor: logga in med ditt reservkort',
+    loginIntro:
+      'Sätt i ditt reservkort i kortläsare 1. Du anger PIN 1 i kortagentens eget fönster; sidan ser aldrig din PIN-kod.',
+    noCard: 'Sätt i ditt reservkort i kortläsare 1.',
+    login: 'Logga in med reservkortet',
+    working: 'Loggar in …',
+    back: 'Till inloggningen för ID-administratörer',
+    title: 'Mina e-legitimationer',
+    greeting: 'Inloggad som {name} ({hsaId}) med reservkort {card}.',
+    logout: 'Logga ut',
+    none: 'Det finns inga e-legitimationer på kortet.',
+    eid: 'Reservkort {card}',
+    daysLeft: '{days} dagar kvar',
+    lastDay: 'Sista dagen i dag',
+    statusLabel: 'Status',
+    status: { good: 'Giltig', expired: 'Har gått ut', revoked: 'Spärrad' },
+    uses: { authentication: 'Legitimering (PIN 1)', signature: 'Underskrift (PIN 2)' },
+    validity: 'Giltig',
+    statusNow: 'Status nu enligt CA:n',
+    revokedAt: 'Spärrat {time}: {reason}',
+    extension: 'Förläng giltighetstiden',
+    sparr: {
+      title: 'Spärra e-legitimationen',
+      intro:
+        'Spärra om kortet har kommit bort, om någon annan kan ha använt det, eller om det är skadat. Båda certifikaten spärras direkt och spärren kan inte hävas.',
+      reason: 'Orsak',
+      reasons: {
+        'card-lost': 'Kortet har kommit bort',
+        'suspected-misuse': 'Misstänkt obehörig användning',
+        'card-damaged': 'Kortet är skadat',
+        'no-longer-needed': 'Kortet behövs inte längre',
+        'card-locked': 'Kortet är låst för gott',
+        'left-organisation': 'Innehavaren har lämnat organisationen',
+      },
+      confirm: 'Jag förstår att e-legitimationen inte kan användas igen efter spärren',
+      button: 'Spärra',
+      working: 'Spärrar …',
+      done: 'E-legitimationen på reservkort {card} är spärrad.',
+    },
+    revokedTitle: 'Din e-legitimation är spärrad',
+    revokedText:
+      'Båda certifikaten på reservkort {card} spärrades {time}. Kortet kan inte längre användas för inloggning eller underskrift, och du har loggats ut.',
+    nextSteps:
+      'Kontakta en ID-administratör på din arbetsplats för att få ett nytt reservkort. Har du kvar kortet lämnar du tillbaka det till ID-administratören.',
+    personEids: 'E-legitimationer på reservkort',
+    deskSearchTitle: 'Sök person',
+    deskSearchIntro: 'Personens e-legitimationer på reservkort, med status och spärr.',
   },
   pin: {
     pin1: 'PIN 1 (legitimering)',
@@ -843,6 +1027,97 @@ const en: UiTexts = {
     changed: '{pin} is changed. Use the new PIN from now on.',
     unblocked: '{pin} is unblocked and has the new PIN.',
     inDialog: 'The card agent’s window says:',
+  },
+  extend: {
+    title: 'Extend the validity',
+    intro:
+      "You can extend the reserve card's e-ID once, before its certificates expire. The card gets new keys and new certificates; the old ones stop being valid once you have acknowledged.",
+    whatHappens: [
+      'You accept the terms of the new certificates.',
+      'The card makes two new keys. The card reader program asks for PIN 1 and PIN 2 in its own window.',
+      'New certificates are issued for the keys the card vouched for and written to the card. The old keys are removed.',
+      'You acknowledge with PIN 2 and the new signature key. Only then are the old certificates revoked.',
+    ],
+    newValidity: 'The new certificates are valid from {from} to {to} inclusive.',
+    deadline: 'The extension must be finished by {time}; otherwise what was issued is revoked.',
+    termsTitle: 'Terms',
+    terms:
+      'The e-ID is personal. You make sure nobody else uses the card or learns your PINs, and you revoke it at once if the card is lost.',
+    acceptTerms: 'I accept the terms',
+    continue: 'Accept and fetch new certificates',
+    start: 'Extend the validity',
+    cancel: 'Back to my e-IDs',
+    progressTitle: 'Extension in progress',
+    steps: {
+      keys: 'New keys are made on the card',
+      certificates: 'New certificates are issued',
+      writing: 'The certificates are written to the card and the old keys removed',
+      acknowledge: 'Acknowledgement with PIN 2',
+    },
+    stepState: { waiting: 'waiting', running: 'in progress', done: 'done', failed: 'failed' },
+    acknowledgeTitle: 'Acknowledge the extension',
+    acknowledgeIntro:
+      'The new certificates are on the card now. Acknowledge with PIN 2: it shows that the new signature key works.',
+    acknowledge: 'Acknowledge with PIN 2',
+    working: 'Working…',
+    doneTitle: 'The card is extended',
+    doneText:
+      'Your e-ID is now valid until {to} inclusive. The old certificates are revoked and you have been logged out of your pages.',
+    newSerials: 'New certificates (serial numbers)',
+    loginAgain: 'Log in again with the card',
+    retry: 'Try again',
+  },
+  holder: {
+    link: 'My pages for reserve card holders',
+    linkHint:
+      'See the e-IDs on your reserve card, how long they are valid, and revoke them if the card is lost.',
+    loginTitle: 'My pages: log in with your reserve card',
+    loginIntro:
+      'Insert your reserve card in card reader 1. You enter PIN 1 in the card agent’s own window; this page never sees your PIN.',
+    noCard: 'Insert your reserve card in card reader 1.',
+    login: 'Log in with the reserve card',
+    working: 'Logging in …',
+    back: 'To the login for ID administrators',
+    title: 'My e-IDs',
+    greeting: 'Logged in as {name} ({hsaId}) with reserve card {card}.',
+    logout: 'Log out',
+    none: 'There are no e-IDs on the card.',
+    eid: 'Reserve card {card}',
+    daysLeft: '{days} days left',
+    lastDay: 'Last day today',
+    statusLabel: 'Status',
+    status: { good: 'Valid', expired: 'Expired', revoked: 'Revoked' },
+    uses: { authentication: 'Authentication (PIN 1)', signature: 'Signature (PIN 2)' },
+    validity: 'Valid',
+    statusNow: 'Status now according to the CA',
+    revokedAt: 'Revoked {time}: {reason}',
+    extension: 'Extend the validity',
+    sparr: {
+      title: 'Revoke the e-ID',
+      intro:
+        'Revoke if the card is lost, if someone else may have used it, or if it is damaged. Both certificates are revoked at once and the revocation cannot be undone.',
+      reason: 'Reason',
+      reasons: {
+        'card-lost': 'The card is lost',
+        'suspected-misuse': 'Suspected misuse',
+        'card-damaged': 'The card is damaged',
+        'no-longer-needed': 'The card is no longer needed',
+        'card-locked': 'The card is locked for good',
+        'left-organisation': 'The holder has left the organisation',
+      },
+      confirm: 'I understand that the e-ID cannot be used again after the revocation',
+      button: 'Revoke',
+      working: 'Revoking …',
+      done: 'The e-ID on reserve card {card} is revoked.',
+    },
+    revokedTitle: 'Your e-ID is revoked',
+    revokedText:
+      'Both certificates on reserve card {card} were revoked {time}. The card can no longer be used to log in or sign, and you have been logged out.',
+    nextSteps:
+      'Contact an ID administrator at your workplace to get a new reserve card. If you still have the card, hand it back to the ID administrator.',
+    personEids: 'E-IDs on reserve cards',
+    deskSearchTitle: 'Find a person',
+    deskSearchIntro: 'The person’s e-IDs on reserve cards, with their status and revocation.',
   },
   pin: {
     pin1: 'PIN 1 (authentication)',

@@ -255,6 +255,14 @@ export const LoginScreen = ({ ws, agentUrl, onLoggedIn }: LoginScreenProps) => {
         />
       ) : null}
       {shownError ? <ErrorPanel error={shownError} agentUrl={agentUrl} id="login-error" /> : null}
+      <aside className="holder-link" aria-labelledby="holder-link">
+        <p>
+          <a href="#/holder" id="holder-link" data-action="holder-pages">
+            {t.holder.link}
+          </a>
+        </p>
+        <p>{t.holder.linkHint}</p>
+      </aside>
     </section>
   );
 };

@@ -1,0 +1,136 @@
+// Förlängning in a real browser: a reserve card issued through the portal, then its holder logs in
+// on "Mina sidor" with it in reader 1 and extends it with the wizard (terms, PIN 1 and PIN 2 for the
+// new keys, the certificates written, the acknowledgement with PIN 2). A second förlängning is
+// refused with its catalogue panel. Each wizard step in Swedish and English, screenshot and axe.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { luhnCheckDigit } from '@reservkort/domain';
+import type { AxeResults } from 'axe-core';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type BrowserHarness, SCREENSHOTS, startBrowserHarness } from './support/browser-harness.js';
+import { DEMO, PortalPage, reservePins, WAIT } from './support/portal-page.js';
+
+/** Nils Utanorder (Medicinkliniken) has no order until one is registered here. */
+const NILS_PNR = `19670130991${luhnCheckDigit('670130991')}`;
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+const setLanguage = async (page: Page, language: 'sv' | 'en'): Promise<void> => {
+  if ((await page.evaluate(() => document.documentElement.lang)) === language) return;
+  await page.locator('[data-action="language"]').click();
+  await page.waitForFunction((lang) => document.documentElement.lang === lang, language);
+};
+
+/** axe (WCAG 2.1 A/AA) and a full-page screenshot, in Swedish and English; ends in Swedish. */
+const checkScreen = async (page: Page, shot: string): Promise<void> => {
+  for (const language of ['sv', 'en'] as const) {
+    await setLanguage(page, language);
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: axeSource });
+    const serious = await page.evaluate(async () => {
+      const { axe } = window as unknown as {
+        axe: { run(context: Document, options: object): Promise<AxeResults> };
+      };
+      const result = await axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] });
+      return result.violations
+        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+        .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+    });
+    expect(serious, `axe on ${shot} (${language})`).toEqual([]);
+    await page.screenshot({ path: join(SCREENSHOTS, `${shot}-${language}.png`), fullPage: true });
+  }
+  await setLanguage(page, 'sv');
+};
+
+describe('förlängning on the holder’s pages in a real browser', () => {
+  let h: BrowserHarness;
+  beforeAll(async () => {
+    h = await startBrowserHarness();
+  });
+  afterAll(async () => h?.close());
+
+  it('the holder extends the card once with the wizard; a second förlängning is refused', async () => {
+    // axe is injected as a script tag, which the portal's Content-Security-Policy (rightly) refuses;
+    // the test profile alone bypasses it.
+    const context = await h.browser.newContext({ bypassCSP: true, locale: 'sv-SE' });
+    await context.addInitScript(() => localStorage.setItem('reservkort.language', 'sv'));
+    const page = await context.newPage();
+    await page.goto(h.url);
+    const portal = new PortalPage(page, context);
+    const card = DEMO.spareCard;
+    const pins = reservePins(card);
+
+    // ---- the card issued as in the happy path: an order, admin 2's steps, the recipient's ----------
+    await portal.loginAs(DEMO.admin2.card);
+    await page.locator('a[href="#/admin"]').click();
+    await page.locator('#person-query').fill(NILS_PNR);
+    await page.locator('[data-action="find-person"]').click();
+    await page.getByTestId('person').waitFor();
+    await page.locator('#order-card').fill(card);
+    await page.locator('#order-document').selectOption('swedish-passport');
+    await portal.enterPins([DEMO.adminPins.pin2], () => page.locator('[data-action="sign-order"]').click());
+    await page.locator('[data-testid="orders"] [data-state="registered"]').waitFor();
+    await page.locator('[data-action="logout"]').click();
+    await portal.loginAs(DEMO.admin4.card);
+    await portal.toReview(NILS_PNR);
+    await portal.signOrder();
+    await portal.insert(card, 2);
+    await portal.control('confirm-handover').click();
+    await portal.atStep(5);
+    await page.locator('#accept-terms').check();
+    await expect.poll(() => portal.control('start-download').isEnabled(), WAIT).toBe(true);
+    await portal.enterPins([pins.pin1, pins.pin2], () => portal.control('start-download').click());
+    await portal.atStep(7);
+    await portal.enterPins([pins.pin2], () => portal.control('acknowledge').click());
+    await page.getByTestId('completed').waitFor();
+    await page.locator('[data-action="logout"]').click();
+
+    // ---- the holder: Mina sidor with the reserve card in reader 1 --------------------------------------
+    await portal.remove(2);
+    await page.goto(`${h.url}/#/holder`);
+    await portal.insert(card, 1);
+    await portal.enterPins([pins.pin1], () => page.locator('[data-control="holder-login"]').click());
+    await page.getByTestId('holder').waitFor(WAIT);
+    const extendButton = page.locator('[data-action="extension-open"]');
+    await extendButton.waitFor(WAIT);
+    await extendButton.click();
+
+    // What will happen, the new validity and the terms.
+    await page.locator('.extension-wizard[data-stage="overview"]').waitFor(WAIT);
+    await expect(page.getByTestId('extension-validity').textContent()).resolves.toMatch(/\d/);
+    await checkScreen(page, 'extension-1-overview');
+    await page.locator('[data-control="extension-terms"]').check();
+    await checkScreen(page, 'extension-2-terms');
+
+    // The card's work: PIN 1 for the new keys, PIN 2 for the signature key's request.
+    await portal.enterPins([pins.pin1, pins.pin2], () =>
+      page.locator('[data-control="extension-run"]').click(),
+    );
+    await page.locator('.extension-wizard[data-stage="acknowledge"]').waitFor(WAIT);
+    for (const step of ['keys', 'certificates', 'writing'])
+      expect(await page.locator(`.extension-step[data-step="${step}"]`).getAttribute('data-state')).toBe(
+        'done',
+      );
+    await checkScreen(page, 'extension-3-acknowledge');
+
+    // KVITTERA with PIN 2 and the new signature key: the result, new serials and validity.
+    await portal.enterPins([pins.pin2], () => page.locator('[data-control="extension-acknowledge"]').click());
+    await page.getByTestId('extension-done').waitFor(WAIT);
+    const serials = await page.locator('.extension-serials .serial').allTextContents();
+    expect(serials).toHaveLength(2);
+    for (const serial of serials) expect(serial).toMatch(/^[0-9a-f]+$/);
+    await checkScreen(page, 'extension-4-done');
+
+    // The session ended with the old certificate: log in again with the card; a second förlängning
+    // is refused with its panel.
+    await page.locator('[data-action="extension-login-again"]').click();
+    await portal.enterPins([pins.pin1], () => page.locator('[data-control="holder-login"]').click());
+    await page.getByTestId('holder').waitFor(WAIT);
+    await page.locator('[data-action="extension-open"]').click();
+    const refused = page.locator('#extension-error');
+    await refused.waitFor(WAIT);
+    await expect(refused.getAttribute('data-code')).resolves.toBe('EXTENSION_ALREADY_USED');
+    await checkScreen(page, 'extension-5-second-refused');
+  }, 240_000);
+});
