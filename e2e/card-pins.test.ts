@@ -304,6 +304,14 @@ describe('Card and PINs: PIN change and PUK unblock in the agent, without loggin
         expect.stringContaining('Blockerad PIN'),
         expect.stringContaining('Låst kort'),
       ]);
+      // The card life's other scenes: an order with a card about to wear out, a second förlängning.
+      const later = page.locator(
+        '[data-scenario="card-past-physical-expiry"], [data-scenario="second-extension"]',
+      );
+      expect(await later.allTextContents()).toEqual([
+        expect.stringContaining('9752 2789 0000 0000 298'),
+        expect.stringContaining('förläng giltighetstiden och försök förlänga en gång till'),
+      ]);
       await tryScene(page, 'card-locked', 'CARD_LOCKED');
       await expect
         .poll(() => page.locator('#card-locked[data-code="CARD_LOCKED"]').isVisible(), WAIT)

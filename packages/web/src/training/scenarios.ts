@@ -88,10 +88,41 @@ const cardLife: readonly Scenario[] = [
   },
 ];
 
+/** The training stock's 473 card whose physical life ends three days after the seed. */
+const AGEING_STOCK_CARD = '9752 2789 0000 0000 298';
+
+/** Scenes of the card's life that start from the demo's people. */
+const cardLifeOrders = (demo: TrainingDemo): readonly Scenario[] => {
+  const pnr = (first: string) => demo.persons.find((p) => p.name.startsWith(first))?.personalNumber ?? '';
+  return [
+    {
+      id: 'card-past-physical-expiry',
+      code: 'CARD_PAST_PHYSICAL_EXPIRY',
+      name: { sv: 'Kort som snart är för gammalt', en: 'A card about to wear out' },
+      scene: scene('Admin Två'),
+      instruction: {
+        sv: `Logga in, öppna Beställningar, sök fram ${pnr('Nils')} och beställ ett reservkort med kortet ${AGEING_STOCK_CARD} ur lagret: ett 473-kort vars fysiska livslängd tar slut om tre dagar.`,
+        en: `Log in, open Orders, find ${pnr('Nils')} and order a reserve card with card ${AGEING_STOCK_CARD} from the stock: a 473 card whose physical life ends in three days.`,
+      },
+    },
+    {
+      id: 'second-extension',
+      code: 'EXTENSION_ALREADY_USED',
+      name: { sv: 'Andra förlängningen', en: 'A second extension' },
+      scene: scene('Admin Två'),
+      instruction: {
+        sv: `Gör hela flödet för ${pnr('Anna')}. Logga sedan ut, öppna Mina sidor med Annas reservkort i kortläsare 1, förläng giltighetstiden och försök förlänga en gång till.`,
+        en: `Complete the flow for ${pnr('Anna')}. Then log out, open My pages with Anna's reserve card in card reader 1, extend the validity and try to extend once more.`,
+      },
+    },
+  ];
+};
+
 /** The scenarios, in the catalogue's order. `demo` supplies names, numbers and PIN letters. */
 export const scenarios = (demo: TrainingDemo): readonly Scenario[] => [
   ...issuanceScenarios(demo).map((scenario) => ({ id: scenario.code, ...scenario })),
   ...cardLife,
+  ...cardLifeOrders(demo),
 ];
 
 /** The seven steps' scenarios, one per code, in the catalogue's order. */
