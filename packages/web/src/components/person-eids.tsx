@@ -44,9 +44,13 @@ export const PersonEids = ({ hsaId, load, revoke, initial }: PersonEidsProps) =>
   }, [initial, reload]);
   const onRevoke = async (eid: EidView, reason: SparrReason) => {
     setRevoked(null);
+    setError(null);
     try {
       await revoke(hsaId, eid.cardNumber, reason);
       setRevoked(eid.cardNumber);
+    } catch (failure) {
+      // Said here, not in the e-ID's form: a refusal such as ALREADY_REVOKED takes the form away.
+      setError(pageErrorOf(failure));
     } finally {
       // Whatever the answer, the page shows the status the CA has now.
       const next = await load(hsaId).catch(() => null);
