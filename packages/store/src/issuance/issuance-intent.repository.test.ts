@@ -219,7 +219,12 @@ describe.each(DIALECTS)('issuance intents on %s', (dialect) => {
       aCertificate(serial, 'loa3', { intentId, profile, hsaId: holder, createdAt: at });
     // Attempt 1 issued and was revoked unbound; attempt 2 was bound to the card.
     await insertCertificate(store.db, mine('e1', 'flow-eid-1-card-auth', 'card-auth', T0));
-    await insertRevocation(store.db, { serial: 'e1', revokedAt: T0 + 1, reason: 'cessationOfOperation', revokedBy: 'x' });
+    await insertRevocation(store.db, {
+      serial: 'e1',
+      revokedAt: T0 + 1,
+      reason: 'cessationOfOperation',
+      revokedBy: 'x',
+    });
     await insertCertificate(store.db, mine('e3', 'flow-eid-2-card-auth', 'card-auth', T0 + 2));
     await insertCertificate(store.db, mine('e4', 'flow-eid-2-card-sign', 'card-sign', T0 + 3));
     for (const purpose of ['card-auth', 'card-sign'] as const)
@@ -232,6 +237,8 @@ describe.each(DIALECTS)('issuance intents on %s', (dialect) => {
     const card = listed[0]?.cardNumber ?? null;
     expect(card).not.toBeNull();
     if (card !== null)
-      expect((await listReserveCardCertificates(store.db, { hsaId: holder, cardNumber: card })).length).toBe(3);
+      expect((await listReserveCardCertificates(store.db, { hsaId: holder, cardNumber: card })).length).toBe(
+        3,
+      );
   });
 });
