@@ -167,6 +167,16 @@ describe('the holder’s own pages and spärr in a real browser', () => {
     const refused = page.locator('#holder-login-error');
     await refused.waitFor(WAIT);
     expect(await refused.getAttribute('data-code')).toBe('LOGIN_FAILED');
+    // An administrator's card opens no holder's pages: NOT_A_RESERVE_CARD, in words.
+    await portal.remove(1);
+    await portal.insert(DEMO.admin2.card, 1);
+    await portal.enterPins([DEMO.adminPins.pin1], () =>
+      page.locator('[data-control="holder-login"]').click(),
+    );
+    await page.locator('#holder-login-error[data-code="NOT_A_RESERVE_CARD"]').waitFor(WAIT);
+    expect(await page.locator('#holder-login-error').textContent()).toContain('Kortet är inget reservkort');
+    await checkScreen(page, 'holder-login-not-reserve-card');
+    await portal.remove(1);
 
     // --- The service desk finds Bo and his e-ID; an administrator then revokes it from his page.
     await page.goto(`${h.url}/#/`);
