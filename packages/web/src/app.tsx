@@ -186,9 +186,7 @@ export const App = () => {
   const readersShown =
     ws !== null &&
     ws.failure === null &&
-    !(me?.serviceDesk && (route.screen === 'desk' || route.screen === 'issuance')) &&
-    // The holder's login says what reader 1 holds itself; the panel names the readers' roles in an issuance.
-    route.screen !== 'holder';
+    !(me?.serviceDesk && (route.screen === 'desk' || route.screen === 'issuance'));
 
   return (
     <div className={`app${trainingOpen ? ' with-training' : ''}`}>
