@@ -39,6 +39,8 @@ export interface CertificateVerdict {
   readonly chainOk: boolean;
   /** The serial, lower-case hex without leading zeros. */
   readonly serial: string;
+  /** The RFC 5280 reason OCSP gives for a revoked certificate, if it gives one. */
+  readonly reason: string | null;
 }
 
 /** OpenSSL's verdict on each certificate on the card in reader 2; the responses must verify. */
@@ -85,7 +87,8 @@ export const judgeCardCertificates = async (
         .replace('serial=', '')
         .toLowerCase()
         .replace(/^0+/, '');
-      verdicts.push({ ocsp: status, chainOk: verify.stdout.includes(': OK'), serial });
+      const reason = /Reason: (\w+)/.exec(said)?.[1] ?? null;
+      verdicts.push({ ocsp: status, chainOk: verify.stdout.includes(': OK'), serial, reason });
     }
     return verdicts;
   } finally {

@@ -74,6 +74,7 @@ const DOMAIN_CODES = [
   'EXTENSION_CARD_REVOKED',
   'REVOCATION_NOT_PERMITTED',
   'REVOCATION_REASON_NOT_OFFERED',
+  'NOT_A_RESERVE_CARD',
 ] as const;
 
 /** The codes the certificate authority raises: described here, reached by the pki package's tests. */
@@ -252,6 +253,7 @@ export const CODE_INFO: { readonly [C in ErrorCode]: CodeInfo } = {
   EXTENSION_CARD_REVOKED: { step: 'card-life', severity: 'blocking', supportCase: false },
   REVOCATION_NOT_PERMITTED: { step: 'card-life', severity: 'blocking', supportCase: false },
   REVOCATION_REASON_NOT_OFFERED: { step: 'card-life', severity: 'blocking', supportCase: false },
+  NOT_A_RESERVE_CARD: { step: 'card-life', severity: 'blocking', supportCase: false },
   CSR_INVALID: { step: 'pki', severity: 'blocking', supportCase: false },
   CSR_SIGNATURE_INVALID: { step: 'pki', severity: 'blocking', supportCase: false },
   KEY_NOT_ALLOWED: { step: 'pki', severity: 'blocking', supportCase: false },

@@ -5,6 +5,7 @@ export * from './card-life/card-return.js';
 export * from './card-life/card-stock.js';
 export * from './card-life/eid-days.js';
 export * from './card-life/extension.js';
+export * from './card-life/holder-card.js';
 export * from './card-life/revocation.js';
 export * from './catalogue/catalogue.js';
 export * from './catalogue/language-catalogue.js';

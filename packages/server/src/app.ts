@@ -24,6 +24,7 @@ import { adminRoutes } from './routes/admin.routes.js';
 import { auditRoutes } from './routes/audit.routes.js';
 import { authRoutes } from './routes/auth.routes.js';
 import { cardStockRoutes } from './routes/card-stock.routes.js';
+import { adminEidRoutes, deskEidRoutes } from './routes/eid.routes.js';
 import { holderRoutes } from './routes/holder.routes.js';
 import { issuanceRoutes } from './routes/issuance.routes.js';
 import { catalogueRoutes, supportRoutes } from './routes/support.routes.js';
@@ -211,6 +212,8 @@ export const buildApp = async (ctx: ServerContext, options: AppOptions = {}): Pr
   await app.register(issuanceRoutes(ctx, services.issuance), { prefix: '/api/flows' });
   await app.register(adminRoutes(ctx, services.directory, services.issuance), { prefix: '/api/admin' });
   await app.register(supportRoutes(ctx, services.issuance), { prefix: '/api/support' });
+  await app.register(adminEidRoutes(ctx, services.revocation), { prefix: '/api/admin' });
+  await app.register(deskEidRoutes(ctx, services.directory, services.revocation), { prefix: '/api/support' });
   await app.register(stationRoutes(ctx, services.directory), { prefix: '/api/stations' });
   await app.register(cardStockRoutes(ctx, services.directory), { prefix: '/api/stock' });
   await app.register(catalogueRoutes, { prefix: '/api/catalogue' });

@@ -19,6 +19,7 @@ import {
   extensionValidity,
   type FlowState,
   flowControls,
+  holderCardProblem,
   type IdAdmin,
   type Instant,
   importStockBatch,
@@ -421,6 +422,7 @@ const scenarios: { readonly [C in DomainCode]: () => Reached } = {
     resultCodes(
       decideSparr(tree, { kind: 'holder', hsaId: persons.anna.hsaId }, SPARRABLE, 'left-organisation'),
     ),
+  NOT_A_RESERVE_CARD: () => resultCodes(holderCardProblem({ issuedForOrder: false, assuranceLevel: 'LoA3' })),
 };
 
 /** Codes that belong to the flow's steps are recorded on its timeline. */

@@ -386,6 +386,13 @@ export const en: LanguageCatalogue = {
         'The revocation reason is not among those you can choose. The card holder chooses between lost card, suspected misuse and damaged card; administrators and the service desk can also choose that the card is no longer needed, is locked, or that the person has left the organisation.',
       remedy: 'Choose one of the reasons in the list.',
     },
+    NOT_A_RESERVE_CARD: {
+      title: 'The card is not a reserve card',
+      explanation:
+        'My pages open only with a reserve card issued here, with an e-ID at assurance level 3. The card in card reader 1 is another card, such as an administrator’s card or an ordinary card.',
+      remedy:
+        'Insert your reserve card in card reader 1 and log in again. ID administrators log in on the login page for ID administrators.',
+    },
     CSR_INVALID: {
       title: 'The certificate request could not be read',
       explanation: 'What was sent is not a valid PKCS#10 certificate request ({reason}).',

@@ -384,6 +384,13 @@ export const sv: LanguageCatalogue = {
         'Spärrorsaken finns inte bland dem du kan välja. Kortinnehavaren väljer mellan förlorat kort, misstänkt missbruk och skadat kort; administratörer och förvaltningen kan också välja att kortet inte behövs, är låst eller att personen har lämnat organisationen.',
       remedy: 'Välj en av orsakerna i listan.',
     },
+    NOT_A_RESERVE_CARD: {
+      title: 'Kortet är inget reservkort',
+      explanation:
+        'Mina sidor öppnas bara med ett reservkort som getts ut här, med e-legitimation på tillitsnivå 3. Kortet i kortläsare 1 är ett annat kort, till exempel ett administratörskort eller ett ordinarie kort.',
+      remedy:
+        'Sätt i ditt reservkort i kortläsare 1 och logga in igen. Är du ID-administratör loggar du in på inloggningssidan för ID-administratörer.',
+    },
     CSR_INVALID: {
       title: 'Certifikatbegäran kunde inte läsas',
       explanation: 'Det som skickades är ingen giltig PKCS#10-certifikatbegäran ({reason}).',

@@ -1,6 +1,13 @@
 import { join } from 'node:path';
 import { CODE_INFO, ERROR_CODES } from '@reservkort/domain';
-import { closeIntent, getCertificate, insertFlow, insertIntents, listCertificates } from '@reservkort/store';
+import {
+  closeIntent,
+  getCertificate,
+  insertFlow,
+  insertIntents,
+  listAudit,
+  listCertificates,
+} from '@reservkort/store';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestStore, DIALECTS } from '../../../store/src/test-support/test-stores.js';
 import { FileKeyStore } from '../keys/file-key-store.js';
@@ -237,6 +244,61 @@ describe.each(DIALECTS)('certificate authority on %s', (dialect) => {
     await expectCode(t.ca.revoke(issued.serial, 'superseded', 'operator'), 'ALREADY_REVOKED');
     await expectCode(t.ca.revoke('abcdef', 'keyCompromise', 'operator'), 'CERTIFICATE_NOT_FOUND');
     await expectCode(t.ca.revoke(issued.serial, 'because', 'operator'), 'REVOCATION_REASON_INVALID');
+  });
+
+  it('revokes several certificates together, all or none, with the act’s own audit entry', async () => {
+    const [a, b, c] = await Promise.all(
+      [1, 2, 3].map(async () => t.ca.issue(issueRequest((await makeCsr()).pem))),
+    );
+    if (a === undefined || b === undefined || c === undefined) throw new Error('fixture');
+    const act = { action: 'eid.revoked', subject: 'card', details: { by: 'holder' } };
+    await t.ca.revoke(c.serial, 'superseded', 'operator');
+    // One of them already revoked: nothing changes for the others.
+    await expectCode(
+      t.ca.revokeTogether([a.serial, c.serial], 'keyCompromise', 'holder', act),
+      'ALREADY_REVOKED',
+    );
+    expect((await getCertificate(t.store.db, a.serial))?.revocation).toBeNull();
+    await expectCode(
+      t.ca.revokeTogether([a.serial, 'abcdef'], 'keyCompromise', 'holder', act),
+      'CERTIFICATE_NOT_FOUND',
+    );
+    await expectCode(t.ca.revokeTogether([a.serial], 'because', 'holder', act), 'REVOCATION_REASON_INVALID');
+
+    const done = await t.ca.revokeTogether(
+      [b.serial.toUpperCase(), a.serial],
+      'keyCompromise',
+      'holder',
+      act,
+    );
+    expect(done.reason).toBe('keyCompromise');
+    for (const serial of [a.serial, b.serial])
+      expect((await getCertificate(t.store.db, serial))?.revocation).toMatchObject({
+        reason: 'keyCompromise',
+        revokedAt: done.revokedAt,
+        revokedBy: 'holder',
+      });
+    const entries = (await listAudit(t.store.db, { limit: 100_000 })).filter((e) => e.at === done.revokedAt);
+    expect(entries.map((e) => e.action).sort()).toEqual([
+      'certificate.revoked',
+      'certificate.revoked',
+      'eid.revoked',
+    ]);
+    const crl = (
+      await openssl([
+        'crl',
+        '-in',
+        await writeText(t.dir, `together-${dialect}.crl`, crlPem((await t.ca.currentCrl('loa3')).der)),
+        '-text',
+        '-noout',
+      ])
+    ).out;
+    for (const serial of [a.serial, b.serial])
+      expect(crl).toContain(`Serial Number: ${serial.toUpperCase()}`);
+    await expectCode(
+      t.ca.revokeTogether([a.serial, b.serial], 'keyCompromise', 'holder', act),
+      'ALREADY_REVOKED',
+    );
   });
 
   it('cannot be created twice, and cannot be opened where none exists', async () => {

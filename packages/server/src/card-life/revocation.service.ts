@@ -156,17 +156,18 @@ export class RevocationService {
     if (person === null) throw new ApiError('PERSON_NOT_FOUND');
     const certificates = await listReserveCardCertificates(this.db, target);
     const live = certificates.filter((c) => c.revocation === null);
-    if (certificates.length === 0) throw new ApiError('NOT_FOUND', { what: 'e-ID' });
     const eid: RevocableEid = {
       holder: target.hsaId,
       branchId: person.branchId,
       protectedIdentity: person.protectedIdentity,
       // Nothing left to revoke: every certificate of the card is revoked already.
-      revoked: live.length === 0,
+      revoked: certificates.length > 0 && live.length === 0,
       serials: (live.length > 0 ? live : certificates).map((c) => c.serial),
     };
     const decided = decideSparr(await this.directory.organisation(this.now()), actor, eid, reason);
     if (!decided.ok) throw new ApiError(decided.error.code, decided.error.details ?? {});
+    // Said only to an actor the rules let handle the person: no e-ID on that card.
+    if (certificates.length === 0) throw new ApiError('NOT_FOUND', { what: 'e-ID' });
     const by = actorName(actor);
     const done = await this.ca.revokeTogether(eid.serials, decided.value, by, {
       action: 'eid.revoked',

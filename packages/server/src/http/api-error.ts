@@ -23,6 +23,8 @@ const EXPLICIT: Partial<Record<ErrorCode, number>> = {
   NO_ROLE_IN_BRANCH: 403,
   PROTECTED_NEEDS_KUR: 403,
   REVOCATION_NOT_PERMITTED: 403,
+  // The card proved who signed, but it does not open the holder's pages.
+  NOT_A_RESERVE_CARD: 403,
   // A reason the actor may not give is the request's fault, as a bad field is.
   REVOCATION_REASON_NOT_OFFERED: 400,
   OWN_ORDER: 403,

@@ -26,15 +26,21 @@ import {
   insertOrderFor,
   RECIPIENTS,
 } from '../test-support/acceptance-directory.js';
+import { walkTo } from '../test-support/acceptance-flow.js';
+import { acknowledge } from '../test-support/durable-walk.js';
 import {
   ADMIN1,
   ADMIN1_CARD,
   ADMIN2_CARD,
   ANNA,
   ANNA_PNR,
+  completeWithPins,
   createIssuanceHarness,
   type Harness,
+  RESERVE_CARD,
+  RESERVE_PINS,
 } from '../test-support/issuance-harness.js';
+import { Page } from '../test-support/page.js';
 import { stockTestCards } from '../test-support/test-stock.js';
 
 const run = promisify(execFile);
@@ -54,7 +60,7 @@ const stockBatchBody = () => ({
     },
   ],
 });
-const COLUMNS = ['anonymous', 'noCsrf', 'loa2', 'noRole', 'admin1', 'desk', 'admin2'] as const;
+const COLUMNS = ['anonymous', 'noCsrf', 'loa2', 'noRole', 'admin1', 'desk', 'admin2', 'holder'] as const;
 type Column = (typeof COLUMNS)[number];
 type Caller = Exclude<Column, 'anonymous' | 'noCsrf'>;
 
@@ -64,6 +70,8 @@ const CARDS: Record<Caller, CardNumber> = {
   admin1: ADMIN1_CARD,
   desk: ACTORS.desk.cardNumber,
   admin2: ADMIN2_CARD,
+  /** Anna, logged in on her own pages with the reserve card issued to her. */
+  holder: RESERVE_CARD,
 };
 
 /** A cell: the status, and the code for a 4xx. */
@@ -105,6 +113,8 @@ const ownerOnly = (owner: string, method: 'GET' | 'POST'): Record<Column, string
   admin1: refused('ACCESS_DENIED'),
   desk: refused('ACCESS_DENIED'),
   admin2: owner,
+  // The holder's session is no administrator's: on their routes nobody is logged in.
+  holder: refused('NOT_LOGGED_IN'),
 });
 
 /** The service desk's queue. */
@@ -116,6 +126,7 @@ const deskOnly = (desk: string, method: 'GET' | 'POST'): Record<Column, string> 
   admin1: refused('ACCESS_DENIED'),
   desk,
   admin2: refused('ACCESS_DENIED'),
+  holder: refused('NOT_LOGGED_IN'),
 });
 
 /** The admin portal: LoA3 logins with KRA/RA in the recipient's branch. */
@@ -133,6 +144,7 @@ const adminPortal = (
   // The service desk is no ID-administrator.
   desk: refused('ACCESS_DENIED'),
   admin2: allowed.admin2,
+  holder: refused('NOT_LOGGED_IN'),
 });
 
 /** Any logged-in caller. */
@@ -144,6 +156,19 @@ const loggedIn = (answer: string, method: 'GET' | 'POST'): Record<Column, string
   admin1: answer,
   desk: answer,
   admin2: answer,
+  holder: refused('NOT_LOGGED_IN'),
+});
+
+/** The holder's own pages: the holder's session only. */
+const holderOnly = (answer: string, method: 'GET' | 'POST'): Record<Column, string> => ({
+  anonymous: refused('NOT_LOGGED_IN'),
+  noCsrf: method === 'GET' ? answer : refused('CSRF_INVALID'),
+  loa2: refused('NOT_LOGGED_IN'),
+  noRole: refused('NOT_LOGGED_IN'),
+  admin1: refused('NOT_LOGGED_IN'),
+  desk: refused('NOT_LOGGED_IN'),
+  admin2: refused('NOT_LOGGED_IN'),
+  holder: answer,
 });
 
 const cell = (answer: Answer): string => {
@@ -171,7 +196,7 @@ describe('authorization matrix: every endpoint × caller', () => {
   const notAStatement = { payload: 'AAAA', signature: 'AAAA' };
   /** A flow start for the caller: its card in reader 1, a reserved flow id, the station's readers. */
   const startFor = async (as: Caller | 'anonymous') => {
-    if (as === 'anonymous') return { flowId: 'no-such-flow', readers: notAStatement };
+    if (as === 'anonymous' || as === 'holder') return { flowId: 'no-such-flow', readers: notAStatement };
     await withCardIn(cardOf(as));
     const reserved = await clients[as].post('/api/flows/start');
     if (reserved.status !== 200) return { flowId: 'no-such-flow', readers: notAStatement };
@@ -207,7 +232,7 @@ describe('authorization matrix: every endpoint × caller', () => {
    * needs the login card still in its reader since login, and the other rows swap cards.
    */
   const signedOrder = async (as: Caller | 'anonymous') => {
-    if (as === 'anonymous') await withCardIn(ADMIN1_CARD);
+    if (as === 'anonymous' || as === 'holder') await withCardIn(ADMIN1_CARD);
     else expect((await clients[as].login(cardOf(as))).status).toBe(200);
     const preparer = as === 'admin2' ? clients.admin2 : clients.admin1;
     const prepared = await preparer.post('/api/admin/orders/prepare', draftFor());
@@ -224,6 +249,21 @@ describe('authorization matrix: every endpoint × caller', () => {
     const answer = await clients.admin2.post(`/api/flows/${ids.flow}/signing-challenge`, { purpose });
     expect(answer.status).toBe(200);
     return answer.body.challengeId as string;
+  };
+  /** A fresh holder's login: the server's challenge signed by the reserve card in reader 2 with PIN 1. */
+  const holderLoginBody = async () => {
+    await cardIn(h, 'reader-2', RESERVE_CARD);
+    await h.agent.bind(h.agentToken, 'reader-2');
+    const challenge = (await clients.anonymous.post('/api/auth/challenge')).body;
+    const started = await h.agent.authenticate(
+      h.agentToken,
+      'reader-2',
+      Buffer.from(challenge.challenge, 'base64'),
+      null,
+    );
+    const done = await completeWithPins(h.agent, started, [RESERVE_PINS.pin1]);
+    const result = done.result as { signature: string; certificate: string };
+    return { challengeId: challenge.challengeId as string, ...result };
   };
   const garbageSignature = Buffer.alloc(64, 3).toString('base64');
   /** A card station's registration: a CSR by a fresh station key, for a branch below admin 1's role. */
@@ -617,13 +657,82 @@ describe('authorization matrix: every endpoint × caller', () => {
       csrfCaller: 'desk',
       expected: deskOnly(ok(), 'POST'),
     },
+    // --- reserve-card e-IDs: the holder's own, a person's for administrators and the service desk ---
+    {
+      name: 'GET /api/holder/session',
+      method: 'GET',
+      url: () => '/api/holder/session',
+      expected: open(),
+    },
+    {
+      name: 'GET /api/holder/eids',
+      method: 'GET',
+      url: () => '/api/holder/eids',
+      csrfCaller: 'holder',
+      expected: holderOnly(ok(), 'GET'),
+    },
+    {
+      // A reason the holder may not give: past authorisation, nothing revoked.
+      name: 'POST /api/holder/eids/revoke',
+      method: 'POST',
+      url: () => '/api/holder/eids/revoke',
+      body: () => ({ reason: 'left-organisation' }),
+      csrfCaller: 'holder',
+      expected: holderOnly(past('REVOCATION_REASON_NOT_OFFERED'), 'POST'),
+    },
+    {
+      name: 'GET /api/admin/persons/:hsaId/eids',
+      method: 'GET',
+      url: () => `/api/admin/persons/${ANNA}/eids`,
+      expected: adminPortal('GET', { admin1: ok(), admin2: ok() }),
+    },
+    {
+      name: 'POST /api/admin/persons/:hsaId/eids/revoke',
+      method: 'POST',
+      url: () => `/api/admin/persons/${ANNA}/eids/revoke`,
+      body: () => ({ cardNumber: RESERVE_CARD, reason: 'superseded' }),
+      expected: adminPortal('POST', {
+        admin1: past('REVOCATION_REASON_NOT_OFFERED'),
+        admin2: past('REVOCATION_REASON_NOT_OFFERED'),
+      }),
+    },
+    {
+      name: 'GET /api/support/persons',
+      method: 'GET',
+      url: () => `/api/support/persons?query=${ANNA_PNR}`,
+      csrfCaller: 'desk',
+      expected: deskOnly(ok(), 'GET'),
+    },
+    {
+      name: 'POST /api/support/persons/:hsaId/eids/revoke',
+      method: 'POST',
+      url: () => `/api/support/persons/${ANNA}/eids/revoke`,
+      body: () => ({ cardNumber: RESERVE_CARD, reason: 'superseded' }),
+      csrfCaller: 'desk',
+      expected: deskOnly(past('REVOCATION_REASON_NOT_OFFERED'), 'POST'),
+    },
     // --- login and logout last: logging out ends the callers' sessions ---
+    {
+      name: 'POST /api/holder/login',
+      method: 'POST',
+      url: () => '/api/holder/login',
+      body: () => holderLoginBody(),
+      expected: open(),
+    },
+    {
+      name: 'POST /api/holder/logout',
+      method: 'POST',
+      url: () => '/api/holder/logout',
+      csrfCaller: 'holder',
+      expected: holderOnly(ok(), 'POST'),
+    },
     {
       name: 'POST /api/auth/login',
       method: 'POST',
       url: () => '/api/auth/login',
-      body: (as) => loginBody(h, cardOf(as)),
-      expected: open(),
+      // The holder tries the administrators' login with the reserve card itself.
+      body: (as) => (as === 'holder' ? holderLoginBody() : loginBody(h, cardOf(as))),
+      expected: { ...open(), holder: refused('LOGIN_FAILED') },
     },
     {
       name: 'POST /api/auth/logout',
@@ -636,6 +745,11 @@ describe('authorization matrix: every endpoint × caller', () => {
   beforeAll(async () => {
     h = await createIssuanceHarness();
     await addAcceptanceDirectory(h, { actors: ['outsider', 'loa2', 'desk'] });
+    // Anna's reserve card, issued and acknowledged: the holder's e-ID the e-ID rows are about.
+    await h.cards.removeCard('reader-1').catch(() => undefined);
+    const issuer = new Page(h);
+    await walkTo(h, issuer, 7);
+    expect((await acknowledge(issuer)).status).toBe(200);
     await insertOrderFor(h, {
       id: ids.orderToCancel,
       person: RECIPIENTS.noOrder.person,
@@ -658,7 +772,16 @@ describe('authorization matrix: every endpoint × caller', () => {
     // What the server does at start-up: a checkpoint to serve.
     await h.services.checkpoints.publish();
     clients.anonymous = new Client(h);
-    for (const caller of Object.keys(CARDS) as Caller[]) {
+    clients.holder = new Client(h);
+    const holder = await clients.holder.post('/api/holder/login', await holderLoginBody());
+    expect(holder.status, JSON.stringify(holder.body)).toBe(200);
+    clients.holder.cookie =
+      holder.setCookie
+        .find((c) => c.startsWith('rk_session='))
+        ?.split(';')[0]
+        ?.slice('rk_session='.length) ?? '';
+    clients.holder.csrf = holder.body.csrfToken;
+    for (const caller of Object.keys(CARDS).filter((c) => c !== 'holder') as Caller[]) {
       clients[caller] = new Client(h);
       const login = await clients[caller].login(CARDS[caller]);
       expect(login.status, `${caller} login: ${JSON.stringify(login.body)}`).toBe(200);

@@ -1,3 +1,4 @@
+import { holderCardProblem } from '@reservkort/domain';
 import { endSession, getCertificate, getPersonByHsaId, insertSession } from '@reservkort/store';
 import type { FastifyPluginAsync } from 'fastify';
 import { verifySignedLogin } from '../auth/card-login.js';
@@ -129,9 +130,11 @@ export const holderRoutes =
         // A staff card or an administrator's login card is not a reserve card: only a card
         // certificate issued for an order opens the holder's pages.
         const stored = await getCertificate(db, card.serial);
-        if (stored === null || stored.orderId === null || stored.profile !== 'card-auth')
-          throw new ApiError('LOGIN_FAILED', { reason: 'not a reserve card' });
-        if (card.assuranceLevel !== 'LoA3') throw new ApiError('LOGIN_FAILED', { reason: 'not LoA3' });
+        const problem = holderCardProblem({
+          issuedForOrder: stored !== null && stored.orderId !== null && stored.profile === 'card-auth',
+          assuranceLevel: card.assuranceLevel,
+        });
+        if (!problem.ok) throw new ApiError(problem.error.code, problem.error.details ?? {});
         const token = newToken();
         const csrfToken = newToken();
         await insertSession(db, {

@@ -3,7 +3,9 @@ import { insertCa } from '../ca/ca.repository.js';
 import {
   getCertificate,
   insertCertificate,
+  insertRevocation,
   listCertificatesOfIntent,
+  listReserveCardCertificates,
 } from '../certificate/certificate.repository.js';
 import { openStore } from '../database.js';
 import { insertFlow } from '../flow/flow.repository.js';
@@ -208,5 +210,35 @@ describe.each(DIALECTS)('issuance intents on %s', (dialect) => {
     } finally {
       if (other !== store) await other.close();
     }
+  });
+  it('lists a person’s reserve-card certificates: those a flow bound, and none it left unbound', async () => {
+    await insertFlow(store.db, aFlow('flow-eid'));
+    await insertIntents(store.db, [...intentsOf('flow-eid', 1), ...intentsOf('flow-eid', 2)]);
+    const holder = 'SE2321000016-eid1' as Parameters<typeof listReserveCardCertificates>[1]['hsaId'];
+    const mine = (serial: string, intentId: string, profile: string, at: number) =>
+      aCertificate(serial, 'loa3', { intentId, profile, hsaId: holder, createdAt: at });
+    // Attempt 1 issued and was revoked unbound; attempt 2 was bound to the card.
+    await insertCertificate(store.db, mine('e1', 'flow-eid-1-card-auth', 'card-auth', T0));
+    await insertRevocation(store.db, {
+      serial: 'e1',
+      revokedAt: T0 + 1,
+      reason: 'cessationOfOperation',
+      revokedBy: 'x',
+    });
+    await insertCertificate(store.db, mine('e3', 'flow-eid-2-card-auth', 'card-auth', T0 + 2));
+    await insertCertificate(store.db, mine('e4', 'flow-eid-2-card-sign', 'card-sign', T0 + 3));
+    for (const purpose of ['card-auth', 'card-sign'] as const)
+      await bindIntent(store.db, `flow-eid-2-${purpose}`, purpose === 'card-auth' ? 'e3' : 'e4', T0 + 4);
+    // Outside any flow (as förlängning's certificates may be), and someone else's.
+    await insertCertificate(store.db, aCertificate('e5', 'loa3', { hsaId: holder, createdAt: T0 + 5 }));
+    await insertCertificate(store.db, aCertificate('e6', 'loa3', { createdAt: T0 + 6 }));
+    const listed = await listReserveCardCertificates(store.db, { hsaId: holder });
+    expect(listed.map((c) => c.serial)).toEqual(['e3', 'e4', 'e5']);
+    const card = listed[0]?.cardNumber ?? null;
+    expect(card).not.toBeNull();
+    if (card !== null)
+      expect((await listReserveCardCertificates(store.db, { hsaId: holder, cardNumber: card })).length).toBe(
+        3,
+      );
   });
 });

@@ -12,8 +12,9 @@ import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react'
 import { AgentFailure } from '../api/agent-client.js';
 import type { paths } from '../api/server-api.js';
 import { answer, client } from '../api/server-client.js';
-import type { Me, OrderView, PersonAnswer, SigningChallenge } from '../api/views.js';
+import type { Me, OrderView, PersonAnswer, RevocationDone, SigningChallenge } from '../api/views.js';
 import { ErrorPanel } from '../components/error-panel.js';
+import { PersonEids, type PersonEidsAnswer } from '../components/person-eids.js';
 import { PinPrompt } from '../components/pin-prompt.js';
 import { type PageError, pageErrorOf } from '../flow/issuance-driver.js';
 import { agentFailureOf } from '../flow/portal-session.js';
@@ -26,6 +27,17 @@ type Stock = paths['/api/stock/{stationId}']['get']['responses'][200]['content']
 
 /** The date input's value for the Swedish calendar day of an instant. */
 const isoDay = (at: number): string => isoDate(dateOf(at));
+
+/** A person's reserve-card e-IDs, as an administrator with a role in their branch may see them. */
+const loadEids = (hsaId: string) =>
+  answer<PersonEidsAnswer>(client.GET('/api/admin/persons/{hsaId}/eids', { params: { path: { hsaId } } }));
+const revokeEid = (hsaId: string, cardNumber: string, reason: string) =>
+  answer<RevocationDone>(
+    client.POST('/api/admin/persons/{hsaId}/eids/revoke', {
+      params: { path: { hsaId } },
+      body: { cardNumber, reason },
+    }),
+  );
 
 /** Admin 1: find a person, register and sign an order with the card, see and cancel orders. */
 export const AdminPortal = ({ ws, me }: { readonly ws: Workstation; readonly me: Me }) => {
@@ -201,6 +213,7 @@ export const AdminPortal = ({ ws, me }: { readonly ws: Workstation; readonly me:
               </li>
             ))}
           </ul>
+          <PersonEids hsaId={found.person.hsaId} load={loadEids} revoke={revokeEid} />
           <form onSubmit={register} className="order-form" aria-labelledby="new-order-title">
             <h3 id="new-order-title">{t.admin.newOrder}</h3>
             {sealed.length > 0 ? (

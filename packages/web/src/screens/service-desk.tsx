@@ -9,6 +9,7 @@ import { type PageError, pageErrorOf } from '../flow/issuance-driver.js';
 import { formatCard, formatDate, formatTime } from '../format.js';
 import { useLanguage } from '../i18n/language.js';
 import { fill } from '../i18n/ui-texts.js';
+import { DeskPersons } from './desk-persons.js';
 
 type StatusFilter = 'all' | 'open' | 'assigned' | 'resolved';
 /** The queue's columns the server sorts by, in the order they are shown. */
@@ -190,6 +191,7 @@ export const ServiceDesk = ({ caseId }: { readonly caseId: string | null }) => {
           </tbody>
         </table>
       </div>
+      <DeskPersons />
     </section>
   );
 };

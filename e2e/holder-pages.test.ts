@@ -1,0 +1,224 @@
+// The reserve card's holder on their own pages, and spärr by the holder, an administrator and the
+// service desk, in a real browser: two cards issued through the UI first, then the holder logs in
+// with one and sees both e-IDs with the days left, revokes it (OCSP says revoked with the reason),
+// and an administrator revokes the other from the person's page. axe and screenshots in both
+// languages on each new screen; the refusals the UI can meet shown with their catalogue codes.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { luhnCheckDigit } from '@reservkort/domain';
+import type { AxeResults, RunOptions } from 'axe-core';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UI_TEXTS } from '../packages/web/src/i18n/ui-texts.js';
+import { type BrowserHarness, SCREENSHOTS, startBrowserHarness } from './support/browser-harness.js';
+import { judgeCardCertificates } from './support/card-checks.js';
+import { DEMO, PortalPage, reservePins, WAIT } from './support/portal-page.js';
+
+const pnr = (born: string, birthNumber: string) =>
+  `${born}${birthNumber}${luhnCheckDigit(`${born.slice(2)}${birthNumber}`)}`;
+/** Nils Utanorder has no order until Admin Två registers one with the spare card. */
+const NILS_PNR = pnr('19670130', '991');
+const NILS_CARD = DEMO.spareCard;
+/** Bo Berg's order (card …202) was registered by Admin Två, so Admin Fyra may complete it. */
+const BO_PNR = pnr('19790923', '988');
+const BO_CARD = '9752278900000000202';
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const AXE_OPTIONS: RunOptions = { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] };
+const sv = UI_TEXTS.sv;
+
+/** axe-core on the whole document: serious and critical violations fail. */
+const expectAccessible = async (page: Page, screen: string): Promise<void> => {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: axeSource });
+  const violations = await page.evaluate(async (options) => {
+    const { axe } = window as unknown as {
+      axe: { run(context: Document, options: RunOptions): Promise<AxeResults> };
+    };
+    const result = await axe.run(document, options);
+    return result.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  }, AXE_OPTIONS);
+  expect(violations, `axe on ${screen}`).toEqual([]);
+};
+
+/** The screen in Swedish and English: axe on each and a full-page screenshot. Ends in Swedish. */
+const checkScreen = async (page: Page, shot: string): Promise<void> => {
+  for (const language of ['sv', 'en'] as const) {
+    if ((await page.evaluate(() => document.documentElement.lang)) !== language) {
+      await page.locator('[data-action="language"]').click();
+      await page.waitForFunction((lang) => document.documentElement.lang === lang, language);
+    }
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    await expectAccessible(page, `${shot} (${language})`);
+    await page.screenshot({ path: join(SCREENSHOTS, `${shot}-${language}.png`), fullPage: true });
+  }
+  await page.locator('[data-action="language"]').click();
+  await page.waitForFunction(() => document.documentElement.lang === 'sv');
+};
+
+/** Admin Fyra, logged in at step 1, issues the order found by `query` to `card`, through step 7. */
+const issue = async (portal: PortalPage, query: string, card: string): Promise<void> => {
+  const { page } = portal;
+  const pins = reservePins(card);
+  await portal.toReview(query);
+  await portal.signOrder();
+  await portal.insert(card, 2);
+  await portal.control('confirm-handover').click();
+  await portal.atStep(5);
+  await page.locator('#accept-terms').check();
+  await expect.poll(() => portal.control('start-download').isEnabled(), WAIT).toBe(true);
+  await portal.enterPins([pins.pin1, pins.pin2], () => portal.control('start-download').click());
+  await portal.atStep(7);
+  await portal.enterPins([pins.pin2], () => portal.control('acknowledge').click());
+  await page.getByTestId('completed').waitFor(WAIT);
+};
+
+const logout = async (page: Page): Promise<void> => {
+  await page.locator('[data-action="logout"]').click();
+  await page.locator('[data-control="login"]').waitFor(WAIT);
+};
+
+/** Picks a spärr reason, confirms that it cannot be undone, and clicks Spärra. */
+const sparr = async (scope: ReturnType<Page['locator']>, reason: string): Promise<void> => {
+  await scope.locator(`input[data-reason="${reason}"]`).check();
+  await scope.locator('[data-action="confirm-sparr"]').check();
+  await scope.locator('button[data-control="sparr"]').click();
+};
+
+describe('the holder’s own pages and spärr in a real browser', () => {
+  let h: BrowserHarness;
+  beforeAll(async () => {
+    h = await startBrowserHarness();
+  });
+  afterAll(async () => h?.close());
+
+  it('the holder sees both e-IDs and revokes them; an administrator revokes another from the person’s page', async () => {
+    // axe is injected as a script tag, which the portal's Content-Security-Policy (rightly)
+    // refuses: the test profile alone bypasses it.
+    const context = await h.browser.newContext({ bypassCSP: true, locale: 'sv-SE' });
+    await context.addInitScript(() => localStorage.setItem('reservkort.language', 'sv'));
+    const page = await context.newPage();
+    await page.goto(h.url);
+    await page.getByTestId('training-panel').waitFor();
+    const portal = new PortalPage(page, context);
+
+    // --- Two reserve cards issued through the UI: Nils's (ordered now) and Bo's.
+    await portal.loginAs(DEMO.admin2.card);
+    await page.locator('a[href="#/admin"]').click();
+    await page.locator('#person-query').fill(NILS_PNR);
+    await page.locator('[data-action="find-person"]').click();
+    await page.getByTestId('person').waitFor();
+    await page.locator('#order-card').fill(NILS_CARD);
+    await page.locator('#order-document').selectOption('swedish-passport');
+    await portal.enterPins([DEMO.adminPins.pin2], () => page.locator('[data-action="sign-order"]').click());
+    await page.locator('[data-testid="orders"] [data-state="registered"]').waitFor();
+    await logout(page);
+    await portal.loginAs(DEMO.admin4.card);
+    await issue(portal, NILS_PNR, NILS_CARD);
+    await logout(page);
+    await portal.loginAs(DEMO.admin4.card);
+    await issue(portal, BO_PNR, BO_CARD);
+    await logout(page);
+
+    // --- The holder: from the login page to their own pages, the reserve card in reader 1.
+    await page.locator('[data-action="holder-pages"]').click();
+    await page.locator('[data-control="holder-login"]').waitFor();
+    await portal.remove(2);
+    await portal.insert(NILS_CARD, 1);
+    await expect.poll(() => page.locator('[data-control="holder-login"]').isEnabled(), WAIT).toBe(true);
+    await checkScreen(page, 'holder-login');
+    const nils = reservePins(NILS_CARD);
+    await portal.enterPins([nils.pin1], () => page.locator('[data-control="holder-login"]').click());
+    await page.locator('section.holder-pages').waitFor(WAIT);
+    const eid = page.locator(`.eids > li[data-card="${NILS_CARD}"]`);
+    await eid.waitFor(WAIT);
+    expect(await eid.getAttribute('data-status')).toBe('good');
+    expect(
+      await eid.locator('[data-use]').evaluateAll((items) => items.map((i) => i.getAttribute('data-use'))),
+    ).toEqual(expect.arrayContaining(['authentication', 'signature']));
+    expect(await eid.locator('h3').textContent()).toContain('9752 2789 0000 0000 299');
+    const days = (await eid.getByTestId('days-left').textContent()) ?? '';
+    expect(days).toMatch(/^\d+ dagar kvar$|^Sista dagen i dag$/);
+    expect(await eid.locator('.certificate-status').allTextContents()).toEqual([
+      sv.holder.status.good,
+      sv.holder.status.good,
+    ]);
+    await checkScreen(page, 'holder-eids');
+
+    // --- Spärr by the holder: reason, confirmation, then the page says what happened and what next.
+    await sparr(eid.getByTestId('sparr'), 'card-lost');
+    await page.getByTestId('holder-revoked').waitFor(WAIT);
+    expect(await page.getByTestId('holder-revoked').textContent()).toContain(sv.holder.nextSteps);
+    await checkScreen(page, 'holder-revoked');
+    await portal.remove(1);
+    await portal.insert(NILS_CARD, 2);
+    for (const verdict of await judgeCardCertificates(h, NILS_CARD))
+      expect(verdict).toMatchObject({ ocsp: 'revoked', reason: 'keyCompromise', chainOk: true });
+
+    // --- The revoked card opens the holder's pages no more: LOGIN_FAILED, in words.
+    await page.getByTestId('holder-revoked').locator('a[href="#/"]').click();
+    await page.locator('[data-action="holder-pages"]').click();
+    await portal.remove(2);
+    await portal.insert(NILS_CARD, 1);
+    await expect.poll(() => page.locator('[data-control="holder-login"]').isEnabled(), WAIT).toBe(true);
+    await portal.enterPins([nils.pin1], () => page.locator('[data-control="holder-login"]').click());
+    const refused = page.locator('#holder-login-error');
+    await refused.waitFor(WAIT);
+    expect(await refused.getAttribute('data-code')).toBe('LOGIN_FAILED');
+    // An administrator's card opens no holder's pages: NOT_A_RESERVE_CARD, in words.
+    await portal.remove(1);
+    await portal.insert(DEMO.admin2.card, 1);
+    await portal.enterPins([DEMO.adminPins.pin1], () =>
+      page.locator('[data-control="holder-login"]').click(),
+    );
+    await page.locator('#holder-login-error[data-code="NOT_A_RESERVE_CARD"]').waitFor(WAIT);
+    expect(await page.locator('#holder-login-error').textContent()).toContain('Kortet är inget reservkort');
+    await checkScreen(page, 'holder-login-not-reserve-card');
+    await portal.remove(1);
+
+    // --- The service desk finds Bo and his e-ID; an administrator then revokes it from his page.
+    await page.goto(`${h.url}/#/`);
+    await portal.insert(DEMO.sara.card, 1);
+    await portal.login(DEMO.adminPins.pin1);
+    await page.locator('#desk-person-query').fill(BO_PNR);
+    await page.locator('[data-action="desk-find-person"]').click();
+    const deskEid = page.locator(`.eids > li[data-card="${BO_CARD}"]`);
+    await deskEid.waitFor(WAIT);
+    expect(await deskEid.getAttribute('data-status')).toBe('good');
+    await page.getByTestId('person-eids').scrollIntoViewIfNeeded();
+    await checkScreen(page, 'desk-person-eids');
+    await logout(page);
+
+    await portal.loginAs(DEMO.admin2.card);
+    await page.locator('a[href="#/admin"]').click();
+    await page.locator('#person-query').fill(BO_PNR);
+    await page.locator('[data-action="find-person"]').click();
+    const adminEid = page.locator(`.eids > li[data-card="${BO_CARD}"]`);
+    await adminEid.waitFor(WAIT);
+    // A second tab on the same person, still showing the e-ID as valid.
+    const other = await context.newPage();
+    await other.goto(`${h.url}/#/admin`);
+    await other.locator('#person-query').fill(BO_PNR);
+    await other.locator('[data-action="find-person"]').click();
+    await other.locator(`.eids > li[data-card="${BO_CARD}"] [data-testid="sparr"]`).waitFor(WAIT);
+    await checkScreen(page, 'admin-person-eids');
+
+    await sparr(adminEid.getByTestId('sparr'), 'no-longer-needed');
+    await page.getByTestId('sparr-done').waitFor(WAIT);
+    await expect.poll(() => adminEid.getAttribute('data-status'), WAIT).toBe('revoked');
+    expect(await adminEid.locator('.certificate-status').first().textContent()).toContain('upphört');
+    await checkScreen(page, 'admin-person-eids-revoked');
+    await portal.remove(2).catch(() => undefined);
+    await portal.insert(BO_CARD, 2);
+    for (const verdict of await judgeCardCertificates(h, BO_CARD))
+      expect(verdict).toMatchObject({ ocsp: 'revoked', reason: 'cessationOfOperation' });
+
+    // The second tab's spärr comes too late: ALREADY_REVOKED, and the page shows the status now.
+    await sparr(other.locator(`.eids > li[data-card="${BO_CARD}"] [data-testid="sparr"]`), 'card-lost');
+    await other.locator('#person-eids-error[data-code="ALREADY_REVOKED"]').waitFor(WAIT);
+    await other.locator(`.eids > li[data-card="${BO_CARD}"][data-status="revoked"]`).waitFor(WAIT);
+    await other.close();
+  }, 300_000);
+});
