@@ -337,26 +337,41 @@ describe('authorization matrix: every endpoint × caller', () => {
       body: () => ({ challengeId: 'no-such-challenge', statements: [notAStatement, notAStatement] }),
       expected: everyone('STATEMENT_INVALID'),
     },
-    // --- förlängning: a holder's session only; no administrator's or desk session opens it ---
+    // --- förlängning: a holder's session only; no administrator's or desk session opens it; the
+    // holder starts one and finds no other ---
     ...(() => {
       const ext = '/api/holder/extension';
       const id = `${ext}/no-such-extension`;
       const spki = Buffer.alloc(91, 1).toString('base64');
       const fact = { spki, local: true, sensitive: true, neverExtractable: true };
       const rows: Row[] = [
-        { name: `GET ${ext}`, method: 'GET', url: () => ext, expected: everyone('NOT_LOGGED_IN') },
-        { name: `POST ${ext}`, method: 'POST', url: () => ext, expected: everyone('NOT_LOGGED_IN') },
+        {
+          name: `GET ${ext}`,
+          method: 'GET',
+          url: () => ext,
+          csrfCaller: 'holder',
+          expected: holderOnly(ok(), 'GET'),
+        },
+        {
+          name: `POST ${ext}`,
+          method: 'POST',
+          url: () => ext,
+          csrfCaller: 'holder',
+          expected: holderOnly(ok(), 'POST'),
+        },
         {
           name: `GET ${ext}/:extensionId`,
           method: 'GET',
           url: () => id,
-          expected: everyone('NOT_LOGGED_IN'),
+          csrfCaller: 'holder',
+          expected: holderOnly(refused('NOT_FOUND'), 'GET'),
         },
         {
           name: `POST ${ext}/:extensionId/terms`,
           method: 'POST',
           url: () => `${id}/terms`,
-          expected: everyone('NOT_LOGGED_IN'),
+          csrfCaller: 'holder',
+          expected: holderOnly(refused('NOT_FOUND'), 'POST'),
         },
         {
           name: `POST ${ext}/:extensionId/keys`,
@@ -368,33 +383,38 @@ describe('authorization matrix: every endpoint × caller', () => {
             cardSignature: spki,
             keys: { auth: fact, sign: fact },
           }),
-          expected: everyone('NOT_LOGGED_IN'),
+          csrfCaller: 'holder',
+          expected: holderOnly(refused('NOT_FOUND'), 'POST'),
         },
         {
           name: `POST ${ext}/:extensionId/certificates`,
           method: 'POST',
           url: () => `${id}/certificates`,
           body: () => ({ authCsr: 'x', signCsr: 'y' }),
-          expected: everyone('NOT_LOGGED_IN'),
+          csrfCaller: 'holder',
+          expected: holderOnly(refused('NOT_FOUND'), 'POST'),
         },
         {
           name: `GET ${ext}/:extensionId/certificates`,
           method: 'GET',
           url: () => `${id}/certificates`,
-          expected: everyone('NOT_LOGGED_IN'),
+          csrfCaller: 'holder',
+          expected: holderOnly(refused('NOT_FOUND'), 'GET'),
         },
         {
           name: `POST ${ext}/:extensionId/acknowledgement-challenge`,
           method: 'POST',
           url: () => `${id}/acknowledgement-challenge`,
-          expected: everyone('NOT_LOGGED_IN'),
+          csrfCaller: 'holder',
+          expected: holderOnly(refused('NOT_FOUND'), 'POST'),
         },
         {
           name: `POST ${ext}/:extensionId/acknowledge`,
           method: 'POST',
           url: () => `${id}/acknowledge`,
           body: () => ({ challengeId: 'no-such-challenge', signature: spki }),
-          expected: everyone('NOT_LOGGED_IN'),
+          csrfCaller: 'holder',
+          expected: holderOnly(refused('NOT_FOUND'), 'POST'),
         },
       ];
       return rows;
