@@ -275,6 +275,16 @@ describe.each(['sqlite', 'postgres'] as const)('förlängning over HTTP (%s)', (
     // certificate works, and a second förlängning is refused, naming the day of the first.
     expect((await client.get('/api/holder/session')).body).toEqual({ holder: null });
     const again = await holderClient();
+    // Mina sidor shows the new pair as the card's valid e-ID and the superseded pair beside it.
+    const eids = (await again.get('/api/holder/eids')).body.eids as {
+      status: string;
+      certificates: { serial: string; revocation: { reason: string } | null }[];
+    }[];
+    expect(eids.map((e) => [e.status, e.certificates.map((c) => c.serial).sort()])).toEqual([
+      ['good', [newSerials.auth, newSerials.sign].sort()],
+      ['revoked', [oldSerials.auth, oldSerials.sign].sort()],
+    ]);
+    expect(eids[1]?.certificates.map((c) => c.revocation?.reason)).toEqual(['superseded', 'superseded']);
     const refused = await again.post('/api/holder/extension', {});
     expect(refused.status, JSON.stringify(refused.body)).toBe(409);
     expect(refused.body).toMatchObject({

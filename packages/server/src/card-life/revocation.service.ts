@@ -60,11 +60,15 @@ const certificateView = (stored: StoredCertificate, now: Instant): EidCertificat
   };
 };
 
-/** The certificates grouped per card and order, newest e-ID first. */
+/**
+ * The certificates grouped per card, order and end of validity, newest e-ID first: a pair is issued
+ * with one validity, so the pair a förlängning put on the card is its own e-ID beside the pair it
+ * superseded.
+ */
 const eidsOf = (certificates: readonly StoredCertificate[], now: Instant): EidView[] => {
   const groups = new Map<string, StoredCertificate[]>();
   for (const certificate of certificates) {
-    const key = `${certificate.cardNumber}/${certificate.orderId}`;
+    const key = `${certificate.cardNumber}/${certificate.orderId}/${certificate.notAfter}`;
     groups.set(key, [...(groups.get(key) ?? []), certificate]);
   }
   return [...groups.values()]

@@ -28,7 +28,11 @@ export const EidList = ({ eids, reasons = [], onRevoke, actions, level = 3 }: Ei
   return (
     <ul className="eids">
       {eids.map((eid) => (
-        <li key={`${eid.cardNumber}/${eid.orderId}`} data-card={eid.cardNumber} data-status={eid.status}>
+        <li
+          key={eid.certificates[0]?.serial ?? `${eid.cardNumber}/${eid.orderId}`}
+          data-card={eid.cardNumber}
+          data-status={eid.status}
+        >
           <Eid eid={eid} reasons={reasons} onRevoke={onRevoke} actions={actions} level={level} />
         </li>
       ))}
