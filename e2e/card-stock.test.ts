@@ -119,6 +119,17 @@ describe('card stock in a real browser', () => {
     await expect.poll(() => notice.textContent(), WAIT).toContain('2 kort lästes in som förseglade');
     await expect.poll(() => count(page, 'sealed'), WAIT).toBe('9');
 
+    // The same batch again: every card is registered already, and nothing changes.
+    await page
+      .locator('#stock-csv')
+      .fill(['card_number,product,manufactured', `${NEW_CARDS[0]},473,2026-03-15`].join('\n'));
+    await page.locator('[data-action="import-batch"]').click();
+    const again = page.locator('[data-testid="stock-problems"] li[data-code="CARD_ALREADY_IN_STOCK"]');
+    await again.waitFor(WAIT);
+    await expect(again.textContent()).resolves.toContain('(rad 1)');
+    await expect(count(page, 'sealed')).resolves.toBe('9');
+    await bothLanguages(page, 'card-stock-already-in-stock');
+
     // One card for another station, and one destroyed: neither can be ordered here.
     await page.locator('#stock-station').selectOption(NORTH);
     await page.locator('#stock-csv').fill(`card_number,product,manufactured\n${NORTH_CARD},573,2026-03-15`);

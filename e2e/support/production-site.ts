@@ -166,6 +166,20 @@ export class ProductionSite {
       }),
     );
     expect(await cli(['directory', 'import', directory])).toContain('2 administrators');
+    // The reserve cards arrive sealed in a batch from the card bureau, registered to the card
+    // station of the region where admin 1 orders them.
+    const batch = join(this.data, 'batch.csv');
+    await writeFile(
+      batch,
+      [
+        'card_number,product,manufactured',
+        ...this.reserves.map(({ card }) => `${card},573,2026-03-15`),
+        '',
+      ].join('\n'),
+    );
+    expect(await cli(['card', 'stock', 'import', '--station', 'region', batch])).toContain(
+      `${this.reserves.length} cards registered sealed to station region`,
+    );
     // The server starts while the cards are made: it only reads the CA and the database.
     const serving = startProcess(
       ['--data', this.data, 'serve', '--port', String(port), ...(options.serveArgs ?? [])],

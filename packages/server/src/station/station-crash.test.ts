@@ -73,6 +73,7 @@ describe('SIGKILL in the card-station routes (SQLite data folder, real server pr
     for (const clean of cleanups.reverse()) await clean().catch(() => undefined);
   });
 
+  // Dozens of server processes started and killed in turn: on two busy cores that alone can pass a minute.
   it('killed a few ms into each route, restarted: before or after, never half; the flow goes on', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'reservkort-station-crash-'));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
@@ -479,7 +480,7 @@ describe('SIGKILL in the card-station routes (SQLite data folder, real server pr
     expect(verified.stdout).toMatch(/audit log intact: \d+ entries/);
     // How many ms in a kill first found each request committed, for whoever reads the output.
     console.info('first kill after the commit (ms)', JSON.stringify(outcomes));
-  });
+  }, 180_000);
 });
 
 /** The agent's whole event log, as a page reconnecting to it gets it. */
