@@ -120,6 +120,12 @@ describe('förlängning on the holder’s pages in a real browser', () => {
     const serials = await page.locator('.extension-serials .serial').allTextContents();
     expect(serials).toHaveLength(2);
     for (const serial of serials) expect(serial).toMatch(/^[0-9a-f]+$/);
+    // The e-ID read before says it was replaced, not the status it had, and offers no spärr.
+    await expect(page.getByTestId('eid-superseded').textContent()).resolves.toContain(
+      'Ersatt av de nya certifikaten',
+    );
+    expect(await page.getByTestId('eid-status').count()).toBe(0);
+    expect(await page.locator('.sparr').count()).toBe(0);
     await checkScreen(page, 'extension-4-done');
 
     // The session ended with the old certificate: log in again with the card; a second förlängning

@@ -177,6 +177,7 @@ export const App = () => {
               agentUrl={loaded.config.agentUrl}
               reload={context.reload}
               loggedOut={context.loggedOut}
+              superseded={context.superseded}
             />
           )}
         />

@@ -16,13 +16,25 @@ interface EidListProps {
   readonly actions?: ((eid: EidView) => ReactNode) | undefined;
   /** The heading level of each e-ID. */
   readonly level?: 3 | 4;
+  /**
+   * A förlängning just replaced these certificates: what was read before is no longer their status,
+   * and no spärr is offered for them.
+   */
+  readonly superseded?: boolean;
 }
 
 /**
  * A person's reserve-card e-IDs: the card number in groups, the days left, and both certificates
  * with issuer, serial, validity and their status at the CA now; with spärr when the reader may.
  */
-export const EidList = ({ eids, reasons = [], onRevoke, actions, level = 3 }: EidListProps) => {
+export const EidList = ({
+  eids,
+  reasons = [],
+  onRevoke,
+  actions,
+  level = 3,
+  superseded = false,
+}: EidListProps) => {
   const { t } = useLanguage();
   if (eids.length === 0) return <p data-testid="no-eids">{t.holder.none}</p>;
   return (
@@ -33,7 +45,14 @@ export const EidList = ({ eids, reasons = [], onRevoke, actions, level = 3 }: Ei
           data-card={eid.cardNumber}
           data-status={eid.status}
         >
-          <Eid eid={eid} reasons={reasons} onRevoke={onRevoke} actions={actions} level={level} />
+          <Eid
+            eid={eid}
+            reasons={superseded ? [] : reasons}
+            onRevoke={onRevoke}
+            actions={actions}
+            level={level}
+            superseded={superseded}
+          />
         </li>
       ))}
     </ul>
@@ -46,7 +65,8 @@ const Eid = ({
   onRevoke,
   actions,
   level,
-}: Required<Pick<EidListProps, 'reasons' | 'level'>> &
+  superseded,
+}: Required<Pick<EidListProps, 'reasons' | 'level' | 'superseded'>> &
   Omit<EidListProps, 'eids' | 'reasons' | 'level'> & {
     readonly eid: EidView;
   }) => {
@@ -64,17 +84,23 @@ const Eid = ({
   return (
     <article className="eid" aria-label={fill(t.holder.eid, { card: formatCard(eid.cardNumber) })}>
       <H>{fill(t.holder.eid, { card: formatCard(eid.cardNumber) })}</H>
-      <p className="eid-summary">
-        <span className={`eid-status eid-${eid.status}`} data-testid="eid-status">
-          {t.holder.statusLabel}: {t.holder.status[eid.status]}
-        </span>
-        {days === null ? null : (
-          <>
-            {' · '}
-            <strong data-testid="days-left">{days}</strong>
-          </>
-        )}
-      </p>
+      {superseded ? (
+        <p className="eid-summary" data-testid="eid-superseded" role="status">
+          {t.holder.superseded}
+        </p>
+      ) : (
+        <p className="eid-summary">
+          <span className={`eid-status eid-${eid.status}`} data-testid="eid-status">
+            {t.holder.statusLabel}: {t.holder.status[eid.status]}
+          </span>
+          {days === null ? null : (
+            <>
+              {' · '}
+              <strong data-testid="days-left">{days}</strong>
+            </>
+          )}
+        </p>
+      )}
       <ul className="certificates">
         {eid.certificates.map((cert) => (
           <li key={cert.serial} data-serial={cert.serial} data-use={cert.use}>
@@ -88,15 +114,19 @@ const Eid = ({
               <dd>
                 {formatDate(cert.notBefore, language)} – {formatEndDate(cert.notAfter, language)}
               </dd>
-              <dt>{t.holder.statusNow}</dt>
-              <dd className={`certificate-status certificate-${cert.status}`} data-status={cert.status}>
-                {cert.revocation
-                  ? fill(t.holder.revokedAt, {
-                      time: time(cert.revocation.revokedAt),
-                      reason: reasonText(cert.revocation.reason),
-                    })
-                  : t.holder.status[cert.status]}
-              </dd>
+              {superseded ? null : (
+                <>
+                  <dt>{t.holder.statusNow}</dt>
+                  <dd className={`certificate-status certificate-${cert.status}`} data-status={cert.status}>
+                    {cert.revocation
+                      ? fill(t.holder.revokedAt, {
+                          time: time(cert.revocation.revokedAt),
+                          reason: reasonText(cert.revocation.reason),
+                        })
+                      : t.holder.status[cert.status]}
+                  </dd>
+                </>
+              )}
             </dl>
           </li>
         ))}

@@ -40,11 +40,14 @@ export const ExtensionWizard = ({
   ws,
   agentUrl,
   onClose,
+  onDone,
 }: {
   readonly ws: Workstation;
   readonly agentUrl?: string;
   /** Back to the e-IDs; `ended` when the session ended with the acknowledgement. */
   readonly onClose: (ended: boolean) => void;
+  /** The förlängning is acknowledged: the old certificates are superseded. */
+  readonly onDone?: () => void;
 }) => {
   useSubscription(ws);
   const { language, t } = useLanguage();
@@ -187,6 +190,7 @@ export const ExtensionWizard = ({
       );
       mark('acknowledge', 'done');
       setStage({ kind: 'done', extension: done });
+      onDone?.();
     } catch (failure) {
       mark('acknowledge', 'failed');
       setError(pageErrorOf(failure));
@@ -354,11 +358,13 @@ export const ExtensionAction = ({
   agentUrl,
   reload,
   loggedOut,
+  superseded,
 }: {
   readonly ws: Workstation;
   readonly agentUrl?: string;
   readonly reload: () => Promise<void>;
   readonly loggedOut: () => void;
+  readonly superseded?: () => void;
 }) => {
   const { t } = useLanguage();
   const [open, setOpen] = useState(false);
@@ -374,6 +380,7 @@ export const ExtensionAction = ({
     <ExtensionWizard
       ws={ws}
       {...(agentUrl === undefined ? {} : { agentUrl })}
+      {...(superseded === undefined ? {} : { onDone: superseded })}
       onClose={(ended) => {
         setOpen(false);
         if (ended) loggedOut();

@@ -147,6 +147,8 @@ export interface UiTexts {
     /** {days}. */
     readonly daysLeft: string;
     readonly lastDay: string;
+    /** An e-ID a förlängning just replaced: the list was read before and the session has ended. */
+    readonly superseded: string;
     readonly statusLabel: string;
     readonly status: { readonly good: string; readonly expired: string; readonly revoked: string };
     readonly uses: { readonly authentication: string; readonly signature: string };
@@ -605,6 +607,8 @@ const sv: UiTexts = {
     eid: 'Reservkort {card}',
     daysLeft: '{days} dagar kvar',
     lastDay: 'Sista dagen i dag',
+    superseded:
+      'Ersatt av de nya certifikaten nedan. Certifikaten ovan är spärrade som ersatta och kan inte längre användas.',
     statusLabel: 'Status',
     status: { good: 'Giltig', expired: 'Har gått ut', revoked: 'Spärrad' },
     uses: { authentication: 'Legitimering (PIN 1)', signature: 'Underskrift (PIN 2)' },
@@ -1085,6 +1089,8 @@ const en: UiTexts = {
     eid: 'Reserve card {card}',
     daysLeft: '{days} days left',
     lastDay: 'Last day today',
+    superseded:
+      'Replaced by the new certificates below. The certificates above are revoked as superseded and can no longer be used.',
     statusLabel: 'Status',
     status: { good: 'Valid', expired: 'Expired', revoked: 'Revoked' },
     uses: { authentication: 'Authentication (PIN 1)', signature: 'Signature (PIN 2)' },

@@ -23,7 +23,12 @@ interface HolderPagesProps {
   readonly eidActions?:
     | ((
         eid: EidView,
-        context: { readonly reload: () => Promise<void>; readonly loggedOut: () => void },
+        context: {
+          readonly reload: () => Promise<void>;
+          readonly loggedOut: () => void;
+          /** The action replaced the e-ID's certificates (a förlängning acknowledged). */
+          readonly superseded: () => void;
+        },
       ) => ReactNode)
     | undefined;
 }
@@ -163,6 +168,9 @@ const MyEids = ({
   useEffect(() => heading.current?.focus(), []);
   const [eids, setEids] = useState<readonly EidView[] | null>(null);
   const [error, setError] = useState<PageError | null>(null);
+  // After a förlängning the session has ended with the old login certificate: the list cannot be
+  // read again, so it says it was replaced rather than show the status it had.
+  const [superseded, setSuperseded] = useState(false);
   const reload = useCallback(async () => {
     try {
       setEids((await answer<{ eids: EidView[] }>(client.GET('/api/holder/eids'))).eids);
@@ -204,6 +212,7 @@ const MyEids = ({
       ) : (
         <EidList
           eids={eids}
+          superseded={superseded}
           reasons={SPARR_REASONS_FOR.holder}
           onRevoke={revoke}
           actions={
@@ -211,7 +220,11 @@ const MyEids = ({
               ? (eid) => (
                   // The place of the holder's actions on a valid e-ID besides spärr (förlängning).
                   <section className="eid-extension" data-slot="extension" aria-label={t.holder.extension}>
-                    {eidActions(eid, { reload, loggedOut: onLoggedOut })}
+                    {eidActions(eid, {
+                      reload,
+                      loggedOut: onLoggedOut,
+                      superseded: () => setSuperseded(true),
+                    })}
                   </section>
                 )
               : undefined
