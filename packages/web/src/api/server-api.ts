@@ -622,6 +622,7 @@ export interface paths {
                             /** @enum {string} */
                             assuranceLevel: "LoA2" | "LoA3";
                             csrfToken: string;
+                            certificateSerial: string;
                         };
                     };
                 };
@@ -700,6 +701,7 @@ export interface paths {
                                 /** @enum {string} */
                                 assuranceLevel: "LoA2" | "LoA3";
                                 csrfToken: string;
+                                certificateSerial: string;
                             } | null;
                         };
                     };
@@ -3935,7 +3937,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Jump the clock forward, by an amount or to just past a flow’s deadline */
+        /** Jump the clock forward, by an amount, to just past a flow’s deadline (an administrator), or to just past the deadline of the holder’s running förlängning (the holder) */
         post: {
             parameters: {
                 query?: never;
@@ -3948,6 +3950,8 @@ export interface paths {
                     "application/json": {
                         advanceMs?: number;
                         toDeadlineOf?: string;
+                        /** @enum {boolean} */
+                        toExtensionDeadline?: true;
                     };
                 };
             };

@@ -40,11 +40,14 @@ export const ExtensionWizard = ({
   ws,
   agentUrl,
   onClose,
+  onAbandoned,
 }: {
   readonly ws: Workstation;
   readonly agentUrl?: string;
   /** Back to the e-IDs; `ended` when the session ended with the acknowledgement. */
   readonly onClose: (ended: boolean) => void;
+  /** The server gave the förlängning up: the e-IDs shown are read again. */
+  readonly onAbandoned?: () => void;
 }) => {
   useSubscription(ws);
   const { language, t } = useLanguage();
@@ -72,13 +75,28 @@ export const ExtensionWizard = ({
       if (extension.state === 'issued')
         setSteps({ keys: 'done', certificates: 'done', writing: 'waiting', acknowledge: 'waiting' });
     } catch (failure) {
-      setError(pageErrorOf(failure));
+      fail(failure);
     }
   };
   // biome-ignore lint/correctness/useExhaustiveDependencies: started once when the wizard opens
   useEffect(() => {
     void start();
   }, []);
+
+  /** A given-up förlängning cannot go on; the holder starts a new one (it does not count). */
+  const startAgain = () => {
+    setSteps({ keys: 'waiting', certificates: 'waiting', writing: 'waiting', acknowledge: 'waiting' });
+    setAccepted(false);
+    setStage({ kind: 'starting' });
+    void start();
+  };
+
+  /** The refusal in its panel; a given-up förlängning also changed the e-IDs (its pair revoked). */
+  const fail = (failure: unknown) => {
+    const shown = pageErrorOf(failure);
+    setError(shown);
+    if (shown.code === 'EXTENSION_ABANDONED') onAbandoned?.();
+  };
 
   const mark = (step: Step, state: StepState) => setSteps((now) => ({ ...now, [step]: state }));
 
@@ -142,7 +160,7 @@ export const ExtensionWizard = ({
       setStage({ kind: 'acknowledge', extension: issued.extension });
     } catch (failure) {
       mark(step, 'failed');
-      setError(pageErrorOf(failure));
+      fail(failure);
     } finally {
       setBusy(false);
     }
@@ -162,12 +180,14 @@ export const ExtensionWizard = ({
   const acknowledge = async (extension: ExtensionView) => {
     setBusy(true);
     setError(null);
+    let step: Step = 'writing';
     try {
       if (steps.writing !== 'done') {
         mark('writing', 'running');
         await writeAgain(extension);
         mark('writing', 'done');
       }
+      step = 'acknowledge';
       mark('acknowledge', 'running');
       const challenge = await answer<{ challengeId: string; toBeSigned: string }>(
         client.POST('/api/holder/extension/{extensionId}/acknowledgement-challenge', path(extension.id)),
@@ -188,8 +208,8 @@ export const ExtensionWizard = ({
       mark('acknowledge', 'done');
       setStage({ kind: 'done', extension: done });
     } catch (failure) {
-      mark('acknowledge', 'failed');
-      setError(pageErrorOf(failure));
+      mark(step, 'failed');
+      fail(failure);
     } finally {
       setBusy(false);
     }
@@ -211,6 +231,12 @@ export const ExtensionWizard = ({
     </ol>
   );
   const failure = error ? <ErrorPanel error={error} agentUrl={agentUrl ?? ''} id="extension-error" /> : null;
+  const abandoned = error?.code === 'EXTENSION_ABANDONED';
+  const again = (
+    <button type="button" className="primary" data-control="extension-start-again" onClick={startAgain}>
+      {t.extend.startAgain}
+    </button>
+  );
   const back = (
     <button type="button" onClick={() => onClose(false)} data-action="extension-back" disabled={busy}>
       {t.extend.cancel}
@@ -269,15 +295,19 @@ export const ExtensionWizard = ({
           </fieldset>
           {stage.kind === 'working' ? progress : null}
           <div className="control">
-            <button
-              type="button"
-              className="primary"
-              data-control="extension-run"
-              disabled={!accepted || busy}
-              onClick={() => void run(extension)}
-            >
-              {busy ? t.extend.working : error ? t.extend.retry : t.extend.continue}
-            </button>
+            {abandoned && !busy ? (
+              again
+            ) : (
+              <button
+                type="button"
+                className="primary"
+                data-control="extension-run"
+                disabled={!accepted || busy}
+                onClick={() => void run(extension)}
+              >
+                {busy ? t.extend.working : error ? t.extend.retry : t.extend.continue}
+              </button>
+            )}
             {back}
           </div>
           <PinPrompt ws={ws} />
@@ -293,17 +323,24 @@ export const ExtensionWizard = ({
             {t.extend.acknowledgeTitle}
           </h3>
           {progress}
-          <p>{t.extend.acknowledgeIntro}</p>
+          {abandoned ? null : (
+            <p>{steps.writing === 'done' ? t.extend.acknowledgeIntro : t.extend.acknowledgeIntroToWrite}</p>
+          )}
           <div className="control">
-            <button
-              type="button"
-              className="primary"
-              data-control="extension-acknowledge"
-              disabled={busy}
-              onClick={() => void acknowledge(extension)}
-            >
-              {busy ? t.extend.working : t.extend.acknowledge}
-            </button>
+            {abandoned && !busy ? (
+              again
+            ) : (
+              <button
+                type="button"
+                className="primary"
+                data-control="extension-acknowledge"
+                disabled={busy}
+                onClick={() => void acknowledge(extension)}
+              >
+                {busy ? t.extend.working : t.extend.acknowledge}
+              </button>
+            )}
+            {abandoned ? back : null}
           </div>
           <PinPrompt ws={ws} />
           {failure}
@@ -374,6 +411,7 @@ export const ExtensionAction = ({
     <ExtensionWizard
       ws={ws}
       {...(agentUrl === undefined ? {} : { agentUrl })}
+      onAbandoned={() => void reload()}
       onClose={(ended) => {
         setOpen(false);
         if (ended) loggedOut();
