@@ -642,7 +642,7 @@ export const en: LanguageCatalogue = {
       explanation:
         'Before new certificates are issued, the reserve card must sign, with its own card key, that the two new keys were made on it for this very extension. That proof was missing or did not hold, so nothing was issued and your current e-ID is unchanged.',
       remedy:
-        'Keep the reserve card in the reader and start the extension again. If it happens again, send an error report and contact your ID administrator.',
+        'Keep the reserve card in the reader and try again. If it happens again, contact your ID administrator and give the error code.',
     },
     EXTENSION_ABANDONED: {
       title: 'The extension was not completed',

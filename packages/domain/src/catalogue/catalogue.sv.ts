@@ -639,7 +639,7 @@ export const sv: LanguageCatalogue = {
       explanation:
         'Innan nya certifikat utfärdas måste reservkortet med sin egen kortnyckel intyga att de två nya nycklarna skapades i kortet för just den här förlängningen. Det intyget saknades eller höll inte, så inget utfärdades och din nuvarande e-legitimation är oförändrad.',
       remedy:
-        'Låt reservkortet sitta kvar i läsaren och starta förlängningen igen. Händer det igen, skicka en felanmälan och kontakta din ID-administratör.',
+        'Låt reservkortet sitta kvar i läsaren och försök igen. Händer det igen, kontakta din ID-administratör och uppge felkoden.',
     },
     EXTENSION_ABANDONED: {
       title: 'Förlängningen blev inte klar',
