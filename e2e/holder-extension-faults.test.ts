@@ -197,10 +197,16 @@ describe('förlängning’s failures on the holder’s pages in a real browser',
     await page.locator('[data-action="extension-back"]').click();
     await page.locator('[data-action="holder-logout"]').click();
     await holderLogin(h, second.portal);
-    // After the reload the holder may start again: the abandoned one does not count.
+    // After a reload the wizard says first that the last one was given up, and what to do; the
+    // holder starts a new one (the abandoned one does not count).
     await page.reload();
     await page.getByTestId('holder').waitFor(WAIT);
     await page.locator('[data-action="extension-open"]').click();
+    await panel(page).waitFor(WAIT);
+    await expect(panel(page).getAttribute('data-code')).resolves.toBe('EXTENSION_ABANDONED');
+    expect(await page.locator('.extension-wizard').getAttribute('data-stage')).toBe('starting');
+    await checkScreen(page, 'extension-abandoned-after-reload');
+    await page.locator('[data-control="extension-start-again"]').click();
     await page.locator('.extension-wizard[data-stage="overview"]').waitFor(WAIT);
     const fresh = await extensionOf(page);
     expect(fresh).toMatchObject({ state: 'open', keysProven: false, newSerials: null });

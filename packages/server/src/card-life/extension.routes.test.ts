@@ -223,6 +223,11 @@ describe.each(['sqlite', 'postgres'] as const)('förlängning over HTTP (%s)', (
       expect(await status(serial)).toMatchObject({ reason: 'cessationOfOperation' });
     expect(await status(extension?.oldAuthSerial ?? '')).toBeNull();
     expect((await client.get(`/api/holder/extension/${id}`)).body.state).toBe('abandoned');
+    // A page that comes back is told the last one was given up (none was started since).
+    expect((await client.get('/api/holder/extension')).body).toEqual({
+      extension: null,
+      abandoned: { id, reason: 'deadline', at: expect.any(Number) },
+    });
     expect((await client.post(`/api/holder/extension/${id}/terms`, {})).body).toMatchObject({
       code: 'EXTENSION_ABANDONED',
       details: { reason: 'deadline' },

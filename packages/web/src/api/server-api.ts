@@ -907,7 +907,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The card’s förlängning, running or done; null if none was started (or the last was abandoned) */
+        /** The card’s förlängning, running or done; null if none was started (or the last was abandoned); the last one if it was abandoned and none started since */
         get: {
             parameters: {
                 query?: never;
@@ -948,6 +948,11 @@ export interface paths {
                                 } | null;
                                 deadline: number;
                                 abandonReason: string | null;
+                            } | null;
+                            abandoned: {
+                                id: string;
+                                reason: string;
+                                at: number;
                             } | null;
                         };
                     };

@@ -65,9 +65,20 @@ export const ExtensionWizard = ({
   // biome-ignore lint/correctness/useExhaustiveDependencies: the heading moves with each stage
   useEffect(() => heading.current?.focus(), [stage.kind]);
 
-  const start = async () => {
+  /** Opened after one was given up (and none started since): that is said first, then a new one. */
+  const start = async (afresh = false) => {
     setError(null);
     try {
+      if (!afresh) {
+        const { extension: live, abandoned } = await answer<{
+          extension: ExtensionView | null;
+          abandoned: { id: string; reason: string } | null;
+        }>(client.GET('/api/holder/extension'));
+        if (live === null && abandoned !== null) {
+          setError({ code: 'EXTENSION_ABANDONED', details: { reason: abandoned.reason } });
+          return;
+        }
+      }
       const extension = await answer<ExtensionView>(client.POST('/api/holder/extension'));
       setStage(
         extension.state === 'issued' ? { kind: 'acknowledge', extension } : { kind: 'overview', extension },
@@ -88,7 +99,7 @@ export const ExtensionWizard = ({
     setSteps({ keys: 'waiting', certificates: 'waiting', writing: 'waiting', acknowledge: 'waiting' });
     setAccepted(false);
     setStage({ kind: 'starting' });
-    void start();
+    void start(true);
   };
 
   /** The refusal in its panel; a given-up förlängning also changed the e-IDs (its pair revoked). */
@@ -251,7 +262,10 @@ export const ExtensionWizard = ({
             {t.extend.title}
           </h3>
           {failure ?? <p aria-busy="true">{t.app.loading}</p>}
-          <div className="control">{back}</div>
+          <div className="control">
+            {abandoned ? again : null}
+            {back}
+          </div>
         </section>
       );
     case 'overview':
