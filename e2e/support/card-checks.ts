@@ -51,6 +51,17 @@ export const judgeCardCertificates = async (
   const onCard = await cardInReader2(h);
   expect(onCard.cardNumber, JSON.stringify(onCard)).toBe(card);
   expect(onCard.certificates).toHaveLength(2);
+  return judgeCertificates(
+    h,
+    onCard.certificates.map((c) => c.der),
+  );
+};
+
+/** OpenSSL's verdict on certificates given as base64 DER (on a card or not); the responses must verify. */
+export const judgeCertificates = async (
+  h: BrowserHarness,
+  ders: readonly string[],
+): Promise<readonly CertificateVerdict[]> => {
   const dir = await mkdtemp(join(tmpdir(), 'reservkort-e2e-openssl-'));
   try {
     const caFile = async (name: string) => {
@@ -60,9 +71,9 @@ export const judgeCardCertificates = async (
     };
     const [root, loa3] = [await caFile('root'), await caFile('loa3')];
     const verdicts: CertificateVerdict[] = [];
-    for (const [index, certificate] of onCard.certificates.entries()) {
+    for (const [index, der] of ders.entries()) {
       const file = join(dir, `card-${index}.pem`);
-      await writeFile(file, pemOf(certificate.der));
+      await writeFile(file, pemOf(der));
       const verify = await run('openssl', ['verify', '-CAfile', root, '-untrusted', loa3, file]).catch(
         (error: { stdout?: string }) => ({ stdout: error.stdout ?? '' }),
       );

@@ -218,7 +218,9 @@ export const buildApp = async (ctx: ServerContext, options: AppOptions = {}): Pr
   await app.register(cardStockRoutes(ctx, services.directory), { prefix: '/api/stock' });
   await app.register(catalogueRoutes, { prefix: '/api/catalogue' });
   if (ctx.trainingKit)
-    await app.register(trainingRoutes(ctx, ctx.trainingKit, services.issuance), { prefix: '/api/training' });
+    await app.register(trainingRoutes(ctx, ctx.trainingKit, services.issuance, services.extensions), {
+      prefix: '/api/training',
+    });
   await app.register(webRoutes(ctx));
   return app;
 };

@@ -94,8 +94,6 @@ const SENT_DETAILS: { readonly [C in ErrorCode]?: readonly ErrorDetails[] } = {
   STATEMENT_INVALID: [{ reason: 'nonce' }, { reason: 'no station nonce' }],
   CARD_NOT_PROVEN: [{ reason: 'reader' }, { reason: 'not the order’s card' }],
   KEYS_NOT_ON_CARD: [{ reason: 'no keys' }, { reason: 'attributes' }],
-  EXTENSION_KEYS_NOT_PROVEN: [{ reason: 'card signature' }, { reason: 'auth' }],
-  EXTENSION_ABANDONED: [{ reason: 'deadline' }, { reason: 'issuance-interrupted' }],
 };
 
 const placeholders = (text: string): string[] => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1] ?? '');

@@ -640,16 +640,16 @@ export const en: LanguageCatalogue = {
     EXTENSION_KEYS_NOT_PROVEN: {
       title: 'The card did not prove the new keys',
       explanation:
-        'Before new certificates are issued, the reserve card must sign, with its own card key, that the two new keys were made on it for this very extension ({reason}). That proof was missing or did not hold, so nothing was issued and your current e-ID is unchanged.',
+        'Before new certificates are issued, the reserve card must sign, with its own card key, that the two new keys were made on it for this very extension. That proof was missing or did not hold, so nothing was issued and your current e-ID is unchanged.',
       remedy:
-        'Keep the reserve card in the reader and start the extension again. If it happens again, send an error report and contact your ID administrator.',
+        'Keep the reserve card in the reader and try again. If it happens again, contact your ID administrator and give the error code.',
     },
     EXTENSION_ABANDONED: {
       title: 'The extension was not completed',
       explanation:
-        'The extension was not finished in time or was interrupted ({reason}). New certificates that had been issued for it are revoked; the card has not been extended.',
+        'The extension was not acknowledged in time, or was interrupted before it was finished. New certificates that had been issued for it are revoked and the card has not been extended. An extension that was not finished does not count as the card’s one extension.',
       remedy:
-        'Start the extension again from your pages. If the card no longer works to log in, contact your ID administrator.',
+        'Start a new extension from your pages. If the card no longer works to log in, contact your ID administrator.',
     },
   },
 };

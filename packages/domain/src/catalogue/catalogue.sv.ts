@@ -637,16 +637,16 @@ export const sv: LanguageCatalogue = {
     EXTENSION_KEYS_NOT_PROVEN: {
       title: 'Kortet styrkte inte de nya nycklarna',
       explanation:
-        'Innan nya certifikat utfärdas måste reservkortet med sin egen kortnyckel intyga att de två nya nycklarna skapades i kortet för just den här förlängningen ({reason}). Det intyget saknades eller höll inte, så inget utfärdades och din nuvarande e-legitimation är oförändrad.',
+        'Innan nya certifikat utfärdas måste reservkortet med sin egen kortnyckel intyga att de två nya nycklarna skapades i kortet för just den här förlängningen. Det intyget saknades eller höll inte, så inget utfärdades och din nuvarande e-legitimation är oförändrad.',
       remedy:
-        'Låt reservkortet sitta kvar i läsaren och starta förlängningen igen. Händer det igen, skicka en felanmälan och kontakta din ID-administratör.',
+        'Låt reservkortet sitta kvar i läsaren och försök igen. Händer det igen, kontakta din ID-administratör och uppge felkoden.',
     },
     EXTENSION_ABANDONED: {
       title: 'Förlängningen blev inte klar',
       explanation:
-        'Förlängningen blev inte klar i tid eller avbröts ({reason}). Nya certifikat som hunnit utfärdas för den är spärrade; kortet är inte förlängt.',
+        'Förlängningen kvitterades inte i tid, eller avbröts innan den var klar. Nya certifikat som hann utfärdas för den är spärrade och kortet är inte förlängt. En förlängning som inte blev klar räknas inte som kortets enda förlängning.',
       remedy:
-        'Starta förlängningen igen från dina sidor. Går det inte längre att logga in med kortet, kontakta din ID-administratör.',
+        'Starta en ny förlängning från dina sidor. Går det inte längre att logga in med kortet, kontakta din ID-administratör.',
     },
   },
 };

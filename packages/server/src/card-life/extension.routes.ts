@@ -89,18 +89,40 @@ export const extensionRoutes =
         schema: {
           tags: ['holder'],
           summary:
-            'The card’s förlängning, running or done; null if none was started (or the last was abandoned)',
+            'The card’s förlängning, running or done; null if none was started (or the last was abandoned); the last one if it was abandoned and none started since',
           response: {
             200: {
               type: 'object',
-              properties: { extension: { anyOf: [extensionView, { type: 'null' }] } },
-              required: ['extension'],
+              properties: {
+                extension: { anyOf: [extensionView, { type: 'null' }] },
+                abandoned: {
+                  anyOf: [
+                    {
+                      type: 'object',
+                      properties: {
+                        id: { type: 'string' },
+                        reason: { type: 'string' },
+                        at: { type: 'integer' },
+                      },
+                      required: ['id', 'reason', 'at'],
+                    },
+                    { type: 'null' },
+                  ],
+                },
+              },
+              required: ['extension', 'abandoned'],
             },
             ...errors,
           },
         },
       },
-      async (request) => ({ extension: await extensions.current(await holder(request)) }),
+      async (request) => {
+        const session = await holder(request);
+        return {
+          extension: await extensions.current(session),
+          abandoned: await extensions.lastAbandoned(session),
+        };
+      },
     );
 
     app.post(

@@ -28,6 +28,7 @@ import {
   getPersonByHsaId,
   insertExtension,
   listCertificatesOfCard,
+  listExtensionsOfCard,
   listExtensionsToSettle,
   type StoredCertificate,
   type StoredExtension,
@@ -240,6 +241,19 @@ export class ExtensionService {
   async current(session: CurrentSession): Promise<ExtensionView | null> {
     const live = await getLiveExtensionOfCard(this.db, session.cardNumber);
     return live === null || live.holderHsaId !== session.hsaId ? null : this.view(live);
+  }
+
+  /**
+   * The card's last förlängning if it was given up and none was started since: a page that comes
+   * back says so before the holder starts a new one.
+   */
+  async lastAbandoned(
+    session: CurrentSession,
+  ): Promise<{ readonly id: string; readonly reason: string; readonly at: Instant } | null> {
+    if ((await getLiveExtensionOfCard(this.db, session.cardNumber)) !== null) return null;
+    const last = (await listExtensionsOfCard(this.db, session.cardNumber)).at(-1);
+    if (last === undefined || last.state !== 'abandoned' || last.holderHsaId !== session.hsaId) return null;
+    return { id: last.id, reason: last.abandonReason ?? 'deadline', at: last.abandonedAt ?? last.updatedAt };
   }
 
   /**

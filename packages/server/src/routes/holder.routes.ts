@@ -26,8 +26,10 @@ export const holderWhoAmI = {
     cardNumber: { type: 'string' },
     assuranceLevel: { type: 'string', enum: ['LoA2', 'LoA3'] },
     csrfToken: { type: 'string' },
+    /** The login certificate's serial: the e-ID a förlängning started now would extend. */
+    certificateSerial: { type: 'string' },
   },
-  required: ['hsaId', 'name', 'cardNumber', 'assuranceLevel', 'csrfToken'],
+  required: ['hsaId', 'name', 'cardNumber', 'assuranceLevel', 'csrfToken', 'certificateSerial'],
 } as const;
 
 /**
@@ -91,7 +93,10 @@ export const holderRoutes =
     const db = ctx.store.db;
 
     const whoIs = async (
-      session: Pick<CurrentSession, 'hsaId' | 'cardNumber' | 'assuranceLevel' | 'csrfToken'>,
+      session: Pick<
+        CurrentSession,
+        'hsaId' | 'cardNumber' | 'assuranceLevel' | 'csrfToken' | 'certificateSerial'
+      >,
     ) => {
       const person = await getPersonByHsaId(db, session.hsaId);
       return {
@@ -100,6 +105,7 @@ export const holderRoutes =
         cardNumber: session.cardNumber,
         assuranceLevel: session.assuranceLevel,
         csrfToken: session.csrfToken,
+        certificateSerial: session.certificateSerial,
       };
     };
 
@@ -150,7 +156,7 @@ export const holderRoutes =
           role: 'holder',
         });
         setSessionCookie(reply, token, ctx.sessions);
-        return whoIs({ ...card, csrfToken });
+        return whoIs({ ...card, csrfToken, certificateSerial: card.serial });
       },
     );
 

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { requireSession } from '../auth/session.js';
+import type { ExtensionService } from '../card-life/extension.service.js';
 import { ApiError } from '../http/api-error.js';
 import type { IssuanceService } from '../issuance/issuance.service.js';
 import type { ServerContext } from '../server-context.js';
@@ -12,6 +13,7 @@ export const trainingRoutes =
     ctx: ServerContext,
     kit: { readonly summary: TrainingSummary; readonly clock: TrainingClock },
     issuance: IssuanceService,
+    extensions: ExtensionService,
   ): FastifyPluginAsync =>
   async (app) => {
     const session = (request: FastifyRequest) =>
@@ -28,17 +30,19 @@ export const trainingRoutes =
       async () => kit.summary,
     );
 
-    app.post<{ Body: { advanceMs?: number; toDeadlineOf?: string } }>(
+    app.post<{ Body: { advanceMs?: number; toDeadlineOf?: string; toExtensionDeadline?: boolean } }>(
       '/clock',
       {
         schema: {
           tags: ['training'],
-          summary: 'Jump the clock forward, by an amount or to just past a flow’s deadline',
+          summary:
+            'Jump the clock forward, by an amount, to just past a flow’s deadline (an administrator), or to just past the deadline of the holder’s running förlängning (the holder)',
           body: {
             type: 'object',
             properties: {
               advanceMs: { type: 'integer', minimum: 0, maximum: 7 * 86_400_000 },
               toDeadlineOf: { type: 'string', pattern: '^[A-Za-z0-9_-]{8,64}$' },
+              toExtensionDeadline: { type: 'boolean', const: true },
             },
             additionalProperties: false,
           },
@@ -52,6 +56,15 @@ export const trainingRoutes =
         },
       },
       async (request) => {
+        // The holder's pages have a holder's session, which no administrator's route accepts.
+        if (request.body.toExtensionDeadline === true) {
+          const holder = await requireSession(request, ctx.store.db, ctx.clock.now(), ctx.sessions, 'holder');
+          const extension = await extensions.current(holder);
+          if (extension === null || !['open', 'issuing', 'issued'].includes(extension.state))
+            throw new ApiError('EVENT_OUT_OF_ORDER', { reason: 'no förlängning running' });
+          kit.clock.advance(Math.max(0, extension.deadline - kit.clock.now() + 1000));
+          return { now: kit.clock.now(), offsetMs: kit.clock.offset };
+        }
         const me = await session(request);
         let advance = request.body.advanceMs ?? 0;
         if (request.body.toDeadlineOf !== undefined) {

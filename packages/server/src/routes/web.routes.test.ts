@@ -123,6 +123,15 @@ describe('the web page’s routes', () => {
     expect((await other.post('/api/training/clock', { toDeadlineOf: flowId })).body.code).toBe(
       'ACCESS_DENIED',
     );
+    // The förlängning's deadline is the holder's to jump to: an administrator's session is not one.
+    const offset = clock.offset;
+    expect((await admin.post('/api/training/clock', { toExtensionDeadline: true })).body.code).toBe(
+      'NOT_LOGGED_IN',
+    );
+    expect((await anonymous.post('/api/training/clock', { toExtensionDeadline: true })).body.code).toBe(
+      'NOT_LOGGED_IN',
+    );
+    expect(clock.offset).toBe(offset);
   });
 
   it('the support case preview reads the certificates the station read off the card, and refuses a forged statement', async () => {

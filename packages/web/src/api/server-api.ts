@@ -622,6 +622,7 @@ export interface paths {
                             /** @enum {string} */
                             assuranceLevel: "LoA2" | "LoA3";
                             csrfToken: string;
+                            certificateSerial: string;
                         };
                     };
                 };
@@ -700,6 +701,7 @@ export interface paths {
                                 /** @enum {string} */
                                 assuranceLevel: "LoA2" | "LoA3";
                                 csrfToken: string;
+                                certificateSerial: string;
                             } | null;
                         };
                     };
@@ -905,7 +907,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The card’s förlängning, running or done; null if none was started (or the last was abandoned) */
+        /** The card’s förlängning, running or done; null if none was started (or the last was abandoned); the last one if it was abandoned and none started since */
         get: {
             parameters: {
                 query?: never;
@@ -946,6 +948,11 @@ export interface paths {
                                 } | null;
                                 deadline: number;
                                 abandonReason: string | null;
+                            } | null;
+                            abandoned: {
+                                id: string;
+                                reason: string;
+                                at: number;
                             } | null;
                         };
                     };
@@ -3935,7 +3942,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Jump the clock forward, by an amount or to just past a flow’s deadline */
+        /** Jump the clock forward, by an amount, to just past a flow’s deadline (an administrator), or to just past the deadline of the holder’s running förlängning (the holder) */
         post: {
             parameters: {
                 query?: never;
@@ -3948,6 +3955,8 @@ export interface paths {
                     "application/json": {
                         advanceMs?: number;
                         toDeadlineOf?: string;
+                        /** @enum {boolean} */
+                        toExtensionDeadline?: true;
                     };
                 };
             };

@@ -41,6 +41,7 @@ export const ExtensionWizard = ({
   agentUrl,
   onClose,
   onDone,
+  onAbandoned,
 }: {
   readonly ws: Workstation;
   readonly agentUrl?: string;
@@ -48,6 +49,8 @@ export const ExtensionWizard = ({
   readonly onClose: (ended: boolean) => void;
   /** The förlängning is acknowledged: the old certificates are superseded. */
   readonly onDone?: () => void;
+  /** The server gave the förlängning up: the e-IDs shown are read again. */
+  readonly onAbandoned?: () => void;
 }) => {
   useSubscription(ws);
   const { language, t } = useLanguage();
@@ -65,9 +68,20 @@ export const ExtensionWizard = ({
   // biome-ignore lint/correctness/useExhaustiveDependencies: the heading moves with each stage
   useEffect(() => heading.current?.focus(), [stage.kind]);
 
-  const start = async () => {
+  /** Opened after one was given up (and none started since): that is said first, then a new one. */
+  const start = async (afresh = false) => {
     setError(null);
     try {
+      if (!afresh) {
+        const { extension: live, abandoned } = await answer<{
+          extension: ExtensionView | null;
+          abandoned: { id: string; reason: string } | null;
+        }>(client.GET('/api/holder/extension'));
+        if (live === null && abandoned !== null) {
+          setError({ code: 'EXTENSION_ABANDONED', details: { reason: abandoned.reason } });
+          return;
+        }
+      }
       const extension = await answer<ExtensionView>(client.POST('/api/holder/extension'));
       setStage(
         extension.state === 'issued' ? { kind: 'acknowledge', extension } : { kind: 'overview', extension },
@@ -75,13 +89,28 @@ export const ExtensionWizard = ({
       if (extension.state === 'issued')
         setSteps({ keys: 'done', certificates: 'done', writing: 'waiting', acknowledge: 'waiting' });
     } catch (failure) {
-      setError(pageErrorOf(failure));
+      fail(failure);
     }
   };
   // biome-ignore lint/correctness/useExhaustiveDependencies: started once when the wizard opens
   useEffect(() => {
     void start();
   }, []);
+
+  /** A given-up förlängning cannot go on; the holder starts a new one (it does not count). */
+  const startAgain = () => {
+    setSteps({ keys: 'waiting', certificates: 'waiting', writing: 'waiting', acknowledge: 'waiting' });
+    setAccepted(false);
+    setStage({ kind: 'starting' });
+    void start(true);
+  };
+
+  /** The refusal in its panel; a given-up förlängning also changed the e-IDs (its pair revoked). */
+  const fail = (failure: unknown) => {
+    const shown = pageErrorOf(failure);
+    setError(shown);
+    if (shown.code === 'EXTENSION_ABANDONED') onAbandoned?.();
+  };
 
   const mark = (step: Step, state: StepState) => setSteps((now) => ({ ...now, [step]: state }));
 
@@ -145,7 +174,7 @@ export const ExtensionWizard = ({
       setStage({ kind: 'acknowledge', extension: issued.extension });
     } catch (failure) {
       mark(step, 'failed');
-      setError(pageErrorOf(failure));
+      fail(failure);
     } finally {
       setBusy(false);
     }
@@ -165,12 +194,14 @@ export const ExtensionWizard = ({
   const acknowledge = async (extension: ExtensionView) => {
     setBusy(true);
     setError(null);
+    let step: Step = 'writing';
     try {
       if (steps.writing !== 'done') {
         mark('writing', 'running');
         await writeAgain(extension);
         mark('writing', 'done');
       }
+      step = 'acknowledge';
       mark('acknowledge', 'running');
       const challenge = await answer<{ challengeId: string; toBeSigned: string }>(
         client.POST('/api/holder/extension/{extensionId}/acknowledgement-challenge', path(extension.id)),
@@ -192,8 +223,8 @@ export const ExtensionWizard = ({
       setStage({ kind: 'done', extension: done });
       onDone?.();
     } catch (failure) {
-      mark('acknowledge', 'failed');
-      setError(pageErrorOf(failure));
+      mark(step, 'failed');
+      fail(failure);
     } finally {
       setBusy(false);
     }
@@ -215,6 +246,12 @@ export const ExtensionWizard = ({
     </ol>
   );
   const failure = error ? <ErrorPanel error={error} agentUrl={agentUrl ?? ''} id="extension-error" /> : null;
+  const abandoned = error?.code === 'EXTENSION_ABANDONED';
+  const again = (
+    <button type="button" className="primary" data-control="extension-start-again" onClick={startAgain}>
+      {t.extend.startAgain}
+    </button>
+  );
   const back = (
     <button type="button" onClick={() => onClose(false)} data-action="extension-back" disabled={busy}>
       {t.extend.cancel}
@@ -229,7 +266,10 @@ export const ExtensionWizard = ({
             {t.extend.title}
           </h3>
           {failure ?? <p aria-busy="true">{t.app.loading}</p>}
-          <div className="control">{back}</div>
+          <div className="control">
+            {abandoned ? again : null}
+            {back}
+          </div>
         </section>
       );
     case 'overview':
@@ -273,15 +313,19 @@ export const ExtensionWizard = ({
           </fieldset>
           {stage.kind === 'working' ? progress : null}
           <div className="control">
-            <button
-              type="button"
-              className="primary"
-              data-control="extension-run"
-              disabled={!accepted || busy}
-              onClick={() => void run(extension)}
-            >
-              {busy ? t.extend.working : error ? t.extend.retry : t.extend.continue}
-            </button>
+            {abandoned && !busy ? (
+              again
+            ) : (
+              <button
+                type="button"
+                className="primary"
+                data-control="extension-run"
+                disabled={!accepted || busy}
+                onClick={() => void run(extension)}
+              >
+                {busy ? t.extend.working : error ? t.extend.retry : t.extend.continue}
+              </button>
+            )}
             {back}
           </div>
           <PinPrompt ws={ws} />
@@ -297,17 +341,24 @@ export const ExtensionWizard = ({
             {t.extend.acknowledgeTitle}
           </h3>
           {progress}
-          <p>{t.extend.acknowledgeIntro}</p>
+          {abandoned ? null : (
+            <p>{steps.writing === 'done' ? t.extend.acknowledgeIntro : t.extend.acknowledgeIntroToWrite}</p>
+          )}
           <div className="control">
-            <button
-              type="button"
-              className="primary"
-              data-control="extension-acknowledge"
-              disabled={busy}
-              onClick={() => void acknowledge(extension)}
-            >
-              {busy ? t.extend.working : t.extend.acknowledge}
-            </button>
+            {abandoned && !busy ? (
+              again
+            ) : (
+              <button
+                type="button"
+                className="primary"
+                data-control="extension-acknowledge"
+                disabled={busy}
+                onClick={() => void acknowledge(extension)}
+              >
+                {busy ? t.extend.working : t.extend.acknowledge}
+              </button>
+            )}
+            {abandoned ? back : null}
           </div>
           <PinPrompt ws={ws} />
           {failure}
@@ -381,6 +432,7 @@ export const ExtensionAction = ({
       ws={ws}
       {...(agentUrl === undefined ? {} : { agentUrl })}
       {...(superseded === undefined ? {} : { onDone: superseded })}
+      onAbandoned={() => void reload()}
       onClose={(ended) => {
         setOpen(false);
         if (ended) loggedOut();

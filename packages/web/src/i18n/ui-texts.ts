@@ -118,11 +118,15 @@ export interface UiTexts {
     };
     readonly acknowledgeTitle: string;
     readonly acknowledgeIntro: string;
+    /** A page that came back to issued certificates not yet written to the card. */
+    readonly acknowledgeIntroToWrite: string;
     readonly acknowledge: string;
     readonly working: string;
     readonly doneTitle: string;
     /** {to}. */
     readonly doneText: string;
+    /** After EXTENSION_ABANDONED: the given-up one cannot go on, a new one may be started. */
+    readonly startAgain: string;
     readonly newSerials: string;
     readonly loginAgain: string;
     readonly retry: string;
@@ -445,6 +449,8 @@ export interface UiTexts {
     readonly pinLetter: string;
     readonly clock: string;
     readonly jump: string;
+    /** Past the deadline of the förlängning running on the holder's pages. */
+    readonly jumpExtension: string;
     readonly jumped: string;
     readonly scenarios: string;
     readonly tryIt: string;
@@ -580,6 +586,8 @@ const sv: UiTexts = {
     acknowledgeTitle: 'Kvittera förlängningen',
     acknowledgeIntro:
       'De nya certifikaten finns nu på kortet. Kvittera med PIN 2: det visar att den nya underskriftsnyckeln fungerar.',
+    acknowledgeIntroToWrite:
+      'De nya certifikaten är utfärdade men ännu inte skrivna till kortet. När du kvitterar skrivs de först till kortet, och sedan kvitterar du med PIN 2 och den nya underskriftsnyckeln.',
     acknowledge: 'Kvittera med PIN 2',
     working: 'Arbetar…',
     doneTitle: 'Kortet är förlängt',
@@ -588,6 +596,7 @@ const sv: UiTexts = {
     newSerials: 'Nya certifikat (serienummer)',
     loginAgain: 'Logga in igen med kortet',
     retry: 'Försök igen',
+    startAgain: 'Starta en ny förlängning',
   },
   holder: {
     link: 'Mina sidor för dig som har ett reservkort',
@@ -922,6 +931,7 @@ const sv: UiTexts = {
     pinLetter: 'PIN-brev: PIN 1 {pin1}, PIN 2 {pin2}, PUK {puk}',
     clock: 'Klockan',
     jump: 'Hoppa fram till tidsgränsen',
+    jumpExtension: 'Hoppa fram till förlängningens tidsgräns',
     jumped: 'Klockan är framflyttad {minutes} min.',
     scenarios: 'Prova felkatalogen',
     tryIt: 'Prova',
@@ -1062,6 +1072,8 @@ const en: UiTexts = {
     acknowledgeTitle: 'Acknowledge the extension',
     acknowledgeIntro:
       'The new certificates are on the card now. Acknowledge with PIN 2: it shows that the new signature key works.',
+    acknowledgeIntroToWrite:
+      'The new certificates are issued but not yet written to the card. When you acknowledge, they are written to the card first, and then you acknowledge with PIN 2 and the new signature key.',
     acknowledge: 'Acknowledge with PIN 2',
     working: 'Working…',
     doneTitle: 'The card is extended',
@@ -1070,6 +1082,7 @@ const en: UiTexts = {
     newSerials: 'New certificates (serial numbers)',
     loginAgain: 'Log in again with the card',
     retry: 'Try again',
+    startAgain: 'Start a new extension',
   },
   holder: {
     link: 'My pages for reserve card holders',
@@ -1404,6 +1417,7 @@ const en: UiTexts = {
     pinLetter: 'PIN letter: PIN 1 {pin1}, PIN 2 {pin2}, PUK {puk}',
     clock: 'Clock',
     jump: 'Jump to the deadline',
+    jumpExtension: 'Jump to the extension’s deadline',
     jumped: 'The clock has been moved forward {minutes} min.',
     scenarios: 'Try the error catalogue',
     tryIt: 'Try it',

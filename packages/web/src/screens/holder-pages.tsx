@@ -217,16 +217,19 @@ const MyEids = ({
           onRevoke={revoke}
           actions={
             eidActions
-              ? (eid) => (
-                  // The place of the holder's actions on a valid e-ID besides spärr (förlängning).
-                  <section className="eid-extension" data-slot="extension" aria-label={t.holder.extension}>
-                    {eidActions(eid, {
-                      reload,
-                      loggedOut: onLoggedOut,
-                      superseded: () => setSuperseded(true),
-                    })}
-                  </section>
-                )
+              ? (eid) =>
+                  // Förlängning extends the e-ID the holder logged in with (the server takes it from
+                  // the session): a pair a running förlängning issued is listed too, without it.
+                  eid.certificates.some((c) => c.serial === holder.certificateSerial) ? (
+                    // The place of the holder's actions on a valid e-ID besides spärr (förlängning).
+                    <section className="eid-extension" data-slot="extension" aria-label={t.holder.extension}>
+                      {eidActions(eid, {
+                        reload,
+                        loggedOut: onLoggedOut,
+                        superseded: () => setSuperseded(true),
+                      })}
+                    </section>
+                  ) : null
               : undefined
           }
         />

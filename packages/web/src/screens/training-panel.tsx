@@ -102,6 +102,15 @@ export const TrainingPanel = ({ ws, demo, flowId, onClose }: TrainingPanelProps)
       setNotice(fill(t.training.jumped, { minutes: Math.round(moved.offsetMs / 60_000) }));
     });
 
+  // The holder's pages: the förlängning running there, found by the server from the holder's session.
+  const jumpExtension = () =>
+    act(async () => {
+      const moved = await answer<{ now: number; offsetMs: number }>(
+        client.POST('/api/training/clock', { body: { toExtensionDeadline: true } }),
+      );
+      setNotice(fill(t.training.jumped, { minutes: Math.round(moved.offsetMs / 60_000) }));
+    });
+
   const onDrop = (n: 1 | 2) => (event: DragEvent) => {
     event.preventDefault();
     const cardNumber = event.dataTransfer.getData(DRAG_TYPE);
@@ -270,6 +279,9 @@ export const TrainingPanel = ({ ws, demo, flowId, onClose }: TrainingPanelProps)
       <h3>{t.training.clock}</h3>
       <button type="button" disabled={!flowId} onClick={() => void jump()} data-action="jump-to-deadline">
         {t.training.jump}
+      </button>{' '}
+      <button type="button" onClick={() => void jumpExtension()} data-action="jump-to-extension-deadline">
+        {t.training.jumpExtension}
       </button>
       <h3>{t.training.scenarios}</h3>
       <ul className="scenarios">
