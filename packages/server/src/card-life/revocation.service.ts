@@ -13,6 +13,7 @@ import { summariseCertificate } from '@reservkort/pki';
 import {
   type Database,
   getPersonByHsaId,
+  listExtensionsOfCard,
   listReserveCardCertificates,
   type StoredCertificate,
 } from '@reservkort/store';
@@ -61,14 +62,19 @@ const certificateView = (stored: StoredCertificate, now: Instant): EidCertificat
 };
 
 /**
- * The certificates grouped per card, order and end of validity, newest e-ID first: a pair is issued
- * with one validity, so the pair a förlängning put on the card is its own e-ID beside the pair it
- * superseded.
+ * The certificates grouped per issuance, newest e-ID first: the pair the order's issuance put on
+ * the card, and each pair a förlängning issued (`madeBy` names it by serial) as its own e-ID beside
+ * the pair it superseded.
  */
-const eidsOf = (certificates: readonly StoredCertificate[], now: Instant): EidView[] => {
+const eidsOf = (
+  certificates: readonly StoredCertificate[],
+  madeBy: ReadonlyMap<string, string>,
+  now: Instant,
+): EidView[] => {
   const groups = new Map<string, StoredCertificate[]>();
   for (const certificate of certificates) {
-    const key = `${certificate.cardNumber}/${certificate.orderId}/${certificate.notAfter}`;
+    const extension = madeBy.get(certificate.serial);
+    const key = `${certificate.cardNumber}/${certificate.orderId}/${extension ?? 'issuance'}`;
     groups.set(key, [...(groups.get(key) ?? []), certificate]);
   }
   return [...groups.values()]
@@ -124,7 +130,15 @@ export class RevocationService {
       hsaId,
       ...(cardNumber === undefined ? {} : { cardNumber }),
     });
-    return eidsOf(certificates, this.now());
+    // The förlängningar of these cards, by the serials each issued.
+    const madeBy = new Map<string, string>();
+    for (const card of new Set(certificates.map((c) => c.cardNumber))) {
+      if (card === null) continue;
+      for (const extension of await listExtensionsOfCard(this.db, card))
+        for (const serial of [extension.newAuthSerial, extension.newSignSerial])
+          if (serial !== null) madeBy.set(serial, extension.id);
+    }
+    return eidsOf(certificates, madeBy, this.now());
   }
 
   /**
