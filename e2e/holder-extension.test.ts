@@ -2,46 +2,14 @@
 // on "Mina sidor" with it in reader 1 and extends it with the wizard (terms, PIN 1 and PIN 2 for the
 // new keys, the certificates written, the acknowledgement with PIN 2). A second förlängning is
 // refused with its catalogue panel. Each wizard step in Swedish and English, screenshot and axe.
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import { luhnCheckDigit } from '@reservkort/domain';
-import type { AxeResults } from 'axe-core';
-import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BrowserHarness, SCREENSHOTS, startBrowserHarness } from './support/browser-harness.js';
+import { type BrowserHarness, startBrowserHarness } from './support/browser-harness.js';
 import { DEMO, PortalPage, reservePins, WAIT } from './support/portal-page.js';
+import { checkScreen } from './support/screen-checks.js';
 
 /** Nils Utanorder (Medicinkliniken) has no order until one is registered here. */
 const NILS_PNR = `19670130991${luhnCheckDigit('670130991')}`;
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-const setLanguage = async (page: Page, language: 'sv' | 'en'): Promise<void> => {
-  if ((await page.evaluate(() => document.documentElement.lang)) === language) return;
-  await page.locator('[data-action="language"]').click();
-  await page.waitForFunction((lang) => document.documentElement.lang === lang, language);
-};
-
-/** axe (WCAG 2.1 A/AA) and a full-page screenshot, in Swedish and English; ends in Swedish. */
-const checkScreen = async (page: Page, shot: string): Promise<void> => {
-  for (const language of ['sv', 'en'] as const) {
-    await setLanguage(page, language);
-    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
-    if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: axeSource });
-    const serious = await page.evaluate(async () => {
-      const { axe } = window as unknown as {
-        axe: { run(context: Document, options: object): Promise<AxeResults> };
-      };
-      const result = await axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] });
-      return result.violations
-        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-        .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-    });
-    expect(serious, `axe on ${shot} (${language})`).toEqual([]);
-    await page.screenshot({ path: join(SCREENSHOTS, `${shot}-${language}.png`), fullPage: true });
-  }
-  await setLanguage(page, 'sv');
-};
 
 describe('förlängning on the holder’s pages in a real browser', () => {
   let h: BrowserHarness;
