@@ -520,10 +520,24 @@ export class Pkcs11Backend implements CardBackend {
       // Refused while the CA's key store in this process holds the module: then this look must do.
       if (this.module.reinitialise()) found = this.readSlots().slots;
     }
+    // SoftHSM2 reads each token from its files at C_Initialize; a file being rewritten or moved at
+    // that moment leaves the token out, or its slot without one, for that one look. A card that
+    // seems gone, or a token slot that seems empty, is looked for once more before it is believed:
+    // a statement must not say that a card the station holds is not there.
+    if (this.unsure(found) && this.module.reinitialise()) found = this.readSlots().slots;
     const slots = this.placeReaders(found);
     this.report(this.known, slots);
     this.known = slots;
     return slots;
+  }
+
+  /** Whether a look shows a known card gone from its token slot, or a token slot without a token. */
+  private unsure(found: ReadonlyMap<string, SlotView>): boolean {
+    for (const slot of found.values()) if (slot.fixed && slot.token === null) return true;
+    for (const place of this.known.values()) {
+      if (place.fixed && place.handle !== null && place.token !== null && !found.has(place.slot)) return true;
+    }
+    return false;
   }
 
   /**
