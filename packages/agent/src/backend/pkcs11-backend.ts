@@ -104,6 +104,8 @@ interface SlotView {
   /** No CKF_REMOVABLE_DEVICE: the token is the slot (SoftHSM2, HSM partitions), not a card in a reader. */
   readonly fixed: boolean;
   readonly token: TokenView | null;
+  /** The place has held a card: it stays, empty, whatever the module lists for a while. */
+  readonly held: boolean;
 }
 
 /** A token an operation found in its reader, with an open read/write session. */
@@ -555,11 +557,11 @@ export class Pkcs11Backend implements CardBackend {
       const current = unplaced.get(previous.slot);
       if (current !== undefined) {
         unplaced.delete(previous.slot);
-        placed.set(previous.id, { ...current, id: previous.id });
+        placed.set(previous.id, { ...current, id: previous.id, held: previous.held || current.held });
         continue;
       }
       // A removable reader that is gone was unplugged; so was a fixed slot that never held a card.
-      if (!previous.fixed || (previous.handle !== null && previous.token === null)) continue;
+      if (!previous.fixed || !previous.held) continue;
       placed.set(previous.id, { ...previous, handle: null, token: null });
     }
     for (const slot of unplaced.values()) {
@@ -602,7 +604,15 @@ export class Pkcs11Backend implements CardBackend {
       // A fixed slot with a token never initialised is the module's spare for making new tokens
       // (SoftHSM2's "free" slot, renumbered whenever the token list changes), not a reader.
       if (fixed && token !== null && !has(token.flags, pkcs11js.CKF_TOKEN_INITIALIZED)) continue;
-      slots.set(id, { id, slot: id, name: slotInfo.slotDescription.trim(), handle, fixed, token });
+      slots.set(id, {
+        id,
+        slot: id,
+        name: slotInfo.slotDescription.trim(),
+        handle,
+        fixed,
+        token,
+        held: token !== null,
+      });
     }
     return { slots, stale, readers };
   }
