@@ -136,6 +136,14 @@ describe('card stock in a real browser', () => {
     // Admin Fyra issues it and the recipient acknowledges, over the page's own API (the journey through
     // the UI is the happy path's subject); Admin Fyra then opens the stock in the browser.
     await issueOverHttp(h, [{ pnr: NILS_PNR, card }]);
+    // The page's training panel follows the agent: both readers empty before the card goes back in.
+    for (const reader of [1, 2])
+      await expect
+        .poll(
+          () => page.locator(`.reader-slots [data-reader="${reader}"] [data-card]`).getAttribute('data-card'),
+          WAIT,
+        )
+        .toBe('');
     await portal.insert(card, 2);
     for (const verdict of await judgeCardCertificates(h, card)) expect(verdict.ocsp).toBe('good');
     await portal.loginAs(DEMO.admin4.card);
