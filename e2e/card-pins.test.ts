@@ -2,53 +2,22 @@
 // blocked at login, said on the pre-flight, and unblocked with the PUK in the agent's own window; a
 // wrong PUK counted down to the card locked for good; the training panel's PIN scenes. axe on the
 // new screen and screenshots in both languages of the screen, the dialogs and each code's panel.
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import type { AxeResults, RunOptions } from 'axe-core';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BrowserHarness, SCREENSHOTS, startBrowserHarness } from './support/browser-harness.js';
 import { DEMO, PortalPage, WAIT } from './support/portal-page.js';
+import { checkScreen, setLanguage } from './support/screen-checks.js';
 
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-const AXE_OPTIONS: RunOptions = { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] };
 const TEST_MS = 180_000;
 /** The training administrators' PUK, from their PIN letters. */
 const ADMIN_PUK = '12345678';
 const WRONG_PUK = '00000000';
 
-const expectAccessible = async (page: Page, screen: string): Promise<void> => {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: axeSource });
-  const serious = await page.evaluate(async (options): Promise<string[]> => {
-    const { axe } = window as unknown as {
-      axe: { run(context: Document, options: RunOptions): Promise<AxeResults> };
-    };
-    const result = await axe.run(document, options);
-    return result.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  }, AXE_OPTIONS);
-  expect(serious, `axe on ${screen}`).toEqual([]);
-};
-
-const setLanguage = async (page: Page, language: 'sv' | 'en'): Promise<void> => {
-  if ((await page.evaluate(() => document.documentElement.lang)) === language) return;
-  await page.locator('[data-action="language"]').click();
-  await expect.poll(() => page.locator('html').getAttribute('lang'), WAIT).toBe(language);
-};
-
 /** The screen in both languages: axe on each, a screenshot of each; ends in Swedish. */
-const shootBoth = async (page: Page, shot: string, axe = true): Promise<void> => {
-  for (const language of ['sv', 'en'] as const) {
-    await setLanguage(page, language);
-    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
-    if (axe) await expectAccessible(page, `${shot} (${language})`);
-    // The screen itself; the training panel beside it is the same in every shot.
-    await page.locator('main').screenshot({ path: join(SCREENSHOTS, `${shot}-${language}.png`) });
-  }
-  await setLanguage(page, 'sv');
-};
+const shootBoth = (page: Page, shot: string, axe = true): Promise<void> =>
+  // The screen itself; the training panel beside it is the same in every shot.
+  checkScreen(page, shot, { axe, shotOf: 'main' });
 
 const tools = (page: Page) => page.locator('section.card-tools');
 const counter = (page: Page, which: 'pin1' | 'pin2' | 'puk') =>

@@ -9,6 +9,7 @@ import { type BrowserHarness, startBrowserHarness } from './support/browser-harn
 import { judgeCertificates } from './support/card-checks.js';
 import { DEMO, PortalPage, reservePins, WAIT } from './support/portal-page.js';
 import { checkScreen } from './support/screen-checks.js';
+import { issueOverHttp } from './support/training-issuance.js';
 
 /** Nils Utanorder (Medicinkliniken) has no order until one is registered here. */
 const NILS_PNR = `19670130991${luhnCheckDigit('670130991')}`;
@@ -55,40 +56,14 @@ describe('förlängning’s failures on the holder’s pages in a real browser',
   });
   afterAll(async () => h?.close());
 
-  /** The card issued to Nils through the portal, as in the happy path; once, for either test. */
-  let issuance: Promise<void> | null = null;
-  const issued = (): Promise<void> => {
-    issuance ??= issueCard();
+  /**
+   * The card issued to Nils and acknowledged over the page's own API (the journey through the UI is
+   * the happy path's subject); once, for either test.
+   */
+  let issuance: Promise<unknown> | null = null;
+  const issued = (): Promise<unknown> => {
+    issuance ??= issueOverHttp(h, [{ pnr: NILS_PNR, card: CARD, order: true }]);
     return issuance;
-  };
-  const issueCard = async (): Promise<void> => {
-    const { context, portal } = await openBrowser(h);
-    const { page } = portal;
-    await portal.loginAs(DEMO.admin2.card);
-    await page.locator('a[href="#/admin"]').click();
-    await page.locator('#person-query').fill(NILS_PNR);
-    await page.locator('[data-action="find-person"]').click();
-    await page.getByTestId('person').waitFor();
-    await page.locator('#order-card').fill(CARD);
-    await page.locator('#order-document').selectOption('swedish-passport');
-    await portal.enterPins([DEMO.adminPins.pin2], () => page.locator('[data-action="sign-order"]').click());
-    await page.locator('[data-testid="orders"] [data-state="registered"]').waitFor();
-    await page.locator('[data-action="logout"]').click();
-    await portal.loginAs(DEMO.admin4.card);
-    await portal.toReview(NILS_PNR);
-    await portal.signOrder();
-    await portal.insert(CARD, 2);
-    await portal.control('confirm-handover').click();
-    await portal.atStep(5);
-    await page.locator('#accept-terms').check();
-    await expect.poll(() => portal.control('start-download').isEnabled(), WAIT).toBe(true);
-    await portal.enterPins([PINS.pin1, PINS.pin2], () => portal.control('start-download').click());
-    await portal.atStep(7);
-    await portal.enterPins([PINS.pin2], () => portal.control('acknowledge').click());
-    await page.getByTestId('completed').waitFor();
-    await page.locator('[data-action="logout"]').click();
-    await portal.remove(2);
-    await context.close();
   };
 
   it('EXTENSION_ABANDONED: a förlängning left half-way passes its deadline; its new pair is revoked, the old e-ID works, a new one may start', async () => {

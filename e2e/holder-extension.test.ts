@@ -1,4 +1,4 @@
-// Förlängning in a real browser: a reserve card issued through the portal, then its holder logs in
+// Förlängning in a real browser: a reserve card issued over the portal's API, then its holder logs in
 // on "Mina sidor" with it in reader 1 and extends it with the wizard (terms, PIN 1 and PIN 2 for the
 // new keys, the certificates written, the acknowledgement with PIN 2). A second förlängning is
 // refused with its catalogue panel. Each wizard step in Swedish and English, screenshot and axe.
@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BrowserHarness, startBrowserHarness } from './support/browser-harness.js';
 import { DEMO, PortalPage, reservePins, WAIT } from './support/portal-page.js';
 import { checkScreen } from './support/screen-checks.js';
+import { issueOverHttp } from './support/training-issuance.js';
 
 /** Nils Utanorder (Medicinkliniken) has no order until one is registered here. */
 const NILS_PNR = `19670130991${luhnCheckDigit('670130991')}`;
@@ -19,6 +20,12 @@ describe('förlängning on the holder’s pages in a real browser', () => {
   afterAll(async () => h?.close());
 
   it('the holder extends the card once with the wizard; a second förlängning is refused', async () => {
+    const card = DEMO.spareCard;
+    const pins = reservePins(card);
+    // The card issued and acknowledged over the page's own API (the journey through the UI is the
+    // happy path's subject).
+    await issueOverHttp(h, [{ pnr: NILS_PNR, card, order: true }]);
+
     // axe is injected as a script tag, which the portal's Content-Security-Policy (rightly) refuses;
     // the test profile alone bypasses it.
     const context = await h.browser.newContext({ bypassCSP: true, locale: 'sv-SE' });
@@ -26,36 +33,8 @@ describe('förlängning on the holder’s pages in a real browser', () => {
     const page = await context.newPage();
     await page.goto(h.url);
     const portal = new PortalPage(page, context);
-    const card = DEMO.spareCard;
-    const pins = reservePins(card);
-
-    // ---- the card issued as in the happy path: an order, admin 2's steps, the recipient's ----------
-    await portal.loginAs(DEMO.admin2.card);
-    await page.locator('a[href="#/admin"]').click();
-    await page.locator('#person-query').fill(NILS_PNR);
-    await page.locator('[data-action="find-person"]').click();
-    await page.getByTestId('person').waitFor();
-    await page.locator('#order-card').fill(card);
-    await page.locator('#order-document').selectOption('swedish-passport');
-    await portal.enterPins([DEMO.adminPins.pin2], () => page.locator('[data-action="sign-order"]').click());
-    await page.locator('[data-testid="orders"] [data-state="registered"]').waitFor();
-    await page.locator('[data-action="logout"]').click();
-    await portal.loginAs(DEMO.admin4.card);
-    await portal.toReview(NILS_PNR);
-    await portal.signOrder();
-    await portal.insert(card, 2);
-    await portal.control('confirm-handover').click();
-    await portal.atStep(5);
-    await page.locator('#accept-terms').check();
-    await expect.poll(() => portal.control('start-download').isEnabled(), WAIT).toBe(true);
-    await portal.enterPins([pins.pin1, pins.pin2], () => portal.control('start-download').click());
-    await portal.atStep(7);
-    await portal.enterPins([pins.pin2], () => portal.control('acknowledge').click());
-    await page.getByTestId('completed').waitFor();
-    await page.locator('[data-action="logout"]').click();
 
     // ---- the holder: Mina sidor with the reserve card in reader 1 --------------------------------------
-    await portal.remove(2);
     await page.goto(`${h.url}/#/holder`);
     await portal.insert(card, 1);
     await portal.enterPins([pins.pin1], () => page.locator('[data-control="holder-login"]').click());

@@ -1,19 +1,17 @@
 // The reserve card's holder on their own pages, and spärr by the holder, an administrator and the
-// service desk, in a real browser: two cards issued through the UI first, then the holder logs in
-// with one and sees both e-IDs with the days left, revokes it (OCSP says revoked with the reason),
+// service desk, in a real browser: two cards issued over the portal's API first, then the holder
+// logs in with one and sees both e-IDs with the days left, revokes it (OCSP says revoked with the reason),
 // and an administrator revokes the other from the person's page. axe and screenshots in both
 // languages on each new screen; the refusals the UI can meet shown with their catalogue codes.
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import { luhnCheckDigit } from '@reservkort/domain';
-import type { AxeResults, RunOptions } from 'axe-core';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UI_TEXTS } from '../packages/web/src/i18n/ui-texts.js';
-import { type BrowserHarness, SCREENSHOTS, startBrowserHarness } from './support/browser-harness.js';
+import { type BrowserHarness, startBrowserHarness } from './support/browser-harness.js';
 import { judgeCardCertificates } from './support/card-checks.js';
 import { DEMO, PortalPage, reservePins, WAIT } from './support/portal-page.js';
+import { checkScreen } from './support/screen-checks.js';
+import { issueOverHttp } from './support/training-issuance.js';
 
 const pnr = (born: string, birthNumber: string) =>
   `${born}${birthNumber}${luhnCheckDigit(`${born.slice(2)}${birthNumber}`)}`;
@@ -24,56 +22,7 @@ const NILS_CARD = DEMO.spareCard;
 const BO_PNR = pnr('19790923', '988');
 const BO_CARD = '9752278900000000202';
 
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-const AXE_OPTIONS: RunOptions = { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] };
 const sv = UI_TEXTS.sv;
-
-/** axe-core on the whole document: serious and critical violations fail. */
-const expectAccessible = async (page: Page, screen: string): Promise<void> => {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: axeSource });
-  const violations = await page.evaluate(async (options) => {
-    const { axe } = window as unknown as {
-      axe: { run(context: Document, options: RunOptions): Promise<AxeResults> };
-    };
-    const result = await axe.run(document, options);
-    return result.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  }, AXE_OPTIONS);
-  expect(violations, `axe on ${screen}`).toEqual([]);
-};
-
-/** The screen in Swedish and English: axe on each and a full-page screenshot. Ends in Swedish. */
-const checkScreen = async (page: Page, shot: string): Promise<void> => {
-  for (const language of ['sv', 'en'] as const) {
-    if ((await page.evaluate(() => document.documentElement.lang)) !== language) {
-      await page.locator('[data-action="language"]').click();
-      await page.waitForFunction((lang) => document.documentElement.lang === lang, language);
-    }
-    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
-    await expectAccessible(page, `${shot} (${language})`);
-    await page.screenshot({ path: join(SCREENSHOTS, `${shot}-${language}.png`), fullPage: true });
-  }
-  await page.locator('[data-action="language"]').click();
-  await page.waitForFunction(() => document.documentElement.lang === 'sv');
-};
-
-/** Admin Fyra, logged in at step 1, issues the order found by `query` to `card`, through step 7. */
-const issue = async (portal: PortalPage, query: string, card: string): Promise<void> => {
-  const { page } = portal;
-  const pins = reservePins(card);
-  await portal.toReview(query);
-  await portal.signOrder();
-  await portal.insert(card, 2);
-  await portal.control('confirm-handover').click();
-  await portal.atStep(5);
-  await page.locator('#accept-terms').check();
-  await expect.poll(() => portal.control('start-download').isEnabled(), WAIT).toBe(true);
-  await portal.enterPins([pins.pin1, pins.pin2], () => portal.control('start-download').click());
-  await portal.atStep(7);
-  await portal.enterPins([pins.pin2], () => portal.control('acknowledge').click());
-  await page.getByTestId('completed').waitFor(WAIT);
-};
 
 const logout = async (page: Page): Promise<void> => {
   await page.locator('[data-action="logout"]').click();
@@ -95,6 +44,13 @@ describe('the holder’s own pages and spärr in a real browser', () => {
   afterAll(async () => h?.close());
 
   it('the holder sees both e-IDs and revokes them; an administrator revokes another from the person’s page', async () => {
+    // --- Two reserve cards issued and acknowledged over the page's own API (the journey through the
+    // UI is the happy path's subject): Nils's (ordered now) and Bo's.
+    await issueOverHttp(h, [
+      { pnr: NILS_PNR, card: NILS_CARD, order: true },
+      { pnr: BO_PNR, card: BO_CARD },
+    ]);
+
     // axe is injected as a script tag, which the portal's Content-Security-Policy (rightly)
     // refuses: the test profile alone bypasses it.
     const context = await h.browser.newContext({ bypassCSP: true, locale: 'sv-SE' });
@@ -104,28 +60,9 @@ describe('the holder’s own pages and spärr in a real browser', () => {
     await page.getByTestId('training-panel').waitFor();
     const portal = new PortalPage(page, context);
 
-    // --- Two reserve cards issued through the UI: Nils's (ordered now) and Bo's.
-    await portal.loginAs(DEMO.admin2.card);
-    await page.locator('a[href="#/admin"]').click();
-    await page.locator('#person-query').fill(NILS_PNR);
-    await page.locator('[data-action="find-person"]').click();
-    await page.getByTestId('person').waitFor();
-    await page.locator('#order-card').fill(NILS_CARD);
-    await page.locator('#order-document').selectOption('swedish-passport');
-    await portal.enterPins([DEMO.adminPins.pin2], () => page.locator('[data-action="sign-order"]').click());
-    await page.locator('[data-testid="orders"] [data-state="registered"]').waitFor();
-    await logout(page);
-    await portal.loginAs(DEMO.admin4.card);
-    await issue(portal, NILS_PNR, NILS_CARD);
-    await logout(page);
-    await portal.loginAs(DEMO.admin4.card);
-    await issue(portal, BO_PNR, BO_CARD);
-    await logout(page);
-
     // --- The holder: from the login page to their own pages, the reserve card in reader 1.
     await page.locator('[data-action="holder-pages"]').click();
     await page.locator('[data-control="holder-login"]').waitFor();
-    await portal.remove(2);
     await portal.insert(NILS_CARD, 1);
     await expect.poll(() => page.locator('[data-control="holder-login"]').isEnabled(), WAIT).toBe(true);
     await checkScreen(page, 'holder-login');

@@ -5,15 +5,14 @@
 // keys gone, the new private keys sensitive and not extractable, the new certificates on it).
 import 'reflect-metadata';
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { type CardNumber, luhnCheckDigit } from '@reservkort/domain';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSoftHsm, type SoftHsm } from '../packages/pki/src/test-support/softhsm.js';
+import { describe, expect, it } from 'vitest';
 import { opensslOcsp } from '../packages/pki/src/test-support/test-ca.js';
-import { ProductionSite, type ReserveCard } from './support/production-site.js';
+import { pemOf } from './support/card-checks.js';
+import { productionSiteFixture, type ReserveCard } from './support/production-site.js';
 
 const run = promisify(execFile);
 
@@ -29,29 +28,12 @@ const RESERVE: ReserveCard = {
   },
 };
 
-const pem = (der: string): string =>
-  `-----BEGIN CERTIFICATE-----\n${der.replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
-
 describe('förlängning in production mode on PKCS#11 (SoftHSM2)', { timeout: 180_000 }, () => {
-  let hsm: SoftHsm;
-  let data: string;
-  let site: ProductionSite | undefined;
-
-  beforeAll(async () => {
-    hsm = await createSoftHsm();
-    data = await mkdtemp(join(tmpdir(), 'reservkort-pkcs11-extension-'));
-  }, 30_000);
-
-  afterAll(async () => {
-    await site?.close();
-    await hsm?.dispose();
-    if (data) await rm(data, { recursive: true, force: true });
-  });
+  const fixture = productionSiteFixture('pkcs11-extension');
 
   it('the holder extends the issued card once: new keys on the token, new certificates good, the old pair superseded', async () => {
-    site = new ProductionSite(hsm, data, [RESERVE]);
-    await site.open();
-    const tool = (args: readonly string[]) => site?.tool(args) ?? Promise.reject(new Error('no site'));
+    const site = await fixture.open([RESERVE]);
+    const tool = (args: readonly string[]) => site.tool(args);
     await site.orderAll();
     const { certificates: old } = await site.issue(RESERVE, true);
     const p = site.portal;
@@ -86,7 +68,7 @@ describe('förlängning in production mode on PKCS#11 (SoftHSM2)', { timeout: 18
     }
     expect(blocks.filter((b) => b.startsWith('Certificate Object'))).toHaveLength(3);
 
-    const dir = join(data, 'check');
+    const dir = join(fixture.data, 'check');
     await mkdir(dir, { recursive: true });
     const files = { root: join(dir, 'root.pem'), issuer: join(dir, 'loa3.pem') };
     await writeFile(files.root, await (await fetch(`${site.serverUrl}/pki/ca/root.pem`)).text());
@@ -112,7 +94,7 @@ describe('förlängning in production mode on PKCS#11 (SoftHSM2)', { timeout: 18
       // The card holds exactly the new certificate, not the old one.
       const onCardText = (await run('openssl', ['x509', '-in', onCard, '-noout', '-serial'])).stdout;
       const issued = join(dir, `${key}-new.pem`);
-      await writeFile(issued, pem(certificates[key]));
+      await writeFile(issued, pemOf(certificates[key]));
       expect(onCardText).toBe((await run('openssl', ['x509', '-in', issued, '-noout', '-serial'])).stdout);
       // And its private key is on the card: the public keys of certificate and token object agree.
       const verified = await run('openssl', [
@@ -130,7 +112,7 @@ describe('förlängning in production mode on PKCS#11 (SoftHSM2)', { timeout: 18
       expect(fresh.out).toContain('Response verify OK');
       expect(fresh.out).toContain(`${onCard}: good`);
       const oldFile = join(dir, `${key}-old.pem`);
-      await writeFile(oldFile, pem(old[key]));
+      await writeFile(oldFile, pemOf(old[key]));
       const superseded = await opensslOcsp(`${site.baseUrl}/ocsp`, files, oldFile);
       expect(superseded.out).toContain('Response verify OK');
       expect(superseded.out).toContain(`${oldFile}: revoked`);

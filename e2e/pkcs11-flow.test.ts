@@ -7,16 +7,14 @@
 // page's own rule (ReaderNumbers). Finally pkcs11-tool and OpenSSL look at the reserve card.
 import 'reflect-metadata';
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { X509Certificate } from '@peculiar/x509';
 import { type CardNumber, luhnCheckDigit } from '@reservkort/domain';
 import { CardNumberExtension, registerExtensions } from '@reservkort/pki';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSoftHsm, type SoftHsm } from '../packages/pki/src/test-support/softhsm.js';
-import { ProductionSite, type ReserveCard } from './support/production-site.js';
+import { describe, expect, it } from 'vitest';
+import { productionSiteFixture, type ReserveCard } from './support/production-site.js';
 
 const run = promisify(execFile);
 
@@ -35,28 +33,14 @@ const RECIPIENT = RESERVE.recipient;
 
 // Processes take a few seconds each to start (TypeScript through tsx): the whole run stays within this.
 describe('production mode on PKCS#11 cards (SoftHSM2)', { timeout: 180_000 }, () => {
-  let hsm: SoftHsm;
-  let data: string;
-  let site: ProductionSite | undefined;
-
-  beforeAll(async () => {
-    hsm = await createSoftHsm();
-    data = await mkdtemp(join(tmpdir(), 'reservkort-pkcs11-flow-'));
-  }, 30_000);
-
-  afterAll(async () => {
-    await site?.close();
-    await hsm?.dispose();
-    if (data) await rm(data, { recursive: true, force: true });
-  });
+  const fixture = productionSiteFixture('pkcs11-flow');
 
   it('admin 1 orders, admin 2 issues onto the reserve card, the recipient acknowledges; the card holds what the CA issued', async () => {
     // ---- the CA operator and the card bureau with the product's commands; the server and the agent ----
-    site = new ProductionSite(hsm, data, [RESERVE]);
     // Cards with RSA-2048 keys, as real SITHS cards carry: the CA's setting, followed by every card.
-    await site.open({ caInitArgs: ['--card-key-type', 'rsa-2048'] });
+    const site = await fixture.open([RESERVE], { caInitArgs: ['--card-key-type', 'rsa-2048'] });
     const serverUrl = site.serverUrl;
-    const tool = (args: readonly string[]) => site?.tool(args) ?? Promise.reject(new Error('no site'));
+    const tool = (args: readonly string[]) => site.tool(args);
 
     // ---- admin 1: the admin portal; admin 2: steps 1–3; the recipient: steps 4–7 -----------------------
     const [order] = await site.orderAll();
@@ -83,7 +67,7 @@ describe('production mode on PKCS#11 cards (SoftHSM2)', { timeout: 180_000 }, ()
     }
     expect(blocks.filter((b) => b.startsWith('Certificate Object'))).toHaveLength(3);
 
-    const dir = join(data, 'check');
+    const dir = join(fixture.data, 'check');
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, 'root.pem'), await (await fetch(`${serverUrl}/pki/ca/root.pem`)).text());
     await writeFile(join(dir, 'loa3.pem'), await (await fetch(`${serverUrl}/pki/ca/loa3.pem`)).text());

@@ -107,9 +107,10 @@ export class HttpPortal {
 
   // ---- the workstation: readers, numbers, events --------------------------------------------------
 
-  async connect(): Promise<void> {
+  /** A session with the agent and its event stream; `backend` is the card backend it must have. */
+  async connect(backend: 'pkcs11' | 'virtual' = 'pkcs11'): Promise<void> {
     this.agentToken = (await this.agentApi('POST', '/v1/sessions')).token;
-    expect((await this.agentApi('GET', '/v1/info')).backend.kind).toBe('pkcs11');
+    expect((await this.agentApi('GET', '/v1/info')).backend.kind).toBe(backend);
     await this.refresh();
     await new Promise<void>((opened) => void this.listen(opened));
   }
@@ -143,6 +144,28 @@ export class HttpPortal {
       if (seen !== '') await new Promise((resolve) => setTimeout(resolve, 100));
       await this.refresh();
       seen = JSON.stringify({ 1: this.cardIn(1), 2: this.cardIn(2), count: this.readers.length });
+    }
+    // Whatever the agent reported on the way is relayed by now.
+    await this.queue;
+  }
+
+  /**
+   * Training mode: a virtual card into reader `slot` (null: the reader emptied), as the training
+   * panel's buttons do; waits until the agent shows it there.
+   */
+  async trainingCard(slot: ReaderSlot, cardNumber: CardNumber | null): Promise<void> {
+    await this.refresh();
+    if (this.cardIn(slot) === cardNumber) return;
+    const readerId = this.readerIdOf(slot);
+    if (this.cardIn(slot) !== null) await this.agentApi('POST', '/v1/training/cards/remove', { readerId });
+    if (cardNumber !== null)
+      await this.agentApi('POST', '/v1/training/cards/insert', { readerId, cardNumber });
+    for (const until = Date.now() + 10_000; ; ) {
+      await this.refresh();
+      if (this.cardIn(slot) === cardNumber) break;
+      if (Date.now() > until)
+        throw new Error(`reader ${slot}: wanted ${cardNumber}, got ${this.cardIn(slot)}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
     // Whatever the agent reported on the way is relayed by now.
     await this.queue;

@@ -4,12 +4,13 @@
 // `reservkort agent --pkcs11-module` beside it, both as processes. Reserve cards are then issued as
 // the web page does it, over HTTP (HttpPortal): admin 1 orders, admin 2 walks the seven steps, the
 // recipient takes the card.
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CardNumber, luhnCheckDigit } from '@reservkort/domain';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { removeCardToken, restoreCardToken } from '../../packages/agent/src/test-support/softhsm-cards.js';
-import { pkcs11Tool, type SoftHsm } from '../../packages/pki/src/test-support/softhsm.js';
+import { createSoftHsm, pkcs11Tool, type SoftHsm } from '../../packages/pki/src/test-support/softhsm.js';
 import { enabled, HttpPortal } from './http-portal.js';
 import { freePort } from './nginx.js';
 import {
@@ -347,3 +348,40 @@ export class ProductionSite {
     await stopProcess(this.server?.child);
   }
 }
+
+export interface ProductionSiteFixture {
+  /** The site's data folder (its CA, database and the workstation's agent). */
+  readonly data: string;
+  /** Opens a site with these reserve cards; it is closed after the file's tests. */
+  open(reserves: readonly ReserveCard[], options?: SiteOptions): Promise<ProductionSite>;
+}
+
+/**
+ * A SoftHSM2 token directory and a data folder made before a file's tests (in its describe), and
+ * after them the site opened on them closed, the tokens and the folder removed.
+ */
+export const productionSiteFixture = (name: string): ProductionSiteFixture => {
+  let hsm: SoftHsm | undefined;
+  let data = '';
+  let site: ProductionSite | undefined;
+  beforeAll(async () => {
+    hsm = await createSoftHsm();
+    data = await mkdtemp(join(tmpdir(), `reservkort-${name}-`));
+  }, 30_000);
+  afterAll(async () => {
+    await site?.close();
+    await hsm?.dispose();
+    if (data) await rm(data, { recursive: true, force: true });
+  });
+  return {
+    get data() {
+      return data;
+    },
+    open: async (reserves, options = {}) => {
+      if (hsm === undefined) throw new Error('the SoftHSM2 tokens are not made yet');
+      site = new ProductionSite(hsm, data, reserves);
+      await site.open(options);
+      return site;
+    },
+  };
+};

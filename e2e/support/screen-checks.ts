@@ -16,23 +16,41 @@ export const setLanguage = async (page: Page, language: 'sv' | 'en'): Promise<vo
   await page.waitForFunction((lang) => document.documentElement.lang === lang, language);
 };
 
-/** axe (WCAG 2.1 A/AA) and a full-page screenshot, in Swedish and English; ends in Swedish. */
-export const checkScreen = async (page: Page, shot: string): Promise<void> => {
+export interface ScreenCheckOptions {
+  /** axe on each language (default true); a screen the test sets up by hand may have none. */
+  readonly axe?: boolean;
+  /** The element whose screenshot is taken, a selector (default: the full page). */
+  readonly shotOf?: string;
+}
+
+/** axe (WCAG 2.1 A/AA) and a screenshot (full page by default), in Swedish and English; ends in Swedish. */
+export const checkScreen = async (
+  page: Page,
+  shot: string,
+  options: ScreenCheckOptions = {},
+): Promise<void> => {
   for (const language of ['sv', 'en'] as const) {
     await setLanguage(page, language);
     await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
-    if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: axeSource });
-    const serious = await page.evaluate(async () => {
-      const { axe } = window as unknown as {
-        axe: { run(context: Document, options: object): Promise<AxeResults> };
-      };
-      const result = await axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] });
-      return result.violations
-        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-        .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-    });
-    expect(serious, `axe on ${shot} (${language})`).toEqual([]);
-    await page.screenshot({ path: join(SCREENSHOTS, `${shot}-${language}.png`), fullPage: true });
+    if (options.axe !== false)
+      expect(await seriousViolations(page), `axe on ${shot} (${language})`).toEqual([]);
+    const path = join(SCREENSHOTS, `${shot}-${language}.png`);
+    if (options.shotOf === undefined) await page.screenshot({ path, fullPage: true });
+    else await page.locator(options.shotOf).screenshot({ path });
   }
   await setLanguage(page, 'sv');
+};
+
+/** axe-core on the whole document: its serious and critical findings, one line each. */
+const seriousViolations = async (page: Page): Promise<string[]> => {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: axeSource });
+  return page.evaluate(async () => {
+    const { axe } = window as unknown as {
+      axe: { run(context: Document, options: object): Promise<AxeResults> };
+    };
+    const result = await axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] });
+    return result.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  });
 };

@@ -2,22 +2,20 @@
 // After the restart every certificate the CA issued for those flows is either bound to its flow or
 // revoked, OCSP agrees, and no flow hangs: a claim the crash left unbound ends with DOWNLOAD_FAILED
 // (restart offered); a request killed before its claim can simply be sent again.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type CardNumber, type HsaId, luhnCheckDigit } from '@reservkort/domain';
 import { certificateStatus, getFlow, openStore } from '@reservkort/store';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { opensslOcsp } from '../../pki/src/test-support/test-ca.js';
 import { systemClock } from './cli/ca-context.js';
+import { crashScaffolding } from './test-support/crash-scaffolding.js';
 import {
   addReserveCard,
-  initDataFolder,
   openFolderCa,
   provisionAdminCard,
   RECIPIENTS,
   type Recipient,
-  type ServerProcess,
   seedDirectory,
   startServerProcess,
 } from './test-support/durable-fixture.js';
@@ -43,17 +41,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.
 const control = (view: any, id: string) => view.controls.find((c: { id: string }) => c.id === id);
 
 describe('a crash during issuance (SQLite data folder, real server processes)', () => {
-  const processes: ServerProcess[] = [];
-  const cleanups: (() => Promise<void>)[] = [];
-  afterAll(async () => {
-    for (const p of processes) await p.kill();
-    for (const clean of cleanups.reverse()) await clean().catch(() => undefined);
-  });
+  const { processes, cleanups, tempDataFolder } = crashScaffolding();
 
   it('SIGKILL 10, 35 and 60 ms into POST /certificates: after the restart each certificate is bound or revoked', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'reservkort-crash-'));
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    const folder = await initDataFolder(join(dir, 'data'));
+    const { dir, folder } = await tempDataFolder('reservkort-crash-');
     const sqliteUrl = `sqlite:${folder.sqliteFile}`;
     const setup = await openStore({ url: sqliteUrl });
     const ca = await openFolderCa(folder, setup.db, systemClock);

@@ -2,21 +2,19 @@
 // certificates, seven förlängningar at once. After the restart no certificate is valid that no
 // extension (or the card's first issuance) records, OCSP agrees, and no extension hangs: a claim the
 // crash left unbound is abandoned by the sweep and the holder can extend again.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type CardNumber, type HsaId, luhnCheckDigit } from '@reservkort/domain';
 import { certificateStatus, listExtensionsOfCard, openStore } from '@reservkort/store';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { opensslOcsp } from '../../../pki/src/test-support/test-ca.js';
 import { systemClock } from '../cli/ca-context.js';
+import { crashScaffolding } from '../test-support/crash-scaffolding.js';
 import {
   addReserveCard,
-  initDataFolder,
   openFolderCa,
   provisionAdminCard,
   type Recipient,
-  type ServerProcess,
   seedDirectory,
   startServerProcess,
 } from '../test-support/durable-fixture.js';
@@ -57,17 +55,10 @@ const toCertificates = async (page: DurablePage) => {
 };
 
 describe('a crash during förlängning (SQLite data folder, real server processes)', () => {
-  const processes: ServerProcess[] = [];
-  const cleanups: (() => Promise<void>)[] = [];
-  afterAll(async () => {
-    for (const p of processes) await p.kill();
-    for (const clean of cleanups.reverse()) await clean().catch(() => undefined);
-  });
+  const { processes, cleanups, tempDataFolder } = crashScaffolding();
 
   it('SIGKILL 10–62 ms into POST /certificates: afterwards every valid certificate is one an extension or the issuance records', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'reservkort-extension-crash-'));
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    const folder = await initDataFolder(join(dir, 'data'));
+    const { dir, folder } = await tempDataFolder('reservkort-extension-crash-');
     const sqliteUrl = `sqlite:${folder.sqliteFile}`;
     const setup = await openStore({ url: sqliteUrl });
     const ca = await openFolderCa(folder, setup.db, systemClock);

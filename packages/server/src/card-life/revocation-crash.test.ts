@@ -1,20 +1,18 @@
 // Acceptance: SIGKILL of a real `reservkort serve` a few milliseconds into spärr requests. After the
 // restart each e-ID is either revoked whole (both certificates, one audit entry for the act, OCSP
 // says revoked) or not at all (both good, no entry, and the same spärr goes through now): never half.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { certificateStatus, listAudit, openStore, verifyAudit } from '@reservkort/store';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { opensslOcsp } from '../../../pki/src/test-support/test-ca.js';
 import { systemClock } from '../cli/ca-context.js';
+import { crashScaffolding } from '../test-support/crash-scaffolding.js';
 import {
   addReserveCard,
-  initDataFolder,
   openFolderCa,
   provisionAdminCard,
   RECIPIENTS,
-  type ServerProcess,
   seedDirectory,
   startServerProcess,
 } from '../test-support/durable-fixture.js';
@@ -29,17 +27,10 @@ const HOLDERS = [RECIPIENTS.anna, RECIPIENTS.bertil, RECIPIENTS.cecilia] as cons
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 describe('a crash during spärr (SQLite data folder, real server processes)', () => {
-  const processes: ServerProcess[] = [];
-  const cleanups: (() => Promise<void>)[] = [];
-  afterAll(async () => {
-    for (const p of processes) await p.kill();
-    for (const clean of cleanups.reverse()) await clean().catch(() => undefined);
-  });
+  const { processes, cleanups, tempDataFolder } = crashScaffolding();
 
   it('SIGKILL 2, 12 and 30 ms into POST …/eids/revoke: after the restart each e-ID is revoked whole or not at all', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'reservkort-sparr-crash-'));
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    const folder = await initDataFolder(join(dir, 'data'));
+    const { dir, folder } = await tempDataFolder('reservkort-sparr-crash-');
     const sqliteUrl = `sqlite:${folder.sqliteFile}`;
     const setup = await openStore({ url: sqliteUrl });
     const ca = await openFolderCa(folder, setup.db, systemClock);

@@ -5,25 +5,20 @@
 // return is left half-done: the card is issued with its e-ID good (the return can be sent again), or
 // destroyed with both certificates revoked as superseded. At the end `reservkort audit verify` passes.
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { CardNumber, HsaId } from '@reservkort/domain';
 import { type Database, getStockCard, moveStockCard, openStore, type Store } from '@reservkort/store';
 import type { Kysely } from 'kysely';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { makeCsr } from '../../../pki/src/test-support/test-ca.js';
 import { systemClock } from '../cli/ca-context.js';
-import type { DataFolder } from '../config/data-folder.js';
+import { crashScaffolding } from '../test-support/crash-scaffolding.js';
 import {
   BIN,
   childEnv,
-  initDataFolder,
   openFolderCa,
   provisionAdminCard,
   RECIPIENTS,
-  type ServerProcess,
   seedDirectory,
   startServerProcess,
 } from '../test-support/durable-fixture.js';
@@ -52,17 +47,10 @@ const factsOf = async (db: Kysely<Database>, cardNumber: CardNumber) => {
 };
 
 describe('SIGKILL in the return of a card (SQLite data folder, real server processes)', () => {
-  const processes: ServerProcess[] = [];
-  const cleanups: (() => Promise<void>)[] = [];
-  afterAll(async () => {
-    for (const p of processes) await p.kill();
-    for (const clean of cleanups.reverse()) await clean().catch(() => undefined);
-  });
+  const { processes, cleanups, tempDataFolder } = crashScaffolding();
 
   it('killed a few ms into a return, restarted: never destroyed with a good certificate, nothing left half-done', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'reservkort-stock-crash-'));
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    const folder: DataFolder = await initDataFolder(join(dir, 'data'));
+    const { folder } = await tempDataFolder('reservkort-stock-crash-');
     const sqliteUrl = `sqlite:${folder.sqliteFile}`;
     const setup = await openStore({ url: sqliteUrl });
     const ca = await openFolderCa(folder, setup.db, systemClock);

@@ -8,9 +8,6 @@
 // and the next step taken), and at the end `reservkort audit verify` passes.
 import { execFile } from 'node:child_process';
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { AgentEvent } from '@reservkort/agent';
 import type { SignedStatement } from '@reservkort/domain';
@@ -24,18 +21,16 @@ import {
   renewStation,
   type Store,
 } from '@reservkort/store';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { systemClock } from '../cli/ca-context.js';
-import type { DataFolder } from '../config/data-folder.js';
+import { crashScaffolding } from '../test-support/crash-scaffolding.js';
 import {
   addReserveCard,
   BIN,
   childEnv,
-  initDataFolder,
   openFolderCa,
   provisionAdminCard,
   RECIPIENTS,
-  type ServerProcess,
   seedDirectory,
   startServerProcess,
 } from '../test-support/durable-fixture.js';
@@ -66,18 +61,11 @@ const KILL_AFTER_MS = [5, 30, 90] as const;
 type Outcome = (typeof KILL_AFTER_MS)[number] | 'never';
 
 describe('SIGKILL in the card-station routes (SQLite data folder, real server processes)', () => {
-  const processes: ServerProcess[] = [];
-  const cleanups: (() => Promise<void>)[] = [];
-  afterAll(async () => {
-    for (const p of processes) await p.kill();
-    for (const clean of cleanups.reverse()) await clean().catch(() => undefined);
-  });
+  const { processes, cleanups, tempDataFolder } = crashScaffolding();
 
   // Dozens of server processes started and killed in turn: on two busy cores that alone can pass a minute.
   it('killed a few ms into each route, restarted: before or after, never half; the flow goes on', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'reservkort-station-crash-'));
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    const folder: DataFolder = await initDataFolder(join(dir, 'data'));
+    const { folder } = await tempDataFolder('reservkort-station-crash-');
     const sqliteUrl = `sqlite:${folder.sqliteFile}`;
     const setup = await openStore({ url: sqliteUrl });
     const ca = await openFolderCa(folder, setup.db, systemClock);
