@@ -8,7 +8,9 @@
 // reserve card, CSRs, both certificates issued) → write → KVITTERA KORT.
 // Printed per configuration: issuances/s and its ratios, latency, the time each workstation waited
 // on the server and on the cards, the CPU time of the server processes and of this process per
-// issuance, and the mean wait per kind of request.
+// issuance, and the mean wait per kind of request; on PostgreSQL the servers' lock waits (sampled);
+// then the goals, met or missed: the server's CPU per issuance at most the card work's (SQLite and
+// PostgreSQL), and two servers' at most 1.1× one server's.
 // Configurations, side by side: SQLite with one server, PostgreSQL with one server, PostgreSQL with
 // two servers sharing the database (the workstations split between them, running concurrently).
 // Baseline: the card work of an issuance alone (key generation, PIN checks and signatures on the
@@ -42,6 +44,7 @@ import {
   type Store,
   upsertBranches,
 } from '@reservkort/store';
+import pg from 'pg';
 import { openCa } from '../packages/server/src/cli/ca-context.js';
 import { dataFolder } from '../packages/server/src/config/data-folder.js';
 import { CARD_PINS, provisionCard } from '../packages/server/src/test-support/provision-card.js';
@@ -441,7 +444,7 @@ interface Desk {
 }
 
 interface Prepared {
-  readonly store: Store & { dispose(): Promise<void> };
+  readonly store: Store & { readonly url: string; dispose(): Promise<void> };
   readonly env: NodeJS.ProcessEnv;
   readonly desks: readonly Desk[];
   readonly adminCards: readonly CardNumber[];
@@ -577,7 +580,54 @@ interface RunResult {
   readonly serverCpuMs: number | null;
   /** CPU time of this process: agent, virtual cards (their thread pool included) and HTTP client. */
   readonly benchCpuMs: number;
+  /** PostgreSQL only: the servers' time spent waiting on locks during the timed run, by lock type. */
+  readonly lockWaits: LockWaits | null;
 }
+
+interface LockWaits {
+  /** Estimated ms that server connections spent waiting on a lock, summed over connections. */
+  readonly totalMs: number;
+  readonly byType: ReadonlyMap<string, number>;
+  readonly samples: number;
+}
+
+/**
+ * Lock waits on PostgreSQL, sampled: every few milliseconds a separate connection counts the
+ * database's backends that wait on a lock (pg_stat_activity, wait_event_type 'Lock'; the wait event
+ * names the kind: 'advisory' is the audit chain's appenders' lock, 'transactionid' and 'tuple' are
+ * row locks). Each waiting backend seen counts as waiting for the time since the previous sample.
+ * PostgreSQL keeps no cumulative lock-wait time of its own, and timing the lock statement in the
+ * server would count the round trip too; sampling costs the servers nothing.
+ */
+const sampleLockWaits = (url: string, everyMs = 5) => {
+  const client = new pg.Client({ connectionString: url });
+  const byType = new Map<string, number>();
+  let samples = 0;
+  let stopped = false;
+  let last = process.hrtime.bigint();
+  const loop = (async () => {
+    await client.connect();
+    while (!stopped) {
+      const { rows } = await client.query<{ wait_event: string; n: string }>(
+        `select wait_event, count(*) as n from pg_stat_activity
+          where datname = current_database() and wait_event_type = 'Lock' and pid <> pg_backend_pid()
+          group by wait_event`,
+      );
+      const now = process.hrtime.bigint();
+      const ms = Number(now - last) / 1e6;
+      last = now;
+      samples++;
+      for (const row of rows)
+        byType.set(row.wait_event, (byType.get(row.wait_event) ?? 0) + Number(row.n) * ms);
+      await sleep(everyMs);
+    }
+  })();
+  return async (): Promise<LockWaits> => {
+    stopped = true;
+    await loop.finally(() => client.end());
+    return { totalMs: [...byType.values()].reduce((a, b) => a + b, 0), byType, samples };
+  };
+};
 
 /** User + system CPU time of a process, from /proc (Linux); NaN elsewhere. */
 const cpuMsOf = async (pid: number | undefined): Promise<number> => {
@@ -669,12 +719,14 @@ const runConfig = async (config: Config, dir: string): Promise<RunResult> => {
     const serverCpu = async () =>
       (await Promise.all(servers.map((s) => cpuMsOf(s.pid)))).reduce((a, b) => a + b, 0);
     const serverCpuBefore = await serverCpu();
+    const stopSampling = config.dialect === 'postgres' ? sampleLockWaits(prepared.store.url) : null;
     const benchCpuBefore = benchCpuMs();
     const run = await onLanes(LANES, prepared.orders.slice(LANES), (lane, order) =>
       (stations[lane] as Workstation).issue(order),
     );
     const benchCpu = benchCpuMs() - benchCpuBefore;
     const serverCpuMs = (await serverCpu()) - serverCpuBefore;
+    const lockWaits = stopSampling === null ? null : await stopSampling();
     const timing = newTiming();
     for (const s of stations) {
       timing.httpMs += s.timing.httpMs;
@@ -703,6 +755,7 @@ const runConfig = async (config: Config, dir: string): Promise<RunResult> => {
       completedInDatabase: completed === undefined ? null : Number(completed.n) - LANES,
       serverCpuMs: Number.isNaN(serverCpuMs) ? null : serverCpuMs,
       benchCpuMs: benchCpu,
+      lockWaits,
     };
   } finally {
     for (const client of clients) client.close();
@@ -764,10 +817,41 @@ const cardWorkOnly = async (count: number): Promise<RunResult> => {
       completedInDatabase: null,
       serverCpuMs: null,
       benchCpuMs: benchCpu,
+      lockWaits: null,
     };
   } finally {
     await cards.close();
   }
+};
+
+const serverCpuPerIssuance = (r: RunResult | undefined): number | null =>
+  r === undefined || r.serverCpuMs === null || r.done === 0 ? null : r.serverCpuMs / r.done;
+
+/** The goals of the flow benchmark, each met or missed (or not measured in this run). */
+const goals = (results: readonly RunResult[], baseline: RunResult): string[] => {
+  const byName = (key: string) => results.find((r) => r.name === CONFIGS.find((c) => c.key === key)?.name);
+  const cardCpu = baseline.done > 0 ? baseline.benchCpuMs / baseline.done : null;
+  const verdict = (value: number | null, limit: number | null) =>
+    value === null || limit === null ? 'not measured' : value <= limit ? 'met' : 'missed';
+  const lines: string[] = [];
+  for (const key of ['sqlite', 'postgres']) {
+    const cpu = serverCpuPerIssuance(byName(key));
+    lines.push(
+      `goal: server CPU per issuance ≤ 1.0× the card work's CPU, ${key}: ${verdict(cpu, cardCpu)}` +
+        (cpu !== null && cardCpu !== null
+          ? ` (${cpu.toFixed(0)} ms vs ${cardCpu.toFixed(0)} ms, ${ratio(cpu, cardCpu)})`
+          : ''),
+    );
+  }
+  const one = serverCpuPerIssuance(byName('postgres'));
+  const two = serverCpuPerIssuance(byName('postgres-2'));
+  lines.push(
+    `goal: two servers' CPU per issuance ≤ 1.1× one server's, PostgreSQL: ${verdict(two, one === null ? null : 1.1 * one)}` +
+      (one !== null && two !== null
+        ? ` (${two.toFixed(0)} ms vs ${one.toFixed(0)} ms, ${ratio(two, one)})`
+        : ''),
+  );
+  return lines;
 };
 
 export const run = async (): Promise<void> => {
@@ -860,8 +944,18 @@ export const run = async (): Promise<void> => {
         process.stdout.write(
           `${r.name}: server CPU ${(r.serverCpuMs / r.done).toFixed(0)} ms an issuance (PostgreSQL's own not counted) = ${ratio(r.serverCpuMs / r.done, baseline.benchCpuMs / baseline.done)} the CPU of the card work alone (${(baseline.benchCpuMs / baseline.done).toFixed(0)} ms)\n`,
         );
+      if (r.lockWaits !== null && r.done > 0) {
+        const kinds = [...r.lockWaits.byType]
+          .sort((a, b) => b[1] - a[1])
+          .map(([kind, ms]) => `${kind} ${(ms / r.done).toFixed(1)}`)
+          .join(', ');
+        process.stdout.write(
+          `${r.name}: lock waits ${(r.lockWaits.totalMs / r.done).toFixed(1)} ms an issuance, summed over the servers' connections (${kinds || 'none seen'}; ${r.lockWaits.samples} samples of pg_stat_activity)\n`,
+        );
+      }
       if (r.firstError) process.stdout.write(`${r.name}: first error: ${r.firstError}\n`);
     }
+    process.stdout.write(`\n${goals(results, baseline).join('\n')}\n`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -191,6 +191,7 @@ export {
   activeStationWithKey,
   bindFlowToStation,
   getStation,
+  getStationRaisingSeq,
   insertStation,
   listStations,
   listUnheldStationCertificates,

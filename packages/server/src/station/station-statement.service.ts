@@ -14,6 +14,7 @@ import {
   type Database,
   getCertificate,
   getStation,
+  getStationRaisingSeq,
   raiseStationSeq,
   type StoredStation,
 } from '@reservkort/store';
@@ -142,7 +143,14 @@ export const verifyStatement = async (
   if (!parsed.ok) throw invalid(String(parsed.error.details?.reason ?? 'shape'));
   const payload = parsed.value;
 
-  const station = await getStation(db, payload.station);
+  // In the statement's transaction the station is read and its sequence number raised at once (one
+  // round trip on PostgreSQL); a refusal below rolls the raise back with the transaction.
+  const accept = expected.accept !== false;
+  const read =
+    accept && db.isTransaction
+      ? await getStationRaisingSeq(db as Transaction<Database>, payload.station, payload.seq)
+      : null;
+  const station = read === null ? await getStation(db, payload.station) : read.station;
   if (station === null) throw new ApiError('STATION_NOT_REGISTERED', { reason: 'unknown station' });
   if (station.status === 'revoked') throw new ApiError('STATION_REVOKED', { reason: 'station revoked' });
   if (station.certificateRevokedAt !== null)
@@ -164,10 +172,11 @@ export const verifyStatement = async (
   if (payload.flowId !== expected.flowId) throw invalid('flow');
   if (!sameText(payload.nonce, expected.nonce)) throw invalid('nonce');
   if (!expected.kinds.includes(payload.kind)) throw invalid('kind');
-  if (expected.accept === false) {
+  if (!accept) {
     if (payload.seq <= station.lastSeq) throw invalid('seq');
     return { station, payload };
   }
-  if (!(await raiseStationSeq(db, station.id, payload.seq))) throw invalid('seq');
+  const raised = read === null ? await raiseStationSeq(db, station.id, payload.seq) : read.raised;
+  if (!raised) throw invalid('seq');
   return { station: { ...station, lastSeq: payload.seq }, payload };
 };

@@ -72,6 +72,27 @@ describe.each(DIALECTS)('audit log on %s', (dialect) => {
     expect(await verifyAudit(store.db, { pageSize: 50 })).toEqual({ ok: true, entries: 50 });
   });
 
+  it('hashes text beyond ASCII, quotes and escapes as verification does', async () => {
+    const odd = {
+      at: T0 + 77,
+      actor: 'Åsa Öberg',
+      action: 'flow.note',
+      subject: 'ärende "ett" \\ 🎫',
+      details: { text: 'Överlämning – klar\n"citat"', emoji: '🎫', 'nyckel ä': [null, true, 1.5] },
+    };
+    // A log of its own: the other tests here count the entries of theirs.
+    const own = await createTestStore(dialect);
+    try {
+      await appendAudit(own.db, entry(1));
+      const stored = await appendAudit(own.db, odd);
+      expect(stored.hash).toBe(auditHash(stored.prevHash, stored));
+      expect((await listAudit(own.db, { afterSeq: 1, limit: 1 }))[0]).toEqual(stored);
+      expect(await verifyAudit(own.db)).toEqual({ ok: true, entries: 2 });
+    } finally {
+      await own.dispose();
+    }
+  });
+
   it('keeps one chain under 20 concurrent appends', async () => {
     await appendConcurrently(store, dialect, 20);
     expect(await verifyAudit(store.db)).toEqual({ ok: true, entries: 70 });

@@ -115,23 +115,18 @@ export async function appendAudit(db: Db, entry: NewAuditEntry): Promise<AuditEn
   const details = canonicalJson(entry.details);
   const append = async (trx: Kysely<Database>): Promise<AuditEntry> => {
     let head = headsOfTransactions.get(trx);
+    if (head === undefined && dialectOf(trx) === 'postgres') {
+      const stored = await appendUnderLock(trx, entry, details);
+      headsOfTransactions.set(trx, { seq: stored.seq, hash: stored.hash });
+      return stored;
+    }
     if (head === undefined) {
-      if (dialectOf(trx) === 'postgres') {
-        // The advisory lock, then the head read under it, in one round trip (see the migration).
-        const { rows } = await sql<{
-          head_seq: number;
-          head_hash: string;
-        }>`select head_seq, head_hash from audit_head_locked()`.execute(trx);
-        const row = rows[0];
-        head = row === undefined ? undefined : { seq: row.head_seq, hash: row.head_hash };
-      } else {
-        head = await trx
-          .selectFrom('audit_log')
-          .select(['seq', 'hash'])
-          .orderBy('seq', 'desc')
-          .limit(1)
-          .executeTakeFirst();
-      }
+      head = await trx
+        .selectFrom('audit_log')
+        .select(['seq', 'hash'])
+        .orderBy('seq', 'desc')
+        .limit(1)
+        .executeTakeFirst();
     }
     const unhashed = {
       seq: (head?.seq ?? 0) + 1,
@@ -151,6 +146,50 @@ export async function appendAudit(db: Db, entry: NewAuditEntry): Promise<AuditEn
     return stored;
   };
   return db.isTransaction ? append(db) : db.transaction().execute(append);
+}
+
+/**
+ * The first append of a transaction on PostgreSQL, in one round trip: the appenders' lock and the
+ * head (audit_head_locked, see its migration), the insert, and the hash, which needs the head.
+ * The hashed text is the canonical JSON of the entry; its keys are sorted, so the seq comes just
+ * before the subject, and the text is sent as the two parts around the seq's digits. The hash the
+ * database computed is checked against this module's own before the entry counts as appended.
+ */
+async function appendUnderLock(
+  trx: Kysely<Database>,
+  entry: NewAuditEntry,
+  details: string,
+): Promise<AuditEntry> {
+  const parsed = parseDetails(details);
+  const fields = { at: entry.at, actor: entry.actor, action: entry.action, subject: entry.subject };
+  const text = canonicalJson({ ...fields, seq: 0, details: parsed });
+  const after = `"seq":0,"subject":${JSON.stringify(entry.subject)}}`;
+  if (!text.endsWith(after)) throw new Error('The canonical form of an audit entry is not as expected');
+  const before = text.slice(0, -after.length);
+  const rest = after.slice('"seq":0'.length);
+  const { rows } = await sql<{ seq: number; prev_hash: string; hash: string }>`
+    insert into audit_log (seq, at, actor, action, subject, details, prev_hash, hash)
+    select n.seq, ${entry.at}::bigint, ${entry.actor}::text, ${entry.action}::text, ${entry.subject}::text,
+      ${details}::text, n.prev_hash,
+      encode(sha256(convert_to(n.prev_hash || ${before}::text || '"seq":' || n.seq::text || ${rest}::text, 'UTF8')), 'hex')
+    from (
+      select coalesce(h.head_seq, 0) + 1 as seq, coalesce(h.head_hash, ${GENESIS_HASH}::text) as prev_hash
+      from (select 1) as one left join audit_head_locked() as h on true
+    ) as n
+    returning seq, prev_hash, hash`.execute(trx);
+  const row = rows[0];
+  if (row === undefined) throw new Error('The audit entry was not stored');
+  const stored: AuditEntry = {
+    ...fields,
+    seq: Number(row.seq),
+    details: parsed,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+  // Throwing rolls the transaction back: an entry whose hash this module would not give is never kept.
+  if (auditHash(stored.prevHash, stored) !== stored.hash)
+    throw new Error('The audit entry was hashed differently');
+  return stored;
 }
 
 /**

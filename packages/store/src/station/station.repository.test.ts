@@ -10,6 +10,7 @@ import {
   activeStationWithKey,
   bindFlowToStation,
   getStation,
+  getStationRaisingSeq,
   insertStation,
   listStations,
   listUnheldStationCertificates,
@@ -148,6 +149,35 @@ describe.each(DIALECTS)('station repository on %s', (dialect) => {
     ]);
     expect([first, second].sort()).toEqual([false, true]);
     expect(await raiseStationSeq(store.db, 'st-none', 1)).toBe(false);
+  });
+
+  it('reads a station and raises its sequence number in one go, as it was before the raise', async () => {
+    await insertStation(store.db, aStation('st-a'));
+    const before = await getStation(store.db, 'st-a');
+    await store.db.transaction().execute(async (trx) => {
+      expect(await getStationRaisingSeq(trx, 'st-a', 5)).toEqual({ station: before, raised: true });
+    });
+    expect((await getStation(store.db, 'st-a'))?.lastSeq).toBe(5);
+    await store.db.transaction().execute(async (trx) => {
+      const replayed = await getStationRaisingSeq(trx, 'st-a', 5);
+      expect(replayed).toMatchObject({ station: { id: 'st-a', lastSeq: 5 }, raised: false });
+    });
+    await expect(
+      store.db.transaction().execute(async (trx) => {
+        expect((await getStationRaisingSeq(trx, 'st-a', 9))?.raised).toBe(true);
+        throw new Error('the statement was refused');
+      }),
+    ).rejects.toThrow('the statement was refused');
+    expect((await getStation(store.db, 'st-a'))?.lastSeq).toBe(5);
+    const both = await Promise.all(
+      [0, 1].map(() =>
+        store.db.transaction().execute(async (trx) => (await getStationRaisingSeq(trx, 'st-a', 6))?.raised),
+      ),
+    );
+    expect(both.sort()).toEqual([false, true]);
+    await store.db.transaction().execute(async (trx) => {
+      expect(await getStationRaisingSeq(trx, 'st-none', 1)).toBeNull();
+    });
   });
 
   it('binds a flow to its station', async () => {

@@ -1,6 +1,7 @@
 import type { BranchId, Instant } from '@reservkort/domain';
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { Database } from '../database.js';
+import { dialectOf } from '../dialect.js';
 import { translateWriteErrors } from '../store-error.js';
 import type { StationStatus, StationsTable } from './station.table.js';
 
@@ -165,6 +166,37 @@ export const raiseStationSeq = async (db: Db, id: string, seq: number): Promise<
     .where('last_seq', '<', seq)
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
+};
+
+/**
+ * A station read for a statement with sequence number `seq`, and the acceptance of that number as
+ * `raiseStationSeq` does it: `raised` false means replayed or old. The station is as it was before
+ * the raise. Call it in the transaction that uses the statement, and let a refused statement roll it
+ * back: the number is raised before the caller's checks. On PostgreSQL one round trip (the update
+ * in a CTE; the select reads the row as the statement began); on SQLite the two statements.
+ */
+export const getStationRaisingSeq = async (
+  db: Transaction<Database>,
+  id: string,
+  seq: number,
+): Promise<{ readonly station: StoredStation; readonly raised: boolean } | null> => {
+  if (dialectOf<Database>(db) !== 'postgres') {
+    const station = await getStation(db, id);
+    if (station === null) return null;
+    return { station, raised: await raiseStationSeq(db, id, seq) };
+  }
+  const { rows } = await sql<Row & { raised: boolean }>`
+    with raised as (
+      update stations set last_seq = ${seq} where id = ${id} and last_seq < ${seq} returning id
+    )
+    select s.*, c.not_after as certificate_not_after, r.revoked_at as certificate_revoked_at,
+      exists (select 1 from raised) as raised
+    from stations as s
+    inner join certificates as c on c.serial = s.certificate_serial
+    left join revocations as r on r.serial = s.certificate_serial
+    where s.id = ${id}`.execute(db);
+  const row = rows[0];
+  return row === undefined ? null : { station: toStation(row), raised: row.raised };
 };
 
 /** Binds a flow to the station it runs on. */
