@@ -9,7 +9,6 @@ import {
   Name,
   PublicKey,
   X509Certificate,
-  X509CertificateGenerator,
   X509CrlGenerator,
 } from '@peculiar/x509';
 import {
@@ -42,7 +41,7 @@ import {
 } from '@reservkort/store';
 import { Integer } from 'asn1js';
 import type { Kysely, Transaction } from 'kysely';
-import { pemOf } from '../encoding/pem-text.js';
+import { pemOfDer } from '../encoding/pem-text.js';
 import { wholeSeconds } from '../encoding/signed-time.js';
 import { registerExtensions } from '../extensions/extension-registry.js';
 import {
@@ -62,6 +61,7 @@ import {
   type ProfileName,
 } from '../profiles/certificate-profile.js';
 import { CARD_KEY_DESCRIPTIONS, type CheckedCsr, checkCsr } from '../profiles/csr-check.js';
+import { signCertificate } from './certificate-signing.js';
 import { parseRevocationReason, type RevocationReason, reasonCode } from './revocation-reason.js';
 
 export type IssuingCaId = 'loa3' | 'loa2';
@@ -275,20 +275,26 @@ const signTemplate = async (
   template: CertificateTemplate,
   subjectKey: CryptoKey | PublicKey,
   issuerName: Name,
-  signer: Pick<CaKey, 'privateKey' | 'spec' | 'crypto'>,
+  signer: Pick<CaKey, 'privateKey' | 'spec' | 'crypto' | 'nodeKey'>,
   random: RandomSource,
   subjectName?: Name,
 ): Promise<{ serial: string; certificate: X509Certificate; pem: string }> => {
   const serial = serialFrom(random);
   // A key imported with node's WebCrypto goes over as its SPKI: the crypto of a CA whose keys are
   // on a PKCS#11 token exports only keys of its own.
+  // A token's own key (one it just made) is exported by the token's crypto.
   const publicKey =
-    subjectKey instanceof globalThis.CryptoKey
-      ? new PublicKey(await (webcrypto as unknown as Crypto).subtle.exportKey('spki', subjectKey))
-      : subjectKey;
-  const certificate = await X509CertificateGenerator.create(
+    subjectKey instanceof PublicKey
+      ? subjectKey
+      : new PublicKey(
+          await (subjectKey instanceof globalThis.CryptoKey
+            ? (webcrypto as unknown as Crypto)
+            : signer.crypto
+          ).subtle.exportKey('spki', subjectKey),
+        );
+  const certificate = await signCertificate(
     {
-      serialNumber: serial,
+      serial,
       // A re-certified CA keeps its subject byte for byte, so what it issued still chains.
       subject: subjectName ?? new Name(template.subject),
       issuer: issuerName,
@@ -296,12 +302,10 @@ const signTemplate = async (
       notAfter: wholeSeconds(template.notAfter.getTime()),
       extensions: template.extensions,
       publicKey,
-      signingKey: signer.privateKey,
-      signingAlgorithm: signingAlgorithm(signer.spec),
     },
-    signer.crypto,
+    signer,
   );
-  return { serial, certificate, pem: pemOf(certificate) };
+  return { serial, certificate, pem: pemOfDer('CERTIFICATE', certificate.rawData) };
 };
 
 /**

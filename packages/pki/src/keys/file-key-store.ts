@@ -60,7 +60,7 @@ export class FileKeyStore implements CaKeyStore {
     const crypto = webcrypto as unknown as Crypto;
     const privateKey = await crypto.subtle.importKey('pkcs8', pkcs8, algorithm, false, ['sign']);
     const publicKey = await crypto.subtle.importKey('spki', spki, algorithm, true, ['verify']);
-    return { ref, spec, privateKey, publicKey, crypto };
+    return { ref, spec, privateKey, publicKey, crypto, nodeKey: keyObject };
   }
 
   async close(): Promise<void> {}

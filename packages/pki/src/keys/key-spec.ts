@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { PkiError } from '../pki-error.js';
 
 /** The key types a CA may use. Many cards only do RSA, so RSA stays supported beside ECDSA. */
@@ -37,6 +38,12 @@ export interface CaKey {
   readonly publicKey: CryptoKey;
   /** The WebCrypto implementation that can use `privateKey` (Node's, or a PKCS#11 token's). */
   readonly crypto: Crypto;
+  /**
+   * The same private key as `node:crypto` holds it, when it lives in this process (a key file):
+   * it signs at once, where WebCrypto sends each signature through the thread pool. None for a
+   * key on a token.
+   */
+  readonly nodeKey?: KeyObject;
 }
 
 /** Where CA keys live: an encrypted key file or a PKCS#11 token, behind one interface. */

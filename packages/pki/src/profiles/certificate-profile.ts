@@ -1,5 +1,8 @@
 // The X.509 library's dependency injection needs the Reflect metadata polyfill loaded first.
 import 'reflect-metadata';
+import { createHash } from 'node:crypto';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import {
   AuthorityInfoAccessExtension,
   AuthorityKeyIdentifierExtension,
@@ -93,10 +96,15 @@ export const holderSubject: ProfileRule = (template, { holder }) => {
   ];
 };
 
+/**
+ * The SHA-1 of the key's bits (RFC 5280 §4.2.1.2, method 1), as the library makes it, but hashed
+ * at once: WebCrypto's digest goes through the thread pool, a round trip longer than the hash.
+ */
 export const subjectKeyIdentifier: ProfileRule = async (template, ctx) => {
-  template.extensions.push(
-    await SubjectKeyIdentifierExtension.create(ctx.subjectPublicKey, false, ctx.crypto),
-  );
+  const spki = await ctx.crypto.subtle.exportKey('spki', ctx.subjectPublicKey);
+  const keyBits = AsnConvert.parse(spki, SubjectPublicKeyInfo).subjectPublicKey;
+  const keyId = createHash('sha1').update(new Uint8Array(keyBits)).digest('hex');
+  template.extensions.push(new SubjectKeyIdentifierExtension(keyId, false));
 };
 
 /**
@@ -125,8 +133,23 @@ export const caConstraints =
     template.extensions.push(new KeyUsagesExtension(KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign, true));
   };
 
+/**
+ * Extensions that say the same in every certificate of a kind, made once: like the issuer's, an
+ * extension is its encoded bytes, never changed.
+ */
+const END_ENTITY = new BasicConstraintsExtension(false, undefined, true);
+const DIGITAL_SIGNATURE = new KeyUsagesExtension(KeyUsageFlags.digitalSignature, true);
+const RSA_AUTHENTICATION = new KeyUsagesExtension(
+  KeyUsageFlags.digitalSignature | KeyUsageFlags.keyEncipherment,
+  true,
+);
+const NON_REPUDIATION = new KeyUsagesExtension(KeyUsageFlags.nonRepudiation, true);
+const CLIENT_AUTH = new ExtendedKeyUsageExtension([OID.clientAuth]);
+const CLIENT_AUTH_LOGON = new ExtendedKeyUsageExtension([OID.clientAuth, OID.smartcardLogon]);
+const policies = new Map<string, Extension>();
+
 export const endEntity: ProfileRule = (template) => {
-  template.extensions.push(new BasicConstraintsExtension(false, undefined, true));
+  template.extensions.push(END_ENTITY);
 };
 
 /** Whether a public key is an RSA key (the CSR check reads rsaEncryption as RSASSA-PKCS1-v1_5). */
@@ -140,16 +163,13 @@ export const isRsaKey = (key: CryptoKey): boolean => key.algorithm.name.startsWi
  */
 export const cardKeyUsage: ProfileRule = (template, { profile, subjectPublicKey, holder }) => {
   if (profile === 'card-auth') {
-    const usages = isRsaKey(subjectPublicKey)
-      ? KeyUsageFlags.digitalSignature | KeyUsageFlags.keyEncipherment
-      : KeyUsageFlags.digitalSignature;
     const logon = holder?.upn != null;
     template.extensions.push(
-      new KeyUsagesExtension(usages, true),
-      new ExtendedKeyUsageExtension(logon ? [OID.clientAuth, OID.smartcardLogon] : [OID.clientAuth]),
+      isRsaKey(subjectPublicKey) ? RSA_AUTHENTICATION : DIGITAL_SIGNATURE,
+      logon ? CLIENT_AUTH_LOGON : CLIENT_AUTH,
     );
   } else {
-    template.extensions.push(new KeyUsagesExtension(KeyUsageFlags.nonRepudiation, true));
+    template.extensions.push(NON_REPUDIATION);
   }
 };
 
@@ -169,7 +189,15 @@ export const holderAltNames: ProfileRule = (template, { profile, holder }) => {
 
 /** The assurance level lives in a policy OID, never in a name. */
 export const assurancePolicy: ProfileRule = (template, { policyOid }) => {
-  if (policyOid !== null) template.extensions.push(new CertificatePolicyExtension([policyOid]));
+  if (policyOid === null) return;
+  let extension = policies.get(policyOid);
+  if (extension === undefined) {
+    extension = new CertificatePolicyExtension([policyOid]);
+    // One policy per assurance level: the map stays small (and is bounded all the same).
+    if (policies.size >= 100) policies.clear();
+    policies.set(policyOid, extension);
+  }
+  template.extensions.push(extension);
 };
 
 export const cardNumber: ProfileRule = (template, ctx) => {
