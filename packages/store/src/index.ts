@@ -157,8 +157,13 @@ export {
   updateOrderState,
 } from './order/order.repository.js';
 export type { OrdersTable } from './order/order.table.js';
-export { listBranches, upsertBranches } from './organisation/organisation.repository.js';
-export type { BranchesTable } from './organisation/organisation.table.js';
+export {
+  branchesGeneration,
+  getBranch,
+  listBranches,
+  upsertBranches,
+} from './organisation/organisation.repository.js';
+export type { BranchesGenerationTable, BranchesTable } from './organisation/organisation.table.js';
 export {
   getPersonByHsaId,
   getPersonByPersonalNumber,
