@@ -159,16 +159,17 @@ export {
 export type { OrdersTable } from './order/order.table.js';
 export {
   branchesGeneration,
-  getBranch,
   listBranches,
   upsertBranches,
 } from './organisation/organisation.repository.js';
 export type { BranchesGenerationTable, BranchesTable } from './organisation/organisation.table.js';
 export {
+  findPersonWithOrders,
   getPersonByHsaId,
   getPersonByPersonalNumber,
   insertPerson,
   listPersonsInBranch,
+  type PersonWithOrders,
   type StoredPerson,
 } from './person/person.repository.js';
 export type { PersonsTable } from './person/person.table.js';

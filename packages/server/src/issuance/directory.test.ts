@@ -2,7 +2,7 @@ import { upsertBranches } from '@reservkort/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BRANCHES } from '../../../store/src/test-support/store-fixtures.js';
 import { createTestStore, DIALECTS, type TestStore } from '../../../store/src/test-support/test-stores.js';
-import { branchNameOf, DirectoryCache } from './directory.js';
+import { DirectoryCache } from './directory.js';
 
 describe.each(DIALECTS)('the organisation tree cache on %s', (dialect) => {
   let store: TestStore;
@@ -50,10 +50,5 @@ describe.each(DIALECTS)('the organisation tree cache on %s', (dialect) => {
     cache.invalidate();
     await cache.organisation(1);
     expect(cache.buildCount).toBe(2);
-  });
-
-  it('names one branch by its id, and nothing for an unknown one', async () => {
-    expect(await branchNameOf(store.db, 'hospital')).toBe('Sjukhuset');
-    expect(await branchNameOf(store.db, 'no-such-branch')).toBe('');
   });
 });

@@ -1,19 +1,16 @@
 import {
   buildOrganisationTree,
+  type HsaId,
   type IdAdmin,
   lineageOf,
   type OrganisationTree,
-  type Person,
 } from '@reservkort/domain';
 import {
   branchesGeneration,
   type Database,
+  findPersonWithOrders,
   getAdmin,
-  getBranch,
-  getPersonByHsaId,
-  getPersonByPersonalNumber,
   listBranches,
-  listOrdersForRecipient,
 } from '@reservkort/store';
 import type { Kysely } from 'kysely';
 import { ApiError } from '../http/api-error.js';
@@ -111,18 +108,11 @@ export const adminOf = async (db: Kysely<Database>, hsaId: string): Promise<IdAd
 };
 
 /**
- * A branch's name read by its key, for the review of a hit: one row, as fresh as the store, and no
- * reading of the whole organisation on the request.
+ * The person a step-2 query names, their orders, and their branch's name for the review: one
+ * statement by key, never a reading of the whole organisation.
  */
-export const branchNameOf = async (db: Kysely<Database>, branchId: string): Promise<string> =>
-  (await getBranch(db, branchId))?.name ?? '';
-
-/** The person a step-2 query names, and their orders. */
-export const lookUp = async (db: Kysely<Database>, kind: 'personal-number' | 'hsa-id', value: string) => {
-  const person: Person | null =
-    kind === 'personal-number'
-      ? await getPersonByPersonalNumber(db, value)
-      : await getPersonByHsaId(db, value as Person['hsaId']);
-  if (person === null) return null;
-  return { person, orders: await listOrdersForRecipient(db, person.hsaId) };
-};
+export const lookUp = async (db: Kysely<Database>, kind: 'personal-number' | 'hsa-id', value: string) =>
+  findPersonWithOrders(
+    db,
+    kind === 'personal-number' ? { personalNumber: value } : { hsaId: value as HsaId },
+  );

@@ -67,7 +67,7 @@ import {
   verifyStatement,
 } from '../station/station-statement.service.js';
 import { cardOwner } from './card-owner.js';
-import { adminOf, branchNameOf, type DirectoryCache, lookUp } from './directory.js';
+import { adminOf, type DirectoryCache, lookUp } from './directory.js';
 
 /**
  * Every flow answer: the domain's, the nonce the station's next statement must carry, and the key
@@ -617,7 +617,7 @@ export class IssuanceService {
             cardNumber: outcome.order.cardNumber,
             name: `${outcome.person.givenName} ${outcome.person.surname}`,
             hsaId: outcome.person.hsaId,
-            organisation: await branchNameOf(this.db, outcome.person.branchId),
+            organisation: match?.branchName ?? '',
             validity: outcome.order.validity,
             idDocument: outcome.order.idDocument,
             normalisedQuery: classified.kind === 'personal-number' ? classified.normalised : null,

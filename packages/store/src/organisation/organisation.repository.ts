@@ -70,12 +70,6 @@ export async function branchesGeneration(db: Db): Promise<number> {
   return Number(row?.generation ?? 0);
 }
 
-/** One branch by its id (the primary key), or null. */
-export async function getBranch(db: Db, id: BranchId): Promise<Branch | null> {
-  const row = await db.selectFrom('branches').selectAll().where('id', '=', id).executeTakeFirst();
-  return row === undefined ? null : { id: row.id, parentId: row.parent_id, name: row.name };
-}
-
 export async function listBranches(db: Db): Promise<Branch[]> {
   const rows = await db.selectFrom('branches').selectAll().orderBy('id').execute();
   return rows.map((r) => ({ id: r.id, parentId: r.parent_id, name: r.name }));
