@@ -808,8 +808,10 @@ const overHttp = async (store: TestStore, env: NodeJS.ProcessEnv, queries: reado
 /** Rows PostgreSQL has read from the branches table so far (its statistics); NaN on SQLite. */
 const branchRowsRead = async (store: TestStore): Promise<number> => {
   if (store.dialect !== 'postgres') return Number.NaN;
-  // Statistics of ended connections reach the shared counters shortly after they end.
-  await new Promise((resolve) => setTimeout(resolve, 1500));
+  // A connection's statistics reach the shared counters when it ends, or when idle: at most a second
+  // after its last flush, else after ten (PostgreSQL's PGSTAT_IDLE_INTERVAL). The bench's own reads
+  // just before (the station's registration lists the branches) must be counted before the window.
+  await new Promise((resolve) => setTimeout(resolve, 11_000));
   const { rows } = await sql<{ n: string | null }>`
     select coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0) as n
     from pg_stat_user_tables where relname = 'branches'`.execute(store.db);
