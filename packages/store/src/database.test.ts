@@ -16,6 +16,7 @@ const TABLES = [
   'audit_log',
   'audit_signers',
   'branches',
+  'branches_generation',
   'cas',
   'case_comments',
   'certificates',

@@ -18,7 +18,7 @@ import { ImmediateSqliteDialect } from './immediate-sqlite.dialect.js';
 import type { IssuanceIntentsTable } from './issuance/issuance-intent.table.js';
 import { MIGRATIONS, staticMigrationProvider } from './migrations/migration.provider.js';
 import type { OrdersTable } from './order/order.table.js';
-import type { BranchesTable } from './organisation/organisation.table.js';
+import type { BranchesGenerationTable, BranchesTable } from './organisation/organisation.table.js';
 import type { PersonsTable } from './person/person.table.js';
 import type { LoginChallengesTable, SessionsTable } from './session/session.table.js';
 import type { StationsTable } from './station/station.table.js';
@@ -29,6 +29,7 @@ export type { Dialect } from './dialect.js';
 
 export interface Database {
   branches: BranchesTable;
+  branches_generation: BranchesGenerationTable;
   persons: PersonsTable;
   admins: AdminsTable;
   role_grants: RoleGrantsTable;

@@ -157,13 +157,19 @@ export {
   updateOrderState,
 } from './order/order.repository.js';
 export type { OrdersTable } from './order/order.table.js';
-export { listBranches, upsertBranches } from './organisation/organisation.repository.js';
-export type { BranchesTable } from './organisation/organisation.table.js';
 export {
+  branchesGeneration,
+  listBranches,
+  upsertBranches,
+} from './organisation/organisation.repository.js';
+export type { BranchesGenerationTable, BranchesTable } from './organisation/organisation.table.js';
+export {
+  findPersonWithOrders,
   getPersonByHsaId,
   getPersonByPersonalNumber,
   insertPerson,
   listPersonsInBranch,
+  type PersonWithOrders,
   type StoredPerson,
 } from './person/person.repository.js';
 export type { PersonsTable } from './person/person.table.js';

@@ -1,53 +1,71 @@
 import {
   buildOrganisationTree,
+  type HsaId,
   type IdAdmin,
   lineageOf,
   type OrganisationTree,
-  type Person,
 } from '@reservkort/domain';
 import {
+  branchesGeneration,
   type Database,
+  findPersonWithOrders,
   getAdmin,
-  getPersonByHsaId,
-  getPersonByPersonalNumber,
   listBranches,
-  listOrdersForRecipient,
 } from '@reservkort/store';
 import type { Kysely } from 'kysely';
 import { ApiError } from '../http/api-error.js';
 
-/** The organisation tree, read once and kept briefly: it changes only on a directory import. */
+/**
+ * The organisation tree, read once and kept: it changes only on a directory import, which may run in
+ * another process. Every ttlMs the store's count of branch writes is asked (one row); the tree is
+ * read and built again only when that count moved, so most checks cost one indexed query instead of
+ * reading and validating every branch.
+ */
 export class DirectoryCache {
-  private tree: { value: OrganisationTree; at: number } | null = null;
-  /** One rebuild at a time: requests arriving together share it. */
+  private tree: { value: OrganisationTree; generation: number; checkedAt: number } | null = null;
+  /** One read at a time (a first build, a check or a rebuild): requests arriving together share it. */
   private loading: Promise<OrganisationTree> | null = null;
+  private builds = 0;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly ttlMs = 5_000,
   ) {}
 
-  /** The tree; once built, an expired one is still served while a fresh one is read behind it. */
+  /** The tree; once built, it is served while a check (and a rebuild if needed) runs behind it. */
   async organisation(now: number): Promise<OrganisationTree> {
     const current = this.tree;
-    if (current && now - current.at < this.ttlMs) return current.value;
+    if (current && now - current.checkedAt < this.ttlMs) return current.value;
     const loading = this.loading ?? this.load(now);
     if (current) return current.value;
     return loading;
   }
 
+  /** How many times the tree was read and built in this process (a check that found it unchanged is no build). */
+  get buildCount(): number {
+    return this.builds;
+  }
+
   private load(now: number): Promise<OrganisationTree> {
     this.loading = (async () => {
       try {
+        // The count first: branches written after it are read now and again at the next check.
+        const generation = await branchesGeneration(this.db);
+        const current = this.tree;
+        if (current !== null && current.generation === generation) {
+          this.tree = { ...current, checkedAt: now };
+          return current.value;
+        }
+        this.builds++;
         const built = buildOrganisationTree(await listBranches(this.db));
         if (!built.ok) throw new ApiError(built.error.code, built.error.details ?? {});
-        this.tree = { value: built.value, at: now };
+        this.tree = { value: built.value, generation, checkedAt: now };
         return built.value;
       } finally {
         this.loading = null;
       }
     })();
-    // A background refresh that fails leaves the old tree in place; the next request tries again.
+    // A background check that fails leaves the old tree in place; the next request tries again.
     this.loading.catch(() => undefined);
     return this.loading;
   }
@@ -89,12 +107,12 @@ export const adminOf = async (db: Kysely<Database>, hsaId: string): Promise<IdAd
   return { hsaId: admin.hsaId, grants: admin.grants };
 };
 
-/** The person a step-2 query names, and their orders. */
-export const lookUp = async (db: Kysely<Database>, kind: 'personal-number' | 'hsa-id', value: string) => {
-  const person: Person | null =
-    kind === 'personal-number'
-      ? await getPersonByPersonalNumber(db, value)
-      : await getPersonByHsaId(db, value as Person['hsaId']);
-  if (person === null) return null;
-  return { person, orders: await listOrdersForRecipient(db, person.hsaId) };
-};
+/**
+ * The person a step-2 query names, their orders, and their branch's name for the review: one
+ * statement by key, never a reading of the whole organisation.
+ */
+export const lookUp = async (db: Kysely<Database>, kind: 'personal-number' | 'hsa-id', value: string) =>
+  findPersonWithOrders(
+    db,
+    kind === 'personal-number' ? { personalNumber: value } : { hsaId: value as HsaId },
+  );

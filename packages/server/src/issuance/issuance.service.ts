@@ -617,7 +617,7 @@ export class IssuanceService {
             cardNumber: outcome.order.cardNumber,
             name: `${outcome.person.givenName} ${outcome.person.surname}`,
             hsaId: outcome.person.hsaId,
-            organisation: await this.directory.branchName(outcome.person.branchId, now),
+            organisation: match?.branchName ?? '',
             validity: outcome.order.validity,
             idDocument: outcome.order.idDocument,
             normalisedQuery: classified.kind === 'personal-number' ? classified.normalised : null,

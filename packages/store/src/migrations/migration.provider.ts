@@ -13,6 +13,7 @@ import * as personDirectoryNames from './2026-12-04T03-person-directory-names.js
 import * as holderSessions from './2026-12-04T10-holder-sessions.js';
 import * as cardStock from './2026-12-04T11-card-stock.js';
 import * as extensions from './2026-12-04T12-extensions.js';
+import * as branchesGeneration from './2026-12-04T20-branches-generation.js';
 
 /** Every migration, by name; listed here rather than read from disk so that bundling cannot lose one. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -30,6 +31,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026-12-04T10-holder-sessions': holderSessions,
   '2026-12-04T11-card-stock': cardStock,
   '2026-12-04T12-extensions': extensions,
+  '2026-12-04T20-branches-generation': branchesGeneration,
 };
 
 export const staticMigrationProvider = (

@@ -20,7 +20,7 @@ export interface OrderStateChange {
   readonly stateChangedAt: Instant;
 }
 
-const toOrder = (row: Selectable<OrdersTable>): StoredOrder => ({
+export const toOrder = (row: Selectable<OrdersTable>): StoredOrder => ({
   id: row.id,
   recipient: {
     hsaId: row.recipient_hsa_id,

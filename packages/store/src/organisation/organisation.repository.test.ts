@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BRANCHES } from '../test-support/store-fixtures.js';
 import { createTestStore, DIALECTS, type TestStore } from '../test-support/test-stores.js';
-import { listBranches, upsertBranches } from './organisation.repository.js';
+import { branchesGeneration, listBranches, upsertBranches } from './organisation.repository.js';
 
 describe.each(DIALECTS)('organisation repository on %s', (dialect) => {
   let store: TestStore;
@@ -45,5 +45,48 @@ describe.each(DIALECTS)('organisation repository on %s', (dialect) => {
     await expect(
       upsertBranches(store.db, [{ id: 'orphan', parentId: 'nowhere', name: 'x' }]),
     ).rejects.toThrow();
+  });
+});
+
+describe.each(DIALECTS)('branch reads by key and the count of writes on %s', (dialect) => {
+  let store: TestStore;
+  beforeAll(async () => {
+    store = await createTestStore(dialect);
+  });
+  afterAll(() => store?.dispose());
+
+  it('counts each write of branches, and not a read', async () => {
+    const before = await branchesGeneration(store.db);
+    await upsertBranches(store.db, BRANCHES);
+    const after = await branchesGeneration(store.db);
+    expect(after).toBe(before + 1);
+    await listBranches(store.db);
+    expect(await branchesGeneration(store.db)).toBe(after);
+    await upsertBranches(store.db, [{ id: 'renamed', parentId: null, name: 'Ny' }]);
+    expect(await branchesGeneration(store.db)).toBe(after + 1);
+  });
+
+  it('counts a write made in a transaction only when it commits', async () => {
+    const before = await branchesGeneration(store.db);
+    await expect(
+      store.db.transaction().execute(async (trx) => {
+        await upsertBranches(trx, [{ id: 'kept-out', parentId: null, name: 'x' }]);
+        throw new Error('rolled back');
+      }),
+    ).rejects.toThrow('rolled back');
+    expect(await branchesGeneration(store.db)).toBe(before);
+    expect((await listBranches(store.db)).map((b) => b.id)).not.toContain('kept-out');
+    await store.db
+      .transaction()
+      .execute((trx) => upsertBranches(trx, [{ id: 'kept', parentId: null, name: 'y' }]));
+    expect(await branchesGeneration(store.db)).toBe(before + 1);
+  });
+
+  it('counts a failed write outside a transaction, whose first chunks stay written', async () => {
+    const before = await branchesGeneration(store.db);
+    await expect(
+      upsertBranches(store.db, [{ id: 'orphan', parentId: 'nowhere', name: 'x' }]),
+    ).rejects.toThrow();
+    expect(await branchesGeneration(store.db)).toBe(before + 1);
   });
 });

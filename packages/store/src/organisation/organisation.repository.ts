@@ -24,21 +24,50 @@ const parentsFirst = (branches: readonly Branch[]): Branch[] => {
   return ordered;
 };
 
-/** Inserts new branches and renames or moves existing ones. Parents must be given or already stored. */
+/**
+ * Inserts new branches and renames or moves existing ones. Parents must be given or already stored.
+ * Counts the write in branches_generation after the branches, so that a reader who sees the new
+ * count also sees them; also after a failed write outside a transaction, whose first chunks stay.
+ */
 export async function upsertBranches(db: Db, branches: readonly Branch[]): Promise<void> {
   const ordered = parentsFirst(branches);
-  for (let i = 0; i < ordered.length; i += CHUNK) {
-    await db
-      .insertInto('branches')
-      .values(ordered.slice(i, i + CHUNK).map((b) => ({ id: b.id, parent_id: b.parentId, name: b.name })))
-      .onConflict((oc) =>
-        oc.column('id').doUpdateSet((eb) => ({
-          parent_id: eb.ref('excluded.parent_id'),
-          name: eb.ref('excluded.name'),
-        })),
-      )
-      .execute();
+  try {
+    for (let i = 0; i < ordered.length; i += CHUNK) {
+      await db
+        .insertInto('branches')
+        .values(ordered.slice(i, i + CHUNK).map((b) => ({ id: b.id, parent_id: b.parentId, name: b.name })))
+        .onConflict((oc) =>
+          oc.column('id').doUpdateSet((eb) => ({
+            parent_id: eb.ref('excluded.parent_id'),
+            name: eb.ref('excluded.name'),
+          })),
+        )
+        .execute();
+    }
+  } catch (error) {
+    // In a transaction the whole write rolls back (and PostgreSQL refuses further statements).
+    if (!db.isTransaction) await countWrite(db).catch(() => undefined);
+    throw error;
   }
+  await countWrite(db);
+}
+
+const countWrite = async (db: Db): Promise<void> => {
+  await db
+    .updateTable('branches_generation')
+    .set((eb) => ({ generation: eb('generation', '+', 1) }))
+    .where('id', '=', 1)
+    .execute();
+};
+
+/** How many times the branches were written: unchanged means the tree read before still holds. */
+export async function branchesGeneration(db: Db): Promise<number> {
+  const row = await db
+    .selectFrom('branches_generation')
+    .select('generation')
+    .where('id', '=', 1)
+    .executeTakeFirst();
+  return Number(row?.generation ?? 0);
 }
 
 export async function listBranches(db: Db): Promise<Branch[]> {

@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertOrder, listOrdersForRecipient } from '../order/order.repository.js';
 import { StoreError } from '../store-error.js';
-import { aPerson, hsa, pnr, seedOrganisation, T0 } from '../test-support/store-fixtures.js';
+import { anOrder, aPerson, card, hsa, pnr, seedOrganisation, T0 } from '../test-support/store-fixtures.js';
 import { createTestStore, DIALECTS, type TestStore } from '../test-support/test-stores.js';
 import {
+  findPersonWithOrders,
   getPersonByHsaId,
   getPersonByPersonalNumber,
   insertPerson,
@@ -53,6 +55,29 @@ describe.each(DIALECTS)('person repository on %s', (dialect) => {
   it('finds a person by personal number', async () => {
     expect(await getPersonByPersonalNumber(store.db, bertil.personalNumber?.value ?? '')).toEqual(bertil);
     expect(await getPersonByPersonalNumber(store.db, '190001011234')).toBeNull();
+  });
+
+  it('finds a person with their branch name and orders in one statement, by HSA-id or personal number', async () => {
+    await insertOrder(store.db, anOrder('order-b1', bertil, { cardNumber: card(41), createdAt: T0 }));
+    await insertOrder(
+      store.db,
+      anOrder('order-b2', bertil, { cardNumber: card(42), createdAt: T0 + 60_000 }),
+    );
+    const orders = await listOrdersForRecipient(store.db, bertil.hsaId);
+    const expected = { person: bertil, branchName: 'Kliniken', orders };
+    expect(orders.map((o) => o.id)).toEqual(['order-b2', 'order-b1']);
+    expect(await findPersonWithOrders(store.db, { hsaId: bertil.hsaId })).toEqual(expected);
+    expect(
+      await findPersonWithOrders(store.db, { personalNumber: bertil.personalNumber?.value ?? '' }),
+    ).toEqual(expected);
+    // Without orders: the person and their branch, no order made of the empty join.
+    expect(await findPersonWithOrders(store.db, { hsaId: foreign.hsaId })).toEqual({
+      person: foreign,
+      branchName: 'Annan förvaltning',
+      orders: [],
+    });
+    expect(await findPersonWithOrders(store.db, { hsaId: hsa('nobody') })).toBeNull();
+    expect(await findPersonWithOrders(store.db, { personalNumber: '190001011234' })).toBeNull();
   });
 
   it('answers null for an unknown HSA-id', async () => {
