@@ -1,9 +1,10 @@
 // The X.509 library's dependency injection needs the Reflect metadata polyfill loaded first.
 import 'reflect-metadata';
 import { createPublicKey, verify as nodeVerify, webcrypto } from 'node:crypto';
+import { CertificationRequest } from '@peculiar/asn1-csr';
+import { AsnConvert } from '@peculiar/asn1-schema';
 import { Pkcs10CertificateRequest } from '@peculiar/x509';
 import type { CardKeyType } from '@reservkort/domain';
-import { signedPart } from '../encoding/der-element.js';
 import { PkiError } from '../pki-error.js';
 
 /** A CSR larger than this is not a card's CSR: refuse it before parsing. */
@@ -63,7 +64,11 @@ const verifiedByNode = (csr: Pkcs10CertificateRequest): boolean | undefined => {
     algorithm.name === keyAlgorithm && (algorithm.name === 'ECDSA' || algorithm.name === 'RSASSA-PKCS1-v1_5');
   if (!sameKind || hash === undefined) return undefined;
   const key = createPublicKey({ key: Buffer.from(csr.publicKey.rawData), format: 'der', type: 'spki' });
-  return nodeVerify(hash, signedPart(new Uint8Array(csr.rawData)), key, new Uint8Array(csr.signature));
+  // The signed bytes as they came, kept by the ASN.1 schema while parsing (never re-encoded).
+  const request = AsnConvert.parse(csr.rawData, CertificationRequest);
+  const signed =
+    request.certificationRequestInfoRaw ?? AsnConvert.serialize(request.certificationRequestInfo);
+  return nodeVerify(hash, new Uint8Array(signed), key, new Uint8Array(csr.signature));
 };
 
 /**
