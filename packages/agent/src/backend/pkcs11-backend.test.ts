@@ -233,6 +233,59 @@ describe('PKCS#11 backend on SoftHSM2', () => {
     expect((await f.backend.cardInfo(f.readerId)).cardNumber).toBe(CARD);
   });
 
+  it('believes a card gone from its token slot only when it stays gone: a moment away is no event', async () => {
+    // SoftHSM2 loses a token for a look while its files are rewritten; a token directory moved out
+    // and back stands in for that moment, so the carrying is tested without racing a writer.
+    const watcher = await Pkcs11Backend.open({
+      module: f.hsm.module,
+      pollIntervalMs: 20,
+      vanishConfirmMs: 1500,
+    });
+    backends.push(watcher);
+    const events: BackendEvent[] = [];
+    const unsubscribe = watcher.subscribe((event) => events.push(event));
+    await removeCardToken(f.hsm, CARD);
+    // Asked while the card is away, the backend waits for a settled look instead of saying "gone".
+    const asked = watcher.readers();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await restoreCardToken(f.hsm, CARD);
+    expect((await asked).find((r) => r.id === f.readerId)?.card?.cardNumber).toBe(CARD);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(events).toEqual([]);
+
+    // Gone for good: believed once the confirmation time has passed, and then at once for a caller.
+    const removedAt = performance.now();
+    await removeCardToken(f.hsm, CARD);
+    await expect.poll(() => events.map((e) => e.type), { timeout: 5000 }).toEqual(['card-removed']);
+    expect(performance.now() - removedAt).toBeGreaterThanOrEqual(1500);
+    expect((await codeOf(watcher.cardInfo(f.readerId))).code).toBe('CARD_MISSING');
+    unsubscribe();
+  });
+
+  it('puts a card swapped in while the old one is not yet believed gone into the old one’s place', async () => {
+    const watcher = await Pkcs11Backend.open({
+      module: f.hsm.module,
+      pollIntervalMs: 20,
+      vanishConfirmMs: 5000,
+    });
+    backends.push(watcher);
+    const events: BackendEvent[] = [];
+    const unsubscribe = watcher.subscribe((event) => events.push(event));
+    const other = '9752278900000000033' as CardNumber;
+    await removeCardToken(f.hsm, CARD);
+    await createCardToken(f.hsm, { cardNumber: other, pin1: PINS.pin1, puk: PINS.puk });
+    await expect
+      .poll(async () => (await watcher.readers()).map((r) => [r.id, r.card?.cardNumber ?? null]), {
+        timeout: 3000,
+      })
+      .toEqual([[f.readerId, other]]);
+    unsubscribe();
+    expect(events.map((e) => `${e.type} ${e.readerId} ${e.cardNumber}`)).toEqual([
+      `card-removed ${f.readerId} ${CARD}`,
+      `card-inserted ${f.readerId} ${other}`,
+    ]);
+  });
+
   it('keeps both private keys on the card, sensitive and never extractable, and signs verifiably', async () => {
     const auth = await f.backend.generateKey(f.readerId, CARD, 'auth', PINS.pin1, 'rsa-2048');
     const sign = await f.backend.generateKey(f.readerId, CARD, 'sign', PINS.pin1, 'ecdsa-p256');

@@ -43,6 +43,11 @@ export interface Pkcs11BackendOptions {
   /** How often readers are looked at while someone listens for events (default 250 ms). */
   readonly pollIntervalMs?: number;
   readonly now?: () => number;
+  /**
+   * How long a card must stay gone from a token slot before it is believed gone (default 300 ms);
+   * see Pkcs11Backend.scan.
+   */
+  readonly vanishConfirmMs?: number;
   /** Where wrong PIN/PUK counts survive a restart; null (the default) keeps them in memory. */
   readonly stateFile?: string | null;
 }
@@ -167,6 +172,8 @@ export class Pkcs11Backend implements CardBackend {
   private readonly numberCache = new Map<string, CardNumber>();
   /** Set when a token answered as if its module no longer knew it: look again from scratch. */
   private suspectStale = false;
+  /** Token slots whose card seemed gone, with when (monotonic ms) it was first missed. */
+  private readonly vanished = new Map<ReaderId, number>();
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
   private closing: Promise<void> | null = null;
@@ -177,6 +184,7 @@ export class Pkcs11Backend implements CardBackend {
     private readonly counters: PinCounterStore,
     private readonly pollIntervalMs: number,
     private readonly now: () => number,
+    private readonly vanishConfirmMs: number,
   ) {}
 
   static async open(options: Pkcs11BackendOptions): Promise<Pkcs11Backend> {
@@ -199,6 +207,7 @@ export class Pkcs11Backend implements CardBackend {
         counters,
         options.pollIntervalMs ?? 250,
         options.now ?? Date.now,
+        options.vanishConfirmMs ?? 300,
       );
       // The first look is the baseline that events are told against.
       await module.exclusive(() => backend.scan());
@@ -222,7 +231,7 @@ export class Pkcs11Backend implements CardBackend {
 
   async readers(): Promise<readonly ReaderInfo[]> {
     this.assertOpen();
-    const slots = await this.module.exclusive(() => this.scan());
+    const slots = await this.module.exclusive(() => this.settledScan());
     return [...slots.values()].map((slot) => ({
       id: slot.id,
       name: slot.name,
@@ -516,20 +525,42 @@ export class Pkcs11Backend implements CardBackend {
   private scan(watching = false): Map<ReaderId, SlotView> {
     const first = this.readSlots();
     let found = first.slots;
-    const awaiting = [...this.known.values()].some((slot) => slot.handle === null);
+    const awaiting = this.vanished.size > 0 || [...this.known.values()].some((slot) => slot.handle === null);
     if (first.stale || awaiting || this.suspectStale || (watching && !first.readers)) {
       this.suspectStale = false;
       // Refused while the CA's key store in this process holds the module: then this look must do.
       if (this.module.reinitialise()) found = this.readSlots().slots;
     }
     // SoftHSM2 reads each token from its files at C_Initialize; a file being rewritten or moved at
-    // that moment leaves the token out, or its slot without one, for that one look. A card that
-    // seems gone, or a token slot that seems empty, is looked for once more before it is believed:
-    // a statement must not say that a card the station holds is not there.
+    // that moment leaves the token out, or its slot without one, for that look. A card that seems
+    // gone, or a token slot that seems empty, is looked for once more at once, and then believed
+    // gone only when it is still missing `vanishConfirmMs` later (placeReaders carries it until
+    // then): a statement must not say that a card the station holds is not there, and a file
+    // written for a while (a card being personalised) may be caught mid-write by two looks in a row.
     if (this.unsure(found) && this.module.reinitialise()) found = this.readSlots().slots;
     const slots = this.placeReaders(found);
     this.report(this.known, slots);
     this.known = slots;
+    return slots;
+  }
+
+  /**
+   * A look that has settled: while a card the caller may ask about is only possibly gone, waits
+   * until its absence is confirmed or it is back, looking again each time. Callers that act on the
+   * answer (a statement, an operation on the card) use this; the poller takes each look as it is.
+   */
+  private async settledScan(readerId?: ReaderId): Promise<Map<ReaderId, SlotView>> {
+    let slots = this.scan();
+    // Bounded: a card flickering without end is reported as the last look saw it.
+    for (let round = 0; round < 4; round++) {
+      const since =
+        readerId === undefined ? [...this.vanished.values()] : [this.vanished.get(readerId) ?? Number.NaN];
+      const pending = since.filter((at) => !Number.isNaN(at));
+      if (pending.length === 0) break;
+      const wait = Math.min(...pending) + this.vanishConfirmMs - performance.now();
+      await new Promise((resolve) => setTimeout(resolve, Math.max(1, Math.ceil(wait))));
+      slots = this.scan();
+    }
     return slots;
   }
 
@@ -553,8 +584,22 @@ export class Pkcs11Backend implements CardBackend {
   private placeReaders(found: ReadonlyMap<string, SlotView>): Map<ReaderId, SlotView> {
     const placed = new Map<ReaderId, SlotView>();
     const unplaced = new Map(found);
+    const at = performance.now();
+    const carried = new Set<ReaderId>();
     for (const previous of this.known.values()) {
       const current = unplaced.get(previous.slot);
+      // A card gone from its token slot is carried, as it was, until its absence is confirmed.
+      if (previous.fixed && previous.handle !== null && previous.token !== null && current?.token == null) {
+        const since = this.vanished.get(previous.id) ?? at;
+        if (at - since < this.vanishConfirmMs) {
+          this.vanished.set(previous.id, since);
+          unplaced.delete(previous.slot);
+          placed.set(previous.id, previous);
+          carried.add(previous.id);
+          continue;
+        }
+      }
+      this.vanished.delete(previous.id);
       if (current !== undefined) {
         unplaced.delete(previous.slot);
         placed.set(previous.id, { ...current, id: previous.id, held: previous.held || current.held });
@@ -565,9 +610,13 @@ export class Pkcs11Backend implements CardBackend {
       placed.set(previous.id, { ...previous, handle: null, token: null });
     }
     for (const slot of unplaced.values()) {
+      // Into an empty place, else into one whose card seems gone: another card arriving while
+      // one is away is the card swapped, not a reader more.
       const empty = slot.fixed
-        ? [...placed.values()].find((place) => place.fixed && place.handle === null)
+        ? ([...placed.values()].find((place) => place.fixed && place.handle === null) ??
+          [...placed.values()].find((place) => carried.has(place.id)))
         : undefined;
+      if (empty !== undefined && carried.delete(empty.id)) this.vanished.delete(empty.id);
       let id = empty?.id ?? slot.id;
       // A token back after its place was taken: its own slot id already names that place.
       for (let n = 2; empty === undefined && placed.has(id); n++) id = `${slot.id}-${n}`;
@@ -731,7 +780,7 @@ export class Pkcs11Backend implements CardBackend {
       this.assertOpen();
       let slot: SlotView | undefined;
       try {
-        slot = this.scan().get(readerId);
+        slot = (await this.settledScan(readerId)).get(readerId);
       } catch (error) {
         throw agentError(
           'CARD_ERROR',

@@ -187,13 +187,20 @@ describe.each(DIALECTS)('issuance intents on %s', (dialect) => {
     // SQLite allows one store per file and process: the race is PostgreSQL's to show.
     const other = dialect === 'postgres' ? await openStore({ url: store.url }) : store;
     try {
+      // The close starts once the certificate's insert has run, its transaction still open:
+      // a fixed delay instead would let a slow first connection lose the race under load.
+      let inserted!: () => void;
+      const certificateInserted = new Promise<void>((resolve) => {
+        inserted = resolve;
+      });
       const outcomes = await Promise.allSettled([
         other.db.transaction().execute(async (trx) => {
           await insertCertificate(trx, aCertificate('r1', 'loa3', { intentId: auth.id }));
+          inserted();
           await new Promise((resolve) => setTimeout(resolve, 50));
         }),
         (async () => {
-          await new Promise((resolve) => setTimeout(resolve, 10));
+          await certificateInserted;
           await store.db.transaction().execute(async (trx) => {
             await closeIntent(trx, auth.id, T0 + 1);
             return listCertificatesOfIntent(trx, auth.id);
