@@ -41,6 +41,24 @@ export interface DownloadState {
   readonly dialogs: { readonly [D in PinDialog]: DialogState };
 }
 
+/**
+ * What the administrator's screen showed right after a timeline entry: the step, both readers with
+ * the card in each and whose it is, the PIN dialogs, the fault. A replay plays these back; entries
+ * recorded before scenes existed lack one, and the replay says so instead of guessing.
+ */
+export interface TimelineScene {
+  readonly step: Step;
+  readonly status: FlowStatus;
+  readonly readers: Readers;
+  readonly download: {
+    readonly phase: DownloadState['phase'];
+    readonly dialogs: DownloadState['dialogs'];
+  } | null;
+  readonly pending: FlowState['pending'];
+  readonly fault: ErrorCode | null;
+  readonly deadline: Instant | null;
+}
+
 /** One line of the flow's timeline: what happened, at which step, and the codes raised. */
 export interface TimelineEntry {
   readonly at: Instant;
@@ -49,6 +67,8 @@ export interface TimelineEntry {
   readonly event: FlowEventType | 'flow-started' | 'station-reported';
   readonly codes: readonly ErrorCode[];
   readonly details?: ErrorDetails;
+  /** The scene after the entry; absent in entries recorded before scenes were kept. */
+  readonly scene?: TimelineScene;
 }
 
 export interface FlowState {
@@ -104,8 +124,25 @@ const readerDetails = (readers: Readers): ErrorDetails => ({
   card2: readers[2].card !== null,
 });
 
+/** The scene a state shows, for its newest timeline entry. */
+export const sceneOf = (state: FlowState): TimelineScene => ({
+  step: state.step,
+  status: state.status,
+  readers: state.readers,
+  download: state.download === null ? null : { phase: state.download.phase, dialogs: state.download.dialogs },
+  pending: state.pending,
+  fault: state.fault?.code ?? null,
+  deadline: state.deadline,
+});
+
 /** A new flow on the login screen, with the readers as the agent reports them now. */
-export const startFlow = (flowId: string, readers: Readers, at: Instant): FlowState => ({
+export const startFlow = (flowId: string, readers: Readers, at: Instant): FlowState => {
+  const state = bareFlow(flowId, readers, at);
+  const first = state.timeline[0];
+  return first === undefined ? state : { ...state, timeline: [{ ...first, scene: sceneOf(state) }] };
+};
+
+const bareFlow = (flowId: string, readers: Readers, at: Instant): FlowState => ({
   flowId,
   status: 'active',
   step: 0,
@@ -137,7 +174,8 @@ export const restartFlow = (previous: FlowState, flowId: string, at: Instant): F
   if (login === null || previous.loginCardRemovedAt !== null) return fresh;
   const card = previous.readers[login.reader].card;
   if (card?.cardNumber !== login.cardNumber) return fresh;
-  return { ...fresh, step: 1, login: { ...login, at } };
+  const resumed: FlowState = { ...fresh, step: 1, login: { ...login, at } };
+  return { ...resumed, timeline: resumed.timeline.map((entry) => ({ ...entry, scene: sceneOf(resumed) })) };
 };
 
 export const isEnded = (state: FlowState): boolean => state.status !== 'active';

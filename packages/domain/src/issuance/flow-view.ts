@@ -41,7 +41,8 @@ export const viewOf = (state: FlowState, now: Instant): FlowView => ({
   order: state.order,
   controls: flowControls(state, now),
   fault: state.fault,
-  timeline: state.timeline,
+  // The page needs what happened, not the scenes a replay plays back: they stay out of every answer.
+  timeline: state.timeline.map(({ scene: _scene, ...entry }) => entry),
   readers: state.readers,
   download: state.download,
   pending: state.pending,

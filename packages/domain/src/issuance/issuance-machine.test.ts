@@ -164,6 +164,37 @@ describe('readers and cards', () => {
   });
 });
 
+describe('scenes for replay', () => {
+  it('keeps with every entry what the screen showed after it: step, readers and cards, dialogs, fault', () => {
+    const driver = new FlowDriver().to(6);
+    driver.send({ type: 'dialog-shown', dialog: 'auth' });
+    driver.send({ type: 'card-removed', reader: 2 });
+    const timeline = driver.state.timeline;
+    expect(timeline.every((entry) => entry.scene !== undefined)).toBe(true);
+    expect(timeline[0]?.scene).toMatchObject({ step: 0, status: 'active', fault: null, download: null });
+    // Each scene is the state right after its entry, not before it.
+    const shown = timeline.find((entry) => entry.event === 'dialog-shown');
+    expect(shown?.scene?.download).toEqual({
+      phase: 'key-generation',
+      dialogs: { auth: 'shown', sign: 'waiting' },
+    });
+    expect(shown?.scene?.readers[2].card?.cardNumber).toBe(RESERVE_CARD);
+    const pulled = timeline.at(-1);
+    expect(pulled?.codes).toContain('CARD_REMOVED_DURING_DOWNLOAD');
+    expect(pulled?.scene).toMatchObject({
+      step: 6,
+      fault: 'CARD_REMOVED_DURING_DOWNLOAD',
+      readers: { 1: { card: { cardNumber: ADMIN_CARD } }, 2: { connected: true, card: null } },
+    });
+  });
+
+  it('gives a restarted flow’s first entry the scene it starts from', () => {
+    const driver = new FlowDriver().to(3);
+    const restarted = restartFlow(driver.state, 'flow-2', driver.now);
+    expect(restarted.timeline[0]?.scene).toMatchObject({ step: restarted.step, readers: restarted.readers });
+  });
+});
+
 describe('login', () => {
   it('needs the login card to be in the named reader', () => {
     const driver = new FlowDriver();

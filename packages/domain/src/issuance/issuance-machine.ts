@@ -12,6 +12,7 @@ import {
   isEnded,
   type ReaderState,
   reserveReader,
+  sceneOf,
   type TimelineEntry,
 } from './flow-state.js';
 import { twoReadersThroughout } from './reader-log.js';
@@ -534,10 +535,11 @@ export const applyFlowEvent = (
     codes: raised.map((e) => e.code),
     ...(Object.keys(details).length > 0 ? { details } : {}),
   };
+  const scened: TimelineEntry = { ...entry, scene: sceneOf(outcome.state) };
   return ok({
-    state: { ...outcome.state, timeline: [...outcome.state.timeline, entry] },
+    state: { ...outcome.state, timeline: [...outcome.state.timeline, scened] },
     raised,
-    entry,
+    entry: scened,
     effects: outcome.effects ?? [],
   });
 };
