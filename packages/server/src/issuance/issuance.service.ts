@@ -253,7 +253,10 @@ export class IssuanceService {
         kinds: ['readers'],
         now,
       });
-      const body = verified.payload.body as { readers: { 1: ReaderFact; 2: ReaderFact } };
+      const body = verified.payload.body as {
+        readers: { 1: ReaderFact; 2: ReaderFact };
+        agent?: { version: string; packaging: string };
+      };
       const facts = body.readers;
       const domainReaders: Readers = {
         1: await this.withOwner(trx, readerState(facts[1]), session.hsaId),
@@ -292,6 +295,7 @@ export class IssuanceService {
         stationId: station,
         stationNonce: next,
         loginInsertions: facts[loginReader].card?.insertions ?? null,
+        agent: body.agent ?? null,
       });
       await appendAudit(trx, {
         at: now,
@@ -354,6 +358,7 @@ export class IssuanceService {
       stationId: previous.stationId,
       stationNonce,
       loginInsertions: previous.loginInsertions,
+      agent: previous.agent,
     });
     return {
       view: viewOf(state, now),
