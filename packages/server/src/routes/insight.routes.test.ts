@@ -171,7 +171,7 @@ describe('the insight routes', () => {
     const urls = [
       '/api/insights',
       '/api/insights.csv',
-      '/api/insights/flows?figure=perDay&key=' + new Date(h.clock.now()).toISOString().slice(0, 10),
+      `/api/insights/flows?figure=perDay&key=${new Date(h.clock.now()).toISOString().slice(0, 10)}`,
       '/api/insights/flows?figure=byCode&key=CARD_REMOVED_DURING_DOWNLOAD&outcome=failed',
       '/api/insights/flows?figure=byAgent&key=1.4.0/msi',
       '/api/insights/cases',
