@@ -198,6 +198,7 @@ export const run = async (): Promise<void> => {
         station_nonce: null,
         branch_id: `b${station % BRANCHES}`,
         reached_step: facts.reachedStep,
+        code_count: facts.codes.length,
         agent_version: agent?.[0] ?? null,
         agent_packaging: agent?.[1] ?? null,
       });
