@@ -315,3 +315,16 @@ export async function activeFlowForOrder(db: Db, orderId: string): Promise<Store
     .executeTakeFirst();
   return row === undefined ? null : toFlow(row);
 }
+
+/**
+ * Records the card agent of a flow that has none yet (from a later signed report, e.g. in a support
+ * case). A fact beside the flow's state, not a change of it: the version is left alone.
+ */
+export async function recordFlowAgentIfUnknown(db: Db, flowId: string, agent: FlowAgent): Promise<void> {
+  await db
+    .updateTable('flows')
+    .set({ agent_version: agent.version, agent_packaging: agent.packaging })
+    .where('id', '=', flowId)
+    .where('agent_version', 'is', null)
+    .execute();
+}
