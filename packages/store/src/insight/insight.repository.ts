@@ -144,6 +144,11 @@ const flowsOf = (db: Db, filter: InsightFilter) => {
 
 const num = (value: unknown): number => Number(value ?? 0);
 
+/** The same order on both dialects, whatever their collation. */
+const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+const compareKnown = (a: string | null, b: string | null): number =>
+  a === b ? 0 : a === null ? 1 : b === null ? -1 : compareText(a, b);
+
 /** Every figure's counts for the filter, in a handful of indexed queries. */
 export async function insightCounts(db: Db, filter: InsightFilter): Promise<InsightCounts> {
   const local = localStart(filter.localTime);
@@ -173,38 +178,71 @@ export async function insightCounts(db: Db, filter: InsightFilter): Promise<Insi
     .orderBy('c.step')
     .execute();
 
-  const byStation = await flowsOf(db, filter)
-    .innerJoin('stations as s', 's.id', 'f.station_id')
+  // Stations, agents and step 7 in one pass over the flows: a few hundred groups at most.
+  const groups = await flowsOf(db, filter)
     .select([
-      's.id as stationId',
-      's.name as stationName',
-      sql<number>`count(*)`.as('flows'),
-      sql<number>`sum(${failed})`.as('failed'),
-    ])
-    .groupBy(['s.id', 's.name'])
-    .orderBy('s.name')
-    .orderBy('s.id')
-    .execute();
-
-  const byAgent = await flowsOf(db, filter)
-    .select([
+      'f.station_id as stationId',
       'f.agent_version as version',
       'f.agent_packaging as packaging',
       sql<number>`count(*)`.as('flows'),
       sql<number>`sum(${failed})`.as('failed'),
+      sql<number>`sum(case when f.reached_step >= 7 then 1 else 0 end)`.as('reached'),
     ])
-    .groupBy(['f.agent_version', 'f.agent_packaging'])
-    .orderBy('f.agent_version')
-    .orderBy('f.agent_packaging')
+    .groupBy(['f.station_id', 'f.agent_version', 'f.agent_packaging'])
     .execute();
-
-  const ack = await flowsOf(db, filter)
+  // ACK_TIMEOUT is raised at step 7 only: its flows are found from the code's side of the index.
+  const ackTimeouts = await flowsOf(db, filter)
+    .innerJoin('flow_codes as c', 'c.flow_id', 'f.id')
+    .where('c.code', '=', 'ACK_TIMEOUT')
     .where('f.reached_step', '>=', 7)
-    .select([
-      sql<number>`count(*)`.as('reached'),
-      sql<number>`sum(${failedOf('ACK_TIMEOUT')})`.as('timeouts'),
-    ])
+    .select(sql<number>`count(*)`.as('n'))
     .executeTakeFirst();
+  const stationIds = [...new Set(groups.map((g) => g.stationId).filter((id): id is string => id !== null))];
+  const names = new Map(
+    stationIds.length === 0
+      ? []
+      : (await db.selectFrom('stations').select(['id', 'name']).where('id', 'in', stationIds).execute()).map(
+          (s) => [s.id, s.name] as const,
+        ),
+  );
+  const stations = new Map<
+    string,
+    { stationId: string; stationName: string; flows: number; failed: number }
+  >();
+  const agents = new Map<
+    string,
+    { version: string | null; packaging: string | null; flows: number; failed: number }
+  >();
+  let reachedStep7 = 0;
+  for (const g of groups) {
+    const flows = num(g.flows);
+    const failedFlows = num(g.failed);
+    reachedStep7 += num(g.reached);
+    const name = g.stationId === null ? undefined : names.get(g.stationId);
+    if (g.stationId !== null && name !== undefined) {
+      const station = stations.get(g.stationId) ?? {
+        stationId: g.stationId,
+        stationName: name,
+        flows: 0,
+        failed: 0,
+      };
+      station.flows += flows;
+      station.failed += failedFlows;
+      stations.set(g.stationId, station);
+    }
+    const key = JSON.stringify([g.version, g.packaging]);
+    const agent = agents.get(key) ?? { version: g.version, packaging: g.packaging, flows: 0, failed: 0 };
+    agent.flows += flows;
+    agent.failed += failedFlows;
+    agents.set(key, agent);
+  }
+  const byStation = [...stations.values()].sort(
+    (a, b) => compareText(a.stationName, b.stationName) || compareText(a.stationId, b.stationId),
+  );
+  // Known versions first, in order; the unknown agent last.
+  const byAgent = [...agents.values()].sort(
+    (a, b) => compareKnown(a.version, b.version) || compareKnown(a.packaging, b.packaging),
+  );
 
   return {
     perDayHour: dayHour.map((r) => ({
@@ -216,19 +254,9 @@ export async function insightCounts(db: Db, filter: InsightFilter): Promise<Insi
     })),
     byCode: byCode.map((r) => ({ code: r.code, flows: num(r.flows) })),
     byStep: byStep.map((r) => ({ step: num(r.step), flows: num(r.flows) })),
-    byStation: byStation.map((r) => ({
-      stationId: r.stationId,
-      stationName: r.stationName,
-      flows: num(r.flows),
-      failed: num(r.failed),
-    })),
-    byAgent: byAgent.map((r) => ({
-      version: r.version,
-      packaging: r.packaging,
-      flows: num(r.flows),
-      failed: num(r.failed),
-    })),
-    ackTimeout: { reachedStep7: num(ack?.reached), ackTimeouts: num(ack?.timeouts) },
+    byStation,
+    byAgent,
+    ackTimeout: { reachedStep7, ackTimeouts: num(ackTimeouts?.n) },
   };
 }
 

@@ -95,7 +95,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
     .createIndex('flows_id_created_at_idx')
     .on('flows')
-    .columns(['id', 'created_at', 'branch_id', 'station_id'])
+    .columns(['id', 'created_at', 'branch_id', 'station_id', 'reached_step'])
     .execute();
   await db.schema
     .createIndex('support_cases_resolved_at_idx')
