@@ -15,6 +15,7 @@ import {
 } from '@reservkort/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { anOrder, aPerson, card } from '../../../store/src/test-support/store-fixtures.js';
+import { DIALECTS } from '../../../store/src/test-support/test-stores.js';
 import { hashToken, SESSION_COOKIE } from '../auth/session.js';
 import { ADMIN2_CARD, createIssuanceHarness, type Harness } from '../test-support/issuance-harness.js';
 import { Page } from '../test-support/page.js';
@@ -28,7 +29,7 @@ const NOBODY = 'SE2321000016-nobd' as HsaId;
 /** The protected person: none of this may appear in any answer. */
 const HIDDEN = { given: 'Hemligförnamn', surname: 'Skyddadsson', local: 'hidn1' };
 
-describe('the insight routes', () => {
+describe.each(DIALECTS)('the insight routes on %s', (dialect) => {
   let h: Harness;
   const tokens: Record<string, string> = {};
   let hiddenHsaId = '';
@@ -48,7 +49,7 @@ describe('the insight routes', () => {
   const started = (body: { perDay: { started: number }[] }) => body.perDay.reduce((n, d) => n + d.started, 0);
 
   beforeAll(async () => {
-    h = await createIssuanceHarness({}, () => ({}), 'sqlite', {
+    h = await createIssuanceHarness({}, () => ({}), dialect, {
       operations: { mode: 'token', token: OPERATIONS_TOKEN, separateListener: false },
     });
     const db = h.ctx.store.db;
