@@ -459,7 +459,7 @@ export const en: LanguageCatalogue = {
     },
     PIN_INCORRECT: {
       title: 'Wrong PIN',
-      explanation: 'The PIN is not right. {triesLeft} tries are left before it is blocked.',
+      explanation: 'The PIN is not right. Tries left before it is blocked: {triesLeft}.',
       remedy: 'Enter the PIN again. It is in the envelope that came with the card.',
     },
     PIN_BLOCKED: {
@@ -476,7 +476,7 @@ export const en: LanguageCatalogue = {
     },
     PUK_INCORRECT: {
       title: 'Wrong PUK',
-      explanation: 'The PUK is not right. {triesLeft} tries are left before the card is locked for good.',
+      explanation: 'The PUK is not right. Tries left before the card is locked for good: {triesLeft}.',
       remedy: 'Enter the PUK from the envelope again.',
     },
     CARD_LOCKED: {
