@@ -108,7 +108,7 @@ describe('PIN change and PUK unblock dialogs of the card agent (Chromium)', () =
     await expect.poll(() => en.page.title()).toContain('Change PIN 1');
     await expectAccessible(en.page, 'change PIN, en');
     await type(en.page, '0000', '13572468', '13572468');
-    await expect.poll(() => status(en.page).textContent(), POLL).toBe('Wrong PIN. 2 tries left.');
+    await expect.poll(() => status(en.page).textContent(), POLL).toBe('Wrong PIN. Tries left: 2.');
     await en.page.screenshot({ path: join(SCREENSHOTS, 'agent-change-pin-wrong-en.png') });
     await type(en.page, '24681357', '13572468', '13572468');
     await expect.poll(() => f.agent.operation(en.operationId).state, POLL).toBe('done');
@@ -130,7 +130,7 @@ describe('PIN change and PUK unblock dialogs of the card agent (Chromium)', () =
     await type(en.page, '00000000', '86427531', '86427531');
     await expect
       .poll(() => status(en.page).textContent(), POLL)
-      .toBe('Wrong PUK. 10 tries left before the card is locked for good.');
+      .toBe('Wrong PUK. Tries left before the card is locked for good: 10.');
     await en.page.screenshot({ path: join(SCREENSHOTS, 'agent-unblock-pin-wrong-en.png') });
     await en.close();
 

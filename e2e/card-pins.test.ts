@@ -233,8 +233,10 @@ describe('Card and PINs: PIN change and PUK unblock in the agent, without loggin
       const wrongPuk = page.locator('#card-tools-dialog-error[data-code="PUK_INCORRECT"]');
       for (let left = 10; left >= 1; left--) {
         await typeInDialog(unblock, WRONG_PUK, '1357');
-        await expect.poll(() => status.textContent(), WAIT).toContain(`Wrong PUK. ${left} tries left`);
-        await expect.poll(() => wrongPuk.textContent(), WAIT).toContain(`${left} tries are left`);
+        await expect
+          .poll(() => status.textContent(), WAIT)
+          .toContain(`Wrong PUK. Tries left before the card is locked for good: ${left}.`);
+        await expect.poll(() => wrongPuk.textContent(), WAIT).toContain(`locked for good: ${left}.`);
       }
       await typeInDialog(unblock, WRONG_PUK, '1357');
       await expect.poll(() => status.textContent(), WAIT).toContain('locked for good');

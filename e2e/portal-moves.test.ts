@@ -190,7 +190,7 @@ describe('the issuance portal, moved through as a person would', () => {
         await dialog.locator('#ok').click();
         await expect
           .poll(() => dialog.locator('#status').textContent(), WAIT)
-          .toContain(attempt < 2 ? `${2 - attempt} tries left` : 'the portal says what to do now');
+          .toContain(attempt < 2 ? `Tries left: ${2 - attempt}` : 'the portal says what to do now');
       }
       await dialog.close();
       // The pre-flight reads the card's counters: the blocked PIN is said at once, login is not

@@ -153,10 +153,10 @@ export const DIALOG_JS = `(() => {
     return null;
   };
   const messages = {
-    PIN_INCORRECT: (d) => sv ? 'Fel PIN-kod. ' + d.triesLeft + ' försök kvar.' : 'Wrong PIN. ' + d.triesLeft + ' tries left.',
+    PIN_INCORRECT: (d) => sv ? 'Fel PIN-kod. ' + d.triesLeft + ' försök kvar.' : 'Wrong PIN. Tries left: ' + d.triesLeft + '.',
     PIN_BLOCKED: () => sv ? 'PIN-koden är spärrad och kortet kan inte användas förrän den låsts upp med PUK-koden. Stäng fönstret: portalen säger vad du gör nu.' : 'The PIN is blocked and the card cannot be used until it is unblocked with the PUK. Close this window: the portal says what to do now.',
     PIN_FORMAT: (d) => d.field === 'repeat' ? (sv ? 'De två nya PIN-koderna är inte lika. Skriv dem igen.' : 'The two new PINs differ. Type them again.') : d.pin === 'puk' || d.field === 'puk' ? (sv ? 'PUK-koden ska vara 8 siffror.' : 'The PUK must be 8 digits.') : (sv ? 'PIN-koden ska vara 4–8 siffror.' : 'The PIN must be 4–8 digits.'),
-    PUK_INCORRECT: (d) => sv ? 'Fel PUK-kod. ' + d.triesLeft + ' försök kvar innan kortet låses för gott.' : 'Wrong PUK. ' + d.triesLeft + ' tries left before the card is locked for good.',
+    PUK_INCORRECT: (d) => sv ? 'Fel PUK-kod. ' + d.triesLeft + ' försök kvar innan kortet låses för gott.' : 'Wrong PUK. Tries left before the card is locked for good: ' + d.triesLeft + '.',
     CARD_LOCKED: () => sv ? 'PUK-koden har angetts fel fler än tio gånger. Kortet är låst för gott och kan inte användas igen: det ska spärras och förstöras. Stäng fönstret.' : 'The PUK was entered wrongly more than ten times. The card is locked for good and cannot be used again: it is to be revoked and destroyed. Close this window.',
     CARD_REMOVED: () => sv ? 'Kortet togs ut.' : 'The card was removed.',
   };

@@ -91,6 +91,26 @@ describe('error catalogue', () => {
     );
   });
 
+  it('tells a reason in words of the language, and one it does not know as given', () => {
+    const interrupted = describeError(
+      { code: 'DOWNLOAD_FAILED', details: { reason: 'issuance-interrupted' } },
+      'sv',
+    );
+    expect(interrupted.explanation).toContain('(utfärdandet avbröts)');
+    expect(
+      describeError({ code: 'DOWNLOAD_FAILED', details: { reason: 'issuance-interrupted' } }, 'en')
+        .explanation,
+    ).toContain('(the issuance was interrupted)');
+    const revoked = describeError({ code: 'STATION_REVOKED', details: { reason: 'station revoked' } }, 'sv');
+    expect(revoked.explanation).toContain('(kortstationen är spärrad)');
+    expect(fillPlaceholders('({reason})', { reason: 'CKR_DEVICE_ERROR' }, 'sv')).toBe('(CKR_DEVICE_ERROR)');
+    // A reason named like an object's own property is no phrase.
+    expect(fillPlaceholders('({reason})', { reason: 'constructor' }, 'sv')).toBe('(constructor)');
+    // What a station statement is refused for reads in Swedish: none of those reasons stays English.
+    for (const reason of ['encoding', 'signature', 'station', 'flow', 'nonce', 'kind', 'seq', 'unsigned'])
+      expect(CATALOGUES.sv.reasons[reason], reason).toBeDefined();
+  });
+
   it('shows a dash for a detail it does not have', () => {
     expect(fillPlaceholders('kortnummer {expected}', undefined, 'sv')).toBe('kortnummer –');
     expect(fillPlaceholders('{a}/{b}', { a: '', b: true }, 'en')).toBe('–/true');

@@ -79,6 +79,11 @@ export const fillPlaceholders = (
     const value = details?.[key];
     // Whose card: in the catalogue's words; a card nobody is known for is named as such.
     if (key === 'owner') return cardOwnerText(value, language);
+    // A reason is a token from the server or the agent: in words where the catalogue has them.
+    if (key === 'reason' && typeof value === 'string') {
+      const reasons = CATALOGUES[language].reasons;
+      if (Object.hasOwn(reasons, value)) return reasons[value] ?? value;
+    }
     return value === undefined || value === '' ? '–' : formatValue(key, value, language);
   });
 

@@ -25,4 +25,9 @@ export interface LanguageCatalogue {
   readonly controls: { readonly [C in ControlId]: string };
   /** Whose card a card is, as the `{owner}` placeholder reads (e.g. "förra mottagarens kort"). */
   readonly cardOwners: { readonly [O in CardOwner]: string };
+  /**
+   * The `{reason}` placeholder in words: a reason is a short token the server or agent gives with a
+   * code (`issuance-interrupted`, `station revoked`). One not listed here reads as given.
+   */
+  readonly reasons: { readonly [reason: string]: string };
 }

@@ -55,6 +55,7 @@ const refuse = (reason: BureauRefusal): { ok: false; reason: BureauRefusal } => 
 
 interface Checked {
   readonly certificate: X509Certificate;
+  readonly facts: Facts;
   readonly publicKey: CryptoKey;
   /** The same key for node:crypto's one-shot verify. */
   readonly key: KeyObject;
@@ -73,6 +74,12 @@ interface Facts {
   readonly notAfter: number;
   readonly profile: boolean;
   readonly keys: { readonly publicKey: CryptoKey; readonly key: KeyObject } | null;
+  /** The subject's and extensions' values the two checks read: parsed once, not at every call. */
+  readonly spki: Uint8Array;
+  readonly serialNumbers: readonly string[];
+  readonly commonNames: readonly string[];
+  readonly units: readonly string[];
+  readonly cardNumberExtension: string | null;
 }
 
 /**
@@ -82,6 +89,10 @@ interface Facts {
  */
 const factsCache = new WeakMap<X509Certificate, Map<string, Facts>>();
 const FACTS_MAX = 2000;
+
+/** The values of one subject attribute. */
+const attribute = (certificate: X509Certificate, oid: string): string[] =>
+  certificate.subjectName.getField(oid).map(String);
 
 const readFacts = async (bureau: X509Certificate, der: Uint8Array): Promise<Facts | null> => {
   registerExtensions();
@@ -131,6 +142,11 @@ const readFacts = async (bureau: X509Certificate, der: Uint8Array): Promise<Fact
     notAfter: certificate.notAfter.getTime(),
     profile,
     keys,
+    spki: new Uint8Array(certificate.publicKey.rawData),
+    serialNumbers: attribute(certificate, OID.serialNumber),
+    commonNames: attribute(certificate, OID.commonName),
+    units: attribute(certificate, OID.organisationalUnit),
+    cardNumberExtension: certificate.getExtension(CardNumberExtension)?.cardNumber ?? null,
   };
 };
 
@@ -189,16 +205,13 @@ const checkIssued = async (
     ok: true,
     value: {
       certificate,
+      facts,
       publicKey: facts.keys.publicKey,
       key: facts.keys.key,
-      spki: new Uint8Array(certificate.publicKey.rawData),
+      spki: facts.spki,
     },
   };
 };
-
-/** The values of one subject attribute. */
-const attribute = (certificate: X509Certificate, oid: string): string[] =>
-  certificate.subjectName.getField(oid).map(String);
 
 /**
  * Checks the certificate a reserve card presents for its card authentication key: chain to the
@@ -212,11 +225,11 @@ export const verifyBureauCertificate = async (
 ): Promise<BureauCheck<BureauCardIdentity>> => {
   const checked = await checkIssued(ca, der, now, 'card-bureau');
   if (!checked.ok) return checked;
-  const { certificate } = checked.value;
-  const serials = attribute(certificate, OID.serialNumber);
-  const extension = certificate.getExtension(CardNumberExtension);
+  const { certificate, facts } = checked.value;
+  const serials = facts.serialNumbers;
   const parsed = parseCardNumber(serials[0] ?? '');
-  if (serials.length !== 1 || !parsed.ok || extension?.cardNumber !== parsed.value) return refuse('profile');
+  if (serials.length !== 1 || !parsed.ok || facts.cardNumberExtension !== parsed.value)
+    return refuse('profile');
   return {
     ok: true,
     value: {
@@ -240,9 +253,9 @@ export const verifyStationCertificate = async (
 ): Promise<BureauCheck<StationIdentity>> => {
   const checked = await checkIssued(ca, der, now, 'station');
   if (!checked.ok) return checked;
-  const { certificate } = checked.value;
-  const names = attribute(certificate, OID.commonName);
-  const units = attribute(certificate, OID.organisationalUnit);
+  const { certificate, facts } = checked.value;
+  const names = facts.commonNames;
+  const units = facts.units;
   const stationId = names[0] ?? '';
   const branchId = units[0] ?? '';
   if (names.length !== 1 || units.length !== 1 || !STATION_ID_PATTERN.test(stationId) || branchId === '') {

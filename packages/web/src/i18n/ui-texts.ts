@@ -1030,7 +1030,7 @@ const en: UiTexts = {
     card: 'Card in card reader 1: {card}',
     counters: 'Tries left, as the card reports them',
     puk: 'PUK',
-    triesLeft: '{n} tries left',
+    triesLeft: 'Tries left: {n}',
     blocked: 'Blocked',
     locked: 'Locked for good',
     change: 'Change {pin}',
