@@ -44,8 +44,8 @@ const SENT_DETAILS: { readonly [C in ErrorCode]?: readonly ErrorDetails[] } = {
   FLOW_ENDED: [{ status: 'aborted' }, { status: 'completed' }, { status: 'ack-timeout-revoked' }],
   TEXT_TOO_LONG: [{ max: 2000 }],
   INSIGHT_FILTER_INVALID: [
-    { field: 'from', reason: 'date' },
-    { field: 'branch', reason: 'unknown' },
+    { field: 'from', reason: 'from-date' },
+    { field: 'branch', reason: 'branch-unknown' },
   ],
   // The card's life: a batch line by its number, cards by their number, dates as YYYY-MM-DD.
   STOCK_LINE_INVALID: [

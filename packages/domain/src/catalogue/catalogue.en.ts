@@ -27,6 +27,19 @@ export const en: LanguageCatalogue = {
     'send-support-case': 'Send error report',
   },
   reasons: {
+    'from-date': 'the from date does not exist or is not written YYYY-MM-DD',
+    'to-date': 'the to date does not exist or is not written YYYY-MM-DD',
+    'from-after-to': 'the from date is after the to date',
+    'period-too-long': 'the period is longer than a year',
+    'branch-unknown': 'the organisation is not among those you have a role for',
+    'station-unknown': 'the card station is not among those you have a role for',
+    'code-unknown': 'the error code is not in the catalogue',
+    'figure-unknown': 'there is no such chart',
+    'outcome-unknown': 'there is no such outcome',
+    'key-missing': 'the bar is not given',
+    'key-out-of-range': 'the bar is not in the chart',
+    'key-unknown': 'the bar’s error code is not in the catalogue',
+    'key-not-version-packaging': 'the bar is to be given as version/packaging',
     encoding: 'bad encoding',
     'not JSON': 'not JSON',
     shape: 'wrong shape',
@@ -703,7 +716,7 @@ export const en: LanguageCatalogue = {
     INSIGHT_FILTER_INVALID: {
       title: 'The selection cannot be used',
       explanation:
-        'The selection for the insights is invalid ({field}: {reason}). The period is given as YYYY-MM-DD, from before to, at most one year; the organisation and card station must be ones you have a role for.',
+        'The selection for the insights cannot be used: {reason}. The period is given as YYYY-MM-DD, the from date before the to date, at most one year; the organisation and card station must be ones you have a role for.',
       remedy: 'Change the selection and try again.',
     },
   },

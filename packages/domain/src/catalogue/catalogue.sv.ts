@@ -27,6 +27,19 @@ export const sv: LanguageCatalogue = {
     'send-support-case': 'Skicka felanmälan',
   },
   reasons: {
+    'from-date': 'från-datumet finns inte eller är inte skrivet ÅÅÅÅ-MM-DD',
+    'to-date': 'till-datumet finns inte eller är inte skrivet ÅÅÅÅ-MM-DD',
+    'from-after-to': 'från-datumet ligger efter till-datumet',
+    'period-too-long': 'perioden är längre än ett år',
+    'branch-unknown': 'organisationen finns inte bland dem du har behörighet till',
+    'station-unknown': 'kortstationen finns inte bland dem du har behörighet till',
+    'code-unknown': 'felkoden finns inte i katalogen',
+    'figure-unknown': 'diagrammet finns inte',
+    'outcome-unknown': 'utfallet finns inte',
+    'key-missing': 'stapeln är inte angiven',
+    'key-out-of-range': 'stapeln finns inte i diagrammet',
+    'key-unknown': 'stapelns felkod finns inte i katalogen',
+    'key-not-version-packaging': 'stapeln ska anges som version/paketering',
     encoding: 'fel kodning',
     'not JSON': 'inte JSON',
     shape: 'fel form',
@@ -719,7 +732,7 @@ export const sv: LanguageCatalogue = {
     INSIGHT_FILTER_INVALID: {
       title: 'Urvalet går inte att använda',
       explanation:
-        'Urvalet för insikterna är ogiltigt ({field}: {reason}). Perioden anges som ÅÅÅÅ-MM-DD, från före till, högst ett år; organisation och kortstation måste vara sådana du har behörighet till.',
+        'Urvalet för insikterna går inte att använda: {reason}. Perioden anges som ÅÅÅÅ-MM-DD, från-datumet före till-datumet, högst ett år; organisation och kortstation måste vara sådana du har behörighet till.',
       remedy: 'Ändra urvalet och försök igen.',
     },
   },

@@ -70,6 +70,7 @@ export const percentile = (sorted: readonly number[], p: number): number | null 
   return sorted[rank - 1] ?? null;
 };
 
+/** `reason` is a token the catalogues put in words (`from-date`, `branch-unknown` …). */
 const invalid = (field: string, reason: string): ApiError =>
   new ApiError('INSIGHT_FILTER_INVALID', { field, reason });
 
@@ -159,12 +160,12 @@ export class InsightService {
       const text = query[field];
       if (text === undefined || text === '') return fallback;
       const parsed = parseDate(text);
-      if (!parsed.ok || text.trim() !== text) throw invalid(field, 'date');
+      if (!parsed.ok || text.trim() !== text) throw invalid(field, `${field}-date`);
       return parsed.value;
     };
     const to = dateParam('to', today);
     const from = dateParam('from', addDays(to, -DEFAULT_PERIOD_DAYS));
-    if (compareDates(from, to) > 0) throw invalid('from', 'after-to');
+    if (compareDates(from, to) > 0) throw invalid('from', 'from-after-to');
     const days: CalendarDate[] = [];
     for (let d = from; compareDates(d, to) <= 0; d = addDays(d, 1)) {
       days.push(d);
@@ -177,7 +178,7 @@ export class InsightService {
       const tree = await this.directory.organisation(this.now());
       // Unknown and not one's own read the same: the answer reveals no branch outside one's roles.
       if (!tree.branches.has(branch) || !(scope.all || scope.branchIds.has(branch)))
-        throw invalid('branch', 'unknown');
+        throw invalid('branch', 'branch-unknown');
       const within = new Set<string>([branch]);
       // Children after parents is not guaranteed: grow the set until it stops growing.
       for (let grew = true; grew; ) {
@@ -195,10 +196,10 @@ export class InsightService {
     if (station !== null) {
       const stored = await getStation(this.db, station);
       if (stored === null || !(scope.all || scope.branchIds.has(stored.branchId)))
-        throw invalid('station', 'unknown');
+        throw invalid('station', 'station-unknown');
     }
     const code = query.code === undefined || query.code === '' ? null : query.code;
-    if (code !== null && !isErrorCode(code)) throw invalid('code', 'unknown');
+    if (code !== null && !isErrorCode(code)) throw invalid('code', 'code-unknown');
 
     const start = startOfDay(from, this.timeZone);
     const end = startOfDay(addDays(to, 1), this.timeZone);
@@ -281,9 +282,10 @@ export class InsightService {
   ): Promise<{ flows: InsightFlow[]; truncated: boolean }> {
     const resolved = await this.resolve(session, query);
     const figure = query.figure;
-    if (!(INSIGHT_FIGURES as readonly string[]).includes(figure)) throw invalid('figure', 'unknown');
+    if (!(INSIGHT_FIGURES as readonly string[]).includes(figure)) throw invalid('figure', 'figure-unknown');
     const outcome = query.outcome ?? 'started';
-    if (!(INSIGHT_OUTCOMES as readonly string[]).includes(outcome)) throw invalid('outcome', 'unknown');
+    if (!(INSIGHT_OUTCOMES as readonly string[]).includes(outcome))
+      throw invalid('outcome', 'outcome-unknown');
     const { selection, filter } = this.selectionOf(figure as InsightFigure, query.key, resolved);
     const rows = await insightFlows(
       this.db,
@@ -301,20 +303,20 @@ export class InsightService {
     { filter, days }: Resolved,
   ): { selection: InsightSelection; filter: InsightFilter } {
     const needKey = (): string => {
-      if (key === undefined || key === '') throw invalid('key', 'missing');
+      if (key === undefined || key === '') throw invalid('key', 'key-missing');
       return key;
     };
     const integer = (min: number, max: number): number => {
       const text = needKey();
       const value = /^\d{1,2}$/.test(text) ? Number(text) : Number.NaN;
-      if (!(value >= min && value <= max)) throw invalid('key', 'out-of-range');
+      if (!(value >= min && value <= max)) throw invalid('key', 'key-out-of-range');
       return value;
     };
     switch (figure) {
       case 'perDay': {
         const day = parseDate(needKey());
         if (!day.ok || !days.some((d) => compareDates(d, day.value) === 0))
-          throw invalid('key', 'out-of-range');
+          throw invalid('key', 'key-out-of-range');
         const from = startOfDay(day.value, this.timeZone);
         const to = startOfDay(addDays(day.value, 1), this.timeZone);
         return {
@@ -324,7 +326,7 @@ export class InsightService {
       }
       case 'byCode': {
         const code = needKey();
-        if (!isErrorCode(code)) throw invalid('key', 'unknown');
+        if (!isErrorCode(code)) throw invalid('key', 'key-unknown');
         return { selection: { figure, code }, filter };
       }
       case 'byStep':
@@ -334,7 +336,7 @@ export class InsightService {
       case 'byAgent': {
         const text = needKey();
         const slash = text.lastIndexOf('/');
-        if (slash < 0) throw invalid('key', 'version/packaging');
+        if (slash < 0) throw invalid('key', 'key-not-version-packaging');
         const part = (value: string) => (value === UNKNOWN_AGENT_PART ? null : value);
         return {
           selection: { figure, version: part(text.slice(0, slash)), packaging: part(text.slice(slash + 1)) },

@@ -164,7 +164,17 @@ describe.each(DIALECTS)('the insight routes on %s', (dialect) => {
     // Another's branch is refused like an unknown one.
     const foreign = await get(HOSPITAL_ADMIN, '/api/insights?branch=other');
     expect(foreign.statusCode).toBe(400);
-    expect(foreign.json()).toMatchObject({ code: 'INSIGHT_FILTER_INVALID', details: { field: 'branch' } });
+    expect(foreign.json()).toMatchObject({
+      code: 'INSIGHT_FILTER_INVALID',
+      details: { field: 'branch', reason: 'branch-unknown' },
+    });
+    // The reason in words, in both languages.
+    expect(foreign.json().explanation.sv).toContain(
+      'organisationen finns inte bland dem du har behörighet till',
+    );
+    expect(foreign.json().explanation.en).toContain(
+      'the organisation is not among those you have a role for',
+    );
     expect(started(await figures(DESK, '?branch=hospital'))).toBe(1);
   });
 
