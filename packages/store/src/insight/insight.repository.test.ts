@@ -106,6 +106,35 @@ const FLOWS: SeedFlow[] = [
     timeline: [entry(0, 0, ['READERS_MISSING'])],
     agent: null,
   },
+  // 25 October: the clocks go back at 03:00, so 02:30 local happens twice (+2, then +1).
+  {
+    id: 'f7',
+    at: Date.UTC(2026, 9, 25, 0, 30),
+    station: 'st-a',
+    order: null,
+    status: 'active',
+    timeline: [entry(0, 0)],
+    agent: null,
+  },
+  {
+    id: 'f8',
+    at: Date.UTC(2026, 9, 25, 1, 30),
+    station: 'st-a',
+    order: null,
+    status: 'active',
+    timeline: [entry(0, 0)],
+    agent: null,
+  },
+  // 23:30 local on 25 October (+1): still that day.
+  {
+    id: 'f9',
+    at: Date.UTC(2026, 9, 25, 22, 30),
+    station: 'st-a',
+    order: null,
+    status: 'active',
+    timeline: [entry(0, 0)],
+    agent: null,
+  },
 ];
 
 describe.each(DIALECTS)('the insight figures on %s', (dialect) => {
@@ -238,6 +267,17 @@ describe.each(DIALECTS)('the insight figures on %s', (dialect) => {
       { day: epochDay(3, 28), hour: 11, started: 1, completed: 0, failed: 1 },
       { day: epochDay(3, 29), hour: 0, started: 1, completed: 1, failed: 0 },
       { day: epochDay(3, 30), hour: 0, started: 1, completed: 0, failed: 1 },
+    ]);
+  });
+
+  it('counts the hour repeated when summer time ends as one local hour, and a 25-hour day as one day', async () => {
+    const from = startOfDay({ year: 2026, month: 10, day: 25 });
+    const to = startOfDay({ year: 2026, month: 10, day: 26 });
+    expect(to - from).toBe(25 * HOUR);
+    const counts = await insightCounts(store.db, filter({ from, to, localTime: offsetSegments(from, to) }));
+    expect([...counts.perDayHour].sort((a, b) => a.hour - b.hour)).toEqual([
+      { day: epochDay(10, 25), hour: 2, started: 2, completed: 0, failed: 0 },
+      { day: epochDay(10, 25), hour: 23, started: 1, completed: 0, failed: 0 },
     ]);
   });
 
