@@ -61,6 +61,7 @@ export interface InsightTexts {
     readonly version: string;
     readonly packaging: string;
     readonly rate: string;
+    readonly ackRate: string;
     readonly reachedStep7: string;
     readonly ackTimeouts: string;
     readonly resolved: string;
@@ -99,6 +100,8 @@ export interface InsightTexts {
     };
   };
   readonly outcome: { readonly started: string; readonly completed: string; readonly failed: string };
+  /** A number of flows: {n}. */
+  readonly flowCount: { readonly one: string; readonly other: string };
   /** Durations: {n}. */
   readonly minutes: string;
   readonly hours: string;
@@ -135,12 +138,12 @@ const sv: InsightTexts = {
     },
     byCode: {
       title: 'Misslyckade flöden per felkod',
-      summary: 'Vanligast var {top} ({flows} flöden).',
+      summary: 'Vanligast var {top}: {flows}.',
       empty: 'Inga felkoder under perioden.',
     },
     byStep: {
       title: 'Misslyckade flöden per steg',
-      summary: 'Flest flöden misslyckades i steg {top} ({flows} flöden).',
+      summary: 'Flest flöden misslyckades i steg {top}: {flows}.',
       empty: 'Inga misslyckade flöden under perioden.',
     },
     byStation: {
@@ -165,7 +168,7 @@ const sv: InsightTexts = {
     },
     busiestHours: {
       title: 'Startade flöden per timme på dygnet',
-      summary: 'Flest flöden startade {top} ({started} flöden).',
+      summary: 'Flest flöden startade {top}: {started}.',
       empty: 'Inga flöden under perioden.',
     },
   },
@@ -182,6 +185,7 @@ const sv: InsightTexts = {
     version: 'Version',
     packaging: 'Paketering',
     rate: 'Andel misslyckade',
+    ackRate: 'Andel där tiden gick ut',
     reachedStep7: 'Nådde steg 7',
     ackTimeouts: 'Kvitteringstiden gick ut',
     resolved: 'Lösta ärenden',
@@ -217,6 +221,7 @@ const sv: InsightTexts = {
     },
   },
   outcome: { started: 'startade', completed: 'slutförda', failed: 'misslyckade' },
+  flowCount: { one: '{n} flöde', other: '{n} flöden' },
   minutes: '{n} min',
   hours: '{n} tim',
   days: '{n} dygn',
@@ -252,12 +257,12 @@ const en: InsightTexts = {
     },
     byCode: {
       title: 'Failed flows by error code',
-      summary: 'The most frequent was {top} ({flows} flows).',
+      summary: 'The most frequent was {top}: {flows}.',
       empty: 'No error codes in the period.',
     },
     byStep: {
       title: 'Failed flows by step',
-      summary: 'Most flows failed at step {top} ({flows} flows).',
+      summary: 'Most flows failed at step {top}: {flows}.',
       empty: 'No failed flows in the period.',
     },
     byStation: {
@@ -283,7 +288,7 @@ const en: InsightTexts = {
     },
     busiestHours: {
       title: 'Flows started per hour of the day',
-      summary: 'Most flows started {top} ({started} flows).',
+      summary: 'Most flows started {top}: {started}.',
       empty: 'No flows in the period.',
     },
   },
@@ -300,6 +305,7 @@ const en: InsightTexts = {
     version: 'Version',
     packaging: 'Packaging',
     rate: 'Failure rate',
+    ackRate: 'Share that ran out',
     reachedStep7: 'Reached step 7',
     ackTimeouts: 'Acknowledgement time ran out',
     resolved: 'Cases resolved',
@@ -335,6 +341,7 @@ const en: InsightTexts = {
     },
   },
   outcome: { started: 'started', completed: 'completed', failed: 'failed' },
+  flowCount: { one: '{n} flow', other: '{n} flows' },
   minutes: '{n} min',
   hours: '{n} h',
   days: '{n} days',

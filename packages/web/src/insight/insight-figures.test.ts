@@ -1,3 +1,4 @@
+import { CATALOGUES } from '@reservkort/domain';
 import { describe, expect, it } from 'vitest';
 import type { InsightAnswer } from '../api/views.js';
 import {
@@ -118,7 +119,7 @@ describe('the figures of an answer', () => {
 
   it('sums up each figure in one sentence with its largest number', () => {
     expect(figure('byCode').summary).toBe(
-      `The most frequent was ACK_TIMEOUT (${codeTitle('ACK_TIMEOUT', 'en')}) (5 flows).`,
+      `The most frequent was ${codeTitle('ACK_TIMEOUT', 'en')} (ACK_TIMEOUT): 5 flows.`,
     );
     expect(figure('byStation').summary).toBe('The highest failure rate was at Mottagningen: 20%.');
     expect(figure('ackTimeout').summary).toBe(
@@ -127,7 +128,13 @@ describe('the figures of an answer', () => {
     expect(figure('caseResolution').summary).toBe(
       '4 cases were resolved; the median was 1 h and the 90th percentile 2 h.',
     );
-    expect(figure('busiestHours').summary).toBe('Most flows started 09–10 (5 flows).');
+    expect(figure('busiestHours').summary).toBe('Most flows started 09–10: 5 flows.');
+    expect(figure('byStep').summary).toBe(
+      `Most flows failed at step 6 – ${CATALOGUES.en.steps[6]}: 3 flows.`,
+    );
+    expect(figuresOf({ ...ANSWER, byCode: [{ code: 'ACK_TIMEOUT', flows: 1 }] }, 'sv')[1]?.summary).toBe(
+      `Vanligast var ${codeTitle('ACK_TIMEOUT', 'sv')} (ACK_TIMEOUT): 1 flöde.`,
+    );
   });
 
   it('says so when a figure has nothing, instead of drawing empty axes', () => {

@@ -60,6 +60,8 @@ export interface FigureCell {
   readonly pick: InsightPick | null;
   /** What a link to the flows says to a screen reader. */
   readonly what: string;
+  /** Numbers line up on the right. */
+  readonly numeric: boolean;
 }
 
 export interface FigureRow {
@@ -118,7 +120,19 @@ export const figuresOf = (answer: InsightAnswer, language: Language): FigureShow
   const c = t.columns;
   const n = (value: number) => formatCount(value, language);
   const rate = (value: number) => formatRate(value, language);
-  const cell = (text: string, pick: InsightPick | null, what: string): FigureCell => ({ text, pick, what });
+  const cell = (text: string, pick: InsightPick | null, what: string, numeric = true): FigureCell => ({
+    text,
+    pick,
+    what,
+    numeric,
+  });
+  const flowCount = (value: number) =>
+    fill(
+      new Intl.PluralRules(locale(language)).select(value) === 'one' ? t.flowCount.one : t.flowCount.other,
+      {
+        n: n(value),
+      },
+    );
   const stationName = (id: string) => answer.stations.find((s) => s.id === id)?.name ?? id;
 
   const perDayTotals = answer.perDay.reduce(
@@ -171,8 +185,8 @@ export const figuresOf = (answer: InsightAnswer, language: Language): FigureShow
     title: t.figures.byCode.title,
     summary: topCode
       ? fill(t.figures.byCode.summary, {
-          top: `${topCode.code} (${codeTitle(topCode.code, language)})`,
-          flows: n(topCode.flows),
+          top: `${codeTitle(topCode.code, language)} (${topCode.code})`,
+          flows: flowCount(topCode.flows),
         })
       : t.figures.byCode.empty,
     empty: answer.byCode.length === 0,
@@ -182,7 +196,7 @@ export const figuresOf = (answer: InsightAnswer, language: Language): FigureShow
       rows: answer.byCode.map((r) => ({
         heads: [r.code],
         cells: [
-          cell(codeTitle(r.code, language), null, ''),
+          cell(codeTitle(r.code, language), null, '', false),
           cell(n(r.flows), flows('byCode', r.code, 'failed'), r.code),
         ],
       })),
@@ -202,12 +216,12 @@ export const figuresOf = (answer: InsightAnswer, language: Language): FigureShow
   };
 
   const topStep = maxBy(answer.byStep, (r) => r.flows);
-  const stepLabel = (step: number) => `${step} ${stepName(step, language)}`.trim();
+  const stepLabel = (step: number) => [String(step), stepName(step, language)].filter(Boolean).join(' – ');
   const byStep: FigureShown = {
     figure: 'byStep',
     title: t.figures.byStep.title,
     summary: topStep
-      ? fill(t.figures.byStep.summary, { top: stepLabel(topStep.step), flows: n(topStep.flows) })
+      ? fill(t.figures.byStep.summary, { top: stepLabel(topStep.step), flows: flowCount(topStep.flows) })
       : t.figures.byStep.empty,
     empty: answer.byStep.length === 0,
     table: {
@@ -331,7 +345,7 @@ export const figuresOf = (answer: InsightAnswer, language: Language): FigureShow
     empty: ack.reachedStep7 === 0,
     table: {
       headColumns: [],
-      columns: [c.reachedStep7, c.ackTimeouts, c.rate],
+      columns: [c.reachedStep7, c.ackTimeouts, c.ackRate],
       rows: [
         {
           heads: [],
@@ -411,7 +425,7 @@ export const figuresOf = (answer: InsightAnswer, language: Language): FigureShow
       topHour && topHour.started > 0
         ? fill(t.figures.busiestHours.summary, {
             top: formatHour(topHour.hour, language),
-            started: n(topHour.started),
+            started: flowCount(topHour.started),
           })
         : t.figures.busiestHours.empty,
     empty: !answer.busiestHours.some((r) => r.started > 0),

@@ -250,11 +250,17 @@ const FigureTableView = ({ figure, view }: { readonly figure: FigureShown; reado
   const { table } = figure;
   return (
     <table className="insight-table">
-      <caption>{figure.title}</caption>
+      {/* The figure's heading says it on screen; the caption names the table for screen readers. */}
+      <caption className="visually-hidden">{figure.title}</caption>
       <thead>
         <tr>
-          {[...table.headColumns, ...table.columns].map((column) => (
+          {table.headColumns.map((column) => (
             <th key={column} scope="col">
+              {column}
+            </th>
+          ))}
+          {table.columns.map((column, at) => (
+            <th key={column} scope="col" className={table.rows[0]?.cells[at]?.numeric ? 'number' : undefined}>
               {column}
             </th>
           ))}
@@ -272,7 +278,7 @@ const FigureTableView = ({ figure, view }: { readonly figure: FigureShown; reado
             ))}
             {row.cells.map((cell, at) => (
               // biome-ignore lint/suspicious/noArrayIndexKey: a row's cells are its columns
-              <td key={at} className={cell.pick ? 'number' : undefined}>
+              <td key={at} className={cell.numeric ? 'number' : undefined}>
                 {cell.pick ? (
                   <a
                     href={insightHash({ ...view, pick: cell.pick })}
