@@ -136,6 +136,7 @@ export const SERVER_CODES = [
   'KEYS_NOT_ON_CARD',
   'EXTENSION_KEYS_NOT_PROVEN',
   'EXTENSION_ABANDONED',
+  'INSIGHT_FILTER_INVALID',
 ] as const;
 
 export type ServerCode = (typeof SERVER_CODES)[number];
@@ -304,4 +305,6 @@ export const CODE_INFO: { readonly [C in ErrorCode]: CodeInfo } = {
   // Förlängning on the holder's computer: nothing is issued for keys the card did not prove.
   EXTENSION_KEYS_NOT_PROVEN: { step: 'server', severity: 'blocking', supportCase: true },
   EXTENSION_ABANDONED: { step: 'server', severity: 'blocking', supportCase: false },
+  // A filter of the insight figures (period, branch, station, code, figure) the viewer cannot use.
+  INSIGHT_FILTER_INVALID: { step: 'input', severity: 'blocking', supportCase: false },
 };

@@ -144,3 +144,40 @@ export const endDateOf = (instant: Instant, timeZone: string = SWEDISH_TIME_ZONE
   if (((instant % DAY) + DAY) % DAY === UTC_END_OF_DAY) return dateOf(instant, 'UTC');
   return dateOf(instant, timeZone);
 };
+
+/** A stretch of time from `from` on, over which a time zone's wall clock is `offsetMs` ahead of UTC. */
+export interface OffsetSegment {
+  readonly from: Instant;
+  readonly offsetMs: number;
+}
+
+/**
+ * The stretches of [from, to) over which `timeZone`'s offset from UTC stays the same (one more per
+ * daylight-saving change), so that local days and hours can be cut by arithmetic in a query.
+ */
+export const offsetSegments = (
+  from: Instant,
+  to: Instant,
+  timeZone: string = SWEDISH_TIME_ZONE,
+): OffsetSegment[] => {
+  let offset = zoneOffset(from, timeZone);
+  const segments: OffsetSegment[] = [{ from, offsetMs: offset }];
+  // An offset never changes twice within a day: probe daily, bisect to the millisecond where it moved.
+  for (let probe = from; probe < to; ) {
+    const next = Math.min(probe + DAY, to);
+    const nextOffset = zoneOffset(next, timeZone);
+    if (nextOffset !== offset) {
+      let lo = probe;
+      let hi = next;
+      while (hi - lo > 1) {
+        const mid = Math.floor((lo + hi) / 2);
+        if (zoneOffset(mid, timeZone) === offset) lo = mid;
+        else hi = mid;
+      }
+      segments.push({ from: hi, offsetMs: nextOffset });
+      offset = nextOffset;
+    }
+    probe = next;
+  }
+  return segments;
+};

@@ -5,6 +5,7 @@ import {
 } from './audit/audit-checkpoint.service.js';
 import { ExtensionService } from './card-life/extension.service.js';
 import { RevocationService } from './card-life/revocation.service.js';
+import { InsightService } from './insight/insight.service.js';
 import { DeadlineSweeper } from './issuance/deadline-sweeper.js';
 import { DirectoryCache } from './issuance/directory.js';
 import { IssuanceService } from './issuance/issuance.service.js';
@@ -23,6 +24,8 @@ export interface Services {
   readonly checkpoints: AuditCheckpointPublisher;
   /** Spärr of reserve-card e-IDs, for the holder, administrators and the service desk. */
   readonly revocation: RevocationService;
+  /** The figures of "Insikter" over flows and support cases. */
+  readonly insights: InsightService;
 }
 
 /** The services over one context: built once, shared by the routes and the background sweeps. */
@@ -60,5 +63,6 @@ export const createServices = (ctx: ServerContext): Services => {
       ctx.auditCheckpoints ?? { file: null, intervalMs: DEFAULT_CHECKPOINT_INTERVAL_MS },
     ),
     revocation: new RevocationService(ctx.store.db, ctx.ca, directory, now),
+    insights: new InsightService(ctx.store.db, directory, now),
   };
 };

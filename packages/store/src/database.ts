@@ -13,7 +13,7 @@ import type { CertificatesTable, RevocationsTable } from './certificate/certific
 import type { CrlsTable } from './crl/crl.table.js';
 import type { Dialect } from './dialect.js';
 import type { ExtensionsTable } from './extension/extension.table.js';
-import type { FlowsTable } from './flow/flow.table.js';
+import type { FlowCodesTable, FlowsTable } from './flow/flow.table.js';
 import { ImmediateSqliteDialect } from './immediate-sqlite.dialect.js';
 import type { IssuanceIntentsTable } from './issuance/issuance-intent.table.js';
 import { MIGRATIONS, staticMigrationProvider } from './migrations/migration.provider.js';
@@ -40,6 +40,7 @@ export interface Database {
   audit_log: AuditLogTable;
   crls: CrlsTable;
   flows: FlowsTable;
+  flow_codes: FlowCodesTable;
   sessions: SessionsTable;
   login_challenges: LoginChallengesTable;
   staff_roles: StaffRolesTable;

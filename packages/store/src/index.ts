@@ -113,6 +113,7 @@ export {
 export { EXTENSION_STATES, type ExtensionState, type ExtensionsTable } from './extension/extension.table.js';
 export {
   activeFlowForOrder,
+  type FlowAgent,
   type FlowCardKeys,
   type FlowChange,
   getFlow,
@@ -122,10 +123,27 @@ export {
   listFlowsWithPendingEffects,
   type NewFlow,
   type StoredFlow,
+  timelineFacts,
+  UNKNOWN_AGENT_PART,
   updateFlow,
 } from './flow/flow.repository.js';
 export type { FlowsTable } from './flow/flow.table.js';
 export { getFlowStationNonce, rotateFlowStationNonce } from './flow/flow-station.repository.js';
+export {
+  INSIGHT_FIGURES,
+  INSIGHT_OUTCOMES,
+  type InsightCounts,
+  type InsightFigure,
+  type InsightFilter,
+  type InsightFlow,
+  type InsightOutcome,
+  type InsightSelection,
+  insightCounts,
+  insightFlows,
+  type LocalTimeSegment,
+  type ResolvedCase,
+  resolvedCases,
+} from './insight/insight.repository.js';
 export {
   bindIntent,
   closeIntent,

@@ -651,5 +651,11 @@ export const en: LanguageCatalogue = {
       remedy:
         'Start a new extension from your pages. If the card no longer works to log in, contact your ID administrator.',
     },
+    INSIGHT_FILTER_INVALID: {
+      title: 'The selection cannot be used',
+      explanation:
+        'The selection for the insights is invalid ({field}: {reason}). The period is given as YYYY-MM-DD, from before to, at most one year; the organisation and card station must be ones you have a role for.',
+      remedy: 'Change the selection and try again.',
+    },
   },
 };

@@ -648,5 +648,11 @@ export const sv: LanguageCatalogue = {
       remedy:
         'Starta en ny förlängning från dina sidor. Går det inte längre att logga in med kortet, kontakta din ID-administratör.',
     },
+    INSIGHT_FILTER_INVALID: {
+      title: 'Urvalet går inte att använda',
+      explanation:
+        'Urvalet för insikterna är ogiltigt ({field}: {reason}). Perioden anges som ÅÅÅÅ-MM-DD, från före till, högst ett år; organisation och kortstation måste vara sådana du har behörighet till.',
+      remedy: 'Ändra urvalet och försök igen.',
+    },
   },
 };

@@ -81,6 +81,7 @@ describe.each(DIALECTS)('flow repository on %s', (dialect) => {
       stationNonce: '',
       loginInsertions: null,
       cardKeys: null,
+      agent: null,
     });
     expect(typeof stored?.deadline).toBe('number');
     expect(typeof stored?.createdAt).toBe('number');
@@ -94,6 +95,7 @@ describe.each(DIALECTS)('flow repository on %s', (dialect) => {
       stationNonce: 'a'.repeat(32),
       loginInsertions: 7,
       cardKeys: null,
+      agent: null,
     });
     const keys = { auth: 'MFkw-auth', sign: 'MFkw-sign' };
     expect(

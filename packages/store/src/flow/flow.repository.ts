@@ -1,5 +1,5 @@
 import type { FlowStatus, HsaId, Instant, Step } from '@reservkort/domain';
-import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
+import { type Kysely, type RawBuilder, type Selectable, sql, type Transaction } from 'kysely';
 import type { Database } from '../database.js';
 import { fromJsonArray, fromJsonText, toJsonText } from '../json-text.js';
 import { translateWriteErrors } from '../store-error.js';
@@ -25,6 +25,14 @@ export interface NewFlow {
   readonly stationNonce?: string | null;
   /** The login card's insertion counter in its reader at the start, as the station signed it. */
   readonly loginInsertions?: number | null;
+  /** The card agent that runs the flow, as its station signed it; absent or null when not known. */
+  readonly agent?: FlowAgent | null;
+}
+
+/** The card agent of a flow: its version and packaging (msi, pkg, deb …). */
+export interface FlowAgent {
+  readonly version: string;
+  readonly packaging: string;
 }
 
 /** The reserve card's new public keys (SubjectPublicKeyInfo, base64 DER), as the card vouched for them. */
@@ -52,6 +60,8 @@ export interface StoredFlow {
   readonly stationNonce: string;
   readonly loginInsertions: number | null;
   readonly cardKeys: FlowCardKeys | null;
+  /** The card agent that ran the flow; null when not known. */
+  readonly agent: FlowAgent | null;
 }
 
 export interface FlowChange {
@@ -71,6 +81,8 @@ export interface FlowChange {
   readonly stationNonce?: string;
   /** Set when given: the keys the reserve card vouched for. */
   readonly cardKeys?: FlowCardKeys;
+  /** Set when given: the card agent, e.g. from a later signed report of a flow that had none. */
+  readonly agent?: FlowAgent;
   readonly updatedAt: Instant;
 }
 
@@ -94,31 +106,99 @@ const toFlow = (row: Selectable<FlowsTable>): StoredFlow => ({
   loginInsertions: row.login_insertions === null ? null : Number(row.login_insertions),
   cardKeys:
     row.auth_spki === null || row.sign_spki === null ? null : { auth: row.auth_spki, sign: row.sign_spki },
+  agent:
+    row.agent_version === null
+      ? null
+      : { version: row.agent_version, packaging: row.agent_packaging ?? UNKNOWN_AGENT_PART },
 });
+
+/** What an agent's version or packaging reads as when no station reported it. */
+export const UNKNOWN_AGENT_PART = 'unknown';
+
+interface RaisedCode {
+  readonly code: string;
+  readonly step: number;
+  readonly at: Instant;
+}
+
+/**
+ * What the insight figures need of a state's timeline: each code at the step and time it was first
+ * raised, and the furthest step reached. Read from the stored shape, not the domain's rules.
+ */
+export const timelineFacts = (state: unknown): { codes: RaisedCode[]; reachedStep: number } => {
+  const timeline = (state as { timeline?: unknown } | null)?.timeline;
+  const codes: RaisedCode[] = [];
+  let reachedStep = 0;
+  if (!Array.isArray(timeline)) return { codes, reachedStep };
+  const seen = new Set<string>();
+  for (const entry of timeline as { at?: unknown; step?: unknown; codes?: unknown }[]) {
+    const step = typeof entry?.step === 'number' ? entry.step : 0;
+    const at = typeof entry?.at === 'number' ? entry.at : 0;
+    reachedStep = Math.max(reachedStep, step);
+    if (!Array.isArray(entry?.codes)) continue;
+    for (const code of entry.codes) {
+      if (typeof code !== 'string' || seen.has(code)) continue;
+      seen.add(code);
+      codes.push({ code, step, at });
+    }
+  }
+  return { codes, reachedStep };
+};
+
+/** Records the codes not yet recorded for the flow (a code counts once per flow, where first raised). */
+const recordCodes = async (db: Db, flowId: string, codes: readonly RaisedCode[]): Promise<void> => {
+  if (codes.length === 0) return;
+  await db
+    .insertInto('flow_codes')
+    .values(codes.map((c) => ({ flow_id: flowId, code: c.code, step: c.step, at: c.at })))
+    .onConflict((oc) => oc.columns(['flow_id', 'code']).doNothing())
+    .execute();
+};
+
+/** Runs `work` in the caller's transaction, or in a new one: a flow and its facts commit together. */
+const inTransaction = <T>(db: Db, work: (trx: Db) => Promise<T>): Promise<T> =>
+  db.isTransaction ? work(db) : (db as Kysely<Database>).transaction().execute(work);
+
+/** The branch of a flow: its order's recipient's when it has an order, else its card station's. */
+const branchOf = (orderId: string | null, stationId: string | null | RawBuilder<unknown>) =>
+  sql<string | null>`coalesce(
+    (select o.branch_id from orders o where o.id = ${orderId}),
+    (select s.branch_id from stations s where s.id = ${stationId}))`;
 
 /** Stores a new flow at version 1. A duplicate id is a CONFLICT, an unknown order NOT_FOUND. */
 export async function insertFlow(db: Db, flow: NewFlow): Promise<void> {
+  const facts = timelineFacts(flow.state);
   await translateWriteErrors(`Flow ${flow.id}`, () =>
-    db
-      .insertInto('flows')
-      .values({
-        id: flow.id,
-        order_id: flow.orderId,
-        admin2_hsa_id: flow.admin2HsaId,
-        status: flow.status,
-        step: flow.step,
-        state_json: toJsonText(flow.state, `The state of flow ${flow.id}`),
-        deadline: flow.deadline,
-        pending_effects_json: toJsonText(flow.pendingEffects, `The pending effects of flow ${flow.id}`),
-        created_at: flow.createdAt,
-        updated_at: flow.createdAt,
-        station_id: flow.stationId ?? null,
-        station_nonce: flow.stationNonce ?? null,
-        login_insertions: flow.loginInsertions ?? null,
-      })
-      .execute(),
+    inTransaction(db, async (trx) => {
+      await insertFlowRow(trx, flow, facts.reachedStep);
+      await recordCodes(trx, flow.id, facts.codes);
+    }),
   );
 }
+
+const insertFlowRow = (db: Db, flow: NewFlow, reachedStep: number) =>
+  db
+    .insertInto('flows')
+    .values({
+      id: flow.id,
+      order_id: flow.orderId,
+      admin2_hsa_id: flow.admin2HsaId,
+      status: flow.status,
+      step: flow.step,
+      state_json: toJsonText(flow.state, `The state of flow ${flow.id}`),
+      deadline: flow.deadline,
+      pending_effects_json: toJsonText(flow.pendingEffects, `The pending effects of flow ${flow.id}`),
+      created_at: flow.createdAt,
+      updated_at: flow.createdAt,
+      station_id: flow.stationId ?? null,
+      station_nonce: flow.stationNonce ?? null,
+      login_insertions: flow.loginInsertions ?? null,
+      branch_id: branchOf(flow.orderId, flow.stationId ?? null),
+      reached_step: reachedStep,
+      agent_version: flow.agent?.version ?? null,
+      agent_packaging: flow.agent?.packaging ?? null,
+    })
+    .execute();
 
 export async function getFlow(db: Db, id: string): Promise<StoredFlow | null> {
   const row = await db.selectFrom('flows').selectAll().where('id', '=', id).executeTakeFirst();
@@ -132,31 +212,53 @@ export async function getFlow(db: Db, id: string): Promise<StoredFlow | null> {
 export async function updateFlow(db: Db, change: FlowChange): Promise<boolean> {
   const state_json = toJsonText(change.state, `The state of flow ${change.id}`);
   const pending_effects_json = toJsonText(change.pendingEffects, `The pending effects of flow ${change.id}`);
+  const facts = timelineFacts(change.state);
   const result = await translateWriteErrors(`Flow ${change.id}`, () =>
-    db
-      .updateTable('flows')
-      .set((eb) => ({
-        status: change.status,
-        step: change.step,
-        state_json,
-        deadline: change.deadline,
-        pending_effects_json,
-        updated_at: change.updatedAt,
-        version: eb('version', '+', 1),
-        ...(change.orderId !== undefined && { order_id: change.orderId }),
-        ...(change.admin2HsaId !== undefined && { admin2_hsa_id: change.admin2HsaId }),
-        ...(change.stationNonce !== undefined && { station_nonce: change.stationNonce }),
-        ...(change.cardKeys !== undefined && {
-          auth_spki: change.cardKeys.auth,
-          sign_spki: change.cardKeys.sign,
-        }),
-      }))
-      .where('id', '=', change.id)
-      .where('version', '=', change.expectedVersion)
-      .executeTakeFirst(),
+    inTransaction(db, async (trx) => {
+      const updated = await updateFlowRow(trx, change, state_json, pending_effects_json, facts.reachedStep);
+      if (Number(updated.numUpdatedRows) === 1) await recordCodes(trx, change.id, facts.codes);
+      return updated;
+    }),
   );
   return Number(result.numUpdatedRows) === 1;
 }
+
+const updateFlowRow = (
+  db: Db,
+  change: FlowChange,
+  state_json: string,
+  pending_effects_json: string,
+  reachedStep: number,
+) =>
+  db
+    .updateTable('flows')
+    .set((eb) => ({
+      status: change.status,
+      step: change.step,
+      state_json,
+      deadline: change.deadline,
+      pending_effects_json,
+      updated_at: change.updatedAt,
+      version: eb('version', '+', 1),
+      reached_step: sql<number>`case when reached_step > ${sql.lit(reachedStep)} then reached_step else ${sql.lit(reachedStep)} end`,
+      ...(change.orderId !== undefined && {
+        order_id: change.orderId,
+        branch_id: branchOf(change.orderId, sql.ref('flows.station_id')),
+      }),
+      ...(change.agent !== undefined && {
+        agent_version: change.agent.version,
+        agent_packaging: change.agent.packaging,
+      }),
+      ...(change.admin2HsaId !== undefined && { admin2_hsa_id: change.admin2HsaId }),
+      ...(change.stationNonce !== undefined && { station_nonce: change.stationNonce }),
+      ...(change.cardKeys !== undefined && {
+        auth_spki: change.cardKeys.auth,
+        sign_spki: change.cardKeys.sign,
+      }),
+    }))
+    .where('id', '=', change.id)
+    .where('version', '=', change.expectedVersion)
+    .executeTakeFirst();
 
 /** Active flows whose deadline has passed (deadline <= now), the longest overdue first. */
 export async function listDueFlows(db: Db, now: Instant, limit: number): Promise<StoredFlow[]> {

@@ -28,4 +28,19 @@ export interface FlowsTable {
   /** The reserve card's new keys (SubjectPublicKeyInfo, base64 DER) as the card vouched for them. */
   auth_spki: ColumnType<string | null, string | null | undefined, string | null>;
   sign_spki: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The order's recipient's branch, else the card station's: whose flow it is, for the insight figures. */
+  branch_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The furthest step the flow's timeline reached. */
+  reached_step: ColumnType<number, number | undefined, number>;
+  /** The card agent that ran the flow, as its station signed it; null when not known. */
+  agent_version: ColumnType<string | null, string | null | undefined, string | null>;
+  agent_packaging: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** Each catalogue code a flow raised, once: at the step and time it was first raised. */
+export interface FlowCodesTable {
+  flow_id: string;
+  code: string;
+  step: number;
+  at: Instant;
 }

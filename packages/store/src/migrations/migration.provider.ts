@@ -14,6 +14,7 @@ import * as holderSessions from './2026-12-04T10-holder-sessions.js';
 import * as cardStock from './2026-12-04T11-card-stock.js';
 import * as extensions from './2026-12-04T12-extensions.js';
 import * as branchesGeneration from './2026-12-04T20-branches-generation.js';
+import * as flowInsight from './2026-12-05T02-flow-insight.js';
 
 /** Every migration, by name; listed here rather than read from disk so that bundling cannot lose one. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -32,6 +33,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026-12-04T11-card-stock': cardStock,
   '2026-12-04T12-extensions': extensions,
   '2026-12-04T20-branches-generation': branchesGeneration,
+  '2026-12-05T02-flow-insight': flowInsight,
 };
 
 export const staticMigrationProvider = (

@@ -236,6 +236,13 @@ export async function updateCase(db: Db, change: SupportCaseChange): Promise<boo
       updated_at: change.updatedAt,
       version: eb('version', '+', 1),
       ...(change.status !== undefined && { status: change.status }),
+      // The resolution time is the first "resolved" of the current resolution: a repeated one keeps it.
+      ...(change.status !== undefined && {
+        resolved_at:
+          change.status === 'resolved'
+            ? sql<number>`case when status = 'resolved' and resolved_at is not null then resolved_at else ${sql.lit(change.updatedAt)} end`
+            : null,
+      }),
       ...(change.assignee !== undefined && { assignee: change.assignee }),
     }))
     .where('id', '=', change.id)

@@ -24,6 +24,8 @@ export interface SupportCasesTable {
   version: Generated<number>;
   /** The card station whose signed statements the case holds; null without any. */
   station_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** When the case was last marked resolved; null while it is not resolved. */
+  resolved_at: ColumnType<Instant | null, Instant | null | undefined, Instant | null>;
 }
 
 export interface CaseCommentsTable {
