@@ -143,67 +143,10 @@ export type ExtensionView =
   paths['/api/holder/extension/{extensionId}']['get']['responses'][200]['content']['application/json'];
 
 /** GET /api/insights: the figures of the insight page for one selection. */
-export interface InsightAnswer {
-  readonly filters: {
-    readonly from: string;
-    readonly to: string;
-    readonly branch: string | null;
-    readonly station: string | null;
-    readonly code: string | null;
-  };
-  readonly branches: readonly { readonly id: string; readonly name: string }[];
-  readonly stations: readonly { readonly id: string; readonly name: string }[];
-  readonly perDay: readonly {
-    readonly day: string;
-    readonly started: number;
-    readonly completed: number;
-    readonly failed: number;
-  }[];
-  readonly byCode: readonly { readonly code: string; readonly flows: number }[];
-  readonly byStep: readonly { readonly step: number; readonly flows: number }[];
-  readonly byStation: readonly {
-    readonly stationId: string;
-    readonly stationName: string;
-    readonly flows: number;
-    readonly failed: number;
-    readonly rate: number;
-  }[];
-  readonly byAgent: readonly {
-    readonly version: string;
-    readonly packaging: string;
-    readonly flows: number;
-    readonly failed: number;
-    readonly rate: number;
-  }[];
-  readonly ackTimeout: { readonly reachedStep7: number; readonly ackTimeouts: number; readonly rate: number };
-  readonly caseResolution: {
-    readonly resolved: number;
-    readonly medianMs: number | null;
-    readonly p90Ms: number | null;
-  };
-  readonly busiestHours: readonly { readonly hour: number; readonly started: number }[];
-}
-
+export type InsightAnswer = paths['/api/insights']['get']['responses'][200]['content']['application/json'];
 /** GET /api/insights/flows: the flows behind one number of a figure. */
-export interface InsightFlows {
-  readonly flows: readonly {
-    readonly flowId: string;
-    readonly startedAt: number;
-    readonly status: string;
-    readonly step: number;
-    readonly codes: readonly string[];
-    readonly stationId: string | null;
-    readonly caseId: string | null;
-  }[];
-  readonly truncated: boolean;
-}
-
-/** GET /api/insights/cases: the cases behind the resolution times. */
-export interface InsightCases {
-  readonly cases: readonly {
-    readonly caseId: string;
-    readonly filedAt: number;
-    readonly resolvedAt: number | null;
-    readonly codes: readonly string[];
-  }[];
-}
+export type InsightFlows =
+  paths['/api/insights/flows']['get']['responses'][200]['content']['application/json'];
+/** GET /api/insights/cases: the resolved cases behind the resolution times. */
+export type InsightCases =
+  paths['/api/insights/cases']['get']['responses'][200]['content']['application/json'];

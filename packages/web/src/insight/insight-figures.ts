@@ -13,9 +13,11 @@ const locale = (language: Language) => (language === 'sv' ? 'sv-SE' : 'en-GB');
 export const formatCount = (n: number, language: Language): string =>
   new Intl.NumberFormat(locale(language)).format(n);
 
-/** A share as a percentage with at most one decimal: 0.111 → "11,1 %" / "11.1%". */
-export const formatRate = (rate: number, language: Language): string =>
-  new Intl.NumberFormat(locale(language), { style: 'percent', maximumFractionDigits: 1 }).format(rate);
+/** A share as a percentage with at most one decimal: 0.111 → "11,1 %" / "11.1%"; none → "–". */
+export const formatRate = (rate: number | null, language: Language): string =>
+  rate === null
+    ? '–'
+    : new Intl.NumberFormat(locale(language), { style: 'percent', maximumFractionDigits: 1 }).format(rate);
 
 /** A duration in the largest unit that keeps it readable: minutes, hours (one decimal), days. */
 export const formatDuration = (ms: number | null, language: Language): string => {
@@ -119,7 +121,7 @@ export const figuresOf = (answer: InsightAnswer, language: Language): FigureShow
   const t: InsightTexts = INSIGHT_TEXTS[language];
   const c = t.columns;
   const n = (value: number) => formatCount(value, language);
-  const rate = (value: number) => formatRate(value, language);
+  const rate = (value: number | null) => formatRate(value, language);
   const cell = (text: string, pick: InsightPick | null, what: string, numeric = true): FigureCell => ({
     text,
     pick,
@@ -246,7 +248,7 @@ export const figuresOf = (answer: InsightAnswer, language: Language): FigureShow
     },
   };
 
-  const topStation = maxBy(answer.byStation, (r) => r.rate);
+  const topStation = maxBy(answer.byStation, (r) => r.rate ?? -1);
   const byStation: FigureShown = {
     figure: 'byStation',
     title: t.figures.byStation.title,
@@ -283,14 +285,14 @@ export const figuresOf = (answer: InsightAnswer, language: Language): FigureShow
       series: [
         {
           label: c.rate,
-          values: answer.byStation.map((r) => r.rate),
+          values: answer.byStation.map((r) => r.rate ?? 0),
           picks: answer.byStation.map((r) => flows('byStation', r.stationId, 'failed')),
         },
       ],
     },
   };
 
-  const topAgent = maxBy(answer.byAgent, (r) => r.rate);
+  const topAgent = maxBy(answer.byAgent, (r) => r.rate ?? -1);
   const agentName = (r: { readonly version: string; readonly packaging: string }) =>
     `${r.version} (${r.packaging})`;
   const byAgent: FigureShown = {
@@ -323,7 +325,7 @@ export const figuresOf = (answer: InsightAnswer, language: Language): FigureShow
       series: [
         {
           label: c.rate,
-          values: answer.byAgent.map((r) => r.rate),
+          values: answer.byAgent.map((r) => r.rate ?? 0),
           picks: answer.byAgent.map((r) => flows('byAgent', agentKey(r), 'failed')),
         },
       ],
