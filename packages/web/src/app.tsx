@@ -219,7 +219,7 @@ export const App = () => {
   const readersShown =
     ws !== null &&
     ws.failure === null &&
-    route.screen !== 'insight' &&
+    !(me && route.screen === 'insight') &&
     !(me?.serviceDesk && (route.screen === 'desk' || route.screen === 'issuance'));
 
   return (

@@ -89,8 +89,6 @@ export interface InsightTexts {
     readonly noneCases: string;
     readonly truncated: string;
     readonly openCase: string;
-    /** The replay link's text for screen readers: {id}. */
-    readonly replayOf: string;
     readonly flowStatus: {
       readonly active: string;
       readonly completed: string;
@@ -204,14 +202,13 @@ const sv: InsightTexts = {
     codes: 'Felkoder',
     station: 'Kortstation',
     case: 'Ärende',
-    replay: 'Uppspelning',
+    replay: 'Spela upp',
     filed: 'Anmält',
     resolvedAt: 'Löst',
     none: 'Inga flöden.',
     noneCases: 'Inga ärenden.',
     truncated: 'Listan visar de första flödena; smalna av urvalet för att se resten.',
     openCase: 'Ärende {id}',
-    replayOf: 'Spela upp flödet {id}',
     flowStatus: {
       active: 'Pågår',
       completed: 'Slutfört',
@@ -331,7 +328,6 @@ const en: InsightTexts = {
     noneCases: 'No cases.',
     truncated: 'The list shows the first flows; narrow the selection to see the rest.',
     openCase: 'Case {id}',
-    replayOf: 'Replay flow {id}',
     flowStatus: {
       active: 'In progress',
       completed: 'Completed',

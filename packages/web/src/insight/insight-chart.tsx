@@ -60,7 +60,13 @@ const InsightChart = ({ chart, language, onPick }: InsightChartProps) => {
           font: FONT,
           stroke: '#1d1d1d',
           grid: { show: false },
-          splits: () => labels.map((_, i) => i),
+          // Every category of a bar chart; of a long series of days, as many as fit without overlapping.
+          splits: (u) => {
+            const every = bars
+              ? 1
+              : Math.max(1, Math.ceil((count * 90) / Math.max(u.bbox.width / devicePixelRatio, 1)));
+            return labels.map((_, i) => i).filter((i) => (count - 1 - i) % every === 0);
+          },
           values: (_u, splits) => splits.map((i) => labels[i] ?? ''),
           ...(turned ? { rotate: -40, size: Math.min(160, longest * 5) + 20 } : {}),
         },
