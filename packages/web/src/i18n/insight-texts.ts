@@ -98,6 +98,8 @@ export interface InsightTexts {
     };
   };
   readonly outcome: { readonly started: string; readonly completed: string; readonly failed: string };
+  /** A card agent version or packaging the flow did not record. */
+  readonly unknownAgent: string;
   /** A number of flows: {n}. */
   readonly flowCount: { readonly one: string; readonly other: string };
   /** Durations: {n}. */
@@ -218,6 +220,7 @@ const sv: InsightTexts = {
     },
   },
   outcome: { started: 'startade', completed: 'slutförda', failed: 'misslyckade' },
+  unknownAgent: 'okänd',
   flowCount: { one: '{n} flöde', other: '{n} flöden' },
   minutes: '{n} min',
   hours: '{n} tim',
@@ -337,6 +340,7 @@ const en: InsightTexts = {
     },
   },
   outcome: { started: 'started', completed: 'completed', failed: 'failed' },
+  unknownAgent: 'unknown',
   flowCount: { one: '{n} flow', other: '{n} flows' },
   minutes: '{n} min',
   hours: '{n} h',

@@ -137,6 +137,24 @@ describe('the figures of an answer', () => {
     );
   });
 
+  it('says an agent the flow did not record in the language', () => {
+    const unknown = figuresOf(
+      {
+        ...ANSWER,
+        byAgent: [{ version: 'unknown', packaging: 'unknown', flows: 3, failed: 2, rate: 0.667 }],
+      },
+      'sv',
+    );
+    const agent = unknown.find((f) => f.figure === 'byAgent');
+    expect(agent?.table.rows[0]?.heads).toEqual(['okänd', 'okänd']);
+    expect(agent?.table.rows[0]?.cells[1]?.pick).toEqual({
+      kind: 'flows',
+      figure: 'byAgent',
+      key: 'unknown/unknown',
+      outcome: 'failed',
+    });
+  });
+
   it('says so when a figure has nothing, instead of drawing empty axes', () => {
     const empty = figuresOf(
       {

@@ -293,8 +293,10 @@ export const figuresOf = (answer: InsightAnswer, language: Language): FigureShow
   };
 
   const topAgent = maxBy(answer.byAgent, (r) => r.rate ?? -1);
+  // The server names a part the flow did not record 'unknown'; the page says it in the language.
+  const agentPart = (part: string) => (part === 'unknown' ? t.unknownAgent : part);
   const agentName = (r: { readonly version: string; readonly packaging: string }) =>
-    `${r.version} (${r.packaging})`;
+    `${agentPart(r.version)} (${agentPart(r.packaging)})`;
   const byAgent: FigureShown = {
     figure: 'byAgent',
     title: t.figures.byAgent.title,
@@ -306,7 +308,7 @@ export const figuresOf = (answer: InsightAnswer, language: Language): FigureShow
       headColumns: [c.version, c.packaging],
       columns: [c.flows, c.failed, c.rate],
       rows: answer.byAgent.map((r) => ({
-        heads: [r.version, r.packaging],
+        heads: [agentPart(r.version), agentPart(r.packaging)],
         cells: [
           cell(n(r.flows), flows('byAgent', agentKey(r), 'started'), `${agentName(r)}, ${t.outcome.started}`),
           cell(
@@ -477,8 +479,10 @@ export const pickWhat = (answer: InsightAnswer, pick: InsightPick, language: Lan
     case 'byStation':
       return `${answer.stations.find((s) => s.id === pick.key)?.name ?? pick.key}, ${outcome}`;
     case 'byAgent': {
-      const [version, packaging] = pick.key.split('/');
-      return packaging ? `${version} (${packaging}), ${outcome}` : `${pick.key}, ${outcome}`;
+      const slash = pick.key.lastIndexOf('/');
+      if (slash < 0) return `${pick.key}, ${outcome}`;
+      const part = (text: string) => (text === 'unknown' ? t.unknownAgent : text);
+      return `${part(pick.key.slice(0, slash))} (${part(pick.key.slice(slash + 1))}), ${outcome}`;
     }
     case 'ackTimeout':
       return pick.outcome === 'failed' ? t.columns.ackTimeouts : t.columns.reachedStep7;

@@ -370,7 +370,7 @@ const PickedList = ({ answer, view }: { readonly answer: InsightAnswer; readonly
       {flows && flows.flows.length === 0 ? <p>{t.list.none}</p> : null}
       {flows && flows.flows.length > 0 ? (
         <table className="insight-table" data-testid="insight-flows">
-          <caption>
+          <caption className="visually-hidden">
             {fill(t.list.flowsTitle, { figure: figureTitle, what: pickWhat(answer, pick, language) })}
           </caption>
           <thead>
@@ -417,7 +417,7 @@ const PickedList = ({ answer, view }: { readonly answer: InsightAnswer; readonly
       {cases && cases.cases.length === 0 ? <p>{t.list.noneCases}</p> : null}
       {cases && cases.cases.length > 0 ? (
         <table className="insight-table" data-testid="insight-cases">
-          <caption>{t.list.casesTitle}</caption>
+          <caption className="visually-hidden">{t.list.casesTitle}</caption>
           <thead>
             <tr>
               <th scope="col">{t.list.case}</th>
