@@ -26,16 +26,19 @@ const pnr = (born: string, birthNumber: string) =>
 const ANNA_PNR = pnr('19850412', '987');
 const BO_PNR = pnr('19790923', '988');
 const ELSA_PNR = pnr('19920218', '992');
-const sv = INSIGHT_TEXTS.sv;
 
 /** Today in Swedish time, as the server counts days and the Swedish page writes them. */
 const today = (): string =>
   new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Stockholm' }).format(new Date());
 
-/** OWN_ORDER and ORDER_EXPIRED at step 2, each in a flow of its own; Admin Två and Admin Fyra log out after. */
-const searchFlows = async (h: BrowserHarness): Promise<void> => {
+/**
+ * OWN_ORDER and ORDER_EXPIRED at step 2, each in a flow of its own; Admin Två reports OWN_ORDER
+ * ("Skicka felanmälan") and Sara resolves that case. Returns the case's id.
+ */
+const searchFlows = async (h: BrowserHarness): Promise<string> => {
   const p = new HttpPortal(h.server.url, h.server.agentUrl ?? '', h.url);
   await p.connect('virtual');
+  let caseId = '';
   try {
     await p.trainingCard(2, null);
     for (const [card, query, code] of [
@@ -47,12 +50,24 @@ const searchFlows = async (h: BrowserHarness): Promise<void> => {
       await p.start();
       await p.action('manage-orders');
       expect((await p.search(query)).raised).toEqual([code]);
+      if (code === 'OWN_ORDER') {
+        const filed = await p.api('POST', '/api/support/cases', {
+          flowId: p.flow.view.flowId,
+          comment: 'Bo Berg: my own order.',
+        });
+        caseId = filed.id;
+      }
       await p.logout();
     }
+    await p.trainingCard(1, DEMO.sara.card as CardNumber);
+    await p.login(DEMO.adminPins.pin1);
+    expect((await p.api('POST', `/api/support/cases/${caseId}/resolve`)).status).toBe('resolved');
+    await p.logout();
     await p.trainingCard(1, null);
   } finally {
     p.close();
   }
+  return caseId;
 };
 
 /** A figure's table as text: each row's header cells then its data cells. */
@@ -112,10 +127,12 @@ describe('the insight page', () => {
   });
   afterAll(async () => h?.close());
 
+  let caseId = '';
   // expect.poll lives in tests only: the flows are made by the first test, the pages read them after.
-  it('three flows: one issuance completed, OWN_ORDER and ORDER_EXPIRED', async () => {
+  it('three flows: one issuance completed, OWN_ORDER (reported, resolved) and ORDER_EXPIRED', async () => {
     await issueOverHttp(h, [{ pnr: ANNA_PNR, card: DEMO.annaCard }]);
-    await searchFlows(h);
+    caseId = await searchFlows(h);
+    expect(caseId).not.toBe('');
   }, 240_000);
 
   it('the service desk reads the figures as tables and charts, follows them to their flows, and downloads them', async () => {
@@ -141,15 +158,8 @@ describe('the insight page', () => {
     expect(await tableOf(page, 'byStep')).toEqual([[`2 – ${CATALOGUES.sv.steps[2]}`, '2']]);
     expect(await tableOf(page, 'byStation')).toEqual([['Övningsstation', '3', '2', '66,7\u00a0%']]);
     expect(await tableOf(page, 'ackTimeout')).toEqual([['1', '0', '0\u00a0%']]);
-    // No case resolved: the figure says so, no empty axes.
-    expect(await page.locator('section[data-figure="caseResolution"] .insight-summary').textContent()).toBe(
-      sv.figures.caseResolution.empty,
-    );
-    expect(
-      await page
-        .locator('section[data-figure="caseResolution"] table, section[data-figure="caseResolution"] canvas')
-        .count(),
-    ).toBe(0);
+    // One case resolved, a moment after it was filed.
+    expect(await tableOf(page, 'caseResolution')).toEqual([['1', '0 min', '0 min']]);
     for (const table of await page.locator('section.insight-figure table').all()) {
       expect(await table.locator('caption').textContent()).not.toBe('');
       expect(await table.locator('thead th[scope="col"]').count()).toBeGreaterThan(0);
@@ -174,7 +184,13 @@ describe('the insight page', () => {
     expect(cells[3]).toContain(CATALOGUES.sv.codes.OWN_ORDER.title);
     expect(cells[4]).toBe('Övningsstation');
     expect(await flows.first().locator(`a[href="#/replay/flow/${flowId}"]`).count()).toBe(1);
+    expect(await flows.first().locator(`a[href="#/desk/${caseId}"]`).textContent()).toBe(`Ärende ${caseId}`);
     await checkInsight(page, 'insight-flows');
+    // The resolved cases behind the resolution times, each linked to the service desk.
+    await page.locator('section[data-figure="caseResolution"] tbody a').click();
+    await list.getByTestId('insight-cases').waitFor(WAIT);
+    expect(await list.locator(`tbody tr[data-case="${caseId}"] a[href="#/desk/${caseId}"]`).count()).toBe(1);
+    expect(await list.locator('tbody tr td').last().textContent()).toContain('OWN_ORDER');
     await list.locator('[data-action="close-list"]').click();
     await expect.poll(() => list.count(), WAIT).toBe(0);
 
@@ -182,7 +198,7 @@ describe('the insight page', () => {
     await page.locator('[data-action="all-tables"]').click();
     await page.locator('section[data-figure="byCode"] .insight-plot canvas').waitFor(WAIT);
     const charts = page.locator('section.insight-figure[data-view="chart"] [role="img"]');
-    expect(await charts.count()).toBe(7);
+    expect(await charts.count()).toBe(8);
     for (const chart of await charts.all()) {
       expect(await chart.getAttribute('aria-label')).toMatch(/^Diagram: /);
       const summary = await chart.getAttribute('aria-describedby');
