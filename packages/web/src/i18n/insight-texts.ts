@@ -102,6 +102,7 @@ export interface InsightTexts {
   readonly unknownAgent: string;
   /** A number of flows: {n}. */
   readonly flowCount: { readonly one: string; readonly other: string };
+  readonly underMinute: string;
   /** Durations: {n}. */
   readonly minutes: string;
   readonly hours: string;
@@ -133,7 +134,7 @@ const sv: InsightTexts = {
   figures: {
     perDay: {
       title: 'Startade, slutförda och misslyckade flöden per dag',
-      summary: '{started} flöden startade, {completed} slutfördes och {failed} misslyckades under perioden.',
+      summary: 'Under perioden: startade {started}, slutförda {completed}, misslyckade {failed}.',
       empty: 'Inga flöden under perioden.',
     },
     byCode: {
@@ -158,12 +159,12 @@ const sv: InsightTexts = {
     },
     ackTimeout: {
       title: 'Kvitteringstiden gick ut (ACK_TIMEOUT)',
-      summary: 'Av {reached} flöden som nådde steg 7 gick kvitteringstiden ut i {timeouts} ({rate}).',
+      summary: 'Nådde steg 7: {reached}; kvitteringstiden gick ut i {timeouts} ({rate}).',
       empty: 'Inget flöde nådde steg 7 under perioden.',
     },
     caseResolution: {
       title: 'Tid till lösta ärenden',
-      summary: '{resolved} ärenden löstes; medianen var {median} och 90:e percentilen {p90}.',
+      summary: 'Lösta ärenden: {resolved}; medianen var {median} och 90:e percentilen {p90}.',
       empty: 'Inga ärenden löstes under perioden.',
     },
     busiestHours: {
@@ -222,6 +223,7 @@ const sv: InsightTexts = {
   outcome: { started: 'startade', completed: 'slutförda', failed: 'misslyckade' },
   unknownAgent: 'okänd',
   flowCount: { one: '{n} flöde', other: '{n} flöden' },
+  underMinute: 'under 1 min',
   minutes: '{n} min',
   hours: '{n} tim',
   days: '{n} dygn',
@@ -252,7 +254,7 @@ const en: InsightTexts = {
   figures: {
     perDay: {
       title: 'Flows started, completed and failed per day',
-      summary: '{started} flows started, {completed} were completed and {failed} failed in the period.',
+      summary: 'In the period: started {started}, completed {completed}, failed {failed}.',
       empty: 'No flows in the period.',
     },
     byCode: {
@@ -277,13 +279,12 @@ const en: InsightTexts = {
     },
     ackTimeout: {
       title: 'Acknowledgement time ran out (ACK_TIMEOUT)',
-      summary:
-        'Of {reached} flows that reached step 7, the acknowledgement time ran out in {timeouts} ({rate}).',
+      summary: 'Reached step 7: {reached}; the acknowledgement time ran out in {timeouts} ({rate}).',
       empty: 'No flow reached step 7 in the period.',
     },
     caseResolution: {
       title: 'Time to resolve cases',
-      summary: '{resolved} cases were resolved; the median was {median} and the 90th percentile {p90}.',
+      summary: 'Cases resolved: {resolved}; the median was {median} and the 90th percentile {p90}.',
       empty: 'No cases were resolved in the period.',
     },
     busiestHours: {
@@ -342,6 +343,7 @@ const en: InsightTexts = {
   outcome: { started: 'started', completed: 'completed', failed: 'failed' },
   unknownAgent: 'unknown',
   flowCount: { one: '{n} flow', other: '{n} flows' },
+  underMinute: 'under 1 min',
   minutes: '{n} min',
   hours: '{n} h',
   days: '{n} days',

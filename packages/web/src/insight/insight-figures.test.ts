@@ -51,6 +51,7 @@ describe('numbers, dates and durations per language', () => {
   it('says a duration in minutes, hours or days', () => {
     expect(formatDuration(null, 'sv')).toBe('–');
     expect(formatDuration(25 * 60_000, 'sv')).toBe('25 min');
+    expect(formatDuration(20_000, 'en')).toBe('under 1 min');
     expect(formatDuration(90 * 60_000, 'sv')).toBe('1,5 tim');
     expect(formatDuration(90 * 60_000, 'en')).toBe('1.5 h');
     expect(formatDuration(3 * 86_400_000, 'en')).toBe('3 days');
@@ -91,7 +92,7 @@ describe('the figures of an answer', () => {
       [900, 4],
       [300, 0],
     ]);
-    expect(perDay.summary).toBe('1,204 flows started, 904 were completed and 300 failed in the period.');
+    expect(perDay.summary).toBe('In the period: started 1,204, completed 904, failed 300.');
   });
 
   it('links a number to the flows behind it; a zero and a share link nowhere', () => {
@@ -123,10 +124,10 @@ describe('the figures of an answer', () => {
     );
     expect(figure('byStation').summary).toBe('The highest failure rate was at Mottagningen: 20%.');
     expect(figure('ackTimeout').summary).toBe(
-      'Of 9 flows that reached step 7, the acknowledgement time ran out in 1 (11.1%).',
+      'Reached step 7: 9; the acknowledgement time ran out in 1 (11.1%).',
     );
     expect(figure('caseResolution').summary).toBe(
-      '4 cases were resolved; the median was 1 h and the 90th percentile 2 h.',
+      'Cases resolved: 4; the median was 1 h and the 90th percentile 2 h.',
     );
     expect(figure('busiestHours').summary).toBe('Most flows started 09–10: 5 flows.');
     expect(figure('byStep').summary).toBe(

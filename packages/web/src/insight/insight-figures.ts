@@ -26,6 +26,7 @@ export const formatDuration = (ms: number | null, language: Language): string =>
   const number = (n: number) =>
     new Intl.NumberFormat(locale(language), { maximumFractionDigits: 1 }).format(n);
   const minutes = ms / 60_000;
+  if (minutes < 1) return texts.underMinute;
   if (minutes < 60) return fill(texts.minutes, { n: number(Math.round(minutes)) });
   const hours = minutes / 60;
   if (hours < 48) return fill(texts.hours, { n: number(Math.round(hours * 10) / 10) });
@@ -414,7 +415,8 @@ export const figuresOf = (answer: InsightAnswer, language: Language): FigureShow
       series: [
         {
           label: c.median,
-          values: [(cases.medianMs ?? 0) / 3_600_000, (cases.p90Ms ?? 0) / 3_600_000],
+          // Whole minutes, as the table says them: under a minute draws nothing.
+          values: [cases.medianMs, cases.p90Ms].map((ms) => Math.round((ms ?? 0) / 60_000) / 60),
           picks: [casesPick, casesPick],
         },
       ],

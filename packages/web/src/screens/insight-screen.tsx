@@ -203,10 +203,13 @@ interface FigureViewProps {
 }
 
 /** One figure: heading, summary sentence, and its chart or its table. */
-const FigureView = ({ figure, view, table, onToggle }: FigureViewProps) => {
+const FigureView = ({ figure, view, table: asTable, onToggle }: FigureViewProps) => {
   const { language } = useLanguage();
   const t = INSIGHT_TEXTS[language];
   const id = useId();
+  // All zeros (cases resolved within the minute) would draw empty axes: the table says it better.
+  const drawable = figure.chart.series.some((s) => s.values.some((v) => v > 0));
+  const table = asTable || !drawable;
   return (
     <section
       className="insight-figure"
@@ -216,7 +219,7 @@ const FigureView = ({ figure, view, table, onToggle }: FigureViewProps) => {
     >
       <div className="insight-figure-head">
         <h3 id={`${id}-title`}>{figure.title}</h3>
-        {figure.empty ? null : (
+        {figure.empty || !drawable ? null : (
           <button type="button" onClick={onToggle} data-action="toggle-view">
             {table ? t.showChart : t.showTable}
           </button>
@@ -271,8 +274,10 @@ const FigureTableView = ({ figure, view }: { readonly figure: FigureShown; reado
           // Rows are the answer's, in its order; a row's head may be empty (one-row figures).
           // biome-ignore lint/suspicious/noArrayIndexKey: the answer's order is the row's identity
           <tr key={index}>
-            {row.heads.map((head) => (
-              <th key={head} scope="row">
+            {row.heads.map((head, at) => (
+              // Two heads of a row may read the same (an agent's unknown version and packaging).
+              // biome-ignore lint/suspicious/noArrayIndexKey: a row's heads are its head columns
+              <th key={at} scope="row">
                 {head}
               </th>
             ))}
