@@ -149,16 +149,18 @@ export const InsightScreen = ({ query }: { readonly query: string }) => {
           <a className="button" href={csvHref(view.filters)} download data-action="export-csv">
             {t.exportCsv}
           </a>
-          <button
-            type="button"
-            data-action="all-tables"
-            onClick={() => {
-              setSwitched(new Set());
-              go({ ...view, table: !view.table });
-            }}
-          >
-            {view.table ? t.allCharts : t.allTables}
-          </button>
+          {started > 0 ? (
+            <button
+              type="button"
+              data-action="all-tables"
+              onClick={() => {
+                setSwitched(new Set());
+                go({ ...view, table: !view.table });
+              }}
+            >
+              {view.table ? t.allCharts : t.allTables}
+            </button>
+          ) : null}
         </div>
       </form>
       {error ? <ErrorPanel error={error} /> : null}
