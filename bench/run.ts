@@ -4,6 +4,7 @@ const BENCHMARKS: Record<string, () => Promise<{ run: () => Promise<void> }>> = 
   flow: () => import('./flow.bench.js'),
   search: () => import('./search.bench.js'),
   web: () => import('./web.bench.js'),
+  insight: () => import('./insight.bench.js'),
 };
 
 const names = process.argv.slice(2);

@@ -306,5 +306,5 @@ export const CODE_INFO: { readonly [C in ErrorCode]: CodeInfo } = {
   EXTENSION_KEYS_NOT_PROVEN: { step: 'server', severity: 'blocking', supportCase: true },
   EXTENSION_ABANDONED: { step: 'server', severity: 'blocking', supportCase: false },
   // A filter of the insight figures (period, branch, station, code, figure) the viewer cannot use.
-  INSIGHT_FILTER_INVALID: { step: 'input', severity: 'blocking', supportCase: false },
+  INSIGHT_FILTER_INVALID: { step: 'server', severity: 'blocking', supportCase: false },
 };

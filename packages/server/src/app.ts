@@ -184,6 +184,8 @@ export const buildApp = async (ctx: ServerContext, options: AppOptions = {}): Pr
   const services = options.services ?? createServices(ctx);
   // The background sweeps report their failures through this app's logger and metrics.
   registry.registerMetric(services.sweepFailures.counter);
+  registry.registerMetric(services.issuance.metrics.codes);
+  registry.registerMetric(services.issuance.metrics.ended);
   if (options.logger) services.sweepFailures.logTo(app.log);
 
   app.get(

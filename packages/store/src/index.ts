@@ -122,6 +122,7 @@ export {
   listFlowsForOrder,
   listFlowsWithPendingEffects,
   type NewFlow,
+  recordFlowAgentIfUnknown,
   type StoredFlow,
   timelineFacts,
   UNKNOWN_AGENT_PART,

@@ -165,8 +165,13 @@ export class StationStatements {
         if (fact.flowId !== null && fact.flowId !== request.flowId) throw invalid('event of another flow');
         return { event: fact.event };
       }
-      case 'readers':
-        return { readers: await this.readers() };
+      case 'readers': {
+        // The agent names itself with the readers, so a flow knows from its start which agent ran it.
+        const { version, packaging } = this.options.info;
+        const named =
+          version.length >= 1 && version.length <= 100 && packaging.length >= 1 && packaging.length <= 100;
+        return { readers: await this.readers(), ...(named && { agent: { version, packaging } }) };
+      }
       case 'agent-info':
         return { version: this.options.info.version, packaging: this.options.info.packaging };
       case 'card-certificates': {

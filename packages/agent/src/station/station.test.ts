@@ -179,6 +179,7 @@ describe('the card agent as a station', () => {
           1: { connected: true, card: { cardNumber: OTHER, insertions: 1 } },
           2: { connected: true, card: { cardNumber: CARD, insertions: 2 } },
         },
+        agent: { version: expect.any(String), packaging: expect.any(String) },
       });
       expect(after.seq).toBeGreaterThan(payload.seq);
       await f.backend.unplugReader('reader-1');

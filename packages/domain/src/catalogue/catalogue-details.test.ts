@@ -43,6 +43,10 @@ const SENT_DETAILS: { readonly [C in ErrorCode]?: readonly ErrorDetails[] } = {
   RESERVE_CARD_MISSING: [{ reader: 2 }],
   FLOW_ENDED: [{ status: 'aborted' }, { status: 'completed' }, { status: 'ack-timeout-revoked' }],
   TEXT_TOO_LONG: [{ max: 2000 }],
+  INSIGHT_FILTER_INVALID: [
+    { field: 'from', reason: 'date' },
+    { field: 'branch', reason: 'unknown' },
+  ],
   // The card's life: a batch line by its number, cards by their number, dates as YYYY-MM-DD.
   STOCK_LINE_INVALID: [
     { line: 1, reason: 'card-number' },

@@ -61,7 +61,11 @@ export interface CardKeyFact {
 
 export type StatementBody =
   | { readonly event: StatementEvent }
-  | { readonly readers: { readonly 1: ReaderFact; readonly 2: ReaderFact } }
+  | {
+      readonly readers: { readonly 1: ReaderFact; readonly 2: ReaderFact };
+      /** The agent that saw them; absent from agents older than this field. */
+      readonly agent?: { readonly version: string; readonly packaging: string };
+    }
   | {
       readonly reader: ReaderSlot;
       readonly cardNumber: CardNumber;
@@ -244,7 +248,10 @@ const isEvent: Check = (v) => {
 
 const BODIES: { readonly [K in StatementKind]: Check } = {
   event: shape({ event: isEvent }),
-  readers: shape({ readers: shape({ 1: readerFact, 2: readerFact }) }),
+  readers: shape(
+    { readers: shape({ 1: readerFact, 2: readerFact }) },
+    { agent: shape({ version: isText(100), packaging: isText(100) }) },
+  ),
   'card-proof': shape({
     reader: isReader,
     cardNumber: isCard,

@@ -54,6 +54,8 @@ const EXPLICIT: Partial<Record<ErrorCode, number>> = {
   AUDIT_CHECKPOINT_UNAVAILABLE: 404,
   STATION_NOT_REGISTERED: 403,
   STATION_REVOKED: 403,
+  // A filter of the insight figures is the request's fault, as a bad field is.
+  INSIGHT_FILTER_INVALID: 400,
 };
 
 /** The one place codes become HTTP statuses: always a 4xx for anything a request can cause. */

@@ -68,6 +68,7 @@ import {
 } from '../station/station-statement.service.js';
 import { cardOwner } from './card-owner.js';
 import { adminOf, type DirectoryCache, lookUp } from './directory.js';
+import { FlowMetrics } from './flow-metrics.js';
 
 /**
  * Every flow answer: the domain's, the nonce the station's next statement must carry, and the key
@@ -186,7 +187,23 @@ export class IssuanceService {
     private readonly directory: DirectoryCache,
     private readonly config: FlowConfig,
     private readonly now: () => number,
+    /** Counts raised codes and ended flows for /metrics; a fresh set when not shared with an app. */
+    readonly metrics: FlowMetrics = new FlowMetrics(),
   ) {}
+
+  /** After a commit: the codes the flow raised and, if it ended, how. */
+  private observe(
+    flow: StoredFlow,
+    before: FlowState['status'],
+    steps: readonly { readonly transition: FlowTransition }[],
+  ): void {
+    this.metrics.raised(
+      flow,
+      steps.flatMap((step) => step.transition.raised.map((e) => e.code)),
+    );
+    const after = steps.at(-1)?.transition.state.status ?? before;
+    if (before === 'active' && after !== 'active') this.metrics.end(flow, after);
+  }
 
   async load(flowId: string): Promise<StoredFlow & { state: FlowState }> {
     const stored = await getFlow(this.db, flowId);
@@ -236,7 +253,7 @@ export class IssuanceService {
     // Only ID-administrators issue cards (the service desk works cases, not flows).
     await adminOf(this.db, session.hsaId);
     const now = this.now();
-    const { state, nonce } = await this.db.transaction().execute(async (trx) => {
+    const { state, nonce, agent, station } = await this.db.transaction().execute(async (trx) => {
       const text = await consumeChallenge(trx, flowId, now);
       const reservation = text === null ? null : this.readReservation(text);
       if (reservation === null || reservation.admin !== session.hsaId) {
@@ -253,7 +270,10 @@ export class IssuanceService {
         kinds: ['readers'],
         now,
       });
-      const body = verified.payload.body as { readers: { 1: ReaderFact; 2: ReaderFact } };
+      const body = verified.payload.body as {
+        readers: { 1: ReaderFact; 2: ReaderFact };
+        agent?: { version: string; packaging: string };
+      };
       const facts = body.readers;
       const domainReaders: Readers = {
         1: await this.withOwner(trx, readerState(facts[1]), session.hsaId),
@@ -292,6 +312,7 @@ export class IssuanceService {
         stationId: station,
         stationNonce: next,
         loginInsertions: facts[loginReader].card?.insertions ?? null,
+        agent: body.agent ?? null,
       });
       await appendAudit(trx, {
         at: now,
@@ -305,8 +326,12 @@ export class IssuanceService {
           station,
         },
       });
-      return { state: transition, nonce: next };
+      return { state: transition, nonce: next, agent: body.agent ?? null, station };
     });
+    this.metrics.raised(
+      { stationId: station, agent },
+      state.raised.map((e) => e.code),
+    );
     return {
       view: viewOf(state.state, now),
       raised: state.raised.map((e) => e.code),
@@ -354,6 +379,7 @@ export class IssuanceService {
       stationId: previous.stationId,
       stationNonce,
       loginInsertions: previous.loginInsertions,
+      agent: previous.agent,
     });
     return {
       view: viewOf(state, now),
@@ -910,6 +936,7 @@ export class IssuanceService {
         if (isFlowChanged(error) && attempt < 5) continue;
         throw error;
       }
+      for (const { flow, transition } of aborts) this.observe(flow, flow.state.status, [{ transition }]);
       for (const { flow } of aborts) await this.settle(flow.id).catch(() => undefined);
       return next.value;
     }
@@ -986,6 +1013,7 @@ export class IssuanceService {
       );
       return { steps, pending: stored, nonce };
     });
+    this.observe(flow, flow.state.status, steps);
     // The change is committed and its revocations stored: if carrying them out fails now, the
     // sweeper retries; the caller's action still succeeded.
     if (pending.length > 0) await this.settle(flowId).catch(() => undefined);

@@ -640,6 +640,30 @@ describe('authorization matrix: every endpoint × caller', () => {
       csrfCaller: 'admin1',
       expected: adminPortal('POST', { admin1: ok(), admin2: past('CARD_DESTROYED') }),
     },
+    // --- "Insikter": administrators (their branches) and the service desk; LoA2 and holders not ---
+    ...[
+      '/api/insights',
+      '/api/insights/flows?figure=byCode&key=ACK_TIMEOUT',
+      '/api/insights/cases',
+      '/api/insights.csv',
+    ].map(
+      (url): Row => ({
+        name: `GET ${url.split('?')[0]}`,
+        method: 'GET',
+        url: () => url,
+        csrfCaller: 'admin1',
+        expected: {
+          anonymous: refused('NOT_LOGGED_IN'),
+          noCsrf: ok(),
+          loa2: refused('LOA2_LOGIN'),
+          noRole: ok(),
+          admin1: ok(),
+          desk: ok(),
+          admin2: ok(),
+          holder: refused('NOT_LOGGED_IN'),
+        },
+      }),
+    ),
     // --- the service desk's queue ---
     {
       name: 'GET /api/support/cases',

@@ -25,6 +25,7 @@ import {
   insertCase,
   insertChallenge,
   listCases,
+  recordFlowAgentIfUnknown,
   type StoredSupportCase,
   SUPPORT_CASE_SORTS,
   type SupportCaseSort,
@@ -211,6 +212,8 @@ export const supportRoutes =
             createdAt: now,
             stationId: facts.stationId,
           });
+          // A flow started by an agent that did not name itself learns it from the signed report.
+          if (facts.agent !== null) await recordFlowAgentIfUnknown(trx, flow.id, facts.agent);
           await appendAudit(trx, {
             at: now,
             actor: reporter.hsaId,

@@ -13,6 +13,7 @@ import {
   listFlowsForOrder,
   listFlowsWithPendingEffects,
   type NewFlow,
+  recordFlowAgentIfUnknown,
   updateFlow,
 } from './flow.repository.js';
 
@@ -53,6 +54,20 @@ describe.each(DIALECTS)('flow repository on %s', (dialect) => {
     }
   });
   afterAll(() => store?.dispose());
+
+  it('keeps the agent a flow started with; a later report fills in only an unknown one', async () => {
+    await insertFlow(store.db, aFlow('flow-agent-known', { agent: { version: '1.4.0', packaging: 'msi' } }));
+    await insertFlow(store.db, aFlow('flow-agent-unknown'));
+    for (const id of ['flow-agent-known', 'flow-agent-unknown'])
+      await recordFlowAgentIfUnknown(store.db, id, { version: '1.5.0', packaging: 'pkg' });
+    expect((await getFlow(store.db, 'flow-agent-known'))?.agent).toEqual({
+      version: '1.4.0',
+      packaging: 'msi',
+    });
+    const unknown = await getFlow(store.db, 'flow-agent-unknown');
+    expect(unknown?.agent).toEqual({ version: '1.5.0', packaging: 'pkg' });
+    expect(unknown?.version).toBe(1);
+  });
 
   it('round-trips a flow at version 1, JSON and timestamps typed', async () => {
     const effects = [{ type: 'revoke-certificates', serials: ['aa'], reason: 'keyCompromise' }];

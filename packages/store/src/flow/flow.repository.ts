@@ -170,13 +170,13 @@ export async function insertFlow(db: Db, flow: NewFlow): Promise<void> {
   const facts = timelineFacts(flow.state);
   await translateWriteErrors(`Flow ${flow.id}`, () =>
     inTransaction(db, async (trx) => {
-      await insertFlowRow(trx, flow, facts.reachedStep);
+      await insertFlowRow(trx, flow, facts.reachedStep, facts.codes.length);
       await recordCodes(trx, flow.id, facts.codes);
     }),
   );
 }
 
-const insertFlowRow = (db: Db, flow: NewFlow, reachedStep: number) =>
+const insertFlowRow = (db: Db, flow: NewFlow, reachedStep: number, codeCount: number) =>
   db
     .insertInto('flows')
     .values({
@@ -195,6 +195,7 @@ const insertFlowRow = (db: Db, flow: NewFlow, reachedStep: number) =>
       login_insertions: flow.loginInsertions ?? null,
       branch_id: branchOf(flow.orderId, flow.stationId ?? null),
       reached_step: reachedStep,
+      code_count: codeCount,
       agent_version: flow.agent?.version ?? null,
       agent_packaging: flow.agent?.packaging ?? null,
     })
@@ -215,7 +216,7 @@ export async function updateFlow(db: Db, change: FlowChange): Promise<boolean> {
   const facts = timelineFacts(change.state);
   const result = await translateWriteErrors(`Flow ${change.id}`, () =>
     inTransaction(db, async (trx) => {
-      const updated = await updateFlowRow(trx, change, state_json, pending_effects_json, facts.reachedStep);
+      const updated = await updateFlowRow(trx, change, state_json, pending_effects_json, facts);
       if (Number(updated.numUpdatedRows) === 1) await recordCodes(trx, change.id, facts.codes);
       return updated;
     }),
@@ -228,7 +229,7 @@ const updateFlowRow = (
   change: FlowChange,
   state_json: string,
   pending_effects_json: string,
-  reachedStep: number,
+  facts: { readonly reachedStep: number; readonly codes: readonly unknown[] },
 ) =>
   db
     .updateTable('flows')
@@ -240,7 +241,9 @@ const updateFlowRow = (
       pending_effects_json,
       updated_at: change.updatedAt,
       version: eb('version', '+', 1),
-      reached_step: sql<number>`case when reached_step > ${sql.lit(reachedStep)} then reached_step else ${sql.lit(reachedStep)} end`,
+      // Timelines only grow: neither the furthest step nor the codes raised ever go back.
+      reached_step: sql<number>`case when reached_step > ${sql.lit(facts.reachedStep)} then reached_step else ${sql.lit(facts.reachedStep)} end`,
+      code_count: sql<number>`case when code_count > ${sql.lit(facts.codes.length)} then code_count else ${sql.lit(facts.codes.length)} end`,
       ...(change.orderId !== undefined && {
         order_id: change.orderId,
         branch_id: branchOf(change.orderId, sql.ref('flows.station_id')),
@@ -311,4 +314,17 @@ export async function activeFlowForOrder(db: Db, orderId: string): Promise<Store
     .limit(1)
     .executeTakeFirst();
   return row === undefined ? null : toFlow(row);
+}
+
+/**
+ * Records the card agent of a flow that has none yet (from a later signed report, e.g. in a support
+ * case). A fact beside the flow's state, not a change of it: the version is left alone.
+ */
+export async function recordFlowAgentIfUnknown(db: Db, flowId: string, agent: FlowAgent): Promise<void> {
+  await db
+    .updateTable('flows')
+    .set({ agent_version: agent.version, agent_packaging: agent.packaging })
+    .where('id', '=', flowId)
+    .where('agent_version', 'is', null)
+    .execute();
 }

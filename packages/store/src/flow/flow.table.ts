@@ -32,6 +32,8 @@ export interface FlowsTable {
   branch_id: ColumnType<string | null, string | null | undefined, string | null>;
   /** The furthest step the flow's timeline reached. */
   reached_step: ColumnType<number, number | undefined, number>;
+  /** How many different catalogue codes the flow raised (its rows in flow_codes): > 0 is "failed". */
+  code_count: ColumnType<number, number | undefined, number>;
   /** The card agent that ran the flow, as its station signed it; null when not known. */
   agent_version: ColumnType<string | null, string | null | undefined, string | null>;
   agent_packaging: ColumnType<string | null, string | null | undefined, string | null>;

@@ -1,8 +1,8 @@
 import { type Kysely, PostgresAdapter, sql } from 'kysely';
 
 // What the insight figures read instead of every flow's state JSON: on each flow its branch (the
-// order's recipient's, else its card station's), the furthest step it reached and the card agent
-// that ran it; each catalogue code a flow raised, once, at the step and time it was first raised
+// order's recipient's, else its card station's), the furthest step it reached, how many codes it
+// raised and the card agent that ran it; each catalogue code a flow raised, once, at the step and time it was first raised
 // (`flow_codes`); and when a support case was resolved. Existing rows are backfilled from the
 // stored JSON; what cannot be known (the agent of a flow nobody reported) stays null ("unknown").
 // The extraction below repeats the timeline's shape on purpose: migrations import no application code.
@@ -57,6 +57,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
   await db.schema.alterTable('flows').addColumn('agent_version', 'text').execute();
   await db.schema.alterTable('flows').addColumn('agent_packaging', 'text').execute();
+  await db.schema
+    .alterTable('flows')
+    .addColumn('code_count', 'integer', (c) => c.notNull().defaultTo(0))
+    .execute();
   await db.schema.alterTable('support_cases').addColumn('resolved_at', int64).execute();
 
   await db.schema
@@ -68,17 +72,30 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addPrimaryKeyConstraint('flow_codes_pk', ['flow_id', 'code'])
     .execute();
   await db.schema.createIndex('flow_codes_code_idx').on('flow_codes').columns(['code', 'flow_id']).execute();
-  // The period is every figure's first filter; branch and station narrow it further.
-  await db.schema.createIndex('flows_created_at_idx').on('flows').column('created_at').execute();
+  // The period is every figure's first filter; branch and station narrow it further. Each index
+  // carries every column the figures read, so a year of flows is counted from the index alone,
+  // never from the rows with their state JSON.
+  const figures = ['status', 'reached_step', 'code_count', 'agent_version', 'agent_packaging', 'id'];
+  await db.schema
+    .createIndex('flows_created_at_idx')
+    .on('flows')
+    .columns(['created_at', 'branch_id', 'station_id', ...figures])
+    .execute();
   await db.schema
     .createIndex('flows_branch_created_at_idx')
     .on('flows')
-    .columns(['branch_id', 'created_at'])
+    .columns(['branch_id', 'created_at', 'station_id', ...figures])
     .execute();
   await db.schema
     .createIndex('flows_station_created_at_idx')
     .on('flows')
-    .columns(['station_id', 'created_at'])
+    .columns(['station_id', 'created_at', 'branch_id', ...figures])
+    .execute();
+  // A code's flows joined to their start and branch without reading the flow rows.
+  await db.schema
+    .createIndex('flows_id_created_at_idx')
+    .on('flows')
+    .columns(['id', 'created_at', 'branch_id', 'station_id'])
     .execute();
   await db.schema
     .createIndex('support_cases_resolved_at_idx')
@@ -104,8 +121,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     if (rows.length === 0) break;
     for (const row of rows) {
       const { first, reached } = readTimeline(row.state_json);
-      if (reached > 0)
-        await db.updateTable('flows').set({ reached_step: reached }).where('id', '=', row.id).execute();
+      if (reached > 0 || first.size > 0)
+        await db
+          .updateTable('flows')
+          .set({ reached_step: reached, code_count: first.size })
+          .where('id', '=', row.id)
+          .execute();
       if (first.size > 0)
         await db
           .insertInto('flow_codes')
@@ -139,10 +160,15 @@ export async function up(db: Kysely<any>): Promise<void> {
 // biome-ignore lint/suspicious/noExplicitAny: migrations are schema-agnostic
 export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropTable('flow_codes').execute();
-  for (const index of ['flows_created_at_idx', 'flows_branch_created_at_idx', 'flows_station_created_at_idx'])
+  for (const index of [
+    'flows_created_at_idx',
+    'flows_branch_created_at_idx',
+    'flows_station_created_at_idx',
+    'flows_id_created_at_idx',
+  ])
     await db.schema.dropIndex(index).execute();
   await db.schema.dropIndex('support_cases_resolved_at_idx').execute();
   await db.schema.alterTable('support_cases').dropColumn('resolved_at').execute();
-  for (const column of ['agent_packaging', 'agent_version', 'reached_step', 'branch_id'])
+  for (const column of ['code_count', 'agent_packaging', 'agent_version', 'reached_step', 'branch_id'])
     await db.schema.alterTable('flows').dropColumn(column).execute();
 }
