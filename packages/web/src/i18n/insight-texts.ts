@@ -139,7 +139,7 @@ const sv: InsightTexts = {
     },
     byCode: {
       title: 'Misslyckade flöden per felkod',
-      summary: 'Vanligast var {top}: {flows}.',
+      summary: 'Vanligast: {top}, {flows}.',
       empty: 'Inga felkoder under perioden.',
     },
     byStep: {
@@ -259,7 +259,7 @@ const en: InsightTexts = {
     },
     byCode: {
       title: 'Failed flows by error code',
-      summary: 'The most frequent was {top}: {flows}.',
+      summary: 'Most frequent: {top}, {flows}.',
       empty: 'No error codes in the period.',
     },
     byStep: {

@@ -120,7 +120,7 @@ describe('the figures of an answer', () => {
 
   it('sums up each figure in one sentence with its largest number', () => {
     expect(figure('byCode').summary).toBe(
-      `The most frequent was ${codeTitle('ACK_TIMEOUT', 'en')} (ACK_TIMEOUT): 5 flows.`,
+      `Most frequent: ${codeTitle('ACK_TIMEOUT', 'en')} (ACK_TIMEOUT), 5 flows.`,
     );
     expect(figure('byStation').summary).toBe('The highest failure rate was at Mottagningen: 20%.');
     expect(figure('ackTimeout').summary).toBe(
@@ -134,7 +134,7 @@ describe('the figures of an answer', () => {
       `Most flows failed at step 6 – ${CATALOGUES.en.steps[6]}: 3 flows.`,
     );
     expect(figuresOf({ ...ANSWER, byCode: [{ code: 'ACK_TIMEOUT', flows: 1 }] }, 'sv')[1]?.summary).toBe(
-      `Vanligast var ${codeTitle('ACK_TIMEOUT', 'sv')} (ACK_TIMEOUT): 1 flöde.`,
+      `Vanligast: ${codeTitle('ACK_TIMEOUT', 'sv')} (ACK_TIMEOUT), 1 flöde.`,
     );
   });
 
