@@ -137,6 +137,12 @@ describe('the insight page', () => {
 
   it('the service desk reads the figures as tables and charts, follows them to their flows, and downloads them', async () => {
     const { page, context } = await h.newPage();
+    // The charts draw under the page's content security policy: nothing refused, nothing thrown.
+    const errors: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text());
+    });
+    page.on('pageerror', (error) => errors.push(error.message));
     const portal = new PortalPage(page, context);
     await portal.loginAs(DEMO.sara.card);
     // Close the training panel: the page's own width, as a desk sees it.
@@ -245,6 +251,7 @@ describe('the insight page', () => {
     expect(csv).toContain(`perDay,${today()},,3,1,1,,,,`);
     expect(csv).toContain('byCode,OWN_ORDER,,,,,1,,,');
     expect(csv).toContain('ackTimeout,,,,,0,1,0,,');
+    expect(errors).toEqual([]);
     await context.close();
   }, 300_000);
 
