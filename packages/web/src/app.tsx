@@ -16,6 +16,7 @@ import { AdminPortal } from './screens/admin-portal.js';
 import { CardToolsScreen } from './screens/card-tools-screen.js';
 import { CatalogueScreen } from './screens/catalogue-screen.js';
 import { HolderPages } from './screens/holder-pages.js';
+import { InsightScreen } from './screens/insight-screen.js';
 import { IssuancePortal } from './screens/issuance-portal.js';
 import { LoginScreen } from './screens/login-screen.js';
 import { ServiceDesk } from './screens/service-desk.js';
@@ -32,10 +33,14 @@ type Route =
   | { readonly screen: 'desk'; readonly caseId: string | null }
   | { readonly screen: 'catalogue'; readonly code: string | null }
   | { readonly screen: 'card' }
-  | { readonly screen: 'holder' };
+  | { readonly screen: 'holder' }
+  | { readonly screen: 'insight'; readonly query: string };
 
 const routeOf = (hash: string): Route => {
-  const [, screen, arg] = hash.replace(/^#/, '').split('/');
+  // `#/insight?from=…`: the query belongs to the screen, not to the path.
+  const [path = '', query = ''] = hash.replace(/^#/, '').split('?', 2);
+  const [, screen, arg] = path.split('/');
+  if (screen === 'insight') return { screen: 'insight', query };
   if (screen === 'admin') return { screen: 'admin' };
   if (screen === 'stations') return { screen: 'stations' };
   if (screen === 'stock') return { screen: 'stock' };
@@ -195,6 +200,8 @@ export const App = () => {
         return <ServiceDesk caseId={route.caseId} />;
       case 'catalogue':
         return <CatalogueScreen focusCode={route.code} />;
+      case 'insight':
+        return <InsightScreen query={route.query} />;
       case 'issuance':
         if (me.serviceDesk) return <ServiceDesk caseId={null} />;
         return driver ? (
@@ -212,6 +219,7 @@ export const App = () => {
   const readersShown =
     ws !== null &&
     ws.failure === null &&
+    !(me && route.screen === 'insight') &&
     !(me?.serviceDesk && (route.screen === 'desk' || route.screen === 'issuance'));
 
   return (
@@ -260,6 +268,13 @@ export const App = () => {
               <li>
                 <a href="#/desk" aria-current={route.screen === 'desk' ? 'page' : undefined}>
                   {t.app.nav.desk}
+                </a>
+              </li>
+            ) : null}
+            {me && route.screen !== 'holder' ? (
+              <li>
+                <a href="#/insight" aria-current={route.screen === 'insight' ? 'page' : undefined}>
+                  {t.app.nav.insight}
                 </a>
               </li>
             ) : null}

@@ -141,3 +141,12 @@ export type RevocationDone =
 /** A förlängning as the holder's pages see it. */
 export type ExtensionView =
   paths['/api/holder/extension/{extensionId}']['get']['responses'][200]['content']['application/json'];
+
+/** GET /api/insights: the figures of the insight page for one selection. */
+export type InsightAnswer = paths['/api/insights']['get']['responses'][200]['content']['application/json'];
+/** GET /api/insights/flows: the flows behind one number of a figure. */
+export type InsightFlows =
+  paths['/api/insights/flows']['get']['responses'][200]['content']['application/json'];
+/** GET /api/insights/cases: the resolved cases behind the resolution times. */
+export type InsightCases =
+  paths['/api/insights/cases']['get']['responses'][200]['content']['application/json'];

@@ -18,6 +18,7 @@ export interface UiTexts {
       readonly desk: string;
       readonly catalogue: string;
       readonly card: string;
+      readonly insight: string;
     };
     readonly trainingBadge: string;
     readonly loading: string;
@@ -485,6 +486,7 @@ const sv: UiTexts = {
       desk: 'Servicedesk',
       catalogue: 'Felkatalog',
       card: 'Kort och PIN-koder',
+      insight: 'Insikter',
     },
     trainingBadge: 'Övningsläge',
     loading: 'Laddar …',
@@ -970,6 +972,7 @@ const en: UiTexts = {
       desk: 'Service desk',
       catalogue: 'Error catalogue',
       card: 'Card and PINs',
+      insight: 'Insights',
     },
     trainingBadge: 'Training mode',
     loading: 'Loading …',
