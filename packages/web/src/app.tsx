@@ -18,6 +18,7 @@ import { CatalogueScreen } from './screens/catalogue-screen.js';
 import { HolderPages } from './screens/holder-pages.js';
 import { IssuancePortal } from './screens/issuance-portal.js';
 import { LoginScreen } from './screens/login-screen.js';
+import { ReplayScreen } from './screens/replay-screen.js';
 import { ServiceDesk } from './screens/service-desk.js';
 import { StationAdmin } from './screens/station-admin.js';
 import { StockScreen } from './screens/stock-screen.js';
@@ -32,10 +33,11 @@ type Route =
   | { readonly screen: 'desk'; readonly caseId: string | null }
   | { readonly screen: 'catalogue'; readonly code: string | null }
   | { readonly screen: 'card' }
-  | { readonly screen: 'holder' };
+  | { readonly screen: 'holder' }
+  | { readonly screen: 'replay'; readonly kind: 'case' | 'flow'; readonly id: string };
 
 const routeOf = (hash: string): Route => {
-  const [, screen, arg] = hash.replace(/^#/, '').split('/');
+  const [, screen, arg, more] = hash.replace(/^#/, '').split('/');
   if (screen === 'admin') return { screen: 'admin' };
   if (screen === 'stations') return { screen: 'stations' };
   if (screen === 'stock') return { screen: 'stock' };
@@ -43,6 +45,9 @@ const routeOf = (hash: string): Route => {
   if (screen === 'catalogue') return { screen: 'catalogue', code: arg || null };
   if (screen === 'card') return { screen: 'card' };
   if (screen === 'holder') return { screen: 'holder' };
+  // `#/replay/case/<caseId>` and `#/replay/flow/<flowId>`: anything else is no replay.
+  if (screen === 'replay' && (arg === 'case' || arg === 'flow') && more)
+    return { screen: 'replay', kind: arg, id: decodeURIComponent(more) };
   return { screen: 'issuance' };
 };
 
@@ -195,6 +200,8 @@ export const App = () => {
         return <ServiceDesk caseId={route.caseId} />;
       case 'catalogue':
         return <CatalogueScreen focusCode={route.code} />;
+      case 'replay':
+        return <ReplayScreen key={`${route.kind}/${route.id}`} kind={route.kind} id={route.id} />;
       case 'issuance':
         if (me.serviceDesk) return <ServiceDesk caseId={null} />;
         return driver ? (
@@ -208,11 +215,13 @@ export const App = () => {
     }
   };
 
-  // The service desk works cases, not cards: its queue and cases get the whole width.
+  // The service desk works cases, not cards: its queue and cases get the whole width. A replay
+  // shows the readers as they were, not as they are.
   const readersShown =
     ws !== null &&
     ws.failure === null &&
-    !(me?.serviceDesk && (route.screen === 'desk' || route.screen === 'issuance'));
+    !(me?.serviceDesk && (route.screen === 'desk' || route.screen === 'issuance')) &&
+    !(me !== null && route.screen === 'replay');
 
   return (
     <div className={`app${trainingOpen ? ' with-training' : ''}`}>

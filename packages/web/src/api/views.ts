@@ -7,6 +7,7 @@ import type {
   ErrorResponseBody,
   FlowAnswer,
   HsaId,
+  ReplayFrame,
   SupportCaseDraft,
 } from '@reservkort/domain';
 import type { paths } from './server-api.js';
@@ -141,3 +142,13 @@ export type RevocationDone =
 /** A förlängning as the holder's pages see it. */
 export type ExtensionView =
   paths['/api/holder/extension/{extensionId}']['get']['responses'][200]['content']['application/json'];
+
+/** "Spela upp": the frames of a case or a flow, and the catalogue entries of their codes. */
+export interface ReplayAnswer {
+  readonly kind: 'case' | 'flow';
+  readonly id: string;
+  readonly flowId: string;
+  readonly reserveCard: CardNumber | null;
+  readonly frames: readonly ReplayFrame[];
+  readonly catalogue: readonly ErrorResponseBody[];
+}
