@@ -88,6 +88,17 @@ describe('the replay player', () => {
     ]);
   });
 
+  it('marks the dialog that never appeared, though the keys were still being made', () => {
+    const frames = [
+      frame(
+        'dialog-completed',
+        scene({ download: { phase: 'key-generation', dialogs: dialogs('completed', 'waiting') } }),
+      ),
+      frame('tick', scene({ fault: 'SIGN_DIALOG_NOT_SHOWN' })),
+    ];
+    expect(phasesAt(frames, 1)).toEqual(['notStarted', 'done', 'failed', 'notStarted', 'notStarted']);
+  });
+
   it('shows no rows off step 6 or where the scene was not recorded', () => {
     expect(phasesAt([frame('signed', scene({ step: 4 }))], 0)).toBeNull();
     expect(phasesAt([frame('keys-generated', null)], 0)).toBeNull();

@@ -60,8 +60,11 @@ export const phasesAt = (frames: readonly ReplayFrame[], index: number): PhaseSt
   const download = before?.scene?.download;
   if (download == null) return PHASE_ROWS.map(() => 'notStarted');
   const rows = phasesOfDownload(download);
+  // A dialog that never appeared is its own row's failure, whatever else was still going.
+  const notShown =
+    scene.fault === 'AUTH_DIALOG_NOT_SHOWN' ? 1 : scene.fault === 'SIGN_DIALOG_NOT_SHOWN' ? 2 : undefined;
   const dialogOpen = [1, 2].find((row) => rows[row] === 'doing');
-  const failed = dialogOpen ?? rows.findIndex((state) => state !== 'done');
+  const failed = notShown ?? dialogOpen ?? rows.findIndex((state) => state !== 'done');
   return rows.map((state, row) =>
     row === failed ? 'failed' : state === 'doing' || state === 'waiting' ? 'notStarted' : state,
   );
