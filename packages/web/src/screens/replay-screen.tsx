@@ -252,7 +252,7 @@ export const ReplayScreen = ({ kind, id, extraActions }: ReplayScreenProps) => {
 };
 
 /** One frame's screen: the step bar, the step, the error panels, step 6's rows, both readers. */
-const ReplayFrameView = ({
+export const ReplayFrameView = ({
   frame,
   frames,
   index,
