@@ -14,12 +14,13 @@ const sv = UI_TEXTS.sv;
 const render = (frames: readonly ReplayFrame[], index: number): string =>
   renderToStaticMarkup(
     createElement(LanguageProvider, {
+      // The provider's props require their children: no .tsx here to write them as JSX.
+      // biome-ignore lint/correctness/noChildrenProp: createElement from a .ts test file
       children: createElement(ReplayFrameView, {
         frame: frames[index] as ReplayFrame,
         frames,
         index,
         when: (at: number) => String(at),
-        children: null,
       }),
     }),
   );

@@ -263,7 +263,8 @@ export const ReplayFrameView = ({
   readonly frames: readonly ReplayFrame[];
   readonly index: number;
   readonly when: (at: number) => string;
-  readonly children: ReactNode;
+  /** What goes above the step bar: the frame's counter, time and sentence. */
+  readonly children?: ReactNode;
 }) => {
   const { language, t, catalogue } = useLanguage();
   const scene = frame.scene;
