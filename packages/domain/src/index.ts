@@ -27,5 +27,6 @@ export * from './organisation/organisation-tree.js';
 export * from './organisation/roles.js';
 export * from './result.js';
 export * from './station/station-statement.js';
+export * from './support/replay.js';
 export * from './support/support-case.js';
 export * from './time.js';

@@ -28,6 +28,7 @@ import { adminEidRoutes, deskEidRoutes } from './routes/eid.routes.js';
 import { holderRoutes } from './routes/holder.routes.js';
 import { insightRoutes } from './routes/insight.routes.js';
 import { issuanceRoutes } from './routes/issuance.routes.js';
+import { replayRoutes } from './routes/replay.routes.js';
 import { catalogueRoutes, supportRoutes } from './routes/support.routes.js';
 import { trainingRoutes } from './routes/training.routes.js';
 import { webRoutes } from './routes/web.routes.js';
@@ -221,6 +222,7 @@ export const buildApp = async (ctx: ServerContext, options: AppOptions = {}): Pr
   await app.register(cardStockRoutes(ctx, services.directory), { prefix: '/api/stock' });
   await app.register(catalogueRoutes, { prefix: '/api/catalogue' });
   await app.register(insightRoutes(ctx, services.insights), { prefix: '/api' });
+  await app.register(replayRoutes(ctx, services.directory, services.issuance), { prefix: '/api' });
   if (ctx.trainingKit)
     await app.register(trainingRoutes(ctx, ctx.trainingKit, services.issuance, services.extensions), {
       prefix: '/api/training',

@@ -19,6 +19,7 @@ import { HolderPages } from './screens/holder-pages.js';
 import { InsightScreen } from './screens/insight-screen.js';
 import { IssuancePortal } from './screens/issuance-portal.js';
 import { LoginScreen } from './screens/login-screen.js';
+import { ReplayScreen } from './screens/replay-screen.js';
 import { ServiceDesk } from './screens/service-desk.js';
 import { StationAdmin } from './screens/station-admin.js';
 import { StockScreen } from './screens/stock-screen.js';
@@ -34,12 +35,13 @@ type Route =
   | { readonly screen: 'catalogue'; readonly code: string | null }
   | { readonly screen: 'card' }
   | { readonly screen: 'holder' }
-  | { readonly screen: 'insight'; readonly query: string };
+  | { readonly screen: 'insight'; readonly query: string }
+  | { readonly screen: 'replay'; readonly kind: 'case' | 'flow'; readonly id: string };
 
 const routeOf = (hash: string): Route => {
   // `#/insight?from=…`: the query belongs to the screen, not to the path.
   const [path = '', query = ''] = hash.replace(/^#/, '').split('?', 2);
-  const [, screen, arg] = path.split('/');
+  const [, screen, arg, more] = path.split('/');
   if (screen === 'insight') return { screen: 'insight', query };
   if (screen === 'admin') return { screen: 'admin' };
   if (screen === 'stations') return { screen: 'stations' };
@@ -48,6 +50,9 @@ const routeOf = (hash: string): Route => {
   if (screen === 'catalogue') return { screen: 'catalogue', code: arg || null };
   if (screen === 'card') return { screen: 'card' };
   if (screen === 'holder') return { screen: 'holder' };
+  // `#/replay/case/<caseId>` and `#/replay/flow/<flowId>`: anything else is no replay.
+  if (screen === 'replay' && (arg === 'case' || arg === 'flow') && more)
+    return { screen: 'replay', kind: arg, id: decodeURIComponent(more) };
   return { screen: 'issuance' };
 };
 
@@ -202,6 +207,8 @@ export const App = () => {
         return <CatalogueScreen focusCode={route.code} />;
       case 'insight':
         return <InsightScreen query={route.query} />;
+      case 'replay':
+        return <ReplayScreen key={`${route.kind}/${route.id}`} kind={route.kind} id={route.id} />;
       case 'issuance':
         if (me.serviceDesk) return <ServiceDesk caseId={null} />;
         return driver ? (
@@ -215,12 +222,14 @@ export const App = () => {
     }
   };
 
-  // The service desk works cases, not cards: its queue and cases get the whole width.
+  // The service desk works cases, not cards: its queue and cases get the whole width. A replay
+  // shows the readers as they were, not as they are.
   const readersShown =
     ws !== null &&
     ws.failure === null &&
     !(me && route.screen === 'insight') &&
-    !(me?.serviceDesk && (route.screen === 'desk' || route.screen === 'issuance'));
+    !(me?.serviceDesk && (route.screen === 'desk' || route.screen === 'issuance')) &&
+    !(me !== null && route.screen === 'replay');
 
   return (
     <div className={`app${trainingOpen ? ' with-training' : ''}`}>

@@ -223,6 +223,10 @@ describe('a case covers the order, not only the last attempt', () => {
       first.state.timeline.find((e) => e.codes.includes('CARD_REMOVED_DURING_DOWNLOAD'))?.details,
     );
     expect(caseCodeDetails(draft, 'ACK_TIMEOUT')).toEqual({});
+    // The scenes go with the case, this attempt's and the earlier ones', so the case can be replayed.
+    expect(draft.timeline.every((entry) => entry.scene !== undefined)).toBe(true);
+    expect(draft.attempts?.[0]?.timeline.every((entry) => entry.scene !== undefined)).toBe(true);
+    expect(draft.attempts?.[0]?.timeline.at(-2)?.scene?.fault).toBe('CARD_REMOVED_DURING_DOWNLOAD');
   });
 
   it('reads an ACK_TIMEOUT entry with the deadline it passed, not a dash', () => {

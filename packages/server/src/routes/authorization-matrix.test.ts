@@ -454,6 +454,13 @@ describe('authorization matrix: every endpoint × caller', () => {
       expected: ownerOnly(ok(), 'GET'),
     },
     {
+      // Read-only: the flow's own administrator, or one with a role in the recipient's branch.
+      name: 'GET /api/flows/:flowId/replay',
+      method: 'GET',
+      url: () => `/api/flows/${ids.flow}/replay`,
+      expected: ownerOnly(ok(), 'GET'),
+    },
+    {
       name: 'POST /api/flows/:flowId/actions',
       method: 'POST',
       url: () => `/api/flows/${ids.flow}/actions`,
@@ -676,6 +683,13 @@ describe('authorization matrix: every endpoint × caller', () => {
       name: 'GET /api/support/cases/:caseId',
       method: 'GET',
       url: () => `/api/support/cases/${ids.caseId}`,
+      csrfCaller: 'desk',
+      expected: deskOnly(ok(), 'GET'),
+    },
+    {
+      name: 'GET /api/support/cases/:caseId/replay',
+      method: 'GET',
+      url: () => `/api/support/cases/${ids.caseId}/replay`,
       csrfCaller: 'desk',
       expected: deskOnly(ok(), 'GET'),
     },

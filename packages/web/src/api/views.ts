@@ -7,6 +7,7 @@ import type {
   ErrorResponseBody,
   FlowAnswer,
   HsaId,
+  ReplayFrame,
   SupportCaseDraft,
 } from '@reservkort/domain';
 import type { paths } from './server-api.js';
@@ -150,3 +151,12 @@ export type InsightFlows =
 /** GET /api/insights/cases: the resolved cases behind the resolution times. */
 export type InsightCases =
   paths['/api/insights/cases']['get']['responses'][200]['content']['application/json'];
+/** "Spela upp": the frames of a case or a flow, and the catalogue entries of their codes. */
+export interface ReplayAnswer {
+  readonly kind: 'case' | 'flow';
+  readonly id: string;
+  readonly flowId: string;
+  readonly reserveCard: CardNumber | null;
+  readonly frames: readonly ReplayFrame[];
+  readonly catalogue: readonly ErrorResponseBody[];
+}

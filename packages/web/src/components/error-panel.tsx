@@ -21,6 +21,11 @@ interface ErrorPanelProps {
   readonly remedy?: ControlId | undefined;
   /** A blocked PIN links to the card tools, except on the card tools themselves. */
   readonly cardToolsLink?: boolean;
+  /**
+   * A replay: what the administrator was told, with no button that acts and no alert to a screen
+   * reader (the replay announces its own frames).
+   */
+  readonly readOnly?: boolean;
 }
 
 /**
@@ -57,6 +62,7 @@ export const ErrorPanel = ({
   id,
   remedy: offered,
   cardToolsLink = true,
+  readOnly = false,
 }: ErrorPanelProps) => {
   const { language, t, catalogue } = useLanguage();
   const addresses = pageAddresses();
@@ -74,8 +80,8 @@ export const ErrorPanel = ({
   const remedyAction = remedy ? actions[remedy] : undefined;
   return (
     <section
-      className={`error-panel severity-${described.severity}`}
-      role="alert"
+      className={`error-panel severity-${described.severity}${readOnly ? ' read-only' : ''}`}
+      role={readOnly ? undefined : 'alert'}
       id={id}
       data-code={error.code}
     >
@@ -86,7 +92,7 @@ export const ErrorPanel = ({
         <dt>{t.error.remedy}</dt>
         <dd>
           {refusedHere?.remedy ?? described.remedy}
-          {error.code === 'PIN_BLOCKED' && cardToolsLink ? (
+          {error.code === 'PIN_BLOCKED' && cardToolsLink && !readOnly ? (
             <>
               {' '}
               <a href="#/card" data-action="open-card-tools">
@@ -106,18 +112,20 @@ export const ErrorPanel = ({
           </a>
         </dd>
       </dl>
-      <div className="actions">
-        {remedy && remedyAction ? (
-          <button type="button" className="primary" onClick={remedyAction} data-remedy={remedy}>
-            {catalogue.controls[remedy]}
-          </button>
-        ) : null}
-        {onSupportCase ? (
-          <button type="button" onClick={onSupportCase} data-control="send-support-case">
-            {catalogue.controls['send-support-case']}
-          </button>
-        ) : null}
-      </div>
+      {readOnly ? null : (
+        <div className="actions">
+          {remedy && remedyAction ? (
+            <button type="button" className="primary" onClick={remedyAction} data-remedy={remedy}>
+              {catalogue.controls[remedy]}
+            </button>
+          ) : null}
+          {onSupportCase ? (
+            <button type="button" onClick={onSupportCase} data-control="send-support-case">
+              {catalogue.controls['send-support-case']}
+            </button>
+          ) : null}
+        </div>
+      )}
     </section>
   );
 };

@@ -1,15 +1,26 @@
 import type { CardNumber } from '@reservkort/domain';
+import type { ReaderSlotView } from '../flow/replay-player.js';
 import type { Workstation } from '../flow/workstation.js';
 import { formatCard, formatTime } from '../format.js';
 import { useLanguage } from '../i18n/language.js';
 import { fill } from '../i18n/ui-texts.js';
 import { useSubscription } from '../use-subscription.js';
+import { ReaderSlots } from './reader-slots.js';
 
 interface ReadersPanelProps {
   readonly ws: Workstation;
   /** Whose a card is, where the page knows (the login card, the order's card, the training cards). */
   readonly whose: (cardNumber: CardNumber | null) => string | null;
 }
+
+/** A workstation's reader as plain state: connected when the agent sees it, the card and whose it is. */
+const slotOf = (ws: Workstation, n: 1 | 2, whose: ReadersPanelProps['whose']): ReaderSlotView => {
+  const slot = ws.slot(n);
+  return {
+    connected: slot.readerId !== null,
+    card: slot.card ? { cardNumber: slot.card.cardNumber, holder: whose(slot.card.cardNumber) } : null,
+  };
+};
 
 /** Reader 1 and reader 2, the card in each, and the events as they happen (announced politely). */
 export const ReadersPanel = ({ ws, whose }: ReadersPanelProps) => {
@@ -25,29 +36,12 @@ export const ReadersPanel = ({ ws, whose }: ReadersPanelProps) => {
         {' · '}
         <span className={ws.live ? 'live' : 'not-live'}>{ws.live ? t.agent.live : t.agent.reconnecting}</span>
       </p>
-      <ul className="reader-slots">
-        {([1, 2] as const).map((n) => {
-          const slot = ws.slot(n);
-          const holder = slot.card ? whose(slot.card.cardNumber) : null;
-          return (
-            <li key={n} data-reader={n} className={slot.readerId ? 'connected' : 'missing'}>
-              <strong>{fill(t.readers.reader, { n })}</strong>{' '}
-              <span className="role">({n === 1 ? t.readers.role1 : t.readers.role2})</span>
-              <div data-state>{slot.readerId ? t.readers.connected : t.readers.missing}</div>
-              <div data-card={slot.card?.cardNumber ?? ''}>
-                {slot.readerId === null
-                  ? null
-                  : slot.card === null
-                    ? t.readers.empty
-                    : slot.card.cardNumber === null
-                      ? t.readers.unreadable
-                      : fill(t.readers.card, { card: formatCard(slot.card.cardNumber) })}
-                {holder ? <span className="holder"> – {holder}</span> : null}
-              </div>
-            </li>
-          );
-        })}
-      </ul>
+      <ReaderSlots
+        readers={{
+          1: slotOf(ws, 1, whose),
+          2: slotOf(ws, 2, whose),
+        }}
+      />
       <h3>{t.readers.events}</h3>
       {ws.log.length === 0 ? <p className="no-events">{t.readers.noEvents}</p> : null}
       <ol className="reader-events" aria-live="polite" aria-relevant="additions" data-testid="reader-events">

@@ -468,6 +468,43 @@ export interface UiTexts {
     readonly exportableKeys: string;
   };
   readonly catalogue: { readonly title: string; readonly intro: string; readonly step: string };
+  /** "Spela upp": a case's or a flow's screens played back, read-only. */
+  readonly replay: {
+    readonly open: string;
+    readonly caseTitle: string;
+    readonly flowTitle: string;
+    readonly intro: string;
+    readonly backCase: string;
+    readonly backFlow: string;
+    readonly toolbar: string;
+    readonly play: string;
+    readonly pause: string;
+    readonly previous: string;
+    readonly next: string;
+    readonly slider: string;
+    readonly speed: string;
+    readonly frame: string;
+    readonly time: string;
+    readonly attempt: string;
+    readonly notRecorded: string;
+    readonly readers: string;
+    readonly pending: string;
+    readonly empty: string;
+    readonly event: string;
+    readonly status: {
+      readonly completed: string;
+      readonly 'ack-timeout-revoked': string;
+      readonly aborted: string;
+    };
+    /** Whose card is in a reader, said only as a role. */
+    readonly roles: {
+      readonly admin: string;
+      readonly recipient: string;
+      readonly 'previous-recipient': string;
+      readonly staff: string;
+      readonly unknown: string;
+    };
+  };
 }
 
 const sv: UiTexts = {
@@ -953,6 +990,43 @@ const sv: UiTexts = {
     title: 'Felkatalog',
     intro: 'Alla felkoder med förklaring och åtgärd.',
     step: 'Steg',
+  },
+  replay: {
+    open: 'Spela upp',
+    caseTitle: 'Spela upp ärende {id}',
+    flowTitle: 'Spela upp utgivning {id}',
+    intro:
+      'Skärmen som administratören såg den efter varje händelse. Uppspelningen ändrar ingenting och läser inget kort.',
+    backCase: 'Tillbaka till ärendet',
+    backFlow: 'Tillbaka till utgivningen',
+    toolbar: 'Uppspelning',
+    play: 'Spela',
+    pause: 'Pausa',
+    previous: 'Föregående händelse',
+    next: 'Nästa händelse',
+    slider: 'Tidpunkt',
+    speed: 'Hastighet',
+    frame: 'Händelse {n} av {count}',
+    time: '{date} kl. {time} (svensk tid)',
+    attempt: 'Försök {n}',
+    notRecorded:
+      'Läsarnas och kortens läge registrerades inte för den här tidpunkten: händelsen loggades innan sådant sparades. Steg och felkoder är de som loggades.',
+    readers: 'Kortläsare och kort',
+    pending: 'Knappen ”{control}” var tryckt och väntade på kortagenten sedan kl. {time}.',
+    empty: 'Det finns inga händelser att spela upp.',
+    event: 'Händelse',
+    status: {
+      completed: 'Utgivningen var slutförd.',
+      'ack-timeout-revoked': 'Tiden för kvittens hade gått ut och certifikaten var spärrade.',
+      aborted: 'Utgivningen var avbruten.',
+    },
+    roles: {
+      admin: 'administratörens kort',
+      recipient: 'mottagarens kort',
+      'previous-recipient': 'en tidigare mottagares kort',
+      staff: 'en annan anställds kort',
+      unknown: 'okänt kort',
+    },
   },
 };
 
@@ -1440,6 +1514,43 @@ const en: UiTexts = {
     title: 'Error catalogue',
     intro: 'Every error code with its explanation and remedy.',
     step: 'Step',
+  },
+  replay: {
+    open: 'Replay',
+    caseTitle: 'Replay of case {id}',
+    flowTitle: 'Replay of issuance {id}',
+    intro:
+      'The screen as the administrator saw it after each event. The replay changes nothing and reads no card.',
+    backCase: 'Back to the case',
+    backFlow: 'Back to the issuance',
+    toolbar: 'Playback',
+    play: 'Play',
+    pause: 'Pause',
+    previous: 'Previous event',
+    next: 'Next event',
+    slider: 'Point in time',
+    speed: 'Speed',
+    frame: 'Event {n} of {count}',
+    time: '{date} at {time} (Swedish time)',
+    attempt: 'Attempt {n}',
+    notRecorded:
+      'The state of the readers and cards was not recorded for this moment: the event was logged before that was kept. The step and codes are those logged.',
+    readers: 'Readers and cards',
+    pending: 'The button “{control}” had been pressed and was waiting for the card agent since {time}.',
+    empty: 'There are no events to replay.',
+    event: 'Event',
+    status: {
+      completed: 'The issuance was complete.',
+      'ack-timeout-revoked': 'The time to acknowledge had run out and the certificates were revoked.',
+      aborted: 'The issuance was aborted.',
+    },
+    roles: {
+      admin: 'the administrator’s card',
+      recipient: 'the recipient’s card',
+      'previous-recipient': 'a previous recipient’s card',
+      staff: 'another staff member’s card',
+      unknown: 'unknown card',
+    },
   },
 };
 

@@ -10,11 +10,13 @@ import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react'
 import type { Review } from '../api/views.js';
 import { ControlButton, ShownFault } from '../components/control-button.js';
 import { Countdown } from '../components/countdown.js';
+import { DownloadPhases } from '../components/download-phases.js';
 import { ErrorPanel } from '../components/error-panel.js';
 import { PinPrompt } from '../components/pin-prompt.js';
 import { StepProgress } from '../components/step-progress.js';
 import { SupportCaseDialog } from '../components/support-case-dialog.js';
 import type { IssuanceDriver } from '../flow/issuance-driver.js';
+import type { PhaseState } from '../flow/replay-player.js';
 import type { Workstation } from '../flow/workstation.js';
 import { formatCard, formatDate, formatEndDate } from '../format.js';
 import { useLanguage } from '../i18n/language.js';
@@ -140,6 +142,18 @@ export const IssuancePortal = ({ ws, driver, onLogoutRestart, agentUrl }: Issuan
       <ShownFault.Provider value={view.fault?.code ?? null}>
         <StepBody view={view} controls={controls} actions={actions} driver={driver} ws={ws} />
       </ShownFault.Provider>
+      {/* What went wrong, or how it went, played back read-only. */}
+      {view.fault || view.status !== 'active' ? (
+        <p className="replay-link">
+          <a
+            className="button"
+            href={`#/replay/flow/${encodeURIComponent(view.flowId)}`}
+            data-action="replay"
+          >
+            {t.replay.open}
+          </a>
+        </p>
+      ) : null}
       {/* A completed flow says so at step 7, with its serials; only an aborted one is said here. */}
       {view.status === 'aborted' && !view.fault ? <p>{t.flow.ended}</p> : null}
       {/* After a timeout the error offers "Starta om utgivningen" (same login): one way on, not two. */}
@@ -440,8 +454,6 @@ const TermsStep = ({
   );
 };
 
-type PhaseState = 'waiting' | 'doing' | 'done' | 'failed' | 'notStarted';
-
 const hasEntry = (timeline: readonly TimelineEntry[], event: TimelineEntry['event'], dialog?: string) =>
   timeline.some(
     (entry) => entry.event === event && (dialog === undefined || entry.details?.dialog === dialog),
@@ -488,13 +500,6 @@ const DownloadStep = ({
     return 'waiting';
   };
   const keysDone = download !== null && download.phase !== 'key-generation';
-  const labels = [
-    t.flow.phase.keys,
-    t.flow.phase.pin1,
-    t.flow.phase.pin2,
-    t.flow.phase.issuing,
-    t.flow.phase.writing,
-  ];
   const live: PhaseState[] = [
     keysDone || view.issuedSerials.length > 0 ? 'done' : download ? 'doing' : 'waiting',
     dialogState('auth'),
@@ -503,20 +508,11 @@ const DownloadStep = ({
     driver.localPhase === 'writing' ? 'doing' : view.step > 6 ? 'done' : 'waiting',
   ];
   const states = view.fault ? phasesAtFault(view.timeline) : live;
-  const phases = labels.map((label, index): [string, PhaseState] => [label, states[index] ?? 'waiting']);
-  const done = phases.filter(([, state]) => state === 'done').length;
   return (
     <div className="step-body">
       {/* After a fault no PIN window is coming: the error above says what to do instead. */}
       {view.fault ? null : <p>{t.flow.intro6}</p>}
-      <progress max={phases.length} value={done} aria-label={t.flow.progress} />
-      <ol className="download-phases" aria-live="polite">
-        {phases.map(([label, state]) => (
-          <li key={label} className={`phase-${state}`} data-phase-state={state}>
-            <span>{label}</span> <span className="phase-status">{t.flow.status[state]}</span>
-          </li>
-        ))}
-      </ol>
+      <DownloadPhases states={states} />
       <PinPrompt ws={ws} />
     </div>
   );

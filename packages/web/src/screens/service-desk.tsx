@@ -313,6 +313,10 @@ const CaseView = ({ caseId }: { readonly caseId: string }) => {
         >
           {t.desk.resolve}
         </button>
+        {/* Read-only: the case's screens played back, moment by moment. */}
+        <a className="button" href={`#/replay/case/${encodeURIComponent(shown.id)}`} data-action="replay">
+          {t.replay.open}
+        </a>
       </div>
       <h3>{t.desk.timeline}</h3>
       <TimelineView entries={c.timeline} reserveCard={c.cardNumber} />
