@@ -43,7 +43,9 @@ export const trainingRoutes =
       async () => kit.summary,
     );
 
-    app.post<{ Body: { advanceMs?: number; toDeadlineOf?: string; toExtensionDeadline?: boolean } }>(
+    app.post<{
+      Body: { advanceMs?: number; toDeadlineOf?: string; leaveMs?: number; toExtensionDeadline?: boolean };
+    }>(
       '/clock',
       {
         schema: {
@@ -55,6 +57,8 @@ export const trainingRoutes =
             properties: {
               advanceMs: { type: 'integer', minimum: 0, maximum: 7 * 86_400_000 },
               toDeadlineOf: { type: 'string', pattern: '^[A-Za-z0-9_-]{8,64}$' },
+              /** With toDeadlineOf: stop this long before the deadline (as a practised case had it left). */
+              leaveMs: { type: 'integer', minimum: 0, maximum: 86_400_000 },
               toExtensionDeadline: { type: 'boolean', const: true },
             },
             additionalProperties: false,
@@ -84,7 +88,11 @@ export const trainingRoutes =
           const flow = await issuance.own(request.body.toDeadlineOf, me);
           if (flow.state.deadline === null)
             throw new ApiError('EVENT_OUT_OF_ORDER', { reason: 'no deadline' });
-          advance = Math.max(0, flow.state.deadline - kit.clock.now() + 1000);
+          const leave = request.body.leaveMs;
+          advance = Math.max(
+            0,
+            flow.state.deadline - kit.clock.now() + (leave === undefined ? 1000 : -leave),
+          );
         }
         kit.clock.advance(advance);
         return { now: kit.clock.now(), offsetMs: kit.clock.offset };
