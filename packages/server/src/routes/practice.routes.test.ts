@@ -243,6 +243,40 @@ describe.each(DIALECTS)('the practice plan of a support case, on %s', (dialect) 
   });
 });
 
+describe('the training clock set as a practised case had it', () => {
+  let h: Harness;
+  const clock = new TrainingClock();
+  beforeAll(async () => {
+    // One clock for the flow's deadline and the training's jumps, as in training mode.
+    h = await createIssuanceHarness({}, () => ({
+      clock,
+      training: true,
+      trainingKit: { summary: SUMMARY, clock },
+    }));
+  });
+  afterAll(async () => h?.dispose());
+
+  it('stops the asked time before the flow’s deadline, and never moves back', async () => {
+    const page = new Page(h);
+    await walkTo(h, page, 7);
+    const deadline = (await h.services.issuance.load(page.flowId)).state.deadline ?? 0;
+    const moved = await page.api('POST', '/api/training/clock', {
+      toDeadlineOf: page.flowId,
+      leaveMs: 120_000,
+    });
+    expect(moved.status, JSON.stringify(moved.body)).toBe(200);
+    expect(deadline - moved.body.now).toBeLessThanOrEqual(120_000);
+    expect(deadline - moved.body.now).toBeGreaterThan(60_000);
+    const offset = moved.body.offsetMs;
+    // Asking for more time left than there is moves nothing.
+    const again = await page.api('POST', '/api/training/clock', {
+      toDeadlineOf: page.flowId,
+      leaveMs: 600_000,
+    });
+    expect(again.body.offsetMs).toBe(offset);
+  });
+});
+
 describe('the practice plan outside training mode', () => {
   let h: Harness;
   beforeAll(async () => {
