@@ -117,6 +117,7 @@ export const practicePlan = (input: PracticeInput): PracticeAnswer => {
     issuers.find((a) => a.hsaId !== draft.admin1HsaId) ??
     issuers[0] ??
     summary.admins[0];
+  // Training data always has administrators; without any there is nothing to practise with.
   if (admin === undefined) return { kind: 'missing', caseId, missing: 'error', code: first.code };
 
   const ownDemo = summary.reserveCards.find((c) => c.forPerson !== null && c.cardNumber === draft.cardNumber);
