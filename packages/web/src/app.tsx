@@ -24,6 +24,7 @@ import { ServiceDesk } from './screens/service-desk.js';
 import { StationAdmin } from './screens/station-admin.js';
 import { StockScreen } from './screens/stock-screen.js';
 import { TrainingPanel } from './screens/training-panel.js';
+import { PracticeSession } from './training/practice-session.js';
 import { useSubscription } from './use-subscription.js';
 
 type Route =
@@ -82,6 +83,7 @@ export const App = () => {
   const [me, setMe] = useState<Me | null>(null);
   const [driver, setDriver] = useState<IssuanceDriver | null>(null);
   const [trainingOpen, setTrainingOpen] = useState(false);
+  const practice = useMemo(() => new PracticeSession(sessionStorage), []);
   /** Logging out: the session is on its way out, so no flow may be started for it. */
   const [leaving, setLeaving] = useState(false);
 
@@ -202,7 +204,12 @@ export const App = () => {
       case 'stock':
         return <StockScreen ws={ws} me={me} />;
       case 'desk':
-        return <ServiceDesk caseId={route.caseId} />;
+        return (
+          <ServiceDesk
+            caseId={route.caseId}
+            practice={loaded.demo ? { ws, demo: loaded.demo, practice } : null}
+          />
+        );
       case 'catalogue':
         return <CatalogueScreen focusCode={route.code} />;
       case 'insight':
@@ -338,6 +345,8 @@ export const App = () => {
           ws={ws}
           demo={loaded.demo}
           flowId={driver?.flowId ?? null}
+          // The case page shows its own practice; elsewhere the panel keeps it in view.
+          practice={route.screen === 'desk' ? null : practice}
           onClose={() => setTrainingOpen(false)}
         />
       ) : null}

@@ -1,13 +1,26 @@
+import { type CardNumber, orderStateAt, type SupportCaseDraft } from '@reservkort/domain';
+import { cardNumberUse, getAdmin, getCase, hasStaffRole } from '@reservkort/store';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { requireSession } from '../auth/session.js';
 import type { ExtensionService } from '../card-life/extension.service.js';
 import { ApiError } from '../http/api-error.js';
 import type { IssuanceService } from '../issuance/issuance.service.js';
 import type { ServerContext } from '../server-context.js';
+import { practicePlan } from '../training/practice-plan.js';
 import type { TrainingClock } from '../training/training-clock.js';
 import type { TrainingSummary } from '../training/training-summary.js';
 
-/** Training mode only: the demo data for the training panel, and the clock it may jump forward. */
+const caseParams = {
+  type: 'object',
+  properties: { caseId: { type: 'string', pattern: '^[A-Za-z0-9_-]{8,64}$' } },
+  required: ['caseId'],
+  additionalProperties: false,
+} as const;
+
+/**
+ * Training mode only: the demo data for the training panel, the clock it may jump forward, and a
+ * support case's first error as a scene to practise.
+ */
 export const trainingRoutes =
   (
     ctx: ServerContext,
@@ -30,7 +43,9 @@ export const trainingRoutes =
       async () => kit.summary,
     );
 
-    app.post<{ Body: { advanceMs?: number; toDeadlineOf?: string; toExtensionDeadline?: boolean } }>(
+    app.post<{
+      Body: { advanceMs?: number; toDeadlineOf?: string; leaveMs?: number; toExtensionDeadline?: boolean };
+    }>(
       '/clock',
       {
         schema: {
@@ -42,6 +57,8 @@ export const trainingRoutes =
             properties: {
               advanceMs: { type: 'integer', minimum: 0, maximum: 7 * 86_400_000 },
               toDeadlineOf: { type: 'string', pattern: '^[A-Za-z0-9_-]{8,64}$' },
+              /** With toDeadlineOf: stop this long before the deadline (as a practised case had it left). */
+              leaveMs: { type: 'integer', minimum: 0, maximum: 86_400_000 },
               toExtensionDeadline: { type: 'boolean', const: true },
             },
             additionalProperties: false,
@@ -71,10 +88,54 @@ export const trainingRoutes =
           const flow = await issuance.own(request.body.toDeadlineOf, me);
           if (flow.state.deadline === null)
             throw new ApiError('EVENT_OUT_OF_ORDER', { reason: 'no deadline' });
-          advance = Math.max(0, flow.state.deadline - kit.clock.now() + 1000);
+          const leave = request.body.leaveMs;
+          advance = Math.max(
+            0,
+            flow.state.deadline - kit.clock.now() + (leave === undefined ? 1000 : -leave),
+          );
         }
         kit.clock.advance(advance);
         return { now: kit.clock.now(), offsetMs: kit.clock.offset };
+      },
+    );
+
+    /** The first demo reserve card whose order can still be completed now. */
+    const freeReserveCard = async (): Promise<CardNumber | null> => {
+      const now = ctx.clock.now();
+      for (const card of kit.summary.reserveCards) {
+        if (card.forPerson === null) continue;
+        const use = await cardNumberUse(ctx.store.db, card.cardNumber);
+        if (use.orders.some((order) => orderStateAt(order, now) === 'registered')) return card.cardNumber;
+      }
+      return null;
+    };
+
+    app.get<{ Params: { caseId: string } }>(
+      '/practice/:caseId',
+      {
+        schema: {
+          tags: ['training'],
+          summary:
+            'Öva på det här: a support case’s first error as the training’s readers and cards, step and clock; or what the case lacks for it',
+          params: caseParams,
+        },
+      },
+      async (request) => {
+        const viewer = await session(request);
+        const db = ctx.store.db;
+        // The cases are the service desk's: the same access as reading the case itself.
+        if (!(await hasStaffRole(db, viewer.hsaId, 'service-desk')))
+          throw new ApiError('ACCESS_DENIED', { reason: 'service desk only' });
+        const stored = await getCase(db, request.params.caseId);
+        if (stored === null) throw new ApiError('NOT_FOUND', { what: 'case' });
+        const holdsKur = ((await getAdmin(db, viewer.hsaId))?.grants ?? []).some((g) => g.role === 'KUR');
+        return practicePlan({
+          caseId: stored.id,
+          draft: stored.draft as SupportCaseDraft,
+          summary: kit.summary,
+          freeReserveCard: await freeReserveCard(),
+          holdsKur,
+        });
       },
     );
   };

@@ -4027,6 +4027,7 @@ export interface paths {
                     "application/json": {
                         advanceMs?: number;
                         toDeadlineOf?: string;
+                        leaveMs?: number;
                         /** @enum {boolean} */
                         toExtensionDeadline?: true;
                     };
@@ -4047,6 +4048,42 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/training/practice/{caseId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Öva på det här: a support case’s first error as the training’s readers and cards, step and clock; or what the case lacks for it */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    caseId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;

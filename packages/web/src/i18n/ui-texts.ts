@@ -467,6 +467,48 @@ export interface UiTexts {
     readonly counterfeitCard: string;
     readonly exportableKeys: string;
   };
+  readonly practice: {
+    /** The button on a support case (training mode only). */
+    readonly button: string;
+    readonly title: string;
+    readonly busy: string;
+    readonly missingScene: string;
+    readonly missingError: string;
+    readonly readersSet: string;
+    readonly unplugged: string;
+    readonly empty: string;
+    readonly holding: string;
+    readonly role: { readonly admin: string; readonly reserve: string; readonly foreign: string };
+    readonly reached: string;
+    readonly sinceStart: string;
+    readonly deadlineLeft: string;
+    readonly deadlinePassed: string;
+    readonly noDeadline: string;
+    readonly walkTitle: string;
+    readonly walkLogin: string;
+    readonly walkStay: string;
+    readonly walk: {
+      readonly manage: string;
+      readonly search: string;
+      readonly select: string;
+      readonly sign: string;
+      readonly handover: string;
+      readonly download: string;
+      readonly pins: string;
+    };
+    readonly walkSearchHidden: string;
+    readonly walkSearchAny: string;
+    readonly walkNoReserve: string;
+    readonly there: string;
+    readonly whatToTry: string;
+    readonly caseCodes: string;
+    readonly reapply: string;
+    readonly reapplyHint: string;
+    readonly setClock: string;
+    readonly clockSet: string;
+    readonly end: string;
+    readonly active: string;
+  };
   readonly catalogue: { readonly title: string; readonly intro: string; readonly step: string };
   /** "Spela upp": a case's or a flow's screens played back, read-only. */
   readonly replay: {
@@ -985,6 +1027,54 @@ const sv: UiTexts = {
     cards: 'Simulera fel på reservkortet',
     counterfeitCard: 'Kort utan kortbyråns nyckel (förfalskat kort)',
     exportableKeys: 'Nycklar som kan exporteras (trasigt chip)',
+  },
+  practice: {
+    button: 'Öva på det här',
+    title: 'Övning på ärende {id}',
+    busy: 'Ställer läsarna och korten …',
+    missingScene:
+      'Ärendet går inte att öva på: det lämnades in innan flödet sparade hur skärmen såg ut efter varje händelse. Läsarna och korten vid felet ({code}) går inte att återskapa utan att gissa.',
+    missingError: 'Ärendet har ingen händelse med en felkod att öva på.',
+    readersSet: 'Kortläsarna och korten står nu som när felet kom:',
+    unplugged: 'urkopplad',
+    empty: 'ansluten, tom',
+    holding: 'ansluten, med {card}',
+    role: {
+      admin: '{name}s kort {number}',
+      reserve: 'reservkortet {number}',
+      foreign: 'ett kort som inte hör till någon, {number}',
+    },
+    reached: 'Flödet hade kommit till steg {step}: {name}.',
+    sinceStart: 'Felet kom {time} in i försöket.',
+    deadlineLeft: 'Det var {time} kvar att kvittera kortet.',
+    deadlinePassed: 'Tiden för att kvittera kortet hade gått ut.',
+    noDeadline: 'Ingen tid för kvittering löpte, så klockan behöver inte flyttas.',
+    walkTitle: 'Gå fram till steg {step} så här:',
+    walkLogin:
+      'Logga ut och logga in med {name}s kort i kortläsare 1 (PIN 1 {pin1}). Båda kortläsarna ska vara anslutna.',
+    walkStay: 'Felet kom på inloggningssidan: logga ut och se vad inloggningen säger.',
+    walk: {
+      manage: 'Tryck Hantera beställningar.',
+      search: 'Sök på {person}.',
+      select: 'Välj beställningen.',
+      sign: 'Granska underlaget och tryck SIGNERA (PIN 2 {pin2}).',
+      handover: 'Sätt i reservkort {card} i kortläsare 2 och tryck BEKRÄFTA ÖVERLÄMNING.',
+      download: 'Acceptera villkoren och tryck STARTA NEDLADDNING.',
+      pins: 'Ange reservkortets PIN-koder från PIN-brevet när dialogerna visas (PIN 1 {pin1}, PIN 2 {pin2}).',
+    },
+    walkSearchHidden: 'Sök på beställningens mottagare (skyddad identitet: visas inte här).',
+    walkSearchAny: 'Sök på en person med en beställning (se Personer att söka på).',
+    walkNoReserve: 'Sätt i ett förseglat reservkort i kortläsare 2 och tryck BEKRÄFTA ÖVERLÄMNING.',
+    there: 'Där hände det:',
+    whatToTry: 'Vad du ska prova:',
+    caseCodes: 'Alla koder i ärendet: {codes}',
+    reapply: 'Ställ läsarna som i ärendet',
+    reapplyHint:
+      'Framme i steg {step}: tryck Ställ läsarna som i ärendet (här eller i övningspanelen), så står läsarna och korten som när felet kom.',
+    setClock: 'Ställ klockan som i ärendet',
+    clockSet: 'Klockan är framflyttad så att det är {time} kvar att kvittera.',
+    end: 'Avsluta övningen',
+    active: 'Pågående övning',
   },
   catalogue: {
     title: 'Felkatalog',
@@ -1509,6 +1599,54 @@ const en: UiTexts = {
     cards: 'Simulate faults on the reserve card',
     counterfeitCard: 'Card without the card bureau’s key (counterfeit card)',
     exportableKeys: 'Keys that can be exported (faulty chip)',
+  },
+  practice: {
+    button: 'Practise this',
+    title: 'Practice of case {id}',
+    busy: 'Setting the readers and cards …',
+    missingScene:
+      'This case cannot be practised: it was filed before the flow kept what the screen showed after each event. The readers and cards at the error ({code}) cannot be set again without guessing.',
+    missingError: 'The case has no event with an error code to practise.',
+    readersSet: 'The card readers and cards now stand as they did when the error came:',
+    unplugged: 'unplugged',
+    empty: 'connected, empty',
+    holding: 'connected, with {card}',
+    role: {
+      admin: '{name}’s card {number}',
+      reserve: 'the reserve card {number}',
+      foreign: 'a card that is nobody’s, {number}',
+    },
+    reached: 'The flow had reached step {step}: {name}.',
+    sinceStart: 'The error came {time} into the attempt.',
+    deadlineLeft: 'There were {time} left to acknowledge the card.',
+    deadlinePassed: 'The time to acknowledge the card had run out.',
+    noDeadline: 'No acknowledgement time was running, so the clock need not move.',
+    walkTitle: 'Walk to step {step} like this:',
+    walkLogin:
+      'Log out and log in with {name}’s card in card reader 1 (PIN 1 {pin1}). Both card readers must be connected.',
+    walkStay: 'The error came on the login page: log out and see what login says.',
+    walk: {
+      manage: 'Press Hantera beställningar.',
+      search: 'Search for {person}.',
+      select: 'Select the order.',
+      sign: 'Review the order and press SIGNERA (PIN 2 {pin2}).',
+      handover: 'Insert reserve card {card} in card reader 2 and press BEKRÄFTA ÖVERLÄMNING.',
+      download: 'Accept the terms and press STARTA NEDLADDNING.',
+      pins: 'Enter the reserve card’s PINs from its PIN letter when the dialogs appear (PIN 1 {pin1}, PIN 2 {pin2}).',
+    },
+    walkSearchHidden: 'Search for the order’s recipient (protected identity: not shown here).',
+    walkSearchAny: 'Search for a person with an order (see People to search for).',
+    walkNoReserve: 'Insert a sealed reserve card in card reader 2 and press BEKRÄFTA ÖVERLÄMNING.',
+    there: 'What happened there:',
+    whatToTry: 'What to try:',
+    caseCodes: 'Every code of the case: {codes}',
+    reapply: 'Set the readers as in the case',
+    reapplyHint:
+      'Once at step {step}: press Set the readers as in the case (here or in the training panel), and the readers and cards stand as they did when the error came.',
+    setClock: 'Set the clock as in the case',
+    clockSet: 'The clock has moved forward so that {time} are left to acknowledge.',
+    end: 'End the practice',
+    active: 'Practice under way',
   },
   catalogue: {
     title: 'Error catalogue',

@@ -4,6 +4,7 @@ import type { SupportCaseFull, SupportCaseShown } from '../api/views.js';
 import { CaseAttempts } from '../components/case-attempts.js';
 import { CertificateList } from '../components/certificate-list.js';
 import { ErrorPanel } from '../components/error-panel.js';
+import { PracticeButton, type PracticeKit } from '../components/practice-button.js';
 import { TimelineView } from '../components/timeline-view.js';
 import { type PageError, pageErrorOf } from '../flow/issuance-driver.js';
 import { formatCard, formatDate, formatTime } from '../format.js';
@@ -36,7 +37,14 @@ const breakable = (code: string) =>
   ));
 
 /** The service desk: the queue, and one case with its timeline, catalogue entries and comments. */
-export const ServiceDesk = ({ caseId }: { readonly caseId: string | null }) => {
+export const ServiceDesk = ({
+  caseId,
+  practice = null,
+}: {
+  readonly caseId: string | null;
+  /** Training mode: what "Öva på det här" needs on a case. */
+  readonly practice?: PracticeKit | null;
+}) => {
   const { language, t } = useLanguage();
   const heading = useRef<HTMLHeadingElement>(null);
   const [filter, setFilter] = useState<StatusFilter>('all');
@@ -78,7 +86,7 @@ export const ServiceDesk = ({ caseId }: { readonly caseId: string | null }) => {
     if (caseId === null) heading.current?.focus();
   }, [caseId]);
 
-  if (caseId !== null) return <CaseView caseId={caseId} />;
+  if (caseId !== null) return <CaseView caseId={caseId} practice={practice} />;
   const columns: readonly { readonly id: SortColumn | null; readonly label: string }[] = [
     { id: null, label: t.desk.case.replace(' {id}', '') },
     { id: 'createdAt', label: t.desk.created },
@@ -196,7 +204,13 @@ export const ServiceDesk = ({ caseId }: { readonly caseId: string | null }) => {
   );
 };
 
-const CaseView = ({ caseId }: { readonly caseId: string }) => {
+const CaseView = ({
+  caseId,
+  practice,
+}: {
+  readonly caseId: string;
+  readonly practice: PracticeKit | null;
+}) => {
   const { language, t } = useLanguage();
   const heading = useRef<HTMLHeadingElement>(null);
   const [shown, setShown] = useState<SupportCaseFull | null>(null);
@@ -318,6 +332,7 @@ const CaseView = ({ caseId }: { readonly caseId: string }) => {
           {t.replay.open}
         </a>
       </div>
+      {practice ? <PracticeButton kit={practice} caseId={shown.id} /> : null}
       <h3>{t.desk.timeline}</h3>
       <TimelineView entries={c.timeline} reserveCard={c.cardNumber} />
       <CaseAttempts attempts={c.attempts ?? []} reserveCard={c.cardNumber} withTimelines={true} />

@@ -4,12 +4,15 @@ import type { TrainingCard } from '../api/agent-client.js';
 import { answer, client } from '../api/server-client.js';
 import type { TrainingDemo } from '../api/views.js';
 import { ErrorPanel } from '../components/error-panel.js';
+import { PracticePlanView } from '../components/practice-plan-view.js';
 import { type PageError, pageErrorOf } from '../flow/issuance-driver.js';
 import type { Workstation } from '../flow/workstation.js';
 import { formatCard } from '../format.js';
 import { useLanguage } from '../i18n/language.js';
 import { fill } from '../i18n/ui-texts.js';
+import type { PracticeSession } from '../training/practice-session.js';
 import { type Scenario, scenarios } from '../training/scenarios.js';
+import { setTrainingScene } from '../training/scene-setter.js';
 import { useSubscription } from '../use-subscription.js';
 
 interface TrainingPanelProps {
@@ -17,6 +20,8 @@ interface TrainingPanelProps {
   readonly demo: TrainingDemo;
   /** The flow on screen, for "jump to the deadline". */
   readonly flowId: string | null;
+  /** A support case's practice under way, shown while the trainee walks to its step; null: not here. */
+  readonly practice: PracticeSession | null;
   readonly onClose: () => void;
 }
 
@@ -26,7 +31,7 @@ const DRAG_TYPE = 'text/x-reservkort-card';
 type AgentFault = 'unregisteredStation' | 'forgedStatement' | 'counterfeitCard' | 'exportableKeys';
 
 /** Training mode: plug readers, move cards in and out, jump the clock, set the scene of a code. */
-export const TrainingPanel = ({ ws, demo, flowId, onClose }: TrainingPanelProps) => {
+export const TrainingPanel = ({ ws, demo, flowId, practice, onClose }: TrainingPanelProps) => {
   useSubscription(ws);
   const { language, t } = useLanguage();
   const [cards, setCards] = useState<readonly TrainingCard[]>([]);
@@ -75,21 +80,16 @@ export const TrainingPanel = ({ ws, demo, flowId, onClose }: TrainingPanelProps)
 
   const setScene = (scenario: Scenario) =>
     act(async () => {
-      for (const n of [1, 2] as const) {
-        const want = scenario.scene.readers.includes(n);
-        if (want && !connected(n)) await ws.agent.plug(readerId(n));
-        if (connected(n) && ws.slot(n).card) await ws.agent.remove(readerId(n));
-      }
       const admin = demo.admins.find((a) => a.name === scenario.scene.adminCard);
-      if (admin) {
-        // Counters before the card goes in: the login page reads them on insertion.
-        await ws.agent.trainingCounters(admin.cardNumber, scenario.scene.counters);
-        await ws.agent.insert(readerId(1), admin.cardNumber);
-      }
-      for (const n of [1, 2] as const) {
-        if (!scenario.scene.readers.includes(n) && connected(n)) await ws.agent.unplug(readerId(n));
-      }
-      await ws.simulate(scenario.scene.simulation);
+      const wanted = (n: 1 | 2) => scenario.scene.readers.includes(n);
+      await setTrainingScene(ws, {
+        readers: {
+          1: { connected: wanted(1), card: admin?.cardNumber ?? null },
+          2: { connected: wanted(2), card: null },
+        },
+        counters: admin ? [{ cardNumber: admin.cardNumber, counters: scenario.scene.counters }] : [],
+        simulation: scenario.scene.simulation,
+      });
       setNotice(`${scenario.code}: ${scenario.instruction[language]}`);
     });
 
@@ -182,6 +182,9 @@ export const TrainingPanel = ({ ws, demo, flowId, onClose }: TrainingPanelProps)
       <p role="status" className="notice" data-testid="training-notice">
         {notice}
       </p>
+      {practice ? (
+        <PracticePlanView ws={ws} demo={demo} practice={practice} flowId={flowId} place="panel" />
+      ) : null}
       <h3>{t.training.readers}</h3>
       <ul className="training-readers">
         {([1, 2] as const).map((n) => {
