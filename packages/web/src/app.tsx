@@ -6,6 +6,7 @@ import { answer, client } from './api/server-client.js';
 import type { Me, PageConfig, TrainingDemo } from './api/views.js';
 import { ErrorPanel } from './components/error-panel.js';
 import { ExtensionAction } from './components/extension-wizard.js';
+import { PracticeButton } from './components/practice-button.js';
 import { ReadersPanel } from './components/readers-panel.js';
 import { IssuanceDriver, type PageError, pageErrorOf } from './flow/issuance-driver.js';
 import { currentUser, logout, reportLoginCardRemoval } from './flow/portal-session.js';
@@ -215,7 +216,19 @@ export const App = () => {
       case 'insight':
         return <InsightScreen query={route.query} />;
       case 'replay':
-        return <ReplayScreen key={`${route.kind}/${route.id}`} kind={route.kind} id={route.id} />;
+        return (
+          <ReplayScreen
+            key={`${route.kind}/${route.id}`}
+            kind={route.kind}
+            id={route.id}
+            extraActions={
+              // A case replayed in training can be practised from the replay as from the case.
+              route.kind === 'case' && loaded.demo && me.serviceDesk ? (
+                <PracticeButton kit={{ ws, demo: loaded.demo, practice }} caseId={route.id} />
+              ) : undefined
+            }
+          />
+        );
       case 'issuance':
         if (me.serviceDesk) return <ServiceDesk caseId={null} />;
         return driver ? (

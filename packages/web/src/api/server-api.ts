@@ -3899,6 +3899,251 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/insights": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Figures over flows and support cases, for a period, branch, station and code */
+        get: {
+            parameters: {
+                query?: {
+                    from?: string;
+                    to?: string;
+                    branch?: string;
+                    station?: string;
+                    code?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            filters: {
+                                from: string;
+                                to: string;
+                                branch: string | null;
+                                station: string | null;
+                                code: string | null;
+                            };
+                            branches: {
+                                id: string;
+                                name: string;
+                            }[];
+                            stations: {
+                                id: string;
+                                name: string;
+                            }[];
+                            perDay: {
+                                day: string;
+                                started: number;
+                                completed: number;
+                                failed: number;
+                            }[];
+                            byCode: {
+                                code: string;
+                                flows: number;
+                            }[];
+                            byStep: {
+                                step: number;
+                                flows: number;
+                            }[];
+                            byStation: {
+                                stationId: string;
+                                stationName: string;
+                                flows: number;
+                                failed: number;
+                                rate: number | null;
+                            }[];
+                            byAgent: {
+                                version: string;
+                                packaging: string;
+                                flows: number;
+                                failed: number;
+                                rate: number | null;
+                            }[];
+                            ackTimeout: {
+                                reachedStep7: number;
+                                ackTimeouts: number;
+                                rate: number | null;
+                            };
+                            caseResolution: {
+                                resolved: number;
+                                medianMs: number | null;
+                                p90Ms: number | null;
+                            };
+                            busiestHours: {
+                                hour: number;
+                                started: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/insights/flows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The flows behind one figure (at most 500, newest first): ids, times, codes, no persons */
+        get: {
+            parameters: {
+                query: {
+                    from?: string;
+                    to?: string;
+                    branch?: string;
+                    station?: string;
+                    code?: string;
+                    figure: "perDay" | "byCode" | "byStep" | "byStation" | "byAgent" | "ackTimeout" | "busiestHours";
+                    key?: string;
+                    outcome?: "started" | "completed" | "failed";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            flows: {
+                                flowId: string;
+                                startedAt: number;
+                                status: string;
+                                step: number;
+                                codes: string[];
+                                stationId: string | null;
+                                caseId: string | null;
+                            }[];
+                            truncated: boolean;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/insights/cases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The support cases resolved in the period, behind caseResolution */
+        get: {
+            parameters: {
+                query?: {
+                    from?: string;
+                    to?: string;
+                    branch?: string;
+                    station?: string;
+                    code?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            cases: {
+                                caseId: string;
+                                filedAt: number;
+                                resolvedAt: number;
+                                codes: string[];
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/insights.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The figures as CSV: one table, a `figure` column naming each row’s figure */
+        get: {
+            parameters: {
+                query?: {
+                    from?: string;
+                    to?: string;
+                    branch?: string;
+                    station?: string;
+                    code?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/support/cases/{caseId}/replay": {
         parameters: {
             query?: never;
