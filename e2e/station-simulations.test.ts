@@ -206,7 +206,7 @@ describe('card station faults from the training panel, in a real browser', () =>
       const pins = reservePins(ANNA.card);
       await portal.enterPins([pins.pin1, pins.pin2], () => portal.control('start-download').click());
       const { restart: again } = await faultPanel(portal, 'KEYS_NOT_ON_CARD');
-      expect(await portal.page.locator('#flow-fault').textContent()).toContain('attributes');
+      expect(await portal.page.locator('#flow-fault').textContent()).toContain('(nycklarnas egenskaper)');
       expect(await portal.step()).toBe('6');
       await portal.page.screenshot({ path: join(SCREENSHOTS, 'keys-not-on-card-sv.png'), fullPage: true });
       // Nothing issued, and the attempt's keys are cleaned off the card.

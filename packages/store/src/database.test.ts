@@ -22,6 +22,7 @@ const TABLES = [
   'certificates',
   'crls',
   'extensions',
+  'flow_codes',
   'flows',
   'issuance_intents',
   'login_challenges',
