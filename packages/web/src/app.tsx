@@ -351,7 +351,9 @@ export const App = () => {
         <main id="main" tabIndex={-1}>
           {main()}
         </main>
-        {ws && readersShown ? <ReadersPanel ws={ws} whose={whose} /> : null}
+        {ws && readersShown ? (
+          <ReadersPanel ws={ws} whose={whose} roles={route.screen !== 'holder' && route.screen !== 'card'} />
+        ) : null}
       </div>
       {loaded?.demo && ws && trainingOpen ? (
         <TrainingPanel

@@ -7,7 +7,14 @@ import { fill } from '../i18n/ui-texts.js';
  * Reader 1 and reader 2 with the card in each and whose it is, from plain reader states: the live
  * panel passes the workstation's readers, a replay the recorded ones.
  */
-export const ReaderSlots = ({ readers }: { readonly readers: { readonly [R in 1 | 2]: ReaderSlotView } }) => {
+export const ReaderSlots = ({
+  readers,
+  roles = true,
+}: {
+  readonly readers: { readonly [R in 1 | 2]: ReaderSlotView };
+  /** Name each reader's part in an issuance (the administrator's card, the reserve card). */
+  readonly roles?: boolean;
+}) => {
   const { t } = useLanguage();
   return (
     <ul className="reader-slots">
@@ -16,7 +23,7 @@ export const ReaderSlots = ({ readers }: { readonly readers: { readonly [R in 1 
         return (
           <li key={n} data-reader={n} className={slot.connected ? 'connected' : 'missing'}>
             <strong>{fill(t.readers.reader, { n })}</strong>{' '}
-            <span className="role">({n === 1 ? t.readers.role1 : t.readers.role2})</span>
+            {roles ? <span className="role">({n === 1 ? t.readers.role1 : t.readers.role2})</span> : null}
             <div data-state>{slot.connected ? t.readers.connected : t.readers.missing}</div>
             <div data-card={slot.card?.cardNumber ?? ''}>
               {!slot.connected

@@ -11,6 +11,11 @@ interface ReadersPanelProps {
   readonly ws: Workstation;
   /** Whose a card is, where the page knows (the login card, the order's card, the training cards). */
   readonly whose: (cardNumber: CardNumber | null) => string | null;
+  /**
+   * Name each reader's part in an issuance; off where no issuance runs (a holder's own pages, where
+   * reader 1 holds no administrator's card).
+   */
+  readonly roles?: boolean;
 }
 
 /** A workstation's reader as plain state: connected when the agent sees it, the card and whose it is. */
@@ -23,7 +28,7 @@ const slotOf = (ws: Workstation, n: 1 | 2, whose: ReadersPanelProps['whose']): R
 };
 
 /** Reader 1 and reader 2, the card in each, and the events as they happen (announced politely). */
-export const ReadersPanel = ({ ws, whose }: ReadersPanelProps) => {
+export const ReadersPanel = ({ ws, whose, roles = true }: ReadersPanelProps) => {
   useSubscription(ws);
   const { language, t } = useLanguage();
   return (
@@ -41,6 +46,7 @@ export const ReadersPanel = ({ ws, whose }: ReadersPanelProps) => {
           1: slotOf(ws, 1, whose),
           2: slotOf(ws, 2, whose),
         }}
+        roles={roles}
       />
       <h3>{t.readers.events}</h3>
       {ws.log.length === 0 ? <p className="no-events">{t.readers.noEvents}</p> : null}
