@@ -1057,6 +1057,7 @@ export class IssuanceService {
       pendingEffects: pending,
       orderId: final.order?.orderId ?? null,
       updatedAt: at,
+      previous: flow,
       ...extra,
     });
     if (!stored) throw flowChanged();
@@ -1170,6 +1171,7 @@ export class IssuanceService {
       deadline: flow.deadline,
       pendingEffects: [],
       updatedAt: this.now(),
+      previous: flow,
     });
   }
 }

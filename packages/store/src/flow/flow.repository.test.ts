@@ -49,7 +49,7 @@ describe.each(DIALECTS)('flow repository on %s', (dialect) => {
     store = await createTestStore(dialect);
     await seedOrganisation(store.db);
     await insertPerson(store.db, anna);
-    for (const [i, id] of ['order-1', 'order-2', 'order-3'].entries()) {
+    for (const [i, id] of ['order-1', 'order-2', 'order-3', 'order-4'].entries()) {
       await insertOrder(store.db, anOrder(id, anna, { cardNumber: card(i + 1) }));
     }
   });
@@ -97,6 +97,8 @@ describe.each(DIALECTS)('flow repository on %s', (dialect) => {
       loginInsertions: null,
       cardKeys: null,
       agent: null,
+      reachedStep: 0,
+      codeCount: 0,
     });
     expect(typeof stored?.deadline).toBe('number');
     expect(typeof stored?.createdAt).toBe('number');
@@ -153,6 +155,68 @@ describe.each(DIALECTS)('flow repository on %s', (dialect) => {
     expect(await updateFlow(store.db, aChange('flow-u', 2, { status: 'aborted' }))).toBe(false);
     expect(await getFlow(store.db, 'flow-u')).toMatchObject({ status: 'active', version: 3 });
     expect(await updateFlow(store.db, aChange('no-such-flow', 1))).toBe(false);
+  });
+
+  it('given the flow as read, stores what it would without it, and records only the codes new to the timeline', async () => {
+    const entry = (step: number, at: number, codes: string[]) => ({ step, at, codes });
+    const timelines = [
+      [entry(1, T0, [])],
+      [entry(1, T0, []), entry(2, T0 + MINUTE, ['CARD_MISSING'])],
+      [entry(1, T0, []), entry(2, T0 + MINUTE, ['CARD_MISSING']), entry(3, T0 + 2 * MINUTE, ['CARD_MISSING', 'PIN_BLOCKED'])],
+      // The same again: a change that moves nothing the columns hold.
+      [entry(1, T0, []), entry(2, T0 + MINUTE, ['CARD_MISSING']), entry(3, T0 + 2 * MINUTE, ['CARD_MISSING', 'PIN_BLOCKED'])],
+    ];
+    const changes = timelines.map((timeline, i) => ({
+      status: i < 3 ? ('active' as const) : ('aborted' as const),
+      step: Math.min(i + 1, 3) as 1 | 2 | 3,
+      state: { flowId: 'x', step: i + 1, timeline },
+      deadline: i < 3 ? T0 + (10 + i) * MINUTE : null,
+      pendingEffects: i === 2 ? [{ type: 'revoke-certificates', serials: ['ab'], reason: 'superseded' }] : [],
+      orderId: i === 0 ? null : 'order-4',
+      admin2HsaId: hsa('adm2'),
+      updatedAt: T0 + (i + 1) * MINUTE,
+    }));
+    for (const [id, withPrevious] of [
+      ['flow-prev-without', false],
+      ['flow-prev-with', true],
+    ] as const) {
+      await insertFlow(store.db, aFlow(id));
+      for (const [i, change] of changes.entries()) {
+        const previous = await getFlow(store.db, id);
+        if (previous === null) throw new Error('flow missing');
+        const ok = await updateFlow(store.db, {
+          id,
+          expectedVersion: i + 1,
+          ...change,
+          state: { ...change.state, flowId: id },
+          ...(withPrevious ? { previous } : {}),
+        });
+        expect(ok).toBe(true);
+      }
+    }
+    const read = async (id: string) => {
+      const { id: _id, state, ...flow } = (await getFlow(store.db, id)) ?? {};
+      const row = await store.db
+        .selectFrom('flows')
+        .select(['branch_id', 'reached_step', 'code_count'])
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
+      const codes = await store.db
+        .selectFrom('flow_codes')
+        .select(['code', 'step', 'at'])
+        .where('flow_id', '=', id)
+        .orderBy('code')
+        .execute();
+      return { flow, state: { ...(state as object), flowId: '' }, row, codes };
+    };
+    const without = await read('flow-prev-without');
+    expect(await read('flow-prev-with')).toEqual(without);
+    expect(without.row).toMatchObject({ reached_step: 3, code_count: 2 });
+    expect(without.codes).toEqual([
+      { code: 'CARD_MISSING', step: 2, at: T0 + MINUTE },
+      { code: 'PIN_BLOCKED', step: 3, at: T0 + 2 * MINUTE },
+    ]);
+    expect(without.flow).toMatchObject({ status: 'aborted', orderId: 'order-4', deadline: null, version: 5 });
   });
 
   it('lets exactly one of two concurrent updates from the same version win', async () => {

@@ -62,6 +62,9 @@ export interface StoredFlow {
   readonly cardKeys: FlowCardKeys | null;
   /** The card agent that ran the flow; null when not known. */
   readonly agent: FlowAgent | null;
+  /** The furthest step the timeline reached, and how many codes it raised, as recorded. */
+  readonly reachedStep: number;
+  readonly codeCount: number;
 }
 
 export interface FlowChange {
@@ -84,6 +87,12 @@ export interface FlowChange {
   /** Set when given: the card agent, e.g. from a later signed report of a flow that had none. */
   readonly agent?: FlowAgent;
   readonly updatedAt: Instant;
+  /**
+   * The flow as read at `expectedVersion`, when the caller has it: columns whose values stay the same
+   * are then left out of the update (each one set rewrites its entries in the indexes over it, and on
+   * PostgreSQL rules out a heap-only update), and only codes new to the timeline are recorded.
+   */
+  readonly previous?: StoredFlow;
 }
 
 // A literal, not a parameter, so that SQLite can match the partial index flows_pending_effects_idx.
@@ -110,6 +119,8 @@ const toFlow = (row: Selectable<FlowsTable>): StoredFlow => ({
     row.agent_version === null
       ? null
       : { version: row.agent_version, packaging: row.agent_packaging ?? UNKNOWN_AGENT_PART },
+  reachedStep: Number(row.reached_step),
+  codeCount: Number(row.code_count),
 });
 
 /** What an agent's version or packaging reads as when no station reported it. */
@@ -214,10 +225,12 @@ export async function updateFlow(db: Db, change: FlowChange): Promise<boolean> {
   const state_json = toJsonText(change.state, `The state of flow ${change.id}`);
   const pending_effects_json = toJsonText(change.pendingEffects, `The pending effects of flow ${change.id}`);
   const facts = timelineFacts(change.state);
+  // Timelines only grow, so the codes recorded before are the first `codeCount` of them.
+  const newCodes = change.previous === undefined ? facts.codes : facts.codes.slice(change.previous.codeCount);
   const result = await translateWriteErrors(`Flow ${change.id}`, () =>
     inTransaction(db, async (trx) => {
       const updated = await updateFlowRow(trx, change, state_json, pending_effects_json, facts);
-      if (Number(updated.numUpdatedRows) === 1) await recordCodes(trx, change.id, facts.codes);
+      if (Number(updated.numUpdatedRows) === 1) await recordCodes(trx, change.id, newCodes);
       return updated;
     }),
   );
@@ -233,32 +246,49 @@ const updateFlowRow = (
 ) =>
   db
     .updateTable('flows')
-    .set((eb) => ({
-      status: change.status,
-      step: change.step,
-      state_json,
-      deadline: change.deadline,
-      pending_effects_json,
-      updated_at: change.updatedAt,
-      version: eb('version', '+', 1),
-      // Timelines only grow: neither the furthest step nor the codes raised ever go back.
-      reached_step: sql<number>`case when reached_step > ${sql.lit(facts.reachedStep)} then reached_step else ${sql.lit(facts.reachedStep)} end`,
-      code_count: sql<number>`case when code_count > ${sql.lit(facts.codes.length)} then code_count else ${sql.lit(facts.codes.length)} end`,
-      ...(change.orderId !== undefined && {
-        order_id: change.orderId,
-        branch_id: branchOf(change.orderId, sql.ref('flows.station_id')),
-      }),
-      ...(change.agent !== undefined && {
-        agent_version: change.agent.version,
-        agent_packaging: change.agent.packaging,
-      }),
-      ...(change.admin2HsaId !== undefined && { admin2_hsa_id: change.admin2HsaId }),
-      ...(change.stationNonce !== undefined && { station_nonce: change.stationNonce }),
-      ...(change.cardKeys !== undefined && {
-        auth_spki: change.cardKeys.auth,
-        sign_spki: change.cardKeys.sign,
-      }),
-    }))
+    .set((eb) => {
+      const was = change.previous;
+      // Unchanged values are not assigned (see FlowChange.previous); without `previous`, all are.
+      const changed = <T>(now: T, before: T | undefined): boolean => was === undefined || now !== before;
+      return {
+        state_json,
+        updated_at: change.updatedAt,
+        version: eb('version', '+', 1),
+        ...(changed(change.status, was?.status) && { status: change.status }),
+        ...(changed(change.step, was?.step) && { step: change.step }),
+        ...(changed(change.deadline, was?.deadline) && { deadline: change.deadline }),
+        ...((was === undefined ||
+          pending_effects_json !== toJsonText(was.pendingEffects, `The pending effects of flow ${change.id}`)) && {
+          pending_effects_json,
+        }),
+        // Timelines only grow: neither the furthest step nor the codes raised ever go back.
+        ...(was === undefined
+          ? {
+              reached_step: sql<number>`case when reached_step > ${sql.lit(facts.reachedStep)} then reached_step else ${sql.lit(facts.reachedStep)} end`,
+              code_count: sql<number>`case when code_count > ${sql.lit(facts.codes.length)} then code_count else ${sql.lit(facts.codes.length)} end`,
+            }
+          : {
+              ...(facts.reachedStep > was.reachedStep && { reached_step: facts.reachedStep }),
+              ...(facts.codes.length > was.codeCount && { code_count: facts.codes.length }),
+            }),
+        ...(change.orderId !== undefined &&
+          changed(change.orderId, was?.orderId) && {
+            order_id: change.orderId,
+            branch_id: branchOf(change.orderId, sql.ref('flows.station_id')),
+          }),
+        ...(change.agent !== undefined && {
+          agent_version: change.agent.version,
+          agent_packaging: change.agent.packaging,
+        }),
+        ...(change.admin2HsaId !== undefined &&
+          changed(change.admin2HsaId, was?.admin2HsaId) && { admin2_hsa_id: change.admin2HsaId }),
+        ...(change.stationNonce !== undefined && { station_nonce: change.stationNonce }),
+        ...(change.cardKeys !== undefined && {
+          auth_spki: change.cardKeys.auth,
+          sign_spki: change.cardKeys.sign,
+        }),
+      };
+    })
     .where('id', '=', change.id)
     .where('version', '=', change.expectedVersion)
     .executeTakeFirst();
