@@ -3,6 +3,7 @@ import { type Kysely, type RawBuilder, type Selectable, sql, type Transaction } 
 import type { Database } from '../database.js';
 import { fromJsonArray, fromJsonText, toJsonText } from '../json-text.js';
 import { translateWriteErrors } from '../store-error.js';
+import { preparedQuery } from '../prepared-query.js';
 import type { FlowsTable } from './flow.table.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -212,8 +213,12 @@ const insertFlowRow = (db: Db, flow: NewFlow, reachedStep: number, codeCount: nu
     })
     .execute();
 
+const flowById = preparedQuery((db: Kysely<Database>, id: string) =>
+  db.selectFrom('flows').selectAll().where('id', '=', id),
+);
+
 export async function getFlow(db: Db, id: string): Promise<StoredFlow | null> {
-  const row = await db.selectFrom('flows').selectAll().where('id', '=', id).executeTakeFirst();
+  const row = (await flowById(db, id)).rows[0];
   return row === undefined ? null : toFlow(row);
 }
 

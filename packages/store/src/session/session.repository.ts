@@ -2,6 +2,7 @@ import type { AssuranceLevel, CardNumber, HsaId, Instant } from '@reservkort/dom
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Database } from '../database.js';
 import { translateWriteErrors } from '../store-error.js';
+import { preparedQuery } from '../prepared-query.js';
 import type { SessionRole, SessionsTable } from './session.table.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -87,14 +88,17 @@ export async function insertSession(db: Db, session: NewSession): Promise<void> 
 }
 
 /** A session with the revocation of its login certificate, in one primary-key lookup per table. */
-export async function getSession(db: Db, id: string): Promise<StoredSession | null> {
-  const row = await db
+const sessionById = preparedQuery((db: Kysely<Database>, id: string) =>
+  db
     .selectFrom('sessions as s')
     .leftJoin('revocations as r', 'r.serial', 's.certificate_serial')
     .selectAll('s')
     .select('r.revoked_at as certificate_revoked_at')
-    .where('s.id', '=', id)
-    .executeTakeFirst();
+    .where('s.id', '=', id),
+);
+
+export async function getSession(db: Db, id: string): Promise<StoredSession | null> {
+  const row = (await sessionById(db, id)).rows[0];
   return row === undefined ? null : toSession(row);
 }
 

@@ -2,6 +2,7 @@ import type { BranchId, Instant } from '@reservkort/domain';
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { Database } from '../database.js';
 import { dialectOf } from '../dialect.js';
+import { preparedQuery } from '../prepared-query.js';
 import { translateWriteErrors } from '../store-error.js';
 import type { StationStatus, StationsTable } from './station.table.js';
 
@@ -70,8 +71,12 @@ export const insertStation = (db: Db, station: NewStation): Promise<void> =>
       .execute();
   });
 
+const stationById = preparedQuery((db: Kysely<Database>, id: string) =>
+  withCertificate(db).where('s.id', '=', id),
+);
+
 export const getStation = async (db: Db, id: string): Promise<StoredStation | null> => {
-  const row = await withCertificate(db).where('s.id', '=', id).executeTakeFirst();
+  const row = (await stationById(db, id)).rows[0];
   return row === undefined ? null : toStation(row);
 };
 
@@ -158,14 +163,13 @@ export const markStationRevoked = async (db: Db, id: string): Promise<boolean> =
  * statement, so two requests carrying the same statement cannot both pass. False: replayed or old.
  * Call it in the transaction that uses the statement, so that a rolled-back use un-raises it.
  */
+const raiseSeq = preparedQuery((db: Kysely<Database>, id: string, seq: number) =>
+  db.updateTable('stations').set({ last_seq: seq }).where('id', '=', id).where('last_seq', '<', seq),
+);
+
 export const raiseStationSeq = async (db: Db, id: string, seq: number): Promise<boolean> => {
-  const result = await db
-    .updateTable('stations')
-    .set({ last_seq: seq })
-    .where('id', '=', id)
-    .where('last_seq', '<', seq)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
+  const result = await raiseSeq(db, id, seq);
+  return Number(result.numAffectedRows) === 1;
 };
 
 /**
