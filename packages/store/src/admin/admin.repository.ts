@@ -1,6 +1,7 @@
 import type { Grant, HsaId, Instant, RoleGrant } from '@reservkort/domain';
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../database.js';
+import { preparedQuery } from '../prepared-query.js';
 import { translateWriteErrors } from '../store-error.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -49,15 +50,18 @@ export async function grantRole(
 }
 
 /** The administrator and their grants, in one query (a row per grant, one with no grant for none). */
-export async function getAdmin(db: Db, hsaId: HsaId): Promise<StoredAdmin | null> {
-  const rows = await db
+const adminWithGrants = preparedQuery((db: Kysely<Database>, hsaId: HsaId) =>
+  db
     .selectFrom('admins as a')
     .leftJoin('role_grants as g', 'g.admin_hsa_id', 'a.hsa_id')
     .select(['a.hsa_id', 'a.given_name', 'a.surname', 'a.created_at', 'g.role', 'g.branch_id'])
     .where('a.hsa_id', '=', hsaId)
     .orderBy('g.branch_id')
-    .orderBy('g.role')
-    .execute();
+    .orderBy('g.role'),
+);
+
+export async function getAdmin(db: Db, hsaId: HsaId): Promise<StoredAdmin | null> {
+  const { rows } = await adminWithGrants(db, hsaId);
   const admin = rows[0];
   if (admin === undefined) return null;
   const grants: RoleGrant[] = [];

@@ -1,5 +1,5 @@
 import type { FlowStatus, HsaId, Instant, Step } from '@reservkort/domain';
-import { type Kysely, type RawBuilder, type Selectable, sql, type Transaction } from 'kysely';
+import { type Kysely, type RawBuilder, type Selectable, sql, type Transaction, type Updateable } from 'kysely';
 import type { Database } from '../database.js';
 import { fromJsonArray, fromJsonText, toJsonText } from '../json-text.js';
 import { translateWriteErrors } from '../store-error.js';
@@ -235,68 +235,134 @@ export async function updateFlow(db: Db, change: FlowChange): Promise<boolean> {
   const result = await translateWriteErrors(`Flow ${change.id}`, () =>
     inTransaction(db, async (trx) => {
       const updated = await updateFlowRow(trx, change, state_json, pending_effects_json, facts);
-      if (Number(updated.numUpdatedRows) === 1) await recordCodes(trx, change.id, newCodes);
+      if (updated === 1) await recordCodes(trx, change.id, newCodes);
       return updated;
     }),
   );
-  return Number(result.numUpdatedRows) === 1;
+  return result === 1;
 }
 
-const updateFlowRow = (
+/** The columns an update assigns plain values to, beside the version (and the branch, with the order). */
+type Assigned = readonly (readonly [column: keyof FlowsTable & string, value: unknown])[];
+
+/**
+ * The values a change assigns. Given the flow as read, only those that differ from it (see
+ * FlowChange.previous); null without it, where the timeline's facts are raised in SQL instead.
+ */
+const assignedValues = (
+  change: FlowChange,
+  state_json: string,
+  pending_effects_json: string,
+  facts: { readonly reachedStep: number; readonly codes: readonly unknown[] },
+): Assigned | null => {
+  const was = change.previous;
+  if (was === undefined) return null;
+  const values: [keyof FlowsTable & string, unknown][] = [
+    ['state_json', state_json],
+    ['updated_at', change.updatedAt],
+  ];
+  if (change.status !== was.status) values.push(['status', change.status]);
+  if (change.step !== was.step) values.push(['step', change.step]);
+  if (change.deadline !== was.deadline) values.push(['deadline', change.deadline]);
+  if (pending_effects_json !== toJsonText(was.pendingEffects, `The pending effects of flow ${change.id}`))
+    values.push(['pending_effects_json', pending_effects_json]);
+  // Timelines only grow: neither the furthest step nor the codes raised ever go back.
+  if (facts.reachedStep > was.reachedStep) values.push(['reached_step', facts.reachedStep]);
+  if (facts.codes.length > was.codeCount) values.push(['code_count', facts.codes.length]);
+  if (change.orderId !== undefined && change.orderId !== was.orderId) values.push(['order_id', change.orderId]);
+  if (change.agent !== undefined)
+    values.push(['agent_version', change.agent.version], ['agent_packaging', change.agent.packaging]);
+  if (change.admin2HsaId !== undefined && change.admin2HsaId !== was.admin2HsaId)
+    values.push(['admin2_hsa_id', change.admin2HsaId]);
+  if (change.stationNonce !== undefined) values.push(['station_nonce', change.stationNonce]);
+  if (change.cardKeys !== undefined)
+    values.push(['auth_spki', change.cardKeys.auth], ['sign_spki', change.cardKeys.sign]);
+  return values;
+};
+
+/** An update assigning these columns, at the expected version; the branch follows a new order. */
+const updateAssigning = (db: Kysely<Database>, columns: readonly string[], values: readonly unknown[]) => {
+  const orderAt = columns.indexOf('order_id');
+  return db.updateTable('flows').set((eb) => ({
+    ...(Object.fromEntries(columns.map((column, i) => [column, values[i]])) as Updateable<FlowsTable>),
+    version: eb('version', '+', 1),
+    ...(orderAt >= 0 && { branch_id: branchOf(values[orderAt] as string | null, sql.ref('flows.station_id')) }),
+  }));
+};
+
+/** Updates by the set of columns they assign: a flow's updates take a few dozen shapes at most. */
+const preparedUpdates = new Map<string, (db: Db, ...args: unknown[]) => Promise<{ numAffectedRows?: bigint }>>();
+const PREPARED_UPDATES_MAX = 128;
+
+const preparedUpdate = (columns: readonly string[]) => {
+  const key = columns.join(',');
+  let update = preparedUpdates.get(key);
+  if (update === undefined && preparedUpdates.size < PREPARED_UPDATES_MAX) {
+    update = preparedQuery((db: Kysely<Database>, id: unknown, version: unknown, ...values: unknown[]) =>
+      updateAssigning(db, columns, values)
+        .where('id', '=', id as string)
+        .where('version', '=', version as number),
+    );
+    preparedUpdates.set(key, update);
+  }
+  return update;
+};
+
+const updateFlowRow = async (
   db: Db,
   change: FlowChange,
   state_json: string,
   pending_effects_json: string,
   facts: { readonly reachedStep: number; readonly codes: readonly unknown[] },
-) =>
-  db
+): Promise<number> => {
+  const assigned = assignedValues(change, state_json, pending_effects_json, facts);
+  if (assigned !== null) {
+    const columns = assigned.map(([column]) => column);
+    const values = assigned.map(([, value]) => value);
+    const prepared = preparedUpdate(columns);
+    const result =
+      prepared === undefined
+        ? await updateAssigning(db, columns, values)
+            .where('id', '=', change.id)
+            .where('version', '=', change.expectedVersion)
+            .executeTakeFirst()
+            .then((r) => ({ numAffectedRows: r.numUpdatedRows }))
+        : await prepared(db, change.id, change.expectedVersion, ...values);
+    return Number(result.numAffectedRows ?? 0);
+  }
+  const result = await db
     .updateTable('flows')
-    .set((eb) => {
-      const was = change.previous;
-      // Unchanged values are not assigned (see FlowChange.previous); without `previous`, all are.
-      const changed = <T>(now: T, before: T | undefined): boolean => was === undefined || now !== before;
-      return {
-        state_json,
-        updated_at: change.updatedAt,
-        version: eb('version', '+', 1),
-        ...(changed(change.status, was?.status) && { status: change.status }),
-        ...(changed(change.step, was?.step) && { step: change.step }),
-        ...(changed(change.deadline, was?.deadline) && { deadline: change.deadline }),
-        ...((was === undefined ||
-          pending_effects_json !== toJsonText(was.pendingEffects, `The pending effects of flow ${change.id}`)) && {
-          pending_effects_json,
-        }),
-        // Timelines only grow: neither the furthest step nor the codes raised ever go back.
-        ...(was === undefined
-          ? {
-              reached_step: sql<number>`case when reached_step > ${sql.lit(facts.reachedStep)} then reached_step else ${sql.lit(facts.reachedStep)} end`,
-              code_count: sql<number>`case when code_count > ${sql.lit(facts.codes.length)} then code_count else ${sql.lit(facts.codes.length)} end`,
-            }
-          : {
-              ...(facts.reachedStep > was.reachedStep && { reached_step: facts.reachedStep }),
-              ...(facts.codes.length > was.codeCount && { code_count: facts.codes.length }),
-            }),
-        ...(change.orderId !== undefined &&
-          changed(change.orderId, was?.orderId) && {
-            order_id: change.orderId,
-            branch_id: branchOf(change.orderId, sql.ref('flows.station_id')),
-          }),
-        ...(change.agent !== undefined && {
-          agent_version: change.agent.version,
-          agent_packaging: change.agent.packaging,
-        }),
-        ...(change.admin2HsaId !== undefined &&
-          changed(change.admin2HsaId, was?.admin2HsaId) && { admin2_hsa_id: change.admin2HsaId }),
-        ...(change.stationNonce !== undefined && { station_nonce: change.stationNonce }),
-        ...(change.cardKeys !== undefined && {
-          auth_spki: change.cardKeys.auth,
-          sign_spki: change.cardKeys.sign,
-        }),
-      };
-    })
+    .set((eb) => ({
+      status: change.status,
+      step: change.step,
+      state_json,
+      deadline: change.deadline,
+      pending_effects_json,
+      updated_at: change.updatedAt,
+      version: eb('version', '+', 1),
+      // Timelines only grow: neither the furthest step nor the codes raised ever go back.
+      reached_step: sql<number>`case when reached_step > ${sql.lit(facts.reachedStep)} then reached_step else ${sql.lit(facts.reachedStep)} end`,
+      code_count: sql<number>`case when code_count > ${sql.lit(facts.codes.length)} then code_count else ${sql.lit(facts.codes.length)} end`,
+      ...(change.orderId !== undefined && {
+        order_id: change.orderId,
+        branch_id: branchOf(change.orderId, sql.ref('flows.station_id')),
+      }),
+      ...(change.agent !== undefined && {
+        agent_version: change.agent.version,
+        agent_packaging: change.agent.packaging,
+      }),
+      ...(change.admin2HsaId !== undefined && { admin2_hsa_id: change.admin2HsaId }),
+      ...(change.stationNonce !== undefined && { station_nonce: change.stationNonce }),
+      ...(change.cardKeys !== undefined && {
+        auth_spki: change.cardKeys.auth,
+        sign_spki: change.cardKeys.sign,
+      }),
+    }))
     .where('id', '=', change.id)
     .where('version', '=', change.expectedVersion)
     .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+};
 
 /** Active flows whose deadline has passed (deadline <= now), the longest overdue first. */
 export async function listDueFlows(db: Db, now: Instant, limit: number): Promise<StoredFlow[]> {

@@ -1,6 +1,7 @@
 import type { Instant } from '@reservkort/domain';
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../database.js';
+import { preparedQuery } from '../prepared-query.js';
 import { translateWriteErrors } from '../store-error.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -13,17 +14,16 @@ export interface NewLoginChallenge {
   readonly expiresAt: Instant;
 }
 
-export async function insertChallenge(db: Db, challenge: NewLoginChallenge): Promise<void> {
-  await translateWriteErrors(`Login challenge ${challenge.id}`, () =>
+const insertRow = preparedQuery(
+  (db: Kysely<Database>, id: string, challenge: string, createdAt: Instant, expiresAt: Instant) =>
     db
       .insertInto('login_challenges')
-      .values({
-        id: challenge.id,
-        challenge: challenge.challenge,
-        created_at: challenge.createdAt,
-        expires_at: challenge.expiresAt,
-      })
-      .execute(),
+      .values({ id, challenge, created_at: createdAt, expires_at: expiresAt }),
+);
+
+export async function insertChallenge(db: Db, challenge: NewLoginChallenge): Promise<void> {
+  await translateWriteErrors(`Login challenge ${challenge.id}`, () =>
+    insertRow(db, challenge.id, challenge.challenge, challenge.createdAt, challenge.expiresAt),
   );
 }
 
@@ -31,15 +31,18 @@ export async function insertChallenge(db: Db, challenge: NewLoginChallenge): Pro
  * The challenge, if it exists, is unused and has not expired; marks it used in the same statement,
  * so that of two concurrent logins with it only one gets it. Null otherwise.
  */
-export async function consumeChallenge(db: Db, id: string, now: Instant): Promise<string | null> {
-  const row = await db
+const consumeRow = preparedQuery((db: Kysely<Database>, id: string, now: Instant, notExpiredAt: Instant) =>
+  db
     .updateTable('login_challenges')
     .set({ used_at: now })
     .where('id', '=', id)
     .where('used_at', 'is', null)
-    .where('expires_at', '>', now)
-    .returning('challenge')
-    .executeTakeFirst();
+    .where('expires_at', '>', notExpiredAt)
+    .returning('challenge'),
+);
+
+export async function consumeChallenge(db: Db, id: string, now: Instant): Promise<string | null> {
+  const row = (await consumeRow(db, id, now, now)).rows[0];
   return row?.challenge ?? null;
 }
 
