@@ -27,9 +27,7 @@ export const preparedQuery = <Db, A extends readonly unknown[], R>(
     if (known !== undefined) return known;
     const slots = Array.from({ length: arity }, (_, i) => new Slot(i)) as unknown as A;
     const compiled = build(db, ...slots).compile();
-    const parameters = compiled.parameters.map((p) =>
-      p instanceof Slot ? { slot: p.index } : { value: p },
-    );
+    const parameters = compiled.parameters.map((p) => (p instanceof Slot ? { slot: p.index } : { value: p }));
     const used = new Set(parameters.flatMap((p) => ('slot' in p ? [p.slot] : [])));
     // An argument the SQL does not carry was used to shape the query: compiling once would be wrong.
     if (used.size !== arity) throw new Error('preparedQuery: every argument must be a parameter of the SQL');

@@ -1,16 +1,24 @@
 // The checks a relying party inside the server makes on the card bureau's certificates: the one on
 // a reserve card (it proves the card is a genuine card with that number) and a card station's.
 import 'reflect-metadata';
-import { createPublicKey, type KeyObject, webcrypto } from 'node:crypto';
 import {
-  ExtendedKeyUsageExtension,
-  KeyUsageFlags,
-  KeyUsagesExtension,
-  X509Certificate,
-} from '@peculiar/x509';
+  createPublicKey,
+  type KeyObject,
+  X509Certificate as NativeCertificate,
+  webcrypto,
+} from 'node:crypto';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import {
+  type Certificate,
+  ExtendedKeyUsage,
+  type Extension,
+  id_ce_extKeyUsage,
+  id_ce_keyUsage,
+  KeyUsage,
+} from '@peculiar/asn1-x509';
+import { KeyUsageFlags, X509Certificate } from '@peculiar/x509';
 import { type CardNumber, parseCardNumber, STATION_ID_PATTERN } from '@reservkort/domain';
-import { CardNumberExtension } from '../extensions/card-number.extension.js';
-import { registerExtensions } from '../extensions/extension-registry.js';
+import { fromBER, PrintableString } from 'asn1js';
 import { OID } from '../oids.js';
 import { BUREAU_CA, type CertificateAuthority } from './certificate-authority.js';
 
@@ -94,8 +102,44 @@ const FACTS_MAX = 2000;
 const attribute = (certificate: X509Certificate, oid: string): string[] =>
   certificate.subjectName.getField(oid).map(String);
 
+/** The bureau CA's key for node:crypto, per bureau certificate: exported once, not at every check. */
+const bureauKeys = new WeakMap<X509Certificate, KeyObject>();
+
+const bureauKey = (bureau: X509Certificate): KeyObject => {
+  let key = bureauKeys.get(bureau);
+  if (key === undefined) {
+    key = createPublicKey({ key: Buffer.from(bureau.publicKey.rawData), format: 'der', type: 'spki' });
+    bureauKeys.set(bureau, key);
+  }
+  return key;
+};
+
+/**
+ * The value of the certificate's first extension with this OID, parsed by `parse`; null when it
+ * has none or the value does not parse. Read straight from the parsed certificate: the X.509
+ * library's extension list re-encodes and re-parses every extension, which costs more than the rest
+ * of the check together.
+ */
+const extensionValue = <T>(
+  extensions: readonly Extension[],
+  oid: string,
+  parse: (value: ArrayBuffer) => T,
+): T | null => {
+  const extension = extensions.find((e) => e.extnID === oid);
+  if (extension === undefined) return null;
+  try {
+    return parse(extension.extnValue.buffer);
+  } catch {
+    return null;
+  }
+};
+
+const cardNumberOf = (value: ArrayBuffer): string => {
+  const { result } = fromBER(value);
+  return result instanceof PrintableString ? result.valueBlock.value : '';
+};
+
 const readFacts = async (bureau: X509Certificate, der: Uint8Array): Promise<Facts | null> => {
-  registerExtensions();
   let certificate: X509Certificate;
   try {
     certificate = new X509Certificate(new Uint8Array(der));
@@ -106,16 +150,20 @@ const readFacts = async (bureau: X509Certificate, der: Uint8Array): Promise<Fact
   let signed = false;
   if (issuer) {
     try {
-      signed = await certificate.verify({ publicKey: bureau, signatureOnly: true }, crypto);
+      signed = new NativeCertificate(der).verify(bureauKey(bureau));
     } catch {
       signed = false;
     }
   }
-  const keyUsage = certificate.getExtension(KeyUsagesExtension);
-  const eku = certificate.getExtension(ExtendedKeyUsageExtension);
-  const profile =
-    keyUsage?.usages === KeyUsageFlags.digitalSignature &&
-    eku?.usages.map(String).includes(OID.clientAuth) === true;
+  // The library keeps the parsed structure protected; its public extension list is the slow path.
+  const extensions = (certificate as unknown as { asn: Certificate }).asn.tbsCertificate.extensions ?? [];
+  const keyUsage = extensionValue(extensions, id_ce_keyUsage, (v) =>
+    AsnConvert.parse(v, KeyUsage).toNumber(),
+  );
+  const eku = extensionValue(extensions, id_ce_extKeyUsage, (v) =>
+    AsnConvert.parse(v, ExtendedKeyUsage).map(String),
+  );
+  const profile = keyUsage === KeyUsageFlags.digitalSignature && eku?.includes(OID.clientAuth) === true;
   let keys: Facts['keys'] = null;
   try {
     const publicKey = await crypto.subtle.importKey(
@@ -146,7 +194,7 @@ const readFacts = async (bureau: X509Certificate, der: Uint8Array): Promise<Fact
     serialNumbers: attribute(certificate, OID.serialNumber),
     commonNames: attribute(certificate, OID.commonName),
     units: attribute(certificate, OID.organisationalUnit),
-    cardNumberExtension: certificate.getExtension(CardNumberExtension)?.cardNumber ?? null,
+    cardNumberExtension: extensionValue(extensions, OID.cardNumber, cardNumberOf),
   };
 };
 

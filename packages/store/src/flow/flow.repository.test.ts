@@ -162,9 +162,17 @@ describe.each(DIALECTS)('flow repository on %s', (dialect) => {
     const timelines = [
       [entry(1, T0, [])],
       [entry(1, T0, []), entry(2, T0 + MINUTE, ['CARD_MISSING'])],
-      [entry(1, T0, []), entry(2, T0 + MINUTE, ['CARD_MISSING']), entry(3, T0 + 2 * MINUTE, ['CARD_MISSING', 'PIN_BLOCKED'])],
+      [
+        entry(1, T0, []),
+        entry(2, T0 + MINUTE, ['CARD_MISSING']),
+        entry(3, T0 + 2 * MINUTE, ['CARD_MISSING', 'PIN_BLOCKED']),
+      ],
       // The same again: a change that moves nothing the columns hold.
-      [entry(1, T0, []), entry(2, T0 + MINUTE, ['CARD_MISSING']), entry(3, T0 + 2 * MINUTE, ['CARD_MISSING', 'PIN_BLOCKED'])],
+      [
+        entry(1, T0, []),
+        entry(2, T0 + MINUTE, ['CARD_MISSING']),
+        entry(3, T0 + 2 * MINUTE, ['CARD_MISSING', 'PIN_BLOCKED']),
+      ],
     ];
     const changes = timelines.map((timeline, i) => ({
       status: i < 3 ? ('active' as const) : ('aborted' as const),

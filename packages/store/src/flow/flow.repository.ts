@@ -1,9 +1,16 @@
 import type { FlowStatus, HsaId, Instant, Step } from '@reservkort/domain';
-import { type Kysely, type RawBuilder, type Selectable, sql, type Transaction, type Updateable } from 'kysely';
+import {
+  type Kysely,
+  type RawBuilder,
+  type Selectable,
+  sql,
+  type Transaction,
+  type Updateable,
+} from 'kysely';
 import type { Database } from '../database.js';
 import { fromJsonArray, fromJsonText, toJsonText } from '../json-text.js';
-import { translateWriteErrors } from '../store-error.js';
 import { preparedQuery } from '../prepared-query.js';
+import { translateWriteErrors } from '../store-error.js';
 import type { FlowsTable } from './flow.table.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -269,7 +276,8 @@ const assignedValues = (
   // Timelines only grow: neither the furthest step nor the codes raised ever go back.
   if (facts.reachedStep > was.reachedStep) values.push(['reached_step', facts.reachedStep]);
   if (facts.codes.length > was.codeCount) values.push(['code_count', facts.codes.length]);
-  if (change.orderId !== undefined && change.orderId !== was.orderId) values.push(['order_id', change.orderId]);
+  if (change.orderId !== undefined && change.orderId !== was.orderId)
+    values.push(['order_id', change.orderId]);
   if (change.agent !== undefined)
     values.push(['agent_version', change.agent.version], ['agent_packaging', change.agent.packaging]);
   if (change.admin2HsaId !== undefined && change.admin2HsaId !== was.admin2HsaId)
@@ -286,12 +294,17 @@ const updateAssigning = (db: Kysely<Database>, columns: readonly string[], value
   return db.updateTable('flows').set((eb) => ({
     ...(Object.fromEntries(columns.map((column, i) => [column, values[i]])) as Updateable<FlowsTable>),
     version: eb('version', '+', 1),
-    ...(orderAt >= 0 && { branch_id: branchOf(values[orderAt] as string | null, sql.ref('flows.station_id')) }),
+    ...(orderAt >= 0 && {
+      branch_id: branchOf(values[orderAt] as string | null, sql.ref('flows.station_id')),
+    }),
   }));
 };
 
 /** Updates by the set of columns they assign: a flow's updates take a few dozen shapes at most. */
-const preparedUpdates = new Map<string, (db: Db, ...args: unknown[]) => Promise<{ numAffectedRows?: bigint }>>();
+const preparedUpdates = new Map<
+  string,
+  (db: Db, ...args: unknown[]) => Promise<{ numAffectedRows?: bigint }>
+>();
 const PREPARED_UPDATES_MAX = 128;
 
 const preparedUpdate = (columns: readonly string[]) => {

@@ -16,9 +16,7 @@ export interface NewLoginChallenge {
 
 const insertRow = preparedQuery(
   (db: Kysely<Database>, id: string, challenge: string, createdAt: Instant, expiresAt: Instant) =>
-    db
-      .insertInto('login_challenges')
-      .values({ id, challenge, created_at: createdAt, expires_at: expiresAt }),
+    db.insertInto('login_challenges').values({ id, challenge, created_at: createdAt, expires_at: expiresAt }),
 );
 
 export async function insertChallenge(db: Db, challenge: NewLoginChallenge): Promise<void> {

@@ -1,8 +1,8 @@
 import type { AssuranceLevel, CardNumber, HsaId, Instant } from '@reservkort/domain';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Database } from '../database.js';
-import { translateWriteErrors } from '../store-error.js';
 import { preparedQuery } from '../prepared-query.js';
+import { translateWriteErrors } from '../store-error.js';
 import type { SessionRole, SessionsTable } from './session.table.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
