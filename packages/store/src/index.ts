@@ -203,6 +203,7 @@ export {
   endSession,
   endSessionsOfRevokedCertificates,
   getSession,
+  getSessionWithFlow,
   insertSession,
   markLoginCardRemoved,
   type NewSession,

@@ -4,8 +4,10 @@ import {
   type Database,
   endSession,
   getSession,
+  getSessionWithFlow,
   type SessionRole,
   type SessionStation,
+  type StoredFlow,
   type StoredSession,
   touchSession,
 } from '@reservkort/store';
@@ -79,16 +81,35 @@ const toCurrent = (stored: StoredSession): CurrentSession => ({
  * a holder logged in on their own pages is not logged in to the administrators' routes, nor the
  * other way round.
  */
+/**
+ * The flow a request names, read in the session's own statement: handed to the first reader of
+ * that flow in the request (`takeFlowReadWith`), once, so a later read in the request reads again.
+ */
+const flowsReadWithSessions = new WeakMap<CurrentSession, StoredFlow>();
+
+/** The flow read with this request's session, if it has this id and was not taken yet. */
+export const takeFlowReadWith = (session: CurrentSession, flowId: string): StoredFlow | null => {
+  const flow = flowsReadWithSessions.get(session);
+  if (flow === undefined || flow.id !== flowId) return null;
+  flowsReadWithSessions.delete(session);
+  return flow;
+};
+
 export const requireSession = async (
   request: FastifyRequest,
   db: Kysely<Database>,
   now: number,
   settings: SessionSettings,
   role: SessionRole = 'admin',
+  /** The flow the request is about: read with the session, in one statement. */
+  flowId?: string,
 ): Promise<CurrentSession> => {
   const token = request.cookies[SESSION_COOKIE];
   if (!token) throw new ApiError('NOT_LOGGED_IN');
-  const stored = await getSession(db, hashToken(token));
+  let flow: StoredFlow | null = null;
+  let stored: StoredSession | null;
+  if (flowId === undefined) stored = await getSession(db, hashToken(token));
+  else ({ session: stored, flow } = await getSessionWithFlow(db, hashToken(token), flowId));
   if (stored === null || stored.role !== role) throw new ApiError('NOT_LOGGED_IN');
   // Revoking the login certificate ends the session at once, whichever process revoked it: the
   // revocation is read with the session, from the database every server shares.
@@ -110,5 +131,7 @@ export const requireSession = async (
   }
   // Recording activity is a write: once a minute is enough for an idle time-out counted in minutes.
   if (now - stored.lastSeenAt >= TOUCH_INTERVAL_MS) await touchSession(db, stored.id, now);
-  return toCurrent(stored);
+  const current = toCurrent(stored);
+  if (flow !== null) flowsReadWithSessions.set(current, flow);
+  return current;
 };

@@ -58,7 +58,7 @@ import {
   updateOrderState,
 } from '@reservkort/store';
 import type { Kysely, Transaction } from 'kysely';
-import type { CurrentSession } from '../auth/session.js';
+import { type CurrentSession, takeFlowReadWith } from '../auth/session.js';
 import { ApiError } from '../http/api-error.js';
 import { verifyCardKeys, verifyCardProof } from '../station/card-proof.js';
 import {
@@ -213,7 +213,9 @@ export class IssuanceService {
 
   /** Only the administrator who started a flow works on it. */
   async own(flowId: string, session: CurrentSession): Promise<StoredFlow & { state: FlowState }> {
-    const flow = await this.load(flowId);
+    const flow =
+      (takeFlowReadWith(session, flowId) as (StoredFlow & { state: FlowState }) | null) ??
+      (await this.load(flowId));
     if (flow.admin2HsaId !== session.hsaId)
       throw new ApiError('ACCESS_DENIED', { reason: 'another administrator’s flow' });
     return flow;

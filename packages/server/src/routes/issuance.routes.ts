@@ -47,7 +47,18 @@ export const issuanceRoutes =
   (ctx: ServerContext, issuance: IssuanceService): FastifyPluginAsync =>
   async (app) => {
     const db = ctx.store.db;
-    const session = (request: FastifyRequest) => requireSession(request, db, ctx.clock.now(), ctx.sessions);
+    // A flow's routes read the flow with the session, in one statement (see takeFlowReadWith).
+    const session = (request: FastifyRequest) => {
+      const flowId = (request.params as { flowId?: unknown } | undefined)?.flowId;
+      return requireSession(
+        request,
+        db,
+        ctx.clock.now(),
+        ctx.sessions,
+        'admin',
+        typeof flowId === 'string' ? flowId : undefined,
+      );
+    };
 
     app.post(
       '/start',

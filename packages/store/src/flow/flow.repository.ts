@@ -106,7 +106,8 @@ export interface FlowChange {
 // A literal, not a parameter, so that SQLite can match the partial index flows_pending_effects_idx.
 const NO_PENDING_EFFECTS = sql.lit('[]');
 
-const toFlow = (row: Selectable<FlowsTable>): StoredFlow => ({
+/** A flow as stored, from its row. */
+export const toFlow = (row: Selectable<FlowsTable>): StoredFlow => ({
   id: row.id,
   orderId: row.order_id,
   admin2HsaId: row.admin2_hsa_id,
@@ -219,6 +220,31 @@ const insertFlowRow = (db: Db, flow: NewFlow, reachedStep: number, codeCount: nu
       agent_packaging: flow.agent?.packaging ?? null,
     })
     .execute();
+
+/** Every column of a flow row: for reading one beside another table's row, under a prefix. */
+export const FLOW_COLUMNS = [
+  'id',
+  'order_id',
+  'admin2_hsa_id',
+  'status',
+  'step',
+  'state_json',
+  'deadline',
+  'pending_effects_json',
+  'version',
+  'created_at',
+  'updated_at',
+  'station_id',
+  'station_nonce',
+  'login_insertions',
+  'auth_spki',
+  'sign_spki',
+  'branch_id',
+  'reached_step',
+  'code_count',
+  'agent_version',
+  'agent_packaging',
+] as const satisfies readonly (keyof FlowsTable)[];
 
 const flowById = preparedQuery((db: Kysely<Database>, id: string) =>
   db.selectFrom('flows').selectAll().where('id', '=', id),

@@ -2,6 +2,7 @@ import { CompiledQuery } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertCa } from '../ca/ca.repository.js';
 import { insertCertificate, insertRevocation } from '../certificate/certificate.repository.js';
+import { getFlow, insertFlow } from '../flow/flow.repository.js';
 import { insertStation } from '../station/station.repository.js';
 import {
   aCa,
@@ -24,6 +25,7 @@ import {
   endSession,
   endSessionsOfRevokedCertificates,
   getSession,
+  getSessionWithFlow,
   insertSession,
   markLoginCardRemoved,
   type NewSession,
@@ -72,6 +74,39 @@ describe.each(DIALECTS)('session repository on %s', (dialect) => {
     await store.db.deleteFrom('sessions').where('id', '=', 'hash-holder').execute();
     expect(await getSession(store.db, 'no-such-session')).toBeNull();
     await expect(insertSession(store.db, session)).rejects.toMatchObject({ code: 'CONFLICT' });
+  });
+
+  it('reads a session with a flow in one statement: the same as each read alone', async () => {
+    await insertSession(store.db, aSession('hash-with-flow'));
+    const state = { flowId: 'flow-with-session', step: 1, timeline: [{ step: 1, at: T0, codes: ['X'] }] };
+    await insertFlow(store.db, {
+      id: 'flow-with-session',
+      orderId: null,
+      admin2HsaId: hsa('adm2'),
+      status: 'active',
+      step: 1,
+      state,
+      deadline: T0 + HOUR,
+      pendingEffects: [{ type: 'revoke-certificates', serials: ['ab'] }],
+      createdAt: T0,
+      stationNonce: 'n'.repeat(32),
+      loginInsertions: 3,
+      agent: { version: '1.2.3', packaging: 'deb' },
+    });
+    expect(await getSessionWithFlow(store.db, 'hash-with-flow', 'flow-with-session')).toEqual({
+      session: await getSession(store.db, 'hash-with-flow'),
+      flow: await getFlow(store.db, 'flow-with-session'),
+    });
+    expect(await getSessionWithFlow(store.db, 'hash-with-flow', 'no-such-flow')).toEqual({
+      session: await getSession(store.db, 'hash-with-flow'),
+      flow: null,
+    });
+    expect(await getSessionWithFlow(store.db, 'no-such-session', 'flow-with-session')).toEqual({
+      session: null,
+      flow: null,
+    });
+    // The later tests count the sessions.
+    await store.db.deleteFrom('sessions').where('id', '=', 'hash-with-flow').execute();
   });
 
   it('records activity, never moving it back, and not on an ended or unknown session', async () => {
