@@ -17,7 +17,8 @@
 // virtual cards, no server), at the same concurrency.
 // Knobs: BENCH_ISSUANCES (timed issuances per configuration, default 100), BENCH_LANES (concurrent
 // workstations, default 4), BENCH_CONFIGS (comma-separated subset: sqlite,postgres,postgres-2),
-// BENCH_SERVER_NODE_ARGS (node flags for the servers, e.g. --cpu-prof --cpu-prof-dir=DIR).
+// BENCH_SERVER_NODE_ARGS (node flags for the servers, e.g. --cpu-prof --cpu-prof-dir=DIR), BENCH_WARMUP
+// (untimed issuances per workstation first, default 10).
 import 'reflect-metadata';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -60,6 +61,12 @@ const execute = promisify(execFile);
 const BIN = new URL('../packages/server/bin/reservkort.js', import.meta.url).pathname;
 const ISSUANCES = Number(process.env.BENCH_ISSUANCES ?? 100);
 const LANES = Number(process.env.BENCH_LANES ?? 4);
+/**
+ * Untimed issuances per workstation before the timed ones. The servers' CPU counts from the end of
+ * the warm-up: a server compiles its hot paths during its first few hundred requests, and with two
+ * servers each compiles them on half the requests, which a short timed run would count as scaling.
+ */
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 10);
 /** Extra node flags for the server processes, e.g. `--cpu-prof --cpu-prof-dir=./prof`. */
 const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 const RESERVE_PINS = { pin1: '1111', pin2: '2222', puk: '87654321' } as const;
@@ -678,8 +685,9 @@ const onLanes = async <T>(
 };
 
 const runConfig = async (config: Config, dir: string): Promise<RunResult> => {
-  log(`${config.name}: database, CA, ${ISSUANCES + LANES} persons, orders and reserve cards…`);
-  const prepared = await prepare(config, dir, ISSUANCES + LANES);
+  const warmups = LANES * Math.max(1, WARMUP);
+  log(`${config.name}: database, CA, ${ISSUANCES + warmups} persons, orders and reserve cards…`);
+  const prepared = await prepare(config, dir, ISSUANCES + warmups);
   const servers: Awaited<ReturnType<typeof startProcess>>[] = [];
   const clients: Http[] = [];
   // Every workstation of the bench logs in from one address, far above a person's pace: the login
@@ -709,8 +717,8 @@ const runConfig = async (config: Config, dir: string): Promise<RunResult> => {
         card,
       );
     });
-    log(`${config.name}: warming up (one issuance per workstation)…`);
-    const warm = await onLanes(LANES, prepared.orders.slice(0, LANES), (lane, order) =>
+    log(`${config.name}: warming up (${warmups / LANES} issuances per workstation, not timed)…`);
+    const warm = await onLanes(LANES, prepared.orders.slice(0, warmups), (lane, order) =>
       (stations[lane] as Workstation).issue(order),
     );
     if (warm.errors > 0) throw new Error(`warm-up failed: ${warm.firstError}`);
@@ -721,7 +729,7 @@ const runConfig = async (config: Config, dir: string): Promise<RunResult> => {
     const serverCpuBefore = await serverCpu();
     const stopSampling = config.dialect === 'postgres' ? sampleLockWaits(prepared.store.url) : null;
     const benchCpuBefore = benchCpuMs();
-    const run = await onLanes(LANES, prepared.orders.slice(LANES), (lane, order) =>
+    const run = await onLanes(LANES, prepared.orders.slice(warmups), (lane, order) =>
       (stations[lane] as Workstation).issue(order),
     );
     const benchCpu = benchCpuMs() - benchCpuBefore;
@@ -752,7 +760,7 @@ const runConfig = async (config: Config, dir: string): Promise<RunResult> => {
       timing,
       errors: run.errors,
       firstError: run.firstError,
-      completedInDatabase: completed === undefined ? null : Number(completed.n) - LANES,
+      completedInDatabase: completed === undefined ? null : Number(completed.n) - warmups,
       serverCpuMs: Number.isNaN(serverCpuMs) ? null : serverCpuMs,
       benchCpuMs: benchCpu,
       lockWaits,
@@ -801,7 +809,7 @@ const cardWorkOnly = async (count: number): Promise<RunResult> => {
       await cards.writeCertificate(b, reserve, 'sign', RESERVE_PINS.pin1, certificate);
       await cards.sign(b, reserve, 'sign', RESERVE_PINS.pin2, randomBytes(200)); // KVITTERA KORT
     };
-    await onLanes(LANES, Array.from({ length: LANES }), (lane) => one(lane));
+    await onLanes(LANES, Array.from({ length: LANES * Math.max(1, WARMUP) }), (lane) => one(lane));
     const benchCpuBefore = benchCpuMs();
     const run = await onLanes(LANES, Array.from({ length: count }), (lane) => one(lane));
     const benchCpu = benchCpuMs() - benchCpuBefore;
