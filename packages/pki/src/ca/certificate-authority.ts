@@ -695,6 +695,7 @@ export class CertificateAuthority {
       {
         profile: request.profile,
         subjectPublicKey: publicKey,
+        subjectPublicKeyInfo: csr.publicKey.rawData,
         issuer: issuer.certificate,
         holder: request.holder,
         cardNumber: request.cardNumber,

@@ -63,6 +63,11 @@ export interface CertificateTemplate {
 export interface ProfileContext {
   readonly profile: ProfileName;
   readonly subjectPublicKey: CryptoKey;
+  /**
+   * The same key's SubjectPublicKeyInfo (DER) when the caller holds it already, as the certificate
+   * will carry it (a CSR's): it is not exported from the key again.
+   */
+  readonly subjectPublicKeyInfo?: ArrayBuffer;
   readonly issuer: X509Certificate | null;
   readonly holder: Holder | null;
   readonly cardNumber: CardNumber | null;
@@ -101,7 +106,7 @@ export const holderSubject: ProfileRule = (template, { holder }) => {
  * at once: WebCrypto's digest goes through the thread pool, a round trip longer than the hash.
  */
 export const subjectKeyIdentifier: ProfileRule = async (template, ctx) => {
-  const spki = await ctx.crypto.subtle.exportKey('spki', ctx.subjectPublicKey);
+  const spki = ctx.subjectPublicKeyInfo ?? (await ctx.crypto.subtle.exportKey('spki', ctx.subjectPublicKey));
   const keyBits = AsnConvert.parse(spki, SubjectPublicKeyInfo).subjectPublicKey;
   const keyId = createHash('sha1').update(new Uint8Array(keyBits)).digest('hex');
   template.extensions.push(new SubjectKeyIdentifierExtension(keyId, false));
