@@ -41,6 +41,7 @@ import {
 } from '@reservkort/store';
 import { Integer } from 'asn1js';
 import type { Kysely, Transaction } from 'kysely';
+import { nameStructure } from '../encoding/der-encoding.js';
 import { pemOfDer } from '../encoding/pem-text.js';
 import { wholeSeconds } from '../encoding/signed-time.js';
 import { registerExtensions } from '../extensions/extension-registry.js';
@@ -296,7 +297,7 @@ const signTemplate = async (
     {
       serial,
       // A re-certified CA keeps its subject byte for byte, so what it issued still chains.
-      subject: subjectName ?? new Name(template.subject),
+      subject: subjectName ?? nameStructure(template.subject) ?? new Name(template.subject),
       issuer: issuerName,
       notBefore: wholeSeconds(template.notBefore.getTime()),
       notAfter: wholeSeconds(template.notAfter.getTime()),
