@@ -23,7 +23,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import { signCertificate, tbsCertificateOf } from '../ca/certificate-signing.js';
 import type { CaKey } from '../keys/key-spec.js';
-import { derName, derOid, derTime, nameStructure } from './der-encoding.js';
+import { derName, derOid, derSubjectAltName, derTime, nameStructure } from './der-encoding.js';
 
 const crypto = webcrypto as unknown as Crypto;
 const hex = (bytes: ArrayBuffer | Uint8Array): string => Buffer.from(bytes as ArrayBuffer).toString('hex');
@@ -70,6 +70,23 @@ describe('DER encoding', () => {
     );
     expect(Buffer.from(derTime(new Date('2050-01-01T00:00:00Z')).subarray(2)).toString()).toBe(
       '20500101000000Z',
+    );
+  });
+
+  it('writes a holder subjectAltName as the library does', () => {
+    const names = [
+      { type: 'upn', value: 'åsa.öberg@regionexempel.se' },
+      { type: 'email', value: 'asa@example.se' },
+    ] as const;
+    for (const critical of [false, true]) {
+      const library = new SubjectAlternativeNameExtension([...names], critical);
+      const ours = new SubjectAlternativeNameExtension(derSubjectAltName(names, critical));
+      expect(hex(ours.rawData)).toBe(hex(library.rawData));
+      expect(ours.names.toJSON()).toEqual(names);
+    }
+    const long = [{ type: 'email', value: `${'a'.repeat(200)}@example.se` }] as const;
+    expect(hex(derSubjectAltName(long, false))).toBe(
+      hex(new SubjectAlternativeNameExtension([...long], false).rawData),
     );
   });
 

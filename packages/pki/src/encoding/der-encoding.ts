@@ -25,7 +25,7 @@ const lengthOctets = (length: number): number[] => {
 };
 
 /** One element: `tag`, then the definite length of `parts` together, then the parts as they are. */
-export const derElement = (tag: number, ...parts: readonly Uint8Array[]): Uint8Array => {
+export const derElement = (tag: number, ...parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> => {
   let length = 0;
   for (const part of parts) length += part.byteLength;
   const header = [tag, ...lengthOctets(length)];
@@ -173,3 +173,38 @@ export const derExtension = (extension: Extension): Uint8Array =>
     ...(extension.critical ? [TRUE] : []),
     derElement(TAG.octetString, new Uint8Array(extension.value)),
   );
+
+/** The Windows user principal name's otherName type (MS-WCCE). */
+const UPN_OID = '1.3.6.1.4.1.311.20.2.3';
+const SUBJECT_ALT_NAME_OID = '2.5.29.17';
+
+/** A subjectAltName entry of a card holder: a UPN (otherName) or an e-mail address (rfc822Name). */
+export interface HolderAltName {
+  readonly type: 'upn' | 'email';
+  readonly value: string;
+}
+
+/**
+ * The subjectAltName extension of a card holder's names, as the library's generator writes it: an
+ * e-mail address as [1] IA5String, a UPN as otherName [0] with its UTF8String in an explicit [0].
+ */
+export const derSubjectAltName = (
+  names: readonly HolderAltName[],
+  critical: boolean,
+): Uint8Array<ArrayBuffer> => {
+  const generalNames = names.map((name) =>
+    name.type === 'email'
+      ? derElement(0x81, Buffer.from(name.value, 'latin1'))
+      : derElement(
+          0xa0,
+          derOid(UPN_OID),
+          derElement(0xa0, derElement(TAG.utf8String, Buffer.from(name.value, 'utf8'))),
+        ),
+  );
+  return derElement(
+    TAG.sequence,
+    derOid(SUBJECT_ALT_NAME_OID),
+    ...(critical ? [TRUE] : []),
+    derElement(TAG.octetString, derElement(TAG.sequence, ...generalNames)),
+  );
+};

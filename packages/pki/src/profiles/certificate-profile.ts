@@ -20,6 +20,7 @@ import {
   type X509Certificate,
 } from '@peculiar/x509';
 import type { CardNumber, HsaId } from '@reservkort/domain';
+import { derSubjectAltName, type HolderAltName } from '../encoding/der-encoding.js';
 import { CardNumberExtension } from '../extensions/card-number.extension.js';
 import { OID } from '../oids.js';
 
@@ -185,11 +186,13 @@ export const cardKeyUsage: ProfileRule = (template, { profile, subjectPublicKey,
  */
 export const holderAltNames: ProfileRule = (template, { profile, holder }) => {
   if (holder === null) return;
-  const names: { type: 'upn' | 'email'; value: string }[] = [];
+  const names: HolderAltName[] = [];
   if (profile === 'card-auth' && holder.upn != null) names.push({ type: 'upn', value: holder.upn });
   if (holder.email != null) names.push({ type: 'email', value: holder.email });
   // The subject is never empty, so the SAN is not critical (RFC 5280 §4.2.1.6).
-  if (names.length > 0) template.extensions.push(new SubjectAlternativeNameExtension(names, false));
+  // Made from its bytes: the library's generator encodes and parses each name several times over.
+  if (names.length > 0)
+    template.extensions.push(new SubjectAlternativeNameExtension(derSubjectAltName(names, false)));
 };
 
 /** The assurance level lives in a policy OID, never in a name. */
