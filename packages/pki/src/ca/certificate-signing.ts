@@ -12,8 +12,16 @@ import {
   Validity,
   Version,
 } from '@peculiar/asn1-x509';
-import { type Extension, type Name, type PublicKey, X509Certificate } from '@peculiar/x509';
-import { derBitString, derElement, derExtension, derName, derTime, TAG } from '../encoding/der-encoding.js';
+import { type Extension, type Name, PublicKey, X509Certificate } from '@peculiar/x509';
+import {
+  derBitString,
+  derElement,
+  derExtension,
+  derName,
+  derSubjectPublicKeyInfo,
+  derTime,
+  TAG,
+} from '../encoding/der-encoding.js';
 import type { CaKey, KeySpec } from '../keys/key-spec.js';
 import { signatureAlgorithmIdentifier, signForX509 } from '../keys/x509-signature.js';
 
@@ -27,7 +35,8 @@ export interface CertificateContent {
   readonly notBefore: Date;
   readonly notAfter: Date;
   readonly extensions: readonly Extension[];
-  readonly publicKey: PublicKey;
+  /** The library's PublicKey, or the structure a CSR was parsed into. */
+  readonly publicKey: PublicKey | SubjectPublicKeyInfo;
 }
 
 /** A part of the certificate twice: as the structure the X509Certificate reads, and as its DER. */
@@ -66,6 +75,12 @@ const encodedName = (name: Name | AsnName): Encoded<AsnName> => {
     encodedNames.set(name, encoded);
   }
   return encoded;
+};
+
+const encodedPublicKey = (key: PublicKey | SubjectPublicKeyInfo): Encoded<SubjectPublicKeyInfo> => {
+  if (!(key instanceof PublicKey)) return { asn: key, der: derSubjectPublicKeyInfo(key) };
+  const der = new Uint8Array(key.rawData);
+  return { asn: AsnConvert.parse(der, SubjectPublicKeyInfo), der };
 };
 
 /** The signatureAlgorithm field of each key spec, encoded once. */
@@ -122,7 +137,7 @@ export const tbsCertificateOf = (
   const subject = encodedName(content.subject);
   const extensions = content.extensions.map(encodedExtension);
   const serial = serialOctets(content.serial);
-  const spki = new Uint8Array(content.publicKey.rawData);
+  const publicKey = encodedPublicKey(content.publicKey);
   const tbsCertificate = new TBSCertificate({
     version: Version.v3,
     serialNumber: new Uint8Array(serial).buffer,
@@ -130,7 +145,7 @@ export const tbsCertificateOf = (
     issuer: issuer.asn,
     validity: new Validity({ notBefore: content.notBefore, notAfter: content.notAfter }),
     subject: subject.asn,
-    subjectPublicKeyInfo: AsnConvert.parse(spki, SubjectPublicKeyInfo),
+    subjectPublicKeyInfo: publicKey.asn,
     extensions: new Extensions(extensions.map((e) => e.asn)),
   });
   const tbs = derElement(
@@ -141,7 +156,7 @@ export const tbsCertificateOf = (
     issuer.der,
     derElement(TAG.sequence, derTime(content.notBefore), derTime(content.notAfter)),
     subject.der,
-    spki,
+    publicKey.der,
     derElement(EXTENSIONS_TAG, derElement(TAG.sequence, ...extensions.map((e) => e.der))),
   );
   return { tbsCertificate, tbs };

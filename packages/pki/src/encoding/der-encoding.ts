@@ -6,6 +6,7 @@ import {
   AttributeTypeAndValue,
   AttributeValue,
   RelativeDistinguishedName,
+  type SubjectPublicKeyInfo,
 } from '@peculiar/asn1-x509';
 import type { Extension, JsonNameParams } from '@peculiar/x509';
 
@@ -206,5 +207,21 @@ export const derSubjectAltName = (
     derOid(SUBJECT_ALT_NAME_OID),
     ...(critical ? [TRUE] : []),
     derElement(TAG.octetString, derElement(TAG.sequence, ...generalNames)),
+  );
+};
+
+const NULL = Uint8Array.of(0x05, 0x00);
+
+/**
+ * A SubjectPublicKeyInfo from its parsed structure: the algorithm's OID and its parameters as they
+ * came (NULL for null), then the key's bits. What the schema writes for a key it parsed.
+ */
+export const derSubjectPublicKeyInfo = (info: SubjectPublicKeyInfo): Uint8Array<ArrayBuffer> => {
+  const { algorithm, parameters } = info.algorithm;
+  const params = parameters === undefined ? [] : parameters === null ? [NULL] : [new Uint8Array(parameters)];
+  return derElement(
+    TAG.sequence,
+    derElement(TAG.sequence, derOid(algorithm), ...params),
+    derBitString(new Uint8Array(info.subjectPublicKey)),
   );
 };

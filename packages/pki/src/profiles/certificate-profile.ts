@@ -65,10 +65,10 @@ export interface ProfileContext {
   readonly profile: ProfileName;
   readonly subjectPublicKey: CryptoKey;
   /**
-   * The same key's SubjectPublicKeyInfo (DER) when the caller holds it already, as the certificate
-   * will carry it (a CSR's): it is not exported from the key again.
+   * The same key's SubjectPublicKeyInfo when the caller holds it already, as the certificate will
+   * carry it (a CSR's): it is not exported from the key and parsed again.
    */
-  readonly subjectPublicKeyInfo?: ArrayBuffer;
+  readonly subjectPublicKeyInfo?: SubjectPublicKeyInfo;
   readonly issuer: X509Certificate | null;
   readonly holder: Holder | null;
   readonly cardNumber: CardNumber | null;
@@ -107,8 +107,10 @@ export const holderSubject: ProfileRule = (template, { holder }) => {
  * at once: WebCrypto's digest goes through the thread pool, a round trip longer than the hash.
  */
 export const subjectKeyIdentifier: ProfileRule = async (template, ctx) => {
-  const spki = ctx.subjectPublicKeyInfo ?? (await ctx.crypto.subtle.exportKey('spki', ctx.subjectPublicKey));
-  const keyBits = AsnConvert.parse(spki, SubjectPublicKeyInfo).subjectPublicKey;
+  const info =
+    ctx.subjectPublicKeyInfo ??
+    AsnConvert.parse(await ctx.crypto.subtle.exportKey('spki', ctx.subjectPublicKey), SubjectPublicKeyInfo);
+  const keyBits = info.subjectPublicKey;
   const keyId = createHash('sha1').update(new Uint8Array(keyBits)).digest('hex');
   template.extensions.push(new SubjectKeyIdentifierExtension(keyId, false));
 };

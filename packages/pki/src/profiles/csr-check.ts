@@ -2,8 +2,10 @@
 import 'reflect-metadata';
 import { createPublicKey, type KeyObject, verify as nodeVerify, webcrypto } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
+import type { SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { Pkcs10CertificateRequest } from '@peculiar/x509';
 import type { CardKeyType } from '@reservkort/domain';
+import { derSubjectPublicKeyInfo } from '../encoding/der-encoding.js';
 import { PkiError } from '../pki-error.js';
 
 /** A CSR larger than this is not a card's CSR: refuse it before parsing. */
@@ -15,6 +17,8 @@ const MAX_RSA_BITS = 4096;
 
 export interface CheckedCsr {
   readonly csr: Pkcs10CertificateRequest;
+  /** The CSR's key as parsed with it: the certificate carries it as it is. */
+  readonly publicKeyInfo: SubjectPublicKeyInfo;
   readonly publicKey: CryptoKey;
   /** e.g. "ECDSA P-256" or "RSA 2048", for logs and the support case. */
   readonly keyDescription: string;
@@ -59,6 +63,11 @@ class ParsedRequest extends Pkcs10CertificateRequest {
   get signedBytes(): ArrayBuffer {
     return this.asn.certificationRequestInfoRaw ?? AsnConvert.serialize(this.asn.certificationRequestInfo);
   }
+
+  /** The key's structure as parsed with the request (the library's PublicKey encodes it again). */
+  get publicKeyInfo(): SubjectPublicKeyInfo {
+    return this.asn.certificationRequestInfo.subjectPKInfo;
+  }
 }
 
 /**
@@ -91,8 +100,23 @@ const readPublicKey = async (
   if (!NODE_READABLE_KEYS.includes(algorithm.name)) {
     return { cryptoKey: await csr.publicKey.export(crypto), nodeKey: null };
   }
-  const nodeKey = createPublicKey({ key: Buffer.from(csr.publicKey.rawData), format: 'der', type: 'spki' });
+  const spki = derSubjectPublicKeyInfo(csr.publicKeyInfo);
+  const nodeKey = createPublicKey({ key: Buffer.from(spki.buffer), format: 'der', type: 'spki' });
   return { cryptoKey: nodeKey.toCryptoKey(algorithm, true, ['verify']) as unknown as CryptoKey, nodeKey };
+};
+
+/** One PEM block and nothing else, without headers: the form CSRs come in. */
+const PLAIN_PEM = /^-----BEGIN ([^\n]+?)-----\n((?:[A-Za-z0-9+/=]+\n)+)-----END \1-----\n?$/;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/**
+ * The DER of a plain PEM block, decoded by Node: the library's own decoder costs as much as a
+ * signature check. null for any other text, which the library reads as it always has.
+ */
+const derOfPlainPem = (text: string): Uint8Array<ArrayBuffer> | null => {
+  const base64 = PLAIN_PEM.exec(text.replace(/\r/g, ''))?.[2]?.replace(/\n/g, '');
+  if (base64 === undefined || base64.length % 4 !== 0 || !BASE64.test(base64)) return null;
+  return new Uint8Array(Buffer.from(base64, 'base64'));
 };
 
 /**
@@ -113,7 +137,9 @@ export const checkCsr = async (
   }
   let csr: ParsedRequest;
   try {
-    csr = new ParsedRequest(typeof input === 'string' ? input : new Uint8Array(input));
+    csr = new ParsedRequest(
+      typeof input === 'string' ? (derOfPlainPem(input) ?? input) : new Uint8Array(input),
+    );
   } catch (cause) {
     throw new PkiError('CSR_INVALID', 'CSR could not be parsed', { reason: 'not-pkcs10' }, { cause });
   }
@@ -142,5 +168,10 @@ export const checkCsr = async (
     valid = false;
   }
   if (!valid) throw new PkiError('CSR_SIGNATURE_INVALID', 'CSR signature does not verify', {});
-  return { csr, publicKey: publicKey.cryptoKey, keyDescription: key.text };
+  return {
+    csr,
+    publicKeyInfo: csr.publicKeyInfo,
+    publicKey: publicKey.cryptoKey,
+    keyDescription: key.text,
+  };
 };
