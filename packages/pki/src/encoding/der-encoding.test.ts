@@ -18,12 +18,24 @@ import {
   Name,
   PublicKey,
   SubjectAlternativeNameExtension,
+  SubjectKeyIdentifierExtension,
   X509Certificate,
 } from '@peculiar/x509';
+import { PrintableString } from 'asn1js';
 import { describe, expect, it } from 'vitest';
 import { signCertificate, tbsCertificateOf } from '../ca/certificate-signing.js';
+import { CardNumberExtension } from '../extensions/card-number.extension.js';
 import type { CaKey } from '../keys/key-spec.js';
-import { derName, derOid, derSubjectAltName, derTime, nameStructure } from './der-encoding.js';
+import {
+  derElement,
+  derExtensionOf,
+  derName,
+  derOid,
+  derSubjectAltName,
+  derTime,
+  nameStructure,
+  TAG,
+} from './der-encoding.js';
 
 const crypto = webcrypto as unknown as Crypto;
 const hex = (bytes: ArrayBuffer | Uint8Array): string => Buffer.from(bytes as ArrayBuffer).toString('hex');
@@ -88,6 +100,23 @@ describe('DER encoding', () => {
     expect(hex(derSubjectAltName(long, false))).toBe(
       hex(new SubjectAlternativeNameExtension([...long], false).rawData),
     );
+  });
+
+  it('writes the key identifier and card number extensions as the library does', () => {
+    const keyId = '0123456789abcdef0123456789abcdef01234567';
+    const ours = new SubjectKeyIdentifierExtension(
+      derExtensionOf('2.5.29.14', false, derElement(TAG.octetString, Buffer.from(keyId, 'hex'))),
+    );
+    expect(hex(ours.rawData)).toBe(hex(new SubjectKeyIdentifierExtension(keyId, false).rawData));
+    expect(ours.keyId).toBe(keyId);
+    const card = new CardNumberExtension('9752278900000000100');
+    const library = new Extension(
+      '1.2.752.34.2.1',
+      false,
+      new PrintableString({ value: '9752278900000000100' }).toBER(false),
+    );
+    expect(hex(card.rawData)).toBe(hex(library.rawData));
+    expect(new CardNumberExtension(card.rawData).cardNumber).toBe('9752278900000000100');
   });
 
   it('signs TBS bytes equal to the schema encoding of the structure the certificate reads', async () => {

@@ -168,12 +168,7 @@ const TRUE = Uint8Array.of(TAG.boolean, 1, 0xff);
 
 /** An Extension: its OID, critical only when true (DEFAULT FALSE is left out), its value's octets. */
 export const derExtension = (extension: Extension): Uint8Array =>
-  derElement(
-    TAG.sequence,
-    derOid(extension.type),
-    ...(extension.critical ? [TRUE] : []),
-    derElement(TAG.octetString, new Uint8Array(extension.value)),
-  );
+  derExtensionOf(extension.type, extension.critical, new Uint8Array(extension.value));
 
 /** The Windows user principal name's otherName type (MS-WCCE). */
 const UPN_OID = '1.3.6.1.4.1.311.20.2.3';
@@ -202,12 +197,7 @@ export const derSubjectAltName = (
           derElement(0xa0, derElement(TAG.utf8String, Buffer.from(name.value, 'utf8'))),
         ),
   );
-  return derElement(
-    TAG.sequence,
-    derOid(SUBJECT_ALT_NAME_OID),
-    ...(critical ? [TRUE] : []),
-    derElement(TAG.octetString, derElement(TAG.sequence, ...generalNames)),
-  );
+  return derExtensionOf(SUBJECT_ALT_NAME_OID, critical, derElement(TAG.sequence, ...generalNames));
 };
 
 const NULL = Uint8Array.of(0x05, 0x00);
@@ -225,3 +215,7 @@ export const derSubjectPublicKeyInfo = (info: SubjectPublicKeyInfo): Uint8Array<
     derBitString(new Uint8Array(info.subjectPublicKey)),
   );
 };
+
+/** An extension of `oid` whose value is the DER `value`, as the library's Extension writes it. */
+export const derExtensionOf = (oid: string, critical: boolean, value: Uint8Array): Uint8Array<ArrayBuffer> =>
+  derElement(TAG.sequence, derOid(oid), ...(critical ? [TRUE] : []), derElement(TAG.octetString, value));

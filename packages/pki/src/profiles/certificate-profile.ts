@@ -20,7 +20,13 @@ import {
   type X509Certificate,
 } from '@peculiar/x509';
 import type { CardNumber, HsaId } from '@reservkort/domain';
-import { derSubjectAltName, type HolderAltName } from '../encoding/der-encoding.js';
+import {
+  derElement,
+  derExtensionOf,
+  derSubjectAltName,
+  type HolderAltName,
+  TAG,
+} from '../encoding/der-encoding.js';
 import { CardNumberExtension } from '../extensions/card-number.extension.js';
 import { OID } from '../oids.js';
 
@@ -102,6 +108,8 @@ export const holderSubject: ProfileRule = (template, { holder }) => {
   ];
 };
 
+const SUBJECT_KEY_IDENTIFIER = '2.5.29.14';
+
 /**
  * The SHA-1 of the key's bits (RFC 5280 §4.2.1.2, method 1), as the library makes it, but hashed
  * at once: WebCrypto's digest goes through the thread pool, a round trip longer than the hash.
@@ -111,8 +119,13 @@ export const subjectKeyIdentifier: ProfileRule = async (template, ctx) => {
     ctx.subjectPublicKeyInfo ??
     AsnConvert.parse(await ctx.crypto.subtle.exportKey('spki', ctx.subjectPublicKey), SubjectPublicKeyInfo);
   const keyBits = info.subjectPublicKey;
-  const keyId = createHash('sha1').update(new Uint8Array(keyBits)).digest('hex');
-  template.extensions.push(new SubjectKeyIdentifierExtension(keyId, false));
+  const keyId = createHash('sha1').update(new Uint8Array(keyBits)).digest();
+  // Made from its bytes: the library's constructor encodes the extension, then parses it back.
+  template.extensions.push(
+    new SubjectKeyIdentifierExtension(
+      derExtensionOf(SUBJECT_KEY_IDENTIFIER, false, derElement(TAG.octetString, keyId)),
+    ),
+  );
 };
 
 /**
