@@ -47,8 +47,8 @@ interface Wire {
  * The headers and body of each answer, made once: a cached answer is sent again and again, and
  * building the headers (two dates, an object spread) cost as much as the rest of a cache hit. The
  * body goes as a latin1 string because Node then writes it in one piece with the headers: given
- * bytes, it sends headers and body as two buffers through the socket's writev, which costs more
- * than a whole cache hit otherwise. Held weakly, so they go with the answer when the responder's
+ * bytes, it sends headers and body as two buffers through the socket's writev, more work in Node
+ * and in the kernel for every answer. Held weakly, so they go with the answer when the responder's
  * cache lets it go.
  */
 const wireOf = new WeakMap<OcspAnswer, Wire>();

@@ -152,10 +152,10 @@ const signatureAlgorithmOid = (signer: LoadedCa): AlgorithmIdentifier => {
  * The OCSP responder (RFC 6960, with RFC 5019's GET form handled by the HTTP layer). Each issuing
  * CA, and the root for the CAs it certified, answers through its delegated OCSP signer. Responses to nonce-less requests are cached by
  * the request's bytes, so a repeat costs a map lookup; a status change clears the cache at once.
- * The cache is bounded by bytes, not entries, and evicts the least recently used answer first (by
- * second chance: a hit only marks its answer, which moves to the back when eviction reaches it, so
- * a hit costs one lookup, not a removal and an insertion): requests differ in size, and many
- * distinct large ones must not grow the process.
+ * The cache is bounded by bytes, not entries, and evicts the oldest answer not asked for since
+ * eviction last passed it (second chance, close to least recently used: a hit only marks its
+ * answer, which eviction then moves to the back, so a hit costs one lookup, not a removal and an
+ * insertion): requests differ in size, and many distinct large ones must not grow the process.
  */
 export class OcspResponder {
   private readonly issuers: IssuerIndex[];
@@ -227,7 +227,7 @@ export class OcspResponder {
     return cached;
   }
 
-  /** Keeps an answer within the byte budget, evicting the least recently used ones first. */
+  /** Keeps an answer within the byte budget, evicting the oldest unmarked ones first. */
   private remember(cacheKey: string, entry: Omit<CachedResponse, 'bytes' | 'used'>): void {
     // A latin1 key is one byte per request byte in V8's one-byte strings.
     const bytes = cacheKey.length + entry.der.byteLength + ENTRY_OVERHEAD_BYTES;
