@@ -2,6 +2,7 @@
 import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import {
   AuthorityKeyIdentifierExtension,
   Extension,
@@ -41,6 +42,7 @@ import {
 } from '@reservkort/store';
 import { Integer } from 'asn1js';
 import type { Kysely, Transaction } from 'kysely';
+import { nameStructure } from '../encoding/der-encoding.js';
 import { pemOfDer } from '../encoding/pem-text.js';
 import { wholeSeconds } from '../encoding/signed-time.js';
 import { registerExtensions } from '../extensions/extension-registry.js';
@@ -273,7 +275,7 @@ const openStoredKey = (keyStore: CaKeyStore, keyRef: string): Promise<CaKey> => 
 /** A certificate from a profile's template, signed by the issuer's key under a fresh serial. */
 const signTemplate = async (
   template: CertificateTemplate,
-  subjectKey: CryptoKey | PublicKey,
+  subjectKey: CryptoKey | PublicKey | SubjectPublicKeyInfo,
   issuerName: Name,
   signer: Pick<CaKey, 'privateKey' | 'spec' | 'crypto' | 'nodeKey'>,
   random: RandomSource,
@@ -284,7 +286,7 @@ const signTemplate = async (
   // on a PKCS#11 token exports only keys of its own.
   // A token's own key (one it just made) is exported by the token's crypto.
   const publicKey =
-    subjectKey instanceof PublicKey
+    subjectKey instanceof PublicKey || subjectKey instanceof SubjectPublicKeyInfo
       ? subjectKey
       : new PublicKey(
           await (subjectKey instanceof globalThis.CryptoKey
@@ -296,7 +298,7 @@ const signTemplate = async (
     {
       serial,
       // A re-certified CA keeps its subject byte for byte, so what it issued still chains.
-      subject: subjectName ?? new Name(template.subject),
+      subject: subjectName ?? nameStructure(template.subject) ?? new Name(template.subject),
       issuer: issuerName,
       notBefore: wholeSeconds(template.notBefore.getTime()),
       notAfter: wholeSeconds(template.notAfter.getTime()),
@@ -677,7 +679,7 @@ export class CertificateAuthority {
    */
   async signCard(request: IssueRequest, checked?: CheckedCsr): Promise<SignedCard> {
     const keyType = this.cardKeyType(request.caId);
-    const { csr, publicKey, keyDescription } = checked ?? (await checkCsr(request.csr, keyType));
+    const { publicKeyInfo, publicKey, keyDescription } = checked ?? (await checkCsr(request.csr, keyType));
     if (keyDescription !== CARD_KEY_DESCRIPTIONS[keyType])
       throw new PkiError('KEY_NOT_ALLOWED', `key ${keyDescription} is not allowed`, {
         key: keyDescription,
@@ -695,6 +697,7 @@ export class CertificateAuthority {
       {
         profile: request.profile,
         subjectPublicKey: publicKey,
+        subjectPublicKeyInfo: publicKeyInfo,
         issuer: issuer.certificate,
         holder: request.holder,
         cardNumber: request.cardNumber,
@@ -705,7 +708,7 @@ export class CertificateAuthority {
     );
     const { serial, certificate, pem } = await signTemplate(
       template,
-      csr.publicKey,
+      publicKeyInfo,
       issuer.certificate.subjectName,
       issuer.key,
       this.random,

@@ -2,6 +2,7 @@
 import 'reflect-metadata';
 import { Extension } from '@peculiar/x509';
 import { fromBER, PrintableString } from 'asn1js';
+import { derElement, derExtensionOf, TAG } from '../encoding/der-encoding.js';
 import { OID } from '../oids.js';
 
 /** The card number extension (1.2.752.34.2.1): the 19-digit number of the card holding the key. */
@@ -13,7 +14,15 @@ export class CardNumberExtension extends Extension {
   constructor(cardNumber: string, critical?: boolean);
   constructor(value: BufferSource | string, critical = false) {
     if (typeof value === 'string') {
-      super(OID.cardNumber, critical, new PrintableString({ value }).toBER(false));
+      // From its bytes: the library's (type, critical, value) constructor encodes the extension
+      // with the ASN.1 schema and then parses it back.
+      super(
+        derExtensionOf(
+          OID.cardNumber,
+          critical,
+          derElement(TAG.printableString, Buffer.from(value, 'latin1')),
+        ),
+      );
       this.cardNumber = value;
     } else {
       super(value);

@@ -62,6 +62,8 @@ interface CachedResponse extends OcspAnswer {
   readonly freshUntil: number;
   /** What it counts against the cache's byte budget. */
   readonly bytes: number;
+  /** Asked for since it last came to the front of the eviction order (its second chance). */
+  used: boolean;
 }
 
 /** What an HTTP cache may do with a signed answer that says the same to everyone (RFC 5019 §6). */
@@ -150,12 +152,14 @@ const signatureAlgorithmOid = (signer: LoadedCa): AlgorithmIdentifier => {
  * The OCSP responder (RFC 6960, with RFC 5019's GET form handled by the HTTP layer). Each issuing
  * CA, and the root for the CAs it certified, answers through its delegated OCSP signer. Responses to nonce-less requests are cached by
  * the request's bytes, so a repeat costs a map lookup; a status change clears the cache at once.
- * The cache is bounded by bytes, not entries, and evicts the least recently used answer first:
- * requests differ in size, and many distinct large ones must not grow the process.
+ * The cache is bounded by bytes, not entries, and evicts the oldest answer not asked for since
+ * eviction last passed it (second chance, close to least recently used: a hit only marks its
+ * answer, which eviction then moves to the back, so a hit costs one lookup, not a removal and an
+ * insertion): requests differ in size, and many distinct large ones must not grow the process.
  */
 export class OcspResponder {
   private readonly issuers: IssuerIndex[];
-  /** In order of last use, oldest first (a Map keeps insertion order; a hit re-inserts). */
+  /** In order of insertion or second chance, oldest first (a Map keeps insertion order). */
   private readonly cache = new Map<string, CachedResponse>();
   private cacheBytesUsed = 0;
   private readonly validityMs: number;
@@ -218,14 +222,13 @@ export class OcspResponder {
   cached(cacheKey: string): OcspAnswer | undefined {
     const cached = this.cache.get(cacheKey);
     if (cached === undefined || cached.freshUntil <= this.clock.now()) return undefined;
-    // Most recently used now: move it to the end, the last to be evicted.
-    this.cache.delete(cacheKey);
-    this.cache.set(cacheKey, cached);
+    // Used again: eviction passes it over once, moving it to the end, the last to be evicted.
+    cached.used = true;
     return cached;
   }
 
-  /** Keeps an answer within the byte budget, evicting the least recently used ones first. */
-  private remember(cacheKey: string, entry: Omit<CachedResponse, 'bytes'>): void {
+  /** Keeps an answer within the byte budget, evicting the oldest unmarked ones first. */
+  private remember(cacheKey: string, entry: Omit<CachedResponse, 'bytes' | 'used'>): void {
     // A latin1 key is one byte per request byte in V8's one-byte strings.
     const bytes = cacheKey.length + entry.der.byteLength + ENTRY_OVERHEAD_BYTES;
     const previous = this.cache.get(cacheKey);
@@ -234,12 +237,20 @@ export class OcspResponder {
       this.cacheBytesUsed -= previous.bytes;
     }
     if (bytes > this.cacheBytes) return;
-    for (const [oldest, old] of this.cache) {
-      if (this.cacheBytesUsed + bytes <= this.cacheBytes) break;
-      this.cache.delete(oldest);
-      this.cacheBytesUsed -= old.bytes;
+    // Each pass over a used answer clears its mark, so this ends within two rounds of the cache.
+    while (this.cacheBytesUsed + bytes > this.cacheBytes) {
+      const oldest = this.cache.entries().next().value;
+      if (oldest === undefined) break;
+      const [oldestKey, old] = oldest;
+      this.cache.delete(oldestKey);
+      if (old.used) {
+        old.used = false;
+        this.cache.set(oldestKey, old);
+      } else {
+        this.cacheBytesUsed -= old.bytes;
+      }
     }
-    this.cache.set(cacheKey, { ...entry, bytes });
+    this.cache.set(cacheKey, { ...entry, bytes, used: false });
     this.cacheBytesUsed += bytes;
   }
 

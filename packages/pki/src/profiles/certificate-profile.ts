@@ -20,6 +20,13 @@ import {
   type X509Certificate,
 } from '@peculiar/x509';
 import type { CardNumber, HsaId } from '@reservkort/domain';
+import {
+  derElement,
+  derExtensionOf,
+  derSubjectAltName,
+  type HolderAltName,
+  TAG,
+} from '../encoding/der-encoding.js';
 import { CardNumberExtension } from '../extensions/card-number.extension.js';
 import { OID } from '../oids.js';
 
@@ -63,6 +70,11 @@ export interface CertificateTemplate {
 export interface ProfileContext {
   readonly profile: ProfileName;
   readonly subjectPublicKey: CryptoKey;
+  /**
+   * The same key's SubjectPublicKeyInfo when the caller holds it already, as the certificate will
+   * carry it (a CSR's): it is not exported from the key and parsed again.
+   */
+  readonly subjectPublicKeyInfo?: SubjectPublicKeyInfo;
   readonly issuer: X509Certificate | null;
   readonly holder: Holder | null;
   readonly cardNumber: CardNumber | null;
@@ -96,15 +108,24 @@ export const holderSubject: ProfileRule = (template, { holder }) => {
   ];
 };
 
+const SUBJECT_KEY_IDENTIFIER = '2.5.29.14';
+
 /**
  * The SHA-1 of the key's bits (RFC 5280 §4.2.1.2, method 1), as the library makes it, but hashed
  * at once: WebCrypto's digest goes through the thread pool, a round trip longer than the hash.
  */
 export const subjectKeyIdentifier: ProfileRule = async (template, ctx) => {
-  const spki = await ctx.crypto.subtle.exportKey('spki', ctx.subjectPublicKey);
-  const keyBits = AsnConvert.parse(spki, SubjectPublicKeyInfo).subjectPublicKey;
-  const keyId = createHash('sha1').update(new Uint8Array(keyBits)).digest('hex');
-  template.extensions.push(new SubjectKeyIdentifierExtension(keyId, false));
+  const info =
+    ctx.subjectPublicKeyInfo ??
+    AsnConvert.parse(await ctx.crypto.subtle.exportKey('spki', ctx.subjectPublicKey), SubjectPublicKeyInfo);
+  const keyBits = info.subjectPublicKey;
+  const keyId = createHash('sha1').update(new Uint8Array(keyBits)).digest();
+  // Made from its bytes: the library's constructor encodes the extension, then parses it back.
+  template.extensions.push(
+    new SubjectKeyIdentifierExtension(
+      derExtensionOf(SUBJECT_KEY_IDENTIFIER, false, derElement(TAG.octetString, keyId)),
+    ),
+  );
 };
 
 /**
@@ -180,11 +201,13 @@ export const cardKeyUsage: ProfileRule = (template, { profile, subjectPublicKey,
  */
 export const holderAltNames: ProfileRule = (template, { profile, holder }) => {
   if (holder === null) return;
-  const names: { type: 'upn' | 'email'; value: string }[] = [];
+  const names: HolderAltName[] = [];
   if (profile === 'card-auth' && holder.upn != null) names.push({ type: 'upn', value: holder.upn });
   if (holder.email != null) names.push({ type: 'email', value: holder.email });
   // The subject is never empty, so the SAN is not critical (RFC 5280 §4.2.1.6).
-  if (names.length > 0) template.extensions.push(new SubjectAlternativeNameExtension(names, false));
+  // Made from its bytes: the library's generator encodes and parses each name several times over.
+  if (names.length > 0)
+    template.extensions.push(new SubjectAlternativeNameExtension(derSubjectAltName(names, false)));
 };
 
 /** The assurance level lives in a policy OID, never in a name. */
