@@ -1,6 +1,7 @@
 import type { FlowStatus, HsaId, Instant, Step } from '@reservkort/domain';
 import { type Kysely, type RawBuilder, type Selectable, sql, type Transaction } from 'kysely';
 import type { Database } from '../database.js';
+import { dialectOf } from '../dialect.js';
 import { fromJsonArray, fromJsonText, toJsonText } from '../json-text.js';
 import { translateWriteErrors } from '../store-error.js';
 import type { FlowsTable } from './flow.table.js';
@@ -214,15 +215,53 @@ export async function updateFlow(db: Db, change: FlowChange): Promise<boolean> {
   const state_json = toJsonText(change.state, `The state of flow ${change.id}`);
   const pending_effects_json = toJsonText(change.pendingEffects, `The pending effects of flow ${change.id}`);
   const facts = timelineFacts(change.state);
-  const result = await translateWriteErrors(`Flow ${change.id}`, () =>
-    inTransaction(db, async (trx) => {
-      const updated = await updateFlowRow(trx, change, state_json, pending_effects_json, facts);
-      if (Number(updated.numUpdatedRows) === 1) await recordCodes(trx, change.id, facts.codes);
-      return updated;
-    }),
-  );
-  return Number(result.numUpdatedRows) === 1;
+  const updated = await translateWriteErrors(`Flow ${change.id}`, async () => {
+    // On PostgreSQL the row and its codes in one statement: one round trip, atomic on its own.
+    if (dialectOf<Database>(db) === 'postgres' && facts.codes.length > 0)
+      return (await updateFlowWithCodes(db, change, state_json, pending_effects_json, facts)).length;
+    return inTransaction(db, async (trx) => {
+      const result = await updateFlowRow(
+        trx,
+        change,
+        state_json,
+        pending_effects_json,
+        facts,
+      ).executeTakeFirst();
+      const count = Number(result.numUpdatedRows);
+      if (count === 1) await recordCodes(trx, change.id, facts.codes);
+      return count;
+    });
+  });
+  return updated === 1;
 }
+
+/** The update, and the codes recorded only if it found the flow at its version (PostgreSQL). */
+const updateFlowWithCodes = (
+  db: Db,
+  change: FlowChange,
+  state_json: string,
+  pending_effects_json: string,
+  facts: { readonly reachedStep: number; readonly codes: readonly RaisedCode[] },
+) =>
+  db
+    .with('updated', () =>
+      updateFlowRow(db, change, state_json, pending_effects_json, facts).returning('flows.id'),
+    )
+    .with('recorded', (qc) =>
+      qc
+        .insertInto('flow_codes')
+        .columns(['flow_id', 'code', 'step', 'at'])
+        .expression(
+          sql`select updated.id, c.code, c.step, c.at from updated cross join unnest(
+            ${facts.codes.map((c) => c.code)}::text[],
+            ${facts.codes.map((c) => c.step)}::integer[],
+            ${facts.codes.map((c) => c.at)}::bigint[]) as c(code, step, at)`,
+        )
+        .onConflict((oc) => oc.columns(['flow_id', 'code']).doNothing()),
+    )
+    .selectFrom('updated')
+    .select('updated.id')
+    .execute();
 
 const updateFlowRow = (
   db: Db,
@@ -260,8 +299,7 @@ const updateFlowRow = (
       }),
     }))
     .where('id', '=', change.id)
-    .where('version', '=', change.expectedVersion)
-    .executeTakeFirst();
+    .where('version', '=', change.expectedVersion);
 
 /** Active flows whose deadline has passed (deadline <= now), the longest overdue first. */
 export async function listDueFlows(db: Db, now: Instant, limit: number): Promise<StoredFlow[]> {
