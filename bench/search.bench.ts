@@ -4,11 +4,14 @@
 //   1. raw indexed lookup: SELECT … FROM persons WHERE personal_number = ? on the driver, prepared;
 //   2. in-process: what IssuanceService.search runs before it records the search on the flow —
 //      classifySearchQuery → lookUp (person and their orders) → DirectoryCache.organisation (the
-//      server's 5 s cache) → adminOf (the admin's roles) → diagnoseSearch (role filtering);
+//      server's 5 s cache) → adminOf (the admin's roles) → diagnoseSearch (role filtering); timed
+//      here one after the other, segment by segment, where the server asks the three reads (and
+//      the flow) together;
 //   3. over HTTP: POST /api/flows/:id/search on a flow at step 2, against `reservkort serve` in its
 //      own process (real HTTP on loopback, keep-alive, one request at a time). Sessions are stored
 //      as a card login stores them (login is the flow benchmark's), each admin's flow is started
-//      over HTTP and renewed every 20 searches; only the search requests are timed.
+//      over HTTP and renewed every 20 searches; only the search requests are timed. On SQLite the
+//      server checkpoints its WAL in a worker thread: no timed commit copies the WAL into the file.
 // Queries are random existing personnummer (a fifth of them with a hyphen) and HSA-ids, asked by a
 // mix of admins: with a role over the person, without one, and about protected persons with and
 // without KUR. Goals: in-process p99 under 1 ms on SQLite and under 3 ms on PostgreSQL; over HTTP

@@ -221,7 +221,8 @@ export const startServer = async (options: ServeOptions): Promise<RunningServer>
   const https = options.tls
     ? { cert: await readFile(options.tls.certificateFile), key: await readFile(options.tls.keyFile) }
     : undefined;
-  const store = await openDataStore(folder, options.databaseUrl);
+  // A SQLite WAL is checkpointed off the event loop: never inside a request's commit.
+  const store = await openDataStore(folder, options.databaseUrl, { backgroundCheckpoints: true });
   const { ca, created } = await ensureCa(folder, store, options.training, {
     ...options.pki,
     baseUrl: publicUrl,

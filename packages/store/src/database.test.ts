@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -136,6 +136,41 @@ describe('openStore', () => {
       await store.close();
       await store.close();
     }
+  });
+
+  it('leaves SQLite its own checkpoints unless asked for them in the background', async () => {
+    const store = await openStore({ url: join(folder, 'own-checkpoints.db') });
+    try {
+      const { rows } = await sql<{ wal_autocheckpoint: number }>`pragma wal_autocheckpoint`.execute(store.db);
+      expect(rows).toEqual([{ wal_autocheckpoint: 1000 }]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('checkpoints SQLite in the background: no commit copies the WAL, a worker does', async () => {
+    const path = join(folder, 'background-checkpoints.db');
+    const store = await openStore({ url: path, backgroundCheckpoints: true });
+    try {
+      const { rows } = await sql<{ wal_autocheckpoint: number }>`pragma wal_autocheckpoint`.execute(store.db);
+      expect(rows).toEqual([{ wal_autocheckpoint: 0 }]);
+      const before = statSync(path).size;
+      // Well past the automatic threshold (1000 pages): the commits alone leave the file as it was.
+      await sql`create table filler (id integer primary key, text text not null)`.execute(store.db);
+      for (let i = 0; i < 20; i++)
+        await sql`with recursive n(i) as (select 1 union all select i + 1 from n where i < 100)
+          insert into filler (text) select hex(randomblob(2000)) from n`.execute(store.db);
+      // The worker copies the WAL into the file within its interval (a second).
+      const deadline = Date.now() + 5000;
+      while (statSync(path).size <= before + 4_000_000 && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(statSync(path).size).toBeGreaterThan(before + 4_000_000);
+    } finally {
+      await store.close();
+      await store.close();
+    }
+    // The last connection to close took the WAL with it.
+    expect(existsSync(`${path}-wal`)).toBe(false);
   });
 
   it('opens SQLite in memory', async () => {

@@ -21,6 +21,7 @@ import type { OrdersTable } from './order/order.table.js';
 import type { BranchesGenerationTable, BranchesTable } from './organisation/organisation.table.js';
 import type { PersonsTable } from './person/person.table.js';
 import type { LoginChallengesTable, SessionsTable } from './session/session.table.js';
+import { type Checkpointer, startCheckpointer } from './sqlite-checkpointer.js';
 import type { StationsTable } from './station/station.table.js';
 import { StoreError } from './store-error.js';
 import type { CaseCommentsTable, SupportCasesTable } from './support/support-case.table.js';
@@ -56,6 +57,12 @@ export interface Database {
 export interface StoreConfig {
   /** `postgres://…` or `postgresql://…` for PostgreSQL; `sqlite:PATH`, a file path or `:memory:` for SQLite. */
   readonly url: string;
+  /**
+   * SQLite: copy the WAL into the database file from a worker thread instead of inside whichever
+   * commit crosses the automatic checkpoint's threshold. For a long-running server; a short
+   * command keeps SQLite's own checkpoints. Ignored for PostgreSQL and in memory.
+   */
+  readonly backgroundCheckpoints?: boolean;
 }
 
 export interface Store {
@@ -92,13 +99,14 @@ const sqlitePath = (url: string): string => {
   return rest.startsWith('//') ? rest.slice(2) : rest;
 };
 
-const storeOf = (db: Kysely<Database>, dialect: Dialect): Store => {
+const storeOf = (db: Kysely<Database>, dialect: Dialect, checkpointer?: Checkpointer): Store => {
   let closing: Promise<void> | undefined;
   return {
     db,
     dialect,
     close: () => {
-      closing ??= db.destroy();
+      // The checkpointer first: the application's connection, closing last, checkpoints what is left.
+      closing ??= (checkpointer?.stop() ?? Promise.resolve()).then(() => db.destroy());
       return closing;
     },
   };
@@ -117,7 +125,7 @@ const createPrivately = (path: string): void => {
  * One store per file and process: better-sqlite3 is synchronous, so a second connection in the same
  * process waiting for the write lock would block the thread that holds it.
  */
-const openSqlite = (path: string): Store => {
+const openSqlite = async (path: string, backgroundCheckpoints: boolean): Promise<Store> => {
   if (path === '') throw new StoreError('DATABASE_UNAVAILABLE', 'No SQLite database path configured');
   let sqlite: SqliteDatabase.Database | undefined;
   try {
@@ -138,8 +146,33 @@ const openSqlite = (path: string): Store => {
     const message = `Cannot open the SQLite database ${path}: ${reasonOf(error)}`;
     throw new StoreError('DATABASE_UNAVAILABLE', message, { cause: error });
   }
+  const checkpointer =
+    backgroundCheckpoints && path !== ':memory:' ? await backgroundCheckpointsOf(sqlite, path) : undefined;
   const dialect = new ImmediateSqliteDialect({ database: sqlite });
-  return storeOf(new Kysely<Database>({ dialect }), 'sqlite');
+  return storeOf(new Kysely<Database>({ dialect }), 'sqlite', checkpointer);
+};
+
+/** SQLite's default threshold of the automatic checkpoint, in WAL pages. */
+const AUTOCHECKPOINT_PAGES = 1000;
+
+/**
+ * Hands the checkpoints to a worker thread and turns the connection's own off; they come back on
+ * if the worker cannot start or ends, so the WAL never grows without bound. Crash safety is
+ * SQLite's either way: a checkpoint only copies committed frames, whichever connection runs it.
+ */
+const backgroundCheckpointsOf = async (
+  sqlite: SqliteDatabase.Database,
+  path: string,
+): Promise<Checkpointer | undefined> => {
+  try {
+    const checkpointer = await startCheckpointer(path, () => {
+      if (sqlite.open) sqlite.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
+    });
+    sqlite.pragma('wal_autocheckpoint = 0');
+    return checkpointer;
+  } catch {
+    return undefined;
+  }
 };
 
 /** Where a PostgreSQL URL points, for messages: host, port and database, never the credentials. */
@@ -180,7 +213,9 @@ const openPostgres = async (url: string): Promise<Store> => {
 
 /** Opens (and for SQLite creates) the database. Does not migrate: see migrateToLatest. */
 export async function openStore(config: StoreConfig): Promise<Store> {
-  return POSTGRES_URL.test(config.url) ? openPostgres(config.url) : openSqlite(sqlitePath(config.url));
+  return POSTGRES_URL.test(config.url)
+    ? openPostgres(config.url)
+    : openSqlite(sqlitePath(config.url), config.backgroundCheckpoints === true);
 }
 
 /**

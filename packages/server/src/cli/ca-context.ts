@@ -34,9 +34,13 @@ export const systemClock: Clock = { now: () => Date.now() };
  * Opens the store of a data folder (or the configured database) and brings its schema up to date;
  * refuses a data folder others may read.
  */
-export const openDataStore = async (folder: DataFolder, configuredUrl?: string): Promise<Store> => {
+export const openDataStore = async (
+  folder: DataFolder,
+  configuredUrl?: string,
+  options: { readonly backgroundCheckpoints?: boolean } = {},
+): Promise<Store> => {
   await prepareDataFolder(folder);
-  const store = await openStore({ url: await databaseUrl(folder, configuredUrl) });
+  const store = await openStore({ url: await databaseUrl(folder, configuredUrl), ...options });
   await migrateToLatest(store.db);
   return store;
 };

@@ -227,6 +227,35 @@ describe.each(DIALECTS)('flow repository on %s', (dialect) => {
     expect(without.flow).toMatchObject({ status: 'aborted', orderId: 'order-4', deadline: null, version: 5 });
   });
 
+  it('records the codes of a timeline with the update, once each, and none for a stale version', async () => {
+    await insertFlow(store.db, aFlow('flow-codes'));
+    const timeline = (codes: string[][]) => ({
+      flowId: 'flow-codes',
+      step: 2,
+      timeline: codes.map((c, i) => ({ at: T0 + i, step: 2, codes: c })),
+    });
+    const codesOf = () =>
+      store.db
+        .selectFrom('flow_codes')
+        .select(['code', 'step', 'at'])
+        .where('flow_id', '=', 'flow-codes')
+        .orderBy('code')
+        .execute();
+    const first = timeline([['NO_ORDER']]);
+    expect(await updateFlow(store.db, aChange('flow-codes', 1, { state: first }))).toBe(true);
+    expect(await codesOf()).toEqual([{ code: 'NO_ORDER', step: 2, at: T0 }]);
+    const second = timeline([['NO_ORDER'], ['NO_ROLE_IN_BRANCH', 'NO_ORDER']]);
+    // At a version the flow has left: neither the row nor its codes change.
+    expect(await updateFlow(store.db, aChange('flow-codes', 1, { state: second }))).toBe(false);
+    expect(await codesOf()).toEqual([{ code: 'NO_ORDER', step: 2, at: T0 }]);
+    expect(await updateFlow(store.db, aChange('flow-codes', 2, { state: second }))).toBe(true);
+    expect(await codesOf()).toEqual([
+      { code: 'NO_ORDER', step: 2, at: T0 },
+      { code: 'NO_ROLE_IN_BRANCH', step: 2, at: T0 + 1 },
+    ]);
+    expect(await getFlow(store.db, 'flow-codes')).toMatchObject({ version: 3, state: second });
+  });
+
   it('lets exactly one of two concurrent updates from the same version win', async () => {
     await insertFlow(store.db, aFlow('flow-race'));
     // PostgreSQL: two pools, so the updates really race for the row. SQLite: one connection per
