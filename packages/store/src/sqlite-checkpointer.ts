@@ -78,6 +78,9 @@ export const startCheckpointer = async (
   return {
     stop: () => {
       if (stopping === undefined) {
+        // Held by the worker again until it has ended: a process closing its store waits for it,
+        // instead of finding nothing left to do and exiting in the middle of its shutdown.
+        worker.ref();
         if (!exited) worker.postMessage('stop');
         stopping = ended;
       }
