@@ -172,21 +172,6 @@ interface AppliedStep {
   readonly transition: FlowTransition;
 }
 
-/**
- * Promise.all for reads started together, except that it waits for all of them and throws the
- * first failure in the order given: the error a request gets does not depend on which read was
- * answered first.
- */
-const allInOrder = async <T extends readonly unknown[]>(
-  promises: {
-    readonly [K in keyof T]: Promise<T[K]>;
-  },
-): Promise<T> => {
-  const settled = await Promise.allSettled(promises);
-  for (const result of settled) if (result.status === 'rejected') throw result.reason;
-  return settled.map((result) => (result as PromiseFulfilledResult<unknown>).value) as unknown as T;
-};
-
 /** The same public key in two CSRs, compared as SubjectPublicKeyInfo bytes. */
 const sameKey = (a: ArrayBuffer, b: ArrayBuffer): boolean => Buffer.from(a).equals(Buffer.from(b));
 
@@ -614,20 +599,18 @@ export class IssuanceService {
   async search(flowId: string, session: CurrentSession, query: string) {
     const now = this.now();
     const classified = classifySearchQuery(query, dateOf(now));
-    // The reads do not depend on each other: asked together they cost one wait for the database
-    // instead of one after the other. The flow is read here too and written only at that version
-    // (read again if it moved on meanwhile); a failure is reported as if they ran in this order.
-    const [match, tree, admin, flow] = await allInOrder([
+    const match =
       classified.kind === 'personal-number'
-        ? lookUp(this.db, 'personal-number', classified.normalised)
+        ? await lookUp(this.db, 'personal-number', classified.normalised)
         : classified.kind === 'hsa-id'
-          ? lookUp(this.db, 'hsa-id', classified.normalised)
-          : Promise.resolve(null),
-      this.directory.organisation(now),
-      adminOf(this.db, session.hsaId),
-      this.own(flowId, session),
-    ]);
-    const ctx = { tree, admin, assuranceLevel: session.assuranceLevel, now };
+          ? await lookUp(this.db, 'hsa-id', classified.normalised)
+          : null;
+    const ctx = {
+      tree: await this.directory.organisation(now),
+      admin: await adminOf(this.db, session.hsaId),
+      assuranceLevel: session.assuranceLevel,
+      now,
+    };
     const outcome = diagnoseSearch(classified, match, ctx);
     const hit: FlowOrder | null =
       outcome.kind === 'found'
@@ -650,12 +633,10 @@ export class IssuanceService {
     // support case can say whose order and which card it was; never past the access gate.
     const explained = outcome.kind === 'not-found' ? explainedOrder(match, ctx) : null;
     const details = explained === null ? undefined : { [EXPLAINED_ORDER]: explained.id };
-    const applied = await this.run(
-      flowId,
-      session,
-      () => ({ events: [searched], ...(details === undefined ? {} : { details }) }),
-      { recent: flow },
-    );
+    const applied = await this.run(flowId, session, () => ({
+      events: [searched],
+      ...(details === undefined ? {} : { details }),
+    }));
     // What the reviewer sees at step 3 (Granskning av valt underlag); nothing for a miss.
     const review =
       outcome.kind === 'found'
