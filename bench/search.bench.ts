@@ -4,9 +4,7 @@
 //   1. raw indexed lookup: SELECT … FROM persons WHERE personal_number = ? on the driver, prepared;
 //   2. in-process: what IssuanceService.search runs before it records the search on the flow —
 //      classifySearchQuery → lookUp (person and their orders) → DirectoryCache.organisation (the
-//      server's 5 s cache) → adminOf (the admin's roles) → diagnoseSearch (role filtering); timed
-//      here one after the other, segment by segment, where the server asks the three reads (and
-//      the flow) together;
+//      server's 5 s cache) → adminOf (the admin's roles) → diagnoseSearch (role filtering);
 //   3. over HTTP: POST /api/flows/:id/search on a flow at step 2, against `reservkort serve` in its
 //      own process (real HTTP on loopback, keep-alive, one request at a time). Sessions are stored
 //      as a card login stores them (login is the flow benchmark's), each admin's flow is started
