@@ -8,6 +8,7 @@ import { errorResponse } from '@reservkort/domain';
 import { ocspFastPath, pkiRoutes } from '@reservkort/pki';
 import { Ajv } from 'ajv';
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { DestinationStream } from 'pino';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { extensionRoutes } from './card-life/extension.routes.js';
 import { registerErrorHandler } from './http/api-error.js';
@@ -42,7 +43,7 @@ export interface AppOptions {
   /** The services to use; built from the context when not given. */
   readonly services?: Services;
   /** Where logs go (default stdout); tests read them back. */
-  readonly logStream?: NodeJS.WritableStream;
+  readonly logStream?: DestinationStream;
   /** Serve HTTPS with this certificate (chain) and key, both PEM; plain HTTP when not given. */
   readonly https?: { readonly cert: Buffer; readonly key: Buffer };
   /** Proxies whose X-Forwarded-* headers are believed (client address and protocol in logs). */

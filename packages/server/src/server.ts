@@ -24,6 +24,7 @@ import {
 } from './cli/ca-context.js';
 import { type DataFolder, dataFolder, prepareDataFolder, readSecret } from './config/data-folder.js';
 import { SERVE_DEFAULTS } from './config/server-config.js';
+import { bufferedStdout } from './http/log-destination.js';
 import {
   listenOperations,
   OPERATIONS_TOKEN_ENV,
@@ -314,8 +315,11 @@ export const startServer = async (options: ServeOptions): Promise<RunningServer>
   const limits = await rateLimitStore(folder, options, warnings);
   const operations = await operationsAccess(folder, options, warnings);
   // Built first, so that the sweeps below report any failure through its logger and metrics.
+  // The log goes to standard output in batches (see bufferedStdout), written out when the server closes.
+  const log = options.logger ? bufferedStdout() : null;
   const app = await buildApp(ctx, {
     logger: options.logger ?? false,
+    ...(log === null ? {} : { logStream: log.stream }),
     services,
     ...(https ? { https } : {}),
     ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
@@ -395,6 +399,7 @@ export const startServer = async (options: ServeOptions): Promise<RunningServer>
       responder.close();
       await ca.close();
       await store.close();
+      log?.close();
     },
   };
 };

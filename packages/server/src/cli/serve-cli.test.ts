@@ -75,4 +75,22 @@ describe('reservkort serve --training (npm start)', () => {
       (await fetch(`${agentUrl}/v1/info`, { headers: { origin: 'http://elsewhere.example' } })).status,
     ).toBe(403);
   });
+
+  it('logs each request on standard output within a moment, in batches', async () => {
+    const marker = `/api/no-such-route-${Date.now()}`;
+    expect((await fetch(`${url}${marker}`)).status).toBe(404);
+    const until = Date.now() + 5000;
+    while (!output.includes(marker) && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
+    const line = output.split('\n').find((l) => l.includes(marker)) ?? '';
+    expect(JSON.parse(line)).toMatchObject({ msg: 'request completed', res: { statusCode: 404 } });
+  });
+
+  it('writes the log lines still buffered when it is stopped', async () => {
+    const marker = `/api/last-words-${Date.now()}`;
+    await fetch(`${url}${marker}`);
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+    expect(output).toContain(marker);
+  });
 });

@@ -62,6 +62,7 @@ import { type CurrentSession, takeFlowReadWith } from '../auth/session.js';
 import { ApiError } from '../http/api-error.js';
 import { verifyCardKeys, verifyCardProof } from '../station/card-proof.js';
 import {
+  acceptVerifiedStatement,
   newStationNonce,
   type VerifiedStatement,
   verifyStatement,
@@ -477,7 +478,7 @@ export class IssuanceService {
       flowId,
       session,
       async (current, trx) => {
-        await this.verify(trx, current, proof, ['card-proof']);
+        await acceptVerifiedStatement(trx, verified, current, this.now());
         return {
           events: [{ type: 'handover-verified', cardNumber: body.cardNumber, at: this.now() }],
           station: verified.station.id,
@@ -541,7 +542,7 @@ export class IssuanceService {
       flowId,
       session,
       async (current, trx) => {
-        await this.verify(trx, current, signed, ['keys-generated']);
+        await acceptVerifiedStatement(trx, verified, current, this.now());
         return {
           events: [{ type: 'keys-generated', at: this.now() }],
           station: verified.station.id,

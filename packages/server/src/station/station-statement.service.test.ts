@@ -14,7 +14,12 @@ import { DIALECTS } from '../../../store/src/test-support/test-stores.js';
 import { ApiError } from '../http/api-error.js';
 import { registerStation, revokeStation, STATION_VALIDITY_MS } from './station.service.js';
 import { stationCsr } from './station-key.js';
-import { type ExpectedStatement, newStationNonce, verifyStatement } from './station-statement.service.js';
+import {
+  acceptVerifiedStatement,
+  type ExpectedStatement,
+  newStationNonce,
+  verifyStatement,
+} from './station-statement.service.js';
 
 const newKey = (): KeyObject => generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey;
 const pemOf = (key: KeyObject) => key.export({ format: 'pem', type: 'pkcs8' }).toString();
@@ -206,6 +211,45 @@ describe.each(DIALECTS)('verifyStatement on %s', (dialect) => {
       verifyStatement(t.store.db, t.ca, next, expected),
     ]);
     expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
+  });
+
+  it('accepts a statement checked beforehand once, in the transaction, for the flow as it still is', async () => {
+    const flow = { id: 'flow-1', stationNonce: nonce, stationId };
+    const checked = () =>
+      verifyStatement(t.store.db, t.ca, signStatement(key, readers({ seq: 9 })), {
+        ...expected,
+        accept: false,
+      });
+    const verified = await checked();
+    expect((await getStation(t.store.db, stationId))?.lastSeq).toBe(0);
+    const accept = (f: typeof flow) =>
+      t.store.db.transaction().execute((trx) => acceptVerifiedStatement(trx, verified, f, now));
+    const refused = async (f: typeof flow) => {
+      const error = await accept(f).catch((e) => e);
+      expect(error).toBeInstanceOf(ApiError);
+      return (error as ApiError).details;
+    };
+    // A flow that moved on (a new nonce), or is another flow or station's, refuses it.
+    expect(await refused({ ...flow, stationNonce: newStationNonce() })).toEqual({ reason: 'nonce' });
+    expect(await refused({ ...flow, id: 'flow-2' })).toEqual({ reason: 'flow' });
+    expect(await refused({ ...flow, stationId: 'st-someotherstation' })).toEqual({ reason: 'station' });
+    // Two requests racing with it: one is believed, and last_seq moves once.
+    const outcomes = await Promise.allSettled([accept(flow), accept(flow)]);
+    expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect((await getStation(t.store.db, stationId))?.lastSeq).toBe(9);
+    expect(await refused(flow)).toEqual({ reason: 'seq' });
+    // A station revoked between the check and the transaction is refused there.
+    const later = await verifyStatement(t.store.db, t.ca, signStatement(key, readers({ seq: 10 })), {
+      ...expected,
+      accept: false,
+    });
+    await revokeStation({ db: t.store.db, ca: t.ca, now: () => Date.now() }, stationId, 'ca-operator');
+    const error = await t.store.db
+      .transaction()
+      .execute((trx) => acceptVerifiedStatement(trx, later, flow, now))
+      .catch((e) => e);
+    expect(error).toMatchObject({ code: 'STATION_REVOKED' });
+    expect((await getStation(t.store.db, stationId))?.lastSeq).toBe(9);
   });
 
   it('makes a fresh 32-hex-character nonce each time', () => {

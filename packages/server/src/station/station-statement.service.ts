@@ -118,6 +118,17 @@ const stationKey = async (
  * last_seq in `db`: pass the transaction that applies the statement, so that both commit or neither
  * (unless `expected.accept` is false: then nothing is written).
  */
+/** The station as read, if it may still make statements: registered, not revoked, its certificate good. */
+const checkedStation = (station: StoredStation | null, now: Instant): StoredStation => {
+  if (station === null) throw new ApiError('STATION_NOT_REGISTERED', { reason: 'unknown station' });
+  if (station.status === 'revoked') throw new ApiError('STATION_REVOKED', { reason: 'station revoked' });
+  if (station.certificateRevokedAt !== null)
+    throw new ApiError('STATION_REVOKED', { reason: 'certificate revoked' });
+  if (now > station.certificateNotAfter)
+    throw new ApiError('STATION_REVOKED', { reason: 'certificate expired' });
+  return station;
+};
+
 export const verifyStatement = async (
   db: Kysely<Database> | Transaction<Database>,
   ca: CertificateAuthority,
@@ -150,13 +161,10 @@ export const verifyStatement = async (
     accept && db.isTransaction
       ? await getStationRaisingSeq(db as Transaction<Database>, payload.station, payload.seq)
       : null;
-  const station = read === null ? await getStation(db, payload.station) : read.station;
-  if (station === null) throw new ApiError('STATION_NOT_REGISTERED', { reason: 'unknown station' });
-  if (station.status === 'revoked') throw new ApiError('STATION_REVOKED', { reason: 'station revoked' });
-  if (station.certificateRevokedAt !== null)
-    throw new ApiError('STATION_REVOKED', { reason: 'certificate revoked' });
-  if (expected.now > station.certificateNotAfter)
-    throw new ApiError('STATION_REVOKED', { reason: 'certificate expired' });
+  const station = checkedStation(
+    read === null ? await getStation(db, payload.station) : read.station,
+    expected.now,
+  );
 
   // Exactly the canonical bytes: a payload re-encoded on the way is not the one that was signed.
   if (!bytes.equals(Buffer.from(canonicalStatementBytes(payload)))) throw invalid('not canonical');
@@ -178,5 +186,28 @@ export const verifyStatement = async (
   }
   const raised = read === null ? await raiseStationSeq(db, station.id, payload.seq) : read.raised;
   if (!raised) throw invalid('seq');
+  return { station: { ...station, lastSeq: payload.seq }, payload };
+};
+
+/**
+ * Accepts, in the transaction that applies it, a statement `verifyStatement` checked without
+ * accepting it, for the flow as it is now: the flow must still expect that nonce from that station,
+ * and the station is read again with its sequence number raised, so a station revoked meanwhile, or
+ * the same statement accepted meanwhile by a parallel request, is still refused. The bytes and the
+ * signature, which cannot have changed, are not checked twice.
+ */
+export const acceptVerifiedStatement = async (
+  trx: Transaction<Database>,
+  verified: VerifiedStatement,
+  flow: { readonly id: string; readonly stationNonce: string; readonly stationId: string | null },
+  now: Instant,
+): Promise<VerifiedStatement> => {
+  const { payload } = verified;
+  if (flow.stationId != null && payload.station !== flow.stationId) throw invalid('station');
+  if (payload.flowId !== flow.id) throw invalid('flow');
+  if (!sameText(payload.nonce, flow.stationNonce)) throw invalid('nonce');
+  const read = await getStationRaisingSeq(trx, payload.station, payload.seq);
+  const station = checkedStation(read?.station ?? null, now);
+  if (read === null || !read.raised) throw invalid('seq');
   return { station: { ...station, lastSeq: payload.seq }, payload };
 };

@@ -297,8 +297,12 @@ const assignedValues = (
   if (change.status !== was.status) values.push(['status', change.status]);
   if (change.step !== was.step) values.push(['step', change.step]);
   if (change.deadline !== was.deadline) values.push(['deadline', change.deadline]);
-  if (pending_effects_json !== toJsonText(was.pendingEffects, `The pending effects of flow ${change.id}`))
-    values.push(['pending_effects_json', pending_effects_json]);
+  // Almost always none before and after: then there is nothing to encode again to compare.
+  const samePending =
+    was.pendingEffects.length === 0
+      ? change.pendingEffects.length === 0
+      : pending_effects_json === toJsonText(was.pendingEffects, `The pending effects of flow ${change.id}`);
+  if (!samePending) values.push(['pending_effects_json', pending_effects_json]);
   // Timelines only grow: neither the furthest step nor the codes raised ever go back.
   if (facts.reachedStep > was.reachedStep) values.push(['reached_step', facts.reachedStep]);
   if (facts.codes.length > was.codeCount) values.push(['code_count', facts.codes.length]);

@@ -29,18 +29,18 @@ export async function insertChallenge(db: Db, challenge: NewLoginChallenge): Pro
  * The challenge, if it exists, is unused and has not expired; marks it used in the same statement,
  * so that of two concurrent logins with it only one gets it. Null otherwise.
  */
-const consumeRow = preparedQuery((db: Kysely<Database>, id: string, now: Instant, notExpiredAt: Instant) =>
+const consumeRow = preparedQuery((db: Kysely<Database>, id: string, now: Instant) =>
   db
     .updateTable('login_challenges')
     .set({ used_at: now })
     .where('id', '=', id)
     .where('used_at', 'is', null)
-    .where('expires_at', '>', notExpiredAt)
+    .where('expires_at', '>', now)
     .returning('challenge'),
 );
 
 export async function consumeChallenge(db: Db, id: string, now: Instant): Promise<string | null> {
-  const row = (await consumeRow(db, id, now, now)).rows[0];
+  const row = (await consumeRow(db, id, now)).rows[0];
   return row?.challenge ?? null;
 }
 

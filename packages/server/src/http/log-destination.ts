@@ -1,0 +1,38 @@
+import pino, { type DestinationStream } from 'pino';
+
+/** Longest a log line waits in the buffer before it is written. */
+export const LOG_FLUSH_INTERVAL_MS = 200;
+/** Bytes gathered before a write. */
+const LOG_BUFFER_BYTES = 8 * 1024;
+
+export interface LogDestination {
+  readonly stream: DestinationStream;
+  /** Writes what is still buffered, synchronously. */
+  close(): void;
+}
+
+/**
+ * Standard output for the server's log, written in batches rather than with one synchronous write
+ * per request: each write to a pipe or a journal is a system call on the request's path. A line
+ * waits at most LOG_FLUSH_INTERVAL_MS. At exit, an uncaught error's included, the buffer is written
+ * synchronously, so only a process killed outright loses its last lines; the audit log in the
+ * database, not this log, is the record of what happened.
+ */
+export const bufferedStdout = (fd = 1): LogDestination => {
+  const destination = pino.destination({
+    dest: fd,
+    sync: false,
+    minLength: LOG_BUFFER_BYTES,
+    periodicFlush: LOG_FLUSH_INTERVAL_MS,
+  });
+  return {
+    stream: destination,
+    close: () => {
+      try {
+        destination.flushSync();
+      } catch {
+        // Already closed (at exit) or its reader gone: nothing more can be written.
+      }
+    },
+  };
+};
