@@ -1,6 +1,6 @@
 // "Öva på det här" on the server: a support case's first error as the training's readers and cards,
 // step and clock, for the service desk, in training mode only; a case without scenes says so.
-import type { CardNumber, HsaId, SupportCaseDraft } from '@reservkort/domain';
+import { type CardNumber, errorResponse, type HsaId, type SupportCaseDraft } from '@reservkort/domain';
 import { getCase, grantStaffRole, insertCase } from '@reservkort/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from '../../../store/src/test-support/test-stores.js';
@@ -164,6 +164,26 @@ describe.each(DIALECTS)('the practice plan of a support case, on %s', (dialect) 
     expect(plan.body.clock.sinceStartMs).toBeGreaterThanOrEqual(0);
     expect(plan.body.catalogue.remedy.sv.length).toBeGreaterThan(10);
     expect(plan.body.catalogue.remedy.en.length).toBeGreaterThan(10);
+    // The route's response schema lets every field of the plan through, the catalogue entry whole.
+    expect(Object.keys(plan.body).sort()).toEqual(
+      [
+        'adminCard',
+        'at',
+        'caseCodes',
+        'caseId',
+        'catalogue',
+        'clock',
+        'code',
+        'kind',
+        'readers',
+        'recipient',
+        'reserveCard',
+        'step',
+      ].sort(),
+    );
+    expect(plan.body.catalogue).toEqual(
+      errorResponse('CARD_REMOVED_DURING_DOWNLOAD', plan.body.catalogue.details),
+    );
   });
 
   it('ONE_READER_USED: the first error is reader 2 going at step 4, with the admin card in reader 1', async () => {

@@ -1,4 +1,4 @@
-import { type CardNumber, orderStateAt, type SupportCaseDraft } from '@reservkort/domain';
+import { type CardNumber, ERROR_CODES, orderStateAt, type SupportCaseDraft } from '@reservkort/domain';
 import { cardNumberUse, getAdmin, getCase, hasStaffRole } from '@reservkort/store';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { requireSession } from '../auth/session.js';
@@ -15,6 +15,104 @@ const caseParams = {
   properties: { caseId: { type: 'string', pattern: '^[A-Za-z0-9_-]{8,64}$' } },
   required: ['caseId'],
   additionalProperties: false,
+} as const;
+
+const errorRef = { $ref: 'ApiError#' } as const;
+const code = { type: 'string', enum: ERROR_CODES } as const;
+const nullable = <S extends object>(schema: S) => ({ anyOf: [schema, { type: 'null' }] }) as const;
+const texts = {
+  type: 'object',
+  properties: { sv: { type: 'string' }, en: { type: 'string' } },
+  required: ['sv', 'en'],
+} as const;
+/** The catalogue's entry for a code, every text in both languages (as errorResponse makes it). */
+const catalogueEntry = {
+  type: 'object',
+  properties: {
+    code,
+    message: texts,
+    explanation: texts,
+    remedy: texts,
+    details: { type: 'object', additionalProperties: true },
+  },
+  required: ['code', 'message', 'explanation', 'remedy', 'details'],
+} as const;
+const practiceReader = {
+  type: 'object',
+  properties: {
+    connected: { type: 'boolean' },
+    card: nullable({
+      type: 'object',
+      properties: {
+        role: { type: 'string', enum: ['admin', 'reserve', 'foreign'] },
+        cardNumber: { type: 'string' },
+      },
+      required: ['role', 'cardNumber'],
+    }),
+  },
+  required: ['connected', 'card'],
+} as const;
+/** Öva på det här's answer: the plan (PracticePlan), or what the case lacks for one (PracticeMissing). */
+const practiceAnswer = {
+  oneOf: [
+    {
+      type: 'object',
+      properties: {
+        kind: { type: 'string', enum: ['plan'] },
+        caseId: { type: 'string' },
+        code,
+        caseCodes: { type: 'array', items: code },
+        at: { type: 'number' },
+        step: { type: 'integer', enum: [0, 1, 2, 3, 4, 5, 6, 7] },
+        readers: {
+          type: 'object',
+          properties: { 1: practiceReader, 2: practiceReader },
+          required: ['1', '2'],
+        },
+        adminCard: {
+          type: 'object',
+          properties: { cardNumber: { type: 'string' }, name: { type: 'string' } },
+          required: ['cardNumber', 'name'],
+        },
+        reserveCard: nullable({ type: 'string' }),
+        recipient: nullable({
+          type: 'object',
+          properties: { name: { type: 'string' }, personalNumber: { type: 'string' } },
+          required: ['name', 'personalNumber'],
+        }),
+        clock: {
+          type: 'object',
+          properties: { sinceStartMs: { type: 'number' }, deadlineLeftMs: nullable({ type: 'number' }) },
+          required: ['sinceStartMs', 'deadlineLeftMs'],
+        },
+        catalogue: catalogueEntry,
+      },
+      required: [
+        'kind',
+        'caseId',
+        'code',
+        'caseCodes',
+        'at',
+        'step',
+        'readers',
+        'adminCard',
+        'reserveCard',
+        'recipient',
+        'clock',
+        'catalogue',
+      ],
+    },
+    {
+      type: 'object',
+      properties: {
+        kind: { type: 'string', enum: ['missing'] },
+        caseId: { type: 'string' },
+        missing: { type: 'string', enum: ['error', 'scene'] },
+        code: nullable(code),
+      },
+      required: ['kind', 'caseId', 'missing', 'code'],
+    },
+  ],
 } as const;
 
 /**
@@ -118,6 +216,7 @@ export const trainingRoutes =
           summary:
             'Öva på det här: a support case’s first error as the training’s readers and cards, step and clock; or what the case lacks for it',
           params: caseParams,
+          response: { 200: practiceAnswer, 401: errorRef, 403: errorRef, 404: errorRef },
         },
       },
       async (request) => {

@@ -4323,7 +4323,104 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            kind: "plan";
+                            caseId: string;
+                            /** @enum {string} */
+                            code: "READERS_MISSING" | "LOA2_LOGIN" | "NO_ROLE_IN_BRANCH" | "HSA_ID_INCOMPLETE" | "PNR_FORMAT" | "NO_ORDER" | "OWN_ORDER" | "PROTECTED_NEEDS_KUR" | "NOT_ELIGIBLE" | "ORDER_EXPIRED" | "ORDER_USED" | "CARD_REINSERTED" | "SIGN_FAILED" | "WRONG_CARD" | "ONE_READER_USED" | "HANDOVER_STUCK" | "DOWNLOAD_START_STUCK" | "CARD_REMOVED_DURING_DOWNLOAD" | "AUTH_DIALOG_NOT_SHOWN" | "SIGN_DIALOG_NOT_SHOWN" | "DOWNLOAD_FAILED" | "ACK_TIMEOUT" | "PNR_INVALID" | "PNR_CHECK_DIGIT" | "PNR_DATE" | "HSA_ID_INVALID" | "CARD_NUMBER_INVALID" | "QUERY_INVALID" | "DATE_INVALID" | "ORGANISATION_INVALID" | "BRANCH_UNKNOWN" | "RECIPIENT_UNDERAGE" | "ID_DOCUMENT_NOT_LOA3" | "CARD_NUMBER_TAKEN" | "VALIDITY_INVALID" | "VALIDITY_TOO_LONG" | "ORDER_NOT_SIGNED" | "ORDER_CANCELLED" | "ORDER_STATE_CONFLICT" | "CARD_ALREADY_ISSUED" | "CARD_ALREADY_ORDERED" | "NOT_LOGGED_IN" | "RESERVE_CARD_MISSING" | "TERMS_NOT_ACCEPTED" | "ACTION_PENDING" | "PIN_DIALOG_CANCELLED" | "EVENT_OUT_OF_ORDER" | "FLOW_ENDED" | "CERTIFICATES_ALREADY_REQUESTED" | "TEXT_TOO_LONG" | "STOCK_LINE_INVALID" | "CARD_ALREADY_IN_STOCK" | "CARD_NOT_IN_STOCK" | "CARD_AT_OTHER_STATION" | "CARD_PAST_PHYSICAL_EXPIRY" | "CARD_ALREADY_GIVEN" | "CARD_DESTROYED" | "CARD_STOCK_CONFLICT" | "EXTENSION_ALREADY_USED" | "EXTENSION_TOO_LATE" | "EXTENSION_CARD_REVOKED" | "REVOCATION_NOT_PERMITTED" | "REVOCATION_REASON_NOT_OFFERED" | "NOT_A_RESERVE_CARD" | "CSR_INVALID" | "CSR_SIGNATURE_INVALID" | "KEY_NOT_ALLOWED" | "CA_NOT_INITIALISED" | "CA_ALREADY_INITIALISED" | "CA_KEY_UNAVAILABLE" | "CERTIFICATE_NOT_FOUND" | "ALREADY_REVOKED" | "REVOCATION_REASON_INVALID" | "READER_NOT_FOUND" | "CARD_MISSING" | "CARD_REMOVED" | "PIN_INCORRECT" | "PIN_BLOCKED" | "PIN_FORMAT" | "PUK_INCORRECT" | "CARD_LOCKED" | "KEY_MISSING" | "CARD_ERROR" | "ORIGIN_FORBIDDEN" | "SESSION_INVALID" | "DIALOG_CANCELLED" | "DIALOG_TIMEOUT" | "REQUEST_INVALID" | "STATION_NOT_REGISTERED" | "STATION_KEY_UNAVAILABLE" | "LOGIN_FAILED" | "CSRF_INVALID" | "ACCESS_DENIED" | "NOT_FOUND" | "SIGNATURE_INVALID" | "PERSON_NOT_FOUND" | "LOGIN_CERTIFICATE_REVOKED" | "CSR_SAME_KEY" | "RATE_LIMITED" | "OPERATIONS_TOKEN_REQUIRED" | "AUDIT_CHECKPOINT_INVALID" | "AUDIT_LOG_TAMPERED" | "AUDIT_CHECKPOINT_UNAVAILABLE" | "STATION_REVOKED" | "STATEMENT_INVALID" | "CARD_NOT_PROVEN" | "KEYS_NOT_ON_CARD" | "EXTENSION_KEYS_NOT_PROVEN" | "EXTENSION_ABANDONED" | "INSIGHT_FILTER_INVALID";
+                            caseCodes: ("READERS_MISSING" | "LOA2_LOGIN" | "NO_ROLE_IN_BRANCH" | "HSA_ID_INCOMPLETE" | "PNR_FORMAT" | "NO_ORDER" | "OWN_ORDER" | "PROTECTED_NEEDS_KUR" | "NOT_ELIGIBLE" | "ORDER_EXPIRED" | "ORDER_USED" | "CARD_REINSERTED" | "SIGN_FAILED" | "WRONG_CARD" | "ONE_READER_USED" | "HANDOVER_STUCK" | "DOWNLOAD_START_STUCK" | "CARD_REMOVED_DURING_DOWNLOAD" | "AUTH_DIALOG_NOT_SHOWN" | "SIGN_DIALOG_NOT_SHOWN" | "DOWNLOAD_FAILED" | "ACK_TIMEOUT" | "PNR_INVALID" | "PNR_CHECK_DIGIT" | "PNR_DATE" | "HSA_ID_INVALID" | "CARD_NUMBER_INVALID" | "QUERY_INVALID" | "DATE_INVALID" | "ORGANISATION_INVALID" | "BRANCH_UNKNOWN" | "RECIPIENT_UNDERAGE" | "ID_DOCUMENT_NOT_LOA3" | "CARD_NUMBER_TAKEN" | "VALIDITY_INVALID" | "VALIDITY_TOO_LONG" | "ORDER_NOT_SIGNED" | "ORDER_CANCELLED" | "ORDER_STATE_CONFLICT" | "CARD_ALREADY_ISSUED" | "CARD_ALREADY_ORDERED" | "NOT_LOGGED_IN" | "RESERVE_CARD_MISSING" | "TERMS_NOT_ACCEPTED" | "ACTION_PENDING" | "PIN_DIALOG_CANCELLED" | "EVENT_OUT_OF_ORDER" | "FLOW_ENDED" | "CERTIFICATES_ALREADY_REQUESTED" | "TEXT_TOO_LONG" | "STOCK_LINE_INVALID" | "CARD_ALREADY_IN_STOCK" | "CARD_NOT_IN_STOCK" | "CARD_AT_OTHER_STATION" | "CARD_PAST_PHYSICAL_EXPIRY" | "CARD_ALREADY_GIVEN" | "CARD_DESTROYED" | "CARD_STOCK_CONFLICT" | "EXTENSION_ALREADY_USED" | "EXTENSION_TOO_LATE" | "EXTENSION_CARD_REVOKED" | "REVOCATION_NOT_PERMITTED" | "REVOCATION_REASON_NOT_OFFERED" | "NOT_A_RESERVE_CARD" | "CSR_INVALID" | "CSR_SIGNATURE_INVALID" | "KEY_NOT_ALLOWED" | "CA_NOT_INITIALISED" | "CA_ALREADY_INITIALISED" | "CA_KEY_UNAVAILABLE" | "CERTIFICATE_NOT_FOUND" | "ALREADY_REVOKED" | "REVOCATION_REASON_INVALID" | "READER_NOT_FOUND" | "CARD_MISSING" | "CARD_REMOVED" | "PIN_INCORRECT" | "PIN_BLOCKED" | "PIN_FORMAT" | "PUK_INCORRECT" | "CARD_LOCKED" | "KEY_MISSING" | "CARD_ERROR" | "ORIGIN_FORBIDDEN" | "SESSION_INVALID" | "DIALOG_CANCELLED" | "DIALOG_TIMEOUT" | "REQUEST_INVALID" | "STATION_NOT_REGISTERED" | "STATION_KEY_UNAVAILABLE" | "LOGIN_FAILED" | "CSRF_INVALID" | "ACCESS_DENIED" | "NOT_FOUND" | "SIGNATURE_INVALID" | "PERSON_NOT_FOUND" | "LOGIN_CERTIFICATE_REVOKED" | "CSR_SAME_KEY" | "RATE_LIMITED" | "OPERATIONS_TOKEN_REQUIRED" | "AUDIT_CHECKPOINT_INVALID" | "AUDIT_LOG_TAMPERED" | "AUDIT_CHECKPOINT_UNAVAILABLE" | "STATION_REVOKED" | "STATEMENT_INVALID" | "CARD_NOT_PROVEN" | "KEYS_NOT_ON_CARD" | "EXTENSION_KEYS_NOT_PROVEN" | "EXTENSION_ABANDONED" | "INSIGHT_FILTER_INVALID")[];
+                            at: number;
+                            /** @enum {integer} */
+                            step: 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7;
+                            readers: {
+                                1: {
+                                    connected: boolean;
+                                    card: {
+                                        /** @enum {string} */
+                                        role: "admin" | "reserve" | "foreign";
+                                        cardNumber: string;
+                                    } | null;
+                                };
+                                2: {
+                                    connected: boolean;
+                                    card: {
+                                        /** @enum {string} */
+                                        role: "admin" | "reserve" | "foreign";
+                                        cardNumber: string;
+                                    } | null;
+                                };
+                            };
+                            adminCard: {
+                                cardNumber: string;
+                                name: string;
+                            };
+                            reserveCard: string | null;
+                            recipient: {
+                                name: string;
+                                personalNumber: string;
+                            } | null;
+                            clock: {
+                                sinceStartMs: number;
+                                deadlineLeftMs: number | null;
+                            };
+                            catalogue: {
+                                /** @enum {string} */
+                                code: "READERS_MISSING" | "LOA2_LOGIN" | "NO_ROLE_IN_BRANCH" | "HSA_ID_INCOMPLETE" | "PNR_FORMAT" | "NO_ORDER" | "OWN_ORDER" | "PROTECTED_NEEDS_KUR" | "NOT_ELIGIBLE" | "ORDER_EXPIRED" | "ORDER_USED" | "CARD_REINSERTED" | "SIGN_FAILED" | "WRONG_CARD" | "ONE_READER_USED" | "HANDOVER_STUCK" | "DOWNLOAD_START_STUCK" | "CARD_REMOVED_DURING_DOWNLOAD" | "AUTH_DIALOG_NOT_SHOWN" | "SIGN_DIALOG_NOT_SHOWN" | "DOWNLOAD_FAILED" | "ACK_TIMEOUT" | "PNR_INVALID" | "PNR_CHECK_DIGIT" | "PNR_DATE" | "HSA_ID_INVALID" | "CARD_NUMBER_INVALID" | "QUERY_INVALID" | "DATE_INVALID" | "ORGANISATION_INVALID" | "BRANCH_UNKNOWN" | "RECIPIENT_UNDERAGE" | "ID_DOCUMENT_NOT_LOA3" | "CARD_NUMBER_TAKEN" | "VALIDITY_INVALID" | "VALIDITY_TOO_LONG" | "ORDER_NOT_SIGNED" | "ORDER_CANCELLED" | "ORDER_STATE_CONFLICT" | "CARD_ALREADY_ISSUED" | "CARD_ALREADY_ORDERED" | "NOT_LOGGED_IN" | "RESERVE_CARD_MISSING" | "TERMS_NOT_ACCEPTED" | "ACTION_PENDING" | "PIN_DIALOG_CANCELLED" | "EVENT_OUT_OF_ORDER" | "FLOW_ENDED" | "CERTIFICATES_ALREADY_REQUESTED" | "TEXT_TOO_LONG" | "STOCK_LINE_INVALID" | "CARD_ALREADY_IN_STOCK" | "CARD_NOT_IN_STOCK" | "CARD_AT_OTHER_STATION" | "CARD_PAST_PHYSICAL_EXPIRY" | "CARD_ALREADY_GIVEN" | "CARD_DESTROYED" | "CARD_STOCK_CONFLICT" | "EXTENSION_ALREADY_USED" | "EXTENSION_TOO_LATE" | "EXTENSION_CARD_REVOKED" | "REVOCATION_NOT_PERMITTED" | "REVOCATION_REASON_NOT_OFFERED" | "NOT_A_RESERVE_CARD" | "CSR_INVALID" | "CSR_SIGNATURE_INVALID" | "KEY_NOT_ALLOWED" | "CA_NOT_INITIALISED" | "CA_ALREADY_INITIALISED" | "CA_KEY_UNAVAILABLE" | "CERTIFICATE_NOT_FOUND" | "ALREADY_REVOKED" | "REVOCATION_REASON_INVALID" | "READER_NOT_FOUND" | "CARD_MISSING" | "CARD_REMOVED" | "PIN_INCORRECT" | "PIN_BLOCKED" | "PIN_FORMAT" | "PUK_INCORRECT" | "CARD_LOCKED" | "KEY_MISSING" | "CARD_ERROR" | "ORIGIN_FORBIDDEN" | "SESSION_INVALID" | "DIALOG_CANCELLED" | "DIALOG_TIMEOUT" | "REQUEST_INVALID" | "STATION_NOT_REGISTERED" | "STATION_KEY_UNAVAILABLE" | "LOGIN_FAILED" | "CSRF_INVALID" | "ACCESS_DENIED" | "NOT_FOUND" | "SIGNATURE_INVALID" | "PERSON_NOT_FOUND" | "LOGIN_CERTIFICATE_REVOKED" | "CSR_SAME_KEY" | "RATE_LIMITED" | "OPERATIONS_TOKEN_REQUIRED" | "AUDIT_CHECKPOINT_INVALID" | "AUDIT_LOG_TAMPERED" | "AUDIT_CHECKPOINT_UNAVAILABLE" | "STATION_REVOKED" | "STATEMENT_INVALID" | "CARD_NOT_PROVEN" | "KEYS_NOT_ON_CARD" | "EXTENSION_KEYS_NOT_PROVEN" | "EXTENSION_ABANDONED" | "INSIGHT_FILTER_INVALID";
+                                message: {
+                                    sv: string;
+                                    en: string;
+                                };
+                                explanation: {
+                                    sv: string;
+                                    en: string;
+                                };
+                                remedy: {
+                                    sv: string;
+                                    en: string;
+                                };
+                                details: {
+                                    [key: string]: unknown;
+                                };
+                            };
+                        } | {
+                            /** @enum {string} */
+                            kind: "missing";
+                            caseId: string;
+                            /** @enum {string} */
+                            missing: "error" | "scene";
+                            /** @enum {string|null} */
+                            code: "READERS_MISSING" | "LOA2_LOGIN" | "NO_ROLE_IN_BRANCH" | "HSA_ID_INCOMPLETE" | "PNR_FORMAT" | "NO_ORDER" | "OWN_ORDER" | "PROTECTED_NEEDS_KUR" | "NOT_ELIGIBLE" | "ORDER_EXPIRED" | "ORDER_USED" | "CARD_REINSERTED" | "SIGN_FAILED" | "WRONG_CARD" | "ONE_READER_USED" | "HANDOVER_STUCK" | "DOWNLOAD_START_STUCK" | "CARD_REMOVED_DURING_DOWNLOAD" | "AUTH_DIALOG_NOT_SHOWN" | "SIGN_DIALOG_NOT_SHOWN" | "DOWNLOAD_FAILED" | "ACK_TIMEOUT" | "PNR_INVALID" | "PNR_CHECK_DIGIT" | "PNR_DATE" | "HSA_ID_INVALID" | "CARD_NUMBER_INVALID" | "QUERY_INVALID" | "DATE_INVALID" | "ORGANISATION_INVALID" | "BRANCH_UNKNOWN" | "RECIPIENT_UNDERAGE" | "ID_DOCUMENT_NOT_LOA3" | "CARD_NUMBER_TAKEN" | "VALIDITY_INVALID" | "VALIDITY_TOO_LONG" | "ORDER_NOT_SIGNED" | "ORDER_CANCELLED" | "ORDER_STATE_CONFLICT" | "CARD_ALREADY_ISSUED" | "CARD_ALREADY_ORDERED" | "NOT_LOGGED_IN" | "RESERVE_CARD_MISSING" | "TERMS_NOT_ACCEPTED" | "ACTION_PENDING" | "PIN_DIALOG_CANCELLED" | "EVENT_OUT_OF_ORDER" | "FLOW_ENDED" | "CERTIFICATES_ALREADY_REQUESTED" | "TEXT_TOO_LONG" | "STOCK_LINE_INVALID" | "CARD_ALREADY_IN_STOCK" | "CARD_NOT_IN_STOCK" | "CARD_AT_OTHER_STATION" | "CARD_PAST_PHYSICAL_EXPIRY" | "CARD_ALREADY_GIVEN" | "CARD_DESTROYED" | "CARD_STOCK_CONFLICT" | "EXTENSION_ALREADY_USED" | "EXTENSION_TOO_LATE" | "EXTENSION_CARD_REVOKED" | "REVOCATION_NOT_PERMITTED" | "REVOCATION_REASON_NOT_OFFERED" | "NOT_A_RESERVE_CARD" | "CSR_INVALID" | "CSR_SIGNATURE_INVALID" | "KEY_NOT_ALLOWED" | "CA_NOT_INITIALISED" | "CA_ALREADY_INITIALISED" | "CA_KEY_UNAVAILABLE" | "CERTIFICATE_NOT_FOUND" | "ALREADY_REVOKED" | "REVOCATION_REASON_INVALID" | "READER_NOT_FOUND" | "CARD_MISSING" | "CARD_REMOVED" | "PIN_INCORRECT" | "PIN_BLOCKED" | "PIN_FORMAT" | "PUK_INCORRECT" | "CARD_LOCKED" | "KEY_MISSING" | "CARD_ERROR" | "ORIGIN_FORBIDDEN" | "SESSION_INVALID" | "DIALOG_CANCELLED" | "DIALOG_TIMEOUT" | "REQUEST_INVALID" | "STATION_NOT_REGISTERED" | "STATION_KEY_UNAVAILABLE" | "LOGIN_FAILED" | "CSRF_INVALID" | "ACCESS_DENIED" | "NOT_FOUND" | "SIGNATURE_INVALID" | "PERSON_NOT_FOUND" | "LOGIN_CERTIFICATE_REVOKED" | "CSR_SAME_KEY" | "RATE_LIMITED" | "OPERATIONS_TOKEN_REQUIRED" | "AUDIT_CHECKPOINT_INVALID" | "AUDIT_LOG_TAMPERED" | "AUDIT_CHECKPOINT_UNAVAILABLE" | "STATION_REVOKED" | "STATEMENT_INVALID" | "CARD_NOT_PROVEN" | "KEYS_NOT_ON_CARD" | "EXTENSION_KEYS_NOT_PROVEN" | "EXTENSION_ABANDONED" | "INSIGHT_FILTER_INVALID" | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["def-0"];
+                    };
                 };
             };
         };

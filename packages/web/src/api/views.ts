@@ -8,7 +8,6 @@ import type {
   FlowAnswer,
   HsaId,
   ReplayFrame,
-  Step,
   SupportCaseDraft,
 } from '@reservkort/domain';
 import type { paths } from './server-api.js';
@@ -161,36 +160,10 @@ export interface ReplayAnswer {
   readonly frames: readonly ReplayFrame[];
   readonly catalogue: readonly ErrorResponseBody[];
 }
-/** Whose card lay in a reader at a practised case's first error. */
-export type PracticeCardRole = 'admin' | 'reserve' | 'foreign';
-
-export interface PracticeReader {
-  readonly connected: boolean;
-  readonly card: { readonly role: PracticeCardRole; readonly cardNumber: CardNumber } | null;
-}
-
-/** "Öva på det här": a support case's first error in the training's readers, cards, step and clock. */
-export interface PracticePlan {
-  readonly kind: 'plan';
-  readonly caseId: string;
-  readonly code: ErrorCode;
-  readonly caseCodes: readonly ErrorCode[];
-  readonly at: number;
-  readonly step: Step;
-  readonly readers: { readonly 1: PracticeReader; readonly 2: PracticeReader };
-  readonly adminCard: { readonly cardNumber: CardNumber; readonly name: string };
-  readonly reserveCard: CardNumber | null;
-  readonly recipient: { readonly name: string; readonly personalNumber: string } | null;
-  readonly clock: { readonly sinceStartMs: number; readonly deadlineLeftMs: number | null };
-  readonly catalogue: ErrorResponseBody;
-}
-
-/** What a case lacks for a practice: an error at all, or the scene after it (a case filed before scenes). */
-export interface PracticeMissing {
-  readonly kind: 'missing';
-  readonly caseId: string;
-  readonly missing: 'error' | 'scene';
-  readonly code: ErrorCode | null;
-}
-
-export type PracticeAnswer = PracticePlan | PracticeMissing;
+/** "Öva på det här": a support case's first error in the training's readers, cards, step and clock; or what the case lacks for it (an error at all, or the scene after it: a case filed before scenes). */
+export type PracticeAnswer =
+  paths['/api/training/practice/{caseId}']['get']['responses'][200]['content']['application/json'];
+export type PracticePlan = Extract<PracticeAnswer, { kind: 'plan' }>;
+export type PracticeMissing = Extract<PracticeAnswer, { kind: 'missing' }>;
+/** A reader at the case's first error: the training card that stands in for the case's card, with whose it was. */
+export type PracticeReader = PracticePlan['readers'][1];

@@ -1,5 +1,6 @@
 // The practice of a support case under way ("Öva på det här"): its plan, kept for the browser tab
 // so that it stays in the training panel while the trainee logs out and walks the flow.
+import { type CardNumber, parseCardNumber } from '@reservkort/domain';
 import type { PracticePlan } from '../api/views.js';
 import { HEALTHY } from './scenarios.js';
 import type { SceneTarget } from './scene-setter.js';
@@ -41,12 +42,20 @@ export class PracticeSession {
 }
 
 /** The readers and cards of the plan, with the administrator's card's PIN tries full and no faults simulated. */
-export const sceneOfPlan = (plan: PracticePlan): SceneTarget => ({
-  readers: {
-    1: { connected: plan.readers[1].connected, card: plan.readers[1].card?.cardNumber ?? null },
-    2: { connected: plan.readers[2].connected, card: plan.readers[2].card?.cardNumber ?? null },
-  },
-  counters: [{ cardNumber: plan.adminCard.cardNumber, counters: 'full' }],
-  simulation: HEALTHY,
-  keepCardsInPlace: true,
-});
+export const sceneOfPlan = (plan: PracticePlan): SceneTarget => {
+  // The plan names the training's own cards; a number that is no card number puts no card in.
+  const card = (cardNumber: string | undefined): CardNumber | null => {
+    const parsed = cardNumber === undefined ? null : parseCardNumber(cardNumber);
+    return parsed?.ok ? parsed.value : null;
+  };
+  const admin = card(plan.adminCard.cardNumber);
+  return {
+    readers: {
+      1: { connected: plan.readers[1].connected, card: card(plan.readers[1].card?.cardNumber) },
+      2: { connected: plan.readers[2].connected, card: card(plan.readers[2].card?.cardNumber) },
+    },
+    counters: admin === null ? [] : [{ cardNumber: admin, counters: 'full' }],
+    simulation: HEALTHY,
+    keepCardsInPlace: true,
+  };
+};
