@@ -106,15 +106,6 @@ const toStep5 = async (h: BrowserHarness, admin: Admin, order: Order): Promise<P
   return portal;
 };
 
-const acceptTerms = async (portal: PortalPage): Promise<void> => {
-  // The box shows what the server holds, so it turns checked only once the server has answered.
-  const box = portal.page.locator('#accept-terms');
-  await expect.poll(() => box.isEnabled(), WAIT).toBe(true);
-  await box.click();
-  await expect.poll(() => box.isChecked(), WAIT).toBe(true);
-  await expect.poll(() => portal.control('start-download').isEnabled(), WAIT).toBe(true);
-};
-
 /** The reason shown next to a disabled control, with the catalogue's title. */
 const expectReason = async (portal: PortalPage, code: ErrorCode): Promise<Locator> => {
   const reason = portal.page.locator(`.reason[data-reason="${code}"]`);
@@ -297,7 +288,7 @@ describe('steps 3–7 with the training defaults', () => {
     'PIN_BLOCKED: a wrong PIN 1 three times blocks the PIN in the dialog; the download stops and says so',
     async () => {
       const portal = await toStep5(h, ADMIN_FYRA, BO);
-      await acceptTerms(portal);
+      await portal.acceptTerms();
       const popup = portal.context.waitForEvent('page', { timeout: 15_000 });
       await portal.control('start-download').click();
       const dialog = await popup;
@@ -327,7 +318,7 @@ describe('steps 3–7 with the training defaults', () => {
     async () => {
       const portal = await toStep5(h, ADMIN_TVA, ANNA);
       const pins = reservePins(ANNA.card);
-      await acceptTerms(portal);
+      await portal.acceptTerms();
       await portal.enterPins([pins.pin1, pins.pin2], () => portal.control('start-download').click());
       await portal.atStep(7);
       const countdown = portal.page.locator('.countdown');
@@ -391,7 +382,7 @@ describe('a card agent that does not answer a lit button', () => {
     'DOWNLOAD_START_STUCK: STARTA NEDLADDNING without key generation is a fault; restart starts over',
     async () => {
       const portal = await toStep5(h, ADMIN_TVA, ANNA);
-      await acceptTerms(portal);
+      await portal.acceptTerms();
       await silence(portal);
       await portal.control('start-download').click();
       const fault = await expectPanel(portal, 'DOWNLOAD_START_STUCK');
@@ -419,7 +410,7 @@ describe('PIN dialogs that never show, and a card pulled out during key generati
     'AUTH_DIALOG_NOT_SHOWN: the PIN 1 dialog never opens at step 6; restart starts over',
     async () => {
       const portal = await toStep5(h, ADMIN_TVA, ANNA);
-      await acceptTerms(portal);
+      await portal.acceptTerms();
       await portal.page.locator('[data-simulate="unopened-pin1"]').check();
       await portal.control('start-download').click();
       await portal.atStep(6);
@@ -435,7 +426,7 @@ describe('PIN dialogs that never show, and a card pulled out during key generati
     'SIGN_DIALOG_NOT_SHOWN: keys are made after PIN 1, then the PIN 2 dialog never opens; restart starts over',
     async () => {
       const portal = await toStep5(h, ADMIN_FYRA, BO);
-      await acceptTerms(portal);
+      await portal.acceptTerms();
       await portal.page.locator('[data-simulate="unopened-pin2"]').check();
       await portal.enterPins([reservePins(BO.card).pin1], () => portal.control('start-download').click());
       const fault = await expectPanel(portal, 'SIGN_DIALOG_NOT_SHOWN');
@@ -452,18 +443,8 @@ describe('PIN dialogs that never show, and a card pulled out during key generati
     async () => {
       const portal = await toStep5(h, ADMIN_TVA, ANNA);
       const pins = reservePins(ANNA.card);
-      await acceptTerms(portal);
-      const popup = portal.context.waitForEvent('page', { timeout: 15_000 });
-      await portal.control('start-download').click();
-      const dialog = await popup;
-      await dialog.waitForLoadState();
-      await dialog.locator('#pin').fill(pins.pin1);
-      await dialog.locator('#ok').click();
       // PIN 1 accepted, the keys under way (1.5 s each): out comes the card.
-      await expect
-        .poll(() => portal.page.locator('.download-phases li').first().getAttribute('data-phase-state'), WAIT)
-        .toBe('doing');
-      await portal.remove(2);
+      const dialog = await portal.pullCardDuringDownload(pins.pin1);
       const fault = await expectPanel(portal, 'CARD_REMOVED_DURING_DOWNLOAD');
       await expect.poll(() => dialog.locator('#status').textContent(), WAIT).toContain('Kortet togs ut');
       await dialog.close();

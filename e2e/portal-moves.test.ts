@@ -31,10 +31,7 @@ const walkToDownload = async (portal: PortalPage, card: string): Promise<void> =
   await expect.poll(() => portal.control('confirm-handover').isEnabled(), WAIT).toBe(true);
   await portal.control('confirm-handover').click();
   await portal.atStep(5);
-  const box = portal.page.locator('#accept-terms');
-  await expect.poll(() => box.isEnabled(), WAIT).toBe(true);
-  await box.click();
-  await expect.poll(() => portal.control('start-download').isEnabled(), WAIT).toBe(true);
+  await portal.acceptTerms();
 };
 
 /** The flow as the server holds it, read by the page with its own session. */

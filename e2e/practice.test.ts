@@ -45,23 +45,7 @@ describe('practising a support case in training mode', () => {
     await portal.insert(DEMO.annaCard, 2);
     await portal.control('confirm-handover').click();
     await portal.atStep(5);
-    const box = page.locator('#accept-terms');
-    await expect.poll(() => box.isEnabled(), WAIT).toBe(true);
-    await box.click();
-    await expect.poll(() => portal.control('start-download').isEnabled(), WAIT).toBe(true);
-    const popup = context.waitForEvent('page', { timeout: 15_000 });
-    await portal.control('start-download').click();
-    const dialog = await popup;
-    await dialog.waitForLoadState();
-    await dialog.locator('#pin').fill(pins.pin1);
-    await dialog.locator('#ok').click();
-    await expect
-      .poll(() => page.locator('.download-phases li').first().getAttribute('data-phase-state'), WAIT)
-      .toBe('doing');
-    await portal.remove(2);
-    await page
-      .locator('section.issuance .error-panel[data-code="CARD_REMOVED_DURING_DOWNLOAD"]')
-      .waitFor(WAIT);
+    const dialog = await portal.pullCardDuringDownload(pins.pin1);
     await dialog.close();
     // Back in reader 2, the card is cleaned of the attempt's keys, so it can be used again.
     await portal.enterPins([pins.pin1], () => portal.insert(DEMO.annaCard, 2));
@@ -143,9 +127,7 @@ describe('practising a support case in training mode', () => {
     await portal.insert(DEMO.annaCard, 2);
     await portal.control('confirm-handover').click();
     await portal.atStep(5);
-    await expect.poll(() => box.isEnabled(), WAIT).toBe(true);
-    await box.click();
-    await expect.poll(() => portal.control('start-download').isEnabled(), WAIT).toBe(true);
+    await portal.acceptTerms();
     const again = context.waitForEvent('page', { timeout: 15_000 });
     await portal.control('start-download').click();
     const pin1 = await again;

@@ -88,25 +88,8 @@ describe('Spela upp: a case and a flow played back in the screens the administra
     await portal.insert(ANNA.card, 2);
     await portal.control('confirm-handover').click();
     await portal.atStep(5);
-    const acceptTerms = async () => {
-      const box = page.locator('#accept-terms');
-      await expect.poll(() => box.isEnabled(), WAIT).toBe(true);
-      await box.click();
-      await expect.poll(() => portal.control('start-download').isEnabled(), WAIT).toBe(true);
-    };
-    await acceptTerms();
-    const popup = context.waitForEvent('page', { timeout: 15_000 });
-    await portal.control('start-download').click();
-    const dialog = await popup;
-    await dialog.waitForLoadState();
-    await dialog.locator('#pin').fill(pins.pin1);
-    await dialog.locator('#ok').click();
-    await expect
-      .poll(() => page.locator('.download-phases li').nth(1).getAttribute('data-phase-state'), WAIT)
-      .toBe('done');
-    await portal.remove(2);
+    const dialog = await portal.pullCardDuringDownload(pins.pin1, { row: 1, state: 'done' });
     const pulled = issuance.locator('.error-panel[data-code="CARD_REMOVED_DURING_DOWNLOAD"]');
-    await pulled.waitFor(WAIT);
     await dialog.close();
     const removedCase = await portal.fileSupportCase('Kortet drogs ut under nedladdningen.');
     // Back in reader 2 the card is cleaned; then "Starta om utgivningen".

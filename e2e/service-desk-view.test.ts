@@ -112,25 +112,8 @@ describe('the service desk reads a case that covers the order', () => {
     await portal.insert(ANNA.card, 2);
     await portal.control('confirm-handover').click();
     await portal.atStep(5);
-    const acceptTerms = async () => {
-      const box = page.locator('#accept-terms');
-      await expect.poll(() => box.isEnabled(), WAIT).toBe(true);
-      await box.click();
-      await expect.poll(() => portal.control('start-download').isEnabled(), WAIT).toBe(true);
-    };
-    await acceptTerms();
-    const popup = context.waitForEvent('page', { timeout: 15_000 });
-    await portal.control('start-download').click();
-    const dialog = await popup;
-    await dialog.waitForLoadState();
-    await dialog.locator('#pin').fill(pins.pin1);
-    await dialog.locator('#ok').click();
-    await expect
-      .poll(() => page.locator('.download-phases li').first().getAttribute('data-phase-state'), WAIT)
-      .toBe('doing');
-    await portal.remove(2);
+    const dialog = await portal.pullCardDuringDownload(pins.pin1);
     const pulled = page.locator('section.issuance .error-panel[data-code="CARD_REMOVED_DURING_DOWNLOAD"]');
-    await pulled.waitFor(WAIT);
     await dialog.close();
     // Back in reader 2, the card is cleaned of the attempt's keys; then "Starta om utgivningen".
     await portal.enterPins([pins.pin1], () => portal.insert(ANNA.card, 2));
@@ -145,7 +128,7 @@ describe('the service desk reads a case that covers the order', () => {
     await portal.signOrder();
     await portal.control('confirm-handover').click();
     await portal.atStep(5);
-    await acceptTerms();
+    await portal.acceptTerms();
     await portal.enterPins([pins.pin1, pins.pin2], () => portal.control('start-download').click());
     await portal.atStep(7);
     await page.locator('[data-action="jump-to-deadline"]').click();

@@ -141,6 +141,41 @@ export class PortalPage {
     await this.atStep(4);
   }
 
+  /** Step 5: the terms ticked (the box shows what the server holds) and STARTA NEDLADDNING enabled. */
+  async acceptTerms(): Promise<void> {
+    const box = this.page.locator('#accept-terms');
+    await expect.poll(() => box.isEnabled(), WAIT).toBe(true);
+    await box.click();
+    await expect.poll(() => box.isChecked(), WAIT).toBe(true);
+    await expect.poll(() => this.control('start-download').isEnabled(), WAIT).toBe(true);
+  }
+
+  /**
+   * CARD_REMOVED_DURING_DOWNLOAD from step 5: the terms accepted, the download started, PIN 1 typed
+   * into the agent's dialog, and the reserve card taken out of reader 2 once the download's row
+   * `when.row` (0: the first key) reads `when.state`. Resolves when the error panel is shown, with
+   * the agent's dialog window, still open.
+   */
+  async pullCardDuringDownload(
+    pin1: string,
+    when: { readonly row: number; readonly state: 'doing' | 'done' } = { row: 0, state: 'doing' },
+  ): Promise<Page> {
+    await this.acceptTerms();
+    const popup = this.context.waitForEvent('page', { timeout: 15_000 });
+    await this.control('start-download').click();
+    const dialog = await popup;
+    await dialog.waitForLoadState();
+    await dialog.locator('#pin').fill(pin1);
+    await dialog.locator('#ok').click();
+    const row = this.page.locator('.download-phases li').nth(when.row);
+    await expect.poll(() => row.getAttribute('data-phase-state'), WAIT).toBe(when.state);
+    await this.remove(2);
+    await this.page
+      .locator('section.issuance .error-panel[data-code="CARD_REMOVED_DURING_DOWNLOAD"]')
+      .waitFor(WAIT);
+    return dialog;
+  }
+
   /**
    * "Skicka felanmälan" from the error panel or reason on screen: the pre-filled case is shown
    * read-only, a comment is added, and it is sent. Returns the SPEC §5 fields as shown, and the case id.
