@@ -294,6 +294,19 @@ describe('the training clock set as a practised case had it', () => {
       leaveMs: 600_000,
     });
     expect(again.body.offsetMs).toBe(offset);
+    // Several parallel jumps to the same time before it: each is measured from the clock as the
+    // one before left it, so together they move once, and the deadline is not overrun.
+    const jumps = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        page.api('POST', '/api/training/clock', { toDeadlineOf: page.flowId, leaveMs: 30_000 }),
+      ),
+    );
+    expect(jumps.map((j) => j.status)).toEqual(Array(6).fill(200));
+    const left = deadline - clock.now();
+    expect(left).toBeGreaterThan(0);
+    expect(left).toBeLessThanOrEqual(30_000);
+    expect(new Set(jumps.map((j) => j.body.offsetMs)).size).toBeLessThanOrEqual(2);
+    expect((await h.services.issuance.load(page.flowId)).state.status).toBe('active');
   });
 });
 
