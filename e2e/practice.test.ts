@@ -121,6 +121,11 @@ describe('practising a support case in training mode', () => {
     await page.locator('[data-control="login"]').waitFor(WAIT);
     const inPanel = page.getByTestId('practice-panel');
     await inPanel.waitFor(WAIT);
+    // A reload keeps the practice in the panel: it is the tab's.
+    await page.reload();
+    await inPanel.waitFor(WAIT);
+    expect(await inPanel.getAttribute('data-code')).toBe('CARD_REMOVED_DURING_DOWNLOAD');
+    expect(await inPanel.getAttribute('data-step')).toBe('6');
     await portal.loginAs(DEMO.admin2.card);
     await portal.toReview(ANNA_PNR);
     await portal.signOrder();

@@ -289,6 +289,21 @@ describe('Spela upp: a case and a flow played back in the screens the administra
     expect(await second.locator('.catalogue-entries dt code').allTextContents()).toEqual(
       expect.arrayContaining(['CARD_REMOVED_DURING_DOWNLOAD', 'READERS_MISSING', 'ONE_READER_USED']),
     );
+
+    // A reload shows the same case's replay again (its address names it). Logged out, nothing of
+    // the case is shown; logged back in, the address leads to it again.
+    const counter = () => second.getByTestId('replay-counter').textContent();
+    await page.reload();
+    await second.waitFor(WAIT);
+    expect(await counter()).toMatch(new RegExp(` av ${oneFrames.length}$`));
+    const address = page.url();
+    await page.locator('[data-action="logout"]').click();
+    await page.locator('[data-control="login"]').waitFor(WAIT);
+    expect(await page.locator('section.replay').count()).toBe(0);
+    await portal.loginAs(DEMO.sara.card);
+    await page.goto(address);
+    await second.waitFor(WAIT);
+    expect(await counter()).toMatch(new RegExp(` av ${oneFrames.length}$`));
     await second.locator(`a[href="#/desk/${oneReaderCase.caseId}"]`).click();
     await oneView.waitFor(WAIT);
   }, 240_000);
