@@ -4,7 +4,7 @@ import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { errorResponse } from '@reservkort/domain';
+import { ERROR_CODES, errorResponse } from '@reservkort/domain';
 import { ocspFastPath, pkiRoutes } from '@reservkort/pki';
 import { Ajv } from 'ajv';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -132,6 +132,8 @@ export const buildApp = async (ctx: ServerContext, options: AppOptions = {}): Pr
     const twice = (data: unknown) => validate(data) && validate(data);
     return Object.defineProperty(twice, 'errors', { get: () => validate.errors });
   });
+  // The catalogue's codes, named once in the OpenAPI document for the answers that carry one.
+  app.addSchema({ $id: 'ErrorCode', type: 'string', enum: [...ERROR_CODES] });
   app.addSchema({
     $id: 'ApiError',
     type: 'object',

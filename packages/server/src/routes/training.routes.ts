@@ -1,4 +1,4 @@
-import { type CardNumber, ERROR_CODES, orderStateAt, type SupportCaseDraft } from '@reservkort/domain';
+import { type CardNumber, orderStateAt, type SupportCaseDraft } from '@reservkort/domain';
 import { cardNumberUse, getAdmin, getCase, hasStaffRole } from '@reservkort/store';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { requireSession } from '../auth/session.js';
@@ -18,7 +18,7 @@ const caseParams = {
 } as const;
 
 const errorRef = { $ref: 'ApiError#' } as const;
-const code = { type: 'string', enum: ERROR_CODES } as const;
+const code = { $ref: 'ErrorCode#' } as const;
 const nullable = <S extends object>(schema: S) => ({ anyOf: [schema, { type: 'null' }] }) as const;
 const texts = {
   type: 'object',
