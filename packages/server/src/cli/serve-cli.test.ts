@@ -88,9 +88,10 @@ describe('reservkort serve --training (npm start)', () => {
   it('writes the log lines still buffered when it is stopped', async () => {
     const marker = `/api/last-words-${Date.now()}`;
     await fetch(`${url}${marker}`);
-    const exited = new Promise((resolve) => child.once('exit', resolve));
+    // 'close', not 'exit': the output may still be on its way when the process has exited.
+    const closed = new Promise((resolve) => child.once('close', resolve));
     child.kill('SIGTERM');
-    await exited;
+    await closed;
     expect(output).toContain(marker);
   });
 });
