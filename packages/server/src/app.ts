@@ -132,8 +132,26 @@ export const buildApp = async (ctx: ServerContext, options: AppOptions = {}): Pr
     const twice = (data: unknown) => validate(data) && validate(data);
     return Object.defineProperty(twice, 'errors', { get: () => validate.errors });
   });
-  // The catalogue's codes, named once in the OpenAPI document for the answers that carry one.
+  // The catalogue's codes, and its entry for one (every text in both languages, as errorResponse
+  // makes it), named once in the OpenAPI document for the answers that carry them.
   app.addSchema({ $id: 'ErrorCode', type: 'string', enum: [...ERROR_CODES] });
+  const bilingual = {
+    type: 'object',
+    properties: { sv: { type: 'string' }, en: { type: 'string' } },
+    required: ['sv', 'en'],
+  } as const;
+  app.addSchema({
+    $id: 'CatalogueEntry',
+    type: 'object',
+    properties: {
+      code: { $ref: 'ErrorCode#' },
+      message: bilingual,
+      explanation: bilingual,
+      remedy: bilingual,
+      details: { type: 'object', additionalProperties: true },
+    },
+    required: ['code', 'message', 'explanation', 'remedy', 'details'],
+  });
   app.addSchema({
     $id: 'ApiError',
     type: 'object',

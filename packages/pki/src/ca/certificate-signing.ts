@@ -131,7 +131,7 @@ const EXTENSIONS_TAG = 0xa3;
 export const tbsCertificateOf = (
   content: CertificateContent,
   spec: KeySpec,
-): { tbsCertificate: TBSCertificate; tbs: Uint8Array } => {
+): { tbsCertificate: TBSCertificate; tbs: Uint8Array; algorithm: Encoded<AlgorithmIdentifier> } => {
   const algorithm = encodedAlgorithm(spec);
   const issuer = encodedName(content.issuer);
   const subject = encodedName(content.subject);
@@ -159,7 +159,7 @@ export const tbsCertificateOf = (
     publicKey.der,
     derElement(EXTENSIONS_TAG, derElement(TAG.sequence, ...extensions.map((e) => e.der))),
   );
-  return { tbsCertificate, tbs };
+  return { tbsCertificate, tbs, algorithm };
 };
 
 /**
@@ -170,8 +170,7 @@ export const signCertificate = async (
   content: CertificateContent,
   signer: Pick<CaKey, 'privateKey' | 'spec' | 'crypto' | 'nodeKey'>,
 ): Promise<X509Certificate> => {
-  const { tbsCertificate, tbs } = tbsCertificateOf(content, signer.spec);
-  const algorithm = encodedAlgorithm(signer.spec);
+  const { tbsCertificate, tbs, algorithm } = tbsCertificateOf(content, signer.spec);
   const signatureValue = await signForX509(signer, tbs);
   const certificate = new Certificate({
     tbsCertificate,

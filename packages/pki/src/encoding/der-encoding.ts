@@ -5,10 +5,12 @@ import {
   Name as AsnName,
   AttributeTypeAndValue,
   AttributeValue,
+  id_ce_subjectAltName,
   RelativeDistinguishedName,
   type SubjectPublicKeyInfo,
 } from '@peculiar/asn1-x509';
 import type { Extension, JsonNameParams } from '@peculiar/x509';
+import { OID } from '../oids.js';
 
 /**
  * DER for the few structures the CA writes for every certificate, from parts already encoded or
@@ -170,10 +172,6 @@ const TRUE = Uint8Array.of(TAG.boolean, 1, 0xff);
 export const derExtension = (extension: Extension): Uint8Array =>
   derExtensionOf(extension.type, extension.critical, new Uint8Array(extension.value));
 
-/** The Windows user principal name's otherName type (MS-WCCE). */
-const UPN_OID = '1.3.6.1.4.1.311.20.2.3';
-const SUBJECT_ALT_NAME_OID = '2.5.29.17';
-
 /** A subjectAltName entry of a card holder: a UPN (otherName) or an e-mail address (rfc822Name). */
 export interface HolderAltName {
   readonly type: 'upn' | 'email';
@@ -193,11 +191,11 @@ export const derSubjectAltName = (
       ? derElement(0x81, Buffer.from(name.value, 'latin1'))
       : derElement(
           0xa0,
-          derOid(UPN_OID),
+          derOid(OID.userPrincipalName),
           derElement(0xa0, derElement(TAG.utf8String, Buffer.from(name.value, 'utf8'))),
         ),
   );
-  return derExtensionOf(SUBJECT_ALT_NAME_OID, critical, derElement(TAG.sequence, ...generalNames));
+  return derExtensionOf(id_ce_subjectAltName, critical, derElement(TAG.sequence, ...generalNames));
 };
 
 const NULL = Uint8Array.of(0x05, 0x00);

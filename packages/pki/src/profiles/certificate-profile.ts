@@ -2,7 +2,7 @@
 import 'reflect-metadata';
 import { createHash } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
+import { id_ce_subjectKeyIdentifier, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import {
   AuthorityInfoAccessExtension,
   AuthorityKeyIdentifierExtension,
@@ -108,8 +108,6 @@ export const holderSubject: ProfileRule = (template, { holder }) => {
   ];
 };
 
-const SUBJECT_KEY_IDENTIFIER = '2.5.29.14';
-
 /**
  * The SHA-1 of the key's bits (RFC 5280 §4.2.1.2, method 1), as the library makes it, but hashed
  * at once: WebCrypto's digest goes through the thread pool, a round trip longer than the hash.
@@ -123,7 +121,7 @@ export const subjectKeyIdentifier: ProfileRule = async (template, ctx) => {
   // Made from its bytes: the library's constructor encodes the extension, then parses it back.
   template.extensions.push(
     new SubjectKeyIdentifierExtension(
-      derExtensionOf(SUBJECT_KEY_IDENTIFIER, false, derElement(TAG.octetString, keyId)),
+      derExtensionOf(id_ce_subjectKeyIdentifier, false, derElement(TAG.octetString, keyId)),
     ),
   );
 };

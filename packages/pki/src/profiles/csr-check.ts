@@ -5,7 +5,6 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import type { SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { Pkcs10CertificateRequest } from '@peculiar/x509';
 import type { CardKeyType } from '@reservkort/domain';
-import { derSubjectPublicKeyInfo } from '../encoding/der-encoding.js';
 import { PkiError } from '../pki-error.js';
 
 /** A CSR larger than this is not a card's CSR: refuse it before parsing. */
@@ -64,7 +63,7 @@ class ParsedRequest extends Pkcs10CertificateRequest {
     return this.asn.certificationRequestInfoRaw ?? AsnConvert.serialize(this.asn.certificationRequestInfo);
   }
 
-  /** The key's structure as parsed with the request (the library's PublicKey encodes it again). */
+  /** The key's structure as parsed with the request: what the certificate carries. */
   get publicKeyInfo(): SubjectPublicKeyInfo {
     return this.asn.certificationRequestInfo.subjectPKInfo;
   }
@@ -100,8 +99,8 @@ const readPublicKey = async (
   if (!NODE_READABLE_KEYS.includes(algorithm.name)) {
     return { cryptoKey: await csr.publicKey.export(crypto), nodeKey: null };
   }
-  const spki = derSubjectPublicKeyInfo(csr.publicKeyInfo);
-  const nodeKey = createPublicKey({ key: Buffer.from(spki.buffer), format: 'der', type: 'spki' });
+  // The library's key, already made to describe the key, holds its SubjectPublicKeyInfo's DER.
+  const nodeKey = createPublicKey({ key: Buffer.from(csr.publicKey.rawData), format: 'der', type: 'spki' });
   return { cryptoKey: nodeKey.toCryptoKey(algorithm, true, ['verify']) as unknown as CryptoKey, nodeKey };
 };
 

@@ -9,7 +9,7 @@ import {
   Pkcs11KeyStore,
   PkiError,
 } from '@reservkort/pki';
-import { migrateToLatest, openStore, type Store } from '@reservkort/store';
+import { migrateToLatest, openStore, type Store, type StoreConfig } from '@reservkort/store';
 import {
   type DataFolder,
   databaseUrl,
@@ -37,7 +37,7 @@ export const systemClock: Clock = { now: () => Date.now() };
 export const openDataStore = async (
   folder: DataFolder,
   configuredUrl?: string,
-  options: { readonly backgroundCheckpoints?: boolean } = {},
+  options: Pick<StoreConfig, 'backgroundCheckpoints'> = {},
 ): Promise<Store> => {
   await prepareDataFolder(folder);
   const store = await openStore({ url: await databaseUrl(folder, configuredUrl), ...options });

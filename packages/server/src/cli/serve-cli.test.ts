@@ -85,7 +85,7 @@ describe('reservkort serve --training (npm start)', () => {
     expect(JSON.parse(line)).toMatchObject({ msg: 'request completed', res: { statusCode: 404 } });
   });
 
-  it('writes the log lines still buffered when it is stopped', async () => {
+  it('writes its last log lines when it is stopped', async () => {
     const marker = `/api/last-words-${Date.now()}`;
     await fetch(`${url}${marker}`);
     // 'close', not 'exit': the output may still be on its way when the process has exited.

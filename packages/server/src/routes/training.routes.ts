@@ -20,23 +20,6 @@ const caseParams = {
 const errorRef = { $ref: 'ApiError#' } as const;
 const code = { $ref: 'ErrorCode#' } as const;
 const nullable = <S extends object>(schema: S) => ({ anyOf: [schema, { type: 'null' }] }) as const;
-const texts = {
-  type: 'object',
-  properties: { sv: { type: 'string' }, en: { type: 'string' } },
-  required: ['sv', 'en'],
-} as const;
-/** The catalogue's entry for a code, every text in both languages (as errorResponse makes it). */
-const catalogueEntry = {
-  type: 'object',
-  properties: {
-    code,
-    message: texts,
-    explanation: texts,
-    remedy: texts,
-    details: { type: 'object', additionalProperties: true },
-  },
-  required: ['code', 'message', 'explanation', 'remedy', 'details'],
-} as const;
 const practiceReader = {
   type: 'object',
   properties: {
@@ -85,7 +68,7 @@ const practiceAnswer = {
           properties: { sinceStartMs: { type: 'number' }, deadlineLeftMs: nullable({ type: 'number' }) },
           required: ['sinceStartMs', 'deadlineLeftMs'],
         },
-        catalogue: catalogueEntry,
+        catalogue: { $ref: 'CatalogueEntry#' },
       },
       required: [
         'kind',

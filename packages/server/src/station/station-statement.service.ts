@@ -110,14 +110,6 @@ const stationKey = async (
   return key;
 };
 
-/**
- * Believes a station's statement only if every check passes: a payload of the right shape from a
- * registered station whose certificate is neither revoked nor expired, signed by that station's key
- * over exactly its canonical bytes, for this flow, with the flow's current nonce, of an expected
- * kind, and with a sequence number above any accepted before. The last check raises the station's
- * last_seq in `db`: pass the transaction that applies the statement, so that both commit or neither
- * (unless `expected.accept` is false: then nothing is written).
- */
 /** The station as read, if it may still make statements: registered, not revoked, its certificate good. */
 const checkedStation = (station: StoredStation | null, now: Instant): StoredStation => {
   if (station === null) throw new ApiError('STATION_NOT_REGISTERED', { reason: 'unknown station' });
@@ -129,6 +121,14 @@ const checkedStation = (station: StoredStation | null, now: Instant): StoredStat
   return station;
 };
 
+/**
+ * Believes a station's statement only if every check passes: a payload of the right shape from a
+ * registered station whose certificate is neither revoked nor expired, signed by that station's key
+ * over exactly its canonical bytes, for this flow, with the flow's current nonce, of an expected
+ * kind, and with a sequence number above any accepted before. The last check raises the station's
+ * last_seq in `db`: pass the transaction that applies the statement, so that both commit or neither
+ * (unless `expected.accept` is false: then nothing is written).
+ */
 export const verifyStatement = async (
   db: Kysely<Database> | Transaction<Database>,
   ca: CertificateAuthority,

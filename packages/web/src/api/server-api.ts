@@ -246,7 +246,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
             };
@@ -297,7 +297,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
             };
@@ -362,7 +362,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -371,7 +371,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -380,7 +380,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -389,7 +389,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -398,7 +398,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
             };
@@ -523,7 +523,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
             };
@@ -632,7 +632,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -641,7 +641,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -650,7 +650,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -659,7 +659,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
             };
@@ -771,7 +771,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
             };
@@ -828,7 +828,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -837,7 +837,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -846,7 +846,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -855,7 +855,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
             };
@@ -963,7 +963,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -972,7 +972,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -981,7 +981,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -990,7 +990,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -999,7 +999,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -1008,7 +1008,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
             };
@@ -1063,7 +1063,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -1072,7 +1072,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -1081,7 +1081,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -1090,7 +1090,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -1099,7 +1099,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -1108,7 +1108,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
             };
@@ -1177,7 +1177,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -1186,7 +1186,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -1195,7 +1195,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -1204,7 +1204,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -1213,7 +1213,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -1222,7 +1222,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
             };
@@ -1295,7 +1295,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -1304,7 +1304,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -1313,7 +1313,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -1322,7 +1322,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -1331,7 +1331,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -1340,7 +1340,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
             };
@@ -1433,7 +1433,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -1442,7 +1442,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -1451,7 +1451,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -1460,7 +1460,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -1469,7 +1469,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -1478,7 +1478,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
             };
@@ -1526,7 +1526,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -1535,7 +1535,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -1544,7 +1544,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -1553,7 +1553,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -1562,7 +1562,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -1571,7 +1571,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
             };
@@ -1641,7 +1641,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -1650,7 +1650,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -1659,7 +1659,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -1668,7 +1668,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -1677,7 +1677,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -1686,7 +1686,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
             };
@@ -1736,7 +1736,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -1745,7 +1745,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -1754,7 +1754,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -1763,7 +1763,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -1772,7 +1772,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -1781,7 +1781,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
             };
@@ -1859,7 +1859,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -1868,7 +1868,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -1877,7 +1877,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -1886,7 +1886,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -1895,7 +1895,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -1904,7 +1904,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
             };
@@ -3083,7 +3083,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -3092,7 +3092,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -3101,7 +3101,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -3110,7 +3110,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
             };
@@ -3170,7 +3170,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -3179,7 +3179,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -3188,7 +3188,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -3197,7 +3197,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -3206,7 +3206,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
             };
@@ -3281,7 +3281,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -3290,7 +3290,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -3299,7 +3299,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -3308,7 +3308,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
             };
@@ -3368,7 +3368,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -3377,7 +3377,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -3386,7 +3386,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -3395,7 +3395,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -3404,7 +3404,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
             };
@@ -3464,7 +3464,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -3473,7 +3473,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -3482,7 +3482,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
             };
@@ -3526,7 +3526,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -3535,7 +3535,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -3544,7 +3544,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
             };
@@ -3602,7 +3602,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -3611,7 +3611,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -3620,7 +3620,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -3629,7 +3629,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
             };
@@ -4364,24 +4364,7 @@ export interface paths {
                                 sinceStartMs: number;
                                 deadlineLeftMs: number | null;
                             };
-                            catalogue: {
-                                code: components["schemas"]["def-0"];
-                                message: {
-                                    sv: string;
-                                    en: string;
-                                };
-                                explanation: {
-                                    sv: string;
-                                    en: string;
-                                };
-                                remedy: {
-                                    sv: string;
-                                    en: string;
-                                };
-                                details: {
-                                    [key: string]: unknown;
-                                };
-                            };
+                            catalogue: components["schemas"]["def-1"];
                         } | {
                             /** @enum {string} */
                             kind: "missing";
@@ -4398,7 +4381,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -4407,7 +4390,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
                 /** @description Default Response */
@@ -4416,7 +4399,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-1"];
+                        "application/json": components["schemas"]["def-2"];
                     };
                 };
             };
@@ -4479,8 +4462,27 @@ export interface components {
          * @enum {string}
          */
         "def-0": "READERS_MISSING" | "LOA2_LOGIN" | "NO_ROLE_IN_BRANCH" | "HSA_ID_INCOMPLETE" | "PNR_FORMAT" | "NO_ORDER" | "OWN_ORDER" | "PROTECTED_NEEDS_KUR" | "NOT_ELIGIBLE" | "ORDER_EXPIRED" | "ORDER_USED" | "CARD_REINSERTED" | "SIGN_FAILED" | "WRONG_CARD" | "ONE_READER_USED" | "HANDOVER_STUCK" | "DOWNLOAD_START_STUCK" | "CARD_REMOVED_DURING_DOWNLOAD" | "AUTH_DIALOG_NOT_SHOWN" | "SIGN_DIALOG_NOT_SHOWN" | "DOWNLOAD_FAILED" | "ACK_TIMEOUT" | "PNR_INVALID" | "PNR_CHECK_DIGIT" | "PNR_DATE" | "HSA_ID_INVALID" | "CARD_NUMBER_INVALID" | "QUERY_INVALID" | "DATE_INVALID" | "ORGANISATION_INVALID" | "BRANCH_UNKNOWN" | "RECIPIENT_UNDERAGE" | "ID_DOCUMENT_NOT_LOA3" | "CARD_NUMBER_TAKEN" | "VALIDITY_INVALID" | "VALIDITY_TOO_LONG" | "ORDER_NOT_SIGNED" | "ORDER_CANCELLED" | "ORDER_STATE_CONFLICT" | "CARD_ALREADY_ISSUED" | "CARD_ALREADY_ORDERED" | "NOT_LOGGED_IN" | "RESERVE_CARD_MISSING" | "TERMS_NOT_ACCEPTED" | "ACTION_PENDING" | "PIN_DIALOG_CANCELLED" | "EVENT_OUT_OF_ORDER" | "FLOW_ENDED" | "CERTIFICATES_ALREADY_REQUESTED" | "TEXT_TOO_LONG" | "STOCK_LINE_INVALID" | "CARD_ALREADY_IN_STOCK" | "CARD_NOT_IN_STOCK" | "CARD_AT_OTHER_STATION" | "CARD_PAST_PHYSICAL_EXPIRY" | "CARD_ALREADY_GIVEN" | "CARD_DESTROYED" | "CARD_STOCK_CONFLICT" | "EXTENSION_ALREADY_USED" | "EXTENSION_TOO_LATE" | "EXTENSION_CARD_REVOKED" | "REVOCATION_NOT_PERMITTED" | "REVOCATION_REASON_NOT_OFFERED" | "NOT_A_RESERVE_CARD" | "CSR_INVALID" | "CSR_SIGNATURE_INVALID" | "KEY_NOT_ALLOWED" | "CA_NOT_INITIALISED" | "CA_ALREADY_INITIALISED" | "CA_KEY_UNAVAILABLE" | "CERTIFICATE_NOT_FOUND" | "ALREADY_REVOKED" | "REVOCATION_REASON_INVALID" | "READER_NOT_FOUND" | "CARD_MISSING" | "CARD_REMOVED" | "PIN_INCORRECT" | "PIN_BLOCKED" | "PIN_FORMAT" | "PUK_INCORRECT" | "CARD_LOCKED" | "KEY_MISSING" | "CARD_ERROR" | "ORIGIN_FORBIDDEN" | "SESSION_INVALID" | "DIALOG_CANCELLED" | "DIALOG_TIMEOUT" | "REQUEST_INVALID" | "STATION_NOT_REGISTERED" | "STATION_KEY_UNAVAILABLE" | "LOGIN_FAILED" | "CSRF_INVALID" | "ACCESS_DENIED" | "NOT_FOUND" | "SIGNATURE_INVALID" | "PERSON_NOT_FOUND" | "LOGIN_CERTIFICATE_REVOKED" | "CSR_SAME_KEY" | "RATE_LIMITED" | "OPERATIONS_TOKEN_REQUIRED" | "AUDIT_CHECKPOINT_INVALID" | "AUDIT_LOG_TAMPERED" | "AUDIT_CHECKPOINT_UNAVAILABLE" | "STATION_REVOKED" | "STATEMENT_INVALID" | "CARD_NOT_PROVEN" | "KEYS_NOT_ON_CARD" | "EXTENSION_KEYS_NOT_PROVEN" | "EXTENSION_ABANDONED" | "INSIGHT_FILTER_INVALID";
-        /** ApiError */
+        /** CatalogueEntry */
         "def-1": {
+            code: components["schemas"]["def-0"];
+            message: {
+                sv: string;
+                en: string;
+            };
+            explanation: {
+                sv: string;
+                en: string;
+            };
+            remedy: {
+                sv: string;
+                en: string;
+            };
+            details: {
+                [key: string]: unknown;
+            };
+        };
+        /** ApiError */
+        "def-2": {
             code: string;
             message: {
                 sv?: string;
