@@ -18,11 +18,12 @@
 // Knobs: BENCH_ISSUANCES (timed issuances per configuration, default 100), BENCH_LANES (concurrent
 // workstations, default 4), BENCH_CONFIGS (comma-separated subset: sqlite,postgres,postgres-2),
 // BENCH_SERVER_NODE_ARGS (node flags for the servers, e.g. --cpu-prof --cpu-prof-dir=DIR), BENCH_WARMUP
-// (untimed issuances per workstation first, default 10).
+// (untimed issuances per workstation first, default 10), BENCH_FLOW_ROUNDS (rounds of the card work
+// and every configuration in turn, default 3: each goal is judged on the median of its rounds' ratios).
 import 'reflect-metadata';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { Agent as HttpAgent, request } from 'node:http';
 import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
@@ -67,6 +68,8 @@ const LANES = Number(process.env.BENCH_LANES ?? 4);
  * servers each compiles them on half the requests, which a short timed run would count as scaling.
  */
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 10);
+/** Rounds of the card work and every configuration, one after the other; the goals take their median. */
+const ROUNDS = Math.max(1, Number(process.env.BENCH_FLOW_ROUNDS ?? 3));
 /** Extra node flags for the server processes, e.g. `--cpu-prof --cpu-prof-dir=./prof`. */
 const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 const RESERVE_PINS = { pin1: '1111', pin2: '2222', puk: '87654321' } as const;
@@ -835,29 +838,68 @@ const cardWorkOnly = async (count: number): Promise<RunResult> => {
 const serverCpuPerIssuance = (r: RunResult | undefined): number | null =>
   r === undefined || r.serverCpuMs === null || r.done === 0 ? null : r.serverCpuMs / r.done;
 
-/** The goals of the flow benchmark, each met or missed (or not measured in this run). */
-const goals = (results: readonly RunResult[], baseline: RunResult): string[] => {
-  const byName = (key: string) => results.find((r) => r.name === CONFIGS.find((c) => c.key === key)?.name);
-  const cardCpu = baseline.done > 0 ? baseline.benchCpuMs / baseline.done : null;
-  const verdict = (value: number | null, limit: number | null) =>
-    value === null || limit === null ? 'not measured' : value <= limit ? 'met' : 'missed';
+/** One round: the card work alone, then each configuration, run one after the other. */
+interface Round {
+  readonly baseline: RunResult;
+  readonly results: readonly RunResult[];
+}
+
+/** The median of some numbers (the upper one of an even count); null for none. */
+const median = (values: readonly number[]): number | null => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? null;
+};
+
+/**
+ * The goals of the flow benchmark, each met or missed (or not measured in this run). Each ratio is
+ * taken within a round, between runs minutes apart, and the verdict is on the median of the rounds':
+ * this machine's speed drifts by a fifth or more between minutes, which one run of each would read as
+ * a difference between configurations.
+ */
+const goals = (rounds: readonly Round[]): string[] => {
+  const cpuOf = (round: Round, key: string) =>
+    serverCpuPerIssuance(round.results.find((r) => r.name === CONFIGS.find((c) => c.key === key)?.name));
+  const cardOf = (round: Round) =>
+    round.baseline.done > 0 ? round.baseline.benchCpuMs / round.baseline.done : null;
+  /** The ratio in each round where both sides were measured, and their median. */
+  const ratios = (top: (round: Round) => number | null, bottom: (round: Round) => number | null) => {
+    const each = rounds.flatMap((round) => {
+      const a = top(round);
+      const b = bottom(round);
+      return a === null || b === null || b === 0 ? [] : [a / b];
+    });
+    return { each, median: median(each) };
+  };
+  const verdict = (
+    goal: string,
+    { each, median }: { each: number[]; median: number | null },
+    limit: number,
+    sides: string,
+  ) => {
+    if (median === null) return `goal: ${goal}: not measured`;
+    const spread = each.length > 1 ? `; rounds ${each.map((r) => `${r.toFixed(2)}×`).join(', ')}` : '';
+    return `goal: ${goal}: ${median <= limit ? 'met' : 'missed'} (${sides} ${median.toFixed(2)}×${each.length > 1 ? `, median of ${each.length} rounds` : ''}${spread})`;
+  };
   const lines: string[] = [];
-  for (const key of ['sqlite', 'postgres']) {
-    const cpu = serverCpuPerIssuance(byName(key));
+  for (const key of ['sqlite', 'postgres'])
     lines.push(
-      `goal: server CPU per issuance ≤ 1.0× the card work's CPU, ${key}: ${verdict(cpu, cardCpu)}` +
-        (cpu !== null && cardCpu !== null
-          ? ` (${cpu.toFixed(0)} ms vs ${cardCpu.toFixed(0)} ms, ${ratio(cpu, cardCpu)})`
-          : ''),
+      verdict(
+        `server CPU per issuance ≤ 1.0× the card work's CPU, ${key}`,
+        ratios((round) => cpuOf(round, key), cardOf),
+        1.0,
+        'server ÷ card work',
+      ),
     );
-  }
-  const one = serverCpuPerIssuance(byName('postgres'));
-  const two = serverCpuPerIssuance(byName('postgres-2'));
   lines.push(
-    `goal: two servers' CPU per issuance ≤ 1.1× one server's, PostgreSQL: ${verdict(two, one === null ? null : 1.1 * one)}` +
-      (one !== null && two !== null
-        ? ` (${two.toFixed(0)} ms vs ${one.toFixed(0)} ms, ${ratio(two, one)})`
-        : ''),
+    verdict(
+      "two servers' CPU per issuance ≤ 1.1× one server's, PostgreSQL",
+      ratios(
+        (round) => cpuOf(round, 'postgres-2'),
+        (round) => cpuOf(round, 'postgres'),
+      ),
+      1.1,
+      'two ÷ one',
+    ),
   );
   return lines;
 };
@@ -871,37 +913,49 @@ export const run = async (): Promise<void> => {
     .map((l) => l.toFixed(2))
     .join(' ');
   const dir = await mkdtemp(join(tmpdir(), 'reservkort-bench-flow-'));
-  const results: RunResult[] = [];
+  const rounds: Round[] = [];
   try {
-    const baseline = await cardWorkOnly(ISSUANCES);
-    for (const config of configs) results.push(await runConfig(config, dir));
+    for (let round = 1; round <= ROUNDS; round++) {
+      if (ROUNDS > 1) log(`round ${round} of ${ROUNDS}`);
+      const roundDir = join(dir, `round-${round}`);
+      await mkdir(roundDir);
+      const baseline = await cardWorkOnly(ISSUANCES);
+      const results: RunResult[] = [];
+      for (const config of configs) results.push(await runConfig(config, roundDir));
+      rounds.push({ baseline, results });
+    }
+    const results = rounds.flatMap((round) => round.results);
+    const named = (r: RunResult, round: number) => (ROUNDS > 1 ? `${r.name}, round ${round}` : r.name);
 
-    const reference = results[0];
     const perSecond = (r: RunResult) => r.done / r.seconds;
     const perIssuance = (value: number | null, r: RunResult) =>
       value === null || r.done === 0 || !Number.isFinite(value) ? '-' : (value / r.done).toFixed(0);
-    const rows = [baseline, ...results].map((r) => [
-      r.name,
-      perSecond(r).toFixed(1),
-      reference && r !== baseline ? ratio(perSecond(r), perSecond(reference)) : '-',
-      ratio(perSecond(r), perSecond(baseline)),
-      percentile(r.latenciesMs, 0.5).toFixed(0),
-      percentile(r.latenciesMs, 0.99).toFixed(0),
-      r === baseline ? '-' : perIssuance(r.timing.httpMs, r),
-      perIssuance(r.timing.cardMs, r),
-      perIssuance(r.serverCpuMs, r),
-      perIssuance(r.benchCpuMs, r),
-      r.timing.requests > 0 ? perIssuance(r.timing.requests, r) : '-',
-      String(r.errors),
-      r.completedInDatabase === null ? '-' : String(r.completedInDatabase),
-    ]);
+    const rows = rounds.flatMap(({ baseline, results: inRound }, index) => {
+      const reference = inRound[0];
+      return [baseline, ...inRound].map((r) => [
+        named(r, index + 1),
+        perSecond(r).toFixed(1),
+        reference && r !== baseline ? ratio(perSecond(r), perSecond(reference)) : '-',
+        ratio(perSecond(r), perSecond(baseline)),
+        percentile(r.latenciesMs, 0.5).toFixed(0),
+        percentile(r.latenciesMs, 0.99).toFixed(0),
+        r === baseline ? '-' : perIssuance(r.timing.httpMs, r),
+        perIssuance(r.timing.cardMs, r),
+        perIssuance(r.serverCpuMs, r),
+        perIssuance(r.benchCpuMs, r),
+        r.timing.requests > 0 ? perIssuance(r.timing.requests, r) : '-',
+        String(r.errors),
+        r.completedInDatabase === null ? '-' : String(r.completedInDatabase),
+      ]);
+    });
+    const reference = configs[0];
     process.stdout.write(
       `load average before / after: ${loadBefore} / ${loadavg()
         .map((l) => l.toFixed(2))
         .join(' ')} (2 cores: other work on the machine shows up in the tails)\n`,
     );
     process.stdout.write(
-      `${ISSUANCES} timed issuances per configuration, ${LANES} workstations at once, real HTTP on loopback (keep-alive) to \`reservkort serve\` processes; agent and virtual cards in the bench process\n\n`,
+      `${ISSUANCES} timed issuances per configuration${ROUNDS > 1 ? ` in each of ${ROUNDS} rounds` : ''}, ${LANES} workstations at once, real HTTP on loopback (keep-alive) to \`reservkort serve\` processes; agent and virtual cards in the bench process\n\n`,
     );
     process.stdout.write(
       `${table([
@@ -923,47 +977,63 @@ export const run = async (): Promise<void> => {
         ...rows,
       ])}\n\n`,
     );
-    const kinds = [...new Set(results.flatMap((r) => [...r.timing.byKind.keys()]))];
-    const mean = (r: RunResult, kind: string) => {
-      const entry = r.timing.byKind.get(kind);
+    // Each configuration's requests over all rounds.
+    const byConfig = configs.flatMap((config) => {
+      const runs = results.filter((r) => r.name === config.name);
+      if (runs.length === 0) return [];
+      const byKind = new Map<string, { count: number; ms: number }>();
+      for (const r of runs)
+        for (const [kind, entry] of r.timing.byKind) {
+          const sum = byKind.get(kind) ?? { count: 0, ms: 0 };
+          byKind.set(kind, { count: sum.count + entry.count, ms: sum.ms + entry.ms });
+        }
+      return [{ name: config.name, byKind }];
+    });
+    const kinds = [...new Set(byConfig.flatMap((c) => [...c.byKind.keys()]))];
+    const mean = (c: (typeof byConfig)[number], kind: string) => {
+      const entry = c.byKind.get(kind);
       return entry ? entry.ms / entry.count : Number.NaN;
     };
+    const first = byConfig[0];
     process.stdout.write(
       `${table([
         [
-          'request (mean ms, as the workstation waits for it)',
-          ...results.map((r) => r.name),
-          ...results.slice(1).map((r) => `${r.name} vs ${reference?.name}`),
+          `request (mean ms, as the workstation waits for it${ROUNDS > 1 ? ', all rounds' : ''})`,
+          ...byConfig.map((c) => c.name),
+          ...byConfig.slice(1).map((c) => `${c.name} vs ${first?.name}`),
         ],
         ...kinds.map((kind) => [
           kind,
-          ...results.map((r) => mean(r, kind).toFixed(2)),
-          ...results.slice(1).map((r) => (reference ? ratio(mean(r, kind), mean(reference, kind)) : '-')),
+          ...byConfig.map((c) => mean(c, kind).toFixed(2)),
+          ...byConfig.slice(1).map((c) => (first ? ratio(mean(c, kind), mean(first, kind)) : '-')),
         ]),
       ])}\n\n`,
     );
-    for (const r of results) {
-      const total = r.timing.httpMs + r.timing.cardMs;
-      if (r.done > 0 && total > 0)
-        process.stdout.write(
-          `${r.name}: waiting on the server is ${((100 * r.timing.httpMs) / total).toFixed(0)}% of an issuance's HTTP + card time (${(r.timing.httpMs / r.timing.requests).toFixed(2)} ms a request)\n`,
-        );
-      if (r.serverCpuMs !== null && r.done > 0 && baseline.done > 0)
-        process.stdout.write(
-          `${r.name}: server CPU ${(r.serverCpuMs / r.done).toFixed(0)} ms an issuance (PostgreSQL's own not counted) = ${ratio(r.serverCpuMs / r.done, baseline.benchCpuMs / baseline.done)} the CPU of the card work alone (${(baseline.benchCpuMs / baseline.done).toFixed(0)} ms)\n`,
-        );
-      if (r.lockWaits !== null && r.done > 0) {
-        const kinds = [...r.lockWaits.byType]
-          .sort((a, b) => b[1] - a[1])
-          .map(([kind, ms]) => `${kind} ${(ms / r.done).toFixed(1)}`)
-          .join(', ');
-        process.stdout.write(
-          `${r.name}: lock waits ${(r.lockWaits.totalMs / r.done).toFixed(1)} ms an issuance, summed over the servers' connections (${kinds || 'none seen'}; ${r.lockWaits.samples} samples of pg_stat_activity)\n`,
-        );
+    for (const [index, { baseline, results: inRound }] of rounds.entries()) {
+      for (const r of inRound) {
+        const label = named(r, index + 1);
+        const total = r.timing.httpMs + r.timing.cardMs;
+        if (r.done > 0 && total > 0)
+          process.stdout.write(
+            `${label}: waiting on the server is ${((100 * r.timing.httpMs) / total).toFixed(0)}% of an issuance's HTTP + card time (${(r.timing.httpMs / r.timing.requests).toFixed(2)} ms a request)\n`,
+          );
+        if (r.serverCpuMs !== null && r.done > 0 && baseline.done > 0)
+          process.stdout.write(
+            `${label}: server CPU ${(r.serverCpuMs / r.done).toFixed(0)} ms an issuance (PostgreSQL's own not counted) = ${ratio(r.serverCpuMs / r.done, baseline.benchCpuMs / baseline.done)} the CPU of the card work alone (${(baseline.benchCpuMs / baseline.done).toFixed(0)} ms)\n`,
+          );
+        if (r.lockWaits !== null && r.done > 0) {
+          const kinds = [...r.lockWaits.byType]
+            .sort((a, b) => b[1] - a[1])
+            .map(([kind, ms]) => `${kind} ${(ms / r.done).toFixed(1)}`)
+            .join(', ');
+          process.stdout.write(
+            `${label}: lock waits ${(r.lockWaits.totalMs / r.done).toFixed(1)} ms an issuance, summed over the servers' connections (${kinds || 'none seen'}; ${r.lockWaits.samples} samples of pg_stat_activity)\n`,
+          );
+        }
+        if (r.firstError) process.stdout.write(`${label}: first error: ${r.firstError}\n`);
       }
-      if (r.firstError) process.stdout.write(`${r.name}: first error: ${r.firstError}\n`);
     }
-    process.stdout.write(`\n${goals(results, baseline).join('\n')}\n`);
+    process.stdout.write(`\n${goals(rounds).join('\n')}\n`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
