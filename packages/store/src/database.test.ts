@@ -29,6 +29,7 @@ const TABLES = [
   'orders',
   'persons',
   'revocations',
+  'revocations_generation',
   'role_grants',
   'sessions',
   'staff_roles',

@@ -9,7 +9,11 @@ import type { AuditLogTable } from './audit/audit.table.js';
 import type { AuditSignersTable } from './audit/audit-signer.table.js';
 import type { CasTable } from './ca/ca.table.js';
 import type { StockCardsTable } from './card-stock/card-stock.table.js';
-import type { CertificatesTable, RevocationsTable } from './certificate/certificate.table.js';
+import type {
+  CertificatesTable,
+  RevocationsGenerationTable,
+  RevocationsTable,
+} from './certificate/certificate.table.js';
 import type { CrlsTable } from './crl/crl.table.js';
 import type { Dialect } from './dialect.js';
 import type { ExtensionsTable } from './extension/extension.table.js';
@@ -38,6 +42,7 @@ export interface Database {
   cas: CasTable;
   certificates: CertificatesTable;
   revocations: RevocationsTable;
+  revocations_generation: RevocationsGenerationTable;
   audit_log: AuditLogTable;
   crls: CrlsTable;
   flows: FlowsTable;

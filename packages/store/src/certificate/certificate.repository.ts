@@ -158,8 +158,13 @@ export async function listCertificates(db: Db, query: CertificateQuery = {}): Pr
   return (await select.execute()).map(toCertificate);
 }
 
-/** Records a revocation; false if the certificate was already revoked (the first record stands). */
+/**
+ * Records a revocation; false if the certificate was already revoked (the first record stands).
+ * Counts it in revocations_generation in the same transaction (one is opened when `db` is none), so
+ * the count moves exactly when a revocation commits.
+ */
 export async function insertRevocation(db: Db, revocation: NewRevocation): Promise<boolean> {
+  if (!db.isTransaction) return db.transaction().execute((trx) => insertRevocation(trx, revocation));
   const result = await translateWriteErrors(`Revocation of certificate ${revocation.serial}`, () =>
     db
       .insertInto('revocations')
@@ -172,7 +177,14 @@ export async function insertRevocation(db: Db, revocation: NewRevocation): Promi
       .onConflict((oc) => oc.column('serial').doNothing())
       .executeTakeFirst(),
   );
-  return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+  const inserted = Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+  if (inserted)
+    await db
+      .updateTable('revocations_generation')
+      .set((eb) => ({ generation: eb('generation', '+', 1) }))
+      .where('id', '=', 1)
+      .execute();
+  return inserted;
 }
 
 /** The revoked certificates of a CA, for its CRL. */
@@ -202,15 +214,16 @@ export async function certificateStatus(db: Db, serial: string): Promise<Certifi
 }
 
 /**
- * A number that changes whenever any certificate is revoked (revocations are never deleted), so a
- * responder in another process can notice with one cheap query.
+ * A number that changes whenever a revocation commits (revocations are never deleted), so a
+ * responder in another process can notice with one primary-key read.
  */
 export async function revocationEpoch(db: Db): Promise<number> {
   const row = await db
-    .selectFrom('revocations')
-    .select((eb) => eb.fn.countAll<number | string>().as('count'))
+    .selectFrom('revocations_generation')
+    .select('generation')
+    .where('id', '=', 1)
     .executeTakeFirst();
-  return Number(row?.count ?? 0);
+  return Number(row?.generation ?? 0);
 }
 
 /** Whose reserve-card certificates to list: a person's, and optionally only one card's. */

@@ -34,6 +34,13 @@ export interface CertificatesTable {
   intent_id: string | null;
 }
 
+/** One row (id 1): how many revocations were committed, for OCSP responders that cache answers. */
+export interface RevocationsGenerationTable {
+  id: number;
+  /** A bigint column: PostgreSQL returns it as a string. */
+  generation: number | string;
+}
+
 export interface RevocationsTable {
   serial: string;
   revoked_at: Instant;

@@ -66,4 +66,40 @@ describe.each(DIALECTS)('CRLs and the revocation epoch on %s', (dialect) => {
     expect(after).toBeGreaterThan(before);
     expect(typeof after).toBe('number');
   });
+
+  const revocationOf = (serial: string) =>
+    ({ serial, revokedAt: 1, reason: 'keyCompromise', revokedBy: 'test' }) as const;
+
+  it('leaves the epoch where it was for a repeated revocation and for one rolled back', async () => {
+    store = await createTestStore(dialect);
+    const db = store.db;
+    await insertCa(db, aCa('loa3'));
+    await insertCertificate(db, aCertificate('aa', 'loa3'));
+    await insertCertificate(db, aCertificate('bb', 'loa3'));
+    expect(await insertRevocation(db, revocationOf('aa'))).toBe(true);
+    const once = await revocationEpoch(db);
+    expect(await insertRevocation(db, revocationOf('aa'))).toBe(false);
+    expect(await revocationEpoch(db)).toBe(once);
+    const rolledBack = db.transaction().execute(async (trx) => {
+      expect(await insertRevocation(trx, revocationOf('bb'))).toBe(true);
+      throw new Error('the rest of the act failed');
+    });
+    await expect(rolledBack).rejects.toThrow('the rest of the act failed');
+    expect(await revocationEpoch(db)).toBe(once);
+  });
+
+  it('counts parallel revocations each once', async () => {
+    store = await createTestStore(dialect);
+    const db = store.db;
+    await insertCa(db, aCa('loa3'));
+    const serials = Array.from({ length: 12 }, (_, i) => `c${i}`);
+    for (const serial of serials) await insertCertificate(db, aCertificate(serial, 'loa3'));
+    const before = await revocationEpoch(db);
+    // Every certificate twice at once: each is revoked once and counted once.
+    const results = await Promise.all(
+      [...serials, ...serials].map((s) => insertRevocation(db, revocationOf(s))),
+    );
+    expect(results.filter(Boolean)).toHaveLength(serials.length);
+    expect(await revocationEpoch(db)).toBe(before + serials.length);
+  });
 });

@@ -15,6 +15,7 @@ import * as cardStock from './2026-12-04T11-card-stock.js';
 import * as extensions from './2026-12-04T12-extensions.js';
 import * as branchesGeneration from './2026-12-04T20-branches-generation.js';
 import * as flowInsight from './2026-12-05T02-flow-insight.js';
+import * as revocationsGeneration from './2026-12-05T12-revocations-generation.js';
 
 /** Every migration, by name; listed here rather than read from disk so that bundling cannot lose one. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -34,6 +35,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026-12-04T12-extensions': extensions,
   '2026-12-04T20-branches-generation': branchesGeneration,
   '2026-12-05T02-flow-insight': flowInsight,
+  '2026-12-05T12-revocations-generation': revocationsGeneration,
 };
 
 export const staticMigrationProvider = (
