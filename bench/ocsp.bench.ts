@@ -377,7 +377,7 @@ export const run = async (): Promise<void> => {
     goal(keepAlive.rps >= 3 * openssl.rps, `keep-alive ≥ 3× OpenSSL (${ratio(keepAlive.rps, openssl.rps)})`);
     goal(
       keepAliveRatio >= 0.8,
-      `keep-alive at ${CONNECTIONS} connections ≥ 0.8× bare Node (median of ${ROUNDS} rounds: ${keepAliveRatio.toFixed(2)}×)`,
+      `keep-alive at ${CONNECTIONS} connections ≥ 0.8× bare Node (median of ${ROUNDS} rounds: ${keepAliveRatio.toFixed(3)}×)`,
     );
     goal(keepAlive.p99ms < 5, `keep-alive p99 < 5 ms (${keepAlive.p99ms.toFixed(2)} ms)`);
     goal(
