@@ -56,7 +56,7 @@ import {
   registerTestStation,
 } from '../packages/server/src/test-support/test-station.js';
 import { createTestStore } from '../packages/store/src/test-support/test-stores.js';
-import { ratio, startProcess, stopProcess, table } from './support.js';
+import { median, ratio, startProcess, stopProcess, table } from './support.js';
 
 const execute = promisify(execFile);
 const BIN = new URL('../packages/server/bin/reservkort.js', import.meta.url).pathname;
@@ -844,12 +844,6 @@ interface Round {
   readonly results: readonly RunResult[];
 }
 
-/** The median of some numbers (the upper one of an even count); null for none. */
-const median = (values: readonly number[]): number | null => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? null;
-};
-
 /**
  * The goals of the flow benchmark, each met or missed (or not measured in this run). Each ratio is
  * taken within a round, between runs minutes apart, and the verdict is on the median of the rounds':
@@ -868,7 +862,7 @@ const goals = (rounds: readonly Round[]): string[] => {
       const b = bottom(round);
       return a === null || b === null || b === 0 ? [] : [a / b];
     });
-    return { each, median: median(each) };
+    return { each, median: each.length === 0 ? null : median(each) };
   };
   const verdict = (
     goal: string,

@@ -32,7 +32,7 @@ import type { CurrentSession } from '../packages/server/src/auth/session.js';
 import { InsightService } from '../packages/server/src/insight/insight.service.js';
 import { DirectoryCache } from '../packages/server/src/issuance/directory.js';
 import { createTestStore } from '../packages/store/src/test-support/test-stores.js';
-import { ratio, table } from './support.js';
+import { median, ratio, table } from './support.js';
 
 const FLOWS = Number(process.env.BENCH_FLOWS ?? 100_000);
 const CASES = Number(process.env.BENCH_CASES ?? 5_000);
@@ -69,11 +69,6 @@ const randomFrom = (seed: number) => {
     state = (state * 1_664_525 + 1_013_904_223) >>> 0;
     return state / 2 ** 32;
   };
-};
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 };
 
 const timed = async (work: () => Promise<unknown>): Promise<number> => {

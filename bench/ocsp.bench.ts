@@ -1,7 +1,8 @@
 // OCSP throughput: our responder (keep-alive and Connection: close), OpenSSL's own responder, and a
 // bare Node server answering the same requests with a fixed 1 KB body (the ceiling of any Node
-// service on this machine), side by side on the same CA and certificates. Our keep-alive and bare Node's run in alternating
-// rounds, and their ratio is the median of the rounds' (BENCH_OCSP_ROUNDS, BENCH_OCSP_ROUND_SECONDS).
+// service on this machine), side by side on the same CA and certificates. Our keep-alive and bare
+// Node's run in alternating rounds, and their ratio is the median of the rounds'
+// (BENCH_OCSP_ROUNDS, BENCH_OCSP_ROUND_SECONDS).
 // Also: issuance rate against raw ECDSA signing, for ECDSA P-256 card keys (the LoA3 CA) and
 // RSA-2048 card keys (the LoA2 CA, set so for the bench).
 import 'reflect-metadata';
@@ -20,7 +21,17 @@ import type { CardNumber, HsaId } from '@reservkort/domain';
 import { listCas, listCertificates } from '@reservkort/store';
 import { openCa, openDataStore } from '../packages/server/src/cli/ca-context.js';
 import { dataFolder } from '../packages/server/src/config/data-folder.js';
-import { type LoadResult, ratio, requireTool, startProcess, stopProcess, table, wrk } from './support.js';
+import {
+  type LoadResult,
+  median,
+  medianBy,
+  ratio,
+  requireTool,
+  startProcess,
+  stopProcess,
+  table,
+  wrk,
+} from './support.js';
 
 const execute = promisify(execFile);
 const BIN = new URL('../packages/server/bin/reservkort.js', import.meta.url).pathname;
@@ -30,7 +41,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const RSA_CERTIFICATES = Math.min(CERTIFICATES, Number(process.env.BENCH_RSA_CERTIFICATES ?? 200));
 const CONNECTIONS = 16;
 /** Alternating rounds of our keep-alive and bare Node's, and the seconds of each. */
-const ROUNDS = Number(process.env.BENCH_OCSP_ROUNDS ?? 5);
+const ROUNDS = Math.max(1, Number(process.env.BENCH_OCSP_ROUNDS ?? 5));
 const ROUND_SECONDS = Number(process.env.BENCH_OCSP_ROUND_SECONDS ?? 4);
 /** Extra node flags for our responder's process, e.g. `--cpu-prof --cpu-prof-dir=./prof`. */
 const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
@@ -45,14 +56,6 @@ const freePort = () =>
       server.close(() => resolve(port));
     });
   });
-
-/** The result whose `key` is the median of the list's (the upper one of an even count). */
-const medianBy = <T>(items: readonly T[], key: (item: T) => number): T => {
-  const sorted = [...items].sort((a, b) => key(a) - key(b));
-  const median = sorted[Math.floor(sorted.length / 2)];
-  if (median === undefined) throw new Error('no results');
-  return median;
-};
 
 const log = (text: string) => process.stderr.write(`${text}\n`);
 
@@ -349,8 +352,7 @@ export const run = async (): Promise<void> => {
       rounds.map((r) => r.bare),
       (r) => r.rps,
     );
-    const roundRatios = rounds.map((r) => r.ours.rps / r.bare.rps).sort((a, b) => a - b);
-    const keepAliveRatio = roundRatios[Math.floor(roundRatios.length / 2)] ?? Number.NaN;
+    const keepAliveRatio = median(rounds.map((r) => r.ours.rps / r.bare.rps));
     results[`reservkort keep-alive, median of ${ROUNDS}`] = keepAlive;
     results[`bare node http (1 KB), median of ${ROUNDS}`] = ceiling;
     const close = get('reservkort Connection: close');

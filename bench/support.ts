@@ -99,6 +99,20 @@ export const stopProcess = async (child: ChildProcess): Promise<void> => {
   clearTimeout(timer);
 };
 
+/** The median of some numbers (the upper one of an even count); NaN for none. */
+export const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+};
+
+/** The item whose `key` is the median of the items' (the upper one of an even count). */
+export const medianBy = <T>(items: readonly T[], key: (item: T) => number): T => {
+  const sorted = [...items].sort((a, b) => key(a) - key(b));
+  const middle = sorted[Math.floor(sorted.length / 2)];
+  if (middle === undefined) throw new Error('no results');
+  return middle;
+};
+
 export const ratio = (a: number, b: number): string => {
   if (!(b > 0) || !Number.isFinite(a)) return 'n/a';
   const r = a / b;
