@@ -855,24 +855,21 @@ const goals = (rounds: readonly Round[]): string[] => {
     serverCpuPerIssuance(round.results.find((r) => r.name === CONFIGS.find((c) => c.key === key)?.name));
   const cardOf = (round: Round) =>
     round.baseline.done > 0 ? round.baseline.benchCpuMs / round.baseline.done : null;
-  /** The ratio in each round where both sides were measured, and their median. */
-  const ratios = (top: (round: Round) => number | null, bottom: (round: Round) => number | null) => {
-    const each = rounds.flatMap((round) => {
+  /** The ratio in each round where both sides were measured. */
+  const ratios = (top: (round: Round) => number | null, bottom: (round: Round) => number | null) =>
+    rounds.flatMap((round) => {
       const a = top(round);
       const b = bottom(round);
       return a === null || b === null || b === 0 ? [] : [a / b];
     });
-    return { each, median: each.length === 0 ? null : median(each) };
-  };
-  const verdict = (
-    goal: string,
-    { each, median }: { each: number[]; median: number | null },
-    limit: number,
-    sides: string,
-  ) => {
-    if (median === null) return `goal: ${goal}: not measured`;
-    const spread = each.length > 1 ? `; rounds ${each.map((r) => `${r.toFixed(2)}×`).join(', ')}` : '';
-    return `goal: ${goal}: ${median <= limit ? 'met' : 'missed'} (${sides} ${median.toFixed(2)}×${each.length > 1 ? `, median of ${each.length} rounds` : ''}${spread})`;
+  const verdict = (goal: string, each: readonly number[], limit: number, sides: string) => {
+    if (each.length === 0) return `goal: ${goal}: not measured`;
+    const middle = median(each);
+    const spread =
+      each.length > 1
+        ? `, median of ${each.length} rounds; rounds ${each.map((r) => `${r.toFixed(2)}×`).join(', ')}`
+        : '';
+    return `goal: ${goal}: ${middle <= limit ? 'met' : 'missed'} (${sides} ${middle.toFixed(2)}×${spread})`;
   };
   const lines: string[] = [];
   for (const key of ['sqlite', 'postgres'])

@@ -135,11 +135,8 @@ export const buildApp = async (ctx: ServerContext, options: AppOptions = {}): Pr
   // The catalogue's codes, and its entry for one (every text in both languages, as errorResponse
   // makes it), named once in the OpenAPI document for the answers that carry them.
   app.addSchema({ $id: 'ErrorCode', type: 'string', enum: [...ERROR_CODES] });
-  const bilingual = {
-    type: 'object',
-    properties: { sv: { type: 'string' }, en: { type: 'string' } },
-    required: ['sv', 'en'],
-  } as const;
+  const texts = { type: 'object', properties: { sv: { type: 'string' }, en: { type: 'string' } } } as const;
+  const bilingual = { ...texts, required: ['sv', 'en'] } as const;
   app.addSchema({
     $id: 'CatalogueEntry',
     type: 'object',
@@ -157,9 +154,9 @@ export const buildApp = async (ctx: ServerContext, options: AppOptions = {}): Pr
     type: 'object',
     properties: {
       code: { type: 'string' },
-      message: { type: 'object', properties: { sv: { type: 'string' }, en: { type: 'string' } } },
-      explanation: { type: 'object', properties: { sv: { type: 'string' }, en: { type: 'string' } } },
-      remedy: { type: 'object', properties: { sv: { type: 'string' }, en: { type: 'string' } } },
+      message: texts,
+      explanation: texts,
+      remedy: texts,
       details: { type: 'object', additionalProperties: true },
     },
     required: ['code', 'message'],
