@@ -1,7 +1,7 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, type Migration, Migrator, PostgresDialect, sql } from 'kysely';
+import { type DialectAdapter, Kysely, type Migration, Migrator, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { AdminsTable, RoleGrantsTable } from './admin/admin.table.js';
 import type { StaffRolesTable } from './admin/staff.table.js';
@@ -21,6 +21,7 @@ import type { FlowCodesTable, FlowsTable } from './flow/flow.table.js';
 import { ImmediateSqliteDialect } from './immediate-sqlite.dialect.js';
 import type { IssuanceIntentsTable } from './issuance/issuance-intent.table.js';
 import { MIGRATIONS, staticMigrationProvider } from './migrations/migration.provider.js';
+import { namedStatementPool, StatementNames } from './named-statements.js';
 import type { OrdersTable } from './order/order.table.js';
 import type { BranchesGenerationTable, BranchesTable } from './organisation/organisation.table.js';
 import type { PersonsTable } from './person/person.table.js';
@@ -191,6 +192,12 @@ const describePostgresUrl = (url: string): { where: string; secrets: string[] } 
   }
 };
 
+/**
+ * The prepared statements' names of each PostgreSQL store, renewed when this process migrates it;
+ * by the dialect's adapter, which its transactions and held connections share.
+ */
+const statementNames = new WeakMap<DialectAdapter, StatementNames>();
+
 const openPostgres = async (url: string): Promise<Store> => {
   // Per pool rather than pg.types.setTypeParser, which would change every pg user in the process.
   // Our int8 values (timestamps in ms, sequence numbers) stay far below 2^53.
@@ -201,7 +208,11 @@ const openPostgres = async (url: string): Promise<Store> => {
   // An idle client lost to a server restart is dropped by the pool and the next query reconnects;
   // without a listener Node would treat the 'error' event as fatal.
   pool.on('error', () => undefined);
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const names = new StatementNames();
+  const db = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool: namedStatementPool(pool, names) }),
+  });
+  statementNames.set(db.getExecutor().adapter, names);
   try {
     await sql`select 1`.execute(db);
   } catch (error) {
@@ -233,6 +244,8 @@ export async function runMigrations(
 ): Promise<{ applied: string[] }> {
   const migrator = new Migrator({ db, provider: staticMigrationProvider(migrations) });
   const { error, results = [] } = await migrator.migrateToLatest();
+  // Statements prepared against the old schema are not run again: their names are retired.
+  if (results.some((r) => r.status === 'Success')) statementNames.get(db.getExecutor().adapter)?.renew();
   if (error !== undefined) {
     const failed = results.find((r) => r.status === 'Error')?.migrationName;
     const what = failed === undefined ? 'The migration run' : `Migration ${failed}`;

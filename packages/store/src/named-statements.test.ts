@@ -1,0 +1,132 @@
+import { type Kysely, sql } from 'kysely';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Database, runMigrations } from './database.js';
+import { MIGRATIONS } from './migrations/migration.provider.js';
+import { StatementNames } from './named-statements.js';
+import { createTestStore, type TestStore } from './test-support/test-stores.js';
+
+describe('statement names', () => {
+  it('gives one name a text, another to another text, and none once the budget is spent', () => {
+    const names = new StatementNames(2);
+    const first = names.nameOf('select 1 where $1');
+    expect(first).toBeDefined();
+    expect(names.nameOf('select 1 where $1')).toBe(first);
+    const second = names.nameOf('select 2 where $1');
+    expect(second).toBeDefined();
+    expect(second).not.toBe(first);
+    expect(names.nameOf('select 3 where $1')).toBeUndefined();
+    // Texts named before the budget ran out keep their names.
+    expect(names.nameOf('select 2 where $1')).toBe(second);
+    expect(names.size).toBe(2);
+  });
+
+  it('renewed, names every text again under a name never given before', () => {
+    const names = new StatementNames(1);
+    const before = names.nameOf('select 1 where $1');
+    expect(names.nameOf('select 2 where $1')).toBeUndefined();
+    names.renew();
+    const after = names.nameOf('select 1 where $1');
+    expect(after).toBeDefined();
+    expect(after).not.toBe(before);
+    expect(names.nameOf('select 2 where $1')).toBeUndefined();
+  });
+});
+
+/** The statements prepared on the connection this runs on, by name. */
+const prepared = async (db: Kysely<Database>): Promise<Map<string, string>> => {
+  const { rows } = await sql<{ name: string; statement: string }>`
+    select name, statement from pg_prepared_statements`.execute(db);
+  return new Map(rows.map((r) => [r.statement, r.name]));
+};
+
+const backendPid = async (db: Kysely<Database>): Promise<number> =>
+  (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(db)).rows[0]?.pid ?? 0;
+
+/** A statement on the table `t` that another session changes the shape of. */
+const everyColumn = (db: Kysely<Database>, a: number) =>
+  sql<Record<string, unknown>>`select * from t where a = ${a}`.execute(db);
+
+describe('named statements on PostgreSQL', () => {
+  let store: TestStore;
+  let other: pg.Client;
+  beforeAll(async () => {
+    store = await createTestStore('postgres');
+    other = new pg.Client({ connectionString: store.url });
+    await other.connect();
+  });
+  afterAll(async () => {
+    await other?.end();
+    await store?.dispose();
+  });
+
+  it('prepares a parameterised statement once per connection and runs it again by name', async () => {
+    await store.db.connection().execute(async (db) => {
+      const read = () => db.selectFrom('flows').select('id').where('id', '=', 'no such flow').execute();
+      await read();
+      await read();
+      const compiled = db.selectFrom('flows').select('id').where('id', '=', 'x').compile().sql;
+      expect((await prepared(db)).get(compiled)).toMatch(/^rk\d+_\d+$/);
+      // Statements without parameters (BEGIN, COMMIT, this one) are not prepared.
+      expect([...(await prepared(db)).keys()].some((text) => !text.includes('$1'))).toBe(false);
+    });
+  });
+
+  it('runs a statement whose table another session changed: the error stands in a transaction, out of one it runs unnamed', async () => {
+    await other.query('create table t (a int)');
+    await other.query('insert into t values (1)');
+    let stalePid = 0;
+    await store.db.connection().execute(async (db) => {
+      stalePid = await backendPid(db);
+      expect((await everyColumn(db, 1)).rows).toEqual([{ a: 1 }]);
+      await other.query('alter table t add column b int default 2');
+      // Inside a transaction the error stands: the transaction is aborted, and rolls back.
+      await expect(
+        db.transaction().execute(async (trx) => {
+          await sql`insert into t (a) values (${9})`.execute(trx);
+          return everyColumn(trx, 1);
+        }),
+      ).rejects.toThrow(/cached plan must not change result type/);
+      // Out of a transaction the statement runs again unnamed.
+      expect((await everyColumn(db, 1)).rows).toEqual([{ a: 1, b: 2 }]);
+    });
+    expect((await other.query('select count(*)::int as n from t where a = 9')).rows[0]).toEqual({ n: 0 });
+    // The connection holding the stale statement is closed, so no later request meets it.
+    const alive = async () =>
+      (await other.query('select count(*)::int as n from pg_stat_activity where pid = $1', [stalePid]))
+        .rows[0]?.n as number;
+    for (let i = 0; i < 50 && (await alive()) > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(await alive()).toBe(0);
+    const fresh = await store.db.transaction().execute((trx) => everyColumn(trx, 1));
+    expect(fresh.rows).toEqual([{ a: 1, b: 2 }]);
+  });
+
+  it('after this process migrates, prepares each statement again, so none planned on the old schema runs', async () => {
+    const byId = (db: Kysely<Database>) =>
+      db.selectFrom('stations').selectAll().where('id', '=', 'no such station').execute();
+    const text = store.db.selectFrom('stations').selectAll().where('id', '=', 'x').compile().sql;
+    // Prepared on the connection a transaction takes (the pool hands out the one last released).
+    const before = await store.db.transaction().execute(async (trx) => {
+      await byId(trx);
+      return { pid: await backendPid(trx), name: (await prepared(trx)).get(text) };
+    });
+    expect(before.name).toBeDefined();
+    // The migrator holds its own transaction, so it runs on the store, not on a held connection.
+    await runMigrations(store.db, {
+      ...MIGRATIONS,
+      '9999-test-a-column': {
+        up: (m: Kysely<unknown>) => m.schema.alterTable('stations').addColumn('extra', 'text').execute(),
+      },
+    });
+    // In transactions, where a stale plan could not be run again unnamed.
+    for (let i = 0; i < 5; i++) {
+      const after = await store.db.transaction().execute(async (trx) => {
+        await expect(byId(trx)).resolves.toEqual([]);
+        return { pid: await backendPid(trx), name: (await prepared(trx)).get(text) };
+      });
+      expect(after.name).toBeDefined();
+      expect(after.name).not.toBe(before.name);
+      if (i === 0) expect(after.pid).toBe(before.pid);
+    }
+  });
+});

@@ -1,0 +1,87 @@
+import type { PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely';
+import type pg from 'pg';
+
+/**
+ * Most distinct statement texts one process prepares by name: PostgreSQL keeps each one, with its
+ * plans, on every connection that ran it. The server's steady traffic takes a few dozen; texts
+ * that vary with their arguments (an IN list of any length) run unnamed once the budget is spent.
+ */
+export const NAMED_STATEMENTS_MAX = 256;
+
+/** SQLSTATE 0A000 with this text: a prepared SELECT * whose table changed shape under it. */
+const STALE_PLAN = 'cached plan must not change result type';
+
+const isStalePlan = (error: unknown): boolean =>
+  error instanceof Error &&
+  (error as { code?: unknown }).code === '0A000' &&
+  error.message.includes(STALE_PLAN);
+
+/**
+ * The name each statement text is prepared under. Names carry an epoch that a schema change in
+ * this process moves on (see `renew`), so no statement planned against the old schema is used
+ * again; they are never reused for another text, which PostgreSQL would refuse.
+ */
+export class StatementNames {
+  private readonly names = new Map<string, string>();
+  private epoch = 0;
+  private given = 0;
+
+  constructor(private readonly max = NAMED_STATEMENTS_MAX) {}
+
+  /** The name for this text, or undefined when it is to run unnamed (the budget is spent). */
+  nameOf(text: string): string | undefined {
+    const known = this.names.get(text);
+    if (known !== undefined || this.given >= this.max) return known;
+    const name = `rk${this.epoch}_${this.names.size}`;
+    this.names.set(text, name);
+    this.given += 1;
+    return name;
+  }
+
+  /** After migrations: every text is prepared again under a new name, and counts again. */
+  renew(): void {
+    this.names.clear();
+    this.given = 0;
+    this.epoch += 1;
+  }
+
+  get size(): number {
+    return this.names.size;
+  }
+}
+
+/**
+ * A pool whose clients run each parameterised statement as a named prepared statement, so that
+ * PostgreSQL parses and plans a text once per connection instead of at every execution: for the
+ * indexed lookups and single-row writes that make up a request, parsing and planning cost more
+ * than running them. Statements without parameters (BEGIN, COMMIT, DDL) run as before.
+ *
+ * Another process migrating the schema can leave a connection's prepared `SELECT *` stale; that
+ * statement is then run unnamed at once when outside a transaction, and the error stands inside
+ * one (the transaction is already aborted). Either way the connection is closed on release, so the
+ * next checkout prepares afresh.
+ */
+export const namedStatementPool = (pool: pg.Pool, names: StatementNames): PostgresPool => ({
+  async connect(): Promise<PostgresPoolClient> {
+    const client = await pool.connect();
+    let stale = false;
+    const query = async <R>(text: string, parameters: ReadonlyArray<unknown>) => {
+      const values = [...parameters];
+      const name = values.length === 0 ? undefined : names.nameOf(text);
+      if (name === undefined) return (await client.query(text, values)) as unknown as PostgresQueryResult<R>;
+      try {
+        return (await client.query({ name, text, values })) as unknown as PostgresQueryResult<R>;
+      } catch (error) {
+        if (!isStalePlan(error)) throw error;
+        stale = true;
+        if (client.getTransactionStatus() !== 'I') throw error;
+        return (await client.query(text, values)) as unknown as PostgresQueryResult<R>;
+      }
+    };
+    return {
+      query: query as PostgresPoolClient['query'],
+      release: (destroy?: boolean) => client.release(destroy === true || stale),
+    };
+  },
+  end: () => pool.end(),
+});
