@@ -24,24 +24,21 @@ const isStalePlan = (error: unknown): boolean =>
 export class StatementNames {
   private readonly names = new Map<string, string>();
   private epoch = 0;
-  private given = 0;
 
   constructor(private readonly max = NAMED_STATEMENTS_MAX) {}
 
   /** The name for this text, or undefined when it is to run unnamed (the budget is spent). */
   nameOf(text: string): string | undefined {
     const known = this.names.get(text);
-    if (known !== undefined || this.given >= this.max) return known;
+    if (known !== undefined || this.names.size >= this.max) return known;
     const name = `rk${this.epoch}_${this.names.size}`;
     this.names.set(text, name);
-    this.given += 1;
     return name;
   }
 
   /** After migrations: every text is prepared again under a new name, and counts again. */
   renew(): void {
     this.names.clear();
-    this.given = 0;
     this.epoch += 1;
   }
 
