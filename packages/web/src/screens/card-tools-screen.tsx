@@ -83,14 +83,16 @@ export const CardToolsScreen = ({
         kind === 'change' ? ws.agent.changePin(readerId, pin) : ws.agent.unblockPin(readerId, pin);
       const end = await ws.run(start, (view) => setDialogError(dialogErrorOf(view)));
       if (end.state !== 'done') throw agentFailureOf(end);
+      // The counters first: "unblocked" is never shown beside the counter that still says blocked.
+      await readPins();
       setDone({ kind: kind === 'change' ? 'changed' : 'unblocked', pin });
       setDialogError(null);
     } catch (failure) {
       setError(pageErrorOf(failure));
       setDialogError(null);
+      await readPins();
     } finally {
       setBusy(false);
-      await readPins();
     }
   };
 
