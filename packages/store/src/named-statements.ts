@@ -41,10 +41,6 @@ export class StatementNames {
     this.names.clear();
     this.epoch += 1;
   }
-
-  get size(): number {
-    return this.names.size;
-  }
 }
 
 /**
