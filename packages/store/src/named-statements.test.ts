@@ -3,7 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, runMigrations } from './database.js';
 import { MIGRATIONS } from './migrations/migration.provider.js';
-import { StatementNames } from './named-statements.js';
+import { namedStatementPool, StatementNames } from './named-statements.js';
 import { createTestStore, type TestStore } from './test-support/test-stores.js';
 
 describe('statement names', () => {
@@ -74,6 +74,24 @@ describe('named statements on PostgreSQL', () => {
       // Statements without parameters (BEGIN, COMMIT, this one) are not prepared.
       expect([...(await prepared(db)).keys()].some((text) => !text.includes('$1'))).toBe(false);
     });
+  });
+
+  it('hands Kysely one client object per connection, and a new one only for a new connection', async () => {
+    const pool = new pg.Pool({ connectionString: store.url, max: 1 });
+    try {
+      const named = namedStatementPool(pool, new StatementNames());
+      const first = await named.connect();
+      first.release();
+      const again = await named.connect();
+      again.release(true);
+      const next = await named.connect();
+      next.release();
+      // Kysely keys its connection objects by this client: the same connection, the same object.
+      expect(again).toBe(first);
+      expect(next).not.toBe(first);
+    } finally {
+      await pool.end();
+    }
   });
 
   it('runs a statement whose table another session changed: the error stands in a transaction, out of one it runs unnamed', async () => {

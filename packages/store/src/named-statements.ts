@@ -53,28 +53,45 @@ export class StatementNames {
  * statement is then run unnamed at once when outside a transaction, and the error stands inside
  * one (the transaction is already aborted). Either way the connection is closed on release, so the
  * next checkout prepares afresh.
+ *
+ * Each pg client keeps one wrapper for its life: Kysely keys its connection objects by the client
+ * it is handed, so a new wrapper at every checkout would make it build and track a new connection
+ * for each request.
  */
-export const namedStatementPool = (pool: pg.Pool, names: StatementNames): PostgresPool => ({
-  async connect(): Promise<PostgresPoolClient> {
-    const client = await pool.connect();
-    let stale = false;
-    const query = async <R>(text: string, parameters: ReadonlyArray<unknown>) => {
-      const values = [...parameters];
-      const name = values.length === 0 ? undefined : names.nameOf(text);
-      if (name === undefined) return (await client.query(text, values)) as unknown as PostgresQueryResult<R>;
-      try {
-        return (await client.query({ name, text, values })) as unknown as PostgresQueryResult<R>;
-      } catch (error) {
-        if (!isStalePlan(error)) throw error;
-        stale = true;
-        if (client.getTransactionStatus() !== 'I') throw error;
-        return (await client.query(text, values)) as unknown as PostgresQueryResult<R>;
+export const namedStatementPool = (pool: pg.Pool, names: StatementNames): PostgresPool => {
+  const wrappers = new WeakMap<pg.PoolClient, PostgresPoolClient>();
+  return {
+    async connect(): Promise<PostgresPoolClient> {
+      const client = await pool.connect();
+      let wrapper = wrappers.get(client);
+      if (wrapper === undefined) {
+        wrapper = namedStatementClient(client, names);
+        wrappers.set(client, wrapper);
       }
-    };
-    return {
-      query: query as PostgresPoolClient['query'],
-      release: (destroy?: boolean) => client.release(destroy === true || stale),
-    };
-  },
-  end: () => pool.end(),
-});
+      return wrapper;
+    },
+    end: () => pool.end(),
+  };
+};
+
+const namedStatementClient = (client: pg.PoolClient, names: StatementNames): PostgresPoolClient => {
+  // Once set, the client is closed on release and never checked out again.
+  let stale = false;
+  const query = async <R>(text: string, parameters: ReadonlyArray<unknown>) => {
+    const values = [...parameters];
+    const name = values.length === 0 ? undefined : names.nameOf(text);
+    if (name === undefined) return (await client.query(text, values)) as unknown as PostgresQueryResult<R>;
+    try {
+      return (await client.query({ name, text, values })) as unknown as PostgresQueryResult<R>;
+    } catch (error) {
+      if (!isStalePlan(error)) throw error;
+      stale = true;
+      if (client.getTransactionStatus() !== 'I') throw error;
+      return (await client.query(text, values)) as unknown as PostgresQueryResult<R>;
+    }
+  };
+  return {
+    query: query as PostgresPoolClient['query'],
+    release: (destroy?: boolean) => client.release(destroy === true || stale),
+  };
+};
