@@ -9,12 +9,14 @@ import { join } from 'node:path';
 import { X509Certificate } from '@peculiar/x509';
 import { type CheckpointReading, readCheckpoint } from '@reservkort/pki';
 import { appendAudit, auditHead, getCa, openStore, type Store } from '@reservkort/store';
-import { sql } from 'kysely';
+import { type KyselyPlugin, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestStore, DIALECTS, type TestStore } from '../../../store/src/test-support/test-stores.js';
+import { openCa, systemClock } from '../cli/ca-context.js';
 import type { DataFolder } from '../config/data-folder.js';
 import { type RunningServer, startServer } from '../server.js';
 import { initDataFolder } from '../test-support/durable-fixture.js';
+import { AuditCheckpointError, AuditCheckpointPublisher } from './audit-checkpoint.service.js';
 
 const INTERVAL_MS = 150;
 
@@ -163,3 +165,86 @@ describe.each(DIALECTS)(
     });
   },
 );
+
+/** Runs `act` once, after the `n`th query made through the database it is plugged into. */
+const afterQuery = (n: number, act: () => Promise<void>): KyselyPlugin & { readonly ran: () => boolean } => {
+  let seen = 0;
+  return {
+    transformQuery: (args) => args.node,
+    transformResult: async (args) => {
+      seen += 1;
+      if (seen === n) await act();
+      return args.result;
+    },
+    ran: () => seen >= n,
+  };
+};
+
+describe.each(DIALECTS)('a checkpoint made while the log is cut, on %s', { timeout: 60_000 }, (dialect) => {
+  let dir: string;
+  let database: TestStore | undefined;
+  let store: Store;
+  // The cut comes through a connection of its own, as another process's would.
+  let other: Store;
+  let root: X509Certificate;
+  let publisher: (file: string, db?: Store['db']) => AuditCheckpointPublisher;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'reservkort-checkpoint-race-'));
+    if (dialect === 'postgres') database = await createTestStore('postgres', { migrate: false });
+    const folder = await initDataFolder(join(dir, 'data'), database?.url);
+    const url = database?.url ?? `sqlite:${folder.sqliteFile}`;
+    store = await openStore({ url });
+    other = await openStore({ url });
+    const ca = await openCa(folder, store);
+    root = ca.ca('root').certificate;
+    publisher = (file, db = store.db) =>
+      new AuditCheckpointPublisher(db, ca, systemClock, { file, intervalMs: 60_000 });
+    if (dialect === 'postgres') await sql`drop trigger audit_log_append_only on audit_log`.execute(other.db);
+    else await sql`drop trigger audit_log_no_delete`.execute(other.db);
+  });
+  afterAll(async () => {
+    await other?.close();
+    await store?.close();
+    await database?.dispose();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  // Whichever of the pass's reads the cut follows, no checkpoint is signed over the shorter log,
+  // and the next pass refuses. (The comparison used to come first and the head was read after it:
+  // a cut between the two was signed, and a running server then kept publishing over it.)
+  it.each([1, 2, 3, 4])('after read %i: nothing is signed over the shorter log', async (n) => {
+    await appendAudit(store.db, {
+      at: Date.now(),
+      actor: 'test',
+      action: 'test.appended',
+      subject: `${n}`,
+      details: {},
+    });
+    const file = join(dir, `checkpoint-${n}.pem`);
+    const first = await publisher(file).publish();
+    const size = first.checkpoint.size;
+    const cut = afterQuery(n, async () => {
+      await other.db.deleteFrom('audit_log').where('seq', '=', size).execute();
+    });
+    const racing = publisher(file, store.db.withPlugin(cut));
+    const outcome = await racing.publish().then(
+      (published) => published,
+      (error: unknown) => error,
+    );
+    if (outcome instanceof AuditCheckpointError) {
+      expect(outcome.code).toBe('AUDIT_LOG_TAMPERED');
+    } else {
+      // Cut after the walk: what was signed is the head the walk checked, still the whole log.
+      expect(outcome).toMatchObject({ checkpoint: { size, headHash: first.checkpoint.headHash } });
+    }
+    if (!cut.ran()) await other.db.deleteFrom('audit_log').where('seq', '=', size).execute();
+    // The file holds a checkpoint of the whole log, and the next pass names the truncation.
+    const kept = readCheckpoint(await readFile(file, 'utf8'), root);
+    expect(kept).toMatchObject({ ok: true, checkpoint: { size } });
+    await expect(publisher(file).publish()).rejects.toMatchObject({
+      code: 'AUDIT_LOG_TAMPERED',
+      details: { problem: 'truncated', seq: size },
+    });
+  });
+});

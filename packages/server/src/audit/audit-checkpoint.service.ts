@@ -116,6 +116,10 @@ export class AuditCheckpointPublisher {
     // checkpoint already covers that entry.
     const signer = await this.ca.auditSigner();
     const base = this.last?.checkpoint ?? (await this.fromFile());
+    // The head is read before the comparison: entries cut from the end after it then fail the
+    // comparison or the walk below. Read after the comparison, a head the cut had already
+    // shortened would be signed, and the truncation laundered into a fresh checkpoint.
+    const head = await auditHead(this.db);
     if (base !== null) {
       const comparison = await compareWithCheckpoint(this.db, { size: base.size, hash: base.headHash });
       if (!comparison.ok) {
@@ -126,7 +130,6 @@ export class AuditCheckpointPublisher {
         );
       }
     }
-    const head = await auditHead(this.db);
     // The walk reaches at least the head just read: entries appended meanwhile are checked next time.
     const after = base === null ? undefined : { size: base.size, hash: base.headHash };
     const chain = await verifyAudit(this.db, after ? { after } : {});
@@ -135,6 +138,16 @@ export class AuditCheckpointPublisher {
         'AUDIT_LOG_TAMPERED',
         `the audit log is broken at entry ${chain.firstBadSeq} (${chain.problem})`,
         { seq: chain.firstBadSeq, file: this.settings.file ?? '-', problem: chain.problem },
+      );
+    }
+    // A cut while this pass ran: the walk ended before the head it read, or that head is shorter
+    // than the last checkpoint.
+    if (chain.entries < head.size || (base !== null && head.size < base.size)) {
+      const seq = Math.min(chain.entries, head.size) + 1;
+      throw new AuditCheckpointError(
+        'AUDIT_LOG_TAMPERED',
+        `the audit log lost entries from ${seq} on while a checkpoint was being made: truncated`,
+        { seq, file: this.settings.file ?? '-', problem: 'truncated' },
       );
     }
     const checkpoint: AuditCheckpoint = { log, size: head.size, headHash: head.hash, time: this.clock.now() };
