@@ -20,6 +20,10 @@ import { AuditCheckpointError, AuditCheckpointPublisher } from './audit-checkpoi
 
 const INTERVAL_MS = 150;
 
+/** One more entry in the audit chain, as any audited action would add. */
+const appendTestEntry = (store: Store, subject: string) =>
+  appendAudit(store.db, { at: Date.now(), actor: 'test', action: 'test.appended', subject, details: {} });
+
 /** Polls until `check` gives a value, for at most a few seconds. */
 const eventually = async <T>(check: () => Promise<T | null>, what: string): Promise<T> => {
   const until = Date.now() + 5000;
@@ -97,13 +101,7 @@ describe.each(DIALECTS)(
 
     it('publishes again at its interval: new entries, and a fresh time when nothing changed', async () => {
       for (let i = 0; i < 3; i += 1) {
-        await appendAudit(store.db, {
-          at: Date.now(),
-          actor: 'test',
-          action: 'test.appended',
-          subject: `${i}`,
-          details: {},
-        });
+        await appendTestEntry(store, `${i}`);
       }
       const head = await auditHead(store.db);
       const caughtUp = await eventually(async () => {
@@ -214,13 +212,7 @@ describe.each(DIALECTS)('a checkpoint made while the log is cut, on %s', { timeo
   // and the next pass refuses. (The comparison used to come first and the head was read after it:
   // a cut between the two was signed, and a running server then kept publishing over it.)
   it.each([1, 2, 3, 4])('after read %i: nothing is signed over the shorter log', async (n) => {
-    await appendAudit(store.db, {
-      at: Date.now(),
-      actor: 'test',
-      action: 'test.appended',
-      subject: `${n}`,
-      details: {},
-    });
+    await appendTestEntry(store, `${n}`);
     const file = join(dir, `checkpoint-${n}.pem`);
     const first = await publisher(file).publish();
     const size = first.checkpoint.size;
