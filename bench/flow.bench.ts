@@ -588,8 +588,12 @@ interface RunResult {
   readonly completedInDatabase: number | null;
   /** CPU time of the server processes during the timed run (PostgreSQL's own not included). */
   readonly serverCpuMs: number | null;
+  /** The part of serverCpuMs spent in the kernel: socket calls, and on loopback the receiver's side too. */
+  readonly serverSystemMs: number | null;
   /** CPU time of this process: agent, virtual cards (their thread pool included) and HTTP client. */
   readonly benchCpuMs: number;
+  /** The part of benchCpuMs spent in the kernel. */
+  readonly benchSystemMs: number;
   /** PostgreSQL only: the servers' time spent waiting on locks during the timed run, by lock type. */
   readonly lockWaits: LockWaits | null;
 }
@@ -639,20 +643,37 @@ const sampleLockWaits = (url: string, everyMs = 5) => {
   };
 };
 
+interface CpuMs {
+  readonly total: number;
+  /** Of which in the kernel. */
+  readonly system: number;
+}
+
 /** User + system CPU time of a process, from /proc (Linux); NaN elsewhere. */
-const cpuMsOf = async (pid: number | undefined): Promise<number> => {
+const cpuMsOf = async (pid: number | undefined): Promise<CpuMs> => {
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms
+    // utime and stime, in clock ticks of 10 ms
+    return { total: (Number(fields[11]) + Number(fields[12])) * 10, system: Number(fields[12]) * 10 };
   } catch {
-    return Number.NaN;
+    return { total: Number.NaN, system: Number.NaN };
   }
 };
-const benchCpuMs = () => {
+const benchCpu = (): CpuMs => {
   const usage = process.cpuUsage();
-  return (usage.user + usage.system) / 1000;
+  return { total: (usage.user + usage.system) / 1000, system: usage.system / 1000 };
 };
+const cpuSince = (before: CpuMs, after: CpuMs): CpuMs => ({
+  total: after.total - before.total,
+  system: after.system - before.system,
+});
+
+/** ", of which N% in the kernel", or nothing where the split is not known. */
+const kernelShare = (systemMs: number | null, totalMs: number): string =>
+  systemMs === null || totalMs <= 0
+    ? ''
+    : `, of which ${((100 * systemMs) / totalMs).toFixed(0)}% in the kernel`;
 
 /** Runs `work` for each item on `lanes` concurrent lanes; times each item and the whole. */
 const onLanes = async <T>(
@@ -728,15 +749,18 @@ const runConfig = async (config: Config, dir: string): Promise<RunResult> => {
     for (const station of stations) station.timing = newTiming();
     log(`${config.name}: ${ISSUANCES} issuances on ${LANES} workstations, ${config.servers} server(s)…`);
     const serverCpu = async () =>
-      (await Promise.all(servers.map((s) => cpuMsOf(s.pid)))).reduce((a, b) => a + b, 0);
+      (await Promise.all(servers.map((s) => cpuMsOf(s.pid)))).reduce((a, b) => ({
+        total: a.total + b.total,
+        system: a.system + b.system,
+      }));
     const serverCpuBefore = await serverCpu();
     const stopSampling = config.dialect === 'postgres' ? sampleLockWaits(prepared.store.url) : null;
-    const benchCpuBefore = benchCpuMs();
+    const benchCpuBefore = benchCpu();
     const run = await onLanes(LANES, prepared.orders.slice(warmups), (lane, order) =>
       (stations[lane] as Workstation).issue(order),
     );
-    const benchCpu = benchCpuMs() - benchCpuBefore;
-    const serverCpuMs = (await serverCpu()) - serverCpuBefore;
+    const benchUsed = cpuSince(benchCpuBefore, benchCpu());
+    const serverUsed = cpuSince(serverCpuBefore, await serverCpu());
     const lockWaits = stopSampling === null ? null : await stopSampling();
     const timing = newTiming();
     for (const s of stations) {
@@ -764,8 +788,10 @@ const runConfig = async (config: Config, dir: string): Promise<RunResult> => {
       errors: run.errors,
       firstError: run.firstError,
       completedInDatabase: completed === undefined ? null : Number(completed.n) - warmups,
-      serverCpuMs: Number.isNaN(serverCpuMs) ? null : serverCpuMs,
-      benchCpuMs: benchCpu,
+      serverCpuMs: Number.isNaN(serverUsed.total) ? null : serverUsed.total,
+      serverSystemMs: Number.isNaN(serverUsed.system) ? null : serverUsed.system,
+      benchCpuMs: benchUsed.total,
+      benchSystemMs: benchUsed.system,
       lockWaits,
     };
   } finally {
@@ -813,9 +839,9 @@ const cardWorkOnly = async (count: number): Promise<RunResult> => {
       await cards.sign(b, reserve, 'sign', RESERVE_PINS.pin2, randomBytes(200)); // KVITTERA KORT
     };
     await onLanes(LANES, Array.from({ length: LANES * Math.max(1, WARMUP) }), (lane) => one(lane));
-    const benchCpuBefore = benchCpuMs();
+    const benchCpuBefore = benchCpu();
     const run = await onLanes(LANES, Array.from({ length: count }), (lane) => one(lane));
-    const benchCpu = benchCpuMs() - benchCpuBefore;
+    const benchUsed = cpuSince(benchCpuBefore, benchCpu());
     const cardMs = run.latenciesMs.reduce((sum, ms) => sum + ms, 0);
     return {
       name: 'card work alone (no server)',
@@ -827,7 +853,9 @@ const cardWorkOnly = async (count: number): Promise<RunResult> => {
       firstError: run.firstError,
       completedInDatabase: null,
       serverCpuMs: null,
-      benchCpuMs: benchCpu,
+      serverSystemMs: null,
+      benchCpuMs: benchUsed.total,
+      benchSystemMs: benchUsed.system,
       lockWaits: null,
     };
   } finally {
@@ -1010,7 +1038,7 @@ export const run = async (): Promise<void> => {
           );
         if (r.serverCpuMs !== null && r.done > 0 && baseline.done > 0)
           process.stdout.write(
-            `${label}: server CPU ${(r.serverCpuMs / r.done).toFixed(0)} ms an issuance (PostgreSQL's own not counted) = ${ratio(r.serverCpuMs / r.done, baseline.benchCpuMs / baseline.done)} the CPU of the card work alone (${(baseline.benchCpuMs / baseline.done).toFixed(0)} ms)\n`,
+            `${label}: server CPU ${(r.serverCpuMs / r.done).toFixed(0)} ms an issuance (PostgreSQL's own not counted) = ${ratio(r.serverCpuMs / r.done, baseline.benchCpuMs / baseline.done)} the CPU of the card work alone (${(baseline.benchCpuMs / baseline.done).toFixed(0)} ms)${kernelShare(r.serverSystemMs, r.serverCpuMs)}; the card work's${kernelShare(baseline.benchSystemMs, baseline.benchCpuMs)}\n`,
           );
         if (r.lockWaits !== null && r.done > 0) {
           const kinds = [...r.lockWaits.byType]
