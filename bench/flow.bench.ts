@@ -23,7 +23,7 @@
 import 'reflect-metadata';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Agent as HttpAgent, request } from 'node:http';
 import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
@@ -56,7 +56,7 @@ import {
   registerTestStation,
 } from '../packages/server/src/test-support/test-station.js';
 import { createTestStore } from '../packages/store/src/test-support/test-stores.js';
-import { median, ratio, startProcess, stopProcess, table } from './support.js';
+import { type CpuMs, median, processCpuMs, ratio, startProcess, stopProcess, table } from './support.js';
 
 const execute = promisify(execFile);
 const BIN = new URL('../packages/server/bin/reservkort.js', import.meta.url).pathname;
@@ -643,23 +643,7 @@ const sampleLockWaits = (url: string, everyMs = 5) => {
   };
 };
 
-interface CpuMs {
-  readonly total: number;
-  /** Of which in the kernel. */
-  readonly system: number;
-}
-
-/** User + system CPU time of a process, from /proc (Linux); NaN elsewhere. */
-const cpuMsOf = async (pid: number | undefined): Promise<CpuMs> => {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime and stime, in clock ticks of 10 ms
-    return { total: (Number(fields[11]) + Number(fields[12])) * 10, system: Number(fields[12]) * 10 };
-  } catch {
-    return { total: Number.NaN, system: Number.NaN };
-  }
-};
+/** This process's CPU time so far. */
 const benchCpu = (): CpuMs => {
   const usage = process.cpuUsage();
   return { total: (usage.user + usage.system) / 1000, system: usage.system / 1000 };
@@ -748,19 +732,21 @@ const runConfig = async (config: Config, dir: string): Promise<RunResult> => {
     if (warm.errors > 0) throw new Error(`warm-up failed: ${warm.firstError}`);
     for (const station of stations) station.timing = newTiming();
     log(`${config.name}: ${ISSUANCES} issuances on ${LANES} workstations, ${config.servers} server(s)…`);
-    const serverCpu = async () =>
-      (await Promise.all(servers.map((s) => cpuMsOf(s.pid)))).reduce((a, b) => ({
-        total: a.total + b.total,
-        system: a.system + b.system,
-      }));
-    const serverCpuBefore = await serverCpu();
+    const serverCpu = () =>
+      servers
+        .map((s) => processCpuMs(s.pid))
+        .reduce((a, b) => ({
+          total: a.total + b.total,
+          system: a.system + b.system,
+        }));
+    const serverCpuBefore = serverCpu();
     const stopSampling = config.dialect === 'postgres' ? sampleLockWaits(prepared.store.url) : null;
     const benchCpuBefore = benchCpu();
     const run = await onLanes(LANES, prepared.orders.slice(warmups), (lane, order) =>
       (stations[lane] as Workstation).issue(order),
     );
     const benchUsed = cpuSince(benchCpuBefore, benchCpu());
-    const serverUsed = cpuSince(serverCpuBefore, await serverCpu());
+    const serverUsed = cpuSince(serverCpuBefore, serverCpu());
     const lockWaits = stopSampling === null ? null : await stopSampling();
     const timing = newTiming();
     for (const s of stations) {

@@ -23,7 +23,6 @@
 import 'reflect-metadata';
 import { execFile } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { Agent as HttpAgent, request } from 'node:http';
 import { createServer } from 'node:net';
@@ -67,7 +66,7 @@ import { adminOf, DirectoryCache, lookUp } from '../packages/server/src/issuance
 import { registerStation } from '../packages/server/src/station/station.service.js';
 import { stationCsr } from '../packages/server/src/station/station-key.js';
 import { createTestStore, type TestStore } from '../packages/store/src/test-support/test-stores.js';
-import { ratio, startProcess, stopProcess, table } from './support.js';
+import { processCpuMs, ratio, startProcess, stopProcess, table } from './support.js';
 
 const execute = promisify(execFile);
 const BIN = new URL('../packages/server/bin/reservkort.js', import.meta.url).pathname;
@@ -526,17 +525,6 @@ class BranchListingCounter implements KyselyPlugin {
   }
 }
 
-/** User and system CPU time of a process so far, in ms (Linux /proc; NaN elsewhere). */
-const cpuMsOf = (pid: number | undefined): number => {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    // utime and stime are fields 14 and 15 of stat, in clock ticks (100 a second on Linux).
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return Number.NaN;
-  }
-};
-
 /** The server's search path without HTTP and without recording on a flow (IssuanceService.search's first half). */
 const inProcess = async (store: TestStore, queries: readonly Query[]) => {
   const counter = new BranchListingCounter();
@@ -757,7 +745,7 @@ const overHttp = async (store: TestStore, env: NodeJS.ProcessEnv, queries: reado
   let reviewsShown = 0;
   let cpuMs = Number.NaN;
   try {
-    const cpuBefore = cpuMsOf(server.pid);
+    const cpuBefore = processCpuMs(server.pid).total;
     for (const [i, q] of queries.entries()) {
       const session = sessions.get(q.admin);
       if (session === undefined) throw new Error('no session');
@@ -789,7 +777,7 @@ const overHttp = async (store: TestStore, env: NodeJS.ProcessEnv, queries: reado
       all.push(ms);
       (answer.body.review ? hits : misses).push(ms);
     }
-    cpuMs = cpuMsOf(server.pid) - cpuBefore;
+    cpuMs = processCpuMs(server.pid).total - cpuBefore;
   } finally {
     http.close();
     await stopProcess(server);

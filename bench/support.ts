@@ -1,5 +1,6 @@
 // Shared by the benchmarks: a load generator (wrk) and child processes that report readiness.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -129,4 +130,24 @@ export const table = (rows: readonly (readonly string[])[]): string => {
         .trimEnd(),
     )
     .join('\n');
+};
+
+/** CPU time in ms, and the part of it spent in the kernel. */
+export interface CpuMs {
+  readonly total: number;
+  readonly system: number;
+}
+
+/** User + system CPU time of a process so far, from /proc (Linux); NaN elsewhere. */
+export const processCpuMs = (pid: number | undefined): CpuMs => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of stat, in clock ticks (100 a second on Linux).
+    const user = Number(fields[11]) * 10;
+    const system = Number(fields[12]) * 10;
+    return { total: user + system, system };
+  } catch {
+    return { total: Number.NaN, system: Number.NaN };
+  }
 };
