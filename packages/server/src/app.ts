@@ -1,7 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import cookie from '@fastify/cookie';
-import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { ERROR_CODES, errorResponse } from '@reservkort/domain';
@@ -21,6 +20,7 @@ import {
 } from './http/operations-access.js';
 import { DEFAULT_RATE_LIMIT, type RateLimitSettings, registerRateLimit } from './http/rate-limit.js';
 import { RequestLog } from './http/request-log.js';
+import { registerSecurityHeaders } from './http/security-headers.js';
 import { adminRoutes } from './routes/admin.routes.js';
 import { auditRoutes } from './routes/audit.routes.js';
 import { authRoutes } from './routes/auth.routes.js';
@@ -162,13 +162,7 @@ export const buildApp = async (ctx: ServerContext, options: AppOptions = {}): Pr
     required: ['code', 'message'],
   });
   await app.register(cookie);
-  await app.register(helmet, {
-    contentSecurityPolicy: false,
-    // HSTS means nothing over plain HTTP: it is sent only when the server is reached over https.
-    strictTransportSecurity: options.hstsMaxAgeSeconds
-      ? { maxAge: options.hstsMaxAgeSeconds, includeSubDomains: true }
-      : false,
-  });
+  registerSecurityHeaders(app, { hstsMaxAgeSeconds: options.hstsMaxAgeSeconds });
   await app.register(swagger, {
     openapi: {
       info: { title: 'Reservkort API', version: '0.1.0', description: 'Issuance of LoA3 reserve cards' },
