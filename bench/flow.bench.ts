@@ -596,6 +596,12 @@ interface RunResult {
   readonly benchSystemMs: number;
   /** PostgreSQL only: the servers' time spent waiting on locks during the timed run, by lock type. */
   readonly lockWaits: LockWaits | null;
+  /**
+   * Server CPU of one bare request (GET /health: parsing, routing, hooks, one indexed read, the
+   * reply) after the timed run, as many as the run made on the same lanes: the floor that the
+   * number of requests alone puts under an issuance.
+   */
+  readonly bareRequestCpuMs: number | null;
 }
 
 interface LockWaits {
@@ -692,6 +698,26 @@ const onLanes = async <T>(
   };
 };
 
+/** Server CPU per bare request: `count` GET /health spread over the lanes, round-robin over the servers. */
+const bareRequestCpu = async (
+  clients: readonly Http[],
+  count: number,
+  serverCpu: () => CpuMs,
+): Promise<number | null> => {
+  if (count === 0) return null;
+  const before = serverCpu();
+  const probes = await onLanes(
+    LANES,
+    Array.from({ length: count }, (_, i) => i),
+    async (lane) => {
+      const answer = await (clients[lane % clients.length] as Http).send('GET', '/health', undefined, {});
+      if (answer.status !== 200) throw new Error(`GET /health answered ${answer.status}`);
+    },
+  );
+  const used = cpuSince(before, serverCpu());
+  return probes.errors > 0 || Number.isNaN(used.total) ? null : used.total / count;
+};
+
 const runConfig = async (config: Config, dir: string): Promise<RunResult> => {
   const warmups = LANES * Math.max(1, WARMUP);
   log(`${config.name}: database, CA, ${ISSUANCES + warmups} persons, orders and reserve cards…`);
@@ -760,6 +786,7 @@ const runConfig = async (config: Config, dir: string): Promise<RunResult> => {
         timing.byKind.set(kind, sum);
       }
     }
+    const bareRequestCpuMs = await bareRequestCpu(clients, timing.requests, serverCpu);
     const completed = await prepared.store.db
       .selectFrom('orders')
       .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -779,6 +806,7 @@ const runConfig = async (config: Config, dir: string): Promise<RunResult> => {
       benchCpuMs: benchUsed.total,
       benchSystemMs: benchUsed.system,
       lockWaits,
+      bareRequestCpuMs,
     };
   } finally {
     for (const client of clients) client.close();
@@ -843,6 +871,7 @@ const cardWorkOnly = async (count: number): Promise<RunResult> => {
       benchCpuMs: benchUsed.total,
       benchSystemMs: benchUsed.system,
       lockWaits: null,
+      bareRequestCpuMs: null,
     };
   } finally {
     await cards.close();
@@ -1026,6 +1055,12 @@ export const run = async (): Promise<void> => {
           process.stdout.write(
             `${label}: server CPU ${(r.serverCpuMs / r.done).toFixed(0)} ms an issuance (PostgreSQL's own not counted) = ${ratio(r.serverCpuMs / r.done, baseline.benchCpuMs / baseline.done)} the CPU of the card work alone (${(baseline.benchCpuMs / baseline.done).toFixed(0)} ms)${kernelShare(r.serverSystemMs, r.serverCpuMs)}; the card work's${kernelShare(baseline.benchSystemMs, baseline.benchCpuMs)}\n`,
           );
+        if (r.bareRequestCpuMs !== null && r.done > 0 && baseline.done > 0) {
+          const floor = (r.bareRequestCpuMs * r.timing.requests) / r.done;
+          process.stdout.write(
+            `${label}: a bare request (GET /health: routing, hooks, one indexed read) costs ${r.bareRequestCpuMs.toFixed(2)} ms of server CPU; an issuance's ${(r.timing.requests / r.done).toFixed(0)} requests at that cost alone come to ${floor.toFixed(0)} ms = ${ratio(floor, baseline.benchCpuMs / baseline.done)} the card work\n`,
+          );
+        }
         if (r.lockWaits !== null && r.done > 0) {
           const kinds = [...r.lockWaits.byType]
             .sort((a, b) => b[1] - a[1])

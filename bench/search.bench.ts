@@ -19,7 +19,8 @@
 // branches do not change. The server's CPU time over the HTTP phase is read from /proc.
 // Knobs: BENCH_PERSONS (1,000,000), BENCH_BRANCHES (20,000), BENCH_ADMINS (5,000), BENCH_QUERIES
 // (in-process and raw, 20,000), BENCH_HTTP_QUERIES (5,000), BENCH_ROUNDS (passes in-process and
-// raw, the median p99 reported; 3), BENCH_STORES (sqlite,postgres).
+// raw, the median p99 reported; 3), BENCH_STORES (sqlite,postgres), BENCH_SERVER_NODE_ARGS (node flags
+// for the server).
 import 'reflect-metadata';
 import { execFile } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
@@ -86,6 +87,8 @@ const GOAL_HTTP_P99_MS: Record<Dialect, number> = { sqlite: 5, postgres: 8 };
 const WARM_UP = 500;
 /** Where the server under HTTP load writes a CPU profile (node --cpu-prof), when set. */
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
+/** Node flags for the server, as in the flow benchmark: e.g. --trace-gc-nvp. */
+const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 /** Searches on one flow before the admin starts a new one (each search adds a timeline entry). */
 const SEARCHES_PER_FLOW = 20;
 const HSA_PREFIX = 'SE2321000016-';
@@ -729,6 +732,7 @@ const overHttp = async (store: TestStore, env: NodeJS.ProcessEnv, queries: reado
     process.execPath,
     [
       ...(PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', join(PROFILE_DIR, store.dialect)] : []),
+      ...SERVER_NODE_ARGS,
       BIN,
       'serve',
       '--port',
