@@ -70,7 +70,9 @@ class TransactionalDdlSqliteAdapter extends SqliteAdapter {
  * SQLite marks a statement that joins tables, or takes its LIMIT as a parameter, to be prepared
  * again whenever a bare parameter is bound, so such a statement was parsed and planned at every
  * run (and better-sqlite3 compiled a new row constructor for it), several times the cost of
- * running it. SQLite plans `+?` as it plans `?`, indexes included, and prepares it once.
+ * running it. SQLite plans `+?` as it plans `?`, indexes included, and prepares it once. (A LIKE
+ * on an indexed column would lose its index, since SQLite needs the pattern when planning; no
+ * query of ours has one.)
  */
 export class PlannedOnceSqliteQueryCompiler extends SqliteQueryCompiler {
   protected override getCurrentParameterPlaceholder(): string {
