@@ -58,7 +58,16 @@ import {
   registerTestStation,
 } from '../packages/server/src/test-support/test-station.js';
 import { createTestStore } from '../packages/store/src/test-support/test-stores.js';
-import { type CpuMs, median, processCpuMs, ratio, startProcess, stopProcess, table } from './support.js';
+import {
+  type CpuMs,
+  median,
+  processCpuMs,
+  ratio,
+  serverNodeArgs,
+  startProcess,
+  stopProcess,
+  table,
+} from './support.js';
 
 const execute = promisify(execFile);
 const BIN = new URL('../packages/server/bin/reservkort.js', import.meta.url).pathname;
@@ -73,7 +82,7 @@ const WARMUP = Number(process.env.BENCH_WARMUP ?? 10);
 /** Rounds of the card work and every configuration, one after the other; the goals take their median. */
 const ROUNDS = Math.max(1, Number(process.env.BENCH_FLOW_ROUNDS ?? 3));
 /** Extra node flags for the server processes, e.g. `--cpu-prof --cpu-prof-dir=./prof`. */
-const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+const SERVER_NODE_ARGS = serverNodeArgs();
 const RESERVE_PINS = { pin1: '1111', pin2: '2222', puk: '87654321' } as const;
 const ADMIN1 = 'SE2321000016-adm1' as HsaId;
 const ADMIN1_CARD = '9752278900000000001' as CardNumber;
@@ -908,6 +917,12 @@ interface Round {
  * this machine's speed drifts by a fifth or more between minutes, which one run of each would read as
  * a difference between configurations.
  */
+/** How a median of rounds' ratios was reached: ", median of 3 rounds; rounds 1.2×, …", or nothing for one round. */
+const spreadOf = (each: readonly number[]): string =>
+  each.length > 1
+    ? `, median of ${each.length} rounds; rounds ${each.map((r) => `${r.toFixed(2)}×`).join(', ')}`
+    : '';
+
 const goals = (rounds: readonly Round[]): string[] => {
   const cpuOf = (round: Round, key: string) =>
     serverCpuPerIssuance(round.results.find((r) => r.name === CONFIGS.find((c) => c.key === key)?.name));
@@ -923,11 +938,7 @@ const goals = (rounds: readonly Round[]): string[] => {
   const verdict = (goal: string, each: readonly number[], limit: number, sides: string) => {
     if (each.length === 0) return `goal: ${goal}: not measured`;
     const middle = median(each);
-    const spread =
-      each.length > 1
-        ? `, median of ${each.length} rounds; rounds ${each.map((r) => `${r.toFixed(2)}×`).join(', ')}`
-        : '';
-    return `goal: ${goal}: ${middle <= limit ? 'met' : 'missed'} (${sides} ${middle.toFixed(2)}×${spread})`;
+    return `goal: ${goal}: ${middle <= limit ? 'met' : 'missed'} (${sides} ${middle.toFixed(2)}×${spreadOf(each)})`;
   };
   const lines: string[] = [];
   for (const key of ['sqlite', 'postgres'])
@@ -958,7 +969,7 @@ const goals = (rounds: readonly Round[]): string[] => {
   );
   if (wide.length > 0)
     lines.push(
-      `beside it: two servers with ${2 * LANES} workstations (each server as busy as the one with ${LANES}) ÷ one server: ${median(wide).toFixed(2)}×${wide.length > 1 ? `, median of ${wide.length} rounds; rounds ${wide.map((r) => `${r.toFixed(2)}×`).join(', ')}` : ''}`,
+      `beside it: two servers with ${2 * LANES} workstations (each server as busy as the one with ${LANES}) ÷ one server: ${median(wide).toFixed(2)}×${spreadOf(wide)}`,
     );
   return lines;
 };

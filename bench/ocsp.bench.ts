@@ -27,6 +27,7 @@ import {
   medianBy,
   ratio,
   requireTool,
+  serverNodeArgs,
   startProcess,
   stopProcess,
   table,
@@ -44,7 +45,7 @@ const CONNECTIONS = 16;
 const ROUNDS = Math.max(1, Number(process.env.BENCH_OCSP_ROUNDS ?? 5));
 const ROUND_SECONDS = Number(process.env.BENCH_OCSP_ROUND_SECONDS ?? 4);
 /** Extra node flags for our responder's process, e.g. `--cpu-prof --cpu-prof-dir=./prof`. */
-const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+const SERVER_NODE_ARGS = serverNodeArgs();
 /** Certificates a second (CSR checked, signed, stored, audited) the CA should manage on SQLite. */
 const ISSUANCE_GOAL = 500;
 const crypto = webcrypto as unknown as Crypto;

@@ -67,7 +67,7 @@ import { adminOf, DirectoryCache, lookUp } from '../packages/server/src/issuance
 import { registerStation } from '../packages/server/src/station/station.service.js';
 import { stationCsr } from '../packages/server/src/station/station-key.js';
 import { createTestStore, type TestStore } from '../packages/store/src/test-support/test-stores.js';
-import { processCpuMs, ratio, startProcess, stopProcess, table } from './support.js';
+import { processCpuMs, ratio, serverNodeArgs, startProcess, stopProcess, table } from './support.js';
 
 const execute = promisify(execFile);
 const BIN = new URL('../packages/server/bin/reservkort.js', import.meta.url).pathname;
@@ -88,7 +88,7 @@ const WARM_UP = 500;
 /** Where the server under HTTP load writes a CPU profile (node --cpu-prof), when set. */
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
 /** Node flags for the server, as in the flow benchmark: e.g. --trace-gc-nvp. */
-const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+const SERVER_NODE_ARGS = serverNodeArgs();
 /** Searches on one flow before the admin starts a new one (each search adds a timeline entry). */
 const SEARCHES_PER_FLOW = 20;
 const HSA_PREFIX = 'SE2321000016-';

@@ -151,3 +151,7 @@ export const processCpuMs = (pid: number | undefined): CpuMs => {
     return { total: Number.NaN, system: Number.NaN };
   }
 };
+
+/** Node flags for the servers a bench starts (BENCH_SERVER_NODE_ARGS, space-separated): e.g. --cpu-prof. */
+export const serverNodeArgs = (): string[] =>
+  (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
