@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from './database.js';
 import { preparedQuery } from './prepared-query.js';
@@ -41,6 +41,24 @@ describe.each(DIALECTS)('a prepared query on %s', (dialect) => {
         expect(inTransaction).toEqual(built);
       }
     }
+  });
+
+  it('takes raw SQL too, each argument a parameter of it', async () => {
+    const named = preparedQuery(
+      (_db: Kysely<Database>, id: string, suffix: string) =>
+        sql<{
+          id: string;
+          label: string;
+        }>`select id, name || ${suffix} as label from branches where id = ${id}`,
+    );
+    const { id, name } = await store.db
+      .selectFrom('branches')
+      .select(['id', 'name'])
+      .orderBy('id')
+      .executeTakeFirstOrThrow();
+    expect((await named(store.db, id, ' (a)')).rows).toEqual([{ id, label: `${name} (a)` }]);
+    expect((await named(store.db, id, ' (b)')).rows).toEqual([{ id, label: `${name} (b)` }]);
+    expect((await named(store.db, 'no such branch', '')).rows).toEqual([]);
   });
 
   it('refuses a query whose shape depends on an argument', async () => {

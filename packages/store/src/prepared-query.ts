@@ -1,8 +1,13 @@
-import type { Compilable, CompiledQuery, DialectAdapter, Kysely, QueryResult } from 'kysely';
+import type { CompiledQuery, DialectAdapter, Kysely, QueryExecutorProvider, QueryResult } from 'kysely';
 
 /** Stands for the query's `index`-th argument while its shape is compiled. */
 class Slot {
   constructor(readonly index: number) {}
+}
+
+/** A query builder (compiled on its own) or raw SQL (`sql\`…\``, compiled against the database). */
+interface Preparable<R> {
+  compile(provider: QueryExecutorProvider): CompiledQuery<R>;
 }
 
 interface Shape {
@@ -16,9 +21,10 @@ interface Shape {
  * instead of at every call: Kysely builds the tree and compiles it to SQL each time, which costs
  * more than SQLite takes to run most of these queries. `build` receives placeholders for the
  * arguments and must use each only as a value (a parameter of the SQL), never to decide the shape.
+ * It may return raw SQL as well as a query builder.
  */
 export const preparedQuery = <Db, A extends readonly unknown[], R>(
-  build: (db: Kysely<Db>, ...args: A) => Compilable<R>,
+  build: (db: Kysely<Db>, ...args: A) => Preparable<R>,
 ): ((db: Kysely<Db>, ...args: A) => Promise<QueryResult<R>>) => {
   const shapes = new WeakMap<DialectAdapter, Shape>();
   const shapeFor = (db: Kysely<Db>, arity: number): Shape => {
@@ -26,7 +32,7 @@ export const preparedQuery = <Db, A extends readonly unknown[], R>(
     const known = shapes.get(adapter);
     if (known !== undefined) return known;
     const slots = Array.from({ length: arity }, (_, i) => new Slot(i)) as unknown as A;
-    const compiled = build(db, ...slots).compile();
+    const compiled = build(db, ...slots).compile(db);
     const parameters = compiled.parameters.map((p) => (p instanceof Slot ? { slot: p.index } : { value: p }));
     const used = new Set(parameters.flatMap((p) => ('slot' in p ? [p.slot] : [])));
     // An argument the SQL does not carry was used to shape the query: compiling once would be wrong.

@@ -3,6 +3,7 @@ import type { Instant } from '@reservkort/domain';
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { Database } from '../database.js';
 import { dialectOf } from '../dialect.js';
+import { preparedQuery } from '../prepared-query.js';
 import type { AuditLogTable } from './audit.table.js';
 import { canonicalJson } from './canonical-json.js';
 
@@ -105,6 +106,28 @@ const toEntry = (row: Selectable<AuditLogTable>): AuditEntry => ({
  */
 const headsOfTransactions = new WeakMap<object, { readonly seq: number; readonly hash: string }>();
 
+// An append is part of nearly every request: its statements are built and compiled once.
+const chainHead = preparedQuery((db: Kysely<Database>) =>
+  db.selectFrom('audit_log').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1),
+);
+
+const insertEntry = preparedQuery(
+  (
+    db: Kysely<Database>,
+    seq: number,
+    at: Instant,
+    actor: string,
+    action: string,
+    subject: string,
+    details: string,
+    prevHash: string,
+    hash: string,
+  ) =>
+    db
+      .insertInto('audit_log')
+      .values({ seq, at, actor, action, subject, details, prev_hash: prevHash, hash }),
+);
+
 /**
  * Appends an entry to the hash chain and returns it as stored. Appenders are serialised (an
  * advisory lock on PostgreSQL, the write lock taken at BEGIN on SQLite) so that each reads the true
@@ -121,12 +144,7 @@ export async function appendAudit(db: Db, entry: NewAuditEntry): Promise<AuditEn
       return stored;
     }
     if (head === undefined) {
-      head = await trx
-        .selectFrom('audit_log')
-        .select(['seq', 'hash'])
-        .orderBy('seq', 'desc')
-        .limit(1)
-        .executeTakeFirst();
+      head = (await chainHead(trx)).rows[0];
     }
     const unhashed = {
       seq: (head?.seq ?? 0) + 1,
@@ -138,15 +156,44 @@ export async function appendAudit(db: Db, entry: NewAuditEntry): Promise<AuditEn
     };
     const prevHash = head?.hash ?? GENESIS_HASH;
     const stored: AuditEntry = { ...unhashed, prevHash, hash: auditHash(prevHash, unhashed) };
-    await trx
-      .insertInto('audit_log')
-      .values({ ...unhashed, details, prev_hash: prevHash, hash: stored.hash })
-      .execute();
+    await insertEntry(
+      trx,
+      unhashed.seq,
+      entry.at,
+      entry.actor,
+      entry.action,
+      entry.subject,
+      details,
+      prevHash,
+      stored.hash,
+    );
     headsOfTransactions.set(trx, { seq: stored.seq, hash: stored.hash });
     return stored;
   };
   return db.isTransaction ? append(db) : db.transaction().execute(append);
 }
+
+const appendLocked = preparedQuery(
+  (
+    _db: Kysely<Database>,
+    at: Instant,
+    actor: string,
+    action: string,
+    subject: string,
+    details: string,
+    before: string,
+    rest: string,
+  ) => sql<{ seq: number; prev_hash: string; hash: string }>`
+    insert into audit_log (seq, at, actor, action, subject, details, prev_hash, hash)
+    select n.seq, ${at}::bigint, ${actor}::text, ${action}::text, ${subject}::text,
+      ${details}::text, n.prev_hash,
+      encode(sha256(convert_to(n.prev_hash || ${before}::text || '"seq":' || n.seq::text || ${rest}::text, 'UTF8')), 'hex')
+    from (
+      select coalesce(h.head_seq, 0) + 1 as seq, coalesce(h.head_hash, ${GENESIS_HASH}::text) as prev_hash
+      from (select 1) as one left join audit_head_locked() as h on true
+    ) as n
+    returning seq, prev_hash, hash`,
+);
 
 /**
  * The first append of a transaction on PostgreSQL, in one round trip: the appenders' lock and the
@@ -167,16 +214,16 @@ async function appendUnderLock(
   if (!text.endsWith(after)) throw new Error('The canonical form of an audit entry is not as expected');
   const before = text.slice(0, -after.length);
   const rest = after.slice('"seq":0'.length);
-  const { rows } = await sql<{ seq: number; prev_hash: string; hash: string }>`
-    insert into audit_log (seq, at, actor, action, subject, details, prev_hash, hash)
-    select n.seq, ${entry.at}::bigint, ${entry.actor}::text, ${entry.action}::text, ${entry.subject}::text,
-      ${details}::text, n.prev_hash,
-      encode(sha256(convert_to(n.prev_hash || ${before}::text || '"seq":' || n.seq::text || ${rest}::text, 'UTF8')), 'hex')
-    from (
-      select coalesce(h.head_seq, 0) + 1 as seq, coalesce(h.head_hash, ${GENESIS_HASH}::text) as prev_hash
-      from (select 1) as one left join audit_head_locked() as h on true
-    ) as n
-    returning seq, prev_hash, hash`.execute(trx);
+  const { rows } = await appendLocked(
+    trx,
+    entry.at,
+    entry.actor,
+    entry.action,
+    entry.subject,
+    details,
+    before,
+    rest,
+  );
   const row = rows[0];
   if (row === undefined) throw new Error('The audit entry was not stored');
   const stored: AuditEntry = {
