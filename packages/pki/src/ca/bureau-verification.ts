@@ -1,24 +1,18 @@
 // The checks a relying party inside the server makes on the card bureau's certificates: the one on
 // a reserve card (it proves the card is a genuine card with that number) and a card station's.
+// The X.509 library's dependency injection needs the Reflect metadata polyfill loaded first.
 import 'reflect-metadata';
-import {
-  createPublicKey,
-  type KeyObject,
-  X509Certificate as NativeCertificate,
-  webcrypto,
-} from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import {
-  type Certificate,
-  ExtendedKeyUsage,
-  type Extension,
-  id_ce_extKeyUsage,
-  id_ce_keyUsage,
-  KeyUsage,
-} from '@peculiar/asn1-x509';
-import { KeyUsageFlags, X509Certificate } from '@peculiar/x509';
+import { type KeyObject, X509Certificate as NativeCertificate } from 'node:crypto';
+import { id_ce_keyUsage } from '@peculiar/asn1-x509';
+import { KeyUsageFlags, type X509Certificate } from '@peculiar/x509';
 import { type CardNumber, parseCardNumber, STATION_ID_PATTERN } from '@reservkort/domain';
-import { fromBER, PrintableString } from 'asn1js';
+import { derOid } from '../encoding/der-encoding.js';
+import {
+  bitStringFlags,
+  certificateExtensions,
+  type DerExtension,
+  readElement,
+} from '../encoding/der-reading.js';
 import { OID } from '../oids.js';
 import { BUREAU_CA, type CertificateAuthority } from './certificate-authority.js';
 
@@ -39,9 +33,7 @@ export type BureauCheck<T> =
 
 export interface BureauCardIdentity {
   readonly cardNumber: CardNumber;
-  /** The card authentication key: ECDSA P-256, verifies raw r‖s SHA-256 signatures (WebCrypto's form). */
-  readonly publicKey: CryptoKey;
-  /** The same key for node:crypto's one-shot verify (raw r‖s as `dsaEncoding: 'ieee-p1363'`). */
+  /** The card authentication key (ECDSA P-256) for node:crypto's verify; raw r‖s is `dsaEncoding: 'ieee-p1363'`. */
   readonly key: KeyObject;
   /** SubjectPublicKeyInfo DER of that key. */
   readonly spki: Uint8Array;
@@ -51,37 +43,28 @@ export interface BureauCardIdentity {
 export interface StationIdentity {
   readonly stationId: string;
   readonly branchId: string;
-  readonly publicKey: CryptoKey;
   readonly key: KeyObject;
   readonly spki: Uint8Array;
   readonly serial: string;
   readonly notAfter: number;
 }
 
-const crypto = webcrypto as unknown as Crypto;
 const refuse = (reason: BureauRefusal): { ok: false; reason: BureauRefusal } => ({ ok: false, reason });
-
-interface Checked {
-  readonly certificate: X509Certificate;
-  readonly facts: Facts;
-  readonly publicKey: CryptoKey;
-  /** The same key for node:crypto's one-shot verify. */
-  readonly key: KeyObject;
-  readonly spki: Uint8Array;
-}
 
 /**
  * What a certificate's bytes say, whatever the time and the database: issued by the bureau CA
  * (name and signature), its validity dates and serial, and whether its key and key usages fit.
  */
 interface Facts {
-  readonly certificate: X509Certificate;
+  /** Lower-case hex, as the CA stores serials (its serials never start with a zero octet). */
+  readonly serial: string;
   readonly issuer: boolean;
   readonly signed: boolean;
   readonly notBefore: number;
   readonly notAfter: number;
   readonly profile: boolean;
-  readonly keys: { readonly publicKey: CryptoKey; readonly key: KeyObject } | null;
+  /** The key, when it is ECDSA P-256; null for any other. */
+  readonly key: KeyObject | null;
   /** The subject's and extensions' values the two checks read: parsed once, not at every call. */
   readonly spki: Uint8Array;
   readonly serialNumbers: readonly string[];
@@ -98,112 +81,112 @@ interface Facts {
 const factsCache = new WeakMap<X509Certificate, Map<string, Facts>>();
 const FACTS_MAX = 2000;
 
-/** The values of one subject attribute. */
-const attribute = (certificate: X509Certificate, oid: string): string[] =>
-  certificate.subjectName.getField(oid).map(String);
+/** The bureau CA's certificate as Node reads it, per bureau certificate: parsed once, not at every check. */
+const bureauCertificates = new WeakMap<X509Certificate, NativeCertificate>();
 
-/** The bureau CA's key for node:crypto, per bureau certificate: exported once, not at every check. */
-const bureauKeys = new WeakMap<X509Certificate, KeyObject>();
-
-const bureauKey = (bureau: X509Certificate): KeyObject => {
-  let key = bureauKeys.get(bureau);
-  if (key === undefined) {
-    key = createPublicKey({ key: Buffer.from(bureau.publicKey.rawData), format: 'der', type: 'spki' });
-    bureauKeys.set(bureau, key);
+const nativeBureau = (bureau: X509Certificate): NativeCertificate => {
+  let native = bureauCertificates.get(bureau);
+  if (native === undefined) {
+    native = new NativeCertificate(new Uint8Array(bureau.rawData));
+    bureauCertificates.set(bureau, native);
   }
-  return key;
+  return native;
+};
+
+/** The values of one subject attribute, as Node names it (its short name: CN, OU, serialNumber). */
+const attribute = (
+  subject: Readonly<Record<string, string | string[] | undefined>>,
+  name: string,
+): string[] => {
+  const value = subject[name];
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
+};
+
+const OID_BYTES = {
+  keyUsage: derOid(id_ce_keyUsage).subarray(2),
+  cardNumber: derOid(OID.cardNumber).subarray(2),
+};
+
+/** The value of the certificate's first extension with this OID, parsed by `parse`; null when it has none or the value does not parse. */
+const extensionValue = <T>(
+  extensions: readonly DerExtension[],
+  oid: Uint8Array,
+  parse: (value: Uint8Array) => T,
+): T | null => {
+  const extension = extensions.find((e) => Buffer.from(e.oid).equals(oid));
+  if (extension === undefined) return null;
+  try {
+    return parse(extension.value);
+  } catch {
+    return null;
+  }
+};
+
+const PRINTABLE_STRING = 0x13;
+
+/** The card number extension's value: a PrintableString ('' for any other string type). */
+const cardNumberOf = (value: Uint8Array): string => {
+  const element = readElement(value, 0);
+  if (element.end !== value.length) throw new Error('trailing bytes');
+  return element.tag === PRINTABLE_STRING
+    ? Buffer.from(value.subarray(element.start, element.end)).toString('latin1')
+    : '';
 };
 
 /**
- * The value of the certificate's first extension with this OID, parsed by `parse`; null when it
- * has none or the value does not parse. Read straight from the parsed certificate: the X.509
- * library's extension list re-encodes and re-parses every extension, which costs more than the rest
- * of the check together.
+ * Read with Node's certificate parser (OpenSSL's), and two extensions from the DER: a reserve
+ * card's certificate is seen once, at its handover, and the X.509 library's parse, in code that
+ * runs too seldom to be optimised, cost more than the rest of the handover together.
  */
-const extensionValue = <T>(
-  extensions: readonly Extension[],
-  oid: string,
-  parse: (value: ArrayBuffer) => T,
-): T | null => {
-  const extension = extensions.find((e) => e.extnID === oid);
-  if (extension === undefined) return null;
+const readFacts = (bureau: X509Certificate, der: Uint8Array): Facts | null => {
+  let certificate: NativeCertificate;
+  let extensions: DerExtension[];
   try {
-    return parse(extension.extnValue.buffer);
+    certificate = new NativeCertificate(der);
+    extensions = certificateExtensions(der);
   } catch {
     return null;
   }
-};
-
-const cardNumberOf = (value: ArrayBuffer): string => {
-  const { result } = fromBER(value);
-  return result instanceof PrintableString ? result.valueBlock.value : '';
-};
-
-const readFacts = async (bureau: X509Certificate, der: Uint8Array): Promise<Facts | null> => {
-  let certificate: X509Certificate;
-  try {
-    certificate = new X509Certificate(new Uint8Array(der));
-  } catch {
-    return null;
-  }
-  const issuer = certificate.issuer === bureau.subject;
+  const issuerCertificate = nativeBureau(bureau);
+  const issuer = certificate.issuer === issuerCertificate.subject;
   let signed = false;
   if (issuer) {
     try {
-      signed = new NativeCertificate(der).verify(bureauKey(bureau));
+      signed = certificate.verify(issuerCertificate.publicKey);
     } catch {
       signed = false;
     }
   }
-  // The library keeps the parsed structure protected; its public extension list is the slow path.
-  const extensions = (certificate as unknown as { asn: Certificate }).asn.tbsCertificate.extensions ?? [];
-  const keyUsage = extensionValue(extensions, id_ce_keyUsage, (v) =>
-    AsnConvert.parse(v, KeyUsage).toNumber(),
-  );
-  const eku = extensionValue(extensions, id_ce_extKeyUsage, (v) =>
-    AsnConvert.parse(v, ExtendedKeyUsage).map(String),
-  );
-  const profile = keyUsage === KeyUsageFlags.digitalSignature && eku?.includes(OID.clientAuth) === true;
-  let keys: Facts['keys'] = null;
-  try {
-    const publicKey = await crypto.subtle.importKey(
-      'spki',
-      certificate.publicKey.rawData,
-      { name: 'ECDSA', namedCurve: 'P-256' },
-      true,
-      ['verify'],
-    );
-    const key = createPublicKey({
-      key: Buffer.from(certificate.publicKey.rawData),
-      format: 'der',
-      type: 'spki',
-    });
-    keys = { publicKey, key };
-  } catch {
-    keys = null;
-  }
+  const keyUsage = extensionValue(extensions, OID_BYTES.keyUsage, bitStringFlags);
+  // Node lists the extended key usages as `keyUsage`; undefined when the extension is absent.
+  const eku = certificate.keyUsage ?? [];
+  const profile = keyUsage === KeyUsageFlags.digitalSignature && eku.includes(OID.clientAuth);
+  const publicKey = certificate.publicKey;
+  const p256 =
+    publicKey.asymmetricKeyType === 'ec' && publicKey.asymmetricKeyDetails?.namedCurve === 'prime256v1';
+  const subject = certificate.toLegacyObject().subject as unknown as Record<string, string | string[]>;
   return {
-    certificate,
+    serial: certificate.serialNumber.toLowerCase(),
     issuer,
     signed,
-    notBefore: certificate.notBefore.getTime(),
-    notAfter: certificate.notAfter.getTime(),
+    notBefore: certificate.validFromDate.getTime(),
+    notAfter: certificate.validToDate.getTime(),
     profile,
-    keys,
-    spki: new Uint8Array(certificate.publicKey.rawData),
-    serialNumbers: attribute(certificate, OID.serialNumber),
-    commonNames: attribute(certificate, OID.commonName),
-    units: attribute(certificate, OID.organisationalUnit),
-    cardNumberExtension: extensionValue(extensions, OID.cardNumber, cardNumberOf),
+    key: p256 ? publicKey : null,
+    spki: new Uint8Array(publicKey.export({ type: 'spki', format: 'der' })),
+    serialNumbers: attribute(subject, 'serialNumber'),
+    commonNames: attribute(subject, 'CN'),
+    units: attribute(subject, 'OU'),
+    cardNumberExtension: extensionValue(extensions, OID_BYTES.cardNumber, cardNumberOf),
   };
 };
 
-const factsOf = async (bureau: X509Certificate, der: Uint8Array): Promise<Facts | null> => {
+const factsOf = (bureau: X509Certificate, der: Uint8Array): Facts | null => {
   const cacheKey = Buffer.from(der).toString('base64');
   let cache = factsCache.get(bureau);
   const known = cache?.get(cacheKey);
   if (known !== undefined) return known;
-  const facts = await readFacts(bureau, der);
+  const facts = readFacts(bureau, der);
   if (facts === null) return null;
   if (cache === undefined) {
     cache = new Map();
@@ -229,16 +212,15 @@ const checkIssued = async (
   der: Uint8Array,
   now: number,
   profile: 'card-bureau' | 'station',
-): Promise<BureauCheck<Checked>> => {
+): Promise<BureauCheck<Facts & { readonly key: KeyObject }>> => {
   const bureau = await ca.bureau();
-  const facts = await factsOf(bureau.certificate, der);
+  const facts = factsOf(bureau.certificate, der);
   if (facts === null) return refuse('not-a-certificate');
   if (!facts.issuer) return refuse('wrong-issuer');
   if (!facts.signed) return refuse('signature');
   if (facts.notBefore > now) return refuse('not-yet-valid');
   if (facts.notAfter <= now || bureau.certificate.notAfter.getTime() <= now) return refuse('expired');
-  const { certificate } = facts;
-  const stored = await ca.storedCertificate(certificate.serialNumber);
+  const stored = await ca.storedCertificate(facts.serial);
   if (
     stored === null ||
     stored.caId !== BUREAU_CA ||
@@ -248,17 +230,9 @@ const checkIssued = async (
   }
   if (stored.revocation !== null) return refuse('revoked');
   if (stored.profile !== profile) return refuse('profile');
-  if (!facts.profile || facts.keys === null) return refuse('profile');
-  return {
-    ok: true,
-    value: {
-      certificate,
-      facts,
-      publicKey: facts.keys.publicKey,
-      key: facts.keys.key,
-      spki: facts.spki,
-    },
-  };
+  const { key } = facts;
+  if (!facts.profile || key === null) return refuse('profile');
+  return { ok: true, value: { ...facts, key } };
 };
 
 /**
@@ -273,20 +247,14 @@ export const verifyBureauCertificate = async (
 ): Promise<BureauCheck<BureauCardIdentity>> => {
   const checked = await checkIssued(ca, der, now, 'card-bureau');
   if (!checked.ok) return checked;
-  const { certificate, facts } = checked.value;
+  const facts = checked.value;
   const serials = facts.serialNumbers;
   const parsed = parseCardNumber(serials[0] ?? '');
   if (serials.length !== 1 || !parsed.ok || facts.cardNumberExtension !== parsed.value)
     return refuse('profile');
   return {
     ok: true,
-    value: {
-      cardNumber: parsed.value,
-      publicKey: checked.value.publicKey,
-      key: checked.value.key,
-      spki: checked.value.spki,
-      serial: certificate.serialNumber,
-    },
+    value: { cardNumber: parsed.value, key: facts.key, spki: facts.spki, serial: facts.serial },
   };
 };
 
@@ -301,7 +269,7 @@ export const verifyStationCertificate = async (
 ): Promise<BureauCheck<StationIdentity>> => {
   const checked = await checkIssued(ca, der, now, 'station');
   if (!checked.ok) return checked;
-  const { certificate, facts } = checked.value;
+  const facts = checked.value;
   const names = facts.commonNames;
   const units = facts.units;
   const stationId = names[0] ?? '';
@@ -314,11 +282,10 @@ export const verifyStationCertificate = async (
     value: {
       stationId,
       branchId,
-      publicKey: checked.value.publicKey,
-      key: checked.value.key,
-      spki: checked.value.spki,
-      serial: certificate.serialNumber,
-      notAfter: certificate.notAfter.getTime(),
+      key: facts.key,
+      spki: facts.spki,
+      serial: facts.serial,
+      notAfter: facts.notAfter,
     },
   };
 };

@@ -1,0 +1,127 @@
+/**
+ * Reads the few DER elements a relying party needs from a certificate it sees once (a reserve
+ * card's bureau certificate at its handover): the tag and where each element's contents lie, no
+ * more. Parsing a whole certificate with the ASN.1 schema costs milliseconds in code that runs too
+ * rarely to be optimised, where the checks that need it read two extensions; Node's own
+ * certificate parser does the rest. Definite lengths and one-octet tags only: anything else is
+ * not DER a CA of ours writes, and is refused.
+ */
+
+export class DerError extends Error {
+  constructor(message: string) {
+    super(`Not DER: ${message}`);
+    this.name = 'DerError';
+  }
+}
+
+/** One element: its tag octet at `offset`, and its contents at `start` up to (not including) `end`. */
+export interface DerElement {
+  readonly tag: number;
+  readonly offset: number;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** The element that begins at `offset` and must end by `limit`. */
+export const readElement = (der: Uint8Array, offset: number, limit: number = der.length): DerElement => {
+  if (offset + 2 > limit) throw new DerError('truncated header');
+  const tag = der[offset] as number;
+  if ((tag & 0x1f) === 0x1f) throw new DerError('multi-octet tag');
+  let length = der[offset + 1] as number;
+  let start = offset + 2;
+  if (length & 0x80) {
+    const octets = length & 0x7f;
+    // Indefinite length (0x80) is BER only; more than four length octets is no certificate.
+    if (octets === 0 || octets > 4) throw new DerError('length form');
+    if (start + octets > limit) throw new DerError('truncated length');
+    length = 0;
+    for (let i = 0; i < octets; i++) length = length * 256 + (der[start + i] as number);
+    start += octets;
+  }
+  const end = start + length;
+  if (end > limit) throw new DerError('contents past the end');
+  return { tag, offset, start, end };
+};
+
+/** The elements inside a constructed element, in order; they must fill it exactly. */
+export const childrenOf = (der: Uint8Array, parent: DerElement): DerElement[] => {
+  const children: DerElement[] = [];
+  for (let offset = parent.start; offset < parent.end; ) {
+    const child = readElement(der, offset, parent.end);
+    children.push(child);
+    offset = child.end;
+  }
+  return children;
+};
+
+/** The contents of an element, as a view on the same bytes. */
+export const contentsOf = (der: Uint8Array, element: DerElement): Uint8Array =>
+  der.subarray(element.start, element.end);
+
+/** The whole element, header and contents, as a view on the same bytes. */
+export const bytesOf = (der: Uint8Array, element: DerElement): Uint8Array =>
+  der.subarray(element.offset, element.end);
+
+/** A certificate extension as it is encoded: the OID's contents, criticality, and the value's contents. */
+export interface DerExtension {
+  readonly oid: Uint8Array;
+  readonly critical: boolean;
+  readonly value: Uint8Array;
+}
+
+const SEQUENCE = 0x30;
+const EXTENSIONS = 0xa3;
+const OID = 0x06;
+const BOOLEAN = 0x01;
+const OCTET_STRING = 0x04;
+
+/**
+ * The extensions of an X.509 certificate (RFC 5280 §4.1: Certificate → tbsCertificate → [3]
+ * Extensions), or none when it has none. Throws DerError when the bytes are not one certificate.
+ */
+export const certificateExtensions = (der: Uint8Array): DerExtension[] => {
+  const certificate = readElement(der, 0);
+  if (certificate.tag !== SEQUENCE || certificate.end !== der.length) throw new DerError('certificate');
+  const tbs = childrenOf(der, certificate)[0];
+  if (tbs === undefined || tbs.tag !== SEQUENCE) throw new DerError('tbsCertificate');
+  const wrapper = childrenOf(der, tbs).find((element) => element.tag === EXTENSIONS);
+  if (wrapper === undefined) return [];
+  const [list, ...extra] = childrenOf(der, wrapper);
+  if (list === undefined || list.tag !== SEQUENCE || extra.length > 0) throw new DerError('extensions');
+  return childrenOf(der, list).map((extension) => {
+    if (extension.tag !== SEQUENCE) throw new DerError('extension');
+    const parts = childrenOf(der, extension);
+    const [oid, second, third] = parts;
+    const flagged = parts.length === 3 && second?.tag === BOOLEAN;
+    const value = flagged ? third : second;
+    if (oid?.tag !== OID || value?.tag !== OCTET_STRING || parts.length !== (flagged ? 3 : 2))
+      throw new DerError('extension');
+    return {
+      oid: contentsOf(der, oid),
+      critical: flagged && second !== undefined && der[second.start] !== 0,
+      value: contentsOf(der, value),
+    };
+  });
+};
+
+/**
+ * The named bits of a BIT STRING as a number, bit 0 (the first octet's highest bit) the lowest:
+ * how the X.509 library numbers key usages (digitalSignature = 1, nonRepudiation = 2, …).
+ */
+export const bitStringFlags = (der: Uint8Array): number => {
+  const element = readElement(der, 0);
+  if (element.tag !== 0x03 || element.end !== der.length || element.start === element.end)
+    throw new DerError('bit string');
+  const unused = der[element.start] as number;
+  const octets = element.end - element.start - 1;
+  if (unused > 7 || (octets === 0 && unused !== 0)) throw new DerError('bit string');
+  let flags = 0;
+  const bits = octets * 8 - unused;
+  // Key usage has nine named bits; more would not fit a safe shift, and no certificate of ours has them.
+  if (bits > 30) throw new DerError('bit string too long');
+  for (let bit = 0; bit < bits; bit++) {
+    const octet = der[element.start + 1 + (bit >> 3)] as number;
+    if (octet & (0x80 >> (bit & 7))) flags |= 1 << bit;
+  }
+  return flags;
+};
