@@ -2,9 +2,11 @@
 import 'reflect-metadata';
 import { createPublicKey, type KeyObject, verify as nodeVerify, webcrypto } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import type { SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
+import { SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { Pkcs10CertificateRequest } from '@peculiar/x509';
 import type { CardKeyType } from '@reservkort/domain';
+import { derOid } from '../encoding/der-encoding.js';
+import { bytesOf, childrenOf, contentsOf, readElement } from '../encoding/der-reading.js';
 import { PkiError } from '../pki-error.js';
 
 /** A CSR larger than this is not a card's CSR: refuse it before parsing. */
@@ -15,7 +17,10 @@ const MIN_RSA_BITS = 2048;
 const MAX_RSA_BITS = 4096;
 
 export interface CheckedCsr {
-  readonly csr: Pkcs10CertificateRequest;
+  /** The CSR's DER. */
+  readonly der: Uint8Array;
+  /** The CSR's SubjectPublicKeyInfo DER, as the CSR carries it. */
+  readonly spki: Uint8Array;
   /** The CSR's key as parsed with it: the certificate carries it as it is. */
   readonly publicKeyInfo: SubjectPublicKeyInfo;
   readonly publicKey: CryptoKey;
@@ -118,6 +123,135 @@ const derOfPlainPem = (text: string): Uint8Array<ArrayBuffer> | null => {
   return new Uint8Array(Buffer.from(base64, 'base64'));
 };
 
+/** The signature algorithms a card's CSR comes with, read without the X.509 library. */
+const FAST_SIGNATURES = new Map<string, { readonly hash: string; readonly key: 'ec' | 'rsa' }>(
+  (
+    [
+      ['1.2.840.10045.4.3.2', 'sha256', 'ec'],
+      ['1.2.840.10045.4.3.3', 'sha384', 'ec'],
+      ['1.2.840.10045.4.3.4', 'sha512', 'ec'],
+      ['1.2.840.113549.1.1.11', 'sha256', 'rsa'],
+      ['1.2.840.113549.1.1.12', 'sha384', 'rsa'],
+      ['1.2.840.113549.1.1.13', 'sha512', 'rsa'],
+    ] as const
+  ).map(([oid, hash, key]) => [Buffer.from(derOid(oid).subarray(2)).toString('hex'), { hash, key }]),
+);
+
+/** WebCrypto's names of the curves Node names as OpenSSL does. */
+const CURVES: Readonly<Record<string, string>> = {
+  prime256v1: 'P-256',
+  secp384r1: 'P-384',
+  secp521r1: 'P-521',
+};
+
+interface PlainCsr {
+  /** The CertificationRequestInfo, header and all: what the signature covers. */
+  readonly info: Uint8Array;
+  readonly spki: Uint8Array;
+  readonly hash: string;
+  readonly key: 'ec' | 'rsa';
+  readonly signature: Uint8Array;
+}
+
+const SEQUENCE = 0x30;
+const INTEGER = 0x02;
+const BIT_STRING = 0x03;
+const NULL = 0x05;
+const ATTRIBUTES = 0xa0;
+
+/**
+ * A PKCS#10 request (RFC 2986 §4) of the plain form a card makes: version 1, an ECDSA or RSA
+ * PKCS#1 v1.5 signature. null for anything else, and for what does not parse: the X.509 library
+ * then reads it, refusing it or handling the rarer forms as it always has.
+ */
+const plainCsr = (der: Uint8Array): PlainCsr | null => {
+  try {
+    const request = readElement(der, 0);
+    if (request.tag !== SEQUENCE || request.end !== der.length) return null;
+    const [info, algorithm, signature, ...more] = childrenOf(der, request);
+    if (info?.tag !== SEQUENCE || algorithm?.tag !== SEQUENCE || signature?.tag !== BIT_STRING) return null;
+    const [version, subject, spki, attributes, ...rest] = childrenOf(der, info);
+    if (
+      more.length > 0 ||
+      rest.length > 0 ||
+      version?.tag !== INTEGER ||
+      version.end !== version.start + 1 ||
+      der[version.start] !== 0 ||
+      subject?.tag !== SEQUENCE ||
+      spki?.tag !== SEQUENCE ||
+      attributes?.tag !== ATTRIBUTES
+    )
+      return null;
+    const [oid, parameters, ...extra] = childrenOf(der, algorithm);
+    const known =
+      oid === undefined ? undefined : FAST_SIGNATURES.get(Buffer.from(contentsOf(der, oid)).toString('hex'));
+    // ECDSA names no parameters; PKCS#1 v1.5 names NULL or none.
+    const plainParameters =
+      parameters === undefined ||
+      (known?.key === 'rsa' && parameters.tag === NULL && parameters.start === parameters.end);
+    if (known === undefined || !plainParameters || extra.length > 0) return null;
+    if (signature.end === signature.start || der[signature.start] !== 0) return null;
+    return {
+      info: bytesOf(der, info),
+      spki: bytesOf(der, spki),
+      hash: known.hash,
+      key: known.key,
+      signature: der.subarray(signature.start + 1, signature.end),
+    };
+  } catch {
+    return null;
+  }
+};
+
+/**
+ * The check of a plain CSR with Node's crypto alone: a card's CSR is checked once, in code too
+ * rarely run to be optimised, where the X.509 library's parse cost a millisecond a CSR. null when
+ * the key is not one it describes as WebCrypto would (the library path then decides).
+ */
+const checkPlainCsr = (der: Uint8Array, plain: PlainCsr, cardKeyType?: CardKeyType): CheckedCsr | null => {
+  let key: KeyObject;
+  try {
+    key = createPublicKey({ key: Buffer.from(plain.spki), format: 'der', type: 'spki' });
+  } catch {
+    return null;
+  }
+  const details = key.asymmetricKeyDetails;
+  const curve = CURVES[details?.namedCurve ?? ''];
+  let algorithm: KeyAlgorithm;
+  if (key.asymmetricKeyType === 'ec' && curve !== undefined)
+    algorithm = { name: 'ECDSA', namedCurve: curve } as EcKeyAlgorithm;
+  else if (key.asymmetricKeyType === 'rsa' && details?.modulusLength !== undefined)
+    algorithm = { name: 'RSASSA-PKCS1-v1_5', modulusLength: details.modulusLength } as RsaKeyAlgorithm;
+  else return null;
+  if (key.asymmetricKeyType !== plain.key) return null;
+  const described = describeKey(algorithm);
+  allow(described, cardKeyType);
+  let valid = false;
+  try {
+    valid = nodeVerify(plain.hash, plain.info, key, plain.signature);
+  } catch {
+    valid = false;
+  }
+  if (!valid) throw new PkiError('CSR_SIGNATURE_INVALID', 'CSR signature does not verify', {});
+  return {
+    der,
+    spki: plain.spki,
+    publicKeyInfo: AsnConvert.parse(plain.spki, SubjectPublicKeyInfo),
+    publicKey: key.toCryptoKey({ hash: 'SHA-256', ...algorithm }, true, ['verify']) as unknown as CryptoKey,
+    keyDescription: described.text,
+  };
+};
+
+/** The key policy: an allowed type and size, and with `cardKeyType` exactly that one. */
+const allow = (key: { text: string; allowed: boolean }, cardKeyType?: CardKeyType): void => {
+  const allowed = cardKeyType === undefined ? ANY_ALLOWED : CARD_KEY_DESCRIPTIONS[cardKeyType];
+  if (!key.allowed || (cardKeyType !== undefined && key.text !== allowed))
+    throw new PkiError('KEY_NOT_ALLOWED', `key ${key.text} is not allowed (allowed: ${allowed})`, {
+      key: key.text,
+      allowed,
+    });
+};
+
 /**
  * Proof of possession and key policy: the CSR must parse, its signature must verify with the key
  * it carries, and that key must be of an allowed type and size — with `cardKeyType`, exactly that
@@ -134,21 +268,20 @@ export const checkCsr = async (
       reason: size === 0 ? 'empty' : 'too-large',
     });
   }
+  // Null only for text that is not one plain PEM block, which the library reads as it always has.
+  const der: Uint8Array<ArrayBuffer> | null =
+    typeof input === 'string' ? derOfPlainPem(input) : new Uint8Array(input);
+  const plain = der === null ? null : plainCsr(der);
+  const checked = der === null || plain === null ? null : checkPlainCsr(der, plain, cardKeyType);
+  if (checked !== null) return checked;
   let csr: ParsedRequest;
   try {
-    csr = new ParsedRequest(
-      typeof input === 'string' ? (derOfPlainPem(input) ?? input) : new Uint8Array(input),
-    );
+    csr = new ParsedRequest(der ?? String(input));
   } catch (cause) {
     throw new PkiError('CSR_INVALID', 'CSR could not be parsed', { reason: 'not-pkcs10' }, { cause });
   }
   const key = describeKey(csr.publicKey.algorithm as KeyAlgorithm);
-  const allowed = cardKeyType === undefined ? ANY_ALLOWED : CARD_KEY_DESCRIPTIONS[cardKeyType];
-  if (!key.allowed || (cardKeyType !== undefined && key.text !== allowed))
-    throw new PkiError('KEY_NOT_ALLOWED', `key ${key.text} is not allowed (allowed: ${allowed})`, {
-      key: key.text,
-      allowed,
-    });
+  allow(key, cardKeyType);
   let publicKey: Awaited<ReturnType<typeof readPublicKey>>;
   try {
     publicKey = await readPublicKey(csr);
@@ -168,7 +301,8 @@ export const checkCsr = async (
   }
   if (!valid) throw new PkiError('CSR_SIGNATURE_INVALID', 'CSR signature does not verify', {});
   return {
-    csr,
+    der: new Uint8Array(csr.rawData),
+    spki: new Uint8Array(csr.publicKey.rawData),
     publicKeyInfo: csr.publicKeyInfo,
     publicKey: publicKey.cryptoKey,
     keyDescription: key.text,

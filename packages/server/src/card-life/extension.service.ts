@@ -441,7 +441,7 @@ export class ExtensionService {
       checkCsr(csrs.auth, keyType),
       checkCsr(csrs.sign, keyType),
     ]);
-    const spkiOf = (checked: typeof authCsr) => Buffer.from(checked.csr.publicKey.rawData).toString('base64');
+    const spkiOf = (checked: typeof authCsr) => Buffer.from(checked.spki).toString('base64');
     if (spkiOf(authCsr) === spkiOf(signCsr)) throw new ApiError('CSR_SAME_KEY');
     // Only the keys the card proved for this extension.
     if (spkiOf(authCsr) !== extension.authSpki) throw keysNotProven('auth');

@@ -174,7 +174,7 @@ interface AppliedStep {
 }
 
 /** The same public key in two CSRs, compared as SubjectPublicKeyInfo bytes. */
-const sameKey = (a: ArrayBuffer, b: ArrayBuffer): boolean => Buffer.from(a).equals(Buffer.from(b));
+const sameKey = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a).equals(Buffer.from(b));
 
 /**
  * The issuance portal's engine: flows stored with a version, every event run through the domain's
@@ -676,8 +676,7 @@ export class IssuanceService {
       checkCsr(csrs.auth, keyType),
       checkCsr(csrs.sign, keyType),
     ]);
-    if (sameKey(authCsr.csr.publicKey.rawData, signCsr.csr.publicKey.rawData))
-      throw new ApiError('CSR_SAME_KEY');
+    if (sameKey(authCsr.spki, signCsr.spki)) throw new ApiError('CSR_SAME_KEY');
     // Only the keys the card vouched for in this flow: a key made anywhere else is not certified.
     const keys = flow.cardKeys;
     if (keys === null) throw new ApiError('KEYS_NOT_ON_CARD', { reason: 'no keys' });
@@ -685,7 +684,7 @@ export class IssuanceService {
       ['auth', authCsr],
       ['sign', signCsr],
     ] as const) {
-      if (Buffer.from(csr.csr.publicKey.rawData).toString('base64') !== keys[purpose])
+      if (Buffer.from(csr.spki).toString('base64') !== keys[purpose])
         throw new ApiError('KEYS_NOT_ON_CARD', { reason: purpose });
     }
     const stored = await getOrder(this.db, order.orderId);

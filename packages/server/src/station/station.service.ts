@@ -136,7 +136,7 @@ export const registerStation = async (
       key: checked.keyDescription,
       allowed: 'ECDSA P-256',
     });
-  const spki = Buffer.from(checked.csr.publicKey.rawData).toString('base64');
+  const spki = Buffer.from(checked.spki).toString('base64');
   let existing = await activeStationWithKey(deps.db, spki);
   // A station whose certificate was revoked (`cert revoke`) is not revived by renewal: it is
   // recorded as revoked, and the key, if registered again, becomes a new station.
