@@ -9,7 +9,8 @@ import { type CardNumber, parseCardNumber, STATION_ID_PATTERN } from '@reservkor
 import { derOid } from '../encoding/der-encoding.js';
 import {
   bitStringFlags,
-  certificateExtensions,
+  type CertificateParts,
+  certificateParts,
   type DerExtension,
   readElement,
 } from '../encoding/der-reading.js';
@@ -93,18 +94,17 @@ const nativeBureau = (bureau: X509Certificate): NativeCertificate => {
   return native;
 };
 
-/** The values of one subject attribute, as Node names it (its short name: CN, OU, serialNumber). */
-const attribute = (
-  subject: Readonly<Record<string, string | string[] | undefined>>,
-  name: string,
-): string[] => {
-  const value = subject[name];
-  return value === undefined ? [] : Array.isArray(value) ? value : [value];
-};
+/** The values of one subject attribute (a value of a string type the check does not read counts as ''). */
+const attribute = (subject: CertificateParts['subject'], oid: Uint8Array): string[] =>
+  subject.filter((a) => Buffer.from(a.oid).equals(oid)).map((a) => a.value ?? '');
 
+/** The contents of each OID the checks look for, as they appear in DER. */
 const OID_BYTES = {
   keyUsage: derOid(id_ce_keyUsage).subarray(2),
   cardNumber: derOid(OID.cardNumber).subarray(2),
+  serialNumber: derOid(OID.serialNumber).subarray(2),
+  commonName: derOid(OID.commonName).subarray(2),
+  organisationalUnit: derOid(OID.organisationalUnit).subarray(2),
 };
 
 /** The value of the certificate's first extension with this OID, parsed by `parse`; null when it has none or the value does not parse. */
@@ -134,19 +134,20 @@ const cardNumberOf = (value: Uint8Array): string => {
 };
 
 /**
- * Read with Node's certificate parser (OpenSSL's), and two extensions from the DER: a reserve
+ * Read with Node's certificate parser (OpenSSL's), and the subject and two extensions from the DER: a reserve
  * card's certificate is seen once, at its handover, and the X.509 library's parse, in code that
  * runs too seldom to be optimised, cost more than the rest of the handover together.
  */
 const readFacts = (bureau: X509Certificate, der: Uint8Array): Facts | null => {
   let certificate: NativeCertificate;
-  let extensions: DerExtension[];
+  let parts: CertificateParts;
   try {
     certificate = new NativeCertificate(der);
-    extensions = certificateExtensions(der);
+    parts = certificateParts(der);
   } catch {
     return null;
   }
+  const { extensions, subject } = parts;
   const issuerCertificate = nativeBureau(bureau);
   const issuer = certificate.issuer === issuerCertificate.subject;
   let signed = false;
@@ -164,7 +165,6 @@ const readFacts = (bureau: X509Certificate, der: Uint8Array): Facts | null => {
   const publicKey = certificate.publicKey;
   const p256 =
     publicKey.asymmetricKeyType === 'ec' && publicKey.asymmetricKeyDetails?.namedCurve === 'prime256v1';
-  const subject = certificate.toLegacyObject().subject as unknown as Record<string, string | string[]>;
   return {
     serial: certificate.serialNumber.toLowerCase(),
     issuer,
@@ -173,10 +173,11 @@ const readFacts = (bureau: X509Certificate, der: Uint8Array): Facts | null => {
     notAfter: certificate.validToDate.getTime(),
     profile,
     key: p256 ? publicKey : null,
-    spki: new Uint8Array(publicKey.export({ type: 'spki', format: 'der' })),
-    serialNumbers: attribute(subject, 'serialNumber'),
-    commonNames: attribute(subject, 'CN'),
-    units: attribute(subject, 'OU'),
+    // A copy: kept in the cache, a view would keep the caller's whole buffer (maybe a shared pool's) alive.
+    spki: new Uint8Array(parts.spki),
+    serialNumbers: attribute(subject, OID_BYTES.serialNumber),
+    commonNames: attribute(subject, OID_BYTES.commonName),
+    units: attribute(subject, OID_BYTES.organisationalUnit),
     cardNumberExtension: extensionValue(extensions, OID_BYTES.cardNumber, cardNumberOf),
   };
 };

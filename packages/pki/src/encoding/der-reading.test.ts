@@ -6,15 +6,24 @@ import {
   BasicConstraintsExtension,
   ExtendedKeyUsageExtension,
   Extension,
+  type JsonAttributeAndObjectValue,
   KeyUsageFlags,
   KeyUsagesExtension,
+  Name,
   X509CertificateGenerator,
 } from '@peculiar/x509';
 import { PrintableString } from 'asn1js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { OID } from '../oids.js';
 import { derOid } from './der-encoding.js';
-import { bitStringFlags, certificateExtensions, childrenOf, DerError, readElement } from './der-reading.js';
+import {
+  bitStringFlags,
+  certificateExtensions,
+  certificateParts,
+  childrenOf,
+  DerError,
+  readElement,
+} from './der-reading.js';
 
 const crypto = webcrypto as unknown as Crypto;
 const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
@@ -22,11 +31,23 @@ const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
 const certificate = async (extensions: Extension[]): Promise<Uint8Array> => {
   const keys = (await crypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as CryptoKeyPair;
   const made = await X509CertificateGenerator.createSelfSigned(
-    { serialNumber: '1a2b3c', name: 'CN=der reading', keys, signingAlgorithm: alg, extensions },
+    {
+      serialNumber: '1a2b3c',
+      name: new Name([
+        { '2.5.4.3': [{ utf8String: 'läsning av DER' }] },
+        { '2.5.4.5': [{ printableString: '9752000000000012' }] },
+        { '2.5.4.11': [{ utf8String: 'SE2321000016-1001' }, { bmpString: 'två värden' }] },
+      ] satisfies JsonAttributeAndObjectValue[]),
+      keys,
+      signingAlgorithm: alg,
+      extensions,
+    },
     crypto,
   );
   return new Uint8Array(made.rawData);
 };
+
+const hexOid = (oid: string): string => Buffer.from(derOid(oid).subarray(2)).toString('hex');
 
 const cardNumberExtension = (text: string) =>
   new Extension(OID.cardNumber, false, new PrintableString({ value: text }).toBER());
@@ -60,6 +81,28 @@ describe('DER reading', () => {
         expect(extension.critical).toBe(want.critical);
         expect(Buffer.from(extension.value).equals(Buffer.from(want.extnValue.buffer))).toBe(true);
       });
+    }
+  });
+
+  it('reads the subject and the key as the schema does', () => {
+    for (const der of samples) {
+      const tbs = AsnConvert.parse(der, Certificate).tbsCertificate;
+      const parts = certificateParts(der);
+      expect(
+        Buffer.from(parts.spki).equals(Buffer.from(AsnConvert.serialize(tbs.subjectPublicKeyInfo))),
+      ).toBe(true);
+      const expected = tbs.subject.flatMap((set) =>
+        set.map((pair) => ({ oid: hexOid(pair.type), value: pair.value.toString() })),
+      );
+      expect(parts.subject.map((a) => ({ oid: Buffer.from(a.oid).toString('hex'), value: a.value }))).toEqual(
+        expected,
+      );
+      expect(parts.subject.map((a) => a.value)).toEqual([
+        'läsning av DER',
+        '9752000000000012',
+        'SE2321000016-1001',
+        'två värden',
+      ]);
     }
   });
 

@@ -70,22 +70,39 @@ export interface DerExtension {
 }
 
 const SEQUENCE = 0x30;
+const SET = 0x31;
+const VERSION = 0xa0;
 const EXTENSIONS = 0xa3;
 const OID = 0x06;
 const BOOLEAN = 0x01;
 const OCTET_STRING = 0x04;
 
-/**
- * The extensions of an X.509 certificate (RFC 5280 §4.1: Certificate → tbsCertificate → [3]
- * Extensions), or none when it has none. Throws DerError when the bytes are not one certificate.
- */
-export const certificateExtensions = (der: Uint8Array): DerExtension[] => {
-  const certificate = readElement(der, 0);
-  if (certificate.tag !== SEQUENCE || certificate.end !== der.length) throw new DerError('certificate');
-  const tbs = childrenOf(der, certificate)[0];
-  if (tbs === undefined || tbs.tag !== SEQUENCE) throw new DerError('tbsCertificate');
-  const wrapper = childrenOf(der, tbs).find((element) => element.tag === EXTENSIONS);
-  if (wrapper === undefined) return [];
+/** One attribute of a certificate's subject: the OID's contents, and the value as text. */
+export interface DerAttribute {
+  readonly oid: Uint8Array;
+  /** The value decoded from UTF8String, PrintableString, IA5String or BMPString; null for other types. */
+  readonly value: string | null;
+}
+
+/** What a relying party reads of a certificate beside what Node's parser gives. */
+export interface CertificateParts {
+  readonly subject: readonly DerAttribute[];
+  /** The SubjectPublicKeyInfo, header and all, as the certificate carries it. */
+  readonly spki: Uint8Array;
+  readonly extensions: readonly DerExtension[];
+}
+
+const STRINGS: Readonly<Record<number, (bytes: Uint8Array) => string>> = {
+  12: (bytes) => Buffer.from(bytes).toString('utf8'),
+  19: (bytes) => Buffer.from(bytes).toString('latin1'),
+  22: (bytes) => Buffer.from(bytes).toString('latin1'),
+  30: (bytes) => {
+    if (bytes.length % 2 !== 0) throw new DerError('BMPString');
+    return Buffer.from(bytes).swap16().toString('utf16le');
+  },
+};
+
+const extensionsIn = (der: Uint8Array, wrapper: DerElement): DerExtension[] => {
   const [list, ...extra] = childrenOf(der, wrapper);
   if (list === undefined || list.tag !== SEQUENCE || extra.length > 0) throw new DerError('extensions');
   return childrenOf(der, list).map((extension) => {
@@ -103,6 +120,43 @@ export const certificateExtensions = (der: Uint8Array): DerExtension[] => {
     };
   });
 };
+
+/**
+ * The subject, key and extensions of an X.509 certificate (RFC 5280 §4.1: Certificate →
+ * tbsCertificate → subject, subjectPublicKeyInfo, [3] Extensions). Throws DerError when the bytes
+ * are not one certificate of that shape.
+ */
+export const certificateParts = (der: Uint8Array): CertificateParts => {
+  const certificate = readElement(der, 0);
+  if (certificate.tag !== SEQUENCE || certificate.end !== der.length) throw new DerError('certificate');
+  const tbs = childrenOf(der, certificate)[0];
+  if (tbs === undefined || tbs.tag !== SEQUENCE) throw new DerError('tbsCertificate');
+  const fields = childrenOf(der, tbs);
+  // version [0] is there for v2 and v3; then serial, signature, issuer, validity, subject, key.
+  const first = fields[0]?.tag === VERSION ? 1 : 0;
+  const subject = fields[first + 4];
+  const spki = fields[first + 5];
+  if (subject?.tag !== SEQUENCE || spki?.tag !== SEQUENCE) throw new DerError('tbsCertificate');
+  const attributes = childrenOf(der, subject).flatMap((set) => {
+    if (set.tag !== SET) throw new DerError('name');
+    return childrenOf(der, set).map((pair) => {
+      const [oid, value, ...rest] = pair.tag === SEQUENCE ? childrenOf(der, pair) : [];
+      if (oid?.tag !== OID || value === undefined || rest.length > 0) throw new DerError('name');
+      const decode = STRINGS[value.tag];
+      return { oid: contentsOf(der, oid), value: decode ? decode(contentsOf(der, value)) : null };
+    });
+  });
+  const wrapper = fields.find((element) => element.tag === EXTENSIONS);
+  return {
+    subject: attributes,
+    spki: bytesOf(der, spki),
+    extensions: wrapper ? extensionsIn(der, wrapper) : [],
+  };
+};
+
+/** The extensions of an X.509 certificate, or none when it has none. */
+export const certificateExtensions = (der: Uint8Array): readonly DerExtension[] =>
+  certificateParts(der).extensions;
 
 /**
  * The named bits of a BIT STRING as a number, bit 0 (the first octet's highest bit) the lowest:

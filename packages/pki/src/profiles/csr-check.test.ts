@@ -74,7 +74,7 @@ describe('checkCsr', () => {
     const { der } = await makeCsr('ecdsa-p256');
     const tampered = new Uint8Array(der);
     // The last octet of the signature.
-    tampered[tampered.length - 1] ^= 0x01;
+    tampered[tampered.length - 1] = (tampered.at(-1) ?? 0) ^ 0x01;
     for (const form of [tampered, `text before\n${pemOf(tampered)}`]) {
       const error = await checkCsr(form).catch((e: unknown) => e);
       expect(isPkiError(error) && error.code).toBe('CSR_SIGNATURE_INVALID');
