@@ -1,4 +1,5 @@
 import Fastify from 'fastify';
+import helmet from 'helmet';
 import { describe, expect, it } from 'vitest';
 import { registerSecurityHeaders } from './security-headers.js';
 
@@ -35,5 +36,23 @@ describe('security headers', () => {
     const response = await app.inject({ method: 'GET', url: '/ok' });
     expect(response.headers['strict-transport-security']).toBe('max-age=600; includeSubDomains');
     await app.close();
+  });
+
+  it('are exactly the headers helmet’s own middleware sets on a response', async () => {
+    const app = await appWith(600);
+    const plain = Fastify();
+    const middleware = helmet({
+      contentSecurityPolicy: false,
+      strictTransportSecurity: { maxAge: 600, includeSubDomains: true },
+    });
+    plain.get('/ok', (request, reply) => {
+      middleware(request.raw, reply.raw, () => reply.send({ ok: true }));
+    });
+    const headersOf = async (server: typeof app) => {
+      const { date: _date, ...headers } = (await server.inject({ method: 'GET', url: '/ok' })).headers;
+      return headers;
+    };
+    expect(await headersOf(app)).toEqual(await headersOf(plain));
+    await Promise.all([app.close(), plain.close()]);
   });
 });
