@@ -911,18 +911,18 @@ interface Round {
   readonly results: readonly RunResult[];
 }
 
-/**
- * The goals of the flow benchmark, each met or missed (or not measured in this run). Each ratio is
- * taken within a round, between runs minutes apart, and the verdict is on the median of the rounds':
- * this machine's speed drifts by a fifth or more between minutes, which one run of each would read as
- * a difference between configurations.
- */
 /** How a median of rounds' ratios was reached: ", median of 3 rounds; rounds 1.2×, …", or nothing for one round. */
 const spreadOf = (each: readonly number[]): string =>
   each.length > 1
     ? `, median of ${each.length} rounds; rounds ${each.map((r) => `${r.toFixed(2)}×`).join(', ')}`
     : '';
 
+/**
+ * The goals of the flow benchmark, each met or missed (or not measured in this run). Each ratio is
+ * taken within a round, between runs minutes apart, and the verdict is on the median of the rounds':
+ * this machine's speed drifts by a fifth or more between minutes, which one run of each would read as
+ * a difference between configurations.
+ */
 const goals = (rounds: readonly Round[]): string[] => {
   const cpuOf = (round: Round, key: string) =>
     serverCpuPerIssuance(round.results.find((r) => r.name === CONFIGS.find((c) => c.key === key)?.name));

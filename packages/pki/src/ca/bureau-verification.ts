@@ -6,13 +6,15 @@ import { type KeyObject, X509Certificate as NativeCertificate } from 'node:crypt
 import { id_ce_keyUsage } from '@peculiar/asn1-x509';
 import { KeyUsageFlags, type X509Certificate } from '@peculiar/x509';
 import { type CardNumber, parseCardNumber, STATION_ID_PATTERN } from '@reservkort/domain';
-import { derOid } from '../encoding/der-encoding.js';
+import { TAG } from '../encoding/der-encoding.js';
 import {
   bitStringFlags,
   type CertificateParts,
   certificateParts,
   type DerExtension,
+  oidContents,
   readElement,
+  sameBytes,
 } from '../encoding/der-reading.js';
 import { OID } from '../oids.js';
 import { BUREAU_CA, type CertificateAuthority } from './certificate-authority.js';
@@ -66,8 +68,8 @@ interface Facts {
   readonly profile: boolean;
   /** The key, when it is ECDSA P-256; null for any other. */
   readonly key: KeyObject | null;
-  /** The subject's and extensions' values the two checks read: parsed once, not at every call. */
   readonly spki: Uint8Array;
+  /** The subject's and extensions' values the two checks read: parsed once, not at every call. */
   readonly serialNumbers: readonly string[];
   readonly commonNames: readonly string[];
   readonly units: readonly string[];
@@ -96,15 +98,15 @@ const nativeBureau = (bureau: X509Certificate): NativeCertificate => {
 
 /** The values of one subject attribute (a value of a string type the check does not read counts as ''). */
 const attribute = (subject: CertificateParts['subject'], oid: Uint8Array): string[] =>
-  subject.filter((a) => Buffer.from(a.oid).equals(oid)).map((a) => a.value ?? '');
+  subject.filter((a) => sameBytes(a.oid, oid)).map((a) => a.value ?? '');
 
 /** The contents of each OID the checks look for, as they appear in DER. */
 const OID_BYTES = {
-  keyUsage: derOid(id_ce_keyUsage).subarray(2),
-  cardNumber: derOid(OID.cardNumber).subarray(2),
-  serialNumber: derOid(OID.serialNumber).subarray(2),
-  commonName: derOid(OID.commonName).subarray(2),
-  organisationalUnit: derOid(OID.organisationalUnit).subarray(2),
+  keyUsage: oidContents(id_ce_keyUsage),
+  cardNumber: oidContents(OID.cardNumber),
+  serialNumber: oidContents(OID.serialNumber),
+  commonName: oidContents(OID.commonName),
+  organisationalUnit: oidContents(OID.organisationalUnit),
 };
 
 /** The value of the certificate's first extension with this OID, parsed by `parse`; null when it has none or the value does not parse. */
@@ -113,7 +115,7 @@ const extensionValue = <T>(
   oid: Uint8Array,
   parse: (value: Uint8Array) => T,
 ): T | null => {
-  const extension = extensions.find((e) => Buffer.from(e.oid).equals(oid));
+  const extension = extensions.find((e) => sameBytes(e.oid, oid));
   if (extension === undefined) return null;
   try {
     return parse(extension.value);
@@ -122,21 +124,19 @@ const extensionValue = <T>(
   }
 };
 
-const PRINTABLE_STRING = 0x13;
-
 /** The card number extension's value: a PrintableString ('' for any other string type). */
 const cardNumberOf = (value: Uint8Array): string => {
   const element = readElement(value, 0);
   if (element.end !== value.length) throw new Error('trailing bytes');
-  return element.tag === PRINTABLE_STRING
+  return element.tag === TAG.printableString
     ? Buffer.from(value.subarray(element.start, element.end)).toString('latin1')
     : '';
 };
 
 /**
- * Read with Node's certificate parser (OpenSSL's), and the subject and two extensions from the DER: a reserve
- * card's certificate is seen once, at its handover, and the X.509 library's parse, in code that
- * runs too seldom to be optimised, cost more than the rest of the handover together.
+ * Read with Node's certificate parser (OpenSSL's), and the subject, key and two extensions from
+ * the DER: a reserve card's certificate is seen once, at its handover, and the X.509 library's
+ * parse, in code that runs too seldom to be optimised, cost more than the rest of the handover.
  */
 const readFacts = (bureau: X509Certificate, der: Uint8Array): Facts | null => {
   let certificate: NativeCertificate;

@@ -4,8 +4,9 @@
  * more. Parsing a whole certificate with the ASN.1 schema costs milliseconds in code that runs too
  * rarely to be optimised, where the checks that need it read two extensions; Node's own
  * certificate parser does the rest. Definite lengths and one-octet tags only: anything else is
- * not DER a CA of ours writes, and is refused.
+ * not DER a CA of ours writes, and is refused. Tags are the DER encoder's (`TAG`).
  */
+import { derOid, TAG } from './der-encoding.js';
 
 export class DerError extends Error {
   constructor(message: string) {
@@ -69,13 +70,18 @@ export interface DerExtension {
   readonly value: Uint8Array;
 }
 
-const SEQUENCE = 0x30;
-const SET = 0x31;
+/** The context tags of a TBSCertificate's version [0] and extensions [3] (RFC 5280 §4.1). */
 const VERSION = 0xa0;
 const EXTENSIONS = 0xa3;
-const OID = 0x06;
-const BOOLEAN = 0x01;
-const OCTET_STRING = 0x04;
+
+/** An OID's contents as DER carries them (what `DerExtension.oid` and `DerAttribute.oid` hold). */
+export const oidContents = (oid: string): Uint8Array => {
+  const encoded = derOid(oid);
+  return contentsOf(encoded, readElement(encoded, 0));
+};
+
+/** Whether two byte strings are the same, without copying either. */
+export const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => Buffer.compare(a, b) === 0;
 
 /** One attribute of a certificate's subject: the OID's contents, and the value as text. */
 export interface DerAttribute {
@@ -93,10 +99,10 @@ export interface CertificateParts {
 }
 
 const STRINGS: Readonly<Record<number, (bytes: Uint8Array) => string>> = {
-  12: (bytes) => Buffer.from(bytes).toString('utf8'),
-  19: (bytes) => Buffer.from(bytes).toString('latin1'),
-  22: (bytes) => Buffer.from(bytes).toString('latin1'),
-  30: (bytes) => {
+  [TAG.utf8String]: (bytes) => Buffer.from(bytes).toString('utf8'),
+  [TAG.printableString]: (bytes) => Buffer.from(bytes).toString('latin1'),
+  [TAG.ia5String]: (bytes) => Buffer.from(bytes).toString('latin1'),
+  [TAG.bmpString]: (bytes) => {
     if (bytes.length % 2 !== 0) throw new DerError('BMPString');
     return Buffer.from(bytes).swap16().toString('utf16le');
   },
@@ -104,14 +110,18 @@ const STRINGS: Readonly<Record<number, (bytes: Uint8Array) => string>> = {
 
 const extensionsIn = (der: Uint8Array, wrapper: DerElement): DerExtension[] => {
   const [list, ...extra] = childrenOf(der, wrapper);
-  if (list === undefined || list.tag !== SEQUENCE || extra.length > 0) throw new DerError('extensions');
+  if (list === undefined || list.tag !== TAG.sequence || extra.length > 0) throw new DerError('extensions');
   return childrenOf(der, list).map((extension) => {
-    if (extension.tag !== SEQUENCE) throw new DerError('extension');
+    if (extension.tag !== TAG.sequence) throw new DerError('extension');
     const parts = childrenOf(der, extension);
     const [oid, second, third] = parts;
-    const flagged = parts.length === 3 && second?.tag === BOOLEAN;
+    const flagged = parts.length === 3 && second?.tag === TAG.boolean;
     const value = flagged ? third : second;
-    if (oid?.tag !== OID || value?.tag !== OCTET_STRING || parts.length !== (flagged ? 3 : 2))
+    if (
+      oid?.tag !== TAG.objectIdentifier ||
+      value?.tag !== TAG.octetString ||
+      parts.length !== (flagged ? 3 : 2)
+    )
       throw new DerError('extension');
     return {
       oid: contentsOf(der, oid),
@@ -128,20 +138,21 @@ const extensionsIn = (der: Uint8Array, wrapper: DerElement): DerExtension[] => {
  */
 export const certificateParts = (der: Uint8Array): CertificateParts => {
   const certificate = readElement(der, 0);
-  if (certificate.tag !== SEQUENCE || certificate.end !== der.length) throw new DerError('certificate');
+  if (certificate.tag !== TAG.sequence || certificate.end !== der.length) throw new DerError('certificate');
   const tbs = childrenOf(der, certificate)[0];
-  if (tbs === undefined || tbs.tag !== SEQUENCE) throw new DerError('tbsCertificate');
+  if (tbs === undefined || tbs.tag !== TAG.sequence) throw new DerError('tbsCertificate');
   const fields = childrenOf(der, tbs);
   // version [0] is there for v2 and v3; then serial, signature, issuer, validity, subject, key.
   const first = fields[0]?.tag === VERSION ? 1 : 0;
   const subject = fields[first + 4];
   const spki = fields[first + 5];
-  if (subject?.tag !== SEQUENCE || spki?.tag !== SEQUENCE) throw new DerError('tbsCertificate');
+  if (subject?.tag !== TAG.sequence || spki?.tag !== TAG.sequence) throw new DerError('tbsCertificate');
   const attributes = childrenOf(der, subject).flatMap((set) => {
-    if (set.tag !== SET) throw new DerError('name');
+    if (set.tag !== TAG.set) throw new DerError('name');
     return childrenOf(der, set).map((pair) => {
-      const [oid, value, ...rest] = pair.tag === SEQUENCE ? childrenOf(der, pair) : [];
-      if (oid?.tag !== OID || value === undefined || rest.length > 0) throw new DerError('name');
+      const [oid, value, ...rest] = pair.tag === TAG.sequence ? childrenOf(der, pair) : [];
+      if (oid?.tag !== TAG.objectIdentifier || value === undefined || rest.length > 0)
+        throw new DerError('name');
       const decode = STRINGS[value.tag];
       return { oid: contentsOf(der, oid), value: decode ? decode(contentsOf(der, value)) : null };
     });
@@ -154,17 +165,13 @@ export const certificateParts = (der: Uint8Array): CertificateParts => {
   };
 };
 
-/** The extensions of an X.509 certificate, or none when it has none. */
-export const certificateExtensions = (der: Uint8Array): readonly DerExtension[] =>
-  certificateParts(der).extensions;
-
 /**
  * The named bits of a BIT STRING as a number, bit 0 (the first octet's highest bit) the lowest:
  * how the X.509 library numbers key usages (digitalSignature = 1, nonRepudiation = 2, …).
  */
 export const bitStringFlags = (der: Uint8Array): number => {
   const element = readElement(der, 0);
-  if (element.tag !== 0x03 || element.end !== der.length || element.start === element.end)
+  if (element.tag !== TAG.bitString || element.end !== der.length || element.start === element.end)
     throw new DerError('bit string');
   const unused = der[element.start] as number;
   const octets = element.end - element.start - 1;

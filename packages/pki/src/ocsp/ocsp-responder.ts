@@ -29,6 +29,7 @@ import {
   type OcspCaId,
 } from '../ca/certificate-authority.js';
 import { reasonCode } from '../ca/revocation-reason.js';
+import { readElement } from '../encoding/der-reading.js';
 import { wholeSeconds } from '../encoding/signed-time.js';
 import { signingAlgorithm } from '../keys/key-spec.js';
 
@@ -119,14 +120,11 @@ const ENTRY_OVERHEAD_BYTES = 160;
  * Indefinite lengths are BER, not DER, and are refused too.
  */
 export const isSingleDerElement = (bytes: Uint8Array): boolean => {
-  if (bytes.length < 2) return false;
-  const first = bytes[1] as number;
-  if (first < 0x80) return bytes.length === 2 + first;
-  const octets = first & 0x7f;
-  if (octets === 0 || octets > 4 || bytes.length < 2 + octets) return false;
-  let length = 0;
-  for (let i = 0; i < octets; i++) length = length * 256 + (bytes[2 + i] as number);
-  return bytes.length === 2 + octets + length;
+  try {
+    return readElement(bytes, 0).end === bytes.length;
+  } catch {
+    return false;
+  }
 };
 
 const hex = (bytes: ArrayBuffer | Uint8Array): string => Buffer.from(bytes as ArrayBuffer).toString('hex');

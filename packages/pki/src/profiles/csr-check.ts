@@ -5,8 +5,8 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import { SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { Pkcs10CertificateRequest } from '@peculiar/x509';
 import type { CardKeyType } from '@reservkort/domain';
-import { derOid } from '../encoding/der-encoding.js';
-import { bytesOf, childrenOf, contentsOf, readElement } from '../encoding/der-reading.js';
+import { TAG } from '../encoding/der-encoding.js';
+import { bytesOf, childrenOf, contentsOf, oidContents, readElement } from '../encoding/der-reading.js';
 import { PkiError } from '../pki-error.js';
 
 /** A CSR larger than this is not a card's CSR: refuse it before parsing. */
@@ -134,7 +134,7 @@ const FAST_SIGNATURES = new Map<string, { readonly hash: string; readonly key: '
       ['1.2.840.113549.1.1.12', 'sha384', 'rsa'],
       ['1.2.840.113549.1.1.13', 'sha512', 'rsa'],
     ] as const
-  ).map(([oid, hash, key]) => [Buffer.from(derOid(oid).subarray(2)).toString('hex'), { hash, key }]),
+  ).map(([oid, hash, key]) => [Buffer.from(oidContents(oid)).toString('hex'), { hash, key }]),
 );
 
 /** WebCrypto's names of the curves Node names as OpenSSL does. */
@@ -153,10 +153,7 @@ interface PlainCsr {
   readonly signature: Uint8Array;
 }
 
-const SEQUENCE = 0x30;
-const INTEGER = 0x02;
-const BIT_STRING = 0x03;
-const NULL = 0x05;
+/** The context tag of a CertificationRequestInfo's attributes [0] (RFC 2986 §4.1). */
 const ATTRIBUTES = 0xa0;
 
 /**
@@ -167,18 +164,19 @@ const ATTRIBUTES = 0xa0;
 const plainCsr = (der: Uint8Array): PlainCsr | null => {
   try {
     const request = readElement(der, 0);
-    if (request.tag !== SEQUENCE || request.end !== der.length) return null;
+    if (request.tag !== TAG.sequence || request.end !== der.length) return null;
     const [info, algorithm, signature, ...more] = childrenOf(der, request);
-    if (info?.tag !== SEQUENCE || algorithm?.tag !== SEQUENCE || signature?.tag !== BIT_STRING) return null;
+    if (info?.tag !== TAG.sequence || algorithm?.tag !== TAG.sequence || signature?.tag !== TAG.bitString)
+      return null;
     const [version, subject, spki, attributes, ...rest] = childrenOf(der, info);
     if (
       more.length > 0 ||
       rest.length > 0 ||
-      version?.tag !== INTEGER ||
+      version?.tag !== TAG.integer ||
       version.end !== version.start + 1 ||
       der[version.start] !== 0 ||
-      subject?.tag !== SEQUENCE ||
-      spki?.tag !== SEQUENCE ||
+      subject?.tag !== TAG.sequence ||
+      spki?.tag !== TAG.sequence ||
       attributes?.tag !== ATTRIBUTES
     )
       return null;
@@ -188,7 +186,7 @@ const plainCsr = (der: Uint8Array): PlainCsr | null => {
     // ECDSA names no parameters; PKCS#1 v1.5 names NULL or none.
     const plainParameters =
       parameters === undefined ||
-      (known?.key === 'rsa' && parameters.tag === NULL && parameters.start === parameters.end);
+      (known?.key === 'rsa' && parameters.tag === TAG.null && parameters.start === parameters.end);
     if (known === undefined || !plainParameters || extra.length > 0) return null;
     if (signature.end === signature.start || der[signature.start] !== 0) return null;
     return {
