@@ -22,7 +22,8 @@ export interface SoftHsm {
 
 /**
  * Points SoftHSM2 at a new token directory through SOFTHSM2_CONF. It must run before the module is
- * first loaded in this process: the library reads its configuration once, at C_Initialize.
+ * first loaded in this process: the library reads its configuration once, at C_Initialize. Test
+ * files that use it belong to the `softhsm` project of vitest.config.ts, which gives each a process.
  */
 export const createSoftHsm = async (): Promise<SoftHsm> => {
   if (!existsSync(SOFTHSM_MODULE)) {
