@@ -43,4 +43,15 @@ describe('bufferedStdout', () => {
     // Closing twice, as an exit after close does, is harmless.
     expect(() => log.close()).not.toThrow();
   });
+
+  it('writes nothing more once closed, so its descriptor may be closed too', async () => {
+    const log = bufferedStdout(fd);
+    log.stream.write('{"msg":"last"}\n');
+    log.close();
+    closeSync(fd);
+    // A write to the closed descriptor would fail as an uncaught error, failing this test file.
+    await new Promise((r) => setTimeout(r, 3 * LOG_FLUSH_INTERVAL_MS));
+    expect(written()).toBe('{"msg":"last"}\n');
+    fd = openSync(file, 'a');
+  });
 });

@@ -17,17 +17,31 @@ export interface LogDestination {
  * waits at most LOG_FLUSH_INTERVAL_MS. At exit, an uncaught error's included, the buffer is written
  * synchronously, so only a process killed outright loses its last lines; the audit log in the
  * database, not this log, is the record of what happened.
+ *
+ * The flush timer runs only while a line waits: the destination's own periodic flush writes every
+ * interval, buffered lines or not, so an idle server woke five times a second to write nothing.
  */
 export const bufferedStdout = (fd = 1): LogDestination => {
-  const destination = pino.destination({
-    dest: fd,
-    sync: false,
-    minLength: LOG_BUFFER_BYTES,
-    periodicFlush: LOG_FLUSH_INTERVAL_MS,
-  });
+  const destination = pino.destination({ dest: fd, sync: false, minLength: LOG_BUFFER_BYTES });
+  let flushing: NodeJS.Timeout | undefined;
+  const flush = () => {
+    flushing = undefined;
+    try {
+      destination.flush();
+    } catch {
+      // Closed at exit: nothing more can be written.
+    }
+  };
   return {
-    stream: destination,
+    stream: {
+      write: (line: string) => {
+        destination.write(line);
+        flushing ??= setTimeout(flush, LOG_FLUSH_INTERVAL_MS).unref();
+      },
+    },
     close: () => {
+      clearTimeout(flushing);
+      flushing = undefined;
       try {
         destination.flushSync();
       } catch {
