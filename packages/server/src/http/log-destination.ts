@@ -20,21 +20,32 @@ export interface LogDestination {
  *
  * The flush timer runs only while a line waits: the destination's own periodic flush writes every
  * interval, buffered lines or not, so an idle server woke five times a second to write nothing.
+ * After a flush it looks again an interval later, until all is written: lines that came while an
+ * earlier write was still under way are not in that write, and a flush does nothing while one is.
  */
 export const bufferedStdout = (fd = 1): LogDestination => {
   const destination = pino.destination({ dest: fd, sync: false, minLength: LOG_BUFFER_BYTES });
+  /** Bytes handed to the destination and not yet written. */
+  let waiting = 0;
+  destination.on('write', (written: number) => {
+    waiting -= written;
+  });
   let flushing: NodeJS.Timeout | undefined;
   const flush = () => {
     flushing = undefined;
+    if (waiting <= 0) return;
     try {
       destination.flush();
     } catch {
       // Closed at exit: nothing more can be written.
+      return;
     }
+    flushing = setTimeout(flush, LOG_FLUSH_INTERVAL_MS).unref();
   };
   return {
     stream: {
       write: (line: string) => {
+        waiting += Buffer.byteLength(line);
         destination.write(line);
         flushing ??= setTimeout(flush, LOG_FLUSH_INTERVAL_MS).unref();
       },
