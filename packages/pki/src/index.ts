@@ -1,6 +1,7 @@
 export * from './ca/bureau-verification.js';
 export * from './ca/certificate-authority.js';
 export * from './ca/revocation-reason.js';
+export * from './ca/secure-random.js';
 export * from './checkpoint/audit-checkpoint.js';
 export * from './encoding/pem-text.js';
 export * from './encoding/signed-time.js';

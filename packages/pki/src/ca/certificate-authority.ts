@@ -65,6 +65,7 @@ import {
 import { CARD_KEY_DESCRIPTIONS, type CheckedCsr, checkCsr } from '../profiles/csr-check.js';
 import { signCertificate } from './certificate-signing.js';
 import { parseRevocationReason, type RevocationReason, reasonCode } from './revocation-reason.js';
+import { type RandomSource, secureRandom } from './secure-random.js';
 
 export type IssuingCaId = 'loa3' | 'loa2';
 /**
@@ -106,10 +107,6 @@ export const caUrls = (
     ocsp: caId === BUREAU_CA ? null : `${base}/ocsp`,
   };
 };
-
-/** A random source: n cryptographically random bytes. Passed in so serials are testable. */
-export type RandomSource = (bytes: number) => Uint8Array;
-export const secureRandom: RandomSource = (bytes) => webcrypto.getRandomValues(new Uint8Array(bytes));
 
 export interface CaSettings {
   /** Public base URL of the PKI endpoints, written into AIA and CRL distribution points. */
