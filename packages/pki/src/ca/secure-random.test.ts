@@ -24,14 +24,23 @@ describe('pooledRandom', () => {
     expect(draws).toBe(3);
   });
 
-  it('copies out: what a caller changes does not reach the pool or a later caller', () => {
-    const random = pooledRandom(randomFillSync, 64);
+  it('copies out, and leaves no handed-out byte behind in the pool', () => {
+    let pool: Uint8Array | undefined;
+    const fill = (buffer: Uint8Array): Uint8Array => {
+      pool = buffer;
+      return randomFillSync(buffer.fill(0xff));
+    };
+    const random = pooledRandom(fill, 64);
     const first = random(16);
-    first.fill(7);
     const second = random(16);
-    expect(second).not.toBe(first);
+    expect(first.buffer).not.toBe(pool?.buffer);
     expect(second.buffer).not.toBe(first.buffer);
-    expect(second.byteLength).toBe(16);
+    // The bytes handed out are zeroed where they were drawn; the rest still waits.
+    expect([...(pool?.subarray(0, 32) ?? [])]).toEqual(Array(32).fill(0));
+    expect((pool?.subarray(32) ?? []).some((b) => b !== 0)).toBe(true);
+    const kept = [...second];
+    first.fill(7);
+    expect([...second]).toEqual(kept);
   });
 
   it('draws requests above the pooled size directly, and refuses sizes that are not counts', () => {
@@ -44,7 +53,9 @@ describe('pooledRandom', () => {
     expect(random(100).length).toBe(100);
     expect(sizes).toEqual([100]);
     sizes = [];
+    // Nothing asked, nothing drawn.
     expect(random(0).length).toBe(0);
+    expect(sizes).toEqual([]);
     expect(() => random(-1)).toThrow(RangeError);
     expect(() => random(1.5)).toThrow(RangeError);
   });
