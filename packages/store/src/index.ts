@@ -118,6 +118,7 @@ export {
   type FlowChange,
   getFlow,
   insertFlow,
+  type KnownFlowState,
   listDueFlows,
   listFlowsForOrder,
   listFlowsWithPendingEffects,

@@ -5,6 +5,7 @@ import {
   endSession,
   getSession,
   getSessionWithFlow,
+  type KnownFlowState,
   type SessionRole,
   type SessionStation,
   type StoredFlow,
@@ -103,13 +104,15 @@ export const requireSession = async (
   role: SessionRole = 'admin',
   /** The flow the request is about: read with the session, in one statement. */
   flowId?: string,
+  /** That flow's state as this process knows it: not read again while the flow is at its version. */
+  known?: KnownFlowState,
 ): Promise<CurrentSession> => {
   const token = request.cookies[SESSION_COOKIE];
   if (!token) throw new ApiError('NOT_LOGGED_IN');
   let flow: StoredFlow | null = null;
   let stored: StoredSession | null;
   if (flowId === undefined) stored = await getSession(db, hashToken(token));
-  else ({ session: stored, flow } = await getSessionWithFlow(db, hashToken(token), flowId));
+  else ({ session: stored, flow } = await getSessionWithFlow(db, hashToken(token), flowId, known));
   if (stored === null || stored.role !== role) throw new ApiError('NOT_LOGGED_IN');
   // Revoking the login certificate ends the session at once, whichever process revoked it: the
   // revocation is read with the session, from the database every server shares.

@@ -216,10 +216,11 @@ describe('issuing a flow’s certificates', () => {
     try {
       const page = new Page(h);
       await walkTo(h, page, 7);
-      // A flow row nobody can read, due and holding certificates: both sweeps trip over it.
+      // A flow row nobody can read, due and holding certificates: both sweeps trip over it. Its
+      // version moves on, as at every write of a state: a server reads a state again only then.
       await h.t.store.db
         .updateTable('flows')
-        .set({ state_json: '{"broken":', deadline: 0 })
+        .set((eb) => ({ state_json: '{"broken":', deadline: 0, version: eb('version', '+', 1) }))
         .where('id', '=', page.flowId)
         .execute();
       h.clock.advance(60_000);

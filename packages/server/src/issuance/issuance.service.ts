@@ -70,6 +70,7 @@ import {
 import { cardOwner } from './card-owner.js';
 import { adminOf, type DirectoryCache, lookUp } from './directory.js';
 import { FlowMetrics } from './flow-metrics.js';
+import { FlowStateCache } from './flow-state-cache.js';
 
 /**
  * Every flow answer: the domain's, the nonce the station's next statement must carry, and the key
@@ -190,6 +191,8 @@ export class IssuanceService {
     private readonly now: () => number,
     /** Counts raised codes and ended flows for /metrics; a fresh set when not shared with an app. */
     readonly metrics: FlowMetrics = new FlowMetrics(),
+    /** The flows' states this process holds: a flow's request reads its state only when it changed. */
+    readonly states: FlowStateCache = new FlowStateCache(),
   ) {}
 
   /** After a commit: the codes the flow raised and, if it ended, how. */
@@ -207,16 +210,17 @@ export class IssuanceService {
   }
 
   async load(flowId: string): Promise<StoredFlow & { state: FlowState }> {
-    const stored = await getFlow(this.db, flowId);
+    const stored = await getFlow(this.db, flowId, this.states.get(flowId));
     if (stored === null) throw new ApiError('NOT_FOUND', { what: 'flow' });
+    this.states.remember(stored.id, stored.version, stored.state);
     return stored as StoredFlow & { state: FlowState };
   }
 
   /** Only the administrator who started a flow works on it. */
   async own(flowId: string, session: CurrentSession): Promise<StoredFlow & { state: FlowState }> {
-    const flow =
-      (takeFlowReadWith(session, flowId) as (StoredFlow & { state: FlowState }) | null) ??
-      (await this.load(flowId));
+    const read = takeFlowReadWith(session, flowId) as (StoredFlow & { state: FlowState }) | null;
+    if (read !== null) this.states.remember(read.id, read.version, read.state);
+    const flow = read ?? (await this.load(flowId));
     if (flow.admin2HsaId !== session.hsaId)
       throw new ApiError('ACCESS_DENIED', { reason: 'another administrator’s flow' });
     return flow;
@@ -1015,6 +1019,8 @@ export class IssuanceService {
       );
       return { steps, pending: stored, nonce };
     });
+    // Committed: the flow is now at the next version, with this state.
+    this.states.remember(flow.id, flow.version + 1, steps.at(-1)?.transition.state ?? flow.state);
     this.observe(flow, flow.state.status, steps);
     // The change is committed and its revocations stored: if carrying them out fails now, the
     // sweeper retries; the caller's action still succeeded.

@@ -50,13 +50,15 @@ export const issuanceRoutes =
     // A flow's routes read the flow with the session, in one statement (see takeFlowReadWith).
     const session = (request: FastifyRequest) => {
       const flowId = (request.params as { flowId?: unknown } | undefined)?.flowId;
+      if (typeof flowId !== 'string') return requireSession(request, db, ctx.clock.now(), ctx.sessions);
       return requireSession(
         request,
         db,
         ctx.clock.now(),
         ctx.sessions,
         'admin',
-        typeof flowId === 'string' ? flowId : undefined,
+        flowId,
+        issuance.states.get(flowId),
       );
     };
 

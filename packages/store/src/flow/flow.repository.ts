@@ -106,14 +106,44 @@ export interface FlowChange {
 // A literal, not a parameter, so that SQLite can match the partial index flows_pending_effects_idx.
 const NO_PENDING_EFFECTS = sql.lit('[]');
 
-/** A flow as stored, from its row. */
-export const toFlow = (row: Selectable<FlowsTable>): StoredFlow => ({
+/**
+ * A flow's state the caller already holds, parsed, at the version it was stored with. A read given
+ * one leaves the state's JSON in the database when the version is still that one (see
+ * `stateColumnKnowing`), and hands back this state: states are immutable, each version has one.
+ */
+export interface KnownFlowState {
+  readonly version: number;
+  readonly state: unknown;
+}
+
+/** The version no flow has: nothing is known. */
+export const NOTHING_KNOWN = -1;
+
+/**
+ * The state column, or NULL when the row is still at the version the caller knows: a flow's state
+ * is several kilobytes of JSON, and a request that already holds it need not read and parse it.
+ */
+export const stateColumnKnowing = (table: string, knownVersion: number): RawBuilder<string | null> =>
+  sql<
+    string | null
+  >`case when ${sql.ref(`${table}.version`)} = ${knownVersion} then null else ${sql.ref(`${table}.state_json`)} end`;
+
+const stateOf = (row: Selectable<FlowsTable>, known: KnownFlowState | undefined): unknown => {
+  // The column is NOT NULL: it reads as null only when the version matched the known one.
+  if ((row.state_json as string | null) !== null) return fromJsonText(row.state_json);
+  if (known === undefined || known.version !== row.version)
+    throw new Error(`The state of flow ${row.id} was left unread but is not known`);
+  return known.state;
+};
+
+/** A flow as stored, from its row (whose state may have been left unread, if `known` holds it). */
+export const toFlow = (row: Selectable<FlowsTable>, known?: KnownFlowState): StoredFlow => ({
   id: row.id,
   orderId: row.order_id,
   admin2HsaId: row.admin2_hsa_id,
   status: row.status,
   step: row.step,
-  state: fromJsonText(row.state_json),
+  state: stateOf(row, known),
   deadline: row.deadline,
   pendingEffects: fromJsonArray(row.pending_effects_json, `Pending effects of flow ${row.id}`),
   version: row.version,
@@ -246,13 +276,25 @@ export const FLOW_COLUMNS = [
   'agent_packaging',
 ] as const satisfies readonly (keyof FlowsTable)[];
 
-const flowById = preparedQuery((db: Kysely<Database>, id: string) =>
-  db.selectFrom('flows').selectAll().where('id', '=', id),
+const flowById = preparedQuery((db: Kysely<Database>, id: string, knownVersion: number) =>
+  db
+    .selectFrom('flows')
+    .select(
+      FLOW_COLUMNS.map((column) =>
+        column === 'state_json'
+          ? stateColumnKnowing('flows', knownVersion).as('state_json')
+          : sql.ref(`flows.${column}`).as(column),
+      ),
+    )
+    .where('id', '=', id),
 );
 
-export async function getFlow(db: Db, id: string): Promise<StoredFlow | null> {
-  const row = (await flowById(db, id)).rows[0];
-  return row === undefined ? null : toFlow(row);
+/** The flow with this id; its state is not read again if `known` holds it at the current version. */
+export async function getFlow(db: Db, id: string, known?: KnownFlowState): Promise<StoredFlow | null> {
+  const row = (await flowById(db, id, known?.version ?? NOTHING_KNOWN)).rows[0] as
+    | Selectable<FlowsTable>
+    | undefined;
+  return row === undefined ? null : toFlow(row, known);
 }
 
 /**
@@ -418,7 +460,7 @@ export async function listDueFlows(db: Db, now: Instant, limit: number): Promise
     .orderBy('id')
     .limit(limit)
     .execute();
-  return rows.map(toFlow);
+  return rows.map((row) => toFlow(row));
 }
 
 /** Flows, of any status, that still owe effects; the longest waiting first. */
@@ -431,7 +473,7 @@ export async function listFlowsWithPendingEffects(db: Db, limit: number): Promis
     .orderBy('id')
     .limit(limit)
     .execute();
-  return rows.map(toFlow);
+  return rows.map((row) => toFlow(row));
 }
 
 /** Every flow of an order, oldest first. */
@@ -443,7 +485,7 @@ export async function listFlowsForOrder(db: Db, orderId: string): Promise<Stored
     .orderBy('created_at')
     .orderBy('id')
     .execute();
-  return rows.map(toFlow);
+  return rows.map((row) => toFlow(row));
 }
 
 /** The order's active flow; if there were ever more than one, the newest. */

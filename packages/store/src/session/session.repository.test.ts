@@ -109,6 +109,40 @@ describe.each(DIALECTS)('session repository on %s', (dialect) => {
     await store.db.deleteFrom('sessions').where('id', '=', 'hash-with-flow').execute();
   });
 
+  it('leaves a flow state it is given at the current version unread, and reads one that moved on', async () => {
+    await insertSession(store.db, aSession('hash-known'));
+    const state = { flowId: 'flow-known', step: 1, timeline: [] };
+    await insertFlow(store.db, {
+      id: 'flow-known',
+      orderId: null,
+      admin2HsaId: hsa('adm2'),
+      status: 'active',
+      step: 1,
+      state,
+      deadline: null,
+      pendingEffects: [],
+      createdAt: T0,
+    });
+    const read = await getSessionWithFlow(store.db, 'hash-known', 'flow-known');
+    const version = read.flow?.version ?? -1;
+    // The object given, not a parse of the column: the column was not read.
+    const held = { flowId: 'flow-known', step: 1, timeline: [], held: true };
+    const known = await getSessionWithFlow(store.db, 'hash-known', 'flow-known', { version, state: held });
+    expect(known.flow?.state).toBe(held);
+    expect({ ...known.flow, state: null }).toEqual({ ...read.flow, state: null });
+    expect((await getFlow(store.db, 'flow-known', { version, state: held }))?.state).toBe(held);
+    // A state held at another version is not used: the column is read.
+    const stale = await getSessionWithFlow(store.db, 'hash-known', 'flow-known', {
+      version: version - 1,
+      state: held,
+    });
+    expect(stale.flow?.state).toEqual(state);
+    expect((await getFlow(store.db, 'flow-known', { version: version + 1, state: held }))?.state).toEqual(
+      state,
+    );
+    await store.db.deleteFrom('sessions').where('id', '=', 'hash-known').execute();
+  });
+
   it('records activity, never moving it back, and not on an ended or unknown session', async () => {
     await insertSession(store.db, aSession('hash-touch'));
     expect(await touchSession(store.db, 'hash-touch', T0 + 2 * MINUTE)).toBe(true);

@@ -1,7 +1,14 @@
 import type { AssuranceLevel, CardNumber, HsaId, Instant } from '@reservkort/domain';
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { Database } from '../database.js';
-import { FLOW_COLUMNS, type StoredFlow, toFlow } from '../flow/flow.repository.js';
+import {
+  FLOW_COLUMNS,
+  type KnownFlowState,
+  NOTHING_KNOWN,
+  type StoredFlow,
+  stateColumnKnowing,
+  toFlow,
+} from '../flow/flow.repository.js';
 import type { FlowsTable } from '../flow/flow.table.js';
 import { preparedQuery } from '../prepared-query.js';
 import { translateWriteErrors } from '../store-error.js';
@@ -107,27 +114,36 @@ export async function getSession(db: Db, id: string): Promise<StoredSession | nu
 /** A flow's columns beside a session's, prefixed so that no name is shared. */
 const FLOW_PREFIX = 'flow__';
 
-const sessionWithFlow = preparedQuery((db: Kysely<Database>, id: string, flowId: string) =>
-  db
-    .selectFrom('sessions as s')
-    .leftJoin('revocations as r', 'r.serial', 's.certificate_serial')
-    .leftJoin('flows as f', (join) => join.on('f.id', '=', flowId))
-    .selectAll('s')
-    .select('r.revoked_at as certificate_revoked_at')
-    .select(FLOW_COLUMNS.map((column) => sql.ref(`f.${column}`).as(`${FLOW_PREFIX}${column}`)))
-    .where('s.id', '=', id),
+const sessionWithFlow = preparedQuery(
+  (db: Kysely<Database>, id: string, flowId: string, knownVersion: number) =>
+    db
+      .selectFrom('sessions as s')
+      .leftJoin('revocations as r', 'r.serial', 's.certificate_serial')
+      .leftJoin('flows as f', (join) => join.on('f.id', '=', flowId))
+      .selectAll('s')
+      .select('r.revoked_at as certificate_revoked_at')
+      .select(
+        FLOW_COLUMNS.map((column) =>
+          column === 'state_json'
+            ? stateColumnKnowing('f', knownVersion).as(`${FLOW_PREFIX}${column}`)
+            : sql.ref(`f.${column}`).as(`${FLOW_PREFIX}${column}`),
+        ),
+      )
+      .where('s.id', '=', id),
 );
 
 /**
  * The session, and the flow with this id read in the same statement (one round trip instead of
- * two on every flow request); the flow is null when there is no such flow, or no such session.
+ * two on every flow request); the flow is null when there is no such flow, or no such session. The
+ * flow's state is not read again if `known` holds it at the flow's current version.
  */
 export async function getSessionWithFlow(
   db: Db,
   id: string,
   flowId: string,
+  known?: KnownFlowState,
 ): Promise<{ readonly session: StoredSession | null; readonly flow: StoredFlow | null }> {
-  const row = (await sessionWithFlow(db, id, flowId)).rows[0] as
+  const row = (await sessionWithFlow(db, id, flowId, known?.version ?? NOTHING_KNOWN)).rows[0] as
     | (Selectable<SessionsTable> & { certificate_revoked_at: Instant | null } & Record<string, unknown>)
     | undefined;
   if (row === undefined) return { session: null, flow: null };
@@ -135,7 +151,10 @@ export async function getSessionWithFlow(
   for (const column of FLOW_COLUMNS) flowRow[column] = row[`${FLOW_PREFIX}${column}`];
   return {
     session: toSession(row),
-    flow: flowRow.id === null || flowRow.id === undefined ? null : toFlow(flowRow as Selectable<FlowsTable>),
+    flow:
+      flowRow.id === null || flowRow.id === undefined
+        ? null
+        : toFlow(flowRow as Selectable<FlowsTable>, known),
   };
 }
 
