@@ -157,6 +157,12 @@ interface Answer {
   readonly toBeSigned?: string;
   readonly csrfToken?: string;
   readonly code?: string;
+  /** Given with the answer that brings the flow to SIGNERA or KVITTERA KORT. */
+  readonly signingChallenge?: {
+    readonly purpose: string;
+    readonly challengeId: string;
+    readonly toBeSigned: string;
+  };
 }
 
 class Http {
@@ -252,6 +258,8 @@ class Workstation {
   private flowId = '';
   /** The nonce the station's next statement for the flow must carry, as the server last said. */
   private stationNonce = '';
+  /** The signing challenge the last answer that reached a signature gave, as the page keeps it. */
+  private offered: Answer['signingChallenge'] | null = null;
   readonly readerA = 'reader-1';
   readonly readerB = 'reader-2';
   timing: Timing = newTiming();
@@ -284,6 +292,8 @@ class Workstation {
       throw new Error(`${method} ${path}: ${answer.status} ${JSON.stringify(answer.body)}`);
     const nonce = (answer.body as { stationNonce?: unknown }).stationNonce;
     if (path.startsWith('/api/flows') && typeof nonce === 'string') this.stationNonce = nonce;
+    const offered = (answer.body as Answer).signingChallenge;
+    if (offered !== undefined) this.offered = offered;
     return answer;
   }
 
@@ -346,7 +356,10 @@ class Workstation {
   }
 
   private async signChallenge(purpose: 'order' | 'acknowledge', reader: string, pin2: string) {
-    const challenge = await this.flow('/signing-challenge', { purpose });
+    // As the page does: the challenge the answer that reached the signature gave, else a new one.
+    const offered = this.offered?.purpose === purpose ? this.offered : null;
+    this.offered = null;
+    const challenge = offered ?? (await this.flow('/signing-challenge', { purpose }));
     const signed = await this.card(
       this.agent.sign(this.token, reader, Buffer.from(challenge.toBeSigned ?? '', 'base64'), this.flowId),
       [pin2],
@@ -391,6 +404,7 @@ class Workstation {
         stationNonce?: string;
       };
       this.flowId = reserved.flowId ?? '';
+      this.offered = null;
       this.stationNonce = reserved.stationNonce ?? '';
       const started = await this.api('/api/flows', {
         flowId: this.flowId,

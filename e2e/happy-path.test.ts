@@ -35,6 +35,13 @@ describe('the happy path in a real browser', () => {
     await page.locator('[data-testid="orders"] [data-state="registered"]').waitFor();
     await page.locator('[data-action="logout"]').click();
 
+    // The signatures' challenges come with the answers that reach SIGNERA and KVITTERA KORT: the page
+    // asks for none on the way.
+    const asked: string[] = [];
+    page.on('request', (request) => {
+      if (request.url().includes('/signing-challenge')) asked.push(request.url());
+    });
+
     // Admin 2 (Admin Fyra) logs in with the card in reader 1, finds, reviews and signs the order.
     await portal.loginAs(DEMO.admin4.card);
     await portal.toReview(NILS_PNR);
@@ -53,6 +60,7 @@ describe('the happy path in a real browser', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'happy-step7-countdown-sv.png') });
     await portal.enterPins([pins.pin2], () => portal.control('acknowledge').click());
     await page.getByTestId('completed').waitFor();
+    expect(asked).toEqual([]);
     const serials = (await page.getByTestId('completed').textContent()) ?? '';
 
     // The card holds both keys and both certificates: read back through the agent, judged by OpenSSL.

@@ -59,6 +59,7 @@ import {
 } from '@reservkort/store';
 import type { Kysely, Transaction } from 'kysely';
 import { type CurrentSession, takeFlowReadWith } from '../auth/session.js';
+import { issueChallenge, statement } from '../auth/signing-challenge.js';
 import { ApiError } from '../http/api-error.js';
 import { verifyCardKeys, verifyCardProof } from '../station/card-proof.js';
 import {
@@ -76,7 +77,43 @@ import { FlowStateCache } from './flow-state-cache.js';
  * Every flow answer: the domain's, the nonce the station's next statement must carry, and the key
  * type the agent is to generate on the card at the download (the LoA3 CA's setting).
  */
-export type FlowReply = FlowAnswer & { readonly stationNonce: string; readonly cardKeyType: CardKeyType };
+export type FlowReply = FlowAnswer & {
+  readonly stationNonce: string;
+  readonly cardKeyType: CardKeyType;
+  /**
+   * Given with the answer that brings the flow to a signature (step 3's SIGNERA, step 7's KVITTERA
+   * KORT): what the card is to sign, so that the page need not ask for it (`signing-challenge`).
+   */
+  readonly signingChallenge?: SigningChallengeOffer;
+};
+
+/** What a card is to sign for SIGNERA (`order`) or KVITTERA KORT (`acknowledge`), usable once. */
+export interface SigningChallengeOffer {
+  readonly purpose: SigningPurpose;
+  readonly challengeId: string;
+  /** Base64 of the statement the card signs. */
+  readonly toBeSigned: string;
+  /** The server's time after which the challenge is refused. */
+  readonly expiresAt: number;
+}
+
+export type SigningPurpose = 'order' | 'acknowledge';
+
+/** How long a signing challenge may be signed and sent. */
+export const SIGNING_TTL_MS = 5 * 60_000;
+
+/**
+ * The signature a change brings the flow to, if it does: the order's at step 3, the recipient's
+ * acknowledgement at step 7. Only on arrival at that step, so that waiting there (ticks, reader
+ * events) does not store a challenge at every answer; a page that needs another asks for it.
+ */
+const signatureReached = (before: FlowState, after: FlowState): SigningPurpose | null => {
+  if (after.status !== 'active' || after.fault !== null || after.order === null || before.step === after.step)
+    return null;
+  if (after.step === 3) return 'order';
+  if (after.step === 7) return 'acknowledge';
+  return null;
+};
 
 /** A flow id reserved for a session (`POST /api/flows/start`) lives this long, and is used once. */
 const RESERVATION_TTL_MS = 5 * 60_000;
@@ -986,7 +1023,7 @@ export class IssuanceService {
     }
     const flow =
       options.read ?? (session === null ? await this.load(flowId) : await this.own(flowId, session));
-    const { steps, pending, nonce } = await this.db.transaction().execute(async (trx) => {
+    const { steps, pending, nonce, offer } = await this.db.transaction().execute(async (trx) => {
       const plan = await planner(flow, trx);
       const steps: AppliedStep[] = [];
       let state = flow.state;
@@ -1005,6 +1042,9 @@ export class IssuanceService {
       if (last === undefined) throw new Error('a plan has at least one event');
       // The extra writes first: the flow's own write takes the audit log's lock, held to the commit.
       await options.also?.(trx, last.transition);
+      const purpose = session === null ? null : signatureReached(flow.state, last.transition.state);
+      const offer =
+        purpose === null ? undefined : await this.signingChallenge(trx, last.transition.state, purpose);
       // Every accepted statement moves the nonce on: the same statement cannot be used twice.
       const nonce = plan.station === undefined ? flow.stationNonce : newStationNonce();
       const stored = await this.commit(
@@ -1017,7 +1057,7 @@ export class IssuanceService {
           ...(plan.cardKeys === undefined ? {} : { cardKeys: plan.cardKeys }),
         },
       );
-      return { steps, pending: stored, nonce };
+      return { steps, pending: stored, nonce, offer };
     });
     // Committed: the flow is now at the next version, with this state.
     this.states.remember(flow.id, flow.version + 1, steps.at(-1)?.transition.state ?? flow.state);
@@ -1032,7 +1072,29 @@ export class IssuanceService {
       cardEffects: steps.flatMap((step) => step.transition.effects.filter((e) => e.type === 'clean-card')),
       stationNonce: nonce,
       cardKeyType: this.cardKeyType(),
+      ...(offer === undefined ? {} : { signingChallenge: offer }),
     };
+  }
+
+  /**
+   * What the card must sign for SIGNERA (`order`) or KVITTERA KORT (`acknowledge`) on this flow as
+   * it is: its id, order and card, with a fresh nonce; stored for one use within SIGNING_TTL_MS.
+   */
+  async signingChallenge(
+    db: Kysely<Database>,
+    state: FlowState,
+    purpose: SigningPurpose,
+  ): Promise<SigningChallengeOffer> {
+    const now = this.now();
+    const toBeSigned = statement({
+      purpose,
+      flowId: state.flowId,
+      orderId: state.order?.orderId ?? null,
+      cardNumber: state.order?.cardNumber ?? null,
+      nonce: randomBytes(16).toString('hex'),
+    });
+    const issued = await issueChallenge(db, toBeSigned, now, SIGNING_TTL_MS);
+    return { purpose, ...issued, expiresAt: now + SIGNING_TTL_MS };
   }
 
   /** Stores the transitions of a flow read at `flow.version`; returns the revocations it now owes. */

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import {
   cleanUpOffered,
   endedRefusal,
@@ -10,7 +9,7 @@ import { consumeChallenge, getCertificate } from '@reservkort/store';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { publicKeyOfPem, verifyCardCertificate, verifyCardSignature } from '../auth/card-certificate.js';
 import { requireSession } from '../auth/session.js';
-import { issueChallenge, readStatement, statement } from '../auth/signing-challenge.js';
+import { readStatement } from '../auth/signing-challenge.js';
 import { ApiError } from '../http/api-error.js';
 import type { IssuanceService } from '../issuance/issuance.service.js';
 import type { ServerContext } from '../server-context.js';
@@ -40,7 +39,6 @@ const ACTIONS = [
   'terms-accepted',
   'download-requested',
 ] as const;
-const SIGNING_TTL_MS = 5 * 60_000;
 
 /** Steps 1–7 over HTTP: every rule is the domain's; the server checks, stores and signs. */
 export const issuanceRoutes =
@@ -237,16 +235,8 @@ export const issuanceRoutes =
         },
       },
       async (request) => {
-        const me = await session(request);
-        const flow = await issuance.own(request.params.flowId, me);
-        const toBeSigned = statement({
-          purpose: request.body.purpose,
-          flowId: flow.id,
-          orderId: flow.state.order?.orderId ?? null,
-          cardNumber: flow.state.order?.cardNumber ?? null,
-          nonce: randomBytes(16).toString('hex'),
-        });
-        return issueChallenge(db, toBeSigned, ctx.clock.now(), SIGNING_TTL_MS);
+        const flow = await issuance.own(request.params.flowId, await session(request));
+        return issuance.signingChallenge(db, flow.state, request.body.purpose);
       },
     );
 

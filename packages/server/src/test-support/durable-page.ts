@@ -276,7 +276,7 @@ export class DurablePage {
   }
 
   /** The latest event of the agent's log, not relayed yet, that the described event stands for. */
-  private findEvent(event: Record<string, unknown>): number | null {
+  findEvent(event: Record<string, unknown>): number | null {
     const matches = this.agentLog().filter((logged) => {
       if (this.relayed.has(logged.seq)) return false;
       if (logged.type === 'flow')
@@ -329,11 +329,19 @@ export class DurablePage {
     return this.api('POST', `/api/flows/${this.flowId}/keys`, { statement });
   }
 
-  /** Signs a server challenge with a card's signature key (PIN 2) through the agent. */
-  async signChallenge(purpose: 'order' | 'acknowledge', reader: string, pin2: string) {
+  /**
+   * Signs a server challenge with a card's signature key (PIN 2) through the agent: the one given
+   * with an answer (`offered`), or else one asked for.
+   */
+  async signChallenge(
+    purpose: 'order' | 'acknowledge',
+    reader: string,
+    pin2: string,
+    offered?: { readonly challengeId: string; readonly toBeSigned: string },
+  ) {
     const { cards, agent, agentToken } = this.ws;
-    const challenge = (await this.api('POST', `/api/flows/${this.flowId}/signing-challenge`, { purpose }))
-      .body;
+    const challenge =
+      offered ?? (await this.api('POST', `/api/flows/${this.flowId}/signing-challenge`, { purpose })).body;
     const started = await agent.sign(
       agentToken,
       reader,

@@ -40,6 +40,14 @@ export interface SigningChallenge {
   readonly toBeSigned: string;
 }
 
+export type SigningPurpose = 'order' | 'acknowledge';
+
+/** Given with the answer that brings a flow to a signature: the challenge, and its lapse in server time. */
+export interface SigningChallengeOffer extends SigningChallenge {
+  readonly purpose: SigningPurpose;
+  readonly expiresAt: number;
+}
+
 export interface OrderView {
   readonly id: string;
   readonly state: string;

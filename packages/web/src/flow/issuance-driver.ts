@@ -28,10 +28,13 @@ import type {
   Review,
   SearchAnswer,
   SigningChallenge,
+  SigningChallengeOffer,
+  SigningPurpose,
   SupportCasePreview,
   SupportCaseShown,
 } from '../api/views.js';
 import { agentFailureOf } from './portal-session.js';
+import { type KeptOffer, keptOffer, usableOffer } from './signing-offer.js';
 import type { Workstation } from './workstation.js';
 
 /** An error to show: a catalogue code with its details (texts come from the catalogue). */
@@ -157,6 +160,11 @@ export class IssuanceDriver {
   private enrolling: Promise<unknown> = Promise.resolve();
   private timer: ReturnType<typeof setInterval> | null = null;
   private lastStep7Poll = 0;
+  /**
+   * The challenge the server gave with the answer that brought the flow to a signature, and when
+   * it lapses by this page's clock: SIGNERA or KVITTERA KORT signs it without asking for one.
+   */
+  private offered: KeptOffer | null = null;
   private readonly listeners = new Set<() => void>();
   private readonly unsubscribe: () => void;
 
@@ -208,6 +216,8 @@ export class IssuanceDriver {
     };
     if (nonce !== undefined) this.stationNonce = nonce;
     if (cardKeyType !== undefined) this.cardKeyType = cardKeyType;
+    const offer = (next as FlowAnswer & { signingChallenge?: SigningChallengeOffer }).signingChallenge;
+    if (offer !== undefined) this.offered = keptOffer(offer, next.view.flowId, next.view.now, Date.now());
     this.handleEffects(next.cardEffects);
     this.changed();
     return next;
@@ -518,13 +528,25 @@ export class IssuanceDriver {
     }
     const readerId = this.ws.readerIdOf(slot);
     if (readerId === null) throw AgentFailure.of('READER_NOT_FOUND', { reader: String(slot) });
-    const challenge = await answer<SigningChallenge>(
-      client.POST('/api/flows/{flowId}/signing-challenge', { ...this.path(), body: { purpose } }),
-    );
+    const challenge =
+      this.takeOffered(purpose) ??
+      (await answer<SigningChallenge>(
+        client.POST('/api/flows/{flowId}/signing-challenge', { ...this.path(), body: { purpose } }),
+      ));
     keepChallenge({ flowId: this.flowId, purpose, challenge });
     await this.ws.agent.bind(readerId);
     const done = await this.ws.run(this.ws.agent.sign(readerId, challenge.toBeSigned, this.flowId));
     return { challenge, done, readerId };
+  }
+
+  /**
+   * The challenge offered for this signature, once: only while it leaves the PIN dialog most of its
+   * time (a challenge is used once, and a refused signature asks for a new one).
+   */
+  private takeOffered(purpose: SigningPurpose): SigningChallenge | null {
+    const usable = usableOffer(this.offered, this.flowId, purpose, Date.now());
+    this.offered = null;
+    return usable;
   }
 
   /**
