@@ -1,12 +1,10 @@
-import type { HsaId } from '@reservkort/domain';
 import { getFlow } from '@reservkort/store';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createServices } from '../services.js';
-import type { Recipient } from '../test-support/durable-fixture.js';
+import { RECIPIENTS } from '../test-support/durable-fixture.js';
 import { acknowledge, walkToStep7 } from '../test-support/durable-walk.js';
 import {
   ADMIN2_CARD,
-  ANNA,
   ANNA_PNR,
   createIssuanceHarness,
   type Harness,
@@ -32,15 +30,6 @@ describe('the flow states a process holds', () => {
     expect(cache.size).toBe(2);
   });
 });
-
-const anna: Recipient = {
-  hsaId: ANNA as HsaId,
-  pnr: ANNA_PNR,
-  givenName: 'Anna',
-  surname: 'Andersson',
-  orderId: 'order-anna',
-  reserveCard: RESERVE_CARD,
-};
 
 describe('a flow served from the states the server holds', () => {
   let h: Harness;
@@ -69,7 +58,7 @@ describe('a flow served from the states the server holds', () => {
       }
     }
     const page = new CheckedPage(h);
-    await walkToStep7(page, ADMIN2_CARD, anna);
+    await walkToStep7(page, ADMIN2_CARD, RECIPIENTS.anna);
     const done = await acknowledge(page);
     expect(done.body.view?.status, JSON.stringify(done.body)).toBe('completed');
     expect(compared).toBeGreaterThan(15);

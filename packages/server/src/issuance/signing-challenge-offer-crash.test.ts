@@ -20,8 +20,13 @@ import {
   startServerProcess,
 } from '../test-support/durable-fixture.js';
 import { type ApiAnswer, DurablePage, httpEndpoint, openWorkstation } from '../test-support/durable-page.js';
-import { walkStep4ToKeys } from '../test-support/durable-walk.js';
+import {
+  issueAndWriteCertificates,
+  storedSigningChallenges,
+  walkStep4ToKeys,
+} from '../test-support/durable-walk.js';
 import { ADMIN2, ADMIN2_CARD, CARD_PINS, RESERVE_PINS } from '../test-support/issuance-harness.js';
+import type { SigningPurpose } from './issuance.service.js';
 
 const run = promisify(execFile);
 const anna = RECIPIENTS.anna;
@@ -52,20 +57,7 @@ describe('SIGKILL into the answers that give a signing challenge (SQLite data fo
     processes.push(server);
     page.use(httpEndpoint('server-0', server.url));
 
-    /** The challenges stored for the flow and purpose. */
-    const stored = async (purpose: string): Promise<string[]> => {
-      const rows = await store.db.selectFrom('login_challenges').select(['id', 'challenge']).execute();
-      return rows
-        .filter((row) => {
-          try {
-            const fields = JSON.parse(Buffer.from(row.challenge, 'base64').toString('utf8'));
-            return fields.flowId === page.flowId && fields.purpose === purpose;
-          } catch {
-            return false;
-          }
-        })
-        .map((row) => row.id);
-    };
+    const stored = (purpose: SigningPurpose) => storedSigningChallenges(store.db, page.flowId, purpose);
     const step = async () => (await getFlow(store.db, page.flowId))?.step ?? 0;
     /** For each request, how many ms in a kill first found it committed ('never': none did). */
     const outcomes: Record<string, number | 'never'> = {};
@@ -78,7 +70,7 @@ describe('SIGKILL into the answers that give a signing challenge (SQLite data fo
     const killedUntil = async (
       send: () => Promise<ApiAnswer>,
       target: number,
-      purpose: 'order' | 'acknowledge',
+      purpose: SigningPurpose,
     ): Promise<{ readonly challengeId: string; readonly toBeSigned: string } | null> => {
       for (const afterMs of KILL_AFTER_MS) {
         const sent = send().catch((error: Error) => error);
@@ -121,19 +113,7 @@ describe('SIGKILL into the answers that give a signing challenge (SQLite data fo
     expect(signed.body.view?.step, JSON.stringify(signed.body)).toBe(4);
 
     // --- Up to the certificates written: killed into POST /agent-events certificates-written. ----
-    const { authCsr, signCsr } = await walkStep4ToKeys(page, anna);
-    const issued = await page.api('POST', `/api/flows/${page.flowId}/certificates`, { authCsr, signCsr });
-    expect(issued.status, JSON.stringify(issued.body)).toBe(200);
-    const write = await ws.agent.writeCertificates(
-      ws.agentToken,
-      'reader-2',
-      {
-        auth: Buffer.from(issued.body.certificates.auth, 'base64'),
-        sign: Buffer.from(issued.body.certificates.sign, 'base64'),
-      },
-      page.flowId,
-    );
-    expect((await ws.agent.waitFor(write.id, 5000)).state).toBe('done');
+    await issueAndWriteCertificates(page, await walkStep4ToKeys(page, anna));
     // The same event of the agent's log each time, signed with the nonce the flow has then.
     const written = page.findEvent({ type: 'certificates-written' });
     if (written === null) throw new Error('the agent logged no certificates written');

@@ -1,7 +1,11 @@
 // Steps 1–7 of an issuance as routes/issuance.routes.test.ts walks them, cut where the durability
 // and multi-server tests need to stop, and written against DurablePage (any server, any transport).
 import type { CardNumber } from '@reservkort/domain';
+import type { Database } from '@reservkort/store';
+import type { Kysely } from 'kysely';
 import { expect } from 'vitest';
+import { readStatement } from '../auth/signing-challenge.js';
+import type { SigningChallengeOffer, SigningPurpose } from '../issuance/issuance.service.js';
 import type { Recipient } from './durable-fixture.js';
 import type { DurablePage } from './durable-page.js';
 import { CARD_PINS, completeWithPins, RESERVE_PINS } from './issuance-harness.js';
@@ -56,10 +60,12 @@ export const walkStep4ToKeys = async (page: DurablePage, recipient: Recipient) =
   return enrolled.result as { authCsr: string; signCsr: string };
 };
 
-/** Steps 4–6: handover, terms, keys on the card, both certificates issued and written; at step 7. */
-export const walkStep4ToStep7 = async (page: DurablePage, recipient: Recipient) => {
+/** Step 6 after the keys: both certificates issued for the card's CSRs and written to it by the agent. */
+export const issueAndWriteCertificates = async (
+  page: DurablePage,
+  { authCsr, signCsr }: { readonly authCsr: string; readonly signCsr: string },
+) => {
   const { agent, agentToken } = page.ws;
-  const { authCsr, signCsr } = await walkStep4ToKeys(page, recipient);
   const issued = await page.api('POST', `/api/flows/${page.flowId}/certificates`, { authCsr, signCsr });
   expect(issued.status, JSON.stringify(issued.body)).toBe(200);
   const write = await agent.writeCertificates(
@@ -72,13 +78,21 @@ export const walkStep4ToStep7 = async (page: DurablePage, recipient: Recipient) 
     page.flowId,
   );
   expect((await agent.waitFor(write.id, 5000)).state).toBe('done');
+  return issued.body.certificates as { auth: string; sign: string };
+};
+
+/** Steps 4–6: handover, terms, keys on the card, both certificates issued and written; at step 7. */
+export const walkStep4ToStep7 = async (page: DurablePage, recipient: Recipient) => {
+  const certificates = await issueAndWriteCertificates(page, await walkStep4ToKeys(page, recipient));
   const written = await page.relay({ type: 'certificates-written' });
   expect(written.body.view.step).toBe(7);
   expect(written.body.view.deadline).toBeGreaterThan(Date.now());
   return {
-    certificates: issued.body.certificates as { auth: string; sign: string },
+    certificates,
     serials: written.body.view.issuedSerials as string[],
     deadline: written.body.view.deadline as number,
+    /** KVITTERA KORT's challenge, as the answer that reached step 7 gave it. */
+    offered: written.body.signingChallenge as SigningChallengeOffer,
   };
 };
 
@@ -105,6 +119,18 @@ export const acknowledge = async (page: DurablePage) => {
     challengeId: ack.challengeId,
     signature: ack.signature,
   });
+};
+
+/** The ids of the signing challenges stored for this flow and purpose (SIGNERA's or KVITTERA KORT's). */
+export const storedSigningChallenges = async (
+  db: Kysely<Database>,
+  flowId: string,
+  purpose: SigningPurpose,
+): Promise<string[]> => {
+  const rows = await db.selectFrom('login_challenges').select(['id', 'challenge']).execute();
+  return rows
+    .filter((row) => readStatement(row.challenge, purpose)?.fields.flowId === flowId)
+    .map((row) => row.id);
 };
 
 /** A DER certificate (base64) as PEM, for OpenSSL. */

@@ -109,24 +109,32 @@ const NO_PENDING_EFFECTS = sql.lit('[]');
 /**
  * A flow's state the caller already holds, parsed, at the version it was stored with. A read given
  * one leaves the state's JSON in the database when the version is still that one (see
- * `stateColumnKnowing`), and hands back this state: states are immutable, each version has one.
+ * `flowColumnsKnowing`), and hands back this state: states are immutable, each version has one.
  */
 export interface KnownFlowState {
   readonly version: number;
   readonly state: unknown;
 }
 
-/** The version no flow has: nothing is known. */
-export const NOTHING_KNOWN = -1;
+/** The version to leave the state unread at: the known one, or one no flow has. */
+export const knownVersionOf = (known: KnownFlowState | undefined): number => known?.version ?? -1;
 
 /**
- * The state column, or NULL when the row is still at the version the caller knows: a flow's state
- * is several kilobytes of JSON, and a request that already holds it need not read and parse it.
+ * The flow's columns of `table`, named `prefix` + column, with the state NULL while the row is still
+ * at the version the caller knows: a flow's state is several kilobytes of JSON, and a request that
+ * already holds it need not read and parse it.
  */
-export const stateColumnKnowing = (table: string, knownVersion: number): RawBuilder<string | null> =>
-  sql<
-    string | null
-  >`case when ${sql.ref(`${table}.version`)} = ${knownVersion} then null else ${sql.ref(`${table}.state_json`)} end`;
+export const flowColumnsKnowing = (table: string, knownVersion: number, prefix = '') => {
+  const version = sql.ref(`${table}.version`);
+  const state = sql.ref(`${table}.state_json`);
+  return FLOW_COLUMNS.map((column) =>
+    column === 'state_json'
+      ? sql<string | null>`case when ${version} = ${knownVersion} then null else ${state} end`.as(
+          `${prefix}${column}`,
+        )
+      : sql.ref(`${table}.${column}`).as(`${prefix}${column}`),
+  );
+};
 
 const stateOf = (row: Selectable<FlowsTable>, known: KnownFlowState | undefined): unknown => {
   // The column is NOT NULL: it reads as null only when the version matched the known one.
@@ -277,23 +285,12 @@ export const FLOW_COLUMNS = [
 ] as const satisfies readonly (keyof FlowsTable)[];
 
 const flowById = preparedQuery((db: Kysely<Database>, id: string, knownVersion: number) =>
-  db
-    .selectFrom('flows')
-    .select(
-      FLOW_COLUMNS.map((column) =>
-        column === 'state_json'
-          ? stateColumnKnowing('flows', knownVersion).as('state_json')
-          : sql.ref(`flows.${column}`).as(column),
-      ),
-    )
-    .where('id', '=', id),
+  db.selectFrom('flows').select(flowColumnsKnowing('flows', knownVersion)).where('id', '=', id),
 );
 
 /** The flow with this id; its state is not read again if `known` holds it at the current version. */
 export async function getFlow(db: Db, id: string, known?: KnownFlowState): Promise<StoredFlow | null> {
-  const row = (await flowById(db, id, known?.version ?? NOTHING_KNOWN)).rows[0] as
-    | Selectable<FlowsTable>
-    | undefined;
+  const row = (await flowById(db, id, knownVersionOf(known))).rows[0] as Selectable<FlowsTable> | undefined;
   return row === undefined ? null : toFlow(row, known);
 }
 

@@ -1,12 +1,12 @@
 import type { AssuranceLevel, CardNumber, HsaId, Instant } from '@reservkort/domain';
-import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
+import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Database } from '../database.js';
 import {
   FLOW_COLUMNS,
+  flowColumnsKnowing,
   type KnownFlowState,
-  NOTHING_KNOWN,
+  knownVersionOf,
   type StoredFlow,
-  stateColumnKnowing,
   toFlow,
 } from '../flow/flow.repository.js';
 import type { FlowsTable } from '../flow/flow.table.js';
@@ -122,13 +122,7 @@ const sessionWithFlow = preparedQuery(
       .leftJoin('flows as f', (join) => join.on('f.id', '=', flowId))
       .selectAll('s')
       .select('r.revoked_at as certificate_revoked_at')
-      .select(
-        FLOW_COLUMNS.map((column) =>
-          column === 'state_json'
-            ? stateColumnKnowing('f', knownVersion).as(`${FLOW_PREFIX}${column}`)
-            : sql.ref(`f.${column}`).as(`${FLOW_PREFIX}${column}`),
-        ),
-      )
+      .select(flowColumnsKnowing('f', knownVersion, FLOW_PREFIX))
       .where('s.id', '=', id),
 );
 
@@ -143,7 +137,7 @@ export async function getSessionWithFlow(
   flowId: string,
   known?: KnownFlowState,
 ): Promise<{ readonly session: StoredSession | null; readonly flow: StoredFlow | null }> {
-  const row = (await sessionWithFlow(db, id, flowId, known?.version ?? NOTHING_KNOWN)).rows[0] as
+  const row = (await sessionWithFlow(db, id, flowId, knownVersionOf(known))).rows[0] as
     | (Selectable<SessionsTable> & { certificate_revoked_at: Instant | null } & Record<string, unknown>)
     | undefined;
   if (row === undefined) return { session: null, flow: null };
