@@ -204,7 +204,14 @@ const openPostgres = async (url: string): Promise<Store> => {
   const types = new pg.TypeOverrides();
   types.setTypeParser(PG_INT8_OID, Number);
   types.setTypeParser(PG_NUMERIC_OID, Number);
-  const pool = new pg.Pool({ connectionString: url, types, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS });
+  // Pipelined: a query is written without waiting for the answer before it. Kysely still awaits
+  // each of its queries; the named-statement client uses it to send a BEGIN with the statement after.
+  const pool = new pg.Pool({
+    connectionString: url,
+    types,
+    connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS,
+    pipeline: true,
+  });
   // An idle client lost to a server restart is dropped by the pool and the next query reconnects;
   // without a listener Node would treat the 'error' event as fatal.
   pool.on('error', () => undefined);

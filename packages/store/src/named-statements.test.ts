@@ -1,4 +1,5 @@
-import { type Kysely, sql } from 'kysely';
+import type { Writable } from 'node:stream';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, runMigrations } from './database.js';
@@ -149,6 +150,146 @@ describe('named statements on PostgreSQL', () => {
       expect(after.name).toBeDefined();
       expect(after.name).not.toBe(before.name);
       if (i === 0) expect(after.pid).toBe(before.pid);
+    }
+  });
+});
+
+describe("a transaction's BEGIN on PostgreSQL", () => {
+  let url: string;
+  let dispose: () => Promise<void>;
+  let other: pg.Client;
+  beforeAll(async () => {
+    const store = await createTestStore('postgres');
+    url = store.url;
+    dispose = () => store.dispose();
+    other = new pg.Client({ connectionString: url });
+    await other.connect();
+    await other.query('create table held (a int primary key)');
+  });
+  afterAll(async () => {
+    await other?.end();
+    await dispose?.();
+  });
+
+  /**
+   * A Kysely on one pipelined connection, as the store opens it, counting the writes to its
+   * socket: each write is one round trip's request.
+   */
+  const counted = async <T>(use: (db: Kysely<Database>, writes: () => number) => Promise<T>): Promise<T> => {
+    const pool = new pg.Pool({ connectionString: url, max: 1, pipeline: true });
+    let count = 0;
+    pool.on('connect', (client) => {
+      const stream = (client as unknown as { connection: { stream: Writable } }).connection.stream;
+      const write = stream.write.bind(stream);
+      // Corked writes reach the socket together, in one write, when it is uncorked.
+      stream.write = ((...args: Parameters<Writable['write']>) => {
+        if (stream.writableCorked === 0) count += 1;
+        return write(...args);
+      }) as Writable['write'];
+      const uncork = stream.uncork.bind(stream);
+      stream.uncork = () => {
+        if (stream.writableCorked === 1 && stream.writableLength > 0) count += 1;
+        uncork();
+      };
+    });
+    const db = new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: namedStatementPool(pool, new StatementNames()) }),
+    });
+    try {
+      await sql`select 1`.execute(db);
+      return await use(db, () => count);
+    } finally {
+      await db.destroy();
+    }
+  };
+
+  const rows = async (): Promise<number[]> =>
+    (await other.query('select a from held order by a')).rows.map((r) => r.a as number);
+
+  it('goes out with the first statement, in one write, and that statement runs inside it', async () => {
+    await counted(async (db, writes) => {
+      const before = writes();
+      await db.transaction().execute(async (trx) => {
+        await sql`insert into held (a) values (${1})`.execute(trx);
+        // Not committed: another session does not see it, so BEGIN came first.
+        expect(await rows()).toEqual([]);
+        expect(writes() - before).toBe(1);
+        await sql`insert into held (a) values (${2})`.execute(trx);
+      });
+      // BEGIN with the first insert, the second insert, COMMIT.
+      expect(writes() - before).toBe(3);
+    });
+    expect(await rows()).toEqual([1, 2]);
+    await other.query('delete from held');
+  });
+
+  it('rolls back everything the transaction ran when a later statement fails', async () => {
+    await counted(async (db) => {
+      await expect(
+        db.transaction().execute(async (trx) => {
+          await sql`insert into held (a) values (${3})`.execute(trx);
+          await sql`insert into held (a) values (${3})`.execute(trx);
+        }),
+      ).rejects.toThrow(/duplicate key/);
+      expect(await rows()).toEqual([]);
+    });
+  });
+
+  it('reports a failing first statement as its own error, and the connection runs the next transaction', async () => {
+    await counted(async (db) => {
+      await expect(
+        db.transaction().execute(async (trx) => {
+          await sql`insert into held (a) values (${1}::int / ${0}::int)`.execute(trx);
+        }),
+      ).rejects.toThrow(/division by zero/);
+      // Nothing is left open on the connection: the next transaction begins and commits.
+      await db.transaction().execute(async (trx) => {
+        await sql`insert into held (a) values (${4})`.execute(trx);
+      });
+      expect(await rows()).toEqual([4]);
+    });
+    await other.query('delete from held');
+  });
+
+  it('sends nothing for a transaction that runs no statement', async () => {
+    await counted(async (db, writes) => {
+      const before = writes();
+      await db.transaction().execute(async () => undefined);
+      await expect(
+        db.transaction().execute(async () => {
+          throw new Error('given up before any statement');
+        }),
+      ).rejects.toThrow(/given up/);
+      expect(writes()).toBe(before);
+      // Still a connection in no transaction: a statement out of one commits at once.
+      await sql`insert into held (a) values (${5})`.execute(db);
+      expect(await rows()).toEqual([5]);
+    });
+    await other.query('delete from held');
+  });
+
+  it('keeps parallel transactions apart on a pipelined pool', async () => {
+    const pool = new pg.Pool({ connectionString: url, max: 3, pipeline: true });
+    const db = new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: namedStatementPool(pool, new StatementNames()) }),
+    });
+    try {
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 24 }, (_, i) =>
+          db.transaction().execute(async (trx) => {
+            await sql`insert into held (a) values (${100 + i})`.execute(trx);
+            // Every third one fails after its insert: that insert must not stay.
+            if (i % 3 === 0) await sql`insert into held (a) values (${100 + i})`.execute(trx);
+          }),
+        ),
+      );
+      expect(outcomes.filter((o) => o.status === 'rejected')).toHaveLength(8);
+      expect(await rows()).toEqual(
+        Array.from({ length: 24 }, (_, i) => 100 + i).filter((a) => (a - 100) % 3 !== 0),
+      );
+    } finally {
+      await db.destroy();
+      await other.query('delete from held');
     }
   });
 });
