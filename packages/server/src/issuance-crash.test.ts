@@ -173,5 +173,5 @@ describe('a crash during issuance (SQLite data folder, real server processes)', 
     expect(warmView).toMatchObject({ step: 7, status: 'active', issuedSerials: live.serials });
     for (const serial of live.serials)
       expect((await certificateStatus(store.db, serial))?.revocation, serial).toBeNull();
-  });
+  }, 180_000);
 });

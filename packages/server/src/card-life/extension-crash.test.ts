@@ -174,5 +174,5 @@ describe('a crash during förlängning (SQLite data folder, real server processe
       }
     }
     expect(outcomes).toHaveLength(KILL_AFTER_MS.length);
-  });
+  }, 180_000);
 });

@@ -137,5 +137,5 @@ describe('SIGKILL into the answers that give a signing challenge (SQLite data fo
     });
     expect(verified.stdout).toMatch(/audit log intact: \d+ entries/);
     console.info('first kill after the commit (ms)', JSON.stringify(outcomes));
-  });
+  }, 180_000);
 });
