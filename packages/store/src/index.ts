@@ -128,6 +128,7 @@ export {
   timelineFacts,
   UNKNOWN_AGENT_PART,
   updateFlow,
+  updateFlowAndAudit,
 } from './flow/flow.repository.js';
 export type { FlowsTable } from './flow/flow.table.js';
 export { getFlowStationNonce, rotateFlowStationNonce } from './flow/flow-station.repository.js';

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, runMigrations } from './database.js';
 import { MIGRATIONS } from './migrations/migration.provider.js';
 import { namedStatementPool, StatementNames } from './named-statements.js';
+import { runTogether } from './run-together.js';
 import { createTestStore, type TestStore } from './test-support/test-stores.js';
 
 describe('statement names', () => {
@@ -154,7 +155,7 @@ describe('named statements on PostgreSQL', () => {
   });
 });
 
-describe("a transaction's BEGIN on PostgreSQL", () => {
+describe('round trips on a pipelined PostgreSQL connection', () => {
   let url: string;
   let dispose: () => Promise<void>;
   let other: pg.Client;
@@ -206,7 +207,7 @@ describe("a transaction's BEGIN on PostgreSQL", () => {
   const rows = async (): Promise<number[]> =>
     (await other.query('select a from held order by a')).rows.map((r) => r.a as number);
 
-  it('goes out with the first statement, in one write, and that statement runs inside it', async () => {
+  it("holds a transaction's BEGIN to go out with its first statement, in one write, which runs inside it", async () => {
     await counted(async (db, writes) => {
       const before = writes();
       await db.transaction().execute(async (trx) => {
@@ -264,6 +265,31 @@ describe("a transaction's BEGIN on PostgreSQL", () => {
       // Still a connection in no transaction: a statement out of one commits at once.
       await sql`insert into held (a) values (${5})`.execute(db);
       expect(await rows()).toEqual([5]);
+    });
+    await other.query('delete from held');
+  });
+
+  it('writes statements run together in one go, and reports the first that fails', async () => {
+    await counted(async (db, writes) => {
+      const before = writes();
+      const inserted = await db.transaction().execute((trx) =>
+        runTogether(
+          trx,
+          [6, 7, 8].map((a) => sql`insert into held (a) values (${a}) returning a`.compile(trx)),
+        ),
+      );
+      expect(inserted.map((r) => r.rows)).toEqual([[{ a: 6 }], [{ a: 7 }], [{ a: 8 }]]);
+      // BEGIN with the three inserts, then COMMIT.
+      expect(writes() - before).toBe(2);
+      await expect(
+        db.transaction().execute((trx) =>
+          runTogether(
+            trx,
+            [9, 6, 10].map((a) => sql`insert into held (a) values (${a})`.compile(trx)),
+          ),
+        ),
+      ).rejects.toThrow(/duplicate key/);
+      expect(await rows()).toEqual([6, 7, 8]);
     });
     await other.query('delete from held');
   });

@@ -100,22 +100,25 @@ const namedStatementClient = (client: pg.PoolClient, names: StatementNames): Pos
     }
   };
   const afterBegin = async <R>(text: string, values: unknown[]) => {
-    const stream = (client as unknown as { connection?: { stream?: Partial<Writable> } }).connection?.stream;
-    // Corked, the two go out in one write.
-    stream?.cork?.();
-    let begun: Promise<unknown>;
-    let answered: Promise<PostgresQueryResult<R>>;
-    try {
-      begun = client.query('begin');
-      // Sends synchronously: run awaits only after its first query is queued.
-      answered = run<R>(text, values);
-    } finally {
-      stream?.uncork?.();
-    }
+    const begun = client.query('begin');
+    const answered = run<R>(text, values);
     const [begin, answer] = await Promise.allSettled([begun, answered]);
     if (begin.status === 'rejected') throw begin.reason;
     if (answer.status === 'rejected') throw answer.reason;
     return answer.value;
+  };
+  // Queries issued in one go (a held BEGIN and the statement after it, statements run together)
+  // reach the socket in one write: it is corked until the code issuing them has run.
+  const stream = (client as unknown as { connection?: { stream?: Partial<Writable> } }).connection?.stream;
+  let corked = false;
+  const gather = () => {
+    if (corked || stream?.cork === undefined || stream.uncork === undefined) return;
+    corked = true;
+    stream.cork();
+    queueMicrotask(() => {
+      corked = false;
+      stream.uncork?.();
+    });
   };
   const query = async <R>(text: string, parameters: ReadonlyArray<unknown>) => {
     const values = [...parameters];
@@ -130,6 +133,7 @@ const namedStatementClient = (client: pg.PoolClient, names: StatementNames): Pos
         return ENDED_UNSENT(text === 'commit' ? 'COMMIT' : 'ROLLBACK') as unknown as PostgresQueryResult<R>;
       }
     }
+    gather();
     if (!heldBegin) return run<R>(text, values);
     heldBegin = false;
     return afterBegin<R>(text, values);

@@ -23,9 +23,15 @@ interface Shape {
  * arguments and must use each only as a value (a parameter of the SQL), never to decide the shape.
  * It may return raw SQL as well as a query builder.
  */
+export interface PreparedQuery<Db, A extends readonly unknown[], R> {
+  (db: Kysely<Db>, ...args: A): Promise<QueryResult<R>>;
+  /** The query with these arguments, to be run with others (see runTogether). */
+  compile(db: Kysely<Db>, ...args: A): CompiledQuery<R>;
+}
+
 export const preparedQuery = <Db, A extends readonly unknown[], R>(
   build: (db: Kysely<Db>, ...args: A) => Preparable<R>,
-): ((db: Kysely<Db>, ...args: A) => Promise<QueryResult<R>>) => {
+): PreparedQuery<Db, A, R> => {
   const shapes = new WeakMap<DialectAdapter, Shape>();
   const shapeFor = (db: Kysely<Db>, arity: number): Shape => {
     const adapter = db.getExecutor().adapter;
@@ -41,11 +47,13 @@ export const preparedQuery = <Db, A extends readonly unknown[], R>(
     shapes.set(adapter, shape);
     return shape;
   };
-  return async (db, ...args) => {
+  const compile = (db: Kysely<Db>, ...args: A): CompiledQuery<R> => {
     const { compiled, parameters } = shapeFor(db, args.length);
-    return db.executeQuery<R>({
-      ...compiled,
+    return {
+      ...(compiled as CompiledQuery<R>),
       parameters: parameters.map((p) => ('slot' in p ? args[p.slot] : p.value)),
-    });
+    };
   };
+  const run = async (db: Kysely<Db>, ...args: A) => db.executeQuery<R>(compile(db, ...args));
+  return Object.assign(run, { compile });
 };

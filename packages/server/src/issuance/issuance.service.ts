@@ -49,12 +49,14 @@ import {
   listFlowsForOrder,
   markLoginCardRemoved,
   moveStockCard,
+  type NewAuditEntry,
   type StoredFlow,
   type StoredIssuanceIntent,
   type StoredOrder,
   StoreError,
   settleIntent,
   updateFlow,
+  updateFlowAndAudit,
   updateOrderState,
 } from '@reservkort/store';
 import type { Kysely, Transaction } from 'kysely';
@@ -180,6 +182,15 @@ export const waitsOnClaim = (flow: StoredFlow & { state: FlowState }): boolean =
   flow.state.issuance != null &&
   flow.state.download?.phase === 'issuing' &&
   flow.state.issuedSerials.length === 0;
+
+/** An effect on the flow's order: started at SIGNERA, completed at KVITTERA KORT, released on abort. */
+type FlowEffectOf = FlowTransition['effects'][number];
+const isOrderEffect = (
+  effect: FlowEffectOf,
+): effect is Extract<FlowEffectOf, { type: 'start-order' | 'complete-order' | 'release-order' }> =>
+  effect.type === 'start-order' || effect.type === 'complete-order' || effect.type === 'release-order';
+
+const changesOrder = (transition: FlowTransition): boolean => transition.effects.some(isOrderEffect);
 
 /** Who the audit log names for work nobody clicked. */
 export const RECONCILER_ACTOR = 'issuance-reconciler';
@@ -1117,7 +1128,7 @@ export class IssuanceService {
       ),
     ];
     const at = steps.at(-1)?.event.at ?? this.now();
-    const stored = await updateFlow(trx, {
+    const change = {
       id: flow.id,
       expectedVersion: flow.version,
       status: final.status,
@@ -1129,23 +1140,34 @@ export class IssuanceService {
       updatedAt: at,
       previous: flow,
       ...extra,
-    });
-    if (!stored) throw flowChanged();
-    for (const { event, transition } of steps) {
-      await this.applyOrderEffects(trx, transition, event.at);
-      if (transition.entry !== null) {
-        await appendAudit(trx, {
-          at: event.at,
-          actor: by.actor,
-          action: `flow.${event.type}`,
-          subject: flow.id,
-          details: {
-            step: transition.entry.step,
-            codes: transition.entry.codes,
-            status: transition.state.status,
-            ...(by.station === undefined ? {} : { station: by.station }),
-          },
-        });
+    };
+    const entryOf = ({ event, transition }: AppliedStep): NewAuditEntry | null =>
+      transition.entry === null
+        ? null
+        : {
+            at: event.at,
+            actor: by.actor,
+            action: `flow.${event.type}`,
+            subject: flow.id,
+            details: {
+              step: transition.entry.step,
+              codes: transition.entry.codes,
+              status: transition.state.status,
+              ...(by.station === undefined ? {} : { station: by.station }),
+            },
+          };
+    // The usual request: one step, no order to change. Its entry is written with the flow's update
+    // (one round trip on PostgreSQL); otherwise each step's order changes come before its entry.
+    const only = steps.length === 1 ? steps[0] : undefined;
+    const entry = only === undefined || changesOrder(only.transition) ? null : entryOf(only);
+    if (entry !== null) {
+      if ((await updateFlowAndAudit(trx, change, entry)) === null) throw flowChanged();
+    } else {
+      if (!(await updateFlow(trx, change))) throw flowChanged();
+      for (const step of steps) {
+        await this.applyOrderEffects(trx, step.transition, step.event.at);
+        const stepEntry = entryOf(step);
+        if (stepEntry !== null) await appendAudit(trx, stepEntry);
       }
     }
     // Acknowledged: the certificates are the holder's for good, their intents need no more watching.
@@ -1164,12 +1186,7 @@ export class IssuanceService {
     at: number,
   ): Promise<void> {
     for (const effect of transition.effects) {
-      if (
-        effect.type !== 'start-order' &&
-        effect.type !== 'complete-order' &&
-        effect.type !== 'release-order'
-      )
-        continue;
+      if (!isOrderEffect(effect)) continue;
       const order = await getOrder(trx, effect.orderId);
       if (order === null) throw new ApiError('NOT_FOUND', { what: 'order' });
       // An order cancelled (or otherwise closed) under its flow has nothing to release: the flow

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Instant } from '@reservkort/domain';
-import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
+import { type CompiledQuery, type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { Database } from '../database.js';
 import { dialectOf } from '../dialect.js';
 import { preparedQuery } from '../prepared-query.js';
@@ -139,9 +139,7 @@ export async function appendAudit(db: Db, entry: NewAuditEntry): Promise<AuditEn
   const append = async (trx: Kysely<Database>): Promise<AuditEntry> => {
     let head = headsOfTransactions.get(trx);
     if (head === undefined && dialectOf(trx) === 'postgres') {
-      const stored = await appendUnderLock(trx, entry, details);
-      headsOfTransactions.set(trx, { seq: stored.seq, hash: stored.hash });
-      return stored;
+      return appendUnderLock(trx, entry, details);
     }
     if (head === undefined) {
       head = (await chainHead(trx)).rows[0];
@@ -207,6 +205,18 @@ async function appendUnderLock(
   entry: NewAuditEntry,
   details: string,
 ): Promise<AuditEntry> {
+  const append = lockedAppend(trx, entry, details);
+  return append.accept((await trx.executeQuery(append.query)).rows);
+}
+
+/** A first append of a transaction on PostgreSQL: its statement, and what makes its answer the entry. */
+interface LockedAppend {
+  readonly query: CompiledQuery<{ seq: number; prev_hash: string; hash: string }>;
+  /** The entry as stored, once its hash is checked; throws (rolling the transaction back) if wrong. */
+  accept(rows: readonly { seq: number; prev_hash: string; hash: string }[]): AuditEntry;
+}
+
+const lockedAppend = (trx: Kysely<Database>, entry: NewAuditEntry, details: string): LockedAppend => {
   const parsed = parseDetails(details);
   const fields = { at: entry.at, actor: entry.actor, action: entry.action, subject: entry.subject };
   const text = canonicalJson({ ...fields, seq: 0, details: parsed });
@@ -214,7 +224,7 @@ async function appendUnderLock(
   if (!text.endsWith(after)) throw new Error('The canonical form of an audit entry is not as expected');
   const before = text.slice(0, -after.length);
   const rest = after.slice('"seq":0'.length);
-  const { rows } = await appendLocked(
+  const query = appendLocked.compile(
     trx,
     entry.at,
     entry.actor,
@@ -224,20 +234,37 @@ async function appendUnderLock(
     before,
     rest,
   );
-  const row = rows[0];
-  if (row === undefined) throw new Error('The audit entry was not stored');
-  const stored: AuditEntry = {
-    ...fields,
-    seq: Number(row.seq),
-    details: parsed,
-    prevHash: row.prev_hash,
-    hash: row.hash,
+  const accept = (rows: readonly { seq: number; prev_hash: string; hash: string }[]): AuditEntry => {
+    const row = rows[0];
+    if (row === undefined) throw new Error('The audit entry was not stored');
+    const stored: AuditEntry = {
+      ...fields,
+      seq: Number(row.seq),
+      details: parsed,
+      prevHash: row.prev_hash,
+      hash: row.hash,
+    };
+    // Throwing rolls the transaction back: an entry whose hash this module would not give is never kept.
+    if (auditHash(stored.prevHash, stored) !== stored.hash)
+      throw new Error('The audit entry was hashed differently');
+    headsOfTransactions.set(trx, { seq: stored.seq, hash: stored.hash });
+    return stored;
   };
-  // Throwing rolls the transaction back: an entry whose hash this module would not give is never kept.
-  if (auditHash(stored.prevHash, stored) !== stored.hash)
-    throw new Error('The audit entry was hashed differently');
-  return stored;
-}
+  return { query, accept };
+};
+
+/**
+ * The statement that appends `entry` as the first of transaction `trx` on PostgreSQL, to be run
+ * together with others (see runTogether); null where it cannot be (SQLite, or the transaction has
+ * appended before), so the caller appends with appendAudit after the rest.
+ */
+export const auditAppendToRunTogether = (
+  trx: Transaction<Database>,
+  entry: NewAuditEntry,
+): LockedAppend | null =>
+  dialectOf<Database>(trx) !== 'postgres' || headsOfTransactions.has(trx)
+    ? null
+    : lockedAppend(trx, entry, canonicalJson(entry.details));
 
 /**
  * Walks the chain in seq order and reports the first entry that is missing (a gap in seq), does not

@@ -1,4 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  appendAudit,
+  auditHead,
+  listAudit,
+  type NewAuditEntry,
+  verifyAudit,
+} from '../audit/audit.repository.js';
 import { openStore, type Store } from '../database.js';
 import { insertOrder } from '../order/order.repository.js';
 import { insertPerson } from '../person/person.repository.js';
@@ -15,6 +22,7 @@ import {
   type NewFlow,
   recordFlowAgentIfUnknown,
   updateFlow,
+  updateFlowAndAudit,
 } from './flow.repository.js';
 
 const aFlow = (id: string, overrides: Partial<NewFlow> = {}): NewFlow => ({
@@ -341,5 +349,161 @@ describe.each(DIALECTS)('flow repository on %s', (dialect) => {
     await expect(insertFlow(store.db, aFlow('flow-undefined', { state: undefined }))).rejects.toThrow(
       TypeError,
     );
+  });
+});
+
+describe.each(DIALECTS)('a flow change and its audit entry on %s', (dialect) => {
+  let store: TestStore;
+  beforeAll(async () => {
+    store = await createTestStore(dialect);
+  });
+  afterAll(() => store?.dispose());
+
+  const entryFor = (flowId: string, i = 0): NewAuditEntry => ({
+    at: T0 + i,
+    actor: 'SE2321000016-adm2',
+    action: 'flow.search',
+    subject: flowId,
+    details: { step: 2, codes: [], status: 'active', i },
+  });
+  const read = async (id: string) => {
+    const flow = await getFlow(store.db, id);
+    if (flow === null) throw new Error(`flow ${id} missing`);
+    return flow;
+  };
+  const entriesOf = async (flowId: string) =>
+    (await listAudit(store.db, { limit: 10_000 }))
+      .filter((entry) => entry.subject === flowId)
+      .map(({ seq, action, details }) => ({ seq, action, details }));
+
+  it('stores both in one go, and an entry appended after it in the transaction links to it', async () => {
+    await insertFlow(store.db, aFlow('flow-audited'));
+    const previous = await read('flow-audited');
+    const { first, second } = await store.db.transaction().execute(async (trx) => {
+      const first = await updateFlowAndAudit(
+        trx,
+        aChange('flow-audited', 1, { previous }),
+        entryFor('flow-audited'),
+      );
+      const second = await appendAudit(trx, { ...entryFor('flow-audited', 1), action: 'flow.after' });
+      return { first, second };
+    });
+    expect(first).not.toBeNull();
+    expect(second.seq).toBe((first?.seq ?? 0) + 1);
+    expect(second.prevHash).toBe(first?.hash);
+    expect(await read('flow-audited')).toMatchObject({ version: 2, step: 1 });
+    expect(await entriesOf('flow-audited')).toEqual([
+      { seq: first?.seq, action: 'flow.search', details: entryFor('flow-audited').details },
+      { seq: second.seq, action: 'flow.after', details: entryFor('flow-audited', 1).details },
+    ]);
+    expect((await auditHead(store.db)).hash).toBe(second.hash);
+    expect(await verifyAudit(store.db)).toMatchObject({ ok: true });
+  });
+
+  it('answers null for a flow that moved on; rolled back, neither the flow nor the log changed', async () => {
+    await insertFlow(store.db, aFlow('flow-moved'));
+    const previous = await read('flow-moved');
+    expect(await updateFlow(store.db, aChange('flow-moved', 1, { previous }))).toBe(true);
+    const head = await auditHead(store.db);
+    await expect(
+      store.db.transaction().execute(async (trx) => {
+        const stored = await updateFlowAndAudit(
+          trx,
+          aChange('flow-moved', 1, { step: 3, previous }),
+          entryFor('flow-moved'),
+        );
+        expect(stored).toBeNull();
+        throw new Error('the flow moved on');
+      }),
+    ).rejects.toThrow(/moved on/);
+    expect(await auditHead(store.db)).toEqual(head);
+    expect(await read('flow-moved')).toMatchObject({ version: 2, step: 1 });
+  });
+
+  it('records the codes the change raises with it', async () => {
+    await insertFlow(store.db, aFlow('flow-audited-codes'));
+    const previous = await read('flow-audited-codes');
+    const state = {
+      flowId: 'flow-audited-codes',
+      step: 2,
+      timeline: [{ at: T0, step: 2, codes: ['NO_ORDER'] }],
+    };
+    await store.db
+      .transaction()
+      .execute((trx) =>
+        updateFlowAndAudit(
+          trx,
+          aChange('flow-audited-codes', 1, { state, previous }),
+          entryFor('flow-audited-codes'),
+        ),
+      );
+    const codes = await store.db
+      .selectFrom('flow_codes')
+      .select(['code', 'step'])
+      .where('flow_id', '=', 'flow-audited-codes')
+      .execute();
+    expect(codes).toEqual([{ code: 'NO_ORDER', step: 2 }]);
+    expect(await read('flow-audited-codes')).toMatchObject({ version: 2, codeCount: 1, reachedStep: 2 });
+  });
+
+  it('chains on from an entry appended earlier in the transaction, and works without the flow as read', async () => {
+    await insertFlow(store.db, aFlow('flow-audited-later'));
+    const previous = await read('flow-audited-later');
+    const [earlier, later, unread] = await store.db.transaction().execute(async (trx) => {
+      const earlier = await appendAudit(trx, { ...entryFor('flow-audited-later'), action: 'flow.before' });
+      const later = await updateFlowAndAudit(
+        trx,
+        aChange('flow-audited-later', 1, { previous }),
+        entryFor('flow-audited-later', 1),
+      );
+      const unread = await updateFlowAndAudit(
+        trx,
+        aChange('flow-audited-later', 2),
+        entryFor('flow-audited-later', 2),
+      );
+      return [earlier, later, unread];
+    });
+    expect(later?.prevHash).toBe(earlier.hash);
+    expect(unread?.prevHash).toBe(later?.hash);
+    expect(await read('flow-audited-later')).toMatchObject({ version: 3 });
+    expect(await verifyAudit(store.db)).toMatchObject({ ok: true });
+  });
+
+  it('keeps the chain whole under parallel changes, and lets one of two changes from the same version through', async () => {
+    // PostgreSQL: a second pool, so that the transactions really run at once.
+    const other: Store = dialect === 'postgres' ? await openStore({ url: store.url }) : store;
+    try {
+      const ids = Array.from({ length: 12 }, (_, i) => `flow-parallel-${i}`);
+      for (const id of ids) await insertFlow(store.db, aFlow(id));
+      const flows = await Promise.all(ids.map(read));
+      // Each flow changed twice from version 1, by the two stores: one change of each pair wins.
+      const outcomes = await Promise.allSettled(
+        flows.flatMap((previous, i) =>
+          [store, other].map((s, by) =>
+            s.db.transaction().execute(async (trx) => {
+              const stored = await updateFlowAndAudit(
+                trx,
+                aChange(previous.id, 1, { step: by === 0 ? 1 : 2, previous }),
+                entryFor(previous.id, 10 * i + by),
+              );
+              if (stored === null) throw new Error('the flow moved on');
+              return stored;
+            }),
+          ),
+        ),
+      );
+      const won = outcomes.filter((o) => o.status === 'fulfilled');
+      expect(won).toHaveLength(ids.length);
+      for (const o of outcomes)
+        if (o.status === 'rejected')
+          expect(String(o.reason)).toMatch(/moved on|could not serialize|deadlock/);
+      for (const id of ids) {
+        expect(await read(id)).toMatchObject({ version: 2 });
+        expect(await entriesOf(id)).toHaveLength(1);
+      }
+      expect(await verifyAudit(store.db)).toMatchObject({ ok: true });
+    } finally {
+      if (other !== store) await other.close();
+    }
   });
 });

@@ -7,9 +7,16 @@ import {
   type Transaction,
   type Updateable,
 } from 'kysely';
+import {
+  type AuditEntry,
+  appendAudit,
+  auditAppendToRunTogether,
+  type NewAuditEntry,
+} from '../audit/audit.repository.js';
 import type { Database } from '../database.js';
 import { fromJsonArray, fromJsonText, toJsonText } from '../json-text.js';
-import { preparedQuery } from '../prepared-query.js';
+import { type PreparedQuery, preparedQuery } from '../prepared-query.js';
+import { runTogether } from '../run-together.js';
 import { translateWriteErrors } from '../store-error.js';
 import type { FlowsTable } from './flow.table.js';
 
@@ -206,12 +213,14 @@ export const timelineFacts = (state: unknown): { codes: RaisedCode[]; reachedSte
 /** Records the codes not yet recorded for the flow (a code counts once per flow, where first raised). */
 const recordCodes = async (db: Db, flowId: string, codes: readonly RaisedCode[]): Promise<void> => {
   if (codes.length === 0) return;
-  await db
+  await recordCodesQuery(db, flowId, codes).execute();
+};
+
+const recordCodesQuery = (db: Db, flowId: string, codes: readonly RaisedCode[]) =>
+  db
     .insertInto('flow_codes')
     .values(codes.map((c) => ({ flow_id: flowId, code: c.code, step: c.step, at: c.at })))
-    .onConflict((oc) => oc.columns(['flow_id', 'code']).doNothing())
-    .execute();
-};
+    .onConflict((oc) => oc.columns(['flow_id', 'code']).doNothing());
 
 /** Runs `work` in the caller's transaction, or in a new one: a flow and its facts commit together. */
 const inTransaction = <T>(db: Db, work: (trx: Db) => Promise<T>): Promise<T> =>
@@ -299,11 +308,7 @@ export async function getFlow(db: Db, id: string, known?: KnownFlowState): Promi
  * another request changed it first (or it does not exist), in which case the caller reads it again.
  */
 export async function updateFlow(db: Db, change: FlowChange): Promise<boolean> {
-  const state_json = toJsonText(change.state, `The state of flow ${change.id}`);
-  const pending_effects_json = toJsonText(change.pendingEffects, `The pending effects of flow ${change.id}`);
-  const facts = timelineFacts(change.state);
-  // Timelines only grow, so the codes recorded before are the first `codeCount` of them.
-  const newCodes = change.previous === undefined ? facts.codes : facts.codes.slice(change.previous.codeCount);
+  const { state_json, pending_effects_json, facts, newCodes } = encodedChange(change);
   const result = await translateWriteErrors(`Flow ${change.id}`, () =>
     inTransaction(db, async (trx) => {
       const updated = await updateFlowRow(trx, change, state_json, pending_effects_json, facts);
@@ -312,6 +317,50 @@ export async function updateFlow(db: Db, change: FlowChange): Promise<boolean> {
     }),
   );
   return result === 1;
+}
+
+/** A change's JSON columns, its timeline's facts, and the codes it raises that are not recorded yet. */
+const encodedChange = (change: FlowChange) => {
+  const state_json = toJsonText(change.state, `The state of flow ${change.id}`);
+  const pending_effects_json = toJsonText(change.pendingEffects, `The pending effects of flow ${change.id}`);
+  const facts = timelineFacts(change.state);
+  // Timelines only grow, so the codes recorded before are the first `codeCount` of them.
+  const newCodes = change.previous === undefined ? facts.codes : facts.codes.slice(change.previous.codeCount);
+  return { state_json, pending_effects_json, facts, newCodes };
+};
+
+/**
+ * updateFlow, and when it stores the change, the audit entry that records it, in the caller's
+ * transaction; the entry as stored, or null if the flow had moved on. On PostgreSQL the update, the
+ * codes it raises and the entry go out together, one round trip: if the flow had moved on, the
+ * entry was written as well, so on null the caller must roll the transaction back (as a caller of
+ * updateFlow does on false anyway).
+ */
+export async function updateFlowAndAudit(
+  trx: Transaction<Database>,
+  change: FlowChange,
+  entry: NewAuditEntry,
+): Promise<AuditEntry | null> {
+  const append = auditAppendToRunTogether(trx, entry);
+  const { state_json, pending_effects_json, facts, newCodes } = encodedChange(change);
+  const assigned = append === null ? null : assignedValues(change, state_json, pending_effects_json, facts);
+  const prepared = assigned === null ? undefined : preparedUpdate(assigned.map(([column]) => column));
+  if (append === null || assigned === null || prepared === undefined) {
+    if (!(await updateFlow(trx, change))) return null;
+    return appendAudit(trx, entry);
+  }
+  const update = prepared.compile(
+    trx,
+    change.id,
+    change.expectedVersion,
+    ...assigned.map(([, value]) => value),
+  );
+  const codes = newCodes.length === 0 ? [] : [recordCodesQuery(trx, change.id, newCodes).compile()];
+  const results = await translateWriteErrors(`Flow ${change.id}`, () =>
+    runTogether(trx, [update, ...codes, append.query]),
+  );
+  if (Number(results[0]?.numAffectedRows ?? 0) !== 1) return null;
+  return append.accept((results.at(-1)?.rows ?? []) as Parameters<typeof append.accept>[0]);
 }
 
 /** The columns an update assigns plain values to, beside the version (and the branch, with the order). */
@@ -370,10 +419,7 @@ const updateAssigning = (db: Kysely<Database>, columns: readonly string[], value
 };
 
 /** Updates by the set of columns they assign: a flow's updates take a few dozen shapes at most. */
-const preparedUpdates = new Map<
-  string,
-  (db: Db, ...args: unknown[]) => Promise<{ numAffectedRows?: bigint }>
->();
+const preparedUpdates = new Map<string, PreparedQuery<Database, unknown[], unknown>>();
 const PREPARED_UPDATES_MAX = 128;
 
 const preparedUpdate = (columns: readonly string[]) => {
