@@ -204,8 +204,8 @@ const openPostgres = async (url: string): Promise<Store> => {
   const types = new pg.TypeOverrides();
   types.setTypeParser(PG_INT8_OID, Number);
   types.setTypeParser(PG_NUMERIC_OID, Number);
-  // Pipelined: a query is written without waiting for the answer before it. Kysely still awaits
-  // each of its queries; the named-statement client uses it to send a BEGIN with the statement after.
+  // Pipelined: a query is written without waiting for the answer to the one before. Kysely awaits
+  // each of its queries; only statements run together (runTogether) go out at once.
   const pool = new pg.Pool({
     connectionString: url,
     types,

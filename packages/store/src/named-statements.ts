@@ -48,8 +48,7 @@ export class StatementNames {
  * A pool whose clients run each parameterised statement as a named prepared statement, so that
  * PostgreSQL parses and plans a text once per connection instead of at every execution: for the
  * indexed lookups and single-row writes that make up a request, parsing and planning cost more
- * than running them. Statements without parameters (COMMIT, DDL) run as before; a transaction's BEGIN
- * waits for its first statement and goes out with it.
+ * than running them. Statements without parameters (BEGIN, COMMIT, DDL) run as before.
  *
  * Another process migrating the schema can leave a connection's prepared `SELECT *` stale; that
  * statement is then run unnamed at once when outside a transaction, and the error stands inside
@@ -76,39 +75,12 @@ export const namedStatementPool = (pool: pg.Pool, names: StatementNames): Postgr
   };
 };
 
-/** What Kysely is told a BEGIN not yet sent answered: it reads nothing from it. */
-const BEGIN_HELD = { command: 'BEGIN', rowCount: null, rows: [] } as const;
-const ENDED_UNSENT = (command: 'COMMIT' | 'ROLLBACK') => ({ command, rowCount: null, rows: [] }) as const;
-
 const namedStatementClient = (client: pg.PoolClient, names: StatementNames): PostgresPoolClient => {
   // Once set, the client is closed on release and never checked out again.
   let stale = false;
-  // A transaction's BEGIN, held until its first statement: both are written at once and answered
-  // together (the client is pipelined, see openPostgres), one round trip instead of two. The
-  // snapshot is taken at the first statement either way, so nothing about the transaction changes.
-  let heldBegin = false;
-  const run = async <R>(text: string, values: unknown[]) => {
-    const name = values.length === 0 ? undefined : names.nameOf(text);
-    if (name === undefined) return (await client.query(text, values)) as unknown as PostgresQueryResult<R>;
-    try {
-      return (await client.query({ name, text, values })) as unknown as PostgresQueryResult<R>;
-    } catch (error) {
-      if (!isStalePlan(error)) throw error;
-      stale = true;
-      if (client.getTransactionStatus() !== 'I') throw error;
-      return (await client.query(text, values)) as unknown as PostgresQueryResult<R>;
-    }
-  };
-  const afterBegin = async <R>(text: string, values: unknown[]) => {
-    const begun = client.query('begin');
-    const answered = run<R>(text, values);
-    const [begin, answer] = await Promise.allSettled([begun, answered]);
-    if (begin.status === 'rejected') throw begin.reason;
-    if (answer.status === 'rejected') throw answer.reason;
-    return answer.value;
-  };
-  // Queries issued in one go (a held BEGIN and the statement after it, statements run together)
-  // reach the socket in one write: it is corked until the code issuing them has run.
+  // Statements issued in one go (see runTogether) reach the socket in one write: it is corked until
+  // the code issuing them has run. A BEGIN is never sent ahead of its answer like that: should it
+  // fail alone, the statements behind it would each commit on their own.
   const stream = (client as unknown as { connection?: { stream?: Partial<Writable> } }).connection?.stream;
   let corked = false;
   const gather = () => {
@@ -122,27 +94,20 @@ const namedStatementClient = (client: pg.PoolClient, names: StatementNames): Pos
   };
   const query = async <R>(text: string, parameters: ReadonlyArray<unknown>) => {
     const values = [...parameters];
-    if (values.length === 0 && client.pipeline === true) {
-      if (text === 'begin' && !heldBegin) {
-        heldBegin = true;
-        return BEGIN_HELD as unknown as PostgresQueryResult<R>;
-      }
-      // Nothing ran since BEGIN: there is no transaction to end.
-      if (heldBegin && (text === 'commit' || text === 'rollback')) {
-        heldBegin = false;
-        return ENDED_UNSENT(text === 'commit' ? 'COMMIT' : 'ROLLBACK') as unknown as PostgresQueryResult<R>;
-      }
-    }
+    const name = values.length === 0 ? undefined : names.nameOf(text);
     gather();
-    if (!heldBegin) return run<R>(text, values);
-    heldBegin = false;
-    return afterBegin<R>(text, values);
+    if (name === undefined) return (await client.query(text, values)) as unknown as PostgresQueryResult<R>;
+    try {
+      return (await client.query({ name, text, values })) as unknown as PostgresQueryResult<R>;
+    } catch (error) {
+      if (!isStalePlan(error)) throw error;
+      stale = true;
+      if (client.getTransactionStatus() !== 'I') throw error;
+      return (await client.query(text, values)) as unknown as PostgresQueryResult<R>;
+    }
   };
   return {
     query: query as PostgresPoolClient['query'],
-    release: (destroy?: boolean) => {
-      heldBegin = false;
-      client.release(destroy === true || stale);
-    },
+    release: (destroy?: boolean) => client.release(destroy === true || stale),
   };
 };
