@@ -16,6 +16,12 @@ interface Shape {
   readonly parameters: readonly ({ readonly slot: number } | { readonly value: unknown })[];
 }
 
+export interface PreparedQuery<Db, A extends readonly unknown[], R> {
+  (db: Kysely<Db>, ...args: A): Promise<QueryResult<R>>;
+  /** The query with these arguments, to be run with others (see runTogether). */
+  compile(db: Kysely<Db>, ...args: A): CompiledQuery<R>;
+}
+
 /**
  * A query run on every request whose shape never changes, built and compiled once per dialect
  * instead of at every call: Kysely builds the tree and compiles it to SQL each time, which costs
@@ -23,12 +29,6 @@ interface Shape {
  * arguments and must use each only as a value (a parameter of the SQL), never to decide the shape.
  * It may return raw SQL as well as a query builder.
  */
-export interface PreparedQuery<Db, A extends readonly unknown[], R> {
-  (db: Kysely<Db>, ...args: A): Promise<QueryResult<R>>;
-  /** The query with these arguments, to be run with others (see runTogether). */
-  compile(db: Kysely<Db>, ...args: A): CompiledQuery<R>;
-}
-
 export const preparedQuery = <Db, A extends readonly unknown[], R>(
   build: (db: Kysely<Db>, ...args: A) => Preparable<R>,
 ): PreparedQuery<Db, A, R> => {

@@ -341,14 +341,13 @@ export async function updateFlowAndAudit(
   change: FlowChange,
   entry: NewAuditEntry,
 ): Promise<AuditEntry | null> {
+  const oneAfterTheOther = async () => ((await updateFlow(trx, change)) ? appendAudit(trx, entry) : null);
   const append = auditAppendToRunTogether(trx, entry);
+  if (append === null) return oneAfterTheOther();
   const { state_json, pending_effects_json, facts, newCodes } = encodedChange(change);
-  const assigned = append === null ? null : assignedValues(change, state_json, pending_effects_json, facts);
+  const assigned = assignedValues(change, state_json, pending_effects_json, facts);
   const prepared = assigned === null ? undefined : preparedUpdate(assigned.map(([column]) => column));
-  if (append === null || assigned === null || prepared === undefined) {
-    if (!(await updateFlow(trx, change))) return null;
-    return appendAudit(trx, entry);
-  }
+  if (assigned === null || prepared === undefined) return oneAfterTheOther();
   const update = prepared.compile(
     trx,
     change.id,
