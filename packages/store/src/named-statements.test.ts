@@ -301,4 +301,56 @@ describe('round trips on a pipelined PostgreSQL connection', () => {
       await other.query('delete from held');
     }
   });
+
+  // Vitest fails the run on an uncaught error: before the client listened for its own errors, the
+  // killed connection's 'error' event ended the process, as it would end a server's.
+  it('loses nothing half-written when its connection is killed in the middle of statements run together, and goes on', async () => {
+    const pool = new pg.Pool({ connectionString: url, max: 1, pipeline: true });
+    // As the store does: a client lost while idle is dropped, not an uncaught error.
+    pool.on('error', () => undefined);
+    const db = new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: namedStatementPool(pool, new StatementNames()) }),
+    });
+    const blocker = new pg.Client({ connectionString: url });
+    await blocker.connect();
+    try {
+      await other.query('insert into held (a) values (1)');
+      // Another session holds the row, so the batch's first statement waits for it.
+      await blocker.query('begin');
+      await blocker.query('update held set a = a where a = 1');
+      const batch = db.transaction().execute(async (trx) => {
+        await sql`insert into held (a) values (${20})`.execute(trx);
+        return runTogether(trx, [
+          sql`update held set a = ${2} where a = ${1}`.compile(trx),
+          sql`insert into held (a) values (${21})`.compile(trx),
+        ]);
+      });
+      const waiting = async () =>
+        (
+          await other.query(
+            "select pid from pg_stat_activity where wait_event_type = 'Lock' and query like 'update held%'",
+          )
+        ).rows.map((r) => r.pid as number);
+      let pids: number[] = [];
+      for (let i = 0; i < 100 && pids.length === 0; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        pids = await waiting();
+      }
+      expect(pids).toHaveLength(1);
+      await other.query('select pg_terminate_backend($1)', [pids[0]]);
+      await expect(batch).rejects.toThrow();
+      await blocker.query('rollback');
+      // Neither the insert before the batch nor anything in it was kept.
+      expect(await rows()).toEqual([1]);
+      // The pool replaces the dead connection: the next transaction runs and commits.
+      await db
+        .transaction()
+        .execute((trx) => runTogether(trx, [sql`insert into held (a) values (${22})`.compile(trx)]));
+      expect(await rows()).toEqual([1, 22]);
+    } finally {
+      await blocker.end();
+      await db.destroy();
+      await other.query('delete from held');
+    }
+  });
 });

@@ -68,6 +68,10 @@ export const namedStatementPool = (pool: pg.Pool, names: StatementNames): Postgr
       if (wrapper === undefined) {
         wrapper = namedStatementClient(client, names);
         wrappers.set(client, wrapper);
+        // A connection lost while checked out (PostgreSQL restarted, the backend terminated) fails
+        // the queries waiting on it, and the pool drops it on release; the pool listens only while
+        // it is idle, and an 'error' event nobody listens to would end the process.
+        client.on('error', () => undefined);
       }
       return wrapper;
     },
