@@ -6,7 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestStore, type TestStore } from '../../store/src/test-support/test-stores.js';
+import {
+  backendsWaitingOnLock,
+  createTestStore,
+  type TestStore,
+} from '../../store/src/test-support/test-stores.js';
 import { systemClock } from './cli/ca-context.js';
 import {
   initDataFolder,
@@ -50,14 +54,7 @@ describe('a database connection lost in the middle of a request (PostgreSQL, rea
     await holder.query('lock table cas in access exclusive mode');
     const answer = fetch(`${url}/health`);
     // Read outside the holder's transaction, where the activity view would be a snapshot.
-    let pids: number[] = [];
-    for (let i = 0; i < 200 && pids.length === 0; i++) {
-      await new Promise((r) => setTimeout(r, 25));
-      const { rows } = await watcher.query<{ pid: number }>(
-        `select pid from pg_stat_activity where wait_event_type = 'Lock' and query like 'select "id" from "cas"%'`,
-      );
-      pids = rows.map((r) => r.pid);
-    }
+    const pids = await backendsWaitingOnLock(watcher, 'select "id" from "cas"');
     expect(pids).toHaveLength(1);
     await watcher.query('select pg_terminate_backend($1)', [pids[0]]);
     const lost = await answer;

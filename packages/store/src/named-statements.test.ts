@@ -6,7 +6,7 @@ import { type Database, runMigrations } from './database.js';
 import { MIGRATIONS } from './migrations/migration.provider.js';
 import { namedStatementPool, StatementNames } from './named-statements.js';
 import { runTogether } from './run-together.js';
-import { createTestStore, type TestStore } from './test-support/test-stores.js';
+import { backendsWaitingOnLock, createTestStore, type TestStore } from './test-support/test-stores.js';
 
 describe('statement names', () => {
   it('gives one name a text, another to another text, and none once the budget is spent', () => {
@@ -325,17 +325,7 @@ describe('round trips on a pipelined PostgreSQL connection', () => {
           sql`insert into held (a) values (${21})`.compile(trx),
         ]);
       });
-      const waiting = async () =>
-        (
-          await other.query(
-            "select pid from pg_stat_activity where wait_event_type = 'Lock' and query like 'update held%'",
-          )
-        ).rows.map((r) => r.pid as number);
-      let pids: number[] = [];
-      for (let i = 0; i < 100 && pids.length === 0; i++) {
-        await new Promise((r) => setTimeout(r, 20));
-        pids = await waiting();
-      }
+      const pids = await backendsWaitingOnLock(other, 'update held');
       expect(pids).toHaveLength(1);
       await other.query('select pg_terminate_backend($1)', [pids[0]]);
       await expect(batch).rejects.toThrow();

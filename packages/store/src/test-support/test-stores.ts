@@ -98,3 +98,20 @@ export async function createTestStore(dialect: Dialect, options: TestStoreOption
     },
   };
 }
+
+/**
+ * The PostgreSQL backends whose statement starting with `prefix` waits on a lock, once there is at
+ * least one (polled for up to 5 s). Read by a client in no transaction, where the activity view is
+ * not a snapshot.
+ */
+export async function backendsWaitingOnLock(client: pg.Client, prefix: string): Promise<number[]> {
+  for (let i = 0; i < 200; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    const { rows } = await client.query<{ pid: number }>(
+      "select pid from pg_stat_activity where wait_event_type = 'Lock' and starts_with(query, $1)",
+      [prefix],
+    );
+    if (rows.length > 0) return rows.map((row) => row.pid);
+  }
+  return [];
+}
