@@ -302,9 +302,11 @@ describe('round trips on a pipelined PostgreSQL connection', () => {
     }
   });
 
-  // Vitest fails the run on an uncaught error: before the client listened for its own errors, the
-  // killed connection's 'error' event ended the process, as it would end a server's.
-  it('loses nothing half-written when its connection is killed in the middle of statements run together, and goes on', async () => {
+  /**
+   * A Kysely on one pipelined connection while another session holds row 1 of `held`, so a
+   * statement touching that row waits until `kill` terminates its backend.
+   */
+  const withRowHeld = async (use: (db: Kysely<Database>, kill: () => Promise<void>) => Promise<void>) => {
     const pool = new pg.Pool({ connectionString: url, max: 1, pipeline: true });
     // As the store does: a client lost while idle is dropped, not an uncaught error.
     pool.on('error', () => undefined);
@@ -313,11 +315,28 @@ describe('round trips on a pipelined PostgreSQL connection', () => {
     });
     const blocker = new pg.Client({ connectionString: url });
     await blocker.connect();
+    const kill = async () => {
+      const pids = await backendsWaitingOnLock(other, 'update held');
+      expect(pids).toHaveLength(1);
+      await other.query('select pg_terminate_backend($1)', [pids[0]]);
+    };
     try {
       await other.query('insert into held (a) values (1)');
-      // Another session holds the row, so the batch's first statement waits for it.
       await blocker.query('begin');
       await blocker.query('update held set a = a where a = 1');
+      await use(db, kill);
+    } finally {
+      await blocker.query('rollback');
+      await blocker.end();
+      await db.destroy();
+      await other.query('delete from held');
+    }
+  };
+
+  // Vitest fails the run on an uncaught error: before the client listened for its own errors, the
+  // killed connection's 'error' event ended the process, as it would end a server's.
+  it('loses nothing half-written when its connection is killed in the middle of statements run together, and goes on', () =>
+    withRowHeld(async (db, kill) => {
       const batch = db.transaction().execute(async (trx) => {
         await sql`insert into held (a) values (${20})`.execute(trx);
         return runTogether(trx, [
@@ -325,11 +344,8 @@ describe('round trips on a pipelined PostgreSQL connection', () => {
           sql`insert into held (a) values (${21})`.compile(trx),
         ]);
       });
-      const pids = await backendsWaitingOnLock(other, 'update held');
-      expect(pids).toHaveLength(1);
-      await other.query('select pg_terminate_backend($1)', [pids[0]]);
+      await kill();
       await expect(batch).rejects.toThrow();
-      await blocker.query('rollback');
       // Neither the insert before the batch nor anything in it was kept.
       expect(await rows()).toEqual([1]);
       // The pool replaces the dead connection: the next transaction runs and commits.
@@ -337,10 +353,21 @@ describe('round trips on a pipelined PostgreSQL connection', () => {
         .transaction()
         .execute((trx) => runTogether(trx, [sql`insert into held (a) values (${22})`.compile(trx)]));
       expect(await rows()).toEqual([1, 22]);
-    } finally {
-      await blocker.end();
-      await db.destroy();
-      await other.query('delete from held');
-    }
-  });
+    }));
+
+  // The backend's FATAL message fails the query before its socket closes. A client released in
+  // between used to go back to the pool as idle, and the next request, checking it out at once,
+  // failed on a connection already gone.
+  it('does not hand out again a connection whose backend was terminated, even before its socket closes', () =>
+    withRowHeld(async (db, kill) => {
+      // The next query starts in the same turn as the failure is seen, before the socket's end.
+      const next = sql`update held set a = ${2} where a = ${1}`.execute(db).then(
+        () => 'no failure',
+        () => sql<{ one: number }>`select ${1}::int as one`.execute(db),
+      );
+      await kill();
+      const answered = await next;
+      expect(answered).not.toBe('no failure');
+      expect(typeof answered === 'string' ? [] : answered.rows).toEqual([{ one: 1 }]);
+    }));
 });

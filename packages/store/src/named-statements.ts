@@ -12,6 +12,17 @@ export const NAMED_STATEMENTS_MAX = 256;
 /** SQLSTATE 0A000 with this text: a prepared SELECT * whose table changed shape under it. */
 const STALE_PLAN = 'cached plan must not change result type';
 
+/**
+ * Whether the connection a query failed on is finished: the server ended the session (a FATAL
+ * error: the backend terminated, the server shutting down) or the failure was the connection's own
+ * (no SQLSTATE). The backend's FATAL message arrives before its socket closes, so the client still
+ * looks usable when it is released.
+ */
+const endsConnection = (error: unknown): boolean => {
+  const { code, severity } = (error ?? {}) as { code?: unknown; severity?: unknown };
+  return severity === 'FATAL' || severity === 'PANIC' || typeof code !== 'string' || code.length !== 5;
+};
+
 const isStalePlan = (error: unknown): boolean =>
   error instanceof Error &&
   (error as { code?: unknown }).code === '0A000' &&
@@ -53,7 +64,8 @@ export class StatementNames {
  * Another process migrating the schema can leave a connection's prepared `SELECT *` stale; that
  * statement is then run unnamed at once when outside a transaction, and the error stands inside
  * one (the transaction is already aborted). Either way the connection is closed on release, so the
- * next checkout prepares afresh.
+ * next checkout prepares afresh. A connection the server ended (see `endsConnection`) is closed on
+ * release too, so the next checkout does not find it idle in the pool before its socket has closed.
  *
  * Each pg client keeps one wrapper for its life: Kysely keys its connection objects by the client
  * it is handed, so a new wrapper at every checkout would make it build and track a new connection
@@ -82,6 +94,7 @@ export const namedStatementPool = (pool: pg.Pool, names: StatementNames): Postgr
 const namedStatementClient = (client: pg.PoolClient, names: StatementNames): PostgresPoolClient => {
   // Once set, the client is closed on release and never checked out again.
   let stale = false;
+  let ended = false;
   // Statements issued in one go (see runTogether) reach the socket in one write: it is corked until
   // the code issuing them has run. A BEGIN is never sent ahead of its answer like that: should it
   // fail alone, the statements behind it would each commit on their own.
@@ -96,7 +109,7 @@ const namedStatementClient = (client: pg.PoolClient, names: StatementNames): Pos
       stream.uncork?.();
     });
   };
-  const query = async <R>(text: string, parameters: ReadonlyArray<unknown>) => {
+  const run = async <R>(text: string, parameters: ReadonlyArray<unknown>) => {
     const values = [...parameters];
     const name = values.length === 0 ? undefined : names.nameOf(text);
     gather();
@@ -110,8 +123,16 @@ const namedStatementClient = (client: pg.PoolClient, names: StatementNames): Pos
       return (await client.query(text, values)) as unknown as PostgresQueryResult<R>;
     }
   };
+  const query = async <R>(text: string, parameters: ReadonlyArray<unknown>) => {
+    try {
+      return await run<R>(text, parameters);
+    } catch (error) {
+      if (endsConnection(error)) ended = true;
+      throw error;
+    }
+  };
   return {
     query: query as PostgresPoolClient['query'],
-    release: (destroy?: boolean) => client.release(destroy === true || stale),
+    release: (destroy?: boolean) => client.release(destroy === true || stale || ended),
   };
 };
