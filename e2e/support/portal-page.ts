@@ -194,7 +194,20 @@ export class PortalPage {
     await this.page.locator('#support-comment').fill(comment);
     await this.page.locator('[data-action="send-case"]').click();
     const sent = this.page.locator('.support-dialog [data-case-id]');
-    await sent.waitFor();
+    const refused = this.page.locator('.support-dialog .error-panel');
+    // A refusal is shown in the dialog: say which, rather than time out waiting for the id.
+    await sent
+      .or(refused)
+      .first()
+      .waitFor()
+      .catch(async (error: unknown) => {
+        const shown = await this.page.locator('.support-dialog').textContent();
+        throw new Error(`no case id after sending; the dialog shows: ${shown}`, { cause: error });
+      });
+    if (await refused.isVisible())
+      throw new Error(
+        `the support case was refused: ${await refused.first().getAttribute('data-code')} ${await refused.first().textContent()}`,
+      );
     const caseId = (await sent.getAttribute('data-case-id')) ?? '';
     await this.page.locator('.support-dialog button', { hasText: /Stäng|Close/ }).click();
     return { fields: shown, caseId };
