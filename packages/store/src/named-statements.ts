@@ -109,23 +109,20 @@ const namedStatementClient = (client: pg.PoolClient, names: StatementNames): Pos
       stream.uncork?.();
     });
   };
-  const run = async <R>(text: string, parameters: ReadonlyArray<unknown>) => {
+  const query = async <R>(text: string, parameters: ReadonlyArray<unknown>) => {
     const values = [...parameters];
     const name = values.length === 0 ? undefined : names.nameOf(text);
     gather();
-    if (name === undefined) return (await client.query(text, values)) as unknown as PostgresQueryResult<R>;
     try {
-      return (await client.query({ name, text, values })) as unknown as PostgresQueryResult<R>;
-    } catch (error) {
-      if (!isStalePlan(error)) throw error;
-      stale = true;
-      if (client.getTransactionStatus() !== 'I') throw error;
-      return (await client.query(text, values)) as unknown as PostgresQueryResult<R>;
-    }
-  };
-  const query = async <R>(text: string, parameters: ReadonlyArray<unknown>) => {
-    try {
-      return await run<R>(text, parameters);
+      if (name === undefined) return (await client.query(text, values)) as unknown as PostgresQueryResult<R>;
+      try {
+        return (await client.query({ name, text, values })) as unknown as PostgresQueryResult<R>;
+      } catch (error) {
+        if (!isStalePlan(error)) throw error;
+        stale = true;
+        if (client.getTransactionStatus() !== 'I') throw error;
+        return (await client.query(text, values)) as unknown as PostgresQueryResult<R>;
+      }
     } catch (error) {
       if (endsConnection(error)) ended = true;
       throw error;
