@@ -172,6 +172,12 @@ describe('round trips on a pipelined PostgreSQL connection', () => {
     await dispose?.();
   });
 
+  /** A Kysely on `pool` through the named-statement client, as the store opens it. */
+  const kyselyOn = (pool: pg.Pool) =>
+    new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: namedStatementPool(pool, new StatementNames()) }),
+    });
+
   /**
    * A Kysely on one pipelined connection, as the store opens it, counting the writes to its
    * socket: each write is one round trip's request.
@@ -193,9 +199,7 @@ describe('round trips on a pipelined PostgreSQL connection', () => {
         uncork();
       };
     });
-    const db = new Kysely<Database>({
-      dialect: new PostgresDialect({ pool: namedStatementPool(pool, new StatementNames()) }),
-    });
+    const db = kyselyOn(pool);
     try {
       await sql`select 1`.execute(db);
       return await use(db, () => count);
@@ -279,9 +283,7 @@ describe('round trips on a pipelined PostgreSQL connection', () => {
 
   it('keeps parallel transactions apart on a pipelined pool', async () => {
     const pool = new pg.Pool({ connectionString: url, max: 3, pipeline: true });
-    const db = new Kysely<Database>({
-      dialect: new PostgresDialect({ pool: namedStatementPool(pool, new StatementNames()) }),
-    });
+    const db = kyselyOn(pool);
     try {
       const outcomes = await Promise.allSettled(
         Array.from({ length: 24 }, (_, i) =>
@@ -310,9 +312,7 @@ describe('round trips on a pipelined PostgreSQL connection', () => {
     const pool = new pg.Pool({ connectionString: url, max: 1, pipeline: true });
     // As the store does: a client lost while idle is dropped, not an uncaught error.
     pool.on('error', () => undefined);
-    const db = new Kysely<Database>({
-      dialect: new PostgresDialect({ pool: namedStatementPool(pool, new StatementNames()) }),
-    });
+    const db = kyselyOn(pool);
     const blocker = new pg.Client({ connectionString: url });
     await blocker.connect();
     const kill = async () => {
