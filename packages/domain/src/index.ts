@@ -18,6 +18,7 @@ export * from './issuance/flow-state.js';
 export * from './issuance/flow-view.js';
 export * from './issuance/issuance-machine.js';
 export * from './issuance/reader-log.js';
+export * from './issuance/timeline-json.js';
 export * from './order/card-number-use.js';
 export * from './order/id-document.js';
 export * from './order/order.js';

@@ -22,6 +22,9 @@ describe('the page’s view of a flow', () => {
     // The timeline without the scenes a replay plays back: every entry of the state has one.
     expect(flow.state.timeline.every((entry) => entry.scene !== undefined)).toBe(true);
     expect(view.timeline).toEqual(flow.state.timeline.map(({ scene: _scene, ...entry }) => entry));
+    // Each entry's view is kept with the entry: the next answer carries the same objects.
+    const again = viewOf(flow.state, flow.now).timeline;
+    expect(again.every((entry, i) => entry === view.timeline[i])).toBe(true);
   });
 
   it('answers "two readers throughout?" from the reader log', () => {

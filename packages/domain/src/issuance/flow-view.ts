@@ -32,6 +32,23 @@ export interface FlowAnswer {
   readonly cardEffects: readonly FlowEffect[];
 }
 
+type TimelineEntry = FlowState['timeline'][number];
+type ViewEntry = FlowView['timeline'][number];
+
+// The page needs what happened, not the scenes a replay plays back: they stay out of every answer.
+// Each entry's view is made once and kept with the entry, so an answer's timeline is the same
+// objects from one request to the next and their JSON is made once too (see timeline-json.ts).
+const viewEntries = new WeakMap<TimelineEntry, ViewEntry>();
+const viewEntryOf = (entry: TimelineEntry): ViewEntry => {
+  let view = viewEntries.get(entry);
+  if (view === undefined) {
+    const { scene: _scene, ...rest } = entry;
+    view = rest;
+    viewEntries.set(entry, view);
+  }
+  return view;
+};
+
 export const viewOf = (state: FlowState, now: Instant): FlowView => ({
   flowId: state.flowId,
   status: state.status,
@@ -41,8 +58,7 @@ export const viewOf = (state: FlowState, now: Instant): FlowView => ({
   order: state.order,
   controls: flowControls(state, now),
   fault: state.fault,
-  // The page needs what happened, not the scenes a replay plays back: they stay out of every answer.
-  timeline: state.timeline.map(({ scene: _scene, ...entry }) => entry),
+  timeline: state.timeline.map(viewEntryOf),
   readers: state.readers,
   download: state.download,
   pending: state.pending,

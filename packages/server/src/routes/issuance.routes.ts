@@ -2,6 +2,7 @@ import {
   cleanUpOffered,
   endedRefusal,
   type FlowEvent,
+  jsonWithTimeline,
   type SignedStatement,
   viewOf,
 } from '@reservkort/domain';
@@ -45,6 +46,12 @@ export const issuanceRoutes =
   (ctx: ServerContext, issuance: IssuanceService): FastifyPluginAsync =>
   async (app) => {
     const db = ctx.store.db;
+    // Nearly every answer here carries the flow's timeline, whose entries' JSON is made once.
+    app.setReplySerializer((payload) =>
+      typeof payload === 'object' && payload !== null && !Array.isArray(payload)
+        ? jsonWithTimeline(payload as { readonly [key: string]: unknown }, ['view', 'timeline'])
+        : JSON.stringify(payload),
+    );
     // A flow's routes read the flow with the session, in one statement (see takeFlowReadWith).
     const session = (request: FastifyRequest) => {
       const flowId = (request.params as { flowId?: unknown } | undefined)?.flowId;

@@ -1,4 +1,4 @@
-import type { FlowStatus, HsaId, Instant, Step } from '@reservkort/domain';
+import { type FlowStatus, type HsaId, type Instant, jsonWithTimeline, type Step } from '@reservkort/domain';
 import {
   type Kysely,
   type RawBuilder,
@@ -252,7 +252,7 @@ const insertFlowRow = (db: Db, flow: NewFlow, reachedStep: number, codeCount: nu
       admin2_hsa_id: flow.admin2HsaId,
       status: flow.status,
       step: flow.step,
-      state_json: toJsonText(flow.state, `The state of flow ${flow.id}`),
+      state_json: stateJson(flow.state, `The state of flow ${flow.id}`),
       deadline: flow.deadline,
       pending_effects_json: toJsonText(flow.pendingEffects, `The pending effects of flow ${flow.id}`),
       created_at: flow.createdAt,
@@ -319,9 +319,15 @@ export async function updateFlow(db: Db, change: FlowChange): Promise<boolean> {
   return result === 1;
 }
 
+/** A state's JSON: its timeline's entries are each encoded once (the same text as JSON.stringify's). */
+const stateJson = (state: unknown, what: string): string =>
+  typeof state === 'object' && state !== null && !Array.isArray(state)
+    ? jsonWithTimeline(state as { readonly [key: string]: unknown }, ['timeline'])
+    : toJsonText(state, what);
+
 /** A change's JSON columns, its timeline's facts, and the codes it raises that are not recorded yet. */
 const encodedChange = (change: FlowChange) => {
-  const state_json = toJsonText(change.state, `The state of flow ${change.id}`);
+  const state_json = stateJson(change.state, `The state of flow ${change.id}`);
   const pending_effects_json = toJsonText(change.pendingEffects, `The pending effects of flow ${change.id}`);
   const facts = timelineFacts(change.state);
   // Timelines only grow, so the codes recorded before are the first `codeCount` of them.
