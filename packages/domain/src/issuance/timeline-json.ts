@@ -41,12 +41,14 @@ const arrayAt = (value: Json, path: readonly string[]): readonly unknown[] =>
  * change after they are first encoded, as the machine's never do. Anything the shortcut cannot be
  * sure of (no array at the path, the mark's text already in the value) is encoded the plain way.
  */
-export const jsonWithTimeline = (value: Json, path: readonly string[]): string => {
-  const swapped = marked(value, path);
+export const jsonWithTimeline = (value: object, path: readonly string[]): string => {
+  const swapped = marked(value as Json, path);
   if (swapped === undefined) return JSON.stringify(value);
   const shell = JSON.stringify(swapped);
   const at = shell.indexOf(MARK_JSON);
   if (at < 0 || shell.indexOf(MARK_JSON, at + MARK_JSON.length) >= 0) return JSON.stringify(value);
-  const entries = arrayAt(value, path).map(entryText).join(',');
+  const entries = arrayAt(value as Json, path)
+    .map(entryText)
+    .join(',');
   return `${shell.slice(0, at)}[${entries}]${shell.slice(at + MARK_JSON.length)}`;
 };

@@ -49,7 +49,7 @@ export const issuanceRoutes =
     // Nearly every answer here carries the flow's timeline, whose entries' JSON is made once.
     app.setReplySerializer((payload) =>
       typeof payload === 'object' && payload !== null && !Array.isArray(payload)
-        ? jsonWithTimeline(payload as { readonly [key: string]: unknown }, ['view', 'timeline'])
+        ? jsonWithTimeline(payload, ['view', 'timeline'])
         : JSON.stringify(payload),
     );
     // A flow's routes read the flow with the session, in one statement (see takeFlowReadWith).
