@@ -24,7 +24,9 @@ type Json = { readonly [key: string]: unknown };
 /** `value` with the array at `path` swapped for the mark; undefined when there is no array there. */
 const marked = (value: Json, path: readonly string[]): Json | undefined => {
   const [key, ...rest] = path;
-  if (key === undefined || !Object.hasOwn(value, key)) return undefined;
+  // What JSON.stringify would not write as it is: a key it skips, or a value that encodes itself.
+  if (key === undefined || !Object.prototype.propertyIsEnumerable.call(value, key)) return undefined;
+  if (typeof value.toJSON === 'function') return undefined;
   const inner = value[key];
   if (rest.length === 0) return Array.isArray(inner) ? { ...value, [key]: MARK } : undefined;
   if (typeof inner !== 'object' || inner === null || Array.isArray(inner)) return undefined;
