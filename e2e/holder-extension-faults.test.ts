@@ -30,7 +30,7 @@ const holderLogin = async (h: BrowserHarness, portal: PortalPage): Promise<void>
   const { page } = portal;
   await page.goto(`${h.url}/#/holder`);
   await portal.insert(CARD, 1);
-  await portal.enterPins([PINS.pin1], () => page.locator('[data-control="holder-login"]').click());
+  await portal.enterPins([PINS.pin1], () => portal.clickHolderLogin());
   await page.getByTestId('holder').waitFor(WAIT);
 };
 

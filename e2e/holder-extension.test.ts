@@ -37,7 +37,7 @@ describe('förlängning on the holder’s pages in a real browser', () => {
     // ---- the holder: Mina sidor with the reserve card in reader 1 --------------------------------------
     await page.goto(`${h.url}/#/holder`);
     await portal.insert(card, 1);
-    await portal.enterPins([pins.pin1], () => page.locator('[data-control="holder-login"]').click());
+    await portal.enterPins([pins.pin1], () => portal.clickHolderLogin());
     await page.getByTestId('holder').waitFor(WAIT);
     const extendButton = page.locator('[data-action="extension-open"]');
     await extendButton.waitFor(WAIT);
@@ -78,7 +78,7 @@ describe('förlängning on the holder’s pages in a real browser', () => {
     // The session ended with the old certificate: log in again with the card; a second förlängning
     // is refused with its panel.
     await page.locator('[data-action="extension-login-again"]').click();
-    await portal.enterPins([pins.pin1], () => page.locator('[data-control="holder-login"]').click());
+    await portal.enterPins([pins.pin1], () => portal.clickHolderLogin());
     await page.getByTestId('holder').waitFor(WAIT);
     await page.locator('[data-action="extension-open"]').click();
     const refused = page.locator('#extension-error');

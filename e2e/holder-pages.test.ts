@@ -67,7 +67,7 @@ describe('the holder’s own pages and spärr in a real browser', () => {
     await expect.poll(() => page.locator('[data-control="holder-login"]').isEnabled(), WAIT).toBe(true);
     await checkScreen(page, 'holder-login');
     const nils = reservePins(NILS_CARD);
-    await portal.enterPins([nils.pin1], () => page.locator('[data-control="holder-login"]').click());
+    await portal.enterPins([nils.pin1], () => portal.clickHolderLogin());
     await page.locator('section.holder-pages').waitFor(WAIT);
     const eid = page.locator(`.eids > li[data-card="${NILS_CARD}"]`);
     await eid.waitFor(WAIT);
@@ -100,16 +100,14 @@ describe('the holder’s own pages and spärr in a real browser', () => {
     await portal.remove(2);
     await portal.insert(NILS_CARD, 1);
     await expect.poll(() => page.locator('[data-control="holder-login"]').isEnabled(), WAIT).toBe(true);
-    await portal.enterPins([nils.pin1], () => page.locator('[data-control="holder-login"]').click());
+    await portal.enterPins([nils.pin1], () => portal.clickHolderLogin());
     const refused = page.locator('#holder-login-error');
     await refused.waitFor(WAIT);
     expect(await refused.getAttribute('data-code')).toBe('LOGIN_FAILED');
     // An administrator's card opens no holder's pages: NOT_A_RESERVE_CARD, in words.
     await portal.remove(1);
     await portal.insert(DEMO.admin2.card, 1);
-    await portal.enterPins([DEMO.adminPins.pin1], () =>
-      page.locator('[data-control="holder-login"]').click(),
-    );
+    await portal.enterPins([DEMO.adminPins.pin1], () => portal.clickHolderLogin());
     await page.locator('#holder-login-error[data-code="NOT_A_RESERVE_CARD"]').waitFor(WAIT);
     expect(await page.locator('#holder-login-error').textContent()).toContain('Kortet är inget reservkort');
     await checkScreen(page, 'holder-login-not-reserve-card');

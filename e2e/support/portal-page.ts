@@ -89,6 +89,8 @@ export class PortalPage {
   /** Types PINs into the agent's dialog windows as they open, one window per PIN. */
   async enterPins(pins: readonly string[], trigger: () => Promise<void>): Promise<void> {
     const windows = pins.map(() => this.context.waitForEvent('page', { timeout: 15_000 }));
+    // A trigger that fails is the error to report, not the dialog that then never opened.
+    for (const window of windows) window.catch(() => undefined);
     await trigger();
     for (const [index, pin] of pins.entries()) {
       const dialog = await windows[index];
@@ -100,6 +102,18 @@ export class PortalPage {
       await dialog.locator('#ok').click();
       await dialog.waitForEvent('close', { timeout: 10_000 });
     }
+  }
+
+  /** Logga in on the holder's pages; a page that never offers it fails with what it shows instead. */
+  async clickHolderLogin(): Promise<void> {
+    const button = this.page.locator('[data-control="holder-login"]');
+    try {
+      await button.waitFor(WAIT);
+    } catch (error) {
+      const shown = (await this.page.locator('body').textContent()) ?? '';
+      throw new Error(`the holder's login was not offered; the page showed: ${shown}`, { cause: error });
+    }
+    await button.click();
   }
 
   /** Card login with the card already in reader 1. */
