@@ -1,7 +1,7 @@
 // The portal as a person uses it, in Playwright terms: the training panel's hands, card login with
 // the PIN typed into the agent's dialog window, the seven steps. Tests read as the guide does.
 
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { expect } from 'vitest';
 import type { UI_TEXTS } from '../../packages/web/src/i18n/ui-texts.js';
 
@@ -21,6 +21,17 @@ export const DEMO = {
 
 /** Waits long enough for a busy machine (CI runs the browser tests beside everything else). */
 export const WAIT = { timeout: 20_000 } as const;
+
+/** Waits for `target`; a wait that times out fails with `what` and the text `around` shows instead. */
+const waitOrSay = (
+  target: Locator,
+  around: Locator,
+  what: string,
+  options?: { readonly timeout: number },
+): Promise<void> =>
+  target.waitFor(options).catch(async (error: unknown) => {
+    throw new Error(`${what}; the page showed: ${(await around.textContent()) ?? ''}`, { cause: error });
+  });
 
 /** The queue's column headings as the desk reads them, newest first (the default sort). */
 export const queueHeadings = (texts: (typeof UI_TEXTS)['sv']): string[] => [
@@ -107,12 +118,7 @@ export class PortalPage {
   /** Logga in on the holder's pages; a page that never offers it fails with what it shows instead. */
   async clickHolderLogin(): Promise<void> {
     const button = this.page.locator('[data-control="holder-login"]');
-    try {
-      await button.waitFor(WAIT);
-    } catch (error) {
-      const shown = (await this.page.locator('body').textContent()) ?? '';
-      throw new Error(`the holder's login was not offered; the page showed: ${shown}`, { cause: error });
-    }
+    await waitOrSay(button, this.page.locator('body'), "the holder's login was not offered", WAIT);
     await button.click();
   }
 
@@ -210,14 +216,11 @@ export class PortalPage {
     const sent = this.page.locator('.support-dialog [data-case-id]');
     const refused = this.page.locator('.support-dialog .error-panel');
     // A refusal is shown in the dialog: say which, rather than time out waiting for the id.
-    await sent
-      .or(refused)
-      .first()
-      .waitFor()
-      .catch(async (error: unknown) => {
-        const shown = await this.page.locator('.support-dialog').textContent();
-        throw new Error(`no case id after sending; the dialog shows: ${shown}`, { cause: error });
-      });
+    await waitOrSay(
+      sent.or(refused).first(),
+      this.page.locator('.support-dialog'),
+      'no case id after sending',
+    );
     if (await refused.isVisible())
       throw new Error(
         `the support case was refused: ${await refused.first().getAttribute('data-code')} ${await refused.first().textContent()}`,

@@ -1,8 +1,12 @@
 // JSON stored as text, the same on both dialects (SQLite has no JSON column type).
 
 /** Serialises a value for a JSON column; refuses what JSON cannot hold rather than storing nothing. */
-export const toJsonText = (value: unknown, what: string): string => {
-  const text = JSON.stringify(value);
+export const toJsonText = (
+  value: unknown,
+  what: string,
+  encode: (value: unknown) => string | undefined = JSON.stringify,
+): string => {
+  const text = encode(value);
   if (text === undefined) throw new TypeError(`${what} cannot be stored as JSON`);
   return text;
 };

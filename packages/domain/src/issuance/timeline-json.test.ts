@@ -52,6 +52,9 @@ describe('a flow’s JSON with each timeline entry encoded once', () => {
     ['the mark’s own text as a key', { '\u0000timeline\u0000': 1, timeline: [{ a: 1 }] }, ['timeline']],
     ['the mark inside a string', { note: '"\u0000timeline\u0000"', timeline: [{ a: 1 }] }, ['timeline']],
     ['an empty timeline', { timeline: [], b: 2 }, ['timeline']],
+    ['a value that is not an object', 'timeline', ['timeline']],
+    ['an array', [{ timeline: [1] }], ['timeline']],
+    ['null', null, ['timeline']],
     ['a value that encodes itself', { timeline: [1], toJSON: () => ({ other: true }) }, ['timeline']],
     [
       'a timeline JSON skips',

@@ -21,36 +21,41 @@ const entryText = (entry: unknown): string => {
 
 type Json = { readonly [key: string]: unknown };
 
-/** `value` with the array at `path` swapped for the mark; undefined when there is no array there. */
-const marked = (value: Json, path: readonly string[]): Json | undefined => {
+const isRecord = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * `value` with the array at `path` swapped for the mark, and that array; undefined when there is no
+ * array there that JSON.stringify would write as it is.
+ */
+const marked = (
+  value: Json,
+  path: readonly string[],
+): { readonly shell: Json; readonly entries: readonly unknown[] } | undefined => {
   const [key, ...rest] = path;
   // What JSON.stringify would not write as it is: a key it skips, or a value that encodes itself.
   if (key === undefined || !Object.prototype.propertyIsEnumerable.call(value, key)) return undefined;
   if (typeof value.toJSON === 'function') return undefined;
   const inner = value[key];
-  if (rest.length === 0) return Array.isArray(inner) ? { ...value, [key]: MARK } : undefined;
-  if (typeof inner !== 'object' || inner === null || Array.isArray(inner)) return undefined;
-  const swapped = marked(inner as Json, rest);
-  return swapped === undefined ? undefined : { ...value, [key]: swapped };
+  if (rest.length === 0)
+    return Array.isArray(inner) ? { shell: { ...value, [key]: MARK }, entries: inner } : undefined;
+  const found = isRecord(inner) ? marked(inner, rest) : undefined;
+  return found === undefined ? undefined : { ...found, shell: { ...value, [key]: found.shell } };
 };
-
-const arrayAt = (value: Json, path: readonly string[]): readonly unknown[] =>
-  path.reduce<unknown>((at, key) => (at as Json)[key], value) as readonly unknown[];
 
 /**
  * Exactly `JSON.stringify(value)`, with the timeline at `path` (e.g. `['timeline']` in a state,
  * `['view', 'timeline']` in an answer) written from each entry's kept text. The entries must not
  * change after they are first encoded, as the machine's never do. Anything the shortcut cannot be
- * sure of (no array at the path, the mark's text already in the value) is encoded the plain way.
+ * sure of (not an object, no array at the path, the mark's text already in the value) is encoded
+ * the plain way.
  */
-export const jsonWithTimeline = (value: object, path: readonly string[]): string => {
-  const swapped = marked(value as Json, path);
-  if (swapped === undefined) return JSON.stringify(value);
-  const shell = JSON.stringify(swapped);
+export const jsonWithTimeline = (value: unknown, path: readonly string[]): string => {
+  const found = isRecord(value) ? marked(value, path) : undefined;
+  if (found === undefined) return JSON.stringify(value);
+  const shell = JSON.stringify(found.shell);
   const at = shell.indexOf(MARK_JSON);
   if (at < 0 || shell.indexOf(MARK_JSON, at + MARK_JSON.length) >= 0) return JSON.stringify(value);
-  const entries = arrayAt(value as Json, path)
-    .map(entryText)
-    .join(',');
+  const entries = found.entries.map(entryText).join(',');
   return `${shell.slice(0, at)}[${entries}]${shell.slice(at + MARK_JSON.length)}`;
 };

@@ -47,11 +47,7 @@ export const issuanceRoutes =
   async (app) => {
     const db = ctx.store.db;
     // Nearly every answer here carries the flow's timeline, whose entries' JSON is made once.
-    app.setReplySerializer((payload) =>
-      typeof payload === 'object' && payload !== null && !Array.isArray(payload)
-        ? jsonWithTimeline(payload, ['view', 'timeline'])
-        : JSON.stringify(payload),
-    );
+    app.setReplySerializer((payload) => jsonWithTimeline(payload, ['view', 'timeline']));
     // A flow's routes read the flow with the session, in one statement (see takeFlowReadWith).
     const session = (request: FastifyRequest) => {
       const flowId = (request.params as { flowId?: unknown } | undefined)?.flowId;

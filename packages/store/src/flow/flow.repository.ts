@@ -321,9 +321,7 @@ export async function updateFlow(db: Db, change: FlowChange): Promise<boolean> {
 
 /** A state's JSON: its timeline's entries are each encoded once (the same text as JSON.stringify's). */
 const stateJson = (state: unknown, what: string): string =>
-  typeof state === 'object' && state !== null && !Array.isArray(state)
-    ? jsonWithTimeline(state, ['timeline'])
-    : toJsonText(state, what);
+  toJsonText(state, what, (value) => jsonWithTimeline(value, ['timeline']));
 
 /** A change's JSON columns, its timeline's facts, and the codes it raises that are not recorded yet. */
 const encodedChange = (change: FlowChange) => {
