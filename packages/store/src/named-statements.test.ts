@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Database, runMigrations } from './database.js';
 import { MIGRATIONS } from './migrations/migration.provider.js';
 import { namedStatementPool, StatementNames } from './named-statements.js';
@@ -211,14 +211,14 @@ describe('round trips on a pipelined PostgreSQL connection', () => {
   const rows = async (): Promise<number[]> =>
     (await other.query('select a from held order by a')).rows.map((r) => r.a as number);
 
-  it("waits for a transaction's BEGIN to be answered before its first statement goes out", async () => {
+  it("sends a transaction's BEGIN alone, answered, before a statement this connection has not prepared yet", async () => {
     await counted(async (db, writes) => {
       const before = writes();
       await db.transaction().execute(async (trx) => {
         await sql`insert into held (a) values (${1})`.execute(trx);
         // Not committed: another session does not see it, so it ran inside the transaction.
         expect(await rows()).toEqual([]);
-        // BEGIN, then the insert: should BEGIN fail alone, nothing behind it may commit by itself.
+        // BEGIN, then the insert (pg prepares it): should BEGIN fail alone, nothing may run behind it.
         expect(writes() - before).toBe(2);
         await sql`insert into held (a) values (${2})`.execute(trx);
       });
@@ -226,6 +226,107 @@ describe('round trips on a pipelined PostgreSQL connection', () => {
     });
     expect(await rows()).toEqual([1, 2]);
     await other.query('delete from held');
+  });
+
+  it("sends a transaction's BEGIN with its first statements in one write once they are prepared, inside the transaction", async () => {
+    await counted(async (db, writes) => {
+      const insert = (a: number) => sql`insert into held (a) values (${a}) returning a`;
+      // Prepares the insert on the connection.
+      await db.transaction().execute((trx) => insert(30).execute(trx));
+      const before = writes();
+      const answers = await db.transaction().execute(async (trx) => {
+        const first = await insert(31).execute(trx);
+        expect(writes() - before).toBe(1);
+        // Inside the transaction: another session does not see it before the commit.
+        expect(await rows()).toEqual([30]);
+        const together = await runTogether(trx, [insert(32).compile(trx), insert(33).compile(trx)]);
+        return [first.rows, ...together.map((r) => r.rows)];
+      });
+      // BEGIN with the first insert, the two inserts together, COMMIT.
+      expect(writes() - before).toBe(3);
+      expect(answers).toEqual([[{ a: 31 }], [{ a: 32 }], [{ a: 33 }]]);
+      expect(await rows()).toEqual([30, 31, 32, 33]);
+
+      // Statements run together as a transaction's first go out with its BEGIN, all in one write.
+      const start = writes();
+      await db.transaction().execute((trx) =>
+        runTogether(
+          trx,
+          [34, 35].map((a) => insert(a).compile(trx)),
+        ),
+      );
+      expect(writes() - start).toBe(2);
+      // A transaction that runs nothing sends nothing: no BEGIN, no COMMIT.
+      const idle = writes();
+      await db.transaction().execute(async () => undefined);
+      expect(writes() - idle).toBe(0);
+    });
+    expect(await rows()).toEqual([30, 31, 32, 33, 34, 35]);
+    await other.query('delete from held');
+  });
+
+  it('rolls back a transaction whose first statements, sent with BEGIN, fail: none of them stays, and the connection goes on', async () => {
+    await counted(async (db, writes) => {
+      const insert = (a: number) => sql`insert into held (a) values (${a})`;
+      await db.transaction().execute((trx) => insert(40).execute(trx));
+      const before = writes();
+      await expect(
+        db
+          .transaction()
+          .execute((trx) =>
+            runTogether(trx, [insert(41).compile(trx), insert(40).compile(trx), insert(42).compile(trx)]),
+          ),
+      ).rejects.toThrow(/duplicate key/);
+      // BEGIN with the three inserts, then ROLLBACK.
+      expect(writes() - before).toBe(2);
+      expect(await rows()).toEqual([40]);
+      await db.transaction().execute((trx) => insert(43).execute(trx));
+      expect(await rows()).toEqual([40, 43]);
+    });
+    await other.query('delete from held');
+  });
+
+  it('holds a statement issued while BEGIN and the first statements are unanswered until they are', async () => {
+    const blocker = new pg.Client({ connectionString: url });
+    await blocker.connect();
+    try {
+      await counted(async (db, writes) => {
+        const touch = sql`update held set a = a where a = ${1}`;
+        const insert = (a: number) => sql`insert into held (a) values (${a})`;
+        await other.query('insert into held (a) values (1)');
+        // Prepares both on the connection.
+        await db.transaction().execute(async (trx) => {
+          await touch.execute(trx);
+          await insert(50).execute(trx);
+        });
+        // Another session holds row 1: the update sent with BEGIN waits, and so does their answer.
+        await blocker.query('begin');
+        await blocker.query('update held set a = a where a = 1');
+        const before = writes();
+        await db.transaction().execute((trx) =>
+          trx.getExecutor().provideConnection(async (connection) => {
+            const first = connection.executeQuery(touch.compile(trx));
+            // Issued a turn later, so not gathered with BEGIN: it waits for BEGIN's answer.
+            await Promise.resolve();
+            await Promise.resolve();
+            const second = connection.executeQuery(insert(51).compile(trx));
+            await vi.waitFor(async () =>
+              expect(await backendsWaitingOnLock(other, 'update held')).toHaveLength(1),
+            );
+            expect(writes() - before).toBe(1);
+            await blocker.query('rollback');
+            await first;
+            await second;
+            expect(writes() - before).toBe(2);
+          }),
+        );
+      });
+      expect(await rows()).toEqual([1, 50, 51]);
+    } finally {
+      await blocker.query('rollback');
+      await blocker.end();
+      await other.query('delete from held');
+    }
   });
 
   it('rolls back everything the transaction ran when a later statement fails', async () => {
@@ -266,7 +367,7 @@ describe('round trips on a pipelined PostgreSQL connection', () => {
         ),
       );
       expect(inserted.map((r) => r.rows)).toEqual([[{ a: 6 }], [{ a: 7 }], [{ a: 8 }]]);
-      // BEGIN, the three inserts, COMMIT.
+      // BEGIN, the three inserts (pg prepares the insert), COMMIT.
       expect(writes() - before).toBe(3);
       await expect(
         db.transaction().execute((trx) =>

@@ -1,6 +1,7 @@
 import type { Writable } from 'node:stream';
 import type { PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely';
 import type pg from 'pg';
+import { type BatchStatement, runBatch, runNamed } from './statement-batch.js';
 
 /**
  * Most distinct statement texts one process prepares by name: PostgreSQL keeps each one, with its
@@ -91,13 +92,25 @@ export const namedStatementPool = (pool: pg.Pool, names: StatementNames): Postgr
   };
 };
 
+/** Kysely's transaction start without settings, the only one held back (see namedStatementClient). */
+const BEGIN = 'begin';
+const ENDS = new Set(['commit', 'rollback']);
+
+/** A statement gathered behind a held BEGIN, with its caller's promise. */
+interface Gathered {
+  readonly statement: BatchStatement;
+  readonly resolve: (result: pg.QueryResult) => void;
+  readonly reject: (error: unknown) => void;
+}
+
 const namedStatementClient = (client: pg.PoolClient, names: StatementNames): PostgresPoolClient => {
   // Once set, the client is closed on release and never checked out again.
   let stale = false;
   let ended = false;
+  // Names this connection has prepared (a named query of it succeeded): a batch runs only these.
+  const prepared = new Set<string>();
   // Statements issued in one go (see runTogether) reach the socket in one write: it is corked until
-  // the code issuing them has run. A BEGIN is never sent ahead of its answer like that: should it
-  // fail alone, the statements behind it would each commit on their own.
+  // the code issuing them has run.
   const stream = (client as unknown as { connection?: { stream?: Partial<Writable> } }).connection?.stream;
   let corked = false;
   const gather = () => {
@@ -109,14 +122,22 @@ const namedStatementClient = (client: pg.PoolClient, names: StatementNames): Pos
       stream.uncork?.();
     });
   };
-  const query = async <R>(text: string, parameters: ReadonlyArray<unknown>) => {
-    const values = [...parameters];
+  // A transaction's BEGIN is held back and goes out with the statements issued first in it, in one
+  // batch with one Sync (a round trip fewer per transaction): should BEGIN fail, none of them runs.
+  // Statements issued while that batch is unanswered wait for it, so none can run without BEGIN.
+  let heldBegin = false;
+  let gathered: Gathered[] | null = null;
+  let beginAnswered: Promise<unknown> | null = null;
+
+  const single = async <R>(text: string, values: unknown[]) => {
     const name = values.length === 0 ? undefined : names.nameOf(text);
     gather();
     try {
       if (name === undefined) return (await client.query(text, values)) as unknown as PostgresQueryResult<R>;
       try {
-        return (await client.query({ name, text, values })) as unknown as PostgresQueryResult<R>;
+        const result = await runNamed(client, name, text, values);
+        prepared.add(name);
+        return result as unknown as PostgresQueryResult<R>;
       } catch (error) {
         if (!isStalePlan(error)) throw error;
         stale = true;
@@ -128,8 +149,91 @@ const namedStatementClient = (client: pg.PoolClient, names: StatementNames): Pos
       throw error;
     }
   };
+
+  /** BEGIN and the statements in one batch; settles once BEGIN is answered, failing if BEGIN failed. */
+  const sendWithBegin = async (statements: readonly Gathered[]) => {
+    try {
+      const results = await runBatch(client, [
+        { text: BEGIN, values: [] },
+        ...statements.map((g) => g.statement),
+      ]);
+      for (const [i, g] of statements.entries()) g.resolve(results[i + 1] as pg.QueryResult);
+    } catch (error) {
+      if (endsConnection(error)) ended = true;
+      if (isStalePlan(error)) stale = true;
+      for (const g of statements) g.reject(error);
+      if ((error as { failedAt?: unknown }).failedAt === 0) throw error;
+    }
+  };
+
+  /** BEGIN alone, answered, then the statements: one not prepared here yet is prepared by pg. */
+  const sendAfterBegin = async (statements: readonly Gathered[]) => {
+    try {
+      await single(BEGIN, []);
+    } catch (error) {
+      for (const g of statements) g.reject(error);
+      throw error;
+    }
+    for (const g of statements)
+      single(g.statement.text, [...g.statement.values]).then(
+        (result) => g.resolve(result as unknown as pg.QueryResult),
+        g.reject,
+      );
+  };
+
+  const sendGathered = async () => {
+    const statements = gathered ?? [];
+    gathered = null;
+    const batchable = statements.every(
+      (g) => g.statement.name === undefined || prepared.has(g.statement.name),
+    );
+    const sent = batchable ? sendWithBegin(statements) : sendAfterBegin(statements);
+    beginAnswered = sent;
+    try {
+      await sent;
+    } catch {
+      // Each statement was failed with the error; the ones waiting on BEGIN see it as well.
+    } finally {
+      if (beginAnswered === sent) beginAnswered = null;
+    }
+  };
+
+  const query = async <R>(
+    text: string,
+    parameters: ReadonlyArray<unknown>,
+  ): Promise<PostgresQueryResult<R>> => {
+    const values = [...parameters];
+    if (values.length === 0 && !heldBegin && gathered === null && text === BEGIN) {
+      heldBegin = true;
+      return { command: 'BEGIN', rowCount: 0, rows: [] } as unknown as PostgresQueryResult<R>;
+    }
+    if (heldBegin) {
+      heldBegin = false;
+      // A transaction that issued nothing: there is nothing to begin, commit or roll back.
+      if (values.length === 0 && ENDS.has(text))
+        return { command: text.toUpperCase(), rowCount: 0, rows: [] } as unknown as PostgresQueryResult<R>;
+      gathered = [];
+      queueMicrotask(() => void sendGathered());
+    }
+    if (gathered !== null) {
+      const name = values.length === 0 ? undefined : names.nameOf(text);
+      return new Promise((resolve, reject) =>
+        gathered?.push({
+          statement: { text, values, ...(name !== undefined && { name }) },
+          resolve: resolve as (result: pg.QueryResult) => void,
+          reject,
+        }),
+      );
+    }
+    const waitFor = beginAnswered;
+    if (waitFor !== null) await waitFor;
+    return single<R>(text, values);
+  };
   return {
     query: query as PostgresPoolClient['query'],
-    release: (destroy?: boolean) => client.release(destroy === true || stale || ended),
+    release: (destroy?: boolean) => {
+      heldBegin = false;
+      client.release(destroy === true || stale || ended);
+    },
   };
 };
