@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
 import type { PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely';
 import type pg from 'pg';
-import { type BatchStatement, runBatch, runNamed } from './statement-batch.js';
+import { type BatchStatement, type RowShape, runBatch, runNamed } from './statement-batch.js';
 
 /**
  * Most distinct statement texts one process prepares by name: PostgreSQL keeps each one, with its
@@ -109,6 +109,8 @@ const namedStatementClient = (client: pg.PoolClient, names: StatementNames): Pos
   let ended = false;
   // Names this connection has prepared (a named query of it succeeded): a batch runs only these.
   const prepared = new Set<string>();
+  // What each of them answers with, learnt from its first answer: it is not described again.
+  const shapes = new Map<string, RowShape>();
   // Statements issued in one go (see runTogether) reach the socket in one write: it is corked until
   // the code issuing them has run.
   const stream = (client as unknown as { connection?: { stream?: Partial<Writable> } }).connection?.stream;
@@ -135,7 +137,9 @@ const namedStatementClient = (client: pg.PoolClient, names: StatementNames): Pos
     try {
       if (name === undefined) return (await client.query(text, values)) as unknown as PostgresQueryResult<R>;
       try {
-        const result = await runNamed(client, name, text, values);
+        const result = await runNamed(client, name, text, values, shapes.get(name), (shape) =>
+          shapes.set(name, shape),
+        );
         prepared.add(name);
         return result as unknown as PostgresQueryResult<R>;
       } catch (error) {

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBatch, runNamed } from './statement-batch.js';
+import { type RowShape, runBatch, runNamed } from './statement-batch.js';
 import { createTestStore } from './test-support/test-stores.js';
 
 describe('statements sent with one Sync on PostgreSQL', () => {
@@ -87,5 +87,64 @@ describe('statements sent with one Sync on PostgreSQL', () => {
     ).rejects.toMatchObject({ failedAt: 0 });
     expect(await kept()).toEqual([]);
     expect((await runNamed(client, 'one', 'select $1::int as one', [1])).rows).toEqual([{ one: 1 }]);
+  });
+
+  it('runs a named statement again without describing it, and reads the same rows with the shape learnt', async () => {
+    await other.query(
+      `insert into kept (a, at, doc) values (60, '2026-12-06T10:00:00Z', '{"x":[1,"y"]}'), (61, null, null)`,
+    );
+    const text = `select a, a::int8 as big, at, doc, decode('00ff', 'hex') as raw, 'å' as word, null::text as nothing
+      from kept where a >= $1 order by a`;
+    const connection = (client as unknown as { connection: { describe: (...args: unknown[]) => void } })
+      .connection;
+    const describe = connection.describe.bind(connection);
+    let described = 0;
+    connection.describe = (...args: unknown[]) => {
+      described += 1;
+      describe(...args);
+    };
+    try {
+      let shape: RowShape | undefined;
+      const first = await runNamed(client, 'kept_rows', text, [60], undefined, (learnt) => {
+        shape = learnt;
+      });
+      expect(described).toBe(1);
+      expect(shape).toBeDefined();
+      const again = await runNamed(client, 'kept_rows', text, [60], shape);
+      const fewer = await runNamed(client, 'kept_rows', text, [61], shape);
+      const none = await runNamed(client, 'kept_rows', text, [62], shape);
+      expect(described).toBe(1);
+      expect(first.rows).toEqual([
+        {
+          a: 60,
+          big: '60',
+          at: new Date('2026-12-06T10:00:00Z'),
+          doc: { x: [1, 'y'] },
+          raw: Buffer.from([0, 255]),
+          word: 'å',
+          nothing: null,
+        },
+        { a: 61, big: '61', at: null, doc: null, raw: Buffer.from([0, 255]), word: 'å', nothing: null },
+      ]);
+      expect(again.rows).toEqual(first.rows);
+      expect(again.rowCount).toBe(2);
+      expect(fewer.rows).toEqual(first.rows.slice(1));
+      expect(none.rows).toEqual([]);
+      expect(none.rowCount).toBe(0);
+
+      // A statement without rows: its shape is that it has none.
+      let writeShape: RowShape | undefined;
+      const update = 'update kept set a = a where a = $1';
+      const changed = await runNamed(client, 'kept_update', update, [60], undefined, (learnt) => {
+        writeShape = learnt;
+      });
+      const changedAgain = await runNamed(client, 'kept_update', update, [61], writeShape);
+      expect([changed.command, changed.rowCount, changed.rows]).toEqual(['UPDATE', 1, []]);
+      expect([changedAgain.command, changedAgain.rowCount, changedAgain.rows]).toEqual(['UPDATE', 1, []]);
+      expect(described).toBe(2);
+    } finally {
+      connection.describe = describe;
+      await other.query('delete from kept');
+    }
   });
 });

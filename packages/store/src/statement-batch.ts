@@ -115,19 +115,102 @@ const withFailedAt = (error: unknown, failedAt: number): Error & { failedAt: num
 };
 
 /**
+ * What a prepared statement's rows look like on one connection, as pg read them from its first
+ * answer's RowDescription: the fields, a parser for each, and the empty row pg copies for each row.
+ * A named statement's result columns never change on its connection (PostgreSQL refuses to run it
+ * with "cached plan must not change result type" instead), so they need not be described again.
+ */
+export interface RowShape {
+  readonly fields: unknown;
+  readonly parsers: unknown;
+  readonly empty: unknown;
+}
+
+/** The parts of pg's Result and Query a known shape is set on. */
+interface ResultInternals {
+  fields: unknown;
+  _parsers: unknown;
+  _prebuiltEmptyResultObject: unknown;
+}
+
+const prepareNamed = (pg.Query.prototype as unknown as { prepare(connection: ProtocolWriter): void }).prepare;
+
+/**
+ * A named statement that pg runs as usual, except that once its rows' shape is known on the
+ * connection it is not described again: Bind, Execute and Sync only, and its rows are read with the
+ * shape learnt from the first answer. Parsing the RowDescription and building the fields' parsers
+ * at every execution was the driver's largest cost per statement.
+ */
+class NamedExecution extends pg.Query {
+  private readonly mapped: unknown[] | undefined;
+
+  constructor(
+    text: string,
+    values: unknown[],
+    name: string,
+    private readonly shape: RowShape | undefined,
+    callback: (error: Error | undefined, result: unknown) => void,
+  ) {
+    super(text, values, callback);
+    (this as unknown as { name: string }).name = name;
+    if (shape === undefined) return;
+    // Mapped before anything is written, as in a batch: a value pg cannot send fails here.
+    this.mapped = values.map((value) => pgUtils.prepareValue(value));
+    const result = (this as unknown as { _result: ResultInternals })._result;
+    result.fields = shape.fields;
+    result._parsers = shape.parsers;
+    result._prebuiltEmptyResultObject = shape.empty;
+    // pg decides this when the RowDescription comes, which it will not.
+    (this as unknown as { _accumulateRows: boolean })._accumulateRows = true;
+  }
+
+  prepare(connection: ProtocolWriter): void {
+    if (this.shape === undefined || this.mapped === undefined) {
+      prepareNamed.call(this, connection);
+      return;
+    }
+    const name = (this as unknown as { name: string }).name;
+    connection.bind({ portal: '', statement: name, values: this.mapped });
+    connection.execute({ portal: '' });
+    connection.sync();
+  }
+}
+
+/**
  * Runs one named statement, as `client.query({ name, text, values })` does, without pg copying the
  * query's configuration object through its property descriptors first (a cost on every query).
+ * With the statement's shape on this connection (`shape`, from an earlier answer), it is not
+ * described again; without it, `learn` is given the shape of this answer.
  */
 export const runNamed = (
   client: pg.ClientBase,
   name: string,
   text: string,
   values: unknown[],
+  shape?: RowShape,
+  learn?: (shape: RowShape) => void,
 ): Promise<pg.QueryResult> =>
   new Promise((resolve, reject) => {
-    const query = new pg.Query(text, values, (error, result) =>
-      error === null || error === undefined ? resolve(result as unknown as pg.QueryResult) : reject(error),
-    );
-    (query as unknown as { name: string }).name = name;
+    let query: NamedExecution;
+    try {
+      query = new NamedExecution(text, values, name, shape, (error, result) => {
+        if (error !== null && error !== undefined) {
+          reject(error);
+          return;
+        }
+        if (shape === undefined && learn !== undefined && !Array.isArray(result)) {
+          const internals = result as unknown as ResultInternals;
+          learn({
+            fields: internals.fields,
+            parsers: internals._parsers,
+            empty: internals._prebuiltEmptyResultObject,
+          });
+        }
+        resolve(result as pg.QueryResult);
+      });
+    } catch (error) {
+      reject(error);
+      return;
+    }
     client.query(query);
   });

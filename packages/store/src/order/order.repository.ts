@@ -2,6 +2,7 @@ import type { CardNumber, HsaId, Instant, Order, OrderState } from '@reservkort/
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Database } from '../database.js';
 import { fromIntegerBoolean, toIntegerBoolean } from '../integer-boolean.js';
+import { runTogether } from '../run-together.js';
 import { StoreError, translateWriteErrors } from '../store-error.js';
 import type { OrdersTable } from './order.table.js';
 
@@ -143,23 +144,28 @@ export async function cardNumberUse(
   db: Db,
   cardNumber: CardNumber,
 ): Promise<{ orders: StoredOrder[]; certifiedFor: HsaId[] }> {
-  const orders = await db
-    .selectFrom('orders')
-    .selectAll()
-    .where('card_number', '=', cardNumber)
-    .orderBy('created_at')
-    .orderBy('id')
-    .execute();
-  const certified = await db
-    .selectFrom('certificates')
-    .select('hsa_id')
-    .distinct()
-    .where('card_number', '=', cardNumber)
-    .where('hsa_id', 'is not', null)
-    .orderBy('hsa_id')
-    .execute();
+  // Neither read needs the other's answer: on PostgreSQL they go out together, one round trip.
+  const [orders, certified] = await runTogether(db, [
+    db
+      .selectFrom('orders')
+      .selectAll()
+      .where('card_number', '=', cardNumber)
+      .orderBy('created_at')
+      .orderBy('id')
+      .compile(),
+    db
+      .selectFrom('certificates')
+      .select('hsa_id')
+      .distinct()
+      .where('card_number', '=', cardNumber)
+      .where('hsa_id', 'is not', null)
+      .orderBy('hsa_id')
+      .compile(),
+  ]);
   return {
-    orders: orders.map(toOrder),
-    certifiedFor: certified.flatMap((row) => (row.hsa_id === null ? [] : [row.hsa_id])),
+    orders: ((orders?.rows ?? []) as Selectable<OrdersTable>[]).map(toOrder),
+    certifiedFor: ((certified?.rows ?? []) as { hsa_id: HsaId | null }[]).flatMap((row) =>
+      row.hsa_id === null ? [] : [row.hsa_id],
+    ),
   };
 }
