@@ -107,9 +107,8 @@ const namedStatementClient = (client: pg.PoolClient, names: StatementNames): Pos
   // Once set, the client is closed on release and never checked out again.
   let stale = false;
   let ended = false;
-  // Names this connection has prepared (a named query of it succeeded): a batch runs only these.
-  const prepared = new Set<string>();
-  // What each of them answers with, learnt from its first answer: it is not described again.
+  // The names this connection has prepared, each with the shape of its rows learnt from its first
+  // answer: it is not described again, and a batch runs only these names.
   const shapes = new Map<string, RowShape>();
   // Statements issued in one go (see runTogether) reach the socket in one write: it is corked until
   // the code issuing them has run.
@@ -137,11 +136,9 @@ const namedStatementClient = (client: pg.PoolClient, names: StatementNames): Pos
     try {
       if (name === undefined) return (await client.query(text, values)) as unknown as PostgresQueryResult<R>;
       try {
-        const result = await runNamed(client, name, text, values, shapes.get(name), (shape) =>
+        return (await runNamed(client, name, text, values, shapes.get(name), (shape) =>
           shapes.set(name, shape),
-        );
-        prepared.add(name);
-        return result as unknown as PostgresQueryResult<R>;
+        )) as unknown as PostgresQueryResult<R>;
       } catch (error) {
         if (!isStalePlan(error)) throw error;
         stale = true;
@@ -188,9 +185,7 @@ const namedStatementClient = (client: pg.PoolClient, names: StatementNames): Pos
   const sendGathered = async () => {
     const statements = gathered ?? [];
     gathered = null;
-    const batchable = statements.every(
-      (g) => g.statement.name === undefined || prepared.has(g.statement.name),
-    );
+    const batchable = statements.every((g) => g.statement.name === undefined || shapes.has(g.statement.name));
     const sent = batchable ? sendWithBegin(statements) : sendAfterBegin(statements);
     beginAnswered = sent;
     try {
@@ -229,8 +224,7 @@ const namedStatementClient = (client: pg.PoolClient, names: StatementNames): Pos
         }),
       );
     }
-    const waitFor = beginAnswered;
-    if (waitFor !== null) await waitFor;
+    if (beginAnswered !== null) await beginAnswered;
     return single<R>(text, values);
   };
   return {

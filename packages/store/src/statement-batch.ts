@@ -20,6 +20,13 @@ interface ProtocolWriter {
 }
 
 /**
+ * The values as pg writes them in Bind, mapped before anything is written: a value pg cannot send
+ * then fails the query without a message of it on the wire (pg itself maps them while writing).
+ */
+const mappedValues = (values: readonly unknown[]): unknown[] =>
+  values.map((value) => pgUtils.prepareValue(value));
+
+/**
  * A query for pg that sends several statements with a single Sync. PostgreSQL then runs them as one
  * unit: once one fails, it skips the rest until the Sync (and outside a transaction block it rolls
  * back what ran). That is what makes it safe to send a transaction's BEGIN with the statements
@@ -40,12 +47,10 @@ class StatementBatch extends pg.Query {
     callback: (error: Error | undefined, answer: unknown) => void,
   ) {
     super(statements[0]?.text ?? '', callback);
-    // Values are mapped before anything is written, so a value pg cannot send fails the batch
-    // without a message of it on the wire (pg maps them while writing Bind).
     this.statements = statements.map((s) => ({
       text: s.text,
       name: s.name ?? '',
-      values: s.values.map((value) => pgUtils.prepareValue(value)),
+      values: mappedValues(s.values),
     }));
   }
 
@@ -154,8 +159,7 @@ class NamedExecution extends pg.Query {
     super(text, values, callback);
     (this as unknown as { name: string }).name = name;
     if (shape === undefined) return;
-    // Mapped before anything is written, as in a batch: a value pg cannot send fails here.
-    this.mapped = values.map((value) => pgUtils.prepareValue(value));
+    this.mapped = mappedValues(values);
     const result = (this as unknown as { _result: ResultInternals })._result;
     result.fields = shape.fields;
     result._parsers = shape.parsers;
