@@ -456,6 +456,31 @@ describe('round trips on a pipelined PostgreSQL connection', () => {
       expect(await rows()).toEqual([1, 22]);
     }));
 
+  it('loses nothing when its connection is killed while BEGIN and the first statements, sent together, wait', () =>
+    withRowHeld(async (db, kill) => {
+      const insert = (a: number) => sql`insert into held (a) values (${a})`;
+      const move = (to: number, from: number) => sql`update held set a = ${to} where a = ${from}`;
+      // Prepares both on the connection, keeping nothing (no row 99 to move; the insert rolled back).
+      await expect(
+        db.transaction().execute(async (trx) => {
+          await move(98, 99).execute(trx);
+          await insert(30).execute(trx);
+          throw new Error('rolled back');
+        }),
+      ).rejects.toThrow('rolled back');
+      // Sent with BEGIN in one batch; the update waits on the row another session holds.
+      const batch = db
+        .transaction()
+        .execute((trx) => runTogether(trx, [insert(31).compile(trx), move(2, 1).compile(trx)]));
+      await kill();
+      await expect(batch).rejects.toThrow();
+      expect(await rows()).toEqual([1]);
+      // The pool replaces the dead connection: the next transaction, its statements unprepared
+      // there, runs and commits.
+      await db.transaction().execute((trx) => insert(32).execute(trx));
+      expect(await rows()).toEqual([1, 32]);
+    }));
+
   // The backend's FATAL message fails the query before its socket closes. A client released in
   // between used to go back to the pool as idle, and the next request, checking it out at once,
   // failed on a connection already gone.
