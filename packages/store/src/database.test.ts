@@ -1,15 +1,17 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateToLatest, openStore, runMigrations } from './database.js';
 import { MIGRATIONS } from './migrations/migration.provider.js';
 import { insertPerson } from './person/person.repository.js';
 import { StoreError } from './store-error.js';
 import { aPerson, seedOrganisation, T0 } from './test-support/store-fixtures.js';
-import { createTestStore, DIALECTS, type TestStore } from './test-support/test-stores.js';
+import { createTestStore, DIALECTS, TEST_PG_URL, type TestStore } from './test-support/test-stores.js';
 
 const TABLES = [
   'admins',
@@ -180,6 +182,29 @@ describe('openStore', () => {
       expect(await migrateToLatest(store.db)).toEqual({ applied: Object.keys(MIGRATIONS) });
     } finally {
       await store.close();
+    }
+  });
+
+  // The flow's last writes commit with an audit entry hashed by PostgreSQL (see updateFlowAndAudit),
+  // so a database that would hash its text otherwise is refused before anything is written.
+  it("refuses a PostgreSQL database whose encoding would change the audit log's text, and opens a UTF8 one", async () => {
+    const name = `reservkort_test_latin1_${randomBytes(6).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: TEST_PG_URL });
+    await admin.connect();
+    try {
+      await admin.query(
+        `create database ${name} encoding 'LATIN1' lc_collate 'C' lc_ctype 'C' template template0`,
+      );
+      const url = new URL(TEST_PG_URL);
+      url.pathname = `/${name}`;
+      const error = await rejection(openStore({ url: url.toString() }));
+      expect(error).toMatchObject({ code: 'DATABASE_UNAVAILABLE' });
+      expect((error as StoreError).message).toMatch(/hashes text differently.*UTF8/);
+      const store = await createTestStore('postgres');
+      await store.dispose();
+    } finally {
+      await admin.query(`drop database if exists ${name} with (force)`);
+      await admin.end();
     }
   });
 

@@ -1,10 +1,11 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { type DialectAdapter, Kysely, type Migration, Migrator, PostgresDialect, sql } from 'kysely';
+import { type DialectAdapter, Kysely, type Migration, Migrator, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { AdminsTable, RoleGrantsTable } from './admin/admin.table.js';
 import type { StaffRolesTable } from './admin/staff.table.js';
+import { databaseHashesAsWeDo } from './audit/audit.repository.js';
 import type { AuditLogTable } from './audit/audit.table.js';
 import type { AuditSignersTable } from './audit/audit-signer.table.js';
 import type { CasTable } from './ca/ca.table.js';
@@ -220,8 +221,9 @@ const openPostgres = async (url: string): Promise<Store> => {
     dialect: new PostgresDialect({ pool: namedStatementPool(pool, names) }),
   });
   statementNames.set(db.getExecutor().adapter, names);
+  let hashesAsWeDo: boolean;
   try {
-    await sql`select 1`.execute(db);
+    hashesAsWeDo = await databaseHashesAsWeDo(db);
   } catch (error) {
     await db.destroy().catch(() => undefined);
     const { where, secrets } = describePostgresUrl(url);
@@ -229,6 +231,14 @@ const openPostgres = async (url: string): Promise<Store> => {
       'DATABASE_UNAVAILABLE',
       `Cannot connect to PostgreSQL at ${where}: ${reasonOf(error, secrets)}`,
       { cause: error },
+    );
+  }
+  if (!hashesAsWeDo) {
+    await db.destroy().catch(() => undefined);
+    throw new StoreError(
+      'DATABASE_UNAVAILABLE',
+      `PostgreSQL at ${describePostgresUrl(url).where} hashes text differently from the server: ` +
+        'the audit log needs a database in the UTF8 encoding',
     );
   }
   return storeOf(db, 'postgres');

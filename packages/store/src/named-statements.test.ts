@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Database, runMigrations } from './database.js';
@@ -382,6 +382,80 @@ describe('round trips on a pipelined PostgreSQL connection', () => {
     await other.query('delete from held');
   });
 
+  it("commits a transaction with its last statements: after BEGIN at first, with it once prepared, and Kysely's COMMIT sends nothing", async () => {
+    const insert = (a: number) => sql`insert into held (a) values (${a})`;
+    try {
+      await counted(async (db, writes) => {
+        let before = writes();
+        await db.transaction().execute(async (trx) => {
+          await runTogether(trx, [insert(40).compile(trx), insert(41).compile(trx)], { commit: true });
+          // Committed already: another session sees both rows before the callback ends.
+          expect(await rows()).toEqual([40, 41]);
+        });
+        // BEGIN alone (the insert is not prepared yet), then the inserts with the COMMIT.
+        expect(writes() - before).toBe(2);
+        before = writes();
+        await db
+          .transaction()
+          .execute((trx) => runTogether(trx, [insert(42).compile(trx)], { commit: true }));
+        // BEGIN, the insert and the COMMIT: one write.
+        expect(writes() - before).toBe(1);
+        expect(await rows()).toEqual([40, 41, 42]);
+      });
+    } finally {
+      await other.query('delete from held');
+    }
+  });
+
+  it('commits nothing when a statement before the COMMIT fails, sent after BEGIN or with it, and the connection goes on', async () => {
+    const insert = (a: number) => sql`insert into held (a) values (${a})`;
+    try {
+      await counted(async (db, writes) => {
+        const failing = () =>
+          db
+            .transaction()
+            .execute((trx) =>
+              runTogether(trx, [insert(50).compile(trx), insert(50).compile(trx)], { commit: true }),
+            );
+        // After BEGIN, a Sync each: the COMMIT behind the failure rolls back, nothing more is sent.
+        let before = writes();
+        await expect(failing()).rejects.toThrow(/duplicate key/);
+        expect(writes() - before).toBe(2);
+        expect(await rows()).toEqual([]);
+        // With BEGIN, one Sync: the COMMIT is skipped, so Kysely's ROLLBACK ends the transaction.
+        before = writes();
+        await expect(failing()).rejects.toThrow(/duplicate key/);
+        expect(writes() - before).toBe(2);
+        expect(await rows()).toEqual([]);
+        await db
+          .transaction()
+          .execute((trx) => runTogether(trx, [insert(51).compile(trx)], { commit: true }));
+        expect(await rows()).toEqual([51]);
+      });
+    } finally {
+      await other.query('delete from held');
+    }
+  });
+
+  it('refuses a statement after the COMMIT that went with the last ones; what they wrote stands', async () => {
+    const insert = (a: number) => sql`insert into held (a) values (${a})`;
+    try {
+      await counted(async (db) => {
+        await expect(
+          db.transaction().execute(async (trx) => {
+            await runTogether(trx, [insert(60).compile(trx)], { commit: true });
+            await insert(61).execute(trx);
+          }),
+        ).rejects.toThrow(/committed with its last writes/);
+        expect(await rows()).toEqual([60]);
+        await db.transaction().execute((trx) => insert(62).execute(trx));
+        expect(await rows()).toEqual([60, 62]);
+      });
+    } finally {
+      await other.query('delete from held');
+    }
+  });
+
   it('keeps parallel transactions apart on a pipelined pool', async () => {
     const pool = new pg.Pool({ connectionString: url, max: 3, pipeline: true });
     const db = kyselyOn(pool);
@@ -479,6 +553,25 @@ describe('round trips on a pipelined PostgreSQL connection', () => {
       // there, runs and commits.
       await db.transaction().execute((trx) => insert(32).execute(trx));
       expect(await rows()).toEqual([1, 32]);
+    }));
+
+  it('loses nothing when its connection is killed while BEGIN, the statements and the COMMIT, sent together, wait', () =>
+    withRowHeld(async (db, kill) => {
+      const insert = (a: number) => sql`insert into held (a) values (${a})`;
+      const move = (to: number, from: number) => sql`update held set a = ${to} where a = ${from}`;
+      const together = (trx: Transaction<Database>, a: number, from: number) =>
+        runTogether(trx, [insert(a).compile(trx), move(2, from).compile(trx)], { commit: true });
+      // Prepares both on the connection (no row 99 to move); the insert commits.
+      await db.transaction().execute((trx) => together(trx, 70, 99));
+      expect(await rows()).toEqual([1, 70]);
+      // Sent in one batch; the update waits on the row another session holds, the COMMIT behind it.
+      const batch = db.transaction().execute((trx) => together(trx, 71, 1));
+      await kill();
+      await expect(batch).rejects.toThrow();
+      expect(await rows()).toEqual([1, 70]);
+      // The pool replaces the dead connection, and the next transaction commits.
+      await db.transaction().execute((trx) => together(trx, 72, 98));
+      expect(await rows()).toEqual([1, 70, 72]);
     }));
 
   // The backend's FATAL message fails the query before its socket closes. A client released in

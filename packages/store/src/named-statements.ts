@@ -1,6 +1,7 @@
 import type { Writable } from 'node:stream';
 import type { PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely';
 import type pg from 'pg';
+import { COMMIT_WITH_LAST_WRITES } from './run-together.js';
 import { type BatchStatement, type RowShape, runBatch, runNamed } from './statement-batch.js';
 
 /**
@@ -129,6 +130,9 @@ const namedStatementClient = (client: pg.PoolClient, names: StatementNames): Pos
   let heldBegin = false;
   let gathered: Gathered[] | null = null;
   let beginAnswered: Promise<unknown> | null = null;
+  // Set when a transaction's COMMIT went out with its last writes (see runTogether): the COMMIT or
+  // ROLLBACK Kysely sends after them has nothing left to end, and nothing else may run before it.
+  let committedWithWrites = false;
 
   const single = async <R>(text: string, values: unknown[]) => {
     const name = values.length === 0 ? undefined : names.nameOf(text);
@@ -202,6 +206,16 @@ const namedStatementClient = (client: pg.PoolClient, names: StatementNames): Pos
     parameters: ReadonlyArray<unknown>,
   ): Promise<PostgresQueryResult<R>> => {
     const values = [...parameters];
+    if (committedWithWrites) {
+      if (values.length !== 0 || !ENDS.has(text))
+        throw new Error('The transaction committed with its last writes: nothing more runs in it');
+      committedWithWrites = false;
+      // Idle: the COMMIT ran, or turned into a ROLLBACK behind a failed statement. Otherwise a batch
+      // failed before reaching it, and the transaction is still open (aborted): it is ended here.
+      if (client.getTransactionStatus() === 'I')
+        return { command: text.toUpperCase(), rowCount: 0, rows: [] } as unknown as PostgresQueryResult<R>;
+    }
+    if (values.length === 0 && text === COMMIT_WITH_LAST_WRITES) committedWithWrites = true;
     if (values.length === 0 && !heldBegin && gathered === null && text === BEGIN) {
       heldBegin = true;
       return { command: 'BEGIN', rowCount: 0, rows: [] } as unknown as PostgresQueryResult<R>;
@@ -231,6 +245,7 @@ const namedStatementClient = (client: pg.PoolClient, names: StatementNames): Pos
     query: query as PostgresPoolClient['query'],
     release: (destroy?: boolean) => {
       heldBegin = false;
+      committedWithWrites = false;
       client.release(destroy === true || stale || ended);
     },
   };

@@ -1,4 +1,21 @@
-import type { CompiledQuery, QueryExecutor, QueryResult } from 'kysely';
+import { CompiledQuery, PostgresAdapter, type QueryExecutor, type QueryResult } from 'kysely';
+
+/**
+ * The COMMIT a transaction's last writes carry on PostgreSQL (see runTogether's `commit`). Its text
+ * tells the connection (see namedStatementClient) that the transaction ends here: Kysely's own
+ * COMMIT or ROLLBACK after it then has nothing left to end, and nothing else may run in it.
+ */
+export const COMMIT_WITH_LAST_WRITES = 'commit /* with the last writes */';
+
+export interface RunTogetherOptions {
+  /**
+   * PostgreSQL only: the statements are the transaction's last, and its COMMIT goes out with them,
+   * a round trip fewer. PostgreSQL commits only if every one of them succeeded (a COMMIT after a
+   * failure rolls back), so a condition the transaction depends on must fail as an SQL error here,
+   * not be judged from an answer afterwards. The caller runs nothing more in the transaction.
+   */
+  readonly commit?: boolean;
+}
 
 /**
  * Runs statements on one connection without waiting for one's answer before sending the next: on
@@ -11,10 +28,20 @@ import type { CompiledQuery, QueryExecutor, QueryResult } from 'kysely';
 export const runTogether = (
   trx: { getExecutor(): QueryExecutor },
   queries: readonly CompiledQuery[],
-): Promise<QueryResult<unknown>[]> =>
-  trx.getExecutor().provideConnection(async (connection) => {
-    const settled = await Promise.allSettled(queries.map((query) => connection.executeQuery(query)));
+  options: RunTogetherOptions = {},
+): Promise<QueryResult<unknown>[]> => {
+  const executor = trx.getExecutor();
+  if (options.commit === true && !(executor.adapter instanceof PostgresAdapter))
+    return Promise.reject(
+      new Error('runTogether: only a PostgreSQL transaction commits with its last statements'),
+    );
+  const all = options.commit === true ? [...queries, CompiledQuery.raw(COMMIT_WITH_LAST_WRITES)] : queries;
+  return executor.provideConnection(async (connection) => {
+    const settled = await Promise.allSettled(all.map((query) => connection.executeQuery(query)));
     const failed = settled.find((result) => result.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
-    return settled.map((result) => (result as PromiseFulfilledResult<QueryResult<unknown>>).value);
+    return settled
+      .slice(0, queries.length)
+      .map((result) => (result as PromiseFulfilledResult<QueryResult<unknown>>).value);
   });
+};

@@ -20,7 +20,7 @@ const UNIQUE_VIOLATIONS: ReadonlySet<unknown> = new Set([
 ]);
 const FOREIGN_KEY_VIOLATIONS: ReadonlySet<unknown> = new Set(['SQLITE_CONSTRAINT_FOREIGNKEY', '23503']);
 
-const driverCode = (error: unknown): unknown =>
+export const driverCode = (error: unknown): unknown =>
   typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
 
 /**

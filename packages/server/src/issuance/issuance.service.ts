@@ -1067,6 +1067,8 @@ export class IssuanceService {
           ...(plan.station === undefined ? {} : { stationNonce: nonce }),
           ...(plan.cardKeys === undefined ? {} : { cardKeys: plan.cardKeys }),
         },
+        // The transaction's last work: nothing below writes.
+        { last: true },
       );
       return { steps, pending: stored, nonce, offer };
     });
@@ -1119,6 +1121,8 @@ export class IssuanceService {
       readonly station?: string | undefined;
     },
     extra: { readonly stationNonce?: string; readonly cardKeys?: FlowCardKeys } = {},
+    /** `last`: the caller writes nothing more in the transaction, which may then commit here. */
+    options: { readonly last?: boolean } = {},
   ): Promise<PendingEffect[]> {
     const final = steps.at(-1)?.transition.state ?? flow.state;
     const pending = [
@@ -1160,8 +1164,15 @@ export class IssuanceService {
     // (one round trip on PostgreSQL); otherwise each step's order changes come before its entry.
     const only = steps.length === 1 ? steps[0] : undefined;
     const entry = only === undefined || changesOrder(only.transition) ? null : entryOf(only);
+    // Acknowledged: the certificates are the holder's for good, their intents need no more watching.
+    const completes = final.status === 'completed' && flow.state.status !== 'completed';
+    const session = by.session;
+    const loginCardRemoved =
+      session !== null && final.loginCardRemovedAt !== null && flow.state.loginCardRemovedAt === null;
     if (entry !== null) {
-      if ((await updateFlowAndAudit(trx, change, entry)) === null) throw flowChanged();
+      // With nothing written after it, the COMMIT goes out with the flow's update (PostgreSQL).
+      const last = options.last === true && !completes && !loginCardRemoved;
+      if ((await updateFlowAndAudit(trx, change, entry, { last })) === null) throw flowChanged();
     } else {
       if (!(await updateFlow(trx, change))) throw flowChanged();
       for (const step of steps) {
@@ -1170,11 +1181,8 @@ export class IssuanceService {
         if (stepEntry !== null) await appendAudit(trx, stepEntry);
       }
     }
-    // Acknowledged: the certificates are the holder's for good, their intents need no more watching.
-    if (final.status === 'completed' && flow.state.status !== 'completed')
-      await keepIntentsOfFlow(trx, flow.id, final.issuedSerials, at);
-    const session = by.session;
-    if (session !== null && final.loginCardRemovedAt !== null && flow.state.loginCardRemovedAt === null) {
+    if (completes) await keepIntentsOfFlow(trx, flow.id, final.issuedSerials, at);
+    if (session !== null && loginCardRemoved) {
       await markLoginCardRemoved(trx, session.id, final.loginCardRemovedAt);
     }
     return pending;

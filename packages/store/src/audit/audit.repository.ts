@@ -253,6 +253,27 @@ const lockedAppend = (trx: Kysely<Database>, entry: NewAuditEntry, details: stri
   return { query, accept };
 };
 
+/** Text in every UTF-8 length, and a lone surrogate, which both sides send as U+FFFD. */
+const HASHING_SAMPLE = canonicalJson({ name: 'Åsa Öberg-Ünal', note: 'ß € 𝄞 \ud800 "x"\n', seq: 1 });
+
+/**
+ * Whether PostgreSQL hashes an entry's text as this module does: the first append of a transaction
+ * hashes in the database (see appendLocked), and the flow's last writes commit before the server
+ * sees that hash. The same text gives the same bytes and hash on both sides, whatever the text,
+ * unless the database converts text on the way (its encoding): checked once, when the store opens.
+ */
+export const databaseHashesAsWeDo = async (db: Kysely<Database>): Promise<boolean> => {
+  try {
+    const { rows } = await sql<{ hash: string }>`
+      select encode(sha256(convert_to(${HASHING_SAMPLE}::text, 'UTF8')), 'hex') as hash`.execute(db);
+    return rows[0]?.hash === createHash('sha256').update(HASHING_SAMPLE).digest('hex');
+  } catch (error) {
+    // Class 22, data exception: the database cannot hold the text (its encoding lacks a character).
+    if (String((error as { code?: unknown }).code).startsWith('22')) return false;
+    throw error;
+  }
+};
+
 /**
  * The statement that appends `entry` as the first of transaction `trx` on PostgreSQL, to be run
  * together with others (see runTogether); null where it cannot be (SQLite, or the transaction has

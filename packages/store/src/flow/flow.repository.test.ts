@@ -469,41 +469,159 @@ describe.each(DIALECTS)('a flow change and its audit entry on %s', (dialect) => 
     expect(await verifyAudit(store.db)).toMatchObject({ ok: true });
   });
 
-  it('keeps the chain whole under parallel changes, and lets one of two changes from the same version through', async () => {
-    // PostgreSQL: a second pool, so that the transactions really run at once.
-    const other: Store = dialect === 'postgres' ? await openStore({ url: store.url }) : store;
-    try {
-      const ids = Array.from({ length: 12 }, (_, i) => `flow-parallel-${i}`);
-      for (const id of ids) await insertFlow(store.db, aFlow(id));
-      const flows = await Promise.all(ids.map(read));
-      // Each flow changed twice from version 1, by the two stores: one change of each pair wins.
-      const outcomes = await Promise.allSettled(
-        flows.flatMap((previous, i) =>
-          [store, other].map((s, by) =>
-            s.db.transaction().execute(async (trx) => {
-              const stored = await updateFlowAndAudit(
-                trx,
-                aChange(previous.id, 1, { step: by === 0 ? 1 : 2, previous }),
-                entryFor(previous.id, 10 * i + by),
-              );
-              if (stored === null) throw new Error('the flow moved on');
-              return stored;
-            }),
-          ),
+  const codesOf = async (flowId: string) =>
+    (await store.db.selectFrom('flow_codes').select('code').where('flow_id', '=', flowId).execute()).map(
+      (row) => row.code,
+    );
+  const raising = (flowId: string, code: string) => ({
+    flowId,
+    step: 2,
+    timeline: [{ at: T0, step: 2, codes: [code] }],
+  });
+
+  it('with `last`, stores the change, its codes and its entry as without it', async () => {
+    await insertFlow(store.db, aFlow('flow-last'));
+    const previous = await read('flow-last');
+    const stored = await store.db
+      .transaction()
+      .execute((trx) =>
+        updateFlowAndAudit(
+          trx,
+          aChange('flow-last', 1, { state: raising('flow-last', 'NO_ORDER'), previous }),
+          entryFor('flow-last'),
+          { last: true },
         ),
       );
-      const won = outcomes.filter((o) => o.status === 'fulfilled');
-      expect(won).toHaveLength(ids.length);
-      for (const o of outcomes)
-        if (o.status === 'rejected')
-          expect(String(o.reason)).toMatch(/moved on|could not serialize|deadlock/);
-      for (const id of ids) {
-        expect(await read(id)).toMatchObject({ version: 2 });
-        expect(await entriesOf(id)).toHaveLength(1);
+    expect(stored).toMatchObject({ action: 'flow.search', subject: 'flow-last' });
+    expect(await read('flow-last')).toMatchObject({ version: 2, codeCount: 1, reachedStep: 2 });
+    expect(await codesOf('flow-last')).toEqual(['NO_ORDER']);
+    expect(await entriesOf('flow-last')).toEqual([
+      { seq: stored?.seq, action: 'flow.search', details: entryFor('flow-last').details },
+    ]);
+    expect(await verifyAudit(store.db)).toMatchObject({ ok: true });
+  });
+
+  it('with `last`, answers null for a flow that moved on, and keeps neither its codes nor its entry', async () => {
+    await insertFlow(store.db, aFlow('flow-last-moved'));
+    const previous = await read('flow-last-moved');
+    expect(await updateFlow(store.db, aChange('flow-last-moved', 1, { previous }))).toBe(true);
+    const head = await auditHead(store.db);
+    // Twice: on PostgreSQL the first goes after BEGIN, the second, its statements prepared, with it.
+    for (const attempt of [1, 2]) {
+      await expect(
+        store.db.transaction().execute(async (trx) => {
+          const stored = await updateFlowAndAudit(
+            trx,
+            aChange('flow-last-moved', 1, { state: raising('flow-last-moved', 'NO_ORDER'), previous }),
+            entryFor('flow-last-moved', attempt),
+            { last: true },
+          );
+          expect(stored).toBeNull();
+          throw new Error('the flow moved on');
+        }),
+      ).rejects.toThrow(/moved on/);
+    }
+    expect(await auditHead(store.db)).toEqual(head);
+    expect(await codesOf('flow-last-moved')).toEqual([]);
+    expect(await read('flow-last-moved')).toMatchObject({ version: 2, codeCount: 0 });
+    // The connection goes on: a change from the version it is at goes through.
+    const now = await read('flow-last-moved');
+    await store.db.transaction().execute((trx) =>
+      updateFlowAndAudit(trx, aChange('flow-last-moved', 2, { previous: now }), entryFor('flow-last-moved'), {
+        last: true,
+      }),
+    );
+    expect(await read('flow-last-moved')).toMatchObject({ version: 3 });
+    expect(await verifyAudit(store.db)).toMatchObject({ ok: true });
+  });
+
+  it.each([false, true])(
+    'keeps the chain whole under parallel changes, and lets one of two changes from the same version through (last: %s)',
+    async (last) => {
+      // PostgreSQL: a second pool, so that the transactions really run at once.
+      const other: Store = dialect === 'postgres' ? await openStore({ url: store.url }) : store;
+      try {
+        const ids = Array.from({ length: 12 }, (_, i) => `flow-parallel-${last}-${i}`);
+        for (const id of ids) await insertFlow(store.db, aFlow(id));
+        const flows = await Promise.all(ids.map(read));
+        // Each flow changed twice from version 1, by the two stores: one change of each pair wins.
+        const outcomes = await Promise.allSettled(
+          flows.flatMap((previous, i) =>
+            [store, other].map((s, by) =>
+              s.db.transaction().execute(async (trx) => {
+                const stored = await updateFlowAndAudit(
+                  trx,
+                  aChange(previous.id, 1, { step: by === 0 ? 1 : 2, previous }),
+                  entryFor(previous.id, 10 * i + by),
+                  { last },
+                );
+                if (stored === null) throw new Error('the flow moved on');
+                return stored;
+              }),
+            ),
+          ),
+        );
+        const won = outcomes.filter((o) => o.status === 'fulfilled');
+        expect(won).toHaveLength(ids.length);
+        for (const o of outcomes)
+          if (o.status === 'rejected')
+            expect(String(o.reason)).toMatch(/moved on|could not serialize|deadlock/);
+        for (const id of ids) {
+          expect(await read(id)).toMatchObject({ version: 2 });
+          expect(await entriesOf(id)).toHaveLength(1);
+        }
+        expect(await verifyAudit(store.db)).toMatchObject({ ok: true });
+      } finally {
+        if (other !== store) await other.close();
       }
+    },
+  );
+});
+
+describe('a flow change that commits with its last writes on PostgreSQL', () => {
+  let store: TestStore;
+  beforeAll(async () => {
+    store = await createTestStore('postgres');
+  });
+  afterAll(() => store?.dispose());
+
+  const entry = (flowId: string, i = 0): NewAuditEntry => ({
+    at: T0 + i,
+    actor: 'SE2321000016-adm2',
+    action: 'flow.search',
+    subject: flowId,
+    details: { step: 2, codes: [], i },
+  });
+  const actionsOf = async (flowId: string) =>
+    (await listAudit(store.db, { limit: 10_000 })).filter((e) => e.subject === flowId).map((e) => e.action);
+
+  it('has committed when it returns, and nothing more runs in the transaction', async () => {
+    const other = await openStore({ url: store.url });
+    try {
+      await insertFlow(store.db, aFlow('flow-last-early'));
+      const previous = await getFlow(store.db, 'flow-last-early');
+      if (previous === null) throw new Error('flow-last-early missing');
+      await expect(
+        store.db.transaction().execute(async (trx) => {
+          await updateFlowAndAudit(
+            trx,
+            aChange('flow-last-early', 1, { previous }),
+            entry('flow-last-early'),
+            {
+              last: true,
+            },
+          );
+          // Another session sees the change before the transaction's callback has ended.
+          expect(await getFlow(other.db, 'flow-last-early')).toMatchObject({ version: 2 });
+          await appendAudit(trx, { ...entry('flow-last-early', 1), action: 'flow.after' });
+        }),
+      ).rejects.toThrow(/committed with its last writes/);
+      // The statement after it was refused: the change and its one entry stand, and the chain is whole.
+      expect(await getFlow(store.db, 'flow-last-early')).toMatchObject({ version: 2 });
+      expect(await actionsOf('flow-last-early')).toEqual(['flow.search']);
       expect(await verifyAudit(store.db)).toMatchObject({ ok: true });
     } finally {
-      if (other !== store) await other.close();
+      await other.close();
     }
   });
 });

@@ -1,6 +1,7 @@
 import { type FlowStatus, type HsaId, type Instant, jsonWithTimeline, type Step } from '@reservkort/domain';
 import {
   type Kysely,
+  type QueryCreator,
   type RawBuilder,
   type Selectable,
   sql,
@@ -17,7 +18,7 @@ import type { Database } from '../database.js';
 import { fromJsonArray, fromJsonText, toJsonText } from '../json-text.js';
 import { type PreparedQuery, preparedQuery } from '../prepared-query.js';
 import { runTogether } from '../run-together.js';
-import { translateWriteErrors } from '../store-error.js';
+import { driverCode, translateWriteErrors } from '../store-error.js';
 import type { FlowsTable } from './flow.table.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -333,24 +334,41 @@ const encodedChange = (change: FlowChange) => {
   return { state_json, pending_effects_json, facts, newCodes };
 };
 
+/** How updateFlowAndAudit ends its work in the transaction. */
+export interface FlowAuditOptions {
+  /**
+   * The change and its entry are the transaction's last work: on PostgreSQL its COMMIT goes out with
+   * them (see runTogether), and the transaction is over when this returns. The caller runs nothing
+   * more in it. Where that cannot be, the transaction goes on, to be committed as usual.
+   */
+  readonly last?: boolean;
+}
+
+/** The SQLSTATE one_flow_changed raises (see its migration): the flow is at another version. */
+const FLOW_MOVED_ON = 'RK001';
+
 /**
  * updateFlow, and when it stores the change, the audit entry that records it, in the caller's
  * transaction; the entry as stored, or null if the flow had moved on. On PostgreSQL the update, the
  * codes it raises and the entry go out together, one round trip: if the flow had moved on, the
  * entry was written as well, so on null the caller must roll the transaction back (as a caller of
- * updateFlow does on false anyway).
+ * updateFlow does on false anyway). With `last`, the COMMIT goes with them, and an update that
+ * finds the flow moved on fails in the database instead, so that nothing commits.
  */
 export async function updateFlowAndAudit(
   trx: Transaction<Database>,
   change: FlowChange,
   entry: NewAuditEntry,
+  options: FlowAuditOptions = {},
 ): Promise<AuditEntry | null> {
   const oneAfterTheOther = async () => ((await updateFlow(trx, change)) ? appendAudit(trx, entry) : null);
   const append = auditAppendToRunTogether(trx, entry);
   if (append === null) return oneAfterTheOther();
   const { state_json, pending_effects_json, facts, newCodes } = encodedChange(change);
   const assigned = assignedValues(change, state_json, pending_effects_json, facts);
-  const prepared = assigned === null ? undefined : preparedUpdate(assigned.map(([column]) => column));
+  const last = options.last === true;
+  const columns = assigned?.map(([column]) => column);
+  const prepared = columns === undefined ? undefined : preparedUpdate(columns, last);
   if (assigned === null || prepared === undefined) return oneAfterTheOther();
   const update = prepared.compile(
     trx,
@@ -359,10 +377,18 @@ export async function updateFlowAndAudit(
     ...assigned.map(([, value]) => value),
   );
   const codes = newCodes.length === 0 ? [] : [recordCodesQuery(trx, change.id, newCodes).compile()];
-  const results = await translateWriteErrors(`Flow ${change.id}`, () =>
-    runTogether(trx, [update, ...codes, append.query]),
-  );
-  if (Number(results[0]?.numAffectedRows ?? 0) !== 1) return null;
+  let results: Awaited<ReturnType<typeof runTogether>>;
+  try {
+    results = await translateWriteErrors(`Flow ${change.id}`, () =>
+      runTogether(trx, [update, ...codes, append.query], { commit: last }),
+    );
+  } catch (error) {
+    if (last && driverCode(error) === FLOW_MOVED_ON) return null;
+    throw error;
+  }
+  if (!last && Number(results[0]?.numAffectedRows ?? 0) !== 1) return null;
+  // With `last` the entry is kept already: the database's hashing is checked when the store opens
+  // (see databaseHashesAsWeDo), so this check cannot fail there.
   return append.accept((results.at(-1)?.rows ?? []) as Parameters<typeof append.accept>[0]);
 }
 
@@ -410,7 +436,11 @@ const assignedValues = (
 };
 
 /** An update assigning these columns, at the expected version; the branch follows a new order. */
-const updateAssigning = (db: Kysely<Database>, columns: readonly string[], values: readonly unknown[]) => {
+const updateAssigning = (
+  db: QueryCreator<Database>,
+  columns: readonly string[],
+  values: readonly unknown[],
+) => {
   const orderAt = columns.indexOf('order_id');
   return db.updateTable('flows').set((eb) => ({
     ...(Object.fromEntries(columns.map((column, i) => [column, values[i]])) as Updateable<FlowsTable>),
@@ -421,19 +451,29 @@ const updateAssigning = (db: Kysely<Database>, columns: readonly string[], value
   }));
 };
 
-/** Updates by the set of columns they assign: a flow's updates take a few dozen shapes at most. */
+/**
+ * Updates by the set of columns they assign (a flow's updates take a few dozen shapes at most), and
+ * whether the update is to fail unless it changes the flow (for a transaction that commits with it).
+ */
 const preparedUpdates = new Map<string, PreparedQuery<Database, unknown[], unknown>>();
 const PREPARED_UPDATES_MAX = 128;
 
-const preparedUpdate = (columns: readonly string[]) => {
-  const key = columns.join(',');
+const preparedUpdate = (columns: readonly string[], failUnlessChanged = false) => {
+  const key = `${failUnlessChanged ? 'checked:' : ''}${columns.join(',')}`;
   let update = preparedUpdates.get(key);
   if (update === undefined && preparedUpdates.size < PREPARED_UPDATES_MAX) {
-    update = preparedQuery((db: Kysely<Database>, id: unknown, version: unknown, ...values: unknown[]) =>
-      updateAssigning(db, columns, values)
-        .where('id', '=', id as string)
-        .where('version', '=', version as number),
-    );
+    update = preparedQuery((db: Kysely<Database>, id: unknown, version: unknown, ...values: unknown[]) => {
+      const atVersion = (qc: QueryCreator<Database>) =>
+        updateAssigning(qc, columns, values)
+          .where('id', '=', id as string)
+          .where('version', '=', version as number);
+      return failUnlessChanged
+        ? db
+            .with('changed', (qc) => atVersion(qc).returning(sql<number>`1`.as('one')))
+            .selectFrom('changed')
+            .select(sql<number>`one_flow_changed(count(*))`.as('changed'))
+        : atVersion(db);
+    });
     preparedUpdates.set(key, update);
   }
   return update;

@@ -16,6 +16,7 @@ import * as extensions from './2026-12-04T12-extensions.js';
 import * as branchesGeneration from './2026-12-04T20-branches-generation.js';
 import * as flowInsight from './2026-12-05T02-flow-insight.js';
 import * as revocationsGeneration from './2026-12-05T12-revocations-generation.js';
+import * as flowChangeCheck from './2026-12-06T00-flow-change-check.js';
 
 /** Every migration, by name; listed here rather than read from disk so that bundling cannot lose one. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -36,6 +37,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026-12-04T20-branches-generation': branchesGeneration,
   '2026-12-05T02-flow-insight': flowInsight,
   '2026-12-05T12-revocations-generation': revocationsGeneration,
+  '2026-12-06T00-flow-change-check': flowChangeCheck,
 };
 
 export const staticMigrationProvider = (
