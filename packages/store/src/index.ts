@@ -63,6 +63,7 @@ export {
 } from './card-stock/card-stock.repository.js';
 export { STOCK_PRODUCTS, STOCK_STATES, type StockCardsTable } from './card-stock/card-stock.table.js';
 export {
+  type BoundCertificate,
   type CertificateQuery,
   type CertificateStatus,
   type CrlEntry,
@@ -79,6 +80,7 @@ export {
   type NewRevocation,
   type ReserveCardCertificateQuery,
   type Revocation,
+  recordBoundCertificates,
   revocationEpoch,
   type StoredCertificate,
 } from './certificate/certificate.repository.js';

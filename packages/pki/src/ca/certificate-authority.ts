@@ -35,6 +35,8 @@ import {
   listCas,
   listRevocations,
   lockAuditSigners,
+  type NewAuditEntry,
+  type NewCertificate,
   nextCrlNumber,
   replaceCaCertificate,
   type StoredCertificate,
@@ -715,34 +717,43 @@ export class CertificateAuthority {
 
   /** Records a signed card certificate under its intent, with its audit entry, in `trx`. */
   async recordCard(trx: Transaction<Database>, signed: SignedCard): Promise<void> {
+    const { certificate, entry } = this.cardRecord(signed);
+    await insertCertificate(trx, certificate);
+    await appendAudit(trx, entry);
+  }
+
+  /** What recording a signed card certificate stores: its row and its audit entry. */
+  cardRecord(signed: SignedCard): { readonly certificate: NewCertificate; readonly entry: NewAuditEntry } {
     const { request, serial, certificate, pem, signedAt } = signed;
-    await insertCertificate(trx, {
-      serial,
-      caId: request.caId,
-      profile: request.profile,
-      subject: certificate.subject,
-      hsaId: request.holder.hsaId,
-      cardNumber: request.cardNumber,
-      orderId: request.orderId,
-      notBefore: certificate.notBefore.getTime(),
-      notAfter: certificate.notAfter.getTime(),
-      certificatePem: pem,
-      createdAt: signedAt,
-      intentId: request.intentId ?? null,
-    });
-    await appendAudit(trx, {
-      at: signedAt,
-      actor: request.actor,
-      action: 'certificate.issued',
-      subject: serial,
-      details: {
-        ca: request.caId,
+    return {
+      certificate: {
+        serial,
+        caId: request.caId,
         profile: request.profile,
+        subject: certificate.subject,
+        hsaId: request.holder.hsaId,
         cardNumber: request.cardNumber,
         orderId: request.orderId,
-        ...(request.intentId ? { intent: request.intentId } : {}),
+        notBefore: certificate.notBefore.getTime(),
+        notAfter: certificate.notAfter.getTime(),
+        certificatePem: pem,
+        createdAt: signedAt,
+        intentId: request.intentId ?? null,
       },
-    });
+      entry: {
+        at: signedAt,
+        actor: request.actor,
+        action: 'certificate.issued',
+        subject: serial,
+        details: {
+          ca: request.caId,
+          profile: request.profile,
+          cardNumber: request.cardNumber,
+          orderId: request.orderId,
+          ...(request.intentId ? { intent: request.intentId } : {}),
+        },
+      },
+    };
   }
 
   /** Revokes a certificate, records it, re-publishes the issuer's CRL, and tells OCSP at once. */

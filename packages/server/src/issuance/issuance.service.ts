@@ -31,7 +31,6 @@ import {
 import { type CertificateAuthority, checkCsr, type SignedCard } from '@reservkort/pki';
 import {
   appendAudit,
-  bindIntent,
   closeIntent,
   consumeChallenge,
   type Database,
@@ -50,6 +49,7 @@ import {
   markLoginCardRemoved,
   moveStockCard,
   type NewAuditEntry,
+  recordBoundCertificates,
   type StoredFlow,
   type StoredIssuanceIntent,
   type StoredOrder,
@@ -855,18 +855,19 @@ export class IssuanceService {
           { type: 'certificates-issued', serials: signed.map((c) => c.serial), at },
           {
             also: async (trx) => {
-              for (const certificate of signed) {
-                const intentId = certificate.request.intentId;
-                // A closed intent refuses the record (the reconciler gave up on this claim meanwhile).
+              const bound = signed.map((card) => {
+                const { certificate, entry } = this.ca.cardRecord(card);
+                const intentId = certificate.intentId;
                 if (intentId == null) throw new Error('a card certificate is issued under an intent');
-                await this.ca.recordCard(trx, certificate).catch((error: unknown) => {
-                  if (error instanceof StoreError && error.code === 'CONFLICT')
-                    throw new ApiError('DOWNLOAD_FAILED', { reason: 'issuance-interrupted' });
-                  throw error;
-                });
-                if (!(await bindIntent(trx, intentId, certificate.serial, at)))
+                return { certificate: { ...certificate, intentId }, entry, boundAt: at };
+              });
+              // A closed or bound intent refuses the record (the reconciler gave up on this claim
+              // meanwhile, or a parallel request bound it).
+              await recordBoundCertificates(trx, bound).catch((error: unknown) => {
+                if (error instanceof StoreError && error.code === 'CONFLICT')
                   throw new ApiError('DOWNLOAD_FAILED', { reason: 'issuance-interrupted' });
-              }
+                throw error;
+              });
             },
           },
         );

@@ -275,17 +275,17 @@ export const databaseHashesAsWeDo = async (db: Kysely<Database>): Promise<boolea
 };
 
 /**
- * The statement that appends `entry` as the first of transaction `trx` on PostgreSQL, to be run
- * together with others (see runTogether); null where it cannot be (SQLite, or the transaction has
- * appended before), so the caller appends with appendAudit after the rest.
+ * The statement that appends `entry` in transaction `trx` on PostgreSQL, to be run together with
+ * others (see runTogether): it reads the head in the database, under the appenders' lock, which a
+ * transaction that appended before holds already (advisory locks are re-entrant), and its own
+ * entries are the head it reads. Several run together append in the order they are sent; each is
+ * accepted in that order. Null on SQLite, where the caller appends with appendAudit after the rest.
  */
 export const auditAppendToRunTogether = (
   trx: Transaction<Database>,
   entry: NewAuditEntry,
 ): LockedAppend | null =>
-  dialectOf<Database>(trx) !== 'postgres' || headsOfTransactions.has(trx)
-    ? null
-    : lockedAppend(trx, entry, canonicalJson(entry.details));
+  dialectOf<Database>(trx) !== 'postgres' ? null : lockedAppend(trx, entry, canonicalJson(entry.details));
 
 /**
  * Walks the chain in seq order and reports the first entry that is missing (a gap in seq), does not

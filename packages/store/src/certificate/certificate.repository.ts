@@ -1,7 +1,14 @@
 import type { CardNumber, HsaId, Instant } from '@reservkort/domain';
 import type { Kysely, Selectable, Transaction } from 'kysely';
+import { appendAudit, auditAppendToRunTogether, type NewAuditEntry } from '../audit/audit.repository.js';
 import type { Database } from '../database.js';
-import { recordIssuedUnderIntent } from '../issuance/issuance-intent.repository.js';
+import {
+  bindIntent,
+  bindIntentQuery,
+  recordIssuedUnderIntent,
+  recordIssuedUnderIntentQuery,
+} from '../issuance/issuance-intent.repository.js';
+import { runTogether } from '../run-together.js';
 import { StoreError, translateWriteErrors } from '../store-error.js';
 import type { CertificatesTable, RevocationReason } from './certificate.table.js';
 
@@ -103,24 +110,73 @@ export async function insertCertificate(db: Db, certificate: NewCertificate): Pr
     throw new StoreError('CONFLICT', `Issuance intent ${intentId} is closed or unknown`);
   }
   await translateWriteErrors(`Certificate ${certificate.serial}`, () =>
-    db
-      .insertInto('certificates')
-      .values({
-        serial: certificate.serial,
-        ca_id: certificate.caId,
-        profile: certificate.profile,
-        subject: certificate.subject,
-        hsa_id: certificate.hsaId,
-        card_number: certificate.cardNumber,
-        order_id: certificate.orderId,
-        not_before: certificate.notBefore,
-        not_after: certificate.notAfter,
-        certificate_pem: certificate.certificatePem,
-        created_at: certificate.createdAt,
-        intent_id: intentId,
-      })
-      .execute(),
+    insertCertificateQuery(db, certificate).execute(),
   );
+}
+
+const insertCertificateQuery = (db: Db, certificate: NewCertificate) =>
+  db.insertInto('certificates').values({
+    serial: certificate.serial,
+    ca_id: certificate.caId,
+    profile: certificate.profile,
+    subject: certificate.subject,
+    hsa_id: certificate.hsaId,
+    card_number: certificate.cardNumber,
+    order_id: certificate.orderId,
+    not_before: certificate.notBefore,
+    not_after: certificate.notAfter,
+    certificate_pem: certificate.certificatePem,
+    created_at: certificate.createdAt,
+    intent_id: certificate.intentId ?? null,
+  });
+
+/** A card certificate to record under its open intent and bind to it at once, with its audit entry. */
+export interface BoundCertificate {
+  readonly certificate: NewCertificate & { readonly intentId: string };
+  readonly entry: NewAuditEntry;
+  readonly boundAt: Instant;
+}
+
+/**
+ * Records each certificate under its intent, appends its audit entry and binds it to the intent, in
+ * `trx`, in the order given. CONFLICT if an intent was closed or bound meanwhile, or the serial is
+ * taken: the caller rolls the transaction back. On PostgreSQL every statement goes out together,
+ * one round trip: none is built from another's answer (the audit entries read their head in the
+ * database), and what the answers say is judged before the transaction commits.
+ */
+export async function recordBoundCertificates(
+  trx: Transaction<Database>,
+  certificates: readonly BoundCertificate[],
+): Promise<void> {
+  const refused = (intentId: string) =>
+    new StoreError('CONFLICT', `Issuance intent ${intentId} is closed, unknown or bound`);
+  const locked = certificates.map((bound) => ({
+    ...bound,
+    append: auditAppendToRunTogether(trx, bound.entry),
+  }));
+  const batch = locked.flatMap(({ append, ...bound }) => (append === null ? [] : [{ ...bound, append }]));
+  if (batch.length < certificates.length) {
+    for (const { certificate, entry, boundAt } of certificates) {
+      await insertCertificate(trx, certificate);
+      await appendAudit(trx, entry);
+      if (!(await bindIntent(trx, certificate.intentId, certificate.serial, boundAt)))
+        throw refused(certificate.intentId);
+    }
+    return;
+  }
+  const queries = batch.flatMap(({ certificate, append, boundAt }) => [
+    recordIssuedUnderIntentQuery(trx, certificate.intentId, certificate.createdAt).compile(),
+    insertCertificateQuery(trx, certificate).compile(),
+    append.query,
+    bindIntentQuery(trx, certificate.intentId, certificate.serial, boundAt).compile(),
+  ]);
+  const results = await translateWriteErrors('A card certificate', () => runTogether(trx, queries));
+  for (const [i, { certificate, append }] of batch.entries()) {
+    const [issued, , appended, bound] = results.slice(4 * i, 4 * i + 4);
+    if (Number(issued?.numAffectedRows ?? 0) !== 1 || Number(bound?.numAffectedRows ?? 0) !== 1)
+      throw refused(certificate.intentId);
+    append.accept((appended?.rows ?? []) as Parameters<typeof append.accept>[0]);
+  }
 }
 
 /** The certificates naming a card number (of any profile), oldest first, with their revocation if any. */

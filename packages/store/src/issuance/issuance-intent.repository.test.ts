@@ -1,13 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appendAudit, auditHead, listAudit, verifyAudit } from '../audit/audit.repository.js';
 import { insertCa } from '../ca/ca.repository.js';
 import {
+  type BoundCertificate,
   getCertificate,
   insertCertificate,
   insertRevocation,
   listCertificatesOfIntent,
   listReserveCardCertificates,
+  recordBoundCertificates,
 } from '../certificate/certificate.repository.js';
-import { openStore } from '../database.js';
+import { openStore, type Store } from '../database.js';
 import { insertFlow } from '../flow/flow.repository.js';
 import { aCa, aCertificate, MINUTE, T0 } from '../test-support/store-fixtures.js';
 import { createTestStore, DIALECTS, type TestStore } from '../test-support/test-stores.js';
@@ -247,5 +250,122 @@ describe.each(DIALECTS)('issuance intents on %s', (dialect) => {
       expect((await listReserveCardCertificates(store.db, { hsaId: holder, cardNumber: card })).length).toBe(
         3,
       );
+  });
+});
+
+describe.each(DIALECTS)('card certificates recorded and bound together on %s', (dialect) => {
+  let store: TestStore;
+  beforeAll(async () => {
+    store = await createTestStore(dialect);
+    await insertCa(store.db, aCa('loa3'));
+  });
+  afterAll(() => store?.dispose());
+
+  /** The claim's two intents, each with its certificate and audit entry, bound at T0 + 2. */
+  const boundOf = (flowId: string, serials: readonly [string, string]): BoundCertificate[] =>
+    intentsOf(flowId).map((intent, i) => {
+      const serial = serials[i] ?? '';
+      return {
+        certificate: {
+          ...aCertificate(serial, 'loa3', { profile: intent.purpose, createdAt: T0 + 1 }),
+          intentId: intent.id,
+        },
+        entry: {
+          at: T0 + 1,
+          actor: 'test',
+          action: 'certificate.issued',
+          subject: serial,
+          details: { intent: intent.id },
+        },
+        boundAt: T0 + 2,
+      };
+    });
+  const record = (bound: readonly BoundCertificate[], s: Store = store) =>
+    s.db.transaction().execute((trx) => recordBoundCertificates(trx, bound));
+  const issuedEntries = async (serials: readonly string[]) =>
+    (await listAudit(store.db, { limit: 10_000 }))
+      .filter((e) => e.action === 'certificate.issued' && serials.includes(e.subject))
+      .map((e) => e.subject);
+
+  it('records each certificate under its intent, appends its entry and binds it, in order', async () => {
+    await insertFlow(store.db, aFlow('f-together'));
+    await insertIntents(store.db, intentsOf('f-together'));
+    await store.db.transaction().execute(async (trx) => {
+      // An entry earlier in the transaction: the batch's entries chain on from it.
+      await appendAudit(trx, { at: T0, actor: 'test', action: 'before', subject: 'f-together', details: {} });
+      await recordBoundCertificates(trx, boundOf('f-together', ['b1', 'b2']));
+    });
+    const intents = await listIntentsOfFlow(store.db, 'f-together');
+    expect(intents.map((i) => ({ serial: i.serial, issuedAt: i.issuedAt, boundAt: i.boundAt }))).toEqual([
+      { serial: 'b1', issuedAt: T0 + 1, boundAt: T0 + 2 },
+      { serial: 'b2', issuedAt: T0 + 1, boundAt: T0 + 2 },
+    ]);
+    expect(await getCertificate(store.db, 'b2')).toMatchObject({ intentId: 'f-together-1-card-sign' });
+    expect(await issuedEntries(['b1', 'b2'])).toEqual(['b1', 'b2']);
+    expect(await verifyAudit(store.db)).toMatchObject({ ok: true });
+  });
+
+  it('refuses a closed intent, a bound intent and a taken serial as CONFLICT, and keeps nothing', async () => {
+    await insertFlow(store.db, aFlow('f-refused'));
+    await insertIntents(store.db, intentsOf('f-refused'));
+    const head = await auditHead(store.db);
+    // The second intent closed: the first's certificate, recorded before it in the batch, goes too.
+    await closeIntent(store.db, 'f-refused-1-card-sign', T0);
+    await expect(record(boundOf('f-refused', ['r1', 'r2']))).rejects.toMatchObject({ code: 'CONFLICT' });
+    // A serial that is taken.
+    await insertCertificate(store.db, aCertificate('r4', 'loa3'));
+    await expect(record(boundOf('f-refused', ['r3', 'r4']))).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect(await getCertificate(store.db, 'r1')).toBeNull();
+    expect(await getCertificate(store.db, 'r3')).toBeNull();
+    expect((await listIntentsOfFlow(store.db, 'f-refused')).map((i) => [i.issuedAt, i.serial])).toEqual([
+      [null, null],
+      [null, null],
+    ]);
+    // A bound intent.
+    await insertFlow(store.db, aFlow('f-bound'));
+    await insertIntents(store.db, intentsOf('f-bound'));
+    await record(boundOf('f-bound', ['k1', 'k2']));
+    const bound = await auditHead(store.db);
+    await expect(record(boundOf('f-bound', ['k3', 'k4']))).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect(await getCertificate(store.db, 'k3')).toBeNull();
+    expect((await listIntentsOfFlow(store.db, 'f-bound')).map((i) => i.serial)).toEqual(['k1', 'k2']);
+    expect(await auditHead(store.db)).toEqual(bound);
+    expect(await issuedEntries(['r1', 'r2', 'r3', 'r4'])).toEqual([]);
+    expect((await auditHead(store.db)).size).toBe(head.size + 2);
+    expect(await verifyAudit(store.db)).toMatchObject({ ok: true });
+  });
+
+  it('lets one of parallel records of the same claim through, and keeps the chain whole', async () => {
+    // PostgreSQL: a second pool, so that the transactions really run at once.
+    const other: Store = dialect === 'postgres' ? await openStore({ url: store.url }) : store;
+    try {
+      const flows = Array.from({ length: 6 }, (_, i) => `f-parallel-${i}`);
+      for (const flowId of flows) {
+        await insertFlow(store.db, aFlow(flowId));
+        await insertIntents(store.db, intentsOf(flowId));
+      }
+      const outcomes = await Promise.allSettled(
+        flows.flatMap((flowId) =>
+          [store, other].map((s, by) => record(boundOf(flowId, [`${flowId}-${by}a`, `${flowId}-${by}b`]), s)),
+        ),
+      );
+      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(flows.length);
+      for (const o of outcomes)
+        if (o.status === 'rejected') expect(o.reason).toMatchObject({ code: 'CONFLICT' });
+      for (const flowId of flows) {
+        const serials = (await listIntentsOfFlow(store.db, flowId)).map((i) => i.serial);
+        // Both intents bound by the same record, and only its certificates kept.
+        expect([
+          [`${flowId}-0a`, `${flowId}-0b`],
+          [`${flowId}-1a`, `${flowId}-1b`],
+        ]).toContainEqual(serials);
+        for (const serial of serials)
+          expect((await getCertificate(store.db, serial ?? ''))?.intentId).toMatch(flowId);
+        expect(await listCertificatesOfIntent(store.db, `${flowId}-1-card-auth`)).toHaveLength(1);
+      }
+      expect(await verifyAudit(store.db)).toMatchObject({ ok: true });
+    } finally {
+      if (other !== store) await other.close();
+    }
   });
 });

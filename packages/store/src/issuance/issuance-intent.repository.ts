@@ -78,26 +78,32 @@ export async function listIntentsOfFlow(db: Db, flowId: string): Promise<StoredI
  * false once the intent is closed. The row it writes also serialises issuing against closing.
  */
 export async function recordIssuedUnderIntent(db: Db, id: string, at: Instant): Promise<boolean> {
-  const result = await db
-    .updateTable('issuance_intents')
-    .set({ issued_at: at })
-    .where('id', '=', id)
-    .where('closed_at', 'is', null)
-    .executeTakeFirst();
+  const result = await recordIssuedUnderIntentQuery(db, id, at).executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }
 
+/** recordIssuedUnderIntent's statement: it changes one row exactly when the intent is open. */
+export const recordIssuedUnderIntentQuery = (db: Db, id: string, at: Instant) =>
+  db
+    .updateTable('issuance_intents')
+    .set({ issued_at: at })
+    .where('id', '=', id)
+    .where('closed_at', 'is', null);
+
 /** Binds the certificate issued under an open intent; false if it is closed or already bound. */
 export async function bindIntent(db: Db, id: string, serial: string, at: Instant): Promise<boolean> {
-  const result = await db
+  const result = await bindIntentQuery(db, id, serial, at).executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** bindIntent's statement: it changes one row exactly when the intent is open and unbound. */
+export const bindIntentQuery = (db: Db, id: string, serial: string, at: Instant) =>
+  db
     .updateTable('issuance_intents')
     .set({ serial, bound_at: at })
     .where('id', '=', id)
     .where('serial', 'is', null)
-    .where('closed_at', 'is', null)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
-}
+    .where('closed_at', 'is', null);
 
 /** Closes an intent: no certificate may be recorded under it afterwards. Closing twice keeps the first. */
 export async function closeIntent(db: Db, id: string, at: Instant): Promise<void> {
