@@ -130,9 +130,10 @@ const namedStatementClient = (client: pg.PoolClient, names: StatementNames): Pos
   let heldBegin = false;
   let gathered: Gathered[] | null = null;
   let beginAnswered: Promise<unknown> | null = null;
-  // Set when a transaction's COMMIT went out with its last writes (see runTogether): the COMMIT or
-  // ROLLBACK Kysely sends after them has nothing left to end, and nothing else may run before it.
-  let committedWithWrites = false;
+  // Set when a transaction's COMMIT went out with its last writes (see runTogether): whether it was
+  // answered. Nothing else may run in the transaction after it, and Kysely's COMMIT or ROLLBACK then
+  // has nothing left to end, unless the COMMIT was never run.
+  let commitWithWrites: Promise<boolean> | null = null;
 
   const single = async <R>(text: string, values: unknown[]) => {
     const name = values.length === 0 ? undefined : names.nameOf(text);
@@ -206,16 +207,28 @@ const namedStatementClient = (client: pg.PoolClient, names: StatementNames): Pos
     parameters: ReadonlyArray<unknown>,
   ): Promise<PostgresQueryResult<R>> => {
     const values = [...parameters];
-    if (committedWithWrites) {
+    if (commitWithWrites !== null) {
+      const answered = commitWithWrites;
       if (values.length !== 0 || !ENDS.has(text))
         throw new Error('The transaction committed with its last writes: nothing more runs in it');
-      committedWithWrites = false;
-      // Idle: the COMMIT ran, or turned into a ROLLBACK behind a failed statement. Otherwise a batch
-      // failed before reaching it, and the transaction is still open (aborted): it is ended here.
-      if (client.getTransactionStatus() === 'I')
+      commitWithWrites = null;
+      // Answered: the transaction has ended, committed or rolled back behind a failed statement.
+      // Not answered: a failure before it in the same batch skipped it, and the transaction is still
+      // open (aborted), to be ended here. The answer, not the connection's last reported status,
+      // which pg has not yet updated when it fails a batch's statements.
+      if (await answered)
         return { command: text.toUpperCase(), rowCount: 0, rows: [] } as unknown as PostgresQueryResult<R>;
     }
-    if (values.length === 0 && text === COMMIT_WITH_LAST_WRITES) committedWithWrites = true;
+    const answer = dispatch<R>(text, values);
+    if (values.length === 0 && text === COMMIT_WITH_LAST_WRITES)
+      commitWithWrites = answer.then(
+        () => true,
+        () => false,
+      );
+    return answer;
+  };
+
+  const dispatch = async <R>(text: string, values: unknown[]): Promise<PostgresQueryResult<R>> => {
     if (values.length === 0 && !heldBegin && gathered === null && text === BEGIN) {
       heldBegin = true;
       return { command: 'BEGIN', rowCount: 0, rows: [] } as unknown as PostgresQueryResult<R>;
@@ -245,7 +258,7 @@ const namedStatementClient = (client: pg.PoolClient, names: StatementNames): Pos
     query: query as PostgresPoolClient['query'],
     release: (destroy?: boolean) => {
       heldBegin = false;
-      committedWithWrites = false;
+      commitWithWrites = null;
       client.release(destroy === true || stale || ended);
     },
   };
