@@ -2,6 +2,7 @@ import type { CardNumber, HsaId, Instant } from '@reservkort/domain';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { appendAudit, auditAppendToRunTogether, type NewAuditEntry } from '../audit/audit.repository.js';
 import type { Database } from '../database.js';
+import { dialectOf } from '../dialect.js';
 import {
   bindIntent,
   bindIntentQuery,
@@ -150,12 +151,7 @@ export async function recordBoundCertificates(
 ): Promise<void> {
   const refused = (intentId: string) =>
     new StoreError('CONFLICT', `Issuance intent ${intentId} is closed, unknown or bound`);
-  const locked = certificates.map((bound) => ({
-    ...bound,
-    append: auditAppendToRunTogether(trx, bound.entry),
-  }));
-  const batch = locked.flatMap(({ append, ...bound }) => (append === null ? [] : [{ ...bound, append }]));
-  if (batch.length < certificates.length) {
+  if (dialectOf<Database>(trx) !== 'postgres') {
     for (const { certificate, entry, boundAt } of certificates) {
       await insertCertificate(trx, certificate);
       await appendAudit(trx, entry);
@@ -164,6 +160,10 @@ export async function recordBoundCertificates(
     }
     return;
   }
+  const batch = certificates.flatMap((bound) => {
+    const append = auditAppendToRunTogether(trx, bound.entry);
+    return append === null ? [] : [{ ...bound, append }];
+  });
   const queries = batch.flatMap(({ certificate, append, boundAt }) => [
     recordIssuedUnderIntentQuery(trx, certificate.intentId, certificate.createdAt).compile(),
     insertCertificateQuery(trx, certificate).compile(),
