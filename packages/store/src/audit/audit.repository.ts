@@ -257,9 +257,9 @@ const lockedAppend = (trx: Kysely<Database>, entry: NewAuditEntry, details: stri
 const HASHING_SAMPLE = canonicalJson({ name: 'Åsa Öberg-Ünal', note: 'ß € 𝄞 \ud800 "x"\n', seq: 1 });
 
 /**
- * Whether PostgreSQL hashes an entry's text as this module does: the first append of a transaction
- * hashes in the database (see appendLocked), and the flow's last writes commit before the server
- * sees that hash. The same text gives the same bytes and hash on both sides, whatever the text,
+ * Whether PostgreSQL hashes an entry's text as this module does: an append run together with other
+ * statements hashes in the database (see appendLocked), and the flow's last writes commit before
+ * the server sees that hash. The same text gives the same bytes and hash on both sides, whatever the text,
  * unless the database converts text on the way (its encoding): checked once, when the store opens.
  */
 export const databaseHashesAsWeDo = async (db: Kysely<Database>): Promise<boolean> => {
