@@ -3,6 +3,7 @@
 
 export {
   getAdmin,
+  getAdminPending,
   grantRole,
   insertAdmin,
   type NewAdmin,
@@ -12,7 +13,7 @@ export type {
   AdminsTable,
   RoleGrantsTable,
 } from './admin/admin.table.js';
-export { grantStaffRole, hasStaffRole } from './admin/staff.repository.js';
+export { grantStaffRole, hasStaffRole, hasStaffRolePending } from './admin/staff.repository.js';
 export { STAFF_ROLES, type StaffRole, type StaffRolesTable } from './admin/staff.table.js';
 export {
   type AuditEntry,
@@ -68,7 +69,9 @@ export {
   type CertificateStatus,
   type CrlEntry,
   certificateStatus,
+  certificateStatusPending,
   getCertificate,
+  getCertificatePending,
   insertCertificate,
   insertRevocation,
   listCertificates,
@@ -173,6 +176,7 @@ export {
   cardHolder,
   cardNumberUse,
   getOrder,
+  getOrderPending,
   insertOrder,
   listOrdersForRecipient,
   type OrderStateChange,
@@ -186,9 +190,11 @@ export {
   upsertBranches,
 } from './organisation/organisation.repository.js';
 export type { BranchesGenerationTable, BranchesTable } from './organisation/organisation.table.js';
+export { type Pending, pendingAll, pendingRows, pendingValue, runPending } from './pending.js';
 export {
   findPersonWithOrders,
   getPersonByHsaId,
+  getPersonByHsaIdPending,
   getPersonByPersonalNumber,
   insertPerson,
   listPersonsInBranch,
@@ -198,6 +204,7 @@ export {
 export type { PersonsTable } from './person/person.table.js';
 export {
   consumeChallenge,
+  consumeChallengePending,
   countChallenges,
   insertChallenge,
   type NewLoginChallenge,

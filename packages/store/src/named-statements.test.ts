@@ -6,7 +6,12 @@ import { type Database, runMigrations } from './database.js';
 import { MIGRATIONS } from './migrations/migration.provider.js';
 import { namedStatementPool, StatementNames } from './named-statements.js';
 import { runTogether } from './run-together.js';
-import { backendsWaitingOnLock, createTestStore, type TestStore } from './test-support/test-stores.js';
+import {
+  backendsWaitingOnLock,
+  countingWrites,
+  createTestStore,
+  type TestStore,
+} from './test-support/test-stores.js';
 
 describe('statement names', () => {
   it('gives one name a text, another to another text, and none once the budget is spent', () => {
@@ -178,35 +183,9 @@ describe('round trips on a pipelined PostgreSQL connection', () => {
       dialect: new PostgresDialect({ pool: namedStatementPool(pool, new StatementNames()) }),
     });
 
-  /**
-   * A Kysely on one pipelined connection, as the store opens it, counting the writes to its
-   * socket: each write is one round trip's request.
-   */
-  const counted = async <T>(use: (db: Kysely<Database>, writes: () => number) => Promise<T>): Promise<T> => {
-    const pool = new pg.Pool({ connectionString: url, max: 1, pipeline: true });
-    let count = 0;
-    pool.on('connect', (client) => {
-      const stream = (client as unknown as { connection: { stream: Writable } }).connection.stream;
-      const write = stream.write.bind(stream);
-      // Corked writes reach the socket together, in one write, when it is uncorked.
-      stream.write = ((...args: Parameters<Writable['write']>) => {
-        if (stream.writableCorked === 0) count += 1;
-        return write(...args);
-      }) as Writable['write'];
-      const uncork = stream.uncork.bind(stream);
-      stream.uncork = () => {
-        if (stream.writableCorked === 1 && stream.writableLength > 0) count += 1;
-        uncork();
-      };
-    });
-    const db = kyselyOn(pool);
-    try {
-      await sql`select 1`.execute(db);
-      return await use(db, () => count);
-    } finally {
-      await db.destroy();
-    }
-  };
+  /** A Kysely on one pipelined connection, as the store opens it, counting the writes to its socket. */
+  const counted = <T>(use: (db: Kysely<Database>, writes: () => number) => Promise<T>): Promise<T> =>
+    countingWrites(url, use);
 
   const rows = async (): Promise<number[]> =>
     (await other.query('select a from held order by a')).rows.map((r) => r.a as number);

@@ -14,7 +14,7 @@ import {
   type IssuingCaId,
   registerExtensions,
 } from '@reservkort/pki';
-import { certificateStatus, type Database } from '@reservkort/store';
+import { type CertificateStatus, certificateStatus, type Database } from '@reservkort/store';
 import type { Kysely } from 'kysely';
 import { ApiError } from '../http/api-error.js';
 
@@ -120,16 +120,40 @@ const factsOf = async (ca: CertificateAuthority, der: Uint8Array): Promise<Certi
   return facts;
 };
 
+/** What a card certificate claims before it is checked, if it can be read: to read what its checks need. */
+export interface CardCertificateClaims {
+  readonly serial: string;
+  readonly hsaId: HsaId | null;
+}
+
+/**
+ * The serial and holder a certificate names, unchecked: for reading its status (and what the caller
+ * needs of the holder) together with the request's other statements. Null if it cannot be read.
+ */
+export const cardCertificateClaims = async (
+  ca: CertificateAuthority,
+  der: Uint8Array,
+): Promise<CardCertificateClaims | null> => {
+  const facts = await factsOf(ca, der);
+  return facts === null ? null : { serial: facts.serial, hsaId: facts.hsaId.ok ? facts.hsaId.value : null };
+};
+
 /**
  * Checks a card certificate the way a relying party must: issued and signed by one of our issuing
  * CAs, within validity, not revoked, carrying the CA's policy, an HSA-id and a card number, with
  * the key usage the purpose needs. What the bytes say is read once per process; validity and the
- * revocation status are checked at every call.
+ * revocation status are checked at every call. `deps.status`, when given, is the status of the
+ * serial `cardCertificateClaims` named, read by the caller in this request.
  */
 export const verifyCardCertificate = async (
   der: Uint8Array,
   purpose: 'auth' | 'sign',
-  deps: { ca: CertificateAuthority; db: Kysely<Database>; now: number },
+  deps: {
+    readonly ca: CertificateAuthority;
+    readonly db: Kysely<Database>;
+    readonly now: number;
+    readonly status?: CertificateStatus | null;
+  },
   refusal: (reason: string) => ApiError = refuse,
 ): Promise<VerifiedCard> => {
   const facts = await factsOf(deps.ca, der);
@@ -138,7 +162,7 @@ export const verifyCardCertificate = async (
   const issuer = deps.ca.ca(facts.issuerId);
   if (!facts.signed) throw refusal('certificate signature');
   if (deps.now < facts.notBefore || deps.now > facts.notAfter) throw refusal('expired');
-  const status = await certificateStatus(deps.db, facts.serial);
+  const status = deps.status === undefined ? await certificateStatus(deps.db, facts.serial) : deps.status;
   if (status === null) throw refusal('not issued here');
   if (status.revocation !== null) throw refusal('revoked');
   if (!facts.policy || issuer.assuranceLevel === null) throw refusal('policy');

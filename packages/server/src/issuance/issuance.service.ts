@@ -37,7 +37,8 @@ import {
   type FlowCardKeys,
   getFlow,
   getOrder,
-  getPersonByHsaId,
+  getOrderPending,
+  getPersonByHsaIdPending,
   getStockCard,
   type IssuancePurpose,
   insertChallenge,
@@ -49,7 +50,9 @@ import {
   markLoginCardRemoved,
   moveStockCard,
   type NewAuditEntry,
+  pendingAll,
   recordBoundCertificates,
+  runPending,
   type StoredFlow,
   type StoredIssuanceIntent,
   type StoredOrder,
@@ -739,8 +742,13 @@ export class IssuanceService {
       if (Buffer.from(csr.spki).toString('base64') !== keys[purpose])
         throw new ApiError('KEYS_NOT_ON_CARD', { reason: purpose });
     }
-    const stored = await getOrder(this.db, order.orderId);
-    const person = await getPersonByHsaId(this.db, order.recipientHsaId);
+    const [stored, person] = await runPending(
+      this.db,
+      pendingAll(
+        getOrderPending(this.db, order.orderId),
+        getPersonByHsaIdPending(this.db, order.recipientHsaId),
+      ),
+    );
     if (stored === null || person === null) throw new ApiError('NOT_FOUND', { what: 'order' });
     const place = await this.directory.placeOf(person.branchId, this.now());
     const common = {

@@ -3,8 +3,10 @@ import { type CardNumber, DEFAULT_FLOW_CONFIG, type HsaId } from '@reservkort/do
 import { OcspResponder } from '@reservkort/pki';
 import { grantRole, insertAdmin, upsertBranches } from '@reservkort/store';
 import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestCa, realClock, type TestCa } from '../../../pki/src/test-support/test-ca.js';
+import { DIALECTS } from '../../../store/src/test-support/test-stores.js';
 import { buildApp } from '../app.js';
 import { DEFAULT_SESSION_SETTINGS, hashToken } from '../auth/session.js';
 import { CARD_PINS, provisionCard } from '../test-support/provision-card.js';
@@ -15,7 +17,9 @@ const LOA2_ADMIN = 'SE2321000016-lena' as HsaId;
 const LOA2_CARD = '9752278900000000003' as CardNumber;
 const STRANGER_CARD = '9752278900000000004' as CardNumber;
 
-describe('card login over HTTP', () => {
+// On both stores: on PostgreSQL the challenge, the certificate's status and the holder's roles are
+// read in one round trip, and the checks must still refuse in the same order.
+describe.each(DIALECTS)('card login over HTTP, on %s', (dialect) => {
   let t: TestCa;
   let cards: VirtualBackend;
   let app: FastifyInstance;
@@ -48,7 +52,7 @@ describe('card login over HTTP', () => {
   };
 
   beforeAll(async () => {
-    t = await createTestCa('sqlite');
+    t = await createTestCa(dialect);
     cards = await VirtualBackend.open({ stateFile: null, readers: 2 });
     await upsertBranches(t.store.db, [{ id: 'region', parentId: null, name: 'Region Exempel' }]);
     for (const [hsaId, givenName] of [
@@ -188,6 +192,33 @@ describe('card login over HTTP', () => {
     await t.ca.revoke(auth?.serial ?? '', 'keyCompromise', 'test');
     const revoked = await login(ADMIN_CARD);
     expect(revoked.json()).toMatchObject({ code: 'LOGIN_FAILED', details: { reason: 'revoked' } });
+  });
+
+  it('lets one of six logins with the same signed challenge through, sent at once: one session', async () => {
+    let body: Record<string, string> = {};
+    // The LoA2 card: the admin's own is revoked by the test before.
+    const first = await login(LOA2_CARD, (signed) => {
+      body = { ...signed };
+      signed.challengeId = 'not-this-one';
+    });
+    expect(first.json()).toMatchObject({ code: 'LOGIN_FAILED', details: { reason: 'challenge' } });
+    const sessions = async () =>
+      Number(
+        (await sql<{ n: number }>`select count(*) as n from sessions`.execute(t.store.db)).rows[0]?.n ?? 0,
+      );
+    const before = await sessions();
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, () => app.inject({ method: 'POST', url: '/api/auth/login', payload: body })),
+    );
+    const codes = answers.map((a) =>
+      a.statusCode === 200 ? 'ok' : `${a.json().code} ${a.json().details?.reason}`,
+    );
+    expect(
+      codes.filter((c) => c === 'ok'),
+      codes.join('; '),
+    ).toHaveLength(1);
+    expect(codes.filter((c) => c === 'LOGIN_FAILED challenge')).toHaveLength(5);
+    expect(await sessions()).toBe(before + 1);
   });
 
   it('answers malformed requests with REQUEST_INVALID, never a 500', async () => {

@@ -4,9 +4,12 @@ import {
   type Database,
   endSession,
   getAdmin,
+  getAdminPending,
   hasStaffRole,
+  hasStaffRolePending,
   insertSession,
   markLoginCardRemoved,
+  pendingAll,
   type SessionStation,
 } from '@reservkort/store';
 import type { FastifyPluginAsync } from 'fastify';
@@ -127,9 +130,14 @@ export const authRoutes =
       },
       async (request, reply) => {
         const now = ctx.clock.now();
-        const { card, stationNonce } = await verifySignedLogin(ctx, request.body, now);
-        const admin = await getAdmin(db, card.hsaId);
-        const serviceDesk = await hasStaffRole(db, card.hsaId, 'service-desk');
+        // Who the card's holder is here goes with the challenge and the certificate's status.
+        const {
+          card,
+          stationNonce,
+          alongside: [admin, serviceDesk],
+        } = await verifySignedLogin(ctx, request.body, now, (holder) =>
+          pendingAll(getAdminPending(db, holder), hasStaffRolePending(db, holder, 'service-desk')),
+        );
         if (admin === null && !serviceDesk)
           throw new ApiError('LOGIN_FAILED', { reason: 'not an administrator' });
         const token = newToken();

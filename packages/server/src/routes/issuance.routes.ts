@@ -6,9 +6,22 @@ import {
   type SignedStatement,
   viewOf,
 } from '@reservkort/domain';
-import { consumeChallenge, getCertificate } from '@reservkort/store';
+import {
+  certificateStatusPending,
+  consumeChallengePending,
+  getCertificatePending,
+  type Pending,
+  pendingAll,
+  pendingValue,
+  runPending,
+} from '@reservkort/store';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { publicKeyOfPem, verifyCardCertificate, verifyCardSignature } from '../auth/card-certificate.js';
+import {
+  cardCertificateClaims,
+  publicKeyOfPem,
+  verifyCardCertificate,
+  verifyCardSignature,
+} from '../auth/card-certificate.js';
 import { requireSession } from '../auth/session.js';
 import { readStatement } from '../auth/signing-challenge.js';
 import { ApiError } from '../http/api-error.js';
@@ -243,17 +256,25 @@ export const issuanceRoutes =
       },
     );
 
-    const takeChallenge = async (
+    /**
+     * Uses up the challenge, with `alongside` (what the signature's check reads) in the same round
+     * trip; the challenge's bytes to be signed, and what was read alongside, once it is this flow's.
+     */
+    const takeChallenge = async <T>(
       challengeId: string,
       flowId: string,
       purpose: 'order' | 'acknowledge',
-    ): Promise<Buffer> => {
-      const text = await consumeChallenge(db, challengeId, ctx.clock.now());
+      alongside: Pending<T>,
+    ): Promise<{ readonly data: Buffer; readonly alongside: T }> => {
+      const [text, read] = await runPending(
+        db,
+        pendingAll(consumeChallengePending(db, challengeId, ctx.clock.now()), alongside),
+      );
       // A login challenge, or a statement for another flow or purpose, is no challenge here.
-      const read = text === null ? null : readStatement(text, purpose);
-      if (read === null || read.fields.flowId !== flowId)
+      const challenge = text === null ? null : readStatement(text, purpose);
+      if (challenge === null || challenge.fields.flowId !== flowId)
         throw new ApiError('SIGNATURE_INVALID', { reason: 'challenge' });
-      return read.data;
+      return { data: challenge.data, alongside: read };
     };
 
     app.post<{
@@ -283,13 +304,20 @@ export const issuanceRoutes =
         const flowId = request.params.flowId;
         // Ownership first: another admin's refused call must not use up the owner's challenge.
         const flow = await issuance.own(flowId, me);
-        const data = await takeChallenge(request.body.challengeId, flowId, 'order');
+        const der = Buffer.from(request.body.certificate, 'base64');
+        const claims = await cardCertificateClaims(ctx.ca, der);
+        const { data, alongside: status } = await takeChallenge(
+          request.body.challengeId,
+          flowId,
+          'order',
+          claims === null ? pendingValue(null) : certificateStatusPending(db, claims.serial),
+        );
         const at = ctx.clock.now();
         // Signing re-proves the card: a certificate from another card, or of someone else, is caught here.
         const card = await verifyCardCertificate(
-          Buffer.from(request.body.certificate, 'base64'),
+          der,
           'sign',
-          { ca: ctx.ca, db, now: at },
+          { ca: ctx.ca, db, now: at, status },
           (reason) => new ApiError('SIGNATURE_INVALID', { reason }),
         ).catch(() => null);
         const valid =
@@ -350,9 +378,13 @@ export const issuanceRoutes =
         // An ended flow says why (FLOW_ENDED, ORDER_CANCELLED) before its certificates are looked for.
         const ended = endedRefusal(flow.state);
         if (ended !== null) throw new ApiError(ended.code, ended.details ?? {});
-        const data = await takeChallenge(request.body.challengeId, flow.id, 'acknowledge');
         const signSerial = flow.state.issuedSerials[1];
-        const stored = signSerial ? await getCertificate(db, signSerial) : null;
+        const { data, alongside: stored } = await takeChallenge(
+          request.body.challengeId,
+          flow.id,
+          'acknowledge',
+          signSerial ? getCertificatePending(db, signSerial) : pendingValue(null),
+        );
         if (stored === null || flow.state.order === null)
           throw new ApiError('EVENT_OUT_OF_ORDER', { reason: 'no certificate' });
         const valid = verifyCardSignature(

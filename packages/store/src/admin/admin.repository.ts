@@ -1,6 +1,7 @@
 import type { Grant, HsaId, Instant, RoleGrant } from '@reservkort/domain';
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../database.js';
+import { type Pending, pendingRows } from '../pending.js';
 import { preparedQuery } from '../prepared-query.js';
 import { translateWriteErrors } from '../store-error.js';
 
@@ -60,8 +61,9 @@ const adminWithGrants = preparedQuery((db: Kysely<Database>, hsaId: HsaId) =>
     .orderBy('g.role'),
 );
 
-export async function getAdmin(db: Db, hsaId: HsaId): Promise<StoredAdmin | null> {
-  const { rows } = await adminWithGrants(db, hsaId);
+type AdminWithGrantRow = Awaited<ReturnType<typeof adminWithGrants>>['rows'][number];
+
+const adminOf = (rows: readonly AdminWithGrantRow[]): StoredAdmin | null => {
   const admin = rows[0];
   if (admin === undefined) return null;
   const grants: RoleGrant[] = [];
@@ -75,4 +77,12 @@ export async function getAdmin(db: Db, hsaId: HsaId): Promise<StoredAdmin | null
     createdAt: admin.created_at,
     grants,
   };
+};
+
+export async function getAdmin(db: Db, hsaId: HsaId): Promise<StoredAdmin | null> {
+  return adminOf((await adminWithGrants(db, hsaId)).rows);
 }
+
+/** getAdmin, to be sent with other statements (see runPending). */
+export const getAdminPending = (db: Db, hsaId: HsaId): Pending<StoredAdmin | null> =>
+  pendingRows(adminWithGrants.compile(db, hsaId), adminOf);

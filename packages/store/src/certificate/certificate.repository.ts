@@ -9,6 +9,8 @@ import {
   recordIssuedUnderIntent,
   recordIssuedUnderIntentQuery,
 } from '../issuance/issuance-intent.repository.js';
+import { type Pending, pendingRows } from '../pending.js';
+import { preparedQuery } from '../prepared-query.js';
 import { runTogether } from '../run-together.js';
 import { StoreError, translateWriteErrors } from '../store-error.js';
 import type { CertificatesTable, RevocationReason } from './certificate.table.js';
@@ -195,10 +197,22 @@ export async function listCertificatesOfIntent(db: Db, intentId: string): Promis
   return rows.map(toCertificate);
 }
 
-export async function getCertificate(db: Db, serial: string): Promise<StoredCertificate | null> {
-  const row = await withRevocation(db).where('c.serial', '=', serial).executeTakeFirst();
+const certificateBySerial = preparedQuery((db: Kysely<Database>, serial: string) =>
+  withRevocation(db).where('c.serial', '=', serial),
+);
+
+const certificateOf = (rows: readonly (Selectable<CertificatesTable> & RevocationColumns)[]) => {
+  const row = rows[0];
   return row === undefined ? null : toCertificate(row);
+};
+
+export async function getCertificate(db: Db, serial: string): Promise<StoredCertificate | null> {
+  return certificateOf((await certificateBySerial(db, serial)).rows);
 }
+
+/** getCertificate, to be sent with other statements (see runPending). */
+export const getCertificatePending = (db: Db, serial: string): Pending<StoredCertificate | null> =>
+  pendingRows(certificateBySerial.compile(db, serial), certificateOf);
 
 /** Certificates newest first, optionally of one CA and one status, a page at a time. */
 export async function listCertificates(db: Db, query: CertificateQuery = {}): Promise<StoredCertificate[]> {
@@ -257,17 +271,30 @@ export async function listRevocations(db: Db, caId: string): Promise<CrlEntry[]>
 }
 
 /** One primary-key lookup for OCSP: the issuing CA, the expiry and any revocation. */
-export async function certificateStatus(db: Db, serial: string): Promise<CertificateStatus | null> {
-  const row = await db
+const statusBySerial = preparedQuery((db: Kysely<Database>, serial: string) =>
+  db
     .selectFrom('certificates as c')
     .leftJoin('revocations as r', 'r.serial', 'c.serial')
     .select(['c.ca_id', 'c.not_after', 'r.revoked_at', 'r.reason', 'r.revoked_by'])
-    .where('c.serial', '=', serial)
-    .executeTakeFirst();
+    .where('c.serial', '=', serial),
+);
+
+const statusOf = (
+  rows: readonly ({ readonly ca_id: string; readonly not_after: Instant } & RevocationColumns)[],
+): CertificateStatus | null => {
+  const row = rows[0];
   return row === undefined
     ? null
     : { caId: row.ca_id, notAfter: row.not_after, revocation: toRevocation(row) };
+};
+
+export async function certificateStatus(db: Db, serial: string): Promise<CertificateStatus | null> {
+  return statusOf((await statusBySerial(db, serial)).rows);
 }
+
+/** certificateStatus, to be sent with other statements (see runPending). */
+export const certificateStatusPending = (db: Db, serial: string): Pending<CertificateStatus | null> =>
+  pendingRows(statusBySerial.compile(db, serial), statusOf);
 
 /**
  * A number that changes whenever a revocation commits (revocations are never deleted), so a

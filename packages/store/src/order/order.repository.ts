@@ -2,6 +2,8 @@ import type { CardNumber, HsaId, Instant, Order, OrderState } from '@reservkort/
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Database } from '../database.js';
 import { fromIntegerBoolean, toIntegerBoolean } from '../integer-boolean.js';
+import { type Pending, pendingRows } from '../pending.js';
+import { preparedQuery } from '../prepared-query.js';
 import { runTogether } from '../run-together.js';
 import { StoreError, translateWriteErrors } from '../store-error.js';
 import type { OrdersTable } from './order.table.js';
@@ -91,10 +93,22 @@ export async function insertOrder(db: Db, order: Order): Promise<void> {
   });
 }
 
-export async function getOrder(db: Db, id: string): Promise<StoredOrder | null> {
-  const row = await db.selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirst();
+const orderById = preparedQuery((db: Kysely<Database>, id: string) =>
+  db.selectFrom('orders').selectAll().where('id', '=', id),
+);
+
+const orderOf = (rows: readonly Selectable<OrdersTable>[]): StoredOrder | null => {
+  const row = rows[0];
   return row === undefined ? null : toOrder(row);
+};
+
+export async function getOrder(db: Db, id: string): Promise<StoredOrder | null> {
+  return orderOf((await orderById(db, id)).rows);
 }
+
+/** getOrder, to be sent with other statements (see runPending). */
+export const getOrderPending = (db: Db, id: string): Pending<StoredOrder | null> =>
+  pendingRows(orderById.compile(db, id), orderOf);
 
 /** A recipient's orders, newest first. */
 export async function listOrdersForRecipient(db: Db, hsaId: HsaId): Promise<StoredOrder[]> {

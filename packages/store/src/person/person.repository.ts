@@ -11,6 +11,8 @@ import type { Database } from '../database.js';
 import { fromIntegerBoolean, toIntegerBoolean } from '../integer-boolean.js';
 import { type StoredOrder, toOrder } from '../order/order.repository.js';
 import type { OrdersTable } from '../order/order.table.js';
+import { type Pending, pendingRows } from '../pending.js';
+import { preparedQuery } from '../prepared-query.js';
 import { translateWriteErrors } from '../store-error.js';
 import type { PersonsTable } from './person.table.js';
 
@@ -63,10 +65,22 @@ export async function insertPerson(db: Db, person: StoredPerson): Promise<void> 
   );
 }
 
-export async function getPersonByHsaId(db: Db, hsaId: HsaId): Promise<StoredPerson | null> {
-  const row = await db.selectFrom('persons').selectAll().where('hsa_id', '=', hsaId).executeTakeFirst();
+const personByHsaId = preparedQuery((db: Kysely<Database>, hsaId: HsaId) =>
+  db.selectFrom('persons').selectAll().where('hsa_id', '=', hsaId),
+);
+
+const personOf = (rows: readonly Selectable<PersonsTable>[]): StoredPerson | null => {
+  const row = rows[0];
   return row === undefined ? null : toPerson(row);
+};
+
+export async function getPersonByHsaId(db: Db, hsaId: HsaId): Promise<StoredPerson | null> {
+  return personOf((await personByHsaId(db, hsaId)).rows);
 }
+
+/** getPersonByHsaId, to be sent with other statements (see runPending). */
+export const getPersonByHsaIdPending = (db: Db, hsaId: HsaId): Pending<StoredPerson | null> =>
+  pendingRows(personByHsaId.compile(db, hsaId), personOf);
 
 /** The person with a 12-digit personal number; the first by HSA-id if several HSA-ids share it. */
 export async function getPersonByPersonalNumber(db: Db, pnr12: string): Promise<StoredPerson | null> {

@@ -1,6 +1,7 @@
 import type { Instant } from '@reservkort/domain';
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../database.js';
+import { type Pending, pendingRows } from '../pending.js';
 import { preparedQuery } from '../prepared-query.js';
 import { translateWriteErrors } from '../store-error.js';
 
@@ -39,10 +40,16 @@ const consumeRow = preparedQuery((db: Kysely<Database>, id: string, now: Instant
     .returning('challenge'),
 );
 
+const challengeOf = (rows: readonly { readonly challenge: string }[]): string | null =>
+  rows[0]?.challenge ?? null;
+
 export async function consumeChallenge(db: Db, id: string, now: Instant): Promise<string | null> {
-  const row = (await consumeRow(db, id, now)).rows[0];
-  return row?.challenge ?? null;
+  return challengeOf((await consumeRow(db, id, now)).rows);
 }
+
+/** consumeChallenge, to be sent with other statements (see runPending). */
+export const consumeChallengePending = (db: Db, id: string, now: Instant): Pending<string | null> =>
+  pendingRows(consumeRow.compile(db, id, now), challengeOf);
 
 /**
  * Deletes at most `limit` challenges that expired by now and returns how many: one short statement

@@ -4,8 +4,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Writable } from 'node:stream';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
-import { type Dialect, migrateToLatest, openStore, type Store } from '../database.js';
+import { type Database, type Dialect, migrateToLatest, openStore, type Store } from '../database.js';
+import { namedStatementPool, StatementNames } from '../named-statements.js';
 
 export const DIALECTS: Dialect[] = ['sqlite', 'postgres'];
 
@@ -115,3 +118,38 @@ export async function backendsWaitingOnLock(client: pg.Client, prefix: string): 
   }
   return [];
 }
+
+/**
+ * A Kysely on one pipelined connection to `url`, through the named-statement client as the store
+ * opens it, counting the writes to its socket: each write is one round trip's request.
+ */
+export const countingWrites = async <T>(
+  url: string,
+  use: (db: Kysely<Database>, writes: () => number) => Promise<T>,
+): Promise<T> => {
+  const pool = new pg.Pool({ connectionString: url, max: 1, pipeline: true });
+  let count = 0;
+  pool.on('connect', (client) => {
+    const stream = (client as unknown as { connection: { stream: Writable } }).connection.stream;
+    const write = stream.write.bind(stream);
+    // Corked writes reach the socket together, in one write, when it is uncorked.
+    stream.write = ((...args: Parameters<Writable['write']>) => {
+      if (stream.writableCorked === 0) count += 1;
+      return write(...args);
+    }) as Writable['write'];
+    const uncork = stream.uncork.bind(stream);
+    stream.uncork = () => {
+      if (stream.writableCorked === 1 && stream.writableLength > 0) count += 1;
+      uncork();
+    };
+  });
+  const db = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool: namedStatementPool(pool, new StatementNames()) }),
+  });
+  try {
+    await sql`select 1`.execute(db);
+    return await use(db, () => count);
+  } finally {
+    await db.destroy();
+  }
+};
