@@ -134,6 +134,7 @@ export {
   UNKNOWN_AGENT_PART,
   updateFlow,
   updateFlowAndAudit,
+  updateFlowWith,
 } from './flow/flow.repository.js';
 export type { FlowsTable } from './flow/flow.table.js';
 export { getFlowStationNonce, rotateFlowStationNonce } from './flow/flow-station.repository.js';
@@ -193,6 +194,7 @@ export type { BranchesGenerationTable, BranchesTable } from './organisation/orga
 export { type Pending, pendingAll, pendingRows, pendingValue, runPending } from './pending.js';
 export {
   findPersonWithOrders,
+  findPersonWithOrdersPending,
   getPersonByHsaId,
   getPersonByHsaIdPending,
   getPersonByPersonalNumber,

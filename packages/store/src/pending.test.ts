@@ -12,7 +12,13 @@ import {
 } from './certificate/certificate.repository.js';
 import { getOrder, getOrderPending, insertOrder } from './order/order.repository.js';
 import { type Pending, pendingAll, pendingRows, pendingValue, runPending } from './pending.js';
-import { getPersonByHsaId, getPersonByHsaIdPending, insertPerson } from './person/person.repository.js';
+import {
+  findPersonWithOrders,
+  findPersonWithOrdersPending,
+  getPersonByHsaId,
+  getPersonByHsaIdPending,
+  insertPerson,
+} from './person/person.repository.js';
 import {
   consumeChallenge,
   consumeChallengePending,
@@ -75,6 +81,8 @@ describe.each(DIALECTS)('statements sent together (runPending) on %s', (dialect)
         getOrderPending(db, 'order-1'),
         getPersonByHsaIdPending(db, anna.hsaId),
         getPersonByHsaIdPending(db, hsa('nobody')),
+        findPersonWithOrdersPending(db, { hsaId: anna.hsaId }),
+        findPersonWithOrdersPending(db, { personalNumber: anna.personalNumber?.value ?? '' }),
       ),
     );
     expect(together).toEqual([
@@ -89,7 +97,10 @@ describe.each(DIALECTS)('statements sent together (runPending) on %s', (dialect)
       await getOrder(db, 'order-1'),
       await getPersonByHsaId(db, anna.hsaId),
       null,
+      await findPersonWithOrders(db, { hsaId: anna.hsaId }),
+      await findPersonWithOrders(db, { personalNumber: anna.personalNumber?.value ?? '' }),
     ]);
+    expect(together[12]?.orders.map((o) => o.id)).toEqual(['order-1']);
     expect(together[4]?.grants).toEqual([{ role: 'RA', branchId: 'clinic' }]);
     expect(await hasStaffRole(db, desk, 'service-desk')).toBe(true);
     // Used up by the statement sent with the others: once only, sent either way.

@@ -9,8 +9,10 @@ import {
   branchesGeneration,
   type Database,
   findPersonWithOrders,
+  findPersonWithOrdersPending,
   getAdmin,
   listBranches,
+  type StoredAdmin,
 } from '@reservkort/store';
 import type { Kysely } from 'kysely';
 import { ApiError } from '../http/api-error.js';
@@ -101,18 +103,25 @@ export const holderPlace = (tree: OrganisationTree, branchId: string): HolderPla
   return { organisation: (top === undefined ? undefined : tree.branches.get(top)?.name) ?? unit, unit };
 };
 
-export const adminOf = async (db: Kysely<Database>, hsaId: string): Promise<IdAdmin> => {
-  const admin = await getAdmin(db, hsaId as IdAdmin['hsaId']);
+/** The administrator as read, as the rules see them; ACCESS_DENIED for someone who is none. */
+export const asIdAdmin = (admin: StoredAdmin | null): IdAdmin => {
   if (admin === null) throw new ApiError('ACCESS_DENIED', { reason: 'not an administrator' });
   return { hsaId: admin.hsaId, grants: admin.grants };
 };
+
+export const adminOf = async (db: Kysely<Database>, hsaId: string): Promise<IdAdmin> =>
+  asIdAdmin(await getAdmin(db, hsaId as IdAdmin['hsaId']));
+
+const searchKey = (kind: 'personal-number' | 'hsa-id', value: string) =>
+  kind === 'personal-number' ? { personalNumber: value } : { hsaId: value as HsaId };
 
 /**
  * The person a step-2 query names, their orders, and their branch's name for the review: one
  * statement by key, never a reading of the whole organisation.
  */
 export const lookUp = async (db: Kysely<Database>, kind: 'personal-number' | 'hsa-id', value: string) =>
-  findPersonWithOrders(
-    db,
-    kind === 'personal-number' ? { personalNumber: value } : { hsaId: value as HsaId },
-  );
+  findPersonWithOrders(db, searchKey(kind, value));
+
+/** lookUp, to be sent with other statements (see runPending). */
+export const lookUpPending = (db: Kysely<Database>, kind: 'personal-number' | 'hsa-id', value: string) =>
+  findPersonWithOrdersPending(db, searchKey(kind, value));

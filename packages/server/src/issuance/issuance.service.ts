@@ -35,6 +35,7 @@ import {
   consumeChallenge,
   type Database,
   type FlowCardKeys,
+  getAdminPending,
   getFlow,
   getOrder,
   getOrderPending,
@@ -51,6 +52,7 @@ import {
   moveStockCard,
   type NewAuditEntry,
   pendingAll,
+  pendingValue,
   recordBoundCertificates,
   runPending,
   type StoredFlow,
@@ -60,6 +62,7 @@ import {
   settleIntent,
   updateFlow,
   updateFlowAndAudit,
+  updateFlowWith,
   updateOrderState,
 } from '@reservkort/store';
 import type { Kysely, Transaction } from 'kysely';
@@ -74,7 +77,7 @@ import {
   verifyStatement,
 } from '../station/station-statement.service.js';
 import { cardOwner } from './card-owner.js';
-import { adminOf, type DirectoryCache, lookUp } from './directory.js';
+import { adminOf, asIdAdmin, type DirectoryCache, lookUpPending } from './directory.js';
 import { FlowMetrics } from './flow-metrics.js';
 import { FlowStateCache } from './flow-state-cache.js';
 
@@ -655,15 +658,19 @@ export class IssuanceService {
   async search(flowId: string, session: CurrentSession, query: string) {
     const now = this.now();
     const classified = classifySearchQuery(query, dateOf(now));
-    const match =
-      classified.kind === 'personal-number'
-        ? await lookUp(this.db, 'personal-number', classified.normalised)
-        : classified.kind === 'hsa-id'
-          ? await lookUp(this.db, 'hsa-id', classified.normalised)
-          : null;
+    // The person the query names and the administrator's grants: one round trip on PostgreSQL.
+    const [match, admin] = await runPending(
+      this.db,
+      pendingAll(
+        classified.kind === 'personal-number' || classified.kind === 'hsa-id'
+          ? lookUpPending(this.db, classified.kind, classified.normalised)
+          : pendingValue(null),
+        getAdminPending(this.db, session.hsaId),
+      ),
+    );
     const ctx = {
       tree: await this.directory.organisation(now),
-      admin: await adminOf(this.db, session.hsaId),
+      admin: asIdAdmin(admin),
       assuranceLevel: session.assuranceLevel,
       now,
     };
@@ -1183,9 +1190,23 @@ export class IssuanceService {
       const last = options.last === true && !completes && !loginCardRemoved;
       if ((await updateFlowAndAudit(trx, change, entry, { last })) === null) throw flowChanged();
     } else {
-      if (!(await updateFlow(trx, change))) throw flowChanged();
+      // The orders the steps move are read with the flow's update (one round trip on PostgreSQL).
+      const orderIds = steps.flatMap((step) =>
+        step.transition.effects.flatMap((effect) => (isOrderEffect(effect) ? [effect.orderId] : [])),
+      );
+      const { updated, alongside: orders } = await updateFlowWith(
+        trx,
+        change,
+        pendingAll(...orderIds.map((id) => getOrderPending(trx, id))),
+      );
+      if (!updated) throw flowChanged();
+      // Each order as read serves its first effect; a later effect on it reads what that one wrote.
+      const read = new Map<string, StoredOrder | null>();
+      orderIds.forEach((id, i) => {
+        if (!read.has(id)) read.set(id, orders[i] ?? null);
+      });
       for (const step of steps) {
-        await this.applyOrderEffects(trx, step.transition, step.event.at);
+        await this.applyOrderEffects(trx, step.transition, step.event.at, read);
         const stepEntry = entryOf(step);
         if (stepEntry !== null) await appendAudit(trx, stepEntry);
       }
@@ -1201,10 +1222,13 @@ export class IssuanceService {
     trx: Transaction<Database>,
     transition: FlowTransition,
     at: number,
+    read: Map<string, StoredOrder | null> = new Map(),
   ): Promise<void> {
     for (const effect of transition.effects) {
       if (!isOrderEffect(effect)) continue;
-      const order = await getOrder(trx, effect.orderId);
+      const known = read.has(effect.orderId);
+      const order = known ? (read.get(effect.orderId) ?? null) : await getOrder(trx, effect.orderId);
+      read.delete(effect.orderId);
       if (order === null) throw new ApiError('NOT_FOUND', { what: 'order' });
       // An order cancelled (or otherwise closed) under its flow has nothing to release: the flow
       // still ends. Flows stored before a cancel aborted them need this to time out at all.

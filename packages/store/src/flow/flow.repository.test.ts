@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   appendAudit,
@@ -7,10 +8,11 @@ import {
   verifyAudit,
 } from '../audit/audit.repository.js';
 import { openStore, type Store } from '../database.js';
-import { insertOrder } from '../order/order.repository.js';
+import { getOrderPending, insertOrder } from '../order/order.repository.js';
+import { pendingAll, pendingRows } from '../pending.js';
 import { insertPerson } from '../person/person.repository.js';
 import { anOrder, aPerson, card, hsa, MINUTE, seedOrganisation, T0 } from '../test-support/store-fixtures.js';
-import { createTestStore, DIALECTS, type TestStore } from '../test-support/test-stores.js';
+import { countingWrites, createTestStore, DIALECTS, type TestStore } from '../test-support/test-stores.js';
 import {
   activeFlowForOrder,
   type FlowChange,
@@ -23,6 +25,7 @@ import {
   recordFlowAgentIfUnknown,
   updateFlow,
   updateFlowAndAudit,
+  updateFlowWith,
 } from './flow.repository.js';
 
 const aFlow = (id: string, overrides: Partial<NewFlow> = {}): NewFlow => ({
@@ -335,6 +338,63 @@ describe.each(DIALECTS)('flow repository on %s', (dialect) => {
     expect(await listFlowsForOrder(store.db, 'no-such-order')).toEqual([]);
   });
 
+  it('updates with reads sent alongside, which see the update; a flow that moved on answers false', async () => {
+    for (const id of ['flow-with', 'flow-with-stale']) await insertFlow(store.db, aFlow(id));
+    const previous = await getFlow(store.db, 'flow-with');
+    if (previous === null) throw new Error('flow-with missing');
+    const versionOf = (db: typeof store.db, id: string) =>
+      pendingRows(sql<{ version: number }>`select version from flows where id = ${id}`.compile(db), (rows) =>
+        Number(rows[0]?.version),
+      );
+    const timeline = [{ step: 1, at: T0, codes: ['CARD_MISSING'] }];
+    const answer = await store.db
+      .transaction()
+      .execute((trx) =>
+        updateFlowWith(
+          trx,
+          aChange('flow-with', 1, { previous, state: { flowId: 'flow-with', step: 1, timeline } }),
+          pendingAll(
+            versionOf(trx, 'flow-with'),
+            getOrderPending(trx, 'order-1'),
+            getOrderPending(trx, 'none'),
+          ),
+        ),
+      );
+    expect(answer.updated).toBe(true);
+    // Read after the update, in its transaction: the new version.
+    expect(answer.alongside[0]).toBe(2);
+    expect(answer.alongside[1]).toMatchObject({ id: 'order-1', version: 1 });
+    expect(answer.alongside[2]).toBeNull();
+    expect(await getFlow(store.db, 'flow-with')).toMatchObject({ version: 2, step: 1 });
+    const codes = await store.db
+      .selectFrom('flow_codes')
+      .select('code')
+      .where('flow_id', '=', 'flow-with')
+      .execute();
+    expect(codes).toEqual([{ code: 'CARD_MISSING' }]);
+
+    const stale = await getFlow(store.db, 'flow-with-stale');
+    if (stale === null) throw new Error('flow-with-stale missing');
+    expect(await updateFlow(store.db, aChange('flow-with-stale', 1, { previous: stale }))).toBe(true);
+    const moved = await store.db
+      .transaction()
+      .execute((trx) =>
+        updateFlowWith(
+          trx,
+          aChange('flow-with-stale', 1, { previous: stale }),
+          versionOf(trx, 'flow-with-stale'),
+        ),
+      );
+    expect(moved).toEqual({ updated: false, alongside: 2 });
+    // Without the flow as read the update goes first, the reads after it.
+    const unread = await store.db
+      .transaction()
+      .execute((trx) =>
+        updateFlowWith(trx, aChange('flow-with-stale', 2), versionOf(trx, 'flow-with-stale')),
+      );
+    expect(unread).toEqual({ updated: true, alongside: 3 });
+  });
+
   it('refuses a duplicate id as a CONFLICT and an unknown order as NOT_FOUND', async () => {
     await expect(insertFlow(store.db, aFlow('flow-1'))).rejects.toMatchObject({ code: 'CONFLICT' });
     await expect(insertFlow(store.db, aFlow('flow-x', { orderId: 'no-such-order' }))).rejects.toMatchObject({
@@ -594,6 +654,34 @@ describe('a flow change that commits with its last writes on PostgreSQL', () => 
   });
   const actionsOf = async (flowId: string) =>
     (await listAudit(store.db, { limit: 10_000 })).filter((e) => e.subject === flowId).map((e) => e.action);
+
+  it('sends an update and the reads beside it with its BEGIN, in one write', async () => {
+    await insertFlow(store.db, aFlow('flow-with-writes'));
+    await insertOrder(store.db, anOrder('order-w', aPerson('anna1'), { cardNumber: card(40) })).catch(
+      () => undefined,
+    );
+    await countingWrites(store.url, async (db, writes) => {
+      const change = async (version: number) => {
+        const previous = await getFlow(db, 'flow-with-writes');
+        if (previous === null) throw new Error('flow-with-writes missing');
+        const before = writes();
+        await db.transaction().execute(async (trx) => {
+          const { updated } = await updateFlowWith(
+            trx,
+            aChange('flow-with-writes', version, { previous, updatedAt: T0 + version }),
+            pendingAll(getOrderPending(trx, 'order-w'), getOrderPending(trx, 'order-x')),
+          );
+          expect(updated).toBe(true);
+        });
+        return writes() - before;
+      };
+      // The first changes prepare the statements of their shapes on the connection.
+      await change(1);
+      await change(2);
+      // Then BEGIN, the update and both reads in one write; the COMMIT in another.
+      expect(await change(3)).toBe(2);
+    });
+  });
 
   it('has committed when it returns, and nothing more runs in the transaction', async () => {
     const other = await openStore({ url: store.url });

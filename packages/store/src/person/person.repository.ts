@@ -6,7 +6,7 @@ import {
   type PersonalNumber,
   parsePersonalNumber,
 } from '@reservkort/domain';
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { CompiledQuery, Kysely, Selectable, Transaction } from 'kysely';
 import type { Database } from '../database.js';
 import { fromIntegerBoolean, toIntegerBoolean } from '../integer-boolean.js';
 import { type StoredOrder, toOrder } from '../order/order.repository.js';
@@ -17,6 +17,9 @@ import { translateWriteErrors } from '../store-error.js';
 import type { PersonsTable } from './person.table.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
+
+/** The row type of a compiled query. */
+type QueryRow<Q> = Q extends CompiledQuery<infer R> ? R : never;
 
 /** A person as stored: the domain's person and when it was added. */
 export interface StoredPerson extends Person {
@@ -120,11 +123,11 @@ export interface PersonWithOrders {
  * it), with their branch's name and orders, in one statement: each lookup is one round trip to the
  * database, by the primary key and the persons' and orders' indexes.
  */
-export async function findPersonWithOrders(
+const personWithOrdersQuery = (
   db: Db,
   key: { readonly hsaId: HsaId } | { readonly personalNumber: string },
-): Promise<PersonWithOrders | null> {
-  const rows = await db
+) =>
+  db
     .selectFrom('persons as p')
     .leftJoin('branches as b', 'b.id', 'p.branch_id')
     .leftJoin('orders as o', 'o.recipient_hsa_id', 'p.hsa_id')
@@ -165,7 +168,11 @@ export async function findPersonWithOrders(
     )
     .orderBy('o.created_at', 'desc')
     .orderBy('o.id')
-    .execute();
+    .compile();
+
+const personWithOrdersOf = (
+  rows: readonly QueryRow<ReturnType<typeof personWithOrdersQuery>>[],
+): PersonWithOrders | null => {
   const first = rows[0];
   if (first === undefined) return null;
   const orders: StoredOrder[] = [];
@@ -196,4 +203,17 @@ export async function findPersonWithOrders(
     );
   }
   return { person: toPerson(first), branchName: first.branch_name, orders };
+};
+
+export async function findPersonWithOrders(
+  db: Db,
+  key: { readonly hsaId: HsaId } | { readonly personalNumber: string },
+): Promise<PersonWithOrders | null> {
+  return personWithOrdersOf((await db.executeQuery(personWithOrdersQuery(db, key))).rows);
 }
+
+/** findPersonWithOrders, to be sent with other statements (see runPending). */
+export const findPersonWithOrdersPending = (
+  db: Db,
+  key: { readonly hsaId: HsaId } | { readonly personalNumber: string },
+): Pending<PersonWithOrders | null> => pendingRows(personWithOrdersQuery(db, key), personWithOrdersOf);
