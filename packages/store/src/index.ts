@@ -230,6 +230,7 @@ export {
   activeStationWithKey,
   bindFlowToStation,
   getStation,
+  getStationPending,
   getStationRaisingSeq,
   insertStation,
   listStations,

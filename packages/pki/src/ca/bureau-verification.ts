@@ -6,6 +6,7 @@ import { type KeyObject, X509Certificate as NativeCertificate } from 'node:crypt
 import { id_ce_keyUsage } from '@peculiar/asn1-x509';
 import { KeyUsageFlags, type X509Certificate } from '@peculiar/x509';
 import { type CardNumber, parseCardNumber, STATION_ID_PATTERN } from '@reservkort/domain';
+import type { Pending, StoredCertificate } from '@reservkort/store';
 import { TAG } from '../encoding/der-encoding.js';
 import {
   bitStringFlags,
@@ -203,16 +204,41 @@ const factsOf = (bureau: X509Certificate, der: Uint8Array): Facts | null => {
 const pemBytes = (pem: string): Buffer =>
   Buffer.from(pem.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, ''), 'base64');
 
+/** A certificate's record (with its revocation) as read for its serial, before a check needs it. */
+export interface BureauRecord {
+  readonly serial: string;
+  readonly record: StoredCertificate | null;
+}
+
+/**
+ * The read of the record a check of `der` looks up, to send with other statements of the CA's
+ * database (see runPending) and hand to the check: null for bytes that are no certificate.
+ */
+export const bureauRecordPending = async (
+  ca: CertificateAuthority,
+  der: Uint8Array,
+): Promise<Pending<BureauRecord> | null> => {
+  const facts = factsOf((await ca.bureau()).certificate, der);
+  if (facts === null) return null;
+  const read = ca.storedCertificatePending(facts.serial);
+  return {
+    queries: read.queries,
+    answer: (results) => ({ serial: facts.serial, record: read.answer(results) }),
+  };
+};
+
 /**
  * What both checks share: issued by the bureau CA (signature and name), valid now, recorded by
  * this CA under `profile` with these very bytes (a forged or foreign certificate has no record),
- * not revoked, and a P-256 key with digital signature and client authentication.
+ * not revoked, and a P-256 key with digital signature and client authentication. The record is
+ * `read` when it was read beforehand for this serial, else read here.
  */
 const checkIssued = async (
   ca: CertificateAuthority,
   der: Uint8Array,
   now: number,
   profile: 'card-bureau' | 'station',
+  read?: BureauRecord,
 ): Promise<BureauCheck<Facts & { readonly key: KeyObject }>> => {
   const bureau = await ca.bureau();
   const facts = factsOf(bureau.certificate, der);
@@ -221,7 +247,10 @@ const checkIssued = async (
   if (!facts.signed) return refuse('signature');
   if (facts.notBefore > now) return refuse('not-yet-valid');
   if (facts.notAfter <= now || bureau.certificate.notAfter.getTime() <= now) return refuse('expired');
-  const stored = await ca.storedCertificate(facts.serial);
+  const stored =
+    read !== undefined && read.serial === facts.serial
+      ? read.record
+      : await ca.storedCertificate(facts.serial);
   if (
     stored === null ||
     stored.caId !== BUREAU_CA ||
@@ -239,14 +268,16 @@ const checkIssued = async (
 /**
  * Checks the certificate a reserve card presents for its card authentication key: chain to the
  * bureau CA, validity at `now`, not revoked, the 'card-bureau' profile, and one card number in
- * both the subject and the card number extension.
+ * both the subject and the card number extension. `read`: its record, read beforehand (see
+ * bureauRecordPending).
  */
 export const verifyBureauCertificate = async (
   ca: CertificateAuthority,
   der: Uint8Array,
   now: number,
+  read?: BureauRecord,
 ): Promise<BureauCheck<BureauCardIdentity>> => {
-  const checked = await checkIssued(ca, der, now, 'card-bureau');
+  const checked = await checkIssued(ca, der, now, 'card-bureau', read);
   if (!checked.ok) return checked;
   const facts = checked.value;
   const serials = facts.serialNumbers;

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { generateKeyPairSync, sign as nodeSign, verify, webcrypto } from 'node:crypto';
 import { X509CertificateGenerator } from '@peculiar/x509';
 import type { CardNumber } from '@reservkort/domain';
-import { openStore, type Store } from '@reservkort/store';
+import { openStore, runPending, type Store } from '@reservkort/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from '../../../store/src/test-support/test-stores.js';
 import { FileKeyStore } from '../keys/file-key-store.js';
@@ -17,7 +17,11 @@ import {
   type TestCa,
   writeText,
 } from '../test-support/test-ca.js';
-import { verifyBureauCertificate, verifyStationCertificate } from './bureau-verification.js';
+import {
+  bureauRecordPending,
+  verifyBureauCertificate,
+  verifyStationCertificate,
+} from './bureau-verification.js';
 import { CertificateAuthority } from './certificate-authority.js';
 
 const DAY = 86_400_000;
@@ -223,6 +227,36 @@ describe.each(DIALECTS)('card bureau CA on %s', (dialect) => {
     const refused = await verifyLeaf(leaf, ['-crl_check', '-CRLfile', crl]);
     expect(refused.code).not.toBe(0);
     expect(refused.out).toMatch(/revoked/i);
+  });
+
+  it('checks against a record read beforehand for the same serial, and reads its own for another', async () => {
+    const issue = async () =>
+      t.ca.issueCardBureau({ spki: cardKey().spki, cardNumber: CARD_NUMBER, actor: 'ca-operator' });
+    const der = (issued: { certificate: { rawData: ArrayBuffer } }) =>
+      new Uint8Array(issued.certificate.rawData);
+    const [card, other] = [await issue(), await issue()];
+    const now = Date.now();
+    const pending = await bureauRecordPending(t.ca, der(card));
+    if (pending === null) throw new Error('a certificate has a record to read');
+    const read = await runPending(t.store.db, pending);
+    expect(read.record?.serial).toBe(read.serial);
+    expect((await verifyBureauCertificate(t.ca, der(card), now, read)).ok).toBe(true);
+    // The record read is the one judged: as it was when read, here none.
+    expect(await verifyBureauCertificate(t.ca, der(card), now, { ...read, record: null })).toEqual({
+      ok: false,
+      reason: 'unknown-certificate',
+    });
+    // A record of another serial is not this certificate's: the check reads its own.
+    await t.ca.revoke(card.serial, 'keyCompromise', 'admin');
+    expect(await verifyBureauCertificate(t.ca, der(other), now, read)).toMatchObject({ ok: true });
+    expect(
+      await verifyBureauCertificate(t.ca, der(card), now, await runPending(t.store.db, pending)),
+    ).toEqual({
+      ok: false,
+      reason: 'revoked',
+    });
+    // Bytes that are no certificate have nothing to read; the check refuses them as before.
+    expect(await bureauRecordPending(t.ca, new Uint8Array([0x30, 0x03, 1, 2, 3]))).toBeNull();
   });
 
   it('is made on first use, once, for a hierarchy made before the bureau existed', async () => {

@@ -27,6 +27,7 @@ import {
   type Database,
   getCa,
   getCertificate,
+  getCertificatePending,
   getCrl,
   insertAuditSigner,
   insertCa,
@@ -223,6 +224,9 @@ const withDefaults = (settings: Partial<CaSettings> | undefined): CaSettings => 
 });
 
 const YEAR = 365 * 86_400_000;
+
+/** A serial as the store keeps it: lower-case hex without leading zeros. */
+const storedSerial = (serial: string): string => serial.toLowerCase().replace(/^0+(?=.)/, '');
 const BACKDATE_MS = 5 * 60_000;
 
 /** A P-256 public key from its SubjectPublicKeyInfo: the only kind cards and stations make for the bureau. */
@@ -763,7 +767,7 @@ export class CertificateAuthority {
     actor: string,
   ): Promise<{ revokedAt: number; reason: RevocationReason }> {
     const reason = parseRevocationReason(reasonName);
-    const normalised = serial.toLowerCase().replace(/^0+(?=.)/, '');
+    const normalised = storedSerial(serial);
     const certificate = await getCertificate(this.deps.db, normalised);
     if (certificate === null) {
       throw new PkiError('CERTIFICATE_NOT_FOUND', `no certificate ${serial}`, {
@@ -945,7 +949,12 @@ export class CertificateAuthority {
 
   /** The stored record of a certificate (with its revocation), for the bureau and station checks. */
   storedCertificate(serial: string): ReturnType<typeof getCertificate> {
-    return getCertificate(this.deps.db, serial.toLowerCase().replace(/^0+(?=.)/, ''));
+    return getCertificate(this.deps.db, storedSerial(serial));
+  }
+
+  /** storedCertificate, to be sent with other statements of the same database (see runPending). */
+  storedCertificatePending(serial: string): ReturnType<typeof getCertificatePending> {
+    return getCertificatePending(this.deps.db, storedSerial(serial));
   }
 
   /**

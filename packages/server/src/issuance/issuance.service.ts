@@ -28,7 +28,7 @@ import {
   transitionStockCard,
   viewOf,
 } from '@reservkort/domain';
-import { type CertificateAuthority, checkCsr, type SignedCard } from '@reservkort/pki';
+import { type BureauRecord, type CertificateAuthority, checkCsr, type SignedCard } from '@reservkort/pki';
 import {
   appendAudit,
   closeIntent,
@@ -69,10 +69,11 @@ import type { Kysely, Transaction } from 'kysely';
 import { type CurrentSession, takeFlowReadWith } from '../auth/session.js';
 import { issueChallenge, statement } from '../auth/signing-challenge.js';
 import { ApiError } from '../http/api-error.js';
-import { verifyCardKeys, verifyCardProof } from '../station/card-proof.js';
+import { cardRecordPending, verifyCardKeys, verifyCardProof } from '../station/card-proof.js';
 import {
   acceptVerifiedStatement,
   newStationNonce,
+  previewStatement,
   type VerifiedStatement,
   verifyStatement,
 } from '../station/station-statement.service.js';
@@ -498,28 +499,32 @@ export class IssuanceService {
    * Checks a statement for this flow without accepting it (its sequence number stays where it was,
    * nothing is written): for checks that need the CA's own database access, which must not run
    * inside the flow's transaction (SQLite has one writer). The flow's transaction verifies it again.
+   * The record of the bureau certificate the statement's body claims is read with the station.
    */
   private async preview(
     flowId: string,
     session: CurrentSession,
     signed: SignedStatement,
     kinds: readonly StatementKind[],
-  ): Promise<{ flow: StoredFlow & { state: FlowState }; verified: VerifiedStatement }> {
+  ): Promise<{
+    flow: StoredFlow & { state: FlowState };
+    verified: VerifiedStatement;
+    record: BureauRecord | undefined;
+  }> {
     const flow = await this.own(flowId, session);
-    const verified = await verifyStatement(this.db, this.ca, signed, {
-      flowId: flow.id,
-      nonce: flow.stationNonce,
-      kinds,
-      now: this.now(),
-      stationId: flow.stationId,
-      accept: false,
-    });
-    return { flow, verified };
+    const { verified, alongside: record } = await previewStatement(
+      this.db,
+      this.ca,
+      signed,
+      { flowId: flow.id, nonce: flow.stationNonce, kinds, now: this.now(), stationId: flow.stationId },
+      (payload) => cardRecordPending(this.ca, payload.body),
+    );
+    return { flow, verified, record };
   }
 
   /** Handover (step 4): the card in reader 2 proves which card it is; the domain compares it with the order. */
   async handover(flowId: string, session: CurrentSession, proof: SignedStatement): Promise<FlowReply> {
-    const { flow, verified } = await this.preview(flowId, session, proof, ['card-proof']);
+    const { flow, verified, record } = await this.preview(flowId, session, proof, ['card-proof']);
     const body = verified.payload.body as {
       reader: 1 | 2;
       cardNumber: FlowOrder['cardNumber'];
@@ -528,7 +533,7 @@ export class IssuanceService {
     };
     if (body.reader !== 2) throw new ApiError('CARD_NOT_PROVEN', { reason: 'reader' });
     await this.refusedOnFlow(flow, session, proof, ['card-proof'], () =>
-      verifyCardProof(this.ca, body, { flowId: flow.id, nonce: flow.stationNonce, now: this.now() }),
+      verifyCardProof(this.ca, body, { flowId: flow.id, nonce: flow.stationNonce, now: this.now(), record }),
     );
     // Accepted only with the nonce checked above: the flow is written at the version read with it,
     // so a flow that moved on meanwhile refuses it.
@@ -587,12 +592,17 @@ export class IssuanceService {
    * keys; they are recorded with the flow, and only CSRs for them are certified.
    */
   async keysGenerated(flowId: string, session: CurrentSession, signed: SignedStatement): Promise<FlowReply> {
-    const { flow, verified } = await this.preview(flowId, session, signed, ['keys-generated']);
+    const { flow, verified, record } = await this.preview(flowId, session, signed, ['keys-generated']);
     const body = verified.payload.body as Parameters<typeof verifyCardKeys>[1];
     const order = flow.state.order;
     if (order === null) throw new ApiError('EVENT_OUT_OF_ORDER', { reason: 'no order' });
     await this.refusedOnFlow(flow, session, signed, ['keys-generated'], async () => {
-      await verifyCardKeys(this.ca, body, { flowId: flow.id, nonce: flow.stationNonce, now: this.now() });
+      await verifyCardKeys(this.ca, body, {
+        flowId: flow.id,
+        nonce: flow.stationNonce,
+        now: this.now(),
+        record,
+      });
       if (body.cardNumber !== order.cardNumber)
         throw new ApiError('CARD_NOT_PROVEN', { reason: 'not the order’s card' });
     });

@@ -9,7 +9,13 @@ import {
   cardProofBytes,
   type Instant,
 } from '@reservkort/domain';
-import { type CertificateAuthority, verifyBureauCertificate } from '@reservkort/pki';
+import {
+  type BureauRecord,
+  bureauRecordPending,
+  type CertificateAuthority,
+  verifyBureauCertificate,
+} from '@reservkort/pki';
+import { type Pending, pendingValue } from '@reservkort/store';
 import { ApiError } from '../http/api-error.js';
 
 const notProven = (reason: string): ApiError => new ApiError('CARD_NOT_PROVEN', { reason });
@@ -23,6 +29,31 @@ interface CardClaim {
   readonly cardSignature: string;
 }
 
+/** A flow step a card's statement is for; `record`: its bureau certificate's, read beforehand. */
+interface CardStep {
+  readonly flowId: string;
+  readonly nonce: string;
+  readonly now: Instant;
+  readonly record?: BureauRecord | undefined;
+}
+
+/**
+ * The read of the record of the bureau certificate a statement's body claims, to send with the
+ * station's (see previewStatement) and pass on as the step's `record`; nothing to read for a body
+ * without one, which the checks then refuse.
+ */
+export const cardRecordPending = async (
+  ca: CertificateAuthority,
+  body: unknown,
+): Promise<Pending<BureauRecord | undefined>> => {
+  const certificate = (body as Partial<CardClaim> | null)?.bureauCertificate;
+  const read =
+    typeof certificate === 'string'
+      ? await bureauRecordPending(ca, Buffer.from(certificate, 'base64'))
+      : null;
+  return read ?? pendingValue(undefined);
+};
+
 /**
  * Checks the bureau certificate, that it names the claimed card number, and the card's signature
  * over `signed` with the certificate's key; CARD_NOT_PROVEN naming the first check that failed.
@@ -31,9 +62,14 @@ const proveCard = async (
   ca: CertificateAuthority,
   claim: CardClaim,
   signed: Uint8Array,
-  now: Instant,
+  step: CardStep,
 ): Promise<void> => {
-  const checked = await verifyBureauCertificate(ca, Buffer.from(claim.bureauCertificate, 'base64'), now);
+  const checked = await verifyBureauCertificate(
+    ca,
+    Buffer.from(claim.bureauCertificate, 'base64'),
+    step.now,
+    step.record,
+  );
   if (!checked.ok) throw notProven(`certificate ${checked.reason}`);
   if (checked.value.cardNumber !== claim.cardNumber) throw notProven('card number');
   const signature = Buffer.from(claim.cardSignature, 'base64');
@@ -49,16 +85,12 @@ const proveCard = async (
 };
 
 /** Handover: the card in the reader proves it is `claim.cardNumber`, for this flow and nonce. */
-export const verifyCardProof = (
-  ca: CertificateAuthority,
-  claim: CardClaim,
-  step: { readonly flowId: string; readonly nonce: string; readonly now: Instant },
-): Promise<void> =>
+export const verifyCardProof = (ca: CertificateAuthority, claim: CardClaim, step: CardStep): Promise<void> =>
   proveCard(
     ca,
     claim,
     cardProofBytes({ flowId: step.flowId, nonce: step.nonce, cardNumber: claim.cardNumber }),
-    step.now,
+    step,
   );
 
 /**
@@ -69,7 +101,7 @@ export const verifyCardProof = (
 export const verifyCardKeys = async (
   ca: CertificateAuthority,
   claim: CardClaim & { readonly keys: { readonly auth: CardKeyFact; readonly sign: CardKeyFact } },
-  step: { readonly flowId: string; readonly nonce: string; readonly now: Instant },
+  step: CardStep,
 ): Promise<void> => {
   const { auth, sign } = claim.keys;
   await proveCard(
@@ -82,7 +114,7 @@ export const verifyCardKeys = async (
       authSpki: auth.spki,
       signSpki: sign.spki,
     }),
-    step.now,
+    step,
   );
   for (const key of [auth, sign]) {
     if (!key.local || !key.sensitive || !key.neverExtractable)

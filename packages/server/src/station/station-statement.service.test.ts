@@ -7,10 +7,10 @@ import {
   type SignedStatement,
   type StatementPayload,
 } from '@reservkort/domain';
-import { getStation, upsertBranches } from '@reservkort/store';
+import { getCertificate, getCertificatePending, getStation, upsertBranches } from '@reservkort/store';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestCa, type TestCa } from '../../../pki/src/test-support/test-ca.js';
-import { DIALECTS } from '../../../store/src/test-support/test-stores.js';
+import { countingWrites, DIALECTS } from '../../../store/src/test-support/test-stores.js';
 import { ApiError } from '../http/api-error.js';
 import { registerStation, revokeStation, STATION_VALIDITY_MS } from './station.service.js';
 import { stationCsr } from './station-key.js';
@@ -18,6 +18,7 @@ import {
   acceptVerifiedStatement,
   type ExpectedStatement,
   newStationNonce,
+  previewStatement,
   verifyStatement,
 } from './station-statement.service.js';
 
@@ -250,6 +251,51 @@ describe.each(DIALECTS)('verifyStatement on %s', (dialect) => {
       .catch((e) => e);
     expect(error).toMatchObject({ code: 'STATION_REVOKED' });
     expect((await getStation(t.store.db, stationId))?.lastSeq).toBe(9);
+  });
+
+  it('previews a statement with a read of its own beside the station: nothing written, refusals as verifyStatement', async () => {
+    const station = await getStation(t.store.db, stationId);
+    if (station === null) throw new Error('no station');
+    const preview = (signed: SignedStatement) =>
+      previewStatement(t.store.db, t.ca, signed, expected, async (payload) => {
+        expect(payload.station).toBe(stationId);
+        return getCertificatePending(t.store.db, station.certificateSerial);
+      });
+    const good = await preview(signStatement(key, readers({ seq: 3 })));
+    expect(good.verified.station.id).toBe(stationId);
+    expect(good.verified.payload.seq).toBe(3);
+    expect(good.alongside).toEqual(await getCertificate(t.store.db, station.certificateSerial));
+    expect((await getStation(t.store.db, stationId))?.lastSeq).toBe(0);
+    const refused = async (signed: SignedStatement) => {
+      const error = await preview(signed).catch((e) => e);
+      expect(error).toBeInstanceOf(ApiError);
+      return (error as ApiError).details;
+    };
+    expect(await refused(signStatement(newKey(), readers()))).toEqual({ reason: 'signature' });
+    expect(await refused(signStatement(key, readers({ nonce: newStationNonce() })))).toEqual({ reason: 'nonce' });
+    await verifyStatement(t.store.db, t.ca, signStatement(key, readers({ seq: 4 })), expected);
+    expect(await refused(signStatement(key, readers({ seq: 4 })))).toEqual({ reason: 'seq' });
+    await revokeStation({ db: t.store.db, ca: t.ca, now: () => Date.now() }, stationId, 'ca-operator');
+    const error = await preview(signStatement(key, readers({ seq: 5 }))).catch((e) => e);
+    expect(error).toMatchObject({ code: 'STATION_REVOKED' });
+  });
+
+  it.runIf(dialect === 'postgres')('previews with the station and the read beside it in one write', async () => {
+    const station = await getStation(t.store.db, stationId);
+    if (station === null) throw new Error('no station');
+    const signed = signStatement(key, readers({ seq: 2 }));
+    await countingWrites(t.store.url, async (db, writes) => {
+      // Once first: the station's key is checked against its certificate once per process.
+      await previewStatement(db, t.ca, signed, expected, async () =>
+        getCertificatePending(db, station.certificateSerial),
+      );
+      const before = writes();
+      const { alongside } = await previewStatement(db, t.ca, signed, expected, async () =>
+        getCertificatePending(db, station.certificateSerial),
+      );
+      expect(writes() - before).toBe(1);
+      expect(alongside?.serial).toBe(station.certificateSerial);
+    });
   });
 
   it('makes a fresh 32-hex-character nonce each time', () => {

@@ -14,8 +14,12 @@ import {
   type Database,
   getCertificate,
   getStation,
+  getStationPending,
   getStationRaisingSeq,
+  type Pending,
+  pendingAll,
   raiseStationSeq,
+  runPending,
   type StoredStation,
 } from '@reservkort/store';
 import type { Kysely, Transaction } from 'kysely';
@@ -121,20 +125,8 @@ const checkedStation = (station: StoredStation | null, now: Instant): StoredStat
   return station;
 };
 
-/**
- * Believes a station's statement only if every check passes: a payload of the right shape from a
- * registered station whose certificate is neither revoked nor expired, signed by that station's key
- * over exactly its canonical bytes, for this flow, with the flow's current nonce, of an expected
- * kind, and with a sequence number above any accepted before. The last check raises the station's
- * last_seq in `db`: pass the transaction that applies the statement, so that both commit or neither
- * (unless `expected.accept` is false: then nothing is written).
- */
-export const verifyStatement = async (
-  db: Kysely<Database> | Transaction<Database>,
-  ca: CertificateAuthority,
-  signed: SignedStatement,
-  expected: ExpectedStatement,
-): Promise<VerifiedStatement> => {
+/** The statement's payload if it is well encoded and of a known shape, with its bytes. */
+const parsedStatement = (signed: SignedStatement): { bytes: Buffer; payload: StatementPayload } => {
   if (
     typeof signed?.payload !== 'string' ||
     typeof signed.signature !== 'string' ||
@@ -152,20 +144,22 @@ export const verifyStatement = async (
   }
   const parsed = parseStatementPayload(json);
   if (!parsed.ok) throw invalid(String(parsed.error.details?.reason ?? 'shape'));
-  const payload = parsed.value;
+  return { bytes, payload: parsed.value };
+};
 
-  // In the statement's transaction the station is read and its sequence number raised at once (one
-  // round trip on PostgreSQL); a refusal below rolls the raise back with the transaction.
-  const accept = expected.accept !== false;
-  const read =
-    accept && db.isTransaction
-      ? await getStationRaisingSeq(db as Transaction<Database>, payload.station, payload.seq)
-      : null;
-  const station = checkedStation(
-    read === null ? await getStation(db, payload.station) : read.station,
-    expected.now,
-  );
-
+/**
+ * The checks after the station's: exactly the canonical bytes, signed by the station's key, from
+ * the expected station, for this flow, with its current nonce, of an expected kind.
+ */
+const checkSigned = async (
+  db: Kysely<Database> | Transaction<Database>,
+  ca: CertificateAuthority,
+  signed: SignedStatement,
+  parsed: { readonly bytes: Buffer; readonly payload: StatementPayload },
+  station: StoredStation,
+  expected: ExpectedStatement,
+): Promise<void> => {
+  const { bytes, payload } = parsed;
   // Exactly the canonical bytes: a payload re-encoded on the way is not the one that was signed.
   if (!bytes.equals(Buffer.from(canonicalStatementBytes(payload)))) throw invalid('not canonical');
   const signature = Buffer.from(signed.signature, 'base64url');
@@ -180,6 +174,37 @@ export const verifyStatement = async (
   if (payload.flowId !== expected.flowId) throw invalid('flow');
   if (!sameText(payload.nonce, expected.nonce)) throw invalid('nonce');
   if (!expected.kinds.includes(payload.kind)) throw invalid('kind');
+};
+
+/**
+ * Believes a station's statement only if every check passes: a payload of the right shape from a
+ * registered station whose certificate is neither revoked nor expired, signed by that station's key
+ * over exactly its canonical bytes, for this flow, with the flow's current nonce, of an expected
+ * kind, and with a sequence number above any accepted before. The last check raises the station's
+ * last_seq in `db`: pass the transaction that applies the statement, so that both commit or neither
+ * (unless `expected.accept` is false: then nothing is written).
+ */
+export const verifyStatement = async (
+  db: Kysely<Database> | Transaction<Database>,
+  ca: CertificateAuthority,
+  signed: SignedStatement,
+  expected: ExpectedStatement,
+): Promise<VerifiedStatement> => {
+  const parsed = parsedStatement(signed);
+  const { payload } = parsed;
+
+  // In the statement's transaction the station is read and its sequence number raised at once (one
+  // round trip on PostgreSQL); a refusal below rolls the raise back with the transaction.
+  const accept = expected.accept !== false;
+  const read =
+    accept && db.isTransaction
+      ? await getStationRaisingSeq(db as Transaction<Database>, payload.station, payload.seq)
+      : null;
+  const station = checkedStation(
+    read === null ? await getStation(db, payload.station) : read.station,
+    expected.now,
+  );
+  await checkSigned(db, ca, signed, parsed, station, expected);
   if (!accept) {
     if (payload.seq <= station.lastSeq) throw invalid('seq');
     return { station, payload };
@@ -187,6 +212,30 @@ export const verifyStatement = async (
   const raised = read === null ? await raiseStationSeq(db, station.id, payload.seq) : read.raised;
   if (!raised) throw invalid('seq');
   return { station: { ...station, lastSeq: payload.seq }, payload };
+};
+
+/**
+ * verifyStatement without accepting the statement (as with `accept` false: nothing is written),
+ * with the value `alongside` makes for its payload, read together with the station (one round trip
+ * on PostgreSQL). That value is read whatever the checks then say: for reads the caller needs next.
+ */
+export const previewStatement = async <T>(
+  db: Kysely<Database>,
+  ca: CertificateAuthority,
+  signed: SignedStatement,
+  expected: Omit<ExpectedStatement, 'accept'>,
+  alongside: (payload: StatementPayload) => Promise<Pending<T>>,
+): Promise<{ readonly verified: VerifiedStatement; readonly alongside: T }> => {
+  const parsed = parsedStatement(signed);
+  const { payload } = parsed;
+  const [read, beside] = await runPending(
+    db,
+    pendingAll(getStationPending(db, payload.station), await alongside(payload)),
+  );
+  const station = checkedStation(read, expected.now);
+  await checkSigned(db, ca, signed, parsed, station, expected);
+  if (payload.seq <= station.lastSeq) throw invalid('seq');
+  return { verified: { station, payload }, alongside: beside };
 };
 
 /**

@@ -2,6 +2,7 @@ import type { BranchId, Instant } from '@reservkort/domain';
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { Database } from '../database.js';
 import { dialectOf } from '../dialect.js';
+import { type Pending, pendingRows } from '../pending.js';
 import { preparedQuery } from '../prepared-query.js';
 import { translateWriteErrors } from '../store-error.js';
 import type { StationStatus, StationsTable } from './station.table.js';
@@ -75,10 +76,17 @@ const stationById = preparedQuery((db: Kysely<Database>, id: string) =>
   withCertificate(db).where('s.id', '=', id),
 );
 
-export const getStation = async (db: Db, id: string): Promise<StoredStation | null> => {
-  const row = (await stationById(db, id)).rows[0];
+const stationOf = (rows: readonly Row[]): StoredStation | null => {
+  const row = rows[0];
   return row === undefined ? null : toStation(row);
 };
+
+export const getStation = async (db: Db, id: string): Promise<StoredStation | null> =>
+  stationOf((await stationById(db, id)).rows);
+
+/** getStation, to be sent with other statements (see runPending). */
+export const getStationPending = (db: Db, id: string): Pending<StoredStation | null> =>
+  pendingRows(stationById.compile(db, id), stationOf);
 
 /** The active station holding a key, if any: registering that key again renews it. */
 export const activeStationWithKey = async (db: Db, spki: string): Promise<StoredStation | null> => {
