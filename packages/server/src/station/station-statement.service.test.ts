@@ -272,7 +272,9 @@ describe.each(DIALECTS)('verifyStatement on %s', (dialect) => {
       return (error as ApiError).details;
     };
     expect(await refused(signStatement(newKey(), readers()))).toEqual({ reason: 'signature' });
-    expect(await refused(signStatement(key, readers({ nonce: newStationNonce() })))).toEqual({ reason: 'nonce' });
+    expect(await refused(signStatement(key, readers({ nonce: newStationNonce() })))).toEqual({
+      reason: 'nonce',
+    });
     await verifyStatement(t.store.db, t.ca, signStatement(key, readers({ seq: 4 })), expected);
     expect(await refused(signStatement(key, readers({ seq: 4 })))).toEqual({ reason: 'seq' });
     await revokeStation({ db: t.store.db, ca: t.ca, now: () => Date.now() }, stationId, 'ca-operator');
@@ -280,23 +282,26 @@ describe.each(DIALECTS)('verifyStatement on %s', (dialect) => {
     expect(error).toMatchObject({ code: 'STATION_REVOKED' });
   });
 
-  it.runIf(dialect === 'postgres')('previews with the station and the read beside it in one write', async () => {
-    const station = await getStation(t.store.db, stationId);
-    if (station === null) throw new Error('no station');
-    const signed = signStatement(key, readers({ seq: 2 }));
-    await countingWrites(t.store.url, async (db, writes) => {
-      // Once first: the station's key is checked against its certificate once per process.
-      await previewStatement(db, t.ca, signed, expected, async () =>
-        getCertificatePending(db, station.certificateSerial),
-      );
-      const before = writes();
-      const { alongside } = await previewStatement(db, t.ca, signed, expected, async () =>
-        getCertificatePending(db, station.certificateSerial),
-      );
-      expect(writes() - before).toBe(1);
-      expect(alongside?.serial).toBe(station.certificateSerial);
-    });
-  });
+  it.runIf(dialect === 'postgres')(
+    'previews with the station and the read beside it in one write',
+    async () => {
+      const station = await getStation(t.store.db, stationId);
+      if (station === null) throw new Error('no station');
+      const signed = signStatement(key, readers({ seq: 2 }));
+      await countingWrites(t.store.url, async (db, writes) => {
+        // Once first: the station's key is checked against its certificate once per process.
+        await previewStatement(db, t.ca, signed, expected, async () =>
+          getCertificatePending(db, station.certificateSerial),
+        );
+        const before = writes();
+        const { alongside } = await previewStatement(db, t.ca, signed, expected, async () =>
+          getCertificatePending(db, station.certificateSerial),
+        );
+        expect(writes() - before).toBe(1);
+        expect(alongside?.serial).toBe(station.certificateSerial);
+      });
+    },
+  );
 
   it('makes a fresh 32-hex-character nonce each time', () => {
     const nonces = new Set(Array.from({ length: 20 }, () => newStationNonce()));
