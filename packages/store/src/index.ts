@@ -21,6 +21,7 @@ export {
   type AuditProblem,
   type AuditVerification,
   appendAudit,
+  appendAuditWith,
   auditHash,
   auditHead,
   type CheckpointComparison,
@@ -53,6 +54,7 @@ export {
   countStockCards,
   findStockCards,
   getStockCard,
+  getStockCardPending,
   holdSealedStockCard,
   insertStockCards,
   listReturningStockCards,
@@ -123,6 +125,7 @@ export {
   type FlowChange,
   getFlow,
   insertFlow,
+  insertFlowAndAudit,
   type KnownFlowState,
   listDueFlows,
   listFlowsForOrder,
@@ -160,6 +163,7 @@ export {
   type IntentCursor,
   insertIntents,
   keepIntentsOfFlow,
+  keepIntentsOfFlowPending,
   listIntentsOfFlow,
   listUnsettledIntents,
   type NewIssuanceIntent,
@@ -174,8 +178,10 @@ export {
   type IssuancePurpose,
 } from './issuance/issuance-intent.table.js';
 export {
+  type CardNumberUse,
   cardHolder,
   cardNumberUse,
+  cardNumberUsePending,
   getOrder,
   getOrderPending,
   insertOrder,
@@ -183,6 +189,7 @@ export {
   type OrderStateChange,
   type StoredOrder,
   updateOrderState,
+  updateOrderStatePending,
 } from './order/order.repository.js';
 export type { OrdersTable } from './order/order.table.js';
 export {
@@ -191,7 +198,7 @@ export {
   upsertBranches,
 } from './organisation/organisation.repository.js';
 export type { BranchesGenerationTable, BranchesTable } from './organisation/organisation.table.js';
-export { type Pending, pendingAll, pendingRows, pendingValue, runPending } from './pending.js';
+export { type Pending, pendingAll, pendingRows, pendingValue, pendingWrites, runPending } from './pending.js';
 export {
   findPersonWithOrders,
   findPersonWithOrdersPending,
@@ -209,6 +216,7 @@ export {
   consumeChallengePending,
   countChallenges,
   insertChallenge,
+  insertChallengeQuery,
   type NewLoginChallenge,
   purgeChallenges,
 } from './session/login-challenge.repository.js';
@@ -232,6 +240,7 @@ export {
   getStation,
   getStationPending,
   getStationRaisingSeq,
+  getStationRaisingSeqPending,
   insertStation,
   listStations,
   listUnheldStationCertificates,

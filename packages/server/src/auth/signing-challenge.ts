@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type Database, insertChallenge } from '@reservkort/store';
+import { type Database, insertChallenge, type NewLoginChallenge } from '@reservkort/store';
 import type { Kysely } from 'kysely';
 
 /**
@@ -12,15 +12,18 @@ export const issueChallenge = async (
   now: number,
   ttlMs: number,
 ): Promise<{ challengeId: string; toBeSigned: string }> => {
-  const challengeId = randomBytes(16).toString('base64url');
-  await insertChallenge(db, {
-    id: challengeId,
-    challenge: toBeSigned,
-    createdAt: now,
-    expiresAt: now + ttlMs,
-  });
-  return { challengeId, toBeSigned };
+  const challenge = newChallenge(toBeSigned, now, ttlMs);
+  await insertChallenge(db, challenge);
+  return { challengeId: challenge.id, toBeSigned };
 };
+
+/** A challenge to store for `toBeSigned`, under a fresh random id, usable for `ttlMs`. */
+export const newChallenge = (toBeSigned: string, now: number, ttlMs: number): NewLoginChallenge => ({
+  id: randomBytes(16).toString('base64url'),
+  challenge: toBeSigned,
+  createdAt: now,
+  expiresAt: now + ttlMs,
+});
 
 /** A JSON statement as the bytes a card signs. */
 export const statement = (value: Record<string, unknown>): string =>

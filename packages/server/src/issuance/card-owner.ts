@@ -1,5 +1,12 @@
 import type { CardNumber, CardOwner, HsaId } from '@reservkort/domain';
-import { cardNumberUse, type Database } from '@reservkort/store';
+import {
+  type CardNumberUse,
+  cardNumberUsePending,
+  type Database,
+  type Pending,
+  pendingValue,
+  runPending,
+} from '@reservkort/store';
 import type { Kysely, Transaction } from 'kysely';
 
 /**
@@ -8,14 +15,25 @@ import type { Kysely, Transaction } from 'kysely';
  * who runs the flow (their own login card), certified for someone else without an order (a staff
  * member's card), or unknown. Names nobody: the flow only says which kind of card it is.
  */
-export async function cardOwner(
+export const cardOwner = (
   db: Kysely<Database> | Transaction<Database>,
   cardNumber: CardNumber | null,
   admin: HsaId,
-): Promise<CardOwner> {
-  if (cardNumber === null) return 'unknown';
-  const use = await cardNumberUse(db, cardNumber);
+): Promise<CardOwner> => runPending(db, cardOwnerPending(db, cardNumber, admin));
+
+/** cardOwner, to be sent with other statements (see runPending); no card, nothing to read. */
+export const cardOwnerPending = (
+  db: Kysely<Database> | Transaction<Database>,
+  cardNumber: CardNumber | null,
+  admin: HsaId,
+): Pending<CardOwner> => {
+  if (cardNumber === null) return pendingValue('unknown');
+  const use = cardNumberUsePending(db, cardNumber);
+  return { queries: use.queries, answer: (results) => ownerOf(use.answer(results), admin) };
+};
+
+const ownerOf = (use: CardNumberUse, admin: HsaId): CardOwner => {
   if (use.orders.some((order) => order.state !== 'cancelled')) return 'previous-recipient';
   if (use.certifiedFor.includes(admin)) return 'own-login-card';
   return use.certifiedFor.length > 0 ? 'staff-card' : 'unknown';
-}
+};

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import {
   applyFlowEvent,
   type CardKeyType,
+  type CardOwner,
   checkFlowEvent,
   classifySearchQuery,
   closedOrderCode,
@@ -16,6 +17,7 @@ import {
   type FlowState,
   type FlowTransition,
   type HsaId,
+  type Instant,
   type Order,
   orderStateAt,
   type ReaderFact,
@@ -31,8 +33,9 @@ import {
 import { type BureauRecord, type CertificateAuthority, checkCsr, type SignedCard } from '@reservkort/pki';
 import {
   appendAudit,
+  appendAuditWith,
   closeIntent,
-  consumeChallenge,
+  consumeChallengePending,
   type Database,
   type FlowCardKeys,
   getAdminPending,
@@ -40,34 +43,42 @@ import {
   getOrder,
   getOrderPending,
   getPersonByHsaIdPending,
-  getStockCard,
+  getStockCardPending,
   type IssuancePurpose,
   insertChallenge,
+  insertChallengeQuery,
   insertFlow,
+  insertFlowAndAudit,
   insertIntents,
   keepIntentsOfFlow,
+  keepIntentsOfFlowPending,
   listCertificatesOfIntent,
   listFlowsForOrder,
   markLoginCardRemoved,
   moveStockCard,
   type NewAuditEntry,
+  type NewLoginChallenge,
+  type Pending,
   pendingAll,
   pendingValue,
+  pendingWrites,
   recordBoundCertificates,
   runPending,
   type StoredFlow,
   type StoredIssuanceIntent,
   type StoredOrder,
+  type StoredStockCard,
   StoreError,
   settleIntent,
   updateFlow,
   updateFlowAndAudit,
   updateFlowWith,
   updateOrderState,
+  updateOrderStatePending,
 } from '@reservkort/store';
-import type { Kysely, Transaction } from 'kysely';
+import type { CompiledQuery, Kysely, Transaction } from 'kysely';
 import { type CurrentSession, takeFlowReadWith } from '../auth/session.js';
-import { issueChallenge, statement } from '../auth/signing-challenge.js';
+import { newChallenge, statement } from '../auth/signing-challenge.js';
 import { ApiError } from '../http/api-error.js';
 import { cardRecordPending, verifyCardKeys, verifyCardProof } from '../station/card-proof.js';
 import {
@@ -76,8 +87,9 @@ import {
   previewStatement,
   type VerifiedStatement,
   verifyStatement,
+  verifyStatementWith,
 } from '../station/station-statement.service.js';
-import { cardOwner } from './card-owner.js';
+import { cardOwner, cardOwnerPending } from './card-owner.js';
 import { adminOf, asIdAdmin, type DirectoryCache, lookUpPending } from './directory.js';
 import { FlowMetrics } from './flow-metrics.js';
 import { FlowStateCache } from './flow-state-cache.js';
@@ -147,6 +159,23 @@ interface Plan {
 type Planner = (flow: StoredFlow & { state: FlowState }, trx: Transaction<Database>) => Promise<Plan> | Plan;
 
 /** The domain's reader state from a station's signed fact (its insertion counter is kept apart). */
+/**
+ * The flow event a station's event statement states, as the server takes it: at the server's time,
+ * never keys-generated (that is `keys`), and without an owner of the card (that is the server's
+ * word, never the station's); the refusal if it is none.
+ */
+const stationEvent = (body: unknown, at: Instant): FlowEvent | ApiError => {
+  const event = (body as { event?: unknown } | null)?.event;
+  if (typeof event !== 'object' || event === null)
+    return new ApiError('STATEMENT_INVALID', { reason: 'event' });
+  const { owner: _stated, ...stated } = event as Record<string, unknown>;
+  if (stated.type === 'keys-generated') return new ApiError('STATEMENT_INVALID', { reason: 'event' });
+  const checked = checkFlowEvent({ ...stated, at });
+  return checked.ok
+    ? checked.value
+    : new ApiError('STATEMENT_INVALID', { reason: String(checked.error.details?.reason ?? 'event') });
+};
+
 const readerState = (fact: ReaderFact): Readers[1] => ({
   connected: fact.connected,
   card: fact.card === null ? null : { cardNumber: fact.card.cardNumber },
@@ -312,11 +341,16 @@ export class IssuanceService {
    * counter is recorded for SIGNERA. All in one transaction: a refused statement uses nothing up.
    */
   async start(session: CurrentSession, flowId: string, readers: SignedStatement): Promise<FlowReply> {
-    // Only ID-administrators issue cards (the service desk works cases, not flows).
-    await adminOf(this.db, session.hsaId);
     const now = this.now();
     const { state, nonce, agent, station } = await this.db.transaction().execute(async (trx) => {
-      const text = await consumeChallenge(trx, flowId, now);
+      // The reservation is used up with the administrator's row read beside it (one round trip on
+      // PostgreSQL); a refusal below rolls the use back with the transaction.
+      const [text, admin] = await runPending(
+        trx,
+        pendingAll(consumeChallengePending(trx, flowId, now), getAdminPending(trx, session.hsaId)),
+      );
+      // Only ID-administrators issue cards (the service desk works cases, not flows).
+      asIdAdmin(admin);
       const reservation = text === null ? null : this.readReservation(text);
       if (reservation === null || reservation.admin !== session.hsaId) {
         // The reservation already started this administrator's flow (a parallel copy, or the page
@@ -326,20 +360,29 @@ export class IssuanceService {
           throw new ApiError('EVENT_OUT_OF_ORDER', { reason: 'flow already started' });
         throw new ApiError('NOT_FOUND', { what: 'flow' });
       }
-      const verified = await verifyStatement(trx, this.ca, readers, {
-        flowId,
-        nonce: reservation.stationNonce,
-        kinds: ['readers'],
-        now,
-      });
+      // Whose cards are in the readers is read with the station (one round trip on PostgreSQL).
+      const { verified, alongside: owners } = await verifyStatementWith(
+        trx,
+        this.ca,
+        readers,
+        { flowId, nonce: reservation.stationNonce, kinds: ['readers'], now },
+        async (payload) => {
+          const stated = 'readers' in payload.body ? payload.body.readers : null;
+          const owner = (reader: 1 | 2) =>
+            cardOwnerPending(trx, stated?.[reader]?.card?.cardNumber ?? null, session.hsaId);
+          return pendingAll(owner(1), owner(2));
+        },
+      );
       const body = verified.payload.body as {
         readers: { 1: ReaderFact; 2: ReaderFact };
         agent?: { version: string; packaging: string };
       };
       const facts = body.readers;
+      const withOwner = (reader: Readers[1], owner: CardOwner): Readers[1] =>
+        reader.card === null ? reader : { ...reader, card: { ...reader.card, owner } };
       const domainReaders: Readers = {
-        1: await this.withOwner(trx, readerState(facts[1]), session.hsaId),
-        2: await this.withOwner(trx, readerState(facts[2]), session.hsaId),
+        1: withOwner(readerState(facts[1]), owners[0]),
+        2: withOwner(readerState(facts[2]), owners[1]),
       };
       const loginReader =
         ([1, 2] as const).find((r) => facts[r].card?.cardNumber === session.cardNumber) ?? 1;
@@ -361,33 +404,37 @@ export class IssuanceService {
       if (!result.ok) throw new ApiError(result.error.code, result.error.details ?? {});
       const transition = byStation(result.value, station);
       const next = newStationNonce();
-      await insertFlow(trx, {
-        id: flowId,
-        orderId: null,
-        admin2HsaId: session.hsaId,
-        status: transition.state.status,
-        step: transition.state.step,
-        state: transition.state,
-        deadline: null,
-        pendingEffects: [],
-        createdAt: now,
-        stationId: station,
-        stationNonce: next,
-        loginInsertions: facts[loginReader].card?.insertions ?? null,
-        agent: body.agent ?? null,
-      });
-      await appendAudit(trx, {
-        at: now,
-        actor: session.hsaId,
-        action: 'flow.logged-in',
-        subject: flowId,
-        details: {
+      // The transaction's last work: on PostgreSQL its COMMIT goes with the insert and the entry.
+      await insertFlowAndAudit(
+        trx,
+        {
+          id: flowId,
+          orderId: null,
+          admin2HsaId: session.hsaId,
+          status: transition.state.status,
           step: transition.state.step,
-          codes: transition.entry?.codes ?? [],
-          status: 'active',
-          station,
+          state: transition.state,
+          deadline: null,
+          pendingEffects: [],
+          createdAt: now,
+          stationId: station,
+          stationNonce: next,
+          loginInsertions: facts[loginReader].card?.insertions ?? null,
+          agent: body.agent ?? null,
         },
-      });
+        {
+          at: now,
+          actor: session.hsaId,
+          action: 'flow.logged-in',
+          subject: flowId,
+          details: {
+            step: transition.state.step,
+            codes: transition.entry?.codes ?? [],
+            status: 'active',
+            station,
+          },
+        },
+      );
       return { state: transition, nonce: next, agent: body.agent ?? null, station };
     });
     this.metrics.raised(
@@ -452,11 +499,9 @@ export class IssuanceService {
     };
   }
 
-  /** A reader's state with whose card is in it, as far as the store knows. */
-  private async withOwner(trx: Transaction<Database>, reader: Readers[1], admin: HsaId): Promise<Readers[1]> {
-    if (reader.card === null) return reader;
-    const owner = await cardOwner(trx, reader.card.cardNumber, admin);
-    return { ...reader, card: { ...reader.card, owner } };
+  /** What a station statement for this flow must be: its station, nonce and one of these kinds. */
+  private expected(flow: StoredFlow, kinds: readonly StatementKind[]) {
+    return { flowId: flow.id, nonce: flow.stationNonce, kinds, now: this.now(), stationId: flow.stationId };
   }
 
   /** Verifies a station statement for this flow's station and nonce, in the flow's transaction. */
@@ -466,31 +511,38 @@ export class IssuanceService {
     signed: SignedStatement,
     kinds: readonly StatementKind[],
   ): Promise<VerifiedStatement> {
-    return verifyStatement(trx, this.ca, signed, {
-      flowId: flow.id,
-      nonce: flow.stationNonce,
-      kinds,
-      now: this.now(),
-      stationId: flow.stationId,
-    });
+    return verifyStatement(trx, this.ca, signed, this.expected(flow, kinds));
   }
 
   /** A reader, card or dialog event the station signed (never keys-generated: that is `keys`). */
   agentEvent(flowId: string, session: CurrentSession, signed: SignedStatement): Promise<FlowReply> {
     return this.run(flowId, session, async (flow, trx) => {
-      const verified = await this.verify(trx, flow, signed, ['event']);
-      const { event } = verified.payload.body as { event: Record<string, unknown> & { type: string } };
-      if (event.type === 'keys-generated') throw new ApiError('STATEMENT_INVALID', { reason: 'event' });
-      // Whose card an inserted card is, is the server's word, never the station's.
-      const { owner: _stated, ...stated } = event;
-      const checked = checkFlowEvent({ ...stated, at: this.now() });
-      if (!checked.ok)
-        throw new ApiError('STATEMENT_INVALID', {
-          reason: String(checked.error.details?.reason ?? 'event'),
-        });
-      const inserted = checked.value;
+      const admin = flow.admin2HsaId ?? session.hsaId;
+      // The owner of a card the event says was inserted is read with the station (one round trip on
+      // PostgreSQL), used only once the statement is verified.
+      const { verified, alongside: read } = await verifyStatementWith(
+        trx,
+        this.ca,
+        signed,
+        this.expected(flow, ['event']),
+        async (payload) => {
+          const stated = stationEvent(payload.body, this.now());
+          if (stated instanceof ApiError || stated.type !== 'card-inserted') return pendingValue(null);
+          const { cardNumber } = stated;
+          const owner = cardOwnerPending(trx, cardNumber, admin);
+          return {
+            queries: owner.queries,
+            answer: (results) => ({ cardNumber, owner: owner.answer(results) }),
+          };
+        },
+      );
+      const inserted = stationEvent(verified.payload.body, this.now());
+      if (inserted instanceof ApiError) throw inserted;
       if (inserted.type !== 'card-inserted') return { events: [inserted], station: verified.station.id };
-      const owner = await cardOwner(trx, inserted.cardNumber, flow.admin2HsaId ?? session.hsaId);
+      const owner =
+        read !== null && read.cardNumber === inserted.cardNumber
+          ? read.owner
+          : await cardOwner(trx, inserted.cardNumber, admin);
       return { events: [{ ...inserted, owner }], station: verified.station.id };
     });
   }
@@ -1080,8 +1132,7 @@ export class IssuanceService {
       // The extra writes first: the flow's own write takes the audit log's lock, held to the commit.
       await options.also?.(trx, last.transition);
       const purpose = session === null ? null : signatureReached(flow.state, last.transition.state);
-      const offer =
-        purpose === null ? undefined : await this.signingChallenge(trx, last.transition.state, purpose);
+      const signing = purpose === null ? undefined : this.signingOffer(last.transition.state, purpose);
       // Every accepted statement moves the nonce on: the same statement cannot be used twice.
       const nonce = plan.station === undefined ? flow.stationNonce : newStationNonce();
       const stored = await this.commit(
@@ -1093,10 +1144,10 @@ export class IssuanceService {
           ...(plan.station === undefined ? {} : { stationNonce: nonce }),
           ...(plan.cardKeys === undefined ? {} : { cardKeys: plan.cardKeys }),
         },
-        // The transaction's last work: nothing below writes.
-        { last: true },
+        // The transaction's last work: nothing below writes. The challenge goes out with the change.
+        { last: true, before: signing === undefined ? [] : [insertChallengeQuery(trx, signing.challenge)] },
       );
-      return { steps, pending: stored, nonce, offer };
+      return { steps, pending: stored, nonce, offer: signing?.offer };
     });
     // Committed: the flow is now at the next version, with this state.
     this.states.remember(flow.id, flow.version + 1, steps.at(-1)?.transition.state ?? flow.state);
@@ -1124,6 +1175,16 @@ export class IssuanceService {
     state: FlowState,
     purpose: SigningPurpose,
   ): Promise<SigningChallengeOffer> {
+    const { offer, challenge } = this.signingOffer(state, purpose);
+    await insertChallenge(db, challenge);
+    return offer;
+  }
+
+  /** signingChallenge's offer and the challenge row it stores, for the caller to store. */
+  private signingOffer(
+    state: FlowState,
+    purpose: SigningPurpose,
+  ): { readonly offer: SigningChallengeOffer; readonly challenge: NewLoginChallenge } {
     const now = this.now();
     const toBeSigned = statement({
       purpose,
@@ -1132,8 +1193,11 @@ export class IssuanceService {
       cardNumber: state.order?.cardNumber ?? null,
       nonce: randomBytes(16).toString('hex'),
     });
-    const issued = await issueChallenge(db, toBeSigned, now, SIGNING_TTL_MS);
-    return { purpose, ...issued, expiresAt: now + SIGNING_TTL_MS };
+    const challenge = newChallenge(toBeSigned, now, SIGNING_TTL_MS);
+    return {
+      offer: { purpose, challengeId: challenge.id, toBeSigned, expiresAt: challenge.expiresAt },
+      challenge,
+    };
   }
 
   /** Stores the transitions of a flow read at `flow.version`; returns the revocations it now owes. */
@@ -1147,9 +1211,13 @@ export class IssuanceService {
       readonly station?: string | undefined;
     },
     extra: { readonly stationNonce?: string; readonly cardKeys?: FlowCardKeys } = {},
-    /** `last`: the caller writes nothing more in the transaction, which may then commit here. */
-    options: { readonly last?: boolean } = {},
+    /**
+     * `last`: the caller writes nothing more in the transaction, which may then commit here.
+     * `before`: writes to make first, sent with the change where they can be.
+     */
+    options: { readonly last?: boolean; readonly before?: readonly CompiledQuery[] } = {},
   ): Promise<PendingEffect[]> {
+    const before = options.before ?? [];
     const final = steps.at(-1)?.transition.state ?? flow.state;
     const pending = [
       ...(flow.pendingEffects as PendingEffect[]),
@@ -1198,8 +1266,9 @@ export class IssuanceService {
     if (entry !== null) {
       // With nothing written after it, the COMMIT goes out with the flow's update (PostgreSQL).
       const last = options.last === true && !completes && !loginCardRemoved;
-      if ((await updateFlowAndAudit(trx, change, entry, { last })) === null) throw flowChanged();
+      if ((await updateFlowAndAudit(trx, change, entry, { last, before })) === null) throw flowChanged();
     } else {
+      await runPending(trx, pendingWrites(before));
       // The orders the steps move are read with the flow's update (one round trip on PostgreSQL).
       const orderIds = steps.flatMap((step) =>
         step.transition.effects.flatMap((effect) => (isOrderEffect(effect) ? [effect.orderId] : [])),
@@ -1215,27 +1284,42 @@ export class IssuanceService {
       orderIds.forEach((id, i) => {
         if (!read.has(id)) read.set(id, orders[i] ?? null);
       });
-      for (const step of steps) {
-        await this.applyOrderEffects(trx, step.transition, step.event.at, read);
+      // Each step's last order write goes out with its entry; the last step's with the intents kept.
+      for (const [i, step] of steps.entries()) {
+        const unsent = await this.applyOrderEffects(trx, step.transition, step.event.at, read);
+        const closing =
+          completes && i === steps.length - 1
+            ? keepIntentsOfFlowPending(trx, flow.id, final.issuedSerials, at)
+            : pendingValue(0);
         const stepEntry = entryOf(step);
-        if (stepEntry !== null) await appendAudit(trx, stepEntry);
+        const writes = pendingAll(unsent, closing);
+        if (stepEntry === null) await runPending(trx, writes);
+        else await appendAuditWith(trx, stepEntry, writes);
       }
     }
-    if (completes) await keepIntentsOfFlow(trx, flow.id, final.issuedSerials, at);
+    if (completes && entry !== null) await keepIntentsOfFlow(trx, flow.id, final.issuedSerials, at);
     if (session !== null && loginCardRemoved) {
       await markLoginCardRemoved(trx, session.id, final.loginCardRemovedAt);
     }
     return pending;
   }
 
+  /**
+   * Moves the orders the transition's effects name. The last move is not sent but given back, to go
+   * out with what the caller writes next (its answer refuses a conflict then); a completed order's
+   * move goes out with the read of its card in stock.
+   */
   private async applyOrderEffects(
     trx: Transaction<Database>,
     transition: FlowTransition,
     at: number,
     read: Map<string, StoredOrder | null> = new Map(),
-  ): Promise<void> {
+  ): Promise<Pending<void>> {
+    let unsent: Pending<void> = pendingValue(undefined);
     for (const effect of transition.effects) {
       if (!isOrderEffect(effect)) continue;
+      await runPending(trx, unsent);
+      unsent = pendingValue(undefined);
       const known = read.has(effect.orderId);
       const order = known ? (read.get(effect.orderId) ?? null) : await getOrder(trx, effect.orderId);
       read.delete(effect.orderId);
@@ -1251,16 +1335,28 @@ export class IssuanceService {
         const closed = type === 'complete' ? closedOrderCode(orderStateAt(order, at)) : null;
         throw new ApiError(closed ?? next.error.code, next.error.details ?? {});
       }
-      const changed = await updateOrderState(trx, {
+      const update = updateOrderStatePending(trx, {
         id: order.id,
         expectedVersion: order.version,
         state: next.value.state,
         stateChangedAt: at,
       });
-      // Two admins signing the same order at once: the order's version lets exactly one through.
-      if (!changed) throw new ApiError('ORDER_STATE_CONFLICT', { state: 'order changed meanwhile' });
-      if (type === 'complete') await this.issueStockCard(trx, order, at);
+      const moved: Pending<void> = {
+        queries: update.queries,
+        answer: (results) => {
+          // Two admins signing the same order at once: the order's version lets exactly one through.
+          if (!update.answer(results))
+            throw new ApiError('ORDER_STATE_CONFLICT', { state: 'order changed meanwhile' });
+        },
+      };
+      if (type !== 'complete') {
+        unsent = moved;
+        continue;
+      }
+      const [, card] = await runPending(trx, pendingAll(moved, getStockCardPending(trx, order.cardNumber)));
+      await this.issueStockCard(trx, order, at, card);
     }
+    return unsent;
   }
 
   /**
@@ -1268,8 +1364,12 @@ export class IssuanceService {
    * that ends the flow. An order registered before card stock existed has no card in stock: nothing
    * to record then.
    */
-  private async issueStockCard(trx: Transaction<Database>, order: StoredOrder, at: number): Promise<void> {
-    const card = await getStockCard(trx, order.cardNumber);
+  private async issueStockCard(
+    trx: Transaction<Database>,
+    order: StoredOrder,
+    at: number,
+    card: StoredStockCard | null,
+  ): Promise<void> {
     if (card === null) return;
     const issued = transitionStockCard(card, { type: 'issue', at, holder: order.recipient.hsaId });
     if (!issued.ok) throw new ApiError(issued.error.code, issued.error.details ?? {});

@@ -20,6 +20,7 @@ import {
   newStationNonce,
   previewStatement,
   verifyStatement,
+  verifyStatementWith,
 } from './station-statement.service.js';
 
 const newKey = (): KeyObject => generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey;
@@ -302,6 +303,49 @@ describe.each(DIALECTS)('verifyStatement on %s', (dialect) => {
       });
     },
   );
+
+  it('accepts a statement in its transaction with a read beside the raise; a refusal rolls the raise back', async () => {
+    const station = await getStation(t.store.db, stationId);
+    if (station === null) throw new Error('no station');
+    const inTransaction = (signed: SignedStatement, fail = false) =>
+      t.store.db.transaction().execute(async (trx) => {
+        const result = await verifyStatementWith(trx, t.ca, signed, expected, async () =>
+          getCertificatePending(trx, station.certificateSerial),
+        );
+        if (fail) throw new Error('the flow refused it');
+        return result;
+      });
+    const { verified, alongside } = await inTransaction(signStatement(key, readers({ seq: 7 })));
+    expect(verified.station.lastSeq).toBe(7);
+    expect(alongside?.serial).toBe(station.certificateSerial);
+    expect((await getStation(t.store.db, stationId))?.lastSeq).toBe(7);
+    await expect(inTransaction(signStatement(key, readers({ seq: 8 })), true)).rejects.toThrow(/refused/);
+    expect((await getStation(t.store.db, stationId))?.lastSeq).toBe(7);
+    await expect(inTransaction(signStatement(key, readers({ seq: 7 })))).rejects.toMatchObject({
+      details: { reason: 'seq' },
+    });
+    await expect(inTransaction(signStatement(newKey(), readers({ seq: 9 })))).rejects.toMatchObject({
+      details: { reason: 'signature' },
+    });
+    expect((await getStation(t.store.db, stationId))?.lastSeq).toBe(7);
+    if (dialect !== 'postgres') return;
+    await countingWrites(t.store.url, async (db, writes) => {
+      const accept = (seq: number) =>
+        db
+          .transaction()
+          .execute((trx) =>
+            verifyStatementWith(trx, t.ca, signStatement(key, readers({ seq })), expected, async () =>
+              getCertificatePending(trx, station.certificateSerial),
+            ),
+          );
+      await accept(10);
+      await accept(11);
+      const before = writes();
+      await accept(12);
+      // BEGIN, the raise and the read beside it; then the COMMIT.
+      expect(writes() - before).toBe(2);
+    });
+  });
 
   it('makes a fresh 32-hex-character nonce each time', () => {
     const nonces = new Set(Array.from({ length: 20 }, () => newStationNonce()));

@@ -13,11 +13,12 @@ import { type CertificateAuthority, type RandomSource, secureRandom } from '@res
 import {
   type Database,
   getCertificate,
-  getStation,
   getStationPending,
   getStationRaisingSeq,
+  getStationRaisingSeqPending,
   type Pending,
   pendingAll,
+  pendingValue,
   raiseStationSeq,
   runPending,
   type StoredStation,
@@ -189,54 +190,63 @@ export const verifyStatement = async (
   ca: CertificateAuthority,
   signed: SignedStatement,
   expected: ExpectedStatement,
-): Promise<VerifiedStatement> => {
+): Promise<VerifiedStatement> => (await verifyStatementWith(db, ca, signed, expected, noneBeside)).verified;
+
+const noneBeside = async (): Promise<Pending<undefined>> => pendingValue(undefined);
+
+/**
+ * verifyStatement, with the value `alongside` makes for the statement's payload read together with
+ * the station (and its sequence number's raise): one round trip on PostgreSQL. That value is read
+ * whatever the checks then say: for what the caller needs next, never to decide the checks.
+ */
+export const verifyStatementWith = async <T>(
+  db: Kysely<Database> | Transaction<Database>,
+  ca: CertificateAuthority,
+  signed: SignedStatement,
+  expected: ExpectedStatement,
+  alongside: (payload: StatementPayload) => Promise<Pending<T>>,
+): Promise<{ readonly verified: VerifiedStatement; readonly alongside: T }> => {
   const parsed = parsedStatement(signed);
   const { payload } = parsed;
+  const beside = await alongside(payload);
 
   // In the statement's transaction the station is read and its sequence number raised at once (one
   // round trip on PostgreSQL); a refusal below rolls the raise back with the transaction.
   const accept = expected.accept !== false;
-  const read =
-    accept && db.isTransaction
-      ? await getStationRaisingSeq(db as Transaction<Database>, payload.station, payload.seq)
-      : null;
-  const station = checkedStation(
-    read === null ? await getStation(db, payload.station) : read.station,
-    expected.now,
-  );
+  if (accept && db.isTransaction) {
+    const trx = db as Transaction<Database>;
+    const [read, value] = await runPending(
+      trx,
+      pendingAll(getStationRaisingSeqPending(trx, payload.station, payload.seq), beside),
+    );
+    const station = checkedStation(read?.station ?? null, expected.now);
+    await checkSigned(db, ca, signed, parsed, station, expected);
+    if (read === null || !read.raised) throw invalid('seq');
+    return { verified: { station: { ...station, lastSeq: payload.seq }, payload }, alongside: value };
+  }
+  const [read, value] = await runPending(db, pendingAll(getStationPending(db, payload.station), beside));
+  const station = checkedStation(read, expected.now);
   await checkSigned(db, ca, signed, parsed, station, expected);
   if (!accept) {
     if (payload.seq <= station.lastSeq) throw invalid('seq');
-    return { station, payload };
+    return { verified: { station, payload }, alongside: value };
   }
-  const raised = read === null ? await raiseStationSeq(db, station.id, payload.seq) : read.raised;
-  if (!raised) throw invalid('seq');
-  return { station: { ...station, lastSeq: payload.seq }, payload };
+  if (!(await raiseStationSeq(db, station.id, payload.seq))) throw invalid('seq');
+  return { verified: { station: { ...station, lastSeq: payload.seq }, payload }, alongside: value };
 };
 
 /**
  * verifyStatement without accepting the statement (as with `accept` false: nothing is written),
- * with the value `alongside` makes for its payload, read together with the station (one round trip
- * on PostgreSQL). That value is read whatever the checks then say: for reads the caller needs next.
+ * with the value `alongside` makes for its payload read together with the station.
  */
-export const previewStatement = async <T>(
+export const previewStatement = <T>(
   db: Kysely<Database>,
   ca: CertificateAuthority,
   signed: SignedStatement,
   expected: Omit<ExpectedStatement, 'accept'>,
   alongside: (payload: StatementPayload) => Promise<Pending<T>>,
-): Promise<{ readonly verified: VerifiedStatement; readonly alongside: T }> => {
-  const parsed = parsedStatement(signed);
-  const { payload } = parsed;
-  const [read, beside] = await runPending(
-    db,
-    pendingAll(getStationPending(db, payload.station), await alongside(payload)),
-  );
-  const station = checkedStation(read, expected.now);
-  await checkSigned(db, ca, signed, parsed, station, expected);
-  if (payload.seq <= station.lastSeq) throw invalid('seq');
-  return { verified: { station, payload }, alongside: beside };
-};
+): Promise<{ readonly verified: VerifiedStatement; readonly alongside: T }> =>
+  verifyStatementWith(db, ca, signed, { ...expected, accept: false }, alongside);
 
 /**
  * Accepts, in the transaction that applies it, a statement `verifyStatement` checked without

@@ -2,11 +2,13 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../database.js';
 import type { Dialect } from '../dialect.js';
+import { pendingAll, pendingRows, pendingValue } from '../pending.js';
 import { T0 } from '../test-support/store-fixtures.js';
-import { createTestStore, DIALECTS, type TestStore } from '../test-support/test-stores.js';
+import { countingWrites, createTestStore, DIALECTS, type TestStore } from '../test-support/test-stores.js';
 import {
   type AuditEntry,
   appendAudit,
+  appendAuditWith,
   auditHash,
   auditHead,
   compareWithCheckpoint,
@@ -314,6 +316,59 @@ describe.each(DIALECTS)('audit log against a checkpoint on %s', (dialect) => {
       problem: 'missing-entry',
       seq: 2,
       expectedHash: entries[1]?.hash,
+    });
+  });
+});
+
+describe.each(DIALECTS)('audit entries with statements ahead of them on %s', (dialect) => {
+  let store: TestStore;
+  beforeAll(async () => {
+    store = await createTestStore(dialect);
+  });
+  afterAll(() => store?.dispose());
+
+  it('appends with statements sent ahead of the entry; an answer that refuses leaves the caller to roll back', async () => {
+    const head = (trx: Parameters<typeof appendAudit>[0]) =>
+      pendingRows(
+        sql<{ seq: number }>`select coalesce(max(seq), 0) as seq from audit_log`.compile(trx),
+        (rows) => Number(rows[0]?.seq ?? 0),
+      );
+    const before = await auditHead(store.db);
+    const appended = await store.db
+      .transaction()
+      .execute((trx) => appendAuditWith(trx, entry(81), pendingAll(head(trx), pendingValue('known'))));
+    // The statements ran first: they saw the log without the entry.
+    expect(appended.before).toEqual([before.size, 'known']);
+    expect(appended.entry.seq).toBe(before.size + 1);
+    const refusing = store.db.transaction().execute(async (trx) =>
+      appendAuditWith(trx, entry(82), {
+        ...head(trx),
+        answer: () => {
+          throw new Error('refused');
+        },
+      }),
+    );
+    await expect(refusing).rejects.toThrow('refused');
+    expect(await auditHead(store.db)).toMatchObject({ size: before.size + 1 });
+    expect(await verifyAudit(store.db)).toMatchObject({ ok: true });
+  });
+
+  it.runIf(dialect === 'postgres')('appends with the statements ahead of it in one write', async () => {
+    await countingWrites(store.url, async (db, writes) => {
+      const append = (i: number) =>
+        db.transaction().execute((trx) =>
+          appendAuditWith(
+            trx,
+            entry(90 + i),
+            pendingRows(sql`select 1 as one`.compile(trx), (rows) => rows.length),
+          ),
+        );
+      await append(1);
+      await append(2);
+      const start = writes();
+      await append(3);
+      // BEGIN, the statement and the entry; then the COMMIT.
+      expect(writes() - start).toBe(2);
     });
   });
 });

@@ -3,7 +3,9 @@ import type { Instant } from '@reservkort/domain';
 import { type CompiledQuery, type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { Database } from '../database.js';
 import { dialectOf } from '../dialect.js';
+import { type Pending, runPending } from '../pending.js';
 import { preparedQuery } from '../prepared-query.js';
+import { runTogether } from '../run-together.js';
 import type { AuditLogTable } from './audit.table.js';
 import { canonicalJson } from './canonical-json.js';
 
@@ -286,6 +288,30 @@ export const auditAppendToRunTogether = (
   entry: NewAuditEntry,
 ): LockedAppend | null =>
   dialectOf<Database>(trx) !== 'postgres' ? null : lockedAppend(trx, entry, canonicalJson(entry.details));
+
+/**
+ * appendAudit in transaction `trx`, with `before` (what the entry's change still writes or reads,
+ * none of it built from another's answer) sent ahead of it: one round trip on PostgreSQL. The
+ * answer of `before` is made first; when it throws, the entry was written as well, and the caller
+ * rolls the transaction back (as it does for any refusal).
+ */
+export async function appendAuditWith<T>(
+  trx: Transaction<Database>,
+  entry: NewAuditEntry,
+  before: Pending<T>,
+): Promise<{ readonly before: T; readonly entry: AuditEntry }> {
+  const append = auditAppendToRunTogether(trx, entry);
+  if (append === null || before.queries.length === 0) {
+    const value = await runPending(trx, before);
+    return { before: value, entry: await appendAudit(trx, entry) };
+  }
+  const results = await runTogether(trx, [...before.queries, append.query]);
+  const value = before.answer(results.slice(0, before.queries.length));
+  return {
+    before: value,
+    entry: append.accept((results.at(-1)?.rows ?? []) as Parameters<typeof append.accept>[0]),
+  };
+}
 
 /**
  * Walks the chain in seq order and reports the first entry that is missing (a gap in seq), does not

@@ -10,6 +10,7 @@ import {
 } from '@reservkort/domain';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Database } from '../database.js';
+import { type Pending, pendingRows, runPending } from '../pending.js';
 import { translateWriteErrors } from '../store-error.js';
 import { STOCK_STATES, type StockCardsTable } from './card-stock.table.js';
 
@@ -78,14 +79,18 @@ export const insertStockCards = (db: Db, cards: readonly StockCard[], batch: Sto
       .execute();
   });
 
-export const getStockCard = async (db: Db, cardNumber: CardNumber): Promise<StoredStockCard | null> => {
-  const row = await db
-    .selectFrom('stock_cards')
-    .selectAll()
-    .where('card_number', '=', cardNumber)
-    .executeTakeFirst();
-  return row === undefined ? null : toCard(row);
-};
+export const getStockCard = (db: Db, cardNumber: CardNumber): Promise<StoredStockCard | null> =>
+  runPending(db, getStockCardPending(db, cardNumber));
+
+/** getStockCard, to be sent with other statements (see runPending). */
+export const getStockCardPending = (db: Db, cardNumber: CardNumber): Pending<StoredStockCard | null> =>
+  pendingRows(
+    db.selectFrom('stock_cards').selectAll().where('card_number', '=', cardNumber).compile(),
+    (rows) => {
+      const row = rows[0];
+      return row === undefined ? null : toCard(row);
+    },
+  );
 
 /** The cards of these numbers that are in any station's stock. */
 export const findStockCards = async (

@@ -11,6 +11,7 @@ import { openStore, type Store } from '../database.js';
 import { getOrderPending, insertOrder } from '../order/order.repository.js';
 import { pendingAll, pendingRows } from '../pending.js';
 import { insertPerson } from '../person/person.repository.js';
+import { consumeChallenge, insertChallengeQuery } from '../session/login-challenge.repository.js';
 import { anOrder, aPerson, card, hsa, MINUTE, seedOrganisation, T0 } from '../test-support/store-fixtures.js';
 import { countingWrites, createTestStore, DIALECTS, type TestStore } from '../test-support/test-stores.js';
 import {
@@ -18,6 +19,7 @@ import {
   type FlowChange,
   getFlow,
   insertFlow,
+  insertFlowAndAudit,
   listDueFlows,
   listFlowsForOrder,
   listFlowsWithPendingEffects,
@@ -596,6 +598,69 @@ describe.each(DIALECTS)('a flow change and its audit entry on %s', (dialect) => 
   });
 
   it.each([false, true])(
+    'makes the writes given before the change first; one that fails keeps nothing (last: %s)',
+    async (last) => {
+      const id = `flow-before-${last}`;
+      await insertFlow(store.db, aFlow(id));
+      const challenge = {
+        id: `challenge-${id}`,
+        challenge: 'dGVzdA==',
+        createdAt: T0,
+        expiresAt: T0 + MINUTE,
+      };
+      const change = async (version: number) => {
+        const previous = await read(id);
+        return store.db.transaction().execute((trx) =>
+          updateFlowAndAudit(trx, aChange(id, version, { previous }), entryFor(id, version), {
+            last,
+            before: [insertChallengeQuery(trx, challenge)],
+          }),
+        );
+      };
+      expect(await change(1)).toMatchObject({ subject: id });
+      expect(await read(id)).toMatchObject({ version: 2 });
+      const head = await auditHead(store.db);
+      // The same challenge again: its id is taken, so neither the change nor its entry is kept.
+      await expect(change(2)).rejects.toMatchObject({ code: 'CONFLICT' });
+      expect(await read(id)).toMatchObject({ version: 2 });
+      expect(await auditHead(store.db)).toEqual(head);
+      expect(await consumeChallenge(store.db, challenge.id, T0 + 1)).toBe('dGVzdA==');
+      expect(await verifyAudit(store.db)).toMatchObject({ ok: true });
+    },
+  );
+
+  it('inserts a flow with its codes and its entry as the last work; a taken id keeps neither', async () => {
+    const flow = aFlow('flow-inserted', { state: raising('flow-inserted', 'NO_ORDER') });
+    const stored = await store.db
+      .transaction()
+      .execute((trx) =>
+        insertFlowAndAudit(trx, flow, { ...entryFor('flow-inserted'), action: 'flow.logged-in' }),
+      );
+    expect(stored).toMatchObject({ action: 'flow.logged-in', subject: 'flow-inserted' });
+    expect(await read('flow-inserted')).toMatchObject({ version: 1, codeCount: 1, reachedStep: 2 });
+    expect(await codesOf('flow-inserted')).toEqual(['NO_ORDER']);
+    const head = await auditHead(store.db);
+    // Twice: on PostgreSQL the first goes after BEGIN, the second, its statements prepared, with it.
+    for (const attempt of [1, 2]) {
+      await expect(
+        store.db
+          .transaction()
+          .execute((trx) =>
+            insertFlowAndAudit(trx, { ...flow, createdAt: T0 + attempt }, entryFor('flow-inserted', attempt)),
+          ),
+      ).rejects.toMatchObject({ code: 'CONFLICT' });
+    }
+    expect(await auditHead(store.db)).toEqual(head);
+    expect(await read('flow-inserted')).toMatchObject({ version: 1, createdAt: T0 });
+    // The connection goes on.
+    await store.db
+      .transaction()
+      .execute((trx) => insertFlowAndAudit(trx, aFlow('flow-inserted-2'), entryFor('flow-inserted-2')));
+    expect(await entriesOf('flow-inserted-2')).toHaveLength(1);
+    expect(await verifyAudit(store.db)).toMatchObject({ ok: true });
+  });
+
+  it.each([false, true])(
     'keeps the chain whole under parallel changes, and lets one of two changes from the same version through (last: %s)',
     async (last) => {
       // PostgreSQL: a second pool, so that the transactions really run at once.
@@ -681,6 +746,60 @@ describe('a flow change that commits with its last writes on PostgreSQL', () => 
       // Then BEGIN, the update and both reads in one write; the COMMIT in another.
       expect(await change(3)).toBe(2);
     });
+  });
+
+  it('sends the writes given before a last change with it, in one write', async () => {
+    await insertFlow(store.db, aFlow('flow-before-one-write'));
+    await countingWrites(store.url, async (db, writes) => {
+      const change = async (version: number) => {
+        const previous = await getFlow(db, 'flow-before-one-write');
+        if (previous === null) throw new Error('flow-before-one-write missing');
+        const before = writes();
+        await db.transaction().execute((trx) =>
+          updateFlowAndAudit(
+            trx,
+            aChange('flow-before-one-write', version, { previous, updatedAt: T0 + version }),
+            entry('flow-before-one-write', version),
+            {
+              last: true,
+              before: [
+                insertChallengeQuery(trx, {
+                  id: `challenge-one-write-${version}`,
+                  challenge: 'dGVzdA==',
+                  createdAt: T0,
+                  expiresAt: T0 + MINUTE,
+                }),
+              ],
+            },
+          ),
+        );
+        return writes() - before;
+      };
+      await change(1);
+      await change(2);
+      // BEGIN, the challenge, the update, its entry and the COMMIT.
+      expect(await change(3)).toBe(1);
+    });
+  });
+
+  it('inserts a flow with its entry and the COMMIT in one write, BEGIN included', async () => {
+    await countingWrites(store.url, async (db, writes) => {
+      const insert = async (i: number) => {
+        const before = writes();
+        await db
+          .transaction()
+          .execute((trx) =>
+            insertFlowAndAudit(trx, aFlow(`flow-one-write-${i}`), entry(`flow-one-write-${i}`)),
+          );
+        return writes() - before;
+      };
+      // The first inserts prepare the statements on the connection.
+      await insert(1);
+      await insert(2);
+      expect(await insert(3)).toBe(1);
+    });
+    expect(await actionsOf('flow-one-write-3')).toEqual(['flow.search']);
+    expect(await verifyAudit(store.db)).toMatchObject({ ok: true });
   });
 
   it('has committed when it returns, and nothing more runs in the transaction', async () => {

@@ -1,5 +1,6 @@
 import { type FlowStatus, type HsaId, type Instant, jsonWithTimeline, type Step } from '@reservkort/domain';
 import {
+  type CompiledQuery,
   type Kysely,
   type QueryCreator,
   type RawBuilder,
@@ -239,36 +240,58 @@ export async function insertFlow(db: Db, flow: NewFlow): Promise<void> {
   const facts = timelineFacts(flow.state);
   await translateWriteErrors(`Flow ${flow.id}`, () =>
     inTransaction(db, async (trx) => {
-      await insertFlowRow(trx, flow, facts.reachedStep, facts.codes.length);
+      await insertFlowRow(trx, flow, facts.reachedStep, facts.codes.length).execute();
       await recordCodes(trx, flow.id, facts.codes);
     }),
   );
 }
 
+/**
+ * insertFlow and the audit entry that records it, as the transaction's last work: on PostgreSQL the
+ * insert, its codes and the entry go out with the COMMIT, one round trip (see runTogether); an
+ * insert that fails (the id taken) fails in the database, so nothing commits. Elsewhere one after
+ * the other, the transaction to be committed as usual. The caller runs nothing more in it.
+ */
+export async function insertFlowAndAudit(
+  trx: Transaction<Database>,
+  flow: NewFlow,
+  entry: NewAuditEntry,
+): Promise<AuditEntry> {
+  const append = auditAppendToRunTogether(trx, entry);
+  if (append === null) {
+    await insertFlow(trx, flow);
+    return appendAudit(trx, entry);
+  }
+  const facts = timelineFacts(flow.state);
+  const insert = insertFlowRow(trx, flow, facts.reachedStep, facts.codes.length).compile();
+  const codes = facts.codes.length === 0 ? [] : [recordCodesQuery(trx, flow.id, facts.codes).compile()];
+  const results = await translateWriteErrors(`Flow ${flow.id}`, () =>
+    runTogether(trx, [insert, ...codes, append.query], { commit: true }),
+  );
+  return append.accept((results.at(-1)?.rows ?? []) as Parameters<typeof append.accept>[0]);
+}
+
 const insertFlowRow = (db: Db, flow: NewFlow, reachedStep: number, codeCount: number) =>
-  db
-    .insertInto('flows')
-    .values({
-      id: flow.id,
-      order_id: flow.orderId,
-      admin2_hsa_id: flow.admin2HsaId,
-      status: flow.status,
-      step: flow.step,
-      state_json: stateJson(flow.state, `The state of flow ${flow.id}`),
-      deadline: flow.deadline,
-      pending_effects_json: toJsonText(flow.pendingEffects, `The pending effects of flow ${flow.id}`),
-      created_at: flow.createdAt,
-      updated_at: flow.createdAt,
-      station_id: flow.stationId ?? null,
-      station_nonce: flow.stationNonce ?? null,
-      login_insertions: flow.loginInsertions ?? null,
-      branch_id: branchOf(flow.orderId, flow.stationId ?? null),
-      reached_step: reachedStep,
-      code_count: codeCount,
-      agent_version: flow.agent?.version ?? null,
-      agent_packaging: flow.agent?.packaging ?? null,
-    })
-    .execute();
+  db.insertInto('flows').values({
+    id: flow.id,
+    order_id: flow.orderId,
+    admin2_hsa_id: flow.admin2HsaId,
+    status: flow.status,
+    step: flow.step,
+    state_json: stateJson(flow.state, `The state of flow ${flow.id}`),
+    deadline: flow.deadline,
+    pending_effects_json: toJsonText(flow.pendingEffects, `The pending effects of flow ${flow.id}`),
+    created_at: flow.createdAt,
+    updated_at: flow.createdAt,
+    station_id: flow.stationId ?? null,
+    station_nonce: flow.stationNonce ?? null,
+    login_insertions: flow.loginInsertions ?? null,
+    branch_id: branchOf(flow.orderId, flow.stationId ?? null),
+    reached_step: reachedStep,
+    code_count: codeCount,
+    agent_version: flow.agent?.version ?? null,
+    agent_packaging: flow.agent?.packaging ?? null,
+  });
 
 /** Every column of a flow row: for reading one beside another table's row, under a prefix. */
 export const FLOW_COLUMNS = [
@@ -390,6 +413,11 @@ export interface FlowAuditOptions {
    * more in it. Where that cannot be, the transaction goes on, to be committed as usual.
    */
   readonly last?: boolean;
+  /**
+   * Writes to make first, in the same round trip as the change on PostgreSQL (none of them built
+   * from an answer; each one's failure an SQL error, so that nothing commits with `last`).
+   */
+  readonly before?: readonly CompiledQuery[];
 }
 
 /** The SQLSTATE one_flow_changed raises (see its migration): the flow is at another version. */
@@ -409,7 +437,11 @@ export async function updateFlowAndAudit(
   entry: NewAuditEntry,
   options: FlowAuditOptions = {},
 ): Promise<AuditEntry | null> {
-  const oneAfterTheOther = async () => ((await updateFlow(trx, change)) ? appendAudit(trx, entry) : null);
+  const before = options.before ?? [];
+  const oneAfterTheOther = async () => {
+    if (before.length > 0) await translateWriteErrors(`Flow ${change.id}`, () => runTogether(trx, before));
+    return (await updateFlow(trx, change)) ? appendAudit(trx, entry) : null;
+  };
   const append = auditAppendToRunTogether(trx, entry);
   if (append === null) return oneAfterTheOther();
   const last = options.last === true;
@@ -419,13 +451,13 @@ export async function updateFlowAndAudit(
   let results: Awaited<ReturnType<typeof runTogether>>;
   try {
     results = await translateWriteErrors(`Flow ${change.id}`, () =>
-      runTogether(trx, [update, ...codes, append.query], { commit: last }),
+      runTogether(trx, [...before, update, ...codes, append.query], { commit: last }),
     );
   } catch (error) {
     if (last && driverCode(error) === FLOW_MOVED_ON) return null;
     throw error;
   }
-  if (!last && Number(results[0]?.numAffectedRows ?? 0) !== 1) return null;
+  if (!last && Number(results[before.length]?.numAffectedRows ?? 0) !== 1) return null;
   // With `last` the entry is kept already: the database's hashing is checked when the store opens
   // (see databaseHashesAsWeDo), so this check cannot fail there.
   return append.accept((results.at(-1)?.rows ?? []) as Parameters<typeof append.accept>[0]);

@@ -1,6 +1,7 @@
 import type { Instant } from '@reservkort/domain';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Database } from '../database.js';
+import { type Pending, pendingValue, runPending } from '../pending.js';
 import { translateWriteErrors } from '../store-error.js';
 import type { IntentOutcome, IssuanceIntentsTable, IssuancePurpose } from './issuance-intent.table.js';
 
@@ -130,22 +131,38 @@ export async function settleIntent(db: Db, id: string, outcome: IntentOutcome, a
  * acknowledgement's transaction): closed and settled at once, so the reconciler never looks at
  * them again.
  */
-export async function keepIntentsOfFlow(
+export const keepIntentsOfFlow = (
   db: Db,
   flowId: string,
   serials: readonly string[],
   at: Instant,
-): Promise<number> {
-  if (serials.length === 0) return 0;
-  const result = await db
-    .updateTable('issuance_intents')
-    .set((eb) => ({ closed_at: eb.fn.coalesce('closed_at', eb.val(at)), settled_at: at, outcome: 'kept' }))
-    .where('flow_id', '=', flowId)
-    .where('serial', 'in', [...serials])
-    .where('settled_at', 'is', null)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows);
-}
+): Promise<number> => runPending(db, keepIntentsOfFlowPending(db, flowId, serials, at));
+
+/** keepIntentsOfFlow, to be sent with other statements (see runPending). */
+export const keepIntentsOfFlowPending = (
+  db: Db,
+  flowId: string,
+  serials: readonly string[],
+  at: Instant,
+): Pending<number> =>
+  serials.length === 0
+    ? pendingValue(0)
+    : {
+        queries: [
+          db
+            .updateTable('issuance_intents')
+            .set((eb) => ({
+              closed_at: eb.fn.coalesce('closed_at', eb.val(at)),
+              settled_at: at,
+              outcome: 'kept',
+            }))
+            .where('flow_id', '=', flowId)
+            .where('serial', 'in', [...serials])
+            .where('settled_at', 'is', null)
+            .compile(),
+        ],
+        answer: ([result]) => Number(result?.numAffectedRows ?? 0),
+      };
 
 /** Where a page of intents ended: the next page starts after it. */
 export interface IntentCursor {

@@ -2,9 +2,8 @@ import type { CardNumber, HsaId, Instant, Order, OrderState } from '@reservkort/
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Database } from '../database.js';
 import { fromIntegerBoolean, toIntegerBoolean } from '../integer-boolean.js';
-import { type Pending, pendingRows } from '../pending.js';
+import { type Pending, pendingRows, runPending } from '../pending.js';
 import { preparedQuery } from '../prepared-query.js';
-import { runTogether } from '../run-together.js';
 import { StoreError, translateWriteErrors } from '../store-error.js';
 import type { OrdersTable } from './order.table.js';
 
@@ -126,19 +125,25 @@ export async function listOrdersForRecipient(db: Db, hsaId: HsaId): Promise<Stor
  * Moves an order to a new state if it is still at the expected version; false if another request
  * changed it first (or it does not exist), in which case the caller reads it again.
  */
-export async function updateOrderState(db: Db, change: OrderStateChange): Promise<boolean> {
-  const result = await db
-    .updateTable('orders')
-    .set((eb) => ({
-      state: change.state,
-      state_changed_at: change.stateChangedAt,
-      version: eb('version', '+', 1),
-    }))
-    .where('id', '=', change.id)
-    .where('version', '=', change.expectedVersion)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
-}
+export const updateOrderState = (db: Db, change: OrderStateChange): Promise<boolean> =>
+  runPending(db, updateOrderStatePending(db, change));
+
+/** updateOrderState, to be sent with other statements (see runPending). */
+export const updateOrderStatePending = (db: Db, change: OrderStateChange): Pending<boolean> => ({
+  queries: [
+    db
+      .updateTable('orders')
+      .set((eb) => ({
+        state: change.state,
+        state_changed_at: change.stateChangedAt,
+        version: eb('version', '+', 1),
+      }))
+      .where('id', '=', change.id)
+      .where('version', '=', change.expectedVersion)
+      .compile(),
+  ],
+  answer: ([result]) => Number(result?.numAffectedRows ?? 0) === 1,
+});
 
 /** Whom a card number is already ordered for: the recipient of any order for it not cancelled. */
 export async function cardHolder(db: Db, cardNumber: CardNumber): Promise<HsaId | null> {
@@ -154,12 +159,17 @@ export async function cardHolder(db: Db, cardNumber: CardNumber): Promise<HsaId 
 }
 
 /** Everything stored about a card number: every order of it, and whom certificates carrying it named. */
-export async function cardNumberUse(
-  db: Db,
-  cardNumber: CardNumber,
-): Promise<{ orders: StoredOrder[]; certifiedFor: HsaId[] }> {
-  // Neither read needs the other's answer: on PostgreSQL they go out together, one round trip.
-  const [orders, certified] = await runTogether(db, [
+export const cardNumberUse = (db: Db, cardNumber: CardNumber): Promise<CardNumberUse> =>
+  runPending(db, cardNumberUsePending(db, cardNumber));
+
+export interface CardNumberUse {
+  readonly orders: StoredOrder[];
+  readonly certifiedFor: HsaId[];
+}
+
+/** cardNumberUse, to be sent with other statements (see runPending): its two reads need no answer. */
+export const cardNumberUsePending = (db: Db, cardNumber: CardNumber): Pending<CardNumberUse> => ({
+  queries: [
     db
       .selectFrom('orders')
       .selectAll()
@@ -175,11 +185,11 @@ export async function cardNumberUse(
       .where('hsa_id', 'is not', null)
       .orderBy('hsa_id')
       .compile(),
-  ]);
-  return {
+  ],
+  answer: ([orders, certified]) => ({
     orders: ((orders?.rows ?? []) as Selectable<OrdersTable>[]).map(toOrder),
     certifiedFor: ((certified?.rows ?? []) as { hsa_id: HsaId | null }[]).flatMap((row) =>
       row.hsa_id === null ? [] : [row.hsa_id],
     ),
-  };
-}
+  }),
+});

@@ -1,5 +1,5 @@
 import type { Instant } from '@reservkort/domain';
-import type { Kysely, Transaction } from 'kysely';
+import type { CompiledQuery, Kysely, Transaction } from 'kysely';
 import type { Database } from '../database.js';
 import { type Pending, pendingRows } from '../pending.js';
 import { preparedQuery } from '../prepared-query.js';
@@ -19,6 +19,10 @@ const insertRow = preparedQuery(
   (db: Kysely<Database>, id: string, challenge: string, createdAt: Instant, expiresAt: Instant) =>
     db.insertInto('login_challenges').values({ id, challenge, created_at: createdAt, expires_at: expiresAt }),
 );
+
+/** insertChallenge as a statement to send with others (see runTogether); a taken id fails in SQL. */
+export const insertChallengeQuery = (db: Db, challenge: NewLoginChallenge): CompiledQuery =>
+  insertRow.compile(db, challenge.id, challenge.challenge, challenge.createdAt, challenge.expiresAt);
 
 export async function insertChallenge(db: Db, challenge: NewLoginChallenge): Promise<void> {
   await translateWriteErrors(`Login challenge ${challenge.id}`, () =>

@@ -2,7 +2,7 @@ import type { BranchId, Instant } from '@reservkort/domain';
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { Database } from '../database.js';
 import { dialectOf } from '../dialect.js';
-import { type Pending, pendingRows } from '../pending.js';
+import { type Pending, pendingRows, runPending } from '../pending.js';
 import { preparedQuery } from '../prepared-query.js';
 import { translateWriteErrors } from '../store-error.js';
 import type { StationStatus, StationsTable } from './station.table.js';
@@ -187,17 +187,33 @@ export const raiseStationSeq = async (db: Db, id: string, seq: number): Promise<
  * back: the number is raised before the caller's checks. On PostgreSQL one round trip (the update
  * in a CTE; the select reads the row as the statement began); on SQLite the two statements.
  */
-export const getStationRaisingSeq = async (
+export const getStationRaisingSeq = (
   db: Transaction<Database>,
   id: string,
   seq: number,
-): Promise<{ readonly station: StoredStation; readonly raised: boolean } | null> => {
+): Promise<{ readonly station: StoredStation; readonly raised: boolean } | null> =>
+  runPending(db, getStationRaisingSeqPending(db, id, seq));
+
+/**
+ * getStationRaisingSeq, to be sent with other statements of its transaction (see runPending). On
+ * SQLite the raise goes out whether or not the station exists: for none it changes nothing.
+ */
+export const getStationRaisingSeqPending = (
+  db: Transaction<Database>,
+  id: string,
+  seq: number,
+): Pending<{ readonly station: StoredStation; readonly raised: boolean } | null> => {
   if (dialectOf<Database>(db) !== 'postgres') {
-    const station = await getStation(db, id);
-    if (station === null) return null;
-    return { station, raised: await raiseStationSeq(db, id, seq) };
+    return {
+      queries: [stationById.compile(db, id), raiseSeq.compile(db, id, seq)],
+      answer: ([read, raise]) => {
+        const station = stationOf((read?.rows ?? []) as Row[]);
+        return station === null ? null : { station, raised: Number(raise?.numAffectedRows ?? 0) === 1 };
+      },
+    };
   }
-  const { rows } = await sql<Row & { raised: boolean }>`
+  return pendingRows(
+    sql<Row & { raised: boolean }>`
     with raised as (
       update stations set last_seq = ${seq} where id = ${id} and last_seq < ${seq} returning id
     )
@@ -206,9 +222,12 @@ export const getStationRaisingSeq = async (
     from stations as s
     inner join certificates as c on c.serial = s.certificate_serial
     left join revocations as r on r.serial = s.certificate_serial
-    where s.id = ${id}`.execute(db);
-  const row = rows[0];
-  return row === undefined ? null : { station: toStation(row), raised: row.raised };
+    where s.id = ${id}`.compile(db),
+    (rows) => {
+      const row = rows[0];
+      return row === undefined ? null : { station: toStation(row), raised: row.raised };
+    },
+  );
 };
 
 /** Binds a flow to the station it runs on. */
