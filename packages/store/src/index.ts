@@ -162,6 +162,7 @@ export {
   getIntent,
   type IntentCursor,
   insertIntents,
+  insertIntentsQuery,
   keepIntentsOfFlow,
   keepIntentsOfFlowPending,
   listIntentsOfFlow,
@@ -198,7 +199,7 @@ export {
   upsertBranches,
 } from './organisation/organisation.repository.js';
 export type { BranchesGenerationTable, BranchesTable } from './organisation/organisation.table.js';
-export { type Pending, pendingAll, pendingRows, pendingValue, pendingWrites, runPending } from './pending.js';
+export { type Pending, pendingAll, pendingRows, pendingValue, runPending } from './pending.js';
 export {
   findPersonWithOrders,
   findPersonWithOrdersPending,

@@ -21,12 +21,6 @@ export const pendingRows = <R, T>(
   answer: ([result]) => answer((result?.rows ?? []) as R[]),
 });
 
-/** Writes whose answers nothing needs (each one's failure an SQL error): sent like reads. */
-export const pendingWrites = (queries: readonly CompiledQuery[]): Pending<void> => ({
-  queries,
-  answer: () => undefined,
-});
-
 /** A value known already: no statement to send (for a read that turns out not to be needed). */
 export const pendingValue = <T>(value: T): Pending<T> => ({ queries: [], answer: () => value });
 

@@ -31,8 +31,8 @@ const crashAfterIssuing = async (
     null,
     { type: 'issuance-claimed', at: h.clock.now() },
     {
-      also: (trx, transition) =>
-        insertIntents(
+      also: async (trx, transition) => {
+        await insertIntents(
           trx,
           (['card-auth', 'card-sign'] as const).map((purpose) => ({
             id: intents[purpose],
@@ -41,7 +41,9 @@ const crashAfterIssuing = async (
             purpose,
             createdAt: h.clock.now(),
           })),
-        ),
+        );
+        return [];
+      },
     },
   );
   const serials: string[] = [];

@@ -49,7 +49,7 @@ import {
   insertChallengeQuery,
   insertFlow,
   insertFlowAndAudit,
-  insertIntents,
+  insertIntentsQuery,
   keepIntentsOfFlow,
   keepIntentsOfFlowPending,
   listCertificatesOfIntent,
@@ -61,7 +61,6 @@ import {
   type Pending,
   pendingAll,
   pendingValue,
-  pendingWrites,
   recordBoundCertificates,
   runPending,
   type StoredFlow,
@@ -231,8 +230,14 @@ const changesOrder = (transition: FlowTransition): boolean => transition.effects
 /** Who the audit log names for work nobody clicked. */
 export const RECONCILER_ACTOR = 'issuance-reconciler';
 
-/** Extra writes that must commit with a flow's change, or not at all. */
-type AlsoInTransaction = (trx: Transaction<Database>, transition: FlowTransition) => Promise<void>;
+/**
+ * Extra writes that must commit with a flow's change, or not at all: made here, and those returned
+ * as statements sent with the change (each one's failure an SQL error).
+ */
+type AlsoInTransaction = (
+  trx: Transaction<Database>,
+  transition: FlowTransition,
+) => Promise<readonly CompiledQuery[]>;
 
 interface ApplyOptions {
   /** Written in the flow's transaction (issuance intents, their binding). */
@@ -888,18 +893,21 @@ export class IssuanceService {
         { type: 'issuance-claimed', at: this.now() },
         {
           recent,
+          // The intents go out with the flow's change (one round trip on PostgreSQL).
           also: async (trx, transition) => {
             const attempt = transition.state.issuance?.attempt ?? 1;
-            await insertIntents(
-              trx,
-              (Object.entries(intents) as [IssuancePurpose, string][]).map(([purpose, id]) => ({
-                id,
-                flowId,
-                attempt,
-                purpose,
-                createdAt: this.now(),
-              })),
-            );
+            return [
+              insertIntentsQuery(
+                trx,
+                (Object.entries(intents) as [IssuancePurpose, string][]).map(([purpose, id]) => ({
+                  id,
+                  flowId,
+                  attempt,
+                  purpose,
+                  createdAt: this.now(),
+                })),
+              ),
+            ];
           },
         },
       );
@@ -945,6 +953,7 @@ export class IssuanceService {
                   throw new ApiError('DOWNLOAD_FAILED', { reason: 'issuance-interrupted' });
                 throw error;
               });
+              return [];
             },
           },
         );
@@ -1129,8 +1138,9 @@ export class IssuanceService {
       }
       const last = steps.at(-1);
       if (last === undefined) throw new Error('a plan has at least one event');
-      // The extra writes first: the flow's own write takes the audit log's lock, held to the commit.
-      await options.also?.(trx, last.transition);
+      // The extra writes first (here, or the first statements sent with the change): the flow's own
+      // write takes the audit log's lock, held to the commit.
+      const also = options.also === undefined ? [] : await options.also(trx, last.transition);
       const purpose = session === null ? null : signatureReached(flow.state, last.transition.state);
       const signing = purpose === null ? undefined : this.signingOffer(last.transition.state, purpose);
       // Every accepted statement moves the nonce on: the same statement cannot be used twice.
@@ -1145,7 +1155,10 @@ export class IssuanceService {
           ...(plan.cardKeys === undefined ? {} : { cardKeys: plan.cardKeys }),
         },
         // The transaction's last work: nothing below writes. The challenge goes out with the change.
-        { last: true, before: signing === undefined ? [] : [insertChallengeQuery(trx, signing.challenge)] },
+        {
+          last: true,
+          before: signing === undefined ? also : [...also, insertChallengeQuery(trx, signing.challenge)],
+        },
       );
       return { steps, pending: stored, nonce, offer: signing?.offer };
     });
@@ -1268,7 +1281,6 @@ export class IssuanceService {
       const last = options.last === true && !completes && !loginCardRemoved;
       if ((await updateFlowAndAudit(trx, change, entry, { last, before })) === null) throw flowChanged();
     } else {
-      await runPending(trx, pendingWrites(before));
       // The orders the steps move are read with the flow's update (one round trip on PostgreSQL).
       const orderIds = steps.flatMap((step) =>
         step.transition.effects.flatMap((effect) => (isOrderEffect(effect) ? [effect.orderId] : [])),
@@ -1277,6 +1289,7 @@ export class IssuanceService {
         trx,
         change,
         pendingAll(...orderIds.map((id) => getOrderPending(trx, id))),
+        before,
       );
       if (!updated) throw flowChanged();
       // Each order as read serves its first effect; a later effect on it reads what that one wrote.

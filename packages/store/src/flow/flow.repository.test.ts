@@ -9,7 +9,7 @@ import {
 } from '../audit/audit.repository.js';
 import { openStore, type Store } from '../database.js';
 import { getOrderPending, insertOrder } from '../order/order.repository.js';
-import { pendingAll, pendingRows } from '../pending.js';
+import { pendingAll, pendingRows, runPending } from '../pending.js';
 import { insertPerson } from '../person/person.repository.js';
 import { consumeChallenge, insertChallengeQuery } from '../session/login-challenge.repository.js';
 import { anOrder, aPerson, card, hsa, MINUTE, seedOrganisation, T0 } from '../test-support/store-fixtures.js';
@@ -395,6 +395,37 @@ describe.each(DIALECTS)('flow repository on %s', (dialect) => {
         updateFlowWith(trx, aChange('flow-with-stale', 2), versionOf(trx, 'flow-with-stale')),
       );
     expect(unread).toEqual({ updated: true, alongside: 3 });
+  });
+
+  it('updates with writes given before, made first; one that fails keeps nothing, with or without the flow as read', async () => {
+    await insertFlow(store.db, aFlow('flow-with-before'));
+    const challenge = (id: string) => ({ id, challenge: 'dGVzdA==', createdAt: T0, expiresAt: T0 + MINUTE });
+    const challenged = (id: string) =>
+      pendingRows(
+        sql<{ n: number }>`select count(*) as n from login_challenges where id = ${id}`.compile(store.db),
+        (rows) => Number(rows[0]?.n),
+      );
+    const change = (version: number, id: string, asRead: boolean) =>
+      store.db.transaction().execute(async (trx) => {
+        const previous = asRead ? ((await getFlow(trx, 'flow-with-before')) ?? undefined) : undefined;
+        return updateFlowWith(
+          trx,
+          aChange('flow-with-before', version, previous === undefined ? {} : { previous }),
+          pendingRows(
+            sql<{ n: number }>`select count(*) as n from login_challenges where id = ${id}`.compile(trx),
+            (rows) => Number(rows[0]?.n),
+          ),
+          [insertChallengeQuery(trx, challenge(id))],
+        );
+      });
+    // Made before the reads beside the update: they see it.
+    expect(await change(1, 'before-1', true)).toEqual({ updated: true, alongside: 1 });
+    expect(await change(2, 'before-2', false)).toEqual({ updated: true, alongside: 1 });
+    for (const asRead of [true, false]) {
+      await expect(change(3, 'before-1', asRead)).rejects.toMatchObject({ code: 'CONFLICT' });
+    }
+    expect(await getFlow(store.db, 'flow-with-before')).toMatchObject({ version: 3 });
+    expect(await runPending(store.db, challenged('before-2'))).toBe(1);
   });
 
   it('refuses a duplicate id as a CONFLICT and an unknown order as NOT_FOUND', async () => {

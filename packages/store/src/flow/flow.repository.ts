@@ -355,18 +355,21 @@ export async function updateFlowWith<T>(
   trx: Transaction<Database>,
   change: FlowChange,
   alongside: Pending<T>,
+  /** Writes to make first, sent with the update (none built from an answer). */
+  before: readonly CompiledQuery[] = [],
 ): Promise<{ readonly updated: boolean; readonly alongside: T }> {
   const compiled = compiledChange(trx, change, false);
   if (compiled === null) {
+    if (before.length > 0) await translateWriteErrors(`Flow ${change.id}`, () => runTogether(trx, before));
     const updated = await updateFlow(trx, change);
     return { updated, alongside: await runPending(trx, alongside) };
   }
   const { update, codes } = compiled;
   const results = await translateWriteErrors(`Flow ${change.id}`, () =>
-    runTogether(trx, [update, ...codes, ...alongside.queries]),
+    runTogether(trx, [...before, update, ...codes, ...alongside.queries]),
   );
-  const updated = Number(results[0]?.numAffectedRows ?? 0) === 1;
-  return { updated, alongside: alongside.answer(results.slice(1 + codes.length)) };
+  const updated = Number(results[before.length]?.numAffectedRows ?? 0) === 1;
+  return { updated, alongside: alongside.answer(results.slice(before.length + 1 + codes.length)) };
 }
 
 /**

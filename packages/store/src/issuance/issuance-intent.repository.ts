@@ -1,5 +1,5 @@
 import type { Instant } from '@reservkort/domain';
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { CompiledQuery, Kysely, Selectable, Transaction } from 'kysely';
 import type { Database } from '../database.js';
 import { type Pending, pendingValue, runPending } from '../pending.js';
 import { translateWriteErrors } from '../store-error.js';
@@ -41,21 +41,24 @@ const toIntent = (row: Selectable<IssuanceIntentsTable>): StoredIssuanceIntent =
 /** Records intents to issue; a second intent for the same (flow, attempt, purpose) is a CONFLICT. */
 export async function insertIntents(db: Db, intents: readonly NewIssuanceIntent[]): Promise<void> {
   if (intents.length === 0) return;
-  await translateWriteErrors(`Issuance intent of flow ${intents[0]?.flowId}`, () =>
-    db
-      .insertInto('issuance_intents')
-      .values(
-        intents.map((i) => ({
-          id: i.id,
-          flow_id: i.flowId,
-          attempt: i.attempt,
-          purpose: i.purpose,
-          created_at: i.createdAt,
-        })),
-      )
-      .execute(),
-  );
+  const query = insertIntentsQuery(db, intents);
+  await translateWriteErrors(`Issuance intent of flow ${intents[0]?.flowId}`, () => db.executeQuery(query));
 }
+
+/** insertIntents as a statement to send with others (see runTogether); a taken key fails in SQL. */
+export const insertIntentsQuery = (db: Db, intents: readonly NewIssuanceIntent[]): CompiledQuery =>
+  db
+    .insertInto('issuance_intents')
+    .values(
+      intents.map((i) => ({
+        id: i.id,
+        flow_id: i.flowId,
+        attempt: i.attempt,
+        purpose: i.purpose,
+        created_at: i.createdAt,
+      })),
+    )
+    .compile();
 
 export async function getIntent(db: Db, id: string): Promise<StoredIssuanceIntent | null> {
   const row = await db.selectFrom('issuance_intents').selectAll().where('id', '=', id).executeTakeFirst();
