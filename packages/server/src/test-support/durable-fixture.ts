@@ -88,6 +88,19 @@ export const RECIPIENTS = {
   },
 } satisfies Record<string, Recipient>;
 
+/**
+ * `reservkort audit verify` on a data folder, as the operator runs it with the server stopped: what
+ * it printed. Fails the test unless the log is intact.
+ */
+export const auditVerifiedOffline = async (root: string): Promise<string> => {
+  const { stdout } = await run(process.execPath, [BIN, '--data', root, 'audit', 'verify'], {
+    env: childEnv(),
+    timeout: 60_000,
+  });
+  if (!/audit log intact: \d+ entries/.test(stdout)) throw new Error(`audit verify: ${stdout}`);
+  return stdout;
+};
+
 /** Environment for a child process: nothing from ours that would point it at another database or CA. */
 export const childEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => {
   const env: NodeJS.ProcessEnv = { ...process.env };

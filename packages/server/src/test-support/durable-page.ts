@@ -107,6 +107,14 @@ export const openWorkstation = async (deps: StationDeps, branchId = 'region'): P
 /** A virtual reader's slot number from its id. */
 const slotOf = (id: string): 1 | 2 | null => (id === 'reader-1' ? 1 : id === 'reader-2' ? 2 : null);
 
+/** The body of a card login. */
+export interface LoginRequest {
+  readonly challengeId: string;
+  readonly certificate: string;
+  readonly signature: string;
+  readonly readers?: SignedStatement;
+}
+
 export class DurablePage {
   private cookie = '';
   private csrf = '';
@@ -165,6 +173,14 @@ export class DurablePage {
 
   /** Card login: the card in reader 1 signs the server's challenge after PIN 1. */
   async login(cardNumber: CardNumber, reader = 'reader-1'): Promise<ApiAnswer> {
+    return this.sendLogin(await this.signedLogin(cardNumber, reader));
+  }
+
+  /**
+   * What the page sends to log in, ready: the server's challenge signed by the card in `reader`
+   * after PIN 1, and at a card station the station's word on the readers.
+   */
+  async signedLogin(cardNumber: CardNumber, reader = 'reader-1'): Promise<LoginRequest> {
     const { cards, agent, agentToken } = this.ws;
     await cards.insertCard(reader, cardNumber);
     await agent.bind(agentToken, reader);
@@ -177,28 +193,28 @@ export class DurablePage {
     );
     const done = await completeWithPins(agent, started, [CARD_PINS.pin1]);
     const result = done.result as { signature: string; certificate: string };
+    return {
+      challengeId: challenge.challengeId,
+      certificate: result.certificate,
+      signature: result.signature,
+      // At a card station the station's word on which reader holds the login card goes too.
+      ...(hasStation(agent, agentToken)
+        ? {
+            readers: await readersStatement(agent, agentToken, challenge.challengeId, challenge.stationNonce),
+          }
+        : {}),
+    };
+  }
+
+  /** Sends a login; its session, if it gets one, is the page's from then on. */
+  async sendLogin(payload: LoginRequest): Promise<ApiAnswer> {
     const endpoint = this.next();
     const response = await endpoint.send({
       method: 'POST',
       url: '/api/auth/login',
       cookie: '',
       csrf: '',
-      payload: {
-        challengeId: challenge.challengeId,
-        certificate: result.certificate,
-        signature: result.signature,
-        // At a card station the station's word on which reader holds the login card goes too.
-        ...(hasStation(agent, agentToken)
-          ? {
-              readers: await readersStatement(
-                agent,
-                agentToken,
-                challenge.challengeId,
-                challenge.stationNonce,
-              ),
-            }
-          : {}),
-      },
+      payload,
     });
     this.served.push(endpoint.name);
     this.cookie = response.sessionCookie ?? '';
