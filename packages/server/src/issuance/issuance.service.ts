@@ -88,7 +88,7 @@ import {
   verifyStatement,
   verifyStatementWith,
 } from '../station/station-statement.service.js';
-import { cardOwner, cardOwnerPending } from './card-owner.js';
+import { cardOwnerPending } from './card-owner.js';
 import { adminOf, asIdAdmin, type DirectoryCache, lookUpPending } from './directory.js';
 import { FlowMetrics } from './flow-metrics.js';
 import { FlowStateCache } from './flow-state-cache.js';
@@ -523,32 +523,26 @@ export class IssuanceService {
   agentEvent(flowId: string, session: CurrentSession, signed: SignedStatement): Promise<FlowReply> {
     return this.run(flowId, session, async (flow, trx) => {
       const admin = flow.admin2HsaId ?? session.hsaId;
-      // The owner of a card the event says was inserted is read with the station (one round trip on
-      // PostgreSQL), used only once the statement is verified.
+      // The event is read from the payload once; the owner of a card it says was inserted is read
+      // with the station (one round trip on PostgreSQL). Both are used only once it is verified.
       const { verified, alongside: read } = await verifyStatementWith(
         trx,
         this.ca,
         signed,
         this.expected(flow, ['event']),
-        async (payload) => {
+        async (payload): Promise<Pending<{ stated: FlowEvent | ApiError; owner: CardOwner | null }>> => {
           const stated = stationEvent(payload.body, this.now());
-          if (stated instanceof ApiError || stated.type !== 'card-inserted') return pendingValue(null);
-          const { cardNumber } = stated;
-          const owner = cardOwnerPending(trx, cardNumber, admin);
-          return {
-            queries: owner.queries,
-            answer: (results) => ({ cardNumber, owner: owner.answer(results) }),
-          };
+          if (stated instanceof ApiError || stated.type !== 'card-inserted')
+            return pendingValue({ stated, owner: null });
+          const owner = cardOwnerPending(trx, stated.cardNumber, admin);
+          return { queries: owner.queries, answer: (results) => ({ stated, owner: owner.answer(results) }) };
         },
       );
-      const inserted = stationEvent(verified.payload.body, this.now());
-      if (inserted instanceof ApiError) throw inserted;
-      if (inserted.type !== 'card-inserted') return { events: [inserted], station: verified.station.id };
-      const owner =
-        read !== null && read.cardNumber === inserted.cardNumber
-          ? read.owner
-          : await cardOwner(trx, inserted.cardNumber, admin);
-      return { events: [{ ...inserted, owner }], station: verified.station.id };
+      const { stated, owner } = read;
+      if (stated instanceof ApiError) throw stated;
+      const station = verified.station.id;
+      if (stated.type !== 'card-inserted' || owner === null) return { events: [stated], station };
+      return { events: [{ ...stated, owner }], station };
     });
   }
 
