@@ -4,35 +4,24 @@
 // happened (one session, the challenge spent) or did not leave a session behind (the challenge
 // spent or not); the same signed request again is then refused as a spent challenge, or goes
 // through once; a fresh login works, and at the end `reservkort audit verify` passes.
-import { openStore } from '@reservkort/store';
 import { describe, expect, it } from 'vitest';
 import { crashScaffolding } from '../test-support/crash-scaffolding.js';
-import { auditVerifiedOffline, RECIPIENTS, startServerProcess } from '../test-support/durable-fixture.js';
-import { type ApiAnswer, DurablePage, httpEndpoint } from '../test-support/durable-page.js';
+import { auditVerifiedOffline, RECIPIENTS } from '../test-support/durable-fixture.js';
+import type { ApiAnswer } from '../test-support/durable-page.js';
 import { ADMIN2, ADMIN2_CARD } from '../test-support/issuance-harness.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 /** How far into the login the server is killed: a little later each time. */
 const KILL_AFTER_MS = [2, 4, 6, 10] as const;
 
 describe('SIGKILL in POST /api/auth/login (SQLite data folder, real server processes)', () => {
-  const { processes, cleanups, seededWorkstation } = crashScaffolding();
+  const crash = crashScaffolding();
 
   it('killed a few ms into a login, restarted: one session or none, the challenge never used twice', async () => {
-    const { folder, sqliteUrl, setup, ca, ws } = await seededWorkstation('reservkort-login-crash-', [
-      RECIPIENTS.anna,
-    ]);
-    await ca.close();
-    await setup.close();
-
-    const store = await openStore({ url: sqliteUrl });
-    cleanups.push(() => store.close());
-    const db = store.db;
-    const page = new DurablePage(ws, []);
-    let server = await startServerProcess(folder.root);
-    processes.push(server);
-    page.use(httpEndpoint('server-0', server.url));
+    const seeded = await crash.seededWorkstation('reservkort-login-crash-', [RECIPIENTS.anna]);
+    const { ws, folder } = seeded;
+    const served = await crash.served(seeded);
+    const { page } = served;
+    const db = served.store.db;
 
     const sessions = async () =>
       (await db.selectFrom('sessions').select('id').where('admin_hsa_id', '=', ADMIN2).execute()).length;
@@ -52,13 +41,7 @@ describe('SIGKILL in POST /api/auth/login (SQLite data folder, real server proce
       await cardOut();
       const request = await page.signedLogin(ADMIN2_CARD);
       const before = await sessions();
-      const sent = page.sendLogin(request).catch((error: Error) => error);
-      await sleep(afterMs);
-      expect(await server.kill()).toBe('SIGKILL');
-      const answer: ApiAnswer | Error = await sent;
-      server = await startServerProcess(folder.root);
-      processes.push(server);
-      page.use(httpEndpoint(`server-${processes.length - 1}`, server.url));
+      const answer: ApiAnswer | Error = await served.killedInto(() => page.sendLogin(request), afterMs);
       // An answer that came before the kill is the login done: it says so.
       if (!(answer instanceof Error)) expect(answer.status, JSON.stringify(answer.body)).toBe(200);
 
@@ -87,7 +70,7 @@ describe('SIGKILL in POST /api/auth/login (SQLite data folder, real server proce
     }
 
     // The audit log, as the operator checks it, with the server stopped.
-    expect(await server.stop()).toBe(0);
+    expect(await served.server.stop()).toBe(0);
     await auditVerifiedOffline(folder.root);
     console.info('login killed after (ms)', JSON.stringify(outcomes));
   }, 180_000);

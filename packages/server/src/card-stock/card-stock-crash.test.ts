@@ -5,13 +5,13 @@
 // return is left half-done: the card is issued with its e-ID good (the return can be sent again), or
 // destroyed with both certificates revoked as superseded. At the end `reservkort audit verify` passes.
 import type { CardNumber, HsaId } from '@reservkort/domain';
-import { type Database, getStockCard, moveStockCard, openStore, type Store } from '@reservkort/store';
+import { type Database, getStockCard, moveStockCard } from '@reservkort/store';
 import type { Kysely } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { makeCsr } from '../../../pki/src/test-support/test-ca.js';
 import { crashScaffolding } from '../test-support/crash-scaffolding.js';
-import { auditVerifiedOffline, RECIPIENTS, startServerProcess } from '../test-support/durable-fixture.js';
-import { type ApiAnswer, DurablePage, httpEndpoint } from '../test-support/durable-page.js';
+import { auditVerifiedOffline, RECIPIENTS } from '../test-support/durable-fixture.js';
+import type { ApiAnswer } from '../test-support/durable-page.js';
 import { ADMIN2_CARD } from '../test-support/issuance-harness.js';
 import { stockTestCards } from '../test-support/test-stock.js';
 
@@ -35,10 +35,11 @@ const factsOf = async (db: Kysely<Database>, cardNumber: CardNumber) => {
 };
 
 describe('SIGKILL in the return of a card (SQLite data folder, real server processes)', () => {
-  const { processes, cleanups, seededWorkstation } = crashScaffolding();
+  const crash = crashScaffolding();
 
   it('killed a few ms into a return, restarted: never destroyed with a good certificate, nothing left half-done', async () => {
-    const { folder, sqliteUrl, setup, ca, ws } = await seededWorkstation('reservkort-stock-crash-', [anna]);
+    const seeded = await crash.seededWorkstation('reservkort-stock-crash-', [anna]);
+    const { setup, ca } = seeded;
     // One card given out per kill, each with an e-ID of two certificates from the folder's CA.
     const cards = KILL_AFTER_MS.map((_, i) => card(1200 + i));
     await stockTestCards(setup.db, cards);
@@ -68,16 +69,9 @@ describe('SIGKILL in the return of a card (SQLite data folder, real server proce
         expectedVersion: sealed.version,
       });
     }
-    await ca.close();
-    await setup.close();
-
-    const store: Store = await openStore({ url: sqliteUrl });
-    cleanups.push(() => store.close());
-    const db = store.db;
-    const page = new DurablePage(ws, []);
-    let server = await startServerProcess(folder.root);
-    processes.push(server);
-    page.use(httpEndpoint('server-0', server.url));
+    const served = await crash.served(seeded);
+    const { page } = served;
+    const db = served.store.db;
     expect((await page.login(ADMIN2_CARD)).status).toBe(200);
 
     const seen = new Set<string>();
@@ -86,7 +80,7 @@ describe('SIGKILL in the return of a card (SQLite data folder, real server proce
       const url = `/api/stock/cards/${cardNumber}/return`;
       const sent = page.api('POST', url, { cause: 'ordinary-card-back' }).catch((error: Error) => error);
       await sleep(afterMs);
-      expect(await server.kill()).toBe('SIGKILL');
+      await served.kill();
       const answer: ApiAnswer | Error = await sent;
       if (!(answer instanceof Error)) expect(answer.status, JSON.stringify(answer.body)).toBeLessThan(500);
 
@@ -96,9 +90,7 @@ describe('SIGKILL in the return of a card (SQLite data folder, real server proce
       if (killed.state === 'issued') expect(killed.reasons).toEqual(['good', 'good']);
       seen.add(`${killed.state}:${killed.reasons.join(',')}`);
 
-      server = await startServerProcess(folder.root);
-      processes.push(server);
-      page.use(httpEndpoint(`server-${processes.length - 1}`, server.url));
+      await served.restart();
 
       // After the restart: no return half-done.
       const restarted = await factsOf(db, cardNumber);
@@ -128,7 +120,7 @@ describe('SIGKILL in the return of a card (SQLite data folder, real server proce
     // The kills landed before the request and after it was done, at least.
     expect(seen.size, [...seen].join(' ')).toBeGreaterThanOrEqual(2);
 
-    await server.stop();
-    await auditVerifiedOffline(folder.root);
+    await served.server.stop();
+    await auditVerifiedOffline(seeded.folder.root);
   }, 240_000);
 });

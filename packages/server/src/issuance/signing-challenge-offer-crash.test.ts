@@ -3,16 +3,11 @@
 // KORT). After each restart the flow is before or after the request, never half: at the step it
 // reached, exactly one challenge for it is stored; before it, none. The flow then goes on to the end
 // with the challenges given, and `reservkort audit verify` passes.
-import { getFlow, openStore, type Store } from '@reservkort/store';
+import { getFlow } from '@reservkort/store';
 import { describe, expect, it } from 'vitest';
 import { crashScaffolding } from '../test-support/crash-scaffolding.js';
-import {
-  addReserveCard,
-  auditVerifiedOffline,
-  RECIPIENTS,
-  startServerProcess,
-} from '../test-support/durable-fixture.js';
-import { type ApiAnswer, DurablePage, httpEndpoint } from '../test-support/durable-page.js';
+import { addReserveCard, auditVerifiedOffline, RECIPIENTS } from '../test-support/durable-fixture.js';
+import type { ApiAnswer } from '../test-support/durable-page.js';
 import {
   issueAndWriteCertificates,
   storedSigningChallenges,
@@ -22,25 +17,17 @@ import { ADMIN2_CARD, CARD_PINS, RESERVE_PINS } from '../test-support/issuance-h
 import type { SigningPurpose } from './issuance.service.js';
 
 const anna = RECIPIENTS.anna;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 /** A little later each time, until a kill finds the request committed. */
 const KILL_AFTER_MS = [0, 1, 3, 5, 30, 90] as const;
 
 describe('SIGKILL into the answers that give a signing challenge (SQLite data folder, real server processes)', () => {
-  const { processes, cleanups, seededWorkstation } = crashScaffolding();
+  const crash = crashScaffolding();
 
   it('killed a few ms into each, restarted: the step and its one challenge, or neither; the flow goes on', async () => {
-    const { folder, sqliteUrl, setup, ca, ws } = await seededWorkstation('reservkort-offer-crash-', [anna]);
-    await addReserveCard(ws, anna);
-    await ca.close();
-    await setup.close();
-
-    const store: Store = await openStore({ url: sqliteUrl });
-    cleanups.push(() => store.close());
-    const page = new DurablePage(ws, []);
-    let server = await startServerProcess(folder.root);
-    processes.push(server);
-    page.use(httpEndpoint('server-0', server.url));
+    const seeded = await crash.seededWorkstation('reservkort-offer-crash-', [anna]);
+    await addReserveCard(seeded.ws, anna);
+    const served = await crash.served(seeded);
+    const { store, page } = served;
 
     const stored = (purpose: SigningPurpose) => storedSigningChallenges(store.db, page.flowId, purpose);
     const step = async () => (await getFlow(store.db, page.flowId))?.step ?? 0;
@@ -58,13 +45,7 @@ describe('SIGKILL into the answers that give a signing challenge (SQLite data fo
       purpose: SigningPurpose,
     ): Promise<{ readonly challengeId: string; readonly toBeSigned: string } | null> => {
       for (const afterMs of KILL_AFTER_MS) {
-        const sent = send().catch((error: Error) => error);
-        await sleep(afterMs);
-        expect(await server.kill()).toBe('SIGKILL');
-        const answer = await sent;
-        server = await startServerProcess(folder.root);
-        processes.push(server);
-        page.use(httpEndpoint(`server-${processes.length - 1}`, server.url));
+        const answer = await served.killedInto(send, afterMs);
         expect((await page.view()).status).toBe(200);
         const reached = (await step()) === target;
         const challenges = await stored(purpose);
@@ -115,8 +96,8 @@ describe('SIGKILL into the answers that give a signing challenge (SQLite data fo
     });
     expect(done.body.view?.status, JSON.stringify(done.body)).toBe('completed');
 
-    expect(await server.stop()).toBe(0);
-    await auditVerifiedOffline(folder.root);
+    expect(await served.server.stop()).toBe(0);
+    await auditVerifiedOffline(seeded.folder.root);
     console.info('first kill after the commit (ms)', JSON.stringify(outcomes));
   }, 180_000);
 });

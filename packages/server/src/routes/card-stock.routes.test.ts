@@ -5,6 +5,7 @@
 import { addDays, type CardNumber, dateOf, formatDate, type HsaId } from '@reservkort/domain';
 import { certificateStatus, getStockCard, moveStockCard } from '@reservkort/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditCount as auditEntries } from '../../../store/src/test-support/store-fixtures.js';
 import { DIALECTS } from '../../../store/src/test-support/test-stores.js';
 import { statusOf } from '../http/api-error.js';
 import { type Answer, Client, emptyReader, orderBody } from '../test-support/acceptance-client.js';
@@ -46,15 +47,7 @@ describe.each(DIALECTS)('card stock over HTTP on %s', (dialect) => {
     await h?.dispose();
   });
 
-  const auditCount = async (action: string, subject: string) =>
-    (
-      await h.t.store.db
-        .selectFrom('audit_log')
-        .select('seq')
-        .where('action', '=', action)
-        .where('subject', '=', subject)
-        .execute()
-    ).length;
+  const auditCount = (action: string, subject: string) => auditEntries(h.t.store.db, action, subject);
   const draft = (cardNumber: CardNumber) => ({
     personHsaId: ANNA,
     cardNumber,

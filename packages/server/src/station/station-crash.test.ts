@@ -15,9 +15,7 @@ import {
   getStation,
   listAudit,
   listUnheldStationCertificates,
-  openStore,
   renewStation,
-  type Store,
 } from '@reservkort/store';
 import { describe, expect, it } from 'vitest';
 import { systemClock } from '../cli/ca-context.js';
@@ -27,9 +25,8 @@ import {
   auditVerifiedOffline,
   openFolderCa,
   RECIPIENTS,
-  startServerProcess,
 } from '../test-support/durable-fixture.js';
-import { type ApiAnswer, DurablePage, httpEndpoint } from '../test-support/durable-page.js';
+import type { ApiAnswer, DurablePage } from '../test-support/durable-page.js';
 import { prepareOrderSignature, sendOrderSignature } from '../test-support/durable-walk.js';
 import { ADMIN2, ADMIN2_CARD, completeWithPins, RESERVE_PINS } from '../test-support/issuance-harness.js';
 import { payloadOf } from '../test-support/station-agent.js';
@@ -37,7 +34,6 @@ import { STATION_VALIDITY_MS } from './station.service.js';
 import { stationCsr } from './station-key.js';
 
 const anna = RECIPIENTS.anna;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 const newKeyPem = () =>
   generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
     .privateKey.export({ format: 'pem', type: 'pkcs8' })
@@ -55,24 +51,18 @@ const KILL_AFTER_MS = [5, 30, 90] as const;
 type Outcome = (typeof KILL_AFTER_MS)[number] | 'never';
 
 describe('SIGKILL in the card-station routes (SQLite data folder, real server processes)', () => {
-  const { processes, cleanups, seededWorkstation } = crashScaffolding();
+  const crash = crashScaffolding();
 
   // Dozens of server processes started and killed in turn: on two busy cores that alone can pass a minute.
   it('killed a few ms into each route, restarted: before or after, never half; the flow goes on', async () => {
-    const { folder, sqliteUrl, setup, ca, ws } = await seededWorkstation('reservkort-station-crash-', [anna]);
+    const seeded = await crash.seededWorkstation('reservkort-station-crash-', [anna]);
+    const { folder, ws } = seeded;
     await addReserveCard(ws, anna);
     const stationId = ws.agent.stationView(ws.agentToken).stationId ?? '';
     expect(stationId).toMatch(/^st-/);
-    await ca.close();
-    await setup.close();
-
-    const store: Store = await openStore({ url: sqliteUrl });
-    cleanups.push(() => store.close());
-    const db = store.db;
-    const page = new DurablePage(ws, []);
-    let server = await startServerProcess(folder.root);
-    processes.push(server);
-    page.use(httpEndpoint('server-0', server.url));
+    const served = await crash.served(seeded);
+    const { page } = served;
+    const db = served.store.db;
     const outcomes: Record<string, Outcome> = {};
 
     /**
@@ -83,16 +73,10 @@ describe('SIGKILL in the card-station routes (SQLite data folder, real server pr
       send: () => Promise<ApiAnswer>,
       afterMs: number,
     ): Promise<ApiAnswer | Error> => {
-      const sent = send().catch((error: Error) => error);
-      await sleep(afterMs);
-      expect(await server.kill()).toBe('SIGKILL');
-      const answer = await sent;
-      server = await startServerProcess(folder.root);
-      processes.push(server);
-      page.use(httpEndpoint(`server-${processes.length - 1}`, server.url));
+      const answer = await served.killedInto(send, afterMs);
       // A relying party fetches the card bureau CA's CRL (the station certificates' CA): the new
       // server opens that CA for it, as for any station statement.
-      const crl = await fetch(`${server.url}/pki/crl/bureau.crl`);
+      const crl = await fetch(`${served.server.url}/pki/crl/bureau.crl`);
       expect(crl.status).toBe(200);
       expect((await crl.arrayBuffer()).byteLength).toBeGreaterThan(0);
       // An answer that came before the kill is the request done: it says so.
@@ -356,7 +340,7 @@ describe('SIGKILL in the card-station routes (SQLite data folder, real server pr
     // --- A renewal whose process died between its commit and the old certificate's revocation. -----
     // Its committed state, made with the folder's CA as a renewal commits it: the station on a new
     // certificate, the one it replaced still good. The next server revokes that before it answers.
-    expect(await server.stop()).toBe(0);
+    expect(await served.server.stop()).toBe(0);
     const held = await getStation(db, station.id);
     if (held === null) throw new Error('the station is there');
     const folderCa = await openFolderCa(folder, db, systemClock);
@@ -380,8 +364,7 @@ describe('SIGKILL in the card-station routes (SQLite data folder, real server pr
     });
     await folderCa.close();
     expect(await listUnheldStationCertificates(db)).toEqual([held.certificateSerial]);
-    server = await startServerProcess(folder.root);
-    processes.push(server);
+    await served.restart();
     expect(await listUnheldStationCertificates(db)).toEqual([]);
     const superseded = await db
       .selectFrom('revocations')
@@ -397,13 +380,14 @@ describe('SIGKILL in the card-station routes (SQLite data folder, real server pr
     // the challenge spent.
     await ws.cards.unplugReader('reader-2');
     const beforeLogin = (path: string, body?: unknown) => async (): Promise<ApiAnswer> => {
-      const answer = await fetch(`${server.url}/api/support/cases/before-login${path}`, {
+      const { url } = served.server;
+      const answer = await fetch(`${url}/api/support/cases/before-login${path}`, {
         method: 'POST',
         ...(body === undefined
           ? {}
           : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
       });
-      return { status: answer.status, body: await answer.json(), server: server.url };
+      return { status: answer.status, body: await answer.json(), server: url };
     };
     const stationCases = async () => {
       const cases = await db
@@ -447,7 +431,7 @@ describe('SIGKILL in the card-station routes (SQLite data folder, real server pr
     await ws.cards.plugReader('reader-2');
 
     // --- The audit log, as the operator checks it, with the server stopped. -------------------------
-    expect(await server.stop()).toBe(0);
+    expect(await served.server.stop()).toBe(0);
     await auditVerifiedOffline(folder.root);
     // How many ms in a kill first found each request committed, for whoever reads the output.
     console.info('first kill after the commit (ms)', JSON.stringify(outcomes));

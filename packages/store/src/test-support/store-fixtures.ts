@@ -122,3 +122,14 @@ export const aCertificate = (
   createdAt: T0,
   ...overrides,
 });
+
+/** How many audit entries name this action and subject. */
+export const auditCount = async (db: Kysely<Database>, action: string, subject: string): Promise<number> =>
+  (
+    await db
+      .selectFrom('audit_log')
+      .select('seq')
+      .where('action', '=', action)
+      .where('subject', '=', subject)
+      .execute()
+  ).length;
