@@ -226,11 +226,13 @@ export {
   endSessionsOfRevokedCertificates,
   getSession,
   getSessionWithFlow,
+  getSessionWithFlowPending,
   insertSession,
   markLoginCardRemoved,
   type NewSession,
   purgeExpiredSessions,
   type SessionStation,
+  type SessionWithFlow,
   type StoredSession,
   touchSession,
 } from './session/session.repository.js';

@@ -76,13 +76,6 @@ const toCurrent = (stored: StoredSession): CurrentSession => ({
 });
 
 /**
- * The session of a request, or NOT_LOGGED_IN. Idle and absolute time-outs end it, and so does the
- * revocation of its login certificate (LOGIN_CERTIFICATE_REVOKED); a state-changing request must
- * also carry the session's CSRF token in a header. A session of another role is no session here:
- * a holder logged in on their own pages is not logged in to the administrators' routes, nor the
- * other way round.
- */
-/**
  * The flow a request names, read in the session's own statement: handed to the first reader of
  * that flow in the request (`takeFlowReadWith`), once, so a later read in the request reads again.
  */
@@ -96,6 +89,74 @@ export const takeFlowReadWith = (session: CurrentSession, flowId: string): Store
   return flow;
 };
 
+/** What a session as read says of a request: let through (recording activity or not), or refused. */
+type SessionVerdict =
+  | { readonly ok: true; readonly current: CurrentSession; readonly touch: boolean }
+  | { readonly ok: false; readonly error: ApiError; readonly end: boolean };
+
+const judgeSession = (
+  request: FastifyRequest,
+  stored: StoredSession | null,
+  now: number,
+  settings: SessionSettings,
+  role: SessionRole,
+): SessionVerdict => {
+  if (stored === null || stored.role !== role)
+    return { ok: false, error: new ApiError('NOT_LOGGED_IN'), end: false };
+  // Revoking the login certificate ends the session at once, whichever process revoked it: the
+  // revocation is read with the session, from the database every server shares.
+  if (stored.certificateRevokedAt !== null)
+    return { ok: false, error: new ApiError('LOGIN_CERTIFICATE_REVOKED'), end: stored.endedAt === null };
+  if (stored.endedAt !== null) return { ok: false, error: new ApiError('NOT_LOGGED_IN'), end: false };
+  if (now >= stored.expiresAt || now - stored.lastSeenAt > settings.idleMs)
+    return { ok: false, error: new ApiError('NOT_LOGGED_IN', { reason: 'expired' }), end: true };
+  if (
+    request.method !== 'GET' &&
+    request.method !== 'HEAD' &&
+    request.headers[CSRF_HEADER] !== stored.csrfToken
+  )
+    return { ok: false, error: new ApiError('CSRF_INVALID'), end: false };
+  // Recording activity is a write: once a minute is enough for an idle time-out counted in minutes.
+  return { ok: true, current: toCurrent(stored), touch: now - stored.lastSeenAt >= TOUCH_INTERVAL_MS };
+};
+
+/** The id of the request's session (its cookie's hash), or null when it carries none. */
+export const sessionIdOf = (request: FastifyRequest): string | null => {
+  const token = request.cookies[SESSION_COOKIE];
+  return token ? hashToken(token) : null;
+};
+
+/** How a request's session is read with other statements and judged once its answer is in. */
+export interface SessionReading {
+  /** The session's id (its cookie's hash). */
+  readonly id: string;
+  /** The session as read, if it lets the request through with nothing to write (see sessionAsRead). */
+  check(stored: StoredSession | null): CurrentSession | null;
+}
+
+/**
+ * A session read beforehand (with the flow, inside a request's transaction), if it lets the request
+ * through with nothing to write. Null otherwise: the request then takes requireSession, which
+ * refuses it, ends the session or records its activity, as it must.
+ */
+export const sessionAsRead = (
+  request: FastifyRequest,
+  stored: StoredSession | null,
+  now: number,
+  settings: SessionSettings,
+  role: SessionRole = 'admin',
+): CurrentSession | null => {
+  const verdict = judgeSession(request, stored, now, settings, role);
+  return verdict.ok && !verdict.touch ? verdict.current : null;
+};
+
+/**
+ * The session of a request, or NOT_LOGGED_IN. Idle and absolute time-outs end it, and so does the
+ * revocation of its login certificate (LOGIN_CERTIFICATE_REVOKED); a state-changing request must
+ * also carry the session's CSRF token in a header. A session of another role is no session here:
+ * a holder logged in on their own pages is not logged in to the administrators' routes, nor the
+ * other way round.
+ */
 export const requireSession = async (
   request: FastifyRequest,
   db: Kysely<Database>,
@@ -107,34 +168,18 @@ export const requireSession = async (
   /** That flow's state as this process knows it: not read again while the flow is at its version. */
   known?: KnownFlowState,
 ): Promise<CurrentSession> => {
-  const token = request.cookies[SESSION_COOKIE];
-  if (!token) throw new ApiError('NOT_LOGGED_IN');
+  const id = sessionIdOf(request);
+  if (id === null) throw new ApiError('NOT_LOGGED_IN');
   let flow: StoredFlow | null = null;
   let stored: StoredSession | null;
-  if (flowId === undefined) stored = await getSession(db, hashToken(token));
-  else ({ session: stored, flow } = await getSessionWithFlow(db, hashToken(token), flowId, known));
-  if (stored === null || stored.role !== role) throw new ApiError('NOT_LOGGED_IN');
-  // Revoking the login certificate ends the session at once, whichever process revoked it: the
-  // revocation is read with the session, from the database every server shares.
-  if (stored.certificateRevokedAt !== null) {
-    if (stored.endedAt === null) await endSession(db, stored.id, now);
-    throw new ApiError('LOGIN_CERTIFICATE_REVOKED');
+  if (flowId === undefined) stored = await getSession(db, id);
+  else ({ session: stored, flow } = await getSessionWithFlow(db, id, flowId, known));
+  const verdict = judgeSession(request, stored, now, settings, role);
+  if (!verdict.ok) {
+    if (verdict.end && stored !== null) await endSession(db, stored.id, now);
+    throw verdict.error;
   }
-  if (stored.endedAt !== null) throw new ApiError('NOT_LOGGED_IN');
-  if (now >= stored.expiresAt || now - stored.lastSeenAt > settings.idleMs) {
-    await endSession(db, stored.id, now);
-    throw new ApiError('NOT_LOGGED_IN', { reason: 'expired' });
-  }
-  if (
-    request.method !== 'GET' &&
-    request.method !== 'HEAD' &&
-    request.headers[CSRF_HEADER] !== stored.csrfToken
-  ) {
-    throw new ApiError('CSRF_INVALID');
-  }
-  // Recording activity is a write: once a minute is enough for an idle time-out counted in minutes.
-  if (now - stored.lastSeenAt >= TOUCH_INTERVAL_MS) await touchSession(db, stored.id, now);
-  const current = toCurrent(stored);
-  if (flow !== null) flowsReadWithSessions.set(current, flow);
-  return current;
+  if (verdict.touch) await touchSession(db, verdict.current.id, now);
+  if (flow !== null) flowsReadWithSessions.set(verdict.current, flow);
+  return verdict.current;
 };

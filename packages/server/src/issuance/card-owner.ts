@@ -27,9 +27,21 @@ export const cardOwnerPending = (
   cardNumber: CardNumber | null,
   admin: HsaId,
 ): Pending<CardOwner> => {
-  if (cardNumber === null) return pendingValue('unknown');
+  const ownerFor = cardOwnerForPending(db, cardNumber);
+  return { queries: ownerFor.queries, answer: (results) => ownerFor.answer(results)(admin) };
+};
+
+/**
+ * cardOwnerPending before the administrator is known (read with what says who it is): the answer
+ * judges the card for whichever administrator it is given.
+ */
+export const cardOwnerForPending = (
+  db: Kysely<Database> | Transaction<Database>,
+  cardNumber: CardNumber | null,
+): Pending<(admin: HsaId) => CardOwner> => {
+  if (cardNumber === null) return pendingValue(() => 'unknown');
   const use = cardNumberUsePending(db, cardNumber);
-  return { queries: use.queries, answer: (results) => ownerOf(use.answer(results), admin) };
+  return { queries: use.queries, answer: (results) => (admin) => ownerOf(use.answer(results), admin) };
 };
 
 const ownerOf = (use: CardNumberUse, admin: HsaId): CardOwner => {

@@ -43,6 +43,7 @@ import {
   getOrder,
   getOrderPending,
   getPersonByHsaIdPending,
+  getSessionWithFlowPending,
   getStockCardPending,
   type IssuancePurpose,
   insertChallenge,
@@ -76,7 +77,7 @@ import {
   updateOrderStatePending,
 } from '@reservkort/store';
 import type { CompiledQuery, Kysely, Transaction } from 'kysely';
-import { type CurrentSession, takeFlowReadWith } from '../auth/session.js';
+import { type CurrentSession, type SessionReading, takeFlowReadWith } from '../auth/session.js';
 import { newChallenge, statement } from '../auth/signing-challenge.js';
 import { ApiError } from '../http/api-error.js';
 import { cardRecordPending, verifyCardKeys, verifyCardProof } from '../station/card-proof.js';
@@ -88,7 +89,7 @@ import {
   verifyStatement,
   verifyStatementWith,
 } from '../station/station-statement.service.js';
-import { cardOwnerPending } from './card-owner.js';
+import { cardOwnerForPending, cardOwnerPending } from './card-owner.js';
 import { adminOf, asIdAdmin, type DirectoryCache, lookUpPending } from './directory.js';
 import { FlowMetrics } from './flow-metrics.js';
 import { FlowStateCache } from './flow-state-cache.js';
@@ -154,6 +155,21 @@ interface Plan {
   /** More details for the last event's timeline entry: what the server knows beside the event. */
   readonly details?: Readonly<Record<string, string>>;
 }
+
+/** Whose card a card is, once the administrator it is judged for is known (see cardOwner). */
+type OwnerFor = (admin: HsaId) => CardOwner;
+
+/** For a card-inserted event, the read that says whose card it is; nothing to read for any other. */
+const ownerForPending = (
+  trx: Transaction<Database>,
+  stated: FlowEvent | ApiError,
+): Pending<OwnerFor | null> =>
+  stated instanceof ApiError || stated.type !== 'card-inserted'
+    ? pendingValue(null)
+    : cardOwnerForPending(trx, stated.cardNumber);
+
+/** Thrown inside a transaction when a session or flow read there does not let the request through. */
+const NOT_AS_READ = new Error('the session or the flow as read does not let the request through');
 
 type Planner = (flow: StoredFlow & { state: FlowState }, trx: Transaction<Database>) => Promise<Plan> | Plan;
 
@@ -521,29 +537,84 @@ export class IssuanceService {
 
   /** A reader, card or dialog event the station signed (never keys-generated: that is `keys`). */
   agentEvent(flowId: string, session: CurrentSession, signed: SignedStatement): Promise<FlowReply> {
-    return this.run(flowId, session, async (flow, trx) => {
-      const admin = flow.admin2HsaId ?? session.hsaId;
-      // The event is read from the payload once; the owner of a card it says was inserted is read
-      // with the station (one round trip on PostgreSQL). Both are used only once it is verified.
-      const { verified, alongside: read } = await verifyStatementWith(
-        trx,
-        this.ca,
-        signed,
-        this.expected(flow, ['event']),
-        async (payload): Promise<Pending<{ stated: FlowEvent | ApiError; owner: CardOwner | null }>> => {
-          const stated = stationEvent(payload.body, this.now());
-          if (stated instanceof ApiError || stated.type !== 'card-inserted')
-            return pendingValue({ stated, owner: null });
-          const owner = cardOwnerPending(trx, stated.cardNumber, admin);
-          return { queries: owner.queries, answer: (results) => ({ stated, owner: owner.answer(results) }) };
-        },
+    return this.run(
+      flowId,
+      session,
+      async (flow, trx) =>
+        (await this.stationEventPlan(trx, signed, pendingValue(undefined), () => ({ flow, session }))).plan,
+    );
+  }
+
+  /**
+   * agentEvent for a session not checked yet: the session and the flow are read in the flow's
+   * transaction with the station (one round trip fewer on PostgreSQL) and checked before anything
+   * the station says. Null when they do not let the request through as read, or the statement is
+   * not even well formed: nothing is kept, and the caller checks the session the usual way, which
+   * refuses the request or records what it must, and then calls agentEvent.
+   */
+  async agentEventReading(
+    flowId: string,
+    reading: SessionReading,
+    signed: SignedStatement,
+  ): Promise<FlowReply | null> {
+    const checked = { session: false };
+    try {
+      return await this.runReading((trx) =>
+        this.stationEventPlan(
+          trx,
+          signed,
+          getSessionWithFlowPending(trx, reading.id, flowId, this.states.get(flowId)),
+          ({ session: stored, flow }) => {
+            const session = reading.check(stored);
+            if (session === null || flow === null || flow.admin2HsaId !== session.hsaId) throw NOT_AS_READ;
+            checked.session = true;
+            this.states.remember(flow.id, flow.version, flow.state);
+            return { flow: flow as StoredFlow & { state: FlowState }, session };
+          },
+        ),
       );
-      const { stated, owner } = read;
-      if (stated instanceof ApiError) throw stated;
-      const station = verified.station.id;
-      if (stated.type !== 'card-inserted' || owner === null) return { events: [stated], station };
-      return { events: [{ ...stated, owner }], station };
-    });
+    } catch (error) {
+      if (!checked.session) return null;
+      throw error;
+    }
+  }
+
+  /**
+   * A station event's plan: the statement verified in the flow's transaction, the owner of a card
+   * it says was inserted read with the station, and `read` with them (one round trip on
+   * PostgreSQL). `judge` says from `read`'s answer which flow and session the event is for, before
+   * any check of the statement; it may refuse the request.
+   */
+  private async stationEventPlan<T>(
+    trx: Transaction<Database>,
+    signed: SignedStatement,
+    read: Pending<T>,
+    judge: (value: T) => { flow: StoredFlow & { state: FlowState }; session: CurrentSession },
+  ): Promise<{ flow: StoredFlow & { state: FlowState }; session: CurrentSession; plan: Plan }> {
+    const judged: { for?: { flow: StoredFlow & { state: FlowState }; session: CurrentSession } } = {};
+    // The event is read from the payload once; it is used only once the statement is verified.
+    const { verified, alongside } = await verifyStatementWith<[T, OwnerFor | null, FlowEvent | ApiError]>(
+      trx,
+      this.ca,
+      signed,
+      ([value]) => {
+        judged.for = judge(value);
+        return this.expected(judged.for.flow, ['event']);
+      },
+      async (payload) => {
+        const stated = stationEvent(payload.body, this.now());
+        return pendingAll(read, ownerForPending(trx, stated), pendingValue(stated));
+      },
+    );
+    const [, ownerFor, stated] = alongside;
+    if (judged.for === undefined) throw new Error('the statement was verified without its flow');
+    const { flow, session } = judged.for;
+    if (stated instanceof ApiError) throw stated;
+    const station = verified.station.id;
+    if (stated.type !== 'card-inserted' || ownerFor === null)
+      return { flow, session, plan: { events: [stated], station } };
+    const owner = ownerFor(flow.admin2HsaId ?? session.hsaId);
+    return { flow, session, plan: { events: [{ ...stated, owner }], station } };
   }
 
   /**
@@ -1115,8 +1186,23 @@ export class IssuanceService {
     }
     const flow =
       options.read ?? (session === null ? await this.load(flowId) : await this.own(flowId, session));
-    const { steps, pending, nonce, offer } = await this.db.transaction().execute(async (trx) => {
-      const plan = await planner(flow, trx);
+    return this.runReading(async (trx) => ({ flow, session, plan: await planner(flow, trx) }), options);
+  }
+
+  /**
+   * `run`, for a flow and session read by the plan itself, in the transaction: what `first` reads
+   * and decides, applied and stored as `run` does.
+   */
+  private async runReading(
+    first: (trx: Transaction<Database>) => Promise<{
+      readonly flow: StoredFlow & { state: FlowState };
+      readonly session: CurrentSession | null;
+      readonly plan: Plan;
+    }>,
+    options: Omit<ApplyOptions, 'recent' | 'read'> = {},
+  ): Promise<FlowReply> {
+    const { flow, steps, pending, nonce, offer } = await this.db.transaction().execute(async (trx) => {
+      const { flow, session, plan } = await first(trx);
       const steps: AppliedStep[] = [];
       let state = flow.state;
       for (const event of plan.events) {
@@ -1154,14 +1240,14 @@ export class IssuanceService {
           before: signing === undefined ? also : [...also, insertChallengeQuery(trx, signing.challenge)],
         },
       );
-      return { steps, pending: stored, nonce, offer: signing?.offer };
+      return { flow, steps, pending: stored, nonce, offer: signing?.offer };
     });
     // Committed: the flow is now at the next version, with this state.
     this.states.remember(flow.id, flow.version + 1, steps.at(-1)?.transition.state ?? flow.state);
     this.observe(flow, flow.state.status, steps);
     // The change is committed and its revocations stored: if carrying them out fails now, the
     // sweeper retries; the caller's action still succeeded.
-    if (pending.length > 0) await this.settle(flowId).catch(() => undefined);
+    if (pending.length > 0) await this.settle(flow.id).catch(() => undefined);
     const last = steps.at(-1)?.transition;
     return {
       view: viewOf(last?.state ?? flow.state, this.now()),

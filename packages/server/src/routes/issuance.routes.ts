@@ -22,7 +22,7 @@ import {
   verifyCardCertificate,
   verifyCardSignature,
 } from '../auth/card-certificate.js';
-import { requireSession } from '../auth/session.js';
+import { requireSession, type SessionReading, sessionAsRead, sessionIdOf } from '../auth/session.js';
 import { readStatement } from '../auth/signing-challenge.js';
 import { ApiError } from '../http/api-error.js';
 import type { IssuanceService } from '../issuance/issuance.service.js';
@@ -74,6 +74,13 @@ export const issuanceRoutes =
         flowId,
         issuance.states.get(flowId),
       );
+    };
+
+    const sessionReading = (request: FastifyRequest): SessionReading | null => {
+      const id = sessionIdOf(request);
+      return id === null
+        ? null
+        : { id, check: (stored) => sessionAsRead(request, stored, ctx.clock.now(), ctx.sessions) };
     };
 
     app.post(
@@ -171,8 +178,18 @@ export const issuanceRoutes =
         },
       },
       async (request) => {
-        const me = await session(request);
         const { statement: signed, type } = request.body;
+        if (signed !== undefined && type === undefined) {
+          // The session and the flow are read in the event's transaction when they let it through
+          // as read; otherwise the session is checked first, as for every other route.
+          const reading = sessionReading(request);
+          const done =
+            reading === null
+              ? null
+              : await issuance.agentEventReading(request.params.flowId, reading, signed);
+          if (done !== null) return done;
+        }
+        const me = await session(request);
         if (signed !== undefined && type === undefined)
           return issuance.agentEvent(request.params.flowId, me, signed);
         // The clock's heartbeat is the only fact a page may state; every other event is the station's.

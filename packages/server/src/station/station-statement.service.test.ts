@@ -7,7 +7,13 @@ import {
   type SignedStatement,
   type StatementPayload,
 } from '@reservkort/domain';
-import { getCertificate, getCertificatePending, getStation, upsertBranches } from '@reservkort/store';
+import {
+  getCertificate,
+  getCertificatePending,
+  getStation,
+  pendingAll,
+  upsertBranches,
+} from '@reservkort/store';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestCa, type TestCa } from '../../../pki/src/test-support/test-ca.js';
 import { countingWrites, DIALECTS } from '../../../store/src/test-support/test-stores.js';
@@ -345,6 +351,46 @@ describe.each(DIALECTS)('verifyStatement on %s', (dialect) => {
       // BEGIN, the raise and the read beside it; then the COMMIT.
       expect(writes() - before).toBe(2);
     });
+  });
+
+  it('asks what the statement must be from the value read beside it, before any check; its refusal rolls the raise back', async () => {
+    const station = await getStation(t.store.db, stationId);
+    if (station === null) throw new Error('no station');
+    const seen: string[] = [];
+    const inTransaction = (
+      signed: SignedStatement,
+      judge: (serial: string | undefined) => ExpectedStatement,
+    ) =>
+      t.store.db.transaction().execute((trx) =>
+        verifyStatementWith(
+          trx,
+          t.ca,
+          signed,
+          ([record]) => {
+            seen.push(record?.serial ?? 'none');
+            return judge(record?.serial);
+          },
+          async () => pendingAll(getCertificatePending(trx, station.certificateSerial)),
+        ),
+      );
+    const { verified } = await inTransaction(signStatement(key, readers({ seq: 20 })), () => expected);
+    expect(verified.station.lastSeq).toBe(20);
+    expect(seen).toEqual([station.certificateSerial]);
+    // Asked even for a statement whose signature is bad: it comes before the checks, and may refuse.
+    await expect(
+      inTransaction(signStatement(newKey(), readers({ seq: 21 })), () => {
+        throw new ApiError('ACCESS_DENIED');
+      }),
+    ).rejects.toMatchObject({ code: 'ACCESS_DENIED' });
+    // What it returns is what the statement is checked against.
+    await expect(
+      inTransaction(signStatement(key, readers({ seq: 22 })), () => ({
+        ...expected,
+        nonce: newStationNonce(),
+      })),
+    ).rejects.toMatchObject({ details: { reason: 'nonce' } });
+    expect((await getStation(t.store.db, stationId))?.lastSeq).toBe(20);
+    expect(seen).toHaveLength(3);
   });
 
   it('makes a fresh 32-hex-character nonce each time', () => {

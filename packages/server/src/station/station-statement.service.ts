@@ -197,36 +197,41 @@ const noneBeside = async (): Promise<Pending<undefined>> => pendingValue(undefin
 /**
  * verifyStatement, with the value `alongside` makes for the statement's payload read together with
  * the station (and its sequence number's raise): one round trip on PostgreSQL. That value is read
- * whatever the checks then say: for what the caller needs next, never to decide the checks.
+ * whatever the checks then say: for what the caller needs next, never to decide the checks. What
+ * the statement must be may depend on it (`expected` as a function of it, to accept the statement):
+ * it is then asked for before any check of the statement, and may refuse the request itself.
  */
 export const verifyStatementWith = async <T>(
   db: Kysely<Database> | Transaction<Database>,
   ca: CertificateAuthority,
   signed: SignedStatement,
-  expected: ExpectedStatement,
+  expected: ExpectedStatement | ((alongside: T) => Omit<ExpectedStatement, 'accept'>),
   alongside: (payload: StatementPayload) => Promise<Pending<T>>,
 ): Promise<{ readonly verified: VerifiedStatement; readonly alongside: T }> => {
   const parsed = parsedStatement(signed);
   const { payload } = parsed;
   const beside = await alongside(payload);
+  const expectedOf = (value: T) => (typeof expected === 'function' ? expected(value) : expected);
 
   // In the statement's transaction the station is read and its sequence number raised at once (one
   // round trip on PostgreSQL); a refusal below rolls the raise back with the transaction.
-  const accept = expected.accept !== false;
+  const accept = typeof expected === 'function' || expected.accept !== false;
   if (accept && db.isTransaction) {
     const trx = db as Transaction<Database>;
     const [read, value] = await runPending(
       trx,
       pendingAll(getStationRaisingSeqPending(trx, payload.station, payload.seq), beside),
     );
-    const station = checkedStation(read?.station ?? null, expected.now);
-    await checkSigned(db, ca, signed, parsed, station, expected);
+    const wanted = expectedOf(value);
+    const station = checkedStation(read?.station ?? null, wanted.now);
+    await checkSigned(db, ca, signed, parsed, station, wanted);
     if (read === null || !read.raised) throw invalid('seq');
     return { verified: { station: { ...station, lastSeq: payload.seq }, payload }, alongside: value };
   }
   const [read, value] = await runPending(db, pendingAll(getStationPending(db, payload.station), beside));
-  const station = checkedStation(read, expected.now);
-  await checkSigned(db, ca, signed, parsed, station, expected);
+  const wanted = expectedOf(value);
+  const station = checkedStation(read, wanted.now);
+  await checkSigned(db, ca, signed, parsed, station, wanted);
   if (!accept) {
     if (payload.seq <= station.lastSeq) throw invalid('seq');
     return { verified: { station, payload }, alongside: value };

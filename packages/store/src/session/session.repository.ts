@@ -10,6 +10,7 @@ import {
   toFlow,
 } from '../flow/flow.repository.js';
 import type { FlowsTable } from '../flow/flow.table.js';
+import { type Pending, pendingRows, runPending } from '../pending.js';
 import { preparedQuery } from '../prepared-query.js';
 import { translateWriteErrors } from '../store-error.js';
 import type { SessionRole, SessionsTable } from './session.table.js';
@@ -136,21 +137,37 @@ export async function getSessionWithFlow(
   id: string,
   flowId: string,
   known?: KnownFlowState,
-): Promise<{ readonly session: StoredSession | null; readonly flow: StoredFlow | null }> {
-  const row = (await sessionWithFlow(db, id, flowId, knownVersionOf(known))).rows[0] as
-    | (Selectable<SessionsTable> & { certificate_revoked_at: Instant | null } & Record<string, unknown>)
-    | undefined;
-  if (row === undefined) return { session: null, flow: null };
-  const flowRow: Record<string, unknown> = {};
-  for (const column of FLOW_COLUMNS) flowRow[column] = row[`${FLOW_PREFIX}${column}`];
-  return {
-    session: toSession(row),
-    flow:
-      flowRow.id === null || flowRow.id === undefined
-        ? null
-        : toFlow(flowRow as Selectable<FlowsTable>, known),
-  };
+): Promise<SessionWithFlow> {
+  return runPending(db, getSessionWithFlowPending(db, id, flowId, known));
 }
+
+export interface SessionWithFlow {
+  readonly session: StoredSession | null;
+  readonly flow: StoredFlow | null;
+}
+
+/** getSessionWithFlow, to be sent with other statements (see runPending). */
+export const getSessionWithFlowPending = (
+  db: Db,
+  id: string,
+  flowId: string,
+  known?: KnownFlowState,
+): Pending<SessionWithFlow> =>
+  pendingRows(sessionWithFlow.compile(db, id, flowId, knownVersionOf(known)), (rows) => {
+    const row = rows[0] as
+      | (Selectable<SessionsTable> & { certificate_revoked_at: Instant | null } & Record<string, unknown>)
+      | undefined;
+    if (row === undefined) return { session: null, flow: null };
+    const flowRow: Record<string, unknown> = {};
+    for (const column of FLOW_COLUMNS) flowRow[column] = row[`${FLOW_PREFIX}${column}`];
+    return {
+      session: toSession(row),
+      flow:
+        flowRow.id === null || flowRow.id === undefined
+          ? null
+          : toFlow(flowRow as Selectable<FlowsTable>, known),
+    };
+  });
 
 /**
  * Records activity; never moves last_seen_at back, since concurrent requests finish in any order.

@@ -1,0 +1,176 @@
+// A station event reads the request's session and the flow in the flow's transaction, with the
+// station's sequence number raised beside them. Every session the event must not pass is refused
+// as on every other route, with the same code, and the raise goes back with the transaction: the
+// statement is still good for the session it was meant for. On PostgreSQL the event takes two round
+// trips: the session, the flow, the station and its raise in one, the change and its commit in one.
+import { Socket } from 'node:net';
+import type { AgentEvent } from '@reservkort/agent';
+import type { CardNumber, SignedStatement } from '@reservkort/domain';
+import { getStation } from '@reservkort/store';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIALECTS } from '../../../store/src/test-support/test-stores.js';
+import { DEFAULT_SESSION_SETTINGS } from '../auth/session.js';
+import { type Answer, Client, cardIn, emptyReader } from '../test-support/acceptance-client.js';
+import {
+  ADMIN1_CARD,
+  ADMIN2_CARD,
+  createIssuanceHarness,
+  type Harness,
+  RESERVE_PINS,
+} from '../test-support/issuance-harness.js';
+import { flowStationNonce } from '../test-support/station-agent.js';
+
+const RESERVE_CARD = '9752278900000000777' as CardNumber;
+
+/**
+ * The writes to PostgreSQL's sockets (each a round trip's request) while `run` runs, per socket: a
+ * request's transaction keeps to one connection.
+ */
+const writesToPostgres = async <T>(run: () => Promise<T>): Promise<{ result: T; writes: number[] }> => {
+  const counts = new Map<Socket, number>();
+  const proto = Socket.prototype as Socket & { __counted?: boolean };
+  const write = proto.write;
+  const uncork = proto.uncork;
+  const count = (socket: Socket) => {
+    if (socket.remotePort === 5432) counts.set(socket, (counts.get(socket) ?? 0) + 1);
+  };
+  // Corked writes reach the socket together, in one write, when it is uncorked.
+  proto.write = function (this: Socket, ...args: Parameters<Socket['write']>) {
+    if (this.writableCorked === 0) count(this);
+    return write.apply(this, args);
+  } as Socket['write'];
+  proto.uncork = function (this: Socket) {
+    if (this.writableCorked === 1 && this.writableLength > 0) count(this);
+    uncork.call(this);
+  };
+  try {
+    const result = await run();
+    return { result, writes: [...counts.values()] };
+  } finally {
+    proto.write = write;
+    proto.uncork = uncork;
+  }
+};
+
+describe.each(DIALECTS)('a station event and the session, read in its transaction, on %s', (dialect) => {
+  let h: Harness;
+  const admin1 = () => new Client(h);
+  let admin2: Client;
+  let flowId: string;
+
+  beforeAll(async () => {
+    h = await createIssuanceHarness({}, () => ({}), dialect);
+    await h.cards.createCard({ cardNumber: RESERVE_CARD, ...RESERVE_PINS });
+  }, 60_000);
+  afterAll(async () => {
+    await h?.dispose();
+  });
+
+  /** The latest event of the agent's log: what the station signs for the page to relay. */
+  const latestEventSeq = (): number => {
+    const log: AgentEvent[] = [];
+    h.agent.subscribe((event) => log.push(event), 0)();
+    const last = log.at(-1);
+    if (last === undefined) throw new Error('the agent logged nothing');
+    return last.seq;
+  };
+
+  /** A card put in reader 2, and the station's statement of it for the flow's current nonce. */
+  const cardEvent = async (): Promise<SignedStatement> => {
+    await emptyReader(h, 'reader-2');
+    await cardIn(h, 'reader-2', RESERVE_CARD);
+    return h.agent.statement(h.agentToken, {
+      flowId,
+      nonce: await flowStationNonce(h, flowId),
+      kind: 'event',
+      eventSeq: latestEventSeq(),
+    });
+  };
+
+  const relay = (client: Client, statement: unknown, options: { csrf?: boolean } = {}): Promise<Answer> =>
+    client.post(`/api/flows/${flowId}/agent-events`, { statement }, options);
+  const lastSeq = async () => (await getStation(h.t.store.db, h.stationId))?.lastSeq;
+  const session = async (client: Client) =>
+    h.t.store.db
+      .selectFrom('sessions')
+      .select(['id', 'last_seen_at', 'ended_at'])
+      .where('csrf_token', '=', client.csrf)
+      .executeTakeFirstOrThrow();
+
+  it('refuses every session it must not pass with that session’s code, and keeps the statement good', async () => {
+    const other = admin1();
+    expect((await other.login(ADMIN1_CARD)).status).toBe(200);
+    admin2 = new Client(h);
+    expect((await admin2.login(ADMIN2_CARD)).status).toBe(200);
+    const started = await admin2.startFlow();
+    expect(started.status, JSON.stringify(started.body)).toBe(200);
+    flowId = started.body.view.flowId;
+
+    const signed = await cardEvent();
+    const seq = await lastSeq();
+    const notOne = { payload: Buffer.from('not JSON').toString('base64url'), signature: 'AAAA' };
+    const refusals: [Answer, number, string][] = [
+      [await relay(new Client(h), signed), 401, 'NOT_LOGGED_IN'],
+      [await relay(admin2, signed, { csrf: false }), 403, 'CSRF_INVALID'],
+      [await relay(other, signed), 403, 'ACCESS_DENIED'],
+      // A statement that is not one: the session is still what is refused first.
+      [await relay(new Client(h), notOne), 401, 'NOT_LOGGED_IN'],
+      [await relay(admin2, notOne), 422, 'STATEMENT_INVALID'],
+    ];
+    for (const [answer, status, code] of refusals) {
+      expect(answer.status, JSON.stringify(answer.body)).toBe(status);
+      expect(answer.body.code).toBe(code);
+    }
+    expect(await lastSeq()).toBe(seq);
+    const accepted = await relay(admin2, signed);
+    expect(accepted.status, JSON.stringify(accepted.body)).toBe(200);
+    expect(await lastSeq()).toBeGreaterThan(seq ?? 0);
+    // Accepted once: the same statement again is refused (its nonce is spent).
+    expect((await relay(admin2, signed)).body.code).toBe('STATEMENT_INVALID');
+  });
+
+  it('records the session’s activity when it is due, and ends an idle session', async () => {
+    h.clock.advance(61_000);
+    const touched = await relay(admin2, await cardEvent());
+    expect(touched.status, JSON.stringify(touched.body)).toBe(200);
+    expect((await session(admin2)).last_seen_at).toBeGreaterThanOrEqual(h.clock.now() - 1000);
+
+    h.clock.advance(DEFAULT_SESSION_SETTINGS.idleMs + 1000);
+    const signed = await cardEvent();
+    const seq = await lastSeq();
+    const idle = await relay(admin2, signed);
+    expect(idle.status).toBe(401);
+    expect(idle.body).toMatchObject({ code: 'NOT_LOGGED_IN', details: { reason: 'expired' } });
+    expect((await session(admin2)).ended_at).not.toBeNull();
+    expect(await lastSeq()).toBe(seq);
+
+    // Logged in again, the administrator's statement goes through.
+    expect((await admin2.login(ADMIN2_CARD)).status).toBe(200);
+    const again = await relay(admin2, await cardEvent());
+    expect(again.status, JSON.stringify(again.body)).toBe(200);
+  });
+
+  it.runIf(dialect === 'postgres')('takes two round trips to PostgreSQL', async () => {
+    const signed = await cardEvent();
+    const { result, writes } = await writesToPostgres(() => relay(admin2, signed));
+    expect(result.status, JSON.stringify(result.body)).toBe(200);
+    expect(writes).toEqual([2]);
+  });
+
+  it('ends the session of a revoked login certificate', async () => {
+    const signed = await cardEvent();
+    const seq = await lastSeq();
+    const { id } = await session(admin2);
+    const serial = await h.t.store.db
+      .selectFrom('sessions')
+      .select('certificate_serial')
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
+    await h.t.ca.revoke(serial.certificate_serial, 'keyCompromise', 'operator');
+    const refused = await relay(admin2, signed);
+    expect(refused.status).toBe(401);
+    expect(refused.body.code).toBe('LOGIN_CERTIFICATE_REVOKED');
+    expect((await session(admin2)).ended_at).not.toBeNull();
+    expect(await lastSeq()).toBe(seq);
+  });
+});
