@@ -64,6 +64,7 @@ import {
   pendingValue,
   recordBoundCertificates,
   runPending,
+  type SessionWithFlow,
   type StoredFlow,
   type StoredIssuanceIntent,
   type StoredOrder,
@@ -167,6 +168,14 @@ const ownerForPending = (
   stated instanceof ApiError || stated.type !== 'card-inserted'
     ? pendingValue(null)
     : cardOwnerForPending(trx, stated.cardNumber);
+
+/** A station statement checked without accepting it, for this flow and session (see preview). */
+interface Previewed {
+  readonly flow: StoredFlow & { state: FlowState };
+  readonly session: CurrentSession;
+  readonly verified: VerifiedStatement;
+  readonly record: BureauRecord | undefined;
+}
 
 /** Thrown inside a transaction when a session or flow read there does not let the request through. */
 const NOT_AS_READ = new Error('the session or the flow as read does not let the request through');
@@ -564,12 +573,10 @@ export class IssuanceService {
           trx,
           signed,
           getSessionWithFlowPending(trx, reading.id, flowId, this.states.get(flowId)),
-          ({ session: stored, flow }) => {
-            const session = reading.check(stored);
-            if (session === null || flow === null || flow.admin2HsaId !== session.hsaId) throw NOT_AS_READ;
+          (read) => {
+            const judged = this.judgeAsRead(reading, read);
             checked.session = true;
-            this.states.remember(flow.id, flow.version, flow.state);
-            return { flow: flow as StoredFlow & { state: FlowState }, session };
+            return judged;
           },
         ),
       );
@@ -628,25 +635,102 @@ export class IssuanceService {
     session: CurrentSession,
     signed: SignedStatement,
     kinds: readonly StatementKind[],
-  ): Promise<{
-    flow: StoredFlow & { state: FlowState };
-    verified: VerifiedStatement;
-    record: BureauRecord | undefined;
-  }> {
+  ): Promise<Previewed> {
     const flow = await this.own(flowId, session);
-    const { verified, alongside: record } = await previewStatement(
+    return this.previewWith(signed, kinds, pendingValue(undefined), () => ({ flow, session }));
+  }
+
+  /**
+   * preview for a session not checked yet: the session and the flow are read with the station and
+   * checked before anything the station says. Null when they do not let the request through as
+   * read, or the statement is not even well formed (see agentEventReading).
+   */
+  private async previewReading(
+    flowId: string,
+    reading: SessionReading,
+    signed: SignedStatement,
+    kinds: readonly StatementKind[],
+  ): Promise<Previewed | null> {
+    const checked = { session: false };
+    try {
+      return await this.previewWith(
+        signed,
+        kinds,
+        getSessionWithFlowPending(this.db, reading.id, flowId, this.states.get(flowId)),
+        (read) => {
+          const judged = this.judgeAsRead(reading, read);
+          checked.session = true;
+          return judged;
+        },
+      );
+    } catch (error) {
+      if (!checked.session) return null;
+      throw error;
+    }
+  }
+
+  /** preview for a session checked already, or previewReading for one not checked yet. */
+  private previewFor(
+    flowId: string,
+    caller: CurrentSession | SessionReading,
+    signed: SignedStatement,
+    kinds: readonly StatementKind[],
+  ): Promise<Previewed | null> {
+    return 'check' in caller
+      ? this.previewReading(flowId, caller, signed, kinds)
+      : this.preview(flowId, caller, signed, kinds);
+  }
+
+  /** The session and flow read with a request's first statements, if they let it through as read. */
+  private judgeAsRead(
+    reading: SessionReading,
+    { session: stored, flow }: SessionWithFlow,
+  ): { flow: StoredFlow & { state: FlowState }; session: CurrentSession } {
+    const session = reading.check(stored);
+    if (session === null || flow === null || flow.admin2HsaId !== session.hsaId) throw NOT_AS_READ;
+    this.states.remember(flow.id, flow.version, flow.state);
+    return { flow: flow as StoredFlow & { state: FlowState }, session };
+  }
+
+  /** preview, with `read` read beside the station and `judge` saying from it which flow and session. */
+  private async previewWith<T>(
+    signed: SignedStatement,
+    kinds: readonly StatementKind[],
+    read: Pending<T>,
+    judge: (value: T) => { flow: StoredFlow & { state: FlowState }; session: CurrentSession },
+  ): Promise<Previewed> {
+    const judged: { for?: { flow: StoredFlow & { state: FlowState }; session: CurrentSession } } = {};
+    const { verified, alongside } = await previewStatement<[T, BureauRecord | undefined]>(
       this.db,
       this.ca,
       signed,
-      { flowId: flow.id, nonce: flow.stationNonce, kinds, now: this.now(), stationId: flow.stationId },
-      (payload) => cardRecordPending(this.ca, payload.body),
+      ([value]) => {
+        judged.for = judge(value);
+        return this.expected(judged.for.flow, kinds);
+      },
+      async (payload) => pendingAll(read, await cardRecordPending(this.ca, payload.body)),
     );
-    return { flow, verified, record };
+    if (judged.for === undefined) throw new Error('the statement was verified without its flow');
+    return { ...judged.for, verified, record: alongside[1] };
   }
 
   /** Handover (step 4): the card in reader 2 proves which card it is; the domain compares it with the order. */
-  async handover(flowId: string, session: CurrentSession, proof: SignedStatement): Promise<FlowReply> {
-    const { flow, verified, record } = await this.preview(flowId, session, proof, ['card-proof']);
+  handover(flowId: string, session: CurrentSession, proof: SignedStatement): Promise<FlowReply>;
+  /** For a session not checked yet (see previewReading): null when it does not pass as read. */
+  handover(flowId: string, reading: SessionReading, proof: SignedStatement): Promise<FlowReply | null>;
+  async handover(
+    flowId: string,
+    caller: CurrentSession | SessionReading,
+    proof: SignedStatement,
+  ): Promise<FlowReply | null> {
+    const previewed = await this.previewFor(flowId, caller, proof, ['card-proof']);
+    return previewed === null ? null : this.handoverPreviewed(previewed, proof);
+  }
+
+  private async handoverPreviewed(
+    { flow, session, verified, record }: Previewed,
+    proof: SignedStatement,
+  ): Promise<FlowReply> {
     const body = verified.payload.body as {
       reader: 1 | 2;
       cardNumber: FlowOrder['cardNumber'];
@@ -660,7 +744,7 @@ export class IssuanceService {
     // Accepted only with the nonce checked above: the flow is written at the version read with it,
     // so a flow that moved on meanwhile refuses it.
     return this.run(
-      flowId,
+      flow.id,
       session,
       async (current, trx) => {
         await acceptVerifiedStatement(trx, verified, current, this.now());
@@ -713,8 +797,22 @@ export class IssuanceService {
    * Keys generated (step 6): the station and the reserve card both vouch for the two new public
    * keys; they are recorded with the flow, and only CSRs for them are certified.
    */
-  async keysGenerated(flowId: string, session: CurrentSession, signed: SignedStatement): Promise<FlowReply> {
-    const { flow, verified, record } = await this.preview(flowId, session, signed, ['keys-generated']);
+  keysGenerated(flowId: string, session: CurrentSession, signed: SignedStatement): Promise<FlowReply>;
+  /** For a session not checked yet (see previewReading): null when it does not pass as read. */
+  keysGenerated(flowId: string, reading: SessionReading, signed: SignedStatement): Promise<FlowReply | null>;
+  async keysGenerated(
+    flowId: string,
+    caller: CurrentSession | SessionReading,
+    signed: SignedStatement,
+  ): Promise<FlowReply | null> {
+    const previewed = await this.previewFor(flowId, caller, signed, ['keys-generated']);
+    return previewed === null ? null : this.keysPreviewed(previewed, signed);
+  }
+
+  private async keysPreviewed(
+    { flow, session, verified, record }: Previewed,
+    signed: SignedStatement,
+  ): Promise<FlowReply> {
     const body = verified.payload.body as Parameters<typeof verifyCardKeys>[1];
     const order = flow.state.order;
     if (order === null) throw new ApiError('EVENT_OUT_OF_ORDER', { reason: 'no order' });
@@ -729,7 +827,7 @@ export class IssuanceService {
         throw new ApiError('CARD_NOT_PROVEN', { reason: 'not the order’s card' });
     });
     return this.run(
-      flowId,
+      flow.id,
       session,
       async (current, trx) => {
         await acceptVerifiedStatement(trx, verified, current, this.now());

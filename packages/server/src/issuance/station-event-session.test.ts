@@ -19,6 +19,7 @@ import {
   RESERVE_PINS,
 } from '../test-support/issuance-harness.js';
 import { flowStationNonce } from '../test-support/station-agent.js';
+import { giveTestBureauKeys } from '../test-support/test-station.js';
 
 const RESERVE_CARD = '9752278900000000777' as CardNumber;
 
@@ -61,6 +62,7 @@ describe.each(DIALECTS)('a station event and the session, read in its transactio
   beforeAll(async () => {
     h = await createIssuanceHarness({}, () => ({}), dialect);
     await h.cards.createCard({ cardNumber: RESERVE_CARD, ...RESERVE_PINS });
+    await giveTestBureauKeys(h.cards, h.t.ca);
   }, 60_000);
   afterAll(async () => {
     await h?.dispose();
@@ -127,6 +129,40 @@ describe.each(DIALECTS)('a station event and the session, read in its transactio
     expect(await lastSeq()).toBeGreaterThan(seq ?? 0);
     // Accepted once: the same statement again is refused (its nonce is spent).
     expect((await relay(admin2, signed)).body.code).toBe('STATEMENT_INVALID');
+  });
+
+  it('reads the session with the station at handover and keys too: refused as on every route', async () => {
+    const other = admin1();
+    expect((await other.login(ADMIN1_CARD)).status).toBe(200);
+    expect((await admin2.login(ADMIN2_CARD)).status).toBe(200);
+    // A genuine statement of the station, well formed: what refuses it is the session, else the flow.
+    const proof = await h.agent.statement(h.agentToken, {
+      flowId,
+      nonce: await flowStationNonce(h, flowId),
+      kind: 'card-proof',
+      reader: 2,
+    });
+    for (const [path, body] of [
+      ['handover', { proof }],
+      ['keys', { statement: proof }],
+    ] as const) {
+      const url = `/api/flows/${flowId}/${path}`;
+      const seq = await lastSeq();
+      const refusals: [Answer, number, string][] = [
+        [await new Client(h).post(url, body), 401, 'NOT_LOGGED_IN'],
+        [await admin2.post(url, body, { csrf: false }), 403, 'CSRF_INVALID'],
+        [await other.post(url, body), 403, 'ACCESS_DENIED'],
+        // The owner's session passes; a card proof at step 1, or a statement of another kind, does not.
+        path === 'handover'
+          ? [await admin2.post(url, body), 409, 'EVENT_OUT_OF_ORDER']
+          : [await admin2.post(url, body), 422, 'STATEMENT_INVALID'],
+      ];
+      for (const [answer, status, code] of refusals) {
+        expect(answer.body.code, `${path}: ${JSON.stringify(answer.body)}`).toBe(code);
+        expect(answer.status).toBe(status);
+      }
+      expect(await lastSeq()).toBe(seq);
+    }
   });
 
   it('records the session’s activity when it is due, and ends an idle session', async () => {

@@ -22,7 +22,13 @@ import {
   verifyCardCertificate,
   verifyCardSignature,
 } from '../auth/card-certificate.js';
-import { requireSession, type SessionReading, sessionAsRead, sessionIdOf } from '../auth/session.js';
+import {
+  type CurrentSession,
+  requireSession,
+  type SessionReading,
+  sessionAsRead,
+  sessionIdOf,
+} from '../auth/session.js';
 import { readStatement } from '../auth/signing-challenge.js';
 import { ApiError } from '../http/api-error.js';
 import type { IssuanceService } from '../issuance/issuance.service.js';
@@ -76,11 +82,25 @@ export const issuanceRoutes =
       );
     };
 
-    const sessionReading = (request: FastifyRequest): SessionReading | null => {
+    /**
+     * For the routes that read a station: the session and the flow are read with the station's
+     * first statement when they let the request through as read (`reading`); otherwise, or without
+     * a session cookie, the session is checked first, as for every other route (`checked`).
+     */
+    const readingFirst = async <R>(
+      request: FastifyRequest,
+      reading: (session: SessionReading) => Promise<R | null>,
+      checked: (session: CurrentSession) => Promise<R>,
+    ): Promise<R> => {
       const id = sessionIdOf(request);
-      return id === null
-        ? null
-        : { id, check: (stored) => sessionAsRead(request, stored, ctx.clock.now(), ctx.sessions) };
+      const done =
+        id === null
+          ? null
+          : await reading({
+              id,
+              check: (stored) => sessionAsRead(request, stored, ctx.clock.now(), ctx.sessions),
+            });
+      return done ?? checked(await session(request));
     };
 
     app.post(
@@ -179,22 +199,17 @@ export const issuanceRoutes =
       },
       async (request) => {
         const { statement: signed, type } = request.body;
-        if (signed !== undefined && type === undefined) {
-          // The session and the flow are read in the event's transaction when they let it through
-          // as read; otherwise the session is checked first, as for every other route.
-          const reading = sessionReading(request);
-          const done =
-            reading === null
-              ? null
-              : await issuance.agentEventReading(request.params.flowId, reading, signed);
-          if (done !== null) return done;
-        }
-        const me = await session(request);
+        const flowId = request.params.flowId;
         if (signed !== undefined && type === undefined)
-          return issuance.agentEvent(request.params.flowId, me, signed);
+          return readingFirst(
+            request,
+            (reading) => issuance.agentEventReading(flowId, reading, signed),
+            (me) => issuance.agentEvent(flowId, me, signed),
+          );
+        const me = await session(request);
         // The clock's heartbeat is the only fact a page may state; every other event is the station's.
         if (signed === undefined && type === 'tick')
-          return issuance.apply(request.params.flowId, me, { type: 'tick', at: ctx.clock.now() });
+          return issuance.apply(flowId, me, { type: 'tick', at: ctx.clock.now() });
         throw new ApiError('STATEMENT_INVALID', { reason: 'unsigned' });
       },
     );
@@ -214,7 +229,12 @@ export const issuanceRoutes =
           },
         },
       },
-      async (request) => issuance.handover(request.params.flowId, await session(request), request.body.proof),
+      async (request) =>
+        readingFirst(
+          request,
+          (reading) => issuance.handover(request.params.flowId, reading, request.body.proof),
+          (me) => issuance.handover(request.params.flowId, me, request.body.proof),
+        ),
     );
 
     app.post<{ Params: { flowId: string }; Body: { statement: SignedStatement } }>(
@@ -233,7 +253,11 @@ export const issuanceRoutes =
         },
       },
       async (request) =>
-        issuance.keysGenerated(request.params.flowId, await session(request), request.body.statement),
+        readingFirst(
+          request,
+          (reading) => issuance.keysGenerated(request.params.flowId, reading, request.body.statement),
+          (me) => issuance.keysGenerated(request.params.flowId, me, request.body.statement),
+        ),
     );
 
     app.post<{ Params: { flowId: string }; Body: { query: string } }>(

@@ -194,6 +194,11 @@ export const verifyStatement = async (
 
 const noneBeside = async (): Promise<Pending<undefined>> => pendingValue(undefined);
 
+/** What a statement must be, or how to tell from the value read beside the station. */
+type ExpectedOf<T> =
+  | Omit<ExpectedStatement, 'accept'>
+  | ((alongside: T) => Omit<ExpectedStatement, 'accept'>);
+
 /**
  * verifyStatement, with the value `alongside` makes for the statement's payload read together with
  * the station (and its sequence number's raise): one round trip on PostgreSQL. That value is read
@@ -201,11 +206,28 @@ const noneBeside = async (): Promise<Pending<undefined>> => pendingValue(undefin
  * the statement must be may depend on it (`expected` as a function of it, to accept the statement):
  * it is then asked for before any check of the statement, and may refuse the request itself.
  */
-export const verifyStatementWith = async <T>(
+export const verifyStatementWith = <T>(
   db: Kysely<Database> | Transaction<Database>,
   ca: CertificateAuthority,
   signed: SignedStatement,
   expected: ExpectedStatement | ((alongside: T) => Omit<ExpectedStatement, 'accept'>),
+  alongside: (payload: StatementPayload) => Promise<Pending<T>>,
+): Promise<{ readonly verified: VerifiedStatement; readonly alongside: T }> =>
+  verifyWith(
+    db,
+    ca,
+    signed,
+    typeof expected === 'function' || expected.accept !== false,
+    expected,
+    alongside,
+  );
+
+const verifyWith = async <T>(
+  db: Kysely<Database> | Transaction<Database>,
+  ca: CertificateAuthority,
+  signed: SignedStatement,
+  accept: boolean,
+  expected: ExpectedOf<T>,
   alongside: (payload: StatementPayload) => Promise<Pending<T>>,
 ): Promise<{ readonly verified: VerifiedStatement; readonly alongside: T }> => {
   const parsed = parsedStatement(signed);
@@ -215,7 +237,6 @@ export const verifyStatementWith = async <T>(
 
   // In the statement's transaction the station is read and its sequence number raised at once (one
   // round trip on PostgreSQL); a refusal below rolls the raise back with the transaction.
-  const accept = typeof expected === 'function' || expected.accept !== false;
   if (accept && db.isTransaction) {
     const trx = db as Transaction<Database>;
     const [read, value] = await runPending(
@@ -242,16 +263,17 @@ export const verifyStatementWith = async <T>(
 
 /**
  * verifyStatement without accepting the statement (as with `accept` false: nothing is written),
- * with the value `alongside` makes for its payload read together with the station.
+ * with the value `alongside` makes for its payload read together with the station; what the
+ * statement must be may depend on that value, as with verifyStatementWith.
  */
 export const previewStatement = <T>(
   db: Kysely<Database>,
   ca: CertificateAuthority,
   signed: SignedStatement,
-  expected: Omit<ExpectedStatement, 'accept'>,
+  expected: ExpectedOf<T>,
   alongside: (payload: StatementPayload) => Promise<Pending<T>>,
 ): Promise<{ readonly verified: VerifiedStatement; readonly alongside: T }> =>
-  verifyStatementWith(db, ca, signed, { ...expected, accept: false }, alongside);
+  verifyWith(db, ca, signed, false, expected, alongside);
 
 /**
  * Accepts, in the transaction that applies it, a statement `verifyStatement` checked without
