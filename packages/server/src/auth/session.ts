@@ -121,9 +121,30 @@ const judgeSession = (
 };
 
 /** The id of the request's session (its cookie's hash), or null when it carries none. */
-export const sessionIdOf = (request: FastifyRequest): string | null => {
+const sessionIdOf = (request: FastifyRequest): string | null => {
   const token = request.cookies[SESSION_COOKIE];
   return token ? hashToken(token) : null;
+};
+
+/**
+ * Sessions this process has let through (requireSession), newest last. Only these are read with a
+ * request's first writes (see sessionAsRead): a stranger's cookie never opens a transaction or
+ * takes a row lock before it is refused.
+ */
+const passedSessions = new Set<string>();
+const PASSED_SESSIONS_MAX = 10_000;
+
+const rememberPassed = (id: string): void => {
+  passedSessions.delete(id);
+  if (passedSessions.size >= PASSED_SESSIONS_MAX)
+    passedSessions.delete(passedSessions.values().next().value ?? '');
+  passedSessions.add(id);
+};
+
+/** The id of the request's session if this process has let that session through before; else null. */
+export const passedSessionIdOf = (request: FastifyRequest): string | null => {
+  const id = sessionIdOf(request);
+  return id !== null && passedSessions.has(id) ? id : null;
 };
 
 /** How a request's session is read with other statements and judged once its answer is in. */
@@ -180,6 +201,7 @@ export const requireSession = async (
     throw verdict.error;
   }
   if (verdict.touch) await touchSession(db, verdict.current.id, now);
+  rememberPassed(id);
   if (flow !== null) flowsReadWithSessions.set(verdict.current, flow);
   return verdict.current;
 };

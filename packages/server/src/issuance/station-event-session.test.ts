@@ -3,6 +3,8 @@
 // as on every other route, with the same code, and the raise goes back with the transaction: the
 // statement is still good for the session it was meant for. On PostgreSQL the event takes two round
 // trips: the session, the flow, the station and its raise in one, the change and its commit in one.
+// Only a session the server has let through before is read that way: a stranger's cookie is refused
+// after one read, before any transaction.
 import { Socket } from 'node:net';
 import type { AgentEvent } from '@reservkort/agent';
 import type { CardNumber, SignedStatement } from '@reservkort/domain';
@@ -186,12 +188,22 @@ describe.each(DIALECTS)('a station event and the session, read in its transactio
     expect(again.status, JSON.stringify(again.body)).toBe(200);
   });
 
-  it.runIf(dialect === 'postgres')('takes two round trips to PostgreSQL', async () => {
-    const signed = await cardEvent();
-    const { result, writes } = await writesToPostgres(() => relay(admin2, signed));
-    expect(result.status, JSON.stringify(result.body)).toBe(200);
-    expect(writes).toEqual([2]);
-  });
+  it.runIf(dialect === 'postgres')(
+    'takes two round trips to PostgreSQL; a stranger’s cookie one read',
+    async () => {
+      const signed = await cardEvent();
+      // A cookie no server let through: only the session is read, no transaction is opened for it.
+      const stranger = new Client(h);
+      stranger.cookie = 'A'.repeat(43);
+      stranger.csrf = 'B'.repeat(43);
+      const refused = await writesToPostgres(() => relay(stranger, signed));
+      expect(refused.result.body.code).toBe('NOT_LOGGED_IN');
+      expect(refused.writes).toEqual([1]);
+      const { result, writes } = await writesToPostgres(() => relay(admin2, signed));
+      expect(result.status, JSON.stringify(result.body)).toBe(200);
+      expect(writes).toEqual([2]);
+    },
+  );
 
   it('ends the session of a revoked login certificate', async () => {
     const signed = await cardEvent();

@@ -24,10 +24,10 @@ import {
 } from '../auth/card-certificate.js';
 import {
   type CurrentSession,
+  passedSessionIdOf,
   requireSession,
   type SessionReading,
   sessionAsRead,
-  sessionIdOf,
 } from '../auth/session.js';
 import { readStatement } from '../auth/signing-challenge.js';
 import { ApiError } from '../http/api-error.js';
@@ -84,15 +84,16 @@ export const issuanceRoutes =
 
     /**
      * For the routes that read a station: the session and the flow are read with the station's
-     * first statement when they let the request through as read (`reading`); otherwise, or without
-     * a session cookie, the session is checked first, as for every other route (`checked`).
+     * first statement when they let the request through as read (`reading`); otherwise, or for a
+     * session this process has not let through before, the session is checked first, as for every
+     * other route (`checked`).
      */
     const readingFirst = async <R>(
       request: FastifyRequest,
       reading: (session: SessionReading) => Promise<R | null>,
       checked: (session: CurrentSession) => Promise<R>,
     ): Promise<R> => {
-      const id = sessionIdOf(request);
+      const id = passedSessionIdOf(request);
       const done =
         id === null
           ? null
