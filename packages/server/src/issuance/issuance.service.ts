@@ -566,19 +566,34 @@ export class IssuanceService {
     reading: SessionReading,
     signed: SignedStatement,
   ): Promise<FlowReply | null> {
+    return this.asRead(reading, flowId, (db, judge) =>
+      this.runReading((trx) => this.stationEventPlan(trx, signed, db(trx), judge)),
+    );
+  }
+
+  /**
+   * Runs `attempt` with the session and the flow read by its first statements (`read`, on the
+   * connection it is given) and judged by `judge` before anything else is checked. Null when they
+   * do not let the request through as read, or `attempt` failed before they were judged: whatever
+   * it wrote has rolled back, and the caller checks the session the usual way.
+   */
+  private async asRead<R>(
+    reading: SessionReading,
+    flowId: string,
+    attempt: (
+      read: (db: Kysely<Database> | Transaction<Database>) => Pending<SessionWithFlow>,
+      judge: (read: SessionWithFlow) => { flow: StoredFlow & { state: FlowState }; session: CurrentSession },
+    ) => Promise<R>,
+  ): Promise<R | null> {
     const checked = { session: false };
     try {
-      return await this.runReading((trx) =>
-        this.stationEventPlan(
-          trx,
-          signed,
-          getSessionWithFlowPending(trx, reading.id, flowId, this.states.get(flowId)),
-          (read) => {
-            const judged = this.judgeAsRead(reading, read);
-            checked.session = true;
-            return judged;
-          },
-        ),
+      return await attempt(
+        (db) => getSessionWithFlowPending(db, reading.id, flowId, this.states.get(flowId)),
+        (read) => {
+          const judged = this.judgeAsRead(reading, read);
+          checked.session = true;
+          return judged;
+        },
       );
     } catch (error) {
       if (!checked.session) return null;
@@ -651,22 +666,9 @@ export class IssuanceService {
     signed: SignedStatement,
     kinds: readonly StatementKind[],
   ): Promise<Previewed | null> {
-    const checked = { session: false };
-    try {
-      return await this.previewWith(
-        signed,
-        kinds,
-        getSessionWithFlowPending(this.db, reading.id, flowId, this.states.get(flowId)),
-        (read) => {
-          const judged = this.judgeAsRead(reading, read);
-          checked.session = true;
-          return judged;
-        },
-      );
-    } catch (error) {
-      if (!checked.session) return null;
-      throw error;
-    }
+    return this.asRead(reading, flowId, (read, judge) =>
+      this.previewWith(signed, kinds, read(this.db), judge),
+    );
   }
 
   /** preview for a session checked already, or previewReading for one not checked yet. */

@@ -81,6 +81,9 @@ describe('SIGKILL in the card-station routes (SQLite data folder, real server pr
       expect((await crl.arrayBuffer()).byteLength).toBeGreaterThan(0);
       // An answer that came before the kill is the request done: it says so.
       if (!(answer instanceof Error)) expect(answer.status, JSON.stringify(answer.body)).toBeLessThan(500);
+      // The page's session checked by the new server (once logged in), as by any page's next request:
+      // the station routes killed next read the session with the station, in their own transaction.
+      await page.api('GET', '/api/auth/me');
       return answer;
     };
 
