@@ -3,7 +3,8 @@
 // agent and virtual cards in this process. Each workstation does what test-support/page.ts does
 // (which goes through app.inject): the same requests in the order of walkToStep7 + acknowledge in
 // routes/issuance.routes.test.ts; PIN dialogs are answered as soon as they open (polled each ms),
-// and the agent's events are relayed from the download on.
+// and the agent's events are relayed from the download on, those between the keys in one statement as
+// the page sends events that queued up.
 // One issuance = login → search → select → SIGNERA → handover → terms → download (keys made on the
 // reserve card, CSRs, both certificates issued) → write → KVITTERA KORT.
 // Printed per configuration: issuances/s and its ratios, latency, the time each workstation waited
@@ -302,8 +303,8 @@ class Workstation {
 
   /** A statement of this workstation's station for the flow, signed now (part of the card time). */
   private async statement(
-    kind: 'readers' | 'event' | 'card-proof' | 'keys-generated',
-    extra: { eventSeq?: number; reader?: 1 | 2 } = {},
+    kind: 'readers' | 'event' | 'events' | 'card-proof' | 'keys-generated',
+    extra: { eventSeq?: number; eventSeqs?: number[]; reader?: 1 | 2 } = {},
   ) {
     const start = process.hrtime.bigint();
     const signed = await this.agent.statement(this.token, {
@@ -356,6 +357,31 @@ class Workstation {
     if (event.type === 'flow' && event.event.type === 'keys-generated')
       return this.flow('/keys', { statement: await this.statement('keys-generated', { reader: 2 }) });
     return this.flow('/agent-events', { statement: await this.statement('event', { eventSeq: event.seq }) });
+  }
+
+  /**
+   * Relays events of the agent's log as the page does when they have queued up: each run between
+   * the keys in one `events` statement, the keys to /keys; the last answer.
+   */
+  private async relayAll(events: readonly AgentEvent[]): Promise<Answer | null> {
+    let last: Answer | null = null;
+    let run: AgentEvent[] = [];
+    const flush = async () => {
+      if (run.length > 1)
+        last = await this.flow('/agent-events', {
+          statement: await this.statement('events', { eventSeqs: run.map((e) => e.seq) }),
+        });
+      else if (run[0] !== undefined) last = await this.relay(run[0]);
+      run = [];
+    };
+    for (const e of events) {
+      if (e.type === 'flow' && e.event.type === 'keys-generated') {
+        await flush();
+        last = await this.relay(e);
+      } else run.push(e);
+    }
+    await flush();
+    return last;
   }
 
   private async signChallenge(purpose: 'order' | 'acknowledge', reader: string, pin2: string) {
@@ -448,11 +474,10 @@ class Workstation {
         RESERVE_PINS.pin1,
         RESERVE_PINS.pin2,
       ]);
-      let last: Answer | null = null;
       // The page relays what the agent recorded for this flow from the download on (step 6).
       const flowEvents = () =>
         this.agentLog(seen).filter((e) => e.type === 'flow' && e.flowId === this.flowId);
-      for (const e of flowEvents()) last = await this.relay(e);
+      const last = await this.relayAll(flowEvents());
       if (last === null) throw new Error('the agent recorded no events');
       this.expectStep(last, 6, 'download');
       const issued = await this.flow('/certificates', { authCsr: csrs.authCsr, signCsr: csrs.signCsr });

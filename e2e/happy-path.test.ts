@@ -2,6 +2,7 @@
 // issues; the recipient accepts, downloads and acknowledges. Then the card and OCSP are checked.
 import { join } from 'node:path';
 import { luhnCheckDigit } from '@reservkort/domain';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BrowserHarness, SCREENSHOTS, startBrowserHarness } from './support/browser-harness.js';
 import { cardInReader2, judgeCardCertificates } from './support/card-checks.js';
@@ -9,6 +10,57 @@ import { DEMO, PortalPage, reservePins } from './support/portal-page.js';
 
 /** Nils Utanorder (Medicinkliniken) has no order until admin 1 registers one. */
 const NILS_PNR = `19670130991${luhnCheckDigit('670130991')}`;
+/** Bo Berg (Medicinkliniken) and the reserve card on his order. */
+const BO = { pnr: `19790923988${luhnCheckDigit('790923988')}`, card: '9752278900000000202' };
+
+/** A station statement as the page posts it to the server, decoded: its events, each as `type dialog`. */
+const eventsOf = (statement: { payload: string }): string[] => {
+  const { body } = JSON.parse(Buffer.from(statement.payload, 'base64url').toString('utf8')) as {
+    body: { event?: { type: string; dialog?: string }; events?: { type: string; dialog?: string }[] };
+  };
+  const named = (e: { type: string; dialog?: string }) => `${e.type} ${e.dialog ?? ''}`.trim();
+  return body.events?.map(named) ?? (body.event === undefined ? [] : [named(body.event)]);
+};
+
+/**
+ * The events the page relays to the server, statement by statement (a tick as `tick`). The relay of
+ * `key-generation-started` is held on its way until `release` (a slow network).
+ */
+const relaysOf = async (page: Page) => {
+  const statements: string[][] = [];
+  let release = () => {};
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  await page.route('**/api/flows/*/agent-events', async (route) => {
+    const { statement } = route.request().postDataJSON() as { statement?: { payload: string } };
+    const events = statement === undefined ? ['tick'] : eventsOf(statement);
+    statements.push(events);
+    if (events[0] === 'key-generation-started') await released;
+    await route.continue();
+  });
+  return { statements, release };
+};
+
+/**
+ * STARTA NEDLADDNING with the terms accepted: PIN 1 entered while the relay of the key generation's
+ * start is held, then `release`, then PIN 2.
+ */
+const downloadWithFirstRelayHeld = async (
+  portal: PortalPage,
+  pins: { readonly pin1: string; readonly pin2: string },
+  release: () => void,
+): Promise<void> => {
+  const dialogs: Page[] = [];
+  portal.context.on('page', (opened) => dialogs.push(opened));
+  await portal.enterPins([pins.pin1], () => portal.control('start-download').click());
+  release();
+  await expect.poll(() => dialogs.length, { timeout: 15_000 }).toBe(2);
+  const dialog = dialogs[1] as Page;
+  await dialog.waitForLoadState();
+  await dialog.locator('#pin').fill(pins.pin2);
+  await dialog.locator('#ok').click();
+};
 
 describe('the happy path in a real browser', () => {
   let h: BrowserHarness;
@@ -54,8 +106,13 @@ describe('the happy path in a real browser', () => {
     await portal.atStep(5);
     await page.locator('#accept-terms').check();
     await expect.poll(() => portal.control('start-download').isEnabled()).toBe(true);
-    await portal.enterPins([pins.pin1, pins.pin2], () => portal.control('start-download').click());
+    // The download's events as the page relays them. The first is held on its way (a slow network)
+    // until PIN 1 is entered: the dialog's two events queue up behind it and go in one statement.
+    const relayed = await relaysOf(page);
+    await downloadWithFirstRelayHeld(portal, pins, relayed.release);
     await portal.atStep(7);
+    await page.unroute('**/api/flows/*/agent-events');
+    expect(relayed.statements).toContainEqual(['dialog-shown auth', 'dialog-completed auth']);
     await page.locator('.countdown').waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, 'happy-step7-countdown-sv.png') });
     await portal.enterPins([pins.pin2], () => portal.control('acknowledge').click());
@@ -70,5 +127,56 @@ describe('the happy path in a real browser', () => {
       expect(verdict).toMatchObject({ ocsp: 'good', chainOk: true });
       expect(serials.toLowerCase()).toContain(verdict.serial);
     }
+  }, 180_000);
+
+  // A card agent installed before statements of several events existed refuses to sign one; the
+  // page then relays the queued events one at a time, and the card is issued as before.
+  it('with an agent that signs one event per statement, the page relays the queued events one by one', async () => {
+    const { page, context } = await h.newPage();
+    const portal = new PortalPage(page, context);
+    const pins = reservePins(BO.card);
+    const refusedKinds: string[] = [];
+    await page.route('**/v1/statements', async (route) => {
+      const { kind } = route.request().postDataJSON() as { kind: string };
+      if (kind !== 'events') return route.continue();
+      refusedKinds.push(kind);
+      // What such an agent answers for a kind it does not know: its request check's refusal.
+      return route.fulfill({
+        status: 400,
+        headers: { 'access-control-allow-origin': h.url, 'content-type': 'application/json' },
+        json: {
+          code: 'REQUEST_INVALID',
+          message: { sv: 'Begäran har fel form', en: 'The request is malformed' },
+          details: { reason: 'kind' },
+        },
+      });
+    });
+    await portal.loginAs(DEMO.admin4.card);
+    await portal.toReview(BO.pnr);
+    await portal.signOrder();
+    await portal.insert(BO.card, 2);
+    await portal.control('confirm-handover').click();
+    await portal.atStep(5);
+    await portal.acceptTerms();
+    const relayed = await relaysOf(page);
+    await downloadWithFirstRelayHeld(portal, pins, relayed.release);
+    await portal.atStep(7);
+    await page.unroute('**/api/flows/*/agent-events');
+    // Asked once: the page does not ask that agent again.
+    expect(refusedKinds).toEqual(['events']);
+    const signed = relayed.statements.filter((events) => events[0] !== 'tick');
+    expect(signed.every((events) => events.length === 1)).toBe(true);
+    expect(signed.flat()).toEqual([
+      'key-generation-started',
+      'dialog-shown auth',
+      'dialog-completed auth',
+      'dialog-shown sign',
+      'dialog-completed sign',
+      'certificates-written',
+    ]);
+    await expect(page.locator('section.issuance .error-panel').count()).resolves.toBe(0);
+    await portal.enterPins([pins.pin2], () => portal.control('acknowledge').click());
+    await page.getByTestId('completed').waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, 'happy-one-event-per-statement-completed-sv.png') });
   }, 180_000);
 });

@@ -1,4 +1,4 @@
-import { errorResponse, isErrorCode } from '@reservkort/domain';
+import { errorResponse, isErrorCode, MAX_STATEMENT_EVENTS } from '@reservkort/domain';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { AgentError, isAgentError } from '../agent-error.js';
 import type { CardKeySpec } from '../backend/card-backend.js';
@@ -448,6 +448,12 @@ export const buildAgentApp = async (options: AgentAppOptions): Promise<FastifyIn
             nonce: { type: 'string', pattern: '^[0-9a-f]{32}$' },
             kind: { type: 'string', enum: [...REQUESTABLE_KINDS] },
             eventSeq: { type: 'integer', minimum: 1 },
+            eventSeqs: {
+              type: 'array',
+              items: { type: 'integer', minimum: 1 },
+              minItems: 2,
+              maxItems: MAX_STATEMENT_EVENTS,
+            },
             reader: { type: 'integer', enum: [1, 2] },
           },
           required: ['flowId', 'nonce', 'kind'],

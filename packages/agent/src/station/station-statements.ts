@@ -9,6 +9,7 @@ import {
   canonicalStatementBytes,
   cardKeysBytes,
   cardProofBytes,
+  MAX_STATEMENT_EVENTS,
   parseStatementPayload,
   type ReaderFact,
   type ReaderSlot,
@@ -25,6 +26,7 @@ import type { StatementSigner, StationIdentity } from './station-identity.js';
 /** The kinds this agent signs on request: all of them (card-proof and keys-generated with the card's own key too). */
 export const REQUESTABLE_KINDS = [
   'event',
+  'events',
   'readers',
   'agent-info',
   'card-certificates',
@@ -39,6 +41,8 @@ export interface StatementRequest {
   readonly kind: RequestableKind;
   /** For 'event': the seq of the event in the agent's own log (as its SSE id). */
   readonly eventSeq?: number;
+  /** For 'events': the seqs of several events in the agent's own log, in the order it logged them. */
+  readonly eventSeqs?: readonly number[];
   /** For 'card-certificates' and 'card-proof': the reader the card is in; for 'keys-generated': 2. */
   readonly reader?: ReaderSlot;
 }
@@ -155,15 +159,28 @@ export class StationStatements {
     return reader;
   }
 
+  /** An event of this agent's log, for this flow: only what it saw itself. */
+  private loggedEvent(seq: number, flowId: string): StatementEvent {
+    const fact = this.options.factOf(seq);
+    if (fact === undefined) throw invalid('unknown event');
+    if (fact.flowId !== null && fact.flowId !== flowId) throw invalid('event of another flow');
+    return fact.event;
+  }
+
   private async body(request: StatementRequest): Promise<StatementBody> {
     switch (request.kind) {
       case 'event': {
         if (request.eventSeq === undefined) throw invalid('eventSeq missing');
-        const fact = this.options.factOf(request.eventSeq);
-        // Only what this agent saw itself: an unknown seq, or a flow event of another flow, is refused.
-        if (fact === undefined) throw invalid('unknown event');
-        if (fact.flowId !== null && fact.flowId !== request.flowId) throw invalid('event of another flow');
-        return { event: fact.event };
+        return { event: this.loggedEvent(request.eventSeq, request.flowId) };
+      }
+      case 'events': {
+        const seqs = request.eventSeqs;
+        if (seqs === undefined || seqs.length < 2 || seqs.length > MAX_STATEMENT_EVENTS)
+          throw invalid(`eventSeqs: 2 to ${MAX_STATEMENT_EVENTS} events`);
+        // In the order they were logged, each once: the server applies them in the order stated.
+        if (seqs.some((seq, i) => i > 0 && seq <= (seqs[i - 1] as number)))
+          throw invalid('eventSeqs not in the order logged');
+        return { events: seqs.map((seq) => this.loggedEvent(seq, request.flowId)) };
       }
       case 'readers': {
         // The agent names itself with the readers, so a flow knows from its start which agent ran it.

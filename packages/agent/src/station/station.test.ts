@@ -6,7 +6,13 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pkcs10CertificateRequest, X509Certificate } from '@peculiar/x509';
-import { type CardNumber, cardKeysBytes, cardProofBytes, type SignedStatement } from '@reservkort/domain';
+import {
+  type CardNumber,
+  cardKeysBytes,
+  cardProofBytes,
+  MAX_STATEMENT_EVENTS,
+  type SignedStatement,
+} from '@reservkort/domain';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type AgentFixture, CARD, createAgentFixture, PINS, PORTAL } from '../test-support/agent-fixture.js';
 import { testBureauCertificate } from '../test-support/bureau-certificate.js';
@@ -227,6 +233,54 @@ describe('the card agent as a station', () => {
         status: 400,
         body: { details: { reason: 'eventSeq missing' } },
       });
+    });
+
+    it('states several events of its own log in one statement, in the order logged, for one flow only', async () => {
+      const seen: { seq: number; type: string; event?: { type: string } }[] = [];
+      const unsubscribe = f.agent.subscribe((event) => seen.push(event as (typeof seen)[number]));
+      await f.backend.removeCard('reader-2');
+      await f.backend.insertCard('reader-2', CARD);
+      const op = (await f.call('POST', '/v1/readers/reader-2/enrol', { flowId: 'flow-1' }, headers())).body;
+      await f.app.inject({ method: 'GET', url: `/dialog/${op.dialog.id}` });
+      unsubscribe();
+      const seqOf = (type: string) =>
+        seen.find((e) => e.type === type || (e.type === 'flow' && e.event?.type === type))?.seq ?? 0;
+      const seqs = [seqOf('card-removed'), seqOf('card-inserted'), seqOf('key-generation-started')];
+      const shown = seqOf('dialog-shown');
+      const payload = verified((await statement({ kind: 'events', eventSeqs: [...seqs, shown] })).body);
+      expect(payload.kind).toBe('events');
+      expect(payload.body).toEqual({
+        events: [
+          { type: 'card-removed', reader: 2 },
+          { type: 'card-inserted', reader: 2, cardNumber: CARD },
+          { type: 'key-generation-started' },
+          { type: 'dialog-shown', dialog: 'auth' },
+        ],
+      });
+      const refused = async (request: Record<string, unknown>, reason: string) =>
+        expect(await statement(request)).toMatchObject({
+          status: 400,
+          body: { code: 'REQUEST_INVALID', details: { reason: expect.stringContaining(reason) } },
+        });
+      await refused({ kind: 'events', eventSeqs: [seqs[1], seqs[0]] }, 'order');
+      await refused({ kind: 'events', eventSeqs: [seqs[0], seqs[0]] }, 'order');
+      await refused({ kind: 'events', eventSeqs: [seqs[0], 99_999] }, 'unknown event');
+      await refused({ kind: 'events' }, 'eventSeqs');
+      // A flow's event under another flow's name, among events of no flow: the whole list is refused.
+      expect(
+        await f.call(
+          'POST',
+          '/v1/statements',
+          { flowId: 'flow-2', nonce: NONCE, kind: 'events', eventSeqs: [seqs[0], shown] },
+          headers(),
+        ),
+      ).toMatchObject({ status: 400, body: { details: { reason: 'event of another flow' } } });
+      // One event is an `event` statement; more than one statement carries, two requests.
+      for (const eventSeqs of [[seqs[0]], Array.from({ length: MAX_STATEMENT_EVENTS + 1 }, (_, i) => i + 1)])
+        expect(await statement({ kind: 'events', eventSeqs })).toMatchObject({
+          status: 400,
+          body: { code: 'REQUEST_INVALID' },
+        });
     });
 
     it("states a flow's dialog events for that flow only", async () => {

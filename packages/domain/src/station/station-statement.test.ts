@@ -3,6 +3,7 @@ import {
   canonicalStatementBytes,
   cardKeysBytes,
   cardProofBytes,
+  MAX_STATEMENT_EVENTS,
   parseStatementPayload,
   type StatementBody,
   type StatementKind,
@@ -23,6 +24,13 @@ const key = { spki: B64, local: true, sensitive: true, neverExtractable: true };
 
 const BODIES: Record<StatementKind, StatementBody> = {
   event: { event: { type: 'card-inserted', reader: 2, cardNumber: CARD as never } },
+  events: {
+    events: [
+      { type: 'key-generation-started' },
+      { type: 'dialog-shown', dialog: 'auth' },
+      { type: 'dialog-completed', dialog: 'auth' },
+    ],
+  },
   readers: {
     readers: {
       1: { connected: true, card: { cardNumber: null, insertions: 3 } },
@@ -71,6 +79,12 @@ describe('station statements', () => {
       { type: 'download-failed', reason: 'CARD_REMOVED' },
     ];
     for (const event of events) expect(parseStatementPayload(payload('event', { event })).ok).toBe(true);
+    // Several of them in one statement, up to the most one carries, in the order given.
+    const all = { events: [...events, ...events.slice(0, MAX_STATEMENT_EVENTS - events.length)] };
+    expect(parseStatementPayload(payload('events', all))).toEqual({
+      ok: true,
+      value: payload('events', all),
+    });
   });
 
   it.each([
@@ -125,6 +139,20 @@ describe('station statements', () => {
       'card-certificates',
       { ...BODIES['card-certificates'], certificates: B64 },
     ],
+    ['one event as a list', 'events', { events: [{ type: 'keys-generated' }] }],
+    [
+      'more events than one statement carries',
+      'events',
+      { events: Array.from({ length: MAX_STATEMENT_EVENTS + 1 }, () => ({ type: 'keys-generated' })) },
+    ],
+    ['a list with a page event', 'events', { events: [{ type: 'keys-generated' }, { type: 'tick' }] }],
+    [
+      'a list with an event field too many',
+      'events',
+      { events: [{ type: 'keys-generated' }, { type: 'card-removed', reader: 1, cardNumber: CARD }] },
+    ],
+    ['events that are not a list', 'events', { events: { type: 'keys-generated' } }],
+    ['one event under events', 'events', { event: { type: 'keys-generated' } }],
     ['an empty version', 'agent-info', { version: '', packaging: 'npm' }],
     ['a body that is a list', 'agent-info', []],
   ] as const)('refuses a body with %s', (_what, kind, body) => {

@@ -9,6 +9,7 @@ import { err, ok, type Result } from '../result.js';
 
 export const STATEMENT_KINDS = [
   'event',
+  'events',
   'readers',
   'card-proof',
   'keys-generated',
@@ -33,6 +34,12 @@ export const AGENT_EVENT_TYPES = [
   'download-failed',
 ] as const;
 export type AgentEventType = (typeof AGENT_EVENT_TYPES)[number];
+
+/**
+ * The most events one `events` statement carries: a page relays at once what its agent logged
+ * while the last relay was on its way (a download's dialogs, a reload's catching up).
+ */
+export const MAX_STATEMENT_EVENTS = 16;
 
 /** `^st-…$`: the id a station proposes in its CSR and the CA writes as its certificate's CN. */
 export const STATION_ID_PATTERN = /^st-[A-Za-z0-9_-]{8,40}$/;
@@ -61,6 +68,8 @@ export interface CardKeyFact {
 
 export type StatementBody =
   | { readonly event: StatementEvent }
+  /** Several events of the station's log, in the order it logged them. */
+  | { readonly events: readonly StatementEvent[] }
   | {
       readonly readers: { readonly 1: ReaderFact; readonly 2: ReaderFact };
       /** The agent that saw them; absent from agents older than this field. */
@@ -248,6 +257,9 @@ const isEvent: Check = (v) => {
 
 const BODIES: { readonly [K in StatementKind]: Check } = {
   event: shape({ event: isEvent }),
+  events: shape({
+    events: (v) => Array.isArray(v) && v.length >= 2 && v.length <= MAX_STATEMENT_EVENTS && v.every(isEvent),
+  }),
   readers: shape(
     { readers: shape({ 1: readerFact, 2: readerFact }) },
     { agent: shape({ version: isText(100), packaging: isText(100) }) },

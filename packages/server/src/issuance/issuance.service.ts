@@ -161,13 +161,8 @@ interface Plan {
 type OwnerFor = (admin: HsaId) => CardOwner;
 
 /** For a card-inserted event, the read that says whose card it is; nothing to read for any other. */
-const ownerForPending = (
-  trx: Transaction<Database>,
-  stated: FlowEvent | ApiError,
-): Pending<OwnerFor | null> =>
-  stated instanceof ApiError || stated.type !== 'card-inserted'
-    ? pendingValue(null)
-    : cardOwnerForPending(trx, stated.cardNumber);
+const ownerForPending = (trx: Transaction<Database>, stated: FlowEvent): Pending<OwnerFor | null> =>
+  stated.type !== 'card-inserted' ? pendingValue(null) : cardOwnerForPending(trx, stated.cardNumber);
 
 /** A station statement checked without accepting it, for this flow and session (see preview). */
 interface Previewed {
@@ -198,6 +193,23 @@ const stationEvent = (body: unknown, at: Instant): FlowEvent | ApiError => {
   return checked.ok
     ? checked.value
     : new ApiError('STATEMENT_INVALID', { reason: String(checked.error.details?.reason ?? 'event') });
+};
+
+/** The flow events an `event` or `events` statement states, in its order (see stationEvent). */
+const stationEvents = (kind: StatementKind, body: unknown, at: Instant): readonly FlowEvent[] | ApiError => {
+  if (kind === 'event') {
+    const stated = stationEvent(body, at);
+    return stated instanceof ApiError ? stated : [stated];
+  }
+  // Any other kind is refused by the statement's check, which runs after this read.
+  if (kind !== 'events') return new ApiError('STATEMENT_INVALID', { reason: 'kind' });
+  const events: FlowEvent[] = [];
+  for (const event of (body as { events: readonly unknown[] }).events) {
+    const stated = stationEvent({ event }, at);
+    if (stated instanceof ApiError) return stated;
+    events.push(stated);
+  }
+  return events;
 };
 
 const readerState = (fact: ReaderFact): Readers[1] => ({
@@ -614,29 +626,35 @@ export class IssuanceService {
     judge: (value: T) => { flow: StoredFlow & { state: FlowState }; session: CurrentSession },
   ): Promise<{ flow: StoredFlow & { state: FlowState }; session: CurrentSession; plan: Plan }> {
     const judged: { for?: { flow: StoredFlow & { state: FlowState }; session: CurrentSession } } = {};
-    // The event is read from the payload once; it is used only once the statement is verified.
-    const { verified, alongside } = await verifyStatementWith<[T, OwnerFor | null, FlowEvent | ApiError]>(
+    // The events are read from the payload once; they are used only once the statement is verified.
+    const { verified, alongside } = await verifyStatementWith<
+      [T, readonly (OwnerFor | null)[], readonly FlowEvent[] | ApiError]
+    >(
       trx,
       this.ca,
       signed,
       ([value]) => {
         judged.for = judge(value);
-        return this.expected(judged.for.flow, ['event']);
+        return this.expected(judged.for.flow, ['event', 'events']);
       },
       async (payload) => {
-        const stated = stationEvent(payload.body, this.now());
-        return pendingAll(read, ownerForPending(trx, stated), pendingValue(stated));
+        const stated = stationEvents(payload.kind, payload.body, this.now());
+        const owners = stated instanceof ApiError ? [] : stated.map((event) => ownerForPending(trx, event));
+        return pendingAll(read, pendingAll(...owners), pendingValue(stated));
       },
     );
-    const [, ownerFor, stated] = alongside;
+    const [, ownersFor, stated] = alongside;
     if (judged.for === undefined) throw new Error('the statement was verified without its flow');
     const { flow, session } = judged.for;
     if (stated instanceof ApiError) throw stated;
-    const station = verified.station.id;
-    if (stated.type !== 'card-inserted' || ownerFor === null)
-      return { flow, session, plan: { events: [stated], station } };
-    const owner = ownerFor(flow.admin2HsaId ?? session.hsaId);
-    return { flow, session, plan: { events: [{ ...stated, owner }], station } };
+    const admin = flow.admin2HsaId ?? session.hsaId;
+    const events = stated.map((event, i) => {
+      const ownerFor = ownersFor[i] ?? null;
+      return event.type === 'card-inserted' && ownerFor !== null
+        ? { ...event, owner: ownerFor(admin) }
+        : event;
+    });
+    return { flow, session, plan: { events, station: verified.station.id } };
   }
 
   /**

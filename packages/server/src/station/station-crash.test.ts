@@ -1,5 +1,5 @@
 // Acceptance: SIGKILL of a real `reservkort serve` a few milliseconds into each card-station route
-// (station registration, POST /api/flows/start, POST /api/flows, agent-events, handover, keys, and
+// (station registration, POST /api/flows/start, POST /api/flows, agent-events (one event, and several in one statement), handover, keys, and
 // the support case a station files before login), on
 // one SQLite data folder with one workstation whose agent is a registered station. After each
 // restart the state is before or after the request, never half: no station certificate without
@@ -124,7 +124,7 @@ describe('SIGKILL in the card-station routes (SQLite data folder, real server pr
     /**
      * A flow statement killed in flight, a little later each time until a kill lands after its
      * commit: each time applied with everything it moves (version, nonce, the station's sequence
-     * number, one timeline and one audit entry), or nothing of it. The page reloads the flow after
+     * number, one timeline and one audit entry for each of its events), or nothing of it. The page reloads the flow after
      * each restart and sends the same statement again at the next kill; once it was applied, the
      * statement is refused for its spent nonce and nothing moves.
      */
@@ -133,10 +133,11 @@ describe('SIGKILL in the card-station routes (SQLite data folder, real server pr
       url: string,
       body: Record<string, unknown>,
       statement: SignedStatement,
-      event: string,
+      events: string | readonly string[],
     ): Promise<void> => {
+      const each = typeof events === 'string' ? [events] : events;
       const first = await flowFacts(page.flowId);
-      const count = (facts: typeof first) => facts.timeline.filter((e) => e === event).length;
+      const count = (facts: typeof first) => facts.timeline.filter((e) => e === each[0]).length;
       const seq = payloadOf(statement).seq;
       let after = first;
       for (const afterMs of KILL_AFTER_MS) {
@@ -154,8 +155,8 @@ describe('SIGKILL in the card-station routes (SQLite data folder, real server pr
         outcomes[name] = afterMs;
         expect(after.version).toBe(first.version + 1);
         expect(after.nonce).not.toBe(first.nonce);
-        expect(count(after)).toBe(count(first) + 1);
-        expect(after.audit).toEqual([...first.audit, `flow.${event}`]);
+        expect(after.timeline.slice(first.timeline.length)).toEqual(each);
+        expect(after.audit).toEqual([...first.audit, ...each.map((event) => `flow.${event}`)]);
         expect(await lastSeq()).toBe(seq);
         break;
       }
@@ -319,7 +320,19 @@ describe('SIGKILL in the card-station routes (SQLite data folder, real server pr
       (e): e is Extract<AgentEvent, { type: 'flow' }> =>
         e.type === 'flow' && e.flowId === flowId && e.seq > enrolFrom,
     );
-    for (const logged of enrolment) {
+    // The events before the keys in one statement, as a page sends those that queued up.
+    const keysAt = enrolment.findIndex((logged) => logged.event.type === 'keys-generated');
+    const together = await page.statement('events', {
+      eventSeqs: enrolment.slice(0, keysAt).map((logged) => logged.seq),
+    });
+    await statementKilled(
+      'agent-events',
+      `/api/flows/${flowId}/agent-events`,
+      { statement: together },
+      together,
+      enrolment.slice(0, keysAt).map((logged) => logged.event.type),
+    );
+    for (const logged of enrolment.slice(keysAt)) {
       if (logged.event.type !== 'keys-generated') {
         const relayed = await page.relaySeq(logged.seq);
         expect(relayed.status, JSON.stringify(relayed.body)).toBe(200);
@@ -337,7 +350,16 @@ describe('SIGKILL in the card-station routes (SQLite data folder, real server pr
     expect(issued.status, JSON.stringify(issued.body)).toBe(200);
     expect(issued.body.view.step).toBe(6);
     expect(Object.keys(outcomes).sort()).toEqual(
-      ['agent-event', 'handover', 'keys', 'registration', 'renewal', 'reserve', 'start'].sort(),
+      [
+        'agent-event',
+        'agent-events',
+        'handover',
+        'keys',
+        'registration',
+        'renewal',
+        'reserve',
+        'start',
+      ].sort(),
     );
 
     // --- A renewal whose process died between its commit and the old certificate's revocation. -----

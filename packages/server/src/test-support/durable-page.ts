@@ -161,7 +161,7 @@ export class DurablePage {
   /** A statement from the workstation's station for this flow, with the nonce the server gave last. */
   statement(
     kind: StatementRequest['kind'],
-    extra: Partial<Pick<StatementRequest, 'eventSeq' | 'reader'>> = {},
+    extra: Partial<Pick<StatementRequest, 'eventSeq' | 'eventSeqs' | 'reader'>> = {},
   ): Promise<SignedStatement> {
     return this.ws.agent.statement(this.ws.agentToken, {
       flowId: this.flowId,

@@ -130,6 +130,7 @@ export type StatementRequest = {
 } & (
   | { readonly kind: 'readers' | 'agent-info' }
   | { readonly kind: 'event'; readonly eventSeq: number }
+  | { readonly kind: 'events'; readonly eventSeqs: readonly number[] }
   | { readonly kind: 'card-certificates' | 'card-proof'; readonly reader: 1 | 2 }
   | { readonly kind: 'keys-generated'; readonly reader: 2 }
 );

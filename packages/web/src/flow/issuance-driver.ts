@@ -14,6 +14,7 @@ import {
   type FlowEffect,
   type FlowView,
   isErrorCode,
+  MAX_STATEMENT_EVENTS,
   type SignedStatement,
 } from '@reservkort/domain';
 import {
@@ -72,6 +73,19 @@ const POLL_STEP7_MS = 1000;
 const EVENT_WAIT_MS = 3000;
 /** How long a reloaded page waits for a certificate request it had sent to be answered (bound or given up). */
 const ISSUING_WAIT_MS = 15_000;
+
+/** An event of the agent's log waiting for its relay, and whether the flow still wants it then. */
+interface RelayEntry {
+  readonly seq: number;
+  readonly wanted: () => boolean;
+}
+
+/** Relays queued together: sent as one statement when their turn comes (see relay). */
+interface RelayBatch {
+  readonly entries: RelayEntry[];
+  started: boolean;
+  done: Promise<FlowAnswer | null>;
+}
 
 /** A signature a reloaded page carries on with: the agent's operation and the challenge it signs. */
 interface Resumed {
@@ -145,6 +159,10 @@ export class IssuanceDriver {
   /** The key type the server wants generated on the card (every flow answer names it). */
   cardKeyType: CardKeyType = DEFAULT_CARD_KEY_TYPE;
   private queue: Promise<unknown> = Promise.resolve();
+  /** The relay batch queued last, while nothing else has been queued after it. */
+  private openRelay: RelayBatch | null = null;
+  /** The agent refused a statement of several events: it signs one event per statement. */
+  private agentSignsOneEvent = false;
   /** This flow's events of the agent's log as they arrived, by their seq there. */
   private flowLog: { readonly seq: number; readonly event: FlowAgentEvent }[] = [];
   /** Whether this flow's keys-generated statement went to the server. */
@@ -201,7 +219,10 @@ export class IssuanceDriver {
   }
 
   /** One request at a time on the flow, in the order they were asked for. */
-  private serial<T>(work: () => Promise<T>): Promise<T> {
+  private serial<T>(work: () => Promise<T>, { keepRelayOpen = false } = {}): Promise<T> {
+    // Work queued after a relay batch runs after it: the batch takes no more events. Only the
+    // clock's tick lets later events join the batch ahead of it: they happened before it is sent.
+    if (!keepRelayOpen) this.openRelay = null;
     const next = this.queue.then(work, work);
     this.queue = next.catch(() => undefined);
     return next;
@@ -405,13 +426,53 @@ export class IssuanceDriver {
 
   /**
    * Relays one event of the agent's log (by its seq there) as the station's signed statement, if
-   * the flow still wants it when its turn comes.
+   * the flow still wants it when its turn comes. Events that queue up behind other work with
+   * nothing else queued between them go together, in one statement (see relayBatch).
    */
-  private relay(eventSeq: number, wanted: () => boolean = () => true) {
-    return this.serial(async () => {
-      if (!this.active || !wanted()) return this.flow;
-      const flowId = this.flowId;
-      const statement = await this.ws.statement({ flowId, nonce: this.nonce(), kind: 'event', eventSeq });
+  private relay(eventSeq: number, wanted: () => boolean = () => true): Promise<FlowAnswer | null> {
+    const open = this.openRelay;
+    if (open !== null && !open.started && open.entries.length < MAX_STATEMENT_EVENTS) {
+      open.entries.push({ seq: eventSeq, wanted });
+      return open.done;
+    }
+    const batch: RelayBatch = {
+      entries: [{ seq: eventSeq, wanted }],
+      started: false,
+      done: Promise.resolve(null),
+    };
+    batch.done = this.serial(async () => {
+      batch.started = true;
+      return this.relayBatch(batch.entries);
+    });
+    // After serial, which closes any open batch: later work must not overtake this one.
+    this.openRelay = batch;
+    return batch.done;
+  }
+
+  /**
+   * The queued events the flow still wants, in one statement (`events`) or, for one, on its own.
+   * A batch the flow refuses as out of order, or that the agent does not sign as one statement, is
+   * relayed again one event at a time, so the events the flow takes are not lost with the one it
+   * refuses; any other refusal (the session, a spoilt statement) stands for the batch.
+   */
+  private async relayBatch(entries: readonly RelayEntry[]): Promise<FlowAnswer | null> {
+    if (!this.active) return this.flow;
+    const seqs = entries.filter((entry) => entry.wanted()).map((entry) => entry.seq);
+    const [first] = seqs;
+    if (first === undefined) return this.flow;
+    if (seqs.length === 1) return this.relayOne(first);
+    if (this.agentSignsOneEvent) return this.relayEach(entries);
+    const flowId = this.flowId;
+    let statement: SignedStatement;
+    try {
+      statement = await this.ws.statement({ flowId, nonce: this.nonce(), kind: 'events', eventSeqs: seqs });
+    } catch (error) {
+      if (!(error instanceof AgentFailure) || error.code !== 'REQUEST_INVALID') throw error;
+      // An agent from before statements of several events: it is not asked again.
+      this.agentSignsOneEvent = true;
+      return this.relayEach(entries);
+    }
+    try {
       return this.took(
         await answer<FlowAnswer>(
           client.POST('/api/flows/{flowId}/agent-events', {
@@ -420,19 +481,45 @@ export class IssuanceDriver {
           }),
         ),
       );
-    });
+    } catch (error) {
+      if (!(error instanceof ApiFailure) || error.code !== 'EVENT_OUT_OF_ORDER') throw error;
+      return this.relayEach(entries);
+    }
+  }
+
+  /** relayBatch's fallback: each event on its own, in order, if the flow still wants it then. */
+  private async relayEach(entries: readonly RelayEntry[]): Promise<FlowAnswer | null> {
+    let last: FlowAnswer | null = this.flow;
+    for (const entry of entries) if (this.active && entry.wanted()) last = await this.relayOne(entry.seq);
+    return last;
+  }
+
+  private async relayOne(eventSeq: number): Promise<FlowAnswer | null> {
+    const flowId = this.flowId;
+    const statement = await this.ws.statement({ flowId, nonce: this.nonce(), kind: 'event', eventSeq });
+    return this.took(
+      await answer<FlowAnswer>(
+        client.POST('/api/flows/{flowId}/agent-events', {
+          params: { path: { flowId } },
+          body: { statement },
+        }),
+      ),
+    );
   }
 
   /** The clock's tick: the one thing the page tells the flow unsigned. */
   private tick() {
-    return this.serial(async () => {
-      if (!this.active) return this.flow;
-      return this.took(
-        await answer<FlowAnswer>(
-          client.POST('/api/flows/{flowId}/agent-events', { ...this.path(), body: { type: 'tick' } }),
-        ),
-      );
-    });
+    return this.serial(
+      async () => {
+        if (!this.active) return this.flow;
+        return this.took(
+          await answer<FlowAnswer>(
+            client.POST('/api/flows/{flowId}/agent-events', { ...this.path(), body: { type: 'tick' } }),
+          ),
+        );
+      },
+      { keepRelayOpen: true },
+    );
   }
 
   /** The keys the agent generated on the card in reader 2, stated by the station and vouched for by the card. */
