@@ -137,6 +137,7 @@ export {
   UNKNOWN_AGENT_PART,
   updateFlow,
   updateFlowAndAudit,
+  updateFlowAndAuditEach,
   updateFlowWith,
 } from './flow/flow.repository.js';
 export type { FlowsTable } from './flow/flow.table.js';

@@ -72,7 +72,7 @@ import {
   StoreError,
   settleIntent,
   updateFlow,
-  updateFlowAndAudit,
+  updateFlowAndAuditEach,
   updateFlowWith,
   updateOrderState,
   updateOrderStatePending,
@@ -1465,10 +1465,12 @@ export class IssuanceService {
               ...(by.station === undefined ? {} : { station: by.station }),
             },
           };
-    // The usual request: one step, no order to change. Its entry is written with the flow's update
+    // The usual request: no order to change. Its steps' entries are written with the flow's update
     // (one round trip on PostgreSQL); otherwise each step's order changes come before its entry.
-    const only = steps.length === 1 ? steps[0] : undefined;
-    const entry = only === undefined || changesOrder(only.transition) ? null : entryOf(only);
+    const entries = steps.some((step) => changesOrder(step.transition))
+      ? []
+      : steps.flatMap((step) => entryOf(step) ?? []);
+    const entry = entries.length > 0 ? entries : null;
     // Acknowledged: the certificates are the holder's for good, their intents need no more watching.
     const completes = final.status === 'completed' && flow.state.status !== 'completed';
     const session = by.session;
@@ -1477,7 +1479,7 @@ export class IssuanceService {
     if (entry !== null) {
       // With nothing written after it, the COMMIT goes out with the flow's update (PostgreSQL).
       const last = options.last === true && !completes && !loginCardRemoved;
-      if ((await updateFlowAndAudit(trx, change, entry, { last, before })) === null) throw flowChanged();
+      if ((await updateFlowAndAuditEach(trx, change, entry, { last, before })) === null) throw flowChanged();
     } else {
       // The orders the steps move are read with the flow's update (one round trip on PostgreSQL).
       const orderIds = steps.flatMap((step) =>

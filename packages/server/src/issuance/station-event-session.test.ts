@@ -5,7 +5,6 @@
 // trips: the session, the flow, the station and its raise in one, the change and its commit in one.
 // Only a session the server has let through before is read that way: a stranger's cookie is refused
 // after one read, before any transaction.
-import { Socket } from 'node:net';
 import type { AgentEvent } from '@reservkort/agent';
 import type { CardNumber, SignedStatement } from '@reservkort/domain';
 import { getStation } from '@reservkort/store';
@@ -20,40 +19,11 @@ import {
   type Harness,
   RESERVE_PINS,
 } from '../test-support/issuance-harness.js';
+import { writesToPostgres } from '../test-support/postgres-writes.js';
 import { flowStationNonce } from '../test-support/station-agent.js';
 import { giveTestBureauKeys } from '../test-support/test-station.js';
 
 const RESERVE_CARD = '9752278900000000777' as CardNumber;
-
-/**
- * The writes to PostgreSQL's sockets (each a round trip's request) while `run` runs, per socket: a
- * request's transaction keeps to one connection.
- */
-const writesToPostgres = async <T>(run: () => Promise<T>): Promise<{ result: T; writes: number[] }> => {
-  const counts = new Map<Socket, number>();
-  const proto = Socket.prototype as Socket & { __counted?: boolean };
-  const write = proto.write;
-  const uncork = proto.uncork;
-  const count = (socket: Socket) => {
-    if (socket.remotePort === 5432) counts.set(socket, (counts.get(socket) ?? 0) + 1);
-  };
-  // Corked writes reach the socket together, in one write, when it is uncorked.
-  proto.write = function (this: Socket, ...args: Parameters<Socket['write']>) {
-    if (this.writableCorked === 0) count(this);
-    return write.apply(this, args);
-  } as Socket['write'];
-  proto.uncork = function (this: Socket) {
-    if (this.writableCorked === 1 && this.writableLength > 0) count(this);
-    uncork.call(this);
-  };
-  try {
-    const result = await run();
-    return { result, writes: [...counts.values()] };
-  } finally {
-    proto.write = write;
-    proto.uncork = uncork;
-  }
-};
 
 describe.each(DIALECTS)('a station event and the session, read in its transaction, on %s', (dialect) => {
   let h: Harness;

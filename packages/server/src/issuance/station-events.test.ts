@@ -19,6 +19,7 @@ import {
   RESERVE_PINS,
 } from '../test-support/issuance-harness.js';
 import { Page } from '../test-support/page.js';
+import { writesToPostgres } from '../test-support/postgres-writes.js';
 import { payloadOf } from '../test-support/station-agent.js';
 
 type FlowLogged = Extract<AgentEvent, { type: 'flow' }>;
@@ -116,6 +117,27 @@ describe.each(DIALECTS)('station events in one statement on %s', (dialect) => {
     expect(dialogs.body.view.download.dialogs).toEqual({ auth: 'completed', sign: 'completed' });
     await issueAndWriteCertificates(page, csrs);
     expect((await page.relay({ type: 'certificates-written' })).body.view.step).toBe(7);
+  });
+
+  it.runIf(dialect === 'postgres')('takes two round trips to PostgreSQL, as one event does', async () => {
+    await walkTo(h, page, 'download-requested');
+    const from = lastLogged();
+    await enrol();
+    const logged = flowEvents(from);
+    const before = logged.slice(
+      0,
+      logged.findIndex((e) => e.event.type === 'keys-generated'),
+    );
+    const statement = await events(before.map((e) => e.seq));
+    const { result, writes } = await writesToPostgres(() => relayEvents(statement));
+    expect(result.status, JSON.stringify(result.body)).toBe(200);
+    // The session, flow, station and its raise in one; the change, its three entries and the commit in one.
+    expect(writes).toEqual([2]);
+    expect((await facts()).audit.slice(-3).map((e) => e.action)).toEqual([
+      'flow.key-generation-started',
+      'flow.dialog-shown',
+      'flow.dialog-completed',
+    ]);
   });
 
   it('names each inserted card’s owner, as for one event', async () => {

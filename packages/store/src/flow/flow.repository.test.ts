@@ -27,6 +27,7 @@ import {
   recordFlowAgentIfUnknown,
   updateFlow,
   updateFlowAndAudit,
+  updateFlowAndAuditEach,
   updateFlowWith,
 } from './flow.repository.js';
 
@@ -491,6 +492,50 @@ describe.each(DIALECTS)('a flow change and its audit entry on %s', (dialect) => 
     ]);
     expect((await auditHead(store.db)).hash).toBe(second.hash);
     expect(await verifyAudit(store.db)).toMatchObject({ ok: true });
+  });
+
+  it('stores a change and each of its entries in order, chained, and an entry after them links on', async () => {
+    await insertFlow(store.db, aFlow('flow-audited-each'));
+    const previous = await read('flow-audited-each');
+    const each = [0, 1, 2].map((i) => ({ ...entryFor('flow-audited-each', i), action: `flow.event-${i}` }));
+    const { stored, after } = await store.db.transaction().execute(async (trx) => {
+      const stored = await updateFlowAndAuditEach(trx, aChange('flow-audited-each', 1, { previous }), each);
+      const after = await appendAudit(trx, { ...entryFor('flow-audited-each', 3), action: 'flow.after' });
+      return { stored, after };
+    });
+    if (stored === null) throw new Error('the change was not stored');
+    expect(stored.map((entry) => entry.action)).toEqual(['flow.event-0', 'flow.event-1', 'flow.event-2']);
+    expect(stored.map((entry) => entry.seq)).toEqual([1, 2, 3].map((i) => (stored[0]?.seq ?? 0) + i - 1));
+    expect(stored[1]?.prevHash).toBe(stored[0]?.hash);
+    expect(stored[2]?.prevHash).toBe(stored[1]?.hash);
+    expect(after.prevHash).toBe(stored[2]?.hash);
+    expect(await read('flow-audited-each')).toMatchObject({ version: 2 });
+    expect((await entriesOf('flow-audited-each')).map((entry) => entry.action)).toEqual([
+      'flow.event-0',
+      'flow.event-1',
+      'flow.event-2',
+      'flow.after',
+    ]);
+    expect(await verifyAudit(store.db)).toMatchObject({ ok: true });
+    // At a version the flow has left: nothing of it is kept, once rolled back.
+    const head = await auditHead(store.db);
+    for (const last of [false, true])
+      await expect(
+        store.db.transaction().execute(async (trx) => {
+          const moved = await updateFlowAndAuditEach(
+            trx,
+            aChange('flow-audited-each', 1, { previous }),
+            each,
+            {
+              last,
+            },
+          );
+          expect(moved).toBeNull();
+          throw new Error('the flow moved on');
+        }),
+      ).rejects.toThrow(/moved on/);
+    expect(await auditHead(store.db)).toEqual(head);
+    expect(await read('flow-audited-each')).toMatchObject({ version: 2 });
   });
 
   it('answers null for a flow that moved on; rolled back, neither the flow nor the log changed', async () => {

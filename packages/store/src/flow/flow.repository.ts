@@ -440,13 +440,30 @@ export async function updateFlowAndAudit(
   entry: NewAuditEntry,
   options: FlowAuditOptions = {},
 ): Promise<AuditEntry | null> {
+  return (await updateFlowAndAuditEach(trx, change, [entry], options))?.[0] ?? null;
+}
+
+/**
+ * updateFlowAndAudit for a change that several entries record (one per event it applies), appended
+ * in the order given: on PostgreSQL still one round trip with the update.
+ */
+export async function updateFlowAndAuditEach(
+  trx: Transaction<Database>,
+  change: FlowChange,
+  entries: readonly NewAuditEntry[],
+  options: FlowAuditOptions = {},
+): Promise<AuditEntry[] | null> {
   const before = options.before ?? [];
   const oneAfterTheOther = async () => {
     if (before.length > 0) await translateWriteErrors(`Flow ${change.id}`, () => runTogether(trx, before));
-    return (await updateFlow(trx, change)) ? appendAudit(trx, entry) : null;
+    if (!(await updateFlow(trx, change))) return null;
+    const stored: AuditEntry[] = [];
+    for (const entry of entries) stored.push(await appendAudit(trx, entry));
+    return stored;
   };
-  const append = auditAppendToRunTogether(trx, entry);
-  if (append === null) return oneAfterTheOther();
+  const appends = entries.map((entry) => auditAppendToRunTogether(trx, entry));
+  if (appends.some((append) => append === null)) return oneAfterTheOther();
+  const locked = appends as NonNullable<(typeof appends)[number]>[];
   const last = options.last === true;
   const compiled = compiledChange(trx, change, last);
   if (compiled === null) return oneAfterTheOther();
@@ -454,16 +471,21 @@ export async function updateFlowAndAudit(
   let results: Awaited<ReturnType<typeof runTogether>>;
   try {
     results = await translateWriteErrors(`Flow ${change.id}`, () =>
-      runTogether(trx, [...before, update, ...codes, append.query], { commit: last }),
+      runTogether(trx, [...before, update, ...codes, ...locked.map((append) => append.query)], {
+        commit: last,
+      }),
     );
   } catch (error) {
     if (last && driverCode(error) === FLOW_MOVED_ON) return null;
     throw error;
   }
   if (!last && Number(results[before.length]?.numAffectedRows ?? 0) !== 1) return null;
-  // With `last` the entry is kept already: the database's hashing is checked when the store opens
-  // (see databaseHashesAsWeDo), so this check cannot fail there.
-  return append.accept((results.at(-1)?.rows ?? []) as Parameters<typeof append.accept>[0]);
+  // With `last` the entries are kept already: the database's hashing is checked when the store
+  // opens (see databaseHashesAsWeDo), so this check cannot fail there. Each is accepted in order.
+  const answers = results.slice(results.length - locked.length);
+  return locked.map((append, i) =>
+    append.accept((answers[i]?.rows ?? []) as Parameters<typeof append.accept>[0]),
+  );
 }
 
 /** The columns an update assigns plain values to, beside the version (and the branch, with the order). */
