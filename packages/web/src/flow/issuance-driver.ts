@@ -468,8 +468,10 @@ export class IssuanceDriver {
       statement = await this.ws.statement({ flowId, nonce: this.nonce(), kind: 'events', eventSeqs: seqs });
     } catch (error) {
       if (!(error instanceof AgentFailure) || error.code !== 'REQUEST_INVALID') throw error;
-      // An agent from before statements of several events: it is not asked again.
-      this.agentSignsOneEvent = true;
+      // An agent from before statements of several events is not asked again; one that refused an
+      // event of the list (unknown to it, or another flow's) says so, and each is tried on its own.
+      const reason = error.body?.details?.reason;
+      if (reason !== 'unknown event' && reason !== 'event of another flow') this.agentSignsOneEvent = true;
       return this.relayEach(entries);
     }
     try {
