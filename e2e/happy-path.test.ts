@@ -44,7 +44,8 @@ const relaysOf = async (page: Page) => {
 
 /**
  * STARTA NEDLADDNING with the terms accepted: PIN 1 entered while the relay of the key generation's
- * start is held, then `release`, then PIN 2.
+ * start is held; once the PIN 2 window is open (the keys are made: PIN 1's dialog events and the
+ * keys' are in the agent's log, and a second later on the page), `release`, then PIN 2.
  */
 const downloadWithFirstRelayHeld = async (
   portal: PortalPage,
@@ -54,8 +55,10 @@ const downloadWithFirstRelayHeld = async (
   const dialogs: Page[] = [];
   portal.context.on('page', (opened) => dialogs.push(opened));
   await portal.enterPins([pins.pin1], () => portal.control('start-download').click());
-  release();
   await expect.poll(() => dialogs.length, { timeout: 15_000 }).toBe(2);
+  // The agent's events reach the page over its event stream, a moment after they are logged.
+  await portal.page.waitForTimeout(1000);
+  release();
   const dialog = dialogs[1] as Page;
   await dialog.waitForLoadState();
   await dialog.locator('#pin').fill(pins.pin2);

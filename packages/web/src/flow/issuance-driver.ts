@@ -74,17 +74,25 @@ const EVENT_WAIT_MS = 3000;
 /** How long a reloaded page waits for a certificate request it had sent to be answered (bound or given up). */
 const ISSUING_WAIT_MS = 15_000;
 
-/** An event of the agent's log waiting for its relay, and whether the flow still wants it then. */
+/** Refusals of a station statement as such: each of its events on its own would be refused alike. */
+const REFUSES_STATEMENT: ReadonlySet<string> = new Set([
+  'STATEMENT_INVALID',
+  'STATION_NOT_REGISTERED',
+  'STATION_REVOKED',
+]);
+
+/** An event of the agent's log waiting for its relay, whether the flow still wants it then, and its caller. */
 interface RelayEntry {
   readonly seq: number;
   readonly wanted: () => boolean;
+  readonly resolve: (answer: FlowAnswer | null) => void;
+  readonly reject: (error: unknown) => void;
 }
 
 /** Relays queued together: sent as one statement when their turn comes (see relay). */
 interface RelayBatch {
   readonly entries: RelayEntry[];
   started: boolean;
-  done: Promise<FlowAnswer | null>;
 }
 
 /** A signature a reloaded page carries on with: the agent's operation and the challenge it signs. */
@@ -430,70 +438,87 @@ export class IssuanceDriver {
    * nothing else queued between them go together, in one statement (see relayBatch).
    */
   private relay(eventSeq: number, wanted: () => boolean = () => true): Promise<FlowAnswer | null> {
-    const open = this.openRelay;
-    if (open !== null && !open.started && open.entries.length < MAX_STATEMENT_EVENTS) {
-      open.entries.push({ seq: eventSeq, wanted });
-      return open.done;
-    }
-    const batch: RelayBatch = {
-      entries: [{ seq: eventSeq, wanted }],
-      started: false,
-      done: Promise.resolve(null),
-    };
-    batch.done = this.serial(async () => {
-      batch.started = true;
-      return this.relayBatch(batch.entries);
+    return new Promise((resolve, reject) => {
+      const entry: RelayEntry = { seq: eventSeq, wanted, resolve, reject };
+      const open = this.openRelay;
+      if (open !== null && !open.started && open.entries.length < MAX_STATEMENT_EVENTS) {
+        open.entries.push(entry);
+        return;
+      }
+      const batch: RelayBatch = { entries: [entry], started: false };
+      void this.serial(async () => {
+        batch.started = true;
+        await this.relayBatch(batch.entries);
+      });
+      // After serial, which closes any open batch: later work must not overtake this one.
+      this.openRelay = batch;
     });
-    // After serial, which closes any open batch: later work must not overtake this one.
-    this.openRelay = batch;
-    return batch.done;
   }
 
   /**
-   * The queued events the flow still wants, in one statement (`events`) or, for one, on its own.
-   * A batch the flow refuses as out of order, or that the agent does not sign as one statement, is
-   * relayed again one event at a time, so the events the flow takes are not lost with the one it
-   * refuses; any other refusal (the session, a spoilt statement) stands for the batch.
+   * The queued events the flow still wants, in one statement (`events`) or, for one, on its own;
+   * each relay's caller gets the answer. A batch the server refuses for what it says (an event out
+   * of order, a flow that ended half-way through it), or that the agent does not sign as one
+   * statement, is relayed again one event at a time: the flow keeps the events it takes, and each
+   * caller gets what its own event got, as before batches. A refusal of the statement itself (a
+   * spoilt signature, a revoked station) is every caller's.
    */
-  private async relayBatch(entries: readonly RelayEntry[]): Promise<FlowAnswer | null> {
-    if (!this.active) return this.flow;
-    const seqs = entries.filter((entry) => entry.wanted()).map((entry) => entry.seq);
-    const [first] = seqs;
-    if (first === undefined) return this.flow;
-    if (seqs.length === 1) return this.relayOne(first);
-    if (this.agentSignsOneEvent) return this.relayEach(entries);
+  private async relayBatch(entries: readonly RelayEntry[]): Promise<void> {
+    const wanted = entries.filter((entry) => {
+      if (this.active && entry.wanted()) return true;
+      entry.resolve(this.flow);
+      return false;
+    });
+    const [only] = wanted;
+    if (only === undefined) return;
+    if (wanted.length === 1 || this.agentSignsOneEvent) return this.relayEach(wanted);
     const flowId = this.flowId;
-    let statement: SignedStatement;
     try {
-      statement = await this.ws.statement({ flowId, nonce: this.nonce(), kind: 'events', eventSeqs: seqs });
+      let statement: SignedStatement;
+      try {
+        const eventSeqs = wanted.map((entry) => entry.seq);
+        statement = await this.ws.statement({ flowId, nonce: this.nonce(), kind: 'events', eventSeqs });
+      } catch (error) {
+        if (!(error instanceof AgentFailure) || error.code !== 'REQUEST_INVALID') throw error;
+        // An agent from before statements of several events is not asked again; one that refused
+        // an event of the list (unknown to it, or another flow's) says so, and each is tried alone.
+        const reason = error.body?.details?.reason;
+        if (reason !== 'unknown event' && reason !== 'event of another flow') this.agentSignsOneEvent = true;
+        return this.relayEach(wanted);
+      }
+      let answered: FlowAnswer;
+      try {
+        answered = this.took(
+          await answer<FlowAnswer>(
+            client.POST('/api/flows/{flowId}/agent-events', {
+              params: { path: { flowId } },
+              body: { statement },
+            }),
+          ),
+        );
+      } catch (error) {
+        if (!(error instanceof ApiFailure) || REFUSES_STATEMENT.has(error.code)) throw error;
+        return this.relayEach(wanted);
+      }
+      for (const entry of wanted) entry.resolve(answered);
     } catch (error) {
-      if (!(error instanceof AgentFailure) || error.code !== 'REQUEST_INVALID') throw error;
-      // An agent from before statements of several events is not asked again; one that refused an
-      // event of the list (unknown to it, or another flow's) says so, and each is tried on its own.
-      const reason = error.body?.details?.reason;
-      if (reason !== 'unknown event' && reason !== 'event of another flow') this.agentSignsOneEvent = true;
-      return this.relayEach(entries);
-    }
-    try {
-      return this.took(
-        await answer<FlowAnswer>(
-          client.POST('/api/flows/{flowId}/agent-events', {
-            params: { path: { flowId } },
-            body: { statement },
-          }),
-        ),
-      );
-    } catch (error) {
-      if (!(error instanceof ApiFailure) || error.code !== 'EVENT_OUT_OF_ORDER') throw error;
-      return this.relayEach(entries);
+      for (const entry of wanted) entry.reject(error);
     }
   }
 
-  /** relayBatch's fallback: each event on its own, in order, if the flow still wants it then. */
-  private async relayEach(entries: readonly RelayEntry[]): Promise<FlowAnswer | null> {
-    let last: FlowAnswer | null = this.flow;
-    for (const entry of entries) if (this.active && entry.wanted()) last = await this.relayOne(entry.seq);
-    return last;
+  /** Each event on its own, in order, if the flow still wants it then; each caller gets its answer. */
+  private async relayEach(entries: readonly RelayEntry[]): Promise<void> {
+    for (const entry of entries) {
+      if (!this.active || !entry.wanted()) {
+        entry.resolve(this.flow);
+        continue;
+      }
+      try {
+        entry.resolve(await this.relayOne(entry.seq));
+      } catch (error) {
+        entry.reject(error);
+      }
+    }
   }
 
   private async relayOne(eventSeq: number): Promise<FlowAnswer | null> {
