@@ -110,7 +110,8 @@ describe('the happy path in a real browser', () => {
     await page.locator('#accept-terms').check();
     await expect.poll(() => portal.control('start-download').isEnabled()).toBe(true);
     // The download's events as the page relays them. The first is held on its way (a slow network)
-    // until PIN 1 is entered: the dialog's two events queue up behind it and go in one statement.
+    // until PIN 1 is entered and the keys made: the dialog's two events queue up behind it and go
+    // in one statement.
     const relayed = await relaysOf(page);
     await downloadWithFirstRelayHeld(portal, pins, relayed.release);
     await portal.atStep(7);
