@@ -1,7 +1,7 @@
 // The whole issuance through the UI only: admin 1 registers and signs an order; admin 2 logs in and
 // issues; the recipient accepts, downloads and acknowledges. Then the card and OCSP are checked.
 import { join } from 'node:path';
-import { luhnCheckDigit } from '@reservkort/domain';
+import { errorResponse, luhnCheckDigit } from '@reservkort/domain';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BrowserHarness, SCREENSHOTS, startBrowserHarness } from './support/browser-harness.js';
@@ -104,9 +104,7 @@ describe('the happy path in a real browser', () => {
     await portal.signOrder();
 
     // The recipient: the reserve card in reader 2, BEKRÄFTA ÖVERLÄMNING, the terms, STARTA NEDLADDNING.
-    await portal.insert(card, 2);
-    await portal.control('confirm-handover').click();
-    await portal.atStep(5);
+    await portal.handOver(card);
     await page.locator('#accept-terms').check();
     await expect.poll(() => portal.control('start-download').isEnabled()).toBe(true);
     // The download's events as the page relays them. The first is held on its way (a slow network)
@@ -148,19 +146,13 @@ describe('the happy path in a real browser', () => {
       return route.fulfill({
         status: 400,
         headers: { 'access-control-allow-origin': h.url, 'content-type': 'application/json' },
-        json: {
-          code: 'REQUEST_INVALID',
-          message: { sv: 'Begäran har fel form', en: 'The request is malformed' },
-          details: { reason: 'kind' },
-        },
+        json: errorResponse('REQUEST_INVALID', { reason: 'kind' }),
       });
     });
     await portal.loginAs(DEMO.admin4.card);
     await portal.toReview(BO.pnr);
     await portal.signOrder();
-    await portal.insert(BO.card, 2);
-    await portal.control('confirm-handover').click();
-    await portal.atStep(5);
+    await portal.handOver(BO.card);
     await portal.acceptTerms();
     const relayed = await relaysOf(page);
     await downloadWithFirstRelayHeld(portal, pins, relayed.release);

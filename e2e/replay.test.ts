@@ -85,9 +85,7 @@ describe('Spela upp: a case and a flow played back in the screens the administra
     await portal.loginAs(DEMO.admin2.card);
     await portal.toReview(ANNA.pnr);
     await portal.signOrder();
-    await portal.insert(ANNA.card, 2);
-    await portal.control('confirm-handover').click();
-    await portal.atStep(5);
+    await portal.handOver(ANNA.card);
     const dialog = await portal.pullCardDuringDownload(pins.pin1, { row: 1, state: 'done' });
     const pulled = issuance.locator('.error-panel[data-code="CARD_REMOVED_DURING_DOWNLOAD"]');
     await dialog.close();

@@ -161,6 +161,13 @@ export class PortalPage {
     await this.atStep(4);
   }
 
+  /** Step 4: the reserve card in reader 2 and BEKRÄFTA ÖVERLÄMNING; the flow at step 5. */
+  async handOver(cardNumber: string): Promise<void> {
+    await this.insert(cardNumber, 2);
+    await this.control('confirm-handover').click();
+    await this.atStep(5);
+  }
+
   /** Step 5: the terms ticked (the box shows what the server holds) and STARTA NEDLADDNING enabled. */
   async acceptTerms(): Promise<void> {
     const box = this.page.locator('#accept-terms');

@@ -177,41 +177,32 @@ const NOT_AS_READ = new Error('the session or the flow as read does not let the 
 
 type Planner = (flow: StoredFlow & { state: FlowState }, trx: Transaction<Database>) => Promise<Plan> | Plan;
 
-/** The domain's reader state from a station's signed fact (its insertion counter is kept apart). */
 /**
- * The flow event a station's event statement states, as the server takes it: at the server's time,
- * never keys-generated (that is `keys`), and without an owner of the card (that is the server's
- * word, never the station's); the refusal if it is none.
+ * The flow events an `event` or `events` statement states, in its order, as the server takes them:
+ * at the server's time, never keys-generated (that is `keys`), and without an owner of a card (that
+ * is the server's word, never the station's); the refusal if one of them is none.
  */
-const stationEvent = (body: unknown, at: Instant): FlowEvent | ApiError => {
-  const event = (body as { event?: unknown } | null)?.event;
-  if (typeof event !== 'object' || event === null)
-    return new ApiError('STATEMENT_INVALID', { reason: 'event' });
-  const { owner: _stated, ...stated } = event as Record<string, unknown>;
-  if (stated.type === 'keys-generated') return new ApiError('STATEMENT_INVALID', { reason: 'event' });
-  const checked = checkFlowEvent({ ...stated, at });
-  return checked.ok
-    ? checked.value
-    : new ApiError('STATEMENT_INVALID', { reason: String(checked.error.details?.reason ?? 'event') });
-};
-
-/** The flow events an `event` or `events` statement states, in its order (see stationEvent). */
 const stationEvents = (kind: StatementKind, body: unknown, at: Instant): readonly FlowEvent[] | ApiError => {
-  if (kind === 'event') {
-    const stated = stationEvent(body, at);
-    return stated instanceof ApiError ? stated : [stated];
-  }
   // Any other kind is refused by the statement's check, which runs after this read.
-  if (kind !== 'events') return new ApiError('STATEMENT_INVALID', { reason: 'kind' });
+  if (kind !== 'event' && kind !== 'events') return new ApiError('STATEMENT_INVALID', { reason: 'kind' });
+  const fields = body as { event?: unknown; events?: unknown } | null;
+  const listed = kind === 'event' ? [fields?.event] : fields?.events;
+  if (!Array.isArray(listed)) return new ApiError('STATEMENT_INVALID', { reason: 'event' });
   const events: FlowEvent[] = [];
-  for (const event of (body as { events: readonly unknown[] }).events) {
-    const stated = stationEvent({ event }, at);
-    if (stated instanceof ApiError) return stated;
-    events.push(stated);
+  for (const event of listed) {
+    if (typeof event !== 'object' || event === null)
+      return new ApiError('STATEMENT_INVALID', { reason: 'event' });
+    const { owner: _stated, ...stated } = event as Record<string, unknown>;
+    if (stated.type === 'keys-generated') return new ApiError('STATEMENT_INVALID', { reason: 'event' });
+    const checked = checkFlowEvent({ ...stated, at });
+    if (!checked.ok)
+      return new ApiError('STATEMENT_INVALID', { reason: String(checked.error.details?.reason ?? 'event') });
+    events.push(checked.value);
   }
   return events;
 };
 
+/** The domain's reader state from a station's signed fact (its insertion counter is kept apart). */
 const readerState = (fact: ReaderFact): Readers[1] => ({
   connected: fact.connected,
   card: fact.card === null ? null : { cardNumber: fact.card.cardNumber },
@@ -1470,16 +1461,16 @@ export class IssuanceService {
     const entries = steps.some((step) => changesOrder(step.transition))
       ? []
       : steps.flatMap((step) => entryOf(step) ?? []);
-    const entry = entries.length > 0 ? entries : null;
     // Acknowledged: the certificates are the holder's for good, their intents need no more watching.
     const completes = final.status === 'completed' && flow.state.status !== 'completed';
     const session = by.session;
     const loginCardRemoved =
       session !== null && final.loginCardRemovedAt !== null && flow.state.loginCardRemovedAt === null;
-    if (entry !== null) {
+    if (entries.length > 0) {
       // With nothing written after it, the COMMIT goes out with the flow's update (PostgreSQL).
       const last = options.last === true && !completes && !loginCardRemoved;
-      if ((await updateFlowAndAuditEach(trx, change, entry, { last, before })) === null) throw flowChanged();
+      if ((await updateFlowAndAuditEach(trx, change, entries, { last, before })) === null)
+        throw flowChanged();
     } else {
       // The orders the steps move are read with the flow's update (one round trip on PostgreSQL).
       const orderIds = steps.flatMap((step) =>
@@ -1510,7 +1501,7 @@ export class IssuanceService {
         else await appendAuditWith(trx, stepEntry, writes);
       }
     }
-    if (completes && entry !== null) await keepIntentsOfFlow(trx, flow.id, final.issuedSerials, at);
+    if (completes && entries.length > 0) await keepIntentsOfFlow(trx, flow.id, final.issuedSerials, at);
     if (session !== null && loginCardRemoved) {
       await markLoginCardRemoved(trx, session.id, final.loginCardRemovedAt);
     }
