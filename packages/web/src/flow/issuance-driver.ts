@@ -464,13 +464,24 @@ export class IssuanceDriver {
    * spoilt signature, a revoked station) is every caller's.
    */
   private async relayBatch(entries: readonly RelayEntry[]): Promise<void> {
-    const wanted = entries.filter((entry) => {
-      if (this.active && entry.wanted()) return true;
-      entry.resolve(this.flow);
-      return false;
-    });
-    const [only] = wanted;
-    if (only === undefined) return;
+    // Whether the flow wants an event may turn on the events before it (a PIN dialog only once the
+    // key generation has started): the wanted ones up to the first it does not want go first, and
+    // the rest are asked again once their answer is in.
+    let rest = entries;
+    while (rest.length > 0) {
+      const cut = this.active ? rest.findIndex((entry) => !entry.wanted()) : 0;
+      if (cut === 0) {
+        rest[0]?.resolve(this.flow);
+        rest = rest.slice(1);
+        continue;
+      }
+      await this.relayRun(cut < 0 ? rest : rest.slice(0, cut));
+      rest = cut < 0 ? [] : rest.slice(cut);
+    }
+  }
+
+  /** Events the flow wants now, in order: in one statement, or for one, on its own. */
+  private async relayRun(wanted: readonly RelayEntry[]): Promise<void> {
     if (wanted.length === 1 || this.agentSignsOneEvent) return this.relayEach(wanted);
     const flowId = this.flowId;
     try {
