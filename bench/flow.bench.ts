@@ -5,7 +5,7 @@
 // routes/issuance.routes.test.ts; PIN dialogs are answered as soon as they open (polled each ms),
 // and the agent's events are relayed from the download on, those between the keys in one statement as
 // the page sends events that queued up.
-// One issuance = login → search → select → SIGNERA → handover → terms → download (keys made on the
+// One issuance = login → search → select → SIGNERA → handover (click and proof) → terms → download (keys made on the
 // reserve card, CSRs, both certificates issued) → write → KVITTERA KORT.
 // Printed per configuration: issuances/s and its ratios, latency, the time each workstation waited
 // on the server and on the cards, the CPU time of the server processes and of this process per
@@ -460,9 +460,12 @@ class Workstation {
       const inserted = this.agentLog(beforeInsert).find((e) => e.type === 'card-inserted');
       if (inserted === undefined) throw new Error('the agent saw no card inserted');
       await this.relay(inserted);
-      await this.action('handover-confirmed');
+      // BEKRÄFTA ÖVERLÄMNING goes with the card's proof, as the page sends it.
       this.expectStep(
-        await this.flow('/handover', { proof: await this.statement('card-proof', { reader: 2 }) }),
+        await this.flow('/handover', {
+          proof: await this.statement('card-proof', { reader: 2 }),
+          confirmed: true,
+        }),
         5,
         'BEKRÄFTA ÖVERLÄMNING',
       );

@@ -2,11 +2,11 @@
 // issues; the recipient accepts, downloads and acknowledges. Then the card and OCSP are checked.
 import { join } from 'node:path';
 import { errorResponse, luhnCheckDigit } from '@reservkort/domain';
-import type { Page } from 'playwright-core';
+import type { Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BrowserHarness, SCREENSHOTS, startBrowserHarness } from './support/browser-harness.js';
 import { cardInReader2, judgeCardCertificates } from './support/card-checks.js';
-import { DEMO, PortalPage, reservePins } from './support/portal-page.js';
+import { DEMO, PortalPage, reservePins, WAIT } from './support/portal-page.js';
 
 /** Nils Utanorder (Medicinkliniken) has no order until admin 1 registers one. */
 const NILS_PNR = `19670130991${luhnCheckDigit('670130991')}`;
@@ -104,7 +104,16 @@ describe('the happy path in a real browser', () => {
     await portal.signOrder();
 
     // The recipient: the reserve card in reader 2, BEKRÄFTA ÖVERLÄMNING, the terms, STARTA NEDLADDNING.
+    // The click goes to the server with the card's proof, in one request.
+    const clicks: string[] = [];
+    page.on('request', (request) => {
+      const path = new URL(request.url()).pathname;
+      if (request.method() !== 'POST' || !/^\/api\/flows\/[^/]+\/(actions|handover)$/.test(path)) return;
+      const body = request.postDataJSON() as { type?: string; confirmed?: boolean };
+      clicks.push(body.type ?? `handover${body.confirmed === true ? ' confirmed' : ''}`);
+    });
     await portal.handOver(card);
+    expect(clicks.splice(0)).toEqual(['handover confirmed']);
     await page.locator('#accept-terms').check();
     await expect.poll(() => portal.control('start-download').isEnabled()).toBe(true);
     // The download's events as the page relays them. The first is held on its way (a slow network)
@@ -152,7 +161,35 @@ describe('the happy path in a real browser', () => {
     await portal.loginAs(DEMO.admin4.card);
     await portal.toReview(BO.pnr);
     await portal.signOrder();
-    await portal.handOver(BO.card);
+    // The agent cannot prove the card the first time (its read failed): the page says so and sends
+    // nothing, and BEKRÄFTA ÖVERLÄMNING stays for another try, which goes through.
+    const failedRead = async (route: Route) => {
+      const { kind } = route.request().postDataJSON() as { kind: string };
+      if (kind !== 'card-proof') return route.fallback();
+      await page.unroute('**/v1/statements', failedRead);
+      return route.fulfill({
+        status: 409,
+        headers: { 'access-control-allow-origin': h.url, 'content-type': 'application/json' },
+        json: errorResponse('CARD_MISSING', { reader: 2 }),
+      });
+    };
+    await page.route('**/v1/statements', failedRead);
+    const sent: string[] = [];
+    page.on('request', (request) => {
+      const path = new URL(request.url()).pathname;
+      if (request.method() === 'POST' && /^\/api\/flows\/[^/]+\/(actions|handover)$/.test(path))
+        sent.push(path.split('/').at(-1) ?? '');
+    });
+    await portal.insert(BO.card, 2);
+    await expect.poll(() => portal.control('confirm-handover').isEnabled(), WAIT).toBe(true);
+    await portal.control('confirm-handover').click();
+    await page.locator('section.issuance .error-panel[data-code="CARD_MISSING"]').waitFor();
+    expect(sent).toEqual([]);
+    await expect.poll(() => portal.control('confirm-handover').isEnabled(), WAIT).toBe(true);
+    await page.screenshot({ path: join(SCREENSHOTS, 'happy-card-proof-failed-sv.png') });
+    await portal.control('confirm-handover').click();
+    await portal.atStep(5);
+    expect(sent).toEqual(['handover']);
     await portal.acceptTerms();
     const relayed = await relaysOf(page);
     await downloadWithFirstRelayHeld(portal, pins, relayed.release);

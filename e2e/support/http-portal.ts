@@ -447,11 +447,10 @@ export class HttpPortal {
     });
   }
 
-  /** BEKRÄFTA ÖVERLÄMNING: then the card in reader 2 proves itself with its bureau key, through the station. */
+  /** BEKRÄFTA ÖVERLÄMNING with the proof of the card in reader 2 (its bureau key, through the station), as the page sends it. */
   async confirmHandover(): Promise<any> {
-    await this.action('handover-confirmed');
     const proof = await this.statement('card-proof', { reader: 2 });
-    return this.api('POST', `${this.flowPath}/handover`, { proof });
+    return this.api('POST', `${this.flowPath}/handover`, { proof, confirmed: true });
   }
 
   /** STARTA NEDLADDNING: keys on the card (PIN 1, PIN 2), CSRs, /certificates, written to the card. */

@@ -152,6 +152,11 @@ interface Plan {
   readonly events: readonly FlowEvent[];
   /** The station whose verified statement the events come from: named on their timeline entries. */
   readonly station?: string;
+  /**
+   * How many of the events, first in the list, are the person's click sent with the statement (the
+   * handover's BEKRÄFTA ÖVERLÄMNING with the card's proof): not the station's, so not named so.
+   */
+  readonly clicks?: number;
   readonly cardKeys?: FlowCardKeys;
   /** More details for the last event's timeline entry: what the server knows beside the event. */
   readonly details?: Readonly<Record<string, string>>;
@@ -289,6 +294,8 @@ interface ApplyOptions {
 interface AppliedStep {
   readonly event: FlowEvent;
   readonly transition: FlowTransition;
+  /** The station that stated the event; none for a person's click or the server's own event. */
+  readonly station?: string | undefined;
 }
 
 /** The same public key in two CSRs, compared as SubjectPublicKeyInfo bytes. */
@@ -725,22 +732,39 @@ export class IssuanceService {
     return { ...judged.for, verified, record: alongside[1] };
   }
 
-  /** Handover (step 4): the card in reader 2 proves which card it is; the domain compares it with the order. */
-  handover(flowId: string, session: CurrentSession, proof: SignedStatement): Promise<FlowReply>;
+  /**
+   * Handover (step 4): the card in reader 2 proves which card it is; the domain compares it with the
+   * order. With `confirmed`, the request is also the recipient's BEKRÄFTA ÖVERLÄMNING, applied first
+   * and stored in the same change (one request instead of two; the click does not move the nonce, so
+   * the proof the station signed before it is the one it would sign after it).
+   */
+  handover(
+    flowId: string,
+    session: CurrentSession,
+    proof: SignedStatement,
+    confirmed?: boolean,
+  ): Promise<FlowReply>;
   /** For a session not checked yet (see previewReading): null when it does not pass as read. */
-  handover(flowId: string, reading: SessionReading, proof: SignedStatement): Promise<FlowReply | null>;
+  handover(
+    flowId: string,
+    reading: SessionReading,
+    proof: SignedStatement,
+    confirmed?: boolean,
+  ): Promise<FlowReply | null>;
   async handover(
     flowId: string,
     caller: CurrentSession | SessionReading,
     proof: SignedStatement,
+    confirmed = false,
   ): Promise<FlowReply | null> {
     const previewed = await this.previewFor(flowId, caller, proof, ['card-proof']);
-    return previewed === null ? null : this.handoverPreviewed(previewed, proof);
+    return previewed === null ? null : this.handoverPreviewed(previewed, proof, confirmed);
   }
 
   private async handoverPreviewed(
     { flow, session, verified, record }: Previewed,
     proof: SignedStatement,
+    confirmed: boolean,
   ): Promise<FlowReply> {
     const body = verified.payload.body as {
       reader: 1 | 2;
@@ -748,9 +772,32 @@ export class IssuanceService {
       bureauCertificate: string;
       cardSignature: string;
     };
+    const clicks: FlowEvent[] = [];
+    if (confirmed) {
+      // The click's own answer comes first: refused, nothing is kept and the proof stays unused; a
+      // click that raises a code or ends the flow (a wrong card in reader 2) is kept alone, as it
+      // would have been on its own, and the proof is not looked at.
+      const click: FlowEvent = { type: 'handover-confirmed', at: this.now() };
+      const clicked = applyFlowEvent(flow.state, click, this.config);
+      if (!clicked.ok) throw new ApiError(clicked.error.code, clicked.error.details ?? {});
+      if (clicked.value.raised.length > 0 || clicked.value.state.status !== 'active')
+        return this.apply(flow.id, session, click, { recent: flow });
+      clicks.push(click);
+    }
     if (body.reader !== 2) throw new ApiError('CARD_NOT_PROVEN', { reason: 'reader' });
-    await this.refusedOnFlow(flow, session, proof, ['card-proof'], () =>
-      verifyCardProof(this.ca, body, { flowId: flow.id, nonce: flow.stationNonce, now: this.now(), record }),
+    await this.refusedOnFlow(
+      flow,
+      session,
+      proof,
+      ['card-proof'],
+      () =>
+        verifyCardProof(this.ca, body, {
+          flowId: flow.id,
+          nonce: flow.stationNonce,
+          now: this.now(),
+          record,
+        }),
+      clicks,
     );
     // Accepted only with the nonce checked above: the flow is written at the version read with it,
     // so a flow that moved on meanwhile refuses it.
@@ -760,8 +807,9 @@ export class IssuanceService {
       async (current, trx) => {
         await acceptVerifiedStatement(trx, verified, current, this.now());
         return {
-          events: [{ type: 'handover-verified', cardNumber: body.cardNumber, at: this.now() }],
+          events: [...clicks, { type: 'handover-verified', cardNumber: body.cardNumber, at: this.now() }],
           station: verified.station.id,
+          clicks: clicks.length,
         };
       },
       { read: flow },
@@ -780,6 +828,8 @@ export class IssuanceService {
     signed: SignedStatement,
     kinds: readonly StatementKind[],
     check: () => Promise<void>,
+    /** The person's clicks sent with the statement: recorded before the refusal. */
+    clicks: readonly FlowEvent[] = [],
   ): Promise<void> {
     try {
       await check();
@@ -796,8 +846,9 @@ export class IssuanceService {
         if (current.version !== flow.version) throw flowChanged();
         const verified = await this.verify(trx, current, signed, kinds);
         return {
-          events: [{ type: 'card-refused', code, reason, at: this.now() }],
+          events: [...clicks, { type: 'card-refused', code, reason, at: this.now() }],
           station: verified.station.id,
+          clicks: clicks.length,
         };
       }).catch(() => undefined);
       throw error;
@@ -1314,15 +1365,13 @@ export class IssuanceService {
       const { flow, session, plan } = await first(trx);
       const steps: AppliedStep[] = [];
       let state = flow.state;
-      for (const event of plan.events) {
+      for (const [i, event] of plan.events.entries()) {
         const result = applyFlowEvent(state, event, this.config);
         if (!result.ok) throw new ApiError(result.error.code, result.error.details ?? {});
         const last = plan.details !== undefined && event === plan.events.at(-1);
-        const transition = withDetails(
-          byStation(result.value, plan.station),
-          last ? plan.details : undefined,
-        );
-        steps.push({ event, transition });
+        const station = i < (plan.clicks ?? 0) ? undefined : plan.station;
+        const transition = withDetails(byStation(result.value, station), last ? plan.details : undefined);
+        steps.push({ event, transition, station });
         state = transition.state;
       }
       const last = steps.at(-1);
@@ -1338,7 +1387,7 @@ export class IssuanceService {
         trx,
         flow,
         steps,
-        { session, actor: options.actor ?? session?.hsaId ?? 'system', station: plan.station },
+        { session, actor: options.actor ?? session?.hsaId ?? 'system' },
         {
           ...(plan.station === undefined ? {} : { stationNonce: nonce }),
           ...(plan.cardKeys === undefined ? {} : { cardKeys: plan.cardKeys }),
@@ -1407,11 +1456,7 @@ export class IssuanceService {
     trx: Transaction<Database>,
     flow: StoredFlow & { state: FlowState },
     steps: readonly AppliedStep[],
-    by: {
-      readonly session: CurrentSession | null;
-      readonly actor: string;
-      readonly station?: string | undefined;
-    },
+    by: { readonly session: CurrentSession | null; readonly actor: string },
     extra: { readonly stationNonce?: string; readonly cardKeys?: FlowCardKeys } = {},
     /**
      * `last`: the caller writes nothing more in the transaction, which may then commit here.
@@ -1441,7 +1486,7 @@ export class IssuanceService {
       previous: flow,
       ...extra,
     };
-    const entryOf = ({ event, transition }: AppliedStep): NewAuditEntry | null =>
+    const entryOf = ({ event, transition, station }: AppliedStep): NewAuditEntry | null =>
       transition.entry === null
         ? null
         : {
@@ -1453,7 +1498,7 @@ export class IssuanceService {
               step: transition.entry.step,
               codes: transition.entry.codes,
               status: transition.state.status,
-              ...(by.station === undefined ? {} : { station: by.station }),
+              ...(station === undefined ? {} : { station }),
             },
           };
     // The usual request: no order to change. Its steps' entries are written with the flow's update

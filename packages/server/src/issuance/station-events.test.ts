@@ -5,7 +5,6 @@
 // flow refuses refuses the statement and changes nothing, and the events are still good one by one.
 import type { AgentEvent } from '@reservkort/agent';
 import type { SignedStatement } from '@reservkort/domain';
-import { getFlow, getStation, listAudit } from '@reservkort/store';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DIALECTS } from '../../../store/src/test-support/test-stores.js';
 import { walkTo } from '../test-support/acceptance-flow.js';
@@ -20,6 +19,7 @@ import {
 } from '../test-support/issuance-harness.js';
 import { Page } from '../test-support/page.js';
 import { writesToPostgres } from '../test-support/postgres-writes.js';
+import { statementFacts } from '../test-support/statement-facts.js';
 import { payloadOf } from '../test-support/station-agent.js';
 
 type FlowLogged = Extract<AgentEvent, { type: 'flow' }>;
@@ -36,22 +36,8 @@ describe.each(DIALECTS)('station events in one statement on %s', (dialect) => {
     await h?.dispose();
   });
 
-  const db = () => h.t.store.db;
   /** Everything a station statement may move: version, nonce, timeline, audit, the station's seq. */
-  const facts = async () => {
-    const flow = await getFlow(db(), page.flowId);
-    if (flow === null) throw new Error(`no flow ${page.flowId}`);
-    const audit = (await listAudit(db(), { limit: 100_000 })).filter((e) => e.subject === page.flowId);
-    const timeline = (flow.state as { timeline: { event: string; details?: Record<string, unknown> }[] })
-      .timeline;
-    return {
-      version: flow.version,
-      nonce: flow.stationNonce,
-      timeline,
-      audit,
-      lastSeq: (await getStation(db(), h.stationId))?.lastSeq ?? -1,
-    };
-  };
+  const facts = () => statementFacts(h, page.flowId);
   /** The agent's log since `after`: what the page's event stream brings. */
   const logSince = (after: number): AgentEvent[] => {
     const log: AgentEvent[] = [];

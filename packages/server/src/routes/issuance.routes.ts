@@ -215,27 +215,32 @@ export const issuanceRoutes =
       },
     );
 
-    app.post<{ Params: { flowId: string }; Body: { proof: SignedStatement } }>(
+    app.post<{ Params: { flowId: string }; Body: { proof: SignedStatement; confirmed?: boolean } }>(
       '/:flowId/handover',
       {
         schema: {
           tags: ['issuance'],
           summary: 'Handover (step 4): the card in reader 2 proves its number, signed by card and station',
+          description:
+            'With `confirmed`, the request is also the click BEKRÄFTA ÖVERLÄMNING, applied first in the same change: refused, nothing is kept; raising a code (a wrong card), it is kept alone and the proof is not used.',
           params: flowParams,
           body: {
             type: 'object',
-            properties: { proof: signedStatementSchema },
+            properties: { proof: signedStatementSchema, confirmed: { type: 'boolean' } },
             required: ['proof'],
             additionalProperties: false,
           },
         },
       },
-      async (request) =>
-        readingFirst(
+      async (request) => {
+        const { flowId } = request.params;
+        const { proof, confirmed = false } = request.body;
+        return readingFirst(
           request,
-          (reading) => issuance.handover(request.params.flowId, reading, request.body.proof),
-          (me) => issuance.handover(request.params.flowId, me, request.body.proof),
-        ),
+          (reading) => issuance.handover(flowId, reading, proof, confirmed),
+          (me) => issuance.handover(flowId, me, proof, confirmed),
+        );
+      },
     );
 
     app.post<{ Params: { flowId: string }; Body: { statement: SignedStatement } }>(

@@ -1,7 +1,7 @@
 // Acceptance: SIGKILL of a real `reservkort serve` a few milliseconds into each card-station route
-// (station registration, POST /api/flows/start, POST /api/flows, agent-events (one event, and several in one statement), handover, keys, and
-// the support case a station files before login), on
-// one SQLite data folder with one workstation whose agent is a registered station. After each
+// (station registration, POST /api/flows/start, POST /api/flows, agent-events (one event, and
+// several in one statement), handover (with its click), keys, and the support case a station files
+// before login), on one SQLite data folder with one workstation whose agent is a registered station. After each
 // restart the state is before or after the request, never half: no station certificate without
 // its station row (or else revoked), no station nonce or sequence number spent without its event;
 // the flow goes on (the same request sent again, or, once it was applied, refused with a clear code
@@ -302,10 +302,12 @@ describe('SIGKILL in the card-station routes (SQLite data folder, real server pr
       'card-inserted',
     );
 
-    // --- Handover: the card proves itself. -------------------------------------------------------
-    expect((await page.action('handover-confirmed')).status).toBe(200);
+    // --- Handover: BEKRÄFTA ÖVERLÄMNING with the card's proof, in one request. ----------------------
     const proof = await page.statement('card-proof', { reader: 2 });
-    await statementKilled('handover', `/api/flows/${flowId}/handover`, { proof }, proof, 'handover-verified');
+    await statementKilled('handover', `/api/flows/${flowId}/handover`, { proof, confirmed: true }, proof, [
+      'handover-confirmed',
+      'handover-verified',
+    ]);
     expect((await page.view()).body.view.step).toBe(5);
 
     // --- Keys generated on the card. -------------------------------------------------------------

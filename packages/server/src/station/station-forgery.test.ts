@@ -222,6 +222,34 @@ describe.each(DIALECTS)('forged station facts on %s', (dialect) => {
     expect((await flowView()).step).toBe(4);
   });
 
+  it('(2) with BEKRÄFTA ÖVERLÄMNING in the same request: the click and the card’s refusal are kept together', async () => {
+    await walkTo(h, page, 4);
+    await h.cards.insertCard('reader-2', RESERVE_CARD);
+    await page.relay({ type: 'card-inserted', reader: 2, cardNumber: RESERVE_CARD });
+    // Swapped for another genuine card, the page silent; its proof relabelled with the station's stolen key.
+    await h.cards.removeCard('reader-2');
+    await h.cards.insertCard('reader-2', OTHER_CARD);
+    const otherBody = decode(await page.statement('card-proof', { reader: 2 })).body;
+    const relabelled = await (await stolenStation(h))({
+      flowId: page.flowId,
+      nonce: page.stationNonce,
+      kind: 'card-proof',
+      body: { ...otherBody, cardNumber: RESERVE_CARD },
+    });
+    const timeline = async () => (await flowView()).timeline as { event: string; codes: string[] }[];
+    const was = (await timeline()).length;
+    const answer = await page.api('POST', `/api/flows/${page.flowId}/handover`, {
+      proof: relabelled,
+      confirmed: true,
+    });
+    expect(refusal(answer)).toEqual({ status: 422, code: 'CARD_NOT_PROVEN', reason: 'card number' });
+    expect((await timeline()).slice(was).map((e) => [e.event, e.codes])).toEqual([
+      ['handover-confirmed', []],
+      ['card-refused', ['CARD_NOT_PROVEN']],
+    ]);
+    expect(await flowView()).toMatchObject({ step: 4, pending: null, fault: { code: 'CARD_NOT_PROVEN' } });
+  });
+
   it('(3) keys generated without a card are refused', async () => {
     await walkTo(h, page, 'download-requested');
     const url = `/api/flows/${page.flowId}/agent-events`;

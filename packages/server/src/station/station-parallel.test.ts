@@ -244,13 +244,15 @@ describe.each(DIALECTS)('the card-station routes under parallel requests on %s',
     expect(late.body).toMatchObject({ code: 'STATEMENT_INVALID', details: { reason: 'nonce' } });
   });
 
-  it('handover: one card proof sent six times verifies the handover once', async () => {
-    expect((await page.action('handover-confirmed')).status).toBe(200);
+  it('handover: BEKRÄFTA ÖVERLÄMNING with one card proof, sent six times, confirms and verifies once', async () => {
     const proof = await page.statement('card-proof', { reader: 2 });
-    const accepted = await once(`/api/flows/${page.flowId}/handover`, { proof }, proof, 'handover-verified', [
-      'STATEMENT_INVALID',
-      'ORDER_STATE_CONFLICT',
-    ]);
+    const accepted = await once(
+      `/api/flows/${page.flowId}/handover`,
+      { proof, confirmed: true },
+      proof,
+      ['handover-confirmed', 'handover-verified'],
+      ['STATEMENT_INVALID', 'ORDER_STATE_CONFLICT'],
+    );
     expect(accepted.body.view.step).toBe(5);
   });
 

@@ -333,10 +333,17 @@ export class DurablePage {
     return this.relaySeq(seq);
   }
 
-  /** Handover: the card in reader 2 proves itself through the station. */
-  async handover(): Promise<ApiAnswer> {
+  /**
+   * Handover: the card in reader 2 proves itself through the station; `confirmed` sends BEKRÄFTA
+   * ÖVERLÄMNING with it, as the page does.
+   */
+  async handover(confirmed = false): Promise<ApiAnswer> {
     const proof = await this.statement('card-proof', { reader: 2 });
-    return this.api('POST', `/api/flows/${this.flowId}/handover`, { proof });
+    return this.api(
+      'POST',
+      `/api/flows/${this.flowId}/handover`,
+      confirmed ? { proof, confirmed } : { proof },
+    );
   }
 
   /** Keys generated: the station and the card in reader 2 vouch for the keys of this agent's enrolment. */

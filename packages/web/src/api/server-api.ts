@@ -2128,7 +2128,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Handover (step 4): the card in reader 2 proves its number, signed by card and station */
+        /**
+         * Handover (step 4): the card in reader 2 proves its number, signed by card and station
+         * @description With `confirmed`, the request is also the click BEKRÄFTA ÖVERLÄMNING, applied first in the same change: refused, nothing is kept; raising a code (a wrong card), it is kept alone and the proof is not used.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -2145,6 +2148,7 @@ export interface paths {
                             payload: string;
                             signature: string;
                         };
+                        confirmed?: boolean;
                     };
                 };
             };

@@ -737,18 +737,28 @@ export class IssuanceDriver {
   }
 
   /** BEKRÄFTA ÖVERLÄMNING: then the card in reader 2 proves itself (its bureau key signs the nonce). */
+  /**
+   * BEKRÄFTA ÖVERLÄMNING: the click and the card's proof go in one request (the click does not move
+   * the nonce the proof carries). An agent that cannot prove the card says why, and nothing reaches
+   * the flow: the button stays for another try. A silent agent (training) gets the click alone, so
+   * the flow finds the handover stuck.
+   */
   confirmHandover(): Promise<void> {
     return this.act('handover', async () => {
-      const clicked = await this.click('handover-confirmed');
-      if (clicked.raised.length > 0 || clicked.view.status !== 'active' || this.ws.simulation.silentAgent)
+      if (this.ws.simulation.silentAgent) {
+        await this.click('handover-confirmed');
         return;
+      }
       await this.serial(async () => {
         const flowId = this.flowId;
         const proof = await this.ws.statement({ flowId, nonce: this.nonce(), kind: 'card-proof', reader: 2 });
         try {
           return this.took(
             await answer<FlowAnswer>(
-              client.POST('/api/flows/{flowId}/handover', { params: { path: { flowId } }, body: { proof } }),
+              client.POST('/api/flows/{flowId}/handover', {
+                params: { path: { flowId } },
+                body: { proof, confirmed: true },
+              }),
             ),
           );
         } catch (error) {
