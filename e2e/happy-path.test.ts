@@ -42,6 +42,18 @@ const relaysOf = async (page: Page) => {
   return { statements, release };
 };
 
+/** The clicks and handover proofs the page posts to the server, in order (`handover confirmed`: both in one). */
+const clicksOf = (page: Page): string[] => {
+  const clicks: string[] = [];
+  page.on('request', (request) => {
+    const path = new URL(request.url()).pathname;
+    if (request.method() !== 'POST' || !/^\/api\/flows\/[^/]+\/(actions|handover)$/.test(path)) return;
+    const body = request.postDataJSON() as { type?: string; confirmed?: boolean };
+    clicks.push(body.type ?? `handover${body.confirmed === true ? ' confirmed' : ''}`);
+  });
+  return clicks;
+};
+
 /**
  * STARTA NEDLADDNING with the terms accepted: PIN 1 entered while the relay of the key generation's
  * start is held; once the PIN 2 window is open (the keys are made: PIN 1's dialog events and the
@@ -105,13 +117,7 @@ describe('the happy path in a real browser', () => {
 
     // The recipient: the reserve card in reader 2, BEKRÄFTA ÖVERLÄMNING, the terms, STARTA NEDLADDNING.
     // The click goes to the server with the card's proof, in one request.
-    const clicks: string[] = [];
-    page.on('request', (request) => {
-      const path = new URL(request.url()).pathname;
-      if (request.method() !== 'POST' || !/^\/api\/flows\/[^/]+\/(actions|handover)$/.test(path)) return;
-      const body = request.postDataJSON() as { type?: string; confirmed?: boolean };
-      clicks.push(body.type ?? `handover${body.confirmed === true ? ' confirmed' : ''}`);
-    });
+    const clicks = clicksOf(page);
     await portal.handOver(card);
     expect(clicks.splice(0)).toEqual(['handover confirmed']);
     await page.locator('#accept-terms').check();
@@ -162,7 +168,9 @@ describe('the happy path in a real browser', () => {
     await portal.toReview(BO.pnr);
     await portal.signOrder();
     // The agent cannot prove the card the first time (its read failed): the page says so and sends
-    // nothing, and BEKRÄFTA ÖVERLÄMNING stays for another try, which goes through.
+    // nothing, and BEKRÄFTA ÖVERLÄMNING stays for another try. The second time the agent is slow:
+    // the click goes alone after a moment (the flow's clock for a stuck handover starts), and the
+    // proof follows once it comes.
     const failedRead = async (route: Route) => {
       const { kind } = route.request().postDataJSON() as { kind: string };
       if (kind !== 'card-proof') return route.fallback();
@@ -173,23 +181,33 @@ describe('the happy path in a real browser', () => {
         json: errorResponse('CARD_MISSING', { reader: 2 }),
       });
     };
-    await page.route('**/v1/statements', failedRead);
-    const sent: string[] = [];
-    page.on('request', (request) => {
-      const path = new URL(request.url()).pathname;
-      if (request.method() === 'POST' && /^\/api\/flows\/[^/]+\/(actions|handover)$/.test(path))
-        sent.push(path.split('/').at(-1) ?? '');
+    let releaseProof = () => {};
+    const proofHeld = new Promise<void>((resolve) => {
+      releaseProof = resolve;
     });
+    const slowRead = async (route: Route) => {
+      const { kind } = route.request().postDataJSON() as { kind: string };
+      if (kind !== 'card-proof') return route.fallback();
+      await page.unroute('**/v1/statements', slowRead);
+      await proofHeld;
+      return route.fallback();
+    };
+    await page.route('**/v1/statements', failedRead);
+    const clicks = clicksOf(page);
     await portal.insert(BO.card, 2);
     await expect.poll(() => portal.control('confirm-handover').isEnabled(), WAIT).toBe(true);
     await portal.control('confirm-handover').click();
     await page.locator('section.issuance .error-panel[data-code="CARD_MISSING"]').waitFor();
-    expect(sent).toEqual([]);
+    expect(clicks).toEqual([]);
     await expect.poll(() => portal.control('confirm-handover').isEnabled(), WAIT).toBe(true);
     await page.screenshot({ path: join(SCREENSHOTS, 'happy-card-proof-failed-sv.png') });
+    await page.route('**/v1/statements', slowRead);
     await portal.control('confirm-handover').click();
+    await expect.poll(() => clicks, WAIT).toEqual(['handover-confirmed']);
+    await portal.page.locator('section.issuance .error-panel').waitFor({ state: 'detached' });
+    releaseProof();
     await portal.atStep(5);
-    expect(sent).toEqual(['handover']);
+    expect(clicks).toEqual(['handover-confirmed', 'handover']);
     await portal.acceptTerms();
     const relayed = await relaysOf(page);
     await downloadWithFirstRelayHeld(portal, pins, relayed.release);

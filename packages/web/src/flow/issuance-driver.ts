@@ -73,6 +73,13 @@ const POLL_STEP7_MS = 1000;
 const EVENT_WAIT_MS = 3000;
 /** How long a reloaded page waits for a certificate request it had sent to be answered (bound or given up). */
 const ISSUING_WAIT_MS = 15_000;
+/**
+ * How long BEKRÄFTA ÖVERLÄMNING waits for the agent's proof of the card before the click goes to the
+ * server alone: the flow's clock for a stuck handover (HANDOVER_STUCK) starts at the click.
+ */
+const PROOF_WAIT_MS = 2000;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Refusals of a station statement as such: each of its events on its own would be refused alike. */
 const REFUSES_STATEMENT: ReadonlySet<string> = new Set([
@@ -404,7 +411,7 @@ export class IssuanceDriver {
   private async untilIssued(): Promise<void> {
     const deadline = Date.now() + ISSUING_WAIT_MS;
     while (this.active && this.view?.download?.phase === 'issuing' && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await sleep(500);
       await this.refresh();
     }
   }
@@ -613,7 +620,7 @@ export class IssuanceDriver {
       );
       if (found) return found.seq;
       if (Date.now() > deadline) return null;
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
     }
   }
 
@@ -739,9 +746,10 @@ export class IssuanceDriver {
   /** BEKRÄFTA ÖVERLÄMNING: then the card in reader 2 proves itself (its bureau key signs the nonce). */
   /**
    * BEKRÄFTA ÖVERLÄMNING: the click and the card's proof go in one request (the click does not move
-   * the nonce the proof carries). An agent that cannot prove the card says why, and nothing reaches
-   * the flow: the button stays for another try. A silent agent (training) gets the click alone, so
-   * the flow finds the handover stuck.
+   * the nonce the proof carries). An agent that cannot prove the card says why at once, and nothing
+   * reaches the flow: the button stays for another try. An agent that takes longer than
+   * PROOF_WAIT_MS, or a silent one (training), gets the click sent alone, so the flow can find the
+   * handover stuck; its proof follows when it comes, without holding up the page's ticks.
    */
   confirmHandover(): Promise<void> {
     return this.act('handover', async () => {
@@ -749,24 +757,46 @@ export class IssuanceDriver {
         await this.click('handover-confirmed');
         return;
       }
-      await this.serial(async () => {
-        const flowId = this.flowId;
-        const proof = await this.ws.statement({ flowId, nonce: this.nonce(), kind: 'card-proof', reader: 2 });
-        try {
-          return this.took(
-            await answer<FlowAnswer>(
-              client.POST('/api/flows/{flowId}/handover', {
-                params: { path: { flowId } },
-                body: { proof, confirmed: true },
-              }),
-            ),
-          );
-        } catch (error) {
-          if (await this.recordedOnFlow(error)) return this.flow;
-          throw error;
+      const flowId = this.flowId;
+      const late = await this.serial(async () => {
+        const proving = this.ws.statement({ flowId, nonce: this.nonce(), kind: 'card-proof', reader: 2 });
+        // Awaited below, or dropped when the click alone says what is wrong.
+        proving.catch(() => undefined);
+        const proof = await Promise.race([proving, sleep(PROOF_WAIT_MS).then(() => null)]);
+        if (proof !== null) {
+          await this.proveHandover(flowId, proof, true);
+          return null;
         }
+        const clicked = this.took(
+          await answer<FlowAnswer>(
+            client.POST('/api/flows/{flowId}/actions', {
+              ...this.path(),
+              body: { type: 'handover-confirmed' },
+            }),
+          ),
+        );
+        return { proving, clicked };
       });
+      if (late === null || late.clicked.raised.length > 0 || late.clicked.view.status !== 'active') return;
+      const proof = await late.proving;
+      await this.serial(() => this.proveHandover(flowId, proof, false));
     });
+  }
+
+  /** The handover's proof, with the click or after it; a refusal the flow recorded is its answer. */
+  private async proveHandover(flowId: string, proof: SignedStatement, confirmed: boolean): Promise<void> {
+    try {
+      this.took(
+        await answer<FlowAnswer>(
+          client.POST('/api/flows/{flowId}/handover', {
+            params: { path: { flowId } },
+            body: confirmed ? { proof, confirmed } : { proof },
+          }),
+        ),
+      );
+    } catch (error) {
+      if (!(await this.recordedOnFlow(error))) throw error;
+    }
   }
 
   acceptTerms(accepted: boolean): Promise<void> {
@@ -855,7 +885,7 @@ export class IssuanceDriver {
     if (seq === null) return;
     this.reportedFailure = seq;
     // The card and dialog events first (a card-removed event reaches the page after a re-read).
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sleep(300);
     await this.flushed();
     await this.refresh();
     await this.relay(seq, () => !this.view?.fault);
