@@ -5,8 +5,9 @@
 // routes/issuance.routes.test.ts; PIN dialogs are answered as soon as they open (polled each ms),
 // and the agent's events are relayed from the download on, those between the keys in one statement as
 // the page sends events that queued up.
-// One issuance = login → search → select → SIGNERA → handover (click and proof) → terms → download (keys made on the
-// reserve card, CSRs, both certificates issued) → write → KVITTERA KORT.
+// One issuance = login (the flow's id reserved with it) → search → select → SIGNERA → handover
+// (click and proof) → terms → download (keys made on the reserve card, CSRs, both certificates
+// issued) → write → KVITTERA KORT.
 // Printed per configuration: issuances/s and its ratios, latency, the time each workstation waited
 // on the server and on the cards, the CPU time of the server processes and of this process per
 // issuance, and the mean wait per kind of request; on PostgreSQL the servers' lock waits (sampled);
@@ -160,6 +161,8 @@ interface Answer {
   readonly challenge?: string;
   readonly toBeSigned?: string;
   readonly csrfToken?: string;
+  /** The login's: the issuance's flow id reserved with it. */
+  readonly flowReservation?: { readonly flowId: string; readonly stationNonce: string };
   readonly code?: string;
   /** Given with the answer that brings the flow to SIGNERA or KVITTERA KORT. */
   readonly signingChallenge?: {
@@ -396,7 +399,7 @@ class Workstation {
     return { challengeId: challenge.challengeId ?? '', signature: signed.signature ?? '' };
   }
 
-  private async login(): Promise<void> {
+  private async login(): Promise<{ readonly flowId: string; readonly stationNonce: string }> {
     const readers = await this.cards.readers();
     if (readers.find((r) => r.id === this.readerA)?.card?.cardNumber !== this.adminCard)
       await this.cards.insertCard(this.readerA, this.adminCard);
@@ -413,28 +416,29 @@ class Workstation {
       ),
       [CARD_PINS.pin1],
     );
+    // The flow's id reserved with the login, as the page asks for it on the issuance portal.
     const answer = await this.call('POST', '/api/auth/login', {
       challengeId: challenge.challengeId,
       certificate: signed.certificate,
       signature: signed.signature,
+      reserveFlow: true,
     });
     this.cookie =
       /^rk_session=([^;]*)/.exec(answer.setCookie.find((c) => c.startsWith('rk_session=')) ?? '')?.[1] ?? '';
     this.csrf = answer.body.csrfToken ?? '';
     if (!this.cookie || !this.csrf) throw new Error('login gave no session');
+    const reserved = answer.body.flowReservation;
+    if (reserved === undefined) throw new Error('login reserved no flow');
+    return reserved;
   }
 
   /** One complete issuance, step by step as in routes/issuance.routes.test.ts (walkToStep7 + acknowledge). */
   async issue(order: Order): Promise<void> {
     try {
-      await this.login();
-      const reserved = (await this.api('/api/flows/start')) as Answer & {
-        flowId?: string;
-        stationNonce?: string;
-      };
-      this.flowId = reserved.flowId ?? '';
+      const reserved = await this.login();
+      this.flowId = reserved.flowId;
       this.offered = null;
-      this.stationNonce = reserved.stationNonce ?? '';
+      this.stationNonce = reserved.stationNonce;
       const started = await this.api('/api/flows', {
         flowId: this.flowId,
         readers: await this.statement('readers'),

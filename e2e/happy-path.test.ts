@@ -110,10 +110,17 @@ describe('the happy path in a real browser', () => {
     });
 
     // Admin 2 (Admin Fyra) logs in with the card in reader 1, finds, reviews and signs the order.
+    // The flow's id comes with the login: the page asks for no reservation of its own.
+    const reserving: string[] = [];
+    page.on('request', (request) => {
+      if (request.method() === 'POST' && new URL(request.url()).pathname === '/api/flows/start')
+        reserving.push(request.url());
+    });
     await portal.loginAs(DEMO.admin4.card);
     await portal.toReview(NILS_PNR);
     await expect(page.getByTestId('review').textContent()).resolves.toContain('Nils Utanorder');
     await portal.signOrder();
+    expect(reserving).toEqual([]);
 
     // The recipient: the reserve card in reader 2, BEKRÄFTA ÖVERLÄMNING, the terms, STARTA NEDLADDNING.
     // The click goes to the server with the card's proof, in one request.

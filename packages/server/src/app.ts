@@ -225,7 +225,7 @@ export const buildApp = async (ctx: ServerContext, options: AppOptions = {}): Pr
   await app.register(pkiRoutes, { ca: ctx.ca, responder: ctx.responder });
   registerCheckpointMetrics(registry, services);
   await app.register(auditRoutes(services.checkpoints));
-  await app.register(authRoutes(ctx), { prefix: '/api/auth' });
+  await app.register(authRoutes(ctx, services.issuance), { prefix: '/api/auth' });
   await app.register(holderRoutes(ctx, services.revocation), { prefix: '/api/holder' });
   await app.register(extensionRoutes(ctx, services.extensions), { prefix: '/api/holder/extension' });
   await app.register(issuanceRoutes(ctx, services.issuance), { prefix: '/api/flows' });

@@ -1,9 +1,9 @@
 import type { CardNumber } from '@reservkort/domain';
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { AgentClient } from './api/agent-client.js';
 import { setPageAddresses } from './api/page-addresses.js';
 import { answer, client } from './api/server-client.js';
-import type { Me, PageConfig, TrainingDemo } from './api/views.js';
+import type { FlowReservation, Me, PageConfig, TrainingDemo } from './api/views.js';
 import { ErrorPanel } from './components/error-panel.js';
 import { ExtensionAction } from './components/extension-wizard.js';
 import { PracticeButton } from './components/practice-button.js';
@@ -87,6 +87,8 @@ export const App = () => {
   const practice = useMemo(() => new PracticeSession(sessionStorage), []);
   /** Logging out: the session is on its way out, so no flow may be started for it. */
   const [leaving, setLeaving] = useState(false);
+  /** The flow the login reserved, for the issuance portal's first flow; used once. */
+  const reservation = useRef<FlowReservation | null>(null);
 
   useEffect(() => {
     let ws: Workstation | null = null;
@@ -131,7 +133,9 @@ export const App = () => {
     const next = new IssuanceDriver(ws);
     setDriver(next);
     const saved = sessionStorage.getItem(FLOW_KEY);
-    void (saved ? next.resume(saved) : next.start()).then(() => {
+    const reserved = reservation.current;
+    reservation.current = null;
+    void (saved ? next.resume(saved) : next.start(reserved)).then(() => {
       if (next.error && saved) void next.start();
     });
   }, [leaving, ws, me, route.screen, driver]);
@@ -196,7 +200,17 @@ export const App = () => {
         />
       );
     if (me === null)
-      return <LoginScreen ws={ws} agentUrl={loaded.config.agentUrl} onLoggedIn={(next) => setMe(next)} />;
+      return (
+        <LoginScreen
+          ws={ws}
+          agentUrl={loaded.config.agentUrl}
+          reserveFlow={route.screen === 'issuance'}
+          onLoggedIn={({ flowReservation, ...next }) => {
+            reservation.current = flowReservation ?? null;
+            setMe(next);
+          }}
+        />
+      );
     switch (route.screen) {
       case 'admin':
         return <AdminPortal ws={ws} me={me} />;

@@ -170,6 +170,13 @@ const ownerForPending = (trx: Transaction<Database>, stated: FlowEvent): Pending
   stated.type !== 'card-inserted' ? pendingValue(null) : cardOwnerForPending(trx, stated.cardNumber);
 
 /** A station statement checked without accepting it, for this flow and session (see preview). */
+/** A flow id reserved for an administrator, with the nonce its station signs the readers with. */
+export interface FlowReservation {
+  readonly flowId: string;
+  readonly stationNonce: string;
+  readonly cardKeyType: CardKeyType;
+}
+
 interface Previewed {
   readonly flow: StoredFlow & { state: FlowState };
   readonly session: CurrentSession;
@@ -354,20 +361,30 @@ export class IssuanceService {
    * Reserves a flow id for this session's administrator, with the nonce the station's readers
    * statement must carry: stored as a challenge (5 minutes, used once by `start`).
    */
-  async reserve(
-    session: CurrentSession,
-  ): Promise<{ flowId: string; stationNonce: string; cardKeyType: CardKeyType }> {
+  async reserve(session: CurrentSession): Promise<FlowReservation> {
     await adminOf(this.db, session.hsaId);
+    const { reservation, row } = this.reservation(session.hsaId);
+    await insertChallenge(this.db, row);
+    return reservation;
+  }
+
+  /**
+   * A flow id and nonce for an ID-administrator the caller has checked, and the row that holds them
+   * for RESERVATION_TTL_MS, for the caller to store (the login stores it with the session).
+   */
+  reservation(admin: string): { readonly reservation: FlowReservation; readonly row: NewLoginChallenge } {
     const flowId = newId();
     const stationNonce = newStationNonce();
     const now = this.now();
-    await insertChallenge(this.db, {
-      id: flowId,
-      challenge: JSON.stringify({ purpose: RESERVATION_PURPOSE, admin: session.hsaId, stationNonce }),
-      createdAt: now,
-      expiresAt: now + RESERVATION_TTL_MS,
-    });
-    return { flowId, stationNonce, cardKeyType: this.cardKeyType() };
+    return {
+      reservation: { flowId, stationNonce, cardKeyType: this.cardKeyType() },
+      row: {
+        id: flowId,
+        challenge: JSON.stringify({ purpose: RESERVATION_PURPOSE, admin, stationNonce }),
+        createdAt: now,
+        expiresAt: now + RESERVATION_TTL_MS,
+      },
+    };
   }
 
   /** The key type cards of this flow get: issuance certifies at LoA3 only. */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { ErrorCode, SignedStatement } from '@reservkort/domain';
+import { CARD_KEY_TYPES, type ErrorCode, type SignedStatement } from '@reservkort/domain';
 import {
   type Database,
   endSession,
@@ -7,6 +7,7 @@ import {
   getAdminPending,
   hasStaffRole,
   hasStaffRolePending,
+  insertChallengeQuery,
   insertSession,
   markLoginCardRemoved,
   pendingAll,
@@ -27,6 +28,7 @@ import {
 import { issueChallenge, statement } from '../auth/signing-challenge.js';
 import { ApiError } from '../http/api-error.js';
 import { RATE_LIMITED } from '../http/rate-limit.js';
+import type { IssuanceService } from '../issuance/issuance.service.js';
 import type { ServerContext } from '../server-context.js';
 import { signedStatementSchema } from '../station/signed-statement.schema.js';
 import { newStationNonce } from '../station/station-statement.service.js';
@@ -50,12 +52,29 @@ export const whoAmI = {
   required: ['hsaId', 'name', 'cardNumber', 'assuranceLevel', 'serviceDesk', 'csrfToken'],
 } as const;
 
+/** The login's answer: who is logged in, and the flow reserved with the login when the page asked for one. */
+const loginAnswer = {
+  ...whoAmI,
+  properties: {
+    ...whoAmI.properties,
+    flowReservation: {
+      type: 'object',
+      properties: {
+        flowId: { type: 'string' },
+        stationNonce: { type: 'string' },
+        cardKeyType: { type: 'string', enum: [...CARD_KEY_TYPES] },
+      },
+      required: ['flowId', 'stationNonce', 'cardKeyType'],
+    },
+  },
+} as const;
+
 /**
  * Card login: a one-time challenge, signed by the card's authentication key through the agent; the
  * certificate chain, revocation and assurance level checked; the session bound to that card.
  */
 export const authRoutes =
-  (ctx: ServerContext): FastifyPluginAsync =>
+  (ctx: ServerContext, issuance: IssuanceService): FastifyPluginAsync =>
   async (app) => {
     const db = ctx.store.db;
 
@@ -97,7 +116,13 @@ export const authRoutes =
     );
 
     app.post<{
-      Body: { challengeId: string; certificate: string; signature: string; readers?: SignedStatement };
+      Body: {
+        challengeId: string;
+        certificate: string;
+        signature: string;
+        readers?: SignedStatement;
+        reserveFlow?: boolean;
+      };
     }>(
       '/login',
       {
@@ -114,12 +139,14 @@ export const authRoutes =
               signature: base64,
               // A `readers` statement for this challenge (its id as flowId, its stationNonce).
               readers: signedStatementSchema,
+              // The issuance portal's first flow, reserved with the login (POST /api/flows/start's answer).
+              reserveFlow: { type: 'boolean' },
             },
             required: ['challengeId', 'certificate', 'signature'],
             additionalProperties: false,
           },
           response: {
-            200: whoAmI,
+            200: loginAnswer,
             400: errorRef,
             401: errorRef,
             403: errorRef,
@@ -143,20 +170,28 @@ export const authRoutes =
         const token = newToken();
         const csrfToken = newToken();
         const readers = request.body.readers;
+        // Only an ID-administrator issues cards; the service desk's login reserves nothing.
+        const reserved =
+          request.body.reserveFlow === true && admin !== null ? issuance.reservation(card.hsaId) : null;
         const store = (into: Kysely<Database>, station: SessionStation | null) =>
-          insertSession(into, {
-            id: hashToken(token),
-            adminHsaId: card.hsaId,
-            certificateSerial: card.serial,
-            cardNumber: card.cardNumber,
-            assuranceLevel: card.assuranceLevel,
-            csrfToken,
-            createdAt: now,
-            expiresAt: now + ctx.sessions.absoluteMs,
-            station,
-          });
+          insertSession(
+            into,
+            {
+              id: hashToken(token),
+              adminHsaId: card.hsaId,
+              certificateSerial: card.serial,
+              cardNumber: card.cardNumber,
+              assuranceLevel: card.assuranceLevel,
+              csrfToken,
+              createdAt: now,
+              expiresAt: now + ctx.sessions.absoluteMs,
+              station,
+            },
+            // The reservation first: a login cut short leaves at most a reservation that lapses.
+            reserved === null ? [] : [insertChallengeQuery(into, reserved.row)],
+          );
         if (readers === undefined) {
-          // One write, nothing to keep in step with it: no transaction needed.
+          // One round trip on PostgreSQL, nothing to keep in step with it: no transaction needed.
           await store(db, null);
         } else {
           await db.transaction().execute(async (trx) => {
@@ -184,6 +219,7 @@ export const authRoutes =
           assuranceLevel: card.assuranceLevel,
           serviceDesk,
           csrfToken,
+          ...(reserved === null ? {} : { flowReservation: reserved.reservation }),
         };
       },
     );

@@ -113,6 +113,14 @@ export interface LoginRequest {
   readonly certificate: string;
   readonly signature: string;
   readonly readers?: SignedStatement;
+  /** The issuance's first flow id reserved with the login. */
+  readonly reserveFlow?: boolean;
+}
+
+/** A flow id reserved for the logged-in administrator (POST /api/flows/start's answer, or the login's). */
+export interface FlowReservation {
+  readonly flowId: string;
+  readonly stationNonce: string;
 }
 
 export class DurablePage {
@@ -263,11 +271,15 @@ export class DurablePage {
   }
 
   /** Step 1: a flow id and nonce from the server, the station's readers signed for them, the flow. */
-  async start(): Promise<ApiAnswer> {
-    const reserved = await this.api('POST', '/api/flows/start');
-    if (reserved.status !== 200) return reserved;
-    this.flowId = reserved.body.flowId;
-    this.stationNonce = reserved.body.stationNonce;
+  /** A new flow, on `reserved` (the login's reservation) or on one reserved now. */
+  async start(reserved?: FlowReservation): Promise<ApiAnswer> {
+    if (reserved === undefined) {
+      const answer = await this.api('POST', '/api/flows/start');
+      if (answer.status !== 200) return answer;
+      return this.start(answer.body);
+    }
+    this.flowId = reserved.flowId;
+    this.stationNonce = reserved.stationNonce;
     const answer = await this.api('POST', '/api/flows', {
       flowId: this.flowId,
       readers: await this.statement('readers'),

@@ -1,5 +1,5 @@
 import type { AssuranceLevel, CardNumber, HsaId, Instant } from '@reservkort/domain';
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { CompiledQuery, Kysely, Selectable, Transaction } from 'kysely';
 import type { Database } from '../database.js';
 import {
   FLOW_COLUMNS,
@@ -12,6 +12,7 @@ import {
 import type { FlowsTable } from '../flow/flow.table.js';
 import { type Pending, pendingRows, runPending } from '../pending.js';
 import { preparedQuery } from '../prepared-query.js';
+import { runTogether } from '../run-together.js';
 import { translateWriteErrors } from '../store-error.js';
 import type { SessionRole, SessionsTable } from './session.table.js';
 
@@ -73,28 +74,36 @@ const toSession = (
       : { stationId: row.station_id, reader: row.login_reader, insertions: row.login_insertions },
 });
 
-/** Stores a new session, last seen at its creation. */
-export async function insertSession(db: Db, session: NewSession): Promise<void> {
-  await translateWriteErrors('Session', () =>
-    db
-      .insertInto('sessions')
-      .values({
-        id: session.id,
-        admin_hsa_id: session.adminHsaId,
-        certificate_serial: session.certificateSerial,
-        card_number: session.cardNumber,
-        assurance_level: session.assuranceLevel,
-        csrf_token: session.csrfToken,
-        created_at: session.createdAt,
-        last_seen_at: session.createdAt,
-        expires_at: session.expiresAt,
-        station_id: session.station?.stationId ?? null,
-        login_reader: session.station?.reader ?? null,
-        login_insertions: session.station?.insertions ?? null,
-        role: session.role ?? 'admin',
-      })
-      .execute(),
-  );
+const sessionRow = (db: Db, session: NewSession) =>
+  db.insertInto('sessions').values({
+    id: session.id,
+    admin_hsa_id: session.adminHsaId,
+    certificate_serial: session.certificateSerial,
+    card_number: session.cardNumber,
+    assurance_level: session.assuranceLevel,
+    csrf_token: session.csrfToken,
+    created_at: session.createdAt,
+    last_seen_at: session.createdAt,
+    expires_at: session.expiresAt,
+    station_id: session.station?.stationId ?? null,
+    login_reader: session.station?.reader ?? null,
+    login_insertions: session.station?.insertions ?? null,
+    role: session.role ?? 'admin',
+  });
+
+/**
+ * Stores a new session, last seen at its creation; `before`, statements sent ahead of it without
+ * waiting (one round trip on PostgreSQL; see runTogether), e.g. a flow reserved with the login.
+ */
+export async function insertSession(
+  db: Db,
+  session: NewSession,
+  before: readonly CompiledQuery[] = [],
+): Promise<void> {
+  await translateWriteErrors('Session', async () => {
+    if (before.length === 0) await sessionRow(db, session).execute();
+    else await runTogether(db, [...before, sessionRow(db, session).compile()]);
+  });
 }
 
 /** A session with the revocation of its login certificate, in one primary-key lookup per table. */

@@ -335,6 +335,7 @@ export interface paths {
                             payload: string;
                             signature: string;
                         };
+                        reserveFlow?: boolean;
                     };
                 };
             };
@@ -353,6 +354,12 @@ export interface paths {
                             assuranceLevel: "LoA2" | "LoA3";
                             serviceDesk: boolean;
                             csrfToken: string;
+                            flowReservation?: {
+                                flowId: string;
+                                stationNonce: string;
+                                /** @enum {string} */
+                                cardKeyType: "ecdsa-p256" | "rsa-2048";
+                            };
                         };
                     };
                 };

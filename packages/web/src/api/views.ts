@@ -15,6 +15,12 @@ import type { paths } from './server-api.js';
 export type PageConfig = paths['/api/config']['get']['responses'][200]['content']['application/json'];
 export type Me = paths['/api/auth/me']['get']['responses'][200]['content']['application/json'];
 
+/** The login's answer: who is logged in, and the issuance portal's first flow when the page asked for one. */
+export type LoginAnswer = paths['/api/auth/login']['post']['responses'][200]['content']['application/json'];
+
+/** A flow id reserved for the administrator, with the nonce the station signs the readers with. */
+export type FlowReservation = NonNullable<LoginAnswer['flowReservation']>;
+
 /** Step 2's answer: the flow, plus what the reviewer sees at step 3 when the search found an order. */
 export interface SearchAnswer extends FlowAnswer {
   readonly review: Review | null;

@@ -26,6 +26,7 @@ import {
 import { ApiFailure, answer, client } from '../api/server-client.js';
 import type {
   CertificatesAnswer,
+  FlowReservation,
   Review,
   SearchAnswer,
   SigningChallenge,
@@ -282,24 +283,34 @@ export class IssuanceDriver {
    * A new flow: the server reserves its id and nonce, the station states its readers for it, and
    * the flow starts with the readers of that statement, bound to that station.
    */
-  start(): Promise<void> {
+  start(reserved: FlowReservation | null = null): Promise<void> {
     return this.act('start', () =>
       this.serial(async () => {
         this.forget();
-        const reserved = await answer<{ flowId: string; stationNonce: string }>(
-          client.POST('/api/flows/start'),
-        );
-        const readers = await this.ws.statement({
-          flowId: reserved.flowId,
-          nonce: reserved.stationNonce,
-          kind: 'readers',
-        });
-        this.took(
-          await answer<FlowAnswer>(
-            client.POST('/api/flows/', { body: { flowId: reserved.flowId, readers } }),
-          ),
-        );
+        try {
+          await this.startOn(reserved ?? (await this.reserve()));
+        } catch (error) {
+          // The login's reservation lapsed (the page stood still for minutes): a fresh one.
+          if (reserved === null || !(error instanceof ApiFailure) || error.code !== 'NOT_FOUND') throw error;
+          await this.startOn(await this.reserve());
+        }
       }),
+    );
+  }
+
+  private reserve(): Promise<FlowReservation> {
+    return answer<FlowReservation>(client.POST('/api/flows/start'));
+  }
+
+  /** The flow on a reserved id, with the readers as the station signs them for it. */
+  private async startOn(reserved: FlowReservation): Promise<void> {
+    const readers = await this.ws.statement({
+      flowId: reserved.flowId,
+      nonce: reserved.stationNonce,
+      kind: 'readers',
+    });
+    this.took(
+      await answer<FlowAnswer>(client.POST('/api/flows/', { body: { flowId: reserved.flowId, readers } })),
     );
   }
 
@@ -779,6 +790,8 @@ export class IssuanceDriver {
       });
       if (late === null || late.clicked.raised.length > 0 || late.clicked.view.status !== 'active') return;
       const proof = await late.proving;
+      // A flow restarted meanwhile is not this proof's.
+      if (this.flowId !== flowId) return;
       await this.serial(() => this.proveHandover(flowId, proof, false));
     });
   }

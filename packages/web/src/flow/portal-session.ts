@@ -1,7 +1,7 @@
 // Who is logged in, and card login: the server's challenge signed on the card through the agent.
 import { AgentFailure } from '../api/agent-client.js';
 import { answer, client, setCsrfToken } from '../api/server-client.js';
-import type { Me } from '../api/views.js';
+import type { LoginAnswer, Me } from '../api/views.js';
 import type { Workstation } from './workstation.js';
 
 /** The signed login challenge as the agent returns it. */
@@ -22,8 +22,11 @@ export const currentUser = async (): Promise<Me | null> => {
   return user;
 };
 
-/** Logs in with the card in reader 1 (PIN 1 in the agent's dialog). */
-export const loginWithCard = async (ws: Workstation): Promise<Me> => {
+/**
+ * Logs in with the card in reader 1 (PIN 1 in the agent's dialog); with `reserveFlow`, the answer
+ * carries the issuance portal's first flow id too, saving the page a request for it.
+ */
+export const loginWithCard = async (ws: Workstation, reserveFlow = false): Promise<LoginAnswer> => {
   const readerId = ws.readerIdOf(1);
   if (readerId === null) throw AgentFailure.of('READER_NOT_FOUND', { reader: '1' });
   await ws.agent.bind(readerId);
@@ -42,13 +45,14 @@ export const loginWithCard = async (ws: Workstation): Promise<Me> => {
         kind: 'readers',
       })
     : undefined;
-  const me = await answer<Me>(
+  const me = await answer<LoginAnswer>(
     client.POST('/api/auth/login', {
       body: {
         challengeId: challenge.challengeId,
         certificate: signed.certificate,
         signature: signed.signature,
         ...(readers === undefined ? {} : { readers }),
+        ...(reserveFlow ? { reserveFlow } : {}),
       },
     }),
   );

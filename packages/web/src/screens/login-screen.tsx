@@ -2,7 +2,7 @@ import { buildStationCase, describeError, errorResponse, type SignedStatement } 
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { CardOnReader } from '../api/agent-client.js';
 import { answer, client } from '../api/server-client.js';
-import type { Me, SupportCasePreview } from '../api/views.js';
+import type { LoginAnswer, SupportCasePreview } from '../api/views.js';
 import { ErrorPanel } from '../components/error-panel.js';
 import { PinPrompt } from '../components/pin-prompt.js';
 import { ReaderPicture } from '../components/reader-picture.js';
@@ -18,11 +18,13 @@ import { useSubscription } from '../use-subscription.js';
 interface LoginScreenProps {
   readonly ws: Workstation;
   readonly agentUrl: string;
-  readonly onLoggedIn: (me: Me) => void;
+  /** The login leads to the issuance portal: its first flow is reserved with the login. */
+  readonly reserveFlow: boolean;
+  readonly onLoggedIn: (me: LoginAnswer) => void;
 }
 
 /** The reader pre-flight first (both readers, which card is where, the agent), then card login. */
-export const LoginScreen = ({ ws, agentUrl, onLoggedIn }: LoginScreenProps) => {
+export const LoginScreen = ({ ws, agentUrl, reserveFlow, onLoggedIn }: LoginScreenProps) => {
   useSubscription(ws);
   const { language, t, catalogue } = useLanguage();
   const heading = useRef<HTMLHeadingElement>(null);
@@ -126,7 +128,7 @@ export const LoginScreen = ({ ws, agentUrl, onLoggedIn }: LoginScreenProps) => {
     setBusy(true);
     setError(null);
     try {
-      onLoggedIn(await loginWithCard(ws));
+      onLoggedIn(await loginWithCard(ws, reserveFlow));
     } catch (failure) {
       setError(pageErrorOf(failure));
       await readPins();
