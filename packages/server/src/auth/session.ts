@@ -6,6 +6,7 @@ import {
   getSession,
   getSessionWithFlow,
   type KnownFlowState,
+  type NewSession,
   type SessionRole,
   type SessionStation,
   type StoredFlow,
@@ -52,6 +53,44 @@ export interface CurrentSession {
 /** The cookie holds a random token; the database only its hash, so a database leak opens no session. */
 export const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
 export const newToken = (): string => randomBytes(32).toString('base64url');
+
+/** The card a login verified, as its session records it. */
+interface LoginCard {
+  readonly hsaId: HsaId;
+  readonly serial: string;
+  readonly cardNumber: CardNumber;
+  readonly assuranceLevel: AssuranceLevel;
+}
+
+/**
+ * A card login's new session: its cookie token and CSRF token for the page, and the row to store
+ * (the token's hash, never the token) once the login card's reader is known (`station`).
+ */
+export const newCardSession = (
+  card: LoginCard,
+  now: number,
+  settings: SessionSettings,
+  role?: SessionRole,
+): { token: string; csrfToken: string; row: (station: SessionStation | null) => NewSession } => {
+  const token = newToken();
+  const csrfToken = newToken();
+  return {
+    token,
+    csrfToken,
+    row: (station) => ({
+      id: hashToken(token),
+      adminHsaId: card.hsaId,
+      certificateSerial: card.serial,
+      cardNumber: card.cardNumber,
+      assuranceLevel: card.assuranceLevel,
+      csrfToken,
+      createdAt: now,
+      expiresAt: now + settings.absoluteMs,
+      station,
+      ...(role === undefined ? {} : { role }),
+    }),
+  };
+};
 
 export const setSessionCookie = (reply: FastifyReply, token: string, settings: SessionSettings): void => {
   reply.setCookie(SESSION_COOKIE, token, {

@@ -19,8 +19,7 @@ import { verifySignedLogin } from '../auth/card-login.js';
 import { loginCardAt, verifyChallengeReaders } from '../auth/login-station.js';
 import {
   type CurrentSession,
-  hashToken,
-  newToken,
+  newCardSession,
   requireSession,
   SESSION_COOKIE,
   setSessionCookie,
@@ -167,8 +166,7 @@ export const authRoutes =
         );
         if (admin === null && !serviceDesk)
           throw new ApiError('LOGIN_FAILED', { reason: 'not an administrator' });
-        const token = newToken();
-        const csrfToken = newToken();
+        const { token, csrfToken, row } = newCardSession(card, now, ctx.sessions);
         const readers = request.body.readers;
         // Only an ID-administrator issues cards; the service desk's login reserves nothing.
         const reserved =
@@ -176,17 +174,7 @@ export const authRoutes =
         const store = (into: Kysely<Database>, station: SessionStation | null) =>
           insertSession(
             into,
-            {
-              id: hashToken(token),
-              adminHsaId: card.hsaId,
-              certificateSerial: card.serial,
-              cardNumber: card.cardNumber,
-              assuranceLevel: card.assuranceLevel,
-              csrfToken,
-              createdAt: now,
-              expiresAt: now + ctx.sessions.absoluteMs,
-              station,
-            },
+            row(station),
             // The reservation first: a login cut short leaves at most a reservation that lapses.
             reserved === null ? [] : [insertChallengeQuery(into, reserved.row)],
           );

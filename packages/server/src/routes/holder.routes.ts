@@ -4,8 +4,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { verifySignedLogin } from '../auth/card-login.js';
 import {
   type CurrentSession,
-  hashToken,
-  newToken,
+  newCardSession,
   requireSession,
   SESSION_COOKIE,
   setSessionCookie,
@@ -141,20 +140,8 @@ export const holderRoutes =
           assuranceLevel: card.assuranceLevel,
         });
         if (!problem.ok) throw new ApiError(problem.error.code, problem.error.details ?? {});
-        const token = newToken();
-        const csrfToken = newToken();
-        await insertSession(db, {
-          id: hashToken(token),
-          adminHsaId: card.hsaId,
-          certificateSerial: card.serial,
-          cardNumber: card.cardNumber,
-          assuranceLevel: card.assuranceLevel,
-          csrfToken,
-          createdAt: now,
-          expiresAt: now + ctx.sessions.absoluteMs,
-          station: null,
-          role: 'holder',
-        });
+        const { token, csrfToken, row } = newCardSession(card, now, ctx.sessions, 'holder');
+        await insertSession(db, row(null));
         setSessionCookie(reply, token, ctx.sessions);
         return whoIs({ ...card, csrfToken, certificateSerial: card.serial });
       },
