@@ -171,7 +171,22 @@ describe('the happy path in a real browser', () => {
         json: errorResponse('REQUEST_INVALID', { reason: 'kind' }),
       });
     });
+    // The login's reservation has lapsed when the flow starts on it (so answered here, once): the
+    // page reserves a fresh one and starts the flow on that.
+    const starts: string[] = [];
+    page.on('request', (request) => {
+      const path = new URL(request.url()).pathname;
+      if (request.method() === 'POST' && (path === '/api/flows/' || path === '/api/flows/start'))
+        starts.push(path);
+    });
+    await page.route(
+      '**/api/flows/',
+      (route) => route.fulfill({ status: 404, json: errorResponse('NOT_FOUND', { what: 'flow' }) }),
+      { times: 1 },
+    );
     await portal.loginAs(DEMO.admin4.card);
+    await portal.atStep(1);
+    expect(starts).toEqual(['/api/flows/', '/api/flows/start', '/api/flows/']);
     await portal.toReview(BO.pnr);
     await portal.signOrder();
     // The agent cannot prove the card the first time (its read failed): the page says so and sends
