@@ -80,6 +80,9 @@ const ISSUING_WAIT_MS = 15_000;
  */
 const PROOF_WAIT_MS = 2000;
 
+/** The clicks the actions route takes without more to say (the terms carry their answer). */
+type Click = 'manage-orders' | 'order-selected' | 'handover-confirmed' | 'download-requested';
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Refusals of a station statement as such: each of its events on its own would be refused alike. */
@@ -433,12 +436,15 @@ export class IssuanceDriver {
     );
   }
 
-  private click(type: 'manage-orders' | 'order-selected' | 'handover-confirmed' | 'download-requested') {
-    return this.serial(async () =>
-      this.took(
-        await answer<FlowAnswer>(
-          client.POST('/api/flows/{flowId}/actions', { ...this.path(), body: { type } }),
-        ),
+  private click(type: Click) {
+    return this.serial(() => this.postClick(type));
+  }
+
+  /** click's request, for work already in the page's queue. */
+  private async postClick(type: Click): Promise<FlowAnswer> {
+    return this.took(
+      await answer<FlowAnswer>(
+        client.POST('/api/flows/{flowId}/actions', { ...this.path(), body: { type } }),
       ),
     );
   }
@@ -754,7 +760,6 @@ export class IssuanceDriver {
     });
   }
 
-  /** BEKRÄFTA ÖVERLÄMNING: then the card in reader 2 proves itself (its bureau key signs the nonce). */
   /**
    * BEKRÄFTA ÖVERLÄMNING: the click and the card's proof go in one request (the click does not move
    * the nonce the proof carries). An agent that cannot prove the card says why at once, and nothing
@@ -778,15 +783,7 @@ export class IssuanceDriver {
           await this.proveHandover(flowId, proof, true);
           return null;
         }
-        const clicked = this.took(
-          await answer<FlowAnswer>(
-            client.POST('/api/flows/{flowId}/actions', {
-              ...this.path(),
-              body: { type: 'handover-confirmed' },
-            }),
-          ),
-        );
-        return { proving, clicked };
+        return { proving, clicked: await this.postClick('handover-confirmed') };
       });
       if (late === null || late.clicked.raised.length > 0 || late.clicked.view.status !== 'active') return;
       const proof = await late.proving;
